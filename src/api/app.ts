@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { AppDeps } from './context.ts';
+import { AppError, type ErrorBody } from './errors.ts';
+import authPlugin from './plugins/auth.ts';
+import apiKeyRoutes from './routes/api-keys.ts';
+import healthRoutes from './routes/health.ts';
+
+export type App = FastifyInstance;
+
+/** Builds the Fastify app without listening, so tests drive it through inject(). */
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const trusted = deps.config.TRUSTED_PROXIES;
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    // X-Forwarded-For is believed only when the peer itself is a listed proxy.
+    trustProxy: trusted.length ? trusted : false,
+    genReqId: (req) => {
+      const h = req.headers['x-request-id'];
+      return typeof h === 'string' && /^[\w.-]{1,64}$/.test(h) ? h : randomUUID();
+    },
+    requestIdHeader: false,
+    bodyLimit: 50 * 1024 * 1024,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { coerceTypes: true } },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorate('deps', deps);
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  app.setErrorHandler((err: FastifyError | AppError, req, reply) => {
+    let status = 500;
+    let body: ErrorBody;
+    if (err instanceof AppError) {
+      status = err.statusCode;
+      body = {
+        error: {
+          code: err.code,
+          message: err.message,
+          ...(err.details !== undefined ? { details: err.details } : {}),
+        },
+      };
+      if (err.headers) reply.headers(err.headers);
+    } else if (hasZodFastifySchemaValidationErrors(err)) {
+      status = 400;
+      body = {
+        error: {
+          code: 'VALIDATION_FAILED',
+          message: `invalid ${err.validationContext ?? 'request'}`,
+          details: err.validation.map((v) => ({
+            path: (v.instancePath || '/').replace(/^\//, '').replace(/\//g, '.'),
+            message: v.message,
+          })),
+        },
+      };
+    } else if (err.statusCode === 413) {
+      status = 413;
+      body = { error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body too large' } };
+    } else if (err.statusCode === 415) {
+      status = 415;
+      body = { error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: err.message } };
+    } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      status = err.statusCode;
+      body = { error: { code: 'BAD_REQUEST', message: err.message } };
+    } else {
+      req.log.error({ err }, 'unhandled error');
+      body = { error: { code: 'INTERNAL', message: 'internal error' } };
+    }
+    if (status >= 500 && err instanceof AppError) req.log.warn({ code: err.code }, err.message);
+    return reply.status(status).send(body);
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const body: ErrorBody = {
+      error: { code: 'ROUTE_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` },
+    };
+    return reply.status(404).send(body);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'CapConduit API', version: '0.1.0', description: 'Telephony control plane' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(authPlugin);
+  await app.register(healthRoutes);
+  await app.register(apiKeyRoutes);
+  for (const r of deps.routes ?? []) await app.register(r);
+  return app as unknown as App;
+}

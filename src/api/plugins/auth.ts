@@ -1,0 +1,88 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { ipAllowed } from '../../auth/cidr.ts';
+import type { KeyPrincipal } from '../../auth/keys.ts';
+import { AppError } from '../errors.ts';
+
+/**
+ * Per-IP counter of failed authentications in fixed one-minute windows. In process on purpose:
+ * it protects this instance's key lookups and keeps working when Redis is down.
+ */
+export class FailureLimiter {
+  private windows = new Map<string, { start: number; n: number }>();
+  constructor(
+    private limit: number,
+    private windowMs = 60_000,
+    private maxTracked = 50_000,
+  ) {}
+  blockedFor(ip: string, now = Date.now()): number {
+    const w = this.windows.get(ip);
+    if (!w || now - w.start >= this.windowMs) return 0;
+    return w.n >= this.limit ? Math.ceil((w.start + this.windowMs - now) / 1000) : 0;
+  }
+  fail(ip: string, now = Date.now()): void {
+    const w = this.windows.get(ip);
+    if (!w || now - w.start >= this.windowMs) {
+      if (this.windows.size >= this.maxTracked) this.windows.clear();
+      this.windows.set(ip, { start: now, n: 1 });
+    } else w.n++;
+  }
+}
+
+function presentedKey(req: FastifyRequest, allowQuery: boolean): string | null {
+  const h = req.headers.authorization;
+  if (typeof h === 'string' && /^Bearer\s+/i.test(h)) return h.replace(/^Bearer\s+/i, '').trim() || null;
+  const x = req.headers['x-api-key'];
+  if (typeof x === 'string' && x) return x.trim();
+  if (allowQuery) {
+    const q = (req.query as Record<string, unknown> | undefined)?.key;
+    if (typeof q === 'string' && q) return q;
+  }
+  return null;
+}
+
+export default fp(
+  async function auth(app: FastifyInstance) {
+    const limiter = new FailureLimiter(app.deps.config.AUTH_FAIL_LIMIT_PER_MIN);
+    app.decorateRequest('principal', null);
+    app.addHook('onRequest', async (req) => {
+      const auth = req.routeOptions.config.auth;
+      if (!auth) return;
+      const ip = req.ip;
+      const wait = limiter.blockedFor(ip);
+      if (wait > 0)
+        throw new AppError('AUTH_RATE_LIMITED', 'too many failed authentication attempts', undefined, {
+          'retry-after': String(wait),
+        });
+      const key = presentedKey(req, auth.queryKey === true);
+      if (!key) {
+        limiter.fail(ip);
+        throw new AppError('UNAUTHENTICATED', 'missing API key (Authorization: Bearer <key> or X-API-Key)');
+      }
+      let p: KeyPrincipal | null;
+      try {
+        p = await app.deps.keys.lookup(key);
+      } catch (err) {
+        req.log.error({ err }, 'API key lookup failed');
+        throw new AppError('DEPENDENCY_UNAVAILABLE', 'cannot verify API keys right now');
+      }
+      if (!p) {
+        limiter.fail(ip);
+        throw new AppError('UNAUTHENTICATED', 'unknown or revoked API key');
+      }
+      if (!ipAllowed(ip, p.allowIps)) {
+        limiter.fail(ip);
+        throw new AppError('FORBIDDEN_IP', `this key may not be used from ${ip}`);
+      }
+      if (!auth.roles.includes(p.role))
+        throw new AppError('FORBIDDEN_ROLE', `role ${p.role} may not use this endpoint`);
+      req.principal = p;
+    });
+  },
+  { name: 'auth' },
+);
+
+/** Seller keys see only their seller's rows; other roles see everything. */
+export function sellerScope(req: FastifyRequest): string | null {
+  return req.principal?.role === 'seller' ? req.principal.sellerId : null;
+}

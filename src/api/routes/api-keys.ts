@@ -1,0 +1,144 @@
+import { and, desc, eq, isNull } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { parseCidr } from '../../auth/cidr.ts';
+import { createApiKey } from '../../auth/keys.ts';
+import { API_ROLES, apiKeys } from '../../db/schema/auth.ts';
+import { AppError, notFound } from '../errors.ts';
+
+const keyOut = z.object({
+  id: z.uuid(),
+  prefix: z.string(),
+  role: z.enum(API_ROLES),
+  seller_id: z.uuid().nullable(),
+  allow_ips: z.array(z.string()),
+  label: z.string().nullable(),
+  created_at: z.string(),
+  revoked_at: z.string().nullable(),
+});
+
+const cidr = z.string().transform((s, ctx) => {
+  const n = parseCidr(s);
+  if (!n) ctx.addIssue({ code: 'custom', message: `"${s}" is not an IP address or CIDR` });
+  return n ?? s;
+});
+
+type Row = typeof apiKeys.$inferSelect;
+const out = (r: Row) => ({
+  id: r.id,
+  prefix: r.prefix,
+  role: r.role,
+  seller_id: r.sellerId,
+  allow_ips: r.allowIps,
+  label: r.label,
+  created_at: r.createdAt.toISOString(),
+  revoked_at: r.revokedAt?.toISOString() ?? null,
+});
+
+/** Admin management of API keys. The clear key appears only in the create response. */
+export default async function apiKeyRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  const { db } = app.deps.database;
+  const admin = { auth: { roles: ['admin'] as const } };
+
+  app.get(
+    '/v1/whoami',
+    {
+      config: { auth: { roles: API_ROLES } },
+      schema: {
+        tags: ['auth'],
+        summary: 'The calling key: role, seller, client IP as seen by the API',
+        response: {
+          200: z.object({
+            key_id: z.uuid(),
+            role: z.enum(API_ROLES),
+            seller_id: z.uuid().nullable(),
+            ip: z.string(),
+          }),
+        },
+      },
+    },
+    async (req) => ({
+      key_id: req.principal!.keyId,
+      role: req.principal!.role,
+      seller_id: req.principal!.sellerId,
+      ip: req.ip,
+    }),
+  );
+
+  app.get(
+    '/v1/api-keys',
+    {
+      config: admin,
+      schema: {
+        tags: ['auth'],
+        summary: 'List API keys (never their secrets)',
+        response: { 200: z.object({ items: z.array(keyOut) }) },
+      },
+    },
+    async () => ({ items: (await db.select().from(apiKeys).orderBy(desc(apiKeys.createdAt))).map(out) }),
+  );
+
+  app.post(
+    '/v1/api-keys',
+    {
+      config: admin,
+      schema: {
+        tags: ['auth'],
+        summary: 'Create an API key; the key is returned once',
+        body: z
+          .object({
+            role: z.enum(API_ROLES),
+            seller_id: z.uuid().optional(),
+            allow_ips: z.array(cidr).max(100).default([]),
+            label: z.string().max(200).optional(),
+          })
+          .strict(),
+        response: { 201: keyOut.extend({ key: z.string() }) },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      if (b.role === 'seller' && !b.seller_id)
+        throw new AppError('VALIDATION_FAILED', 'a seller key needs seller_id', [
+          { path: 'seller_id', message: 'required for role seller' },
+        ]);
+      if (b.role !== 'seller' && b.seller_id)
+        throw new AppError('VALIDATION_FAILED', 'only seller keys take seller_id', [
+          { path: 'seller_id', message: 'only for role seller' },
+        ]);
+      const k = await createApiKey(db, {
+        role: b.role,
+        sellerId: b.seller_id ?? null,
+        allowIps: b.allow_ips,
+        label: b.label ?? null,
+      });
+      const [row] = await db.select().from(apiKeys).where(eq(apiKeys.id, k.id));
+      return reply.status(201).send({ ...out(row!), key: k.key });
+    },
+  );
+
+  app.delete(
+    '/v1/api-keys/:id',
+    {
+      config: admin,
+      schema: {
+        tags: ['auth'],
+        summary: 'Revoke an API key',
+        params: z.object({ id: z.uuid() }),
+        response: { 200: keyOut },
+      },
+    },
+    async (req) => {
+      const [row] = await db
+        .update(apiKeys)
+        .set({ revokedAt: new Date() })
+        .where(and(eq(apiKeys.id, req.params.id), isNull(apiKeys.revokedAt)))
+        .returning();
+      if (!row) throw notFound('api key', req.params.id);
+      app.deps.keys.invalidate();
+      return out(row);
+    },
+  );
+}

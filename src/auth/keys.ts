@@ -1,0 +1,82 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { type ApiRole, apiKeys } from '../db/schema/auth.ts';
+
+export interface KeyPrincipal {
+  keyId: string;
+  role: ApiRole;
+  sellerId: string | null;
+  allowIps: string[];
+}
+
+// Key format: cc_<8 char prefix>_<43 char secret>. The prefix is not secret; the whole key is hashed.
+export function generateApiKey(): { key: string; prefix: string; hash: string } {
+  const prefix = randomBytes(6).toString('base64url').slice(0, 8);
+  const key = `cc_${prefix}_${randomBytes(32).toString('base64url')}`;
+  return { key, prefix, hash: hashApiKey(key) };
+}
+
+// SHA-256 is enough here: keys carry 256 bits of entropy, so there is nothing to brute-force.
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+export function keysEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export async function createApiKey(
+  db: Db,
+  input: { role: ApiRole; sellerId?: string | null; allowIps?: string[]; label?: string | null },
+): Promise<{ id: string; key: string; prefix: string }> {
+  if (input.role === 'seller' && !input.sellerId) throw new Error('a seller key needs --seller <id>');
+  if (input.role !== 'seller' && input.sellerId) throw new Error('only seller keys are bound to a seller');
+  const g = generateApiKey();
+  const [row] = await db
+    .insert(apiKeys)
+    .values({
+      prefix: g.prefix,
+      hash: g.hash,
+      role: input.role,
+      sellerId: input.sellerId ?? null,
+      allowIps: input.allowIps ?? [],
+      label: input.label ?? null,
+    })
+    .returning({ id: apiKeys.id });
+  return { id: row!.id, key: g.key, prefix: g.prefix };
+}
+
+/**
+ * Looks keys up by hash with a small in-process cache, so the caller-ID hot path does not pay a
+ * PostgreSQL round trip per request. A revoked key stops working within `ttlMs`.
+ */
+export class KeyStore {
+  private cache = new Map<string, { p: KeyPrincipal | null; at: number }>();
+  constructor(
+    private db: Db,
+    private ttlMs = 30_000,
+    private maxEntries = 10_000,
+  ) {}
+
+  async lookup(key: string): Promise<KeyPrincipal | null> {
+    const hash = hashApiKey(key);
+    const hit = this.cache.get(hash);
+    const now = Date.now();
+    if (hit && now - hit.at < this.ttlMs) return hit.p;
+    const [row] = await this.db.select().from(apiKeys).where(eq(apiKeys.hash, hash)).limit(1);
+    const p: KeyPrincipal | null =
+      row && !row.revokedAt && keysEqual(row.hash, hash)
+        ? { keyId: row.id, role: row.role, sellerId: row.sellerId, allowIps: row.allowIps }
+        : null;
+    if (this.cache.size >= this.maxEntries) this.cache.clear();
+    this.cache.set(hash, { p, at: now });
+    return p;
+  }
+
+  invalidate(): void {
+    this.cache.clear();
+  }
+}

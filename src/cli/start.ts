@@ -1,0 +1,53 @@
+import { loadConfig } from '../config.ts';
+import { createLogger } from '../logger.ts';
+import { startDaemon, StartupError } from '../main.ts';
+import { defaultModules } from '../modules.ts';
+
+export async function run(_argv: string[]): Promise<number> {
+  const config = loadConfig();
+  const log = createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+  let daemon: Awaited<ReturnType<typeof startDaemon>>;
+  try {
+    daemon = await startDaemon(config, log, defaultModules());
+  } catch (e) {
+    if (e instanceof StartupError) {
+      log.fatal(e.message);
+      return 1;
+    }
+    throw e;
+  }
+  log.info({ address: daemon.address, instance: config.INSTANCE_ID }, 'capconduit started');
+  return waitForSignal(daemon.stop, log, config.SHUTDOWN_GRACE_MS);
+}
+
+/** Resolves with the exit code once a SIGTERM/SIGINT has stopped the daemon. */
+export function waitForSignal(
+  stop: () => Promise<void>,
+  log: { info(o: object, m: string): void; error(o: object, m: string): void },
+  graceMs: number,
+): Promise<number> {
+  return new Promise((resolve) => {
+    const onSignal = (sig: NodeJS.Signals) => {
+      log.info({ signal: sig }, 'stopping');
+      const force = setTimeout(() => {
+        log.error({ graceMs }, 'graceful stop timed out; exiting');
+        resolve(1);
+      }, graceMs);
+      force.unref();
+      stop().then(
+        () => {
+          clearTimeout(force);
+          log.info({}, 'stopped');
+          resolve(0);
+        },
+        (err: unknown) => {
+          clearTimeout(force);
+          log.error({ err }, 'stop failed');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+}

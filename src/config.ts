@@ -1,0 +1,244 @@
+// The only module that reads process.env. Everything else receives a typed Config.
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const asteriskNode = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'node id: letters, digits, _ . - (max 64)'),
+  ariUrl: z.url(),
+  ariUser: z.string().min(1),
+  ariPassword: z.string().min(1),
+  amiHost: z.string().min(1).default('127.0.0.1'),
+  amiPort: z.coerce.number().int().min(1).max(65535).default(5038),
+  amiUser: z.string().min(1),
+  amiSecret: z.string().min(1),
+});
+export type AsteriskNodeConfig = z.infer<typeof asteriskNode>;
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  DATABASE_URL: z.url({ message: 'must be a postgres:// URL' }).refine((u) => /^postgres(ql)?:\/\//.test(u), {
+    message: 'must be a postgres:// URL',
+  }),
+  REDIS_URL: z.url({ message: 'must be a redis:// URL' }).refine((u) => /^rediss?:\/\//.test(u), {
+    message: 'must be a redis:// URL',
+  }),
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PRETTY: bool.optional(),
+  // Comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For we believe.
+  TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    ),
+  // 32 bytes, hex (64 chars) or base64: encrypts carrier credentials at rest.
+  MASTER_KEY: z
+    .string()
+    .refine((k) => decodeKey(k) !== null, { message: 'must be 32 bytes as 64 hex chars or base64' }),
+  MIGRATE_ON_START: bool.default(false),
+  // Every Redis key of ours starts with this (tests give each file its own).
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/)
+    .default('cc'),
+  INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,48}$/)
+    .default(
+      () =>
+        hostname()
+          .replace(/[^A-Za-z0-9_-]/g, '-')
+          .slice(0, 40) +
+        '-' +
+        process.pid,
+    ),
+  // Failed authentication attempts allowed per IP per minute before 429.
+  AUTH_FAIL_LIMIT_PER_MIN: z.coerce.number().int().min(1).default(20),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+
+  // Asterisk: one node through the ASTERISK_* variables, or many through ASTERISK_NODES (JSON).
+  STASIS_APP: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('capconduit'),
+  ASTERISK_NODES: z.string().optional(),
+  ASTERISK_NODE_ID: z.string().default('asterisk-1'),
+  ASTERISK_ARI_URL: z.url().optional(),
+  ASTERISK_ARI_USER: z.string().optional(),
+  ASTERISK_ARI_PASSWORD: z.string().optional(),
+  ASTERISK_AMI_HOST: z.string().optional(),
+  ASTERISK_AMI_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  ASTERISK_AMI_USER: z.string().optional(),
+  ASTERISK_AMI_SECRET: z.string().optional(),
+
+  // Routing
+  DEFAULT_TIMEZONE: z.string().default('UTC').refine(isTimeZone, { message: 'unknown IANA time zone' }),
+  // Slots expire after this many seconds even if nothing releases them (crash safety net).
+  SLOT_TTL_S: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .default(4 * 3600),
+  CDR_BUFFER_DIR: z.string().default('.data/cdr-buffer'),
+
+  // Caller-ID rotation
+  CID_RESERVATION_TTL_S: z.coerce.number().int().min(1).max(3600).default(60),
+  CID_AGENT_RATE_PER_MIN: z.coerce.number().int().min(1).default(120),
+
+  // PBX users
+  PBX_EXTENSION_MIN: z.coerce.number().int().min(1).default(1000),
+  PBX_EXTENSION_MAX: z.coerce.number().int().min(1).default(1999),
+});
+
+export type Config = Omit<
+  z.infer<typeof schema>,
+  | 'ASTERISK_NODES'
+  | 'ASTERISK_NODE_ID'
+  | 'ASTERISK_ARI_URL'
+  | 'ASTERISK_ARI_USER'
+  | 'ASTERISK_ARI_PASSWORD'
+  | 'ASTERISK_AMI_HOST'
+  | 'ASTERISK_AMI_PORT'
+  | 'ASTERISK_AMI_USER'
+  | 'ASTERISK_AMI_SECRET'
+  | 'MASTER_KEY'
+> & { masterKey: Buffer; asteriskNodes: AsteriskNodeConfig[] };
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function decodeKey(k: string): Buffer | null {
+  if (/^[0-9a-fA-F]{64}$/.test(k)) return Buffer.from(k, 'hex');
+  const b = Buffer.from(k, 'base64');
+  return b.length === 32 ? b : null;
+}
+
+function parseNodes(env: z.infer<typeof schema>, problems: string[]): AsteriskNodeConfig[] {
+  if (env.ASTERISK_NODES) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(env.ASTERISK_NODES);
+    } catch {
+      problems.push('ASTERISK_NODES: not valid JSON (expected an array of node objects)');
+      return [];
+    }
+    const r = z.array(asteriskNode).safeParse(raw);
+    if (!r.success) {
+      for (const i of r.error.issues) problems.push(`ASTERISK_NODES[${i.path.join('.')}]: ${i.message}`);
+      return [];
+    }
+    const ids = new Set<string>();
+    for (const n of r.data) {
+      if (ids.has(n.id)) problems.push(`ASTERISK_NODES: duplicate node id "${n.id}"`);
+      ids.add(n.id);
+    }
+    return r.data;
+  }
+  if (!env.ASTERISK_ARI_URL) return [];
+  const r = asteriskNode.safeParse({
+    id: env.ASTERISK_NODE_ID,
+    ariUrl: env.ASTERISK_ARI_URL,
+    ariUser: env.ASTERISK_ARI_USER,
+    ariPassword: env.ASTERISK_ARI_PASSWORD,
+    amiHost: env.ASTERISK_AMI_HOST,
+    amiPort: env.ASTERISK_AMI_PORT,
+    amiUser: env.ASTERISK_AMI_USER,
+    amiSecret: env.ASTERISK_AMI_SECRET,
+  });
+  if (!r.success) {
+    const names: Record<string, string> = {
+      id: 'ASTERISK_NODE_ID',
+      ariUrl: 'ASTERISK_ARI_URL',
+      ariUser: 'ASTERISK_ARI_USER',
+      ariPassword: 'ASTERISK_ARI_PASSWORD',
+      amiHost: 'ASTERISK_AMI_HOST',
+      amiPort: 'ASTERISK_AMI_PORT',
+      amiUser: 'ASTERISK_AMI_USER',
+      amiSecret: 'ASTERISK_AMI_SECRET',
+    };
+    for (const i of r.error.issues) {
+      const k = String(i.path[0] ?? '');
+      problems.push(
+        `${names[k] ?? k}: ${i.message === 'Invalid input: expected string, received undefined' ? 'required when ASTERISK_ARI_URL is set' : i.message}`,
+      );
+    }
+    return [];
+  }
+  return [r.data];
+}
+
+/** Parse an environment into a Config; throws ConfigError with one line per problem. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  // Empty strings mean "unset", as operators write `FOO=` in .env files.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const r = schema.safeParse(cleaned);
+  if (!r.success) {
+    const problems = r.error.issues.map((i) => {
+      const name = String(i.path[0] ?? '?');
+      const msg = cleaned[name] === undefined ? 'required but not set' : i.message;
+      return `${name}: ${msg}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const problems: string[] = [];
+  const nodes = parseNodes(r.data, problems);
+  if (r.data.PBX_EXTENSION_MIN > r.data.PBX_EXTENSION_MAX)
+    problems.push('PBX_EXTENSION_MIN: must not exceed PBX_EXTENSION_MAX');
+  if (problems.length) throw new ConfigError(problems);
+  const {
+    ASTERISK_NODES: _n,
+    ASTERISK_NODE_ID: _i,
+    ASTERISK_ARI_URL: _u,
+    ASTERISK_ARI_USER: _au,
+    ASTERISK_ARI_PASSWORD: _ap,
+    ASTERISK_AMI_HOST: _h,
+    ASTERISK_AMI_PORT: _p,
+    ASTERISK_AMI_USER: _mu,
+    ASTERISK_AMI_SECRET: _ms,
+    MASTER_KEY,
+    ...rest
+  } = r.data;
+  return { ...rest, masterKey: decodeKey(MASTER_KEY)!, asteriskNodes: nodes };
+}
+
+/** Load `.env` (if present, without overriding real env) and parse process.env. */
+export function loadConfig(envFile = '.env'): Config {
+  if (existsSync(envFile)) process.loadEnvFile(envFile);
+  return parseConfig(process.env);
+}
+
+/** Only the parts needed by tools that do not run the daemon (migrate, create-key). */
+export function loadDbConfig(envFile = '.env'): { DATABASE_URL: string } {
+  if (existsSync(envFile)) process.loadEnvFile(envFile);
+  const r = z
+    .object({ DATABASE_URL: schema.shape.DATABASE_URL })
+    .safeParse(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {});
+  if (!r.success)
+    throw new ConfigError([
+      `DATABASE_URL: ${process.env.DATABASE_URL ? r.error.issues[0]?.message : 'required but not set'}`,
+    ]);
+  return r.data;
+}

@@ -1,0 +1,2 @@
+// Every aggregate's tables, one file each. drizzle-kit reads this barrel.
+export * from './auth.ts';

@@ -1,0 +1,164 @@
+// Daemon entry: config -> db -> redis -> modules (asterisk nodes, routing, caller IDs, pbx...) -> api.
+// Stops in reverse order on SIGTERM/SIGINT.
+import type { FastifyPluginAsync } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import { type App, buildApp } from './api/app.ts';
+import type { ReadinessCheck } from './api/context.ts';
+import { KeyStore } from './auth/keys.ts';
+import type { Config } from './config.ts';
+import { createDatabase, type Database, pendingMigrations, runMigrations } from './db/client.ts';
+import type { Logger } from './logger.ts';
+import { createMetrics } from './metrics.ts';
+import { createRedis } from './redis/client.ts';
+
+/** What every domain module receives. */
+export interface DaemonContext {
+  config: Config;
+  log: Logger;
+  database: Database;
+  redis: Redis;
+  metrics: Registry;
+  /** Modules started earlier, by name, for modules that depend on them (routing needs asterisk). */
+  modules: Map<string, DaemonModule>;
+}
+
+/** A domain module: its routes and readiness checks, and its own start/stop. */
+export interface DaemonModule {
+  name: string;
+  routes?: FastifyPluginAsync[];
+  readiness?: ReadinessCheck[];
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
+}
+
+export type ModuleFactory = (ctx: DaemonContext) => DaemonModule | Promise<DaemonModule>;
+
+export class StartupError extends Error {}
+
+export interface Daemon {
+  app: App;
+  ctx: DaemonContext;
+  /** The address the API listens on. */
+  address: string;
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(
+  config: Config,
+  log: Logger,
+  factories: ModuleFactory[] = [],
+  opts: { listen?: boolean } = {},
+): Promise<Daemon> {
+  const database = createDatabase(config.DATABASE_URL);
+  const redis = createRedis(config.REDIS_URL);
+  const closeAll = async () => {
+    redis.disconnect();
+    await database.close().catch(() => {});
+  };
+  try {
+    await database.sql`select 1`.catch((e: Error) => {
+      throw new StartupError(`cannot reach PostgreSQL at ${safeUrl(config.DATABASE_URL)}: ${e.message}`);
+    });
+    if (config.MIGRATE_ON_START) {
+      const r = await runMigrations(config.DATABASE_URL);
+      log.info({ applied: r.applied }, 'migrations applied');
+    }
+    const pending = await pendingMigrations(database.sql);
+    if (pending > 0)
+      throw new StartupError(
+        `database has ${pending} pending migration(s): run "capconduit migrate" (or set MIGRATE_ON_START=true)`,
+      );
+    await waitRedis(redis, 5000).catch(() => {
+      throw new StartupError(`cannot reach Redis at ${safeUrl(config.REDIS_URL)}`);
+    });
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+
+  const metrics = createMetrics();
+  const ctx: DaemonContext = { config, log, database, redis, metrics, modules: new Map() };
+  const started: DaemonModule[] = [];
+  const readiness: ReadinessCheck[] = [
+    { name: 'postgres', check: async () => void (await database.sql`select 1`) },
+    {
+      name: 'redis',
+      check: async () => {
+        if (redis.status !== 'ready') throw new Error(`redis ${redis.status}`);
+        await redis.ping();
+      },
+    },
+  ];
+  const routes: FastifyPluginAsync[] = [];
+  try {
+    for (const f of factories) {
+      const m = await f(ctx);
+      ctx.modules.set(m.name, m);
+      await m.start?.();
+      started.push(m);
+      readiness.push(...(m.readiness ?? []));
+      routes.push(...(m.routes ?? []));
+    }
+  } catch (e) {
+    for (const m of started.reverse()) await m.stop?.().catch(() => {});
+    await closeAll();
+    throw e;
+  }
+
+  const app = await buildApp({
+    config,
+    log,
+    database,
+    redis,
+    keys: new KeyStore(database.db),
+    metrics,
+    readiness,
+    routes,
+  });
+  let address = '';
+  if (opts.listen !== false) address = await app.listen({ host: config.API_HOST, port: config.API_PORT });
+  else await app.ready();
+
+  let stopping: Promise<void> | null = null;
+  const stop = () => {
+    stopping ??= (async () => {
+      // Fastify stops accepting, answers 503 to new requests on kept-alive sockets,
+      // and waits for requests in flight before resolving.
+      await app.close();
+      for (const m of started.reverse()) {
+        await m.stop?.().catch((err: unknown) => log.error({ err, module: m.name }, 'module stop failed'));
+      }
+      await redis.quit().catch(() => redis.disconnect());
+      await database.close();
+    })();
+    return stopping;
+  };
+  return { app, ctx, address, stop };
+}
+
+function waitRedis(r: Redis, ms: number): Promise<void> {
+  if (r.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      r.off('ready', ok);
+      reject(new Error('timeout'));
+    }, ms);
+    const ok = () => {
+      clearTimeout(t);
+      resolve();
+    };
+    r.once('ready', ok);
+  });
+}
+
+/** A URL with its password masked, for messages. */
+export function safeUrl(u: string): string {
+  try {
+    const x = new URL(u);
+    if (x.password) x.password = '***';
+    return x.toString();
+  } catch {
+    return '<invalid url>';
+  }
+}

@@ -1,0 +1,6 @@
+// The daemon's domain modules, in start order (a module may use those before it).
+import type { ModuleFactory } from './main.ts';
+
+export function defaultModules(): ModuleFactory[] {
+  return [];
+}

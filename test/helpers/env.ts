@@ -1,0 +1,51 @@
+// Per-test-file isolation on the real servers: a fresh database cloned from the migrated
+// template, and a random Redis key prefix.
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import { parseConfig, type Config } from '../../src/config.ts';
+import { TEMPLATE_DB, withDb } from '../global-setup.ts';
+
+export const TEST_MASTER_KEY = '00'.repeat(32);
+
+export async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const base = process.env.DATABASE_URL!;
+  const name = `t_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(withDb(base, 'postgres'), { max: 1, onnotice: () => {} });
+  // CREATE DATABASE ... TEMPLATE fails while another session is connected to the template,
+  // and test files start in parallel: retry briefly.
+  for (let i = 0; ; i++) {
+    try {
+      await admin.unsafe(`create database ${name} template ${TEMPLATE_DB}`);
+      break;
+    } catch (e) {
+      if (i > 50) throw e;
+      await new Promise((r) => setTimeout(r, 100 + Math.random() * 100));
+    }
+  }
+  await admin.end();
+  return {
+    url: withDb(base, name),
+    async drop() {
+      const a = postgres(withDb(base, 'postgres'), { max: 1, onnotice: () => {} });
+      await a.unsafe(`drop database if exists ${name} with (force)`).catch(() => {});
+      await a.end();
+    },
+  };
+}
+
+export function redisPrefix(): string {
+  return `t${randomBytes(5).toString('hex')}`;
+}
+
+export function testConfig(over: Record<string, string> = {}): Config {
+  return parseConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: process.env.DATABASE_URL,
+    REDIS_URL: process.env.REDIS_URL,
+    MASTER_KEY: TEST_MASTER_KEY,
+    API_PORT: '0',
+    LOG_LEVEL: 'silent',
+    REDIS_KEY_PREFIX: redisPrefix(),
+    ...over,
+  });
+}
