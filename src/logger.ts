@@ -35,8 +35,13 @@ export const REDACT_PATHS = [
   'body.api_secret',
 ];
 
-export function createLogger(opts: { level: string; pretty?: boolean | undefined; name?: string }): Logger {
-  const pretty = opts.pretty ?? process.stdout.isTTY === true;
+export function createLogger(opts: {
+  level: string;
+  pretty?: boolean | undefined;
+  name?: string;
+  destination?: pino.DestinationStream;
+}): Logger {
+  const pretty = !opts.destination && (opts.pretty ?? process.stdout.isTTY === true);
   const base: LoggerOptions = {
     level: opts.level,
     name: opts.name ?? 'capconduit',
@@ -54,7 +59,7 @@ export function createLogger(opts: { level: string; pretty?: boolean | undefined
   if (pretty) {
     return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true } } });
   }
-  return pino(base);
+  return opts.destination ? pino(base, opts.destination) : pino(base);
 }
 
 export function redactUrl(url: string): string {

@@ -126,10 +126,13 @@ export async function startDaemon(
       // Fastify stops accepting, answers 503 to new requests on kept-alive sockets,
       // and waits for requests in flight before resolving.
       await app.close();
+      log.debug('api closed');
       for (const m of started.reverse()) {
         await m.stop?.().catch((err: unknown) => log.error({ err, module: m.name }, 'module stop failed'));
       }
+      log.debug('modules stopped');
       await redis.quit().catch(() => redis.disconnect());
+      log.debug('redis closed');
       await database.close();
     })();
     return stopping;
