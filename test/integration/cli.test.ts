@@ -48,11 +48,13 @@ describe('capconduit CLI', () => {
   });
 
   it('refuses to start on an unmigrated database; migrate applies then is a no-op', async () => {
-    const refused = await run('node', [BIN, 'start'], { env: env({ DATABASE_URL: empty.url, API_PORT: '0' }) }).catch(
-      (e: { code: number; stdout: string }) => e,
-    );
+    const refused = await run('node', [BIN, 'start'], {
+      env: env({ DATABASE_URL: empty.url, API_PORT: '0' }),
+    }).catch((e: { code: number; stdout: string }) => e);
     expect((refused as { code: number }).code).toBe(1);
-    expect((refused as { stdout: string }).stdout).toContain('pending migration(s): run \\"capconduit migrate\\"');
+    expect((refused as { stdout: string }).stdout).toContain(
+      'pending migration(s): run \\"capconduit migrate\\"',
+    );
 
     const first = await run('node', [BIN, 'migrate'], { env: env({ DATABASE_URL: empty.url }) });
     expect(first.stdout).toMatch(/^applied \d+ migration\(s\)/);
@@ -61,24 +63,28 @@ describe('capconduit CLI', () => {
   });
 
   it('names a bad variable and exits 78', async () => {
-    const r = await run('node', [BIN, 'start'], { env: env({ DATABASE_URL: 'mysql://nope', API_PORT: 'x' }) }).catch(
-      (e: { code: number; stderr: string }) => e,
-    );
+    const r = await run('node', [BIN, 'start'], {
+      env: env({ DATABASE_URL: 'mysql://nope', API_PORT: 'x' }),
+    }).catch((e: { code: number; stderr: string }) => e);
     expect((r as { code: number }).code).toBe(78);
     expect((r as { stderr: string }).stderr).toContain('DATABASE_URL: must be a postgres:// URL');
     expect((r as { stderr: string }).stderr).toMatch(/API_PORT: /);
   });
 
   it('create-key prints the key once and rejects bad options', async () => {
-    const ok = await run('node', [BIN, 'create-key', '--role', 'admin', '--allow-ip', '127.0.0.1', '--json'], {
-      env: env({ DATABASE_URL: migrated.url }),
-    });
+    const ok = await run(
+      'node',
+      [BIN, 'create-key', '--role', 'admin', '--allow-ip', '127.0.0.1', '--json'],
+      {
+        env: env({ DATABASE_URL: migrated.url }),
+      },
+    );
     const k = JSON.parse(ok.stdout) as { key: string; role: string };
     expect(k.role).toBe('admin');
     expect(k.key).toMatch(/^cc_[\w-]{8}_[\w-]{43}$/);
-    const bad = await run('node', [BIN, 'create-key', '--role', 'seller'], { env: env({ DATABASE_URL: migrated.url }) }).catch(
-      (e: { code: number; stderr: string }) => e,
-    );
+    const bad = await run('node', [BIN, 'create-key', '--role', 'seller'], {
+      env: env({ DATABASE_URL: migrated.url }),
+    }).catch((e: { code: number; stderr: string }) => e);
     expect((bad as { code: number }).code).toBe(2);
     expect((bad as { stderr: string }).stderr).toContain('--seller');
   });
@@ -98,7 +104,10 @@ describe('capconduit CLI', () => {
       const deadline = Date.now() + 20_000;
       let status = 0;
       while (Date.now() < deadline) {
-        status = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status, () => 0);
+        status = await fetch(`http://127.0.0.1:${port}/health`).then(
+          (r) => r.status,
+          () => 0,
+        );
         if (status === 200) break;
         await new Promise((r) => setTimeout(r, 100));
       }
