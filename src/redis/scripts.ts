@@ -32,7 +32,12 @@ export function defineScripts(redis: Redis, defs: ScriptDef[]): void {
 }
 
 /** Calls a script defined with defineScripts. Arguments are stringified by ioredis. */
-export function callScript<T>(redis: Redis, name: string, keys: string[], args: (string | number)[]): Promise<T> {
+export function callScript<T>(
+  redis: Redis,
+  name: string,
+  keys: string[],
+  args: (string | number)[],
+): Promise<T> {
   const fn = (redis as unknown as Record<string, (...a: (string | number)[]) => Promise<T>>)[name];
   if (!fn) throw new Error(`redis script ${name} is not defined on this connection`);
   return fn.call(redis, ...keys, ...args);
