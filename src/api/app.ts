@@ -9,6 +9,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { Histogram } from 'prom-client';
 import type { AppDeps } from './context.ts';
 import { AppError, type ErrorBody } from './errors.ts';
 import authPlugin from './plugins/auth.ts';
@@ -43,6 +44,20 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
+  });
+  const httpDuration = new Histogram({
+    name: 'capconduit_http_request_duration_seconds',
+    help: 'API request duration by route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [deps.metrics],
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    // The route pattern, never the raw URL: ids and query strings would explode the label space.
+    httpDuration.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
   });
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);

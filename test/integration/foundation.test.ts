@@ -26,6 +26,7 @@ describe('daemon core', () => {
     expect(ready.json().checks).toMatchObject({ postgres: { ok: true }, redis: { ok: true } });
     const m = await d.app.inject('/metrics');
     expect(m.body).toContain('process_resident_memory_bytes');
+    expect(m.body).toMatch(/capconduit_http_request_duration_seconds_count\{[^}]*route="\/ready"[^}]*\} 1/);
     const docs = await d.app.inject('/docs/json');
     expect(Object.keys(docs.json().paths)).toEqual(
       expect.arrayContaining(['/health', '/ready', '/metrics', '/v1/api-keys']),
