@@ -92,9 +92,15 @@ export async function startDaemon(
   ];
   const routes: FastifyPluginAsync[] = [];
   try {
+    // Build every module first, so each can subscribe to the others before any link starts
+    // delivering events; then start them in order.
+    const built: DaemonModule[] = [];
     for (const f of factories) {
       const m = await f(ctx);
       ctx.modules.set(m.name, m);
+      built.push(m);
+    }
+    for (const m of built) {
       await m.start?.();
       started.push(m);
       readiness.push(...(m.readiness ?? []));

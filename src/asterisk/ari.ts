@@ -1,0 +1,303 @@
+// A thin ARI client: REST over fetch, events over one WebSocket per node. Events are dispatched
+// synchronously in arrival order (Asterisk's order); a throwing handler or a bad frame is logged and
+// never stops the stream; the socket reconnects forever with backoff and, on every (re)connect, the
+// live channel list is handed out for resynchronisation (ARI does not replay missed events).
+import { EventEmitter } from 'node:events';
+import WebSocket from 'ws';
+import type { Logger } from '../logger.ts';
+import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './retry.ts';
+import type { AnyAriEvent, AriBridge, AriChannel } from './types.ts';
+
+export class AriError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly body: unknown,
+    readonly method: string,
+    readonly path: string,
+  ) {
+    super(`ARI ${method} ${path} -> ${status}: ${message}`);
+    this.name = 'AriError';
+  }
+}
+
+export interface AriOptions {
+  /** Base URL of Asterisk's HTTP server, e.g. http://127.0.0.1:8088 (with or without /ari). */
+  url: string;
+  user: string;
+  password: string;
+  apps: string[];
+  log: Logger;
+  subscribeAll?: boolean;
+  timeoutMs?: number;
+  backoff?: BackoffPolicy;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+export type HangupReason =
+  | 'normal'
+  | 'busy'
+  | 'congestion'
+  | 'no_answer'
+  | 'timeout'
+  | 'rejected'
+  | 'unallocated'
+  | 'answered_elsewhere';
+
+export type AriState = 'idle' | 'connecting' | 'connected' | 'closed';
+
+export class AriClient extends EventEmitter {
+  state: AriState = 'idle';
+  reconnects = 0;
+  lastEventAt = 0;
+  /** Milliseconds between an event's `timestamp` and its arrival here (last event). */
+  lastLagMs = 0;
+  lastError: string | null = null;
+  /** Set when another WebSocket took our app name over (ApplicationReplaced). */
+  replaced = false;
+  private ws: WebSocket | null = null;
+  private attempt = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private readonly base: string;
+  private readonly auth: string;
+
+  constructor(private opts: AriOptions) {
+    super();
+    this.base = opts.url.replace(/\/+$/, '').replace(/\/ari$/, '') + '/ari';
+    this.auth = 'Basic ' + Buffer.from(`${opts.user}:${opts.password}`).toString('base64');
+  }
+
+  get connected(): boolean {
+    return this.state === 'connected';
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.open();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    const ws = this.ws;
+    this.ws = null;
+    this.state = 'closed';
+    if (ws && ws.readyState !== WebSocket.CLOSED) {
+      await new Promise<void>((r) => {
+        ws.once('close', () => r());
+        ws.terminate();
+      });
+    }
+  }
+
+  /** Generic REST call. Non-2xx answers throw AriError with Asterisk's message. */
+  async request<T>(
+    method: string,
+    path: string,
+    o: { query?: Query; body?: unknown; signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const url = new URL(this.base + path);
+    for (const [k, v] of Object.entries(o.query ?? {}))
+      if (v !== undefined) url.searchParams.set(k, String(v));
+    const signal = o.signal ?? AbortSignal.timeout(this.opts.timeoutMs ?? 10_000);
+    const res = await fetch(url, {
+      method,
+      headers: {
+        authorization: this.auth,
+        ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: o.body !== undefined ? JSON.stringify(o.body) : null,
+      signal,
+    });
+    const text = await res.text();
+    let body: unknown = text;
+    if (text && (res.headers.get('content-type') ?? '').includes('json')) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = text;
+      }
+    }
+    if (!res.ok) {
+      const b = body as { message?: string; error?: string } | string;
+      const msg =
+        typeof b === 'object' && b ? (b.message ?? b.error ?? res.statusText) : String(b || res.statusText);
+      throw new AriError(res.status, msg, body, method, path);
+    }
+    return (text ? body : undefined) as T;
+  }
+
+  // --- typed helpers (ids chosen by the caller, recorded before the request) ---
+  readonly channels = {
+    list: () => this.request<AriChannel[]>('GET', '/channels'),
+    get: (id: string) => this.request<AriChannel>('GET', `/channels/${enc(id)}`),
+    create: (p: {
+      endpoint: string;
+      app: string;
+      channelId: string;
+      appArgs?: string;
+      otherChannelId?: string;
+      originator?: string;
+      variables?: Record<string, string>;
+    }) =>
+      this.request<AriChannel>('POST', '/channels/create', {
+        query: {
+          endpoint: p.endpoint,
+          app: p.app,
+          channelId: p.channelId,
+          appArgs: p.appArgs,
+          otherChannelId: p.otherChannelId,
+          originator: p.originator,
+        },
+        body: p.variables ? { variables: p.variables } : undefined,
+      }),
+    originate: (p: {
+      endpoint: string;
+      channelId: string;
+      app?: string;
+      appArgs?: string;
+      extension?: string;
+      context?: string;
+      priority?: number;
+      callerId?: string;
+      timeout?: number;
+      variables?: Record<string, string>;
+    }) => {
+      const { variables, ...q } = p;
+      return this.request<AriChannel>('POST', '/channels', {
+        query: q,
+        body: variables ? { variables } : undefined,
+      });
+    },
+    dial: (id: string, p: { caller?: string; timeout?: number } = {}) =>
+      this.request<void>('POST', `/channels/${enc(id)}/dial`, { query: p }),
+    answer: (id: string) => this.request<void>('POST', `/channels/${enc(id)}/answer`),
+    ring: (id: string) => this.request<void>('POST', `/channels/${enc(id)}/ring`),
+    hangup: (id: string, reason: HangupReason = 'normal') =>
+      this.request<void>('DELETE', `/channels/${enc(id)}`, { query: { reason } }),
+    continueInDialplan: (id: string, p: { context?: string; extension?: string; priority?: number } = {}) =>
+      this.request<void>('POST', `/channels/${enc(id)}/continue`, { query: p }),
+    move: (id: string, app: string, appArgs?: string) =>
+      this.request<void>('POST', `/channels/${enc(id)}/move`, { query: { app, appArgs } }),
+    getVariable: async (id: string, variable: string) =>
+      (await this.request<{ value: string }>('GET', `/channels/${enc(id)}/variable`, { query: { variable } }))
+        .value,
+    setVariable: (id: string, variable: string, value: string) =>
+      this.request<void>('POST', `/channels/${enc(id)}/variable`, { query: { variable, value } }),
+  };
+
+  readonly bridges = {
+    create: (p: { bridgeId: string; type?: string; name?: string }) =>
+      this.request<AriBridge>('POST', '/bridges', {
+        query: { bridgeId: p.bridgeId, type: p.type ?? 'mixing', name: p.name },
+      }),
+    get: (id: string) => this.request<AriBridge>('GET', `/bridges/${enc(id)}`),
+    addChannel: (id: string, channel: string | string[]) =>
+      this.request<void>('POST', `/bridges/${enc(id)}/addChannel`, {
+        query: { channel: [channel].flat().join(',') },
+      }),
+    removeChannel: (id: string, channel: string) =>
+      this.request<void>('POST', `/bridges/${enc(id)}/removeChannel`, { query: { channel } }),
+    destroy: (id: string) => this.request<void>('DELETE', `/bridges/${enc(id)}`),
+  };
+
+  readonly events = {
+    /** StasisBroadcast: claim an offered call for one of our apps; 409 means another app won. */
+    claim: (channelId: string, application: string) =>
+      this.request<void>('POST', '/events/claim', { query: { channelId, application } }),
+  };
+
+  readonly asterisk = {
+    info: () => this.request<Record<string, unknown>>('GET', '/asterisk/info'),
+  };
+
+  private open(): void {
+    if (this.stopped) return;
+    this.state = 'connecting';
+    const u = new URL(this.base.replace(/^http/, 'ws') + '/events');
+    u.searchParams.set('app', this.opts.apps.join(','));
+    u.searchParams.set('api_key', `${this.opts.user}:${this.opts.password}`);
+    if (this.opts.subscribeAll) u.searchParams.set('subscribeAll', 'true');
+    const ws = new WebSocket(u, { handshakeTimeout: 5000, perMessageDeflate: false });
+    this.ws = ws;
+    ws.on('unexpected-response', (_req, res) => {
+      this.lastError = `events WebSocket refused: HTTP ${res.statusCode}`;
+      if (res.statusCode === 401)
+        this.opts.log.error(
+          { url: this.base },
+          'ARI refused our credentials (401): check ASTERISK_ARI_USER/PASSWORD',
+        );
+      ws.terminate();
+    });
+    ws.on('error', (e) => {
+      this.lastError = e.message;
+    });
+    ws.on('open', () => {
+      if (this.attempt > 0 || this.reconnects > 0 || this.lastEventAt > 0) this.reconnects++;
+      this.attempt = 0;
+      this.replaced = false;
+      this.state = 'connected';
+      this.lastError = null;
+      this.opts.log.info({ url: this.base, apps: this.opts.apps }, 'ARI connected');
+      this.emit('connected');
+      void this.resync();
+    });
+    ws.on('message', (data) => this.onFrame(data.toString()));
+    ws.on('close', () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      const was = this.state;
+      this.state = this.stopped ? 'closed' : 'connecting';
+      if (was === 'connected') {
+        this.opts.log.warn({ url: this.base }, 'ARI events WebSocket closed');
+        this.emit('disconnected');
+      }
+      if (!this.stopped) {
+        let delay = backoffDelay(this.attempt++, this.opts.backoff ?? DEFAULT_BACKOFF);
+        // Someone else holds our app name: do not fight for it in a tight loop.
+        if (this.replaced) delay = Math.max(delay, 5000);
+        this.timer = setTimeout(() => this.open(), delay);
+      }
+    });
+  }
+
+  /** Lists live channels and emits `resync` so call state can be settled after a gap. */
+  async resync(): Promise<void> {
+    try {
+      const channels = await this.channels.list();
+      this.emit('resync', channels);
+    } catch (err) {
+      this.opts.log.warn({ err: (err as Error).message }, 'ARI resync failed');
+    }
+  }
+
+  private onFrame(text: string): void {
+    let ev: AnyAriEvent;
+    try {
+      ev = JSON.parse(text) as AnyAriEvent;
+      if (!ev || typeof ev.type !== 'string') throw new Error('no type');
+    } catch {
+      this.opts.log.warn({ frame: text.slice(0, 200) }, 'ignoring a non-JSON ARI frame');
+      return;
+    }
+    const now = Date.now();
+    this.lastEventAt = now;
+    const t = Date.parse(ev.timestamp);
+    if (Number.isFinite(t)) this.lastLagMs = Math.max(0, now - t);
+    if (ev.type === 'ApplicationReplaced') {
+      this.replaced = true;
+      this.opts.log.error(
+        { app: ev.application },
+        'another connection took our Stasis app over; backing off',
+      );
+    }
+    try {
+      this.emit('event', ev);
+    } catch (err) {
+      this.opts.log.error({ err, type: ev.type }, 'ARI event handler threw');
+    }
+  }
+}
+
+const enc = encodeURIComponent;

@@ -1,0 +1,199 @@
+// The `asterisk` daemon module: one ARI + one AMI link per configured node, their health in
+// /ready and /metrics, and a small subscription API for the modules that own calls.
+import { Counter, Gauge } from 'prom-client';
+import type { ReadinessCheck } from '../api/context.ts';
+import type { AsteriskNodeConfig } from '../config.ts';
+import type { DaemonContext, DaemonModule } from '../main.ts';
+import { type AmiEvent, AmiClient } from './ami.ts';
+import { AriClient } from './ari.ts';
+import type { AnyAriEvent, AriChannel, AriEvent } from './types.ts';
+
+export { AmiClient, AmiValueError, AmiActionError, AmiDisconnectedError, AmiTimeoutError } from './ami.ts';
+export { AriClient, AriError } from './ari.ts';
+export { KeyedQueue } from './ordered.ts';
+export type * from './types.ts';
+
+export interface AsteriskNode {
+  id: string;
+  ari: AriClient;
+  ami: AmiClient;
+  health(): NodeHealth;
+}
+
+export interface NodeHealth {
+  id: string;
+  ari: {
+    connected: boolean;
+    reconnects: number;
+    lastEventAt: string | null;
+    lagMs: number;
+    error: string | null;
+    replaced: boolean;
+  };
+  ami: { connected: boolean; reconnects: number; lastEventAt: string | null; error: string | null };
+}
+
+type StasisStart = Extract<AriEvent, { type: 'StasisStart' }>;
+export type StasisStartHandler = (nodeId: string, ev: StasisStart) => void;
+
+export interface AsteriskModule extends DaemonModule {
+  name: 'asterisk';
+  nodes: Map<string, AsteriskNode>;
+  /** The Stasis app names this instance registers (shared name + per-instance name). */
+  apps: string[];
+  onAriEvent(h: (nodeId: string, ev: AnyAriEvent) => void): void;
+  onAmiEvent(h: (nodeId: string, ev: AmiEvent) => void): void;
+  onResync(h: (nodeId: string, channels: AriChannel[]) => void): void;
+  /** StasisStart by its first arg ('inbound', 'outbound', ...; '*' for anything else). */
+  onStasisStart(kind: string, h: StasisStartHandler): void;
+}
+
+/** The app names an instance registers: the shared one and its own (for StasisBroadcast claims). */
+export function stasisApps(app: string, instanceId: string): string[] {
+  return [app, `${app}-${instanceId}`];
+}
+
+export function createAsteriskModule(ctx: DaemonContext): AsteriskModule {
+  const { config, log, metrics } = ctx;
+  const apps = stasisApps(config.STASIS_APP, config.INSTANCE_ID);
+  const nodes = new Map<string, AsteriskNode>();
+  const ariHandlers: Array<(n: string, e: AnyAriEvent) => void> = [];
+  const amiHandlers: Array<(n: string, e: AmiEvent) => void> = [];
+  const resyncHandlers: Array<(n: string, c: AriChannel[]) => void> = [];
+  const stasisHandlers = new Map<string, StasisStartHandler>();
+
+  const up = new Gauge({
+    name: 'capconduit_asterisk_link_up',
+    help: '1 when the link to the node is up',
+    labelNames: ['node', 'link'],
+    registers: [metrics],
+  });
+  const reconnects = new Counter({
+    name: 'capconduit_asterisk_reconnects_total',
+    help: 'Reconnections per node and link',
+    labelNames: ['node', 'link'],
+    registers: [metrics],
+  });
+  const lastEvent = new Gauge({
+    name: 'capconduit_asterisk_last_event_timestamp_seconds',
+    help: 'Unix time of the last event received',
+    labelNames: ['node', 'link'],
+    registers: [metrics],
+  });
+  const lag = new Gauge({
+    name: 'capconduit_asterisk_event_lag_seconds',
+    help: 'Delay between an ARI event timestamp and its arrival (last event)',
+    labelNames: ['node'],
+    registers: [metrics],
+  });
+
+  const safe = <A extends unknown[]>(what: string, f: (...a: A) => void, ...a: A) => {
+    try {
+      f(...a);
+    } catch (err) {
+      log.error({ err, what }, 'asterisk event handler threw');
+    }
+  };
+
+  const makeNode = (n: AsteriskNodeConfig): AsteriskNode => {
+    const nlog = log.child({ node: n.id });
+    const ari = new AriClient({ url: n.ariUrl, user: n.ariUser, password: n.ariPassword, apps, log: nlog });
+    const ami = new AmiClient({
+      host: n.amiHost,
+      port: n.amiPort,
+      user: n.amiUser,
+      secret: n.amiSecret,
+      log: nlog,
+    });
+    ari.on('connected', () => {
+      up.set({ node: n.id, link: 'ari' }, 1);
+      if (ari.reconnects > 0) reconnects.inc({ node: n.id, link: 'ari' });
+    });
+    ari.on('disconnected', () => up.set({ node: n.id, link: 'ari' }, 0));
+    ami.on('connected', () => {
+      up.set({ node: n.id, link: 'ami' }, 1);
+      if (ami.reconnects > 0) reconnects.inc({ node: n.id, link: 'ami' });
+    });
+    ami.on('disconnected', () => up.set({ node: n.id, link: 'ami' }, 0));
+    ari.on('event', (ev: AnyAriEvent) => {
+      lastEvent.set({ node: n.id, link: 'ari' }, ari.lastEventAt / 1000);
+      lag.set({ node: n.id }, ari.lastLagMs / 1000);
+      for (const h of ariHandlers) safe('ari', h, n.id, ev);
+      if (ev.type === 'StasisStart') {
+        const s = ev as StasisStart;
+        const h = stasisHandlers.get(s.args?.[0] ?? '') ?? stasisHandlers.get('*');
+        if (h) safe('stasis', h, n.id, s);
+      }
+    });
+    ari.on('resync', (channels: AriChannel[]) => {
+      for (const h of resyncHandlers) safe('resync', h, n.id, channels);
+    });
+    ami.on('event', (ev: AmiEvent) => {
+      lastEvent.set({ node: n.id, link: 'ami' }, ami.lastEventAt / 1000);
+      for (const h of amiHandlers) safe('ami', h, n.id, ev);
+    });
+    const iso = (t: number) => (t ? new Date(t).toISOString() : null);
+    return {
+      id: n.id,
+      ari,
+      ami,
+      health: () => ({
+        id: n.id,
+        ari: {
+          connected: ari.connected,
+          reconnects: ari.reconnects,
+          lastEventAt: iso(ari.lastEventAt),
+          lagMs: ari.lastLagMs,
+          error: ari.lastError,
+          replaced: ari.replaced,
+        },
+        ami: {
+          connected: ami.connected,
+          reconnects: ami.reconnects,
+          lastEventAt: iso(ami.lastEventAt),
+          error: ami.lastError,
+        },
+      }),
+    };
+  };
+
+  for (const n of config.asteriskNodes) nodes.set(n.id, makeNode(n));
+
+  const readiness: ReadinessCheck[] = [...nodes.values()].map((node) => ({
+    name: `asterisk:${node.id}`,
+    check: async () => {
+      const h = node.health();
+      const problems = [
+        !h.ari.connected && `ARI ${h.ari.error ?? 'not connected'}`,
+        h.ari.replaced && 'Stasis app taken over by another connection',
+        !h.ami.connected && `AMI ${h.ami.error ?? 'not connected'}`,
+      ].filter(Boolean);
+      if (problems.length) throw new Error(problems.join('; '));
+    },
+  }));
+
+  return {
+    name: 'asterisk',
+    nodes,
+    apps,
+    readiness,
+    onAriEvent: (h) => void ariHandlers.push(h),
+    onAmiEvent: (h) => void amiHandlers.push(h),
+    onResync: (h) => void resyncHandlers.push(h),
+    onStasisStart: (kind, h) => void stasisHandlers.set(kind, h),
+    async start() {
+      if (nodes.size === 0) {
+        log.info('no Asterisk nodes configured: API only');
+        return;
+      }
+      for (const n of nodes.values()) {
+        n.ari.start();
+        n.ami.start();
+      }
+      log.info({ nodes: [...nodes.keys()], apps }, 'connecting to Asterisk nodes');
+    },
+    async stop() {
+      await Promise.all([...nodes.values()].flatMap((n) => [n.ari.stop(), n.ami.stop()]));
+    },
+  };
+}
