@@ -41,7 +41,7 @@ describe('KeyedQueue', () => {
                 running[key] = (running[key] ?? 0) + 1;
                 if (running[key]! > 1) overlap = true;
                 await new Promise((r) => setTimeout(r, delay));
-                (log[key] ??= []).push(i);
+                log[key] = [...(log[key] ?? []), i];
                 running[key]!--;
                 if (fail) throw new Error('task failed');
               })
