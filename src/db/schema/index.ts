@@ -1,2 +1,3 @@
 // Every aggregate's tables, one file each. drizzle-kit reads this barrel.
 export * from './auth.ts';
+export * from './routing.ts';

@@ -1,0 +1,95 @@
+import { sql } from 'drizzle-orm';
+import { bigint, boolean, check, index, integer, jsonb, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+
+// Sellers send calls (lead generators); clients (call centres) buy them. A campaign belongs to one
+// seller and is linked to clients with caps; DIDs route to a campaign.
+
+export const sellers = pgTable('sellers', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull().unique(),
+  active: boolean('active').notNull().default(true),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Open hours per weekday (0 = Sunday), each a list of [from, to) "HH:MM" ranges in the client's zone. */
+export type WeeklySchedule = Partial<Record<'0' | '1' | '2' | '3' | '4' | '5' | '6', Array<[string, string]>>>;
+
+export const clients = pgTable('clients', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull().unique(),
+  // A PJSIP endpoint name (dialled as PJSIP/<endpoint>) or a full dial string (PJSIP/1234@trunk).
+  endpoint: text('endpoint').notNull(),
+  active: boolean('active').notNull().default(true),
+  timezone: text('timezone'),
+  schedule: jsonb('schedule').$type<WeeklySchedule>(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const ROUTING_STRATEGIES = ['priority', 'round_robin', 'weighted'] as const;
+export const DUP_POLICIES = ['same_client', 'reject'] as const;
+
+export const campaigns = pgTable(
+  'campaigns',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    sellerId: uuid('seller_id')
+      .notNull()
+      .references(() => sellers.id),
+    name: text('name').notNull(),
+    strategy: text('strategy', { enum: ROUTING_STRATEGIES }).notNull().default('priority'),
+    ringTimeoutS: integer('ring_timeout_s').notNull().default(30),
+    maxAttempts: integer('max_attempts').notNull().default(3),
+    dupWindowH: integer('dup_window_h'),
+    dupPolicy: text('dup_policy', { enum: DUP_POLICIES }).notNull().default('same_client'),
+    active: boolean('active').notNull().default(true),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    unique('campaigns_seller_name_uq').on(t.sellerId, t.name),
+    check('campaigns_ring_timeout_ck', sql`${t.ringTimeoutS} between 1 and 600`),
+    check('campaigns_max_attempts_ck', sql`${t.maxAttempts} between 1 and 20`),
+  ],
+);
+
+export const dids = pgTable(
+  'dids',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    number: text('number').notNull().unique(), // E.164, normalised
+    sellerId: uuid('seller_id')
+      .notNull()
+      .references(() => sellers.id),
+    campaignId: uuid('campaign_id').references(() => campaigns.id),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('dids_seller_idx').on(t.sellerId), index('dids_campaign_idx').on(t.campaignId)],
+);
+
+export const links = pgTable(
+  'campaign_links',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    campaignId: uuid('campaign_id')
+      .notNull()
+      .references(() => campaigns.id),
+    clientId: uuid('client_id')
+      .notNull()
+      .references(() => clients.id),
+    concurrencyCap: integer('concurrency_cap'),
+    hourlyCap: integer('hourly_cap'),
+    dailyCap: integer('daily_cap'),
+    monthlyCap: integer('monthly_cap'),
+    totalCap: integer('total_cap'),
+    priority: integer('priority').notNull().default(0),
+    weight: integer('weight').notNull().default(1),
+    active: boolean('active').notNull().default(true),
+    // Answered calls ever taken through this link: the durable copy of Redis' total counter.
+    totalAnswered: bigint('total_answered', { mode: 'number' }).notNull().default(0),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    unique('links_campaign_client_uq').on(t.campaignId, t.clientId),
+    index('links_client_idx').on(t.clientId),
+    check('links_weight_ck', sql`${t.weight} between 1 and 10000`),
+  ],
+);
