@@ -1,0 +1,105 @@
+// Pure routing decisions: who may take a call now, in which order, and which cap buckets count it.
+// No I/O here: the call flow and the Redis scripts feed these functions plain data.
+import type { WeeklySchedule } from '../db/schema/routing.ts';
+
+export interface Candidate {
+  linkId: string;
+  clientId: string;
+  priority: number;
+  weight: number;
+}
+
+export type Strategy = 'priority' | 'round_robin' | 'weighted';
+
+const parts = (tz: string, at: Date) => {
+  const f = new Intl.DateTimeFormat('en-US', {
+    timeZone: tz,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    weekday: 'short',
+  });
+  const o: Record<string, string> = {};
+  for (const p of f.formatToParts(at)) o[p.type] = p.value;
+  return o as { year: string; month: string; day: string; hour: string; minute: string; weekday: string };
+};
+
+const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+
+/** Cap bucket ids in the client's zone: buyers count "per hour/day/month" on their own clock. */
+export function capBuckets(tz: string, at: Date): { hour: string; day: string; month: string } {
+  const p = parts(tz, at);
+  const month = `${p.year}${p.month}`;
+  const day = `${month}${p.day}`;
+  return { hour: `${day}${p.hour}`, day, month };
+}
+
+/** True when `at` falls inside the weekly schedule in `tz`; no schedule means always open. */
+export function isOpen(schedule: WeeklySchedule | null | undefined, tz: string, at: Date): boolean {
+  if (!schedule) return true;
+  const p = parts(tz, at);
+  const wd = String(WEEKDAYS[p.weekday]) as keyof WeeklySchedule;
+  const minute = Number(p.hour) * 60 + Number(p.minute);
+  return (schedule[wd] ?? []).some(([from, to]) => minute >= toMinutes(from) && minute < toMinutes(to));
+}
+
+export function toMinutes(hhmm: string): number {
+  const [h, m] = hhmm.split(':').map(Number) as [number, number];
+  return h * 60 + m;
+}
+
+/** A weekly schedule's ranges must be HH:MM with from < to (24:00 allowed as an end). */
+export function scheduleProblems(s: WeeklySchedule): string[] {
+  const out: string[] = [];
+  for (const [day, ranges] of Object.entries(s)) {
+    if (!/^[0-6]$/.test(day)) out.push(`schedule.${day}: weekday must be 0 (Sunday) to 6`);
+    for (const [i, r] of (ranges ?? []).entries()) {
+      const ok = r.length === 2 && r.every((x) => /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/.test(x));
+      if (!ok || toMinutes(r[0]) >= toMinutes(r[1]))
+        out.push(`schedule.${day}.${i}: expected ["HH:MM","HH:MM"] with from < to`);
+    }
+  }
+  return out;
+}
+
+/**
+ * Orders eligible candidates for one call.
+ * - priority: lowest priority number first, ties by higher weight, then link id (stable).
+ * - round_robin: a rotation of the priority order by a counter shared by all instances.
+ * - weighted: a weighted random permutation (each next pick proportional to weight), so
+ *   failover still tries everyone.
+ */
+export function orderCandidates(
+  strategy: Strategy,
+  candidates: readonly Candidate[],
+  o: { rrCounter?: number; rand?: () => number } = {},
+): Candidate[] {
+  const base = [...candidates].sort(
+    (a, b) =>
+      a.priority - b.priority ||
+      b.weight - a.weight ||
+      (a.linkId < b.linkId ? -1 : a.linkId > b.linkId ? 1 : 0),
+  );
+  if (strategy === 'priority' || base.length < 2) return base;
+  if (strategy === 'round_robin') {
+    const k = (((o.rrCounter ?? 0) % base.length) + base.length) % base.length;
+    return [...base.slice(k), ...base.slice(0, k)];
+  }
+  const rand = o.rand ?? Math.random;
+  const pool = [...base];
+  const out: Candidate[] = [];
+  while (pool.length) {
+    const total = pool.reduce((s, c) => s + Math.max(0, c.weight), 0);
+    let r = rand() * total;
+    let i = 0;
+    for (; i < pool.length - 1; i++) {
+      r -= Math.max(0, pool[i]!.weight);
+      if (r < 0) break;
+    }
+    out.push(pool.splice(i, 1)[0]!);
+  }
+  return out;
+}

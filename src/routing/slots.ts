@@ -1,0 +1,154 @@
+// Routing slots in Redis: the only place caps are decided. Each operation is one Lua script; the
+// KEYS/ARGV are built by pure functions (testable without Redis) and all keys of one link share a
+// hash tag, so the scripts stay legal on Redis Cluster.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../redis/keys.ts';
+import { callScript, defineScripts, loadScript } from '../redis/scripts.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SCRIPTS = ['takeSlot-6.lua', 'answerSlot-1.lua', 'releaseSlot-6.lua'].map((f) =>
+  loadScript(join(here, 'lua', f)),
+);
+
+export interface LinkCaps {
+  concurrency: number | null;
+  hourly: number | null;
+  daily: number | null;
+  monthly: number | null;
+  total: number | null;
+}
+
+export interface Buckets {
+  hour: string;
+  day: string;
+  month: string;
+}
+
+/** What a call must remember to give its slot back: the keys of the buckets it was counted in. */
+export interface SlotRef {
+  linkId: string;
+  slotId: string;
+  buckets: Buckets;
+}
+
+export type TakeResult = 'taken' | 'duplicate' | 'concurrency' | 'hourly' | 'daily' | 'monthly' | 'total';
+const TAKE_CODES: Record<string, TakeResult> = {
+  '1': 'taken',
+  '0': 'duplicate',
+  '-1': 'concurrency',
+  '-2': 'hourly',
+  '-3': 'daily',
+  '-4': 'monthly',
+  '-5': 'total',
+};
+
+export function slotKeys(k: RedisKeys, ref: SlotRef): string[] {
+  const t = ref.linkId;
+  return [
+    k.tagged('link', t, 'live'),
+    k.tagged('link', t, 'h', ref.buckets.hour),
+    k.tagged('link', t, 'd', ref.buckets.day),
+    k.tagged('link', t, 'm', ref.buckets.month),
+    k.tagged('link', t, 'total'),
+    k.tagged('link', t, 'slot', ref.slotId),
+  ];
+}
+
+const cap = (n: number | null) => (n === null || n === undefined ? -1 : n);
+
+export function takeArgs(
+  now: number,
+  slotTtlMs: number,
+  slotId: string,
+  caps: LinkCaps,
+): (string | number)[] {
+  return [
+    now,
+    slotTtlMs,
+    slotId,
+    cap(caps.concurrency),
+    cap(caps.hourly),
+    cap(caps.daily),
+    cap(caps.monthly),
+    cap(caps.total),
+    2 * 3600, // an hour bucket outlives its hour (time zones, clock skew) but not by much
+    2 * 86400,
+    32 * 86400,
+  ];
+}
+
+export class SlotStore {
+  constructor(
+    private redis: Redis,
+    private keys: RedisKeys,
+    private slotTtlMs: number,
+  ) {
+    defineScripts(redis, SCRIPTS);
+  }
+
+  /** Seeds the total counter from PostgreSQL when Redis has none (first start, Redis lost). */
+  async seedTotal(linkId: string, totalAnswered: number): Promise<void> {
+    await this.redis.set(this.keys.tagged('link', linkId, 'total'), totalAnswered, 'NX');
+  }
+
+  async take(ref: SlotRef, caps: LinkCaps, now = Date.now()): Promise<TakeResult> {
+    const r = await callScript<number>(
+      this.redis,
+      'takeSlot',
+      slotKeys(this.keys, ref),
+      takeArgs(now, this.slotTtlMs, ref.slotId, caps),
+    );
+    if (r === 1) await this.redis.sadd(this.keys.plain('routing', 'links'), ref.linkId);
+    return TAKE_CODES[String(r)] ?? 'duplicate';
+  }
+
+  /** True the first time a slot is marked answered. */
+  async answer(ref: SlotRef): Promise<boolean> {
+    return (await callScript<number>(this.redis, 'answerSlot', [slotKeys(this.keys, ref)[5]!], [])) === 1;
+  }
+
+  /** Gives a slot back exactly once; returns what happened. */
+  async release(ref: SlotRef): Promise<'answered' | 'refunded' | 'already'> {
+    const r = await callScript<number>(this.redis, 'releaseSlot', slotKeys(this.keys, ref), [
+      ref.slotId,
+      this.slotTtlMs,
+    ]);
+    return r === 2 ? 'answered' : r === 1 ? 'refunded' : 'already';
+  }
+
+  /** Live slots on a link (expired ones excluded). */
+  async live(linkId: string, now = Date.now()): Promise<number> {
+    return this.redis.zcount(this.keys.tagged('link', linkId, 'live'), `(${now}`, '+inf');
+  }
+
+  async counters(
+    linkId: string,
+    b: Buckets,
+  ): Promise<{ hourly: number; daily: number; monthly: number; total: number }> {
+    const [h, d, m, t] = await this.redis.mget(
+      this.keys.tagged('link', linkId, 'h', b.hour),
+      this.keys.tagged('link', linkId, 'd', b.day),
+      this.keys.tagged('link', linkId, 'm', b.month),
+      this.keys.tagged('link', linkId, 'total'),
+    );
+    return { hourly: Number(h ?? 0), daily: Number(d ?? 0), monthly: Number(m ?? 0), total: Number(t ?? 0) };
+  }
+
+  /** Every live slot id per link, for reconciliation against Asterisk's channels. */
+  async liveSlots(now = Date.now()): Promise<Array<{ linkId: string; slotId: string }>> {
+    const links = await this.redis.smembers(this.keys.plain('routing', 'links'));
+    const out: Array<{ linkId: string; slotId: string }> = [];
+    for (const linkId of links) {
+      const ids = await this.redis.zrangebyscore(this.keys.tagged('link', linkId, 'live'), `(${now}`, '+inf');
+      for (const slotId of ids) out.push({ linkId, slotId });
+    }
+    return out;
+  }
+
+  /** Round-robin position shared by every instance. */
+  async nextRoundRobin(campaignId: string): Promise<number> {
+    return this.redis.incr(this.keys.tagged('campaign', campaignId, 'rr'));
+  }
+}

@@ -1,0 +1,109 @@
+// Cap invariants on real Redis: many takes at once, from two connections ("two daemon instances").
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedis } from '../../src/redis/client.ts';
+import { RedisKeys } from '../../src/redis/keys.ts';
+import { type LinkCaps, type SlotRef, SlotStore } from '../../src/routing/slots.ts';
+import { redisPrefix } from '../helpers/env.ts';
+
+const none: LinkCaps = { concurrency: null, hourly: null, daily: null, monthly: null, total: null };
+const buckets = { hour: '2026112305', day: '20261123', month: '202611' };
+
+describe('routing slots', () => {
+  const keys = new RedisKeys(redisPrefix());
+  const r1 = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
+  const r2 = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
+  let a: SlotStore;
+  let b: SlotStore;
+  beforeAll(() => {
+    a = new SlotStore(r1, keys, 60_000);
+    b = new SlotStore(r2, keys, 60_000);
+  });
+  afterAll(async () => {
+    const left = await r1.keys(`${keys.prefix}:*`);
+    if (left.length) await r1.del(...left);
+    r1.disconnect();
+    r2.disconnect();
+  });
+  const ref = (linkId: string): SlotRef => ({ linkId, slotId: randomUUID(), buckets });
+
+  it('50 arrivals at once on concurrency cap 5, split over two instances: exactly 5 live', async () => {
+    const link = randomUUID();
+    const caps = { ...none, concurrency: 5 };
+    const refs = Array.from({ length: 50 }, () => ref(link));
+    const results = await Promise.all(refs.map((x, i) => (i % 2 ? a : b).take(x, caps)));
+    expect(results.filter((r) => r === 'taken')).toHaveLength(5);
+    expect(results.filter((r) => r === 'concurrency')).toHaveLength(45);
+    expect(await a.live(link)).toBe(5);
+    // Releasing one frees exactly one place.
+    const taken = refs.filter((_, i) => results[i] === 'taken');
+    expect(await a.release(taken[0]!)).toBe('refunded');
+    expect(await a.take(ref(link), caps)).toBe('taken');
+    expect(await a.take(ref(link), caps)).toBe('concurrency');
+  });
+
+  it('a total cap of 10 under 30 simultaneous answered arrivals ends at exactly 10', async () => {
+    const link = randomUUID();
+    const caps = { ...none, total: 10 };
+    const refs = Array.from({ length: 30 }, () => ref(link));
+    const results = await Promise.all(
+      refs.map(async (x, i) => {
+        const s = i % 2 ? a : b;
+        const t = await s.take(x, caps);
+        if (t === 'taken') {
+          await s.answer(x);
+          await s.release(x);
+        }
+        return t;
+      }),
+    );
+    expect(results.filter((r) => r === 'taken')).toHaveLength(10);
+    expect((await a.counters(link, buckets)).total).toBe(10);
+    expect(await a.take(ref(link), caps)).toBe('total');
+  });
+
+  it('refunds reservations of calls the client did not answer', async () => {
+    const link = randomUUID();
+    const caps = { ...none, hourly: 2 };
+    const x = ref(link);
+    const y = ref(link);
+    expect(await a.take(x, caps)).toBe('taken');
+    expect(await a.take(y, caps)).toBe('taken');
+    expect(await a.take(ref(link), caps)).toBe('hourly'); // both reserved
+    expect(await a.release(x)).toBe('refunded'); // no answer
+    expect(await a.answer(y)).toBe(true);
+    expect(await a.release(y)).toBe('answered');
+    expect(await a.counters(link, buckets)).toMatchObject({ hourly: 1, daily: 1, monthly: 1, total: 1 });
+    expect(await a.take(ref(link), caps)).toBe('taken');
+  });
+
+  it('releases exactly once, whichever path calls release first', async () => {
+    const link = randomUUID();
+    const x = ref(link);
+    await a.take(x, { ...none, daily: 5 });
+    const outcomes = await Promise.all([a.release(x), b.release(x), a.release(x)]);
+    expect(outcomes.filter((o) => o === 'refunded')).toHaveLength(1);
+    expect(outcomes.filter((o) => o === 'already')).toHaveLength(2);
+    expect((await a.counters(link, buckets)).daily).toBe(0);
+    expect(await a.answer(x)).toBe(false); // a late answer after release changes nothing
+    expect(await a.take(x, none)).toBe('duplicate'); // the same slot id is never taken twice
+  });
+
+  it('a slot leaked by a crash stops counting once its expiry passes', async () => {
+    const link = randomUUID();
+    const caps = { ...none, concurrency: 1 };
+    const now = Date.now();
+    expect(await a.take(ref(link), caps, now)).toBe('taken');
+    expect(await a.take(ref(link), caps, now + 1000)).toBe('concurrency');
+    expect(await a.take(ref(link), caps, now + 61_000)).toBe('taken');
+  });
+
+  it('seeds the total from PostgreSQL only when Redis has none', async () => {
+    const link = randomUUID();
+    await a.seedTotal(link, 7);
+    await a.seedTotal(link, 3);
+    expect((await a.counters(link, buckets)).total).toBe(7);
+    expect(await a.take(ref(link), { ...none, total: 8 })).toBe('taken');
+    expect(await a.take(ref(link), { ...none, total: 8 })).toBe('total');
+  });
+});
