@@ -1,0 +1,133 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  type CallEvent,
+  type CallState,
+  type Effect,
+  newCall,
+  resultOfCause,
+  step,
+} from '../../src/routing/call.ts';
+
+// Drives the pure machine with arbitrary interleavings of what Asterisk and the caps can produce.
+type Move =
+  | { k: 'slot' }
+  | { k: 'none' }
+  | { k: 'stasis' }
+  | { k: 'answer' }
+  | { k: 'gone'; cause: number }
+  | { k: 'stale_gone'; cause: number }
+  | { k: 'timeout' }
+  | { k: 'caller' };
+
+const move: fc.Arbitrary<Move> = fc.oneof(
+  fc.constant({ k: 'slot' } as const),
+  fc.constant({ k: 'none' } as const),
+  fc.constant({ k: 'stasis' } as const),
+  fc.constant({ k: 'answer' } as const),
+  fc.constantFrom(16, 17, 19, 34, 3).map((cause) => ({ k: 'gone', cause }) as const),
+  fc.constantFrom(16, 17).map((cause) => ({ k: 'stale_gone', cause }) as const),
+  fc.constant({ k: 'timeout' } as const),
+  fc.constant({ k: 'caller' } as const),
+);
+
+function run(maxAttempts: number, moves: Move[]) {
+  let s: CallState = newCall('call-1', 'caller-chan', maxAttempts);
+  const effects: Effect[] = [];
+  let n = 0;
+  const apply = (e: CallEvent) => {
+    const r = step(s, e);
+    s = r.state;
+    effects.push(...r.effects);
+  };
+  for (const m of moves) {
+    const leg = s.attempts[s.attempts.length - 1]?.legId ?? 'none';
+    const at = ++n;
+    if (m.k === 'slot')
+      apply({ type: 'attempt', linkId: `link-${n % 3}`, clientId: 'c', legId: `leg-${n}`, at });
+    else if (m.k === 'none') apply({ type: 'no_candidate', reason: 'no_client', at });
+    else if (m.k === 'stasis') apply({ type: 'leg_stasis_start', legId: leg, at });
+    else if (m.k === 'answer') apply({ type: 'leg_answered', legId: leg, at });
+    else if (m.k === 'gone') apply({ type: 'leg_gone', legId: leg, cause: m.cause, at });
+    else if (m.k === 'stale_gone')
+      apply({ type: 'leg_gone', legId: s.attempts[0]?.legId ?? 'none', cause: m.cause, at });
+    else if (m.k === 'timeout') apply({ type: 'ring_timeout', legId: leg, at });
+    else apply({ type: 'caller_gone', cause: 16, at });
+  }
+  // Whatever happened, the caller eventually hangs up.
+  apply({ type: 'caller_gone', cause: 16, at: ++n });
+  return { s, effects };
+}
+
+describe('call state machine', () => {
+  it('releases every slot it was given exactly once and finishes exactly once', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.array(move, { maxLength: 40 }), (maxAttempts, moves) => {
+        const { s, effects } = run(maxAttempts, moves);
+        expect(s.phase).toBe('ended');
+        expect(effects.filter((e) => e.type === 'finish')).toHaveLength(1);
+        const releases = effects.filter(
+          (e): e is Extract<Effect, { type: 'release' }> => e.type === 'release',
+        );
+        const byLeg = new Map<string, number>();
+        for (const r of releases) byLeg.set(r.legId, (byLeg.get(r.legId) ?? 0) + 1);
+        // Every accepted attempt is released once; slots offered after the call moved on are released at once.
+        for (const a of s.attempts) expect(byLeg.get(a.legId)).toBe(1);
+        for (const n of byLeg.values()) expect(n).toBe(1);
+        expect(s.attempts.length).toBeLessThanOrEqual(maxAttempts);
+        // A bridged call is the only way to be 'answered', and only with an answered attempt.
+        if (s.disposition === 'answered') expect(s.attempts.some((a) => a.result === 'answered')).toBe(true);
+      }),
+    );
+  });
+
+  it('fails over on busy, answers and bridges the next client, and hangs the caller up after', () => {
+    let s = newCall('c1', 'caller', 3);
+    const go = (e: CallEvent) => {
+      const r = step(s, e);
+      s = r.state;
+      return r.effects.map((x) => x.type);
+    };
+    expect(go({ type: 'attempt', linkId: 'L1', clientId: 'A', legId: 'leg1', at: 1 })).toEqual([]);
+    expect(go({ type: 'leg_stasis_start', legId: 'leg1', at: 2 })).toEqual(['dial']);
+    expect(go({ type: 'leg_gone', legId: 'leg1', cause: 17, at: 3 })).toEqual(['release', 'try_next']);
+    expect(s.attempts[0]!.result).toBe('busy');
+    go({ type: 'attempt', linkId: 'L2', clientId: 'B', legId: 'leg2', at: 4 });
+    go({ type: 'leg_stasis_start', legId: 'leg2', at: 5 });
+    expect(go({ type: 'leg_answered', legId: 'leg2', at: 6 })).toEqual([
+      'mark_answered',
+      'answer_caller',
+      'bridge',
+    ]);
+    expect(go({ type: 'leg_gone', legId: 'leg2', cause: 16, at: 9 })).toEqual([
+      'release',
+      'hangup',
+      'finish',
+    ]);
+    expect(s).toMatchObject({ phase: 'ended', disposition: 'answered', answeredAt: 6 });
+  });
+
+  it('cancels the client leg when the caller hangs up while it rings', () => {
+    let s = newCall('c1', 'caller', 3);
+    s = step(s, { type: 'attempt', linkId: 'L1', clientId: 'A', legId: 'leg1', at: 1 }).state;
+    s = step(s, { type: 'leg_stasis_start', legId: 'leg1', at: 2 }).state;
+    const r = step(s, { type: 'caller_gone', cause: 16, at: 3 });
+    expect(r.effects).toEqual([
+      { type: 'hangup', channelId: 'leg1', reason: 'normal' },
+      { type: 'release', linkId: 'L1', legId: 'leg1' },
+      { type: 'finish' },
+    ]);
+    expect(r.state.disposition).toBe('caller_abandoned');
+    expect(r.state.attempts[0]!.result).toBe('cancelled');
+  });
+
+  it('maps Q.850 causes to attempt results', () => {
+    expect([17, 19, 34, 3, 99].map(resultOfCause)).toEqual([
+      'busy',
+      'no_answer',
+      'congestion',
+      'unavailable',
+      'failed',
+    ]);
+  });
+});
