@@ -1,3 +1,4 @@
 // Every aggregate's tables, one file each. drizzle-kit reads this barrel.
 export * from './auth.ts';
 export * from './routing.ts';
+export * from './cdr.ts';

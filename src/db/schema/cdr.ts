@@ -1,0 +1,40 @@
+import { index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+
+export interface CdrAttempt {
+  link_id: string;
+  client_id: string;
+  leg_id: string;
+  result: string;
+  started_at: string;
+  answered_at: string | null;
+  ended_at: string | null;
+  ring_ms: number;
+}
+
+// One row per inbound call, keyed by our call id so a replayed write is a no-op.
+export const callRecords = pgTable(
+  'call_records',
+  {
+    callId: text('call_id').primaryKey(),
+    nodeId: text('node_id').notNull(),
+    sellerId: uuid('seller_id'),
+    campaignId: uuid('campaign_id'),
+    did: text('did'),
+    callerNumber: text('caller_number'),
+    clientId: uuid('client_id'),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
+    answeredAt: timestamp('answered_at', { withTimezone: true }),
+    endedAt: timestamp('ended_at', { withTimezone: true }).notNull(),
+    durationS: integer('duration_s').notNull(),
+    billableS: integer('billable_s').notNull(),
+    disposition: text('disposition').notNull(),
+    hangupCause: integer('hangup_cause'),
+    attempts: jsonb('attempts').$type<CdrAttempt[]>().notNull(),
+    recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('call_records_started_idx').on(t.startedAt),
+    index('call_records_seller_started_idx').on(t.sellerId, t.startedAt),
+    index('call_records_campaign_started_idx').on(t.campaignId, t.startedAt),
+  ],
+);
