@@ -1,0 +1,172 @@
+// The durable CDR write path. A record is first appended to a local journal file and fsync'd (so a
+// PostgreSQL outage or a crash loses nothing), then inserted into PostgreSQL in batches with
+// ON CONFLICT DO NOTHING (so replaying a journal is harmless). The journal rotates: new records go
+// to `open-*.jsonl`; a flush renames it to `flushing-*.jsonl` and deletes it only after the insert
+// committed. At start every leftover journal is replayed.
+import { mkdirSync, promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type { Sql } from 'postgres';
+import type { Logger } from '../logger.ts';
+
+export interface CdrRecord {
+  call_id: string;
+  node_id: string;
+  seller_id: string | null;
+  campaign_id: string | null;
+  did: string | null;
+  caller_number: string | null;
+  client_id: string | null;
+  started_at: string;
+  answered_at: string | null;
+  ended_at: string;
+  duration_s: number;
+  billable_s: number;
+  disposition: string;
+  hangup_cause: number | null;
+  attempts: unknown[];
+}
+
+export class CdrWriter {
+  private queue: Array<{ line: string; done: () => void; fail: (e: Error) => void }> = [];
+  private writing: Promise<void> | null = null;
+  private flushing: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private seq = 0;
+  private readonly open: string;
+  /** Records in the journal not yet known to be in PostgreSQL. */
+  pending = 0;
+  lastError: string | null = null;
+
+  constructor(
+    private sql: Sql,
+    private dir: string,
+    private instanceId: string,
+    private log: Logger,
+    private flushEveryMs = 500,
+    private batchSize = 500,
+  ) {
+    mkdirSync(dir, { recursive: true });
+    this.open = join(dir, `open-${instanceId}.jsonl`);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.flush(), this.flushEveryMs);
+    this.timer.unref();
+    void this.flush();
+  }
+
+  /** Resolves once the record is on disk (fsync'd); PostgreSQL follows asynchronously. */
+  write(r: CdrRecord): Promise<void> {
+    return new Promise((done, fail) => {
+      this.queue.push({ line: `${JSON.stringify(r)}\n`, done, fail });
+      this.writing ??= this.drainQueue();
+    });
+  }
+
+  private async drainQueue(): Promise<void> {
+    try {
+      while (this.queue.length) {
+        const batch = this.queue.splice(0);
+        try {
+          const fh = await fs.open(this.open, 'a');
+          try {
+            await fh.write(batch.map((b) => b.line).join(''));
+            await fh.datasync();
+          } finally {
+            await fh.close();
+          }
+          this.pending += batch.length;
+          for (const b of batch) b.done();
+        } catch (e) {
+          for (const b of batch) b.fail(e as Error);
+        }
+      }
+    } finally {
+      this.writing = null;
+    }
+  }
+
+  /** Moves journals into PostgreSQL; safe to call at any time, one flush runs at once. */
+  flush(): Promise<void> {
+    this.flushing ??= this.doFlush().finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  private async doFlush(): Promise<void> {
+    if (this.writing) await this.writing;
+    // Rotate the open journal so appends continue while we insert.
+    try {
+      await fs.rename(
+        this.open,
+        join(this.dir, `flushing-${this.instanceId}-${Date.now()}-${++this.seq}.jsonl`),
+      );
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    const files = (await fs.readdir(this.dir)).filter((f) => f.startsWith('flushing-')).sort();
+    for (const f of files) {
+      const path = join(this.dir, f);
+      const text = await fs.readFile(path, 'utf8');
+      const rows: CdrRecord[] = [];
+      for (const line of text.split('\n')) {
+        if (!line) continue;
+        try {
+          rows.push(JSON.parse(line) as CdrRecord);
+        } catch {
+          // A torn last line from a crash mid-append: the call's record was never acknowledged.
+          this.log.warn({ file: f }, 'skipping a torn CDR journal line');
+        }
+      }
+      try {
+        for (let i = 0; i < rows.length; i += this.batchSize)
+          await this.insert(rows.slice(i, i + this.batchSize));
+      } catch (e) {
+        const msg = (e as Error).message;
+        if (this.lastError !== msg)
+          this.log.warn(
+            { err: msg, buffered: rows.length },
+            'CDRs kept in the local journal until PostgreSQL is back',
+          );
+        this.lastError = msg;
+        return;
+      }
+      await fs.unlink(path);
+      this.pending = Math.max(0, this.pending - rows.length);
+      if (this.lastError) this.log.info('PostgreSQL is back: buffered CDRs written');
+      this.lastError = null;
+    }
+  }
+
+  private async insert(rows: CdrRecord[]): Promise<void> {
+    if (!rows.length) return;
+    const values = rows.map((r) => ({ ...r, attempts: JSON.stringify(r.attempts) }));
+    await this.sql`
+      insert into call_records ${this.sql(
+        values,
+        'call_id',
+        'node_id',
+        'seller_id',
+        'campaign_id',
+        'did',
+        'caller_number',
+        'client_id',
+        'started_at',
+        'answered_at',
+        'ended_at',
+        'duration_s',
+        'billable_s',
+        'disposition',
+        'hangup_cause',
+        'attempts',
+      )}
+      on conflict (call_id) do nothing`;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    if (this.writing) await this.writing;
+    await this.flush().catch(() => {});
+  }
+}
