@@ -63,6 +63,7 @@ export function takeArgs(
   slotTtlMs: number,
   slotId: string,
   caps: LinkCaps,
+  b: Buckets,
 ): (string | number)[] {
   return [
     now,
@@ -76,6 +77,9 @@ export function takeArgs(
     2 * 3600, // an hour bucket outlives its hour (time zones, clock skew) but not by much
     2 * 86400,
     32 * 86400,
+    b.hour,
+    b.day,
+    b.month,
   ];
 }
 
@@ -98,7 +102,7 @@ export class SlotStore {
       this.redis,
       'takeSlot',
       slotKeys(this.keys, ref),
-      takeArgs(now, this.slotTtlMs, ref.slotId, caps),
+      takeArgs(now, this.slotTtlMs, ref.slotId, caps, ref.buckets),
     );
     if (r === 1) await this.redis.sadd(this.keys.plain('routing', 'links'), ref.linkId);
     return TAKE_CODES[String(r)] ?? 'duplicate';
@@ -145,6 +149,21 @@ export class SlotStore {
       for (const slotId of ids) out.push({ linkId, slotId });
     }
     return out;
+  }
+
+  /**
+   * Releases live slots whose call no longer exists anywhere (daemon crash, missed events): the
+   * safety net behind per-call release. `isLive(slotId)` says whether the slot's leg or call lives.
+   */
+  async reconcile(isLive: (slotId: string) => boolean, now = Date.now()): Promise<number> {
+    let released = 0;
+    for (const { linkId, slotId } of await this.liveSlots(now)) {
+      if (isLive(slotId)) continue;
+      const st = await this.redis.hgetall(this.keys.tagged('link', linkId, 'slot', slotId));
+      const buckets = { hour: st.h ?? '', day: st.d ?? '', month: st.m ?? '' };
+      if ((await this.release({ linkId, slotId, buckets })) !== 'already') released++;
+    }
+    return released;
   }
 
   /** Round-robin position shared by every instance. */

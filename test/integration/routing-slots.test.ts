@@ -98,6 +98,20 @@ describe('routing slots', () => {
     expect(await a.take(ref(link), caps, now + 61_000)).toBe('taken');
   });
 
+  it('reconcile releases slots whose call is gone, refunding unanswered ones', async () => {
+    const link = randomUUID();
+    const caps = { ...none, concurrency: 3, daily: 10 };
+    const alive = ref(link);
+    const dead = ref(link);
+    const deadAnswered = ref(link);
+    for (const x of [alive, dead, deadAnswered]) expect(await a.take(x, caps)).toBe('taken');
+    await a.answer(deadAnswered);
+    const n = await b.reconcile((id) => id === alive.slotId);
+    expect(n).toBeGreaterThanOrEqual(2);
+    expect(await a.live(link)).toBe(1);
+    expect((await a.counters(link, buckets)).daily).toBe(2); // alive (reserved) + the answered one
+  });
+
   it('seeds the total from PostgreSQL only when Redis has none', async () => {
     const link = randomUUID();
     await a.seedTotal(link, 7);

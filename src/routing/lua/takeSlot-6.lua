@@ -10,6 +10,7 @@
   ARGV[1] now (ms)  ARGV[2] slot ttl (ms)  ARGV[3] slot id
   ARGV[4..8] concurrency, hourly, daily, monthly, total caps (-1 = none)
   ARGV[9] bucket ttl for the hour key (s)  ARGV[10] day key ttl (s)  ARGV[11] month key ttl (s)
+  ARGV[12..14] hour, day, month bucket ids (kept on the slot so a reconcile can release it)
   Returns 1 taken; 0 already taken (same slot id); negative = the cap that refused:
   -1 concurrency, -2 hourly, -3 daily, -4 monthly, -5 total.
 ]]
@@ -31,6 +32,6 @@ for i = 2, 4 do
   redis.call('EXPIRE', KEYS[i], tonumber(ARGV[i + 7]))
 end
 redis.call('INCR', KEYS[5])
-redis.call('HSET', KEYS[6], 'state', 'taken', 'at', now)
+redis.call('HSET', KEYS[6], 'state', 'taken', 'at', now, 'h', ARGV[12], 'd', ARGV[13], 'm', ARGV[14])
 redis.call('PEXPIRE', KEYS[6], ttl)
 return 1
