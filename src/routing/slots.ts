@@ -31,6 +31,8 @@ export interface SlotRef {
   linkId: string;
   slotId: string;
   buckets: Buckets;
+  /** The Asterisk node of the call (default ''). */
+  nodeId?: string;
 }
 
 export type TakeResult = 'taken' | 'duplicate' | 'concurrency' | 'hourly' | 'daily' | 'monthly' | 'total';
@@ -64,6 +66,7 @@ export function takeArgs(
   slotId: string,
   caps: LinkCaps,
   b: Buckets,
+  nodeId = '',
 ): (string | number)[] {
   return [
     now,
@@ -80,6 +83,7 @@ export function takeArgs(
     b.hour,
     b.day,
     b.month,
+    nodeId,
   ];
 }
 
@@ -102,7 +106,7 @@ export class SlotStore {
       this.redis,
       'takeSlot',
       slotKeys(this.keys, ref),
-      takeArgs(now, this.slotTtlMs, ref.slotId, caps, ref.buckets),
+      takeArgs(now, this.slotTtlMs, ref.slotId, caps, ref.buckets, ref.nodeId),
     );
     if (r === 1) await this.redis.sadd(this.keys.plain('routing', 'links'), ref.linkId);
     return TAKE_CODES[String(r)] ?? 'duplicate';
@@ -155,11 +159,12 @@ export class SlotStore {
    * Releases live slots whose call no longer exists anywhere (daemon crash, missed events): the
    * safety net behind per-call release. `isLive(slotId)` says whether the slot's leg or call lives.
    */
-  async reconcile(isLive: (slotId: string) => boolean, now = Date.now()): Promise<number> {
+  async reconcile(nodeId: string, isLive: (slotId: string) => boolean, now = Date.now()): Promise<number> {
     let released = 0;
     for (const { linkId, slotId } of await this.liveSlots(now)) {
       if (isLive(slotId)) continue;
       const st = await this.redis.hgetall(this.keys.tagged('link', linkId, 'slot', slotId));
+      if ((st.node ?? '') !== nodeId) continue;
       const buckets = { hour: st.h ?? '', day: st.d ?? '', month: st.m ?? '' };
       if ((await this.release({ linkId, slotId, buckets })) !== 'already') released++;
     }

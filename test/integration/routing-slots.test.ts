@@ -106,7 +106,8 @@ describe('routing slots', () => {
     const deadAnswered = ref(link);
     for (const x of [alive, dead, deadAnswered]) expect(await a.take(x, caps)).toBe('taken');
     await a.answer(deadAnswered);
-    const n = await b.reconcile((id) => id === alive.slotId);
+    const n = await b.reconcile('', (id) => id === alive.slotId);
+    expect(await b.reconcile('other-node', () => false)).toBe(0);
     expect(n).toBeGreaterThanOrEqual(2);
     expect(await a.live(link)).toBe(1);
     expect((await a.counters(link, buckets)).daily).toBe(2); // alive (reserved) + the answered one

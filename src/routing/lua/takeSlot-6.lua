@@ -11,6 +11,7 @@
   ARGV[4..8] concurrency, hourly, daily, monthly, total caps (-1 = none)
   ARGV[9] bucket ttl for the hour key (s)  ARGV[10] day key ttl (s)  ARGV[11] month key ttl (s)
   ARGV[12..14] hour, day, month bucket ids (kept on the slot so a reconcile can release it)
+  ARGV[15] the Asterisk node the call is on (a reconcile only judges its own node's slots)
   Returns 1 taken; 0 already taken (same slot id); negative = the cap that refused:
   -1 concurrency, -2 hourly, -3 daily, -4 monthly, -5 total.
 ]]
@@ -32,6 +33,6 @@ for i = 2, 4 do
   redis.call('EXPIRE', KEYS[i], tonumber(ARGV[i + 7]))
 end
 redis.call('INCR', KEYS[5])
-redis.call('HSET', KEYS[6], 'state', 'taken', 'at', now, 'h', ARGV[12], 'd', ARGV[13], 'm', ARGV[14])
+redis.call('HSET', KEYS[6], 'state', 'taken', 'at', now, 'h', ARGV[12], 'd', ARGV[13], 'm', ARGV[14], 'node', ARGV[15])
 redis.call('PEXPIRE', KEYS[6], ttl)
 return 1

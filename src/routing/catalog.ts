@@ -1,0 +1,105 @@
+// Reads what a call is routed by (DID -> campaign -> links and clients) with a short cache, so a
+// burst of calls to one DID costs one PostgreSQL round trip, not one per call.
+import { eq } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { campaigns, clients, dids, links, type WeeklySchedule } from '../db/schema/routing.ts';
+
+export interface RouteLink {
+  linkId: string;
+  clientId: string;
+  endpoint: string;
+  timezone: string | null;
+  schedule: WeeklySchedule | null;
+  priority: number;
+  weight: number;
+  caps: {
+    concurrency: number | null;
+    hourly: number | null;
+    daily: number | null;
+    monthly: number | null;
+    total: number | null;
+  };
+  totalAnswered: number;
+}
+
+export interface RoutePlan {
+  did: string;
+  sellerId: string;
+  campaign: null | {
+    id: string;
+    active: boolean;
+    strategy: 'priority' | 'round_robin' | 'weighted';
+    ringTimeoutS: number;
+    maxAttempts: number;
+  };
+  links: RouteLink[];
+}
+
+export class RouteCatalog {
+  private cache = new Map<string, { at: number; plan: RoutePlan | null }>();
+  constructor(
+    private db: Db,
+    private ttlMs = 5000,
+  ) {}
+
+  async plan(did: string, now = Date.now()): Promise<RoutePlan | null> {
+    const hit = this.cache.get(did);
+    if (hit && now - hit.at < this.ttlMs) return hit.plan;
+    const plan = await this.load(did);
+    if (this.cache.size > 50_000) this.cache.clear();
+    this.cache.set(did, { at: now, plan });
+    return plan;
+  }
+
+  invalidate(): void {
+    this.cache.clear();
+  }
+
+  private async load(did: string): Promise<RoutePlan | null> {
+    const [d] = await this.db.select().from(dids).where(eq(dids.number, did));
+    if (!d) return null;
+    if (!d.campaignId) return { did, sellerId: d.sellerId, campaign: null, links: [] };
+    const [c] = await this.db.select().from(campaigns).where(eq(campaigns.id, d.campaignId));
+    if (!c) return { did, sellerId: d.sellerId, campaign: null, links: [] };
+    const rows = await this.db
+      .select({ l: links, c: clients })
+      .from(links)
+      .innerJoin(clients, eq(clients.id, links.clientId))
+      .where(eq(links.campaignId, c.id));
+    return {
+      did,
+      sellerId: d.sellerId,
+      campaign: {
+        id: c.id,
+        active: c.active,
+        strategy: c.strategy,
+        ringTimeoutS: c.ringTimeoutS,
+        maxAttempts: c.maxAttempts,
+      },
+      links: rows
+        .filter((r) => r.l.active && r.c.active)
+        .map((r) => ({
+          linkId: r.l.id,
+          clientId: r.c.id,
+          endpoint: r.c.endpoint,
+          timezone: r.c.timezone,
+          schedule: r.c.schedule ?? null,
+          priority: r.l.priority,
+          weight: r.l.weight,
+          caps: {
+            concurrency: r.l.concurrencyCap,
+            hourly: r.l.hourlyCap,
+            daily: r.l.dailyCap,
+            monthly: r.l.monthlyCap,
+            total: r.l.totalCap,
+          },
+          totalAnswered: r.l.totalAnswered,
+        })),
+    };
+  }
+}
+
+/** How Asterisk's Dial/ARI addresses a client: a bare endpoint name means PJSIP/<name>. */
+export function dialString(endpoint: string): string {
+  return endpoint.includes('/') ? endpoint : `PJSIP/${endpoint}`;
+}

@@ -1,0 +1,410 @@
+// The inbound Stasis flow. Thin handlers turn ARI events into CallEvents for the pure state
+// machine (call.ts); the effects it returns are performed here. Each call's events and effects run
+// through one KeyedQueue entry at a time, in Asterisk's order. Channel ids are chosen by us and
+// recorded before any REST call, so an event can never arrive for a leg we do not know.
+import { randomUUID } from 'node:crypto';
+import { eq, sql } from 'drizzle-orm';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { AsteriskModule } from '../asterisk/index.ts';
+import { AriError } from '../asterisk/ari.ts';
+import { KeyedQueue } from '../asterisk/ordered.ts';
+import type { AnyAriEvent, AriChannel } from '../asterisk/types.ts';
+import type { CdrRecord, CdrWriter } from '../cdr/writer.ts';
+import type { Db } from '../db/client.ts';
+import { links } from '../db/schema/routing.ts';
+import type { Logger } from '../logger.ts';
+import { type CallEvent, type CallState, type Effect, newCall, step } from './call.ts';
+import { dialString, type RouteCatalog, type RoutePlan } from './catalog.ts';
+import { capBuckets, isOpen, orderCandidates } from './decide.ts';
+import type { SlotRef, SlotStore } from './slots.ts';
+
+export const CALL_ID_VAR = 'CAPCONDUIT_CALL_ID';
+
+interface Call {
+  state: CallState;
+  nodeId: string;
+  app: string;
+  plan: RoutePlan | null;
+  did: string;
+  callerNumber: string;
+  startedAt: number;
+  tried: Set<string>;
+  slots: Map<string, SlotRef>; // legId -> slot
+  ringTimer?: NodeJS.Timeout;
+  rejectReason?: string;
+}
+
+export interface RouterDeps {
+  asterisk: AsteriskModule;
+  slots: SlotStore;
+  catalog: RouteCatalog;
+  cdr: CdrWriter;
+  db: Db;
+  log: Logger;
+  metrics: Registry;
+  defaultTimezone: string;
+  now?: () => number;
+}
+
+/** DID from a StasisStart: an explicit arg wins (calls handed over with `move`), else the dialplan exten. */
+export function didOf(ch: AriChannel, args: string[]): string {
+  const raw = (args[1] ?? ch.dialplan?.exten ?? '').trim();
+  const digits = raw.replace(/[^\d+]/g, '');
+  if (/^\+\d{8,15}$/.test(digits)) return digits;
+  if (/^1\d{10}$/.test(digits)) return `+${digits}`;
+  if (/^\d{10}$/.test(digits)) return `+1${digits}`; // NANP without country code, as US carriers send
+  return digits.startsWith('+') || !digits ? digits : `+${digits}`;
+}
+
+export class InboundRouter {
+  private calls = new Map<string, Call>(); // callId -> call
+  private byChannel = new Map<string, string>(); // channel id (caller or leg) -> callId
+  private queue: KeyedQueue;
+  private now: () => number;
+  private routed: Counter;
+  private rejected: Counter;
+  private decision: Histogram;
+
+  constructor(private d: RouterDeps) {
+    this.now = d.now ?? Date.now;
+    this.queue = new KeyedQueue((key, err) => d.log.error({ err, callId: key }, 'call handler failed'));
+    this.routed = new Counter({
+      name: 'capconduit_calls_routed_total',
+      help: 'Inbound calls by final disposition',
+      labelNames: ['disposition'],
+      registers: [d.metrics],
+    });
+    this.rejected = new Counter({
+      name: 'capconduit_calls_rejected_total',
+      help: 'Inbound calls rejected, by reason',
+      labelNames: ['reason'],
+      registers: [d.metrics],
+    });
+    this.decision = new Histogram({
+      name: 'capconduit_routing_decision_seconds',
+      help: 'StasisStart to client dial request',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+      registers: [d.metrics],
+    });
+    const live = new Gauge({
+      name: 'capconduit_inbound_calls_in_progress',
+      help: 'Inbound calls held by this instance',
+      registers: [d.metrics],
+    });
+    setInterval(() => live.set(this.calls.size), 1000).unref();
+
+    d.asterisk.onStasisStart('inbound', (nodeId, ev) =>
+      this.onInbound(nodeId, ev.application, ev.channel, ev.args ?? []),
+    );
+    d.asterisk.onStasisStart('leg', (_nodeId, ev) =>
+      this.feedChannel(ev.channel.id, { type: 'leg_stasis_start', legId: ev.channel.id, at: this.now() }),
+    );
+    d.asterisk.onAriEvent((nodeId, ev) => this.onEvent(nodeId, ev));
+    d.asterisk.onResync((nodeId, channels) => void this.resync(nodeId, channels));
+  }
+
+  /** Calls in progress, for /v1/calls/live. */
+  live(): Array<{
+    call_id: string;
+    node_id: string;
+    did: string;
+    caller: string;
+    phase: string;
+    started_at: string;
+    client_id: string | null;
+  }> {
+    return [...this.calls.entries()].map(([id, c]) => ({
+      call_id: id,
+      node_id: c.nodeId,
+      did: c.did,
+      caller: c.callerNumber,
+      phase: c.state.phase,
+      started_at: new Date(c.startedAt).toISOString(),
+      client_id: c.state.attempts.at(-1)?.clientId ?? null,
+    }));
+  }
+
+  /** Resolves when every queued call task has run (tests, shutdown). */
+  drain(): Promise<void> {
+    return this.queue.drain();
+  }
+
+  private onInbound(nodeId: string, app: string, ch: AriChannel, args: string[]): void {
+    const callId = ch.channelvars?.[CALL_ID_VAR] || randomUUID();
+    if (this.byChannel.has(ch.id)) return;
+    const did = didOf(ch, args);
+    const call: Call = {
+      state: newCall(callId, ch.id, 1),
+      nodeId,
+      app,
+      plan: null,
+      did,
+      callerNumber: ch.caller?.number ?? '',
+      startedAt: this.now(),
+      tried: new Set(),
+      slots: new Map(),
+    };
+    this.calls.set(callId, call);
+    this.byChannel.set(ch.id, callId);
+    void this.queue.run(callId, async () => {
+      const ari = this.ari(call);
+      // Tag the caller so a restarted instance can find its calls in GET /channels.
+      await ari.channels.setVariable(ch.id, CALL_ID_VAR, callId).catch(() => {});
+      const plan = await this.d.catalog.plan(did);
+      call.plan = plan;
+      if (!plan) return this.apply(callId, { type: 'no_candidate', reason: 'unknown_did', at: this.now() });
+      if (!plan.campaign)
+        return this.apply(callId, { type: 'no_candidate', reason: 'unknown_did', at: this.now() });
+      if (!plan.campaign.active)
+        return this.apply(callId, { type: 'no_candidate', reason: 'inactive_campaign', at: this.now() });
+      call.state = { ...call.state, maxAttempts: plan.campaign.maxAttempts };
+      await this.tryNext(callId);
+    });
+  }
+
+  private ari(call: Call) {
+    const node = this.d.asterisk.nodes.get(call.nodeId);
+    if (!node) throw new Error(`unknown node ${call.nodeId}`);
+    return node.ari;
+  }
+
+  /** Takes the next eligible link's slot (atomic in Redis) and creates the client leg. */
+  private async tryNext(callId: string): Promise<void> {
+    const call = this.calls.get(callId);
+    if (!call?.plan?.campaign) return;
+    const now = this.now();
+    const at = new Date(now);
+    const eligible = call.plan.links.filter(
+      (l) => !call.tried.has(l.linkId) && isOpen(l.schedule, l.timezone ?? this.d.defaultTimezone, at),
+    );
+    const strategy = call.plan.campaign.strategy;
+    const rr =
+      strategy === 'round_robin' && eligible.length > 1
+        ? await this.d.slots.nextRoundRobin(call.plan.campaign.id)
+        : 0;
+    const ordered = orderCandidates(strategy, eligible, { rrCounter: rr });
+    for (const cand of ordered) {
+      const l = call.plan.links.find((x) => x.linkId === cand.linkId)!;
+      call.tried.add(l.linkId);
+      const legId = `${callId}-${call.state.attempts.length + 1}`;
+      const ref: SlotRef = {
+        linkId: l.linkId,
+        slotId: legId,
+        buckets: capBuckets(l.timezone ?? this.d.defaultTimezone, at),
+        nodeId: call.nodeId,
+      };
+      if (l.caps.total !== null) await this.d.slots.seedTotal(l.linkId, l.totalAnswered);
+      const r = await this.d.slots.take(ref, l.caps, now);
+      if (r !== 'taken') continue;
+      call.slots.set(legId, ref);
+      this.byChannel.set(legId, callId); // before the REST call: its events may beat the response
+      await this.apply(callId, {
+        type: 'attempt',
+        linkId: l.linkId,
+        clientId: l.clientId,
+        legId,
+        at: this.now(),
+      });
+      try {
+        await this.ari(call).channels.create({
+          endpoint: dialString(l.endpoint),
+          app: call.app,
+          channelId: legId,
+          appArgs: `leg,${callId}`,
+          variables: { [CALL_ID_VAR]: callId },
+        });
+      } catch (err) {
+        // Allocation failed (unknown endpoint) or Asterisk refused: this attempt is unavailable.
+        this.d.log.warn({ callId, legId, err: (err as Error).message }, 'client leg could not be created');
+        await this.apply(callId, { type: 'leg_gone', legId, cause: 3, at: this.now() });
+      }
+      return;
+    }
+    await this.apply(callId, { type: 'no_candidate', reason: 'no_client', at: this.now() });
+  }
+
+  private feedChannel(channelId: string, e: CallEvent): void {
+    const callId = this.byChannel.get(channelId);
+    if (callId) void this.queue.run(callId, () => this.apply(callId, e));
+  }
+
+  private onEvent(_nodeId: string, ev: AnyAriEvent): void {
+    const at = this.now();
+    switch (ev.type) {
+      case 'Dial': {
+        const e = ev as { peer: AriChannel; dialstatus: string };
+        if (e.dialstatus === 'ANSWER')
+          this.feedChannel(e.peer.id, { type: 'leg_answered', legId: e.peer.id, at });
+        return;
+      }
+      case 'ChannelStateChange': {
+        const ch = (ev as { channel: AriChannel }).channel;
+        const callId = this.byChannel.get(ch.id);
+        if (ch.state === 'Up' && callId && this.calls.get(callId)?.state.callerId !== ch.id)
+          this.feedChannel(ch.id, { type: 'leg_answered', legId: ch.id, at });
+        return;
+      }
+      case 'ChannelDestroyed':
+      case 'StasisEnd': {
+        const ch = (ev as { channel: AriChannel }).channel;
+        const cause = (ev as { cause?: number }).cause ?? 16;
+        const callId = this.byChannel.get(ch.id);
+        if (!callId) return;
+        const call = this.calls.get(callId);
+        if (call?.state.callerId === ch.id) this.feedChannel(ch.id, { type: 'caller_gone', cause, at });
+        else if (ev.type === 'ChannelDestroyed')
+          this.feedChannel(ch.id, { type: 'leg_gone', legId: ch.id, cause, at });
+        return;
+      }
+    }
+  }
+
+  private async apply(callId: string, e: CallEvent): Promise<void> {
+    const call = this.calls.get(callId);
+    if (!call) return;
+    const before = call.state;
+    const { state, effects } = step(before, e);
+    call.state = state;
+    for (const fx of effects) await this.perform(call, fx);
+  }
+
+  private async perform(call: Call, fx: Effect): Promise<void> {
+    const ari = this.ari(call);
+    const callId = call.state.callId;
+    const ignore404 = (err: unknown) => {
+      if (!(err instanceof AriError) || (err.status !== 404 && err.status !== 409 && err.status !== 422))
+        throw err;
+    };
+    switch (fx.type) {
+      case 'dial': {
+        const timeout = call.plan?.campaign?.ringTimeoutS ?? 30;
+        this.decision.observe((this.now() - call.startedAt) / 1000);
+        clearTimeout(call.ringTimer);
+        // Our own ring timer: Asterisk reports a dial timeout only as ChannelDestroyed, if at all.
+        call.ringTimer = setTimeout(
+          () => this.feedChannel(fx.legId, { type: 'ring_timeout', legId: fx.legId, at: this.now() }),
+          timeout * 1000,
+        );
+        call.ringTimer.unref();
+        await ari.channels
+          .dial(fx.legId, { timeout, caller: call.state.callerId })
+          .catch(async (err: unknown) => {
+            this.d.log.warn({ callId, err: (err as Error).message }, 'dial failed');
+            await ari.channels.hangup(fx.legId, 'congestion').catch(ignore404);
+          });
+        return;
+      }
+      case 'hangup':
+        if (fx.channelId !== call.state.callerId) clearTimeout(call.ringTimer);
+        await ari.channels.hangup(fx.channelId, fx.reason).catch(ignore404);
+        return;
+      case 'answer_caller':
+        clearTimeout(call.ringTimer);
+        await ari.channels.answer(call.state.callerId).catch(ignore404);
+        return;
+      case 'bridge':
+        await ari.bridges.create({ bridgeId: callId, type: 'mixing' });
+        await ari.bridges.addChannel(callId, [call.state.callerId, fx.legId]).catch(ignore404);
+        return;
+      case 'mark_answered': {
+        const ref = [...call.slots.values()].find(
+          (s) => s.linkId === fx.linkId && s.slotId === call.state.attempts.at(-1)?.legId,
+        );
+        if (ref && (await this.d.slots.answer(ref)))
+          await this.d.db
+            .update(links)
+            .set({ totalAnswered: sql`${links.totalAnswered} + 1` })
+            .where(eq(links.id, fx.linkId))
+            .catch((err: unknown) =>
+              this.d.log.warn({ err: (err as Error).message }, 'total counter not persisted'),
+            );
+        return;
+      }
+      case 'release': {
+        const ref = call.slots.get(fx.legId);
+        if (ref) await this.d.slots.release(ref);
+        return;
+      }
+      case 'try_next':
+        await this.tryNext(callId);
+        return;
+      case 'finish':
+        await this.finish(call);
+        return;
+    }
+  }
+
+  private async finish(call: Call): Promise<void> {
+    const s = call.state;
+    clearTimeout(call.ringTimer);
+    const callId = s.callId;
+    if (s.answeredAt)
+      await this.ari(call)
+        .bridges.destroy(callId)
+        .catch(() => {});
+    this.calls.delete(callId);
+    this.byChannel.delete(s.callerId);
+    for (const a of s.attempts) this.byChannel.delete(a.legId);
+    const ended = s.endedAt ?? this.now();
+    const answered = s.attempts.find((a) => a.result === 'answered');
+    const disposition = s.disposition ?? 'error';
+    this.routed.inc({ disposition });
+    if (disposition !== 'answered') this.rejected.inc({ reason: disposition });
+    const iso = (t: number | undefined) => (t ? new Date(t).toISOString() : null);
+    const rec: CdrRecord = {
+      call_id: callId,
+      node_id: call.nodeId,
+      seller_id: call.plan?.sellerId ?? null,
+      campaign_id: call.plan?.campaign?.id ?? null,
+      did: call.did || null,
+      caller_number: call.callerNumber || null,
+      client_id: answered?.clientId ?? null,
+      started_at: new Date(call.startedAt).toISOString(),
+      answered_at: iso(s.answeredAt),
+      ended_at: new Date(ended).toISOString(),
+      duration_s: Math.max(0, Math.round((ended - call.startedAt) / 1000)),
+      billable_s: s.answeredAt ? Math.max(0, Math.round((ended - s.answeredAt) / 1000)) : 0,
+      disposition,
+      hangup_cause: s.cause ?? null,
+      attempts: s.attempts.map((a) => ({
+        link_id: a.linkId,
+        client_id: a.clientId,
+        leg_id: a.legId,
+        result: a.result ?? 'failed',
+        started_at: new Date(a.startedAt).toISOString(),
+        answered_at: iso(a.answeredAt),
+        ended_at: iso(a.endedAt),
+        ring_ms: (a.answeredAt ?? a.endedAt ?? ended) - a.startedAt,
+      })),
+    };
+    await this.d.cdr.write(rec);
+  }
+
+  /**
+   * After a (re)connect: calls whose channels vanished while we were away are settled, and slots
+   * whose call no longer exists anywhere are released.
+   */
+  async resync(nodeId: string, channels: AriChannel[]): Promise<void> {
+    const live = new Set(channels.map((c) => c.id));
+    const at = this.now();
+    for (const [callId, call] of this.calls) {
+      if (call.nodeId !== nodeId) continue;
+      for (const a of call.state.attempts)
+        if (!a.endedAt && !live.has(a.legId))
+          void this.queue.run(callId, () =>
+            this.apply(callId, { type: 'leg_gone', legId: a.legId, cause: 16, at }),
+          );
+      if (!live.has(call.state.callerId))
+        void this.queue.run(callId, () => this.apply(callId, { type: 'caller_gone', cause: 16, at }));
+    }
+    await this.queue.drain();
+    const liveCalls = new Set(channels.map((c) => c.channelvars?.[CALL_ID_VAR]).filter(Boolean));
+    const released = await this.d.slots.reconcile(nodeId, (slotId) => {
+      if (live.has(slotId)) return true;
+      const callId = slotId.replace(/-\d+$/, '');
+      return this.calls.has(callId) || liveCalls.has(callId);
+    });
+    if (released)
+      this.d.log.warn({ nodeId, released }, 'released routing slots of calls that no longer exist');
+  }
+}
