@@ -1,0 +1,159 @@
+// AMI on TCP as Asterisk 22 speaks it: greeting, Key: Value packets, ActionID echo, permission
+// denied before login, a slow refusal of a wrong secret, EventList framing, unsolicited events.
+import { createServer, type Server, type Socket } from 'node:net';
+import { AmiParser } from '../asterisk/ami.ts';
+import type { SimModel } from './model.ts';
+
+export interface AmiHooks {
+  originateLocal(o: { exten: string; context: string; callerNumber: string; callerName: string }): void;
+}
+
+const packet = (fields: Array<[string, string | number]>) =>
+  `${fields.map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
+
+export class AmiServer {
+  server: Server;
+  private sessions = new Set<Socket>();
+
+  constructor(
+    private model: SimModel,
+    private user: string,
+    private secret: string,
+    private hooks: AmiHooks,
+    private badLoginDelayMs = 1000,
+  ) {
+    this.server = createServer((s) => this.session(s));
+    model.on('channel-destroyed', (c: { name: string; id: string }, cause: number) =>
+      this.broadcast([
+        ['Event', 'Hangup'],
+        ['Channel', c.name],
+        ['Uniqueid', c.id],
+        ['Cause', cause],
+      ]),
+    );
+  }
+
+  dropAll(): void {
+    for (const s of this.sessions) s.destroy();
+  }
+
+  private broadcast(fields: Array<[string, string | number]>): void {
+    for (const s of this.sessions)
+      if ((s as Socket & { loggedIn?: boolean }).loggedIn) s.write(packet(fields));
+  }
+
+  private session(s: Socket & { loggedIn?: boolean }): void {
+    this.sessions.add(s);
+    s.on('close', () => this.sessions.delete(s));
+    s.on('error', () => {});
+    s.write('Asterisk Call Manager/11.0.0\r\n');
+    const parser = new AmiParser();
+    parser.greeting = ''; // clients send no greeting
+    s.on('data', (d: Buffer) => {
+      for (const m of parser.push(d)) this.action(s, m.fields);
+    });
+  }
+
+  private action(s: Socket & { loggedIn?: boolean }, f: Record<string, string>): void {
+    const id: Array<[string, string]> = f.actionid !== undefined ? [['ActionID', f.actionid]] : [];
+    const reply = (fields: Array<[string, string | number]>): void => {
+      s.write(packet([...fields.slice(0, 1), ...id, ...fields.slice(1)]));
+    };
+    const action = (f.action ?? '').toLowerCase();
+    if (action === 'login') {
+      if (f.username === this.user && f.secret === this.secret) {
+        s.loggedIn = true;
+        return reply([
+          ['Response', 'Success'],
+          ['Message', 'Authentication accepted'],
+        ]);
+      }
+      // Asterisk answers a wrong secret after about a second, then closes the connection.
+      setTimeout(() => {
+        reply([
+          ['Response', 'Error'],
+          ['Message', 'Authentication failed'],
+        ]);
+        s.end();
+      }, this.badLoginDelayMs);
+      return;
+    }
+    if (!s.loggedIn)
+      return reply([
+        ['Response', 'Error'],
+        ['Message', 'Permission denied'],
+      ]);
+    switch (action) {
+      case 'logoff':
+        reply([
+          ['Response', 'Goodbye'],
+          ['Message', 'Thanks for all the fish.'],
+        ]);
+        s.end();
+        return;
+      case 'ping':
+        return reply([
+          ['Response', 'Success'],
+          ['Ping', 'Pong'],
+          ['Timestamp', (Date.now() / 1000).toFixed(6)],
+        ]);
+      case 'coreshowchannels': {
+        const chans = [...this.model.channels.values()];
+        reply([
+          ['Response', 'Success'],
+          ['EventList', 'start'],
+          ['Message', 'Channels will follow'],
+        ]);
+        for (const c of chans)
+          s.write(
+            packet([
+              ['Event', 'CoreShowChannel'],
+              ...id,
+              ['Channel', c.name],
+              ['ChannelState', c.state === 'Up' ? 6 : c.state === 'Ringing' ? 5 : c.state === 'Ring' ? 4 : 0],
+              ['ChannelStateDesc', c.state],
+              ['CallerIDNum', c.caller.number || '<unknown>'],
+              ['Context', c.dialplan.context],
+              ['Exten', c.dialplan.exten],
+              ['Uniqueid', c.id],
+              ['Application', c.app ? 'Stasis' : ''],
+            ]),
+          );
+        s.write(
+          packet([
+            ['Event', 'CoreShowChannelsComplete'],
+            ...id,
+            ['EventList', 'Complete'],
+            ['ListItems', chans.length],
+          ]),
+        );
+        return;
+      }
+      case 'originate': {
+        const local = /^Local\/([^@]+)@([\w-]+)$/.exec(f.channel ?? '');
+        if (!local)
+          return reply([
+            ['Response', 'Error'],
+            ['Message', 'Originate failed'],
+          ]);
+        const cid = /^(?:"?([^"<]*)"?\s*)?<?([+\d]*)>?$/.exec(f.callerid ?? '');
+        reply([
+          ['Response', 'Success'],
+          ['Message', 'Originate successfully queued'],
+        ]);
+        this.hooks.originateLocal({
+          exten: local[1]!,
+          context: local[2]!,
+          callerNumber: cid?.[2] ?? '',
+          callerName: cid?.[1]?.trim() ?? '',
+        });
+        return;
+      }
+      default:
+        return reply([
+          ['Response', 'Error'],
+          ['Message', 'Invalid/unknown command'],
+        ]);
+    }
+  }
+}

@@ -1,0 +1,293 @@
+// ARI over HTTP + WebSocket, as Asterisk serves it under /ari: basic auth or api_key, JSON bodies,
+// Asterisk's error statuses and bodies (ASTERISK-FACTS.md), one events WebSocket per app set.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import { REASON_CAUSE, type SimChannel, type SimModel } from './model.ts';
+
+type Reply = { status: number; body?: unknown };
+const err = (status: number, message: string): Reply => ({ status, body: { message } });
+
+export class AriServer {
+  private wss = new WebSocketServer({ noServer: true });
+  /** app name -> the WebSocket holding it */
+  apps = new Map<string, WebSocket>();
+
+  constructor(
+    private model: SimModel,
+    private user: string,
+    private password: string,
+  ) {
+    model.on('ari-event', (app: string, ev: unknown) => {
+      const ws = this.apps.get(app);
+      if (ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify(ev));
+    });
+  }
+
+  private authed(req: IncomingMessage, url: URL): boolean {
+    const key = url.searchParams.get('api_key');
+    if (key !== null) return key === `${this.user}:${this.password}`;
+    const h = req.headers.authorization ?? '';
+    if (!h.startsWith('Basic ')) return false;
+    return Buffer.from(h.slice(6), 'base64').toString() === `${this.user}:${this.password}`;
+  }
+
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname !== '/ari/events') return void socket.destroy();
+    if (!this.authed(req, url)) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    const apps = (url.searchParams.get('app') ?? '').split(',').filter(Boolean);
+    if (!apps.length) {
+      socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      for (const app of apps) {
+        const old = this.apps.get(app);
+        // A second WebSocket for an app takes it over; the first is told so.
+        if (old && old !== ws && old.readyState === WebSocket.OPEN)
+          old.send(
+            JSON.stringify({
+              type: 'ApplicationReplaced',
+              application: app,
+              timestamp: new Date().toISOString(),
+            }),
+          );
+        this.apps.set(app, ws);
+      }
+      ws.on('close', () => {
+        for (const app of apps) if (this.apps.get(app) === ws) this.apps.delete(app);
+      });
+      ws.on('error', () => {});
+    });
+  }
+
+  dropWebSockets(): void {
+    for (const ws of new Set(this.apps.values())) ws.terminate();
+    this.apps.clear();
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (!url.pathname.startsWith('/ari/')) return send(res, err(404, 'Not found'));
+    if (!this.authed(req, url)) {
+      res.setHeader('WWW-Authenticate', 'Basic realm="Asterisk REST Interface"');
+      return send(res, err(401, 'Authentication required'));
+    }
+    let body: Record<string, unknown> = {};
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    if (chunks.length) {
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>;
+      } catch {
+        return send(res, err(400, 'Malformed JSON body'));
+      }
+    }
+    const q = url.searchParams;
+    const path = url.pathname.slice(4).split('/').filter(Boolean).map(decodeURIComponent);
+    // Respond before or after events exactly as Asterisk may: see `create` below.
+    send(res, this.route(req.method ?? 'GET', path, q, body, res));
+  }
+
+  private route(
+    method: string,
+    p: string[],
+    q: URLSearchParams,
+    body: Record<string, unknown>,
+    res: ServerResponse,
+  ): Reply {
+    const m = this.model;
+    const [r0, id, action] = p;
+    if (r0 === 'asterisk' && id === 'info' && method === 'GET')
+      return {
+        status: 200,
+        body: {
+          system: { version: '22.10.1-capconduit-sim', entity_id: m.asteriskId },
+          status: { startup_time: new Date().toISOString() },
+        },
+      };
+    if (r0 === 'applications' && method === 'GET' && !id)
+      return {
+        status: 200,
+        body: [...this.apps.keys()].map((name) => ({
+          name,
+          channel_ids: [],
+          bridge_ids: [],
+          endpoint_ids: [],
+          device_names: [],
+        })),
+      };
+    if (r0 === 'channels') {
+      if (!id && method === 'GET')
+        return { status: 200, body: [...m.channels.values()].map((c) => m.json(c)) };
+      if (id === 'create' && method === 'POST') return this.createChannel(q, body, res);
+      if (!id && method === 'POST') return this.originate(q, body, res);
+      const c = id ? m.channels.get(id) : undefined;
+      if (!c) return err(404, 'Channel not found');
+      if (!action && method === 'GET') return { status: 200, body: m.json(c) };
+      if (!action && method === 'DELETE') {
+        const reason = q.get('reason') ?? 'normal';
+        const cause = q.get('reason_code') ? Number(q.get('reason_code')) : REASON_CAUSE[reason];
+        if (cause === undefined) return err(400, 'Invalid reason for hangup provided');
+        // Asterisk reports the request first (cause 32, soft), then the destruction with the cause.
+        setImmediate(() => m.hangup(c.id, cause, true));
+        return { status: 204 };
+      }
+      if (action === 'variable') {
+        const variable = q.get('variable');
+        if (!variable) return err(400, 'Variable name is required');
+        if (method === 'GET') {
+          if (!c.vars.has(variable)) return err(404, 'Provided variable was not found');
+          return { status: 200, body: { value: c.vars.get(variable) } };
+        }
+        c.vars.set(variable, q.get('value') ?? String(body.value ?? ''));
+        m.event(c.app, 'ChannelVarset', { variable, value: c.vars.get(variable), channel: m.json(c) });
+        return { status: 204 };
+      }
+      if (!c.app) return err(409, 'Channel not in Stasis application');
+      if (action === 'answer' && method === 'POST') {
+        m.setState(c, 'Up');
+        return { status: 204 };
+      }
+      if (action === 'ring' && method === 'POST') {
+        m.setState(c, 'Ringing');
+        return { status: 204 };
+      }
+      if (action === 'dial' && method === 'POST') {
+        if (c.state !== 'Down' || c.dialing) return err(409, 'Channel is not in the Down state');
+        const caller = q.get('caller') ? m.channels.get(q.get('caller')!) : undefined;
+        if (q.get('caller') && !caller) return err(404, 'Caller channel not found');
+        setImmediate(() => m.dial(c, caller, Number(q.get('timeout') ?? 0)));
+        return { status: 204 };
+      }
+      if (action === 'continue' && method === 'POST') {
+        const app = c.app;
+        c.app = null;
+        m.event(app, 'StasisEnd', { channel: m.json(c) });
+        // Our sample dialplan hangs up after Stasis returns.
+        setImmediate(() => m.hangup(c.id, 16));
+        return { status: 204 };
+      }
+      if (action === 'move' && method === 'POST') {
+        const app = q.get('app');
+        if (!app) return err(400, 'app is required');
+        if (!this.apps.has(app)) return err(422, `Application ${app} not registered`);
+        const from = c.app;
+        m.event(from, 'StasisEnd', { channel: m.json(c) });
+        m.enterStasis(c, app, (q.get('appArgs') ?? '').split(',').filter(Boolean));
+        return { status: 204 };
+      }
+      return err(404, 'Resource not found');
+    }
+    if (r0 === 'bridges') {
+      if (!id && method === 'GET')
+        return { status: 200, body: [...m.bridges.keys()].map((b) => m.bridgeJson(b)) };
+      if (!id && method === 'POST') {
+        const bid = q.get('bridgeId') ?? randomUUID();
+        if (m.bridges.has(bid)) return err(409, 'Bridge with this id already exists');
+        m.bridges.set(bid, {
+          id: bid,
+          type: q.get('type') ?? 'mixing',
+          channels: new Set(),
+          creationtime: new Date().toISOString(),
+        });
+        return { status: 200, body: m.bridgeJson(bid) };
+      }
+      const b = id ? m.bridges.get(id) : undefined;
+      if (!b) return err(404, 'Bridge not found');
+      if (!action && method === 'GET') return { status: 200, body: m.bridgeJson(b.id) };
+      if (!action && method === 'DELETE') {
+        for (const cid of [...b.channels]) {
+          const c = m.channels.get(cid);
+          if (c) m.leaveBridge(c);
+        }
+        m.bridges.delete(b.id);
+        return { status: 204 };
+      }
+      if (action === 'addChannel' && method === 'POST') {
+        const ids = (q.get('channel') ?? '').split(',').filter(Boolean);
+        if (!ids.length) return err(400, 'channel is required');
+        const chans = ids.map((x) => m.channels.get(x));
+        if (chans.some((c) => !c)) return err(400, 'Channel not found');
+        if (chans.some((c) => !c!.app)) return err(422, 'Channel not in Stasis application');
+        for (const c of chans as SimChannel[]) {
+          if (c.bridge === b.id) continue;
+          if (c.bridge) m.leaveBridge(c);
+          c.bridge = b.id;
+          b.channels.add(c.id);
+          m.event(c.app, 'ChannelEnteredBridge', { bridge: m.bridgeJson(b.id), channel: m.json(c) });
+        }
+        return { status: 204 };
+      }
+      if (action === 'removeChannel' && method === 'POST') {
+        const c = m.channels.get(q.get('channel') ?? '');
+        if (!c) return err(400, 'Channel not found');
+        if (c.bridge !== b.id) return err(422, 'Channel not in this bridge');
+        m.leaveBridge(c);
+        return { status: 204 };
+      }
+    }
+    if (r0 === 'events' && id === 'claim' && method === 'POST')
+      return err(404, 'No broadcast pending for this channel');
+    return err(404, 'Resource not found');
+  }
+
+  /** PJSIP/<endpoint> exists only when configured; anything else fails like Asterisk's allocation. */
+  private resolveEndpoint(endpoint: string): string | null {
+    const [tech, rest] = endpoint.split('/', 2);
+    if (tech?.toUpperCase() !== 'PJSIP' || !rest) return null;
+    const name = rest.split('@')[0]!;
+    return this.model.endpoints.has(name) ? name : null;
+  }
+
+  private createChannel(q: URLSearchParams, body: Record<string, unknown>, res: ServerResponse): Reply {
+    const endpoint = q.get('endpoint');
+    const app = q.get('app');
+    if (!endpoint || !app) return err(400, 'endpoint and app are required');
+    const id = q.get('channelId') ?? randomUUID();
+    if (this.model.channels.has(id)) return err(409, 'Channel with this id already exists');
+    const ep = this.resolveEndpoint(endpoint);
+    if (!ep) return { status: 500, body: { error: 'Allocation failed' } };
+    const c = this.model.create({ id, name: this.model.nextName(`PJSIP/${ep}`), endpoint: ep });
+    const vars = (body.variables ?? {}) as Record<string, string>;
+    for (const [k, v] of Object.entries(vars)) c.vars.set(k, String(v));
+    const args = (q.get('appArgs') ?? '').split(',').filter(Boolean);
+    // Facts: the leg's StasisStart can reach the WebSocket before the HTTP 200 reaches the caller.
+    res.once('finish', () => {});
+    this.model.enterStasis(c, app, args);
+    return { status: 200, body: this.model.json(c) };
+  }
+
+  private originate(q: URLSearchParams, body: Record<string, unknown>, _res: ServerResponse): Reply {
+    const endpoint = q.get('endpoint') ?? '';
+    const local = /^Local\/([^@]+)@([\w-]+)$/.exec(endpoint);
+    if (!local) return err(400, 'Only Local/<exten>@<context> originates are modelled');
+    const vars = (body.variables ?? {}) as Record<string, string>;
+    const cid = /^(?:"?([^"<]*)"?\s*)?<?([+\d]+)>?$/.exec(q.get('callerId') ?? '');
+    this.model.emit('originate-local', {
+      exten: local[1]!,
+      context: local[2]!,
+      callerNumber: cid?.[2] ?? '',
+      callerName: cid?.[1]?.trim() ?? '',
+      channelId: q.get('channelId') ?? undefined,
+      vars,
+    });
+    return { status: 200, body: { id: q.get('channelId') ?? '', name: endpoint, state: 'Down' } };
+  }
+}
+
+function send(res: ServerResponse, r: Reply): void {
+  if (r.body === undefined) {
+    res.writeHead(r.status);
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(r.body);
+  res.writeHead(r.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,175 @@
+// The Asterisk simulator: ARI (HTTP + WebSocket) and AMI (TCP) on loopback, over one model of
+// channels and bridges. Used by the tests, the demo and the benchmarks; see README "Simulator"
+// for what of Asterisk it models and what it does not.
+import { EventEmitter } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AmiServer } from './ami.ts';
+import { AriServer } from './ari.ts';
+import { type EndpointBehaviour, SimModel } from './model.ts';
+
+export type { EndpointBehaviour } from './model.ts';
+
+export interface SimulatorOptions {
+  host?: string;
+  ariPort?: number;
+  amiPort?: number;
+  user?: string;
+  password?: string;
+  endpoints?: Record<string, EndpointBehaviour>;
+  channelVars?: string[];
+  asteriskId?: string;
+  /** The Stasis app the inbound context sends calls to (sample dialplan: capconduit). */
+  inboundApp?: string;
+  badLoginDelayMs?: number;
+}
+
+export interface Simulator {
+  ariUrl: string;
+  ariPort: number;
+  amiPort: number;
+  setEndpoint(name: string, b: EndpointBehaviour): void;
+  removeEndpoint(name: string): void;
+  hangup(channelId: string, cause?: number): void;
+  liveChannels(): ReturnType<SimModel['json']>[];
+  placeInboundCall(o: {
+    did: string;
+    callerNumber: string;
+    callerName?: string;
+    hangupAfterMs?: number;
+    context?: string;
+  }): string;
+  dropWebSockets(): void;
+  dropAmi(): void;
+  restart(o?: { keepChannels?: boolean; downMs?: number }): Promise<void>;
+  stop(): Promise<void>;
+  events: EventEmitter;
+  /** Inbound calls that found no Stasis app (dialplan STASISSTATUS=FAILED). */
+  stats: { inbound: number; stasisFailed: number };
+}
+
+export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulator> {
+  const host = o.host ?? '127.0.0.1';
+  const user = o.user ?? 'asterisk';
+  const password = o.password ?? 'asterisk';
+  const inboundApp = o.inboundApp ?? 'capconduit';
+  const model = new SimModel(o.asteriskId ?? '02:42:ac:11:00:02', o.channelVars ?? ['CAPCONDUIT_CALL_ID']);
+  for (const [k, v] of Object.entries(o.endpoints ?? {})) model.endpoints.set(k, v);
+  const events = new EventEmitter();
+  model.on('ari-event', (app, ev) => events.emit('ari-event', app, ev));
+  const stats = { inbound: 0, stasisFailed: 0 };
+  let ari = new AriServer(model, user, password);
+
+  // The sample dialplan's [from-carrier]: every number -> Stasis(capconduit,inbound); with no app
+  // registered Stasis fails at once (STASISSTATUS=FAILED) and the dialplan answers Congestion.
+  const inbound = (p: {
+    did: string;
+    callerNumber: string;
+    callerName?: string;
+    hangupAfterMs?: number;
+    context?: string;
+    channelId?: string;
+  }) => {
+    stats.inbound++;
+    const c = model.create({
+      id: p.channelId ?? `${Date.now()}.${Math.floor(Math.random() * 1e9)}`,
+      name: model.nextName('Local/' + p.did + '@' + (p.context ?? 'from-carrier')) + ';2',
+      state: 'Ring',
+      caller: { name: p.callerName ?? '', number: p.callerNumber },
+      dialplan: {
+        context: p.context ?? 'from-carrier',
+        exten: p.did,
+        priority: 2,
+        app_name: '',
+        app_data: '',
+      },
+      fromDialplan: true,
+    });
+    if (!ari.apps.has(inboundApp)) {
+      stats.stasisFailed++;
+      model.hangup(c.id, 34);
+      return c.id;
+    }
+    model.enterStasis(c, inboundApp, ['inbound']);
+    if (p.hangupAfterMs !== undefined) model.later(c, p.hangupAfterMs, () => model.hangup(c.id, 16));
+    return c.id;
+  };
+  model.on(
+    'originate-local',
+    (x: { exten: string; context: string; callerNumber: string; callerName: string; channelId?: string }) =>
+      inbound({
+        did: x.exten,
+        callerNumber: x.callerNumber,
+        callerName: x.callerName,
+        context: x.context,
+        ...(x.channelId ? { channelId: x.channelId } : {}),
+      }),
+  );
+
+  let http: Server;
+  let amiSrv: AmiServer;
+  let ariPort = o.ariPort ?? 8088;
+  let amiPort = o.amiPort ?? 5038;
+  const listen = async () => {
+    http = createServer((req, res) => void ari.handle(req, res));
+    http.on('upgrade', (req, sock, head) => ari.upgrade(req, sock, head));
+    amiSrv = new AmiServer(
+      model,
+      user,
+      password,
+      { originateLocal: (x) => void inbound({ did: x.exten, ...x }) },
+      o.badLoginDelayMs ?? 1000,
+    );
+    await new Promise<void>((r) => http.listen(ariPort, host, r));
+    ariPort = (http.address() as AddressInfo).port;
+    await new Promise<void>((r) => amiSrv.server.listen(amiPort, host, r));
+    amiPort = (amiSrv.server.address() as AddressInfo).port;
+  };
+  const close = async () => {
+    ari.dropWebSockets();
+    amiSrv.dropAll();
+    http.closeAllConnections();
+    await new Promise<void>((r) => http.close(() => r()));
+    await new Promise<void>((r) => amiSrv.server.close(() => r()));
+  };
+  await listen();
+
+  const sim: Simulator = {
+    get ariUrl() {
+      return `http://${host}:${ariPort}`;
+    },
+    get ariPort() {
+      return ariPort;
+    },
+    get amiPort() {
+      return amiPort;
+    },
+    events,
+    stats,
+    setEndpoint: (name, b) => void model.endpoints.set(name, b),
+    removeEndpoint: (name) => void model.endpoints.delete(name),
+    hangup: (id, cause = 16) => model.hangup(id, cause),
+    liveChannels: () => [...model.channels.values()].map((c) => model.json(c)),
+    placeInboundCall: (p) => inbound(p),
+    dropWebSockets: () => ari.dropWebSockets(),
+    dropAmi: () => amiSrv.dropAll(),
+    async restart(r = {}) {
+      await close();
+      if (!r.keepChannels) {
+        // A real restart loses every channel, silently: nobody is left to send events.
+        for (const c of model.channels.values()) for (const t of c.timers) clearTimeout(t);
+        model.channels.clear();
+        model.bridges.clear();
+      }
+      ari = new AriServer(model, user, password);
+      await new Promise((res) => setTimeout(res, r.downMs ?? 0));
+      await listen();
+    },
+    async stop() {
+      for (const c of model.channels.values()) for (const t of c.timers) clearTimeout(t);
+      model.removeAllListeners('ari-event');
+      await close();
+    },
+  };
+  return sim;
+}

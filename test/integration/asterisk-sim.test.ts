@@ -1,0 +1,258 @@
+// Our ARI/AMI clients against the simulator: a whole call, error statuses, failure outcomes as real
+// Asterisk reports them, reconnect + resync after a restart, and two nodes through the module.
+import { afterEach, describe, expect, it } from 'vitest';
+import { AmiClient, AmiValueError } from '../../src/asterisk/ami.ts';
+import { AriClient, AriError } from '../../src/asterisk/ari.ts';
+import { createAsteriskModule } from '../../src/asterisk/index.ts';
+import type { AnyAriEvent } from '../../src/asterisk/types.ts';
+import { createLogger } from '../../src/logger.ts';
+import { createMetrics } from '../../src/metrics.ts';
+import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
+import { testConfig } from '../helpers/env.ts';
+
+const log = createLogger({ level: 'silent' });
+let cleanup: Array<() => Promise<unknown> | undefined> = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c();
+  cleanup = [];
+});
+
+async function sim(o: Parameters<typeof startSimulator>[0] = {}) {
+  const s = await startSimulator({ ariPort: 0, amiPort: 0, badLoginDelayMs: 50, ...o });
+  cleanup.push(() => s.stop());
+  return s;
+}
+
+function ari(s: Simulator, apps = ['capconduit']) {
+  const c = new AriClient({
+    url: s.ariUrl,
+    user: 'asterisk',
+    password: 'asterisk',
+    apps,
+    log,
+    backoff: { baseMs: 50, maxMs: 400 },
+  });
+  const events: AnyAriEvent[] = [];
+  c.on('event', (e: AnyAriEvent) => events.push(e));
+  cleanup.push(() => c.stop());
+  return { c, events };
+}
+
+function ami(s: Simulator, secret = 'asterisk') {
+  const c = new AmiClient({
+    host: '127.0.0.1',
+    port: s.amiPort,
+    user: 'asterisk',
+    secret,
+    log,
+    backoff: { baseMs: 50, maxMs: 400 },
+  });
+  cleanup.push(() => c.stop());
+  return c;
+}
+
+const once = (em: NodeJS.EventEmitter, ev: string) => new Promise<unknown>((r) => em.once(ev, r));
+async function waitFor<T>(f: () => T | undefined, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('ARI and AMI clients against the simulator', () => {
+  it('sees a whole inbound call: AMI originate into Stasis, client leg create+dial, answer, bridge, hangup', async () => {
+    const s = await sim({ endpoints: { 'client-a': { result: 'answer', answerAfterMs: 30 } } });
+    const { c, events } = ari(s);
+    const up = once(c, 'connected');
+    c.start();
+    await up;
+    const m = ami(s);
+    const mUp = once(m, 'connected');
+    m.start();
+    await mUp;
+    const r = await m.action('Originate', {
+      Channel: 'Local/+14155550100@from-carrier',
+      CallerID: '"Lead" <+12125550000>',
+      Async: 'true',
+    });
+    expect(r.response.fields.response).toBe('Success');
+    const start = await waitFor(() => events.find((e) => e.type === 'StasisStart'));
+    const caller = (
+      start as {
+        channel: { id: string; dialplan: { exten: string }; caller: { number: string } };
+        args: string[];
+      }
+    ).channel;
+    expect((start as { args: string[] }).args).toEqual(['inbound']);
+    expect(caller.dialplan.exten).toBe('+14155550100');
+    expect(caller.caller.number).toBe('+12125550000');
+
+    const leg = await c.channels.create({
+      endpoint: 'PJSIP/client-a',
+      app: 'capconduit',
+      channelId: 'leg-1',
+      appArgs: 'leg,call-1',
+    });
+    expect(leg.state).toBe('Down');
+    await waitFor(() =>
+      events.find(
+        (e) => e.type === 'StasisStart' && (e as { channel: { id: string } }).channel.id === 'leg-1',
+      ),
+    );
+    await c.channels.dial('leg-1', { timeout: 10, caller: caller.id });
+    await waitFor(() =>
+      events.find((e) => e.type === 'Dial' && (e as { dialstatus: string }).dialstatus === 'ANSWER'),
+    );
+    const dials = events
+      .filter((e) => e.type === 'Dial')
+      .map((e) => (e as { dialstatus: string }).dialstatus);
+    expect(dials).toEqual(['', 'RINGING', 'ANSWER']);
+    await c.channels.answer(caller.id);
+    await c.bridges.create({ bridgeId: 'b-1' });
+    await c.bridges.addChannel('b-1', [caller.id, 'leg-1']);
+    expect((await c.bridges.get('b-1')).channels.sort()).toEqual([caller.id, 'leg-1'].sort());
+    await c.channels.hangup('leg-1');
+    const destroyed = await waitFor(() =>
+      events.find(
+        (e) => e.type === 'ChannelDestroyed' && (e as { channel: { id: string } }).channel.id === 'leg-1',
+      ),
+    );
+    expect((destroyed as { cause: number }).cause).toBe(16);
+    const req = events.find((e) => e.type === 'ChannelHangupRequest');
+    expect(req).toMatchObject({ cause: 32, soft: true });
+    // The other leg of the bridge stays up (Asterisk does not hang it up for us).
+    expect((await c.channels.list()).map((x) => x.id)).toEqual([caller.id]);
+  });
+
+  it('reports busy, congestion and unavailable only through ChannelDestroyed causes', async () => {
+    const s = await sim({
+      endpoints: {
+        busy: { result: 'busy', answerAfterMs: 20 },
+        cong: { result: 'congestion', answerAfterMs: 20 },
+        gone: { result: 'unavailable' },
+      },
+    });
+    const { c, events } = ari(s);
+    const up = once(c, 'connected');
+    c.start();
+    await up;
+    for (const [ep, cause] of [
+      ['busy', 17],
+      ['cong', 34],
+      ['gone', 3],
+    ] as const) {
+      await c.channels.create({ endpoint: `PJSIP/${ep}`, app: 'capconduit', channelId: `l-${ep}` });
+      await c.channels.dial(`l-${ep}`, { timeout: 5 });
+      const d = await waitFor(() =>
+        events.find(
+          (e) => e.type === 'ChannelDestroyed' && (e as { channel: { id: string } }).channel.id === `l-${ep}`,
+        ),
+      );
+      expect((d as { cause: number }).cause).toBe(cause);
+      const finals = events
+        .filter(
+          (e) =>
+            e.type === 'Dial' && (e as { peer: { id: string }; dialstatus: string }).peer.id === `l-${ep}`,
+        )
+        .map((e) => (e as { dialstatus: string }).dialstatus);
+      expect(finals.some((x) => ['BUSY', 'CONGESTION', 'CHANUNAVAIL'].includes(x))).toBe(false);
+    }
+  });
+
+  it('maps ARI error statuses to AriError', async () => {
+    const s = await sim({ endpoints: { a: {} } });
+    const { c } = ari(s);
+    const status = (p: Promise<unknown>) =>
+      p.then(
+        () => 0,
+        (e: AriError) => (e instanceof AriError ? e.status : -1),
+      );
+    expect(await status(c.channels.get('nope'))).toBe(404);
+    expect(
+      await status(c.channels.create({ endpoint: 'PJSIP/unknown', app: 'capconduit', channelId: 'x' })),
+    ).toBe(500);
+    await c.bridges.create({ bridgeId: 'b' });
+    expect(await status(c.bridges.addChannel('b', 'ghost'))).toBe(400);
+    // An inbound call that left Stasis is not addable: 422; answering it is 409.
+    s.placeInboundCall({ did: '+14155550100', callerNumber: '+12125550000' }); // no app: fails at once
+    expect(s.stats.stasisFailed).toBe(1);
+    await c.channels.create({ endpoint: 'PJSIP/a', app: 'capconduit', channelId: 'leg' });
+    await c.channels.dial('leg');
+    expect(await status(c.channels.dial('leg'))).toBe(409);
+    expect(await status(c.channels.hangup('leg', 'bogus' as 'normal'))).toBe(400);
+    const bad = new AriClient({ url: s.ariUrl, user: 'asterisk', password: 'wrong', apps: ['x'], log });
+    expect(await status(bad.channels.list())).toBe(401);
+  });
+
+  it('refuses CR/LF in AMI values and refuses a wrong secret', async () => {
+    const s = await sim();
+    const m = ami(s);
+    const up = once(m, 'connected');
+    m.start();
+    await up;
+    await expect(
+      m.action('Originate', { Channel: 'Local/1@from-carrier', CallerID: 'x\r\nAction: Command' }),
+    ).rejects.toThrow(AmiValueError);
+    expect(s.stats.inbound).toBe(0);
+    const bad = ami(s, 'wrong');
+    bad.start();
+    await waitFor(() => bad.lastError?.includes('Authentication failed'));
+    expect(bad.connected).toBe(false);
+  });
+
+  it('reconnects both links within 2 s of a restart and resyncs the live channels', async () => {
+    const s = await sim({ endpoints: { a: { answerAfterMs: 10 } } });
+    const { c } = ari(s);
+    const m = ami(s);
+    const up = Promise.all([once(c, 'connected'), once(m, 'connected')]);
+    c.start();
+    m.start();
+    await up;
+    s.placeInboundCall({ did: '+14155550100', callerNumber: '+1212' });
+    const resync = new Promise<unknown[]>((r) => c.on('resync', (ch: unknown[]) => ch.length === 0 && r(ch)));
+    const t0 = Date.now();
+    await s.restart({ keepChannels: false, downMs: 200 });
+    await Promise.all([once(c, 'connected'), once(m, 'connected')]);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(await resync).toEqual([]); // the restart lost the call; resync tells the owner
+    expect(c.reconnects).toBe(1);
+    expect(m.reconnects).toBe(1);
+  });
+
+  it('connects two nodes through the asterisk module and reports them in readiness', async () => {
+    const s1 = await sim();
+    const s2 = await sim();
+    const node = (id: string, s: Simulator) => ({
+      id,
+      ariUrl: s.ariUrl,
+      ariUser: 'asterisk',
+      ariPassword: 'asterisk',
+      amiHost: '127.0.0.1',
+      amiPort: s.amiPort,
+      amiUser: 'asterisk',
+      amiSecret: 'asterisk',
+    });
+    const config = { ...testConfig(), asteriskNodes: [node('n1', s1), node('n2', s2)] };
+    const mod = createAsteriskModule({ config, log, metrics: createMetrics() } as Parameters<
+      typeof createAsteriskModule
+    >[0]);
+    const seen: string[] = [];
+    mod.onStasisStart('inbound', (nodeId) => seen.push(nodeId));
+    await mod.start!();
+    cleanup.push(() => mod.stop!());
+    await waitFor(() => [...mod.nodes.values()].every((n) => n.ari.connected && n.ami.connected));
+    for (const r of mod.readiness!) await r.check();
+    s1.placeInboundCall({ did: '+14155550100', callerNumber: '1' });
+    s2.placeInboundCall({ did: '+14155550101', callerNumber: '2' });
+    await waitFor(() => seen.length === 2);
+    expect(seen.sort()).toEqual(['n1', 'n2']);
+    const down = once(mod.nodes.get('n2')!.ari, 'disconnected');
+    s2.dropWebSockets();
+    await down;
+    await expect(mod.readiness![1]!.check()).rejects.toThrow(/ARI/);
+    await once(mod.nodes.get('n2')!.ari, 'connected'); // and it comes back by itself
+  });
+});
