@@ -1,5 +1,8 @@
 // The `routing` daemon module: the resources calls are routed by (sellers, clients, campaigns, DIDs,
-// links) and the Redis slot store that enforces link caps.
+// links), the Redis slot store that enforces link caps, the CDR write path and, when Asterisk nodes
+// are configured, the inbound Stasis router.
+import type { AsteriskModule } from '../asterisk/index.ts';
+import { CdrWriter } from '../cdr/writer.ts';
 import type { DaemonContext, DaemonModule } from '../main.ts';
 import { RedisKeys } from '../redis/keys.ts';
 import campaignRoutes from './api/campaigns.ts';
@@ -7,22 +10,59 @@ import clientRoutes from './api/clients.ts';
 import didRoutes from './api/dids.ts';
 import linkRoutes from './api/links.ts';
 import sellerRoutes from './api/sellers.ts';
+import { RouteCatalog } from './catalog.ts';
+import { InboundRouter } from './router.ts';
 import { SlotStore } from './slots.ts';
 
 export interface RoutingModule extends DaemonModule {
   name: 'routing';
   slots: SlotStore;
+  cdr: CdrWriter;
+  router: InboundRouter | null;
 }
 
 export function createRoutingModule(ctx: DaemonContext): RoutingModule {
-  const slots = new SlotStore(
-    ctx.redis,
-    new RedisKeys(ctx.config.REDIS_KEY_PREFIX),
-    ctx.config.SLOT_TTL_S * 1000,
+  const { config, database, log, metrics } = ctx;
+  const slots = new SlotStore(ctx.redis, new RedisKeys(config.REDIS_KEY_PREFIX), config.SLOT_TTL_S * 1000);
+  const cdr = new CdrWriter(
+    database.sql,
+    config.CDR_BUFFER_DIR,
+    config.INSTANCE_ID,
+    log.child({ module: 'cdr' }),
   );
+  const asterisk = ctx.modules.get('asterisk') as AsteriskModule | undefined;
+  const router = asterisk
+    ? new InboundRouter({
+        asterisk,
+        slots,
+        catalog: new RouteCatalog(database.db),
+        cdr,
+        db: database.db,
+        log: log.child({ module: 'routing' }),
+        metrics,
+        defaultTimezone: config.DEFAULT_TIMEZONE,
+      })
+    : null;
   return {
     name: 'routing',
     slots,
+    cdr,
+    router,
     routes: [sellerRoutes, clientRoutes, campaignRoutes, didRoutes, linkRoutes],
+    readiness: [
+      {
+        name: 'cdr',
+        check: async () => {
+          if (cdr.lastError) throw new Error(`${cdr.pending} CDRs buffered locally: ${cdr.lastError}`);
+        },
+      },
+    ],
+    async start() {
+      cdr.start();
+    },
+    async stop() {
+      await router?.drain();
+      await cdr.stop();
+    },
   };
 }

@@ -1,0 +1,193 @@
+// Whole inbound call flows: simulator (ARI/AMI) + daemon (asterisk + routing modules) + real
+// PostgreSQL and Redis.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createAsteriskModule } from '../../src/asterisk/index.ts';
+import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
+import { createLogger } from '../../src/logger.ts';
+import { type Daemon, startDaemon } from '../../src/main.ts';
+import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
+import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
+import { freshDatabase, testConfig } from '../helpers/env.ts';
+
+const log = createLogger({ level: 'silent' });
+
+async function waitFor<T>(f: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('inbound routing through the simulator', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let sim: Simulator;
+  let d: Daemon;
+  let cdrDir: string;
+  let sellerId: string;
+  let n = 0;
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    sim = await startSimulator({ ariPort: 0, amiPort: 0 });
+    cdrDir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+    const config = testConfig({
+      DATABASE_URL: db.url,
+      ASTERISK_ARI_URL: sim.ariUrl,
+      ASTERISK_ARI_USER: 'asterisk',
+      ASTERISK_ARI_PASSWORD: 'asterisk',
+      ASTERISK_AMI_PORT: String(sim.amiPort),
+      ASTERISK_AMI_USER: 'asterisk',
+      ASTERISK_AMI_SECRET: 'asterisk',
+      CDR_BUFFER_DIR: cdrDir,
+    });
+    d = await startDaemon(config, log, [createAsteriskModule, createRoutingModule], { listen: false });
+    await waitFor(async () => (await d.app.inject('/ready')).statusCode === 200);
+    const [s] = await d.ctx.database.db.insert(sellers).values({ name: 'acme' }).returning();
+    sellerId = s!.id;
+  });
+  afterAll(async () => {
+    await d?.stop();
+    await sim?.stop();
+    await db?.drop();
+    if (cdrDir) rmSync(cdrDir, { recursive: true, force: true });
+  });
+  afterEach(async () => {
+    // No call, and so no slot, may outlive its test.
+    await waitFor(() => sim.liveChannels().length === 0 || undefined);
+  });
+
+  /** A campaign with one DID and the given clients (endpoint behaviour + link caps). */
+  async function campaign(
+    strategy: 'priority' | 'round_robin' | 'weighted',
+    cls: Array<{
+      behaviour: Parameters<Simulator['setEndpoint']>[1];
+      link?: Partial<typeof links.$inferInsert>;
+    }>,
+    o: { maxAttempts?: number; ringTimeoutS?: number } = {},
+  ) {
+    const dbx = d.ctx.database.db;
+    const k = ++n;
+    const [c] = await dbx
+      .insert(campaigns)
+      .values({
+        sellerId,
+        name: `c${k}`,
+        strategy,
+        maxAttempts: o.maxAttempts ?? 3,
+        ringTimeoutS: o.ringTimeoutS ?? 30,
+      })
+      .returning();
+    const did = `+1415555${String(1000 + k).padStart(4, '0')}`;
+    await dbx.insert(dids).values({ number: did, sellerId, campaignId: c!.id });
+    const out: Array<{ clientId: string; linkId: string; endpoint: string }> = [];
+    for (const [i, cl] of cls.entries()) {
+      const endpoint = `client-${k}-${i}`;
+      sim.setEndpoint(endpoint, cl.behaviour);
+      const [client] = await dbx.insert(clients).values({ name: endpoint, endpoint }).returning();
+      const [l] = await dbx
+        .insert(links)
+        .values({ campaignId: c!.id, clientId: client!.id, priority: i, ...cl.link })
+        .returning();
+      out.push({ clientId: client!.id, linkId: l!.id, endpoint });
+    }
+    return { did, campaignId: c!.id, clients: out };
+  }
+
+  const cdrOf = async (did: string) => {
+    await (d.ctx.modules.get('routing') as RoutingModule).cdr.flush();
+    return d.ctx.database.sql<
+      Array<{
+        call_id: string;
+        disposition: string;
+        client_id: string | null;
+        attempts: Array<{ result: string; client_id: string }>;
+        billable_s: number;
+      }>
+    >`select * from call_records where did = ${did} order by started_at`;
+  };
+
+  it('answers on the first client, bridges, and records one answered CDR when the caller hangs up', async () => {
+    const c = await campaign('priority', [{ behaviour: { answerAfterMs: 20 } }]);
+    sim.placeInboundCall({ did: c.did, callerNumber: '+12125550000', hangupAfterMs: 300 });
+    const [r] = await waitFor(async () => ((await cdrOf(c.did)).length ? cdrOf(c.did) : undefined));
+    expect(r).toMatchObject({ disposition: 'answered', client_id: c.clients[0]!.clientId });
+    expect(r!.attempts.map((a) => a.result)).toEqual(['answered']);
+  });
+
+  it('fails over on busy, no answer and congestion to the client that answers', async () => {
+    const c = await campaign(
+      'priority',
+      [
+        { behaviour: { result: 'busy', answerAfterMs: 10 } },
+        { behaviour: { result: 'noanswer' } },
+        { behaviour: { result: 'congestion', answerAfterMs: 10 } },
+        { behaviour: { answerAfterMs: 10, hangupAfterMs: 100 } },
+      ],
+      { maxAttempts: 4, ringTimeoutS: 1 },
+    );
+    sim.placeInboundCall({ did: c.did, callerNumber: '+12125550001' });
+    const [r] = await waitFor(async () => ((await cdrOf(c.did)).length ? cdrOf(c.did) : undefined));
+    expect(r!.attempts.map((a) => a.result)).toEqual(['busy', 'no_answer', 'congestion', 'answered']);
+    expect(r).toMatchObject({ disposition: 'answered', client_id: c.clients[3]!.clientId });
+  });
+
+  it('cancels the client leg when the caller hangs up while it rings, and frees the slot', async () => {
+    const c = await campaign('priority', [
+      { behaviour: { result: 'noanswer' }, link: { concurrencyCap: 1 } },
+    ]);
+    sim.placeInboundCall({ did: c.did, callerNumber: '+12125550002', hangupAfterMs: 150 });
+    const [r] = await waitFor(async () => ((await cdrOf(c.did)).length ? cdrOf(c.did) : undefined));
+    expect(r!.disposition).toBe('caller_abandoned');
+    expect(r!.attempts.map((a) => a.result)).toEqual(['cancelled']);
+    const routing = d.ctx.modules.get('routing') as RoutingModule;
+    expect(await routing.slots.live(c.clients[0]!.linkId)).toBe(0);
+  });
+
+  it('50 calls at once on a link with concurrency cap 5: never more than 5 client legs live', async () => {
+    const c = await campaign(
+      'priority',
+      [{ behaviour: { answerAfterMs: 50, hangupAfterMs: 300 }, link: { concurrencyCap: 5 } }],
+      {
+        maxAttempts: 1,
+      },
+    );
+    const ep = c.clients[0]!.endpoint;
+    let maxLive = 0;
+    const timer = setInterval(() => {
+      maxLive = Math.max(maxLive, sim.liveChannels().filter((x) => x.name.startsWith(`PJSIP/${ep}-`)).length);
+    }, 2);
+    try {
+      for (let i = 0; i < 50; i++)
+        sim.placeInboundCall({
+          did: c.did,
+          callerNumber: `+1212555${String(i).padStart(4, '0')}`,
+          hangupAfterMs: 2000,
+        });
+      const rows = await waitFor(async () => {
+        const x = await cdrOf(c.did);
+        return x.length === 50 ? x : undefined;
+      }, 20_000);
+      const by = (disp: string) => rows.filter((r) => r.disposition === disp).length;
+      expect(by('answered')).toBe(5);
+      expect(by('no_client')).toBe(45);
+      expect(maxLive).toBeLessThanOrEqual(5);
+      expect(maxLive).toBeGreaterThan(0);
+    } finally {
+      clearInterval(timer);
+    }
+  });
+
+  it('rejects an unknown DID with a CDR that says why', async () => {
+    sim.placeInboundCall({ did: '+19995550000', callerNumber: '+12125550003' });
+    const [r] = await waitFor(async () =>
+      (await cdrOf('+19995550000')).length ? cdrOf('+19995550000') : undefined,
+    );
+    expect(r!.disposition).toBe('unknown_did');
+  });
+});
