@@ -31,7 +31,7 @@ export interface Simulator {
   setEndpoint(name: string, b: EndpointBehaviour): void;
   removeEndpoint(name: string): void;
   hangup(channelId: string, cause?: number): void;
-  liveChannels(): ReturnType<SimModel['json']>[];
+  liveChannels(): Array<{ id: string; name: string; state: string } & Record<string, unknown>>;
   placeInboundCall(o: {
     did: string;
     callerNumber: string;
@@ -149,7 +149,7 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     setEndpoint: (name, b) => void model.endpoints.set(name, b),
     removeEndpoint: (name) => void model.endpoints.delete(name),
     hangup: (id, cause = 16) => model.hangup(id, cause),
-    liveChannels: () => [...model.channels.values()].map((c) => model.json(c)),
+    liveChannels: () => [...model.channels.values()].map((c) => ({ ...model.json(c), id: c.id, name: c.name, state: c.state })),
     placeInboundCall: (p) => inbound(p),
     dropWebSockets: () => ari.dropWebSockets(),
     dropAmi: () => amiSrv.dropAll(),
