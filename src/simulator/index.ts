@@ -149,7 +149,8 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     setEndpoint: (name, b) => void model.endpoints.set(name, b),
     removeEndpoint: (name) => void model.endpoints.delete(name),
     hangup: (id, cause = 16) => model.hangup(id, cause),
-    liveChannels: () => [...model.channels.values()].map((c) => ({ ...model.json(c), id: c.id, name: c.name, state: c.state })),
+    liveChannels: () =>
+      [...model.channels.values()].map((c) => ({ ...model.json(c), id: c.id, name: c.name, state: c.state })),
     placeInboundCall: (p) => inbound(p),
     dropWebSockets: () => ari.dropWebSockets(),
     dropAmi: () => amiSrv.dropAll(),
