@@ -10,6 +10,16 @@ const COMMANDS: Record<
     load: () => import('./start.ts'),
   },
   migrate: { summary: 'apply database migrations (idempotent)', load: () => import('./migrate.ts') },
+  simulate: {
+    summary:
+      'run the Asterisk simulator: --ari-port 8088 --ami-port 5038 --user --password [--host] [--endpoint name[:behaviour]]...',
+    load: () => import('./simulate.ts'),
+  },
+  demo: {
+    summary:
+      'simulator + daemon + sample data + inbound traffic: [--ari-port] [--ami-port] [--rate 20] [--duration 30]',
+    load: () => import('./demo.ts'),
+  },
   'create-key': {
     summary:
       'create an API key: --role admin|staff|seller|dialer [--seller <id>] [--allow-ip <cidr>]... [--label <text>]',

@@ -33,6 +33,7 @@ export interface Simulator {
   hangup(channelId: string, cause?: number): void;
   liveChannels(): Array<{ id: string; name: string; state: string } & Record<string, unknown>>;
   placeInboundCall(o: {
+    channelId?: string;
     did: string;
     callerNumber: string;
     callerName?: string;

@@ -1,0 +1,143 @@
+// `capconduit demo`: the simulator, the daemon pointed at it, sample sellers/clients/campaigns/DIDs,
+// and inbound traffic; prints what is routed, capped and recorded.
+import { eq, sql } from 'drizzle-orm';
+import { createAsteriskModule } from '../asterisk/index.ts';
+import { createApiKey } from '../auth/keys.ts';
+import { loadConfig, parseConfig } from '../config.ts';
+import { campaigns, clients, dids, links, sellers } from '../db/schema/routing.ts';
+import { createLogger } from '../logger.ts';
+import { startDaemon } from '../main.ts';
+import type { RoutingModule } from '../routing/index.ts';
+import { defaultModules } from '../modules.ts';
+import { startSimulator } from '../simulator/index.ts';
+import { runTraffic } from '../simulator/traffic.ts';
+import { parseCli } from './args.ts';
+import { UsageError } from './index.ts';
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseCli(argv, {
+    'ari-port': { type: 'string' },
+    'ami-port': { type: 'string' },
+    rate: { type: 'string' },
+    duration: { type: 'string' },
+  });
+  const num = (s: string | undefined, d: number, name: string) => {
+    const n = s === undefined ? d : Number(s);
+    if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} must be a non-negative number`);
+    return n;
+  };
+  const rate = num(values.rate, 20, 'rate');
+  const duration = num(values.duration, 30, 'duration');
+  loadConfig(); // validates the environment (and loads .env) before anything starts
+  const sim = await startSimulator({
+    ariPort: num(values['ari-port'], 8088, 'ari-port'),
+    amiPort: num(values['ami-port'], 5038, 'ami-port'),
+  });
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  out(`simulator: ARI ${sim.ariUrl}/ari, AMI 127.0.0.1:${sim.amiPort}`);
+  const config = parseConfig({
+    ...process.env,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    ASTERISK_NODES: JSON.stringify([
+      {
+        id: 'sim-1',
+        ariUrl: sim.ariUrl,
+        ariUser: 'asterisk',
+        ariPassword: 'asterisk',
+        amiHost: '127.0.0.1',
+        amiPort: sim.amiPort,
+        amiUser: 'asterisk',
+        amiSecret: 'asterisk',
+      },
+    ]),
+  });
+  const log = createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+  const daemon = await startDaemon(config, log, defaultModules());
+  out(`daemon: API ${daemon.address} (docs ${daemon.address}/docs, metrics ${daemon.address}/metrics)`);
+
+  // Sample data (idempotent by name): one seller, three call centres with different behaviour.
+  const db = daemon.ctx.database.db;
+  const [seller] = await db
+    .insert(sellers)
+    .values({ name: 'Demo Leads' })
+    .onConflictDoUpdate({ target: sellers.name, set: { active: true } })
+    .returning();
+  const plan = [
+    {
+      name: 'demo-alpha',
+      behaviour: { answerAfterMs: 400 },
+      link: { priority: 0, concurrencyCap: 8, hourlyCap: 400 },
+    },
+    {
+      name: 'demo-bravo',
+      behaviour: { answerAfterMs: 600 },
+      link: { priority: 1, concurrencyCap: 20, dailyCap: 2000 },
+    },
+    { name: 'demo-busy', behaviour: { result: 'busy' as const, answerAfterMs: 200 }, link: { priority: 2 } },
+  ];
+  let [camp] = await db.select().from(campaigns).where(eq(campaigns.name, 'Demo Auto Insurance'));
+  camp ??= (
+    await db
+      .insert(campaigns)
+      .values({ sellerId: seller!.id, name: 'Demo Auto Insurance', strategy: 'priority', ringTimeoutS: 10 })
+      .returning()
+  )[0];
+  for (const p of plan) {
+    sim.setEndpoint(p.name, p.behaviour);
+    const [c] = await db
+      .insert(clients)
+      .values({ name: p.name, endpoint: p.name })
+      .onConflictDoUpdate({ target: clients.name, set: { endpoint: p.name, active: true } })
+      .returning();
+    await db
+      .insert(links)
+      .values({ campaignId: camp!.id, clientId: c!.id, ...p.link })
+      .onConflictDoUpdate({ target: [links.campaignId, links.clientId], set: p.link });
+  }
+  const numbers = ['+14155550100', '+14155550101', '+14155550102'];
+  for (const n of numbers)
+    await db
+      .insert(dids)
+      .values({ number: n, sellerId: seller!.id, campaignId: camp!.id })
+      .onConflictDoNothing();
+  const admin = await createApiKey(db, { role: 'admin', label: 'demo' });
+  out(`admin API key for this demo: ${admin.key}`);
+  out(
+    `traffic: ${rate} calls/s for ${duration ? `${duration} s` : 'ever (Ctrl-C to stop)'} to ${numbers.join(', ')}`,
+  );
+
+  const since = new Date();
+  const summary = async () => {
+    await (daemon.ctx.modules.get('routing') as RoutingModule).cdr.flush();
+    const rows = await db.execute<{ disposition: string; n: number }>(
+      sql`select disposition, count(*)::int as n from call_records where started_at >= ${since.toISOString()} group by 1 order by 2 desc`,
+    );
+    return rows.map((r) => `${r.disposition}=${r.n}`).join(' ') || 'none yet';
+  };
+  const traffic = runTraffic(
+    sim,
+    {
+      ratePerS: rate,
+      durationS: duration,
+      dids: numbers,
+      callers: Array.from({ length: 200 }, (_, i) => `+1212555${String(i).padStart(4, '0')}`),
+      talkMs: [1000, 4000],
+    },
+    (r) =>
+      void summary().then((s) =>
+        out(`calls started=${r.started} live=${sim.liveChannels().length} | CDRs: ${s}`),
+      ),
+  );
+  const stopOnSignal = () => traffic.stop();
+  process.once('SIGINT', stopOnSignal);
+  process.once('SIGTERM', stopOnSignal);
+  const report = await traffic.done;
+  await new Promise((r) => setTimeout(r, 4500)); // let the last calls end
+  out(`done: ${report.started} calls placed; CDRs: ${await summary()}`);
+  const m = await daemon.app.inject('/metrics');
+  for (const line of m.body.split('\n').filter((l) => /^capconduit_calls_(routed|rejected)_total/.test(l)))
+    out(line);
+  await daemon.stop();
+  await sim.stop();
+  return 0;
+}

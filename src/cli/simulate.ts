@@ -1,0 +1,53 @@
+import { createLogger } from '../logger.ts';
+import { startSimulator } from '../simulator/index.ts';
+import { parseCli } from './args.ts';
+import { UsageError } from './index.ts';
+
+const port = (s: string | undefined, d: number, name: string) => {
+  if (s === undefined) return d;
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${name} must be a port number`);
+  return n;
+};
+
+/** `capconduit simulate`: a standalone Asterisk simulator (ARI + AMI) on loopback. */
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseCli(argv, {
+    'ari-port': { type: 'string' },
+    'ami-port': { type: 'string' },
+    user: { type: 'string' },
+    password: { type: 'string' },
+    host: { type: 'string' },
+    endpoint: { type: 'string', multiple: true },
+  });
+  const log = createLogger({ level: 'info', name: 'simulator' });
+  const endpoints: Record<
+    string,
+    { result?: 'answer' | 'busy' | 'noanswer' | 'congestion' | 'unavailable' }
+  > = {};
+  // --endpoint name[:answer|busy|noanswer|congestion|unavailable]
+  for (const e of values.endpoint ?? []) {
+    const [name, result] = e.split(':');
+    if (!name || (result && !['answer', 'busy', 'noanswer', 'congestion', 'unavailable'].includes(result)))
+      throw new UsageError(`--endpoint ${e}: expected name[:answer|busy|noanswer|congestion|unavailable]`);
+    endpoints[name] = result ? { result: result as 'answer' } : {};
+  }
+  const sim = await startSimulator({
+    host: values.host ?? '127.0.0.1',
+    ariPort: port(values['ari-port'], 8088, 'ari-port'),
+    amiPort: port(values['ami-port'], 5038, 'ami-port'),
+    user: values.user ?? 'asterisk',
+    password: values.password ?? 'asterisk',
+    endpoints,
+  });
+  log.info(
+    { ari: `${sim.ariUrl}/ari`, amiPort: sim.amiPort, endpoints: Object.keys(endpoints) },
+    'Asterisk simulator listening',
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await sim.stop();
+  return 0;
+}

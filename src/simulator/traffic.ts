@@ -1,0 +1,86 @@
+// Inbound traffic for the simulator: calls at a rate to a set of DIDs from a set of caller numbers,
+// each caller hanging up after a talk time drawn from a range. Reports what happened.
+import type { Simulator } from './index.ts';
+
+export interface TrafficOptions {
+  ratePerS: number;
+  durationS: number;
+  dids: string[];
+  callers: string[];
+  talkMs: [number, number];
+  rand?: () => number;
+}
+
+export interface TrafficReport {
+  started: number;
+  answered: number;
+  failedByCause: Record<string, number>;
+  maxLive: number;
+}
+
+export function runTraffic(
+  sim: Simulator,
+  o: TrafficOptions,
+  onTick?: (r: TrafficReport) => void,
+): { done: Promise<TrafficReport>; stop(): void } {
+  const rand = o.rand ?? Math.random;
+  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)]!;
+  const report: TrafficReport = { started: 0, answered: 0, failedByCause: {}, maxLive: 0 };
+  const mine = new Set<string>();
+  const onEvent = (
+    _app: string,
+    ev: { type: string; channel?: { id: string; state?: string }; cause?: number },
+  ) => {
+    const id = ev.channel?.id;
+    if (!id || !mine.has(id)) return;
+    if (ev.type === 'ChannelStateChange' && ev.channel?.state === 'Up') report.answered++;
+    if (ev.type === 'ChannelDestroyed') {
+      mine.delete(id);
+      const c = String(ev.cause ?? 0);
+      if (c !== '16') report.failedByCause[c] = (report.failedByCause[c] ?? 0) + 1;
+    }
+  };
+  sim.events.on('ari-event', onEvent);
+  const tickMs = 20;
+  let credit = 0;
+  let seq = 0;
+  let stopped = false;
+  const t0 = Date.now();
+  let resolve!: (r: TrafficReport) => void;
+  const done = new Promise<TrafficReport>((r) => {
+    resolve = r;
+  });
+  const finish = () => {
+    clearInterval(timer);
+    clearInterval(ticker);
+    sim.events.off('ari-event', onEvent);
+    resolve(report);
+  };
+  // Whole calls per tick from a running credit, so fractional rates come out right over time.
+  const timer = setInterval(() => {
+    if (stopped || (o.durationS > 0 && Date.now() - t0 >= o.durationS * 1000)) return finish();
+    credit += (o.ratePerS * tickMs) / 1000;
+    while (credit >= 1) {
+      credit--;
+      const talk = o.talkMs[0] + rand() * (o.talkMs[1] - o.talkMs[0]);
+      const id = `traffic-${t0}-${++seq}`;
+      mine.add(id); // before placing it: a call with no Stasis app is destroyed at once
+      sim.placeInboundCall({
+        did: pick(o.dids),
+        callerNumber: pick(o.callers),
+        hangupAfterMs: Math.round(talk),
+        channelId: id,
+      });
+      report.started++;
+    }
+    report.maxLive = Math.max(report.maxLive, mine.size);
+  }, tickMs);
+  const ticker = setInterval(() => onTick?.(report), 1000);
+  ticker.unref();
+  return {
+    done,
+    stop: () => {
+      stopped = true;
+    },
+  };
+}
