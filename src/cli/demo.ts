@@ -1,7 +1,6 @@
 // `capconduit demo`: the simulator, the daemon pointed at it, sample sellers/clients/campaigns/DIDs,
 // and inbound traffic; prints what is routed, capped and recorded.
 import { eq, sql } from 'drizzle-orm';
-import { createAsteriskModule } from '../asterisk/index.ts';
 import { createApiKey } from '../auth/keys.ts';
 import { loadConfig, parseConfig } from '../config.ts';
 import { campaigns, clients, dids, links, sellers } from '../db/schema/routing.ts';
