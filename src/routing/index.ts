@@ -2,6 +2,7 @@
 // links), the Redis slot store that enforces link caps, the CDR write path and, when Asterisk nodes
 // are configured, the inbound Stasis router.
 import type { AsteriskModule } from '../asterisk/index.ts';
+import { callRoutes } from '../cdr/api.ts';
 import { CdrWriter } from '../cdr/writer.ts';
 import type { DaemonContext, DaemonModule } from '../main.ts';
 import { RedisKeys } from '../redis/keys.ts';
@@ -48,7 +49,7 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
     slots,
     cdr,
     router,
-    routes: [sellerRoutes, clientRoutes, campaignRoutes, didRoutes, linkRoutes],
+    routes: [sellerRoutes, clientRoutes, campaignRoutes, didRoutes, linkRoutes, callRoutes(() => router)],
     readiness: [
       {
         name: 'cdr',

@@ -112,6 +112,7 @@ export class InboundRouter {
     phase: string;
     started_at: string;
     client_id: string | null;
+    seller_id: string | null;
   }> {
     return [...this.calls.entries()].map(([id, c]) => ({
       call_id: id,
@@ -121,6 +122,7 @@ export class InboundRouter {
       phase: c.state.phase,
       started_at: new Date(c.startedAt).toISOString(),
       client_id: c.state.attempts.at(-1)?.clientId ?? null,
+      seller_id: c.plan?.sellerId ?? null,
     }));
   }
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
+import { createApiKey } from '../../src/auth/keys.ts';
 import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
 import { createLogger } from '../../src/logger.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
@@ -189,5 +190,35 @@ describe('inbound routing through the simulator', () => {
       (await cdrOf('+19995550000')).length ? cdrOf('+19995550000') : undefined,
     );
     expect(r!.disposition).toBe('unknown_did');
+  });
+
+  it('reports calls: filters, cursor pages, CSV, and a seller sees only its own', async () => {
+    const dbx = d.ctx.database.db;
+    const staff = (await createApiKey(dbx, { role: 'staff' })).key;
+    const own = (await createApiKey(dbx, { role: 'seller', sellerId })).key;
+    const [other] = await dbx.insert(sellers).values({ name: 'other' }).returning();
+    const stranger = (await createApiKey(dbx, { role: 'seller', sellerId: other!.id })).key;
+    const get = (key: string, url: string) => d.app.inject({ url, headers: { 'x-api-key': key } });
+    const all = (await get(staff, '/v1/calls?limit=1000')).json().items as Array<{ call_id: string }>;
+    expect(all.length).toBeGreaterThan(50);
+    // Walk the pages two at a time: every call exactly once.
+    const seen: string[] = [];
+    let cursor: string | null = '';
+    while (cursor !== null) {
+      const page = (await get(staff, `/v1/calls?limit=7${cursor ? `&cursor=${cursor}` : ''}`)).json();
+      seen.push(...page.items.map((x: { call_id: string }) => x.call_id));
+      cursor = page.next_cursor;
+    }
+    expect(seen.sort()).toEqual(all.map((x) => x.call_id).sort());
+    const answered = (await get(own, '/v1/calls?disposition=answered&limit=1000')).json().items;
+    expect(answered.length).toBeGreaterThan(0);
+    expect(answered.every((x: { disposition: string }) => x.disposition === 'answered')).toBe(true);
+    expect((await get(stranger, '/v1/calls')).json().items).toEqual([]);
+    const csv = await get(staff, '/v1/calls?format=csv&limit=3');
+    expect(csv.headers['content-type']).toContain('text/csv');
+    expect(csv.body.split('\n')[0]).toBe(
+      'call_id,started_at,answered_at,ended_at,did,caller_number,campaign_id,client_id,disposition,hangup_cause,duration_s,billable_s',
+    );
+    expect((await get(staff, '/v1/calls?cursor=%%%')).statusCode).toBe(400);
   });
 });
