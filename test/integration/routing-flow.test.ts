@@ -205,7 +205,9 @@ describe('inbound routing through the simulator', () => {
     const seen: string[] = [];
     let cursor: string | null = '';
     while (cursor !== null) {
-      const page = (await get(staff, `/v1/calls?limit=7${cursor ? `&cursor=${cursor}` : ''}`)).json();
+      const page: { items: Array<{ call_id: string }>; next_cursor: string | null } = (
+        await get(staff, `/v1/calls?limit=7${cursor ? `&cursor=${cursor}` : ''}`)
+      ).json();
       seen.push(...page.items.map((x: { call_id: string }) => x.call_id));
       cursor = page.next_cursor;
     }
