@@ -1,5 +1,17 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, index, integer, jsonb, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 // Sellers send calls (lead generators); clients (call centres) buy them. A campaign belongs to one
 // seller and is linked to clients with caps; DIDs route to a campaign.
@@ -12,7 +24,9 @@ export const sellers = pgTable('sellers', {
 });
 
 /** Open hours per weekday (0 = Sunday), each a list of [from, to) "HH:MM" ranges in the client's zone. */
-export type WeeklySchedule = Partial<Record<'0' | '1' | '2' | '3' | '4' | '5' | '6', Array<[string, string]>>>;
+export type WeeklySchedule = Partial<
+  Record<'0' | '1' | '2' | '3' | '4' | '5' | '6', Array<[string, string]>>
+>;
 
 export const clients = pgTable('clients', {
   id: uuid('id').primaryKey().defaultRandom(),
