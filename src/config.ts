@@ -90,6 +90,8 @@ const schema = z.object({
     .min(60)
     .default(4 * 3600),
   CDR_BUFFER_DIR: z.string().default('.data/cdr-buffer'),
+  // How often live channels are compared with routing slots (slots of vanished calls are freed).
+  RECONCILE_INTERVAL_S: z.coerce.number().int().min(1).default(30),
 
   // Caller-ID rotation
   CID_RESERVATION_TTL_S: z.coerce.number().int().min(1).max(3600).default(60),

@@ -42,6 +42,7 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
         log: log.child({ module: 'routing' }),
         metrics,
         defaultTimezone: config.DEFAULT_TIMEZONE,
+        reconcileEveryMs: config.RECONCILE_INTERVAL_S * 1000,
       })
     : null;
   return {

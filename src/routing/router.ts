@@ -43,6 +43,8 @@ export interface RouterDeps {
   log: Logger;
   metrics: Registry;
   defaultTimezone: string;
+  /** Periodic reconcile of slots against each node's live channels (ms); 0 disables. */
+  reconcileEveryMs?: number;
   now?: () => number;
 }
 
@@ -101,6 +103,25 @@ export class InboundRouter {
     );
     d.asterisk.onAriEvent((nodeId, ev) => this.onEvent(nodeId, ev));
     d.asterisk.onResync((nodeId, channels) => void this.resync(nodeId, channels));
+    // Safety net for calls nobody is watching any more (an instance crashed mid-call, then the
+    // call ended): their slots are freed once their channels are gone.
+    if (d.reconcileEveryMs) {
+      this.reconciler = setInterval(() => void this.reconcileAll(), d.reconcileEveryMs);
+      this.reconciler.unref();
+    }
+  }
+
+  private reconciler: NodeJS.Timeout | null = null;
+
+  private async reconcileAll(): Promise<void> {
+    for (const node of this.d.asterisk.nodes.values()) {
+      if (!node.ari.connected) continue;
+      try {
+        await this.resync(node.id, await node.ari.channels.list());
+      } catch (err) {
+        this.d.log.warn({ node: node.id, err: (err as Error).message }, 'slot reconcile skipped');
+      }
+    }
   }
 
   /** Calls in progress, for /v1/calls/live. */
@@ -128,6 +149,7 @@ export class InboundRouter {
 
   /** Resolves when every queued call task has run (tests, shutdown). */
   drain(): Promise<void> {
+    if (this.reconciler) clearInterval(this.reconciler);
     return this.queue.drain();
   }
 
@@ -391,8 +413,10 @@ export class InboundRouter {
     const at = this.now();
     for (const [callId, call] of this.calls) {
       if (call.nodeId !== nodeId) continue;
+      const current = call.state.attempts.at(-1);
+      // A leg still being created may not be listed yet: judge it only once it reached Stasis.
       for (const a of call.state.attempts)
-        if (!a.endedAt && !live.has(a.legId))
+        if (!a.endedAt && !live.has(a.legId) && (a !== current || call.state.legInStasis))
           void this.queue.run(callId, () =>
             this.apply(callId, { type: 'leg_gone', legId: a.legId, cause: 16, at }),
           );

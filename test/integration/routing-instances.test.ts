@@ -1,0 +1,176 @@
+// Invariants 1 and 2 across processes: two daemon instances sharing Redis never overshoot a cap, and
+// a daemon killed mid-call leaks no slot once it (or any instance) is back.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAsteriskModule } from '../../src/asterisk/index.ts';
+import { createDatabase } from '../../src/db/client.ts';
+import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
+import { createLogger } from '../../src/logger.ts';
+import { type Daemon, startDaemon } from '../../src/main.ts';
+import { createRedis } from '../../src/redis/client.ts';
+import { RedisKeys } from '../../src/redis/keys.ts';
+import { createRoutingModule } from '../../src/routing/index.ts';
+import { SlotStore } from '../../src/routing/slots.ts';
+import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
+import { freshDatabase, redisPrefix, TEST_MASTER_KEY, testConfig } from '../helpers/env.ts';
+
+const log = createLogger({ level: 'silent' });
+
+async function waitFor<T>(f: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const nodeEnv = (sim: Simulator, id: string) => ({
+  ASTERISK_NODE_ID: id,
+  ASTERISK_ARI_URL: sim.ariUrl,
+  ASTERISK_ARI_USER: 'asterisk',
+  ASTERISK_ARI_PASSWORD: 'asterisk',
+  ASTERISK_AMI_PORT: String(sim.amiPort),
+  ASTERISK_AMI_USER: 'asterisk',
+  ASTERISK_AMI_SECRET: 'asterisk',
+});
+
+describe('several daemon instances', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  const prefix = redisPrefix();
+  const dirs: string[] = [];
+  let linkId = '';
+  const did = '+14155557000';
+  const endpoint = 'shared-client';
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    const { db: x, close } = createDatabase(db.url, { max: 1 });
+    const [s] = await x.insert(sellers).values({ name: 's' }).returning();
+    const [c] = await x.insert(campaigns).values({ sellerId: s!.id, name: 'c', maxAttempts: 1 }).returning();
+    await x.insert(dids).values({ number: did, sellerId: s!.id, campaignId: c!.id });
+    const [cl] = await x.insert(clients).values({ name: endpoint, endpoint }).returning();
+    const [l] = await x
+      .insert(links)
+      .values({ campaignId: c!.id, clientId: cl!.id, concurrencyCap: 5 })
+      .returning();
+    linkId = l!.id;
+    await close();
+  });
+  afterAll(async () => {
+    await db?.drop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  const tmp = () => {
+    const d = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+    dirs.push(d);
+    return d;
+  };
+
+  it('two instances on two nodes sharing Redis never exceed the concurrency cap together', async () => {
+    const sims = await Promise.all([
+      startSimulator({ ariPort: 0, amiPort: 0 }),
+      startSimulator({ ariPort: 0, amiPort: 0 }),
+    ]);
+    const daemons: Daemon[] = [];
+    try {
+      for (const [i, sim] of sims.entries()) {
+        sim.setEndpoint(endpoint, { answerAfterMs: 30, hangupAfterMs: 400 });
+        const config = testConfig({
+          DATABASE_URL: db.url,
+          REDIS_KEY_PREFIX: prefix,
+          INSTANCE_ID: `inst-${i}`,
+          CDR_BUFFER_DIR: tmp(),
+          ...nodeEnv(sim, `node-${i}`),
+        });
+        daemons.push(
+          await startDaemon(config, log, [createAsteriskModule, createRoutingModule], { listen: false }),
+        );
+      }
+      for (const d of daemons) await waitFor(async () => (await d.app.inject('/ready')).statusCode === 200);
+      let maxLive = 0;
+      const legs = () =>
+        sims.reduce(
+          (n, s) => n + s.liveChannels().filter((c) => c.name.startsWith(`PJSIP/${endpoint}-`)).length,
+          0,
+        );
+      const t = setInterval(() => {
+        maxLive = Math.max(maxLive, legs());
+      }, 2);
+      for (let i = 0; i < 20; i++)
+        for (const s of sims)
+          s.placeInboundCall({ did, callerNumber: `+1212555${1000 + i}`, hangupAfterMs: 3000 });
+      await waitFor(() => sims.every((s) => s.liveChannels().length === 0) || undefined);
+      clearInterval(t);
+      expect(maxLive).toBe(5);
+      const after = await waitFor(async () => {
+        await Promise.all(
+          daemons.map((d) =>
+            (d.ctx.modules.get('routing') as { cdr: { flush(): Promise<void> } }).cdr.flush(),
+          ),
+        );
+        const r = await daemons[0]!.ctx.database.sql<{ disposition: string; n: number }[]>`
+          select disposition, count(*)::int as n from call_records where did = ${did} group by 1 order by 1`;
+        return r.reduce((n, x) => n + x.n, 0) === 40 ? r : undefined;
+      });
+      expect(Object.fromEntries(after.map((r) => [r.disposition, r.n]))).toEqual({
+        answered: 5,
+        no_client: 35,
+      });
+    } finally {
+      for (const d of daemons) await d.stop();
+      for (const s of sims) await s.stop();
+    }
+  });
+
+  it('a daemon killed mid-call leaks no slot: the restarted instance frees slots of calls that ended', async () => {
+    const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
+    sim.setEndpoint(endpoint, { answerAfterMs: 20 }); // answers and stays up
+    const redis = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
+    const slots = new SlotStore(redis, new RedisKeys(prefix), 60_000);
+    const env = {
+      PATH: process.env.PATH!,
+      DATABASE_URL: db.url,
+      REDIS_URL: process.env.REDIS_URL!,
+      REDIS_KEY_PREFIX: prefix,
+      MASTER_KEY: TEST_MASTER_KEY,
+      API_PORT: '0',
+      LOG_LEVEL: 'warn',
+      LOG_PRETTY: 'false',
+      RECONCILE_INTERVAL_S: '1',
+      CDR_BUFFER_DIR: tmp(),
+      ...nodeEnv(sim, 'node-crash'),
+    };
+    const start = () => spawn('node', ['bin/capconduit.js', 'start'], { env, stdio: 'ignore' });
+    let p: ChildProcess = start();
+    try {
+      // Wait until the daemon holds the Stasis app: a call placed before would fail at once.
+      await waitFor(async () => {
+        const before = sim.stats.stasisFailed;
+        sim.placeInboundCall({ did: '+10000000000', callerNumber: '1' }); // unknown DID: probes the app
+        await new Promise((r) => setTimeout(r, 100));
+        return sim.stats.stasisFailed === before && sim.liveChannels().length === 0 ? true : undefined;
+      });
+      for (let i = 0; i < 3; i++) sim.placeInboundCall({ did, callerNumber: `+1310555${1000 + i}` });
+      await waitFor(() =>
+        sim.liveChannels().filter((c) => c.state === 'Up').length === 6 ? true : undefined,
+      );
+      expect(await slots.live(linkId)).toBe(3);
+      p.kill('SIGKILL');
+      await new Promise((r) => p.once('exit', r));
+      // The calls end while no daemon watches them.
+      for (const c of sim.liveChannels()) sim.hangup(c.id, 16);
+      expect(await slots.live(linkId)).toBe(3); // leaked for now
+      p = start();
+      await waitFor(async () => ((await slots.live(linkId)) === 0 ? true : undefined));
+    } finally {
+      p.kill('SIGKILL');
+      redis.disconnect();
+      await sim.stop();
+    }
+  }, 40_000);
+});
