@@ -12,7 +12,7 @@ import { createLogger } from '../../src/logger.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createRedis } from '../../src/redis/client.ts';
 import { RedisKeys } from '../../src/redis/keys.ts';
-import { createRoutingModule } from '../../src/routing/index.ts';
+import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { SlotStore } from '../../src/routing/slots.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase, redisPrefix, TEST_MASTER_KEY, testConfig } from '../helpers/env.ts';
@@ -108,11 +108,7 @@ describe('several daemon instances', () => {
       clearInterval(t);
       expect(maxLive).toBe(5);
       const after = await waitFor(async () => {
-        await Promise.all(
-          daemons.map((d) =>
-            (d.ctx.modules.get('routing') as { cdr: { flush(): Promise<void> } }).cdr.flush(),
-          ),
-        );
+        await Promise.all(daemons.map((d) => (d.ctx.modules.get('routing') as RoutingModule).cdr.flush()));
         const r = await daemons[0]!.ctx.database.sql<{ disposition: string; n: number }[]>`
           select disposition, count(*)::int as n from call_records where did = ${did} group by 1 order by 1`;
         return r.reduce((n, x) => n + x.n, 0) === 40 ? r : undefined;
