@@ -31,6 +31,8 @@ export interface RoutePlan {
     strategy: 'priority' | 'round_robin' | 'weighted';
     ringTimeoutS: number;
     maxAttempts: number;
+    dupWindowH: number | null;
+    dupPolicy: 'same_client' | 'reject';
   };
   links: RouteLink[];
 }
@@ -75,6 +77,8 @@ export class RouteCatalog {
         strategy: c.strategy,
         ringTimeoutS: c.ringTimeoutS,
         maxAttempts: c.maxAttempts,
+        dupWindowH: c.dupWindowH,
+        dupPolicy: c.dupPolicy,
       },
       links: rows
         .filter((r) => r.l.active && r.c.active)

@@ -103,3 +103,15 @@ export function orderCandidates(
   }
   return out;
 }
+
+/** Duplicate-caller routing: the client that took this caller before goes first, the rest keep their order. */
+export function preferClient<T extends { clientId: string }>(
+  ordered: readonly T[],
+  clientId: string | null,
+): T[] {
+  if (!clientId) return [...ordered];
+  return [
+    ...ordered.filter((c) => c.clientId === clientId),
+    ...ordered.filter((c) => c.clientId !== clientId),
+  ];
+}

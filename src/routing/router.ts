@@ -15,7 +15,7 @@ import { links } from '../db/schema/routing.ts';
 import type { Logger } from '../logger.ts';
 import { type CallEvent, type CallState, type Effect, newCall, step } from './call.ts';
 import { dialString, type RouteCatalog, type RoutePlan } from './catalog.ts';
-import { capBuckets, isOpen, orderCandidates } from './decide.ts';
+import { capBuckets, isOpen, orderCandidates, preferClient } from './decide.ts';
 import type { SlotRef, SlotStore } from './slots.ts';
 
 export const CALL_ID_VAR = 'CAPCONDUIT_CALL_ID';
@@ -31,7 +31,8 @@ interface Call {
   tried: Set<string>;
   slots: Map<string, SlotRef>; // legId -> slot
   ringTimer?: NodeJS.Timeout;
-  rejectReason?: string;
+  /** Duplicate caller within the campaign window: the client that answered them last. */
+  preferClient: string | null;
 }
 
 export interface RouterDeps {
@@ -167,6 +168,7 @@ export class InboundRouter {
       startedAt: this.now(),
       tried: new Set(),
       slots: new Map(),
+      preferClient: null,
     };
     this.calls.set(callId, call);
     this.byChannel.set(ch.id, callId);
@@ -182,6 +184,12 @@ export class InboundRouter {
       if (!plan.campaign.active)
         return this.apply(callId, { type: 'no_candidate', reason: 'inactive_campaign', at: this.now() });
       call.state = { ...call.state, maxAttempts: plan.campaign.maxAttempts };
+      if (plan.campaign.dupWindowH && call.callerNumber) {
+        const last = await this.d.slots.lastClientOf(plan.campaign.id, call.callerNumber);
+        if (last && plan.campaign.dupPolicy === 'reject')
+          return this.apply(callId, { type: 'no_candidate', reason: 'duplicate_rejected', at: this.now() });
+        call.preferClient = last;
+      }
       await this.tryNext(callId);
     });
   }
@@ -206,7 +214,7 @@ export class InboundRouter {
       strategy === 'round_robin' && eligible.length > 1
         ? await this.d.slots.nextRoundRobin(call.plan.campaign.id)
         : 0;
-    const ordered = orderCandidates(strategy, eligible, { rrCounter: rr });
+    const ordered = preferClient(orderCandidates(strategy, eligible, { rrCounter: rr }), call.preferClient);
     for (const cand of ordered) {
       const l = call.plan.links.find((x) => x.linkId === cand.linkId)!;
       call.tried.add(l.linkId);
@@ -331,6 +339,10 @@ export class InboundRouter {
         await ari.bridges.addChannel(callId, [call.state.callerId, fx.legId]).catch(ignore404);
         return;
       case 'mark_answered': {
+        const camp = call.plan?.campaign;
+        const answeredBy = call.state.attempts.at(-1)?.clientId;
+        if (camp?.dupWindowH && call.callerNumber && answeredBy)
+          await this.d.slots.rememberCaller(camp.id, call.callerNumber, answeredBy, camp.dupWindowH);
         const ref = [...call.slots.values()].find(
           (s) => s.linkId === fx.linkId && s.slotId === call.state.attempts.at(-1)?.legId,
         );

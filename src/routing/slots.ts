@@ -171,6 +171,20 @@ export class SlotStore {
     return released;
   }
 
+  /** Duplicate-caller memory: which client answered this caller on this campaign, for `hours`. */
+  async rememberCaller(campaignId: string, caller: string, clientId: string, hours: number): Promise<void> {
+    await this.redis.set(
+      this.keys.tagged('campaign', campaignId, 'dup', caller),
+      clientId,
+      'EX',
+      hours * 3600,
+    );
+  }
+
+  async lastClientOf(campaignId: string, caller: string): Promise<string | null> {
+    return this.redis.get(this.keys.tagged('campaign', campaignId, 'dup', caller));
+  }
+
   /** Round-robin position shared by every instance. */
   async nextRoundRobin(campaignId: string): Promise<number> {
     return this.redis.incr(this.keys.tagged('campaign', campaignId, 'rr'));

@@ -192,6 +192,77 @@ describe('inbound routing through the simulator', () => {
     expect(r!.disposition).toBe('unknown_did');
   });
 
+  const answeredBy = async (did: string, n: number) => {
+    const rows = await waitFor(async () => {
+      const x = await cdrOf(did);
+      return x.length === n ? x : undefined;
+    }, 20_000);
+    const by: Record<string, number> = {};
+    for (const r of rows) if (r.disposition === 'answered') by[r.client_id!] = (by[r.client_id!] ?? 0) + 1;
+    return { rows, by };
+  };
+
+  it('a total cap of 10 under 30 simultaneous arrivals ends at exactly 10 answered', async () => {
+    const c = await campaign(
+      'priority',
+      [{ behaviour: { answerAfterMs: 20, hangupAfterMs: 50 }, link: { totalCap: 10 } }],
+      { maxAttempts: 1 },
+    );
+    for (let i = 0; i < 30; i++)
+      sim.placeInboundCall({ did: c.did, callerNumber: `+1646555${1000 + i}`, hangupAfterMs: 3000 });
+    const { rows, by } = await answeredBy(c.did, 30);
+    expect(by[c.clients[0]!.clientId]).toBe(10);
+    expect(rows.filter((r) => r.disposition === 'no_client')).toHaveLength(20);
+    const [l] = await d.ctx.database
+      .sql`select total_answered from campaign_links where id = ${c.clients[0]!.linkId}`;
+    expect(Number(l!.total_answered)).toBe(10);
+  });
+
+  it('round-robin spreads calls evenly and weighted follows the weights', async () => {
+    const rr = await campaign(
+      'round_robin',
+      [0, 1, 2].map(() => ({ behaviour: { answerAfterMs: 10, hangupAfterMs: 30 } })),
+    );
+    for (let i = 0; i < 30; i++)
+      sim.placeInboundCall({ did: rr.did, callerNumber: `+1718555${1000 + i}`, hangupAfterMs: 3000 });
+    const r1 = await answeredBy(rr.did, 30);
+    expect(Object.values(r1.by).sort()).toEqual([10, 10, 10]);
+
+    const w = await campaign('weighted', [
+      { behaviour: { answerAfterMs: 10, hangupAfterMs: 30 }, link: { weight: 1 } },
+      { behaviour: { answerAfterMs: 10, hangupAfterMs: 30 }, link: { weight: 3 } },
+    ]);
+    for (let i = 0; i < 200; i++)
+      sim.placeInboundCall({ did: w.did, callerNumber: `+1917555${1000 + i}`, hangupAfterMs: 3000 });
+    const r2 = await answeredBy(w.did, 200);
+    const heavy = (r2.by[w.clients[1]!.clientId] ?? 0) / 200;
+    expect(heavy).toBeGreaterThan(0.65); // expected 0.75
+    expect(heavy).toBeLessThan(0.85);
+  }, 30_000);
+
+  it('sends a repeat caller to the client that took them, or rejects them, per campaign setting', async () => {
+    const same = await campaign(
+      'round_robin',
+      [0, 1, 2].map(() => ({ behaviour: { answerAfterMs: 10, hangupAfterMs: 30 } })),
+    );
+    await d.ctx.database
+      .sql`update campaigns set dup_window_h = 2, dup_policy = 'same_client' where id = ${same.campaignId}`;
+    for (let i = 1; i <= 4; i++) {
+      sim.placeInboundCall({ did: same.did, callerNumber: '+13125550111', hangupAfterMs: 3000 });
+      await answeredBy(same.did, i);
+    }
+    expect(Object.values((await answeredBy(same.did, 4)).by)).toEqual([4]);
+
+    const rej = await campaign('priority', [{ behaviour: { answerAfterMs: 10, hangupAfterMs: 30 } }]);
+    await d.ctx.database
+      .sql`update campaigns set dup_window_h = 2, dup_policy = 'reject' where id = ${rej.campaignId}`;
+    sim.placeInboundCall({ did: rej.did, callerNumber: '+13125550222', hangupAfterMs: 3000 });
+    await answeredBy(rej.did, 1);
+    sim.placeInboundCall({ did: rej.did, callerNumber: '+13125550222', hangupAfterMs: 3000 });
+    const { rows } = await answeredBy(rej.did, 2);
+    expect(rows.map((r) => r.disposition)).toEqual(['answered', 'duplicate_rejected']);
+  });
+
   it('reports calls: filters, cursor pages, CSV, and a seller sees only its own', async () => {
     const dbx = d.ctx.database.db;
     const staff = (await createApiKey(dbx, { role: 'staff' })).key;

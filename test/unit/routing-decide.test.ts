@@ -118,3 +118,17 @@ describe('schedules and cap buckets', () => {
     expect(scheduleProblems({ ['8' as '1']: [] })).toHaveLength(1);
   });
 });
+
+describe('duplicate-caller preference', () => {
+  it('puts the remembered client first and keeps the rest in order', () => {
+    fc.assert(
+      fc.property(cands, fc.nat(10), (cs, k) => {
+        const target = cs[k % Math.max(1, cs.length)]?.clientId ?? null;
+        const out = preferClient(cs, target);
+        expect(ids(out).sort()).toEqual(ids(cs).sort());
+        if (target) expect(out[0]!.clientId).toBe(target);
+        expect(out.filter((c) => c.clientId !== target)).toEqual(cs.filter((c) => c.clientId !== target));
+      }),
+    );
+  });
+});
