@@ -5,6 +5,7 @@ import {
   capBuckets,
   isOpen,
   orderCandidates,
+  preferClient,
   scheduleProblems,
 } from '../../src/routing/decide.ts';
 
