@@ -43,7 +43,7 @@ export type CallEvent =
   | {
       type: 'no_candidate';
       at: number;
-      reason: 'no_client' | 'unknown_did' | 'inactive_campaign' | 'duplicate_rejected';
+      reason: 'no_client' | 'unknown_did' | 'inactive_campaign' | 'duplicate_rejected' | 'error';
     }
   | { type: 'leg_stasis_start'; legId: string; at: number }
   | { type: 'leg_answered'; legId: string; at: number }
@@ -103,7 +103,10 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
     case 'no_candidate': {
       if (s.phase !== 'routing') return { state: s, effects: [] };
       const disposition = s.attempts.length && e.reason === 'no_client' ? 'all_failed' : e.reason;
-      const reason = disposition === 'all_failed' || disposition === 'no_client' ? 'congestion' : 'normal';
+      const reason =
+        disposition === 'all_failed' || disposition === 'no_client' || disposition === 'error'
+          ? 'congestion'
+          : 'normal';
       return {
         state: { ...s, phase: 'ended', endedAt: e.at, disposition },
         effects: [{ type: 'hangup', channelId: s.callerId, reason }, { type: 'finish' }],

@@ -47,7 +47,15 @@ export class RouteCatalog {
   async plan(did: string, now = Date.now()): Promise<RoutePlan | null> {
     const hit = this.cache.get(did);
     if (hit && now - hit.at < this.ttlMs) return hit.plan;
-    const plan = await this.load(did);
+    let plan: RoutePlan | null;
+    try {
+      plan = await this.load(did);
+    } catch (err) {
+      // PostgreSQL unreachable: keep routing known DIDs from the last plan we had (stale beats
+      // dropping calls); unknown ones fail to the caller's error path.
+      if (hit) return hit.plan;
+      throw err;
+    }
     if (this.cache.size > 50_000) this.cache.clear();
     this.cache.set(did, { at: now, plan });
     return plan;

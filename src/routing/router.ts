@@ -176,7 +176,13 @@ export class InboundRouter {
       const ari = this.ari(call);
       // Tag the caller so a restarted instance can find its calls in GET /channels.
       await ari.channels.setVariable(ch.id, CALL_ID_VAR, callId).catch(() => {});
-      const plan = await this.d.catalog.plan(did);
+      let plan: RoutePlan | null;
+      try {
+        plan = await this.d.catalog.plan(did);
+      } catch (err) {
+        this.d.log.error({ callId, did, err: (err as Error).message }, 'cannot load routing for the DID');
+        return this.apply(callId, { type: 'no_candidate', reason: 'error', at: this.now() });
+      }
       call.plan = plan;
       if (!plan) return this.apply(callId, { type: 'no_candidate', reason: 'unknown_did', at: this.now() });
       if (!plan.campaign)
@@ -190,8 +196,18 @@ export class InboundRouter {
           return this.apply(callId, { type: 'no_candidate', reason: 'duplicate_rejected', at: this.now() });
         call.preferClient = last;
       }
-      await this.tryNext(callId);
+      await this.tryNextOrFail(callId);
     });
+  }
+
+  /** Routing needs Redis (caps) and Asterisk: if either fails, the caller is told, not left hanging. */
+  private async tryNextOrFail(callId: string): Promise<void> {
+    try {
+      await this.tryNext(callId);
+    } catch (err) {
+      this.d.log.error({ callId, err: (err as Error).message }, 'routing failed');
+      await this.apply(callId, { type: 'no_candidate', reason: 'error', at: this.now() });
+    }
   }
 
   private ari(call: Call) {
@@ -362,7 +378,7 @@ export class InboundRouter {
         return;
       }
       case 'try_next':
-        await this.tryNext(callId);
+        await this.tryNextOrFail(callId);
         return;
       case 'finish':
         await this.finish(call);

@@ -1,0 +1,114 @@
+// Invariant 4 through the whole flow: PostgreSQL stops while calls are being routed; known DIDs keep
+// routing from the last plan, every CDR is kept locally and arrives exactly once when it returns.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAsteriskModule } from '../../src/asterisk/index.ts';
+import { createLogger } from '../../src/logger.ts';
+import { type Daemon, startDaemon } from '../../src/main.ts';
+import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
+import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
+import { testConfig } from '../helpers/env.ts';
+import { PrivatePostgres } from '../helpers/private-pg.ts';
+
+async function waitFor<T>(f: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await Promise.resolve()
+      .then(f)
+      .catch(() => undefined);
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('routing through a PostgreSQL outage', () => {
+  let pg: PrivatePostgres;
+  let sim: Simulator;
+  let d: Daemon;
+  let dir: string;
+  const did = '+14155558000';
+
+  beforeAll(async () => {
+    pg = await PrivatePostgres.create();
+    const sql = postgres(pg.url, { max: 1, onnotice: () => {} });
+    const [s] = await sql`insert into sellers (name) values ('s') returning id`;
+    const [c] = await sql`insert into campaigns (seller_id, name) values (${s!.id}, 'c') returning id`;
+    await sql`insert into dids (number, seller_id, campaign_id) values (${did}, ${s!.id}, ${c!.id})`;
+    const [cl] =
+      await sql`insert into clients (name, endpoint) values ('pg-client', 'pg-client') returning id`;
+    await sql`insert into campaign_links (campaign_id, client_id) values (${c!.id}, ${cl!.id})`;
+    await sql.end();
+    sim = await startSimulator({
+      ariPort: 0,
+      amiPort: 0,
+      endpoints: { 'pg-client': { answerAfterMs: 10, hangupAfterMs: 50 } },
+    });
+    dir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+    const config = testConfig({
+      DATABASE_URL: pg.url,
+      CDR_BUFFER_DIR: dir,
+      ASTERISK_ARI_URL: sim.ariUrl,
+      ASTERISK_ARI_USER: 'asterisk',
+      ASTERISK_ARI_PASSWORD: 'asterisk',
+      ASTERISK_AMI_PORT: String(sim.amiPort),
+      ASTERISK_AMI_USER: 'asterisk',
+      ASTERISK_AMI_SECRET: 'asterisk',
+    });
+    d = await startDaemon(
+      config,
+      createLogger({ level: 'silent' }),
+      [createAsteriskModule, createRoutingModule],
+      { listen: false },
+    );
+    await waitFor(async () => (await d.app.inject('/ready')).statusCode === 200 || undefined);
+  });
+  afterAll(async () => {
+    await d?.stop();
+    await sim?.stop();
+    pg?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('routes known DIDs and keeps every CDR while PostgreSQL is down', async () => {
+    const count = async () => {
+      const sql = postgres(pg.url, { max: 1, onnotice: () => {}, connect_timeout: 2 });
+      try {
+        return Number(
+          (await sql`select count(distinct call_id)::int as n from call_records where did = ${did}`)[0]!.n,
+        );
+      } finally {
+        await sql.end({ timeout: 1 });
+      }
+    };
+    const cdr = (d.ctx.modules.get('routing') as RoutingModule).cdr;
+    sim.placeInboundCall({ did, callerNumber: '+12125550000', hangupAfterMs: 2000 });
+    await waitFor(async () => {
+      await cdr.flush();
+      return (await count()) === 1 || undefined;
+    });
+
+    pg.stop();
+    for (let i = 0; i < 10; i++)
+      sim.placeInboundCall({ did, callerNumber: `+1212555${1000 + i}`, hangupAfterMs: 2000 });
+    await waitFor(() => sim.liveChannels().length === 0 || undefined);
+    await cdr.flush();
+    expect(cdr.pending).toBe(10);
+    const ready = await d.app.inject('/ready');
+    expect(ready.statusCode).toBe(503);
+
+    pg.start();
+    await waitFor(async () => {
+      await cdr.flush();
+      return (await count()) === 11 || undefined;
+    });
+    const sql = postgres(pg.url, { max: 1, onnotice: () => {} });
+    const rows =
+      await sql`select disposition, count(*)::int as n from call_records where did = ${did} group by 1`;
+    await sql.end();
+    expect(rows.map((r) => [r.disposition, r.n])).toEqual([['answered', 11]]);
+  }, 60_000);
+});
