@@ -19,6 +19,7 @@ export async function run(argv: string[]): Promise<number> {
     password: { type: 'string' },
     host: { type: 'string' },
     endpoint: { type: 'string', multiple: true },
+    'database-url': { type: 'string' },
   });
   const log = createLogger({ level: 'info', name: 'simulator' });
   const endpoints: Record<
@@ -39,6 +40,10 @@ export async function run(argv: string[]): Promise<number> {
     user: values.user ?? 'asterisk',
     password: values.password ?? 'asterisk',
     endpoints,
+    // PJSIP endpoints from the realtime tables, like res_config_pgsql (default: DATABASE_URL).
+    ...(values['database-url'] || process.env.DATABASE_URL
+      ? { databaseUrl: values['database-url'] ?? process.env.DATABASE_URL }
+      : {}),
   });
   log.info(
     { ari: `${sim.ariUrl}/ari`, amiPort: sim.amiPort, endpoints: Object.keys(endpoints) },

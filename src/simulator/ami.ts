@@ -6,6 +6,8 @@ import type { SimModel } from './model.ts';
 
 export interface AmiHooks {
   originateLocal(o: { exten: string; context: string; callerNumber: string; callerName: string }): void;
+  /** PJSIP endpoint names as res_pjsip would list them (realtime table or configured). */
+  endpointNames(): Promise<string[]>;
 }
 
 const packet = (fields: Array<[string, string | number]>) =>
@@ -14,6 +16,8 @@ const packet = (fields: Array<[string, string | number]>) =>
 export class AmiServer {
   server: Server;
   private sessions = new Set<Socket>();
+  private started = new Date();
+  private reloaded = new Date();
 
   constructor(
     private model: SimModel,
@@ -31,6 +35,22 @@ export class AmiServer {
         ['Cause', cause],
       ]),
     );
+  }
+
+  /** The few CLI commands operators run over AMI `Command`. */
+  private cli(cmd: string): string[] {
+    const c = cmd.trim().toLowerCase();
+    if (c === 'core show uptime')
+      return [`System uptime: ${Math.round((Date.now() - this.started.getTime()) / 1000)} seconds`];
+    if (c === 'core show channels count' || c === 'core show channels')
+      return [`${this.model.channels.size} active channels`, `${this.model.channels.size} active calls`];
+    if (c.startsWith('pjsip reload') || c === 'module reload res_pjsip.so') {
+      this.reloaded = new Date();
+      return ["Module 'res_pjsip.so' reloaded successfully."];
+    }
+    return [
+      `No such command '${cmd}' (type 'core show help ${cmd.split(' ')[0]}' for other possible commands)`,
+    ];
   }
 
   dropAll(): void {
@@ -146,6 +166,71 @@ export class AmiServer {
           context: local[2]!,
           callerNumber: cid?.[2] ?? '',
           callerName: cid?.[1]?.trim() ?? '',
+        });
+        return;
+      }
+      case 'corestatus':
+        return reply([
+          ['Response', 'Success'],
+          ['CoreStartupDate', this.started.toISOString().slice(0, 10)],
+          ['CoreStartupTime', this.started.toISOString().slice(11, 19)],
+          ['CoreReloadDate', this.reloaded.toISOString().slice(0, 10)],
+          ['CoreReloadTime', this.reloaded.toISOString().slice(11, 19)],
+          ['CoreCurrentCalls', this.model.channels.size],
+        ]);
+      case 'reload':
+        this.reloaded = new Date();
+        return reply([
+          ['Response', 'Success'],
+          ['Message', 'Module Reloaded'],
+        ]);
+      case 'command': {
+        // Asterisk 22 answers with one `Output:` line per line of CLI output.
+        const out = this.cli(f.command ?? '');
+        return reply([
+          ['Response', 'Success'],
+          ['Message', 'Command output follows'],
+          ...out.map((l) => ['Output', l] as [string, string]),
+        ]);
+      }
+      case 'pjsipshowendpoints':
+      case 'pjsipshowendpoint': {
+        void this.hooks.endpointNames().then((names) => {
+          const wanted = action === 'pjsipshowendpoint' ? (f.endpoint ?? '') : null;
+          const list = wanted === null ? names : names.filter((n) => n === wanted);
+          if (wanted !== null && list.length === 0)
+            return reply([
+              ['Response', 'Error'],
+              ['Message', `Unable to retrieve endpoint ${wanted}`],
+            ]);
+          reply([
+            ['Response', 'Success'],
+            ['EventList', 'start'],
+            [
+              'Message',
+              wanted === null
+                ? 'A listing of Endpoints follows, presented as EndpointList events'
+                : 'Following are Events for each object associated with the Endpoint',
+            ],
+          ]);
+          for (const n of list)
+            s.write(
+              packet([
+                ['Event', wanted === null ? 'EndpointList' : 'EndpointDetail'],
+                ...id,
+                ['ObjectType', 'endpoint'],
+                ['ObjectName', n],
+                ['DeviceState', 'Not in use'],
+              ]),
+            );
+          s.write(
+            packet([
+              ['Event', wanted === null ? 'EndpointListComplete' : 'EndpointDetailComplete'],
+              ...id,
+              ['EventList', 'Complete'],
+              ['ListItems', list.length],
+            ]),
+          );
         });
         return;
       }

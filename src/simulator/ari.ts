@@ -91,7 +91,7 @@ export class AriServer {
     const q = url.searchParams;
     const path = url.pathname.slice(4).split('/').filter(Boolean).map(decodeURIComponent);
     // Respond before or after events exactly as Asterisk may: see `create` below.
-    send(res, this.route(req.method ?? 'GET', path, q, body, res));
+    send(res, await this.route(req.method ?? 'GET', path, q, body, res));
   }
 
   private route(
@@ -100,7 +100,7 @@ export class AriServer {
     q: URLSearchParams,
     body: Record<string, unknown>,
     res: ServerResponse,
-  ): Reply {
+  ): Reply | Promise<Reply> {
     const m = this.model;
     const [r0, id, action] = p;
     if (r0 === 'asterisk' && id === 'info' && method === 'GET')
@@ -238,21 +238,26 @@ export class AriServer {
   }
 
   /** PJSIP/<endpoint> exists only when configured; anything else fails like Asterisk's allocation. */
-  private resolveEndpoint(endpoint: string): string | null {
+  private async resolveEndpoint(endpoint: string): Promise<string | null> {
     const [tech, rest] = endpoint.split('/', 2);
     if (tech?.toUpperCase() !== 'PJSIP' || !rest) return null;
     const name = rest.split('@')[0]!;
-    return this.model.endpoints.has(name) ? name : null;
+    return this.model.endpoints.has(name) || (await this.model.realtime(name)) ? name : null;
   }
 
-  private createChannel(q: URLSearchParams, body: Record<string, unknown>, res: ServerResponse): Reply {
+  private async createChannel(
+    q: URLSearchParams,
+    body: Record<string, unknown>,
+    res: ServerResponse,
+  ): Promise<Reply> {
     const endpoint = q.get('endpoint');
     const app = q.get('app');
     if (!endpoint || !app) return err(400, 'endpoint and app are required');
     const id = q.get('channelId') ?? randomUUID();
     if (this.model.channels.has(id)) return err(409, 'Channel with this id already exists');
-    const ep = this.resolveEndpoint(endpoint);
+    const ep = await this.resolveEndpoint(endpoint);
     if (!ep) return { status: 500, body: { error: 'Allocation failed' } };
+    if (this.model.channels.has(id)) return err(409, 'Channel with this id already exists');
     const c = this.model.create({ id, name: this.model.nextName(`PJSIP/${ep}`), endpoint: ep });
     const vars = (body.variables ?? {}) as Record<string, string>;
     for (const [k, v] of Object.entries(vars)) c.vars.set(k, String(v));

@@ -3,6 +3,7 @@
 // for what of Asterisk it models and what it does not.
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
+import postgres from 'postgres';
 import type { AddressInfo } from 'node:net';
 import { AmiServer } from './ami.ts';
 import { AriServer } from './ari.ts';
@@ -22,6 +23,8 @@ export interface SimulatorOptions {
   /** The Stasis app the inbound context sends calls to (sample dialplan: capconduit). */
   inboundApp?: string;
   badLoginDelayMs?: number;
+  /** When set, PJSIP endpoints also come from the `ps_endpoints` realtime table, as res_config_pgsql reads them. */
+  databaseUrl?: string;
 }
 
 export interface Simulator {
@@ -59,6 +62,29 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
   const events = new EventEmitter();
   model.on('ari-event', (app, ev) => events.emit('ari-event', app, ev));
   const stats = { inbound: 0, stasisFailed: 0 };
+  // Realtime endpoints: looked up in ps_endpoints on each use (Asterisk's realtime reads the row when
+  // the endpoint is needed), so a row written by the daemon is dialable at once.
+  const sql = o.databaseUrl ? postgres(o.databaseUrl, { max: 2, onnotice: () => {} }) : null;
+  const realtime = async (name: string): Promise<boolean> => {
+    if (!sql) return false;
+    try {
+      return (await sql`select 1 from ps_endpoints where id = ${name}`).length > 0;
+    } catch {
+      return false; // no table, or the database is unreachable: the endpoint does not exist
+    }
+  };
+  const endpointNames = async (): Promise<string[]> => {
+    const names = new Set(model.endpoints.keys());
+    if (sql) {
+      try {
+        for (const r of await sql<{ id: string }[]>`select id from ps_endpoints order by id`) names.add(r.id);
+      } catch {
+        // as above
+      }
+    }
+    return [...names].sort();
+  };
+  model.realtime = realtime;
   let ari = new AriServer(model, user, password);
 
   // The sample dialplan's [from-carrier]: every number -> Stasis(capconduit,inbound); with no app
@@ -118,7 +144,7 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
       model,
       user,
       password,
-      { originateLocal: (x) => void inbound({ did: x.exten, ...x }) },
+      { originateLocal: (x) => void inbound({ did: x.exten, ...x }), endpointNames },
       o.badLoginDelayMs ?? 1000,
     );
     await new Promise<void>((r) => http.listen(ariPort, host, r));
@@ -168,6 +194,7 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
       await listen();
     },
     async stop() {
+      await sql?.end({ timeout: 1 });
       for (const c of model.channels.values()) for (const t of c.timers) clearTimeout(t);
       model.removeAllListeners('ari-event');
       await close();

@@ -50,6 +50,8 @@ export class SimModel extends EventEmitter {
   channels = new Map<string, SimChannel>();
   bridges = new Map<string, { id: string; type: string; channels: Set<string>; creationtime: string }>();
   endpoints = new Map<string, EndpointBehaviour>();
+  /** Realtime lookup (ps_endpoints) for endpoints not configured in `endpoints`. */
+  realtime: (name: string) => Promise<boolean> = async () => false;
   private seq = 0;
   constructor(
     readonly asteriskId: string,

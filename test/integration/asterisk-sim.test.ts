@@ -8,7 +8,8 @@ import type { AnyAriEvent } from '../../src/asterisk/types.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
-import { testConfig } from '../helpers/env.ts';
+import postgres from 'postgres';
+import { freshDatabase, testConfig } from '../helpers/env.ts';
 
 const log = createLogger({ level: 'silent' });
 let cleanup: Array<() => Promise<unknown> | undefined> = [];
@@ -254,5 +255,55 @@ describe('ARI and AMI clients against the simulator', () => {
     await down;
     await expect(mod.readiness![1]!.check()).rejects.toThrow(/ARI/);
     await once(mod.nodes.get('n2')!.ari, 'connected'); // and it comes back by itself
+  });
+
+  it('answers Command, CoreStatus, Reload and the PJSIP endpoint lists over AMI', async () => {
+    const s = await sim({ endpoints: { 'client-a': {}, 'client-b': {} } });
+    const m = ami(s);
+    const up = once(m, 'connected');
+    m.start();
+    await up;
+    const cmd = await m.action('Command', { Command: 'core show uptime' });
+    expect(cmd.response.fields.message).toBe('Command output follows');
+    expect(cmd.response.multi.output?.[0]).toMatch(/^System uptime: \d+ seconds$/);
+    expect((await m.action('CoreStatus')).response.fields.corecurrentcalls).toBe('0');
+    expect((await m.action('Reload', { Module: 'res_pjsip.so' })).response.fields.message).toBe(
+      'Module Reloaded',
+    );
+    const list = await m.action('PJSIPShowEndpoints');
+    expect(list.events.map((e) => e.fields.objectname)).toEqual(['client-a', 'client-b']);
+    const one = await m.action('PJSIPShowEndpoint', { Endpoint: 'client-b' });
+    expect(one.events.map((e) => e.event)).toEqual(['EndpointDetail']);
+    await expect(m.action('PJSIPShowEndpoint', { Endpoint: 'nope' })).rejects.toThrow(
+      /Unable to retrieve endpoint nope/,
+    );
+    await expect(m.action('Bogus')).rejects.toThrow(/Invalid\/unknown command/);
+  });
+
+  it('finds PJSIP endpoints in the realtime table at once, and fails deleted ones like Asterisk', async () => {
+    const db = await freshDatabase();
+    cleanup.push(() => db.drop());
+    const sql = postgres(db.url, { max: 1, onnotice: () => {} });
+    cleanup.push(() => sql.end());
+    // The column that matters to the lookup; the full Asterisk schema comes with the PJSIP realtime work.
+    await sql`create table if not exists ps_endpoints (id varchar(255) primary key)`;
+    const s = await sim({ databaseUrl: db.url });
+    const { c } = ari(s);
+    const status = (p: Promise<unknown>) =>
+      p.then(
+        () => 200,
+        (e: AriError) => e.status,
+      );
+    expect(
+      await status(c.channels.create({ endpoint: 'PJSIP/1001', app: 'capconduit', channelId: 'x1' })),
+    ).toBe(500);
+    await sql`insert into ps_endpoints (id) values ('1001')`;
+    expect(
+      await status(c.channels.create({ endpoint: 'PJSIP/1001', app: 'capconduit', channelId: 'x2' })),
+    ).toBe(200);
+    await sql`delete from ps_endpoints where id = '1001'`;
+    expect(
+      await status(c.channels.create({ endpoint: 'PJSIP/1001', app: 'capconduit', channelId: 'x3' })),
+    ).toBe(500);
   });
 });
