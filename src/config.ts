@@ -71,6 +71,9 @@ const schema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]+$/)
     .default('capconduit'),
+  // Several instances on one Asterisk: each registers <STASIS_APP>-<INSTANCE_ID> and claims calls
+  // offered by StasisBroadcast; otherwise the instance registers plain <STASIS_APP>.
+  STASIS_BROADCAST: bool.default(false),
   ASTERISK_NODES: z.string().optional(),
   ASTERISK_NODE_ID: z.string().default('asterisk-1'),
   ASTERISK_ARI_URL: z.url().optional(),

@@ -48,14 +48,17 @@ export interface AsteriskModule extends DaemonModule {
   onStasisStart(kind: string, h: StasisStartHandler): void;
 }
 
-/** The app names an instance registers: the shared one and its own (for StasisBroadcast claims). */
-export function stasisApps(app: string, instanceId: string): string[] {
-  return [app, `${app}-${instanceId}`];
+/**
+ * The app name an instance registers. Asterisk gives an app name to one WebSocket only, so
+ * instances sharing a node each hold their own name and take calls by StasisBroadcast claim.
+ */
+export function stasisApps(app: string, instanceId: string, broadcast: boolean): string[] {
+  return broadcast ? [`${app}-${instanceId}`] : [app];
 }
 
 export function createAsteriskModule(ctx: DaemonContext): AsteriskModule {
   const { config, log, metrics } = ctx;
-  const apps = stasisApps(config.STASIS_APP, config.INSTANCE_ID);
+  const apps = stasisApps(config.STASIS_APP, config.INSTANCE_ID, config.STASIS_BROADCAST);
   const nodes = new Map<string, AsteriskNode>();
   const ariHandlers: Array<(n: string, e: AnyAriEvent) => void> = [];
   const amiHandlers: Array<(n: string, e: AmiEvent) => void> = [];

@@ -276,9 +276,19 @@ export class InboundRouter {
     if (callId) void this.queue.run(callId, () => this.apply(callId, e));
   }
 
-  private onEvent(_nodeId: string, ev: AnyAriEvent): void {
+  private onEvent(nodeId: string, ev: AnyAriEvent): void {
     const at = this.now();
     switch (ev.type) {
+      case 'CallBroadcast': {
+        // StasisBroadcast offer: claim it for the app it was offered to; losing the race (409) is normal.
+        const ch = (ev as { channel: AriChannel }).channel;
+        const node = this.d.asterisk.nodes.get(nodeId);
+        void node?.ari.events.claim(ch.id, ev.application).catch((err: unknown) => {
+          if (!(err instanceof AriError) || err.status !== 409)
+            this.d.log.warn({ err: (err as Error).message }, 'claim failed');
+        });
+        return;
+      }
       case 'Dial': {
         const e = ev as { peer: AriChannel; dialstatus: string };
         if (e.dialstatus === 'ANSWER')

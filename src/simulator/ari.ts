@@ -13,6 +13,50 @@ export class AriServer {
   private wss = new WebSocketServer({ noServer: true });
   /** app name -> the WebSocket holding it */
   apps = new Map<string, WebSocket>();
+  /** StasisBroadcast offers in progress, by channel id. */
+  broadcasts = new Map<
+    string,
+    { winner: string | null; expired: boolean; resolve: (app: string | null) => void }
+  >();
+
+  /**
+   * StasisBroadcast: offers the channel to every app whose name matches `filter` with a CallBroadcast
+   * event; resolves with the first app that claims it, or null when nobody does within `timeoutMs`.
+   */
+  broadcast(c: SimChannel, filter: RegExp, timeoutMs: number): Promise<string | null> {
+    return new Promise((resolve) => {
+      const entry = {
+        winner: null as string | null,
+        expired: false,
+        resolve: (app: string | null) => {
+          clearTimeout(timer);
+          resolve(app);
+          // Kept a while so late claimants get 409 rather than 404.
+          setTimeout(() => this.broadcasts.delete(c.id), 5000).unref();
+        },
+      };
+      const timer = setTimeout(() => {
+        entry.expired = true;
+        entry.resolve(null);
+      }, timeoutMs);
+      this.broadcasts.set(c.id, entry);
+      const targets = [...this.apps.keys()].filter((a) => filter.test(a));
+      for (const app of targets)
+        this.model.emit('ari-event', app, {
+          type: 'CallBroadcast',
+          timestamp: new Date().toISOString(),
+          channel: this.model.json(c),
+          caller: c.caller.number,
+          called: c.dialplan.exten,
+          asterisk_id: this.model.asteriskId,
+          application: app,
+        });
+      if (!targets.length) {
+        entry.expired = true;
+        entry.resolve(null);
+      }
+    });
+  }
 
   constructor(
     private model: SimModel,
@@ -232,8 +276,19 @@ export class AriServer {
         return { status: 204 };
       }
     }
-    if (r0 === 'events' && id === 'claim' && method === 'POST')
-      return err(404, 'No broadcast pending for this channel');
+    if (r0 === 'events' && id === 'claim' && method === 'POST') {
+      const channelId = q.get('channelId');
+      const application = q.get('application');
+      if (!channelId || !application) return err(400, 'channelId and application are required');
+      const b = this.broadcasts.get(channelId);
+      if (!b) return err(404, 'No broadcast for this channel');
+      // First claim wins; later (or late) claims are told 409, never 404.
+      if (b.winner || b.expired) return err(409, 'Channel already claimed');
+      if (!this.apps.has(application)) return err(422, `Application ${application} not registered`);
+      b.winner = application;
+      b.resolve(application);
+      return { status: 204 };
+    }
     return err(404, 'Resource not found');
   }
 

@@ -23,6 +23,9 @@ export interface SimulatorOptions {
   /** The Stasis app the inbound context sends calls to (sample dialplan: capconduit). */
   inboundApp?: string;
   badLoginDelayMs?: number;
+  /** StasisBroadcast claim window (ms, default 500) and app filter (default ^<inboundApp>-). */
+  broadcastTimeoutMs?: number;
+  broadcastFilter?: string;
   /** When set, PJSIP endpoints also come from the `ps_endpoints` realtime table, as res_config_pgsql reads them. */
   databaseUrl?: string;
 }
@@ -49,7 +52,7 @@ export interface Simulator {
   stop(): Promise<void>;
   events: EventEmitter;
   /** Inbound calls that found no Stasis app (dialplan STASISSTATUS=FAILED). */
-  stats: { inbound: number; stasisFailed: number };
+  stats: { inbound: number; stasisFailed: number; broadcastTimeouts: number };
 }
 
 export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulator> {
@@ -61,7 +64,8 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
   for (const [k, v] of Object.entries(o.endpoints ?? {})) model.endpoints.set(k, v);
   const events = new EventEmitter();
   model.on('ari-event', (app, ev) => events.emit('ari-event', app, ev));
-  const stats = { inbound: 0, stasisFailed: 0 };
+  const stats = { inbound: 0, stasisFailed: 0, broadcastTimeouts: 0 };
+  const broadcastFilter = new RegExp(o.broadcastFilter ?? `^${inboundApp}-`);
   // Realtime endpoints: looked up in ps_endpoints on each use (Asterisk's realtime reads the row when
   // the endpoint is needed), so a row written by the daemon is dialable at once.
   const sql = o.databaseUrl ? postgres(o.databaseUrl, { max: 2, onnotice: () => {} }) : null;
@@ -112,13 +116,25 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
       },
       fromDialplan: true,
     });
+    if (p.hangupAfterMs !== undefined) model.later(c, p.hangupAfterMs, () => model.hangup(c.id, 16));
+    if ((p.context ?? 'from-carrier') === 'from-carrier-broadcast') {
+      // [from-carrier-broadcast]: StasisBroadcast(500,^capconduit-,inbound); on TIMEOUT, Hangup(34).
+      void ari.broadcast(c, broadcastFilter, o.broadcastTimeoutMs ?? 500).then((winner) => {
+        if (!model.channels.has(c.id)) return;
+        if (!winner) {
+          stats.broadcastTimeouts++;
+          return model.hangup(c.id, 34);
+        }
+        model.enterStasis(c, winner, ['inbound']);
+      });
+      return c.id;
+    }
     if (!ari.apps.has(inboundApp)) {
       stats.stasisFailed++;
       model.hangup(c.id, 34);
       return c.id;
     }
     model.enterStasis(c, inboundApp, ['inbound']);
-    if (p.hangupAfterMs !== undefined) model.later(c, p.hangupAfterMs, () => model.hangup(c.id, 16));
     return c.id;
   };
   model.on(

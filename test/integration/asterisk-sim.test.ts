@@ -306,4 +306,42 @@ describe('ARI and AMI clients against the simulator', () => {
       await status(c.channels.create({ endpoint: 'PJSIP/1001', app: 'capconduit', channelId: 'x3' })),
     ).toBe(500);
   });
+
+  it('StasisBroadcast: the first claim wins, the other gets 409, the winner gets StasisStart', async () => {
+    const s = await sim({ broadcastTimeoutMs: 2000 });
+    const a = ari(s, ['capconduit-a']);
+    const b = ari(s, ['capconduit-b']);
+    const up = Promise.all([once(a.c, 'connected'), once(b.c, 'connected')]);
+    a.c.start();
+    b.c.start();
+    await up;
+    const id = s.placeInboundCall({
+      did: '+14155550100',
+      callerNumber: '+1212',
+      context: 'from-carrier-broadcast',
+    });
+    await waitFor(
+      () =>
+        a.events.find((e) => e.type === 'CallBroadcast') && b.events.find((e) => e.type === 'CallBroadcast'),
+    );
+    const results = await Promise.all([
+      a.c.events.claim(id, 'capconduit-a').then(
+        () => 204,
+        (e: AriError) => e.status,
+      ),
+      b.c.events.claim(id, 'capconduit-b').then(
+        () => 204,
+        (e: AriError) => e.status,
+      ),
+    ]);
+    expect([...results].sort()).toEqual([204, 409]);
+    const winner = results[0] === 204 ? a : b;
+    await waitFor(() => winner.events.find((e) => e.type === 'StasisStart'));
+    expect(
+      await a.c.events.claim('nope', 'capconduit-a').then(
+        () => 204,
+        (e: AriError) => e.status,
+      ),
+    ).toBe(404);
+  });
 });

@@ -169,4 +169,53 @@ describe('several daemon instances', () => {
       await sim.stop();
     }
   }, 40_000);
+
+  it('instances sharing one node take each broadcast call exactly once; with none the dialplan times out', async () => {
+    const sim = await startSimulator({ ariPort: 0, amiPort: 0, broadcastTimeoutMs: 300 });
+    sim.setEndpoint(endpoint, { answerAfterMs: 10, hangupAfterMs: 50 });
+    const bdid = '+14155557001';
+    const { db: x, close } = createDatabase(db.url, { max: 1 });
+    const [camp] = await x.select().from(campaigns);
+    await x.insert(dids).values({ number: bdid, sellerId: camp!.sellerId, campaignId: camp!.id });
+    await close();
+    const daemons: Daemon[] = [];
+    try {
+      for (const i of [0, 1]) {
+        const config = testConfig({
+          DATABASE_URL: db.url,
+          REDIS_KEY_PREFIX: prefix,
+          INSTANCE_ID: `bc-${i}`,
+          STASIS_BROADCAST: 'true',
+          CDR_BUFFER_DIR: tmp(),
+          ...nodeEnv(sim, 'shared-node'),
+        });
+        daemons.push(
+          await startDaemon(config, log, [createAsteriskModule, createRoutingModule], { listen: false }),
+        );
+      }
+      for (const d of daemons)
+        await waitFor(async () => ((await d.app.inject('/ready')).statusCode === 200 ? true : undefined));
+      for (let i = 0; i < 20; i++)
+        sim.placeInboundCall({
+          did: bdid,
+          callerNumber: `+1415555${2000 + i}`,
+          context: 'from-carrier-broadcast',
+          hangupAfterMs: 3000,
+        });
+      const rows = await waitFor(async () => {
+        await Promise.all(daemons.map((d) => (d.ctx.modules.get('routing') as RoutingModule).cdr.flush()));
+        const r = await daemons[0]!.ctx.database.sql<
+          { call_id: string; node_id: string }[]
+        >`select call_id, node_id from call_records where did = ${bdid}`;
+        return r.length >= 20 ? r : undefined;
+      });
+      expect(rows).toHaveLength(20);
+      expect(sim.stats.broadcastTimeouts).toBe(0);
+    } finally {
+      for (const d of daemons) await d.stop();
+    }
+    sim.placeInboundCall({ did: bdid, callerNumber: '+14155559999', context: 'from-carrier-broadcast' });
+    await waitFor(() => (sim.stats.broadcastTimeouts === 1 ? true : undefined));
+    await sim.stop();
+  });
 });
