@@ -20,6 +20,7 @@ export async function run(argv: string[]): Promise<number> {
     host: { type: 'string' },
     endpoint: { type: 'string', multiple: true },
     'database-url': { type: 'string' },
+    dialplan: { type: 'string' },
   });
   const log = createLogger({ level: 'info', name: 'simulator' });
   const endpoints: Record<
@@ -40,6 +41,7 @@ export async function run(argv: string[]): Promise<number> {
     user: values.user ?? 'asterisk',
     password: values.password ?? 'asterisk',
     endpoints,
+    ...(values.dialplan ? { dialplanPath: values.dialplan } : {}),
     // PJSIP endpoints from the realtime tables, like res_config_pgsql (default: DATABASE_URL).
     ...(values['database-url'] || process.env.DATABASE_URL
       ? { databaseUrl: values['database-url'] ?? process.env.DATABASE_URL }

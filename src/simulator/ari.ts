@@ -213,8 +213,8 @@ export class AriServer {
         const app = c.app;
         c.app = null;
         m.event(app, 'StasisEnd', { channel: m.json(c) });
-        // Our sample dialplan hangs up after Stasis returns.
-        setImmediate(() => m.hangup(c.id, 16));
+        // Back to the dialplan: the interpreter resumes after its Stasis() step.
+        m.emit('stasis-left', c);
         return { status: 204 };
       }
       if (action === 'move' && method === 'POST') {

@@ -3,13 +3,18 @@
 // for what of Asterisk it models and what it does not.
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import type { AddressInfo } from 'node:net';
 import { AmiServer } from './ami.ts';
 import { AriServer } from './ari.ts';
+import { loadDialplan } from './dialplan.ts';
+import { createInterpreter } from './interpreter.ts';
 import { type EndpointBehaviour, SimModel } from './model.ts';
 
 export type { EndpointBehaviour } from './model.ts';
+
+export const DEFAULT_DIALPLAN = fileURLToPath(new URL('../../asterisk/extensions.conf', import.meta.url));
 
 export interface SimulatorOptions {
   host?: string;
@@ -20,12 +25,11 @@ export interface SimulatorOptions {
   endpoints?: Record<string, EndpointBehaviour>;
   channelVars?: string[];
   asteriskId?: string;
-  /** The Stasis app the inbound context sends calls to (sample dialplan: capconduit). */
-  inboundApp?: string;
   badLoginDelayMs?: number;
-  /** StasisBroadcast claim window (ms, default 500) and app filter (default ^<inboundApp>-). */
+  /** Overrides the StasisBroadcast claim window of the dialplan (ms). */
   broadcastTimeoutMs?: number;
-  broadcastFilter?: string;
+  /** extensions.conf to run (default: the project's asterisk/extensions.conf). */
+  dialplanPath?: string;
   /** When set, PJSIP endpoints also come from the `ps_endpoints` realtime table, as res_config_pgsql reads them. */
   databaseUrl?: string;
 }
@@ -59,13 +63,12 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
   const host = o.host ?? '127.0.0.1';
   const user = o.user ?? 'asterisk';
   const password = o.password ?? 'asterisk';
-  const inboundApp = o.inboundApp ?? 'capconduit';
   const model = new SimModel(o.asteriskId ?? '02:42:ac:11:00:02', o.channelVars ?? ['CAPCONDUIT_CALL_ID']);
   for (const [k, v] of Object.entries(o.endpoints ?? {})) model.endpoints.set(k, v);
   const events = new EventEmitter();
   model.on('ari-event', (app, ev) => events.emit('ari-event', app, ev));
   const stats = { inbound: 0, stasisFailed: 0, broadcastTimeouts: 0 };
-  const broadcastFilter = new RegExp(o.broadcastFilter ?? `^${inboundApp}-`);
+  const dialplan = loadDialplan(o.dialplanPath ?? DEFAULT_DIALPLAN);
   // Realtime endpoints: looked up in ps_endpoints on each use (Asterisk's realtime reads the row when
   // the endpoint is needed), so a row written by the daemon is dialable at once.
   const sql = o.databaseUrl ? postgres(o.databaseUrl, { max: 2, onnotice: () => {} }) : null;
@@ -90,6 +93,9 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
   };
   model.realtime = realtime;
   let ari = new AriServer(model, user, password);
+  const runDialplan = createInterpreter(dialplan, model, () => ari, stats, {
+    ...(o.broadcastTimeoutMs !== undefined ? { broadcastTimeoutMs: o.broadcastTimeoutMs } : {}),
+  });
 
   // The sample dialplan's [from-carrier]: every number -> Stasis(capconduit,inbound); with no app
   // registered Stasis fails at once (STASISSTATUS=FAILED) and the dialplan answers Congestion.
@@ -117,24 +123,7 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
       fromDialplan: true,
     });
     if (p.hangupAfterMs !== undefined) model.later(c, p.hangupAfterMs, () => model.hangup(c.id, 16));
-    if ((p.context ?? 'from-carrier') === 'from-carrier-broadcast') {
-      // [from-carrier-broadcast]: StasisBroadcast(500,^capconduit-,inbound); on TIMEOUT, Hangup(34).
-      void ari.broadcast(c, broadcastFilter, o.broadcastTimeoutMs ?? 500).then((winner) => {
-        if (!model.channels.has(c.id)) return;
-        if (!winner) {
-          stats.broadcastTimeouts++;
-          return model.hangup(c.id, 34);
-        }
-        model.enterStasis(c, winner, ['inbound']);
-      });
-      return c.id;
-    }
-    if (!ari.apps.has(inboundApp)) {
-      stats.stasisFailed++;
-      model.hangup(c.id, 34);
-      return c.id;
-    }
-    model.enterStasis(c, inboundApp, ['inbound']);
+    void runDialplan(c, p.context ?? 'from-carrier', p.did);
     return c.id;
   };
   model.on(

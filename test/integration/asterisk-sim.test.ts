@@ -88,7 +88,9 @@ describe('ARI and AMI clients against the simulator', () => {
       }
     ).channel;
     expect((start as { args: string[] }).args).toEqual(['inbound']);
-    expect(caller.dialplan.exten).toBe('+14155550100');
+    // The sample dialplan strips the + (exten => _+X.,1,Goto(from-carrier,${EXTEN:1},1)).
+    expect(caller.dialplan.exten).toBe('14155550100');
+    expect(caller.dialplan.context).toBe('from-carrier');
     expect(caller.caller.number).toBe('+12125550000');
 
     const leg = await c.channels.create({

@@ -1,0 +1,177 @@
+// Runs a dialplan channel through the loaded extensions.conf, the way Asterisk's PBX core walks
+// priorities. Steps that need no waiting run synchronously, so a Stasis() failure is visible the
+// moment the call is placed, as in Asterisk.
+import type { AriServer } from './ari.ts';
+import { type Dialplan, evalCondition, findExtension, type Step, substitute } from './dialplan.ts';
+import type { SimChannel, SimModel } from './model.ts';
+
+export interface InterpreterStats {
+  stasisFailed: number;
+  broadcastTimeouts: number;
+}
+
+export interface InterpreterOptions {
+  broadcastTimeoutMs?: number;
+}
+
+export function createInterpreter(
+  dp: Dialplan,
+  model: SimModel,
+  ari: () => AriServer,
+  stats: InterpreterStats,
+  o: InterpreterOptions,
+) {
+  const waitStasisExit = (c: SimChannel) =>
+    new Promise<void>((resolve) => {
+      const left = (x: SimChannel) => x.id === c.id && done();
+      const gone = (x: SimChannel) => x.id === c.id && done();
+      const done = () => {
+        model.off('stasis-left', left);
+        model.off('channel-destroyed', gone);
+        resolve();
+      };
+      model.on('stasis-left', left);
+      model.on('channel-destroyed', gone);
+    });
+  const sleep = (c: SimChannel, ms: number) => new Promise<void>((r) => model.later(c, ms, r));
+
+  return async function run(c: SimChannel, context: string, exten: string): Promise<void> {
+    let ctx = context;
+    let ext = exten;
+    let steps: Step[] | null = findExtension(dp, ctx, ext);
+    let idx = 0;
+    const get = (name: string): string => {
+      if (name === 'EXTEN') return ext;
+      if (name === 'CONTEXT') return ctx;
+      if (name === 'CALLERID(num)') return c.caller.number;
+      if (name === 'CALLERID(name)') return c.caller.name;
+      return c.vars.get(name) ?? dp.globals[name] ?? '';
+    };
+    const jump = (target: string) => {
+      const parts = target.split(',').map((x) => x.trim());
+      const prio = parts.pop()!;
+      if (parts.length === 2) [ctx, ext] = parts as [string, string];
+      else if (parts.length === 1) ext = parts[0]!;
+      steps = findExtension(dp, ctx, ext);
+      if (!steps) return;
+      const byLabel = steps.findIndex((s) => s.label === prio);
+      idx =
+        byLabel >= 0
+          ? byLabel
+          : Math.max(
+              0,
+              steps.findIndex((s) => s.priority === Number(prio)),
+            );
+    };
+    // No such extension: Asterisk hangs the channel up (cause 1, unallocated).
+    if (!steps) return model.hangup(c.id, 1);
+    while (steps && idx < steps.length && model.channels.has(c.id)) {
+      const st: Step = steps[idx++]!;
+      c.dialplan = {
+        ...c.dialplan,
+        context: ctx,
+        exten: ext,
+        priority: st.priority,
+        app_name: st.app,
+        app_data: st.data,
+      };
+      const data = substitute(st.data, get);
+      switch (st.app) {
+        case 'NoOp':
+          break;
+        case 'Set': {
+          const eq = data.indexOf('=');
+          if (eq > 0) c.vars.set(data.slice(0, eq).trim(), data.slice(eq + 1));
+          break;
+        }
+        case 'Answer':
+          model.setState(c, 'Up');
+          break;
+        case 'Wait':
+          await sleep(c, Number(data) * 1000);
+          break;
+        case 'Echo':
+          return; // holds the channel until the far end hangs up
+        case 'Hangup':
+          return model.hangup(c.id, Number(data) || 16);
+        case 'Busy':
+          return model.hangup(c.id, 17);
+        case 'Congestion':
+          return model.hangup(c.id, 34);
+        case 'Goto':
+          jump(data);
+          break;
+        case 'GotoIf': {
+          const q = data.lastIndexOf('?');
+          const [yes, no] = data.slice(q + 1).split(':');
+          const target = evalCondition(data.slice(0, q)) ? yes : no;
+          if (target) jump(target);
+          break;
+        }
+        case 'Stasis': {
+          const [app, ...args] = data.split(',');
+          if (!app || !ari().apps.has(app)) {
+            // No WebSocket holds the app: Stasis() fails at once.
+            stats.stasisFailed++;
+            c.vars.set('STASISSTATUS', 'FAILED');
+            break;
+          }
+          model.enterStasis(c, app, args);
+          await waitStasisExit(c);
+          c.vars.set('STASISSTATUS', 'SUCCESS');
+          break;
+        }
+        case 'StasisBroadcast': {
+          const [timeout, filter, args] = data.split(',');
+          const winner = await ari().broadcast(
+            c,
+            new RegExp(filter || '.*'),
+            o.broadcastTimeoutMs ?? (Number(timeout) || 500),
+          );
+          if (!model.channels.has(c.id)) return;
+          if (!winner) {
+            stats.broadcastTimeouts++;
+            c.vars.set('STASISSTATUS', 'TIMEOUT');
+            break;
+          }
+          model.enterStasis(c, winner, args ? args.split(':') : []);
+          await waitStasisExit(c);
+          c.vars.set('STASISSTATUS', 'SUCCESS');
+          break;
+        }
+        case 'Dial': {
+          // Dial(PJSIP/<endpoint>[,timeout]): the outcome comes from the endpoint's behaviour; the
+          // callee is not modelled as a channel of its own here.
+          const [target, timeout] = data.split(',');
+          const name = /^PJSIP\/([^@&,]+)/i.exec(target ?? '')?.[1];
+          const b = name ? model.endpoints.get(name) : undefined;
+          if (!b) {
+            c.vars.set('DIALSTATUS', 'CHANUNAVAIL');
+            break;
+          }
+          const result = b.result ?? 'answer';
+          const ringMs = b.answerAfterMs ?? 50;
+          const limit = (Number(timeout) || 0) * 1000;
+          if (result === 'unavailable') c.vars.set('DIALSTATUS', 'CHANUNAVAIL');
+          else if (result === 'noanswer' || (limit && ringMs > limit)) {
+            if (limit) await sleep(c, limit);
+            c.vars.set('DIALSTATUS', 'NOANSWER');
+          } else {
+            await sleep(c, ringMs);
+            if (result === 'busy') c.vars.set('DIALSTATUS', 'BUSY');
+            else if (result === 'congestion') c.vars.set('DIALSTATUS', 'CONGESTION');
+            else {
+              model.setState(c, 'Up');
+              c.vars.set('DIALSTATUS', 'ANSWER');
+              if (b.hangupAfterMs === undefined) return; // connected until the caller hangs up
+              await sleep(c, b.hangupAfterMs);
+            }
+          }
+          break;
+        }
+      }
+    }
+    // Falling off the end of the dialplan hangs the channel up.
+    if (model.channels.has(c.id) && !c.app) model.hangup(c.id, 16);
+  };
+}
