@@ -83,7 +83,7 @@ describe('ARI and AMI clients against the simulator', () => {
     const start = await waitFor(() => events.find((e) => e.type === 'StasisStart'));
     const caller = (
       start as {
-        channel: { id: string; dialplan: { exten: string }; caller: { number: string } };
+        channel: { id: string; dialplan: { exten: string; context: string }; caller: { number: string } };
         args: string[];
       }
     ).channel;
