@@ -10,6 +10,7 @@ import { createMetrics } from '../../src/metrics.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import postgres from 'postgres';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const log = createLogger({ level: 'silent' });
 let cleanup: Array<() => Promise<unknown> | undefined> = [];
@@ -53,15 +54,6 @@ function ami(s: Simulator, secret = 'asterisk') {
 }
 
 const once = (em: NodeJS.EventEmitter, ev: string) => new Promise<unknown>((r) => em.once(ev, r));
-async function waitFor<T>(f: () => T | undefined, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('ARI and AMI clients against the simulator', () => {
   it('sees a whole inbound call: AMI originate into Stasis, client leg create+dial, answer, bridge, hangup', async () => {

@@ -12,18 +12,10 @@ import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { simEnv } from '../helpers/sim-env.ts';
 
 const log = createLogger({ level: 'silent' });
-
-async function waitFor<T>(f: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('inbound routing through the simulator', () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;
@@ -39,12 +31,7 @@ describe('inbound routing through the simulator', () => {
     cdrDir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
     const config = testConfig({
       DATABASE_URL: db.url,
-      ASTERISK_ARI_URL: sim.ariUrl,
-      ASTERISK_ARI_USER: 'asterisk',
-      ASTERISK_ARI_PASSWORD: 'asterisk',
-      ASTERISK_AMI_PORT: String(sim.amiPort),
-      ASTERISK_AMI_USER: 'asterisk',
-      ASTERISK_AMI_SECRET: 'asterisk',
+      ...simEnv(sim),
       CDR_BUFFER_DIR: cdrDir,
     });
     d = await startDaemon(config, log, [createAsteriskModule, createRoutingModule], { listen: false });

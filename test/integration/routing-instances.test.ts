@@ -14,30 +14,12 @@ import { createRedis } from '../../src/redis/client.ts';
 import { RedisKeys } from '../../src/redis/keys.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { SlotStore } from '../../src/routing/slots.ts';
-import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
+import { startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase, redisPrefix, TEST_MASTER_KEY, testConfig } from '../helpers/env.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { simEnv } from '../helpers/sim-env.ts';
 
 const log = createLogger({ level: 'silent' });
-
-async function waitFor<T>(f: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-const nodeEnv = (sim: Simulator, id: string) => ({
-  ASTERISK_NODE_ID: id,
-  ASTERISK_ARI_URL: sim.ariUrl,
-  ASTERISK_ARI_USER: 'asterisk',
-  ASTERISK_ARI_PASSWORD: 'asterisk',
-  ASTERISK_AMI_PORT: String(sim.amiPort),
-  ASTERISK_AMI_USER: 'asterisk',
-  ASTERISK_AMI_SECRET: 'asterisk',
-});
 
 describe('several daemon instances', () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;
@@ -85,7 +67,7 @@ describe('several daemon instances', () => {
           REDIS_KEY_PREFIX: prefix,
           INSTANCE_ID: `inst-${i}`,
           CDR_BUFFER_DIR: tmp(),
-          ...nodeEnv(sim, `node-${i}`),
+          ...simEnv(sim, `node-${i}`),
         });
         daemons.push(
           await startDaemon(config, log, [createAsteriskModule, createRoutingModule], { listen: false }),
@@ -139,7 +121,7 @@ describe('several daemon instances', () => {
       LOG_PRETTY: 'false',
       RECONCILE_INTERVAL_S: '1',
       CDR_BUFFER_DIR: tmp(),
-      ...nodeEnv(sim, 'node-crash'),
+      ...simEnv(sim, 'node-crash'),
     };
     const start = () => spawn('node', ['bin/capconduit.js', 'start'], { env, stdio: 'ignore' });
     let p: ChildProcess = start();
@@ -187,7 +169,7 @@ describe('several daemon instances', () => {
           INSTANCE_ID: `bc-${i}`,
           STASIS_BROADCAST: 'true',
           CDR_BUFFER_DIR: tmp(),
-          ...nodeEnv(sim, 'shared-node'),
+          ...simEnv(sim, 'shared-node'),
         });
         daemons.push(
           await startDaemon(config, log, [createAsteriskModule, createRoutingModule], { listen: false }),

@@ -12,18 +12,8 @@ import { createRoutingModule, type RoutingModule } from '../../src/routing/index
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { testConfig } from '../helpers/env.ts';
 import { PrivatePostgres } from '../helpers/private-pg.ts';
-
-async function waitFor<T>(f: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await Promise.resolve()
-      .then(f)
-      .catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { waitFor } from '../helpers/wait.ts';
+import { simEnv } from '../helpers/sim-env.ts';
 
 describe('routing through a PostgreSQL outage', () => {
   let pg: PrivatePostgres;
@@ -51,12 +41,7 @@ describe('routing through a PostgreSQL outage', () => {
     const config = testConfig({
       DATABASE_URL: pg.url,
       CDR_BUFFER_DIR: dir,
-      ASTERISK_ARI_URL: sim.ariUrl,
-      ASTERISK_ARI_USER: 'asterisk',
-      ASTERISK_ARI_PASSWORD: 'asterisk',
-      ASTERISK_AMI_PORT: String(sim.amiPort),
-      ASTERISK_AMI_USER: 'asterisk',
-      ASTERISK_AMI_SECRET: 'asterisk',
+      ...simEnv(sim),
     });
     d = await startDaemon(
       config,

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Asterisk dialplan syntax, not templates
 import { describe, expect, it } from 'vitest';
 import {
   DialplanError,
