@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
+import { resourceDoc, resourceListing } from './api-docs.ts';
 import { REASON_CAUSE, type SimChannel, type SimModel } from './model.ts';
 
 type Reply = { status: number; body?: unknown };
@@ -133,6 +134,13 @@ export class AriServer {
       }
     }
     const q = url.searchParams;
+    const docs = /^\/ari\/api-docs\/(\w+)\.json$/.exec(url.pathname);
+    if (docs) {
+      // basePath follows the request's Host header, as Asterisk does.
+      const host = req.headers.host ?? '127.0.0.1';
+      const doc = docs[1] === 'resources' ? resourceListing(host) : resourceDoc(docs[1]!, host);
+      return send(res, doc ? { status: 200, body: doc } : err(404, 'Resource not found'));
+    }
     const path = url.pathname.slice(4).split('/').filter(Boolean).map(decodeURIComponent);
     // Respond before or after events exactly as Asterisk may: see `create` below.
     send(res, await this.route(req.method ?? 'GET', path, q, body, res));
