@@ -1,5 +1,6 @@
 import { createLogger } from '../logger.ts';
 import { startSimulator } from '../simulator/index.ts';
+import { runTraffic } from '../simulator/traffic.ts';
 import { parseCli } from './args.ts';
 import { UsageError } from './index.ts';
 
@@ -21,6 +22,11 @@ export async function run(argv: string[]): Promise<number> {
     endpoint: { type: 'string', multiple: true },
     'database-url': { type: 'string' },
     dialplan: { type: 'string' },
+    rate: { type: 'string' },
+    duration: { type: 'string' },
+    did: { type: 'string', multiple: true },
+    caller: { type: 'string', multiple: true },
+    'talk-ms': { type: 'string' },
   });
   const log = createLogger({ level: 'info', name: 'simulator' });
   const endpoints: Record<
@@ -51,10 +57,34 @@ export async function run(argv: string[]): Promise<number> {
     { ari: `${sim.ariUrl}/ari`, amiPort: sim.amiPort, endpoints: Object.keys(endpoints) },
     'Asterisk simulator listening',
   );
+  // Optional inbound traffic: --rate N [--duration S] --did +1... [--caller +1...] [--talk-ms MIN-MAX]
+  const rate = values.rate === undefined ? 0 : Number(values.rate);
+  if (!Number.isFinite(rate) || rate < 0) throw new UsageError('--rate must be calls per second');
+  let traffic: ReturnType<typeof runTraffic> | null = null;
+  if (rate > 0) {
+    if (!values.did?.length) throw new UsageError('--rate needs at least one --did');
+    const [lo, hi] = (values['talk-ms'] ?? '2000-8000').split('-').map(Number);
+    if (!Number.isFinite(lo) || !Number.isFinite(hi ?? lo))
+      throw new UsageError('--talk-ms must be MIN-MAX milliseconds');
+    traffic = runTraffic(
+      sim,
+      {
+        ratePerS: rate,
+        durationS: Number(values.duration ?? 0),
+        dids: values.did,
+        callers: values.caller?.length ? values.caller : ['+12125550100'],
+        talkMs: [lo!, hi ?? lo!],
+      },
+      (r) =>
+        log.info({ started: r.started, answered: r.answered, failedByCause: r.failedByCause }, 'traffic'),
+    );
+    void traffic.done.then((r) => log.info(r, 'traffic finished'));
+  }
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
+  traffic?.stop();
   await sim.stop();
   return 0;
 }
