@@ -67,6 +67,10 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
   for (const [k, v] of Object.entries(o.endpoints ?? {})) model.endpoints.set(k, v);
   const events = new EventEmitter();
   model.on('ari-event', (app, ev) => events.emit('ari-event', app, ev));
+  // Every channel's end, whether or not an app was watching it (traffic reports use this).
+  model.on('channel-destroyed', (c: { id: string }, cause: number) =>
+    events.emit('channel-destroyed', c.id, cause),
+  );
   const stats = { inbound: 0, stasisFailed: 0, broadcastTimeouts: 0 };
   const dialplan = loadDialplan(o.dialplanPath ?? DEFAULT_DIALPLAN);
   // Realtime endpoints: looked up in ps_endpoints on each use (Asterisk's realtime reads the row when

@@ -27,20 +27,17 @@ export function runTraffic(
   const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)]!;
   const report: TrafficReport = { started: 0, answered: 0, failedByCause: {}, maxLive: 0 };
   const mine = new Set<string>();
-  const onEvent = (
-    _app: string,
-    ev: { type: string; channel?: { id: string; state?: string }; cause?: number },
-  ) => {
+  const onEvent = (_app: string, ev: { type: string; channel?: { id: string; state?: string } }) => {
     const id = ev.channel?.id;
-    if (!id || !mine.has(id)) return;
-    if (ev.type === 'ChannelStateChange' && ev.channel?.state === 'Up') report.answered++;
-    if (ev.type === 'ChannelDestroyed') {
-      mine.delete(id);
-      const c = String(ev.cause ?? 0);
-      if (c !== '16') report.failedByCause[c] = (report.failedByCause[c] ?? 0) + 1;
-    }
+    if (id && mine.has(id) && ev.type === 'ChannelStateChange' && ev.channel?.state === 'Up')
+      report.answered++;
+  };
+  const onDestroyed = (id: string, cause: number) => {
+    if (!mine.delete(id)) return;
+    if (cause !== 16) report.failedByCause[String(cause)] = (report.failedByCause[String(cause)] ?? 0) + 1;
   };
   sim.events.on('ari-event', onEvent);
+  sim.events.on('channel-destroyed', onDestroyed);
   const tickMs = 20;
   let credit = 0;
   let seq = 0;
@@ -54,6 +51,7 @@ export function runTraffic(
     clearInterval(timer);
     clearInterval(ticker);
     sim.events.off('ari-event', onEvent);
+    sim.events.off('channel-destroyed', onDestroyed);
     resolve(report);
   };
   // Whole calls per tick from a running credit, so fractional rates come out right over time.

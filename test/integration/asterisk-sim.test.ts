@@ -8,6 +8,7 @@ import type { AnyAriEvent } from '../../src/asterisk/types.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
+import { runTraffic } from '../../src/simulator/traffic.ts';
 import postgres from 'postgres';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -337,5 +338,20 @@ describe('ARI and AMI clients against the simulator', () => {
         (e: AriError) => e.status,
       ),
     ).toBe(404);
+  });
+
+  it('generates traffic at a rate and reports failures by cause', async () => {
+    const s = await sim();
+    // No Stasis app holds `capconduit`: every call fails in the dialplan with congestion (34).
+    const r = await runTraffic(s, {
+      ratePerS: 50,
+      durationS: 0.5,
+      dids: ['+14155550100'],
+      callers: ['+1212'],
+      talkMs: [100, 200],
+    }).done;
+    expect(r.started).toBeGreaterThanOrEqual(20);
+    expect(r.started).toBeLessThanOrEqual(30);
+    expect(r.failedByCause).toEqual({ '34': r.started });
   });
 });
