@@ -76,7 +76,8 @@ let peakRss = 0;
 let peakLive = 0;
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, rss());
-  peakLive = Math.max(peakLive, sim.liveChannels().length);
+  // A live call has one client leg (the PJSIP channel); callers are Local ;1/;2 pairs.
+  peakLive = Math.max(peakLive, sim.liveChannels().filter((c) => c.name.startsWith('PJSIP/')).length);
 }, 500);
 const t0 = Date.now();
 const report = await runTraffic(sim, {
@@ -110,7 +111,7 @@ console.log(
   `placed ${report.started} calls in ${elapsed.toFixed(1)} s = ${(report.started / elapsed).toFixed(1)} calls/s; callers answered ${report.answered}`,
 );
 console.log(`routed: ${routed}`);
-console.log(`peak live channels (callers + client legs): ${peakLive}`);
+console.log(`peak live calls (client legs up at once): ${peakLive}`);
 console.log(
   `decision latency (StasisStart -> dial request): p50 <= ${Number(pct(0.5)) * 1000} ms, p99 <= ${Number(pct(0.99)) * 1000} ms over ${total} decisions`,
 );

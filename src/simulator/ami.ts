@@ -5,7 +5,14 @@ import { AmiParser } from '../asterisk/ami.ts';
 import type { SimModel } from './model.ts';
 
 export interface AmiHooks {
-  originateLocal(o: { exten: string; context: string; callerNumber: string; callerName: string }): void;
+  originateLocal(o: {
+    exten: string;
+    context: string;
+    callerNumber: string;
+    callerName: string;
+    application?: string;
+    data?: string;
+  }): void;
   /** PJSIP endpoint names as res_pjsip would list them (realtime table or configured). */
   endpointNames(): Promise<string[]>;
 }
@@ -166,6 +173,7 @@ export class AmiServer {
           context: local[2]!,
           callerNumber: cid?.[2] ?? '',
           callerName: cid?.[1]?.trim() ?? '',
+          ...(f.application ? { application: f.application, data: f.data ?? '' } : {}),
         });
         return;
       }

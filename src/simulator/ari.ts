@@ -335,17 +335,23 @@ export class AriServer {
     const endpoint = q.get('endpoint') ?? '';
     const local = /^Local\/([^@]+)@([\w-]+)$/.exec(endpoint);
     if (!local) return err(400, 'Only Local/<exten>@<context> originates are modelled');
-    const vars = (body.variables ?? {}) as Record<string, string>;
     const cid = /^(?:"?([^"<]*)"?\s*)?<?([+\d]+)>?$/.exec(q.get('callerId') ?? '');
+    const id = q.get('channelId') ?? randomUUID();
+    if (this.model.channels.has(id)) return err(409, 'Channel with this id already exists');
+    void body;
     this.model.emit('originate-local', {
       exten: local[1]!,
       context: local[2]!,
       callerNumber: cid?.[2] ?? '',
       callerName: cid?.[1]?.trim() ?? '',
-      channelId: q.get('channelId') ?? undefined,
-      vars,
+      channelId: id,
+      otherChannelId: q.get('otherChannelId') ?? undefined,
+      app: q.get('app') ?? undefined,
+      appArgs: q.get('appArgs') ?? undefined,
     });
-    return { status: 200, body: { id: q.get('channelId') ?? '', name: endpoint, state: 'Down' } };
+    // Asterisk answers with the `;1` half.
+    const one = this.model.channels.get(id);
+    return one ? { status: 200, body: this.model.json(one) } : err(500, 'Allocation failed');
   }
 }
 

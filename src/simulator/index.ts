@@ -10,7 +10,7 @@ import { AmiServer } from './ami.ts';
 import { AriServer } from './ari.ts';
 import { loadDialplan } from './dialplan.ts';
 import { createInterpreter } from './interpreter.ts';
-import { type EndpointBehaviour, SimModel } from './model.ts';
+import { type EndpointBehaviour, type SimChannel, SimModel } from './model.ts';
 
 export type { EndpointBehaviour } from './model.ts';
 
@@ -103,42 +103,99 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
 
   // The sample dialplan's [from-carrier]: every number -> Stasis(capconduit,inbound); with no app
   // registered Stasis fails at once (STASISSTATUS=FAILED) and the dialplan answers Congestion.
+  // Local channels come in two halves: `;1` (the originator's side) and `;2` (which runs the dialplan).
+  // Answering `;2` answers `;1`; hanging either up hangs up the other with the same cause.
+  const partner = new Map<string, string>();
+  model.on('state', (c: SimChannel) => {
+    const other = model.channels.get(partner.get(c.id) ?? '');
+    if (other && c.state === 'Up' && other.state !== 'Up') model.setState(other, 'Up');
+  });
+  model.on('channel-destroyed', (c: SimChannel, cause: number) => {
+    const otherId = partner.get(c.id);
+    partner.delete(c.id);
+    if (otherId) {
+      partner.delete(otherId);
+      model.hangup(otherId, cause);
+    }
+  });
+  const newId = () => `${Math.floor(Date.now() / 1000)}.${Math.floor(Math.random() * 1e9)}`;
+
   const inbound = (p: {
     did: string;
     callerNumber: string;
     callerName?: string;
     hangupAfterMs?: number;
     context?: string;
+    /** id of the `;2` half (the inbound call the Stasis app sees) */
     channelId?: string;
+    /** id of the `;1` half */
+    originatorId?: string;
+    /** what the `;1` half runs: a Stasis app (ARI originate) or Wait(seconds) after answer (AMI) */
+    originator?: { app: string; args: string[] } | { waitS: number };
   }) => {
     stats.inbound++;
+    const context = p.context ?? 'from-carrier';
+    const base = model.nextName(`Local/${p.did}@${context}`);
+    const dialplan = { context, exten: p.did, priority: 1, app_name: '', app_data: '' };
+    const caller = { name: p.callerName ?? '', number: p.callerNumber };
+    const one = model.create({
+      id: p.originatorId ?? newId(),
+      name: `${base};1`,
+      caller,
+      dialplan,
+      state: 'Down',
+    });
     const c = model.create({
-      id: p.channelId ?? `${Date.now()}.${Math.floor(Math.random() * 1e9)}`,
-      name: model.nextName('Local/' + p.did + '@' + (p.context ?? 'from-carrier')) + ';2',
+      id: p.channelId ?? newId(),
+      name: `${base};2`,
       state: 'Ring',
-      caller: { name: p.callerName ?? '', number: p.callerNumber },
-      dialplan: {
-        context: p.context ?? 'from-carrier',
-        exten: p.did,
-        priority: 2,
-        app_name: '',
-        app_data: '',
-      },
+      caller,
+      dialplan,
       fromDialplan: true,
     });
+    partner.set(one.id, c.id);
+    partner.set(c.id, one.id);
+    const o1 = p.originator;
+    if (o1 && 'app' in o1) model.enterStasis(one, o1.app, o1.args);
+    if (o1 && 'waitS' in o1) {
+      const w = o1.waitS;
+      const onUp = (x: SimChannel) => {
+        if (x.id !== one.id || x.state !== 'Up') return;
+        model.off('state', onUp);
+        model.later(one, w * 1000, () => model.hangup(one.id, 16));
+      };
+      model.on('state', onUp);
+    }
     if (p.hangupAfterMs !== undefined) model.later(c, p.hangupAfterMs, () => model.hangup(c.id, 16));
-    void runDialplan(c, p.context ?? 'from-carrier', p.did);
+    void runDialplan(c, context, p.did);
     return c.id;
   };
   model.on(
     'originate-local',
-    (x: { exten: string; context: string; callerNumber: string; callerName: string; channelId?: string }) =>
+    (x: {
+      exten: string;
+      context: string;
+      callerNumber: string;
+      callerName: string;
+      channelId?: string;
+      otherChannelId?: string;
+      app?: string;
+      appArgs?: string;
+      application?: string;
+      data?: string;
+    }) =>
       inbound({
         did: x.exten,
         callerNumber: x.callerNumber,
         callerName: x.callerName,
         context: x.context,
-        ...(x.channelId ? { channelId: x.channelId } : {}),
+        ...(x.channelId ? { originatorId: x.channelId } : {}),
+        ...(x.otherChannelId ? { channelId: x.otherChannelId } : {}),
+        ...(x.app
+          ? { originator: { app: x.app, args: (x.appArgs ?? '').split(',').filter(Boolean) } }
+          : x.application?.toLowerCase() === 'wait'
+            ? { originator: { waitS: Number(x.data) || 0 } }
+            : {}),
       }),
   );
 
@@ -153,7 +210,7 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
       model,
       user,
       password,
-      { originateLocal: (x) => void inbound({ did: x.exten, ...x }), endpointNames },
+      { originateLocal: (x) => void model.emit('originate-local', x), endpointNames },
       o.badLoginDelayMs ?? 1000,
     );
     await new Promise<void>((r) => http.listen(ariPort, host, r));

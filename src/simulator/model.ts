@@ -136,6 +136,7 @@ export class SimModel extends EventEmitter {
     if (c.state === state) return;
     c.state = state;
     this.event(c.app, 'ChannelStateChange', { channel: this.json(c) });
+    this.emit('state', c);
   }
 
   enterStasis(c: SimChannel, app: string, args: string[]): void {

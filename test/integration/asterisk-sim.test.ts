@@ -120,7 +120,10 @@ describe('ARI and AMI clients against the simulator', () => {
     const req = events.find((e) => e.type === 'ChannelHangupRequest');
     expect(req).toMatchObject({ cause: 32, soft: true });
     // The other leg of the bridge stays up (Asterisk does not hang it up for us).
-    expect((await c.channels.list()).map((x) => x.id)).toEqual([caller.id]);
+    // What is left is the caller: both halves of its Local channel (`;1` and `;2`).
+    const left = await c.channels.list();
+    expect(left.map((x) => x.id)).toContain(caller.id);
+    expect(left.map((x) => x.name.slice(-2)).sort()).toEqual([';1', ';2']);
   });
 
   it('reports busy, congestion and unavailable only through ChannelDestroyed causes', async () => {
@@ -353,5 +356,37 @@ describe('ARI and AMI clients against the simulator', () => {
     expect(r.started).toBeGreaterThan(0); // the exact count depends on timer ticks under load
     expect(r.started).toBeLessThanOrEqual(26);
     expect(r.failedByCause).toEqual({ '34': r.started });
+  });
+
+  it('models both halves of Local channels: AMI Originate with Wait hangs the call up after the talk time', async () => {
+    const s = await sim();
+    const { c, events } = ari(s);
+    const up = once(c, 'connected');
+    c.start();
+    await up;
+    const m = ami(s);
+    const mUp = once(m, 'connected');
+    m.start();
+    await mUp;
+    await m.action('Originate', {
+      Channel: 'Local/14155550100@from-carrier',
+      Application: 'Wait',
+      Data: '0.2',
+      CallerID: '+1212',
+      Async: 'true',
+    });
+    const start = await waitFor(() => events.find((e) => e.type === 'StasisStart'));
+    const id = (start as { channel: { id: string } }).channel.id;
+    const names = s.liveChannels().map((x) => x.name);
+    expect(names.filter((n) => n.endsWith(';1'))).toHaveLength(1);
+    expect(names.filter((n) => n.endsWith(';2'))).toHaveLength(1);
+    await c.channels.answer(id); // answering ;2 answers ;1, whose Wait(0.2) then ends the call
+    const gone = await waitFor(() =>
+      events.find(
+        (e) => e.type === 'ChannelDestroyed' && (e as { channel: { id: string } }).channel.id === id,
+      ),
+    );
+    expect((gone as { cause: number }).cause).toBe(16);
+    expect(s.liveChannels()).toEqual([]);
   });
 });

@@ -135,7 +135,8 @@ describe('several daemon instances', () => {
       });
       for (let i = 0; i < 3; i++) sim.placeInboundCall({ did, callerNumber: `+1310555${1000 + i}` });
       await waitFor(() =>
-        sim.liveChannels().filter((c) => c.state === 'Up').length === 6 ? true : undefined,
+        // 3 calls: each a Local pair (;1 + ;2) and a client leg, all answered.
+        sim.liveChannels().filter((c) => c.state === 'Up').length === 9 ? true : undefined,
       );
       expect(await slots.live(linkId)).toBe(3);
       p.kill('SIGKILL');
