@@ -389,4 +389,34 @@ describe('ARI and AMI clients against the simulator', () => {
     expect((gone as { cause: number }).cause).toBe(16);
     expect(s.liveChannels()).toEqual([]);
   });
+
+  it('ARI originate of a Local channel returns its ;1 half; a second WebSocket for an app replaces the first', async () => {
+    const s = await sim();
+    const first = ari(s);
+    const up1 = once(first.c, 'connected');
+    first.c.start();
+    await up1;
+    const one = await first.c.channels.originate({
+      endpoint: 'Local/14155550100@from-carrier',
+      channelId: 'orig-1',
+      app: 'capconduit',
+      appArgs: 'originator',
+    });
+    expect(one.id).toBe('orig-1');
+    expect(one.name.endsWith(';1')).toBe(true);
+    await waitFor(() => first.events.filter((e) => e.type === 'StasisStart').length === 2);
+    const args = first.events
+      .filter((e) => e.type === 'StasisStart')
+      .map((e) => (e as { args: string[] }).args[0]);
+    expect(args.sort()).toEqual(['inbound', 'originator']);
+
+    const second = ari(s);
+    const up2 = once(second.c, 'connected');
+    second.c.start();
+    await up2;
+    await waitFor(() => first.events.find((e) => e.type === 'ApplicationReplaced'));
+    expect(first.c.replaced).toBe(true);
+    s.placeInboundCall({ did: '14155550101', callerNumber: '+1' });
+    await waitFor(() => second.events.find((e) => e.type === 'StasisStart'));
+  });
 });
