@@ -89,12 +89,15 @@ export class InboundRouter {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
       registers: [d.metrics],
     });
-    const live = new Gauge({
+    const calls = this.calls;
+    new Gauge({
       name: 'capconduit_inbound_calls_in_progress',
       help: 'Inbound calls held by this instance',
       registers: [d.metrics],
+      collect() {
+        this.set(calls.size);
+      },
     });
-    setInterval(() => live.set(this.calls.size), 1000).unref();
 
     d.asterisk.onStasisStart('inbound', (nodeId, ev) =>
       this.onInbound(nodeId, ev.application, ev.channel, ev.args ?? []),
@@ -190,19 +193,24 @@ export class InboundRouter {
       if (!plan.campaign.active)
         return this.apply(callId, { type: 'no_candidate', reason: 'inactive_campaign', at: this.now() });
       call.state = { ...call.state, maxAttempts: plan.campaign.maxAttempts };
-      if (plan.campaign.dupWindowH && call.callerNumber) {
-        const last = await this.d.slots.lastClientOf(plan.campaign.id, call.callerNumber);
-        if (last && plan.campaign.dupPolicy === 'reject')
-          return this.apply(callId, { type: 'no_candidate', reason: 'duplicate_rejected', at: this.now() });
+      await this.tryNextOrFail(callId, async () => {
+        const camp = plan.campaign!;
+        if (!camp.dupWindowH || !call.callerNumber) return true;
+        const last = await this.d.slots.lastClientOf(camp.id, call.callerNumber);
+        if (last && camp.dupPolicy === 'reject') {
+          await this.apply(callId, { type: 'no_candidate', reason: 'duplicate_rejected', at: this.now() });
+          return false;
+        }
         call.preferClient = last;
-      }
-      await this.tryNextOrFail(callId);
+        return true;
+      });
     });
   }
 
   /** Routing needs Redis (caps) and Asterisk: if either fails, the caller is told, not left hanging. */
-  private async tryNextOrFail(callId: string): Promise<void> {
+  private async tryNextOrFail(callId: string, before?: () => Promise<boolean>): Promise<void> {
     try {
+      if (before && !(await before())) return;
       await this.tryNext(callId);
     } catch (err) {
       this.d.log.error({ callId, err: (err as Error).message }, 'routing failed');
