@@ -177,8 +177,13 @@ export class InboundRouter {
     this.byChannel.set(ch.id, callId);
     void this.queue.run(callId, async () => {
       const ari = this.ari(call);
-      // Tag the caller so a restarted instance can find its calls in GET /channels.
-      await ari.channels.setVariable(ch.id, CALL_ID_VAR, callId).catch(() => {});
+      // Tag the caller so a restarted instance can find its calls in GET /channels. Not awaited: it
+      // must not delay the routing decision, and a failure only weakens crash recovery for this call.
+      void ari.channels
+        .setVariable(ch.id, CALL_ID_VAR, callId)
+        .catch((err: unknown) =>
+          this.d.log.debug({ callId, err: (err as Error).message }, 'call id tag not set'),
+        );
       let plan: RoutePlan | null;
       try {
         plan = await this.d.catalog.plan(did);
