@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
-import { startSimulator } from '../../src/simulator/index.ts';
+import { asteriskEnv, startSimulator } from '../../src/simulator/index.ts';
 import { runTraffic } from '../../src/simulator/traffic.ts';
 
 const { values } = parseArgs({
@@ -50,12 +50,7 @@ const daemon = spawn('node', ['bin/capconduit.js', 'start'], {
     LOG_LEVEL: 'warn',
     LOG_PRETTY: 'false',
     MASTER_KEY: process.env.MASTER_KEY ?? '11'.repeat(32),
-    ASTERISK_ARI_URL: sim.ariUrl,
-    ASTERISK_ARI_USER: 'asterisk',
-    ASTERISK_ARI_PASSWORD: 'asterisk',
-    ASTERISK_AMI_PORT: String(sim.amiPort),
-    ASTERISK_AMI_USER: 'asterisk',
-    ASTERISK_AMI_SECRET: 'asterisk',
+    ...asteriskEnv(sim),
     CDR_BUFFER_DIR: `.data/bench-cdr-${tag}`,
   },
   stdio: ['ignore', 'ignore', 'inherit'],
