@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
 import { createLogger } from '../../src/logger.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
+import { createDatabase } from '../../src/db/client.ts';
+import { RouteCatalog } from '../../src/routing/catalog.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { testConfig } from '../helpers/env.ts';
@@ -96,4 +98,21 @@ describe('routing through a PostgreSQL outage', () => {
     await sql.end();
     expect(rows.map((r) => [r.disposition, r.n])).toEqual([['answered', 11]]);
   }, 60_000);
+
+  it('keeps serving the last plan of a known DID when a refresh fails, and fails unknown DIDs', async () => {
+    const database = createDatabase(pg.url, { max: 1 });
+    try {
+      const catalog = new RouteCatalog(database.db, 1000);
+      const t0 = Date.now();
+      const fresh = await catalog.plan(did, t0);
+      expect(fresh?.campaign).not.toBeNull();
+      pg.stop();
+      // Past the cache TTL the refresh fails; the stale plan is used.
+      expect(await catalog.plan(did, t0 + 60_000)).toEqual(fresh);
+      await expect(catalog.plan('+19990000000', t0 + 60_000)).rejects.toThrow();
+    } finally {
+      pg.start();
+      await database.close();
+    }
+  }, 30_000);
 });
