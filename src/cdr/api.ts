@@ -5,7 +5,10 @@ import { z } from 'zod';
 import { STAFF_OR_SELLER, scopeOf } from '../api/crud.ts';
 import { AppError } from '../api/errors.ts';
 import { callRecords } from '../db/schema/cdr.ts';
+import { campaigns, clients, links } from '../db/schema/routing.ts';
+import { capBuckets } from '../routing/decide.ts';
 import type { InboundRouter } from '../routing/router.ts';
+import type { SlotStore } from '../routing/slots.ts';
 
 const query = z.object({
   from: z.iso.datetime({ offset: true }).optional(),
@@ -88,7 +91,7 @@ const csvCell = (v: unknown) => {
 };
 
 /** Call records: filters, cursor pagination, CSV export; live calls. Sellers see only their own. */
-export function callRoutes(router: () => InboundRouter | null) {
+export function callRoutes(router: () => InboundRouter | null, slots: () => SlotStore) {
   return async function calls(fastify: FastifyInstance) {
     const app = fastify.withTypeProvider<ZodTypeProvider>();
     const { db } = app.deps.database;
@@ -157,7 +160,31 @@ export function callRoutes(router: () => InboundRouter | null) {
         const r = router();
         const scope = scopeOf(req);
         const calls = (r?.live() ?? []).filter((c) => !scope || c.seller_id === scope);
-        return { calls };
+        // Per link, usage against each cap, from Redis (shared by every instance), in the client's zone.
+        const rows = await db
+          .select({ link: links, timezone: clients.timezone })
+          .from(links)
+          .innerJoin(campaigns, eq(campaigns.id, links.campaignId))
+          .innerJoin(clients, eq(clients.id, links.clientId))
+          .where(scope ? eq(campaigns.sellerId, scope) : undefined);
+        const now = new Date();
+        const usage = await Promise.all(
+          rows.map(async ({ link, timezone }) => {
+            const b = capBuckets(timezone ?? app.deps.config.DEFAULT_TIMEZONE, now);
+            const [live, c] = await Promise.all([slots().live(link.id), slots().counters(link.id, b)]);
+            return {
+              link_id: link.id,
+              campaign_id: link.campaignId,
+              client_id: link.clientId,
+              live: { used: live, cap: link.concurrencyCap },
+              hourly: { used: c.hourly, cap: link.hourlyCap },
+              daily: { used: c.daily, cap: link.dailyCap },
+              monthly: { used: c.monthly, cap: link.monthlyCap },
+              total: { used: Math.max(c.total, link.totalAnswered), cap: link.totalCap },
+            };
+          }),
+        );
+        return { calls, links: usage };
       },
     );
   };

@@ -50,7 +50,17 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
     slots,
     cdr,
     router,
-    routes: [sellerRoutes, clientRoutes, campaignRoutes, didRoutes, linkRoutes, callRoutes(() => router)],
+    routes: [
+      sellerRoutes,
+      clientRoutes,
+      campaignRoutes,
+      didRoutes,
+      linkRoutes,
+      callRoutes(
+        () => router,
+        () => slots,
+      ),
+    ],
     readiness: [
       {
         name: 'cdr',

@@ -280,5 +280,14 @@ describe('inbound routing through the simulator', () => {
       'call_id,started_at,answered_at,ended_at,did,caller_number,campaign_id,client_id,disposition,hangup_cause,duration_s,billable_s',
     );
     expect((await get(staff, '/v1/calls?cursor=%%%')).statusCode).toBe(400);
+    const live = (await get(staff, '/v1/calls/live')).json() as {
+      calls: unknown[];
+      links: Array<{ total: { used: number; cap: number | null }; live: { used: number } }>;
+    };
+    expect(live.calls).toEqual([]);
+    // The link with a total cap of 10 (earlier test) shows it spent; nothing is live now.
+    expect(live.links.some((l) => l.total.cap === 10 && l.total.used === 10)).toBe(true);
+    expect(live.links.every((l) => l.live.used === 0)).toBe(true);
+    expect((await get(stranger, '/v1/calls/live')).json().links).toEqual([]);
   });
 });
