@@ -3,6 +3,8 @@
 // never stops the stream; the socket reconnects forever with backoff and, on every (re)connect, the
 // live channel list is handed out for resynchronisation (ARI does not replay missed events).
 import { EventEmitter } from 'node:events';
+import http from 'node:http';
+import https from 'node:https';
 import WebSocket from 'ws';
 import type { Logger } from '../logger.ts';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './retry.ts';
@@ -61,11 +63,20 @@ export class AriClient extends EventEmitter {
   private stopped = false;
   private readonly base: string;
   private readonly auth: string;
+  private readonly target: { hostname: string; port: string; path: string };
+  private readonly http: typeof http | typeof https;
+  private readonly agent: http.Agent;
 
   constructor(private opts: AriOptions) {
     super();
     this.base = opts.url.replace(/\/+$/, '').replace(/\/ari$/, '') + '/ari';
     this.auth = 'Basic ' + Buffer.from(`${opts.user}:${opts.password}`).toString('base64');
+    const u = new URL(this.base);
+    this.target = { hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port, path: u.pathname };
+    this.http = u.protocol === 'https:' ? https : http;
+    // Asterisk's HTTP server keeps connections alive; a bounded pool keeps file descriptors (which a
+    // busy Asterisk runs short of) in check while requests queue briefly at peaks.
+    this.agent = new this.http.Agent({ keepAlive: true, maxSockets: 64 });
   }
 
   get connected(): boolean {
@@ -83,6 +94,7 @@ export class AriClient extends EventEmitter {
     const ws = this.ws;
     this.ws = null;
     this.state = 'closed';
+    this.agent.destroy();
     if (ws && ws.readyState !== WebSocket.CLOSED) {
       await new Promise<void>((r) => {
         ws.once('close', () => r());
@@ -91,41 +103,66 @@ export class AriClient extends EventEmitter {
     }
   }
 
-  /** Generic REST call. Non-2xx answers throw AriError with Asterisk's message. */
-  async request<T>(
+  /**
+   * Generic REST call. Non-2xx answers throw AriError with Asterisk's message.
+   * node:http with a keep-alive agent rather than fetch: a call costs about eight REST requests,
+   * and on Node 20 fetch spends two to three times as long per request (against the simulator on
+   * loopback: ~1.2 ms vs ~0.5 ms sequentially), which is routing latency.
+   */
+  request<T>(
     method: string,
     path: string,
     o: { query?: Query; body?: unknown; signal?: AbortSignal } = {},
   ): Promise<T> {
-    const url = new URL(this.base + path);
+    let qs = '';
     for (const [k, v] of Object.entries(o.query ?? {}))
-      if (v !== undefined) url.searchParams.set(k, String(v));
+      if (v !== undefined) qs += `${qs ? '&' : '?'}${enc(k)}=${enc(String(v))}`;
+    const payload = o.body !== undefined ? JSON.stringify(o.body) : null;
+    const headers: http.OutgoingHttpHeaders = { authorization: this.auth };
+    if (payload !== null) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = Buffer.byteLength(payload);
+    }
     const signal = o.signal ?? AbortSignal.timeout(this.opts.timeoutMs ?? 10_000);
-    const res = await fetch(url, {
-      method,
-      headers: {
-        authorization: this.auth,
-        ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      body: o.body !== undefined ? JSON.stringify(o.body) : null,
-      signal,
+    return new Promise<T>((resolve, reject) => {
+      const req = this.http.request(
+        {
+          host: this.target.hostname,
+          port: this.target.port,
+          path: this.target.path + path + qs,
+          method,
+          headers,
+          agent: this.agent,
+          signal,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let body: unknown = text;
+            if (text && (res.headers['content-type'] ?? '').includes('json')) {
+              try {
+                body = JSON.parse(text);
+              } catch {
+                body = text;
+              }
+            }
+            const status = res.statusCode ?? 0;
+            if (status < 200 || status > 299) {
+              const b = body as { message?: string; error?: string } | string;
+              const fallback = res.statusMessage ?? '';
+              const msg =
+                typeof b === 'object' && b ? (b.message ?? b.error ?? fallback) : String(b || fallback);
+              reject(new AriError(status, msg, body, method, path));
+            } else resolve((text ? body : undefined) as T);
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(payload ?? undefined);
     });
-    const text = await res.text();
-    let body: unknown = text;
-    if (text && (res.headers.get('content-type') ?? '').includes('json')) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = text;
-      }
-    }
-    if (!res.ok) {
-      const b = body as { message?: string; error?: string } | string;
-      const msg =
-        typeof b === 'object' && b ? (b.message ?? b.error ?? res.statusText) : String(b || res.statusText);
-      throw new AriError(res.status, msg, body, method, path);
-    }
-    return (text ? body : undefined) as T;
   }
 
   // --- typed helpers (ids chosen by the caller, recorded before the request) ---

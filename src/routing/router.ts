@@ -374,8 +374,18 @@ export class InboundRouter {
         await ari.channels.answer(call.state.callerId).catch(ignore404);
         return;
       case 'bridge':
-        await ari.bridges.create({ bridgeId: callId, type: 'mixing' });
-        await ari.bridges.addChannel(callId, [call.state.callerId, fx.legId]).catch(ignore404);
+        try {
+          await ari.bridges.create({ bridgeId: callId, type: 'mixing' });
+          await ari.bridges.addChannel(callId, [call.state.callerId, fx.legId]);
+        } catch (err) {
+          // Either party may hang up before the bridge is made (Asterisk answers 400 for a channel
+          // that no longer exists); its ChannelDestroyed is queued behind us and ends the call. Any
+          // other failure leaves two answered parties apart: hang both up rather than leave them.
+          if (err instanceof AriError && [400, 404, 409, 422].includes(err.status)) return;
+          this.d.log.error({ callId, err: (err as Error).message }, 'bridge failed; hanging up the call');
+          await ari.channels.hangup(fx.legId, 'normal').catch(() => {});
+          await ari.channels.hangup(call.state.callerId, 'normal').catch(() => {});
+        }
         return;
       case 'mark_answered': {
         const camp = call.plan?.campaign;
