@@ -3,20 +3,18 @@
 // through one KeyedQueue entry at a time, in Asterisk's order. Channel ids are chosen by us and
 // recorded before any REST call, so an event can never arrive for a leg we do not know.
 import { randomUUID } from 'node:crypto';
-import { eq, sql } from 'drizzle-orm';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { AsteriskModule } from '../asterisk/index.ts';
 import { AriError } from '../asterisk/ari.ts';
 import { KeyedQueue } from '../asterisk/ordered.ts';
 import type { AnyAriEvent, AriChannel } from '../asterisk/types.ts';
 import type { CdrRecord, CdrWriter } from '../cdr/writer.ts';
-import type { Db } from '../db/client.ts';
-import { links } from '../db/schema/routing.ts';
 import type { Logger } from '../logger.ts';
 import { type CallEvent, type CallState, type Effect, newCall, step } from './call.ts';
 import { dialString, type RouteCatalog, type RoutePlan } from './catalog.ts';
 import { capBuckets, isOpen, orderCandidates, preferClient } from './decide.ts';
 import type { SlotRef, SlotStore } from './slots.ts';
+import type { AnsweredTotals } from './totals.ts';
 
 export const CALL_ID_VAR = 'CAPCONDUIT_CALL_ID';
 
@@ -40,7 +38,7 @@ export interface RouterDeps {
   slots: SlotStore;
   catalog: RouteCatalog;
   cdr: CdrWriter;
-  db: Db;
+  totals: AnsweredTotals;
   log: Logger;
   metrics: Registry;
   defaultTimezone: string;
@@ -176,14 +174,9 @@ export class InboundRouter {
     this.calls.set(callId, call);
     this.byChannel.set(ch.id, callId);
     void this.queue.run(callId, async () => {
-      const ari = this.ari(call);
-      // Tag the caller so a restarted instance can find its calls in GET /channels. Not awaited: it
-      // must not delay the routing decision, and a failure only weakens crash recovery for this call.
-      void ari.channels
-        .setVariable(ch.id, CALL_ID_VAR, callId)
-        .catch((err: unknown) =>
-          this.d.log.debug({ callId, err: (err as Error).message }, 'call id tag not set'),
-        );
+      // The caller is not tagged with our call id (that would cost a REST request per call on the
+      // hot path): client legs carry it from creation (channel variables), and the bridge that joins
+      // the caller to a client is named by it, which is all a restarted instance needs.
       let plan: RoutePlan | null;
       try {
         plan = await this.d.catalog.plan(did);
@@ -254,8 +247,12 @@ export class InboundRouter {
         buckets: capBuckets(l.timezone ?? this.d.defaultTimezone, at),
         nodeId: call.nodeId,
       };
-      if (l.caps.total !== null) await this.d.slots.seedTotal(l.linkId, l.totalAnswered);
-      const r = await this.d.slots.take(ref, l.caps, now);
+      const r = await this.d.slots.take(
+        ref,
+        l.caps,
+        now,
+        l.caps.total !== null ? l.totalAnswered : undefined,
+      );
       if (r !== 'taken') continue;
       call.slots.set(legId, ref);
       this.byChannel.set(legId, callId); // before the REST call: its events may beat the response
@@ -395,14 +392,7 @@ export class InboundRouter {
         const ref = [...call.slots.values()].find(
           (s) => s.linkId === fx.linkId && s.slotId === call.state.attempts.at(-1)?.legId,
         );
-        if (ref && (await this.d.slots.answer(ref)))
-          await this.d.db
-            .update(links)
-            .set({ totalAnswered: sql`${links.totalAnswered} + 1` })
-            .where(eq(links.id, fx.linkId))
-            .catch((err: unknown) =>
-              this.d.log.warn({ err: (err as Error).message }, 'total counter not persisted'),
-            );
+        if (ref && (await this.d.slots.answer(ref))) this.d.totals.add(fx.linkId);
         return;
       }
       case 'release': {

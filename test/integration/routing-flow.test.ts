@@ -200,6 +200,7 @@ describe('inbound routing through the simulator', () => {
     const { rows, by } = await answeredBy(c.did, 30);
     expect(by[c.clients[0]!.clientId]).toBe(10);
     expect(rows.filter((r) => r.disposition === 'no_client')).toHaveLength(20);
+    await (d.ctx.modules.get('routing') as RoutingModule).totals.flush();
     const [l] = await d.ctx.database
       .sql`select total_answered from campaign_links where id = ${c.clients[0]!.linkId}`;
     expect(Number(l!.total_answered)).toBe(10);
