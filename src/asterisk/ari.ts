@@ -411,10 +411,11 @@ export class AriClient extends EventEmitter {
       if (this.attempt > 0 || this.reconnects > 0 || this.lastEventAt > 0) this.reconnects++;
       this.attempt = 0;
       this.replaced = false;
-      this.state = 'connected';
       this.lastError = null;
+      // Connected (and ready) only once the REST transport is settled and the resync is under way.
       void this.chooseTransport().then(() => {
         if (this.ws !== ws) return;
+        this.state = 'connected';
         this.opts.log.info(
           { url: this.base, apps: this.opts.apps, rest: this.restOverWs ? 'websocket' : 'http' },
           'ARI connected',
@@ -460,11 +461,15 @@ export class AriClient extends EventEmitter {
     }
   }
 
-  /** Lists live channels and emits `resync` so call state can be settled after a gap. */
+  /**
+   * Lists live channels and emits `resync` with the list and the time it was asked for: a call that
+   * began after that moment is missing from the list without being over, so owners must not judge it.
+   */
   async resync(): Promise<void> {
     try {
+      const listedAt = Date.now();
       const channels = await this.channels.list();
-      this.emit('resync', channels);
+      this.emit('resync', channels, listedAt);
     } catch (err) {
       this.opts.log.warn({ err: (err as Error).message }, 'ARI resync failed');
     }

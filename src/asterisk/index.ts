@@ -43,7 +43,8 @@ export interface AsteriskModule extends DaemonModule {
   apps: string[];
   onAriEvent(h: (nodeId: string, ev: AnyAriEvent) => void): void;
   onAmiEvent(h: (nodeId: string, ev: AmiEvent) => void): void;
-  onResync(h: (nodeId: string, channels: AriChannel[]) => void): void;
+  /** Live channels after each (re)connect; `listedAt` is when the list was asked for. */
+  onResync(h: (nodeId: string, channels: AriChannel[], listedAt: number) => void): void;
   /** StasisStart by its first arg ('inbound', 'outbound', ...; '*' for anything else). */
   onStasisStart(kind: string, h: StasisStartHandler): void;
 }
@@ -62,7 +63,7 @@ export function createAsteriskModule(ctx: DaemonContext): AsteriskModule {
   const nodes = new Map<string, AsteriskNode>();
   const ariHandlers: Array<(n: string, e: AnyAriEvent) => void> = [];
   const amiHandlers: Array<(n: string, e: AmiEvent) => void> = [];
-  const resyncHandlers: Array<(n: string, c: AriChannel[]) => void> = [];
+  const resyncHandlers: Array<(n: string, c: AriChannel[], listedAt: number) => void> = [];
   const stasisHandlers = new Map<string, StasisStartHandler>();
 
   const up = new Gauge({
@@ -156,8 +157,8 @@ export function createAsteriskModule(ctx: DaemonContext): AsteriskModule {
         if (h) safe('stasis', h, n.id, s);
       }
     });
-    ari.on('resync', (channels: AriChannel[]) => {
-      for (const h of resyncHandlers) safe('resync', h, n.id, channels);
+    ari.on('resync', (channels: AriChannel[], listedAt: number) => {
+      for (const h of resyncHandlers) safe('resync', h, n.id, channels, listedAt);
     });
     ami.on('event', (ev: AmiEvent) => {
       for (const h of amiHandlers) safe('ami', h, n.id, ev);

@@ -104,7 +104,7 @@ export class InboundRouter {
       this.feedChannel(ev.channel.id, { type: 'leg_stasis_start', legId: ev.channel.id, at: this.now() }),
     );
     d.asterisk.onAriEvent((nodeId, ev) => this.onEvent(nodeId, ev));
-    d.asterisk.onResync((nodeId, channels) => void this.resync(nodeId, channels));
+    d.asterisk.onResync((nodeId, channels, listedAt) => void this.resync(nodeId, channels, listedAt));
     // Safety net for calls nobody is watching any more (an instance crashed mid-call, then the
     // call ended): their slots are freed once their channels are gone.
     if (d.reconcileEveryMs) {
@@ -119,7 +119,8 @@ export class InboundRouter {
     for (const node of this.d.asterisk.nodes.values()) {
       if (!node.ari.connected) continue;
       try {
-        await this.resync(node.id, await node.ari.channels.list());
+        const listedAt = Date.now();
+        await this.resync(node.id, await node.ari.channels.list(), listedAt);
       } catch (err) {
         this.d.log.warn({ node: node.id, err: (err as Error).message }, 'slot reconcile skipped');
       }
@@ -456,18 +457,25 @@ export class InboundRouter {
   }
 
   /**
-   * After a (re)connect: calls whose channels vanished while we were away are settled, and slots
-   * whose call no longer exists anywhere are released.
+   * After a (re)connect, and periodically: calls whose channels vanished while we were away are
+   * settled, and slots whose call no longer exists anywhere are released. Only what existed when the
+   * list was asked for (`listedAt`) is judged: a call or leg that began during the request is missing
+   * from the list without being over.
    */
-  async resync(nodeId: string, channels: AriChannel[]): Promise<void> {
+  async resync(nodeId: string, channels: AriChannel[], listedAt: number): Promise<void> {
     const live = new Set(channels.map((c) => c.id));
     const at = this.now();
     for (const [callId, call] of this.calls) {
-      if (call.nodeId !== nodeId) continue;
+      if (call.nodeId !== nodeId || call.startedAt >= listedAt) continue;
       const current = call.state.attempts.at(-1);
       // A leg still being created may not be listed yet: judge it only once it reached Stasis.
       for (const a of call.state.attempts)
-        if (!a.endedAt && !live.has(a.legId) && (a !== current || call.state.legInStasis))
+        if (
+          !a.endedAt &&
+          a.startedAt < listedAt &&
+          !live.has(a.legId) &&
+          (a !== current || call.state.legInStasis)
+        )
           void this.queue.run(callId, () =>
             this.apply(callId, { type: 'leg_gone', legId: a.legId, cause: 16, at }),
           );
@@ -476,11 +484,15 @@ export class InboundRouter {
     }
     await this.queue.drain();
     const liveCalls = new Set(channels.map((c) => c.channelvars?.[CALL_ID_VAR]).filter(Boolean));
-    const released = await this.d.slots.reconcile(nodeId, (slotId) => {
-      if (live.has(slotId)) return true;
-      const callId = slotId.replace(/-\d+$/, '');
-      return this.calls.has(callId) || liveCalls.has(callId);
-    });
+    const released = await this.d.slots.reconcile(
+      nodeId,
+      (slotId) => {
+        if (live.has(slotId)) return true;
+        const callId = slotId.replace(/-\d+$/, '');
+        return this.calls.has(callId) || liveCalls.has(callId);
+      },
+      listedAt,
+    );
     if (released)
       this.d.log.warn({ nodeId, released }, 'released routing slots of calls that no longer exist');
   }

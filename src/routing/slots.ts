@@ -168,13 +168,22 @@ export class SlotStore {
    * Releases live slots whose call no longer exists anywhere (daemon crash, missed events): the
    * safety net behind per-call release. `isLive(slotId)` says whether the slot's leg or call lives.
    */
-  async reconcile(nodeId: string, isLive: (slotId: string) => boolean, now = Date.now()): Promise<number> {
+  /**
+   * Releases this node's slots whose call is gone. `listedAt` is when the live channels were listed:
+   * a slot taken after it (by any instance) belongs to a call the list could not show yet.
+   */
+  async reconcile(
+    nodeId: string,
+    isLive: (slotId: string) => boolean,
+    listedAt: number,
+    now = Date.now(),
+  ): Promise<number> {
     let released = 0;
     this.registered.clear();
     for (const { linkId, slotId } of await this.liveSlots(now)) {
       if (isLive(slotId)) continue;
       const st = await this.redis.hgetall(this.keys.tagged('link', linkId, 'slot', slotId));
-      if ((st.node ?? '') !== nodeId) continue;
+      if ((st.node ?? '') !== nodeId || Number(st.at ?? 0) >= listedAt) continue;
       const buckets = { hour: st.h ?? '', day: st.d ?? '', month: st.m ?? '' };
       if ((await this.release({ linkId, slotId, buckets })) !== 'already') released++;
     }

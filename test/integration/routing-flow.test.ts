@@ -108,6 +108,22 @@ describe('inbound routing through the simulator', () => {
     expect(r!.attempts.map((a) => a.result)).toEqual(['answered']);
   });
 
+  it('a resync judges only calls that existed when the channel list was asked for', async () => {
+    // Regression: a call that began while GET /channels was in flight is missing from the list
+    // without being over; judging it would hang up a live call (every reconcile, under load).
+    const c = await campaign('priority', [{ behaviour: { answerAfterMs: 20, hangupAfterMs: 400 } }]);
+    const router = (d.ctx.modules.get('routing') as RoutingModule).router!;
+    const listedAt = Date.now();
+    await new Promise((r) => setTimeout(r, 5));
+    sim.placeInboundCall({ did: c.did, callerNumber: '+12125550099', hangupAfterMs: 10_000 });
+    const live = await waitFor(() => router.live().find((x) => x.did === c.did && x.phase === 'bridged'));
+    await router.resync(live.node_id, [], listedAt);
+    expect(router.live().some((x) => x.call_id === live.call_id)).toBe(true);
+    const [r] = await waitFor(async () => ((await cdrOf(c.did)).length ? cdrOf(c.did) : undefined));
+    expect(r).toMatchObject({ disposition: 'answered' });
+    expect(r!.billable_s).toBeGreaterThanOrEqual(0);
+  });
+
   it('fails over on busy, no answer and congestion to the client that answers', async () => {
     const c = await campaign(
       'priority',

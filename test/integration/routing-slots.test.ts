@@ -100,17 +100,21 @@ describe('routing slots', () => {
 
   it('reconcile releases slots whose call is gone, refunding unanswered ones', async () => {
     const link = randomUUID();
-    const caps = { ...none, concurrency: 3, daily: 10 };
+    const caps = { ...none, concurrency: 4, daily: 10 };
     const alive = ref(link);
     const dead = ref(link);
     const deadAnswered = ref(link);
     for (const x of [alive, dead, deadAnswered]) expect(await a.take(x, caps)).toBe('taken');
     await a.answer(deadAnswered);
-    const n = await b.reconcile('', (id) => id === alive.slotId);
-    expect(await b.reconcile('other-node', () => false)).toBe(0);
+    const listedAt = Date.now() + 1;
+    // Taken after the channel list was asked for: its call cannot be in the list yet.
+    const fresh = ref(link);
+    expect(await a.take(fresh, caps, listedAt + 5)).toBe('taken');
+    const n = await b.reconcile('', (id) => id === alive.slotId, listedAt);
+    expect(await b.reconcile('other-node', () => false, listedAt)).toBe(0);
     expect(n).toBeGreaterThanOrEqual(2);
-    expect(await a.live(link)).toBe(1);
-    expect((await a.counters(link, buckets)).daily).toBe(2); // alive (reserved) + the answered one
+    expect(await a.live(link, listedAt)).toBe(2); // alive + fresh
+    expect((await a.counters(link, buckets)).daily).toBe(3); // alive, fresh (reserved) + the answered one
   });
 
   it('seeds the total from PostgreSQL only when Redis has none', async () => {
