@@ -96,6 +96,16 @@ export class InboundRouter {
         this.set(calls.size);
       },
     });
+    new Gauge({
+      name: 'capconduit_routing_slots_in_use',
+      help: 'Link slots held by calls on this instance (a client leg dialled and not yet ended)',
+      registers: [d.metrics],
+      collect() {
+        let n = 0;
+        for (const c of calls.values()) for (const a of c.state.attempts) if (!a.endedAt) n++;
+        this.set(n);
+      },
+    });
 
     d.asterisk.onStasisStart('inbound', (nodeId, ev) =>
       this.onInbound(nodeId, ev.application, ev.channel, ev.args ?? []),

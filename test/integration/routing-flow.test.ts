@@ -119,8 +119,16 @@ describe('inbound routing through the simulator', () => {
     const live = await waitFor(() => router.live().find((x) => x.did === c.did && x.phase === 'bridged'));
     await router.resync(live.node_id, [], listedAt);
     expect(router.live().some((x) => x.call_id === live.call_id)).toBe(true);
+    const slotsInUse = async () =>
+      Number(
+        /^capconduit_routing_slots_in_use(?:\{[^}]*\})? (\d+)$/m.exec(
+          (await d.app.inject('/metrics')).body,
+        )?.[1],
+      );
+    expect(await slotsInUse()).toBe(1);
     const [r] = await waitFor(async () => ((await cdrOf(c.did)).length ? cdrOf(c.did) : undefined));
     expect(r).toMatchObject({ disposition: 'answered' });
+    expect(await slotsInUse()).toBe(0);
     expect(r!.billable_s).toBeGreaterThanOrEqual(0);
   });
 
