@@ -291,7 +291,7 @@ export class AriServer {
         c.app = null;
         m.event(app, 'StasisEnd', { channel: m.json(c) });
         // Back to the dialplan: the interpreter resumes after its Stasis() step.
-        m.emit('stasis-left', c);
+        m.fire(c.id, 'exit');
         return { status: 204 };
       }
       if (action === 'move' && method === 'POST') {
