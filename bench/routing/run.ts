@@ -91,7 +91,7 @@ const sampler = setInterval(() => {
 const scrape = async () => {
   const text = await (await fetch(`${base}/metrics`)).text();
   const m = new Map<string, number>();
-  for (const [, k, v] of text.matchAll(/^(capconduit_[^\s]+) (\S+)$/gm)) m.set(k!, Number(v));
+  for (const [, k, v] of text.matchAll(/^((?:capconduit|nodejs)_[^\s]+) (\S+)$/gm)) m.set(k!, Number(v));
   return m;
 };
 const delta = (a: Map<string, number>, b: Map<string, number>, re: RegExp) =>
@@ -124,6 +124,8 @@ const report = await runTraffic(sim, {
   talkMs: [talk, talk],
 }).done;
 const elapsed = (Date.now() - t0) / 1000;
+// Memory at the peak (traffic just ended, every call of the last talk time still up).
+const atPeak = await scrape();
 await new Promise((r) => setTimeout(r, talk + 2000));
 clearInterval(sampler);
 const benchCpu = process.cpuUsage(cpu0.bench);
@@ -160,7 +162,11 @@ console.log(`peak live calls (client legs up at once): ${peakLive}`);
 console.log(
   `decision latency (StasisStart -> dial request): p50 <= ${decision.p50} ms, p99 <= ${decision.p99} ms over ${decision.total} decisions`,
 );
-console.log(`daemon peak RSS: ${peakRss.toFixed(0)} MB`);
+const mb = (name: string) =>
+  (([...atPeak.entries()].find(([k]) => k.split('{')[0] === name)?.[1] ?? 0) / 2 ** 20).toFixed(0);
+console.log(
+  `daemon peak RSS: ${peakRss.toFixed(0)} MB (at the end of traffic: heap used ${mb('nodejs_heap_size_used_bytes')} MB of ${mb('nodejs_heap_size_total_bytes')} MB)`,
+);
 console.log(
   `CPU over the run: daemon ${cpu.daemon.toFixed(1)} s (${((cpu.daemon / report.started) * 1000).toFixed(2)} ms a call), simulator + traffic ${cpu.bench.toFixed(1)} s`,
 );
