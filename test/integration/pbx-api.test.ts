@@ -371,6 +371,20 @@ describe('PBX provisioning API', () => {
       expect((await api(staff, 'GET', `/v1/pbx/clients/${id}/endpoint`)).statusCode).toBe(404);
     });
 
+    it('deleting the client itself removes its endpoint rows from Asterisk tables too', async () => {
+      const id = await client('Short-lived Centre');
+      const r = await api(staff, 'POST', `/v1/pbx/clients/${id}/endpoint`, { kind: 'registration' });
+      const { username, password } = r.json().credentials;
+      secrets.push(password);
+      expect(await rowOf('ps_endpoints', 'id', username)).toHaveLength(1);
+      expect((await api(staff, 'DELETE', `/v1/clients/${id}`)).statusCode).toBe(204);
+      for (const t of ['ps_endpoints', 'ps_auths', 'ps_aors'])
+        expect(await rowOf(t, 'id', username)).toEqual([]);
+      expect(await sql()`select count(*)::int as n from pbx_endpoints where endpoint = ${username}`).toEqual([
+        { n: 0 },
+      ]);
+    });
+
     it('refuses unknown raw columns, linkage columns, bad values, bad CIDRs and codecs with 400, changing nothing', async () => {
       const id = await client('Bad Input Centre');
       const count = async () =>
