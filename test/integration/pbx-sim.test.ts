@@ -83,9 +83,11 @@ describe('provisioned endpoints through the simulator', () => {
       Array<{ disposition: string; client_id: string | null; attempts: Array<{ result: string }> }>
     >`select disposition, client_id, attempts from call_records where did = ${did} order by started_at`;
   };
+  /** One inbound call: the caller hangs up once a client leg is answered (or the call ends alone). */
   const callAndWait = async (did: string, nth: number) => {
-    sim.placeInboundCall({ did, callerNumber: '+12125550100', hangupAfterMs: 200 });
+    const caller = sim.placeInboundCall({ did, callerNumber: '+12125550100' });
     const rows = await waitFor(async () => {
+      if (sim.liveChannels().some((c) => c.name.startsWith('PJSIP/') && c.state === 'Up')) sim.hangup(caller);
       const r = await cdrs(did);
       return r.length >= nth ? r : undefined;
     });
