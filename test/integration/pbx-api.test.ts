@@ -245,6 +245,19 @@ describe('PBX provisioning API', () => {
       secrets.push(again.json().credentials.password);
     });
 
+    it('an extension whose name is taken in Asterisk tables (a stale AOR) loses the unique race and is skipped', async () => {
+      await sql()`insert into ps_aors (id, contact) values ('1051', 'sip:stale@192.0.2.7')`;
+      const pbx = d.ctx.modules.get('pbx') as import('../../src/pbx/index.ts').PbxModule;
+      const before = pbx.service.retries;
+      const r = await api(staff, 'POST', '/v1/pbx/users', { name: 'Skip', email: 'skip@example.com' });
+      expect(r.statusCode, r.body).toBe(201);
+      secrets.push(r.json().credentials.password);
+      expect(r.json().extension).toBe(1052);
+      expect(pbx.service.retries).toBe(before + 1);
+      expect(await rowOf('ps_aors', 'id', '1051')).toEqual([{ id: '1051', contact: 'sip:stale@192.0.2.7' }]);
+      expect(await rowOf('ps_endpoints', 'id', '1051')).toEqual([]);
+    });
+
     it('an exhausted range is 409 EXTENSION_RANGE_EXHAUSTED (instance with range 3000-3001)', async () => {
       const mk = (i: number) =>
         call(d2, staff, 'POST', '/v1/pbx/users', { name: `R${i}`, email: `r${i}@example.com` });
@@ -550,7 +563,7 @@ describe('PBX provisioning API', () => {
       const created = (
         await api(staff, 'GET', '/v1/pbx/audit?action=user.create&result=ok&limit=500')
       ).json();
-      expect(created.total).toBe(54); // 50 + Ann + the re-created 1003 + 3000 + 3001
+      expect(created.total).toBe(55); // 50 + Ann + the re-created 1003 + 1052 + 3000 + 3001
       const errors = (await api(staff, 'GET', '/v1/pbx/audit?result=error&limit=500')).json();
       const codes = errors.items.map(
         (e: { action: string; detail: { code: string } }) => `${e.action}:${e.detail.code}`,
