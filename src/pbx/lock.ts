@@ -7,10 +7,12 @@ import type { Redis } from 'ioredis';
 import { callScript, defineScripts, loadScript } from '../redis/scripts.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const SCRIPTS = [loadScript(join(here, 'lua', 'releaseLock-1.lua'))];
+const SCRIPTS = ['releaseLock-1.lua', 'extendLock-1.lua'].map((f) => loadScript(join(here, 'lua', f)));
 
 export interface HeldLock {
   token: string;
+  /** Pushes the expiry out by the lock's TTL again; false when the lock is no longer ours. */
+  extend(): Promise<boolean>;
   release(): Promise<boolean>;
 }
 
@@ -30,6 +32,8 @@ export class RedisLock {
     if (ok !== 'OK') return null;
     return {
       token,
+      extend: async () =>
+        (await callScript<number>(this.redis, 'extendLock', [this.key], [token, this.ttlMs])) === 1,
       release: async () => (await callScript<number>(this.redis, 'releaseLock', [this.key], [token])) === 1,
     };
   }

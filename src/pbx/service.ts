@@ -486,6 +486,11 @@ export class PbxService {
         new AppError('APPLY_IN_PROGRESS', 'another apply is running; try again when it has finished'),
       );
     const started = new Date();
+    // Keep the lock while the apply runs longer than its TTL (many endpoints, slow nodes).
+    const keep = setInterval(
+      () => void held.extend().catch((err: unknown) => this.log.warn({ err }, 'apply lock extend failed')),
+      Math.max(100, Math.floor(this.s.lockTtlMs / 3)),
+    );
     try {
       const eps = await this.db
         .select({ endpoint: pbxEndpoints.endpoint })
@@ -516,6 +521,7 @@ export class PbxService {
     } catch (e) {
       return this.failed(actor, 'apply', null, e);
     } finally {
+      clearInterval(keep);
       await held.release().catch((err: unknown) => this.log.warn({ err }, 'apply lock release failed'));
     }
   }
