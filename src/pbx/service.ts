@@ -132,16 +132,23 @@ export class PbxService {
       .values({ actorKeyId: actor.keyId, actorLabel: label, action, target, result, detail });
   }
 
-  /** Records a failed change (outside the rolled-back transaction) and rethrows. */
+  /**
+   * Records a failed change (outside the rolled-back transaction) and rethrows. An unexpected
+   * database error is replaced by one that carries only its PostgreSQL code: drizzle's error message
+   * lists the query's parameters, which include generated passwords, and would reach the logs.
+   */
   private async failed(actor: Actor, action: string, target: string | null, e: unknown): Promise<never> {
+    const pg = pgError(e);
     const detail =
       e instanceof AppError
         ? { code: e.code, message: e.message }
-        : { code: 'INTERNAL', message: 'internal error' };
-    await this.audit(this.db, actor, action, target, 'error', detail).catch((err: unknown) =>
-      this.log.error({ err, action }, 'pbx audit write failed'),
+        : { code: 'INTERNAL', message: 'internal error', ...(pg.code ? { pg_code: pg.code } : {}) };
+    await this.audit(this.db, actor, action, target, 'error', detail).catch(() =>
+      this.log.error({ action }, 'pbx audit write failed'),
     );
-    throw e;
+    if (e instanceof AppError) throw e;
+    const where = pg.code ? ` (PostgreSQL ${pg.code}${pg.constraint ? ` ${pg.constraint}` : ''})` : '';
+    throw new Error(`pbx ${action} failed${where}`);
   }
 
   async listAudit(f: {

@@ -595,6 +595,31 @@ describe('PBX provisioning API', () => {
       expect((await api(staff, 'GET', '/v1/pbx/audit?from=yesterday')).statusCode).toBe(400);
     });
 
+    it('a failed write that carried a password logs no query parameters', async () => {
+      // Make the auth insert fail after the password was generated (a check new rows cannot pass).
+      await sql()`alter table ps_auths add constraint t_short_pw check (length(password) < 8) not valid`;
+      try {
+        const r = await api(staff, 'POST', '/v1/pbx/users', { name: 'Fails', email: 'fails@example.com' });
+        expect(r.statusCode).toBe(500);
+        expect(r.json().error.code).toBe('INTERNAL');
+      } finally {
+        await sql()`alter table ps_auths drop constraint t_short_pw`;
+      }
+      const logged = logLines.join('');
+      expect(logged).toContain('pbx user.create failed (PostgreSQL 23514 t_short_pw)');
+      expect(logged).not.toMatch(/params:|Failed query|userpass/);
+      const audit = await api(
+        staff,
+        'GET',
+        '/v1/pbx/audit?action=user.create&result=error&target=fails%40example.com',
+      );
+      expect(audit.json().items[0].detail).toEqual({
+        code: 'INTERNAL',
+        message: 'internal error',
+        pg_code: '23514',
+      });
+    });
+
     it('passwords never appear in later GET answers or in the logs', async () => {
       expect(secrets.length).toBeGreaterThan(50);
       const bodies = await Promise.all(
