@@ -61,6 +61,19 @@ const trunkBody = z
   })
   .strict();
 
+const changeBody = z
+  .object({
+    options: endpointOptions.optional(),
+    raw_options: rawOptions.optional(),
+    ips: ips.optional(),
+    contact: z
+      .object({ host, port: z.number().int().min(1).max(65535).default(5060) })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .refine((b) => Object.values(b).some((v) => v !== undefined), 'nothing to change');
+
 const endpointOut = z.object({
   id: z.uuid(),
   endpoint: z.string(),
@@ -173,6 +186,14 @@ export function pbxRoutes(svc: PbxService) {
         return toEndpoint(r);
       },
     );
+    app.patch(
+      '/v1/pbx/clients/:id/endpoint',
+      {
+        config: staff,
+        schema: { tags, params: clientParams, body: changeBody, response: { 200: endpointOut } },
+      },
+      async (req) => toEndpoint(await svc.updateClientEndpoint(actor(req), req.params.id, req.body)),
+    );
     app.delete(
       '/v1/pbx/clients/:id/endpoint',
       { config: staff, schema: { tags, params: clientParams, response: { 204: z.null() } } },
@@ -226,6 +247,19 @@ export function pbxRoutes(svc: PbxService) {
         if (!r) throw notFound('trunk', req.params.id);
         return toEndpoint(r);
       },
+    );
+    app.patch(
+      '/v1/pbx/trunks/:id',
+      {
+        config: staff,
+        schema: {
+          tags,
+          params: idParams,
+          body: changeBody.refine((b) => b.contact === undefined, 'trunks have no contact'),
+          response: { 200: endpointOut },
+        },
+      },
+      async (req) => toEndpoint(await svc.updateTrunk(actor(req), req.params.id, req.body)),
     );
     app.delete(
       '/v1/pbx/trunks/:id',

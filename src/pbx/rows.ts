@@ -93,12 +93,35 @@ export async function writeRows(tx: Tx, r: EndpointRows): Promise<void> {
   if (r.identifies.length) await tx.insert(psEndpointIdIps).values(r.identifies);
 }
 
-/** Removes an endpoint and everything tied to it (auth, AOR, identifies, registered contacts). */
-export async function deleteRows(tx: Tx, id: string): Promise<void> {
+/** Removes an endpoint's configuration rows (endpoint, auth, AOR, identifies), keeping contacts. */
+async function deleteConfigRows(tx: Tx, id: string): Promise<void> {
   await tx.delete(psEndpoints).where(eq(psEndpoints.id, id));
   await tx.delete(psAuths).where(eq(psAuths.id, id));
   await tx.delete(psAors).where(eq(psAors.id, id));
   await tx.delete(psEndpointIdIps).where(eq(psEndpointIdIps.endpoint, id));
+}
+
+/** Rewrites an endpoint's rows with new options; registered contacts stay (the phone stays registered). */
+export async function replaceRows(tx: Tx, r: EndpointRows): Promise<void> {
+  await deleteConfigRows(tx, r.endpoint.id);
+  await writeRows(tx, r);
+}
+
+/** The stored SIP credentials of an endpoint (to keep them when its options change). */
+export async function storedCredentials(
+  tx: Tx,
+  id: string,
+): Promise<{ username: string; password: string } | null> {
+  const [a] = await tx
+    .select({ u: psAuths.username, p: psAuths.password })
+    .from(psAuths)
+    .where(eq(psAuths.id, id));
+  return a?.u && a.p ? { username: a.u, password: a.p } : null;
+}
+
+/** Removes an endpoint and everything tied to it (auth, AOR, identifies, registered contacts). */
+export async function deleteRows(tx: Tx, id: string): Promise<void> {
+  await deleteConfigRows(tx, id);
   // Contact ids are `<aor>;@<hash>`; escape LIKE's wildcards in the AOR name.
   const prefix = `${id.replace(/[\\%_]/g, (c) => `\\${c}`)};@%`;
   await tx.delete(psContacts).where(or(eq(psContacts.endpoint, id), like(psContacts.id, prefix)));

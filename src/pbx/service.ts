@@ -19,6 +19,8 @@ import {
   inboundTrunkRows,
   ipTrunkRows,
   registrationRows,
+  replaceRows,
+  storedCredentials,
   type Tx,
   writeRows,
 } from './rows.ts';
@@ -52,6 +54,14 @@ export interface ClientEndpointInput {
   contact?: { host: string; port: number } | undefined;
   options: EndpointOptions;
   raw_options: Raw;
+}
+
+/** A change of a provisioned endpoint: each given field replaces the stored one. */
+export interface EndpointChange {
+  options?: EndpointOptions | undefined;
+  raw_options?: Raw | undefined;
+  ips?: string[] | undefined;
+  contact?: { host: string; port: number } | undefined;
 }
 
 export interface TrunkInput {
@@ -294,6 +304,79 @@ export class PbxService {
       pointRouting(name),
     );
     return { record, credentials: null };
+  }
+
+  /**
+   * Changes a client endpoint's or trunk's options, addresses or contact: its rows are rewritten in
+   * one transaction, keeping its name, its SIP credentials and any registered contacts.
+   */
+  async updateEndpoint(
+    actor: Actor,
+    action: string,
+    rec: EndpointRecord,
+    c: EndpointChange,
+  ): Promise<EndpointRecord> {
+    const { raw_options: oldRaw, ...oldOptions } = rec.options as EndpointOptions & { raw_options?: Raw };
+    const options: EndpointOptions = c.options ?? oldOptions;
+    const raw: Raw = c.raw_options ?? oldRaw ?? {};
+    const ips = c.ips ?? rec.ips;
+    const contact = c.contact ? `sip:${c.contact.host}:${c.contact.port}` : rec.contact;
+    if (rec.kind !== 'client_ip' && c.contact)
+      return this.failed(
+        actor,
+        action,
+        rec.endpoint,
+        new AppError('VALIDATION_FAILED', 'only IP trunks have a contact'),
+      );
+    if (rec.kind === 'client_registration' && c.ips)
+      return this.failed(
+        actor,
+        action,
+        rec.endpoint,
+        new AppError('VALIDATION_FAILED', 'registration endpoints have no ips'),
+      );
+    const context =
+      options.context ?? (rec.kind === 'seller_trunk' ? this.s.sellerContext : this.s.clientContext);
+    const d = this.defaults(context);
+    try {
+      return await this.db.transaction(async (tx) => {
+        let rows: EndpointRows;
+        if (rec.kind === 'client_registration') {
+          const cred = await storedCredentials(tx, rec.endpoint);
+          if (!cred)
+            throw new AppError('CONFLICT', `endpoint ${rec.endpoint} has no credentials in ps_auths`);
+          rows = registrationRows(rec.endpoint, cred, options, raw, d);
+        } else if (rec.kind === 'client_ip')
+          rows = ipTrunkRows(rec.endpoint, ips, contact ?? '', options, raw, d);
+        else rows = inboundTrunkRows(rec.endpoint, ips, options, raw, d);
+        await replaceRows(tx, rows);
+        const [r] = await tx
+          .update(pbxEndpoints)
+          .set({ options: { ...options, raw_options: raw }, ips, contact })
+          .where(eq(pbxEndpoints.id, rec.id))
+          .returning();
+        await this.audit(tx, actor, action, rec.endpoint, 'ok', {
+          kind: rec.kind,
+          changed: Object.keys(c).filter((k) => c[k as keyof EndpointChange] !== undefined),
+        });
+        return r!;
+      });
+    } catch (e) {
+      return this.failed(actor, action, rec.endpoint, e);
+    }
+  }
+
+  async updateClientEndpoint(actor: Actor, clientId: string, c: EndpointChange): Promise<EndpointRecord> {
+    const rec = await this.clientEndpoint(clientId);
+    if (!rec)
+      return this.failed(actor, 'client_endpoint.update', clientId, notFound('client endpoint', clientId));
+    return this.updateEndpoint(actor, 'client_endpoint.update', rec, c);
+  }
+
+  async updateTrunk(actor: Actor, id: string, c: EndpointChange): Promise<EndpointRecord> {
+    const rec = await this.trunk(id, null);
+    if (!rec) return this.failed(actor, 'seller_trunk.update', id, notFound('trunk', id));
+    return this.updateEndpoint(actor, 'seller_trunk.update', rec, c);
   }
 
   async deprovisionClient(actor: Actor, clientId: string): Promise<void> {

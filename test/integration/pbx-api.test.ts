@@ -384,6 +384,55 @@ describe('PBX provisioning API', () => {
       expect((await api(staff, 'GET', `/v1/pbx/clients/${id}/endpoint`)).statusCode).toBe(404);
     });
 
+    it('PATCH rewrites the rows with new options, keeping name, credentials and registered contacts', async () => {
+      const id = await client('Patched Centre');
+      const created = (
+        await api(staff, 'POST', `/v1/pbx/clients/${id}/endpoint`, { kind: 'registration' })
+      ).json();
+      const { username, password } = created.credentials;
+      secrets.push(password);
+      await sql()`insert into ps_contacts (id, uri, endpoint) values (${`${username};@p1`}, 'sip:x@192.0.2.8:5060', ${username})`;
+      const r = await api(staff, 'PATCH', `/v1/pbx/clients/${id}/endpoint`, {
+        options: { codecs: ['opus', 'ulaw'], max_contacts: 2 },
+        raw_options: { language: 'de' },
+      });
+      expect(r.statusCode, r.body).toBe(200);
+      expect(r.body).not.toContain(password);
+      expect(r.json().options).toEqual({
+        codecs: ['opus', 'ulaw'],
+        max_contacts: 2,
+        raw_options: { language: 'de' },
+      });
+      expect(await rowOf('ps_endpoints', 'id', username)).toEqual([
+        expect.objectContaining({
+          id: username,
+          aors: username,
+          auth: username,
+          allow: 'opus,ulaw',
+          language: 'de',
+        }),
+      ]);
+      expect(await rowOf('ps_auths', 'id', username)).toEqual([
+        { id: username, auth_type: 'userpass', username, password },
+      ]);
+      expect((await rowOf('ps_aors', 'id', username))[0]).toMatchObject({ max_contacts: 2 });
+      expect(await rowOf('ps_contacts', 'endpoint', username)).toHaveLength(1);
+      for (const body of [
+        {},
+        { ips: ['192.0.2.1'] },
+        { contact: { host: 'x.example.com' } },
+        { raw_options: { aors: 'x' } },
+      ]) {
+        const bad = await api(staff, 'PATCH', `/v1/pbx/clients/${id}/endpoint`, body);
+        expect(bad.statusCode, JSON.stringify(body)).toBe(400);
+        expect(bad.json().error.code).toBe('VALIDATION_FAILED');
+      }
+      expect((await rowOf('ps_endpoints', 'id', username))[0]).toMatchObject({
+        allow: 'opus,ulaw',
+        language: 'de',
+      });
+    });
+
     it('deleting the client itself removes its endpoint rows from Asterisk tables too', async () => {
       const id = await client('Short-lived Centre');
       const r = await api(staff, 'POST', `/v1/pbx/clients/${id}/endpoint`, { kind: 'registration' });
@@ -500,6 +549,35 @@ describe('PBX provisioning API', () => {
     });
   });
 
+  describe('seller trunk changes', () => {
+    it('PATCH replaces the addresses (staff only); a seller key gets 403', async () => {
+      const list = (await api(staff, 'GET', `/v1/pbx/trunks?seller_id=${seller.acme}`)).json();
+      const t = list.items[0];
+      expect(
+        (await api(sellerKey.acme!, 'PATCH', `/v1/pbx/trunks/${t.id}`, { ips: ['192.0.2.99'] })).statusCode,
+      ).toBe(403);
+      const r = await api(staff, 'PATCH', `/v1/pbx/trunks/${t.id}`, { ips: ['198.51.100.7'] });
+      expect(r.statusCode, r.body).toBe(200);
+      expect(r.json().ips).toEqual(['198.51.100.7/32']);
+      expect(await rowOf('ps_endpoint_id_ips', 'endpoint', t.endpoint)).toEqual([
+        { id: `${t.endpoint}-ip1`, endpoint: t.endpoint, match: '198.51.100.7/32' },
+      ]);
+      expect((await rowOf('ps_endpoints', 'id', t.endpoint))[0]).toMatchObject({
+        context: 'from-carrier',
+        identify_by: 'ip',
+      });
+      const bad = await api(staff, 'PATCH', `/v1/pbx/trunks/${t.id}`, { contact: { host: 'x.example.com' } });
+      expect(bad.statusCode).toBe(400);
+      expect(
+        (
+          await api(staff, 'PATCH', '/v1/pbx/trunks/00000000-0000-4000-8000-000000000000', {
+            ips: ['192.0.2.1'],
+          })
+        ).statusCode,
+      ).toBe(404);
+    });
+  });
+
   describe('apply', () => {
     it('one apply at a time across instances: the second gets 409 APPLY_IN_PROGRESS; a silent node is reported', async () => {
       const asterisk = d.ctx.modules.get('asterisk') as import('../../src/asterisk/index.ts').AsteriskModule;
@@ -551,8 +629,10 @@ describe('PBX provisioning API', () => {
         'user.create',
         'user.delete',
         'client_endpoint.create',
+        'client_endpoint.update',
         'client_endpoint.delete',
         'seller_trunk.create',
+        'seller_trunk.update',
         'apply',
       ])
         expect(actions).toContain(a);
@@ -583,6 +663,7 @@ describe('PBX provisioning API', () => {
       expect(byTarget.items.map((a: { action: string }) => a.action).sort()).toEqual([
         'seller_trunk.create',
         'seller_trunk.create',
+        'seller_trunk.update',
       ]);
       const future = (
         await api(
