@@ -116,10 +116,12 @@ const schema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,40}$/)
     .default('from-client'),
+  // Default: the context that hands calls to Stasis, from-carrier (or from-carrier-broadcast when
+  // STASIS_BROADCAST is on).
   PBX_SELLER_CONTEXT: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,40}$/)
-    .default('from-carrier'),
+    .optional(),
   PBX_CODECS: z
     .string()
     .regex(/^[a-z0-9]+(,[a-z0-9]+)*$/, 'comma-separated codec names')

@@ -28,7 +28,8 @@ export function createPbxModule(ctx: DaemonContext): PbxModule {
       transport: config.PBX_TRANSPORT,
       userContext: config.PBX_USER_CONTEXT,
       clientContext: config.PBX_CLIENT_CONTEXT,
-      sellerContext: config.PBX_SELLER_CONTEXT,
+      sellerContext:
+        config.PBX_SELLER_CONTEXT ?? (config.STASIS_BROADCAST ? 'from-carrier-broadcast' : 'from-carrier'),
       codecs,
       apply: { reload: config.PBX_APPLY_RELOAD, timeoutMs: config.PBX_APPLY_TIMEOUT_MS, concurrency: 8 },
       lockTtlMs: config.PBX_APPLY_LOCK_TTL_MS,

@@ -49,7 +49,12 @@ describe('asterisk/ sample config', () => {
     const pjsip = sections(file('pjsip.conf'));
     expect(pjsip[defaults.PBX_TRANSPORT]).toMatchObject({ type: 'transport', protocol: 'udp' });
     const dp = loadDialplan(new URL('../../asterisk/extensions.conf', import.meta.url).pathname);
-    for (const ctx of [defaults.PBX_USER_CONTEXT, defaults.PBX_CLIENT_CONTEXT, defaults.PBX_SELLER_CONTEXT])
+    for (const ctx of [
+      defaults.PBX_USER_CONTEXT,
+      defaults.PBX_CLIENT_CONTEXT,
+      'from-carrier',
+      'from-carrier-broadcast',
+    ])
       expect(dp.contexts.has(ctx), ctx).toBe(true);
   });
 });
