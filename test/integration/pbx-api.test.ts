@@ -119,7 +119,7 @@ describe('PBX provisioning API', () => {
         DATABASE_URL: db.url,
         REDIS_KEY_PREFIX: prefix,
         ASTERISK_NODES: JSON.stringify(nodes),
-        PBX_APPLY_TIMEOUT_MS: '1500',
+        PBX_APPLY_TIMEOUT_MS: '3000',
         LOG_LEVEL: 'trace',
       }),
       log,
