@@ -66,6 +66,8 @@ describe('asterisk_realtime migration', () => {
       create type yesno_values as enum ('yes', 'no');
       create type pjsip_dtmf_mode_values as enum ('rfc4733', 'inband', 'info');
       create type pjsip_auth_type_values as enum ('md5', 'userpass');
+      -- a type a later alembic revision made, which our migration also defines
+      create type ast_bool_values as enum ('0', '1', 'off', 'on', 'false', 'true', 'no', 'yes');
       create table ps_endpoints (
         id varchar(40) not null, transport varchar(40), aors varchar(200), auth varchar(40),
         context varchar(40), disallow varchar(200), allow varchar(200), direct_media yesno_values,
@@ -73,11 +75,12 @@ describe('asterisk_realtime migration', () => {
       create index ps_endpoints_id on ps_endpoints (id);
       create table ps_auths (id varchar(40) not null, auth_type pjsip_auth_type_values,
         password varchar(80), username varchar(40), unique (id));
-      create table ps_aors (id varchar(40) not null, contact varchar(40), max_contacts integer, unique (id));
+      create table ps_aors (id varchar(40) not null, contact varchar(40), max_contacts integer,
+        remove_unavailable ast_bool_values, unique (id));
       insert into ps_endpoints (id, aors, auth, context, disallow, allow, direct_media, dtmf_mode)
         values ('alice', 'alice', 'alice', 'internal', 'all', 'ulaw', 'no', 'rfc4733');
       insert into ps_auths values ('alice', 'userpass', 'kept-secret', 'alice');
-      insert into ps_aors values ('alice', null, 1);
+      insert into ps_aors values ('alice', null, 1, 'yes');
     `);
     await runMigrations(url);
     expect(
@@ -94,6 +97,9 @@ describe('asterisk_realtime migration', () => {
     ]);
     expect(await sql`select password from ps_auths where id = 'alice'`).toEqual([
       { password: 'kept-secret' },
+    ]);
+    expect(await sql`select remove_unavailable::text as r from ps_aors where id = 'alice'`).toEqual([
+      { r: 'yes' },
     ]);
     const ep = await columns(sql, 'ps_endpoints');
     // Asterisk's own columns keep their types...
