@@ -106,6 +106,34 @@ const schema = z.object({
   // PBX users
   PBX_EXTENSION_MIN: z.coerce.number().int().min(1).default(1000),
   PBX_EXTENSION_MAX: z.coerce.number().int().min(1).default(1999),
+  // PJSIP realtime provisioning (src/pbx): defaults written into the endpoints the API creates.
+  PBX_TRANSPORT: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,40}$/)
+    .default('transport-udp'),
+  PBX_USER_CONTEXT: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,40}$/)
+    .default('internal'),
+  PBX_CLIENT_CONTEXT: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,40}$/)
+    .default('from-client'),
+  // Default: the context that hands calls to Stasis, from-carrier (or from-carrier-broadcast when
+  // STASIS_BROADCAST is on).
+  PBX_SELLER_CONTEXT: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,40}$/)
+    .optional(),
+  PBX_CODECS: z
+    .string()
+    .regex(/^[a-z0-9]+(,[a-z0-9]+)*$/, 'comma-separated codec names')
+    .default('ulaw,alaw'),
+  // Apply: reload res_pjsip on every node before checking endpoints; per-action AMI timeout; how long
+  // the cross-instance apply lock lives at most.
+  PBX_APPLY_RELOAD: bool.default(true),
+  PBX_APPLY_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  PBX_APPLY_LOCK_TTL_MS: z.coerce.number().int().min(1000).default(120_000),
 });
 
 export type Config = Omit<

@@ -74,12 +74,23 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
   const stats = { inbound: 0, stasisFailed: 0, broadcastTimeouts: 0 };
   const dialplan = loadDialplan(o.dialplanPath ?? DEFAULT_DIALPLAN);
   // Realtime endpoints: looked up in ps_endpoints on each use (Asterisk's realtime reads the row when
-  // the endpoint is needed), so a row written by the daemon is dialable at once.
+  // the endpoint is needed), so a row written by the daemon is dialable at once. Like chan_pjsip, a
+  // dial needs somewhere to send the INVITE: one of the endpoint's AORs must have a static contact
+  // (ps_aors.contact) or a registered one (ps_contacts, ids `<aor>;@<hash>`); an endpoint with no
+  // AOR or no contact fails as an unknown one does (Asterisk logs "Could not create dialog to
+  // invalid URI ... Is endpoint registered and reachable?" and the channel is not allocated).
   const sql = o.databaseUrl ? postgres(o.databaseUrl, { max: 2, onnotice: () => {} }) : null;
   const realtime = async (name: string): Promise<boolean> => {
     if (!sql) return false;
     try {
-      return (await sql`select 1 from ps_endpoints where id = ${name}`).length > 0;
+      const r = await sql`
+        select 1 from ps_endpoints e
+        join ps_aors a on a.id = any(string_to_array(replace(coalesce(e.aors, ''), ' ', ''), ','))
+        where e.id = ${name}
+          and (coalesce(a.contact, '') <> ''
+               or exists (select 1 from ps_contacts c where starts_with(c.id, a.id || ';@')))
+        limit 1`;
+      return r.length > 0;
     } catch {
       return false; // no table, or the database is unreachable: the endpoint does not exist
     }

@@ -133,7 +133,10 @@ export function createInterpreter(
           // callee is not modelled as a channel of its own here.
           const [target, timeout] = data.split(',');
           const name = /^PJSIP\/([^@&,]+)/i.exec(target ?? '')?.[1];
-          const b = name ? model.endpoints.get(name) : undefined;
+          // A configured behaviour, else a realtime endpoint that can be reached answers.
+          const b = name
+            ? (model.endpoints.get(name) ?? ((await model.realtime(name)) ? {} : undefined))
+            : undefined;
           if (!b) {
             c.vars.set('DIALSTATUS', 'CHANUNAVAIL');
             break;

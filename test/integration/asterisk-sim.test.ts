@@ -283,8 +283,7 @@ describe('ARI and AMI clients against the simulator', () => {
     cleanup.push(() => db.drop());
     const sql = postgres(db.url, { max: 1, onnotice: () => {} });
     cleanup.push(() => sql.end());
-    // The column that matters to the lookup; the full Asterisk schema comes with the PJSIP realtime work.
-    await sql`create table if not exists ps_endpoints (id varchar(255) primary key)`;
+    // The tables are Asterisk's realtime ones from the asterisk_realtime migration.
     const s = await sim({ databaseUrl: db.url });
     const { c } = ari(s);
     const status = (p: Promise<unknown>) =>
@@ -295,7 +294,14 @@ describe('ARI and AMI clients against the simulator', () => {
     expect(
       await status(c.channels.create({ endpoint: 'PJSIP/1001', app: 'capconduit', channelId: 'x1' })),
     ).toBe(500);
-    await sql`insert into ps_endpoints (id) values ('1001')`;
+    await sql`insert into ps_endpoints (id, aors) values ('1001', '1001')`;
+    await sql`insert into ps_aors (id) values ('1001')`;
+    // Like chan_pjsip: an endpoint whose AOR has no contact (not registered, no static contact)
+    // cannot be dialled.
+    expect(
+      await status(c.channels.create({ endpoint: 'PJSIP/1001', app: 'capconduit', channelId: 'x0' })),
+    ).toBe(500);
+    await sql`insert into ps_contacts (id, uri, endpoint) values ('1001;@abc', 'sip:1001@127.0.0.1:5062', '1001')`;
     expect(
       await status(c.channels.create({ endpoint: 'PJSIP/1001', app: 'capconduit', channelId: 'x2' })),
     ).toBe(200);

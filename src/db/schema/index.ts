@@ -2,3 +2,5 @@
 export * from './auth.ts';
 export * from './routing.ts';
 export * from './cdr.ts';
+export * from './asterisk.ts';
+export * from './pbx.ts';
