@@ -161,6 +161,29 @@ describe('inbound routing through the simulator', () => {
     expect(await routing.slots.live(c.clients[0]!.linkId)).toBe(0);
   });
 
+  it('an Asterisk restart that loses the calls settles them: slots freed, one CDR each', async () => {
+    // Invariant 2 on the Asterisk-disconnect path: nobody is left to send events for the lost
+    // channels; the resync after the reconnect is what ends the calls.
+    const c = await campaign('priority', [{ behaviour: { answerAfterMs: 10 }, link: { concurrencyCap: 3 } }]);
+    const routing = d.ctx.modules.get('routing') as RoutingModule;
+    for (let i = 0; i < 3; i++)
+      sim.placeInboundCall({ did: c.did, callerNumber: `+1213555${1000 + i}`, hangupAfterMs: 60_000 });
+    await waitFor(() =>
+      routing.router!.live().filter((x) => x.did === c.did && x.phase === 'bridged').length === 3
+        ? true
+        : undefined,
+    );
+    expect(await routing.slots.live(c.clients[0]!.linkId)).toBe(3);
+    await sim.restart({ keepChannels: false, downMs: 200 });
+    const rows = await waitFor(async () => {
+      const x = await cdrOf(c.did);
+      return x.length === 3 ? x : undefined;
+    });
+    expect(rows.map((r) => r.disposition)).toEqual(['answered', 'answered', 'answered']);
+    expect(await routing.slots.live(c.clients[0]!.linkId)).toBe(0);
+    await waitFor(async () => ((await d.app.inject('/ready')).statusCode === 200 ? true : undefined));
+  });
+
   it('50 calls at once on a link with concurrency cap 5: never more than 5 client legs live', async () => {
     const c = await campaign(
       'priority',
