@@ -75,6 +75,9 @@ const schema = z.object({
   // offered by StasisBroadcast; otherwise the instance registers plain <STASIS_APP>.
   STASIS_BROADCAST: bool.default(false),
   ASTERISK_NODES: z.string().optional(),
+  // How ARI REST requests travel: over the events WebSocket (Asterisk 20.13+/21.8+/22.3+) or HTTP;
+  // `auto` asks each node its version at every connect.
+  ASTERISK_ARI_TRANSPORT: z.enum(['auto', 'http', 'websocket']).default('auto'),
   ASTERISK_NODE_ID: z.string().default('asterisk-1'),
   ASTERISK_ARI_URL: z.url().optional(),
   ASTERISK_ARI_USER: z.string().optional(),

@@ -1,9 +1,9 @@
 // Routing benchmark: the simulator's traffic generator against the daemon running as its own
 // process. Prints new calls/s sustained, peak live calls, decision latency p50/p99 (from the
 // daemon's histogram) and the daemon's RSS.
-//   npx tsx bench/routing/run.ts [--rate 100] [--duration 20] [--talk-ms 5000]
+//   npx tsx bench/routing/run.ts [--rate 100] [--duration 20] [--talk-ms 5000] [--warmup 3] [--cpu-prof dir]
 // Needs DATABASE_URL/REDIS_URL (eval "$(bash scripts/services.sh env)") and a migrated database.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
@@ -15,11 +15,15 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '100' },
     duration: { type: 'string', default: '20' },
     'talk-ms': { type: 'string', default: '5000' },
+    warmup: { type: 'string', default: '3' },
+    // Writes a V8 CPU profile of the daemon into this folder (open it in Chrome DevTools).
+    'cpu-prof': { type: 'string' },
   },
 });
 const rate = Number(values.rate);
 const duration = Number(values.duration);
 const talk = Number(values['talk-ms']);
+const warmup = Number(values.warmup);
 const dbUrl = process.env.DATABASE_URL;
 if (!dbUrl || !process.env.REDIS_URL)
   throw new Error('set DATABASE_URL and REDIS_URL (eval "$(bash scripts/services.sh env)")');
@@ -43,7 +47,10 @@ for (let i = 0; i < 10; i++) {
 }
 
 const port = 18000 + Math.floor(Math.random() * 1000);
-const daemon = spawn('node', ['bin/capconduit.js', 'start'], {
+// The daemon runs as production runs it: compiled (`npm run build`), not through the tsx loader.
+execFileSync('bash', ['scripts/build.sh'], { stdio: 'ignore' });
+const profile = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
+const daemon = spawn('node', [...profile, 'dist/cli/entry.js', 'start'], {
   env: {
     ...process.env,
     API_PORT: String(port),
@@ -67,6 +74,11 @@ for (let i = 0; ; i++) {
 }
 const rss = () =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${daemon.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+// CPU seconds (user + system) of the daemon, from /proc/<pid>/stat (clock ticks of 10 ms).
+const daemonCpu = () => {
+  const f = readFileSync(`/proc/${daemon.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+};
 let peakRss = 0;
 let peakLive = 0;
 const sampler = setInterval(() => {
@@ -74,7 +86,36 @@ const sampler = setInterval(() => {
   // A live call has one client leg (the PJSIP channel); callers are Local ;1/;2 pairs.
   peakLive = Math.max(peakLive, sim.liveChannels().filter((c) => c.name.startsWith('PJSIP/')).length);
 }, 500);
+
+/** Counters and histogram buckets from the daemon's /metrics, keyed by series. */
+const scrape = async () => {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const m = new Map<string, number>();
+  for (const [, k, v] of text.matchAll(/^((?:capconduit|nodejs)_[^\s]+) (\S+)$/gm)) m.set(k!, Number(v));
+  return m;
+};
+const delta = (a: Map<string, number>, b: Map<string, number>, re: RegExp) =>
+  [...b.entries()]
+    .map(([k, v]) => ({ m: re.exec(k), n: v - (a.get(k) ?? 0) }))
+    .filter((x) => x.m)
+    .map((x) => ({ label: x.m![1]!, n: x.n }));
+
+// Warm-up (JIT, first plan reads, script loads) at a third of the rate, not measured.
+if (warmup > 0) {
+  await runTraffic(sim, {
+    ratePerS: Math.max(1, Math.round(rate / 3)),
+    durationS: warmup,
+    dids,
+    callers: ['+12125550000'],
+    talkMs: [500, 500],
+  }).done;
+  await new Promise((r) => setTimeout(r, 2500));
+}
+const before = await scrape();
+peakRss = 0;
+peakLive = 0;
 const t0 = Date.now();
+const cpu0 = { daemon: daemonCpu(), bench: process.cpuUsage() };
 const report = await runTraffic(sim, {
   ratePerS: rate,
   durationS: duration,
@@ -83,31 +124,49 @@ const report = await runTraffic(sim, {
   talkMs: [talk, talk],
 }).done;
 const elapsed = (Date.now() - t0) / 1000;
+// Memory at the peak (traffic just ended, every call of the last talk time still up).
+const atPeak = await scrape();
 await new Promise((r) => setTimeout(r, talk + 2000));
 clearInterval(sampler);
-
-// Percentiles from the Prometheus histogram (upper bucket bounds: a conservative estimate).
-const metrics = await (await fetch(`${base}/metrics`)).text();
-const buckets = [
-  ...metrics.matchAll(/capconduit_routing_decision_seconds_bucket\{le="([^"]+)"[^}]*\} (\d+)/g),
-].map((m) => ({ le: m[1]!, n: Number(m[2]) }));
-const total = buckets.at(-1)?.n ?? 0;
-const pct = (p: number) => buckets.find((b) => b.n >= total * p)?.le ?? 'n/a';
-const routed = [...metrics.matchAll(/capconduit_calls_routed_total\{disposition="(\w+)"[^}]*\} (\d+)/g)]
-  .map((m) => `${m[1]}=${m[2]}`)
-  .join(' ');
+const benchCpu = process.cpuUsage(cpu0.bench);
+const cpu = { daemon: daemonCpu() - cpu0.daemon, bench: (benchCpu.user + benchCpu.system) / 1e6 };
+const after = await scrape();
 daemon.kill('SIGTERM');
 await new Promise((r) => daemon.once('exit', r));
 await sim.stop();
 await sql.end();
 
-console.log(`offered ${rate} calls/s for ${duration} s, talk ${talk} ms`);
+// Percentiles from the histogram's buckets over the measured window (upper bounds: conservative).
+const percentiles = (name: string) => {
+  const b = delta(before, after, new RegExp(`^${name}_bucket\\{le="([^"]+)"`));
+  const total = b.at(-1)?.n ?? 0;
+  const at = (p: number) => b.find((x) => x.n >= total * p)?.label ?? 'n/a';
+  const ms = (le: string) => (le === '+Inf' ? 'inf' : `${Number(le) * 1000}`);
+  return { p50: ms(at(0.5)), p99: ms(at(0.99)), total };
+};
+const routed = delta(before, after, /^capconduit_calls_routed_total\{disposition="(\w+)"/)
+  .map((x) => `${x.label}=${x.n}`)
+  .join(' ');
+const events = delta(before, after, /^capconduit_asterisk_events_total\{node="[^"]*",link="(\w+)"/)
+  .map((x) => `${x.label} ${(x.n / Math.max(1, report.started)).toFixed(1)}`)
+  .join(', ');
+const decision = percentiles('capconduit_routing_decision_seconds');
+
+console.log(`offered ${rate} calls/s for ${duration} s, talk ${talk} ms (after ${warmup} s of warm-up)`);
 console.log(
   `placed ${report.started} calls in ${elapsed.toFixed(1)} s = ${(report.started / elapsed).toFixed(1)} calls/s; callers answered ${report.answered}`,
 );
 console.log(`routed: ${routed}`);
+console.log(`events received per call: ${events}`);
 console.log(`peak live calls (client legs up at once): ${peakLive}`);
 console.log(
-  `decision latency (StasisStart -> dial request): p50 <= ${Number(pct(0.5)) * 1000} ms, p99 <= ${Number(pct(0.99)) * 1000} ms over ${total} decisions`,
+  `decision latency (StasisStart -> dial request): p50 <= ${decision.p50} ms, p99 <= ${decision.p99} ms over ${decision.total} decisions`,
 );
-console.log(`daemon peak RSS: ${peakRss.toFixed(0)} MB`);
+const mb = (name: string) =>
+  (([...atPeak.entries()].find(([k]) => k.split('{')[0] === name)?.[1] ?? 0) / 2 ** 20).toFixed(0);
+console.log(
+  `daemon peak RSS: ${peakRss.toFixed(0)} MB (at the end of traffic: heap used ${mb('nodejs_heap_size_used_bytes')} MB of ${mb('nodejs_heap_size_total_bytes')} MB)`,
+);
+console.log(
+  `CPU over the run: daemon ${cpu.daemon.toFixed(1)} s (${((cpu.daemon / report.started) * 1000).toFixed(2)} ms a call), simulator + traffic ${cpu.bench.toFixed(1)} s`,
+);

@@ -137,6 +137,8 @@ export class AmiClient extends EventEmitter {
   state: AmiState = 'idle';
   reconnects = 0;
   lastEventAt = 0;
+  /** Events received since start (all connections). */
+  eventsReceived = 0;
   lastError: string | null = null;
   private socket: Socket | null = null;
   private pending = new Map<string, Pending>();
@@ -321,6 +323,7 @@ export class AmiClient extends EventEmitter {
       return;
     }
     this.lastEventAt = Date.now();
+    this.eventsReceived++;
     try {
       this.emit('event', ev);
     } catch (err) {

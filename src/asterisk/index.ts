@@ -43,7 +43,8 @@ export interface AsteriskModule extends DaemonModule {
   apps: string[];
   onAriEvent(h: (nodeId: string, ev: AnyAriEvent) => void): void;
   onAmiEvent(h: (nodeId: string, ev: AmiEvent) => void): void;
-  onResync(h: (nodeId: string, channels: AriChannel[]) => void): void;
+  /** Live channels after each (re)connect; `listedAt` is when the list was asked for. */
+  onResync(h: (nodeId: string, channels: AriChannel[], listedAt: number) => void): void;
   /** StasisStart by its first arg ('inbound', 'outbound', ...; '*' for anything else). */
   onStasisStart(kind: string, h: StasisStartHandler): void;
 }
@@ -62,7 +63,7 @@ export function createAsteriskModule(ctx: DaemonContext): AsteriskModule {
   const nodes = new Map<string, AsteriskNode>();
   const ariHandlers: Array<(n: string, e: AnyAriEvent) => void> = [];
   const amiHandlers: Array<(n: string, e: AmiEvent) => void> = [];
-  const resyncHandlers: Array<(n: string, c: AriChannel[]) => void> = [];
+  const resyncHandlers: Array<(n: string, c: AriChannel[], listedAt: number) => void> = [];
   const stasisHandlers = new Map<string, StasisStartHandler>();
 
   const up = new Gauge({
@@ -77,17 +78,40 @@ export function createAsteriskModule(ctx: DaemonContext): AsteriskModule {
     labelNames: ['node', 'link'],
     registers: [metrics],
   });
-  const lastEvent = new Gauge({
+  // Read at scrape time: setting labelled gauges on every event was measurable on the hot path.
+  new Gauge({
     name: 'capconduit_asterisk_last_event_timestamp_seconds',
     help: 'Unix time of the last event received',
     labelNames: ['node', 'link'],
     registers: [metrics],
+    collect() {
+      for (const n of nodes.values()) {
+        if (n.ari.lastEventAt) this.set({ node: n.id, link: 'ari' }, n.ari.lastEventAt / 1000);
+        if (n.ami.lastEventAt) this.set({ node: n.id, link: 'ami' }, n.ami.lastEventAt / 1000);
+      }
+    },
   });
-  const lag = new Gauge({
+  new Gauge({
     name: 'capconduit_asterisk_event_lag_seconds',
     help: 'Delay between an ARI event timestamp and its arrival (last event)',
     labelNames: ['node'],
     registers: [metrics],
+    collect() {
+      for (const n of nodes.values()) this.set({ node: n.id }, n.ari.lastLagMs / 1000);
+    },
+  });
+  new Counter({
+    name: 'capconduit_asterisk_events_total',
+    help: 'Events received per node and link',
+    labelNames: ['node', 'link'],
+    registers: [metrics],
+    collect() {
+      this.reset();
+      for (const n of nodes.values()) {
+        this.inc({ node: n.id, link: 'ari' }, n.ari.eventsReceived);
+        this.inc({ node: n.id, link: 'ami' }, n.ami.eventsReceived);
+      }
+    },
   });
 
   const safe = <A extends unknown[]>(what: string, f: (...a: A) => void, ...a: A) => {
@@ -100,7 +124,14 @@ export function createAsteriskModule(ctx: DaemonContext): AsteriskModule {
 
   const makeNode = (n: AsteriskNodeConfig): AsteriskNode => {
     const nlog = log.child({ node: n.id });
-    const ari = new AriClient({ url: n.ariUrl, user: n.ariUser, password: n.ariPassword, apps, log: nlog });
+    const ari = new AriClient({
+      url: n.ariUrl,
+      user: n.ariUser,
+      password: n.ariPassword,
+      apps,
+      log: nlog,
+      transport: config.ASTERISK_ARI_TRANSPORT,
+    });
     const ami = new AmiClient({
       host: n.amiHost,
       port: n.amiPort,
@@ -119,8 +150,6 @@ export function createAsteriskModule(ctx: DaemonContext): AsteriskModule {
     });
     ami.on('disconnected', () => up.set({ node: n.id, link: 'ami' }, 0));
     ari.on('event', (ev: AnyAriEvent) => {
-      lastEvent.set({ node: n.id, link: 'ari' }, ari.lastEventAt / 1000);
-      lag.set({ node: n.id }, ari.lastLagMs / 1000);
       for (const h of ariHandlers) safe('ari', h, n.id, ev);
       if (ev.type === 'StasisStart') {
         const s = ev as StasisStart;
@@ -128,11 +157,10 @@ export function createAsteriskModule(ctx: DaemonContext): AsteriskModule {
         if (h) safe('stasis', h, n.id, s);
       }
     });
-    ari.on('resync', (channels: AriChannel[]) => {
-      for (const h of resyncHandlers) safe('resync', h, n.id, channels);
+    ari.on('resync', (channels: AriChannel[], listedAt: number) => {
+      for (const h of resyncHandlers) safe('resync', h, n.id, channels, listedAt);
     });
     ami.on('event', (ev: AmiEvent) => {
-      lastEvent.set({ node: n.id, link: 'ami' }, ami.lastEventAt / 1000);
       for (const h of amiHandlers) safe('ami', h, n.id, ev);
     });
     const iso = (t: number) => (t ? new Date(t).toISOString() : null);

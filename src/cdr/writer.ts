@@ -4,6 +4,7 @@
 // to `open-*.jsonl`; a flush renames it to `flushing-*.jsonl` and deletes it only after the insert
 // committed. At start every leftover journal is replayed.
 import { mkdirSync, promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
 import type { Logger } from '../logger.ts';
@@ -28,7 +29,11 @@ export interface CdrRecord {
 
 export class CdrWriter {
   private queue: Array<{ line: string; done: () => void; fail: (e: Error) => void }> = [];
-  private writing: Promise<void> | null = null;
+  /** Every operation on the journal files (append, rotate) runs on this chain, one at a time. */
+  private fileOps: Promise<void> = Promise.resolve();
+  private draining = false;
+  /** The open journal stays open between appends: opening and closing it per batch was measurable. */
+  private fh: FileHandle | null = null;
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private seq = 0;
@@ -59,31 +64,47 @@ export class CdrWriter {
   write(r: CdrRecord): Promise<void> {
     return new Promise((done, fail) => {
       this.queue.push({ line: `${JSON.stringify(r)}\n`, done, fail });
-      this.writing ??= this.drainQueue();
+      if (!this.draining) {
+        this.draining = true;
+        void this.onFile(() => this.drainQueue());
+      }
     });
   }
 
+  private onFile<T>(op: () => Promise<T>): Promise<T> {
+    const r = this.fileOps.then(op);
+    this.fileOps = r.then(
+      () => {},
+      () => {},
+    );
+    return r;
+  }
+
+  /** Appends what is queued in batches (records that arrive during an fsync form the next batch). */
   private async drainQueue(): Promise<void> {
     try {
       while (this.queue.length) {
         const batch = this.queue.splice(0);
         try {
-          const fh = await fs.open(this.open, 'a');
-          try {
-            await fh.write(batch.map((b) => b.line).join(''));
-            await fh.datasync();
-          } finally {
-            await fh.close();
-          }
+          this.fh ??= await fs.open(this.open, 'a');
+          await this.fh.write(batch.map((b) => b.line).join(''));
+          await this.fh.datasync();
           this.pending += batch.length;
           for (const b of batch) b.done();
         } catch (e) {
+          await this.closeJournal();
           for (const b of batch) b.fail(e as Error);
         }
       }
     } finally {
-      this.writing = null;
+      this.draining = false;
     }
+  }
+
+  private async closeJournal(): Promise<void> {
+    const fh = this.fh;
+    this.fh = null;
+    await fh?.close().catch(() => {});
   }
 
   /** Moves journals into PostgreSQL; safe to call at any time, one flush runs at once. */
@@ -95,16 +116,18 @@ export class CdrWriter {
   }
 
   private async doFlush(): Promise<void> {
-    if (this.writing) await this.writing;
-    // Rotate the open journal so appends continue while we insert.
-    try {
-      await fs.rename(
-        this.open,
-        join(this.dir, `flushing-${this.instanceId}-${Date.now()}-${++this.seq}.jsonl`),
-      );
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
+    // Rotate the open journal (between appends, never during one) so appends continue while we insert.
+    await this.onFile(async () => {
+      await this.closeJournal();
+      try {
+        await fs.rename(
+          this.open,
+          join(this.dir, `flushing-${this.instanceId}-${Date.now()}-${++this.seq}.jsonl`),
+        );
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+    });
     const files = (await fs.readdir(this.dir)).filter((f) => f.startsWith('flushing-')).sort();
     for (const f of files) {
       const path = join(this.dir, f);
@@ -166,7 +189,8 @@ export class CdrWriter {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    if (this.writing) await this.writing;
+    await this.fileOps;
     await this.flush().catch(() => {});
+    await this.onFile(() => this.closeJournal());
   }
 }

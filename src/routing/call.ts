@@ -129,10 +129,11 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
       );
       return {
         state: { ...s, phase: 'bridged', answeredAt: e.at, attempts },
+        // Media first: the bookkeeping (Redis, PostgreSQL) must not keep two answered parties apart.
         effects: [
-          { type: 'mark_answered', linkId: a.linkId },
           { type: 'answer_caller' },
           { type: 'bridge', legId: e.legId },
+          { type: 'mark_answered', linkId: a.linkId },
         ],
       };
     }

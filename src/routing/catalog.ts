@@ -39,6 +39,8 @@ export interface RoutePlan {
 
 export class RouteCatalog {
   private cache = new Map<string, { at: number; plan: RoutePlan | null }>();
+  /** Loads in flight: the calls that find a DID's plan expired together share one read. */
+  private loading = new Map<string, Promise<RoutePlan | null>>();
   constructor(
     private db: Db,
     private ttlMs = 5000,
@@ -49,7 +51,12 @@ export class RouteCatalog {
     if (hit && now - hit.at < this.ttlMs) return hit.plan;
     let plan: RoutePlan | null;
     try {
-      plan = await this.load(did);
+      let p = this.loading.get(did);
+      if (!p) {
+        p = this.load(did).finally(() => this.loading.delete(did));
+        this.loading.set(did, p);
+      }
+      plan = await p;
     } catch (err) {
       // PostgreSQL unreachable: keep routing known DIDs from the last plan we had (stale beats
       // dropping calls); unknown ones fail to the caller's error path.

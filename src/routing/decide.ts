@@ -11,19 +11,30 @@ export interface Candidate {
 
 export type Strategy = 'priority' | 'round_robin' | 'weighted';
 
+// Building an Intl.DateTimeFormat costs far more than formatting with one (it loads zone data), and
+// every call asks for its clients' zones: one formatter per zone, kept for the process's life.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+const formatterFor = (tz: string) => {
+  let f = formatters.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      weekday: 'short',
+    });
+    formatters.set(tz, f);
+  }
+  return f;
+};
+
 const parts = (tz: string, at: Date) => {
-  const f = new Intl.DateTimeFormat('en-US', {
-    timeZone: tz,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    weekday: 'short',
-  });
   const o: Record<string, string> = {};
-  for (const p of f.formatToParts(at)) o[p.type] = p.value;
+  for (const p of formatterFor(tz).formatToParts(at)) o[p.type] = p.value;
   return o as { year: string; month: string; day: string; hour: string; minute: string; weekday: string };
 };
 

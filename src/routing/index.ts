@@ -14,11 +14,13 @@ import sellerRoutes from './api/sellers.ts';
 import { RouteCatalog } from './catalog.ts';
 import { InboundRouter } from './router.ts';
 import { SlotStore } from './slots.ts';
+import { AnsweredTotals } from './totals.ts';
 
 export interface RoutingModule extends DaemonModule {
   name: 'routing';
   slots: SlotStore;
   cdr: CdrWriter;
+  totals: AnsweredTotals;
   router: InboundRouter | null;
 }
 
@@ -31,6 +33,7 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
     config.INSTANCE_ID,
     log.child({ module: 'cdr' }),
   );
+  const totals = new AnsweredTotals(database.db, log.child({ module: 'routing' }));
   const asterisk = ctx.modules.get('asterisk') as AsteriskModule | undefined;
   const router = asterisk
     ? new InboundRouter({
@@ -38,7 +41,7 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
         slots,
         catalog: new RouteCatalog(database.db),
         cdr,
-        db: database.db,
+        totals,
         log: log.child({ module: 'routing' }),
         metrics,
         defaultTimezone: config.DEFAULT_TIMEZONE,
@@ -49,6 +52,7 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
     name: 'routing',
     slots,
     cdr,
+    totals,
     router,
     routes: [
       sellerRoutes,
@@ -71,9 +75,11 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
     ],
     async start() {
       cdr.start();
+      totals.start();
     },
     async stop() {
       await router?.drain();
+      await totals.stop();
       await cdr.stop();
     },
   };

@@ -3,20 +3,18 @@
 // through one KeyedQueue entry at a time, in Asterisk's order. Channel ids are chosen by us and
 // recorded before any REST call, so an event can never arrive for a leg we do not know.
 import { randomUUID } from 'node:crypto';
-import { eq, sql } from 'drizzle-orm';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { AsteriskModule } from '../asterisk/index.ts';
 import { AriError } from '../asterisk/ari.ts';
 import { KeyedQueue } from '../asterisk/ordered.ts';
 import type { AnyAriEvent, AriChannel } from '../asterisk/types.ts';
 import type { CdrRecord, CdrWriter } from '../cdr/writer.ts';
-import type { Db } from '../db/client.ts';
-import { links } from '../db/schema/routing.ts';
 import type { Logger } from '../logger.ts';
 import { type CallEvent, type CallState, type Effect, newCall, step } from './call.ts';
 import { dialString, type RouteCatalog, type RoutePlan } from './catalog.ts';
 import { capBuckets, isOpen, orderCandidates, preferClient } from './decide.ts';
 import type { SlotRef, SlotStore } from './slots.ts';
+import type { AnsweredTotals } from './totals.ts';
 
 export const CALL_ID_VAR = 'CAPCONDUIT_CALL_ID';
 
@@ -40,7 +38,7 @@ export interface RouterDeps {
   slots: SlotStore;
   catalog: RouteCatalog;
   cdr: CdrWriter;
-  db: Db;
+  totals: AnsweredTotals;
   log: Logger;
   metrics: Registry;
   defaultTimezone: string;
@@ -98,6 +96,16 @@ export class InboundRouter {
         this.set(calls.size);
       },
     });
+    new Gauge({
+      name: 'capconduit_routing_slots_in_use',
+      help: 'Link slots held by calls on this instance (a client leg dialled and not yet ended)',
+      registers: [d.metrics],
+      collect() {
+        let n = 0;
+        for (const c of calls.values()) for (const a of c.state.attempts) if (!a.endedAt) n++;
+        this.set(n);
+      },
+    });
 
     d.asterisk.onStasisStart('inbound', (nodeId, ev) =>
       this.onInbound(nodeId, ev.application, ev.channel, ev.args ?? []),
@@ -106,7 +114,7 @@ export class InboundRouter {
       this.feedChannel(ev.channel.id, { type: 'leg_stasis_start', legId: ev.channel.id, at: this.now() }),
     );
     d.asterisk.onAriEvent((nodeId, ev) => this.onEvent(nodeId, ev));
-    d.asterisk.onResync((nodeId, channels) => void this.resync(nodeId, channels));
+    d.asterisk.onResync((nodeId, channels, listedAt) => void this.resync(nodeId, channels, listedAt));
     // Safety net for calls nobody is watching any more (an instance crashed mid-call, then the
     // call ended): their slots are freed once their channels are gone.
     if (d.reconcileEveryMs) {
@@ -121,7 +129,8 @@ export class InboundRouter {
     for (const node of this.d.asterisk.nodes.values()) {
       if (!node.ari.connected) continue;
       try {
-        await this.resync(node.id, await node.ari.channels.list());
+        const listedAt = Date.now();
+        await this.resync(node.id, await node.ari.channels.list(), listedAt);
       } catch (err) {
         this.d.log.warn({ node: node.id, err: (err as Error).message }, 'slot reconcile skipped');
       }
@@ -176,14 +185,9 @@ export class InboundRouter {
     this.calls.set(callId, call);
     this.byChannel.set(ch.id, callId);
     void this.queue.run(callId, async () => {
-      const ari = this.ari(call);
-      // Tag the caller so a restarted instance can find its calls in GET /channels. Not awaited: it
-      // must not delay the routing decision, and a failure only weakens crash recovery for this call.
-      void ari.channels
-        .setVariable(ch.id, CALL_ID_VAR, callId)
-        .catch((err: unknown) =>
-          this.d.log.debug({ callId, err: (err as Error).message }, 'call id tag not set'),
-        );
+      // The caller is not tagged with our call id (that would cost a REST request per call on the
+      // hot path): client legs carry it from creation (channel variables), and the bridge that joins
+      // the caller to a client is named by it, which is all a restarted instance needs.
       let plan: RoutePlan | null;
       try {
         plan = await this.d.catalog.plan(did);
@@ -254,8 +258,12 @@ export class InboundRouter {
         buckets: capBuckets(l.timezone ?? this.d.defaultTimezone, at),
         nodeId: call.nodeId,
       };
-      if (l.caps.total !== null) await this.d.slots.seedTotal(l.linkId, l.totalAnswered);
-      const r = await this.d.slots.take(ref, l.caps, now);
+      const r = await this.d.slots.take(
+        ref,
+        l.caps,
+        now,
+        l.caps.total !== null ? l.totalAnswered : undefined,
+      );
       if (r !== 'taken') continue;
       call.slots.set(legId, ref);
       this.byChannel.set(legId, callId); // before the REST call: its events may beat the response
@@ -374,8 +382,18 @@ export class InboundRouter {
         await ari.channels.answer(call.state.callerId).catch(ignore404);
         return;
       case 'bridge':
-        await ari.bridges.create({ bridgeId: callId, type: 'mixing' });
-        await ari.bridges.addChannel(callId, [call.state.callerId, fx.legId]).catch(ignore404);
+        try {
+          await ari.bridges.create({ bridgeId: callId, type: 'mixing' });
+          await ari.bridges.addChannel(callId, [call.state.callerId, fx.legId]);
+        } catch (err) {
+          // Either party may hang up before the bridge is made (Asterisk answers 400 for a channel
+          // that no longer exists); its ChannelDestroyed is queued behind us and ends the call. Any
+          // other failure leaves two answered parties apart: hang both up rather than leave them.
+          if (err instanceof AriError && [400, 404, 409, 422].includes(err.status)) return;
+          this.d.log.error({ callId, err: (err as Error).message }, 'bridge failed; hanging up the call');
+          await ari.channels.hangup(fx.legId, 'normal').catch(() => {});
+          await ari.channels.hangup(call.state.callerId, 'normal').catch(() => {});
+        }
         return;
       case 'mark_answered': {
         const camp = call.plan?.campaign;
@@ -385,14 +403,7 @@ export class InboundRouter {
         const ref = [...call.slots.values()].find(
           (s) => s.linkId === fx.linkId && s.slotId === call.state.attempts.at(-1)?.legId,
         );
-        if (ref && (await this.d.slots.answer(ref)))
-          await this.d.db
-            .update(links)
-            .set({ totalAnswered: sql`${links.totalAnswered} + 1` })
-            .where(eq(links.id, fx.linkId))
-            .catch((err: unknown) =>
-              this.d.log.warn({ err: (err as Error).message }, 'total counter not persisted'),
-            );
+        if (ref && (await this.d.slots.answer(ref))) this.d.totals.add(fx.linkId);
         return;
       }
       case 'release': {
@@ -456,18 +467,25 @@ export class InboundRouter {
   }
 
   /**
-   * After a (re)connect: calls whose channels vanished while we were away are settled, and slots
-   * whose call no longer exists anywhere are released.
+   * After a (re)connect, and periodically: calls whose channels vanished while we were away are
+   * settled, and slots whose call no longer exists anywhere are released. Only what existed when the
+   * list was asked for (`listedAt`) is judged: a call or leg that began during the request is missing
+   * from the list without being over.
    */
-  async resync(nodeId: string, channels: AriChannel[]): Promise<void> {
+  async resync(nodeId: string, channels: AriChannel[], listedAt: number): Promise<void> {
     const live = new Set(channels.map((c) => c.id));
     const at = this.now();
     for (const [callId, call] of this.calls) {
-      if (call.nodeId !== nodeId) continue;
+      if (call.nodeId !== nodeId || call.startedAt >= listedAt) continue;
       const current = call.state.attempts.at(-1);
       // A leg still being created may not be listed yet: judge it only once it reached Stasis.
       for (const a of call.state.attempts)
-        if (!a.endedAt && !live.has(a.legId) && (a !== current || call.state.legInStasis))
+        if (
+          !a.endedAt &&
+          a.startedAt < listedAt &&
+          !live.has(a.legId) &&
+          (a !== current || call.state.legInStasis)
+        )
           void this.queue.run(callId, () =>
             this.apply(callId, { type: 'leg_gone', legId: a.legId, cause: 16, at }),
           );
@@ -476,11 +494,15 @@ export class InboundRouter {
     }
     await this.queue.drain();
     const liveCalls = new Set(channels.map((c) => c.channelvars?.[CALL_ID_VAR]).filter(Boolean));
-    const released = await this.d.slots.reconcile(nodeId, (slotId) => {
-      if (live.has(slotId)) return true;
-      const callId = slotId.replace(/-\d+$/, '');
-      return this.calls.has(callId) || liveCalls.has(callId);
-    });
+    const released = await this.d.slots.reconcile(
+      nodeId,
+      (slotId) => {
+        if (live.has(slotId)) return true;
+        const callId = slotId.replace(/-\d+$/, '');
+        return this.calls.has(callId) || liveCalls.has(callId);
+      },
+      listedAt,
+    );
     if (released)
       this.d.log.warn({ nodeId, released }, 'released routing slots of calls that no longer exist');
   }

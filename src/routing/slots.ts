@@ -67,6 +67,7 @@ export function takeArgs(
   caps: LinkCaps,
   b: Buckets,
   nodeId = '',
+  seedTotal = -1,
 ): (string | number)[] {
   return [
     now,
@@ -84,10 +85,15 @@ export function takeArgs(
     b.day,
     b.month,
     nodeId,
+    seedTotal,
   ];
 }
 
 export class SlotStore {
+  /** Links this process has put in the `routing:links` set (forgotten at each reconcile, so a
+   *  Redis that lost the set gets it back within one interval). */
+  private registered = new Set<string>();
+
   constructor(
     private redis: Redis,
     private keys: RedisKeys,
@@ -96,19 +102,22 @@ export class SlotStore {
     defineScripts(redis, SCRIPTS);
   }
 
-  /** Seeds the total counter from PostgreSQL when Redis has none (first start, Redis lost). */
-  async seedTotal(linkId: string, totalAnswered: number): Promise<void> {
-    await this.redis.set(this.keys.tagged('link', linkId, 'total'), totalAnswered, 'NX');
-  }
-
-  async take(ref: SlotRef, caps: LinkCaps, now = Date.now()): Promise<TakeResult> {
+  /**
+   * Takes a slot under every cap. `totalAnswered` (PostgreSQL's count) seeds the link's total in the
+   * same script when Redis has none (first start, Redis lost), so a total cap costs no extra trip.
+   */
+  async take(ref: SlotRef, caps: LinkCaps, now = Date.now(), totalAnswered?: number): Promise<TakeResult> {
     const r = await callScript<number>(
       this.redis,
       'takeSlot',
       slotKeys(this.keys, ref),
-      takeArgs(now, this.slotTtlMs, ref.slotId, caps, ref.buckets, ref.nodeId),
+      takeArgs(now, this.slotTtlMs, ref.slotId, caps, ref.buckets, ref.nodeId, totalAnswered ?? -1),
     );
-    if (r === 1) await this.redis.sadd(this.keys.plain('routing', 'links'), ref.linkId);
+    // The set of links with slots (what reconcile walks) needs each link once, not once a call.
+    if (r === 1 && !this.registered.has(ref.linkId)) {
+      await this.redis.sadd(this.keys.plain('routing', 'links'), ref.linkId);
+      this.registered.add(ref.linkId);
+    }
     return TAKE_CODES[String(r)] ?? 'duplicate';
   }
 
@@ -159,12 +168,22 @@ export class SlotStore {
    * Releases live slots whose call no longer exists anywhere (daemon crash, missed events): the
    * safety net behind per-call release. `isLive(slotId)` says whether the slot's leg or call lives.
    */
-  async reconcile(nodeId: string, isLive: (slotId: string) => boolean, now = Date.now()): Promise<number> {
+  /**
+   * Releases this node's slots whose call is gone. `listedAt` is when the live channels were listed:
+   * a slot taken after it (by any instance) belongs to a call the list could not show yet.
+   */
+  async reconcile(
+    nodeId: string,
+    isLive: (slotId: string) => boolean,
+    listedAt: number,
+    now = Date.now(),
+  ): Promise<number> {
     let released = 0;
+    this.registered.clear();
     for (const { linkId, slotId } of await this.liveSlots(now)) {
       if (isLive(slotId)) continue;
       const st = await this.redis.hgetall(this.keys.tagged('link', linkId, 'slot', slotId));
-      if ((st.node ?? '') !== nodeId) continue;
+      if ((st.node ?? '') !== nodeId || Number(st.at ?? 0) >= listedAt) continue;
       const buckets = { hour: st.h ?? '', day: st.d ?? '', month: st.m ?? '' };
       if ((await this.release({ linkId, slotId, buckets })) !== 'already') released++;
     }

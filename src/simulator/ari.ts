@@ -1,7 +1,7 @@
 // ARI over HTTP + WebSocket, as Asterisk serves it under /ari: basic auth or api_key, JSON bodies,
 // Asterisk's error statuses and bodies (ASTERISK-FACTS.md), one events WebSocket per app set.
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { resourceDoc, resourceListing } from './api-docs.ts';
@@ -104,11 +104,81 @@ export class AriServer {
           );
         this.apps.set(app, ws);
       }
+      ws.on('message', (data) => void this.restOverWebSocket(ws, apps, data.toString()));
       ws.on('close', () => {
         for (const app of apps) if (this.apps.get(app) === ws) this.apps.delete(app);
       });
       ws.on('error', () => {});
     });
+  }
+
+  /**
+   * ARI REST over WebSocket (Asterisk 20.13+/21.8+/22.3+): a `RESTRequest` frame is routed like
+   * the HTTP request it stands for and answered with a `RESTResponse` frame on the same socket,
+   * in order with the events (a created channel's StasisStart still comes first). Parameters come
+   * from the uri's query string, `query_strings` ({name, value} pairs), a form-encoded body, or a
+   * JSON body (whose values win), as Asterisk's documentation describes.
+   */
+  private async restOverWebSocket(ws: WebSocket, apps: string[], text: string): Promise<void> {
+    let r: {
+      type?: string;
+      transaction_id?: string;
+      request_id?: string;
+      method?: string;
+      uri?: string;
+      query_strings?: Array<{ name: string; value: string }>;
+      content_type?: string;
+      message_body?: string;
+    };
+    try {
+      r = JSON.parse(text);
+    } catch {
+      return; // Asterisk ignores frames it cannot parse
+    }
+    if (r?.type !== 'RESTRequest') return;
+    const uri = String(r.uri ?? '').replace(/^\/+/, '');
+    const [pathPart = '', qs = ''] = uri.split('?', 2);
+    const q = new URLSearchParams(qs);
+    for (const { name, value } of Array.isArray(r.query_strings) ? r.query_strings : [])
+      if (!q.has(name)) q.set(name, String(value));
+    let body: Record<string, unknown> = {};
+    let reply: Reply | undefined;
+    if (r.content_type === 'application/x-www-form-urlencoded')
+      for (const [k, v] of new URLSearchParams(r.message_body ?? '')) if (!q.has(k)) q.set(k, v);
+    if (r.content_type === 'application/json' && r.message_body) {
+      try {
+        body = JSON.parse(r.message_body) as Record<string, unknown>;
+        // A JSON body's scalar values overwrite parameters given any other way.
+        for (const [k, v] of Object.entries(body))
+          if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') q.set(k, String(v));
+      } catch {
+        reply = err(400, 'Malformed JSON body');
+      }
+    }
+    if (!reply && !r.method) reply = err(400, 'method is required');
+    reply ??= await this.route(
+      String(r.method).toUpperCase(),
+      pathPart.split('/').filter(Boolean).map(decodeURIComponent),
+      q,
+      body,
+    );
+    if (ws.readyState !== WebSocket.OPEN) return;
+    const frame: Record<string, unknown> = {
+      type: 'RESTResponse',
+      transaction_id: r.transaction_id ?? '',
+      request_id: r.request_id ?? '',
+      status_code: reply.status,
+      reason_phrase: STATUS_CODES[reply.status] ?? '',
+      uri,
+      timestamp: new Date().toISOString(),
+      asterisk_id: this.model.asteriskId,
+      application: apps[0] ?? '',
+    };
+    if (reply.body !== undefined) {
+      frame.headers = [{ name: 'Content-type', value: 'application/json' }];
+      frame.message_body = JSON.stringify(reply.body);
+    }
+    ws.send(JSON.stringify(frame));
   }
 
   dropWebSockets(): void {
@@ -143,7 +213,7 @@ export class AriServer {
     }
     const path = url.pathname.slice(4).split('/').filter(Boolean).map(decodeURIComponent);
     // Respond before or after events exactly as Asterisk may: see `create` below.
-    send(res, await this.route(req.method ?? 'GET', path, q, body, res));
+    send(res, await this.route(req.method ?? 'GET', path, q, body));
   }
 
   private route(
@@ -151,7 +221,6 @@ export class AriServer {
     p: string[],
     q: URLSearchParams,
     body: Record<string, unknown>,
-    res: ServerResponse,
   ): Reply | Promise<Reply> {
     const m = this.model;
     const [r0, id, action] = p;
@@ -177,8 +246,8 @@ export class AriServer {
     if (r0 === 'channels') {
       if (!id && method === 'GET')
         return { status: 200, body: [...m.channels.values()].map((c) => m.json(c)) };
-      if (id === 'create' && method === 'POST') return this.createChannel(q, body, res);
-      if (!id && method === 'POST') return this.originate(q, body, res);
+      if (id === 'create' && method === 'POST') return this.createChannel(q, body);
+      if (!id && method === 'POST') return this.originate(q, body);
       const c = id ? m.channels.get(id) : undefined;
       if (!c) return err(404, 'Channel not found');
       if (!action && method === 'GET') return { status: 200, body: m.json(c) };
@@ -222,7 +291,7 @@ export class AriServer {
         c.app = null;
         m.event(app, 'StasisEnd', { channel: m.json(c) });
         // Back to the dialplan: the interpreter resumes after its Stasis() step.
-        m.emit('stasis-left', c);
+        m.fire(c.id, 'exit');
         return { status: 204 };
       }
       if (action === 'move' && method === 'POST') {
@@ -308,11 +377,7 @@ export class AriServer {
     return this.model.endpoints.has(name) || (await this.model.realtime(name)) ? name : null;
   }
 
-  private async createChannel(
-    q: URLSearchParams,
-    body: Record<string, unknown>,
-    res: ServerResponse,
-  ): Promise<Reply> {
+  private async createChannel(q: URLSearchParams, body: Record<string, unknown>): Promise<Reply> {
     const endpoint = q.get('endpoint');
     const app = q.get('app');
     if (!endpoint || !app) return err(400, 'endpoint and app are required');
@@ -326,12 +391,11 @@ export class AriServer {
     for (const [k, v] of Object.entries(vars)) c.vars.set(k, String(v));
     const args = (q.get('appArgs') ?? '').split(',').filter(Boolean);
     // Facts: the leg's StasisStart can reach the WebSocket before the HTTP 200 reaches the caller.
-    res.once('finish', () => {});
     this.model.enterStasis(c, app, args);
     return { status: 200, body: this.model.json(c) };
   }
 
-  private originate(q: URLSearchParams, body: Record<string, unknown>, _res: ServerResponse): Reply {
+  private originate(q: URLSearchParams, body: Record<string, unknown>): Reply {
     const endpoint = q.get('endpoint') ?? '';
     const local = /^Local\/([^@]+)@([\w-]+)$/.exec(endpoint);
     if (!local) return err(400, 'Only Local/<exten>@<context> originates are modelled');

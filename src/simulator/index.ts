@@ -170,12 +170,7 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     if (o1 && 'app' in o1) model.enterStasis(one, o1.app, o1.args);
     if (o1 && 'waitS' in o1) {
       const w = o1.waitS;
-      const onUp = (x: SimChannel) => {
-        if (x.id !== one.id || x.state !== 'Up') return;
-        model.off('state', onUp);
-        model.later(one, w * 1000, () => model.hangup(one.id, 16));
-      };
-      model.on('state', onUp);
+      model.onceUp(one.id, () => model.later(one, w * 1000, () => model.hangup(one.id, 16)));
     }
     if (p.hangupAfterMs !== undefined) model.later(c, p.hangupAfterMs, () => model.hangup(c.id, 16));
     void runDialplan(c, context, p.did);

@@ -21,18 +21,7 @@ export function createInterpreter(
   stats: InterpreterStats,
   o: InterpreterOptions,
 ) {
-  const waitStasisExit = (c: SimChannel) =>
-    new Promise<void>((resolve) => {
-      const left = (x: SimChannel) => x.id === c.id && done();
-      const gone = (x: SimChannel) => x.id === c.id && done();
-      const done = () => {
-        model.off('stasis-left', left);
-        model.off('channel-destroyed', gone);
-        resolve();
-      };
-      model.on('stasis-left', left);
-      model.on('channel-destroyed', gone);
-    });
+  const waitStasisExit = (c: SimChannel) => new Promise<void>((resolve) => model.onceExit(c.id, resolve));
   const sleep = (c: SimChannel, ms: number) => new Promise<void>((r) => model.later(c, ms, r));
 
   return async function run(c: SimChannel, context: string, exten: string): Promise<void> {

@@ -53,6 +53,12 @@ export class SimModel extends EventEmitter {
   /** Realtime lookup (ps_endpoints) for endpoints not configured in `endpoints`. */
   realtime: (name: string) => Promise<boolean> = async () => false;
   private seq = 0;
+  /**
+   * One-shot callbacks per channel: when it leaves Stasis for the dialplan or is destroyed ('exit'),
+   * or when it goes Up ('up'). Keyed by channel so thousands of waiting calls do not each hear every
+   * other channel's events (an emitter listener per call made each event cost O(live calls)).
+   */
+  private waiters = new Map<string, Array<{ on: 'exit' | 'up'; fn: () => void }>>();
   constructor(
     readonly asteriskId: string,
     readonly channelVars: string[],
@@ -137,6 +143,34 @@ export class SimModel extends EventEmitter {
     c.state = state;
     this.event(c.app, 'ChannelStateChange', { channel: this.json(c) });
     this.emit('state', c);
+    if (state === 'Up') this.fire(c.id, 'up');
+  }
+
+  /** Calls `fn` once when the channel leaves Stasis for the dialplan, or is destroyed. */
+  onceExit(id: string, fn: () => void): void {
+    this.wait(id, 'exit', fn);
+  }
+
+  /** Calls `fn` once when the channel goes Up. */
+  onceUp(id: string, fn: () => void): void {
+    this.wait(id, 'up', fn);
+  }
+
+  private wait(id: string, on: 'exit' | 'up', fn: () => void): void {
+    const list = this.waiters.get(id) ?? [];
+    list.push({ on, fn });
+    this.waiters.set(id, list);
+  }
+
+  /** Runs the channel's waiters for `on` (a destroyed channel's are all dropped after 'exit'). */
+  fire(id: string, on: 'exit' | 'up', gone = false): void {
+    const list = this.waiters.get(id);
+    if (!list) return;
+    const due = list.filter((w) => w.on === on);
+    const rest = gone ? [] : list.filter((w) => w.on !== on);
+    if (rest.length) this.waiters.set(id, rest);
+    else this.waiters.delete(id);
+    for (const w of due) w.fn();
   }
 
   enterStasis(c: SimChannel, app: string, args: string[]): void {
@@ -169,6 +203,7 @@ export class SimModel extends EventEmitter {
       channel: this.json(c),
     });
     this.emit('channel-destroyed', c, cause);
+    this.fire(c.id, 'exit', true);
   }
 
   leaveBridge(c: SimChannel): void {

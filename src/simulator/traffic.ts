@@ -54,10 +54,14 @@ export function runTraffic(
     sim.events.off('channel-destroyed', onDestroyed);
     resolve(report);
   };
-  // Whole calls per tick from a running credit, so fractional rates come out right over time.
+  // Whole calls per tick from a running credit of the time that really passed (a late timer on a
+  // busy machine must not lower the offered rate), so fractional rates come out right over time.
+  let last = t0;
   const timer = setInterval(() => {
-    if (stopped || (o.durationS > 0 && Date.now() - t0 >= o.durationS * 1000)) return finish();
-    credit += (o.ratePerS * tickMs) / 1000;
+    const now = Date.now();
+    if (stopped || (o.durationS > 0 && now - t0 >= o.durationS * 1000)) return finish();
+    credit += (o.ratePerS * (now - last)) / 1000;
+    last = now;
     while (credit >= 1) {
       credit--;
       const talk = o.talkMs[0] + rand() * (o.talkMs[1] - o.talkMs[0]);

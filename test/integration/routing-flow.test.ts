@@ -108,6 +108,30 @@ describe('inbound routing through the simulator', () => {
     expect(r!.attempts.map((a) => a.result)).toEqual(['answered']);
   });
 
+  it('a resync judges only calls that existed when the channel list was asked for', async () => {
+    // Regression: a call that began while GET /channels was in flight is missing from the list
+    // without being over; judging it would hang up a live call (every reconcile, under load).
+    const c = await campaign('priority', [{ behaviour: { answerAfterMs: 20, hangupAfterMs: 400 } }]);
+    const router = (d.ctx.modules.get('routing') as RoutingModule).router!;
+    const listedAt = Date.now();
+    await new Promise((r) => setTimeout(r, 5));
+    sim.placeInboundCall({ did: c.did, callerNumber: '+12125550099', hangupAfterMs: 10_000 });
+    const live = await waitFor(() => router.live().find((x) => x.did === c.did && x.phase === 'bridged'));
+    await router.resync(live.node_id, [], listedAt);
+    expect(router.live().some((x) => x.call_id === live.call_id)).toBe(true);
+    const slotsInUse = async () =>
+      Number(
+        /^capconduit_routing_slots_in_use(?:\{[^}]*\})? (\d+)$/m.exec(
+          (await d.app.inject('/metrics')).body,
+        )?.[1],
+      );
+    expect(await slotsInUse()).toBe(1);
+    const [r] = await waitFor(async () => ((await cdrOf(c.did)).length ? cdrOf(c.did) : undefined));
+    expect(r).toMatchObject({ disposition: 'answered' });
+    expect(await slotsInUse()).toBe(0);
+    expect(r!.billable_s).toBeGreaterThanOrEqual(0);
+  });
+
   it('fails over on busy, no answer and congestion to the client that answers', async () => {
     const c = await campaign(
       'priority',
@@ -140,7 +164,7 @@ describe('inbound routing through the simulator', () => {
   it('50 calls at once on a link with concurrency cap 5: never more than 5 client legs live', async () => {
     const c = await campaign(
       'priority',
-      [{ behaviour: { answerAfterMs: 50, hangupAfterMs: 300 }, link: { concurrencyCap: 5 } }],
+      [{ behaviour: { answerAfterMs: 50, hangupAfterMs: 3000 }, link: { concurrencyCap: 5 } }],
       {
         maxAttempts: 1,
       },
@@ -155,7 +179,7 @@ describe('inbound routing through the simulator', () => {
         sim.placeInboundCall({
           did: c.did,
           callerNumber: `+1212555${String(i).padStart(4, '0')}`,
-          hangupAfterMs: 2000,
+          hangupAfterMs: 10_000,
         });
       const rows = await waitFor(async () => {
         const x = await cdrOf(c.did);
@@ -196,10 +220,11 @@ describe('inbound routing through the simulator', () => {
       { maxAttempts: 1 },
     );
     for (let i = 0; i < 30; i++)
-      sim.placeInboundCall({ did: c.did, callerNumber: `+1646555${1000 + i}`, hangupAfterMs: 3000 });
+      sim.placeInboundCall({ did: c.did, callerNumber: `+1646555${1000 + i}`, hangupAfterMs: 10_000 });
     const { rows, by } = await answeredBy(c.did, 30);
     expect(by[c.clients[0]!.clientId]).toBe(10);
     expect(rows.filter((r) => r.disposition === 'no_client')).toHaveLength(20);
+    await (d.ctx.modules.get('routing') as RoutingModule).totals.flush();
     const [l] = await d.ctx.database
       .sql`select total_answered from campaign_links where id = ${c.clients[0]!.linkId}`;
     expect(Number(l!.total_answered)).toBe(10);
@@ -211,7 +236,7 @@ describe('inbound routing through the simulator', () => {
       [0, 1, 2].map(() => ({ behaviour: { answerAfterMs: 10, hangupAfterMs: 30 } })),
     );
     for (let i = 0; i < 30; i++)
-      sim.placeInboundCall({ did: rr.did, callerNumber: `+1718555${1000 + i}`, hangupAfterMs: 3000 });
+      sim.placeInboundCall({ did: rr.did, callerNumber: `+1718555${1000 + i}`, hangupAfterMs: 10_000 });
     const r1 = await answeredBy(rr.did, 30);
     expect(Object.values(r1.by).sort()).toEqual([10, 10, 10]);
 
@@ -220,7 +245,7 @@ describe('inbound routing through the simulator', () => {
       { behaviour: { answerAfterMs: 10, hangupAfterMs: 30 }, link: { weight: 3 } },
     ]);
     for (let i = 0; i < 200; i++)
-      sim.placeInboundCall({ did: w.did, callerNumber: `+1917555${1000 + i}`, hangupAfterMs: 3000 });
+      sim.placeInboundCall({ did: w.did, callerNumber: `+1917555${1000 + i}`, hangupAfterMs: 10_000 });
     const r2 = await answeredBy(w.did, 200);
     const heavy = (r2.by[w.clients[1]!.clientId] ?? 0) / 200;
     expect(heavy).toBeGreaterThan(0.65); // expected 0.75
@@ -235,7 +260,7 @@ describe('inbound routing through the simulator', () => {
     await d.ctx.database
       .sql`update campaigns set dup_window_h = 2, dup_policy = 'same_client' where id = ${same.campaignId}`;
     for (let i = 1; i <= 4; i++) {
-      sim.placeInboundCall({ did: same.did, callerNumber: '+13125550111', hangupAfterMs: 3000 });
+      sim.placeInboundCall({ did: same.did, callerNumber: '+13125550111', hangupAfterMs: 10_000 });
       await answeredBy(same.did, i);
     }
     expect(Object.values((await answeredBy(same.did, 4)).by)).toEqual([4]);
@@ -243,9 +268,9 @@ describe('inbound routing through the simulator', () => {
     const rej = await campaign('priority', [{ behaviour: { answerAfterMs: 10, hangupAfterMs: 30 } }]);
     await d.ctx.database
       .sql`update campaigns set dup_window_h = 2, dup_policy = 'reject' where id = ${rej.campaignId}`;
-    sim.placeInboundCall({ did: rej.did, callerNumber: '+13125550222', hangupAfterMs: 3000 });
+    sim.placeInboundCall({ did: rej.did, callerNumber: '+13125550222', hangupAfterMs: 10_000 });
     await answeredBy(rej.did, 1);
-    sim.placeInboundCall({ did: rej.did, callerNumber: '+13125550222', hangupAfterMs: 3000 });
+    sim.placeInboundCall({ did: rej.did, callerNumber: '+13125550222', hangupAfterMs: 10_000 });
     const { rows } = await answeredBy(rej.did, 2);
     expect(rows.map((r) => r.disposition)).toEqual(['answered', 'duplicate_rejected']);
   });

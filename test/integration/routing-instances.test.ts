@@ -85,7 +85,7 @@ describe('several daemon instances', () => {
       }, 2);
       for (let i = 0; i < 20; i++)
         for (const s of sims)
-          s.placeInboundCall({ did, callerNumber: `+1212555${1000 + i}`, hangupAfterMs: 3000 });
+          s.placeInboundCall({ did, callerNumber: `+1212555${1000 + i}`, hangupAfterMs: 10_000 });
       await waitFor(() => sims.every((s) => s.liveChannels().length === 0) || undefined);
       clearInterval(t);
       expect(maxLive).toBe(5);
@@ -154,7 +154,7 @@ describe('several daemon instances', () => {
   }, 40_000);
 
   it('instances sharing one node take each broadcast call exactly once; with none the dialplan times out', async () => {
-    const sim = await startSimulator({ ariPort: 0, amiPort: 0, broadcastTimeoutMs: 300 });
+    const sim = await startSimulator({ ariPort: 0, amiPort: 0, broadcastTimeoutMs: 1000 });
     sim.setEndpoint(endpoint, { answerAfterMs: 10, hangupAfterMs: 50 });
     const bdid = '+14155557001';
     const { db: x, close } = createDatabase(db.url, { max: 1 });
@@ -183,7 +183,7 @@ describe('several daemon instances', () => {
           did: bdid,
           callerNumber: `+1415555${2000 + i}`,
           context: 'from-carrier-broadcast',
-          hangupAfterMs: 3000,
+          hangupAfterMs: 10_000,
         });
       const rows = await waitFor(async () => {
         await Promise.all(daemons.map((d) => (d.ctx.modules.get('routing') as RoutingModule).cdr.flush()));

@@ -82,7 +82,11 @@ describe('routing through a PostgreSQL outage', () => {
     for (let i = 0; i < 10; i++)
       sim.placeInboundCall({ did, callerNumber: `+1212555${1000 + i}`, hangupAfterMs: 2000 });
     await waitFor(() => sim.liveChannels().length === 0 || undefined);
-    await cdr.flush();
+    // The records are journalled just after the calls end; none can reach PostgreSQL.
+    await waitFor(async () => {
+      await cdr.flush();
+      return cdr.pending === 10 || undefined;
+    });
     expect(cdr.pending).toBe(10);
     const ready = await d.app.inject('/ready');
     expect(ready.statusCode).toBe(503);

@@ -95,9 +95,9 @@ describe('call state machine', () => {
     go({ type: 'attempt', linkId: 'L2', clientId: 'B', legId: 'leg2', at: 4 });
     go({ type: 'leg_stasis_start', legId: 'leg2', at: 5 });
     expect(go({ type: 'leg_answered', legId: 'leg2', at: 6 })).toEqual([
-      'mark_answered',
       'answer_caller',
       'bridge',
+      'mark_answered',
     ]);
     expect(go({ type: 'leg_gone', legId: 'leg2', cause: 16, at: 9 })).toEqual([
       'release',

@@ -12,11 +12,14 @@
   ARGV[9] bucket ttl for the hour key (s)  ARGV[10] day key ttl (s)  ARGV[11] month key ttl (s)
   ARGV[12..14] hour, day, month bucket ids (kept on the slot so a reconcile can release it)
   ARGV[15] the Asterisk node the call is on (a reconcile only judges its own node's slots)
+  ARGV[16] answered total from PostgreSQL, seeding KEYS[5] only when Redis has none (-1 = do not seed)
   Returns 1 taken; 0 already taken (same slot id); negative = the cap that refused:
   -1 concurrency, -2 hourly, -3 daily, -4 monthly, -5 total.
 ]]
 local now = tonumber(ARGV[1])
 if redis.call('EXISTS', KEYS[6]) == 1 then return 0 end
+local seed = tonumber(ARGV[16] or '-1')
+if seed >= 0 then redis.call('SET', KEYS[5], seed, 'NX') end
 -- Slots whose expiry passed were leaked by a crash: they stop counting.
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local conc = tonumber(ARGV[4])
