@@ -2,7 +2,7 @@
 // process. Prints new calls/s sustained, peak live calls, decision latency p50/p99 (from the
 // daemon's histogram) and the daemon's RSS.
 //   npx tsx bench/routing/run.ts [--rate 100] [--duration 20] [--talk-ms 5000] [--warmup 3] [--cpu-prof dir]
-// Needs DATABASE_URL/REDIS_URL (eval "$(bash scripts/services.sh env)") and a migrated database.
+// Needs DATABASE_URL/REDIS_URL (eval "$(bash scripts/services.sh env)"); it builds and migrates first.
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -28,6 +28,9 @@ const dbUrl = process.env.DATABASE_URL;
 if (!dbUrl || !process.env.REDIS_URL)
   throw new Error('set DATABASE_URL and REDIS_URL (eval "$(bash scripts/services.sh env)")');
 
+// The daemon runs as production runs it: compiled (`npm run build`), not through the tsx loader.
+execFileSync('bash', ['scripts/build.sh'], { stdio: 'ignore' });
+execFileSync('node', ['dist/cli/entry.js', 'migrate'], { stdio: 'ignore' });
 const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
 const sql = postgres(dbUrl, { max: 2, onnotice: () => {} });
 const tag = Date.now().toString(36);
@@ -47,8 +50,6 @@ for (let i = 0; i < 10; i++) {
 }
 
 const port = 18000 + Math.floor(Math.random() * 1000);
-// The daemon runs as production runs it: compiled (`npm run build`), not through the tsx loader.
-execFileSync('bash', ['scripts/build.sh'], { stdio: 'ignore' });
 const profile = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
 const daemon = spawn('node', [...profile, 'dist/cli/entry.js', 'start'], {
   env: {
