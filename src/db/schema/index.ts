@@ -2,3 +2,4 @@
 export * from './auth.ts';
 export * from './routing.ts';
 export * from './cdr.ts';
+export * from './callerid.ts';
