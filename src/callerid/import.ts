@@ -108,7 +108,8 @@ export async function importCallerIds(
     if (!batch.size) return;
     const rows = [...batch.values()];
     batch = new Map();
-    await writeBatch(sql, rows, knownPools, result);
+    const created = await writeBatch(sql, rows, knownPools, result);
+    for (const p of created) await service?.syncPoolConfig(p);
     await service?.sync(rows.map((r) => r.number));
     result.imported += rows.length;
     o.onProgress?.(result.lines);
@@ -141,13 +142,20 @@ export async function importCallerIds(
   return result;
 }
 
-async function writeBatch(sql: Sql, rows: Row[], knownPools: Set<string>, result: ImportResult) {
+async function writeBatch(
+  sql: Sql,
+  rows: Row[],
+  knownPools: Set<string>,
+  result: ImportResult,
+): Promise<string[]> {
+  const createdNow: string[] = [];
   const pools = [...new Set(rows.map((r) => r.pool).filter((p) => p && !knownPools.has(p)))];
   await sql.begin(async (tx) => {
     if (pools.length) {
       const created = await tx<{ id: string }[]>`
         insert into cid_pools (id) select * from unnest(${pools}::text[]) on conflict (id) do nothing returning id`;
       result.pools_created.push(...created.map((c) => c.id));
+      createdNow.push(...created.map((c) => c.id));
     }
     await tx`
       insert into caller_ids (number, carrier, npa, state, hourly_limit, daily_limit)
@@ -168,4 +176,5 @@ async function writeBatch(sql: Sql, rows: Row[], knownPools: Set<string>, result
         on conflict do nothing`;
   });
   for (const p of pools) knownPools.add(p);
+  return createdNow;
 }

@@ -24,9 +24,11 @@ if redis.call('EXISTS', base .. ':p:' .. pool .. ':cfg') == 0 then return { -3 }
 
 local limit = tonumber(ARGV[10])
 if limit >= 0 then
+  -- The key names its window; its expiry is relative, so an injected clock cannot make it vanish.
+  local left = math.max(1, tonumber(ARGV[11]) - now)
   local n = redis.call('INCR', KEYS[8])
-  if n == 1 then redis.call('PEXPIREAT', KEYS[8], tonumber(ARGV[11])) end
-  if n > limit then return { -1, math.max(1, redis.call('PTTL', KEYS[8])) } end
+  if n == 1 then redis.call('PEXPIRE', KEYS[8], left + 5000) end
+  if n > limit then return { -1, left } end
 end
 
 -- Numbers whose reservation, limit window or rest ended come back (a bounded batch per pick).
