@@ -47,13 +47,15 @@ interface NumberRow {
   day_bucket: string | null;
   uses_day: number;
   total_uses: string | number;
-  last_used_at: Date | null;
+  // Raw text from postgres.js as drizzle configures it (or a Date): read through msOf().
+  last_used_at: Date | string | null;
   answered: string | number;
   unanswered: string | number;
-  rested_until: Date | null;
+  rested_until: Date | string | null;
   pools: string[];
 }
 
+const msOf = (v: Date | string | null) => (v ? new Date(v).getTime() || 0 : 0);
 const nxxOf = (number: string) => /^\+1(\d{6})\d{4}$/.exec(number)?.[1] ?? null;
 
 export class CallerIdService {
@@ -176,13 +178,13 @@ export class CallerIdService {
       pools: [...r.pools].sort(),
     });
     if (!withUsage) return f;
-    const last = r.last_used_at?.getTime() ?? 0;
+    const last = msOf(r.last_used_at);
     const u: NumberUsage = {
       lastUsedMs: last,
       // The flush lags picks by up to its interval: a reservation made just before Redis was lost
       // is kept from the last usage PostgreSQL knows.
       reservedUntilMs: last ? last + this.o.reservationTtlMs : 0,
-      restedUntilMs: r.rested_until?.getTime() ?? 0,
+      restedUntilMs: msOf(r.rested_until),
       hourBucket: r.hour_bucket,
       usesHour: r.uses_hour,
       dayBucket: r.day_bucket,

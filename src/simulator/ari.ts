@@ -202,7 +202,8 @@ export class AriServer {
         // caller, which Asterisk reports as ChannelCallerId (no ChannelVarset).
         const cid = /^CALLERID\((num|name)\)$/i.exec(variable);
         if (cid) {
-          c.caller = { ...c.caller, [cid[1]!.toLowerCase()]: value };
+          c.caller =
+            cid[1]!.toLowerCase() === 'num' ? { ...c.caller, number: value } : { ...c.caller, name: value };
           m.event(c.app, 'ChannelCallerId', {
             caller_presentation: 0,
             caller_presentation_txt: 'Presentation Allowed, Not Screened',
