@@ -2,6 +2,11 @@
 // state is rebuilt from PostgreSQL after Redis loses it, outbound calls sent to
 // Stasis(capconduit,outbound,<campaign>) get a rotated CALLERID(num) and continue in the dialplan,
 // and AMI Hangup events rest a number after a run of unanswered calls.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
@@ -10,7 +15,7 @@ import { type CallerIdModule, createCallerIdModule } from '../../src/callerid/in
 import { createLogger } from '../../src/logger.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
-import { freshDatabase, testConfig } from '../helpers/env.ts';
+import { freshDatabase, TEST_MASTER_KEY, testConfig } from '../helpers/env.ts';
 import { PrivateRedis } from '../helpers/redis-server.ts';
 import { simEnv } from '../helpers/sim-env.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -178,5 +183,36 @@ describe('caller-ID rebuild, outbound Stasis flow and number health', () => {
       },
     );
     expect([again.counted, twice.counted]).toEqual([true, false]);
+  });
+
+  it('capconduit import-cids <file.csv> --campaign X imports like the API, and the pool serves the numbers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cc-cids-'));
+    try {
+      const file = join(dir, 'cids.csv');
+      writeFileSync(
+        file,
+        'caller_id,carrier,area_code,daily_limit,hourly_limit\n+13055550100,acme,305,10,5\n305-555-0101,acme,,10,5\nnope,acme,,1,1\n',
+      );
+      const run = promisify(execFile);
+      const r = await run('node', ['bin/capconduit.js', 'import-cids', file, '--campaign', 'CLI', '--json'], {
+        env: {
+          PATH: process.env.PATH!,
+          HOME: process.env.HOME ?? '/tmp',
+          DATABASE_URL: db.url,
+          REDIS_URL: redisSrv.url,
+          REDIS_KEY_PREFIX: d.ctx.config.REDIS_KEY_PREFIX,
+          MASTER_KEY: TEST_MASTER_KEY,
+        },
+      }).catch((e: { code: number; stdout: string }) => e);
+      expect((r as { code?: number }).code).toBe(3); // one line rejected
+      const out = JSON.parse((r as { stdout: string }).stdout);
+      expect(out).toMatchObject({ lines: 3, imported: 2, rejected: [{ line: 4 }], pools_created: ['CLI'] });
+      const got = new Set<string>();
+      for (let i = 0; i < 2; i++)
+        got.add((await api('GET', '/next-cid?campaign=CLI&to=3055551234')).json().caller_id);
+      expect(got).toEqual(new Set(['+13055550100', '+13055550101']));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
