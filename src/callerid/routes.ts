@@ -245,7 +245,7 @@ export function callerIdRoutes(service: CallerIdService) {
       },
       async (req, reply) => {
         const q = req.query;
-        const agent = q.agent ?? `key:${req.principal!.keyId}`;
+        const agent = q.agent ?? null; // no agent named: no per-agent limit (a dialer shares one key)
         const r = await service.next({
           pool: q.campaign,
           agent,
