@@ -101,6 +101,10 @@ export function normaliseNumber(raw: string): string | null {
   if (!s) return null;
   const digits = s.replace(/[\s().-]/g, '');
   if (!/^\+?\d{7,15}$/.test(digits)) return null;
+  // Fast path (bulk imports): a NANP number in an area code of our table, with a valid exchange
+  // code, is valid; anything else asks the phone-number library.
+  const nanp = /^(?:\+?1)?([2-9]\d{2})([2-9]\d{2})(\d{4})$/.exec(digits);
+  if (nanp && regionOfNpa(nanp[1]!) && !/^[2-9]11$/.test(nanp[2]!)) return `+1${nanp[1]}${nanp[2]}${nanp[3]}`;
   const p = parsePhoneNumberFromString(digits.startsWith('+') ? digits : digits, 'US');
   if (!p?.isValid()) return null;
   return p.number;

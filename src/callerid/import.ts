@@ -104,15 +104,22 @@ export async function importCallerIds(
     }),
   );
   let batch = new Map<string, Row>(); // number -> row (a later line for the same number wins)
+  // Redis placement of one batch overlaps the parse and PostgreSQL write of the next; one at a
+  // time, so a later batch's placement always reads PostgreSQL after the earlier one's.
+  let placing: Promise<void> = Promise.resolve();
   const flush = async () => {
     if (!batch.size) return;
     const rows = [...batch.values()];
     batch = new Map();
     const created = await writeBatch(sql, rows, knownPools, result);
-    for (const p of created) await service?.syncPoolConfig(p);
-    await service?.sync(rows.map((r) => r.number));
-    result.imported += rows.length;
-    o.onProgress?.(result.lines);
+    await placing;
+    placing = (async () => {
+      for (const p of created) await service?.syncPoolConfig(p);
+      await service?.sync(rows.map((r) => r.number));
+      result.imported += rows.length;
+      o.onProgress?.(result.lines);
+    })();
+    placing.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
   };
   try {
     for await (const item of parser as AsyncIterable<{
@@ -139,6 +146,7 @@ export async function importCallerIds(
     reject(err.lines ?? result.lines + 1, `CSV: ${err.message}`);
   }
   await flush();
+  await placing;
   return result;
 }
 

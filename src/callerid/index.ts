@@ -3,6 +3,7 @@
 // outbound Stasis handler.
 import type { AsteriskModule } from '../asterisk/index.ts';
 import type { DaemonContext, DaemonModule } from '../main.ts';
+import { createRedis } from '../redis/client.ts';
 import { RedisKeys } from '../redis/keys.ts';
 import { HealthTracker } from './health.ts';
 import { OutboundHandler } from './outbound.ts';
@@ -20,7 +21,9 @@ export interface CallerIdModule extends DaemonModule {
 export function createCallerIdModule(ctx: DaemonContext, o: { now?: () => number } = {}): CallerIdModule {
   const { config, log } = ctx;
   const clog = log.child({ module: 'callerid' });
-  const store = new CidStore(ctx.redis, new RedisKeys(config.REDIS_KEY_PREFIX));
+  // A connection of its own with auto-pipelining: concurrent /next-cid picks share socket writes.
+  const redis = createRedis(config.REDIS_URL, { enableAutoPipelining: true });
+  const store = new CidStore(redis, new RedisKeys(config.REDIS_KEY_PREFIX));
   const service = new CallerIdService({
     sql: ctx.database.sql,
     store,
@@ -70,11 +73,13 @@ export function createCallerIdModule(ctx: DaemonContext, o: { now?: () => number
       },
     ],
     async start() {
+      if (redis.status !== 'ready') await new Promise((r) => redis.once('ready', r));
       await service.ensureReady();
       service.start();
     },
     async stop() {
       await service.stop();
+      await redis.quit().catch(() => redis.disconnect());
     },
   };
 }

@@ -11,14 +11,23 @@
 --@include cid-common.lua
 
 local base, number, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local old = hgetall(KEYS[1])
-if old then unplace(base, number, old) end
+local h = hgetall(KEYS[1])
+if h then unplace(base, number, h) else h = {} end
 if ARGV[8] == '1' then
   redis.call('DEL', KEYS[1])
   return -2
 end
+local set, del = {}, {}
 for i = 9, #ARGV, 2 do
-  if ARGV[i + 1] == '' then redis.call('HDEL', KEYS[1], ARGV[i]) else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+  if ARGV[i + 1] == '' then
+    del[#del + 1] = ARGV[i]
+    h[ARGV[i]] = nil
+  else
+    set[#set + 1] = ARGV[i]
+    set[#set + 1] = ARGV[i + 1]
+    h[ARGV[i]] = ARGV[i + 1]
+  end
 end
-local h = hgetall(KEYS[1]) or {}
+if #set > 0 then redis.call('HSET', KEYS[1], unpack(set)) end
+if #del > 0 then redis.call('HDEL', KEYS[1], unpack(del)) end
 return place(base, number, h, now, ARGV[4], tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7]))
