@@ -1,6 +1,7 @@
 // Caller-ID rotation on real PostgreSQL and Redis: the /next-cid invariants (limits, reservations,
 // local presence, LRU, rollover with an injected clock, per-agent rate limit, several pools),
 // CRUD, stats, key roles and the CSV import.
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth/keys.ts';
 import { createCallerIdModule } from '../../src/callerid/index.ts';
@@ -8,12 +9,23 @@ import { createLogger } from '../../src/logger.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 
-const log = createLogger({ level: 'silent' });
+// Every log line of the daemons under test, at trace level: no key may ever appear in them.
+const logLines: string[] = [];
+const log = createLogger({
+  level: 'trace',
+  destination: new Writable({
+    write(chunk, _enc, cb) {
+      logLines.push(chunk.toString());
+      cb();
+    },
+  }),
+});
 const T0 = Date.UTC(2026, 0, 5, 10, 0, 0); // a Monday, 10:00 UTC
 
 describe('caller-ID rotation', () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;
   let d: Daemon;
+  let d2: Daemon; // a second instance on the same PostgreSQL and Redis
   let clock = T0;
   let admin: string;
   let dialer: string;
@@ -31,6 +43,12 @@ describe('caller-ID rotation', () => {
     d = await startDaemon(config, log, [(ctx) => createCallerIdModule(ctx, { now: () => clock })], {
       listen: false,
     });
+    d2 = await startDaemon(
+      { ...config, INSTANCE_ID: 'second' },
+      log,
+      [(ctx) => createCallerIdModule(ctx, { now: () => clock })],
+      { listen: false },
+    );
     const dbx = d.ctx.database.db;
     admin = (await createApiKey(dbx, { role: 'admin' })).key;
     dialer = (await createApiKey(dbx, { role: 'dialer' })).key;
@@ -38,6 +56,7 @@ describe('caller-ID rotation', () => {
     seller = (await createApiKey(dbx, { role: 'seller', sellerId: s!.id as string })).key;
   });
   afterAll(async () => {
+    await d2?.stop();
     await d?.stop();
     await db?.drop();
   });
@@ -49,7 +68,8 @@ describe('caller-ID rotation', () => {
       headers: { authorization: `Bearer ${key}` },
       ...(payload !== undefined ? { payload: payload as object } : {}),
     });
-  const next = (q: string, key = dialer) => d.app.inject({ method: 'GET', url: `/next-cid?${q}&key=${key}` });
+  const next = (q: string, key = dialer, on = d) =>
+    on.app.inject({ method: 'GET', url: `/next-cid?${q}&key=${key}` });
 
   async function pool(
     numbers: Array<{ number: string; hourly_limit?: number; daily_limit?: number }>,
@@ -64,7 +84,7 @@ describe('caller-ID rotation', () => {
     return id;
   }
 
-  it('200 concurrent requests on 5 numbers with hourly limit 10: never above the limit, never twice in a TTL, the rest 503', async () => {
+  it('200 concurrent requests on 5 numbers with hourly limit 10, on two instances: never above the limit, never twice in a TTL, the rest 503', async () => {
     clock = T0;
     const nums = [0, 1, 2, 3, 4].map((i) => ({ number: `+1202555010${i}`, hourly_limit: 10 }));
     const id = await pool(nums);
@@ -73,8 +93,11 @@ describe('caller-ID rotation', () => {
     let exhausted = 0;
     // Rounds of 200 at once; between rounds the clock passes the 60 s reservation.
     for (let round = 0; round < 12; round++) {
+      // Half of them through a second daemon instance sharing Redis.
       const rs = await Promise.all(
-        Array.from({ length: 200 }, (_, i) => next(`campaign=${id}&agent=r${round}a${i}&to=2025550199`)),
+        Array.from({ length: 200 }, (_, i) =>
+          next(`campaign=${id}&agent=r${round}a${i}&to=2025550199`, dialer, i % 2 ? d2 : d),
+        ),
       );
       const inRound = new Set<string>();
       for (const r of rs) {
@@ -308,7 +331,7 @@ describe('caller-ID rotation', () => {
       payload: 'number,carrier\n+14155550100,x\n',
     });
     expect(h.statusCode).toBe(400);
-  });
+  }, 120_000);
 
   it('CRUD: update limits and deactivate take effect on the hot path at once', async () => {
     clock = T0 + 9 * 86_400_000;
@@ -325,5 +348,12 @@ describe('caller-ID rotation', () => {
     clock += 61_000;
     expect((await next(`campaign=${id}&agent=c`)).statusCode).toBe(503);
     expect((await api('GET', '/v1/caller-ids/+19175550100')).statusCode).toBe(404);
+  });
+
+  it('no API key ever reaches the logs (key= in the URL is redacted)', () => {
+    const all = logLines.join('');
+    expect(all).toContain('/next-cid?');
+    expect(all).toContain('key=[redacted]');
+    for (const k of [admin, dialer, seller]) expect(all).not.toContain(k.slice(12));
   });
 });
