@@ -85,7 +85,7 @@ export class CallerIdService {
     let r: PickResult | null = null;
     for (let attempt = 0; attempt < 2; attempt++) {
       const now = this.now();
-      r = await this.o.store.pick({
+      r = await this.pickOrUnavailable({
         pool: p.pool,
         callee,
         agent: p.agent ?? '-',
@@ -104,6 +104,15 @@ export class CallerIdService {
       if (fb) return { kind: 'fallback', number: fb };
     }
     return r;
+  }
+
+  private async pickOrUnavailable(p: Parameters<CidStore['pick']>[0]): Promise<PickResult> {
+    try {
+      return await this.o.store.pick(p);
+    } catch (err) {
+      this.o.log.warn({ err: (err as Error).message }, 'caller-ID pick failed: Redis did not answer');
+      throw new AppError('DEPENDENCY_UNAVAILABLE', 'caller-ID state (Redis) did not answer');
+    }
   }
 
   /** Resolves once Redis holds the hot state; rebuilds it from PostgreSQL (one instance at a time). */

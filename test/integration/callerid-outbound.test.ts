@@ -215,4 +215,14 @@ describe('caller-ID rebuild, outbound Stasis flow and number health', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('Redis down: /next-cid answers 503 DEPENDENCY_UNAVAILABLE; Redis back empty: rebuilt, answers again', async () => {
+    await redisSrv.stop();
+    const r = await api('GET', '/next-cid?campaign=RB&agent=down');
+    expect(r.statusCode).toBe(503);
+    expect(r.json().error.code).toBe('DEPENDENCY_UNAVAILABLE');
+    await redisSrv.start(); // no persistence: it comes back empty
+    await waitFor(async () => (await api('GET', '/next-cid?campaign=CLI&agent=up')).statusCode === 200);
+    expect((await d.app.inject('/ready')).statusCode).toBe(200);
+  });
 });
