@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { calleeFacts, cidBuckets, factsOf, normaliseNumber } from '../../src/callerid/decide.ts';
 import { outcomeOf } from '../../src/callerid/health.ts';
 import { validateRecord } from '../../src/callerid/import.ts';
+import { CidKeys, pickCall } from '../../src/callerid/store.ts';
+import { RedisKeys } from '../../src/redis/keys.ts';
 
 const ZONES = ['UTC', 'America/New_York', 'America/Los_Angeles', 'Asia/Kolkata', 'Australia/Lord_Howe'];
 
@@ -117,5 +119,34 @@ describe('health events', () => {
       outcomeOf(ev('Cdr', { source: '+14155552671', disposition: 'ANSWERED', uniqueid: 'U9' }), 'cdr')
         ?.answered,
     ).toBe(true);
+  });
+});
+
+describe('pick script arguments', () => {
+  it('every key of a pick shares one hash tag (legal on Redis Cluster), whatever the callee', () => {
+    const keys = new CidKeys(new RedisKeys('cc'));
+    fc.assert(
+      fc.property(
+        fc.option(fc.stringMatching(/^\d{10}$/), { nil: undefined }),
+        fc.stringMatching(/^[A-Za-z0-9_.-]{1,64}$/),
+        (to, pool) => {
+          const c = pickCall(keys, {
+            pool,
+            callee: calleeFacts(to),
+            agent: 'a1',
+            now: Date.UTC(2026, 0, 1, 10, 0, 30),
+            ttlMs: 60_000,
+            buckets: cidBuckets(Date.UTC(2026, 0, 1, 10, 0, 30), 'UTC'),
+            ratePerMin: 10,
+            promoteBatch: 32,
+          });
+          expect(c.keys).toHaveLength(8);
+          for (const k of c.keys) expect(k.match(/\{[^}]*\}/g)).toEqual(['{cid}']);
+          expect(c.args[1]).toBe(pool);
+          // The rate window ends at the next minute boundary.
+          expect(c.args[10]).toBe(Date.UTC(2026, 0, 1, 10, 1, 0));
+        },
+      ),
+    );
   });
 });
