@@ -11,7 +11,7 @@ import { callScript, defineScripts, loadScript } from '../redis/scripts.ts';
 import type { CidBuckets, NumberFacts } from './decide.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const SCRIPTS = ['pickCid-8.lua', 'placeCid-1.lua', 'healthCid-2.lua'].map((f) =>
+const SCRIPTS = ['pickCid-8.lua', 'placeCid-1.lua', 'placeCids-1.lua', 'healthCid-2.lua'].map((f) =>
   loadScript(join(here, 'lua', f)),
 );
 
@@ -221,13 +221,16 @@ export class CidStore {
     );
   }
 
-  /** Many places in one pipeline (import, rebuild). */
+  /** Many places: batches of numbers per script call, the batches pipelined (import, rebuild). */
   async placeMany(items: Array<{ number: string; fields: string[] }>, now: number, b: CidBuckets) {
     if (!items.length) return;
     const pipe = this.redis.pipeline();
-    const fn = (pipe as unknown as Record<string, (...a: (string | number)[]) => unknown>).placeCid!;
-    for (const it of items)
-      fn.call(pipe, this.keys.number(it.number), ...this.placeArgs(it.number, now, b, false, it.fields));
+    const fn = (pipe as unknown as Record<string, (...a: (string | number)[]) => unknown>).placeCids!;
+    for (let i = 0; i < items.length; i += 100) {
+      const args: (string | number)[] = [this.keys.base, now, ...bucketArgs(b)];
+      for (const it of items.slice(i, i + 100)) args.push(it.number, it.fields.length, ...it.fields);
+      fn.call(pipe, this.keys.ready, ...args);
+    }
     const res = await pipe.exec();
     for (const [err] of res ?? []) if (err) throw err;
   }

@@ -77,3 +77,26 @@ local function in_pool(h, pool)
   end
   return false
 end
+
+-- Sets fields of one number (`pairs`: field, value, ...; '' deletes the field) and places it in every
+-- pool it serves before and after the change. Returns when it is usable (ms), -1 when inactive.
+local function set_and_place(base, number, pairs, now, hourId, hourEnd, dayId, dayEnd)
+  local key = base .. ':n:' .. number
+  local h = hgetall(key)
+  if h then unplace(base, number, h) else h = {} end
+  local set, del = {}, {}
+  for i = 1, #pairs, 2 do
+    local f, v = pairs[i], pairs[i + 1]
+    if v == '' then
+      del[#del + 1] = f
+      h[f] = nil
+    else
+      set[#set + 1] = f
+      set[#set + 1] = v
+      h[f] = v
+    end
+  end
+  if #set > 0 then redis.call('HSET', key, unpack(set)) end
+  if #del > 0 then redis.call('HDEL', key, unpack(del)) end
+  return place(base, number, h, now, hourId, hourEnd, dayId, dayEnd)
+end
