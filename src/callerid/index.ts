@@ -73,7 +73,17 @@ export function createCallerIdModule(ctx: DaemonContext, o: { now?: () => number
       },
     ],
     async start() {
-      if (redis.status !== 'ready') await new Promise((r) => redis.once('ready', r));
+      if (redis.status !== 'ready')
+        await new Promise<void>((resolve, reject) => {
+          const t = setTimeout(() => {
+            redis.disconnect();
+            reject(new Error('caller-ID Redis connection not ready in 5 s'));
+          }, 5000);
+          redis.once('ready', () => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
       await service.ensureReady();
       service.start();
     },

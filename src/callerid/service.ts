@@ -207,6 +207,19 @@ export class CallerIdService {
 
   /** Re-reads numbers from PostgreSQL and places them in Redis (after CRUD and imports). */
   async sync(numbers: string[]): Promise<void> {
+    try {
+      await this.syncNow(numbers);
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      this.o.log.warn({ err: (err as Error).message }, 'caller-ID state not updated in Redis');
+      throw new AppError(
+        'DEPENDENCY_UNAVAILABLE',
+        'saved in PostgreSQL, but the caller-ID state in Redis could not be updated: repeat the request',
+      );
+    }
+  }
+
+  private async syncNow(numbers: string[]): Promise<void> {
     if (!numbers.length) return;
     if (!(await this.o.store.isReady())) return void (await this.ensureReady());
     for (let i = 0; i < numbers.length; i += 2000) {

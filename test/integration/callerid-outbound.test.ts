@@ -221,8 +221,18 @@ describe('caller-ID rebuild, outbound Stasis flow and number health', () => {
     const r = await api('GET', '/next-cid?campaign=RB&agent=down');
     expect(r.statusCode).toBe(503);
     expect(r.json().error.code).toBe('DEPENDENCY_UNAVAILABLE');
+    // A write reaches PostgreSQL but cannot reach Redis: said so, not a silent 200.
+    const w = await api('PATCH', '/v1/caller-ids/+13055550100', { hourly_limit: 7 });
+    expect(w.statusCode).toBe(503);
+    expect(w.json().error.code).toBe('DEPENDENCY_UNAVAILABLE');
     await redisSrv.start(); // no persistence: it comes back empty
     await waitFor(async () => (await api('GET', '/next-cid?campaign=CLI&agent=up')).statusCode === 200);
-    expect((await d.app.inject('/ready')).statusCode).toBe(200);
+    // The daemon's other Redis connection reconnects on its own back-off.
+    await waitFor(async () => (await d.app.inject('/ready')).statusCode === 200);
+    // Rebuilt from PostgreSQL, so the write made while Redis was down holds.
+    const st = (await api('GET', '/v1/caller-ids/stats?campaign=CLI')).json();
+    expect(st.numbers.items.find((x: { number: string }) => x.number === '+13055550100').hourly_limit).toBe(
+      7,
+    );
   });
 });
