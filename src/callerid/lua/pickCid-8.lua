@@ -34,7 +34,7 @@ end
 -- Numbers whose reservation, limit window or rest ended come back (a bounded batch per pick).
 local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[9]))
 for _, m in ipairs(due) do
-  local h = hgetall(base .. ':n:' .. m)
+  local h = hload(base .. ':n:' .. m)
   if not h or not in_pool(h, pool) then
     redis.call('ZREM', KEYS[2], m)
   else
@@ -57,7 +57,7 @@ for tier = 3, 6 do
     local m = top[1]
     if not m then break end
     local nk = base .. ':n:' .. m
-    local h = hgetall(nk)
+    local h = hload(nk)
     local u = h and usable_at(h, hourId, hourEnd, dayId, dayEnd) or -1
     if h and u >= 0 and u <= now and in_pool(h, pool) then
       -- Take it.
