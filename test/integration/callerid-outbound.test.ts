@@ -12,6 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
 import { createApiKey } from '../../src/auth/keys.ts';
 import { type CallerIdModule, createCallerIdModule } from '../../src/callerid/index.ts';
+import { CallerIdService } from '../../src/callerid/service.ts';
+import { CidStore } from '../../src/callerid/store.ts';
+import { RedisKeys } from '../../src/redis/keys.ts';
 import { createLogger } from '../../src/logger.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
@@ -234,5 +237,33 @@ describe('caller-ID rebuild, outbound Stasis flow and number health', () => {
     expect(st.numbers.items.find((x: { number: string }) => x.number === '+13055550100').hourly_limit).toBe(
       7,
     );
+  });
+
+  it('on an empty Redis, instances starting together rebuild once: one takes the lock, the others wait', async () => {
+    const prefix = `rb${Date.now().toString(36)}`;
+    let rebuilds = 0;
+    const services = ['i1', 'i2', 'i3'].map((instanceId) => {
+      const svc = new CallerIdService({
+        sql: d.ctx.database.sql,
+        store: new CidStore(redis, new RedisKeys(prefix)),
+        log,
+        instanceId,
+        timezone: 'UTC',
+        reservationTtlMs: 60_000,
+        agentRatePerMin: 100,
+        flushEveryMs: 0,
+      });
+      const real = svc.rebuild.bind(svc);
+      svc.rebuild = async () => {
+        rebuilds++;
+        return real();
+      };
+      return svc;
+    });
+    await Promise.all(services.map((x) => x.ensureReady()));
+    expect(rebuilds).toBe(1);
+    for (const x of services) expect(await x.store.isReady()).toBe(true);
+    const r = await services[2]!.next({ pool: 'CLI', agent: null });
+    expect(r.kind).toBe('picked');
   });
 });
