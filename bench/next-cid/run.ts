@@ -6,6 +6,7 @@
 //   npx tsx bench/next-cid/run.ts [--duration 10] [--connections 50] [--rows-large 1000000]
 // Needs DATABASE_URL/REDIS_URL (eval "$(bash scripts/services.sh env)"); works in a database of its own.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -182,7 +183,22 @@ try {
   const auth = { authorization: `Bearer ${key}` };
   step('loading');
   await load(`http://127.0.0.1:${port}`, auth, paths.slice(0, 10)); // warm-up (JIT, key cache)
+  // CPU time (user + system) of a process, in ms, from /proc.
+  const cpuMs = (pid: number) => {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  };
+  const redisInfo = async () => {
+    const info = await redis.info('cpu');
+    const f = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+    return (f('used_cpu_user') + f('used_cpu_sys')) * 1000;
+  };
+
+  const c0 = cpuMs(daemon.pid!);
+  const r0 = await redisInfo();
   const ours = await load(`http://127.0.0.1:${port}`, auth, paths);
+  const daemonCpu = cpuMs(daemon.pid!) - c0;
+  const redisCpu = (await redisInfo()) - r0;
   const base = await load(`http://127.0.0.1:${barePort}`, {}, ['/next-cid']);
   const ok = ours.requests.total - ours.non2xx;
   const fmt = (r: autocannon.Result) =>
@@ -192,6 +208,7 @@ try {
       `next-cid (daemon, pool of 20,000, ${connections} connections, ${duration} s): ${fmt(ours)}`,
       `bare Fastify constant (same run):                    ${fmt(base)}`,
       `ratio daemon/bare: ${(ours.requests.average / base.requests.average).toFixed(2)}  (answered 200: ${ok})`,
+      `CPU per /next-cid request: daemon ${((daemonCpu * 1000) / ours.requests.total).toFixed(0)} us, redis-server ${((redisCpu * 1000) / ours.requests.total).toFixed(0)} us`,
       `import 20,000 rows: ${(import20k / 1000).toFixed(2)} s; import ${rowsLarge.toLocaleString('en-US')} rows: ${(importLarge / 1000).toFixed(1)} s (${Math.round(rowsLarge / (importLarge / 1000))} rows/s)`,
       '',
     ].join('\n'),

@@ -16,7 +16,7 @@ local function hgetall(key)
 end
 
 -- The fields the placement decisions read (HMGET: cheaper than HGETALL of the whole hash).
-local FIELDS = { 'a', 'npa', 'nxx', 'st', 'hl', 'dl', 'pools', 'last', 'resv', 'rest', 'hb', 'hc', 'db', 'dc' }
+local FIELDS = { 'a', 'npa', 'nxx', 'st', 'hl', 'dl', 'pools', 'last', 'resv', 'rest', 'hb', 'hc', 'db', 'dc', 'tot' }
 local function hload(key)
   local v = redis.call('HMGET', key, unpack(FIELDS))
   local h, any = {}, false

@@ -20,7 +20,6 @@ local now, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
 local hourId, hourEnd, dayId, dayEnd = ARGV[5], tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8])
 
 if redis.call('EXISTS', KEYS[1]) == 0 then return { -2 } end
-if redis.call('EXISTS', base .. ':p:' .. pool .. ':cfg') == 0 then return { -3 } end
 
 local limit = tonumber(ARGV[10])
 if limit >= 0 then
@@ -65,8 +64,8 @@ for tier = 3, 6 do
       local dc = (h.db == dayId) and (num(h.dc, 0) + 1) or 1
       local resv = now + ttl
       h.hb, h.hc, h.db, h.dc, h.last, h.resv = hourId, tostring(hc), dayId, tostring(dc), tostring(now), tostring(resv)
-      redis.call('HSET', nk, 'hb', hourId, 'hc', hc, 'db', dayId, 'dc', dc, 'last', now, 'resv', resv, 'lp', pool)
-      redis.call('HINCRBY', nk, 'tot', 1)
+      redis.call('HSET', nk, 'hb', hourId, 'hc', hc, 'db', dayId, 'dc', dc, 'last', now, 'resv', resv, 'lp', pool,
+        'tot', num(h.tot, 0) + 1)
       unplace(base, m, h)
       place(base, m, h, now, hourId, hourEnd, dayId, dayEnd)
       redis.call('SADD', KEYS[7], m)
@@ -83,6 +82,8 @@ for tier = 3, 6 do
   end
 end
 
+-- Nothing to give: an unknown pool (no config) says so, a known one says when a number frees up.
+if redis.call('EXISTS', base .. ':p:' .. pool .. ':cfg') == 0 then return { -3 } end
 local nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 if nxt[2] then return { 0, tonumber(nxt[2]) } end
 return { 0, -1 }
