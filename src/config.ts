@@ -102,6 +102,17 @@ const schema = z.object({
   // Caller-ID rotation
   CID_RESERVATION_TTL_S: z.coerce.number().int().min(1).max(3600).default(60),
   CID_AGENT_RATE_PER_MIN: z.coerce.number().int().min(1).default(120),
+  // Zone of the hour/day buckets that caller-ID limits count in (default: DEFAULT_TIMEZONE).
+  CID_TIMEZONE: z
+    .string()
+    .optional()
+    .refine((t) => t === undefined || isTimeZone(t), {
+      message: 'unknown IANA time zone',
+    }),
+  // How often caller-ID usage is written from Redis to PostgreSQL (ms).
+  CID_FLUSH_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
+  // Number health source: AMI Hangup events (always on) or Cdr events (needs cdr_manager).
+  CID_HEALTH_EVENT: z.enum(['hangup', 'cdr']).default('hangup'),
 
   // PBX users
   PBX_EXTENSION_MIN: z.coerce.number().int().min(1).default(1000),

@@ -20,6 +20,11 @@ const COMMANDS: Record<
       'simulator + daemon + sample data + inbound traffic: [--ari-port] [--ami-port] [--rate 20] [--duration 30]',
     load: () => import('./demo.ts'),
   },
+  'import-cids': {
+    summary:
+      'import caller IDs from CSV: <file.csv> [--campaign X] [--json] (exit 3 when lines were rejected)',
+    load: () => import('./import-cids.ts'),
+  },
   'create-key': {
     summary:
       'create an API key: --role admin|staff|seller|dialer [--seller <id>] [--allow-ip <cidr>]... [--label <text>]',

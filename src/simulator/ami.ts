@@ -2,7 +2,9 @@
 // denied before login, a slow refusal of a wrong secret, EventList framing, unsolicited events.
 import { createServer, type Server, type Socket } from 'node:net';
 import { AmiParser } from '../asterisk/ami.ts';
-import type { SimModel } from './model.ts';
+import { CAUSE_TXT, type SimChannel, type SimModel } from './model.ts';
+
+const stateCode = (s: SimChannel['state']) => (s === 'Up' ? 6 : s === 'Ringing' ? 5 : s === 'Ring' ? 4 : 0);
 
 export interface AmiHooks {
   originateLocal(o: {
@@ -34,12 +36,27 @@ export class AmiServer {
     private badLoginDelayMs = 1000,
   ) {
     this.server = createServer((s) => this.session(s));
-    model.on('channel-destroyed', (c: { name: string; id: string }, cause: number) =>
+    // Hangup carries the channel snapshot as Asterisk sends it (caller, connected line, state at
+    // hangup, dialplan location, Linkedid = uniqueid of the oldest channel of the call).
+    model.on('channel-destroyed', (c: SimChannel, cause: number) =>
       this.broadcast([
         ['Event', 'Hangup'],
         ['Channel', c.name],
+        ['ChannelState', stateCode(c.state)],
+        ['ChannelStateDesc', c.state],
+        ['CallerIDNum', c.caller.number || '<unknown>'],
+        ['CallerIDName', c.caller.name || '<unknown>'],
+        ['ConnectedLineNum', c.connected.number || '<unknown>'],
+        ['ConnectedLineName', c.connected.name || '<unknown>'],
+        ['Language', 'en'],
+        ['AccountCode', ''],
+        ['Context', c.dialplan.context],
+        ['Exten', c.dialplan.exten],
+        ['Priority', c.dialplan.priority],
         ['Uniqueid', c.id],
+        ['Linkedid', c.linkedid ?? c.id],
         ['Cause', cause],
+        ['Cause-txt', CAUSE_TXT[cause] ?? 'Unknown'],
       ]),
     );
   }
@@ -137,7 +154,7 @@ export class AmiServer {
               ['Event', 'CoreShowChannel'],
               ...id,
               ['Channel', c.name],
-              ['ChannelState', c.state === 'Up' ? 6 : c.state === 'Ringing' ? 5 : c.state === 'Ring' ? 4 : 0],
+              ['ChannelState', stateCode(c.state)],
               ['ChannelStateDesc', c.state],
               ['CallerIDNum', c.caller.number || '<unknown>'],
               ['Context', c.dialplan.context],

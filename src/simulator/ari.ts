@@ -266,7 +266,21 @@ export class AriServer {
           if (!c.vars.has(variable)) return err(404, 'Provided variable was not found');
           return { status: 200, body: { value: c.vars.get(variable) } };
         }
-        c.vars.set(variable, q.get('value') ?? String(body.value ?? ''));
+        const value = q.get('value') ?? String(body.value ?? '');
+        // A dialplan function is written, not stored: CALLERID(num|name) changes the channel's
+        // caller, which Asterisk reports as ChannelCallerId (no ChannelVarset).
+        const cid = /^CALLERID\((num|name)\)$/i.exec(variable);
+        if (cid) {
+          c.caller =
+            cid[1]!.toLowerCase() === 'num' ? { ...c.caller, number: value } : { ...c.caller, name: value };
+          m.event(c.app, 'ChannelCallerId', {
+            caller_presentation: 0,
+            caller_presentation_txt: 'Presentation Allowed, Not Screened',
+            channel: m.json(c),
+          });
+          return { status: 204 };
+        }
+        c.vars.set(variable, value);
         m.event(c.app, 'ChannelVarset', { variable, value: c.vars.get(variable), channel: m.json(c) });
         return { status: 204 };
       }

@@ -164,6 +164,8 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
       dialplan,
       fromDialplan: true,
     });
+    one.linkedid = one.id; // both halves belong to one call: the ;1 half is the oldest
+    c.linkedid = one.id;
     partner.set(one.id, c.id);
     partner.set(c.id, one.id);
     const o1 = p.originator;

@@ -132,7 +132,9 @@ export function createInterpreter(
           // Dial(PJSIP/<endpoint>[,timeout]): the outcome comes from the endpoint's behaviour; the
           // callee is not modelled as a channel of its own here.
           const [target, timeout] = data.split(',');
-          const name = /^PJSIP\/([^@&,]+)/i.exec(target ?? '')?.[1];
+          // PJSIP/<endpoint> or PJSIP/<number>@<endpoint> (a number sent through a trunk endpoint).
+          const m = /^PJSIP\/([^@&,]+)(?:@([^&,]+))?/i.exec(target ?? '');
+          const name = m?.[2] ?? m?.[1];
           // A configured behaviour, else a realtime endpoint that can be reached answers.
           const b = name
             ? (model.endpoints.get(name) ?? ((await model.realtime(name)) ? {} : undefined))
@@ -153,6 +155,8 @@ export function createInterpreter(
             if (result === 'busy') c.vars.set('DIALSTATUS', 'BUSY');
             else if (result === 'congestion') c.vars.set('DIALSTATUS', 'CONGESTION');
             else {
+              // The answered callee becomes the caller's connected line (a connected-line update).
+              c.connected = { name: '', number: m?.[1] ?? '' };
               model.setState(c, 'Up');
               c.vars.set('DIALSTATUS', 'ANSWER');
               if (b.hangupAfterMs === undefined) return; // connected until the caller hangs up

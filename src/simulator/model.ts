@@ -23,6 +23,8 @@ export interface SimChannel {
   endpoint: string | null;
   timers: NodeJS.Timeout[];
   dialing: boolean;
+  /** Uniqueid of the oldest channel of the call (AMI Linkedid); the channel's own id when unset. */
+  linkedid?: string;
 }
 
 export const CAUSE_TXT: Record<number, string> = {

@@ -4,3 +4,4 @@ export * from './routing.ts';
 export * from './cdr.ts';
 export * from './asterisk.ts';
 export * from './pbx.ts';
+export * from './callerid.ts';

@@ -1,0 +1,218 @@
+// Caller-ID benchmark. Prints, from one run on one machine:
+//  - GET /next-cid on the daemon (its own process, `capconduit start`) with a 20,000-number pool,
+//    and bare Fastify answering a constant (its own process too), both loaded by autocannon on
+//    loopback: requests/s, p50/p99 latency, and the ratio daemon/bare;
+//  - CSV import time (the import shared by the API and the CLI) for 20,000 and 1,000,000 rows.
+//   npx tsx bench/next-cid/run.ts [--duration 10] [--connections 50] [--rows-large 1000000]
+// Needs DATABASE_URL/REDIS_URL (eval "$(bash scripts/services.sh env)"); works in a database of its own.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
+import postgres from 'postgres';
+import { createApiKey } from '../../src/auth/keys.ts';
+import { importCallerIds } from '../../src/callerid/import.ts';
+import { CallerIdService } from '../../src/callerid/service.ts';
+import { CidStore } from '../../src/callerid/store.ts';
+import { createDatabase, runMigrations } from '../../src/db/client.ts';
+import { createLogger } from '../../src/logger.ts';
+import { RedisKeys } from '../../src/redis/keys.ts';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '50' },
+    'rows-large': { type: 'string', default: '1000000' },
+  },
+});
+const duration = Number(values.duration);
+const connections = Number(values.connections);
+const rowsLarge = Number(values['rows-large']);
+const baseUrl = process.env.DATABASE_URL;
+const redisUrl = process.env.REDIS_URL;
+if (!baseUrl || !redisUrl)
+  throw new Error('set DATABASE_URL and REDIS_URL (eval "$(bash scripts/services.sh env)")');
+
+const tag = `b${Date.now().toString(36)}`;
+const step = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+const withDb = (u: string, name: string) => {
+  const x = new URL(u);
+  x.pathname = `/${name}`;
+  return x.toString();
+};
+const admin = postgres(withDb(baseUrl, 'postgres'), { max: 1, onnotice: () => {} });
+await admin.unsafe(`create database ${tag}`);
+const dbUrl = withDb(baseUrl, tag);
+const children: ChildProcess[] = [];
+const redis = new Redis(redisUrl);
+const database = createDatabase(dbUrl, { max: 4 });
+
+async function cleanup() {
+  for (const c of children) c.kill('SIGTERM');
+  await database.close();
+  // Our keys only: everything under this run's prefix.
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${tag}:*`, 'COUNT', 5000);
+    cursor = next;
+    if (keys.length) await redis.del(...keys);
+  } while (cursor !== '0');
+  redis.disconnect();
+  await new Promise((r) => setTimeout(r, 300));
+  await admin.unsafe(`drop database if exists ${tag} with (force)`);
+  await admin.end();
+}
+
+/** A CSV of `n` valid NANP numbers: NPA `npa`, NXX 200.., lines 0000..9999. */
+function csv(n: number, npa: string): Readable {
+  let i = 0;
+  return Readable.from(
+    (function* () {
+      yield 'caller_id,carrier,area_code,daily_limit,hourly_limit\n';
+      const chunk: string[] = [];
+      for (; i < n; i++) {
+        const nxx = 200 + Math.floor(i / 10_000);
+        chunk.push(`+1${npa}${nxx}${String(i % 10_000).padStart(4, '0')},bench,${npa},,\n`);
+        if (chunk.length === 5000) yield chunk.splice(0).join('');
+      }
+      if (chunk.length) yield chunk.join('');
+    })(),
+  );
+}
+
+function load(url: string, headers: Record<string, string>, paths: string[]): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    let k = 0;
+    const inst = autocannon(
+      {
+        url,
+        connections,
+        duration,
+        headers,
+        requests: [
+          { setupRequest: (req: autocannon.Request) => ({ ...req, path: paths[k++ % paths.length]! }) },
+        ],
+      },
+      (err: Error | null, res: autocannon.Result) => (err ? reject(err) : resolve(res)),
+    );
+    void inst;
+  });
+}
+
+async function waitHttp(url: string) {
+  for (let i = 0; i < 300; i++) {
+    if (
+      await fetch(url).then(
+        (r) => r.status < 500,
+        () => false,
+      )
+    )
+      return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+try {
+  step('migrating a database of its own');
+  await runMigrations(dbUrl);
+  const log = createLogger({ level: 'warn' });
+  const service = new CallerIdService({
+    sql: database.sql,
+    store: new CidStore(redis, new RedisKeys(tag)),
+    log,
+    instanceId: `${tag}-bench`,
+    timezone: 'UTC',
+    reservationTtlMs: 1000,
+    agentRatePerMin: 1_000_000,
+    flushEveryMs: 0,
+  });
+  await service.ensureReady();
+
+  step('importing');
+  // ---- import --------------------------------------------------------------------------------
+  let t = performance.now();
+  const small = await importCallerIds(database.sql, service, csv(20_000, '212'), { defaultPool: 'BENCH' });
+  const import20k = performance.now() - t;
+  t = performance.now();
+  const large = await importCallerIds(database.sql, service, csv(rowsLarge, '415'), {
+    defaultPool: 'BENCHBIG',
+  });
+  const importLarge = performance.now() - t;
+  if (small.imported !== 20_000 || large.imported !== rowsLarge) throw new Error('import lost rows');
+
+  // ---- next-cid: daemon vs bare Fastify -------------------------------------------------------
+  const key = (await createApiKey(database.db, { role: 'dialer' })).key;
+  const port = 19000 + Math.floor(Math.random() * 1000);
+  const daemon = spawn('node', ['bin/capconduit.js', 'start'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: dbUrl,
+      REDIS_KEY_PREFIX: tag,
+      API_PORT: String(port),
+      LOG_LEVEL: 'warn',
+      LOG_PRETTY: 'false',
+      MASTER_KEY: process.env.MASTER_KEY ?? '11'.repeat(32),
+      CID_RESERVATION_TTL_S: '1',
+      CID_AGENT_RATE_PER_MIN: '100000000',
+      CID_TIMEZONE: 'UTC',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.push(daemon);
+  const bare = spawn('node', ['--import', 'tsx', 'bench/next-cid/bare.ts'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(bare);
+  const barePort = await new Promise<number>((resolve) =>
+    bare.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))),
+  );
+  step('waiting for the daemon');
+  await waitHttp(`http://127.0.0.1:${port}/ready`);
+  await waitHttp(`http://127.0.0.1:${barePort}/next-cid`);
+  // Callees spread over the pool's NPA-NXXs and other area codes, 200 agents.
+  const paths = Array.from({ length: 1000 }, (_, i) => {
+    const to =
+      i % 2
+        ? `212${200 + (i % 2)}55${String(i % 100).padStart(2, '0')}`
+        : `3125550${String(i % 1000).padStart(3, '0')}`;
+    return `/next-cid?campaign=BENCH&to=${to}&agent=a${i % 200}`;
+  });
+  const auth = { authorization: `Bearer ${key}` };
+  step('loading');
+  await load(`http://127.0.0.1:${port}`, auth, paths.slice(0, 10)); // warm-up (JIT, key cache)
+  // CPU time (user + system) of a process, in ms, from /proc.
+  const cpuMs = (pid: number) => {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  };
+  const redisInfo = async () => {
+    const info = await redis.info('cpu');
+    const f = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+    return (f('used_cpu_user') + f('used_cpu_sys')) * 1000;
+  };
+
+  const c0 = cpuMs(daemon.pid!);
+  const r0 = await redisInfo();
+  const ours = await load(`http://127.0.0.1:${port}`, auth, paths);
+  const daemonCpu = cpuMs(daemon.pid!) - c0;
+  const redisCpu = (await redisInfo()) - r0;
+  const base = await load(`http://127.0.0.1:${barePort}`, {}, ['/next-cid']);
+  const ok = ours.requests.total - ours.non2xx;
+  const fmt = (r: autocannon.Result) =>
+    `${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`;
+  process.stdout.write(
+    [
+      `next-cid (daemon, pool of 20,000, ${connections} connections, ${duration} s): ${fmt(ours)}`,
+      `bare Fastify constant (same run):                    ${fmt(base)}`,
+      `ratio daemon/bare: ${(ours.requests.average / base.requests.average).toFixed(2)}  (answered 200: ${ok})`,
+      `CPU per /next-cid request: daemon ${((daemonCpu * 1000) / ours.requests.total).toFixed(0)} us, redis-server ${((redisCpu * 1000) / ours.requests.total).toFixed(0)} us`,
+      `import 20,000 rows: ${(import20k / 1000).toFixed(2)} s; import ${rowsLarge.toLocaleString('en-US')} rows: ${(importLarge / 1000).toFixed(1)} s (${Math.round(rowsLarge / (importLarge / 1000))} rows/s)`,
+      '',
+    ].join('\n'),
+  );
+} finally {
+  await cleanup();
+}

@@ -1,0 +1,188 @@
+// Bulk import of caller IDs from CSV, shared by POST /v1/caller-ids/import and
+// `capconduit import-cids`: streamed (csv-parse), validated line by line, upserted in batches
+// (idempotent: ON CONFLICT DO UPDATE), then placed in the pools' Redis state. Bad lines are
+// reported with their line number and reason; the valid ones are imported.
+import type { Readable } from 'node:stream';
+import { parse } from 'csv-parse';
+import type { Sql } from 'postgres';
+import { factsOf, normaliseNumber } from './decide.ts';
+import type { CallerIdService } from './service.ts';
+
+export const POOL_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+const COLUMNS = ['caller_id', 'carrier', 'area_code', 'daily_limit', 'hourly_limit', 'state', 'campaign'];
+
+export interface ImportResult {
+  lines: number;
+  imported: number;
+  rejected: Array<{ line: number; reason: string }>;
+  pools_created: string[];
+}
+
+export class CsvHeaderError extends Error {}
+
+interface Row {
+  number: string;
+  carrier: string;
+  npa: string;
+  state: string;
+  hourly: string;
+  daily: string;
+  pool: string;
+}
+
+const MAX_REJECTED = 10_000;
+
+function limit(v: string | undefined, name: string): { v: string } | { err: string } {
+  const s = (v ?? '').trim();
+  if (s === '') return { v: '' };
+  if (!/^\d{1,9}$/.test(s)) return { err: `${name} must be a whole number >= 0 (got "${s.slice(0, 40)}")` };
+  return { v: String(Number(s)) };
+}
+
+/** Validates one CSV record into a row, or the reason it is rejected (pure). */
+export function validateRecord(
+  rec: Record<string, string | undefined>,
+  defaultPool: string | null,
+): Row | string {
+  const raw = (rec.caller_id ?? '').trim();
+  if (!raw) return 'caller_id is empty';
+  const number = normaliseNumber(raw);
+  if (!number) return `caller_id "${raw.slice(0, 40)}" is not a valid phone number`;
+  const facts = factsOf(number);
+  const ac = (rec.area_code ?? '').trim();
+  if (ac && !/^\d{3}$/.test(ac)) return `area_code "${ac.slice(0, 40)}" must be 3 digits`;
+  if (ac && facts.npa && ac !== facts.npa)
+    return `area_code ${ac} does not match the number's area code ${facts.npa}`;
+  const st = (rec.state ?? '').trim().toUpperCase();
+  if (st && !/^[A-Z]{2}$/.test(st)) return `state "${st.slice(0, 40)}" must be a 2-letter code`;
+  const h = limit(rec.hourly_limit, 'hourly_limit');
+  if ('err' in h) return h.err;
+  const d = limit(rec.daily_limit, 'daily_limit');
+  if ('err' in d) return d.err;
+  const pool = (rec.campaign ?? '').trim() || defaultPool || '';
+  if (pool && !POOL_ID.test(pool))
+    return `campaign "${pool.slice(0, 40)}" must be 1-64 letters, digits, _ . -`;
+  const carrier = (rec.carrier ?? '').trim();
+  if (carrier.length > 100) return 'carrier is longer than 100 characters';
+  return {
+    number,
+    carrier,
+    npa: ac || facts.npa || '',
+    state: st || facts.state || '',
+    hourly: h.v,
+    daily: d.v,
+    pool,
+  };
+}
+
+export async function importCallerIds(
+  sql: Sql,
+  service: CallerIdService | null,
+  input: Readable,
+  o: { defaultPool?: string | null; batchSize?: number; onProgress?: (lines: number) => void } = {},
+): Promise<ImportResult> {
+  const batchSize = o.batchSize ?? 5000;
+  const result: ImportResult = { lines: 0, imported: 0, rejected: [], pools_created: [] };
+  const knownPools = new Set<string>();
+  const reject = (line: number, reason: string) => {
+    if (result.rejected.length < MAX_REJECTED) result.rejected.push({ line, reason });
+  };
+  const parser = input.pipe(
+    parse({
+      columns: (header: string[]) => {
+        const cols = header.map((h) => h.trim().toLowerCase());
+        const unknown = cols.filter((c) => !COLUMNS.includes(c));
+        if (!cols.includes('caller_id')) throw new CsvHeaderError('the header must name a caller_id column');
+        if (unknown.length) throw new CsvHeaderError(`unknown column(s): ${unknown.join(', ')}`);
+        return cols;
+      },
+      info: true,
+      bom: true,
+      trim: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+    }),
+  );
+  let batch = new Map<string, Row>(); // number -> row (a later line for the same number wins)
+  // Redis placement of one batch overlaps the parse and PostgreSQL write of the next; one at a
+  // time, so a later batch's placement always reads PostgreSQL after the earlier one's.
+  let placing: Promise<void> = Promise.resolve();
+  const flush = async () => {
+    if (!batch.size) return;
+    const rows = [...batch.values()];
+    batch = new Map();
+    const created = await writeBatch(sql, rows, knownPools, result);
+    await placing;
+    placing = (async () => {
+      for (const p of created) await service?.syncPoolConfig(p);
+      await service?.sync(rows.map((r) => r.number));
+      result.imported += rows.length;
+      o.onProgress?.(result.lines);
+    })();
+    placing.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
+  };
+  try {
+    for await (const item of parser as AsyncIterable<{
+      record: Record<string, string | undefined>;
+      info: { lines: number; invalid_field_length: number };
+    }>) {
+      result.lines++;
+      const line = item.info.lines;
+      const extra = Object.keys(item.record).length > 0 && item.info.invalid_field_length > 0;
+      const v = extra ? 'wrong number of fields' : validateRecord(item.record, o.defaultPool ?? null);
+      if (typeof v === 'string') reject(line, v);
+      else {
+        batch.delete(v.number);
+        batch.set(v.number, v);
+        if (batch.size >= batchSize) await flush();
+      }
+    }
+  } catch (e) {
+    if (e instanceof CsvHeaderError || (e as { cause?: unknown }).cause instanceof CsvHeaderError)
+      throw e instanceof CsvHeaderError ? e : (e as { cause: CsvHeaderError }).cause;
+    const err = e as { code?: string; lines?: number; message: string };
+    if (!err.code?.startsWith('CSV_')) throw e;
+    // A structural CSV error (e.g. an unclosed quote) ends the parse: report where.
+    reject(err.lines ?? result.lines + 1, `CSV: ${err.message}`);
+  }
+  await flush();
+  await placing;
+  return result;
+}
+
+async function writeBatch(
+  sql: Sql,
+  rows: Row[],
+  knownPools: Set<string>,
+  result: ImportResult,
+): Promise<string[]> {
+  const createdNow: string[] = [];
+  const pools = [...new Set(rows.map((r) => r.pool).filter((p) => p && !knownPools.has(p)))];
+  await sql.begin(async (tx) => {
+    if (pools.length) {
+      const created = await tx<{ id: string }[]>`
+        insert into cid_pools (id) select * from unnest(${pools}::text[]) on conflict (id) do nothing returning id`;
+      result.pools_created.push(...created.map((c) => c.id));
+      createdNow.push(...created.map((c) => c.id));
+    }
+    await tx`
+      insert into caller_ids (number, carrier, npa, state, hourly_limit, daily_limit)
+      select u.number, nullif(u.carrier, ''), nullif(u.npa, ''), nullif(u.state, ''),
+             nullif(u.hourly, '')::int, nullif(u.daily, '')::int
+      from unnest(${rows.map((r) => r.number)}::text[], ${rows.map((r) => r.carrier)}::text[],
+                  ${rows.map((r) => r.npa)}::text[], ${rows.map((r) => r.state)}::text[],
+                  ${rows.map((r) => r.hourly)}::text[], ${rows.map((r) => r.daily)}::text[])
+        as u(number, carrier, npa, state, hourly, daily)
+      on conflict (number) do update set
+        carrier = excluded.carrier, npa = excluded.npa, state = excluded.state,
+        hourly_limit = excluded.hourly_limit, daily_limit = excluded.daily_limit, updated_at = now()`;
+    const members = rows.filter((r) => r.pool);
+    if (members.length)
+      await tx`
+        insert into cid_pool_members (pool_id, number)
+        select * from unnest(${members.map((r) => r.pool)}::text[], ${members.map((r) => r.number)}::text[])
+        on conflict do nothing`;
+  });
+  for (const p of pools) knownPools.add(p);
+  return createdNow;
+}

@@ -1,0 +1,95 @@
+// The `callerid` daemon module: caller-ID pools and numbers, GET /next-cid, the Redis hot state
+// (rebuilt from PostgreSQL when Redis lost it), the usage flush, number health from AMI and the
+// outbound Stasis handler.
+import type { AsteriskModule } from '../asterisk/index.ts';
+import type { DaemonContext, DaemonModule } from '../main.ts';
+import { createRedis } from '../redis/client.ts';
+import { RedisKeys } from '../redis/keys.ts';
+import { HealthTracker } from './health.ts';
+import { OutboundHandler } from './outbound.ts';
+import { callerIdRoutes } from './routes.ts';
+import { CallerIdService } from './service.ts';
+import { CidStore } from './store.ts';
+
+export interface CallerIdModule extends DaemonModule {
+  name: 'callerid';
+  service: CallerIdService;
+  health: HealthTracker;
+  outbound: OutboundHandler | null;
+}
+
+export function createCallerIdModule(ctx: DaemonContext, o: { now?: () => number } = {}): CallerIdModule {
+  const { config, log } = ctx;
+  const clog = log.child({ module: 'callerid' });
+  // A connection of its own with auto-pipelining: concurrent /next-cid picks share socket writes.
+  const redis = createRedis(config.REDIS_URL, { enableAutoPipelining: true });
+  const store = new CidStore(redis, new RedisKeys(config.REDIS_KEY_PREFIX));
+  const service = new CallerIdService({
+    sql: ctx.database.sql,
+    store,
+    log: clog,
+    instanceId: config.INSTANCE_ID,
+    timezone: config.CID_TIMEZONE ?? config.DEFAULT_TIMEZONE,
+    reservationTtlMs: config.CID_RESERVATION_TTL_S * 1000,
+    agentRatePerMin: config.CID_AGENT_RATE_PER_MIN,
+    flushEveryMs: config.CID_FLUSH_INTERVAL_MS,
+    ...(o.now ? { now: o.now } : {}),
+  });
+  const health = new HealthTracker(
+    service,
+    config.CID_HEALTH_EVENT,
+    { window: 20, minAnswerRate: 0, restS: 3600 },
+    clog,
+  );
+  const asterisk = ctx.modules.get('asterisk') as AsteriskModule | undefined;
+  let outbound: OutboundHandler | null = null;
+  if (asterisk) {
+    outbound = new OutboundHandler(asterisk, service, clog);
+    asterisk.onStasisStart('outbound', outbound.onStasisStart);
+    asterisk.onAmiEvent((_node, ev) => {
+      if (ev.event !== 'Hangup' && ev.event !== 'Cdr') return;
+      void health
+        .onAmiEvent(ev)
+        .catch((err: unknown) =>
+          clog.warn({ err: (err as Error).message }, 'caller-ID health event not counted'),
+        );
+    });
+  }
+  return {
+    name: 'callerid',
+    service,
+    health,
+    outbound,
+    routes: [callerIdRoutes(service)],
+    readiness: [
+      {
+        name: 'callerid',
+        check: async () => {
+          if (await store.isReady()) return;
+          // Redis lost the hot state (or never had it): rebuild in the background and say so.
+          void service.ensureReady().catch(() => {});
+          throw new Error('caller-ID state is being rebuilt from PostgreSQL');
+        },
+      },
+    ],
+    async start() {
+      if (redis.status !== 'ready')
+        await new Promise<void>((resolve, reject) => {
+          const t = setTimeout(() => {
+            redis.disconnect();
+            reject(new Error('caller-ID Redis connection not ready in 5 s'));
+          }, 5000);
+          redis.once('ready', () => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
+      await service.ensureReady();
+      service.start();
+    },
+    async stop() {
+      await service.stop();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

@@ -1,0 +1,48 @@
+--[[
+  Record one outbound call outcome of a number (once per call, whichever instance or channel
+  reports it first) and rest the number when its answer rate over the window falls too low.
+
+  KEYS[1] number hash  KEYS[2] dedupe key of the call
+  ARGV[1] key base  ARGV[2] number  ARGV[3] now (ms)  ARGV[4] '1' answered / '0' not
+  ARGV[5] hour bucket id  ARGV[6] hour end  ARGV[7] day bucket id  ARGV[8] day end
+  ARGV[9] dedupe ttl (s)  ARGV[10..12] default window, min answer rate, rest (s) when the pool has no config
+  Returns {0} not our number or already counted; {1, rate*1000, calls in window} counted;
+  {2, rest end ms} counted and the number is now rested.
+]]
+--@include cid-common.lua
+
+local base, number, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local h = hgetall(KEYS[1])
+if not h then return { 0 } end
+if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', tonumber(ARGV[9])) then return { 0 } end
+
+local answered = ARGV[4] == '1'
+redis.call('HINCRBY', KEYS[1], answered and 'ans' or 'unans', 1)
+redis.call('SADD', base .. ':dirty', number)
+
+-- The settings of the pool the number was last picked from (else the first it serves).
+local pool = h.lp
+if not pool or pool == '' then pool = split(h.pools)[1] end
+local window, minRate, restS = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
+if pool then
+  local cfg = redis.call('HMGET', base .. ':p:' .. pool .. ':cfg', 'hw', 'hr', 'hs')
+  window, minRate, restS = num(cfg[1], window), num(cfg[2], minRate), num(cfg[3], restS)
+end
+
+local hw = (h.hw or '') .. (answered and '1' or '0')
+if #hw > window then hw = string.sub(hw, #hw - window + 1) end
+local ones = 0
+for i = 1, #hw do if string.sub(hw, i, i) == '1' then ones = ones + 1 end end
+local rate = ones / #hw
+
+if #hw >= window and rate < minRate then
+  local rest = now + restS * 1000
+  unplace(base, number, h)
+  h.rest = tostring(rest)
+  h.hw = ''
+  redis.call('HSET', KEYS[1], 'rest', rest, 'hw', '')
+  place(base, number, h, now, ARGV[5], tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8]))
+  return { 2, rest }
+end
+redis.call('HSET', KEYS[1], 'hw', hw)
+return { 1, math.floor(rate * 1000), #hw }

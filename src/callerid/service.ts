@@ -1,0 +1,328 @@
+// Caller-ID rotation service: the hot path (pick from Redis only), keeping Redis in step with
+// PostgreSQL (sync after writes, rebuild when Redis lost its state) and the asynchronous usage flush.
+import type { Sql } from 'postgres';
+import { AppError } from '../api/errors.ts';
+import type { Logger } from '../logger.ts';
+import { BucketClock, calleeFacts } from './decide.ts';
+import {
+  type CidStore,
+  type NumberUsage,
+  type PickResult,
+  type PoolHealthConfig,
+  profileFields,
+  type Tier,
+  usageFields,
+} from './store.ts';
+
+export interface CidServiceOptions {
+  sql: Sql;
+  store: CidStore;
+  log: Logger;
+  instanceId: string;
+  timezone: string;
+  reservationTtlMs: number;
+  agentRatePerMin: number;
+  flushEveryMs: number;
+  promoteBatch?: number;
+  /** Injected clock (tests move it across hour and day boundaries). */
+  now?: () => number;
+}
+
+export type NextResult =
+  | { kind: 'picked'; number: string; expiresAt: number; tier: Tier }
+  | { kind: 'fallback'; number: string }
+  | { kind: 'exhausted'; nextAt: number | null }
+  | { kind: 'rate_limited'; retryAfterMs: number }
+  | { kind: 'unknown_pool' };
+
+interface NumberRow {
+  number: string;
+  npa: string | null;
+  state: string | null;
+  hourly_limit: number | null;
+  daily_limit: number | null;
+  active: boolean;
+  hour_bucket: string | null;
+  uses_hour: number;
+  day_bucket: string | null;
+  uses_day: number;
+  total_uses: string | number;
+  // Raw text from postgres.js as drizzle configures it (or a Date): read through msOf().
+  last_used_at: Date | string | null;
+  answered: string | number;
+  unanswered: string | number;
+  rested_until: Date | string | null;
+  pools: string[];
+}
+
+const msOf = (v: Date | string | null) => (v ? new Date(v).getTime() || 0 : 0);
+const nxxOf = (number: string) => /^\+1(\d{6})\d{4}$/.exec(number)?.[1] ?? null;
+
+export class CallerIdService {
+  readonly clock: BucketClock;
+  readonly now: () => number;
+  private rebuilding: Promise<void> | null = null;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+  lastFlushError: string | null = null;
+
+  constructor(readonly o: CidServiceOptions) {
+    this.clock = new BucketClock(o.timezone);
+    this.now = o.now ?? Date.now;
+  }
+
+  get store(): CidStore {
+    return this.o.store;
+  }
+
+  buckets(t = this.now()) {
+    return this.clock.at(t);
+  }
+
+  /** The hot path: no PostgreSQL. `agent` null skips the per-agent limit (calls the daemon handles). */
+  async next(p: { pool: string; to?: string; agent: string | null }): Promise<NextResult> {
+    const callee = calleeFacts(p.to);
+    let r: PickResult | null = null;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const now = this.now();
+      r = await this.pickOrUnavailable({
+        pool: p.pool,
+        callee,
+        agent: p.agent ?? '-',
+        now,
+        ttlMs: this.o.reservationTtlMs,
+        buckets: this.clock.at(now),
+        ratePerMin: p.agent === null ? null : this.o.agentRatePerMin,
+        promoteBatch: this.o.promoteBatch ?? 32,
+      });
+      if (r.kind !== 'not_ready') break;
+      await this.ensureReady();
+    }
+    if (!r || r.kind === 'not_ready') throw new AppError('NOT_READY', 'caller-ID state is being rebuilt');
+    if (r.kind === 'exhausted') {
+      const fb = await this.o.store.poolFallback(p.pool);
+      if (fb) return { kind: 'fallback', number: fb };
+    }
+    return r;
+  }
+
+  private async pickOrUnavailable(p: Parameters<CidStore['pick']>[0]): Promise<PickResult> {
+    try {
+      return await this.o.store.pick(p);
+    } catch (err) {
+      this.o.log.warn({ err: (err as Error).message }, 'caller-ID pick failed: Redis did not answer');
+      throw new AppError('DEPENDENCY_UNAVAILABLE', 'caller-ID state (Redis) did not answer');
+    }
+  }
+
+  /** Resolves once Redis holds the hot state; rebuilds it from PostgreSQL (one instance at a time). */
+  ensureReady(waitMs = 30_000): Promise<void> {
+    this.rebuilding ??= this.rebuildOrWait(waitMs).finally(() => {
+      this.rebuilding = null;
+    });
+    return this.rebuilding;
+  }
+
+  private async rebuildOrWait(waitMs: number): Promise<void> {
+    const end = Date.now() + waitMs;
+    for (;;) {
+      if (await this.o.store.isReady()) return;
+      if (await this.o.store.lock(this.o.instanceId, 120_000)) {
+        try {
+          if (!(await this.o.store.isReady())) await this.rebuild();
+        } finally {
+          await this.o.store.unlock(this.o.instanceId);
+        }
+        return;
+      }
+      if (Date.now() > end)
+        throw new AppError('NOT_READY', 'caller-ID state is being rebuilt by another instance');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Loads every pool and number from PostgreSQL into Redis, then sets the ready marker. */
+  async rebuild(): Promise<number> {
+    const started = Date.now();
+    const pools = await this.o.sql<
+      {
+        id: string;
+        fallback_number: string | null;
+        health_window: number;
+        health_min_answer_rate: number;
+        health_rest_s: number;
+      }[]
+    >`select id, fallback_number, health_window, health_min_answer_rate, health_rest_s from cid_pools`;
+    for (const p of pools) await this.o.store.setPoolConfig(p.id, poolConfigOf(p));
+    let n = 0;
+    const cursor = this.o.sql<NumberRow[]>`
+      select c.*, coalesce(array_agg(m.pool_id) filter (where m.pool_id is not null), '{}') as pools
+      from caller_ids c left join cid_pool_members m on m.number = c.number
+      group by c.number`.cursor(2000);
+    for await (const rows of cursor) {
+      const now = this.now();
+      await this.o.store.placeMany(
+        rows.map((r) => ({ number: r.number, fields: this.fieldsOfRow(r, true) })),
+        now,
+        this.clock.at(now),
+      );
+      n += rows.length;
+    }
+    await this.o.store.markReady(this.o.instanceId);
+    this.o.log.info(
+      { numbers: n, pools: pools.length, ms: Date.now() - started },
+      'caller-ID state rebuilt from PostgreSQL',
+    );
+    return n;
+  }
+
+  private fieldsOfRow(r: NumberRow, withUsage: boolean): string[] {
+    const f = profileFields({
+      active: r.active,
+      npa: r.npa,
+      nxx: nxxOf(r.number),
+      state: r.state,
+      hourlyLimit: r.hourly_limit,
+      dailyLimit: r.daily_limit,
+      pools: [...r.pools].sort(),
+    });
+    if (!withUsage) return f;
+    const last = msOf(r.last_used_at);
+    const u: NumberUsage = {
+      lastUsedMs: last,
+      // The flush lags picks by up to its interval: a reservation made just before Redis was lost
+      // is kept from the last usage PostgreSQL knows.
+      reservedUntilMs: last ? last + this.o.reservationTtlMs : 0,
+      restedUntilMs: msOf(r.rested_until),
+      hourBucket: r.hour_bucket,
+      usesHour: r.uses_hour,
+      dayBucket: r.day_bucket,
+      usesDay: r.uses_day,
+      total: Number(r.total_uses),
+      answered: Number(r.answered),
+      unanswered: Number(r.unanswered),
+    };
+    return [...f, ...usageFields(u)];
+  }
+
+  /** Re-reads numbers from PostgreSQL and places them in Redis (after CRUD and imports). */
+  async sync(numbers: string[]): Promise<void> {
+    try {
+      await this.syncNow(numbers);
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      this.o.log.warn({ err: (err as Error).message }, 'caller-ID state not updated in Redis');
+      throw new AppError(
+        'DEPENDENCY_UNAVAILABLE',
+        'saved in PostgreSQL, but the caller-ID state in Redis could not be updated: repeat the request',
+      );
+    }
+  }
+
+  private async syncNow(numbers: string[]): Promise<void> {
+    if (!numbers.length) return;
+    if (!(await this.o.store.isReady())) return void (await this.ensureReady());
+    for (let i = 0; i < numbers.length; i += 2000) {
+      const part = numbers.slice(i, i + 2000);
+      const rows = await this.o.sql<NumberRow[]>`
+        select c.*, coalesce(array_agg(m.pool_id) filter (where m.pool_id is not null), '{}') as pools
+        from caller_ids c left join cid_pool_members m on m.number = c.number
+        where c.number = any(${part}::text[]) group by c.number`;
+      const now = this.now();
+      const b = this.clock.at(now);
+      await this.o.store.placeMany(
+        rows.map((r) => ({ number: r.number, fields: this.fieldsOfRow(r, false) })),
+        now,
+        b,
+      );
+      const found = new Set(rows.map((r) => r.number));
+      for (const n of part) if (!found.has(n)) await this.o.store.remove(n, now, b);
+    }
+  }
+
+  async syncPoolConfig(pool: string): Promise<void> {
+    const [p] = await this.o.sql<
+      {
+        id: string;
+        fallback_number: string | null;
+        health_window: number;
+        health_min_answer_rate: number;
+        health_rest_s: number;
+      }[]
+    >`select id, fallback_number, health_window, health_min_answer_rate, health_rest_s from cid_pools where id = ${pool}`;
+    if (p) await this.o.store.setPoolConfig(pool, poolConfigOf(p));
+    else await this.o.store.deletePoolConfig(pool);
+  }
+
+  /** Writes usage of numbers picked since the last flush to PostgreSQL, in batches. */
+  flush(): Promise<void> {
+    this.flushing ??= this.flushAll().finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  private async flushAll(): Promise<void> {
+    for (;;) {
+      const nums = await this.o.store.takeDirty(1000);
+      if (!nums.length) return;
+      try {
+        const hs = await this.o.store.hashes(nums);
+        const rows = [...hs.entries()];
+        const col = (f: string, d = '') => rows.map(([, h]) => h[f] ?? d);
+        await this.o.sql`
+          update caller_ids c set
+            hour_bucket = nullif(u.hb, ''), uses_hour = u.hc::int,
+            day_bucket = nullif(u.db, ''), uses_day = u.dc::int,
+            total_uses = u.tot::bigint,
+            last_used_at = case when u.last::bigint > 0 then to_timestamp(u.last::bigint / 1000.0) end,
+            answered = u.ans::bigint, unanswered = u.unans::bigint,
+            rested_until = case when u.rest::bigint > 0 then to_timestamp(u.rest::bigint / 1000.0) end,
+            updated_at = now()
+          from unnest(${rows.map(([n]) => n)}::text[], ${col('hb')}::text[], ${col('hc', '0')}::text[],
+                      ${col('db')}::text[], ${col('dc', '0')}::text[], ${col('tot', '0')}::text[],
+                      ${col('last', '0')}::text[], ${col('ans', '0')}::text[], ${col('unans', '0')}::text[],
+                      ${col('rest', '0')}::text[])
+            as u(number, hb, hc, db, dc, tot, last, ans, unans, rest)
+          where c.number = u.number`;
+        this.lastFlushError = null;
+      } catch (err) {
+        // Put them back: the values are absolute, so the next flush writes them whole.
+        await this.o.store.markDirty(nums).catch(() => {});
+        this.lastFlushError = (err as Error).message;
+        this.o.log.warn(
+          { err: (err as Error).message, numbers: nums.length },
+          'caller-ID usage flush failed',
+        );
+        return;
+      }
+    }
+  }
+
+  start(): void {
+    if (this.o.flushEveryMs > 0 && !this.flushTimer) {
+      this.flushTimer = setInterval(() => void this.flush().catch(() => {}), this.o.flushEveryMs);
+      this.flushTimer.unref();
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    this.flushTimer = null;
+    await this.flush().catch(() => {});
+  }
+}
+
+export function poolConfigOf(p: {
+  fallback_number: string | null;
+  health_window: number;
+  health_min_answer_rate: number;
+  health_rest_s: number;
+}): PoolHealthConfig {
+  return {
+    fallback: p.fallback_number,
+    window: p.health_window,
+    minAnswerRate: p.health_min_answer_rate,
+    restS: p.health_rest_s,
+  };
+}

@@ -1,0 +1,92 @@
+// capconduit import-cids <file.csv> [--campaign X]: the same import as POST /v1/caller-ids/import,
+// from a file, with a progress bar; the pools' Redis state includes the new numbers afterwards.
+import { createReadStream, statSync } from 'node:fs';
+import { Transform } from 'node:stream';
+import cliProgress from 'cli-progress';
+import { CsvHeaderError, importCallerIds, POOL_ID } from '../callerid/import.ts';
+import { CallerIdService } from '../callerid/service.ts';
+import { CidStore } from '../callerid/store.ts';
+import { loadConfig } from '../config.ts';
+import { createDatabase } from '../db/client.ts';
+import { createLogger } from '../logger.ts';
+import { createRedis } from '../redis/client.ts';
+import { RedisKeys } from '../redis/keys.ts';
+import { parseCli } from './args.ts';
+import { UsageError } from './index.ts';
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCli(
+    argv,
+    { campaign: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' } },
+    true,
+  );
+  const file = positionals[0];
+  if (!file || positionals.length > 1)
+    throw new UsageError('usage: capconduit import-cids <file.csv> [--campaign X]');
+  if (values.campaign && !POOL_ID.test(values.campaign))
+    throw new UsageError('--campaign must be 1-64 letters, digits, _ . -');
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    throw new UsageError(`cannot read ${file}`);
+  }
+  const config = loadConfig();
+  const log = createLogger({ level: 'warn' });
+  const database = createDatabase(config.DATABASE_URL, { max: 4 });
+  const redis = createRedis(config.REDIS_URL);
+  if (redis.status !== 'ready') await new Promise((r) => redis.once('ready', r));
+  const service = new CallerIdService({
+    sql: database.sql,
+    store: new CidStore(redis, new RedisKeys(config.REDIS_KEY_PREFIX)),
+    log,
+    instanceId: `${config.INSTANCE_ID}-import`,
+    timezone: config.CID_TIMEZONE ?? config.DEFAULT_TIMEZONE,
+    reservationTtlMs: config.CID_RESERVATION_TTL_S * 1000,
+    agentRatePerMin: config.CID_AGENT_RATE_PER_MIN,
+    flushEveryMs: 0,
+  });
+  const bar =
+    values.quiet || values.json || !process.stderr.isTTY
+      ? null
+      : new cliProgress.SingleBar(
+          { stream: process.stderr, format: 'import [{bar}] {percentage}% | {lines} lines | {eta}s left' },
+          cliProgress.Presets.shades_classic,
+        );
+  let bytes = 0;
+  let lines = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      bytes += chunk.length;
+      bar?.update(bytes, { lines });
+      cb(null, chunk);
+    },
+  });
+  bar?.start(size, 0, { lines: 0 });
+  try {
+    const r = await importCallerIds(database.sql, service, createReadStream(file).pipe(counter), {
+      defaultPool: values.campaign ?? null,
+      onProgress: (n) => {
+        lines = n;
+        bar?.update(bytes, { lines });
+      },
+    });
+    bar?.update(size, { lines: r.lines });
+    bar?.stop();
+    if (values.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+    else {
+      process.stdout.write(
+        `${r.imported} caller IDs imported from ${r.lines} lines; ${r.rejected.length} rejected${r.pools_created.length ? `; campaigns created: ${r.pools_created.join(', ')}` : ''}\n`,
+      );
+      for (const x of r.rejected) process.stdout.write(`  line ${x.line}: ${x.reason}\n`);
+    }
+    return r.rejected.length ? 3 : 0;
+  } catch (e) {
+    bar?.stop();
+    if (e instanceof CsvHeaderError) throw new UsageError(`${file}: ${e.message}`);
+    throw e;
+  } finally {
+    redis.disconnect();
+    await database.close();
+  }
+}

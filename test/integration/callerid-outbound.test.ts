@@ -1,0 +1,269 @@
+// Caller-ID rotation with its own Redis (so FLUSHALL is real) and the Asterisk simulator: the hot
+// state is rebuilt from PostgreSQL after Redis loses it, outbound calls sent to
+// Stasis(capconduit,outbound,<campaign>) get a rotated CALLERID(num) and continue in the dialplan,
+// and AMI Hangup events rest a number after a run of unanswered calls.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAsteriskModule } from '../../src/asterisk/index.ts';
+import { createApiKey } from '../../src/auth/keys.ts';
+import { type CallerIdModule, createCallerIdModule } from '../../src/callerid/index.ts';
+import { CallerIdService } from '../../src/callerid/service.ts';
+import { CidStore } from '../../src/callerid/store.ts';
+import { RedisKeys } from '../../src/redis/keys.ts';
+import { createLogger } from '../../src/logger.ts';
+import { type Daemon, startDaemon } from '../../src/main.ts';
+import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
+import { freshDatabase, TEST_MASTER_KEY, testConfig } from '../helpers/env.ts';
+import { PrivateRedis } from '../helpers/redis-server.ts';
+import { simEnv } from '../helpers/sim-env.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const log = createLogger({ level: process.env.TEST_LOG ? 'error' : 'silent' });
+
+describe('caller-ID rebuild, outbound Stasis flow and number health', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let redisSrv: PrivateRedis;
+  let redis: Redis;
+  let sim: Simulator;
+  let d: Daemon;
+  let admin: string;
+  let cid: CallerIdModule;
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    redisSrv = await PrivateRedis.create();
+    redis = new Redis(redisSrv.url);
+    sim = await startSimulator({ ariPort: 0, amiPort: 0 });
+    const config = testConfig({
+      DATABASE_URL: db.url,
+      REDIS_URL: redisSrv.url,
+      ...simEnv(sim),
+      CID_RESERVATION_TTL_S: '60',
+      CID_FLUSH_INTERVAL_MS: '100000',
+    });
+    d = await startDaemon(config, log, [createAsteriskModule, createCallerIdModule], { listen: false });
+    await waitFor(async () => (await d.app.inject('/ready')).statusCode === 200);
+    admin = (await createApiKey(d.ctx.database.db, { role: 'admin' })).key;
+    cid = d.ctx.modules.get('callerid') as CallerIdModule;
+  });
+  afterAll(async () => {
+    await d?.stop();
+    await sim?.stop();
+    redis?.disconnect();
+    await redisSrv?.stop();
+    await db?.drop();
+  });
+
+  const api = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) =>
+    d.app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${admin}` },
+      ...(payload ? { payload } : {}),
+    });
+
+  it('rebuilds the hot state from PostgreSQL after FLUSHALL before /next-cid answers', async () => {
+    expect((await api('POST', '/v1/cid-pools', { id: 'RB' })).statusCode).toBe(201);
+    for (const n of ['+13125550100', '+13125550101', '+13125550102'])
+      expect(
+        (await api('POST', '/v1/caller-ids', { number: n, campaigns: ['RB'], hourly_limit: 1 })).statusCode,
+      ).toBe(201);
+    const first = (await api('GET', '/next-cid?campaign=RB&agent=a')).json().caller_id as string;
+    await cid.service.flush(); // usage reaches PostgreSQL
+    await redis.flushall();
+    // /ready says so (and starts the rebuild); /next-cid waits for it.
+    const ready = await d.app.inject('/ready');
+    const seen = new Set<string>();
+    for (let i = 0; i < 2; i++) {
+      const r = await api('GET', '/next-cid?campaign=RB&agent=b');
+      expect(r.statusCode, r.body).toBe(200);
+      seen.add(r.json().caller_id);
+    }
+    // The number used before the loss is still at its hourly limit (and reserved): never handed out.
+    expect(seen.has(first)).toBe(false);
+    expect(seen.size).toBe(2);
+    expect((await api('GET', '/next-cid?campaign=RB&agent=b')).statusCode).toBe(503);
+    expect([200, 503]).toContain(ready.statusCode);
+    expect((await d.app.inject('/ready')).statusCode).toBe(200);
+    expect(await redis.exists(cid.service.store.keys.ready)).toBe(1);
+  });
+
+  it('an outbound call through Stasis(capconduit,outbound,<campaign>) gets a rotated CALLERID(num) and continues to Dial', async () => {
+    expect((await api('POST', '/v1/cid-pools', { id: 'SALES01' })).statusCode).toBe(201);
+    for (const n of ['+14155550100', '+12125550100'])
+      expect((await api('POST', '/v1/caller-ids', { number: n, campaigns: ['SALES01'] })).statusCode).toBe(
+        201,
+      );
+    sim.setEndpoint('outbound-trunk', { result: 'answer', answerAfterMs: 10, hangupAfterMs: 20 });
+    const callerIds: string[] = [];
+    const onEv = (_app: string, ev: { type: string; channel?: { caller: { number: string } } }) => {
+      if (ev.type === 'ChannelCallerId') callerIds.push(ev.channel!.caller.number);
+    };
+    sim.events.on('ari-event', onEv);
+    const before = cid.outbound!.handled;
+    sim.placeInboundCall({ did: '4155551234', callerNumber: '100', context: 'outbound-rotated' });
+    await waitFor(() => cid.outbound!.handled === before + 1);
+    await waitFor(() => sim.liveChannels().length === 0);
+    sim.events.off('ari-event', onEv);
+    expect(callerIds).toEqual(['+14155550100']); // local presence for 415-555
+    // The call went back to the dialplan and was dialled and answered: the health counts it.
+    await waitFor(async () => {
+      const s = (await api('GET', '/v1/caller-ids/stats?campaign=SALES01')).json();
+      const n = s.numbers.items.find((x: { number: string }) => x.number === '+14155550100');
+      return n.answered === 1 && n.unanswered === 0;
+    });
+  });
+
+  it('number health: AMI Hangup events of unanswered outbound calls rest the number, and the stats show it', async () => {
+    // The sample context serves campaign SALES01: tighten its health settings and keep one number.
+    expect(
+      (
+        await api('PATCH', '/v1/cid-pools/SALES01', {
+          health_window: 4,
+          health_min_answer_rate: 0.5,
+          health_rest_s: 1800,
+        })
+      ).statusCode,
+    ).toBe(200);
+    expect((await api('PATCH', '/v1/caller-ids/+12125550100', { active: false })).statusCode).toBe(200);
+    sim.setEndpoint('outbound-trunk', { result: 'busy', answerAfterMs: 5 });
+    const n = '+14155550100';
+    const stat = async () =>
+      (await api('GET', '/v1/caller-ids/stats?campaign=SALES01'))
+        .json()
+        .numbers.items.find((x: { number: string }) => x.number === n);
+    let calls = 0;
+    while (!(await stat()).rested_until && calls < 6) {
+      // Time passes between calls: the previous reservation is over.
+      await redis.hset(cid.service.store.keys.number(n), 'resv', '0');
+      await cid.service.store.place(n, [], Date.now(), cid.service.buckets());
+      const before = (await stat()).unanswered;
+      const handled = cid.outbound!.handled;
+      sim.placeInboundCall({ did: '6175551234', callerNumber: '100', context: 'outbound-rotated' });
+      await waitFor(() => cid.outbound!.handled === handled + 1);
+      await waitFor(() => sim.liveChannels().length === 0);
+      await waitFor(async () => (await stat()).unanswered === before + 1);
+      calls++;
+    }
+    // Window of 4 after one answered call: 1,0,0,0 is 25% < 50% -> rested at the third busy call.
+    expect(calls).toBe(3);
+    const st = await stat();
+    expect(st).toMatchObject({ answered: 1, unanswered: 3 });
+    expect(new Date(st.rested_until).getTime()).toBeGreaterThan(Date.now() + 1700_000);
+    const s = (await api('GET', '/v1/caller-ids/stats?campaign=SALES01')).json();
+    expect(s.campaigns[0]).toMatchObject({ resting: 1, available: 0 });
+    // A rested number is not handed out, even once its reservation is over.
+    await redis.hset(cid.service.store.keys.number(n), 'resv', '0');
+    expect((await cid.service.next({ pool: 'SALES01', agent: null })).kind).toBe('exhausted');
+    // The same call reported again (the other Local half, or another instance) counts once.
+    const again = await cid.service.store.recordOutcome(
+      n,
+      'h:dup-test',
+      false,
+      Date.now(),
+      cid.service.buckets(),
+      {
+        window: 4,
+        minAnswerRate: 0.5,
+        restS: 1,
+      },
+    );
+    const twice = await cid.service.store.recordOutcome(
+      n,
+      'h:dup-test',
+      false,
+      Date.now(),
+      cid.service.buckets(),
+      {
+        window: 4,
+        minAnswerRate: 0.5,
+        restS: 1,
+      },
+    );
+    expect([again.counted, twice.counted]).toEqual([true, false]);
+  });
+
+  it('capconduit import-cids <file.csv> --campaign X imports like the API, and the pool serves the numbers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cc-cids-'));
+    try {
+      const file = join(dir, 'cids.csv');
+      writeFileSync(
+        file,
+        'caller_id,carrier,area_code,daily_limit,hourly_limit\n+13055550100,acme,305,10,5\n305-555-0101,acme,,10,5\nnope,acme,,1,1\n',
+      );
+      const run = promisify(execFile);
+      const r = await run('node', ['bin/capconduit.js', 'import-cids', file, '--campaign', 'CLI', '--json'], {
+        env: {
+          PATH: process.env.PATH!,
+          HOME: process.env.HOME ?? '/tmp',
+          DATABASE_URL: db.url,
+          REDIS_URL: redisSrv.url,
+          REDIS_KEY_PREFIX: d.ctx.config.REDIS_KEY_PREFIX,
+          MASTER_KEY: TEST_MASTER_KEY,
+        },
+      }).catch((e: { code: number; stdout: string }) => e);
+      expect((r as { code?: number }).code).toBe(3); // one line rejected
+      const out = JSON.parse((r as { stdout: string }).stdout);
+      expect(out).toMatchObject({ lines: 3, imported: 2, rejected: [{ line: 4 }], pools_created: ['CLI'] });
+      const got = new Set<string>();
+      for (let i = 0; i < 2; i++)
+        got.add((await api('GET', '/next-cid?campaign=CLI&to=3055551234')).json().caller_id);
+      expect(got).toEqual(new Set(['+13055550100', '+13055550101']));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('Redis down: /next-cid answers 503 DEPENDENCY_UNAVAILABLE; Redis back empty: rebuilt, answers again', async () => {
+    await redisSrv.stop();
+    const r = await api('GET', '/next-cid?campaign=RB&agent=down');
+    expect(r.statusCode).toBe(503);
+    expect(r.json().error.code).toBe('DEPENDENCY_UNAVAILABLE');
+    // A write reaches PostgreSQL but cannot reach Redis: said so, not a silent 200.
+    const w = await api('PATCH', '/v1/caller-ids/+13055550100', { hourly_limit: 7 });
+    expect(w.statusCode).toBe(503);
+    expect(w.json().error.code).toBe('DEPENDENCY_UNAVAILABLE');
+    await redisSrv.start(); // no persistence: it comes back empty
+    await waitFor(async () => (await api('GET', '/next-cid?campaign=CLI&agent=up')).statusCode === 200);
+    // The daemon's other Redis connection reconnects on its own back-off.
+    await waitFor(async () => (await d.app.inject('/ready')).statusCode === 200);
+    // Rebuilt from PostgreSQL, so the write made while Redis was down holds.
+    const st = (await api('GET', '/v1/caller-ids/stats?campaign=CLI')).json();
+    expect(st.numbers.items.find((x: { number: string }) => x.number === '+13055550100').hourly_limit).toBe(
+      7,
+    );
+  });
+
+  it('on an empty Redis, instances starting together rebuild once: one takes the lock, the others wait', async () => {
+    const prefix = `rb${Date.now().toString(36)}`;
+    let rebuilds = 0;
+    const services = ['i1', 'i2', 'i3'].map((instanceId) => {
+      const svc = new CallerIdService({
+        sql: d.ctx.database.sql,
+        store: new CidStore(redis, new RedisKeys(prefix)),
+        log,
+        instanceId,
+        timezone: 'UTC',
+        reservationTtlMs: 60_000,
+        agentRatePerMin: 100,
+        flushEveryMs: 0,
+      });
+      const real = svc.rebuild.bind(svc);
+      svc.rebuild = async () => {
+        rebuilds++;
+        return real();
+      };
+      return svc;
+    });
+    await Promise.all(services.map((x) => x.ensureReady()));
+    expect(rebuilds).toBe(1);
+    for (const x of services) expect(await x.store.isReady()).toBe(true);
+    const r = await services[2]!.next({ pool: 'CLI', agent: null });
+    expect(r.kind).toBe('picked');
+  });
+});

@@ -1,0 +1,359 @@
+// Caller-ID rotation on real PostgreSQL and Redis: the /next-cid invariants (limits, reservations,
+// local presence, LRU, rollover with an injected clock, per-agent rate limit, several pools),
+// CRUD, stats, key roles and the CSV import.
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../../src/auth/keys.ts';
+import { createCallerIdModule } from '../../src/callerid/index.ts';
+import { createLogger } from '../../src/logger.ts';
+import { type Daemon, startDaemon } from '../../src/main.ts';
+import { freshDatabase, testConfig } from '../helpers/env.ts';
+
+// Every log line of the daemons under test, at trace level: no key may ever appear in them.
+const logLines: string[] = [];
+const log = createLogger({
+  level: 'trace',
+  destination: new Writable({
+    write(chunk, _enc, cb) {
+      logLines.push(chunk.toString());
+      cb();
+    },
+  }),
+});
+const T0 = Date.UTC(2026, 0, 5, 10, 0, 0); // a Monday, 10:00 UTC
+
+describe('caller-ID rotation', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let d: Daemon;
+  let d2: Daemon; // a second instance on the same PostgreSQL and Redis
+  let clock = T0;
+  let admin: string;
+  let dialer: string;
+  let seller: string;
+  let poolN = 0;
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    const config = testConfig({
+      DATABASE_URL: db.url,
+      CID_RESERVATION_TTL_S: '60',
+      CID_AGENT_RATE_PER_MIN: '30',
+      CID_TIMEZONE: 'UTC',
+    });
+    d = await startDaemon(config, log, [(ctx) => createCallerIdModule(ctx, { now: () => clock })], {
+      listen: false,
+    });
+    d2 = await startDaemon(
+      { ...config, INSTANCE_ID: 'second' },
+      log,
+      [(ctx) => createCallerIdModule(ctx, { now: () => clock })],
+      { listen: false },
+    );
+    const dbx = d.ctx.database.db;
+    admin = (await createApiKey(dbx, { role: 'admin' })).key;
+    dialer = (await createApiKey(dbx, { role: 'dialer' })).key;
+    const [s] = await d.ctx.database.sql`insert into sellers (name) values ('s1') returning id`;
+    seller = (await createApiKey(dbx, { role: 'seller', sellerId: s!.id as string })).key;
+  });
+  afterAll(async () => {
+    await d2?.stop();
+    await d?.stop();
+    await db?.drop();
+  });
+
+  const api = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown, key = admin) =>
+    d.app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${key}` },
+      ...(payload !== undefined ? { payload: payload as object } : {}),
+    });
+  const next = (q: string, key = dialer, on = d) =>
+    on.app.inject({ method: 'GET', url: `/next-cid?${q}&key=${key}` });
+
+  async function pool(
+    numbers: Array<{ number: string; hourly_limit?: number; daily_limit?: number }>,
+    extra: Record<string, unknown> = {},
+  ): Promise<string> {
+    const id = `P${++poolN}`;
+    expect((await api('POST', '/v1/cid-pools', { id, ...extra })).statusCode).toBe(201);
+    for (const n of numbers) {
+      const r = await api('POST', '/v1/caller-ids', { campaigns: [id], ...n });
+      expect(r.statusCode, r.body).toBe(201);
+    }
+    return id;
+  }
+
+  it('200 concurrent requests on 5 numbers with hourly limit 10, on two instances: never above the limit, never twice in a TTL, the rest 503', async () => {
+    clock = T0;
+    const nums = [0, 1, 2, 3, 4].map((i) => ({ number: `+1202555010${i}`, hourly_limit: 10 }));
+    const id = await pool(nums);
+    const perNumber = new Map<string, number>();
+    let ok = 0;
+    let exhausted = 0;
+    // Rounds of 200 at once; between rounds the clock passes the 60 s reservation.
+    for (let round = 0; round < 12; round++) {
+      // Half of them through a second daemon instance sharing Redis.
+      const rs = await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          next(`campaign=${id}&agent=r${round}a${i}&to=2025550199`, dialer, i % 2 ? d2 : d),
+        ),
+      );
+      const inRound = new Set<string>();
+      for (const r of rs) {
+        if (r.statusCode === 200) {
+          const cid = r.json().caller_id as string;
+          expect(inRound.has(cid), `${cid} handed out twice within its reservation`).toBe(false);
+          inRound.add(cid);
+          perNumber.set(cid, (perNumber.get(cid) ?? 0) + 1);
+          ok++;
+        } else {
+          expect(r.statusCode).toBe(503);
+          expect(r.json().error.code).toBe('POOL_EXHAUSTED');
+          exhausted++;
+        }
+      }
+      clock += 61_000;
+    }
+    expect(ok).toBe(50);
+    expect(exhausted).toBe(12 * 200 - 50);
+    for (const n of nums) expect(perNumber.get(n.number)).toBe(10);
+  });
+
+  it('local presence: NPA-NXX, then NPA, then state, then any', async () => {
+    clock = T0 + 86_400_000;
+    const id = await pool([
+      { number: '+12125550100' }, // NY, other NPA: "any"
+      { number: '+12135550100' }, // CA (213): same state as 415
+      { number: '+14157770100' }, // 415, other NXX
+      { number: '+14155550100' }, // 415-555
+    ]);
+    const got = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await next(`campaign=${id}&agent=lp&to=%2B1%20(415)%20555-1234`);
+      expect(r.statusCode, r.body).toBe(200);
+      got.push([r.json().caller_id, r.json().match]);
+    }
+    expect(got).toEqual([
+      ['+14155550100', 'npa_nxx'],
+      ['+14157770100', 'npa'],
+      ['+12135550100', 'state'],
+      ['+12125550100', 'any'],
+    ]);
+    expect((await next(`campaign=${id}&agent=lp&to=4155551234`)).statusCode).toBe(503);
+  });
+
+  it('least recently used first within a tier', async () => {
+    clock = T0 + 2 * 86_400_000;
+    const id = await pool([
+      { number: '+13125550101' },
+      { number: '+13125550102' },
+      { number: '+13125550103' },
+    ]);
+    const seq: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const r = await next(`campaign=${id}&agent=lru${i}`);
+      seq.push(r.json().caller_id);
+      clock += 61_000;
+    }
+    // The first three are all different; from then on, the same cycle: always the oldest use.
+    expect(new Set(seq.slice(0, 3)).size).toBe(3);
+    expect(seq.slice(3)).toEqual([...seq.slice(0, 3), seq[0]]);
+  });
+
+  it('hourly and daily limits roll over at the hour and day boundary (injected clock)', async () => {
+    clock = Date.UTC(2026, 0, 9, 22, 57, 0);
+    const id = await pool([{ number: '+16175550100', hourly_limit: 2, daily_limit: 3 }]);
+    const pick = async () => (await next(`campaign=${id}&agent=roll`)).statusCode;
+    expect(await pick()).toBe(200); // 22:57:00
+    clock += 61_000;
+    expect(await pick()).toBe(200); // 22:58:01, second of the hour (reserved to 22:59:01)
+    clock = Date.UTC(2026, 0, 9, 22, 59, 30); // past the reservation, at the hourly limit
+    const r = await next(`campaign=${id}&agent=roll`);
+    expect(r.statusCode).toBe(503);
+    expect(Number(r.headers['retry-after'])).toBe(30); // usable again when the hour ends
+    clock = Date.UTC(2026, 0, 9, 23, 0, 0);
+    expect(await pick()).toBe(200); // new hour: third of the day
+    clock += 61_000;
+    expect(await pick()).toBe(503); // daily limit
+    clock = Date.UTC(2026, 0, 9, 23, 59, 59, 999);
+    expect(await pick()).toBe(503);
+    clock = Date.UTC(2026, 0, 10, 0, 0, 0);
+    expect(await pick()).toBe(200); // new day
+  });
+
+  it('a reservation and a limit hold across every pool a number serves', async () => {
+    clock = T0 + 3 * 86_400_000;
+    const a = await pool([{ number: '+17185550100', hourly_limit: 2 }]);
+    const b = await pool([]);
+    expect((await api('PATCH', '/v1/caller-ids/+17185550100', { campaigns: [a, b] })).statusCode).toBe(200);
+    expect((await next(`campaign=${a}&agent=x1`)).json().caller_id).toBe('+17185550100');
+    expect((await next(`campaign=${b}&agent=x2`)).statusCode).toBe(503); // reserved through pool a
+    clock += 61_000;
+    expect((await next(`campaign=${b}&agent=x3`)).json().caller_id).toBe('+17185550100');
+    clock += 61_000;
+    expect((await next(`campaign=${a}&agent=x4`)).statusCode).toBe(503); // hourly limit reached via a + b
+    expect((await next(`campaign=${b}&agent=x5`)).statusCode).toBe(503);
+  });
+
+  it('a fast agent gets 429 with Retry-After; other agents are not affected', async () => {
+    clock = T0 + 4 * 86_400_000 + 30_000; // 30 s into a minute
+    const id = await pool([{ number: '+13055550100' }]);
+    const codes = [];
+    for (let i = 0; i < 31; i++) codes.push((await next(`campaign=${id}&agent=fast`)).statusCode);
+    expect(codes.slice(0, 30).every((c) => c === 200 || c === 503)).toBe(true);
+    const r = await next(`campaign=${id}&agent=fast`);
+    expect(r.statusCode).toBe(429);
+    expect(r.json().error.code).toBe('RATE_LIMITED');
+    expect(Number(r.headers['retry-after'])).toBe(30);
+    expect((await next(`campaign=${id}&agent=slow`)).statusCode).not.toBe(429);
+    clock += 30_000; // next minute
+    expect((await next(`campaign=${id}&agent=fast`)).statusCode).not.toBe(429);
+  });
+
+  it('exhausted pool answers its fallback number when set; format=text answers the bare number', async () => {
+    clock = T0 + 5 * 86_400_000;
+    const id = await pool([{ number: '+14045550100' }], { fallback_number: '+14045550199' });
+    const t = await next(`campaign=${id}&agent=t&format=text`);
+    expect(t.statusCode).toBe(200);
+    expect(t.headers['content-type']).toMatch(/^text\/plain/);
+    expect(t.body).toBe('+14045550100');
+    const f = await next(`campaign=${id}&agent=t`);
+    expect(f.statusCode).toBe(200);
+    expect(f.json()).toMatchObject({ caller_id: '+14045550199', fallback: true, expires_at: null });
+    expect((await next(`campaign=NOPE&agent=t`)).statusCode).toBe(404);
+  });
+
+  it('keys: dialer may only ask for caller IDs; seller may not; the key may come as header or key=', async () => {
+    clock = T0 + 6 * 86_400_000;
+    const id = await pool([{ number: '+15125550100' }]);
+    expect((await next(`campaign=${id}`, seller)).statusCode).toBe(403);
+    expect((await next(`campaign=${id}`, seller)).json().error.code).toBe('FORBIDDEN_ROLE');
+    expect((await api('GET', '/v1/caller-ids', undefined, dialer)).statusCode).toBe(403);
+    expect((await api('POST', '/v1/cid-pools', { id: 'X' }, dialer)).statusCode).toBe(403);
+    expect((await api('GET', `/next-cid?campaign=${id}`, undefined, dialer)).statusCode).toBe(200);
+    expect((await d.app.inject(`/next-cid?campaign=${id}`)).statusCode).toBe(401);
+    expect((await d.app.inject(`/next-cid?campaign=${id}&key=cc_bad_key`)).statusCode).toBe(401);
+    const ipKey = (await createApiKey(d.ctx.database.db, { role: 'dialer', allowIps: ['10.9.9.9/32'] })).key;
+    expect((await next(`campaign=${id}`, ipKey)).json().error.code).toBe('FORBIDDEN_IP');
+  });
+
+  it('bad input gets 4xx and changes nothing', async () => {
+    const before = await api('GET', '/v1/caller-ids?limit=1');
+    for (const body of [
+      { number: 'abc' },
+      { number: '+14155550100', hourly_limit: -1 },
+      { number: '+14155550100', area_code: '212' },
+      { number: '+14155550100', campaigns: ['missing-pool'] },
+    ]) {
+      const r = await api('POST', '/v1/caller-ids', body);
+      expect(r.statusCode, JSON.stringify(body)).toBeGreaterThanOrEqual(400);
+      expect(r.statusCode).toBeLessThan(500);
+    }
+    expect((await api('POST', '/v1/cid-pools', { id: 'bad id!' })).statusCode).toBe(400);
+    expect((await next('campaign=bad%20id')).statusCode).toBe(400);
+    expect((await api('GET', '/v1/caller-ids?limit=1')).json().total).toBe(before.json().total);
+  });
+
+  it('stats show usage against limits, exhausted numbers and live reservations', async () => {
+    clock = T0 + 7 * 86_400_000;
+    const id = await pool([
+      { number: '+12065550100', hourly_limit: 1 },
+      { number: '+12065550101', hourly_limit: 5 },
+    ]);
+    await next(`campaign=${id}&agent=s`);
+    await next(`campaign=${id}&agent=s`);
+    const r = await api('GET', `/v1/caller-ids/stats?campaign=${id}`);
+    expect(r.statusCode, r.body).toBe(200);
+    const s = r.json();
+    expect(s.campaigns[0]).toMatchObject({ campaign: id, numbers: 2, available: 0, cooling: 2, reserved: 2 });
+    expect(s.campaigns[0].exhausted_hourly).toBe(1);
+    const one = s.numbers.items.find((n: { number: string }) => n.number === '+12065550100');
+    expect(one).toMatchObject({ uses_hour: 1, hourly_limit: 1, exhausted: 'hourly', total: 1 });
+    expect(one.reserved_until).not.toBeNull();
+    // Usage reaches PostgreSQL through the asynchronous flush.
+    await (d.ctx.modules.get('callerid') as ReturnType<typeof createCallerIdModule>).service.flush();
+    const g = await api('GET', '/v1/caller-ids/+12065550100');
+    expect(g.json().usage).toMatchObject({ uses_hour: 1, total: 1 });
+  });
+
+  it('imports a 20,000-line CSV, reports exactly the bad lines, is idempotent, and the pool serves the new numbers', async () => {
+    clock = T0 + 8 * 86_400_000;
+    const lines = ['caller_id,carrier,area_code,daily_limit,hourly_limit,state'];
+    const bad = new Map<number, string>();
+    for (let i = 0; i < 20_000; i++) {
+      const line = i + 2; // the header is line 1
+      const n = `+1415${String(2_000_000 + i).padStart(7, '0')}`;
+      if (i % 997 === 13) {
+        lines.push(`not-a-number,acme,415,100,10,CA`);
+        bad.set(line, 'not a valid phone number');
+      } else if (i % 1499 === 7) {
+        lines.push(`${n},acme,415,lots,10,CA`);
+        bad.set(line, 'daily_limit must be a whole number');
+      } else if (i % 2003 === 5) {
+        lines.push(`${n},acme,212,100,10,`);
+        bad.set(line, "does not match the number's area code");
+      } else lines.push(`${n},acme,${i % 2 ? '415' : ''},100,10,`);
+    }
+    const csv = `${lines.join('\n')}\n`;
+    const imp = () =>
+      d.app.inject({
+        method: 'POST',
+        url: '/v1/caller-ids/import?campaign=BULK',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'text/csv' },
+        payload: csv,
+      });
+    const r = await imp();
+    expect(r.statusCode, r.body).toBe(200);
+    const res = r.json();
+    expect(res.lines).toBe(20_000);
+    expect(res.imported).toBe(20_000 - bad.size);
+    expect(res.pools_created).toEqual(['BULK']);
+    expect(res.rejected.map((x: { line: number }) => x.line)).toEqual([...bad.keys()]);
+    for (const x of res.rejected) expect(x.reason).toContain(bad.get(x.line));
+    const again = (await imp()).json();
+    expect(again.imported).toBe(res.imported);
+    expect(again.pools_created).toEqual([]);
+    const [c] = await d.ctx.database
+      .sql`select count(*)::int as n from cid_pool_members where pool_id = 'BULK'`;
+    expect(c!.n).toBe(res.imported);
+    const s = (await api('GET', '/v1/caller-ids/stats?campaign=BULK&limit=1')).json();
+    expect(s.campaigns[0]).toMatchObject({ numbers: res.imported, available: res.imported, cooling: 0 });
+    const row = (await api('GET', '/v1/caller-ids/+14152000000')).json();
+    expect(row).toMatchObject({ area_code: '415', state: 'CA', daily_limit: 100, hourly_limit: 10 });
+    const p = await next('campaign=BULK&agent=bulk&to=4152000001');
+    expect(p.json()).toMatchObject({ caller_id: '+14152000000', match: 'npa_nxx' }); // LRU tie: lowest number
+    // A header naming no caller_id column is refused whole.
+    const h = await d.app.inject({
+      method: 'POST',
+      url: '/v1/caller-ids/import',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'text/csv' },
+      payload: 'number,carrier\n+14155550100,x\n',
+    });
+    expect(h.statusCode).toBe(400);
+  }, 120_000);
+
+  it('CRUD: update limits and deactivate take effect on the hot path at once', async () => {
+    clock = T0 + 9 * 86_400_000;
+    const id = await pool([{ number: '+19175550100', hourly_limit: 0 }]);
+    expect((await next(`campaign=${id}&agent=c`)).statusCode).toBe(503);
+    expect((await api('PATCH', '/v1/caller-ids/+19175550100', { hourly_limit: 5 })).statusCode).toBe(200);
+    expect((await next(`campaign=${id}&agent=c`)).statusCode).toBe(200);
+    clock += 61_000;
+    expect((await api('PATCH', '/v1/caller-ids/+19175550100', { active: false })).statusCode).toBe(200);
+    expect((await next(`campaign=${id}&agent=c`)).statusCode).toBe(503);
+    expect((await api('PATCH', '/v1/caller-ids/+19175550100', { active: true })).statusCode).toBe(200);
+    expect((await next(`campaign=${id}&agent=c`)).statusCode).toBe(200);
+    expect((await api('DELETE', '/v1/caller-ids/+19175550100')).statusCode).toBe(204);
+    clock += 61_000;
+    expect((await next(`campaign=${id}&agent=c`)).statusCode).toBe(503);
+    expect((await api('GET', '/v1/caller-ids/+19175550100')).statusCode).toBe(404);
+  });
+
+  it('no API key ever reaches the logs (key= in the URL is redacted)', () => {
+    const all = logLines.join('');
+    expect(all).toContain('/next-cid?');
+    expect(all).toContain('key=[redacted]');
+    for (const k of [admin, dialer, seller]) expect(all).not.toContain(k.slice(12));
+  });
+});

@@ -1,0 +1,152 @@
+// Pure caller-ID decisions: limit buckets (property-tested across zones and boundaries), callee
+// facts, CSV record validation and the AMI events number health reads.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { calleeFacts, cidBuckets, factsOf, normaliseNumber } from '../../src/callerid/decide.ts';
+import { outcomeOf } from '../../src/callerid/health.ts';
+import { validateRecord } from '../../src/callerid/import.ts';
+import { CidKeys, pickCall } from '../../src/callerid/store.ts';
+import { RedisKeys } from '../../src/redis/keys.ts';
+
+const ZONES = ['UTC', 'America/New_York', 'America/Los_Angeles', 'Asia/Kolkata', 'Australia/Lord_Howe'];
+
+describe('cidBuckets', () => {
+  it('a bucket holds until its end and changes exactly there', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(2024, 0, 1), max: Date.UTC(2030, 0, 1) }),
+        fc.constantFrom(...ZONES),
+        (t, tz) => {
+          const b = cidBuckets(t, tz);
+          expect(b.hourEnd).toBeGreaterThan(t);
+          expect(b.hourEnd - t).toBeLessThanOrEqual(3_600_000);
+          expect(b.dayEnd).toBeGreaterThanOrEqual(b.hourEnd);
+          expect(b.dayEnd - t).toBeLessThanOrEqual(25 * 3_600_000);
+          const justBefore = cidBuckets(b.hourEnd - 1, tz);
+          expect(justBefore.hour).toBe(b.hour);
+          expect(cidBuckets(b.hourEnd, tz).hour).not.toBe(b.hour);
+          expect(cidBuckets(b.dayEnd - 1, tz).day).toBe(b.day);
+          expect(cidBuckets(b.dayEnd, tz).day).not.toBe(b.day);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+  it('local days in a zone', () => {
+    const t = Date.UTC(2026, 2, 8, 4, 30); // 23:30 in New York the day before (EST)
+    expect(cidBuckets(t, 'America/New_York')).toMatchObject({ day: '20260307', hour: '2026030723' });
+    expect(cidBuckets(t, 'America/New_York').dayEnd).toBe(Date.UTC(2026, 2, 8, 5, 0));
+    // The DST day in New York is 23 hours long.
+    expect(cidBuckets(Date.UTC(2026, 2, 8, 5, 0), 'America/New_York').dayEnd).toBe(
+      Date.UTC(2026, 2, 9, 4, 0),
+    );
+  });
+});
+
+describe('numbers', () => {
+  it('normalises operator spellings and refuses what is not a number', () => {
+    expect(normaliseNumber('(415) 555-2671')).toBe('+14155552671');
+    expect(normaliseNumber('+1 415 555 2671')).toBe('+14155552671');
+    expect(normaliseNumber('14155552671')).toBe('+14155552671');
+    expect(normaliseNumber('+442079460958')).toBe('+442079460958');
+    for (const bad of ['', 'abc', '123', '+1 000 555 2671', '4155552671x'])
+      expect(normaliseNumber(bad), bad).toBeNull();
+  });
+  it('derives NPA, NPA-NXX and state', () => {
+    expect(factsOf('+14155552671')).toMatchObject({ npa: '415', nxx: '415555', state: 'CA' });
+    expect(factsOf('+14165550100')).toMatchObject({ npa: '416', state: 'ON' });
+    expect(factsOf('+442079460958')).toMatchObject({ npa: null, state: null });
+    expect(calleeFacts('1-212-555-0100')).toMatchObject({ npa: '212', nxx: '212555', state: 'NY' });
+    expect(calleeFacts('not a number')).toBeNull();
+    expect(calleeFacts(undefined)).toBeNull();
+  });
+});
+
+describe('CSV record validation', () => {
+  it('accepts a good record, deriving what is absent', () => {
+    expect(validateRecord({ caller_id: '4155552671', daily_limit: '100', hourly_limit: '' }, 'P')).toEqual({
+      number: '+14155552671',
+      carrier: '',
+      npa: '415',
+      state: 'CA',
+      hourly: '',
+      daily: '100',
+      pool: 'P',
+    });
+  });
+  it('names the reason of each bad record', () => {
+    expect(validateRecord({ caller_id: '' }, null)).toContain('empty');
+    expect(validateRecord({ caller_id: 'x' }, null)).toContain('not a valid phone number');
+    expect(validateRecord({ caller_id: '4155552671', area_code: '212' }, null)).toContain('does not match');
+    expect(validateRecord({ caller_id: '4155552671', hourly_limit: '-1' }, null)).toContain('hourly_limit');
+    expect(validateRecord({ caller_id: '4155552671', state: 'California' }, null)).toContain('state');
+    expect(validateRecord({ caller_id: '4155552671', campaign: 'bad id' }, null)).toContain('campaign');
+  });
+});
+
+describe('health events', () => {
+  const ev = (event: string, fields: Record<string, string>) => ({
+    event,
+    fields: { event, ...fields },
+    multi: {},
+  });
+  it('Hangup: our number as caller or connected line; answered when the channel was Up', () => {
+    expect(
+      outcomeOf(
+        ev('Hangup', { calleridnum: '4155552671', channelstate: '6', linkedid: 'L1', uniqueid: 'U' }),
+        'hangup',
+      ),
+    ).toEqual({ callId: 'h:L1', candidates: ['+14155552671'], answered: true });
+    expect(
+      outcomeOf(
+        ev('Hangup', {
+          calleridnum: '<unknown>',
+          connectedlinenum: '+14155552671',
+          channelstate: '5',
+          uniqueid: 'U2',
+        }),
+        'hangup',
+      ),
+    ).toEqual({ callId: 'h:U2', candidates: ['+14155552671'], answered: false });
+    expect(outcomeOf(ev('Hangup', { calleridnum: '<unknown>', uniqueid: 'U' }), 'hangup')).toBeNull();
+    expect(outcomeOf(ev('Cdr', { source: '4155552671', uniqueid: 'U' }), 'hangup')).toBeNull();
+  });
+  it('Cdr: Source and Disposition', () => {
+    expect(
+      outcomeOf(ev('Cdr', { source: '+14155552671', disposition: 'NO ANSWER', uniqueid: 'U9' }), 'cdr'),
+    ).toEqual({ callId: 'c:U9', candidates: ['+14155552671'], answered: false });
+    expect(
+      outcomeOf(ev('Cdr', { source: '+14155552671', disposition: 'ANSWERED', uniqueid: 'U9' }), 'cdr')
+        ?.answered,
+    ).toBe(true);
+  });
+});
+
+describe('pick script arguments', () => {
+  it('every key of a pick shares one hash tag (legal on Redis Cluster), whatever the callee', () => {
+    const keys = new CidKeys(new RedisKeys('cc'));
+    fc.assert(
+      fc.property(
+        fc.option(fc.stringMatching(/^\d{10}$/), { nil: undefined }),
+        fc.stringMatching(/^[A-Za-z0-9_.-]{1,64}$/),
+        (to, pool) => {
+          const c = pickCall(keys, {
+            pool,
+            callee: calleeFacts(to),
+            agent: 'a1',
+            now: Date.UTC(2026, 0, 1, 10, 0, 30),
+            ttlMs: 60_000,
+            buckets: cidBuckets(Date.UTC(2026, 0, 1, 10, 0, 30), 'UTC'),
+            ratePerMin: 10,
+            promoteBatch: 32,
+          });
+          expect(c.keys).toHaveLength(8);
+          for (const k of c.keys) expect(k.match(/\{[^}]*\}/g)).toEqual(['{cid}']);
+          expect(c.args[1]).toBe(pool);
+          // The rate window ends at the next minute boundary.
+          expect(c.args[10]).toBe(Date.UTC(2026, 0, 1, 10, 1, 0));
+        },
+      ),
+    );
+  });
+});
