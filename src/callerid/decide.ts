@@ -1,6 +1,7 @@
 // Pure decisions of caller-ID rotation: time buckets for limits, number normalisation and the
 // local-presence facts of a number. No I/O; property-tested.
 import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
+import { wallClock } from '../time/zone.ts';
 import { regionOfNpa } from './npa-regions.ts';
 
 export interface CidBuckets {
@@ -13,25 +14,6 @@ export interface CidBuckets {
   dayEnd: number;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function fmt(tz: string): Intl.DateTimeFormat {
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(tz, f);
-  }
-  return f;
-}
-
 interface Wall {
   y: number;
   mo: number;
@@ -41,9 +23,8 @@ interface Wall {
   s: number;
 }
 function wall(t: number, tz: string): Wall {
-  const p: Record<string, number> = {};
-  for (const x of fmt(tz).formatToParts(t)) if (x.type !== 'literal') p[x.type] = Number(x.value);
-  return { y: p.year!, mo: p.month!, d: p.day!, h: p.hour!, mi: p.minute!, s: p.second! };
+  const w = wallClock(tz, t);
+  return { y: w.year, mo: w.month, d: w.day, h: w.hour, mi: w.minute, s: w.second };
 }
 /** The zone's offset from UTC at `t`, in ms (wall clock minus UTC). */
 function offsetAt(t: number, tz: string): number {

@@ -1,6 +1,7 @@
 // Pure routing decisions: who may take a call now, in which order, and which cap buckets count it.
 // No I/O here: the call flow and the Redis scripts feed these functions plain data.
 import type { WeeklySchedule } from '../db/schema/routing.ts';
+import { pad2, wallClock } from '../time/zone.ts';
 
 export interface Candidate {
   linkId: string;
@@ -11,49 +12,20 @@ export interface Candidate {
 
 export type Strategy = 'priority' | 'round_robin' | 'weighted';
 
-// Building an Intl.DateTimeFormat costs far more than formatting with one (it loads zone data), and
-// every call asks for its clients' zones: one formatter per zone, kept for the process's life.
-const formatters = new Map<string, Intl.DateTimeFormat>();
-const formatterFor = (tz: string) => {
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      weekday: 'short',
-    });
-    formatters.set(tz, f);
-  }
-  return f;
-};
-
-const parts = (tz: string, at: Date) => {
-  const o: Record<string, string> = {};
-  for (const p of formatterFor(tz).formatToParts(at)) o[p.type] = p.value;
-  return o as { year: string; month: string; day: string; hour: string; minute: string; weekday: string };
-};
-
-const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
-
 /** Cap bucket ids in the client's zone: buyers count "per hour/day/month" on their own clock. */
 export function capBuckets(tz: string, at: Date): { hour: string; day: string; month: string } {
-  const p = parts(tz, at);
-  const month = `${p.year}${p.month}`;
-  const day = `${month}${p.day}`;
-  return { hour: `${day}${p.hour}`, day, month };
+  const w = wallClock(tz, at);
+  const month = `${w.year}${pad2(w.month)}`;
+  const day = `${month}${pad2(w.day)}`;
+  return { hour: `${day}${pad2(w.hour)}`, day, month };
 }
 
 /** True when `at` falls inside the weekly schedule in `tz`; no schedule means always open. */
 export function isOpen(schedule: WeeklySchedule | null | undefined, tz: string, at: Date): boolean {
   if (!schedule) return true;
-  const p = parts(tz, at);
-  const wd = String(WEEKDAYS[p.weekday]) as keyof WeeklySchedule;
-  const minute = Number(p.hour) * 60 + Number(p.minute);
+  const w = wallClock(tz, at);
+  const wd = String(w.weekday) as keyof WeeklySchedule;
+  const minute = w.hour * 60 + w.minute;
   return (schedule[wd] ?? []).some(([from, to]) => minute >= toMinutes(from) && minute < toMinutes(to));
 }
 

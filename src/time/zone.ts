@@ -1,0 +1,49 @@
+// Wall-clock time in an IANA zone, for everything counted "per hour/day/month" on someone's own clock
+// (routing caps in the client's zone, caller-ID limits in the operator's). Building an
+// Intl.DateTimeFormat costs far more than formatting with one (it loads zone data) and the hot paths
+// ask on every call, so there is one formatter per zone for the process's life (zones are validated
+// IANA names, so the map stays small).
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(tz: string): Intl.DateTimeFormat {
+  let f = formatters.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      weekday: 'short',
+    });
+    formatters.set(tz, f);
+  }
+  return f;
+}
+
+export interface WallClock {
+  year: number;
+  month: number; // 1-12
+  day: number;
+  hour: number; // 0-23
+  minute: number;
+  second: number;
+  weekday: number; // 0 = Sunday
+}
+
+const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+
+/** The wall clock in `tz` at `at`. */
+export function wallClock(tz: string, at: number | Date): WallClock {
+  const w: WallClock = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0, weekday: 0 };
+  for (const p of formatterFor(tz).formatToParts(at)) {
+    if (p.type === 'weekday') w.weekday = WEEKDAYS[p.value] ?? 0;
+    else if (p.type !== 'literal' && p.type in w) w[p.type as keyof WallClock] = Number(p.value);
+  }
+  return w;
+}
+
+export const pad2 = (n: number) => String(n).padStart(2, '0');
