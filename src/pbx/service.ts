@@ -243,7 +243,10 @@ export class PbxService {
   }
 
   async listEndpoints(f: { limit: number; offset: number; kind?: PbxEndpointKind | undefined }) {
-    const where = f.kind ? eq(pbxEndpoints.kind, f.kind) : undefined;
+    return this.pageOfEndpoints(f.kind ? eq(pbxEndpoints.kind, f.kind) : undefined, f);
+  }
+
+  private async pageOfEndpoints(where: SQL | undefined, f: { limit: number; offset: number }) {
     const items = await this.db
       .select()
       .from(pbxEndpoints)
@@ -414,16 +417,7 @@ export class PbxService {
   async listTrunks(f: { limit: number; offset: number; sellerId?: string | null | undefined }) {
     const conds = [eq(pbxEndpoints.kind, 'seller_trunk')];
     if (f.sellerId) conds.push(eq(pbxEndpoints.sellerId, f.sellerId));
-    const where = and(...conds);
-    const items = await this.db
-      .select()
-      .from(pbxEndpoints)
-      .where(where)
-      .orderBy(asc(pbxEndpoints.endpoint))
-      .limit(f.limit)
-      .offset(f.offset);
-    const [t] = await this.db.select({ n: count() }).from(pbxEndpoints).where(where);
-    return { items, total: t!.n };
+    return this.pageOfEndpoints(and(...conds), f);
   }
 
   async trunk(id: string, sellerScope: string | null): Promise<EndpointRecord | null> {
