@@ -123,9 +123,7 @@ export async function run(argv: string[]): Promise<number> {
       talkMs: [1000, 4000],
     },
     (r) =>
-      void summary().then((s) =>
-        out(`calls started=${r.started} live=${sim.liveChannels().length} | CDRs: ${s}`),
-      ),
+      void summary().then((s) => out(`calls started=${r.started} live=${sim.channelCount()} | CDRs: ${s}`)),
   );
   const stopOnSignal = () => traffic.stop();
   process.once('SIGINT', stopOnSignal);

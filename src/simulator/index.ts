@@ -42,6 +42,8 @@ export interface Simulator {
   removeEndpoint(name: string): void;
   hangup(channelId: string, cause?: number): void;
   liveChannels(): Array<{ id: string; name: string; state: string } & Record<string, unknown>>;
+  /** How many channels are up whose name starts with `prefix` (cheap: no JSON built). */
+  channelCount(prefix?: string): number;
   placeInboundCall(o: {
     channelId?: string;
     did: string;
@@ -252,6 +254,11 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     hangup: (id, cause = 16) => model.hangup(id, cause),
     liveChannels: () =>
       [...model.channels.values()].map((c) => ({ ...model.json(c), id: c.id, name: c.name, state: c.state })),
+    channelCount: (prefix = '') => {
+      let n = 0;
+      for (const c of model.channels.values()) if (c.name.startsWith(prefix)) n++;
+      return n;
+    },
     placeInboundCall: (p) => inbound(p),
     dropWebSockets: () => ari.dropWebSockets(),
     dropAmi: () => amiSrv.dropAll(),
