@@ -3,9 +3,9 @@
 //    and bare Fastify answering a constant (its own process too), both loaded by autocannon on
 //    loopback: requests/s, p50/p99 latency, and the ratio daemon/bare;
 //  - CSV import time (the import shared by the API and the CLI) for 20,000 and 1,000,000 rows.
-//   npx tsx bench/next-cid/run.ts [--duration 10] [--connections 50] [--rows-large 1000000]
+//   npx tsx bench/next-cid/run.ts [--duration 10] [--connections 50] [--rows-large 1000000] [--cpu-prof dir]
 // Needs DATABASE_URL/REDIS_URL (eval "$(bash scripts/services.sh env)"); works in a database of its own.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
@@ -25,6 +25,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '50' },
     'rows-large': { type: 'string', default: '1000000' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const duration = Number(values.duration);
@@ -50,7 +51,17 @@ const redis = new Redis(redisUrl);
 const database = createDatabase(dbUrl, { max: 4 });
 
 async function cleanup() {
-  for (const c of children) c.kill('SIGTERM');
+  // Waits for the children, so a CPU profile is written before the database goes away.
+  await Promise.all(
+    children.map((c) =>
+      c.exitCode !== null || c.signalCode !== null
+        ? null
+        : new Promise((r) => {
+            c.once('exit', r);
+            c.kill('SIGTERM');
+          }),
+    ),
+  );
   await database.close();
   // Our keys only: everything under this run's prefix.
   let cursor = '0';
@@ -146,7 +157,10 @@ try {
   // ---- next-cid: daemon vs bare Fastify -------------------------------------------------------
   const key = (await createApiKey(database.db, { role: 'dialer' })).key;
   const port = 19000 + Math.floor(Math.random() * 1000);
-  const daemon = spawn('node', ['bin/capconduit.js', 'start'], {
+  // The daemon runs as production runs it: compiled (`npm run build`), not through the tsx loader.
+  execFileSync('bash', ['scripts/build.sh'], { stdio: 'ignore' });
+  const profile = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
+  const daemon = spawn('node', [...profile, 'dist/cli/entry.js', 'start'], {
     env: {
       ...process.env,
       DATABASE_URL: dbUrl,
@@ -186,7 +200,7 @@ try {
   // CPU time (user + system) of a process, in ms, from /proc.
   const cpuMs = (pid: number) => {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+    return { user: (Number(f[11]) * 1000) / 100, sys: (Number(f[12]) * 1000) / 100 };
   };
   const redisInfo = async () => {
     const info = await redis.info('cpu');
@@ -194,13 +208,24 @@ try {
     return (f('used_cpu_user') + f('used_cpu_sys')) * 1000;
   };
 
+  await fetch(`http://127.0.0.1:${port}/metrics`); // a scrape resets the event-loop delay histogram
   const c0 = cpuMs(daemon.pid!);
+  const l0 = process.cpuUsage();
   const r0 = await redisInfo();
   const ours = await load(`http://127.0.0.1:${port}`, auth, paths);
-  const daemonCpu = cpuMs(daemon.pid!) - c0;
+  const c1 = cpuMs(daemon.pid!);
+  const l1 = process.cpuUsage(l0);
+  const daemonUser = c1.user - c0.user;
+  const daemonSys = c1.sys - c0.sys;
   const redisCpu = (await redisInfo()) - r0;
+  // The daemon's own event-loop delay (prom-client's default metrics): stalls there are tail latency.
+  const metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
+  const gauge = (name: string) =>
+    Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+-]+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN);
+  const lag = `event-loop delay p99 ${(gauge('nodejs_eventloop_lag_p99_seconds') * 1000).toFixed(1)} ms, max ${(gauge('nodejs_eventloop_lag_max_seconds') * 1000).toFixed(1)} ms`;
   const base = await load(`http://127.0.0.1:${barePort}`, {}, ['/next-cid']);
   const ok = ours.requests.total - ours.non2xx;
+  const us = (ms: number) => ((ms * 1000) / ours.requests.total).toFixed(0);
   const fmt = (r: autocannon.Result) =>
     `${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`;
   process.stdout.write(
@@ -208,7 +233,8 @@ try {
       `next-cid (daemon, pool of 20,000, ${connections} connections, ${duration} s): ${fmt(ours)}`,
       `bare Fastify constant (same run):                    ${fmt(base)}`,
       `ratio daemon/bare: ${(ours.requests.average / base.requests.average).toFixed(2)}  (answered 200: ${ok})`,
-      `CPU per /next-cid request: daemon ${((daemonCpu * 1000) / ours.requests.total).toFixed(0)} us, redis-server ${((redisCpu * 1000) / ours.requests.total).toFixed(0)} us`,
+      `CPU per /next-cid request: daemon ${us(daemonUser + daemonSys)} us (user ${us(daemonUser)}, system ${us(daemonSys)}), redis-server ${us(redisCpu)} us, load generator ${us((l1.user + l1.system) / 1000)} us`,
+      `daemon ${lag}`,
       `import 20,000 rows: ${(import20k / 1000).toFixed(2)} s; import ${rowsLarge.toLocaleString('en-US')} rows: ${(importLarge / 1000).toFixed(1)} s (${Math.round(rowsLarge / (importLarge / 1000))} rows/s)`,
       '',
     ].join('\n'),

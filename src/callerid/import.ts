@@ -81,7 +81,7 @@ export async function importCallerIds(
   input: Readable,
   o: { defaultPool?: string | null; batchSize?: number; onProgress?: (lines: number) => void } = {},
 ): Promise<ImportResult> {
-  const batchSize = o.batchSize ?? 5000;
+  const batchSize = o.batchSize ?? 2000;
   const result: ImportResult = { lines: 0, imported: 0, rejected: [], pools_created: [] };
   const knownPools = new Set<string>();
   const reject = (line: number, reason: string) => {
@@ -104,22 +104,40 @@ export async function importCallerIds(
     }),
   );
   let batch = new Map<string, Row>(); // number -> row (a later line for the same number wins)
-  // Redis placement of one batch overlaps the parse and PostgreSQL write of the next; one at a
-  // time, so a later batch's placement always reads PostgreSQL after the earlier one's.
+  // Three stages overlap: this loop parses batch n+1 while PostgreSQL writes batch n and Redis
+  // places batch n-1. Each stage takes one batch at a time, in file order (so a number's later line
+  // wins everywhere), and a stage's failure surfaces at the next batch hand-over.
+  let writing: Promise<void> = Promise.resolve();
   let placing: Promise<void> = Promise.resolve();
   const flush = async () => {
     if (!batch.size) return;
     const rows = [...batch.values()];
     batch = new Map();
-    const created = await writeBatch(sql, rows, knownPools, result);
-    await placing;
-    placing = (async () => {
-      for (const p of created) await service?.syncPoolConfig(p);
-      await service?.sync(rows.map((r) => r.number));
-      result.imported += rows.length;
-      o.onProgress?.(result.lines);
+    await writing;
+    writing = (async () => {
+      const { created, active } = await writeBatch(sql, rows, knownPools, result);
+      const before = placing;
+      placing = (async () => {
+        await before;
+        for (const p of created) await service?.syncPoolConfig(p);
+        await service?.placeImported(
+          rows.map((r) => ({
+            number: r.number,
+            npa: r.npa || null,
+            state: r.state || null,
+            hourlyLimit: r.hourly === '' ? null : Number(r.hourly),
+            dailyLimit: r.daily === '' ? null : Number(r.daily),
+            active: active.get(r.number) ?? true,
+            pool: r.pool || null,
+          })),
+        );
+        result.imported += rows.length;
+        o.onProgress?.(result.lines);
+      })();
+      placing.catch(() => {}); // awaited later; never an unhandled rejection meanwhile
+      await before; // at most one placement waits behind the one running
     })();
-    placing.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
+    writing.catch(() => {});
   };
   try {
     for await (const item of parser as AsyncIterable<{
@@ -146,6 +164,7 @@ export async function importCallerIds(
     reject(err.lines ?? result.lines + 1, `CSV: ${err.message}`);
   }
   await flush();
+  await writing;
   await placing;
   return result;
 }
@@ -155,8 +174,9 @@ async function writeBatch(
   rows: Row[],
   knownPools: Set<string>,
   result: ImportResult,
-): Promise<string[]> {
+): Promise<{ created: string[]; active: Map<string, boolean> }> {
   const createdNow: string[] = [];
+  const active = new Map<string, boolean>();
   const pools = [...new Set(rows.map((r) => r.pool).filter((p) => p && !knownPools.has(p)))];
   await sql.begin(async (tx) => {
     if (pools.length) {
@@ -165,7 +185,7 @@ async function writeBatch(
       result.pools_created.push(...created.map((c) => c.id));
       createdNow.push(...created.map((c) => c.id));
     }
-    await tx`
+    const upserted = await tx<{ number: string; active: boolean }[]>`
       insert into caller_ids (number, carrier, npa, state, hourly_limit, daily_limit)
       select u.number, nullif(u.carrier, ''), nullif(u.npa, ''), nullif(u.state, ''),
              nullif(u.hourly, '')::int, nullif(u.daily, '')::int
@@ -175,7 +195,9 @@ async function writeBatch(
         as u(number, carrier, npa, state, hourly, daily)
       on conflict (number) do update set
         carrier = excluded.carrier, npa = excluded.npa, state = excluded.state,
-        hourly_limit = excluded.hourly_limit, daily_limit = excluded.daily_limit, updated_at = now()`;
+        hourly_limit = excluded.hourly_limit, daily_limit = excluded.daily_limit, updated_at = now()
+      returning number, active`;
+    for (const u of upserted) active.set(u.number, u.active);
     const members = rows.filter((r) => r.pool);
     if (members.length)
       await tx`
@@ -184,5 +206,5 @@ async function writeBatch(
         on conflict do nothing`;
   });
   for (const p of pools) knownPools.add(p);
-  return createdNow;
+  return { created: createdNow, active };
 }

@@ -55,6 +55,17 @@ interface NumberRow {
   pools: string[];
 }
 
+/** A number as an import wrote it to PostgreSQL. */
+export interface ImportedNumber {
+  number: string;
+  npa: string | null;
+  state: string | null;
+  hourlyLimit: number | null;
+  dailyLimit: number | null;
+  active: boolean;
+  pool: string | null;
+}
+
 const msOf = (v: Date | string | null) => (v ? new Date(v).getTime() || 0 : 0);
 const nxxOf = (number: string) => /^\+1(\d{6})\d{4}$/.exec(number)?.[1] ?? null;
 
@@ -205,10 +216,45 @@ export class CallerIdService {
     return [...f, ...usageFields(u)];
   }
 
-  /** Re-reads numbers from PostgreSQL and places them in Redis (after CRUD and imports). */
-  async sync(numbers: string[]): Promise<void> {
+  /** Re-reads numbers from PostgreSQL and places them in Redis (after CRUD changes). */
+  sync(numbers: string[]): Promise<void> {
+    return this.redisAfterSave(() => this.syncNow(numbers));
+  }
+
+  /**
+   * Places numbers an import has just written, from the rows it wrote rather than a read back
+   * (the read back cost a third of an import). The pools a line names are added to the number's
+   * pools in Redis; `active` is what the upsert returned.
+   */
+  placeImported(rows: ImportedNumber[]): Promise<void> {
+    return this.redisAfterSave(async () => {
+      if (!rows.length) return;
+      if (!(await this.o.store.isReady())) return void (await this.ensureReady());
+      const now = this.now();
+      await this.o.store.placeMany(
+        rows.map((r) => {
+          const f = profileFields({
+            active: r.active,
+            npa: r.npa,
+            nxx: nxxOf(r.number),
+            state: r.state,
+            hourlyLimit: r.hourlyLimit,
+            dailyLimit: r.dailyLimit,
+            pools: [],
+          });
+          // profileFields ends with the pools pair: replaced by an addition.
+          f.splice(-2, 2, 'pools+', r.pool ?? '');
+          return { number: r.number, fields: f };
+        }),
+        now,
+        this.clock.at(now),
+      );
+    });
+  }
+
+  private async redisAfterSave(write: () => Promise<void>): Promise<void> {
     try {
-      await this.syncNow(numbers);
+      await write();
     } catch (err) {
       if (err instanceof AppError) throw err;
       this.o.log.warn({ err: (err as Error).message }, 'caller-ID state not updated in Redis');
@@ -264,34 +310,32 @@ export class CallerIdService {
 
   private async flushAll(): Promise<void> {
     for (;;) {
-      const nums = await this.o.store.takeDirty(1000);
-      if (!nums.length) return;
+      const rows = await this.o.store.takeDirtyUsage(1000);
+      if (!rows.length) return;
       try {
-        const hs = await this.o.store.hashes(nums);
-        const rows = [...hs.entries()];
-        const col = (f: string, d = '') => rows.map(([, h]) => h[f] ?? d);
+        // One JSON parameter, row = [number, ...USAGE_COLUMNS]: JSON.stringify is native, where
+        // ten text[] parameters were escaped element by element.
         await this.o.sql`
           update caller_ids c set
-            hour_bucket = nullif(u.hb, ''), uses_hour = u.hc::int,
-            day_bucket = nullif(u.db, ''), uses_day = u.dc::int,
-            total_uses = u.tot::bigint,
-            last_used_at = case when u.last::bigint > 0 then to_timestamp(u.last::bigint / 1000.0) end,
-            answered = u.ans::bigint, unanswered = u.unans::bigint,
-            rested_until = case when u.rest::bigint > 0 then to_timestamp(u.rest::bigint / 1000.0) end,
+            hour_bucket = nullif(u.r->>1, ''), uses_hour = coalesce(nullif(u.r->>2, ''), '0')::int,
+            day_bucket = nullif(u.r->>3, ''), uses_day = coalesce(nullif(u.r->>4, ''), '0')::int,
+            total_uses = coalesce(nullif(u.r->>5, ''), '0')::bigint,
+            last_used_at = case when coalesce(nullif(u.r->>6, ''), '0')::bigint > 0
+                             then to_timestamp((u.r->>6)::bigint / 1000.0) end,
+            answered = coalesce(nullif(u.r->>7, ''), '0')::bigint,
+            unanswered = coalesce(nullif(u.r->>8, ''), '0')::bigint,
+            rested_until = case when coalesce(nullif(u.r->>9, ''), '0')::bigint > 0
+                             then to_timestamp((u.r->>9)::bigint / 1000.0) end,
             updated_at = now()
-          from unnest(${rows.map(([n]) => n)}::text[], ${col('hb')}::text[], ${col('hc', '0')}::text[],
-                      ${col('db')}::text[], ${col('dc', '0')}::text[], ${col('tot', '0')}::text[],
-                      ${col('last', '0')}::text[], ${col('ans', '0')}::text[], ${col('unans', '0')}::text[],
-                      ${col('rest', '0')}::text[])
-            as u(number, hb, hc, db, dc, tot, last, ans, unans, rest)
-          where c.number = u.number`;
+          from jsonb_array_elements(${JSON.stringify(rows)}::jsonb) as u(r)
+          where c.number = u.r->>0`;
         this.lastFlushError = null;
       } catch (err) {
         // Put them back: the values are absolute, so the next flush writes them whole.
-        await this.o.store.markDirty(nums).catch(() => {});
+        await this.o.store.markDirty(rows.map((r) => r[0]!)).catch(() => {});
         this.lastFlushError = (err as Error).message;
         this.o.log.warn(
-          { err: (err as Error).message, numbers: nums.length },
+          { err: (err as Error).message, numbers: rows.length },
           'caller-ID usage flush failed',
         );
         return;

@@ -11,9 +11,18 @@ import { callScript, defineScripts, loadScript } from '../redis/scripts.ts';
 import type { CidBuckets, NumberFacts } from './decide.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const SCRIPTS = ['pickCid-8.lua', 'placeCid-1.lua', 'placeCids-1.lua', 'healthCid-2.lua'].map((f) =>
+const SCRIPTS = [
+  'pickCid-8.lua',
+  'placeCid-1.lua',
+  'placeCids-1.lua',
+  'healthCid-2.lua',
+  'takeUsage-1.lua',
+].map((f) =>
   loadScript(join(here, 'lua', f)),
 );
+
+/** The usage fields the flush takes, in the order takeDirtyUsage returns them (hash fields, cid-common.lua). */
+export const USAGE_COLUMNS = ['hb', 'hc', 'db', 'dc', 'tot', 'last', 'ans', 'unans', 'rest'] as const;
 
 export const TIERS = ['npa_nxx', 'npa', 'state', 'any'] as const;
 export type Tier = (typeof TIERS)[number];
@@ -303,8 +312,21 @@ export class CidStore {
       await this.redis.del(this.keys.rebuildLock);
   }
 
-  async takeDirty(n: number): Promise<string[]> {
-    return (await this.redis.spop(this.keys.dirty, n)) ?? [];
+  /**
+   * Takes up to `n` numbers whose usage changed, with that usage: one row per number, in the
+   * order of USAGE_COLUMNS after the number ('' where a field is unset).
+   */
+  async takeDirtyUsage(n: number): Promise<string[][]> {
+    const flat = await callScript<string[]>(
+      this.redis,
+      'takeUsage',
+      [this.keys.dirty],
+      [this.keys.base, n, ...USAGE_COLUMNS],
+    );
+    const width = USAGE_COLUMNS.length + 1;
+    const rows: string[][] = [];
+    for (let i = 0; i + width <= flat.length; i += width) rows.push(flat.slice(i, i + width));
+    return rows;
   }
   async markDirty(numbers: string[]): Promise<void> {
     if (numbers.length) await this.redis.sadd(this.keys.dirty, ...numbers);

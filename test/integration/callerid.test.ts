@@ -274,7 +274,14 @@ describe('caller-ID rotation', () => {
     // Usage reaches PostgreSQL through the asynchronous flush.
     await (d.ctx.modules.get('callerid') as ReturnType<typeof createCallerIdModule>).service.flush();
     const g = await api('GET', '/v1/caller-ids/+12065550100');
-    expect(g.json().usage).toMatchObject({ uses_hour: 1, total: 1 });
+    expect(g.json().usage).toMatchObject({
+      uses_hour: 1,
+      uses_day: 1,
+      total: 1,
+      last_used_at: new Date(clock).toISOString(),
+      answered: 0,
+      rested_until: null,
+    });
   });
 
   it('imports a 20,000-line CSV, reports exactly the bad lines, is idempotent, and the pool serves the new numbers', async () => {

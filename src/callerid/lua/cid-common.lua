@@ -55,19 +55,79 @@ local function usable_at(h, hourId, hourEnd, dayId, dayEnd)
   return u
 end
 
+-- Key names of a pool, built once per script run and looked up after: creating a string is among
+-- the dearest things a script does (bulk placements build the same few names thousands of times).
+local pool_key_cache = {}
+local function pool_keys(base, pool)
+  local c = pool_key_cache[pool]
+  if not c then
+    local p = base .. ':p:' .. pool .. ':'
+    c = { prefix = p, all = p .. 'all', cool = p .. 'cool', nxx = {}, npa = {}, st = {} }
+    pool_key_cache[pool] = c
+  end
+  return c
+end
+
+local TIER_FIELDS = { 'nxx', 'npa', 'st' } -- hash field = key part: <pool>:nxx:<nxx>, :npa:<npa>, :st:<st>
 local function tier_keys(base, pool, h)
-  local p = base .. ':p:' .. pool .. ':'
-  local keys = { p .. 'all' }
-  if h.nxx and h.nxx ~= '' then keys[#keys + 1] = p .. 'nxx:' .. h.nxx end
-  if h.npa and h.npa ~= '' then keys[#keys + 1] = p .. 'npa:' .. h.npa end
-  if h.st and h.st ~= '' then keys[#keys + 1] = p .. 'st:' .. h.st end
+  local c = pool_keys(base, pool)
+  local keys = { c.all }
+  for _, f in ipairs(TIER_FIELDS) do
+    local v = h[f]
+    if v and v ~= '' then
+      local k = c[f][v]
+      if not k then
+        k = c.prefix .. f .. ':' .. v
+        c[f][v] = k
+      end
+      keys[#keys + 1] = k
+    end
+  end
   return keys
+end
+
+-- Sorted-set writes go through zrem/zadd. Unbuffered (the default) they are issued at once; a bulk
+-- script calls zbuffer() first and zflush() at the end, so each set gets one ZREM and one ZADD for
+-- the whole batch instead of one per number: the Lua-to-Redis call, not the set operation, is what
+-- costs (about two thirds of a placement was spent crossing it).
+local zbuf = nil
+local function zbuffer() zbuf = {} end
+local function zset(key, member, score)
+  local k = zbuf[key]
+  if not k then
+    k = {}
+    zbuf[key] = k
+  end
+  k[member] = score -- false: removed; a number: present with that score (the last write wins)
+end
+local function zrem(key, member)
+  if zbuf then zset(key, member, false) else redis.call('ZREM', key, member) end
+end
+local function zadd(key, score, member)
+  if zbuf then zset(key, member, score) else redis.call('ZADD', key, score, member) end
+end
+local ZCHUNK = 4000 -- well under Lua's C stack limit for unpack()
+local function zflush()
+  for key, members in pairs(zbuf) do
+    local rem, add = {}, {}
+    for m, score in pairs(members) do
+      if score == false then
+        rem[#rem + 1] = m
+      else
+        add[#add + 1] = score
+        add[#add + 1] = m
+      end
+    end
+    for i = 1, #rem, ZCHUNK do redis.call('ZREM', key, unpack(rem, i, math.min(i + ZCHUNK - 1, #rem))) end
+    for i = 1, #add, ZCHUNK do redis.call('ZADD', key, unpack(add, i, math.min(i + ZCHUNK - 1, #add))) end
+  end
+  zbuf = nil
 end
 
 local function unplace(base, number, h)
   for _, pool in ipairs(split(h.pools)) do
-    for _, k in ipairs(tier_keys(base, pool, h)) do redis.call('ZREM', k, number) end
-    redis.call('ZREM', base .. ':p:' .. pool .. ':cool', number)
+    for _, k in ipairs(tier_keys(base, pool, h)) do zrem(k, number) end
+    zrem(pool_keys(base, pool).cool, number)
   end
 end
 
@@ -78,9 +138,9 @@ local function place(base, number, h, now, hourId, hourEnd, dayId, dayEnd)
   if u < 0 then return u end
   for _, pool in ipairs(split(h.pools)) do
     if u > now then
-      redis.call('ZADD', base .. ':p:' .. pool .. ':cool', u, number)
+      zadd(pool_keys(base, pool).cool, u, number)
     else
-      for _, k in ipairs(tier_keys(base, pool, h)) do redis.call('ZADD', k, num(h.last, 0), number) end
+      for _, k in ipairs(tier_keys(base, pool, h)) do zadd(k, num(h.last, 0), number) end
     end
   end
   return u
@@ -93,8 +153,24 @@ local function in_pool(h, pool)
   return false
 end
 
+-- Adds comma-separated pool ids to a number's pool list (kept sorted, as PostgreSQL's rebuild writes it).
+local function merge_pools(cur, add)
+  local seen, out = {}, {}
+  for _, list in ipairs({ split(cur), split(add) }) do
+    for _, p in ipairs(list) do
+      if not seen[p] then
+        seen[p] = true
+        out[#out + 1] = p
+      end
+    end
+  end
+  table.sort(out)
+  return table.concat(out, ',')
+end
+
 -- Sets fields of one number (`pairs`: field, value, ...; '' deletes the field) and places it in every
 -- pool it serves before and after the change. Returns when it is usable (ms), -1 when inactive.
+-- The field `pools+` adds to the number's pools instead of replacing them (imports add memberships).
 local function set_and_place(base, number, pairs, now, hourId, hourEnd, dayId, dayEnd)
   local key = base .. ':n:' .. number
   local h = hload(key)
@@ -102,6 +178,7 @@ local function set_and_place(base, number, pairs, now, hourId, hourEnd, dayId, d
   local set, del = {}, {}
   for i = 1, #pairs, 2 do
     local f, v = pairs[i], pairs[i + 1]
+    if f == 'pools+' then f, v = 'pools', merge_pools(h.pools, v) end
     if v == '' then
       del[#del + 1] = f
       h[f] = nil
