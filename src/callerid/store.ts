@@ -17,9 +17,7 @@ const SCRIPTS = [
   'placeCids-1.lua',
   'healthCid-2.lua',
   'takeUsage-1.lua',
-].map((f) =>
-  loadScript(join(here, 'lua', f)),
-);
+].map((f) => loadScript(join(here, 'lua', f)));
 
 /** The usage fields the flush takes, in the order takeDirtyUsage returns them (hash fields, cid-common.lua). */
 export const USAGE_COLUMNS = ['hb', 'hc', 'db', 'dc', 'tot', 'last', 'ans', 'unans', 'rest'] as const;
