@@ -310,7 +310,7 @@ export class CallerIdService {
 
   private async flushAll(): Promise<void> {
     for (;;) {
-      const rows = await this.o.store.takeDirtyUsage(1000);
+      const rows = await this.o.store.takeDirtyUsage(250);
       if (!rows.length) return;
       try {
         // One JSON parameter, row = [number, ...USAGE_COLUMNS]: JSON.stringify is native, where
