@@ -15,19 +15,27 @@ local function hgetall(key)
   return h
 end
 
--- The fields the placement decisions read (HMGET: cheaper than HGETALL of the whole hash).
-local FIELDS = { 'a', 'npa', 'nxx', 'st', 'hl', 'dl', 'pools', 'last', 'resv', 'rest', 'hb', 'hc', 'db', 'dc', 'tot' }
+-- The fields the placement decisions read (HMGET: cheaper than HGETALL of the whole hash). A table
+-- constructor, not a loop over field names: this runs once or twice in every pick.
 local function hload(key)
-  local v = redis.call('HMGET', key, unpack(FIELDS))
-  local h, any = {}, false
-  for i, f in ipairs(FIELDS) do
-    if v[i] then
-      h[f] = v[i]
-      any = true
+  local v = redis.call('HMGET', key, 'a', 'npa', 'nxx', 'st', 'hl', 'dl', 'pools', 'last', 'resv', 'rest',
+    'hb', 'hc', 'db', 'dc', 'tot')
+  if not v[1] then -- every write sets `a` with the profile; without it, any field at all?
+    local any = false
+    for i = 2, 15 do
+      if v[i] then
+        any = true
+        break
+      end
     end
+    if not any then return nil end
   end
-  if not any then return nil end
-  return h
+  -- Redis answers a missing field with false; `or nil` keeps absent fields absent.
+  return {
+    a = v[1] or nil, npa = v[2] or nil, nxx = v[3] or nil, st = v[4] or nil, hl = v[5] or nil,
+    dl = v[6] or nil, pools = v[7] or nil, last = v[8] or nil, resv = v[9] or nil, rest = v[10] or nil,
+    hb = v[11] or nil, hc = v[12] or nil, db = v[13] or nil, dc = v[14] or nil, tot = v[15] or nil,
+  }
 end
 
 local function split(s)
@@ -35,6 +43,17 @@ local function split(s)
   if not s or s == '' then return out end
   for p in string.gmatch(s, '[^,]+') do out[#out + 1] = p end
   return out
+end
+
+-- The pools of a loaded number, split once per script run (`_pl` is not a hash field; writes of
+-- `pools` through set_and_place drop it).
+local function pools_of(h)
+  local p = h._pl
+  if not p then
+    p = split(h.pools)
+    h._pl = p
+  end
+  return p
 end
 
 local function num(v, d)
@@ -70,8 +89,15 @@ end
 
 local TIER_FIELDS = { 'nxx', 'npa', 'st' } -- hash field = key part: <pool>:nxx:<nxx>, :npa:<npa>, :st:<st>
 local function tier_keys(base, pool, h)
+  local memo = h._tk -- not a hash field either: dropped when a tier field changes
+  if not memo then
+    memo = {}
+    h._tk = memo
+  end
+  local keys = memo[pool]
+  if keys then return keys end
   local c = pool_keys(base, pool)
-  local keys = { c.all }
+  keys = { c.all }
   for _, f in ipairs(TIER_FIELDS) do
     local v = h[f]
     if v and v ~= '' then
@@ -83,6 +109,7 @@ local function tier_keys(base, pool, h)
       keys[#keys + 1] = k
     end
   end
+  memo[pool] = keys
   return keys
 end
 
@@ -125,7 +152,7 @@ local function zflush()
 end
 
 local function unplace(base, number, h)
-  for _, pool in ipairs(split(h.pools)) do
+  for _, pool in ipairs(pools_of(h)) do
     for _, k in ipairs(tier_keys(base, pool, h)) do zrem(k, number) end
     zrem(pool_keys(base, pool).cool, number)
   end
@@ -136,7 +163,7 @@ end
 local function place(base, number, h, now, hourId, hourEnd, dayId, dayEnd)
   local u = usable_at(h, hourId, hourEnd, dayId, dayEnd)
   if u < 0 then return u end
-  for _, pool in ipairs(split(h.pools)) do
+  for _, pool in ipairs(pools_of(h)) do
     if u > now then
       zadd(pool_keys(base, pool).cool, u, number)
     else
@@ -147,7 +174,7 @@ local function place(base, number, h, now, hourId, hourEnd, dayId, dayEnd)
 end
 
 local function in_pool(h, pool)
-  for _, p in ipairs(split(h.pools)) do
+  for _, p in ipairs(pools_of(h)) do
     if p == pool then return true end
   end
   return false
@@ -188,6 +215,7 @@ local function set_and_place(base, number, pairs, now, hourId, hourEnd, dayId, d
       h[f] = v
     end
   end
+  h._pl, h._tk = nil, nil -- pools or tier fields may have changed
   if #set > 0 then redis.call('HSET', key, unpack(set)) end
   if #del > 0 then redis.call('HDEL', key, unpack(del)) end
   return place(base, number, h, now, hourId, hourEnd, dayId, dayEnd)

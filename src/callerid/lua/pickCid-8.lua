@@ -66,7 +66,11 @@ for tier = 3, 6 do
       h.hb, h.hc, h.db, h.dc, h.last, h.resv = hourId, tostring(hc), dayId, tostring(dc), tostring(now), tostring(resv)
       redis.call('HSET', nk, 'hb', hourId, 'hc', hc, 'db', dayId, 'dc', dc, 'last', now, 'resv', resv, 'lp', pool,
         'tot', num(h.tot, 0) + 1)
-      unplace(base, m, h)
+      -- Out of the tier sets of every pool it serves and into their cool sets (it is reserved, so
+      -- place() cools it: no need to take it out of cool sets first, ZADD there sets the score).
+      for _, p in ipairs(pools_of(h)) do
+        for _, k in ipairs(tier_keys(base, p, h)) do redis.call('ZREM', k, m) end
+      end
       place(base, m, h, now, hourId, hourEnd, dayId, dayEnd)
       redis.call('SADD', KEYS[7], m)
       return { 1, m, resv, tier - 2 }
