@@ -3,7 +3,8 @@
 //    and bare Fastify answering a constant (its own process too), both loaded by autocannon on
 //    loopback: requests/s, p50/p99 latency, and the ratio daemon/bare;
 //  - CSV import time (the import shared by the API and the CLI) for 20,000 and 1,000,000 rows.
-//   npx tsx bench/next-cid/run.ts [--duration 10] [--connections 50] [--rows-large 1000000] [--cpu-prof dir]
+//   npx tsx bench/next-cid/run.ts [--duration 10] [--connections 50] [--rows-large 1000000] [--rate N]
+//     [--cpu-prof dir]
 // Needs DATABASE_URL/REDIS_URL (eval "$(bash scripts/services.sh env)"); works in a database of its own.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -25,12 +26,16 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '50' },
     'rows-large': { type: 'string', default: '1000000' },
+    // Offered load (requests/s over all connections) instead of as fast as answers come: CPU per
+    // request compared at the same load, not skewed by how busy the machine is.
+    rate: { type: 'string' },
     'cpu-prof': { type: 'string' },
   },
 });
 const duration = Number(values.duration);
 const connections = Number(values.connections);
 const rowsLarge = Number(values['rows-large']);
+const rate = values.rate ? Number(values.rate) : undefined;
 const baseUrl = process.env.DATABASE_URL;
 const redisUrl = process.env.REDIS_URL;
 if (!baseUrl || !redisUrl)
@@ -93,7 +98,12 @@ function csv(n: number, npa: string): Readable {
   );
 }
 
-function load(url: string, headers: Record<string, string>, paths: string[]): Promise<autocannon.Result> {
+function load(
+  url: string,
+  headers: Record<string, string>,
+  paths: string[],
+  overallRate?: number,
+): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     let k = 0;
     const inst = autocannon(
@@ -101,6 +111,7 @@ function load(url: string, headers: Record<string, string>, paths: string[]): Pr
         url,
         connections,
         duration,
+        ...(overallRate ? { overallRate } : {}),
         headers,
         requests: [
           { setupRequest: (req: autocannon.Request) => ({ ...req, path: paths[k++ % paths.length]! }) },
@@ -212,7 +223,7 @@ try {
   const c0 = cpuMs(daemon.pid!);
   const l0 = process.cpuUsage();
   const r0 = await redisInfo();
-  const ours = await load(`http://127.0.0.1:${port}`, auth, paths);
+  const ours = await load(`http://127.0.0.1:${port}`, auth, paths, rate);
   const c1 = cpuMs(daemon.pid!);
   const l1 = process.cpuUsage(l0);
   const daemonUser = c1.user - c0.user;
@@ -230,7 +241,7 @@ try {
     `${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`;
   process.stdout.write(
     [
-      `next-cid (daemon, pool of 20,000, ${connections} connections, ${duration} s): ${fmt(ours)}`,
+      `next-cid (daemon, pool of 20,000, ${connections} connections, ${duration} s${rate ? `, offered ${rate} req/s` : ''}): ${fmt(ours)}`,
       `bare Fastify constant (same run):                    ${fmt(base)}`,
       `ratio daemon/bare: ${(ours.requests.average / base.requests.average).toFixed(2)}  (answered 200: ${ok})`,
       `CPU per /next-cid request: daemon ${us(daemonUser + daemonSys)} us (user ${us(daemonUser)}, system ${us(daemonSys)}), redis-server ${us(redisCpu)} us, load generator ${us((l1.user + l1.system) / 1000)} us`,
