@@ -51,7 +51,8 @@ for (let i = 0; i < 10; i++) {
 
 const port = 18000 + Math.floor(Math.random() * 1000);
 const profile = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
-const daemon = spawn('node', [...profile, 'dist/cli/entry.js', 'start'], {
+const nodeFlags = (process.env.BENCH_DAEMON_FLAGS ?? '').split(' ').filter(Boolean);
+const daemon = spawn('node', [...nodeFlags, ...profile, 'dist/cli/entry.js', 'start'], {
   env: {
     ...process.env,
     API_PORT: String(port),
@@ -61,7 +62,7 @@ const daemon = spawn('node', [...profile, 'dist/cli/entry.js', 'start'], {
     ...asteriskEnv(sim),
     CDR_BUFFER_DIR: `.data/bench-cdr-${tag}`,
   },
-  stdio: ['ignore', 'ignore', 'inherit'],
+  stdio: ['ignore', process.env.BENCH_DAEMON_STDOUT ? 'inherit' : 'ignore', 'inherit'],
 });
 const base = `http://127.0.0.1:${port}`;
 for (let i = 0; ; i++) {
