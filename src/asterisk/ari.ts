@@ -39,6 +39,11 @@ export interface AriOptions {
    * used whenever the events WebSocket is down.
    */
   transport?: AriTransport;
+  /**
+   * Event types the apps do not want (ARI `PUT /applications/{app}/eventFilter`, set again at every
+   * connect): Asterisk then neither builds nor sends them. Read at connect time.
+   */
+  disallowedEvents?: () => string[];
 }
 
 export type AriTransport = 'auto' | 'http' | 'websocket';
@@ -413,7 +418,9 @@ export class AriClient extends EventEmitter {
       this.replaced = false;
       this.lastError = null;
       // Connected (and ready) only once the REST transport is settled and the resync is under way.
-      void this.chooseTransport().then(() => {
+      void this.chooseTransport().then(async () => {
+        if (this.ws !== ws) return;
+        await this.applyEventFilter();
         if (this.ws !== ws) return;
         this.state = 'connected';
         this.opts.log.info(
@@ -443,6 +450,27 @@ export class AriClient extends EventEmitter {
         this.timer = setTimeout(() => this.open(), delay);
       }
     });
+  }
+
+  /**
+   * Sets each app's event filter (disallowed types only: an allowed list would also hide types this
+   * code does not know of). A node that refuses it (older than Asterisk 13.26/16.3) still works:
+   * the unwanted events arrive and are ignored.
+   */
+  private async applyEventFilter(): Promise<void> {
+    const types = this.opts.disallowedEvents?.() ?? [];
+    if (!types.length) return;
+    const body = { allowed: [], disallowed: types.map((type) => ({ type })) };
+    for (const app of this.opts.apps) {
+      try {
+        await this.request('PUT', `/applications/${encodeURIComponent(app)}/eventFilter`, { body });
+      } catch (err) {
+        this.opts.log.warn(
+          { app, err: (err as Error).message },
+          'ARI event filter not set: all events arrive',
+        );
+      }
+    }
   }
 
   /** Decides, per connection, whether REST goes over the WebSocket (see AriOptions.transport). */

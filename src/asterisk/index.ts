@@ -41,7 +41,11 @@ export interface AsteriskModule extends DaemonModule {
   nodes: Map<string, AsteriskNode>;
   /** The Stasis app names this instance registers (shared name + per-instance name). */
   apps: string[];
-  onAriEvent(h: (nodeId: string, ev: AnyAriEvent) => void): void;
+  /**
+   * Every ARI event, or (with `types`) the types the handler acts on: types no handler names are
+   * filtered out at the node, which then never builds or sends them.
+   */
+  onAriEvent(h: (nodeId: string, ev: AnyAriEvent) => void, types?: string[]): void;
   onAmiEvent(h: (nodeId: string, ev: AmiEvent) => void): void;
   /** Live channels after each (re)connect; `listedAt` is when the list was asked for. */
   onResync(h: (nodeId: string, channels: AriChannel[], listedAt: number) => void): void;
@@ -57,11 +61,62 @@ export function stasisApps(app: string, instanceId: string, broadcast: boolean):
   return broadcast ? [`${app}-${instanceId}`] : [app];
 }
 
+/**
+ * Event types a call produces that nothing here may need: the candidates for the node-side filter.
+ * StasisStart and ApplicationReplaced are never filtered (the module and the client act on them).
+ */
+export const FILTERABLE_ARI_EVENTS = [
+  'BridgeAttendedTransfer',
+  'BridgeBlindTransfer',
+  'BridgeCreated',
+  'BridgeDestroyed',
+  'BridgeMerged',
+  'BridgeVideoSourceChanged',
+  'ChannelCallerId',
+  'ChannelConnectedLine',
+  'ChannelCreated',
+  'ChannelDestroyed',
+  'ChannelDialplan',
+  'ChannelDtmfReceived',
+  'ChannelEnteredBridge',
+  'ChannelHangupRequest',
+  'ChannelHold',
+  'ChannelLeftBridge',
+  'ChannelStateChange',
+  'ChannelTalkingFinished',
+  'ChannelTalkingStarted',
+  'ChannelToneDetected',
+  'ChannelUnhold',
+  'ChannelUserevent',
+  'ChannelVarset',
+  'ContactStatusChange',
+  'DeviceStateChanged',
+  'Dial',
+  'EndpointStateChange',
+  'PeerStatusChange',
+  'PlaybackContinuing',
+  'PlaybackFinished',
+  'PlaybackStarted',
+  'RecordingFailed',
+  'RecordingFinished',
+  'RecordingStarted',
+  'StasisEnd',
+  'TextMessageReceived',
+];
+
+/** The filterable types no handler wants; none when some handler wants every event. */
+export function disallowedAriEvents(wanted: Array<string[] | undefined>): string[] {
+  if (wanted.some((w) => w === undefined)) return [];
+  const keep = new Set(wanted.flat());
+  return FILTERABLE_ARI_EVENTS.filter((t) => !keep.has(t));
+}
+
 export function createAsteriskModule(ctx: DaemonContext): AsteriskModule {
   const { config, log, metrics } = ctx;
   const apps = stasisApps(config.STASIS_APP, config.INSTANCE_ID, config.STASIS_BROADCAST);
   const nodes = new Map<string, AsteriskNode>();
   const ariHandlers: Array<(n: string, e: AnyAriEvent) => void> = [];
+  const ariWanted: Array<string[] | undefined> = [];
   const amiHandlers: Array<(n: string, e: AmiEvent) => void> = [];
   const resyncHandlers: Array<(n: string, c: AriChannel[], listedAt: number) => void> = [];
   const stasisHandlers = new Map<string, StasisStartHandler>();
@@ -131,6 +186,7 @@ export function createAsteriskModule(ctx: DaemonContext): AsteriskModule {
       apps,
       log: nlog,
       transport: config.ASTERISK_ARI_TRANSPORT,
+      disallowedEvents: () => disallowedAriEvents(ariWanted),
     });
     const ami = new AmiClient({
       host: n.amiHost,
@@ -208,7 +264,10 @@ export function createAsteriskModule(ctx: DaemonContext): AsteriskModule {
     nodes,
     apps,
     readiness,
-    onAriEvent: (h) => void ariHandlers.push(h),
+    onAriEvent: (h, types) => {
+      ariHandlers.push(h);
+      ariWanted.push(types);
+    },
     onAmiEvent: (h) => void amiHandlers.push(h),
     onResync: (h) => void resyncHandlers.push(h),
     onStasisStart: (kind, h) => void stasisHandlers.set(kind, h),

@@ -185,25 +185,32 @@ async function writeBatch(
       result.pools_created.push(...created.map((c) => c.id));
       createdNow.push(...created.map((c) => c.id));
     }
+    // One statement, the batch as one JSON parameter (row = [number, carrier, npa, state, hourly,
+    // daily, pool]): JSON.stringify is native, where seven text[] parameters were escaped element
+    // by element. The membership insert's foreign key sees the numbers inserted beside it.
+    const batch = JSON.stringify(
+      rows.map((r) => [r.number, r.carrier, r.npa, r.state, r.hourly, r.daily, r.pool]),
+    );
     const upserted = await tx<{ number: string; active: boolean }[]>`
-      insert into caller_ids (number, carrier, npa, state, hourly_limit, daily_limit)
-      select u.number, nullif(u.carrier, ''), nullif(u.npa, ''), nullif(u.state, ''),
-             nullif(u.hourly, '')::int, nullif(u.daily, '')::int
-      from unnest(${rows.map((r) => r.number)}::text[], ${rows.map((r) => r.carrier)}::text[],
-                  ${rows.map((r) => r.npa)}::text[], ${rows.map((r) => r.state)}::text[],
-                  ${rows.map((r) => r.hourly)}::text[], ${rows.map((r) => r.daily)}::text[])
-        as u(number, carrier, npa, state, hourly, daily)
-      on conflict (number) do update set
-        carrier = excluded.carrier, npa = excluded.npa, state = excluded.state,
-        hourly_limit = excluded.hourly_limit, daily_limit = excluded.daily_limit, updated_at = now()
-      returning number, active`;
-    for (const u of upserted) active.set(u.number, u.active);
-    const members = rows.filter((r) => r.pool);
-    if (members.length)
-      await tx`
+      with u as (
+        select r->>0 as number, nullif(r->>1, '') as carrier, nullif(r->>2, '') as npa,
+               nullif(r->>3, '') as state, nullif(r->>4, '')::int as hourly, nullif(r->>5, '')::int as daily,
+               nullif(r->>6, '') as pool
+        from jsonb_array_elements(${batch}::jsonb) as r
+      ), upsert as (
+        insert into caller_ids (number, carrier, npa, state, hourly_limit, daily_limit)
+        select number, carrier, npa, state, hourly, daily from u
+        on conflict (number) do update set
+          carrier = excluded.carrier, npa = excluded.npa, state = excluded.state,
+          hourly_limit = excluded.hourly_limit, daily_limit = excluded.daily_limit, updated_at = now()
+        returning number, active
+      ), member as (
         insert into cid_pool_members (pool_id, number)
-        select * from unnest(${members.map((r) => r.pool)}::text[], ${members.map((r) => r.number)}::text[])
-        on conflict do nothing`;
+        select pool, number from u where pool is not null
+        on conflict do nothing
+      )
+      select number, active from upsert`;
+    for (const u of upserted) active.set(u.number, u.active);
   });
   for (const p of pools) knownPools.add(p);
   return { created: createdNow, active };

@@ -47,6 +47,15 @@ export interface RouterDeps {
   now?: () => number;
 }
 
+/** The ARI event types onEvent acts on (the node filters out the rest; StasisStart comes apart). */
+const ROUTER_EVENTS = [
+  'CallBroadcast',
+  'Dial',
+  'ChannelStateChange',
+  'ChannelDestroyed',
+  'StasisEnd',
+] as const;
+
 /** DID from a StasisStart: an explicit arg wins (calls handed over with `move`), else the dialplan exten. */
 export function didOf(ch: AriChannel, args: string[]): string {
   const raw = (args[1] ?? ch.dialplan?.exten ?? '').trim();
@@ -113,7 +122,7 @@ export class InboundRouter {
     d.asterisk.onStasisStart('leg', (_nodeId, ev) =>
       this.feedChannel(ev.channel.id, { type: 'leg_stasis_start', legId: ev.channel.id, at: this.now() }),
     );
-    d.asterisk.onAriEvent((nodeId, ev) => this.onEvent(nodeId, ev));
+    d.asterisk.onAriEvent((nodeId, ev) => this.onEvent(nodeId, ev), [...ROUTER_EVENTS]);
     d.asterisk.onResync((nodeId, channels, listedAt) => void this.resync(nodeId, channels, listedAt));
     // Safety net for calls nobody is watching any more (an instance crashed mid-call, then the
     // call ended): their slots are freed once their channels are gone.

@@ -155,7 +155,26 @@ const RESOURCES: Record<string, Op[]> = {
       ],
     ],
   ],
-  applications: [['/applications', 'GET', 'list', 'List[Application]', []]],
+  applications: [
+    ['/applications', 'GET', 'list', 'List[Application]', []],
+    [
+      '/applications/{applicationName}',
+      'GET',
+      'get',
+      'Application',
+      [['applicationName', 'path', 'string', true]],
+    ],
+    [
+      '/applications/{applicationName}/eventFilter',
+      'PUT',
+      'filter',
+      'Application',
+      [
+        ['applicationName', 'path', 'string', true],
+        ['filter', 'body', 'object'],
+      ],
+    ],
+  ],
 };
 
 // Event models: ari-client turns properties typed Channel/Bridge into objects with methods.

@@ -14,6 +14,11 @@ export class AriServer {
   private wss = new WebSocketServer({ noServer: true });
   /** app name -> the WebSocket holding it */
   apps = new Map<string, WebSocket>();
+  /**
+   * Event type filters per app (PUT /applications/{app}/eventFilter). Kept by app name across
+   * reconnects, as Asterisk keeps an app it has seen.
+   */
+  filters = new Map<string, { allowed: Set<string>; disallowed: Set<string> }>();
   /** StasisBroadcast offers in progress, by channel id. */
   broadcasts = new Map<
     string,
@@ -64,9 +69,13 @@ export class AriServer {
     private user: string,
     private password: string,
   ) {
-    model.on('ari-event', (app: string, ev: unknown) => {
+    model.on('ari-event', (app: string, ev: { type: string }) => {
       const ws = this.apps.get(app);
-      if (ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify(ev));
+      if (ws?.readyState !== WebSocket.OPEN) return;
+      const f = this.filters.get(app);
+      // Asterisk's rules: disallowed wins; an empty allowed list allows everything.
+      if (f && (f.disallowed.has(ev.type) || (f.allowed.size > 0 && !f.allowed.has(ev.type)))) return;
+      ws.send(JSON.stringify(ev));
     });
   }
 
@@ -216,6 +225,48 @@ export class AriServer {
     send(res, await this.route(req.method ?? 'GET', path, q, body));
   }
 
+  private applicationJson(name: string) {
+    const f = this.filters.get(name);
+    const list = (set?: Set<string>) => [...(set ?? [])].map((type) => ({ type }));
+    return {
+      name,
+      channel_ids: [],
+      bridge_ids: [],
+      endpoint_ids: [],
+      device_names: [],
+      events_allowed: list(f?.allowed),
+      events_disallowed: list(f?.disallowed),
+    };
+  }
+
+  /**
+   * The documented rules: an empty body empties both lists; a list given is set (an empty array
+   * empties it); a list not given is left as it was. Each entry is an object with a string `type`.
+   */
+  private setEventFilter(app: string, body: Record<string, unknown>): Reply {
+    const parse = (v: unknown): Set<string> | null | undefined => {
+      if (v === undefined) return undefined;
+      if (!Array.isArray(v)) return null;
+      const out = new Set<string>();
+      for (const e of v) {
+        const t = (e as { type?: unknown } | null)?.type;
+        if (typeof t !== 'string' || !t) return null;
+        out.add(t);
+      }
+      return out;
+    };
+    const allowed = parse(body.allowed);
+    const disallowed = parse(body.disallowed);
+    if (allowed === null || disallowed === null) return err(400, 'Invalid format definition');
+    const cur = this.filters.get(app) ?? { allowed: new Set<string>(), disallowed: new Set<string>() };
+    const empty = allowed === undefined && disallowed === undefined;
+    this.filters.set(app, {
+      allowed: empty ? new Set() : (allowed ?? cur.allowed),
+      disallowed: empty ? new Set() : (disallowed ?? cur.disallowed),
+    });
+    return { status: 200, body: this.applicationJson(app) };
+  }
+
   private route(
     method: string,
     p: string[],
@@ -232,17 +283,13 @@ export class AriServer {
           status: { startup_time: new Date().toISOString() },
         },
       };
-    if (r0 === 'applications' && method === 'GET' && !id)
-      return {
-        status: 200,
-        body: [...this.apps.keys()].map((name) => ({
-          name,
-          channel_ids: [],
-          bridge_ids: [],
-          endpoint_ids: [],
-          device_names: [],
-        })),
-      };
+    if (r0 === 'applications') {
+      if (method === 'GET' && !id)
+        return { status: 200, body: [...this.apps.keys()].map((name) => this.applicationJson(name)) };
+      if (!id || (!this.apps.has(id) && !this.filters.has(id))) return err(404, 'Application not found');
+      if (method === 'GET' && !action) return { status: 200, body: this.applicationJson(id) };
+      if (method === 'PUT' && action === 'eventFilter') return this.setEventFilter(id, body);
+    }
     if (r0 === 'channels') {
       if (!id && method === 'GET')
         return { status: 200, body: [...m.channels.values()].map((c) => m.json(c)) };

@@ -3,7 +3,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AmiClient, AmiValueError } from '../../src/asterisk/ami.ts';
 import { AriClient, AriError } from '../../src/asterisk/ari.ts';
-import { createAsteriskModule } from '../../src/asterisk/index.ts';
+import {
+  createAsteriskModule,
+  disallowedAriEvents,
+  FILTERABLE_ARI_EVENTS,
+} from '../../src/asterisk/index.ts';
 import type { AnyAriEvent } from '../../src/asterisk/types.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createMetrics } from '../../src/metrics.ts';
@@ -253,6 +257,93 @@ describe('ARI and AMI clients against the simulator', () => {
     await down;
     await expect(mod.readiness![1]!.check()).rejects.toThrow(/ARI/);
     await once(mod.nodes.get('n2')!.ari, 'connected'); // and it comes back by itself
+  });
+
+  it('filters event types per app as Asterisk documents eventFilter, and the module sets it at every connect', async () => {
+    const s = await sim({ endpoints: { 'client-a': { result: 'answer', answerAfterMs: 20 } } });
+    const { c, events } = ari(s);
+    const up = once(c, 'connected');
+    c.start();
+    await up;
+    const put = (body: unknown) =>
+      c.request<{ events_allowed: unknown[]; events_disallowed: unknown[] }>(
+        'PUT',
+        '/applications/capconduit/eventFilter',
+        { body },
+      );
+    // Only the list given is set; the other one is kept.
+    expect(await put({ disallowed: [{ type: 'ChannelVarset' }] })).toMatchObject({
+      events_allowed: [],
+      events_disallowed: [{ type: 'ChannelVarset' }],
+    });
+    expect(await put({ allowed: [{ type: 'StasisStart' }, { type: 'ChannelVarset' }] })).toMatchObject({
+      events_allowed: [{ type: 'StasisStart' }, { type: 'ChannelVarset' }],
+      events_disallowed: [{ type: 'ChannelVarset' }],
+    });
+    await expect(put({ allowed: 'StasisStart' })).rejects.toMatchObject({ status: 400 });
+    await expect(put({ disallowed: [{ name: 'x' }] })).rejects.toMatchObject({ status: 400 });
+    await expect(c.request('PUT', '/applications/nobody/eventFilter', { body: {} })).rejects.toMatchObject({
+      status: 404,
+    });
+    // Allowed StasisStart and ChannelVarset, but disallowed wins: only StasisStart arrives.
+    s.placeInboundCall({ did: '+14155550100', callerNumber: '+12125550000' });
+    const start = await waitFor(() => events.find((e) => e.type === 'StasisStart'));
+    const callerId = (start as { channel: { id: string } }).channel.id;
+    await c.channels.setVariable(callerId, 'X', '1');
+    await c.channels.hangup(callerId);
+    await waitFor(async () => (await c.channels.list()).length === 0);
+    expect(new Set(events.map((e) => e.type))).toEqual(new Set(['StasisStart']));
+    // An empty body empties both lists.
+    expect(await put({})).toMatchObject({ events_allowed: [], events_disallowed: [] });
+
+    // The module: handlers name their types; what nobody names is disallowed, set at each connect.
+    expect(disallowedAriEvents([['Dial'], undefined])).toEqual([]);
+    const wanted = disallowedAriEvents([['Dial', 'ChannelDestroyed']]);
+    expect(wanted).not.toContain('Dial');
+    expect(wanted).toContain('ChannelVarset');
+    expect(wanted.length).toBe(FILTERABLE_ARI_EVENTS.length - 2);
+    const config = {
+      ...testConfig(),
+      asteriskNodes: [
+        {
+          id: 'n1',
+          ariUrl: s.ariUrl,
+          ariUser: 'asterisk',
+          ariPassword: 'asterisk',
+          amiHost: '127.0.0.1',
+          amiPort: s.amiPort,
+          amiUser: 'asterisk',
+          amiSecret: 'asterisk',
+        },
+      ],
+    };
+    const mod = createAsteriskModule({ config, log, metrics: createMetrics() } as Parameters<
+      typeof createAsteriskModule
+    >[0]);
+    const seen: string[] = [];
+    mod.onAriEvent((_n, e) => seen.push(e.type), ['ChannelDestroyed']);
+    await mod.start!();
+    cleanup.push(() => mod.stop!());
+    const node = mod.nodes.get('n1')!;
+    const app = mod.apps[0]!;
+    const filterOf = () =>
+      node.ari.request<{ events_disallowed: Array<{ type: string }> }>('GET', `/applications/${app}`);
+    await waitFor(() => node.ari.connected);
+    expect((await filterOf()).events_disallowed.map((x) => x.type)).toContain('ChannelVarset');
+    s.placeInboundCall({ did: '+14155550100', callerNumber: '+12125550000' });
+    await waitFor(() => seen.includes('StasisStart'));
+    const id = (await node.ari.channels.list())[0]!.id;
+    await node.ari.channels.setVariable(id, 'X', '1');
+    await node.ari.channels.hangup(id);
+    await waitFor(() => seen.includes('ChannelDestroyed'));
+    expect(seen).not.toContain('ChannelVarset');
+    expect(seen).not.toContain('ChannelHangupRequest');
+    // Set again after a reconnect (a restarted Asterisk forgets it).
+    await put({});
+    const back = once(node.ari, 'connected');
+    s.dropWebSockets();
+    await back;
+    expect((await filterOf()).events_disallowed.map((x) => x.type)).toContain('ChannelVarset');
   });
 
   it('answers Command, CoreStatus, Reload and the PJSIP endpoint lists over AMI', async () => {

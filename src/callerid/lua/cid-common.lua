@@ -200,7 +200,8 @@ end
 -- The field `pools+` adds to the number's pools instead of replacing them (imports add memberships).
 local function set_and_place(base, number, pairs, now, hourId, hourEnd, dayId, dayEnd)
   local key = base .. ':n:' .. number
-  local h = hload(key)
+  -- EXISTS first: a new number (most of an import) has nothing to load or take out of sets.
+  local h = redis.call('EXISTS', key) == 1 and hload(key) or nil
   if h then unplace(base, number, h) else h = {} end
   local set, del = {}, {}
   for i = 1, #pairs, 2 do
