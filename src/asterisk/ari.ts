@@ -5,8 +5,10 @@
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
+import type { Writable } from 'node:stream';
 import WebSocket from 'ws';
 import type { Logger } from '../logger.ts';
+import { corkUntilTurnEnds } from '../net/cork.ts';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './retry.ts';
 import type { AnyAriEvent, AriBridge, AriChannel } from './types.ts';
 
@@ -265,6 +267,8 @@ export class AriClient extends EventEmitter {
       o.signal?.addEventListener('abort', () => fail(new Error(`ARI ${method} ${path} aborted`)), {
         once: true,
       });
+      // `_socket` is ws's own socket (no public accessor): corked for the rest of this turn.
+      corkUntilTurnEnds((ws as unknown as { _socket?: Writable })._socket);
       ws.send(JSON.stringify(frame), (err) => {
         if (err) fail(err);
       });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Redis } from 'ioredis';
+import { corkUntilTurnEnds } from '../net/cork.ts';
 
 // Redis scripts live as `.lua` files beside the code that calls them, named `<name>-<numKeys>.lua`.
 // `--@include <file>` lines pull in shared fragments from the same folder, so nothing is copy-pasted.
@@ -40,5 +41,6 @@ export function callScript<T>(
 ): Promise<T> {
   const fn = (redis as unknown as Record<string, (...a: (string | number)[]) => Promise<T>>)[name];
   if (!fn) throw new Error(`redis script ${name} is not defined on this connection`);
+  corkUntilTurnEnds(redis.stream);
   return fn.call(redis, ...keys, ...args);
 }
