@@ -48,7 +48,32 @@ export function outcomeOf(ev: AmiEvent, source: HealthSource): CallOutcome | nul
   return null;
 }
 
+/**
+ * Numbers recently found not to be ours, so the Hangups of other calls (every inbound call, each
+ * of its channels) do not each cost a Redis round trip. Short-lived: a number imported meanwhile is
+ * counted at most `ttlMs` late.
+ */
+export class NotOurs {
+  private until = new Map<string, number>();
+  constructor(
+    private ttlMs = 60_000,
+    private max = 100_000,
+  ) {}
+  has(n: string, now: number): boolean {
+    const t = this.until.get(n);
+    if (t === undefined) return false;
+    if (t > now) return true;
+    this.until.delete(n);
+    return false;
+  }
+  add(n: string, now: number): void {
+    if (this.until.size >= this.max) this.until.clear();
+    this.until.set(n, now + this.ttlMs);
+  }
+}
+
 export class HealthTracker {
+  private notOurs = new NotOurs();
   constructor(
     private service: CallerIdService,
     private source: HealthSource,
@@ -63,7 +88,12 @@ export class HealthTracker {
     const now = this.service.now();
     const b = this.service.buckets(now);
     for (const n of o.candidates) {
+      if (this.notOurs.has(n, now)) continue;
       const r = await this.service.store.recordOutcome(n, o.callId, o.answered, now, b, this.defaults);
+      if (!r.ours) {
+        this.notOurs.add(n, now);
+        continue;
+      }
       if (r.restedUntil)
         this.log.warn(
           { number: n, until: new Date(r.restedUntil).toISOString() },

@@ -276,7 +276,7 @@ export class CidStore {
     now: number,
     b: CidBuckets,
     defaults: { window: number; minAnswerRate: number; restS: number },
-  ): Promise<{ counted: boolean; restedUntil: number | null }> {
+  ): Promise<{ ours: boolean; counted: boolean; restedUntil: number | null }> {
     const r = await callScript<number[]>(
       this.redis,
       'healthCid',
@@ -293,7 +293,7 @@ export class CidStore {
         defaults.restS,
       ],
     );
-    return { counted: r[0] !== 0, restedUntil: r[0] === 2 ? Number(r[1]) : null };
+    return { ours: r[0] !== -1, counted: r[0]! > 0, restedUntil: r[0] === 2 ? Number(r[1]) : null };
   }
 
   async isReady(): Promise<boolean> {

@@ -186,6 +186,17 @@ describe('caller-ID rebuild, outbound Stasis flow and number health', () => {
       },
     );
     expect([again.counted, twice.counted]).toEqual([true, false]);
+    expect([again.ours, twice.ours]).toEqual([true, true]);
+    // A number that is not ours says so (the tracker then skips it for a while).
+    const other = await cid.service.store.recordOutcome(
+      '+19995550000',
+      'h:other',
+      true,
+      Date.now(),
+      cid.service.buckets(),
+      { window: 4, minAnswerRate: 0.5, restS: 1 },
+    );
+    expect(other).toEqual({ ours: false, counted: false, restedUntil: null });
   });
 
   it('capconduit import-cids <file.csv> --campaign X imports like the API, and the pool serves the numbers', async () => {

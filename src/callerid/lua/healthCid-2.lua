@@ -6,14 +6,14 @@
   ARGV[1] key base  ARGV[2] number  ARGV[3] now (ms)  ARGV[4] '1' answered / '0' not
   ARGV[5] hour bucket id  ARGV[6] hour end  ARGV[7] day bucket id  ARGV[8] day end
   ARGV[9] dedupe ttl (s)  ARGV[10..12] default window, min answer rate, rest (s) when the pool has no config
-  Returns {0} not our number or already counted; {1, rate*1000, calls in window} counted;
+  Returns {-1} not our number; {0} already counted; {1, rate*1000, calls in window} counted;
   {2, rest end ms} counted and the number is now rested.
 ]]
 --@include cid-common.lua
 
 local base, number, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local h = hgetall(KEYS[1])
-if not h then return { 0 } end
+if not h then return { -1 } end
 if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', tonumber(ARGV[9])) then return { 0 } end
 
 local answered = ARGV[4] == '1'
