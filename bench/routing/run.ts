@@ -165,6 +165,13 @@ console.log(`peak live calls (client legs up at once): ${peakLive}`);
 console.log(
   `decision latency (StasisStart -> dial request): p50 <= ${decision.p50} ms, p99 <= ${decision.p99} ms over ${decision.total} decisions`,
 );
+// The daemon's event-loop delay over the traffic (prom-client resets it at each scrape): how long
+// ready work waited for the daemon's one thread, which is most of a tail latency.
+const eld = (name: string) =>
+  ((([...atPeak.entries()].find(([k]) => k.split('{')[0] === name)?.[1] ?? Number.NaN) as number) * 1000).toFixed(1);
+console.log(
+  `daemon event-loop delay during traffic: p50 ${eld('nodejs_eventloop_lag_p50_seconds')} ms, p99 ${eld('nodejs_eventloop_lag_p99_seconds')} ms, max ${eld('nodejs_eventloop_lag_max_seconds')} ms (10 ms resolution: an idle loop reads about 10)`,
+);
 const mb = (name: string) =>
   (([...atPeak.entries()].find(([k]) => k.split('{')[0] === name)?.[1] ?? 0) / 2 ** 20).toFixed(0);
 console.log(
