@@ -168,7 +168,9 @@ console.log(
 // The daemon's event-loop delay over the traffic (prom-client resets it at each scrape): how long
 // ready work waited for the daemon's one thread, which is most of a tail latency.
 const eld = (name: string) =>
-  ((([...atPeak.entries()].find(([k]) => k.split('{')[0] === name)?.[1] ?? Number.NaN) as number) * 1000).toFixed(1);
+  (
+    (([...atPeak.entries()].find(([k]) => k.split('{')[0] === name)?.[1] ?? Number.NaN) as number) * 1000
+  ).toFixed(1);
 console.log(
   `daemon event-loop delay during traffic: p50 ${eld('nodejs_eventloop_lag_p50_seconds')} ms, p99 ${eld('nodejs_eventloop_lag_p99_seconds')} ms, max ${eld('nodejs_eventloop_lag_max_seconds')} ms (10 ms resolution: an idle loop reads about 10)`,
 );
