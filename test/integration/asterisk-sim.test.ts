@@ -58,6 +58,25 @@ function ami(s: Simulator, secret = 'asterisk') {
   return c;
 }
 
+/** The daemon's asterisk module connected to simulators, by node id (not started). */
+function asteriskModule(sims: Record<string, Simulator>) {
+  const asteriskNodes = Object.entries(sims).map(([id, s]) => ({
+    id,
+    ariUrl: s.ariUrl,
+    ariUser: 'asterisk',
+    ariPassword: 'asterisk',
+    amiHost: '127.0.0.1',
+    amiPort: s.amiPort,
+    amiUser: 'asterisk',
+    amiSecret: 'asterisk',
+  }));
+  return createAsteriskModule({
+    config: { ...testConfig(), asteriskNodes },
+    log,
+    metrics: createMetrics(),
+  } as Parameters<typeof createAsteriskModule>[0]);
+}
+
 const once = (em: NodeJS.EventEmitter, ev: string) => new Promise<unknown>((r) => em.once(ev, r));
 
 describe('ARI and AMI clients against the simulator', () => {
@@ -228,20 +247,7 @@ describe('ARI and AMI clients against the simulator', () => {
   it('connects two nodes through the asterisk module and reports them in readiness', async () => {
     const s1 = await sim();
     const s2 = await sim();
-    const node = (id: string, s: Simulator) => ({
-      id,
-      ariUrl: s.ariUrl,
-      ariUser: 'asterisk',
-      ariPassword: 'asterisk',
-      amiHost: '127.0.0.1',
-      amiPort: s.amiPort,
-      amiUser: 'asterisk',
-      amiSecret: 'asterisk',
-    });
-    const config = { ...testConfig(), asteriskNodes: [node('n1', s1), node('n2', s2)] };
-    const mod = createAsteriskModule({ config, log, metrics: createMetrics() } as Parameters<
-      typeof createAsteriskModule
-    >[0]);
+    const mod = asteriskModule({ n1: s1, n2: s2 });
     const seen: string[] = [];
     mod.onStasisStart('inbound', (nodeId) => seen.push(nodeId));
     await mod.start!();
@@ -302,24 +308,7 @@ describe('ARI and AMI clients against the simulator', () => {
     expect(wanted).not.toContain('Dial');
     expect(wanted).toContain('ChannelVarset');
     expect(wanted.length).toBe(FILTERABLE_ARI_EVENTS.length - 2);
-    const config = {
-      ...testConfig(),
-      asteriskNodes: [
-        {
-          id: 'n1',
-          ariUrl: s.ariUrl,
-          ariUser: 'asterisk',
-          ariPassword: 'asterisk',
-          amiHost: '127.0.0.1',
-          amiPort: s.amiPort,
-          amiUser: 'asterisk',
-          amiSecret: 'asterisk',
-        },
-      ],
-    };
-    const mod = createAsteriskModule({ config, log, metrics: createMetrics() } as Parameters<
-      typeof createAsteriskModule
-    >[0]);
+    const mod = asteriskModule({ n1: s });
     const seen: string[] = [];
     mod.onAriEvent((_n, e) => seen.push(e.type), ['ChannelDestroyed']);
     await mod.start!();
