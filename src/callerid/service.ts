@@ -296,8 +296,10 @@ export class CallerIdService {
         health_rest_s: number;
       }[]
     >`select id, fallback_number, health_window, health_min_answer_rate, health_rest_s from cid_pools where id = ${pool}`;
-    if (p) await this.o.store.setPoolConfig(pool, poolConfigOf(p));
-    else await this.o.store.deletePoolConfig(pool);
+    // A Redis failure here is a 503 that says the change is saved but not live (was a 500).
+    await this.redisAfterSave(() =>
+      p ? this.o.store.setPoolConfig(pool, poolConfigOf(p)) : this.o.store.deletePoolConfig(pool),
+    );
   }
 
   /** Writes usage of numbers picked since the last flush to PostgreSQL, in batches. */

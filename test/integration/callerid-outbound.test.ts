@@ -239,6 +239,16 @@ describe('caller-ID rebuild, outbound Stasis flow and number health', () => {
     const w = await api('PATCH', '/v1/caller-ids/+13055550100', { hourly_limit: 7 });
     expect(w.statusCode).toBe(503);
     expect(w.json().error.code).toBe('DEPENDENCY_UNAVAILABLE');
+    // So does an import: its rows reach PostgreSQL, the answer says Redis was not updated.
+    const imp = await d.app.inject({
+      method: 'POST',
+      url: '/v1/caller-ids/import?campaign=DOWNIMP',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'text/csv' },
+      payload:
+        'caller_id,carrier,area_code,daily_limit,hourly_limit\n+17185550100,acme,718,,\n+17185550101,acme,718,,\n',
+    });
+    expect(imp.statusCode, imp.body).toBe(503);
+    expect(imp.json().error.code).toBe('DEPENDENCY_UNAVAILABLE');
     await redisSrv.start(); // no persistence: it comes back empty
     await waitFor(async () => (await api('GET', '/next-cid?campaign=CLI&agent=up')).statusCode === 200);
     // The daemon's other Redis connection reconnects on its own back-off.
@@ -248,6 +258,10 @@ describe('caller-ID rebuild, outbound Stasis flow and number health', () => {
     expect(st.numbers.items.find((x: { number: string }) => x.number === '+13055550100').hourly_limit).toBe(
       7,
     );
+    // The import made while Redis was down is served from the rebuilt state.
+    const got = await api('GET', '/next-cid?campaign=DOWNIMP&to=7185551234');
+    expect(got.statusCode, got.body).toBe(200);
+    expect(['+17185550100', '+17185550101']).toContain(got.json().caller_id);
   });
 
   it('on an empty Redis, instances starting together rebuild once: one takes the lock, the others wait', async () => {
