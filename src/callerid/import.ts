@@ -127,7 +127,8 @@ export async function importCallerIds(
             state: r.state || null,
             hourlyLimit: r.hourly === '' ? null : Number(r.hourly),
             dailyLimit: r.daily === '' ? null : Number(r.daily),
-            active: active.get(r.number) ?? true,
+            active: active.get(r.number)?.active ?? true,
+            inserted: active.get(r.number)?.inserted ?? false,
             pool: r.pool || null,
           })),
         );
@@ -174,9 +175,9 @@ async function writeBatch(
   rows: Row[],
   knownPools: Set<string>,
   result: ImportResult,
-): Promise<{ created: string[]; active: Map<string, boolean> }> {
+): Promise<{ created: string[]; active: Map<string, { active: boolean; inserted: boolean }> }> {
   const createdNow: string[] = [];
-  const active = new Map<string, boolean>();
+  const active = new Map<string, { active: boolean; inserted: boolean }>();
   const pools = [...new Set(rows.map((r) => r.pool).filter((p) => p && !knownPools.has(p)))];
   await sql.begin(async (tx) => {
     if (pools.length) {
@@ -191,7 +192,7 @@ async function writeBatch(
     const batch = JSON.stringify(
       rows.map((r) => [r.number, r.carrier, r.npa, r.state, r.hourly, r.daily, r.pool]),
     );
-    const upserted = await tx<{ number: string; active: boolean }[]>`
+    const upserted = await tx<{ number: string; active: boolean; inserted: boolean }[]>`
       with u as (
         select r->>0 as number, nullif(r->>1, '') as carrier, nullif(r->>2, '') as npa,
                nullif(r->>3, '') as state, nullif(r->>4, '')::int as hourly, nullif(r->>5, '')::int as daily,
@@ -203,14 +204,15 @@ async function writeBatch(
         on conflict (number) do update set
           carrier = excluded.carrier, npa = excluded.npa, state = excluded.state,
           hourly_limit = excluded.hourly_limit, daily_limit = excluded.daily_limit, updated_at = now()
-        returning number, active
+        returning number, active, (xmax = 0) as inserted
       ), member as (
         insert into cid_pool_members (pool_id, number)
         select pool, number from u where pool is not null
         on conflict do nothing
       )
-      select number, active from upsert`;
-    for (const u of upserted) active.set(u.number, u.active);
+      select number, active, inserted from upsert`;
+    // xmax is 0 on a row this statement inserted, set on one it updated (ON CONFLICT DO UPDATE).
+    for (const u of upserted) active.set(u.number, { active: u.active, inserted: u.inserted });
   });
   for (const p of pools) knownPools.add(p);
   return { created: createdNow, active };

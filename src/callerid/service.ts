@@ -64,6 +64,8 @@ export interface ImportedNumber {
   dailyLimit: number | null;
   active: boolean;
   pool: string | null;
+  /** The upsert inserted the row (it was not in PostgreSQL before). */
+  inserted: boolean;
 }
 
 const msOf = (v: Date | string | null) => (v ? new Date(v).getTime() || 0 : 0);
@@ -231,8 +233,27 @@ export class CallerIdService {
       if (!rows.length) return;
       if (!(await this.o.store.isReady())) return void (await this.ensureReady());
       const now = this.now();
+      // Fresh inserts usable at once skip the placement script (see CidStore.placeFresh).
+      const fresh = (r: ImportedNumber) =>
+        r.inserted && r.active && r.hourlyLimit !== 0 && r.dailyLimit !== 0;
+      await this.o.store.placeFresh(
+        rows.filter(fresh).map((r) => ({
+          number: r.number,
+          profile: {
+            active: true,
+            npa: r.npa,
+            nxx: nxxOf(r.number),
+            state: r.state,
+            hourlyLimit: r.hourlyLimit,
+            dailyLimit: r.dailyLimit,
+            pools: r.pool ? [r.pool] : [],
+          },
+        })),
+      );
+      const rest = rows.filter((r) => !fresh(r));
+      if (!rest.length) return;
       await this.o.store.placeMany(
-        rows.map((r) => {
+        rest.map((r) => {
           const f = profileFields({
             active: r.active,
             npa: r.npa,

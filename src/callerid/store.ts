@@ -17,6 +17,7 @@ const SCRIPTS = [
   'placeCids-1.lua',
   'healthCid-2.lua',
   'takeUsage-1.lua',
+  'placeFresh-1.lua',
 ].map((f) => loadScript(join(here, 'lua', f)));
 
 /** The usage fields the flush takes, in the order takeDirtyUsage returns them (hash fields, cid-common.lua). */
@@ -226,6 +227,33 @@ export class CidStore {
       [this.keys.number(number)],
       this.placeArgs(number, now, b, false, fields),
     );
+  }
+
+  /**
+   * Places numbers that did not exist before (an import's fresh inserts) with a lean script: no
+   * state to read or take out of sets (see placeFresh-1.lua). Only for numbers usable at once:
+   * active, no zero limit, never used; any other goes through place()/placeMany().
+   */
+  async placeFresh(items: Array<{ number: string; profile: NumberProfile }>): Promise<void> {
+    if (!items.length) return;
+    const pipe = this.redis.pipeline();
+    const fn = (pipe as unknown as Record<string, (...a: (string | number)[]) => unknown>).placeFresh!;
+    for (let i = 0; i < items.length; i += 500) {
+      const args: (string | number)[] = [this.keys.base];
+      for (const { number, profile: p } of items.slice(i, i + 500))
+        args.push(
+          number,
+          p.npa ?? '',
+          p.nxx ?? '',
+          p.state ?? '',
+          p.hourlyLimit ?? -1,
+          p.dailyLimit ?? -1,
+          p.pools.join(','),
+        );
+      fn.call(pipe, this.keys.ready, ...args);
+    }
+    const res = await pipe.exec();
+    for (const [err] of res ?? []) if (err) throw err;
   }
 
   /** Many places: batches of numbers per script call, the batches pipelined (import, rebuild). */

@@ -340,6 +340,33 @@ describe('caller-ID rotation', () => {
     expect(h.statusCode).toBe(400);
   }, 120_000);
 
+  it('an import places fresh numbers usable at once, a zero limit in cooling, and a re-import keeps usage', async () => {
+    clock = T0 + 8 * 86_400_000 + 3_600_000;
+    const imp = (csv: string) =>
+      d.app.inject({
+        method: 'POST',
+        url: '/v1/caller-ids/import?campaign=FRESH',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'text/csv' },
+        payload: `caller_id,carrier,area_code,daily_limit,hourly_limit\n${csv}`,
+      });
+    // Two fresh numbers usable at once (the lean path) and one with hourly_limit 0 (the full one).
+    const r = await imp('+15085550100,a,,,\n+15085550101,a,,,5\n+15085550102,a,,,0\n');
+    expect(r.json()).toMatchObject({ imported: 3, rejected: [] });
+    const s = (await api('GET', '/v1/caller-ids/stats?campaign=FRESH')).json();
+    expect(s.campaigns[0]).toMatchObject({ numbers: 3, available: 2, cooling: 1, exhausted_hourly: 1 });
+    const picked = (await next('campaign=FRESH&agent=f&to=5085559999')).json();
+    expect(picked).toMatchObject({ caller_id: '+15085550100', match: 'npa_nxx' });
+    // Re-imported (an update now, not a fresh insert): its use this hour and reservation hold.
+    expect((await imp('+15085550100,b,,,\n')).json()).toMatchObject({ imported: 1 });
+    const again = (await next('campaign=FRESH&agent=f&to=5085559999')).json();
+    expect(again.caller_id).toBe('+15085550101');
+    const one = (await api('GET', '/v1/caller-ids/stats?campaign=FRESH')).json();
+    expect(one.numbers.items.find((x: { number: string }) => x.number === '+15085550100')).toMatchObject({
+      uses_hour: 1,
+      campaigns: ['FRESH'],
+    });
+  });
+
   it('CRUD: update limits and deactivate take effect on the hot path at once', async () => {
     clock = T0 + 9 * 86_400_000;
     const id = await pool([{ number: '+19175550100', hourly_limit: 0 }]);
