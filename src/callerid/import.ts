@@ -39,6 +39,15 @@ function limit(v: string | undefined, name: string): { v: string } | { err: stri
   return { v: String(Number(s)) };
 }
 
+/** The header's column names, or why the file is refused whole. */
+function headerOf(fields: string[]): string[] {
+  const cols = fields.map((h) => h.trim().toLowerCase());
+  const unknown = cols.filter((c) => !COLUMNS.includes(c));
+  if (!cols.includes('caller_id')) throw new CsvHeaderError('the header must name a caller_id column');
+  if (unknown.length) throw new CsvHeaderError(`unknown column(s): ${unknown.join(', ')}`);
+  return cols;
+}
+
 /** Validates one CSV record into a row, or the reason it is rejected (pure). */
 export function validateRecord(
   rec: Record<string, string | undefined>,
@@ -87,22 +96,18 @@ export async function importCallerIds(
   const reject = (line: number, reason: string) => {
     if (result.rejected.length < MAX_REJECTED) result.rejected.push({ line, reason });
   };
+  // Records as arrays, the header mapped here: cheaper than csv-parse's per-record objects, and a
+  // record's own field count is what says it has too many (csv-parse's invalid_field_length counts
+  // every such record so far, so one long line used to reject all the lines after it).
   const parser = input.pipe(
-    parse({
-      columns: (header: string[]) => {
-        const cols = header.map((h) => h.trim().toLowerCase());
-        const unknown = cols.filter((c) => !COLUMNS.includes(c));
-        if (!cols.includes('caller_id')) throw new CsvHeaderError('the header must name a caller_id column');
-        if (unknown.length) throw new CsvHeaderError(`unknown column(s): ${unknown.join(', ')}`);
-        return cols;
-      },
-      info: true,
-      bom: true,
-      trim: true,
-      skip_empty_lines: true,
-      relax_column_count: true,
-    }),
+    parse({ info: true, bom: true, trim: true, skip_empty_lines: true, relax_column_count: true }),
   );
+  let header: string[] | null = null;
+  const recordOf = (fields: string[]) => {
+    const rec: Record<string, string | undefined> = {};
+    for (let i = 0; i < header!.length; i++) rec[header![i]!] = fields[i];
+    return rec;
+  };
   let batch = new Map<string, Row>(); // number -> row (a later line for the same number wins)
   // Three stages overlap: this loop parses batch n+1 while PostgreSQL writes batch n and Redis
   // places batch n-1. Each stage takes one batch at a time, in file order (so a number's later line
@@ -141,14 +146,17 @@ export async function importCallerIds(
     writing.catch(() => {});
   };
   try {
-    for await (const item of parser as AsyncIterable<{
-      record: Record<string, string | undefined>;
-      info: { lines: number; invalid_field_length: number };
-    }>) {
+    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      if (!header) {
+        header = headerOf(item.record);
+        continue;
+      }
       result.lines++;
       const line = item.info.lines;
-      const extra = Object.keys(item.record).length > 0 && item.info.invalid_field_length > 0;
-      const v = extra ? 'wrong number of fields' : validateRecord(item.record, o.defaultPool ?? null);
+      const v =
+        item.record.length > header.length
+          ? 'wrong number of fields'
+          : validateRecord(recordOf(item.record), o.defaultPool ?? null);
       if (typeof v === 'string') reject(line, v);
       else {
         batch.delete(v.number);
@@ -157,8 +165,7 @@ export async function importCallerIds(
       }
     }
   } catch (e) {
-    if (e instanceof CsvHeaderError || (e as { cause?: unknown }).cause instanceof CsvHeaderError)
-      throw e instanceof CsvHeaderError ? e : (e as { cause: CsvHeaderError }).cause;
+    if (e instanceof CsvHeaderError) throw e;
     const err = e as { code?: string; lines?: number; message: string };
     if (!err.code?.startsWith('CSV_')) throw e;
     // A structural CSV error (e.g. an unclosed quote) ends the parse: report where.

@@ -365,6 +365,13 @@ describe('caller-ID rotation', () => {
       uses_hour: 1,
       campaigns: ['FRESH'],
     });
+    // A line with too many fields is rejected alone, not the lines after it.
+    const long = await imp('+15085550110,a,,,,EXTRA\n+15085550111,a,,,\n+15085550112,a\n');
+    expect(long.json()).toMatchObject({
+      lines: 3,
+      imported: 2,
+      rejected: [{ line: 2, reason: 'wrong number of fields' }],
+    });
   });
 
   it('CRUD: update limits and deactivate take effect on the hot path at once', async () => {
