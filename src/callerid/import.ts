@@ -3,7 +3,7 @@
 // (idempotent: ON CONFLICT DO UPDATE), then placed in the pools' Redis state. Bad lines are
 // reported with their line number and reason; the valid ones are imported.
 import type { Readable } from 'node:stream';
-import { parse } from 'csv-parse';
+import { Parser } from 'csv-parse';
 import type { Sql } from 'postgres';
 import { factsOf, normaliseNumber } from './decide.ts';
 import type { CallerIdService } from './service.ts';
@@ -37,6 +37,17 @@ function limit(v: string | undefined, name: string): { v: string } | { err: stri
   if (s === '') return { v: '' };
   if (!/^\d{1,9}$/.test(s)) return { err: `${name} must be a whole number >= 0 (got "${s.slice(0, 40)}")` };
   return { v: String(Number(s)) };
+}
+
+/**
+ * csv-parse's stream, each record paired with the line it ends on, read from the parser's live
+ * `info` as the record is pushed: the `info` option copies a dozen fields into every record, which
+ * cost about as much as the parse itself.
+ */
+class LineParser extends Parser {
+  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+    return super.push(chunk === null ? null : { record: chunk, line: this.info.lines }, encoding);
+  }
 }
 
 /** The header's column names, or why the file is refused whole. */
@@ -100,7 +111,7 @@ export async function importCallerIds(
   // record's own field count is what says it has too many (csv-parse's invalid_field_length counts
   // every such record so far, so one long line used to reject all the lines after it).
   const parser = input.pipe(
-    parse({ info: true, bom: true, trim: true, skip_empty_lines: true, relax_column_count: true }),
+    new LineParser({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true }),
   );
   let header: string[] | null = null;
   const recordOf = (fields: string[]) => {
@@ -120,7 +131,7 @@ export async function importCallerIds(
     batch = new Map();
     await writing;
     writing = (async () => {
-      const { created, active } = await writeBatch(sql, rows, knownPools, result);
+      const { created, unusual } = await writeBatch(sql, rows, knownPools, result);
       const before = placing;
       placing = (async () => {
         await before;
@@ -132,8 +143,8 @@ export async function importCallerIds(
             state: r.state || null,
             hourlyLimit: r.hourly === '' ? null : Number(r.hourly),
             dailyLimit: r.daily === '' ? null : Number(r.daily),
-            active: active.get(r.number)?.active ?? true,
-            inserted: active.get(r.number)?.inserted ?? false,
+            active: unusual.get(r.number)?.active ?? true,
+            inserted: unusual.get(r.number)?.inserted ?? true,
             pool: r.pool || null,
           })),
         );
@@ -146,13 +157,13 @@ export async function importCallerIds(
     writing.catch(() => {});
   };
   try {
-    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    for await (const item of parser as AsyncIterable<{ record: string[]; line: number }>) {
       if (!header) {
         header = headerOf(item.record);
         continue;
       }
       result.lines++;
-      const line = item.info.lines;
+      const line = item.line;
       const v =
         item.record.length > header.length
           ? 'wrong number of fields'
@@ -182,9 +193,10 @@ async function writeBatch(
   rows: Row[],
   knownPools: Set<string>,
   result: ImportResult,
-): Promise<{ created: string[]; active: Map<string, { active: boolean; inserted: boolean }> }> {
+): Promise<{ created: string[]; unusual: Map<string, { active: boolean; inserted: boolean }> }> {
   const createdNow: string[] = [];
-  const active = new Map<string, { active: boolean; inserted: boolean }>();
+  // Numbers that were already there or are inactive; every other one is a fresh active insert.
+  const unusual = new Map<string, { active: boolean; inserted: boolean }>();
   const pools = [...new Set(rows.map((r) => r.pool).filter((p) => p && !knownPools.has(p)))];
   await sql.begin(async (tx) => {
     if (pools.length) {
@@ -217,10 +229,11 @@ async function writeBatch(
         select pool, number from u where pool is not null
         on conflict do nothing
       )
-      select number, active, inserted from upsert`;
+      select number, active, inserted from upsert where not (inserted and active)`;
     // xmax is 0 on a row this statement inserted, set on one it updated (ON CONFLICT DO UPDATE).
-    for (const u of upserted) active.set(u.number, { active: u.active, inserted: u.inserted });
+    // Only the exceptions come back: a fresh import returns nothing to parse.
+    for (const u of upserted) unusual.set(u.number, { active: u.active, inserted: u.inserted });
   });
   for (const p of pools) knownPools.add(p);
-  return { created: createdNow, active };
+  return { created: createdNow, unusual };
 }
