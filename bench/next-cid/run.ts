@@ -213,20 +213,26 @@ try {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return { user: (Number(f[11]) * 1000) / 100, sys: (Number(f[12]) * 1000) / 100 };
   };
-  // CPU of every PostgreSQL process (the usage flush's UPDATEs run there), in ms.
-  const pgCpuMs = () => {
-    let t = 0;
+  // CPU of every PostgreSQL process (the usage flush's UPDATEs run there), per pid in ms: a
+  // backend that exits between two readings must not count as negative time.
+  const pgCpu = () => {
+    const out = new Map<string, number>();
     for (const d of readdirSync('/proc')) {
       if (!/^\d+$/.test(d)) continue;
       try {
         const st = readFileSync(`/proc/${d}/stat`, 'utf8');
         if (!st.includes('(postgres)')) continue;
         const f = st.split(') ')[1]!.split(' ');
-        t += ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+        out.set(d, ((Number(f[11]) + Number(f[12])) * 1000) / 100);
       } catch {
         // gone meanwhile
       }
     }
+    return out;
+  };
+  const pgCpuSince = (before: Map<string, number>) => {
+    let t = 0;
+    for (const [pid, ms] of pgCpu()) t += ms - (before.get(pid) ?? 0);
     return t;
   };
   const redisInfo = async () => {
@@ -237,13 +243,13 @@ try {
 
   await fetch(`http://127.0.0.1:${port}/metrics`); // a scrape resets the event-loop delay histogram
   const c0 = cpuMs(daemon.pid!);
-  const p0 = pgCpuMs();
+  const p0 = pgCpu();
   const l0 = process.cpuUsage();
   const r0 = await redisInfo();
   const ours = await load(`http://127.0.0.1:${port}`, auth, paths, rate);
   const c1 = cpuMs(daemon.pid!);
   const l1 = process.cpuUsage(l0);
-  const pgCpu = pgCpuMs() - p0;
+  const pgMs = pgCpuSince(p0);
   const daemonUser = c1.user - c0.user;
   const daemonSys = c1.sys - c0.sys;
   const redisCpu = (await redisInfo()) - r0;
@@ -262,7 +268,7 @@ try {
       `next-cid (daemon, pool of 20,000, ${connections} connections, ${duration} s${rate ? `, offered ${rate} req/s` : ''}): ${fmt(ours)}`,
       `bare Fastify constant (same run):                    ${fmt(base)}`,
       `ratio daemon/bare: ${(ours.requests.average / base.requests.average).toFixed(2)}  (answered 200: ${ok})`,
-      `CPU per /next-cid request: daemon ${us(daemonUser + daemonSys)} us (user ${us(daemonUser)}, system ${us(daemonSys)}), redis-server ${us(redisCpu)} us, load generator ${us((l1.user + l1.system) / 1000)} us, postgres ${us(pgCpu)} us`,
+      `CPU per /next-cid request: daemon ${us(daemonUser + daemonSys)} us (user ${us(daemonUser)}, system ${us(daemonSys)}), redis-server ${us(redisCpu)} us, load generator ${us((l1.user + l1.system) / 1000)} us, postgres ${us(pgMs)} us`,
       `daemon ${lag}`,
       `import 20,000 rows: ${(import20k / 1000).toFixed(2)} s; import ${rowsLarge.toLocaleString('en-US')} rows: ${(importLarge / 1000).toFixed(1)} s (${Math.round(rowsLarge / (importLarge / 1000))} rows/s)`,
       '',
