@@ -422,10 +422,11 @@ export class AriClient extends EventEmitter {
       this.replaced = false;
       this.lastError = null;
       // Connected (and ready) only once the REST transport is settled and the resync is under way.
-      void this.chooseTransport().then(async () => {
+      void this.chooseTransport().then(() => {
         if (this.ws !== ws) return;
-        await this.applyEventFilter();
-        if (this.ws !== ws) return;
+        // In the background: a node slow to answer must not hold up the connection (until it is
+        // set, the unwanted events simply still arrive).
+        void this.applyEventFilter();
         this.state = 'connected';
         this.opts.log.info(
           { url: this.base, apps: this.opts.apps, rest: this.restOverWs ? 'websocket' : 'http' },
