@@ -119,4 +119,26 @@ describe('routing through a PostgreSQL outage', () => {
       await database.close();
     }
   }, 30_000);
+
+  it('answers a plan past its TTL at once and refreshes it in the background', async () => {
+    const database = createDatabase(pg.url, { max: 1 });
+    const sql = postgres(pg.url, { max: 1, onnotice: () => {} });
+    try {
+      const catalog = new RouteCatalog(database.db, 1000);
+      const t0 = Date.now();
+      const before = await catalog.plan(did, t0);
+      expect(before?.links[0]?.caps.hourly).toBeNull();
+      await sql`update campaign_links set hourly_cap = 7`;
+      // Past the TTL the call gets the cached plan without waiting for the read that had to see 7...
+      expect((await catalog.plan(did, t0 + 2000))?.links[0]?.caps.hourly).toBeNull();
+      // ...and the read it started brings the change to the calls after it.
+      await waitFor(
+        async () => (await catalog.plan(did, t0 + 2000))?.links[0]?.caps.hourly === 7 || undefined,
+      );
+    } finally {
+      await sql`update campaign_links set hourly_cap = null`;
+      await sql.end();
+      await database.close();
+    }
+  }, 30_000);
 });
