@@ -5,6 +5,7 @@
 // Needs DATABASE_URL/REDIS_URL (eval "$(bash scripts/services.sh env)"); it builds and migrates first.
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { asteriskEnv, startSimulator } from '../../src/simulator/index.ts';
@@ -115,6 +116,10 @@ if (warmup > 0) {
   await new Promise((r) => setTimeout(r, 2500));
 }
 const before = await scrape();
+// The simulator shares this process with the traffic generator: its loop delay is how late it
+// answers the daemon's requests and sends its events, which the decision latency includes.
+const simLoop = monitorEventLoopDelay({ resolution: 1 });
+simLoop.enable();
 peakRss = 0;
 peakLive = 0;
 const t0 = Date.now();
@@ -127,6 +132,7 @@ const report = await runTraffic(sim, {
   talkMs: [talk, talk],
 }).done;
 const elapsed = (Date.now() - t0) / 1000;
+simLoop.disable();
 // Memory at the peak (traffic just ended, every call of the last talk time still up).
 const atPeak = await scrape();
 await new Promise((r) => setTimeout(r, talk + 2000));
@@ -173,6 +179,10 @@ const eld = (name: string) =>
   ).toFixed(1);
 console.log(
   `daemon event-loop delay during traffic: p50 ${eld('nodejs_eventloop_lag_p50_seconds')} ms, p99 ${eld('nodejs_eventloop_lag_p99_seconds')} ms, max ${eld('nodejs_eventloop_lag_max_seconds')} ms (10 ms resolution: an idle loop reads about 10)`,
+);
+const simMs = (p: number) => (simLoop.percentile(p) / 1e6 - 1).toFixed(1);
+console.log(
+  `simulator event-loop delay during traffic: p50 ${simMs(50)} ms, p99 ${simMs(99)} ms, max ${(simLoop.max / 1e6 - 1).toFixed(1)} ms (beyond its 1 ms sampling)`,
 );
 const mb = (name: string) =>
   (([...atPeak.entries()].find(([k]) => k.split('{')[0] === name)?.[1] ?? 0) / 2 ** 20).toFixed(0);

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../../src/redis/client.ts';
 import { RedisKeys } from '../../src/redis/keys.ts';
-import { type LinkCaps, type SlotRef, SlotStore } from '../../src/routing/slots.ts';
+import { type LinkCaps, RR_BLOCK, type SlotRef, SlotStore } from '../../src/routing/slots.ts';
 import { redisPrefix } from '../helpers/env.ts';
 
 const none: LinkCaps = { concurrency: null, hourly: null, daily: null, monthly: null, total: null };
@@ -125,5 +125,20 @@ describe('routing slots', () => {
     // ... and a later, lower figure from PostgreSQL never overwrites Redis.
     expect(await a.take(ref(link), { ...none, total: 8 }, Date.now(), 3)).toBe('total');
     expect((await a.counters(link, buckets)).total).toBe(8);
+  });
+
+  it('round-robin positions: shared by instances, never handed out twice, one round trip a block', async () => {
+    const campaign = randomUUID();
+    const calls = Array.from({ length: 80 }, (_, i) => (i % 2 ? a : b).nextRoundRobin(campaign));
+    const got = await Promise.all(calls);
+    expect(new Set(got).size).toBe(80);
+    // 40 positions per instance = 3 blocks each, so the shared counter moved by 6 blocks, not 80.
+    expect(Number(await r1.get(keys.tagged('campaign', campaign, 'rr')))).toBe(6 * RR_BLOCK);
+    // Within an instance, calls get positions in order, a block of consecutive ones at a time (so
+    // one instance rotates over its links exactly).
+    const fromA = got.filter((_, i) => i % 2);
+    expect(fromA).toEqual([...fromA].sort((x, y) => x - y));
+    expect(fromA[RR_BLOCK - 1]! - fromA[0]!).toBe(RR_BLOCK - 1);
+    expect(fromA[0]! % RR_BLOCK).toBe(1);
   });
 });
