@@ -1,7 +1,8 @@
 // Routing benchmark: the simulator's traffic generator against the daemon running as its own
 // process. Prints new calls/s sustained, peak live calls, decision latency p50/p99 (from the
 // daemon's histogram) and the daemon's RSS.
-//   npx tsx bench/routing/run.ts [--rate 100] [--duration 20] [--talk-ms 5000] [--warmup 3] [--cpu-prof dir]
+//   npx tsx bench/routing/run.ts [--rate 100] [--duration 20] [--talk-ms 5000] [--warmup 3]
+//     [--arrivals poisson|even] [--cpu-prof dir]
 // Needs DATABASE_URL/REDIS_URL (eval "$(bash scripts/services.sh env)"); it builds and migrates first.
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -17,6 +18,8 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '20' },
     'talk-ms': { type: 'string', default: '5000' },
     warmup: { type: 'string', default: '3' },
+    // poisson: independent callers (as a trunk sees them); even: one call every 1/rate s.
+    arrivals: { type: 'string', default: 'poisson' },
     // Writes a V8 CPU profile of the daemon into this folder (open it in Chrome DevTools).
     'cpu-prof': { type: 'string' },
   },
@@ -25,6 +28,7 @@ const rate = Number(values.rate);
 const duration = Number(values.duration);
 const talk = Number(values['talk-ms']);
 const warmup = Number(values.warmup);
+const arrivals = values.arrivals === 'even' ? 'even' : 'poisson';
 const dbUrl = process.env.DATABASE_URL;
 if (!dbUrl || !process.env.REDIS_URL)
   throw new Error('set DATABASE_URL and REDIS_URL (eval "$(bash scripts/services.sh env)")');
@@ -45,9 +49,16 @@ for (let i = 0; i < 10; i++) {
   sim.setEndpoint(ep, { answerAfterMs: 100 });
   const [c] = await sql`insert into clients (name, endpoint) values (${ep}, ${ep}) returning id`;
   await sql`insert into campaign_links (campaign_id, client_id, concurrency_cap) values (${camp!.id}, ${c!.id}, 100000)`;
-  const did = `+1646${String(Date.now() % 100000).padStart(5, '0')}${String(i).padStart(2, '0')}`;
-  await sql`insert into dids (number, seller_id, campaign_id) values (${did}, ${seller!.id}, ${camp!.id})`;
-  dids.push(did);
+  // A random number not taken by an earlier run (bench rows are left in place).
+  for (;;) {
+    const did = `+1646${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
+    const [row] =
+      await sql`insert into dids (number, seller_id, campaign_id) values (${did}, ${seller!.id}, ${camp!.id}) on conflict do nothing returning number`;
+    if (row) {
+      dids.push(did);
+      break;
+    }
+  }
 }
 
 const port = 18000 + Math.floor(Math.random() * 1000);
@@ -130,6 +141,7 @@ const report = await runTraffic(sim, {
   dids,
   callers: ['+12125550000', '+13105550000'],
   talkMs: [talk, talk],
+  arrivals,
 }).done;
 const elapsed = (Date.now() - t0) / 1000;
 simLoop.disable();
@@ -161,7 +173,9 @@ const events = delta(before, after, /^capconduit_asterisk_events_total\{node="[^
   .join(', ');
 const decision = percentiles('capconduit_routing_decision_seconds');
 
-console.log(`offered ${rate} calls/s for ${duration} s, talk ${talk} ms (after ${warmup} s of warm-up)`);
+console.log(
+  `offered ${rate} calls/s (${arrivals} arrivals) for ${duration} s, talk ${talk} ms (after ${warmup} s of warm-up)`,
+);
 console.log(
   `placed ${report.started} calls in ${elapsed.toFixed(1)} s = ${(report.started / elapsed).toFixed(1)} calls/s; callers answered ${report.answered}`,
 );
