@@ -2,6 +2,7 @@
 // denied before login, a slow refusal of a wrong secret, EventList framing, unsolicited events.
 import { createServer, type Server, type Socket } from 'node:net';
 import { AmiParser } from '../asterisk/ami.ts';
+import { corkUntilTurnEnds } from '../net/cork.ts';
 import { CAUSE_TXT, type SimChannel, type SimModel } from './model.ts';
 
 const stateCode = (s: SimChannel['state']) => (s === 'Up' ? 6 : s === 'Ringing' ? 5 : s === 'Ring' ? 4 : 0);
@@ -83,7 +84,10 @@ export class AmiServer {
 
   private broadcast(fields: Array<[string, string | number]>): void {
     for (const s of this.sessions)
-      if ((s as Socket & { loggedIn?: boolean }).loggedIn) s.write(packet(fields));
+      if ((s as Socket & { loggedIn?: boolean }).loggedIn) {
+        corkUntilTurnEnds(s); // a turn's events leave in one write (see the ARI side)
+        s.write(packet(fields));
+      }
   }
 
   private session(s: Socket & { loggedIn?: boolean }): void {

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
+import { corkUntilTurnEnds } from '../net/cork.ts';
 import { resourceDoc, resourceListing } from './api-docs.ts';
 import { REASON_CAUSE, type SimChannel, type SimModel } from './model.ts';
 
@@ -75,7 +76,7 @@ export class AriServer {
       const f = this.filters.get(app);
       // Asterisk's rules: disallowed wins; an empty allowed list allows everything.
       if (f && (f.disallowed.has(ev.type) || (f.allowed.size > 0 && !f.allowed.has(ev.type)))) return;
-      ws.send(JSON.stringify(ev));
+      sendFrame(ws, JSON.stringify(ev));
     });
   }
 
@@ -187,7 +188,7 @@ export class AriServer {
       frame.headers = [{ name: 'Content-type', value: 'application/json' }];
       frame.message_body = JSON.stringify(reply.body);
     }
-    ws.send(JSON.stringify(frame));
+    sendFrame(ws, JSON.stringify(frame));
   }
 
   dropWebSockets(): void {
@@ -489,4 +490,14 @@ function send(res: ServerResponse, r: Reply): void {
   const text = JSON.stringify(r.body);
   res.writeHead(r.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/**
+ * One frame to a client, the socket corked for the rest of the event-loop turn: the frames of a
+ * turn (an event burst, a REST response and the events it caused) leave in one write, as the same
+ * frames would from a busy Asterisk, instead of one syscall and one wake-up of the client each.
+ */
+function sendFrame(ws: WebSocket, text: string): void {
+  corkUntilTurnEnds((ws as unknown as { _socket?: Duplex })._socket);
+  ws.send(text);
 }
