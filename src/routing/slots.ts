@@ -206,30 +206,44 @@ export class SlotStore {
 
   /**
    * The next round-robin position of a campaign. Positions come from one Redis counter shared by
-   * every instance, taken RR_BLOCK at a time: one INCRBY every RR_BLOCK calls instead of a round
-   * trip on every call's path. An instance hands out its block in order, so one instance rotates
-   * exactly; several instances each rotate over their own disjoint positions, which keeps the
-   * spread even across them (and keeps them from all starting on the same link).
+   * every instance, taken RR_BLOCK at a time, and the next block is asked for when half of the
+   * current one is used: no call waits for a round trip once a campaign has had its first. An
+   * instance hands its blocks out in order, so one instance rotates exactly; several instances each
+   * rotate over their own disjoint positions, which keeps the spread even across them (and keeps
+   * them from all starting on the same link).
    */
   async nextRoundRobin(campaignId: string): Promise<number> {
     for (;;) {
-      const block = this.rrBlocks.get(campaignId);
-      if (block && block.next <= block.last) return block.next++;
-      let refill = this.rrRefills.get(campaignId);
-      if (!refill) {
-        refill = this.redis
-          .incrby(this.keys.tagged('campaign', campaignId, 'rr'), RR_BLOCK)
-          .then((last) => {
-            this.rrBlocks.set(campaignId, { next: last - RR_BLOCK + 1, last });
-          })
-          .finally(() => this.rrRefills.delete(campaignId));
-        this.rrRefills.set(campaignId, refill);
+      const blocks = this.rrBlocks.get(campaignId) ?? [];
+      const block = blocks[0];
+      if (block) {
+        const pos = block.next++;
+        if (block.next > block.last) blocks.shift();
+        const left = blocks.reduce((n, b) => n + b.last - b.next + 1, 0);
+        if (left < RR_BLOCK / 2) this.refillRoundRobin(campaignId).catch(() => {});
+        return pos;
       }
-      await refill;
+      await this.refillRoundRobin(campaignId);
     }
   }
 
-  private rrBlocks = new Map<string, { next: number; last: number }>();
+  private refillRoundRobin(campaignId: string): Promise<void> {
+    let refill = this.rrRefills.get(campaignId);
+    if (!refill) {
+      refill = this.redis
+        .incrby(this.keys.tagged('campaign', campaignId, 'rr'), RR_BLOCK)
+        .then((last) => {
+          const blocks = this.rrBlocks.get(campaignId) ?? [];
+          blocks.push({ next: last - RR_BLOCK + 1, last });
+          this.rrBlocks.set(campaignId, blocks);
+        })
+        .finally(() => this.rrRefills.delete(campaignId));
+      this.rrRefills.set(campaignId, refill);
+    }
+    return refill;
+  }
+
+  private rrBlocks = new Map<string, Array<{ next: number; last: number }>>();
   private rrRefills = new Map<string, Promise<void>>();
 }
 

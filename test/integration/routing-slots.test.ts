@@ -140,5 +140,14 @@ describe('routing slots', () => {
     expect(fromA).toEqual([...fromA].sort((x, y) => x - y));
     expect(fromA[RR_BLOCK - 1]! - fromA[0]!).toBe(RR_BLOCK - 1);
     expect(fromA[0]! % RR_BLOCK).toBe(1);
+    // Past half a block the next one is asked for ahead, so the call after the block waits for nothing.
+    const ahead = randomUUID();
+    const rrKey = keys.tagged('campaign', ahead, 'rr');
+    for (let i = 0; i < RR_BLOCK / 2; i++) await a.nextRoundRobin(ahead);
+    expect(Number(await r1.get(rrKey))).toBe(RR_BLOCK);
+    await a.nextRoundRobin(ahead);
+    for (let i = 0; i < 50 && Number(await r1.get(rrKey)) !== 2 * RR_BLOCK; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(Number(await r1.get(rrKey))).toBe(2 * RR_BLOCK);
   });
 });
