@@ -30,7 +30,14 @@ export interface NodeHealth {
     error: string | null;
     replaced: boolean;
   };
-  ami: { connected: boolean; reconnects: number; lastEventAt: string | null; error: string | null };
+  ami: {
+    connected: boolean;
+    reconnects: number;
+    lastEventAt: string | null;
+    error: string | null;
+    /** What the node was asked to send: event names, 'off', or 'all' (no filter). */
+    events: string;
+  };
 }
 
 type StasisStart = Extract<AriEvent, { type: 'StasisStart' }>;
@@ -46,7 +53,8 @@ export interface AsteriskModule extends DaemonModule {
    * filtered out at the node, which then never builds or sends them.
    */
   onAriEvent(h: (nodeId: string, ev: AnyAriEvent) => void, types?: string[]): void;
-  onAmiEvent(h: (nodeId: string, ev: AmiEvent) => void): void;
+  /** `types`: the AMI event names the handler acts on (the node is asked for no others); none: every event. */
+  onAmiEvent(h: (nodeId: string, ev: AmiEvent) => void, types?: string[]): void;
   /** Live channels after each (re)connect; `listedAt` is when the list was asked for. */
   onResync(h: (nodeId: string, channels: AriChannel[], listedAt: number) => void): void;
   /** StasisStart by its first arg ('inbound', 'outbound', ...; '*' for anything else). */
@@ -111,6 +119,12 @@ export function disallowedAriEvents(wanted: Array<string[] | undefined>): string
   return FILTERABLE_ARI_EVENTS.filter((t) => !keep.has(t));
 }
 
+/** The AMI event names to ask a node for: null (all) when some handler wants every event. */
+export function wantedAmiEvents(wanted: Array<string[] | undefined>): string[] | null {
+  if (wanted.some((w) => w === undefined)) return null;
+  return [...new Set(wanted.flat() as string[])].sort();
+}
+
 export function createAsteriskModule(ctx: DaemonContext): AsteriskModule {
   const { config, log, metrics } = ctx;
   const apps = stasisApps(config.STASIS_APP, config.INSTANCE_ID, config.STASIS_BROADCAST);
@@ -118,6 +132,7 @@ export function createAsteriskModule(ctx: DaemonContext): AsteriskModule {
   const ariHandlers: Array<(n: string, e: AnyAriEvent) => void> = [];
   const ariWanted: Array<string[] | undefined> = [];
   const amiHandlers: Array<(n: string, e: AmiEvent) => void> = [];
+  const amiWanted: Array<string[] | undefined> = [];
   const resyncHandlers: Array<(n: string, c: AriChannel[], listedAt: number) => void> = [];
   const stasisHandlers = new Map<string, StasisStartHandler>();
 
@@ -194,6 +209,7 @@ export function createAsteriskModule(ctx: DaemonContext): AsteriskModule {
       user: n.amiUser,
       secret: n.amiSecret,
       log: nlog,
+      eventNames: () => wantedAmiEvents(amiWanted),
     });
     ari.on('connected', () => {
       up.set({ node: n.id, link: 'ari' }, 1);
@@ -239,6 +255,7 @@ export function createAsteriskModule(ctx: DaemonContext): AsteriskModule {
           reconnects: ami.reconnects,
           lastEventAt: iso(ami.lastEventAt),
           error: ami.lastError,
+          events: ami.eventFilter ?? 'all',
         },
       }),
     };
@@ -268,7 +285,10 @@ export function createAsteriskModule(ctx: DaemonContext): AsteriskModule {
       ariHandlers.push(h);
       ariWanted.push(types);
     },
-    onAmiEvent: (h) => void amiHandlers.push(h),
+    onAmiEvent: (h, types) => {
+      amiHandlers.push(h);
+      amiWanted.push(types);
+    },
     onResync: (h) => void resyncHandlers.push(h),
     onStasisStart: (kind, h) => void stasisHandlers.set(kind, h),
     async start() {

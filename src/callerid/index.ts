@@ -47,14 +47,17 @@ export function createCallerIdModule(ctx: DaemonContext, o: { now?: () => number
   if (asterisk) {
     outbound = new OutboundHandler(asterisk, service, clog);
     asterisk.onStasisStart('outbound', outbound.onStasisStart);
-    asterisk.onAmiEvent((_node, ev) => {
-      if (ev.event !== 'Hangup' && ev.event !== 'Cdr') return;
-      void health
-        .onAmiEvent(ev)
-        .catch((err: unknown) =>
-          clog.warn({ err: (err as Error).message }, 'caller-ID health event not counted'),
-        );
-    });
+    asterisk.onAmiEvent(
+      (_node, ev) => {
+        if (ev.event !== 'Hangup' && ev.event !== 'Cdr') return;
+        void health
+          .onAmiEvent(ev)
+          .catch((err: unknown) =>
+            clog.warn({ err: (err as Error).message }, 'caller-ID health event not counted'),
+          );
+      },
+      [config.CID_HEALTH_EVENT === 'cdr' ? 'Cdr' : 'Hangup'],
+    );
   }
   return {
     name: 'callerid',

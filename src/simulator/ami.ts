@@ -20,12 +20,71 @@ export interface AmiHooks {
   endpointNames(): Promise<string[]>;
 }
 
+/** A manager session: login state, the `Events` switch and the session's `Filter` regexes. */
+type Session = Socket & {
+  loggedIn?: boolean;
+  eventsOff?: boolean;
+  filters?: { include: RegExp[]; exclude: RegExp[] };
+};
+
+const snapshot = (c: SimChannel): Array<[string, string | number]> => [
+  ['Channel', c.name],
+  ['ChannelState', stateCode(c.state)],
+  ['ChannelStateDesc', c.state],
+  ['CallerIDNum', c.caller.number || '<unknown>'],
+  ['CallerIDName', c.caller.name || '<unknown>'],
+  ['ConnectedLineNum', c.connected.number || '<unknown>'],
+  ['ConnectedLineName', c.connected.name || '<unknown>'],
+  ['Language', 'en'],
+  ['AccountCode', ''],
+  ['Context', c.dialplan.context],
+  ['Exten', c.dialplan.exten],
+  ['Priority', c.dialplan.priority],
+  ['Uniqueid', c.id],
+  ['Linkedid', c.linkedid ?? c.id],
+];
+
+/**
+ * Asterisk's legacy filter rules, each a regex over the whole event text: none, every event;
+ * include filters only, an event must match one; exclude (`!`) filters only, it must match none;
+ * both, it must match an include and no exclude.
+ */
+function passes(f: Session['filters'], text: string): boolean {
+  if (!f) return true;
+  if (f.include.length && !f.include.some((r) => r.test(text))) return false;
+  return !f.exclude.some((r) => r.test(text));
+}
+
+/**
+ * A POSIX extended regex (what Asterisk compiles filters with, no REG_NEWLINE) as a JS RegExp:
+ * `.` matches line ends too, `^`/`$` only at the ends of the text, and bracket classes such as
+ * `[[:space:]]` are spelled out.
+ */
+export function posixRegex(src: string): RegExp {
+  const classes: Record<string, string> = {
+    space: '\\s',
+    digit: '0-9',
+    alpha: 'A-Za-z',
+    alnum: 'A-Za-z0-9',
+    upper: 'A-Z',
+    lower: 'a-z',
+    xdigit: '0-9A-Fa-f',
+    punct: '!-\\/:-@\\[-`{-~',
+  };
+  const js = src.replace(/\[:([a-z]+):\]/g, (m, name: string) => {
+    const c = classes[name];
+    if (c === undefined) throw new Error(`unknown class ${m}`);
+    return c;
+  });
+  return new RegExp(js, 's');
+}
+
 const packet = (fields: Array<[string, string | number]>) =>
   `${fields.map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
 
 export class AmiServer {
   server: Server;
-  private sessions = new Set<Socket>();
+  private sessions = new Set<Session>();
   private started = new Date();
   private reloaded = new Date();
 
@@ -37,29 +96,46 @@ export class AmiServer {
     private badLoginDelayMs = 1000,
   ) {
     this.server = createServer((s) => this.session(s));
-    // Hangup carries the channel snapshot as Asterisk sends it (caller, connected line, state at
-    // hangup, dialplan location, Linkedid = uniqueid of the oldest channel of the call).
+    // The channel events of a call as Asterisk sends them to every session that may read the
+    // `call` class: each carries the channel snapshot (caller, connected line, state, dialplan
+    // location, Linkedid = uniqueid of the oldest channel of the call). Newexten and VarSet, which
+    // a real dialplan also produces by the dozen, are not modelled.
+    const call = (event: string, c: SimChannel, extra: Array<[string, string | number]> = []) =>
+      this.broadcast([['Event', event], ['Privilege', 'call,all'], ...snapshot(c), ...extra]);
+    model.on('channel-created', (c: SimChannel) => call('Newchannel', c));
+    model.on('state', (c: SimChannel) => call('Newstate', c));
+    model.on('hangup-request', (c: SimChannel, cause: number, soft: boolean) =>
+      call(soft ? 'SoftHangupRequest' : 'HangupRequest', c, [['Cause', cause]]),
+    );
     model.on('channel-destroyed', (c: SimChannel, cause: number) =>
-      this.broadcast([
-        ['Event', 'Hangup'],
-        ['Channel', c.name],
-        ['ChannelState', stateCode(c.state)],
-        ['ChannelStateDesc', c.state],
-        ['CallerIDNum', c.caller.number || '<unknown>'],
-        ['CallerIDName', c.caller.name || '<unknown>'],
-        ['ConnectedLineNum', c.connected.number || '<unknown>'],
-        ['ConnectedLineName', c.connected.name || '<unknown>'],
-        ['Language', 'en'],
-        ['AccountCode', ''],
-        ['Context', c.dialplan.context],
-        ['Exten', c.dialplan.exten],
-        ['Priority', c.dialplan.priority],
-        ['Uniqueid', c.id],
-        ['Linkedid', c.linkedid ?? c.id],
+      call('Hangup', c, [
         ['Cause', cause],
         ['Cause-txt', CAUSE_TXT[cause] ?? 'Unknown'],
       ]),
     );
+    // ARI's Dial "" / RINGING / ANSWER are AMI's DialBegin / DialState / DialEnd; the caller's
+    // snapshot comes plain, the dialled channel's with a Dest prefix.
+    model.on('dial', (c: SimChannel, caller: SimChannel | undefined, status: string) => {
+      const dest = snapshot(c).map(([k, v]) => [`Dest${k}`, v] as [string, string | number]);
+      const event = status === '' ? 'DialBegin' : status === 'ANSWER' ? 'DialEnd' : 'DialState';
+      this.broadcast([
+        ['Event', event],
+        ['Privilege', 'call,all'],
+        ...(caller ? snapshot(caller) : []),
+        ...dest,
+        ['DialString', c.endpoint ?? ''],
+        ...(status ? ([['DialStatus', status]] as Array<[string, string]>) : []),
+      ]);
+    });
+    const bridged = (event: string) => (c: SimChannel, bridgeId: string, count: number) =>
+      call(event, c, [
+        ['BridgeUniqueid', bridgeId],
+        ['BridgeType', 'stasis'],
+        ['BridgeTechnology', 'simple_bridge'],
+        ['BridgeNumChannels', count],
+      ]);
+    model.on('bridge-enter', bridged('BridgeEnter'));
+    model.on('bridge-leave', bridged('BridgeLeave'));
   }
 
   /** The few CLI commands operators run over AMI `Command`. */
@@ -83,14 +159,17 @@ export class AmiServer {
   }
 
   private broadcast(fields: Array<[string, string | number]>): void {
-    for (const s of this.sessions)
-      if ((s as Socket & { loggedIn?: boolean }).loggedIn) {
-        corkUntilTurnEnds(s); // a turn's events leave in one write (see the ARI side)
-        s.write(packet(fields));
-      }
+    let text: string | null = null;
+    for (const s of this.sessions) {
+      if (!s.loggedIn || s.eventsOff) continue;
+      text ??= packet(fields);
+      if (!passes(s.filters, text)) continue;
+      corkUntilTurnEnds(s); // a turn's events leave in one write (see the ARI side)
+      s.write(text);
+    }
   }
 
-  private session(s: Socket & { loggedIn?: boolean }): void {
+  private session(s: Session): void {
     this.sessions.add(s);
     s.on('close', () => this.sessions.delete(s));
     s.on('error', () => {});
@@ -102,7 +181,7 @@ export class AmiServer {
     });
   }
 
-  private action(s: Socket & { loggedIn?: boolean }, f: Record<string, string>): void {
+  private action(s: Session, f: Record<string, string>): void {
     const id: Array<[string, string]> = f.actionid !== undefined ? [['ActionID', f.actionid]] : [];
     const reply = (fields: Array<[string, string | number]>): void => {
       s.write(packet([...fields.slice(0, 1), ...id, ...fields.slice(1)]));
@@ -139,6 +218,42 @@ export class AmiServer {
         ]);
         s.end();
         return;
+      case 'filter': {
+        // Session filters (Asterisk 10+), legacy form: a regex over the whole event text, `!` first
+        // for an exclude. Asterisk asks for the `system` permission; the simulator's one user has it.
+        if ((f.operation ?? '').toLowerCase() !== 'add')
+          return reply([
+            ['Response', 'Error'],
+            ['Message', 'Unknown operation'],
+          ]);
+        const raw = f.filter ?? '';
+        const exclude = raw.startsWith('!');
+        let re: RegExp;
+        try {
+          re = posixRegex(exclude ? raw.slice(1) : raw);
+        } catch {
+          return reply([
+            ['Response', 'Error'],
+            ['Message', 'Filter did not compile.  Check the syntax of the filter given.'],
+          ]);
+        }
+        s.filters ??= { include: [], exclude: [] };
+        (exclude ? s.filters.exclude : s.filters.include).push(re);
+        return reply([
+          ['Response', 'Success'],
+          ['Message', 'Success'],
+        ]);
+      }
+      case 'events': {
+        // EventMask: on / off (or a class list, which the simulator treats as on: it only sends
+        // `call` events).
+        const mask = (f.eventmask ?? '').trim().toLowerCase();
+        s.eventsOff = mask === 'off' || mask === '' || mask === 'none';
+        return reply([
+          ['Response', 'Success'],
+          ['Events', s.eventsOff ? 'Off' : 'On'],
+        ]);
+      }
       case 'ping':
         return reply([
           ['Response', 'Success'],

@@ -403,6 +403,7 @@ export class AriServer {
           if (c.bridge) m.leaveBridge(c);
           c.bridge = b.id;
           b.channels.add(c.id);
+          m.emit('bridge-enter', c, b.id, b.channels.size);
           m.event(c.app, 'ChannelEnteredBridge', { bridge: m.bridgeJson(b.id), channel: m.json(c) });
         }
         return { status: 204 };

@@ -137,6 +137,7 @@ export class SimModel extends EventEmitter {
       ...o,
     };
     this.channels.set(c.id, c);
+    this.emit('channel-created', c);
     return c;
   }
 
@@ -191,6 +192,7 @@ export class SimModel extends EventEmitter {
     for (const t of c.timers) clearTimeout(t);
     c.timers = [];
     const app = c.app;
+    this.emit('hangup-request', c, soft ? 32 : cause, soft);
     this.event(
       app,
       'ChannelHangupRequest',
@@ -213,6 +215,7 @@ export class SimModel extends EventEmitter {
     c.bridge = null;
     if (!b) return;
     b.channels.delete(c.id);
+    this.emit('bridge-leave', c, b.id, b.channels.size);
     this.event(c.app, 'ChannelLeftBridge', { bridge: this.bridgeJson(b.id), channel: this.json(c) });
   }
 
@@ -229,13 +232,15 @@ export class SimModel extends EventEmitter {
     c.dialing = true;
     const b = this.endpoints.get(c.endpoint ?? '') ?? {};
     const result = b.result ?? 'answer';
-    const dialEv = (status: string) =>
+    const dialEv = (status: string) => {
       this.event(c.app, 'Dial', {
         dialstatus: status,
         dialstring: c.endpoint ?? '',
         peer: this.json(c),
         ...(caller ? { caller: this.json(caller) } : {}),
       });
+      this.emit('dial', c, caller, status);
+    };
     const after = b.answerAfterMs ?? 50;
     // Facts: "" then RINGING then ANSWER; failures have NO final Dial event, only ChannelDestroyed.
     dialEv('');

@@ -1,12 +1,13 @@
 // Our ARI/AMI clients against the simulator: a whole call, error statuses, failure outcomes as real
 // Asterisk reports them, reconnect + resync after a restart, and two nodes through the module.
 import { afterEach, describe, expect, it } from 'vitest';
-import { AmiClient, AmiValueError } from '../../src/asterisk/ami.ts';
+import { AmiClient, AmiValueError, amiEventFilter } from '../../src/asterisk/ami.ts';
 import { AriClient, AriError } from '../../src/asterisk/ari.ts';
 import {
   createAsteriskModule,
   disallowedAriEvents,
   FILTERABLE_ARI_EVENTS,
+  wantedAmiEvents,
 } from '../../src/asterisk/index.ts';
 import type { AnyAriEvent } from '../../src/asterisk/types.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -334,6 +335,48 @@ describe('ARI and AMI clients against the simulator', () => {
     s.dropWebSockets();
     await back;
     await waitFor(filtered);
+  });
+
+  it('asks each AMI session for only the events its handlers name, again after every login', async () => {
+    expect(wantedAmiEvents([['Hangup'], undefined])).toBeNull();
+    expect(wantedAmiEvents([['Hangup'], ['Cdr', 'Hangup']])).toEqual(['Cdr', 'Hangup']);
+    expect(wantedAmiEvents([])).toEqual([]);
+    expect(amiEventFilter(['Cdr', 'Hangup'])).toBe('^Event: (Cdr|Hangup)[[:space:]]');
+    expect(() => amiEventFilter(['Hangup|.*'])).toThrow();
+    const s = await sim();
+    const mod = asteriskModule({ n1: s });
+    const seen: string[] = [];
+    mod.onAmiEvent((_n, e) => seen.push(e.event), ['Hangup']);
+    await mod.start!();
+    cleanup.push(() => mod.stop!());
+    const node = mod.nodes.get('n1')!;
+    await waitFor(() => node.ami.eventFilter === 'Hangup');
+    // A call brings Newchannel, Newstate, HangupRequest... on the wire; only Hangups are sent here.
+    const callAndHangUp = async (caller: string) => {
+      s.placeInboundCall({ did: '+14155550100', callerNumber: caller });
+      await waitFor(async () => (await node.ari.channels.list()).length > 0 || undefined);
+      // Hanging one half of the Local pair up takes the other with it.
+      for (const c of await node.ari.channels.list()) await node.ari.channels.hangup(c.id).catch(() => {});
+    };
+    await waitFor(() => node.ari.connected);
+    await callAndHangUp('+12125550000');
+    await waitFor(() => seen.length === 2);
+    expect(seen).toEqual(['Hangup', 'Hangup']);
+    expect(node.health().ami.events).toBe('Hangup');
+    // A restarted Asterisk forgets session filters: set again after the reconnect.
+    const back = once(node.ami, 'connected');
+    s.dropAmi();
+    await back;
+    await waitFor(() => node.ami.eventFilter === 'Hangup');
+    await callAndHangUp('+12125550001');
+    await waitFor(() => seen.length === 4);
+    expect(seen).toEqual(['Hangup', 'Hangup', 'Hangup', 'Hangup']);
+
+    // No handler at all: events off.
+    const quiet = asteriskModule({ n1: s });
+    await quiet.start!();
+    cleanup.push(() => quiet.stop!());
+    await waitFor(() => quiet.nodes.get('n1')!.ami.eventFilter === 'off');
   });
 
   it('answers Command, CoreStatus, Reload and the PJSIP endpoint lists over AMI', async () => {

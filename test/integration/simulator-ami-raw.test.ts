@@ -60,4 +60,52 @@ describe('simulator AMI over a raw socket', () => {
     await waitFor(() => closed);
     expect(buf).toContain('Response: Error\r\nActionID: x\r\nMessage: Authentication failed');
   });
+
+  it("sends a call's channel events, filtered per session as Asterisk filters them", async () => {
+    sim = await startSimulator({ ariPort: 0, amiPort: 0 });
+    // One session per filter set; each collects the event names it is sent.
+    const session = async (filters: string[], eventsOff = false) => {
+      const c = connect(sim!.amiPort, '127.0.0.1');
+      const o = { buf: '', sock: c, names: () => [...o.buf.matchAll(/^Event: (\w+)\r$/gm)].map((m) => m[1]) };
+      c.on('data', (d: Buffer) => {
+        o.buf += d.toString();
+      });
+      const send = (lines: string[]) => c.write(`${lines.join('\r\n')}\r\n\r\n`);
+      send(['Action: Login', 'Username: asterisk', 'Secret: asterisk']);
+      await waitFor(() => o.buf.includes('Authentication accepted'));
+      for (const f of filters) send(['Action: Filter', 'Operation: Add', `Filter: ${f}`]);
+      if (eventsOff) send(['Action: Events', 'EventMask: off']);
+      await waitFor(
+        () =>
+          (o.buf.match(/Message: Success|Events: Off/g) ?? []).length ===
+          filters.length + (eventsOff ? 1 : 0),
+      );
+      o.buf = '';
+      return o;
+    };
+    const all = await session([]);
+    const hangups = await session(['^Event: (Hangup)[[:space:]]']); // not HangupRequest
+    const notState = await session(['!^Event: Newstate[[:space:]]']);
+    const both = await session(['^Event: (Newchannel|Hangup)[[:space:]]', '!Channel: Local/.*;2']);
+    const off = await session([], true);
+    // No Stasis app: the dialplan sends the call to congestion, so it is made and hung up at once.
+    sim.placeInboundCall({ did: '+14155550100', callerNumber: '+12125550123', hangupAfterMs: 100 });
+    await waitFor(() => all.names().filter((n) => n === 'Hangup').length === 2);
+    await waitFor(() => hangups.names().length === 2);
+    const seen = all.names();
+    expect(seen).toEqual(expect.arrayContaining(['Newchannel', 'HangupRequest', 'Hangup']));
+    expect(hangups.names()).toEqual(['Hangup', 'Hangup']);
+    expect(notState.names()).toEqual(seen.filter((n) => n !== 'Newstate'));
+    expect(both.names().sort()).toEqual(['Hangup', 'Newchannel']);
+    expect(all.buf).toMatch(/Event: Hangup\r\nPrivilege: call,all\r\nChannel: Local\/\S+;1\r\n/);
+    // Events off: none arrive, but answers to actions (list items included) still do.
+    expect(off.names()).toEqual([]);
+    off.sock.write('Action: CoreShowChannels\r\nActionID: l1\r\n\r\n');
+    await waitFor(() => off.buf.includes('CoreShowChannelsComplete'));
+    // A filter that is not a valid regex is refused.
+    all.sock.write('Action: Filter\r\nActionID: f1\r\nOperation: Add\r\nFilter: (unclosed\r\n\r\n');
+    await waitFor(() => all.buf.includes('ActionID: f1'));
+    expect(all.buf).toContain('Response: Error\r\nActionID: f1\r\nMessage: Filter did not compile');
+    for (const x of [all, hangups, notState, both, off]) x.sock.destroy();
+  });
 });
