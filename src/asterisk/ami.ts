@@ -72,12 +72,13 @@ export interface AmiOptions {
 
 /**
  * The session filter that lets through only events named in `names` (Asterisk's legacy form, a
- * POSIX regex over the whole event text, understood by every Asterisk since 10; the event text
- * starts with its `Event:` line).
+ * POSIX regex over the whole event text, understood by every Asterisk since 10). The `Event:` line
+ * is matched at the start of the text or of a line, so neither `HangupRequest` nor a `UserEvent:`
+ * header gets through.
  */
 export function amiEventFilter(names: string[]): string {
   for (const n of names) if (!/^[A-Za-z0-9_]+$/.test(n)) throw new Error(`not an AMI event name: ${n}`);
-  return `^Event: (${names.join('|')})[[:space:]]`;
+  return `(^|[[:space:]])Event: (${names.join('|')})[[:space:]]`;
 }
 
 interface Pending {
