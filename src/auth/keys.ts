@@ -66,17 +66,40 @@ export class KeyStore {
     const hit = this.cache.get(hash);
     const now = Date.now();
     if (hit && now - hit.at < this.ttlMs) return hit.p;
+    // One read per key at a time: when a busy dialer key's entry expires, its requests in flight
+    // share the read instead of each sending PostgreSQL the same query.
+    let p = this.reading.get(hash);
+    if (!p) {
+      p = this.read(hash, now).finally(() => this.reading.delete(hash));
+      this.reading.set(hash, p);
+    }
+    return p;
+  }
+
+  /** Reads in flight, by key hash. */
+  private reading = new Map<string, Promise<KeyPrincipal | null>>();
+  /** Bumped by `invalidate`: a read that started before it must not cache what it saw. */
+  private generation = 0;
+  /** PostgreSQL reads made so far (cache misses that were not shared). */
+  reads = 0;
+
+  private async read(hash: string, now: number): Promise<KeyPrincipal | null> {
+    this.reads++;
+    const gen = this.generation;
     const [row] = await this.db.select().from(apiKeys).where(eq(apiKeys.hash, hash)).limit(1);
     const p: KeyPrincipal | null =
       row && !row.revokedAt && keysEqual(row.hash, hash)
         ? { keyId: row.id, role: row.role, sellerId: row.sellerId, allowIps: row.allowIps }
         : null;
+    if (gen !== this.generation) return p;
     if (this.cache.size >= this.maxEntries) this.cache.clear();
     this.cache.set(hash, { p, at: now });
     return p;
   }
 
   invalidate(): void {
+    this.generation++;
+    this.reading.clear();
     this.cache.clear();
   }
 }

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../../src/auth/keys.ts';
+import { createApiKey, KeyStore } from '../../src/auth/keys.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
@@ -152,6 +152,23 @@ describe('API authentication and authorisation', () => {
     });
     expect(rev.statusCode).toBe(200);
     expect((await get(d, '/v1/whoami', { 'x-api-key': created.key }, '10.1.1.1')).statusCode).toBe(401);
+  });
+
+  it('lookups of one key share one PostgreSQL read, and a revoke drops reads in flight', async () => {
+    const store = new KeyStore(d.ctx.database.db, 30_000);
+    const got = await Promise.all(Array.from({ length: 50 }, () => store.lookup(keys.dialer!)));
+    expect(store.reads).toBe(1);
+    expect(new Set(got.map((p) => p?.role))).toEqual(new Set(['dialer']));
+    expect(await store.lookup(keys.dialer!)).toEqual(got[0]); // cached
+    expect(store.reads).toBe(1);
+    // A read in flight when the cache is invalidated (a key revoked) is not kept: the next lookup
+    // reads again instead of trusting what was seen before the revoke.
+    store.invalidate();
+    const before = store.lookup(keys.seller!);
+    store.invalidate();
+    await before;
+    await store.lookup(keys.seller!);
+    expect(store.reads).toBe(3);
   });
 
   it('never writes a key to the logs, even passed as ?key=', async () => {
