@@ -96,7 +96,9 @@ start_redis() {
   else
     port="$(free_port)"
     log "starting Redis on 127.0.0.1:$port"
+    # Also on a Unix socket, for REDIS_URL=unix://$dir/redis.sock (Redis on the same host).
     redis-server --bind 127.0.0.1 --port "$port" --daemonize yes --dir "$dir" --pidfile "$dir/redis.pid" \
+      --unixsocket "$dir/redis.sock" --unixsocketperm 700 \
       --logfile "$dir/redis.log" --save '' --appendonly no >/dev/null
     echo "$port" > "$dir/port"
     for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
@@ -105,9 +107,10 @@ start_redis() {
   echo "redis://127.0.0.1:$port"
 }
 
-check_url() { # name url
+check_url() { # name url default-port (unix:///path: the socket)
   node -e '
-    const u = new URL(process.argv[1]); const s = require("net").connect(Number(u.port) || Number(process.argv[2]), u.hostname);
+    const u = new URL(process.argv[1]); const net = require("net");
+    const s = u.protocol === "unix:" ? net.connect(decodeURIComponent(u.pathname)) : net.connect(Number(u.port) || Number(process.argv[2]), u.hostname);
     s.on("connect", () => { s.end(); process.exit(0) }); s.on("error", () => process.exit(1)); setTimeout(() => process.exit(1), 3000);
   ' "$2" "$3" || die "$1 at $2 is not reachable"
 }

@@ -24,8 +24,10 @@ const schema = z.object({
   DATABASE_URL: z.url({ message: 'must be a postgres:// URL' }).refine((u) => /^postgres(ql)?:\/\//.test(u), {
     message: 'must be a postgres:// URL',
   }),
-  REDIS_URL: z.url({ message: 'must be a redis:// URL' }).refine((u) => /^rediss?:\/\//.test(u), {
-    message: 'must be a redis:// URL',
+  // redis:// or rediss:// (TLS) over TCP, or unix:///absolute/path.sock[?db=N&password=...] for a
+  // Redis on the same host (no TCP stack on either side of every command).
+  REDIS_URL: z.string().refine((u) => /^rediss?:\/\/[^/]/.test(u) || /^unix:\/\/\/[^?]+/.test(u), {
+    message: 'must be a redis://, rediss:// or unix:///path URL',
   }),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),

@@ -166,6 +166,7 @@ export function safeUrl(u: string): string {
   try {
     const x = new URL(u);
     if (x.password) x.password = '***';
+    if (x.searchParams.has('password')) x.searchParams.set('password', '***');
     return x.toString();
   } catch {
     return '<invalid url>';

@@ -11,7 +11,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { createApiKey } from '../../src/auth/keys.ts';
 import { importCallerIds } from '../../src/callerid/import.ts';
@@ -19,6 +18,7 @@ import { CallerIdService } from '../../src/callerid/service.ts';
 import { CidStore } from '../../src/callerid/store.ts';
 import { createDatabase, runMigrations } from '../../src/db/client.ts';
 import { createLogger } from '../../src/logger.ts';
+import { createRedis } from '../../src/redis/client.ts';
 import { RedisKeys } from '../../src/redis/keys.ts';
 
 const { values } = parseArgs({
@@ -52,7 +52,8 @@ const admin = postgres(withDb(baseUrl, 'postgres'), { max: 1, onnotice: () => {}
 await admin.unsafe(`create database ${tag}`);
 const dbUrl = withDb(baseUrl, tag);
 const children: ChildProcess[] = [];
-const redis = new Redis(redisUrl);
+// The daemon's own factory: REDIS_URL may be redis://, rediss:// or unix:///path.
+const redis = createRedis(redisUrl, { enableOfflineQueue: true });
 const database = createDatabase(dbUrl, { max: 4 });
 
 async function cleanup() {

@@ -6,14 +6,29 @@ export function retryDelay(attempt: number): number {
   return Math.min(2000, 50 * 2 ** Math.min(attempt, 6)) + Math.floor(Math.random() * 50);
 }
 
+/** A `unix:///path.sock?db=N&password=...` URL as ioredis options; null for a TCP URL. */
+export function unixSocketOptions(url: string): RedisOptions | null {
+  if (!url.startsWith('unix://')) return null;
+  const u = new URL(url);
+  const db = u.searchParams.get('db');
+  const password = u.searchParams.get('password');
+  return {
+    path: decodeURIComponent(u.pathname),
+    ...(db !== null ? { db: Number(db) } : {}),
+    ...(password !== null ? { password } : {}),
+  };
+}
+
 export function createRedis(url: string, opts: RedisOptions = {}): Redis {
-  const r = new Redis(url, {
+  const base: RedisOptions = {
     lazyConnect: false,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     retryStrategy: retryDelay,
     ...opts,
-  });
+  };
+  const unix = unixSocketOptions(url);
+  const r = unix ? new Redis({ ...base, ...unix }) : new Redis(url, base);
   // ioredis emits 'error' on every failed reconnect; an unhandled 'error' would kill the process.
   r.on('error', () => {});
   return r;

@@ -1,6 +1,8 @@
 // A private redis-server on a free loopback port, for tests that stop and restart Redis.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -15,9 +17,16 @@ export async function freePort(): Promise<number> {
 
 export class PrivateRedis {
   private proc: ChildProcess | null = null;
-  constructor(readonly port: number) {}
+  /** It also listens on this Unix socket (in the temp folder, named by the port). */
+  readonly socket: string;
+  constructor(readonly port: number) {
+    this.socket = join(tmpdir(), `capconduit-redis-${port}.sock`);
+  }
   get url() {
     return `redis://127.0.0.1:${this.port}`;
+  }
+  get socketUrl() {
+    return `unix://${this.socket}`;
   }
   static async create(): Promise<PrivateRedis> {
     const r = new PrivateRedis(await freePort());
@@ -27,7 +36,20 @@ export class PrivateRedis {
   async start(): Promise<void> {
     const p = spawn(
       'redis-server',
-      ['--bind', '127.0.0.1', '--port', String(this.port), '--save', '', '--appendonly', 'no'],
+      [
+        '--bind',
+        '127.0.0.1',
+        '--port',
+        String(this.port),
+        '--unixsocket',
+        this.socket,
+        '--unixsocketperm',
+        '700',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+      ],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
       },

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.ts';
 import { type DaemonModule, startDaemon } from '../../src/main.ts';
+import { createRedis } from '../../src/redis/client.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 import { PrivateRedis } from '../helpers/redis-server.ts';
 
@@ -25,6 +26,25 @@ describe('readiness follows Redis', () => {
   afterAll(async () => {
     await redis?.stop();
     await db?.drop();
+  });
+
+  it('reaches Redis over a Unix socket (REDIS_URL=unix:///path)', async () => {
+    const d = await startDaemon(
+      testConfig({ DATABASE_URL: db.url, REDIS_URL: redis.socketUrl }),
+      silent,
+      [],
+      { listen: false },
+    );
+    try {
+      expect((await d.app.inject('/ready')).statusCode).toBe(200);
+      await d.ctx.redis.set('capconduit-unix-check', '1');
+      // The same server over TCP sees what was written over the socket.
+      const tcp = createRedis(redis.url, { enableOfflineQueue: true });
+      expect(await tcp.get('capconduit-unix-check')).toBe('1');
+      tcp.disconnect();
+    } finally {
+      await d.stop();
+    }
   });
 
   it('turns 503 naming redis when Redis stops, and 200 when it returns', async () => {

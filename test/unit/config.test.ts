@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config.ts';
+import { safeUrl } from '../../src/main.ts';
+import { unixSocketOptions } from '../../src/redis/client.ts';
 
 const base = {
   DATABASE_URL: 'postgres://u@127.0.0.1:5432/db',
@@ -50,6 +52,26 @@ describe('config', () => {
     expect(problems({ ...base, DEFAULT_TIMEZONE: 'Mars/Olympus' })).toEqual([
       'DEFAULT_TIMEZONE: unknown IANA time zone',
     ]);
+  });
+
+  it('takes Redis over TCP, TLS or a Unix socket, and nothing else', () => {
+    for (const u of [
+      'redis://127.0.0.1:6379',
+      'rediss://r.example:6380/2',
+      'unix:///run/redis/redis.sock?db=3',
+    ])
+      expect(problems({ ...base, REDIS_URL: u })).toEqual([]);
+    for (const u of ['http://127.0.0.1:6379', 'unix://relative.sock', 'redis:///nohost', '/tmp/redis.sock'])
+      expect(problems({ ...base, REDIS_URL: u })).toEqual([
+        'REDIS_URL: must be a redis://, rediss:// or unix:///path URL',
+      ]);
+    expect(unixSocketOptions('unix:///run/r%20edis.sock?db=3&password=pw')).toEqual({
+      path: '/run/r edis.sock',
+      db: 3,
+      password: 'pw',
+    });
+    expect(unixSocketOptions('redis://127.0.0.1:6379')).toBeNull();
+    expect(safeUrl('unix:///run/redis.sock?password=pw')).not.toContain('pw');
   });
 
   it('treats empty values as unset', () => {
