@@ -3,7 +3,7 @@
 //    and bare Fastify answering a constant (its own process too), both loaded by autocannon on
 //    loopback: requests/s, p50/p99 latency, and the ratio daemon/bare;
 //  - CSV import time (the import shared by the API and the CLI) for 20,000 and 1,000,000 rows.
-//   npx tsx bench/next-cid/run.ts [--duration 10] [--connections 50] [--rows-large 1000000] [--rate N]
+//   npx tsx bench/next-cid/run.ts [--duration 10] [--connections 50] [--rows-large 1000000] [--rate N] [--rounds N]
 //     [--cpu-prof dir]
 // Needs DATABASE_URL/REDIS_URL (eval "$(bash scripts/services.sh env)"); works in a database of its own.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -30,8 +30,12 @@ const { values } = parseArgs({
     // request compared at the same load, not skewed by how busy the machine is.
     rate: { type: 'string' },
     'cpu-prof': { type: 'string' },
+    // Load the daemon and bare Fastify this many times, alternating, and print each pair and the
+    // medians: single runs on these VMs vary by +-15-30%.
+    rounds: { type: 'string', default: '1' },
   },
 });
+const rounds = Math.max(1, Number(values.rounds));
 const duration = Number(values.duration);
 const connections = Number(values.connections);
 const rowsLarge = Number(values['rows-large']);
@@ -242,38 +246,53 @@ try {
     return (f('used_cpu_user') + f('used_cpu_sys')) * 1000;
   };
 
-  await fetch(`http://127.0.0.1:${port}/metrics`); // a scrape resets the event-loop delay histogram
-  const c0 = cpuMs(daemon.pid!);
-  const p0 = pgCpu();
-  const l0 = process.cpuUsage();
-  const r0 = await redisInfo();
-  const ours = await load(`http://127.0.0.1:${port}`, auth, paths, rate);
-  const c1 = cpuMs(daemon.pid!);
-  const l1 = process.cpuUsage(l0);
-  const pgMs = pgCpuSince(p0);
-  const daemonUser = c1.user - c0.user;
-  const daemonSys = c1.sys - c0.sys;
-  const redisCpu = (await redisInfo()) - r0;
-  // The daemon's own event-loop delay (prom-client's default metrics): stalls there are tail latency.
-  const metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
-  const gauge = (name: string) =>
-    Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+-]+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN);
-  const lag = `event-loop delay p99 ${(gauge('nodejs_eventloop_lag_p99_seconds') * 1000).toFixed(1)} ms, max ${(gauge('nodejs_eventloop_lag_max_seconds') * 1000).toFixed(1)} ms`;
-  const base = await load(`http://127.0.0.1:${barePort}`, {}, ['/next-cid']);
-  const ok = ours.requests.total - ours.non2xx;
-  const us = (ms: number) => ((ms * 1000) / ours.requests.total).toFixed(0);
   const fmt = (r: autocannon.Result) =>
     `${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`;
-  process.stdout.write(
-    [
-      `next-cid (daemon, pool of 20,000, ${connections} connections, ${duration} s${rate ? `, offered ${rate} req/s` : ''}): ${fmt(ours)}`,
-      `bare Fastify constant (same run):                    ${fmt(base)}`,
-      `ratio daemon/bare: ${(ours.requests.average / base.requests.average).toFixed(2)}  (answered 200: ${ok})`,
-      `CPU per /next-cid request: daemon ${us(daemonUser + daemonSys)} us (user ${us(daemonUser)}, system ${us(daemonSys)}), redis-server ${us(redisCpu)} us, load generator ${us((l1.user + l1.system) / 1000)} us, postgres ${us(pgMs)} us`,
-      `daemon ${lag}`,
-      `import 20,000 rows: ${(import20k / 1000).toFixed(2)} s; import ${rowsLarge.toLocaleString('en-US')} rows: ${(importLarge / 1000).toFixed(1)} s (${Math.round(rowsLarge / (importLarge / 1000))} rows/s)`,
-      '',
-    ].join('\n'),
+  const ratios: number[] = [];
+  const p99s: number[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    await fetch(`http://127.0.0.1:${port}/metrics`); // a scrape resets the event-loop delay histogram
+    const c0 = cpuMs(daemon.pid!);
+    const p0 = pgCpu();
+    const l0 = process.cpuUsage();
+    const r0 = await redisInfo();
+    const ours = await load(`http://127.0.0.1:${port}`, auth, paths, rate);
+    const c1 = cpuMs(daemon.pid!);
+    const l1 = process.cpuUsage(l0);
+    const pgMs = pgCpuSince(p0);
+    const daemonUser = c1.user - c0.user;
+    const daemonSys = c1.sys - c0.sys;
+    const redisCpu = (await redisInfo()) - r0;
+    // The daemon's own event-loop delay (prom-client's default metrics): stalls there are tail latency.
+    const metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
+    const gauge = (name: string) =>
+      Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+-]+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN);
+    const lag = `event-loop delay p99 ${(gauge('nodejs_eventloop_lag_p99_seconds') * 1000).toFixed(1)} ms, max ${(gauge('nodejs_eventloop_lag_max_seconds') * 1000).toFixed(1)} ms`;
+    const base = await load(`http://127.0.0.1:${barePort}`, {}, ['/next-cid']);
+    const ok = ours.requests.total - ours.non2xx;
+    const us = (ms: number) => ((ms * 1000) / ours.requests.total).toFixed(0);
+    const ratio = ours.requests.average / base.requests.average;
+    ratios.push(ratio);
+    p99s.push(ours.latency.p99);
+    process.stdout.write(
+      [
+        ...(rounds > 1 ? [`round ${round} of ${rounds}`] : []),
+        `next-cid (daemon, pool of 20,000, ${connections} connections, ${duration} s${rate ? `, offered ${rate} req/s` : ''}): ${fmt(ours)}`,
+        `bare Fastify constant (same run):                    ${fmt(base)}`,
+        `ratio daemon/bare: ${ratio.toFixed(2)}  (answered 200: ${ok})`,
+        `CPU per /next-cid request: daemon ${us(daemonUser + daemonSys)} us (user ${us(daemonUser)}, system ${us(daemonSys)}), redis-server ${us(redisCpu)} us, load generator ${us((l1.user + l1.system) / 1000)} us, postgres ${us(pgMs)} us`,
+        `daemon ${lag}`,
+        '',
+      ].join('\n'),
+    );
+  }
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  if (rounds > 1)
+    console.log(
+      `median of ${rounds} rounds: ratio ${median(ratios).toFixed(2)} (${ratios.map((r) => r.toFixed(2)).join(', ')}), next-cid p99 ${median(p99s)} ms (${p99s.join(', ')})`,
+    );
+  console.log(
+    `import 20,000 rows: ${(import20k / 1000).toFixed(2)} s; import ${rowsLarge.toLocaleString('en-US')} rows: ${(importLarge / 1000).toFixed(1)} s (${Math.round(rowsLarge / (importLarge / 1000))} rows/s)`,
   );
 } finally {
   await cleanup();
