@@ -333,11 +333,12 @@ export class CallerIdService {
 
   private async flushAll(): Promise<void> {
     for (;;) {
-      const rows = await this.o.store.takeDirtyUsage(250);
-      if (!rows.length) return;
+      // 1,000 a batch: at thousands of picks a second, fewer and larger statements cost less.
+      const { count, json } = await this.o.store.takeDirtyUsage(1000);
+      if (!count) return;
       try {
-        // One JSON parameter, row = [number, ...USAGE_COLUMNS]: JSON.stringify is native, where
-        // ten text[] parameters were escaped element by element.
+        // One JSON parameter, row = [number, ...USAGE_COLUMNS], as Redis wrote it (ten text[]
+        // parameters had been escaped element by element).
         await this.o.sql`
           update caller_ids c set
             hour_bucket = nullif(u.r->>1, ''), uses_hour = coalesce(nullif(u.r->>2, ''), '0')::int,
@@ -350,15 +351,16 @@ export class CallerIdService {
             rested_until = case when coalesce(nullif(u.r->>9, ''), '0')::bigint > 0
                              then to_timestamp((u.r->>9)::bigint / 1000.0) end,
             updated_at = now()
-          from jsonb_array_elements(${JSON.stringify(rows)}::jsonb) as u(r)
+          from jsonb_array_elements(${json}::jsonb) as u(r)
           where c.number = u.r->>0`;
         this.lastFlushError = null;
       } catch (err) {
         // Put them back: the values are absolute, so the next flush writes them whole.
-        await this.o.store.markDirty(rows.map((r) => r[0]!)).catch(() => {});
+        const numbers = (JSON.parse(json) as string[][]).map((r) => r[0]!);
+        await this.o.store.markDirty(numbers).catch(() => {});
         this.lastFlushError = (err as Error).message;
         this.o.log.warn(
-          { err: (err as Error).message, numbers: rows.length },
+          { err: (err as Error).message, numbers: count },
           'caller-ID usage flush failed',
         );
         return;

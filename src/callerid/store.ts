@@ -339,20 +339,18 @@ export class CidStore {
   }
 
   /**
-   * Takes up to `n` numbers whose usage changed, with that usage: one row per number, in the
-   * order of USAGE_COLUMNS after the number ('' where a field is unset).
+   * Takes up to `n` numbers whose usage changed, with that usage, as a JSON array of rows
+   * `[number, ...USAGE_COLUMNS]` ('' where a field is unset) built by Redis: the flush hands it
+   * to PostgreSQL as it is, so the daemon never decodes the rows one string at a time.
    */
-  async takeDirtyUsage(n: number): Promise<string[][]> {
-    const flat = await callScript<string[]>(
+  async takeDirtyUsage(n: number): Promise<{ count: number; json: string }> {
+    const [count, json] = await callScript<[number, string]>(
       this.redis,
       'takeUsage',
       [this.keys.dirty],
       [this.keys.base, n, ...USAGE_COLUMNS],
     );
-    const width = USAGE_COLUMNS.length + 1;
-    const rows: string[][] = [];
-    for (let i = 0; i + width <= flat.length; i += width) rows.push(flat.slice(i, i + width));
-    return rows;
+    return { count, json };
   }
   async markDirty(numbers: string[]): Promise<void> {
     if (numbers.length) await this.redis.sadd(this.keys.dirty, ...numbers);

@@ -264,6 +264,52 @@ describe('caller-ID rebuild, outbound Stasis flow and number health', () => {
     expect(['+17185550100', '+17185550101']).toContain(got.json().caller_id);
   });
 
+  it('a usage flush that PostgreSQL refuses puts the numbers back, and the next flush writes them whole', async () => {
+    expect((await api('POST', '/v1/cid-pools', { id: 'FL' })).statusCode).toBe(201);
+    const nums = ['+16175550100', '+16175550101', '+16175550102'];
+    for (const n of nums)
+      expect((await api('POST', '/v1/caller-ids', { number: n, campaigns: ['FL'] })).statusCode).toBe(201);
+    await cid.service.flush(); // nothing of this pool is dirty before the picks
+    const real = d.ctx.database.sql;
+    let refuse = true;
+    // The flush's one statement fails while `refuse` holds: a PostgreSQL outage for that write.
+    const sql = ((...a: Parameters<typeof real>) => {
+      if (refuse) return Promise.reject(new Error('connection refused'));
+      return (real as (...x: unknown[]) => unknown)(...a);
+    }) as unknown as typeof real;
+    const svc = new CallerIdService({
+      sql,
+      store: cid.service.store,
+      log,
+      instanceId: 'flush-test',
+      timezone: 'UTC',
+      reservationTtlMs: 60_000,
+      agentRatePerMin: 0,
+      flushEveryMs: 0,
+    });
+    const picked: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await api('GET', '/next-cid?campaign=FL&agent=fl');
+      expect(r.statusCode, r.body).toBe(200);
+      picked.push(r.json().caller_id);
+    }
+    expect(new Set(picked)).toEqual(new Set(nums));
+    const uses = async () =>
+      (await real<{ n: string; t: string }[]>`
+        select number as n, total_uses::text as t from caller_ids where number = any(${nums}) order by 1`).map(
+        (r) => `${r.n}=${r.t}`,
+      );
+    await svc.flush();
+    expect(svc.lastFlushError).toBe('connection refused');
+    expect(await uses()).toEqual(nums.map((n) => `${n}=0`));
+    for (const n of nums) expect(await redis.sismember(cid.service.store.keys.dirty, n)).toBe(1);
+    refuse = false;
+    await svc.flush();
+    expect(svc.lastFlushError).toBeNull();
+    expect(await uses()).toEqual(nums.map((n) => `${n}=1`));
+    expect(await redis.sismember(cid.service.store.keys.dirty, nums[0]!)).toBe(0);
+  });
+
   it('on an empty Redis, instances starting together rebuild once: one takes the lock, the others wait', async () => {
     const prefix = `rb${Date.now().toString(36)}`;
     let rebuilds = 0;
