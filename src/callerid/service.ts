@@ -359,10 +359,7 @@ export class CallerIdService {
         const numbers = (JSON.parse(json) as string[][]).map((r) => r[0]!);
         await this.o.store.markDirty(numbers).catch(() => {});
         this.lastFlushError = (err as Error).message;
-        this.o.log.warn(
-          { err: (err as Error).message, numbers: count },
-          'caller-ID usage flush failed',
-        );
+        this.o.log.warn({ err: (err as Error).message, numbers: count }, 'caller-ID usage flush failed');
         return;
       }
     }

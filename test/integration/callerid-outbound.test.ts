@@ -295,10 +295,10 @@ describe('caller-ID rebuild, outbound Stasis flow and number health', () => {
     }
     expect(new Set(picked)).toEqual(new Set(nums));
     const uses = async () =>
-      (await real<{ n: string; t: string }[]>`
-        select number as n, total_uses::text as t from caller_ids where number = any(${nums}) order by 1`).map(
-        (r) => `${r.n}=${r.t}`,
-      );
+      (
+        await real<{ n: string; t: string }[]>`
+        select number as n, total_uses::text as t from caller_ids where number = any(${nums}) order by 1`
+      ).map((r) => `${r.n}=${r.t}`);
     await svc.flush();
     expect(svc.lastFlushError).toBe('connection refused');
     expect(await uses()).toEqual(nums.map((n) => `${n}=0`));
