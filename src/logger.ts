@@ -65,3 +65,10 @@ export function createLogger(opts: {
 export function redactUrl(url: string): string {
   return url.replace(/([?&](?:key|api_key|apikey|password|secret)=)[^&]*/gi, '$1[redacted]');
 }
+
+const SEVERITY = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: 100 } as const;
+export type LogLevel = keyof typeof SEVERITY;
+/** The more severe of two log levels (pure): a route may log less than the daemon, never more. */
+export function stricterLevel(a: LogLevel, b: LogLevel): LogLevel {
+  return SEVERITY[a] >= SEVERITY[b] ? a : b;
+}

@@ -182,7 +182,8 @@ try {
       DATABASE_URL: dbUrl,
       REDIS_KEY_PREFIX: tag,
       API_PORT: String(port),
-      LOG_LEVEL: 'warn',
+      // The daemon's default levels (LOG_LEVEL info, /next-cid requests at warn), as operators run it.
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
       LOG_PRETTY: 'false',
       MASTER_KEY: process.env.MASTER_KEY ?? '11'.repeat(32),
       CID_RESERVATION_TTL_S: '1',

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { mapDbError, page, pageQuery, STAFF } from '../api/crud.ts';
 import { AppError, notFound } from '../api/errors.ts';
 import type { Db } from '../db/client.ts';
+import { type LogLevel, stricterLevel } from '../logger.ts';
 import { callerIds, cidPoolMembers, cidPools } from '../db/schema/callerid.ts';
 import { factsOf, normaliseNumber } from './decide.ts';
 import { CsvHeaderError, importCallerIds, POOL_ID } from './import.ts';
@@ -235,11 +236,14 @@ export function callerIdRoutes(service: CallerIdService) {
     const app = fastify.withTypeProvider<ZodTypeProvider>();
     const { db, sql } = app.deps.database;
     const staff = { auth: { roles: STAFF } };
+    // The daemon's logger decides what reaches the logs at all; the hot path may log less.
+    const hotLogLevel = stricterLevel(app.log.level as LogLevel, app.deps.config.CID_REQUEST_LOG_LEVEL);
 
     // ---- hot path -------------------------------------------------------------------------
     app.get(
       '/next-cid',
       {
+        logLevel: hotLogLevel,
         config: { auth: { roles: DIALER, queryKey: true } },
         schema: { tags: ['caller-ids'], querystring: nextQuery },
       },

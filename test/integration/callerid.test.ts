@@ -31,14 +31,17 @@ describe('caller-ID rotation', () => {
   let dialer: string;
   let seller: string;
   let poolN = 0;
+  let config: ReturnType<typeof testConfig>;
 
   beforeAll(async () => {
     db = await freshDatabase();
-    const config = testConfig({
+    config = testConfig({
       DATABASE_URL: db.url,
       CID_RESERVATION_TTL_S: '60',
       CID_AGENT_RATE_PER_MIN: '30',
       CID_TIMEZONE: 'UTC',
+      // Every /next-cid request logged too (the default is warn), so the key check below covers them.
+      CID_REQUEST_LOG_LEVEL: 'trace',
     });
     d = await startDaemon(config, log, [(ctx) => createCallerIdModule(ctx, { now: () => clock })], {
       listen: false,
@@ -389,6 +392,48 @@ describe('caller-ID rotation', () => {
     clock += 61_000;
     expect((await next(`campaign=${id}&agent=c`)).statusCode).toBe(503);
     expect((await api('GET', '/v1/caller-ids/+19175550100')).statusCode).toBe(404);
+  });
+
+  it('by default /next-cid requests are not logged at info (other routes are), and its 5xx still warn', async () => {
+    const lines: string[] = [];
+    const infoLog = createLogger({
+      level: 'info',
+      destination: new Writable({
+        write(chunk, _enc, cb) {
+          lines.push(chunk.toString());
+          cb();
+        },
+      }),
+    });
+    const quiet = await startDaemon(
+      // The same PostgreSQL and Redis keys, with the default level for /next-cid requests.
+      { ...config, INSTANCE_ID: 'quiet', CID_REQUEST_LOG_LEVEL: 'warn' },
+      infoLog,
+      [(ctx) => createCallerIdModule(ctx, { now: () => clock })],
+      { listen: false },
+    );
+    try {
+      clock += 3_600_000;
+      const id = await pool([{ number: '+15035550100' }]);
+      lines.length = 0;
+      expect((await next(`campaign=${id}&agent=q`, dialer, quiet)).statusCode).toBe(200);
+      expect((await next(`campaign=${id}&agent=q`, dialer, quiet)).statusCode).toBe(503); // reserved
+      const list = await quiet.app.inject({
+        method: 'GET',
+        url: '/v1/caller-ids?limit=1',
+        headers: { authorization: `Bearer ${admin}` },
+      });
+      expect(list.statusCode).toBe(200);
+      const parsed = lines.map((l) => JSON.parse(l) as { level: number; msg: string; req?: { url: string } });
+      const urlOf = (l: (typeof parsed)[number]) => l.req?.url ?? '';
+      // Fastify's "incoming request" line of the list route is there; none for /next-cid at info.
+      expect(parsed.some((l) => urlOf(l).startsWith('/v1/caller-ids') && l.level === 30)).toBe(true);
+      expect(parsed.filter((l) => l.level <= 30 && urlOf(l).startsWith('/next-cid'))).toEqual([]);
+      // The exhausted pool's 503 is a warning, and warnings of the route still reach the log.
+      expect(parsed.some((l) => l.level === 40 && l.msg.includes(id))).toBe(true);
+    } finally {
+      await quiet.stop();
+    }
   });
 
   it('no API key ever reaches the logs (key= in the URL is redacted)', () => {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ipAllowed, parseCidr } from '../../src/auth/cidr.ts';
 import { FailureLimiter } from '../../src/api/plugins/auth.ts';
-import { redactUrl } from '../../src/logger.ts';
+import { redactUrl, stricterLevel } from '../../src/logger.ts';
 
 describe('CIDR allow-lists', () => {
   it('parses and rejects', () => {
@@ -44,5 +44,15 @@ describe('log redaction of URLs', () => {
   it('masks key-like query parameters', () => {
     expect(redactUrl('/next-cid?to=1&key=cc_abc_def&agent=7')).toBe('/next-cid?to=1&key=[redacted]&agent=7');
     expect(redactUrl('/x?api_key=u:p')).toBe('/x?api_key=[redacted]');
+  });
+});
+
+describe('stricterLevel', () => {
+  it('keeps the more severe level, whichever side it is on', () => {
+    expect(stricterLevel('info', 'warn')).toBe('warn');
+    expect(stricterLevel('warn', 'info')).toBe('warn');
+    expect(stricterLevel('error', 'trace')).toBe('error');
+    expect(stricterLevel('silent', 'warn')).toBe('silent');
+    expect(stricterLevel('debug', 'debug')).toBe('debug');
   });
 });

@@ -27,6 +27,7 @@ describe('config', () => {
     expect(c.masterKey.length).toBe(32);
     expect(c.asteriskNodes).toEqual([]);
     expect(c.TRUSTED_PROXIES).toEqual([]);
+    expect(c.CID_REQUEST_LOG_LEVEL).toBe('warn'); // the hot path is not logged per request
   });
 
   it('names every missing variable on its own line', () => {
