@@ -68,7 +68,8 @@ const daemon = spawn('node', [...nodeFlags, ...profile, 'dist/cli/entry.js', 'st
   env: {
     ...process.env,
     API_PORT: String(port),
-    LOG_LEVEL: 'warn',
+    // The daemon's default level, as operators run it (routing logs nothing per call at info).
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
     LOG_PRETTY: 'false',
     MASTER_KEY: process.env.MASTER_KEY ?? '11'.repeat(32),
     ...asteriskEnv(sim),
