@@ -1,20 +1,8 @@
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, KeyStore } from '../../src/auth/keys.ts';
-import { createLogger, type Logger } from '../../src/logger.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
-
-function capturingLogger(): { log: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(chunk.toString());
-      cb();
-    },
-  });
-  return { log: createLogger({ level: 'trace', destination: stream }), lines };
-}
+import { capturingLogger } from '../helpers/log.ts';
 
 describe('API authentication and authorisation', () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;

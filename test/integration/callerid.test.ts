@@ -1,25 +1,15 @@
 // Caller-ID rotation on real PostgreSQL and Redis: the /next-cid invariants (limits, reservations,
 // local presence, LRU, rollover with an injected clock, per-agent rate limit, several pools),
 // CRUD, stats, key roles and the CSV import.
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth/keys.ts';
 import { createCallerIdModule } from '../../src/callerid/index.ts';
-import { createLogger } from '../../src/logger.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
+import { capturingLogger } from '../helpers/log.ts';
 
 // Every log line of the daemons under test, at trace level: no key may ever appear in them.
-const logLines: string[] = [];
-const log = createLogger({
-  level: 'trace',
-  destination: new Writable({
-    write(chunk, _enc, cb) {
-      logLines.push(chunk.toString());
-      cb();
-    },
-  }),
-});
+const { log, lines: logLines } = capturingLogger('trace');
 const T0 = Date.UTC(2026, 0, 5, 10, 0, 0); // a Monday, 10:00 UTC
 
 describe('caller-ID rotation', () => {
@@ -395,16 +385,7 @@ describe('caller-ID rotation', () => {
   });
 
   it('by default /next-cid requests are not logged at info (other routes are), and its 5xx still warn', async () => {
-    const lines: string[] = [];
-    const infoLog = createLogger({
-      level: 'info',
-      destination: new Writable({
-        write(chunk, _enc, cb) {
-          lines.push(chunk.toString());
-          cb();
-        },
-      }),
-    });
+    const { log: infoLog, lines } = capturingLogger('info');
     const quiet = await startDaemon(
       // The same PostgreSQL and Redis keys, with the default level for /next-cid requests.
       { ...config, INSTANCE_ID: 'quiet', CID_REQUEST_LOG_LEVEL: 'warn' },
