@@ -339,9 +339,9 @@ export class CidStore {
   }
 
   /**
-   * Takes up to `n` numbers whose usage changed, with that usage, as a JSON array of rows
-   * `[number, ...USAGE_COLUMNS]` ('' where a field is unset) built by Redis: the flush hands it
-   * to PostgreSQL as it is, so the daemon never decodes the rows one string at a time.
+   * Takes up to `n` numbers whose usage changed, with that usage, as a JSON object built by Redis:
+   * number -> [...USAGE_COLUMNS] ('' where a field is unset). The flush hands it to PostgreSQL as
+   * it is, so the daemon never decodes the rows one string at a time.
    */
   async takeDirtyUsage(n: number): Promise<{ count: number; json: string }> {
     const [count, json] = await callScript<[number, string]>(

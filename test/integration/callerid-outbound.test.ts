@@ -155,6 +155,12 @@ describe('caller-ID rebuild, outbound Stasis flow and number health', () => {
     const st = await stat();
     expect(st).toMatchObject({ answered: 1, unanswered: 3 });
     expect(new Date(st.rested_until).getTime()).toBeGreaterThan(Date.now() + 1700_000);
+    // The counts and the rest reach PostgreSQL with the usage flush.
+    await cid.service.flush();
+    const [row] = await d.ctx.database.sql<{ a: number; u: number; rested: string | null }[]>`
+      select answered::int as a, unanswered::int as u, rested_until as rested from caller_ids where number = ${n}`;
+    expect(row).toMatchObject({ a: 1, u: 3 });
+    expect(new Date(row!.rested!).getTime()).toBe(new Date(st.rested_until).getTime());
     const s = (await api('GET', '/v1/caller-ids/stats?campaign=SALES01')).json();
     expect(s.campaigns[0]).toMatchObject({ resting: 1, available: 0 });
     // A rested number is not handed out, even once its reservation is over.

@@ -5,25 +5,28 @@
   second than the rest of the flush; cjson is built into Redis.)
 
   KEYS[1] dirty SET   ARGV[1] key base   ARGV[2] how many   ARGV[3..] the hash fields to return
-  Returns {count, json}: json is an array of rows [number, field...] ('' where a field is unset);
-  numbers whose hash is gone are dropped (count 0: json is '[]').
+  Returns {count, json}: json is an object number -> [field...] ('' where a field is unset), keyed
+  by number so the UPDATE finds each row by its primary key; numbers whose hash is gone are dropped
+  (count 0: json is '{}').
 ]]
 local fields = {}
 for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
-local rows = {}
+local usage, count = {}, 0
 for _, m in ipairs(redis.call('SPOP', KEYS[1], tonumber(ARGV[2]))) do
   local v = redis.call('HMGET', ARGV[1] .. ':n:' .. m, unpack(fields))
-  local row, any = { m }, false
+  local row, any = {}, false
   for i = 1, #fields do
     if v[i] then
       any = true
-      row[i + 1] = v[i]
+      row[i] = v[i]
     else
-      row[i + 1] = ''
+      row[i] = ''
     end
   end
-  if any then rows[#rows + 1] = row end
+  if any then
+    usage[m] = row
+    count = count + 1
+  end
 end
--- cjson encodes an empty table as an object: the empty batch is spelt out.
-if #rows == 0 then return { 0, '[]' } end
-return { #rows, cjson.encode(rows) }
+-- Keys are numbers as strings ('+1...'), so cjson writes an object (an empty table too: '{}').
+return { count, cjson.encode(usage) }
