@@ -241,10 +241,21 @@ try {
     for (const [pid, ms] of pgCpu()) t += ms - (before.get(pid) ?? 0);
     return t;
   };
+  // Redis CPU (ms) and how many socket reads and commands it processed: reads per request tell
+  // how many round trips (wake-ups of redis-server) a request costs once writes are coalesced.
   const redisInfo = async () => {
-    const info = await redis.info('cpu');
+    const info = await redis.info('all');
     const f = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? 0);
-    return (f('used_cpu_user') + f('used_cpu_sys')) * 1000;
+    return {
+      cpuMs: (f('used_cpu_user') + f('used_cpu_sys')) * 1000,
+      reads: f('total_reads_processed'),
+      commands: f('total_commands_processed'),
+      // Every script call (the pick, the usage flush's take) as Redis times it, calls and µs.
+      scripts: [...info.matchAll(/^cmdstat_evalsha:calls=(\d+),usec=(\d+)/gm)].map((m) => ({
+        calls: Number(m[1]),
+        usec: Number(m[2]),
+      }))[0] ?? { calls: 0, usec: 0 },
+    };
   };
 
   const fmt = (r: autocannon.Result) =>
@@ -263,7 +274,8 @@ try {
     const pgMs = pgCpuSince(p0);
     const daemonUser = c1.user - c0.user;
     const daemonSys = c1.sys - c0.sys;
-    const redisCpu = (await redisInfo()) - r0;
+    const r1 = await redisInfo();
+    const redisCpu = r1.cpuMs - r0.cpuMs;
     // The daemon's own event-loop delay (prom-client's default metrics): stalls there are tail latency.
     const metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
     const gauge = (name: string) =>
@@ -282,6 +294,7 @@ try {
         `bare Fastify constant (same run):                    ${fmt(base)}`,
         `ratio daemon/bare: ${ratio.toFixed(2)}  (answered 200: ${ok})`,
         `CPU per /next-cid request: daemon ${us(daemonUser + daemonSys)} us (user ${us(daemonUser)}, system ${us(daemonSys)}), redis-server ${us(redisCpu)} us, load generator ${us((l1.user + l1.system) / 1000)} us, postgres ${us(pgMs)} us`,
+        `redis-server per request: ${((r1.reads - r0.reads) / ours.requests.total).toFixed(2)} socket reads, ${((r1.commands - r0.commands) / ours.requests.total).toFixed(2)} commands (those scripts run included), scripts ${((r1.scripts.usec - r0.scripts.usec) / ours.requests.total).toFixed(0)} us (${((r1.scripts.calls - r0.scripts.calls) / ours.requests.total).toFixed(2)} calls)`,
         `daemon ${lag}`,
         '',
       ].join('\n'),

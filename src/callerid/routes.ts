@@ -436,7 +436,7 @@ export function callerIdRoutes(service: CallerIdService) {
             .select({ n: cidPoolMembers.number })
             .from(cidPoolMembers)
             .where(eq(cidPoolMembers.poolId, id));
-          const sizes = await service.store.poolSizes(id);
+          const sizes = await service.store.poolSizes(id, now);
           const s = {
             campaign: id,
             numbers: members.length,

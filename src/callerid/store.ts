@@ -369,11 +369,16 @@ export class CidStore {
     return out;
   }
 
-  async poolSizes(pool: string): Promise<{ available: number; cooling: number }> {
-    const [a, c] = await Promise.all([
-      this.redis.zcard(this.keys.pool(pool, 'all')),
+  // Available: in the pool's 'all' tier set with its reservation over (score <= now). Cooling:
+  // reserved (still in the tier sets, scored by the reservation's end) plus held back by a limit
+  // or a rest (the cool set).
+  async poolSizes(pool: string, now: number): Promise<{ available: number; cooling: number }> {
+    const all = this.keys.pool(pool, 'all');
+    const [a, r, c] = await Promise.all([
+      this.redis.zcount(all, '-inf', now),
+      this.redis.zcount(all, `(${now}`, '+inf'),
       this.redis.zcard(this.keys.pool(pool, 'cool')),
     ]);
-    return { available: a, cooling: c };
+    return { available: a, cooling: r + c };
   }
 }

@@ -3,9 +3,15 @@
 --   pools (comma-separated pool ids)  last (ms, last pick)  resv (ms, reservation end)
 --   rest (ms, health rest end)  hb/hc hour bucket id and uses in it  db/dc day bucket id and uses
 --   tot total uses  lp last pool picked from  hw health window ('1' answered / '0' not, oldest first)
--- Per pool `<base>:p:<pool>:`: tier sets nxx:<nxx>, npa:<npa>, st:<state>, all (ZSET number -> last
--- pick ms: the lowest is the least recently used) and cool (ZSET number -> ms it becomes usable).
--- A number sits either in its pools' tier sets (usable now) or in their cool sets, never both.
+-- Per pool `<base>:p:<pool>:`: tier sets nxx:<nxx>, npa:<npa>, st:<state>, all, and cool.
+--   Tier sets (ZSET number -> end of its last reservation, 0 never picked) hold the active numbers
+--   that no limit or rest holds back. A pick sets the score to now + TTL, so with one TTL the order
+--   of the scores is the order of last use: the head of a set is its least recently used number,
+--   and it is usable exactly when its score is <= now; a reserved head means every member is
+--   reserved. A reservation therefore moves nothing between sets, only rescores.
+--   The cool set (ZSET number -> ms it becomes usable) holds the numbers at an hourly or daily
+--   limit or resting: out of every tier set until then. A number sits in its pools' tier sets or in
+--   their cool sets, never both.
 
 local function hgetall(key)
   local flat = redis.call('HGETALL', key)
@@ -62,16 +68,22 @@ local function num(v, d)
   return n
 end
 
--- When the number becomes usable again (ms); -1 when it is inactive (in no set at all).
-local function usable_at(h, hourId, hourEnd, dayId, dayEnd)
+-- Until when a limit or a health rest holds the number back (ms, 0 none); -1 when it is inactive
+-- (in no set at all). Its reservation is not counted: that is the tier sets' score.
+local function held_until(h, hourId, hourEnd, dayId, dayEnd)
   if h.a ~= '1' then return -1 end
-  local u = math.max(num(h.resv, 0), num(h.rest, 0))
+  local u = num(h.rest, 0)
   local hl, dl = num(h.hl, -1), num(h.dl, -1)
-  if hl >= 0 and h.hb == hourId and num(h.hc, 0) >= hl then u = math.max(u, hourEnd) end
-  if dl >= 0 and h.db == dayId and num(h.dc, 0) >= dl then u = math.max(u, dayEnd) end
-  if hl == 0 then u = math.max(u, hourEnd) end
-  if dl == 0 then u = math.max(u, dayEnd) end
+  if hl == 0 or (hl > 0 and h.hb == hourId and num(h.hc, 0) >= hl) then u = math.max(u, hourEnd) end
+  if dl == 0 or (dl > 0 and h.db == dayId and num(h.dc, 0) >= dl) then u = math.max(u, dayEnd) end
   return u
+end
+
+-- When the number becomes usable again, its reservation included (ms); -1 when it is inactive.
+local function usable_at(h, hourId, hourEnd, dayId, dayEnd)
+  local u = held_until(h, hourId, hourEnd, dayId, dayEnd)
+  if u < 0 then return u end
+  return math.max(u, num(h.resv, 0))
 end
 
 -- Key names of a pool, built once per script run and looked up after: creating a string is among
@@ -158,19 +170,21 @@ local function unplace(base, number, h)
   end
 end
 
--- Puts the number where it belongs in every pool it serves: tier sets when usable at `now`,
--- else the cool set scored by when it becomes usable. Returns that time (-1 inactive).
+-- Puts the number where it belongs in every pool it serves: tier sets (scored by its reservation's
+-- end) unless a limit or rest holds it back at `now`, else the cool set scored by when it becomes
+-- usable. Returns when it is usable, its reservation included (-1 inactive).
 local function place(base, number, h, now, hourId, hourEnd, dayId, dayEnd)
-  local u = usable_at(h, hourId, hourEnd, dayId, dayEnd)
-  if u < 0 then return u end
+  local held = held_until(h, hourId, hourEnd, dayId, dayEnd)
+  if held < 0 then return held end
+  local resv = num(h.resv, 0)
   for _, pool in ipairs(pools_of(h)) do
-    if u > now then
-      zadd(pool_keys(base, pool).cool, u, number)
+    if held > now then
+      zadd(pool_keys(base, pool).cool, math.max(held, resv), number)
     else
-      for _, k in ipairs(tier_keys(base, pool, h)) do zadd(k, num(h.last, 0), number) end
+      for _, k in ipairs(tier_keys(base, pool, h)) do zadd(k, resv, number) end
     end
   end
-  return u
+  return math.max(held, resv)
 end
 
 local function in_pool(h, pool)

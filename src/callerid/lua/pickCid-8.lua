@@ -1,7 +1,8 @@
 --[[
-  Pick a caller ID from a pool: promote due numbers from cooling, take the least recently used
-  number of the best non-empty tier, count it, reserve it and move it to cooling in every pool it
-  serves, all at once. Cost: O(batch + log n), never a scan of the pool.
+  Pick a caller ID from a pool: bring back the numbers whose limit window or rest ended, take the
+  least recently used usable number of the best tier, count it and reserve it in every pool it
+  serves, all at once. Cost: O(batch + log n), never a scan of the pool (cid-common.lua says why
+  the head of a tier set is enough).
 
   KEYS[1] ready marker (absent: the hot state must be rebuilt first)
   KEYS[2] pool cool ZSET       KEYS[3..6] tier ZSETs: NPA-NXX, NPA, state, all (absent tiers: any unused key)
@@ -30,21 +31,21 @@ if limit >= 0 then
   if n > limit then return { -1, left } end
 end
 
--- Numbers whose reservation, limit window or rest ended come back (a bounded batch per pick).
+-- Numbers whose limit window or rest ended come back (a bounded batch per pick).
 local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[9]))
 for _, m in ipairs(due) do
   local h = hload(base .. ':n:' .. m)
   if not h or not in_pool(h, pool) then
     redis.call('ZREM', KEYS[2], m)
   else
-    local u = usable_at(h, hourId, hourEnd, dayId, dayEnd)
-    if u < 0 then
+    local held = held_until(h, hourId, hourEnd, dayId, dayEnd)
+    if held < 0 then
       redis.call('ZREM', KEYS[2], m)
-    elseif u > now then
-      redis.call('ZADD', KEYS[2], u, m)
+    elseif held > now then
+      redis.call('ZADD', KEYS[2], usable_at(h, hourId, hourEnd, dayId, dayEnd), m)
     else
       redis.call('ZREM', KEYS[2], m)
-      for _, k in ipairs(tier_keys(base, pool, h)) do redis.call('ZADD', k, num(h.last, 0), m) end
+      for _, k in ipairs(tier_keys(base, pool, h)) do redis.call('ZADD', k, num(h.resv, 0), m) end
     end
   end
 end
@@ -52,9 +53,10 @@ end
 local repairs = 0
 for tier = 3, 6 do
   while true do
-    local top = redis.call('ZRANGE', KEYS[tier], 0, 0)
+    local top = redis.call('ZRANGE', KEYS[tier], 0, 0, 'WITHSCORES')
     local m = top[1]
-    if not m then break end
+    -- An empty tier, or a reserved head: every member is reserved, try the next tier.
+    if not m or tonumber(top[2]) > now then break end
     local nk = base .. ':n:' .. m
     local h = hload(nk)
     local u = h and usable_at(h, hourId, hourEnd, dayId, dayEnd) or -1
@@ -66,11 +68,11 @@ for tier = 3, 6 do
       h.hb, h.hc, h.db, h.dc, h.last, h.resv = hourId, tostring(hc), dayId, tostring(dc), tostring(now), tostring(resv)
       redis.call('HSET', nk, 'hb', hourId, 'hc', hc, 'db', dayId, 'dc', dc, 'last', now, 'resv', resv, 'lp', pool,
         'tot', num(h.tot, 0) + 1)
-      -- Out of the tier sets of every pool it serves and into their cool sets (it is reserved, so
-      -- place() cools it: no need to take it out of cool sets first, ZADD there sets the score).
-      for _, p in ipairs(pools_of(h)) do
-        for _, k in ipairs(tier_keys(base, p, h)) do redis.call('ZREM', k, m) end
-      end
+      -- Rescored in the tier sets of every pool it serves; when this use reached a limit, out of
+      -- them and into the cool sets instead. A number of several pools may still wait in another
+      -- pool's cool set (its promotion runs on that pool's picks): out of there too, so it never
+      -- sits in both.
+      if #pools_of(h) > 1 or held_until(h, hourId, hourEnd, dayId, dayEnd) > now then unplace(base, m, h) end
       place(base, m, h, now, hourId, hourEnd, dayId, dayEnd)
       redis.call('SADD', KEYS[7], m)
       return { 1, m, resv, tier - 2 }
@@ -86,8 +88,15 @@ for tier = 3, 6 do
   end
 end
 
--- Nothing to give: an unknown pool (no config) says so, a known one says when a number frees up.
+-- Nothing to give: an unknown pool (no config) says so, a known one says when a number frees up
+-- (the first reservation to end, or the first limit window or rest).
 if redis.call('EXISTS', base .. ':p:' .. pool .. ':cfg') == 0 then return { -3 } end
-local nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-if nxt[2] then return { 0, tonumber(nxt[2]) } end
-return { 0, -1 }
+local nxt = -1
+for _, k in ipairs({ KEYS[6], KEYS[2] }) do
+  local head = redis.call('ZRANGE', k, 0, 0, 'WITHSCORES')
+  if head[2] then
+    local t = tonumber(head[2])
+    if nxt < 0 or t < nxt then nxt = t end
+  end
+end
+return { 0, nxt }
