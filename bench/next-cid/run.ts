@@ -4,7 +4,7 @@
 //    loopback: requests/s, p50/p99 latency, and the ratio daemon/bare;
 //  - CSV import time (the import shared by the API and the CLI) for 20,000 and 1,000,000 rows.
 //   npx tsx bench/next-cid/run.ts [--duration 10] [--connections 50] [--rows-large 1000000] [--rate N] [--rounds N]
-//     [--cpu-prof dir]
+//     [--cpu-prof dir] [--ceiling]
 // Needs DATABASE_URL/REDIS_URL (eval "$(bash scripts/services.sh env)"); works in a database of its own.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -33,6 +33,9 @@ const { values } = parseArgs({
     // Load the daemon and bare Fastify this many times, alternating, and print each pair and the
     // medians: single runs on these VMs vary by +-15-30%.
     rounds: { type: 'string', default: '1' },
+    // Also load bench/next-cid/ceiling.ts each round: bare Fastify around the same pick, and around a
+    // script that returns at once (the Redis hop alone).
+    ceiling: { type: 'boolean', default: false },
   },
 });
 const rounds = Math.max(1, Number(values.rounds));
@@ -197,9 +200,22 @@ try {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.push(bare);
-  const barePort = await new Promise<number>((resolve) =>
-    bare.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))),
-  );
+  const portOf = (c: ChildProcess) =>
+    new Promise<number>((resolve) =>
+      c.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))),
+    );
+  const barePort = await portOf(bare);
+  // --ceiling: bare Fastify around the same pick, and around a script that returns at once (the hop).
+  const ceilingPorts: Array<[string, number]> = [];
+  if (values.ceiling)
+    for (const mode of ['pick', 'hop']) {
+      const c = spawn('node', ['--import', 'tsx', 'bench/next-cid/ceiling.ts', mode], {
+        env: { ...process.env, REDIS_KEY_PREFIX: tag },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      children.push(c);
+      ceilingPorts.push([mode, await portOf(c)]);
+    }
   step('waiting for the daemon');
   await waitHttp(`http://127.0.0.1:${port}/ready`);
   await waitHttp(`http://127.0.0.1:${barePort}/next-cid`);
@@ -282,6 +298,9 @@ try {
       Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+-]+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN);
     const lag = `event-loop delay p99 ${(gauge('nodejs_eventloop_lag_p99_seconds') * 1000).toFixed(1)} ms, max ${(gauge('nodejs_eventloop_lag_max_seconds') * 1000).toFixed(1)} ms`;
     const base = await load(`http://127.0.0.1:${barePort}`, {}, ['/next-cid']);
+    const ceilings: Array<[string, autocannon.Result]> = [];
+    for (const [mode, p] of ceilingPorts)
+      ceilings.push([mode, await load(`http://127.0.0.1:${p}`, {}, paths)]);
     const ok = ours.requests.total - ours.non2xx;
     const us = (ms: number) => ((ms * 1000) / ours.requests.total).toFixed(0);
     const ratio = ours.requests.average / base.requests.average;
@@ -293,6 +312,10 @@ try {
         `next-cid (daemon, pool of 20,000, ${connections} connections, ${duration} s${rate ? `, offered ${rate} req/s` : ''}): ${fmt(ours)}`,
         `bare Fastify constant (same run):                    ${fmt(base)}`,
         `ratio daemon/bare: ${ratio.toFixed(2)}  (answered 200: ${ok})`,
+        ...ceilings.map(
+          ([mode, r]) =>
+            `${mode === 'pick' ? 'ceiling: bare Fastify + the same pick:       ' : 'ceiling: bare Fastify + a no-op script (hop):'}        ${fmt(r)}; ratio to bare ${(r.requests.average / base.requests.average).toFixed(2)}`,
+        ),
         `CPU per /next-cid request: daemon ${us(daemonUser + daemonSys)} us (user ${us(daemonUser)}, system ${us(daemonSys)}), redis-server ${us(redisCpu)} us, load generator ${us((l1.user + l1.system) / 1000)} us, postgres ${us(pgMs)} us`,
         `redis-server per request: ${((r1.reads - r0.reads) / ours.requests.total).toFixed(2)} socket reads, ${((r1.commands - r0.commands) / ours.requests.total).toFixed(2)} commands (those scripts run included), scripts ${((r1.scripts.usec - r0.scripts.usec) / ours.requests.total).toFixed(0)} us (${((r1.scripts.calls - r0.scripts.calls) / ours.requests.total).toFixed(2)} calls)`,
         `daemon ${lag}`,
