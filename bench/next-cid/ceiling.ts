@@ -14,7 +14,8 @@ import { callScript, defineScripts } from '../../src/redis/scripts.ts';
 const mode = process.argv[2] === 'hop' ? 'hop' : 'pick';
 const redis = createRedis(process.env.REDIS_URL!);
 const store = new CidStore(redis, new RedisKeys(process.env.REDIS_KEY_PREFIX!));
-defineScripts(redis, [{ name: 'hop', numberOfKeys: 8, lua: "return { 1, 'hop', 0, 4 }" }]);
+const hop = "return { 1, 'hop', 0, 4 }";
+defineScripts(redis, [{ name: 'hop', numberOfKeys: 8, lua: hop, body: hop, includes: [] }]);
 const clock = new BucketClock('UTC');
 const app = Fastify({ logger: false });
 app.get<{ Querystring: { campaign: string; to?: string; agent?: string } }>(

@@ -266,11 +266,11 @@ try {
       cpuMs: (f('used_cpu_user') + f('used_cpu_sys')) * 1000,
       reads: f('total_reads_processed'),
       commands: f('total_commands_processed'),
-      // Every script call (the pick, the usage flush's take) as Redis times it, calls and µs.
-      scripts: [...info.matchAll(/^cmdstat_evalsha:calls=(\d+),usec=(\d+)/gm)].map((m) => ({
-        calls: Number(m[1]),
-        usec: Number(m[2]),
-      }))[0] ?? { calls: 0, usec: 0 },
+      // Every script and function call (the pick, the usage flush's take) as Redis times it, calls and µs.
+      scripts: [...info.matchAll(/^cmdstat_(?:evalsha|fcall):calls=(\d+),usec=(\d+)/gm)].reduce(
+        (a, m) => ({ calls: a.calls + Number(m[1]), usec: a.usec + Number(m[2]) }),
+        { calls: 0, usec: 0 },
+      ),
     };
   };
 

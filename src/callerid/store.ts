@@ -7,18 +7,21 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis/keys.ts';
+import { buildLibrary, callFunction, useLibrary } from '../redis/functions.ts';
 import { callScript, defineScripts, loadScript } from '../redis/scripts.ts';
 import type { CidBuckets, NumberFacts } from './decide.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SCRIPTS = [
-  'pickCid-8.lua',
   'placeCid-1.lua',
   'placeCids-1.lua',
   'healthCid-2.lua',
   'takeUsage-1.lua',
   'placeFresh-1.lua',
 ].map((f) => loadScript(join(here, 'lua', f)));
+// The pick, the hot path, runs as a Redis Function: its helpers are defined once per server, not
+// on every call (src/redis/functions.ts). The other scripts run rarely or in bulk: EVALSHA.
+const PICK = buildLibrary('capconduit_cid', [loadScript(join(here, 'lua', 'pickCid-8.lua'))]);
 
 /** The usage fields the flush takes, in the order takeDirtyUsage returns them (hash fields, cid-common.lua). */
 export const USAGE_COLUMNS = ['hb', 'hc', 'db', 'dc', 'tot', 'last', 'ans', 'unans', 'rest'] as const;
@@ -191,11 +194,12 @@ export class CidStore {
   ) {
     this.keys = new CidKeys(k);
     defineScripts(redis, SCRIPTS);
+    useLibrary(redis, PICK);
   }
 
   async pick(p: Omit<Parameters<typeof pickCall>[1], never>): Promise<PickResult> {
     const c = pickCall(this.keys, p);
-    const r = await callScript<Array<number | string>>(this.redis, 'pickCid', c.keys, c.args);
+    const r = await callFunction<Array<number | string>>(this.redis, PICK, 'pickCid', c.keys, c.args);
     switch (Number(r[0])) {
       case 1:
         return {

@@ -8,17 +8,26 @@ import { corkUntilTurnEnds } from '../net/cork.ts';
 export interface ScriptDef {
   name: string;
   numberOfKeys: number;
+  /** The whole script, includes expanded (what EVAL/EVALSHA run). */
   lua: string;
+  /** The script's own text without its includes, and the included fragments (a Redis Function library defines those once). */
+  body: string;
+  includes: string[];
 }
 
 export function loadScript(path: string): ScriptDef {
   const m = /^(.+)-(\d+)\.lua$/.exec(basename(path));
   if (!m) throw new Error(`script file name must be <name>-<numKeys>.lua: ${path}`);
   const dir = path.slice(0, path.length - basename(path).length);
-  const lua = readFileSync(path, 'utf8').replace(/^--@include (\S+)\s*$/gm, (_l, f: string) =>
-    readFileSync(dir + f, 'utf8'),
-  );
-  return { name: m[1]!, numberOfKeys: Number(m[2]), lua };
+  const includes: string[] = [];
+  const INCLUDE = /^--@include (\S+)\s*$/gm;
+  const text = readFileSync(path, 'utf8');
+  const lua = text.replace(INCLUDE, (_l, f: string) => {
+    const inc = readFileSync(dir + f, 'utf8');
+    includes.push(inc);
+    return inc;
+  });
+  return { name: m[1]!, numberOfKeys: Number(m[2]), lua, body: text.replace(INCLUDE, ''), includes };
 }
 
 /**

@@ -132,6 +132,46 @@ describe('the pick script against a reference model', () => {
   const redis = new Redis(process.env.REDIS_URL!);
   afterAll(() => redis.quit());
 
+  it('a Redis that lost the pick function library (FUNCTION DELETE, a restart) gets it again at the next pick', async () => {
+    const store = new CidStore(redis, new RedisKeys(redisPrefix()));
+    const now = T0;
+    const f = factsOf(NUMBERS[0]!);
+    await store.setPoolConfig('A', { fallback: null, ...HEALTH });
+    await store.place(
+      NUMBERS[0]!,
+      profileFields({
+        active: true,
+        npa: f.npa,
+        nxx: f.nxx,
+        state: f.state,
+        hourlyLimit: null,
+        dailyLimit: null,
+        pools: ['A'],
+      }),
+      now,
+      cidBuckets(now, 'UTC'),
+    );
+    await store.markReady('model');
+    const pick = (t: number) =>
+      store.pick({
+        pool: 'A',
+        callee: null,
+        agent: 'x',
+        now: t,
+        ttlMs: TTL,
+        buckets: cidBuckets(t, 'UTC'),
+        ratePerMin: null,
+        promoteBatch: 100,
+      });
+    expect((await pick(now)).kind).toBe('picked');
+    const libs = ((await redis.call('FUNCTION', 'LIST')) as unknown[][]).filter((l) =>
+      String(l[1]).startsWith('capconduit_cid_'),
+    );
+    expect(libs.length).toBeGreaterThan(0);
+    for (const l of libs) await redis.call('FUNCTION', 'DELETE', String(l[1]));
+    expect(await pick(now + TTL)).toMatchObject({ kind: 'picked', number: NUMBERS[0] });
+  });
+
   it('answers what the rules say and keeps every number in the right sets, over random runs', async () => {
     await fc.assert(
       fc.asyncProperty(

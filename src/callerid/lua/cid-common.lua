@@ -163,6 +163,15 @@ local function zflush()
   zbuf = nil
 end
 
+-- Per-run state back to empty. An EVALSHA script starts fresh anyway, but a Redis Function library
+-- keeps its top-level locals between calls: key names cached here depend on the key base a call
+-- passes, and a bulk run's buffer must not outlive it. Every script that runs as a function calls
+-- this first.
+local function fresh_run()
+  pool_key_cache = {}
+  zbuf = nil
+end
+
 local function unplace(base, number, h)
   for _, pool in ipairs(pools_of(h)) do
     for _, k in ipairs(tier_keys(base, pool, h)) do zrem(k, number) end

@@ -15,6 +15,7 @@
   {-1, retry after ms} rate limited; {-2} not ready; {-3} no such pool.
 ]]
 --@include cid-common.lua
+fresh_run()
 
 local base, pool = ARGV[1], ARGV[2]
 local now, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
