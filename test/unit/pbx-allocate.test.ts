@@ -12,8 +12,12 @@ describe('lowestFreeExtension', () => {
     fc.assert(
       fc.property(
         range,
-        fc.array(fc.integer({ min: 0, max: 6000 }), { maxLength: 400 }),
-        ({ min, max }, used) => {
+        // Offsets from the range's start, mostly inside it (and a few either side), up to more than
+        // it holds: runs of used extensions from the start, gaps and a full range all come up.
+        // size 'max': fast-check's default size would keep the arrays near 10 long.
+        fc.array(fc.integer({ min: -20, max: 320 }), { maxLength: 400, size: 'max' }),
+        ({ min, max }, offsets) => {
+          const used = offsets.map((o) => min + o);
           const e = lowestFreeExtension(used, min, max);
           const set = new Set(used);
           if (e === null) {

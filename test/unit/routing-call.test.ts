@@ -62,22 +62,27 @@ function run(maxAttempts: number, moves: Move[]) {
 describe('call state machine', () => {
   it('releases every slot it was given exactly once and finishes exactly once', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 4 }), fc.array(move, { maxLength: 40 }), (maxAttempts, moves) => {
-        const { s, effects } = run(maxAttempts, moves);
-        expect(s.phase).toBe('ended');
-        expect(effects.filter((e) => e.type === 'finish')).toHaveLength(1);
-        const releases = effects.filter(
-          (e): e is Extract<Effect, { type: 'release' }> => e.type === 'release',
-        );
-        const byLeg = new Map<string, number>();
-        for (const r of releases) byLeg.set(r.legId, (byLeg.get(r.legId) ?? 0) + 1);
-        // Every accepted attempt is released once; slots offered after the call moved on are released at once.
-        for (const a of s.attempts) expect(byLeg.get(a.legId)).toBe(1);
-        for (const n of byLeg.values()) expect(n).toBe(1);
-        expect(s.attempts.length).toBeLessThanOrEqual(maxAttempts);
-        // A bridged call is the only way to be 'answered', and only with an answered attempt.
-        if (s.disposition === 'answered') expect(s.attempts.some((a) => a.result === 'answered')).toBe(true);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(move, { maxLength: 40, size: 'max' }),
+        (maxAttempts, moves) => {
+          const { s, effects } = run(maxAttempts, moves);
+          expect(s.phase).toBe('ended');
+          expect(effects.filter((e) => e.type === 'finish')).toHaveLength(1);
+          const releases = effects.filter(
+            (e): e is Extract<Effect, { type: 'release' }> => e.type === 'release',
+          );
+          const byLeg = new Map<string, number>();
+          for (const r of releases) byLeg.set(r.legId, (byLeg.get(r.legId) ?? 0) + 1);
+          // Every accepted attempt is released once; slots offered after the call moved on are released at once.
+          for (const a of s.attempts) expect(byLeg.get(a.legId)).toBe(1);
+          for (const n of byLeg.values()) expect(n).toBe(1);
+          expect(s.attempts.length).toBeLessThanOrEqual(maxAttempts);
+          // A bridged call is the only way to be 'answered', and only with an answered attempt.
+          if (s.disposition === 'answered')
+            expect(s.attempts.some((a) => a.result === 'answered')).toBe(true);
+        },
+      ),
     );
   });
 
