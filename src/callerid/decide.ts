@@ -48,8 +48,16 @@ export function cidBuckets(now: number, tz: string): CidBuckets {
   dayEnd = midnightWall - offsetAt(dayEnd, tz);
   if (dayEnd <= now) dayEnd = now + 1;
   const day = `${w.y}${pad(w.mo)}${pad(w.d)}`;
+  // Where clocks go back, one local hour label comes twice (01:00-02:00 PDT, then PST): the id of
+  // an hour after the day's change of offset carries that change in minutes, so the second 01
+  // counts afresh. Ordinary days, and the hours before a change, keep the plain label.
+  const midnightToday = Date.UTC(w.y, w.mo - 1, w.d, 0, 0, 0);
+  let dayStart = midnightToday - offsetAt(now, tz);
+  dayStart = midnightToday - offsetAt(dayStart, tz);
+  const shift = (offsetAt(now, tz) - offsetAt(dayStart, tz)) / 60_000;
+  const label = `${day}${pad(w.h)}`;
   return {
-    hour: `${day}${pad(w.h)}`,
+    hour: shift === 0 ? label : `${label}${shift > 0 ? '+' : ''}${shift}`,
     hourStart,
     hourEnd: Math.min(hourStart + 3_600_000, dayEnd),
     day,

@@ -29,9 +29,33 @@ describe('cidBuckets', () => {
           expect(cidBuckets(b.dayEnd, tz).day).not.toBe(b.day);
         },
       ),
-      { numRuns: 300 },
+      {
+        numRuns: 300,
+        // Changes of offset, always: Los Angeles falling back (the repeated 01 hour), Lord Howe
+        // falling back and springing forward by half an hour.
+        examples: [
+          [Date.UTC(2027, 10, 7, 8, 0), 'America/Los_Angeles'],
+          [Date.UTC(2027, 2, 14, 9, 30), 'America/Los_Angeles'],
+          [Date.UTC(2027, 3, 3, 14, 10), 'Australia/Lord_Howe'],
+          [Date.UTC(2027, 3, 3, 15, 15), 'Australia/Lord_Howe'],
+          [Date.UTC(2026, 9, 3, 15, 0), 'Australia/Lord_Howe'],
+        ],
+      },
     );
   });
+  it('where clocks go back, the repeated hour is a bucket of its own', () => {
+    // 2027-11-07 in Los Angeles: 01:00-02:00 PDT (08:00-09:00 UTC), then 01:00-02:00 PST again.
+    const first = cidBuckets(Date.UTC(2027, 10, 7, 8, 30), 'America/Los_Angeles');
+    const again = cidBuckets(Date.UTC(2027, 10, 7, 9, 30), 'America/Los_Angeles');
+    expect(first).toMatchObject({ hour: '2027110701', hourEnd: Date.UTC(2027, 10, 7, 9, 0) });
+    expect(again).toMatchObject({ hour: '2027110701-60', hourEnd: Date.UTC(2027, 10, 7, 10, 0) });
+    expect(again.day).toBe(first.day);
+    // Where they go forward, the hours after the change are labelled with it, and are distinct.
+    expect(cidBuckets(Date.UTC(2026, 2, 8, 10, 30), 'America/Los_Angeles').hour).toBe('2026030803+60');
+    // Ordinary days keep the plain label.
+    expect(cidBuckets(Date.UTC(2027, 10, 8, 9, 30), 'America/Los_Angeles').hour).toBe('2027110801');
+  });
+
   it('local days in a zone', () => {
     const t = Date.UTC(2026, 2, 8, 4, 30); // 23:30 in New York the day before (EST)
     expect(cidBuckets(t, 'America/New_York')).toMatchObject({ day: '20260307', hour: '2026030723' });
