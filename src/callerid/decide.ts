@@ -1,7 +1,7 @@
 // Pure decisions of caller-ID rotation: time buckets for limits, number normalisation and the
 // local-presence facts of a number. No I/O; property-tested.
 import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
-import { wallClock } from '../time/zone.ts';
+import { hourId, offsetAt, wallClock } from '../time/zone.ts';
 import { regionOfNpa } from './npa-regions.ts';
 
 export interface CidBuckets {
@@ -26,12 +26,6 @@ function wall(t: number, tz: string): Wall {
   const w = wallClock(tz, t);
   return { y: w.year, mo: w.month, d: w.day, h: w.hour, mi: w.minute, s: w.second };
 }
-/** The zone's offset from UTC at `t`, in ms (wall clock minus UTC). */
-function offsetAt(t: number, tz: string): number {
-  const w = wall(t, tz);
-  return Date.UTC(w.y, w.mo - 1, w.d, w.h, w.mi, w.s) - (t - (((t % 1000) + 1000) % 1000));
-}
-
 const pad = (n: number, l = 2) => String(n).padStart(l, '0');
 
 /**
@@ -44,20 +38,12 @@ export function cidBuckets(now: number, tz: string): CidBuckets {
   const hourStart = now - ms - w.s * 1000 - w.mi * 60_000;
   // Next local midnight: the wall-clock midnight converted with the offset in force then.
   const midnightWall = Date.UTC(w.y, w.mo - 1, w.d + 1, 0, 0, 0);
-  let dayEnd = midnightWall - offsetAt(now, tz);
-  dayEnd = midnightWall - offsetAt(dayEnd, tz);
+  let dayEnd = midnightWall - offsetAt(tz, now);
+  dayEnd = midnightWall - offsetAt(tz, dayEnd);
   if (dayEnd <= now) dayEnd = now + 1;
   const day = `${w.y}${pad(w.mo)}${pad(w.d)}`;
-  // Where clocks go back, one local hour label comes twice (01:00-02:00 PDT, then PST): the id of
-  // an hour after the day's change of offset carries that change in minutes, so the second 01
-  // counts afresh. Ordinary days, and the hours before a change, keep the plain label.
-  const midnightToday = Date.UTC(w.y, w.mo - 1, w.d, 0, 0, 0);
-  let dayStart = midnightToday - offsetAt(now, tz);
-  dayStart = midnightToday - offsetAt(dayStart, tz);
-  const shift = (offsetAt(now, tz) - offsetAt(dayStart, tz)) / 60_000;
-  const label = `${day}${pad(w.h)}`;
   return {
-    hour: shift === 0 ? label : `${label}${shift > 0 ? '+' : ''}${shift}`,
+    hour: hourId(tz, now),
     hourStart,
     hourEnd: Math.min(hourStart + 3_600_000, dayEnd),
     day,

@@ -1,7 +1,7 @@
 // Pure routing decisions: who may take a call now, in which order, and which cap buckets count it.
 // No I/O here: the call flow and the Redis scripts feed these functions plain data.
 import type { WeeklySchedule } from '../db/schema/routing.ts';
-import { pad2, wallClock } from '../time/zone.ts';
+import { hourId, pad2, wallClock } from '../time/zone.ts';
 
 export interface Candidate {
   linkId: string;
@@ -17,7 +17,7 @@ export function capBuckets(tz: string, at: Date): { hour: string; day: string; m
   const w = wallClock(tz, at);
   const month = `${w.year}${pad2(w.month)}`;
   const day = `${month}${pad2(w.day)}`;
-  return { hour: `${day}${pad2(w.hour)}`, day, month };
+  return { hour: hourId(tz, at.getTime(), w), day, month };
 }
 
 /** True when `at` falls inside the weekly schedule in `tz`; no schedule means always open. */

@@ -47,3 +47,27 @@ export function wallClock(tz: string, at: number | Date): WallClock {
 }
 
 export const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/** The zone's offset from UTC at `t` (ms since the epoch), in ms: wall clock minus UTC. */
+export function offsetAt(tz: string, t: number): number {
+  const w = wallClock(tz, t);
+  return (
+    Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) - (t - (((t % 1000) + 1000) % 1000))
+  );
+}
+
+/**
+ * The id of the local hour that `t` falls in, for per-hour counters: `YYYYMMDDHH` on the zone's
+ * clock. Where clocks go back, one label comes twice (01:00-02:00 PDT, then PST); the hours after
+ * the day's offset went back carry the change in minutes (`2027110701-60`), so the second 01 counts
+ * afresh. Every other hour keeps the plain label (ids already stored stay valid).
+ */
+export function hourId(tz: string, t: number, w: WallClock = wallClock(tz, t)): string {
+  const label = `${w.year}${pad2(w.month)}${pad2(w.day)}${pad2(w.hour)}`;
+  const midnight = Date.UTC(w.year, w.month - 1, w.day, 0, 0, 0);
+  const now = offsetAt(tz, t);
+  let dayStart = midnight - now;
+  dayStart = midnight - offsetAt(tz, dayStart);
+  const shift = (now - offsetAt(tz, dayStart)) / 60_000;
+  return shift < 0 ? `${label}${shift}` : label;
+}

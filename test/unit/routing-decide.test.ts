@@ -110,6 +110,14 @@ describe('schedules and cap buckets', () => {
     // US DST starts 2026-03-08 02:00 local: 09:59Z and 10:00Z are different local hours (01 -> 03).
     expect(capBuckets('America/New_York', new Date('2026-03-08T06:59:00Z')).hour).toBe('2026030801');
     expect(capBuckets('America/New_York', new Date('2026-03-08T07:00:00Z')).hour).toBe('2026030803');
+    // US DST ends 2026-11-01 02:00 local: 01:00-02:00 comes twice, EDT then EST; each is its own
+    // hourly cap bucket, and the day is one.
+    const edt = capBuckets('America/New_York', new Date('2026-11-01T05:30:00Z'));
+    const est = capBuckets('America/New_York', new Date('2026-11-01T06:30:00Z'));
+    expect(edt.hour).toBe('2026110101');
+    expect(est.hour).toBe('2026110101-60');
+    expect(est.day).toBe(edt.day);
+    expect(capBuckets('America/New_York', new Date('2026-11-01T07:30:00Z')).hour).toBe('2026110102-60');
   });
 
   it('rejects malformed schedules', () => {
