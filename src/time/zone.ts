@@ -49,11 +49,26 @@ export function wallClock(tz: string, at: number | Date): WallClock {
 export const pad2 = (n: number) => String(n).padStart(2, '0');
 
 /** The zone's offset from UTC at `t` (ms since the epoch), in ms: wall clock minus UTC. */
-export function offsetAt(tz: string, t: number): number {
-  const w = wallClock(tz, t);
+export function offsetAt(tz: string, t: number, w: WallClock = wallClock(tz, t)): number {
   return (
     Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) - (t - (((t % 1000) + 1000) % 1000))
   );
+}
+
+// Offset at the start of each local day asked about, per zone: routing asks on every call. A few
+// entries a day; emptied now and then so a long-running daemon does not keep every day it saw.
+const dayStartOffsets = new Map<string, number>();
+
+function dayStartOffset(tz: string, w: WallClock, offsetNow: number): number {
+  const key = `${tz} ${w.year} ${w.month} ${w.day}`;
+  let o = dayStartOffsets.get(key);
+  if (o === undefined) {
+    const midnight = Date.UTC(w.year, w.month - 1, w.day, 0, 0, 0);
+    o = offsetAt(tz, midnight - offsetAt(tz, midnight - offsetNow));
+    if (dayStartOffsets.size > 1000) dayStartOffsets.clear();
+    dayStartOffsets.set(key, o);
+  }
+  return o;
 }
 
 /**
@@ -64,10 +79,7 @@ export function offsetAt(tz: string, t: number): number {
  */
 export function hourId(tz: string, t: number, w: WallClock = wallClock(tz, t)): string {
   const label = `${w.year}${pad2(w.month)}${pad2(w.day)}${pad2(w.hour)}`;
-  const midnight = Date.UTC(w.year, w.month - 1, w.day, 0, 0, 0);
-  const now = offsetAt(tz, t);
-  let dayStart = midnight - now;
-  dayStart = midnight - offsetAt(tz, dayStart);
-  const shift = (now - offsetAt(tz, dayStart)) / 60_000;
+  const now = offsetAt(tz, t, w);
+  const shift = (now - dayStartOffset(tz, w, now)) / 60_000;
   return shift < 0 ? `${label}${shift}` : label;
 }
