@@ -297,10 +297,14 @@ try {
     const gauge = (name: string) =>
       Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+-]+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN);
     const lag = `event-loop delay p99 ${(gauge('nodejs_eventloop_lag_p99_seconds') * 1000).toFixed(1)} ms, max ${(gauge('nodejs_eventloop_lag_max_seconds') * 1000).toFixed(1)} ms`;
-    const base = await load(`http://127.0.0.1:${barePort}`, {}, ['/next-cid']);
+    // The same requests as the daemon's (paths, key header): the load generator shares the two
+    // cores, so a cheaper request to build and a shorter one to parse would favour the baseline.
+    const lb0 = process.cpuUsage();
+    const base = await load(`http://127.0.0.1:${barePort}`, auth, paths);
+    const lb1 = process.cpuUsage(lb0);
     const ceilings: Array<[string, autocannon.Result]> = [];
     for (const [mode, p] of ceilingPorts)
-      ceilings.push([mode, await load(`http://127.0.0.1:${p}`, {}, paths)]);
+      ceilings.push([mode, await load(`http://127.0.0.1:${p}`, auth, paths)]);
     const ok = ours.requests.total - ours.non2xx;
     const us = (ms: number) => ((ms * 1000) / ours.requests.total).toFixed(0);
     const ratio = ours.requests.average / base.requests.average;
@@ -310,7 +314,7 @@ try {
       [
         ...(rounds > 1 ? [`round ${round} of ${rounds}`] : []),
         `next-cid (daemon, pool of 20,000, ${connections} connections, ${duration} s${rate ? `, offered ${rate} req/s` : ''}): ${fmt(ours)}`,
-        `bare Fastify constant (same run):                    ${fmt(base)}`,
+        `bare Fastify constant (same run, same requests):     ${fmt(base)}; load generator ${(((lb1.user + lb1.system) / base.requests.total) | 0).toString()} us a request`,
         `ratio daemon/bare: ${ratio.toFixed(2)}  (answered 200: ${ok})`,
         ...ceilings.map(
           ([mode, r]) =>
