@@ -34,6 +34,7 @@ export function createCallerIdModule(ctx: DaemonContext, o: { now?: () => number
     reservationTtlMs: config.CID_RESERVATION_TTL_S * 1000,
     agentRatePerMin: config.CID_AGENT_RATE_PER_MIN,
     flushEveryMs: config.CID_FLUSH_INTERVAL_MS,
+    promoteEveryMs: config.CID_PROMOTE_INTERVAL_MS,
     ...(o.now ? { now: o.now } : {}),
   });
   const health = new HealthTracker(

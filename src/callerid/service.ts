@@ -23,6 +23,8 @@ export interface CidServiceOptions {
   reservationTtlMs: number;
   agentRatePerMin: number;
   flushEveryMs: number;
+  /** How often the sweep brings back numbers whose limit window or rest ended (0: only picks do). */
+  promoteEveryMs?: number;
   promoteBatch?: number;
   /** Injected clock (tests move it across hour and day boundaries). */
   now?: () => number;
@@ -68,6 +70,9 @@ export interface ImportedNumber {
   inserted: boolean;
 }
 
+/** Numbers per sweep call: ~30 µs of Redis each, so a call holds Redis a few ms at most. */
+const SWEEP_CHUNK = 200;
+
 const msOf = (v: Date | string | null) => (v ? new Date(v).getTime() || 0 : 0);
 const nxxOf = (number: string) => /^\+1(\d{6})\d{4}$/.exec(number)?.[1] ?? null;
 
@@ -77,6 +82,10 @@ export class CallerIdService {
   private rebuilding: Promise<void> | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<number> | null = null;
+  private sweepPools: { ids: string[]; at: number } | null = null;
+  private sweepFailing = false;
   lastFlushError: string | null = null;
 
   constructor(readonly o: CidServiceOptions) {
@@ -372,16 +381,72 @@ export class CallerIdService {
     }
   }
 
+  /**
+   * Brings back into the tier sets every number whose limit window or rest has ended, in every
+   * pool: a pick does this for a few numbers only (its cost must not grow with the pool), so after
+   * an hour boundary that frees a whole pool, picks would choose among the few back already, out of
+   * local-presence and LRU order, for as many picks as it takes. Calls of SWEEP_CHUNK numbers (one
+   * holds Redis a few ms), at most `maxCalls` a run; the next run goes on. Answers the numbers
+   * looked at. Runs one at a time per instance; instances may overlap (each call is atomic).
+   */
+  sweep(maxCalls = 100): Promise<number> {
+    this.sweeping ??= this.sweepOnce(maxCalls).finally(() => {
+      this.sweeping = null;
+    });
+    return this.sweeping;
+  }
+
+  private async sweepOnce(maxCalls: number): Promise<number> {
+    // Pools from PostgreSQL, at most every 30 s: one created since waits that long for its sweep
+    // (its picks still promote).
+    if (!this.sweepPools || Date.now() - this.sweepPools.at > 30_000) {
+      const rows = await this.o.sql<{ id: string }[]>`select id from cid_pools order by id`;
+      this.sweepPools = { ids: rows.map((r) => r.id), at: Date.now() };
+    }
+    let looked = 0;
+    let calls = 0;
+    for (const pool of this.sweepPools.ids) {
+      for (;;) {
+        if (calls++ >= maxCalls) return looked;
+        const now = this.now();
+        const r = await this.o.store.promoteDue(pool, now, this.clock.at(now), SWEEP_CHUNK);
+        looked += r.looked;
+        if (r.due === 0 || r.looked === 0) break;
+      }
+    }
+    return looked;
+  }
+
   start(): void {
     if (this.o.flushEveryMs > 0 && !this.flushTimer) {
       this.flushTimer = setInterval(() => void this.flush().catch(() => {}), this.o.flushEveryMs);
       this.flushTimer.unref();
+    }
+    const every = this.o.promoteEveryMs ?? 0;
+    if (every > 0 && !this.sweepTimer) {
+      this.sweepTimer = setInterval(() => {
+        this.sweep().then(
+          () => {
+            this.sweepFailing = false;
+          },
+          (err: unknown) => {
+            // Once per outage: Redis or PostgreSQL being away is reported by their own checks.
+            if (!this.sweepFailing)
+              this.o.log.warn({ err: (err as Error).message }, 'caller-ID sweep failed; picks still promote');
+            this.sweepFailing = true;
+          },
+        );
+      }, every);
+      this.sweepTimer.unref();
     }
   }
 
   async stop(): Promise<void> {
     if (this.flushTimer) clearInterval(this.flushTimer);
     this.flushTimer = null;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+    await this.sweeping?.catch(() => {});
     await this.flush().catch(() => {});
   }
 }

@@ -18,6 +18,7 @@ const SCRIPTS = [
   'healthCid-2.lua',
   'takeUsage-1.lua',
   'placeFresh-1.lua',
+  'promoteCid-1.lua',
 ].map((f) => loadScript(join(here, 'lua', f)));
 // The pick, the hot path, runs as a Redis Function: its helpers are defined once per server, not
 // on every call (src/redis/functions.ts). The other scripts run rarely or in bulk: EVALSHA.
@@ -281,6 +282,25 @@ export class CidStore {
       [this.keys.number(number)],
       this.placeArgs(number, now, b, true, []),
     );
+  }
+
+  /**
+   * Brings back into the pool's tier sets up to `limit` numbers whose limit window or rest has
+   * ended (promoteCid-1.lua); answers how many it looked at and how many are still due.
+   */
+  async promoteDue(
+    pool: string,
+    now: number,
+    b: CidBuckets,
+    limit: number,
+  ): Promise<{ looked: number; due: number }> {
+    const [looked, due] = await callScript<[number, number]>(
+      this.redis,
+      'promoteCid',
+      [this.keys.pool(pool, 'cool')],
+      [this.keys.base, pool, now, ...bucketArgs(b), limit],
+    );
+    return { looked, due };
   }
 
   async setPoolConfig(pool: string, c: PoolHealthConfig): Promise<void> {

@@ -52,7 +52,8 @@ type Op =
   | { op: 'pick'; pool: number; callee: number }
   | { op: 'advance'; ms: number }
   | { op: 'profile'; n: number; active: boolean; hl: number | null; dl: number | null; pools: number }
-  | { op: 'outcome'; n: number; answered: boolean };
+  | { op: 'outcome'; n: number; answered: boolean }
+  | { op: 'sweep'; pool: number; limit: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   {
@@ -80,6 +81,15 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       hl: fc.constantFrom(null, 0, 1, 2, 3),
       dl: fc.constantFrom(null, 0, 2, 5),
       pools: fc.integer({ min: 1, max: 3 }), // bit mask over POOLS
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      // The daemon's sweep (promoteCid-1.lua), a little at a time or all at once.
+      op: fc.constant('sweep' as const),
+      pool: fc.constantFrom(0, 1),
+      limit: fc.constantFrom(1, 100),
     }),
   },
   {
@@ -233,6 +243,10 @@ describe('the pick script against a reference model', () => {
                 pools: POOLS.filter((_, i) => o.pools & (1 << i)),
               });
               await profile(n, m);
+            } else if (o.op === 'sweep') {
+              const r = await store.promoteDue(POOLS[o.pool]!, now, b(), o.limit);
+              // All at once: nothing due is left behind in the cooling set.
+              if (o.limit >= NUMBERS.length) expect(r.due).toBe(0);
             } else if (o.op === 'outcome') {
               const n = NUMBERS[o.n]!;
               const m = models.get(n)!;

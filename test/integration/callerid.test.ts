@@ -3,7 +3,7 @@
 // CRUD, stats, key roles and the CSV import.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth/keys.ts';
-import { createCallerIdModule } from '../../src/callerid/index.ts';
+import { type CallerIdModule, createCallerIdModule } from '../../src/callerid/index.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 import { capturingLogger } from '../helpers/log.ts';
@@ -30,6 +30,8 @@ describe('caller-ID rotation', () => {
       CID_RESERVATION_TTL_S: '60',
       CID_AGENT_RATE_PER_MIN: '30',
       CID_TIMEZONE: 'UTC',
+      // No background sweep on these two instances: the tests below drive it themselves.
+      CID_PROMOTE_INTERVAL_MS: '0',
       // Every /next-cid request logged too (the default is warn), so the key check below covers them.
       CID_REQUEST_LOG_LEVEL: 'trace',
     });
@@ -173,6 +175,49 @@ describe('caller-ID rotation', () => {
     expect(await pick()).toBe(503);
     clock = Date.UTC(2026, 0, 10, 0, 0, 0);
     expect(await pick()).toBe(200); // new day
+  });
+
+  it('after an hour boundary frees a whole pool, the sweep brings every number back, so local presence holds at once', async () => {
+    clock = Date.UTC(2026, 0, 12, 10, 30, 0);
+    // 39 numbers in 202-556 and one in 415-555; each may be used once an hour.
+    const nums = Array.from({ length: 39 }, (_, i) => ({
+      number: `+1202556${String(100 + i).padStart(4, '0')}`,
+      hourly_limit: 1,
+    }));
+    const id = await pool([...nums, { number: '+14155550199', hourly_limit: 1 }]);
+    for (let i = 0; i < 40; i++) expect((await next(`campaign=${id}&agent=sw${i}`)).statusCode).toBe(200);
+    expect((await next(`campaign=${id}&agent=sw40`)).statusCode).toBe(503); // all at the limit
+    const service = (d.ctx.modules.get('callerid') as CallerIdModule).service;
+    const sizes = () => service.store.poolSizes(id, clock);
+
+    // Next hour: all 40 are due again, but a pick brings back only its small batch (32, in the cool
+    // set's order, where the 415 number comes last), so without the sweep it is not a candidate yet.
+    clock = Date.UTC(2026, 0, 12, 11, 1, 0);
+    const before = await next(`campaign=${id}&agent=sw41&to=4155550123`);
+    expect(before.statusCode).toBe(200);
+    expect(before.json().match).not.toBe('npa_nxx');
+    expect((await sizes()).cooling).toBeGreaterThanOrEqual(8);
+
+    expect(await service.sweep()).toBeGreaterThanOrEqual(8);
+    expect((await sizes()).cooling).toBe(1); // only the number just picked (at its hourly limit again)
+    const after = await next(`campaign=${id}&agent=sw42&to=4155550123`);
+    expect(after.json()).toMatchObject({ caller_id: '+14155550199', match: 'npa_nxx' });
+
+    // The daemon runs the sweep on its own every CID_PROMOTE_INTERVAL_MS.
+    clock = Date.UTC(2026, 0, 12, 12, 1, 0);
+    const d3 = await startDaemon(
+      { ...config, INSTANCE_ID: 'sweeper', CID_PROMOTE_INTERVAL_MS: 50 },
+      log,
+      [(ctx) => createCallerIdModule(ctx, { now: () => clock })],
+      { listen: false },
+    );
+    try {
+      for (let i = 0; i < 100 && (await sizes()).available < 40; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(await sizes()).toEqual({ available: 40, cooling: 0 });
+    } finally {
+      await d3.stop();
+    }
   });
 
   it('a reservation and a limit hold across every pool a number serves', async () => {

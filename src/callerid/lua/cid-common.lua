@@ -244,3 +244,27 @@ local function set_and_place(base, number, pairs, now, hourId, hourEnd, dayId, d
   if #del > 0 then redis.call('HDEL', key, unpack(del)) end
   return place(base, number, h, now, hourId, hourEnd, dayId, dayEnd)
 end
+
+-- Brings back into the tier sets up to `limit` numbers of the pool's cool set whose limit window or
+-- rest has ended at `now` (a number still held is rescored by when it is usable; one gone from the
+-- pool, or inactive, leaves the set). Returns how many due members it looked at.
+local function promote_due(base, pool, cool, now, hourId, hourEnd, dayId, dayEnd, limit)
+  local due = redis.call('ZRANGEBYSCORE', cool, '-inf', now, 'LIMIT', 0, limit)
+  for _, m in ipairs(due) do
+    local h = hload(base .. ':n:' .. m)
+    if not h or not in_pool(h, pool) then
+      redis.call('ZREM', cool, m)
+    else
+      local held = held_until(h, hourId, hourEnd, dayId, dayEnd)
+      if held < 0 then
+        redis.call('ZREM', cool, m)
+      elseif held > now then
+        redis.call('ZADD', cool, usable_at(h, hourId, hourEnd, dayId, dayEnd), m)
+      else
+        redis.call('ZREM', cool, m)
+        for _, k in ipairs(tier_keys(base, pool, h)) do redis.call('ZADD', k, num(h.resv, 0), m) end
+      end
+    end
+  end
+  return #due
+end

@@ -32,24 +32,9 @@ if limit >= 0 then
   if n > limit then return { -1, left } end
 end
 
--- Numbers whose limit window or rest ended come back (a bounded batch per pick).
-local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[9]))
-for _, m in ipairs(due) do
-  local h = hload(base .. ':n:' .. m)
-  if not h or not in_pool(h, pool) then
-    redis.call('ZREM', KEYS[2], m)
-  else
-    local held = held_until(h, hourId, hourEnd, dayId, dayEnd)
-    if held < 0 then
-      redis.call('ZREM', KEYS[2], m)
-    elseif held > now then
-      redis.call('ZADD', KEYS[2], usable_at(h, hourId, hourEnd, dayId, dayEnd), m)
-    else
-      redis.call('ZREM', KEYS[2], m)
-      for _, k in ipairs(tier_keys(base, pool, h)) do redis.call('ZADD', k, num(h.resv, 0), m) end
-    end
-  end
-end
+-- Numbers whose limit window or rest ended come back (a bounded batch per pick; the daemon's sweep,
+-- promoteCid-1.lua, brings back the rest within a second).
+promote_due(base, pool, KEYS[2], now, hourId, hourEnd, dayId, dayEnd, tonumber(ARGV[9]))
 
 local repairs = 0
 for tier = 3, 6 do
