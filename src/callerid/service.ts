@@ -84,7 +84,6 @@ export class CallerIdService {
   private flushing: Promise<void> | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private sweeping: Promise<number> | null = null;
-  private sweepPools: { ids: string[]; at: number } | null = null;
   private sweepFailing = false;
   lastFlushError: string | null = null;
 
@@ -385,8 +384,9 @@ export class CallerIdService {
    * Brings back into the tier sets every number whose limit window or rest has ended, in every
    * pool: a pick does this for a few numbers only (its cost must not grow with the pool), so after
    * an hour boundary that frees a whole pool, picks would choose among the few back already, out of
-   * local-presence and LRU order, for as many picks as it takes. Calls of SWEEP_CHUNK numbers (one
-   * holds Redis a few ms), at most `maxCalls` a run; the next run goes on. Answers the numbers
+   * local-presence and LRU order, for as many picks as it takes. Every pool gets one call of
+   * SWEEP_CHUNK numbers (one holds Redis a few ms), all in one pipeline; pools with more due get
+   * further calls, at most `maxCalls` more a run, and the next run goes on. Answers the numbers
    * looked at. Runs one at a time per instance; instances may overlap (each call is atomic).
    */
   sweep(maxCalls = 100): Promise<number> {
@@ -397,21 +397,22 @@ export class CallerIdService {
   }
 
   private async sweepOnce(maxCalls: number): Promise<number> {
-    // Pools from PostgreSQL, at most every 30 s: one created since waits that long for its sweep
-    // (its picks still promote).
-    if (!this.sweepPools || Date.now() - this.sweepPools.at > 30_000) {
-      const rows = await this.o.sql<{ id: string }[]>`select id from cid_pools order by id`;
-      this.sweepPools = { ids: rows.map((r) => r.id), at: Date.now() };
-    }
-    let looked = 0;
+    // The pools from PostgreSQL each run (a small indexed read a second): a pool created a moment
+    // ago is swept at the next run. PostgreSQL away: the run fails and the picks still promote.
+    const pools = (await this.o.sql<{ id: string }[]>`select id from cid_pools order by id`).map((r) => r.id);
+    const promote = (pools: string[]) => {
+      const now = this.now();
+      return this.o.store.promoteDue(pools, now, this.clock.at(now), SWEEP_CHUNK);
+    };
+    const first = await promote(pools);
+    let looked = first.reduce((n, r) => n + r.looked, 0);
     let calls = 0;
-    for (const pool of this.sweepPools.ids) {
-      for (;;) {
-        if (calls++ >= maxCalls) return looked;
-        const now = this.now();
-        const r = await this.o.store.promoteDue(pool, now, this.clock.at(now), SWEEP_CHUNK);
-        looked += r.looked;
-        if (r.due === 0 || r.looked === 0) break;
+    for (const [i, r] of first.entries()) {
+      let more = r.due > 0 && r.looked > 0;
+      while (more && calls++ < maxCalls) {
+        const [again] = await promote([pools[i]!]);
+        looked += again!.looked;
+        more = again!.due > 0 && again!.looked > 0;
       }
     }
     return looked;

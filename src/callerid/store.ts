@@ -285,22 +285,27 @@ export class CidStore {
   }
 
   /**
-   * Brings back into the pool's tier sets up to `limit` numbers whose limit window or rest has
-   * ended (promoteCid-1.lua); answers how many it looked at and how many are still due.
+   * Brings back into each pool's tier sets up to `limit` numbers whose limit window or rest has
+   * ended (promoteCid-1.lua, one call a pool, pipelined); answers, per pool in order, how many it
+   * looked at and how many are still due.
    */
   async promoteDue(
-    pool: string,
+    pools: string[],
     now: number,
     b: CidBuckets,
     limit: number,
-  ): Promise<{ looked: number; due: number }> {
-    const [looked, due] = await callScript<[number, number]>(
-      this.redis,
-      'promoteCid',
-      [this.keys.pool(pool, 'cool')],
-      [this.keys.base, pool, now, ...bucketArgs(b), limit],
-    );
-    return { looked, due };
+  ): Promise<Array<{ looked: number; due: number }>> {
+    if (!pools.length) return [];
+    const pipe = this.redis.pipeline();
+    const fn = (pipe as unknown as Record<string, (...a: (string | number)[]) => unknown>).promoteCid!;
+    for (const pool of pools)
+      fn.call(pipe, this.keys.pool(pool, 'cool'), this.keys.base, pool, now, ...bucketArgs(b), limit);
+    const res = (await pipe.exec()) ?? [];
+    return res.map(([err, r]) => {
+      if (err) throw err;
+      const [looked, due] = r as [number, number];
+      return { looked, due };
+    });
   }
 
   async setPoolConfig(pool: string, c: PoolHealthConfig): Promise<void> {

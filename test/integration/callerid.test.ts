@@ -198,7 +198,8 @@ describe('caller-ID rotation', () => {
     expect(before.json().match).not.toBe('npa_nxx');
     expect((await sizes()).cooling).toBeGreaterThanOrEqual(8);
 
-    expect(await service.sweep()).toBeGreaterThanOrEqual(8);
+    // sweep(0): no call beyond the one every pool gets, which is enough here (200 a call).
+    expect(await service.sweep(0)).toBeGreaterThanOrEqual(8);
     expect((await sizes()).cooling).toBe(1); // only the number just picked (at its hourly limit again)
     const after = await next(`campaign=${id}&agent=sw42&to=4155550123`);
     expect(after.json()).toMatchObject({ caller_id: '+14155550199', match: 'npa_nxx' });
@@ -218,6 +219,30 @@ describe('caller-ID rotation', () => {
     } finally {
       await d3.stop();
     }
+  });
+
+  it('the sweep goes through a large pool in calls of 200, within its budget of calls a run, and the next run goes on', async () => {
+    clock = Date.UTC(2026, 0, 14, 9, 30, 0);
+    const csv = Array.from({ length: 450 }, (_, i) => `+1303555${String(i).padStart(4, '0')},a,,,1`).join(
+      '\n',
+    );
+    const r = await d.app.inject({
+      method: 'POST',
+      url: '/v1/caller-ids/import?campaign=SWEEPBIG',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'text/csv' },
+      payload: `caller_id,carrier,area_code,daily_limit,hourly_limit\n${csv}\n`,
+    });
+    expect(r.json()).toMatchObject({ imported: 450, rejected: [] });
+    const service = (d.ctx.modules.get('callerid') as CallerIdModule).service;
+    for (let i = 0; i < 450; i++)
+      expect((await service.next({ pool: 'SWEEPBIG', agent: null })).kind).toBe('picked');
+    clock = Date.UTC(2026, 0, 14, 10, 1, 0); // all 450 due again, none back yet
+    const sizes = () => service.store.poolSizes('SWEEPBIG', clock);
+    expect(await sizes()).toEqual({ available: 0, cooling: 450 });
+    await service.sweep(1); // the call every pool gets, and one more
+    expect(await sizes()).toEqual({ available: 400, cooling: 50 });
+    await service.sweep();
+    expect(await sizes()).toEqual({ available: 450, cooling: 0 });
   });
 
   it('a reservation and a limit hold across every pool a number serves', async () => {
