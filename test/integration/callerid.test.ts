@@ -198,7 +198,7 @@ describe('caller-ID rotation', () => {
     expect(before.json().match).not.toBe('npa_nxx');
     expect((await sizes()).cooling).toBeGreaterThanOrEqual(8);
 
-    // sweep(0): no call beyond the one every pool gets, which is enough here (200 a call).
+    // sweep(0): no call beyond the one every pool gets, which is enough here (100 a call).
     expect(await service.sweep(0)).toBeGreaterThanOrEqual(8);
     expect((await sizes()).cooling).toBe(1); // only the number just picked (at its hourly limit again)
     const after = await next(`campaign=${id}&agent=sw42&to=4155550123`);
@@ -221,7 +221,7 @@ describe('caller-ID rotation', () => {
     }
   });
 
-  it('the sweep goes through a large pool in calls of 200, within its budget of calls a run, and the next run goes on', async () => {
+  it('the sweep goes through a large pool in calls of 100, within its budget of calls a run, and the next run goes on', async () => {
     clock = Date.UTC(2026, 0, 14, 9, 30, 0);
     const csv = Array.from({ length: 450 }, (_, i) => `+1303555${String(i).padStart(4, '0')},a,,,1`).join(
       '\n',
@@ -240,7 +240,7 @@ describe('caller-ID rotation', () => {
     const sizes = () => service.store.poolSizes('SWEEPBIG', clock);
     expect(await sizes()).toEqual({ available: 0, cooling: 450 });
     await service.sweep(1); // the call every pool gets, and one more
-    expect(await sizes()).toEqual({ available: 400, cooling: 50 });
+    expect(await sizes()).toEqual({ available: 200, cooling: 250 });
     await service.sweep();
     expect(await sizes()).toEqual({ available: 450, cooling: 0 });
   });
