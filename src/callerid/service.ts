@@ -75,6 +75,9 @@ export interface ImportedNumber {
  * ~4 ms, a stall that picks and routing's slot scripts of that moment wait out.
  */
 const SWEEP_CHUNK = 100;
+/** The sweep's first pass: numbers a pool, and pools a pipeline (at most ~4 ms of Redis a pipeline). */
+const SWEEP_FIRST = 10;
+const SWEEP_PIPELINE = 10;
 
 const msOf = (v: Date | string | null) => (v ? new Date(v).getTime() || 0 : 0);
 const nxxOf = (number: string) => /^\+1(\d{6})\d{4}$/.exec(number)?.[1] ?? null;
@@ -387,9 +390,9 @@ export class CallerIdService {
    * Brings back into the tier sets every number whose limit window or rest has ended, in every
    * pool: a pick does this for a few numbers only (its cost must not grow with the pool), so after
    * an hour boundary that frees a whole pool, picks would choose among the few back already, out of
-   * local-presence and LRU order, for as many picks as it takes. Every pool gets one call of
-   * SWEEP_CHUNK numbers (one holds Redis ~4 ms), all in one pipeline; pools with more due get
-   * further calls, at most `maxCalls` more a run (10,000 numbers, ~0.4 s of Redis, so picks still
+   * local-presence and LRU order, for as many picks as it takes. Every pool gets a call for
+   * SWEEP_FIRST numbers; pools with more due get calls of SWEEP_CHUNK (one holds Redis ~4 ms),
+   * at most `maxCalls` a run (10,000 numbers, ~0.4 s of Redis, so picks still
    * get most of it), and the next run goes on. Answers the numbers looked at. Runs one at a time
    * per instance; instances may overlap (each call is atomic).
    */
@@ -404,19 +407,29 @@ export class CallerIdService {
     // The pools from PostgreSQL each run (a small indexed read a second): a pool created a moment
     // ago is swept at the next run. PostgreSQL away: the run fails and the picks still promote.
     const pools = (await this.o.sql<{ id: string }[]>`select id from cid_pools order by id`).map((r) => r.id);
-    const promote = (pools: string[]) => {
+    const promote = (pools: string[], limit: number) => {
       const now = this.now();
-      return this.o.store.promoteDue(pools, now, this.clock.at(now), SWEEP_CHUNK);
+      return this.o.store.promoteDue(pools, now, this.clock.at(now), limit);
     };
-    const first = await promote(pools);
-    let looked = first.reduce((n, r) => n + r.looked, 0);
+    // First every pool, a few numbers each, a few pools a pipeline: Redis runs a pipeline's calls
+    // back to back, so a pipeline must stay short even when every pool has numbers due at once.
+    let looked = 0;
+    const more: string[] = [];
+    for (let i = 0; i < pools.length; i += SWEEP_PIPELINE) {
+      const group = pools.slice(i, i + SWEEP_PIPELINE);
+      for (const [j, r] of (await promote(group, SWEEP_FIRST)).entries()) {
+        looked += r.looked;
+        if (r.due > 0 && r.looked > 0) more.push(group[j]!);
+      }
+    }
+    // Then the pools with more due, SWEEP_CHUNK a call, within the run's budget.
     let calls = 0;
-    for (const [i, r] of first.entries()) {
-      let more = r.due > 0 && r.looked > 0;
-      while (more && calls++ < maxCalls) {
-        const [again] = await promote([pools[i]!]);
-        looked += again!.looked;
-        more = again!.due > 0 && again!.looked > 0;
+    for (const pool of more) {
+      for (;;) {
+        if (calls++ >= maxCalls) return looked;
+        const [r] = await promote([pool], SWEEP_CHUNK);
+        looked += r!.looked;
+        if (r!.due === 0 || r!.looked === 0) break;
       }
     }
     return looked;

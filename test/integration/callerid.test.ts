@@ -198,7 +198,7 @@ describe('caller-ID rotation', () => {
     expect(before.json().match).not.toBe('npa_nxx');
     expect((await sizes()).cooling).toBeGreaterThanOrEqual(8);
 
-    // sweep(0): no call beyond the one every pool gets, which is enough here (100 a call).
+    // sweep(0): only the first pass, 10 numbers a pool, which is enough here (8 left).
     expect(await service.sweep(0)).toBeGreaterThanOrEqual(8);
     expect((await sizes()).cooling).toBe(1); // only the number just picked (at its hourly limit again)
     const after = await next(`campaign=${id}&agent=sw42&to=4155550123`);
@@ -239,8 +239,10 @@ describe('caller-ID rotation', () => {
     clock = Date.UTC(2026, 0, 14, 10, 1, 0); // all 450 due again, none back yet
     const sizes = () => service.store.poolSizes('SWEEPBIG', clock);
     expect(await sizes()).toEqual({ available: 0, cooling: 450 });
-    await service.sweep(1); // the call every pool gets, and one more
-    expect(await sizes()).toEqual({ available: 200, cooling: 250 });
+    await service.sweep(1); // the first pass (10 a pool), and one call of 100
+    expect(await sizes()).toEqual({ available: 110, cooling: 340 });
+    await service.sweep(2);
+    expect(await sizes()).toEqual({ available: 320, cooling: 130 });
     await service.sweep();
     expect(await sizes()).toEqual({ available: 450, cooling: 0 });
   });
