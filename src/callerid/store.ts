@@ -200,7 +200,13 @@ export class CidStore {
 
   async pick(p: Omit<Parameters<typeof pickCall>[1], never>): Promise<PickResult> {
     const c = pickCall(this.keys, p);
-    const r = await callFunction<Array<number | string>>(this.redis, PICK, 'pickCid', c.keys, c.args);
+    // Not held to the turn's end: dialers' requests arrive one per connection, each in an I/O
+    // callback of its own, and a pick sent at once runs in Redis on the other core while this
+    // process parses the next request. Held, the turn's picks went together after it and the two
+    // processes took turns (bench/next-cid, BENCHMARKS.md: about 15% more requests a second).
+    const r = await callFunction<Array<number | string>>(this.redis, PICK, 'pickCid', c.keys, c.args, {
+      coalesce: false,
+    });
     switch (Number(r[0])) {
       case 1:
         return {

@@ -69,17 +69,22 @@ async function loadLibrary(redis: Redis, lib: RedisLibrary): Promise<void> {
   await redis.call('FUNCTION', 'LOAD', 'REPLACE', lib.code);
 }
 
-/** Calls a function of a library set up with useLibrary. */
+/**
+ * Calls a function of a library set up with useLibrary. `coalesce` (default on) holds the call's
+ * write until the event-loop turn ends, with every other write of the turn (see net/cork.ts); off,
+ * it leaves at once, so Redis starts on it while this process goes on with the turn's other work.
+ */
 export async function callFunction<T>(
   redis: Redis,
   lib: RedisLibrary,
   script: string,
   keys: string[],
   args: (string | number)[],
+  o: { coalesce?: boolean } = {},
 ): Promise<T> {
   const fn = lib.functions.get(script);
   if (!fn) throw new Error(`redis library ${lib.name} has no function ${script}`);
-  corkUntilTurnEnds(redis.stream);
+  if (o.coalesce !== false) corkUntilTurnEnds(redis.stream);
   try {
     return (await redis.fcall(fn, keys.length, ...keys, ...args)) as T;
   } catch (err) {
