@@ -73,27 +73,30 @@ export interface PoolHealthConfig {
 export type NumberHash = Record<string, string>;
 
 export class CidKeys {
+  // Built by concatenation from prefixes made once, not with RedisKeys.tagged's array join: a pick
+  // names eight keys, thousands of times a second. The names are the same (`<base>:<part>...`).
   readonly base: string;
+  readonly ready: string;
+  readonly dirty: string;
+  readonly rebuildLock: string;
+  private poolPrefix: string;
   constructor(private k: RedisKeys) {
     this.base = k.tagged('cid', 'cid');
+    this.ready = `${this.base}:ready`;
+    this.dirty = `${this.base}:dirty`;
+    this.rebuildLock = `${this.base}:rebuild-lock`;
+    this.poolPrefix = `${this.base}:p:`;
   }
   number(n: string) {
-    return this.k.tagged('cid', 'cid', 'n', n);
+    return `${this.base}:n:${n}`;
   }
   pool(pool: string, ...parts: string[]) {
-    return this.k.tagged('cid', 'cid', 'p', pool, ...parts);
-  }
-  get ready() {
-    return this.k.tagged('cid', 'cid', 'ready');
-  }
-  get dirty() {
-    return this.k.tagged('cid', 'cid', 'dirty');
-  }
-  get rebuildLock() {
-    return this.k.tagged('cid', 'cid', 'rebuild-lock');
+    let key = this.poolPrefix + pool;
+    for (const part of parts) key += `:${part}`;
+    return key;
   }
   rate(agent: string, window: number) {
-    return this.k.tagged('cid', 'cid', 'rl', agent, window);
+    return `${this.base}:rl:${agent}:${window}`;
   }
   callSeen(id: string) {
     return this.k.tagged('cid', 'cid', 'seen', id);
@@ -189,6 +192,7 @@ export function usageFields(u: NumberUsage): string[] {
 
 export class CidStore {
   readonly keys: CidKeys;
+  private picksInFlight = 0;
   constructor(
     readonly redis: Redis,
     k: RedisKeys,
@@ -200,13 +204,22 @@ export class CidStore {
 
   async pick(p: Omit<Parameters<typeof pickCall>[1], never>): Promise<PickResult> {
     const c = pickCall(this.keys, p);
-    // Not held to the turn's end: dialers' requests arrive one per connection, each in an I/O
-    // callback of its own, and a pick sent at once runs in Redis on the other core while this
-    // process parses the next request. Held, the turn's picks went together after it and the two
-    // processes took turns (bench/next-cid, BENCHMARKS.md: about 15% more requests a second).
-    const r = await callFunction<Array<number | string>>(this.redis, PICK, 'pickCid', c.keys, c.args, {
-      coalesce: false,
-    });
+    // A pick goes to Redis at once when none is in flight: Redis works on it (on the other core)
+    // while this process parses the next request. While picks are in flight, the next ones are held
+    // to the turn's end and leave together: under load, one write for many picks. Always held, the
+    // processes took turns at low concurrency; never held, every pick paid its own write and wake-up
+    // at high concurrency. (On the shared 2-core bench host the three differ by less than the noise
+    // between runs: BENCHMARKS.md, session of 2026-12-03.)
+    const coalesce = this.picksInFlight > 0;
+    this.picksInFlight++;
+    let r: Array<number | string>;
+    try {
+      r = await callFunction<Array<number | string>>(this.redis, PICK, 'pickCid', c.keys, c.args, {
+        coalesce,
+      });
+    } finally {
+      this.picksInFlight--;
+    }
     switch (Number(r[0])) {
       case 1:
         return {

@@ -166,6 +166,12 @@ describe('pick script arguments', () => {
           });
           expect(c.keys).toHaveLength(8);
           for (const k of c.keys) expect(k.match(/\{[^}]*\}/g)).toEqual(['{cid}']);
+          // The names the Lua side builds from the key base (cid-common.lua's pool_keys).
+          expect(c.keys[1]).toBe(`cc:cid:{cid}:p:${pool}:cool`);
+          expect(c.keys[5]).toBe(`cc:cid:{cid}:p:${pool}:all`);
+          const f = calleeFacts(to);
+          expect(c.keys[2]).toBe(`cc:cid:{cid}:p:${pool}:nxx:${f?.nxx ?? ''}`);
+          expect(keys.number('+12125550100')).toBe('cc:cid:{cid}:n:+12125550100');
           expect(c.args[1]).toBe(pool);
           // The rate window ends at the next minute boundary.
           expect(c.args[10]).toBe(Date.UTC(2026, 0, 1, 10, 1, 0));
