@@ -24,11 +24,12 @@ end
 -- The fields the placement decisions read (HMGET: cheaper than HGETALL of the whole hash). A table
 -- constructor, not a loop over field names: this runs once or twice in every pick.
 local function hload(key)
-  local v = redis.call('HMGET', key, 'a', 'npa', 'nxx', 'st', 'hl', 'dl', 'pools', 'last', 'resv', 'rest',
+  -- Not `last`: no decision reads it (a pick writes it; the flush and the stats read the hash).
+  local v = redis.call('HMGET', key, 'a', 'npa', 'nxx', 'st', 'hl', 'dl', 'pools', 'resv', 'rest',
     'hb', 'hc', 'db', 'dc', 'tot')
   if not v[1] then -- every write sets `a` with the profile; without it, any field at all?
     local any = false
-    for i = 2, 15 do
+    for i = 2, 14 do
       if v[i] then
         any = true
         break
@@ -39,8 +40,8 @@ local function hload(key)
   -- Redis answers a missing field with false; `or nil` keeps absent fields absent.
   return {
     a = v[1] or nil, npa = v[2] or nil, nxx = v[3] or nil, st = v[4] or nil, hl = v[5] or nil,
-    dl = v[6] or nil, pools = v[7] or nil, last = v[8] or nil, resv = v[9] or nil, rest = v[10] or nil,
-    hb = v[11] or nil, hc = v[12] or nil, db = v[13] or nil, dc = v[14] or nil, tot = v[15] or nil,
+    dl = v[6] or nil, pools = v[7] or nil, resv = v[8] or nil, rest = v[9] or nil,
+    hb = v[10] or nil, hc = v[11] or nil, db = v[12] or nil, dc = v[13] or nil, tot = v[14] or nil,
   }
 end
 
@@ -56,7 +57,9 @@ end
 local function pools_of(h)
   local p = h._pl
   if not p then
-    p = split(h.pools)
+    local s = h.pools
+    -- Most numbers serve one pool: no pattern matching for them.
+    if s and s ~= '' and not string.find(s, ',', 1, true) then p = { s } else p = split(s) end
     h._pl = p
   end
   return p

@@ -51,7 +51,7 @@ for tier = 3, 6 do
       local hc = (h.hb == hourId) and (num(h.hc, 0) + 1) or 1
       local dc = (h.db == dayId) and (num(h.dc, 0) + 1) or 1
       local resv = now + ttl
-      h.hb, h.hc, h.db, h.dc, h.last, h.resv = hourId, tostring(hc), dayId, tostring(dc), tostring(now), tostring(resv)
+      h.hb, h.hc, h.db, h.dc, h.resv = hourId, tostring(hc), dayId, tostring(dc), tostring(resv)
       redis.call('HSET', nk, 'hb', hourId, 'hc', hc, 'db', dayId, 'dc', dc, 'last', now, 'resv', resv, 'lp', pool,
         'tot', num(h.tot, 0) + 1)
       -- Rescored in the tier sets of every pool it serves; when this use reached a limit, out of
