@@ -206,7 +206,7 @@ try {
     );
   const barePort = await portOf(bare);
   // --ceiling: bare Fastify around the same pick, and around a script that returns at once (the hop).
-  const ceilingPorts: Array<[string, number]> = [];
+  const ceilingPorts: Array<[string, number, ChildProcess]> = [];
   if (values.ceiling)
     for (const mode of ['pick', 'hop']) {
       const c = spawn('node', ['--import', 'tsx', 'bench/next-cid/ceiling.ts', mode], {
@@ -214,7 +214,7 @@ try {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       children.push(c);
-      ceilingPorts.push([mode, await portOf(c)]);
+      ceilingPorts.push([mode, await portOf(c), c]);
     }
   step('waiting for the daemon');
   await waitHttp(`http://127.0.0.1:${port}/ready`);
@@ -235,6 +235,9 @@ try {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return { user: (Number(f[11]) * 1000) / 100, sys: (Number(f[12]) * 1000) / 100 };
   };
+  // A server process's CPU (user + system) per request of a load, in µs.
+  const serverUs = (a: ReturnType<typeof cpuMs>, b: ReturnType<typeof cpuMs>, r: autocannon.Result) =>
+    Math.round(((b.user - a.user + b.sys - a.sys) * 1000) / r.requests.total);
   // CPU of every PostgreSQL process (the usage flush's UPDATEs run there), per pid in ms: a
   // backend that exits between two readings must not count as negative time.
   const pgCpu = () => {
@@ -300,11 +303,16 @@ try {
     // The same requests as the daemon's (paths, key header): the load generator shares the two
     // cores, so a cheaper request to build and a shorter one to parse would favour the baseline.
     const lb0 = process.cpuUsage();
+    const b0 = cpuMs(bare.pid!);
     const base = await load(`http://127.0.0.1:${barePort}`, auth, paths);
+    const bareUs = serverUs(b0, cpuMs(bare.pid!), base);
     const lb1 = process.cpuUsage(lb0);
-    const ceilings: Array<[string, autocannon.Result]> = [];
-    for (const [mode, p] of ceilingPorts)
-      ceilings.push([mode, await load(`http://127.0.0.1:${p}`, auth, paths)]);
+    const ceilings: Array<[string, autocannon.Result, number]> = [];
+    for (const [mode, p, c] of ceilingPorts) {
+      const x0 = cpuMs(c.pid!);
+      const r = await load(`http://127.0.0.1:${p}`, auth, paths);
+      ceilings.push([mode, r, serverUs(x0, cpuMs(c.pid!), r)]);
+    }
     const ok = ours.requests.total - ours.non2xx;
     const us = (ms: number) => ((ms * 1000) / ours.requests.total).toFixed(0);
     const ratio = ours.requests.average / base.requests.average;
@@ -314,11 +322,11 @@ try {
       [
         ...(rounds > 1 ? [`round ${round} of ${rounds}`] : []),
         `next-cid (daemon, pool of 20,000, ${connections} connections, ${duration} s${rate ? `, offered ${rate} req/s` : ''}): ${fmt(ours)}`,
-        `bare Fastify constant (same run, same requests):     ${fmt(base)}; load generator ${(((lb1.user + lb1.system) / base.requests.total) | 0).toString()} us a request`,
+        `bare Fastify constant (same run, same requests):     ${fmt(base)}; server ${bareUs} us, load generator ${(((lb1.user + lb1.system) / base.requests.total) | 0).toString()} us a request`,
         `ratio daemon/bare: ${ratio.toFixed(2)}  (answered 200: ${ok})`,
         ...ceilings.map(
-          ([mode, r]) =>
-            `${mode === 'pick' ? 'ceiling: bare Fastify + the same pick:       ' : 'ceiling: bare Fastify + a no-op script (hop):'}        ${fmt(r)}; ratio to bare ${(r.requests.average / base.requests.average).toFixed(2)}`,
+          ([mode, r, cpu]) =>
+            `${mode === 'pick' ? 'ceiling: bare Fastify + the same pick:       ' : 'ceiling: bare Fastify + a no-op script (hop):'}        ${fmt(r)}; ratio to bare ${(r.requests.average / base.requests.average).toFixed(2)}; server ${cpu} us a request`,
         ),
         `CPU per /next-cid request: daemon ${us(daemonUser + daemonSys)} us (user ${us(daemonUser)}, system ${us(daemonSys)}), redis-server ${us(redisCpu)} us, load generator ${us((l1.user + l1.system) / 1000)} us, postgres ${us(pgMs)} us`,
         `redis-server per request: ${((r1.reads - r0.reads) / ours.requests.total).toFixed(2)} socket reads, ${((r1.commands - r0.commands) / ours.requests.total).toFixed(2)} commands (those scripts run included), scripts ${((r1.scripts.usec - r0.scripts.usec) / ours.requests.total).toFixed(0)} us (${((r1.scripts.calls - r0.scripts.calls) / ours.requests.total).toFixed(2)} calls)`,

@@ -189,11 +189,13 @@ local function place(base, number, h, now, hourId, hourEnd, dayId, dayEnd)
   local held = held_until(h, hourId, hourEnd, dayId, dayEnd)
   if held < 0 then return held end
   local resv = num(h.resv, 0)
+  -- The tier sets' score as the string the hash holds: a number would be formatted anew for each set.
+  local score = resv ~= 0 and h.resv or '0'
   for _, pool in ipairs(pools_of(h)) do
     if held > now then
       zadd(pool_keys(base, pool).cool, math.max(held, resv), number)
     else
-      for _, k in ipairs(tier_keys(base, pool, h)) do zadd(k, resv, number) end
+      for _, k in ipairs(tier_keys(base, pool, h)) do zadd(k, score, number) end
     end
   end
   return math.max(held, resv)
@@ -265,7 +267,8 @@ local function promote_due(base, pool, cool, now, hourId, hourEnd, dayId, dayEnd
         redis.call('ZADD', cool, usable_at(h, hourId, hourEnd, dayId, dayEnd), m)
       else
         redis.call('ZREM', cool, m)
-        for _, k in ipairs(tier_keys(base, pool, h)) do redis.call('ZADD', k, num(h.resv, 0), m) end
+        local score = num(h.resv, 0) ~= 0 and h.resv or '0'
+        for _, k in ipairs(tier_keys(base, pool, h)) do redis.call('ZADD', k, score, m) end
       end
     end
   end
