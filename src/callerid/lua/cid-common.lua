@@ -21,12 +21,16 @@ local function hgetall(key)
   return h
 end
 
--- The fields the placement decisions read (HMGET: cheaper than HGETALL of the whole hash). A table
+-- The fields the placement decisions read, in this order (HMGET: cheaper than HGETALL of the whole
+-- hash). Not `last`: no decision reads it (a pick writes it; the flush and the stats read the hash).
+local function hmget_number(key)
+  return redis.call('HMGET', key, 'a', 'npa', 'nxx', 'st', 'hl', 'dl', 'pools', 'resv', 'rest', 'hb', 'hc', 'db',
+    'dc', 'tot')
+end
+
+-- A number's fields as a table, from hmget_number's answer; nil when the number has no hash. A table
 -- constructor, not a loop over field names: this runs once or twice in every pick.
-local function hload(key)
-  -- Not `last`: no decision reads it (a pick writes it; the flush and the stats read the hash).
-  local v = redis.call('HMGET', key, 'a', 'npa', 'nxx', 'st', 'hl', 'dl', 'pools', 'resv', 'rest',
-    'hb', 'hc', 'db', 'dc', 'tot')
+local function hash_of(v)
   if not v[1] then -- every write sets `a` with the profile; without it, any field at all?
     local any = false
     for i = 2, 14 do
@@ -44,6 +48,8 @@ local function hload(key)
     hb = v[10] or nil, hc = v[11] or nil, db = v[12] or nil, dc = v[13] or nil, tot = v[14] or nil,
   }
 end
+
+local function hload(key) return hash_of(hmget_number(key)) end
 
 local function split(s)
   local out = {}
@@ -253,8 +259,9 @@ end
 -- Brings back into the tier sets up to `limit` numbers of the pool's cool set whose limit window or
 -- rest has ended at `now` (a number still held is rescored by when it is usable; one gone from the
 -- pool, or inactive, leaves the set). Returns how many due members it looked at.
-local function promote_due(base, pool, cool, now, hourId, hourEnd, dayId, dayEnd, limit)
-  local due = redis.call('ZRANGEBYSCORE', cool, '-inf', now, 'LIMIT', 0, limit)
+local function promote_due(base, pool, cool, now, hourId, hourEnd, dayId, dayEnd, limit, nowS)
+  -- `nowS`: `now` as the caller got it, a string (a number would be formatted anew for the call).
+  local due = redis.call('ZRANGEBYSCORE', cool, '-inf', nowS or now, 'LIMIT', 0, limit)
   for _, m in ipairs(due) do
     local h = hload(base .. ':n:' .. m)
     if not h or not in_pool(h, pool) then

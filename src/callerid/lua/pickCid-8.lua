@@ -34,7 +34,29 @@ end
 
 -- Numbers whose limit window or rest ended come back (a bounded batch per pick; the daemon's sweep,
 -- promoteCid-1.lua, brings back the rest within a second).
-promote_due(base, pool, KEYS[2], now, hourId, hourEnd, dayId, dayEnd, tonumber(ARGV[9]))
+promote_due(base, pool, KEYS[2], now, hourId, hourEnd, dayId, dayEnd, ARGV[9], ARGV[3])
+
+-- Whether a number (hmget_number's fields) can be taken the plain way: it serves this pool only, is
+-- active, neither reserved nor resting, and stays under both limits after this use (`hc`/`dc`, its
+-- counts with it), so it stays in the same tier sets and only its scores change. That is nearly
+-- every pick, and it skips the general helpers (the table of fields, the placement decisions),
+-- about a quarter of a pick's Redis time (BENCHMARKS.md). Anything else goes the general way, the
+-- reference: several pools, a use that reaches a limit (the number moves to the cool sets), a head
+-- the sets misplace.
+local function plain(v, hc, dc)
+  if v[1] ~= '1' or v[7] ~= pool then return false end
+  if (tonumber(v[8]) or 0) > now or (tonumber(v[9]) or 0) > now then return false end
+  -- A limit of 0 holds the number back always; a positive one once this use reaches it.
+  local hl, dl = tonumber(v[5]) or -1, tonumber(v[6]) or -1
+  return not ((hl >= 0 and hc >= hl) or (dl >= 0 and dc >= dl))
+end
+
+-- This use on the number's hash, and the number on the list of those whose usage the flush writes.
+local function record(nk, m, hcS, dcS, resvS, tot)
+  redis.call('HSET', nk, 'hb', hourId, 'hc', hcS, 'db', dayId, 'dc', dcS, 'last', ARGV[3], 'resv', resvS,
+    'lp', pool, 'tot', (tonumber(tot) or 0) + 1)
+  redis.call('SADD', KEYS[7], m)
+end
 
 local repairs = 0
 for tier = 3, 6 do
@@ -44,26 +66,36 @@ for tier = 3, 6 do
     -- An empty tier, or a reserved head: every member is reserved, try the next tier.
     if not m or tonumber(top[2]) > now then break end
     local nk = base .. ':n:' .. m
-    local h = hload(nk)
+    local v = hmget_number(nk)
+    -- This use's counts: the hour's and the day's (a new bucket starts at 1).
+    local hc = (v[10] == hourId) and (tonumber(v[11]) or 0) + 1 or 1
+    local dc = (v[12] == dayId) and (tonumber(v[13]) or 0) + 1 or 1
+    local resv = now + ttl
+    -- Strings made once and passed on: each number given to redis.call is formatted anew, and that
+    -- costs about as much as a small command (~0.5 µs; BENCHMARKS.md).
+    local hcS, dcS, resvS = tostring(hc), tostring(dc), tostring(resv)
+    if plain(v, hc, dc) then
+      record(nk, m, hcS, dcS, resvS, v[14])
+      -- Rescored in this pool's tier sets (the names tier_keys gives: nxx, npa, st fields 3, 2, 4).
+      redis.call('ZADD', KEYS[6], resvS, m) -- the pool's `all` set
+      local p = base .. ':p:' .. pool .. ':'
+      if v[3] and v[3] ~= '' then redis.call('ZADD', p .. 'nxx:' .. v[3], resvS, m) end
+      if v[2] and v[2] ~= '' then redis.call('ZADD', p .. 'npa:' .. v[2], resvS, m) end
+      if v[4] and v[4] ~= '' then redis.call('ZADD', p .. 'st:' .. v[4], resvS, m) end
+      return { 1, m, resv, tier - 2 }
+    end
+    local h = hash_of(v)
     local u = h and usable_at(h, hourId, hourEnd, dayId, dayEnd) or -1
     if h and u >= 0 and u <= now and in_pool(h, pool) then
       -- Take it.
-      local hc = (h.hb == hourId) and (num(h.hc, 0) + 1) or 1
-      local dc = (h.db == dayId) and (num(h.dc, 0) + 1) or 1
-      local resv = now + ttl
-      -- Strings made once and passed on: each number given to redis.call is formatted anew, and
-      -- that costs about as much as a small command (~0.5 µs; BENCHMARKS.md).
-      local hcS, dcS, resvS = tostring(hc), tostring(dc), tostring(resv)
+      record(nk, m, hcS, dcS, resvS, v[14])
       h.hb, h.hc, h.db, h.dc, h.resv = hourId, hcS, dayId, dcS, resvS
-      redis.call('HSET', nk, 'hb', hourId, 'hc', hcS, 'db', dayId, 'dc', dcS, 'last', ARGV[3], 'resv', resvS,
-        'lp', pool, 'tot', num(h.tot, 0) + 1)
       -- Rescored in the tier sets of every pool it serves; when this use reached a limit, out of
       -- them and into the cool sets instead. A number of several pools may still wait in another
       -- pool's cool set (its promotion runs on that pool's picks): out of there too, so it never
       -- sits in both.
       if #pools_of(h) > 1 or held_until(h, hourId, hourEnd, dayId, dayEnd) > now then unplace(base, m, h) end
       place(base, m, h, now, hourId, hourEnd, dayId, dayEnd)
-      redis.call('SADD', KEYS[7], m)
       return { 1, m, resv, tier - 2 }
     end
     -- Misplaced (limits or membership changed under it): put it where it belongs and look again.
