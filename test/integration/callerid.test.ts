@@ -156,6 +156,33 @@ describe('caller-ID rotation', () => {
     expect(seq.slice(3)).toEqual([...seq.slice(0, 3), seq[0]]);
   });
 
+  it('a pick through one tier counts as a use in every tier: least recently used holds across them', async () => {
+    clock = T0 + 3 * 86_400_000;
+    // Numbers never used tie at the same score and sort by number, so each tier's newcomer sorts
+    // last: a use left out of a tier set would make the used number look unused there and win.
+    const id = await pool([
+      { number: '+13125550100' }, // Chicago 312-555
+      { number: '+13125550101' }, // 312-555
+      { number: '+13125560100' }, // 312-556
+      { number: '+16185550100' }, // 618, Illinois too
+      { number: '+17185550100' }, // 718, New York
+    ]);
+    const pick = async (to: string) => {
+      const r = await next(`campaign=${id}&agent=tiers&to=${to}`);
+      expect(r.statusCode, r.body).toBe(200);
+      clock += 61_000; // past the reservation
+      return [r.json().caller_id, r.json().match] as [string, string];
+    };
+    const first = await pick('3125550199');
+    const second = await pick('3125550199');
+    expect(first[1]).toBe('npa_nxx');
+    expect(new Set([first[0], second[0]])).toEqual(new Set(['+13125550100', '+13125550101']));
+    expect(await pick('3127770199')).toEqual(['+13125560100', 'npa']);
+    expect(await pick('2175550199')).toEqual(['+16185550100', 'state']); // 217: Illinois, none of ours
+    expect(await pick('5035550199')).toEqual(['+17185550100', 'any']);
+    expect(await pick('5035550199')).toEqual([first[0], 'any']); // the oldest use of all
+  });
+
   it('hourly and daily limits roll over at the hour and day boundary (injected clock)', async () => {
     clock = Date.UTC(2026, 0, 9, 22, 57, 0);
     const id = await pool([{ number: '+16175550100', hourly_limit: 2, daily_limit: 3 }]);
