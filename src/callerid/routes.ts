@@ -96,7 +96,11 @@ const cidBody = z
     hourly_limit: limitField.optional(),
     daily_limit: limitField.optional(),
     active: z.boolean().optional(),
-    campaigns: z.array(poolId).max(100).optional(),
+    campaigns: z
+      .array(poolId)
+      .max(100)
+      .refine((a) => new Set(a).size === a.length, 'a campaign may appear only once')
+      .optional(),
   })
   .strict();
 const cidPatch = cidBody.omit({ number: true }).partial();
@@ -545,20 +549,22 @@ export function callerIdRoutes(service: CallerIdService) {
         const number = req.params.number;
         const { campaigns, ...rest } = req.body;
         if (campaigns) await requirePools(db, campaigns);
-        const r = await db.transaction(async (tx) => {
-          const [row] = await tx
-            .update(callerIds)
-            .set({ ...profile(number, rest), updatedAt: new Date() })
-            .where(eq(callerIds.number, number))
-            .returning();
-          if (!row) return null;
-          if (campaigns) {
-            await tx.delete(cidPoolMembers).where(eq(cidPoolMembers.number, number));
-            if (campaigns.length)
-              await tx.insert(cidPoolMembers).values(campaigns.map((poolId) => ({ poolId, number })));
-          }
-          return row;
-        });
+        const r = await db
+          .transaction(async (tx) => {
+            const [row] = await tx
+              .update(callerIds)
+              .set({ ...profile(number, rest), updatedAt: new Date() })
+              .where(eq(callerIds.number, number))
+              .returning();
+            if (!row) return null;
+            if (campaigns) {
+              await tx.delete(cidPoolMembers).where(eq(cidPoolMembers.number, number));
+              if (campaigns.length)
+                await tx.insert(cidPoolMembers).values(campaigns.map((poolId) => ({ poolId, number })));
+            }
+            return row;
+          })
+          .catch((e) => mapDbError(e, 'caller ID'));
         if (!r) throw notFound('caller ID', number);
         await service.sync([number]);
         return toCidOut(r, (await poolsOf(db, [number])).get(number) ?? []);

@@ -161,11 +161,11 @@ describe('caller-ID rotation', () => {
     // Numbers never used tie at the same score and sort by number, so each tier's newcomer sorts
     // last: a use left out of a tier set would make the used number look unused there and win.
     const id = await pool([
-      { number: '+13125550100' }, // Chicago 312-555
-      { number: '+13125550101' }, // 312-555
-      { number: '+13125560100' }, // 312-556
-      { number: '+16185550100' }, // 618, Illinois too
-      { number: '+17185550100' }, // 718, New York
+      { number: '+17735550100' }, // Chicago 773-555
+      { number: '+17735550101' }, // 773-555
+      { number: '+17735560100' }, // 773-556
+      { number: '+18155550100' }, // 815, Illinois too
+      { number: '+19145550100' }, // 914, New York
     ]);
     const pick = async (to: string) => {
       const r = await next(`campaign=${id}&agent=tiers&to=${to}`);
@@ -173,13 +173,13 @@ describe('caller-ID rotation', () => {
       clock += 61_000; // past the reservation
       return [r.json().caller_id, r.json().match] as [string, string];
     };
-    const first = await pick('3125550199');
-    const second = await pick('3125550199');
+    const first = await pick('7735550199');
+    const second = await pick('7735550199');
     expect(first[1]).toBe('npa_nxx');
-    expect(new Set([first[0], second[0]])).toEqual(new Set(['+13125550100', '+13125550101']));
-    expect(await pick('3127770199')).toEqual(['+13125560100', 'npa']);
-    expect(await pick('2175550199')).toEqual(['+16185550100', 'state']); // 217: Illinois, none of ours
-    expect(await pick('5035550199')).toEqual(['+17185550100', 'any']);
+    expect(new Set([first[0], second[0]])).toEqual(new Set(['+17735550100', '+17735550101']));
+    expect(await pick('7737770199')).toEqual(['+17735560100', 'npa']);
+    expect(await pick('2175550199')).toEqual(['+18155550100', 'state']); // 217: Illinois, none of ours
+    expect(await pick('5035550199')).toEqual(['+19145550100', 'any']);
     expect(await pick('5035550199')).toEqual([first[0], 'any']); // the oldest use of all
   });
 
@@ -345,6 +345,17 @@ describe('caller-ID rotation', () => {
     expect((await api('POST', '/v1/cid-pools', { id: 'bad id!' })).statusCode).toBe(400);
     expect((await next('campaign=bad%20id')).statusCode).toBe(400);
     expect((await api('GET', '/v1/caller-ids?limit=1')).json().total).toBe(before.json().total);
+    // A campaign named twice: a validation error, not a database one, on create and on update.
+    const id = await pool([{ number: '+14155550177' }]);
+    const dup = await api('POST', '/v1/caller-ids', { number: '+14155550178', campaigns: [id, id] });
+    expect(dup.statusCode, dup.body).toBe(400);
+    expect(dup.json().error.code).toBe('VALIDATION_FAILED');
+    const patch = await api('PATCH', '/v1/caller-ids/+14155550177', { campaigns: [id, id], hourly_limit: 7 });
+    expect(patch.statusCode, patch.body).toBe(400);
+    expect(patch.json().error.code).toBe('VALIDATION_FAILED');
+    const after = (await api('GET', '/v1/caller-ids/+14155550177')).json();
+    expect(after).toMatchObject({ campaigns: [id], hourly_limit: null });
+    expect((await api('GET', '/v1/caller-ids/+14155550178')).statusCode).toBe(404);
   });
 
   it('stats show usage against limits, exhausted numbers and live reservations', async () => {
