@@ -14,7 +14,9 @@ const COLUMNS = ['caller_id', 'carrier', 'area_code', 'daily_limit', 'hourly_lim
 export interface ImportResult {
   lines: number;
   imported: number;
+  /** The first MAX_REJECTED rejected lines; `rejected_total` counts them all. */
   rejected: Array<{ line: number; reason: string }>;
+  rejected_total: number;
   pools_created: string[];
 }
 
@@ -30,7 +32,8 @@ interface Row {
   pool: string;
 }
 
-const MAX_REJECTED = 10_000;
+// A file of nothing but bad lines must not make an answer as large as itself.
+export const MAX_REJECTED = 10_000;
 
 function limit(v: string | undefined, name: string): { v: string } | { err: string } {
   const s = (v ?? '').trim();
@@ -102,9 +105,10 @@ export async function importCallerIds(
   o: { defaultPool?: string | null; batchSize?: number; onProgress?: (lines: number) => void } = {},
 ): Promise<ImportResult> {
   const batchSize = o.batchSize ?? 2000;
-  const result: ImportResult = { lines: 0, imported: 0, rejected: [], pools_created: [] };
+  const result: ImportResult = { lines: 0, imported: 0, rejected: [], rejected_total: 0, pools_created: [] };
   const knownPools = new Set<string>();
   const reject = (line: number, reason: string) => {
+    result.rejected_total++;
     if (result.rejected.length < MAX_REJECTED) result.rejected.push({ line, reason });
   };
   // Records as arrays, the header mapped here: cheaper than csv-parse's per-record objects, and a

@@ -616,6 +616,7 @@ export function callerIdRoutes(service: CallerIdService) {
                 lines: z.number(),
                 imported: z.number(),
                 rejected: z.array(z.object({ line: z.number(), reason: z.string() })),
+                rejected_total: z.number(),
                 pools_created: z.array(z.string()),
               }),
             },

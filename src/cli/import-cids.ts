@@ -76,11 +76,11 @@ export async function run(argv: string[]): Promise<number> {
     if (values.json) process.stdout.write(`${JSON.stringify(r)}\n`);
     else {
       process.stdout.write(
-        `${r.imported} caller IDs imported from ${r.lines} lines; ${r.rejected.length} rejected${r.pools_created.length ? `; campaigns created: ${r.pools_created.join(', ')}` : ''}\n`,
+        `${r.imported} caller IDs imported from ${r.lines} lines; ${r.rejected_total} rejected${r.rejected_total > r.rejected.length ? ` (the first ${r.rejected.length} listed)` : ''}${r.pools_created.length ? `; campaigns created: ${r.pools_created.join(', ')}` : ''}\n`,
       );
       for (const x of r.rejected) process.stdout.write(`  line ${x.line}: ${x.reason}\n`);
     }
-    return r.rejected.length ? 3 : 0;
+    return r.rejected_total ? 3 : 0;
   } catch (e) {
     bar?.stop();
     if (e instanceof CsvHeaderError) throw new UsageError(`${file}: ${e.message}`);

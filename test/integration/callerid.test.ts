@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth/keys.ts';
 import { type CallerIdModule, createCallerIdModule } from '../../src/callerid/index.ts';
+import { MAX_REJECTED } from '../../src/callerid/import.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 import { capturingLogger } from '../helpers/log.ts';
@@ -421,6 +422,7 @@ describe('caller-ID rotation', () => {
     expect(res.pools_created).toEqual(['BULK']);
     expect(res.rejected.map((x: { line: number }) => x.line)).toEqual([...bad.keys()]);
     for (const x of res.rejected) expect(x.reason).toContain(bad.get(x.line));
+    expect(res.rejected_total).toBe(bad.size);
     const again = (await imp()).json();
     expect(again.imported).toBe(res.imported);
     expect(again.pools_created).toEqual([]);
@@ -442,6 +444,23 @@ describe('caller-ID rotation', () => {
     });
     expect(h.statusCode).toBe(400);
   }, 120_000);
+
+  it('an import of more bad lines than it lists counts them all', async () => {
+    const lines = ['caller_id,carrier,area_code,daily_limit,hourly_limit'];
+    for (let i = 0; i < MAX_REJECTED + 5; i++) lines.push(`bad-${i},acme,415,1,1`);
+    lines.push('+14153000001,acme,415,1,1');
+    const r = await d.app.inject({
+      method: 'POST',
+      url: '/v1/caller-ids/import?campaign=CAPPED',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'text/csv' },
+      payload: `${lines.join('\n')}\n`,
+    });
+    expect(r.statusCode, r.body.slice(0, 300)).toBe(200);
+    const res = r.json();
+    expect(res).toMatchObject({ lines: MAX_REJECTED + 6, imported: 1, rejected_total: MAX_REJECTED + 5 });
+    expect(res.rejected).toHaveLength(MAX_REJECTED);
+    expect(res.rejected[0]).toMatchObject({ line: 2 });
+  });
 
   it('an import places fresh numbers usable at once, a zero limit in cooling, and a re-import keeps usage', async () => {
     clock = T0 + 8 * 86_400_000 + 3_600_000;
