@@ -3,7 +3,7 @@
 // outbound Stasis handler.
 import type { AsteriskModule } from '../asterisk/index.ts';
 import type { DaemonContext, DaemonModule } from '../main.ts';
-import { createRedis } from '../redis/client.ts';
+import { createRedis, waitReady } from '../redis/client.ts';
 import { RedisKeys } from '../redis/keys.ts';
 import { HealthTracker } from './health.ts';
 import { OutboundHandler } from './outbound.ts';
@@ -78,17 +78,7 @@ export function createCallerIdModule(ctx: DaemonContext, o: { now?: () => number
       },
     ],
     async start() {
-      if (redis.status !== 'ready')
-        await new Promise<void>((resolve, reject) => {
-          const t = setTimeout(() => {
-            redis.disconnect();
-            reject(new Error('caller-ID Redis connection not ready in 5 s'));
-          }, 5000);
-          redis.once('ready', () => {
-            clearTimeout(t);
-            resolve();
-          });
-        });
+      await waitReady(redis, 5000, 'caller-ID Redis connection');
       await service.ensureReady();
       service.start();
     },

@@ -9,7 +9,7 @@ import { CidStore } from '../callerid/store.ts';
 import { loadConfig } from '../config.ts';
 import { createDatabase } from '../db/client.ts';
 import { createLogger } from '../logger.ts';
-import { createRedis } from '../redis/client.ts';
+import { createRedis, waitReady } from '../redis/client.ts';
 import { RedisKeys } from '../redis/keys.ts';
 import { parseCli } from './args.ts';
 import { UsageError } from './index.ts';
@@ -35,7 +35,12 @@ export async function run(argv: string[]): Promise<number> {
   const log = createLogger({ level: 'warn' });
   const database = createDatabase(config.DATABASE_URL, { max: 4 });
   const redis = createRedis(config.REDIS_URL);
-  if (redis.status !== 'ready') await new Promise((r) => redis.once('ready', r));
+  try {
+    await waitReady(redis, 5000, 'Redis (REDIS_URL)');
+  } catch (e) {
+    await database.close();
+    throw e;
+  }
   const service = new CallerIdService({
     sql: database.sql,
     store: new CidStore(redis, new RedisKeys(config.REDIS_KEY_PREFIX)),

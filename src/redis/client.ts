@@ -33,3 +33,21 @@ export function createRedis(url: string, opts: RedisOptions = {}): Redis {
   r.on('error', () => {});
   return r;
 }
+
+/**
+ * Resolves when the connection is ready; after `ms` without it, disconnects (no more retries) and
+ * rejects with a message that names `what`, never the URL (it may hold a password).
+ */
+export function waitReady(redis: Redis, ms: number, what: string): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => {
+      redis.disconnect();
+      reject(new Error(`${what} not ready in ${Math.round(ms / 1000)} s`));
+    }, ms);
+    redis.once('ready', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
