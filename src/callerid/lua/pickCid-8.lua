@@ -40,7 +40,7 @@ promote_due(base, pool, KEYS[2], now, hourId, hourEnd, dayId, dayEnd, ARGV[9], A
 -- active, neither reserved nor resting, and stays under both limits after this use (`hc`/`dc`, its
 -- counts with it), so it stays in the same tier sets and only its scores change. That is nearly
 -- every pick, and it skips the general helpers (the table of fields, the placement decisions),
--- about a quarter of a pick's Redis time (BENCHMARKS.md). Anything else goes the general way, the
+-- about a sixth of a pick's Redis time (BENCHMARKS.md). Anything else goes the general way, the
 -- reference: several pools, a use that reaches a limit (the number moves to the cool sets), a head
 -- the sets misplace.
 local function plain(v, hc, dc)
