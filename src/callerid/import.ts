@@ -220,7 +220,7 @@ async function writeBatch(
         select r->>0 as number, nullif(r->>1, '') as carrier, nullif(r->>2, '') as npa,
                nullif(r->>3, '') as state, nullif(r->>4, '')::int as hourly, nullif(r->>5, '')::int as daily,
                nullif(r->>6, '') as pool
-        from jsonb_array_elements(${batch}::jsonb) as r
+        from jsonb_array_elements(${batch}::text::jsonb) as r -- text: see CallerIdService.flushAll
       ), upsert as (
         insert into caller_ids (number, carrier, npa, state, hourly_limit, daily_limit)
         select number, carrier, npa, state, hourly, daily from u

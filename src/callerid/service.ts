@@ -352,13 +352,16 @@ export class CallerIdService {
       const { count, json } = await this.o.store.takeDirtyUsage(250);
       if (!count) return;
       try {
+        // The parameter is sent as text and cast: typed jsonb, postgres.js would JSON-encode the string
+        // once more (a jsonb string, not the object) unless drizzle has swapped that serializer on the
+        // client, as createDatabase's does; this way the statement holds on any client.
         // One JSON parameter, number -> [...USAGE_COLUMNS], as Redis wrote it (ten text[]
         // parameters had been escaped element by element). The rows are found by `number = any(keys)`,
         // which PostgreSQL answers from the primary key whatever its statistics say: a join with
         // jsonb_array_elements had been planned as a hash join over a sequential scan of the whole
         // table until autoanalyze ran after an import (about 100 µs of PostgreSQL a pick).
         await this.o.sql`
-          with p as (select ${json}::jsonb as j)
+          with p as (select ${json}::text::jsonb as j)
           update caller_ids c set
             hour_bucket = nullif(p.j -> c.number ->> 0, ''),
             uses_hour = coalesce(nullif(p.j -> c.number ->> 1, ''), '0')::int,

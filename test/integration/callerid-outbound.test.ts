@@ -6,12 +6,15 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
 import { createApiKey } from '../../src/auth/keys.ts';
 import { type CallerIdModule, createCallerIdModule } from '../../src/callerid/index.ts';
+import { importCallerIds } from '../../src/callerid/import.ts';
 import { CallerIdService } from '../../src/callerid/service.ts';
 import { CidStore } from '../../src/callerid/store.ts';
 import { RedisKeys } from '../../src/redis/keys.ts';
@@ -270,13 +273,15 @@ describe('caller-ID rebuild, outbound Stasis flow and number health', () => {
     expect(['+17185550100', '+17185550101']).toContain(got.json().caller_id);
   });
 
-  it('a usage flush that PostgreSQL refuses puts the numbers back, and the next flush writes them whole', async () => {
+  it('a usage flush that PostgreSQL refuses puts the numbers back, and the next flush writes them whole (flush and import on a plain postgres.js client)', async () => {
     expect((await api('POST', '/v1/cid-pools', { id: 'FL' })).statusCode).toBe(201);
     const nums = ['+16175550100', '+16175550101', '+16175550102'];
     for (const n of nums)
       expect((await api('POST', '/v1/caller-ids', { number: n, campaigns: ['FL'] })).statusCode).toBe(201);
     await cid.service.flush(); // nothing of this pool is dirty before the picks
-    const real = d.ctx.database.sql;
+    // A plain postgres.js client, not the daemon's (which drizzle has also set up): the flush's
+    // statement must not depend on what drizzle changes on its client.
+    const real = postgres(db.url, { max: 1, onnotice: () => {} });
     let refuse = true;
     // The flush's one statement fails while `refuse` holds: a PostgreSQL outage for that write.
     const sql = ((...a: Parameters<typeof real>) => {
@@ -314,6 +319,15 @@ describe('caller-ID rebuild, outbound Stasis flow and number health', () => {
     expect(svc.lastFlushError).toBeNull();
     expect(await uses()).toEqual(nums.map((n) => `${n}=1`));
     expect(await redis.sismember(cid.service.store.keys.dirty, nums[0]!)).toBe(0);
+    // The import's statement on the plain client too.
+    const csv = 'caller_id,carrier,area_code,daily_limit,hourly_limit\n+16175550199,acme,617,5,\n';
+    const imp = await importCallerIds(real, cid.service, Readable.from([csv]), { defaultPool: 'FL' });
+    expect(imp).toMatchObject({ imported: 1, rejected_total: 0 });
+    const [row] = await real<
+      { d: number }[]
+    >`select daily_limit as d from caller_ids where number = '+16175550199'`;
+    expect(row!.d).toBe(5);
+    await real.end();
   });
 
   it('on an empty Redis, instances starting together rebuild once: one takes the lock, the others wait', async () => {
