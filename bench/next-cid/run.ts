@@ -1,13 +1,19 @@
 // Caller-ID benchmark. Prints, from one run on one machine:
 //  - GET /next-cid on the daemon (its own process, `capconduit start`) with a 20,000-number pool,
-//    and bare Fastify answering a constant (its own process too), both loaded by autocannon on
-//    loopback: requests/s, p50/p99 latency, and the ratio daemon/bare;
+//    and bare Fastify answering a constant (its own process too), both loaded by the same load
+//    generator on loopback: requests/s, p50/p99 latency, and the ratio daemon/bare;
 //  - CSV import time (the import shared by the API and the CLI) for 20,000 and 1,000,000 rows.
 //   npx tsx bench/next-cid/run.ts [--duration 10] [--connections 50] [--rows-large 1000000] [--rate N] [--rounds N]
-//     [--cpu-prof dir] [--ceiling]
+//     [--cpu-prof dir] [--ceiling] [--loadgen wrk|autocannon]
+// The load generator is wrk (Debian's package `wrk`) when it is installed, else autocannon; the
+// first line printed names it. It shares the two cores with what it loads, so its own cost per
+// request is taken from the daemon (three processes: generator, daemon, Redis) more than from bare
+// Fastify (two): autocannon spends ~40-50 µs of CPU a request, wrk ~10.
 // Needs DATABASE_URL/REDIS_URL (eval "$(bash scripts/services.sh env)"); works in a database of its own.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -36,8 +42,22 @@ const { values } = parseArgs({
     // Also load bench/next-cid/ceiling.ts each round: bare Fastify around the same pick, and around a
     // script that returns at once (the Redis hop alone).
     ceiling: { type: 'boolean', default: false },
+    loadgen: { type: 'string' },
   },
 });
+const hasWrk = (() => {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (e) {
+    // wrk --version prints its banner and exits 1; only a missing binary is ENOENT.
+    return (e as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+})();
+const loadgen = values.loadgen ?? (hasWrk && !values.rate ? 'wrk' : 'autocannon');
+if (loadgen !== 'wrk' && loadgen !== 'autocannon') throw new Error('--loadgen is wrk or autocannon');
+if (loadgen === 'wrk' && !hasWrk) throw new Error('wrk is not installed (apt-get install wrk)');
+if (loadgen === 'wrk' && values.rate) throw new Error('--rate needs --loadgen autocannon (wrk has no rate)');
 const rounds = Math.max(1, Number(values.rounds));
 const duration = Number(values.duration);
 const connections = Number(values.connections);
@@ -76,6 +96,7 @@ async function cleanup() {
     ),
   );
   await database.close();
+  rmSync(join(tmpdir(), `${tag}-paths.txt`), { force: true });
   // Our keys only: everything under this run's prefix.
   let cursor = '0';
   do {
@@ -106,15 +127,27 @@ function csv(n: number, npa: string): Readable {
   );
 }
 
-function load(
+/** What a load run gives, whichever generator ran it. `genCpuMs`: the generator's own CPU. */
+interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  total: number;
+  non2xx: number;
+  errors: number;
+  genCpuMs: number;
+}
+
+function autocannonLoad(
   url: string,
   headers: Record<string, string>,
   paths: string[],
   overallRate?: number,
-): Promise<autocannon.Result> {
+): Promise<LoadResult> {
+  const c0 = process.cpuUsage();
   return new Promise((resolve, reject) => {
     let k = 0;
-    const inst = autocannon(
+    autocannon(
       {
         url,
         connections,
@@ -125,11 +158,64 @@ function load(
           { setupRequest: (req: autocannon.Request) => ({ ...req, path: paths[k++ % paths.length]! }) },
         ],
       },
-      (err: Error | null, res: autocannon.Result) => (err ? reject(err) : resolve(res)),
+      (err: Error | null, r: autocannon.Result) => {
+        if (err) return reject(err);
+        const c = process.cpuUsage(c0);
+        resolve({
+          rps: r.requests.average,
+          p50: r.latency.p50,
+          p99: r.latency.p99,
+          total: r.requests.total,
+          non2xx: r.non2xx,
+          errors: r.errors,
+          genCpuMs: (c.user + c.system) / 1000,
+        });
+      },
     );
-    void inst;
   });
 }
+
+// CPU (ms) of this process's reaped children: wrk's, once it has exited.
+const childrenCpuMs = () => {
+  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(f[13]) + Number(f[14])) * 1000) / 100;
+};
+
+function wrkLoad(url: string, headers: Record<string, string>, paths: string[]): Promise<LoadResult> {
+  const pathsFile = join(tmpdir(), `${tag}-paths.txt`);
+  writeFileSync(pathsFile, `${paths.join('\n')}\n`);
+  const args = [
+    '-t1',
+    `-c${connections}`,
+    `-d${duration}s`,
+    '--timeout',
+    '5s',
+    '-s',
+    'bench/next-cid/wrk.lua',
+  ];
+  for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
+  const c0 = childrenCpuMs();
+  return new Promise((resolve, reject) => {
+    execFile('wrk', [...args, url], { env: { ...process.env, WRK_PATHS: pathsFile } }, (err, out) => {
+      if (err) return reject(err);
+      const line = out.split('\n').find((l) => l.startsWith('{"requests"'));
+      if (!line) return reject(new Error(`wrk printed no figures:\n${out}`));
+      const w = JSON.parse(line) as Record<string, number>;
+      resolve({
+        rps: w.requests! / (w.duration_us! / 1e6),
+        p50: w.p50_us! / 1000,
+        p99: w.p99_us! / 1000,
+        total: w.requests!,
+        non2xx: w.non2xx!,
+        errors: w.errors!,
+        genCpuMs: childrenCpuMs() - c0,
+      });
+    });
+  });
+}
+
+const load = (url: string, headers: Record<string, string>, paths: string[], overallRate?: number) =>
+  loadgen === 'wrk' ? wrkLoad(url, headers, paths) : autocannonLoad(url, headers, paths, overallRate);
 
 async function waitHttp(url: string) {
   for (let i = 0; i < 300; i++) {
@@ -236,8 +322,8 @@ try {
     return { user: (Number(f[11]) * 1000) / 100, sys: (Number(f[12]) * 1000) / 100 };
   };
   // A server process's CPU (user + system) per request of a load, in µs.
-  const serverUs = (a: ReturnType<typeof cpuMs>, b: ReturnType<typeof cpuMs>, r: autocannon.Result) =>
-    Math.round(((b.user - a.user + b.sys - a.sys) * 1000) / r.requests.total);
+  const serverUs = (a: ReturnType<typeof cpuMs>, b: ReturnType<typeof cpuMs>, r: LoadResult) =>
+    Math.round(((b.user - a.user + b.sys - a.sys) * 1000) / r.total);
   // CPU of every PostgreSQL process (the usage flush's UPDATEs run there), per pid in ms: a
   // backend that exits between two readings must not count as negative time.
   const pgCpu = () => {
@@ -277,19 +363,18 @@ try {
     };
   };
 
-  const fmt = (r: autocannon.Result) =>
-    `${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`;
+  const fmt = (r: LoadResult) =>
+    `${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`;
+  process.stdout.write(`load generator: ${loadgen}\n`);
   const ratios: number[] = [];
   const p99s: number[] = [];
   for (let round = 1; round <= rounds; round++) {
     await fetch(`http://127.0.0.1:${port}/metrics`); // a scrape resets the event-loop delay histogram
     const c0 = cpuMs(daemon.pid!);
     const p0 = pgCpu();
-    const l0 = process.cpuUsage();
     const r0 = await redisInfo();
     const ours = await load(`http://127.0.0.1:${port}`, auth, paths, rate);
     const c1 = cpuMs(daemon.pid!);
-    const l1 = process.cpuUsage(l0);
     const pgMs = pgCpuSince(p0);
     const daemonUser = c1.user - c0.user;
     const daemonSys = c1.sys - c0.sys;
@@ -302,34 +387,32 @@ try {
     const lag = `event-loop delay p99 ${(gauge('nodejs_eventloop_lag_p99_seconds') * 1000).toFixed(1)} ms, max ${(gauge('nodejs_eventloop_lag_max_seconds') * 1000).toFixed(1)} ms`;
     // The same requests as the daemon's (paths, key header): the load generator shares the two
     // cores, so a cheaper request to build and a shorter one to parse would favour the baseline.
-    const lb0 = process.cpuUsage();
     const b0 = cpuMs(bare.pid!);
     const base = await load(`http://127.0.0.1:${barePort}`, auth, paths);
     const bareUs = serverUs(b0, cpuMs(bare.pid!), base);
-    const lb1 = process.cpuUsage(lb0);
-    const ceilings: Array<[string, autocannon.Result, number]> = [];
+    const ceilings: Array<[string, LoadResult, number]> = [];
     for (const [mode, p, c] of ceilingPorts) {
       const x0 = cpuMs(c.pid!);
       const r = await load(`http://127.0.0.1:${p}`, auth, paths);
       ceilings.push([mode, r, serverUs(x0, cpuMs(c.pid!), r)]);
     }
-    const ok = ours.requests.total - ours.non2xx;
-    const us = (ms: number) => ((ms * 1000) / ours.requests.total).toFixed(0);
-    const ratio = ours.requests.average / base.requests.average;
+    const ok = ours.total - ours.non2xx;
+    const us = (ms: number) => ((ms * 1000) / ours.total).toFixed(0);
+    const ratio = ours.rps / base.rps;
     ratios.push(ratio);
-    p99s.push(ours.latency.p99);
+    p99s.push(ours.p99);
     process.stdout.write(
       [
         ...(rounds > 1 ? [`round ${round} of ${rounds}`] : []),
         `next-cid (daemon, pool of 20,000, ${connections} connections, ${duration} s${rate ? `, offered ${rate} req/s` : ''}): ${fmt(ours)}`,
-        `bare Fastify constant (same run, same requests):     ${fmt(base)}; server ${bareUs} us, load generator ${(((lb1.user + lb1.system) / base.requests.total) | 0).toString()} us a request`,
+        `bare Fastify constant (same run, same requests):     ${fmt(base)}; server ${bareUs} us, load generator ${Math.round((base.genCpuMs * 1000) / base.total)} us a request`,
         `ratio daemon/bare: ${ratio.toFixed(2)}  (answered 200: ${ok})`,
         ...ceilings.map(
           ([mode, r, cpu]) =>
-            `${mode === 'pick' ? 'ceiling: bare Fastify + the same pick:       ' : 'ceiling: bare Fastify + a no-op script (hop):'}        ${fmt(r)}; ratio to bare ${(r.requests.average / base.requests.average).toFixed(2)}; server ${cpu} us a request`,
+            `${mode === 'pick' ? 'ceiling: bare Fastify + the same pick:       ' : 'ceiling: bare Fastify + a no-op script (hop):'}        ${fmt(r)}; ratio to bare ${(r.rps / base.rps).toFixed(2)}; server ${cpu} us a request`,
         ),
-        `CPU per /next-cid request: daemon ${us(daemonUser + daemonSys)} us (user ${us(daemonUser)}, system ${us(daemonSys)}), redis-server ${us(redisCpu)} us, load generator ${us((l1.user + l1.system) / 1000)} us, postgres ${us(pgMs)} us`,
-        `redis-server per request: ${((r1.reads - r0.reads) / ours.requests.total).toFixed(2)} socket reads, ${((r1.commands - r0.commands) / ours.requests.total).toFixed(2)} commands (those scripts run included), scripts ${((r1.scripts.usec - r0.scripts.usec) / ours.requests.total).toFixed(0)} us (${((r1.scripts.calls - r0.scripts.calls) / ours.requests.total).toFixed(2)} calls)`,
+        `CPU per /next-cid request: daemon ${us(daemonUser + daemonSys)} us (user ${us(daemonUser)}, system ${us(daemonSys)}), redis-server ${us(redisCpu)} us, load generator ${us(ours.genCpuMs)} us, postgres ${us(pgMs)} us`,
+        `redis-server per request: ${((r1.reads - r0.reads) / ours.total).toFixed(2)} socket reads, ${((r1.commands - r0.commands) / ours.total).toFixed(2)} commands (those scripts run included), scripts ${((r1.scripts.usec - r0.scripts.usec) / ours.total).toFixed(0)} us (${((r1.scripts.calls - r0.scripts.calls) / ours.total).toFixed(2)} calls)`,
         `daemon ${lag}`,
         '',
       ].join('\n'),
