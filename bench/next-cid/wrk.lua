@@ -19,3 +19,16 @@ function done(summary, latency, requests)
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.max,
     e.status, e.connect + e.read + e.write + e.timeout))
 end
+
+-- WRK_SHOW_ERRORS=N: print the first N answers that are not 2xx (status and body) to stderr. Off by
+-- default: a response() function makes wrk parse every body.
+local show = tonumber(os.getenv("WRK_SHOW_ERRORS") or "0")
+if show > 0 then
+  local shown = 0
+  function response(status, headers, body)
+    if status >= 300 and shown < show then
+      shown = shown + 1
+      io.stderr:write(string.format("wrk: %d %s\n", status, body))
+    end
+  end
+end

@@ -190,6 +190,11 @@ export function usageFields(u: NumberUsage): string[] {
   ];
 }
 
+// Picks held back at most before they leave in one write (see pick). 2, 4, 8 and 16 measured alike
+// (bench/next-cid, BENCHMARKS.md, session of 2026-12-03, third); the whole turn in one write was
+// 10-20% slower.
+const PICKS_PER_WRITE = 8;
+
 export class CidStore {
   readonly keys: CidKeys;
   private picksInFlight = 0;
@@ -206,16 +211,17 @@ export class CidStore {
     const c = pickCall(this.keys, p);
     // A pick goes to Redis at once when none is in flight: Redis works on it (on the other core)
     // while this process parses the next request. While picks are in flight, the next ones are held
-    // to the turn's end and leave together: under load, one write for many picks. Always held, the
-    // processes took turns at low concurrency; never held, every pick paid its own write and wake-up
-    // at high concurrency. (On the shared 2-core bench host the three differ by less than the noise
-    // between runs: BENCHMARKS.md, session of 2026-12-03.)
+    // and leave together, PICKS_PER_WRITE at a time or at the turn's end: under load, one write for
+    // several picks, and Redis already working on a batch while this process makes the next. Never
+    // held, every pick paid its own write and wake-up; all held to the turn's end, the two processes
+    // took turns, each idle while the other worked on the whole batch.
     const coalesce = this.picksInFlight > 0;
     this.picksInFlight++;
     let r: Array<number | string>;
     try {
       r = await callFunction<Array<number | string>>(this.redis, PICK, 'pickCid', c.keys, c.args, {
         coalesce,
+        maxHeld: PICKS_PER_WRITE,
       });
     } finally {
       this.picksInFlight--;

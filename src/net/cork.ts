@@ -4,15 +4,33 @@
 // machines a loopback write costs tens of microseconds of kernel time and wakes the peer each time.
 import type { Writable } from 'node:stream';
 
-const corked = new WeakSet<Writable>();
+// Writes held on each corked stream this turn.
+const held = new WeakMap<Writable, number>();
 
-export function corkUntilTurnEnds(s: Writable | null | undefined): void {
-  if (!s || s.destroyed || corked.has(s)) return;
-  corked.add(s);
+/**
+ * Holds the write about to be made until the turn ends. `maxHeld`: once that many are held, they
+ * leave at once and the next ones are held anew, so a long turn sends its writes in batches: the
+ * peer starts on the first batch while this process is still making the next (a Redis link, where
+ * one write for a whole turn left Redis idle until the turn ended and this process idle after).
+ */
+export function corkUntilTurnEnds(s: Writable | null | undefined, maxHeld = Number.POSITIVE_INFINITY): void {
+  if (!s || s.destroyed) return;
+  const n = held.get(s);
+  if (n !== undefined) {
+    if (n < maxHeld) {
+      held.set(s, n + 1);
+      return;
+    }
+    held.set(s, 1);
+    s.uncork();
+    s.cork();
+    return;
+  }
+  held.set(s, 1);
   s.cork();
   // setImmediate runs after the poll phase: every I/O callback of this turn has written by then.
   setImmediate(() => {
-    corked.delete(s);
+    held.delete(s);
     s.uncork();
   });
 }

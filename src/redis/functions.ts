@@ -80,11 +80,11 @@ export async function callFunction<T>(
   script: string,
   keys: string[],
   args: (string | number)[],
-  o: { coalesce?: boolean } = {},
+  o: { coalesce?: boolean; maxHeld?: number } = {},
 ): Promise<T> {
   const fn = lib.functions.get(script);
   if (!fn) throw new Error(`redis library ${lib.name} has no function ${script}`);
-  if (o.coalesce !== false) corkUntilTurnEnds(redis.stream);
+  if (o.coalesce !== false) corkUntilTurnEnds(redis.stream, o.maxHeld);
   try {
     return (await redis.fcall(fn, keys.length, ...keys, ...args)) as T;
   } catch (err) {
