@@ -3,12 +3,12 @@
 //    and bare Fastify answering a constant (its own process too), both loaded by the same load
 //    generator on loopback: requests/s, p50/p99 latency, and the ratio daemon/bare;
 //  - CSV import time (the import shared by the API and the CLI) for 20,000 and 1,000,000 rows.
-//   npx tsx bench/next-cid/run.ts [--duration 10] [--connections 50] [--rows-large 1000000] [--rate N] [--rounds N]
+//   npx tsx bench/next-cid/run.ts [--duration 10] [--connections 40] [--rows-large 1000000] [--rate N] [--rounds N]
 //     [--cpu-prof dir] [--ceiling] [--loadgen wrk|autocannon]
 // The load generator is wrk (Debian's package `wrk`) when it is installed, else autocannon; the
 // first line printed names it. It shares the two cores with what it loads, so its own cost per
 // request is taken from the daemon (three processes: generator, daemon, Redis) more than from bare
-// Fastify (two): autocannon spends ~40-50 µs of CPU a request, wrk ~10.
+// Fastify (two): autocannon spends 24-36 µs of CPU a request here, wrk 12-15 (BENCHMARKS.md).
 // Needs DATABASE_URL/REDIS_URL (eval "$(bash scripts/services.sh env)"); works in a database of its own.
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
