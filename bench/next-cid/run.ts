@@ -59,6 +59,10 @@ const loadgen = values.loadgen ?? (hasWrk && !values.rate ? 'wrk' : 'autocannon'
 if (loadgen !== 'wrk' && loadgen !== 'autocannon') throw new Error('--loadgen is wrk or autocannon');
 if (loadgen === 'wrk' && !hasWrk) throw new Error('wrk is not installed (apt-get install wrk)');
 if (loadgen === 'wrk' && values.rate) throw new Error('--rate needs --loadgen autocannon (wrk has no rate)');
+if (!hasWrk && !values.loadgen)
+  process.stderr.write(
+    '[bench] wrk is not installed (apt-get install wrk): autocannon loads instead, and its own CPU weighs on the ratio\n',
+  );
 const rounds = Math.max(1, Number(values.rounds));
 const duration = Number(values.duration);
 const connections = Number(values.connections);
