@@ -1,8 +1,9 @@
 // `capconduit demo`: the simulator, the daemon pointed at it, sample sellers/clients/campaigns/DIDs,
-// and inbound traffic; prints what is routed, capped and recorded.
+// and inbound traffic; prints what is routed, capped and recorded, and says what it printed.
 import { eq, sql } from 'drizzle-orm';
 import { createApiKey } from '../auth/keys.ts';
 import { loadConfig, parseConfig } from '../config.ts';
+import { apiKeys } from '../db/schema/auth.ts';
 import { campaigns, clients, dids, links, sellers } from '../db/schema/routing.ts';
 import { createLogger } from '../logger.ts';
 import { startDaemon } from '../main.ts';
@@ -99,11 +100,24 @@ export async function run(argv: string[]): Promise<number> {
       .insert(dids)
       .values({ number: n, sellerId: seller!.id, campaignId: camp!.id })
       .onConflictDoNothing();
-  const admin = await createApiKey(db, { role: 'admin', label: 'demo' });
-  out(`admin API key for this demo: ${admin.key}`);
+  // One demo key at a time: the previous run's key is deleted rather than left behind.
+  await db.delete(apiKeys).where(eq(apiKeys.label, DEMO_KEY_LABEL));
+  const admin = await createApiKey(db, { role: 'admin', label: DEMO_KEY_LABEL });
+  out(`admin API key (valid until the next demo run): ${admin.key}`);
+  out(`  try: curl -s -H 'Authorization: Bearer ${admin.key}' ${daemon.address}/v1/calls?limit=3`);
+  out('');
+  out(`What runs: one seller, one campaign (DIDs ${numbers.join(', ')}) and three call centres,`);
+  out('tried in priority order for each call:');
+  out('  demo-alpha  answers after 0.4 s, at most 8 calls at once and 400 answered an hour');
+  out('  demo-bravo  answers after 0.6 s, at most 20 calls at once and 2,000 answered a day');
+  out('  demo-busy   always busy: it takes the calls the other two have no room for');
+  out('Callers talk 1-4 s. A call is answered while alpha or bravo has room; when both are full it');
+  out('reaches demo-busy, which refuses it, and its CDR says all_failed (every call centre tried failed).');
+  out('');
   out(
-    `traffic: ${rate} calls/s for ${duration ? `${duration} s` : 'ever (Ctrl-C to stop)'} to ${numbers.join(', ')}`,
+    `traffic: ${rate} calls/s for ${duration ? `${duration} s` : 'ever (Ctrl-C to stop)'}; every second: calls placed,`,
   );
+  out('calls in progress, and the CDRs written so far by disposition');
 
   const since = new Date();
   const summary = async () => {
@@ -112,6 +126,12 @@ export async function run(argv: string[]): Promise<number> {
       sql`select disposition, count(*)::int as n from call_records where started_at >= ${since.toISOString()} group by 1 order by 2 desc`,
     );
     return rows.map((r) => `${r.disposition}=${r.n}`).join(' ') || 'none yet';
+  };
+  // Calls, not channels: the daemon's own gauge (a routed call is about three channels).
+  const inProgress = async () => {
+    const m = await daemon.app.inject('/metrics');
+    const line = m.body.split('\n').find((l) => l.startsWith('capconduit_inbound_calls_in_progress'));
+    return line ? Number(line.split(' ').at(-1)) : 0;
   };
   const traffic = runTraffic(
     sim,
@@ -123,7 +143,9 @@ export async function run(argv: string[]): Promise<number> {
       talkMs: [1000, 4000],
     },
     (r) =>
-      void summary().then((s) => out(`calls started=${r.started} live=${sim.channelCount()} | CDRs: ${s}`)),
+      void Promise.all([summary(), inProgress()]).then(([s, live]) =>
+        out(`calls placed=${r.started} in progress=${live} | CDRs: ${s}`),
+      ),
   );
   const stopOnSignal = () => traffic.stop();
   process.once('SIGINT', stopOnSignal);
@@ -131,10 +153,18 @@ export async function run(argv: string[]): Promise<number> {
   const report = await traffic.done;
   await new Promise((r) => setTimeout(r, 4500)); // let the last calls end
   out(`done: ${report.started} calls placed; CDRs: ${await summary()}`);
+  out('the routing counters from /metrics, as Prometheus reads them:');
   const m = await daemon.app.inject('/metrics');
   for (const line of m.body.split('\n').filter((l) => /^capconduit_calls_(routed|rejected)_total/.test(l)))
     out(line);
   await daemon.stop();
   await sim.stop();
+  out('');
+  out('Still there: the demo data (the next run reuses it) and the admin key (the next run replaces it),');
+  out("in the database of DATABASE_URL. PostgreSQL and Redis keep running when the project's scripts");
+  out('started them, as npm run demo does: stop them with `npm run services:down` (data stays in .data/).');
   return 0;
 }
+
+/** Label of the admin key the demo makes; each run replaces the previous run's key. */
+export const DEMO_KEY_LABEL = 'capconduit demo';

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../src/api/errors.ts';
 
 describe('error catalogue', () => {
-  it('matches the README table code for code and status for status', () => {
-    const readme = readFileSync('README.md', 'utf8');
+  it('matches the table in docs/api.md code for code and status for status', () => {
+    const readme = readFileSync('docs/api.md', 'utf8');
     const table = readme.split('<!-- error-codes:start -->')[1]!.split('<!-- error-codes:end -->')[0]!;
     const documented = Object.fromEntries(
       [...table.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => [m[1]!, Number(m[2])]),
