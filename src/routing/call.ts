@@ -1,6 +1,10 @@
 // One inbound call as an explicit state machine. `step` is pure: (state, event) -> next state and
-// the effects to perform (REST calls, slot operations, CDR). The Stasis handler performs effects and
-// feeds the resulting events back, one call at a time through a KeyedQueue.
+// the effects to perform. Everything the call decides on is in its state (the plan it is routed by,
+// the links tried, the slot each attempt holds, the client a returning caller prefers), so nothing
+// outside changes a call but an event. Effects that do I/O answer with the next event (effects.ts
+// runs them), which keeps failover a loop of events instead of a recursion through the executor.
+import type { RoutePlan } from './catalog.ts';
+import type { SlotRef } from './slots.ts';
 
 export type CallPhase = 'routing' | 'dialing' | 'ringing' | 'bridged' | 'ended';
 
@@ -8,6 +12,8 @@ export interface Attempt {
   linkId: string;
   clientId: string;
   legId: string;
+  /** The link slot this attempt holds (released exactly once when the attempt ends). */
+  slot: SlotRef;
   startedAt: number;
   answeredAt?: number;
   endedAt?: number;
@@ -16,9 +22,21 @@ export interface Attempt {
 
 export interface CallState {
   callId: string;
-  callerId: string; // the caller's channel id
+  /** The caller's channel id (our call id is a different thing). */
+  callerChannelId: string;
+  nodeId: string;
+  app: string;
+  did: string;
+  callerNumber: string;
+  startedAt: number;
+  /** undefined until loaded; null for a DID we do not know. */
+  plan?: RoutePlan | null;
   phase: CallPhase;
   attempts: Attempt[];
+  /** Links already offered this call (taken, or refused by their caps): never offered twice. */
+  tried: string[];
+  /** Duplicate caller within the campaign window: the client that answered them last. */
+  preferClient: string | null;
   maxAttempts: number;
   answeredAt?: number;
   endedAt?: number;
@@ -38,27 +56,54 @@ export type Disposition =
   | 'duplicate_rejected'
   | 'error';
 
+export type NoCandidateReason =
+  | 'no_client'
+  | 'unknown_did'
+  | 'inactive_campaign'
+  | 'duplicate_rejected'
+  | 'error';
+
 export type CallEvent =
-  | { type: 'attempt'; linkId: string; clientId: string; legId: string; at: number } // a slot was taken for a client
+  | { type: 'plan_loaded'; plan: RoutePlan | null; at: number }
+  | { type: 'duplicate_checked'; lastClient: string | null; at: number }
   | {
-      type: 'no_candidate';
+      // a slot was taken for a client
+      type: 'attempt';
+      linkId: string;
+      clientId: string;
+      legId: string;
+      slot: SlotRef;
+      endpoint: string;
+      tried: string[];
       at: number;
-      reason: 'no_client' | 'unknown_did' | 'inactive_campaign' | 'duplicate_rejected' | 'error';
     }
+  | { type: 'no_candidate'; at: number; reason: NoCandidateReason; tried?: string[] }
   | { type: 'leg_stasis_start'; legId: string; at: number }
   | { type: 'leg_answered'; legId: string; at: number }
   | { type: 'leg_gone'; legId: string; cause: number; at: number } // ChannelDestroyed of a client leg
   | { type: 'ring_timeout'; legId: string; at: number }
   | { type: 'caller_gone'; cause: number; at: number }; // caller hung up or left Stasis
 
+export type HangupReason = 'normal' | 'busy' | 'congestion' | 'no_answer';
+
+export interface RememberCaller {
+  campaignId: string;
+  callerNumber: string;
+  clientId: string;
+  windowH: number;
+}
+
 export type Effect =
-  | { type: 'dial'; legId: string }
-  | { type: 'hangup'; channelId: string; reason: 'normal' | 'busy' | 'congestion' | 'no_answer' }
+  | { type: 'load_plan'; did: string } // -> plan_loaded
+  | { type: 'check_duplicate'; campaignId: string; callerNumber: string } // -> duplicate_checked
+  | { type: 'try_next' } // take the next eligible link's slot -> attempt | no_candidate
+  | { type: 'create_leg'; legId: string; endpoint: string }
+  | { type: 'dial'; legId: string; timeoutS: number }
+  | { type: 'hangup'; channelId: string; reason: HangupReason }
   | { type: 'answer_caller' }
   | { type: 'bridge'; legId: string }
-  | { type: 'mark_answered'; linkId: string }
-  | { type: 'release'; linkId: string; legId: string }
-  | { type: 'try_next' } // take the next eligible link (I/O), which yields `attempt` or `no_candidate`
+  | { type: 'mark_answered'; linkId: string; slot: SlotRef; remember: RememberCaller | null }
+  | { type: 'release'; linkId: string; legId: string; slot: SlotRef }
   | { type: 'finish' }; // write the CDR, destroy the bridge, forget the call
 
 /** Q.850 cause of a client leg that never answered, as an attempt result. */
@@ -70,54 +115,98 @@ export function resultOfCause(cause: number): NonNullable<Attempt['result']> {
   return 'failed';
 }
 
-export function newCall(callId: string, callerId: string, maxAttempts: number): CallState {
-  return { callId, callerId, phase: 'routing', attempts: [], maxAttempts, legInStasis: false };
+export interface NewCall {
+  callId: string;
+  callerChannelId: string;
+  nodeId: string;
+  app: string;
+  did: string;
+  callerNumber: string;
+  startedAt: number;
+}
+
+/** A call that just entered Stasis, and its first effect: load the DID's plan. */
+export function newCall(c: NewCall): { state: CallState; effects: Effect[] } {
+  return {
+    state: {
+      ...c,
+      phase: 'routing',
+      attempts: [],
+      tried: [],
+      preferClient: null,
+      maxAttempts: 1,
+      legInStasis: false,
+    },
+    effects: [{ type: 'load_plan', did: c.did }],
+  };
 }
 
 const current = (s: CallState) => s.attempts[s.attempts.length - 1];
 
-function endAttempt(
-  s: CallState,
-  legId: string,
-  at: number,
-  result: Attempt['result'],
-): { s: CallState; a?: Attempt } {
+function endAttempt(s: CallState, legId: string, at: number, result: Attempt['result']): CallState {
   const attempts = s.attempts.map((a) =>
     a.legId === legId && !a.endedAt ? { ...a, endedAt: at, result } : a,
   );
-  return { s: { ...s, attempts }, a: attempts.find((a) => a.legId === legId) };
+  return { ...s, attempts };
+}
+
+function release(a: Attempt): Effect {
+  return { type: 'release', linkId: a.linkId, legId: a.legId, slot: a.slot };
 }
 
 export function step(s: CallState, e: CallEvent): { state: CallState; effects: Effect[] } {
-  if (s.phase === 'ended') return { state: s, effects: [] }; // late events change nothing
+  if (s.phase === 'ended') {
+    // Late events change nothing, but a slot handed to an ended call must still go back.
+    if (e.type === 'attempt') return { state: s, effects: [release({ ...e, startedAt: e.at })] };
+    return { state: s, effects: [] };
+  }
   switch (e.type) {
+    case 'plan_loaded': {
+      if (s.phase !== 'routing' || s.plan !== undefined) return { state: s, effects: [] };
+      const plan = e.plan;
+      const camp = plan?.campaign;
+      if (!plan || !camp) return end({ ...s, plan }, 'unknown_did', e.at);
+      if (!camp.active) return end({ ...s, plan }, 'inactive_campaign', e.at);
+      const next: CallState = { ...s, plan, maxAttempts: camp.maxAttempts };
+      if (camp.dupWindowH && s.callerNumber)
+        return {
+          state: next,
+          effects: [{ type: 'check_duplicate', campaignId: camp.id, callerNumber: s.callerNumber }],
+        };
+      return { state: next, effects: [{ type: 'try_next' }] };
+    }
+    case 'duplicate_checked': {
+      if (s.phase !== 'routing' || !s.plan?.campaign) return { state: s, effects: [] };
+      if (e.lastClient && s.plan.campaign.dupPolicy === 'reject') return end(s, 'duplicate_rejected', e.at);
+      return { state: { ...s, preferClient: e.lastClient }, effects: [{ type: 'try_next' }] };
+    }
     case 'attempt': {
-      if (s.phase !== 'routing')
-        return { state: s, effects: [{ type: 'release', linkId: e.linkId, legId: e.legId }] };
-      const a: Attempt = { linkId: e.linkId, clientId: e.clientId, legId: e.legId, startedAt: e.at };
+      const tried = [...new Set([...s.tried, ...e.tried, e.linkId])];
+      const a: Attempt = {
+        linkId: e.linkId,
+        clientId: e.clientId,
+        legId: e.legId,
+        slot: e.slot,
+        startedAt: e.at,
+      };
+      if (s.phase !== 'routing') return { state: { ...s, tried }, effects: [release(a)] };
       return {
-        state: { ...s, phase: 'dialing', legInStasis: false, attempts: [...s.attempts, a] },
-        effects: [],
+        state: { ...s, phase: 'dialing', legInStasis: false, tried, attempts: [...s.attempts, a] },
+        effects: [{ type: 'create_leg', legId: e.legId, endpoint: e.endpoint }],
       };
     }
     case 'no_candidate': {
       if (s.phase !== 'routing') return { state: s, effects: [] };
       const disposition = s.attempts.length && e.reason === 'no_client' ? 'all_failed' : e.reason;
-      const reason =
-        disposition === 'all_failed' || disposition === 'no_client' || disposition === 'error'
-          ? 'congestion'
-          : 'normal';
-      return {
-        state: { ...s, phase: 'ended', endedAt: e.at, disposition },
-        effects: [{ type: 'hangup', channelId: s.callerId, reason }, { type: 'finish' }],
-      };
+      const tried = e.tried ? [...new Set([...s.tried, ...e.tried])] : s.tried;
+      return end({ ...s, tried }, disposition, e.at);
     }
     case 'leg_stasis_start': {
       const a = current(s);
       if (s.phase !== 'dialing' || a?.legId !== e.legId) return { state: s, effects: [] };
       return {
         state: { ...s, phase: 'ringing', legInStasis: true },
-        effects: [{ type: 'dial', legId: e.legId }],
+        effects: [{ type: 'dial', legId: e.legId, timeoutS: s.plan?.campaign?.ringTimeoutS ?? 30 }],
       };
     }
     case 'leg_answered': {
@@ -127,13 +216,23 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
       const attempts = s.attempts.map((x) =>
         x.legId === e.legId ? { ...x, answeredAt: e.at, result: 'answered' as const } : x,
       );
+      const camp = s.plan?.campaign;
+      const remember =
+        camp?.dupWindowH && s.callerNumber
+          ? {
+              campaignId: camp.id,
+              callerNumber: s.callerNumber,
+              clientId: a.clientId,
+              windowH: camp.dupWindowH,
+            }
+          : null;
       return {
         state: { ...s, phase: 'bridged', answeredAt: e.at, attempts },
         // Media first: the bookkeeping (Redis, PostgreSQL) must not keep two answered parties apart.
         effects: [
           { type: 'answer_caller' },
           { type: 'bridge', legId: e.legId },
-          { type: 'mark_answered', linkId: a.linkId },
+          { type: 'mark_answered', linkId: a.linkId, slot: a.slot, remember },
         ],
       };
     }
@@ -147,43 +246,57 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
     case 'leg_gone': {
       const a = s.attempts.find((x) => x.legId === e.legId);
       if (!a || a.endedAt) return { state: s, effects: [] };
-      const release: Effect = { type: 'release', linkId: a.linkId, legId: a.legId };
       if (s.phase === 'bridged' && a.result === 'answered') {
-        const { s: s2 } = endAttempt(s, e.legId, e.at, 'answered');
+        const s2 = endAttempt(s, e.legId, e.at, 'answered');
         return {
           state: { ...s2, phase: 'ended', endedAt: e.at, disposition: 'answered', cause: e.cause },
-          effects: [release, { type: 'hangup', channelId: s.callerId, reason: 'normal' }, { type: 'finish' }],
+          effects: [
+            release(a),
+            { type: 'hangup', channelId: s.callerChannelId, reason: 'normal' },
+            { type: 'finish' },
+          ],
         };
       }
-      const { s: s2 } = endAttempt(s, e.legId, e.at, resultOfCause(e.cause));
+      const s2 = endAttempt(s, e.legId, e.at, resultOfCause(e.cause));
       if (s2.attempts.length >= s2.maxAttempts)
         return {
           state: { ...s2, phase: 'ended', endedAt: e.at, disposition: 'all_failed', cause: e.cause },
           effects: [
-            release,
-            { type: 'hangup', channelId: s.callerId, reason: 'congestion' },
+            release(a),
+            { type: 'hangup', channelId: s.callerChannelId, reason: 'congestion' },
             { type: 'finish' },
           ],
         };
-      return { state: { ...s2, phase: 'routing' }, effects: [release, { type: 'try_next' }] };
+      return { state: { ...s2, phase: 'routing' }, effects: [release(a), { type: 'try_next' }] };
     }
     case 'caller_gone': {
       const a = current(s);
       const live = a && !a.endedAt ? a : undefined;
       const effects: Effect[] = [];
-      let attempts = s.attempts;
+      let next = s;
       if (live) {
         effects.push({ type: 'hangup', channelId: live.legId, reason: 'normal' });
-        effects.push({ type: 'release', linkId: live.linkId, legId: live.legId });
-        const result = s.phase === 'bridged' ? 'answered' : 'cancelled';
-        attempts = endAttempt(s, live.legId, e.at, result).s.attempts;
+        effects.push(release(live));
+        next = endAttempt(s, live.legId, e.at, s.phase === 'bridged' ? 'answered' : 'cancelled');
       }
       const disposition: Disposition = s.phase === 'bridged' ? 'answered' : 'caller_abandoned';
       effects.push({ type: 'finish' });
       return {
-        state: { ...s, attempts, phase: 'ended', endedAt: e.at, disposition, cause: e.cause },
+        state: { ...next, phase: 'ended', endedAt: e.at, disposition, cause: e.cause },
         effects,
       };
     }
   }
+}
+
+/** Ends a call that never reached a client: the caller hears congestion when we failed them. */
+function end(s: CallState, disposition: Disposition, at: number): { state: CallState; effects: Effect[] } {
+  const reason: HangupReason =
+    disposition === 'all_failed' || disposition === 'no_client' || disposition === 'error'
+      ? 'congestion'
+      : 'normal';
+  return {
+    state: { ...s, phase: 'ended', endedAt: at, disposition },
+    effects: [{ type: 'hangup', channelId: s.callerChannelId, reason }, { type: 'finish' }],
+  };
 }

@@ -1,6 +1,7 @@
 // Pure routing decisions: who may take a call now, in which order, and which cap buckets count it.
 // No I/O here: the call flow and the Redis scripts feed these functions plain data.
 import type { WeeklySchedule } from '../db/schema/routing.ts';
+import type { RouteLink, RoutePlan } from './catalog.ts';
 import { hourId, pad2, wallClock } from '../time/zone.ts';
 
 export interface Candidate {
@@ -97,4 +98,26 @@ export function preferClient<T extends { clientId: string }>(
     ...ordered.filter((c) => c.clientId === clientId),
     ...ordered.filter((c) => c.clientId !== clientId),
   ];
+}
+
+/**
+ * The links a call may try next, best first: in its plan, not tried yet by this call, and open now
+ * in their client's time zone; ordered by the campaign's strategy, then the client a returning
+ * caller reached last put first.
+ */
+export function nextCandidates(
+  s: { plan?: RoutePlan | null; tried: readonly string[]; preferClient: string | null },
+  at: Date,
+  defaultTimezone: string,
+  rrCounter: number,
+): RouteLink[] {
+  const plan = s.plan;
+  if (!plan?.campaign) return [];
+  const tried = new Set(s.tried);
+  const eligible = plan.links.filter(
+    (l) => !tried.has(l.linkId) && isOpen(l.schedule, l.timezone ?? defaultTimezone, at),
+  );
+  const byId = new Map(eligible.map((l) => [l.linkId, l]));
+  const ordered = orderCandidates(plan.campaign.strategy, eligible, { rrCounter });
+  return preferClient(ordered, s.preferClient).map((c) => byId.get(c.linkId)!);
 }

@@ -8,6 +8,54 @@ import {
   resultOfCause,
   step,
 } from '../../src/routing/call.ts';
+import type { RoutePlan } from '../../src/routing/catalog.ts';
+import type { SlotRef } from '../../src/routing/slots.ts';
+
+/** A call in routing with a campaign of `maxAttempts` attempts (its plan loaded, no duplicate rule). */
+function callWith(maxAttempts: number): CallState {
+  const { state } = newCall({
+    callId: 'call-1',
+    callerChannelId: 'caller-chan',
+    nodeId: 'n1',
+    app: 'capconduit',
+    did: '+15550001111',
+    callerNumber: '+15550002222',
+    startedAt: 0,
+  });
+  const plan: RoutePlan = {
+    did: '+15550001111',
+    sellerId: 's1',
+    campaign: {
+      id: 'camp',
+      active: true,
+      strategy: 'priority',
+      ringTimeoutS: 30,
+      maxAttempts,
+      dupWindowH: null,
+      dupPolicy: 'same_client',
+    },
+    links: [],
+  };
+  return step(state, { type: 'plan_loaded', plan, at: 0 }).state;
+}
+
+const slotOf = (linkId: string, legId: string): SlotRef => ({
+  linkId,
+  slotId: legId,
+  buckets: { hour: 'h', day: 'd', month: 'm' },
+  nodeId: 'n1',
+});
+
+const attempt = (linkId: string, clientId: string, legId: string, at: number): CallEvent => ({
+  type: 'attempt',
+  linkId,
+  clientId,
+  legId,
+  slot: slotOf(linkId, legId),
+  endpoint: clientId,
+  tried: [],
+  at,
+});
 
 // Drives the pure machine with arbitrary interleavings of what Asterisk and the caps can produce.
 type Move =
@@ -32,7 +80,7 @@ const move: fc.Arbitrary<Move> = fc.oneof(
 );
 
 function run(maxAttempts: number, moves: Move[]) {
-  let s: CallState = newCall('call-1', 'caller-chan', maxAttempts);
+  let s: CallState = callWith(maxAttempts);
   const effects: Effect[] = [];
   let n = 0;
   const apply = (e: CallEvent) => {
@@ -43,8 +91,7 @@ function run(maxAttempts: number, moves: Move[]) {
   for (const m of moves) {
     const leg = s.attempts[s.attempts.length - 1]?.legId ?? 'none';
     const at = ++n;
-    if (m.k === 'slot')
-      apply({ type: 'attempt', linkId: `link-${n % 3}`, clientId: 'c', legId: `leg-${n}`, at });
+    if (m.k === 'slot') apply(attempt(`link-${n % 3}`, 'c', `leg-${n}`, at));
     else if (m.k === 'none') apply({ type: 'no_candidate', reason: 'no_client', at });
     else if (m.k === 'stasis') apply({ type: 'leg_stasis_start', legId: leg, at });
     else if (m.k === 'answer') apply({ type: 'leg_answered', legId: leg, at });
@@ -87,17 +134,17 @@ describe('call state machine', () => {
   });
 
   it('fails over on busy, answers and bridges the next client, and hangs the caller up after', () => {
-    let s = newCall('c1', 'caller', 3);
+    let s = callWith(3);
     const go = (e: CallEvent) => {
       const r = step(s, e);
       s = r.state;
       return r.effects.map((x) => x.type);
     };
-    expect(go({ type: 'attempt', linkId: 'L1', clientId: 'A', legId: 'leg1', at: 1 })).toEqual([]);
+    expect(go(attempt('L1', 'A', 'leg1', 1))).toEqual(['create_leg']);
     expect(go({ type: 'leg_stasis_start', legId: 'leg1', at: 2 })).toEqual(['dial']);
     expect(go({ type: 'leg_gone', legId: 'leg1', cause: 17, at: 3 })).toEqual(['release', 'try_next']);
     expect(s.attempts[0]!.result).toBe('busy');
-    go({ type: 'attempt', linkId: 'L2', clientId: 'B', legId: 'leg2', at: 4 });
+    go(attempt('L2', 'B', 'leg2', 4));
     go({ type: 'leg_stasis_start', legId: 'leg2', at: 5 });
     expect(go({ type: 'leg_answered', legId: 'leg2', at: 6 })).toEqual([
       'answer_caller',
@@ -113,13 +160,13 @@ describe('call state machine', () => {
   });
 
   it('cancels the client leg when the caller hangs up while it rings', () => {
-    let s = newCall('c1', 'caller', 3);
-    s = step(s, { type: 'attempt', linkId: 'L1', clientId: 'A', legId: 'leg1', at: 1 }).state;
+    let s = callWith(3);
+    s = step(s, attempt('L1', 'A', 'leg1', 1)).state;
     s = step(s, { type: 'leg_stasis_start', legId: 'leg1', at: 2 }).state;
     const r = step(s, { type: 'caller_gone', cause: 16, at: 3 });
     expect(r.effects).toEqual([
       { type: 'hangup', channelId: 'leg1', reason: 'normal' },
-      { type: 'release', linkId: 'L1', legId: 'leg1' },
+      { type: 'release', linkId: 'L1', legId: 'leg1', slot: slotOf('L1', 'leg1') },
       { type: 'finish' },
     ]);
     expect(r.state.disposition).toBe('caller_abandoned');

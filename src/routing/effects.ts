@@ -1,0 +1,373 @@
+// Runs calls: feeds events to the pure state machine (call.ts) and performs the effects it returns.
+// A call's events and effects run through one KeyedQueue entry at a time, in Asterisk's order.
+//
+// Containment: a failing effect (Redis refusing, ARI answering an error, the WebSocket dropping)
+// never skips the rest of the call's effects. Its failure is logged with the call id and counted,
+// and where the call must learn of it, it becomes an event (a leg that could not be created is
+// `leg_gone`, a pick that failed is `no_candidate`). `finish` therefore always runs and every call
+// gets its CDR; a slot release that fails is retried until Redis answers.
+import type { AsteriskModule } from '../asterisk/index.ts';
+import { AriError } from '../asterisk/index.ts';
+import { KeyedQueue } from '../asterisk/ordered.ts';
+import { cdrOf } from '../cdr/record.ts';
+import type { CdrWriter } from '../cdr/writer.ts';
+import type { Logger } from '../logger.ts';
+import { type CallEvent, type CallState, type Effect, step } from './call.ts';
+import { dialString, type RouteCatalog } from './catalog.ts';
+import { capBuckets, nextCandidates } from './decide.ts';
+import type { RoutingMetrics } from './metrics.ts';
+import type { SlotRef, SlotStore } from './slots.ts';
+import type { AnsweredTotals } from './totals.ts';
+
+export const CALL_ID_VAR = 'CAPCONDUIT_CALL_ID';
+
+export interface CallRuntime {
+  state: CallState;
+  /** Our own ring timer: Asterisk reports a dial timeout only as ChannelDestroyed, if at all. */
+  ringTimer?: NodeJS.Timeout;
+}
+
+export interface EffectDeps {
+  asterisk: AsteriskModule;
+  slots: SlotStore;
+  catalog: RouteCatalog;
+  cdr: CdrWriter;
+  totals: AnsweredTotals;
+  log: Logger;
+  metrics: RoutingMetrics;
+  defaultTimezone: string;
+  now: () => number;
+}
+
+/** A channel that is gone, or not (or no longer) in our app: the request's purpose is moot. */
+export function isGoneOrElsewhere(err: unknown): boolean {
+  return err instanceof AriError && (err.status === 404 || err.status === 409 || err.status === 422);
+}
+
+export class CallRunner {
+  readonly calls = new Map<string, CallRuntime>(); // callId -> call
+  readonly byChannel = new Map<string, string>(); // channel id (caller or leg) -> callId
+  private queue: KeyedQueue;
+  private releases: ReleaseRetrier;
+
+  constructor(private d: EffectDeps) {
+    this.queue = new KeyedQueue((key, err) => d.log.error({ err, callId: key }, 'call handler failed'));
+    this.releases = new ReleaseRetrier(d.slots, d.log, d.metrics);
+  }
+
+  /** Takes a new call in hand and runs its first effects. */
+  start(state: CallState, effects: Effect[]): void {
+    const callId = state.callId;
+    this.calls.set(callId, { state });
+    this.byChannel.set(state.callerChannelId, callId);
+    void this.queue.run(callId, () => this.runEffects(callId, effects));
+  }
+
+  feed(callId: string, e: CallEvent): Promise<void> {
+    return this.queue.run(callId, () => this.apply(callId, e));
+  }
+
+  feedChannel(channelId: string, e: CallEvent): void {
+    const callId = this.byChannel.get(channelId);
+    if (callId) void this.feed(callId, e);
+  }
+
+  /** Resolves when every queued call task has run (tests, reconcile, shutdown). */
+  drain(): Promise<void> {
+    return this.queue.drain();
+  }
+
+  stop(): void {
+    this.releases.stop();
+  }
+
+  /** Slot releases still waiting for Redis. */
+  get pendingReleases(): number {
+    return this.releases.size;
+  }
+
+  private async apply(callId: string, e: CallEvent): Promise<void> {
+    const call = this.calls.get(callId);
+    if (!call) return;
+    const { state, effects } = step(call.state, e);
+    call.state = state;
+    await this.runEffects(callId, effects);
+  }
+
+  /** Effects in order; each one's follow-up event is applied after the list (a loop, not a recursion). */
+  private async runEffects(callId: string, first: Effect[]): Promise<void> {
+    let effects = first;
+    while (effects.length) {
+      const events: CallEvent[] = [];
+      for (const fx of effects) {
+        const call = this.calls.get(callId);
+        // `finish` forgets the call; whatever follows it (nothing, by construction) has no call.
+        if (!call) break;
+        try {
+          const next = await this.perform(call, fx);
+          if (next) events.push(next);
+        } catch (err) {
+          this.d.metrics.effectFailures.inc({ effect: fx.type });
+          this.d.log.error({ callId, effect: fx.type, err: (err as Error).message }, 'call step failed');
+          const next = this.onFailure(call, fx, err);
+          if (next) events.push(next);
+        }
+      }
+      effects = [];
+      for (const e of events) {
+        const call = this.calls.get(callId);
+        if (!call) break;
+        const r = step(call.state, e);
+        call.state = r.state;
+        effects.push(...r.effects);
+      }
+    }
+  }
+
+  /** What the call learns when an effect failed (nothing: the failure is only logged and counted). */
+  private onFailure(call: CallRuntime, fx: Effect, err: unknown): CallEvent | null {
+    const at = this.d.now();
+    switch (fx.type) {
+      case 'load_plan':
+      case 'check_duplicate':
+      case 'try_next':
+        // Routing needs PostgreSQL (plans) and Redis (caps): if either fails, the caller is told.
+        return { type: 'no_candidate', reason: 'error', at };
+      case 'create_leg':
+        // Allocation failed, Asterisk refused, or the request timed out. A timed-out create may
+        // have made the leg anyway (we chose its id): hang it up so nothing is left in Stasis.
+        void this.ari(call)
+          .channels.hangup(fx.legId, 'normal')
+          .catch(() => {});
+        return { type: 'leg_gone', legId: fx.legId, cause: err instanceof AriError ? 3 : 34, at };
+      case 'release':
+        this.releases.add(fx.slot);
+        return null;
+      default:
+        return null;
+    }
+  }
+
+  private ari(call: CallRuntime) {
+    const node = this.d.asterisk.nodes.get(call.state.nodeId);
+    if (!node) throw new Error(`unknown node ${call.state.nodeId}`);
+    return node.ari;
+  }
+
+  private async perform(call: CallRuntime, fx: Effect): Promise<CallEvent | null> {
+    const s = call.state;
+    const callId = s.callId;
+    switch (fx.type) {
+      case 'load_plan':
+        return { type: 'plan_loaded', plan: await this.d.catalog.plan(fx.did), at: this.d.now() };
+      case 'check_duplicate':
+        return {
+          type: 'duplicate_checked',
+          lastClient: await this.d.slots.lastClientOf(fx.campaignId, fx.callerNumber),
+          at: this.d.now(),
+        };
+      case 'try_next':
+        return this.takeNextSlot(s);
+      case 'create_leg': {
+        // Before the REST call: the leg's events may beat the response.
+        this.byChannel.set(fx.legId, callId);
+        await this.ari(call).channels.create({
+          endpoint: dialString(fx.endpoint),
+          app: s.app,
+          channelId: fx.legId,
+          appArgs: `leg,${callId}`,
+          variables: { [CALL_ID_VAR]: callId },
+        });
+        return null;
+      }
+      case 'dial': {
+        this.d.metrics.decision.observe((this.d.now() - s.startedAt) / 1000);
+        clearTimeout(call.ringTimer);
+        call.ringTimer = setTimeout(
+          () => this.feedChannel(fx.legId, { type: 'ring_timeout', legId: fx.legId, at: this.d.now() }),
+          fx.timeoutS * 1000,
+        );
+        call.ringTimer.unref();
+        const ari = this.ari(call);
+        try {
+          await ari.channels.dial(fx.legId, { timeout: fx.timeoutS, caller: s.callerChannelId });
+        } catch (err) {
+          this.d.log.warn({ callId, err: (err as Error).message }, 'dial failed');
+          await ari.channels.hangup(fx.legId, 'congestion').catch((e: unknown) => {
+            if (!isGoneOrElsewhere(e)) throw e;
+          });
+        }
+        return null;
+      }
+      case 'hangup':
+        if (fx.channelId !== s.callerChannelId) clearTimeout(call.ringTimer);
+        await this.ari(call)
+          .channels.hangup(fx.channelId, fx.reason)
+          .catch((e: unknown) => {
+            if (!isGoneOrElsewhere(e)) throw e;
+          });
+        return null;
+      case 'answer_caller':
+        clearTimeout(call.ringTimer);
+        await this.ari(call)
+          .channels.answer(s.callerChannelId)
+          .catch((e: unknown) => {
+            if (!isGoneOrElsewhere(e)) throw e;
+          });
+        return null;
+      case 'bridge': {
+        const ari = this.ari(call);
+        try {
+          await ari.bridges.create({ bridgeId: callId, type: 'mixing' });
+          await ari.bridges.addChannel(callId, [s.callerChannelId, fx.legId]);
+        } catch (err) {
+          // Either party may hang up before the bridge is made (Asterisk answers 400 for a channel
+          // that no longer exists); its ChannelDestroyed is queued behind us and ends the call. Any
+          // other failure leaves two answered parties apart: hang both up rather than leave them.
+          if (err instanceof AriError && [400, 404, 409, 422].includes(err.status)) return null;
+          this.d.log.error({ callId, err: (err as Error).message }, 'bridge failed; hanging up the call');
+          await ari.channels.hangup(fx.legId, 'normal').catch(() => {});
+          await ari.channels.hangup(s.callerChannelId, 'normal').catch(() => {});
+        }
+        return null;
+      }
+      case 'mark_answered': {
+        if (fx.remember)
+          await this.d.slots.rememberCaller(
+            fx.remember.campaignId,
+            fx.remember.callerNumber,
+            fx.remember.clientId,
+            fx.remember.windowH,
+          );
+        if (await this.d.slots.answer(fx.slot)) this.d.totals.add(fx.linkId);
+        return null;
+      }
+      case 'release':
+        await this.d.slots.release(fx.slot);
+        return null;
+      case 'finish':
+        await this.finish(call);
+        return null;
+    }
+  }
+
+  /** Takes the next eligible link's slot (atomic in Redis): `attempt`, or `no_candidate` when none is left. */
+  private async takeNextSlot(s: CallState): Promise<CallEvent> {
+    const plan = s.plan;
+    const now = this.d.now();
+    if (!plan?.campaign) return { type: 'no_candidate', reason: 'no_client', at: now };
+    const at = new Date(now);
+    const strategy = plan.campaign.strategy;
+    const eligible = nextCandidates(s, at, this.d.defaultTimezone, 0);
+    const rr =
+      strategy === 'round_robin' && eligible.length > 1
+        ? await this.d.slots.nextRoundRobin(plan.campaign.id)
+        : 0;
+    const ordered = rr ? nextCandidates(s, at, this.d.defaultTimezone, rr) : eligible;
+    const tried: string[] = [];
+    for (const l of ordered) {
+      tried.push(l.linkId);
+      const legId = `${s.callId}-${s.attempts.length + 1}`;
+      const tz = l.timezone ?? this.d.defaultTimezone;
+      const slot: SlotRef = {
+        linkId: l.linkId,
+        slotId: legId,
+        buckets: capBuckets(tz, at),
+        nodeId: s.nodeId,
+      };
+      const r = await this.d.slots.take(
+        slot,
+        l.caps,
+        now,
+        l.caps.total !== null ? l.totalAnswered : undefined,
+      );
+      if (r !== 'taken') continue;
+      return {
+        type: 'attempt',
+        linkId: l.linkId,
+        clientId: l.clientId,
+        legId,
+        slot,
+        endpoint: l.endpoint,
+        tried,
+        at: this.d.now(),
+      };
+    }
+    return { type: 'no_candidate', reason: 'no_client', tried, at: this.d.now() };
+  }
+
+  private async finish(call: CallRuntime): Promise<void> {
+    const s = call.state;
+    clearTimeout(call.ringTimer);
+    // Forget the call first: whatever fails below, nothing is left to count its slots as live.
+    this.calls.delete(s.callId);
+    this.byChannel.delete(s.callerChannelId);
+    for (const a of s.attempts) this.byChannel.delete(a.legId);
+    const disposition = s.disposition ?? 'error';
+    this.d.metrics.routed.inc({ disposition });
+    if (disposition !== 'answered') this.d.metrics.rejected.inc({ reason: disposition });
+    if (s.answeredAt)
+      await this.ari(call)
+        .bridges.destroy(s.callId)
+        .catch((err: unknown) => {
+          if (!isGoneOrElsewhere(err))
+            this.d.log.warn({ callId: s.callId, err: (err as Error).message }, 'bridge not destroyed');
+        });
+    await this.d.cdr.write(cdrOf(s, this.d.now()));
+  }
+}
+
+/**
+ * Slot releases that failed (Redis unreachable) are tried again, with growing pauses, until Redis
+ * answers: a slot left taken would count against the link's cap until its TTL (hours).
+ */
+class ReleaseRetrier {
+  private pending = new Map<string, SlotRef>();
+  private timer: NodeJS.Timeout | null = null;
+  private delayMs = 100;
+
+  constructor(
+    private slots: SlotStore,
+    private log: Logger,
+    private metrics: RoutingMetrics,
+  ) {}
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  add(ref: SlotRef): void {
+    if (!this.pending.size)
+      this.log.warn({ slot: ref.slotId }, 'slot release failed; retrying until Redis answers');
+    this.pending.set(`${ref.linkId}/${ref.slotId}`, ref);
+    this.schedule();
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => void this.retry(), this.delayMs);
+    this.timer.unref();
+  }
+
+  private async retry(): Promise<void> {
+    this.timer = null;
+    for (const [k, ref] of this.pending) {
+      this.metrics.releaseRetries.inc();
+      try {
+        await this.slots.release(ref);
+        this.pending.delete(k);
+      } catch {
+        this.delayMs = Math.min(this.delayMs * 2, 5_000);
+        this.schedule();
+        return;
+      }
+    }
+    this.delayMs = 100;
+    this.log.info('pending slot releases done');
+  }
+}

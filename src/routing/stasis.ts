@@ -1,0 +1,97 @@
+// Thin Stasis handlers: ARI events of our app become CallEvents for the call they belong to.
+// Nothing here decides anything; the call state machine does (call.ts), the runner acts (effects.ts).
+import { randomUUID } from 'node:crypto';
+import type { AsteriskModule } from '../asterisk/index.ts';
+import { AriError } from '../asterisk/index.ts';
+import type { AnyAriEvent, AriChannel } from '../asterisk/types.ts';
+import type { Logger } from '../logger.ts';
+import { newCall } from './call.ts';
+import { CALL_ID_VAR, type CallRunner } from './effects.ts';
+
+/**
+ * The ARI event types the router acts on (the node filters out the rest; StasisStart comes apart).
+ * No `Dial`: its one use would be ANSWER, which the leg's ChannelStateChange to Up also says, and
+ * its three frames a call ("", RINGING, ANSWER) were a quarter of what a routed call brings.
+ */
+export const ROUTER_EVENTS = [
+  'CallBroadcast',
+  'ChannelStateChange',
+  'ChannelDestroyed',
+  'StasisEnd',
+] as const;
+
+/** DID from a StasisStart: an explicit arg wins (calls handed over with `move`), else the dialplan exten. */
+export function didOf(ch: AriChannel, args: string[]): string {
+  const raw = (args[1] ?? ch.dialplan?.exten ?? '').trim();
+  const digits = raw.replace(/[^\d+]/g, '');
+  if (/^\+\d{8,15}$/.test(digits)) return digits;
+  if (/^1\d{10}$/.test(digits)) return `+${digits}`;
+  if (/^\d{10}$/.test(digits)) return `+1${digits}`; // NANP without country code, as US carriers send
+  return digits.startsWith('+') || !digits ? digits : `+${digits}`;
+}
+
+export function attachStasisHandlers(
+  asterisk: AsteriskModule,
+  runner: CallRunner,
+  log: Logger,
+  now: () => number,
+): void {
+  asterisk.onStasisStart('inbound', (nodeId, ev) => {
+    const ch = ev.channel;
+    if (runner.byChannel.has(ch.id)) return;
+    // The caller is not tagged with our call id (that would cost a REST request per call on the
+    // hot path): client legs carry it from creation (channel variables), and the bridge that joins
+    // the caller to a client is named by it, which is all a restarted instance needs.
+    const { state, effects } = newCall({
+      callId: ch.channelvars?.[CALL_ID_VAR] || randomUUID(),
+      callerChannelId: ch.id,
+      nodeId,
+      app: ev.application,
+      did: didOf(ch, ev.args ?? []),
+      callerNumber: ch.caller?.number ?? '',
+      startedAt: now(),
+    });
+    runner.start(state, effects);
+  });
+  asterisk.onStasisStart('leg', (_nodeId, ev) =>
+    runner.feedChannel(ev.channel.id, { type: 'leg_stasis_start', legId: ev.channel.id, at: now() }),
+  );
+  asterisk.onAriEvent((nodeId, ev) => onEvent(nodeId, ev), [...ROUTER_EVENTS]);
+
+  function onEvent(nodeId: string, ev: AnyAriEvent): void {
+    const at = now();
+    switch (ev.type) {
+      case 'CallBroadcast': {
+        // StasisBroadcast offer: claim it for the app it was offered to; losing the race (409) is normal.
+        const ch = (ev as { channel: AriChannel }).channel;
+        void asterisk.nodes
+          .get(nodeId)
+          ?.ari.events.claim(ch.id, ev.application)
+          .catch((err: unknown) => {
+            if (!(err instanceof AriError) || err.status !== 409)
+              log.warn({ err: (err as Error).message }, 'claim failed');
+          });
+        return;
+      }
+      case 'ChannelStateChange': {
+        const ch = (ev as { channel: AriChannel }).channel;
+        const callId = runner.byChannel.get(ch.id);
+        if (ch.state === 'Up' && callId && runner.calls.get(callId)?.state.callerChannelId !== ch.id)
+          runner.feedChannel(ch.id, { type: 'leg_answered', legId: ch.id, at });
+        return;
+      }
+      case 'ChannelDestroyed':
+      case 'StasisEnd': {
+        const ch = (ev as { channel: AriChannel }).channel;
+        const cause = (ev as { cause?: number }).cause ?? 16;
+        const callId = runner.byChannel.get(ch.id);
+        if (!callId) return;
+        if (runner.calls.get(callId)?.state.callerChannelId === ch.id)
+          runner.feedChannel(ch.id, { type: 'caller_gone', cause, at });
+        else if (ev.type === 'ChannelDestroyed')
+          runner.feedChannel(ch.id, { type: 'leg_gone', legId: ch.id, cause, at });
+        return;
+      }
+    }
+  }
+}
