@@ -9,7 +9,9 @@ import { KeyStore } from './auth/keys.ts';
 import type { Config } from './config.ts';
 import { createDatabase, type Database, pendingMigrations, runMigrations } from './db/client.ts';
 import type { Logger } from './logger.ts';
+import { stasisApps } from './asterisk/index.ts';
 import { createMetrics } from './metrics.ts';
+import { Counter } from 'prom-client';
 import { createRedis } from './redis/client.ts';
 
 /** What every domain module receives. */
@@ -77,7 +79,11 @@ export async function startDaemon(
     throw e;
   }
 
-  const metrics = createMetrics();
+  const metrics = createMetrics({
+    app: stasisApps(config.STASIS_APP, config.INSTANCE_ID, config.STASIS_BROADCAST)[0]!,
+    instance: config.INSTANCE_ID,
+  });
+  const stopNet = lastNetForRejections(log, metrics);
   const ctx: DaemonContext = { config, log, database, redis, metrics, modules: new Map() };
   const started: DaemonModule[] = [];
   const readiness: ReadinessCheck[] = [
@@ -140,10 +146,30 @@ export async function startDaemon(
       await redis.quit().catch(() => redis.disconnect());
       log.debug('redis closed');
       await database.close();
+      stopNet();
     })();
     return stopping;
   };
   return { app, ctx, address, stop };
+}
+
+/**
+ * The last net: a promise that rejects with nobody listening would make Node exit, taking every call
+ * in progress with it. Each code path handles its own failures; what still slips through is logged
+ * and counted here (`capconduit_unhandled_rejections_total` should stay 0), and the daemon runs on.
+ */
+function lastNetForRejections(log: Logger, metrics: Registry): () => void {
+  const counter = new Counter({
+    name: 'capconduit_unhandled_rejections_total',
+    help: 'Promise rejections nothing handled (a bug: each is logged with its stack)',
+    registers: [metrics],
+  });
+  const onRejection = (reason: unknown) => {
+    counter.inc();
+    log.error({ err: reason }, 'unhandled promise rejection');
+  };
+  process.on('unhandledRejection', onRejection);
+  return () => process.off('unhandledRejection', onRejection);
 }
 
 function waitRedis(r: Redis, ms: number): Promise<void> {

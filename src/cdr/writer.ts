@@ -55,9 +55,14 @@ export class CdrWriter {
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.flush(), this.flushEveryMs);
+    // A flush that fails (the journal folder unreadable) is logged; the next tick tries again.
+    const flush = () =>
+      void this.flush().catch((err: unknown) =>
+        this.log.error({ err: (err as Error).message }, 'CDR flush failed'),
+      );
+    this.timer = setInterval(flush, this.flushEveryMs);
     this.timer.unref();
-    void this.flush();
+    flush();
   }
 
   /** Resolves once the record is on disk (fsync'd); PostgreSQL follows asynchronously. */

@@ -60,11 +60,12 @@ export class CallRunner {
     const callId = state.callId;
     this.calls.set(callId, { state });
     this.byChannel.set(state.callerChannelId, callId);
-    void this.queue.run(callId, () => this.runEffects(callId, effects));
+    void this.queue.run(callId, () => this.runEffects(callId, effects)).catch(() => {});
   }
 
+  /** Never rejects: a task that throws is reported by the queue (and is a bug: effects are contained). */
   feed(callId: string, e: CallEvent): Promise<void> {
-    return this.queue.run(callId, () => this.apply(callId, e));
+    return this.queue.run(callId, () => this.apply(callId, e)).catch(() => {});
   }
 
   feedChannel(channelId: string, e: CallEvent): void {

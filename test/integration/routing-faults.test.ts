@@ -1,0 +1,133 @@
+// A call must always end, whatever fails under it: Redis refusing mid-call, Redis gone across an
+// ARI reconnect. Simulator + daemon + real PostgreSQL + a private Redis this file stops and starts.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AsteriskModule, createAsteriskModule } from '../../src/asterisk/index.ts';
+import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
+import { createLogger } from '../../src/logger.ts';
+import { type Daemon, startDaemon } from '../../src/main.ts';
+import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
+import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
+import { freshDatabase, testConfig } from '../helpers/env.ts';
+import { PrivateRedis } from '../helpers/redis-server.ts';
+import { simEnv } from '../helpers/sim-env.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const log = createLogger({ level: 'silent' });
+
+describe('calls under dependency faults', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let redis: PrivateRedis;
+  let sim: Simulator;
+  let d: Daemon;
+  let cdrDir: string;
+  let sellerId: string;
+  let n = 0;
+
+  const routing = () => d.ctx.modules.get('routing') as RoutingModule;
+  const redisCli = (...args: string[]) =>
+    execFileSync('redis-cli', ['-p', String(redis.port), ...args], { encoding: 'utf8' });
+  const metric = async (name: string) => {
+    const text = await d.ctx.metrics.metrics();
+    const line = text.split('\n').find((l) => l.startsWith(name));
+    return line ? Number(line.split(' ').at(-1)) : 0;
+  };
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    redis = await PrivateRedis.create();
+    sim = await startSimulator({ ariPort: 0, amiPort: 0 });
+    cdrDir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+    const config = testConfig({
+      DATABASE_URL: db.url,
+      REDIS_URL: redis.url,
+      ...simEnv(sim),
+      CDR_BUFFER_DIR: cdrDir,
+    });
+    d = await startDaemon(config, log, [createAsteriskModule, createRoutingModule], { listen: false });
+    await waitFor(async () => (await d.app.inject('/ready')).statusCode === 200);
+    const [s] = await d.ctx.database.db.insert(sellers).values({ name: 'faults' }).returning();
+    sellerId = s!.id;
+  });
+  afterAll(async () => {
+    await d?.stop();
+    await sim?.stop();
+    await redis?.stop();
+    await db?.drop();
+    if (cdrDir) rmSync(cdrDir, { recursive: true, force: true });
+  });
+
+  async function campaignWithOneClient() {
+    const dbx = d.ctx.database.db;
+    const k = ++n;
+    const [c] = await dbx
+      .insert(campaigns)
+      .values({ sellerId, name: `f${k}`, strategy: 'priority' })
+      .returning();
+    const did = `+1415666${String(1000 + k).padStart(4, '0')}`;
+    await dbx.insert(dids).values({ number: did, sellerId, campaignId: c!.id });
+    const endpoint = `faults-${k}`;
+    sim.setEndpoint(endpoint, { answerAfterMs: 10 });
+    const [client] = await dbx.insert(clients).values({ name: endpoint, endpoint }).returning();
+    const [l] = await dbx
+      .insert(links)
+      .values({ campaignId: c!.id, clientId: client!.id, concurrencyCap: 1 })
+      .returning();
+    return { did, linkId: l!.id };
+  }
+
+  const cdrsOf = async (did: string) => {
+    await routing().cdr.flush();
+    return d.ctx.database.sql<Array<{ disposition: string }>>`select * from call_records where did = ${did}`;
+  };
+
+  it('a slot release Redis refuses is retried: the call still ends, gets its CDR, and its slot comes back', async () => {
+    const c = await campaignWithOneClient();
+    const caller = sim.placeInboundCall({ did: c.did, callerNumber: '+12125550100' });
+    await waitFor(() =>
+      routing()
+        .router!.live()
+        .find((x) => x.did === c.did && x.phase === 'bridged'),
+    );
+    expect(await routing().slots.live(c.linkId)).toBe(1);
+    // Redis refuses every script (as when it is out of memory or failing over): the release fails.
+    redisCli('ACL', 'SETUSER', 'default', '-fcall', '-evalsha', '-eval');
+    try {
+      sim.hangup(caller, 16);
+      const [r] = await waitFor(async () => ((await cdrsOf(c.did)).length ? cdrsOf(c.did) : undefined));
+      expect(r!.disposition).toBe('answered');
+      expect(routing().router!.live()).toHaveLength(0);
+      expect(await metric('capconduit_call_effect_failures_total{effect="release"')).toBeGreaterThan(0);
+    } finally {
+      redisCli('ACL', 'SETUSER', 'default', '+@all');
+    }
+    await waitFor(async () => (await routing().slots.live(c.linkId)) === 0);
+    expect(await cdrsOf(c.did)).toHaveLength(1);
+  });
+
+  it('Redis down across an ARI reconnect: the daemon lives, and routes again once Redis is back', async () => {
+    const asterisk = d.ctx.modules.get('asterisk') as AsteriskModule;
+    const node = [...asterisk.nodes.values()][0]!;
+    const before = node.health().ari.reconnects;
+    await redis.stop();
+    // The reconnect's resync reconciles slots in Redis: it must fail quietly, not kill the process.
+    sim.dropWebSockets();
+    await waitFor(() => node.health().ari.reconnects > before && node.health().ari.connected);
+    await waitFor(async () => (await d.app.inject('/ready')).statusCode === 503);
+    await redis.start();
+    await waitFor(async () => (await d.app.inject('/ready')).statusCode === 200, 30_000);
+    const c = await campaignWithOneClient();
+    sim.placeInboundCall({ did: c.did, callerNumber: '+12125550101', hangupAfterMs: 10_000 });
+    await waitFor(
+      () =>
+        routing()
+          .router!.live()
+          .find((x) => x.did === c.did && x.phase === 'bridged'),
+      30_000,
+    );
+    expect(await metric('capconduit_unhandled_rejections_total')).toBe(0);
+  });
+});
