@@ -1,29 +1,28 @@
-// A thin ARI client: REST over fetch, events over one WebSocket per node. Events are dispatched
+// A thin ARI client: the events WebSocket of one node and its lifecycle; REST requests travel by
+// transport-http.ts or transport-ws.ts, typed in resources.ts. Events are dispatched
 // synchronously in arrival order (Asterisk's order); a throwing handler or a bad frame is logged and
 // never stops the stream; the socket reconnects forever with backoff and, on every (re)connect, the
 // live channel list is handed out for resynchronisation (ARI does not replay missed events).
 import { EventEmitter } from 'node:events';
-import http from 'node:http';
-import https from 'node:https';
-import type { Writable } from 'node:stream';
 import WebSocket from 'ws';
 import type { Logger } from '../logger.ts';
-import { corkUntilTurnEnds } from '../net/cork.ts';
+import type { RequestOptions } from './request.ts';
+import {
+  applicationsResource,
+  asteriskResource,
+  bridgesResource,
+  channelsResource,
+  eventsResource,
+} from './resources.ts';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './retry.ts';
-import type { AnyAriEvent, AriBridge, AriChannel } from './types.ts';
+import { hasRestOverWebSocket } from './transport-choice.ts';
+import { HttpTransport } from './transport-http.ts';
+import { type RestResponseFrame, WsTransport } from './transport-ws.ts';
+import type { AnyAriEvent } from './types.ts';
 
-export class AriError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly body: unknown,
-    readonly method: string,
-    readonly path: string,
-  ) {
-    super(`ARI ${method} ${path} -> ${status}: ${message}`);
-    this.name = 'AriError';
-  }
-}
+export { AriError } from './errors.ts';
+export type { HangupReason } from './resources.ts';
+export { hasRestOverWebSocket } from './transport-choice.ts';
 
 export interface AriOptions {
   /** Base URL of Asterisk's HTTP server, e.g. http://127.0.0.1:8088 (with or without /ari). */
@@ -50,28 +49,6 @@ export interface AriOptions {
 
 export type AriTransport = 'auto' | 'http' | 'websocket';
 
-/** True for Asterisk versions that accept RESTRequest frames on the events WebSocket. */
-export function hasRestOverWebSocket(version: string): boolean {
-  const m = /^(\d+)\.(\d+)/.exec(version);
-  if (!m) return false;
-  const major = Number(m[1]);
-  const minor = Number(m[2]);
-  if (major >= 23) return true;
-  const since: Record<number, number> = { 20: 13, 21: 8, 22: 3 };
-  return since[major] !== undefined && minor >= since[major]!;
-}
-
-type Query = Record<string, string | number | boolean | undefined>;
-export type HangupReason =
-  | 'normal'
-  | 'busy'
-  | 'congestion'
-  | 'no_answer'
-  | 'timeout'
-  | 'rejected'
-  | 'unallocated'
-  | 'answered_elsewhere';
-
 export type AriState = 'idle' | 'connecting' | 'connected' | 'closed';
 
 export class AriClient extends EventEmitter {
@@ -86,39 +63,26 @@ export class AriClient extends EventEmitter {
   /** Set when another WebSocket took our app name over (ApplicationReplaced). */
   replaced = false;
   private ws: WebSocket | null = null;
-  /** REST requests sent over the events WebSocket, by request_id, until their RESTResponse. */
-  private inflight = new Map<
-    string,
-    {
-      resolve: (v: unknown) => void;
-      reject: (e: Error) => void;
-      method: string;
-      path: string;
-      timer: NodeJS.Timeout;
-    }
-  >();
-  private requestSeq = 0;
   /** Whether REST goes over the WebSocket on this connection (decided at each connect). */
   restOverWs = false;
   private attempt = 0;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly base: string;
-  private readonly auth: string;
-  private readonly target: { hostname: string; port: string; path: string };
-  private readonly http: typeof http | typeof https;
-  private readonly agent: http.Agent;
+  private readonly httpTransport: HttpTransport;
+  private readonly wsTransport: WsTransport;
 
   constructor(private opts: AriOptions) {
     super();
     this.base = opts.url.replace(/\/+$/, '').replace(/\/ari$/, '') + '/ari';
-    this.auth = 'Basic ' + Buffer.from(`${opts.user}:${opts.password}`).toString('base64');
-    const u = new URL(this.base);
-    this.target = { hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port, path: u.pathname };
-    this.http = u.protocol === 'https:' ? https : http;
-    // Asterisk's HTTP server keeps connections alive; a bounded pool keeps file descriptors (which a
-    // busy Asterisk runs short of) in check while requests queue briefly at peaks.
-    this.agent = new this.http.Agent({ keepAlive: true, maxSockets: 64 });
+    const timeoutMs = opts.timeoutMs ?? 10_000;
+    this.httpTransport = new HttpTransport({
+      base: this.base,
+      user: opts.user,
+      password: opts.password,
+      timeoutMs,
+    });
+    this.wsTransport = new WsTransport({ timeoutMs });
   }
 
   get connected(): boolean {
@@ -137,8 +101,8 @@ export class AriClient extends EventEmitter {
     this.ws = null;
     this.state = 'closed';
     this.restOverWs = false;
-    this.failInflight('client stopped');
-    this.agent.destroy();
+    this.wsTransport.failAll('client stopped');
+    this.httpTransport.destroy();
     if (ws && ws.readyState !== WebSocket.CLOSED) {
       await new Promise<void>((r) => {
         ws.once('close', () => r());
@@ -147,253 +111,22 @@ export class AriClient extends EventEmitter {
     }
   }
 
-  /**
-   * Generic REST call. Non-2xx answers throw AriError with Asterisk's message.
-   * node:http with a keep-alive agent rather than fetch: a call costs about eight REST requests,
-   * and on Node 20 fetch spends two to three times as long per request (against the simulator on
-   * loopback: ~1.2 ms vs ~0.5 ms sequentially), which is routing latency.
-   */
-  request<T>(
-    method: string,
-    path: string,
-    o: { query?: Query; body?: unknown; signal?: AbortSignal } = {},
-  ): Promise<T> {
+  /** Generic REST call. Non-2xx answers throw AriError with Asterisk's message. */
+  request<T>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
     const ws = this.ws;
     if (this.restOverWs && ws && ws.readyState === WebSocket.OPEN)
-      return this.wsRequest<T>(ws, method, path, o);
-    return this.httpRequest<T>(method, path, o);
+      return this.wsTransport.request<T>(ws, method, path, o);
+    return this.httpTransport.request<T>(method, path, o);
   }
 
-  private httpRequest<T>(
-    method: string,
-    path: string,
-    o: { query?: Query; body?: unknown; signal?: AbortSignal } = {},
-  ): Promise<T> {
-    let qs = '';
-    for (const [k, v] of Object.entries(o.query ?? {}))
-      if (v !== undefined) qs += `${qs ? '&' : '?'}${enc(k)}=${enc(String(v))}`;
-    const payload = o.body !== undefined ? JSON.stringify(o.body) : null;
-    const headers: http.OutgoingHttpHeaders = { authorization: this.auth };
-    if (payload !== null) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = Buffer.byteLength(payload);
-    }
-    return new Promise<T>((resolve, reject) => {
-      const req = this.http.request(
-        {
-          host: this.target.hostname,
-          port: this.target.port,
-          path: this.target.path + path + qs,
-          method,
-          headers,
-          agent: this.agent,
-          ...(o.signal ? { signal: o.signal } : {}),
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let body: unknown = text;
-            if (text && (res.headers['content-type'] ?? '').includes('json')) {
-              try {
-                body = JSON.parse(text);
-              } catch {
-                body = text;
-              }
-            }
-            const status = res.statusCode ?? 0;
-            if (status < 200 || status > 299) {
-              const b = body as { message?: string; error?: string } | string;
-              const fallback = res.statusMessage ?? '';
-              const msg =
-                typeof b === 'object' && b ? (b.message ?? b.error ?? fallback) : String(b || fallback);
-              reject(new AriError(status, msg, body, method, path));
-            } else resolve((text ? body : undefined) as T);
-          });
-        },
-      );
-      // A plain timer rather than AbortSignal.timeout(): one per request, and the signal machinery
-      // showed up in profiles of the routing hot path.
-      const ms = this.opts.timeoutMs ?? 10_000;
-      const timer = o.signal
-        ? null
-        : setTimeout(() => req.destroy(new Error(`ARI ${method} ${path} timed out after ${ms} ms`)), ms);
-      req.on('close', () => {
-        if (timer) clearTimeout(timer);
-      });
-      req.on('error', reject);
-      req.end(payload ?? undefined);
-    });
-  }
-
-  /**
-   * ARI REST over WebSocket: one RESTRequest frame, settled by the RESTResponse with the same
-   * request_id. No HTTP parsing on either side, which is most of a REST call's cost; the answers
-   * come on the same ordered stream as the events.
-   */
-  private wsRequest<T>(
-    ws: WebSocket,
-    method: string,
-    path: string,
-    o: { query?: Query; body?: unknown; signal?: AbortSignal },
-  ): Promise<T> {
-    let qs = '';
-    for (const [k, v] of Object.entries(o.query ?? {}))
-      if (v !== undefined) qs += `${qs ? '&' : '?'}${enc(k)}=${enc(String(v))}`;
-    const requestId = String(++this.requestSeq);
-    const frame: Record<string, string> = {
-      type: 'RESTRequest',
-      request_id: requestId,
-      method,
-      uri: path.slice(1) + qs,
-    };
-    if (o.body !== undefined) {
-      frame.content_type = 'application/json';
-      frame.message_body = JSON.stringify(o.body);
-    }
-    return new Promise<T>((resolve, reject) => {
-      const fail = (e: Error) => {
-        const p = this.inflight.get(requestId);
-        if (!p) return;
-        clearTimeout(p.timer);
-        this.inflight.delete(requestId);
-        reject(e);
-      };
-      const ms = this.opts.timeoutMs ?? 10_000;
-      const timer = setTimeout(() => fail(new Error(`ARI ${method} ${path} timed out after ${ms} ms`)), ms);
-      this.inflight.set(requestId, { resolve: resolve as (v: unknown) => void, reject, method, path, timer });
-      o.signal?.addEventListener('abort', () => fail(new Error(`ARI ${method} ${path} aborted`)), {
-        once: true,
-      });
-      // `_socket` is ws's own socket (no public accessor): corked for the rest of this turn.
-      corkUntilTurnEnds((ws as unknown as { _socket?: Writable })._socket);
-      ws.send(JSON.stringify(frame), (err) => {
-        if (err) fail(err);
-      });
-    });
-  }
-
-  private settle(r: {
-    request_id?: string;
-    status_code?: number;
-    reason_phrase?: string;
-    message_body?: string;
-  }): void {
-    const p = this.inflight.get(r.request_id ?? '');
-    if (!p) return;
-    clearTimeout(p.timer);
-    this.inflight.delete(r.request_id!);
-    let body: unknown = r.message_body ?? '';
-    if (r.message_body) {
-      try {
-        body = JSON.parse(r.message_body);
-      } catch {
-        body = r.message_body;
-      }
-    }
-    const status = Number(r.status_code ?? 0);
-    if (status < 200 || status > 299) {
-      const b = body as { message?: string; error?: string } | string;
-      const fallback = r.reason_phrase ?? '';
-      const msg = typeof b === 'object' && b ? (b.message ?? b.error ?? fallback) : String(b || fallback);
-      p.reject(new AriError(status, msg, body, p.method, p.path));
-    } else p.resolve(r.message_body ? body : undefined);
-  }
-
-  /** Requests in flight on a WebSocket that closed never get their answer: fail them now. */
-  private failInflight(why: string): void {
-    for (const [id, p] of this.inflight) {
-      clearTimeout(p.timer);
-      p.reject(new Error(`ARI ${p.method} ${p.path}: ${why}`));
-      this.inflight.delete(id);
-    }
-  }
-
-  // --- typed helpers (ids chosen by the caller, recorded before the request) ---
-  readonly channels = {
-    list: () => this.request<AriChannel[]>('GET', '/channels'),
-    get: (id: string) => this.request<AriChannel>('GET', `/channels/${enc(id)}`),
-    create: (p: {
-      endpoint: string;
-      app: string;
-      channelId: string;
-      appArgs?: string;
-      otherChannelId?: string;
-      originator?: string;
-      variables?: Record<string, string>;
-    }) =>
-      this.request<AriChannel>('POST', '/channels/create', {
-        query: {
-          endpoint: p.endpoint,
-          app: p.app,
-          channelId: p.channelId,
-          appArgs: p.appArgs,
-          otherChannelId: p.otherChannelId,
-          originator: p.originator,
-        },
-        body: p.variables ? { variables: p.variables } : undefined,
-      }),
-    originate: (p: {
-      endpoint: string;
-      channelId: string;
-      app?: string;
-      appArgs?: string;
-      extension?: string;
-      context?: string;
-      priority?: number;
-      callerId?: string;
-      timeout?: number;
-      variables?: Record<string, string>;
-    }) => {
-      const { variables, ...q } = p;
-      return this.request<AriChannel>('POST', '/channels', {
-        query: q,
-        body: variables ? { variables } : undefined,
-      });
-    },
-    dial: (id: string, p: { caller?: string; timeout?: number } = {}) =>
-      this.request<void>('POST', `/channels/${enc(id)}/dial`, { query: p }),
-    answer: (id: string) => this.request<void>('POST', `/channels/${enc(id)}/answer`),
-    ring: (id: string) => this.request<void>('POST', `/channels/${enc(id)}/ring`),
-    hangup: (id: string, reason: HangupReason = 'normal') =>
-      this.request<void>('DELETE', `/channels/${enc(id)}`, { query: { reason } }),
-    continueInDialplan: (id: string, p: { context?: string; extension?: string; priority?: number } = {}) =>
-      this.request<void>('POST', `/channels/${enc(id)}/continue`, { query: p }),
-    move: (id: string, app: string, appArgs?: string) =>
-      this.request<void>('POST', `/channels/${enc(id)}/move`, { query: { app, appArgs } }),
-    getVariable: async (id: string, variable: string) =>
-      (await this.request<{ value: string }>('GET', `/channels/${enc(id)}/variable`, { query: { variable } }))
-        .value,
-    setVariable: (id: string, variable: string, value: string) =>
-      this.request<void>('POST', `/channels/${enc(id)}/variable`, { query: { variable, value } }),
-  };
-
-  readonly bridges = {
-    create: (p: { bridgeId: string; type?: string; name?: string }) =>
-      this.request<AriBridge>('POST', '/bridges', {
-        query: { bridgeId: p.bridgeId, type: p.type ?? 'mixing', name: p.name },
-      }),
-    get: (id: string) => this.request<AriBridge>('GET', `/bridges/${enc(id)}`),
-    addChannel: (id: string, channel: string | string[]) =>
-      this.request<void>('POST', `/bridges/${enc(id)}/addChannel`, {
-        query: { channel: [channel].flat().join(',') },
-      }),
-    removeChannel: (id: string, channel: string) =>
-      this.request<void>('POST', `/bridges/${enc(id)}/removeChannel`, { query: { channel } }),
-    destroy: (id: string) => this.request<void>('DELETE', `/bridges/${enc(id)}`),
-  };
-
-  readonly events = {
-    /** StasisBroadcast: claim an offered call for one of our apps; 409 means another app won. */
-    claim: (channelId: string, application: string) =>
-      this.request<void>('POST', '/events/claim', { query: { channelId, application } }),
-  };
-
-  readonly asterisk = {
-    info: () => this.request<Record<string, unknown>>('GET', '/asterisk/info'),
-  };
+  // Typed resources (ids chosen by the caller, recorded before the request).
+  private readonly req = <T>(method: string, path: string, o?: RequestOptions) =>
+    this.request<T>(method, path, o);
+  readonly channels = channelsResource(this.req);
+  readonly bridges = bridgesResource(this.req);
+  readonly events = eventsResource(this.req);
+  readonly asterisk = asteriskResource(this.req);
+  readonly applications = applicationsResource(this.req);
 
   private open(): void {
     if (this.stopped) return;
@@ -441,7 +174,7 @@ export class AriClient extends EventEmitter {
       if (this.ws !== ws) return;
       this.ws = null;
       this.restOverWs = false;
-      this.failInflight('events WebSocket closed before the answer');
+      this.wsTransport.failAll('events WebSocket closed before the answer');
       const was = this.state;
       this.state = this.stopped ? 'closed' : 'connecting';
       if (was === 'connected') {
@@ -465,10 +198,9 @@ export class AriClient extends EventEmitter {
   private async applyEventFilter(): Promise<void> {
     const types = this.opts.disallowedEvents?.() ?? [];
     if (!types.length) return;
-    const body = { allowed: [], disallowed: types.map((type) => ({ type })) };
     for (const app of this.opts.apps) {
       try {
-        await this.request('PUT', `/applications/${encodeURIComponent(app)}/eventFilter`, { body });
+        await this.applications.setDisallowedEvents(app, types);
       } catch (err) {
         this.opts.log.warn(
           { app, err: (err as Error).message },
@@ -486,7 +218,10 @@ export class AriClient extends EventEmitter {
       return;
     }
     try {
-      const info = await this.httpRequest<{ system?: { version?: string } }>('GET', '/asterisk/info');
+      const info = await this.httpTransport.request<{ system?: { version?: string } }>(
+        'GET',
+        '/asterisk/info',
+      );
       this.restOverWs = hasRestOverWebSocket(info?.system?.version ?? '');
     } catch (err) {
       this.restOverWs = false;
@@ -518,7 +253,7 @@ export class AriClient extends EventEmitter {
       return;
     }
     if (ev.type === 'RESTResponse') {
-      this.settle(ev as unknown as Parameters<AriClient['settle']>[0]);
+      this.wsTransport.settle(ev as unknown as RestResponseFrame);
       return;
     }
     const now = Date.now();
@@ -540,5 +275,3 @@ export class AriClient extends EventEmitter {
     }
   }
 }
-
-const enc = encodeURIComponent;

@@ -1,0 +1,87 @@
+// ARI REST over HTTP: node:http with a keep-alive agent. Used for every request when REST over the
+// WebSocket is off or the WebSocket is down.
+import http from 'node:http';
+import https from 'node:https';
+import { answer, decodeBody, queryString, type RequestOptions } from './request.ts';
+
+export interface HttpTransportOptions {
+  /** Base URL ending in /ari. */
+  base: string;
+  user: string;
+  password: string;
+  timeoutMs: number;
+}
+
+export class HttpTransport {
+  private readonly auth: string;
+  private readonly target: { hostname: string; port: string; path: string };
+  private readonly http: typeof http | typeof https;
+  private readonly agent: http.Agent;
+
+  constructor(private readonly opts: HttpTransportOptions) {
+    this.auth = 'Basic ' + Buffer.from(`${opts.user}:${opts.password}`).toString('base64');
+    const u = new URL(opts.base);
+    this.target = { hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port, path: u.pathname };
+    this.http = u.protocol === 'https:' ? https : http;
+    // Asterisk's HTTP server keeps connections alive; a bounded pool keeps file descriptors (which a
+    // busy Asterisk runs short of) in check while requests queue briefly at peaks.
+    this.agent = new this.http.Agent({ keepAlive: true, maxSockets: 64 });
+  }
+
+  /** Closes the pooled connections; requests after this open new ones. */
+  destroy(): void {
+    this.agent.destroy();
+  }
+
+  /**
+   * node:http with a keep-alive agent rather than fetch: a call costs about eight REST requests,
+   * and on Node 20 fetch spends two to three times as long per request (against the simulator on
+   * loopback: ~1.2 ms vs ~0.5 ms sequentially), which is routing latency.
+   */
+  request<T>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
+    const payload = o.body !== undefined ? JSON.stringify(o.body) : null;
+    const headers: http.OutgoingHttpHeaders = { authorization: this.auth };
+    if (payload !== null) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = Buffer.byteLength(payload);
+    }
+    return new Promise<T>((resolve, reject) => {
+      const req = this.http.request(
+        {
+          host: this.target.hostname,
+          port: this.target.port,
+          path: this.target.path + path + queryString(o.query),
+          method,
+          headers,
+          agent: this.agent,
+          ...(o.signal ? { signal: o.signal } : {}),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            const body = decodeBody(text, (res.headers['content-type'] ?? '').includes('json'));
+            try {
+              resolve(answer<T>(res.statusCode ?? 0, text, body, res.statusMessage ?? '', method, path));
+            } catch (e) {
+              reject(e);
+            }
+          });
+        },
+      );
+      // A plain timer rather than AbortSignal.timeout(): one per request, and the signal machinery
+      // showed up in profiles of the routing hot path.
+      const ms = this.opts.timeoutMs;
+      const timer = o.signal
+        ? null
+        : setTimeout(() => req.destroy(new Error(`ARI ${method} ${path} timed out after ${ms} ms`)), ms);
+      req.on('close', () => {
+        if (timer) clearTimeout(timer);
+      });
+      req.on('error', reject);
+      req.end(payload ?? undefined);
+    });
+  }
+}
