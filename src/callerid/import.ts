@@ -6,10 +6,21 @@ import type { Readable } from 'node:stream';
 import { Parser } from 'csv-parse';
 import type { Sql } from 'postgres';
 import { factsOf, normaliseNumber } from './decide.ts';
-import type { CallerIdService } from './service.ts';
+import { CallerIdRepository, type ImportRow } from './repository.ts';
+import type { ImportedNumber } from './hotstate.ts';
 
 export const POOL_ID = /^[A-Za-z0-9_.-]{1,64}$/;
-const COLUMNS = ['caller_id', 'carrier', 'area_code', 'daily_limit', 'hourly_limit', 'state', 'campaign'];
+// `pool` names the number's pool; `campaign` is its older name (files made for VICIdial use it).
+const COLUMNS = [
+  'caller_id',
+  'carrier',
+  'area_code',
+  'daily_limit',
+  'hourly_limit',
+  'state',
+  'pool',
+  'campaign',
+];
 
 export interface ImportResult {
   lines: number;
@@ -22,15 +33,13 @@ export interface ImportResult {
 
 export class CsvHeaderError extends Error {}
 
-interface Row {
-  number: string;
-  carrier: string;
-  npa: string;
-  state: string;
-  hourly: string;
-  daily: string;
-  pool: string;
+/** Where imported numbers go live: the hot state (CallerIdService), or nowhere (null). */
+export interface ImportTarget {
+  syncPoolConfig(pool: string): Promise<void>;
+  placeImported(rows: ImportedNumber[]): Promise<void>;
 }
+
+type Row = ImportRow;
 
 // A file of nothing but bad lines must not make an answer as large as itself.
 export const MAX_REJECTED = 10_000;
@@ -59,6 +68,8 @@ function headerOf(fields: string[]): string[] {
   const unknown = cols.filter((c) => !COLUMNS.includes(c));
   if (!cols.includes('caller_id')) throw new CsvHeaderError('the header must name a caller_id column');
   if (unknown.length) throw new CsvHeaderError(`unknown column(s): ${unknown.join(', ')}`);
+  if (cols.includes('pool') && cols.includes('campaign'))
+    throw new CsvHeaderError('name the pool column once: pool or campaign (its older name)');
   return cols;
 }
 
@@ -82,9 +93,9 @@ export function validateRecord(
   if ('err' in h) return h.err;
   const d = limit(rec.daily_limit, 'daily_limit');
   if ('err' in d) return d.err;
-  const pool = (rec.campaign ?? '').trim() || defaultPool || '';
+  const pool = (rec.pool ?? rec.campaign ?? '').trim() || defaultPool || '';
   if (pool && !POOL_ID.test(pool))
-    return `campaign "${pool.slice(0, 40)}" must be 1-64 letters, digits, _ . -`;
+    return `${rec.pool !== undefined ? 'pool' : 'campaign'} "${pool.slice(0, 40)}" must be 1-64 letters, digits, _ . -`;
   const carrier = (rec.carrier ?? '').trim();
   if (carrier.length > 100) return 'carrier is longer than 100 characters';
   return {
@@ -100,11 +111,12 @@ export function validateRecord(
 
 export async function importCallerIds(
   sql: Sql,
-  service: CallerIdService | null,
+  service: ImportTarget | null,
   input: Readable,
   o: { defaultPool?: string | null; batchSize?: number; onProgress?: (lines: number) => void } = {},
 ): Promise<ImportResult> {
   const batchSize = o.batchSize ?? 2000;
+  const repo = new CallerIdRepository(sql);
   const result: ImportResult = { lines: 0, imported: 0, rejected: [], rejected_total: 0, pools_created: [] };
   const knownPools = new Set<string>();
   const reject = (line: number, reason: string) => {
@@ -135,7 +147,8 @@ export async function importCallerIds(
     batch = new Map();
     await writing;
     writing = (async () => {
-      const { created, unusual } = await writeBatch(sql, rows, knownPools, result);
+      const { created, unusual } = await repo.importBatch(rows, knownPools);
+      result.pools_created.push(...created);
       const before = placing;
       placing = (async () => {
         await before;
@@ -190,54 +203,4 @@ export async function importCallerIds(
   await writing;
   await placing;
   return result;
-}
-
-async function writeBatch(
-  sql: Sql,
-  rows: Row[],
-  knownPools: Set<string>,
-  result: ImportResult,
-): Promise<{ created: string[]; unusual: Map<string, { active: boolean; inserted: boolean }> }> {
-  const createdNow: string[] = [];
-  // Numbers that were already there or are inactive; every other one is a fresh active insert.
-  const unusual = new Map<string, { active: boolean; inserted: boolean }>();
-  const pools = [...new Set(rows.map((r) => r.pool).filter((p) => p && !knownPools.has(p)))];
-  await sql.begin(async (tx) => {
-    if (pools.length) {
-      const created = await tx<{ id: string }[]>`
-        insert into cid_pools (id) select * from unnest(${pools}::text[]) on conflict (id) do nothing returning id`;
-      result.pools_created.push(...created.map((c) => c.id));
-      createdNow.push(...created.map((c) => c.id));
-    }
-    // One statement, the batch as one JSON parameter (row = [number, carrier, npa, state, hourly,
-    // daily, pool]): JSON.stringify is native, where seven text[] parameters were escaped element
-    // by element. The membership insert's foreign key sees the numbers inserted beside it.
-    const batch = JSON.stringify(
-      rows.map((r) => [r.number, r.carrier, r.npa, r.state, r.hourly, r.daily, r.pool]),
-    );
-    const upserted = await tx<{ number: string; active: boolean; inserted: boolean }[]>`
-      with u as (
-        select r->>0 as number, nullif(r->>1, '') as carrier, nullif(r->>2, '') as npa,
-               nullif(r->>3, '') as state, nullif(r->>4, '')::int as hourly, nullif(r->>5, '')::int as daily,
-               nullif(r->>6, '') as pool
-        from jsonb_array_elements(${batch}::text::jsonb) as r -- text: see CallerIdService.flushAll
-      ), upsert as (
-        insert into caller_ids (number, carrier, npa, state, hourly_limit, daily_limit)
-        select number, carrier, npa, state, hourly, daily from u
-        on conflict (number) do update set
-          carrier = excluded.carrier, npa = excluded.npa, state = excluded.state,
-          hourly_limit = excluded.hourly_limit, daily_limit = excluded.daily_limit, updated_at = now()
-        returning number, active, (xmax = 0) as inserted
-      ), member as (
-        insert into cid_pool_members (pool_id, number)
-        select pool, number from u where pool is not null
-        on conflict do nothing
-      )
-      select number, active, inserted from upsert where not (inserted and active)`;
-    // xmax is 0 on a row this statement inserted, set on one it updated (ON CONFLICT DO UPDATE).
-    // Only the exceptions come back: a fresh import returns nothing to parse.
-    for (const u of upserted) unusual.set(u.number, { active: u.active, inserted: u.inserted });
-  });
-  for (const p of pools) knownPools.add(p);
-  return { created: createdNow, unusual };
 }

@@ -7,7 +7,7 @@ import { createRedis, waitReady } from '../redis/client.ts';
 import { RedisKeys } from '../redis/keys.ts';
 import { HealthTracker } from './health.ts';
 import { OutboundHandler } from './outbound.ts';
-import { callerIdRoutes } from './routes.ts';
+import { callerIdRoutes } from './routes/index.ts';
 import { CallerIdService } from './service.ts';
 import { CidStore } from './store.ts';
 
@@ -27,6 +27,7 @@ export function createCallerIdModule(ctx: DaemonContext, o: { now?: () => number
   const store = new CidStore(redis, new RedisKeys(config.REDIS_KEY_PREFIX));
   const service = new CallerIdService({
     sql: ctx.database.sql,
+    db: ctx.database.db,
     store,
     log: clog,
     instanceId: config.INSTANCE_ID,
@@ -65,7 +66,7 @@ export function createCallerIdModule(ctx: DaemonContext, o: { now?: () => number
     service,
     health,
     outbound,
-    routes: [callerIdRoutes(service)],
+    routes: callerIdRoutes(service),
     readiness: [
       {
         name: 'callerid',

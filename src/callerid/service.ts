@@ -1,487 +1,272 @@
-// Caller-ID rotation service: the hot path (pick from Redis only), keeping Redis in step with
-// PostgreSQL (sync after writes, rebuild when Redis lost its state) and the asynchronous usage flush.
-import type { Sql } from 'postgres';
-import { AppError } from '../api/errors.ts';
-import type { Logger } from '../logger.ts';
-import { BucketClock, calleeFacts } from './decide.ts';
+// The caller-ID domain's operations, without HTTP (the routes, the CLI and the outbound Stasis
+// handler call them): the pick, pools, numbers, live statistics and the import. PostgreSQL through
+// the repository, the Redis hot state through CidHotState (hotstate.ts); each write to PostgreSQL is
+// followed by the hot state's sync of what it changed.
+import type { Readable } from 'node:stream';
+import { mapDbError } from '../api/crud.ts';
+import { AppError, notFound } from '../api/errors.ts';
+import { factsOf } from './decide.ts';
+import { CidHotState, type CidServiceOptions, type ImportedNumber, type NextResult } from './hotstate.ts';
+import { CsvHeaderError, type ImportResult, importCallerIds } from './import.ts';
 import {
-  type CidStore,
-  type NumberUsage,
-  type PickResult,
-  type PoolHealthConfig,
-  profileFields,
-  type Tier,
-  usageFields,
-} from './store.ts';
+  CallerIdRepository,
+  type NumberRow,
+  type NumberValues,
+  type PoolRow,
+  type PoolValues,
+} from './repository.ts';
+import type { NumberPatch, PoolInput } from './schemas.ts';
+import { addToPool, emptyPoolStat, numberStat, type PoolStat } from './stats.ts';
+import type { CidStore } from './store.ts';
 
-export interface CidServiceOptions {
-  sql: Sql;
-  store: CidStore;
-  log: Logger;
-  instanceId: string;
-  timezone: string;
-  reservationTtlMs: number;
-  agentRatePerMin: number;
-  flushEveryMs: number;
-  /** How often the sweep brings back numbers whose limit window or rest ended (0: only picks do). */
-  promoteEveryMs?: number;
-  promoteBatch?: number;
-  /** Injected clock (tests move it across hour and day boundaries). */
-  now?: () => number;
+export type { CidServiceOptions, ImportedNumber, NextResult } from './hotstate.ts';
+export { poolConfigOf } from './hotstate.ts';
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export const poolView = (r: PoolRow, numbers: number) => ({
+  id: r.id,
+  name: r.name,
+  fallback_number: r.fallbackNumber,
+  health_window: r.healthWindow,
+  health_min_answer_rate: r.healthMinAnswerRate,
+  health_rest_s: r.healthRestS,
+  numbers,
+  created_at: r.createdAt.toISOString(),
+});
+export type PoolView = ReturnType<typeof poolView>;
+
+export const numberView = (r: NumberRow, poolIds: string[]) => {
+  const pools = [...poolIds].sort();
+  return {
+    number: r.number,
+    carrier: r.carrier,
+    area_code: r.npa,
+    state: r.state,
+    hourly_limit: r.hourlyLimit,
+    daily_limit: r.dailyLimit,
+    active: r.active,
+    pools,
+    campaigns: pools,
+    usage: {
+      uses_hour: r.usesHour,
+      uses_day: r.usesDay,
+      total: r.totalUses,
+      last_used_at: iso(r.lastUsedAt),
+      answered: r.answered,
+      unanswered: r.unanswered,
+      rested_until: iso(r.restedUntil),
+    },
+    created_at: r.createdAt.toISOString(),
+  };
+};
+export type NumberView = ReturnType<typeof numberView>;
+
+const poolValues = (b: PoolInput): PoolValues => ({
+  ...(b.name !== undefined ? { name: b.name } : {}),
+  ...(b.fallback_number !== undefined ? { fallbackNumber: b.fallback_number } : {}),
+  ...(b.health_window !== undefined ? { healthWindow: b.health_window } : {}),
+  ...(b.health_min_answer_rate !== undefined ? { healthMinAnswerRate: b.health_min_answer_rate } : {}),
+  ...(b.health_rest_s !== undefined ? { healthRestS: b.health_rest_s } : {}),
+});
+
+/** A number's profile columns from a request (pure); refuses an area code the number contradicts. */
+export function numberValues(number: string, b: Omit<NumberPatch, 'pools' | 'campaigns'>): NumberValues {
+  const facts = factsOf(number);
+  if (b.area_code && facts.npa && b.area_code !== facts.npa)
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `area_code ${b.area_code} does not match the number's ${facts.npa}`,
+    );
+  return {
+    ...(b.carrier !== undefined ? { carrier: b.carrier } : {}),
+    ...(b.area_code !== undefined ? { npa: b.area_code ?? facts.npa } : {}),
+    ...(b.state !== undefined ? { state: b.state ?? facts.state } : {}),
+    ...(b.hourly_limit !== undefined ? { hourlyLimit: b.hourly_limit } : {}),
+    ...(b.daily_limit !== undefined ? { dailyLimit: b.daily_limit } : {}),
+    ...(b.active !== undefined ? { active: b.active } : {}),
+  };
 }
 
-export type NextResult =
-  | { kind: 'picked'; number: string; expiresAt: number; tier: Tier }
-  | { kind: 'fallback'; number: string }
-  | { kind: 'exhausted'; nextAt: number | null }
-  | { kind: 'rate_limited'; retryAfterMs: number }
-  | { kind: 'unknown_pool' };
-
-interface NumberRow {
-  number: string;
-  npa: string | null;
-  state: string | null;
-  hourly_limit: number | null;
-  daily_limit: number | null;
-  active: boolean;
-  hour_bucket: string | null;
-  uses_hour: number;
-  day_bucket: string | null;
-  uses_day: number;
-  total_uses: string | number;
-  // Raw text from postgres.js as drizzle configures it (or a Date): read through msOf().
-  last_used_at: Date | string | null;
-  answered: string | number;
-  unanswered: string | number;
-  rested_until: Date | string | null;
-  pools: string[];
-}
-
-/** A number as an import wrote it to PostgreSQL. */
-export interface ImportedNumber {
-  number: string;
-  npa: string | null;
-  state: string | null;
-  hourlyLimit: number | null;
-  dailyLimit: number | null;
-  active: boolean;
-  pool: string | null;
-  /** The upsert inserted the row (it was not in PostgreSQL before). */
-  inserted: boolean;
-}
-
-/**
- * Numbers per sweep call: ~37 µs of Redis each (measured, 200 in 7.5 ms), so a call holds Redis
- * ~4 ms, a stall that picks and routing's slot scripts of that moment wait out.
- */
-const SWEEP_CHUNK = 100;
-/** The sweep's first pass: numbers a pool, and pools a pipeline (at most ~4 ms of Redis a pipeline). */
-const SWEEP_FIRST = 10;
-const SWEEP_PIPELINE = 10;
-
-const msOf = (v: Date | string | null) => (v ? new Date(v).getTime() || 0 : 0);
-const nxxOf = (number: string) => /^\+1(\d{6})\d{4}$/.exec(number)?.[1] ?? null;
+const poolNotFound = (id: string) => notFound('pool', id);
 
 export class CallerIdService {
-  readonly clock: BucketClock;
-  readonly now: () => number;
-  private rebuilding: Promise<void> | null = null;
-  private flushTimer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> | null = null;
-  private sweepTimer: NodeJS.Timeout | null = null;
-  private sweeping: Promise<number> | null = null;
-  private sweepFailing = false;
-  lastFlushError: string | null = null;
+  readonly repo: CallerIdRepository;
+  readonly state: CidHotState;
 
-  constructor(readonly o: CidServiceOptions) {
-    this.clock = new BucketClock(o.timezone);
-    this.now = o.now ?? Date.now;
+  constructor(o: CidServiceOptions) {
+    this.repo = new CallerIdRepository(o.sql, o.db ?? null);
+    this.state = new CidHotState(o, this.repo);
   }
 
+  // ---- the hot state (hotstate.ts) --------------------------------------------------------------
   get store(): CidStore {
-    return this.o.store;
+    return this.state.store;
   }
-
+  get lastFlushError(): string | null {
+    return this.state.lastFlushError;
+  }
+  now(): number {
+    return this.state.now();
+  }
   buckets(t = this.now()) {
-    return this.clock.at(t);
+    return this.state.buckets(t);
   }
-
-  /** The hot path: no PostgreSQL. `agent` null skips the per-agent limit (calls the daemon handles). */
-  async next(p: { pool: string; to?: string; agent: string | null }): Promise<NextResult> {
-    const callee = calleeFacts(p.to);
-    let r: PickResult | null = null;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const now = this.now();
-      r = await this.pickOrUnavailable({
-        pool: p.pool,
-        callee,
-        agent: p.agent ?? '-',
-        now,
-        ttlMs: this.o.reservationTtlMs,
-        buckets: this.clock.at(now),
-        ratePerMin: p.agent === null ? null : this.o.agentRatePerMin,
-        promoteBatch: this.o.promoteBatch ?? 32,
-      });
-      if (r.kind !== 'not_ready') break;
-      await this.ensureReady();
-    }
-    if (!r || r.kind === 'not_ready') throw new AppError('NOT_READY', 'caller-ID state is being rebuilt');
-    if (r.kind === 'exhausted') {
-      const fb = await this.o.store.poolFallback(p.pool);
-      if (fb) return { kind: 'fallback', number: fb };
-    }
-    return r;
+  /** The hot path: a number of the pool, from Redis only. */
+  next(p: { pool: string; to?: string; agent: string | null }): Promise<NextResult> {
+    return this.state.next(p);
   }
-
-  private async pickOrUnavailable(p: Parameters<CidStore['pick']>[0]): Promise<PickResult> {
-    try {
-      return await this.o.store.pick(p);
-    } catch (err) {
-      this.o.log.warn({ err: (err as Error).message }, 'caller-ID pick failed: Redis did not answer');
-      throw new AppError('DEPENDENCY_UNAVAILABLE', 'caller-ID state (Redis) did not answer');
-    }
+  ensureReady(waitMs?: number): Promise<void> {
+    return this.state.ensureReady(waitMs);
   }
-
-  /** Resolves once Redis holds the hot state; rebuilds it from PostgreSQL (one instance at a time). */
-  ensureReady(waitMs = 30_000): Promise<void> {
-    this.rebuilding ??= this.rebuildOrWait(waitMs).finally(() => {
-      this.rebuilding = null;
-    });
-    return this.rebuilding;
+  rebuild(): Promise<number> {
+    return this.state.rebuild();
   }
-
-  private async rebuildOrWait(waitMs: number): Promise<void> {
-    const end = Date.now() + waitMs;
-    for (;;) {
-      if (await this.o.store.isReady()) return;
-      if (await this.o.store.lock(this.o.instanceId, 120_000)) {
-        try {
-          if (!(await this.o.store.isReady())) await this.rebuild();
-        } finally {
-          await this.o.store.unlock(this.o.instanceId);
-        }
-        return;
-      }
-      if (Date.now() > end)
-        throw new AppError('NOT_READY', 'caller-ID state is being rebuilt by another instance');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  /** Loads every pool and number from PostgreSQL into Redis, then sets the ready marker. */
-  async rebuild(): Promise<number> {
-    const started = Date.now();
-    const pools = await this.o.sql<
-      {
-        id: string;
-        fallback_number: string | null;
-        health_window: number;
-        health_min_answer_rate: number;
-        health_rest_s: number;
-      }[]
-    >`select id, fallback_number, health_window, health_min_answer_rate, health_rest_s from cid_pools`;
-    for (const p of pools) await this.o.store.setPoolConfig(p.id, poolConfigOf(p));
-    let n = 0;
-    const cursor = this.o.sql<NumberRow[]>`
-      select c.*, coalesce(array_agg(m.pool_id) filter (where m.pool_id is not null), '{}') as pools
-      from caller_ids c left join cid_pool_members m on m.number = c.number
-      group by c.number`.cursor(2000);
-    for await (const rows of cursor) {
-      const now = this.now();
-      await this.o.store.placeMany(
-        rows.map((r) => ({ number: r.number, fields: this.fieldsOfRow(r, true) })),
-        now,
-        this.clock.at(now),
-      );
-      n += rows.length;
-    }
-    await this.o.store.markReady(this.o.instanceId);
-    this.o.log.info(
-      { numbers: n, pools: pools.length, ms: Date.now() - started },
-      'caller-ID state rebuilt from PostgreSQL',
-    );
-    return n;
-  }
-
-  private fieldsOfRow(r: NumberRow, withUsage: boolean): string[] {
-    const f = profileFields({
-      active: r.active,
-      npa: r.npa,
-      nxx: nxxOf(r.number),
-      state: r.state,
-      hourlyLimit: r.hourly_limit,
-      dailyLimit: r.daily_limit,
-      pools: [...r.pools].sort(),
-    });
-    if (!withUsage) return f;
-    const last = msOf(r.last_used_at);
-    const u: NumberUsage = {
-      lastUsedMs: last,
-      // The flush lags picks by up to its interval: a reservation made just before Redis was lost
-      // is kept from the last usage PostgreSQL knows.
-      reservedUntilMs: last ? last + this.o.reservationTtlMs : 0,
-      restedUntilMs: msOf(r.rested_until),
-      hourBucket: r.hour_bucket,
-      usesHour: r.uses_hour,
-      dayBucket: r.day_bucket,
-      usesDay: r.uses_day,
-      total: Number(r.total_uses),
-      answered: Number(r.answered),
-      unanswered: Number(r.unanswered),
-    };
-    return [...f, ...usageFields(u)];
-  }
-
-  /** Re-reads numbers from PostgreSQL and places them in Redis (after CRUD changes). */
   sync(numbers: string[]): Promise<void> {
-    return this.redisAfterSave(() => this.syncNow(numbers));
+    return this.state.sync(numbers);
   }
-
-  /**
-   * Places numbers an import has just written, from the rows it wrote rather than a read back
-   * (the read back cost a third of an import). The pools a line names are added to the number's
-   * pools in Redis; `active` is what the upsert returned.
-   */
   placeImported(rows: ImportedNumber[]): Promise<void> {
-    return this.redisAfterSave(async () => {
-      if (!rows.length) return;
-      if (!(await this.o.store.isReady())) return void (await this.ensureReady());
-      const now = this.now();
-      // Fresh inserts usable at once skip the placement script (see CidStore.placeFresh).
-      const fresh = (r: ImportedNumber) =>
-        r.inserted && r.active && r.hourlyLimit !== 0 && r.dailyLimit !== 0;
-      await this.o.store.placeFresh(
-        rows.filter(fresh).map((r) => ({
-          number: r.number,
-          profile: {
-            active: true,
-            npa: r.npa,
-            nxx: nxxOf(r.number),
-            state: r.state,
-            hourlyLimit: r.hourlyLimit,
-            dailyLimit: r.dailyLimit,
-            pools: r.pool ? [r.pool] : [],
-          },
-        })),
-      );
-      const rest = rows.filter((r) => !fresh(r));
-      if (!rest.length) return;
-      await this.o.store.placeMany(
-        rest.map((r) => {
-          const f = profileFields({
-            active: r.active,
-            npa: r.npa,
-            nxx: nxxOf(r.number),
-            state: r.state,
-            hourlyLimit: r.hourlyLimit,
-            dailyLimit: r.dailyLimit,
-            pools: [],
-          });
-          // profileFields ends with the pools pair: replaced by an addition.
-          f.splice(-2, 2, 'pools+', r.pool ?? '');
-          return { number: r.number, fields: f };
-        }),
-        now,
-        this.clock.at(now),
-      );
-    });
+    return this.state.placeImported(rows);
   }
-
-  private async redisAfterSave(write: () => Promise<void>): Promise<void> {
-    try {
-      await write();
-    } catch (err) {
-      if (err instanceof AppError) throw err;
-      this.o.log.warn({ err: (err as Error).message }, 'caller-ID state not updated in Redis');
-      throw new AppError(
-        'DEPENDENCY_UNAVAILABLE',
-        'saved in PostgreSQL, but the caller-ID state in Redis could not be updated: repeat the request',
-      );
-    }
+  syncPoolConfig(pool: string): Promise<void> {
+    return this.state.syncPoolConfig(pool);
   }
-
-  private async syncNow(numbers: string[]): Promise<void> {
-    if (!numbers.length) return;
-    if (!(await this.o.store.isReady())) return void (await this.ensureReady());
-    for (let i = 0; i < numbers.length; i += 2000) {
-      const part = numbers.slice(i, i + 2000);
-      const rows = await this.o.sql<NumberRow[]>`
-        select c.*, coalesce(array_agg(m.pool_id) filter (where m.pool_id is not null), '{}') as pools
-        from caller_ids c left join cid_pool_members m on m.number = c.number
-        where c.number = any(${part}::text[]) group by c.number`;
-      const now = this.now();
-      const b = this.clock.at(now);
-      await this.o.store.placeMany(
-        rows.map((r) => ({ number: r.number, fields: this.fieldsOfRow(r, false) })),
-        now,
-        b,
-      );
-      const found = new Set(rows.map((r) => r.number));
-      for (const n of part) if (!found.has(n)) await this.o.store.remove(n, now, b);
-    }
-  }
-
-  async syncPoolConfig(pool: string): Promise<void> {
-    const [p] = await this.o.sql<
-      {
-        id: string;
-        fallback_number: string | null;
-        health_window: number;
-        health_min_answer_rate: number;
-        health_rest_s: number;
-      }[]
-    >`select id, fallback_number, health_window, health_min_answer_rate, health_rest_s from cid_pools where id = ${pool}`;
-    // A Redis failure here is a 503 that says the change is saved but not live (was a 500).
-    await this.redisAfterSave(() =>
-      p ? this.o.store.setPoolConfig(pool, poolConfigOf(p)) : this.o.store.deletePoolConfig(pool),
-    );
-  }
-
-  /** Writes usage of numbers picked since the last flush to PostgreSQL, in batches. */
   flush(): Promise<void> {
-    this.flushing ??= this.flushAll().finally(() => {
-      this.flushing = null;
-    });
-    return this.flushing;
+    return this.state.flush();
   }
-
-  private async flushAll(): Promise<void> {
-    for (;;) {
-      // 250 a batch: the script holds Redis for ~1.5 ms (1,000 held it ~8 ms, a stall every pick
-      // and every routing slot of that moment would wait out: Redis is shared).
-      const { count, json } = await this.o.store.takeDirtyUsage(250);
-      if (!count) return;
-      try {
-        // The parameter is sent as text and cast: typed jsonb, postgres.js would JSON-encode the string
-        // once more (a jsonb string, not the object) unless drizzle has swapped that serializer on the
-        // client, as createDatabase's does; this way the statement holds on any client.
-        // One JSON parameter, number -> [...USAGE_COLUMNS], as Redis wrote it (ten text[]
-        // parameters had been escaped element by element). The rows are found by `number = any(keys)`,
-        // which PostgreSQL answers from the primary key whatever its statistics say: a join with
-        // jsonb_array_elements had been planned as a hash join over a sequential scan of the whole
-        // table until autoanalyze ran after an import (about 100 µs of PostgreSQL a pick).
-        await this.o.sql`
-          with p as (select ${json}::text::jsonb as j)
-          update caller_ids c set
-            hour_bucket = nullif(p.j -> c.number ->> 0, ''),
-            uses_hour = coalesce(nullif(p.j -> c.number ->> 1, ''), '0')::int,
-            day_bucket = nullif(p.j -> c.number ->> 2, ''),
-            uses_day = coalesce(nullif(p.j -> c.number ->> 3, ''), '0')::int,
-            total_uses = coalesce(nullif(p.j -> c.number ->> 4, ''), '0')::bigint,
-            last_used_at = case when coalesce(nullif(p.j -> c.number ->> 5, ''), '0')::bigint > 0
-                             then to_timestamp((p.j -> c.number ->> 5)::bigint / 1000.0) end,
-            answered = coalesce(nullif(p.j -> c.number ->> 6, ''), '0')::bigint,
-            unanswered = coalesce(nullif(p.j -> c.number ->> 7, ''), '0')::bigint,
-            rested_until = case when coalesce(nullif(p.j -> c.number ->> 8, ''), '0')::bigint > 0
-                             then to_timestamp((p.j -> c.number ->> 8)::bigint / 1000.0) end,
-            updated_at = now()
-          from p
-          where c.number = any(array(select jsonb_object_keys(p.j) from p))`;
-        this.lastFlushError = null;
-      } catch (err) {
-        // Put them back: the values are absolute, so the next flush writes them whole.
-        const numbers = Object.keys(JSON.parse(json) as Record<string, string[]>);
-        await this.o.store.markDirty(numbers).catch(() => {});
-        this.lastFlushError = (err as Error).message;
-        this.o.log.warn({ err: (err as Error).message, numbers: count }, 'caller-ID usage flush failed');
-        return;
-      }
-    }
+  sweep(maxCalls?: number): Promise<number> {
+    return this.state.sweep(maxCalls);
   }
-
-  /**
-   * Brings back into the tier sets every number whose limit window or rest has ended, in every
-   * pool: a pick does this for a few numbers only (its cost must not grow with the pool), so after
-   * an hour boundary that frees a whole pool, picks would choose among the few back already, out of
-   * local-presence and LRU order, for as many picks as it takes. Every pool gets a call for
-   * SWEEP_FIRST numbers; pools with more due get calls of SWEEP_CHUNK (one holds Redis ~4 ms),
-   * at most `maxCalls` a run (10,000 numbers, ~0.4 s of Redis, so picks still
-   * get most of it), and the next run goes on. Answers the numbers looked at. Runs one at a time
-   * per instance; instances may overlap (each call is atomic).
-   */
-  sweep(maxCalls = 100): Promise<number> {
-    this.sweeping ??= this.sweepOnce(maxCalls).finally(() => {
-      this.sweeping = null;
-    });
-    return this.sweeping;
-  }
-
-  private async sweepOnce(maxCalls: number): Promise<number> {
-    // The pools from PostgreSQL each run (a small indexed read a second): a pool created a moment
-    // ago is swept at the next run. PostgreSQL away: the run fails and the picks still promote.
-    const pools = (await this.o.sql<{ id: string }[]>`select id from cid_pools order by id`).map((r) => r.id);
-    const promote = (pools: string[], limit: number) => {
-      const now = this.now();
-      return this.o.store.promoteDue(pools, now, this.clock.at(now), limit);
-    };
-    // First every pool, a few numbers each, a few pools a pipeline: Redis runs a pipeline's calls
-    // back to back, so a pipeline must stay short even when every pool has numbers due at once.
-    let looked = 0;
-    const more: string[] = [];
-    for (let i = 0; i < pools.length; i += SWEEP_PIPELINE) {
-      const group = pools.slice(i, i + SWEEP_PIPELINE);
-      for (const [j, r] of (await promote(group, SWEEP_FIRST)).entries()) {
-        looked += r.looked;
-        if (r.due > 0 && r.looked > 0) more.push(group[j]!);
-      }
-    }
-    // Then the pools with more due, SWEEP_CHUNK a call, within the run's budget.
-    let calls = 0;
-    for (const pool of more) {
-      for (;;) {
-        if (calls++ >= maxCalls) return looked;
-        const [r] = await promote([pool], SWEEP_CHUNK);
-        looked += r!.looked;
-        if (r!.due === 0 || r!.looked === 0) break;
-      }
-    }
-    return looked;
-  }
-
   start(): void {
-    if (this.o.flushEveryMs > 0 && !this.flushTimer) {
-      this.flushTimer = setInterval(() => void this.flush().catch(() => {}), this.o.flushEveryMs);
-      this.flushTimer.unref();
-    }
-    const every = this.o.promoteEveryMs ?? 0;
-    if (every > 0 && !this.sweepTimer) {
-      this.sweepTimer = setInterval(() => {
-        this.sweep().then(
-          () => {
-            this.sweepFailing = false;
-          },
-          (err: unknown) => {
-            // Once per outage: Redis or PostgreSQL being away is reported by their own checks.
-            if (!this.sweepFailing)
-              this.o.log.warn({ err: (err as Error).message }, 'caller-ID sweep failed; picks still promote');
-            this.sweepFailing = true;
-          },
-        );
-      }, every);
-      this.sweepTimer.unref();
-    }
+    this.state.start();
+  }
+  stop(): Promise<void> {
+    return this.state.stop();
   }
 
-  async stop(): Promise<void> {
-    if (this.flushTimer) clearInterval(this.flushTimer);
-    this.flushTimer = null;
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
-    this.sweepTimer = null;
-    await this.sweeping?.catch(() => {});
-    await this.flush().catch(() => {});
+  // ---- pools ------------------------------------------------------------------------------
+  async listPools(limit: number, offset: number) {
+    const rows = await this.repo.listPools(limit, offset);
+    const counts = await this.repo.memberCounts(rows.map((r) => r.id));
+    return {
+      items: rows.map((r) => poolView(r, counts.get(r.id) ?? 0)),
+      limit,
+      offset,
+      total: await this.repo.countPools(),
+    };
   }
-}
+  async getPool(id: string): Promise<PoolView> {
+    const r = await this.repo.getPool(id);
+    if (!r) throw poolNotFound(id);
+    return poolView(r, (await this.repo.memberCounts([r.id])).get(r.id) ?? 0);
+  }
+  async createPool(b: PoolInput & { id: string }): Promise<PoolView> {
+    const r = await this.repo.insertPool(b.id, poolValues(b)).catch((e) => mapDbError(e, 'pool'));
+    await this.syncPoolConfig(r.id);
+    return poolView(r, 0);
+  }
+  async updatePool(id: string, b: PoolInput): Promise<PoolView> {
+    const r = await this.repo.updatePool(id, poolValues(b));
+    if (!r) throw poolNotFound(id);
+    await this.syncPoolConfig(r.id);
+    return poolView(r, (await this.repo.memberCounts([r.id])).get(r.id) ?? 0);
+  }
+  async deletePool(id: string): Promise<void> {
+    const members = await this.repo.deletePool(id);
+    if (!members) throw poolNotFound(id);
+    await this.sync(members);
+    await this.syncPoolConfig(id);
+  }
 
-export function poolConfigOf(p: {
-  fallback_number: string | null;
-  health_window: number;
-  health_min_answer_rate: number;
-  health_rest_s: number;
-}): PoolHealthConfig {
-  return {
-    fallback: p.fallback_number,
-    window: p.health_window,
-    minAnswerRate: p.health_min_answer_rate,
-    restS: p.health_rest_s,
-  };
+  // ---- numbers ----------------------------------------------------------------------------
+  async listNumbers(pool: string | undefined, limit: number, offset: number) {
+    const rows = await this.repo.listNumbers(pool, limit, offset);
+    const pools = await this.repo.poolsOf(rows.map((r) => r.number));
+    return {
+      items: rows.map((r) => numberView(r, pools.get(r.number) ?? [])),
+      limit,
+      offset,
+      total: await this.repo.countNumbers(pool),
+    };
+  }
+  async getNumber(number: string): Promise<NumberView> {
+    const r = await this.repo.getNumber(number);
+    if (!r) throw notFound('caller ID', number);
+    return numberView(r, (await this.repo.poolsOf([number])).get(number) ?? []);
+  }
+  private async requirePools(ids: string[]): Promise<void> {
+    const missing = await this.repo.missingPools(ids);
+    if (missing.length) throw new AppError('NOT_FOUND', `pool(s) not found: ${missing.join(', ')}`);
+  }
+  async createNumber(number: string, b: NumberPatch): Promise<NumberView> {
+    const { pools: p, campaigns, ...rest } = b;
+    const pools = p ?? campaigns ?? [];
+    const facts = factsOf(number);
+    await this.requirePools(pools);
+    const r = await this.repo
+      .insertNumber(number, { npa: facts.npa, state: facts.state, ...numberValues(number, rest) }, pools)
+      .catch((e) => mapDbError(e, 'caller ID'));
+    await this.sync([number]);
+    return numberView(r, pools);
+  }
+  async updateNumber(number: string, b: NumberPatch): Promise<NumberView> {
+    const { pools: p, campaigns, ...rest } = b;
+    const pools = p ?? campaigns;
+    if (pools) await this.requirePools(pools);
+    const r = await this.repo
+      .updateNumber(number, numberValues(number, rest), pools)
+      .catch((e) => mapDbError(e, 'caller ID'));
+    if (!r) throw notFound('caller ID', number);
+    await this.sync([number]);
+    return numberView(r, (await this.repo.poolsOf([number])).get(number) ?? []);
+  }
+  /** With `pool` only the membership goes; without, the number itself. */
+  async deleteNumber(number: string, pool: string | undefined): Promise<void> {
+    const gone = pool ? await this.repo.deleteMembership(number, pool) : await this.repo.deleteNumber(number);
+    if (!gone) throw notFound('caller ID', number);
+    await this.sync([number]);
+  }
+
+  // ---- live statistics --------------------------------------------------------------------------
+  /** Per pool (one, or every pool) and per number (a page), from the Redis hot state. */
+  async stats(pool: string | undefined, limit: number, offset: number) {
+    if (pool && !(await this.repo.getPool(pool))) throw poolNotFound(pool);
+    const now = this.now();
+    const b = this.buckets(now);
+    const pools: PoolStat[] = [];
+    for (const id of pool ? [pool] : await this.repo.poolIds()) {
+      const members = await this.repo.poolMembers(id);
+      const s = emptyPoolStat(id, members.length, await this.store.poolSizes(id, now));
+      for (let i = 0; i < members.length; i += 2000) {
+        const part = members.slice(i, i + 2000);
+        const hs = await this.store.hashes(part);
+        for (const n of part) addToPool(s, numberStat(n, hs.get(n), now, b));
+      }
+      pools.push(s);
+    }
+    const numbers = await this.repo.listNumberIds(pool, limit, offset);
+    const hs = await this.store.hashes(numbers);
+    return {
+      at: new Date(now).toISOString(),
+      pools,
+      campaigns: pools.map(({ pool: campaign, ...rest }) => ({ campaign, ...rest })),
+      numbers: {
+        items: numbers.map((n) => numberStat(n, hs.get(n), now, b)),
+        limit,
+        offset,
+        total: await this.repo.countNumbers(pool),
+      },
+    };
+  }
+
+  // ---- the import -------------------------------------------------------------------------
+  /** Imports a CSV (see import.ts); a header it cannot use is a validation error. */
+  async importCsv(body: Readable, defaultPool: string | null): Promise<ImportResult> {
+    try {
+      return await importCallerIds(this.state.o.sql, this, body, { defaultPool });
+    } catch (e) {
+      if (e instanceof CsvHeaderError) throw new AppError('VALIDATION_FAILED', e.message);
+      throw e;
+    }
+  }
 }

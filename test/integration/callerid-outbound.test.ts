@@ -344,8 +344,8 @@ describe('caller-ID rebuild, outbound Stasis flow and number health', () => {
         agentRatePerMin: 100,
         flushEveryMs: 0,
       });
-      const real = svc.rebuild.bind(svc);
-      svc.rebuild = async () => {
+      const real = svc.state.rebuild.bind(svc.state);
+      svc.state.rebuild = async () => {
         rebuilds++;
         return real();
       };

@@ -359,6 +359,38 @@ describe('caller-ID rotation', () => {
     expect((await api('GET', '/v1/caller-ids/+14155550178')).statusCode).toBe(404);
   });
 
+  it('names the pool a pool everywhere, and still takes (and answers) its older name campaign', async () => {
+    clock = T0 + 6 * 86_400_000;
+    const id = `P${++poolN}`;
+    expect((await api('POST', '/v1/cid-pools', { id })).statusCode).toBe(201);
+    const made = await api('POST', '/v1/caller-ids', { number: '+13055550140', pools: [id] });
+    expect(made.statusCode, made.body).toBe(201);
+    expect(made.json()).toMatchObject({ pools: [id], campaigns: [id] });
+    // Both names at once is ambiguous: refused, nothing written.
+    const both = await api('POST', '/v1/caller-ids', {
+      number: '+13055550141',
+      pools: [id],
+      campaigns: [id],
+    });
+    expect(both.statusCode).toBe(400);
+    expect(both.json().error.code).toBe('VALIDATION_FAILED');
+    expect((await api('GET', '/v1/caller-ids/+13055550141')).statusCode).toBe(404);
+    expect((await api('GET', `/next-cid?pool=${id}&campaign=${id}`, undefined, dialer)).statusCode).toBe(400);
+    expect((await api('GET', '/next-cid?agent=x', undefined, dialer)).statusCode).toBe(400);
+    // /next-cid by either name; the answer carries both.
+    const byPool = await next(`pool=${id}&agent=pn`);
+    expect(byPool.json()).toMatchObject({ caller_id: '+13055550140', pool: id, campaign: id });
+    const listed = (await api('GET', `/v1/caller-ids?pool=${id}`)).json();
+    expect(listed.items.map((n: { number: string }) => n.number)).toEqual(['+13055550140']);
+    expect((await api('GET', `/v1/caller-ids?campaign=${id}`)).json().total).toBe(1);
+    const s = (await api('GET', `/v1/caller-ids/stats?pool=${id}`)).json();
+    expect(s.pools[0]).toMatchObject({ pool: id, numbers: 1, reserved: 1 });
+    expect(s.campaigns[0]).toMatchObject({ campaign: id, numbers: 1, reserved: 1 });
+    expect((await api('GET', '/v1/caller-ids/stats?pool=NOPE')).statusCode).toBe(404);
+    expect((await api('DELETE', `/v1/caller-ids/+13055550140?pool=${id}`)).statusCode).toBe(204);
+    expect((await api('GET', '/v1/caller-ids/+13055550140')).json()).toMatchObject({ pools: [] });
+  });
+
   it('stats show usage against limits, exhausted numbers and live reservations', async () => {
     clock = T0 + 7 * 86_400_000;
     const id = await pool([

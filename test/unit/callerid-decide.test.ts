@@ -105,6 +105,12 @@ describe('CSV record validation', () => {
     expect(validateRecord({ caller_id: '4155552671', hourly_limit: '-1' }, null)).toContain('hourly_limit');
     expect(validateRecord({ caller_id: '4155552671', state: 'California' }, null)).toContain('state');
     expect(validateRecord({ caller_id: '4155552671', campaign: 'bad id' }, null)).toContain('campaign');
+    expect(validateRecord({ caller_id: '4155552671', pool: 'bad id' }, null)).toContain('pool');
+  });
+  it('takes the pool from the pool column or its older name, campaign', () => {
+    expect(validateRecord({ caller_id: '4155552671', pool: 'A' }, null)).toMatchObject({ pool: 'A' });
+    expect(validateRecord({ caller_id: '4155552671', campaign: 'B' }, null)).toMatchObject({ pool: 'B' });
+    expect(validateRecord({ caller_id: '4155552671' }, 'C')).toMatchObject({ pool: 'C' });
   });
 });
 

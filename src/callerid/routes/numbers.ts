@@ -1,0 +1,58 @@
+// Caller-ID numbers: /v1/caller-ids. `?pool=` (or its older name `?campaign=`) filters by pool.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { page, STAFF } from '../../api/crud.ts';
+import {
+  numberBody,
+  numberOut,
+  numberParams,
+  numberPatch,
+  pagedPoolFilter,
+  poolFilter,
+  poolOf,
+} from '../schemas.ts';
+import type { CallerIdService } from '../service.ts';
+
+export function numberRoutes(service: CallerIdService) {
+  return async function numbers(fastify: FastifyInstance) {
+    const app = fastify.withTypeProvider<ZodTypeProvider>();
+    const config = { auth: { roles: STAFF } };
+    const tags = ['caller-ids'];
+    app.get(
+      '/v1/caller-ids',
+      { config, schema: { tags, querystring: pagedPoolFilter, response: { 200: page(numberOut) } } },
+      (req) => service.listNumbers(poolOf(req.query), req.query.limit, req.query.offset),
+    );
+    app.get(
+      '/v1/caller-ids/:number',
+      { config, schema: { tags, params: numberParams, response: { 200: numberOut } } },
+      (req) => service.getNumber(req.params.number),
+    );
+    app.post(
+      '/v1/caller-ids',
+      { config, schema: { tags, body: numberBody, response: { 201: numberOut } } },
+      async (req, reply) => {
+        const { number, ...rest } = req.body;
+        return reply.status(201).send(await service.createNumber(number, rest));
+      },
+    );
+    app.patch(
+      '/v1/caller-ids/:number',
+      { config, schema: { tags, params: numberParams, body: numberPatch, response: { 200: numberOut } } },
+      (req) => service.updateNumber(req.params.number, req.body),
+    );
+    app.delete(
+      '/v1/caller-ids/:number',
+      {
+        config,
+        schema: { tags, params: numberParams, querystring: poolFilter, response: { 204: z.null() } },
+      },
+      async (req, reply) => {
+        // With a pool named only the membership goes; without, the number itself.
+        await service.deleteNumber(req.params.number, poolOf(req.query));
+        return reply.status(204).send(null);
+      },
+    );
+  };
+}

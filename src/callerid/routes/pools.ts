@@ -1,0 +1,43 @@
+// Caller-ID pools: /v1/cid-pools (the numbers a dialer's campaign rotates through).
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { page, pageQuery, STAFF } from '../../api/crud.ts';
+import { poolBody, poolOut, poolParams, poolPatch } from '../schemas.ts';
+import type { CallerIdService } from '../service.ts';
+
+export function poolRoutes(service: CallerIdService) {
+  return async function pools(fastify: FastifyInstance) {
+    const app = fastify.withTypeProvider<ZodTypeProvider>();
+    const config = { auth: { roles: STAFF } };
+    const tags = ['caller-ids'];
+    app.get(
+      '/v1/cid-pools',
+      { config, schema: { tags, querystring: pageQuery, response: { 200: page(poolOut) } } },
+      (req) => service.listPools(req.query.limit, req.query.offset),
+    );
+    app.get(
+      '/v1/cid-pools/:id',
+      { config, schema: { tags, params: poolParams, response: { 200: poolOut } } },
+      (req) => service.getPool(req.params.id),
+    );
+    app.post(
+      '/v1/cid-pools',
+      { config, schema: { tags, body: poolBody, response: { 201: poolOut } } },
+      async (req, reply) => reply.status(201).send(await service.createPool(req.body)),
+    );
+    app.patch(
+      '/v1/cid-pools/:id',
+      { config, schema: { tags, params: poolParams, body: poolPatch, response: { 200: poolOut } } },
+      (req) => service.updatePool(req.params.id, req.body),
+    );
+    app.delete(
+      '/v1/cid-pools/:id',
+      { config, schema: { tags, params: poolParams, response: { 204: z.null() } } },
+      async (req, reply) => {
+        await service.deletePool(req.params.id);
+        return reply.status(204).send(null);
+      },
+    );
+  };
+}

@@ -1,0 +1,19 @@
+// Live caller-ID statistics from the Redis hot state: /v1/caller-ids/stats.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { STAFF } from '../../api/crud.ts';
+import { pagedPoolFilter, poolOf, statsOut } from '../schemas.ts';
+import type { CallerIdService } from '../service.ts';
+
+export function statsRoutes(service: CallerIdService) {
+  return async function stats(fastify: FastifyInstance) {
+    fastify.withTypeProvider<ZodTypeProvider>().get(
+      '/v1/caller-ids/stats',
+      {
+        config: { auth: { roles: STAFF } },
+        schema: { tags: ['caller-ids'], querystring: pagedPoolFilter, response: { 200: statsOut } },
+      },
+      (req) => service.stats(poolOf(req.query), req.query.limit, req.query.offset),
+    );
+  };
+}
