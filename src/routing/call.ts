@@ -81,6 +81,8 @@ export type CallEvent =
   | { type: 'leg_stasis_start'; legId: string; at: number }
   | { type: 'leg_answered'; legId: string; at: number }
   | { type: 'leg_gone'; legId: string; cause: number; at: number } // ChannelDestroyed of a client leg
+  // The dial failed but the leg stays up (a Local/ leg whose far side is busy reports it in a Dial event)
+  | { type: 'leg_failed'; legId: string; cause: number; at: number }
   | { type: 'ring_timeout'; legId: string; at: number }
   | { type: 'caller_gone'; cause: number; at: number }; // caller hung up or left Stasis
 
@@ -105,6 +107,22 @@ export type Effect =
   | { type: 'mark_answered'; linkId: string; slot: SlotRef; remember: RememberCaller | null }
   | { type: 'release'; linkId: string; legId: string; slot: SlotRef }
   | { type: 'finish' }; // write the CDR, destroy the bridge, forget the call
+
+/** A failed ARI `Dial` status as the Q.850 cause it stands for (null: not a failure we act on). */
+export function causeOfDialStatus(dialstatus: string): number | null {
+  switch (dialstatus) {
+    case 'BUSY':
+      return 17;
+    case 'NOANSWER':
+      return 19;
+    case 'CONGESTION':
+      return 34;
+    case 'CHANUNAVAIL':
+      return 3;
+    default:
+      return null; // "", RINGING, PROGRESS, ANSWER; CANCEL is ours
+  }
+}
 
 /** Q.850 cause of a client leg that never answered, as an attempt result. */
 export function resultOfCause(cause: number): NonNullable<Attempt['result']> {
@@ -268,6 +286,16 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
           ],
         };
       return { state: { ...s2, phase: 'routing' }, effects: [release(a), { type: 'try_next' }] };
+    }
+    case 'leg_failed': {
+      const a = s.attempts.find((x) => x.legId === e.legId);
+      if (!a || a.endedAt || a.result === 'answered') return { state: s, effects: [] };
+      // As if it were gone, and hang it up so it is: its ChannelDestroyed then finds the attempt ended.
+      const r = step(s, { type: 'leg_gone', legId: e.legId, cause: e.cause, at: e.at });
+      return {
+        state: r.state,
+        effects: [{ type: 'hangup', channelId: e.legId, reason: 'normal' }, ...r.effects],
+      };
     }
     case 'caller_gone': {
       const a = current(s);

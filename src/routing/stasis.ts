@@ -5,7 +5,7 @@ import type { AsteriskModule } from '../asterisk/index.ts';
 import { AriError } from '../asterisk/index.ts';
 import type { AnyAriEvent, AriChannel } from '../asterisk/types.ts';
 import type { Logger } from '../logger.ts';
-import { newCall } from './call.ts';
+import { causeOfDialStatus, newCall } from './call.ts';
 import { CALL_ID_VAR, type CallRunner } from './effects.ts';
 
 /**
@@ -78,6 +78,13 @@ export function attachStasisHandlers(
         const callId = runner.byChannel.get(ch.id);
         if (ch.state === 'Up' && callId && runner.calls.get(callId)?.state.callerChannelId !== ch.id)
           runner.feedChannel(ch.id, { type: 'leg_answered', legId: ch.id, at });
+        return;
+      }
+      case 'Dial': {
+        const { peer, dialstatus } = ev as { peer?: AriChannel; dialstatus?: string };
+        const cause = causeOfDialStatus(dialstatus ?? '');
+        if (peer && cause !== null)
+          runner.feedChannel(peer.id, { type: 'leg_failed', legId: peer.id, cause, at });
         return;
       }
       case 'ChannelDestroyed':

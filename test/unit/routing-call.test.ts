@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type CallEvent,
   type CallState,
+  causeOfDialStatus,
   type Effect,
   newCall,
   resultOfCause,
@@ -66,6 +67,7 @@ type Move =
   | { k: 'gone'; cause: number }
   | { k: 'stale_gone'; cause: number }
   | { k: 'timeout' }
+  | { k: 'dial_failed'; cause: number }
   | { k: 'caller' };
 
 const move: fc.Arbitrary<Move> = fc.oneof(
@@ -76,6 +78,7 @@ const move: fc.Arbitrary<Move> = fc.oneof(
   fc.constantFrom(16, 17, 19, 34, 3).map((cause) => ({ k: 'gone', cause }) as const),
   fc.constantFrom(16, 17).map((cause) => ({ k: 'stale_gone', cause }) as const),
   fc.constant({ k: 'timeout' } as const),
+  fc.constantFrom(17, 34, 3, 19).map((cause) => ({ k: 'dial_failed', cause }) as const),
   fc.constant({ k: 'caller' } as const),
 );
 
@@ -99,6 +102,7 @@ function run(maxAttempts: number, moves: Move[]) {
     else if (m.k === 'stale_gone')
       apply({ type: 'leg_gone', legId: s.attempts[0]?.legId ?? 'none', cause: m.cause, at });
     else if (m.k === 'timeout') apply({ type: 'ring_timeout', legId: leg, at });
+    else if (m.k === 'dial_failed') apply({ type: 'leg_failed', legId: leg, cause: m.cause, at });
     else apply({ type: 'caller_gone', cause: 16, at });
   }
   // Whatever happened, the caller eventually hangs up.
@@ -171,6 +175,18 @@ describe('call state machine', () => {
     ]);
     expect(r.state.disposition).toBe('caller_abandoned');
     expect(r.state.attempts[0]!.result).toBe('cancelled');
+  });
+
+  it('a Local/ leg reporting busy in a Dial event is hung up and failed over at once; its later end changes nothing', () => {
+    let s = callWith(3);
+    s = step(s, attempt('L1', 'A', 'leg1', 1)).state;
+    s = step(s, { type: 'leg_stasis_start', legId: 'leg1', at: 2 }).state;
+    const r = step(s, { type: 'leg_failed', legId: 'leg1', cause: 17, at: 3 });
+    expect(r.effects.map((x) => x.type)).toEqual(['hangup', 'release', 'try_next']);
+    expect(r.state.attempts[0]!.result).toBe('busy');
+    expect(step(r.state, { type: 'leg_gone', legId: 'leg1', cause: 16, at: 4 }).effects).toEqual([]);
+    expect(causeOfDialStatus('CONGESTION')).toBe(34);
+    expect(causeOfDialStatus('ANSWER')).toBeNull();
   });
 
   it('maps Q.850 causes to attempt results', () => {
