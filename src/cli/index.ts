@@ -25,6 +25,11 @@ const COMMANDS: Record<
       'import caller IDs from CSV: <file.csv> [--campaign X] [--json] (exit 3 when lines were rejected)',
     load: () => import('./import-cids.ts'),
   },
+  'simulate-carrier': {
+    summary:
+      'run the fake Vonage carrier: [--port 8089] [--api-key] [--api-secret] [--inventory 20] [--rate-limit N] [--fault NPA:kind]...',
+    load: () => import('./simulate-carrier.ts'),
+  },
   'create-key': {
     summary:
       'create an API key: --role admin|staff|seller|dialer [--seller <id>] [--allow-ip <cidr>]... [--label <text>]',
