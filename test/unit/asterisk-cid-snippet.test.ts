@@ -43,4 +43,21 @@ describe('asterisk/vicidial-cid.conf', () => {
     expect(before).toMatch(/Set\(CURLOPT\(failurecodes\)=[^)]*503/);
     expect(lines[curl]).toContain('format=text');
   });
+
+  it('the key travels in an Authorization header set once per channel, never in the URL', () => {
+    const curl = lines.findIndex((l) => l.includes('${CURL('));
+    const url = lines[curl]!.slice(lines[curl]!.indexOf('${CURL('));
+    expect(url).not.toMatch(/key=|DIALER_KEY/);
+    const header = lines.findIndex((l) =>
+      /Set\(CURLOPT\(httpheader\)=Authorization: Bearer \$\{CAPCONDUIT_DIALER_KEY\}\)/.test(l),
+    );
+    expect(header).toBeGreaterThan(0);
+    expect(header).toBeLessThan(curl);
+    // func_curl adds a header per Set(): the guard skips the Set when this channel already has it.
+    const guard = lines[header - 1]!;
+    const flag = /GotoIf\(\$\["\$\{(\w+)\}" = "1"\]\?(\w+)\)/.exec(guard);
+    expect(flag, guard).not.toBeNull();
+    expect(lines[header + 1]).toContain(`Set(${flag![1]}=1)`);
+    expect(lines[curl]).toContain(`n(${flag![2]}),`);
+  });
 });
