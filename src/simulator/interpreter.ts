@@ -1,7 +1,7 @@
 // Runs a dialplan channel through the loaded extensions.conf, the way Asterisk's PBX core walks
 // priorities. Steps that need no waiting run synchronously, so a Stasis() failure is visible the
 // moment the call is placed, as in Asterisk.
-import type { AriServer } from './ari.ts';
+import type { AriServer } from './ari/server.ts';
 import { type Dialplan, evalCondition, findExtension, type Step, substitute } from './dialplan.ts';
 import type { SimChannel, SimModel } from './model.ts';
 
@@ -99,7 +99,7 @@ export function createInterpreter(
         }
         case 'Stasis': {
           const [app, ...args] = data.split(',');
-          if (!app || !ari().apps.has(app)) {
+          if (!app || !ari().state.apps.has(app)) {
             // No WebSocket holds the app: Stasis() fails at once.
             stats.stasisFailed++;
             c.vars.set('STASISSTATUS', 'FAILED');
@@ -112,7 +112,7 @@ export function createInterpreter(
         }
         case 'StasisBroadcast': {
           const [timeout, filter, args] = data.split(',');
-          const winner = await ari().broadcast(
+          const winner = await ari().state.broadcast(
             c,
             new RegExp(filter || '.*'),
             o.broadcastTimeoutMs ?? (Number(timeout) || 500),

@@ -1,0 +1,204 @@
+// The action table: each AMI action the simulator answers, by its lower-cased name. An action not
+// in the table answers as Asterisk answers an unknown one.
+import { posixRegex, stateCode } from './protocol.ts';
+import type { Action, ActionContext, AmiCore } from './session.ts';
+
+const error = (ctx: ActionContext, message: string) =>
+  ctx.reply([
+    ['Response', 'Error'],
+    ['Message', message],
+  ]);
+
+/** The few CLI commands operators run over AMI `Command`. */
+function cli(core: AmiCore, cmd: string): string[] {
+  const c = cmd.trim().toLowerCase();
+  if (c === 'core show uptime')
+    return [`System uptime: ${Math.round((Date.now() - core.started.getTime()) / 1000)} seconds`];
+  if (c === 'core show channels count' || c === 'core show channels')
+    return [`${core.model.channels.size} active channels`, `${core.model.channels.size} active calls`];
+  if (c.startsWith('pjsip reload') || c === 'module reload res_pjsip.so') {
+    core.reloaded = new Date();
+    return ["Module 'res_pjsip.so' reloaded successfully."];
+  }
+  return [
+    `No such command '${cmd}' (type 'core show help ${cmd.split(' ')[0]}' for other possible commands)`,
+  ];
+}
+
+const login: Action = (ctx) => {
+  const { core, f, session } = ctx;
+  if (f.username === core.user && f.secret === core.secret) {
+    session.loggedIn = true;
+    return ctx.reply([
+      ['Response', 'Success'],
+      ['Message', 'Authentication accepted'],
+    ]);
+  }
+  // Asterisk answers a wrong secret after about a second, then closes the connection.
+  setTimeout(() => {
+    error(ctx, 'Authentication failed');
+    session.end();
+  }, core.badLoginDelayMs);
+};
+
+const filter: Action = (ctx) => {
+  // Session filters (Asterisk 10+), legacy form: a regex over the whole event text, `!` first
+  // for an exclude. Asterisk asks for the `system` permission; the simulator's one user has it.
+  const { f, session } = ctx;
+  if ((f.operation ?? '').toLowerCase() !== 'add') return error(ctx, 'Unknown operation');
+  const raw = f.filter ?? '';
+  const exclude = raw.startsWith('!');
+  let re: RegExp;
+  try {
+    re = posixRegex(exclude ? raw.slice(1) : raw);
+  } catch {
+    return error(ctx, 'Filter did not compile.  Check the syntax of the filter given.');
+  }
+  session.filters ??= { include: [], exclude: [] };
+  (exclude ? session.filters.exclude : session.filters.include).push(re);
+  ctx.reply([
+    ['Response', 'Success'],
+    ['Message', 'Success'],
+  ]);
+};
+
+const coreShowChannels: Action = (ctx) => {
+  const chans = [...ctx.core.model.channels.values()];
+  ctx.reply([
+    ['Response', 'Success'],
+    ['EventList', 'start'],
+    ['Message', 'Channels will follow'],
+  ]);
+  for (const c of chans)
+    ctx.listEvent([
+      ['Event', 'CoreShowChannel'],
+      ['Channel', c.name],
+      ['ChannelState', stateCode(c.state)],
+      ['ChannelStateDesc', c.state],
+      ['CallerIDNum', c.caller.number || '<unknown>'],
+      ['Context', c.dialplan.context],
+      ['Exten', c.dialplan.exten],
+      ['Uniqueid', c.id],
+      ['Application', c.app ? 'Stasis' : ''],
+    ]);
+  ctx.listEvent([
+    ['Event', 'CoreShowChannelsComplete'],
+    ['EventList', 'Complete'],
+    ['ListItems', chans.length],
+  ]);
+};
+
+const originate: Action = (ctx) => {
+  const { f } = ctx;
+  const local = /^Local\/([^@]+)@([\w-]+)$/.exec(f.channel ?? '');
+  if (!local) return error(ctx, 'Originate failed');
+  const cid = /^(?:"?([^"<]*)"?\s*)?<?([+\d]*)>?$/.exec(f.callerid ?? '');
+  ctx.reply([
+    ['Response', 'Success'],
+    ['Message', 'Originate successfully queued'],
+  ]);
+  ctx.core.hooks.originateLocal({
+    exten: local[1]!,
+    context: local[2]!,
+    callerNumber: cid?.[2] ?? '',
+    callerName: cid?.[1]?.trim() ?? '',
+    ...(f.application ? { application: f.application, data: f.data ?? '' } : {}),
+  });
+};
+
+const pjsipShowEndpoints =
+  (one: boolean): Action =>
+  (ctx) => {
+    void ctx.core.hooks.endpointNames().then((names) => {
+      const wanted = one ? (ctx.f.endpoint ?? '') : null;
+      const list = wanted === null ? names : names.filter((n) => n === wanted);
+      if (wanted !== null && list.length === 0) return error(ctx, `Unable to retrieve endpoint ${wanted}`);
+      ctx.reply([
+        ['Response', 'Success'],
+        ['EventList', 'start'],
+        [
+          'Message',
+          wanted === null
+            ? 'A listing of Endpoints follows, presented as EndpointList events'
+            : 'Following are Events for each object associated with the Endpoint',
+        ],
+      ]);
+      for (const n of list)
+        ctx.listEvent([
+          ['Event', wanted === null ? 'EndpointList' : 'EndpointDetail'],
+          ['ObjectType', 'endpoint'],
+          ['ObjectName', n],
+          ['DeviceState', 'Not in use'],
+        ]);
+      ctx.listEvent([
+        ['Event', wanted === null ? 'EndpointListComplete' : 'EndpointDetailComplete'],
+        ['EventList', 'Complete'],
+        ['ListItems', list.length],
+      ]);
+    });
+  };
+
+/** Actions answered before login (every other one is `Permission denied` until then). */
+export const BEFORE_LOGIN = new Set(['login']);
+
+export const ACTIONS: Record<string, Action> = {
+  login,
+  logoff: (ctx) => {
+    ctx.reply([
+      ['Response', 'Goodbye'],
+      ['Message', 'Thanks for all the fish.'],
+    ]);
+    ctx.session.end();
+  },
+  filter,
+  events: (ctx) => {
+    // EventMask: on / off (or a class list, which the simulator treats as on: it only sends
+    // `call` events).
+    const mask = (ctx.f.eventmask ?? '').trim().toLowerCase();
+    ctx.session.eventsOff = mask === 'off' || mask === '' || mask === 'none';
+    ctx.reply([
+      ['Response', 'Success'],
+      ['Events', ctx.session.eventsOff ? 'Off' : 'On'],
+    ]);
+  },
+  ping: (ctx) =>
+    ctx.reply([
+      ['Response', 'Success'],
+      ['Ping', 'Pong'],
+      ['Timestamp', (Date.now() / 1000).toFixed(6)],
+    ]),
+  coreshowchannels: coreShowChannels,
+  originate,
+  corestatus: (ctx) => {
+    const { core } = ctx;
+    ctx.reply([
+      ['Response', 'Success'],
+      ['CoreStartupDate', core.started.toISOString().slice(0, 10)],
+      ['CoreStartupTime', core.started.toISOString().slice(11, 19)],
+      ['CoreReloadDate', core.reloaded.toISOString().slice(0, 10)],
+      ['CoreReloadTime', core.reloaded.toISOString().slice(11, 19)],
+      ['CoreCurrentCalls', core.model.channels.size],
+    ]);
+  },
+  reload: (ctx) => {
+    ctx.core.reloaded = new Date();
+    ctx.reply([
+      ['Response', 'Success'],
+      ['Message', 'Module Reloaded'],
+    ]);
+  },
+  command: (ctx) => {
+    // Asterisk 22 answers with one `Output:` line per line of CLI output.
+    const out = cli(ctx.core, ctx.f.command ?? '');
+    ctx.reply([
+      ['Response', 'Success'],
+      ['Message', 'Command output follows'],
+      ...out.map((l) => ['Output', l] as [string, string]),
+    ]);
+  },
+  pjsipshowendpoints: pjsipShowEndpoints(false),
+  pjsipshowendpoint: pjsipShowEndpoints(true),
+};
+
+export const unknownAction: Action = (ctx) => error(ctx, 'Invalid/unknown command');
+export const notLoggedIn: Action = (ctx) => error(ctx, 'Permission denied');

@@ -1,0 +1,48 @@
+// One manager session and what an action handler gets to answer on it.
+import type { Socket } from 'node:net';
+import type { SimModel } from '../model.ts';
+import type { Fields } from './protocol.ts';
+
+/** A manager session: login state, the `Events` switch and the session's `Filter` regexes. */
+export type Session = Socket & {
+  loggedIn?: boolean;
+  eventsOff?: boolean;
+  filters?: { include: RegExp[]; exclude: RegExp[] };
+};
+
+export interface AmiHooks {
+  originateLocal(o: {
+    exten: string;
+    context: string;
+    callerNumber: string;
+    callerName: string;
+    application?: string;
+    data?: string;
+  }): void;
+  /** PJSIP endpoint names as res_pjsip would list them (realtime table or configured). */
+  endpointNames(): Promise<string[]>;
+}
+
+/** What the server keeps that actions read or change. */
+export interface AmiCore {
+  model: SimModel;
+  hooks: AmiHooks;
+  user: string;
+  secret: string;
+  badLoginDelayMs: number;
+  started: Date;
+  reloaded: Date;
+}
+
+export interface ActionContext {
+  core: AmiCore;
+  session: Session;
+  /** The action's headers, names lower-cased. */
+  f: Record<string, string>;
+  /** The response: its first field, then the ActionID, then the rest. */
+  reply(fields: Fields): void;
+  /** A packet of an event list (carries the ActionID after its Event line). */
+  listEvent(fields: Fields): void;
+}
+
+export type Action = (ctx: ActionContext) => void;

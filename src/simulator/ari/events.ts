@@ -1,0 +1,23 @@
+// /events: the claim of a StasisBroadcast offer (the WebSocket itself is served by server.ts).
+import { eventsOps } from './operations.ts';
+import { bind, err } from './spec.ts';
+import type { AriState } from './state.ts';
+
+export const eventRoutes = bind<AriState, typeof eventsOps>(eventsOps, {
+  // The WebSocket is taken over by server.ts on an Upgrade; a plain GET is refused as
+  // res_http_websocket refuses it.
+  eventWebsocket: () => ({ status: 426 }),
+  claimChannel: (a, s) => {
+    const channelId = a.channelId as string | undefined;
+    const application = a.application as string | undefined;
+    if (!channelId || !application) return err(400, 'channelId and application are required');
+    const b = s.broadcasts.get(channelId);
+    if (!b) return err(404, 'No broadcast for this channel');
+    // First claim wins; later (or late) claims are told 409, never 404.
+    if (b.winner || b.expired) return err(409, 'Channel already claimed');
+    if (!s.apps.has(application)) return err(422, `Application ${application} not registered`);
+    b.winner = application;
+    b.resolve(application);
+    return { status: 204 };
+  },
+});

@@ -1,0 +1,196 @@
+// ARI over HTTP + WebSocket, as Asterisk serves it under /ari: basic auth or api_key, JSON bodies,
+// the route table's operations (routes.ts), one events WebSocket per app set, and REST requests
+// over that WebSocket.
+import { type IncomingMessage, STATUS_CODES, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import { corkUntilTurnEnds } from '../../net/cork.ts';
+import type { SimModel } from '../model.ts';
+import { ROUTES, TREE } from './routes.ts';
+import { err, parseArgs, type Reply, resourceDoc, resourceListing } from './spec.ts';
+import { AriState } from './state.ts';
+
+export class AriServer {
+  private wss = new WebSocketServer({ noServer: true });
+  readonly state: AriState;
+
+  constructor(
+    private model: SimModel,
+    private user: string,
+    private password: string,
+  ) {
+    this.state = new AriState(model);
+    model.on('ari-event', (app: string, ev: { type: string }) => {
+      const ws = this.state.apps.get(app);
+      if (ws?.readyState !== WebSocket.OPEN) return;
+      const f = this.state.filters.get(app);
+      // Asterisk's rules: disallowed wins; an empty allowed list allows everything.
+      if (f && (f.disallowed.has(ev.type) || (f.allowed.size > 0 && !f.allowed.has(ev.type)))) return;
+      sendFrame(ws, JSON.stringify(ev));
+    });
+  }
+
+  private authed(req: IncomingMessage, url: URL): boolean {
+    const key = url.searchParams.get('api_key');
+    if (key !== null) return key === `${this.user}:${this.password}`;
+    const h = req.headers.authorization ?? '';
+    if (!h.startsWith('Basic ')) return false;
+    return Buffer.from(h.slice(6), 'base64').toString() === `${this.user}:${this.password}`;
+  }
+
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname !== '/ari/events') return void socket.destroy();
+    if (!this.authed(req, url)) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    const apps = (url.searchParams.get('app') ?? '').split(',').filter(Boolean);
+    if (!apps.length) {
+      socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      for (const app of apps) {
+        const old = this.state.apps.get(app);
+        // A second WebSocket for an app takes it over; the first is told so.
+        if (old && old !== ws && old.readyState === WebSocket.OPEN)
+          old.send(
+            JSON.stringify({
+              type: 'ApplicationReplaced',
+              application: app,
+              timestamp: new Date().toISOString(),
+            }),
+          );
+        this.state.apps.set(app, ws);
+      }
+      ws.on('message', (data) => void this.restOverWebSocket(ws, apps, data.toString()));
+      ws.on('close', () => {
+        for (const app of apps) if (this.state.apps.get(app) === ws) this.state.apps.delete(app);
+      });
+      ws.on('error', () => {});
+    });
+  }
+
+  /** Runs one request through the route table. */
+  private route(method: string, pathPart: string, q: URLSearchParams, body: unknown): Promise<Reply> | Reply {
+    const found = TREE.resolve(method, pathPart.split('/').filter(Boolean).map(decodeURIComponent));
+    if ('status' in found) return found;
+    return found.route.handler(parseArgs(found.route, found.path, q, body), this.state);
+  }
+
+  /**
+   * ARI REST over WebSocket (Asterisk 20.13+/21.8+/22.3+): a `RESTRequest` frame is routed like
+   * the HTTP request it stands for and answered with a `RESTResponse` frame on the same socket,
+   * in order with the events (a created channel's StasisStart still comes first). Parameters come
+   * from the uri's query string, `query_strings` ({name, value} pairs), a form-encoded body, or a
+   * JSON body (whose values win), as Asterisk's documentation describes.
+   */
+  private async restOverWebSocket(ws: WebSocket, apps: string[], text: string): Promise<void> {
+    let r: {
+      type?: string;
+      transaction_id?: string;
+      request_id?: string;
+      method?: string;
+      uri?: string;
+      query_strings?: Array<{ name: string; value: string }>;
+      content_type?: string;
+      message_body?: string;
+    };
+    try {
+      r = JSON.parse(text);
+    } catch {
+      return; // Asterisk ignores frames it cannot parse
+    }
+    if (r?.type !== 'RESTRequest') return;
+    const uri = String(r.uri ?? '').replace(/^\/+/, '');
+    const [pathPart = '', qs = ''] = uri.split('?', 2);
+    const q = new URLSearchParams(qs);
+    for (const { name, value } of Array.isArray(r.query_strings) ? r.query_strings : [])
+      if (!q.has(name)) q.set(name, String(value));
+    let body: unknown;
+    let reply: Reply | undefined;
+    if (r.content_type === 'application/x-www-form-urlencoded')
+      for (const [k, v] of new URLSearchParams(r.message_body ?? '')) if (!q.has(k)) q.set(k, v);
+    if (r.content_type === 'application/json' && r.message_body) {
+      try {
+        body = JSON.parse(r.message_body);
+      } catch {
+        reply = err(400, 'Malformed JSON body');
+      }
+    }
+    if (!reply && !r.method) reply = err(400, 'method is required');
+    reply ??= await this.route(String(r.method).toUpperCase(), pathPart, q, body);
+    if (ws.readyState !== WebSocket.OPEN) return;
+    const frame: Record<string, unknown> = {
+      type: 'RESTResponse',
+      transaction_id: r.transaction_id ?? '',
+      request_id: r.request_id ?? '',
+      status_code: reply.status,
+      reason_phrase: STATUS_CODES[reply.status] ?? '',
+      uri,
+      timestamp: new Date().toISOString(),
+      asterisk_id: this.model.asteriskId,
+      application: apps[0] ?? '',
+    };
+    if (reply.body !== undefined) {
+      frame.headers = [{ name: 'Content-type', value: 'application/json' }];
+      frame.message_body = JSON.stringify(reply.body);
+    }
+    sendFrame(ws, JSON.stringify(frame));
+  }
+
+  dropWebSockets(): void {
+    for (const ws of new Set(this.state.apps.values())) ws.terminate();
+    this.state.apps.clear();
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (!url.pathname.startsWith('/ari/')) return send(res, err(404, 'Not found'));
+    if (!this.authed(req, url)) {
+      res.setHeader('WWW-Authenticate', 'Basic realm="Asterisk REST Interface"');
+      return send(res, err(401, 'Authentication required'));
+    }
+    let body: unknown;
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    if (chunks.length) {
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString());
+      } catch {
+        return send(res, err(400, 'Malformed JSON body'));
+      }
+    }
+    const docs = /^\/ari\/api-docs\/(\w+)\.json$/.exec(url.pathname);
+    if (docs) {
+      // basePath follows the request's Host header, as Asterisk does.
+      const host = req.headers.host ?? '127.0.0.1';
+      const doc = docs[1] === 'resources' ? resourceListing(host) : resourceDoc(docs[1]!, host, ROUTES);
+      return send(res, doc ? { status: 200, body: doc } : err(404, 'Resource not found'));
+    }
+    // Respond before or after events exactly as Asterisk may: see channels/create.
+    send(res, await this.route(req.method ?? 'GET', url.pathname.slice(5), url.searchParams, body));
+  }
+}
+
+function send(res: ServerResponse, r: Reply): void {
+  if (r.body === undefined) {
+    res.writeHead(r.status);
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(r.body);
+  res.writeHead(r.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/**
+ * One frame to a client, the socket corked for the rest of the event-loop turn: the frames of a
+ * turn (an event burst, a REST response and the events it caused) leave in one write, as the same
+ * frames would from a busy Asterisk, instead of one syscall and one wake-up of the client each.
+ */
+function sendFrame(ws: WebSocket, text: string): void {
+  corkUntilTurnEnds((ws as unknown as { _socket?: Duplex })._socket);
+  ws.send(text);
+}

@@ -1,0 +1,80 @@
+// What ARI keeps beside the channel model: the apps held by WebSockets, their event filters, the
+// StasisBroadcast offers in progress. Handlers (channels.ts, bridges.ts, ...) read and change it;
+// the transport (server.ts) delivers the events it emits.
+import type { WebSocket } from 'ws';
+import type { SimChannel, SimModel } from '../model.ts';
+
+export interface EventFilter {
+  allowed: Set<string>;
+  disallowed: Set<string>;
+}
+
+export class AriState {
+  /** app name -> the WebSocket holding it */
+  apps = new Map<string, WebSocket>();
+  /**
+   * Event type filters per app (PUT /applications/{app}/eventFilter). Kept by app name across
+   * reconnects, as Asterisk keeps an app it has seen.
+   */
+  filters = new Map<string, EventFilter>();
+  /** StasisBroadcast offers in progress, by channel id. */
+  broadcasts = new Map<
+    string,
+    { winner: string | null; expired: boolean; resolve: (app: string | null) => void }
+  >();
+
+  constructor(readonly model: SimModel) {}
+
+  /**
+   * StasisBroadcast: offers the channel to every app whose name matches `filter` with a CallBroadcast
+   * event; resolves with the first app that claims it, or null when nobody does within `timeoutMs`.
+   */
+  broadcast(c: SimChannel, filter: RegExp, timeoutMs: number): Promise<string | null> {
+    return new Promise((resolve) => {
+      const entry = {
+        winner: null as string | null,
+        expired: false,
+        resolve: (app: string | null) => {
+          clearTimeout(timer);
+          resolve(app);
+          // Kept a while so late claimants get 409 rather than 404.
+          setTimeout(() => this.broadcasts.delete(c.id), 5000).unref();
+        },
+      };
+      const timer = setTimeout(() => {
+        entry.expired = true;
+        entry.resolve(null);
+      }, timeoutMs);
+      this.broadcasts.set(c.id, entry);
+      const targets = [...this.apps.keys()].filter((a) => filter.test(a));
+      for (const app of targets)
+        this.model.emit('ari-event', app, {
+          type: 'CallBroadcast',
+          timestamp: new Date().toISOString(),
+          channel: this.model.json(c),
+          caller: c.caller.number,
+          called: c.dialplan.exten,
+          asterisk_id: this.model.asteriskId,
+          application: app,
+        });
+      if (!targets.length) {
+        entry.expired = true;
+        entry.resolve(null);
+      }
+    });
+  }
+
+  applicationJson(name: string) {
+    const f = this.filters.get(name);
+    const list = (set?: Set<string>) => [...(set ?? [])].map((type) => ({ type }));
+    return {
+      name,
+      channel_ids: [],
+      bridge_ids: [],
+      endpoint_ids: [],
+      device_names: [],
+      events_allowed: list(f?.allowed),
+      events_disallowed: list(f?.disallowed),
+    };
+  }
+}
