@@ -1,42 +1,23 @@
 // Daemon entry: config -> db -> redis -> modules (asterisk nodes, routing, caller IDs, pbx...) -> api.
 // Stops in reverse order on SIGTERM/SIGINT.
 import type { FastifyPluginAsync } from 'fastify';
-import type { Redis } from 'ioredis';
-import type { Registry } from 'prom-client';
-import { type App, buildApp } from './api/app.ts';
-import type { ReadinessCheck } from './api/context.ts';
+import apiKeyRoutes from './auth/routes/api-keys.ts';
+import { type App, buildApp } from './platform/http/app.ts';
+import type { ReadinessCheck } from './platform/http/context.ts';
 import { KeyStore } from './auth/keys.ts';
 import type { Config } from './config.ts';
-import { createDatabase, type Database, pendingMigrations, runMigrations } from './db/client.ts';
-import type { Logger } from './logger.ts';
 import { stasisApps } from './asterisk/index.ts';
-import { createMetrics } from './metrics.ts';
-import { Counter } from 'prom-client';
-import { createRedis } from './redis/client.ts';
+import { createDatabase, pendingMigrations, runMigrations } from './platform/db.ts';
+import type { Logger } from './platform/logger.ts';
+import { createMetrics } from './platform/metrics.ts';
+import type { DaemonContext, DaemonModule, ModuleFactory } from './platform/module.ts';
+import { StartupError } from './platform/module.ts';
+import { Counter, type Registry } from 'prom-client';
+import { createRedis, waitReady } from './redis/client.ts';
 
-/** What every domain module receives. */
-export interface DaemonContext {
-  config: Config;
-  log: Logger;
-  database: Database;
-  redis: Redis;
-  metrics: Registry;
-  /** Modules started earlier, by name, for modules that depend on them (routing needs asterisk). */
-  modules: Map<string, DaemonModule>;
-}
-
-/** A domain module: its routes and readiness checks, and its own start/stop. */
-export interface DaemonModule {
-  name: string;
-  routes?: FastifyPluginAsync[];
-  readiness?: ReadinessCheck[];
-  start?(): Promise<void>;
-  stop?(): Promise<void>;
-}
-
-export type ModuleFactory = (ctx: DaemonContext) => DaemonModule | Promise<DaemonModule>;
-
-export class StartupError extends Error {}
+// Domain modules import these from src/platform/module.ts; callerid and the CLI still import them
+// from here.
+export { type DaemonContext, type DaemonModule, type ModuleFactory, StartupError };
 
 export interface Daemon {
   app: App;
@@ -71,7 +52,7 @@ export async function startDaemon(
       throw new StartupError(
         `database has ${pending} pending migration(s): run "capconduit migrate" (or set MIGRATE_ON_START=true)`,
       );
-    await waitRedis(redis, 5000).catch(() => {
+    await waitReady(redis, 5000, 'Redis').catch(() => {
       throw new StartupError(`cannot reach Redis at ${safeUrl(config.REDIS_URL)}`);
     });
   } catch (e) {
@@ -96,7 +77,7 @@ export async function startDaemon(
       },
     },
   ];
-  const routes: FastifyPluginAsync[] = [];
+  const routes: FastifyPluginAsync[] = [apiKeyRoutes];
   try {
     // Build every module first, so each can subscribe to the others before any link starts
     // delivering events; then start them in order.
@@ -170,21 +151,6 @@ function lastNetForRejections(log: Logger, metrics: Registry): () => void {
   };
   process.on('unhandledRejection', onRejection);
   return () => process.off('unhandledRejection', onRejection);
-}
-
-function waitRedis(r: Redis, ms: number): Promise<void> {
-  if (r.status === 'ready') return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
-      r.off('ready', ok);
-      reject(new Error('timeout'));
-    }, ms);
-    const ok = () => {
-      clearTimeout(t);
-      resolve();
-    };
-    r.once('ready', ok);
-  });
 }
 
 /** A URL with its password masked, for messages. */

@@ -1,7 +1,7 @@
 // The daemon's domain modules, in start order (a module may use those before it).
 import { createAsteriskModule } from './asterisk/index.ts';
 import { createCallerIdModule } from './callerid/index.ts';
-import type { ModuleFactory } from './main.ts';
+import type { ModuleFactory } from './platform/module.ts';
 import { createPbxModule } from './pbx/index.ts';
 import { createRoutingModule } from './routing/index.ts';
 

@@ -3,7 +3,7 @@
 // every test file clones, so test files never share tables.
 import { execFileSync } from 'node:child_process';
 import postgres from 'postgres';
-import { runMigrations } from '../src/db/client.ts';
+import { runMigrations } from '../src/platform/db.ts';
 
 export const TEMPLATE_DB = 'capconduit_test_template';
 

@@ -4,7 +4,7 @@
 //   npx tsx bench/ari-transport/run.ts [--requests 1000]
 import { parseArgs } from 'node:util';
 import { AriClient } from '../../src/asterisk/ari.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '1000' } } });

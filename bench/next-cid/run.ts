@@ -22,8 +22,8 @@ import { createApiKey } from '../../src/auth/keys.ts';
 import { importCallerIds } from '../../src/callerid/import.ts';
 import { CallerIdService } from '../../src/callerid/service.ts';
 import { CidStore } from '../../src/callerid/store.ts';
-import { createDatabase, runMigrations } from '../../src/db/client.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createDatabase, runMigrations } from '../../src/platform/db.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import { createRedis } from '../../src/redis/client.ts';
 import { RedisKeys } from '../../src/redis/keys.ts';
 

@@ -14,7 +14,7 @@ import {
   channelsResource,
   eventsResource,
 } from './resources.ts';
-import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './retry.ts';
+import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from '../platform/backoff.ts';
 import { hasRestOverWebSocket } from './transport-choice.ts';
 import { HttpTransport } from './transport-http.ts';
 import { type RestResponseFrame, WsTransport } from './transport-ws.ts';

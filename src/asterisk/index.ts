@@ -1,9 +1,9 @@
 // The `asterisk` daemon module: one ARI + one AMI link per configured node, their health in
 // /ready and /metrics, and a small subscription API for the modules that own calls.
 import { Counter, Gauge } from 'prom-client';
-import type { ReadinessCheck } from '../api/context.ts';
+import type { ReadinessCheck } from '../platform/http/context.ts';
 import type { AsteriskNodeConfig } from '../config.ts';
-import type { DaemonContext, DaemonModule } from '../main.ts';
+import type { DaemonContext, DaemonModule } from '../platform/module.ts';
 import { type AmiEvent, AmiClient } from './ami.ts';
 import { AriClient } from './ari.ts';
 import type { AnyAriEvent, AriChannel, AriEvent } from './types.ts';

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
+import type { Db } from '../platform/db.ts';
 import { type ApiRole, apiKeys } from '../db/schema/auth.ts';
 
 export interface KeyPrincipal {

@@ -1,8 +1,8 @@
 // The `pbx` daemon module: PJSIP realtime provisioning (client endpoints, seller trunks, PBX users
 // with extensions), apply over AMI on every node under a cross-instance lock, and the audit trail.
 import type { AsteriskModule } from '../asterisk/index.ts';
-import { StartupError } from '../main.ts';
-import type { DaemonContext, DaemonModule } from '../main.ts';
+import { StartupError } from '../platform/module.ts';
+import type { DaemonContext, DaemonModule } from '../platform/module.ts';
 import { RedisKeys } from '../redis/keys.ts';
 import { KNOWN_CODECS } from './options.ts';
 import { pbxRoutes } from './routes.ts';

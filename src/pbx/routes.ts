@@ -2,8 +2,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { idParams, page, pageQuery, STAFF, STAFF_OR_SELLER, scopeOf } from '../api/crud.ts';
-import { notFound } from '../api/errors.ts';
+import { STAFF, STAFF_OR_SELLER, scopeOf } from '../platform/http/auth.ts';
+import { idParams, page, pageQuery } from '../platform/http/paging.ts';
+import { notFound } from '../platform/http/errors.ts';
 import { parseCidr } from '../auth/cidr.ts';
 import { PBX_ENDPOINT_KINDS } from '../db/schema/pbx.ts';
 import { endpointOptions, rawOptions } from './options.ts';

@@ -1,7 +1,7 @@
 // ARA table writers: the exact ps_* rows each kind of endpoint needs (pure builders), and writing or
 // removing them inside the caller's transaction.
 import { eq, like, or } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
+import type { Db } from '../platform/db.ts';
 import { psAors, psAuths, psContacts, psEndpointIdIps, psEndpoints } from '../db/schema/asterisk.ts';
 import { type EndpointOptions, endpointColumns, type OptionDefaults } from './options.ts';
 

@@ -2,13 +2,14 @@
 // provisioning change writes all of its rows (ps_* + ours + the audit record) in one transaction.
 import { and, asc, count, desc, eq, gte, lte, type SQL, sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
-import { AppError, notFound } from '../api/errors.ts';
-import type { Db } from '../db/client.ts';
+import { AppError, notFound } from '../platform/http/errors.ts';
+import { isUniqueViolation, pgError } from '../platform/pg-errors.ts';
+import type { Db } from '../platform/db.ts';
 import { apiKeys } from '../db/schema/auth.ts';
 import { psEndpoints } from '../db/schema/asterisk.ts';
 import { pbxAudit, pbxEndpoints, pbxUsers, type PbxEndpointKind } from '../db/schema/pbx.ts';
 import { clients, sellers } from '../db/schema/routing.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../platform/logger.ts';
 import { lowestFreeExtension } from './allocate.ts';
 import { type ApplyNode, type ApplyOptions, applyToNode, type NodeReport } from './apply.ts';
 import { RedisLock } from './lock.ts';
@@ -81,19 +82,10 @@ export interface ApplyReport {
   nodes: NodeReport[];
 }
 
-/** The PostgreSQL error behind a drizzle error (code + constraint), if any. */
-function pgError(e: unknown): { code?: string; constraint?: string } {
-  const c = (e as { cause?: unknown }).cause ?? e;
-  const x = c as { code?: string; constraint_name?: string };
-  return {
-    ...(x.code ? { code: x.code } : {}),
-    ...(x.constraint_name ? { constraint: x.constraint_name } : {}),
-  };
-}
-const uniqueViolation = (e: unknown) => pgError(e).code === '23505';
-/** Constraints a new endpoint name can hit when the name is taken in Asterisk's tables or ours. */
+const uniqueViolation = isUniqueViolation;
 /** Advisory lock key (any constant bigint) queueing extension allocations. */
 const EXTENSION_LOCK = 7_242_001;
+/** Constraints a new endpoint name can hit when the name is taken in Asterisk's tables or ours. */
 const ENDPOINT_NAME_CONSTRAINTS = new Set([
   'ps_endpoints_id_key',
   'ps_auths_id_key',

@@ -1,7 +1,7 @@
 // Reads what a call is routed by (DID -> campaign -> links and clients) with a short cache, so a
 // burst of calls to one DID costs one PostgreSQL round trip, not one per call.
 import { eq } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
+import type { Db } from '../platform/db.ts';
 import { campaigns, clients, dids, links, type WeeklySchedule } from '../db/schema/routing.ts';
 
 export interface RouteLink {

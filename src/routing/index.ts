@@ -4,7 +4,7 @@
 import type { AsteriskModule } from '../asterisk/index.ts';
 import { callRoutes } from '../cdr/api.ts';
 import { CdrWriter } from '../cdr/writer.ts';
-import type { DaemonContext, DaemonModule } from '../main.ts';
+import type { DaemonContext, DaemonModule } from '../platform/module.ts';
 import { RedisKeys } from '../redis/keys.ts';
 import campaignRoutes from './api/campaigns.ts';
 import clientRoutes from './api/clients.ts';

@@ -4,8 +4,8 @@
 // One UPDATE per interval replaces one per answered call, which at hundreds of calls a second was
 // a large share of the daemon's CPU.
 import { sql } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
-import type { Logger } from '../logger.ts';
+import type { Db } from '../platform/db.ts';
+import type { Logger } from '../platform/logger.ts';
 
 export class AnsweredTotals {
   private pending = new Map<string, number>();

@@ -1,6 +1,6 @@
 // A logger whose every line is kept in memory, for tests that read what the daemon logged.
 import { Writable } from 'node:stream';
-import { createLogger, type Logger } from '../../src/logger.ts';
+import { createLogger, type Logger } from '../../src/platform/logger.ts';
 
 export function capturingLogger(level = 'trace'): { log: Logger; lines: string[] } {
   const lines: string[] = [];

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runMigrations } from '../../src/db/client.ts';
+import { runMigrations } from '../../src/platform/db.ts';
 import { freePort } from './redis-server.ts';
 
 function pgBin(): string {

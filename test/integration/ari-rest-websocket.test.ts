@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { AriClient, AriError, type AriTransport, hasRestOverWebSocket } from '../../src/asterisk/ari.ts';
 import type { AnyAriEvent } from '../../src/asterisk/types.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
 
 const log = createLogger({ level: 'silent' });

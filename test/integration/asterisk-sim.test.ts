@@ -10,8 +10,8 @@ import {
   wantedAmiEvents,
 } from '../../src/asterisk/index.ts';
 import type { AnyAriEvent } from '../../src/asterisk/types.ts';
-import { createLogger } from '../../src/logger.ts';
-import { createMetrics } from '../../src/metrics.ts';
+import { createLogger } from '../../src/platform/logger.ts';
+import { createMetrics } from '../../src/platform/metrics.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { runTraffic } from '../../src/simulator/traffic.ts';
 import postgres from 'postgres';

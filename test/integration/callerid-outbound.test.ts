@@ -18,7 +18,7 @@ import { importCallerIds } from '../../src/callerid/import.ts';
 import { CallerIdService } from '../../src/callerid/service.ts';
 import { CidStore } from '../../src/callerid/store.ts';
 import { RedisKeys } from '../../src/redis/keys.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase, TEST_MASTER_KEY, testConfig } from '../helpers/env.ts';

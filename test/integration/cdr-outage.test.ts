@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CdrRecord, CdrWriter } from '../../src/cdr/writer.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import { PrivatePostgres } from '../helpers/private-pg.ts';
 
 const rec = (i: number): CdrRecord => ({

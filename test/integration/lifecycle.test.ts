@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import { type DaemonModule, startDaemon } from '../../src/main.ts';
 import { createRedis } from '../../src/redis/client.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';

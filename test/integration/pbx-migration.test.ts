@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runMigrations } from '../../src/db/client.ts';
+import { runMigrations } from '../../src/platform/db.ts';
 import { withDb } from '../global-setup.ts';
 import { freshDatabase } from '../helpers/env.ts';
 

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
 import { createApiKey } from '../../src/auth/keys.ts';
 import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createPbxModule } from '../../src/pbx/index.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';

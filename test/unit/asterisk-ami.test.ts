@@ -9,7 +9,7 @@ import {
   AmiValueError,
   encodeAction,
 } from '../../src/asterisk/ami.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 
 const log = createLogger({ level: 'silent' });
 

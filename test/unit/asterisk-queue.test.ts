@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KeyedQueue } from '../../src/asterisk/ordered.ts';
-import { backoffDelay } from '../../src/asterisk/retry.ts';
+import { backoffDelay } from '../../src/platform/backoff.ts';
 
 describe('backoff policy', () => {
   it('stays within (ceiling/2, ceiling], grows, caps, and never gives up', () => {

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ipAllowed, parseCidr } from '../../src/auth/cidr.ts';
-import { FailureLimiter } from '../../src/api/plugins/auth.ts';
-import { redactUrl, stricterLevel } from '../../src/logger.ts';
+import { FailureLimiter } from '../../src/platform/http/auth.ts';
+import { redactUrl, stricterLevel } from '../../src/platform/logger.ts';
 
 describe('CIDR allow-lists', () => {
   it('parses and rejects', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES } from '../../src/api/errors.ts';
+import { ERROR_CODES } from '../../src/platform/http/errors.ts';
 
 describe('error catalogue', () => {
   it('matches the table in docs/api.md code for code and status for status', () => {

@@ -2,9 +2,11 @@ import { and, count, desc, eq, type SQL } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { idParams, mapDbError, page, pageQuery, STAFF_OR_SELLER, scopeOf } from '../../api/crud.ts';
-import { AppError, notFound } from '../../api/errors.ts';
-import type { Db } from '../../db/client.ts';
+import { STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
+import { idParams, page, pageQuery } from '../../platform/http/paging.ts';
+import { mapDbError } from '../../platform/pg-errors.ts';
+import { AppError, notFound } from '../../platform/http/errors.ts';
+import type { Db } from '../../platform/db.ts';
 import {
   campaigns,
   DUP_POLICIES,

@@ -3,9 +3,11 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { z } from 'zod';
-import { idParams, mapDbError, page, pageQuery, STAFF_OR_SELLER, scopeOf } from '../../api/crud.ts';
-import { notFound } from '../../api/errors.ts';
-import type { Db } from '../../db/client.ts';
+import { STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
+import { idParams, page, pageQuery } from '../../platform/http/paging.ts';
+import { mapDbError } from '../../platform/pg-errors.ts';
+import { notFound } from '../../platform/http/errors.ts';
+import type { Db } from '../../platform/db.ts';
 import { dids, sellers } from '../../db/schema/routing.ts';
 import { visibleCampaign } from './campaigns.ts';
 

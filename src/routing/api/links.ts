@@ -2,8 +2,10 @@ import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { idParams, mapDbError, STAFF_OR_SELLER, scopeOf } from '../../api/crud.ts';
-import { notFound } from '../../api/errors.ts';
+import { STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
+import { idParams } from '../../platform/http/paging.ts';
+import { mapDbError } from '../../platform/pg-errors.ts';
+import { notFound } from '../../platform/http/errors.ts';
 import { campaigns, clients, links } from '../../db/schema/routing.ts';
 import { visibleCampaign } from './campaigns.ts';
 

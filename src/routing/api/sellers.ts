@@ -2,8 +2,10 @@ import { count, desc, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { idParams, mapDbError, page, pageQuery, STAFF } from '../../api/crud.ts';
-import { AppError, notFound } from '../../api/errors.ts';
+import { STAFF } from '../../platform/http/auth.ts';
+import { idParams, page, pageQuery } from '../../platform/http/paging.ts';
+import { mapDbError } from '../../platform/pg-errors.ts';
+import { AppError, notFound } from '../../platform/http/errors.ts';
 import { campaigns, dids, sellers } from '../../db/schema/routing.ts';
 
 const out = z.object({ id: z.uuid(), name: z.string(), active: z.boolean(), created_at: z.string() });

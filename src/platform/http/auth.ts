@@ -1,8 +1,9 @@
+// API key authentication: which key, from which address, with which role, before any body is read.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ipAllowed } from '../../auth/cidr.ts';
 import type { KeyPrincipal } from '../../auth/keys.ts';
-import { AppError } from '../errors.ts';
+import { AppError } from './errors.ts';
 
 /**
  * Per-IP counter of failed authentications in fixed one-minute windows. In process on purpose:
@@ -82,7 +83,15 @@ export default fp(
   { name: 'auth' },
 );
 
-/** Seller keys see only their seller's rows; other roles see everything. */
-export function sellerScope(req: FastifyRequest): string | null {
-  return req.principal?.role === 'seller' ? req.principal.sellerId : null;
+export const STAFF = ['admin', 'staff'] as const;
+export const STAFF_OR_SELLER = ['admin', 'staff', 'seller'] as const;
+
+/**
+ * The seller a seller key is bound to (seller keys see only their seller's rows); null for
+ * staff/admin, who see every seller. A seller key without a seller sees nothing (a nil id).
+ */
+export function scopeOf(req: FastifyRequest): string | null {
+  return req.principal?.role === 'seller'
+    ? (req.principal.sellerId ?? '00000000-0000-0000-0000-000000000000')
+    : null;
 }

@@ -1,11 +1,19 @@
-// Reconnect policy: exponential backoff with full jitter, capped, never giving up.
-// A plain function so it can be property-tested and reused by ARI and AMI alike.
+// The one reconnect policy: exponential backoff with jitter, capped, never giving up. A plain
+// function so it can be property-tested, used by the ARI and AMI clients and by every Redis
+// connection (ioredis `retryStrategy`).
 export interface BackoffPolicy {
   baseMs: number;
   maxMs: number;
 }
 
+/** Asterisk links (ARI WebSocket, AMI): start at 50-100 ms, at most 10 s apart. */
 export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 100, maxMs: 10_000 };
+
+/**
+ * Redis connections: a Redis restart should be noticed within a couple of seconds, and commands
+ * fail fast meanwhile (offline queue off), so the delay stays short: 50-100 ms first, at most 2 s.
+ */
+export const REDIS_BACKOFF: BackoffPolicy = { baseMs: 100, maxMs: 2_000 };
 
 /** Delay before reconnect attempt `attempt` (0-based); `rand` in [0,1). */
 export function backoffDelay(

@@ -1,3 +1,5 @@
+// The Fastify app: request ids, metrics, the one error handler, OpenAPI, the auth plugin, health
+// routes, then every domain's resource plugins. Built without listening, so tests can inject().
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -12,8 +14,7 @@ import {
 import { Histogram } from 'prom-client';
 import type { AppDeps } from './context.ts';
 import { AppError, type ErrorBody } from './errors.ts';
-import authPlugin from './plugins/auth.ts';
-import apiKeyRoutes from './routes/api-keys.ts';
+import authPlugin from './auth.ts';
 import healthRoutes from './routes/health.ts';
 
 export type App = FastifyInstance;
@@ -132,7 +133,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(authPlugin);
   await app.register(healthRoutes);
-  await app.register(apiKeyRoutes);
   for (const r of deps.routes ?? []) await app.register(r);
   return app as unknown as App;
 }

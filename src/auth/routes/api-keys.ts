@@ -2,10 +2,10 @@ import { and, desc, eq, isNull } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { parseCidr } from '../../auth/cidr.ts';
-import { createApiKey } from '../../auth/keys.ts';
+import { parseCidr } from '../cidr.ts';
+import { createApiKey } from '../keys.ts';
 import { API_ROLES, apiKeys } from '../../db/schema/auth.ts';
-import { AppError, notFound } from '../errors.ts';
+import { AppError, notFound } from '../../platform/http/errors.ts';
 
 const keyOut = z.object({
   id: z.uuid(),

@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import type { KeyStore, KeyPrincipal } from '../auth/keys.ts';
-import type { Config } from '../config.ts';
-import type { Database } from '../db/client.ts';
-import type { ApiRole } from '../db/schema/auth.ts';
+import type { KeyStore, KeyPrincipal } from '../../auth/keys.ts';
+import type { Config } from '../../config.ts';
+import type { Database } from '../db.ts';
+import type { ApiRole } from '../../db/schema/auth.ts';
 import type { Logger } from '../logger.ts';
 
 /** A named readiness probe: resolves when healthy, throws (with a reason) when not. */

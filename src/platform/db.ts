@@ -1,0 +1,90 @@
+// PostgreSQL for the whole daemon: one postgres.js pool with drizzle over it, migrations, and the
+// list + count query every paged resource runs.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { count, type SQL } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import postgres, { type Sql } from 'postgres';
+import * as schema from '../db/schema/index.ts';
+
+export type Db = PostgresJsDatabase<typeof schema>;
+export interface Database {
+  db: Db;
+  sql: Sql;
+  close(): Promise<void>;
+}
+
+export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'drizzle');
+
+export function createDatabase(url: string, opts: { max?: number } = {}): Database {
+  const sql = postgres(url, {
+    max: opts.max ?? 10,
+    onnotice: () => {},
+    // Keep the daemon alive through a PostgreSQL restart: connections are re-made lazily.
+    idle_timeout: 30,
+    connect_timeout: 5,
+  });
+  const db = drizzle(sql, { schema });
+  return { db, sql, close: () => sql.end({ timeout: 5 }) };
+}
+
+/** Apply pending migrations; a no-op when the database is current. */
+export async function runMigrations(url: string): Promise<{ applied: number }> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const before = await appliedCount(sql);
+    await migrate(drizzle(sql), { migrationsFolder: MIGRATIONS_DIR });
+    const after = await appliedCount(sql);
+    return { applied: after - before };
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+function journalCount(): number {
+  const j = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as {
+    entries: unknown[];
+  };
+  return j.entries.length;
+}
+
+async function appliedCount(sql: Sql): Promise<number> {
+  const [t] = await sql<{ exists: boolean }[]>`
+    select exists (select 1 from information_schema.tables
+      where table_schema = 'drizzle' and table_name = '__drizzle_migrations') as exists`;
+  if (!t?.exists) return 0;
+  const [r] = await sql<{ n: number }[]>`select count(*)::int as n from drizzle.__drizzle_migrations`;
+  return r?.n ?? 0;
+}
+
+/** How many migrations the code ships that the database has not applied. */
+export async function pendingMigrations(sql: Sql): Promise<number> {
+  return Math.max(0, journalCount() - (await appliedCount(sql)));
+}
+
+/**
+ * One page of a table's rows and how many rows match in all: `{items, total}`. The two queries run
+ * one after the other on the pool (not in a transaction), so under concurrent writes the total may
+ * differ from the rows by what changed in between, as any offset paging does.
+ */
+export async function listPage<T extends PgTable>(
+  db: Db,
+  table: T,
+  q: { where?: SQL | undefined; orderBy: Array<PgColumn | SQL>; limit: number; offset: number },
+): Promise<{ items: T['$inferSelect'][]; total: number }> {
+  const items = await db
+    .select()
+    .from(table as PgTable)
+    .where(q.where)
+    .orderBy(...q.orderBy)
+    .limit(q.limit)
+    .offset(q.offset);
+  const [t] = await db
+    .select({ n: count() })
+    .from(table as PgTable)
+    .where(q.where);
+  return { items: items as T['$inferSelect'][], total: t!.n };
+}
