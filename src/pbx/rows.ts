@@ -122,7 +122,12 @@ export async function storedCredentials(
 /** Removes an endpoint and everything tied to it (auth, AOR, identifies, registered contacts). */
 export async function deleteRows(tx: Tx, id: string): Promise<void> {
   await deleteConfigRows(tx, id);
-  // Contact ids are `<aor>;@<hash>`; escape LIKE's wildcards in the AOR name.
-  const prefix = `${id.replace(/[\\%_]/g, (c) => `\\${c}`)};@%`;
-  await tx.delete(psContacts).where(or(eq(psContacts.endpoint, id), like(psContacts.id, prefix)));
+  // Contact ids are `<aor>;@<hash>`, which Asterisk 22's realtime stores with the `;` escaped as
+  // `^3B` (`<aor>^3B@<hash>`); escape LIKE's wildcards in the AOR name.
+  const aor = id.replace(/[\\%_]/g, (c) => `\\${c}`);
+  await tx
+    .delete(psContacts)
+    .where(
+      or(eq(psContacts.endpoint, id), like(psContacts.id, `${aor};@%`), like(psContacts.id, `${aor}^3B@%`)),
+    );
 }

@@ -78,7 +78,8 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
   // Realtime endpoints: looked up in ps_endpoints on each use (Asterisk's realtime reads the row when
   // the endpoint is needed), so a row written by the daemon is dialable at once. Like chan_pjsip, a
   // dial needs somewhere to send the INVITE: one of the endpoint's AORs must have a static contact
-  // (ps_aors.contact) or a registered one (ps_contacts, ids `<aor>;@<hash>`); an endpoint with no
+  // (ps_aors.contact) or a registered one (ps_contacts, ids `<aor>^3B@<hash>` as Asterisk 22's realtime
+  // stores `<aor>;@<hash>`, the `;` escaped; the unescaped form is accepted too); an endpoint with no
   // AOR or no contact fails as an unknown one does (Asterisk logs "Could not create dialog to
   // invalid URI ... Is endpoint registered and reachable?" and the channel is not allocated).
   const sql = o.databaseUrl ? postgres(o.databaseUrl, { max: 2, onnotice: () => {} }) : null;
@@ -90,7 +91,8 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
         join ps_aors a on a.id = any(string_to_array(replace(coalesce(e.aors, ''), ' ', ''), ','))
         where e.id = ${name}
           and (coalesce(a.contact, '') <> ''
-               or exists (select 1 from ps_contacts c where starts_with(c.id, a.id || ';@')))
+               or exists (select 1 from ps_contacts c
+                      where starts_with(c.id, a.id || '^3B@') or starts_with(c.id, a.id || ';@')))
         limit 1`;
       return r.length > 0;
     } catch {

@@ -425,7 +425,8 @@ describe('ARI and AMI clients against the simulator', () => {
     expect(
       await status(c.channels.create({ endpoint: 'PJSIP/1001', app: 'capconduit', channelId: 'x0' })),
     ).toBe(500);
-    await sql`insert into ps_contacts (id, uri, endpoint) values ('1001;@abc', 'sip:1001@127.0.0.1:5062', '1001')`;
+    // A registration as Asterisk 22's realtime stores it: `<aor>;@<hash>` with the `;` escaped.
+    await sql`insert into ps_contacts (id, uri, endpoint) values ('1001^3B@abc', 'sip:1001@127.0.0.1:5062', '1001')`;
     expect(
       await status(c.channels.create({ endpoint: 'PJSIP/1001', app: 'capconduit', channelId: 'x2' })),
     ).toBe(200);
