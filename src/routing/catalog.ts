@@ -58,7 +58,8 @@ export class RouteCatalog {
     if (!hit) return this.refresh(did, now);
     // PostgreSQL unreachable: keep routing known DIDs from the last plan we had (stale beats
     // dropping calls); the next call past the TTL tries again.
-    if (now - hit.at >= this.ttlMs) this.refresh(did, now).catch(() => {});
+    if (now - hit.at >= this.ttlMs)
+      this.refresh(did, now).catch((err: unknown) => this.onRefreshError(did, err));
     return hit.plan;
   }
 
@@ -70,6 +71,7 @@ export class RouteCatalog {
         .then((plan) => {
           if (this.cache.size > 50_000) this.cache.clear();
           this.cache.set(did, { at: now, plan });
+          this.onRefreshOk();
           return plan;
         })
         .finally(() => this.loading.delete(did));
@@ -78,9 +80,18 @@ export class RouteCatalog {
     return p;
   }
 
+  /**
+   * Drops every cached plan: the next call to each DID reads PostgreSQL. Called when PostgreSQL says
+   * a plan changed (LISTEN, see `listenForChanges`) and when that listening connection (re)connects,
+   * since notifications sent while it was down are lost.
+   */
   invalidate(): void {
     this.cache.clear();
   }
+
+  /** Set by the module: a background refresh that failed (the stale plan keeps serving meanwhile). */
+  onRefreshError: (did: string, err: unknown) => void = () => {};
+  onRefreshOk: () => void = () => {};
 
   private async load(did: string): Promise<RoutePlan | null> {
     const [d] = await this.db.select().from(dids).where(eq(dids.number, did));

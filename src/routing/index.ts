@@ -12,6 +12,7 @@ import didRoutes from './api/dids.ts';
 import linkRoutes from './api/links.ts';
 import sellerRoutes from './api/sellers.ts';
 import { RouteCatalog } from './catalog.ts';
+import { followPlanChanges } from './plan-changes.ts';
 import { InboundRouter } from './router.ts';
 import { SlotStore } from './slots.ts';
 import { AnsweredTotals } from './totals.ts';
@@ -35,11 +36,13 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
   );
   const totals = new AnsweredTotals(database.db, log.child({ module: 'routing' }));
   const asterisk = ctx.modules.get('asterisk') as AsteriskModule | undefined;
+  const catalog = new RouteCatalog(database.db, config.ROUTING_PLAN_TTL_S * 1000);
+  let planChanges: { stop(): Promise<void> } | null = null;
   const router = asterisk
     ? new InboundRouter({
         asterisk,
         slots,
-        catalog: new RouteCatalog(database.db),
+        catalog,
         cdr,
         totals,
         log: log.child({ module: 'routing' }),
@@ -74,10 +77,13 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
       },
     ],
     async start() {
+      if (router)
+        planChanges = followPlanChanges(database.sql, catalog, log.child({ module: 'routing' }), metrics);
       cdr.start();
       totals.start();
     },
     async stop() {
+      await planChanges?.stop();
       await router?.drain();
       await totals.stop();
       await cdr.stop();

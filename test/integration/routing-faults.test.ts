@@ -4,12 +4,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AsteriskModule, createAsteriskModule } from '../../src/asterisk/index.ts';
 import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
 import { createLogger } from '../../src/logger.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
+import { PLAN_CHANNEL } from '../../src/routing/plan-changes.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 import { PrivateRedis } from '../helpers/redis-server.ts';
@@ -46,6 +48,8 @@ describe('calls under dependency faults', () => {
       REDIS_URL: redis.url,
       ...simEnv(sim),
       CDR_BUFFER_DIR: cdrDir,
+      // Only a notification can make a plan change reach calls within this file.
+      ROUTING_PLAN_TTL_S: '86400',
     });
     d = await startDaemon(config, log, [createAsteriskModule, createRoutingModule], { listen: false });
     await waitFor(async () => (await d.app.inject('/ready')).statusCode === 200);
@@ -106,6 +110,51 @@ describe('calls under dependency faults', () => {
     }
     await waitFor(async () => (await routing().slots.live(c.linkId)) === 0);
     expect(await cdrsOf(c.did)).toHaveLength(1);
+  });
+
+  it('a plan change made in PostgreSQL reaches the next calls at once, not after the plan cache expires', async () => {
+    const c = await campaignWithOneClient();
+    let placed = 0;
+    const call = async () => {
+      // The caller hangs up once bridged (an event, not a delay); a call nobody takes ends by itself.
+      const caller = sim.placeInboundCall({ did: c.did, callerNumber: '+12125550102' });
+      placed++;
+      const rows = await waitFor(async () => {
+        if (
+          routing()
+            .router!.live()
+            .some((x) => x.did === c.did && x.phase === 'bridged')
+        )
+          sim.hangup(caller, 16);
+        const r = await cdrsOf(c.did);
+        return r.length === placed ? r : undefined;
+      });
+      return rows.at(-1)!.disposition;
+    };
+    expect(await call()).toBe('answered');
+    // The plan is cached now (for a day, in this file). The link is switched off behind the API's back.
+    await d.ctx.database.sql`update campaign_links set active = false where id = ${c.linkId}`;
+    await waitFor(async () => (await call()) === 'no_client', 30_000);
+  });
+
+  it('only plan changes notify: the answered totals flushed every half second do not', async () => {
+    const c = await campaignWithOneClient();
+    const heard: string[] = [];
+    // A connection of its own: the daemon's listening one may still hold notifications of the inserts above.
+    const own = postgres(db.url, { max: 1, onnotice: () => {} });
+    const l = await own.listen(PLAN_CHANNEL, (p) => heard.push(p));
+    try {
+      await d.ctx.database
+        .sql`update campaign_links set total_answered = total_answered + 1 where id = ${c.linkId}`;
+      await d.ctx.database
+        .sql`update campaigns set ring_timeout_s = 25 where id = (select campaign_id from campaign_links where id = ${c.linkId})`;
+      // Notifications arrive in commit order: the first one heard is the campaign's.
+      await waitFor(() => heard.length > 0);
+      expect(heard[0]).toBe('campaigns');
+    } finally {
+      await l.unlisten();
+      await own.end();
+    }
   });
 
   it('Redis down across an ARI reconnect: the daemon lives, and routes again once Redis is back', async () => {
