@@ -17,6 +17,9 @@ export function generateApiKey(): { key: string; prefix: string; hash: string } 
   return { key, prefix, hash: hashApiKey(key) };
 }
 
+/** True when `key` has the shape generateApiKey gives; says nothing about whether it exists. */
+export const looksLikeApiKey = (key: string): boolean => /^cc_[\w-]{8}_[\w-]{43}$/.test(key);
+
 // SHA-256 is enough here: keys carry 256 bits of entropy, so there is nothing to brute-force.
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');

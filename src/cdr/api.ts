@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { STAFF_OR_SELLER, scopeOf } from '../platform/http/auth.ts';
 import { AppError } from '../platform/http/errors.ts';
+import { timestamp, validInstant } from '../platform/http/input.ts';
 import { callRecords } from '../db/schema/cdr.ts';
 import { campaigns, clients, links } from '../db/schema/routing.ts';
 import { capBuckets } from '../routing/decide.ts';
@@ -11,8 +12,8 @@ import type { InboundRouter } from '../routing/router.ts';
 import type { SlotStore } from '../routing/slots.ts';
 
 const query = z.object({
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+  from: timestamp.optional(),
+  to: timestamp.optional(),
   campaign_id: z.uuid().optional(),
   client_id: z.uuid().optional(),
   did: z.string().max(20).optional(),
@@ -64,7 +65,7 @@ const encodeCursor = (r: Row) =>
 function decodeCursor(c: string): { at: Date; id: string } {
   const [at, id] = Buffer.from(c, 'base64url').toString().split('|');
   const d = new Date(at ?? '');
-  if (!id || Number.isNaN(d.getTime()))
+  if (!id || !validInstant(d))
     throw new AppError('VALIDATION_FAILED', 'invalid cursor', [{ path: 'cursor', message: 'invalid' }]);
   return { at: d, id };
 }

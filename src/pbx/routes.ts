@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { STAFF, STAFF_OR_SELLER, scopeOf } from '../platform/http/auth.ts';
 import { idParams, page, pageQuery } from '../platform/http/paging.ts';
 import { notFound } from '../platform/http/errors.ts';
+import { timestamp } from '../platform/http/input.ts';
 import { parseCidr } from '../auth/cidr.ts';
 import { PBX_ENDPOINT_KINDS } from '../db/schema/pbx.ts';
 import { endpointOptions, rawOptions } from './options.ts';
@@ -358,8 +359,8 @@ export function pbxRoutes(svc: PbxService) {
             result: z.enum(['ok', 'error']).optional(),
             target: z.string().max(255).optional(),
             actor_key_id: z.uuid().optional(),
-            from: z.iso.datetime({ offset: true }).optional(),
-            to: z.iso.datetime({ offset: true }).optional(),
+            from: timestamp.optional(),
+            to: timestamp.optional(),
           }),
           response: { 200: page(auditOut) },
         },

@@ -12,12 +12,27 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { Histogram } from 'prom-client';
+import { z } from 'zod';
 import type { AppDeps } from './context.ts';
 import { AppError, type ErrorBody } from './errors.ts';
 import authPlugin from './auth.ts';
+import {
+  assertCleanInput,
+  BODY_LIMIT,
+  changesSomething,
+  parseJsonBody,
+  UNAUTHENTICATED_BODY_LIMIT,
+} from './input.ts';
 import healthRoutes from './routes/health.ts';
 
 export type App = FastifyInstance;
+
+const notFoundBody = (method: string, url: string): ErrorBody => ({
+  error: { code: 'ROUTE_NOT_FOUND', message: `no route ${method} ${url.split('?')[0]}` },
+});
+
+const isEmptyObject = (b: unknown): boolean =>
+  typeof b === 'object' && b !== null && !Array.isArray(b) && Object.keys(b).length === 0;
 
 /** Builds the Fastify app without listening, so tests drive it through inject(). */
 export async function buildApp(deps: AppDeps): Promise<App> {
@@ -31,7 +46,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return typeof h === 'string' && /^[\w.-]{1,64}$/.test(h) ? h : randomUUID();
     },
     requestIdHeader: false,
-    bodyLimit: 50 * 1024 * 1024,
+    bodyLimit: BODY_LIMIT,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: true } },
@@ -40,6 +55,46 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorate('deps', deps);
+
+  // ---- input, in lifecycle order: onRequest (404 here, then auth) -> body parser -> preValidation.
+  // Fastify would read and parse a body sent to an unknown route before answering 404; answering
+  // in onRequest means nothing of it is buffered or parsed.
+  app.addHook('onRequest', (req, reply, done) => {
+    // Answering from a callback hook means not calling done(): the lifecycle stops here.
+    if (req.is404) reply.status(404).send(notFoundBody(req.method, req.url));
+    else done();
+  });
+  app.addHook('onRoute', (route) => {
+    // A route that asks for no key reads only a small body (sign-in forms), unless it says otherwise.
+    if (!route.config?.auth && route.bodyLimit === undefined) route.bodyLimit = UNAUTHENTICATED_BODY_LIMIT;
+    // A PATCH that changes nothing (`{}`, or only unknown fields) is a client error, not an empty
+    // UPDATE. Added here once for every PATCH route.
+    const schema = route.schema as { body?: unknown } | undefined;
+    if (route.method === 'PATCH' && schema?.body instanceof z.ZodType)
+      schema.body = schema.body.refine(changesSomething, 'nothing to change: name at least one field');
+  });
+  // The JSON parser runs only after onRequest (so after authentication) and reads at most the
+  // route's body limit; the depth is checked on the text before JSON.parse.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, text, done) => {
+    try {
+      done(null, parseJsonBody(text as string));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
+  app.addHook('preValidation', (req, _reply, done) => {
+    try {
+      assertCleanInput(req.params, 'params');
+      assertCleanInput(req.query, 'query');
+      assertCleanInput(req.body, 'body');
+      if (req.method === 'PATCH' && isEmptyObject(req.body))
+        throw new AppError('VALIDATION_FAILED', 'nothing to change: name at least one field');
+      done();
+    } catch (e) {
+      done(e as Error);
+    }
+  });
   // While stopping, answers to requests still in flight close their connection, so a keep-alive
   // client cannot hold the server open past its last response.
   let closing = false;
@@ -111,12 +166,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return reply.status(status).send(body);
   });
 
-  app.setNotFoundHandler((req, reply) => {
-    const body: ErrorBody = {
-      error: { code: 'ROUTE_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` },
-    };
-    return reply.status(404).send(body);
-  });
+  app.setNotFoundHandler((req, reply) => reply.status(404).send(notFoundBody(req.method, req.url)));
 
   await app.register(swagger, {
     openapi: {

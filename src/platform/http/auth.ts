@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ipAllowed } from '../../auth/cidr.ts';
-import type { KeyPrincipal } from '../../auth/keys.ts';
+import { type KeyPrincipal, looksLikeApiKey } from '../../auth/keys.ts';
 import { AppError } from './errors.ts';
 
 /**
@@ -50,16 +50,22 @@ export default fp(
       const auth = req.routeOptions.config.auth;
       if (!auth) return;
       const ip = req.ip;
+      // The limiter counts failures and answers them 429 once an IP has had too many; a valid key
+      // from that IP still works (one misconfigured agent behind a call centre's NAT must not stop
+      // every other agent). Junk that cannot be a key is refused without a lookup while limited.
       const wait = limiter.blockedFor(ip);
-      if (wait > 0)
-        throw new AppError('AUTH_RATE_LIMITED', 'too many failed authentication attempts', undefined, {
-          'retry-after': String(wait),
-        });
-      const key = presentedKey(req, auth.queryKey === true);
-      if (!key) {
+      const refuse = (code: 'UNAUTHENTICATED' | 'FORBIDDEN_IP', message: string): never => {
         limiter.fail(ip);
-        throw new AppError('UNAUTHENTICATED', 'missing API key (Authorization: Bearer <key> or X-API-Key)');
-      }
+        if (wait > 0)
+          throw new AppError('AUTH_RATE_LIMITED', 'too many failed authentication attempts', undefined, {
+            'retry-after': String(wait),
+          });
+        throw new AppError(code, message);
+      };
+      const key = presentedKey(req, auth.queryKey === true);
+      if (!key)
+        return refuse('UNAUTHENTICATED', 'missing API key (Authorization: Bearer <key> or X-API-Key)');
+      if (wait > 0 && !looksLikeApiKey(key)) return refuse('UNAUTHENTICATED', 'unknown or revoked API key');
       let p: KeyPrincipal | null;
       try {
         p = await app.deps.keys.lookup(key);
@@ -67,14 +73,8 @@ export default fp(
         req.log.error({ err }, 'API key lookup failed');
         throw new AppError('DEPENDENCY_UNAVAILABLE', 'cannot verify API keys right now');
       }
-      if (!p) {
-        limiter.fail(ip);
-        throw new AppError('UNAUTHENTICATED', 'unknown or revoked API key');
-      }
-      if (!ipAllowed(ip, p.allowIps)) {
-        limiter.fail(ip);
-        throw new AppError('FORBIDDEN_IP', `this key may not be used from ${ip}`);
-      }
+      if (!p) return refuse('UNAUTHENTICATED', 'unknown or revoked API key');
+      if (!ipAllowed(ip, p.allowIps)) return refuse('FORBIDDEN_IP', `this key may not be used from ${ip}`);
       if (!auth.roles.includes(p.role))
         throw new AppError('FORBIDDEN_ROLE', `role ${p.role} may not use this endpoint`);
       req.principal = p;

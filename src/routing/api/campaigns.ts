@@ -7,6 +7,7 @@ import { idParams, page, pageQuery } from '../../platform/http/paging.ts';
 import { mapDbError } from '../../platform/pg-errors.ts';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import type { Db } from '../../platform/db.ts';
+import { queryBool } from '../../platform/http/input.ts';
 import {
   campaigns,
   DUP_POLICIES,
@@ -164,7 +165,7 @@ export default async function campaignRoutes(fastify: FastifyInstance) {
       schema: {
         tags,
         params: idParams,
-        querystring: z.object({ cascade: z.coerce.boolean().default(false) }),
+        querystring: z.object({ cascade: queryBool.default(false) }),
         response: { 204: z.null() },
       },
     },

@@ -6,6 +6,7 @@ import { STAFF } from '../../platform/http/auth.ts';
 import { idParams, page, pageQuery } from '../../platform/http/paging.ts';
 import { mapDbError } from '../../platform/pg-errors.ts';
 import { AppError, notFound } from '../../platform/http/errors.ts';
+import { queryBool } from '../../platform/http/input.ts';
 import { clients, links, type WeeklySchedule } from '../../db/schema/routing.ts';
 import { scheduleProblems } from '../decide.ts';
 
@@ -128,7 +129,7 @@ export default async function clientRoutes(fastify: FastifyInstance) {
       schema: {
         tags,
         params: idParams,
-        querystring: z.object({ cascade: z.coerce.boolean().default(false) }),
+        querystring: z.object({ cascade: queryBool.default(false) }),
         response: { 204: z.null() },
       },
     },
