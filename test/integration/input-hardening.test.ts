@@ -38,7 +38,7 @@ describe('API input limits', () => {
   });
 
   it('answers an unknown route 404 without reading its body (invalid JSON is never parsed)', async () => {
-    for (const headers of [{}, { 'x-api-key': '' }]) {
+    for (const headers of [{}, { 'x-api-key': '' }] as Record<string, string>[]) {
       const r = await send('POST', '/v1/nowhere', '{"a": [[[[ not json', headers);
       expect(r.statusCode).toBe(404);
       expect(code(r)).toBe('ROUTE_NOT_FOUND');
@@ -51,7 +51,9 @@ describe('API input limits', () => {
   it('answers a keyed route 401 before parsing a body', async () => {
     const r = await send('POST', '/v1/sellers', '{not json', { 'x-api-key': 'wrong' });
     expect(r.statusCode).toBe(401);
-    const big = await send('POST', '/v1/sellers', `"${'x'.repeat(2 * 1024 * 1024)}"`, { 'x-api-key': 'wrong' });
+    const big = await send('POST', '/v1/sellers', `"${'x'.repeat(2 * 1024 * 1024)}"`, {
+      'x-api-key': 'wrong',
+    });
     expect(big.statusCode).toBe(401);
   });
 

@@ -57,7 +57,8 @@ describe('request input checks', () => {
       false,
       false,
     ]);
-    for (const s of ['', 'yes', 'no', '2', 'on', ' true']) expect(queryBool.safeParse(s).success, s).toBe(false);
+    for (const s of ['', 'yes', 'no', '2', 'on', ' true'])
+      expect(queryBool.safeParse(s).success, s).toBe(false);
   });
 
   it('every generated API key has the shape the limiter accepts while an IP is limited', () => {
