@@ -1,8 +1,9 @@
 // Polls until `f` returns something truthy (errors count as "not yet"); on timeout throws the last
-// error or a timeout error. Tests wait on state, never on fixed sleeps.
+// error or a timeout error. Tests wait on state, never on fixed sleeps. The default budget is far
+// above what any wait needs on an idle machine: it only bounds how long a broken test hangs.
 export async function waitFor<T>(
   f: () => Promise<T | undefined | false> | T | undefined | false,
-  ms = 20_000,
+  ms = 60_000,
 ): Promise<T> {
   const end = Date.now() + ms;
   let last: unknown = null;

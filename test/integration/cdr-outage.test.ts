@@ -26,7 +26,7 @@ const rec = (i: number): CdrRecord => ({
   attempts: [{ link_id: 'l', client_id: 'c', leg_id: `leg-${i}`, result: 'busy' }],
 });
 
-async function until(f: () => Promise<boolean>, ms = 15_000) {
+async function until(f: () => Promise<boolean>, ms = 60_000) {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (await f().catch(() => false)) return true;

@@ -5,6 +5,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, TEST_MASTER_KEY } from '../helpers/env.ts';
 import { freePort } from '../helpers/redis-server.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { withDb } from '../global-setup.ts';
 
 const run = promisify(execFile);
@@ -101,16 +102,13 @@ describe('capconduit CLI', () => {
     });
     const exited = new Promise<number | null>((r) => p.once('exit', (c) => r(c)));
     try {
-      const deadline = Date.now() + 20_000;
-      let status = 0;
-      while (Date.now() < deadline) {
-        status = await fetch(`http://127.0.0.1:${port}/health`).then(
-          (r) => r.status,
-          () => 0,
-        );
-        if (status === 200) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      // Started is an event (the log line, or an early exit), not a deadline: a loaded machine
+      // can take long to load the daemon.
+      await waitFor(() => out.includes('capconduit started') || p.exitCode !== null || undefined, 100_000);
+      const status = await fetch(`http://127.0.0.1:${port}/health`).then(
+        (r) => r.status,
+        () => 0,
+      );
       expect(status).toBe(200);
       expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
       p.kill('SIGTERM');

@@ -7,7 +7,7 @@ import { PrivateRedis } from '../helpers/redis-server.ts';
 
 const silent = createLogger({ level: 'silent' });
 
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
+async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();

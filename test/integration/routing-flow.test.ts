@@ -87,6 +87,14 @@ describe('inbound routing through the simulator', () => {
     return { did, campaignId: c!.id, clients: out };
   }
 
+  /** The daemon's view of the call on `did` once it is bridged. */
+  const bridged = (did: string) =>
+    waitFor(() =>
+      (d.ctx.modules.get('routing') as RoutingModule)
+        .router!.live()
+        .find((x) => x.did === did && x.phase === 'bridged'),
+    );
+
   const cdrOf = async (did: string) => {
     await (d.ctx.modules.get('routing') as RoutingModule).cdr.flush();
     return d.ctx.database.sql<
@@ -102,7 +110,11 @@ describe('inbound routing through the simulator', () => {
 
   it('answers on the first client, bridges, and records one answered CDR when the caller hangs up', async () => {
     const c = await campaign('priority', [{ behaviour: { answerAfterMs: 20 } }]);
-    sim.placeInboundCall({ did: c.did, callerNumber: '+12125550000', hangupAfterMs: 300 });
+    // The caller hangs up once the call is bridged (an event), never after a wall-clock delay: on
+    // a loaded machine the routing can take longer than any fixed delay.
+    const caller = sim.placeInboundCall({ did: c.did, callerNumber: '+12125550000' });
+    await bridged(c.did);
+    sim.hangup(caller);
     const [r] = await waitFor(async () => ((await cdrOf(c.did)).length ? cdrOf(c.did) : undefined));
     expect(r).toMatchObject({ disposition: 'answered', client_id: c.clients[0]!.clientId });
     expect(r!.attempts.map((a) => a.result)).toEqual(['answered']);
@@ -111,12 +123,14 @@ describe('inbound routing through the simulator', () => {
   it('a resync judges only calls that existed when the channel list was asked for', async () => {
     // Regression: a call that began while GET /channels was in flight is missing from the list
     // without being over; judging it would hang up a live call (every reconcile, under load).
-    const c = await campaign('priority', [{ behaviour: { answerAfterMs: 20, hangupAfterMs: 400 } }]);
+    // Nobody hangs up on a timer: the call stays bridged until the test has judged it.
+    const c = await campaign('priority', [{ behaviour: { answerAfterMs: 20 } }]);
     const router = (d.ctx.modules.get('routing') as RoutingModule).router!;
+    // The list is "asked for" strictly before the call begins (the clock must move on first).
     const listedAt = Date.now();
-    await new Promise((r) => setTimeout(r, 5));
-    sim.placeInboundCall({ did: c.did, callerNumber: '+12125550099', hangupAfterMs: 10_000 });
-    const live = await waitFor(() => router.live().find((x) => x.did === c.did && x.phase === 'bridged'));
+    await waitFor(() => Date.now() > listedAt, 5_000);
+    const caller = sim.placeInboundCall({ did: c.did, callerNumber: '+12125550099' });
+    const live = await bridged(c.did);
     await router.resync(live.node_id, [], listedAt);
     expect(router.live().some((x) => x.call_id === live.call_id)).toBe(true);
     const slotsInUse = async () =>
@@ -126,6 +140,7 @@ describe('inbound routing through the simulator', () => {
         )?.[1],
       );
     expect(await slotsInUse()).toBe(1);
+    sim.hangup(caller);
     const [r] = await waitFor(async () => ((await cdrOf(c.did)).length ? cdrOf(c.did) : undefined));
     expect(r).toMatchObject({ disposition: 'answered' });
     expect(await slotsInUse()).toBe(0);
@@ -153,7 +168,14 @@ describe('inbound routing through the simulator', () => {
     const c = await campaign('priority', [
       { behaviour: { result: 'noanswer' }, link: { concurrencyCap: 1 } },
     ]);
-    sim.placeInboundCall({ did: c.did, callerNumber: '+12125550002', hangupAfterMs: 150 });
+    // The caller hangs up once the client leg rings (the daemon has seen it), not after N ms.
+    const caller = sim.placeInboundCall({ did: c.did, callerNumber: '+12125550002' });
+    await waitFor(() =>
+      (d.ctx.modules.get('routing') as RoutingModule)
+        .router!.live()
+        .find((x) => x.did === c.did && x.phase === 'ringing'),
+    );
+    sim.hangup(caller);
     const [r] = await waitFor(async () => ((await cdrOf(c.did)).length ? cdrOf(c.did) : undefined));
     expect(r!.disposition).toBe('caller_abandoned');
     expect(r!.attempts.map((a) => a.result)).toEqual(['cancelled']);
@@ -187,7 +209,8 @@ describe('inbound routing through the simulator', () => {
   it('50 calls at once on a link with concurrency cap 5: never more than 5 client legs live', async () => {
     const c = await campaign(
       'priority',
-      [{ behaviour: { answerAfterMs: 50, hangupAfterMs: 3000 }, link: { concurrencyCap: 5 } }],
+      // Answered calls stay up until the test ends them, so no slot frees early on a slow machine.
+      [{ behaviour: { answerAfterMs: 50 }, link: { concurrencyCap: 5 } }],
       {
         maxAttempts: 1,
       },
@@ -198,16 +221,23 @@ describe('inbound routing through the simulator', () => {
       maxLive = Math.max(maxLive, sim.liveChannels().filter((x) => x.name.startsWith(`PJSIP/${ep}-`)).length);
     }, 2);
     try {
+      const callers: string[] = [];
       for (let i = 0; i < 50; i++)
-        sim.placeInboundCall({
-          did: c.did,
-          callerNumber: `+1212555${String(i).padStart(4, '0')}`,
-          hangupAfterMs: 10_000,
-        });
+        callers.push(
+          sim.placeInboundCall({ did: c.did, callerNumber: `+1212555${String(i).padStart(4, '0')}` }),
+        );
+      // Every call is either bridged or refused: 45 refusals recorded, 5 calls bridged.
+      const router = (d.ctx.modules.get('routing') as RoutingModule).router!;
+      await waitFor(async () => {
+        const refused = (await cdrOf(c.did)).length;
+        const up = router.live().filter((x) => x.did === c.did && x.phase === 'bridged').length;
+        return refused === 45 && up === 5 ? true : undefined;
+      }, 60_000);
+      for (const id of callers) sim.hangup(id);
       const rows = await waitFor(async () => {
         const x = await cdrOf(c.did);
         return x.length === 50 ? x : undefined;
-      }, 20_000);
+      }, 60_000);
       const by = (disp: string) => rows.filter((r) => r.disposition === disp).length;
       expect(by('answered')).toBe(5);
       expect(by('no_client')).toBe(45);
@@ -216,7 +246,7 @@ describe('inbound routing through the simulator', () => {
     } finally {
       clearInterval(timer);
     }
-  });
+  }, 120_000);
 
   it('rejects an unknown DID with a CDR that says why', async () => {
     sim.placeInboundCall({ did: '+19995550000', callerNumber: '+12125550003' });
@@ -230,7 +260,7 @@ describe('inbound routing through the simulator', () => {
     const rows = await waitFor(async () => {
       const x = await cdrOf(did);
       return x.length === n ? x : undefined;
-    }, 20_000);
+    }, 60_000);
     const by: Record<string, number> = {};
     for (const r of rows) if (r.disposition === 'answered') by[r.client_id!] = (by[r.client_id!] ?? 0) + 1;
     return { rows, by };
@@ -242,8 +272,7 @@ describe('inbound routing through the simulator', () => {
       [{ behaviour: { answerAfterMs: 20, hangupAfterMs: 50 }, link: { totalCap: 10 } }],
       { maxAttempts: 1 },
     );
-    for (let i = 0; i < 30; i++)
-      sim.placeInboundCall({ did: c.did, callerNumber: `+1646555${1000 + i}`, hangupAfterMs: 10_000 });
+    for (let i = 0; i < 30; i++) sim.placeInboundCall({ did: c.did, callerNumber: `+1646555${1000 + i}` });
     const { rows, by } = await answeredBy(c.did, 30);
     expect(by[c.clients[0]!.clientId]).toBe(10);
     expect(rows.filter((r) => r.disposition === 'no_client')).toHaveLength(20);
@@ -258,8 +287,7 @@ describe('inbound routing through the simulator', () => {
       'round_robin',
       [0, 1, 2].map(() => ({ behaviour: { answerAfterMs: 10, hangupAfterMs: 30 } })),
     );
-    for (let i = 0; i < 30; i++)
-      sim.placeInboundCall({ did: rr.did, callerNumber: `+1718555${1000 + i}`, hangupAfterMs: 10_000 });
+    for (let i = 0; i < 30; i++) sim.placeInboundCall({ did: rr.did, callerNumber: `+1718555${1000 + i}` });
     const r1 = await answeredBy(rr.did, 30);
     expect(Object.values(r1.by).sort()).toEqual([10, 10, 10]);
 
@@ -267,13 +295,12 @@ describe('inbound routing through the simulator', () => {
       { behaviour: { answerAfterMs: 10, hangupAfterMs: 30 }, link: { weight: 1 } },
       { behaviour: { answerAfterMs: 10, hangupAfterMs: 30 }, link: { weight: 3 } },
     ]);
-    for (let i = 0; i < 200; i++)
-      sim.placeInboundCall({ did: w.did, callerNumber: `+1917555${1000 + i}`, hangupAfterMs: 10_000 });
+    for (let i = 0; i < 200; i++) sim.placeInboundCall({ did: w.did, callerNumber: `+1917555${1000 + i}` });
     const r2 = await answeredBy(w.did, 200);
     const heavy = (r2.by[w.clients[1]!.clientId] ?? 0) / 200;
     expect(heavy).toBeGreaterThan(0.65); // expected 0.75
     expect(heavy).toBeLessThan(0.85);
-  }, 30_000);
+  }, 120_000);
 
   it('sends a repeat caller to the client that took them, or rejects them, per campaign setting', async () => {
     const same = await campaign(
@@ -283,7 +310,7 @@ describe('inbound routing through the simulator', () => {
     await d.ctx.database
       .sql`update campaigns set dup_window_h = 2, dup_policy = 'same_client' where id = ${same.campaignId}`;
     for (let i = 1; i <= 4; i++) {
-      sim.placeInboundCall({ did: same.did, callerNumber: '+13125550111', hangupAfterMs: 10_000 });
+      sim.placeInboundCall({ did: same.did, callerNumber: '+13125550111' });
       await answeredBy(same.did, i);
     }
     expect(Object.values((await answeredBy(same.did, 4)).by)).toEqual([4]);
@@ -291,9 +318,9 @@ describe('inbound routing through the simulator', () => {
     const rej = await campaign('priority', [{ behaviour: { answerAfterMs: 10, hangupAfterMs: 30 } }]);
     await d.ctx.database
       .sql`update campaigns set dup_window_h = 2, dup_policy = 'reject' where id = ${rej.campaignId}`;
-    sim.placeInboundCall({ did: rej.did, callerNumber: '+13125550222', hangupAfterMs: 10_000 });
+    sim.placeInboundCall({ did: rej.did, callerNumber: '+13125550222' });
     await answeredBy(rej.did, 1);
-    sim.placeInboundCall({ did: rej.did, callerNumber: '+13125550222', hangupAfterMs: 10_000 });
+    sim.placeInboundCall({ did: rej.did, callerNumber: '+13125550222' });
     const { rows } = await answeredBy(rej.did, 2);
     expect(rows.map((r) => r.disposition)).toEqual(['answered', 'duplicate_rejected']);
   });

@@ -14,7 +14,7 @@ import { createRedis } from '../../src/redis/client.ts';
 import { RedisKeys } from '../../src/redis/keys.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { SlotStore } from '../../src/routing/slots.ts';
-import { startSimulator } from '../../src/simulator/index.ts';
+import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase, redisPrefix, TEST_MASTER_KEY, testConfig } from '../helpers/env.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { simEnv } from '../helpers/sim-env.ts';
@@ -61,7 +61,8 @@ describe('several daemon instances', () => {
     const daemons: Daemon[] = [];
     try {
       for (const [i, sim] of sims.entries()) {
-        sim.setEndpoint(endpoint, { answerAfterMs: 30, hangupAfterMs: 400 });
+        // Answered calls stay up until the test ends them: no slot frees early on a slow machine.
+        sim.setEndpoint(endpoint, { answerAfterMs: 30 });
         const config = testConfig({
           DATABASE_URL: db.url,
           REDIS_KEY_PREFIX: prefix,
@@ -83,9 +84,19 @@ describe('several daemon instances', () => {
       const t = setInterval(() => {
         maxLive = Math.max(maxLive, legs());
       }, 2);
+      const callers: Array<[Simulator, string]> = [];
       for (let i = 0; i < 20; i++)
         for (const s of sims)
-          s.placeInboundCall({ did, callerNumber: `+1212555${1000 + i}`, hangupAfterMs: 10_000 });
+          callers.push([s, s.placeInboundCall({ did, callerNumber: `+1212555${1000 + i}` })]);
+      // Every call is either bridged or refused; then the callers hang up.
+      const cdrCount = async () => {
+        await Promise.all(daemons.map((d) => (d.ctx.modules.get('routing') as RoutingModule).cdr.flush()));
+        const [r] = await daemons[0]!.ctx.database.sql<{ n: number }[]>`
+          select count(*)::int as n from call_records where did = ${did}`;
+        return r!.n;
+      };
+      await waitFor(async () => ((await cdrCount()) === 35 && legs() === 5 ? true : undefined));
+      for (const [s, id] of callers) s.hangup(id);
       await waitFor(() => sims.every((s) => s.liveChannels().length === 0) || undefined);
       clearInterval(t);
       expect(maxLive).toBe(5);
@@ -151,10 +162,12 @@ describe('several daemon instances', () => {
       redis.disconnect();
       await sim.stop();
     }
-  }, 40_000);
+  }, 180_000);
 
   it('instances sharing one node take each broadcast call exactly once; with none the dialplan times out', async () => {
-    const sim = await startSimulator({ ariPort: 0, amiPort: 0, broadcastTimeoutMs: 1000 });
+    // How long the dialplan waits for an instance to claim a broadcast call: far above what a
+    // claim takes even on a loaded machine (the last step waits it out once).
+    const sim = await startSimulator({ ariPort: 0, amiPort: 0, broadcastTimeoutMs: 5000 });
     sim.setEndpoint(endpoint, { answerAfterMs: 10, hangupAfterMs: 50 });
     const bdid = '+14155557001';
     const { db: x, close } = createDatabase(db.url, { max: 1 });
@@ -183,7 +196,6 @@ describe('several daemon instances', () => {
           did: bdid,
           callerNumber: `+1415555${2000 + i}`,
           context: 'from-carrier-broadcast',
-          hangupAfterMs: 10_000,
         });
       const rows = await waitFor(async () => {
         await Promise.all(daemons.map((d) => (d.ctx.modules.get('routing') as RoutingModule).cdr.flush()));
