@@ -67,6 +67,9 @@ const schema = z.object({
   // Failed authentication attempts allowed per IP per minute before 429.
   AUTH_FAIL_LIMIT_PER_MIN: z.coerce.number().int().min(1).default(20),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  // Console sessions end after this long without a request, and this long after sign-in at most.
+  CONSOLE_SESSION_IDLE_MIN: z.coerce.number().int().min(1).default(30),
+  CONSOLE_SESSION_MAX_H: z.coerce.number().int().min(1).default(12),
 
   // Asterisk: one node through the ASTERISK_* variables, or many through ASTERISK_NODES (JSON).
   STASIS_APP: z

@@ -30,6 +30,11 @@ const COMMANDS: Record<
       'run the fake Vonage carrier: [--port 8089] [--api-key] [--api-secret] [--inventory 20] [--rate-limit N] [--fault NPA:kind]...',
     load: () => import('./simulate-carrier.ts'),
   },
+  'create-user': {
+    summary:
+      'create a console user: --email <address> --role admin|staff|seller|viewer [--seller <id>] [--password-stdin] (else CAPCONDUIT_PASSWORD)',
+    load: () => import('./create-user.ts'),
+  },
   'create-key': {
     summary:
       'create an API key: --role admin|staff|seller|dialer [--seller <id>] [--allow-ip <cidr>]... [--label <text>]',

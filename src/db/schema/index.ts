@@ -5,3 +5,4 @@ export * from './cdr.ts';
 export * from './asterisk.ts';
 export * from './pbx.ts';
 export * from './callerid.ts';
+export * from './console.ts';

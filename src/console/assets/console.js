@@ -1,0 +1,149 @@
+// The console's only script (no inline script anywhere: the CSP forbids it). It fills the live
+// floor from its server-sent event stream; every other page works without it.
+
+function el(tag, text, cls) {
+  const e = document.createElement(tag);
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  if (cls) e.className = cls;
+  return e;
+}
+
+function usageCell(u) {
+  const td = el('td', null, 'usage');
+  if (u.cap === null) {
+    td.textContent = `${u.used} / –`;
+    return td;
+  }
+  const m = document.createElement('meter');
+  m.min = 0;
+  m.max = Math.max(u.cap, 1);
+  m.value = Math.min(u.used, m.max);
+  m.high = m.max * 0.8;
+  m.optimum = 0;
+  td.append(m, ` ${u.used} / ${u.cap}`);
+  if (u.used >= u.cap) td.classList.add('full');
+  return td;
+}
+
+function fillRows(table, rows, make) {
+  const body = table.tBodies[0];
+  const frag = document.createDocumentFragment();
+  for (const r of rows) frag.append(make(r));
+  body.replaceChildren(frag);
+}
+
+function age(iso, now) {
+  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
+
+function chart(svg, values, max) {
+  const line = svg.querySelector('polyline');
+  const n = values.length;
+  const pts = values.map((v, i) => {
+    const x = n > 1 ? (i / (n - 1)) * 300 : 0;
+    const y = 58 - (max > 0 ? Math.min(v ?? 0, max) / max : 0) * 56;
+    return `${x.toFixed(1)},${y.toFixed(1)}`;
+  });
+  line.setAttribute('points', pts.join(' '));
+}
+
+function render(f) {
+  const now = f.at;
+  document.getElementById('calls-count').textContent = `(${f.calls.length})`;
+  fillRows(document.getElementById('calls'), f.calls, (c) => {
+    const tr = el('tr');
+    tr.dataset.callId = c.call_id;
+    tr.append(
+      el('td', age(c.started_at, now)),
+      el('td', c.did),
+      el('td', c.caller),
+      el('td', c.phase),
+      el('td', c.client ?? ''),
+      el('td', c.seller ?? ''),
+      el('td', c.node_id),
+    );
+    return tr;
+  });
+  document.getElementById('calls-empty').hidden = f.calls.length > 0;
+  fillRows(document.getElementById('links'), f.links, (l) => {
+    const tr = el('tr');
+    tr.dataset.linkId = l.link_id;
+    if (!l.active) tr.classList.add('inactive');
+    tr.append(
+      el('td', l.campaign),
+      el('td', l.client),
+      el('td', `${l.priority} / ${l.weight}`),
+      usageCell(l.live),
+      usageCell(l.hourly),
+      usageCell(l.daily),
+      usageCell(l.monthly),
+      usageCell(l.total),
+    );
+    return tr;
+  });
+  document.getElementById('links-empty').hidden = f.links.length > 0;
+  fillRows(document.getElementById('nodes'), f.nodes, (n) => {
+    const tr = el('tr');
+    tr.append(
+      el('td', n.id),
+      el('td', n.instance),
+      el(
+        'td',
+        n.ari.connected ? 'connected' : `down${n.ari.error ? `: ${n.ari.error}` : ''}`,
+        n.ari.connected ? 'up' : 'down',
+      ),
+      el(
+        'td',
+        n.ami.connected ? 'connected' : `down${n.ami.error ? `: ${n.ami.error}` : ''}`,
+        n.ami.connected ? 'up' : 'down',
+      ),
+      el('td', n.ari.lastEventAt ? age(n.ari.lastEventAt, now) + ' ago' : '–'),
+    );
+    return tr;
+  });
+  document.getElementById('nodes-empty').hidden = f.nodes.length > 0;
+  const rates = f.rates.map((r) => r.calls_per_s);
+  chart(document.getElementById('chart-rate'), rates, Math.max(1, ...rates));
+  chart(
+    document.getElementById('chart-answer'),
+    f.rates.map((r) => r.answer_rate),
+    1,
+  );
+  const last = f.rates.at(-2) ?? f.rates.at(-1);
+  document.getElementById('rate-now').textContent = last ? `${last.calls_per_s.toFixed(1)}/s` : '';
+  document.getElementById('answer-now').textContent =
+    last && last.answer_rate !== null ? `${Math.round(last.answer_rate * 100)}%` : '';
+}
+
+function startLive(root) {
+  const status = document.getElementById('live-status');
+  const es = new EventSource(root.dataset.stream);
+  es.onopen = () => {
+    status.textContent = 'Live';
+    status.classList.remove('bad');
+  };
+  es.onerror = () => {
+    status.textContent = 'Disconnected: reconnecting…';
+    status.classList.add('bad');
+  };
+  es.onmessage = (ev) => {
+    const t0 = performance.now();
+    render(JSON.parse(ev.data));
+    const ms = performance.now() - t0;
+    root.dataset.frames = String(Number(root.dataset.frames ?? 0) + 1);
+    root.dataset.applyMs = String(ms);
+    status.textContent = `Live · updated ${new Date().toLocaleTimeString()}`;
+  };
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  const live = document.getElementById('live');
+  if (live) startLive(live);
+  // Forms that ask before they act: <form data-confirm="text">.
+  for (const f of document.querySelectorAll('form[data-confirm]')) {
+    f.addEventListener('submit', (e) => {
+      if (!window.confirm(f.dataset.confirm)) e.preventDefault();
+    });
+  }
+});

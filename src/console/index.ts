@@ -1,0 +1,112 @@
+// The `console` daemon module: the operator web console at /console, served by the daemon's own
+// app (same process and port as the API), and the live floor's publisher for this instance.
+import type { FastifyInstance } from 'fastify';
+import type { Counter } from 'prom-client';
+import type { AsteriskModule } from '../asterisk/index.ts';
+import type { DaemonContext, DaemonModule } from '../platform/module.ts';
+import { RedisKeys } from '../redis/keys.ts';
+import type { RoutingModule } from '../routing/index.ts';
+import { Floor } from './floor.ts';
+import { LiveHub, LivePublisher, type LiveSource } from './live.ts';
+import { Lockout } from './lockout.ts';
+import { consolePlugin } from './plugin.ts';
+import { ConsoleRepository } from './repository.ts';
+import { assetRoutes } from './routes/assets.ts';
+import { authRoutes } from './routes/auth.ts';
+import { liveRoutes } from './routes/live.ts';
+import { userRoutes } from './routes/users.ts';
+import type { ConsoleServices } from './services.ts';
+import { SessionStore } from './sessions.ts';
+import { TotpReplayGuard } from './totp.ts';
+import { ConsoleUsers } from './users.ts';
+
+export interface ConsoleModule extends DaemonModule {
+  name: 'console';
+  services: ConsoleServices;
+  hub: LiveHub;
+  publisher: LivePublisher | null;
+}
+
+/** Finished calls (and the answered ones) counted by the router's own metric. */
+async function finishedCalls(ctx: DaemonContext) {
+  const m = ctx.metrics.getSingleMetric('capconduit_calls_routed_total') as Counter | undefined;
+  if (!m) return { routed: 0, answered: 0 };
+  let routed = 0;
+  let answered = 0;
+  for (const v of (await m.get()).values) {
+    routed += v.value;
+    if (v.labels.disposition === 'answered') answered += v.value;
+  }
+  return { routed, answered };
+}
+
+export function createConsoleModule(ctx: DaemonContext): ConsoleModule {
+  const { config, log, database, redis } = ctx;
+  const routing = ctx.modules.get('routing') as RoutingModule | undefined;
+  if (!routing) throw new Error('the console module needs the routing module (start it first)');
+  const asterisk = ctx.modules.get('asterisk') as AsteriskModule | undefined;
+  const keys = new RedisKeys(config.REDIS_KEY_PREFIX);
+  const sessions = new SessionStore(
+    redis,
+    keys,
+    config.CONSOLE_SESSION_IDLE_MIN * 60_000,
+    config.CONSOLE_SESSION_MAX_H * 3600_000,
+  );
+  const lockout = new Lockout(redis, keys);
+  const users = new ConsoleUsers(
+    new ConsoleRepository(database.db),
+    config.masterKey,
+    lockout,
+    sessions,
+    new TotpReplayGuard(redis, keys),
+  );
+  const services: ConsoleServices = {
+    config,
+    log: log.child({ module: 'console' }),
+    database,
+    redis,
+    keys,
+    users,
+    sessions,
+    lockout,
+  };
+  const channel = keys.plain('console', 'live');
+  const floor = new Floor(database.db, routing.slots, config.DEFAULT_TIMEZONE);
+  const hub = new LiveHub(redis, channel, floor, services.log);
+  const source: LiveSource = {
+    calls: () => routing.router?.live() ?? [],
+    nodes: () => [...(asterisk?.nodes.values() ?? [])].map((n) => n.health()),
+    counters: () => finishedCalls(ctx),
+  };
+  // Only an instance that routes calls has anything to say on the floor.
+  const publisher = routing.router
+    ? new LivePublisher(redis, channel, config.INSTANCE_ID, source, services.log)
+    : null;
+
+  const plugin = consolePlugin(services, [
+    assetRoutes,
+    authRoutes(services),
+    userRoutes(services),
+    liveRoutes(services, hub),
+  ]);
+  return {
+    name: 'console',
+    services,
+    hub,
+    publisher,
+    routes: [
+      async (app: FastifyInstance) => {
+        // Open event streams would hold the server's close; they end first.
+        app.addHook('preClose', async () => hub.endAll());
+        await app.register(plugin, { prefix: '/console' });
+      },
+    ],
+    async start() {
+      publisher?.start();
+    },
+    async stop() {
+      await publisher?.stop();
+      hub.endAll();
+    },
+  };
+}

@@ -1,0 +1,186 @@
+// The console's Fastify plugin, mounted at /console in the daemon's app (same process and port as
+// the API). Everything console-wide lives here: security headers, cookies, form bodies, the
+// session check before any body is read, CSRF on every change, and HTML error pages.
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ZodError } from 'zod';
+import { AppError } from '../platform/http/errors.ts';
+import type { ConsoleRole } from '../db/schema/console.ts';
+import { may } from './access.ts';
+import { type Html, html } from './html.ts';
+import { bare, layout } from './pages/layout.ts';
+import { csrfMatches, type Session } from './sessions.ts';
+import type { ConsoleUser } from './users.ts';
+import type { ConsoleServices } from './services.ts';
+
+export const SESSION_COOKIE = 'cc_session';
+/** Form posts are small; the only larger bodies are the CSV imports, which set their own limit. */
+export const FORM_BODY_LIMIT = 64 * 1024;
+
+export interface ConsoleRouteConfig {
+  /** Reachable signed out (sign-in, assets). */
+  public?: boolean;
+  /** Roles allowed; default: every role. */
+  roles?: readonly ConsoleRole[];
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    console?: ConsoleRouteConfig;
+  }
+  interface FastifyRequest {
+    consoleUser: ConsoleUser | null;
+    consoleSession: Session | null;
+  }
+}
+
+/** The signed-in user (routes that are not public only run with one). */
+export function userOf(req: FastifyRequest): ConsoleUser {
+  if (!req.consoleUser) throw new AppError('UNAUTHENTICATED', 'sign in first');
+  return req.consoleUser;
+}
+
+export function sessionOf(req: FastifyRequest): Session {
+  if (!req.consoleSession) throw new AppError('UNAUTHENTICATED', 'sign in first');
+  return req.consoleSession;
+}
+
+export const wantsHtml = (req: FastifyRequest) =>
+  (req.headers.accept ?? '').includes('text/html') || req.headers['sec-fetch-dest'] === 'document';
+
+export function sendPage(reply: FastifyReply, page: Html, status = 200) {
+  return reply
+    .status(status)
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(page.value);
+}
+
+/**
+ * A change must come from our own pages: a browser that says where the request comes from must say
+ * this origin (Origin, or Sec-Fetch-Site), on top of the token check.
+ */
+export function sameOrigin(req: FastifyRequest): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (typeof site === 'string' && site !== 'same-origin' && site !== 'none') return false;
+  const origin = req.headers.origin;
+  if (typeof origin !== 'string') return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+export function consolePlugin(
+  services: ConsoleServices,
+  routes: Array<(app: FastifyInstance) => Promise<void>>,
+) {
+  return async function consoleRoutes(app: FastifyInstance) {
+    await app.register(cookie);
+    await app.register(formbody, { bodyLimit: FORM_BODY_LIMIT });
+    await app.register(helmet, {
+      // No inline script or style anywhere: the pages load one script and one stylesheet.
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'none'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          connectSrc: ["'self'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          baseUri: ["'none'"],
+        },
+      },
+      crossOriginEmbedderPolicy: true,
+      referrerPolicy: { policy: 'same-origin' },
+      strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
+    });
+    app.decorateRequest('consoleUser', null);
+    app.decorateRequest('consoleSession', null);
+
+    // Runs before any body is read: a request without a live session gets nowhere, whatever it sends.
+    app.addHook('onRequest', async (req, reply) => {
+      const cfg = req.routeOptions.config.console ?? {};
+      const token = req.cookies[SESSION_COOKIE];
+      if (token) {
+        const s = await services.sessions.get(token);
+        const u = s ? await services.users.get(s.userId) : null;
+        if (s && u) {
+          req.consoleSession = s;
+          req.consoleUser = u;
+        } else if (s) await services.sessions.destroy(s.id, s.userId);
+      }
+      if (cfg.public) return;
+      if (!req.consoleUser) {
+        if (req.method === 'GET' && wantsHtml(req)) {
+          const next = req.url.startsWith('/console/') ? `?next=${encodeURIComponent(req.url)}` : '';
+          return reply.redirect(`/console/sign-in${next}`, 303);
+        }
+        throw new AppError('UNAUTHENTICATED', 'sign in first');
+      }
+      if (cfg.roles && !may(req.consoleUser, cfg.roles))
+        throw new AppError('FORBIDDEN_ROLE', `role ${req.consoleUser.role} may not use this page`);
+    });
+
+    // Every change carries the session's CSRF token (form field or header) and comes from this origin.
+    app.addHook('preHandler', async (req) => {
+      if (req.method === 'GET' || req.method === 'HEAD') return;
+      if (!sameOrigin(req)) throw new AppError('CSRF_REFUSED', 'request from another site refused');
+      const cfg = req.routeOptions.config.console ?? {};
+      if (cfg.public) return;
+      const s = sessionOf(req);
+      const presented =
+        (req.body as Record<string, unknown> | undefined)?._csrf ?? req.headers['x-csrf-token'];
+      if (!csrfMatches(presented, s.csrf)) throw new AppError('CSRF_REFUSED', 'missing or wrong CSRF token');
+    });
+
+    app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+      let status = 500;
+      let code = 'INTERNAL';
+      let message = 'internal error';
+      let details: unknown;
+      if (err instanceof AppError) {
+        status = err.statusCode;
+        code = err.code;
+        message = err.message;
+        details = err.details;
+        if (err.headers) reply.headers(err.headers);
+      } else if (err instanceof ZodError) {
+        status = 400;
+        code = 'VALIDATION_FAILED';
+        message = err.issues.map((i) => `${i.path.join('.') || 'form'}: ${i.message}`).join('; ');
+      } else if (err.statusCode === 413) {
+        status = 413;
+        code = 'PAYLOAD_TOO_LARGE';
+        message = 'request body too large';
+      } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+        status = err.statusCode;
+        code = 'BAD_REQUEST';
+        message = err.message;
+      } else req.log.error({ err }, 'console: unhandled error');
+      if (!wantsHtml(req))
+        return reply
+          .status(status)
+          .send({ error: { code, message, ...(details !== undefined ? { details } : {}) } });
+      const body = html`<p class="flash error" role="alert"><strong>${code}</strong>: ${message}</p>
+<p><a href="/console/live">Back to the console</a></p>`;
+      const title = status === 403 ? 'Not allowed' : status === 404 ? 'Not found' : 'Something went wrong';
+      const page =
+        req.consoleUser && req.consoleSession
+          ? layout({ user: req.consoleUser, csrf: req.consoleSession.csrf, path: req.url }, title, body)
+          : bare(title, body);
+      return sendPage(reply, page, status);
+    });
+
+    app.setNotFoundHandler(async (req) => {
+      throw new AppError('NOT_FOUND', `no console page ${req.url.split('?')[0]}`);
+    });
+
+    for (const r of routes) await app.register(r);
+  };
+}
