@@ -177,10 +177,6 @@ export function consolePlugin(
       return sendPage(reply, page, status);
     });
 
-    app.setNotFoundHandler(async (req) => {
-      throw new AppError('NOT_FOUND', `no console page ${req.url.split('?')[0]}`);
-    });
-
     for (const r of routes) await app.register(r);
   };
 }

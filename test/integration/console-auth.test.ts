@@ -63,12 +63,16 @@ describe('console sign-in and sessions', () => {
 
   it('no console page is reachable signed out; pages redirect to sign-in, other requests get 401', async () => {
     const b = new Browser(d.app, '10.0.0.1');
-    for (const url of ['/console/live', '/console/users', '/console/account', '/console/nope']) {
+    for (const url of ['/console/live', '/console/users', '/console/account', '/console/live?x=1']) {
       const r = await b.get(url);
       expect(r.statusCode, url).toBe(303);
       expect(r.headers.location).toMatch(/^\/console\/sign-in/);
     }
     expect((await b.get('/console/live/events', 'text/event-stream')).statusCode).toBe(401);
+    // An unknown path is answered 404 before anything else, with nothing of the console in it.
+    const unknown = await b.get('/console/nope');
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.body).not.toContain('<');
     const post = await b.post('/console/users', { email: 'a@b.c', password: 'x'.repeat(20), role: 'admin' });
     expect(post.statusCode).toBe(401);
     expect((await b.get('/console/sign-in')).statusCode).toBe(200);
