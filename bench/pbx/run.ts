@@ -81,7 +81,7 @@ const rep = apply.json() as { ok: boolean; endpoints: number };
 
 const pbx = d.ctx.modules.get('pbx') as import('../../src/pbx/index.ts').PbxModule;
 console.log(
-  `users created:        ${users - failed}/${users} (${distinct} distinct extensions), ${concurrency} in flight, ${pbx.service.retries} extension races retried`,
+  `users created:        ${users - failed}/${users} (${distinct} distinct extensions), ${concurrency} in flight, ${pbx.service.users.retries} extension races retried`,
 );
 console.log(
   `creation rate:        ${((users / createMs) * 1000).toFixed(0)} users/s (${(createMs / users).toFixed(1)} ms each on average)`,

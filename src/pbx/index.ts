@@ -5,8 +5,13 @@ import { StartupError } from '../platform/module.ts';
 import type { DaemonContext, DaemonModule } from '../platform/module.ts';
 import { RedisKeys } from '../redis/keys.ts';
 import { KNOWN_CODECS } from './options.ts';
-import { pbxRoutes } from './routes.ts';
-import { PbxService } from './service.ts';
+import { applyRoutes } from './routes/apply.ts';
+import { auditRoutes } from './routes/audit.ts';
+import { clientEndpointRoutes } from './routes/clients.ts';
+import { endpointRoutes } from './routes/endpoints.ts';
+import { trunkRoutes } from './routes/trunks.ts';
+import { userRoutes } from './routes/users.ts';
+import { PbxService } from './service/index.ts';
 
 export interface PbxModule extends DaemonModule {
   name: 'pbx';
@@ -38,5 +43,16 @@ export function createPbxModule(ctx: DaemonContext): PbxModule {
     () => [...(asterisk?.nodes.values() ?? [])],
     log.child({ module: 'pbx' }),
   );
-  return { name: 'pbx', service, routes: [pbxRoutes(service)] };
+  return {
+    name: 'pbx',
+    service,
+    routes: [
+      clientEndpointRoutes(service.endpoints),
+      trunkRoutes(service.trunks),
+      userRoutes(service.users),
+      endpointRoutes(service.endpoints),
+      applyRoutes(service.apply),
+      auditRoutes(service.audit),
+    ],
+  };
 }

@@ -1,11 +1,8 @@
-// ARA table writers: the exact ps_* rows each kind of endpoint needs (pure builders), and writing or
-// removing them inside the caller's transaction.
-import { eq, like, or } from 'drizzle-orm';
-import type { Db } from '../platform/db.ts';
-import { psAors, psAuths, psContacts, psEndpointIdIps, psEndpoints } from '../db/schema/asterisk.ts';
+// The exact ps_* rows (Asterisk's realtime tables) each kind of endpoint needs: pure builders.
+// repository.ts writes them.
+import type { psAors, psAuths, psEndpointIdIps, psEndpoints } from '../db/schema/asterisk.ts';
 import { type EndpointOptions, endpointColumns, type OptionDefaults } from './options.ts';
 
-export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 type EndpointRow = typeof psEndpoints.$inferInsert;
 type AuthRow = typeof psAuths.$inferInsert;
 type AorRow = typeof psAors.$inferInsert;
@@ -84,50 +81,4 @@ export function inboundTrunkRows(
     aor: null,
     identifies: identifyRows(id, cidrs),
   };
-}
-
-export async function writeRows(tx: Tx, r: EndpointRows): Promise<void> {
-  await tx.insert(psEndpoints).values(r.endpoint);
-  if (r.auth) await tx.insert(psAuths).values(r.auth);
-  if (r.aor) await tx.insert(psAors).values(r.aor);
-  if (r.identifies.length) await tx.insert(psEndpointIdIps).values(r.identifies);
-}
-
-/** Removes an endpoint's configuration rows (endpoint, auth, AOR, identifies), keeping contacts. */
-async function deleteConfigRows(tx: Tx, id: string): Promise<void> {
-  await tx.delete(psEndpoints).where(eq(psEndpoints.id, id));
-  await tx.delete(psAuths).where(eq(psAuths.id, id));
-  await tx.delete(psAors).where(eq(psAors.id, id));
-  await tx.delete(psEndpointIdIps).where(eq(psEndpointIdIps.endpoint, id));
-}
-
-/** Rewrites an endpoint's rows with new options; registered contacts stay (the phone stays registered). */
-export async function replaceRows(tx: Tx, r: EndpointRows): Promise<void> {
-  await deleteConfigRows(tx, r.endpoint.id);
-  await writeRows(tx, r);
-}
-
-/** The stored SIP credentials of an endpoint (to keep them when its options change). */
-export async function storedCredentials(
-  tx: Tx,
-  id: string,
-): Promise<{ username: string; password: string } | null> {
-  const [a] = await tx
-    .select({ u: psAuths.username, p: psAuths.password })
-    .from(psAuths)
-    .where(eq(psAuths.id, id));
-  return a?.u && a.p ? { username: a.u, password: a.p } : null;
-}
-
-/** Removes an endpoint and everything tied to it (auth, AOR, identifies, registered contacts). */
-export async function deleteRows(tx: Tx, id: string): Promise<void> {
-  await deleteConfigRows(tx, id);
-  // Contact ids are `<aor>;@<hash>`, which Asterisk 22's realtime stores with the `;` escaped as
-  // `^3B` (`<aor>^3B@<hash>`); escape LIKE's wildcards in the AOR name.
-  const aor = id.replace(/[\\%_]/g, (c) => `\\${c}`);
-  await tx
-    .delete(psContacts)
-    .where(
-      or(eq(psContacts.endpoint, id), like(psContacts.id, `${aor};@%`), like(psContacts.id, `${aor}^3B@%`)),
-    );
 }

@@ -248,12 +248,12 @@ describe('PBX provisioning API', () => {
     it('an extension whose name is taken in Asterisk tables (a stale AOR) loses the unique race and is skipped', async () => {
       await sql()`insert into ps_aors (id, contact) values ('1051', 'sip:stale@192.0.2.7')`;
       const pbx = d.ctx.modules.get('pbx') as import('../../src/pbx/index.ts').PbxModule;
-      const before = pbx.service.retries;
+      const before = pbx.service.users.retries;
       const r = await api(staff, 'POST', '/v1/pbx/users', { name: 'Skip', email: 'skip@example.com' });
       expect(r.statusCode, r.body).toBe(201);
       secrets.push(r.json().credentials.password);
       expect(r.json().extension).toBe(1052);
-      expect(pbx.service.retries).toBe(before + 1);
+      expect(pbx.service.users.retries).toBe(before + 1);
       expect(await rowOf('ps_aors', 'id', '1051')).toEqual([{ id: '1051', contact: 'sip:stale@192.0.2.7' }]);
       expect(await rowOf('ps_endpoints', 'id', '1051')).toEqual([]);
     });

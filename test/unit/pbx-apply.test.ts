@@ -2,7 +2,7 @@
 // endpoint Asterisk does not know, a node that stops answering midway, a node that is down.
 import { describe, expect, it } from 'vitest';
 import { AmiActionError, type AmiResult, AmiTimeoutError } from '../../src/asterisk/ami.ts';
-import { applyToNode } from '../../src/pbx/apply.ts';
+import { applyToNode } from '../../src/pbx/service/apply.ts';
 
 const msg = (fields: Record<string, string>) => ({ fields, multi: {} });
 const ok = (events: Array<Record<string, string>> = []): AmiResult => ({

@@ -1,0 +1,21 @@
+// /v1/pbx/apply: make every Asterisk node pick up the provisioned rows, and report what it sees.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { STAFF } from '../../platform/http/auth.ts';
+import { applyBody, applyOut } from '../schemas.ts';
+import type { ApplyService } from '../service/apply.ts';
+import { actor } from './actor.ts';
+
+export function applyRoutes(svc: ApplyService) {
+  return async function apply(fastify: FastifyInstance) {
+    const app = fastify.withTypeProvider<ZodTypeProvider>();
+    app.post(
+      '/v1/pbx/apply',
+      {
+        config: { auth: { roles: STAFF } },
+        schema: { tags: ['pbx'], body: applyBody, response: { 200: applyOut } },
+      },
+      async (req) => svc.apply(actor(req), req.body.triggered_by),
+    );
+  };
+}

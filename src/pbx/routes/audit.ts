@@ -1,0 +1,29 @@
+// /v1/pbx/audit: the provisioning audit trail, newest first, with filters.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { STAFF } from '../../platform/http/auth.ts';
+import { page, pageBody } from '../../platform/http/paging.ts';
+import { auditOut, auditQuery, toAudit } from '../schemas.ts';
+import type { PbxAudit } from '../service/audit.ts';
+
+export function auditRoutes(svc: PbxAudit) {
+  return async function audit(fastify: FastifyInstance) {
+    const app = fastify.withTypeProvider<ZodTypeProvider>();
+    app.get(
+      '/v1/pbx/audit',
+      {
+        config: { auth: { roles: STAFF } },
+        schema: { tags: ['pbx'], querystring: auditQuery, response: { 200: page(auditOut) } },
+      },
+      async (req) => {
+        const q = req.query;
+        const r = await svc.list({
+          ...q,
+          from: q.from ? new Date(q.from) : undefined,
+          to: q.to ? new Date(q.to) : undefined,
+        });
+        return pageBody(q, r, toAudit);
+      },
+    );
+  };
+}

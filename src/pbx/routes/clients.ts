@@ -1,0 +1,63 @@
+// /v1/pbx/clients/:id/endpoint: a client's endpoint (registration or IP), provisioned by staff.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { STAFF } from '../../platform/http/auth.ts';
+import { notFound } from '../../platform/http/errors.ts';
+import { changeBody, clientEndpointBody, credentials, endpointOut, toEndpoint } from '../schemas.ts';
+import type { EndpointService } from '../service/endpoints.ts';
+import { actor } from './actor.ts';
+
+export function clientEndpointRoutes(svc: EndpointService) {
+  return async function clientEndpoints(fastify: FastifyInstance) {
+    const app = fastify.withTypeProvider<ZodTypeProvider>();
+    const config = { auth: { roles: STAFF } };
+    const tags = ['pbx'];
+    const params = z.object({ id: z.uuid() });
+
+    app.post(
+      '/v1/pbx/clients/:id/endpoint',
+      {
+        config,
+        schema: {
+          tags,
+          params,
+          body: clientEndpointBody,
+          response: { 201: endpointOut.extend({ credentials: credentials.nullable() }) },
+        },
+      },
+      async (req, reply) => {
+        const b = req.body;
+        const { record, credentials } = await svc.provisionClient(actor(req), req.params.id, {
+          kind: b.kind,
+          options: b.options,
+          raw_options: b.raw_options,
+          ...(b.kind === 'ip' ? { name: b.name, ips: b.ips, contact: b.contact } : {}),
+        });
+        return reply.status(201).send({ ...toEndpoint(record), credentials });
+      },
+    );
+    app.get(
+      '/v1/pbx/clients/:id/endpoint',
+      { config, schema: { tags, params, response: { 200: endpointOut } } },
+      async (req) => {
+        const r = await svc.ofClient(req.params.id);
+        if (!r) throw notFound('client endpoint', req.params.id);
+        return toEndpoint(r);
+      },
+    );
+    app.patch(
+      '/v1/pbx/clients/:id/endpoint',
+      { config, schema: { tags, params, body: changeBody, response: { 200: endpointOut } } },
+      async (req) => toEndpoint(await svc.updateClient(actor(req), req.params.id, req.body)),
+    );
+    app.delete(
+      '/v1/pbx/clients/:id/endpoint',
+      { config, schema: { tags, params, response: { 204: z.null() } } },
+      async (req, reply) => {
+        await svc.deprovisionClient(actor(req), req.params.id);
+        return reply.status(204).send(null);
+      },
+    );
+  };
+}

@@ -1,0 +1,21 @@
+// /v1/pbx/endpoints: everything provisioned (client endpoints, trunks, users' endpoints), read-only.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { STAFF } from '../../platform/http/auth.ts';
+import { page, pageBody } from '../../platform/http/paging.ts';
+import { endpointOut, endpointsQuery, toEndpoint } from '../schemas.ts';
+import type { EndpointService } from '../service/endpoints.ts';
+
+export function endpointRoutes(svc: EndpointService) {
+  return async function endpoints(fastify: FastifyInstance) {
+    const app = fastify.withTypeProvider<ZodTypeProvider>();
+    app.get(
+      '/v1/pbx/endpoints',
+      {
+        config: { auth: { roles: STAFF } },
+        schema: { tags: ['pbx'], querystring: endpointsQuery, response: { 200: page(endpointOut) } },
+      },
+      async (req) => pageBody(req.query, await svc.list(req.query), toEndpoint),
+    );
+  };
+}

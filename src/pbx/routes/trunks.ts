@@ -1,0 +1,77 @@
+// /v1/pbx/trunks: seller trunks. Sellers may look at their own; only staff provisions.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { STAFF, STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
+import { notFound } from '../../platform/http/errors.ts';
+import { idParams, page, pageBody } from '../../platform/http/paging.ts';
+import { changeBody, endpointOut, toEndpoint, trunkBody, trunksQuery } from '../schemas.ts';
+import type { TrunkService } from '../service/trunks.ts';
+import { actor } from './actor.ts';
+
+export function trunkRoutes(svc: TrunkService) {
+  return async function trunks(fastify: FastifyInstance) {
+    const app = fastify.withTypeProvider<ZodTypeProvider>();
+    const staff = { auth: { roles: STAFF } };
+    const staffOrSeller = { auth: { roles: STAFF_OR_SELLER } };
+    const tags = ['pbx'];
+
+    app.post(
+      '/v1/pbx/trunks',
+      { config: staff, schema: { tags, body: trunkBody, response: { 201: endpointOut } } },
+      async (req, reply) => {
+        const b = req.body;
+        const r = await svc.create(actor(req), {
+          sellerId: b.seller_id,
+          name: b.name,
+          ips: b.ips,
+          options: b.options,
+          raw_options: b.raw_options,
+        });
+        return reply.status(201).send(toEndpoint(r));
+      },
+    );
+    app.get(
+      '/v1/pbx/trunks',
+      {
+        config: staffOrSeller,
+        schema: { tags, querystring: trunksQuery, response: { 200: page(endpointOut) } },
+      },
+      async (req) => {
+        const { limit, offset, seller_id } = req.query;
+        const r = await svc.list({ limit, offset, sellerId: scopeOf(req) ?? seller_id });
+        return pageBody(req.query, r, toEndpoint);
+      },
+    );
+    app.get(
+      '/v1/pbx/trunks/:id',
+      { config: staffOrSeller, schema: { tags, params: idParams, response: { 200: endpointOut } } },
+      async (req) => {
+        const r = await svc.get(req.params.id, scopeOf(req));
+        if (!r) throw notFound('trunk', req.params.id);
+        return toEndpoint(r);
+      },
+    );
+    app.patch(
+      '/v1/pbx/trunks/:id',
+      {
+        config: staff,
+        schema: {
+          tags,
+          params: idParams,
+          body: changeBody.refine((b) => b.contact === undefined, 'trunks have no contact'),
+          response: { 200: endpointOut },
+        },
+      },
+      async (req) => toEndpoint(await svc.update(actor(req), req.params.id, req.body)),
+    );
+    app.delete(
+      '/v1/pbx/trunks/:id',
+      { config: staff, schema: { tags, params: idParams, response: { 204: z.null() } } },
+      async (req, reply) => {
+        await svc.delete(actor(req), req.params.id);
+        return reply.status(204).send(null);
+      },
+    );
+  };
+}

@@ -1,0 +1,49 @@
+// /v1/pbx/users: PBX users with their extensions, managed by staff.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { STAFF } from '../../platform/http/auth.ts';
+import { notFound } from '../../platform/http/errors.ts';
+import { idParams, page, pageBody, pageQuery } from '../../platform/http/paging.ts';
+import { credentials, toUser, userBody, userOut } from '../schemas.ts';
+import type { UserService } from '../service/users.ts';
+import { actor } from './actor.ts';
+
+export function userRoutes(svc: UserService) {
+  return async function users(fastify: FastifyInstance) {
+    const app = fastify.withTypeProvider<ZodTypeProvider>();
+    const config = { auth: { roles: STAFF } };
+    const tags = ['pbx'];
+
+    app.post(
+      '/v1/pbx/users',
+      { config, schema: { tags, body: userBody, response: { 201: userOut.extend({ credentials }) } } },
+      async (req, reply) => {
+        const { user, credentials } = await svc.create(actor(req), req.body);
+        return reply.status(201).send({ ...toUser(user), credentials });
+      },
+    );
+    app.get(
+      '/v1/pbx/users',
+      { config, schema: { tags, querystring: pageQuery, response: { 200: page(userOut) } } },
+      async (req) => pageBody(req.query, await svc.list(req.query), toUser),
+    );
+    app.get(
+      '/v1/pbx/users/:id',
+      { config, schema: { tags, params: idParams, response: { 200: userOut } } },
+      async (req) => {
+        const u = await svc.get(req.params.id);
+        if (!u) throw notFound('user', req.params.id);
+        return toUser(u);
+      },
+    );
+    app.delete(
+      '/v1/pbx/users/:id',
+      { config, schema: { tags, params: idParams, response: { 204: z.null() } } },
+      async (req, reply) => {
+        await svc.delete(actor(req), req.params.id);
+        return reply.status(204).send(null);
+      },
+    );
+  };
+}
