@@ -83,6 +83,16 @@ const schema = z.object({
   // How ARI REST requests travel: over the events WebSocket (Asterisk 20.13+/21.8+/22.3+) or HTTP;
   // `auto` asks each node its version at every connect.
   ASTERISK_ARI_TRANSPORT: z.enum(['auto', 'http', 'websocket']).default('auto'),
+  // HTTP connections to each node at most. Asterisk refuses sessions beyond http.conf's
+  // sessionlimit (default 100) for all its clients together: stay well under it.
+  ASTERISK_ARI_HTTP_MAX_SOCKETS: z.coerce.number().int().min(1).max(1000).default(32),
+  // REST requests in flight on each node's events WebSocket (Asterisk serves them one at a time).
+  ASTERISK_ARI_WS_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1000).default(8),
+  // A node whose oldest ARI request has waited this long is overloaded: new calls are shed.
+  ASTERISK_ARI_OVERLOAD_WAIT_MS: z.coerce.number().int().min(1).default(2000),
+  // Ping the events WebSocket this often; drop and reconnect it when silent this long after a ping.
+  ASTERISK_ARI_PING_INTERVAL_MS: z.coerce.number().int().min(10).default(5000),
+  ASTERISK_ARI_PONG_TIMEOUT_MS: z.coerce.number().int().min(10).default(10_000),
   ASTERISK_NODE_ID: z.string().default('asterisk-1'),
   ASTERISK_ARI_URL: z.url().optional(),
   ASTERISK_ARI_USER: z.string().optional(),

@@ -1,11 +1,15 @@
-// A thin ARI client: the events WebSocket of one node and its lifecycle; REST requests travel by
-// transport-http.ts or transport-ws.ts, typed in resources.ts. Events are dispatched
-// synchronously in arrival order (Asterisk's order); a throwing handler or a bad frame is logged and
-// never stops the stream; the socket reconnects forever with backoff and, on every (re)connect, the
+// A thin ARI client for one node: the events WebSocket and its lifecycle (reconnect with backoff,
+// liveness pings, a close handshake on stop, taking our app name back), and REST requests routed
+// to transport-http.ts or transport-ws.ts behind a bound on requests in flight per transport,
+// typed in resources.ts. Events are dispatched synchronously in arrival order (Asterisk's order); a
+// throwing handler or a bad frame is logged and never stops the stream; on every (re)connect the
 // live channel list is handed out for resynchronisation (ARI does not replay missed events).
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
-import type { Logger } from '../logger.ts';
+import { AppReclaim } from './app-reclaim.ts';
+import { AriTimeoutError } from './errors.ts';
+import type { AriLoad, AriOptions, AriState } from './ari-options.ts';
+import { InFlightLimiter, type LoadFigures } from './limiter.ts';
 import type { RequestOptions } from './request.ts';
 import {
   applicationsResource,
@@ -14,42 +18,26 @@ import {
   channelsResource,
   eventsResource,
 } from './resources.ts';
-import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from '../platform/backoff.ts';
-import { hasRestOverWebSocket } from './transport-choice.ts';
+import { backoffDelay, DEFAULT_BACKOFF } from '../platform/backoff.ts';
+import { hasRestOverWebSocket, mayTravelOverWebSocket } from './transport-choice.ts';
 import { HttpTransport } from './transport-http.ts';
 import { type RestResponseFrame, WsTransport } from './transport-ws.ts';
 import type { AnyAriEvent } from './types.ts';
+import { closeGracefully, WsKeepalive } from './ws-keepalive.ts';
 
-export { AriError } from './errors.ts';
+export {
+  AriDisconnectedError,
+  AriError,
+  AriNoAnswerError,
+  AriTimeoutError,
+} from './errors.ts';
+export type { AriLoad, AriOptions, AriState, AriTransport } from './ari-options.ts';
+export type { LoadFigures } from './limiter.ts';
 export type { HangupReason } from './resources.ts';
-export { hasRestOverWebSocket } from './transport-choice.ts';
+export { hasRestOverWebSocket, mayTravelOverWebSocket } from './transport-choice.ts';
 
-export interface AriOptions {
-  /** Base URL of Asterisk's HTTP server, e.g. http://127.0.0.1:8088 (with or without /ari). */
-  url: string;
-  user: string;
-  password: string;
-  apps: string[];
-  log: Logger;
-  subscribeAll?: boolean;
-  timeoutMs?: number;
-  backoff?: BackoffPolicy;
-  /**
-   * How REST requests travel: `http`, `websocket` (ARI REST over WebSocket, Asterisk 20.13+/21.8+/
-   * 22.3+), or `auto` (the default): websocket when the node's version has it, else http. HTTP is
-   * used whenever the events WebSocket is down.
-   */
-  transport?: AriTransport;
-  /**
-   * Event types the apps do not want (ARI `PUT /applications/{app}/eventFilter`, set again at every
-   * connect): Asterisk then neither builds nor sends them. Read at connect time.
-   */
-  disallowedEvents?: () => string[];
-}
-
-export type AriTransport = 'auto' | 'http' | 'websocket';
-
-export type AriState = 'idle' | 'connecting' | 'connected' | 'closed';
+/** A limiter slot came free after the WebSocket it was meant for closed: go again by HTTP. */
+const AGAIN = Symbol('again');
 
 export class AriClient extends EventEmitter {
   state: AriState = 'idle';
@@ -60,8 +48,10 @@ export class AriClient extends EventEmitter {
   /** Milliseconds between an event's `timestamp` and its arrival here (last event). */
   lastLagMs = 0;
   lastError: string | null = null;
-  /** Set when another WebSocket took our app name over (ApplicationReplaced). */
-  replaced = false;
+  /** Links dropped because they went silent (no pong, no frame). */
+  silentDrops = 0;
+  /** Requests that never left our queue within their bound, per transport. */
+  queueTimeouts = { http: 0, websocket: 0 };
   private ws: WebSocket | null = null;
   /** Whether REST goes over the WebSocket on this connection (decided at each connect). */
   restOverWs = false;
@@ -69,24 +59,55 @@ export class AriClient extends EventEmitter {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly base: string;
+  private readonly timeoutMs: number;
   private readonly httpTransport: HttpTransport;
   private readonly wsTransport: WsTransport;
+  private readonly httpLimiter: InFlightLimiter;
+  private readonly wsLimiter: InFlightLimiter;
+  private readonly keepalive: WsKeepalive;
+  private readonly reclaim: AppReclaim;
 
   constructor(private opts: AriOptions) {
     super();
     this.base = opts.url.replace(/\/+$/, '').replace(/\/ari$/, '') + '/ari';
-    const timeoutMs = opts.timeoutMs ?? 10_000;
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    const maxSockets = opts.httpMaxSockets ?? 32;
     this.httpTransport = new HttpTransport({
       base: this.base,
       user: opts.user,
       password: opts.password,
-      timeoutMs,
+      timeoutMs: this.timeoutMs,
+      maxSockets,
     });
-    this.wsTransport = new WsTransport({ timeoutMs });
+    this.wsTransport = new WsTransport({ timeoutMs: this.timeoutMs });
+    this.httpLimiter = new InFlightLimiter(maxSockets);
+    this.wsLimiter = new InFlightLimiter(opts.wsMaxInFlight ?? 8);
+    this.keepalive = new WsKeepalive({
+      intervalMs: opts.pingIntervalMs ?? 5000,
+      timeoutMs: opts.pongTimeoutMs ?? 10_000,
+      onSilent: (silentMs) => this.dropSilentLink(silentMs),
+    });
+    this.reclaim = new AppReclaim({
+      probeMs: opts.reclaimProbeMs ?? 5000,
+      forceAfterMs: opts.reclaimAfterMs ?? 60_000,
+      log: opts.log,
+      probe: (app) => this.httpTransport.request('GET', `/applications/${encodeURIComponent(app)}`),
+      reconnect: () => this.reopen(),
+    });
   }
 
   get connected(): boolean {
     return this.state === 'connected';
+  }
+
+  /** Set while another WebSocket holds one of our app names (ApplicationReplaced). */
+  get replaced(): boolean {
+    return this.reclaim.lost.size > 0;
+  }
+
+  /** When the last pong came (0: none yet). */
+  get lastPongAt(): number {
+    return this.keepalive.lastPongAt;
   }
 
   start(): void {
@@ -94,29 +115,85 @@ export class AriClient extends EventEmitter {
     this.open();
   }
 
+  /**
+   * Closes the events WebSocket with a close handshake (a WebSocket just cut makes Asterisk log
+   * "Web socket closed abruptly"), waiting at most closeTimeoutMs for Asterisk's answer.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    this.keepalive.stop();
+    this.reclaim.reset();
     const ws = this.ws;
     this.ws = null;
     this.state = 'closed';
     this.restOverWs = false;
     this.wsTransport.failAll('client stopped');
     this.httpTransport.destroy();
-    if (ws && ws.readyState !== WebSocket.CLOSED) {
-      await new Promise<void>((r) => {
-        ws.once('close', () => r());
-        ws.terminate();
-      });
-    }
+    if (ws) await closeGracefully(ws, this.opts.closeTimeoutMs ?? 2000);
   }
 
-  /** Generic REST call. Non-2xx answers throw AriError with Asterisk's message. */
+  /**
+   * Generic REST call. Non-2xx answers throw AriError with Asterisk's message; no answer within
+   * the bound throws AriTimeoutError, a WebSocket lost before the answer AriDisconnectedError
+   * (both AriNoAnswerError: check `mayHaveHappened`).
+   */
   request<T>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
+    return this.dispatch<T>(method, path, o, Date.now());
+  }
+
+  private dispatch<T>(method: string, path: string, o: RequestOptions, startedAt: number): Promise<T> {
     const ws = this.ws;
-    if (this.restOverWs && ws && ws.readyState === WebSocket.OPEN)
-      return this.wsTransport.request<T>(ws, method, path, o);
-    return this.httpTransport.request<T>(method, path, o);
+    const overWs =
+      this.restOverWs && ws?.readyState === WebSocket.OPEN && mayTravelOverWebSocket(method, path);
+    const transport = overWs ? 'websocket' : 'http';
+    const bound = o.timeoutMs ?? this.timeoutMs;
+    const notSent = () => {
+      this.queueTimeouts[transport]++;
+      return new AriTimeoutError(method, path, bound, false);
+    };
+    const p = (overWs ? this.wsLimiter : this.httpLimiter).run<T | typeof AGAIN>(
+      () => {
+        // What is left of the bound once a slot came free; none left: it never goes out.
+        const left = bound - (Date.now() - startedAt);
+        if (left <= 0) return Promise.reject(notSent());
+        if (!overWs) return this.httpTransport.request<T>(method, path, o, left);
+        if (this.ws !== ws || ws?.readyState !== WebSocket.OPEN) return Promise.resolve(AGAIN);
+        return this.wsTransport.request<T>(ws, method, path, o, left);
+      },
+      bound,
+      notSent,
+    );
+    return p.then((r) => (r === AGAIN ? this.dispatch<T>(method, path, o, startedAt) : r));
+  }
+
+  /** Requests in flight and queued per transport, and whether the node is overloaded. */
+  load(now = Date.now()): AriLoad {
+    const http = this.httpLimiter.figures(now);
+    const websocket = this.wsLimiter.figures(now);
+    const waitBound = this.opts.overloadWaitMs ?? 2000;
+    const queueBound = this.opts.overloadQueue ?? 200;
+    const over = (f: LoadFigures) =>
+      f.queued >= queueBound || Math.max(f.oldestWaitMs, f.oldestInFlightMs) >= waitBound;
+    return { http, websocket, overloaded: over(http) || over(websocket) };
+  }
+
+  /** True when new calls should not be started on this node (see load()). */
+  overloaded(): boolean {
+    return this.load().overloaded;
+  }
+
+  /** Requests sent per transport. */
+  get requestsSent(): { http: number; websocket: number } {
+    return { http: this.httpTransport.sent, websocket: this.wsTransport.sent };
+  }
+
+  /** Requests that got no answer within their bound, per transport (queue time-outs included). */
+  get timeouts(): { http: number; websocket: number } {
+    return {
+      http: this.httpTransport.timeouts + this.queueTimeouts.http,
+      websocket: this.wsTransport.timeouts + this.queueTimeouts.websocket,
+    };
   }
 
   // Typed resources (ids chosen by the caller, recorded before the request).
@@ -152,8 +229,9 @@ export class AriClient extends EventEmitter {
     ws.on('open', () => {
       if (this.attempt > 0 || this.reconnects > 0 || this.lastEventAt > 0) this.reconnects++;
       this.attempt = 0;
-      this.replaced = false;
+      this.reclaim.reset();
       this.lastError = null;
+      this.keepalive.start(ws);
       // Connected (and ready) only once the REST transport is settled and the resync is under way.
       void this.chooseTransport().then(() => {
         if (this.ws !== ws) return;
@@ -173,6 +251,7 @@ export class AriClient extends EventEmitter {
     ws.on('close', () => {
       if (this.ws !== ws) return;
       this.ws = null;
+      this.keepalive.stop();
       this.restOverWs = false;
       this.wsTransport.failAll('events WebSocket closed before the answer');
       const was = this.state;
@@ -182,12 +261,34 @@ export class AriClient extends EventEmitter {
         this.emit('disconnected');
       }
       if (!this.stopped) {
-        let delay = backoffDelay(this.attempt++, this.opts.backoff ?? DEFAULT_BACKOFF);
-        // Someone else holds our app name: do not fight for it in a tight loop.
-        if (this.replaced) delay = Math.max(delay, 5000);
+        const delay = backoffDelay(this.attempt++, this.opts.backoff ?? DEFAULT_BACKOFF);
         this.timer = setTimeout(() => this.open(), delay);
       }
     });
+  }
+
+  /** Replaces the current WebSocket by a new one now (closing the old one properly). */
+  private reopen(): void {
+    if (this.stopped) return;
+    const old = this.ws;
+    this.ws = null;
+    this.keepalive.stop();
+    this.restOverWs = false;
+    this.wsTransport.failAll('events WebSocket replaced by a new one');
+    if (this.state === 'connected') this.emit('disconnected');
+    if (this.timer) clearTimeout(this.timer);
+    if (old) void closeGracefully(old, this.opts.closeTimeoutMs ?? 2000);
+    this.open();
+  }
+
+  /** The link went silent (no pong, no frame): cut it (no handshake can pass) and reconnect. */
+  private dropSilentLink(silentMs: number): void {
+    const ws = this.ws;
+    if (!ws) return;
+    this.silentDrops++;
+    this.lastError = `events WebSocket silent for ${silentMs} ms (no pong): reconnecting`;
+    this.opts.log.warn({ url: this.base, silentMs }, 'ARI events WebSocket went silent; reconnecting');
+    ws.terminate();
   }
 
   /**
@@ -232,6 +333,7 @@ export class AriClient extends EventEmitter {
   /**
    * Lists live channels and emits `resync` with the list and the time it was asked for: a call that
    * began after that moment is missing from the list without being over, so owners must not judge it.
+   * The list always travels over HTTP (it grows with the number of calls).
    */
   async resync(): Promise<void> {
     try {
@@ -244,6 +346,8 @@ export class AriClient extends EventEmitter {
   }
 
   private onFrame(text: string): void {
+    const now = Date.now();
+    this.keepalive.heard(now);
     let ev: AnyAriEvent;
     try {
       ev = JSON.parse(text) as AnyAriEvent;
@@ -256,16 +360,15 @@ export class AriClient extends EventEmitter {
       this.wsTransport.settle(ev as unknown as RestResponseFrame);
       return;
     }
-    const now = Date.now();
     this.lastEventAt = now;
     this.eventsReceived++;
     const t = Date.parse(ev.timestamp);
     if (Number.isFinite(t)) this.lastLagMs = Math.max(0, now - t);
     if (ev.type === 'ApplicationReplaced') {
-      this.replaced = true;
+      this.reclaim.replaced(ev.application);
       this.opts.log.error(
         { app: ev.application },
-        'another connection took our Stasis app over; backing off',
+        'another connection took our Stasis app over; taking it back once it is free',
       );
     }
     try {

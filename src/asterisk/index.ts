@@ -1,15 +1,23 @@
 // The `asterisk` daemon module: one ARI + one AMI link per configured node, their health in
 // /ready and /metrics, and a small subscription API for the modules that own calls.
-import { Counter, Gauge } from 'prom-client';
 import type { ReadinessCheck } from '../platform/http/context.ts';
 import type { AsteriskNodeConfig } from '../config.ts';
 import type { DaemonContext, DaemonModule } from '../platform/module.ts';
 import { type AmiEvent, AmiClient } from './ami.ts';
 import { AriClient } from './ari.ts';
+import { asteriskMetrics, oldestWaitMs } from './metrics.ts';
 import type { AnyAriEvent, AriChannel, AriEvent } from './types.ts';
 
 export { AmiClient, AmiValueError, AmiActionError, AmiDisconnectedError, AmiTimeoutError } from './ami.ts';
-export { AriClient, AriError } from './ari.ts';
+export {
+  AriClient,
+  AriDisconnectedError,
+  AriError,
+  AriNoAnswerError,
+  AriTimeoutError,
+  type AriLoad,
+} from './ari.ts';
+export { oldestWaitMs } from './metrics.ts';
 export { KeyedQueue } from './ordered.ts';
 export type * from './types.ts';
 
@@ -18,6 +26,11 @@ export interface AsteriskNode {
   ari: AriClient;
   ami: AmiClient;
   health(): NodeHealth;
+  /**
+   * True when the node is behind (ARI requests queued or unanswered beyond their bound): new calls
+   * should be shed (or sent elsewhere) rather than queued into time-outs.
+   */
+  overloaded(): boolean;
 }
 
 export interface NodeHealth {
@@ -29,6 +42,17 @@ export interface NodeHealth {
     lagMs: number;
     error: string | null;
     replaced: boolean;
+    /** Milliseconds since the last pong on the events WebSocket (null: none yet). */
+    pongAgeMs: number | null;
+    /** Milliseconds since the last event (null: none yet). */
+    eventAgeMs: number | null;
+    /** REST requests in flight and queued per transport. */
+    requests: {
+      http: { inFlight: number; queued: number };
+      websocket: { inFlight: number; queued: number };
+      oldestWaitMs: number;
+    };
+    overloaded: boolean;
   };
   ami: {
     connected: boolean;
@@ -136,53 +160,7 @@ export function createAsteriskModule(ctx: DaemonContext): AsteriskModule {
   const resyncHandlers: Array<(n: string, c: AriChannel[], listedAt: number) => void> = [];
   const stasisHandlers = new Map<string, StasisStartHandler>();
 
-  const up = new Gauge({
-    name: 'capconduit_asterisk_link_up',
-    help: '1 when the link to the node is up',
-    labelNames: ['node', 'link'],
-    registers: [metrics],
-  });
-  const reconnects = new Counter({
-    name: 'capconduit_asterisk_reconnects_total',
-    help: 'Reconnections per node and link',
-    labelNames: ['node', 'link'],
-    registers: [metrics],
-  });
-  // Read at scrape time: setting labelled gauges on every event was measurable on the hot path.
-  new Gauge({
-    name: 'capconduit_asterisk_last_event_timestamp_seconds',
-    help: 'Unix time of the last event received',
-    labelNames: ['node', 'link'],
-    registers: [metrics],
-    collect() {
-      for (const n of nodes.values()) {
-        if (n.ari.lastEventAt) this.set({ node: n.id, link: 'ari' }, n.ari.lastEventAt / 1000);
-        if (n.ami.lastEventAt) this.set({ node: n.id, link: 'ami' }, n.ami.lastEventAt / 1000);
-      }
-    },
-  });
-  new Gauge({
-    name: 'capconduit_asterisk_event_lag_seconds',
-    help: 'Delay between an ARI event timestamp and its arrival (last event)',
-    labelNames: ['node'],
-    registers: [metrics],
-    collect() {
-      for (const n of nodes.values()) this.set({ node: n.id }, n.ari.lastLagMs / 1000);
-    },
-  });
-  new Counter({
-    name: 'capconduit_asterisk_events_total',
-    help: 'Events received per node and link',
-    labelNames: ['node', 'link'],
-    registers: [metrics],
-    collect() {
-      this.reset();
-      for (const n of nodes.values()) {
-        this.inc({ node: n.id, link: 'ari' }, n.ari.eventsReceived);
-        this.inc({ node: n.id, link: 'ami' }, n.ami.eventsReceived);
-      }
-    },
-  });
+  const { up, reconnects } = asteriskMetrics(metrics, nodes);
 
   const safe = <A extends unknown[]>(what: string, f: (...a: A) => void, ...a: A) => {
     try {
@@ -202,6 +180,11 @@ export function createAsteriskModule(ctx: DaemonContext): AsteriskModule {
       log: nlog,
       transport: config.ASTERISK_ARI_TRANSPORT,
       disallowedEvents: () => disallowedAriEvents(ariWanted),
+      httpMaxSockets: config.ASTERISK_ARI_HTTP_MAX_SOCKETS,
+      wsMaxInFlight: config.ASTERISK_ARI_WS_MAX_IN_FLIGHT,
+      overloadWaitMs: config.ASTERISK_ARI_OVERLOAD_WAIT_MS,
+      pingIntervalMs: config.ASTERISK_ARI_PING_INTERVAL_MS,
+      pongTimeoutMs: config.ASTERISK_ARI_PONG_TIMEOUT_MS,
     });
     const ami = new AmiClient({
       host: n.amiHost,
@@ -236,28 +219,42 @@ export function createAsteriskModule(ctx: DaemonContext): AsteriskModule {
       for (const h of amiHandlers) safe('ami', h, n.id, ev);
     });
     const iso = (t: number) => (t ? new Date(t).toISOString() : null);
+    const age = (t: number, now: number) => (t ? Math.max(0, now - t) : null);
     return {
       id: n.id,
       ari,
       ami,
-      health: () => ({
-        id: n.id,
-        ari: {
-          connected: ari.connected,
-          reconnects: ari.reconnects,
-          lastEventAt: iso(ari.lastEventAt),
-          lagMs: ari.lastLagMs,
-          error: ari.lastError,
-          replaced: ari.replaced,
-        },
-        ami: {
-          connected: ami.connected,
-          reconnects: ami.reconnects,
-          lastEventAt: iso(ami.lastEventAt),
-          error: ami.lastError,
-          events: ami.eventFilter ?? 'all',
-        },
-      }),
+      overloaded: () => ari.overloaded(),
+      health: () => {
+        const now = Date.now();
+        const load = ari.load(now);
+        return {
+          id: n.id,
+          ari: {
+            connected: ari.connected,
+            reconnects: ari.reconnects,
+            lastEventAt: iso(ari.lastEventAt),
+            lagMs: ari.lastLagMs,
+            error: ari.lastError,
+            replaced: ari.replaced,
+            pongAgeMs: age(ari.lastPongAt, now),
+            eventAgeMs: age(ari.lastEventAt, now),
+            requests: {
+              http: { inFlight: load.http.inFlight, queued: load.http.queued },
+              websocket: { inFlight: load.websocket.inFlight, queued: load.websocket.queued },
+              oldestWaitMs: oldestWaitMs(load),
+            },
+            overloaded: load.overloaded,
+          },
+          ami: {
+            connected: ami.connected,
+            reconnects: ami.reconnects,
+            lastEventAt: iso(ami.lastEventAt),
+            error: ami.lastError,
+            events: ami.eventFilter ?? 'all',
+          },
+        };
+      },
     };
   };
 

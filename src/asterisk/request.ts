@@ -8,6 +8,8 @@ export interface RequestOptions {
   query?: Query;
   body?: unknown;
   signal?: AbortSignal;
+  /** This request's time bound instead of the client's. */
+  timeoutMs?: number;
 }
 
 /** One REST request, whichever way it travels. */

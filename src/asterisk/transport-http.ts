@@ -2,6 +2,7 @@
 // WebSocket is off or the WebSocket is down.
 import http from 'node:http';
 import https from 'node:https';
+import { AriTimeoutError } from './errors.ts';
 import { answer, decodeBody, queryString, type RequestOptions } from './request.ts';
 
 export interface HttpTransportOptions {
@@ -10,6 +11,12 @@ export interface HttpTransportOptions {
   user: string;
   password: string;
   timeoutMs: number;
+  /**
+   * Connections kept to the node at most. Asterisk's HTTP server refuses sessions beyond its
+   * `sessionlimit` (http.conf, default 100) for all its clients together, and a busy Asterisk runs
+   * short of file descriptors: stay well under it.
+   */
+  maxSockets: number;
 }
 
 export class HttpTransport {
@@ -23,10 +30,13 @@ export class HttpTransport {
     const u = new URL(opts.base);
     this.target = { hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port, path: u.pathname };
     this.http = u.protocol === 'https:' ? https : http;
-    // Asterisk's HTTP server keeps connections alive; a bounded pool keeps file descriptors (which a
-    // busy Asterisk runs short of) in check while requests queue briefly at peaks.
-    this.agent = new this.http.Agent({ keepAlive: true, maxSockets: 64 });
+    // Asterisk's HTTP server keeps connections alive: reuse them, never more than maxSockets.
+    this.agent = new this.http.Agent({ keepAlive: true, maxSockets: opts.maxSockets });
   }
+
+  /** Requests sent, and those that got no answer within their bound. */
+  sent = 0;
+  timeouts = 0;
 
   /** Closes the pooled connections; requests after this open new ones. */
   destroy(): void {
@@ -38,7 +48,13 @@ export class HttpTransport {
    * and on Node 20 fetch spends two to three times as long per request (against the simulator on
    * loopback: ~1.2 ms vs ~0.5 ms sequentially), which is routing latency.
    */
-  request<T>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
+  request<T>(
+    method: string,
+    path: string,
+    o: RequestOptions = {},
+    timeoutMs = this.opts.timeoutMs,
+  ): Promise<T> {
+    this.sent++;
     const payload = o.body !== undefined ? JSON.stringify(o.body) : null;
     const headers: http.OutgoingHttpHeaders = { authorization: this.auth };
     if (payload !== null) {
@@ -73,10 +89,12 @@ export class HttpTransport {
       );
       // A plain timer rather than AbortSignal.timeout(): one per request, and the signal machinery
       // showed up in profiles of the routing hot path.
-      const ms = this.opts.timeoutMs;
       const timer = o.signal
         ? null
-        : setTimeout(() => req.destroy(new Error(`ARI ${method} ${path} timed out after ${ms} ms`)), ms);
+        : setTimeout(() => {
+            this.timeouts++;
+            req.destroy(new AriTimeoutError(method, path, timeoutMs, true));
+          }, timeoutMs);
       req.on('close', () => {
         if (timer) clearTimeout(timer);
       });

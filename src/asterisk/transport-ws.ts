@@ -4,6 +4,7 @@
 import type { Writable } from 'node:stream';
 import type WebSocket from 'ws';
 import { corkUntilTurnEnds } from '../net/cork.ts';
+import { AriDisconnectedError, AriTimeoutError } from './errors.ts';
 import { answer, decodeBody, queryString, type RequestOptions } from './request.ts';
 
 /** A RESTResponse frame as Asterisk sends it (the fields read here). */
@@ -29,7 +30,22 @@ export class WsTransport {
 
   constructor(private readonly opts: { timeoutMs: number }) {}
 
-  request<T>(ws: WebSocket, method: string, path: string, o: RequestOptions = {}): Promise<T> {
+  /** Requests sent, and those that got no answer within their bound. */
+  sent = 0;
+  timeouts = 0;
+
+  get inFlight(): number {
+    return this.inflight.size;
+  }
+
+  request<T>(
+    ws: WebSocket,
+    method: string,
+    path: string,
+    o: RequestOptions = {},
+    timeoutMs = this.opts.timeoutMs,
+  ): Promise<T> {
+    this.sent++;
     const requestId = String(++this.requestSeq);
     const frame: Record<string, string> = {
       type: 'RESTRequest',
@@ -49,8 +65,10 @@ export class WsTransport {
         this.inflight.delete(requestId);
         reject(e);
       };
-      const ms = this.opts.timeoutMs;
-      const timer = setTimeout(() => fail(new Error(`ARI ${method} ${path} timed out after ${ms} ms`)), ms);
+      const timer = setTimeout(() => {
+        this.timeouts++;
+        fail(new AriTimeoutError(method, path, timeoutMs, true));
+      }, timeoutMs);
       this.inflight.set(requestId, { resolve: resolve as (v: unknown) => void, reject, method, path, timer });
       o.signal?.addEventListener('abort', () => fail(new Error(`ARI ${method} ${path} aborted`)), {
         once: true,
@@ -58,7 +76,7 @@ export class WsTransport {
       // `_socket` is ws's own socket (no public accessor): corked for the rest of this turn.
       corkUntilTurnEnds((ws as unknown as { _socket?: Writable })._socket);
       ws.send(JSON.stringify(frame), (err) => {
-        if (err) fail(err);
+        if (err) fail(new AriDisconnectedError(method, path, `not sent whole: ${err.message}`));
       });
     });
   }
@@ -90,7 +108,7 @@ export class WsTransport {
   failAll(why: string): void {
     for (const [id, p] of this.inflight) {
       clearTimeout(p.timer);
-      p.reject(new Error(`ARI ${p.method} ${p.path}: ${why}`));
+      p.reject(new AriDisconnectedError(p.method, p.path, why));
       this.inflight.delete(id);
     }
   }

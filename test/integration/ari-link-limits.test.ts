@@ -1,0 +1,309 @@
+// The ARI client against real-Asterisk limits: answers that grow with the number of calls never
+// travel over the events WebSocket; a half-open link is found by pings and replaced; stop() closes
+// with a handshake; requests in flight are bounded per transport, time-outs are typed, and a node
+// that falls behind says so; after another connection takes our app name and leaves, we take it back.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
+import { AriClient, type AriOptions, AriTimeoutError, type AriTransport } from '../../src/asterisk/ari.ts';
+import type { AnyAriEvent } from '../../src/asterisk/types.ts';
+import { createLogger } from '../../src/logger.ts';
+import { startSimulator } from '../../src/simulator/index.ts';
+import { tcpProxy } from '../helpers/tcp-proxy.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const log = createLogger({ level: 'silent' });
+let cleanup: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c();
+  cleanup = [];
+});
+
+async function sim() {
+  const s = await startSimulator({ ariPort: 0, amiPort: 0 });
+  cleanup.push(() => s.stop());
+  return s;
+}
+
+function client(url: string, transport: AriTransport, o: Partial<AriOptions> = {}) {
+  const c = new AriClient({
+    url,
+    user: 'asterisk',
+    password: 'asterisk',
+    apps: ['capconduit'],
+    log,
+    transport,
+    ...o,
+  });
+  const events: AnyAriEvent[] = [];
+  c.on('event', (e: AnyAriEvent) => events.push(e));
+  cleanup.push(() => c.stop());
+  return { c, events };
+}
+
+async function started(c: AriClient) {
+  const up = new Promise((r) => c.once('connected', r));
+  c.start();
+  await up;
+}
+
+/**
+ * A stand-in node (Asterisk 22.10.1 by its version) whose HTTP answers and WebSocket frames the test
+ * controls: HTTP requests and RESTRequest frames are recorded and held until the test answers them.
+ */
+async function stubNode() {
+  const http: Array<{ req: IncomingMessage; res: ServerResponse }> = [];
+  const seen: string[] = [];
+  const frames: Array<{ ws: WebSocket; f: Record<string, unknown> }> = [];
+  const closes: number[] = [];
+  const wss = new WebSocketServer({ noServer: true });
+  const server = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    // The version, and the channel list every (re)connect asks for, are answered at once.
+    if (req.url === '/ari/asterisk/info' || (req.method === 'GET' && req.url === '/ari/channels')) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(req.url === '/ari/channels' ? [] : { system: { version: '22.10.1' } }));
+      return;
+    }
+    http.push({ req, res });
+  });
+  server.on('upgrade', (req, socket, head) =>
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('message', (d) => frames.push({ ws, f: JSON.parse(d.toString()) }));
+      ws.on('close', (code) => closes.push(code));
+    }),
+  );
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanup.push(
+    () =>
+      new Promise((r) => {
+        for (const h of http) h.res.destroy();
+        server.closeAllConnections();
+        server.close(r);
+      }),
+  );
+  cleanup.push(() => {
+    for (const ws of wss.clients) ws.terminate();
+    wss.close();
+  });
+  const answerFrame = (i: number, status = 204) => {
+    const { ws, f } = frames[i]!;
+    ws.send(
+      JSON.stringify({
+        type: 'RESTResponse',
+        request_id: f.request_id,
+        status_code: status,
+        reason_phrase: 'No Content',
+        uri: f.uri,
+      }),
+    );
+  };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    http,
+    seen,
+    frames,
+    closes,
+    answerFrame,
+  };
+}
+
+describe('answers that grow with the number of calls', () => {
+  it('travel over HTTP even with REST over the WebSocket on; one-channel requests use the WebSocket', async () => {
+    const n = await stubNode();
+    const { c } = client(n.url, 'websocket');
+    await started(c);
+    await waitFor(() => n.seen.includes('GET /ari/channels')); // the resync at connect
+    const before = n.seen.length;
+    await expect(c.channels.list()).resolves.toEqual([]);
+    const answer = c.channels.answer('some-channel');
+    const filter = c.applications.setDisallowedEvents('capconduit', ['ChannelVarset']);
+    await waitFor(() => n.http.length === 1 && n.frames.length === 1);
+    expect(n.seen.slice(before)).toEqual([
+      'GET /ari/channels',
+      'PUT /ari/applications/capconduit/eventFilter',
+    ]);
+    expect(n.frames[0]!.f).toMatchObject({
+      type: 'RESTRequest',
+      method: 'POST',
+      uri: 'channels/some-channel/answer',
+    });
+    n.http[0]!.res.writeHead(200, { 'content-type': 'application/json' });
+    n.http[0]!.res.end('{}');
+    n.answerFrame(0);
+    await expect(answer).resolves.toBeUndefined();
+    await expect(filter).resolves.toEqual({});
+  });
+
+  it('a list of 1,200 channels (over 500 KB as one frame) comes over HTTP from the simulator', async () => {
+    const s = await sim();
+    const { c, events } = client(s.ariUrl, 'websocket');
+    await started(c);
+    for (let i = 0; i < 1200; i++)
+      s.placeInboundCall({ did: '+12125550100', callerNumber: `+1310555${String(i).padStart(4, '0')}` });
+    await waitFor(() => events.filter((e) => e.type === 'StasisStart').length >= 1200);
+    const before = c.requestsSent;
+    const list = await c.channels.list();
+    expect(list.length).toBe(s.channelCount());
+    expect(list.length).toBeGreaterThanOrEqual(1200);
+    expect(JSON.stringify(list).length).toBeGreaterThan(500_000);
+    expect(c.requestsSent).toEqual({ http: before.http + 1, websocket: before.websocket });
+    // A request about one channel still goes over the WebSocket.
+    await c.channels.get(list[0]!.id);
+    expect(c.requestsSent.websocket).toBe(before.websocket + 1);
+  });
+});
+
+describe('a half-open events WebSocket', () => {
+  it('is found by pings (no pong, no frame) and replaced by a new connection that carries events', async () => {
+    const s = await sim();
+    const proxy = await tcpProxy(s.ariPort);
+    cleanup.push(() => proxy.close());
+    const { c, events } = client(`http://127.0.0.1:${proxy.port}`, 'websocket', {
+      pingIntervalMs: 20,
+      pongTimeoutMs: 200,
+    });
+    await started(c);
+    await waitFor(() => c.lastPongAt > 0);
+    const down = new Promise((r) => c.once('disconnected', r));
+    proxy.freeze(); // every byte stops; both sockets stay open; no close ever comes
+    await down;
+    expect(c.silentDrops).toBe(1);
+    expect(c.lastError).toMatch(/silent/);
+    await waitFor(() => c.connected);
+    s.placeInboundCall({ did: '+12125550100', callerNumber: '+13105550000' });
+    await waitFor(() => events.some((e) => e.type === 'StasisStart'));
+    expect(c.silentDrops).toBe(1);
+  });
+
+  it('a link that keeps answering pongs is never dropped', async () => {
+    const s = await sim();
+    const { c } = client(s.ariUrl, 'websocket', { pingIntervalMs: 10, pongTimeoutMs: 500 });
+    await started(c);
+    const first = c.lastPongAt ? c.lastPongAt : await waitFor(() => c.lastPongAt);
+    await waitFor(() => c.lastPongAt > first + 50);
+    expect(c.silentDrops).toBe(0);
+    expect(c.reconnects).toBe(0);
+  });
+});
+
+describe('stopping', () => {
+  it('closes the events WebSocket with a close handshake (code 1000), not a cut', async () => {
+    const n = await stubNode();
+    const { c } = client(n.url, 'http');
+    await started(c);
+    await c.stop();
+    await waitFor(() => n.closes.length === 1);
+    expect(n.closes).toEqual([1000]);
+  });
+});
+
+describe('back-pressure', () => {
+  it('never has more than wsMaxInFlight requests on the WebSocket; the rest queue in order', async () => {
+    const n = await stubNode();
+    const { c } = client(n.url, 'websocket', { wsMaxInFlight: 2, overloadQueue: 3 });
+    await started(c);
+    const ps = [1, 2, 3, 4, 5].map((i) => c.channels.answer(`ch-${i}`));
+    await waitFor(() => n.frames.length === 2);
+    expect(c.load().websocket).toMatchObject({ inFlight: 2, queued: 3, limit: 2 });
+    expect(c.load().overloaded).toBe(true);
+    n.answerFrame(0);
+    await waitFor(() => n.frames.length === 3);
+    expect(n.frames.map((x) => x.f.uri)).toEqual([
+      'channels/ch-1/answer',
+      'channels/ch-2/answer',
+      'channels/ch-3/answer',
+    ]);
+    expect(c.load().overloaded).toBe(false);
+    for (let i = 1; i < 5; i++) {
+      await waitFor(() => n.frames.length > i);
+      n.answerFrame(i);
+    }
+    await Promise.all(ps);
+    expect(c.load().websocket).toMatchObject({ inFlight: 0, queued: 0 });
+  });
+
+  it('never has more than httpMaxSockets requests on HTTP', async () => {
+    const n = await stubNode();
+    const { c } = client(n.url, 'http', { httpMaxSockets: 2 });
+    await started(c);
+    const ps = [1, 2, 3, 4].map((i) => c.channels.get(`ch-${i}`));
+    await waitFor(() => n.http.length === 2);
+    expect(c.load().http).toMatchObject({ inFlight: 2, queued: 2 });
+    for (let i = 0; i < 4; i++) {
+      await waitFor(() => n.http.length > i);
+      n.http[i]!.res.writeHead(200, { 'content-type': 'application/json' });
+      n.http[i]!.res.end('{}');
+    }
+    await Promise.all(ps);
+    expect(c.load().http).toMatchObject({ inFlight: 0, queued: 0 });
+  });
+
+  it('a time-out is an AriTimeoutError: a sent request may have happened', async () => {
+    const n = await stubNode();
+    const { c } = client(n.url, 'websocket', { timeoutMs: 200 });
+    await started(c);
+    const e = await c.channels
+      .create({ endpoint: 'PJSIP/x', app: 'capconduit', channelId: 'leg-1' })
+      .catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(AriTimeoutError);
+    expect(e).toMatchObject({ mayHaveHappened: true, method: 'POST', path: '/channels/create' });
+    expect(n.frames.map((x) => x.f.uri)).toEqual([expect.stringMatching(/^channels\/create\?/)]);
+    expect(c.timeouts.websocket).toBe(1);
+  });
+
+  it('a request still queued when its bound ends never leaves: a time-out that did not happen', async () => {
+    const n = await stubNode();
+    const { c } = client(n.url, 'websocket', { wsMaxInFlight: 1 });
+    await started(c);
+    const held = c.channels.answer('ch-1');
+    await waitFor(() => n.frames.length === 1);
+    const e = await c
+      .request('POST', '/channels/ch-2/answer', { timeoutMs: 50 })
+      .catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(AriTimeoutError);
+    expect(e).toMatchObject({ mayHaveHappened: false });
+    n.answerFrame(0);
+    await held;
+    expect(n.frames.map((x) => x.f.uri)).toEqual(['channels/ch-1/answer']);
+    expect(c.load().websocket).toMatchObject({ inFlight: 0, queued: 0 });
+  });
+});
+
+describe('our app name taken by another connection', () => {
+  async function rawApp(url: string) {
+    const ws = new WebSocket(
+      `${url.replace(/^http/, 'ws')}/ari/events?app=capconduit&api_key=asterisk:asterisk`,
+    );
+    const frames: Array<{ type: string }> = [];
+    ws.on('message', (d) => frames.push(JSON.parse(d.toString())));
+    cleanup.push(() => ws.terminate());
+    await new Promise((r) => ws.once('open', r));
+    return { ws, frames };
+  }
+
+  it('is taken back once the other leaves: ready again and calls arrive', async () => {
+    const s = await sim();
+    const { c, events } = client(s.ariUrl, 'websocket', { reclaimProbeMs: 20, reclaimAfterMs: 3_600_000 });
+    await started(c);
+    const other = await rawApp(s.ariUrl);
+    await waitFor(() => c.replaced);
+    other.ws.close();
+    await waitFor(() => !c.replaced && c.connected);
+    s.placeInboundCall({ did: '+12125550100', callerNumber: '+13105550000' });
+    await waitFor(() => events.some((e) => e.type === 'StasisStart'));
+  });
+
+  it('with the other connection still holding it, is taken back after the forced wait', async () => {
+    const s = await sim();
+    const { c } = client(s.ariUrl, 'websocket', { reclaimProbeMs: 20, reclaimAfterMs: 300 });
+    await started(c);
+    const other = await rawApp(s.ariUrl);
+    await waitFor(() => c.replaced);
+    // The other still holds the app: our probes see it; we take it back only after the forced wait.
+    await waitFor(() => other.frames.some((f) => f.type === 'ApplicationReplaced'));
+    expect(c.replaced).toBe(false);
+    await waitFor(() => c.connected);
+  });
+});
