@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../platform/logger.ts';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from '../platform/backoff.ts';
 
 /** One AMI packet. Keys are lower-cased (AMI header names are case-insensitive). */

@@ -7,7 +7,7 @@
 // the other connection left and none of its channels remain in the app) and reconnect then; and,
 // since the app outlives its WebSocket while channels stay in it, reconnect anyway after
 // `forceAfterMs`, doubling that wait (up to 16 times) each time we are replaced again.
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../platform/logger.ts';
 import { AriError } from './errors.ts';
 
 export interface ReclaimOptions {

@@ -1,5 +1,5 @@
 // The options of an ARI client and the shapes it reports.
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../platform/logger.ts';
 import type { LoadFigures } from './limiter.ts';
 import type { BackoffPolicy } from '../platform/backoff.ts';
 

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { AriClient, type AriOptions, AriTimeoutError, type AriTransport } from '../../src/asterisk/ari.ts';
 import type { AnyAriEvent } from '../../src/asterisk/types.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
 import { tcpProxy } from '../helpers/tcp-proxy.ts';
 import { waitFor } from '../helpers/wait.ts';
