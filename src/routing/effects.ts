@@ -19,7 +19,18 @@ import type { RoutingMetrics } from './metrics.ts';
 import type { SlotRef, SlotStore } from './slots.ts';
 import type { AnsweredTotals } from './totals.ts';
 
+/**
+ * Channel variables every client leg is created with (list them in ari.conf `channelvars` so they
+ * show in events and `GET /channels`): the call it belongs to, the Stasis app that owns that call,
+ * and the caller's channel. With them an instance restarted after a crash finds the calls it left
+ * in Asterisk and takes them over (reconcile.ts); Asterisk keeps an app's channels when its
+ * WebSocket goes away.
+ */
 export const CALL_ID_VAR = 'CAPCONDUIT_CALL_ID';
+export const OWNER_VAR = 'CAPCONDUIT_OWNER';
+export const CALLER_VAR = 'CAPCONDUIT_CALLER';
+/** How many finished call ids are remembered, so a late listing of their channels is not taken for orphans. */
+const FINISHED_MEMORY = 10_000;
 
 export interface CallRuntime {
   state: CallState;
@@ -49,6 +60,7 @@ export class CallRunner {
   readonly byChannel = new Map<string, string>(); // channel id (caller or leg) -> callId
   private queue: KeyedQueue;
   private releases: ReleaseRetrier;
+  private finished = new Set<string>();
 
   constructor(private d: EffectDeps) {
     this.queue = new KeyedQueue((key, err) => d.log.error({ err, callId: key }, 'call handler failed'));
@@ -61,6 +73,28 @@ export class CallRunner {
     this.calls.set(callId, { state });
     this.byChannel.set(state.callerChannelId, callId);
     void this.queue.run(callId, () => this.runEffects(callId, effects)).catch(() => {});
+  }
+
+  /**
+   * Takes in hand a call this instance did not start (found in Asterisk after a restart): its state
+   * as rebuilt from Asterisk and Redis, effects to run first, then the event that settles it.
+   */
+  adopt(state: CallState, effects: Effect[], then: CallEvent | null): void {
+    const callId = state.callId;
+    this.calls.set(callId, { state });
+    if (state.callerChannelId) this.byChannel.set(state.callerChannelId, callId);
+    for (const a of state.attempts) this.byChannel.set(a.legId, callId);
+    void this.queue
+      .run(callId, async () => {
+        await this.runEffects(callId, effects);
+        if (then) await this.apply(callId, then);
+      })
+      .catch(() => {});
+  }
+
+  /** This instance finished that call lately (its channels may still be listed for a moment). */
+  wasFinished(callId: string): boolean {
+    return this.finished.has(callId);
   }
 
   /** Never rejects: a task that throws is reported by the queue (and is a bug: effects are contained). */
@@ -177,7 +211,7 @@ export class CallRunner {
           app: s.app,
           channelId: fx.legId,
           appArgs: `leg,${callId}`,
-          variables: { [CALL_ID_VAR]: callId },
+          variables: { [CALL_ID_VAR]: callId, [OWNER_VAR]: s.app, [CALLER_VAR]: s.callerChannelId },
         });
         return null;
       }
@@ -302,6 +336,8 @@ export class CallRunner {
     clearTimeout(call.ringTimer);
     // Forget the call first: whatever fails below, nothing is left to count its slots as live.
     this.calls.delete(s.callId);
+    this.finished.add(s.callId);
+    if (this.finished.size > FINISHED_MEMORY) this.finished.delete(this.finished.values().next().value!);
     this.byChannel.delete(s.callerChannelId);
     for (const a of s.attempts) this.byChannel.delete(a.legId);
     const disposition = s.disposition ?? 'error';

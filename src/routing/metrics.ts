@@ -8,6 +8,7 @@ export class RoutingMetrics {
   readonly decision: Histogram;
   readonly effectFailures: Counter;
   readonly releaseRetries: Counter;
+  readonly takenOver: Counter;
 
   constructor(registry: Registry, calls: () => Iterable<{ state: CallState }>, count: () => number) {
     this.routed = new Counter({
@@ -38,6 +39,12 @@ export class RoutingMetrics {
     this.releaseRetries = new Counter({
       name: 'capconduit_slot_release_retries_total',
       help: 'Slot releases that failed (Redis unreachable) and were tried again later',
+      registers: [registry],
+    });
+    this.takenOver = new Counter({
+      name: 'capconduit_calls_taken_over_total',
+      help: 'Calls found in Asterisk without a living owner (a crashed instance) and taken over, by how they went on',
+      labelNames: ['as'],
       registers: [registry],
     });
     new Gauge({

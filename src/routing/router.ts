@@ -51,7 +51,7 @@ export class InboundRouter {
     const calls = () => this.runner.calls.values();
     const metrics = new RoutingMetrics(d.metrics, calls, () => this.runner.calls.size);
     this.runner = new CallRunner({ ...d, metrics, now });
-    this.reconciler = new Reconciler(d.asterisk, this.runner, d.slots, d.log, now);
+    this.reconciler = new Reconciler(d.asterisk, this.runner, d.slots, d.catalog, metrics, d.log, now);
     attachStasisHandlers(d.asterisk, this.runner, d.log, now);
     d.asterisk.onResync(
       (nodeId, channels, listedAt) => void this.reconciler.resync(nodeId, channels, listedAt),

@@ -165,9 +165,26 @@ export class SlotStore {
   }
 
   /**
-   * Releases live slots whose call no longer exists anywhere (daemon crash, missed events): the
-   * safety net behind per-call release. `isLive(slotId)` says whether the slot's leg or call lives.
+   * The live slots of these legs (taken by an instance that is gone), as the refs that release them:
+   * a takeover frees exactly the slots of the calls it takes over.
    */
+  async slotsOf(legIds: readonly string[], now = Date.now()): Promise<Map<string, SlotRef>> {
+    const want = new Set(legIds);
+    const out = new Map<string, SlotRef>();
+    if (!want.size) return out;
+    for (const { linkId, slotId } of await this.liveSlots(now)) {
+      if (!want.has(slotId)) continue;
+      const st = await this.redis.hgetall(this.keys.tagged('link', linkId, 'slot', slotId));
+      out.set(slotId, {
+        linkId,
+        slotId,
+        buckets: { hour: st.h ?? '', day: st.d ?? '', month: st.m ?? '' },
+        ...(st.node ? { nodeId: st.node } : {}),
+      });
+    }
+    return out;
+  }
+
   /**
    * Releases this node's slots whose call is gone. `listedAt` is when the live channels were listed:
    * a slot taken after it (by any instance) belongs to a call the list could not show yet.

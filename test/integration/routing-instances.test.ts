@@ -16,6 +16,7 @@ import { createRoutingModule, type RoutingModule } from '../../src/routing/index
 import { SlotStore } from '../../src/routing/slots.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase, redisPrefix, TEST_MASTER_KEY, testConfig } from '../helpers/env.ts';
+import { freePort } from '../helpers/redis-server.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { simEnv } from '../helpers/sim-env.ts';
 
@@ -163,6 +164,77 @@ describe('several daemon instances', () => {
       await sim.stop();
     }
   }, 180_000);
+
+  it('a daemon killed with calls bridged takes them over when it starts again: they end, get a CDR each, and free their slots', async () => {
+    const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
+    sim.setEndpoint(endpoint, { answerAfterMs: 20 }); // answers and stays up
+    const redis = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
+    const slots = new SlotStore(redis, new RedisKeys(prefix), 60_000);
+    const cdrDir = tmp();
+    const apiPort = await freePort();
+    const env = {
+      PATH: process.env.PATH!,
+      DATABASE_URL: db.url,
+      REDIS_URL: process.env.REDIS_URL!,
+      REDIS_KEY_PREFIX: prefix,
+      MASTER_KEY: TEST_MASTER_KEY,
+      API_HOST: '127.0.0.1',
+      API_PORT: String(apiPort),
+      LOG_LEVEL: 'warn',
+      LOG_PRETTY: 'false',
+      CDR_BUFFER_DIR: cdrDir,
+      ...simEnv(sim, 'node-takeover'),
+    };
+    const start = () => spawn('node', ['bin/capconduit.js', 'start'], { env, stdio: 'ignore' });
+    const { sql, close } = createDatabase(db.url, { max: 1 });
+    let p: ChildProcess = start();
+    try {
+      await waitFor(async () => {
+        const before = sim.stats.stasisFailed;
+        sim.placeInboundCall({ did: '+10000000000', callerNumber: '1' }); // unknown DID: probes the app
+        await new Promise((r) => setTimeout(r, 100));
+        return sim.stats.stasisFailed === before && sim.liveChannels().length === 0 ? true : undefined;
+      });
+      const callers = [0, 1, 2].map((i) =>
+        sim.placeInboundCall({ did, callerNumber: `+1310666${1000 + i}` }),
+      );
+      await waitFor(() =>
+        sim.liveChannels().filter((c) => c.state === 'Up').length === 9 ? true : undefined,
+      );
+      expect(await slots.live(linkId)).toBe(3);
+      p.kill('SIGKILL');
+      await new Promise((r) => p.once('exit', r));
+      // Asterisk keeps the app's channels, bridged, with nobody watching them.
+      expect(sim.liveChannels()).toHaveLength(9);
+      p = start();
+      // The restarted instance takes the calls over (bridged, they are resumed) ...
+      await waitFor(async () => {
+        const m = await (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text();
+        return m.includes('capconduit_calls_taken_over_total{as="resumed"') &&
+          / 3$/m.test(
+            m.split('\n').find((l) => l.startsWith('capconduit_calls_taken_over_total{as="resumed"')) ?? '',
+          )
+          ? true
+          : undefined;
+      }, 40_000);
+      expect(sim.liveChannels()).toHaveLength(9);
+      // ... and when the callers hang up, it ends them as it would its own.
+      for (const c of callers) sim.hangup(c, 16);
+      await waitFor(() => (sim.liveChannels().length === 0 ? true : undefined));
+      await waitFor(async () => ((await slots.live(linkId)) === 0 ? true : undefined));
+      const rows = await waitFor(async () => {
+        const r = await sql<{ disposition: string }[]>`
+          select disposition from call_records where caller_number like '+1310666%'`;
+        return r.length === 3 ? r : undefined;
+      });
+      expect(rows.map((r) => r.disposition)).toEqual(['answered', 'answered', 'answered']);
+    } finally {
+      p.kill('SIGKILL');
+      redis.disconnect();
+      await close();
+      await sim.stop();
+    }
+  }, 60_000);
 
   it('instances sharing one node take each broadcast call exactly once; with none the dialplan times out', async () => {
     // How long the dialplan waits for an instance to claim a broadcast call: far above what a
