@@ -194,7 +194,10 @@ export class Reconciler {
         as = 'failed_over';
       }
       this.metrics.takenOver.inc({ as });
-      this.log.warn({ callId, nodeId, as, caller: v[CALLER_VAR] }, 'took over a call its previous owner left in Asterisk');
+      this.log.warn(
+        { callId, nodeId, as, caller: v[CALLER_VAR] },
+        'took over a call its previous owner left in Asterisk',
+      );
       this.runner.adopt(state, effects, then);
     }
   }

@@ -65,7 +65,10 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
   const host = o.host ?? '127.0.0.1';
   const user = o.user ?? 'asterisk';
   const password = o.password ?? 'asterisk';
-  const model = new SimModel(o.asteriskId ?? '02:42:ac:11:00:02', o.channelVars ?? ['CAPCONDUIT_CALL_ID', 'CAPCONDUIT_OWNER', 'CAPCONDUIT_CALLER']);
+  const model = new SimModel(
+    o.asteriskId ?? '02:42:ac:11:00:02',
+    o.channelVars ?? ['CAPCONDUIT_CALL_ID', 'CAPCONDUIT_OWNER', 'CAPCONDUIT_CALLER'],
+  );
   for (const [k, v] of Object.entries(o.endpoints ?? {})) model.endpoints.set(k, v);
   const events = new EventEmitter();
   model.on('ari-event', (app, ev) => events.emit('ari-event', app, ev));
