@@ -80,7 +80,7 @@ const schema = z.object({
   // offered by StasisBroadcast; otherwise the instance registers plain <STASIS_APP>.
   STASIS_BROADCAST: bool.default(false),
   ASTERISK_NODES: z.string().optional(),
-  // How ARI REST requests travel: over the events WebSocket (Asterisk 20.13+/21.8+/22.3+) or HTTP;
+  // How ARI REST requests travel: over the events WebSocket (Asterisk 20.14+/21.9+/22.4+) or HTTP;
   // `auto` asks each node its version at every connect.
   ASTERISK_ARI_TRANSPORT: z.enum(['auto', 'http', 'websocket']).default('auto'),
   // HTTP connections to each node at most. Asterisk refuses sessions beyond http.conf's

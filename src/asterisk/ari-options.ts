@@ -15,8 +15,8 @@ export interface AriOptions {
   timeoutMs?: number;
   backoff?: BackoffPolicy;
   /**
-   * How REST requests travel: `http`, `websocket` (ARI REST over WebSocket, Asterisk 20.13+/21.8+/
-   * 22.3+), or `auto` (the default): websocket when the node's version has it, else http. HTTP is
+   * How REST requests travel: `http`, `websocket` (ARI REST over WebSocket, Asterisk 20.14+/21.9+/
+   * 22.4+), or `auto` (the default): websocket when the node's version has it, else http. HTTP is
    * used whenever the events WebSocket is down, and always for answers that grow with the number
    * of calls (see mayTravelOverWebSocket).
    */

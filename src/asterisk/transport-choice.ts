@@ -1,13 +1,16 @@
 // Pure decisions about which way an ARI REST request travels.
 
-/** True for Asterisk versions that accept RESTRequest frames on the events WebSocket. */
+/**
+ * True for Asterisk versions that accept RESTRequest frames on the events WebSocket: first released
+ * in 20.14.0, 21.9.0 and 22.4.0.
+ */
 export function hasRestOverWebSocket(version: string): boolean {
   const m = /^(\d+)\.(\d+)/.exec(version);
   if (!m) return false;
   const major = Number(m[1]);
   const minor = Number(m[2]);
   if (major >= 23) return true;
-  const since: Record<number, number> = { 20: 13, 21: 8, 22: 3 };
+  const since: Record<number, number> = { 20: 14, 21: 9, 22: 4 };
   return since[major] !== undefined && minor >= since[major]!;
 }
 

@@ -1,4 +1,4 @@
-// ARI REST over WebSocket (Asterisk 20.13+/21.8+/22.3+): one RESTRequest frame, settled by the
+// ARI REST over WebSocket (Asterisk 20.14+/21.9+/22.4+): one RESTRequest frame, settled by the
 // RESTResponse with the same request_id. No HTTP parsing on either side, which is most of a REST
 // call's cost; the answers come on the same ordered stream as the events.
 import type { Writable } from 'node:stream';

@@ -1,4 +1,4 @@
-// ARI REST over WebSocket: the simulator answers RESTRequest frames as Asterisk 22.3+ does, and our
+// ARI REST over WebSocket: the simulator answers RESTRequest frames as Asterisk 22.4+ does, and our
 // client uses them (chosen by the node's version, or forced), keeps HTTP working, and fails the
 // requests in flight when the WebSocket drops instead of leaving them hanging.
 import { createServer } from 'node:http';
@@ -57,12 +57,13 @@ async function client(url: string, transport: AriTransport, apps = ['capconduit'
 describe('ARI REST over WebSocket', () => {
   it('knows which Asterisk versions accept REST over the WebSocket', () => {
     expect(hasRestOverWebSocket('22.10.1')).toBe(true);
-    expect(hasRestOverWebSocket('22.3.0')).toBe(true);
-    expect(hasRestOverWebSocket('22.2.0')).toBe(false);
-    expect(hasRestOverWebSocket('21.8.0')).toBe(true);
-    expect(hasRestOverWebSocket('21.7.1')).toBe(false);
-    expect(hasRestOverWebSocket('20.13.0')).toBe(true);
-    expect(hasRestOverWebSocket('20.12.0')).toBe(false);
+    // First released in 20.14.0, 21.9.0 and 22.4.0 (the 20.13/21.8/22.3 sources have no RESTRequest).
+    expect(hasRestOverWebSocket('22.4.0')).toBe(true);
+    expect(hasRestOverWebSocket('22.3.0')).toBe(false);
+    expect(hasRestOverWebSocket('21.9.0')).toBe(true);
+    expect(hasRestOverWebSocket('21.8.0')).toBe(false);
+    expect(hasRestOverWebSocket('20.14.0')).toBe(true);
+    expect(hasRestOverWebSocket('20.13.0')).toBe(false);
     expect(hasRestOverWebSocket('18.26.0')).toBe(false);
     expect(hasRestOverWebSocket('23.0.0')).toBe(true);
     expect(hasRestOverWebSocket('GIT-master-abc123')).toBe(false);
