@@ -210,7 +210,19 @@ export function decodeKey(k: string): Buffer | null {
   return b.length === 32 ? b : null;
 }
 
-function parseNodes(env: z.infer<typeof schema>, problems: string[]): AsteriskNodeConfig[] {
+const nodeSchema = schema.pick({
+  ASTERISK_NODES: true,
+  ASTERISK_NODE_ID: true,
+  ASTERISK_ARI_URL: true,
+  ASTERISK_ARI_USER: true,
+  ASTERISK_ARI_PASSWORD: true,
+  ASTERISK_AMI_HOST: true,
+  ASTERISK_AMI_PORT: true,
+  ASTERISK_AMI_USER: true,
+  ASTERISK_AMI_SECRET: true,
+});
+
+function parseNodes(env: z.infer<typeof nodeSchema>, problems: string[]): AsteriskNodeConfig[] {
   if (env.ASTERISK_NODES) {
     let raw: unknown;
     try {
@@ -266,9 +278,29 @@ function parseNodes(env: z.infer<typeof schema>, problems: string[]): AsteriskNo
 
 /** Parse an environment into a Config; throws ConfigError with one line per problem. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
+  const { config, masterKey } = parseEnv(env, schema);
+  return { ...config, masterKey: decodeKey(masterKey!)! };
+}
+
+/** The schema of tools that never touch carrier credentials: MASTER_KEY may be absent. */
+const toolSchema = schema.extend({ MASTER_KEY: schema.shape.MASTER_KEY.optional() });
+
+/**
+ * The configuration without MASTER_KEY, for commands that never read carrier credentials
+ * (import-cids): they must not ask an operator for the key that guards them.
+ */
+export function loadToolConfig(envFile = '.env'): Omit<Config, 'masterKey'> {
+  if (existsSync(envFile)) process.loadEnvFile(envFile);
+  return parseEnv(process.env, toolSchema).config;
+}
+
+function parseEnv(
+  env: Record<string, string | undefined>,
+  s: typeof schema | typeof toolSchema,
+): { config: Omit<Config, 'masterKey'>; masterKey: string | undefined } {
   // Empty strings mean "unset", as operators write `FOO=` in .env files.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const r = schema.safeParse(cleaned);
+  const r = s.safeParse(cleaned);
   if (!r.success) {
     const problems = r.error.issues.map((i) => {
       const name = String(i.path[0] ?? '?');
@@ -295,7 +327,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     MASTER_KEY,
     ...rest
   } = r.data;
-  return { ...rest, masterKey: decodeKey(MASTER_KEY)!, asteriskNodes: nodes };
+  return { config: { ...rest, asteriskNodes: nodes }, masterKey: MASTER_KEY };
 }
 
 /** Load `.env` (if present, without overriding real env) and parse process.env. */
@@ -315,4 +347,19 @@ export function loadDbConfig(envFile = '.env'): { DATABASE_URL: string } {
       `DATABASE_URL: ${process.env.DATABASE_URL ? r.error.issues[0]?.message : 'required but not set'}`,
     ]);
   return r.data;
+}
+
+/** Only the Asterisk nodes, for tools that talk to Asterisk without running the daemon (call). */
+export function loadAsteriskNodes(envFile = '.env'): AsteriskNodeConfig[] {
+  if (existsSync(envFile)) process.loadEnvFile(envFile);
+  const cleaned = Object.fromEntries(
+    Object.entries(process.env).filter(([, v]) => v !== undefined && v !== ''),
+  );
+  const r = nodeSchema.safeParse(cleaned);
+  if (!r.success)
+    throw new ConfigError(r.error.issues.map((i) => `${String(i.path[0] ?? '?')}: ${i.message}`));
+  const problems: string[] = [];
+  const nodes = parseNodes(r.data, problems);
+  if (problems.length) throw new ConfigError(problems);
+  return nodes;
 }

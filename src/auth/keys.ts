@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { and, desc, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../platform/db.ts';
 import { type ApiRole, apiKeys } from '../db/schema/auth.ts';
 
@@ -114,4 +114,48 @@ export class KeyStore {
     this.cache.clear();
     this.hashes.clear();
   }
+}
+
+/** Every API key, newest first (without revoked ones unless asked): for `capconduit keys list`. */
+export async function listApiKeys(db: Db, o: { includeRevoked?: boolean } = {}) {
+  const rows = await db
+    .select({
+      id: apiKeys.id,
+      prefix: apiKeys.prefix,
+      role: apiKeys.role,
+      sellerId: apiKeys.sellerId,
+      allowIps: apiKeys.allowIps,
+      label: apiKeys.label,
+      createdAt: apiKeys.createdAt,
+      lastUsedAt: apiKeys.lastUsedAt,
+      revokedAt: apiKeys.revokedAt,
+    })
+    .from(apiKeys)
+    .where(o.includeRevoked ? undefined : isNull(apiKeys.revokedAt))
+    .orderBy(desc(apiKeys.createdAt));
+  return rows;
+}
+
+/**
+ * Revokes the key with this id, or the one key whose public prefix this is. Answers what was
+ * revoked, `already` for a key revoked before, or null when nothing matches (a prefix shared by
+ * several keys matches none: name the id then).
+ */
+export async function revokeApiKey(
+  db: Db,
+  idOrPrefix: string,
+): Promise<{ id: string; prefix: string; already: boolean } | null> {
+  const isId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrPrefix);
+  const found = await db
+    .select({ id: apiKeys.id, prefix: apiKeys.prefix, revokedAt: apiKeys.revokedAt })
+    .from(apiKeys)
+    .where(isId ? eq(apiKeys.id, idOrPrefix) : eq(apiKeys.prefix, idOrPrefix));
+  if (found.length !== 1) return null;
+  const k = found[0]!;
+  if (k.revokedAt) return { id: k.id, prefix: k.prefix, already: true };
+  await db
+    .update(apiKeys)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(apiKeys.id, k.id), isNull(apiKeys.revokedAt)));
+  return { id: k.id, prefix: k.prefix, already: false };
 }

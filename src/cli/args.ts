@@ -1,5 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { UsageError } from './index.ts';
+import { UsageError } from './errors.ts';
 
 /** node:util parseArgs with errors turned into UsageError (exit 2, one clear line). */
 export function parseCli<T extends NonNullable<ParseArgsConfig['options']>>(

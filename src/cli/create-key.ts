@@ -4,7 +4,16 @@ import { loadDbConfig } from '../config.ts';
 import { createDatabase } from '../db/client.ts';
 import { API_ROLES, type ApiRole } from '../db/schema/auth.ts';
 import { parseCli } from './args.ts';
-import { UsageError } from './index.ts';
+import { UsageError } from './errors.ts';
+
+export const usage = `usage: capconduit create-key --role admin|staff|seller|dialer [--seller <id>]
+                            [--allow-ip <cidr>]... [--label <text>] [--json]
+
+Creates an API key in the database of DATABASE_URL and prints it once; only its SHA-256 hash is
+stored. admin: everything; staff: everything but keys; seller: one seller's own resources (--seller
+<seller id>); dialer: only /next-cid. --allow-ip (repeatable) limits the key to those addresses.
+List and revoke keys with \`capconduit keys\`.
+`;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

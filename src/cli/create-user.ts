@@ -5,7 +5,15 @@ import { userCreateBody } from '../console/schemas.ts';
 import { hashPassword } from '../console/users.ts';
 import { createDatabase } from '../platform/db.ts';
 import { parseCli } from './args.ts';
-import { UsageError } from './index.ts';
+import { UsageError } from './errors.ts';
+
+export const usage = `usage: capconduit create-user --email <address> --role admin|staff|seller|viewer [--seller <id>]
+                           [--password-stdin]
+
+Creates a console user in the database of DATABASE_URL, typically the first admin (admins add the
+rest in the console). The password comes from standard input (--password-stdin, one line) or
+CAPCONDUIT_PASSWORD, never from the command line.
+`;
 
 /** The password comes from --password-stdin (one line) or CAPCONDUIT_PASSWORD, never from argv. */
 async function readPassword(fromStdin: boolean): Promise<string> {

@@ -12,7 +12,16 @@ import { defaultModules } from '../modules.ts';
 import { startSimulator } from '../simulator/index.ts';
 import { runTraffic } from '../simulator/traffic.ts';
 import { parseCli } from './args.ts';
-import { UsageError } from './index.ts';
+import { UsageError } from './errors.ts';
+import { ensurePortsFree, portError } from './ports.ts';
+
+export const usage = `usage: capconduit demo [--rate 20] [--duration 30] [--ari-port 8088] [--ami-port 5038]
+
+Starts the Asterisk simulator and the daemon (API_PORT, default 8080) connected to it, loads a sample
+seller, campaign, DIDs and three call centres, places --rate inbound calls a second for --duration
+seconds (0: until Ctrl-C) and prints what happens to them. Needs DATABASE_URL, REDIS_URL and
+MASTER_KEY; \`npm run demo\` provides them. Port 0 picks any free port.
+`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseCli(argv, {
@@ -28,11 +37,15 @@ export async function run(argv: string[]): Promise<number> {
   };
   const rate = num(values.rate, 20, 'rate');
   const duration = num(values.duration, 30, 'duration');
-  loadConfig(); // validates the environment (and loads .env) before anything starts
-  const sim = await startSimulator({
-    ariPort: num(values['ari-port'], 8088, 'ari-port'),
-    amiPort: num(values['ami-port'], 5038, 'ami-port'),
-  });
+  const base = loadConfig(); // validates the environment (and loads .env) before anything starts
+  const ariPort = num(values['ari-port'], 8088, 'ari-port');
+  const amiPort = num(values['ami-port'], 5038, 'ami-port');
+  await ensurePortsFree([
+    { host: '127.0.0.1', port: ariPort, setting: '--ari-port' },
+    { host: '127.0.0.1', port: amiPort, setting: '--ami-port' },
+    { host: base.API_HOST, port: base.API_PORT, setting: 'API_PORT' },
+  ]);
+  const sim = await startSimulator({ ariPort, amiPort });
   const out = (s: string) => process.stdout.write(`${s}\n`);
   out(`simulator: ARI ${sim.ariUrl}/ari, AMI 127.0.0.1:${sim.amiPort}`);
   const config = parseConfig({
@@ -52,7 +65,10 @@ export async function run(argv: string[]): Promise<number> {
     ]),
   });
   const log = createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
-  const daemon = await startDaemon(config, log, defaultModules());
+  const daemon = await startDaemon(config, log, defaultModules()).catch(async (e: unknown) => {
+    await sim.stop();
+    throw portError(e, 'API_PORT');
+  });
   out(`daemon: API ${daemon.address} (docs ${daemon.address}/docs, metrics ${daemon.address}/metrics)`);
 
   // Sample data (idempotent by name): one seller, three call centres with different behaviour.

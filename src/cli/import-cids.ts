@@ -6,13 +6,22 @@ import cliProgress from 'cli-progress';
 import { CsvHeaderError, importCallerIds, POOL_ID } from '../callerid/import.ts';
 import { CallerIdService } from '../callerid/service.ts';
 import { CidStore } from '../callerid/store.ts';
-import { loadConfig } from '../config.ts';
+import { loadToolConfig } from '../config.ts';
 import { createDatabase } from '../db/client.ts';
 import { createLogger } from '../logger.ts';
 import { createRedis, waitReady } from '../redis/client.ts';
 import { RedisKeys } from '../redis/keys.ts';
 import { parseCli } from './args.ts';
-import { UsageError } from './index.ts';
+import { UsageError } from './errors.ts';
+
+export const usage = `usage: capconduit import-cids <file.csv> [--campaign <pool>] [--json] [--quiet]
+
+Imports caller IDs from a CSV file into PostgreSQL (DATABASE_URL) and the pools' Redis state
+(REDIS_URL), the same import as POST /v1/caller-ids/import. Header row with caller_id and optional
+carrier, area_code, state, hourly_limit, daily_limit, campaign (a per-line pool). Importing a file
+twice changes nothing. Exit status 3 when some lines were rejected (they are listed), 1 when Redis
+does not answer within 5 s.
+`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCli(
@@ -31,7 +40,7 @@ export async function run(argv: string[]): Promise<number> {
   } catch {
     throw new UsageError(`cannot read ${file}`);
   }
-  const config = loadConfig();
+  const config = loadToolConfig(); // no MASTER_KEY: caller IDs are not carrier credentials
   const log = createLogger({ level: 'warn' });
   const database = createDatabase(config.DATABASE_URL, { max: 4 });
   const redis = createRedis(config.REDIS_URL);

@@ -2,6 +2,12 @@ import { loadDbConfig } from '../config.ts';
 import { runMigrations } from '../db/client.ts';
 import { safeUrl } from '../main.ts';
 
+export const usage = `usage: capconduit migrate
+
+Applies the migrations in drizzle/ to the database of DATABASE_URL (environment or .env); a no-op
+when it is current. Run it before starting a new version.
+`;
+
 export async function run(_argv: string[]): Promise<number> {
   const { DATABASE_URL } = loadDbConfig();
   const r = await runMigrations(DATABASE_URL);

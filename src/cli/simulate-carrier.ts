@@ -1,7 +1,15 @@
 import { createLogger } from '../logger.ts';
 import { FakeCarrier, type NpaFault } from '../provisioning/providers/fake/server.ts';
 import { parseCli } from './args.ts';
-import { UsageError } from './index.ts';
+import { UsageError } from './errors.ts';
+import { ensurePortsFree } from './ports.ts';
+
+export const usage = `usage: capconduit simulate-carrier [--port 8089] [--host 127.0.0.1] [--api-key <k>] [--api-secret <s>]
+                                  [--inventory 20] [--rate-limit <n>] [--fault <NPA>:<kind>]...
+
+Runs the fake Vonage carrier (Numbers, Subaccounts, Programmable SIP) on loopback for provisioning
+tests and demos; point a provider account's rest_url and api_url at it. Stops on SIGINT/SIGTERM.
+`;
 
 const FAULTS: NpaFault[] = [
   'no-inventory',
@@ -41,6 +49,7 @@ export async function run(argv: string[]): Promise<number> {
     inventoryPerNpa: Number(values.inventory ?? 20),
     faults: { npa, rateLimitPerSec: Number(values['rate-limit'] ?? 0) },
   });
+  await ensurePortsFree([{ host: values.host ?? '127.0.0.1', port, setting: '--port' }]);
   const url = await carrier.listen(port, values.host ?? '127.0.0.1');
   const log = createLogger({ level: 'info', name: 'carrier' });
   log.info(

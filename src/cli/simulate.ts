@@ -2,7 +2,20 @@ import { createLogger } from '../logger.ts';
 import { startSimulator } from '../simulator/index.ts';
 import { runTraffic } from '../simulator/traffic.ts';
 import { parseCli } from './args.ts';
-import { UsageError } from './index.ts';
+import { UsageError } from './errors.ts';
+import { ensurePortsFree } from './ports.ts';
+
+export const usage = `usage: capconduit simulate [--ari-port 8088] [--ami-port 5038] [--host 127.0.0.1]
+                          [--user asterisk] [--password asterisk] [--dialplan asterisk/extensions.conf]
+                          [--database-url <url>] [--endpoint name[:answer|busy|noanswer|congestion|unavailable]]...
+                          [--rate <calls/s> --did <number>... [--caller <number>]... [--duration <s>] [--talk-ms MIN-MAX]]
+
+Runs the Asterisk simulator: ARI (REST and events WebSocket) and AMI as Asterisk 22 speaks them,
+running the dialplan file. PJSIP endpoints come from --endpoint and from the ps_endpoints table of
+--database-url (default DATABASE_URL). Point a daemon at it with ASTERISK_ARI_URL=http://127.0.0.1:8088,
+ASTERISK_ARI_USER/PASSWORD and ASTERISK_AMI_* = the --user/--password above. --rate places inbound
+calls itself. Stops on SIGINT/SIGTERM.
+`;
 
 const port = (s: string | undefined, d: number, name: string) => {
   if (s === undefined) return d;
@@ -40,10 +53,17 @@ export async function run(argv: string[]): Promise<number> {
       throw new UsageError(`--endpoint ${e}: expected name[:answer|busy|noanswer|congestion|unavailable]`);
     endpoints[name] = result ? { result: result as 'answer' } : {};
   }
+  const host = values.host ?? '127.0.0.1';
+  const ariPort = port(values['ari-port'], 8088, 'ari-port');
+  const amiPort = port(values['ami-port'], 5038, 'ami-port');
+  await ensurePortsFree([
+    { host, port: ariPort, setting: '--ari-port' },
+    { host, port: amiPort, setting: '--ami-port' },
+  ]);
   const sim = await startSimulator({
-    host: values.host ?? '127.0.0.1',
-    ariPort: port(values['ari-port'], 8088, 'ari-port'),
-    amiPort: port(values['ami-port'], 5038, 'ami-port'),
+    host,
+    ariPort,
+    amiPort,
     user: values.user ?? 'asterisk',
     password: values.password ?? 'asterisk',
     endpoints,

@@ -2,10 +2,21 @@ import { loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { startDaemon, StartupError } from '../main.ts';
 import { defaultModules } from '../modules.ts';
+import { ensurePortsFree, portError } from './ports.ts';
+
+export const usage = `usage: capconduit start
+
+Runs the daemon: the API (API_HOST:API_PORT), the links to every configured Asterisk node, inbound
+routing, caller-ID rotation, PBX provisioning and the workers. Configuration comes from the
+environment and .env (every variable is in .env.example); a missing or invalid one stops it with one
+line per problem (exit status 78). It refuses a database with pending migrations (capconduit migrate,
+or MIGRATE_ON_START=true). SIGTERM or SIGINT stops it gracefully (exit status 0).
+`;
 
 export async function run(_argv: string[]): Promise<number> {
   const config = loadConfig();
   const log = createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+  await ensurePortsFree([{ host: config.API_HOST, port: config.API_PORT, setting: 'API_PORT' }]);
   let daemon: Awaited<ReturnType<typeof startDaemon>>;
   try {
     daemon = await startDaemon(config, log, defaultModules());
@@ -14,7 +25,7 @@ export async function run(_argv: string[]): Promise<number> {
       log.fatal(e.message);
       return 1;
     }
-    throw e;
+    throw portError(e, 'API_PORT');
   }
   log.info({ address: daemon.address, instance: config.INSTANCE_ID }, 'capconduit started');
   return waitForSignal(daemon.stop, log, config.SHUTDOWN_GRACE_MS);

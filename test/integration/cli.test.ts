@@ -36,7 +36,7 @@ const env = (over: Record<string, string>) => ({
   ...over,
 });
 
-describe('capconduit CLI', () => {
+describe('capconduit CLI', { timeout: 120_000 }, () => {
   let empty: Awaited<ReturnType<typeof emptyDatabase>>;
   let migrated: Awaited<ReturnType<typeof freshDatabase>>;
   beforeAll(async () => {
