@@ -130,7 +130,7 @@ const schema = z.object({
   // How often caller-ID usage is written from Redis to PostgreSQL (ms).
   CID_FLUSH_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
   // How often numbers whose hourly/daily window or rest ended go back into their pools' candidate
-  // sets in bulk (ms; 0: only each pick's small batch does it, see README "Choice").
+  // sets in bulk (ms; 0: only each pick's small batch does it, see docs/caller-id.md "Choice").
   CID_PROMOTE_INTERVAL_MS: z.coerce.number().int().min(0).default(1000),
   // Number health source: AMI Hangup events (always on) or Cdr events (needs cdr_manager).
   CID_HEALTH_EVENT: z.enum(['hangup', 'cdr']).default('hangup'),

@@ -438,7 +438,7 @@ try {
     console.log(
       `median of ${rounds} rounds: ratio ${median(ratios).toFixed(2)} (${ratios.map((r) => r.toFixed(2)).join(', ')}), next-cid p99 ${median(p99s)} ms (${p99s.join(', ')})`,
     );
-  // Issue 5's floor, on the medians (a single round on these VMs says little).
+  // The caller-ID floor, judged on the medians (a single round on these VMs says little).
   const met = median(ratios) >= 0.3 && median(p99s) < 10;
   console.log(
     `floor (ratio >= 0.3 with p99 < 10 ms, medians, load generator ${loadgen}): ${met ? 'met' : 'NOT met'}`,

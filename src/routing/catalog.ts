@@ -1,8 +1,8 @@
 // Reads what a call is routed by (DID -> campaign -> links and clients) with a short cache, so a
 // burst of calls to one DID costs one PostgreSQL round trip, not one per call.
-import { eq } from 'drizzle-orm';
 import type { Db } from '../platform/db.ts';
-import { campaigns, clients, dids, links, type WeeklySchedule } from '../db/schema/routing.ts';
+import type { WeeklySchedule } from '../db/schema/routing.ts';
+import { planRows } from './repository.ts';
 
 export interface RouteLink {
   linkId: string;
@@ -94,16 +94,10 @@ export class RouteCatalog {
   onRefreshOk: () => void = () => {};
 
   private async load(did: string): Promise<RoutePlan | null> {
-    const [d] = await this.db.select().from(dids).where(eq(dids.number, did));
-    if (!d) return null;
-    if (!d.campaignId) return { did, sellerId: d.sellerId, campaign: null, links: [] };
-    const [c] = await this.db.select().from(campaigns).where(eq(campaigns.id, d.campaignId));
+    const r = await planRows(this.db, did);
+    if (!r) return null;
+    const { did: d, campaign: c, links: rows } = r;
     if (!c) return { did, sellerId: d.sellerId, campaign: null, links: [] };
-    const rows = await this.db
-      .select({ l: links, c: clients })
-      .from(links)
-      .innerJoin(clients, eq(clients.id, links.clientId))
-      .where(eq(links.campaignId, c.id));
     return {
       did,
       sellerId: d.sellerId,

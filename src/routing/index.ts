@@ -2,18 +2,20 @@
 // links), the Redis slot store that enforces link caps, the CDR write path and, when Asterisk nodes
 // are configured, the inbound Stasis router.
 import type { AsteriskModule } from '../asterisk/index.ts';
-import { callRoutes } from '../cdr/api.ts';
+import callRoutes from '../cdr/routes/calls.ts';
 import { CdrWriter } from '../cdr/writer.ts';
 import type { DaemonContext, DaemonModule } from '../platform/module.ts';
 import { RedisKeys } from '../redis/keys.ts';
-import campaignRoutes from './api/campaigns.ts';
-import clientRoutes from './api/clients.ts';
-import didRoutes from './api/dids.ts';
-import linkRoutes from './api/links.ts';
-import sellerRoutes from './api/sellers.ts';
 import { RouteCatalog } from './catalog.ts';
 import { followPlanChanges } from './plan-changes.ts';
 import { InboundRouter } from './router.ts';
+import { campaignRoutes } from './routes/campaigns.ts';
+import { clientRoutes } from './routes/clients.ts';
+import { didRoutes } from './routes/dids.ts';
+import { linkRoutes } from './routes/links.ts';
+import { liveRoutes } from './routes/live.ts';
+import { sellerRoutes } from './routes/sellers.ts';
+import { RoutingService } from './service.ts';
 import { SlotStore } from './slots.ts';
 import { AnsweredTotals } from './totals.ts';
 
@@ -36,6 +38,7 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
   );
   const totals = new AnsweredTotals(database.db, log.child({ module: 'routing' }));
   const asterisk = ctx.modules.get('asterisk') as AsteriskModule | undefined;
+  const service = new RoutingService(database.db);
   const catalog = new RouteCatalog(database.db, config.ROUTING_PLAN_TTL_S * 1000);
   let planChanges: { stop(): Promise<void> } | null = null;
   const router = asterisk
@@ -58,12 +61,14 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
     totals,
     router,
     routes: [
-      sellerRoutes,
-      clientRoutes,
-      campaignRoutes,
-      didRoutes,
-      linkRoutes,
-      callRoutes(
+      sellerRoutes(service),
+      clientRoutes(service),
+      campaignRoutes(service),
+      didRoutes(service),
+      linkRoutes(service),
+      callRoutes,
+      liveRoutes(
+        service,
         () => router,
         () => slots,
       ),

@@ -3,9 +3,9 @@
 // seeded from when it has none, so it may lag by one flush interval but must never lose a count.
 // One UPDATE per interval replaces one per answered call, which at hundreds of calls a second was
 // a large share of the daemon's CPU.
-import { sql } from 'drizzle-orm';
 import type { Db } from '../platform/db.ts';
 import type { Logger } from '../platform/logger.ts';
+import { addAnsweredTotals } from './repository.ts';
 
 export class AnsweredTotals {
   private pending = new Map<string, number>();
@@ -43,12 +43,7 @@ export class AnsweredTotals {
     this.pending = new Map();
     this.flushing = (async () => {
       try {
-        const ids = [...batch.keys()];
-        const ns = [...batch.values()];
-        await this.db.execute(sql`
-          update campaign_links l set total_answered = l.total_answered + v.n
-          from unnest(${`{${ids.join(',')}}`}::uuid[], ${`{${ns.join(',')}}`}::int[]) as v(id, n)
-          where l.id = v.id`);
+        await addAnsweredTotals(this.db, batch);
       } catch (err) {
         for (const [id, n] of batch) this.pending.set(id, (this.pending.get(id) ?? 0) + n);
         this.log.warn(

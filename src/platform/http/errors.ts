@@ -1,5 +1,5 @@
 // The one catalogue of API error codes. Every 4xx/5xx body is {"error": {code, message, details?}}.
-// README "Errors" lists the same codes; test/unit/errors.test.ts keeps the two in step.
+// docs/api.md "Errors" lists the same codes; test/unit/errors.test.ts keeps the two in step.
 export const ERROR_CODES = {
   VALIDATION_FAILED: 400,
   BAD_REQUEST: 400,

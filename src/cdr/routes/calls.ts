@@ -1,0 +1,89 @@
+// /v1/calls: call records with filters, cursor pagination and CSV export. Sellers see only their own.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
+import { AppError } from '../../platform/http/errors.ts';
+import { validInstant } from '../../platform/http/input.ts';
+import { type CallRecordRow, listCalls } from '../repository.ts';
+import { callRecordOut, callsQuery, toCallRecord } from '../schemas.ts';
+
+// Keyset pagination over (started_at, call_id), newest first: stable while calls keep arriving.
+const encodeCursor = (r: CallRecordRow) =>
+  Buffer.from(`${r.startedAt.toISOString()}|${r.callId}`).toString('base64url');
+function decodeCursor(c: string): { at: Date; id: string } {
+  const [at, id] = Buffer.from(c, 'base64url').toString().split('|');
+  const d = new Date(at ?? '');
+  if (!id || !validInstant(d))
+    throw new AppError('VALIDATION_FAILED', 'invalid cursor', [{ path: 'cursor', message: 'invalid' }]);
+  return { at: d, id };
+}
+
+const CSV_COLS = [
+  'call_id',
+  'started_at',
+  'answered_at',
+  'ended_at',
+  'did',
+  'caller_number',
+  'campaign_id',
+  'client_id',
+  'disposition',
+  'hangup_cause',
+  'duration_s',
+  'billable_s',
+] as const;
+const csvCell = (v: unknown) => {
+  const s = v === null || v === undefined ? '' : String(v);
+  // Quote, and defuse spreadsheet formulas in caller-supplied text.
+  const safe = /^[=+\-@]/.test(s) && !/^\+\d+$/.test(s) ? `'${s}` : s;
+  return /[",\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+};
+
+export default async function callRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  const { db } = app.deps.database;
+
+  app.get(
+    '/v1/calls',
+    {
+      config: { auth: { roles: STAFF_OR_SELLER } },
+      schema: {
+        tags: ['calls'],
+        querystring: callsQuery,
+        response: { 200: z.object({ items: z.array(callRecordOut), next_cursor: z.string().nullable() }) },
+      },
+    },
+    async (req, reply) => {
+      const q = req.query;
+      const rows = await listCalls(db, {
+        sellerId: scopeOf(req),
+        from: q.from ? new Date(q.from) : undefined,
+        to: q.to ? new Date(q.to) : undefined,
+        campaignId: q.campaign_id,
+        clientId: q.client_id,
+        did: q.did,
+        caller: q.caller,
+        disposition: q.disposition,
+        before: q.cursor ? decodeCursor(q.cursor) : undefined,
+        // One more than asked for: whether it comes back says if there is a next page.
+        limit: q.limit + 1,
+      });
+      const more = rows.length > q.limit;
+      const page = rows.slice(0, q.limit);
+      const next = more ? encodeCursor(page[page.length - 1]!) : null;
+      if (q.format === 'csv') {
+        const lines = [
+          CSV_COLS.join(','),
+          ...page.map((r) => CSV_COLS.map((k) => csvCell(toCallRecord(r)[k])).join(',')),
+        ];
+        if (next) reply.header('x-next-cursor', next);
+        return (reply as FastifyReply)
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', 'attachment; filename="calls.csv"')
+          .send(`${lines.join('\n')}\n`);
+      }
+      return { items: page.map(toCallRecord), next_cursor: next };
+    },
+  );
+}

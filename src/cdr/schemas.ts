@@ -1,0 +1,51 @@
+// The call records API's query and response shapes (zod), and a record as the API shows it.
+import { z } from 'zod';
+import { timestamp } from '../platform/http/input.ts';
+import type { CallRecordRow } from './repository.ts';
+
+export const callsQuery = z.object({
+  from: timestamp.optional(),
+  to: timestamp.optional(),
+  campaign_id: z.uuid().optional(),
+  client_id: z.uuid().optional(),
+  did: z.string().max(20).optional(),
+  caller: z.string().max(32).optional(),
+  disposition: z.string().max(40).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(200).optional(),
+  format: z.enum(['json', 'csv']).default('json'),
+});
+export const callRecordOut = z.object({
+  call_id: z.string(),
+  node_id: z.string(),
+  seller_id: z.string().nullable(),
+  campaign_id: z.string().nullable(),
+  did: z.string().nullable(),
+  caller_number: z.string().nullable(),
+  client_id: z.string().nullable(),
+  started_at: z.string(),
+  answered_at: z.string().nullable(),
+  ended_at: z.string(),
+  duration_s: z.number(),
+  billable_s: z.number(),
+  disposition: z.string(),
+  hangup_cause: z.number().nullable(),
+  attempts: z.array(z.record(z.string(), z.unknown())),
+});
+export const toCallRecord = (r: CallRecordRow) => ({
+  call_id: r.callId,
+  node_id: r.nodeId,
+  seller_id: r.sellerId,
+  campaign_id: r.campaignId,
+  did: r.did,
+  caller_number: r.callerNumber,
+  client_id: r.clientId,
+  started_at: r.startedAt.toISOString(),
+  answered_at: r.answeredAt?.toISOString() ?? null,
+  ended_at: r.endedAt.toISOString(),
+  duration_s: r.durationS,
+  billable_s: r.billableS,
+  disposition: r.disposition,
+  hangup_cause: r.hangupCause,
+  attempts: r.attempts as unknown as Record<string, unknown>[],
+});

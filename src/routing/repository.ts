@@ -1,0 +1,263 @@
+// Every SQL of the routing domain: the resources calls are routed by (sellers, clients, campaigns,
+// DIDs, links), what a call's plan is read from, and the batched answered totals.
+import { and, count, desc, eq, type SQL, sql } from 'drizzle-orm';
+import { campaigns, clients, dids, links, sellers } from '../db/schema/routing.ts';
+import { type Db, listPage } from '../platform/db.ts';
+
+export type SellerRow = typeof sellers.$inferSelect;
+export type ClientRow = typeof clients.$inferSelect;
+export type CampaignRow = typeof campaigns.$inferSelect;
+export type DidRow = typeof dids.$inferSelect;
+export type LinkRow = typeof links.$inferSelect;
+type Page = { limit: number; offset: number };
+type Values<T extends { $inferInsert: unknown }> = Partial<T['$inferInsert']>;
+
+const countWhere = async (db: Db, table: typeof campaigns | typeof dids | typeof links, where: SQL) => {
+  const [t] = await db.select({ n: count() }).from(table).where(where);
+  return t!.n;
+};
+
+// ---------------------------------------------------------------- sellers
+
+export const listSellers = (db: Db, p: Page) =>
+  listPage(db, sellers, { orderBy: [desc(sellers.createdAt)], limit: p.limit, offset: p.offset });
+
+export async function seller(db: Db, id: string): Promise<SellerRow | null> {
+  const [r] = await db.select().from(sellers).where(eq(sellers.id, id));
+  return r ?? null;
+}
+
+export async function sellerExists(db: Db, id: string): Promise<boolean> {
+  const [s] = await db.select({ id: sellers.id }).from(sellers).where(eq(sellers.id, id));
+  return s !== undefined;
+}
+
+export async function insertSeller(db: Db, v: typeof sellers.$inferInsert): Promise<SellerRow> {
+  const [r] = await db.insert(sellers).values(v).returning();
+  return r!;
+}
+
+export async function updateSeller(db: Db, id: string, v: Values<typeof sellers>): Promise<SellerRow | null> {
+  const [r] = await db.update(sellers).set(v).where(eq(sellers.id, id)).returning();
+  return r ?? null;
+}
+
+/** What still belongs to a seller: its campaigns and DIDs. */
+export async function sellerHoldings(db: Db, id: string): Promise<{ campaigns: number; dids: number }> {
+  return {
+    campaigns: await countWhere(db, campaigns, eq(campaigns.sellerId, id)),
+    dids: await countWhere(db, dids, eq(dids.sellerId, id)),
+  };
+}
+
+/** Deletes a seller; false when there was none. */
+export async function deleteSeller(db: Db, id: string): Promise<boolean> {
+  const r = await db.delete(sellers).where(eq(sellers.id, id)).returning({ id: sellers.id });
+  return r.length > 0;
+}
+
+// ---------------------------------------------------------------- clients
+
+export const listClients = (db: Db, p: Page) =>
+  listPage(db, clients, { orderBy: [desc(clients.createdAt)], limit: p.limit, offset: p.offset });
+
+export async function client(db: Db, id: string): Promise<ClientRow | null> {
+  const [r] = await db.select().from(clients).where(eq(clients.id, id));
+  return r ?? null;
+}
+
+export async function clientExists(db: Db, id: string): Promise<boolean> {
+  const [c] = await db.select({ id: clients.id }).from(clients).where(eq(clients.id, id));
+  return c !== undefined;
+}
+
+export async function insertClient(db: Db, v: typeof clients.$inferInsert): Promise<ClientRow> {
+  const [r] = await db.insert(clients).values(v).returning();
+  return r!;
+}
+
+export async function updateClient(db: Db, id: string, v: Values<typeof clients>): Promise<ClientRow | null> {
+  const [r] = await db.update(clients).set(v).where(eq(clients.id, id)).returning();
+  return r ?? null;
+}
+
+export const clientLinkCount = (db: Db, id: string) => countWhere(db, links, eq(links.clientId, id));
+
+/** Deletes a client and its links in one transaction; false when there was no client. */
+export async function deleteClientAndLinks(db: Db, id: string): Promise<boolean> {
+  const gone = await db.transaction(async (tx) => {
+    await tx.delete(links).where(eq(links.clientId, id));
+    return tx.delete(clients).where(eq(clients.id, id)).returning({ id: clients.id });
+  });
+  return gone.length > 0;
+}
+
+// ---------------------------------------------------------------- campaigns
+
+export function listCampaigns(db: Db, f: Page & { sellerId?: string | undefined }) {
+  return listPage(db, campaigns, {
+    where: f.sellerId ? eq(campaigns.sellerId, f.sellerId) : undefined,
+    orderBy: [desc(campaigns.createdAt)],
+    limit: f.limit,
+    offset: f.offset,
+  });
+}
+
+/** A campaign, within one seller when `scope` is given. */
+export async function campaign(db: Db, id: string, scope: string | null): Promise<CampaignRow | null> {
+  const where: SQL[] = [eq(campaigns.id, id)];
+  if (scope) where.push(eq(campaigns.sellerId, scope));
+  const [r] = await db
+    .select()
+    .from(campaigns)
+    .where(and(...where));
+  return r ?? null;
+}
+
+export async function insertCampaign(db: Db, v: typeof campaigns.$inferInsert): Promise<CampaignRow> {
+  const [r] = await db.insert(campaigns).values(v).returning();
+  return r!;
+}
+
+export async function updateCampaign(db: Db, id: string, v: Values<typeof campaigns>): Promise<CampaignRow> {
+  const [r] = await db.update(campaigns).set(v).where(eq(campaigns.id, id)).returning();
+  return r!;
+}
+
+/** What refers to a campaign: its DIDs and links. */
+export async function campaignHoldings(db: Db, id: string): Promise<{ dids: number; links: number }> {
+  return {
+    dids: await countWhere(db, dids, eq(dids.campaignId, id)),
+    links: await countWhere(db, links, eq(links.campaignId, id)),
+  };
+}
+
+/** Deletes a campaign in one transaction: its DIDs are detached, its links removed. */
+export async function deleteCampaignDetaching(db: Db, id: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.update(dids).set({ campaignId: null }).where(eq(dids.campaignId, id));
+    await tx.delete(links).where(eq(links.campaignId, id));
+    await tx.delete(campaigns).where(eq(campaigns.id, id));
+  });
+}
+
+// ---------------------------------------------------------------- DIDs
+
+export function listDids(
+  db: Db,
+  f: Page & { sellerId?: string | null | undefined; campaignId?: string | undefined },
+) {
+  const where: SQL[] = [];
+  if (f.sellerId) where.push(eq(dids.sellerId, f.sellerId));
+  if (f.campaignId) where.push(eq(dids.campaignId, f.campaignId));
+  return listPage(db, dids, {
+    where: where.length ? and(...where) : undefined,
+    orderBy: [desc(dids.createdAt)],
+    limit: f.limit,
+    offset: f.offset,
+  });
+}
+
+/** A DID, within one seller when `scope` is given. */
+export async function did(db: Db, id: string, scope: string | null): Promise<DidRow | null> {
+  const where: SQL[] = [eq(dids.id, id)];
+  if (scope) where.push(eq(dids.sellerId, scope));
+  const [r] = await db
+    .select()
+    .from(dids)
+    .where(and(...where));
+  return r ?? null;
+}
+
+export async function insertDid(db: Db, v: typeof dids.$inferInsert): Promise<DidRow> {
+  const [r] = await db.insert(dids).values(v).returning();
+  return r!;
+}
+
+export async function setDidCampaign(db: Db, id: string, campaignId: string | null): Promise<DidRow> {
+  const [r] = await db.update(dids).set({ campaignId }).where(eq(dids.id, id)).returning();
+  return r!;
+}
+
+export async function deleteDid(db: Db, id: string): Promise<void> {
+  await db.delete(dids).where(eq(dids.id, id));
+}
+
+// ---------------------------------------------------------------- links
+
+export const linksOfCampaign = (db: Db, campaignId: string): Promise<LinkRow[]> =>
+  db.select().from(links).where(eq(links.campaignId, campaignId)).orderBy(links.priority);
+
+/** A link with the seller of its campaign (whose keys may see it). */
+export async function linkWithSeller(
+  db: Db,
+  id: string,
+): Promise<{ link: LinkRow; sellerId: string } | null> {
+  const [r] = await db
+    .select({ link: links, sellerId: campaigns.sellerId })
+    .from(links)
+    .innerJoin(campaigns, eq(campaigns.id, links.campaignId))
+    .where(eq(links.id, id));
+  return r ?? null;
+}
+
+export async function insertLink(db: Db, v: typeof links.$inferInsert): Promise<LinkRow> {
+  const [r] = await db.insert(links).values(v).returning();
+  return r!;
+}
+
+export async function updateLink(db: Db, id: string, v: Values<typeof links>): Promise<LinkRow> {
+  const [r] = await db.update(links).set(v).where(eq(links.id, id)).returning();
+  return r!;
+}
+
+export async function deleteLink(db: Db, id: string): Promise<void> {
+  await db.delete(links).where(eq(links.id, id));
+}
+
+/** Every link (of one seller's campaigns when `scope` is given) with its client's time zone. */
+export function linksWithZones(db: Db, scope: string | null) {
+  return db
+    .select({ link: links, timezone: clients.timezone })
+    .from(links)
+    .innerJoin(campaigns, eq(campaigns.id, links.campaignId))
+    .innerJoin(clients, eq(clients.id, links.clientId))
+    .where(scope ? eq(campaigns.sellerId, scope) : undefined);
+}
+
+// ---------------------------------------------------------------- what a call is routed by
+
+/**
+ * The rows of a DID's plan: the DID, its campaign, and the campaign's links with their clients.
+ * Three round trips, none when the DID is unknown or has no campaign.
+ */
+export async function planRows(
+  db: Db,
+  number: string,
+): Promise<{
+  did: DidRow;
+  campaign: CampaignRow | null;
+  links: Array<{ l: LinkRow; c: ClientRow }>;
+} | null> {
+  const [d] = await db.select().from(dids).where(eq(dids.number, number));
+  if (!d) return null;
+  if (!d.campaignId) return { did: d, campaign: null, links: [] };
+  const [c] = await db.select().from(campaigns).where(eq(campaigns.id, d.campaignId));
+  if (!c) return { did: d, campaign: null, links: [] };
+  const rows = await db
+    .select({ l: links, c: clients })
+    .from(links)
+    .innerJoin(clients, eq(clients.id, links.clientId))
+    .where(eq(links.campaignId, c.id));
+  return { did: d, campaign: c, links: rows };
+}
+
+/** Adds answered calls to links' persisted totals, all links in one statement. */
+export async function addAnsweredTotals(db: Db, batch: Map<string, number>): Promise<void> {
+  const ids = [...batch.keys()];
+  const ns = [...batch.values()];
+  await db.execute(sql`
+    update campaign_links l set total_answered = l.total_answered + v.n
+    from unnest(${`{${ids.join(',')}}`}::uuid[], ${`{${ns.join(',')}}`}::int[]) as v(id, n)
+    where l.id = v.id`);
+}

@@ -1,0 +1,57 @@
+// /v1/campaigns: a seller key manages its own campaigns; admin/staff manage all.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
+import { idParams, page, pageBody } from '../../platform/http/paging.ts';
+import {
+  campaignCreateBody,
+  campaignOut,
+  campaignPatchBody,
+  campaignsQuery,
+  cascadeQuery,
+  toCampaign,
+} from '../schemas.ts';
+import type { RoutingService } from '../service.ts';
+
+export function campaignRoutes(svc: RoutingService) {
+  return async function campaigns(fastify: FastifyInstance) {
+    const app = fastify.withTypeProvider<ZodTypeProvider>();
+    const config = { auth: { roles: STAFF_OR_SELLER } };
+    const tags = ['campaigns'];
+
+    app.get(
+      '/v1/campaigns',
+      { config, schema: { tags, querystring: campaignsQuery, response: { 200: page(campaignOut) } } },
+      async (req) => {
+        const { limit, offset, seller_id } = req.query;
+        const r = await svc.listCampaigns({ limit, offset, sellerId: scopeOf(req) ?? seller_id });
+        return pageBody(req.query, r, toCampaign);
+      },
+    );
+    app.get(
+      '/v1/campaigns/:id',
+      { config, schema: { tags, params: idParams, response: { 200: campaignOut } } },
+      async (req) => toCampaign(await svc.campaign(req.params.id, scopeOf(req))),
+    );
+    app.post(
+      '/v1/campaigns',
+      { config, schema: { tags, body: campaignCreateBody, response: { 201: campaignOut } } },
+      async (req, reply) =>
+        reply.status(201).send(toCampaign(await svc.createCampaign(req.body, scopeOf(req)))),
+    );
+    app.patch(
+      '/v1/campaigns/:id',
+      { config, schema: { tags, params: idParams, body: campaignPatchBody, response: { 200: campaignOut } } },
+      async (req) => toCampaign(await svc.updateCampaign(req.params.id, req.body, scopeOf(req))),
+    );
+    app.delete(
+      '/v1/campaigns/:id',
+      { config, schema: { tags, params: idParams, querystring: cascadeQuery, response: { 204: z.null() } } },
+      async (req, reply) => {
+        await svc.deleteCampaign(req.params.id, req.query.cascade, scopeOf(req));
+        return reply.status(204).send(null);
+      },
+    );
+  };
+}

@@ -1,0 +1,48 @@
+// /v1/clients: clients (call centres that buy calls), managed by admin/staff.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { STAFF } from '../../platform/http/auth.ts';
+import { idParams, page, pageBody, pageQuery } from '../../platform/http/paging.ts';
+import { cascadeQuery, clientBody, clientOut, toClient } from '../schemas.ts';
+import type { RoutingService } from '../service.ts';
+
+export function clientRoutes(svc: RoutingService) {
+  return async function clients(fastify: FastifyInstance) {
+    const app = fastify.withTypeProvider<ZodTypeProvider>();
+    const config = { auth: { roles: STAFF } };
+    const tags = ['clients'];
+
+    app.get(
+      '/v1/clients',
+      { config, schema: { tags, querystring: pageQuery, response: { 200: page(clientOut) } } },
+      async (req) => pageBody(req.query, await svc.listClients(req.query), toClient),
+    );
+    app.get(
+      '/v1/clients/:id',
+      { config, schema: { tags, params: idParams, response: { 200: clientOut } } },
+      async (req) => toClient(await svc.client(req.params.id)),
+    );
+    app.post(
+      '/v1/clients',
+      { config, schema: { tags, body: clientBody, response: { 201: clientOut } } },
+      async (req, reply) => reply.status(201).send(toClient(await svc.createClient(req.body))),
+    );
+    app.patch(
+      '/v1/clients/:id',
+      {
+        config,
+        schema: { tags, params: idParams, body: clientBody.partial(), response: { 200: clientOut } },
+      },
+      async (req) => toClient(await svc.updateClient(req.params.id, req.body)),
+    );
+    app.delete(
+      '/v1/clients/:id',
+      { config, schema: { tags, params: idParams, querystring: cascadeQuery, response: { 204: z.null() } } },
+      async (req, reply) => {
+        await svc.deleteClient(req.params.id, req.query.cascade);
+        return reply.status(204).send(null);
+      },
+    );
+  };
+}

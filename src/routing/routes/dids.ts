@@ -1,0 +1,49 @@
+// /v1/dids: numbers owned by a seller, each attached to at most one campaign of the same seller.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
+import { idParams, page, pageBody } from '../../platform/http/paging.ts';
+import { didCreateBody, didOut, didPatchBody, didsQuery, toDid } from '../schemas.ts';
+import type { RoutingService } from '../service.ts';
+
+export function didRoutes(svc: RoutingService) {
+  return async function dids(fastify: FastifyInstance) {
+    const app = fastify.withTypeProvider<ZodTypeProvider>();
+    const config = { auth: { roles: STAFF_OR_SELLER } };
+    const tags = ['dids'];
+
+    app.get(
+      '/v1/dids',
+      { config, schema: { tags, querystring: didsQuery, response: { 200: page(didOut) } } },
+      async (req) => {
+        const { limit, offset, campaign_id } = req.query;
+        const r = await svc.listDids({ limit, offset, sellerId: scopeOf(req), campaignId: campaign_id });
+        return pageBody(req.query, r, toDid);
+      },
+    );
+    app.get(
+      '/v1/dids/:id',
+      { config, schema: { tags, params: idParams, response: { 200: didOut } } },
+      async (req) => toDid(await svc.did(req.params.id, scopeOf(req))),
+    );
+    app.post(
+      '/v1/dids',
+      { config, schema: { tags, body: didCreateBody, response: { 201: didOut } } },
+      async (req, reply) => reply.status(201).send(toDid(await svc.createDid(req.body, scopeOf(req)))),
+    );
+    app.patch(
+      '/v1/dids/:id',
+      { config, schema: { tags, params: idParams, body: didPatchBody, response: { 200: didOut } } },
+      async (req) => toDid(await svc.setDidCampaign(req.params.id, req.body.campaign_id, scopeOf(req))),
+    );
+    app.delete(
+      '/v1/dids/:id',
+      { config, schema: { tags, params: idParams, response: { 204: z.null() } } },
+      async (req, reply) => {
+        await svc.deleteDid(req.params.id, scopeOf(req));
+        return reply.status(204).send(null);
+      },
+    );
+  };
+}

@@ -1,0 +1,50 @@
+// /v1/campaigns/:id/links and /v1/links/:id: campaign-client links with their caps. A seller
+// manages the links of its own campaigns.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
+import { idParams } from '../../platform/http/paging.ts';
+import { linkCreateBody, linkOut, linkPatchBody, toLink } from '../schemas.ts';
+import type { RoutingService } from '../service.ts';
+
+export function linkRoutes(svc: RoutingService) {
+  return async function links(fastify: FastifyInstance) {
+    const app = fastify.withTypeProvider<ZodTypeProvider>();
+    const config = { auth: { roles: STAFF_OR_SELLER } };
+    const tags = ['links'];
+
+    app.get(
+      '/v1/campaigns/:id/links',
+      {
+        config,
+        schema: { tags, params: idParams, response: { 200: z.object({ items: z.array(linkOut) }) } },
+      },
+      async (req) => ({ items: (await svc.linksOfCampaign(req.params.id, scopeOf(req))).map(toLink) }),
+    );
+    app.post(
+      '/v1/campaigns/:id/links',
+      { config, schema: { tags, params: idParams, body: linkCreateBody, response: { 201: linkOut } } },
+      async (req, reply) =>
+        reply.status(201).send(toLink(await svc.createLink(req.params.id, req.body, scopeOf(req)))),
+    );
+    app.get(
+      '/v1/links/:id',
+      { config, schema: { tags, params: idParams, response: { 200: linkOut } } },
+      async (req) => toLink(await svc.link(req.params.id, scopeOf(req))),
+    );
+    app.patch(
+      '/v1/links/:id',
+      { config, schema: { tags, params: idParams, body: linkPatchBody, response: { 200: linkOut } } },
+      async (req) => toLink(await svc.updateLink(req.params.id, req.body, scopeOf(req))),
+    );
+    app.delete(
+      '/v1/links/:id',
+      { config, schema: { tags, params: idParams, response: { 204: z.null() } } },
+      async (req, reply) => {
+        await svc.deleteLink(req.params.id, scopeOf(req));
+        return reply.status(204).send(null);
+      },
+    );
+  };
+}

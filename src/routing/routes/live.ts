@@ -1,0 +1,26 @@
+// /v1/calls/live: calls in progress on this instance, and every link's usage against its caps.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
+import type { InboundRouter } from '../router.ts';
+import type { RoutingService } from '../service.ts';
+import type { SlotStore } from '../slots.ts';
+
+export function liveRoutes(svc: RoutingService, router: () => InboundRouter | null, slots: () => SlotStore) {
+  return async function live(fastify: FastifyInstance) {
+    const app = fastify.withTypeProvider<ZodTypeProvider>();
+    app.get(
+      '/v1/calls/live',
+      {
+        config: { auth: { roles: STAFF_OR_SELLER } },
+        schema: { tags: ['calls'], summary: 'Calls in progress on this instance' },
+      },
+      async (req) => {
+        const scope = scopeOf(req);
+        const calls = (router()?.live() ?? []).filter((c) => !scope || c.seller_id === scope);
+        const links = await svc.linkUsage(scope, slots(), app.deps.config.DEFAULT_TIMEZONE);
+        return { calls, links };
+      },
+    );
+  };
+}

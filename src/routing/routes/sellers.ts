@@ -1,0 +1,48 @@
+// /v1/sellers: sellers (lead generators), managed by admin/staff.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { STAFF } from '../../platform/http/auth.ts';
+import { idParams, page, pageBody, pageQuery } from '../../platform/http/paging.ts';
+import { sellerBody, sellerOut, toSeller } from '../schemas.ts';
+import type { RoutingService } from '../service.ts';
+
+export function sellerRoutes(svc: RoutingService) {
+  return async function sellers(fastify: FastifyInstance) {
+    const app = fastify.withTypeProvider<ZodTypeProvider>();
+    const config = { auth: { roles: STAFF } };
+    const tags = ['sellers'];
+
+    app.get(
+      '/v1/sellers',
+      { config, schema: { tags, querystring: pageQuery, response: { 200: page(sellerOut) } } },
+      async (req) => pageBody(req.query, await svc.listSellers(req.query), toSeller),
+    );
+    app.get(
+      '/v1/sellers/:id',
+      { config, schema: { tags, params: idParams, response: { 200: sellerOut } } },
+      async (req) => toSeller(await svc.seller(req.params.id)),
+    );
+    app.post(
+      '/v1/sellers',
+      { config, schema: { tags, body: sellerBody, response: { 201: sellerOut } } },
+      async (req, reply) => reply.status(201).send(toSeller(await svc.createSeller(req.body))),
+    );
+    app.patch(
+      '/v1/sellers/:id',
+      {
+        config,
+        schema: { tags, params: idParams, body: sellerBody.partial(), response: { 200: sellerOut } },
+      },
+      async (req) => toSeller(await svc.updateSeller(req.params.id, req.body)),
+    );
+    app.delete(
+      '/v1/sellers/:id',
+      { config, schema: { tags, params: idParams, response: { 204: z.null() } } },
+      async (req, reply) => {
+        await svc.deleteSeller(req.params.id);
+        return reply.status(204).send(null);
+      },
+    );
+  };
+}

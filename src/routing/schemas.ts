@@ -1,0 +1,241 @@
+// The routing resources' request and response shapes (zod), and the rows as the API shows them:
+// sellers, clients, campaigns, DIDs, and the links between campaigns and clients.
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import { z } from 'zod';
+import { DUP_POLICIES, ROUTING_STRATEGIES, type WeeklySchedule } from '../db/schema/routing.ts';
+import { queryBool } from '../platform/http/input.ts';
+import { pageQuery } from '../platform/http/paging.ts';
+import { scheduleProblems } from './decide.ts';
+import type { CampaignRow, ClientRow, DidRow, LinkRow, SellerRow } from './repository.ts';
+
+/** `?cascade=true` on a DELETE: also detach or remove what refers to the row. */
+export const cascadeQuery = z.object({ cascade: queryBool.default(false) });
+
+// ---------------------------------------------------------------- sellers
+
+export const sellerBody = z
+  .object({ name: z.string().trim().min(1).max(200), active: z.boolean().optional() })
+  .strict();
+export type SellerBody = z.infer<typeof sellerBody>;
+export const sellerOut = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  active: z.boolean(),
+  created_at: z.string(),
+});
+export const toSeller = (r: SellerRow) => ({
+  id: r.id,
+  name: r.name,
+  active: r.active,
+  created_at: r.createdAt.toISOString(),
+});
+
+// ---------------------------------------------------------------- clients
+
+const tz = z.string().refine((t) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: t });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'unknown IANA time zone');
+const range = z.tuple([z.string(), z.string()]);
+const schedule = z
+  .partialRecord(z.enum(['0', '1', '2', '3', '4', '5', '6']), z.array(range).max(10))
+  .superRefine((s, ctx) => {
+    for (const p of scheduleProblems(s as WeeklySchedule)) ctx.addIssue({ code: 'custom', message: p });
+  });
+// A PJSIP endpoint name, or a dial string Asterisk's Dial understands (Tech/resource).
+const endpoint = z
+  .string()
+  .trim()
+  .regex(
+    /^([A-Za-z0-9_.+-]{1,80}|[A-Za-z]+\/[A-Za-z0-9_.+@:-]{1,120})$/,
+    'a PJSIP endpoint name or a dial string like PJSIP/1000@trunk',
+  );
+
+export const clientBody = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    endpoint,
+    active: z.boolean().optional(),
+    timezone: tz.nullable().optional(),
+    schedule: schedule.nullable().optional(),
+  })
+  .strict();
+export type ClientBody = Partial<z.infer<typeof clientBody>>;
+export const clientOut = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  endpoint: z.string(),
+  active: z.boolean(),
+  timezone: z.string().nullable(),
+  schedule: z.record(z.string(), z.array(range)).nullable(),
+  created_at: z.string(),
+});
+export const toClient = (r: ClientRow) => ({
+  id: r.id,
+  name: r.name,
+  endpoint: r.endpoint,
+  active: r.active,
+  timezone: r.timezone,
+  schedule: (r.schedule ?? null) as Record<string, [string, string][]> | null,
+  created_at: r.createdAt.toISOString(),
+});
+/** A client body as column values. */
+export const clientValues = <T extends ClientBody>(b: T) => ({
+  ...b,
+  schedule: b.schedule as WeeklySchedule | null | undefined,
+});
+
+// ---------------------------------------------------------------- campaigns
+
+const campaignFields = {
+  name: z.string().trim().min(1).max(200),
+  strategy: z.enum(ROUTING_STRATEGIES).optional(),
+  ring_timeout_s: z.number().int().min(1).max(600).optional(),
+  max_attempts: z.number().int().min(1).max(20).optional(),
+  dup_window_h: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 90)
+    .nullable()
+    .optional(),
+  dup_policy: z.enum(DUP_POLICIES).optional(),
+  active: z.boolean().optional(),
+};
+export const campaignCreateBody = z.object({ seller_id: z.uuid().optional(), ...campaignFields }).strict();
+export const campaignPatchBody = z.object(campaignFields).partial().strict();
+export type CampaignPatch = z.infer<typeof campaignPatchBody>;
+export const campaignsQuery = pageQuery.extend({ seller_id: z.uuid().optional() });
+export const campaignOut = z.object({
+  id: z.uuid(),
+  seller_id: z.uuid(),
+  name: z.string(),
+  strategy: z.enum(ROUTING_STRATEGIES),
+  ring_timeout_s: z.number(),
+  max_attempts: z.number(),
+  dup_window_h: z.number().nullable(),
+  dup_policy: z.enum(DUP_POLICIES),
+  active: z.boolean(),
+  created_at: z.string(),
+});
+export const toCampaign = (r: CampaignRow) => ({
+  id: r.id,
+  seller_id: r.sellerId,
+  name: r.name,
+  strategy: r.strategy,
+  ring_timeout_s: r.ringTimeoutS,
+  max_attempts: r.maxAttempts,
+  dup_window_h: r.dupWindowH,
+  dup_policy: r.dupPolicy,
+  active: r.active,
+  created_at: r.createdAt.toISOString(),
+});
+/** A campaign body as column values. */
+export const campaignValues = (b: CampaignPatch) => ({
+  name: b.name,
+  strategy: b.strategy,
+  ringTimeoutS: b.ring_timeout_s,
+  maxAttempts: b.max_attempts,
+  dupWindowH: b.dup_window_h,
+  dupPolicy: b.dup_policy,
+  active: b.active,
+});
+
+// ---------------------------------------------------------------- DIDs
+
+/** E.164 form of a number written by an operator ("+1 (415) 555-0100", "14155550100"); null if invalid. */
+export function toE164(raw: string, defaultCountry: 'US' = 'US'): string | null {
+  const s = raw.trim();
+  const p = parsePhoneNumberFromString(/^\d{11,15}$/.test(s) ? `+${s}` : s, defaultCountry);
+  return p?.isValid() ? p.number : null;
+}
+const e164 = z.string().transform((s, ctx) => {
+  const n = toE164(s);
+  if (!n) ctx.addIssue({ code: 'custom', message: `"${s}" is not a valid phone number` });
+  return n ?? s;
+});
+
+export const didCreateBody = z
+  .object({
+    number: e164,
+    seller_id: z.uuid().optional(),
+    campaign_id: z.uuid().nullable().optional(),
+  })
+  .strict();
+export const didPatchBody = z.object({ campaign_id: z.uuid().nullable() }).strict();
+export const didsQuery = pageQuery.extend({ campaign_id: z.uuid().optional() });
+export const didOut = z.object({
+  id: z.uuid(),
+  number: z.string(),
+  seller_id: z.uuid(),
+  campaign_id: z.uuid().nullable(),
+  created_at: z.string(),
+});
+export const toDid = (r: DidRow) => ({
+  id: r.id,
+  number: r.number,
+  seller_id: r.sellerId,
+  campaign_id: r.campaignId,
+  created_at: r.createdAt.toISOString(),
+});
+
+// ---------------------------------------------------------------- links
+
+const capField = z.number().int().min(0).max(1_000_000).nullable().optional();
+const linkFields = {
+  concurrency_cap: capField,
+  hourly_cap: capField,
+  daily_cap: capField,
+  monthly_cap: capField,
+  total_cap: capField,
+  priority: z.number().int().min(0).max(1000).optional(),
+  weight: z.number().int().min(1).max(10_000).optional(),
+  active: z.boolean().optional(),
+};
+export const linkCreateBody = z.object({ client_id: z.uuid(), ...linkFields }).strict();
+export const linkPatchBody = z.object(linkFields).strict();
+export type LinkPatch = z.infer<typeof linkPatchBody>;
+const cap = z.number().nullable();
+export const linkOut = z.object({
+  id: z.uuid(),
+  campaign_id: z.uuid(),
+  client_id: z.uuid(),
+  concurrency_cap: cap,
+  hourly_cap: cap,
+  daily_cap: cap,
+  monthly_cap: cap,
+  total_cap: cap,
+  priority: z.number(),
+  weight: z.number(),
+  active: z.boolean(),
+  total_answered: z.number(),
+});
+export const toLink = (r: LinkRow) => ({
+  id: r.id,
+  campaign_id: r.campaignId,
+  client_id: r.clientId,
+  concurrency_cap: r.concurrencyCap,
+  hourly_cap: r.hourlyCap,
+  daily_cap: r.dailyCap,
+  monthly_cap: r.monthlyCap,
+  total_cap: r.totalCap,
+  priority: r.priority,
+  weight: r.weight,
+  active: r.active,
+  total_answered: r.totalAnswered,
+});
+/** A link body as column values. */
+export const linkValues = (b: LinkPatch) => ({
+  concurrencyCap: b.concurrency_cap,
+  hourlyCap: b.hourly_cap,
+  dailyCap: b.daily_cap,
+  monthlyCap: b.monthly_cap,
+  totalCap: b.total_cap,
+  priority: b.priority,
+  weight: b.weight,
+  active: b.active,
+});

@@ -1,0 +1,231 @@
+// The routing resources' operations, without HTTP: sellers, clients, campaigns, DIDs and links,
+// each seen through a seller scope (a seller key sees only its seller's rows: another seller's row
+// does not exist for it, so it is answered as not found), and the usage of each link's caps.
+import { AppError, notFound } from '../platform/http/errors.ts';
+import type { Db } from '../platform/db.ts';
+import { mapDbError } from '../platform/pg-errors.ts';
+import { capBuckets } from './decide.ts';
+import * as repo from './repository.ts';
+import type { CampaignRow, DidRow, LinkRow } from './repository.ts';
+import {
+  type CampaignPatch,
+  type ClientBody,
+  campaignValues,
+  clientValues,
+  type LinkPatch,
+  linkValues,
+  type SellerBody,
+} from './schemas.ts';
+import type { SlotStore } from './slots.ts';
+
+type Page = { limit: number; offset: number };
+/** The seller a request is limited to, or null for staff (every seller). */
+type Scope = string | null;
+
+export class RoutingService {
+  constructor(private db: Db) {}
+
+  // ---------------------------------------------------------------- sellers (staff only)
+
+  listSellers(p: Page) {
+    return repo.listSellers(this.db, p);
+  }
+
+  async seller(id: string) {
+    const r = await repo.seller(this.db, id);
+    if (!r) throw notFound('seller', id);
+    return r;
+  }
+
+  createSeller(b: SellerBody) {
+    return repo.insertSeller(this.db, b).catch((e) => mapDbError(e, 'seller'));
+  }
+
+  async updateSeller(id: string, b: Partial<SellerBody>) {
+    const r = await repo.updateSeller(this.db, id, b).catch((e) => mapDbError(e, 'seller'));
+    if (!r) throw notFound('seller', id);
+    return r;
+  }
+
+  /** Refused while campaigns or DIDs belong to the seller: their calls and reports would lose an owner. */
+  async deleteSeller(id: string): Promise<void> {
+    const h = await repo.sellerHoldings(this.db, id);
+    if (h.campaigns || h.dids) throw new AppError('IN_USE', 'seller still owns campaigns or DIDs', h);
+    if (!(await repo.deleteSeller(this.db, id))) throw notFound('seller', id);
+  }
+
+  // ---------------------------------------------------------------- clients (staff only)
+
+  listClients(p: Page) {
+    return repo.listClients(this.db, p);
+  }
+
+  async client(id: string) {
+    const r = await repo.client(this.db, id);
+    if (!r) throw notFound('client', id);
+    return r;
+  }
+
+  createClient(b: ClientBody & { name: string; endpoint: string }) {
+    return repo.insertClient(this.db, clientValues(b)).catch((e) => mapDbError(e, 'client'));
+  }
+
+  async updateClient(id: string, b: ClientBody) {
+    const r = await repo.updateClient(this.db, id, clientValues(b)).catch((e) => mapDbError(e, 'client'));
+    if (!r) throw notFound('client', id);
+    return r;
+  }
+
+  /** A linked client is deleted only with `cascade`, which removes its links too. */
+  async deleteClient(id: string, cascade: boolean): Promise<void> {
+    const n = await repo.clientLinkCount(this.db, id);
+    if (n && !cascade)
+      throw new AppError('IN_USE', 'client is linked to campaigns (delete with ?cascade=true to unlink)', {
+        links: n,
+      });
+    if (!(await repo.deleteClientAndLinks(this.db, id))) throw notFound('client', id);
+  }
+
+  // ---------------------------------------------------------------- campaigns
+
+  listCampaigns(f: Page & { sellerId?: string | undefined }) {
+    return repo.listCampaigns(this.db, f);
+  }
+
+  /** A campaign visible to the caller, or 404 (another seller's campaign does not exist for you). */
+  async campaign(id: string, scope: Scope): Promise<CampaignRow> {
+    const r = await repo.campaign(this.db, id, scope);
+    if (!r) throw notFound('campaign', id);
+    return r;
+  }
+
+  async createCampaign(b: CampaignPatch & { name: string; seller_id?: string | undefined }, scope: Scope) {
+    const sellerId = scope ?? b.seller_id;
+    if (!sellerId)
+      throw new AppError('VALIDATION_FAILED', 'seller_id is required', [
+        { path: 'seller_id', message: 'required' },
+      ]);
+    if (scope && b.seller_id && b.seller_id !== scope) throw notFound('seller', b.seller_id);
+    if (!(await repo.sellerExists(this.db, sellerId))) throw notFound('seller', sellerId);
+    return repo
+      .insertCampaign(this.db, { ...campaignValues(b), name: b.name, sellerId })
+      .catch((e) => mapDbError(e, 'campaign'));
+  }
+
+  async updateCampaign(id: string, b: CampaignPatch, scope: Scope) {
+    await this.campaign(id, scope);
+    return repo.updateCampaign(this.db, id, campaignValues(b)).catch((e) => mapDbError(e, 'campaign'));
+  }
+
+  /** A campaign with DIDs or links is deleted only with `cascade`: DIDs detached, links removed. */
+  async deleteCampaign(id: string, cascade: boolean, scope: Scope): Promise<void> {
+    await this.campaign(id, scope);
+    const h = await repo.campaignHoldings(this.db, id);
+    if ((h.dids || h.links) && !cascade)
+      throw new AppError(
+        'IN_USE',
+        'campaign has DIDs or links (delete with ?cascade=true to detach DIDs and remove links)',
+        h,
+      );
+    await repo.deleteCampaignDetaching(this.db, id);
+  }
+
+  // ---------------------------------------------------------------- DIDs
+
+  listDids(f: Page & { sellerId: Scope; campaignId?: string | undefined }) {
+    return repo.listDids(this.db, f);
+  }
+
+  async did(id: string, scope: Scope): Promise<DidRow> {
+    const r = await repo.did(this.db, id, scope);
+    if (!r) throw notFound('DID', id);
+    return r;
+  }
+
+  /** The campaign must belong to the DID's seller (and be visible to the caller). */
+  private async checkCampaign(campaignId: string | null | undefined, sellerId: string, scope: Scope) {
+    if (!campaignId) return;
+    const c = await this.campaign(campaignId, scope);
+    if (c.sellerId !== sellerId) throw notFound('campaign', campaignId);
+  }
+
+  async createDid(
+    b: { number: string; seller_id?: string | undefined; campaign_id?: string | null | undefined },
+    scope: Scope,
+  ) {
+    const sellerId = scope ?? b.seller_id;
+    if (!sellerId || (scope && b.seller_id && b.seller_id !== scope))
+      throw notFound('seller', b.seller_id ?? '');
+    if (!(await repo.sellerExists(this.db, sellerId))) throw notFound('seller', sellerId);
+    await this.checkCampaign(b.campaign_id, sellerId, scope);
+    return repo
+      .insertDid(this.db, { number: b.number, sellerId, campaignId: b.campaign_id ?? null })
+      .catch((e) => mapDbError(e, `DID ${b.number}`));
+  }
+
+  async setDidCampaign(id: string, campaignId: string | null, scope: Scope) {
+    const d = await this.did(id, scope);
+    await this.checkCampaign(campaignId, d.sellerId, scope);
+    return repo.setDidCampaign(this.db, d.id, campaignId);
+  }
+
+  async deleteDid(id: string, scope: Scope): Promise<void> {
+    const d = await this.did(id, scope);
+    await repo.deleteDid(this.db, d.id);
+  }
+
+  // ---------------------------------------------------------------- links (a seller manages its campaigns' links)
+
+  async linksOfCampaign(campaignId: string, scope: Scope): Promise<LinkRow[]> {
+    await this.campaign(campaignId, scope);
+    return repo.linksOfCampaign(this.db, campaignId);
+  }
+
+  async link(id: string, scope: Scope): Promise<LinkRow> {
+    const r = await repo.linkWithSeller(this.db, id);
+    if (!r || (scope && r.sellerId !== scope)) throw notFound('link', id);
+    return r.link;
+  }
+
+  async createLink(campaignId: string, b: LinkPatch & { client_id: string }, scope: Scope) {
+    await this.campaign(campaignId, scope);
+    if (!(await repo.clientExists(this.db, b.client_id))) throw notFound('client', b.client_id);
+    return repo
+      .insertLink(this.db, { ...linkValues(b), campaignId, clientId: b.client_id })
+      .catch((e) => mapDbError(e, 'link of this client to this campaign'));
+  }
+
+  async updateLink(id: string, b: LinkPatch, scope: Scope) {
+    const l = await this.link(id, scope);
+    return repo.updateLink(this.db, l.id, linkValues(b));
+  }
+
+  async deleteLink(id: string, scope: Scope): Promise<void> {
+    const l = await this.link(id, scope);
+    await repo.deleteLink(this.db, l.id);
+  }
+
+  /**
+   * Per link, usage against each cap, from Redis (shared by every instance), counted in the
+   * client's time zone (`defaultTimezone` when it has none).
+   */
+  async linkUsage(scope: Scope, slots: SlotStore, defaultTimezone: string, now = new Date()) {
+    const rows = await repo.linksWithZones(this.db, scope);
+    return Promise.all(
+      rows.map(async ({ link, timezone }) => {
+        const b = capBuckets(timezone ?? defaultTimezone, now);
+        const [live, c] = await Promise.all([slots.live(link.id), slots.counters(link.id, b)]);
+        return {
+          link_id: link.id,
+          campaign_id: link.campaignId,
+          client_id: link.clientId,
+          live: { used: live, cap: link.concurrencyCap },
+          hourly: { used: c.hourly, cap: link.hourlyCap },
+          daily: { used: c.daily, cap: link.dailyCap },
+          monthly: { used: c.monthly, cap: link.monthlyCap },
+          total: { used: Math.max(c.total, link.totalAnswered), cap: link.totalCap },
+        };
+      }),
+    );
+  }
+}
