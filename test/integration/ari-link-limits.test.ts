@@ -8,8 +8,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { AriClient, type AriOptions, AriTimeoutError, type AriTransport } from '../../src/asterisk/ari.ts';
 import type { AnyAriEvent } from '../../src/asterisk/types.ts';
+import { createAsteriskModule } from '../../src/asterisk/index.ts';
 import { createLogger } from '../../src/platform/logger.ts';
+import { createMetrics } from '../../src/platform/metrics.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
+import { testConfig } from '../helpers/env.ts';
 import { tcpProxy } from '../helpers/tcp-proxy.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -305,5 +308,56 @@ describe('our app name taken by another connection', () => {
     await waitFor(() => other.frames.some((f) => f.type === 'ApplicationReplaced'));
     expect(c.replaced).toBe(false);
     await waitFor(() => c.connected);
+  });
+});
+
+describe('the asterisk module', () => {
+  it('reports per node the link age, the requests in flight and queued, overload, and their metrics', async () => {
+    const s = await sim();
+    const metrics = createMetrics();
+    const config = testConfig({ ASTERISK_ARI_PING_INTERVAL_MS: '20', ASTERISK_ARI_WS_MAX_IN_FLIGHT: '3' });
+    const mod = createAsteriskModule({
+      config: {
+        ...config,
+        asteriskNodes: [
+          {
+            id: 'n1',
+            ariUrl: s.ariUrl,
+            ariUser: 'asterisk',
+            ariPassword: 'asterisk',
+            amiHost: '127.0.0.1',
+            amiPort: s.amiPort,
+            amiUser: 'asterisk',
+            amiSecret: 'asterisk',
+          },
+        ],
+      },
+      log,
+      metrics,
+    } as Parameters<typeof createAsteriskModule>[0]);
+    await mod.start!();
+    cleanup.push(() => mod.stop!());
+    const node = mod.nodes.get('n1')!;
+    await waitFor(() => node.ari.connected && node.health().ari.pongAgeMs !== null);
+    s.placeInboundCall({ did: '+12125550100', callerNumber: '+13105550000' });
+    await waitFor(() => node.health().ari.eventAgeMs !== null);
+    expect(node.health().ari).toMatchObject({
+      connected: true,
+      overloaded: false,
+      requests: { http: { inFlight: 0, queued: 0 }, websocket: { inFlight: 0, queued: 0 } },
+    });
+    expect(node.overloaded()).toBe(false);
+    const text = await metrics.metrics();
+    for (const name of [
+      'capconduit_asterisk_ari_requests_in_flight{node="n1",transport="websocket"',
+      'capconduit_asterisk_ari_requests_queued{node="n1",transport="http"',
+      'capconduit_asterisk_ari_oldest_wait_seconds{node="n1"',
+      'capconduit_asterisk_overloaded{node="n1"',
+      'capconduit_asterisk_ari_requests_total{node="n1",transport="http"',
+      'capconduit_asterisk_ari_request_timeouts_total{node="n1",transport="websocket"',
+      'capconduit_asterisk_ari_last_pong_timestamp_seconds{node="n1"',
+      'capconduit_asterisk_ari_silent_drops_total{node="n1"',
+    ])
+      expect(text).toContain(name);
   });
 });
