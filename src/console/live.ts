@@ -168,11 +168,15 @@ export class LiveHub {
   async add(c: LiveClient): Promise<() => void> {
     this.clients.add(c);
     if (!this.sub) {
-      const sub = this.redis.duplicate();
+      // Its own connection (a subscribed one can do nothing else), queueing until it is up: the
+      // daemon's connection refuses commands while Redis is away, this one re-subscribes by itself.
+      const sub = this.redis.duplicate({ enableOfflineQueue: true, lazyConnect: false });
       this.sub = sub;
       sub.on('message', (_ch: string, msg: string) => this.onSnapshot(msg));
       sub.on('error', (err: Error) => this.log.debug({ err: err.message }, 'live subscription error'));
-      await sub.subscribe(this.channel);
+      sub
+        .subscribe(this.channel)
+        .catch((err: Error) => this.log.warn({ err: err.message }, 'live floor not subscribed'));
       this.timer = setInterval(() => void this.push(), FRAME_EVERY_MS);
       this.timer.unref();
     }

@@ -92,7 +92,9 @@ export class Lockout {
     const known = await this.knownDevice(a.account, a.device);
     const [src, acct] = await Promise.all([
       this.state(this.k('src', a.source)),
-      known ? this.state(this.k('dev', `${a.account}\n${a.device}`)) : this.state(this.k('acct', a.account)),
+      known
+        ? this.state(this.k('dev', `${a.account}\n${sha(a.device ?? '')}`))
+        : this.state(this.k('acct', a.account)),
     ]);
     return Math.max(
       waitLeft(src, now, this.policies.source),
@@ -108,7 +110,7 @@ export class Lockout {
     await Promise.all([
       record(this.k('src', a.source), this.policies.source),
       known
-        ? record(this.k('dev', `${a.account}\n${a.device}`), this.policies.device)
+        ? record(this.k('dev', `${a.account}\n${sha(a.device ?? '')}`), this.policies.device)
         : record(this.k('acct', a.account), this.policies.account),
     ]);
   }
@@ -126,7 +128,7 @@ export class Lockout {
     // a fresh set of guesses on the account-wide one.
     await this.redis
       .multi()
-      .del(known ? this.k('dev', `${a.account}\n${device}`) : this.k('acct', a.account))
+      .del(known ? this.k('dev', `${a.account}\n${sha(device)}`) : this.k('acct', a.account))
       .sadd(devices, sha(device))
       .expire(devices, DEVICE_TTL_S)
       .exec();
@@ -139,8 +141,9 @@ export class Lockout {
     return { failures: s?.failures ?? 0, waitMs: waitLeft(s, now, this.policies.account) };
   }
 
-  /** An admin clears an account's delay (the account-wide counter; device counters expire). */
+  /** An admin clears an account's delays: the account-wide counter and those of its known browsers. */
   async clearAccount(account: string): Promise<void> {
-    await this.redis.del(this.k('acct', account));
+    const devices = await this.redis.smembers(this.devicesKey(account));
+    await this.redis.del(this.k('acct', account), ...devices.map((d) => this.k('dev', `${account}\n${d}`)));
   }
 }

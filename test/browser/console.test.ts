@@ -1,0 +1,227 @@
+// The console in a real headless Chromium against a daemon routing calls from the simulator, on real
+// PostgreSQL and Redis. Few tests, each a whole visit, so the suite pays for one browser start.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Secret, TOTP } from 'otpauth';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAsteriskModule } from '../../src/asterisk/index.ts';
+import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
+import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
+import { type Daemon, startDaemon } from '../../src/main.ts';
+import { createLogger } from '../../src/platform/logger.ts';
+import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
+import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
+import { type Chromium, launchChromium } from '../helpers/chromium.ts';
+import { Browser } from '../helpers/console.ts';
+import { freshDatabase, testConfig } from '../helpers/env.ts';
+import { simEnv } from '../helpers/sim-env.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const log = createLogger({ level: 'silent' });
+const PW = 'correct horse battery';
+/** Generous: the browser waits on what the page shows, never on the clock; this only bounds a hang. */
+const T = { timeout: 60_000 };
+
+describe('the console in a browser', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let sim: Simulator;
+  let d: Daemon;
+  let con: ConsoleModule;
+  let ui: Chromium;
+  let base: string;
+  let cdrDir: string;
+  const world = { acmeDid: '+14155550101', otherDid: '+14155550202' };
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    sim = await startSimulator({ ariPort: 0, amiPort: 0 });
+    cdrDir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+    d = await startDaemon(
+      testConfig({ DATABASE_URL: db.url, ...simEnv(sim), CDR_BUFFER_DIR: cdrDir, API_HOST: '127.0.0.1' }),
+      log,
+      [createAsteriskModule, createRoutingModule, createConsoleModule],
+    );
+    base = d.address.replace('[::1]', '127.0.0.1');
+    con = d.ctx.modules.get('console') as ConsoleModule;
+    const p = { free: 3, baseMs: 600_000, maxMs: 3600_000, forgetMs: 3600_000 };
+    // The browser signs in from one address all along: its source counter must not get in the way.
+    con.services.lockout.policies = { source: { ...p, free: 100 }, account: p, device: p };
+    // Two sellers, each with a campaign routed to its own answering call centre.
+    const x = d.ctx.database.db;
+    for (const [name, did] of [
+      ['acme', world.acmeDid],
+      ['other', world.otherDid],
+    ] as const) {
+      const [s] = await x.insert(sellers).values({ name }).returning();
+      const [c] = await x
+        .insert(campaigns)
+        .values({ sellerId: s!.id, name: `${name}-campaign` })
+        .returning();
+      sim.setEndpoint(`${name}-centre`, { answerAfterMs: 20 });
+      const [cl] = await x
+        .insert(clients)
+        .values({ name: `${name}-centre`, endpoint: `${name}-centre` })
+        .returning();
+      await x
+        .insert(links)
+        .values({ campaignId: c!.id, clientId: cl!.id, concurrencyCap: 5, hourlyCap: 100 });
+      await x.insert(dids).values({ number: did, sellerId: s!.id, campaignId: c!.id });
+      if (name === 'acme')
+        await con.services.users.create({
+          email: 'seller@acme.test',
+          password: PW,
+          role: 'seller',
+          seller_id: s!.id,
+        });
+    }
+    await con.services.users.create({ email: 'admin@example.com', password: PW, role: 'admin' });
+    await con.services.users.create({ email: 'second-admin@example.com', password: PW, role: 'admin' });
+    ui = await launchChromium();
+  });
+  afterAll(async () => {
+    await ui?.close();
+    await d?.stop();
+    await sim?.stop();
+    await db?.drop();
+    if (cdrDir) rmSync(cdrDir, { recursive: true, force: true });
+  });
+
+  const signIn = async (email: string, password: string) => {
+    const { page } = ui;
+    await page.fill('input[name=email]', email);
+    await page.fill('input[name=password]', password);
+    await page.click('button[type=submit]');
+  };
+
+  it('admin: sign-in, the live floor follows a simulated call without reload, CSRF refused, users, TOTP', async () => {
+    const { page } = ui;
+    // Signed out, every page leads to the sign-in form.
+    await page.goto(`${base}/console/live`);
+    expect(new URL(page.url()).pathname).toBe('/console/sign-in');
+    await ui.shot('sign-in');
+    await signIn('admin@example.com', 'not the password');
+    await page.getByText('Wrong email or password').waitFor(T);
+    await signIn('admin@example.com', PW);
+    await page.waitForURL(/\/console\/live$/, T);
+    await page.locator('#live-status', { hasText: 'Live' }).waitFor(T);
+    // The simulator's node, as the instance sees it.
+    await page.locator('#nodes tbody tr', { hasText: 'connected' }).first().waitFor(T);
+
+    // A call placed on the simulator appears without reload, then leaves when it ends.
+    const loads: string[] = [];
+    page.on('load', () => loads.push(page.url()));
+    const channel = sim.placeInboundCall({ did: world.acmeDid, callerNumber: '+12125550123' });
+    const row = page.locator('#calls tbody tr', { hasText: world.acmeDid });
+    await row.filter({ hasText: 'bridged' }).waitFor(T);
+    expect(await row.textContent()).toContain('acme-centre');
+    const link = page.locator('#links tbody tr', { hasText: 'acme-campaign' });
+    await link.locator('td:nth-child(4)', { hasText: '1 / 5' }).waitFor(T);
+    await ui.shot('live-floor');
+    sim.hangup(channel);
+    await row.waitFor({ state: 'detached', ...T });
+    await link.locator('td:nth-child(8)', { hasText: /^\s*1 \/ –/ }).waitFor(T);
+    expect(loads).toEqual([]);
+
+    // CSRF: the same change without the token is refused; with the page's token it goes through.
+    const refused = await page.evaluate(async () => {
+      const r = await fetch('/console/users', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          email: 'csrf@example.com',
+          password: 'long enough password',
+          role: 'viewer',
+        }),
+      });
+      return { status: r.status, body: await r.text() };
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toContain('CSRF_REFUSED');
+    expect(await con.services.users.repo.byEmail('csrf@example.com')).toBeNull();
+
+    // Users: an admin adds a viewer through the form.
+    await page.click('nav a[href="/console/users"]');
+    await page.fill('form[action="/console/users"] input[name=email]', 'viewer@example.com');
+    await page.fill('form[action="/console/users"] input[name=password]', PW);
+    await page.selectOption('form[action="/console/users"] select[name=role]', 'viewer');
+    await page.click('form[action="/console/users"] button[type=submit]');
+    await page.getByText('Created.').waitFor(T);
+    await page.locator('table tr', { hasText: 'viewer@example.com' }).waitFor(T);
+    await ui.shot('users');
+
+    // TOTP: set up with the app's code, then asked for at the next sign-in.
+    await page.goto(`${base}/console/account/totp`);
+    const secret = (await page.locator('[data-testid=totp-secret]').textContent())!.trim();
+    const totp = new TOTP({ secret: Secret.fromBase32(secret) });
+    await page.fill('input[name=code]', totp.generate());
+    await page.click('form[action="/console/account/totp"] button[type=submit]');
+    await page.getByText('Two-factor sign-in is on.').waitFor(T);
+    await ui.shot('account');
+    await page.click('form[action="/console/sign-out"] button');
+    await page.waitForURL(/\/console\/sign-in$/, T);
+    await signIn('admin@example.com', PW);
+    await page.getByText('Code from your authenticator app').waitFor(T);
+    await page.fill('input[name=code]', totp.generate({ timestamp: Date.now() + 30_000 }));
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/console\/live$/, T);
+    expect(ui.problems).toEqual([]);
+  });
+
+  it('seller: delayed after failures until an admin clears it, sees only its own rows, no admin pages', async () => {
+    const { page, context } = ui;
+    await context.clearCookies();
+    await page.goto(`${base}/console/users`);
+    expect(new URL(page.url()).pathname).toBe('/console/sign-in');
+    for (let i = 0; i < 3; i++) {
+      await signIn('seller@acme.test', 'wrong wrong wrong');
+      await page.getByText('Wrong email or password').waitFor(T);
+    }
+    await signIn('seller@acme.test', PW);
+    await page.getByText('Too many failed attempts').waitFor(T);
+    await ui.shot('sign-in-delayed');
+    // An admin clears the delay from the users page.
+    const admin = new Browser(d.app, '10.9.0.1');
+    expect((await admin.signIn('second-admin@example.com', PW)).statusCode).toBe(303);
+    const seller = (await con.services.users.repo.byEmail('seller@acme.test'))!;
+    expect(
+      (await admin.post(`/console/users/${seller.id}/clear-lock`, { _csrf: await admin.csrf() })).statusCode,
+    ).toBe(303);
+    // Signed in, the browser goes where it was headed: the users page, which a seller may not see.
+    await signIn('seller@acme.test', PW);
+    await page.waitForURL(/\/console\/users$/, T);
+    await page.getByText('Not allowed').waitFor(T);
+    await ui.shot('forbidden');
+    await page.click('nav a[href="/console/live"]');
+    await page.locator('#live-status', { hasText: 'Live' }).waitFor(T);
+
+    // Calls of both sellers are up; the seller sees its own only, and only its own links.
+    const own = sim.placeInboundCall({ did: world.acmeDid, callerNumber: '+12125550001' });
+    const foreign = sim.placeInboundCall({ did: world.otherDid, callerNumber: '+12125550002' });
+    await page
+      .locator('#calls tbody tr', { hasText: world.acmeDid })
+      .filter({ hasText: 'bridged' })
+      .waitFor(T);
+    const router = (d.ctx.modules.get('routing') as RoutingModule).router!;
+    await waitFor(() => router.live().some((c) => c.did === world.otherDid && c.phase === 'bridged'));
+    // Wait for a frame built after the foreign call was bridged, then judge what it shows.
+    const frames = Number(await page.locator('#live').getAttribute('data-frames'));
+    await page.locator(`#live:not([data-frames="${frames}"]):not([data-frames="${frames + 1}"])`).waitFor(T);
+    expect(await page.locator('#calls tbody').textContent()).not.toContain(world.otherDid);
+    const linksText = await page.locator('#links tbody').textContent();
+    expect(linksText).toContain('acme-campaign');
+    expect(linksText).not.toContain('other-campaign');
+    expect(await page.locator('nav').textContent()).not.toContain('Users');
+    await ui.shot('live-floor-seller');
+    sim.hangup(own);
+    sim.hangup(foreign);
+
+    const r = await page.goto(`${base}/console/users`);
+    expect(r!.status()).toBe(403);
+    await page.click('form[action="/console/sign-out"] button');
+    await page.waitForURL(/\/console\/sign-in$/, T);
+    await page.goto(`${base}/console/account`);
+    expect(new URL(page.url()).pathname).toBe('/console/sign-in');
+    expect(ui.problems).toEqual([]);
+  });
+});
