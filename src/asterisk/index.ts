@@ -260,18 +260,41 @@ export function createAsteriskModule(ctx: DaemonContext): AsteriskModule {
 
   for (const n of config.asteriskNodes) nodes.set(n.id, makeNode(n));
 
-  const readiness: ReadinessCheck[] = [...nodes.values()].map((node) => ({
-    name: `asterisk:${node.id}`,
-    check: async () => {
-      const h = node.health();
-      const problems = [
-        !h.ari.connected && `ARI ${h.ari.error ?? 'not connected'}`,
-        h.ari.replaced && 'Stasis app taken over by another connection',
-        !h.ami.connected && `AMI ${h.ami.error ?? 'not connected'}`,
-      ].filter(Boolean);
-      if (problems.length) throw new Error(problems.join('; '));
+  // A node is usable while its ARI link is up, ours and alive; /ready fails only when none is.
+  // AMI down (PBX reloads, dialer originates) or a node shedding calls degrades without failing.
+  const readiness: ReadinessCheck[] = [...nodes.values()].flatMap((node): ReadinessCheck[] => [
+    {
+      name: `asterisk:${node.id}`,
+      group: 'asterisk',
+      check: async () => {
+        const h = node.health();
+        const problems = [
+          !h.ari.connected && `ARI ${h.ari.error ?? 'not connected'}`,
+          h.ari.replaced && 'Stasis app taken over by another connection',
+        ].filter(Boolean);
+        if (problems.length) throw new Error(problems.join('; '));
+      },
     },
-  }));
+    {
+      name: `asterisk:${node.id}:ami`,
+      critical: false,
+      check: async () => {
+        const h = node.health();
+        if (!h.ami.connected) throw new Error(`AMI ${h.ami.error ?? 'not connected'}`);
+      },
+    },
+    {
+      name: `asterisk:${node.id}:load`,
+      critical: false,
+      check: async () => {
+        const h = node.health();
+        if (h.ari.overloaded)
+          throw new Error(
+            `shedding new calls: a request has waited ${h.ari.requests.oldestWaitMs ?? '?'} ms (link alive: pong ${h.ari.pongAgeMs ?? '?'} ms ago)`,
+          );
+      },
+    },
+  ]);
 
   return {
     name: 'asterisk',

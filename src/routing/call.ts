@@ -54,6 +54,7 @@ export type Disposition =
   | 'all_failed'
   | 'caller_abandoned'
   | 'duplicate_rejected'
+  | 'shed' // refused at once: Asterisk had fallen behind our requests (back-pressure)
   | 'error';
 
 export type NoCandidateReason =
@@ -143,20 +144,23 @@ export interface NewCall {
   startedAt: number;
 }
 
-/** A call that just entered Stasis, and its first effect: load the DID's plan. */
-export function newCall(c: NewCall): { state: CallState; effects: Effect[] } {
-  return {
-    state: {
-      ...c,
-      phase: 'routing',
-      attempts: [],
-      tried: [],
-      preferClient: null,
-      maxAttempts: 1,
-      legInStasis: false,
-    },
-    effects: [{ type: 'load_plan', did: c.did }],
+/**
+ * A call that just entered Stasis, and its first effect: load the DID's plan. `shed`: the node is
+ * overloaded (requests to it wait too long), so the call is refused with congestion at once rather
+ * than queued into timeouts; the caller's carrier can try another route.
+ */
+export function newCall(c: NewCall, o: { shed?: boolean } = {}): { state: CallState; effects: Effect[] } {
+  const state: CallState = {
+    ...c,
+    phase: 'routing',
+    attempts: [],
+    tried: [],
+    preferClient: null,
+    maxAttempts: 1,
+    legInStasis: false,
   };
+  if (o.shed) return end(state, 'shed', c.startedAt);
+  return { state, effects: [{ type: 'load_plan', did: c.did }] };
 }
 
 const current = (s: CallState) => s.attempts[s.attempts.length - 1];
@@ -320,7 +324,10 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
 /** Ends a call that never reached a client: the caller hears congestion when we failed them. */
 function end(s: CallState, disposition: Disposition, at: number): { state: CallState; effects: Effect[] } {
   const reason: HangupReason =
-    disposition === 'all_failed' || disposition === 'no_client' || disposition === 'error'
+    disposition === 'all_failed' ||
+    disposition === 'no_client' ||
+    disposition === 'error' ||
+    disposition === 'shed'
       ? 'congestion'
       : 'normal';
   return {

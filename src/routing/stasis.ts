@@ -42,15 +42,19 @@ export function attachStasisHandlers(
     // The caller is not tagged with our call id (that would cost a REST request per call on the
     // hot path): client legs carry it from creation (channel variables), and the bridge that joins
     // the caller to a client is named by it, which is all a restarted instance needs.
-    const { state, effects } = newCall({
-      callId: ch.channelvars?.[CALL_ID_VAR] || randomUUID(),
-      callerChannelId: ch.id,
-      nodeId,
-      app: ev.application,
-      did: didOf(ch, ev.args ?? []),
-      callerNumber: ch.caller?.number ?? '',
-      startedAt: now(),
-    });
+    const shed = asterisk.nodes.get(nodeId)?.overloaded() ?? false;
+    const { state, effects } = newCall(
+      {
+        callId: ch.channelvars?.[CALL_ID_VAR] || randomUUID(),
+        callerChannelId: ch.id,
+        nodeId,
+        app: ev.application,
+        did: didOf(ch, ev.args ?? []),
+        callerNumber: ch.caller?.number ?? '',
+        startedAt: now(),
+      },
+      { shed },
+    );
     runner.start(state, effects);
   });
   asterisk.onStasisStart('leg', (_nodeId, ev) =>

@@ -262,7 +262,7 @@ describe('ARI and AMI clients against the simulator', () => {
     const down = once(mod.nodes.get('n2')!.ari, 'disconnected');
     s2.dropWebSockets();
     await down;
-    await expect(mod.readiness![1]!.check()).rejects.toThrow(/ARI/);
+    await expect(mod.readiness!.find((r) => r.name === 'asterisk:n2')!.check()).rejects.toThrow(/ARI/);
     await once(mod.nodes.get('n2')!.ari, 'connected'); // and it comes back by itself
   });
 

@@ -189,6 +189,26 @@ describe('call state machine', () => {
     expect(causeOfDialStatus('ANSWER')).toBeNull();
   });
 
+  it('a call arriving while its node is overloaded is refused with congestion at once, and recorded as shed', () => {
+    const r = newCall(
+      {
+        callId: 'x',
+        callerChannelId: 'ch',
+        nodeId: 'n',
+        app: 'a',
+        did: '+1',
+        callerNumber: '',
+        startedAt: 5,
+      },
+      { shed: true },
+    );
+    expect(r.state).toMatchObject({ phase: 'ended', disposition: 'shed', endedAt: 5 });
+    expect(r.effects).toEqual([
+      { type: 'hangup', channelId: 'ch', reason: 'congestion' },
+      { type: 'finish' },
+    ]);
+  });
+
   it('maps Q.850 causes to attempt results', () => {
     expect([17, 19, 34, 3, 99].map(resultOfCause)).toEqual([
       'busy',

@@ -6,10 +6,20 @@ import type { Database } from '../db.ts';
 import type { ApiRole } from '../../db/schema/auth.ts';
 import type { Logger } from '../logger.ts';
 
-/** A named readiness probe: resolves when healthy, throws (with a reason) when not. */
+/**
+ * A named readiness probe: resolves when healthy, throws (with a reason) when not.
+ * A failing check makes /ready answer 503 (a load balancer then takes the instance away, /next-cid
+ * included) only when the instance cannot do its work: a critical check (PostgreSQL, Redis), or every
+ * check of a `group` (every Asterisk node unusable). The others only degrade: /ready answers 200 and
+ * names them.
+ */
 export interface ReadinessCheck {
   name: string;
   check(): Promise<void>;
+  /** Default true. False: a failure is reported as degraded, never 503. */
+  critical?: boolean;
+  /** Checks sharing a group fail the instance only when all of them fail. */
+  group?: string;
 }
 
 /** What the API needs from the rest of the daemon; services are added by later modules. */

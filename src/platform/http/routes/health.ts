@@ -1,9 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { ReadinessCheck } from '../context.ts';
 
 const readyBody = z.object({
-  status: z.enum(['ready', 'not_ready']),
+  status: z.enum(['ready', 'degraded', 'not_ready']),
+  /** Failing checks that do not stop the instance from working (an AMI link down, a node shedding calls). */
+  degraded: z.array(z.string()),
   checks: z.record(z.string(), z.object({ ok: z.boolean(), error: z.string().optional() })),
 });
 
@@ -44,8 +47,8 @@ export default async function healthRoutes(fastify: FastifyInstance) {
         }),
       );
       const checks = Object.fromEntries(results);
-      const ok = results.every(([, r]) => r.ok);
-      return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not_ready', checks });
+      const status = readiness(app.deps.readiness, (name) => checks[name]?.ok ?? false);
+      return reply.status(status.status === 'not_ready' ? 503 : 200).send({ ...status, checks });
     },
   );
 
@@ -73,4 +76,22 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
       },
     );
   });
+}
+
+/** not_ready when a critical check fails or every check of a group does; degraded when anything else fails. */
+export function readiness(
+  checks: ReadinessCheck[],
+  ok: (name: string) => boolean,
+): { status: 'ready' | 'degraded' | 'not_ready'; degraded: string[] } {
+  const groups = new Map<string, boolean>();
+  for (const c of checks) if (c.group) groups.set(c.group, (groups.get(c.group) ?? false) || ok(c.name));
+  let fatal = [...groups.values()].some((anyOk) => !anyOk);
+  const degraded: string[] = [];
+  for (const c of checks) {
+    if (ok(c.name)) continue;
+    if (c.group) degraded.push(c.name);
+    else if (c.critical === false) degraded.push(c.name);
+    else fatal = true;
+  }
+  return { status: fatal ? 'not_ready' : degraded.length ? 'degraded' : 'ready', degraded };
 }
