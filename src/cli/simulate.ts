@@ -40,6 +40,7 @@ export async function run(argv: string[]): Promise<number> {
     did: { type: 'string', multiple: true },
     caller: { type: 'string', multiple: true },
     'talk-ms': { type: 'string' },
+    'channel-var': { type: 'string', multiple: true },
   });
   const log = createLogger({ level: 'info', name: 'simulator' });
   const endpoints: Record<
@@ -67,6 +68,8 @@ export async function run(argv: string[]): Promise<number> {
     user: values.user ?? 'asterisk',
     password: values.password ?? 'asterisk',
     endpoints,
+    // ari.conf `channelvars`: none unless asked for, as in a stock Asterisk.
+    channelVars: values['channel-var'] ?? [],
     ...(values.dialplan ? { dialplanPath: values.dialplan } : {}),
     // PJSIP endpoints from the realtime tables, like res_config_pgsql (default: DATABASE_URL).
     ...(values['database-url'] || process.env.DATABASE_URL

@@ -10,7 +10,8 @@ import { AmiServer } from './ami/server.ts';
 import { AriServer } from './ari/server.ts';
 import { loadDialplan } from './dialplan.ts';
 import { createInterpreter } from './interpreter.ts';
-import { type EndpointBehaviour, type SimChannel, SimModel } from './model.ts';
+import { type EndpointBehaviour, SimModel } from './model.ts';
+import { newUniqueId, originate } from './originate.ts';
 
 export type { EndpointBehaviour } from './model.ts';
 
@@ -119,25 +120,10 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     ...(o.broadcastTimeoutMs !== undefined ? { broadcastTimeoutMs: o.broadcastTimeoutMs } : {}),
   });
 
-  // The sample dialplan's [from-carrier]: every number -> Stasis(capconduit,inbound); with no app
-  // registered Stasis fails at once (STASISSTATUS=FAILED) and the dialplan answers Congestion.
-  // Local channels come in two halves: `;1` (the originator's side) and `;2` (which runs the dialplan).
-  // Answering `;2` answers `;1`; hanging either up hangs up the other with the same cause.
-  const partner = new Map<string, string>();
-  model.on('state', (c: SimChannel) => {
-    const other = model.channels.get(partner.get(c.id) ?? '');
-    if (other && c.state === 'Up' && other.state !== 'Up') model.setState(other, 'Up');
-  });
-  model.on('channel-destroyed', (c: SimChannel, cause: number) => {
-    const otherId = partner.get(c.id);
-    partner.delete(c.id);
-    if (otherId) {
-      partner.delete(otherId);
-      model.hangup(otherId, cause);
-    }
-  });
-  const newId = () => `${Math.floor(Date.now() / 1000)}.${Math.floor(Math.random() * 1e9)}`;
+  model.runDialplan = runDialplan;
 
+  // A carrier's call as the lab places one: an originate of Local/<did>@<context> whose `;2` half
+  // runs the dialplan (the inbound call the Stasis app sees) and whose `;1` half is the caller.
   const inbound = (p: {
     did: string;
     callerNumber: string;
@@ -146,73 +132,22 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     context?: string;
     /** id of the `;2` half (the inbound call the Stasis app sees) */
     channelId?: string;
-    /** id of the `;1` half */
-    originatorId?: string;
-    /** what the `;1` half runs: a Stasis app (ARI originate) or Wait(seconds) after answer (AMI) */
-    originator?: { app: string; args: string[] } | { waitS: number };
   }) => {
     stats.inbound++;
     const context = p.context ?? 'from-carrier';
-    const base = model.nextName(`Local/${p.did}@${context}`);
-    const dialplan = { context, exten: p.did, priority: 1, app_name: '', app_data: '' };
-    const caller = { name: p.callerName ?? '', number: p.callerNumber };
-    const one = model.create({
-      id: p.originatorId ?? newId(),
-      name: `${base};1`,
-      caller,
-      dialplan,
-      state: 'Down',
+    const id2 = p.channelId ?? newUniqueId();
+    // Armed before the dialplan runs: a call with no Stasis app is over at once.
+    const { channel } = originate(model, {
+      endpoint: `Local/${p.did}@${context}`,
+      caller: { name: p.callerName ?? '', number: p.callerNumber },
+      otherChannelId: id2,
+      after: null,
     });
-    const c = model.create({
-      id: p.channelId ?? newId(),
-      name: `${base};2`,
-      state: 'Ring',
-      caller,
-      dialplan,
-      fromDialplan: true,
-    });
-    one.linkedid = one.id; // both halves belong to one call: the ;1 half is the oldest
-    c.linkedid = one.id;
-    partner.set(one.id, c.id);
-    partner.set(c.id, one.id);
-    const o1 = p.originator;
-    if (o1 && 'app' in o1) model.enterStasis(one, o1.app, o1.args);
-    if (o1 && 'waitS' in o1) {
-      const w = o1.waitS;
-      model.onceUp(one.id, () => model.later(one, w * 1000, () => model.hangup(one.id, 16)));
-    }
-    if (p.hangupAfterMs !== undefined) model.later(c, p.hangupAfterMs, () => model.hangup(c.id, 16));
-    void runDialplan(c, context, p.did);
-    return c.id;
+    const two = model.channels.get(id2);
+    if (channel && two && p.hangupAfterMs !== undefined)
+      model.later(two, p.hangupAfterMs, () => model.hangup(two.id, 16));
+    return id2;
   };
-  model.on(
-    'originate-local',
-    (x: {
-      exten: string;
-      context: string;
-      callerNumber: string;
-      callerName: string;
-      channelId?: string;
-      otherChannelId?: string;
-      app?: string;
-      appArgs?: string;
-      application?: string;
-      data?: string;
-    }) =>
-      inbound({
-        did: x.exten,
-        callerNumber: x.callerNumber,
-        callerName: x.callerName,
-        context: x.context,
-        ...(x.channelId ? { originatorId: x.channelId } : {}),
-        ...(x.otherChannelId ? { channelId: x.otherChannelId } : {}),
-        ...(x.app
-          ? { originator: { app: x.app, args: (x.appArgs ?? '').split(',').filter(Boolean) } }
-          : x.application?.toLowerCase() === 'wait'
-            ? { originator: { waitS: Number(x.data) || 0 } }
-            : {}),
-      }),
-  );
 
   let http: Server;
   let amiSrv: AmiServer;
@@ -221,13 +156,7 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
   const listen = async () => {
     http = createServer((req, res) => void ari.handle(req, res));
     http.on('upgrade', (req, sock, head) => ari.upgrade(req, sock, head));
-    amiSrv = new AmiServer(
-      model,
-      user,
-      password,
-      { originateLocal: (x) => void model.emit('originate-local', x), endpointNames },
-      o.badLoginDelayMs ?? 1000,
-    );
+    amiSrv = new AmiServer(model, user, password, { endpointNames }, o.badLoginDelayMs ?? 1000);
     await new Promise<void>((r) => http.listen(ariPort, host, r));
     ariPort = (http.address() as AddressInfo).port;
     await new Promise<void>((r) => amiSrv.server.listen(amiPort, host, r));

@@ -25,35 +25,92 @@ export interface SimChannel {
   dialing: boolean;
   /** Uniqueid of the oldest channel of the call (AMI Linkedid); the channel's own id when unset. */
   linkedid?: string;
+  /**
+   * The app subscribed to the channel for its whole life (it made it with channels/create or
+   * POST /channels): it sees the channel's events outside Stasis too, ChannelDestroyed included.
+   * A channel that entered Stasis from the dialplan is the app's only while in Stasis.
+   */
+  owner?: string | null;
+  /** The other half of a Local channel pair. */
+  peer?: string;
+  /** A dial in progress towards this channel (ARI channels/dial, or an originate). */
+  dial?: DialState;
 }
 
+export interface SimBridge {
+  id: string;
+  type: string;
+  name: string;
+  channels: Set<string>;
+  creationtime: string;
+  /** Apps that have seen the bridge (their channels entered it): they hear BridgeDestroyed. */
+  apps: Set<string>;
+  vars: Map<string, string>;
+  moh: boolean;
+}
+
+export interface DialState {
+  /** The dialled string as Asterisk reports it (`exten@context` for a Local channel). */
+  dialstring: string;
+  caller?: string;
+  /** Originates (POST /channels, AMI Originate) report NOANSWER when the channel goes unanswered. */
+  originate: boolean;
+  status: '' | 'RINGING' | 'ANSWER';
+}
+
+/** Q.850 causes as Asterisk names them (ast_cause2str); anything else is "Unknown". */
 export const CAUSE_TXT: Record<number, string> = {
   0: 'Unknown',
+  1: 'Unallocated (unassigned) number',
+  2: 'No route to specified transmit network',
   3: 'No route to destination',
   16: 'Normal Clearing',
   17: 'User busy',
-  19: 'No user responding',
+  18: 'No user responding',
+  19: 'User alerting, no answer',
+  20: 'Subscriber absent',
   21: 'Call Rejected',
+  22: 'Number changed',
+  26: 'Answered elsewhere',
+  27: 'Destination out of order',
+  28: 'Invalid number format',
+  29: 'Facility rejected',
+  31: 'Normal, unspecified',
   34: 'Circuit/channel congestion',
+  38: 'Network out of order',
+  41: 'Temporary failure',
+  42: 'Switching equipment congestion',
+  44: 'Requested channel not available',
+  58: 'Bearer capability not available',
+  66: 'Channel not implemented',
+  127: 'Interworking, unspecified',
 };
 
+/** ARI's hangup reasons and the causes Asterisk maps them to (convert_reason_to_hangup_code). */
 export const REASON_CAUSE: Record<string, number> = {
   normal: 16,
   busy: 17,
   congestion: 34,
   no_answer: 19,
-  timeout: 19,
+  timeout: 18,
   rejected: 21,
   unallocated: 1,
+  normal_unspecified: 31,
+  number_incomplete: 28,
+  codec_mismatch: 58,
+  interworking: 127,
+  failure: 38,
   answered_elsewhere: 26,
 };
 
 export class SimModel extends EventEmitter {
   channels = new Map<string, SimChannel>();
-  bridges = new Map<string, { id: string; type: string; channels: Set<string>; creationtime: string }>();
+  bridges = new Map<string, SimBridge>();
   endpoints = new Map<string, EndpointBehaviour>();
   /** Realtime lookup (ps_endpoints) for endpoints not configured in `endpoints`. */
   realtime: (name: string) => Promise<boolean> = async () => false;
+  /** Runs a channel through the dialplan from context/exten (set by the simulator). */
+  runDialplan: (c: SimChannel, context: string, exten: string) => Promise<void> = async () => {};
   private seq = 0;
   /**
    * One-shot callbacks per channel: when it leaves Stasis for the dialplan or is destroyed ('exit'),
@@ -94,22 +151,25 @@ export class SimModel extends EventEmitter {
   }
 
   bridgeJson(id: string) {
-    const b = this.bridges.get(id)!;
+    return this.bridgeJson2(this.bridges.get(id)!);
+  }
+
+  bridgeJson2(b: SimBridge) {
     return {
       id: b.id,
       technology: 'simple_bridge',
       bridge_type: b.type,
       bridge_class: 'stasis',
       creator: 'Stasis',
-      name: '',
+      name: b.name,
       channels: [...b.channels],
       creationtime: b.creationtime,
-      video_mode: 'none',
+      video_mode: 'talker',
     };
   }
 
-  /** Sends an event to the app holding the channel (if any). */
-  event(app: string | null, type: string, body: Record<string, unknown>): void {
+  /** Sends an event to an app (if any). */
+  event(app: string | null | undefined, type: string, body: Record<string, unknown>): void {
     if (!app) return;
     this.emit('ari-event', app, {
       type,
@@ -118,6 +178,11 @@ export class SimModel extends EventEmitter {
       asterisk_id: this.asteriskId,
       application: app,
     });
+  }
+
+  /** The app that hears about the channel now: the one holding it in Stasis, else its owner. */
+  target(c: SimChannel): string | null {
+    return c.app ?? c.owner ?? null;
   }
 
   create(o: Partial<SimChannel> & { name: string; id: string }): SimChannel {
@@ -144,9 +209,53 @@ export class SimModel extends EventEmitter {
   setState(c: SimChannel, state: SimChannel['state']): void {
     if (c.state === state) return;
     c.state = state;
-    this.event(c.app, 'ChannelStateChange', { channel: this.json(c) });
     this.emit('state', c);
+    this.event(this.target(c), 'ChannelStateChange', { channel: this.json(c) });
+    // The other half of a Local pair follows: ringing and answer travel from ;2 to ;1.
+    const peer = c.peer ? this.channels.get(c.peer) : undefined;
+    if (peer && c.name.endsWith(';2') && (state === 'Ringing' || state === 'Up') && peer.state !== 'Up')
+      this.setState(peer, state);
+    if (c.dial && (state === 'Ringing' || state === 'Up'))
+      this.dialProgress(c, state === 'Up' ? 'ANSWER' : 'RINGING');
     if (state === 'Up') this.fire(c.id, 'up');
+  }
+
+  /** A Dial event (ARI) and its AMI counterpart for the channel being dialled. */
+  dialEvent(c: SimChannel, status: string): void {
+    const d = c.dial;
+    if (!d) return;
+    const caller = d.caller ? this.channels.get(d.caller) : undefined;
+    // An originate's dial reports its dial string every time; channels/dial only at the start.
+    this.event(this.target(c), 'Dial', {
+      dialstatus: status,
+      forward: '',
+      dialstring: d.originate || status === '' ? d.dialstring : '',
+      ...(caller ? { caller: this.json(caller) } : {}),
+      peer: this.json(c),
+    });
+    this.emit('dial', c, caller, status, d.dialstring);
+  }
+
+  /** Starts a dial towards `c`: Dial "" / DialBegin. */
+  beginDial(c: SimChannel, d: Omit<DialState, 'status'>): void {
+    c.dial = { ...d, status: '' };
+    c.dialing = true;
+    this.dialEvent(c, '');
+  }
+
+  private dialProgress(c: SimChannel, status: 'RINGING' | 'ANSWER'): void {
+    const d = c.dial!;
+    if (status === 'ANSWER') {
+      // The dial timeout no longer applies once answered.
+      for (const t of c.timers) clearTimeout(t);
+      c.timers = [];
+    }
+    d.status = status;
+    this.dialEvent(c, status);
+    if (status === 'ANSWER') {
+      c.dial = undefined;
+      this.emit('dial-answered', c);
+    }
   }
 
   /** Calls `fn` once when the channel leaves Stasis for the dialplan, or is destroyed. */
@@ -182,32 +291,108 @@ export class SimModel extends EventEmitter {
     this.event(app, 'StasisStart', { args, channel: this.json(c) });
   }
 
+  /** Leaves Stasis (StasisEnd); the channel's later events go to its owner only. */
+  leaveStasis(c: SimChannel): void {
+    const app = c.app;
+    if (!app) return;
+    this.event(app, 'StasisEnd', { channel: this.json(c) });
+    c.app = null;
+  }
+
   /**
-   * Hangs a channel up with a Q.850 cause. `soft` marks a hangup asked over ARI (DELETE), which
-   * Asterisk reports as ChannelHangupRequest cause 32 with soft: true.
+   * Hangs a channel up with a Q.850 cause. `soft` marks a hangup asked over ARI or AMI, which
+   * Asterisk reports as ChannelHangupRequest cause 32 with soft: true. The events follow
+   * Asterisk's order: the request, leaving the bridge, StasisEnd, then (to an owner only)
+   * ChannelDestroyed; the other half of a Local pair is hung up with the same cause.
    */
   hangup(id: string, cause: number, soft = false): void {
     const c = this.channels.get(id);
     if (!c) return;
     for (const t of c.timers) clearTimeout(t);
     c.timers = [];
-    const app = c.app;
     this.emit('hangup-request', c, soft ? 32 : cause, soft);
     this.event(
-      app,
+      this.target(c),
       'ChannelHangupRequest',
       soft ? { cause: 32, soft: true, channel: this.json(c) } : { cause, channel: this.json(c) },
     );
+    // An originate's dial that never got an answer ends with NOANSWER; a channels/dial reports
+    // no final status (the cause of ChannelDestroyed tells it).
+    if (c.dial?.originate) {
+      this.dialEvent(c, 'NOANSWER');
+      c.dial = undefined;
+    }
     if (c.bridge) this.leaveBridge(c);
-    if (app) this.event(app, 'StasisEnd', { channel: this.json(c) });
+    const wasInStasis = c.app !== null;
+    this.leaveStasis(c);
+    // A dialplan channel told to hang up by its peer goes back to the dialplan, which sees the
+    // hangup and requests it again (soft) before the channel goes.
+    if (wasInStasis && c.fromDialplan && !soft)
+      this.event(c.owner, 'ChannelHangupRequest', { cause, soft: true, channel: this.json(c) });
     this.channels.delete(id);
-    this.event(app, 'ChannelDestroyed', {
+    this.event(c.owner, 'ChannelDestroyed', {
       cause,
       cause_txt: CAUSE_TXT[cause] ?? 'Unknown',
       channel: this.json(c),
     });
     this.emit('channel-destroyed', c, cause);
     this.fire(c.id, 'exit', true);
+    const peer = c.peer ? this.channels.get(c.peer) : undefined;
+    if (peer) this.hangup(peer.id, cause);
+  }
+
+  createBridge(id: string, type: string, name: string): SimBridge {
+    const b: SimBridge = {
+      id,
+      type,
+      name,
+      channels: new Set(),
+      creationtime: asteriskTime(new Date()),
+      apps: new Set(),
+      vars: new Map(),
+      moh: false,
+    };
+    this.bridges.set(id, b);
+    this.emit('bridge-created', b);
+    return b;
+  }
+
+  /**
+   * Puts a channel in a bridge (leaving any other first). Two parties bridged see each other as
+   * connected line, and share the oldest Linkedid.
+   */
+  enterBridge(c: SimChannel, b: SimBridge): void {
+    if (c.bridge === b.id) return;
+    if (c.bridge) this.leaveBridge(c);
+    c.bridge = b.id;
+    b.channels.add(c.id);
+    const app = this.target(c);
+    if (app) b.apps.add(app);
+    this.emit('bridge-enter', c, b.id, b.channels.size);
+    this.event(this.target(c), 'ChannelEnteredBridge', {
+      bridge: this.bridgeJson(b.id),
+      channel: this.json(c),
+    });
+    if (b.channels.size === 2) {
+      const [x, y] = [...b.channels].map((id) => this.channels.get(id)!);
+      if (x && y) {
+        x.connected = { ...y.caller };
+        y.connected = { ...x.caller };
+        const oldest = [x.linkedid ?? x.id, y.linkedid ?? y.id].sort()[0]!;
+        x.linkedid = y.linkedid = oldest;
+      }
+    }
+  }
+
+  /** Destroys a bridge: its channels leave it (they stay up), then BridgeDestroyed. */
+  destroyBridge(b: SimBridge): void {
+    for (const cid of [...b.channels]) {
+      const c = this.channels.get(cid);
+      if (c) this.leaveBridge(c);
+    }
+    this.bridges.delete(b.id);
+    this.emit('bridge-destroyed', b);
+    for (const app of b.apps) this.event(app, 'BridgeDestroyed', { bridge: this.bridgeJson2(b) });
   }
 
   leaveBridge(c: SimChannel): void {
@@ -216,7 +401,7 @@ export class SimModel extends EventEmitter {
     if (!b) return;
     b.channels.delete(c.id);
     this.emit('bridge-leave', c, b.id, b.channels.size);
-    this.event(c.app, 'ChannelLeftBridge', { bridge: this.bridgeJson(b.id), channel: this.json(c) });
+    this.event(this.target(c), 'ChannelLeftBridge', { bridge: this.bridgeJson(b.id), channel: this.json(c) });
   }
 
   later(c: SimChannel, ms: number, f: () => void): void {
@@ -227,40 +412,60 @@ export class SimModel extends EventEmitter {
     c.timers.push(t);
   }
 
-  /** Runs an outbound dial on a channel made with channels/create, by its endpoint's behaviour. */
+  /**
+   * Dials a channel made with channels/create. A Local channel's `;2` half starts its dialplan and
+   * its progress comes back through the pair; a PJSIP endpoint answers by its configured behaviour.
+   * A dial timeout hangs the channel up with cause 19 and no final Dial event.
+   */
   dial(c: SimChannel, caller: SimChannel | undefined, timeoutS: number): void {
-    c.dialing = true;
+    const peer = c.peer ? this.channels.get(c.peer) : undefined;
+    if (peer) {
+      // Local channels pass the caller across: `;2` calls as `;1`'s connected line.
+      peer.caller = { ...c.connected };
+      peer.connected = { ...c.caller };
+      this.beginDial(c, {
+        dialstring: c.endpoint ?? '',
+        originate: false,
+        ...(caller ? { caller: caller.id } : {}),
+      });
+      if (timeoutS > 0) this.later(c, timeoutS * 1000, () => this.timeout(c));
+      void this.runDialplan(peer, peer.dialplan.context, peer.dialplan.exten);
+      return;
+    }
+    this.beginDial(c, {
+      dialstring: c.endpoint ?? '',
+      originate: false,
+      ...(caller ? { caller: caller.id } : {}),
+    });
     const b = this.endpoints.get(c.endpoint ?? '') ?? {};
     const result = b.result ?? 'answer';
-    const dialEv = (status: string) => {
-      this.event(c.app, 'Dial', {
-        dialstatus: status,
-        dialstring: c.endpoint ?? '',
-        peer: this.json(c),
-        ...(caller ? { caller: this.json(caller) } : {}),
-      });
-      this.emit('dial', c, caller, status);
-    };
     const after = b.answerAfterMs ?? 50;
     // Facts: "" then RINGING then ANSWER; failures have NO final Dial event, only ChannelDestroyed.
-    dialEv('');
     if (result === 'unavailable') return this.later(c, 5, () => this.hangup(c.id, 3));
-    this.later(c, Math.min(5, after), () => {
-      this.setState(c, 'Ringing');
-      dialEv('RINGING');
-    });
-    if (timeoutS > 0) this.later(c, timeoutS * 1000, () => this.hangup(c.id, 19));
+    this.later(c, Math.min(5, after), () => this.setState(c, 'Ringing'));
+    if (timeoutS > 0) this.later(c, timeoutS * 1000, () => this.timeout(c));
     if (result === 'noanswer') return;
     this.later(c, after, () => {
       if (result === 'busy') return this.hangup(c.id, 17);
       if (result === 'congestion') return this.hangup(c.id, 34);
-      for (const t of c.timers) clearTimeout(t); // the dial timeout no longer applies
-      c.timers = [];
       this.setState(c, 'Up');
-      dialEv('ANSWER');
       if (b.hangupAfterMs !== undefined) this.later(c, b.hangupAfterMs, () => this.hangup(c.id, 16));
     });
   }
+
+  /** A dial that timed out: Asterisk hangs the dialled channel up (soft) with cause 19. */
+  private timeout(c: SimChannel): void {
+    c.dial = undefined;
+    this.hangup(c.id, 19, true);
+  }
+}
+
+/** Orders uniqueids `<epoch>.<seq>` oldest first (other ids after them, as strings). */
+function byAge(a: string, b: string): number {
+  const x = /^(\d+)\.(\d+)$/.exec(a);
+  const y = /^(\d+)\.(\d+)$/.exec(b);
+  if (x && y) return Number(x[1]) - Number(y[1]) || Number(x[2]) - Number(y[2]);
+  return x ? -1 : y ? 1 : a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Asterisk's timestamp format: 2026-11-23T05:30:00.123+0000 */

@@ -94,6 +94,9 @@ describe('ARI and AMI clients against the simulator', () => {
     const r = await m.action('Originate', {
       Channel: 'Local/+14155550100@from-carrier',
       CallerID: '"Lead" <+12125550000>',
+      // Asterisk needs somewhere to send the answered `;1` half: an application, or an extension.
+      Application: 'Wait',
+      Data: '3600',
       Async: 'true',
     });
     expect(r.response.fields.response).toBe('Success');
@@ -311,7 +314,7 @@ describe('ARI and AMI clients against the simulator', () => {
     expect(wanted.length).toBe(FILTERABLE_ARI_EVENTS.length - 2);
     const mod = asteriskModule({ n1: s });
     const seen: string[] = [];
-    mod.onAriEvent((_n, e) => seen.push(e.type), ['ChannelDestroyed']);
+    mod.onAriEvent((_n, e) => seen.push(e.type), ['StasisEnd']);
     await mod.start!();
     cleanup.push(() => mod.stop!());
     const node = mod.nodes.get('n1')!;
@@ -323,10 +326,12 @@ describe('ARI and AMI clients against the simulator', () => {
     await waitFor(filtered);
     s.placeInboundCall({ did: '+14155550100', callerNumber: '+12125550000' });
     await waitFor(() => seen.includes('StasisStart'));
-    const id = (await node.ari.channels.list())[0]!.id;
+    // The `;2` half is the one in Stasis (the `;1` half would answer 409).
+    const id = (await node.ari.channels.list()).find((x) => x.name.endsWith(';2'))!.id;
     await node.ari.channels.setVariable(id, 'X', '1');
     await node.ari.channels.hangup(id);
-    await waitFor(() => seen.includes('ChannelDestroyed'));
+    // A channel that entered Stasis from the dialplan ends in the app with StasisEnd.
+    await waitFor(() => seen.includes('StasisEnd'));
     expect(seen).not.toContain('ChannelVarset');
     expect(seen).not.toContain('ChannelHangupRequest');
     // Set again after a reconnect (a restarted Asterisk forgets it).
@@ -512,12 +517,18 @@ describe('ARI and AMI clients against the simulator', () => {
     expect(names.filter((n) => n.endsWith(';1'))).toHaveLength(1);
     expect(names.filter((n) => n.endsWith(';2'))).toHaveLength(1);
     await c.channels.answer(id); // answering ;2 answers ;1, whose Wait(0.2) then ends the call
-    const gone = await waitFor(() =>
+    // The hangup reaches ;2 from ;1 with its cause; ;2 entered Stasis from the dialplan, so the
+    // app sees it leave (StasisEnd) and no ChannelDestroyed.
+    const req = await waitFor(() =>
       events.find(
-        (e) => e.type === 'ChannelDestroyed' && (e as { channel: { id: string } }).channel.id === id,
+        (e) => e.type === 'ChannelHangupRequest' && (e as { channel: { id: string } }).channel.id === id,
       ),
     );
-    expect((gone as { cause: number }).cause).toBe(16);
+    expect((req as { cause: number }).cause).toBe(16);
+    await waitFor(() =>
+      events.find((e) => e.type === 'StasisEnd' && (e as { channel: { id: string } }).channel.id === id),
+    );
+    expect(events.some((e) => e.type === 'ChannelDestroyed')).toBe(false);
     expect(s.liveChannels()).toEqual([]);
   });
 
@@ -535,6 +546,9 @@ describe('ARI and AMI clients against the simulator', () => {
     });
     expect(one.id).toBe('orig-1');
     expect(one.name.endsWith(';1')).toBe(true);
+    // The `;1` half enters the app once the far side (`;2`, in Stasis from the dialplan) answers.
+    const inbound = await waitFor(() => first.events.find((e) => e.type === 'StasisStart'));
+    await first.c.channels.answer((inbound as { channel: { id: string } }).channel.id);
     await waitFor(() => first.events.filter((e) => e.type === 'StasisStart').length === 2);
     const args = first.events
       .filter((e) => e.type === 'StasisStart')

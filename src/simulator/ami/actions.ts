@@ -1,6 +1,7 @@
 // The action table: each AMI action the simulator answers, by its lower-cased name. An action not
 // in the table answers as Asterisk answers an unknown one.
-import { posixRegex, stateCode } from './protocol.ts';
+import { type After, originate as originateCall, parseCallerId } from '../originate.ts';
+import { type Fields, posixRegex, stateCode } from './protocol.ts';
 import type { Action, ActionContext, AmiCore } from './session.ts';
 
 const error = (ctx: ActionContext, message: string) =>
@@ -12,6 +13,10 @@ const error = (ctx: ActionContext, message: string) =>
 /** The few CLI commands operators run over AMI `Command`. */
 function cli(core: AmiCore, cmd: string): string[] {
   const c = cmd.trim().toLowerCase();
+  if (c === 'core show version')
+    return [
+      `Asterisk 22.10.1 built by capconduit @ simulator on a ${process.arch} running ${process.platform}`,
+    ];
   if (c === 'core show uptime')
     return [`System uptime: ${Math.round((Date.now() - core.started.getTime()) / 1000)} seconds`];
   if (c === 'core show channels count' || c === 'core show channels')
@@ -88,21 +93,76 @@ const coreShowChannels: Action = (ctx) => {
   ]);
 };
 
+/**
+ * Originate as manager.c runs it: the checks in its order, then either a synchronous dial (the
+ * answer waits for the outcome) or an asynchronous one (answered at once, the outcome told later
+ * in an OriginateResponse event carrying the ActionID). Only Local channels can be dialled here;
+ * any other technology fails as an unknown one does (no channel, reason 0).
+ */
 const originate: Action = (ctx) => {
-  const { f } = ctx;
-  const local = /^Local\/([^@]+)@([\w-]+)$/.exec(f.channel ?? '');
-  if (!local) return error(ctx, 'Originate failed');
-  const cid = /^(?:"?([^"<]*)"?\s*)?<?([+\d]*)>?$/.exec(f.callerid ?? '');
+  const { f, core } = ctx;
+  const name = f.channel ?? '';
+  if (!name) return error(ctx, 'Channel not specified');
+  if (f.priority && !/^\d+$/.test(f.priority)) return error(ctx, 'Invalid priority');
+  if (f.timeout && !/^\d+$/.test(f.timeout)) return error(ctx, 'Invalid timeout');
+  if (!name.includes('/')) return error(ctx, 'Invalid channel');
+  const exten = f.exten;
+  const context = f.context;
+  const app = f.application;
+  if (!app && !(exten && context && f.priority))
+    return error(ctx, "Originate with 'Exten' requires 'Context' and 'Priority'");
+  const caller = parseCallerId(f.callerid);
+  const after: After = app ? { application: app, data: f.data ?? '' } : { context: context!, exten: exten! };
+  const r = originateCall(core.model, {
+    endpoint: name,
+    caller,
+    ...(f.channelid ? { channelId: f.channelid } : {}),
+    ...(f.otherchannelid ? { otherChannelId: f.otherchannelid } : {}),
+    after,
+    timeoutS: f.timeout ? Math.ceil(Number(f.timeout) / 1000) : 30,
+  });
+  const async = /^(yes|true|y|t|1|on)$/i.test(f.async ?? '');
+  if (!async) {
+    if (!r.channel) return error(ctx, 'Originate failed');
+    void r.outcome.then((o) =>
+      o.answered
+        ? ctx.reply([
+            ['Response', 'Success'],
+            ['Message', 'Originate successfully queued'],
+          ])
+        : error(ctx, 'Originate failed'),
+    );
+    return;
+  }
   ctx.reply([
     ['Response', 'Success'],
     ['Message', 'Originate successfully queued'],
   ]);
-  ctx.core.hooks.originateLocal({
-    exten: local[1]!,
-    context: local[2]!,
-    callerNumber: cid?.[2] ?? '',
-    callerName: cid?.[1]?.trim() ?? '',
-    ...(f.application ? { application: f.application, data: f.data ?? '' } : {}),
+  const ch = r.channel;
+  const chanName = ch?.name ?? name;
+  const uniqueid = ch?.id ?? f.channelid ?? '<unknown>';
+  void r.outcome.then((o) => {
+    const where: Fields = app
+      ? [
+          ['Application', app],
+          ['Data', f.data ?? ''],
+        ]
+      : [
+          ['Context', context ?? ''],
+          ['Exten', exten ?? ''],
+        ];
+    ctx.event([
+      ['Event', 'OriginateResponse'],
+      ['Privilege', 'call,all'],
+      ...ctx.actionId,
+      ['Response', o.answered ? 'Success' : 'Failure'],
+      ['Channel', chanName],
+      ...where,
+      ['Reason', o.reason],
+      ['Uniqueid', uniqueid],
+      ['CallerIDNum', caller.number || '<unknown>'],
+      ['CallerIDName', caller.name || '<unknown>'],
+    ]);
   });
 };
 
@@ -178,8 +238,25 @@ export const ACTIONS: Record<string, Action> = {
       ['CoreReloadDate', core.reloaded.toISOString().slice(0, 10)],
       ['CoreReloadTime', core.reloaded.toISOString().slice(11, 19)],
       ['CoreCurrentCalls', core.model.channels.size],
+      ['CoreProcessedCalls', core.processedCalls],
     ]);
   },
+  coresettings: (ctx) =>
+    ctx.reply([
+      ['Response', 'Success'],
+      ['AMIversion', '11.0.0'],
+      ['AsteriskVersion', '22.10.1'],
+      ['SystemName', ''],
+      ['CoreMaxCalls', 0],
+      ['CoreMaxLoadAvg', '0.000000'],
+      ['CoreRunUser', ''],
+      ['CoreRunGroup', ''],
+      ['CoreMaxFilehandles', 0],
+      ['CoreRealTimeEnabled', 'Yes'],
+      ['CoreCDRenabled', 'Yes'],
+      ['CoreHTTPenabled', 'Yes'],
+      ['SoundsSearchCustomDir', 'No'],
+    ]),
   reload: (ctx) => {
     ctx.core.reloaded = new Date();
     ctx.reply([
@@ -188,10 +265,11 @@ export const ACTIONS: Record<string, Action> = {
     ]);
   },
   command: (ctx) => {
-    // Asterisk 22 answers with one `Output:` line per line of CLI output.
+    // Asterisk 22 answers with one `Output:` line per line of CLI output; a command it does not
+    // know is an Error that still carries the CLI's complaint as output.
     const out = cli(ctx.core, ctx.f.command ?? '');
     ctx.reply([
-      ['Response', 'Success'],
+      ['Response', out[0]?.startsWith('No such command') ? 'Error' : 'Success'],
       ['Message', 'Command output follows'],
       ...out.map((l) => ['Output', l] as [string, string]),
     ]);
@@ -200,5 +278,9 @@ export const ACTIONS: Record<string, Action> = {
   pjsipshowendpoint: pjsipShowEndpoints(true),
 };
 
-export const unknownAction: Action = (ctx) => error(ctx, 'Invalid/unknown command');
+export const unknownAction: Action = (ctx) =>
+  error(
+    ctx,
+    `Invalid/unknown command: ${ctx.f.action ?? ''}. Use Action: ListCommands to show available commands.`,
+  );
 export const notLoggedIn: Action = (ctx) => error(ctx, 'Permission denied');

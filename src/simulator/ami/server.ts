@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:net';
 import { AmiParser } from '../../asterisk/ami.ts';
 import { corkUntilTurnEnds } from '../../net/cork.ts';
-import { CAUSE_TXT, type SimChannel, type SimModel } from '../model.ts';
+import { CAUSE_TXT, type SimBridge, type SimChannel, type SimModel } from '../model.ts';
 import { ACTIONS, BEFORE_LOGIN, notLoggedIn, unknownAction } from './actions.ts';
 import { type Fields, packet, snapshot } from './protocol.ts';
 import type { ActionContext, AmiCore, AmiHooks, Session } from './session.ts';
@@ -28,7 +28,16 @@ export class AmiServer {
   private core: AmiCore;
 
   constructor(model: SimModel, user: string, secret: string, hooks: AmiHooks, badLoginDelayMs = 1000) {
-    this.core = { model, hooks, user, secret, badLoginDelayMs, started: new Date(), reloaded: new Date() };
+    this.core = {
+      model,
+      hooks,
+      user,
+      secret,
+      badLoginDelayMs,
+      started: new Date(),
+      reloaded: new Date(),
+      processedCalls: 0,
+    };
     this.server = createServer((s) => this.session(s));
     // The channel events of a call as Asterisk sends them to every session that may read the
     // `call` class: each carries the channel snapshot (caller, connected line, state, dialplan
@@ -36,7 +45,10 @@ export class AmiServer {
     // a real dialplan also produces by the dozen, are not modelled.
     const call = (event: string, c: SimChannel, extra: Fields = []) =>
       this.broadcast([['Event', event], ['Privilege', 'call,all'], ...snapshot(c), ...extra]);
-    model.on('channel-created', (c: SimChannel) => call('Newchannel', c));
+    model.on('channel-created', (c: SimChannel) => {
+      this.core.processedCalls++;
+      call('Newchannel', c);
+    });
     model.on('state', (c: SimChannel) => call('Newstate', c));
     model.on('hangup-request', (c: SimChannel, cause: number, soft: boolean) =>
       call(soft ? 'SoftHangupRequest' : 'HangupRequest', c, [['Cause', cause]]),
@@ -47,29 +59,44 @@ export class AmiServer {
         ['Cause-txt', CAUSE_TXT[cause] ?? 'Unknown'],
       ]),
     );
-    // ARI's Dial "" / RINGING / ANSWER are AMI's DialBegin / DialState / DialEnd; the caller's
-    // snapshot comes plain, the dialled channel's with a Dest prefix.
-    model.on('dial', (c: SimChannel, caller: SimChannel | undefined, status: string) => {
+    // ARI's Dial "" / RINGING / final status are AMI's DialBegin / DialState / DialEnd; the
+    // caller's snapshot comes plain, the dialled channel's with a Dest prefix.
+    model.on('dial', (c: SimChannel, caller: SimChannel | undefined, status: string, dialstring: string) => {
       const dest = snapshot(c).map(([k, v]) => [`Dest${k}`, v] as [string, string | number]);
-      const event = status === '' ? 'DialBegin' : status === 'ANSWER' ? 'DialEnd' : 'DialState';
+      const event = status === '' ? 'DialBegin' : status === 'RINGING' ? 'DialState' : 'DialEnd';
       this.broadcast([
         ['Event', event],
         ['Privilege', 'call,all'],
         ...(caller ? snapshot(caller) : []),
         ...dest,
-        ['DialString', c.endpoint ?? ''],
-        ...(status ? ([['DialStatus', status]] as Fields) : []),
+        ...((status === '' ? [['DialString', dialstring]] : [['DialStatus', status]]) as Fields),
       ]);
     });
-    const bridged = (event: string) => (c: SimChannel, bridgeId: string, count: number) =>
-      call(event, c, [
-        ['BridgeUniqueid', bridgeId],
-        ['BridgeType', 'stasis'],
-        ['BridgeTechnology', 'simple_bridge'],
-        ['BridgeNumChannels', count],
-      ]);
+    const bridgeFields = (b: SimBridge, count: number): Fields => [
+      ['BridgeUniqueid', b.id],
+      ['BridgeType', 'stasis'],
+      ['BridgeTechnology', 'simple_bridge'],
+      ['BridgeCreator', 'Stasis'],
+      ['BridgeName', b.name || '<unknown>'],
+      ['BridgeNumChannels', count],
+      ['BridgeVideoSourceMode', 'talker'],
+    ];
+    const bridged = (event: string) => (c: SimChannel, bridgeId: string, count: number) => {
+      const b = model.bridges.get(bridgeId);
+      if (b)
+        this.broadcast([
+          ['Event', event],
+          ['Privilege', 'call,all'],
+          ...bridgeFields(b, count),
+          ...snapshot(c),
+        ]);
+    };
     model.on('bridge-enter', bridged('BridgeEnter'));
     model.on('bridge-leave', bridged('BridgeLeave'));
+    const bridgeLife = (event: string) => (b: SimBridge) =>
+      this.broadcast([['Event', event], ['Privilege', 'call,all'], ...bridgeFields(b, b.channels.size)]);
+    model.on('bridge-created', bridgeLife('BridgeCreate'));
+    model.on('bridge-destroyed', bridgeLife('BridgeDestroy'));
   }
 
   dropAll(): void {
@@ -107,6 +134,8 @@ export class AmiServer {
       f,
       reply: (fields) => void s.write(packet([...fields.slice(0, 1), ...id, ...fields.slice(1)])),
       listEvent: (fields) => void s.write(packet([...fields.slice(0, 1), ...id, ...fields.slice(1)])),
+      actionId: id,
+      event: (fields) => this.broadcast(fields),
     };
     const name = (f.action ?? '').toLowerCase();
     if (!s.loggedIn && !BEFORE_LOGIN.has(name)) return notLoggedIn(ctx);

@@ -11,14 +11,6 @@ export type Session = Socket & {
 };
 
 export interface AmiHooks {
-  originateLocal(o: {
-    exten: string;
-    context: string;
-    callerNumber: string;
-    callerName: string;
-    application?: string;
-    data?: string;
-  }): void;
   /** PJSIP endpoint names as res_pjsip would list them (realtime table or configured). */
   endpointNames(): Promise<string[]>;
 }
@@ -32,6 +24,8 @@ export interface AmiCore {
   badLoginDelayMs: number;
   started: Date;
   reloaded: Date;
+  /** Channels created since start (CoreStatus CoreProcessedCalls). */
+  processedCalls: number;
 }
 
 export interface ActionContext {
@@ -43,6 +37,10 @@ export interface ActionContext {
   reply(fields: Fields): void;
   /** A packet of an event list (carries the ActionID after its Event line). */
   listEvent(fields: Fields): void;
+  /** The `ActionID` field to echo (empty when the action had none). */
+  actionId: Fields;
+  /** An event to every session that may read it (such as OriginateResponse). */
+  event(fields: Fields): void;
 }
 
 export type Action = (ctx: ActionContext) => void;

@@ -6,6 +6,16 @@ import type { AriState } from './state.ts';
 const known = (s: AriState, name: unknown) =>
   typeof name === 'string' && (s.apps.has(name) || s.filters.has(name));
 
+/** An event source (`channel:`, `bridge:`, `endpoint:`, `deviceState:` + id) that exists now. */
+function eventSourceExists(s: AriState, src: string): boolean {
+  const [scheme, id = ''] = src.split(/:(.*)/s);
+  if (scheme === 'channel') return s.model.channels.has(id);
+  if (scheme === 'bridge') return s.model.bridges.has(id);
+  if (scheme === 'endpoint') return id.startsWith('PJSIP/') && s.model.endpoints.has(id.slice(6));
+  if (scheme === 'deviceState') return true;
+  return false;
+}
+
 /**
  * The documented rules: an empty body empties both lists; a list given is set (an empty array
  * empties it); a list not given is left as it was. Each entry is an object with a string `type`.
@@ -40,6 +50,27 @@ export const applicationRoutes = bind<AriState, typeof applicationsOps>(applicat
     known(s, a.applicationName)
       ? { status: 200, body: s.applicationJson(a.applicationName as string) }
       : err(404, 'Application not found'),
+  subscribe: (a, s) => {
+    if (!known(s, a.applicationName)) return err(404, 'Application not found');
+    const sources = (a.eventSource as string[] | undefined) ?? [];
+    if (!sources.length) return err(400, 'Missing parameter eventSource');
+    for (const src of sources) if (!eventSourceExists(s, src)) return err(422, 'Event source does not exist');
+    const set = s.subscriptions.get(a.applicationName as string) ?? new Set<string>();
+    for (const src of sources) set.add(src);
+    s.subscriptions.set(a.applicationName as string, set);
+    return { status: 200, body: s.applicationJson(a.applicationName as string) };
+  },
+  unsubscribe: (a, s) => {
+    if (!known(s, a.applicationName)) return err(404, 'Application not found');
+    const sources = (a.eventSource as string[] | undefined) ?? [];
+    if (!sources.length) return err(400, 'Missing parameter eventSource');
+    const set = s.subscriptions.get(a.applicationName as string) ?? new Set<string>();
+    for (const src of sources) if (!eventSourceExists(s, src)) return err(422, 'Event source does not exist');
+    for (const src of sources)
+      if (!set.has(src)) return err(409, 'Application not subscribed to event source');
+    for (const src of sources) set.delete(src);
+    return { status: 200, body: s.applicationJson(a.applicationName as string) };
+  },
   filter: (a, s) =>
     known(s, a.applicationName)
       ? setEventFilter(s, a.applicationName as string, a.body ?? {})

@@ -1,67 +1,74 @@
-// /bridges: list, create, get, destroy, add and remove channels.
+// /bridges: list, create, get, destroy, add and remove channels, and (bridge-media.ts) media.
+// Statuses and messages are resource_bridges.c's.
 import { randomUUID } from 'node:crypto';
 import type { SimChannel } from '../model.ts';
+import { bridgeMediaHandlers } from './bridge-media.ts';
 import { bridgesOps } from './operations.ts';
+import { withBridge } from './guards.ts';
 import { type Args, bind, err, type Handler, type Reply } from './spec.ts';
 import type { AriState } from './state.ts';
 
-type Bridge = NonNullable<ReturnType<AriState['model']['bridges']['get']>>;
-
-const withBridge =
-  (f: (b: Bridge, a: Args, s: AriState) => Reply): Handler<AriState> =>
-  (a, s) => {
-    const b = s.model.bridges.get(a.bridgeId as string);
-    return b ? f(b, a, s) : err(404, 'Bridge not found');
-  };
+/** The flags stasis_app_bridge_create accepts in `type` (comma-separated). */
+const BRIDGE_TYPES = new Set([
+  'mixing',
+  'holding',
+  'dtmf_events',
+  'proxy_media',
+  'video_sfu',
+  'video_single',
+  'sdp_label',
+]);
 
 const createBridge: Handler<AriState> = (a, s) => {
-  const bid = (a.bridgeId as string | undefined) ?? randomUUID();
-  if (s.model.bridges.has(bid)) return err(409, 'Bridge with this id already exists');
-  s.model.bridges.set(bid, {
-    id: bid,
-    type: (a.type as string | undefined) || 'mixing',
-    channels: new Set(),
-    creationtime: new Date().toISOString(),
-  });
-  return { status: 200, body: s.model.bridgeJson(bid) };
+  const id = a.bridgeId as string | undefined;
+  if (id && s.model.bridges.has(id)) return err(409, `Bridge with id '${id}' already exists`);
+  const type = (a.type as string | undefined) ?? '';
+  const flags = type
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  if (flags.some((f) => !BRIDGE_TYPES.has(f)))
+    return err(500, `Unable to create bridge. Possible duplicate bridge id '${id ?? '(null)'}'`);
+  const kind = flags.includes('holding') ? 'holding' : 'mixing';
+  const b = s.model.createBridge(id ?? randomUUID(), kind, (a.name as string | undefined) ?? '');
+  return { status: 200, body: s.model.bridgeJson(b.id) };
 };
+
+/** The channels of an add/remove: 400 when one is missing, 422 when one is not in Stasis. */
+function channelsOf(a: Args, s: AriState): SimChannel[] | Reply {
+  const ids = (a.channel as string[] | undefined) ?? [];
+  if (!ids.length) return err(400, 'Missing parameter channel');
+  const chans = ids.map((x) => s.model.channels.get(x));
+  if (chans.some((c) => !c)) return err(400, 'Channel not found');
+  if (chans.some((c) => !c!.app)) return err(422, 'Channel not in Stasis application');
+  return chans as SimChannel[];
+}
 
 export const bridgeRoutes = bind<AriState, typeof bridgesOps>(bridgesOps, {
   list: (_a, s) => ({ status: 200, body: [...s.model.bridges.keys()].map((b) => s.model.bridgeJson(b)) }),
   create: createBridge,
+  createWithId: createBridge,
   get: withBridge((b, _a, s) => ({ status: 200, body: s.model.bridgeJson(b.id) })),
   destroy: withBridge((b, _a, s) => {
-    for (const cid of [...b.channels]) {
-      const c = s.model.channels.get(cid);
-      if (c) s.model.leaveBridge(c);
-    }
-    s.model.bridges.delete(b.id);
+    s.model.destroyBridge(b);
     return { status: 204 };
   }),
   addChannel: withBridge((b, a, s) => {
-    const ids = (a.channel as string[] | undefined) ?? [];
-    if (!ids.length) return err(400, 'channel is required');
-    const chans = ids.map((x) => s.model.channels.get(x));
-    if (chans.some((c) => !c)) return err(400, 'Channel not found');
-    if (chans.some((c) => !c!.app)) return err(422, 'Channel not in Stasis application');
-    for (const c of chans as SimChannel[]) {
-      if (c.bridge === b.id) continue;
-      if (c.bridge) s.model.leaveBridge(c);
-      c.bridge = b.id;
-      b.channels.add(c.id);
-      s.model.emit('bridge-enter', c, b.id, b.channels.size);
-      s.model.event(c.app, 'ChannelEnteredBridge', {
-        bridge: s.model.bridgeJson(b.id),
-        channel: s.model.json(c),
-      });
+    const chans = channelsOf(a, s);
+    if (!Array.isArray(chans)) return chans;
+    for (const c of chans) {
+      // Adding a channel that is already in the bridge moves it out and back in, as Asterisk does.
+      if (c.bridge === b.id) s.model.leaveBridge(c);
+      s.model.enterBridge(c, b);
     }
     return { status: 204 };
   }),
   removeChannel: withBridge((b, a, s) => {
-    const c = s.model.channels.get(((a.channel as string[] | undefined) ?? [])[0] ?? '');
-    if (!c) return err(400, 'Channel not found');
-    if (c.bridge !== b.id) return err(422, 'Channel not in this bridge');
-    s.model.leaveBridge(c);
+    const chans = channelsOf(a, s);
+    if (!Array.isArray(chans)) return chans;
+    if (chans.some((c) => c.bridge !== b.id)) return err(422, 'Channel not in this bridge');
+    for (const c of chans) s.model.leaveBridge(c);
     return { status: 204 };
   }),
+  ...bridgeMediaHandlers,
 });

@@ -1,99 +1,163 @@
-// /channels: list, originate, create, hangup, answer, ring, dial, continue, move, variables.
-import { randomUUID } from 'node:crypto';
-import { REASON_CAUSE, type SimChannel } from '../model.ts';
+// /channels: list, originate, create, dial, answer, ring, hangup, continue, move, variables, and
+// (channel-media.ts) the media operations. Statuses and messages are resource_channels.c's.
+import type { SimChannel } from '../model.ts';
+import { REASON_CAUSE } from '../model.ts';
+import { type Caller, localPair, newUniqueId, originate, parseCallerId, parseLocal } from '../originate.ts';
+import { channelMediaHandlers } from './channel-media.ts';
 import { channelsOps } from './operations.ts';
+import { answered, inStasis, withChannel } from './guards.ts';
 import { type Args, bind, err, type Handler, type Reply } from './spec.ts';
 import type { AriState } from './state.ts';
 
 type H = Handler<AriState>;
 
-/** The channel named by the path, or the reply Asterisk gives when there is none. */
-const withChannel =
-  (f: (c: SimChannel, a: Args, s: AriState) => Reply | Promise<Reply>, missing = 'Channel not found'): H =>
-  (a, s) => {
-    const c = s.model.channels.get(a.channelId as string);
-    return c ? f(c, a, s) : err(404, missing);
-  };
+const allocationFailed = (a: Args): Reply =>
+  // Asterisk reads the channel errno of the thread serving the connection, never reset: after a
+  // duplicate id on the same connection, an allocation failure is reported as that 409 again.
+  a.conn?.channelErrno === 'EEXIST'
+    ? err(409, 'Channel with given unique ID already exists')
+    : { status: 500, body: { error: 'Allocation failed' } };
 
-/** As `withChannel`, and the channel must be in a Stasis application. */
-const inStasis = (f: (c: SimChannel, a: Args, s: AriState) => Reply | Promise<Reply>): H =>
-  withChannel((c, a, s) => (c.app ? f(c, a, s) : err(409, 'Channel not in Stasis application')));
+const duplicate = (a: Args): Reply => {
+  if (a.conn) a.conn.channelErrno = 'EEXIST';
+  return err(409, 'Channel with given unique ID already exists');
+};
 
-/** PJSIP/<endpoint> exists only when configured; anything else fails like Asterisk's allocation. */
-async function resolveEndpoint(s: AriState, endpoint: string): Promise<string | null> {
-  const [tech, rest] = endpoint.split('/', 2);
-  if (tech?.toUpperCase() !== 'PJSIP' || !rest) return null;
-  const name = rest.split('@')[0]!;
+/** A PJSIP endpoint that can be dialled: configured, or a realtime row with a contact. */
+async function pjsipEndpoint(s: AriState, endpoint: string): Promise<string | null> {
+  const m = /^PJSIP\/([^@/]+)(?:@[^/]*)?$/i.exec(endpoint);
+  if (!m) return null;
+  const name = m[1]!;
   return s.model.endpoints.has(name) || (await s.model.realtime(name)) ? name : null;
 }
 
+const takenIds = (s: AriState, ...ids: Array<unknown>) =>
+  ids.some((id) => typeof id === 'string' && id && s.model.channels.has(id));
+
 const create: H = async (a, s) => {
-  const endpoint = a.endpoint as string | undefined;
-  const app = a.app as string | undefined;
-  if (!endpoint || !app) return err(400, 'endpoint and app are required');
-  const id = (a.channelId as string | undefined) ?? randomUUID();
-  if (s.model.channels.has(id)) return err(409, 'Channel with this id already exists');
-  const ep = await resolveEndpoint(s, endpoint);
-  if (!ep) return { status: 500, body: { error: 'Allocation failed' } };
-  if (s.model.channels.has(id)) return err(409, 'Channel with this id already exists');
-  const c = s.model.create({ id, name: s.model.nextName(`PJSIP/${ep}`), endpoint: ep });
-  const vars = (a.body?.variables ?? {}) as Record<string, string>;
-  for (const [k, v] of Object.entries(vars)) c.vars.set(k, String(v));
+  const endpoint = (a.endpoint as string | undefined) ?? '';
+  if (!endpoint) return err(400, 'Endpoint must be specified');
+  if (!endpoint.includes('/')) return err(400, 'Invalid endpoint specified');
+  const app = (a.app as string | undefined) ?? '';
   const args = ((a.appArgs as string | undefined) ?? '').split(',').filter(Boolean);
-  // Facts: the leg's StasisStart can reach the WebSocket before the HTTP 200 reaches the caller.
+  if (takenIds(s, a.channelId, a.otherChannelId)) return duplicate(a);
+  const vars = (a.body?.variables ?? {}) as Record<string, unknown>;
+  const local = parseLocal(endpoint);
+  let c: SimChannel;
+  if (local) {
+    const pair = localPair(s.model, local, {
+      ...(a.channelId ? { id1: a.channelId as string } : {}),
+      ...(a.otherChannelId ? { id2: a.otherChannelId as string } : {}),
+    });
+    c = pair.one;
+  } else {
+    const ep = await pjsipEndpoint(s, endpoint);
+    if (!ep) return allocationFailed(a);
+    if (takenIds(s, a.channelId)) return duplicate(a);
+    c = s.model.create({
+      id: (a.channelId as string | undefined) ?? newUniqueId(),
+      name: s.model.nextName(`PJSIP/${ep}`),
+      endpoint: ep,
+    });
+  }
+  for (const [k, v] of Object.entries(vars)) c.vars.set(k, String(v));
+  if (!app) {
+    // No app to hold it: the channel has nowhere to go and is hung up at once.
+    setImmediate(() => s.model.hangup(c.id, 16));
+    return { status: 200, body: s.model.json(c) };
+  }
+  c.owner = app;
+  // The answer is the snapshot from before the channel entered Stasis; its StasisStart can reach
+  // the WebSocket before the HTTP 200 reaches the caller.
+  const body = s.model.json(c);
   s.model.enterStasis(c, app, args);
-  return { status: 200, body: s.model.json(c) };
+  return { status: 200, body };
 };
 
-const originate: H = (a, s) => {
+const originateHandler: H = async (a, s) => {
   const endpoint = (a.endpoint as string | undefined) ?? '';
-  const local = /^Local\/([^@]+)@([\w-]+)$/.exec(endpoint);
-  if (!local) return err(400, 'Only Local/<exten>@<context> originates are modelled');
-  const cid = /^(?:"?([^"<]*)"?\s*)?<?([+\d]+)>?$/.exec((a.callerId as string | undefined) ?? '');
-  const id = (a.channelId as string | undefined) ?? randomUUID();
-  if (s.model.channels.has(id)) return err(409, 'Channel with this id already exists');
-  s.model.emit('originate-local', {
-    exten: local[1]!,
-    context: local[2]!,
-    callerNumber: cid?.[2] ?? '',
-    callerName: cid?.[1]?.trim() ?? '',
-    channelId: id,
-    otherChannelId: (a.otherChannelId as string | undefined) ?? undefined,
-    app: (a.app as string | undefined) ?? undefined,
-    appArgs: (a.appArgs as string | undefined) ?? undefined,
+  if (!endpoint) return err(400, 'Endpoint must be specified');
+  if (!endpoint.includes('/')) return err(400, 'Invalid endpoint specified');
+  const app = a.app as string | undefined;
+  const exten = a.extension as string | undefined;
+  if (!app && !exten) return err(400, 'Application or extension must be specified');
+  if (takenIds(s, a.channelId, a.otherChannelId)) return duplicate(a);
+  const caller: Caller = parseCallerId(a.callerId as string | undefined);
+  if (!parseLocal(endpoint)) {
+    // Only Local channels are originated; a PJSIP endpoint that exists is dialled as a created
+    // channel would be, anything else fails to allocate.
+    const ep = await pjsipEndpoint(s, endpoint);
+    if (!ep) return allocationFailed(a);
+    const c = s.model.create({
+      id: (a.channelId as string | undefined) ?? newUniqueId(),
+      name: s.model.nextName(`PJSIP/${ep}`),
+      endpoint: ep,
+      caller,
+    });
+    if (app) c.owner = app;
+    const body = s.model.json(c);
+    s.model.dial(c, undefined, Number(a.timeout ?? 30));
+    s.model.onceUp(c.id, () => {
+      if (app)
+        s.model.enterStasis(c, app, ((a.appArgs as string | undefined) ?? '').split(',').filter(Boolean));
+    });
+    return { status: 200, body };
+  }
+  const r = originate(s.model, {
+    endpoint,
+    caller,
+    ...(a.channelId ? { channelId: a.channelId as string } : {}),
+    ...(a.otherChannelId ? { otherChannelId: a.otherChannelId as string } : {}),
+    after: app
+      ? { app, args: ((a.appArgs as string | undefined) ?? '').split(',').filter(Boolean) }
+      : { context: (a.context as string | undefined) ?? 'default', exten: exten! },
+    ...(app ? { subscribe: app } : {}),
+    timeoutS: Number(a.timeout ?? 30),
   });
-  // Asterisk answers with the `;1` half.
-  const one = s.model.channels.get(id);
-  return one ? { status: 200, body: s.model.json(one) } : err(500, 'Allocation failed');
+  return r.channel ? { status: 200, body: s.model.json(r.channel) } : allocationFailed(a);
 };
 
 export const channelRoutes = bind<AriState, typeof channelsOps>(channelsOps, {
   list: (_a, s) => ({ status: 200, body: [...s.model.channels.values()].map((c) => s.model.json(c)) }),
-  originate,
+  originate: originateHandler,
   create,
   get: withChannel((c, _a, s) => ({ status: 200, body: s.model.json(c) })),
-  originateWithId: originate,
+  originateWithId: originateHandler,
   hangup: withChannel((c, a, s) => {
-    const reason = (a.reason as string | undefined) ?? 'normal';
-    const cause = a.reason_code !== undefined ? Number(a.reason_code) : REASON_CAUSE[reason];
-    if (cause === undefined) return err(400, 'Invalid reason for hangup provided');
+    if (a.reason && a.reason_code) return err(400, "The reason and reason_code can't both be specified");
+    let cause = 16;
+    if (a.reason_code !== undefined) {
+      cause = Number.parseInt(String(a.reason_code), 10);
+      if (Number.isNaN(cause)) return err(400, 'Invalid reason for hangup reason code provided');
+    } else if (a.reason) {
+      const c2 = REASON_CAUSE[a.reason as string];
+      if (c2 === undefined) return err(400, 'Invalid reason for hangup reason provided');
+      cause = c2;
+    }
     // Asterisk reports the request first (cause 32, soft), then the destruction with the cause.
     setImmediate(() => s.model.hangup(c.id, cause, true));
     return { status: 204 };
   }),
-  continueInDialplan: inStasis((c, _a, s) => {
+  continueInDialplan: inStasis((c, a, s) => {
     const app = c.app;
-    c.app = null;
-    s.model.event(app, 'StasisEnd', { channel: s.model.json(c) });
+    s.model.leaveStasis(c);
+    void app;
+    if (a.context || a.extension) {
+      c.dialplan = {
+        ...c.dialplan,
+        context: (a.context as string | undefined) ?? c.dialplan.context,
+        exten: (a.extension as string | undefined) ?? c.dialplan.exten,
+      };
+      void s.model.runDialplan(c, c.dialplan.context, c.dialplan.exten);
+    }
     // Back to the dialplan: the interpreter resumes after its Stasis() step.
     s.model.fire(c.id, 'exit');
     return { status: 204 };
   }),
   move: inStasis((c, a, s) => {
     const app = a.app as string | undefined;
-    if (!app) return err(400, 'app is required');
-    if (!s.apps.has(app)) return err(422, `Application ${app} not registered`);
-    s.model.event(c.app, 'StasisEnd', { channel: s.model.json(c) });
+    if (!app) return err(400, 'app cannot be empty');
+    s.model.leaveStasis(c);
     s.model.enterStasis(c, app, ((a.appArgs as string | undefined) ?? '').split(',').filter(Boolean));
     return { status: 204 };
   }),
@@ -101,17 +165,32 @@ export const channelRoutes = bind<AriState, typeof channelsOps>(channelsOps, {
     s.model.setState(c, 'Up');
     return { status: 204 };
   }),
+  // Ringing is indicated to the far side; the channel's own state does not change. Through a
+  // Local pair the indication makes the `;1` half (the dialled one) Ringing.
   ring: inStasis((c, _a, s) => {
-    s.model.setState(c, 'Ringing');
+    const peer = c.peer && c.name.endsWith(';2') ? s.model.channels.get(c.peer) : undefined;
+    if (peer && peer.state !== 'Up') s.model.setState(peer, 'Ringing');
     return { status: 204 };
   }),
-  getChannelVar: withChannel((c, a) => {
+  ringStop: inStasis(() => ({ status: 204 })),
+  getChannelVar: withChannel((c, a, s) => {
     const variable = a.variable as string | undefined;
     if (!variable) return err(400, 'Variable name is required');
+    const fn = /^CALLERID\((num|name|all)\)$/i.exec(variable);
+    if (fn) {
+      const k = fn[1]!.toLowerCase();
+      const v =
+        k === 'num'
+          ? c.caller.number
+          : k === 'name'
+            ? c.caller.name
+            : `"${c.caller.name}" <${c.caller.number}>`;
+      return { status: 200, body: { value: v } };
+    }
     if (!c.vars.has(variable)) return err(404, 'Provided variable was not found');
     return { status: 200, body: { value: c.vars.get(variable) } };
-  }),
-  setChannelVar: withChannel((c, a, s) => {
+  }, 'Provided channel was not found'),
+  setChannelVar: inStasis((c, a, s) => {
     const variable = a.variable as string | undefined;
     if (!variable) return err(400, 'Variable name is required');
     const value = (a.value as string | undefined) ?? '';
@@ -121,7 +200,7 @@ export const channelRoutes = bind<AriState, typeof channelsOps>(channelsOps, {
     if (cid) {
       c.caller =
         cid[1]!.toLowerCase() === 'num' ? { ...c.caller, number: value } : { ...c.caller, name: value };
-      s.model.event(c.app, 'ChannelCallerId', {
+      s.model.event(s.model.target(c), 'ChannelCallerId', {
         caller_presentation: 0,
         caller_presentation_txt: 'Presentation Allowed, Not Screened',
         channel: s.model.json(c),
@@ -129,19 +208,17 @@ export const channelRoutes = bind<AriState, typeof channelsOps>(channelsOps, {
       return { status: 204 };
     }
     c.vars.set(variable, value);
-    s.model.event(c.app, 'ChannelVarset', {
-      variable,
-      value: c.vars.get(variable),
-      channel: s.model.json(c),
-    });
+    s.model.event(s.model.target(c), 'ChannelVarset', { variable, value, channel: s.model.json(c) });
     return { status: 204 };
   }),
   dial: inStasis((c, a, s) => {
-    if (c.state !== 'Down' || c.dialing) return err(409, 'Channel is not in the Down state');
     const callerId = a.caller as string | undefined;
     const caller = callerId ? s.model.channels.get(callerId) : undefined;
-    if (callerId && !caller) return err(404, 'Caller channel not found');
+    if (c.state !== 'Down') return err(409, "Channel is not in the 'Down' state");
+    if (c.dialing || !c.endpoint) return err(409, 'Dialing a channel not created by ARI');
+    if (caller) c.connected = { ...caller.caller };
     setImmediate(() => s.model.dial(c, caller, Number(a.timeout ?? 0)));
     return { status: 204 };
   }),
+  ...channelMediaHandlers,
 });

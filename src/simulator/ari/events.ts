@@ -7,6 +7,14 @@ export const eventRoutes = bind<AriState, typeof eventsOps>(eventsOps, {
   // The WebSocket is taken over by server.ts on an Upgrade; a plain GET is refused as
   // res_http_websocket refuses it.
   eventWebsocket: () => ({ status: 426 }),
+  userEvent: (a, s) => {
+    const application = a.application as string | undefined;
+    if (!application) return err(400, 'Missing parameter application');
+    if (!s.apps.has(application)) return err(404, 'Application not found');
+    const variables = (a.body?.variables ?? {}) as Record<string, unknown>;
+    s.model.event(application, 'ChannelUserevent', { eventname: a.eventName, userevent: variables });
+    return { status: 204 };
+  },
   claimChannel: (a, s) => {
     const channelId = a.channelId as string | undefined;
     const application = a.application as string | undefined;

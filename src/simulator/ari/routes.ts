@@ -5,6 +5,7 @@ import { asteriskRoutes } from './asterisk.ts';
 import { bridgeRoutes } from './bridges.ts';
 import { channelRoutes } from './channels.ts';
 import { eventRoutes } from './events.ts';
+import { resourceRoutes } from './resources.ts';
 import { PathTree, type Route } from './spec.ts';
 import type { AriState } from './state.ts';
 
@@ -12,6 +13,7 @@ export const ROUTES: Route<AriState>[] = [
   ...asteriskRoutes,
   ...channelRoutes,
   ...bridgeRoutes,
+  ...resourceRoutes,
   ...eventRoutes,
   ...applicationRoutes,
 ];

@@ -35,7 +35,11 @@ export type Reply = { status: number; body?: unknown };
 export const err = (status: number, message: string): Reply => ({ status, body: { message } });
 
 /** Typed arguments of one request: path and query parameters by name, the JSON body as `body`. */
-export type Args = Record<string, unknown> & { body: Record<string, unknown> | undefined };
+export type Args = Record<string, unknown> & {
+  body: Record<string, unknown> | undefined;
+  /** What Asterisk keeps per HTTP connection (thread): the last channel allocation error. */
+  conn?: { channelErrno?: 'EEXIST' };
+};
 
 export type Handler<S> = (a: Args, s: S) => Reply | Promise<Reply>;
 

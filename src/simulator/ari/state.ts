@@ -3,6 +3,7 @@
 // the transport (server.ts) delivers the events it emits.
 import type { WebSocket } from 'ws';
 import type { SimChannel, SimModel } from '../model.ts';
+import { Media } from './media.ts';
 
 export interface EventFilter {
   allowed: Set<string>;
@@ -23,7 +24,20 @@ export class AriState {
     { winner: string | null; expired: boolean; resolve: (app: string | null) => void }
   >();
 
-  constructor(readonly model: SimModel) {}
+  readonly media: Media;
+  /** Global dialplan variables (GET/POST /asterisk/variable). */
+  globals = new Map<string, string>();
+  deviceStates = new Map<string, string>();
+  mailboxes = new Map<string, { old_messages: number; new_messages: number }>();
+  /** Extra event sources each app subscribed to (POST /applications/{app}/subscription). */
+  subscriptions = new Map<string, Set<string>>();
+
+  constructor(readonly model: SimModel) {
+    this.media = new Media(model);
+    // Playbacks and recordings end with their channel or bridge.
+    model.on('channel-destroyed', (c: SimChannel) => this.media.stopTarget(`channel:${c.id}`));
+    model.on('bridge-destroyed', (b: { id: string }) => this.media.stopTarget(`bridge:${b.id}`));
+  }
 
   /**
    * StasisBroadcast: offers the channel to every app whose name matches `filter` with a CallBroadcast
@@ -67,12 +81,15 @@ export class AriState {
   applicationJson(name: string) {
     const f = this.filters.get(name);
     const list = (set?: Set<string>) => [...(set ?? [])].map((type) => ({ type }));
+    const subs = [...(this.subscriptions.get(name) ?? [])];
+    const of = (scheme: string) =>
+      subs.filter((x) => x.startsWith(`${scheme}:`)).map((x) => x.slice(scheme.length + 1));
     return {
       name,
-      channel_ids: [],
-      bridge_ids: [],
-      endpoint_ids: [],
-      device_names: [],
+      channel_ids: of('channel'),
+      bridge_ids: of('bridge'),
+      endpoint_ids: of('endpoint'),
+      device_names: of('deviceState'),
       events_allowed: list(f?.allowed),
       events_disallowed: list(f?.disallowed),
     };

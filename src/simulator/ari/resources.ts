@@ -1,0 +1,217 @@
+// The smaller ARI resources: endpoints, sounds, playbacks, recordings, device states, mailboxes.
+import { noContent } from './guards.ts';
+import { SOUNDS } from './media.ts';
+import {
+  deviceStatesOps,
+  endpointsOps,
+  mailboxesOps,
+  playbacksOps,
+  recordingsOps,
+  soundsOps,
+} from './operations.ts';
+import { bind, err, type Reply } from './spec.ts';
+import type { AriState } from './state.ts';
+
+async function endpointJson(s: AriState, tech: string, resource: string) {
+  if (tech.toUpperCase() !== 'PJSIP') return null;
+  const known = s.model.endpoints.has(resource) || (await s.model.realtime(resource));
+  if (!known) return null;
+  const channel_ids = [...s.model.channels.values()].filter((c) => c.endpoint === resource).map((c) => c.id);
+  return { technology: 'PJSIP', resource, state: 'online', channel_ids };
+}
+
+const DEVICE_STATES = new Set([
+  'NOT_INUSE',
+  'INUSE',
+  'BUSY',
+  'INVALID',
+  'UNAVAILABLE',
+  'RINGING',
+  'RINGINUSE',
+  'ONHOLD',
+]);
+
+const sendMessage = (to: string | undefined, from: string | undefined): Reply =>
+  !to || !from ? err(400, 'Invalid parameters for sending a message') : { status: 202 };
+
+export const resourceRoutes = [
+  ...bind<AriState, typeof endpointsOps>(endpointsOps, {
+    list: async (_a, s) => ({
+      status: 200,
+      body: (await Promise.all([...s.model.endpoints.keys()].map((r) => endpointJson(s, 'PJSIP', r)))).filter(
+        Boolean,
+      ),
+    }),
+    listByTech: async (a, s) => {
+      if (String(a.tech).toUpperCase() !== 'PJSIP') return err(404, 'No Endpoints found - invalid tech');
+      const list = await Promise.all([...s.model.endpoints.keys()].map((r) => endpointJson(s, 'PJSIP', r)));
+      return { status: 200, body: list.filter(Boolean) };
+    },
+    get: async (a, s) => {
+      const e = await endpointJson(s, a.tech as string, a.resource as string);
+      return e ? { status: 200, body: e } : err(404, 'Endpoint not found');
+    },
+    sendMessage: (a) => sendMessage(a.to as string | undefined, a.from as string | undefined),
+    sendMessageToEndpoint: async (a, s) =>
+      (await endpointJson(s, a.tech as string, a.resource as string))
+        ? sendMessage(`${a.tech}/${a.resource}`, a.from as string | undefined)
+        : err(404, 'Endpoint not found'),
+    refer: (a) =>
+      a.to && a.from && a.refer_to ? { status: 202 } : err(400, 'Invalid parameters for referring.'),
+    referToEndpoint: async (a, s) =>
+      (await endpointJson(s, a.tech as string, a.resource as string))
+        ? a.from && a.refer_to
+          ? { status: 202 }
+          : err(400, 'Invalid parameters for referring.')
+        : err(404, 'Endpoint not found'),
+  }),
+  ...bind<AriState, typeof soundsOps>(soundsOps, {
+    list: () => ({
+      status: 200,
+      body: Object.entries(SOUNDS).map(([id, x]) => ({
+        id,
+        text: x.text,
+        formats: [{ language: 'en', format: 'gsm' }],
+      })),
+    }),
+    get: (a) => {
+      const x = SOUNDS[a.soundId as string];
+      return x
+        ? { status: 200, body: { id: a.soundId, text: x.text, formats: [{ language: 'en', format: 'gsm' }] } }
+        : err(404, 'Sound not found');
+    },
+  }),
+  ...bind<AriState, typeof playbacksOps>(playbacksOps, {
+    get: (a, s) => {
+      const p = s.media.playbacks.get(a.playbackId as string);
+      return p ? { status: 200, body: s.media.json(p) } : err(404, 'Playback not found');
+    },
+    stop: (a, s) => {
+      const p = s.media.playbacks.get(a.playbackId as string);
+      if (!p) return err(404, 'Playback not found');
+      s.media.finish(p);
+      return noContent;
+    },
+    control: (a, s) => {
+      const p = s.media.playbacks.get(a.playbackId as string);
+      if (!p) return err(404, 'Playback not found');
+      const op = a.operation as string | undefined;
+      if (!op || !['restart', 'pause', 'unpause', 'reverse', 'forward'].includes(op))
+        return err(400, 'Invalid operation parameter');
+      if (p.state !== 'playing' && p.state !== 'paused') return err(409, 'Playback not in a valid state');
+      if (op === 'pause') s.media.pause(p);
+      else if (op === 'unpause') s.media.unpause(p);
+      else if (op === 'restart') s.media.restart(p);
+      return noContent;
+    },
+  }),
+  ...bind<AriState, typeof recordingsOps>(recordingsOps, {
+    listStored: (_a, s) => ({
+      status: 200,
+      body: [...s.media.stored.values()].map((r) => ({ name: r.name, format: r.format })),
+    }),
+    getStored: (a, s) => {
+      const r = s.media.stored.get(a.recordingName as string);
+      return r ? { status: 200, body: { name: r.name, format: r.format } } : err(404, 'Recording not found');
+    },
+    deleteStored: (a, s) =>
+      s.media.stored.delete(a.recordingName as string) ? noContent : err(404, 'Recording not found'),
+    getStoredFile: (a, s) =>
+      // Nothing is recorded: the file of a stored recording has no bytes to serve.
+      s.media.stored.has(a.recordingName as string)
+        ? err(403, 'The recording file could not be opened')
+        : err(404, 'Recording not found'),
+    copyStored: (a, s) => {
+      const r = s.media.stored.get(a.recordingName as string);
+      if (!r) return err(404, 'Recording not found');
+      const dest = a.destinationRecordingName as string | undefined;
+      if (!dest) return err(400, 'Invalid destination recording name');
+      if (s.media.stored.has(dest))
+        return err(409, 'A recording with the same name already exists on the system');
+      s.media.stored.set(dest, { ...r, name: dest });
+      return { status: 200, body: { name: dest, format: r.format } };
+    },
+    getLive: (a, s) => {
+      const r = s.media.live.get(a.recordingName as string);
+      return r ? { status: 200, body: s.media.recordingJson(r) } : err(404, 'Recording not found');
+    },
+    cancel: (a, s) => {
+      const r = s.media.live.get(a.recordingName as string);
+      if (!r) return err(404, 'Recording not found');
+      s.media.stopRecording(r, 'canceled');
+      return noContent;
+    },
+    stop: (a, s) => {
+      const r = s.media.live.get(a.recordingName as string);
+      if (!r) return err(404, 'Recording not found');
+      s.media.stopRecording(r, 'done');
+      return noContent;
+    },
+    pause: (a, s) => {
+      const r = s.media.live.get(a.recordingName as string);
+      if (!r) return err(404, 'Recording not found');
+      s.media.pauseRecording(r, true);
+      return noContent;
+    },
+    unpause: (a, s) => {
+      const r = s.media.live.get(a.recordingName as string);
+      if (!r) return err(404, 'Recording not found');
+      s.media.pauseRecording(r, false);
+      return noContent;
+    },
+    mute: (a, s) => {
+      const r = s.media.live.get(a.recordingName as string);
+      if (!r) return err(404, 'Recording not found');
+      r.muted = true;
+      return noContent;
+    },
+    unmute: (a, s) => {
+      const r = s.media.live.get(a.recordingName as string);
+      if (!r) return err(404, 'Recording not found');
+      r.muted = false;
+      return noContent;
+    },
+  }),
+  ...bind<AriState, typeof deviceStatesOps>(deviceStatesOps, {
+    list: (_a, s) => ({
+      status: 200,
+      body: [...s.deviceStates].map(([name, state]) => ({ name: `Stasis:${name}`, state })),
+    }),
+    get: (a, s) => {
+      const st = s.deviceStates.get(String(a.deviceName).replace(/^Stasis:/, ''));
+      return { status: 200, body: { name: a.deviceName, state: st ?? 'UNKNOWN' } };
+    },
+    update: (a, s) => {
+      const name = String(a.deviceName);
+      if (!name.startsWith('Stasis:')) return err(409, 'Uncontrolled device specified');
+      const state = a.deviceState as string | undefined;
+      if (!state || !DEVICE_STATES.has(state)) return err(400, 'Invalid device state specified');
+      s.deviceStates.set(name.slice(7), state);
+      s.model.emit('ari-broadcast', 'DeviceStateChanged', { device_state: { name, state } });
+      return noContent;
+    },
+    delete: (a, s) => {
+      const name = String(a.deviceName);
+      if (!name.startsWith('Stasis:')) return err(409, 'Uncontrolled device specified');
+      return s.deviceStates.delete(name.slice(7)) ? noContent : err(404, 'Device name is missing');
+    },
+  }),
+  ...bind<AriState, typeof mailboxesOps>(mailboxesOps, {
+    list: (_a, s) => ({ status: 200, body: [...s.mailboxes].map(([name, m]) => ({ name, ...m })) }),
+    get: (a, s) => {
+      const m = s.mailboxes.get(a.mailboxName as string);
+      return m ? { status: 200, body: { name: a.mailboxName, ...m } } : err(404, 'Mailbox not found');
+    },
+    update: (a, s) => {
+      if (a.oldMessages === undefined || a.newMessages === undefined)
+        return err(400, 'Invalid mailbox parameters');
+      s.mailboxes.set(a.mailboxName as string, {
+        old_messages: Number(a.oldMessages),
+        new_messages: Number(a.newMessages),
+      });
+      return noContent;
+    },
+    delete: (a, s) =>
+      s.mailboxes.delete(a.mailboxName as string) ? noContent : err(404, 'Mailbox not found'),
+  }),
+];

@@ -1,0 +1,122 @@
+// Channels that Asterisk makes on request: a Local channel pair, and an originate (AMI Originate,
+// ARI POST /channels) that dials it and, once answered, sends it to an app or the dialplan.
+import type { SimChannel, SimModel } from './model.ts';
+
+export type Caller = { name: string; number: string };
+
+/** `Local/<exten>@<context>[/n]` -> its parts; null for any other dial string. */
+export function parseLocal(endpoint: string): { exten: string; context: string } | null {
+  const m = /^Local\/([^@/]+)@([^/]+?)(?:\/\w+)?$/i.exec(endpoint);
+  return m ? { exten: m[1]!, context: m[2]! } : null;
+}
+
+/** `"Name" <number>`, `Name <number>` or `number` as Asterisk's ast_callerid_parse reads them. */
+export function parseCallerId(s: string | undefined): Caller {
+  const v = (s ?? '').trim();
+  const m = /^(?:"([^"]*)"|([^<]*?))\s*<([^>]*)>$/.exec(v);
+  if (m) return { name: (m[1] ?? m[2] ?? '').trim(), number: m[3]!.trim() };
+  return /^[+\d*#]+$/.test(v) ? { name: '', number: v } : { name: v, number: '' };
+}
+
+let uniqueSeq = 0;
+/** A channel uniqueid as Asterisk makes them: `<epoch seconds>.<global sequence>`. */
+export const newUniqueId = () => `${Math.floor(Date.now() / 1000)}.${++uniqueSeq}`;
+
+/**
+ * A Local channel pair for `exten@context`: `;1` (Down) is what the requester dials, `;2` (Ring)
+ * runs the dialplan once `;1` is called. Both carry the caller given; `;1`'s uniqueid is the
+ * call's Linkedid.
+ */
+export function localPair(
+  model: SimModel,
+  dest: { exten: string; context: string },
+  o: { id1?: string; id2?: string; caller?: Caller } = {},
+): { one: SimChannel; two: SimChannel } {
+  const base = model.nextName(`Local/${dest.exten}@${dest.context}`);
+  const dialplan = { context: dest.context, exten: dest.exten, priority: 1, app_name: '', app_data: '' };
+  const one = model.create({ id: o.id1 ?? newUniqueId(), name: `${base};1`, dialplan: { ...dialplan } });
+  one.linkedid = one.id;
+  const two = model.create({
+    id: o.id2 ?? newUniqueId(),
+    name: `${base};2`,
+    state: 'Ring',
+    dialplan: { ...dialplan },
+    fromDialplan: true,
+    linkedid: one.id,
+  });
+  one.peer = two.id;
+  two.peer = one.id;
+  one.endpoint = `${dest.exten}@${dest.context}`;
+  if (o.caller && (o.caller.number || o.caller.name)) {
+    // Asterisk sets the originate's caller on both halves right after creating them
+    // (NewCallerid, NewConnectedLine), so both see it as caller and connected line.
+    for (const c of [one, two]) {
+      c.caller = { ...o.caller };
+      c.connected = { ...o.caller };
+    }
+  }
+  return { one, two };
+}
+
+export type After =
+  | { app: string; args: string[] }
+  | { context: string; exten: string }
+  | { application: string; data: string }
+  | null;
+
+export interface OriginateResult {
+  /** The dialled channel (`;1` of a Local pair), or null when none could be made. */
+  channel: SimChannel | null;
+  /** Settles once: answered (reason 4) or failed (Asterisk's reason: 0 not made, 1 hung up, 3 no answer, 5 busy, 8 congestion). */
+  outcome: Promise<{ answered: boolean; reason: number }>;
+}
+
+/**
+ * Originates towards `endpoint`: the channel is dialled (Dial/DialBegin), and once it answers it
+ * goes where `after` says. With an app, the app is subscribed to both halves from the start, as
+ * ARI's originate does. Only Local channels (and nothing else) can be originated here.
+ */
+export function originate(
+  model: SimModel,
+  r: {
+    endpoint: string;
+    caller?: Caller;
+    channelId?: string;
+    otherChannelId?: string;
+    after: After;
+    subscribe?: string;
+    timeoutS?: number;
+  },
+): OriginateResult {
+  const local = parseLocal(r.endpoint);
+  if (!local) return { channel: null, outcome: Promise.resolve({ answered: false, reason: 0 }) };
+  const { one, two } = localPair(model, local, {
+    id1: r.channelId ?? newUniqueId(),
+    ...(r.otherChannelId ? { id2: r.otherChannelId } : {}),
+    ...(r.caller ? { caller: r.caller } : {}),
+  });
+  if (r.subscribe) one.owner = two.owner = r.subscribe;
+  const outcome = new Promise<{ answered: boolean; reason: number }>((resolve) => {
+    let answered = false;
+    model.onceUp(one.id, () => {
+      answered = true;
+      resolve({ answered: true, reason: 4 });
+      const a = r.after;
+      if (!a) return;
+      if ('app' in a) model.enterStasis(one, a.app, a.args);
+      else if ('context' in a) void model.runDialplan(one, a.context, a.exten);
+      else if (a.application.toLowerCase() === 'wait')
+        model.later(one, (Number(a.data) || 0) * 1000, () => model.hangup(one.id, 16));
+    });
+    model.onceExit(one.id, () => {
+      if (!answered) resolve({ answered: false, reason: 1 });
+    });
+  });
+  model.beginDial(one, { dialstring: `${local.exten}@${local.context}`, originate: true });
+  if (r.timeoutS && r.timeoutS > 0)
+    model.later(one, r.timeoutS * 1000, () => {
+      if (one.state !== 'Up') model.hangup(one.id, 19, true);
+    });
+  void model.runDialplan(two, local.context, local.exten);
+  return { channel: one, outcome };
+}
