@@ -13,7 +13,7 @@ import { createMetrics } from './platform/metrics.ts';
 import type { DaemonContext, DaemonModule, ModuleFactory } from './platform/module.ts';
 import { StartupError } from './platform/module.ts';
 import { Counter, type Registry } from 'prom-client';
-import { createRedis, waitReady } from './redis/client.ts';
+import { createRedis, waitReady } from './platform/redis/client.ts';
 
 // Domain modules import these from src/platform/module.ts; callerid and the CLI still import them
 // from here.

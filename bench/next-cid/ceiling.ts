@@ -7,15 +7,15 @@
 import Fastify from 'fastify';
 import { BucketClock, calleeFacts } from '../../src/callerid/decide.ts';
 import { CidStore, pickCall } from '../../src/callerid/store.ts';
-import { createRedis } from '../../src/redis/client.ts';
-import { RedisKeys } from '../../src/redis/keys.ts';
-import { callScript, defineScripts } from '../../src/redis/scripts.ts';
+import { createRedis } from '../../src/platform/redis/client.ts';
+import { RedisKeys } from '../../src/platform/redis/keys.ts';
+import { corked } from '../../src/platform/redis/scripts.ts';
 
 const mode = process.argv[2] === 'hop' ? 'hop' : 'pick';
 const redis = createRedis(process.env.REDIS_URL!);
 const store = new CidStore(redis, new RedisKeys(process.env.REDIS_KEY_PREFIX!));
 const hop = "return { 1, 'hop', 0, 4 }";
-defineScripts(redis, [{ name: 'hop', numberOfKeys: 8, lua: hop, body: hop, includes: [] }]);
+const hopSha = (await redis.script('LOAD', hop)) as string;
 const clock = new BucketClock('UTC');
 const app = Fastify({ logger: false });
 app.get<{ Querystring: { campaign: string; to?: string; agent?: string } }>(
@@ -34,7 +34,10 @@ app.get<{ Querystring: { campaign: string; to?: string; agent?: string } }>(
     };
     if (mode === 'hop') {
       const c = pickCall(store.keys, p);
-      const r = await callScript<[number, string]>(redis, 'hop', c.keys, c.args);
+      const r = (await corked(redis).evalsha(hopSha, c.keys.length, ...c.keys, ...c.args)) as [
+        number,
+        string,
+      ];
       return { caller_id: r[1], expires_at: new Date(now).toISOString(), campaign: p.pool };
     }
     const r = await store.pick(p);

@@ -8,8 +8,8 @@
 import { parseArgs } from 'node:util';
 import { BucketClock, calleeFacts } from '../../src/callerid/decide.ts';
 import { CidStore } from '../../src/callerid/store.ts';
-import { createRedis } from '../../src/redis/client.ts';
-import { RedisKeys } from '../../src/redis/keys.ts';
+import { createRedis } from '../../src/platform/redis/client.ts';
+import { RedisKeys } from '../../src/platform/redis/keys.ts';
 
 const { values } = parseArgs({
   options: {

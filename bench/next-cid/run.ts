@@ -24,8 +24,8 @@ import { CallerIdService } from '../../src/callerid/service.ts';
 import { CidStore } from '../../src/callerid/store.ts';
 import { createDatabase, runMigrations } from '../../src/platform/db.ts';
 import { createLogger } from '../../src/platform/logger.ts';
-import { createRedis } from '../../src/redis/client.ts';
-import { RedisKeys } from '../../src/redis/keys.ts';
+import { createRedis } from '../../src/platform/redis/client.ts';
+import { RedisKeys } from '../../src/platform/redis/keys.ts';
 
 const { values } = parseArgs({
   options: {

@@ -4,6 +4,7 @@
 import type { Sql } from 'postgres';
 import { AppError } from '../api/errors.ts';
 import type { Db } from '../db/client.ts';
+import { RedisLock } from '../platform/redis/lock.ts';
 import type { Logger } from '../logger.ts';
 import { BucketClock, calleeFacts } from './decide.ts';
 import type { CallerIdRepository, HotNumberRow, PoolConfigRow } from './repository.ts';
@@ -64,6 +65,9 @@ const SWEEP_CHUNK = 100;
 const SWEEP_FIRST = 10;
 const SWEEP_PIPELINE = 10;
 
+/** The rebuild lock's TTL; its holder extends it every third of that while the rebuild runs. */
+const REBUILD_LOCK_TTL_MS = 120_000;
+
 const msOf = (v: Date | string | null) => (v ? new Date(v).getTime() || 0 : 0);
 const nxxOf = (number: string) => /^\+1(\d{6})\d{4}$/.exec(number)?.[1] ?? null;
 
@@ -78,10 +82,16 @@ export class CidHotState {
   private sweepFailing = false;
   lastFlushError: string | null = null;
 
+  private rebuildLock: RedisLock;
+
   constructor(
     readonly o: CidServiceOptions,
     private repo: CallerIdRepository,
   ) {
+    this.rebuildLock = new RedisLock(o.store.redis, o.store.keys.rebuildLock, {
+      ttlMs: REBUILD_LOCK_TTL_MS,
+      onLost: () => o.log.warn('caller-ID rebuild lock lost (Redis did not confirm it): the rebuild stops'),
+    });
     this.clock = new BucketClock(o.timezone);
     this.now = o.now ?? Date.now;
   }
@@ -142,28 +152,29 @@ export class CidHotState {
     const end = Date.now() + waitMs;
     for (;;) {
       if (await this.o.store.isReady()) return;
-      if (await this.o.store.lock(this.o.instanceId, 120_000)) {
-        try {
-          if (!(await this.o.store.isReady())) await this.rebuild();
-        } finally {
-          await this.o.store.unlock(this.o.instanceId);
-        }
-        return;
-      }
+      // One instance rebuilds; a rebuild whose lock is lost stops before it marks the state ready.
+      const ran = await this.rebuildLock.run(async (signal) => {
+        if (!(await this.o.store.isReady())) await this.rebuild(signal);
+      });
+      if (ran) return;
       if (Date.now() > end)
         throw new AppError('NOT_READY', 'caller-ID state is being rebuilt by another instance');
       await new Promise((r) => setTimeout(r, 50));
     }
   }
 
-  /** Loads every pool and number from PostgreSQL into Redis, then sets the ready marker. */
-  async rebuild(): Promise<number> {
+  /**
+   * Loads every pool and number from PostgreSQL into Redis, then sets the ready marker. `signal`
+   * (the rebuild lock's) stops it between batches, and before the marker, once the lock is lost.
+   */
+  async rebuild(signal?: AbortSignal): Promise<number> {
     const started = Date.now();
     const pools = await this.repo.poolConfigs();
     for (const p of pools) await this.o.store.setPoolConfig(p.id, poolConfigOf(p));
     let n = 0;
     const cursor = this.repo.hotNumbers(2000);
     for await (const rows of cursor) {
+      signal?.throwIfAborted();
       const now = this.now();
       await this.o.store.placeMany(
         rows.map((r) => ({ number: r.number, fields: this.fieldsOfRow(r, true) })),
@@ -172,6 +183,7 @@ export class CidHotState {
       );
       n += rows.length;
     }
+    signal?.throwIfAborted();
     await this.o.store.markReady(this.o.instanceId);
     this.o.log.info(
       { numbers: n, pools: pools.length, ms: Date.now() - started },

@@ -3,8 +3,8 @@
 // outbound Stasis handler.
 import type { AsteriskModule } from '../asterisk/index.ts';
 import type { DaemonContext, DaemonModule } from '../main.ts';
-import { createRedis, waitReady } from '../redis/client.ts';
-import { RedisKeys } from '../redis/keys.ts';
+import { createRedis, waitReady } from '../platform/redis/client.ts';
+import { RedisKeys } from '../platform/redis/keys.ts';
 import { HealthTracker } from './health.ts';
 import { OutboundHandler } from './outbound.ts';
 import { callerIdRoutes } from './routes/index.ts';

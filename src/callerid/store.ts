@@ -1,41 +1,30 @@
-// The caller-ID hot state in Redis, behind one small typed gateway. Every operation that decides
-// something (pick, place, health) is one Lua script; KEYS/ARGV are built by pure functions.
-// All caller-ID keys share one hash tag ({cid}): a number may serve several pools, and its
-// reservation and limits must hold across all of them inside one atomic script, which Redis
+// The caller-ID hot state in Redis, through the platform's gateway (src/platform/redis): key names
+// from CidKeys, scripts registered and typed once, KEYS/ARGV built by the pure functions below,
+// replies decoded in codes.ts. Every operation that decides something (pick, place, health) is one
+// Lua script. All caller-ID keys share one hash tag ({cid}): a number may serve several pools, and
+// its reservation and limits must hold across all of them inside one atomic script, which Redis
 // Cluster allows only within one slot.
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
-import type { RedisKeys } from '../redis/keys.ts';
-import { buildLibrary, callFunction, useLibrary } from '../redis/functions.ts';
-import { callScript, defineScripts, loadScript } from '../redis/scripts.ts';
+import { decodeHealth, decodePick, type HealthOutcome, type PickResult } from '../platform/redis/codes.ts';
+import { buildLibrary, callFunction, useLibrary } from '../platform/redis/functions.ts';
+import type { CidKeys, RedisKeys } from '../platform/redis/keys.ts';
+import {
+  corked,
+  execPipeline,
+  PICK_SCRIPT,
+  registerScripts,
+  type ScriptCall,
+} from '../platform/redis/scripts.ts';
 import type { CidBuckets, NumberFacts } from './decide.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const SCRIPTS = [
-  'placeCid-1.lua',
-  'placeCids-1.lua',
-  'healthCid-2.lua',
-  'takeUsage-1.lua',
-  'placeFresh-1.lua',
-  'promoteCid-1.lua',
-].map((f) => loadScript(join(here, 'lua', f)));
+export { type PickResult, TIERS, type Tier } from '../platform/redis/codes.ts';
+
 // The pick, the hot path, runs as a Redis Function: its helpers are defined once per server, not
-// on every call (src/redis/functions.ts). The other scripts run rarely or in bulk: EVALSHA.
-const PICK = buildLibrary('capconduit_cid', [loadScript(join(here, 'lua', 'pickCid-8.lua'))]);
+// on every call (platform/redis/functions.ts). The other scripts run rarely or in bulk: EVALSHA.
+const PICK = buildLibrary('capconduit_cid', [PICK_SCRIPT]);
 
 /** The usage fields the flush takes, in the order takeDirtyUsage returns them (hash fields, cid-common.lua). */
 export const USAGE_COLUMNS = ['hb', 'hc', 'db', 'dc', 'tot', 'last', 'ans', 'unans', 'rest'] as const;
-
-export const TIERS = ['npa_nxx', 'npa', 'state', 'any'] as const;
-export type Tier = (typeof TIERS)[number];
-
-export type PickResult =
-  | { kind: 'picked'; number: string; expiresAt: number; tier: Tier }
-  | { kind: 'exhausted'; nextAt: number | null }
-  | { kind: 'rate_limited'; retryAfterMs: number }
-  | { kind: 'not_ready' }
-  | { kind: 'unknown_pool' };
 
 /** The profile of a number as the scripts see it (hash fields). */
 export interface NumberProfile {
@@ -72,37 +61,6 @@ export interface PoolHealthConfig {
 /** Raw hash of a number in Redis (for stats and the usage flush). */
 export type NumberHash = Record<string, string>;
 
-export class CidKeys {
-  // Built by concatenation from prefixes made once, not with RedisKeys.tagged's array join: a pick
-  // names eight keys, thousands of times a second. The names are the same (`<base>:<part>...`).
-  readonly base: string;
-  readonly ready: string;
-  readonly dirty: string;
-  readonly rebuildLock: string;
-  private poolPrefix: string;
-  constructor(private k: RedisKeys) {
-    this.base = k.tagged('cid', 'cid');
-    this.ready = `${this.base}:ready`;
-    this.dirty = `${this.base}:dirty`;
-    this.rebuildLock = `${this.base}:rebuild-lock`;
-    this.poolPrefix = `${this.base}:p:`;
-  }
-  number(n: string) {
-    return `${this.base}:n:${n}`;
-  }
-  pool(pool: string, ...parts: string[]) {
-    let key = this.poolPrefix + pool;
-    for (const part of parts) key += `:${part}`;
-    return key;
-  }
-  rate(agent: string, window: number) {
-    return `${this.base}:rl:${agent}:${window}`;
-  }
-  callSeen(id: string) {
-    return this.k.tagged('cid', 'cid', 'seen', id);
-  }
-}
-
 const bucketArgs = (b: CidBuckets) => [b.hour, b.hourEnd, b.day, b.dayEnd];
 
 /** KEYS and ARGV of one pick (pure). */
@@ -118,7 +76,7 @@ export function pickCall(
     ratePerMin: number | null;
     promoteBatch: number;
   },
-): { keys: string[]; args: (string | number)[] } {
+): ScriptCall {
   const window = Math.floor(p.now / 60_000);
   // An absent tier uses a key that never holds members (the empty-suffix tier).
   const tier = (name: string, v: string | null | undefined) => keys.pool(p.pool, name, v ?? '');
@@ -132,9 +90,11 @@ export function pickCall(
       keys.pool(p.pool, 'all'),
       keys.dirty,
       keys.rate(p.agent, window),
+      keys.pool(p.pool, 'cfg'),
+      keys.numberPrefix,
+      keys.poolPrefix,
     ],
     args: [
-      keys.base,
       p.pool,
       p.now,
       p.ttlMs,
@@ -190,6 +150,106 @@ export function usageFields(u: NumberUsage): string[] {
   ];
 }
 
+/** KEYS and ARGV of placeCid: set fields of one number (or delete it) and place it (pure). */
+export function placeCall(
+  keys: CidKeys,
+  number: string,
+  now: number,
+  b: CidBuckets,
+  del: boolean,
+  fields: string[],
+): ScriptCall {
+  return {
+    keys: [keys.number(number), keys.numberPrefix, keys.poolPrefix],
+    args: [number, now, ...bucketArgs(b), del ? '1' : '0', ...fields],
+  };
+}
+
+/** placeCids calls for many numbers, 100 a call (pure). */
+export function placeManyCalls(
+  keys: CidKeys,
+  items: Array<{ number: string; fields: string[] }>,
+  now: number,
+  b: CidBuckets,
+): ScriptCall[] {
+  const calls: ScriptCall[] = [];
+  for (let i = 0; i < items.length; i += 100) {
+    const args: (string | number)[] = [now, ...bucketArgs(b)];
+    for (const it of items.slice(i, i + 100)) args.push(it.number, it.fields.length, ...it.fields);
+    calls.push({ keys: [keys.numberPrefix, keys.poolPrefix], args });
+  }
+  return calls;
+}
+
+/** placeFresh calls, 500 numbers a call (pure). */
+export function placeFreshCalls(
+  keys: CidKeys,
+  items: Array<{ number: string; profile: NumberProfile }>,
+): ScriptCall[] {
+  const calls: ScriptCall[] = [];
+  for (let i = 0; i < items.length; i += 500) {
+    const args: (string | number)[] = [];
+    for (const { number, profile: p } of items.slice(i, i + 500))
+      args.push(
+        number,
+        p.npa ?? '',
+        p.nxx ?? '',
+        p.state ?? '',
+        p.hourlyLimit ?? -1,
+        p.dailyLimit ?? -1,
+        p.pools.join(','),
+      );
+    calls.push({ keys: [keys.numberPrefix, keys.poolPrefix], args });
+  }
+  return calls;
+}
+
+/** KEYS and ARGV of promoteCid for one pool (pure). */
+export function promoteCall(
+  keys: CidKeys,
+  pool: string,
+  now: number,
+  b: CidBuckets,
+  limit: number,
+): ScriptCall {
+  return {
+    keys: [keys.pool(pool, 'cool'), keys.numberPrefix, keys.poolPrefix],
+    args: [pool, now, ...bucketArgs(b), limit],
+  };
+}
+
+/** KEYS and ARGV of healthCid: one outbound call outcome of a number (pure). */
+export function healthCall(
+  keys: CidKeys,
+  o: {
+    number: string;
+    callId: string;
+    answered: boolean;
+    now: number;
+    buckets: CidBuckets;
+    defaults: { window: number; minAnswerRate: number; restS: number };
+  },
+): ScriptCall {
+  return {
+    keys: [keys.number(o.number), keys.callSeen(o.callId), keys.dirty, keys.numberPrefix, keys.poolPrefix],
+    args: [
+      o.number,
+      o.now,
+      o.answered ? '1' : '0',
+      ...bucketArgs(o.buckets),
+      6 * 3600,
+      o.defaults.window,
+      o.defaults.minAnswerRate,
+      o.defaults.restS,
+    ],
+  };
+}
+
+/** KEYS and ARGV of takeUsage (pure). */
+export function takeUsageCall(keys: CidKeys, n: number): ScriptCall {
+  return { keys: [keys.dirty, keys.numberPrefix], args: [n, ...USAGE_COLUMNS] };
+}
+
 // Picks held back at most before they leave in one write (see pick). 2, 4, 8 and 16 measured alike
 // (bench/next-cid, BENCHMARKS.md, session of 2026-12-03, third); the whole turn in one write was
 // 10-20% slower.
@@ -202,12 +262,12 @@ export class CidStore {
     readonly redis: Redis,
     k: RedisKeys,
   ) {
-    this.keys = new CidKeys(k);
-    defineScripts(redis, SCRIPTS);
+    this.keys = k.cid;
+    registerScripts(redis);
     useLibrary(redis, PICK);
   }
 
-  async pick(p: Omit<Parameters<typeof pickCall>[1], never>): Promise<PickResult> {
+  async pick(p: Parameters<typeof pickCall>[1]): Promise<PickResult> {
     const c = pickCall(this.keys, p);
     // A pick goes to Redis at once when none is in flight: Redis works on it (on the other core)
     // while this process parses the next request. While picks are in flight, the next ones are held
@@ -217,101 +277,52 @@ export class CidStore {
     // took turns, each idle while the other worked on the whole batch.
     const coalesce = this.picksInFlight > 0;
     this.picksInFlight++;
-    let r: Array<number | string>;
     try {
-      r = await callFunction<Array<number | string>>(this.redis, PICK, 'pickCid', c.keys, c.args, {
-        coalesce,
-        maxHeld: PICKS_PER_WRITE,
-      });
+      return decodePick(
+        await callFunction<Array<number | string>>(this.redis, PICK, 'pickCid', c.keys, c.args, {
+          coalesce,
+          maxHeld: PICKS_PER_WRITE,
+        }),
+      );
     } finally {
       this.picksInFlight--;
     }
-    switch (Number(r[0])) {
-      case 1:
-        return {
-          kind: 'picked',
-          number: String(r[1]),
-          expiresAt: Number(r[2]),
-          tier: TIERS[Number(r[3]) - 1] ?? 'any',
-        };
-      case 0:
-        return { kind: 'exhausted', nextAt: Number(r[1]) >= 0 ? Number(r[1]) : null };
-      case -1:
-        return { kind: 'rate_limited', retryAfterMs: Number(r[1]) };
-      case -3:
-        return { kind: 'unknown_pool' };
-      default:
-        return { kind: 'not_ready' };
-    }
-  }
-
-  private placeArgs(number: string, now: number, b: CidBuckets, del: boolean, fields: string[]) {
-    return [this.keys.base, number, now, ...bucketArgs(b), del ? '1' : '0', ...fields];
   }
 
   /** Sets a number's fields and places it in its pools' sets; returns when it is usable (-1 inactive). */
   async place(number: string, fields: string[], now: number, b: CidBuckets): Promise<number> {
-    return callScript<number>(
-      this.redis,
-      'placeCid',
-      [this.keys.number(number)],
-      this.placeArgs(number, now, b, false, fields),
-    );
+    const c = placeCall(this.keys, number, now, b, false, fields);
+    return corked(this.redis).placeCid(...c.keys, ...c.args);
   }
 
   /**
    * Places numbers that did not exist before (an import's fresh inserts) with a lean script: no
-   * state to read or take out of sets (see placeFresh-1.lua). Only for numbers usable at once:
+   * state to read or take out of sets (see placeFresh-2.lua). Only for numbers usable at once:
    * active, no zero limit, never used; any other goes through place()/placeMany().
    */
   async placeFresh(items: Array<{ number: string; profile: NumberProfile }>): Promise<void> {
     if (!items.length) return;
     const pipe = this.redis.pipeline();
-    const fn = (pipe as unknown as Record<string, (...a: (string | number)[]) => unknown>).placeFresh!;
-    for (let i = 0; i < items.length; i += 500) {
-      const args: (string | number)[] = [this.keys.base];
-      for (const { number, profile: p } of items.slice(i, i + 500))
-        args.push(
-          number,
-          p.npa ?? '',
-          p.nxx ?? '',
-          p.state ?? '',
-          p.hourlyLimit ?? -1,
-          p.dailyLimit ?? -1,
-          p.pools.join(','),
-        );
-      fn.call(pipe, this.keys.ready, ...args);
-    }
-    const res = await pipe.exec();
-    for (const [err] of res ?? []) if (err) throw err;
+    for (const c of placeFreshCalls(this.keys, items)) pipe.placeFresh(...c.keys, ...c.args);
+    await execPipeline(pipe);
   }
 
   /** Many places: batches of numbers per script call, the batches pipelined (import, rebuild). */
   async placeMany(items: Array<{ number: string; fields: string[] }>, now: number, b: CidBuckets) {
     if (!items.length) return;
     const pipe = this.redis.pipeline();
-    const fn = (pipe as unknown as Record<string, (...a: (string | number)[]) => unknown>).placeCids!;
-    for (let i = 0; i < items.length; i += 100) {
-      const args: (string | number)[] = [this.keys.base, now, ...bucketArgs(b)];
-      for (const it of items.slice(i, i + 100)) args.push(it.number, it.fields.length, ...it.fields);
-      fn.call(pipe, this.keys.ready, ...args);
-    }
-    const res = await pipe.exec();
-    for (const [err] of res ?? []) if (err) throw err;
+    for (const c of placeManyCalls(this.keys, items, now, b)) pipe.placeCids(...c.keys, ...c.args);
+    await execPipeline(pipe);
   }
 
   async remove(number: string, now: number, b: CidBuckets): Promise<void> {
-    await callScript<number>(
-      this.redis,
-      'placeCid',
-      [this.keys.number(number)],
-      this.placeArgs(number, now, b, true, []),
-    );
+    const c = placeCall(this.keys, number, now, b, true, []);
+    await corked(this.redis).placeCid(...c.keys, ...c.args);
   }
 
   /**
    * Brings back into each pool's tier sets up to `limit` numbers whose limit window or rest has
-   * ended (promoteCid-1.lua, one call a pool, pipelined); answers, per pool in order, how many it
+   * ended (promoteCid-3.lua, one call a pool, pipelined); answers, per pool in order, how many it
    * looked at and how many are still due.
    */
   async promoteDue(
@@ -322,12 +333,11 @@ export class CidStore {
   ): Promise<Array<{ looked: number; due: number }>> {
     if (!pools.length) return [];
     const pipe = this.redis.pipeline();
-    const fn = (pipe as unknown as Record<string, (...a: (string | number)[]) => unknown>).promoteCid!;
-    for (const pool of pools)
-      fn.call(pipe, this.keys.pool(pool, 'cool'), this.keys.base, pool, now, ...bucketArgs(b), limit);
-    const res = (await pipe.exec()) ?? [];
-    return res.map(([err, r]) => {
-      if (err) throw err;
+    for (const pool of pools) {
+      const c = promoteCall(this.keys, pool, now, b, limit);
+      pipe.promoteCid(...c.keys, ...c.args);
+    }
+    return (await execPipeline(pipe)).map((r) => {
       const [looked, due] = r as [number, number];
       return { looked, due };
     });
@@ -356,26 +366,11 @@ export class CidStore {
     callId: string,
     answered: boolean,
     now: number,
-    b: CidBuckets,
+    buckets: CidBuckets,
     defaults: { window: number; minAnswerRate: number; restS: number },
-  ): Promise<{ ours: boolean; counted: boolean; restedUntil: number | null }> {
-    const r = await callScript<number[]>(
-      this.redis,
-      'healthCid',
-      [this.keys.number(number), this.keys.callSeen(callId)],
-      [
-        this.keys.base,
-        number,
-        now,
-        answered ? '1' : '0',
-        ...bucketArgs(b),
-        6 * 3600,
-        defaults.window,
-        defaults.minAnswerRate,
-        defaults.restS,
-      ],
-    );
-    return { ours: r[0] !== -1, counted: r[0]! > 0, restedUntil: r[0] === 2 ? Number(r[1]) : null };
+  ): Promise<HealthOutcome> {
+    const c = healthCall(this.keys, { number, callId, answered, now, buckets, defaults });
+    return decodeHealth(await corked(this.redis).healthCid(...c.keys, ...c.args));
   }
 
   async isReady(): Promise<boolean> {
@@ -384,13 +379,6 @@ export class CidStore {
   async markReady(instance: string): Promise<void> {
     await this.redis.set(this.keys.ready, `${instance} ${new Date().toISOString()}`);
   }
-  async lock(instance: string, ms: number): Promise<boolean> {
-    return (await this.redis.set(this.keys.rebuildLock, instance, 'PX', ms, 'NX')) === 'OK';
-  }
-  async unlock(instance: string): Promise<void> {
-    if ((await this.redis.get(this.keys.rebuildLock)) === instance)
-      await this.redis.del(this.keys.rebuildLock);
-  }
 
   /**
    * Takes up to `n` numbers whose usage changed, with that usage, as a JSON object built by Redis:
@@ -398,12 +386,8 @@ export class CidStore {
    * it is, so the daemon never decodes the rows one string at a time.
    */
   async takeDirtyUsage(n: number): Promise<{ count: number; json: string }> {
-    const [count, json] = await callScript<[number, string]>(
-      this.redis,
-      'takeUsage',
-      [this.keys.dirty],
-      [this.keys.base, n, ...USAGE_COLUMNS],
-    );
+    const c = takeUsageCall(this.keys, n);
+    const [count, json] = await corked(this.redis).takeUsage(...c.keys, ...c.args);
     return { count, json };
   }
   async markDirty(numbers: string[]): Promise<void> {
@@ -415,9 +399,7 @@ export class CidStore {
     if (!numbers.length) return out;
     const pipe = this.redis.pipeline();
     for (const n of numbers) pipe.hgetall(this.keys.number(n));
-    const res = (await pipe.exec()) ?? [];
-    res.forEach(([err, h], i) => {
-      if (err) throw err;
+    (await execPipeline(pipe)).forEach((h, i) => {
       if (h && Object.keys(h as object).length) out.set(numbers[i]!, h as NumberHash);
     });
     return out;

@@ -1,4 +1,4 @@
-// capconduit import-cids <file.csv> [--campaign X]: the same import as POST /v1/caller-ids/import,
+// capconduit import-cids <file.csv> [--pool X] (--campaign X, its older name): the same import as POST /v1/caller-ids/import,
 // from a file, with a progress bar; the pools' Redis state includes the new numbers afterwards.
 import { createReadStream, statSync } from 'node:fs';
 import { Transform } from 'node:stream';
@@ -9,8 +9,8 @@ import { CidStore } from '../callerid/store.ts';
 import { loadToolConfig } from '../config.ts';
 import { createDatabase } from '../db/client.ts';
 import { createLogger } from '../logger.ts';
-import { createRedis, waitReady } from '../redis/client.ts';
-import { RedisKeys } from '../redis/keys.ts';
+import { createRedis, waitReady } from '../platform/redis/client.ts';
+import { RedisKeys } from '../platform/redis/keys.ts';
 import { parseCli } from './args.ts';
 import { UsageError } from './errors.ts';
 
@@ -26,14 +26,21 @@ does not answer within 5 s.
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCli(
     argv,
-    { campaign: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' } },
+    {
+      pool: { type: 'string' },
+      campaign: { type: 'string' }, // the older name of --pool
+      json: { type: 'boolean' },
+      quiet: { type: 'boolean' },
+    },
     true,
   );
+  if (values.pool !== undefined && values.campaign !== undefined)
+    throw new UsageError('name the pool once: --pool or --campaign (its older name)');
+  const pool = values.pool ?? values.campaign;
   const file = positionals[0];
   if (!file || positionals.length > 1)
-    throw new UsageError('usage: capconduit import-cids <file.csv> [--campaign X]');
-  if (values.campaign && !POOL_ID.test(values.campaign))
-    throw new UsageError('--campaign must be 1-64 letters, digits, _ . -');
+    throw new UsageError('usage: capconduit import-cids <file.csv> [--pool X]');
+  if (pool && !POOL_ID.test(pool)) throw new UsageError('the pool id must be 1-64 letters, digits, _ . -');
   let size: number;
   try {
     size = statSync(file).size;
@@ -79,7 +86,7 @@ export async function run(argv: string[]): Promise<number> {
   bar?.start(size, 0, { lines: 0 });
   try {
     const r = await importCallerIds(database.sql, service, createReadStream(file).pipe(counter), {
-      defaultPool: values.campaign ?? null,
+      defaultPool: pool ?? null,
       onProgress: (n) => {
         lines = n;
         bar?.update(bytes, { lines });
@@ -90,7 +97,7 @@ export async function run(argv: string[]): Promise<number> {
     if (values.json) process.stdout.write(`${JSON.stringify(r)}\n`);
     else {
       process.stdout.write(
-        `${r.imported} caller IDs imported from ${r.lines} lines; ${r.rejected_total} rejected${r.rejected_total > r.rejected.length ? ` (the first ${r.rejected.length} listed)` : ''}${r.pools_created.length ? `; campaigns created: ${r.pools_created.join(', ')}` : ''}\n`,
+        `${r.imported} caller IDs imported from ${r.lines} lines; ${r.rejected_total} rejected${r.rejected_total > r.rejected.length ? ` (the first ${r.rejected.length} listed)` : ''}${r.pools_created.length ? `; pools created: ${r.pools_created.join(', ')}` : ''}\n`,
       );
       for (const x of r.rejected) process.stdout.write(`  line ${x.line}: ${x.reason}\n`);
     }

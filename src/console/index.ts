@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Counter } from 'prom-client';
 import type { AsteriskModule } from '../asterisk/index.ts';
 import type { DaemonContext, DaemonModule } from '../platform/module.ts';
-import { RedisKeys } from '../redis/keys.ts';
+import { RedisKeys } from '../platform/redis/keys.ts';
 import type { RoutingModule } from '../routing/index.ts';
 import { Floor } from './floor.ts';
 import { LiveHub, LivePublisher, type LiveSource } from './live.ts';

@@ -7,11 +7,9 @@
 // Every counter is a growing delay with a ceiling, never a permanent lock, and an admin can clear
 // an account's counters from the console.
 import { createHash, randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
-import type { RedisKeys } from '../redis/keys.ts';
-import { callScript, defineScripts, loadScript } from '../redis/scripts.ts';
+import type { RedisKeys } from '../platform/redis/keys.ts';
+import { corked, registerScripts } from '../platform/redis/scripts.ts';
 import {
   ACCOUNT_POLICY,
   DEVICE_POLICY,
@@ -20,9 +18,6 @@ import {
   type ThrottlePolicy,
   waitLeft,
 } from './throttle.ts';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const SCRIPTS = [loadScript(join(here, 'lua', 'recordFailure-1.lua'))];
 
 /** How long a browser stays known to an account after its last successful sign-in. */
 const DEVICE_TTL_S = 90 * 86400;
@@ -51,7 +46,7 @@ export class Lockout {
     /** Public so tests can use delays long enough to hold on any machine. */
     public policies = { source: SOURCE_POLICY, account: ACCOUNT_POLICY, device: DEVICE_POLICY },
   ) {
-    defineScripts(redis, SCRIPTS);
+    registerScripts(redis);
   }
 
   private k(kind: 'src' | 'acct' | 'dev', id: string): string {
@@ -105,8 +100,7 @@ export class Lockout {
   /** Counts a failed attempt on the counters that judge it. */
   async fail(a: Attempt, now = Date.now()): Promise<void> {
     const known = await this.knownDevice(a.account, a.device);
-    const record = (key: string, p: ThrottlePolicy) =>
-      callScript<number>(this.redis, 'recordFailure', [key], [now, p.forgetMs]);
+    const record = (key: string, p: ThrottlePolicy) => corked(this.redis).recordFailure(key, now, p.forgetMs);
     await Promise.all([
       record(this.k('src', a.source), this.policies.source),
       known

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { Database } from '../platform/db.ts';
 import type { Logger } from '../platform/logger.ts';
-import type { RedisKeys } from '../redis/keys.ts';
+import type { RedisKeys } from '../platform/redis/keys.ts';
 import type { Lockout } from './lockout.ts';
 import type { SessionStore } from './sessions.ts';
 import type { ConsoleUsers } from './users.ts';

@@ -4,7 +4,7 @@
 // are indexed so they can be listed and signed out everywhere.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { RedisKeys } from '../redis/keys.ts';
+import type { RedisKeys } from '../platform/redis/keys.ts';
 
 export interface Session {
   /** SHA-256 of the token, hex: the session's id in lists and in Redis. */

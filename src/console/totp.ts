@@ -1,14 +1,11 @@
 // TOTP second factor (RFC 6238 through the otpauth library) and the sealing of its secret at rest.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { Secret, TOTP } from 'otpauth';
-import type { RedisKeys } from '../redis/keys.ts';
-import { callScript, defineScripts, loadScript } from '../redis/scripts.ts';
+import type { RedisKeys } from '../platform/redis/keys.ts';
+import { decodeDone } from '../platform/redis/codes.ts';
+import { corked, registerScripts } from '../platform/redis/scripts.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const SCRIPTS = [loadScript(join(here, 'lua', 'takeTotpStep-1.lua'))];
 const PERIOD_S = 30;
 
 export function newTotpSecret(): string {
@@ -39,11 +36,11 @@ export class TotpReplayGuard {
     private redis: Redis,
     private keys: RedisKeys,
   ) {
-    defineScripts(redis, SCRIPTS);
+    registerScripts(redis);
   }
   async take(userId: string, step: number): Promise<boolean> {
     const key = this.keys.plain('console', 'totp-step', userId);
-    return (await callScript<number>(this.redis, 'takeTotpStep', [key], [step, 5 * PERIOD_S * 1000])) === 1;
+    return decodeDone('takeTotpStep', await corked(this.redis).takeTotpStep(key, step, 5 * PERIOD_S * 1000));
   }
 }
 

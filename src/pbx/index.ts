@@ -3,7 +3,7 @@
 import type { AsteriskModule } from '../asterisk/index.ts';
 import { StartupError } from '../platform/module.ts';
 import type { DaemonContext, DaemonModule } from '../platform/module.ts';
-import { RedisKeys } from '../redis/keys.ts';
+import { RedisKeys } from '../platform/redis/keys.ts';
 import { KNOWN_CODECS } from './options.ts';
 import { applyRoutes } from './routes/apply.ts';
 import { auditRoutes } from './routes/audit.ts';
@@ -38,7 +38,7 @@ export function createPbxModule(ctx: DaemonContext): PbxModule {
       codecs,
       apply: { reload: config.PBX_APPLY_RELOAD, timeoutMs: config.PBX_APPLY_TIMEOUT_MS, concurrency: 8 },
       lockTtlMs: config.PBX_APPLY_LOCK_TTL_MS,
-      lockKey: new RedisKeys(config.REDIS_KEY_PREFIX).plain('pbx', 'apply-lock'),
+      lockKey: new RedisKeys(config.REDIS_KEY_PREFIX).pbxApplyLock,
     },
     () => [...(asterisk?.nodes.values() ?? [])],
     log.child({ module: 'pbx' }),

@@ -5,7 +5,7 @@ import type { AsteriskModule } from '../asterisk/index.ts';
 import callRoutes from '../cdr/routes/calls.ts';
 import { CdrWriter } from '../cdr/writer.ts';
 import type { DaemonContext, DaemonModule } from '../platform/module.ts';
-import { RedisKeys } from '../redis/keys.ts';
+import { RedisKeys } from '../platform/redis/keys.ts';
 import { RouteCatalog } from './catalog.ts';
 import { followPlanChanges } from './plan-changes.ts';
 import { InboundRouter } from './router.ts';

@@ -1,16 +1,20 @@
-// Routing slots in Redis: the only place caps are decided. Each operation is one Lua script; the
-// KEYS/ARGV are built by pure functions (testable without Redis) and all keys of one link share a
-// hash tag, so the scripts stay legal on Redis Cluster.
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Routing slots in Redis: the only place caps are decided. Each operation is one Lua script run
+// through the platform's gateway (src/platform/redis): key names from RoutingKeys, KEYS/ARGV built by
+// pure functions (testable without Redis), replies decoded in codes.ts. Every routing key carries
+// the one hash tag {routing}, so a script may check a call against the caps of its link and, in
+// one step, of anything else the call counts against, and stays legal on Redis Cluster.
 import type { Redis } from 'ioredis';
-import type { RedisKeys } from '../redis/keys.ts';
-import { callScript, defineScripts, loadScript } from '../redis/scripts.ts';
+import {
+  decodeDone,
+  decodeRelease,
+  decodeTake,
+  type ReleaseResult,
+  type TakeResult,
+} from '../platform/redis/codes.ts';
+import type { RedisKeys, RoutingKeys } from '../platform/redis/keys.ts';
+import { corked, registerScripts } from '../platform/redis/scripts.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const SCRIPTS = ['takeSlot-6.lua', 'answerSlot-1.lua', 'releaseSlot-6.lua'].map((f) =>
-  loadScript(join(here, 'lua', f)),
-);
+export type { TakeResult } from '../platform/redis/codes.ts';
 
 export interface LinkCaps {
   concurrency: number | null;
@@ -35,26 +39,16 @@ export interface SlotRef {
   nodeId?: string;
 }
 
-export type TakeResult = 'taken' | 'duplicate' | 'concurrency' | 'hourly' | 'daily' | 'monthly' | 'total';
-const TAKE_CODES: Record<string, TakeResult> = {
-  '1': 'taken',
-  '0': 'duplicate',
-  '-1': 'concurrency',
-  '-2': 'hourly',
-  '-3': 'daily',
-  '-4': 'monthly',
-  '-5': 'total',
-};
-
-export function slotKeys(k: RedisKeys, ref: SlotRef): string[] {
+/** The KEYS of takeSlot and releaseSlot: a link's live set, counters and the slot's state (pure). */
+export function slotKeys(k: RoutingKeys, ref: SlotRef): string[] {
   const t = ref.linkId;
   return [
-    k.tagged('link', t, 'live'),
-    k.tagged('link', t, 'h', ref.buckets.hour),
-    k.tagged('link', t, 'd', ref.buckets.day),
-    k.tagged('link', t, 'm', ref.buckets.month),
-    k.tagged('link', t, 'total'),
-    k.tagged('link', t, 'slot', ref.slotId),
+    k.link(t, 'live'),
+    k.link(t, 'h', ref.buckets.hour),
+    k.link(t, 'd', ref.buckets.day),
+    k.link(t, 'm', ref.buckets.month),
+    k.link(t, 'total'),
+    k.link(t, 'slot', ref.slotId),
   ];
 }
 
@@ -94,12 +88,14 @@ export class SlotStore {
    *  Redis that lost the set gets it back within one interval). */
   private registered = new Set<string>();
 
+  private keys: RoutingKeys;
   constructor(
     private redis: Redis,
-    private keys: RedisKeys,
+    keys: RedisKeys,
     private slotTtlMs: number,
   ) {
-    defineScripts(redis, SCRIPTS);
+    this.keys = keys.routing;
+    registerScripts(redis);
   }
 
   /**
@@ -107,37 +103,38 @@ export class SlotStore {
    * same script when Redis has none (first start, Redis lost), so a total cap costs no extra trip.
    */
   async take(ref: SlotRef, caps: LinkCaps, now = Date.now(), totalAnswered?: number): Promise<TakeResult> {
-    const r = await callScript<number>(
-      this.redis,
-      'takeSlot',
-      slotKeys(this.keys, ref),
-      takeArgs(now, this.slotTtlMs, ref.slotId, caps, ref.buckets, ref.nodeId, totalAnswered ?? -1),
+    const r = decodeTake(
+      await corked(this.redis).takeSlot(
+        ...slotKeys(this.keys, ref),
+        ...takeArgs(now, this.slotTtlMs, ref.slotId, caps, ref.buckets, ref.nodeId, totalAnswered ?? -1),
+      ),
     );
     // The set of links with slots (what reconcile walks) needs each link once, not once a call.
-    if (r === 1 && !this.registered.has(ref.linkId)) {
-      await this.redis.sadd(this.keys.plain('routing', 'links'), ref.linkId);
+    if (r === 'taken' && !this.registered.has(ref.linkId)) {
+      await this.redis.sadd(this.keys.links, ref.linkId);
       this.registered.add(ref.linkId);
     }
-    return TAKE_CODES[String(r)] ?? 'duplicate';
+    return r;
   }
 
   /** True the first time a slot is marked answered. */
   async answer(ref: SlotRef): Promise<boolean> {
-    return (await callScript<number>(this.redis, 'answerSlot', [slotKeys(this.keys, ref)[5]!], [])) === 1;
+    return decodeDone(
+      'answerSlot',
+      await corked(this.redis).answerSlot(this.keys.link(ref.linkId, 'slot', ref.slotId)),
+    );
   }
 
   /** Gives a slot back exactly once; returns what happened. */
-  async release(ref: SlotRef): Promise<'answered' | 'refunded' | 'already'> {
-    const r = await callScript<number>(this.redis, 'releaseSlot', slotKeys(this.keys, ref), [
-      ref.slotId,
-      this.slotTtlMs,
-    ]);
-    return r === 2 ? 'answered' : r === 1 ? 'refunded' : 'already';
+  async release(ref: SlotRef): Promise<ReleaseResult> {
+    return decodeRelease(
+      await corked(this.redis).releaseSlot(...slotKeys(this.keys, ref), ref.slotId, this.slotTtlMs),
+    );
   }
 
   /** Live slots on a link (expired ones excluded). */
   async live(linkId: string, now = Date.now()): Promise<number> {
-    return this.redis.zcount(this.keys.tagged('link', linkId, 'live'), `(${now}`, '+inf');
+    return this.redis.zcount(this.keys.link(linkId, 'live'), `(${now}`, '+inf');
   }
 
   async counters(
@@ -145,20 +142,20 @@ export class SlotStore {
     b: Buckets,
   ): Promise<{ hourly: number; daily: number; monthly: number; total: number }> {
     const [h, d, m, t] = await this.redis.mget(
-      this.keys.tagged('link', linkId, 'h', b.hour),
-      this.keys.tagged('link', linkId, 'd', b.day),
-      this.keys.tagged('link', linkId, 'm', b.month),
-      this.keys.tagged('link', linkId, 'total'),
+      this.keys.link(linkId, 'h', b.hour),
+      this.keys.link(linkId, 'd', b.day),
+      this.keys.link(linkId, 'm', b.month),
+      this.keys.link(linkId, 'total'),
     );
     return { hourly: Number(h ?? 0), daily: Number(d ?? 0), monthly: Number(m ?? 0), total: Number(t ?? 0) };
   }
 
   /** Every live slot id per link, for reconciliation against Asterisk's channels. */
   async liveSlots(now = Date.now()): Promise<Array<{ linkId: string; slotId: string }>> {
-    const links = await this.redis.smembers(this.keys.plain('routing', 'links'));
+    const links = await this.redis.smembers(this.keys.links);
     const out: Array<{ linkId: string; slotId: string }> = [];
     for (const linkId of links) {
-      const ids = await this.redis.zrangebyscore(this.keys.tagged('link', linkId, 'live'), `(${now}`, '+inf');
+      const ids = await this.redis.zrangebyscore(this.keys.link(linkId, 'live'), `(${now}`, '+inf');
       for (const slotId of ids) out.push({ linkId, slotId });
     }
     return out;
@@ -174,7 +171,7 @@ export class SlotStore {
     if (!want.size) return out;
     for (const { linkId, slotId } of await this.liveSlots(now)) {
       if (!want.has(slotId)) continue;
-      const st = await this.redis.hgetall(this.keys.tagged('link', linkId, 'slot', slotId));
+      const st = await this.redis.hgetall(this.keys.link(linkId, 'slot', slotId));
       out.set(slotId, {
         linkId,
         slotId,
@@ -199,7 +196,7 @@ export class SlotStore {
     this.registered.clear();
     for (const { linkId, slotId } of await this.liveSlots(now)) {
       if (isLive(slotId)) continue;
-      const st = await this.redis.hgetall(this.keys.tagged('link', linkId, 'slot', slotId));
+      const st = await this.redis.hgetall(this.keys.link(linkId, 'slot', slotId));
       if ((st.node ?? '') !== nodeId || Number(st.at ?? 0) >= listedAt) continue;
       const buckets = { hour: st.h ?? '', day: st.d ?? '', month: st.m ?? '' };
       if ((await this.release({ linkId, slotId, buckets })) !== 'already') released++;
@@ -209,16 +206,11 @@ export class SlotStore {
 
   /** Duplicate-caller memory: which client answered this caller on this campaign, for `hours`. */
   async rememberCaller(campaignId: string, caller: string, clientId: string, hours: number): Promise<void> {
-    await this.redis.set(
-      this.keys.tagged('campaign', campaignId, 'dup', caller),
-      clientId,
-      'EX',
-      hours * 3600,
-    );
+    await this.redis.set(this.keys.campaign(campaignId, 'dup', caller), clientId, 'EX', hours * 3600);
   }
 
   async lastClientOf(campaignId: string, caller: string): Promise<string | null> {
-    return this.redis.get(this.keys.tagged('campaign', campaignId, 'dup', caller));
+    return this.redis.get(this.keys.campaign(campaignId, 'dup', caller));
   }
 
   /**
@@ -248,7 +240,7 @@ export class SlotStore {
     let refill = this.rrRefills.get(campaignId);
     if (!refill) {
       refill = this.redis
-        .incrby(this.keys.tagged('campaign', campaignId, 'rr'), RR_BLOCK)
+        .incrby(this.keys.campaign(campaignId, 'rr'), RR_BLOCK)
         .then((last) => {
           const blocks = this.rrBlocks.get(campaignId) ?? [];
           blocks.push({ next: last - RR_BLOCK + 1, last });

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cidBuckets, factsOf, type NumberFacts } from '../../src/callerid/decide.ts';
 import { CidStore, profileFields, type PickResult } from '../../src/callerid/store.ts';
-import { RedisKeys } from '../../src/redis/keys.ts';
+import { RedisKeys } from '../../src/platform/redis/keys.ts';
 import { redisPrefix } from '../helpers/env.ts';
 
 const TTL = 60_000;
@@ -86,7 +86,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc.record({
-      // The daemon's sweep (promoteCid-1.lua), a little at a time or all at once.
+      // The daemon's sweep (promoteCid-3.lua), a little at a time or all at once.
       op: fc.constant('sweep' as const),
       pool: fc.constantFrom(0, 1),
       limit: fc.constantFrom(1, 100),

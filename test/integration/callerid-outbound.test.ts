@@ -17,7 +17,7 @@ import { type CallerIdModule, createCallerIdModule } from '../../src/callerid/in
 import { importCallerIds } from '../../src/callerid/import.ts';
 import { CallerIdService } from '../../src/callerid/service.ts';
 import { CidStore } from '../../src/callerid/store.ts';
-import { RedisKeys } from '../../src/redis/keys.ts';
+import { RedisKeys } from '../../src/platform/redis/keys.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';

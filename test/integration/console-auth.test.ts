@@ -8,7 +8,7 @@ import { SessionStore } from '../../src/console/sessions.ts';
 import { sellers } from '../../src/db/schema/routing.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
-import { RedisKeys } from '../../src/redis/keys.ts';
+import { RedisKeys } from '../../src/platform/redis/keys.ts';
 import { createRoutingModule } from '../../src/routing/index.ts';
 import { main as cli } from '../../src/cli/index.ts';
 import { Browser } from '../helpers/console.ts';

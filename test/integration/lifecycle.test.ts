@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/platform/logger.ts';
 import { type DaemonModule, startDaemon } from '../../src/main.ts';
-import { createRedis } from '../../src/redis/client.ts';
+import { createRedis } from '../../src/platform/redis/client.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 import { PrivateRedis } from '../helpers/redis-server.ts';
 

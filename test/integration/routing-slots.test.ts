@@ -1,8 +1,8 @@
 // Cap invariants on real Redis: many takes at once, from two connections ("two daemon instances").
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedis } from '../../src/redis/client.ts';
-import { RedisKeys } from '../../src/redis/keys.ts';
+import { createRedis } from '../../src/platform/redis/client.ts';
+import { RedisKeys } from '../../src/platform/redis/keys.ts';
 import { type LinkCaps, RR_BLOCK, type SlotRef, SlotStore } from '../../src/routing/slots.ts';
 import { redisPrefix } from '../helpers/env.ts';
 
@@ -133,7 +133,7 @@ describe('routing slots', () => {
     const got = await Promise.all(calls);
     expect(new Set(got).size).toBe(80);
     // 40 positions per instance = 3 blocks each, so the shared counter moved by 6 blocks, not 80.
-    expect(Number(await r1.get(keys.tagged('campaign', campaign, 'rr')))).toBe(6 * RR_BLOCK);
+    expect(Number(await r1.get(keys.routing.campaign(campaign, 'rr')))).toBe(6 * RR_BLOCK);
     // Within an instance, calls get positions in order, a block of consecutive ones at a time (so
     // one instance rotates over its links exactly).
     const fromA = got.filter((_, i) => i % 2);
@@ -142,7 +142,7 @@ describe('routing slots', () => {
     expect(fromA[0]! % RR_BLOCK).toBe(1);
     // Past half a block the next one is asked for ahead, so the call after the block waits for nothing.
     const ahead = randomUUID();
-    const rrKey = keys.tagged('campaign', ahead, 'rr');
+    const rrKey = keys.routing.campaign(ahead, 'rr');
     for (let i = 0; i < RR_BLOCK / 2; i++) await a.nextRoundRobin(ahead);
     expect(Number(await r1.get(rrKey))).toBe(RR_BLOCK);
     await a.nextRoundRobin(ahead);

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { calleeFacts, cidBuckets, factsOf, normaliseNumber } from '../../src/callerid/decide.ts';
 import { outcomeOf } from '../../src/callerid/health.ts';
 import { validateRecord } from '../../src/callerid/import.ts';
-import { CidKeys, pickCall } from '../../src/callerid/store.ts';
-import { RedisKeys } from '../../src/redis/keys.ts';
+import { pickCall } from '../../src/callerid/store.ts';
+import { RedisKeys } from '../../src/platform/redis/keys.ts';
 
 const ZONES = ['UTC', 'America/New_York', 'America/Los_Angeles', 'Asia/Kolkata', 'Australia/Lord_Howe'];
 
@@ -154,7 +154,7 @@ describe('health events', () => {
 
 describe('pick script arguments', () => {
   it('every key of a pick shares one hash tag (legal on Redis Cluster), whatever the callee', () => {
-    const keys = new CidKeys(new RedisKeys('cc'));
+    const keys = new RedisKeys('cc').cid;
     fc.assert(
       fc.property(
         fc.option(fc.stringMatching(/^\d{10}$/), { nil: undefined }),
@@ -170,17 +170,19 @@ describe('pick script arguments', () => {
             ratePerMin: 10,
             promoteBatch: 32,
           });
-          expect(c.keys).toHaveLength(8);
+          expect(c.keys).toHaveLength(11); // the 11 of pickCid-11.lua
           for (const k of c.keys) expect(k.match(/\{[^}]*\}/g)).toEqual(['{cid}']);
-          // The names the Lua side builds from the key base (cid-common.lua's pool_keys).
           expect(c.keys[1]).toBe(`cc:cid:{cid}:p:${pool}:cool`);
           expect(c.keys[5]).toBe(`cc:cid:{cid}:p:${pool}:all`);
           const f = calleeFacts(to);
           expect(c.keys[2]).toBe(`cc:cid:{cid}:p:${pool}:nxx:${f?.nxx ?? ''}`);
+          expect(c.keys[8]).toBe(`cc:cid:{cid}:p:${pool}:cfg`);
+          // The prefixes the script names data-keyed keys with (cid-common.lua's number_key, pool_key).
+          expect(c.keys.slice(9)).toEqual(['cc:cid:{cid}:n:', 'cc:cid:{cid}:p:']);
           expect(keys.number('+12125550100')).toBe('cc:cid:{cid}:n:+12125550100');
-          expect(c.args[1]).toBe(pool);
+          expect(c.args[0]).toBe(pool);
           // The rate window ends at the next minute boundary.
-          expect(c.args[10]).toBe(Date.UTC(2026, 0, 1, 10, 1, 0));
+          expect(c.args[9]).toBe(Date.UTC(2026, 0, 1, 10, 1, 0));
         },
       ),
     );

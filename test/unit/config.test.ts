@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config.ts';
 import { safeUrl } from '../../src/main.ts';
-import { unixSocketOptions } from '../../src/redis/client.ts';
+import { unixSocketOptions } from '../../src/platform/redis/client.ts';
 
 const base = {
   DATABASE_URL: 'postgres://u@127.0.0.1:5432/db',

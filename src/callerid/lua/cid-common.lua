@@ -1,9 +1,13 @@
--- Shared by the caller-ID scripts. A number's state is the hash `<base>:n:<number>`:
+-- Shared by the caller-ID scripts. Key names: every script receives the prefixes of the number
+-- hashes and of the pool keys in KEYS (built by CidKeys, src/platform/redis/keys.ts) as a table
+-- K = { n = <number prefix>, p = <pool prefix> } (cid_keys below), and names a key of a number or a
+-- pool only through K: `K.n .. number`, `K.p .. pool .. ':' .. part` (number_key, pool_key), with the
+-- parts CidKeys spells. A number's state is the hash `K.n .. <number>`:
 --   a active (1/0)  npa  nxx (NPA-NXX, 6 digits)  st (state/province)  hl/dl hourly/daily limit (-1 none)
 --   pools (comma-separated pool ids)  last (ms, last pick)  resv (ms, reservation end)
 --   rest (ms, health rest end)  hb/hc hour bucket id and uses in it  db/dc day bucket id and uses
 --   tot total uses  lp last pool picked from  hw health window ('1' answered / '0' not, oldest first)
--- Per pool `<base>:p:<pool>:`: tier sets nxx:<nxx>, npa:<npa>, st:<state>, all, and cool.
+-- Per pool `K.p .. <pool> .. ':'`: cfg (HASH, settings), tier sets nxx:<nxx>, npa:<npa>, st:<state>, all, and cool.
 --   Tier sets (ZSET number -> end of its last reservation, 0 never picked) hold the active numbers
 --   that no limit or rest holds back. A pick sets the score to now + TTL, so with one TTL the order
 --   of the scores is the order of last use: the head of a set is its least recently used number,
@@ -12,6 +16,10 @@
 --   The cool set (ZSET number -> ms it becomes usable) holds the numbers at an hourly or daily
 --   limit or resting: out of every tier set until then. A number sits in its pools' tier sets or in
 --   their cool sets, never both.
+
+local function cid_keys(numberPrefix, poolPrefix) return { n = numberPrefix, p = poolPrefix } end
+local function number_key(K, number) return K.n .. number end
+local function pool_key(K, pool, part) return K.p .. pool .. ':' .. part end
 
 local function hgetall(key)
   local flat = redis.call('HGETALL', key)
@@ -98,10 +106,10 @@ end
 -- Key names of a pool, built once per script run and looked up after: creating a string is among
 -- the dearest things a script does (bulk placements build the same few names thousands of times).
 local pool_key_cache = {}
-local function pool_keys(base, pool)
+local function pool_keys(K, pool)
   local c = pool_key_cache[pool]
   if not c then
-    local p = base .. ':p:' .. pool .. ':'
+    local p = K.p .. pool .. ':'
     c = { prefix = p, all = p .. 'all', cool = p .. 'cool', nxx = {}, npa = {}, st = {} }
     pool_key_cache[pool] = c
   end
@@ -109,7 +117,7 @@ local function pool_keys(base, pool)
 end
 
 local TIER_FIELDS = { 'nxx', 'npa', 'st' } -- hash field = key part: <pool>:nxx:<nxx>, :npa:<npa>, :st:<st>
-local function tier_keys(base, pool, h)
+local function tier_keys(K, pool, h)
   local memo = h._tk -- not a hash field either: dropped when a tier field changes
   if not memo then
     memo = {}
@@ -117,7 +125,7 @@ local function tier_keys(base, pool, h)
   end
   local keys = memo[pool]
   if keys then return keys end
-  local c = pool_keys(base, pool)
+  local c = pool_keys(K, pool)
   keys = { c.all }
   for _, f in ipairs(TIER_FIELDS) do
     local v = h[f]
@@ -173,7 +181,7 @@ local function zflush()
 end
 
 -- Per-run state back to empty. An EVALSHA script starts fresh anyway, but a Redis Function library
--- keeps its top-level locals between calls: key names cached here depend on the key base a call
+-- keeps its top-level locals between calls: key names cached here depend on the key prefixes a call
 -- passes, and a bulk run's buffer must not outlive it. Every script that runs as a function calls
 -- this first.
 local function fresh_run()
@@ -181,17 +189,17 @@ local function fresh_run()
   zbuf = nil
 end
 
-local function unplace(base, number, h)
+local function unplace(K, number, h)
   for _, pool in ipairs(pools_of(h)) do
-    for _, k in ipairs(tier_keys(base, pool, h)) do zrem(k, number) end
-    zrem(pool_keys(base, pool).cool, number)
+    for _, k in ipairs(tier_keys(K, pool, h)) do zrem(k, number) end
+    zrem(pool_keys(K, pool).cool, number)
   end
 end
 
 -- Puts the number where it belongs in every pool it serves: tier sets (scored by its reservation's
 -- end) unless a limit or rest holds it back at `now`, else the cool set scored by when it becomes
 -- usable. Returns when it is usable, its reservation included (-1 inactive).
-local function place(base, number, h, now, hourId, hourEnd, dayId, dayEnd)
+local function place(K, number, h, now, hourId, hourEnd, dayId, dayEnd)
   local held = held_until(h, hourId, hourEnd, dayId, dayEnd)
   if held < 0 then return held end
   local resv = num(h.resv, 0)
@@ -199,9 +207,9 @@ local function place(base, number, h, now, hourId, hourEnd, dayId, dayEnd)
   local score = resv ~= 0 and h.resv or '0'
   for _, pool in ipairs(pools_of(h)) do
     if held > now then
-      zadd(pool_keys(base, pool).cool, math.max(held, resv), number)
+      zadd(pool_keys(K, pool).cool, math.max(held, resv), number)
     else
-      for _, k in ipairs(tier_keys(base, pool, h)) do zadd(k, score, number) end
+      for _, k in ipairs(tier_keys(K, pool, h)) do zadd(k, score, number) end
     end
   end
   return math.max(held, resv)
@@ -232,11 +240,11 @@ end
 -- Sets fields of one number (`pairs`: field, value, ...; '' deletes the field) and places it in every
 -- pool it serves before and after the change. Returns when it is usable (ms), -1 when inactive.
 -- The field `pools+` adds to the number's pools instead of replacing them (imports add memberships).
-local function set_and_place(base, number, pairs, now, hourId, hourEnd, dayId, dayEnd)
-  local key = base .. ':n:' .. number
+local function set_and_place(K, number, pairs, now, hourId, hourEnd, dayId, dayEnd)
+  local key = number_key(K, number)
   -- EXISTS first: a new number (most of an import) has nothing to load or take out of sets.
   local h = redis.call('EXISTS', key) == 1 and hload(key) or nil
-  if h then unplace(base, number, h) else h = {} end
+  if h then unplace(K, number, h) else h = {} end
   local set, del = {}, {}
   for i = 1, #pairs, 2 do
     local f, v = pairs[i], pairs[i + 1]
@@ -253,17 +261,17 @@ local function set_and_place(base, number, pairs, now, hourId, hourEnd, dayId, d
   h._pl, h._tk = nil, nil -- pools or tier fields may have changed
   if #set > 0 then redis.call('HSET', key, unpack(set)) end
   if #del > 0 then redis.call('HDEL', key, unpack(del)) end
-  return place(base, number, h, now, hourId, hourEnd, dayId, dayEnd)
+  return place(K, number, h, now, hourId, hourEnd, dayId, dayEnd)
 end
 
 -- Brings back into the tier sets up to `limit` numbers of the pool's cool set whose limit window or
 -- rest has ended at `now` (a number still held is rescored by when it is usable; one gone from the
 -- pool, or inactive, leaves the set). Returns how many due members it looked at.
-local function promote_due(base, pool, cool, now, hourId, hourEnd, dayId, dayEnd, limit, nowS)
+local function promote_due(K, pool, cool, now, hourId, hourEnd, dayId, dayEnd, limit, nowS)
   -- `nowS`: `now` as the caller got it, a string (a number would be formatted anew for the call).
   local due = redis.call('ZRANGEBYSCORE', cool, '-inf', nowS or now, 'LIMIT', 0, limit)
   for _, m in ipairs(due) do
-    local h = hload(base .. ':n:' .. m)
+    local h = hload(number_key(K, m))
     if not h or not in_pool(h, pool) then
       redis.call('ZREM', cool, m)
     else
@@ -275,7 +283,7 @@ local function promote_due(base, pool, cool, now, hourId, hourEnd, dayId, dayEnd
       else
         redis.call('ZREM', cool, m)
         local score = num(h.resv, 0) ~= 0 and h.resv or '0'
-        for _, k in ipairs(tier_keys(base, pool, h)) do redis.call('ZADD', k, score, m) end
+        for _, k in ipairs(tier_keys(K, pool, h)) do redis.call('ZADD', k, score, m) end
       end
     end
   end

@@ -7,7 +7,7 @@ import { AmiActionError, type AmiClient } from '../../asterisk/ami.ts';
 import type { Db } from '../../platform/db.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { RedisLock } from '../lock.ts';
+import { LockLostError, RedisLock } from '../../platform/redis/lock.ts';
 import { endpointNames } from '../repository.ts';
 import type { Actor, PbxAudit } from './audit.ts';
 import type { ApplyOptions, PbxSettings } from './settings.ts';
@@ -58,10 +58,12 @@ export async function applyToNode(n: ApplyNode, endpoints: string[], o: ApplyOpt
   };
   const results = new Map<string, EndpointCheck>();
   const worker = async () => {
-    for (let name = queue.shift(); name !== undefined; name = queue.shift())
+    // The apply's lock lost: no further endpoint is checked.
+    for (let name = queue.shift(); name !== undefined && !o.signal?.aborted; name = queue.shift())
       results.set(name, await check(name));
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency, endpoints.length)) }, worker));
+  o.signal?.throwIfAborted();
   report.endpoints = endpoints.map((e) => results.get(e)!);
   return report;
 }
@@ -86,7 +88,10 @@ export class ApplyService {
     private audit: PbxAudit,
     private log: Logger,
   ) {
-    this.lock = new RedisLock(redis, s.lockKey, s.lockTtlMs);
+    this.lock = new RedisLock(redis, s.lockKey, {
+      ttlMs: s.lockTtlMs,
+      onLost: (err) => this.log.warn({ err: err.message }, 'apply lock lost: the apply stops'),
+    });
   }
 
   /** One apply at a time across every instance (Redis lock); the second gets APPLY_IN_PROGRESS. */
@@ -100,14 +105,13 @@ export class ApplyService {
         new AppError('APPLY_IN_PROGRESS', 'another apply is running; try again when it has finished'),
       );
     const started = new Date();
-    // Keep the lock while the apply runs longer than its TTL (many endpoints, slow nodes).
-    const keep = setInterval(
-      () => void held.extend().catch((err: unknown) => this.log.warn({ err }, 'apply lock extend failed')),
-      Math.max(100, Math.floor(this.s.lockTtlMs / 3)),
-    );
+    // The lock keeps itself alive while the apply runs longer than its TTL; once it is lost, the
+    // apply stops at its next step (another apply may be running) and reports the failure.
     try {
       const names = await endpointNames(this.db);
-      const nodes = await Promise.all(this.nodes().map((n) => applyToNode(n, names, this.s.apply)));
+      const apply = { ...this.s.apply, signal: held.signal };
+      const nodes = await Promise.all(this.nodes().map((n) => applyToNode(n, names, apply)));
+      held.signal.throwIfAborted();
       const ok = nodes.every((n) => n.reachable && n.endpoints.every((e) => e.visible));
       const report: ApplyReport = {
         triggered_by: triggeredBy,
@@ -129,9 +133,15 @@ export class ApplyService {
       });
       return report;
     } catch (e) {
-      return this.audit.failed(actor, 'apply', null, e);
+      const err =
+        e instanceof LockLostError
+          ? new AppError(
+              'APPLY_IN_PROGRESS',
+              'the apply lock was lost (Redis did not keep it): the apply stopped',
+            )
+          : e;
+      return this.audit.failed(actor, 'apply', null, err);
     } finally {
-      clearInterval(keep);
       await held.release().catch((err: unknown) => this.log.warn({ err }, 'apply lock release failed'));
     }
   }

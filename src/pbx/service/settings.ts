@@ -7,6 +7,8 @@ export interface ApplyOptions {
   timeoutMs: number;
   /** PJSIPShowEndpoint checks in flight per node. */
   concurrency: number;
+  /** Aborts when the apply must stop (its lock was lost): no further endpoint is checked. */
+  signal?: AbortSignal;
 }
 
 export interface PbxSettings {

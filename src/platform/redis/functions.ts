@@ -9,7 +9,7 @@
 // "Function not found": the call loads the library and tries once more.
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { corkUntilTurnEnds } from '../net/cork.ts';
+import { corkUntilTurnEnds } from '../../net/cork.ts';
 import type { ScriptDef } from './scripts.ts';
 
 export interface RedisLibrary {

@@ -3,17 +3,17 @@
   active, no zero limit, never used): write each hash, then give every tier set its new members in
   one ZADD. Nothing to read or take out of sets, so none of placeCids' per-number work.
 
-  KEYS[1] the ready marker (only so the call is routed to the slot of the {cid} keys)
-  ARGV[1] key base, then per number 7 values: number, npa, nxx, state, hourly limit, daily limit
+  KEYS[1] prefix of the number hashes  KEYS[2] prefix of the pool keys
+  ARGV: per number 7 values: number, npa, nxx, state, hourly limit, daily limit
   (-1 none), pools (comma-separated); '' for an unknown npa/nxx/state.
   Returns the count of numbers placed.
 ]]
 --@include cid-common.lua
 
-local base = ARGV[1]
+local K = cid_keys(KEYS[1], KEYS[2])
 local count = 0
 zbuffer()
-for i = 2, #ARGV, 7 do
+for i = 1, #ARGV, 7 do
   local number = ARGV[i]
   local h = { a = '1', npa = ARGV[i + 1], nxx = ARGV[i + 2], st = ARGV[i + 3], hl = ARGV[i + 4],
     dl = ARGV[i + 5], pools = ARGV[i + 6] }
@@ -24,9 +24,9 @@ for i = 2, #ARGV, 7 do
       set[#set + 1] = h[f]
     end
   end
-  redis.call('HSET', base .. ':n:' .. number, unpack(set))
+  redis.call('HSET', number_key(K, number), unpack(set))
   for _, pool in ipairs(pools_of(h)) do
-    for _, k in ipairs(tier_keys(base, pool, h)) do zadd(k, 0, number) end
+    for _, k in ipairs(tier_keys(K, pool, h)) do zadd(k, 0, number) end
   end
   count = count + 1
 end

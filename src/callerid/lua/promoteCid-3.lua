@@ -4,16 +4,16 @@
   so right after an hour or day boundary frees many numbers, picks would otherwise choose among the
   few already back, out of local-presence and LRU order, until enough picks had run.
 
-  KEYS[1] pool cool ZSET
-  ARGV[1] key base  ARGV[2] pool id  ARGV[3] now (ms)
-  ARGV[4] hour bucket id  ARGV[5] hour end (ms)  ARGV[6] day bucket id  ARGV[7] day end (ms)
-  ARGV[8] most numbers to look at in this call
+  KEYS[1] pool cool ZSET  KEYS[2] prefix of the number hashes  KEYS[3] prefix of the pool keys
+  ARGV[1] pool id  ARGV[2] now (ms)
+  ARGV[3] hour bucket id  ARGV[4] hour end (ms)  ARGV[5] day bucket id  ARGV[6] day end (ms)
+  ARGV[7] most numbers to look at in this call
   Returns {numbers looked at, numbers still due}.
 ]]
 --@include cid-common.lua
 fresh_run()
 
-local now = tonumber(ARGV[3])
-local looked = promote_due(ARGV[1], ARGV[2], KEYS[1], now, ARGV[4], tonumber(ARGV[5]), ARGV[6],
-  tonumber(ARGV[7]), tonumber(ARGV[8]))
+local now = tonumber(ARGV[2])
+local looked = promote_due(cid_keys(KEYS[2], KEYS[3]), ARGV[1], KEYS[1], now, ARGV[3], tonumber(ARGV[4]),
+  ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7]))
 return { looked, redis.call('ZCOUNT', KEYS[1], '-inf', now) }

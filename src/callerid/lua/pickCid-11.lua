@@ -7,34 +7,36 @@
   KEYS[1] ready marker (absent: the hot state must be rebuilt first)
   KEYS[2] pool cool ZSET       KEYS[3..6] tier ZSETs: NPA-NXX, NPA, state, all (absent tiers: any unused key)
   KEYS[7] dirty SET (numbers whose usage must reach PostgreSQL)
-  KEYS[8] per-agent rate counter (fixed window)
-  ARGV[1] key base  ARGV[2] pool id  ARGV[3] now (ms)  ARGV[4] reservation ttl (ms)
-  ARGV[5] hour bucket id  ARGV[6] hour end (ms)  ARGV[7] day bucket id  ARGV[8] day end (ms)
-  ARGV[9] promote batch  ARGV[10] rate limit per window (-1 none)  ARGV[11] window end (ms)
+  KEYS[8] per-agent rate counter (fixed window)  KEYS[9] the pool's settings HASH (absent: no such pool)
+  KEYS[10] prefix of the number hashes  KEYS[11] prefix of the pool keys (cid-common.lua: the keys
+  named by data, a set's head and the sets of the other pools it serves)
+  ARGV[1] pool id  ARGV[2] now (ms)  ARGV[3] reservation ttl (ms)
+  ARGV[4] hour bucket id  ARGV[5] hour end (ms)  ARGV[6] day bucket id  ARGV[7] day end (ms)
+  ARGV[8] promote batch  ARGV[9] rate limit per window (-1 none)  ARGV[10] window end (ms)
   Returns {1, number, reservation end, tier 1..4}; {0, next usable ms or -1} exhausted;
   {-1, retry after ms} rate limited; {-2} not ready; {-3} no such pool.
 ]]
 --@include cid-common.lua
 fresh_run()
 
-local base, pool = ARGV[1], ARGV[2]
-local now, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
-local hourId, hourEnd, dayId, dayEnd = ARGV[5], tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8])
+local K, pool = cid_keys(KEYS[10], KEYS[11]), ARGV[1]
+local now, ttl = tonumber(ARGV[2]), tonumber(ARGV[3])
+local hourId, hourEnd, dayId, dayEnd = ARGV[4], tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
 
 if redis.call('EXISTS', KEYS[1]) == 0 then return { -2 } end
 
-local limit = tonumber(ARGV[10])
+local limit = tonumber(ARGV[9])
 if limit >= 0 then
   -- The key names its window; its expiry is relative, so an injected clock cannot make it vanish.
-  local left = math.max(1, tonumber(ARGV[11]) - now)
+  local left = math.max(1, tonumber(ARGV[10]) - now)
   local n = redis.call('INCR', KEYS[8])
   if n == 1 then redis.call('PEXPIRE', KEYS[8], left + 5000) end
   if n > limit then return { -1, left } end
 end
 
 -- Numbers whose limit window or rest ended come back (a bounded batch per pick; the daemon's sweep,
--- promoteCid-1.lua, brings back the rest within a second).
-promote_due(base, pool, KEYS[2], now, hourId, hourEnd, dayId, dayEnd, ARGV[9], ARGV[3])
+-- promoteCid-3.lua, brings back the rest within a second).
+promote_due(K, pool, KEYS[2], now, hourId, hourEnd, dayId, dayEnd, ARGV[8], ARGV[2])
 
 -- Whether a number (hmget_number's fields) can be taken the plain way: it serves this pool only, is
 -- active, neither reserved nor resting, and stays under both limits after this use (`hc`/`dc`, its
@@ -53,7 +55,7 @@ end
 
 -- This use on the number's hash, and the number on the list of those whose usage the flush writes.
 local function record(nk, m, hcS, dcS, resvS, tot)
-  redis.call('HSET', nk, 'hb', hourId, 'hc', hcS, 'db', dayId, 'dc', dcS, 'last', ARGV[3], 'resv', resvS,
+  redis.call('HSET', nk, 'hb', hourId, 'hc', hcS, 'db', dayId, 'dc', dcS, 'last', ARGV[2], 'resv', resvS,
     'lp', pool, 'tot', (tonumber(tot) or 0) + 1)
   redis.call('SADD', KEYS[7], m)
 end
@@ -65,7 +67,7 @@ for tier = 3, 6 do
     local m = top[1]
     -- An empty tier, or a reserved head: every member is reserved, try the next tier.
     if not m or tonumber(top[2]) > now then break end
-    local nk = base .. ':n:' .. m
+    local nk = number_key(K, m)
     local v = hmget_number(nk)
     -- This use's counts: the hour's and the day's (a new bucket starts at 1).
     local hc = (v[10] == hourId) and (tonumber(v[11]) or 0) + 1 or 1
@@ -78,7 +80,7 @@ for tier = 3, 6 do
       record(nk, m, hcS, dcS, resvS, v[14])
       -- Rescored in this pool's tier sets (the names tier_keys gives: nxx, npa, st fields 3, 2, 4).
       redis.call('ZADD', KEYS[6], resvS, m) -- the pool's `all` set
-      local p = base .. ':p:' .. pool .. ':'
+      local p = K.p .. pool .. ':'
       if v[3] and v[3] ~= '' then redis.call('ZADD', p .. 'nxx:' .. v[3], resvS, m) end
       if v[2] and v[2] ~= '' then redis.call('ZADD', p .. 'npa:' .. v[2], resvS, m) end
       if v[4] and v[4] ~= '' then redis.call('ZADD', p .. 'st:' .. v[4], resvS, m) end
@@ -94,15 +96,15 @@ for tier = 3, 6 do
       -- them and into the cool sets instead. A number of several pools may still wait in another
       -- pool's cool set (its promotion runs on that pool's picks): out of there too, so it never
       -- sits in both.
-      if #pools_of(h) > 1 or held_until(h, hourId, hourEnd, dayId, dayEnd) > now then unplace(base, m, h) end
-      place(base, m, h, now, hourId, hourEnd, dayId, dayEnd)
+      if #pools_of(h) > 1 or held_until(h, hourId, hourEnd, dayId, dayEnd) > now then unplace(K, m, h) end
+      place(K, m, h, now, hourId, hourEnd, dayId, dayEnd)
       return { 1, m, resv, tier - 2 }
     end
     -- Misplaced (limits or membership changed under it): put it where it belongs and look again.
     redis.call('ZREM', KEYS[tier], m)
     if h then
-      unplace(base, m, h)
-      place(base, m, h, now, hourId, hourEnd, dayId, dayEnd)
+      unplace(K, m, h)
+      place(K, m, h, now, hourId, hourEnd, dayId, dayEnd)
     end
     repairs = repairs + 1
     if repairs > 20 then break end
@@ -111,7 +113,7 @@ end
 
 -- Nothing to give: an unknown pool (no config) says so, a known one says when a number frees up
 -- (the first reservation to end, or the first limit window or rest).
-if redis.call('EXISTS', base .. ':p:' .. pool .. ':cfg') == 0 then return { -3 } end
+if redis.call('EXISTS', KEYS[9]) == 0 then return { -3 } end
 local nxt = -1
 for _, k in ipairs({ KEYS[6], KEYS[2] }) do
   local head = redis.call('ZRANGE', k, 0, 0, 'WITHSCORES')

@@ -1,19 +1,20 @@
 --[[
-  Take up to ARGV[2] numbers off the dirty set and return their usage for the flush to PostgreSQL,
+  Take up to ARGV[1] numbers off the dirty set and return their usage for the flush to PostgreSQL,
   as one JSON document ready to be the flush's parameter: one round trip and one reply string.
   (Returning the fields flat cost the daemon more CPU decoding thousands of small replies each
   second than the rest of the flush; cjson is built into Redis.)
 
-  KEYS[1] dirty SET   ARGV[1] key base   ARGV[2] how many   ARGV[3..] the hash fields to return
+  KEYS[1] dirty SET   KEYS[2] prefix of the number hashes (a member's hash: KEYS[2] .. number)
+  ARGV[1] how many   ARGV[2..] the hash fields to return
   Returns {count, json}: json is an object number -> [field...] ('' where a field is unset), keyed
   by number so the UPDATE finds each row by its primary key; numbers whose hash is gone are dropped
   (count 0: json is '{}').
 ]]
 local fields = {}
-for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 2, #ARGV do fields[#fields + 1] = ARGV[i] end
 local usage, count = {}, 0
-for _, m in ipairs(redis.call('SPOP', KEYS[1], tonumber(ARGV[2]))) do
-  local v = redis.call('HMGET', ARGV[1] .. ':n:' .. m, unpack(fields))
+for _, m in ipairs(redis.call('SPOP', KEYS[1], tonumber(ARGV[1]))) do
+  local v = redis.call('HMGET', KEYS[2] .. m, unpack(fields))
   local row, any = {}, false
   for i = 1, #fields do
     if v[i] then

@@ -1,0 +1,113 @@
+// What the scripts' replies mean, in one place: each script's codes (as its Lua header documents
+// them) decoded into a typed result; a code no script returns is a ScriptReplyError, never read as
+// some default.
+
+/** A script answered something its contract does not allow (a bug, or code of another version). */
+export class ScriptReplyError extends Error {
+  constructor(
+    readonly script: string,
+    readonly reply: unknown,
+  ) {
+    super(`redis script ${script} answered an unknown reply: ${JSON.stringify(reply)}`);
+    this.name = 'ScriptReplyError';
+  }
+}
+
+/** A lock this process held is gone (expired, or another holder has it): its work must stop. */
+export class LockLostError extends Error {
+  constructor(readonly key: string) {
+    super(`lock ${key} was lost`);
+    this.name = 'LockLostError';
+  }
+}
+
+// ---- caller ID ------------------------------------------------------------------------------------
+/** Local-presence tiers, best first: the pick answers 1..4. */
+export const TIERS = ['npa_nxx', 'npa', 'state', 'any'] as const;
+export type Tier = (typeof TIERS)[number];
+
+export type PickResult =
+  | { kind: 'picked'; number: string; expiresAt: number; tier: Tier }
+  | { kind: 'exhausted'; nextAt: number | null }
+  | { kind: 'rate_limited'; retryAfterMs: number }
+  | { kind: 'not_ready' }
+  | { kind: 'unknown_pool' };
+
+/** pickCid: {1, number, reservation end, tier}; {0, next usable or -1}; {-1, retry after}; {-2}; {-3}. */
+export function decodePick(r: Array<number | string>): PickResult {
+  switch (Number(r[0])) {
+    case 1: {
+      const tier = TIERS[Number(r[3]) - 1];
+      if (!tier) break;
+      return { kind: 'picked', number: String(r[1]), expiresAt: Number(r[2]), tier };
+    }
+    case 0:
+      return { kind: 'exhausted', nextAt: Number(r[1]) >= 0 ? Number(r[1]) : null };
+    case -1:
+      return { kind: 'rate_limited', retryAfterMs: Number(r[1]) };
+    case -2:
+      return { kind: 'not_ready' };
+    case -3:
+      return { kind: 'unknown_pool' };
+  }
+  throw new ScriptReplyError('pickCid', r);
+}
+
+export interface HealthOutcome {
+  /** The number is one of ours. */
+  ours: boolean;
+  /** This report counted (the first for its call). */
+  counted: boolean;
+  /** The number now rests until then (ms), or null. */
+  restedUntil: number | null;
+}
+
+/** healthCid: {-1} not ours; {0} already counted; {1, rate, calls} counted; {2, rest end} counted and rested. */
+export function decodeHealth(r: number[]): HealthOutcome {
+  switch (r[0]) {
+    case -1:
+      return { ours: false, counted: false, restedUntil: null };
+    case 0:
+      return { ours: true, counted: false, restedUntil: null };
+    case 1:
+      return { ours: true, counted: true, restedUntil: null };
+    case 2:
+      return { ours: true, counted: true, restedUntil: Number(r[1]) };
+  }
+  throw new ScriptReplyError('healthCid', r);
+}
+
+// ---- routing --------------------------------------------------------------------------------------
+export type TakeResult = 'taken' | 'duplicate' | 'concurrency' | 'hourly' | 'daily' | 'monthly' | 'total';
+const TAKE: Record<number, TakeResult> = {
+  1: 'taken',
+  0: 'duplicate',
+  '-1': 'concurrency',
+  '-2': 'hourly',
+  '-3': 'daily',
+  '-4': 'monthly',
+  '-5': 'total',
+};
+
+/** takeSlot: 1 taken, 0 already taken, -1..-5 the cap that refused. */
+export function decodeTake(r: number): TakeResult {
+  const t = TAKE[r];
+  if (!t) throw new ScriptReplyError('takeSlot', r);
+  return t;
+}
+
+export type ReleaseResult = 'answered' | 'refunded' | 'already';
+/** releaseSlot: 2 released answered, 1 released and refunded, 0 already released or unknown. */
+export function decodeRelease(r: number): ReleaseResult {
+  if (r === 2) return 'answered';
+  if (r === 1) return 'refunded';
+  if (r === 0) return 'already';
+  throw new ScriptReplyError('releaseSlot', r);
+}
+
+/** Scripts answering 1 (done) or 0 (not done: not ours, or nothing to do). */
+export function decodeDone(script: string, r: number): boolean {
+  if (r === 1) return true;
+  if (r === 0) return false;
+  throw new ScriptReplyError(script, r);
+}

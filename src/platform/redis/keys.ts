@@ -1,0 +1,105 @@
+// Every Redis key name of the daemon is built here, one convention: `<prefix>:<domain>:{<tag>}:<part>...`
+// (parts joined by ':'). The {hash tag} decides the Redis Cluster slot: keys with the same tag live
+// in one slot, and only those may be touched by one script. A domain whose scripts must be atomic
+// across many of its keys gives *all* of its keys one tag, so Cluster spreads domains over nodes,
+// not keys: ample for this load (routing at 1,000 calls/s is a few thousand script calls a second).
+//   caller ID  {cid}      a number may serve several pools: its reservation and limits hold across
+//                         all of them inside one pick, so pools, numbers, the dirty set, rate
+//                         counters and the rebuild lock share the tag.
+//   routing    {routing}  a call's slot is checked against the caps of its link (and, as they
+//                         come, of its seller, DID and group) in one script.
+//   pbx        no tag     one lock key, touched by single-key scripts only.
+// Scripts receive every key whose name is known before the call in KEYS. Keys named by data the
+// script reads (the hash of a number found in a set, the sets of the other pools it serves) cannot
+// be: the script gets their family's prefix in KEYS (built here) and appends the data, with the
+// same spelling as below (src/callerid/lua/cid-common.lua; a test checks that both agree).
+
+export class RedisKeys {
+  readonly cid: CidKeys;
+  readonly routing: RoutingKeys;
+  constructor(readonly prefix: string) {
+    this.cid = new CidKeys(this.tagged('cid', 'cid'));
+    this.routing = new RoutingKeys(this.tagged('routing', 'routing'));
+  }
+
+  /** A key of a domain under a hash tag. */
+  tagged(domain: string, tag: string, ...parts: (string | number)[]): string {
+    return [this.prefix, domain, `{${tag}}`, ...parts].join(':');
+  }
+
+  /** A key outside any hash tag (touched alone, never with others in a script). */
+  plain(domain: string, ...parts: (string | number)[]): string {
+    return [this.prefix, domain, ...parts].join(':');
+  }
+
+  /** The PBX apply lock (one per deployment). */
+  get pbxApplyLock(): string {
+    return this.plain('pbx', 'apply-lock');
+  }
+}
+
+/**
+ * Caller-ID keys, all under `<prefix>:cid:{cid}`. Built by concatenation from prefixes made once: a
+ * pick names eleven keys, thousands of times a second.
+ *   n:<number>                 HASH  the number's profile and usage (cid-common.lua lists the fields)
+ *   p:<pool>:cfg               HASH  the pool's fallback and health settings
+ *   p:<pool>:all|nxx:<v>|npa:<v>|st:<v>  ZSET  tier sets (number -> end of its reservation)
+ *   p:<pool>:cool              ZSET  numbers held back by a limit or a rest (number -> usable at)
+ *   ready  dirty  rebuild-lock  rl:<agent>:<minute>  seen:<call id>
+ */
+export class CidKeys {
+  readonly ready: string;
+  readonly dirty: string;
+  readonly rebuildLock: string;
+  /** Prefix of the number hashes: `numberPrefix + number` (what the scripts receive). */
+  readonly numberPrefix: string;
+  /** Prefix of the pool keys: `poolPrefix + pool + ':' + part` (what the scripts receive). */
+  readonly poolPrefix: string;
+  constructor(readonly base: string) {
+    this.ready = `${base}:ready`;
+    this.dirty = `${base}:dirty`;
+    this.rebuildLock = `${base}:rebuild-lock`;
+    this.numberPrefix = `${base}:n:`;
+    this.poolPrefix = `${base}:p:`;
+  }
+  number(n: string) {
+    return this.numberPrefix + n;
+  }
+  pool(pool: string, ...parts: string[]) {
+    let key = this.poolPrefix + pool;
+    for (const part of parts) key += `:${part}`;
+    return key;
+  }
+  rate(agent: string, window: number) {
+    return `${this.base}:rl:${agent}:${window}`;
+  }
+  callSeen(id: string) {
+    return `${this.base}:seen:${id}`;
+  }
+}
+
+/**
+ * Routing keys, all under `<prefix>:routing:{routing}`.
+ *   link:<id>:live                ZSET  live slots (slot id -> expiry ms)
+ *   link:<id>:h:<hour>|d:<day>|m:<month>|total   counters of answered calls (reserved at take)
+ *   link:<id>:slot:<slot id>      HASH  the slot's state (taken, answered, released) and buckets
+ *   links                         SET   links with slots (what reconcile walks)
+ *   campaign:<id>:dup:<caller>    the client that last answered a caller (duplicate-caller memory)
+ *   campaign:<id>:rr              the campaign's round-robin counter
+ */
+export class RoutingKeys {
+  readonly links: string;
+  constructor(readonly base: string) {
+    this.links = `${base}:links`;
+  }
+  link(linkId: string, ...parts: string[]) {
+    let key = `${this.base}:link:${linkId}`;
+    for (const part of parts) key += `:${part}`;
+    return key;
+  }
+  campaign(campaignId: string, ...parts: string[]) {
+    let key = `${this.base}:campaign:${campaignId}`;
+    for (const part of parts) key += `:${part}`;
+    return key;
+  }
+}

@@ -1,0 +1,214 @@
+// The Redis gateway without Redis: every script call's KEYS match its script's declared count and
+// share one hash tag per domain; reply codes decode to typed results and an unknown code is an error;
+// the lock's keep-alive decision.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { cidBuckets } from '../../src/callerid/decide.ts';
+import {
+  healthCall,
+  pickCall,
+  placeCall,
+  placeFreshCalls,
+  placeManyCalls,
+  promoteCall,
+  takeUsageCall,
+} from '../../src/callerid/store.ts';
+import {
+  decodeDone,
+  decodeHealth,
+  decodePick,
+  decodeRelease,
+  decodeTake,
+  ScriptReplyError,
+} from '../../src/platform/redis/codes.ts';
+import { RedisKeys } from '../../src/platform/redis/keys.ts';
+import { lockState } from '../../src/platform/redis/lock.ts';
+import { PICK_SCRIPT, SCRIPTS } from '../../src/platform/redis/scripts.ts';
+import { slotKeys } from '../../src/routing/slots.ts';
+
+const keys = new RedisKeys('cc');
+const numKeys = (name: string) => {
+  const d = [...SCRIPTS, PICK_SCRIPT].find((s) => s.name === name);
+  if (!d) throw new Error(`no script ${name}`);
+  return d.numberOfKeys;
+};
+const tags = (k: string) => k.match(/\{[^}]*\}/g);
+
+describe('script calls', () => {
+  const b = cidBuckets(Date.UTC(2026, 0, 1, 10, 0, 30), 'UTC');
+  const now = Date.UTC(2026, 0, 1, 10, 0, 30);
+  const profile = {
+    active: true,
+    npa: '212',
+    nxx: '212555',
+    state: 'NY',
+    hourlyLimit: 5,
+    dailyLimit: null,
+    pools: ['A'],
+  };
+
+  it('every caller-ID call passes as many KEYS as its script declares, all under the {cid} tag', () => {
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[A-Za-z0-9_.-]{1,64}$/),
+        fc.stringMatching(/^\+1\d{10}$/),
+        fc.integer({ min: 1, max: 1200 }),
+        (pool, number, n) => {
+          const k = keys.cid;
+          const calls: Array<[string, { keys: string[] }]> = [
+            [
+              'pickCid',
+              pickCall(k, {
+                pool,
+                callee: null,
+                agent: 'a',
+                now,
+                ttlMs: 1,
+                buckets: b,
+                ratePerMin: null,
+                promoteBatch: 1,
+              }),
+            ],
+            ['placeCid', placeCall(k, number, now, b, false, ['a', '1'])],
+            ['promoteCid', promoteCall(k, pool, now, b, 10)],
+            [
+              'healthCid',
+              healthCall(k, {
+                number,
+                callId: 'c1',
+                answered: true,
+                now,
+                buckets: b,
+                defaults: { window: 1, minAnswerRate: 0, restS: 1 },
+              }),
+            ],
+            ['takeUsage', takeUsageCall(k, 250)],
+            ...placeManyCalls(
+              k,
+              Array.from({ length: n }, () => ({ number, fields: [] })),
+              now,
+              b,
+            ).map((c) => ['placeCids', c] as [string, { keys: string[] }]),
+            ...placeFreshCalls(
+              k,
+              Array.from({ length: n }, () => ({ number, profile })),
+            ).map((c) => ['placeFresh', c] as [string, { keys: string[] }]),
+          ];
+          for (const [name, c] of calls) {
+            expect(c.keys, name).toHaveLength(numKeys(name));
+            for (const key of c.keys) expect(tags(key), `${name} ${key}`).toEqual(['{cid}']);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('bulk calls split their numbers into batches and lose none', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2500 }), (n) => {
+        const items = Array.from({ length: n }, (_, i) => ({
+          number: `+1212555${String(i).padStart(4, '0')}`,
+          profile,
+        }));
+        const fresh = placeFreshCalls(keys.cid, items);
+        expect(fresh).toHaveLength(Math.ceil(n / 500));
+        expect(fresh.reduce((s, c) => s + c.args.length, 0)).toBe(n * 7);
+        const many = placeManyCalls(
+          keys.cid,
+          items.map((i) => ({ number: i.number, fields: ['a', '1'] })),
+          now,
+          b,
+        );
+        expect(many).toHaveLength(Math.ceil(n / 100));
+        expect(many.reduce((s, c) => s + (c.args.length - 5) / 4, 0)).toBe(n);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('every routing slot key carries the {routing} tag, whatever the link and buckets', () => {
+    fc.assert(
+      fc.property(fc.uuid(), fc.string({ minLength: 1, maxLength: 40 }), (linkId, slotId) => {
+        const ks = slotKeys(keys.routing, {
+          linkId,
+          slotId: slotId.replace(/[{}]/g, ''),
+          buckets: { hour: '2026010110', day: '20260101', month: '202601' },
+        });
+        expect(ks).toHaveLength(numKeys('takeSlot'));
+        expect(ks).toHaveLength(numKeys('releaseSlot'));
+        for (const k of ks) expect(tags(k)).toEqual(['{routing}']);
+        expect(ks[0]).toBe(`cc:routing:{routing}:link:${linkId}:live`);
+      }),
+      { numRuns: 200 },
+    );
+    expect(tags(keys.routing.links)).toEqual(['{routing}']);
+    expect(tags(keys.routing.campaign('c', 'rr'))).toEqual(['{routing}']);
+  });
+
+  it('the caller-ID key names are the ones the daemon has always used (no migration on upgrade)', () => {
+    expect(keys.cid.ready).toBe('cc:cid:{cid}:ready');
+    expect(keys.cid.dirty).toBe('cc:cid:{cid}:dirty');
+    expect(keys.cid.rebuildLock).toBe('cc:cid:{cid}:rebuild-lock');
+    expect(keys.cid.pool('P1', 'cfg')).toBe('cc:cid:{cid}:p:P1:cfg');
+    expect(keys.cid.rate('ag', 7)).toBe('cc:cid:{cid}:rl:ag:7');
+    expect(keys.cid.callSeen('x')).toBe('cc:cid:{cid}:seen:x');
+    expect(keys.pbxApplyLock).toBe('cc:pbx:apply-lock');
+  });
+});
+
+describe('reply codes', () => {
+  it('decode every documented code and refuse any other', () => {
+    expect(decodePick([1, '+12125550100', 5, 2])).toEqual({
+      kind: 'picked',
+      number: '+12125550100',
+      expiresAt: 5,
+      tier: 'npa',
+    });
+    expect(decodePick([0, -1])).toEqual({ kind: 'exhausted', nextAt: null });
+    expect(decodePick([0, 9])).toEqual({ kind: 'exhausted', nextAt: 9 });
+    expect(decodePick([-1, 300])).toEqual({ kind: 'rate_limited', retryAfterMs: 300 });
+    expect(decodePick([-2])).toEqual({ kind: 'not_ready' });
+    expect(decodePick([-3])).toEqual({ kind: 'unknown_pool' });
+    expect(() => decodePick([1, '+1', 5, 9])).toThrow(ScriptReplyError);
+    expect(() => decodePick([7])).toThrow(ScriptReplyError);
+    expect(decodeHealth([-1])).toEqual({ ours: false, counted: false, restedUntil: null });
+    expect(decodeHealth([0])).toEqual({ ours: true, counted: false, restedUntil: null });
+    expect(decodeHealth([1, 500, 3])).toEqual({ ours: true, counted: true, restedUntil: null });
+    expect(decodeHealth([2, 42])).toEqual({ ours: true, counted: true, restedUntil: 42 });
+    expect(() => decodeHealth([3])).toThrow(ScriptReplyError);
+    expect([1, 0, -1, -2, -3, -4, -5].map(decodeTake)).toEqual([
+      'taken',
+      'duplicate',
+      'concurrency',
+      'hourly',
+      'daily',
+      'monthly',
+      'total',
+    ]);
+    expect(() => decodeTake(-6)).toThrow(ScriptReplyError);
+    expect([2, 1, 0].map(decodeRelease)).toEqual(['answered', 'refunded', 'already']);
+    expect(() => decodeRelease(3)).toThrow(ScriptReplyError);
+    expect(decodeDone('x', 1)).toBe(true);
+    expect(decodeDone('x', 0)).toBe(false);
+    expect(() => decodeDone('x', 2)).toThrow(ScriptReplyError);
+  });
+});
+
+describe('lock keep-alive', () => {
+  it('is lost when Redis says so, or when Redis stays silent past the last confirmed expiry', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(true, false, null),
+        fc.integer({ min: 0, max: 1e6 }),
+        fc.integer({ min: 0, max: 1e6 }),
+        (extended, confirmedUntil, now) => {
+          const s = lockState({ extended, confirmedUntil, now });
+          const lost = extended === false || (extended === null && now >= confirmedUntil);
+          expect(s).toBe(lost ? 'lost' : 'held');
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
