@@ -3,7 +3,12 @@
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+} from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -14,7 +19,7 @@ import {
 import { Histogram } from 'prom-client';
 import { z } from 'zod';
 import type { AppDeps } from './context.ts';
-import { AppError, type ErrorBody } from './errors.ts';
+import { AppError, ERROR_CODES, type ErrorBody } from './errors.ts';
 import authPlugin from './auth.ts';
 import {
   assertCleanInput,
@@ -50,6 +55,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: true } },
+    // Errors the router raises before any hook (a path that is not valid percent-encoded UTF-8, a
+    // path parameter over 100 characters) answer in the catalogue's shape too.
+    frameworkErrors: (err, _req, reply) => {
+      const status = err.statusCode ?? 400;
+      const code = status === 414 ? 'URI_TOO_LONG' : status < 500 ? 'BAD_REQUEST' : 'INTERNAL';
+      const body: ErrorBody = { error: { code, message: err.message } };
+      (reply as FastifyReply).status(ERROR_CODES[code]).send(body);
+    },
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
