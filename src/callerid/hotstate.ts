@@ -1,6 +1,8 @@
 // The caller-ID hot state: the pick (Redis only), keeping Redis in step with PostgreSQL (sync after
 // writes, rebuild when Redis lost its state, one instance at a time under a lock), the asynchronous
 // usage flush and the promotion sweep. The domain's operations (service.ts) run on top of it.
+// Over 400 lines on purpose: one life cycle (rebuild, sync, flush, sweep) sharing its timers,
+// single-flight promises and the rebuild lock; split, each part would reach into the others' state.
 import type { Sql } from 'postgres';
 import { AppError } from '../api/errors.ts';
 import type { Db } from '../db/client.ts';

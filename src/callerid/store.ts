@@ -4,6 +4,7 @@
 // Lua script. All caller-ID keys share one hash tag ({cid}): a number may serve several pools, and
 // its reservation and limits must hold across all of them inside one atomic script, which Redis
 // Cluster allows only within one slot.
+// Over 400 lines on purpose: each script call's pure KEYS/ARGV builder sits beside the call that uses it.
 import type { Redis } from 'ioredis';
 import { decodeHealth, decodePick, type HealthOutcome, type PickResult } from '../platform/redis/codes.ts';
 import { buildLibrary, callFunction, useLibrary } from '../platform/redis/functions.ts';

@@ -151,3 +151,52 @@ describe('routing slots', () => {
     expect(Number(await r1.get(rrKey))).toBe(2 * RR_BLOCK);
   });
 });
+
+describe('routing keys of the earlier layout', () => {
+  it('are brought under the {routing} tag at start: counters, live slots and memories carry over with their TTLs', async () => {
+    const keys = new RedisKeys(redisPrefix());
+    const p = keys.prefix;
+    const r = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
+    try {
+      const link = randomUUID();
+      const slot = randomUUID();
+      const now = Date.now();
+      // As the previous version wrote them: one hash tag per link and campaign.
+      await r.set(`${p}:link:{${link}}:h:${buckets.hour}`, '3', 'EX', 3600);
+      await r.set(`${p}:link:{${link}}:d:${buckets.day}`, '7');
+      await r.set(`${p}:link:{${link}}:m:${buckets.month}`, '9');
+      await r.set(`${p}:link:{${link}}:total`, '11');
+      await r.zadd(`${p}:link:{${link}}:live`, now + 60_000, slot);
+      await r.hset(`${p}:link:{${link}}:slot:${slot}`, {
+        state: 'taken',
+        at: now,
+        h: buckets.hour,
+        d: buckets.day,
+        m: buckets.month,
+        node: '',
+      });
+      await r.sadd(`${p}:routing:links`, link);
+      await r.set(`${p}:campaign:{c1}:dup:+13105551000`, 'client-a', 'EX', 600);
+      const s = new SlotStore(r, keys, 60_000);
+      expect(await s.counters(link, buckets)).toEqual({ hourly: 3, daily: 7, monthly: 9, total: 11 });
+      expect(await s.live(link, now)).toBe(1);
+      expect(await s.liveSlots(now)).toEqual([{ linkId: link, slotId: slot }]);
+      expect(await s.lastClientOf('c1', '+13105551000')).toBe('client-a');
+      // The hour's TTL came along; nothing is left under the old names.
+      expect(await r.ttl(keys.routing.link(link, 'h', buckets.hour))).toBeGreaterThan(3000);
+      expect(await r.keys(`${p}:link:*`)).toEqual([]);
+      expect(await r.exists(`${p}:routing:links`)).toBe(0);
+      // The slot taken before the upgrade is released exactly once, refunding the old counters.
+      expect(await s.release({ linkId: link, slotId: slot, buckets })).toBe('refunded');
+      expect(await s.counters(link, buckets)).toEqual({ hourly: 2, daily: 6, monthly: 8, total: 10 });
+      // A cap counts what was used before the upgrade: 2 of 3 this hour, so one more is taken.
+      const caps = { ...none, hourly: 3 };
+      expect(await s.take({ linkId: link, slotId: randomUUID(), buckets }, caps)).toBe('taken');
+      expect(await s.take({ linkId: link, slotId: randomUUID(), buckets }, caps)).toBe('hourly');
+    } finally {
+      const left = await r.keys(`${p}:*`);
+      if (left.length) await r.del(...left);
+      r.disconnect();
+    }
+  });
+});

@@ -24,6 +24,7 @@ import {
 import { RedisKeys } from '../../src/platform/redis/keys.ts';
 import { lockState } from '../../src/platform/redis/lock.ts';
 import { PICK_SCRIPT, SCRIPTS } from '../../src/platform/redis/scripts.ts';
+import { legacyRoutingName } from '../../src/routing/legacy-keys.ts';
 import { slotKeys } from '../../src/routing/slots.ts';
 
 const keys = new RedisKeys('cc');
@@ -210,5 +211,24 @@ describe('lock keep-alive', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('routing keys of the earlier layout', () => {
+  it('map to their names under the {routing} tag, and nothing else is taken for one', () => {
+    const k = new RedisKeys('cc').routing;
+    expect(legacyRoutingName('cc', 'cc:link:{L1}:h:2026120502', k)).toBe(
+      'cc:routing:{routing}:link:L1:h:2026120502',
+    );
+    expect(legacyRoutingName('cc', 'cc:link:{L1}:slot:s-1', k)).toBe(k.link('L1', 'slot', 's-1'));
+    expect(legacyRoutingName('cc', 'cc:campaign:{c}:dup:+1310', k)).toBe(k.campaign('c', 'dup', '+1310'));
+    expect(legacyRoutingName('cc', 'cc:routing:links', k)).toBe(k.links);
+    for (const other of [
+      'cc:cid:{cid}:n:+1',
+      'cc:routing:{routing}:link:L1:live',
+      'cx:link:{L1}:total',
+      'cc:link:{L1}',
+    ])
+      expect(legacyRoutingName('cc', other, k)).toBeNull();
   });
 });
