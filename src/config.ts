@@ -47,6 +47,14 @@ const schema = z.object({
   MASTER_KEY: z
     .string()
     .refine((k) => decodeKey(k) !== null, { message: 'must be 32 bytes as 64 hex chars or base64' }),
+  // Earlier master keys (comma-separated), still accepted for reading while `capconduit
+  // rotate-master-key` re-encrypts every record under MASTER_KEY.
+  MASTER_KEY_PREVIOUS: z
+    .string()
+    .optional()
+    .refine((k) => k === undefined || k.split(',').every((x) => decodeKey(x.trim()) !== null), {
+      message: 'each key must be 32 bytes as 64 hex chars or base64',
+    }),
   MIGRATE_ON_START: bool.default(false),
   // Every Redis key of ours starts with this (tests give each file its own).
   REDIS_KEY_PREFIX: z
@@ -172,6 +180,21 @@ const schema = z.object({
   PBX_APPLY_RELOAD: bool.default(true),
   PBX_APPLY_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   PBX_APPLY_LOCK_TTL_MS: z.coerce.number().int().min(1000).default(120_000),
+
+  // DID provisioning (src/provisioning)
+  // Run the BullMQ workers (carrier jobs, webhook deliveries) inside the daemon; `capconduit worker`
+  // runs them alone.
+  PROVISIONING_WORKERS: bool.default(true),
+  // Attempts per job item and per webhook delivery before it is reported failed.
+  PROVISIONING_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  // How long a worker holds an item before another instance may take it over (a killed worker's
+  // items come back after this).
+  PROVISIONING_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
+  // Hours between reconcile runs against each carrier (0: only on request).
+  PROVISIONING_RECONCILE_INTERVAL_H: z.coerce.number().min(0).default(24),
+  // Webhook URLs may point at private, loopback or link-local addresses (tests, labs); never in production.
+  WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
 });
 
 export type Config = Omit<
@@ -186,7 +209,8 @@ export type Config = Omit<
   | 'ASTERISK_AMI_USER'
   | 'ASTERISK_AMI_SECRET'
   | 'MASTER_KEY'
-> & { masterKey: Buffer; asteriskNodes: AsteriskNodeConfig[] };
+  | 'MASTER_KEY_PREVIOUS'
+> & { masterKey: Buffer; previousMasterKeys: Buffer[]; asteriskNodes: AsteriskNodeConfig[] };
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -325,9 +349,15 @@ function parseEnv(
     ASTERISK_AMI_USER: _mu,
     ASTERISK_AMI_SECRET: _ms,
     MASTER_KEY,
+    MASTER_KEY_PREVIOUS,
     ...rest
   } = r.data;
-  return { config: { ...rest, asteriskNodes: nodes }, masterKey: MASTER_KEY };
+  const previousMasterKeys = (MASTER_KEY_PREVIOUS ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
+    .map((x) => decodeKey(x)!);
+  return { config: { ...rest, previousMasterKeys, asteriskNodes: nodes }, masterKey: MASTER_KEY };
 }
 
 /** Load `.env` (if present, without overriding real env) and parse process.env. */

@@ -4,6 +4,7 @@ import { createCallerIdModule } from './callerid/index.ts';
 import { createConsoleModule } from './console/index.ts';
 import type { ModuleFactory } from './platform/module.ts';
 import { createPbxModule } from './pbx/index.ts';
+import { createProvisioningModule } from './provisioning/index.ts';
 import { createRoutingModule } from './routing/index.ts';
 
 export function defaultModules(): ModuleFactory[] {
@@ -13,5 +14,6 @@ export function defaultModules(): ModuleFactory[] {
     createPbxModule,
     (ctx) => createCallerIdModule(ctx),
     createConsoleModule,
+    (ctx) => createProvisioningModule(ctx),
   ];
 }

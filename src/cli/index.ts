@@ -34,6 +34,18 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'simulator + daemon + sample data + inbound traffic, explained',
     load: () => import('./demo.ts'),
   },
+  worker: {
+    summary: 'run the BullMQ workers alone (carrier jobs, webhook deliveries), no API',
+    load: () => import('./worker.ts'),
+  },
+  jobs: {
+    summary: "watch a provisioning job's progress until it completes",
+    load: () => import('./jobs.ts'),
+  },
+  'rotate-master-key': {
+    summary: 're-seal every stored secret under MASTER_KEY (old keys in MASTER_KEY_PREVIOUS)',
+    load: () => import('./rotate-master-key.ts'),
+  },
 };
 
 /** The command names, for tests that check every command's --help. */

@@ -1,4 +1,4 @@
-import { createLogger } from '../logger.ts';
+import { createLogger } from '../platform/logger.ts';
 import { FakeCarrier, type NpaFault } from '../provisioning/providers/fake/server.ts';
 import { parseCli } from './args.ts';
 import { UsageError } from './errors.ts';

@@ -159,6 +159,12 @@ export async function trunk(db: Db, id: string, sellerScope: string | null): Pro
   return r ?? null;
 }
 
+/** A provisioned endpoint by its name (ps_endpoints.id). */
+export async function endpointNamed(db: Db, name: string): Promise<EndpointRecord | null> {
+  const [r] = await db.select().from(pbxEndpoints).where(eq(pbxEndpoints.endpoint, name));
+  return r ?? null;
+}
+
 /** Every provisioned endpoint's name, in order (what an apply checks on each node). */
 export async function endpointNames(db: Db): Promise<string[]> {
   const eps = await db

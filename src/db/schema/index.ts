@@ -6,3 +6,4 @@ export * from './asterisk.ts';
 export * from './pbx.ts';
 export * from './callerid.ts';
 export * from './console.ts';
+export * from './provisioning.ts';

@@ -14,7 +14,14 @@ import {
 } from 'drizzle-orm/pg-core';
 import { clients, sellers } from './routing.ts';
 
-export const PBX_ENDPOINT_KINDS = ['client_registration', 'client_ip', 'seller_trunk', 'user'] as const;
+// carrier_trunk: a carrier's inbound trunk, written by DID provisioning for a provider account.
+export const PBX_ENDPOINT_KINDS = [
+  'client_registration',
+  'client_ip',
+  'seller_trunk',
+  'carrier_trunk',
+  'user',
+] as const;
 export type PbxEndpointKind = (typeof PBX_ENDPOINT_KINDS)[number];
 
 export const pbxUsers = pgTable(

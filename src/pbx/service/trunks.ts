@@ -47,6 +47,23 @@ export class TrunkService {
     });
   }
 
+  /**
+   * A carrier's inbound trunk (DID provisioning asks for one per provider account): identified by the
+   * carrier's signalling addresses, landing in the seller context like a seller trunk, owned by no
+   * seller (the DID picks the seller); kept as it is when it exists.
+   */
+  async ensureCarrier(actor: Actor, name: string, ips: string[]): Promise<EndpointRecord> {
+    const existing = await repo.endpointNamed(this.db, name);
+    if (existing) return existing;
+    const rows = inboundTrunkRows(name, ips, {}, {}, defaultsIn(this.s, this.s.sellerContext));
+    return this.endpoints.create(actor, 'carrier_trunk.create', rows, {
+      endpoint: name,
+      kind: 'carrier_trunk',
+      options: {},
+      ips,
+    });
+  }
+
   /** Trunks, optionally of one seller (a seller key's scope). */
   list(f: { limit: number; offset: number; sellerId?: string | null | undefined }) {
     return repo.listEndpoints(this.db, { ...f, kind: 'seller_trunk' });

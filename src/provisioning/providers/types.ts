@@ -77,7 +77,8 @@ export interface Provider {
     account: AccountRef,
     q?: { pattern?: string | undefined; index?: number | undefined; size?: number | undefined },
   ): Promise<{ count: number; numbers: OwnedNumber[] }>;
-  createSubaccount(name: string): Promise<Subaccount>;
+  /** `secret` (ours, so a crash after the request can still adopt the subaccount) or the carrier's. */
+  createSubaccount(name: string, secret?: string): Promise<Subaccount>;
   listSubaccounts(): Promise<Subaccount[]>;
   /** Moves a number between the primary account and its subaccounts (or between two subaccounts). */
   transfer(n: NumberRef, from: string, to: string): Promise<Outcome>;

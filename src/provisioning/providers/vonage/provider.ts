@@ -199,7 +199,7 @@ export class VonageProvider implements Provider {
     };
   }
 
-  async createSubaccount(name: string): Promise<Subaccount> {
+  async createSubaccount(name: string, secret?: string): Promise<Subaccount> {
     const { body } = await this.http.send({
       operation: 'subaccount_create',
       method: 'POST',
@@ -207,7 +207,7 @@ export class VonageProvider implements Provider {
       path: `accounts/${encodeURIComponent(this.http.apiKey)}/subaccounts`,
       auth: 'basic',
       mutates: true,
-      json: { name, use_primary_account_balance: true },
+      json: { name, ...(secret ? { secret } : {}), use_primary_account_balance: true },
     });
     return sub(body as VonageSubaccount);
   }

@@ -1,0 +1,90 @@
+// The `provisioning` daemon module: carrier accounts, numbers as DIDs, jobs on BullMQ (workers in the
+// daemon unless PROVISIONING_WORKERS=false; `capconduit worker` runs them alone), and the carrier trunk
+// of each account written through the PBX module.
+import type { Redis } from 'ioredis';
+import { Counter, Histogram } from 'prom-client';
+import type { PbxModule } from '../pbx/index.ts';
+import type { DaemonContext, DaemonModule } from '../platform/module.ts';
+import { createRedis } from '../redis/client.ts';
+import { RedisKeys } from '../redis/keys.ts';
+import { ItemRunner } from './jobs/items.ts';
+import { ProvisioningQueues } from './jobs/queue.ts';
+import { ProvisioningRepository } from './repository.ts';
+import { accountRoutes } from './routes/accounts.ts';
+import { numberRoutes } from './routes/numbers.ts';
+import { Keyring } from './sealed.ts';
+import { ProvisioningService } from './service.ts';
+
+export interface ProvisioningModule extends DaemonModule {
+  name: 'provisioning';
+  service: ProvisioningService;
+  queues: ProvisioningQueues;
+  /** Starts the workers (the daemon does it itself unless PROVISIONING_WORKERS=false). */
+  startWorkers(): Promise<void>;
+}
+
+export function createProvisioningModule(
+  ctx: DaemonContext,
+  opts: { workers?: boolean } = {},
+): ProvisioningModule {
+  const { config, database, log, metrics } = ctx;
+  const plog = log.child({ module: 'provisioning' });
+  const keyring = new Keyring(config.masterKey, config.previousMasterKeys);
+  const latency = new Histogram({
+    name: 'capconduit_carrier_request_seconds',
+    help: 'Carrier API request latency by provider account, operation and outcome (HTTP status, timeout, network)',
+    labelNames: ['provider_account', 'operation', 'outcome'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [metrics],
+  });
+  const outcomes = new Counter({
+    name: 'capconduit_provisioning_items_total',
+    help: 'Job items finished, by job kind and outcome',
+    labelNames: ['kind', 'outcome'],
+    registers: [metrics],
+  });
+  const service = new ProvisioningService(
+    new ProvisioningRepository(database.db),
+    keyring,
+    ctx.redis,
+    new RedisKeys(config.REDIS_KEY_PREFIX),
+    latency,
+    plog,
+  );
+  const pbx = ctx.modules.get('pbx') as PbxModule | undefined;
+  if (pbx)
+    service.trunks = {
+      ensureCarrierTrunk: async (name, cidrs) =>
+        (await pbx.service.trunks.ensureCarrier({ keyId: null }, name, cidrs)).endpoint,
+    };
+  // BullMQ wants a connection that waits for Redis rather than failing fast (workers block on it).
+  const bull: Redis = createRedis(config.REDIS_URL, { maxRetriesPerRequest: null, enableOfflineQueue: true });
+  const queues = new ProvisioningQueues(
+    bull,
+    service,
+    new ItemRunner(service, outcomes),
+    {
+      prefix: `${config.REDIS_KEY_PREFIX}:bull`,
+      attempts: config.PROVISIONING_ATTEMPTS,
+      lockMs: config.PROVISIONING_LOCK_MS,
+    },
+    plog,
+    metrics,
+  );
+  service.queue = queues;
+  const runWorkers = opts.workers ?? config.PROVISIONING_WORKERS;
+  return {
+    name: 'provisioning',
+    service,
+    queues,
+    routes: [accountRoutes(service), numberRoutes(service)],
+    startWorkers: () => queues.startWorkers(),
+    async start() {
+      if (runWorkers) await queues.startWorkers();
+    },
+    async stop() {
+      await queues.close();
+      await bull.quit().catch(() => bull.disconnect());
+    },
+  };
+}

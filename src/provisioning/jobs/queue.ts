@@ -1,0 +1,168 @@
+// Jobs on BullMQ: a job is a flow whose parent (queue `jobs`) runs once every child has run, and whose
+// children are its items, one BullMQ queue per provider account so each account has its own
+// concurrency. Item ids are BullMQ job ids, so handing a job over twice adds nothing. A worker killed
+// mid-item leaves the item locked for PROVISIONING_LOCK_MS; another worker then takes it over and the
+// item runner makes that safe (jobs/items.ts).
+import { FlowProducer, type Job, Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { Gauge, type Registry } from 'prom-client';
+import type { Logger } from '../../platform/logger.ts';
+import type { JobRow } from '../repository.ts';
+import type { JobQueue, ProvisioningService } from '../service.ts';
+import { isPermanent, type ItemRunner, RetryLater } from './items.ts';
+import { isProviderError } from '../providers/types.ts';
+
+export interface QueueSettings {
+  prefix: string;
+  attempts: number;
+  lockMs: number;
+}
+
+const PARENTS = 'jobs';
+const itemsQueue = (accountId: string) => `items-${accountId}`;
+
+/** Back-off of a retried item: the carrier's Retry-After when it gave one, else exponential with jitter. */
+export function backoffMs(attemptsMade: number, err: unknown): number {
+  const after =
+    err instanceof RetryLater ? err.retryAfterMs : isProviderError(err) ? err.detail.retryAfterMs : undefined;
+  const exp = Math.min(15_000, 250 * 2 ** Math.max(0, attemptsMade - 1));
+  return Math.max(after ?? 0, exp) + Math.floor(Math.random() * 100);
+}
+
+export class ProvisioningQueues implements JobQueue {
+  private flow: FlowProducer;
+  private parents: Queue;
+  private queues = new Map<string, Queue>();
+  private workers = new Map<string, Worker>();
+  private parentWorker: Worker | null = null;
+  private refreshTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private connection: Redis,
+    private svc: ProvisioningService,
+    private runner: ItemRunner,
+    private s: QueueSettings,
+    private log: Logger,
+    metrics: Registry,
+  ) {
+    this.flow = new FlowProducer({ connection, prefix: s.prefix });
+    this.parents = new Queue(PARENTS, { connection, prefix: s.prefix });
+    const queues = this.queues;
+    new Gauge({
+      name: 'capconduit_provisioning_queue_depth',
+      help: 'Job items per provider account and BullMQ state',
+      labelNames: ['provider_account', 'state'],
+      registers: [metrics],
+      async collect() {
+        this.reset();
+        for (const [id, q] of queues) {
+          const c = await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
+          for (const [state, n] of Object.entries(c)) this.set({ provider_account: id, state }, n);
+        }
+      },
+    });
+  }
+
+  private queue(accountId: string): Queue {
+    let q = this.queues.get(accountId);
+    if (!q) {
+      q = new Queue(itemsQueue(accountId), { connection: this.connection, prefix: this.s.prefix });
+      this.queues.set(accountId, q);
+    }
+    return q;
+  }
+
+  async enqueue(job: JobRow, itemIds: string[]): Promise<void> {
+    this.queue(job.providerAccountId);
+    if (await this.parents.getJob(job.id)) return; // already handed over; BullMQ keeps it through crashes
+    await this.flow.add({
+      name: 'job',
+      queueName: PARENTS,
+      data: { jobId: job.id },
+      opts: {
+        jobId: job.id,
+        attempts: 50,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: { age: 86_400 },
+      },
+      children: itemIds.map((id) => ({
+        name: job.kind,
+        queueName: itemsQueue(job.providerAccountId),
+        data: { itemId: id },
+        opts: {
+          jobId: id,
+          attempts: this.s.attempts,
+          backoff: { type: 'carrier' },
+          ignoreDependencyOnFailure: true,
+          removeOnComplete: { age: 86_400 },
+          removeOnFail: { age: 7 * 86_400 },
+        },
+      })),
+    });
+  }
+
+  /** Starts the workers: the parents', and one per provider account (new accounts are picked up). */
+  async startWorkers(): Promise<void> {
+    this.parentWorker = new Worker(PARENTS, (j: Job) => this.finishJob(String(j.data.jobId)), {
+      connection: this.connection,
+      prefix: this.s.prefix,
+      concurrency: 4,
+    });
+    this.parentWorker.on('error', (err) => this.log.warn({ err }, 'provisioning parent worker error'));
+    await this.refresh();
+    // Jobs written to PostgreSQL but never handed to BullMQ (a crash in between) are handed over now.
+    for (const j of await this.svc.repo.unfinishedJobs()) await this.svc.resume(j);
+    this.refreshTimer = setInterval(() => void this.refresh().catch(() => {}), 10_000);
+    this.refreshTimer.unref();
+  }
+
+  /** One worker per provider account, at the account's concurrency. */
+  async refresh(): Promise<void> {
+    for (const a of await this.svc.repo.accounts()) {
+      const w = this.workers.get(a.id);
+      if (w) {
+        if (w.concurrency !== a.concurrency) w.concurrency = a.concurrency;
+        continue;
+      }
+      const worker = new Worker(
+        itemsQueue(a.id),
+        async (j: Job) => {
+          const last = j.attemptsMade + 1 >= (j.opts.attempts ?? 1);
+          await this.runner.run(String(j.data.itemId), last);
+        },
+        {
+          connection: this.connection,
+          prefix: this.s.prefix,
+          concurrency: a.concurrency,
+          lockDuration: this.s.lockMs,
+          stalledInterval: Math.max(1000, Math.floor(this.s.lockMs / 2)),
+          // A crash is not the item's fault: never fail an item for having been taken over.
+          maxStalledCount: 1000,
+          settings: { backoffStrategy: (made: number, _t?: string, err?: Error) => backoffMs(made, err) },
+        },
+      );
+      worker.on('failed', (j, err) => {
+        if (j && !isPermanent(err))
+          this.log.debug({ item: j.data.itemId, err: err.message }, 'job item will be retried');
+      });
+      worker.on('error', (err) => this.log.warn({ err }, 'provisioning worker error'));
+      this.workers.set(a.id, worker);
+    }
+  }
+
+  /** The parent ran: every item has run. Items left without an answer are reported as given up. */
+  private async finishJob(jobId: string): Promise<void> {
+    const repo = this.svc.repo;
+    await repo.failOpenItems(jobId, 'attempts exhausted without an answer');
+    await this.svc.completeIfDone(jobId);
+  }
+
+  async close(): Promise<void> {
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    await Promise.all([...this.workers.values()].map((w) => w.close()));
+    await this.parentWorker?.close();
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    await this.parents.close();
+    await this.flow.close();
+  }
+}

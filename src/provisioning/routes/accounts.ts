@@ -1,0 +1,79 @@
+// Carrier accounts (/v1/provider-accounts, admin) and the groups' routing defaults
+// (/v1/provisioning/groups/{seller_id}). Credentials go in, never out.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { STAFF } from '../../platform/http/auth.ts';
+import { idParams } from '../../platform/http/paging.ts';
+import { accountIn, accountOut, accountPatch, accountView, groupIn } from '../schemas.ts';
+import type { ProvisioningService } from '../service.ts';
+
+export function accountRoutes(svc: ProvisioningService) {
+  return async function accounts(fastify: FastifyInstance) {
+    const app = fastify.withTypeProvider<ZodTypeProvider>();
+    const admin = { auth: { roles: ['admin'] as const } };
+    const staff = { auth: { roles: STAFF } };
+    const tags = ['provisioning'];
+    app.post(
+      '/v1/provider-accounts',
+      { config: admin, schema: { tags, body: accountIn, response: { 201: accountOut } } },
+      async (req, reply) => reply.status(201).send(accountView(await svc.createAccount(req.body))),
+    );
+    app.get(
+      '/v1/provider-accounts',
+      { config: staff, schema: { tags, response: { 200: z.object({ items: z.array(accountOut) }) } } },
+      async () => ({ items: (await svc.repo.accounts()).map(accountView) }),
+    );
+    app.get(
+      '/v1/provider-accounts/:id',
+      { config: staff, schema: { tags, params: idParams, response: { 200: accountOut } } },
+      async (req) => accountView(await svc.account(req.params.id)),
+    );
+    app.patch(
+      '/v1/provider-accounts/:id',
+      {
+        config: admin,
+        schema: { tags, params: idParams, body: accountPatch, response: { 200: accountOut } },
+      },
+      async (req) => accountView(await svc.updateAccount(req.params.id, req.body)),
+    );
+    app.delete(
+      '/v1/provider-accounts/:id',
+      { config: admin, schema: { tags, params: idParams, response: { 204: z.null() } } },
+      async (req, reply) => {
+        await svc.deleteAccount(req.params.id);
+        return reply.status(204).send(null);
+      },
+    );
+    app.put(
+      '/v1/provisioning/groups/:seller_id',
+      {
+        config: staff,
+        schema: {
+          tags,
+          params: z.object({ seller_id: z.uuid() }),
+          body: groupIn,
+          response: {
+            200: z.object({
+              provider_account_id: z.uuid(),
+              seller_id: z.uuid(),
+              subaccount: z.string().nullable(),
+              voice: z.object({ type: z.string(), value: z.string() }).nullable(),
+              sip_domain: z.string().nullable(),
+            }),
+          },
+        },
+      },
+      async (req) => {
+        const g = await svc.setGroup(req.params.seller_id, req.body);
+        return {
+          provider_account_id: g.providerAccountId,
+          seller_id: g.sellerId,
+          subaccount: g.subaccountKey,
+          voice: g.voice ?? null,
+          sip_domain: g.sipDomain,
+        };
+      },
+    );
+  };
+}

@@ -1,0 +1,293 @@
+// Numbers at carriers: search, provision one or a batch, configure, release (/v1/numbers...), and the
+// jobs they run as (/v1/jobs/{id}). Changes are admin/staff; a seller key reads its own numbers and jobs.
+// One-number forms wait up to ONE_NUMBER_WAIT_MS for their job and answer its result, or 202 with the
+// job id when it takes longer; batch forms answer 202 at once.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError, notFound } from '../../platform/http/errors.ts';
+import { STAFF, STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
+import { idParams, page, pageQuery } from '../../platform/http/paging.ts';
+import {
+  configureIn,
+  e164Params,
+  idempotencyHeaders,
+  jobAccepted,
+  jobOut,
+  numberOut,
+  numberView,
+  numbersBatchIn,
+  provisionBatchIn,
+  provisionIn,
+  releaseBatchIn,
+  searchIn,
+} from '../schemas.ts';
+import type { ProvisioningService } from '../service.ts';
+import type { JobKind } from '../../db/schema/provisioning.ts';
+
+const ONE_NUMBER_WAIT_MS = 25_000;
+
+export function numberRoutes(svc: ProvisioningService) {
+  return async function numbers(fastify: FastifyInstance) {
+    const app = fastify.withTypeProvider<ZodTypeProvider>();
+    const staff = { auth: { roles: STAFF } };
+    const tags = ['provisioning'];
+    const idem = (req: FastifyRequest) => {
+      const h = req.headers['idempotency-key'];
+      return typeof h === 'string' && h ? h : null;
+    };
+    const job = (
+      req: FastifyRequest,
+      kind: JobKind,
+      accountId: string,
+      sellerId: string | null,
+      body: unknown,
+      inputs: Record<string, unknown>[],
+    ) =>
+      svc.createJob(
+        { kind, accountId, sellerId, keyId: req.principal?.keyId ?? null, idem: idem(req) },
+        { kind, body },
+        inputs,
+      );
+
+    /** The numbers a configure/release names: all ours, all at one carrier account. */
+    const live = async (list: string[]) => {
+      const unique = [...new Set(list)];
+      const rows = await svc.repo.liveNumbersIn(unique);
+      const missing = unique.filter((n) => !rows.some((r) => r.e164 === n));
+      if (missing.length)
+        throw new AppError('NOT_FOUND', 'numbers not held by any provider account', {
+          numbers: missing.slice(0, 100),
+        });
+      const accounts = new Set(rows.map((r) => r.providerAccountId));
+      if (accounts.size > 1)
+        throw new AppError(
+          'VALIDATION_FAILED',
+          'a job works on one provider account: split the numbers by account',
+        );
+      const sellers = new Set(rows.map((r) => r.sellerId));
+      return {
+        accountId: rows[0]!.providerAccountId,
+        sellerId: sellers.size === 1 ? rows[0]!.sellerId : null,
+        numbers: unique,
+      };
+    };
+
+    const oneNumber = async (jobId: string, reply: import('fastify').FastifyReply, status: 200 | 201) => {
+      const j = await svc.waitJob(jobId, ONE_NUMBER_WAIT_MS);
+      if (j.status !== 'completed')
+        return reply.status(202).send({ job_id: j.id, status: j.status, total: j.total });
+      return reply.status(status).send(await svc.singleResult(jobId));
+    };
+    const oneAnswer = z.object({ job_id: z.uuid() }).catchall(z.unknown());
+
+    app.post(
+      '/v1/numbers/search',
+      {
+        config: staff,
+        schema: {
+          tags,
+          body: searchIn,
+          response: {
+            200: z.object({
+              count: z.number(),
+              numbers: z.array(
+                z.object({
+                  e164: z.string(),
+                  country: z.string(),
+                  type: z.string(),
+                  features: z.array(z.string()),
+                  cost: z.string().optional(),
+                }),
+              ),
+            }),
+          },
+        },
+      },
+      async (req) => {
+        const b = req.body;
+        const r = await svc.search(b.provider_account_id, {
+          country: b.country,
+          type: b.type,
+          pattern: b.npa ? `1${b.npa}` : b.pattern,
+          match: b.npa ? 'starts' : b.match,
+          features: b.features,
+          size: b.size,
+          index: b.index,
+        });
+        return {
+          count: r.count,
+          numbers: r.numbers.map((n) => ({
+            e164: `+${n.msisdn}`,
+            country: n.country,
+            type: n.type,
+            features: n.features,
+            ...(n.cost ? { cost: n.cost } : {}),
+          })),
+        };
+      },
+    );
+
+    app.post(
+      '/v1/numbers/provision',
+      {
+        config: staff,
+        schema: {
+          tags,
+          headers: idempotencyHeaders,
+          body: provisionIn,
+          response: { 201: oneAnswer, 202: jobAccepted },
+        },
+      },
+      async (req, reply) => {
+        const b = req.body;
+        await svc.account(b.provider_account_id);
+        if (!(await svc.repo.sellerExists(b.seller_id))) throw notFound('seller', b.seller_id);
+        const { job: j } = await job(req, 'provision', b.provider_account_id, b.seller_id, b, [
+          { npa: b.npa, country: b.country },
+        ]);
+        return oneNumber(j.id, reply, 201);
+      },
+    );
+
+    app.post(
+      '/v1/numbers/provision/batch',
+      {
+        config: staff,
+        schema: { tags, headers: idempotencyHeaders, body: provisionBatchIn, response: { 202: jobAccepted } },
+      },
+      async (req, reply) => {
+        const b = req.body;
+        await svc.account(b.provider_account_id);
+        if (!(await svc.repo.sellerExists(b.seller_id))) throw notFound('seller', b.seller_id);
+        const inputs = b.items.flatMap((i) =>
+          Array.from({ length: i.count }, () => ({ npa: i.npa, country: b.country })),
+        );
+        const { job: j } = await job(req, 'provision', b.provider_account_id, b.seller_id, b, inputs);
+        return reply.status(202).send({ job_id: j.id, status: j.status, total: j.total });
+      },
+    );
+
+    app.post(
+      '/v1/numbers/:e164/configure',
+      {
+        config: staff,
+        schema: {
+          tags,
+          headers: idempotencyHeaders,
+          params: e164Params,
+          body: configureIn,
+          response: { 200: oneAnswer, 202: jobAccepted },
+        },
+      },
+      async (req, reply) => {
+        const t = await live([req.params.e164]);
+        const { job: j } = await job(
+          req,
+          'configure',
+          t.accountId,
+          t.sellerId,
+          { e164: req.params.e164, ...req.body },
+          [{ e164: req.params.e164, ...(req.body.voice ? { voice: req.body.voice } : {}) }],
+        );
+        return oneNumber(j.id, reply, 200);
+      },
+    );
+
+    app.post(
+      '/v1/numbers/:e164/release',
+      {
+        config: staff,
+        schema: {
+          tags,
+          headers: idempotencyHeaders,
+          params: e164Params,
+          response: { 200: oneAnswer, 202: jobAccepted },
+        },
+      },
+      async (req, reply) => {
+        const t = await live([req.params.e164]);
+        const { job: j } = await job(req, 'release', t.accountId, t.sellerId, { e164: req.params.e164 }, [
+          { e164: req.params.e164 },
+        ]);
+        return oneNumber(j.id, reply, 200);
+      },
+    );
+
+    app.post(
+      '/v1/numbers/configure/batch',
+      {
+        config: staff,
+        schema: { tags, headers: idempotencyHeaders, body: numbersBatchIn, response: { 202: jobAccepted } },
+      },
+      async (req, reply) => {
+        const t = await live(req.body.numbers);
+        const v = req.body.voice;
+        const { job: j } = await job(
+          req,
+          'configure',
+          t.accountId,
+          t.sellerId,
+          req.body,
+          t.numbers.map((e164) => ({ e164, ...(v ? { voice: v } : {}) })),
+        );
+        return reply.status(202).send({ job_id: j.id, status: j.status, total: j.total });
+      },
+    );
+
+    app.post(
+      '/v1/numbers/release/batch',
+      {
+        config: staff,
+        schema: { tags, headers: idempotencyHeaders, body: releaseBatchIn, response: { 202: jobAccepted } },
+      },
+      async (req, reply) => {
+        const t = await live(req.body.numbers);
+        const { job: j } = await job(
+          req,
+          'release',
+          t.accountId,
+          t.sellerId,
+          req.body,
+          t.numbers.map((e164) => ({ e164 })),
+        );
+        return reply.status(202).send({ job_id: j.id, status: j.status, total: j.total });
+      },
+    );
+
+    app.get(
+      '/v1/numbers',
+      {
+        config: { auth: { roles: STAFF_OR_SELLER } },
+        schema: {
+          tags,
+          querystring: pageQuery.extend({
+            seller_id: z.uuid().optional(),
+            status: z.enum(['owned', 'released']).optional(),
+          }),
+          response: { 200: page(numberOut) },
+        },
+      },
+      async (req) => {
+        const scope = scopeOf(req);
+        const q = req.query;
+        const r = await svc.repo.listNumbers({ sellerId: scope ?? q.seller_id, status: q.status }, q);
+        return { items: r.items.map(numberView), limit: q.limit, offset: q.offset, total: r.total };
+      },
+    );
+
+    app.get(
+      '/v1/jobs/:id',
+      {
+        config: { auth: { roles: STAFF_OR_SELLER } },
+        schema: {
+          tags,
+          params: idParams,
+          querystring: z.object({ items: z.enum(['true', 'false']).default('true') }),
+          response: { 200: jobOut },
+        },
+      },
+      async (req) => svc.jobView(req.params.id, scopeOf(req), req.query.items === 'true'),
+    );
+  };
+}

@@ -1,0 +1,355 @@
+// Provisioning operations without HTTP (used by the routes, the workers and the CLI): carrier accounts
+// with sealed credentials, groups and their subaccounts, searches, and jobs. Every change of a number
+// goes through a job item (jobs/items.ts), so a single number and a batch of thousands take one path.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Histogram } from 'prom-client';
+import { AppError, notFound } from '../platform/http/errors.ts';
+import type { JobKind, WebhookEvent } from '../db/schema/provisioning.ts';
+import type { Logger } from '../platform/logger.ts';
+import { mapDbError } from '../platform/pg-errors.ts';
+import type { RedisKeys } from '../redis/keys.ts';
+import { asApiError, carrierError } from './errors.ts';
+import { AccountLimiter } from './limiter.ts';
+import {
+  type Provider,
+  ProviderError,
+  type ProviderErrorKind,
+  type SearchQuery,
+  type VoiceRouting,
+} from './providers/types.ts';
+import { VonageProvider } from './providers/vonage/provider.ts';
+import type { AccountRow, GroupRow, JobRow, ProvisioningRepository } from './repository.ts';
+import type { accountPatch, groupIn } from './schemas.ts';
+import type { Keyring } from './sealed.ts';
+import type { z } from 'zod';
+
+export interface EventSink {
+  emit(event: WebhookEvent, sellerId: string | null, data: Record<string, unknown>): Promise<void>;
+}
+
+export interface JobQueue {
+  /** Hands a job's open items to the workers (adding the same job twice changes nothing). */
+  enqueue(job: JobRow, itemIds: string[]): Promise<void>;
+}
+
+/** Writes the Asterisk side of a carrier account: a trunk identified by the carrier's addresses. */
+export interface TrunkPort {
+  ensureCarrierTrunk(name: string, cidrs: string[]): Promise<string>;
+}
+
+export interface AccountInput {
+  name: string;
+  provider: 'vonage';
+  rest_url: string;
+  api_url: string;
+  api_key: string;
+  api_secret: string;
+  rate_per_s?: number | undefined;
+  concurrency?: number | undefined;
+  timeout_ms?: number | undefined;
+  use_subaccounts?: boolean | undefined;
+  signalling_cidrs?: string[] | undefined;
+  voice?: VoiceRouting | null | undefined;
+}
+
+const credContext = (id: string) => `provider_account:${id}:credentials`;
+const subContext = (groupId: string) => `provisioning_group:${groupId}:subaccount_secret`;
+
+export class ProvisioningService {
+  private providers = new Map<string, { sealed: string; p: Provider }>();
+  events: EventSink | null = null;
+  queue: JobQueue | null = null;
+  trunks: TrunkPort | null = null;
+
+  constructor(
+    readonly repo: ProvisioningRepository,
+    readonly keyring: Keyring,
+    private redis: Redis,
+    private keys: RedisKeys,
+    private latency: Histogram<'provider_account' | 'operation' | 'outcome'>,
+    readonly log: Logger,
+  ) {}
+
+  // ------------------------------------------------------------ accounts
+
+  async createAccount(b: AccountInput) {
+    const id = randomUUID();
+    const credentials = this.keyring.seal(
+      JSON.stringify({ apiKey: b.api_key, apiSecret: b.api_secret }),
+      credContext(id),
+    );
+    let row: AccountRow;
+    try {
+      row = await this.repo.insertAccount({
+        id,
+        name: b.name,
+        provider: b.provider,
+        restUrl: b.rest_url,
+        apiUrl: b.api_url,
+        credentials,
+        ...(b.rate_per_s !== undefined ? { ratePerS: b.rate_per_s } : {}),
+        ...(b.concurrency !== undefined ? { concurrency: b.concurrency } : {}),
+        ...(b.timeout_ms !== undefined ? { timeoutMs: b.timeout_ms } : {}),
+        ...(b.use_subaccounts !== undefined ? { useSubaccounts: b.use_subaccounts } : {}),
+        signallingCidrs: b.signalling_cidrs ?? [],
+        voice: b.voice ?? null,
+      });
+    } catch (e) {
+      return mapDbError(e, `provider account ${b.name}`);
+    }
+    if (row.signallingCidrs.length && this.trunks) {
+      const endpoint = await this.trunks.ensureCarrierTrunk(
+        `carrier-${row.id.slice(0, 8)}`,
+        row.signallingCidrs,
+      );
+      row = (await this.repo.updateAccount(row.id, { trunkEndpoint: endpoint }))!;
+    }
+    return row;
+  }
+
+  async account(id: string): Promise<AccountRow> {
+    const a = await this.repo.account(id);
+    if (!a) throw notFound('provider account', id);
+    return a;
+  }
+
+  async updateAccount(id: string, b: z.infer<typeof accountPatch>): Promise<AccountRow> {
+    await this.account(id);
+    const row = await this.repo.updateAccount(id, {
+      ...(b.api_key !== undefined && b.api_secret !== undefined
+        ? {
+            credentials: this.keyring.seal(
+              JSON.stringify({ apiKey: b.api_key, apiSecret: b.api_secret }),
+              credContext(id),
+            ),
+          }
+        : {}),
+      ...(b.rate_per_s !== undefined ? { ratePerS: b.rate_per_s } : {}),
+      ...(b.concurrency !== undefined ? { concurrency: b.concurrency } : {}),
+      ...(b.timeout_ms !== undefined ? { timeoutMs: b.timeout_ms } : {}),
+      ...(b.use_subaccounts !== undefined ? { useSubaccounts: b.use_subaccounts } : {}),
+      ...(b.voice !== undefined ? { voice: b.voice } : {}),
+    });
+    return row!;
+  }
+
+  async deleteAccount(id: string): Promise<void> {
+    await this.account(id);
+    await this.repo.deleteAccount(id).catch((e: unknown) => mapDbError(e, `provider account ${id}`));
+    this.providers.delete(id);
+  }
+
+  /** Sets a seller's routing defaults at an account (the group is made if it is not there yet). */
+  async setGroup(sellerId: string, b: z.infer<typeof groupIn>): Promise<GroupRow> {
+    await this.account(b.provider_account_id);
+    if (!(await this.repo.sellerExists(sellerId))) throw notFound('seller', sellerId);
+    const g = await this.repo.ensureGroup(b.provider_account_id, sellerId);
+    return this.repo.updateGroup(g.id, {
+      ...(b.voice !== undefined ? { voice: b.voice } : {}),
+      ...(b.sip_domain !== undefined ? { sipDomain: b.sip_domain } : {}),
+    });
+  }
+
+  credentials(a: AccountRow): { apiKey: string; apiSecret: string } {
+    return JSON.parse(this.keyring.open(a.credentials, credContext(a.id))) as {
+      apiKey: string;
+      apiSecret: string;
+    };
+  }
+
+  /** The carrier client of an account, rebuilt when its credentials or settings change. */
+  providerFor(a: AccountRow): Provider {
+    const stamp = `${a.credentials}|${a.restUrl}|${a.apiUrl}|${a.ratePerS}|${a.timeoutMs}`;
+    const cached = this.providers.get(a.id);
+    if (cached?.sealed === stamp) return cached.p;
+    const limiter = new AccountLimiter(this.redis, this.keys.plain('prov', 'rate', a.id), a.ratePerS);
+    const p = new VonageProvider(this.credentials(a), {
+      restUrl: a.restUrl,
+      apiUrl: a.apiUrl,
+      timeoutMs: a.timeoutMs,
+      beforeRequest: () => limiter.turn(),
+      onThrottled: (ms) => limiter.penalize(ms),
+      observe: (operation, outcome, s) =>
+        this.latency.observe({ provider_account: a.name, operation, outcome }, s),
+      subaccountCredentials: async (key) => {
+        const g = await this.repo.groupBySubaccount(a.id, key);
+        if (!g?.subaccountSecret) throw new Error(`no secret stored for subaccount ${key}`);
+        return { apiKey: key, apiSecret: this.keyring.open(g.subaccountSecret, subContext(g.id)) };
+      },
+    });
+    this.providers.set(a.id, { sealed: stamp, p });
+    return p;
+  }
+
+  // ------------------------------------------------------------ groups
+
+  /**
+   * The seller's group at the account, with its subaccount created on first use. The intended name and
+   * secret are written before the carrier is asked, so a retry after a crash adopts the subaccount the
+   * carrier made instead of making another.
+   */
+  async groupFor(a: AccountRow, sellerId: string): Promise<GroupRow> {
+    let g = await this.repo.ensureGroup(a.id, sellerId);
+    if (!a.useSubaccounts || g.subaccountKey) return g;
+    g = await this.repo.intendSubaccount(
+      g.id,
+      `cc-${sellerId}`.slice(0, 80),
+      this.keyring.seal(subSecret(), subContext(g.id)),
+    );
+    const p = this.providerFor(a);
+    const existing = (await p.listSubaccounts()).find((s) => s.name === g.subaccountName);
+    if (existing) return this.repo.updateGroup(g.id, { subaccountKey: existing.apiKey });
+    const created = await p.createSubaccount(
+      g.subaccountName!,
+      this.keyring.open(g.subaccountSecret!, subContext(g.id)),
+    );
+    g = await this.repo.updateGroup(g.id, { subaccountKey: created.apiKey });
+    await this.events?.emit('subaccount.created', sellerId, {
+      provider_account_id: a.id,
+      seller_id: sellerId,
+      subaccount: created.apiKey,
+    });
+    return g;
+  }
+
+  /** Where a number of this group sends its calls: the group's routing, else the account's. */
+  voiceFor(a: AccountRow, g: GroupRow | null, e164: string): VoiceRouting | null {
+    const v = g?.voice ?? a.voice;
+    return v ? { type: v.type, value: v.value.replaceAll('{e164}', e164) } : null;
+  }
+
+  // ------------------------------------------------------------ search
+
+  async search(accountId: string, q: SearchQuery) {
+    const a = await this.account(accountId);
+    return this.providerFor(a).search(q).catch(asApiError);
+  }
+
+  // ------------------------------------------------------------ jobs
+
+  /**
+   * A job with one item per input, handed to the workers. The same Idempotency-Key from the same API
+   * key answers the first job (and refuses a different request under it).
+   */
+  async createJob(
+    j: {
+      kind: JobKind;
+      accountId: string;
+      sellerId: string | null;
+      keyId: string | null;
+      idem: string | null;
+    },
+    request: unknown,
+    inputs: Record<string, unknown>[],
+  ): Promise<{ job: JobRow; created: boolean }> {
+    const hash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
+    const again = async () => {
+      const prev = await this.repo.jobByIdempotency(j.keyId ?? '', j.idem ?? '');
+      if (!prev) return null;
+      if (prev.requestHash !== hash)
+        throw new AppError('CONFLICT', 'this Idempotency-Key was used for a different request');
+      return prev;
+    };
+    if (j.idem && j.keyId) {
+      const prev = await again();
+      if (prev) {
+        await this.resume(prev);
+        return { job: prev, created: false };
+      }
+    }
+    const job = await this.repo.createJob({ ...j, hash }, inputs);
+    if (!job) {
+      const prev = await again();
+      if (!prev) throw new AppError('CONFLICT', 'this Idempotency-Key is in use');
+      return { job: prev, created: false };
+    }
+    await this.resume(job);
+    return { job, created: true };
+  }
+
+  /** Hands a job's unfinished items (again) to the workers: adding is idempotent per item. */
+  async resume(job: JobRow): Promise<void> {
+    if (job.status === 'completed' || !this.queue) return;
+    await this.queue.enqueue(job, await this.repo.openItemIds(job.id));
+  }
+
+  /** Waits (polling PostgreSQL) until the job has completed, up to `ms`. */
+  async waitJob(id: string, ms: number): Promise<JobRow> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const j = (await this.repo.job(id, null))!;
+      if (j.status === 'completed' || Date.now() >= end) return j;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /**
+   * The answer of a one-number job that has completed: the item's result, or the API error its
+   * failure means.
+   */
+  async singleResult(jobId: string): Promise<Record<string, unknown>> {
+    const [item] = await this.repo.items(jobId);
+    const r = item?.result ?? {};
+    if (item?.state === 'done' && ['provisioned', 'configured', 'released'].includes(item.outcome ?? ''))
+      return { job_id: jobId, ...r };
+    if (item?.outcome === 'no_inventory')
+      throw new AppError('CONFLICT', `no numbers for sale in NPA ${String(r.npa)}`, {
+        reason: 'no_inventory',
+        job_id: jobId,
+      });
+    if (item?.outcome === 'not_ours') throw notFound('provisioned number', String(r.e164));
+    if (item?.outcome === 'no_routing')
+      throw new AppError(
+        'VALIDATION_FAILED',
+        'no voice routing given and none set for the group or the account',
+      );
+    const kind = String(r.reason ?? 'error');
+    const message = String(r.error ?? 'failed');
+    throw carrierError(new ProviderError(kind as ProviderErrorKind, message), { job_id: jobId });
+  }
+
+  /** Marks a job completed when its last item has its answer; the one caller that did so tells subscribers. */
+  async completeIfDone(jobId: string): Promise<void> {
+    if (!(await this.repo.completeJobIfDone(jobId))) return;
+    const view = await this.jobView(jobId, null, false);
+    await this.events?.emit('job.completed', view.seller_id, view);
+  }
+
+  async jobView(id: string, sellerScope: string | null, withItems: boolean) {
+    const j = await this.repo.job(id, sellerScope);
+    if (!j) throw notFound('job', id);
+    const counts = await this.repo.itemCounts(id);
+    const done = j.total - (counts.queued ?? 0) - (counts.chosen ?? 0);
+    return {
+      id: j.id,
+      kind: j.kind,
+      status: j.status,
+      provider_account_id: j.providerAccountId,
+      seller_id: j.sellerId,
+      total: j.total,
+      done,
+      counts,
+      created_at: j.createdAt.toISOString(),
+      finished_at: j.finishedAt?.toISOString() ?? null,
+      ...(withItems
+        ? {
+            items: (await this.repo.items(id)).map((i) => ({
+              idx: i.idx,
+              input: i.input,
+              state: i.state,
+              outcome: i.outcome,
+              result: i.result,
+              attempts: i.attempts,
+              latency_ms: i.startedAt && i.finishedAt ? i.finishedAt.getTime() - i.startedAt.getTime() : null,
+            })),
+          }
+        : {}),
+    };
+  }
+}
+
+/** A subaccount secret Vonage accepts: 8-25 characters with lower and upper case letters and a digit. */
+function subSecret(): string {
+  return `Cc1${randomBytes(15).toString('base64url').replace(/[-_]/g, 'x')}`.slice(0, 24);
+}
