@@ -1,5 +1,5 @@
 import { SingleBar } from 'cli-progress';
-import { loadConfig } from '../config.ts';
+import { loadToolConfig } from '../config.ts';
 import { createDatabase } from '../platform/db.ts';
 import { ProvisioningRepository } from '../provisioning/repository.ts';
 import { parseCli } from './args.ts';
@@ -17,7 +17,7 @@ export async function run(argv: string[]): Promise<number> {
   const [verb, id] = positionals;
   if (verb !== 'watch' || !id || !/^[0-9a-f-]{36}$/i.test(id))
     throw new UsageError('usage: capconduit jobs watch <job id>');
-  const config = loadConfig();
+  const config = loadToolConfig();
   const database = createDatabase(config.DATABASE_URL, { max: 1 });
   const repo = new ProvisioningRepository(database.db);
   try {

@@ -1,5 +1,5 @@
 // The `provisioning` daemon module: carrier accounts, numbers as DIDs, jobs on BullMQ (workers in the
-// daemon unless PROVISIONING_WORKERS=false; `capconduit worker` runs them alone), and the carrier trunk
+// daemon unless PROVISIONING_WORKERS=false; `capconduit worker` runs them alone), signed webhooks, and the carrier trunk
 // of each account written through the PBX module.
 import type { Redis } from 'ioredis';
 import { Counter, Histogram } from 'prom-client';
@@ -14,11 +14,14 @@ import { accountRoutes } from './routes/accounts.ts';
 import { numberRoutes } from './routes/numbers.ts';
 import { Keyring } from './sealed.ts';
 import { ProvisioningService } from './service.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
+import { WebhookService } from './webhooks/service.ts';
 
 export interface ProvisioningModule extends DaemonModule {
   name: 'provisioning';
   service: ProvisioningService;
   queues: ProvisioningQueues;
+  webhooks: WebhookService;
   /** Starts the workers (the daemon does it itself unless PROVISIONING_WORKERS=false). */
   startWorkers(): Promise<void>;
 }
@@ -72,18 +75,39 @@ export function createProvisioningModule(
     metrics,
   );
   service.queue = queues;
+  const webhooks = new WebhookService(
+    database.db,
+    keyring,
+    bull,
+    {
+      prefix: `${config.REDIS_KEY_PREFIX}:bull`,
+      attempts: config.PROVISIONING_ATTEMPTS,
+      allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
+      timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    },
+    plog,
+  );
+  service.events = webhooks;
   const runWorkers = opts.workers ?? config.PROVISIONING_WORKERS;
   return {
     name: 'provisioning',
     service,
     queues,
-    routes: [accountRoutes(service), numberRoutes(service)],
-    startWorkers: () => queues.startWorkers(),
+    webhooks,
+    routes: [accountRoutes(service), numberRoutes(service), webhookRoutes(webhooks)],
+    startWorkers: async () => {
+      webhooks.startWorker();
+      await queues.startWorkers();
+    },
     async start() {
-      if (runWorkers) await queues.startWorkers();
+      if (runWorkers) {
+        webhooks.startWorker();
+        await queues.startWorkers();
+      }
     },
     async stop() {
       await queues.close();
+      await webhooks.close();
       await bull.quit().catch(() => bull.disconnect());
     },
   };

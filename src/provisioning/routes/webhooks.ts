@@ -1,0 +1,112 @@
+// Webhook subscriptions (/v1/webhooks): staff see and make any; a seller key makes and sees its own,
+// which receive its own group's events only. The signing secret is shown once, at creation.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
+import { idParams } from '../../platform/http/paging.ts';
+import { webhookIn } from '../schemas.ts';
+import type { Subscription, WebhookService } from '../webhooks/service.ts';
+
+const subOut = z.object({
+  id: z.uuid(),
+  url: z.string(),
+  events: z.array(z.string()),
+  seller_id: z.uuid().nullable(),
+  active: z.boolean(),
+  created_at: z.string(),
+});
+const view = (s: Subscription) => ({
+  id: s.id,
+  url: s.url,
+  events: s.events,
+  seller_id: s.sellerId,
+  active: s.active,
+  created_at: s.createdAt.toISOString(),
+});
+
+export function webhookRoutes(hooks: WebhookService) {
+  return async function webhooks(fastify: FastifyInstance) {
+    const app = fastify.withTypeProvider<ZodTypeProvider>();
+    const config = { auth: { roles: STAFF_OR_SELLER } };
+    const tags = ['webhooks'];
+    app.post(
+      '/v1/webhooks',
+      { config, schema: { tags, body: webhookIn, response: { 201: subOut.extend({ secret: z.string() }) } } },
+      async (req, reply) => {
+        const scope = scopeOf(req);
+        const { row, secret } = await hooks.create({
+          url: req.body.url,
+          events: req.body.events,
+          sellerId: scope ?? req.body.seller_id ?? null,
+        });
+        return reply.status(201).send({ ...view(row), secret });
+      },
+    );
+    app.get(
+      '/v1/webhooks',
+      { config, schema: { tags, response: { 200: z.object({ items: z.array(subOut) }) } } },
+      async (req) => ({
+        items: (await hooks.list(scopeOf(req))).map(view),
+      }),
+    );
+    app.delete(
+      '/v1/webhooks/:id',
+      { config, schema: { tags, params: idParams, response: { 204: z.null() } } },
+      async (req, reply) => {
+        await hooks.remove(req.params.id, scopeOf(req));
+        return reply.status(204).send(null);
+      },
+    );
+    app.get(
+      '/v1/webhooks/:id/deliveries',
+      {
+        config,
+        schema: {
+          tags,
+          params: idParams,
+          querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }),
+          response: {
+            200: z.object({
+              items: z.array(
+                z.object({
+                  id: z.number(),
+                  event: z.string(),
+                  event_id: z.uuid(),
+                  status: z.string(),
+                  attempts: z.number(),
+                  last_status: z.number().nullable(),
+                  last_error: z.string().nullable(),
+                  created_at: z.string(),
+                  delivered_at: z.string().nullable(),
+                }),
+              ),
+            }),
+          },
+        },
+      },
+      async (req) => ({
+        items: (await hooks.deliveries(req.params.id, scopeOf(req), req.query.limit)).map((d) => ({
+          id: d.id,
+          event: d.event,
+          event_id: d.eventId,
+          status: d.status,
+          attempts: d.attempts,
+          last_status: d.lastStatus,
+          last_error: d.lastError,
+          created_at: d.createdAt.toISOString(),
+          delivered_at: d.deliveredAt?.toISOString() ?? null,
+        })),
+      }),
+    );
+    app.post(
+      '/v1/webhooks/:id/test',
+      {
+        config,
+        schema: { tags, params: idParams, response: { 202: z.object({ delivery_id: z.number() }) } },
+      },
+      async (req, reply) =>
+        reply.status(202).send({ delivery_id: await hooks.test(req.params.id, scopeOf(req)) }),
+    );
+  };
+}

@@ -1,0 +1,233 @@
+// Webhook subscriptions and deliveries: an event becomes one delivery row per matching subscription
+// (a seller's subscriptions get only that seller's events), each delivered by BullMQ (queue
+// `webhooks`) with retries and back-off, signed (sign.ts), to a destination checked again before
+// every attempt (destination.ts). Every attempt's answer is kept in the delivery log.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { type Job, Queue, Worker } from 'bullmq';
+import { and, arrayContains, desc, eq, isNull, or } from 'drizzle-orm';
+import type { Redis } from 'ioredis';
+import { type WebhookEvent, webhookDeliveries, webhookSubscriptions } from '../../db/schema/provisioning.ts';
+import type { Db } from '../../platform/db.ts';
+import { AppError, notFound } from '../../platform/http/errors.ts';
+import type { Logger } from '../../platform/logger.ts';
+import type { Keyring } from '../sealed.ts';
+import type { EventSink } from '../service.ts';
+import { destinationProblem } from './destination.ts';
+import { SIGNATURE_HEADER, sign } from './sign.ts';
+
+export type Subscription = typeof webhookSubscriptions.$inferSelect;
+export type Delivery = typeof webhookDeliveries.$inferSelect;
+
+const QUEUE = 'webhooks';
+const secretContext = (id: string) => `webhook_subscription:${id}:secret`;
+
+export interface WebhookSettings {
+  prefix: string;
+  attempts: number;
+  allowPrivate: boolean;
+  timeoutMs: number;
+}
+
+/** Back-off between delivery attempts: 1 s, 2 s, 4 s ... at most 10 minutes. */
+export const deliveryBackoffMs = (attemptsMade: number) =>
+  Math.min(600_000, 1000 * 2 ** Math.max(0, attemptsMade - 1));
+
+export class WebhookService implements EventSink {
+  private queue: Queue;
+  private worker: Worker | null = null;
+
+  constructor(
+    private db: Db,
+    private keyring: Keyring,
+    private connection: Redis,
+    private s: WebhookSettings,
+    private log: Logger,
+  ) {
+    this.queue = new Queue(QUEUE, { connection, prefix: s.prefix });
+  }
+
+  async create(b: { url: string; events: WebhookEvent[]; sellerId: string | null }) {
+    const problem = await destinationProblem(b.url, this.s.allowPrivate);
+    if (problem) throw new AppError('VALIDATION_FAILED', `webhook URL refused: ${problem}`);
+    const id = randomUUID();
+    const secret = `whsec_${randomBytes(24).toString('base64url')}`;
+    const [row] = await this.db
+      .insert(webhookSubscriptions)
+      .values({
+        id,
+        url: b.url,
+        events: b.events,
+        sellerId: b.sellerId,
+        secret: this.keyring.seal(secret, secretContext(id)),
+      })
+      .returning();
+    return { row: row!, secret };
+  }
+
+  async list(sellerScope: string | null): Promise<Subscription[]> {
+    return this.db
+      .select()
+      .from(webhookSubscriptions)
+      .where(sellerScope ? eq(webhookSubscriptions.sellerId, sellerScope) : undefined)
+      .orderBy(desc(webhookSubscriptions.createdAt));
+  }
+
+  async get(id: string, sellerScope: string | null): Promise<Subscription> {
+    const [r] = await this.db
+      .select()
+      .from(webhookSubscriptions)
+      .where(
+        and(
+          eq(webhookSubscriptions.id, id),
+          sellerScope ? eq(webhookSubscriptions.sellerId, sellerScope) : undefined,
+        ),
+      );
+    if (!r) throw notFound('webhook subscription', id);
+    return r;
+  }
+
+  async remove(id: string, sellerScope: string | null): Promise<void> {
+    await this.get(id, sellerScope);
+    await this.db.delete(webhookSubscriptions).where(eq(webhookSubscriptions.id, id));
+  }
+
+  async deliveries(id: string, sellerScope: string | null, limit: number): Promise<Delivery[]> {
+    await this.get(id, sellerScope);
+    return this.db
+      .select()
+      .from(webhookDeliveries)
+      .where(eq(webhookDeliveries.subscriptionId, id))
+      .orderBy(desc(webhookDeliveries.id))
+      .limit(limit);
+  }
+
+  /** One event to every subscription that wants it (a seller's subscriptions: its own events only). */
+  async emit(event: WebhookEvent, sellerId: string | null, data: Record<string, unknown>): Promise<void> {
+    const subs = await this.db
+      .select({ id: webhookSubscriptions.id })
+      .from(webhookSubscriptions)
+      .where(
+        and(
+          eq(webhookSubscriptions.active, true),
+          arrayContains(webhookSubscriptions.events, [event]),
+          sellerId
+            ? or(isNull(webhookSubscriptions.sellerId), eq(webhookSubscriptions.sellerId, sellerId))
+            : isNull(webhookSubscriptions.sellerId),
+        ),
+      );
+    const eventId = randomUUID();
+    for (const s of subs) await this.enqueue(s.id, eventId, event, data);
+  }
+
+  /** A test delivery to one subscription (event `webhook.test`), answered with its delivery row id. */
+  async test(id: string, sellerScope: string | null): Promise<number> {
+    const s = await this.get(id, sellerScope);
+    return this.enqueue(s.id, randomUUID(), 'webhook.test', { subscription_id: s.id });
+  }
+
+  private async enqueue(
+    subscriptionId: string,
+    eventId: string,
+    event: string,
+    data: Record<string, unknown>,
+  ) {
+    const payload = { id: eventId, type: event, created_at: new Date().toISOString(), data };
+    const [row] = await this.db
+      .insert(webhookDeliveries)
+      .values({ subscriptionId, eventId, event, payload })
+      .onConflictDoNothing()
+      .returning({ id: webhookDeliveries.id });
+    if (!row) return 0;
+    await this.queue.add(
+      'deliver',
+      { deliveryId: row.id },
+      {
+        jobId: `d${row.id}`,
+        attempts: this.s.attempts,
+        backoff: { type: 'delivery' },
+        removeOnComplete: { age: 86_400 },
+        removeOnFail: { age: 7 * 86_400 },
+      },
+    );
+    return row.id;
+  }
+
+  startWorker(): void {
+    this.worker = new Worker(
+      QUEUE,
+      (j: Job) => this.deliver(Number(j.data.deliveryId), j.attemptsMade + 1 >= (j.opts.attempts ?? 1)),
+      {
+        connection: this.connection,
+        prefix: this.s.prefix,
+        concurrency: 8,
+        settings: { backoffStrategy: (made: number) => deliveryBackoffMs(made) },
+      },
+    );
+    this.worker.on('error', (err) => this.log.warn({ err }, 'webhook worker error'));
+  }
+
+  /** One attempt: POST the signed body; a non-2xx answer or no answer is retried until the last attempt. */
+  private async deliver(id: number, last: boolean): Promise<void> {
+    const [d] = await this.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, id));
+    if (d?.status !== 'pending') return;
+    const [s] = await this.db
+      .select()
+      .from(webhookSubscriptions)
+      .where(eq(webhookSubscriptions.id, d.subscriptionId));
+    if (!s) return;
+    const body = JSON.stringify(d.payload);
+    let status: number | null = null;
+    let error: string | null = null;
+    const problem = await destinationProblem(s.url, this.s.allowPrivate);
+    if (problem) error = `destination refused: ${problem}`;
+    else {
+      try {
+        const res = await fetch(s.url, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'CapConduit-Webhooks/1',
+            'capconduit-event': d.event,
+            'capconduit-delivery': String(d.id),
+            [SIGNATURE_HEADER]: sign(
+              this.keyring.open(s.secret, secretContext(s.id)),
+              Math.floor(Date.now() / 1000),
+              body,
+            ),
+          },
+          body,
+          signal: AbortSignal.timeout(this.s.timeoutMs),
+        });
+        status = res.status;
+        await res.body?.cancel();
+        if (!res.ok) error = `HTTP ${res.status}`;
+      } catch (e) {
+        error =
+          (e as Error).name === 'TimeoutError'
+            ? `no answer within ${this.s.timeoutMs} ms`
+            : (e as Error).message;
+      }
+    }
+    const done = error === null;
+    await this.db
+      .update(webhookDeliveries)
+      .set({
+        attempts: d.attempts + 1,
+        lastStatus: status,
+        lastError: error,
+        ...(done
+          ? { status: 'delivered' as const, deliveredAt: new Date() }
+          : last
+            ? { status: 'failed' as const }
+            : {}),
+      })
+      .where(eq(webhookDeliveries.id, id));
+    if (!done && !last) throw new Error(error!);
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.close();
+    await this.queue.close();
+  }
+}
