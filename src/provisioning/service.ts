@@ -8,7 +8,7 @@ import { AppError, notFound } from '../platform/http/errors.ts';
 import type { JobKind, WebhookEvent } from '../db/schema/provisioning.ts';
 import type { Logger } from '../platform/logger.ts';
 import { mapDbError } from '../platform/pg-errors.ts';
-import type { RedisKeys } from '../redis/keys.ts';
+import type { RedisKeys } from '../platform/redis/keys.ts';
 import { asApiError, carrierError } from './errors.ts';
 import { AccountLimiter } from './limiter.ts';
 import {
@@ -163,7 +163,7 @@ export class ProvisioningService {
     const stamp = `${a.credentials}|${a.restUrl}|${a.apiUrl}|${a.ratePerS}|${a.timeoutMs}`;
     const cached = this.providers.get(a.id);
     if (cached?.sealed === stamp) return cached.p;
-    const limiter = new AccountLimiter(this.redis, this.keys.plain('prov', 'rate', a.id), a.ratePerS);
+    const limiter = new AccountLimiter(this.redis, this.keys.provisioningRate(a.id), a.ratePerS);
     const p = new VonageProvider(this.credentials(a), {
       restUrl: a.restUrl,
       apiUrl: a.apiUrl,

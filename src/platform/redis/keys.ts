@@ -9,6 +9,7 @@
 //   routing    {routing}  a call's slot is checked against the caps of its link (and, as they
 //                         come, of its seller, DID and group) in one script.
 //   pbx        no tag     one lock key, touched by single-key scripts only.
+//   prov       no tag     one rate key per carrier account, touched by a single-key script.
 // Scripts receive every key whose name is known before the call in KEYS. Keys named by data the
 // script reads (the hash of a number found in a set, the sets of the other pools it serves) cannot
 // be: the script gets their family's prefix in KEYS (built here) and appends the data, with the
@@ -30,6 +31,11 @@ export class RedisKeys {
   /** A key outside any hash tag (touched alone, never with others in a script). */
   plain(domain: string, ...parts: (string | number)[]): string {
     return [this.prefix, domain, ...parts].join(':');
+  }
+
+  /** A carrier account's next request time (DID provisioning's shared rate limiter; one key a script). */
+  provisioningRate(accountId: string): string {
+    return this.plain('prov', 'rate', accountId);
   }
 
   /** The PBX apply lock (one per deployment). */

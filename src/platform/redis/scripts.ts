@@ -55,6 +55,7 @@ export const SCRIPTS: readonly ScriptDef[] = [
   ...lua('routing', ['takeSlot-6.lua', 'answerSlot-1.lua', 'releaseSlot-6.lua']),
   ...lua('console', ['recordFailure-1.lua', 'takeTotpStep-1.lua']),
   ...lua('platform/redis', ['releaseLock-1.lua', 'extendLock-1.lua']),
+  ...lua('provisioning', ['takeTurn-1.lua']),
 ];
 
 /** The caller-ID pick, run as a Redis Function (its library is built in callerid/store.ts). */
@@ -78,6 +79,7 @@ declare module 'ioredis' {
     extendLock(...keysAndArgs: Arg[]): Result<number, Context>;
     recordFailure(...keysAndArgs: Arg[]): Result<number, Context>;
     takeTotpStep(...keysAndArgs: Arg[]): Result<number, Context>;
+    takeTurn(...keysAndArgs: Arg[]): Result<number, Context>;
   }
 }
 
