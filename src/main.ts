@@ -34,7 +34,7 @@ export async function startDaemon(
   opts: { listen?: boolean } = {},
 ): Promise<Daemon> {
   const database = createDatabase(config.DATABASE_URL);
-  const redis = createRedis(config.REDIS_URL);
+  const redis = createRedis(config.REDIS_URL, {}, log);
   const closeAll = async () => {
     redis.disconnect();
     await database.close().catch(() => {});

@@ -337,7 +337,13 @@ export class CidHotState {
       } catch (err) {
         // Put them back: the values are absolute, so the next flush writes them whole.
         const numbers = Object.keys(JSON.parse(json) as Record<string, string[]>);
-        await this.o.store.markDirty(numbers).catch(() => {});
+        await this.o.store.markDirty(numbers).catch((e: unknown) =>
+          // Their usage stays right in Redis; PostgreSQL's copy catches up when each is next used.
+          this.o.log.error(
+            { err: (e as Error).message, numbers: numbers.length },
+            'caller-ID usage not written and not re-queued',
+          ),
+        );
         this.lastFlushError = (err as Error).message;
         this.o.log.warn({ err: (err as Error).message, numbers: count }, 'caller-ID usage flush failed');
         return;

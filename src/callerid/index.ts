@@ -23,7 +23,7 @@ export function createCallerIdModule(ctx: DaemonContext, o: { now?: () => number
   const clog = log.child({ module: 'callerid' });
   // A connection of its own. No auto-pipelining: with a handful of dialer connections few picks share a
   // tick, and its per-command bookkeeping cost more than it saved (bench/next-cid: 1,684 -> 2,022 req/s).
-  const redis = createRedis(config.REDIS_URL);
+  const redis = createRedis(config.REDIS_URL, {}, ctx.log, 'callerid');
   const store = new CidStore(redis, new RedisKeys(config.REDIS_KEY_PREFIX));
   const service = new CallerIdService({
     sql: ctx.database.sql,

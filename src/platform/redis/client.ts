@@ -19,7 +19,18 @@ export function unixSocketOptions(url: string): RedisOptions | null {
   };
 }
 
-export function createRedis(url: string, opts: RedisOptions = {}): Redis {
+/** What the connection reports about its outages (a pino logger fits). */
+export interface RedisOutageLog {
+  warn(o: object, msg: string): void;
+  info(o: object, msg: string): void;
+}
+
+export function createRedis(
+  url: string,
+  opts: RedisOptions = {},
+  log?: RedisOutageLog,
+  name = 'redis',
+): Redis {
   const base: RedisOptions = {
     lazyConnect: false,
     enableOfflineQueue: false,
@@ -30,7 +41,18 @@ export function createRedis(url: string, opts: RedisOptions = {}): Redis {
   const unix = unixSocketOptions(url);
   const r = unix ? new Redis({ ...base, ...unix }) : new Redis(url, base);
   // ioredis emits 'error' on every failed reconnect; an unhandled 'error' would kill the process.
-  r.on('error', () => {});
+  // Logged once per outage (the first error after being up), and once more when it is back.
+  let down = false;
+  r.on('error', (err: Error) => {
+    if (down) return;
+    down = true;
+    log?.warn({ connection: name, err: err.message }, 'Redis unreachable; reconnecting');
+  });
+  r.on('ready', () => {
+    if (!down) return;
+    down = false;
+    log?.info({ connection: name }, 'Redis reachable again');
+  });
   return r;
 }
 
