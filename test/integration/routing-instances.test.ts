@@ -216,7 +216,7 @@ describe('several daemon instances', () => {
           )
           ? true
           : undefined;
-      }, 40_000);
+      }, 150_000);
       expect(sim.liveChannels()).toHaveLength(9);
       // ... and when the callers hang up, it ends them as it would its own.
       for (const c of callers) sim.hangup(c, 16);
@@ -234,7 +234,7 @@ describe('several daemon instances', () => {
       await close();
       await sim.stop();
     }
-  }, 60_000);
+  }, 300_000);
 
   it('instances sharing one node take each broadcast call exactly once; with none the dialplan times out', async () => {
     // How long the dialplan waits for an instance to claim a broadcast call: far above what a
