@@ -72,6 +72,24 @@ describe('capconduit commands', { timeout: 120_000 }, () => {
     );
   });
 
+  it('scripts/run.sh stops when the services script fails, before running anything', async () => {
+    const r = await exec('bash', ['scripts/run.sh', 'migrate'], {
+      env: {
+        PATH: process.env.PATH!,
+        HOME: process.env.HOME ?? '/tmp',
+        DATABASE_URL: 'postgres://x@127.0.0.1:1/x',
+        REDIS_URL: 'redis://127.0.0.1:1',
+      },
+    }).then(
+      (x) => ({ code: 0, ...x }),
+      (e: Ran) => e,
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('DATABASE_URL at postgres://x@127.0.0.1:1/x is not reachable');
+    expect(r.stderr).toContain('run.sh: PostgreSQL/Redis not available');
+    expect(r.stdout + r.stderr).not.toMatch(/migration|up to date|ECONNREFUSED/);
+  });
+
   it('a port in use is one line naming the port and its flag', async () => {
     const held: Server = createServer();
     await new Promise<void>((r) => held.listen(0, '127.0.0.1', r));
