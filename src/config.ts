@@ -94,8 +94,9 @@ const schema = z.object({
   // HTTP connections to each node at most. Asterisk refuses sessions beyond http.conf's
   // sessionlimit (default 100) for all its clients together: stay well under it.
   ASTERISK_ARI_HTTP_MAX_SOCKETS: z.coerce.number().int().min(1).max(1000).default(32),
-  // REST requests in flight on each node's events WebSocket (Asterisk serves them one at a time).
-  ASTERISK_ARI_WS_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1000).default(8),
+  // REST requests in flight on each node's events WebSocket. Asterisk serves them one at a time, but
+  // each answer also waits for this process's event loop: too few in flight caps the request rate.
+  ASTERISK_ARI_WS_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(128),
   // A node whose oldest ARI request has waited this long is overloaded: new calls are shed.
   ASTERISK_ARI_OVERLOAD_WAIT_MS: z.coerce.number().int().min(1).default(2000),
   // Ping the events WebSocket this often; drop and reconnect it when silent this long after a ping.

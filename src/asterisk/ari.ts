@@ -81,7 +81,7 @@ export class AriClient extends EventEmitter {
     });
     this.wsTransport = new WsTransport({ timeoutMs: this.timeoutMs });
     this.httpLimiter = new InFlightLimiter(maxSockets);
-    this.wsLimiter = new InFlightLimiter(opts.wsMaxInFlight ?? 8);
+    this.wsLimiter = new InFlightLimiter(opts.wsMaxInFlight ?? 128);
     this.keepalive = new WsKeepalive({
       intervalMs: opts.pingIntervalMs ?? 5000,
       timeoutMs: opts.pongTimeoutMs ?? 10_000,
