@@ -14,6 +14,7 @@ import { ConsoleRepository } from './repository.ts';
 import { assetRoutes } from './routes/assets.ts';
 import { authRoutes } from './routes/auth.ts';
 import { liveRoutes } from './routes/live.ts';
+import { routingRoutes } from './routes/routing.ts';
 import { userRoutes } from './routes/users.ts';
 import type { ConsoleServices } from './services.ts';
 import { SessionStore } from './sessions.ts';
@@ -88,6 +89,7 @@ export function createConsoleModule(ctx: DaemonContext): ConsoleModule {
     authRoutes(services),
     userRoutes(services),
     liveRoutes(services, hub),
+    routingRoutes(routing.service, () => floor.invalidate()),
   ]);
   return {
     name: 'console',

@@ -74,6 +74,16 @@ export function sameOrigin(req: FastifyRequest): boolean {
   }
 }
 
+/** Where an error page's Back link goes: the console page the request came from, if any. */
+function backOf(req: FastifyRequest): string {
+  const ref = req.headers.referer;
+  try {
+    const u = new URL(ref ?? '');
+    if (u.host === req.headers.host && u.pathname.startsWith('/console/')) return u.pathname + u.search;
+  } catch {}
+  return '/console/live';
+}
+
 export function consolePlugin(
   services: ConsoleServices,
   routes: Array<(app: FastifyInstance) => Promise<void>>,
@@ -168,7 +178,7 @@ export function consolePlugin(
           .status(status)
           .send({ error: { code, message, ...(details !== undefined ? { details } : {}) } });
       const body = html`<p class="flash error" role="alert"><strong>${code}</strong>: ${message}</p>
-<p><a href="/console/live">Back to the console</a></p>`;
+<p><a href="${backOf(req)}">Back</a></p>`;
       const title = status === 403 ? 'Not allowed' : status === 404 ? 'Not found' : 'Something went wrong';
       const page =
         req.consoleUser && req.consoleSession

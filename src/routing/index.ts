@@ -25,6 +25,8 @@ export interface RoutingModule extends DaemonModule {
   cdr: CdrWriter;
   totals: AnsweredTotals;
   router: InboundRouter | null;
+  /** The resources' operations, for other front ends (the console) as for the API's routes. */
+  service: RoutingService;
 }
 
 export function createRoutingModule(ctx: DaemonContext): RoutingModule {
@@ -60,6 +62,7 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
     cdr,
     totals,
     router,
+    service,
     routes: [
       sellerRoutes(service),
       clientRoutes(service),

@@ -108,20 +108,79 @@ describe('the console in a browser', () => {
     // The simulator's node, as the instance sees it.
     await page.locator('#nodes tbody tr', { hasText: 'connected' }).first().waitFor(T);
 
-    // A call placed on the simulator appears without reload, then leaves when it ends.
+    // Routing through the pages: a client with open hours, a campaign for acme linked to it under
+    // caps, and a DID routed to the campaign.
+    page.on('dialog', (d) => void d.accept());
+    sim.setEndpoint('floor-centre', { answerAfterMs: 20 });
+    await page.click('nav a[href="/console/clients"]');
+    await page.fill('form[action="/console/clients"] input[name=name]', 'floor-centre');
+    await page.fill('form[action="/console/clients"] input[name=endpoint]', 'floor-centre');
+    await page.fill('form[action="/console/clients"] input[name=timezone]', 'America/New_York');
+    await page.click('form[action="/console/clients"] button[type=submit]');
+    await page.getByText('Created.').waitFor(T);
+    // The schedule editor: a bad range is refused with the API's message, a good week is kept.
+    await page.fill('input[name=schedule_1]', '09:00-25:00');
+    await page.click('form.grid button[type=submit]');
+    await page.getByText('VALIDATION_FAILED').waitFor(T);
+    await page.goBack();
+    for (let day = 0; day < 7; day++) await page.fill(`input[name=schedule_${day}]`, '00:00-24:00');
+    await page.click('form.grid button[type=submit]');
+    await page.getByText('Saved.').waitFor(T);
+    expect(await page.inputValue('input[name=schedule_3]')).toBe('00:00-24:00');
+    await ui.shot('client');
+
+    await page.click('nav a[href="/console/campaigns"]');
+    await page.selectOption('form[method=post][action="/console/campaigns"] select[name=seller_id]', {
+      label: 'acme',
+    });
+    await page.fill('form[method=post][action="/console/campaigns"] input[name=name]', 'floor-campaign');
+    await page.click('form[method=post][action="/console/campaigns"] button[type=submit]');
+    await page.getByText('Created.').waitFor(T);
+    const campaignUrl = page.url();
+    await page.selectOption('select[name=client_id]', { label: 'floor-centre' });
+    await page.fill('form[action$="/links"] input[name=concurrency_cap]', '2');
+    await page.fill('form[action$="/links"] input[name=daily_cap]', '50');
+    await page.click('form[action$="/links"] button[type=submit]');
+    await page.locator('#campaign-links tbody tr', { hasText: 'floor-centre' }).waitFor(T);
+    await ui.shot('campaign');
+    await page.click('nav a[href="/console/dids"]');
+    await page.fill('form[method=post][action="/console/dids"] input[name=number]', '+1 (415) 555-0303');
+    await page.selectOption('form[method=post][action="/console/dids"] select[name=seller_id]', {
+      label: 'acme',
+    });
+    await page.selectOption('form[method=post][action="/console/dids"] select[name=campaign_id]', {
+      label: 'floor-campaign',
+    });
+    await page.click('form[method=post][action="/console/dids"] button[type=submit]');
+    await page.locator('table tr', { hasText: '+14155550303' }).waitFor(T);
+    await ui.shot('dids');
+
+    // A call placed on the simulator appears on the floor without reload, then leaves when it ends.
+    await page.click('nav a[href="/console/live"]');
+    await page.locator('#live-status', { hasText: 'Live' }).waitFor(T);
     const loads: string[] = [];
     page.on('load', () => loads.push(page.url()));
-    const channel = sim.placeInboundCall({ did: world.acmeDid, callerNumber: '+12125550123' });
-    const row = page.locator('#calls tbody tr', { hasText: world.acmeDid });
+    const channel = sim.placeInboundCall({ did: '+14155550303', callerNumber: '+12125550123' });
+    const row = page.locator('#calls tbody tr', { hasText: '+14155550303' });
     await row.filter({ hasText: 'bridged' }).waitFor(T);
-    expect(await row.textContent()).toContain('acme-centre');
-    const link = page.locator('#links tbody tr', { hasText: 'acme-campaign' });
-    await link.locator('td:nth-child(4)', { hasText: '1 / 5' }).waitFor(T);
+    expect(await row.textContent()).toContain('floor-centre');
+    const link = page.locator('#links tbody tr', { hasText: 'floor-campaign' });
+    await link.locator('td:nth-child(4)', { hasText: '1 / 2' }).waitFor(T);
     await ui.shot('live-floor');
     sim.hangup(channel);
     await row.waitFor({ state: 'detached', ...T });
     await link.locator('td:nth-child(8)', { hasText: /^\s*1 \/ –/ }).waitFor(T);
     expect(loads).toEqual([]);
+
+    // Deleting the campaign says what goes with it before it does anything.
+    await page.goto(campaignUrl);
+    await page.click('form[action$="/delete"] button.danger');
+    await page.getByText('1 link(s) to clients are removed').waitFor(T);
+    await page.getByText('1 DID(s) are detached').waitFor(T);
+    await ui.shot('delete-confirm');
+    await page.click('button:has-text("Delete all of it")');
+    await page.getByText('Deleted.').waitFor(T);
+    expect(await page.locator('main').textContent()).not.toContain('floor-campaign');
 
     // CSRF: the same change without the token is refused; with the page's token it goes through.
     const refused = await page.evaluate(async () => {

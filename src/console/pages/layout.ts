@@ -1,5 +1,5 @@
 // The frame around every signed-in page: navigation by role, the user menu, flash messages.
-import { ADMIN, may, SELLER_WRITE } from '../access.ts';
+import { ADMIN, may, SELLER_WRITE, STAFF_READ } from '../access.ts';
 import { type Html, html } from '../html.ts';
 import type { ConsoleUser } from '../users.ts';
 
@@ -13,6 +13,10 @@ export interface PageCtx {
 
 const NAV: Array<{ href: string; label: string; show: (u: ConsoleUser) => boolean }> = [
   { href: '/console/live', label: 'Live floor', show: () => true },
+  { href: '/console/sellers', label: 'Sellers', show: (u) => may(u, STAFF_READ) },
+  { href: '/console/clients', label: 'Clients', show: (u) => may(u, STAFF_READ) },
+  { href: '/console/campaigns', label: 'Campaigns', show: () => true },
+  { href: '/console/dids', label: 'DIDs', show: () => true },
   { href: '/console/users', label: 'Users', show: (u) => may(u, ADMIN) },
 ];
 
