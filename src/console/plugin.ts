@@ -110,6 +110,10 @@ export function consolePlugin(
       referrerPolicy: { policy: 'same-origin' },
       strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
     });
+    // Pages, not API: kept out of the OpenAPI document.
+    app.addHook('onRoute', (route) => {
+      route.schema = { ...(route.schema ?? {}), hide: true };
+    });
     app.decorateRequest('consoleUser', null);
     app.decorateRequest('consoleSession', null);
 
