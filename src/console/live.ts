@@ -6,6 +6,9 @@
 import type { Redis } from 'ioredis';
 import type { NodeHealth } from '../asterisk/index.ts';
 import type { Logger } from '../platform/logger.ts';
+import type { LiveCall } from '../routing/router.ts';
+
+export type { LiveCall };
 
 export interface Usage {
   used: number;
@@ -27,17 +30,6 @@ export interface LinkUsage {
   daily: Usage;
   monthly: Usage;
   total: Usage;
-}
-
-export interface LiveCall {
-  call_id: string;
-  node_id: string;
-  did: string;
-  caller: string;
-  phase: string;
-  started_at: string;
-  client_id: string | null;
-  seller_id: string | null;
 }
 
 /** What one instance publishes about itself. */

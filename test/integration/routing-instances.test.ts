@@ -117,34 +117,42 @@ describe('several daemon instances', () => {
     }
   });
 
+  /** The environment of a daemon run as its own process (so that it can be killed -9). */
+  const processEnv = (sim: Simulator, nodeId: string, extra: Record<string, string>) => ({
+    PATH: process.env.PATH!,
+    DATABASE_URL: db.url,
+    REDIS_URL: process.env.REDIS_URL!,
+    REDIS_KEY_PREFIX: prefix,
+    MASTER_KEY: TEST_MASTER_KEY,
+    API_PORT: '0',
+    LOG_LEVEL: 'warn',
+    LOG_PRETTY: 'false',
+    CDR_BUFFER_DIR: tmp(),
+    ...simEnv(sim, nodeId),
+    ...extra,
+  });
+  /** Until a daemon holds the Stasis app: a call placed before would fail at once. */
+  const appRegistered = (sim: Simulator) =>
+    waitFor(async () => {
+      const before = sim.stats.stasisFailed;
+      sim.placeInboundCall({ did: '+10000000000', callerNumber: '1' }); // unknown DID: probes the app
+      await new Promise((r) => setTimeout(r, 100));
+      // The probe was routed (and ended: its DID is unknown) rather than refused by the dialplan.
+      return sim.stats.stasisFailed === before && sim.channelCount('Local/+10000000000') === 0
+        ? true
+        : undefined;
+    });
+
   it('a daemon killed mid-call leaks no slot: the restarted instance frees slots of calls that ended', async () => {
     const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
     sim.setEndpoint(endpoint, { answerAfterMs: 20 }); // answers and stays up
     const redis = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
     const slots = new SlotStore(redis, new RedisKeys(prefix), 60_000);
-    const env = {
-      PATH: process.env.PATH!,
-      DATABASE_URL: db.url,
-      REDIS_URL: process.env.REDIS_URL!,
-      REDIS_KEY_PREFIX: prefix,
-      MASTER_KEY: TEST_MASTER_KEY,
-      API_PORT: '0',
-      LOG_LEVEL: 'warn',
-      LOG_PRETTY: 'false',
-      RECONCILE_INTERVAL_S: '1',
-      CDR_BUFFER_DIR: tmp(),
-      ...simEnv(sim, 'node-crash'),
-    };
+    const env = processEnv(sim, 'node-crash', { RECONCILE_INTERVAL_S: '1' });
     const start = () => spawn('node', ['bin/capconduit.js', 'start'], { env, stdio: 'ignore' });
     let p: ChildProcess = start();
     try {
-      // Wait until the daemon holds the Stasis app: a call placed before would fail at once.
-      await waitFor(async () => {
-        const before = sim.stats.stasisFailed;
-        sim.placeInboundCall({ did: '+10000000000', callerNumber: '1' }); // unknown DID: probes the app
-        await new Promise((r) => setTimeout(r, 100));
-        return sim.stats.stasisFailed === before && sim.liveChannels().length === 0 ? true : undefined;
-      });
+      await appRegistered(sim);
       for (let i = 0; i < 3; i++) sim.placeInboundCall({ did, callerNumber: `+1310555${1000 + i}` });
       await waitFor(() =>
         // 3 calls: each a Local pair (;1 + ;2) and a client leg, all answered.
@@ -170,31 +178,13 @@ describe('several daemon instances', () => {
     sim.setEndpoint(endpoint, { answerAfterMs: 20 }); // answers and stays up
     const redis = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
     const slots = new SlotStore(redis, new RedisKeys(prefix), 60_000);
-    const cdrDir = tmp();
     const apiPort = await freePort();
-    const env = {
-      PATH: process.env.PATH!,
-      DATABASE_URL: db.url,
-      REDIS_URL: process.env.REDIS_URL!,
-      REDIS_KEY_PREFIX: prefix,
-      MASTER_KEY: TEST_MASTER_KEY,
-      API_HOST: '127.0.0.1',
-      API_PORT: String(apiPort),
-      LOG_LEVEL: 'warn',
-      LOG_PRETTY: 'false',
-      CDR_BUFFER_DIR: cdrDir,
-      ...simEnv(sim, 'node-takeover'),
-    };
+    const env = processEnv(sim, 'node-takeover', { API_HOST: '127.0.0.1', API_PORT: String(apiPort) });
     const start = () => spawn('node', ['bin/capconduit.js', 'start'], { env, stdio: 'ignore' });
     const { sql, close } = createDatabase(db.url, { max: 1 });
     let p: ChildProcess = start();
     try {
-      await waitFor(async () => {
-        const before = sim.stats.stasisFailed;
-        sim.placeInboundCall({ did: '+10000000000', callerNumber: '1' }); // unknown DID: probes the app
-        await new Promise((r) => setTimeout(r, 100));
-        return sim.stats.stasisFailed === before && sim.liveChannels().length === 0 ? true : undefined;
-      });
+      await appRegistered(sim);
       const callers = [0, 1, 2].map((i) =>
         sim.placeInboundCall({ did, callerNumber: `+1310666${1000 + i}` }),
       );
