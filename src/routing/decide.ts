@@ -21,13 +21,26 @@ export function capBuckets(tz: string, at: Date): { hour: string; day: string; m
   return { hour: hourId(tz, at.getTime(), w), day, month };
 }
 
-/** True when `at` falls inside the weekly schedule in `tz`; no schedule means always open. */
+/**
+ * True when `at` falls inside the weekly schedule in `tz`; no schedule means always open. A range whose
+ * end is before its start runs overnight and belongs to the day it starts: `"5": [["22:00","06:00"]]`
+ * is Friday 22:00 to Saturday 06:00 in the client's zone.
+ */
 export function isOpen(schedule: WeeklySchedule | null | undefined, tz: string, at: Date): boolean {
   if (!schedule) return true;
   const w = wallClock(tz, at);
-  const wd = String(w.weekday) as keyof WeeklySchedule;
+  const today = String(w.weekday) as keyof WeeklySchedule;
+  const yesterday = String((w.weekday + 6) % 7) as keyof WeeklySchedule;
   const minute = w.hour * 60 + w.minute;
-  return (schedule[wd] ?? []).some(([from, to]) => minute >= toMinutes(from) && minute < toMinutes(to));
+  const opensToday = (schedule[today] ?? []).some(([from, to]) => {
+    const f = toMinutes(from);
+    const t = toMinutes(to);
+    return f < t ? minute >= f && minute < t : minute >= f;
+  });
+  if (opensToday) return true;
+  return (schedule[yesterday] ?? []).some(
+    ([from, to]) => toMinutes(to) < toMinutes(from) && minute < toMinutes(to),
+  );
 }
 
 export function toMinutes(hhmm: string): number {
@@ -35,15 +48,20 @@ export function toMinutes(hhmm: string): number {
   return h * 60 + m;
 }
 
-/** A weekly schedule's ranges must be HH:MM with from < to (24:00 allowed as an end). */
+/**
+ * A weekly schedule's ranges are HH:MM pairs (24:00 allowed as an end). from < to is a range within the
+ * day; from > to runs overnight into the next day; from = to is refused (empty, or a whole day meant?).
+ */
 export function scheduleProblems(s: WeeklySchedule): string[] {
   const out: string[] = [];
   for (const [day, ranges] of Object.entries(s)) {
     if (!/^[0-6]$/.test(day)) out.push(`schedule.${day}: weekday must be 0 (Sunday) to 6`);
     for (const [i, r] of (ranges ?? []).entries()) {
       const ok = r.length === 2 && r.every((x) => /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/.test(x));
-      if (!ok || toMinutes(r[0]) >= toMinutes(r[1]))
-        out.push(`schedule.${day}.${i}: expected ["HH:MM","HH:MM"] with from < to`);
+      if (!ok || toMinutes(r[0]) === toMinutes(r[1]) || (r[0] === '24:00' && ok))
+        out.push(
+          `schedule.${day}.${i}: expected ["HH:MM","HH:MM"], from and to different (to before from runs overnight)`,
+        );
     }
   }
   return out;

@@ -99,6 +99,30 @@ describe('schedules and cap buckets', () => {
     expect(isOpen(null, 'UTC', at)).toBe(true);
   });
 
+  it('an overnight range belongs to the day it starts: open from its start that day until its end the next', () => {
+    const hhmm = (m: number) =>
+      `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+    // Sunday 2026-11-22 is weekday 0; UTC keeps the arithmetic free of DST.
+    const sunday = Date.parse('2026-11-22T00:00:00Z');
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 6 }), // the weekday the range starts
+        fc.integer({ min: 1, max: 1439 }), // from
+        fc.integer({ min: 0, max: 1438 }), // to
+        fc.integer({ min: 0, max: 7 * 1440 - 1 }), // the minute of the week asked about
+        (day, from, to, at) => {
+          fc.pre(to < from);
+          const s = { [String(day)]: [[hhmm(from), hhmm(to)]] } as unknown as Parameters<typeof isOpen>[0];
+          const start = day * 1440 + from;
+          const end = (day + 1) * 1440 + to; // may run past Saturday into Sunday
+          const inside = (at >= start && at < end) || at + 7 * 1440 < end;
+          expect(isOpen(s, 'UTC', new Date(sunday + at * 60_000))).toBe(inside);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it('buckets follow the client time zone across midnight and DST', () => {
     const at = new Date('2026-03-01T03:30:00Z');
     expect(capBuckets('UTC', at)).toEqual({ hour: '2026030103', day: '20260301', month: '202603' });
@@ -122,7 +146,9 @@ describe('schedules and cap buckets', () => {
 
   it('rejects malformed schedules', () => {
     expect(scheduleProblems({ '1': [['09:00', '17:00']] })).toEqual([]);
-    expect(scheduleProblems({ '1': [['17:00', '09:00']] })).toHaveLength(1);
+    expect(scheduleProblems({ '1': [['17:00', '09:00']] })).toEqual([]); // overnight
+    expect(scheduleProblems({ '1': [['09:00', '09:00']] })).toHaveLength(1);
+    expect(scheduleProblems({ '1': [['24:00', '09:00']] })).toHaveLength(1);
     expect(scheduleProblems({ '1': [['9', '17:00']] })).toHaveLength(1);
     expect(scheduleProblems({ ['8' as '1']: [] })).toHaveLength(1);
   });
