@@ -1,9 +1,11 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { backoffDelay, REDIS_BACKOFF } from '../backoff.ts';
 
 // One factory so every connection gets the same retry policy and never throws on a Redis outage:
 // commands fail fast while Redis is down (offline queue off) and the client keeps reconnecting.
+/** ioredis `retryStrategy`: the platform's one backoff; ioredis counts attempts from 1. */
 export function retryDelay(attempt: number): number {
-  return Math.min(2000, 50 * 2 ** Math.min(attempt, 6)) + Math.floor(Math.random() * 50);
+  return backoffDelay(attempt - 1, REDIS_BACKOFF);
 }
 
 /** A `unix:///path.sock?db=N&password=...` URL as ioredis options; null for a TCP URL. */
