@@ -35,6 +35,8 @@ export interface SimChannel {
   peer?: string;
   /** A dial in progress towards this channel (ARI channels/dial, or an originate). */
   dial?: DialState;
+  /** Where the channel was (application and data) before it entered Stasis. */
+  beforeStasis?: { app_name: string; app_data: string };
 }
 
 export interface SimBridge {
@@ -287,6 +289,7 @@ export class SimModel extends EventEmitter {
 
   enterStasis(c: SimChannel, app: string, args: string[]): void {
     c.app = app;
+    c.beforeStasis = { app_name: c.dialplan.app_name, app_data: c.dialplan.app_data };
     c.dialplan = { ...c.dialplan, app_name: 'Stasis', app_data: [app, ...args].join(',') };
     this.event(app, 'StasisStart', { args, channel: this.json(c) });
   }
@@ -297,6 +300,10 @@ export class SimModel extends EventEmitter {
     if (!app) return;
     this.event(app, 'StasisEnd', { channel: this.json(c) });
     c.app = null;
+    // A channel Stasis() ran from the dialplan is still at that priority; any other goes back to
+    // what it was running before (an originate's outgoing line, or nothing).
+    if (!c.fromDialplan)
+      c.dialplan = { ...c.dialplan, ...(c.beforeStasis ?? { app_name: '', app_data: '' }) };
   }
 
   /**
@@ -330,6 +337,8 @@ export class SimModel extends EventEmitter {
     if (wasInStasis && c.fromDialplan && !soft)
       this.event(c.owner, 'ChannelHangupRequest', { cause, soft: true, channel: this.json(c) });
     this.channels.delete(id);
+    // The dialplan has finished with it: no application is running when it goes.
+    if (c.fromDialplan) c.dialplan = { ...c.dialplan, app_name: '', app_data: '' };
     this.event(c.owner, 'ChannelDestroyed', {
       cause,
       cause_txt: CAUSE_TXT[cause] ?? 'Unknown',
@@ -368,20 +377,36 @@ export class SimModel extends EventEmitter {
     b.channels.add(c.id);
     const app = this.target(c);
     if (app) b.apps.add(app);
+    // Bridged channels share the oldest Linkedid of the bridge (the other half of a Local pair
+    // keeps its own).
+    const oldest = [...b.channels].map((id) => this.channels.get(id)?.linkedid ?? id).sort(byAge)[0]!;
+    for (const id of b.channels) {
+      const x = this.channels.get(id);
+      if (x) x.linkedid = oldest;
+    }
     this.emit('bridge-enter', c, b.id, b.channels.size);
     this.event(this.target(c), 'ChannelEnteredBridge', {
       bridge: this.bridgeJson(b.id),
       channel: this.json(c),
     });
     if (b.channels.size === 2) {
-      const [x, y] = [...b.channels].map((id) => this.channels.get(id)!);
+      // Two parties see each other as their connected line.
+      const [x, y] = [...b.channels].map((id) => this.channels.get(id));
       if (x && y) {
-        x.connected = { ...y.caller };
-        y.connected = { ...x.caller };
-        const oldest = [x.linkedid ?? x.id, y.linkedid ?? y.id].sort()[0]!;
-        x.linkedid = y.linkedid = oldest;
+        this.setConnected(x, y.caller);
+        this.setConnected(y, x.caller);
       }
     }
+  }
+
+  /**
+   * A connected-line update. Through a Local pair it becomes the other half's caller id (what a
+   * party connected to `;2` shows as the caller of `;1`, and the other way round).
+   */
+  setConnected(c: SimChannel, party: { name: string; number: string }): void {
+    c.connected = { ...party };
+    const peer = c.peer ? this.channels.get(c.peer) : undefined;
+    if (peer) peer.caller = { ...party };
   }
 
   /** Destroys a bridge: its channels leave it (they stay up), then BridgeDestroyed. */

@@ -67,6 +67,8 @@ export type After =
 export interface OriginateResult {
   /** The dialled channel (`;1` of a Local pair), or null when none could be made. */
   channel: SimChannel | null;
+  /** The channel as it was when made (what ARI answers with), before its far side ran. */
+  snapshot: Record<string, unknown> | null;
   /** Settles once: answered (reason 4) or failed (Asterisk's reason: 0 not made, 1 hung up, 3 no answer, 5 busy, 8 congestion). */
   outcome: Promise<{ answered: boolean; reason: number }>;
 }
@@ -89,13 +91,16 @@ export function originate(
   },
 ): OriginateResult {
   const local = parseLocal(r.endpoint);
-  if (!local) return { channel: null, outcome: Promise.resolve({ answered: false, reason: 0 }) };
+  if (!local)
+    return { channel: null, snapshot: null, outcome: Promise.resolve({ answered: false, reason: 0 }) };
   const { one, two } = localPair(model, local, {
     id1: r.channelId ?? newUniqueId(),
     ...(r.otherChannelId ? { id2: r.otherChannelId } : {}),
     ...(r.caller ? { caller: r.caller } : {}),
   });
   if (r.subscribe) one.owner = two.owner = r.subscribe;
+  // The dialling side of an originate runs Asterisk's placeholder application until answered.
+  one.dialplan = { ...one.dialplan, app_name: 'AppDial2', app_data: '(Outgoing Line)' };
   const outcome = new Promise<{ answered: boolean; reason: number }>((resolve) => {
     let answered = false;
     model.onceUp(one.id, () => {
@@ -117,6 +122,7 @@ export function originate(
     model.later(one, r.timeoutS * 1000, () => {
       if (one.state !== 'Up') model.hangup(one.id, 19, true);
     });
+  const snapshot = model.json(one);
   void model.runDialplan(two, local.context, local.exten);
-  return { channel: one, outcome };
+  return { channel: one, snapshot, outcome };
 }

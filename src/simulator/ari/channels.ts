@@ -114,7 +114,7 @@ const originateHandler: H = async (a, s) => {
     ...(app ? { subscribe: app } : {}),
     timeoutS: Number(a.timeout ?? 30),
   });
-  return r.channel ? { status: 200, body: s.model.json(r.channel) } : allocationFailed(a);
+  return r.snapshot ? { status: 200, body: r.snapshot } : allocationFailed(a);
 };
 
 export const channelRoutes = bind<AriState, typeof channelsOps>(channelsOps, {
