@@ -79,6 +79,7 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
   );
   const stats = { inbound: 0, stasisFailed: 0, broadcastTimeouts: 0 };
   const dialplan = loadDialplan(o.dialplanPath ?? DEFAULT_DIALPLAN);
+  for (const [k, v] of Object.entries(dialplan.globals)) model.globals.set(k, v);
   // Realtime endpoints: looked up in ps_endpoints on each use (Asterisk's realtime reads the row when
   // the endpoint is needed), so a row written by the daemon is dialable at once. Like chan_pjsip, a
   // dial needs somewhere to send the INVITE: one of the endpoint's AORs must have a static contact
@@ -120,7 +121,10 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     ...(o.broadcastTimeoutMs !== undefined ? { broadcastTimeoutMs: o.broadcastTimeoutMs } : {}),
   });
 
-  model.runDialplan = runDialplan;
+  model.runDialplan = (c, context, exten) => {
+    c.called = true;
+    return runDialplan(c, context, exten);
+  };
 
   // A carrier's call as the lab places one: an originate of Local/<did>@<context> whose `;2` half
   // runs the dialplan (the inbound call the Stasis app sees) and whose `;1` half is the caller.

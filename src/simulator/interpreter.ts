@@ -34,7 +34,7 @@ export function createInterpreter(
       if (name === 'CONTEXT') return ctx;
       if (name === 'CALLERID(num)') return c.caller.number;
       if (name === 'CALLERID(name)') return c.caller.name;
-      return c.vars.get(name) ?? dp.globals[name] ?? '';
+      return c.vars.get(name) ?? model.globals.get(name) ?? '';
     };
     const jump = (target: string) => {
       const parts = target.split(',').map((x) => x.trim());

@@ -35,6 +35,8 @@ export interface SimChannel {
   peer?: string;
   /** A dial in progress towards this channel (ARI channels/dial, or an originate). */
   dial?: DialState;
+  /** The `;2` half of a Local pair was called (its dialplan started). */
+  called?: boolean;
   /** Where the channel was (application and data) before it entered Stasis. */
   beforeStasis?: { app_name: string; app_data: string };
 }
@@ -109,6 +111,8 @@ export class SimModel extends EventEmitter {
   channels = new Map<string, SimChannel>();
   bridges = new Map<string, SimBridge>();
   endpoints = new Map<string, EndpointBehaviour>();
+  /** Global dialplan variables: the dialplan's [globals], then what ARI or AMI set. */
+  globals = new Map<string, string>();
   /** Realtime lookup (ps_endpoints) for endpoints not configured in `endpoints`. */
   realtime: (name: string) => Promise<boolean> = async () => false;
   /** Runs a channel through the dialplan from context/exten (set by the simulator). */
@@ -346,8 +350,9 @@ export class SimModel extends EventEmitter {
     });
     this.emit('channel-destroyed', c, cause);
     this.fire(c.id, 'exit', true);
+    // The other half goes with the same cause; a `;2` that was never called has none (0).
     const peer = c.peer ? this.channels.get(c.peer) : undefined;
-    if (peer) this.hangup(peer.id, cause);
+    if (peer) this.hangup(peer.id, peer.name.endsWith(';2') && !peer.called ? 0 : cause);
   }
 
   createBridge(id: string, type: string, name: string): SimBridge {

@@ -37,7 +37,8 @@ export function localPair(
   const one = model.create({ id: o.id1 ?? newUniqueId(), name: `${base};1`, dialplan: { ...dialplan } });
   one.linkedid = one.id;
   const two = model.create({
-    id: o.id2 ?? newUniqueId(),
+    // core_local: given only the first id, the second half's is `<id>;2`.
+    id: o.id2 ?? (o.id1 ? `${o.id1};2` : newUniqueId()),
     name: `${base};2`,
     state: 'Ring',
     dialplan: { ...dialplan },
@@ -94,7 +95,7 @@ export function originate(
   if (!local)
     return { channel: null, snapshot: null, outcome: Promise.resolve({ answered: false, reason: 0 }) };
   const { one, two } = localPair(model, local, {
-    id1: r.channelId ?? newUniqueId(),
+    ...(r.channelId ? { id1: r.channelId } : {}),
     ...(r.otherChannelId ? { id2: r.otherChannelId } : {}),
     ...(r.caller ? { caller: r.caller } : {}),
   });

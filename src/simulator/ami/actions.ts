@@ -1,7 +1,8 @@
 // The action table: each AMI action the simulator answers, by its lower-cased name. An action not
 // in the table answers as Asterisk answers an unknown one.
 import { type After, originate as originateCall, parseCallerId } from '../originate.ts';
-import { type Fields, posixRegex, stateCode } from './protocol.ts';
+import type { SimChannel } from '../model.ts';
+import { type Fields, posixRegex, snapshot } from './protocol.ts';
 import type { Action, ActionContext, AmiCore } from './session.ts';
 
 const error = (ctx: ActionContext, message: string) =>
@@ -67,6 +68,18 @@ const filter: Action = (ctx) => {
   ]);
 };
 
+/** A channel by name or uniqueid, as ast_channel_get_by_name finds it. */
+const byName = (ctx: ActionContext, name: string): SimChannel | undefined => {
+  const m = ctx.core.model;
+  return m.channels.get(name) ?? [...m.channels.values()].find((c) => c.name === name);
+};
+
+const duration = (c: SimChannel) => {
+  const s = Math.max(0, Math.floor((Date.now() - Date.parse(c.creationtime.replace('+0000', 'Z'))) / 1000));
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${p(Math.floor(s / 3600))}:${p(Math.floor(s / 60) % 60)}:${p(s % 60)}`;
+};
+
 const coreShowChannels: Action = (ctx) => {
   const chans = [...ctx.core.model.channels.values()];
   ctx.reply([
@@ -77,19 +90,154 @@ const coreShowChannels: Action = (ctx) => {
   for (const c of chans)
     ctx.listEvent([
       ['Event', 'CoreShowChannel'],
-      ['Channel', c.name],
-      ['ChannelState', stateCode(c.state)],
-      ['ChannelStateDesc', c.state],
-      ['CallerIDNum', c.caller.number || '<unknown>'],
-      ['Context', c.dialplan.context],
-      ['Exten', c.dialplan.exten],
-      ['Uniqueid', c.id],
-      ['Application', c.app ? 'Stasis' : ''],
+      ...snapshot(c),
+      ['Application', c.dialplan.app_name],
+      ['ApplicationData', c.dialplan.app_data],
+      ['Duration', duration(c)],
+      ['BridgeId', c.bridge ?? ''],
     ]);
   ctx.listEvent([
     ['Event', 'CoreShowChannelsComplete'],
     ['EventList', 'Complete'],
     ['ListItems', chans.length],
+  ]);
+};
+
+/** Hangup: by name or uniqueid (or /regex/), with an optional Q.850 cause (none: 0). */
+const hangup: Action = (ctx) => {
+  const name = ctx.f.channel ?? '';
+  if (!name) return error(ctx, 'No channel specified');
+  const n = Number.parseInt(ctx.f.cause ?? '', 10);
+  const cause = Number.isInteger(n) && n >= 0 && n <= 127 ? n : 0;
+  const m = ctx.core.model;
+  if (name.startsWith('/')) {
+    const re = new RegExp(name.replace(/^\/|\/$/g, ''));
+    const hit = [...m.channels.values()].filter((c) => re.test(c.name));
+    ctx.reply([
+      ['Response', 'Success'],
+      ['EventList', 'start'],
+      ['Message', 'Channels hung up will follow'],
+    ]);
+    for (const c of hit) {
+      ctx.listEvent([
+        ['Event', 'ChannelHungup'],
+        ['Channel', c.name],
+      ]);
+      m.hangup(c.id, cause, true);
+    }
+    ctx.listEvent([
+      ['Event', 'ChannelsHungupListComplete'],
+      ['EventList', 'Complete'],
+      ['ListItems', hit.length],
+    ]);
+    return;
+  }
+  const c = byName(ctx, name);
+  if (!c) return error(ctx, 'No such channel');
+  m.hangup(c.id, cause, true);
+  ctx.reply([
+    ['Response', 'Success'],
+    ['Message', 'Channel Hungup'],
+  ]);
+};
+
+const getvar: Action = (ctx) => {
+  const variable = ctx.f.variable ?? '';
+  if (!variable) return error(ctx, 'No variable specified');
+  let value = '';
+  if (ctx.f.channel) {
+    const c = byName(ctx, ctx.f.channel);
+    if (!c) return error(ctx, 'No such channel');
+    const fn = /^CALLERID\((num|name)\)$/i.exec(variable);
+    value = fn
+      ? fn[1]!.toLowerCase() === 'num'
+        ? c.caller.number
+        : c.caller.name
+      : (c.vars.get(variable) ?? '');
+  } else value = ctx.core.model.globals.get(variable) ?? '';
+  ctx.reply([
+    ['Response', 'Success'],
+    ['Variable', variable],
+    ['Value', value],
+  ]);
+};
+
+const setvar: Action = (ctx) => {
+  const variable = ctx.f.variable ?? '';
+  if (!variable) return error(ctx, 'No variable specified');
+  const value = ctx.f.value ?? '';
+  if (ctx.f.channel) {
+    const c = byName(ctx, ctx.f.channel);
+    if (!c) return error(ctx, 'No such channel');
+    c.vars.set(variable, value);
+    const m = ctx.core.model;
+    m.event(m.target(c), 'ChannelVarset', { variable, value, channel: m.json(c) });
+  } else ctx.core.model.globals.set(variable, value);
+  ctx.reply([
+    ['Response', 'Success'],
+    ['Message', 'Variable Set'],
+  ]);
+};
+
+/** Redirect: the channel leaves Stasis (if in it) and continues at the given dialplan location. */
+const redirect: Action = (ctx) => {
+  const { f } = ctx;
+  if (!f.channel) return error(ctx, 'Channel not specified');
+  if (f.priority && !/^\d+$/.test(f.priority)) return error(ctx, 'Invalid priority');
+  const c = byName(ctx, f.channel);
+  if (!c) return error(ctx, 'Channel specified does not exist');
+  if (!f.exten || !f.context) return error(ctx, 'Redirect failed');
+  const m = ctx.core.model;
+  m.leaveStasis(c);
+  m.fire(c.id, 'exit');
+  void m.runDialplan(c, f.context, f.exten);
+  ctx.reply([
+    ['Response', 'Success'],
+    ['Message', 'Redirect successful'],
+  ]);
+};
+
+/** Status: one Status event per channel (or the one named), then StatusComplete. */
+const status: Action = (ctx) => {
+  const m = ctx.core.model;
+  let chans = [...m.channels.values()];
+  if (ctx.f.channel) {
+    const c = byName(ctx, ctx.f.channel);
+    if (!c) return error(ctx, 'No such channel');
+    chans = [c];
+  }
+  ctx.reply([
+    ['Response', 'Success'],
+    ['EventList', 'start'],
+    ['Message', 'Channel status will follow'],
+  ]);
+  for (const c of chans)
+    ctx.listEvent([
+      ['Event', 'Status'],
+      ['Privilege', 'Call'],
+      ...snapshot(c),
+      ['Type', c.name.split('/')[0]!],
+      ['DNID', ''],
+      ['EffectiveConnectedLineNum', c.connected.number || '<unknown>'],
+      ['EffectiveConnectedLineName', c.connected.name || '<unknown>'],
+      ['TimeToHangup', 0],
+      ['BridgeID', c.bridge ?? ''],
+      ['Application', c.dialplan.app_name],
+      ['Data', c.dialplan.app_data],
+      ['Nativeformats', '(ulaw)'],
+      ['Readformat', 'ulaw'],
+      ['Readtrans', ''],
+      ['Writeformat', 'ulaw'],
+      ['Writetrans', ''],
+      ['Callgroup', 0],
+      ['Pickupgroup', 0],
+      ['Seconds', Math.floor((Date.now() - Date.parse(c.creationtime.replace('+0000', 'Z'))) / 1000)],
+    ]);
+  ctx.listEvent([
+    ['Event', 'StatusComplete'],
+    ['EventList', 'Complete'],
+    ['ListItems', chans.length],
+    ['Items', chans.length],
   ]);
 };
 
@@ -228,6 +376,11 @@ export const ACTIONS: Record<string, Action> = {
       ['Timestamp', (Date.now() / 1000).toFixed(6)],
     ]),
   coreshowchannels: coreShowChannels,
+  hangup,
+  getvar,
+  setvar,
+  redirect,
+  status,
   originate,
   corestatus: (ctx) => {
     const { core } = ctx;

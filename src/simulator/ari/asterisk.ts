@@ -59,12 +59,12 @@ export const asteriskRoutes = bind<AriState, typeof asteriskOps>(asteriskOps, {
   getGlobalVar: (a, s) => {
     const v = a.variable as string | undefined;
     if (!v) return err(400, 'Variable name is required');
-    return { status: 200, body: { value: s.globals.get(v) ?? '' } };
+    return { status: 200, body: { value: s.model.globals.get(v) ?? '' } };
   },
   setGlobalVar: (a, s) => {
     const v = a.variable as string | undefined;
     if (!v) return err(400, 'Variable name is required');
-    s.globals.set(v, (a.value as string | undefined) ?? '');
+    s.model.globals.set(v, (a.value as string | undefined) ?? '');
     return noContent;
   },
   listModules: () => ({ status: 200, body: MODULES.map(([n, d]) => moduleJson(n, d)) }),

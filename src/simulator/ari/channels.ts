@@ -62,8 +62,8 @@ const create: H = async (a, s) => {
   }
   for (const [k, v] of Object.entries(vars)) c.vars.set(k, String(v));
   if (!app) {
-    // No app to hold it: the channel has nowhere to go and is hung up at once.
-    setImmediate(() => s.model.hangup(c.id, 16));
+    // No app to hold it: the channel has nowhere to go and is hung up at once, with no cause.
+    setImmediate(() => s.model.hangup(c.id, 0));
     return { status: 200, body: s.model.json(c) };
   }
   c.owner = app;

@@ -7,7 +7,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { corkUntilTurnEnds } from '../../net/cork.ts';
 import type { SimModel } from '../model.ts';
 import { ROUTES, TREE } from './routes.ts';
-import { err, parseArgs, type Reply, resourceDoc, resourceListing } from './spec.ts';
+import { type Args, err, parseArgs, type Reply, resourceDoc, resourceListing } from './spec.ts';
 import { AriState } from './state.ts';
 
 export class AriServer {
@@ -42,12 +42,20 @@ export class AriServer {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname !== '/ari/events') return void socket.destroy();
     if (!this.authed(req, url)) {
-      socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      const body = JSON.stringify({ message: 'Authentication required' });
+      socket.end(
+        `HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm="Asterisk REST Interface"\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
       return;
     }
     const apps = (url.searchParams.get('app') ?? '').split(',').filter(Boolean);
     if (!apps.length) {
-      socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      // Asterisk's HTTP server answers a missing required parameter with its HTML error page.
+      const body =
+        '<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\r\n<html><head>\r\n<title>400 Bad Request</title>\r\n</head><body>\r\n<h1>Bad Request</h1>\r\n<p>HTTP request is missing param: [app]</p>\r\n<hr />\r\n<address>Asterisk/22.10.1</address>\r\n</body></html>\r\n';
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\nContent-Type: text/html\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
@@ -72,11 +80,19 @@ export class AriServer {
     });
   }
 
-  /** Runs one request through the route table. */
-  private route(method: string, pathPart: string, q: URLSearchParams, body: unknown): Promise<Reply> | Reply {
+  /** Runs one request through the route table. `conn` is what Asterisk keeps per connection. */
+  private route(
+    method: string,
+    pathPart: string,
+    q: URLSearchParams,
+    body: unknown,
+    conn?: Args['conn'],
+  ): Promise<Reply> | Reply {
     const found = TREE.resolve(method, pathPart.split('/').filter(Boolean).map(decodeURIComponent));
     if ('status' in found) return found;
-    return found.route.handler(parseArgs(found.route, found.path, q, body), this.state);
+    const args = parseArgs(found.route, found.path, q, body);
+    if (conn) args.conn = conn;
+    return found.route.handler(args, this.state);
   }
 
   /**
@@ -170,7 +186,12 @@ export class AriServer {
       return send(res, doc ? { status: 200, body: doc } : err(404, 'Resource not found'));
     }
     // Respond before or after events exactly as Asterisk may: see channels/create.
-    send(res, await this.route(req.method ?? 'GET', url.pathname.slice(5), url.searchParams, body));
+    const sock = req.socket as typeof req.socket & { ariConn?: Args['conn'] };
+    sock.ariConn ??= {};
+    send(
+      res,
+      await this.route(req.method ?? 'GET', url.pathname.slice(5), url.searchParams, body, sock.ariConn),
+    );
   }
 }
 

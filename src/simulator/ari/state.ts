@@ -25,8 +25,6 @@ export class AriState {
   >();
 
   readonly media: Media;
-  /** Global dialplan variables (GET/POST /asterisk/variable). */
-  globals = new Map<string, string>();
   deviceStates = new Map<string, string>();
   mailboxes = new Map<string, { old_messages: number; new_messages: number }>();
   /** Extra event sources each app subscribed to (POST /applications/{app}/subscription). */
