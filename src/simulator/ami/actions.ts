@@ -26,13 +26,16 @@ function cli(core: AmiCore, cmd: string): string[] {
     core.reloaded = new Date();
     return ["Module 'res_pjsip.so' reloaded successfully."];
   }
-  return [
-    `No such command '${cmd}' (type 'core show help ${cmd.split(' ')[0]}' for other possible commands)`,
-  ];
+  return [`No such command '${cmd}' (type 'core show help ${cmd}' for other possible commands)`];
 }
 
 const login: Action = (ctx) => {
   const { core, f, session } = ctx;
+  if (session.loggedIn)
+    return ctx.reply([
+      ['Response', 'Success'],
+      ['Message', 'Already authenticated'],
+    ]);
   if (f.username === core.user && f.secret === core.secret) {
     session.loggedIn = true;
     return ctx.reply([
@@ -407,7 +410,8 @@ export const ACTIONS: Record<string, Action> = {
       ['CoreMaxFilehandles', 0],
       ['CoreRealTimeEnabled', 'Yes'],
       ['CoreCDRenabled', 'Yes'],
-      ['CoreHTTPenabled', 'Yes'],
+      // manager.conf webenabled (AMI over HTTP), not ARI's HTTP server.
+      ['CoreHTTPenabled', 'No'],
       ['SoundsSearchCustomDir', 'No'],
     ]),
   reload: (ctx) => {

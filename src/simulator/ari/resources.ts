@@ -17,7 +17,9 @@ async function endpointJson(s: AriState, tech: string, resource: string) {
   const known = s.model.endpoints.has(resource) || (await s.model.realtime(resource));
   if (!known) return null;
   const channel_ids = [...s.model.channels.values()].filter((c) => c.endpoint === resource).map((c) => c.id);
-  return { technology: 'PJSIP', resource, state: 'online', channel_ids };
+  // An endpoint configured as unreachable (its contact does not answer) is offline.
+  const state = s.model.endpoints.get(resource)?.result === 'unavailable' ? 'offline' : 'online';
+  return { technology: 'PJSIP', resource, state, channel_ids };
 }
 
 const DEVICE_STATES = new Set([

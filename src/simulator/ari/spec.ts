@@ -245,7 +245,8 @@ export function resourceDoc<S>(name: string, host: string, routes: Route<S>[]) {
   }
   return {
     apiVersion: '2.0.0',
-    swaggerVersion: '1.1',
+    // Asterisk's events document alone declares Swagger 1.2.
+    swaggerVersion: name === 'events' ? '1.2' : '1.1',
     basePath: `http://${host}/ari`,
     resourcePath: `/api-docs/${name}.{format}`,
     ...(REQUIRES_MODULES[name] ? { requiresModules: REQUIRES_MODULES[name] } : {}),
