@@ -23,6 +23,7 @@ export function cdrOf(s: CallState, now: number): CdrRecord {
     billable_s: s.answeredAt ? Math.max(0, Math.round((ended - s.answeredAt) / 1000)) : 0,
     disposition: s.disposition ?? 'error',
     hangup_cause: s.cause ?? null,
+    not_routed: s.refused.map((r) => ({ link_id: r.linkId, client_id: r.clientId, reason: r.reason })),
     attempts: s.attempts.map((a) => ({
       link_id: a.linkId,
       client_id: a.clientId,

@@ -31,6 +31,8 @@ export const callRecordOut = z.object({
   disposition: z.string(),
   hangup_cause: z.number().nullable(),
   attempts: z.array(z.record(z.string(), z.unknown())),
+  /** Links that took no part in the call, and why: what `no_client` alone does not say. */
+  not_routed: z.array(z.object({ link_id: z.string(), client_id: z.string(), reason: z.string() })),
 });
 export const toCallRecord = (r: CallRecordRow) => ({
   call_id: r.callId,
@@ -48,4 +50,5 @@ export const toCallRecord = (r: CallRecordRow) => ({
   disposition: r.disposition,
   hangup_cause: r.hangupCause,
   attempts: r.attempts as unknown as Record<string, unknown>[],
+  not_routed: r.notRouted,
 });

@@ -25,6 +25,8 @@ export interface CdrRecord {
   disposition: string;
   hangup_cause: number | null;
   attempts: unknown[];
+  /** Links that took no part in the call and why (absent in journals written before it existed). */
+  not_routed?: Array<{ link_id: string; client_id: string; reason: string }>;
 }
 
 export class CdrWriter {
@@ -169,7 +171,11 @@ export class CdrWriter {
 
   private async insert(rows: CdrRecord[]): Promise<void> {
     if (!rows.length) return;
-    const values = rows.map((r) => ({ ...r, attempts: JSON.stringify(r.attempts) }));
+    const values = rows.map((r) => ({
+      ...r,
+      attempts: JSON.stringify(r.attempts),
+      not_routed: JSON.stringify(r.not_routed ?? []),
+    }));
     await this.sql`
       insert into call_records ${this.sql(
         values,
@@ -188,6 +194,7 @@ export class CdrWriter {
         'disposition',
         'hangup_cause',
         'attempts',
+        'not_routed',
       )}
       on conflict (call_id) do nothing`;
   }

@@ -37,6 +37,8 @@ export interface CallState {
   tried: string[];
   /** Duplicate caller within the campaign window: the client that answered them last. */
   preferClient: string | null;
+  /** Links of the plan that took no part, and why (the latest reason per link), for the CDR. */
+  refused: Refusal[];
   maxAttempts: number;
   answeredAt?: number;
   endedAt?: number;
@@ -57,6 +59,13 @@ export type Disposition =
   | 'shed' // refused at once: Asterisk had fallen behind our requests (back-pressure)
   | 'error';
 
+/** Why a link was not offered the call: switched off, closed by schedule, or a cap reached (which). */
+export interface Refusal {
+  linkId: string;
+  clientId: string;
+  reason: 'inactive' | 'closed' | 'concurrency' | 'hourly' | 'daily' | 'monthly' | 'total' | 'duplicate';
+}
+
 export type NoCandidateReason =
   | 'no_client'
   | 'unknown_did'
@@ -76,9 +85,10 @@ export type CallEvent =
       slot: SlotRef;
       endpoint: string;
       tried: string[];
+      refused?: Refusal[];
       at: number;
     }
-  | { type: 'no_candidate'; at: number; reason: NoCandidateReason; tried?: string[] }
+  | { type: 'no_candidate'; at: number; reason: NoCandidateReason; tried?: string[]; refused?: Refusal[] }
   | { type: 'leg_stasis_start'; legId: string; at: number }
   | { type: 'leg_answered'; legId: string; at: number }
   | { type: 'leg_gone'; legId: string; cause: number; at: number } // ChannelDestroyed of a client leg
@@ -156,11 +166,20 @@ export function newCall(c: NewCall, o: { shed?: boolean } = {}): { state: CallSt
     attempts: [],
     tried: [],
     preferClient: null,
+    refused: [],
     maxAttempts: 1,
     legInStasis: false,
   };
   if (o.shed) return end(state, 'shed', c.startedAt);
   return { state, effects: [{ type: 'load_plan', did: c.did }] };
+}
+
+/** The latest reason per link: a link refused twice (capped, then closed) shows how it ended. */
+function withRefusals(had: Refusal[], more: Refusal[] | undefined): Refusal[] {
+  if (!more?.length) return had;
+  const byLink = new Map(had.map((r) => [r.linkId, r]));
+  for (const r of more) byLink.set(r.linkId, r);
+  return [...byLink.values()];
 }
 
 const current = (s: CallState) => s.attempts[s.attempts.length - 1];
@@ -211,9 +230,10 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
         slot: e.slot,
         startedAt: e.at,
       };
-      if (s.phase !== 'routing') return { state: { ...s, tried }, effects: [release(a)] };
+      const refused = withRefusals(s.refused, e.refused);
+      if (s.phase !== 'routing') return { state: { ...s, tried, refused }, effects: [release(a)] };
       return {
-        state: { ...s, phase: 'dialing', legInStasis: false, tried, attempts: [...s.attempts, a] },
+        state: { ...s, phase: 'dialing', legInStasis: false, tried, refused, attempts: [...s.attempts, a] },
         effects: [{ type: 'create_leg', legId: e.legId, endpoint: e.endpoint }],
       };
     }
@@ -221,7 +241,7 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
       if (s.phase !== 'routing') return { state: s, effects: [] };
       const disposition = s.attempts.length && e.reason === 'no_client' ? 'all_failed' : e.reason;
       const tried = e.tried ? [...new Set([...s.tried, ...e.tried])] : s.tried;
-      return end({ ...s, tried }, disposition, e.at);
+      return end({ ...s, tried, refused: withRefusals(s.refused, e.refused) }, disposition, e.at);
     }
     case 'leg_stasis_start': {
       const a = current(s);

@@ -5,6 +5,7 @@ import type { WeeklySchedule } from '../db/schema/routing.ts';
 import { planRows } from './repository.ts';
 
 export interface RouteLink {
+  active: boolean;
   linkId: string;
   clientId: string;
   endpoint: string;
@@ -110,25 +111,25 @@ export class RouteCatalog {
         dupWindowH: c.dupWindowH,
         dupPolicy: c.dupPolicy,
       },
-      links: rows
-        .filter((r) => r.l.active && r.c.active)
-        .map((r) => ({
-          linkId: r.l.id,
-          clientId: r.c.id,
-          endpoint: r.c.endpoint,
-          timezone: r.c.timezone,
-          schedule: r.c.schedule ?? null,
-          priority: r.l.priority,
-          weight: r.l.weight,
-          caps: {
-            concurrency: r.l.concurrencyCap,
-            hourly: r.l.hourlyCap,
-            daily: r.l.dailyCap,
-            monthly: r.l.monthlyCap,
-            total: r.l.totalCap,
-          },
-          totalAnswered: r.l.totalAnswered,
-        })),
+      links: rows.map((r) => ({
+        // Inactive links stay in the plan (never offered) so a CDR can say why they took no call.
+        active: r.l.active && r.c.active,
+        linkId: r.l.id,
+        clientId: r.c.id,
+        endpoint: r.c.endpoint,
+        timezone: r.c.timezone,
+        schedule: r.c.schedule ?? null,
+        priority: r.l.priority,
+        weight: r.l.weight,
+        caps: {
+          concurrency: r.l.concurrencyCap,
+          hourly: r.l.hourlyCap,
+          daily: r.l.dailyCap,
+          monthly: r.l.monthlyCap,
+          total: r.l.totalCap,
+        },
+        totalAnswered: r.l.totalAnswered,
+      })),
     };
   }
 }

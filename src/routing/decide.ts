@@ -133,9 +133,24 @@ export function nextCandidates(
   if (!plan?.campaign) return [];
   const tried = new Set(s.tried);
   const eligible = plan.links.filter(
-    (l) => !tried.has(l.linkId) && isOpen(l.schedule, l.timezone ?? defaultTimezone, at),
+    (l) => l.active && !tried.has(l.linkId) && isOpen(l.schedule, l.timezone ?? defaultTimezone, at),
   );
   const byId = new Map(eligible.map((l) => [l.linkId, l]));
   const ordered = orderCandidates(plan.campaign.strategy, eligible, { rrCounter });
   return preferClient(ordered, s.preferClient).map((c) => byId.get(c.linkId)!);
+}
+
+/** Why a link of the plan took no part in a call: switched off, or closed by its client's schedule now. */
+export function unavailableLinks(
+  plan: RoutePlan | null | undefined,
+  at: Date,
+  defaultTimezone: string,
+): Array<{ linkId: string; clientId: string; reason: 'inactive' | 'closed' }> {
+  const out: Array<{ linkId: string; clientId: string; reason: 'inactive' | 'closed' }> = [];
+  for (const l of plan?.links ?? []) {
+    if (!l.active) out.push({ linkId: l.linkId, clientId: l.clientId, reason: 'inactive' });
+    else if (!isOpen(l.schedule, l.timezone ?? defaultTimezone, at))
+      out.push({ linkId: l.linkId, clientId: l.clientId, reason: 'closed' });
+  }
+  return out;
 }

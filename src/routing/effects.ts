@@ -12,9 +12,9 @@ import { KeyedQueue } from '../asterisk/ordered.ts';
 import { cdrOf } from '../cdr/record.ts';
 import type { CdrWriter } from '../cdr/writer.ts';
 import type { Logger } from '../logger.ts';
-import { type CallEvent, type CallState, type Effect, step } from './call.ts';
+import { type CallEvent, type CallState, type Effect, type Refusal, step } from './call.ts';
 import { dialString, type RouteCatalog } from './catalog.ts';
-import { capBuckets, nextCandidates } from './decide.ts';
+import { capBuckets, nextCandidates, unavailableLinks } from './decide.ts';
 import type { RoutingMetrics } from './metrics.ts';
 import type { SlotRef, SlotStore } from './slots.ts';
 import type { AnsweredTotals } from './totals.ts';
@@ -300,6 +300,8 @@ export class CallRunner {
         : 0;
     const ordered = rr ? nextCandidates(s, at, this.d.defaultTimezone, rr) : eligible;
     const tried: string[] = [];
+    // Links that could not take the call, and why: switched off, closed now, or capped (below).
+    const refused: Refusal[] = unavailableLinks(plan, at, this.d.defaultTimezone);
     for (const l of ordered) {
       tried.push(l.linkId);
       const legId = `${s.callId}-${s.attempts.length + 1}`;
@@ -316,7 +318,10 @@ export class CallRunner {
         now,
         l.caps.total !== null ? l.totalAnswered : undefined,
       );
-      if (r !== 'taken') continue;
+      if (r !== 'taken') {
+        refused.push({ linkId: l.linkId, clientId: l.clientId, reason: r });
+        continue;
+      }
       return {
         type: 'attempt',
         linkId: l.linkId,
@@ -325,10 +330,11 @@ export class CallRunner {
         slot,
         endpoint: l.endpoint,
         tried,
+        refused,
         at: this.d.now(),
       };
     }
-    return { type: 'no_candidate', reason: 'no_client', tried, at: this.d.now() };
+    return { type: 'no_candidate', reason: 'no_client', tried, refused, at: this.d.now() };
   }
 
   private async finish(call: CallRuntime): Promise<void> {

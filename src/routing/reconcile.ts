@@ -170,6 +170,7 @@ export class Reconciler {
         attempts: settled,
         tried: settled.map((a) => a.linkId),
         preferClient: null,
+        refused: [],
         maxAttempts: plan?.campaign?.maxAttempts ?? settled.length,
         legInStasis: true,
         ...(bridged ? { answeredAt: now } : {}),

@@ -302,6 +302,36 @@ describe('inbound routing through the simulator', () => {
     expect(heavy).toBeLessThan(0.85);
   }, 120_000);
 
+  it('a call no client took says why, per link: switched off, closed by schedule, capped (which)', async () => {
+    const c = await campaign('priority', [
+      { behaviour: { answerAfterMs: 20 }, link: { active: false } },
+      { behaviour: { answerAfterMs: 20 } },
+      { behaviour: { answerAfterMs: 20 }, link: { concurrencyCap: 1 } },
+    ]);
+    // The second client keeps no hours at all (an empty weekly schedule).
+    await d.ctx.database.sql`update clients set schedule = '{}'::jsonb where id = ${c.clients[1]!.clientId}`;
+    // The third is busy with a call that holds its one slot.
+    const first = sim.placeInboundCall({ did: c.did, callerNumber: '+12125550300' });
+    const router = (d.ctx.modules.get('routing') as RoutingModule).router!;
+    await waitFor(() => router.live().find((x) => x.did === c.did && x.phase === 'bridged'));
+    sim.placeInboundCall({ did: c.did, callerNumber: '+12125550301' });
+    const rows = await waitFor(async () => {
+      const r = await d.ctx.database.sql<
+        Array<{ disposition: string; not_routed: Array<{ link_id: string; reason: string }> }>
+      >`
+        select disposition, not_routed from call_records where did = ${c.did}`;
+      return r.length ? r : undefined;
+    });
+    sim.hangup(first, 16);
+    expect(rows[0]!.disposition).toBe('no_client');
+    const why = Object.fromEntries(rows[0]!.not_routed.map((x) => [x.link_id, x.reason]));
+    expect(why).toEqual({
+      [c.clients[0]!.linkId]: 'inactive',
+      [c.clients[1]!.linkId]: 'closed',
+      [c.clients[2]!.linkId]: 'concurrency',
+    });
+  });
+
   it('sends a repeat caller to the client that took them, or rejects them, per campaign setting', async () => {
     const same = await campaign(
       'round_robin',

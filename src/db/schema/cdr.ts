@@ -11,6 +11,13 @@ export interface CdrAttempt {
   ring_ms: number;
 }
 
+export interface CdrRefusal {
+  link_id: string;
+  client_id: string;
+  /** inactive | closed (schedule) | concurrency | hourly | daily | monthly | total | duplicate */
+  reason: string;
+}
+
 // One row per inbound call, keyed by our call id so a replayed write is a no-op.
 export const callRecords = pgTable(
   'call_records',
@@ -30,6 +37,7 @@ export const callRecords = pgTable(
     disposition: text('disposition').notNull(),
     hangupCause: integer('hangup_cause'),
     attempts: jsonb('attempts').$type<CdrAttempt[]>().notNull(),
+    notRouted: jsonb('not_routed').$type<CdrRefusal[]>().notNull().default([]),
     recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
