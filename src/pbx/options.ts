@@ -4,6 +4,7 @@
 import { getTableColumns } from 'drizzle-orm';
 import { z } from 'zod';
 import { psEndpoints } from '../db/schema/asterisk.ts';
+import { CONTROL_CHARS, FROM_USER, realtimeEncode } from './realtime.ts';
 
 /** Codec names Asterisk's `allow` understands (core formats and the common codec modules). */
 export const KNOWN_CODECS = [
@@ -57,7 +58,9 @@ export const KNOWN_CODECS = [
 ] as const;
 
 const name40 = z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, 'letters, digits, _ . - (max 40)');
-const sipUserish = z.string().regex(/^[A-Za-z0-9_.+!~*'()&=$,;?/-]{1,40}$/, 'a SIP user part (max 40)');
+const fromUser = z
+  .string()
+  .regex(FROM_USER, "letters, digits and -._~%!$&'()*+,=: (max 40), as Asterisk accepts in from_user");
 const domain = z
   .string()
   .regex(/^[A-Za-z0-9.-]{1,40}$/, 'a host name or address (max 40)')
@@ -78,7 +81,7 @@ export const endpointOptions = z
     rtp_symmetric: z.boolean().optional(),
     force_rport: z.boolean().optional(),
     rewrite_contact: z.boolean().optional(),
-    from_user: sipUserish.optional(),
+    from_user: fromUser.optional(),
     from_domain: domain.optional(),
     max_contacts: z.number().int().min(1).max(100).optional().describe('AOR max_contacts'),
     qualify_frequency: z.number().int().min(0).max(86400).optional().describe('AOR qualify_frequency (s)'),
@@ -130,10 +133,13 @@ export function rawProblem(column: string, value: string | number | boolean | nu
   if (LINKAGE_COLUMNS.has(column)) return `"${column}" is managed by the daemon`;
   if (value === null) return null;
   const s = rawValue(value);
-  if (/[\r\n\0]/.test(s)) return 'control characters are not allowed';
+  if (CONTROL_CHARS.test(s)) return 'control characters are not allowed';
+  if (column === 'from_user' && !FROM_USER.test(s)) return "letters, digits and -._~%!$&'()*+,=: only";
   if (c.enumValues && !c.enumValues.includes(s)) return `must be one of ${c.enumValues.join(', ')}`;
   if (c.type === 'PgInteger' && !/^-?\d{1,9}$/.test(s)) return 'must be an integer';
-  if (c.length !== undefined && s.length > c.length) return `at most ${c.length} characters`;
+  // Stored escaped for the realtime driver (';' and '^' take three characters each).
+  if (c.length !== undefined && [...realtimeEncode(s)].length > c.length)
+    return `at most ${c.length} characters (';' and '^' count three)`;
   return null;
 }
 

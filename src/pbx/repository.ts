@@ -7,6 +7,7 @@ import { apiKeys } from '../db/schema/auth.ts';
 import { type PbxEndpointKind, pbxAudit, pbxEndpoints, pbxUsers } from '../db/schema/pbx.ts';
 import { clients, sellers } from '../db/schema/routing.ts';
 import { type Db, listPage } from '../platform/db.ts';
+import { encodeRow, realtimeDecode } from './realtime.ts';
 import type { EndpointRows } from './rows.ts';
 
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -18,11 +19,13 @@ type Page = { limit: number; offset: number };
 
 // ---------------------------------------------------------------- ps_* rows (Asterisk realtime)
 
+/** Writes the rows, each value through the realtime gate (escaped, control characters refused). */
 export async function writeRows(tx: Tx, r: EndpointRows): Promise<void> {
-  await tx.insert(psEndpoints).values(r.endpoint);
-  if (r.auth) await tx.insert(psAuths).values(r.auth);
-  if (r.aor) await tx.insert(psAors).values(r.aor);
-  if (r.identifies.length) await tx.insert(psEndpointIdIps).values(r.identifies);
+  await tx.insert(psEndpoints).values(encodeRow(r.endpoint, 'ps_endpoints'));
+  if (r.auth) await tx.insert(psAuths).values(encodeRow(r.auth, 'ps_auths'));
+  if (r.aor) await tx.insert(psAors).values(encodeRow(r.aor, 'ps_aors'));
+  if (r.identifies.length)
+    await tx.insert(psEndpointIdIps).values(r.identifies.map((i) => encodeRow(i, 'ps_endpoint_id_ips')));
 }
 
 /** Removes an endpoint's configuration rows (endpoint, auth, AOR, identifies), keeping contacts. */
@@ -48,7 +51,8 @@ export async function storedCredentials(
     .select({ u: psAuths.username, p: psAuths.password })
     .from(psAuths)
     .where(eq(psAuths.id, id));
-  return a?.u && a.p ? { username: a.u, password: a.p } : null;
+  // Stored escaped for the realtime driver (see realtime.ts).
+  return a?.u && a.p ? { username: realtimeDecode(a.u), password: realtimeDecode(a.p) } : null;
 }
 
 /** Removes an endpoint and everything tied to it (auth, AOR, identifies, registered contacts). */

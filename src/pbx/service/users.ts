@@ -5,6 +5,7 @@ import { isUniqueViolation, pgError } from '../../platform/pg-errors.ts';
 import { lowestFreeExtension } from '../allocate.ts';
 import * as repo from '../repository.ts';
 import type { UserRecord } from '../repository.ts';
+import { userCallerId } from '../realtime.ts';
 import { registrationRows } from '../rows.ts';
 import { generatePassword } from '../secrets.ts';
 import type { Actor, PbxAudit } from './audit.ts';
@@ -64,7 +65,7 @@ export class UserService {
             {},
             defaultsIn(this.s, this.s.userContext),
             {
-              callerid: `"${b.name.replace(/["\\<>]/g, '')}" <${id}>`.slice(0, 40),
+              callerid: userCallerId(b.name, id),
             },
           );
           await repo.writeRows(tx, rows);
