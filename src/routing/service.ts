@@ -3,7 +3,7 @@
 // does not exist for it, so it is answered as not found), and the usage of each link's caps.
 import { AppError, notFound } from '../platform/http/errors.ts';
 import type { Db } from '../platform/db.ts';
-import { mapDbError } from '../platform/pg-errors.ts';
+import { isUniqueViolation, mapDbError } from '../platform/pg-errors.ts';
 import { capBuckets } from './decide.ts';
 import * as repo from './repository.ts';
 import type { CampaignRow, DidRow, LinkRow } from './repository.ts';
@@ -160,7 +160,13 @@ export class RoutingService {
     await this.checkCampaign(b.campaign_id, sellerId, scope);
     return repo
       .insertDid(this.db, { number: b.number, sellerId, campaignId: b.campaign_id ?? null })
-      .catch((e) => mapDbError(e, `DID ${b.number}`));
+      .catch((e) => {
+        // A seller learns only that the number cannot be taken, the same answer whether it is its
+        // own or another seller's: no existence of other sellers' rows leaks through the error.
+        if (scope && isUniqueViolation(e))
+          throw new AppError('NUMBER_UNAVAILABLE', `number ${b.number} cannot be taken`);
+        return mapDbError(e, `DID ${b.number}`);
+      });
   }
 
   async setDidCampaign(id: string, campaignId: string | null, scope: Scope) {

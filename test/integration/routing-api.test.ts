@@ -150,9 +150,21 @@ describe('routing resources API', () => {
     expect(r.json().error.code).toBe('IN_USE');
   });
 
-  it('answers 409 DUPLICATE for a DID number that exists', async () => {
-    const r = await call(sellerKey.acme!, 'POST', '/v1/dids', { number: '12125550199' });
-    expect(r.statusCode).toBe(409);
-    expect(r.json().error.code).toBe('DUPLICATE');
+  it('answers a seller one generic 409 NUMBER_UNAVAILABLE for a number it cannot take, whoever owns it', async () => {
+    // bolt holds the number (earlier test): bolt asking again and acme asking get the same bytes,
+    // so nothing tells acme that another seller's row exists.
+    const own = await call(sellerKey.bolt!, 'POST', '/v1/dids', { number: '12125550199' });
+    const other = await call(sellerKey.acme!, 'POST', '/v1/dids', { number: '12125550199' });
+    for (const r of [own, other]) {
+      expect(r.statusCode).toBe(409);
+      expect(r.json()).toEqual({
+        error: { code: 'NUMBER_UNAVAILABLE', message: 'number +12125550199 cannot be taken' },
+      });
+    }
+    expect(own.body).toBe(other.body);
+    // Staff see why.
+    const staffDup = await call(staff, 'POST', '/v1/dids', { number: '12125550199', seller_id: seller.bolt });
+    expect(staffDup.statusCode).toBe(409);
+    expect(staffDup.json().error.code).toBe('DUPLICATE');
   });
 });
