@@ -30,8 +30,9 @@ export function legacyRoutingName(prefix: string, key: string, k: RoutingKeys): 
 }
 
 /**
- * Moves every key of the earlier layout; answers how many it moved. One SCAN of the keyspace (a few
- * milliseconds per 5,000 keys), once per start.
+ * Moves every key of the earlier layout; answers how many it moved. One SCAN of the keyspace, once
+ * per start, 1,000 keys a call: each call holds Redis for a moment only (5,000 a call held it for
+ * 10-18 ms on a busy host, a stall every pick and slot script of that moment would wait out).
  */
 export async function adoptLegacyRoutingKeys(redis: Redis, prefix: string, k: RoutingKeys): Promise<number> {
   let moved = 0;
@@ -57,7 +58,7 @@ export async function adoptLegacyRoutingKeys(redis: Redis, prefix: string, k: Ro
         'MATCH',
         `${glob(`${prefix}:${kind}:{`)}*`,
         'COUNT',
-        5000,
+        1000,
       );
       cursor = next;
       for (const key of found) await move(key);

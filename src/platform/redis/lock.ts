@@ -123,6 +123,7 @@ export class RedisLock {
       held.signal.throwIfAborted();
       return { value };
     } finally {
+      // Redis away: the lock expires by its TTL, which is all a release could have done.
       await held.release().catch(() => false);
     }
   }
