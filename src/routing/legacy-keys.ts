@@ -2,9 +2,10 @@
 // versions gave each link (and campaign) a hash tag of its own: `<prefix>:link:{<link id>}:<part>...`,
 // `<prefix>:campaign:{<campaign id>}:<part>...` and the set `<prefix>:routing:links`. Without this, an
 // upgrade would start the hour/day/month counters from zero (caps overshot for the rest of the
-// period) and forget live slots. Each old key is copied with its TTL (DUMP/RESTORE, so any type) to
-// its name under the tag unless that name exists already, then deleted. Instances of the old version
-// must not run beside the new one against one Redis (they would keep writing the old names).
+// period) and forget live slots. Each old key is merged into its name under the tag with its TTL,
+// then deleted. Until the pass has reached a link, its caps see only the calls since the start.
+// Instances of the old version must not run beside the new one against one Redis (they would keep
+// writing the old names).
 import type { Redis } from 'ioredis';
 import type { RoutingKeys } from '../platform/redis/keys.ts';
 
@@ -29,25 +30,57 @@ export function legacyRoutingName(prefix: string, key: string, k: RoutingKeys): 
   return null;
 }
 
+/** A counter of answered calls in an hour, day or month bucket (`link:<id>:h|d|m:<bucket>`). */
+const BUCKET_COUNTER = /:link:[^:]+:[hdm]:[^:]+$/;
+
 /**
- * Moves every key of the earlier layout; answers how many it moved. One SCAN of the keyspace, once
- * per start, 1,000 keys a call: each call holds Redis for a moment only (5,000 a call held it for
- * 10-18 ms on a busy host, a stall every pick and slot script of that moment would wait out).
+ * Brings one key of the earlier layout over and deletes it. It runs beside live traffic, so the new
+ * name may exist already: bucket counters add up (the new one counted only calls since the start),
+ * live slots and the set of links merge, and anything else keeps the new value (a total is seeded
+ * from PostgreSQL, which counts every answered call already).
+ */
+async function adoptKey(redis: Redis, from: string, to: string): Promise<boolean> {
+  const [type, ttl] = await Promise.all([redis.type(from), redis.pttl(from)]);
+  const expire = async () => {
+    if (ttl > 0 && (await redis.pttl(to)) === -1) await redis.pexpire(to, ttl);
+  };
+  if (type === 'none') return false;
+  if (type === 'string') {
+    const v = await redis.get(from);
+    if (v !== null && BUCKET_COUNTER.test(to) && /^\d+$/.test(v)) await redis.incrby(to, Number(v));
+    else if (v !== null) await redis.set(to, v, 'NX');
+    await expire();
+  } else if (type === 'zset') {
+    const flat = await redis.zrange(from, '0', '-1', 'WITHSCORES');
+    const pairs: string[] = [];
+    for (let i = 0; i < flat.length; i += 2) pairs.push(flat[i + 1]!, flat[i]!);
+    if (pairs.length) await redis.zadd(to, 'NX', ...pairs);
+    await expire();
+  } else if (type === 'set') {
+    const members = await redis.smembers(from);
+    if (members.length) await redis.sadd(to, ...members);
+    await expire();
+  } else if (type === 'hash') {
+    if ((await redis.exists(to)) === 0) {
+      await redis.hset(to, await redis.hgetall(from));
+      await expire();
+    }
+  }
+  await redis.del(from);
+  return true;
+}
+
+/**
+ * Brings every key of the earlier layout over; answers how many it took. Runs in the background from
+ * the slot store's start, beside live calls (a first version made calls wait for it, and on a large
+ * keyspace they waited seconds): one SCAN of the keyspace, 1,000 keys a call, so each call holds
+ * Redis for a moment only (5,000 a call held it 10-18 ms on a busy host).
  */
 export async function adoptLegacyRoutingKeys(redis: Redis, prefix: string, k: RoutingKeys): Promise<number> {
   let moved = 0;
   const move = async (from: string) => {
     const to = legacyRoutingName(prefix, from, k);
-    if (!to) return;
-    const [dump, ttl] = await Promise.all([redis.dumpBuffer(from), redis.pttl(from)]);
-    if (dump && ttl !== -2 && (await redis.exists(to)) === 0) {
-      // NX semantics by hand: RESTORE without REPLACE fails if another instance got there first.
-      await redis.restore(to, ttl > 0 ? ttl : 0, dump).catch((e: Error) => {
-        if (!/BUSYKEY/.test(e.message)) throw e;
-      });
-      moved++;
-    }
-    await redis.del(from);
+    if (to && (await adoptKey(redis, from, to))) moved++;
   };
   await move(`${prefix}:routing:links`);
   for (const kind of ['link', 'campaign']) {

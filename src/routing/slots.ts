@@ -91,8 +91,8 @@ export class SlotStore {
 
   private keys: RoutingKeys;
   private prefix: string;
-  private legacyDone = false;
-  private legacy: Promise<void> | null = null;
+  /** The pass bringing keys of the earlier layout over (legacy-keys.ts): how many it took. */
+  readonly legacyAdopted: Promise<number>;
   constructor(
     private redis: Redis,
     keys: RedisKeys,
@@ -101,23 +101,8 @@ export class SlotStore {
     this.keys = keys.routing;
     this.prefix = keys.prefix;
     registerScripts(redis);
-    // Started at once, so the scan overlaps the daemon's start; the first calls wait for it.
-    this.adoptLegacy().catch(() => {});
-  }
-
-  /**
-   * Brings the keys of the earlier layout over before the first use (legacy-keys.ts); a failure
-   * (Redis away) fails the call, and the next call tries again.
-   */
-  private adoptLegacy(): Promise<void> {
-    this.legacy ??= adoptLegacyRoutingKeys(this.redis, this.prefix, this.keys)
-      .then(() => {
-        this.legacyDone = true;
-      })
-      .finally(() => {
-        this.legacy = null;
-      });
-    return this.legacy;
+    // In the background, beside the first calls (it merges into keys they may have written).
+    this.legacyAdopted = adoptLegacyRoutingKeys(redis, this.prefix, this.keys).catch(() => 0);
   }
 
   /**
@@ -125,7 +110,6 @@ export class SlotStore {
    * same script when Redis has none (first start, Redis lost), so a total cap costs no extra trip.
    */
   async take(ref: SlotRef, caps: LinkCaps, now = Date.now(), totalAnswered?: number): Promise<TakeResult> {
-    if (!this.legacyDone) await this.adoptLegacy();
     const r = decodeTake(
       await corked(this.redis).takeSlot(
         ...slotKeys(this.keys, ref),
@@ -142,7 +126,6 @@ export class SlotStore {
 
   /** True the first time a slot is marked answered. */
   async answer(ref: SlotRef): Promise<boolean> {
-    if (!this.legacyDone) await this.adoptLegacy();
     return decodeDone(
       'answerSlot',
       await corked(this.redis).answerSlot(this.keys.link(ref.linkId, 'slot', ref.slotId)),
@@ -151,7 +134,6 @@ export class SlotStore {
 
   /** Gives a slot back exactly once; returns what happened. */
   async release(ref: SlotRef): Promise<ReleaseResult> {
-    if (!this.legacyDone) await this.adoptLegacy();
     return decodeRelease(
       await corked(this.redis).releaseSlot(...slotKeys(this.keys, ref), ref.slotId, this.slotTtlMs),
     );
@@ -159,7 +141,6 @@ export class SlotStore {
 
   /** Live slots on a link (expired ones excluded). */
   async live(linkId: string, now = Date.now()): Promise<number> {
-    if (!this.legacyDone) await this.adoptLegacy();
     return this.redis.zcount(this.keys.link(linkId, 'live'), `(${now}`, '+inf');
   }
 
@@ -167,7 +148,6 @@ export class SlotStore {
     linkId: string,
     b: Buckets,
   ): Promise<{ hourly: number; daily: number; monthly: number; total: number }> {
-    if (!this.legacyDone) await this.adoptLegacy();
     const [h, d, m, t] = await this.redis.mget(
       this.keys.link(linkId, 'h', b.hour),
       this.keys.link(linkId, 'd', b.day),
@@ -179,7 +159,6 @@ export class SlotStore {
 
   /** Every live slot id per link, for reconciliation against Asterisk's channels. */
   async liveSlots(now = Date.now()): Promise<Array<{ linkId: string; slotId: string }>> {
-    if (!this.legacyDone) await this.adoptLegacy();
     const links = await this.redis.smembers(this.keys.links);
     const out: Array<{ linkId: string; slotId: string }> = [];
     for (const linkId of links) {
@@ -194,7 +173,6 @@ export class SlotStore {
    * a takeover frees exactly the slots of the calls it takes over.
    */
   async slotsOf(legIds: readonly string[], now = Date.now()): Promise<Map<string, SlotRef>> {
-    if (!this.legacyDone) await this.adoptLegacy();
     const want = new Set(legIds);
     const out = new Map<string, SlotRef>();
     if (!want.size) return out;
@@ -235,12 +213,10 @@ export class SlotStore {
 
   /** Duplicate-caller memory: which client answered this caller on this campaign, for `hours`. */
   async rememberCaller(campaignId: string, caller: string, clientId: string, hours: number): Promise<void> {
-    if (!this.legacyDone) await this.adoptLegacy();
     await this.redis.set(this.keys.campaign(campaignId, 'dup', caller), clientId, 'EX', hours * 3600);
   }
 
   async lastClientOf(campaignId: string, caller: string): Promise<string | null> {
-    if (!this.legacyDone) await this.adoptLegacy();
     return this.redis.get(this.keys.campaign(campaignId, 'dup', caller));
   }
 
@@ -253,7 +229,6 @@ export class SlotStore {
    * them from all starting on the same link).
    */
   async nextRoundRobin(campaignId: string): Promise<number> {
-    if (!this.legacyDone) await this.adoptLegacy();
     for (;;) {
       const blocks = this.rrBlocks.get(campaignId) ?? [];
       const block = blocks[0];

@@ -153,7 +153,7 @@ describe('routing slots', () => {
 });
 
 describe('routing keys of the earlier layout', () => {
-  it('are brought under the {routing} tag at start: counters, live slots and memories carry over with their TTLs', async () => {
+  it('are brought under the {routing} tag at start, beside live calls: counters add up, live slots and memories carry over with their TTLs', async () => {
     const keys = new RedisKeys(redisPrefix());
     const p = keys.prefix;
     const r = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
@@ -177,8 +177,11 @@ describe('routing keys of the earlier layout', () => {
       });
       await r.sadd(`${p}:routing:links`, link);
       await r.set(`${p}:campaign:{c1}:dup:+13105551000`, 'client-a', 'EX', 600);
+      // A call of the new version counted before the pass reaches the link: the counts add up.
+      await r.set(keys.routing.link(link, 'h', buckets.hour), '1');
       const s = new SlotStore(r, keys, 60_000);
-      expect(await s.counters(link, buckets)).toEqual({ hourly: 3, daily: 7, monthly: 9, total: 11 });
+      expect(await s.legacyAdopted).toBe(8);
+      expect(await s.counters(link, buckets)).toEqual({ hourly: 4, daily: 7, monthly: 9, total: 11 });
       expect(await s.live(link, now)).toBe(1);
       expect(await s.liveSlots(now)).toEqual([{ linkId: link, slotId: slot }]);
       expect(await s.lastClientOf('c1', '+13105551000')).toBe('client-a');
@@ -188,9 +191,9 @@ describe('routing keys of the earlier layout', () => {
       expect(await r.exists(`${p}:routing:links`)).toBe(0);
       // The slot taken before the upgrade is released exactly once, refunding the old counters.
       expect(await s.release({ linkId: link, slotId: slot, buckets })).toBe('refunded');
-      expect(await s.counters(link, buckets)).toEqual({ hourly: 2, daily: 6, monthly: 8, total: 10 });
-      // A cap counts what was used before the upgrade: 2 of 3 this hour, so one more is taken.
-      const caps = { ...none, hourly: 3 };
+      expect(await s.counters(link, buckets)).toEqual({ hourly: 3, daily: 6, monthly: 8, total: 10 });
+      // A cap counts what was used before the upgrade: 3 of 4 this hour, so one more is taken.
+      const caps = { ...none, hourly: 4 };
       expect(await s.take({ linkId: link, slotId: randomUUID(), buckets }, caps)).toBe('taken');
       expect(await s.take({ linkId: link, slotId: randomUUID(), buckets }, caps)).toBe('hourly');
     } finally {
