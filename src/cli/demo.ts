@@ -1,7 +1,10 @@
 // `capconduit demo`: the simulator, the daemon pointed at it, sample sellers/clients/campaigns/DIDs,
 // and inbound traffic; prints what is routed, capped and recorded, and says what it printed.
+import { randomBytes } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { createApiKey } from '../auth/keys.ts';
+import { ConsoleRepository } from '../console/repository.ts';
+import { hashPassword } from '../console/users.ts';
 import { loadConfig, parseConfig } from '../config.ts';
 import { apiKeys } from '../db/schema/auth.ts';
 import { campaigns, clients, dids, links, sellers } from '../db/schema/routing.ts';
@@ -121,6 +124,27 @@ export async function run(argv: string[]): Promise<number> {
   const admin = await createApiKey(db, { role: 'admin', label: DEMO_KEY_LABEL });
   out(`admin API key (valid until the next demo run): ${admin.key}`);
   out(`  try: curl -s -H 'Authorization: Bearer ${admin.key}' ${daemon.address}/v1/calls?limit=3`);
+  // The console's demo admin: a new password each run (the previous one stops working).
+  const consolePassword = randomBytes(12).toString('base64url');
+  const consoleUsers = new ConsoleRepository(db);
+  const existing = await consoleUsers.byEmail(DEMO_CONSOLE_EMAIL);
+  if (existing)
+    await consoleUsers.update(existing.id, {
+      passwordHash: await hashPassword(consolePassword),
+      role: 'admin',
+      sellerId: null,
+      disabledAt: null,
+    });
+  else
+    await consoleUsers.insert({
+      email: DEMO_CONSOLE_EMAIL,
+      passwordHash: await hashPassword(consolePassword),
+      role: 'admin',
+      sellerId: null,
+    });
+  out(
+    `console: ${daemon.address}/console  (sign in as ${DEMO_CONSOLE_EMAIL} / ${consolePassword}, valid until the next demo run)`,
+  );
   out('');
   out(`What runs: one seller, one campaign (DIDs ${numbers.join(', ')}) and three call centres,`);
   out('tried in priority order for each call:');
@@ -181,6 +205,9 @@ export async function run(argv: string[]): Promise<number> {
   out('started them, as npm run demo does: stop them with `npm run services:down` (data stays in .data/).');
   return 0;
 }
+
+/** The console user the demo makes; each run gives it a new password. */
+const DEMO_CONSOLE_EMAIL = 'demo@capconduit.local';
 
 /** Label of the admin key the demo makes; each run replaces the previous run's key. */
 export const DEMO_KEY_LABEL = 'capconduit demo';

@@ -59,7 +59,7 @@ export interface RatePoint {
 
 export interface Frame {
   at: number;
-  calls: Array<LiveCall & { client: string | null; seller: string | null }>;
+  calls: Array<Omit<LiveCall, 'client_id' | 'seller_id'> & { client: string | null; seller: string | null }>;
   links: LinkUsage[];
   nodes: Array<NodeHealth & { instance: string }>;
   rates: RatePoint[];
@@ -258,8 +258,14 @@ export class LiveHub {
           at: now,
           calls: calls
             .filter((c) => !scope || c.seller_id === scope)
+            // Names instead of ids: a frame carries thousands of calls, every byte counts 20 times.
             .map((c) => ({
-              ...c,
+              call_id: c.call_id,
+              node_id: c.node_id,
+              did: c.did,
+              caller: c.caller,
+              phase: c.phase,
+              started_at: c.started_at,
               client: c.client_id ? (names.clients.get(c.client_id) ?? null) : null,
               seller: c.seller_id ? (names.sellers.get(c.seller_id) ?? null) : null,
             })),
