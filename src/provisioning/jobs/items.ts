@@ -111,7 +111,13 @@ export class ItemRunner {
       } catch (e) {
         if (!isProviderError(e) || !['uncertain', 'unavailable'].includes(e.kind)) throw e;
         if (await owns(p, acct, chosen)) break; // a 420 (or no answer) that hid a success
-        if (e.kind === 'uncertain' && (await forSale(p, ref))) throw e; // still for sale: try it again later
+        if (e.kind === 'uncertain') {
+          if (await forSale(p, ref)) throw e; // still for sale: try it again later
+          // Not ours and not for sale: someone else's, or our own write still on its way (a timed-out
+          // purchase can land after the checks). Give it time first; an attempt that finds it still
+          // not ours, after the back-off, moves on.
+          if (!check) throw new RetryLater(`${chosen} is not for sale and not ours yet: looking again later`);
+        }
         await repo.giveUpNumber(item.id, chosen); // taken by someone else: the next number
         tried.add(chosen);
         chosen = null;
