@@ -70,6 +70,7 @@ export function createProvisioningModule(
       prefix: `${config.REDIS_KEY_PREFIX}:bull`,
       attempts: config.PROVISIONING_ATTEMPTS,
       lockMs: config.PROVISIONING_LOCK_MS,
+      reconcileEveryH: config.PROVISIONING_RECONCILE_INTERVAL_H,
     },
     plog,
     metrics,

@@ -102,6 +102,22 @@ export class ProvisioningRepository {
       .returning();
     return r!;
   }
+  /**
+   * Runs `fn` holding a PostgreSQL advisory lock on one group (every instance queues on it), so a
+   * subaccount is made once even when many items of one seller start together.
+   */
+  async withGroupLock<T>(accountId: string, sellerId: string, fn: () => Promise<T>): Promise<T> {
+    return this.db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`group:${accountId}:${sellerId}`}))`);
+      return fn();
+    });
+  }
+  async groupsOf(accountId: string): Promise<GroupRow[]> {
+    return this.db
+      .select()
+      .from(provisioningGroups)
+      .where(eq(provisioningGroups.providerAccountId, accountId));
+  }
   async groupsWithSecrets(): Promise<GroupRow[]> {
     return this.db
       .select()

@@ -58,6 +58,7 @@ const subContext = (groupId: string) => `provisioning_group:${groupId}:subaccoun
 
 export class ProvisioningService {
   private providers = new Map<string, { sealed: string; p: Provider }>();
+  private making = new Map<string, Promise<GroupRow>>();
   events: EventSink | null = null;
   queue: JobQueue | null = null;
   trunks: TrunkPort | null = null;
@@ -190,8 +191,23 @@ export class ProvisioningService {
    * carrier made instead of making another.
    */
   async groupFor(a: AccountRow, sellerId: string): Promise<GroupRow> {
-    let g = await this.repo.ensureGroup(a.id, sellerId);
+    const g = await this.repo.ensureGroup(a.id, sellerId);
     if (!a.useSubaccounts || g.subaccountKey) return g;
+    // One creation per group: in this process one caller goes to the lock, the others wait for it.
+    const k = `${a.id}:${sellerId}`;
+    let p = this.making.get(k);
+    if (!p) {
+      p = this.repo
+        .withGroupLock(a.id, sellerId, () => this.makeSubaccount(a, sellerId))
+        .finally(() => this.making.delete(k));
+      this.making.set(k, p);
+    }
+    return p;
+  }
+
+  private async makeSubaccount(a: AccountRow, sellerId: string): Promise<GroupRow> {
+    let g = await this.repo.ensureGroup(a.id, sellerId);
+    if (g.subaccountKey) return g;
     g = await this.repo.intendSubaccount(
       g.id,
       `cc-${sellerId}`.slice(0, 80),
@@ -224,6 +240,66 @@ export class ProvisioningService {
   async search(accountId: string, q: SearchQuery) {
     const a = await this.account(accountId);
     return this.providerFor(a).search(q).catch(asApiError);
+  }
+
+  // ------------------------------------------------------------ reconcile
+
+  /**
+   * Our records against the carrier's: numbers we hold that the carrier does not list for the account
+   * (or its group subaccounts), and numbers it lists that we do not hold. With `fix`, the first are
+   * marked released (their DIDs leave routing) and the second, when they sit in a group's
+   * subaccount, become that seller's numbers; numbers on the primary account name no seller and are
+   * only reported.
+   */
+  async reconcile(accountId: string, fix: boolean) {
+    const a = await this.account(accountId);
+    const p = this.providerFor(a);
+    const carrier = new Map<string, { key: string | null; sellerId: string | null; country: string }>();
+    const holders: Array<{ key: string | undefined; sellerId: string | null }> = [
+      { key: undefined, sellerId: null },
+      ...(await this.repo.groupsOf(a.id))
+        .filter((g) => g.subaccountKey)
+        .map((g) => ({ key: g.subaccountKey!, sellerId: g.sellerId })),
+    ];
+    for (const h of holders) {
+      for (let index = 1; ; index++) {
+        const page = await p.owned(h.key, { index, size: 100 }).catch(asApiError);
+        for (const n of page.numbers)
+          carrier.set(`+${n.msisdn}`, { key: h.key ?? null, sellerId: h.sellerId, country: n.country });
+        if (page.numbers.length < 100) break;
+      }
+    }
+    const ours = await this.repo.liveNumbersOf(a.id);
+    const held = new Set(ours.map((n) => n.e164));
+    const missing = ours.filter((n) => !carrier.has(n.e164));
+    const unknown = [...carrier].filter(([e164]) => !held.has(e164));
+    const fixed = { released: 0, adopted: 0 };
+    if (fix) {
+      for (const n of missing) {
+        await this.repo.recordReleased(n.id, async () => {});
+        fixed.released++;
+      }
+      for (const [e164, c] of unknown) {
+        if (!c.sellerId) continue;
+        await this.repo.recordBought(
+          { e164, country: c.country, accountId: a.id, sellerId: c.sellerId, accountKey: c.key, voice: null },
+          null,
+          async () => {},
+        );
+        fixed.adopted++;
+      }
+    }
+    const report = {
+      provider_account_id: a.id,
+      checked_at: new Date().toISOString(),
+      carrier_numbers: carrier.size,
+      our_numbers: ours.length,
+      missing_at_carrier: missing.map((n) => ({ e164: n.e164, seller_id: n.sellerId })),
+      unknown_to_us: unknown.map(([e164, c]) => ({ e164, subaccount: c.key, seller_id: c.sellerId })),
+      fixed: fix ? fixed : null,
+    };
+    if (missing.length || unknown.length) await this.events?.emit('drift.found', null, report);
+    return report;
   }
 
   // ------------------------------------------------------------ jobs

@@ -248,6 +248,42 @@ describe('provisioning API', () => {
     ).toBe(403);
   });
 
+  it('reconciles drift with the carrier, and fixes it on request', async () => {
+    const [gone] = (
+      await d.ctx.database
+        .sql`select e164 from provisioned_numbers where seller_id = ${seller.bolt!} and status = 'owned' order by e164 limit 1`
+    ).map((x) => x.e164 as string);
+    fake.owned.delete(gone!.slice(1));
+    const sub = fake.owned.get(
+      (
+        await d.ctx.database
+          .sql`select e164 from provisioned_numbers where seller_id = ${seller.bolt!} and status = 'owned' order by e164 desc limit 1`
+      )[0]!.e164.slice(1),
+    )!.owner;
+    fake.owned.set('19175550123', { owner: sub, country: 'US', type: 'landline', features: ['VOICE'] });
+    const r = await api(admin, 'POST', '/v1/provisioning/reconcile', { provider_account_id: account });
+    expect(r.statusCode, r.body).toBe(200);
+    expect(r.json().missing_at_carrier).toEqual([{ e164: gone, seller_id: seller.bolt }]);
+    expect(r.json().unknown_to_us).toEqual([
+      { e164: '+19175550123', subaccount: sub, seller_id: seller.bolt },
+    ]);
+    expect(r.json().fixed).toBeNull();
+    const f = await api(admin, 'POST', '/v1/provisioning/reconcile', {
+      provider_account_id: account,
+      fix: true,
+    });
+    expect(f.json().fixed).toEqual({ released: 1, adopted: 1 });
+    const again = (
+      await api(admin, 'POST', '/v1/provisioning/reconcile', { provider_account_id: account })
+    ).json();
+    expect([again.missing_at_carrier, again.unknown_to_us]).toEqual([[], []]);
+    const bolt = (await api(sellerKey.bolt!, 'GET', '/v1/numbers?status=owned&limit=100'))
+      .json()
+      .items.map((n: { e164: string }) => n.e164);
+    expect(bolt).toContain('+19175550123');
+    expect(bolt).not.toContain(gone);
+  });
+
   it('never logs the carrier secret', () => {
     expect(logLines.length).toBeGreaterThan(10);
     expect(logLines.join('\n')).not.toContain(SECRET);

@@ -16,6 +16,8 @@ export interface QueueSettings {
   prefix: string;
   attempts: number;
   lockMs: number;
+  /** Hours between reconcile runs of every account (0: none). */
+  reconcileEveryH: number;
 }
 
 const PARENTS = 'jobs';
@@ -35,6 +37,8 @@ export class ProvisioningQueues implements JobQueue {
   private queues = new Map<string, Queue>();
   private workers = new Map<string, Worker>();
   private parentWorker: Worker | null = null;
+  private maintenance: Queue;
+  private maintenanceWorker: Worker | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -47,6 +51,7 @@ export class ProvisioningQueues implements JobQueue {
   ) {
     this.flow = new FlowProducer({ connection, prefix: s.prefix });
     this.parents = new Queue(PARENTS, { connection, prefix: s.prefix });
+    this.maintenance = new Queue('maintenance', { connection, prefix: s.prefix });
     const queues = this.queues;
     new Gauge({
       name: 'capconduit_provisioning_queue_depth',
@@ -112,6 +117,27 @@ export class ProvisioningQueues implements JobQueue {
     await this.refresh();
     // Jobs written to PostgreSQL but never handed to BullMQ (a crash in between) are handed over now.
     for (const j of await this.svc.repo.unfinishedJobs()) await this.svc.resume(j);
+    // The reconcile run: one BullMQ job scheduler, so several instances still run it once an interval.
+    if (this.s.reconcileEveryH > 0) {
+      await this.maintenance.upsertJobScheduler(
+        'reconcile',
+        { every: this.s.reconcileEveryH * 3_600_000 },
+        { name: 'reconcile' },
+      );
+      this.maintenanceWorker = new Worker(
+        'maintenance',
+        async () => {
+          for (const a of await this.svc.repo.accounts())
+            await this.svc
+              .reconcile(a.id, false)
+              .catch((err: unknown) => this.log.warn({ err, account: a.name }, 'reconcile failed'));
+        },
+        { connection: this.connection, prefix: this.s.prefix, concurrency: 1 },
+      );
+      this.maintenanceWorker.on('error', (err) =>
+        this.log.warn({ err }, 'provisioning maintenance worker error'),
+      );
+    } else await this.maintenance.removeJobScheduler('reconcile');
     this.refreshTimer = setInterval(() => void this.refresh().catch(() => {}), 10_000);
     this.refreshTimer.unref();
   }
@@ -161,6 +187,8 @@ export class ProvisioningQueues implements JobQueue {
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     await Promise.all([...this.workers.values()].map((w) => w.close()));
     await this.parentWorker?.close();
+    await this.maintenanceWorker?.close();
+    await this.maintenance.close();
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     await this.parents.close();
     await this.flow.close();

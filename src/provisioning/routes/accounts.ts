@@ -45,6 +45,34 @@ export function accountRoutes(svc: ProvisioningService) {
         return reply.status(204).send(null);
       },
     );
+    app.post(
+      '/v1/provisioning/reconcile',
+      {
+        config: staff,
+        schema: {
+          tags,
+          body: z.object({ provider_account_id: z.uuid(), fix: z.boolean().default(false) }).strict(),
+          response: {
+            200: z.object({
+              provider_account_id: z.uuid(),
+              checked_at: z.string(),
+              carrier_numbers: z.number(),
+              our_numbers: z.number(),
+              missing_at_carrier: z.array(z.object({ e164: z.string(), seller_id: z.uuid() })),
+              unknown_to_us: z.array(
+                z.object({
+                  e164: z.string(),
+                  subaccount: z.string().nullable(),
+                  seller_id: z.uuid().nullable(),
+                }),
+              ),
+              fixed: z.object({ released: z.number(), adopted: z.number() }).nullable(),
+            }),
+          },
+        },
+      },
+      async (req) => svc.reconcile(req.body.provider_account_id, req.body.fix),
+    );
     app.put(
       '/v1/provisioning/groups/:seller_id',
       {
