@@ -1,6 +1,6 @@
 // The pick script against a reference model, on real Redis: random runs of picks (two pools sharing
 // numbers, callees of every local-presence tier), clock jumps across reservations, hours and days,
-// limit and pool changes and health outcomes. Each answer must be the one the rules in the issue
+// limit and pool changes and health outcomes. Each answer must be the one the rules of docs/caller-id.md
 // give (best tier, then least recently used, ties by lowest number; never reserved, resting or at
 // a limit), an exhausted pool must say when the first number frees up, and after every step each
 // number must sit in exactly the sets its state calls for (tier sets or cooling, never both).
