@@ -92,7 +92,7 @@ export async function run(argv: string[]): Promise<number> {
               `cannot log in to AMI at ${node.amiHost}:${node.amiPort} as ${node.amiUser}: ${ami.lastError ?? 'no answer'} (node ${node.id})`,
             ),
           ),
-        5000,
+        20_000, // a loaded host can take seconds to answer a login; a wrong secret fails sooner
       );
       ami.once('connected', () => {
         clearTimeout(t);
@@ -113,7 +113,7 @@ export async function run(argv: string[]): Promise<number> {
         Timeout: ring * 1000,
         Async: 'true',
       },
-      { timeoutMs: 5000 },
+      { timeoutMs: 20_000 },
     );
     // The originating half (;1) names the call: every channel of it carries its Linkedid.
     const prefix = `${channel}-`.toLowerCase();

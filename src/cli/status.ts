@@ -41,7 +41,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   let res: Response;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    res = await fetch(url, { signal: AbortSignal.timeout(15_000) });
   } catch (e) {
     const cause =
       (e as { cause?: { code?: string } }).cause?.code ?? (e instanceof Error ? e.message : String(e));
