@@ -1,5 +1,5 @@
 // The simulator's model of Asterisk channels and bridges, and the ARI events each change emits,
-// in Asterisk's order (ASTERISK-FACTS.md). Transport-free: ari.ts and ami.ts drive it.
+// in Asterisk's order. Transport-free: ari.ts and ami.ts drive it.
 import { EventEmitter } from 'node:events';
 
 export interface EndpointBehaviour {
