@@ -144,15 +144,11 @@ export function resultOfCause(cause: number): NonNullable<Attempt['result']> {
   return 'failed';
 }
 
-export interface NewCall {
-  callId: string;
-  callerChannelId: string;
-  nodeId: string;
-  app: string;
-  did: string;
-  callerNumber: string;
-  startedAt: number;
-}
+/** What a call starts from: the part of its state known at StasisStart. */
+export type NewCall = Pick<
+  CallState,
+  'callId' | 'callerChannelId' | 'nodeId' | 'app' | 'did' | 'callerNumber' | 'startedAt'
+>;
 
 /**
  * A call that just entered Stasis, and its first effect: load the DID's plan. `shed`: the node is
