@@ -6,9 +6,9 @@
 // difference: the sources run through the tsx loader (bin/capconduit.js) instead of the compiled
 // dist/cli/entry.js, which is the same entry. Switching users needs root, as CI runs.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshDatabase, redisPrefix, TEST_MASTER_KEY } from '../helpers/env.ts';
 import { freePort } from '../helpers/redis-server.ts';
@@ -50,6 +50,9 @@ describe('the daemon image run as the image runs it', () => {
         mkdirSync(join(root, v), { recursive: true });
         spawnSync('chown', ['-R', `${UNPRIVILEGED}:${UNPRIVILEGED}`, root]);
       }
+      // In the image /app is world-readable; a checkout may sit under a 0700 folder (mktemp -d). Let the
+      // unprivileged user through the checkout's parents for this run (execute bit only), then restore.
+      const opened = openPathTo(process.cwd());
       const asUser = [
         '--reuid',
         String(UNPRIVILEGED),
@@ -107,8 +110,25 @@ describe('the daemon image run as the image runs it', () => {
         expect(output).not.toMatch(/EACCES|EPERM/);
       } finally {
         if (p.exitCode === null) p.kill('SIGKILL');
+        for (const [dir, mode] of opened) chmodSync(dir, mode);
         await db.drop();
       }
     },
   );
 });
+
+/** Adds o+x to every folder from / down to `dir` that lacks it; returns what to restore. */
+function openPathTo(dir: string): Array<[string, number]> {
+  const changed: Array<[string, number]> = [];
+  let d = dir;
+  for (;;) {
+    const mode = statSync(d).mode & 0o7777;
+    if (!(mode & 0o001)) {
+      chmodSync(d, mode | 0o001);
+      changed.push([d, mode]);
+    }
+    const up = dirname(d);
+    if (up === d) return changed;
+    d = up;
+  }
+}
