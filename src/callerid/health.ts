@@ -9,7 +9,7 @@
 // - `Cdr` (needs cdr_manager.conf `enabled = yes`): `Source` is our number, `Disposition` ANSWERED
 //   counts as answered; calls are told apart by `UniqueID`.
 import type { AmiEvent } from '../asterisk/ami.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../platform/logger.ts';
 import type { CallerIdService } from './service.ts';
 
 export type HealthSource = 'hangup' | 'cdr';

@@ -4,10 +4,10 @@
 // Over 400 lines on purpose: one life cycle (rebuild, sync, flush, sweep) sharing its timers,
 // single-flight promises and the rebuild lock; split, each part would reach into the others' state.
 import type { Sql } from 'postgres';
-import { AppError } from '../api/errors.ts';
-import type { Db } from '../db/client.ts';
+import { AppError } from '../platform/http/errors.ts';
+import type { Db } from '../platform/db.ts';
 import { RedisLock } from '../platform/redis/lock.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../platform/logger.ts';
 import { BucketClock, calleeFacts } from './decide.ts';
 import type { CallerIdRepository, HotNumberRow, PoolConfigRow } from './repository.ts';
 import {

@@ -3,7 +3,7 @@
 // CALLERID(num), and sends the call back to the dialplan (POST /channels/{id}/continue), which
 // dials it. The dialplan reads CAPCONDUIT_CID_STATUS: OK, FALLBACK, EXHAUSTED or ERROR.
 import type { AsteriskModule, StasisStartHandler } from '../asterisk/index.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../platform/logger.ts';
 import type { CallerIdService } from './service.ts';
 
 export const CID_STATUS_VAR = 'CAPCONDUIT_CID_STATUS';

@@ -3,7 +3,7 @@
 // PostgreSQL is the durable source; Redis holds the hot state (store.ts).
 import { and, asc, count, eq, inArray, type SQL, sql as dsql } from 'drizzle-orm';
 import type { Sql } from 'postgres';
-import type { Db } from '../db/client.ts';
+import type { Db } from '../platform/db.ts';
 import { callerIds, cidPoolMembers, cidPools } from '../db/schema/callerid.ts';
 
 export type PoolRow = typeof cidPools.$inferSelect;

@@ -3,7 +3,7 @@
 // in the query of /next-cid, and the API spoke of campaigns before: `campaign`/`campaigns` stay
 // accepted (and answered) beside `pool`/`pools` so deployed dialers and scripts keep working.
 import { z } from 'zod';
-import { page, pageQuery } from '../api/crud.ts';
+import { page, pageQuery } from '../platform/http/paging.ts';
 import { normaliseNumber } from './decide.ts';
 import { POOL_ID } from './import.ts';
 

@@ -3,8 +3,8 @@
 // the repository, the Redis hot state through CidHotState (hotstate.ts); each write to PostgreSQL is
 // followed by the hot state's sync of what it changed.
 import type { Readable } from 'node:stream';
-import { mapDbError } from '../api/crud.ts';
-import { AppError, notFound } from '../api/errors.ts';
+import { mapDbError } from '../platform/pg-errors.ts';
+import { AppError, notFound } from '../platform/http/errors.ts';
 import { factsOf } from './decide.ts';
 import { CidHotState, type CidServiceOptions, type ImportedNumber, type NextResult } from './hotstate.ts';
 import { CsvHeaderError, type ImportResult, importCallerIds } from './import.ts';

@@ -4,7 +4,7 @@
 // call's AMI events and says what happened to it.
 import { type AmiEvent, AmiClient } from '../asterisk/ami.ts';
 import { type AsteriskNodeConfig, loadAsteriskNodes } from '../config.ts';
-import { createLogger } from '../logger.ts';
+import { createLogger } from '../platform/logger.ts';
 import { parseCli } from './args.ts';
 import { UsageError } from './errors.ts';
 

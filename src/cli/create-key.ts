@@ -1,7 +1,7 @@
 import { parseCidr } from '../auth/cidr.ts';
 import { createApiKey } from '../auth/keys.ts';
 import { loadDbConfig } from '../config.ts';
-import { createDatabase } from '../db/client.ts';
+import { createDatabase } from '../platform/db.ts';
 import { API_ROLES, type ApiRole } from '../db/schema/auth.ts';
 import { parseCli } from './args.ts';
 import { UsageError } from './errors.ts';

@@ -8,7 +8,7 @@ import { hashPassword } from '../console/users.ts';
 import { loadConfig, parseConfig } from '../config.ts';
 import { apiKeys } from '../db/schema/auth.ts';
 import { campaigns, clients, dids, links, sellers } from '../db/schema/routing.ts';
-import { createLogger } from '../logger.ts';
+import { createLogger } from '../platform/logger.ts';
 import { startDaemon } from '../main.ts';
 import type { RoutingModule } from '../routing/index.ts';
 import { defaultModules } from '../modules.ts';

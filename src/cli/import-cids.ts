@@ -7,8 +7,8 @@ import { CsvHeaderError, importCallerIds, POOL_ID } from '../callerid/import.ts'
 import { CallerIdService } from '../callerid/service.ts';
 import { CidStore } from '../callerid/store.ts';
 import { loadToolConfig } from '../config.ts';
-import { createDatabase } from '../db/client.ts';
-import { createLogger } from '../logger.ts';
+import { createDatabase } from '../platform/db.ts';
+import { createLogger } from '../platform/logger.ts';
 import { createRedis, waitReady } from '../platform/redis/client.ts';
 import { RedisKeys } from '../platform/redis/keys.ts';
 import { parseCli } from './args.ts';

@@ -1,7 +1,7 @@
 // `capconduit keys list|revoke`: the operator's view of API keys without the API (which needs a key).
 import { listApiKeys, revokeApiKey } from '../auth/keys.ts';
 import { loadDbConfig } from '../config.ts';
-import { createDatabase } from '../db/client.ts';
+import { createDatabase } from '../platform/db.ts';
 import { parseCli } from './args.ts';
 import { UsageError } from './errors.ts';
 

@@ -1,5 +1,5 @@
 import { loadDbConfig } from '../config.ts';
-import { runMigrations } from '../db/client.ts';
+import { runMigrations } from '../platform/db.ts';
 import { safeUrl } from '../main.ts';
 
 export const usage = `usage: capconduit migrate

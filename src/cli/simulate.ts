@@ -1,4 +1,4 @@
-import { createLogger } from '../logger.ts';
+import { createLogger } from '../platform/logger.ts';
 import { startSimulator } from '../simulator/index.ts';
 import { runTraffic } from '../simulator/traffic.ts';
 import { parseCli } from './args.ts';

@@ -1,5 +1,5 @@
 import { loadConfig } from '../config.ts';
-import { createLogger } from '../logger.ts';
+import { createLogger } from '../platform/logger.ts';
 import { startDaemon, StartupError } from '../main.ts';
 import { defaultModules } from '../modules.ts';
 import { ensurePortsFree, portError } from './ports.ts';

@@ -11,7 +11,7 @@ import { AriError } from '../asterisk/index.ts';
 import { KeyedQueue } from '../asterisk/ordered.ts';
 import { cdrOf } from '../cdr/record.ts';
 import type { CdrWriter } from '../cdr/writer.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../platform/logger.ts';
 import { type CallEvent, type CallState, type Effect, type Refusal, step } from './call.ts';
 import { dialString, type RouteCatalog } from './catalog.ts';
 import { capBuckets, nextCandidates, unavailableLinks } from './decide.ts';

@@ -4,7 +4,7 @@
 // cache too, since a notification sent while it was down is gone.
 import { Counter, type Registry } from 'prom-client';
 import type { Sql } from 'postgres';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../platform/logger.ts';
 import type { RouteCatalog } from './catalog.ts';
 
 export const PLAN_CHANNEL = 'capconduit_routing';

@@ -3,7 +3,7 @@
 // Single-flight per node: a reconcile asked for while one runs for that node joins it.
 import type { AsteriskModule } from '../asterisk/index.ts';
 import type { AriChannel } from '../asterisk/types.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../platform/logger.ts';
 import { AriError } from '../asterisk/index.ts';
 import type { Attempt, CallEvent, CallState, Effect } from './call.ts';
 import type { RouteCatalog } from './catalog.ts';

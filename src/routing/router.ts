@@ -5,7 +5,7 @@ import type { Registry } from 'prom-client';
 import type { AsteriskModule } from '../asterisk/index.ts';
 import type { AriChannel } from '../asterisk/types.ts';
 import type { CdrWriter } from '../cdr/writer.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../platform/logger.ts';
 import type { RouteCatalog } from './catalog.ts';
 import { CallRunner } from './effects.ts';
 import { RoutingMetrics } from './metrics.ts';

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { AsteriskModule } from '../asterisk/index.ts';
 import { AriError } from '../asterisk/index.ts';
 import type { AnyAriEvent, AriChannel } from '../asterisk/types.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../platform/logger.ts';
 import { causeOfDialStatus, newCall } from './call.ts';
 import { CALL_ID_VAR, type CallRunner } from './effects.ts';
 

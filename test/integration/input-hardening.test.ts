@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH } from '../../src/platform/http/input.ts';
 import { createApiKey } from '../../src/auth/keys.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createRoutingModule } from '../../src/routing/index.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';

@@ -8,7 +8,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AsteriskModule, createAsteriskModule } from '../../src/asterisk/index.ts';
 import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { PLAN_CHANNEL } from '../../src/routing/plan-changes.ts';

@@ -2,8 +2,8 @@
 import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { STAFF } from '../../api/crud.ts';
-import { AppError } from '../../api/errors.ts';
+import { STAFF } from '../../platform/http/auth.ts';
+import { AppError } from '../../platform/http/errors.ts';
 import { importOut, poolFilter, poolOf } from '../schemas.ts';
 import type { CallerIdService } from '../service.ts';
 

@@ -2,8 +2,8 @@
 // `pool` beside it); everything else calls it a pool. Redis only, no PostgreSQL.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { AppError } from '../../api/errors.ts';
-import { type LogLevel, stricterLevel } from '../../logger.ts';
+import { AppError } from '../../platform/http/errors.ts';
+import { type LogLevel, stricterLevel } from '../../platform/logger.ts';
 import { DIALER, nextQuery, poolOf } from '../schemas.ts';
 import type { CallerIdService } from '../service.ts';
 

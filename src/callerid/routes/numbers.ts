@@ -2,7 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { page, STAFF } from '../../api/crud.ts';
+import { STAFF } from '../../platform/http/auth.ts';
+import { page } from '../../platform/http/paging.ts';
 import {
   numberBody,
   numberOut,

@@ -1,7 +1,7 @@
 // Live caller-ID statistics from the Redis hot state: /v1/caller-ids/stats.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { STAFF } from '../../api/crud.ts';
+import { STAFF } from '../../platform/http/auth.ts';
 import { pagedPoolFilter, poolOf, statsOut } from '../schemas.ts';
 import type { CallerIdService } from '../service.ts';
 
