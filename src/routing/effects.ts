@@ -16,6 +16,7 @@ import { type CallEvent, type CallState, type Effect, type Refusal, step } from 
 import { dialString, type RouteCatalog } from './catalog.ts';
 import { capBuckets, nextCandidates, unavailableLinks } from './decide.ts';
 import type { RoutingMetrics } from './metrics.ts';
+import { outcomeOf } from './outcome.ts';
 import type { SlotRef, SlotStore } from './slots.ts';
 import type { AnsweredTotals } from './totals.ts';
 
@@ -356,7 +357,7 @@ export class CallRunner {
           if (!isGoneOrElsewhere(err))
             this.d.log.warn({ callId: s.callId, err: (err as Error).message }, 'bridge not destroyed');
         });
-    await this.d.cdr.write(cdrOf(s, this.d.now()));
+    await this.d.cdr.write(cdrOf(outcomeOf(s), this.d.now()));
   }
 }
 

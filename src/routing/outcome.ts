@@ -1,0 +1,31 @@
+// Routing's side of the CDR: the call's final state mapped to the CDR module's input, so the CDR
+// builder never reads routing's state (which changes as routing grows) and routing chooses what
+// of its state a CDR records.
+import type { CallOutcome } from '../cdr/record.ts';
+import type { CallState } from './call.ts';
+
+export function outcomeOf(s: CallState): CallOutcome {
+  return {
+    callId: s.callId,
+    nodeId: s.nodeId,
+    sellerId: s.plan?.sellerId ?? null,
+    campaignId: s.plan?.campaign?.id ?? null,
+    did: s.did,
+    callerNumber: s.callerNumber,
+    startedAt: s.startedAt,
+    answeredAt: s.answeredAt,
+    endedAt: s.endedAt,
+    disposition: s.disposition,
+    cause: s.cause,
+    attempts: s.attempts.map((a) => ({
+      linkId: a.linkId,
+      clientId: a.clientId,
+      legId: a.legId,
+      startedAt: a.startedAt,
+      answeredAt: a.answeredAt,
+      endedAt: a.endedAt,
+      result: a.result,
+    })),
+    notRouted: s.refused.map((r) => ({ linkId: r.linkId, clientId: r.clientId, reason: r.reason })),
+  };
+}
