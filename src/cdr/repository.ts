@@ -1,7 +1,10 @@
 // Every SQL reading call records (the writer inserts them, see writer.ts): filtered, newest first,
-// keyset-paged over (started_at, call_id) so pages stay stable while calls keep arriving.
-import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
+// keyset-paged over (started_at, call_id) so pages stay stable while calls keep arriving; and, for
+// the console, one page at an offset in a chosen order with the seller, campaign and client names.
+import { and, asc, count, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
 import { callRecords } from '../db/schema/cdr.ts';
+import { campaigns, clients, sellers } from '../db/schema/routing.ts';
 import type { Db } from '../platform/db.ts';
 
 export type CallRecordRow = typeof callRecords.$inferSelect;
@@ -21,7 +24,7 @@ export interface CallFilter {
   limit: number;
 }
 
-export function listCalls(db: Db, f: CallFilter): Promise<CallRecordRow[]> {
+function callWhere(f: Omit<CallFilter, 'limit'>): SQL | undefined {
   const w: SQL[] = [];
   if (f.sellerId) w.push(eq(callRecords.sellerId, f.sellerId));
   if (f.from) w.push(gte(callRecords.startedAt, f.from));
@@ -40,10 +43,69 @@ export function listCalls(db: Db, f: CallFilter): Promise<CallRecordRow[]> {
       )!,
     );
   }
+  return w.length ? and(...w) : undefined;
+}
+
+export function listCalls(db: Db, f: CallFilter): Promise<CallRecordRow[]> {
   return db
     .select()
     .from(callRecords)
-    .where(w.length ? and(...w) : undefined)
+    .where(callWhere(f))
     .orderBy(desc(callRecords.startedAt), desc(callRecords.callId))
     .limit(f.limit);
+}
+
+/** The orders a page of calls can be read in. */
+export const CALL_SORTS = {
+  started_at: callRecords.startedAt,
+  duration: callRecords.durationS,
+  billable: callRecords.billableS,
+  disposition: callRecords.disposition,
+  did: callRecords.did,
+  caller: callRecords.callerNumber,
+  seller: sellers.name,
+  campaign: campaigns.name,
+  client: clients.name,
+} satisfies Record<string, PgColumn>;
+export type CallSort = keyof typeof CALL_SORTS;
+
+export interface NamedCallRow extends CallRecordRow {
+  sellerName: string | null;
+  campaignName: string | null;
+  clientName: string | null;
+}
+
+/** One page of calls at an offset, in the given order (call id breaks ties), with names and the total. */
+export async function pageCalls(
+  db: Db,
+  f: Omit<CallFilter, 'before' | 'limit'>,
+  p: { sort: CallSort; dir: 'asc' | 'desc'; limit: number; offset: number },
+): Promise<{ items: NamedCallRow[]; total: number }> {
+  const where = callWhere(f);
+  const order = p.dir === 'asc' ? asc : desc;
+  const rows = await db
+    .select({
+      call: callRecords,
+      sellerName: sellers.name,
+      campaignName: campaigns.name,
+      clientName: clients.name,
+    })
+    .from(callRecords)
+    .leftJoin(sellers, eq(sellers.id, callRecords.sellerId))
+    .leftJoin(campaigns, eq(campaigns.id, callRecords.campaignId))
+    .leftJoin(clients, eq(clients.id, callRecords.clientId))
+    .where(where)
+    .orderBy(order(CALL_SORTS[p.sort]), order(callRecords.callId))
+    .limit(p.limit)
+    .offset(p.offset);
+  const [t] = await db.select({ n: count() }).from(callRecords).where(where);
+  return {
+    items: rows.map((r) => ({
+      ...r.call,
+      sellerName: r.sellerName,
+      campaignName: r.campaignName,
+      clientName: r.clientName,
+    })),
+    total: t!.n,
+  };
 }

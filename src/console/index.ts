@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Counter } from 'prom-client';
 import type { AsteriskModule } from '../asterisk/index.ts';
+import { CallsService } from '../cdr/service.ts';
 import type { DaemonContext, DaemonModule } from '../platform/module.ts';
 import { RedisKeys } from '../platform/redis/keys.ts';
 import type { RoutingModule } from '../routing/index.ts';
@@ -13,6 +14,7 @@ import { consolePlugin } from './plugin.ts';
 import { ConsoleRepository } from './repository.ts';
 import { assetRoutes } from './routes/assets.ts';
 import { authRoutes } from './routes/auth.ts';
+import { callRoutes } from './routes/calls.ts';
 import { liveRoutes } from './routes/live.ts';
 import { routingRoutes } from './routes/routing.ts';
 import { userRoutes } from './routes/users.ts';
@@ -90,6 +92,7 @@ export function createConsoleModule(ctx: DaemonContext): ConsoleModule {
     userRoutes(services),
     liveRoutes(services, hub),
     routingRoutes(routing.service, () => floor.invalidate()),
+    callRoutes(new CallsService(database.db), routing.service),
   ]);
   return {
     name: 'console',

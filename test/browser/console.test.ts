@@ -3,10 +3,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
 import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
+import { callRecords } from '../../src/db/schema/cdr.ts';
 import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
@@ -87,6 +89,7 @@ describe('the console in a browser', () => {
     if (cdrDir) rmSync(cdrDir, { recursive: true, force: true });
   });
 
+  const cdrOf = (did: string) => d.ctx.database.db.select().from(callRecords).where(eq(callRecords.did, did));
   const signIn = async (email: string, password: string) => {
     const { page } = ui;
     await page.fill('input[name=email]', email);
@@ -171,6 +174,18 @@ describe('the console in a browser', () => {
     await row.waitFor({ state: 'detached', ...T });
     await link.locator('td:nth-child(8)', { hasText: /^\s*1 \/ –/ }).waitFor(T);
     expect(loads).toEqual([]);
+
+    // Once its record is written, the call is in the calls list with its campaign and client.
+    await waitFor(async () => (await cdrOf('+14155550303')).length === 1);
+    await page.click('nav a[href="/console/calls"]');
+    const rec = page.locator('#calls-list tbody tr', { hasText: '+14155550303' });
+    await rec.waitFor(T);
+    expect(await rec.textContent()).toContain('floor-campaign');
+    expect(await rec.textContent()).toContain('floor-centre');
+    await ui.shot('calls');
+    // Sorted by a column header, on the server.
+    await page.click('#calls-list th a:has-text("Duration")');
+    await page.locator('#calls-list th[aria-sort=ascending]', { hasText: 'Duration' }).waitFor(T);
 
     // Deleting the campaign says what goes with it before it does anything.
     await page.goto(campaignUrl);
@@ -274,6 +289,15 @@ describe('the console in a browser', () => {
     await ui.shot('live-floor-seller');
     sim.hangup(own);
     sim.hangup(foreign);
+
+    // The calls list: the seller's own call is there once recorded, the other seller's never.
+    await waitFor(
+      async () => (await cdrOf(world.acmeDid)).length > 0 && (await cdrOf(world.otherDid)).length > 0,
+    );
+    await page.click('nav a[href="/console/calls"]');
+    await page.locator('#calls-list tbody tr', { hasText: world.acmeDid }).first().waitFor(T);
+    expect(await page.locator('main').textContent()).not.toContain(world.otherDid);
+    await ui.shot('calls-seller');
 
     const r = await page.goto(`${base}/console/users`);
     expect(r!.status()).toBe(403);

@@ -5,8 +5,9 @@ import { z } from 'zod';
 import { STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { validInstant } from '../../platform/http/input.ts';
-import { type CallRecordRow, listCalls } from '../repository.ts';
+import type { CallRecordRow } from '../repository.ts';
 import { callRecordOut, callsQuery, toCallRecord } from '../schemas.ts';
+import { CallsService, callsCsv } from '../service.ts';
 
 // Keyset pagination over (started_at, call_id), newest first: stable while calls keep arriving.
 const encodeCursor = (r: CallRecordRow) =>
@@ -19,30 +20,9 @@ function decodeCursor(c: string): { at: Date; id: string } {
   return { at: d, id };
 }
 
-const CSV_COLS = [
-  'call_id',
-  'started_at',
-  'answered_at',
-  'ended_at',
-  'did',
-  'caller_number',
-  'campaign_id',
-  'client_id',
-  'disposition',
-  'hangup_cause',
-  'duration_s',
-  'billable_s',
-] as const;
-const csvCell = (v: unknown) => {
-  const s = v === null || v === undefined ? '' : String(v);
-  // Quote, and defuse spreadsheet formulas in caller-supplied text.
-  const safe = /^[=+\-@]/.test(s) && !/^\+\d+$/.test(s) ? `'${s}` : s;
-  return /[",\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-};
-
 export default async function callRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
-  const { db } = app.deps.database;
+  const calls = new CallsService(app.deps.database.db);
 
   app.get(
     '/v1/calls',
@@ -56,7 +36,7 @@ export default async function callRoutes(fastify: FastifyInstance) {
     },
     async (req, reply) => {
       const q = req.query;
-      const rows = await listCalls(db, {
+      const rows = await calls.list({
         sellerId: scopeOf(req),
         from: q.from ? new Date(q.from) : undefined,
         to: q.to ? new Date(q.to) : undefined,
@@ -73,15 +53,11 @@ export default async function callRoutes(fastify: FastifyInstance) {
       const page = rows.slice(0, q.limit);
       const next = more ? encodeCursor(page[page.length - 1]!) : null;
       if (q.format === 'csv') {
-        const lines = [
-          CSV_COLS.join(','),
-          ...page.map((r) => CSV_COLS.map((k) => csvCell(toCallRecord(r)[k])).join(',')),
-        ];
         if (next) reply.header('x-next-cursor', next);
         return (reply as FastifyReply)
           .type('text/csv; charset=utf-8')
           .header('content-disposition', 'attachment; filename="calls.csv"')
-          .send(`${lines.join('\n')}\n`);
+          .send(callsCsv(page));
       }
       return { items: page.map(toCallRecord), next_cursor: next };
     },

@@ -17,6 +17,7 @@ const NAV: Array<{ href: string; label: string; show: (u: ConsoleUser) => boolea
   { href: '/console/clients', label: 'Clients', show: (u) => may(u, STAFF_READ) },
   { href: '/console/campaigns', label: 'Campaigns', show: () => true },
   { href: '/console/dids', label: 'DIDs', show: () => true },
+  { href: '/console/calls', label: 'Calls', show: () => true },
   { href: '/console/users', label: 'Users', show: (u) => may(u, ADMIN) },
 ];
 
