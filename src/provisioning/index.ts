@@ -87,6 +87,7 @@ export function createProvisioningModule(
       timeoutMs: config.WEBHOOK_TIMEOUT_MS,
     },
     plog,
+    database.sql,
   );
   service.events = webhooks;
   const runWorkers = opts.workers ?? config.PROVISIONING_WORKERS;
@@ -97,12 +98,12 @@ export function createProvisioningModule(
     webhooks,
     routes: [accountRoutes(service), numberRoutes(service), webhookRoutes(webhooks)],
     startWorkers: async () => {
-      webhooks.startWorker();
+      await webhooks.startWorker();
       await queues.startWorkers();
     },
     async start() {
       if (runWorkers) {
-        webhooks.startWorker();
+        await webhooks.startWorker();
         await queues.startWorkers();
       }
     },

@@ -94,12 +94,12 @@ export class ProvisioningRepository {
     const [r] = await this.db.select().from(provisioningGroups).where(eq(provisioningGroups.id, id));
     return r!;
   }
-  async updateGroup(id: string, v: Partial<typeof provisioningGroups.$inferInsert>): Promise<GroupRow> {
-    const [r] = await this.db
-      .update(provisioningGroups)
-      .set(v)
-      .where(eq(provisioningGroups.id, id))
-      .returning();
+  async updateGroup(
+    id: string,
+    v: Partial<typeof provisioningGroups.$inferInsert>,
+    q: Db | Tx = this.db,
+  ): Promise<GroupRow> {
+    const [r] = await q.update(provisioningGroups).set(v).where(eq(provisioningGroups.id, id)).returning();
     return r!;
   }
   /**
@@ -352,9 +352,9 @@ export class ProvisioningRepository {
       .set({ state, outcome, result, finishedAt: new Date() })
       .where(eq(provisioningJobItems.id, id));
   }
-  /** Marks the job completed once every item has its answer; true for the one caller that did it. */
-  async completeJobIfDone(jobId: string): Promise<boolean> {
-    const r = await this.db
+  /** Marks the job completed once every item has its answer; its finish time for the one caller that did it. */
+  async completeJobIfDone(jobId: string, q: Db | Tx = this.db): Promise<Date | null> {
+    const r = await q
       .update(provisioningJobs)
       .set({ status: 'completed', finishedAt: new Date() })
       .where(
@@ -364,8 +364,8 @@ export class ProvisioningRepository {
           sql`not exists (select 1 from ${provisioningJobItems} where ${provisioningJobItems.jobId} = ${jobId} and ${provisioningJobItems.state} in ('queued', 'chosen'))`,
         ),
       )
-      .returning({ id: provisioningJobs.id });
-    return r.length > 0;
+      .returning({ finishedAt: provisioningJobs.finishedAt });
+    return r[0]?.finishedAt ?? null;
   }
   async unfinishedJobs(): Promise<JobRow[]> {
     return this.db.select().from(provisioningJobs).where(eq(provisioningJobs.status, 'queued'));

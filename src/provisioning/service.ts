@@ -8,6 +8,7 @@ import { AppError, notFound } from '../platform/http/errors.ts';
 import type { JobKind, WebhookEvent } from '../db/schema/provisioning.ts';
 import type { Logger } from '../platform/logger.ts';
 import { mapDbError } from '../platform/pg-errors.ts';
+import type { Writer } from '../platform/outbox.ts';
 import type { RedisKeys } from '../platform/redis/keys.ts';
 import { asApiError, carrierError } from './errors.ts';
 import { AccountLimiter } from './limiter.ts';
@@ -25,7 +26,13 @@ import type { Keyring } from './sealed.ts';
 import type { z } from 'zod';
 
 export interface EventSink {
-  emit(event: WebhookEvent, sellerId: string | null, data: Record<string, unknown>): Promise<void>;
+  /** Writes the event in `q` (the change's transaction) or, without one, on its own. */
+  emit(
+    event: WebhookEvent,
+    sellerId: string | null,
+    data: Record<string, unknown>,
+    q?: Writer,
+  ): Promise<void>;
 }
 
 export interface JobQueue {
@@ -220,13 +227,16 @@ export class ProvisioningService {
       g.subaccountName!,
       this.keyring.open(g.subaccountSecret!, subContext(g.id)),
     );
-    g = await this.repo.updateGroup(g.id, { subaccountKey: created.apiKey });
-    await this.events?.emit('subaccount.created', sellerId, {
-      provider_account_id: a.id,
-      seller_id: sellerId,
-      subaccount: created.apiKey,
+    return this.repo.db.transaction(async (tx) => {
+      const row = await this.repo.updateGroup(g.id, { subaccountKey: created.apiKey }, tx);
+      await this.events?.emit(
+        'subaccount.created',
+        sellerId,
+        { provider_account_id: a.id, seller_id: sellerId, subaccount: created.apiKey },
+        tx,
+      );
+      return row;
     });
-    return g;
   }
 
   /** Where a number of this group sends its calls: the group's routing, else the account's. */
@@ -387,9 +397,18 @@ export class ProvisioningService {
 
   /** Marks a job completed when its last item has its answer; the one caller that did so tells subscribers. */
   async completeIfDone(jobId: string): Promise<void> {
-    if (!(await this.repo.completeJobIfDone(jobId))) return;
-    const view = await this.jobView(jobId, null, false);
-    await this.events?.emit('job.completed', view.seller_id, view);
+    await this.repo.db.transaction(async (tx) => {
+      const finishedAt = await this.repo.completeJobIfDone(jobId, tx);
+      if (!finishedAt) return;
+      // Every item has its answer (committed); the job's own row changes in this transaction.
+      const view = await this.jobView(jobId, null, false);
+      await this.events?.emit(
+        'job.completed',
+        view.seller_id,
+        { ...view, status: 'completed', finished_at: finishedAt.toISOString() },
+        tx,
+      );
+    });
   }
 
   async jobView(id: string, sellerScope: string | null, withItems: boolean) {

@@ -195,9 +195,13 @@ export const webhookDeliveries = pgTable(
     lastError: text('last_error'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+    // The delivery row is the outbox: written in the transaction of the change it reports, handed to
+    // the delivery queue afterwards. Null until handed over (src/platform/outbox.ts).
+    enqueuedAt: timestamp('enqueued_at', { withTimezone: true }),
   },
   (t) => [
     unique('webhook_deliveries_sub_event_uq').on(t.subscriptionId, t.eventId),
     index('webhook_deliveries_sub_idx').on(t.subscriptionId, t.createdAt),
+    index('webhook_deliveries_outbox_idx').on(t.id).where(sql`${t.enqueuedAt} is null`),
   ],
 );

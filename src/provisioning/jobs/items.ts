@@ -128,20 +128,25 @@ export class ItemRunner {
     const e164 = `+${chosen}`;
     const voice = this.svc.voiceFor(a, g, e164);
     if (voice) await configureAt(p, { country, msisdn: chosen }, voice, acct);
-    const n = await repo.recordBought(
+    // The item's answer and the event commit together (the event outbox).
+    await repo.recordBought(
       { e164, country, accountId: a.id, sellerId: job.sellerId!, accountKey: acct ?? null, voice },
       item.id,
-      (tx, row) =>
-        repo.finishItem(tx, item.id, 'done', 'provisioned', { e164, did_id: row.didId, number_id: row.id }),
+      async (tx, row) => {
+        await repo.finishItem(tx, item.id, 'done', 'provisioned', {
+          e164,
+          did_id: row.didId,
+          number_id: row.id,
+        });
+        await this.svc.events?.emit(
+          'number.provisioned',
+          job.sellerId,
+          { e164, seller_id: job.sellerId, did_id: row.didId, provider_account_id: a.id, voice },
+          tx,
+        );
+      },
     );
     this.outcomes.inc({ kind: 'provision', outcome: 'provisioned' });
-    await this.svc.events?.emit('number.provisioned', job.sellerId, {
-      e164,
-      seller_id: job.sellerId,
-      did_id: n.didId,
-      provider_account_id: a.id,
-      voice,
-    });
   }
 
   private async configure(a: AccountRow, item: ItemRow): Promise<void> {
@@ -159,11 +164,16 @@ export class ItemRunner {
       voice,
       n.accountKey ?? undefined,
     );
-    await repo.setVoice(n.id, voice, (tx) =>
-      repo.finishItem(tx, item.id, 'done', 'configured', { e164, voice }),
-    );
+    await repo.setVoice(n.id, voice, async (tx) => {
+      await repo.finishItem(tx, item.id, 'done', 'configured', { e164, voice });
+      await this.svc.events?.emit(
+        'number.configured',
+        n.sellerId,
+        { e164, seller_id: n.sellerId, voice },
+        tx,
+      );
+    });
     this.outcomes.inc({ kind: 'configure', outcome: 'configured' });
-    await this.svc.events?.emit('number.configured', n.sellerId, { e164, seller_id: n.sellerId, voice });
   }
 
   private async release(a: AccountRow, item: ItemRow): Promise<void> {
@@ -180,9 +190,11 @@ export class ItemRunner {
       // Released by an earlier attempt (or by hand at the carrier): not ours any more is what we wanted.
       if (!isProviderError(e) || e.kind !== 'uncertain' || (await owns(p, acct, e164.slice(1)))) throw e;
     }
-    await repo.recordReleased(n.id, (tx) => repo.finishItem(tx, item.id, 'done', 'released', { e164 }));
+    await repo.recordReleased(n.id, async (tx) => {
+      await repo.finishItem(tx, item.id, 'done', 'released', { e164 });
+      await this.svc.events?.emit('number.released', n.sellerId, { e164, seller_id: n.sellerId }, tx);
+    });
     this.outcomes.inc({ kind: 'release', outcome: 'released' });
-    await this.svc.events?.emit('number.released', n.sellerId, { e164, seller_id: n.sellerId });
   }
 }
 

@@ -1,15 +1,18 @@
 // Webhook subscriptions and deliveries: an event becomes one delivery row per matching subscription
-// (a seller's subscriptions get only that seller's events), each delivered by BullMQ (queue
-// `webhooks`) with retries and back-off, signed (sign.ts), to a destination checked again before
-// every attempt (destination.ts). Every attempt's answer is kept in the delivery log.
+// (a seller's subscriptions get only that seller's events), written in the transaction of the change
+// it reports (the outbox, src/platform/outbox.ts), then handed to BullMQ (queue `webhooks`) and
+// delivered at least once with retries and back-off, signed (sign.ts), to a destination checked again
+// before every attempt (destination.ts). Every attempt's answer is kept in the delivery log.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type Job, Queue, Worker } from 'bullmq';
-import { and, arrayContains, desc, eq, isNull, or } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
+import type { Sql } from 'postgres';
 import { type WebhookEvent, webhookDeliveries, webhookSubscriptions } from '../../db/schema/provisioning.ts';
 import type { Db } from '../../platform/db.ts';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
+import { OUTBOX_CHANNEL, type Writer, writeEvent } from '../../platform/outbox.ts';
 import type { Keyring } from '../sealed.ts';
 import type { EventSink } from '../service.ts';
 import { destinationProblem } from './destination.ts';
@@ -19,6 +22,8 @@ export type Subscription = typeof webhookSubscriptions.$inferSelect;
 export type Delivery = typeof webhookDeliveries.$inferSelect;
 
 const QUEUE = 'webhooks';
+const DISPATCH_BATCH = 200;
+const OUTBOX_POLL_MS = 1000;
 const secretContext = (id: string) => `webhook_subscription:${id}:secret`;
 
 export interface WebhookSettings {
@@ -35,6 +40,11 @@ export const deliveryBackoffMs = (attemptsMade: number) =>
 export class WebhookService implements EventSink {
   private queue: Queue;
   private worker: Worker | null = null;
+  private dispatching: Promise<void> | null = null;
+  private again = false;
+  private closed = false;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private unlisten: (() => Promise<void>) | null = null;
 
   constructor(
     private db: Db,
@@ -42,6 +52,8 @@ export class WebhookService implements EventSink {
     private connection: Redis,
     private s: WebhookSettings,
     private log: Logger,
+    /** The pool's postgres.js handle, to LISTEN for written events (without it: polling only). */
+    private sql: Sql | null = null,
   ) {
     this.queue = new Queue(QUEUE, { connection, prefix: s.prefix });
   }
@@ -101,58 +113,121 @@ export class WebhookService implements EventSink {
       .limit(limit);
   }
 
-  /** One event to every subscription that wants it (a seller's subscriptions: its own events only). */
-  async emit(event: WebhookEvent, sellerId: string | null, data: Record<string, unknown>): Promise<void> {
-    const subs = await this.db
-      .select({ id: webhookSubscriptions.id })
-      .from(webhookSubscriptions)
-      .where(
-        and(
-          eq(webhookSubscriptions.active, true),
-          arrayContains(webhookSubscriptions.events, [event]),
-          sellerId
-            ? or(isNull(webhookSubscriptions.sellerId), eq(webhookSubscriptions.sellerId, sellerId))
-            : isNull(webhookSubscriptions.sellerId),
-        ),
-      );
-    const eventId = randomUUID();
-    for (const s of subs) await this.enqueue(s.id, eventId, event, data);
+  /**
+   * One event to every subscription that wants it (a seller's subscriptions: its own events only),
+   * written in `q`: pass the transaction of the change the event reports, so both commit together.
+   */
+  async emit(
+    event: WebhookEvent,
+    sellerId: string | null,
+    data: Record<string, unknown>,
+    q: Writer = this.db,
+  ): Promise<void> {
+    await writeEvent(q, { type: event, sellerId, data });
   }
 
   /** A test delivery to one subscription (event `webhook.test`), answered with its delivery row id. */
   async test(id: string, sellerScope: string | null): Promise<number> {
     const s = await this.get(id, sellerScope);
-    return this.enqueue(s.id, randomUUID(), 'webhook.test', { subscription_id: s.id });
+    const [row] = await writeEvent(this.db, {
+      type: 'webhook.test',
+      sellerId: s.sellerId,
+      data: { subscription_id: s.id },
+      subscriptionId: s.id,
+    });
+    return row ?? 0;
   }
 
-  private async enqueue(
-    subscriptionId: string,
-    eventId: string,
-    event: string,
-    data: Record<string, unknown>,
-  ) {
-    const payload = { id: eventId, type: event, created_at: new Date().toISOString(), data };
-    const [row] = await this.db
-      .insert(webhookDeliveries)
-      .values({ subscriptionId, eventId, event, payload })
-      .onConflictDoNothing()
-      .returning({ id: webhookDeliveries.id });
-    if (!row) return 0;
-    await this.queue.add(
-      'deliver',
-      { deliveryId: row.id },
-      {
-        jobId: `d${row.id}`,
-        attempts: this.s.attempts,
-        backoff: { type: 'delivery' },
-        removeOnComplete: { age: 86_400 },
-        removeOnFail: { age: 7 * 86_400 },
-      },
-    );
-    return row.id;
+  /**
+   * Hands the outbox to the queue: rows not handed over yet, a batch at a time, locked with SKIP
+   * LOCKED so instances share the work, marked in the same transaction after BullMQ has them. A crash
+   * between the two hands a row over again, under the same BullMQ job id (kept for a day after it
+   * ran), and a delivery already made is never made again (deliver() reads its status first).
+   */
+  async dispatch(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.db.transaction(async (tx) => {
+        const rows = await tx
+          .select({ id: webhookDeliveries.id })
+          .from(webhookDeliveries)
+          .where(isNull(webhookDeliveries.enqueuedAt))
+          .orderBy(webhookDeliveries.id)
+          .limit(DISPATCH_BATCH)
+          .for('update', { skipLocked: true });
+        if (!rows.length) return 0;
+        await this.queue.addBulk(
+          rows.map((r) => ({
+            name: 'deliver',
+            data: { deliveryId: r.id },
+            opts: {
+              jobId: `d${r.id}`,
+              attempts: this.s.attempts,
+              backoff: { type: 'delivery' },
+              removeOnComplete: { age: 86_400 },
+              removeOnFail: { age: 7 * 86_400 },
+            },
+          })),
+        );
+        await tx
+          .update(webhookDeliveries)
+          .set({ enqueuedAt: new Date() })
+          .where(
+            inArray(
+              webhookDeliveries.id,
+              rows.map((r) => r.id),
+            ),
+          );
+        return rows.length;
+      });
+      total += n;
+      if (n < DISPATCH_BATCH) return total;
+    }
   }
 
-  startWorker(): void {
+  /** One dispatch pass at a time; a request during a pass runs another one after it. */
+  private kick(): void {
+    if (this.dispatching) {
+      this.again = true;
+      return;
+    }
+    this.dispatching = this.dispatch()
+      .then(() => {})
+      .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'webhook outbox pass failed'))
+      .finally(() => {
+        this.dispatching = null;
+        if (this.again && !this.closed) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  /**
+   * Follows the outbox: a pass on every notification of a written event, at start, and every
+   * OUTBOX_POLL_MS (a notification sent while the listening connection was down is gone).
+   */
+  private async startDispatcher(): Promise<void> {
+    this.kick();
+    this.pollTimer = setInterval(() => this.kick(), OUTBOX_POLL_MS);
+    this.pollTimer.unref();
+    if (!this.sql) return;
+    await this.sql
+      .listen(
+        OUTBOX_CHANNEL,
+        () => this.kick(),
+        () => this.kick(),
+      )
+      .then(
+        (l) => {
+          this.unlisten = l.unlisten;
+        },
+        (err: unknown) =>
+          this.log.warn({ err: (err as Error).message }, 'cannot listen for webhook events; polling'),
+      );
+  }
+
+  async startWorker(): Promise<void> {
     this.worker = new Worker(
       QUEUE,
       (j: Job) => this.deliver(Number(j.data.deliveryId), j.attemptsMade + 1 >= (j.opts.attempts ?? 1)),
@@ -164,6 +239,7 @@ export class WebhookService implements EventSink {
       },
     );
     this.worker.on('error', (err) => this.log.warn({ err }, 'webhook worker error'));
+    await this.startDispatcher();
   }
 
   /** One attempt: POST the signed body; a non-2xx answer or no answer is retried until the last attempt. */
@@ -227,6 +303,10 @@ export class WebhookService implements EventSink {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    await this.unlisten?.().catch(() => {});
+    await this.dispatching;
     await this.worker?.close();
     await this.queue.close();
   }
