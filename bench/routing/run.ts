@@ -145,6 +145,7 @@ const report = await runTraffic(sim, {
   arrivals,
 }).done;
 const elapsed = (Date.now() - t0) / 1000;
+
 simLoop.disable();
 // Memory at the peak (traffic just ended, every call of the last talk time still up).
 const atPeak = await scrape();
@@ -209,4 +210,10 @@ console.log(
 );
 console.log(
   `CPU over the run: daemon ${cpu.daemon.toFixed(1)} s (${((cpu.daemon / report.started) * 1000).toFixed(2)} ms a call), simulator + traffic ${cpu.bench.toFixed(1)} s`,
+);
+// Asterisk's limits as the simulator models them (on at Asterisk's defaults): a daemon that broke
+// one would have been refused HTTP sessions or, over the WebSocket, crashed the node.
+const sessions = sim.httpSessions();
+console.log(
+  `simulator limits: HTTP sessions peak ${sessions.peak} of ${sim.limits.httpSessions}, refused ${sessions.refused}; crashed: ${sim.crashed ? sim.crashed.reason : 'no'}`,
 );

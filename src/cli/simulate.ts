@@ -1,5 +1,5 @@
 import { createLogger } from '../platform/logger.ts';
-import { startSimulator } from '../simulator/index.ts';
+import { type Crash, startSimulator } from '../simulator/index.ts';
 import { runTraffic } from '../simulator/traffic.ts';
 import { parseCli } from './args.ts';
 import { UsageError } from './errors.ts';
@@ -8,11 +8,15 @@ import { ensurePortsFree } from './ports.ts';
 export const usage = `usage: capconduit simulate [--ari-port 8088] [--ami-port 5038] [--host 127.0.0.1]
                           [--user asterisk] [--password asterisk] [--dialplan asterisk/extensions.conf]
                           [--database-url <url>] [--endpoint name[:answer|busy|noanswer|congestion|unavailable]]...
+                          [--session-limit 100] [--no-limits]
                           [--rate <calls/s> --did <number>... [--caller <number>]... [--duration <s>] [--talk-ms MIN-MAX]]
 
 Runs the Asterisk simulator: ARI (REST and events WebSocket) and AMI as Asterisk 22 speaks them,
 running the dialplan file. PJSIP endpoints come from --endpoint and from the ps_endpoints table of
---database-url (default DATABASE_URL). Point a daemon at it with ASTERISK_ARI_URL=http://127.0.0.1:8088,
+--database-url (default DATABASE_URL). Asterisk's limits under load are on at its defaults: 100
+HTTP sessions (--session-limit), REST over one WebSocket served one request at a time, and a
+WebSocket frame larger than Asterisk's thread stack kills it: the simulator then exits with status
+139, as a segfaulted Asterisk does. --no-limits turns them all off. Point a daemon at it with ASTERISK_ARI_URL=http://127.0.0.1:8088,
 ASTERISK_ARI_USER/PASSWORD and ASTERISK_AMI_* = the --user/--password above. --rate places inbound
 calls itself. Stops on SIGINT/SIGTERM.
 `;
@@ -41,6 +45,8 @@ export async function run(argv: string[]): Promise<number> {
     caller: { type: 'string', multiple: true },
     'talk-ms': { type: 'string' },
     'channel-var': { type: 'string', multiple: true },
+    'session-limit': { type: 'string' },
+    'no-limits': { type: 'boolean' },
   });
   const log = createLogger({ level: 'info', name: 'simulator' });
   const endpoints: Record<
@@ -61,6 +67,9 @@ export async function run(argv: string[]): Promise<number> {
     { host, port: ariPort, setting: '--ari-port' },
     { host, port: amiPort, setting: '--ami-port' },
   ]);
+  const sessionLimit = values['session-limit'] === undefined ? 100 : Number(values['session-limit']);
+  if (!Number.isInteger(sessionLimit) || sessionLimit < 1)
+    throw new UsageError('--session-limit must be a whole number of sessions, at least 1');
   const sim = await startSimulator({
     host,
     ariPort,
@@ -70,6 +79,14 @@ export async function run(argv: string[]): Promise<number> {
     endpoints,
     // ari.conf `channelvars`: none unless asked for, as in a stock Asterisk.
     channelVars: values['channel-var'] ?? [],
+    limits: values['no-limits']
+      ? {
+          httpSessions: Number.POSITIVE_INFINITY,
+          serialWebSocketRequests: false,
+          wsMaxIncomingFrame: Number.POSITIVE_INFINITY,
+          wsFrameStackBytes: Number.POSITIVE_INFINITY,
+        }
+      : { httpSessions: sessionLimit },
     ...(values.dialplan ? { dialplanPath: values.dialplan } : {}),
     // PJSIP endpoints from the realtime tables, like res_config_pgsql (default: DATABASE_URL).
     ...(values['database-url'] || process.env.DATABASE_URL
@@ -103,11 +120,14 @@ export async function run(argv: string[]): Promise<number> {
     );
     void traffic.done.then((r) => log.info(r, 'traffic finished'));
   }
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
+  const crash = await new Promise<Crash | null>((resolve) => {
+    process.once('SIGINT', () => resolve(null));
+    process.once('SIGTERM', () => resolve(null));
+    sim.events.once('crashed', (c: Crash) => resolve(c));
   });
   traffic?.stop();
+  if (crash) log.fatal({ frameBytes: crash.frameBytes }, `Asterisk would have crashed: ${crash.reason}`);
   await sim.stop();
-  return 0;
+  // 128 + SIGSEGV: what a shell or a supervisor sees of a segfaulted Asterisk.
+  return crash ? 139 : 0;
 }

@@ -5,15 +5,17 @@ import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { AmiServer } from './ami/server.ts';
 import { AriServer } from './ari/server.ts';
 import { loadDialplan } from './dialplan.ts';
 import { createInterpreter } from './interpreter.ts';
+import { type Crash, resolveLimits, type SimulatorLimits } from './limits.ts';
 import { type EndpointBehaviour, SimModel } from './model.ts';
 import { newUniqueId, originate } from './originate.ts';
 
 export type { EndpointBehaviour } from './model.ts';
+export type { Crash, SimulatorLimits } from './limits.ts';
 
 export const DEFAULT_DIALPLAN = fileURLToPath(new URL('../../asterisk/extensions.conf', import.meta.url));
 
@@ -33,6 +35,8 @@ export interface SimulatorOptions {
   dialplanPath?: string;
   /** When set, PJSIP endpoints also come from the `ps_endpoints` realtime table, as res_config_pgsql reads them. */
   databaseUrl?: string;
+  /** Asterisk's limits under load (limits.ts); each is on, at Asterisk's default, unless changed here. */
+  limits?: Partial<SimulatorLimits>;
 }
 
 export interface Simulator {
@@ -55,10 +59,17 @@ export interface Simulator {
   }): string;
   dropWebSockets(): void;
   dropAmi(): void;
+  /** Brings the simulator back up (after a crash too), losing its channels unless `keepChannels`. */
   restart(o?: { keepChannels?: boolean; downMs?: number }): Promise<void>;
+  /** Set when the simulator died as Asterisk would (a frame over its stack); cleared by restart(). */
+  readonly crashed: Crash | null;
+  /** HTTP sessions open now and at most so far (WebSockets included), and connections refused for the limit. */
+  httpSessions(): { open: number; peak: number; refused: number };
+  readonly limits: SimulatorLimits;
   stop(): Promise<void>;
   events: EventEmitter;
-  /** Inbound calls that found no Stasis app (dialplan STASISSTATUS=FAILED). */
+  /** Inbound calls that found no Stasis app (dialplan STASISSTATUS=FAILED). Events: `ari-event`,
+   * `channel-destroyed`, `crashed` (a Crash), `session-refused`. */
   stats: { inbound: number; stasisFailed: number; broadcastTimeouts: number };
 }
 
@@ -116,7 +127,32 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     return [...names].sort();
   };
   model.realtime = realtime;
-  let ari = new AriServer(model, user, password);
+  const limits = resolveLimits(o.limits);
+  let crashed: Crash | null = null;
+  // Every channel gone at once and nobody left to say so, as after any Asterisk restart.
+  const loseChannels = () => {
+    for (const c of model.channels.values()) for (const t of c.timers) clearTimeout(t);
+    model.channels.clear();
+    model.bridges.clear();
+  };
+  // A segfault: every connection drops without a close handshake, no port answers, every call is
+  // lost. Only restart() brings it back (as an operator or a supervisor would restart Asterisk).
+  const crash = (reason: string, frameBytes: number) => {
+    if (crashed) return;
+    crashed = { reason, frameBytes, at: new Date() };
+    ari.dropWebSockets();
+    amiSrv.dropAll();
+    http.closeAllConnections();
+    http.close();
+    amiSrv.server.close();
+    for (const s of sockets) s.destroy();
+    for (const c of model.channels.values()) for (const t of c.timers) clearTimeout(t);
+    // The model is emptied once the code that was running when it died has unwound.
+    setImmediate(loseChannels);
+    events.emit('crashed', crashed);
+  };
+  const newAri = () => new AriServer(model, user, password, limits, crash);
+  let ari = newAri();
   const runDialplan = createInterpreter(dialplan, model, () => ari, stats, {
     ...(o.broadcastTimeoutMs !== undefined ? { broadcastTimeoutMs: o.broadcastTimeoutMs } : {}),
   });
@@ -157,8 +193,25 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
   let amiSrv: AmiServer;
   let ariPort = o.ariPort ?? 8088;
   let amiPort = o.amiPort ?? 5038;
+  // HTTP sessions as main/http.c counts them: every accepted connection, a WebSocket for its whole
+  // life; one past the limit is closed before anything is read or answered.
+  const sockets = new Set<Socket>();
+  let refused = 0;
+  let peak = 0;
   const listen = async () => {
     http = createServer((req, res) => void ari.handle(req, res));
+    http.keepAliveTimeout = Number.isFinite(limits.httpKeepAliveMs) ? limits.httpKeepAliveMs : 0;
+    http.on('connection', (sock) => {
+      if (sockets.size >= limits.httpSessions) {
+        refused++;
+        sock.destroy();
+        events.emit('session-refused', sockets.size);
+        return;
+      }
+      sockets.add(sock);
+      peak = Math.max(peak, sockets.size);
+      sock.once('close', () => sockets.delete(sock));
+    });
     http.on('upgrade', (req, sock, head) => ari.upgrade(req, sock, head));
     amiSrv = new AmiServer(model, user, password, { endpointNames }, o.badLoginDelayMs ?? 1000);
     await new Promise<void>((r) => http.listen(ariPort, host, r));
@@ -187,6 +240,11 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     },
     events,
     stats,
+    limits,
+    get crashed() {
+      return crashed;
+    },
+    httpSessions: () => ({ open: sockets.size, peak, refused }),
     setEndpoint: (name, b) => void model.endpoints.set(name, b),
     removeEndpoint: (name) => void model.endpoints.delete(name),
     hangup: (id, cause = 16) => model.hangup(id, cause),
@@ -202,13 +260,10 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     dropAmi: () => amiSrv.dropAll(),
     async restart(r = {}) {
       await close();
-      if (!r.keepChannels) {
-        // A real restart loses every channel, silently: nobody is left to send events.
-        for (const c of model.channels.values()) for (const t of c.timers) clearTimeout(t);
-        model.channels.clear();
-        model.bridges.clear();
-      }
-      ari = new AriServer(model, user, password);
+      // A real restart loses every channel, silently: nobody is left to send events.
+      if (!r.keepChannels || crashed) loseChannels();
+      crashed = null;
+      ari = newAri();
       await new Promise((res) => setTimeout(res, r.downMs ?? 0));
       await listen();
     },

@@ -5,7 +5,7 @@ import { REASON_CAUSE } from '../model.ts';
 import { type Caller, localPair, newUniqueId, originate, parseCallerId, parseLocal } from '../originate.ts';
 import { channelMediaHandlers } from './channel-media.ts';
 import { channelsOps } from './operations.ts';
-import { answered, inStasis, withChannel } from './guards.ts';
+import { inStasis, withChannel } from './guards.ts';
 import { type Args, bind, err, type Handler, type Reply } from './spec.ts';
 import type { AriState } from './state.ts';
 
@@ -173,7 +173,7 @@ export const channelRoutes = bind<AriState, typeof channelsOps>(channelsOps, {
     return { status: 204 };
   }),
   ringStop: inStasis(() => ({ status: 204 })),
-  getChannelVar: withChannel((c, a, s) => {
+  getChannelVar: withChannel((c, a) => {
     const variable = a.variable as string | undefined;
     if (!variable) return err(400, 'Variable name is required');
     const fn = /^CALLERID\((num|name|all)\)$/i.exec(variable);

@@ -5,20 +5,29 @@ import { type IncomingMessage, STATUS_CODES, type ServerResponse } from 'node:ht
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { corkUntilTurnEnds } from '../../net/cork.ts';
+import { outgoingFrameBytes, maxIncomingPayload, type SimulatorLimits } from '../limits.ts';
 import type { SimModel } from '../model.ts';
 import { ROUTES, TREE } from './routes.ts';
 import { type Args, err, parseArgs, type Reply, resourceDoc, resourceListing } from './spec.ts';
 import { AriState } from './state.ts';
 
 export class AriServer {
-  private wss = new WebSocketServer({ noServer: true });
+  private wss: WebSocketServer;
   readonly state: AriState;
 
   constructor(
     private model: SimModel,
     private user: string,
     private password: string,
+    private limits: SimulatorLimits,
+    /** Called when a frame would overflow Asterisk's stack: the simulator dies. */
+    private crash: (reason: string, frameBytes: number) => void,
   ) {
+    // Asterisk closes a socket with 1009 when a frame it reads is over its frame size limit.
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: maxIncomingPayload(limits.wsMaxIncomingFrame),
+    });
     this.state = new AriState(model);
     model.on('ari-event', (app: string, ev: { type: string }) => {
       const ws = this.state.apps.get(app);
@@ -26,7 +35,7 @@ export class AriServer {
       const f = this.state.filters.get(app);
       // Asterisk's rules: disallowed wins; an empty allowed list allows everything.
       if (f && (f.disallowed.has(ev.type) || (f.allowed.size > 0 && !f.allowed.has(ev.type)))) return;
-      sendFrame(ws, JSON.stringify(ev));
+      this.sendFrame(ws, JSON.stringify(ev));
     });
   }
 
@@ -72,7 +81,14 @@ export class AriServer {
           );
         this.state.apps.set(app, ws);
       }
-      ws.on('message', (data) => void this.restOverWebSocket(ws, apps, data.toString()));
+      // Asterisk reads the next frame of a WebSocket only once it has answered the request before.
+      let turn = Promise.resolve();
+      ws.on('message', (data) => {
+        const text = data.toString();
+        const serve = () => this.restOverWebSocket(ws, apps, text).catch(() => {});
+        if (!this.limits.serialWebSocketRequests) return void serve();
+        turn = turn.then(serve);
+      });
       ws.on('close', () => {
         for (const app of apps) if (this.state.apps.get(app) === ws) this.state.apps.delete(app);
       });
@@ -153,7 +169,24 @@ export class AriServer {
       frame.headers = [{ name: 'Content-type', value: 'application/json' }];
       frame.message_body = JSON.stringify(reply.body);
     }
-    sendFrame(ws, JSON.stringify(frame));
+    this.sendFrame(ws, JSON.stringify(frame));
+  }
+
+  /**
+   * One frame to a client, the socket corked for the rest of the event-loop turn: the frames of a
+   * turn (an event burst, a REST response and the events it caused) leave in one write, as the same
+   * frames would from a busy Asterisk, instead of one syscall and one wake-up of the client each.
+   * A frame larger than the stack Asterisk would build it on kills the simulator instead.
+   */
+  private sendFrame(ws: WebSocket, text: string): void {
+    const bytes = outgoingFrameBytes(Buffer.byteLength(text));
+    if (bytes > this.limits.wsFrameStackBytes)
+      return this.crash(
+        `a WebSocket frame of ${bytes} bytes overflows the ${this.limits.wsFrameStackBytes} bytes of stack Asterisk writes it on`,
+        bytes,
+      );
+    corkUntilTurnEnds((ws as unknown as { _socket?: Duplex })._socket);
+    ws.send(text);
   }
 
   dropWebSockets(): void {
@@ -204,14 +237,4 @@ function send(res: ServerResponse, r: Reply): void {
   const text = JSON.stringify(r.body);
   res.writeHead(r.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
-}
-
-/**
- * One frame to a client, the socket corked for the rest of the event-loop turn: the frames of a
- * turn (an event burst, a REST response and the events it caused) leave in one write, as the same
- * frames would from a busy Asterisk, instead of one syscall and one wake-up of the client each.
- */
-function sendFrame(ws: WebSocket, text: string): void {
-  corkUntilTurnEnds((ws as unknown as { _socket?: Duplex })._socket);
-  ws.send(text);
 }
