@@ -4,7 +4,7 @@
 // outside changes a call but an event. Effects that do I/O answer with the next event (effects.ts
 // runs them), which keeps failover a loop of events instead of a recursion through the executor.
 import type { RoutePlan } from './catalog.ts';
-import type { SlotRef } from './slots.ts';
+import type { CapReason, SlotRef } from './slots.ts';
 
 export type CallPhase = 'routing' | 'dialing' | 'ringing' | 'bridged' | 'ended';
 
@@ -59,11 +59,15 @@ export type Disposition =
   | 'shed' // refused at once: Asterisk had fallen behind our requests (back-pressure)
   | 'error';
 
-/** Why a link was not offered the call: switched off, closed by schedule, or a cap reached (which). */
+/**
+ * Why a link was not offered the call: switched off, closed by schedule, or a cap reached — the
+ * link's own (`concurrency`, `hourly`, ...) or its seller's, DID's or buyer group's
+ * (`seller_concurrency`, `did_daily`, `group_hourly`, ...).
+ */
 export interface Refusal {
   linkId: string;
   clientId: string;
-  reason: 'inactive' | 'closed' | 'concurrency' | 'hourly' | 'daily' | 'monthly' | 'total' | 'duplicate';
+  reason: 'inactive' | 'closed' | CapReason | 'duplicate';
 }
 
 export type NoCandidateReason =

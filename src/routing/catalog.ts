@@ -2,7 +2,8 @@
 // burst of calls to one DID costs one PostgreSQL round trip, not one per call.
 import type { Db } from '../platform/db.ts';
 import type { WeeklySchedule } from '../db/schema/routing.ts';
-import { planRows } from './repository.ts';
+import { capTotalsOf, planRows } from './repository.ts';
+import { hasCaps, type LinkCaps } from './slots.ts';
 
 export interface RouteLink {
   active: boolean;
@@ -13,19 +14,26 @@ export interface RouteLink {
   schedule: WeeklySchedule | null;
   priority: number;
   weight: number;
-  caps: {
-    concurrency: number | null;
-    hourly: number | null;
-    daily: number | null;
-    monthly: number | null;
-    total: number | null;
-  };
+  caps: LinkCaps;
+  totalAnswered: number;
+}
+
+/**
+ * A cap owner beside the link that every call of the plan counts against: the DID's seller, the DID.
+ * Only owners with at least one cap are in a plan (an owner without caps costs a call nothing).
+ */
+export interface RouteSource {
+  kind: 'seller' | 'did';
+  id: string;
+  caps: LinkCaps;
   totalAnswered: number;
 }
 
 export interface RoutePlan {
   did: string;
   sellerId: string;
+  /** The seller's and the DID's caps, when they have any (seller first). */
+  sources?: RouteSource[];
   campaign: null | {
     id: string;
     active: boolean;
@@ -97,11 +105,16 @@ export class RouteCatalog {
   private async load(did: string): Promise<RoutePlan | null> {
     const r = await planRows(this.db, did);
     if (!r) return null;
-    const { did: d, campaign: c, links: rows } = r;
-    if (!c) return { did, sellerId: d.sellerId, campaign: null, links: [] };
+    const { did: d, seller, campaign: c, links: rows } = r;
+    const sources = await this.sourcesOf([
+      { kind: 'seller', id: seller.id, caps: capsOf(seller) },
+      { kind: 'did', id: d.id, caps: capsOf(d) },
+    ]);
+    if (!c) return { did, sellerId: d.sellerId, sources, campaign: null, links: [] };
     return {
       did,
       sellerId: d.sellerId,
+      sources,
       campaign: {
         id: c.id,
         active: c.active,
@@ -121,17 +134,38 @@ export class RouteCatalog {
         schedule: r.c.schedule ?? null,
         priority: r.l.priority,
         weight: r.l.weight,
-        caps: {
-          concurrency: r.l.concurrencyCap,
-          hourly: r.l.hourlyCap,
-          daily: r.l.dailyCap,
-          monthly: r.l.monthlyCap,
-          total: r.l.totalCap,
-        },
+        caps: capsOf(r.l),
         totalAnswered: r.l.totalAnswered,
       })),
     };
   }
+
+  /** The owners that have caps, with their persisted answered totals when a total cap needs them. */
+  private async sourcesOf(owners: Array<Omit<RouteSource, 'totalAnswered'>>): Promise<RouteSource[]> {
+    const capped = owners.filter((o) => hasCaps(o.caps));
+    const totals = await capTotalsOf(
+      this.db,
+      capped.filter((o) => o.caps.total !== null),
+    );
+    return capped.map((o) => ({ ...o, totalAnswered: totals.get(`${o.kind}:${o.id}`) ?? 0 }));
+  }
+}
+
+/** A row's five cap columns as caps. */
+function capsOf(r: {
+  concurrencyCap: number | null;
+  hourlyCap: number | null;
+  dailyCap: number | null;
+  monthlyCap: number | null;
+  totalCap: number | null;
+}): LinkCaps {
+  return {
+    concurrency: r.concurrencyCap,
+    hourly: r.hourlyCap,
+    daily: r.dailyCap,
+    monthly: r.monthlyCap,
+    total: r.totalCap,
+  };
 }
 
 /** How Asterisk's Dial/ARI addresses a client: a bare endpoint name means PJSIP/<name>. */

@@ -2,6 +2,7 @@
 // No I/O here: the call flow and the Redis scripts feed these functions plain data.
 import type { WeeklySchedule } from '../db/schema/routing.ts';
 import type { RouteLink, RoutePlan } from './catalog.ts';
+import type { OwnerLimits, SourceRef } from './slots.ts';
 import { hourId, pad2, wallClock } from '../time/zone.ts';
 
 export interface Candidate {
@@ -153,4 +154,27 @@ export function unavailableLinks(
       out.push({ linkId: l.linkId, clientId: l.clientId, reason: 'closed' });
   }
   return out;
+}
+
+/**
+ * The cap owners beside the link a slot on `link` counts against, in the order the slot script
+ * checks them: the plan's seller and DID (when they have caps; their buckets in `defaultTimezone`),
+ * as refs for the slot and limits for the take (pure).
+ */
+export function capSources(
+  plan: RoutePlan,
+  _link: RouteLink,
+  at: Date,
+  defaultTimezone: string,
+): { refs: SourceRef[]; limits: OwnerLimits[] } {
+  const refs: SourceRef[] = [];
+  const limits: OwnerLimits[] = [];
+  const sources = plan.sources ?? [];
+  if (!sources.length) return { refs, limits };
+  const b = capBuckets(defaultTimezone, at);
+  for (const o of sources) {
+    refs.push({ kind: o.kind, id: o.id, buckets: b });
+    limits.push({ caps: o.caps, totalAnswered: o.totalAnswered });
+  }
+  return { refs, limits };
 }

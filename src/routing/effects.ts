@@ -14,7 +14,7 @@ import type { CdrWriter } from '../cdr/writer.ts';
 import type { Logger } from '../platform/logger.ts';
 import { type CallEvent, type CallState, type Effect, type Refusal, step } from './call.ts';
 import { dialString, type RouteCatalog } from './catalog.ts';
-import { capBuckets, nextCandidates, unavailableLinks } from './decide.ts';
+import { capBuckets, capSources, nextCandidates, unavailableLinks } from './decide.ts';
 import type { RoutingMetrics } from './metrics.ts';
 import { outcomeOf } from './outcome.ts';
 import type { SlotRef, SlotStore } from './slots.ts';
@@ -275,7 +275,7 @@ export class CallRunner {
             fx.remember.clientId,
             fx.remember.windowH,
           );
-        if (await this.d.slots.answer(fx.slot)) this.d.totals.add(fx.linkId);
+        if (await this.d.slots.answer(fx.slot)) this.d.totals.add(fx.linkId, fx.slot.sources);
         return null;
       }
       case 'release':
@@ -303,24 +303,35 @@ export class CallRunner {
     const tried: string[] = [];
     // Links that could not take the call, and why: switched off, closed now, or capped (below).
     const refused: Refusal[] = unavailableLinks(plan, at, this.d.defaultTimezone);
+    // A seller's, DID's or group's cap refuses every link counted against it: the links after the
+    // first refusal are refused without a script call each.
+    const blocked = new Map<string, Refusal['reason']>();
     for (const l of ordered) {
       tried.push(l.linkId);
       const legId = `${s.callId}-${s.attempts.length + 1}`;
       const tz = l.timezone ?? this.d.defaultTimezone;
+      const src = capSources(plan, l, at, this.d.defaultTimezone);
+      const gone = src.refs.find((o) => blocked.has(`${o.kind}:${o.id}`));
+      if (gone) {
+        refused.push({
+          linkId: l.linkId,
+          clientId: l.clientId,
+          reason: blocked.get(`${gone.kind}:${gone.id}`)!,
+        });
+        continue;
+      }
       const slot: SlotRef = {
         linkId: l.linkId,
         slotId: legId,
         buckets: capBuckets(tz, at),
         nodeId: s.nodeId,
+        ...(src.refs.length ? { sources: src.refs } : {}),
       };
-      const r = await this.d.slots.take(
-        slot,
-        l.caps,
-        now,
-        l.caps.total !== null ? l.totalAnswered : undefined,
-      );
+      const r = await this.d.slots.take(slot, l.caps, now, l.totalAnswered, src.limits);
       if (r !== 'taken') {
         refused.push({ linkId: l.linkId, clientId: l.clientId, reason: r });
+        const owner = src.refs.find((o) => r.startsWith(`${o.kind}_`));
+        if (owner) blocked.set(`${owner.kind}:${owner.id}`, r);
         continue;
       }
       return {

@@ -1,7 +1,7 @@
 // Every SQL of the routing domain: the resources calls are routed by (sellers, clients, campaigns,
 // DIDs, links), what a call's plan is read from, and the batched answered totals.
 import { and, count, desc, eq, type SQL, sql } from 'drizzle-orm';
-import { campaigns, clients, dids, links, sellers } from '../db/schema/routing.ts';
+import { campaigns, capTotals, clients, dids, links, sellers } from '../db/schema/routing.ts';
 import { type Db, listPage } from '../platform/db.ts';
 
 export type SellerRow = typeof sellers.$inferSelect;
@@ -174,8 +174,8 @@ export async function insertDid(db: Db, v: typeof dids.$inferInsert): Promise<Di
   return r!;
 }
 
-export async function setDidCampaign(db: Db, id: string, campaignId: string | null): Promise<DidRow> {
-  const [r] = await db.update(dids).set({ campaignId }).where(eq(dids.id, id)).returning();
+export async function updateDid(db: Db, id: string, v: Values<typeof dids>): Promise<DidRow> {
+  const [r] = await db.update(dids).set(v).where(eq(dids.id, id)).returning();
   return r!;
 }
 
@@ -228,28 +228,75 @@ export function linksWithZones(db: Db, scope: string | null) {
 // ---------------------------------------------------------------- what a call is routed by
 
 /**
- * The rows of a DID's plan: the DID, its campaign, and the campaign's links with their clients.
- * Three round trips, none when the DID is unknown or has no campaign.
+ * The rows of a DID's plan: the DID with its seller, its campaign, and the campaign's links with their
+ * clients. Three round trips, none when the DID is unknown or has no campaign (a fourth when a
+ * source has a total cap: its answered total).
  */
 export async function planRows(
   db: Db,
   number: string,
 ): Promise<{
   did: DidRow;
+  seller: SellerRow;
   campaign: CampaignRow | null;
   links: Array<{ l: LinkRow; c: ClientRow }>;
 } | null> {
-  const [d] = await db.select().from(dids).where(eq(dids.number, number));
-  if (!d) return null;
-  if (!d.campaignId) return { did: d, campaign: null, links: [] };
+  const [r] = await db
+    .select({ d: dids, s: sellers })
+    .from(dids)
+    .innerJoin(sellers, eq(sellers.id, dids.sellerId))
+    .where(eq(dids.number, number));
+  if (!r) return null;
+  const { d, s } = r;
+  if (!d.campaignId) return { did: d, seller: s, campaign: null, links: [] };
   const [c] = await db.select().from(campaigns).where(eq(campaigns.id, d.campaignId));
-  if (!c) return { did: d, campaign: null, links: [] };
+  if (!c) return { did: d, seller: s, campaign: null, links: [] };
   const rows = await db
     .select({ l: links, c: clients })
     .from(links)
     .innerJoin(clients, eq(clients.id, links.clientId))
     .where(eq(links.campaignId, c.id));
-  return { did: d, campaign: c, links: rows };
+  return { did: d, seller: s, campaign: c, links: rows };
+}
+
+export type CapOwnerKind = (typeof capTotals.$inferSelect)['ownerKind'];
+
+/** The persisted answered totals of these cap owners, keyed `<kind>:<id>` (absent = 0). */
+export async function capTotalsOf(
+  db: Db,
+  owners: Array<{ kind: CapOwnerKind; id: string }>,
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (!owners.length) return out;
+  const rows = await db
+    .select()
+    .from(capTotals)
+    .where(
+      sql`(${capTotals.ownerKind}, ${capTotals.ownerId}) in (${sql.join(
+        owners.map((o) => sql`(${o.kind}, ${o.id}::uuid)`),
+        sql`, `,
+      )})`,
+    );
+  for (const r of rows) out.set(`${r.ownerKind}:${r.ownerId}`, r.totalAnswered);
+  return out;
+}
+
+/** Adds answered calls to sellers', DIDs' and groups' persisted totals (`<kind>:<id>` -> n), one statement. */
+export async function addCapTotals(db: Db, batch: Map<string, number>): Promise<void> {
+  const kinds: string[] = [];
+  const ids: string[] = [];
+  const ns: number[] = [];
+  for (const [k, n] of batch) {
+    const [kind, id] = k.split(':') as [string, string];
+    kinds.push(kind);
+    ids.push(id);
+    ns.push(n);
+  }
+  await db.execute(sql`
+    insert into routing_cap_totals (owner_kind, owner_id, total_answered)
+    select * from unnest(${`{${kinds.join(',')}}`}::text[], ${`{${ids.join(',')}}`}::uuid[], ${`{${ns.join(',')}}`}::bigint[])
+    on conflict (owner_kind, owner_id)
+    do update set total_answered = routing_cap_totals.total_answered + excluded.total_answered`);
 }
 
 /** Adds answered calls to links' persisted totals, all links in one statement. */

@@ -13,21 +13,75 @@ export const cascadeQuery = z.object({ cascade: queryBool.default(false) });
 
 // ---------------------------------------------------------------- sellers
 
+// ---------------------------------------------------------------- caps (links, sellers, DIDs, groups)
+
+const capField = z.number().int().min(0).max(1_000_000).nullable().optional();
+/** The five cap kinds, each optional in a body (null removes the cap). */
+export const capFields = {
+  concurrency_cap: capField,
+  hourly_cap: capField,
+  daily_cap: capField,
+  monthly_cap: capField,
+  total_cap: capField,
+};
+export type CapBody = { [K in keyof typeof capFields]?: number | null | undefined };
+const capOut = z.number().nullable();
+export const capsOut = {
+  concurrency_cap: capOut,
+  hourly_cap: capOut,
+  daily_cap: capOut,
+  monthly_cap: capOut,
+  total_cap: capOut,
+};
+type CapColumns = {
+  concurrencyCap: number | null;
+  hourlyCap: number | null;
+  dailyCap: number | null;
+  monthlyCap: number | null;
+  totalCap: number | null;
+};
+export const toCaps = (r: CapColumns) => ({
+  concurrency_cap: r.concurrencyCap,
+  hourly_cap: r.hourlyCap,
+  daily_cap: r.dailyCap,
+  monthly_cap: r.monthlyCap,
+  total_cap: r.totalCap,
+});
+/** A body's caps as column values (absent stays absent: a PATCH leaves it alone). */
+export const capValues = (b: CapBody) => ({
+  concurrencyCap: b.concurrency_cap,
+  hourlyCap: b.hourly_cap,
+  dailyCap: b.daily_cap,
+  monthlyCap: b.monthly_cap,
+  totalCap: b.total_cap,
+});
+export const hasCapFields = (b: CapBody) => Object.values(capValues(b)).some((v) => v !== undefined);
+
+// ---------------------------------------------------------------- sellers
+
 export const sellerBody = z
-  .object({ name: z.string().trim().min(1).max(200), active: z.boolean().optional() })
+  .object({ name: z.string().trim().min(1).max(200), active: z.boolean().optional(), ...capFields })
   .strict();
 export type SellerBody = z.infer<typeof sellerBody>;
 export const sellerOut = z.object({
   id: z.uuid(),
   name: z.string(),
   active: z.boolean(),
+  ...capsOut,
   created_at: z.string(),
 });
 export const toSeller = (r: SellerRow) => ({
   id: r.id,
   name: r.name,
   active: r.active,
+  ...toCaps(r),
   created_at: r.createdAt.toISOString(),
+});
+/** A seller body as column values. */
+export const sellerValues = <T extends Partial<SellerBody>>(b: T) => ({
+  name: b.name,
+  active: b.active,
+  ...capValues(b),
 });
 
 // ---------------------------------------------------------------- clients
@@ -159,20 +213,24 @@ const e164 = z.string().transform((s, ctx) => {
   return n ?? s;
 });
 
+// A DID's caps are the operator's (staff): a seller key may not set them (FORBIDDEN_ROLE).
 export const didCreateBody = z
   .object({
     number: e164,
     seller_id: z.uuid().optional(),
     campaign_id: z.uuid().nullable().optional(),
+    ...capFields,
   })
   .strict();
-export const didPatchBody = z.object({ campaign_id: z.uuid().nullable() }).strict();
+export const didPatchBody = z.object({ campaign_id: z.uuid().nullable().optional(), ...capFields }).strict();
+export type DidPatch = z.infer<typeof didPatchBody>;
 export const didsQuery = pageQuery.extend({ campaign_id: z.uuid().optional() });
 export const didOut = z.object({
   id: z.uuid(),
   number: z.string(),
   seller_id: z.uuid(),
   campaign_id: z.uuid().nullable(),
+  ...capsOut,
   created_at: z.string(),
 });
 export const toDid = (r: DidRow) => ({
@@ -180,18 +238,14 @@ export const toDid = (r: DidRow) => ({
   number: r.number,
   seller_id: r.sellerId,
   campaign_id: r.campaignId,
+  ...toCaps(r),
   created_at: r.createdAt.toISOString(),
 });
 
 // ---------------------------------------------------------------- links
 
-const capField = z.number().int().min(0).max(1_000_000).nullable().optional();
 const linkFields = {
-  concurrency_cap: capField,
-  hourly_cap: capField,
-  daily_cap: capField,
-  monthly_cap: capField,
-  total_cap: capField,
+  ...capFields,
   priority: z.number().int().min(0).max(1000).optional(),
   weight: z.number().int().min(1).max(10_000).optional(),
   active: z.boolean().optional(),

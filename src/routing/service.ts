@@ -11,10 +11,14 @@ import {
   type CampaignPatch,
   type ClientBody,
   campaignValues,
+  capValues,
   clientValues,
+  type DidPatch,
+  hasCapFields,
   type LinkPatch,
   linkValues,
   type SellerBody,
+  sellerValues,
 } from './schemas.ts';
 import type { SlotStore } from './slots.ts';
 
@@ -38,11 +42,13 @@ export class RoutingService {
   }
 
   createSeller(b: SellerBody) {
-    return repo.insertSeller(this.db, b).catch((e) => mapDbError(e, 'seller'));
+    return repo
+      .insertSeller(this.db, { ...sellerValues(b), name: b.name })
+      .catch((e) => mapDbError(e, 'seller'));
   }
 
   async updateSeller(id: string, b: Partial<SellerBody>) {
-    const r = await repo.updateSeller(this.db, id, b).catch((e) => mapDbError(e, 'seller'));
+    const r = await repo.updateSeller(this.db, id, sellerValues(b)).catch((e) => mapDbError(e, 'seller'));
     if (!r) throw notFound('seller', id);
     return r;
   }
@@ -149,17 +155,29 @@ export class RoutingService {
     if (c.sellerId !== sellerId) throw notFound('campaign', campaignId);
   }
 
+  /** A DID's caps limit the seller's own traffic: the operator sets them, never a seller key. */
+  private checkCapsByStaff(b: DidPatch, scope: Scope) {
+    if (scope && hasCapFields(b))
+      throw new AppError('FORBIDDEN_ROLE', "a DID's caps are set by staff, not by a seller key");
+  }
+
   async createDid(
-    b: { number: string; seller_id?: string | undefined; campaign_id?: string | null | undefined },
+    b: { number: string; seller_id?: string | undefined; campaign_id?: string | null | undefined } & DidPatch,
     scope: Scope,
   ) {
+    this.checkCapsByStaff(b, scope);
     const sellerId = scope ?? b.seller_id;
     if (!sellerId || (scope && b.seller_id && b.seller_id !== scope))
       throw notFound('seller', b.seller_id ?? '');
     if (!(await repo.sellerExists(this.db, sellerId))) throw notFound('seller', sellerId);
     await this.checkCampaign(b.campaign_id, sellerId, scope);
     return repo
-      .insertDid(this.db, { number: b.number, sellerId, campaignId: b.campaign_id ?? null })
+      .insertDid(this.db, {
+        ...capValues(b),
+        number: b.number,
+        sellerId,
+        campaignId: b.campaign_id ?? null,
+      })
       .catch((e) => {
         // A seller learns only that the number cannot be taken, the same answer whether it is its
         // own or another seller's: no existence of other sellers' rows leaks through the error.
@@ -169,10 +187,18 @@ export class RoutingService {
       });
   }
 
-  async setDidCampaign(id: string, campaignId: string | null, scope: Scope) {
+  async setDidCampaign(id: string, campaignId: string | null | undefined, scope: Scope) {
+    return this.updateDid(id, { campaign_id: campaignId }, scope);
+  }
+
+  /** Moves a DID to another campaign of its seller (or none), and/or changes its caps (staff only). */
+  async updateDid(id: string, b: DidPatch, scope: Scope) {
+    this.checkCapsByStaff(b, scope);
     const d = await this.did(id, scope);
-    await this.checkCampaign(campaignId, d.sellerId, scope);
-    return repo.setDidCampaign(this.db, d.id, campaignId);
+    await this.checkCampaign(b.campaign_id, d.sellerId, scope);
+    const v = { campaignId: b.campaign_id, ...capValues(b) };
+    if (Object.values(v).every((x) => x === undefined)) return d; // nothing to change
+    return repo.updateDid(this.db, d.id, v);
   }
 
   async deleteDid(id: string, scope: Scope): Promise<void> {

@@ -9,13 +9,14 @@ import {
   decodeRelease,
   decodeTake,
   type ReleaseResult,
+  type SourceKind,
   type TakeResult,
 } from '../platform/redis/codes.ts';
 import type { RedisKeys, RoutingKeys } from '../platform/redis/keys.ts';
 import { corked, registerScripts } from '../platform/redis/scripts.ts';
 import { adoptLegacyRoutingKeys } from './legacy-keys.ts';
 
-export type { TakeResult } from '../platform/redis/codes.ts';
+export type { CapReason, SourceKind, TakeResult } from '../platform/redis/codes.ts';
 
 export interface LinkCaps {
   concurrency: number | null;
@@ -25,10 +26,22 @@ export interface LinkCaps {
   total: number | null;
 }
 
+/** True when at least one cap is set: an owner without caps is not counted at all (no keys, no cost). */
+export const hasCaps = (c: LinkCaps): boolean =>
+  c.concurrency !== null || c.hourly !== null || c.daily !== null || c.monthly !== null || c.total !== null;
+
 export interface Buckets {
   hour: string;
   day: string;
   month: string;
+}
+
+/** Another cap owner a slot counts against (the call's seller, its DID, the client's buyer group). */
+export interface SourceRef {
+  kind: SourceKind;
+  id: string;
+  /** Its hour/day/month buckets, in its own time zone. */
+  buckets: Buckets;
 }
 
 /** What a call must remember to give its slot back: the keys of the buckets it was counted in. */
@@ -38,50 +51,96 @@ export interface SlotRef {
   buckets: Buckets;
   /** The Asterisk node of the call (default ''). */
   nodeId?: string;
+  /** The other owners the slot was counted against (none when they have no caps). */
+  sources?: SourceRef[];
 }
 
-/** The KEYS of takeSlot and releaseSlot: a link's live set, counters and the slot's state (pure). */
+/** One owner's caps for a take, and its answered total from PostgreSQL (seeds Redis when it has none). */
+export interface OwnerLimits {
+  caps: LinkCaps;
+  totalAnswered?: number | undefined;
+}
+
+const ownerKeys = (k: RoutingKeys, kind: string, id: string, b: Buckets) => [
+  k.owner(kind, id, 'live'),
+  k.owner(kind, id, 'h', b.hour),
+  k.owner(kind, id, 'd', b.day),
+  k.owner(kind, id, 'm', b.month),
+  k.owner(kind, id, 'total'),
+];
+
+/**
+ * The KEYS of takeSlot and releaseSlot (pure): the slot's state, then the live set and counters of
+ * the link and of each other owner, in the order of `ref.sources`.
+ */
 export function slotKeys(k: RoutingKeys, ref: SlotRef): string[] {
-  const t = ref.linkId;
-  return [
-    k.link(t, 'live'),
-    k.link(t, 'h', ref.buckets.hour),
-    k.link(t, 'd', ref.buckets.day),
-    k.link(t, 'm', ref.buckets.month),
-    k.link(t, 'total'),
-    k.link(t, 'slot', ref.slotId),
-  ];
+  const out = [k.link(ref.linkId, 'slot', ref.slotId), ...ownerKeys(k, 'link', ref.linkId, ref.buckets)];
+  for (const o of ref.sources ?? []) out.push(...ownerKeys(k, o.kind, o.id, o.buckets));
+  return out;
+}
+
+/** The other owners as the slot's hash keeps them (`o`): `kind|id|hour|day|month;...` (pure). */
+export function encodeSources(sources: readonly SourceRef[] | undefined): string {
+  return (sources ?? [])
+    .map((o) => `${o.kind}|${o.id}|${o.buckets.hour}|${o.buckets.day}|${o.buckets.month}`)
+    .join(';');
+}
+
+export function decodeSources(o: string | undefined): SourceRef[] {
+  if (!o) return [];
+  return o.split(';').map((x) => {
+    const [kind, id, hour, day, month] = x.split('|') as [SourceKind, string, string, string, string];
+    return { kind, id, buckets: { hour, day, month } };
+  });
 }
 
 const cap = (n: number | null) => (n === null || n === undefined ? -1 : n);
 
+/** The ARGV of takeSlot (pure); `owners` are the link's limits, then each source's in `ref.sources` order. */
 export function takeArgs(
   now: number,
   slotTtlMs: number,
-  slotId: string,
-  caps: LinkCaps,
-  b: Buckets,
-  nodeId = '',
-  seedTotal = -1,
+  ref: SlotRef,
+  owners: readonly OwnerLimits[],
 ): (string | number)[] {
-  return [
+  const b = ref.buckets;
+  const args: (string | number)[] = [
     now,
     slotTtlMs,
-    slotId,
-    cap(caps.concurrency),
-    cap(caps.hourly),
-    cap(caps.daily),
-    cap(caps.monthly),
-    cap(caps.total),
+    ref.slotId,
     2 * 3600, // an hour bucket outlives its hour (time zones, clock skew) but not by much
     2 * 86400,
     32 * 86400,
     b.hour,
     b.day,
     b.month,
-    nodeId,
-    seedTotal,
+    ref.nodeId ?? '',
+    encodeSources(ref.sources),
   ];
+  for (const o of owners) {
+    const c = o.caps;
+    args.push(
+      cap(c.concurrency),
+      cap(c.hourly),
+      cap(c.daily),
+      cap(c.monthly),
+      cap(c.total),
+      c.total !== null ? (o.totalAnswered ?? -1) : -1,
+    );
+  }
+  return args;
+}
+
+/** A slot's hash as the ref that releases it. */
+function refOf(linkId: string, slotId: string, st: Record<string, string>): SlotRef {
+  const sources = decodeSources(st.o);
+  return {
+    linkId,
+    slotId,
+    buckets: { hour: st.h ?? '', day: st.d ?? '', month: st.m ?? '' },
+    ...(st.node ? { nodeId: st.node } : {}),
+    ...(sources.length ? { sources } : {}),
+  };
 }
 
 export class SlotStore {
@@ -106,15 +165,26 @@ export class SlotStore {
   }
 
   /**
-   * Takes a slot under every cap. `totalAnswered` (PostgreSQL's count) seeds the link's total in the
-   * same script when Redis has none (first start, Redis lost), so a total cap costs no extra trip.
+   * Takes a slot under every cap of its link and of each other owner in `ref.sources` (`sources`
+   * holds their limits, in the same order), in one script call. `totalAnswered` (PostgreSQL's count)
+   * seeds an owner's total in the same script when Redis has none (first start, Redis lost), so a
+   * total cap costs no extra trip.
    */
-  async take(ref: SlotRef, caps: LinkCaps, now = Date.now(), totalAnswered?: number): Promise<TakeResult> {
+  async take(
+    ref: SlotRef,
+    caps: LinkCaps,
+    now = Date.now(),
+    totalAnswered?: number,
+    sources: readonly OwnerLimits[] = [],
+  ): Promise<TakeResult> {
+    const keys = slotKeys(this.keys, ref);
     const r = decodeTake(
       await corked(this.redis).takeSlot(
-        ...slotKeys(this.keys, ref),
-        ...takeArgs(now, this.slotTtlMs, ref.slotId, caps, ref.buckets, ref.nodeId, totalAnswered ?? -1),
+        keys.length,
+        ...keys,
+        ...takeArgs(now, this.slotTtlMs, ref, [{ caps, totalAnswered }, ...sources]),
       ),
+      (ref.sources ?? []).map((o) => o.kind),
     );
     // The set of links with slots (what reconcile walks) needs each link once, not once a call.
     if (r === 'taken' && !this.registered.has(ref.linkId)) {
@@ -132,27 +202,39 @@ export class SlotStore {
     );
   }
 
-  /** Gives a slot back exactly once; returns what happened. */
+  /** Gives a slot back exactly once, to every owner it was counted against; returns what happened. */
   async release(ref: SlotRef): Promise<ReleaseResult> {
+    const keys = slotKeys(this.keys, ref);
     return decodeRelease(
-      await corked(this.redis).releaseSlot(...slotKeys(this.keys, ref), ref.slotId, this.slotTtlMs),
+      await corked(this.redis).releaseSlot(keys.length, ...keys, ref.slotId, this.slotTtlMs),
     );
   }
 
   /** Live slots on a link (expired ones excluded). */
   async live(linkId: string, now = Date.now()): Promise<number> {
-    return this.redis.zcount(this.keys.link(linkId, 'live'), `(${now}`, '+inf');
+    return this.liveOf('link', linkId, now);
   }
 
-  async counters(
-    linkId: string,
+  /** Live slots counted against any cap owner (`link`, `seller`, `did`, `group`). */
+  async liveOf(kind: string, id: string, now = Date.now()): Promise<number> {
+    return this.redis.zcount(this.keys.owner(kind, id, 'live'), `(${now}`, '+inf');
+  }
+
+  async counters(linkId: string, b: Buckets) {
+    return this.countersOf('link', linkId, b);
+  }
+
+  /** An owner's answered (and reserved) calls in these buckets and in total. */
+  async countersOf(
+    kind: string,
+    id: string,
     b: Buckets,
   ): Promise<{ hourly: number; daily: number; monthly: number; total: number }> {
     const [h, d, m, t] = await this.redis.mget(
-      this.keys.link(linkId, 'h', b.hour),
-      this.keys.link(linkId, 'd', b.day),
-      this.keys.link(linkId, 'm', b.month),
-      this.keys.link(linkId, 'total'),
+      this.keys.owner(kind, id, 'h', b.hour),
+      this.keys.owner(kind, id, 'd', b.day),
+      this.keys.owner(kind, id, 'm', b.month),
+      this.keys.owner(kind, id, 'total'),
     );
     return { hourly: Number(h ?? 0), daily: Number(d ?? 0), monthly: Number(m ?? 0), total: Number(t ?? 0) };
   }
@@ -179,18 +261,14 @@ export class SlotStore {
     for (const { linkId, slotId } of await this.liveSlots(now)) {
       if (!want.has(slotId)) continue;
       const st = await this.redis.hgetall(this.keys.link(linkId, 'slot', slotId));
-      out.set(slotId, {
-        linkId,
-        slotId,
-        buckets: { hour: st.h ?? '', day: st.d ?? '', month: st.m ?? '' },
-        ...(st.node ? { nodeId: st.node } : {}),
-      });
+      out.set(slotId, refOf(linkId, slotId, st));
     }
     return out;
   }
 
   /**
-   * Releases this node's slots whose call is gone. `listedAt` is when the live channels were listed:
+   * Releases this node's slots whose call is gone, for every owner each was counted against (the
+   * slot's hash names them). `listedAt` is when the live channels were listed:
    * a slot taken after it (by any instance) belongs to a call the list could not show yet.
    */
   async reconcile(
@@ -205,8 +283,7 @@ export class SlotStore {
       if (isLive(slotId)) continue;
       const st = await this.redis.hgetall(this.keys.link(linkId, 'slot', slotId));
       if ((st.node ?? '') !== nodeId || Number(st.at ?? 0) >= listedAt) continue;
-      const buckets = { hour: st.h ?? '', day: st.d ?? '', month: st.m ?? '' };
-      if ((await this.release({ linkId, slotId, buckets })) !== 'already') released++;
+      if ((await this.release(refOf(linkId, slotId, st))) !== 'already') released++;
     }
     return released;
   }

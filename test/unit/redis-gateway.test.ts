@@ -25,14 +25,18 @@ import { RedisKeys } from '../../src/platform/redis/keys.ts';
 import { lockState } from '../../src/platform/redis/lock.ts';
 import { PICK_SCRIPT, SCRIPTS } from '../../src/platform/redis/scripts.ts';
 import { legacyRoutingName } from '../../src/routing/legacy-keys.ts';
-import { slotKeys } from '../../src/routing/slots.ts';
+import { decodeSources, encodeSources, slotKeys, takeArgs } from '../../src/routing/slots.ts';
+
+const none = { concurrency: null, hourly: null, daily: null, monthly: null, total: null };
 
 const keys = new RedisKeys('cc');
 const numKeys = (name: string) => {
   const d = [...SCRIPTS, PICK_SCRIPT].find((s) => s.name === name);
   if (!d) throw new Error(`no script ${name}`);
+  if (d.numberOfKeys === null) throw new Error(`script ${name} takes a varying number of KEYS`);
   return d.numberOfKeys;
 };
+const varying = (name: string) => SCRIPTS.find((s) => s.name === name)?.numberOfKeys === null;
 const tags = (k: string) => k.match(/\{[^}]*\}/g);
 
 describe('script calls', () => {
@@ -128,19 +132,36 @@ describe('script calls', () => {
     );
   });
 
-  it('every routing slot key carries the {routing} tag, whatever the link and buckets', () => {
+  it('every routing slot key carries the {routing} tag, whatever the link, buckets and other cap owners', () => {
+    expect(varying('takeSlot')).toBe(true);
+    expect(varying('releaseSlot')).toBe(true);
+    const bucket = { hour: '2026010110', day: '20260101', month: '202601' };
+    const source = fc.record({
+      kind: fc.constantFrom('seller' as const, 'did' as const, 'group' as const),
+      id: fc.uuid(),
+      buckets: fc.constant(bucket),
+    });
     fc.assert(
-      fc.property(fc.uuid(), fc.string({ minLength: 1, maxLength: 40 }), (linkId, slotId) => {
-        const ks = slotKeys(keys.routing, {
-          linkId,
-          slotId: slotId.replace(/[{}]/g, ''),
-          buckets: { hour: '2026010110', day: '20260101', month: '202601' },
-        });
-        expect(ks).toHaveLength(numKeys('takeSlot'));
-        expect(ks).toHaveLength(numKeys('releaseSlot'));
-        for (const k of ks) expect(tags(k)).toEqual(['{routing}']);
-        expect(ks[0]).toBe(`cc:routing:{routing}:link:${linkId}:live`);
-      }),
+      fc.property(
+        fc.uuid(),
+        fc.string({ minLength: 1, maxLength: 40 }),
+        fc.array(source, { maxLength: 3 }),
+        (linkId, slotId, sources) => {
+          const ref = { linkId, slotId: slotId.replace(/[{}]/g, ''), buckets: bucket, sources };
+          const ks = slotKeys(keys.routing, ref);
+          // The slot's state, then five keys for the link and five for each other owner.
+          expect(ks).toHaveLength(1 + 5 * (1 + sources.length));
+          for (const k of ks) expect(tags(k)).toEqual(['{routing}']);
+          expect(ks[0]).toBe(`cc:routing:{routing}:link:${linkId}:slot:${ref.slotId}`);
+          expect(ks[1]).toBe(`cc:routing:{routing}:link:${linkId}:live`);
+          for (const [i, o] of sources.entries())
+            expect(ks[1 + 5 * (i + 1)]).toBe(`cc:routing:{routing}:${o.kind}:${o.id}:live`);
+          // Six ARGV per owner after the eleven common ones; the slot keeps its owners to be released.
+          const owners = [{ caps: none }, ...sources.map(() => ({ caps: none }))];
+          expect(takeArgs(1, 2, ref, owners)).toHaveLength(11 + 6 * owners.length);
+          expect(decodeSources(encodeSources(sources))).toEqual(sources);
+        },
+      ),
       { numRuns: 200 },
     );
     expect(tags(keys.routing.links)).toEqual(['{routing}']);
@@ -178,7 +199,7 @@ describe('reply codes', () => {
     expect(decodeHealth([1, 500, 3])).toEqual({ ours: true, counted: true, restedUntil: null });
     expect(decodeHealth([2, 42])).toEqual({ ours: true, counted: true, restedUntil: 42 });
     expect(() => decodeHealth([3])).toThrow(ScriptReplyError);
-    expect([1, 0, -1, -2, -3, -4, -5].map(decodeTake)).toEqual([
+    expect([1, 0, -1, -2, -3, -4, -5].map((r) => decodeTake(r))).toEqual([
       'taken',
       'duplicate',
       'concurrency',
@@ -188,6 +209,14 @@ describe('reply codes', () => {
       'total',
     ]);
     expect(() => decodeTake(-6)).toThrow(ScriptReplyError);
+    // Owner o's cap k answers -(10*o + k): owner 0 is the link, the others as the call passed them.
+    expect([-11, -22, -35].map((r) => decodeTake(r, ['seller', 'did', 'group']))).toEqual([
+      'seller_concurrency',
+      'did_hourly',
+      'group_total',
+    ]);
+    expect(() => decodeTake(-11)).toThrow(ScriptReplyError); // no owner 1 was passed
+    expect(() => decodeTake(-16, ['seller'])).toThrow(ScriptReplyError);
     expect([2, 1, 0].map(decodeRelease)).toEqual(['answered', 'refunded', 'already']);
     expect(() => decodeRelease(3)).toThrow(ScriptReplyError);
     expect(decodeDone('x', 1)).toBe(true);

@@ -7,6 +7,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   unique,
@@ -16,10 +17,24 @@ import {
 // Sellers send calls (lead generators); clients (call centres) buy them. A campaign belongs to one
 // seller and is linked to clients with caps; DIDs route to a campaign.
 
+/**
+ * The caps a traffic source (seller, DID) or a buyer group may carry beside a link's: the same five
+ * kinds, each optional (null = no cap). Concurrency counts calls being dialled or bridged; the others
+ * count answered calls per hour, day and month (in the owner's zone) and ever.
+ */
+const capColumns = () => ({
+  concurrencyCap: integer('concurrency_cap'),
+  hourlyCap: integer('hourly_cap'),
+  dailyCap: integer('daily_cap'),
+  monthlyCap: integer('monthly_cap'),
+  totalCap: integer('total_cap'),
+});
+
 export const sellers = pgTable('sellers', {
   id: uuid('id').primaryKey().defaultRandom(),
   name: text('name').notNull().unique(),
   active: boolean('active').notNull().default(true),
+  ...capColumns(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
@@ -74,6 +89,7 @@ export const dids = pgTable(
       .notNull()
       .references(() => sellers.id),
     campaignId: uuid('campaign_id').references(() => campaigns.id),
+    ...capColumns(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('dids_seller_idx').on(t.sellerId), index('dids_campaign_idx').on(t.campaignId)],
@@ -106,4 +122,22 @@ export const links = pgTable(
     index('links_client_idx').on(t.clientId),
     check('links_weight_ck', sql`${t.weight} between 1 and 10000`),
   ],
+);
+
+export const CAP_OWNER_KINDS = ['seller', 'did', 'group'] as const;
+
+/**
+ * Answered calls ever counted against a seller's, DID's or buyer group's caps: the durable copy of
+ * Redis' total counter (a link keeps its own in `campaign_links.total_answered`), written in batches,
+ * read to seed Redis when it has none. No foreign key: the owners live in three tables, and a row of
+ * a deleted owner is harmless.
+ */
+export const capTotals = pgTable(
+  'routing_cap_totals',
+  {
+    ownerKind: text('owner_kind', { enum: CAP_OWNER_KINDS }).notNull(),
+    ownerId: uuid('owner_id').notNull(),
+    totalAnswered: bigint('total_answered', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.ownerKind, t.ownerId] })],
 );

@@ -78,22 +78,29 @@ export function decodeHealth(r: number[]): HealthOutcome {
 }
 
 // ---- routing --------------------------------------------------------------------------------------
-export type TakeResult = 'taken' | 'duplicate' | 'concurrency' | 'hourly' | 'daily' | 'monthly' | 'total';
-const TAKE: Record<number, TakeResult> = {
-  1: 'taken',
-  0: 'duplicate',
-  '-1': 'concurrency',
-  '-2': 'hourly',
-  '-3': 'daily',
-  '-4': 'monthly',
-  '-5': 'total',
-};
+export const CAP_KINDS = ['concurrency', 'hourly', 'daily', 'monthly', 'total'] as const;
+export type CapKind = (typeof CAP_KINDS)[number];
+/** Cap owners beside the link a slot may count against. */
+export type SourceKind = 'seller' | 'did' | 'group';
+/** The cap that refused a slot: a link's own by its kind alone, another owner's as `<owner>_<kind>`. */
+export type CapReason = CapKind | `${SourceKind}_${CapKind}`;
+export type TakeResult = 'taken' | 'duplicate' | CapReason;
 
-/** takeSlot: 1 taken, 0 already taken, -1..-5 the cap that refused. */
-export function decodeTake(r: number): TakeResult {
-  const t = TAKE[r];
-  if (!t) throw new ScriptReplyError('takeSlot', r);
-  return t;
+/**
+ * takeSlot: 1 taken, 0 already taken, -(10*o + k) cap k (1 concurrency .. 5 total) of owner o refused,
+ * owner 0 the link and owner o >= 1 `sources[o - 1]`.
+ */
+export function decodeTake(r: number, sources: readonly SourceKind[] = []): TakeResult {
+  if (r === 1) return 'taken';
+  if (r === 0) return 'duplicate';
+  if (Number.isInteger(r) && r < 0) {
+    const o = Math.floor(-r / 10);
+    const kind = CAP_KINDS[(-r % 10) - 1];
+    if (kind && o === 0) return kind;
+    const owner = sources[o - 1];
+    if (kind && owner) return `${owner}_${kind}`;
+  }
+  throw new ScriptReplyError('takeSlot', r);
 }
 
 export type ReleaseResult = 'answered' | 'refunded' | 'already';

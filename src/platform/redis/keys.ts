@@ -88,7 +88,10 @@ export class CidKeys {
  * Routing keys, all under `<prefix>:routing:{routing}`.
  *   link:<id>:live                ZSET  live slots (slot id -> expiry ms)
  *   link:<id>:h:<hour>|d:<day>|m:<month>|total   counters of answered calls (reserved at take)
- *   link:<id>:slot:<slot id>      HASH  the slot's state (taken, answered, released) and buckets
+ *   seller:<id>:... did:<id>:... group:<id>:...  the same live set and counters for the other cap
+ *                                 owners a call counts against (its seller, DID, buyer group)
+ *   link:<id>:slot:<slot id>      HASH  the slot's state (taken, answered, released), buckets and
+ *                                 the other owners it was counted against
  *   links                         SET   links with slots (what reconcile walks)
  *   campaign:<id>:dup:<caller>    the client that last answered a caller (duplicate-caller memory)
  *   campaign:<id>:rr              the campaign's round-robin counter
@@ -99,7 +102,11 @@ export class RoutingKeys {
     this.links = `${base}:links`;
   }
   link(linkId: string, ...parts: string[]) {
-    let key = `${this.base}:link:${linkId}`;
+    return this.owner('link', linkId, ...parts);
+  }
+  /** A key of a cap owner: `link`, `seller`, `did` or `group` and its id. */
+  owner(kind: string, id: string, ...parts: string[]) {
+    let key = `${this.base}:${kind}:${id}`;
     for (const part of parts) key += `:${part}`;
     return key;
   }

@@ -5,7 +5,8 @@
 // built by pure functions beside the code that calls it; what a reply's codes mean is in codes.ts.
 //
 // Scripts live as `.lua` files in their domain's lua/ folder, named `<name>-<numKeys>.lua`, with a
-// header listing KEYS, ARGV and the reply. `--@include <file>` lines pull in shared fragments from the
+// header listing KEYS, ARGV and the reply. `<name>-n.lua` takes a number of KEYS that varies per call
+// (routing's slot scripts: one group of keys per cap owner): its callers pass the count first. `--@include <file>` lines pull in shared fragments from the
 // same folder, so nothing is copy-pasted.
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -15,7 +16,8 @@ import { corkUntilTurnEnds } from '../../net/cork.ts';
 
 export interface ScriptDef {
   name: string;
-  numberOfKeys: number;
+  /** null: the count varies per call and is passed as the first argument. */
+  numberOfKeys: number | null;
   /** The whole script, includes expanded (what EVAL/EVALSHA run). */
   lua: string;
   /** The script's own text without its includes, and the included fragments (a Redis Function library defines those once). */
@@ -24,8 +26,8 @@ export interface ScriptDef {
 }
 
 export function loadScript(path: string): ScriptDef {
-  const m = /^(.+)-(\d+)\.lua$/.exec(basename(path));
-  if (!m) throw new Error(`script file name must be <name>-<numKeys>.lua: ${path}`);
+  const m = /^(.+)-(\d+|n)\.lua$/.exec(basename(path));
+  if (!m) throw new Error(`script file name must be <name>-<numKeys or n>.lua: ${path}`);
   const dir = path.slice(0, path.length - basename(path).length);
   const includes: string[] = [];
   const INCLUDE = /^--@include (\S+)\s*$/gm;
@@ -35,7 +37,8 @@ export function loadScript(path: string): ScriptDef {
     includes.push(inc);
     return inc;
   });
-  return { name: m[1]!, numberOfKeys: Number(m[2]), lua, body: text.replace(INCLUDE, ''), includes };
+  const numberOfKeys = m[2] === 'n' ? null : Number(m[2]);
+  return { name: m[1]!, numberOfKeys, lua, body: text.replace(INCLUDE, ''), includes };
 }
 
 const src = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -52,7 +55,7 @@ export const SCRIPTS: readonly ScriptDef[] = [
     'placeFresh-2.lua',
     'promoteCid-3.lua',
   ]),
-  ...lua('routing', ['takeSlot-6.lua', 'answerSlot-1.lua', 'releaseSlot-6.lua']),
+  ...lua('routing', ['takeSlot-n.lua', 'answerSlot-1.lua', 'releaseSlot-n.lua']),
   ...lua('console', ['recordFailure-1.lua', 'takeTotpStep-1.lua']),
   ...lua('platform/redis', ['releaseLock-1.lua', 'extendLock-1.lua']),
   ...lua('provisioning', ['takeTurn-1.lua']),
@@ -88,7 +91,11 @@ const registered = new WeakSet<Redis>();
 /** Defines every script on this connection (once; later calls are free). */
 export function registerScripts(redis: Redis): Redis {
   if (registered.has(redis)) return redis;
-  for (const d of SCRIPTS) redis.defineCommand(d.name, { numberOfKeys: d.numberOfKeys, lua: d.lua });
+  for (const d of SCRIPTS)
+    redis.defineCommand(
+      d.name,
+      d.numberOfKeys === null ? { lua: d.lua } : { numberOfKeys: d.numberOfKeys, lua: d.lua },
+    );
   registered.add(redis);
   return redis;
 }

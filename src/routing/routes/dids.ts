@@ -35,7 +35,7 @@ export function didRoutes(svc: RoutingService) {
     app.patch(
       '/v1/dids/:id',
       { config, schema: { tags, params: idParams, body: didPatchBody, response: { 200: didOut } } },
-      async (req) => toDid(await svc.setDidCampaign(req.params.id, req.body.campaign_id, scopeOf(req))),
+      async (req) => toDid(await svc.updateDid(req.params.id, req.body, scopeOf(req))),
     );
     app.delete(
       '/v1/dids/:id',
