@@ -74,7 +74,7 @@ export function createConsoleModule(ctx: DaemonContext): ConsoleModule {
     lockout,
   };
   const channel = keys.plain('console', 'live');
-  const floor = new Floor(database.db, routing.slots, config.DEFAULT_TIMEZONE);
+  const floor = new Floor(routing.service, routing.slots, config.DEFAULT_TIMEZONE);
   const hub = new LiveHub(redis, channel, floor, services.log);
   const source: LiveSource = {
     calls: () => routing.router?.live() ?? [],

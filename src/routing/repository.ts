@@ -216,14 +216,28 @@ export async function deleteLink(db: Db, id: string): Promise<void> {
 }
 
 /** Every link (of one seller's campaigns when `scope` is given) with its client's time zone. */
-export function linksWithZones(db: Db, scope: string | null) {
+/**
+ * Every link (of one seller, or all for null) with what is needed to count its usage (its client's
+ * time zone) and to show it (campaign, client and seller names), by campaign name, priority, client.
+ */
+export function namedLinks(db: Db, scope: string | null) {
   return db
-    .select({ link: links, timezone: clients.timezone })
+    .select({
+      link: links,
+      timezone: clients.timezone,
+      campaign: campaigns.name,
+      client: clients.name,
+      sellerId: campaigns.sellerId,
+      seller: sellers.name,
+    })
     .from(links)
     .innerJoin(campaigns, eq(campaigns.id, links.campaignId))
     .innerJoin(clients, eq(clients.id, links.clientId))
-    .where(scope ? eq(campaigns.sellerId, scope) : undefined);
+    .innerJoin(sellers, eq(sellers.id, campaigns.sellerId))
+    .where(scope ? eq(campaigns.sellerId, scope) : undefined)
+    .orderBy(campaigns.name, links.priority, clients.name);
 }
+export type NamedLink = Awaited<ReturnType<typeof namedLinks>>[number];
 
 // ---------------------------------------------------------------- what a call is routed by
 

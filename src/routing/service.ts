@@ -6,7 +6,7 @@ import type { Db } from '../platform/db.ts';
 import { isUniqueViolation, mapDbError } from '../platform/pg-errors.ts';
 import { capBuckets } from './decide.ts';
 import * as repo from './repository.ts';
-import type { CampaignRow, DidRow, LinkRow } from './repository.ts';
+import type { CampaignRow, DidRow, LinkRow, NamedLink } from './repository.ts';
 import {
   type CampaignPatch,
   type ClientBody,
@@ -237,27 +237,38 @@ export class RoutingService {
     await repo.deleteLink(this.db, l.id);
   }
 
+  /** Every link with its names and its client's time zone (see `repository.namedLinks`). */
+  namedLinks(scope: Scope): Promise<NamedLink[]> {
+    return repo.namedLinks(this.db, scope);
+  }
+
   /**
    * Per link, usage against each cap, from Redis (shared by every instance), counted in the
    * client's time zone (`defaultTimezone` when it has none).
    */
   async linkUsage(scope: Scope, slots: SlotStore, defaultTimezone: string, now = new Date()) {
-    const rows = await repo.linksWithZones(this.db, scope);
-    return Promise.all(
-      rows.map(async ({ link, timezone }) => {
-        const b = capBuckets(timezone ?? defaultTimezone, now);
-        const [live, c] = await Promise.all([slots.live(link.id), slots.counters(link.id, b)]);
-        return {
-          link_id: link.id,
-          campaign_id: link.campaignId,
-          client_id: link.clientId,
-          live: { used: live, cap: link.concurrencyCap },
-          hourly: { used: c.hourly, cap: link.hourlyCap },
-          daily: { used: c.daily, cap: link.dailyCap },
-          monthly: { used: c.monthly, cap: link.monthlyCap },
-          total: { used: Math.max(c.total, link.totalAnswered), cap: link.totalCap },
-        };
-      }),
-    );
+    const rows = await repo.namedLinks(this.db, scope);
+    return Promise.all(rows.map((r) => this.usageOf(r, slots, defaultTimezone, now)));
+  }
+
+  /** One link's usage against each of its caps (as `linkUsage` counts it). */
+  async usageOf(
+    { link, timezone }: Pick<NamedLink, 'link' | 'timezone'>,
+    slots: SlotStore,
+    defaultTimezone: string,
+    now = new Date(),
+  ) {
+    const b = capBuckets(timezone ?? defaultTimezone, now);
+    const [live, c] = await Promise.all([slots.live(link.id), slots.counters(link.id, b)]);
+    return {
+      link_id: link.id,
+      campaign_id: link.campaignId,
+      client_id: link.clientId,
+      live: { used: live, cap: link.concurrencyCap },
+      hourly: { used: c.hourly, cap: link.hourlyCap },
+      daily: { used: c.daily, cap: link.dailyCap },
+      monthly: { used: c.monthly, cap: link.monthlyCap },
+      total: { used: Math.max(c.total, link.totalAnswered), cap: link.totalCap },
+    };
   }
 }
