@@ -4,6 +4,7 @@
 // outside changes a call but an event. Effects that do I/O answer with the next event (effects.ts
 // runs them), which keeps failover a loop of events instead of a recursion through the executor.
 import type { RoutePlan } from './catalog.ts';
+import { isAnonymous, placeAllowed } from './screen.ts';
 import type { CapReason, SlotRef } from './slots.ts';
 
 export type CallPhase = 'routing' | 'dialing' | 'ringing' | 'bridged' | 'ended';
@@ -56,6 +57,11 @@ export type Disposition =
   | 'all_failed'
   | 'caller_abandoned'
   | 'duplicate_rejected'
+  // refused by the campaign's caller filters, before any link was considered
+  | 'anonymous_rejected'
+  | 'region_rejected'
+  | 'blocked_rejected'
+  | 'repeat_rejected'
   | 'shed' // refused at once: Asterisk had fallen behind our requests (back-pressure)
   | 'error';
 
@@ -80,6 +86,8 @@ export type NoCandidateReason =
 export type CallEvent =
   | { type: 'plan_loaded'; plan: RoutePlan | null; at: number }
   | { type: 'duplicate_checked'; lastClient: string | null; at: number }
+  // the caller filters that need I/O: on a blocklist, or calling again within the repeat window
+  | { type: 'caller_screened'; refused: 'blocked' | 'repeat' | null; at: number }
   | {
       // a slot was taken for a client
       type: 'attempt';
@@ -113,6 +121,15 @@ export interface RememberCaller {
 export type Effect =
   | { type: 'load_plan'; did: string } // -> plan_loaded
   | { type: 'check_duplicate'; campaignId: string; callerNumber: string } // -> duplicate_checked
+  | {
+      // -> caller_screened: the blocklist first (a blocked caller does not open a repeat window)
+      type: 'screen_caller';
+      sellerId: string;
+      campaignId: string;
+      callerNumber: string;
+      blocklist: boolean;
+      repeatWindowS: number | null;
+    }
   | { type: 'try_next' } // take the next eligible link's slot -> attempt | no_candidate
   | { type: 'create_leg'; legId: string; endpoint: string }
   | { type: 'dial'; legId: string; timeoutS: number }
@@ -209,12 +226,31 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
       if (!plan || !camp) return end({ ...s, plan }, 'unknown_did', e.at);
       if (!camp.active) return end({ ...s, plan }, 'inactive_campaign', e.at);
       const next: CallState = { ...s, plan, maxAttempts: camp.maxAttempts };
-      if (camp.dupWindowH && s.callerNumber)
+      const anonymous = isAnonymous(s.callerNumber);
+      if (camp.rejectAnonymous && anonymous) return end(next, 'anonymous_rejected', e.at);
+      if (camp.callerRegions && !placeAllowed(camp.callerRegions, s.callerNumber))
+        return end(next, 'region_rejected', e.at);
+      if (!anonymous && (camp.useBlocklist || camp.repeatWindowS))
         return {
           state: next,
-          effects: [{ type: 'check_duplicate', campaignId: camp.id, callerNumber: s.callerNumber }],
+          effects: [
+            {
+              type: 'screen_caller',
+              sellerId: plan.sellerId,
+              campaignId: camp.id,
+              callerNumber: s.callerNumber,
+              blocklist: camp.useBlocklist ?? false,
+              repeatWindowS: camp.repeatWindowS ?? null,
+            },
+          ],
         };
-      return { state: next, effects: [{ type: 'try_next' }] };
+      return screened(next);
+    }
+    case 'caller_screened': {
+      if (s.phase !== 'routing' || !s.plan?.campaign || s.attempts.length) return { state: s, effects: [] };
+      if (e.refused === 'blocked') return end(s, 'blocked_rejected', e.at);
+      if (e.refused === 'repeat') return end(s, 'repeat_rejected', e.at);
+      return screened(s);
     }
     case 'duplicate_checked': {
       if (s.phase !== 'routing' || !s.plan?.campaign) return { state: s, effects: [] };
@@ -339,6 +375,17 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
       };
     }
   }
+}
+
+/** A caller the filters let through: the duplicate-caller memory next (when on), then the links. */
+function screened(s: CallState): { state: CallState; effects: Effect[] } {
+  const camp = s.plan?.campaign;
+  if (camp?.dupWindowH && s.callerNumber)
+    return {
+      state: s,
+      effects: [{ type: 'check_duplicate', campaignId: camp.id, callerNumber: s.callerNumber }],
+    };
+  return { state: s, effects: [{ type: 'try_next' }] };
 }
 
 /** Ends a call that never reached a client: the caller hears congestion when we failed them. */

@@ -42,6 +42,11 @@ export interface RoutePlan {
     maxAttempts: number;
     dupWindowH: number | null;
     dupPolicy: 'same_client' | 'reject';
+    // Caller filters (screen.ts, and the screen_caller effect); absent means off.
+    rejectAnonymous?: boolean;
+    repeatWindowS?: number | null;
+    useBlocklist?: boolean;
+    callerRegions?: string[] | null;
   };
   links: RouteLink[];
 }
@@ -123,6 +128,10 @@ export class RouteCatalog {
         maxAttempts: c.maxAttempts,
         dupWindowH: c.dupWindowH,
         dupPolicy: c.dupPolicy,
+        rejectAnonymous: c.rejectAnonymous,
+        repeatWindowS: c.repeatWindowS,
+        useBlocklist: c.useBlocklist,
+        callerRegions: c.callerRegions?.length ? c.callerRegions : null,
       },
       links: rows.map((r) => ({
         // Inactive links stay in the plan (never offered) so a CDR can say why they took no call.

@@ -13,6 +13,7 @@ import { cdrOf } from '../cdr/record.ts';
 import type { CdrWriter } from '../cdr/writer.ts';
 import type { Logger } from '../platform/logger.ts';
 import { type CallEvent, type CallState, type Effect, type Refusal, step } from './call.ts';
+import type { CallerScreen } from './callers.ts';
 import { dialString, type RouteCatalog } from './catalog.ts';
 import { capBuckets, capSources, nextCandidates, unavailableLinks } from './decide.ts';
 import type { RoutingMetrics } from './metrics.ts';
@@ -43,6 +44,7 @@ export interface EffectDeps {
   asterisk: AsteriskModule;
   slots: SlotStore;
   catalog: RouteCatalog;
+  screen: CallerScreen;
   cdr: CdrWriter;
   totals: AnsweredTotals;
   log: Logger;
@@ -166,6 +168,7 @@ export class CallRunner {
     switch (fx.type) {
       case 'load_plan':
       case 'check_duplicate':
+      case 'screen_caller':
       case 'try_next':
         // Routing needs PostgreSQL (plans) and Redis (caps): if either fails, the caller is told.
         return { type: 'no_candidate', reason: 'error', at };
@@ -202,6 +205,16 @@ export class CallRunner {
           lastClient: await this.d.slots.lastClientOf(fx.campaignId, fx.callerNumber),
           at: this.d.now(),
         };
+      case 'screen_caller': {
+        const blocked = fx.blocklist && (await this.d.screen.blocked(fx.sellerId, fx.callerNumber));
+        const refused = blocked
+          ? 'blocked'
+          : fx.repeatWindowS &&
+              (await this.d.screen.repeated(fx.campaignId, fx.callerNumber, fx.repeatWindowS))
+            ? 'repeat'
+            : null;
+        return { type: 'caller_screened', refused, at: this.d.now() };
+      }
       case 'try_next':
         return this.takeNextSlot(s);
       case 'create_leg': {

@@ -6,9 +6,11 @@ import callRoutes from '../cdr/routes/calls.ts';
 import { CdrWriter } from '../cdr/writer.ts';
 import type { DaemonContext, DaemonModule } from '../platform/module.ts';
 import { RedisKeys } from '../platform/redis/keys.ts';
+import { CallerScreen } from './callers.ts';
 import { RouteCatalog } from './catalog.ts';
 import { followPlanChanges } from './plan-changes.ts';
 import { InboundRouter } from './router.ts';
+import { callerBlockRoutes } from './routes/caller-blocks.ts';
 import { campaignRoutes } from './routes/campaigns.ts';
 import { clientRoutes } from './routes/clients.ts';
 import { didRoutes } from './routes/dids.ts';
@@ -31,7 +33,8 @@ export interface RoutingModule extends DaemonModule {
 
 export function createRoutingModule(ctx: DaemonContext): RoutingModule {
   const { config, database, log, metrics } = ctx;
-  const slots = new SlotStore(ctx.redis, new RedisKeys(config.REDIS_KEY_PREFIX), config.SLOT_TTL_S * 1000);
+  const keys = new RedisKeys(config.REDIS_KEY_PREFIX);
+  const slots = new SlotStore(ctx.redis, keys, config.SLOT_TTL_S * 1000);
   const cdr = new CdrWriter(
     database.sql,
     config.CDR_BUFFER_DIR,
@@ -48,6 +51,7 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
         asterisk,
         slots,
         catalog,
+        screen: new CallerScreen(database.db, ctx.redis, keys.routing),
         cdr,
         totals,
         log: log.child({ module: 'routing' }),
@@ -69,6 +73,7 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
       campaignRoutes(service),
       didRoutes(service),
       linkRoutes(service),
+      callerBlockRoutes(service),
       callRoutes,
       liveRoutes(
         service,

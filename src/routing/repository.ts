@@ -1,7 +1,7 @@
 // Every SQL of the routing domain: the resources calls are routed by (sellers, clients, campaigns,
 // DIDs, links), what a call's plan is read from, and the batched answered totals.
 import { and, count, desc, eq, type SQL, sql } from 'drizzle-orm';
-import { campaigns, capTotals, clients, dids, links, sellers } from '../db/schema/routing.ts';
+import { callerBlocks, campaigns, capTotals, clients, dids, links, sellers } from '../db/schema/routing.ts';
 import { type Db, listPage } from '../platform/db.ts';
 
 export type SellerRow = typeof sellers.$inferSelect;
@@ -9,6 +9,7 @@ export type ClientRow = typeof clients.$inferSelect;
 export type CampaignRow = typeof campaigns.$inferSelect;
 export type DidRow = typeof dids.$inferSelect;
 export type LinkRow = typeof links.$inferSelect;
+export type CallerBlockRow = typeof callerBlocks.$inferSelect;
 type Page = { limit: number; offset: number };
 type Values<T extends { $inferInsert: unknown }> = Partial<T['$inferInsert']>;
 
@@ -321,4 +322,70 @@ export async function addAnsweredTotals(db: Db, batch: Map<string, number>): Pro
     update campaign_links l set total_answered = l.total_answered + v.n
     from unnest(${`{${ids.join(',')}}`}::uuid[], ${`{${ns.join(',')}}`}::int[]) as v(id, n)
     where l.id = v.id`);
+}
+
+// ---------------------------------------------------------------- caller blocklists
+
+/** On the seller's blocklist or the global one (one indexed read). */
+export async function isBlocked(db: Db, sellerId: string, number: string): Promise<boolean> {
+  const [r] = await db
+    .select({ id: callerBlocks.id })
+    .from(callerBlocks)
+    .where(
+      and(
+        eq(callerBlocks.number, number),
+        sql`(${callerBlocks.sellerId} is null or ${callerBlocks.sellerId} = ${sellerId})`,
+      ),
+    )
+    .limit(1);
+  return r !== undefined;
+}
+
+/** Blocklist entries: one seller's (`sellerId`), the global list (null), or every list (undefined). */
+export function listCallerBlocks(
+  db: Db,
+  f: Page & { sellerId?: string | null | undefined; number?: string | undefined },
+) {
+  const where: SQL[] = [];
+  if (f.sellerId === null) where.push(sql`${callerBlocks.sellerId} is null`);
+  else if (f.sellerId) where.push(eq(callerBlocks.sellerId, f.sellerId));
+  if (f.number) where.push(eq(callerBlocks.number, f.number));
+  return listPage(db, callerBlocks, {
+    where: where.length ? and(...where) : undefined,
+    orderBy: [desc(callerBlocks.createdAt), desc(callerBlocks.id)],
+    limit: f.limit,
+    offset: f.offset,
+  });
+}
+
+export async function callerBlock(db: Db, id: string): Promise<CallerBlockRow | null> {
+  const [r] = await db.select().from(callerBlocks).where(eq(callerBlocks.id, id));
+  return r ?? null;
+}
+
+export async function insertCallerBlock(
+  db: Db,
+  v: typeof callerBlocks.$inferInsert,
+): Promise<CallerBlockRow> {
+  const [r] = await db.insert(callerBlocks).values(v).returning();
+  return r!;
+}
+
+export async function deleteCallerBlock(db: Db, id: string): Promise<void> {
+  await db.delete(callerBlocks).where(eq(callerBlocks.id, id));
+}
+
+/** Adds numbers to one list in one statement; numbers already on it are kept as they were. */
+export async function addCallerBlocks(
+  db: Db,
+  sellerId: string | null,
+  rows: Array<{ number: string; note: string | null }>,
+): Promise<number> {
+  if (!rows.length) return 0;
+  const r = await db
+    .insert(callerBlocks)
+    .values(rows.map((x) => ({ sellerId, number: x.number, note: x.note })))
+    .onConflictDoNothing()
+    .returning({ id: callerBlocks.id });
+  return r.length;
 }

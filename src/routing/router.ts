@@ -6,6 +6,7 @@ import type { AsteriskModule } from '../asterisk/index.ts';
 import type { AriChannel } from '../asterisk/types.ts';
 import type { CdrWriter } from '../cdr/writer.ts';
 import type { Logger } from '../platform/logger.ts';
+import type { CallerScreen } from './callers.ts';
 import type { RouteCatalog } from './catalog.ts';
 import { CallRunner } from './effects.ts';
 import { RoutingMetrics } from './metrics.ts';
@@ -21,6 +22,7 @@ export interface RouterDeps {
   asterisk: AsteriskModule;
   slots: SlotStore;
   catalog: RouteCatalog;
+  screen: CallerScreen;
   cdr: CdrWriter;
   totals: AnsweredTotals;
   log: Logger;

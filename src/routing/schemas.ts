@@ -6,7 +6,8 @@ import { DUP_POLICIES, ROUTING_STRATEGIES, type WeeklySchedule } from '../db/sch
 import { queryBool } from '../platform/http/input.ts';
 import { pageQuery } from '../platform/http/paging.ts';
 import { scheduleProblems } from './decide.ts';
-import type { CampaignRow, ClientRow, DidRow, LinkRow, SellerRow } from './repository.ts';
+import type { CallerBlockRow, CampaignRow, ClientRow, DidRow, LinkRow, SellerRow } from './repository.ts';
+import { PLACE_CODE } from './screen.ts';
 
 /** `?cascade=true` on a DELETE: also detach or remove what refers to the row. */
 export const cascadeQuery = z.object({ cascade: queryBool.default(false) });
@@ -158,6 +159,14 @@ const campaignFields = {
     .nullable()
     .optional(),
   dup_policy: z.enum(DUP_POLICIES).optional(),
+  reject_anonymous: z.boolean().optional(),
+  repeat_window_s: z.number().int().min(1).max(604_800).nullable().optional(),
+  use_blocklist: z.boolean().optional(),
+  caller_regions: z
+    .array(z.string().trim().toUpperCase().regex(PLACE_CODE, 'a country ("US") or a NANP region ("US-NY")'))
+    .max(100)
+    .nullable()
+    .optional(),
   active: z.boolean().optional(),
 };
 export const campaignCreateBody = z.object({ seller_id: z.uuid().optional(), ...campaignFields }).strict();
@@ -173,6 +182,10 @@ export const campaignOut = z.object({
   max_attempts: z.number(),
   dup_window_h: z.number().nullable(),
   dup_policy: z.enum(DUP_POLICIES),
+  reject_anonymous: z.boolean(),
+  repeat_window_s: z.number().nullable(),
+  use_blocklist: z.boolean(),
+  caller_regions: z.array(z.string()).nullable(),
   active: z.boolean(),
   created_at: z.string(),
 });
@@ -185,6 +198,10 @@ export const toCampaign = (r: CampaignRow) => ({
   max_attempts: r.maxAttempts,
   dup_window_h: r.dupWindowH,
   dup_policy: r.dupPolicy,
+  reject_anonymous: r.rejectAnonymous,
+  repeat_window_s: r.repeatWindowS,
+  use_blocklist: r.useBlocklist,
+  caller_regions: r.callerRegions,
   active: r.active,
   created_at: r.createdAt.toISOString(),
 });
@@ -196,6 +213,12 @@ export const campaignValues = (b: CampaignPatch) => ({
   maxAttempts: b.max_attempts,
   dupWindowH: b.dup_window_h,
   dupPolicy: b.dup_policy,
+  rejectAnonymous: b.reject_anonymous,
+  repeatWindowS: b.repeat_window_s,
+  useBlocklist: b.use_blocklist,
+  // An empty list would refuse every caller: it means no filter, as null does.
+  callerRegions:
+    b.caller_regions === undefined ? undefined : b.caller_regions?.length ? b.caller_regions : null,
   active: b.active,
 });
 
@@ -292,4 +315,44 @@ export const linkValues = (b: LinkPatch) => ({
   priority: b.priority,
   weight: b.weight,
   active: b.active,
+});
+
+// ---------------------------------------------------------------- caller blocklists
+
+export const callerBlockBody = z
+  .object({
+    number: e164,
+    /** The seller whose list it goes on; null (staff only) is the global list. A seller key: its own. */
+    seller_id: z.uuid().nullable().optional(),
+    note: z.string().trim().max(200).nullable().optional(),
+  })
+  .strict();
+export const callerBlocksQuery = pageQuery.extend({
+  /** A seller's list, or `global`; staff see every list when absent. */
+  seller_id: z.union([z.uuid(), z.literal('global')]).optional(),
+  number: z.string().max(32).optional(),
+});
+export const callerBlockImportQuery = z.object({
+  seller_id: z.union([z.uuid(), z.literal('global')]).optional(),
+});
+export const callerBlockOut = z.object({
+  id: z.uuid(),
+  seller_id: z.uuid().nullable(),
+  number: z.string(),
+  note: z.string().nullable(),
+  created_at: z.string(),
+});
+export const toCallerBlock = (r: CallerBlockRow) => ({
+  id: r.id,
+  seller_id: r.sellerId,
+  number: r.number,
+  note: r.note,
+  created_at: r.createdAt.toISOString(),
+});
+export const callerBlockImportOut = z.object({
+  lines: z.number(),
+  added: z.number(),
+  already_listed: z.number(),
+  rejected: z.array(z.object({ line: z.number(), reason: z.string() })),
+  rejected_total: z.number(),
 });

@@ -1,12 +1,14 @@
 // The routing resources' operations, without HTTP: sellers, clients, campaigns, DIDs and links,
 // each seen through a seller scope (a seller key sees only its seller's rows: another seller's row
 // does not exist for it, so it is answered as not found), and the usage of each link's caps.
+import type { Readable } from 'node:stream';
 import { AppError, notFound } from '../platform/http/errors.ts';
 import type { Db } from '../platform/db.ts';
 import { isUniqueViolation, mapDbError } from '../platform/pg-errors.ts';
+import { BlockCsvHeaderError, type BlockImportResult, importBlocklist } from './blocklist-import.ts';
 import { capBuckets } from './decide.ts';
 import * as repo from './repository.ts';
-import type { CampaignRow, DidRow, LinkRow, NamedLink } from './repository.ts';
+import type { CallerBlockRow, CampaignRow, DidRow, LinkRow, NamedLink } from './repository.ts';
 import {
   type CampaignPatch,
   type ClientBody,
@@ -240,6 +242,60 @@ export class RoutingService {
   /** Every link with its names and its client's time zone (see `repository.namedLinks`). */
   namedLinks(scope: Scope): Promise<NamedLink[]> {
     return repo.namedLinks(this.db, scope);
+  }
+
+  // ---------------------------------------------------------------- caller blocklists
+
+  /**
+   * The list a request means: a seller key always its own seller's; staff name a seller, or
+   * `global`/null (or nothing) for the global list.
+   */
+  private async blockList(wanted: string | null | undefined, scope: Scope): Promise<string | null> {
+    const id = wanted === 'global' ? null : wanted;
+    if (scope) {
+      if (id && id !== scope) throw notFound('seller', id);
+      if (wanted === null || wanted === 'global')
+        throw new AppError('FORBIDDEN_ROLE', 'the global blocklist is managed by staff');
+      return scope;
+    }
+    if (id && !(await repo.sellerExists(this.db, id))) throw notFound('seller', id);
+    return id ?? null;
+  }
+
+  /** Blocklist entries: a seller key sees its own list only; staff every list, or one. */
+  listCallerBlocks(f: Page & { sellerId?: string | undefined; number?: string | undefined }, scope: Scope) {
+    const sellerId = scope ?? (f.sellerId === 'global' ? null : f.sellerId);
+    return repo.listCallerBlocks(this.db, { ...f, sellerId });
+  }
+
+  async addCallerBlock(
+    b: { number: string; seller_id?: string | null | undefined; note?: string | null | undefined },
+    scope: Scope,
+  ): Promise<CallerBlockRow> {
+    const sellerId = await this.blockList(b.seller_id, scope);
+    return repo
+      .insertCallerBlock(this.db, { sellerId, number: b.number, note: b.note ?? null })
+      .catch((e) => mapDbError(e, `blocklist entry ${b.number}`));
+  }
+
+  async removeCallerBlock(id: string, scope: Scope): Promise<void> {
+    const r = await repo.callerBlock(this.db, id);
+    if (!r || (scope && r.sellerId !== scope)) throw notFound('blocklist entry', id);
+    await repo.deleteCallerBlock(this.db, id);
+  }
+
+  async importCallerBlocks(
+    body: Readable,
+    seller: string | undefined,
+    scope: Scope,
+  ): Promise<BlockImportResult> {
+    const sellerId = await this.blockList(seller, scope);
+    try {
+      return await importBlocklist(this.db, sellerId, body);
+    } catch (e) {
+      if (e instanceof BlockCsvHeaderError) throw new AppError('VALIDATION_FAILED', e.message);
+      throw e;
+    }
   }
 
   /**

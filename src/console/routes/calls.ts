@@ -25,6 +25,10 @@ const DISPOSITIONS = Object.keys({
   all_failed: 1,
   caller_abandoned: 1,
   duplicate_rejected: 1,
+  anonymous_rejected: 1,
+  region_rejected: 1,
+  blocked_rejected: 1,
+  repeat_rejected: 1,
   shed: 1,
   error: 1,
 } satisfies Record<Disposition, 1>);

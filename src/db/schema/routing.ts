@@ -70,11 +70,19 @@ export const campaigns = pgTable(
     maxAttempts: integer('max_attempts').notNull().default(3),
     dupWindowH: integer('dup_window_h'),
     dupPolicy: text('dup_policy', { enum: DUP_POLICIES }).notNull().default('same_client'),
+    // Caller filters, all off by default: refuse callers without a number, a caller calling again
+    // within N seconds (of its previous call's arrival), callers on the seller's or the global
+    // blocklist, and callers whose number is not from one of these places ("US", "US-NY", "CA-ON").
+    rejectAnonymous: boolean('reject_anonymous').notNull().default(false),
+    repeatWindowS: integer('repeat_window_s'),
+    useBlocklist: boolean('use_blocklist').notNull().default(false),
+    callerRegions: text('caller_regions').array(),
     active: boolean('active').notNull().default(true),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     unique('campaigns_seller_name_uq').on(t.sellerId, t.name),
+    check('campaigns_repeat_window_ck', sql`${t.repeatWindowS} between 1 and 604800`),
     check('campaigns_ring_timeout_ck', sql`${t.ringTimeoutS} between 1 and 600`),
     check('campaigns_max_attempts_ck', sql`${t.maxAttempts} between 1 and 20`),
   ],
@@ -140,4 +148,22 @@ export const capTotals = pgTable(
     totalAnswered: bigint('total_answered', { mode: 'number' }).notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.ownerKind, t.ownerId] })],
+);
+
+// Caller numbers refused on campaigns that use the blocklist: a seller's own (seller_id set) and the
+// global list (seller_id null) that applies to every seller.
+export const callerBlocks = pgTable(
+  'caller_blocks',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    sellerId: uuid('seller_id').references(() => sellers.id, { onDelete: 'cascade' }),
+    number: text('number').notNull(), // E.164, normalised
+    note: text('note'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    // One entry per number per list; the global list is the null seller (NULLS NOT DISTINCT).
+    unique('caller_blocks_seller_number_uq').on(t.sellerId, t.number).nullsNotDistinct(),
+    index('caller_blocks_number_idx').on(t.number),
+  ],
 );

@@ -95,6 +95,7 @@ export class CidKeys {
  *   links                         SET   links with slots (what reconcile walks)
  *   campaign:<id>:dup:<caller>    the client that last answered a caller (duplicate-caller memory)
  *   campaign:<id>:rr              the campaign's round-robin counter
+ *   campaign:<id>:seen:<caller>   a caller's last arrival, for the repeat-caller window (expires with it)
  */
 export class RoutingKeys {
   readonly links: string;

@@ -1,0 +1,81 @@
+// /v1/caller-blocks: blocked caller numbers, a seller's own list and the global one (staff), and the
+// CSV import of a list (the body streamed, never buffered whole).
+import type { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
+import { AppError } from '../../platform/http/errors.ts';
+import { idParams, page, pageBody } from '../../platform/http/paging.ts';
+import { BLOCKLIST_IMPORT_MAX_BYTES } from '../blocklist-import.ts';
+import {
+  callerBlockBody,
+  callerBlockImportOut,
+  callerBlockImportQuery,
+  callerBlockOut,
+  callerBlocksQuery,
+  toCallerBlock,
+  toE164,
+} from '../schemas.ts';
+import type { RoutingService } from '../service.ts';
+
+export function callerBlockRoutes(svc: RoutingService) {
+  return async function callerBlocks(fastify: FastifyInstance) {
+    const app = fastify.withTypeProvider<ZodTypeProvider>();
+    const config = { auth: { roles: STAFF_OR_SELLER } };
+    const tags = ['caller-blocks'];
+
+    app.get(
+      '/v1/caller-blocks',
+      { config, schema: { tags, querystring: callerBlocksQuery, response: { 200: page(callerBlockOut) } } },
+      async (req) => {
+        const { limit, offset, seller_id, number } = req.query;
+        const n = number ? (toE164(number) ?? number) : undefined;
+        const r = await svc.listCallerBlocks({ limit, offset, sellerId: seller_id, number: n }, scopeOf(req));
+        return pageBody(req.query, r, toCallerBlock);
+      },
+    );
+    app.post(
+      '/v1/caller-blocks',
+      { config, schema: { tags, body: callerBlockBody, response: { 201: callerBlockOut } } },
+      async (req, reply) =>
+        reply.status(201).send(toCallerBlock(await svc.addCallerBlock(req.body, scopeOf(req)))),
+    );
+    app.delete(
+      '/v1/caller-blocks/:id',
+      { config, schema: { tags, params: idParams, response: { 204: z.null() } } },
+      async (req, reply) => {
+        await svc.removeCallerBlock(req.params.id, scopeOf(req));
+        return reply.status(204).send(null);
+      },
+    );
+
+    // The import's scope hands the body on as a stream (the other routes keep the JSON parser).
+    await app.register(async (scoped) => {
+      scoped.addContentTypeParser(['text/csv', 'text/plain'], (_req, payload, done) => done(null, payload));
+      scoped.withTypeProvider<ZodTypeProvider>().post(
+        '/v1/caller-blocks/import',
+        {
+          config,
+          bodyLimit: BLOCKLIST_IMPORT_MAX_BYTES,
+          schema: { tags, querystring: callerBlockImportQuery, response: { 200: callerBlockImportOut } },
+        },
+        async (req) => {
+          const body = req.body as Readable | undefined;
+          if (!body || typeof body.pipe !== 'function')
+            throw new AppError(
+              'UNSUPPORTED_MEDIA_TYPE',
+              'send the CSV as the body with Content-Type: text/csv',
+            );
+          const length = Number(req.headers['content-length'] ?? 0);
+          if (length > BLOCKLIST_IMPORT_MAX_BYTES)
+            throw new AppError(
+              'PAYLOAD_TOO_LARGE',
+              `a blocklist import is at most ${BLOCKLIST_IMPORT_MAX_BYTES} bytes`,
+            );
+          return svc.importCallerBlocks(body, req.query.seller_id, scopeOf(req));
+        },
+      );
+    });
+  };
+}
