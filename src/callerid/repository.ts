@@ -1,7 +1,7 @@
 // Every SQL statement of the caller-ID domain: pools, numbers and memberships (drizzle), and the bulk
 // statements of the hot state's upkeep and the import (postgres.js, one statement a batch).
 // PostgreSQL is the durable source; Redis holds the hot state (store.ts).
-import { and, asc, count, eq, inArray, type SQL, sql as dsql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, type SQL, sql as dsql } from 'drizzle-orm';
 import type { Sql } from 'postgres';
 import type { Db } from '../platform/db.ts';
 import { callerIds, cidPoolMembers, cidPools } from '../db/schema/callerid.ts';
@@ -10,6 +10,21 @@ export type PoolRow = typeof cidPools.$inferSelect;
 export type PoolValues = Partial<Omit<typeof cidPools.$inferInsert, 'createdAt'>>;
 export type NumberRow = typeof callerIds.$inferSelect;
 export type NumberValues = Partial<Omit<typeof callerIds.$inferInsert, 'number' | 'createdAt'>>;
+
+/** The orders a page of numbers can be read in (usage as last flushed from Redis). */
+export const NUMBER_SORTS = {
+  number: callerIds.number,
+  carrier: callerIds.carrier,
+  area_code: callerIds.npa,
+  state: callerIds.state,
+  hourly_limit: callerIds.hourlyLimit,
+  daily_limit: callerIds.dailyLimit,
+  total: callerIds.totalUses,
+  last_used: callerIds.lastUsedAt,
+  answered: callerIds.answered,
+  unanswered: callerIds.unanswered,
+} as const;
+export type NumberSort = keyof typeof NUMBER_SORTS;
 
 /** A pool's health settings as PostgreSQL holds them. */
 export interface PoolConfigRow {
@@ -131,12 +146,19 @@ export class CallerIdRepository {
   }
 
   // ---- numbers ----------------------------------------------------------------------------
-  listNumbers(pool: string | undefined, limit: number, offset: number): Promise<NumberRow[]> {
+  /** A page of numbers, by number or in another order (number breaks ties). */
+  listNumbers(
+    pool: string | undefined,
+    limit: number,
+    offset: number,
+    order: { sort: NumberSort; dir: 'asc' | 'desc' } = { sort: 'number', dir: 'asc' },
+  ): Promise<NumberRow[]> {
+    const by = order.dir === 'asc' ? asc : desc;
     return this.db
       .select()
       .from(callerIds)
       .where(inPool(pool))
-      .orderBy(asc(callerIds.number))
+      .orderBy(by(NUMBER_SORTS[order.sort]), by(callerIds.number))
       .limit(limit)
       .offset(offset);
   }

@@ -11,6 +11,7 @@ import { CsvHeaderError, type ImportResult, importCallerIds } from './import.ts'
 import {
   CallerIdRepository,
   type NumberRow,
+  type NumberSort,
   type NumberValues,
   type PoolRow,
   type PoolValues,
@@ -186,6 +187,24 @@ export class CallerIdService {
       items: rows.map((r) => numberView(r, pools.get(r.number) ?? [])),
       limit,
       offset,
+      total: await this.repo.countNumbers(pool),
+    };
+  }
+  /** A page of numbers in a chosen order, each with its live state from Redis (the console's list). */
+  async numbersLive(
+    pool: string | undefined,
+    p: { sort: NumberSort; dir: 'asc' | 'desc'; limit: number; offset: number },
+  ) {
+    const rows = await this.repo.listNumbers(pool, p.limit, p.offset, p);
+    const numbers = rows.map((r) => r.number);
+    const [pools, hs] = await Promise.all([this.repo.poolsOf(numbers), this.store.hashes(numbers)]);
+    const now = this.now();
+    const b = this.buckets(now);
+    return {
+      items: rows.map((r) => ({
+        ...numberView(r, pools.get(r.number) ?? []),
+        live: numberStat(r.number, hs.get(r.number), now, b),
+      })),
       total: await this.repo.countNumbers(pool),
     };
   }

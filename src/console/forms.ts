@@ -10,6 +10,8 @@ export type FieldKind =
   | 'textOrNull'
   | 'int'
   | 'intOrNull'
+  | 'optNum'
+  | 'list'
   | 'bool'
   | 'optUuid'
   | 'uuidOrNull';
@@ -37,6 +39,17 @@ export function fromForm(body: unknown, spec: Record<string, FieldKind>): Record
         break;
       case 'intOrNull':
         out[k] = v ? (/^-?\d+$/.test(v) ? Number(v) : v) : null;
+        break;
+      case 'optNum':
+        if (v) out[k] = /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v;
+        break;
+      case 'list':
+        // "a, b c" -> ["a", "b", "c"]; nothing given: not given.
+        if (v)
+          out[k] = v
+            .split(/[\s,]+/)
+            .map((x) => x.trim())
+            .filter(Boolean);
         break;
       case 'bool':
         out[k] = raw === 'on' || raw === 'true';

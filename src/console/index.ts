@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Counter } from 'prom-client';
 import type { AsteriskModule } from '../asterisk/index.ts';
+import type { CallerIdModule } from '../callerid/index.ts';
 import { CallsService } from '../cdr/service.ts';
 import type { DaemonContext, DaemonModule } from '../platform/module.ts';
 import { RedisKeys } from '../platform/redis/keys.ts';
@@ -14,6 +15,7 @@ import { consolePlugin } from './plugin.ts';
 import { ConsoleRepository } from './repository.ts';
 import { assetRoutes } from './routes/assets.ts';
 import { authRoutes } from './routes/auth.ts';
+import { callerIdRoutes } from './routes/callerids.ts';
 import { callRoutes } from './routes/calls.ts';
 import { liveRoutes } from './routes/live.ts';
 import { routingRoutes } from './routes/routing.ts';
@@ -86,14 +88,14 @@ export function createConsoleModule(ctx: DaemonContext): ConsoleModule {
     ? new LivePublisher(redis, channel, config.INSTANCE_ID, source, services.log)
     : null;
 
-  const plugin = consolePlugin(services, [
+  const pages = [
     assetRoutes,
     authRoutes(services),
     userRoutes(services),
     liveRoutes(services, hub),
     routingRoutes(routing.service, () => floor.invalidate()),
     callRoutes(new CallsService(database.db), routing.service),
-  ]);
+  ];
   return {
     name: 'console',
     services,
@@ -103,7 +105,11 @@ export function createConsoleModule(ctx: DaemonContext): ConsoleModule {
       async (app: FastifyInstance) => {
         // Open event streams would hold the server's close; they end first.
         app.addHook('preClose', async () => hub.endAll());
-        await app.register(plugin, { prefix: '/console' });
+        // Modules created after this one (the daemon registers routes once all are created).
+        const callerid = ctx.modules.get('callerid') as CallerIdModule | undefined;
+        await app.register(consolePlugin(services, [...pages, callerIdRoutes(callerid?.service)]), {
+          prefix: '/console',
+        });
       },
     ],
     async start() {

@@ -7,6 +7,7 @@ import { eq } from 'drizzle-orm';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
+import { createCallerIdModule } from '../../src/callerid/index.ts';
 import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
 import { callRecords } from '../../src/db/schema/cdr.ts';
 import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
@@ -42,7 +43,7 @@ describe('the console in a browser', () => {
     d = await startDaemon(
       testConfig({ DATABASE_URL: db.url, ...simEnv(sim), CDR_BUFFER_DIR: cdrDir, API_HOST: '127.0.0.1' }),
       log,
-      [createAsteriskModule, createRoutingModule, createConsoleModule],
+      [createAsteriskModule, createRoutingModule, (ctx) => createCallerIdModule(ctx), createConsoleModule],
     );
     base = d.address.replace('[::1]', '127.0.0.1');
     con = d.ctx.modules.get('console') as ConsoleModule;
@@ -224,6 +225,26 @@ describe('the console in a browser', () => {
     await page.locator('table tr', { hasText: 'viewer@example.com' }).waitFor(T);
     await ui.shot('users');
 
+    // Caller IDs: a file with a bad line is streamed with a progress bar; the bad line is listed,
+    // the good ones land in the pool the file names.
+    await page.click('nav a[href="/console/caller-ids"]');
+    await page.setInputFiles('#cid-import input[name=file]', {
+      name: 'cids.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(
+        'caller_id,pool\n+14155550700,browser-pool\nnot a number,browser-pool\n+14155550701,browser-pool\n',
+      ),
+    });
+    await page.click('#cid-import button[type=submit]');
+    await page.locator('#import-rejected li', { hasText: 'line 3' }).waitFor(T);
+    expect(await page.locator('#import-result').textContent()).toContain('2 of 3 line(s) imported');
+    expect(await page.locator('#import-progress').getAttribute('value')).toBe('100');
+    await ui.shot('caller-ids-import');
+    await page.reload();
+    await page.locator('#pools tr[data-pool="browser-pool"]').waitFor(T);
+    await page.locator('#numbers tr[data-number="+14155550701"]').waitFor(T);
+    await ui.shot('caller-ids');
+
     // TOTP: set up with the app's code, then asked for at the next sign-in.
     await page.goto(`${base}/console/account/totp`);
     const secret = (await page.locator('[data-testid=totp-secret]').textContent())!.trim();
@@ -301,6 +322,7 @@ describe('the console in a browser', () => {
 
     const r = await page.goto(`${base}/console/users`);
     expect(r!.status()).toBe(403);
+    expect((await page.goto(`${base}/console/caller-ids`))!.status()).toBe(403);
     await page.click('form[action="/console/sign-out"] button');
     await page.waitForURL(/\/console\/sign-in$/, T);
     await page.goto(`${base}/console/account`);

@@ -55,6 +55,26 @@ export class Browser {
     return r;
   }
 
+  /** A POST with a body of the given type (a file streamed by the page's script, JSON). */
+  async postRaw(url: string, payload: string, contentType: string, headers: Record<string, string> = {}) {
+    const r = await this.app.inject({
+      method: 'POST',
+      url,
+      remoteAddress: this.ip,
+      headers: {
+        accept: 'application/json',
+        'content-type': contentType,
+        origin: 'http://console.test',
+        host: 'console.test',
+        cookie: this.cookieHeader(),
+        ...headers,
+      },
+      payload,
+    });
+    this.keep(r.headers['set-cookie']);
+    return r;
+  }
+
   /** The CSRF token of the signed-in session, read from a page as a browser's form would. */
   async csrf(): Promise<string> {
     const r = await this.get('/console/account');

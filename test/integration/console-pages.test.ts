@@ -2,6 +2,7 @@
 // daemon's app as a browser would: what each role sees and may change, a seller limited to its own
 // rows, sorting and filters on the server, CSRF on every change, the API's error codes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CallerIdModule, createCallerIdModule } from '../../src/callerid/index.ts';
 import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
 import { callRecords } from '../../src/db/schema/cdr.ts';
 import { campaigns, clients, sellers } from '../../src/db/schema/routing.ts';
@@ -31,7 +32,7 @@ describe('console pages', () => {
     d = await startDaemon(
       testConfig({ DATABASE_URL: db.url }),
       log,
-      [createRoutingModule, createConsoleModule],
+      [createRoutingModule, (ctx) => createCallerIdModule(ctx), createConsoleModule],
       {
         listen: false,
       },
@@ -197,6 +198,122 @@ describe('console pages', () => {
       const anon = new Browser(d.app, '10.1.9.9');
       expect((await anon.get('/console/calls')).statusCode).toBe(303);
       expect((await anon.get('/console/calls.csv', 'text/csv')).statusCode).toBe(401);
+    });
+  });
+
+  describe('caller IDs', () => {
+    const cid = () => (d.ctx.modules.get('callerid') as CallerIdModule).service;
+    const numbers = (body: string) => [...body.matchAll(/data-number="([^"]+)"/g)].map((m) => m[1]);
+
+    it('staff make a pool, import pasted CSV with a bad line listed, see usage and limits, sort, delete', async () => {
+      const b = await as('staff@example.com');
+      const _csrf = await b.csrf();
+      const bad = await b.post('/console/caller-ids/pools', { _csrf, id: 'no spaces allowed' });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.body).toContain('VALIDATION_FAILED');
+      expect(
+        (
+          await b.post('/console/caller-ids/pools', {
+            _csrf,
+            id: 'east',
+            name: 'East',
+            health_min_answer_rate: '0.25',
+          })
+        ).statusCode,
+      ).toBe(303);
+      expect((await cid().getPool('east')).health_min_answer_rate).toBe(0.25);
+      const csv = [
+        'caller_id,daily_limit,hourly_limit',
+        '+14155550100,100,10',
+        'not a number,5,5',
+        '+14155550111,50,',
+        '+12125550122,,3',
+      ].join('\n');
+      const r = await b.post('/console/caller-ids/import', { _csrf, pool: 'east', csv });
+      expect(r.statusCode).toBe(200);
+      expect(r.body).toMatch(/<strong>3<\/strong> of 4 line\(s\) imported/);
+      expect(r.body).toMatch(
+        /<li>line 3: caller_id &quot;not a number&quot; is not a valid phone number<\/li>/,
+      );
+      expect((await cid().listNumbers('east', 10, 0)).total).toBe(3);
+
+      const page = await b.get('/console/caller-ids?pool=east');
+      expect(page.statusCode).toBe(200);
+      expect(numbers(page.body)).toEqual(['+12125550122', '+14155550100', '+14155550111']);
+      expect(page.body).toContain('0 / 100'); // today's uses against the daily limit
+      expect(numbers((await b.get('/console/caller-ids?pool=east&sort=daily_limit&dir=desc')).body)).toEqual([
+        '+12125550122', // no limit: nulls first when descending, as PostgreSQL orders them
+        '+14155550100',
+        '+14155550111',
+      ]);
+      expect(page.body).toContain('data-pool="east"');
+      expect(page.body).toContain('below 25% answered');
+
+      // A number added by hand into a pool that does not exist: the service's NOT_FOUND.
+      const missing = await b.post('/console/caller-ids/numbers', {
+        _csrf,
+        number: '+13055550100',
+        pools: 'nope',
+      });
+      expect(missing.statusCode).toBe(404);
+      expect(missing.body).toContain('NOT_FOUND');
+      expect(
+        (
+          await b.post('/console/caller-ids/numbers', {
+            _csrf,
+            number: '+1 305 555 0100',
+            pools: 'east',
+            daily_limit: '7',
+          })
+        ).statusCode,
+      ).toBe(303);
+      expect((await cid().getNumber('+13055550100')).daily_limit).toBe(7);
+      expect(
+        (await b.post(`/console/caller-ids/numbers/${encodeURIComponent('+13055550100')}/delete`, { _csrf }))
+          .statusCode,
+      ).toBe(303);
+      await expect(cid().getNumber('+13055550100')).rejects.toThrow();
+    });
+
+    it('a streamed file is imported with the header token; without it nothing is', async () => {
+      const b = await as('admin@example.com');
+      const csv = 'caller_id,pool\n+16175550100,west\n+1617555,west\n';
+      const refused = await b.postRaw('/console/caller-ids/import', csv, 'text/csv');
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json().error.code).toBe('CSRF_REFUSED');
+      await expect(cid().getNumber('+16175550100')).rejects.toThrow();
+      const ok = await b.postRaw('/console/caller-ids/import', csv, 'text/csv', {
+        'x-csrf-token': await b.csrf(),
+      });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.json()).toMatchObject({ lines: 2, imported: 1, rejected_total: 1, pools_created: ['west'] });
+      expect(ok.json().rejected[0].line).toBe(3);
+      expect((await cid().getNumber('+16175550100')).pools).toEqual(['west']);
+    });
+
+    it('a viewer looks but changes nothing; a seller has no caller IDs', async () => {
+      const v = await as('viewer@example.com');
+      const page = await v.get('/console/caller-ids');
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain('data-pool="east"');
+      expect(page.body).not.toContain('action="/console/caller-ids/import"');
+      expect(page.body).not.toContain('/delete');
+      const _csrf = await v.csrf();
+      for (const [url, form] of [
+        ['/console/caller-ids/pools', { id: 'viewer-pool' }],
+        ['/console/caller-ids/import', { csv: 'caller_id\n+14155550199\n' }],
+        [`/console/caller-ids/numbers/${encodeURIComponent('+14155550100')}/delete`, {}],
+      ] as const) {
+        const r = await v.post(url, { _csrf, ...form });
+        expect(r.statusCode, url).toBe(403);
+        expect(r.body).toContain('FORBIDDEN_ROLE');
+      }
+      await expect(cid().getPool('viewer-pool')).rejects.toThrow();
+      await expect(cid().getNumber('+14155550199')).rejects.toThrow();
+      expect((await cid().getNumber('+14155550100')).number).toBe('+14155550100');
+      const s = await as('seller@acme.test');
+      expect((await s.get('/console/caller-ids')).statusCode).toBe(403);
+      expect((await s.get('/console/calls')).body).not.toContain('href="/console/caller-ids"');
     });
   });
 });

@@ -137,9 +137,70 @@ function startLive(root) {
   };
 }
 
+/** The caller-ID import's result, from the JSON the import answers (as the server's page shows it). */
+function showImport(out, r) {
+  const sec = el('section');
+  sec.id = 'import-result';
+  const p = el('p', `${r.imported} of ${r.lines} line(s) imported`);
+  if (r.pools_created.length) p.append(`; new pool(s): ${r.pools_created.join(', ')}`);
+  p.append(r.rejected_total ? `. ${r.rejected_total} rejected:` : '. None rejected.');
+  sec.append(p);
+  if (r.rejected.length) {
+    const ol = el('ol', null, 'rejected');
+    ol.id = 'import-rejected';
+    for (const x of r.rejected) ol.append(el('li', `line ${x.line}: ${x.reason}`));
+    sec.append(ol);
+  }
+  out.replaceChildren(sec);
+}
+
+/** A chosen file is streamed to the import with a progress bar; pasted text posts the plain form. */
+function startImport(form) {
+  form.addEventListener('submit', (e) => {
+    const file = form.elements.file.files[0];
+    if (!file) return;
+    e.preventDefault();
+    const bar = document.getElementById('import-progress');
+    const out = document.getElementById('import-output');
+    const button = form.querySelector('button[type=submit]');
+    bar.hidden = false;
+    bar.value = 0;
+    button.disabled = true;
+    out.replaceChildren(el('p', 'Importing…', 'status'));
+    const pool = form.elements.pool.value;
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `${form.action}${pool ? `?pool=${encodeURIComponent(pool)}` : ''}`);
+    xhr.setRequestHeader('content-type', 'text/csv');
+    xhr.setRequestHeader('accept', 'application/json');
+    xhr.setRequestHeader('x-csrf-token', document.body.dataset.csrf);
+    xhr.upload.onprogress = (p) => {
+      if (p.lengthComputable) bar.value = Math.round((p.loaded / p.total) * 100);
+    };
+    xhr.onloadend = () => {
+      button.disabled = false;
+      bar.value = 100;
+      let r = null;
+      try {
+        r = JSON.parse(xhr.responseText);
+      } catch {}
+      if (xhr.status === 200 && r) showImport(out, r);
+      else {
+        const err = r?.error;
+        const p = el('p', null, 'flash error');
+        p.setAttribute('role', 'alert');
+        p.append(el('strong', err?.code ?? `HTTP ${xhr.status}`), `: ${err?.message ?? 'the import failed'}`);
+        out.replaceChildren(p);
+      }
+    };
+    xhr.send(file);
+  });
+}
+
 document.addEventListener('DOMContentLoaded', () => {
   const live = document.getElementById('live');
   if (live) startLive(live);
+  const imp = document.getElementById('cid-import');
+  if (imp) startImport(imp);
   // Forms that ask before they act: <form data-confirm="text">.
   for (const f of document.querySelectorAll('form[data-confirm]')) {
     f.addEventListener('submit', (e) => {

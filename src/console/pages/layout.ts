@@ -18,6 +18,7 @@ const NAV: Array<{ href: string; label: string; show: (u: ConsoleUser) => boolea
   { href: '/console/campaigns', label: 'Campaigns', show: () => true },
   { href: '/console/dids', label: 'DIDs', show: () => true },
   { href: '/console/calls', label: 'Calls', show: () => true },
+  { href: '/console/caller-ids', label: 'Caller IDs', show: (u) => may(u, STAFF_READ) },
   { href: '/console/users', label: 'Users', show: (u) => may(u, ADMIN) },
 ];
 

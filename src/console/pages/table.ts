@@ -28,11 +28,13 @@ export function sortTh<K extends string>(
   key: K,
   label: string,
   cls = '',
+  /** The query names of this table's order, when a page has two sortable tables. */
+  names: { sort: string; dir: string } = { sort: 'sort', dir: 'dir' },
 ): Html {
   const active = cur.sort === key;
   const dir: Dir = active ? (cur.dir === 'asc' ? 'desc' : 'asc') : 'asc';
   const sp = new URLSearchParams();
-  for (const [k, v] of Object.entries({ ...filters, sort: key, dir }))
+  for (const [k, v] of Object.entries({ ...filters, [names.sort]: key, [names.dir]: dir }))
     if (v !== undefined && String(v) !== '') sp.set(k, String(v));
   const aria = active ? (cur.dir === 'asc' ? 'ascending' : 'descending') : 'none';
   const mark = active ? (cur.dir === 'asc' ? ' ▲' : ' ▼') : '';
