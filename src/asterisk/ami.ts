@@ -350,7 +350,9 @@ export class AmiClient extends EventEmitter {
   private dispatch(m: AmiMessage): void {
     const id = m.fields.actionid;
     const p = id ? this.pending.get(id) : undefined;
-    if (m.fields.response !== undefined) {
+    // An event can carry a Response field too (OriginateResponse: `Response: Failure`): only a
+    // message without Event is an action's response.
+    if (m.fields.response !== undefined && m.fields.event === undefined) {
       if (!p) return;
       if (m.fields.response.toLowerCase() === 'error') p.reject(new AmiActionError(p.action, m));
       // A list action: wait for the items and `EventList: Complete`.

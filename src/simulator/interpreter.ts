@@ -24,6 +24,16 @@ export function createInterpreter(
   const waitStasisExit = (c: SimChannel) => new Promise<void>((resolve) => model.onceExit(c.id, resolve));
   const sleep = (c: SimChannel, ms: number) => new Promise<void>((r) => model.later(c, ms, r));
 
+  // Busy()/Congestion(): indicate, then wait for the timeout given (seconds) or, with none, until
+  // the channel is hung up; then it hangs up with the cause the indication set.
+  const indicate = async (c: SimChannel, what: 'BUSY' | 'CONGESTION', data: string) => {
+    model.indicate(c, what);
+    const s = Number.parseFloat(data);
+    if (!(s > 0)) return;
+    await sleep(c, s * 1000);
+    model.hangup(c.id, c.hangupCause ?? 16);
+  };
+
   return async function run(c: SimChannel, context: string, exten: string): Promise<void> {
     let ctx = context;
     let ext = exten;
@@ -82,11 +92,10 @@ export function createInterpreter(
         case 'Echo':
           return; // holds the channel until the far end hangs up
         case 'Hangup':
-          return model.hangup(c.id, Number(data) || 16);
+          return model.hangup(c.id, Number(data) || c.hangupCause || 16);
         case 'Busy':
-          return model.hangup(c.id, 17);
         case 'Congestion':
-          return model.hangup(c.id, 34);
+          return indicate(c, st.app === 'Busy' ? 'BUSY' : 'CONGESTION', data);
         case 'Goto':
           jump(data);
           break;
@@ -152,9 +161,14 @@ export function createInterpreter(
             c.vars.set('DIALSTATUS', 'NOANSWER');
           } else {
             await sleep(c, ringMs);
-            if (result === 'busy') c.vars.set('DIALSTATUS', 'BUSY');
-            else if (result === 'congestion') c.vars.set('DIALSTATUS', 'CONGESTION');
-            else {
+            // app_dial gives the caller the callee's hangup cause.
+            if (result === 'busy') {
+              c.vars.set('DIALSTATUS', 'BUSY');
+              c.hangupCause = 17;
+            } else if (result === 'congestion') {
+              c.vars.set('DIALSTATUS', 'CONGESTION');
+              c.hangupCause = 34;
+            } else {
               // The answered callee becomes the caller's connected line (a connected-line update).
               c.connected = { name: '', number: m?.[1] ?? '' };
               model.setState(c, 'Up');
@@ -167,7 +181,14 @@ export function createInterpreter(
         }
       }
     }
-    // Falling off the end of the dialplan hangs the channel up.
-    if (model.channels.has(c.id) && !c.app) model.hangup(c.id, 16);
+    if (!model.channels.has(c.id) || c.app) return;
+    // Falling off the end of an extension (autofallthrough): after a Dial that was busy the
+    // channel indicates busy for 10 s, after one congested or unavailable congestion, as pbx.c does;
+    // otherwise it hangs up.
+    const status = c.vars.get('DIALSTATUS');
+    if (steps && idx >= steps.length && status === 'BUSY') return indicate(c, 'BUSY', '10');
+    if (steps && idx >= steps.length && (status === 'CONGESTION' || status === 'CHANUNAVAIL'))
+      return indicate(c, 'CONGESTION', '10');
+    model.hangup(c.id, c.hangupCause ?? 16);
   };
 }

@@ -11,7 +11,7 @@ export interface EndpointBehaviour {
 export interface SimChannel {
   id: string;
   name: string;
-  state: 'Down' | 'Ring' | 'Ringing' | 'Up';
+  state: 'Down' | 'Ring' | 'Ringing' | 'Up' | 'Busy';
   caller: { name: string; number: string };
   connected: { name: string; number: string };
   dialplan: { context: string; exten: string; priority: number; app_name: string; app_data: string };
@@ -37,6 +37,8 @@ export interface SimChannel {
   dial?: DialState;
   /** The `;2` half of a Local pair was called (its dialplan started). */
   called?: boolean;
+  /** The hangup cause set before the hangup (Busy/Congestion, a failed Dial); Hangup() with no cause uses it. */
+  hangupCause?: number;
   /** Where the channel was (application and data) before it entered Stasis. */
   beforeStasis?: { app_name: string; app_data: string };
 }
@@ -262,6 +264,29 @@ export class SimModel extends EventEmitter {
       c.dial = undefined;
       this.emit('dial-answered', c);
     }
+  }
+
+  /**
+   * A busy or congestion indication (Busy(), Congestion(), or the dialplan falling off its end
+   * after a Dial that was busy or congested). A channel not answered yet takes the Busy state and
+   * the cause (17 or 34) it will hang up with. Through a Local pair the indication reaches `;1`:
+   * dialled by ARI (channels/dial, in a bridge), it is reported in a Dial event with that
+   * dialstatus and the channel stays up (the bridge core publishes it and does nothing else);
+   * dialled by an originate, the dial reports it and hangs the channel up, as main/dial.c does.
+   */
+  indicate(c: SimChannel, what: 'BUSY' | 'CONGESTION'): void {
+    const cause = what === 'BUSY' ? 17 : 34;
+    if (c.state !== 'Up') {
+      c.hangupCause = cause;
+      this.setState(c, 'Busy');
+    }
+    const peer = c.peer && c.name.endsWith(';2') ? this.channels.get(c.peer) : undefined;
+    if (!peer?.dial || peer.state === 'Up') return;
+    this.dialEvent(peer, what);
+    if (!peer.dial.originate) return;
+    peer.dial = undefined;
+    peer.hangupCause = cause;
+    this.hangup(peer.id, cause);
   }
 
   /** Calls `fn` once when the channel leaves Stasis for the dialplan, or is destroyed. */

@@ -114,8 +114,10 @@ export function originate(
       else if (a.application.toLowerCase() === 'wait')
         model.later(one, (Number(a.data) || 0) * 1000, () => model.hangup(one.id, 16));
     });
+    // A busy or congested far side ends the dial with reason 5 or 8 (pbx_dial_reason by cause).
     model.onceExit(one.id, () => {
-      if (!answered) resolve({ answered: false, reason: 1 });
+      if (!answered)
+        resolve({ answered: false, reason: one.hangupCause === 17 ? 5 : one.hangupCause === 34 ? 8 : 1 });
     });
   });
   model.beginDial(one, { dialstring: `${local.exten}@${local.context}`, originate: true });

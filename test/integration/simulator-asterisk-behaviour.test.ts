@@ -1,6 +1,12 @@
 // What a real Asterisk 22.10.1 did in the recorded scenarios, checked on the simulator through our
 // own clients: channels/create of a Local dial string (a pair whose ;2 runs the dialplan), a far end that hangs up busy (ChannelDestroyed with
-// cause 17 and no final Dial), and a dialplan channel leaving the app with StasisEnd only.
+// cause 17 and no final Dial), and a dialplan channel leaving the app with StasisEnd only. Also, from
+// Asterisk's source: a Local far side that indicates busy or congestion (Busy(), Congestion(), a
+// busy Dial falling off the end of its extension) is reported in a Dial event and AMI DialEnd while
+// the dialled leg stays up; an originate towards it fails with that reason.
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AmiEvent, AmiClient } from '../../src/asterisk/ami.ts';
 import { AriClient } from '../../src/asterisk/ari.ts';
@@ -23,8 +29,29 @@ type Ev = AnyAriEvent & {
   cause?: number;
 };
 
+// The project's dialplan plus far sides that indicate instead of hanging up.
+const DIALPLAN = join(tmpdir(), `sim-busy-${process.pid}.conf`);
+writeFileSync(
+  DIALPLAN,
+  `[from-carrier]
+exten => _X.,1,Stasis(capconduit,inbound)
+ same => n,Hangup()
+[far]
+exten => busy,1,Busy()
+exten => congested,1,Congestion()
+exten => dialbusy,1,Dial(PJSIP/busyep,30)
+exten => hangsup,1,Hangup(17)
+`,
+);
+
 async function setup() {
-  const s = await startSimulator({ ariPort: 0, amiPort: 0, badLoginDelayMs: 50 });
+  const s = await startSimulator({
+    ariPort: 0,
+    amiPort: 0,
+    badLoginDelayMs: 50,
+    dialplanPath: DIALPLAN,
+    endpoints: { busyep: { result: 'busy', answerAfterMs: 5 } },
+  });
   cleanup.push(() => s.stop());
   const ari = new AriClient({
     url: s.ariUrl,
@@ -80,5 +107,69 @@ describe('the simulator as a real Asterisk 22 behaved', () => {
     // `;2` entered Stasis from the dialplan: StasisEnd, and no ChannelDestroyed in the app.
     await waitFor(() => events.find((e) => e.type === 'StasisEnd' && e.channel?.id === 'leg-1;2'));
     expect(events.some((e) => e.type === 'ChannelDestroyed' && e.channel?.id === 'leg-1;2')).toBe(false);
+  });
+
+  it('a Local far side indicating busy or congestion: Dial BUSY/CONGESTION and AMI DialEnd, the leg stays up', async () => {
+    const { ari, events, amiEvents } = await setup();
+    for (const [exten, status] of [
+      ['busy', 'BUSY'],
+      ['congested', 'CONGESTION'],
+      ['dialbusy', 'BUSY'],
+    ] as const) {
+      const id = `leg-${exten}`;
+      await ari.channels.create({ endpoint: `Local/${exten}@far`, app: 'capconduit', channelId: id });
+      await waitFor(() => events.find((e) => e.type === 'StasisStart' && e.channel?.id === id));
+      await ari.channels.dial(id, { timeout: 3600 });
+      const dial = await waitFor(() =>
+        events.find((e) => e.type === 'Dial' && e.peer?.id === id && e.dialstatus === status),
+      );
+      expect(dial).toMatchObject({ dialstatus: status });
+      const end = await waitFor(() =>
+        amiEvents.find((e) => e.event === 'DialEnd' && e.fields.destuniqueid === id),
+      );
+      expect(end.fields.dialstatus).toBe(status);
+      // Still there: no hangup, no ChannelDestroyed; the far side shows Busy.
+      expect(await ari.channels.get(id)).toMatchObject({ id });
+      expect(await ari.channels.get(`${id};2`)).toMatchObject({ state: 'Busy' });
+      expect(events.some((e) => e.channel?.id === id && e.type === 'ChannelDestroyed')).toBe(false);
+      // When the far side finally goes, the leg goes with its cause.
+      await ari.channels.hangup(id);
+      await waitFor(() => events.find((e) => e.type === 'ChannelDestroyed' && e.channel?.id === id));
+    }
+  });
+
+  it('a Local far side that hangs up ends the leg with ChannelDestroyed and its cause, no final Dial', async () => {
+    const { ari, events, amiEvents } = await setup();
+    await ari.channels.create({ endpoint: 'Local/hangsup@far', app: 'capconduit', channelId: 'leg-h' });
+    await waitFor(() => events.find((e) => e.type === 'StasisStart' && e.channel?.id === 'leg-h'));
+    await ari.channels.dial('leg-h', { timeout: 3600 });
+    const gone = await waitFor(() =>
+      events.find((e) => e.type === 'ChannelDestroyed' && e.channel?.id === 'leg-h'),
+    );
+    expect(gone.cause).toBe(17);
+    expect(
+      events.filter((e) => e.type === 'Dial' && e.peer?.id === 'leg-h').map((e) => e.dialstatus),
+    ).toEqual(['']);
+    expect(amiEvents.some((e) => e.event === 'DialEnd' && e.fields.destuniqueid === 'leg-h')).toBe(false);
+  });
+
+  it('an AMI Originate towards a busy Local far side fails with reason 5 after Dial BUSY', async () => {
+    const { ami, amiEvents } = await setup();
+    const r = await ami.action('Originate', {
+      Channel: 'Local/busy@far',
+      Application: 'Wait',
+      Data: '10',
+      Async: 'true',
+      ChannelId: 'orig-b',
+    });
+    expect(r.response.fields.response).toBe('Success');
+    const resp = await waitFor(() => amiEvents.find((e) => e.event === 'OriginateResponse'));
+    expect(resp.fields).toMatchObject({ response: 'Failure', reason: '5' });
+    expect(
+      amiEvents.find((e) => e.event === 'DialEnd' && e.fields.destuniqueid === 'orig-b')?.fields.dialstatus,
+    ).toBe('BUSY');
+    expect(amiEvents.find((e) => e.event === 'Hangup' && e.fields.uniqueid === 'orig-b')?.fields.cause).toBe(
+      '17',
+    );
   });
 });

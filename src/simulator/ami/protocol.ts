@@ -7,7 +7,7 @@ export type Fields = Array<[string, string | number]>;
 export const packet = (fields: Fields) => `${fields.map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
 
 export const stateCode = (s: SimChannel['state']) =>
-  s === 'Up' ? 6 : s === 'Ringing' ? 5 : s === 'Ring' ? 4 : 0;
+  s === 'Busy' ? 7 : s === 'Up' ? 6 : s === 'Ringing' ? 5 : s === 'Ring' ? 4 : 0;
 
 /** A channel's snapshot as AMI events carry it (prefix `Dest` for the dialled side, ...). */
 export const snapshot = (c: SimChannel): Fields => [
