@@ -1,5 +1,6 @@
 // The daemon's domain modules, in start order (a module may use those before it).
 import { createAsteriskModule } from './asterisk/index.ts';
+import { createAuditModule } from './audit/index.ts';
 import { createCallerIdModule } from './callerid/index.ts';
 import { createConsoleModule } from './console/index.ts';
 import type { ModuleFactory } from './platform/module.ts';
@@ -11,6 +12,7 @@ export function defaultModules(): ModuleFactory[] {
   return [
     createAsteriskModule,
     createRoutingModule,
+    createAuditModule,
     createPbxModule,
     (ctx) => createCallerIdModule(ctx),
     createConsoleModule,

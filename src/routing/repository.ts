@@ -11,6 +11,9 @@ export type DidRow = typeof dids.$inferSelect;
 export type LinkRow = typeof links.$inferSelect;
 export type CallerBlockRow = typeof callerBlocks.$inferSelect;
 type Page = { limit: number; offset: number };
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+/** The database, or the caller's transaction (changes run in one, with their audit rows). */
+export type Q = Db | Tx;
 type Values<T extends { $inferInsert: unknown }> = Partial<T['$inferInsert']>;
 
 const countWhere = async (db: Db, table: typeof campaigns | typeof dids | typeof links, where: SQL) => {
@@ -33,12 +36,12 @@ export async function sellerExists(db: Db, id: string): Promise<boolean> {
   return s !== undefined;
 }
 
-export async function insertSeller(db: Db, v: typeof sellers.$inferInsert): Promise<SellerRow> {
+export async function insertSeller(db: Q, v: typeof sellers.$inferInsert): Promise<SellerRow> {
   const [r] = await db.insert(sellers).values(v).returning();
   return r!;
 }
 
-export async function updateSeller(db: Db, id: string, v: Values<typeof sellers>): Promise<SellerRow | null> {
+export async function updateSeller(db: Q, id: string, v: Values<typeof sellers>): Promise<SellerRow | null> {
   const [r] = await db.update(sellers).set(v).where(eq(sellers.id, id)).returning();
   return r ?? null;
 }
@@ -52,7 +55,7 @@ export async function sellerHoldings(db: Db, id: string): Promise<{ campaigns: n
 }
 
 /** Deletes a seller; false when there was none. */
-export async function deleteSeller(db: Db, id: string): Promise<boolean> {
+export async function deleteSeller(db: Q, id: string): Promise<boolean> {
   const r = await db.delete(sellers).where(eq(sellers.id, id)).returning({ id: sellers.id });
   return r.length > 0;
 }
@@ -72,12 +75,12 @@ export async function clientExists(db: Db, id: string): Promise<boolean> {
   return c !== undefined;
 }
 
-export async function insertClient(db: Db, v: typeof clients.$inferInsert): Promise<ClientRow> {
+export async function insertClient(db: Q, v: typeof clients.$inferInsert): Promise<ClientRow> {
   const [r] = await db.insert(clients).values(v).returning();
   return r!;
 }
 
-export async function updateClient(db: Db, id: string, v: Values<typeof clients>): Promise<ClientRow | null> {
+export async function updateClient(db: Q, id: string, v: Values<typeof clients>): Promise<ClientRow | null> {
   const [r] = await db.update(clients).set(v).where(eq(clients.id, id)).returning();
   return r ?? null;
 }
@@ -85,7 +88,7 @@ export async function updateClient(db: Db, id: string, v: Values<typeof clients>
 export const clientLinkCount = (db: Db, id: string) => countWhere(db, links, eq(links.clientId, id));
 
 /** Deletes a client and its links in one transaction; false when there was no client. */
-export async function deleteClientAndLinks(db: Db, id: string): Promise<boolean> {
+export async function deleteClientAndLinks(db: Q, id: string): Promise<boolean> {
   const gone = await db.transaction(async (tx) => {
     await tx.delete(links).where(eq(links.clientId, id));
     return tx.delete(clients).where(eq(clients.id, id)).returning({ id: clients.id });
@@ -115,12 +118,12 @@ export async function campaign(db: Db, id: string, scope: string | null): Promis
   return r ?? null;
 }
 
-export async function insertCampaign(db: Db, v: typeof campaigns.$inferInsert): Promise<CampaignRow> {
+export async function insertCampaign(db: Q, v: typeof campaigns.$inferInsert): Promise<CampaignRow> {
   const [r] = await db.insert(campaigns).values(v).returning();
   return r!;
 }
 
-export async function updateCampaign(db: Db, id: string, v: Values<typeof campaigns>): Promise<CampaignRow> {
+export async function updateCampaign(db: Q, id: string, v: Values<typeof campaigns>): Promise<CampaignRow> {
   const [r] = await db.update(campaigns).set(v).where(eq(campaigns.id, id)).returning();
   return r!;
 }
@@ -134,7 +137,7 @@ export async function campaignHoldings(db: Db, id: string): Promise<{ dids: numb
 }
 
 /** Deletes a campaign in one transaction: its DIDs are detached, its links removed. */
-export async function deleteCampaignDetaching(db: Db, id: string): Promise<void> {
+export async function deleteCampaignDetaching(db: Q, id: string): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.update(dids).set({ campaignId: null }).where(eq(dids.campaignId, id));
     await tx.delete(links).where(eq(links.campaignId, id));
@@ -170,17 +173,17 @@ export async function did(db: Db, id: string, scope: string | null): Promise<Did
   return r ?? null;
 }
 
-export async function insertDid(db: Db, v: typeof dids.$inferInsert): Promise<DidRow> {
+export async function insertDid(db: Q, v: typeof dids.$inferInsert): Promise<DidRow> {
   const [r] = await db.insert(dids).values(v).returning();
   return r!;
 }
 
-export async function updateDid(db: Db, id: string, v: Values<typeof dids>): Promise<DidRow> {
+export async function updateDid(db: Q, id: string, v: Values<typeof dids>): Promise<DidRow> {
   const [r] = await db.update(dids).set(v).where(eq(dids.id, id)).returning();
   return r!;
 }
 
-export async function deleteDid(db: Db, id: string): Promise<void> {
+export async function deleteDid(db: Q, id: string): Promise<void> {
   await db.delete(dids).where(eq(dids.id, id));
 }
 
@@ -202,17 +205,17 @@ export async function linkWithSeller(
   return r ?? null;
 }
 
-export async function insertLink(db: Db, v: typeof links.$inferInsert): Promise<LinkRow> {
+export async function insertLink(db: Q, v: typeof links.$inferInsert): Promise<LinkRow> {
   const [r] = await db.insert(links).values(v).returning();
   return r!;
 }
 
-export async function updateLink(db: Db, id: string, v: Values<typeof links>): Promise<LinkRow> {
+export async function updateLink(db: Q, id: string, v: Values<typeof links>): Promise<LinkRow> {
   const [r] = await db.update(links).set(v).where(eq(links.id, id)).returning();
   return r!;
 }
 
-export async function deleteLink(db: Db, id: string): Promise<void> {
+export async function deleteLink(db: Q, id: string): Promise<void> {
   await db.delete(links).where(eq(links.id, id));
 }
 

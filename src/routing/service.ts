@@ -1,7 +1,9 @@
 // The routing resources' operations, without HTTP: sellers, clients, campaigns, DIDs and links,
 // each seen through a seller scope (a seller key sees only its seller's rows: another seller's row
-// does not exist for it, so it is answered as not found), and the usage of each link's caps.
+// does not exist for it, so it is answered as not found), and the usage of each link's caps. Every
+// change runs in a transaction that names its actor to the audit trail (platform/audit.ts).
 import type { Readable } from 'node:stream';
+import { audited } from '../platform/audit.ts';
 import { AppError, notFound } from '../platform/http/errors.ts';
 import type { Db } from '../platform/db.ts';
 import { isUniqueViolation, mapDbError } from '../platform/pg-errors.ts';
@@ -44,13 +46,15 @@ export class RoutingService {
   }
 
   createSeller(b: SellerBody) {
-    return repo
-      .insertSeller(this.db, { ...sellerValues(b), name: b.name })
-      .catch((e) => mapDbError(e, 'seller'));
+    return audited(this.db, (tx) => repo.insertSeller(tx, { ...sellerValues(b), name: b.name })).catch((e) =>
+      mapDbError(e, 'seller'),
+    );
   }
 
   async updateSeller(id: string, b: Partial<SellerBody>) {
-    const r = await repo.updateSeller(this.db, id, sellerValues(b)).catch((e) => mapDbError(e, 'seller'));
+    const r = await audited(this.db, (tx) => repo.updateSeller(tx, id, sellerValues(b))).catch((e) =>
+      mapDbError(e, 'seller'),
+    );
     if (!r) throw notFound('seller', id);
     return r;
   }
@@ -59,7 +63,7 @@ export class RoutingService {
   async deleteSeller(id: string): Promise<void> {
     const h = await repo.sellerHoldings(this.db, id);
     if (h.campaigns || h.dids) throw new AppError('IN_USE', 'seller still owns campaigns or DIDs', h);
-    if (!(await repo.deleteSeller(this.db, id))) throw notFound('seller', id);
+    if (!(await audited(this.db, (tx) => repo.deleteSeller(tx, id)))) throw notFound('seller', id);
   }
 
   // ---------------------------------------------------------------- clients (staff only)
@@ -75,11 +79,15 @@ export class RoutingService {
   }
 
   createClient(b: ClientBody & { name: string; endpoint: string }) {
-    return repo.insertClient(this.db, clientValues(b)).catch((e) => mapDbError(e, 'client'));
+    return audited(this.db, (tx) => repo.insertClient(tx, clientValues(b))).catch((e) =>
+      mapDbError(e, 'client'),
+    );
   }
 
   async updateClient(id: string, b: ClientBody) {
-    const r = await repo.updateClient(this.db, id, clientValues(b)).catch((e) => mapDbError(e, 'client'));
+    const r = await audited(this.db, (tx) => repo.updateClient(tx, id, clientValues(b))).catch((e) =>
+      mapDbError(e, 'client'),
+    );
     if (!r) throw notFound('client', id);
     return r;
   }
@@ -91,7 +99,7 @@ export class RoutingService {
       throw new AppError('IN_USE', 'client is linked to campaigns (delete with ?cascade=true to unlink)', {
         links: n,
       });
-    if (!(await repo.deleteClientAndLinks(this.db, id))) throw notFound('client', id);
+    if (!(await audited(this.db, (tx) => repo.deleteClientAndLinks(tx, id)))) throw notFound('client', id);
   }
 
   // ---------------------------------------------------------------- campaigns
@@ -115,14 +123,16 @@ export class RoutingService {
       ]);
     if (scope && b.seller_id && b.seller_id !== scope) throw notFound('seller', b.seller_id);
     if (!(await repo.sellerExists(this.db, sellerId))) throw notFound('seller', sellerId);
-    return repo
-      .insertCampaign(this.db, { ...campaignValues(b), name: b.name, sellerId })
-      .catch((e) => mapDbError(e, 'campaign'));
+    return audited(this.db, (tx) =>
+      repo.insertCampaign(tx, { ...campaignValues(b), name: b.name, sellerId }),
+    ).catch((e) => mapDbError(e, 'campaign'));
   }
 
   async updateCampaign(id: string, b: CampaignPatch, scope: Scope) {
     await this.campaign(id, scope);
-    return repo.updateCampaign(this.db, id, campaignValues(b)).catch((e) => mapDbError(e, 'campaign'));
+    return audited(this.db, (tx) => repo.updateCampaign(tx, id, campaignValues(b))).catch((e) =>
+      mapDbError(e, 'campaign'),
+    );
   }
 
   /** A campaign with DIDs or links is deleted only with `cascade`: DIDs detached, links removed. */
@@ -135,7 +145,7 @@ export class RoutingService {
         'campaign has DIDs or links (delete with ?cascade=true to detach DIDs and remove links)',
         h,
       );
-    await repo.deleteCampaignDetaching(this.db, id);
+    await audited(this.db, (tx) => repo.deleteCampaignDetaching(tx, id));
   }
 
   // ---------------------------------------------------------------- DIDs
@@ -173,20 +183,20 @@ export class RoutingService {
       throw notFound('seller', b.seller_id ?? '');
     if (!(await repo.sellerExists(this.db, sellerId))) throw notFound('seller', sellerId);
     await this.checkCampaign(b.campaign_id, sellerId, scope);
-    return repo
-      .insertDid(this.db, {
+    return audited(this.db, (tx) =>
+      repo.insertDid(tx, {
         ...capValues(b),
         number: b.number,
         sellerId,
         campaignId: b.campaign_id ?? null,
-      })
-      .catch((e) => {
-        // A seller learns only that the number cannot be taken, the same answer whether it is its
-        // own or another seller's: no existence of other sellers' rows leaks through the error.
-        if (scope && isUniqueViolation(e))
-          throw new AppError('NUMBER_UNAVAILABLE', `number ${b.number} cannot be taken`);
-        return mapDbError(e, `DID ${b.number}`);
-      });
+      }),
+    ).catch((e) => {
+      // A seller learns only that the number cannot be taken, the same answer whether it is its
+      // own or another seller's: no existence of other sellers' rows leaks through the error.
+      if (scope && isUniqueViolation(e))
+        throw new AppError('NUMBER_UNAVAILABLE', `number ${b.number} cannot be taken`);
+      return mapDbError(e, `DID ${b.number}`);
+    });
   }
 
   async setDidCampaign(id: string, campaignId: string | null | undefined, scope: Scope) {
@@ -200,12 +210,12 @@ export class RoutingService {
     await this.checkCampaign(b.campaign_id, d.sellerId, scope);
     const v = { campaignId: b.campaign_id, ...capValues(b) };
     if (Object.values(v).every((x) => x === undefined)) return d; // nothing to change
-    return repo.updateDid(this.db, d.id, v);
+    return audited(this.db, (tx) => repo.updateDid(tx, d.id, v));
   }
 
   async deleteDid(id: string, scope: Scope): Promise<void> {
     const d = await this.did(id, scope);
-    await repo.deleteDid(this.db, d.id);
+    await audited(this.db, (tx) => repo.deleteDid(tx, d.id));
   }
 
   // ---------------------------------------------------------------- links (a seller manages its campaigns' links)
@@ -224,19 +234,19 @@ export class RoutingService {
   async createLink(campaignId: string, b: LinkPatch & { client_id: string }, scope: Scope) {
     await this.campaign(campaignId, scope);
     if (!(await repo.clientExists(this.db, b.client_id))) throw notFound('client', b.client_id);
-    return repo
-      .insertLink(this.db, { ...linkValues(b), campaignId, clientId: b.client_id })
-      .catch((e) => mapDbError(e, 'link of this client to this campaign'));
+    return audited(this.db, (tx) =>
+      repo.insertLink(tx, { ...linkValues(b), campaignId, clientId: b.client_id }),
+    ).catch((e) => mapDbError(e, 'link of this client to this campaign'));
   }
 
   async updateLink(id: string, b: LinkPatch, scope: Scope) {
     const l = await this.link(id, scope);
-    return repo.updateLink(this.db, l.id, linkValues(b));
+    return audited(this.db, (tx) => repo.updateLink(tx, l.id, linkValues(b)));
   }
 
   async deleteLink(id: string, scope: Scope): Promise<void> {
     const l = await this.link(id, scope);
-    await repo.deleteLink(this.db, l.id);
+    await audited(this.db, (tx) => repo.deleteLink(tx, l.id));
   }
 
   /** Every link with its names and its client's time zone (see `repository.namedLinks`). */

@@ -7,3 +7,4 @@ export * from './pbx.ts';
 export * from './callerid.ts';
 export * from './console.ts';
 export * from './provisioning.ts';
+export * from './audit.ts';

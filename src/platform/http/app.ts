@@ -1,5 +1,6 @@
 // The Fastify app: request ids, metrics, the one error handler, OpenAPI, the auth plugin, health
 // routes, then every domain's resource plugins. Built without listening, so tests can inject().
+import { inActorContext } from '../audit.ts';
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -75,7 +76,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook('onRequest', (req, reply, done) => {
     // Answering from a callback hook means not calling done(): the lifecycle stops here.
     if (req.is404) reply.status(404).send(notFoundBody(req.method, req.url));
-    else done();
+    // The rest of the request runs in its own actor context (who the audit trail names).
+    else inActorContext(done);
   });
   app.addHook('onRoute', (route) => {
     // A route that asks for no key reads only a small body (sign-in forms), unless it says otherwise.

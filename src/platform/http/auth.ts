@@ -1,4 +1,5 @@
 // API key authentication: which key, from which address, with which role, before any body is read.
+import { setActor } from '../audit.ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ipAllowed } from '../../auth/cidr.ts';
@@ -78,6 +79,7 @@ export default fp(
       if (!auth.roles.includes(p.role))
         throw new AppError('FORBIDDEN_ROLE', `role ${p.role} may not use this endpoint`);
       req.principal = p;
+      setActor({ type: 'api_key', id: p.keyId, label: null });
     });
   },
   { name: 'auth' },

@@ -1,0 +1,35 @@
+// Every SQL statement of the audit trail (its rows are written by triggers; here they are read).
+import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
+import { auditLog } from '../db/schema/audit.ts';
+import { type Db, listPage } from '../platform/db.ts';
+
+export interface AuditFilter {
+  limit: number;
+  offset: number;
+  resource?: string | undefined;
+  resourceId?: string | undefined;
+  action?: 'create' | 'update' | 'delete' | undefined;
+  actorType?: string | undefined;
+  actorId?: string | undefined;
+  /** From this instant, included. */
+  from?: Date | undefined;
+  /** Up to this instant, excluded. */
+  to?: Date | undefined;
+}
+
+export function listAudit(db: Db, f: AuditFilter) {
+  const w: SQL[] = [];
+  if (f.resource) w.push(eq(auditLog.resource, f.resource));
+  if (f.resourceId) w.push(eq(auditLog.resourceId, f.resourceId));
+  if (f.action) w.push(eq(auditLog.action, f.action));
+  if (f.actorType) w.push(eq(auditLog.actorType, f.actorType));
+  if (f.actorId) w.push(eq(auditLog.actorId, f.actorId));
+  if (f.from) w.push(gte(auditLog.at, f.from));
+  if (f.to) w.push(lt(auditLog.at, f.to));
+  return listPage(db, auditLog, {
+    where: w.length ? and(...w) : undefined,
+    orderBy: [desc(auditLog.at), desc(auditLog.id)],
+    limit: f.limit,
+    offset: f.offset,
+  });
+}

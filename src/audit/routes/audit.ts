@@ -1,0 +1,36 @@
+// GET /v1/audit: the audit trail of routing resources, newest first, filtered by resource, actor and
+// period, paged like every list. Admin and staff only.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { STAFF } from '../../platform/http/auth.ts';
+import { page, pageBody } from '../../platform/http/paging.ts';
+import { auditOut, auditQuery, toAudit } from '../schemas.ts';
+import type { AuditService } from '../service.ts';
+
+export function auditRoutes(svc: AuditService) {
+  return async function audit(fastify: FastifyInstance) {
+    const app = fastify.withTypeProvider<ZodTypeProvider>();
+    app.get(
+      '/v1/audit',
+      {
+        config: { auth: { roles: STAFF } },
+        schema: { tags: ['audit'], querystring: auditQuery, response: { 200: page(auditOut) } },
+      },
+      async (req) => {
+        const q = req.query;
+        const r = await svc.list({
+          limit: q.limit,
+          offset: q.offset,
+          resource: q.resource,
+          resourceId: q.resource_id,
+          action: q.action,
+          actorType: q.actor_type,
+          actorId: q.actor_id,
+          from: q.from ? new Date(q.from) : undefined,
+          to: q.to ? new Date(q.to) : undefined,
+        });
+        return pageBody(q, r, toAudit);
+      },
+    );
+  };
+}

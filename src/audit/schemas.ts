@@ -1,0 +1,43 @@
+// The audit trail as the API shows it, and its filters.
+import { z } from 'zod';
+import type { auditLog } from '../db/schema/audit.ts';
+import { timestamp } from '../platform/http/input.ts';
+import { pageQuery } from '../platform/http/paging.ts';
+
+export const auditQuery = pageQuery.extend({
+  // A resource kind (seller, client, campaign, did, link, and those added later).
+  resource: z.string().max(64).optional(),
+  resource_id: z.string().max(64).optional(),
+  action: z.enum(['create', 'update', 'delete']).optional(),
+  actor_type: z.enum(['api_key', 'console_user', 'system']).optional(),
+  actor_id: z.string().max(64).optional(),
+  from: timestamp.optional(),
+  to: timestamp.optional(),
+});
+export type AuditQuery = z.infer<typeof auditQuery>;
+
+export const auditOut = z.object({
+  id: z.number(),
+  at: z.string(),
+  actor: z.object({
+    type: z.string(),
+    id: z.string().nullable(),
+    label: z.string().nullable(),
+  }),
+  resource: z.string(),
+  resource_id: z.string().nullable(),
+  action: z.string(),
+  before: z.record(z.string(), z.unknown()).nullable(),
+  after: z.record(z.string(), z.unknown()).nullable(),
+});
+
+export const toAudit = (a: typeof auditLog.$inferSelect): z.infer<typeof auditOut> => ({
+  id: a.id,
+  at: a.at.toISOString(),
+  actor: { type: a.actorType, id: a.actorId, label: a.actorLabel },
+  resource: a.resource,
+  resource_id: a.resourceId,
+  action: a.action,
+  before: a.before ?? null,
+  after: a.after ?? null,
+});
