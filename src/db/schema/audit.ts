@@ -1,6 +1,6 @@
 // The audit trail of routing resources (sellers, clients, campaigns, DIDs, links and their caps):
 // one row per changed row, written by a trigger in the change's own transaction (migration
-// 0014_audit_log; src/platform/audit.ts says who).
+// 0015_audit_log; src/platform/audit.ts says who).
 import { bigserial, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
 export const AUDIT_ACTIONS = ['create', 'update', 'delete'] as const;
