@@ -2,6 +2,7 @@
 // inserts. One record per call, keyed by the call id, whatever path ended the call. The input is the
 // CDR module's own type: the routing domain maps its call state to it, so the CDR shape does not
 // follow routing's internals and routing can change its state without touching the CDR.
+import { callMoney, type LinkMoney, wholeSeconds as seconds } from './money.ts';
 import type { CdrRecord } from './writer.ts';
 
 /** One client leg tried for the call. Times are epoch milliseconds. */
@@ -14,6 +15,9 @@ export interface AttemptOutcome {
   endedAt?: number;
   /** How the leg ended; a leg with none recorded counts as failed. */
   result?: string;
+  /** The client's name and its link's money rules when the call was routed (absent: unknown). */
+  clientName?: string;
+  money?: LinkMoney;
 }
 
 /** What the CDR needs to know about a finished call. Times are epoch milliseconds. */
@@ -22,6 +26,12 @@ export interface CallOutcome {
   nodeId: string;
   sellerId: string | null;
   campaignId: string | null;
+  /** Names as they were when the call was routed, and the DID's row. */
+  sellerName?: string | null;
+  campaignName?: string | null;
+  didId?: string | null;
+  /** The carrier's per-minute rate on the DID (micro-units); absent: no cost known. */
+  didRatePerMinMicros?: number | null;
   did: string;
   callerNumber: string;
   startedAt: number;
@@ -40,7 +50,17 @@ const iso = (t: number | undefined) => (t ? new Date(t).toISOString() : null);
 
 export function cdrOf(s: CallOutcome, now: number): CdrRecord {
   const ended = s.endedAt ?? now;
-  const answered = s.attempts.find((a) => a.result === 'answered');
+  // The client the call ended with: the last attempt that answered (an earlier, short one is not it).
+  const answered = s.attempts.findLast((a) => a.result === 'answered');
+  // Money by the link's rules as routed; the carrier bills the caller's leg from our answer on.
+  const talkMs = answered?.answeredAt ? (answered.endedAt ?? ended) - answered.answeredAt : 0;
+  const rate = s.didRatePerMinMicros;
+  const money = callMoney(
+    seconds(talkMs),
+    s.answeredAt ? seconds(ended - s.answeredAt) : 0,
+    answered ? (answered.money ?? null) : null,
+    rate !== null && rate !== undefined ? { ratePerMinMicros: rate } : null,
+  );
   return {
     call_id: s.callId,
     node_id: s.nodeId,
@@ -49,11 +69,22 @@ export function cdrOf(s: CallOutcome, now: number): CdrRecord {
     did: s.did || null,
     caller_number: s.callerNumber || null,
     client_id: answered?.clientId ?? null,
+    link_id: answered?.linkId ?? null,
+    did_id: s.didId ?? null,
+    seller_name: s.sellerName ?? null,
+    campaign_name: s.campaignName ?? null,
+    client_name: answered?.clientName ?? null,
+    talk_s: money.talkS,
+    converted: money.converted,
+    payout_micros: money.payoutMicros,
+    revenue_micros: money.revenueMicros,
+    cost_micros: money.costMicros,
     started_at: new Date(s.startedAt).toISOString(),
     answered_at: iso(s.answeredAt),
     ended_at: new Date(ended).toISOString(),
     duration_s: Math.max(0, Math.round((ended - s.startedAt) / 1000)),
-    billable_s: s.answeredAt ? Math.max(0, Math.round((ended - s.answeredAt) / 1000)) : 0,
+    // The client's talk time as billed (its link's increment); without known rules, as talked.
+    billable_s: answered?.money ? money.billableS : seconds(talkMs),
     disposition: s.disposition ?? 'error',
     hangup_cause: s.cause ?? null,
     not_routed: s.notRouted.map((r) => ({ link_id: r.linkId, client_id: r.clientId, reason: r.reason })),

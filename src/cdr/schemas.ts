@@ -33,8 +33,21 @@ export const callRecordOut = z.object({
   attempts: z.array(z.record(z.string(), z.unknown())),
   /** Links that took no part in the call, and why: what `no_client` alone does not say. */
   not_routed: z.array(z.object({ link_id: z.string(), client_id: z.string(), reason: z.string() })),
+  link_id: z.string().nullable(),
+  did_id: z.string().nullable(),
+  /** Names as they were when the call was routed. */
+  seller_name: z.string().nullable(),
+  campaign_name: z.string().nullable(),
+  client_name: z.string().nullable(),
+  talk_s: z.number(),
+  converted: z.boolean(),
+  /** Micro-units (millionths of the currency unit). Revenue and cost are shown to staff only. */
+  payout_micros: z.number(),
+  revenue_micros: z.number().nullable(),
+  cost_micros: z.number().nullable(),
 });
-export const toCallRecord = (r: CallRecordRow) => ({
+/** A record as the API shows it; `staff` false (a seller's key) leaves out revenue and cost. */
+export const toCallRecord = (r: CallRecordRow, staff = true) => ({
   call_id: r.callId,
   node_id: r.nodeId,
   seller_id: r.sellerId,
@@ -51,4 +64,14 @@ export const toCallRecord = (r: CallRecordRow) => ({
   hangup_cause: r.hangupCause,
   attempts: r.attempts as unknown as Record<string, unknown>[],
   not_routed: r.notRouted,
+  link_id: r.linkId,
+  did_id: r.didId,
+  seller_name: r.sellerName,
+  campaign_name: r.campaignName,
+  client_name: r.clientName,
+  talk_s: r.talkS,
+  converted: r.converted,
+  payout_micros: r.payoutMicros,
+  revenue_micros: staff ? r.revenueMicros : null,
+  cost_micros: staff ? r.costMicros : null,
 });

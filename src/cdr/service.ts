@@ -12,12 +12,22 @@ export const CSV_COLS = [
   'ended_at',
   'did',
   'caller_number',
+  'seller_id',
+  'seller_name',
   'campaign_id',
+  'campaign_name',
   'client_id',
+  'client_name',
+  'link_id',
   'disposition',
   'hangup_cause',
   'duration_s',
+  'talk_s',
   'billable_s',
+  'converted',
+  'payout_micros',
+  'revenue_micros',
+  'cost_micros',
 ] as const;
 
 export const csvCell = (v: unknown) => {
@@ -27,12 +37,12 @@ export const csvCell = (v: unknown) => {
   return /[",\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 };
 
-/** Call records as CSV: a header line, one line per call, a final newline. */
-export function callsCsv(rows: CallRecordRow[]): string {
+/** Call records as CSV: a header line, one line per call, a final newline (revenue and cost to staff). */
+export function callsCsv(rows: CallRecordRow[], staff = true): string {
   const lines = [
     CSV_COLS.join(','),
     ...rows.map((r) => {
-      const rec = toCallRecord(r);
+      const rec = toCallRecord(r, staff);
       return CSV_COLS.map((k) => csvCell(rec[k])).join(',');
     }),
   ];

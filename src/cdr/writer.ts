@@ -27,6 +27,17 @@ export interface CdrRecord {
   attempts: unknown[];
   /** Links that took no part in the call and why (absent in journals written before it existed). */
   not_routed?: Array<{ link_id: string; client_id: string; reason: string }>;
+  // Absent in journals written before money and names were recorded (the columns' defaults apply).
+  link_id?: string | null;
+  did_id?: string | null;
+  seller_name?: string | null;
+  campaign_name?: string | null;
+  client_name?: string | null;
+  talk_s?: number;
+  converted?: boolean;
+  payout_micros?: number;
+  revenue_micros?: number;
+  cost_micros?: number;
 }
 
 export class CdrWriter {
@@ -175,6 +186,16 @@ export class CdrWriter {
       ...r,
       attempts: JSON.stringify(r.attempts),
       not_routed: JSON.stringify(r.not_routed ?? []),
+      link_id: r.link_id ?? null,
+      did_id: r.did_id ?? null,
+      seller_name: r.seller_name ?? null,
+      campaign_name: r.campaign_name ?? null,
+      client_name: r.client_name ?? null,
+      talk_s: r.talk_s ?? r.billable_s,
+      converted: r.converted ?? false,
+      payout_micros: r.payout_micros ?? 0,
+      revenue_micros: r.revenue_micros ?? 0,
+      cost_micros: r.cost_micros ?? 0,
     }));
     await this.sql`
       insert into call_records ${this.sql(
@@ -195,6 +216,16 @@ export class CdrWriter {
         'hangup_cause',
         'attempts',
         'not_routed',
+        'link_id',
+        'did_id',
+        'seller_name',
+        'campaign_name',
+        'client_name',
+        'talk_s',
+        'converted',
+        'payout_micros',
+        'revenue_micros',
+        'cost_micros',
       )}
       on conflict (call_id) do nothing`;
   }

@@ -1,5 +1,6 @@
 // Reads what a call is routed by (DID -> campaign -> links and clients) with a short cache, so a
 // burst of calls to one DID costs one PostgreSQL round trip, not one per call.
+import { type Increment, parseIncrement } from '../cdr/money.ts';
 import type { Db } from '../platform/db.ts';
 import type { WeeklySchedule } from '../db/schema/routing.ts';
 import { capTotalsOf, planRows } from './repository.ts';
@@ -16,6 +17,17 @@ export interface RouteLink {
   weight: number;
   caps: LinkCaps;
   totalAnswered: number;
+  // Optional in the type so plans built by hand (tests) need not spell them; the catalog always sets them.
+  /** The client's name when the plan was read (the CDR keeps it beside the id). */
+  clientName?: string;
+  /** What the hourly/daily/monthly/total caps count. */
+  capsCount?: 'answered' | 'converted';
+  money?: {
+    convertAfterS: number | null;
+    payoutMicros: number;
+    revenueMicros: number;
+    increment: Increment;
+  };
 }
 
 /**
@@ -31,11 +43,16 @@ export interface RouteSource {
 
 export interface RoutePlan {
   did: string;
+  didId?: string;
   sellerId: string;
   /** The seller's and the DID's caps, when they have any (seller first). */
   sources?: RouteSource[];
+  sellerName?: string;
+  /** The carrier's per-minute rate on this number (micro-units). */
+  didRatePerMinMicros?: number;
   campaign: null | {
     id: string;
+    name?: string;
     active: boolean;
     strategy: 'priority' | 'round_robin' | 'weighted';
     ringTimeoutS: number;
@@ -115,13 +132,20 @@ export class RouteCatalog {
       { kind: 'seller', id: seller.id, caps: capsOf(seller) },
       { kind: 'did', id: d.id, caps: capsOf(d) },
     ]);
-    if (!c) return { did, sellerId: d.sellerId, sources, campaign: null, links: [] };
-    return {
+    const head = {
       did,
+      didId: d.id,
       sellerId: d.sellerId,
       sources,
+      sellerName: seller.name,
+      didRatePerMinMicros: d.ratePerMinMicros,
+    };
+    if (!c) return { ...head, campaign: null, links: [] };
+    return {
+      ...head,
       campaign: {
         id: c.id,
+        name: c.name,
         active: c.active,
         strategy: c.strategy,
         ringTimeoutS: c.ringTimeoutS,
@@ -145,6 +169,15 @@ export class RouteCatalog {
         weight: r.l.weight,
         caps: capsOf(r.l),
         totalAnswered: r.l.totalAnswered,
+        clientName: r.c.name,
+        capsCount: r.l.capsCount,
+        money: {
+          convertAfterS: r.l.convertAfterS,
+          payoutMicros: r.l.payoutMicros,
+          revenueMicros: r.l.revenueMicros,
+          // Validated on write; a row written around the API bills per second.
+          increment: parseIncrement(r.l.billingIncrement) ?? { first: 1, next: 1 },
+        },
       })),
     };
   }

@@ -9,6 +9,7 @@
 import type { AsteriskModule } from '../asterisk/index.ts';
 import { AriError } from '../asterisk/index.ts';
 import { KeyedQueue } from '../asterisk/ordered.ts';
+import { converts, wholeSeconds } from '../cdr/money.ts';
 import { cdrOf } from '../cdr/record.ts';
 import type { CdrWriter } from '../cdr/writer.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -288,10 +289,17 @@ export class CallRunner {
             fx.remember.clientId,
             fx.remember.windowH,
           );
+        // A link whose caps count conversions keeps the slot's reservation as it is (refunded on
+        // release unless the call converted, see `release`); others count the answer now.
+        if (countsConversions(s, fx.linkId)) return null;
         if (await this.d.slots.answer(fx.slot)) this.d.totals.add(fx.linkId, fx.slot.sources);
         return null;
       }
       case 'release':
+        if (convertedOnConversionLink(s, fx.legId, this.d.now())) {
+          // The conversion becomes a use of the caps before the slot goes back (no refund).
+          if (await this.d.slots.answer(fx.slot)) this.d.totals.add(fx.linkId, fx.slot.sources);
+        }
         await this.d.slots.release(fx.slot);
         return null;
       case 'finish':
@@ -438,4 +446,18 @@ class ReleaseRetrier {
     this.delayMs = 100;
     this.log.info('pending slot releases done');
   }
+}
+
+/** Whether the link's hourly/daily/monthly/total caps count converted calls rather than answered ones. */
+function countsConversions(s: CallState, linkId: string): boolean {
+  return s.plan?.links.find((l) => l.linkId === linkId)?.capsCount === 'converted';
+}
+
+/** An attempt (by leg) on a link counting conversions that answered and talked long enough to convert. */
+function convertedOnConversionLink(s: CallState, legId: string, now: number): boolean {
+  const a = s.attempts.find((x) => x.legId === legId);
+  if (!a?.answeredAt || a.result !== 'answered') return false;
+  const link = s.plan?.links.find((l) => l.linkId === a.linkId);
+  if (link?.capsCount !== 'converted' || !link.money) return false;
+  return converts(wholeSeconds((a.endedAt ?? now) - a.answeredAt), true, link.money.convertAfterS);
 }

@@ -5,11 +5,16 @@ import type { CallOutcome } from '../cdr/record.ts';
 import type { CallState } from './call.ts';
 
 export function outcomeOf(s: CallState): CallOutcome {
+  const links = new Map(s.plan?.links.map((l) => [l.linkId, l]));
   return {
     callId: s.callId,
     nodeId: s.nodeId,
     sellerId: s.plan?.sellerId ?? null,
     campaignId: s.plan?.campaign?.id ?? null,
+    sellerName: s.plan?.sellerName ?? null,
+    campaignName: s.plan?.campaign?.name ?? null,
+    didId: s.plan?.didId ?? null,
+    didRatePerMinMicros: s.plan?.didRatePerMinMicros ?? null,
     did: s.did,
     callerNumber: s.callerNumber,
     startedAt: s.startedAt,
@@ -25,6 +30,8 @@ export function outcomeOf(s: CallState): CallOutcome {
       answeredAt: a.answeredAt,
       endedAt: a.endedAt,
       result: a.result,
+      clientName: links.get(a.linkId)?.clientName,
+      money: links.get(a.linkId)?.money,
     })),
     notRouted: s.refused.map((r) => ({ linkId: r.linkId, clientId: r.clientId, reason: r.reason })),
   };

@@ -2,7 +2,8 @@
 // sellers, clients, campaigns, DIDs, and the links between campaigns and clients.
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { z } from 'zod';
-import { DUP_POLICIES, ROUTING_STRATEGIES, type WeeklySchedule } from '../db/schema/routing.ts';
+import { parseIncrement } from '../cdr/money.ts';
+import { CAP_COUNTS, DUP_POLICIES, ROUTING_STRATEGIES, type WeeklySchedule } from '../db/schema/routing.ts';
 import { queryBool } from '../platform/http/input.ts';
 import { pageQuery } from '../platform/http/paging.ts';
 import { scheduleProblems } from './decide.ts';
@@ -237,15 +238,25 @@ const e164 = z.string().transform((s, ctx) => {
 });
 
 // A DID's caps are the operator's (staff): a seller key may not set them (FORBIDDEN_ROLE).
+/** An amount in micro-units (millionths of the currency unit), never a float. */
+export const micros = z.number().int().min(0).max(1_000_000_000_000);
+/** What the carrier charges for a number (staff only: sellers do not see the operator's costs). */
+const didCostFields = {
+  rate_per_min_micros: micros.optional(),
+  monthly_rent_micros: micros.optional(),
+};
 export const didCreateBody = z
   .object({
     number: e164,
     seller_id: z.uuid().optional(),
     campaign_id: z.uuid().nullable().optional(),
     ...capFields,
+    ...didCostFields,
   })
   .strict();
-export const didPatchBody = z.object({ campaign_id: z.uuid().nullable().optional(), ...capFields }).strict();
+export const didPatchBody = z
+  .object({ campaign_id: z.uuid().nullable().optional(), ...capFields, ...didCostFields })
+  .strict();
 export type DidPatch = z.infer<typeof didPatchBody>;
 export const didsQuery = pageQuery.extend({ campaign_id: z.uuid().optional() });
 export const didOut = z.object({
@@ -254,14 +265,18 @@ export const didOut = z.object({
   seller_id: z.uuid(),
   campaign_id: z.uuid().nullable(),
   ...capsOut,
+  rate_per_min_micros: z.number().optional(),
+  monthly_rent_micros: z.number().optional(),
   created_at: z.string(),
 });
-export const toDid = (r: DidRow) => ({
+/** A DID as the API shows it; the carrier's costs only to staff (`staff`). */
+export const toDid = (r: DidRow, staff = true) => ({
   id: r.id,
   number: r.number,
   seller_id: r.sellerId,
   campaign_id: r.campaignId,
   ...toCaps(r),
+  ...(staff ? { rate_per_min_micros: r.ratePerMinMicros, monthly_rent_micros: r.monthlyRentMicros } : {}),
   created_at: r.createdAt.toISOString(),
 });
 
@@ -272,6 +287,17 @@ const linkFields = {
   priority: z.number().int().min(0).max(1000).optional(),
   weight: z.number().int().min(1).max(10_000).optional(),
   active: z.boolean().optional(),
+  caps_count: z.enum(CAP_COUNTS).optional(),
+  convert_after_s: z.number().int().min(0).max(86_400).nullable().optional(),
+  payout_micros: micros.optional(),
+  revenue_micros: micros.optional(),
+  billing_increment: z
+    .string()
+    .refine(
+      (v) => parseIncrement(v) !== null,
+      'a billing increment "first/next" in seconds (1-3600), like 6/6',
+    )
+    .optional(),
 };
 export const linkCreateBody = z.object({ client_id: z.uuid(), ...linkFields }).strict();
 export const linkPatchBody = z.object(linkFields).strict();
@@ -290,8 +316,14 @@ export const linkOut = z.object({
   weight: z.number(),
   active: z.boolean(),
   total_answered: z.number(),
+  caps_count: z.enum(CAP_COUNTS),
+  convert_after_s: z.number().nullable(),
+  payout_micros: z.number(),
+  revenue_micros: z.number().optional(),
+  billing_increment: z.string(),
 });
-export const toLink = (r: LinkRow) => ({
+/** A link as the API shows it; what the client is charged only to staff (`staff`). */
+export const toLink = (r: LinkRow, staff = true) => ({
   id: r.id,
   campaign_id: r.campaignId,
   client_id: r.clientId,
@@ -304,6 +336,11 @@ export const toLink = (r: LinkRow) => ({
   weight: r.weight,
   active: r.active,
   total_answered: r.totalAnswered,
+  caps_count: r.capsCount,
+  convert_after_s: r.convertAfterS,
+  payout_micros: r.payoutMicros,
+  ...(staff ? { revenue_micros: r.revenueMicros } : {}),
+  billing_increment: r.billingIncrement,
 });
 /** A link body as column values. */
 export const linkValues = (b: LinkPatch) => ({
@@ -315,6 +352,11 @@ export const linkValues = (b: LinkPatch) => ({
   priority: b.priority,
   weight: b.weight,
   active: b.active,
+  capsCount: b.caps_count,
+  convertAfterS: b.convert_after_s,
+  payoutMicros: b.payout_micros,
+  revenueMicros: b.revenue_micros,
+  billingIncrement: b.billing_increment,
 });
 
 // ---------------------------------------------------------------- caller blocklists

@@ -181,6 +181,7 @@ export class RoutingService {
     const sellerId = scope ?? b.seller_id;
     if (!sellerId || (scope && b.seller_id && b.seller_id !== scope))
       throw notFound('seller', b.seller_id ?? '');
+    staffOnlyMoney(b, ['rate_per_min_micros', 'monthly_rent_micros'], scope);
     if (!(await repo.sellerExists(this.db, sellerId))) throw notFound('seller', sellerId);
     await this.checkCampaign(b.campaign_id, sellerId, scope);
     return audited(this.db, (tx) =>
@@ -189,6 +190,8 @@ export class RoutingService {
         number: b.number,
         sellerId,
         campaignId: b.campaign_id ?? null,
+        ratePerMinMicros: b.rate_per_min_micros,
+        monthlyRentMicros: b.monthly_rent_micros,
       }),
     ).catch((e) => {
       // A seller learns only that the number cannot be taken, the same answer whether it is its
@@ -203,12 +206,21 @@ export class RoutingService {
     return this.updateDid(id, { campaign_id: campaignId }, scope);
   }
 
-  /** Moves a DID to another campaign of its seller (or none), and/or changes its caps (staff only). */
+  /**
+   * Moves a DID to another campaign of its seller (or none), and/or changes its caps and what the
+   * carrier charges for it (both staff only).
+   */
   async updateDid(id: string, b: DidPatch, scope: Scope) {
     this.checkCapsByStaff(b, scope);
+    staffOnlyMoney(b, ['rate_per_min_micros', 'monthly_rent_micros'], scope);
     const d = await this.did(id, scope);
     await this.checkCampaign(b.campaign_id, d.sellerId, scope);
-    const v = { campaignId: b.campaign_id, ...capValues(b) };
+    const v = {
+      campaignId: b.campaign_id,
+      ...capValues(b),
+      ratePerMinMicros: b.rate_per_min_micros,
+      monthlyRentMicros: b.monthly_rent_micros,
+    };
     if (Object.values(v).every((x) => x === undefined)) return d; // nothing to change
     return audited(this.db, (tx) => repo.updateDid(tx, d.id, v));
   }
@@ -232,6 +244,7 @@ export class RoutingService {
   }
 
   async createLink(campaignId: string, b: LinkPatch & { client_id: string }, scope: Scope) {
+    staffOnlyMoney(b, LINK_MONEY, scope);
     await this.campaign(campaignId, scope);
     if (!(await repo.clientExists(this.db, b.client_id))) throw notFound('client', b.client_id);
     return audited(this.db, (tx) =>
@@ -240,6 +253,7 @@ export class RoutingService {
   }
 
   async updateLink(id: string, b: LinkPatch, scope: Scope) {
+    staffOnlyMoney(b, LINK_MONEY, scope);
     const l = await this.link(id, scope);
     return audited(this.db, (tx) => repo.updateLink(tx, l.id, linkValues(b)));
   }
@@ -337,4 +351,19 @@ export class RoutingService {
       total: { used: Math.max(c.total, link.totalAnswered), cap: link.totalCap },
     };
   }
+}
+
+/** A link's money: what the seller is owed and the client charged is the operator's to set. */
+const LINK_MONEY = ['payout_micros', 'revenue_micros', 'convert_after_s', 'billing_increment'] as const;
+
+/** A seller key may not set money fields (payouts, revenue, carrier costs): 403, nothing changed. */
+function staffOnlyMoney<T extends object>(b: T, fields: readonly string[], scope: Scope): void {
+  if (!scope) return;
+  const set = fields.filter((f) => (b as Record<string, unknown>)[f] !== undefined);
+  if (set.length)
+    throw new AppError(
+      'FORBIDDEN_ROLE',
+      `only staff set ${set.join(', ')}`,
+      set.map((f) => ({ path: f, message: 'staff only' })),
+    );
 }

@@ -52,14 +52,15 @@ export default async function callRoutes(fastify: FastifyInstance) {
       const more = rows.length > q.limit;
       const page = rows.slice(0, q.limit);
       const next = more ? encodeCursor(page[page.length - 1]!) : null;
+      const staff = !scopeOf(req);
       if (q.format === 'csv') {
         if (next) reply.header('x-next-cursor', next);
         return (reply as FastifyReply)
           .type('text/csv; charset=utf-8')
           .header('content-disposition', 'attachment; filename="calls.csv"')
-          .send(callsCsv(page));
+          .send(callsCsv(page, staff));
       }
-      return { items: page.map(toCallRecord), next_cursor: next };
+      return { items: page.map((r) => toCallRecord(r, staff)), next_cursor: next };
     },
   );
 }

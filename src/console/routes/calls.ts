@@ -168,7 +168,7 @@ ${th('duration', 'Duration (s)', 'num')}${th('billable', 'Billable (s)', 'num')}
         .type('text/csv; charset=utf-8')
         .header('cache-control', 'no-store')
         .header('content-disposition', 'attachment; filename="calls.csv"')
-        .send(callsCsv(page.items));
+        .send(callsCsv(page.items, !scopeOf(userOf(req))));
     });
   };
 }

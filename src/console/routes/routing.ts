@@ -448,7 +448,7 @@ ${write ? html`<td><form method="post" action="/console/dids/${d.id}/delete" cla
     app.post('/dids/:id', { config: cfg(SELLER_WRITE) }, async (req, reply) => {
       const { id } = idParams.parse(req.params);
       const b = validate(didPatchBody, fromForm(req.body, { campaign_id: 'uuidOrNull' }));
-      changed(await svc.setDidCampaign(id, b.campaign_id, scopeOf(userOf(req))));
+      changed(await svc.setDidCampaign(id, b.campaign_id ?? null, scopeOf(userOf(req))));
       return done(reply, '/console/dids');
     });
     app.post('/dids/:id/delete', { config: cfg(SELLER_WRITE) }, async (req, reply) => {

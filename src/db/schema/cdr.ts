@@ -1,4 +1,4 @@
-import { index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 export interface CdrAttempt {
   link_id: string;
@@ -38,6 +38,18 @@ export const callRecords = pgTable(
     hangupCause: integer('hangup_cause'),
     attempts: jsonb('attempts').$type<CdrAttempt[]>().notNull(),
     notRouted: jsonb('not_routed').$type<CdrRefusal[]>().notNull().default([]),
+    // The link that answered, the DID's row, and the names as they were at call time.
+    linkId: uuid('link_id'),
+    didId: uuid('did_id'),
+    sellerName: text('seller_name'),
+    campaignName: text('campaign_name'),
+    clientName: text('client_name'),
+    // Money (src/cdr/money.ts): talk seconds with the client, conversion, micro-units.
+    talkS: integer('talk_s').notNull().default(0),
+    converted: boolean('converted').notNull().default(false),
+    payoutMicros: bigint('payout_micros', { mode: 'number' }).notNull().default(0),
+    revenueMicros: bigint('revenue_micros', { mode: 'number' }).notNull().default(0),
+    costMicros: bigint('cost_micros', { mode: 'number' }).notNull().default(0),
     recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

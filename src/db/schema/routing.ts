@@ -54,6 +54,9 @@ export const clients = pgTable('clients', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
+/** What a link's hourly/daily/monthly/total caps count: answered calls, or converted ones. */
+export const CAP_COUNTS = ['answered', 'converted'] as const;
+
 export const ROUTING_STRATEGIES = ['priority', 'round_robin', 'weighted'] as const;
 export const DUP_POLICIES = ['same_client', 'reject'] as const;
 
@@ -98,6 +101,10 @@ export const dids = pgTable(
       .references(() => sellers.id),
     campaignId: uuid('campaign_id').references(() => campaigns.id),
     ...capColumns(),
+    // Carrier cost, in micro-units (see src/cdr/money.ts): per minute of answered inbound call, and
+    // the number's monthly rent (spread over its calls by the reports).
+    ratePerMinMicros: bigint('rate_per_min_micros', { mode: 'number' }).notNull().default(0),
+    monthlyRentMicros: bigint('monthly_rent_micros', { mode: 'number' }).notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('dids_seller_idx').on(t.sellerId), index('dids_campaign_idx').on(t.campaignId)],
@@ -123,12 +130,21 @@ export const links = pgTable(
     active: boolean('active').notNull().default(true),
     // Answered calls ever taken through this link: the durable copy of Redis' total counter.
     totalAnswered: bigint('total_answered', { mode: 'number' }).notNull().default(0),
+    capsCount: text('caps_count', { enum: CAP_COUNTS }).notNull().default('answered'),
+    // Money (src/cdr/money.ts): a call converts at this many talk seconds (null: never); a converted
+    // call owes the seller the payout and is charged to the client as revenue (micro-units).
+    convertAfterS: integer('convert_after_s'),
+    payoutMicros: bigint('payout_micros', { mode: 'number' }).notNull().default(0),
+    revenueMicros: bigint('revenue_micros', { mode: 'number' }).notNull().default(0),
+    // How the client's talk time is billed: "first/next" seconds ("1/1", "6/6", "60/60").
+    billingIncrement: text('billing_increment').notNull().default('1/1'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     unique('links_campaign_client_uq').on(t.campaignId, t.clientId),
     index('links_client_idx').on(t.clientId),
     check('links_weight_ck', sql`${t.weight} between 1 and 10000`),
+    check('links_money_ck', sql`${t.payoutMicros} >= 0 and ${t.revenueMicros} >= 0`),
   ],
 );
 

@@ -19,23 +19,24 @@ export function didRoutes(svc: RoutingService) {
       async (req) => {
         const { limit, offset, campaign_id } = req.query;
         const r = await svc.listDids({ limit, offset, sellerId: scopeOf(req), campaignId: campaign_id });
-        return pageBody(req.query, r, toDid);
+        return pageBody(req.query, r, (x) => toDid(x, !scopeOf(req)));
       },
     );
     app.get(
       '/v1/dids/:id',
       { config, schema: { tags, params: idParams, response: { 200: didOut } } },
-      async (req) => toDid(await svc.did(req.params.id, scopeOf(req))),
+      async (req) => toDid(await svc.did(req.params.id, scopeOf(req)), !scopeOf(req)),
     );
     app.post(
       '/v1/dids',
       { config, schema: { tags, body: didCreateBody, response: { 201: didOut } } },
-      async (req, reply) => reply.status(201).send(toDid(await svc.createDid(req.body, scopeOf(req)))),
+      async (req, reply) =>
+        reply.status(201).send(toDid(await svc.createDid(req.body, scopeOf(req)), !scopeOf(req))),
     );
     app.patch(
       '/v1/dids/:id',
       { config, schema: { tags, params: idParams, body: didPatchBody, response: { 200: didOut } } },
-      async (req) => toDid(await svc.updateDid(req.params.id, req.body, scopeOf(req))),
+      async (req) => toDid(await svc.updateDid(req.params.id, req.body, scopeOf(req)), !scopeOf(req)),
     );
     app.delete(
       '/v1/dids/:id',

@@ -20,23 +20,27 @@ export function linkRoutes(svc: RoutingService) {
         config,
         schema: { tags, params: idParams, response: { 200: z.object({ items: z.array(linkOut) }) } },
       },
-      async (req) => ({ items: (await svc.linksOfCampaign(req.params.id, scopeOf(req))).map(toLink) }),
+      async (req) => ({
+        items: (await svc.linksOfCampaign(req.params.id, scopeOf(req))).map((l) => toLink(l, !scopeOf(req))),
+      }),
     );
     app.post(
       '/v1/campaigns/:id/links',
       { config, schema: { tags, params: idParams, body: linkCreateBody, response: { 201: linkOut } } },
       async (req, reply) =>
-        reply.status(201).send(toLink(await svc.createLink(req.params.id, req.body, scopeOf(req)))),
+        reply
+          .status(201)
+          .send(toLink(await svc.createLink(req.params.id, req.body, scopeOf(req)), !scopeOf(req))),
     );
     app.get(
       '/v1/links/:id',
       { config, schema: { tags, params: idParams, response: { 200: linkOut } } },
-      async (req) => toLink(await svc.link(req.params.id, scopeOf(req))),
+      async (req) => toLink(await svc.link(req.params.id, scopeOf(req)), !scopeOf(req)),
     );
     app.patch(
       '/v1/links/:id',
       { config, schema: { tags, params: idParams, body: linkPatchBody, response: { 200: linkOut } } },
-      async (req) => toLink(await svc.updateLink(req.params.id, req.body, scopeOf(req))),
+      async (req) => toLink(await svc.updateLink(req.params.id, req.body, scopeOf(req)), !scopeOf(req)),
     );
     app.delete(
       '/v1/links/:id',
