@@ -166,7 +166,7 @@ export function placeCall(
   };
 }
 
-/** placeCids calls for many numbers, 100 a call (pure). */
+/** placeCids calls for many numbers, 100 a call, each number's hash in KEYS (pure). */
 export function placeManyCalls(
   keys: CidKeys,
   items: Array<{ number: string; fields: string[] }>,
@@ -175,22 +175,49 @@ export function placeManyCalls(
 ): ScriptCall[] {
   const calls: ScriptCall[] = [];
   for (let i = 0; i < items.length; i += 100) {
+    const batch = items.slice(i, i + 100);
     const args: (string | number)[] = [now, ...bucketArgs(b)];
-    for (const it of items.slice(i, i + 100)) args.push(it.number, it.fields.length, ...it.fields);
-    calls.push({ keys: [keys.numberPrefix, keys.poolPrefix], args });
+    for (const it of batch) args.push(it.number, it.fields.length, ...it.fields);
+    calls.push({
+      keys: [keys.numberPrefix, keys.poolPrefix, ...batch.map((it) => keys.number(it.number))],
+      args,
+    });
   }
   return calls;
 }
 
-/** placeFresh calls, 500 numbers a call (pure). */
+/**
+ * placeFresh calls, 500 numbers a call (pure). Every key the script writes is named here: each
+ * number's hash, and each tier set of each pool it joins (passed once a call, numbers pointing at it
+ * by its index in KEYS).
+ */
 export function placeFreshCalls(
   keys: CidKeys,
   items: Array<{ number: string; profile: NumberProfile }>,
 ): ScriptCall[] {
   const calls: ScriptCall[] = [];
   for (let i = 0; i < items.length; i += 500) {
-    const args: (string | number)[] = [];
-    for (const { number, profile: p } of items.slice(i, i + 500))
+    const batch = items.slice(i, i + 500);
+    const hashes = batch.map(({ number }) => keys.number(number));
+    const sets: string[] = [];
+    const setIndex = new Map<string, number>(); // key -> its 1-based index in KEYS
+    const indexOf = (key: string) => {
+      let at = setIndex.get(key);
+      if (at === undefined) {
+        at = hashes.length + sets.push(key);
+        setIndex.set(key, at);
+      }
+      return at;
+    };
+    const args: (string | number)[] = [batch.length];
+    for (const { number, profile: p } of batch) {
+      const joins: number[] = [];
+      for (const pool of p.pools) {
+        joins.push(indexOf(keys.pool(pool, 'all')));
+        if (p.nxx) joins.push(indexOf(keys.pool(pool, 'nxx', p.nxx)));
+        if (p.npa) joins.push(indexOf(keys.pool(pool, 'npa', p.npa)));
+        if (p.state) joins.push(indexOf(keys.pool(pool, 'st', p.state)));
+      }
       args.push(
         number,
         p.npa ?? '',
@@ -199,8 +226,11 @@ export function placeFreshCalls(
         p.hourlyLimit ?? -1,
         p.dailyLimit ?? -1,
         p.pools.join(','),
+        joins.length,
+        ...joins,
       );
-    calls.push({ keys: [keys.numberPrefix, keys.poolPrefix], args });
+    }
+    calls.push({ keys: [...hashes, ...sets], args });
   }
   return calls;
 }
@@ -298,13 +328,13 @@ export class CidStore {
 
   /**
    * Places numbers that did not exist before (an import's fresh inserts) with a lean script: no
-   * state to read or take out of sets (see placeFresh-2.lua). Only for numbers usable at once:
+   * state to read or take out of sets (see placeFresh-n.lua). Only for numbers usable at once:
    * active, no zero limit, never used; any other goes through place()/placeMany().
    */
   async placeFresh(items: Array<{ number: string; profile: NumberProfile }>): Promise<void> {
     if (!items.length) return;
     const pipe = this.redis.pipeline();
-    for (const c of placeFreshCalls(this.keys, items)) pipe.placeFresh(...c.keys, ...c.args);
+    for (const c of placeFreshCalls(this.keys, items)) pipe.placeFresh(c.keys.length, ...c.keys, ...c.args);
     await execPipeline(pipe);
   }
 
@@ -312,7 +342,8 @@ export class CidStore {
   async placeMany(items: Array<{ number: string; fields: string[] }>, now: number, b: CidBuckets) {
     if (!items.length) return;
     const pipe = this.redis.pipeline();
-    for (const c of placeManyCalls(this.keys, items, now, b)) pipe.placeCids(...c.keys, ...c.args);
+    for (const c of placeManyCalls(this.keys, items, now, b))
+      pipe.placeCids(c.keys.length, ...c.keys, ...c.args);
     await execPipeline(pipe);
   }
 

@@ -1,8 +1,15 @@
--- Shared by the caller-ID scripts. Key names: every script receives the prefixes of the number
--- hashes and of the pool keys in KEYS (built by CidKeys, src/platform/redis/keys.ts) as a table
--- K = { n = <number prefix>, p = <pool prefix> } (cid_keys below), and names a key of a number or a
--- pool only through K: `K.n .. number`, `K.p .. pool .. ':' .. part` (number_key, pool_key), with the
--- parts CidKeys spells. A number's state is the hash `K.n .. <number>`:
+-- Shared by the caller-ID scripts. Key names: a script receives in KEYS every key it touches whose
+-- name is known before the call, named by CidKeys (src/platform/redis/keys.ts). Some keys are named
+-- by data only the script sees: the number at the head of a set, the members a script pops or finds
+-- due, the pools and tiers a number's hash holds at that instant. The caller cannot name them: a read
+-- before the call races every other writer (another pick takes the head, an import changes the
+-- pools) and the script would then touch keys of a stale state. Each script's header says which of
+-- its keys these are and why. For those, and only those, a script receives the prefixes of the
+-- number hashes and of the pool keys in KEYS as a table K = { n = <number prefix>, p = <pool prefix> }
+-- (cid_keys below), and names a key of a number or a pool only through K: `K.n .. number`,
+-- `K.p .. pool .. ':' .. part` (number_key, pool_key), with the parts CidKeys spells (a test checks
+-- that both spell the same names). All of them share the {cid} hash tag, so under Redis Cluster they
+-- are in the slot of the keys passed. A number's state is the hash `K.n .. <number>`:
 --   a active (1/0)  npa  nxx (NPA-NXX, 6 digits)  st (state/province)  hl/dl hourly/daily limit (-1 none)
 --   pools (comma-separated pool ids)  last (ms, last pick)  resv (ms, reservation end)
 --   rest (ms, health rest end)  hb/hc hour bucket id and uses in it  db/dc day bucket id and uses
@@ -240,8 +247,8 @@ end
 -- Sets fields of one number (`pairs`: field, value, ...; '' deletes the field) and places it in every
 -- pool it serves before and after the change. Returns when it is usable (ms), -1 when inactive.
 -- The field `pools+` adds to the number's pools instead of replacing them (imports add memberships).
-local function set_and_place(K, number, pairs, now, hourId, hourEnd, dayId, dayEnd)
-  local key = number_key(K, number)
+-- `key`: the number's hash, as the caller passed it in KEYS.
+local function set_and_place(K, key, number, pairs, now, hourId, hourEnd, dayId, dayEnd)
   -- EXISTS first: a new number (most of an import) has nothing to load or take out of sets.
   local h = redis.call('EXISTS', key) == 1 and hload(key) or nil
   if h then unplace(K, number, h) else h = {} end

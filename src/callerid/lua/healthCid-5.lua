@@ -3,8 +3,11 @@
   reports it first) and rest the number when its answer rate over the window falls too low.
 
   KEYS[1] number hash  KEYS[2] dedupe key of the call  KEYS[3] dirty SET
-  KEYS[4] prefix of the number hashes  KEYS[5] prefix of the pool keys (the settings of the pool the
-  number was last picked from, and its sets, are named by the hash's data)
+  KEYS[4] prefix of the number hashes  KEYS[5] prefix of the pool keys
+  Keys named by data (built from KEYS[4], KEYS[5]): the settings of the pool the number was last
+  picked from (`lp` in its hash) and, when it is rested, the tier and cool sets of every pool its
+  hash lists. A pick or an import can change both between any read and this script; the rest must
+  move the number out of the sets its hash names at this instant.
   ARGV[1] number  ARGV[2] now (ms)  ARGV[3] '1' answered / '0' not
   ARGV[4] hour bucket id  ARGV[5] hour end  ARGV[6] day bucket id  ARGV[7] day end
   ARGV[8] dedupe ttl (s)  ARGV[9..11] default window, min answer rate, rest (s) when the pool has no config

@@ -8,8 +8,11 @@
   KEYS[2] pool cool ZSET       KEYS[3..6] tier ZSETs: NPA-NXX, NPA, state, all (absent tiers: any unused key)
   KEYS[7] dirty SET (numbers whose usage must reach PostgreSQL)
   KEYS[8] per-agent rate counter (fixed window)  KEYS[9] the pool's settings HASH (absent: no such pool)
-  KEYS[10] prefix of the number hashes  KEYS[11] prefix of the pool keys (cid-common.lua: the keys
-  named by data, a set's head and the sets of the other pools it serves)
+  KEYS[10] prefix of the number hashes  KEYS[11] prefix of the pool keys
+  Keys named by data (built from KEYS[10], KEYS[11]): the hash of the number at the head of a tier
+  set, the NPA-NXX, NPA and state sets of that number (its own, not the callee's) in every pool it
+  serves, and the hashes and sets of the numbers due in the cool set. Which number is the head is
+  known only inside the script: a caller that read it first would race every other pick for it.
   ARGV[1] pool id  ARGV[2] now (ms)  ARGV[3] reservation ttl (ms)
   ARGV[4] hour bucket id  ARGV[5] hour end (ms)  ARGV[6] day bucket id  ARGV[7] day end (ms)
   ARGV[8] promote batch  ARGV[9] rate limit per window (-1 none)  ARGV[10] window end (ms)

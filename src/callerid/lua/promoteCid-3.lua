@@ -5,6 +5,8 @@
   few already back, out of local-presence and LRU order, until enough picks had run.
 
   KEYS[1] pool cool ZSET  KEYS[2] prefix of the number hashes  KEYS[3] prefix of the pool keys
+  Keys named by data (built from KEYS[2], KEYS[3]): the hashes of the cool set's due members and
+  their tier sets. Which members are due is found by this script (a pick promotes some too).
   ARGV[1] pool id  ARGV[2] now (ms)
   ARGV[3] hour bucket id  ARGV[4] hour end (ms)  ARGV[5] day bucket id  ARGV[6] day end (ms)
   ARGV[7] most numbers to look at in this call

@@ -5,6 +5,8 @@
   second than the rest of the flush; cjson is built into Redis.)
 
   KEYS[1] dirty SET   KEYS[2] prefix of the number hashes (a member's hash: KEYS[2] .. number)
+  Keys named by data: the hashes of the members SPOP takes, which only this script knows (a
+  read-then-call would take members another flush or a pick's SADD changed meanwhile).
   ARGV[1] how many   ARGV[2..] the hash fields to return
   Returns {count, json}: json is an object number -> [field...] ('' where a field is unset), keyed
   by number so the UPDATE finds each row by its primary key; numbers whose hash is gone are dropped

@@ -10,10 +10,12 @@
 //                         come, of its seller, DID and group) in one script.
 //   pbx        no tag     one lock key, touched by single-key scripts only.
 //   prov       no tag     one rate key per carrier account, touched by a single-key script.
-// Scripts receive every key whose name is known before the call in KEYS. Keys named by data the
-// script reads (the hash of a number found in a set, the sets of the other pools it serves) cannot
-// be: the script gets their family's prefix in KEYS (built here) and appends the data, with the
-// same spelling as below (src/callerid/lua/cid-common.lua; a test checks that both agree).
+// Scripts receive every key whose name is known before the call in KEYS, named here. Keys named by
+// data only the script sees (the number at the head of a set, the pools a number's hash holds when
+// the script runs) cannot be: a read before the call would race the other writers. For those the
+// script gets their family's prefix in KEYS (built here) and appends the data, with the same
+// spelling as below (src/callerid/lua/cid-common.lua; a test checks that both agree); each script's
+// header says which keys these are and why.
 
 export class RedisKeys {
   readonly cid: CidKeys;

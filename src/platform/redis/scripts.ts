@@ -49,10 +49,10 @@ const lua = (domainDir: string, files: string[]) =>
 export const SCRIPTS: readonly ScriptDef[] = [
   ...lua('callerid', [
     'placeCid-3.lua',
-    'placeCids-2.lua',
+    'placeCids-n.lua',
     'healthCid-5.lua',
     'takeUsage-2.lua',
-    'placeFresh-2.lua',
+    'placeFresh-n.lua',
     'promoteCid-3.lua',
   ]),
   ...lua('routing', ['takeSlot-n.lua', 'answerSlot-1.lua', 'releaseSlot-n.lua']),
@@ -66,7 +66,7 @@ export const PICK_SCRIPT = loadScript(join(src, 'callerid', 'lua', 'pickCid-11.l
 
 type Arg = RedisKey | RedisValue;
 // The reply of each script, as the Lua returns it (codes.ts decodes the codes). Arguments are KEYS
-// then ARGV, flat, as ioredis passes them.
+// then ARGV, flat, as ioredis passes them (a `-n` script: the count of KEYS first).
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     placeCid(...keysAndArgs: Arg[]): Result<number, Context>;
