@@ -1,10 +1,12 @@
 // Bulk import of caller IDs from CSV, shared by POST /v1/caller-ids/import and
 // `capconduit import-cids`: streamed (csv-parse), validated line by line, upserted in batches
 // (idempotent: ON CONFLICT DO UPDATE), then placed in the pools' Redis state. Bad lines are
-// reported with their line number and reason; the valid ones are imported.
+// reported with their line number and reason; the valid ones are imported. One record is one line:
+// a line with broken quoting is rejected alone (platform/csv.ts), it never swallows the lines after it.
 import type { Readable } from 'node:stream';
 import { Parser } from 'csv-parse';
 import type { Sql } from 'postgres';
+import { type BadLine, csvLineOptions, QuoteLineGuard } from '../platform/csv.ts';
 import { factsOf, normaliseNumber } from './decide.ts';
 import { CallerIdRepository, type ImportRow } from './repository.ts';
 import type { ImportedNumber } from './hotstate.ts';
@@ -126,8 +128,22 @@ export async function importCallerIds(
   // Records as arrays, the header mapped here: cheaper than csv-parse's per-record objects, and a
   // record's own field count is what says it has too many (csv-parse's invalid_field_length counts
   // every such record so far, so one long line used to reject all the lines after it).
-  const parser = input.pipe(
-    new LineParser({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true }),
+  // Lines with broken quoting, in the order found; the guard runs ahead of the parser, so the header
+  // is known to be bad when such a line comes before the record read as the header.
+  const bad: BadLine[] = [];
+  const onBad = (b: BadLine) => {
+    if (!header) return void bad.push(b);
+    result.lines++;
+    reject(b.line, b.reason);
+  };
+  const parser = input.pipe(new QuoteLineGuard(onBad)).pipe(
+    new LineParser({
+      bom: true,
+      trim: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      ...csvLineOptions(onBad),
+    }),
   );
   let header: string[] | null = null;
   const recordOf = (fields: string[]) => {
@@ -176,7 +192,11 @@ export async function importCallerIds(
   try {
     for await (const item of parser as AsyncIterable<{ record: string[]; line: number }>) {
       if (!header) {
+        const before = bad.find((b) => b.line < item.line);
+        if (before)
+          throw new CsvHeaderError(`the header (line ${before.line}) is not valid CSV: ${before.reason}`);
         header = headerOf(item.record);
+        for (const b of bad) onBad(b);
         continue;
       }
       result.lines++;
@@ -199,8 +219,11 @@ export async function importCallerIds(
     // A structural CSV error (e.g. an unclosed quote) ends the parse: report where.
     reject(err.lines ?? result.lines + 1, `CSV: ${err.message}`);
   }
+  if (!header && bad.length) throw new CsvHeaderError(`the header (line ${bad[0]!.line}) is not valid CSV`);
   await flush();
   await writing;
   await placing;
+  // The quote guard reports a line as soon as it reads it, ahead of the parser's own reports.
+  result.rejected.sort((a, b) => a.line - b.line);
   return result;
 }

@@ -477,6 +477,47 @@ describe('caller-ID rotation', () => {
     expect(h.statusCode).toBe(400);
   }, 120_000);
 
+  it('a line with a stray or unterminated quote is rejected alone, at its own line; the rest is imported', async () => {
+    const post = (payload: string, campaign = 'QUOTES') =>
+      d.app.inject({
+        method: 'POST',
+        url: `/v1/caller-ids/import?campaign=${campaign}`,
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'text/csv' },
+        payload,
+      });
+    const csv = [
+      'caller_id,carrier,area_code',
+      '+14154000001,Acme,415', // 2
+      '+14154000002,Acme "East" Co,415', // 3: a pair of stray quotes in an unquoted field
+      '+14154000003,"unterminated,415', // 4: a quoted field that never closes
+      '+14154000004,ok,415', // 5
+      '', // 6 (empty: skipped, still counted as a line of the file)
+      '+14154000005,x"y,415', // 7: one stray quote
+      '+14154000006,"Quoted ""well"", Inc",415', // 8: valid quoting
+      '+14154000007,last,415', // 9
+    ].join('\r\n');
+    const r = await post(`${csv}\r\n`);
+    expect(r.statusCode, r.body).toBe(200);
+    const res = r.json();
+    expect(res.rejected.map((x: { line: number }) => x.line)).toEqual([3, 4, 7]);
+    for (const x of res.rejected) expect(x.reason).toMatch(/^CSV: /);
+    expect(res).toMatchObject({ lines: 7, imported: 4, rejected_total: 3 });
+    const row = (await api('GET', '/v1/caller-ids/+14154000006')).json();
+    expect(row.carrier).toBe('Quoted "well", Inc');
+    for (const n of ['+14154000001', '+14154000004', '+14154000007'])
+      expect((await api('GET', `/v1/caller-ids/${n}`)).statusCode).toBe(200);
+    for (const n of ['+14154000002', '+14154000003', '+14154000005'])
+      expect((await api('GET', `/v1/caller-ids/${n}`)).statusCode).toBe(404);
+    // The last line unterminated, with no line break after it: rejected, the others kept.
+    const tail = (await post('caller_id,carrier\n+14154000010,a\n+14154000011,"b')).json();
+    expect(tail).toMatchObject({ imported: 1, rejected: [{ line: 3 }] });
+    // A header with broken quoting refuses the file whole, and imports nothing.
+    const h = await post('caller_id,"carrier\n+14154000020,a\n', 'QUOTES_HDR');
+    expect(h.statusCode, h.body).toBe(400);
+    expect(h.json().error.message).toContain('line 1');
+    expect((await api('GET', '/v1/caller-ids/+14154000020')).statusCode).toBe(404);
+  });
+
   it('an import of more bad lines than it lists counts them all', async () => {
     const lines = ['caller_id,carrier,area_code,daily_limit,hourly_limit'];
     for (let i = 0; i < MAX_REJECTED + 5; i++) lines.push(`bad-${i},acme,415,1,1`);
