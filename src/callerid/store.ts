@@ -189,7 +189,7 @@ export function placeManyCalls(
 /**
  * placeFresh calls, 500 numbers a call (pure). Every key the script writes is named here: each
  * number's hash, and each tier set of each pool it joins (passed once a call, numbers pointing at it
- * by its index in KEYS).
+ * by its index in KEYS, the indexes of one number in one argument).
  */
 export function placeFreshCalls(
   keys: CidKeys,
@@ -226,8 +226,7 @@ export function placeFreshCalls(
         p.hourlyLimit ?? -1,
         p.dailyLimit ?? -1,
         p.pools.join(','),
-        joins.length,
-        ...joins,
+        joins.join(','),
       );
     }
     calls.push({ keys: [...hashes, ...sets], args });

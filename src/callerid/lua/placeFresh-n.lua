@@ -10,9 +10,10 @@
 
   KEYS[1..c] the hash of each number, in ARGV order  KEYS[c+1..] the tier sets they join
   ARGV[1] c (the count of numbers)
-  ARGV per number, 8 + m values: number, npa, nxx, state, hourly limit, daily limit (-1 none),
-  pools (comma-separated), m, then m indexes into KEYS of the tier sets it joins ('' for an
-  unknown npa/nxx/state: no field written).
+  ARGV per number, 8 values: number, npa, nxx, state, hourly limit, daily limit (-1 none),
+  pools (comma-separated), the indexes into KEYS of the tier sets it joins (comma-separated: one
+  argument, not one each, since every argument costs the client and Redis to frame and parse);
+  '' for an unknown npa/nxx/state: no field written.
   Returns the count of numbers placed.
 ]]
 
@@ -34,9 +35,8 @@ for n = 1, c do
     set[#set + 1] = ARGV[i + 6]
   end
   redis.call('HSET', KEYS[n], unpack(set))
-  local m = tonumber(ARGV[i + 7])
-  for j = 1, m do
-    local s = tonumber(ARGV[i + 7 + j])
+  for ix in string.gmatch(ARGV[i + 7], '%d+') do
+    local s = tonumber(ix)
     local a = adds[s]
     if not a then
       a = {}
@@ -45,7 +45,7 @@ for n = 1, c do
     a[#a + 1] = 0
     a[#a + 1] = ARGV[i]
   end
-  i = i + 8 + m
+  i = i + 8
 end
 local CHUNK = 4000 -- well under Lua's C stack limit for unpack() (an even count: score, member pairs)
 for s, a in pairs(adds) do
