@@ -77,10 +77,14 @@ export class QuoteLineGuard extends Transform {
 
 /** csv-parse options for one-record-a-line files: a record with a quoting error is skipped. */
 export function csvLineOptions(onBad: (bad: BadLine) => void) {
+  // csv-parse may report one bad line more than once (each stray quote in it): the first counts.
+  let last = -1;
   return {
     skip_records_with_error: true,
     on_skip: (err: { lines?: number; message: string } | undefined): undefined => {
-      if (err) onBad({ line: err.lines ?? 0, reason: `CSV: ${err.message}` });
+      if (!err || err.lines === last) return;
+      last = err.lines ?? -1;
+      onBad({ line: err.lines ?? 0, reason: `CSV: ${err.message}` });
     },
   };
 }
