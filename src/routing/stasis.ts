@@ -10,12 +10,14 @@ import { CALL_ID_VAR, type CallRunner } from './effects.ts';
 
 /**
  * The ARI event types the router acts on (the node filters out the rest; StasisStart comes apart).
- * No `Dial`: its one use would be ANSWER, which the leg's ChannelStateChange to Up also says, and
- * its three frames a call ("", RINGING, ANSWER) were a quarter of what a routed call brings.
+ * `Dial` is needed although most of its frames ("", RINGING, ANSWER) say nothing new: a client
+ * reached through a Local/ dial string whose far side is busy or congested keeps its leg up, and
+ * Asterisk reports that only as Dial BUSY/CONGESTION (Asterisk's filters cannot pick by status).
  */
 export const ROUTER_EVENTS = [
   'CallBroadcast',
   'ChannelStateChange',
+  'Dial',
   'ChannelDestroyed',
   'StasisEnd',
 ] as const;

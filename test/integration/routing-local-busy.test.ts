@@ -1,0 +1,104 @@
+// A client reached through a Local/ dial string whose far side indicates busy or congestion: a real
+// Asterisk keeps the Local leg up and reports the result only in the ARI Dial event (dialstatus
+// BUSY/CONGESTION), so the router must act on that event to fail over at once. The ring timer here is
+// 10 minutes (the most a campaign allows), past the test's wait: a router that waited for the leg to end (or for the timer) would never reach the next client.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAsteriskModule } from '../../src/asterisk/index.ts';
+import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
+import { createLogger } from '../../src/platform/logger.ts';
+import { type Daemon, startDaemon } from '../../src/main.ts';
+import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
+import { DEFAULT_DIALPLAN, type Simulator, startSimulator } from '../../src/simulator/index.ts';
+import { freshDatabase, testConfig } from '../helpers/env.ts';
+import { simEnv } from '../helpers/sim-env.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const log = createLogger({ level: 'silent' });
+
+describe('routing to Local/ clients whose far side is busy or congested', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let sim: Simulator;
+  let d: Daemon;
+  let dir: string;
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    dir = mkdtempSync(join(tmpdir(), 'cc-local-busy-'));
+    // The project's dialplan plus call centres reached through Local/: one busy, one congested
+    // (each indicating for good, never hanging up), one that answers.
+    const { readFileSync } = await import('node:fs');
+    const dialplan = join(dir, 'extensions.conf');
+    writeFileSync(
+      dialplan,
+      `${readFileSync(DEFAULT_DIALPLAN, 'utf8')}
+[centres]
+exten => busy,1,Busy()
+exten => congested,1,Congestion()
+exten => answers,1,Answer()
+ same => n,Wait(3600)
+`,
+    );
+    sim = await startSimulator({ ariPort: 0, amiPort: 0, dialplanPath: dialplan });
+    d = await startDaemon(
+      testConfig({ DATABASE_URL: db.url, ...simEnv(sim), CDR_BUFFER_DIR: join(dir, 'cdr') }),
+      log,
+      [createAsteriskModule, createRoutingModule],
+      { listen: false },
+    );
+    await waitFor(async () => (await d.app.inject('/ready')).statusCode === 200);
+  });
+  afterAll(async () => {
+    await d?.stop();
+    await sim?.stop();
+    await db?.drop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('fails over at once on Dial BUSY and CONGESTION and records them as such', async () => {
+    const dbx = d.ctx.database.db;
+    const [s] = await dbx.insert(sellers).values({ name: 'local-busy' }).returning();
+    const [c] = await dbx
+      .insert(campaigns)
+      .values({ sellerId: s!.id, name: 'lb', strategy: 'priority', maxAttempts: 3, ringTimeoutS: 600 })
+      .returning();
+    const did = '+14155559001';
+    await dbx.insert(dids).values({ number: did, sellerId: s!.id, campaignId: c!.id });
+    const ids: string[] = [];
+    for (const [i, exten] of ['busy', 'congested', 'answers'].entries()) {
+      const [cl] = await dbx
+        .insert(clients)
+        .values({ name: `centre-${exten}`, endpoint: `Local/${exten}@centres` })
+        .returning();
+      await dbx.insert(links).values({ campaignId: c!.id, clientId: cl!.id, priority: i });
+      ids.push(cl!.id);
+    }
+    const routing = d.ctx.modules.get('routing') as RoutingModule;
+    const caller = sim.placeInboundCall({ did, callerNumber: '+12125550077' });
+    await waitFor(() => routing.router!.live().find((x) => x.did === did && x.phase === 'bridged'));
+    sim.hangup(caller);
+    const cdr = async () => {
+      await routing.cdr.flush();
+      return d.ctx.database.sql<
+        Array<{
+          disposition: string;
+          client_id: string;
+          attempts: Array<{ result: string; client_id: string }>;
+        }>
+      >`select disposition, client_id, attempts from call_records where did = ${did}`;
+    };
+    const [r] = await waitFor(async () => ((await cdr()).length ? cdr() : undefined));
+    expect(r!.attempts.map((a) => [a.result, a.client_id])).toEqual([
+      ['busy', ids[0]],
+      ['congestion', ids[1]],
+      ['answered', ids[2]],
+    ]);
+    expect(r).toMatchObject({ disposition: 'answered', client_id: ids[2] });
+    // The busy and congested legs were hung up by the router, not left indicating.
+    await waitFor(
+      () => sim.channelCount('Local/busy@centres') === 0 && sim.channelCount('Local/congested@centres') === 0,
+    );
+  });
+});
