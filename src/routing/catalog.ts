@@ -28,6 +28,16 @@ export interface RouteLink {
     revenueMicros: number;
     increment: Increment;
   };
+  /** The client's buyer group, when it has caps: shared by every client of the group. */
+  group?: RouteGroup;
+}
+
+export interface RouteGroup {
+  id: string;
+  caps: LinkCaps;
+  totalAnswered: number;
+  /** The zone its hour/day/month buckets are counted in (null: DEFAULT_TIMEZONE). */
+  timezone: string | null;
 }
 
 /**
@@ -128,10 +138,14 @@ export class RouteCatalog {
     const r = await planRows(this.db, did);
     if (!r) return null;
     const { did: d, seller, campaign: c, links: rows } = r;
-    const sources = await this.sourcesOf([
+    const groups = new Map(rows.flatMap(({ g }) => (g && hasCaps(capsOf(g)) ? [[g.id, g] as const] : [])));
+    const owners = await this.withTotals([
       { kind: 'seller', id: seller.id, caps: capsOf(seller) },
       { kind: 'did', id: d.id, caps: capsOf(d) },
+      ...[...groups.values()].map((g) => ({ kind: 'group' as const, id: g.id, caps: capsOf(g) })),
     ]);
+    const sources = owners.filter((o): o is RouteSource => o.kind !== 'group');
+    const total = (id: string) => owners.find((o) => o.kind === 'group' && o.id === id)?.totalAnswered ?? 0;
     const head = {
       did,
       didId: d.id,
@@ -178,12 +192,24 @@ export class RouteCatalog {
           // Validated on write; a row written around the API bills per second.
           increment: parseIncrement(r.l.billingIncrement) ?? { first: 1, next: 1 },
         },
+        ...(r.g && groups.has(r.g.id)
+          ? {
+              group: {
+                id: r.g.id,
+                caps: capsOf(r.g),
+                totalAnswered: total(r.g.id),
+                timezone: r.g.timezone,
+              },
+            }
+          : {}),
       })),
     };
   }
 
   /** The owners that have caps, with their persisted answered totals when a total cap needs them. */
-  private async sourcesOf(owners: Array<Omit<RouteSource, 'totalAnswered'>>): Promise<RouteSource[]> {
+  private async withTotals(
+    owners: Array<{ kind: 'seller' | 'did' | 'group'; id: string; caps: LinkCaps }>,
+  ): Promise<Array<{ kind: 'seller' | 'did' | 'group'; id: string; caps: LinkCaps; totalAnswered: number }>> {
     const capped = owners.filter((o) => hasCaps(o.caps));
     const totals = await capTotalsOf(
       this.db,

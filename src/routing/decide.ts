@@ -158,23 +158,30 @@ export function unavailableLinks(
 
 /**
  * The cap owners beside the link a slot on `link` counts against, in the order the slot script
- * checks them: the plan's seller and DID (when they have caps; their buckets in `defaultTimezone`),
- * as refs for the slot and limits for the take (pure).
+ * checks them: the plan's seller and DID (their buckets in `defaultTimezone`), then the client's buyer
+ * group (its buckets in the group's zone) — each only when it has caps — as refs for the slot and
+ * limits for the take (pure).
  */
 export function capSources(
   plan: RoutePlan,
-  _link: RouteLink,
+  link: RouteLink,
   at: Date,
   defaultTimezone: string,
 ): { refs: SourceRef[]; limits: OwnerLimits[] } {
   const refs: SourceRef[] = [];
   const limits: OwnerLimits[] = [];
   const sources = plan.sources ?? [];
-  if (!sources.length) return { refs, limits };
-  const b = capBuckets(defaultTimezone, at);
-  for (const o of sources) {
-    refs.push({ kind: o.kind, id: o.id, buckets: b });
-    limits.push({ caps: o.caps, totalAnswered: o.totalAnswered });
+  if (sources.length) {
+    const b = capBuckets(defaultTimezone, at);
+    for (const o of sources) {
+      refs.push({ kind: o.kind, id: o.id, buckets: b });
+      limits.push({ caps: o.caps, totalAnswered: o.totalAnswered });
+    }
+  }
+  const g = link.group;
+  if (g) {
+    refs.push({ kind: 'group', id: g.id, buckets: capBuckets(g.timezone ?? defaultTimezone, at) });
+    limits.push({ caps: g.caps, totalAnswered: g.totalAnswered });
   }
   return { refs, limits };
 }

@@ -14,6 +14,7 @@ import { callerBlockRoutes } from './routes/caller-blocks.ts';
 import { campaignRoutes } from './routes/campaigns.ts';
 import { clientRoutes } from './routes/clients.ts';
 import { didRoutes } from './routes/dids.ts';
+import { groupRoutes } from './routes/groups.ts';
 import { linkRoutes } from './routes/links.ts';
 import { liveRoutes } from './routes/live.ts';
 import { sellerRoutes } from './routes/sellers.ts';
@@ -70,6 +71,7 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
     routes: [
       sellerRoutes(service),
       clientRoutes(service),
+      groupRoutes(service),
       campaignRoutes(service),
       didRoutes(service),
       linkRoutes(service),

@@ -1,7 +1,16 @@
 // Every SQL of the routing domain: the resources calls are routed by (sellers, clients, campaigns,
 // DIDs, links), what a call's plan is read from, and the batched answered totals.
 import { and, count, desc, eq, type SQL, sql } from 'drizzle-orm';
-import { callerBlocks, campaigns, capTotals, clients, dids, links, sellers } from '../db/schema/routing.ts';
+import {
+  buyerGroups,
+  callerBlocks,
+  campaigns,
+  capTotals,
+  clients,
+  dids,
+  links,
+  sellers,
+} from '../db/schema/routing.ts';
 import { type Db, listPage } from '../platform/db.ts';
 
 export type SellerRow = typeof sellers.$inferSelect;
@@ -10,6 +19,7 @@ export type CampaignRow = typeof campaigns.$inferSelect;
 export type DidRow = typeof dids.$inferSelect;
 export type LinkRow = typeof links.$inferSelect;
 export type CallerBlockRow = typeof callerBlocks.$inferSelect;
+export type GroupRow = typeof buyerGroups.$inferSelect;
 type Page = { limit: number; offset: number };
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 /** The database, or the caller's transaction (changes run in one, with their audit rows). */
@@ -92,6 +102,49 @@ export async function deleteClientAndLinks(db: Q, id: string): Promise<boolean> 
   const gone = await db.transaction(async (tx) => {
     await tx.delete(links).where(eq(links.clientId, id));
     return tx.delete(clients).where(eq(clients.id, id)).returning({ id: clients.id });
+  });
+  return gone.length > 0;
+}
+
+// ---------------------------------------------------------------- buyer groups
+
+export const listGroups = (db: Db, p: Page) =>
+  listPage(db, buyerGroups, { orderBy: [desc(buyerGroups.createdAt)], limit: p.limit, offset: p.offset });
+
+export async function group(db: Db, id: string): Promise<GroupRow | null> {
+  const [r] = await db.select().from(buyerGroups).where(eq(buyerGroups.id, id));
+  return r ?? null;
+}
+
+export async function groupExists(db: Db, id: string): Promise<boolean> {
+  const [g] = await db.select({ id: buyerGroups.id }).from(buyerGroups).where(eq(buyerGroups.id, id));
+  return g !== undefined;
+}
+
+export async function insertGroup(db: Q, v: typeof buyerGroups.$inferInsert): Promise<GroupRow> {
+  const [r] = await db.insert(buyerGroups).values(v).returning();
+  return r!;
+}
+
+export async function updateGroup(
+  db: Q,
+  id: string,
+  v: Values<typeof buyerGroups>,
+): Promise<GroupRow | null> {
+  const [r] = await db.update(buyerGroups).set(v).where(eq(buyerGroups.id, id)).returning();
+  return r ?? null;
+}
+
+export async function groupMemberCount(db: Db, id: string): Promise<number> {
+  const [t] = await db.select({ n: count() }).from(clients).where(eq(clients.groupId, id));
+  return t!.n;
+}
+
+/** Deletes a group, its clients leaving it, in one transaction; false when there was none. */
+export async function deleteGroupDetaching(db: Q, id: string): Promise<boolean> {
+  const gone = await db.transaction(async (tx) => {
+    await tx.update(clients).set({ groupId: null }).where(eq(clients.groupId, id));
+    return tx.delete(buyerGroups).where(eq(buyerGroups.id, id)).returning({ id: buyerGroups.id });
   });
   return gone.length > 0;
 }
@@ -247,7 +300,7 @@ export type NamedLink = Awaited<ReturnType<typeof namedLinks>>[number];
 
 /**
  * The rows of a DID's plan: the DID with its seller, its campaign, and the campaign's links with their
- * clients. Three round trips, none when the DID is unknown or has no campaign (a fourth when a
+ * clients and the clients' buyer groups. Three round trips, none when the DID is unknown or has no campaign (a fourth when a
  * source has a total cap: its answered total).
  */
 export async function planRows(
@@ -257,7 +310,7 @@ export async function planRows(
   did: DidRow;
   seller: SellerRow;
   campaign: CampaignRow | null;
-  links: Array<{ l: LinkRow; c: ClientRow }>;
+  links: Array<{ l: LinkRow; c: ClientRow; g: GroupRow | null }>;
 } | null> {
   const [r] = await db
     .select({ d: dids, s: sellers })
@@ -270,9 +323,10 @@ export async function planRows(
   const [c] = await db.select().from(campaigns).where(eq(campaigns.id, d.campaignId));
   if (!c) return { did: d, seller: s, campaign: null, links: [] };
   const rows = await db
-    .select({ l: links, c: clients })
+    .select({ l: links, c: clients, g: buyerGroups })
     .from(links)
     .innerJoin(clients, eq(clients.id, links.clientId))
+    .leftJoin(buyerGroups, eq(buyerGroups.id, clients.groupId))
     .where(eq(links.campaignId, c.id));
   return { did: d, seller: s, campaign: c, links: rows };
 }

@@ -7,7 +7,15 @@ import { CAP_COUNTS, DUP_POLICIES, ROUTING_STRATEGIES, type WeeklySchedule } fro
 import { queryBool } from '../platform/http/input.ts';
 import { pageQuery } from '../platform/http/paging.ts';
 import { scheduleProblems } from './decide.ts';
-import type { CallerBlockRow, CampaignRow, ClientRow, DidRow, LinkRow, SellerRow } from './repository.ts';
+import type {
+  CallerBlockRow,
+  CampaignRow,
+  ClientRow,
+  DidRow,
+  GroupRow,
+  LinkRow,
+  SellerRow,
+} from './repository.ts';
 import { PLACE_CODE } from './screen.ts';
 
 /** `?cascade=true` on a DELETE: also detach or remove what refers to the row. */
@@ -118,6 +126,7 @@ export const clientBody = z
     active: z.boolean().optional(),
     timezone: tz.nullable().optional(),
     schedule: schedule.nullable().optional(),
+    group_id: z.uuid().nullable().optional(),
   })
   .strict();
 export type ClientBody = Partial<z.infer<typeof clientBody>>;
@@ -128,6 +137,7 @@ export const clientOut = z.object({
   active: z.boolean(),
   timezone: z.string().nullable(),
   schedule: z.record(z.string(), z.array(range)).nullable(),
+  group_id: z.uuid().nullable(),
   created_at: z.string(),
 });
 export const toClient = (r: ClientRow) => ({
@@ -137,12 +147,41 @@ export const toClient = (r: ClientRow) => ({
   active: r.active,
   timezone: r.timezone,
   schedule: (r.schedule ?? null) as Record<string, [string, string][]> | null,
+  group_id: r.groupId,
   created_at: r.createdAt.toISOString(),
 });
 /** A client body as column values. */
-export const clientValues = <T extends ClientBody>(b: T) => ({
+export const clientValues = <T extends ClientBody>({ group_id, ...b }: T) => ({
   ...b,
+  groupId: group_id,
   schedule: b.schedule as WeeklySchedule | null | undefined,
+});
+
+// ---------------------------------------------------------------- buyer groups
+
+export const groupBody = z
+  .object({ name: z.string().trim().min(1).max(200), timezone: tz.nullable().optional(), ...capFields })
+  .strict();
+export type GroupBody = z.infer<typeof groupBody>;
+export const groupOut = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  timezone: z.string().nullable(),
+  ...capsOut,
+  created_at: z.string(),
+});
+export const toGroup = (r: GroupRow) => ({
+  id: r.id,
+  name: r.name,
+  timezone: r.timezone,
+  ...toCaps(r),
+  created_at: r.createdAt.toISOString(),
+});
+/** A group body as column values. */
+export const groupValues = <T extends Partial<GroupBody>>(b: T) => ({
+  name: b.name,
+  timezone: b.timezone,
+  ...capValues(b),
 });
 
 // ---------------------------------------------------------------- campaigns

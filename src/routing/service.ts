@@ -18,6 +18,8 @@ import {
   capValues,
   clientValues,
   type DidPatch,
+  type GroupBody,
+  groupValues,
   hasCapFields,
   type LinkPatch,
   linkValues,
@@ -78,13 +80,20 @@ export class RoutingService {
     return r;
   }
 
-  createClient(b: ClientBody & { name: string; endpoint: string }) {
+  /** The group a client body names must exist (answered 404, not a foreign-key error). */
+  private async checkGroup(groupId: string | null | undefined) {
+    if (groupId && !(await repo.groupExists(this.db, groupId))) throw notFound('buyer group', groupId);
+  }
+
+  async createClient(b: ClientBody & { name: string; endpoint: string }) {
+    await this.checkGroup(b.group_id);
     return audited(this.db, (tx) => repo.insertClient(tx, clientValues(b))).catch((e) =>
       mapDbError(e, 'client'),
     );
   }
 
   async updateClient(id: string, b: ClientBody) {
+    await this.checkGroup(b.group_id);
     const r = await audited(this.db, (tx) => repo.updateClient(tx, id, clientValues(b))).catch((e) =>
       mapDbError(e, 'client'),
     );
@@ -100,6 +109,45 @@ export class RoutingService {
         links: n,
       });
     if (!(await audited(this.db, (tx) => repo.deleteClientAndLinks(tx, id)))) throw notFound('client', id);
+  }
+
+  // ---------------------------------------------------------------- buyer groups (staff only)
+
+  listGroups(p: Page) {
+    return repo.listGroups(this.db, p);
+  }
+
+  async group(id: string) {
+    const r = await repo.group(this.db, id);
+    if (!r) throw notFound('buyer group', id);
+    return r;
+  }
+
+  createGroup(b: GroupBody) {
+    return audited(this.db, (tx) => repo.insertGroup(tx, { ...groupValues(b), name: b.name })).catch((e) =>
+      mapDbError(e, 'buyer group'),
+    );
+  }
+
+  async updateGroup(id: string, b: Partial<GroupBody>) {
+    const v = groupValues(b);
+    if (Object.values(v).every((x) => x === undefined)) return this.group(id);
+    const r = await audited(this.db, (tx) => repo.updateGroup(tx, id, v)).catch((e) =>
+      mapDbError(e, 'buyer group'),
+    );
+    if (!r) throw notFound('buyer group', id);
+    return r;
+  }
+
+  /** A group with clients is deleted only with `cascade`, which takes its clients out of it. */
+  async deleteGroup(id: string, cascade: boolean): Promise<void> {
+    const n = await repo.groupMemberCount(this.db, id);
+    if (n && !cascade)
+      throw new AppError('IN_USE', 'buyer group has clients (delete with ?cascade=true to ungroup them)', {
+        clients: n,
+      });
+    if (!(await audited(this.db, (tx) => repo.deleteGroupDetaching(tx, id))))
+      throw notFound('buyer group', id);
   }
 
   // ---------------------------------------------------------------- campaigns

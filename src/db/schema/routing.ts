@@ -43,6 +43,18 @@ export type WeeklySchedule = Partial<
   Record<'0' | '1' | '2' | '3' | '4' | '5' | '6', Array<[string, string]>>
 >;
 
+/**
+ * A buyer group: clients that are one company (a call-centre company with several sites), with caps
+ * shared by all of them on top of each client's own. Its hour/day/month buckets are in its zone.
+ */
+export const buyerGroups = pgTable('buyer_groups', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull().unique(),
+  timezone: text('timezone'),
+  ...capColumns(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
 export const clients = pgTable('clients', {
   id: uuid('id').primaryKey().defaultRandom(),
   name: text('name').notNull().unique(),
@@ -51,6 +63,7 @@ export const clients = pgTable('clients', {
   active: boolean('active').notNull().default(true),
   timezone: text('timezone'),
   schedule: jsonb('schedule').$type<WeeklySchedule>(),
+  groupId: uuid('group_id').references(() => buyerGroups.id),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 

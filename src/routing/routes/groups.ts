@@ -1,0 +1,49 @@
+// /v1/buyer-groups: clients that are one company (several sites), with caps shared by the group on
+// top of each client's own; managed by admin/staff like clients.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { STAFF } from '../../platform/http/auth.ts';
+import { idParams, page, pageBody, pageQuery } from '../../platform/http/paging.ts';
+import { cascadeQuery, groupBody, groupOut, toGroup } from '../schemas.ts';
+import type { RoutingService } from '../service.ts';
+
+export function groupRoutes(svc: RoutingService) {
+  return async function groups(fastify: FastifyInstance) {
+    const app = fastify.withTypeProvider<ZodTypeProvider>();
+    const config = { auth: { roles: STAFF } };
+    const tags = ['buyer groups'];
+
+    app.get(
+      '/v1/buyer-groups',
+      { config, schema: { tags, querystring: pageQuery, response: { 200: page(groupOut) } } },
+      async (req) => pageBody(req.query, await svc.listGroups(req.query), toGroup),
+    );
+    app.get(
+      '/v1/buyer-groups/:id',
+      { config, schema: { tags, params: idParams, response: { 200: groupOut } } },
+      async (req) => toGroup(await svc.group(req.params.id)),
+    );
+    app.post(
+      '/v1/buyer-groups',
+      { config, schema: { tags, body: groupBody, response: { 201: groupOut } } },
+      async (req, reply) => reply.status(201).send(toGroup(await svc.createGroup(req.body))),
+    );
+    app.patch(
+      '/v1/buyer-groups/:id',
+      {
+        config,
+        schema: { tags, params: idParams, body: groupBody.partial(), response: { 200: groupOut } },
+      },
+      async (req) => toGroup(await svc.updateGroup(req.params.id, req.body)),
+    );
+    app.delete(
+      '/v1/buyer-groups/:id',
+      { config, schema: { tags, params: idParams, querystring: cascadeQuery, response: { 204: z.null() } } },
+      async (req, reply) => {
+        await svc.deleteGroup(req.params.id, req.query.cascade);
+        return reply.status(204).send(null);
+      },
+    );
+  };
+}
