@@ -18,3 +18,6 @@ export function scopeOf(u: ConsoleUser): string | null {
 }
 
 export const may = (u: ConsoleUser | null, roles: readonly ConsoleRole[]) => !!u && roles.includes(u.role);
+
+/** How audit records name a console user (API keys are named by their own label). */
+export const auditLabel = (u: ConsoleUser) => `console:${u.email}`;

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Counter } from 'prom-client';
 import type { AsteriskModule } from '../asterisk/index.ts';
 import type { CallerIdModule } from '../callerid/index.ts';
+import type { PbxModule } from '../pbx/index.ts';
 import { CallsService } from '../cdr/service.ts';
 import type { DaemonContext, DaemonModule } from '../platform/module.ts';
 import { RedisKeys } from '../platform/redis/keys.ts';
@@ -17,6 +18,7 @@ import { assetRoutes } from './routes/assets.ts';
 import { authRoutes } from './routes/auth.ts';
 import { callerIdRoutes } from './routes/callerids.ts';
 import { callRoutes } from './routes/calls.ts';
+import { pbxRoutes } from './routes/pbx.ts';
 import { liveRoutes } from './routes/live.ts';
 import { routingRoutes } from './routes/routing.ts';
 import { userRoutes } from './routes/users.ts';
@@ -107,9 +109,15 @@ export function createConsoleModule(ctx: DaemonContext): ConsoleModule {
         app.addHook('preClose', async () => hub.endAll());
         // Modules created after this one (the daemon registers routes once all are created).
         const callerid = ctx.modules.get('callerid') as CallerIdModule | undefined;
-        await app.register(consolePlugin(services, [...pages, callerIdRoutes(callerid?.service)]), {
-          prefix: '/console',
-        });
+        const pbx = ctx.modules.get('pbx') as PbxModule | undefined;
+        await app.register(
+          consolePlugin(services, [
+            ...pages,
+            callerIdRoutes(callerid?.service),
+            pbxRoutes(pbx?.service, routing.service, config),
+          ]),
+          { prefix: '/console' },
+        );
       },
     ],
     async start() {

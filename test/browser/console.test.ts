@@ -13,6 +13,7 @@ import { callRecords } from '../../src/db/schema/cdr.ts';
 import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
+import { createPbxModule } from '../../src/pbx/index.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { type Chromium, launchChromium } from '../helpers/chromium.ts';
@@ -43,7 +44,13 @@ describe('the console in a browser', () => {
     d = await startDaemon(
       testConfig({ DATABASE_URL: db.url, ...simEnv(sim), CDR_BUFFER_DIR: cdrDir, API_HOST: '127.0.0.1' }),
       log,
-      [createAsteriskModule, createRoutingModule, (ctx) => createCallerIdModule(ctx), createConsoleModule],
+      [
+        createAsteriskModule,
+        createRoutingModule,
+        createPbxModule,
+        (ctx) => createCallerIdModule(ctx),
+        createConsoleModule,
+      ],
     );
     base = d.address.replace('[::1]', '127.0.0.1');
     con = d.ctx.modules.get('console') as ConsoleModule;
@@ -245,6 +252,22 @@ describe('the console in a browser', () => {
     await page.locator('#numbers tr[data-number="+14155550701"]').waitFor(T);
     await ui.shot('caller-ids');
 
+    // PBX: a new user's credentials, with the SIP server to register to, are shown once.
+    await page.click('nav a[href="/console/pbx"]');
+    await page.fill('#pbx-user-form input[name=name]', 'Browser Agent');
+    await page.fill('#pbx-user-form input[name=email]', 'agent@example.com');
+    await page.click('#pbx-user-form button[type=submit]');
+    const sipSecret = page.locator('[data-testid=sip-password]');
+    await sipSecret.waitFor(T);
+    const sipPassword = (await sipSecret.textContent())!.trim();
+    expect(sipPassword.length).toBeGreaterThanOrEqual(16);
+    expect(await page.locator('#pbx-credentials').textContent()).toContain('127.0.0.1');
+    await ui.shot('pbx-user-created');
+    await page.click('main a[href="/console/pbx"]');
+    await page.locator('#pbx-users tr[data-extension="1000"]').waitFor(T);
+    expect(await page.content()).not.toContain(sipPassword);
+    await ui.shot('pbx');
+
     // TOTP: set up with the app's code, then asked for at the next sign-in.
     await page.goto(`${base}/console/account/totp`);
     const secret = (await page.locator('[data-testid=totp-secret]').textContent())!.trim();
@@ -323,6 +346,7 @@ describe('the console in a browser', () => {
     const r = await page.goto(`${base}/console/users`);
     expect(r!.status()).toBe(403);
     expect((await page.goto(`${base}/console/caller-ids`))!.status()).toBe(403);
+    expect((await page.goto(`${base}/console/pbx`))!.status()).toBe(403);
     await page.click('form[action="/console/sign-out"] button');
     await page.waitForURL(/\/console\/sign-in$/, T);
     await page.goto(`${base}/console/account`);

@@ -8,6 +8,7 @@ import { callRecords } from '../../src/db/schema/cdr.ts';
 import { campaigns, clients, sellers } from '../../src/db/schema/routing.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
+import { createPbxModule, type PbxModule } from '../../src/pbx/index.ts';
 import { createRoutingModule } from '../../src/routing/index.ts';
 import { Browser } from '../helpers/console.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
@@ -32,7 +33,7 @@ describe('console pages', () => {
     d = await startDaemon(
       testConfig({ DATABASE_URL: db.url }),
       log,
-      [createRoutingModule, (ctx) => createCallerIdModule(ctx), createConsoleModule],
+      [createRoutingModule, createPbxModule, (ctx) => createCallerIdModule(ctx), createConsoleModule],
       {
         listen: false,
       },
@@ -314,6 +315,124 @@ describe('console pages', () => {
       const s = await as('seller@acme.test');
       expect((await s.get('/console/caller-ids')).statusCode).toBe(403);
       expect((await s.get('/console/calls')).body).not.toContain('href="/console/caller-ids"');
+    });
+  });
+
+  describe('PBX', () => {
+    const pbx = () => (d.ctx.modules.get('pbx') as PbxModule).service;
+    const password = (body: string) => /data-testid="sip-password">([^<]+)</.exec(body)?.[1];
+
+    it('a new user’s credentials are shown once; the change is audited under the console user', async () => {
+      const b = await as('staff@example.com');
+      const _csrf = await b.csrf();
+      const r = await b.post('/console/pbx/users', { _csrf, name: 'Ann Agent', email: 'ann@example.com' });
+      expect(r.statusCode).toBe(201);
+      const pw = password(r.body);
+      expect(pw).toMatch(/^.{16,}$/);
+      expect(r.body).toContain('data-testid="sip-username">1000<');
+      // Never again: not on the list, not when the same user is asked for twice.
+      const list = await b.get('/console/pbx');
+      expect(list.body).toContain('data-extension="1000"');
+      expect(list.body).not.toContain(pw);
+      const again = await b.post('/console/pbx/users', {
+        _csrf,
+        name: 'Ann Agent',
+        email: 'ann@example.com',
+      });
+      expect(again.statusCode).toBe(409);
+      expect(again.body).toContain('DUPLICATE');
+      expect(password(again.body)).toBeUndefined();
+      const audit = await pbx().audit.list({ limit: 10, offset: 0, action: 'user.create' });
+      expect(audit.items.map((a) => [a.result, a.actorLabel])).toEqual([
+        ['error', 'console:staff@example.com'],
+        ['ok', 'console:staff@example.com'],
+      ]);
+      const page = await b.get('/console/pbx/audit?action=user.create');
+      expect(page.body).toContain('console:staff@example.com');
+      expect(page.body).not.toContain(pw);
+      // Deleting asks nothing more of the server than the form: the user and its extension go.
+      const u = (await pbx().users.list({ limit: 10, offset: 0 })).items[0]!;
+      expect((await b.post(`/console/pbx/users/${u.id}/delete`, { _csrf })).statusCode).toBe(303);
+      expect(await pbx().users.get(u.id)).toBeNull();
+    });
+
+    it('client endpoints and seller trunks with the API’s validation; apply reports per node', async () => {
+      const b = await as('admin@example.com');
+      const _csrf = await b.csrf();
+      const reg = await b.post('/console/pbx/clients', {
+        _csrf,
+        client_id: ids['acme-client']!,
+        kind: 'registration',
+      });
+      expect(reg.statusCode).toBe(201);
+      const user = /data-testid="sip-username">([^<]+)</.exec(reg.body)![1]!;
+      expect((await pbx().endpoints.ofClient(ids['acme-client']!))!.endpoint).toBe(user);
+      const badIp = await b.post('/console/pbx/clients', {
+        _csrf,
+        client_id: ids['other-client']!,
+        kind: 'ip',
+        ips: '10.0.0.300',
+        host: 'pbx.example.com',
+      });
+      expect(badIp.statusCode).toBe(400);
+      expect(badIp.body).toContain('VALIDATION_FAILED');
+      expect(await pbx().endpoints.ofClient(ids['other-client']!)).toBeNull();
+      const ip = await b.post('/console/pbx/clients', {
+        _csrf,
+        client_id: ids['other-client']!,
+        kind: 'ip',
+        name: 'other-pbx',
+        ips: '203.0.113.10, 198.51.100.0/24',
+        host: 'pbx.other.example',
+        port: '5080',
+      });
+      expect(ip.statusCode).toBe(303);
+      const trunk = await b.post('/console/pbx/trunks', {
+        _csrf,
+        seller_id: ids.acme!,
+        name: 'acme-trunk',
+        ips: '192.0.2.7',
+      });
+      expect(trunk.statusCode).toBe(303);
+      const list = await b.get('/console/pbx?sort=kind&dir=desc');
+      expect([...list.body.matchAll(/data-endpoint="([^"]+)"/g)].map((m) => m[1])).toEqual([
+        'acme-trunk',
+        user,
+        'other-pbx',
+      ]);
+      expect(list.body).toContain('sip:pbx.other.example:5080');
+      expect(list.body).toContain('seller acme');
+      const applied = await b.post('/console/pbx/apply', { _csrf });
+      expect(applied.statusCode).toBe(200);
+      expect(applied.body).toContain('3 endpoint(s), 0 node(s)');
+      const audit = await pbx().audit.list({ limit: 1, offset: 0, action: 'apply' });
+      expect(audit.items[0]!.actorLabel).toBe('console:admin@example.com');
+    });
+
+    it('a viewer looks and changes nothing; a seller has no PBX; no change without the CSRF token', async () => {
+      const v = await as('viewer@example.com');
+      const page = await v.get('/console/pbx');
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain('acme-trunk');
+      expect(page.body).not.toContain('action="/console/pbx/users"');
+      expect(page.body).not.toContain('/delete');
+      const r = await v.post('/console/pbx/users', {
+        _csrf: await v.csrf(),
+        name: 'V',
+        email: 'v@pbx.example',
+      });
+      expect(r.statusCode).toBe(403);
+      expect((await v.post('/console/pbx/apply', { _csrf: await v.csrf() })).statusCode).toBe(403);
+      const s = await as('seller@acme.test');
+      expect((await s.get('/console/pbx')).statusCode).toBe(403);
+      expect((await s.get('/console/pbx/audit')).statusCode).toBe(403);
+      const staff = await as('staff@example.com');
+      const refused = await staff.post('/console/pbx/users', { name: 'X', email: 'x@pbx.example' });
+      expect(refused.statusCode).toBe(403);
+      expect(refused.body).toContain('CSRF_REFUSED');
+      expect((await pbx().users.list({ limit: 50, offset: 0 })).items.map((u) => u.email)).not.toContain(
+        'x@pbx.example',
+      );
     });
   });
 });

@@ -8,6 +8,8 @@ import { type AuditFilter, insertAudit, keyLabel, listAudit, type Q } from '../r
 
 export interface Actor {
   keyId: string | null;
+  /** Who, when not an API key (a console user: `console:<email>`). */
+  label?: string | null;
 }
 
 export class PbxAudit {
@@ -24,7 +26,7 @@ export class PbxAudit {
     result: 'ok' | 'error',
     detail: Record<string, unknown> = {},
   ): Promise<void> {
-    const label = actor.keyId ? await keyLabel(q, actor.keyId) : null;
+    const label = actor.keyId ? await keyLabel(q, actor.keyId) : (actor.label ?? null);
     await insertAudit(q, { actorKeyId: actor.keyId, actorLabel: label, action, target, result, detail });
   }
 

@@ -1,0 +1,284 @@
+// PBX: users (a new user's credentials are shown once, with where to register), client endpoints
+// and seller trunks, apply with its per-node result, and the audit trail. Everything through the PBX
+// service with the API's schemas; the audit names the console user. Staff change, viewers look.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Config } from '../../config.ts';
+import { auditQuery, clientEndpointBody, trunkBody, userBody } from '../../pbx/schemas.ts';
+import type { Actor } from '../../pbx/service/audit.ts';
+import type { PbxService } from '../../pbx/service/index.ts';
+import type { RoutingService } from '../../routing/service.ts';
+import { auditLabel, may, STAFF_READ, STAFF_WRITE } from '../access.ts';
+import { fromForm, validate } from '../forms.ts';
+import { type Html, html } from '../html.ts';
+import { csrfField, empty, layout, pager } from '../pages/layout.ts';
+import { sortQuery, sortRows, sortTh } from '../pages/table.ts';
+import { sendPage, userOf } from '../plugin.ts';
+import { pageQuery } from '../schemas.ts';
+import { ctxOf, flashOf } from './users.ts';
+
+const PATH = '/console/pbx';
+/** PBX lists are short (an extension range, a client each): read whole, sorted and paged here. */
+const MAX_ROWS = 5000;
+const idParams = z.object({ id: z.uuid() });
+const actorOf = (req: FastifyRequest): Actor => ({ keyId: null, label: auditLabel(userOf(req)) });
+const day = (d: Date) => d.toISOString().slice(0, 10);
+const USER_SORTS = ['extension', 'name', 'email', 'created'] as const;
+const EP_SORTS = ['endpoint', 'kind', 'owner', 'created'] as const;
+
+/** Where a SIP phone registers: the host of each Asterisk node the daemon talks to. */
+const sipHosts = (config: Config) => [
+  ...new Set(config.asteriskNodes.map((n) => new URL(n.ariUrl).hostname)),
+];
+
+function credentialsBlock(config: Config, c: { username: string; password: string }): Html {
+  const hosts = sipHosts(config);
+  return html`<div class="flash ok" role="status">Save these now: the password is not shown again.</div>
+<dl class="secret" id="pbx-credentials"><dt>Username</dt><dd><code class="secret" data-testid="sip-username">${c.username}</code></dd>
+<dt>Password</dt><dd><code class="secret" data-testid="sip-password">${c.password}</code></dd>
+<dt>SIP server</dt><dd>${hosts.length ? hosts.map((h, i) => html`${i ? ', ' : ''}<code>${h}</code>`) : 'no Asterisk node configured'} (SIP over UDP, port 5060 unless your transport says otherwise)</dd></dl>`;
+}
+
+export function pbxRoutes(svc: PbxService | undefined, routing: RoutingService, config: Config) {
+  return async function routes(app: FastifyInstance) {
+    const read = { console: { roles: STAFF_READ } };
+    const write = { console: { roles: STAFF_WRITE } };
+    const page = (req: FastifyRequest, reply: FastifyReply, title: string, body: Html, status = 200) =>
+      sendPage(reply, layout(ctxOf(req, flashOf(req)), title, body), status);
+    const tabs = (cur: string) =>
+      html`<nav class="tabs" aria-label="PBX"><a href="${PATH}"${cur === 'pbx' ? html` aria-current="page"` : ''}>Users and endpoints</a> <a href="${PATH}/audit"${cur === 'audit' ? html` aria-current="page"` : ''}>Audit log</a></nav>`;
+
+    app.get('/pbx', { config: read }, async (req, reply) => {
+      if (!svc) return page(req, reply, 'PBX', empty('The PBX module does not run on this instance.'));
+      const ctx = ctxOf(req, flashOf(req));
+      const w = may(ctx.user, STAFF_WRITE);
+      const q = req.query as Record<string, unknown>;
+      const us = sortQuery(USER_SORTS, 'extension', 'asc').parse({ sort: q.usort, dir: q.udir });
+      const es = sortQuery(EP_SORTS, 'endpoint', 'asc').parse(req.query);
+      const pq = pageQuery.parse(req.query);
+      const [users, eps, clients, sellers] = await Promise.all([
+        svc.users.list({ limit: MAX_ROWS, offset: 0 }),
+        svc.endpoints.list({ limit: MAX_ROWS, offset: 0 }),
+        routing.listClients({ limit: 500, offset: 0 }),
+        routing.listSellers({ limit: 500, offset: 0 }),
+      ]);
+      const clientName = new Map(clients.items.map((c) => [c.id, c.name]));
+      const sellerName = new Map(sellers.items.map((s) => [s.id, s.name]));
+      const owner = (e: (typeof eps.items)[number]) =>
+        e.clientId
+          ? `client ${clientName.get(e.clientId) ?? e.clientId}`
+          : e.sellerId
+            ? `seller ${sellerName.get(e.sellerId) ?? e.sellerId}`
+            : e.userId
+              ? 'PBX user'
+              : '';
+      const userRows = sortRows(users.items, us, (u, k) =>
+        k === 'created' ? u.createdAt.getTime() : k === 'extension' ? u.extension : u[k],
+      );
+      const epRows = sortRows(eps.items, es, (e, k) =>
+        k === 'created' ? e.createdAt.getTime() : k === 'owner' ? owner(e) : e[k],
+      ).slice(pq.offset, pq.offset + pq.limit);
+      const provisioned = new Set(eps.items.map((e) => e.clientId).filter(Boolean));
+      const uth = (k: (typeof USER_SORTS)[number], label: string) =>
+        sortTh(PATH, { sort: es.sort, dir: es.dir }, us, k, label, '', { sort: 'usort', dir: 'udir' });
+      const eth = (k: (typeof EP_SORTS)[number], label: string) =>
+        sortTh(PATH, { usort: us.sort, udir: us.dir }, es, k, label);
+      const del = (action: string, what: string) =>
+        html`<form method="post" action="${action}" class="inline" data-confirm="${what}">${csrfField(ctx)}<button type="submit" class="link">Delete</button></form>`;
+      const body = html`${tabs('pbx')}
+${
+  w
+    ? html`<section><h2>Apply</h2><p>Makes every Asterisk node pick up what is provisioned here, and reports what each node sees.</p>
+<form method="post" action="${PATH}/apply" class="inline">${csrfField(ctx)}<button type="submit">Apply to every node</button></form></section>`
+    : ''
+}
+<section><h2>Users</h2>
+${
+  userRows.length
+    ? html`<div class="scroll"><table id="pbx-users"><thead><tr>${uth('extension', 'Extension')}${uth('name', 'Name')}${uth('email', 'Email')}${uth('created', 'Since')}${w ? html`<th></th>` : ''}</tr></thead><tbody>
+${userRows.map((u) => html`<tr data-extension="${u.extension}"><td>${u.extension}</td><td>${u.name}</td><td>${u.email}</td><td>${day(u.createdAt)}</td>${w ? html`<td>${del(`${PATH}/users/${u.id}/delete`, `Delete PBX user ${u.name} (extension ${u.extension})?`)}</td>` : ''}</tr>`)}
+</tbody></table></div>`
+    : empty('No PBX users yet.')
+}
+${
+  w
+    ? html`<details${userRows.length ? '' : html` open`}><summary>New user</summary><form method="post" action="${PATH}/users" class="grid" id="pbx-user-form">${csrfField(ctx)}
+<label>Name <input name="name" required maxlength="100"></label>
+<label>Email <input name="email" type="email" required maxlength="254"></label>
+<button type="submit">Create user</button></form></details>`
+    : ''
+}</section>
+<section><h2>Endpoints</h2>
+${
+  epRows.length
+    ? html`<div class="scroll"><table id="pbx-endpoints"><thead><tr>${eth('endpoint', 'Endpoint')}${eth('kind', 'Kind')}${eth('owner', 'For')}<th>Addresses</th><th>Contact</th>${eth('created', 'Since')}${w ? html`<th></th>` : ''}</tr></thead><tbody>
+${epRows.map(
+  (
+    e,
+  ) => html`<tr data-endpoint="${e.endpoint}"><td><code>${e.endpoint}</code></td><td>${e.kind}</td><td>${owner(e)}</td><td>${e.ips.join(', ')}</td><td>${e.contact ?? ''}</td><td>${day(e.createdAt)}</td>
+${
+  w
+    ? html`<td>${
+        e.kind === 'seller_trunk'
+          ? del(`${PATH}/trunks/${e.id}/delete`, `Delete trunk ${e.endpoint}?`)
+          : e.clientId
+            ? del(
+                `${PATH}/clients/${e.clientId}/endpoint/delete`,
+                `Delete endpoint ${e.endpoint}? Routing to this client stops reaching it.`,
+              )
+            : ''
+      }</td>`
+    : ''
+}</tr>`,
+)}</tbody></table></div>${pager(PATH, { sort: es.sort, dir: es.dir, usort: us.sort, udir: us.dir }, { ...pq, total: eps.items.length })}`
+    : empty('Nothing provisioned yet.')
+}
+${
+  w
+    ? html`<details><summary>New client endpoint</summary><form method="post" action="${PATH}/clients" class="grid">${csrfField(ctx)}
+<label>Client <select name="client_id" required>${clients.items.filter((c) => !provisioned.has(c.id)).map((c) => html`<option value="${c.id}">${c.name}</option>`)}</select></label>
+<label>Kind <select name="kind"><option value="registration">registration (the client's phone system registers)</option><option value="ip">ip (we send calls to an address)</option></select></label>
+<label>Name (ip) <input name="name" placeholder="client-…"></label>
+<label>Addresses it calls from (ip; comma-separated) <input name="ips" placeholder="203.0.113.10, 198.51.100.0/24"></label>
+<label>Contact host (ip) <input name="host" placeholder="pbx.example.com"></label>
+<label>Contact port (ip) <input name="port" type="number" min="1" max="65535" placeholder="5060"></label>
+<button type="submit">Create endpoint</button></form></details>
+<details><summary>New seller trunk</summary><form method="post" action="${PATH}/trunks" class="grid">${csrfField(ctx)}
+<label>Seller <select name="seller_id" required>${sellers.items.map((s) => html`<option value="${s.id}">${s.name}</option>`)}</select></label>
+<label>Name <input name="name" placeholder="seller-…"></label>
+<label>Addresses it calls from (comma-separated) <input name="ips" required placeholder="203.0.113.10"></label>
+<button type="submit">Create trunk</button></form></details>`
+    : ''
+}</section>`;
+      return sendPage(reply, layout(ctx, 'PBX', body));
+    });
+
+    app.get('/pbx/audit', { config: read }, async (req, reply) => {
+      if (!svc) return page(req, reply, 'PBX audit', empty('The PBX module does not run on this instance.'));
+      const raw = req.query as Record<string, string | undefined>;
+      const q = validate(auditQuery, {
+        limit: raw.limit || undefined,
+        offset: raw.offset || undefined,
+        action: raw.action || undefined,
+        result: raw.result || undefined,
+        target: raw.target || undefined,
+      });
+      const r = await svc.audit.list({ ...q, from: undefined, to: undefined });
+      const keep = { action: q.action, result: q.result, target: q.target };
+      const body = html`${tabs('audit')}
+<form method="get" action="${PATH}/audit" class="grid"><label>Action <input name="action" value="${q.action ?? ''}" placeholder="user.create"></label>
+<label>Result <select name="result"><option value="">any</option>${['ok', 'error'].map((x) => html`<option${q.result === x ? html` selected` : ''}>${x}</option>`)}</select></label>
+<label>Target <input name="target" value="${q.target ?? ''}"></label><button type="submit">Filter</button></form>
+${
+  r.items.length
+    ? html`<div class="scroll"><table id="pbx-audit"><thead><tr><th>When (UTC, newest first)</th><th>Who</th><th>Action</th><th>Target</th><th>Result</th><th>Detail</th></tr></thead><tbody>
+${r.items.map((a) => html`<tr><td>${a.at.toISOString().replace('T', ' ').slice(0, 19)}</td><td>${a.actorLabel ?? a.actorKeyId ?? ''}</td><td>${a.action}</td><td>${a.target ?? ''}</td><td>${a.result}</td><td><code>${a.detail ? JSON.stringify(a.detail) : ''}</code></td></tr>`)}
+</tbody></table></div>${pager(`${PATH}/audit`, keep, { limit: q.limit, offset: q.offset, total: r.total })}`
+    : empty('No audit records match.')
+}`;
+      return page(req, reply, 'PBX audit', body);
+    });
+
+    if (!svc) return;
+    const s = svc;
+    const ips = (v: unknown) =>
+      typeof v === 'string' && v.trim()
+        ? v
+            .split(/[\s,]+/)
+            .map((x) => x.trim())
+            .filter(Boolean)
+        : undefined;
+
+    app.post('/pbx/users', { config: write }, async (req, reply) => {
+      const b = validate(userBody, fromForm(req.body, { name: 'text', email: 'text' }));
+      const { user, credentials } = await s.users.create(actorOf(req), b);
+      const body = html`${tabs('pbx')}<h2>PBX user ${user.name}, extension ${user.extension}</h2>${credentialsBlock(config, credentials)}
+<p><a href="${PATH}">Back to the PBX</a></p>`;
+      return page(req, reply, 'PBX user created', body, 201);
+    });
+    app.post('/pbx/users/:id/delete', { config: write }, async (req, reply) => {
+      const { id } = validate(idParams, req.params);
+      await s.users.delete(actorOf(req), id);
+      return reply.redirect(`${PATH}?done=deleted`, 303);
+    });
+
+    app.post('/pbx/clients', { config: write }, async (req, reply) => {
+      const f = (req.body ?? {}) as Record<string, unknown>;
+      const clientId = validate(z.object({ client_id: z.uuid() }), f).client_id;
+      const kind = f.kind === 'ip' ? 'ip' : 'registration';
+      const port = typeof f.port === 'string' && f.port.trim() ? f.port.trim() : undefined;
+      const b = validate(
+        clientEndpointBody,
+        kind === 'registration'
+          ? { kind }
+          : {
+              kind,
+              ...fromForm(f, { name: 'optText' }),
+              ips: ips(f.ips),
+              contact: {
+                host: typeof f.host === 'string' ? f.host.trim() : '',
+                ...(port ? { port: /^\d+$/.test(port) ? Number(port) : port } : {}),
+              },
+            },
+      );
+      const { record, credentials } = await s.endpoints.provisionClient(actorOf(req), clientId, {
+        kind: b.kind,
+        options: b.options,
+        raw_options: b.raw_options,
+        ...(b.kind === 'ip' ? { name: b.name, ips: b.ips, contact: b.contact } : {}),
+      });
+      if (!credentials) return reply.redirect(`${PATH}?done=created`, 303);
+      const body = html`${tabs('pbx')}<h2>Endpoint <code>${record.endpoint}</code></h2>
+<p>The client's phone system registers with these; routing now dials this endpoint for the client.</p>${credentialsBlock(config, credentials)}
+<p><a href="${PATH}">Back to the PBX</a></p>`;
+      return page(req, reply, 'Client endpoint created', body, 201);
+    });
+    app.post('/pbx/clients/:id/endpoint/delete', { config: write }, async (req, reply) => {
+      const { id } = validate(idParams, req.params);
+      await s.endpoints.deprovisionClient(actorOf(req), id);
+      return reply.redirect(`${PATH}?done=deleted`, 303);
+    });
+
+    app.post('/pbx/trunks', { config: write }, async (req, reply) => {
+      const f = (req.body ?? {}) as Record<string, unknown>;
+      const b = validate(trunkBody, {
+        ...fromForm(f, { seller_id: 'text', name: 'optText' }),
+        ips: ips(f.ips),
+      });
+      await s.trunks.create(actorOf(req), {
+        sellerId: b.seller_id,
+        name: b.name,
+        ips: b.ips,
+        options: b.options,
+        raw_options: b.raw_options,
+      });
+      return reply.redirect(`${PATH}?done=created`, 303);
+    });
+    app.post('/pbx/trunks/:id/delete', { config: write }, async (req, reply) => {
+      const { id } = validate(idParams, req.params);
+      await s.trunks.delete(actorOf(req), id);
+      return reply.redirect(`${PATH}?done=deleted`, 303);
+    });
+
+    app.post('/pbx/apply', { config: write }, async (req, reply) => {
+      const r = await s.apply.apply(actorOf(req), auditLabel(userOf(req)));
+      const body = html`${tabs('pbx')}
+<p class="flash ${r.ok ? 'ok' : 'error'}" role="status" id="apply-result">${r.ok ? 'Applied' : 'Not applied everywhere'}: ${r.endpoints} endpoint(s), ${r.nodes.length} node(s).</p>
+${r.nodes.length ? '' : empty('No Asterisk node is configured.')}
+${r.nodes.map(
+  (n) => html`<section><h2>Node ${n.node}</h2>
+<p>${n.reachable ? 'reachable' : html`<strong>unreachable</strong>`}${n.error ? `: ${n.error}` : ''}${n.reload ? ` · reload ${n.reload.ok ? 'ok' : `failed: ${n.reload.message}`}` : ''}</p>
+${
+  n.endpoints.length
+    ? html`<table><thead><tr><th>Endpoint</th><th>Seen by the node</th><th>Why not</th></tr></thead><tbody>${n.endpoints.map(
+        (e) =>
+          html`<tr><td><code>${e.endpoint}</code></td><td>${e.visible ? 'yes' : 'no'}</td><td>${e.reason ?? ''}</td></tr>`,
+      )}</tbody></table>`
+    : ''
+}</section>`,
+)}
+<p><a href="${PATH}">Back to the PBX</a></p>`;
+      return page(req, reply, 'PBX apply', body);
+    });
+  };
+}
