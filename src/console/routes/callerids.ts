@@ -4,7 +4,6 @@
 // schemas; staff change, viewers look, seller users have no caller IDs.
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import type { ImportResult } from '../../callerid/import.ts';
 import { NUMBER_SORTS, type NumberSort } from '../../callerid/repository.ts';
 import {
