@@ -3,8 +3,7 @@ import { applicationsOps } from './operations.ts';
 import { type Args, bind, err, type Reply } from './spec.ts';
 import type { AriState } from './state.ts';
 
-const known = (s: AriState, name: unknown) =>
-  typeof name === 'string' && (s.apps.has(name) || s.filters.has(name));
+const known = (s: AriState, name: unknown) => typeof name === 'string' && s.known(name);
 
 /** An event source (`channel:`, `bridge:`, `endpoint:`, `deviceState:` + id) that exists now. */
 function eventSourceExists(s: AriState, src: string): boolean {
@@ -45,7 +44,10 @@ function setEventFilter(s: AriState, app: string, body: Record<string, unknown>)
 }
 
 export const applicationRoutes = bind<AriState, typeof applicationsOps>(applicationsOps, {
-  list: (_a, s) => ({ status: 200, body: [...s.apps.keys()].map((name) => s.applicationJson(name)) }),
+  list: (_a, s) => ({
+    status: 200,
+    body: [...new Set([...s.apps.keys(), ...s.inactive])].map((name) => s.applicationJson(name)),
+  }),
   get: (a: Args, s) =>
     known(s, a.applicationName)
       ? { status: 200, body: s.applicationJson(a.applicationName as string) }

@@ -79,7 +79,7 @@ export class AriServer {
               timestamp: new Date().toISOString(),
             }),
           );
-        this.state.apps.set(app, ws);
+        this.state.register(app, ws);
       }
       // Asterisk reads the next frame of a WebSocket only once it has answered the request before.
       let turn = Promise.resolve();
@@ -90,7 +90,7 @@ export class AriServer {
         turn = turn.then(serve);
       });
       ws.on('close', () => {
-        for (const app of apps) if (this.state.apps.get(app) === ws) this.state.apps.delete(app);
+        for (const app of apps) if (this.state.apps.get(app) === ws) this.state.unregister(app);
       });
       ws.on('error', () => {});
     });
@@ -190,8 +190,9 @@ export class AriServer {
   }
 
   dropWebSockets(): void {
+    const held = [...this.state.apps.entries()];
     for (const ws of new Set(this.state.apps.values())) ws.terminate();
-    this.state.apps.clear();
+    for (const [app, ws] of held) if (this.state.apps.get(app) === ws) this.state.unregister(app);
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

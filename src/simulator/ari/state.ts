@@ -14,10 +14,13 @@ export class AriState {
   /** app name -> the WebSocket holding it */
   apps = new Map<string, WebSocket>();
   /**
-   * Event type filters per app (PUT /applications/{app}/eventFilter). Kept by app name across
-   * reconnects, as Asterisk keeps an app it has seen.
+   * Event type filters per app (PUT /applications/{app}/eventFilter). They live as long as the app
+   * does in Asterisk's registry: while a WebSocket holds it, or after, while channels it holds are
+   * left (see unregister).
    */
   filters = new Map<string, EventFilter>();
+  /** Apps no WebSocket holds any more that Asterisk keeps (inactive) for the channels they still have. */
+  inactive = new Set<string>();
   /** StasisBroadcast offers in progress, by channel id. */
   broadcasts = new Map<
     string,
@@ -33,8 +36,46 @@ export class AriState {
   constructor(readonly model: SimModel) {
     this.media = new Media(model);
     // Playbacks and recordings end with their channel or bridge.
-    model.on('channel-destroyed', (c: SimChannel) => this.media.stopTarget(`channel:${c.id}`));
+    model.on('channel-destroyed', (c: SimChannel) => {
+      this.media.stopTarget(`channel:${c.id}`);
+      for (const app of this.inactive) if (!this.holdsChannels(app)) this.forget(app);
+    });
     model.on('bridge-destroyed', (b: { id: string }) => this.media.stopTarget(`bridge:${b.id}`));
+  }
+
+  /** A WebSocket took the app: a kept (inactive) app comes back as it was, filters and all. */
+  register(app: string, ws: WebSocket): void {
+    this.apps.set(app, ws);
+    this.inactive.delete(app);
+  }
+
+  /**
+   * The app's WebSocket went away (res_stasis's stasis_app_unregister): it is unsubscribed from
+   * every event source and deactivated, and dropped from the registry, event filters and all, at
+   * once unless channels it holds are still up; then when the last of them goes. GET
+   * /applications/{app} answers 404 from then on, and the next WebSocket starts it with no filter.
+   */
+  unregister(app: string): void {
+    this.apps.delete(app);
+    this.subscriptions.delete(app);
+    if (this.holdsChannels(app)) this.inactive.add(app);
+    else this.forget(app);
+  }
+
+  /** Whether the app exists in Asterisk's registry (active, or kept for its channels). */
+  known(app: string): boolean {
+    return this.apps.has(app) || this.inactive.has(app);
+  }
+
+  private holdsChannels(app: string): boolean {
+    for (const c of this.model.channels.values()) if (c.app === app || c.owner === app) return true;
+    return false;
+  }
+
+  private forget(app: string): void {
+    this.inactive.delete(app);
+    this.filters.delete(app);
+    this.subscriptions.delete(app);
   }
 
   /**
