@@ -196,6 +196,9 @@ const schema = z.object({
   // Webhook URLs may point at private, loopback or link-local addresses (tests, labs); never in production.
   WEBHOOK_ALLOW_PRIVATE: bool.default(false),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  // Routing alerts: at most one route.failed per seller and reason, and one cap.reached per concurrency
+  // cap, in this many seconds (hour, day and month caps: once per period); one node.down per node.
+  ALERT_THROTTLE_S: z.coerce.number().int().min(1).default(300),
 });
 
 export type Config = Omit<

@@ -8,6 +8,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
 import type { Logger } from '../platform/logger.ts';
+import { OUTBOX_CHANNEL } from '../platform/outbox.ts';
 
 export interface CdrRecord {
   call_id: string;
@@ -197,8 +198,14 @@ export class CdrWriter {
       revenue_micros: r.revenue_micros ?? 0,
       cost_micros: r.cost_micros ?? 0,
     }));
-    await this.sql`
-      insert into call_records ${this.sql(
+    // The records and their postbacks commit together: each record inserted now (not one a replayed
+    // journal had inserted before) becomes a `call.completed` event for every subscription that wants
+    // it, its seller's own and staff ones (the webhook outbox, src/platform/outbox.ts). The event id is
+    // derived from the call id, so a receiver can deduplicate on it.
+    await this.sql.begin(async (tx) => {
+      const [r] = await tx`
+      with ins as (
+      insert into call_records ${tx(
         values,
         'call_id',
         'node_id',
@@ -227,7 +234,22 @@ export class CdrWriter {
         'revenue_micros',
         'cost_micros',
       )}
-      on conflict (call_id) do nothing`;
+      on conflict (call_id) do nothing
+      returning *),
+      ev as (
+      insert into webhook_deliveries (subscription_id, event_id, event, payload)
+      select s.id, md5('call.completed:' || ins.call_id)::uuid, 'call.completed',
+             jsonb_build_object('id', md5('call.completed:' || ins.call_id)::uuid, 'type', 'call.completed',
+               'created_at', to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+               'data', to_jsonb(ins) - 'recorded_at')
+        from ins join webhook_subscriptions s
+          on s.active and 'call.completed' = any(s.events)
+         and (s.seller_id is null or s.seller_id = ins.seller_id)
+      on conflict do nothing
+      returning 1)
+      select count(*)::int as n from ev`;
+      if (r?.n) await tx`select pg_notify(${OUTBOX_CHANNEL}, '')`;
+    });
   }
 
   async stop(): Promise<void> {

@@ -6,6 +6,7 @@
 // and where the call must learn of it, it becomes an event (a leg that could not be created is
 // `leg_gone`, a pick that failed is `no_candidate`). `finish` therefore always runs and every call
 // gets its CDR; a slot release that fails is retried until Redis answers.
+import type { RoutingAlerts } from './alerts.ts';
 import type { AsteriskModule } from '../asterisk/index.ts';
 import { AriError } from '../asterisk/index.ts';
 import { KeyedQueue } from '../asterisk/ordered.ts';
@@ -48,6 +49,7 @@ export interface EffectDeps {
   screen: CallerScreen;
   cdr: CdrWriter;
   totals: AnsweredTotals;
+  alerts?: RoutingAlerts | undefined;
   log: Logger;
   metrics: RoutingMetrics;
   defaultTimezone: string;
@@ -390,6 +392,7 @@ export class CallRunner {
             this.d.log.warn({ callId: s.callId, err: (err as Error).message }, 'bridge not destroyed');
         });
     await this.d.cdr.write(cdrOf(outcomeOf(s), this.d.now()));
+    this.d.alerts?.callFinished(s, new Date(this.d.now()));
   }
 }
 

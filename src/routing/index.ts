@@ -1,6 +1,7 @@
 // The `routing` daemon module: the resources calls are routed by (sellers, clients, campaigns, DIDs,
 // links), the Redis slot store that enforces link caps, the CDR write path and, when Asterisk nodes
 // are configured, the inbound Stasis router.
+import { RoutingAlerts } from './alerts.ts';
 import type { AsteriskModule } from '../asterisk/index.ts';
 import callRoutes from '../cdr/routes/calls.ts';
 import { CdrWriter } from '../cdr/writer.ts';
@@ -47,6 +48,19 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
   const service = new RoutingService(database.db);
   const catalog = new RouteCatalog(database.db, config.ROUTING_PLAN_TTL_S * 1000);
   let planChanges: { stop(): Promise<void> } | null = null;
+  const alerts = new RoutingAlerts(
+    database.db,
+    ctx.redis,
+    keys,
+    {
+      throttleS: config.ALERT_THROTTLE_S,
+      defaultTimezone: config.DEFAULT_TIMEZONE,
+      instanceId: config.INSTANCE_ID,
+    },
+    log.child({ module: 'alerts' }),
+    metrics,
+  );
+  if (asterisk) alerts.watchNodes(asterisk.nodes.values());
   const router = asterisk
     ? new InboundRouter({
         asterisk,
@@ -55,6 +69,7 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
         screen: new CallerScreen(database.db, ctx.redis, keys.routing),
         cdr,
         totals,
+        alerts,
         log: log.child({ module: 'routing' }),
         metrics,
         defaultTimezone: config.DEFAULT_TIMEZONE,
@@ -98,6 +113,7 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
       totals.start();
     },
     async stop() {
+      alerts.stop();
       await planChanges?.stop();
       await router?.drain();
       await totals.stop();

@@ -1,6 +1,7 @@
 // The inbound router: the Stasis handlers, the call runner and the reconciler wired together.
 // A call, StasisStart to CDR: stasis.ts (event -> CallEvent) -> call.ts (pure step) -> effects.ts
 // (ARI requests, slot scripts) -> cdr/record.ts (the record) -> cdr/writer.ts (journal, PostgreSQL).
+import type { RoutingAlerts } from './alerts.ts';
 import type { Registry } from 'prom-client';
 import type { AsteriskModule } from '../asterisk/index.ts';
 import type { AriChannel } from '../asterisk/types.ts';
@@ -25,6 +26,8 @@ export interface RouterDeps {
   screen: CallerScreen;
   cdr: CdrWriter;
   totals: AnsweredTotals;
+  /** Webhook alerts of finished calls (caps reached, calls not routed); none: no alerts. */
+  alerts?: RoutingAlerts | undefined;
   log: Logger;
   metrics: Registry;
   defaultTimezone: string;

@@ -162,6 +162,11 @@ export const WEBHOOK_EVENTS = [
   'subaccount.created',
   'job.completed',
   'drift.found',
+  // Routing's alerts (src/routing/alerts.ts) and the per-call postback (src/cdr/writer.ts).
+  'cap.reached',
+  'route.failed',
+  'node.down',
+  'call.completed',
 ] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 

@@ -35,6 +35,11 @@ export class RedisKeys {
     return [this.prefix, domain, ...parts].join(':');
   }
 
+  /** An alert already sent for this subject in this period (routing webhooks' throttle; one key a call). */
+  alertSent(event: string, ...subject: (string | number)[]): string {
+    return this.plain('alert', event, ...subject);
+  }
+
   /** A carrier account's next request time (DID provisioning's shared rate limiter; one key a script). */
   provisioningRate(accountId: string): string {
     return this.plain('prov', 'rate', accountId);
