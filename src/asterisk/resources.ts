@@ -61,6 +61,15 @@ export function channelsResource(request: AriRequest) {
       request<void>('POST', `/channels/${enc(id)}/dial`, { query: p }),
     answer: (id: string) => request<void>('POST', `/channels/${enc(id)}/answer`),
     ring: (id: string) => request<void>('POST', `/channels/${enc(id)}/ring`),
+    ringStop: (id: string) => request<void>('DELETE', `/channels/${enc(id)}/ring`),
+    /** Plays media in order (`sound:...`, `recording:...`) under our own playback id. */
+    play: (id: string, playbackId: string, media: string[]) =>
+      request<unknown>('POST', `/channels/${enc(id)}/play/${enc(playbackId)}`, {
+        query: { media: media.join(',') },
+      }),
+    startMoh: (id: string, mohClass?: string) =>
+      request<void>('POST', `/channels/${enc(id)}/moh`, { query: { mohClass } }),
+    stopMoh: (id: string) => request<void>('DELETE', `/channels/${enc(id)}/moh`),
     hangup: (id: string, reason: HangupReason = 'normal') =>
       request<void>('DELETE', `/channels/${enc(id)}`, { query: { reason } }),
     continueInDialplan: (id: string, p: { context?: string; extension?: string; priority?: number } = {}) =>

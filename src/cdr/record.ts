@@ -44,6 +44,8 @@ export interface CallOutcome {
   attempts: AttemptOutcome[];
   /** Links that took no part in the call, and why. */
   notRouted: Array<{ linkId: string; clientId: string; reason: string }>;
+  /** The campaign's default route, when the call took it (`campaign:<id>`, `context:<name>`, `message`). */
+  defaultRoute?: string | null;
 }
 
 const iso = (t: number | undefined) => (t ? new Date(t).toISOString() : null);
@@ -88,6 +90,7 @@ export function cdrOf(s: CallOutcome, now: number): CdrRecord {
     disposition: s.disposition ?? 'error',
     hangup_cause: s.cause ?? null,
     not_routed: s.notRouted.map((r) => ({ link_id: r.linkId, client_id: r.clientId, reason: r.reason })),
+    default_route: s.defaultRoute ?? null,
     attempts: s.attempts.map((a) => ({
       link_id: a.linkId,
       client_id: a.clientId,

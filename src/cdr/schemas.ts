@@ -45,6 +45,8 @@ export const callRecordOut = z.object({
   payout_micros: z.number(),
   revenue_micros: z.number().nullable(),
   cost_micros: z.number().nullable(),
+  /** The campaign's default route when the call took it: `campaign:<id>`, `context:<name>`, `message`. */
+  default_route: z.string().nullable(),
 });
 /** A record as the API shows it; `staff` false (a seller's key) leaves out revenue and cost. */
 export const toCallRecord = (r: CallRecordRow, staff = true) => ({
@@ -74,4 +76,5 @@ export const toCallRecord = (r: CallRecordRow, staff = true) => ({
   payout_micros: r.payoutMicros,
   revenue_micros: staff ? r.revenueMicros : null,
   cost_micros: staff ? r.costMicros : null,
+  default_route: r.defaultRoute,
 });

@@ -39,6 +39,8 @@ export interface CdrRecord {
   payout_micros?: number;
   revenue_micros?: number;
   cost_micros?: number;
+  /** The default route the call took (absent in journals written before it existed). */
+  default_route?: string | null;
 }
 
 export class CdrWriter {
@@ -197,6 +199,7 @@ export class CdrWriter {
       payout_micros: r.payout_micros ?? 0,
       revenue_micros: r.revenue_micros ?? 0,
       cost_micros: r.cost_micros ?? 0,
+      default_route: r.default_route ?? null,
     }));
     // The records and their postbacks commit together: each record inserted now (not one a replayed
     // journal had inserted before) becomes a `call.completed` event for every subscription that wants
@@ -233,6 +236,7 @@ export class CdrWriter {
         'payout_micros',
         'revenue_micros',
         'cost_micros',
+        'default_route',
       )}
       on conflict (call_id) do nothing
       returning *),

@@ -3,11 +3,13 @@
 // the links tried, the slot each attempt holds, the client a returning caller prefers), so nothing
 // outside changes a call but an event. Effects that do I/O answer with the next event (effects.ts
 // runs them), which keeps failover a loop of events instead of a recursion through the executor.
+import type { DefaultRoute } from '../db/schema/routing.ts';
 import type { RoutePlan } from './catalog.ts';
 import { isAnonymous, placeAllowed } from './screen.ts';
 import type { CapReason, SlotRef } from './slots.ts';
 
-export type CallPhase = 'routing' | 'dialing' | 'ringing' | 'bridged' | 'ended';
+/** `message`: the default route's recorded message is playing to the caller. */
+export type CallPhase = 'routing' | 'dialing' | 'ringing' | 'bridged' | 'message' | 'ended';
 
 export interface Attempt {
   linkId: string;
@@ -47,6 +49,10 @@ export interface CallState {
   cause?: number;
   /** The client leg is in Stasis (a bridge add before its StasisStart fails with 422). */
   legInStasis: boolean;
+  /** The campaign's default route, once taken (`campaign:<id>`, `context:<name>`, `message`): taken once. */
+  defaultRoute?: string;
+  /** The DID's own campaign, when a default route moved the call to another one. */
+  homeCampaignId?: string;
 }
 
 export type Disposition =
@@ -62,6 +68,8 @@ export type Disposition =
   | 'region_rejected'
   | 'blocked_rejected'
   | 'repeat_rejected'
+  // every link capped, closed or off: the call went to the campaign's dialplan context or message
+  | 'default_route'
   | 'shed' // refused at once: Asterisk had fallen behind our requests (back-pressure)
   | 'error';
 
@@ -107,7 +115,9 @@ export type CallEvent =
   // The dial failed but the leg stays up (a Local/ leg whose far side is busy reports it in a Dial event)
   | { type: 'leg_failed'; legId: string; cause: number; at: number }
   | { type: 'ring_timeout'; legId: string; at: number }
-  | { type: 'caller_gone'; cause: number; at: number }; // caller hung up or left Stasis
+  | { type: 'caller_gone'; cause: number; at: number } // caller hung up or left Stasis
+  | { type: 'default_plan_loaded'; plan: RoutePlan | null; at: number }
+  | { type: 'message_done'; at: number }; // the default route's message finished (or could not play)
 
 export type HangupReason = 'normal' | 'busy' | 'congestion' | 'no_answer';
 
@@ -138,6 +148,14 @@ export type Effect =
   | { type: 'bridge'; legId: string }
   | { type: 'mark_answered'; linkId: string; slot: SlotRef; remember: RememberCaller | null }
   | { type: 'release'; linkId: string; legId: string; slot: SlotRef }
+  | { type: 'load_default_campaign'; did: string; campaignId: string } // -> default_plan_loaded
+  | {
+      type: 'continue_dialplan';
+      context: string;
+      extension?: string | undefined;
+      priority?: number | undefined;
+    }
+  | { type: 'play_message'; media: string[] } // answer the caller, play; PlaybackFinished -> message_done
   | { type: 'finish' }; // write the CDR, destroy the bridge, forget the call
 
 /** A failed ARI `Dial` status as the Q.850 cause it stands for (null: not a failure we act on). */
@@ -277,7 +295,28 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
       if (s.phase !== 'routing') return { state: s, effects: [] };
       const disposition = s.attempts.length && e.reason === 'no_client' ? 'all_failed' : e.reason;
       const tried = e.tried ? [...new Set([...s.tried, ...e.tried])] : s.tried;
-      return end({ ...s, tried, refused: withRefusals(s.refused, e.refused) }, disposition, e.at);
+      const next = { ...s, tried, refused: withRefusals(s.refused, e.refused) };
+      const route = s.plan?.campaign?.defaultRoute;
+      if (e.reason === 'no_client' && route && !s.defaultRoute) return takeDefault(next, route, e.at);
+      return end(next, disposition, e.at);
+    }
+    case 'default_plan_loaded': {
+      if (s.phase !== 'routing' || !s.homeCampaignId || !s.plan) return { state: s, effects: [] };
+      const camp = e.plan?.campaign;
+      if (!e.plan || !camp?.active) return end(s, s.attempts.length ? 'all_failed' : 'no_client', e.at);
+      // The other campaign's links, with as many attempts as it allows; its own filters, duplicate
+      // rule and default route do not apply (the caller was screened once, and a route is taken once).
+      return {
+        state: { ...s, plan: e.plan, maxAttempts: s.attempts.length + camp.maxAttempts },
+        effects: [{ type: 'try_next' }],
+      };
+    }
+    case 'message_done': {
+      if (s.phase !== 'message') return { state: s, effects: [] };
+      return {
+        state: { ...s, phase: 'ended', endedAt: e.at, disposition: 'default_route' },
+        effects: [{ type: 'hangup', channelId: s.callerChannelId, reason: 'normal' }, { type: 'finish' }],
+      };
     }
     case 'leg_stasis_start': {
       const a = current(s);
@@ -367,7 +406,8 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
         effects.push(release(live));
         next = endAttempt(s, live.legId, e.at, s.phase === 'bridged' ? 'answered' : 'cancelled');
       }
-      const disposition: Disposition = s.phase === 'bridged' ? 'answered' : 'caller_abandoned';
+      const disposition: Disposition =
+        s.phase === 'bridged' ? 'answered' : s.phase === 'message' ? 'default_route' : 'caller_abandoned';
       effects.push({ type: 'finish' });
       return {
         state: { ...next, phase: 'ended', endedAt: e.at, disposition, cause: e.cause },
@@ -386,6 +426,42 @@ function screened(s: CallState): { state: CallState; effects: Effect[] } {
       effects: [{ type: 'check_duplicate', campaignId: camp.id, callerNumber: s.callerNumber }],
     };
   return { state: s, effects: [{ type: 'try_next' }] };
+}
+
+/** Every link capped, closed or off: the campaign's default route, taken once per call. */
+function takeDefault(s: CallState, route: DefaultRoute, at: number): { state: CallState; effects: Effect[] } {
+  switch (route.kind) {
+    case 'campaign':
+      return {
+        state: { ...s, defaultRoute: `campaign:${route.campaign_id}`, homeCampaignId: s.plan?.campaign?.id },
+        effects: [{ type: 'load_default_campaign', did: s.did, campaignId: route.campaign_id }],
+      };
+    case 'context':
+      // The call leaves our app for the dialplan: its record ends here.
+      return {
+        state: {
+          ...s,
+          defaultRoute: `context:${route.context}`,
+          phase: 'ended',
+          endedAt: at,
+          disposition: 'default_route',
+        },
+        effects: [
+          {
+            type: 'continue_dialplan',
+            context: route.context,
+            extension: route.extension,
+            priority: route.priority,
+          },
+          { type: 'finish' },
+        ],
+      };
+    case 'message':
+      return {
+        state: { ...s, defaultRoute: 'message', phase: 'message' },
+        effects: [{ type: 'play_message', media: route.media }],
+      };
+  }
 }
 
 /** Ends a call that never reached a client: the caller hears congestion when we failed them. */

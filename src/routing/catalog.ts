@@ -2,7 +2,7 @@
 // burst of calls to one DID costs one PostgreSQL round trip, not one per call.
 import { type Increment, parseIncrement } from '../cdr/money.ts';
 import type { Db } from '../platform/db.ts';
-import type { WeeklySchedule } from '../db/schema/routing.ts';
+import type { DefaultRoute, WeeklySchedule } from '../db/schema/routing.ts';
 import { capTotalsOf, planRows } from './repository.ts';
 import { hasCaps, type LinkCaps } from './slots.ts';
 
@@ -74,6 +74,8 @@ export interface RoutePlan {
     repeatWindowS?: number | null;
     useBlocklist?: boolean;
     callerRegions?: string[] | null;
+    /** Where a call goes when every link is capped, closed or off (absent: nowhere). */
+    defaultRoute?: DefaultRoute | null;
   };
   links: RouteLink[];
 }
@@ -128,14 +130,33 @@ export class RouteCatalog {
    */
   invalidate(): void {
     this.cache.clear();
+    this.vias.clear();
+  }
+
+  private vias = new Map<string, { at: number; plan: Promise<RoutePlan | null> }>();
+
+  /**
+   * The plan of a DID's call sent to another campaign (its default route): that campaign and its
+   * links, the DID's seller and DID caps as ever. Cached like DIDs' plans (dropped on a plan change,
+   * read again past the TTL).
+   */
+  planVia(did: string, campaignId: string, now = Date.now()): Promise<RoutePlan | null> {
+    const key = `${did} ${campaignId}`;
+    const hit = this.vias.get(key);
+    if (hit && now - hit.at < this.ttlMs) return hit.plan;
+    const plan = this.load(did, campaignId);
+    if (this.vias.size > 10_000) this.vias.clear();
+    this.vias.set(key, { at: now, plan });
+    plan.catch(() => this.vias.delete(key));
+    return plan;
   }
 
   /** Set by the module: a background refresh that failed (the stale plan keeps serving meanwhile). */
   onRefreshError: (did: string, err: unknown) => void = () => {};
   onRefreshOk: () => void = () => {};
 
-  private async load(did: string): Promise<RoutePlan | null> {
-    const r = await planRows(this.db, did);
+  private async load(did: string, campaignId?: string): Promise<RoutePlan | null> {
+    const r = await planRows(this.db, did, campaignId);
     if (!r) return null;
     const { did: d, seller, campaign: c, links: rows } = r;
     const groups = new Map(rows.flatMap(({ g }) => (g && hasCaps(capsOf(g)) ? [[g.id, g] as const] : [])));
@@ -170,6 +191,7 @@ export class RouteCatalog {
         repeatWindowS: c.repeatWindowS,
         useBlocklist: c.useBlocklist,
         callerRegions: c.callerRegions?.length ? c.callerRegions : null,
+        defaultRoute: c.defaultRoute ?? null,
       },
       links: rows.map((r) => ({
         // Inactive links stay in the plan (never offered) so a CDR can say why they took no call.

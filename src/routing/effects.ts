@@ -185,6 +185,16 @@ export class CallRunner {
       case 'release':
         this.releases.add(fx.slot);
         return null;
+      case 'load_default_campaign':
+        return { type: 'no_candidate', reason: 'error', at };
+      case 'continue_dialplan':
+        // The caller must not stay in our app with nobody routing it.
+        void this.ari(call)
+          .channels.hangup(call.state.callerChannelId, 'congestion')
+          .catch(() => {});
+        return null;
+      case 'play_message':
+        return { type: 'message_done', at };
       default:
         return null;
     }
@@ -304,6 +314,27 @@ export class CallRunner {
         }
         await this.d.slots.release(fx.slot);
         return null;
+      case 'load_default_campaign':
+        return {
+          type: 'default_plan_loaded',
+          plan: await this.d.catalog.planVia(fx.did, fx.campaignId),
+          at: this.d.now(),
+        };
+      case 'continue_dialplan':
+        await this.ari(call).channels.continueInDialplan(s.callerChannelId, {
+          context: fx.context,
+          extension: fx.extension,
+          priority: fx.priority,
+        });
+        return null;
+      case 'play_message': {
+        // Answered first (a message to an unanswered caller is early media at best); the
+        // playback's PlaybackFinished (stasis.ts) says when to hang up.
+        const ari = this.ari(call);
+        await ari.channels.answer(s.callerChannelId);
+        await ari.channels.play(s.callerChannelId, `${callId}-message`, fx.media);
+        return null;
+      }
       case 'finish':
         await this.finish(call);
         return null;

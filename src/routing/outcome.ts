@@ -10,7 +10,8 @@ export function outcomeOf(s: CallState): CallOutcome {
     callId: s.callId,
     nodeId: s.nodeId,
     sellerId: s.plan?.sellerId ?? null,
-    campaignId: s.plan?.campaign?.id ?? null,
+    // The DID's own campaign, also when a default route sent the call to another one.
+    campaignId: s.homeCampaignId ?? s.plan?.campaign?.id ?? null,
     sellerName: s.plan?.sellerName ?? null,
     campaignName: s.plan?.campaign?.name ?? null,
     didId: s.plan?.didId ?? null,
@@ -33,6 +34,7 @@ export function outcomeOf(s: CallState): CallOutcome {
       clientName: links.get(a.linkId)?.clientName,
       money: links.get(a.linkId)?.money,
     })),
+    defaultRoute: s.defaultRoute ?? null,
     notRouted: s.refused.map((r) => ({ linkId: r.linkId, clientId: r.clientId, reason: r.reason })),
   };
 }

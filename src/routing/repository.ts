@@ -306,6 +306,8 @@ export type NamedLink = Awaited<ReturnType<typeof namedLinks>>[number];
 export async function planRows(
   db: Db,
   number: string,
+  /** Another campaign than the DID's own (where a default route sends the call). */
+  campaignId?: string,
 ): Promise<{
   did: DidRow;
   seller: SellerRow;
@@ -319,8 +321,9 @@ export async function planRows(
     .where(eq(dids.number, number));
   if (!r) return null;
   const { d, s } = r;
-  if (!d.campaignId) return { did: d, seller: s, campaign: null, links: [] };
-  const [c] = await db.select().from(campaigns).where(eq(campaigns.id, d.campaignId));
+  const cid = campaignId ?? d.campaignId;
+  if (!cid) return { did: d, seller: s, campaign: null, links: [] };
+  const [c] = await db.select().from(campaigns).where(eq(campaigns.id, cid));
   if (!c) return { did: d, seller: s, campaign: null, links: [] };
   const rows = await db
     .select({ l: links, c: clients, g: buyerGroups })

@@ -3,7 +3,7 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { z } from 'zod';
 import { parseIncrement } from '../cdr/money.ts';
-import { CAP_COUNTS, DUP_POLICIES, ROUTING_STRATEGIES, type WeeklySchedule } from '../db/schema/routing.ts';
+import { CAP_COUNTS, type DefaultRoute, DUP_POLICIES, ROUTING_STRATEGIES, type WeeklySchedule } from '../db/schema/routing.ts';
 import { queryBool } from '../platform/http/input.ts';
 import { pageQuery } from '../platform/http/paging.ts';
 import { scheduleProblems } from './decide.ts';
@@ -186,6 +186,34 @@ export const groupValues = <T extends Partial<GroupBody>>(b: T) => ({
 
 // ---------------------------------------------------------------- campaigns
 
+/** Where a campaign sends calls when every link is capped, closed or off. */
+export const defaultRouteField = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('campaign'), campaign_id: z.uuid() }).strict(),
+  z
+    .object({
+      kind: z.literal('context'),
+      context: z.string().regex(/^[A-Za-z0-9_.-]{1,80}$/, 'a dialplan context name'),
+      extension: z
+        .string()
+        .regex(/^[A-Za-z0-9_*#+.-]{1,80}$/, 'a dialplan extension')
+        .optional(),
+      priority: z.number().int().min(1).max(10_000).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('message'),
+      // What ARI plays: sounds and stored recordings, in order.
+      media: z
+        .array(
+          z.string().regex(/^(sound|recording):[A-Za-z0-9_./-]{1,200}$/, 'sound:<name> or recording:<name>'),
+        )
+        .min(1)
+        .max(10),
+    })
+    .strict(),
+]);
+
 const campaignFields = {
   name: z.string().trim().min(1).max(200),
   strategy: z.enum(ROUTING_STRATEGIES).optional(),
@@ -207,6 +235,7 @@ const campaignFields = {
     .max(100)
     .nullable()
     .optional(),
+  default_route: defaultRouteField.nullable().optional(),
   active: z.boolean().optional(),
 };
 export const campaignCreateBody = z.object({ seller_id: z.uuid().optional(), ...campaignFields }).strict();
@@ -226,6 +255,7 @@ export const campaignOut = z.object({
   repeat_window_s: z.number().nullable(),
   use_blocklist: z.boolean(),
   caller_regions: z.array(z.string()).nullable(),
+  default_route: defaultRouteField.nullable(),
   active: z.boolean(),
   created_at: z.string(),
 });
@@ -242,6 +272,7 @@ export const toCampaign = (r: CampaignRow) => ({
   repeat_window_s: r.repeatWindowS,
   use_blocklist: r.useBlocklist,
   caller_regions: r.callerRegions,
+  default_route: r.defaultRoute ?? null,
   active: r.active,
   created_at: r.createdAt.toISOString(),
 });
@@ -259,6 +290,7 @@ export const campaignValues = (b: CampaignPatch) => ({
   // An empty list would refuse every caller: it means no filter, as null does.
   callerRegions:
     b.caller_regions === undefined ? undefined : b.caller_regions?.length ? b.caller_regions : null,
+  defaultRoute: b.default_route as DefaultRoute | null | undefined,
   active: b.active,
 });
 

@@ -171,16 +171,29 @@ export class RoutingService {
       ]);
     if (scope && b.seller_id && b.seller_id !== scope) throw notFound('seller', b.seller_id);
     if (!(await repo.sellerExists(this.db, sellerId))) throw notFound('seller', sellerId);
+    await this.checkDefaultRoute(b, sellerId, null);
     return audited(this.db, (tx) =>
       repo.insertCampaign(tx, { ...campaignValues(b), name: b.name, sellerId }),
     ).catch((e) => mapDbError(e, 'campaign'));
   }
 
   async updateCampaign(id: string, b: CampaignPatch, scope: Scope) {
-    await this.campaign(id, scope);
+    const c = await this.campaign(id, scope);
+    await this.checkDefaultRoute(b, c.sellerId, id);
     return audited(this.db, (tx) => repo.updateCampaign(tx, id, campaignValues(b))).catch((e) =>
       mapDbError(e, 'campaign'),
     );
+  }
+
+  /** A default route to a campaign names another campaign of the same seller. */
+  private async checkDefaultRoute(b: CampaignPatch, sellerId: string, self: string | null) {
+    const r = b.default_route;
+    if (r?.kind !== 'campaign') return;
+    const bad = (message: string) =>
+      new AppError('VALIDATION_FAILED', message, [{ path: 'default_route.campaign_id', message }]);
+    if (r.campaign_id === self) throw bad('a campaign cannot be its own default route');
+    const target = await repo.campaign(this.db, r.campaign_id, sellerId);
+    if (!target) throw bad('no campaign of this seller has that id');
   }
 
   /** A campaign with DIDs or links is deleted only with `cascade`: DIDs detached, links removed. */

@@ -20,6 +20,8 @@ export const ROUTER_EVENTS = [
   'Dial',
   'ChannelDestroyed',
   'StasisEnd',
+  // the default route's message ended (its playback is on the caller's channel)
+  'PlaybackFinished',
 ] as const;
 
 /** DID from a StasisStart: an explicit arg wins (calls handed over with `move`), else the dialplan exten. */
@@ -91,6 +93,12 @@ export function attachStasisHandlers(
         const cause = causeOfDialStatus(dialstatus ?? '');
         if (peer && cause !== null)
           runner.feedChannel(peer.id, { type: 'leg_failed', legId: peer.id, cause, at });
+        return;
+      }
+      case 'PlaybackFinished': {
+        const target = (ev as { playback?: { target_uri?: string } }).playback?.target_uri ?? '';
+        if (target.startsWith('channel:'))
+          runner.feedChannel(target.slice('channel:'.length), { type: 'message_done', at });
         return;
       }
       case 'ChannelDestroyed':

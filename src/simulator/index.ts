@@ -157,9 +157,9 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     ...(o.broadcastTimeoutMs !== undefined ? { broadcastTimeoutMs: o.broadcastTimeoutMs } : {}),
   });
 
-  model.runDialplan = (c, context, exten) => {
+  model.runDialplan = (c, context, exten, priority) => {
     c.called = true;
-    return runDialplan(c, context, exten);
+    return runDialplan(c, context, exten, priority);
   };
 
   // A carrier's call as the lab places one: an originate of Local/<did>@<context> whose `;2` half

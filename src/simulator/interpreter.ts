@@ -34,11 +34,18 @@ export function createInterpreter(
     model.hangup(c.id, c.hangupCause ?? 16);
   };
 
-  return async function run(c: SimChannel, context: string, exten: string): Promise<void> {
+  return async function run(c: SimChannel, context: string, exten: string, priority?: number): Promise<void> {
+    const runId = (c.dialplanRun = (c.dialplanRun ?? 0) + 1);
     let ctx = context;
     let ext = exten;
     let steps: Step[] | null = findExtension(dp, ctx, ext);
-    let idx = 0;
+    let idx =
+      priority && steps
+        ? Math.max(
+            0,
+            steps.findIndex((s) => s.priority === priority),
+          )
+        : 0;
     const get = (name: string): string => {
       if (name === 'EXTEN') return ext;
       if (name === 'CONTEXT') return ctx;
@@ -64,7 +71,7 @@ export function createInterpreter(
     };
     // No such extension: Asterisk hangs the channel up (cause 1, unallocated).
     if (!steps) return model.hangup(c.id, 1);
-    while (steps && idx < steps.length && model.channels.has(c.id)) {
+    while (steps && idx < steps.length && model.channels.has(c.id) && c.dialplanRun === runId) {
       const st: Step = steps[idx++]!;
       c.dialplan = {
         ...c.dialplan,
@@ -181,7 +188,8 @@ export function createInterpreter(
         }
       }
     }
-    if (!model.channels.has(c.id) || c.app) return;
+    // A later run (ARI `continue` to another place) owns the channel now.
+    if (!model.channels.has(c.id) || c.app || c.dialplanRun !== runId) return;
     // Falling off the end of an extension (autofallthrough): after a Dial that was busy the
     // channel indicates busy for 10 s, after one congested or unavailable congestion, as pbx.c does;
     // otherwise it hangs up.

@@ -39,6 +39,11 @@ export interface SimChannel {
   called?: boolean;
   /** The hangup cause set before the hangup (Busy/Congestion, a failed Dial); Hangup() with no cause uses it. */
   hangupCause?: number;
+  /**
+   * Counts the dialplan runs started on the channel: a run that finds a later one started (ARI
+   * `continue` to another place) stops, as Asterisk's PBX goes on from the new place only.
+   */
+  dialplanRun?: number;
   /** Where the channel was (application and data) before it entered Stasis. */
   beforeStasis?: { app_name: string; app_data: string };
 }
@@ -118,7 +123,8 @@ export class SimModel extends EventEmitter {
   /** Realtime lookup (ps_endpoints) for endpoints not configured in `endpoints`. */
   realtime: (name: string) => Promise<boolean> = async () => false;
   /** Runs a channel through the dialplan from context/exten (set by the simulator). */
-  runDialplan: (c: SimChannel, context: string, exten: string) => Promise<void> = async () => {};
+  runDialplan: (c: SimChannel, context: string, exten: string, priority?: number) => Promise<void> =
+    async () => {};
   private seq = 0;
   /**
    * One-shot callbacks per channel: when it leaves Stasis for the dialplan or is destroyed ('exit'),

@@ -23,6 +23,9 @@ export interface CdrRow {
   not_routed: Array<{ link_id: string; client_id: string; reason: string }>;
   answered_at: Date | null;
   started_at: Date;
+  duration_s: number;
+  campaign_id: string | null;
+  default_route: string | null;
 }
 
 /** What an injected request answers (the parts tests read). */

@@ -29,6 +29,7 @@ const DISPOSITIONS = Object.keys({
   region_rejected: 1,
   blocked_rejected: 1,
   repeat_rejected: 1,
+  default_route: 1,
   shed: 1,
   error: 1,
 } satisfies Record<Disposition, 1>);

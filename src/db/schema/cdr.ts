@@ -50,6 +50,8 @@ export const callRecords = pgTable(
     payoutMicros: bigint('payout_micros', { mode: 'number' }).notNull().default(0),
     revenueMicros: bigint('revenue_micros', { mode: 'number' }).notNull().default(0),
     costMicros: bigint('cost_micros', { mode: 'number' }).notNull().default(0),
+    // The campaign's default route when the call took it: `campaign:<id>`, `context:<context>`, `message`.
+    defaultRoute: text('default_route'),
     recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

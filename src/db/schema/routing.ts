@@ -70,6 +70,16 @@ export const clients = pgTable('clients', {
 /** What a link's hourly/daily/monthly/total caps count: answered calls, or converted ones. */
 export const CAP_COUNTS = ['answered', 'converted'] as const;
 
+/**
+ * Where a campaign sends a call when every link is capped, closed or off: another campaign of the
+ * same seller (its links, once), a dialplan context (the call leaves our app there), or a recorded
+ * message played to the caller before hanging up.
+ */
+export type DefaultRoute =
+  | { kind: 'campaign'; campaign_id: string }
+  | { kind: 'context'; context: string; extension?: string | undefined; priority?: number | undefined }
+  | { kind: 'message'; media: string[] };
+
 export const ROUTING_STRATEGIES = ['priority', 'round_robin', 'weighted'] as const;
 export const DUP_POLICIES = ['same_client', 'reject'] as const;
 
@@ -93,6 +103,7 @@ export const campaigns = pgTable(
     repeatWindowS: integer('repeat_window_s'),
     useBlocklist: boolean('use_blocklist').notNull().default(false),
     callerRegions: text('caller_regions').array(),
+    defaultRoute: jsonb('default_route').$type<DefaultRoute>(),
     active: boolean('active').notNull().default(true),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },

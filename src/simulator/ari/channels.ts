@@ -142,13 +142,14 @@ export const channelRoutes = bind<AriState, typeof channelsOps>(channelsOps, {
     const app = c.app;
     s.model.leaveStasis(c);
     void app;
-    if (a.context || a.extension) {
+    if (a.context || a.extension || a.priority) {
       c.dialplan = {
         ...c.dialplan,
         context: (a.context as string | undefined) ?? c.dialplan.context,
         exten: (a.extension as string | undefined) ?? c.dialplan.exten,
       };
-      void s.model.runDialplan(c, c.dialplan.context, c.dialplan.exten);
+      // The PBX goes on from the new place only: the run that called Stasis() stops (dialplanRun).
+      void s.model.runDialplan(c, c.dialplan.context, c.dialplan.exten, Number(a.priority) || undefined);
     }
     // Back to the dialplan: the interpreter resumes after its Stasis() step.
     s.model.fire(c.id, 'exit');

@@ -1,0 +1,118 @@
+// The default route in the call state machine: taken when every link is capped, closed or off, at
+// most once per call, each kind with its effects; whatever happens next the call finishes once.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type CallEvent, type CallState, type Effect, newCall, step } from '../../src/routing/call.ts';
+import type { RoutePlan } from '../../src/routing/catalog.ts';
+import type { DefaultRoute } from '../../src/db/schema/routing.ts';
+import { outcomeOf } from '../../src/routing/outcome.ts';
+
+type Camp = NonNullable<RoutePlan['campaign']>;
+const camp = (id: string, c: Partial<Camp> = {}): Camp => ({
+  id,
+  active: true,
+  strategy: 'priority',
+  ringTimeoutS: 30,
+  maxAttempts: 2,
+  dupWindowH: null,
+  dupPolicy: 'same_client',
+  ...c,
+});
+
+function routing(route: DefaultRoute | null): CallState {
+  const { state } = newCall({
+    callId: 'call-1',
+    callerChannelId: 'caller',
+    nodeId: 'n1',
+    app: 'capconduit',
+    did: '+15550001111',
+    callerNumber: '+12125550100',
+    startedAt: 0,
+  });
+  const plan: RoutePlan = {
+    did: '+15550001111',
+    sellerId: 's1',
+    campaign: camp('home', { defaultRoute: route }),
+    links: [],
+  };
+  return step(state, { type: 'plan_loaded', plan, at: 1 }).state;
+}
+
+const other: RoutePlan = { did: '+15550001111', sellerId: 's1', campaign: camp('other', { maxAttempts: 3 }), links: [] };
+const routes: fc.Arbitrary<DefaultRoute> = fc.constantFrom<DefaultRoute>(
+  { kind: 'campaign', campaign_id: 'other' },
+  { kind: 'context', context: 'overflow', extension: 's', priority: 1 },
+  { kind: 'message', media: ['sound:tt-weasels'] },
+);
+
+describe('default route', () => {
+  it('none configured: a call no link can take ends as no_client, as before', () => {
+    const r = step(routing(null), { type: 'no_candidate', reason: 'no_client', at: 2 });
+    expect(r.state.disposition).toBe('no_client');
+  });
+
+  it('each kind does what it says, and the CDR names it', () => {
+    const none: CallEvent = { type: 'no_candidate', reason: 'no_client', at: 2 };
+    // Another campaign: its links are routed, the CDR keeps the DID's own campaign.
+    const c = step(routing({ kind: 'campaign', campaign_id: 'other' }), none);
+    expect(c.effects).toEqual([{ type: 'load_default_campaign', did: '+15550001111', campaignId: 'other' }]);
+    const c2 = step(c.state, { type: 'default_plan_loaded', plan: other, at: 3 });
+    expect(c2.effects).toEqual([{ type: 'try_next' }]);
+    expect(c2.state).toMatchObject({ maxAttempts: 3, plan: { campaign: { id: 'other' } } });
+    expect(outcomeOf(c2.state)).toMatchObject({ campaignId: 'home', defaultRoute: 'campaign:other' });
+    // That campaign capped too: the call ends, and does not take a default route again.
+    const c3 = step(c2.state, none);
+    expect(c3.state.disposition).toBe('no_client');
+    // A dialplan context: the call leaves our app there, its record ends.
+    const x = step(routing({ kind: 'context', context: 'overflow', extension: 's', priority: 1 }), none);
+    expect(x.effects).toEqual([
+      { type: 'continue_dialplan', context: 'overflow', extension: 's', priority: 1 },
+      { type: 'finish' },
+    ]);
+    expect(x.state.disposition).toBe('default_route');
+    expect(outcomeOf(x.state).defaultRoute).toBe('context:overflow');
+    // A message: played, then the caller is hung up.
+    const m = step(routing({ kind: 'message', media: ['sound:tt-weasels'] }), none);
+    expect(m.effects).toEqual([{ type: 'play_message', media: ['sound:tt-weasels'] }]);
+    const m2 = step(m.state, { type: 'message_done', at: 5 });
+    expect(m2.effects).toEqual([
+      { type: 'hangup', channelId: 'caller', reason: 'normal' },
+      { type: 'finish' },
+    ]);
+    expect(m2.state.disposition).toBe('default_route');
+  });
+
+  it('whatever follows, the route is taken at most once and the call finishes exactly once', () => {
+    const ev = fc.constantFrom<(s: CallState, n: number) => CallEvent>(
+      (_s, at) => ({ type: 'no_candidate', reason: 'no_client', at }),
+      (_s, at) => ({ type: 'no_candidate', reason: 'error', at }),
+      (_s, at) => ({ type: 'default_plan_loaded', plan: other, at }),
+      (_s, at) => ({ type: 'default_plan_loaded', plan: null, at }),
+      (_s, at) => ({ type: 'message_done', at }),
+      (_s, at) => ({ type: 'caller_gone', cause: 16, at }),
+    );
+    fc.assert(
+      fc.property(routes, fc.array(ev, { maxLength: 12 }), (route, evs) => {
+        let s = routing(route);
+        const effects: Effect[] = [];
+        let at = 2;
+        for (const f of [
+          ...evs,
+          (_s: CallState, n: number): CallEvent => ({ type: 'caller_gone', cause: 16, at: n }),
+        ]) {
+          const r = step(s, f(s, at++));
+          s = r.state;
+          effects.push(...r.effects);
+        }
+        expect(s.phase).toBe('ended');
+        expect(effects.filter((e) => e.type === 'finish')).toHaveLength(1);
+        const taken = effects.filter((e) =>
+          ['load_default_campaign', 'continue_dialplan', 'play_message'].includes(e.type),
+        );
+        expect(taken.length).toBeLessThanOrEqual(1);
+        if (s.disposition === 'default_route') expect(route.kind).not.toBe('campaign');
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
