@@ -3,7 +3,13 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { z } from 'zod';
 import { parseIncrement } from '../cdr/money.ts';
-import { CAP_COUNTS, type DefaultRoute, DUP_POLICIES, ROUTING_STRATEGIES, type WeeklySchedule } from '../db/schema/routing.ts';
+import {
+  CAP_COUNTS,
+  type DefaultRoute,
+  DUP_POLICIES,
+  ROUTING_STRATEGIES,
+  type WeeklySchedule,
+} from '../db/schema/routing.ts';
 import { queryBool } from '../platform/http/input.ts';
 import { pageQuery } from '../platform/http/paging.ts';
 import { scheduleProblems } from './decide.ts';

@@ -35,7 +35,8 @@ export function createInterpreter(
   };
 
   return async function run(c: SimChannel, context: string, exten: string, priority?: number): Promise<void> {
-    const runId = (c.dialplanRun = (c.dialplanRun ?? 0) + 1);
+    c.dialplanRun = (c.dialplanRun ?? 0) + 1;
+    const runId = c.dialplanRun;
     let ctx = context;
     let ext = exten;
     let steps: Step[] | null = findExtension(dp, ctx, ext);

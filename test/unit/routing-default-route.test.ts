@@ -38,7 +38,12 @@ function routing(route: DefaultRoute | null): CallState {
   return step(state, { type: 'plan_loaded', plan, at: 1 }).state;
 }
 
-const other: RoutePlan = { did: '+15550001111', sellerId: 's1', campaign: camp('other', { maxAttempts: 3 }), links: [] };
+const other: RoutePlan = {
+  did: '+15550001111',
+  sellerId: 's1',
+  campaign: camp('other', { maxAttempts: 3 }),
+  links: [],
+};
 const routes: fc.Arbitrary<DefaultRoute> = fc.constantFrom<DefaultRoute>(
   { kind: 'campaign', campaign_id: 'other' },
   { kind: 'context', context: 'overflow', extension: 's', priority: 1 },
