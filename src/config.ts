@@ -74,6 +74,10 @@ const schema = z.object({
     ),
   // Failed authentication attempts allowed per IP per minute before 429.
   AUTH_FAIL_LIMIT_PER_MIN: z.coerce.number().int().min(1).default(20),
+  // Requests a minute one API key may make, shared by every instance (0: no limit); a key's own
+  // rate_limit_per_min overrides it. Dialer keys (/next-cid for a whole call centre) get a high one.
+  API_RATE_LIMIT_PER_MIN: z.coerce.number().int().min(0).default(1_200),
+  API_RATE_LIMIT_DIALER_PER_MIN: z.coerce.number().int().min(0).default(600_000),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   // Console sessions end after this long without a request, and this long after sign-in at most.
   CONSOLE_SESSION_IDLE_MIN: z.coerce.number().int().min(1).default(30),

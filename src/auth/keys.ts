@@ -8,6 +8,8 @@ export interface KeyPrincipal {
   role: ApiRole;
   sellerId: string | null;
   allowIps: string[];
+  /** Requests a minute (null: the role's default; 0: no limit). */
+  rateLimitPerMin: number | null;
 }
 
 // Key format: cc_<8 char prefix>_<43 char secret>. The prefix is not secret; the whole key is hashed.
@@ -33,7 +35,13 @@ export function keysEqual(a: string, b: string): boolean {
 
 export async function createApiKey(
   db: Db,
-  input: { role: ApiRole; sellerId?: string | null; allowIps?: string[]; label?: string | null },
+  input: {
+    role: ApiRole;
+    sellerId?: string | null;
+    allowIps?: string[];
+    label?: string | null;
+    rateLimitPerMin?: number | null;
+  },
 ): Promise<{ id: string; key: string; prefix: string }> {
   if (input.role === 'seller' && !input.sellerId) throw new Error('a seller key needs --seller <id>');
   if (input.role !== 'seller' && input.sellerId) throw new Error('only seller keys are bound to a seller');
@@ -47,6 +55,7 @@ export async function createApiKey(
       sellerId: input.sellerId ?? null,
       allowIps: input.allowIps ?? [],
       label: input.label ?? null,
+      rateLimitPerMin: input.rateLimitPerMin ?? null,
     })
     .returning({ id: apiKeys.id });
   return { id: row!.id, key: g.key, prefix: g.prefix };
@@ -100,7 +109,13 @@ export class KeyStore {
     const [row] = await this.db.select().from(apiKeys).where(eq(apiKeys.hash, hash)).limit(1);
     const p: KeyPrincipal | null =
       row && !row.revokedAt && keysEqual(row.hash, hash)
-        ? { keyId: row.id, role: row.role, sellerId: row.sellerId, allowIps: row.allowIps }
+        ? {
+            keyId: row.id,
+            role: row.role,
+            sellerId: row.sellerId,
+            allowIps: row.allowIps,
+            rateLimitPerMin: row.rateLimitPerMin,
+          }
         : null;
     if (gen !== this.generation) return p;
     if (this.cache.size >= this.maxEntries) this.cache.clear();

@@ -168,6 +168,53 @@ describe('API authentication and authorisation', () => {
     expect(store.reads).toBe(3);
   });
 
+  it('a key over its own request limit gets 429 KEY_RATE_LIMITED with Retry-After; other keys do not', async () => {
+    // The limit counts per minute: a run that straddles a minute boundary starts again with a new key.
+    for (let attempt = 0; ; attempt++) {
+      const minute = Math.floor(Date.now() / 60_000);
+      const created = await d.app.inject({
+        method: 'POST',
+        url: '/v1/api-keys',
+        headers: { authorization: `Bearer ${keys.admin}` },
+        payload: { role: 'admin', rate_limit_per_min: 3, label: 'limited' },
+      });
+      expect(created.statusCode, created.body).toBe(201);
+      expect(created.json().rate_limit_per_min).toBe(3);
+      const limited = { authorization: `Bearer ${created.json().key}` };
+      const codes: number[] = [];
+      for (let i = 0; i < 5; i++) codes.push((await get(d, '/v1/whoami', limited)).statusCode);
+      const refused = await get(d, '/v1/whoami', limited);
+      const other = await get(d, '/v1/whoami', { authorization: `Bearer ${keys.admin}` });
+      if (Math.floor(Date.now() / 60_000) !== minute && attempt < 3) continue;
+      expect(codes).toEqual([200, 200, 200, 429, 429]);
+      expect(refused.statusCode).toBe(429);
+      expect(refused.json().error.code).toBe('KEY_RATE_LIMITED');
+      const wait = Number(refused.headers['retry-after']);
+      expect(wait).toBeGreaterThanOrEqual(1);
+      expect(wait).toBeLessThanOrEqual(60);
+      expect(other.statusCode).toBe(200);
+      // Lifted through the API (0: no limit); the change reaches the key at once on this instance.
+      const id = created.json().id;
+      const patched = await d.app.inject({
+        method: 'PATCH',
+        url: `/v1/api-keys/${id}`,
+        headers: { authorization: `Bearer ${keys.admin}` },
+        payload: { rate_limit_per_min: 0 },
+      });
+      expect(patched.statusCode, patched.body).toBe(200);
+      expect(patched.json().rate_limit_per_min).toBe(0);
+      expect((await get(d, '/v1/whoami', limited)).statusCode).toBe(200);
+      const bad = await d.app.inject({
+        method: 'PATCH',
+        url: `/v1/api-keys/${id}`,
+        headers: { authorization: `Bearer ${keys.admin}` },
+        payload: { rate_limit_per_min: -1 },
+      });
+      expect(bad.statusCode).toBe(400);
+      break;
+    }
+  });
+
   it('never writes a key to the logs, even passed as ?key=', async () => {
     await get(d, `/v1/whoami?key=${keys.dialer}`, { authorization: `Bearer ${keys.admin}` });
     await get(d, '/v1/whoami', { 'x-api-key': keys.seller! });

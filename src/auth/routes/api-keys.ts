@@ -14,6 +14,9 @@ const keyOut = z.object({
   seller_id: z.uuid().nullable(),
   allow_ips: z.array(z.string()),
   label: z.string().nullable(),
+  rate_limit_per_min: z.number().int().nullable().meta({
+    description: "requests a minute this key may make (null: its role's default; 0: no limit)",
+  }),
   created_at: z.string(),
   revoked_at: z.string().nullable(),
 });
@@ -24,6 +27,14 @@ const cidr = z.string().transform((s, ctx) => {
   return n ?? s;
 });
 
+const rateLimit = z
+  .number()
+  .int()
+  .min(0)
+  .max(10_000_000)
+  .nullable()
+  .meta({ description: "requests a minute (null: the role's default; 0: no limit)", example: 600 });
+
 type Row = typeof apiKeys.$inferSelect;
 const out = (r: Row) => ({
   id: r.id,
@@ -32,6 +43,7 @@ const out = (r: Row) => ({
   seller_id: r.sellerId,
   allow_ips: r.allowIps,
   label: r.label,
+  rate_limit_per_min: r.rateLimitPerMin,
   created_at: r.createdAt.toISOString(),
   revoked_at: r.revokedAt?.toISOString() ?? null,
 });
@@ -93,6 +105,7 @@ export default async function apiKeyRoutes(fastify: FastifyInstance) {
             seller_id: z.uuid().optional(),
             allow_ips: z.array(cidr).max(100).default([]),
             label: z.string().max(200).optional(),
+            rate_limit_per_min: rateLimit.optional(),
           })
           .strict(),
         response: { 201: keyOut.extend({ key: z.string() }) },
@@ -113,9 +126,34 @@ export default async function apiKeyRoutes(fastify: FastifyInstance) {
         sellerId: b.seller_id ?? null,
         allowIps: b.allow_ips,
         label: b.label ?? null,
+        rateLimitPerMin: b.rate_limit_per_min ?? null,
       });
       const [row] = await db.select().from(apiKeys).where(eq(apiKeys.id, k.id));
       return reply.status(201).send({ ...out(row!), key: k.key });
+    },
+  );
+
+  app.patch(
+    '/v1/api-keys/:id',
+    {
+      config: admin,
+      schema: {
+        tags: ['auth'],
+        summary: "Change an API key's request limit",
+        params: z.object({ id: z.uuid() }),
+        body: z.object({ rate_limit_per_min: rateLimit }).strict(),
+        response: { 200: keyOut },
+      },
+    },
+    async (req) => {
+      const [row] = await db
+        .update(apiKeys)
+        .set({ rateLimitPerMin: req.body.rate_limit_per_min })
+        .where(and(eq(apiKeys.id, req.params.id), isNull(apiKeys.revokedAt)))
+        .returning();
+      if (!row) throw notFound('api key', req.params.id);
+      app.deps.keys.invalidate();
+      return out(row);
     },
   );
 

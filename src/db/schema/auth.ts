@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { index, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 export const API_ROLES = ['admin', 'staff', 'seller', 'dialer'] as const;
 export type ApiRole = (typeof API_ROLES)[number];
@@ -16,6 +16,8 @@ export const apiKeys = pgTable(
     sellerId: uuid('seller_id'),
     allowIps: text('allow_ips').array().notNull().default(sql`'{}'::text[]`),
     label: text('label'),
+    // Requests a minute this key may make (null: its role's default from the configuration; 0: no limit).
+    rateLimitPerMin: integer('rate_limit_per_min'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true }),

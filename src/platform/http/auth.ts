@@ -4,7 +4,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ipAllowed } from '../../auth/cidr.ts';
 import { type KeyPrincipal, looksLikeApiKey } from '../../auth/keys.ts';
+import { RedisKeys } from '../redis/keys.ts';
 import { AppError } from './errors.ts';
+import { KeyRateLimiter } from './key-rate.ts';
 
 /**
  * Per-IP counter of failed authentications in fixed one-minute windows. In process on purpose:
@@ -45,7 +47,15 @@ function presentedKey(req: FastifyRequest, allowQuery: boolean): string | null {
 
 export default fp(
   async function auth(app: FastifyInstance) {
-    const limiter = new FailureLimiter(app.deps.config.AUTH_FAIL_LIMIT_PER_MIN);
+    const cfg = app.deps.config;
+    const limiter = new FailureLimiter(cfg.AUTH_FAIL_LIMIT_PER_MIN);
+    const redisKeys = new RedisKeys(cfg.REDIS_KEY_PREFIX);
+    const rates = new KeyRateLimiter(
+      app.deps.redis,
+      (keyId, window) => redisKeys.apiKeyRate(keyId, window),
+      app.deps.log,
+    );
+    app.addHook('onClose', async () => rates.stop());
     app.decorateRequest('principal', null);
     app.addHook('onRequest', async (req) => {
       const auth = req.routeOptions.config.auth;
@@ -78,6 +88,18 @@ export default fp(
       if (!ipAllowed(ip, p.allowIps)) return refuse('FORBIDDEN_IP', `this key may not be used from ${ip}`);
       if (!auth.roles.includes(p.role))
         throw new AppError('FORBIDDEN_ROLE', `role ${p.role} may not use this endpoint`);
+      // Counted after the role check: a request the key may not make at all costs it nothing.
+      const limit =
+        p.rateLimitPerMin ??
+        (p.role === 'dialer' ? cfg.API_RATE_LIMIT_DIALER_PER_MIN : cfg.API_RATE_LIMIT_PER_MIN);
+      const rate = rates.take(p.keyId, limit);
+      if (!rate.ok)
+        throw new AppError(
+          'KEY_RATE_LIMITED',
+          `this API key may make ${limit} requests a minute; try again in ${rate.retryAfterS} s`,
+          undefined,
+          { 'retry-after': String(rate.retryAfterS) },
+        );
       req.principal = p;
       setActor({ type: 'api_key', id: p.keyId, label: null });
     });

@@ -45,6 +45,11 @@ export class RedisKeys {
     return this.plain('prov', 'rate', accountId);
   }
 
+  /** An API key's request counter in one rate window (shared by every instance; one key a command). */
+  apiKeyRate(keyId: string, window: number): string {
+    return this.plain('api', 'rate', keyId, window);
+  }
+
   /** The PBX apply lock (one per deployment). */
   get pbxApplyLock(): string {
     return this.plain('pbx', 'apply-lock');
