@@ -10,18 +10,22 @@ import { apiKeys } from '../db/schema/auth.ts';
 import { campaigns, clients, dids, links, sellers } from '../db/schema/routing.ts';
 import { createLogger } from '../platform/logger.ts';
 import { startDaemon } from '../main.ts';
+import type { ProvisioningModule } from '../provisioning/index.ts';
+import { FakeCarrier } from '../provisioning/providers/fake/server.ts';
 import type { RoutingModule } from '../routing/index.ts';
 import { defaultModules } from '../modules.ts';
 import { startSimulator } from '../simulator/index.ts';
 import { runTraffic } from '../simulator/traffic.ts';
 import { parseCli } from './args.ts';
+import { DEMO_CARRIER, demoNumbers } from './demo-numbers.ts';
 import { UsageError } from './errors.ts';
 import { ensurePortsFree, portError } from './ports.ts';
 
 export const usage = `usage: capconduit demo [--rate 20] [--duration 30] [--ari-port 8088] [--ami-port 5038]
 
 Starts the Asterisk simulator and the daemon (API_PORT, default 8080) connected to it, loads a sample
-seller, campaign, DIDs and three call centres, places --rate inbound calls a second for --duration
+seller, campaign and three call centres, buys three DIDs through DID provisioning from a fake
+carrier it starts (the Vonage API on a free port; numbers bought on an earlier run are kept), places --rate inbound calls a second for --duration
 seconds (0: until Ctrl-C) and prints what happens to them. Needs DATABASE_URL, REDIS_URL and
 MASTER_KEY; \`npm run demo\` provides them. Port 0 picks any free port.
 `;
@@ -51,6 +55,13 @@ export async function run(argv: string[]): Promise<number> {
   const sim = await startSimulator({ ariPort, amiPort });
   const out = (s: string) => process.stdout.write(`${s}\n`);
   out(`simulator: ARI ${sim.ariUrl}/ari, AMI 127.0.0.1:${sim.amiPort}`);
+  const carrier = new FakeCarrier({
+    apiKey: DEMO_CARRIER.apiKey,
+    apiSecret: DEMO_CARRIER.apiSecret,
+    inventoryPerNpa: 10,
+  });
+  await carrier.listen(0);
+  out(`fake carrier (the Vonage API, as \`capconduit simulate-carrier\` serves it): ${carrier.url}`);
   const config = parseConfig({
     ...process.env,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
@@ -70,6 +81,7 @@ export async function run(argv: string[]): Promise<number> {
   const log = createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
   const daemon = await startDaemon(config, log, defaultModules()).catch(async (e: unknown) => {
     await sim.stop();
+    await carrier.close();
     throw portError(e, 'API_PORT');
   });
   out(`daemon: API ${daemon.address} (docs ${daemon.address}/docs, metrics ${daemon.address}/metrics)`);
@@ -113,12 +125,21 @@ export async function run(argv: string[]): Promise<number> {
       .values({ campaignId: camp!.id, clientId: c!.id, ...p.link })
       .onConflictDoUpdate({ target: [links.campaignId, links.clientId], set: p.link });
   }
-  const numbers = ['+14155550100', '+14155550101', '+14155550102'];
-  for (const n of numbers)
-    await db
-      .insert(dids)
-      .values({ number: n, sellerId: seller!.id, campaignId: camp!.id })
-      .onConflictDoNothing();
+  // The DIDs are bought from the fake carrier through DID provisioning, as an operator buys them.
+  const prov = daemon.ctx.modules.get('provisioning') as ProvisioningModule;
+  const bought = await demoNumbers(db, prov, carrier, {
+    sellerId: seller!.id,
+    campaignId: camp!.id,
+    npa: '415',
+    count: 3,
+  });
+  const numbers = bought.numbers;
+  out(
+    bought.jobId
+      ? `DIDs: ${bought.bought} bought through DID provisioning (job ${bought.jobId}) from the fake carrier at ${carrier.url}, each now a DID of the seller: ${numbers.join(', ')}`
+      : `DIDs: ${numbers.join(', ')}, bought through DID provisioning from the fake carrier on an earlier run (kept)`,
+  );
+  if (!numbers.length) throw new Error('the demo could not buy any DID from the fake carrier');
   // One demo key at a time: the previous run's key is deleted rather than left behind.
   await db.delete(apiKeys).where(eq(apiKeys.label, DEMO_KEY_LABEL));
   const admin = await createApiKey(db, { role: 'admin', label: DEMO_KEY_LABEL });
@@ -199,6 +220,7 @@ export async function run(argv: string[]): Promise<number> {
     out(line);
   await daemon.stop();
   await sim.stop();
+  await carrier.close();
   out('');
   out('Still there: the demo data (the next run reuses it) and the admin key (the next run replaces it),');
   out("in the database of DATABASE_URL. PostgreSQL and Redis keep running when the project's scripts");
