@@ -5,6 +5,7 @@ import type { Counter } from 'prom-client';
 import type { AsteriskModule } from '../asterisk/index.ts';
 import type { CallerIdModule } from '../callerid/index.ts';
 import type { PbxModule } from '../pbx/index.ts';
+import type { ProvisioningModule } from '../provisioning/index.ts';
 import { CallsService } from '../cdr/service.ts';
 import type { DaemonContext, DaemonModule } from '../platform/module.ts';
 import { RedisKeys } from '../platform/redis/keys.ts';
@@ -18,6 +19,7 @@ import { assetRoutes } from './routes/assets.ts';
 import { authRoutes } from './routes/auth.ts';
 import { callerIdRoutes } from './routes/callerids.ts';
 import { callRoutes } from './routes/calls.ts';
+import { numberRoutes } from './routes/numbers.ts';
 import { pbxRoutes } from './routes/pbx.ts';
 import { liveRoutes } from './routes/live.ts';
 import { routingRoutes } from './routes/routing.ts';
@@ -110,11 +112,13 @@ export function createConsoleModule(ctx: DaemonContext): ConsoleModule {
         // Modules created after this one (the daemon registers routes once all are created).
         const callerid = ctx.modules.get('callerid') as CallerIdModule | undefined;
         const pbx = ctx.modules.get('pbx') as PbxModule | undefined;
+        const provisioning = ctx.modules.get('provisioning') as ProvisioningModule | undefined;
         await app.register(
           consolePlugin(services, [
             ...pages,
             callerIdRoutes(callerid?.service),
             pbxRoutes(pbx?.service, routing.service, config),
+            numberRoutes(provisioning?.service, routing.service),
           ]),
           { prefix: '/console' },
         );

@@ -22,6 +22,15 @@ type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 const pgCode = (e: unknown) => pgError(e).code;
 
+/** The orders a page of provisioned numbers can be read in (the number breaks ties). */
+export const NUMBER_SORTS = {
+  e164: provisionedNumbers.e164,
+  bought: provisionedNumbers.boughtAt,
+  released: provisionedNumbers.releasedAt,
+  status: provisionedNumbers.status,
+} as const;
+export type NumberSort = keyof typeof NUMBER_SORTS;
+
 export class ProvisioningRepository {
   constructor(readonly db: Db) {}
 
@@ -144,7 +153,7 @@ export class ProvisioningRepository {
   }
   async listNumbers(
     f: { sellerId?: string | null | undefined; status?: 'owned' | 'released' | undefined },
-    page: { limit: number; offset: number },
+    page: { limit: number; offset: number; sort?: NumberSort; dir?: 'asc' | 'desc' },
   ): Promise<{ items: NumberRow[]; total: number }> {
     const w: SQL[] = [];
     if (f.sellerId) w.push(eq(provisionedNumbers.sellerId, f.sellerId));
@@ -154,7 +163,11 @@ export class ProvisioningRepository {
       .select()
       .from(provisionedNumbers)
       .where(where)
-      .orderBy(desc(provisionedNumbers.boughtAt), asc(provisionedNumbers.e164))
+      .orderBy(
+        ...(page.sort
+          ? [(page.dir === 'asc' ? asc : desc)(NUMBER_SORTS[page.sort]), asc(provisionedNumbers.e164)]
+          : [desc(provisionedNumbers.boughtAt), asc(provisionedNumbers.e164)]),
+      )
       .limit(page.limit)
       .offset(page.offset);
     const [t] = await this.db.select({ n: count() }).from(provisionedNumbers).where(where);
@@ -283,6 +296,22 @@ export class ProvisioningRepository {
       .from(provisioningJobs)
       .where(and(...w));
     return r ?? null;
+  }
+  /** The newest jobs first, within one seller when `sellerScope` is given. */
+  async listJobs(
+    sellerScope: string | null,
+    page: { limit: number; offset: number },
+  ): Promise<{ items: JobRow[]; total: number }> {
+    const where = sellerScope ? eq(provisioningJobs.sellerId, sellerScope) : undefined;
+    const items = await this.db
+      .select()
+      .from(provisioningJobs)
+      .where(where)
+      .orderBy(desc(provisioningJobs.createdAt), asc(provisioningJobs.id))
+      .limit(page.limit)
+      .offset(page.offset);
+    const [t] = await this.db.select({ n: count() }).from(provisioningJobs).where(where);
+    return { items, total: t!.n };
   }
   async items(jobId: string): Promise<ItemRow[]> {
     return this.db

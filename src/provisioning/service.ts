@@ -354,6 +354,34 @@ export class ProvisioningService {
     return { job, created: true };
   }
 
+  /**
+   * The numbers a configure or release names: each held now by one of our accounts, all at one
+   * account (a job works on one); the seller when they all belong to one.
+   */
+  async heldNumbers(
+    list: string[],
+  ): Promise<{ accountId: string; sellerId: string | null; numbers: string[] }> {
+    const unique = [...new Set(list)];
+    const rows = await this.repo.liveNumbersIn(unique);
+    const missing = unique.filter((n) => !rows.some((r) => r.e164 === n));
+    if (missing.length)
+      throw new AppError('NOT_FOUND', 'numbers not held by any provider account', {
+        numbers: missing.slice(0, 100),
+      });
+    const accounts = new Set(rows.map((r) => r.providerAccountId));
+    if (accounts.size > 1)
+      throw new AppError(
+        'VALIDATION_FAILED',
+        'a job works on one provider account: split the numbers by account',
+      );
+    const sellers = new Set(rows.map((r) => r.sellerId));
+    return {
+      accountId: rows[0]!.providerAccountId,
+      sellerId: sellers.size === 1 ? rows[0]!.sellerId : null,
+      numbers: unique,
+    };
+  }
+
   /** Hands a job's unfinished items (again) to the workers: adding is idempotent per item. */
   async resume(job: JobRow): Promise<void> {
     if (job.status === 'completed' || !this.queue) return;

@@ -9,6 +9,8 @@ import { campaigns, clients, sellers } from '../../src/db/schema/routing.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createPbxModule, type PbxModule } from '../../src/pbx/index.ts';
+import { FakeCarrier } from '../../src/provisioning/providers/fake/server.ts';
+import { createProvisioningModule, type ProvisioningModule } from '../../src/provisioning/index.ts';
 import { createRoutingModule } from '../../src/routing/index.ts';
 import { Browser } from '../helpers/console.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
@@ -22,6 +24,7 @@ describe('console pages', () => {
   let con: ConsoleModule;
   const ids: Record<string, string> = {};
   let n = 0;
+  const fake = new FakeCarrier({ apiKey: 'vkey0001', apiSecret: 'vonage-Secret-77', inventoryPerNpa: 6 });
   const as = async (email: string) => {
     const b = new Browser(d.app, `10.1.0.${++n}`);
     expect((await b.signIn(email, PW)).statusCode).toBe(303);
@@ -30,10 +33,17 @@ describe('console pages', () => {
 
   beforeAll(async () => {
     db = await freshDatabase();
+    await fake.listen();
     d = await startDaemon(
       testConfig({ DATABASE_URL: db.url }),
       log,
-      [createRoutingModule, createPbxModule, (ctx) => createCallerIdModule(ctx), createConsoleModule],
+      [
+        createRoutingModule,
+        createPbxModule,
+        (ctx) => createCallerIdModule(ctx),
+        createConsoleModule,
+        (ctx) => createProvisioningModule(ctx),
+      ],
       {
         listen: false,
       },
@@ -103,6 +113,7 @@ describe('console pages', () => {
   });
   afterAll(async () => {
     await d?.stop();
+    await fake.close();
     await db?.drop();
   });
 
@@ -433,6 +444,105 @@ describe('console pages', () => {
       expect((await pbx().users.list({ limit: 50, offset: 0 })).items.map((u) => u.email)).not.toContain(
         'x@pbx.example',
       );
+    });
+  });
+
+  describe('numbers', () => {
+    const prov = () => (d.ctx.modules.get('provisioning') as ProvisioningModule).service;
+    let account: string;
+    const jobOf = (location: unknown) =>
+      /\/console\/numbers\/jobs\/([0-9a-f-]{36})$/.exec(String(location))![1]!;
+
+    beforeAll(async () => {
+      const a = await prov().createAccount({
+        name: 'vonage-main',
+        provider: 'vonage',
+        rest_url: fake.url,
+        api_url: fake.url,
+        api_key: 'vkey0001',
+        api_secret: 'vonage-Secret-77',
+        voice: { type: 'sip', value: 'sip:{e164}@198.51.100.7' },
+      });
+      account = a.id;
+    });
+
+    it('staff search an area code, buy two for a seller as a job with progress, release one after confirming', async () => {
+      const b = await as('staff@example.com');
+      const _csrf = await b.csrf();
+      expect((await b.get('/console/numbers')).body).toContain('id="number-search"');
+      const bad = await b.get(`/console/numbers/search?provider_account_id=${account}&npa=123`);
+      expect(bad.statusCode).toBe(400);
+      expect(bad.body).toContain('VALIDATION_FAILED');
+      const found = await b.get(`/console/numbers/search?provider_account_id=${account}&npa=415&country=US`);
+      expect(found.statusCode).toBe(200);
+      expect(found.body).toContain('6 number(s) for sale in 415');
+      expect(found.body).toContain('data-confirm="Buy these numbers?');
+      const buy = await b.post('/console/numbers/buy', {
+        _csrf,
+        provider_account_id: account,
+        country: 'US',
+        npa: '415',
+        seller_id: ids.acme!,
+        count: '2',
+      });
+      expect(buy.statusCode).toBe(303);
+      const job = jobOf(buy.headers.location);
+      expect((await prov().waitJob(job, 60_000)).status).toBe('completed');
+      const page = await b.get(`/console/numbers/jobs/${job}`);
+      expect(page.body).toContain('data-status="completed"');
+      expect(page.body).toContain('aria-label="2 of 2 done"');
+      expect(page.headers.refresh).toBeUndefined();
+      const list = await b.get('/console/numbers?sort=e164&dir=asc');
+      const owned = [...list.body.matchAll(/data-number="([^"]+)"/g)].map((m) => m[1]!);
+      expect(owned).toHaveLength(2);
+      expect(owned).toEqual([...owned].sort());
+      expect(list.body).toContain('<td>acme</td>');
+      const rel = await b.post(`/console/numbers/${encodeURIComponent(owned[0]!)}/release`, { _csrf });
+      expect(rel.statusCode).toBe(303);
+      expect((await prov().waitJob(jobOf(rel.headers.location), 60_000)).status).toBe('completed');
+      expect(await prov().repo.liveNumber(owned[0]!)).toBeNull();
+      const again = await b.post(`/console/numbers/${encodeURIComponent(owned[0]!)}/release`, { _csrf });
+      expect(again.statusCode).toBe(404);
+      expect(again.body).toContain('NOT_FOUND');
+    });
+
+    it('a seller sees its own numbers and jobs only and buys nothing; a viewer releases nothing', async () => {
+      const staff = await as('admin@example.com');
+      const buy = await staff.post('/console/numbers/buy', {
+        _csrf: await staff.csrf(),
+        provider_account_id: account,
+        npa: '212',
+        seller_id: ids.other!,
+        count: '1',
+      });
+      const otherJob = jobOf(buy.headers.location);
+      await prov().waitJob(otherJob, 60_000);
+      const [otherNumber] = (
+        await prov().repo.listNumbers({ sellerId: ids.other!, status: 'owned' }, { limit: 5, offset: 0 })
+      ).items;
+      const s = await as('seller@acme.test');
+      const page = await s.get('/console/numbers');
+      expect(page.statusCode).toBe(200);
+      expect(page.body).not.toContain(otherNumber!.e164);
+      expect(page.body).not.toContain(otherJob);
+      expect(page.body).not.toContain('number-search');
+      expect((await s.get(`/console/numbers/jobs/${otherJob}`)).statusCode).toBe(404);
+      const _csrf = await s.csrf();
+      const sb = await s.post('/console/numbers/buy', {
+        _csrf,
+        provider_account_id: account,
+        npa: '212',
+        seller_id: ids.acme!,
+        count: '1',
+      });
+      expect(sb.statusCode).toBe(403);
+      const v = await as('viewer@example.com');
+      expect((await v.get('/console/numbers')).body).toContain(otherNumber!.e164);
+      const vr = await v.post(`/console/numbers/${encodeURIComponent(otherNumber!.e164)}/release`, {
+        _csrf: await v.csrf(),
+      });
+      expect(vr.statusCode).toBe(403);
+      expect(await prov().repo.liveNumber(otherNumber!.e164)).not.toBeNull();
     });
   });
 });

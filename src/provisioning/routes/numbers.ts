@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError, notFound } from '../../platform/http/errors.ts';
+import { notFound } from '../../platform/http/errors.ts';
 import { STAFF, STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
 import { idParams, page, pageQuery } from '../../platform/http/paging.ts';
 import {
@@ -50,28 +50,7 @@ export function numberRoutes(svc: ProvisioningService) {
         inputs,
       );
 
-    /** The numbers a configure/release names: all ours, all at one carrier account. */
-    const live = async (list: string[]) => {
-      const unique = [...new Set(list)];
-      const rows = await svc.repo.liveNumbersIn(unique);
-      const missing = unique.filter((n) => !rows.some((r) => r.e164 === n));
-      if (missing.length)
-        throw new AppError('NOT_FOUND', 'numbers not held by any provider account', {
-          numbers: missing.slice(0, 100),
-        });
-      const accounts = new Set(rows.map((r) => r.providerAccountId));
-      if (accounts.size > 1)
-        throw new AppError(
-          'VALIDATION_FAILED',
-          'a job works on one provider account: split the numbers by account',
-        );
-      const sellers = new Set(rows.map((r) => r.sellerId));
-      return {
-        accountId: rows[0]!.providerAccountId,
-        sellerId: sellers.size === 1 ? rows[0]!.sellerId : null,
-        numbers: unique,
-      };
-    };
+    const live = (list: string[]) => svc.heldNumbers(list);
 
     const oneNumber = async (jobId: string, reply: import('fastify').FastifyReply, status: 200 | 201) => {
       const j = await svc.waitJob(jobId, ONE_NUMBER_WAIT_MS);
