@@ -2,7 +2,7 @@
 // burst of calls to one DID costs one PostgreSQL round trip, not one per call.
 import { type Increment, parseIncrement } from '../cdr/money.ts';
 import type { Db } from '../platform/db.ts';
-import type { DefaultRoute, WeeklySchedule } from '../db/schema/routing.ts';
+import type { DefaultRoute, HourlyConcurrency, WeeklySchedule } from '../db/schema/routing.ts';
 import { capTotalsOf, planRows } from './repository.ts';
 import { hasCaps, type LinkCaps } from './slots.ts';
 
@@ -16,6 +16,8 @@ export interface RouteLink {
   priority: number;
   weight: number;
   caps: LinkCaps;
+  /** Concurrency per hour of the week in the client's zone, overriding `caps.concurrency` where set. */
+  concurrencySchedule?: HourlyConcurrency | null;
   totalAnswered: number;
   // Optional in the type so plans built by hand (tests) need not spell them; the catalog always sets them.
   /** The client's name when the plan was read (the CDR keeps it beside the id). */
@@ -204,6 +206,7 @@ export class RouteCatalog {
         priority: r.l.priority,
         weight: r.l.weight,
         caps: capsOf(r.l),
+        concurrencySchedule: r.l.concurrencySchedule ?? null,
         totalAnswered: r.l.totalAnswered,
         clientName: r.c.name,
         capsCount: r.l.capsCount,

@@ -1,6 +1,6 @@
 // Pure routing decisions: who may take a call now, in which order, and which cap buckets count it.
 // No I/O here: the call flow and the Redis scripts feed these functions plain data.
-import type { WeeklySchedule } from '../db/schema/routing.ts';
+import type { HourlyConcurrency, WeeklySchedule } from '../db/schema/routing.ts';
 import type { RouteLink, RoutePlan } from './catalog.ts';
 import type { OwnerLimits, SourceRef } from './slots.ts';
 import { hourId, pad2, wallClock } from '../time/zone.ts';
@@ -184,4 +184,22 @@ export function capSources(
     limits.push({ caps: g.caps, totalAnswered: g.totalAnswered });
   }
   return { refs, limits };
+}
+
+/**
+ * A link's concurrency cap at `at`: the entry of its hourly schedule for that hour of the week in the
+ * client's zone `tz`, or `cap` (its `concurrency_cap`) where the schedule has none (pure). Only new
+ * calls are checked against it, so lowering it never ends a live call: it refuses new ones until
+ * enough live calls have ended on their own.
+ */
+export function concurrencyAt(
+  cap: number | null,
+  schedule: HourlyConcurrency | null | undefined,
+  tz: string,
+  at: Date,
+): number | null {
+  if (!schedule) return cap;
+  const w = wallClock(tz, at);
+  const v = schedule[String(w.weekday) as keyof HourlyConcurrency]?.[w.hour];
+  return v === null || v === undefined ? cap : v;
 }

@@ -17,7 +17,7 @@ import type { Logger } from '../platform/logger.ts';
 import { type CallEvent, type CallState, type Effect, type Refusal, step } from './call.ts';
 import type { CallerScreen } from './callers.ts';
 import { dialString, type RouteCatalog } from './catalog.ts';
-import { capBuckets, capSources, nextCandidates, unavailableLinks } from './decide.ts';
+import { capBuckets, capSources, concurrencyAt, nextCandidates, unavailableLinks } from './decide.ts';
 import type { RoutingMetrics } from './metrics.ts';
 import { outcomeOf } from './outcome.ts';
 import type { SlotRef, SlotStore } from './slots.ts';
@@ -381,7 +381,10 @@ export class CallRunner {
         nodeId: s.nodeId,
         ...(src.refs.length ? { sources: src.refs } : {}),
       };
-      const r = await this.d.slots.take(slot, l.caps, now, l.totalAnswered, src.limits);
+      const caps = l.concurrencySchedule
+        ? { ...l.caps, concurrency: concurrencyAt(l.caps.concurrency, l.concurrencySchedule, tz, at) }
+        : l.caps;
+      const r = await this.d.slots.take(slot, caps, now, l.totalAnswered, src.limits);
       if (r !== 'taken') {
         refused.push({ linkId: l.linkId, clientId: l.clientId, reason: r });
         const owner = src.refs.find((o) => r.startsWith(`${o.kind}_`));

@@ -7,6 +7,7 @@ import {
   CAP_COUNTS,
   type DefaultRoute,
   DUP_POLICIES,
+  type HourlyConcurrency,
   ROUTING_STRATEGIES,
   type WeeklySchedule,
 } from '../db/schema/routing.ts';
@@ -359,8 +360,17 @@ export const toDid = (r: DidRow, staff = true) => ({
 
 // ---------------------------------------------------------------- links
 
+// Per weekday (0 = Sunday) 24 concurrency caps, one per hour of the client's day; null = the link's.
+const hourlyConcurrency = z
+  .partialRecord(
+    z.enum(['0', '1', '2', '3', '4', '5', '6']),
+    z.array(z.number().int().min(0).max(1_000_000).nullable()).length(24, 'one entry per hour: 24'),
+  )
+  .nullable()
+  .optional();
 const linkFields = {
   ...capFields,
+  concurrency_schedule: hourlyConcurrency,
   priority: z.number().int().min(0).max(1000).optional(),
   weight: z.number().int().min(1).max(10_000).optional(),
   active: z.boolean().optional(),
@@ -389,6 +399,7 @@ export const linkOut = z.object({
   daily_cap: cap,
   monthly_cap: cap,
   total_cap: cap,
+  concurrency_schedule: z.record(z.string(), z.array(z.number().nullable())).nullable(),
   priority: z.number(),
   weight: z.number(),
   active: z.boolean(),
@@ -409,6 +420,7 @@ export const toLink = (r: LinkRow, staff = true) => ({
   daily_cap: r.dailyCap,
   monthly_cap: r.monthlyCap,
   total_cap: r.totalCap,
+  concurrency_schedule: (r.concurrencySchedule ?? null) as Record<string, Array<number | null>> | null,
   priority: r.priority,
   weight: r.weight,
   active: r.active,
@@ -426,6 +438,7 @@ export const linkValues = (b: LinkPatch) => ({
   dailyCap: b.daily_cap,
   monthlyCap: b.monthly_cap,
   totalCap: b.total_cap,
+  concurrencySchedule: b.concurrency_schedule as HourlyConcurrency | null | undefined,
   priority: b.priority,
   weight: b.weight,
   active: b.active,

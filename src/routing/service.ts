@@ -8,7 +8,7 @@ import { AppError, notFound } from '../platform/http/errors.ts';
 import type { Db } from '../platform/db.ts';
 import { isUniqueViolation, mapDbError } from '../platform/pg-errors.ts';
 import { BlockCsvHeaderError, type BlockImportResult, importBlocklist } from './blocklist-import.ts';
-import { capBuckets } from './decide.ts';
+import { capBuckets, concurrencyAt } from './decide.ts';
 import * as repo from './repository.ts';
 import type { CallerBlockRow, CampaignRow, DidRow, LinkRow, NamedLink } from './repository.ts';
 import {
@@ -399,13 +399,16 @@ export class RoutingService {
     defaultTimezone: string,
     now = new Date(),
   ) {
-    const b = capBuckets(timezone ?? defaultTimezone, now);
+    const tz = timezone ?? defaultTimezone;
+    const b = capBuckets(tz, now);
     const [live, c] = await Promise.all([slots.live(link.id), slots.counters(link.id, b)]);
+    // The cap in force now: an hourly schedule's entry for this hour, else concurrency_cap.
+    const liveCap = concurrencyAt(link.concurrencyCap, link.concurrencySchedule, tz, now);
     return {
       link_id: link.id,
       campaign_id: link.campaignId,
       client_id: link.clientId,
-      live: { used: live, cap: link.concurrencyCap },
+      live: { used: live, cap: liveCap },
       hourly: { used: c.hourly, cap: link.hourlyCap },
       daily: { used: c.daily, cap: link.dailyCap },
       monthly: { used: c.monthly, cap: link.monthlyCap },

@@ -15,6 +15,8 @@ import { createDatabase } from '../../src/platform/db.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRedis } from '../../src/platform/redis/client.ts';
 import { RedisKeys } from '../../src/platform/redis/keys.ts';
+import type { HourlyConcurrency } from '../../src/db/schema/routing.ts';
+import { concurrencyAt } from '../../src/routing/decide.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { type LinkCaps, type SlotRef, SlotStore, type SourceRef } from '../../src/routing/slots.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
@@ -178,6 +180,54 @@ describe('cap owners beside the link', () => {
     expect(await a.liveOf('seller', seller)).toBe(1);
     expect(await a.liveOf('group', group)).toBe(1);
     expect((await a.countersOf('group', group, buckets)).daily).toBe(1); // the live call's reservation
+  });
+});
+
+describe('concurrency by hour on real Redis', () => {
+  const keys = new RedisKeys(redisPrefix());
+  const r = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
+  afterAll(async () => {
+    const left = await r.keys(`${keys.prefix}:*`);
+    if (left.length) await r.del(...left);
+    r.disconnect();
+  });
+
+  it('as the hour changes the cap, a take succeeds exactly while live < the cap of that hour; a lower cap never ends a live call', async () => {
+    // Slots outlive the day the test walks through (a slot past its TTL would stop counting).
+    const slots = new SlotStore(r, keys, 48 * 3_600_000);
+    const monday = Date.parse('2026-01-05T00:00:00Z');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.nat(6), { minLength: 24, maxLength: 24 }),
+        fc.array(fc.record({ hour: fc.nat(23), op: fc.constantFrom('take', 'take', 'end') }), {
+          maxLength: 40,
+        }),
+        async (day, ops) => {
+          const link = randomUUID();
+          const schedule: HourlyConcurrency = { '1': day };
+          const live: SlotRef[] = [];
+          let hour = 0;
+          for (const o of ops) {
+            // Time only moves forward through Monday (UTC client).
+            hour = Math.max(hour, o.hour);
+            const at = new Date(monday + hour * 3_600_000);
+            if (o.op === 'end') {
+              const x = live.shift();
+              if (x) expect(await slots.release(x)).toBe('refunded');
+              continue;
+            }
+            const cap = concurrencyAt(99, schedule, 'UTC', at);
+            const x: SlotRef = { linkId: link, slotId: randomUUID(), buckets };
+            const got = await slots.take(x, { ...none, concurrency: cap }, at.getTime());
+            expect(got).toBe(live.length < cap! ? 'taken' : 'concurrency');
+            if (got === 'taken') live.push(x);
+            // Calls above a lowered cap stay live: only an end removes one.
+            expect(await slots.live(link, at.getTime())).toBe(live.length);
+          }
+        },
+      ),
+      { numRuns: 30 },
+    );
   });
 });
 
@@ -414,6 +464,39 @@ describe('buyer groups', () => {
       expect(await slots.liveOf('group', g.body.id)).toBe(3);
       for (const c of callers) sim.hangup(c);
       await waitFor(async () => ((await slots.liveOf('group', g.body.id)) === 0 ? true : undefined));
+      // An hourly schedule on the independent link: 1 at once in every hour of the week (its cap says 2;
+      // the same whichever hour the test runs in).
+      const sched = Object.fromEntries(
+        ['0', '1', '2', '3', '4', '5', '6'].map((k) => [k, Array.from({ length: 24 }, () => 1)]),
+      );
+      const links = await api('GET', `/v1/campaigns/${camp.body.id}/links`);
+      const ind = links.body.items.find((l: { client_id: string }) => l.client_id === ids[2]);
+      expect(
+        (await api('PATCH', `/v1/links/${ind.id}`, { concurrency_schedule: { '1': [1, 2] } })).status,
+      ).toBe(400);
+      const ps = await api('PATCH', `/v1/links/${ind.id}`, { concurrency_schedule: sched, priority: 0 });
+      expect(ps.status, JSON.stringify(ps.body)).toBe(200);
+      expect(ps.body.concurrency_schedule['3']).toHaveLength(24);
+      // Group capped to 0 meanwhile so only the independent link takes calls.
+      expect((await api('PATCH', `/v1/buyer-groups/${g.body.id}`, { concurrency_cap: 0 })).status).toBe(200);
+      const did2 = '+14155557201';
+      expect(
+        (await api('POST', '/v1/dids', { number: did2, seller_id: s.body.id, campaign_id: camp.body.id }))
+          .status,
+      ).toBe(201);
+      const hourly = Array.from({ length: 3 }, (_, i) =>
+        sim.placeInboundCall({ did: did2, callerNumber: `+1415777${1000 + i}` }),
+      );
+      const rows2 = await waitFor(async () => {
+        await cdr.flush();
+        const r = await d.ctx.database.sql<{ not_routed: Array<{ client_id: string; reason: string }> }[]>`
+          select not_routed from call_records where did = ${did2}`;
+        return r.length === 2 && legs(eps[2]!) === 1 ? r : undefined;
+      }, 150_000);
+      for (const r of rows2)
+        expect(r.not_routed.find((x) => x.client_id === ids[2])?.reason).toBe('concurrency');
+      for (const c of hourly) sim.hangup(c);
+      await waitFor(async () => ((await slots.live(ind.id)) === 0 ? true : undefined));
       // Ungrouped by a cascade delete, the sites are held back by their own caps only.
       expect((await api('DELETE', `/v1/buyer-groups/${g.body.id}?cascade=true`)).status).toBe(204);
       expect((await api('GET', `/v1/clients/${ids[0]}`)).body.group_id).toBeNull();

@@ -2,7 +2,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RouteLink, RoutePlan } from '../../src/routing/catalog.ts';
-import { capBuckets, capSources } from '../../src/routing/decide.ts';
+import type { HourlyConcurrency } from '../../src/db/schema/routing.ts';
+import { capBuckets, capSources, concurrencyAt } from '../../src/routing/decide.ts';
 import type { LinkCaps } from '../../src/routing/slots.ts';
 
 const none: LinkCaps = { concurrency: null, hourly: null, daily: null, monthly: null, total: null };
@@ -60,5 +61,54 @@ describe('cap owners of a slot', () => {
     );
     // A plan read before sources existed (no `sources`) counts against the link alone.
     expect(capSources(plan(undefined), link(), new Date(), 'UTC')).toEqual({ refs: [], limits: [] });
+  });
+});
+
+/** Weekday (0 = Sunday) and hour of `at` in `tz`, read by Intl independently of src/time/zone.ts. */
+function oracle(tz: string, at: Date): { day: string; hour: number } {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: tz,
+    weekday: 'short',
+    hour: 'numeric',
+    hourCycle: 'h23',
+  }).formatToParts(at);
+  const wd = parts.find((p) => p.type === 'weekday')!.value;
+  return {
+    day: String(['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(wd)),
+    hour: Number(parts.find((p) => p.type === 'hour')!.value),
+  };
+}
+
+describe('concurrency by hour of the week', () => {
+  const day = fc.array(fc.option(fc.nat(50), { nil: null }), { minLength: 24, maxLength: 24 });
+  const schedule = fc.dictionary(
+    fc.constantFrom('0', '1', '2', '3', '4', '5', '6'),
+    day,
+  ) as fc.Arbitrary<HourlyConcurrency>;
+
+  it("is the schedule's entry for that hour of the client's week, else the link's concurrency cap", () => {
+    fc.assert(
+      fc.property(
+        fc.option(fc.nat(50), { nil: null }),
+        fc.option(schedule, { nil: null }),
+        fc.constantFrom(...zones),
+        fc.date({ min: new Date('2020-01-01'), max: new Date('2035-01-01'), noInvalidDate: true }),
+        (cap, sched, tz, at) => {
+          const { day: d, hour } = oracle(tz, at);
+          const entry = sched?.[d as keyof HourlyConcurrency]?.[hour];
+          expect(concurrencyAt(cap, sched, tz, at)).toBe(entry ?? cap);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('changes at the hour in the client zone, not the server one', () => {
+    // Monday 08:00 and 09:00 in New York (13:00 and 14:00 UTC in winter).
+    const s: HourlyConcurrency = { '1': [...Array(9).fill(1), ...Array(15).fill(4)] };
+    expect(concurrencyAt(10, s, 'America/New_York', new Date('2026-01-05T13:59:59Z'))).toBe(1);
+    expect(concurrencyAt(10, s, 'America/New_York', new Date('2026-01-05T14:00:00Z'))).toBe(4);
+    // Tuesday has no entries: the link's own cap.
+    expect(concurrencyAt(10, s, 'America/New_York', new Date('2026-01-06T14:00:00Z'))).toBe(10);
   });
 });

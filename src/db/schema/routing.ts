@@ -55,6 +55,15 @@ export const buyerGroups = pgTable('buyer_groups', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
+/**
+ * Concurrency per hour of the week, in the client's zone: per weekday (0 = Sunday) 24 entries, one per
+ * hour from 00:00; a number is the concurrency cap for that hour, null (or a weekday left out) falls
+ * back to the link's `concurrency_cap`.
+ */
+export type HourlyConcurrency = Partial<
+  Record<'0' | '1' | '2' | '3' | '4' | '5' | '6', Array<number | null>>
+>;
+
 export const clients = pgTable('clients', {
   id: uuid('id').primaryKey().defaultRandom(),
   name: text('name').notNull().unique(),
@@ -149,6 +158,7 @@ export const links = pgTable(
     dailyCap: integer('daily_cap'),
     monthlyCap: integer('monthly_cap'),
     totalCap: integer('total_cap'),
+    concurrencySchedule: jsonb('concurrency_schedule').$type<HourlyConcurrency>(),
     priority: integer('priority').notNull().default(0),
     weight: integer('weight').notNull().default(1),
     active: boolean('active').notNull().default(true),

@@ -1,0 +1,1 @@
+ALTER TABLE "campaign_links" ADD COLUMN "concurrency_schedule" jsonb;
