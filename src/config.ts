@@ -76,6 +76,12 @@ const schema = z.object({
   AUTH_FAIL_LIMIT_PER_MIN: z.coerce.number().int().min(1).default(20),
   // Requests a minute one API key may make, shared by every instance (0: no limit); a key's own
   // rate_limit_per_min overrides it. Dialer keys (/next-cid for a whole call centre) get a high one.
+  // Call records are deleted this many days after the call; the caller's number is cleared from them
+  // after CALLER_NUMBER_RETENTION_DAYS (personal data, often kept shorter). 0 keeps forever. The
+  // purge runs every RETENTION_SWEEP_MIN on one instance at a time.
+  CDR_RETENTION_DAYS: z.coerce.number().int().min(0).default(400),
+  CALLER_NUMBER_RETENTION_DAYS: z.coerce.number().int().min(0).default(90),
+  RETENTION_SWEEP_MIN: z.coerce.number().int().min(1).default(60),
   API_RATE_LIMIT_PER_MIN: z.coerce.number().int().min(0).default(1_200),
   API_RATE_LIMIT_DIALER_PER_MIN: z.coerce.number().int().min(0).default(600_000),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),

@@ -1,7 +1,7 @@
 // Every SQL reading call records (the writer inserts them, see writer.ts): filtered, newest first,
 // keyset-paged over (started_at, call_id) so pages stay stable while calls keep arriving; and, for
 // the console, one page at an offset in a chosen order with the seller, campaign and client names.
-import { and, asc, count, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { callRecords } from '../db/schema/cdr.ts';
 import { campaigns, clients, sellers } from '../db/schema/routing.ts';
@@ -108,4 +108,28 @@ export async function pageCalls(
     })),
     total: t!.n,
   };
+}
+
+// ---------------------------------------------------------------- retention
+
+/**
+ * Deletes up to `limit` call records that started before `before`; answers how many. One bounded
+ * statement at a time, so a purge of millions of rows never holds locks or a transaction for long.
+ */
+export async function deleteCallsBefore(db: Db, before: Date, limit: number): Promise<number> {
+  const rows = await db.execute(sql`
+    delete from call_records where call_id in (
+      select call_id from call_records where started_at < ${before.toISOString()}::timestamptz limit ${limit}
+    ) returning 1`);
+  return rows.length;
+}
+
+/** Clears the caller number of up to `limit` call records that started before `before`. */
+export async function forgetCallersBefore(db: Db, before: Date, limit: number): Promise<number> {
+  const rows = await db.execute(sql`
+    update call_records set caller_number = null where call_id in (
+      select call_id from call_records
+      where started_at < ${before.toISOString()}::timestamptz and caller_number is not null limit ${limit}
+    ) returning 1`);
+  return rows.length;
 }

@@ -4,6 +4,7 @@
 import { RoutingAlerts } from './alerts.ts';
 import type { AsteriskModule } from '../asterisk/index.ts';
 import callRoutes from '../cdr/routes/calls.ts';
+import { CdrRetention } from '../cdr/retention.ts';
 import { CdrWriter } from '../cdr/writer.ts';
 import type { DaemonContext, DaemonModule } from '../platform/module.ts';
 import { RedisKeys } from '../platform/redis/keys.ts';
@@ -44,6 +45,17 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
     log.child({ module: 'cdr' }),
   );
   const totals = new AnsweredTotals(database.db, log.child({ module: 'routing' }));
+  const retention = new CdrRetention(
+    database.db,
+    ctx.redis,
+    keys.cdrRetentionLock,
+    {
+      cdrDays: config.CDR_RETENTION_DAYS,
+      callerNumberDays: config.CALLER_NUMBER_RETENTION_DAYS,
+      batch: 5_000,
+    },
+    log.child({ module: 'cdr' }),
+  );
   const asterisk = ctx.modules.get('asterisk') as AsteriskModule | undefined;
   const service = new RoutingService(database.db);
   const catalog = new RouteCatalog(database.db, config.ROUTING_PLAN_TTL_S * 1000);
@@ -111,12 +123,14 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
         planChanges = followPlanChanges(database.sql, catalog, log.child({ module: 'routing' }), metrics);
       cdr.start();
       totals.start();
+      retention.start(config.RETENTION_SWEEP_MIN * 60_000);
     },
     async stop() {
       alerts.stop();
       await planChanges?.stop();
       await router?.drain();
       await totals.stop();
+      await retention.stop();
       await cdr.stop();
     },
   };

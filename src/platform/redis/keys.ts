@@ -50,6 +50,11 @@ export class RedisKeys {
     return this.plain('api', 'rate', keyId, window);
   }
 
+  /** The lock of the call-record retention purge (one instance at a time). */
+  get cdrRetentionLock(): string {
+    return this.plain('cdr', 'retention-lock');
+  }
+
   /** The PBX apply lock (one per deployment). */
   get pbxApplyLock(): string {
     return this.plain('pbx', 'apply-lock');
