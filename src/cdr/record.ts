@@ -18,6 +18,11 @@ export interface AttemptOutcome {
   /** The client's name and its link's money rules when the call was routed (absent: unknown). */
   clientName?: string;
   money?: LinkMoney;
+  /**
+   * Revenue recovery: the client hung up within its link's recovery window and the caller was sent
+   * to the next link. The attempt counted as answered for the link's caps, and is never converted.
+   */
+  shortAnswer?: boolean;
 }
 
 /** What the CDR needs to know about a finished call. Times are epoch milliseconds. */
@@ -100,6 +105,7 @@ export function cdrOf(s: CallOutcome, now: number): CdrRecord {
       answered_at: iso(a.answeredAt),
       ended_at: iso(a.endedAt),
       ring_ms: (a.answeredAt ?? a.endedAt ?? ended) - a.startedAt,
+      ...(a.shortAnswer ? { short_answer: true } : {}),
     })),
   };
 }

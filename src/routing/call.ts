@@ -21,6 +21,8 @@ export interface Attempt {
   answeredAt?: number;
   endedAt?: number;
   result?: 'answered' | 'busy' | 'no_answer' | 'congestion' | 'unavailable' | 'failed' | 'cancelled';
+  /** Revenue recovery: answered, but the client hung up within the link's window and the caller went on. */
+  shortAnswer?: boolean;
 }
 
 export interface CallState {
@@ -53,6 +55,8 @@ export interface CallState {
   defaultRoute?: string;
   /** The DID's own campaign, when a default route moved the call to another one. */
   homeCampaignId?: string;
+  /** Revenue recovery: how many times the caller was sent on after a short answer. */
+  reroutes?: number;
 }
 
 export type Disposition =
@@ -156,6 +160,8 @@ export type Effect =
       priority?: number | undefined;
     }
   | { type: 'play_message'; media: string[] } // answer the caller, play; PlaybackFinished -> message_done
+  // revenue recovery: the caller leaves the bridge and hears ringing while the next link is tried
+  | { type: 'recover_caller' }
   | { type: 'finish' }; // write the CDR, destroy the bridge, forget the call
 
 /** A failed ARI `Dial` status as the Q.850 cause it stands for (null: not a failure we act on). */
@@ -363,6 +369,22 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
     case 'leg_gone': {
       const a = s.attempts.find((x) => x.legId === e.legId);
       if (!a || a.endedAt) return { state: s, effects: [] };
+      if (s.phase === 'bridged' && a.result === 'answered' && a === current(s) && recovers(s, a, e.at)) {
+        const s2 = endAttempt(s, e.legId, e.at, 'answered');
+        const attempts = s2.attempts.map((x) => (x.legId === e.legId ? { ...x, shortAnswer: true } : x));
+        const camp = s.plan?.campaign;
+        return {
+          state: {
+            ...s2,
+            attempts,
+            phase: 'routing',
+            reroutes: (s.reroutes ?? 0) + 1,
+            // The next links get the campaign's attempts afresh: the short answer used none of them.
+            maxAttempts: attempts.length + (camp?.maxAttempts ?? 1),
+          },
+          effects: [release(a), { type: 'recover_caller' }, { type: 'try_next' }],
+        };
+      }
       if (s.phase === 'bridged' && a.result === 'answered') {
         const s2 = endAttempt(s, e.legId, e.at, 'answered');
         return {
@@ -407,7 +429,11 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
         next = endAttempt(s, live.legId, e.at, s.phase === 'bridged' ? 'answered' : 'cancelled');
       }
       const disposition: Disposition =
-        s.phase === 'bridged' ? 'answered' : s.phase === 'message' ? 'default_route' : 'caller_abandoned';
+        s.phase === 'bridged' || s.attempts.some((x) => x.shortAnswer)
+          ? 'answered' // a caller sent on after a short answer had been answered
+          : s.phase === 'message'
+            ? 'default_route'
+            : 'caller_abandoned';
       effects.push({ type: 'finish' });
       return {
         state: { ...next, phase: 'ended', endedAt: e.at, disposition, cause: e.cause },
@@ -426,6 +452,16 @@ function screened(s: CallState): { state: CallState; effects: Effect[] } {
       effects: [{ type: 'check_duplicate', campaignId: camp.id, callerNumber: s.callerNumber }],
     };
   return { state: s, effects: [{ type: 'try_next' }] };
+}
+
+/**
+ * Revenue recovery: the answering client hung up within its link's window (`recoveryS`) and the call
+ * has reroutes left (the campaign's `maxReroutes`).
+ */
+export function recovers(s: CallState, a: Attempt, at: number): boolean {
+  const windowS = s.plan?.links.find((l) => l.linkId === a.linkId)?.recoveryS;
+  if (!windowS || a.answeredAt === undefined) return false;
+  return at - a.answeredAt < windowS * 1000 && (s.reroutes ?? 0) < (s.plan?.campaign?.maxReroutes ?? 0);
 }
 
 /** Every link capped, closed or off: the campaign's default route, taken once per call. */

@@ -22,6 +22,8 @@ export interface RouteLink {
   // Optional in the type so plans built by hand (tests) need not spell them; the catalog always sets them.
   /** The client's name when the plan was read (the CDR keeps it beside the id). */
   clientName?: string;
+  /** Revenue recovery: a client hanging up within this many seconds of answering sends the caller on. */
+  recoveryS?: number | null;
   /** What the hourly/daily/monthly/total caps count. */
   capsCount?: 'answered' | 'converted';
   money?: {
@@ -78,6 +80,8 @@ export interface RoutePlan {
     callerRegions?: string[] | null;
     /** Where a call goes when every link is capped, closed or off (absent: nowhere). */
     defaultRoute?: DefaultRoute | null;
+    /** Revenue recovery: how many times a call may be sent on after a short answer (absent: 0). */
+    maxReroutes?: number;
   };
   links: RouteLink[];
 }
@@ -194,6 +198,7 @@ export class RouteCatalog {
         useBlocklist: c.useBlocklist,
         callerRegions: c.callerRegions?.length ? c.callerRegions : null,
         defaultRoute: c.defaultRoute ?? null,
+        maxReroutes: c.maxReroutes,
       },
       links: rows.map((r) => ({
         // Inactive links stay in the plan (never offered) so a CDR can say why they took no call.
@@ -208,6 +213,7 @@ export class RouteCatalog {
         caps: capsOf(r.l),
         concurrencySchedule: r.l.concurrencySchedule ?? null,
         totalAnswered: r.l.totalAnswered,
+        recoveryS: r.l.recoveryS,
         clientName: r.c.name,
         capsCount: r.l.capsCount,
         money: {

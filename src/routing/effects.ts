@@ -279,6 +279,8 @@ export class CallRunner {
         return null;
       case 'bridge': {
         const ari = this.ari(call);
+        // A caller sent on by revenue recovery hears ringing until now.
+        if (s.reroutes) await ari.channels.ringStop(s.callerChannelId).catch(() => {});
         try {
           await ari.bridges.create({ bridgeId: callId, type: 'mixing' });
           await ari.bridges.addChannel(callId, [s.callerChannelId, fx.legId]);
@@ -333,6 +335,18 @@ export class CallRunner {
         const ari = this.ari(call);
         await ari.channels.answer(s.callerChannelId);
         await ari.channels.play(s.callerChannelId, `${callId}-message`, fx.media);
+        return null;
+      }
+      case 'recover_caller': {
+        // Out of the bridge (it is made again for the next client), then ringback: the caller, still
+        // answered, hears ringing (Asterisk plays the indication's tone in-band on an answered channel).
+        const ari = this.ari(call);
+        await ari.bridges.destroy(callId).catch((e: unknown) => {
+          if (!isGoneOrElsewhere(e)) throw e;
+        });
+        await ari.channels.ring(s.callerChannelId).catch((e: unknown) => {
+          if (!isGoneOrElsewhere(e)) throw e;
+        });
         return null;
       }
       case 'finish':

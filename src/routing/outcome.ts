@@ -33,6 +33,7 @@ export function outcomeOf(s: CallState): CallOutcome {
       result: a.result,
       clientName: links.get(a.linkId)?.clientName,
       money: links.get(a.linkId)?.money,
+      ...(a.shortAnswer ? { shortAnswer: true } : {}),
     })),
     defaultRoute: s.defaultRoute ?? null,
     notRouted: s.refused.map((r) => ({ linkId: r.linkId, clientId: r.clientId, reason: r.reason })),

@@ -243,6 +243,7 @@ const campaignFields = {
     .nullable()
     .optional(),
   default_route: defaultRouteField.nullable().optional(),
+  max_reroutes: z.number().int().min(0).max(5).optional(),
   active: z.boolean().optional(),
 };
 export const campaignCreateBody = z.object({ seller_id: z.uuid().optional(), ...campaignFields }).strict();
@@ -263,6 +264,7 @@ export const campaignOut = z.object({
   use_blocklist: z.boolean(),
   caller_regions: z.array(z.string()).nullable(),
   default_route: defaultRouteField.nullable(),
+  max_reroutes: z.number(),
   active: z.boolean(),
   created_at: z.string(),
 });
@@ -280,6 +282,7 @@ export const toCampaign = (r: CampaignRow) => ({
   use_blocklist: r.useBlocklist,
   caller_regions: r.callerRegions,
   default_route: r.defaultRoute ?? null,
+  max_reroutes: r.maxReroutes,
   active: r.active,
   created_at: r.createdAt.toISOString(),
 });
@@ -298,6 +301,7 @@ export const campaignValues = (b: CampaignPatch) => ({
   callerRegions:
     b.caller_regions === undefined ? undefined : b.caller_regions?.length ? b.caller_regions : null,
   defaultRoute: b.default_route as DefaultRoute | null | undefined,
+  maxReroutes: b.max_reroutes,
   active: b.active,
 });
 
@@ -374,6 +378,8 @@ const linkFields = {
   priority: z.number().int().min(0).max(1000).optional(),
   weight: z.number().int().min(1).max(10_000).optional(),
   active: z.boolean().optional(),
+  /** Revenue recovery: a client hanging up within this many seconds of answering sends the caller on. */
+  recovery_s: z.number().int().min(1).max(600).nullable().optional(),
   caps_count: z.enum(CAP_COUNTS).optional(),
   convert_after_s: z.number().int().min(0).max(86_400).nullable().optional(),
   payout_micros: micros.optional(),
@@ -403,6 +409,7 @@ export const linkOut = z.object({
   priority: z.number(),
   weight: z.number(),
   active: z.boolean(),
+  recovery_s: z.number().nullable(),
   total_answered: z.number(),
   caps_count: z.enum(CAP_COUNTS),
   convert_after_s: z.number().nullable(),
@@ -424,6 +431,7 @@ export const toLink = (r: LinkRow, staff = true) => ({
   priority: r.priority,
   weight: r.weight,
   active: r.active,
+  recovery_s: r.recoveryS,
   total_answered: r.totalAnswered,
   caps_count: r.capsCount,
   convert_after_s: r.convertAfterS,
@@ -442,6 +450,7 @@ export const linkValues = (b: LinkPatch) => ({
   priority: b.priority,
   weight: b.weight,
   active: b.active,
+  recoveryS: b.recovery_s,
   capsCount: b.caps_count,
   convertAfterS: b.convert_after_s,
   payoutMicros: b.payout_micros,

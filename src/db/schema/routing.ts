@@ -113,12 +113,15 @@ export const campaigns = pgTable(
     useBlocklist: boolean('use_blocklist').notNull().default(false),
     callerRegions: text('caller_regions').array(),
     defaultRoute: jsonb('default_route').$type<DefaultRoute>(),
+    // Revenue recovery: how many times one call may be sent on after a short answer (0 to 5).
+    maxReroutes: integer('max_reroutes').notNull().default(1),
     active: boolean('active').notNull().default(true),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     unique('campaigns_seller_name_uq').on(t.sellerId, t.name),
     check('campaigns_repeat_window_ck', sql`${t.repeatWindowS} between 1 and 604800`),
+    check('campaigns_max_reroutes_ck', sql`${t.maxReroutes} between 0 and 5`),
     check('campaigns_ring_timeout_ck', sql`${t.ringTimeoutS} between 1 and 600`),
     check('campaigns_max_attempts_ck', sql`${t.maxAttempts} between 1 and 20`),
   ],
@@ -162,6 +165,9 @@ export const links = pgTable(
     priority: integer('priority').notNull().default(0),
     weight: integer('weight').notNull().default(1),
     active: boolean('active').notNull().default(true),
+    // Revenue recovery (off when null): a client hanging up within this many seconds of answering
+    // sends the caller, still on the line hearing ringing, to the next eligible link.
+    recoveryS: integer('recovery_s'),
     // Answered calls ever taken through this link: the durable copy of Redis' total counter.
     totalAnswered: bigint('total_answered', { mode: 'number' }).notNull().default(0),
     capsCount: text('caps_count', { enum: CAP_COUNTS }).notNull().default('answered'),
@@ -178,6 +184,7 @@ export const links = pgTable(
     unique('links_campaign_client_uq').on(t.campaignId, t.clientId),
     index('links_client_idx').on(t.clientId),
     check('links_weight_ck', sql`${t.weight} between 1 and 10000`),
+    check('links_recovery_ck', sql`${t.recoveryS} between 1 and 600`),
     check('links_money_ck', sql`${t.payoutMicros} >= 0 and ${t.revenueMicros} >= 0`),
   ],
 );
