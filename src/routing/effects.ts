@@ -21,7 +21,6 @@ import { capBuckets, capSources, concurrencyAt, nextCandidates, unavailableLinks
 import type { RoutingMetrics } from './metrics.ts';
 import { outcomeOf } from './outcome.ts';
 import type { SlotRef, SlotStore } from './slots.ts';
-import type { AnsweredTotals } from './totals.ts';
 
 /**
  * Channel variables every client leg is created with (list them in ari.conf `channelvars` so they
@@ -48,7 +47,6 @@ export interface EffectDeps {
   catalog: RouteCatalog;
   screen: CallerScreen;
   cdr: CdrWriter;
-  totals: AnsweredTotals;
   alerts?: RoutingAlerts | undefined;
   log: Logger;
   metrics: RoutingMetrics;
@@ -306,13 +304,13 @@ export class CallRunner {
         // A link whose caps count conversions keeps the slot's reservation as it is (refunded on
         // release unless the call converted, see `release`); others count the answer now.
         if (countsConversions(s, fx.linkId)) return null;
-        if (await this.d.slots.answer(fx.slot)) this.d.totals.add(fx.linkId, fx.slot.sources);
+        await this.d.slots.answer(fx.slot);
         return null;
       }
       case 'release':
         if (convertedOnConversionLink(s, fx.legId, this.d.now())) {
           // The conversion becomes a use of the caps before the slot goes back (no refund).
-          if (await this.d.slots.answer(fx.slot)) this.d.totals.add(fx.linkId, fx.slot.sources);
+          await this.d.slots.answer(fx.slot);
         }
         await this.d.slots.release(fx.slot);
         return null;

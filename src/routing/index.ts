@@ -44,7 +44,7 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
     config.INSTANCE_ID,
     log.child({ module: 'cdr' }),
   );
-  const totals = new AnsweredTotals(database.db, log.child({ module: 'routing' }));
+  const totals = new AnsweredTotals(database.db, ctx.redis, keys.routing, log.child({ module: 'routing' }));
   const retention = new CdrRetention(
     database.db,
     ctx.redis,
@@ -80,7 +80,6 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
         catalog,
         screen: new CallerScreen(database.db, ctx.redis, keys.routing),
         cdr,
-        totals,
         alerts,
         log: log.child({ module: 'routing' }),
         metrics,

@@ -187,8 +187,14 @@ export class Reconciler {
           if (err instanceof AriError && err.status === 404) return null;
           throw err;
         });
+        // The leg may have answered while no instance watched: the caller is answered, the two
+        // bridged, and the slot marked answered (a no-op when its owner did it), or its release
+        // would refund a call the CDR counts as answered.
+        if (caller.state !== 'Up') effects.push({ type: 'answer_caller' });
         if (!bridge?.channels.includes(caller.id) || !bridge.channels.includes(current.id))
           effects.push({ type: 'bridge', legId: current.id });
+        const a = settled.find((x) => x.legId === current.id)!;
+        if (a.linkId) effects.push({ type: 'mark_answered', linkId: a.linkId, slot: a.slot, remember: null });
       } else {
         // Ringing when its owner died: nobody knows how long it has rung. Fail over to the next link.
         then = { type: 'leg_failed', legId: current.id, cause: 19, at: now };

@@ -10,6 +10,7 @@ import {
   dids,
   links,
   sellers,
+  totalBatches,
 } from '../db/schema/routing.ts';
 import { type Db, listPage } from '../platform/db.ts';
 
@@ -382,6 +383,35 @@ export async function addAnsweredTotals(db: Db, batch: Map<string, number>): Pro
     update campaign_links l set total_answered = l.total_answered + v.n
     from unnest(${`{${ids.join(',')}}`}::uuid[], ${`{${ns.join(',')}}`}::int[]) as v(id, n)
     where l.id = v.id`);
+}
+
+/**
+ * Applies one batch of answered totals exactly once: its id is recorded in the same transaction,
+ * and a batch whose id is already there changes nothing. False when it had been applied before.
+ */
+export async function applyTotalsBatch(
+  db: Db,
+  id: string,
+  linkTotals: Map<string, number>,
+  ownerTotals: Map<string, number>,
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const t = tx as unknown as Db;
+    const fresh = await t
+      .insert(totalBatches)
+      .values({ id })
+      .onConflictDoNothing()
+      .returning({ id: totalBatches.id });
+    if (!fresh.length) return false;
+    if (linkTotals.size) await addAnsweredTotals(t, linkTotals);
+    if (ownerTotals.size) await addCapTotals(t, ownerTotals);
+    return true;
+  });
+}
+
+/** Forgets applied batch ids older than a day (a replay comes seconds after its batch, not days). */
+export async function pruneTotalBatches(db: Db): Promise<void> {
+  await db.delete(totalBatches).where(sql`${totalBatches.appliedAt} < now() - interval '1 day'`);
 }
 
 // ---------------------------------------------------------------- caller blocklists

@@ -14,7 +14,6 @@ import { RoutingMetrics } from './metrics.ts';
 import { Reconciler } from './reconcile.ts';
 import type { SlotStore } from './slots.ts';
 import { attachStasisHandlers } from './stasis.ts';
-import type { AnsweredTotals } from './totals.ts';
 
 export { CALL_ID_VAR } from './effects.ts';
 export { didOf } from './stasis.ts';
@@ -25,7 +24,6 @@ export interface RouterDeps {
   catalog: RouteCatalog;
   screen: CallerScreen;
   cdr: CdrWriter;
-  totals: AnsweredTotals;
   /** Webhook alerts of finished calls (caps reached, calls not routed); none: no alerts. */
   alerts?: RoutingAlerts | undefined;
   log: Logger;

@@ -194,11 +194,18 @@ export class SlotStore {
     return r;
   }
 
-  /** True the first time a slot is marked answered. */
+  /**
+   * True the first time a slot is marked answered; the use is then waiting in Redis for PostgreSQL's
+   * totals (the link's and its other owners', see totals.ts).
+   */
   async answer(ref: SlotRef): Promise<boolean> {
     return decodeDone(
       'answerSlot',
-      await corked(this.redis).answerSlot(this.keys.link(ref.linkId, 'slot', ref.slotId)),
+      await corked(this.redis).answerSlot(
+        this.keys.link(ref.linkId, 'slot', ref.slotId),
+        this.keys.totalsPending,
+        ref.linkId,
+      ),
     );
   }
 

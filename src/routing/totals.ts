@@ -1,23 +1,51 @@
-// Answered-call totals per link, persisted to `campaign_links.total_answered` in batches. Redis holds
-// the authoritative running total (the cap is decided there); PostgreSQL's copy is what Redis is
-// seeded from when it has none, so it may lag by one flush interval but must never lose a count.
-// One UPDATE per interval replaces one per answered call, which at hundreds of calls a second was
-// a large share of the daemon's CPU. Sellers', DIDs' and buyer groups' totals (their caps' durable
-// copy) go the same way into `routing_cap_totals`.
+// Answered-call totals: `campaign_links.total_answered` and the sellers', DIDs' and buyer groups'
+// `routing_cap_totals`, the durable copy of Redis' total counters (which the caps are decided on, and
+// which are seeded from PostgreSQL when Redis has none).
+//
+// No count ever waits in this process' memory, so a kill -9 loses none. Marking a slot answered adds
+// the use to a Redis hash of totals waiting for PostgreSQL in the same script (answerSlot-2.lua).
+// Every interval one instance's flush turns that hash into a batch with its own id (takeTotals-3.lua,
+// a RENAME: new uses start a new hash) and applies it in one PostgreSQL transaction that also records
+// the batch id (`routing_total_batches`); only then is the batch deleted from Redis. A batch applied
+// whose deletion was lost (a crash, Redis unreachable at that moment) is met again by the next flush,
+// of this instance or any other, and PostgreSQL's id answers that it was applied: it is deleted
+// without being counted twice. While PostgreSQL is down, batches wait in Redis.
+//
+// What this does not cover: a Redis that loses its data loses the uses waiting in it (at most one
+// interval's, or everything since PostgreSQL went down); Redis with persistence keeps them.
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import type { Db } from '../platform/db.ts';
 import type { Logger } from '../platform/logger.ts';
-import { addAnsweredTotals, addCapTotals } from './repository.ts';
-import type { SourceRef } from './slots.ts';
+import type { RoutingKeys } from '../platform/redis/keys.ts';
+import { applyTotalsBatch, pruneTotalBatches } from './repository.ts';
+
+/** A batch's `<kind>:<id>` -> n as links' totals and the other owners' (pure). */
+export function splitTotals(batch: Record<string, string>): {
+  links: Map<string, number>;
+  owners: Map<string, number>;
+} {
+  const links = new Map<string, number>();
+  const owners = new Map<string, number>();
+  for (const [k, v] of Object.entries(batch)) {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) continue;
+    if (k.startsWith('link:')) links.set(k.slice(5), n);
+    else owners.set(k, n);
+  }
+  return { links, owners };
+}
 
 export class AnsweredTotals {
-  private pending = new Map<string, number>();
-  /** `<kind>:<id>` of sellers, DIDs and groups -> answered calls not yet written. */
-  private pendingSources = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
+  private failing: string | null = null;
+  private flushes = 0;
 
   constructor(
     private db: Db,
+    private redis: Redis,
+    private keys: RoutingKeys,
     private log: Logger,
     private everyMs = 500,
   ) {}
@@ -27,54 +55,44 @@ export class AnsweredTotals {
     this.timer.unref();
   }
 
-  /** Counts one answered call on a link. */
-  add(linkId: string, sources: readonly SourceRef[] = []): void {
-    this.pending.set(linkId, (this.pending.get(linkId) ?? 0) + 1);
-    for (const o of sources) {
-      const k = `${o.kind}:${o.id}`;
-      this.pendingSources.set(k, (this.pendingSources.get(k) ?? 0) + 1);
-    }
-  }
-
-  /** Counts not yet written (they stay queued while PostgreSQL is down). */
-  get unsaved(): number {
-    let n = 0;
-    for (const v of this.pending.values()) n += v;
-    for (const v of this.pendingSources.values()) n += v;
-    return n;
-  }
-
-  /** Writes what is pending in one statement; on failure the counts wait for the next flush. */
-  async flush(): Promise<void> {
-    if (this.flushing) return this.flushing;
-    if (!this.pending.size && !this.pendingSources.size) return;
-    const batch = this.pending;
-    const sources = this.pendingSources;
-    this.pending = new Map();
-    this.pendingSources = new Map();
-    const requeue = (into: Map<string, number>, from: Map<string, number>) => {
-      for (const [id, n] of from) into.set(id, (into.get(id) ?? 0) + n);
-    };
-    this.flushing = (async () => {
-      try {
-        if (batch.size) await addAnsweredTotals(this.db, batch);
-      } catch (err) {
-        requeue(this.pending, batch);
-        this.warn(err);
-      }
-      try {
-        if (sources.size) await addCapTotals(this.db, sources);
-      } catch (err) {
-        requeue(this.pendingSources, sources);
-        this.warn(err);
-      }
-      this.flushing = null;
-    })();
+  /** Moves what waits in Redis to PostgreSQL; never rejects (a failure waits for the next flush). */
+  flush(): Promise<void> {
+    this.flushing ??= this.moveBatches()
+      .then(
+        () => {
+          if (this.failing) this.log.info('answered totals reach PostgreSQL again');
+          this.failing = null;
+        },
+        (err: unknown) => {
+          const msg = (err as Error).message;
+          // Once per outage, not every half second.
+          if (this.failing !== msg)
+            this.log.warn({ err: msg }, 'answered totals wait in Redis until they can be written');
+          this.failing = msg;
+        },
+      )
+      .finally(() => {
+        this.flushing = null;
+      });
     return this.flushing;
   }
 
-  private warn(err: unknown): void {
-    this.log.warn({ err: (err as Error).message, unsaved: this.unsaved }, 'cap totals not persisted yet');
+  private async moveBatches(): Promise<void> {
+    const id = randomUUID();
+    await this.redis.takeTotals(
+      this.keys.totalsPending,
+      this.keys.totalsBatch(id),
+      this.keys.totalsBatches,
+      id,
+    );
+    // This batch, and any left by a flush that did not finish (here or on another instance).
+    for (const b of await this.redis.smembers(this.keys.totalsBatches)) {
+      const key = this.keys.totalsBatch(b);
+      const { links, owners } = splitTotals(await this.redis.hgetall(key));
+      if (links.size || owners.size) await applyTotalsBatch(this.db, b, links, owners);
+      await this.redis.multi().del(key).srem(this.keys.totalsBatches, b).exec();
+    }
+    if (++this.flushes % 1000 === 0) await pruneTotalBatches(this.db);
   }
 
   async stop(): Promise<void> {

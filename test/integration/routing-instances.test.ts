@@ -132,7 +132,7 @@ describe('several daemon instances', () => {
     ...extra,
   });
   /** Until a daemon holds the Stasis app: a call placed before would fail at once. */
-  const appRegistered = (sim: Simulator) =>
+  const appRegistered = (sim: Simulator, ms?: number) =>
     waitFor(async () => {
       const before = sim.stats.stasisFailed;
       sim.placeInboundCall({ did: '+10000000000', callerNumber: '1' }); // unknown DID: probes the app
@@ -141,7 +141,7 @@ describe('several daemon instances', () => {
       return sim.stats.stasisFailed === before && sim.channelCount('Local/+10000000000') === 0
         ? true
         : undefined;
-    });
+    }, ms);
 
   it('a daemon killed mid-call leaks no slot: the restarted instance frees slots of calls that ended', async () => {
     const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
@@ -225,6 +225,97 @@ describe('several daemon instances', () => {
       await sim.stop();
     }
   }, 300_000);
+
+  it('a daemon killed -9 mid-traffic loses no answered count: the totals equal the answered CDRs', async () => {
+    // A link of its own, with a total cap (so Redis' total is seeded from PostgreSQL's).
+    const tdid = '+14155557002';
+    const tend = 'totals-client';
+    const { db: x, close: closeX } = createDatabase(db.url, { max: 1 });
+    const [camp] = await x.select().from(campaigns);
+    const [c] = await x
+      .insert(campaigns)
+      .values({ sellerId: camp!.sellerId, name: 'totals', maxAttempts: 1 })
+      .returning();
+    await x.insert(dids).values({ number: tdid, sellerId: camp!.sellerId, campaignId: c!.id });
+    const [cl] = await x.insert(clients).values({ name: tend, endpoint: tend }).returning();
+    const [l] = await x
+      .insert(links)
+      .values({ campaignId: c!.id, clientId: cl!.id, totalCap: 100_000 })
+      .returning();
+    await closeX();
+    const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
+    // Client legs and callers stay up until the test hangs the callers up: every call that had a leg
+    // when the daemon died is still there to be taken over.
+    sim.setEndpoint(tend, { answerAfterMs: 30 });
+    const redis = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
+    const slots = new SlotStore(redis, new RedisKeys(prefix), 60_000);
+    const env = processEnv(sim, 'node-totals', {});
+    const start = () => spawn('node', ['bin/capconduit.js', 'start'], { env, stdio: 'ignore' });
+    const { sql, close } = createDatabase(db.url, { max: 1 });
+    let p: ChildProcess = start();
+    let placed = 0;
+    const callers: string[] = [];
+    // Traffic never stops: calls arrive before, during and after the kill and the restart.
+    const traffic = setInterval(() => {
+      callers.push(sim.placeInboundCall({ did: tdid, callerNumber: `+1310777${1000 + placed++}` }));
+    }, 40);
+    try {
+      await appRegistered(sim);
+      // Killed in full flow, a moment after the daemon marked an answer (no batch of counts could
+      // follow it), with other calls ringing or being set up.
+      const rk = new RedisKeys(prefix).routing;
+      const answeredSlots = async () => {
+        const ids = await redis.zrangebyscore(rk.link(l!.id, 'live'), '-inf', '+inf');
+        const states = await Promise.all(ids.map((id) => redis.hget(rk.link(l!.id, 'slot', id), 'state')));
+        return states.filter((x) => x === 'answered').length;
+      };
+      await waitFor(async () => ((await answeredSlots()) >= 10 ? true : undefined));
+      let seen = await answeredSlots();
+      await waitFor(async () => {
+        const n = await answeredSlots();
+        if (n > seen) return true;
+        seen = n;
+        return undefined;
+      });
+      p.kill('SIGKILL');
+      await new Promise((r) => p.once('exit', r));
+      p = start();
+      await appRegistered(sim, 150_000);
+      // The restarted daemon routes the traffic that keeps coming.
+      const total = async () => (await slots.counters(l!.id, { hour: '', day: '', month: '' })).total;
+      const atKill = await total();
+      await waitFor(async () => ((await total()) >= atKill + 10 ? true : undefined), 120_000);
+      clearInterval(traffic);
+      for (const id of callers) sim.hangup(id, 16);
+      // Every call over and every slot back.
+      await waitFor(() => (sim.liveChannels().length === 0 ? true : undefined), 60_000);
+      await waitFor(async () => ((await slots.live(l!.id)) === 0 ? true : undefined), 120_000);
+      // Redis counted each answer as it happened; PostgreSQL counts the answered CDRs. Once every
+      // call has its CDR the two agree: no count lost to the kill, none counted twice.
+      const figures = async () => {
+        const [pgTotal] = await sql<{ n: number }[]>`
+          select total_answered::int as n from campaign_links where id = ${l!.id}`;
+        const [cdrs] = await sql<{ n: number }[]>`
+          select count(*)::int as n from call_records, jsonb_array_elements(attempts) a
+          where a->>'link_id' = ${l!.id} and a->>'answered_at' is not null`;
+        const { total } = await slots.counters(l!.id, { hour: '', day: '', month: '' });
+        return { pg: pgTotal!.n, cdrs: cdrs!.n, redis: total };
+      };
+      const f = await waitFor(async () => {
+        const v = await figures();
+        return v.pg === v.cdrs && v.cdrs === v.redis ? v : undefined;
+      }, 120_000).catch(async (e) => {
+        throw new Error(`${(e as Error).message}: ${JSON.stringify(await figures())}`);
+      });
+      expect(f.pg).toBeGreaterThanOrEqual(5);
+    } finally {
+      clearInterval(traffic);
+      p.kill('SIGKILL');
+      redis.disconnect();
+      await close();
+      await sim.stop();
+    }
+  }, 400_000);
 
   it('instances sharing one node take each broadcast call exactly once; with none the dialplan times out', async () => {
     // How long the dialplan waits for an instance to claim a broadcast call: far above what a

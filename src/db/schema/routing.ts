@@ -207,6 +207,21 @@ export const capTotals = pgTable(
   (t) => [primaryKey({ columns: [t.ownerKind, t.ownerId] })],
 );
 
+/**
+ * Batches of answered totals already added to `campaign_links.total_answered` and
+ * `routing_cap_totals`: a batch is applied in one transaction with its id inserted here, so a batch
+ * replayed after a crash (applied, but not yet deleted from Redis) is not counted twice. Rows older
+ * than a day are pruned (a batch is deleted from Redis seconds after it is applied).
+ */
+export const totalBatches = pgTable(
+  'routing_total_batches',
+  {
+    id: text('id').primaryKey(),
+    appliedAt: timestamp('applied_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('routing_total_batches_applied_idx').on(t.appliedAt)],
+);
+
 // Caller numbers refused on campaigns that use the blocklist: a seller's own (seller_id set) and the
 // global list (seller_id null) that applies to every seller.
 export const callerBlocks = pgTable(

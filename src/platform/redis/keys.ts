@@ -110,14 +110,24 @@ export class CidKeys {
  *   link:<id>:slot:<slot id>      HASH  the slot's state (taken, answered, released), buckets and
  *                                 the other owners it was counted against
  *   links                         SET   links with slots (what reconcile walks)
+ *   totals:pending                HASH  answered uses not yet in PostgreSQL (`<kind>:<id>` -> n)
+ *   totals:batch:<id>             HASH  one batch of them on its way to PostgreSQL
+ *   totals:batches                SET   ids of the batches not yet known applied
  *   campaign:<id>:dup:<caller>    the client that last answered a caller (duplicate-caller memory)
  *   campaign:<id>:rr              the campaign's round-robin counter
  *   campaign:<id>:seen:<caller>   a caller's last arrival, for the repeat-caller window (expires with it)
  */
 export class RoutingKeys {
   readonly links: string;
+  readonly totalsPending: string;
+  readonly totalsBatches: string;
   constructor(readonly base: string) {
     this.links = `${base}:links`;
+    this.totalsPending = `${base}:totals:pending`;
+    this.totalsBatches = `${base}:totals:batches`;
+  }
+  totalsBatch(id: string) {
+    return `${this.base}:totals:batch:${id}`;
   }
   link(linkId: string, ...parts: string[]) {
     return this.owner('link', linkId, ...parts);

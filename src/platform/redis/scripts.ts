@@ -55,7 +55,7 @@ export const SCRIPTS: readonly ScriptDef[] = [
     'placeFresh-n.lua',
     'promoteCid-3.lua',
   ]),
-  ...lua('routing', ['takeSlot-n.lua', 'answerSlot-1.lua', 'releaseSlot-n.lua']),
+  ...lua('routing', ['takeSlot-n.lua', 'answerSlot-2.lua', 'releaseSlot-n.lua', 'takeTotals-3.lua']),
   ...lua('console', ['recordFailure-1.lua', 'takeTotpStep-1.lua']),
   ...lua('platform/redis', ['releaseLock-1.lua', 'extendLock-1.lua']),
   ...lua('provisioning', ['takeTurn-1.lua']),
@@ -78,6 +78,7 @@ declare module 'ioredis' {
     takeSlot(...keysAndArgs: Arg[]): Result<number, Context>;
     answerSlot(...keysAndArgs: Arg[]): Result<number, Context>;
     releaseSlot(...keysAndArgs: Arg[]): Result<number, Context>;
+    takeTotals(...keysAndArgs: Arg[]): Result<number, Context>;
     releaseLock(...keysAndArgs: Arg[]): Result<number, Context>;
     extendLock(...keysAndArgs: Arg[]): Result<number, Context>;
     recordFailure(...keysAndArgs: Arg[]): Result<number, Context>;

@@ -1,0 +1,139 @@
+// Answered totals never wait in a process' memory: a use is in Redis from the moment its slot is
+// marked answered, and reaches PostgreSQL exactly once, in batches with ids PostgreSQL remembers.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { campaigns, clients, links, sellers } from '../../src/db/schema/routing.ts';
+import { createDatabase, type Database } from '../../src/platform/db.ts';
+import { createLogger } from '../../src/platform/logger.ts';
+import { createRedis } from '../../src/platform/redis/client.ts';
+import { RedisKeys } from '../../src/platform/redis/keys.ts';
+import { applyTotalsBatch } from '../../src/routing/repository.ts';
+import { type LinkCaps, type SlotRef, SlotStore } from '../../src/routing/slots.ts';
+import { AnsweredTotals, splitTotals } from '../../src/routing/totals.ts';
+import { freshDatabase, redisPrefix } from '../helpers/env.ts';
+
+const none: LinkCaps = { concurrency: null, hourly: null, daily: null, monthly: null, total: null };
+const buckets = { hour: '2026112305', day: '20261123', month: '202611' };
+const log = createLogger({ level: 'silent' });
+
+describe('answered totals', () => {
+  let pg: Awaited<ReturnType<typeof freshDatabase>>;
+  let database: Database;
+  const keys = new RedisKeys(redisPrefix());
+  const redis = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
+  const slots = new SlotStore(redis, keys, 60_000);
+  let linkId = '';
+  let sellerId = '';
+  beforeAll(async () => {
+    pg = await freshDatabase();
+    database = createDatabase(pg.url, { max: 4 });
+    const { db } = database;
+    const [s] = await db.insert(sellers).values({ name: 's' }).returning();
+    const [c] = await db.insert(campaigns).values({ sellerId: s!.id, name: 'c' }).returning();
+    const [cl] = await db.insert(clients).values({ name: 'cl', endpoint: 'cl' }).returning();
+    const [l] = await db.insert(links).values({ campaignId: c!.id, clientId: cl!.id }).returning();
+    linkId = l!.id;
+    sellerId = s!.id;
+  });
+  afterAll(async () => {
+    const left = await redis.keys(`${keys.prefix}:*`);
+    if (left.length) await redis.del(...left);
+    redis.disconnect();
+    await database?.close();
+    await pg?.drop();
+  });
+
+  const pgTotals = async () => {
+    const [l] = await database.sql<{ n: number }[]>`
+      select total_answered::int as n from campaign_links where id = ${linkId}`;
+    const [o] = await database.sql<{ n: number }[]>`
+      select total_answered::int as n from routing_cap_totals where owner_kind = 'seller' and owner_id = ${sellerId}`;
+    return { link: l!.n, seller: o?.n ?? 0 };
+  };
+  /** Takes, answers and releases `n` slots counted against the link and the seller. */
+  const answerCalls = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      const ref: SlotRef = {
+        linkId,
+        slotId: randomUUID(),
+        buckets,
+        sources: [{ kind: 'seller', id: sellerId, buckets }],
+      };
+      expect(await slots.take(ref, none, Date.now(), undefined, [{ caps: { ...none, total: 1000 } }])).toBe(
+        'taken',
+      );
+      expect(await slots.answer(ref)).toBe(true);
+      expect(await slots.answer(ref)).toBe(false); // counted once, however often it is said
+      await slots.release(ref);
+    }
+  };
+
+  it('splits a batch into links and other owners, skipping what is not a count (pure)', () => {
+    const { links: l, owners } = splitTotals({
+      'link:a': '2',
+      'seller:b': '1',
+      'did:c': '0',
+      'group:d': 'x',
+    });
+    expect([...l]).toEqual([['a', 2]]);
+    expect([...owners]).toEqual([['seller:b', 1]]);
+  });
+
+  it('answered uses wait in Redis, not in memory, and reach PostgreSQL once', async () => {
+    const before = await pgTotals();
+    await answerCalls(3);
+    // A process that counted them and died without flushing lost nothing: they are in Redis.
+    expect(await redis.hgetall(keys.routing.totalsPending)).toEqual({
+      [`link:${linkId}`]: '3',
+      [`seller:${sellerId}`]: '3',
+    });
+    const t = new AnsweredTotals(database.db, redis, keys.routing, log);
+    await t.flush();
+    await t.flush();
+    expect(await pgTotals()).toEqual({ link: before.link + 3, seller: before.seller + 3 });
+    expect(await redis.exists(keys.routing.totalsPending, keys.routing.totalsBatches)).toBe(0);
+  });
+
+  it('a batch applied whose deletion from Redis was lost (a crash) is not counted twice', async () => {
+    const before = await pgTotals();
+    await answerCalls(2);
+    // What a flush does up to the PostgreSQL commit, then the process dies.
+    const id = randomUUID();
+    await redis.takeTotals(
+      keys.routing.totalsPending,
+      keys.routing.totalsBatch(id),
+      keys.routing.totalsBatches,
+      id,
+    );
+    const { links: l, owners } = splitTotals(await redis.hgetall(keys.routing.totalsBatch(id)));
+    expect(await applyTotalsBatch(database.db, id, l, owners)).toBe(true);
+    // Uses keep coming meanwhile; then another instance's flush meets the batch again.
+    await answerCalls(1);
+    await new AnsweredTotals(database.db, redis, keys.routing, log).flush();
+    expect(await pgTotals()).toEqual({ link: before.link + 3, seller: before.seller + 3 });
+    expect(await redis.exists(keys.routing.totalsBatch(id), keys.routing.totalsBatches)).toBe(0);
+  });
+
+  it('with PostgreSQL unreachable the batches wait in Redis, and are applied once it answers', async () => {
+    const before = await pgTotals();
+    // A database nobody listens on: every statement fails.
+    const dead = createDatabase('postgres://postgres@127.0.0.1:1/none', { max: 1 });
+    try {
+      const down = new AnsweredTotals(dead.db, redis, keys.routing, log);
+      await answerCalls(2);
+      await down.flush(); // never rejects
+      await answerCalls(1);
+      await down.flush();
+      expect(await redis.scard(keys.routing.totalsBatches)).toBe(2);
+      expect(await pgTotals()).toEqual(before);
+    } finally {
+      await dead.close();
+    }
+    // Two instances flushing at once: each batch is counted by one of them.
+    const a = new AnsweredTotals(database.db, redis, keys.routing, log);
+    const b = new AnsweredTotals(database.db, redis, keys.routing, log);
+    await Promise.all([a.flush(), b.flush()]);
+    expect(await pgTotals()).toEqual({ link: before.link + 3, seller: before.seller + 3 });
+    expect(await redis.scard(keys.routing.totalsBatches)).toBe(0);
+  });
+});
