@@ -288,10 +288,10 @@ export class ProvisioningRepository {
       throw e;
     }
   }
-  async job(id: string, sellerScope: string | null): Promise<JobRow | null> {
+  async job(id: string, sellerScope: string | null, q: Db | Tx = this.db): Promise<JobRow | null> {
     const w: SQL[] = [eq(provisioningJobs.id, id)];
     if (sellerScope) w.push(eq(provisioningJobs.sellerId, sellerScope));
-    const [r] = await this.db
+    const [r] = await q
       .select()
       .from(provisioningJobs)
       .where(and(...w));
@@ -320,8 +320,8 @@ export class ProvisioningRepository {
       .where(eq(provisioningJobItems.jobId, jobId))
       .orderBy(asc(provisioningJobItems.idx));
   }
-  async itemCounts(jobId: string): Promise<Record<string, number>> {
-    const rows = await this.db
+  async itemCounts(jobId: string, q: Db | Tx = this.db): Promise<Record<string, number>> {
+    const rows = await q
       .select({ outcome: provisioningJobItems.outcome, state: provisioningJobItems.state, n: count() })
       .from(provisioningJobItems)
       .where(eq(provisioningJobItems.jobId, jobId))

@@ -428,21 +428,17 @@ export class ProvisioningService {
     await this.repo.db.transaction(async (tx) => {
       const finishedAt = await this.repo.completeJobIfDone(jobId, tx);
       if (!finishedAt) return;
-      // Every item has its answer (committed); the job's own row changes in this transaction.
-      const view = await this.jobView(jobId, null, false);
-      await this.events?.emit(
-        'job.completed',
-        view.seller_id,
-        { ...view, status: 'completed', finished_at: finishedAt.toISOString() },
-        tx,
-      );
+      // Read in the same transaction: a second pooled connection, wanted while this one holds the
+      // job's row, could wait behind callers queued on that row and never come.
+      const view = await this.jobView(jobId, null, false, tx);
+      await this.events?.emit('job.completed', view.seller_id, view, tx);
     });
   }
 
-  async jobView(id: string, sellerScope: string | null, withItems: boolean) {
-    const j = await this.repo.job(id, sellerScope);
+  async jobView(id: string, sellerScope: string | null, withItems: boolean, q?: Writer) {
+    const j = await this.repo.job(id, sellerScope, q);
     if (!j) throw notFound('job', id);
-    const counts = await this.repo.itemCounts(id);
+    const counts = await this.repo.itemCounts(id, q);
     const done = j.total - (counts.queued ?? 0) - (counts.chosen ?? 0);
     return {
       id: j.id,
