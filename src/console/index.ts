@@ -16,6 +16,7 @@ import { Lockout } from './lockout.ts';
 import { consolePlugin } from './plugin.ts';
 import { ConsoleRepository } from './repository.ts';
 import { assetRoutes } from './routes/assets.ts';
+import { apiKeyRoutes } from './routes/api-keys.ts';
 import { authRoutes } from './routes/auth.ts';
 import { callerIdRoutes } from './routes/callerids.ts';
 import { callRoutes } from './routes/calls.ts';
@@ -99,6 +100,7 @@ export function createConsoleModule(ctx: DaemonContext): ConsoleModule {
     liveRoutes(services, hub),
     routingRoutes(routing.service, () => floor.invalidate()),
     callRoutes(new CallsService(database.db), routing.service),
+    apiKeyRoutes(database.db, routing.service),
   ];
   return {
     name: 'console',

@@ -545,4 +545,51 @@ describe('console pages', () => {
       expect(await prov().repo.liveNumber(otherNumber!.e164)).not.toBeNull();
     });
   });
+
+  describe('API keys', () => {
+    const whoami = (key: string) =>
+      d.app.inject({ method: 'GET', url: '/v1/whoami', headers: { 'x-api-key': key } });
+
+    it('an admin creates a key shown once, which works until revoked', async () => {
+      const b = await as('admin@example.com');
+      const _csrf = await b.csrf();
+      const bad = await b.post('/console/api-keys', { _csrf, role: 'seller', label: 'no seller' });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.body).toContain('VALIDATION_FAILED');
+      const badIp = await b.post('/console/api-keys', { _csrf, role: 'dialer', allow_ips: '10.0.0.300' });
+      expect(badIp.statusCode).toBe(400);
+      const r = await b.post('/console/api-keys', {
+        _csrf,
+        role: 'seller',
+        seller_id: ids.acme!,
+        label: 'acme-dialer',
+      });
+      expect(r.statusCode).toBe(201);
+      const key = /data-testid="api-key">([^<]+)</.exec(r.body)![1]!;
+      expect((await whoami(key)).json()).toMatchObject({ role: 'seller', seller_id: ids.acme });
+      const list = await b.get('/console/api-keys');
+      expect(list.body).toContain('acme-dialer');
+      expect(list.body).not.toContain(key);
+      const id = (await d.ctx.database.sql`select id from api_keys where label = 'acme-dialer'`)[0]!
+        .id as string;
+      expect((await b.post(`/console/api-keys/${id}/revoke`, { _csrf })).statusCode).toBe(303);
+      expect((await whoami(key)).statusCode).toBe(401);
+      expect((await b.post(`/console/api-keys/${id}/revoke`, { _csrf })).statusCode).toBe(404);
+    });
+
+    it('only admins: staff, viewers and sellers neither see nor change keys; CSRF refused', async () => {
+      for (const email of ['staff@example.com', 'viewer@example.com', 'seller@acme.test']) {
+        const b = await as(email);
+        expect((await b.get('/console/api-keys')).statusCode, email).toBe(403);
+        expect((await b.post('/console/api-keys', { _csrf: await b.csrf(), role: 'admin' })).statusCode).toBe(
+          403,
+        );
+      }
+      const a = await as('admin@example.com');
+      const refused = await a.post('/console/api-keys', { role: 'admin', label: 'csrf-less' });
+      expect(refused.statusCode).toBe(403);
+      expect(refused.body).toContain('CSRF_REFUSED');
+      expect(await d.ctx.database.sql`select 1 from api_keys where label = 'csrf-less'`).toHaveLength(0);
+    });
+  });
 });

@@ -2,8 +2,8 @@ import { and, desc, eq, isNull } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { parseCidr } from '../cidr.ts';
 import { createApiKey } from '../keys.ts';
+import { assertKeyScope, keyCreateBody, keyRateLimit } from '../schemas.ts';
 import { API_ROLES, apiKeys } from '../../db/schema/auth.ts';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 
@@ -20,20 +20,6 @@ const keyOut = z.object({
   created_at: z.string(),
   revoked_at: z.string().nullable(),
 });
-
-const cidr = z.string().transform((s, ctx) => {
-  const n = parseCidr(s);
-  if (!n) ctx.addIssue({ code: 'custom', message: `"${s}" is not an IP address or CIDR` });
-  return n ?? s;
-});
-
-const rateLimit = z
-  .number()
-  .int()
-  .min(0)
-  .max(10_000_000)
-  .nullable()
-  .meta({ description: "requests a minute (null: the role's default; 0: no limit)", example: 600 });
 
 type Row = typeof apiKeys.$inferSelect;
 const out = (r: Row) => ({
@@ -99,28 +85,13 @@ export default async function apiKeyRoutes(fastify: FastifyInstance) {
       schema: {
         tags: ['auth'],
         summary: 'Create an API key; the key is returned once',
-        body: z
-          .object({
-            role: z.enum(API_ROLES),
-            seller_id: z.uuid().optional(),
-            allow_ips: z.array(cidr).max(100).default([]),
-            label: z.string().max(200).optional(),
-            rate_limit_per_min: rateLimit.optional(),
-          })
-          .strict(),
+        body: keyCreateBody,
         response: { 201: keyOut.extend({ key: z.string() }) },
       },
     },
     async (req, reply) => {
       const b = req.body;
-      if (b.role === 'seller' && !b.seller_id)
-        throw new AppError('VALIDATION_FAILED', 'a seller key needs seller_id', [
-          { path: 'seller_id', message: 'required for role seller' },
-        ]);
-      if (b.role !== 'seller' && b.seller_id)
-        throw new AppError('VALIDATION_FAILED', 'only seller keys take seller_id', [
-          { path: 'seller_id', message: 'only for role seller' },
-        ]);
+      assertKeyScope(b);
       const k = await createApiKey(db, {
         role: b.role,
         sellerId: b.seller_id ?? null,
@@ -141,7 +112,7 @@ export default async function apiKeyRoutes(fastify: FastifyInstance) {
         tags: ['auth'],
         summary: "Change an API key's request limit",
         params: z.object({ id: z.uuid() }),
-        body: z.object({ rate_limit_per_min: rateLimit }).strict(),
+        body: z.object({ rate_limit_per_min: keyRateLimit }).strict(),
         response: { 200: keyOut },
       },
     },

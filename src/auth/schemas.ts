@@ -1,0 +1,42 @@
+// API key requests (zod), shared by /v1/api-keys and the console's API keys page.
+import { z } from 'zod';
+import { API_ROLES } from '../db/schema/auth.ts';
+import { AppError } from '../platform/http/errors.ts';
+import { parseCidr } from './cidr.ts';
+
+const cidr = z.string().transform((s, ctx) => {
+  const n = parseCidr(s);
+  if (!n) ctx.addIssue({ code: 'custom', message: `"${s}" is not an IP address or CIDR` });
+  return n ?? s;
+});
+
+export const keyRateLimit = z
+  .number()
+  .int()
+  .min(0)
+  .max(10_000_000)
+  .nullable()
+  .meta({ description: "requests a minute (null: the role's default; 0: no limit)", example: 600 });
+
+export const keyCreateBody = z
+  .object({
+    role: z.enum(API_ROLES),
+    seller_id: z.uuid().optional(),
+    allow_ips: z.array(cidr).max(100).default([]),
+    label: z.string().max(200).optional(),
+    rate_limit_per_min: keyRateLimit.optional(),
+  })
+  .strict();
+export type KeyCreate = z.infer<typeof keyCreateBody>;
+
+/** A seller key names its seller; no other key does. */
+export function assertKeyScope(b: { role: string; seller_id?: string | undefined }): void {
+  if (b.role === 'seller' && !b.seller_id)
+    throw new AppError('VALIDATION_FAILED', 'a seller key needs seller_id', [
+      { path: 'seller_id', message: 'required for role seller' },
+    ]);
+  if (b.role !== 'seller' && b.seller_id)
+    throw new AppError('VALIDATION_FAILED', 'only seller keys take seller_id', [
+      { path: 'seller_id', message: 'only for role seller' },
+    ]);
+}

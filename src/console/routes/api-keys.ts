@@ -1,0 +1,101 @@
+// API keys (admins only): the keys machines use, listed without their secrets; a new key is shown
+// once, on the answer to its form; revoking stops it at once on this instance (the key cache is
+// cleared) and within the cache's lifetime on the others. The API's own schema and checks.
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { createApiKey, listApiKeys, revokeApiKey } from '../../auth/keys.ts';
+import { assertKeyScope, keyCreateBody } from '../../auth/schemas.ts';
+import { API_ROLES } from '../../db/schema/auth.ts';
+import type { Db } from '../../platform/db.ts';
+import { notFound } from '../../platform/http/errors.ts';
+import type { RoutingService } from '../../routing/service.ts';
+import { ADMIN } from '../access.ts';
+import { fromForm, validate } from '../forms.ts';
+import { html } from '../html.ts';
+import { csrfField, empty, layout } from '../pages/layout.ts';
+import { sortQuery, sortRows, sortTh } from '../pages/table.ts';
+import { sendPage } from '../plugin.ts';
+import { ctxOf, flashOf } from './users.ts';
+
+const PATH = '/console/api-keys';
+const SORTS = ['created', 'role', 'label', 'last_used', 'prefix'] as const;
+const at = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 16) : '');
+
+export function apiKeyRoutes(db: Db, routing: RoutingService) {
+  return async function routes(app: FastifyInstance) {
+    const admin = { console: { roles: ADMIN } };
+
+    app.get('/api-keys', { config: admin }, async (req, reply) => {
+      const ctx = ctxOf(req, flashOf(req));
+      const q = z.object({ revoked: z.enum(['true']).optional().catch(undefined) }).parse(req.query);
+      const s = sortQuery(SORTS, 'created', 'desc').parse(req.query);
+      const [keys, sellers] = await Promise.all([
+        listApiKeys(db, { includeRevoked: q.revoked === 'true' }),
+        routing.listSellers({ limit: 500, offset: 0 }),
+      ]);
+      const sellerName = new Map(sellers.items.map((x) => [x.id, x.name]));
+      const rows = sortRows(keys, s, (k, key) =>
+        key === 'created'
+          ? k.createdAt.getTime()
+          : key === 'last_used'
+            ? (k.lastUsedAt?.getTime() ?? null)
+            : k[key],
+      );
+      const th = (k: (typeof SORTS)[number], label: string) =>
+        sortTh(PATH, { revoked: q.revoked }, s, k, label);
+      const body = html`<section><h2>New key</h2>
+<form method="post" action="${PATH}" class="grid" id="api-key-form">${csrfField(ctx)}
+<label>Role <select name="role">${API_ROLES.map((r) => html`<option>${r}</option>`)}</select></label>
+<label>Seller (seller keys) <select name="seller_id"><option value="">none</option>${sellers.items.map((x) => html`<option value="${x.id}">${x.name}</option>`)}</select></label>
+<label>Label <input name="label" maxlength="200" placeholder="vicidial-east"></label>
+<label>Allowed addresses (comma-separated; empty: any) <input name="allow_ips" placeholder="203.0.113.0/24"></label>
+<label>Requests a minute (empty: the role's default; 0: no limit) <input name="rate_limit_per_min" type="number" min="0"></label>
+<button type="submit">Create key</button></form></section>
+<section><h2>Keys</h2>
+<p>${q.revoked ? html`<a href="${PATH}">Hide revoked keys</a>` : html`<a href="${PATH}?revoked=true">Show revoked keys too</a>`}</p>
+${
+  rows.length
+    ? html`<div class="scroll"><table id="api-keys"><thead><tr>${th('prefix', 'Key')}${th('role', 'Role')}<th>Seller</th>${th('label', 'Label')}<th>Addresses</th>${th('created', 'Created (UTC)')}${th('last_used', 'Last used')}<th>Revoked</th><th></th></tr></thead><tbody>
+${rows.map(
+  (
+    k,
+  ) => html`<tr data-key="${k.prefix}"><td><code>cc_${k.prefix}_…</code></td><td>${k.role}</td><td>${k.sellerId ? (sellerName.get(k.sellerId) ?? k.sellerId) : ''}</td><td>${k.label ?? ''}</td><td>${k.allowIps.join(', ')}</td><td>${at(k.createdAt)}</td><td>${at(k.lastUsedAt)}</td><td>${at(k.revokedAt)}</td>
+<td>${k.revokedAt ? '' : html`<form method="post" action="${PATH}/${k.id}/revoke" class="inline" data-confirm="Revoke key ${k.label ?? k.prefix}? Whatever uses it stops working.">${csrfField(ctx)}<button type="submit" class="link">Revoke</button></form>`}</td></tr>`,
+)}</tbody></table></div>`
+    : empty('No API keys.')
+}</section>`;
+      return sendPage(reply, layout(ctx, 'API keys', body));
+    });
+
+    app.post('/api-keys', { config: admin }, async (req, reply) => {
+      const f = (req.body ?? {}) as Record<string, unknown>;
+      const b = validate(keyCreateBody, {
+        ...fromForm(f, { role: 'text', seller_id: 'optUuid', label: 'optText', rate_limit_per_min: 'int' }),
+        allow_ips: fromForm(f, { allow_ips: 'list' }).allow_ips ?? [],
+      });
+      assertKeyScope(b);
+      const k = await createApiKey(db, {
+        role: b.role,
+        sellerId: b.seller_id ?? null,
+        allowIps: b.allow_ips,
+        label: b.label ?? null,
+        rateLimitPerMin: b.rate_limit_per_min ?? null,
+      });
+      const ctx = ctxOf(req);
+      const body = html`<div class="flash ok" role="status">Copy the key now: it is not shown again (only its hash is kept).</div>
+<p><code class="secret" data-testid="api-key">${k.key}</code></p>
+<p>Send it as the <code>X-API-Key</code> header (dialers asking for caller IDs may put it in the query as <code>key=</code>).</p>
+<p><a href="${PATH}">Back to API keys</a></p>`;
+      return sendPage(reply, layout(ctx, `API key ${b.label ?? k.prefix} created`, body), 201);
+    });
+
+    app.post('/api-keys/:id/revoke', { config: admin }, async (req, reply) => {
+      const { id } = validate(z.object({ id: z.uuid() }), req.params);
+      const r = await revokeApiKey(db, id);
+      // As the API: a key revoked before is not there to revoke.
+      if (!r || r.already) throw notFound('api key', id);
+      app.deps.keys.invalidate();
+      return reply.redirect(`${PATH}?done=revoked`, 303);
+    });
+  };
+}
