@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { createApiKey } from '../keys.ts';
 import { assertKeyScope, keyCreateBody, keyRateLimit } from '../schemas.ts';
 import { API_ROLES, apiKeys } from '../../db/schema/auth.ts';
-import { AppError, notFound } from '../../platform/http/errors.ts';
+import { notFound } from '../../platform/http/errors.ts';
 
 const keyOut = z.object({
   id: z.uuid(),
