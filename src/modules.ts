@@ -6,12 +6,14 @@ import { createConsoleModule } from './console/index.ts';
 import type { ModuleFactory } from './platform/module.ts';
 import { createPbxModule } from './pbx/index.ts';
 import { createProvisioningModule } from './provisioning/index.ts';
+import { createReportsModule } from './reports/index.ts';
 import { createRoutingModule } from './routing/index.ts';
 
 export function defaultModules(): ModuleFactory[] {
   return [
     createAsteriskModule,
     createRoutingModule,
+    createReportsModule,
     createAuditModule,
     createPbxModule,
     (ctx) => createCallerIdModule(ctx),

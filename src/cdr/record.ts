@@ -65,7 +65,12 @@ export function cdrOf(s: CallOutcome, now: number): CdrRecord {
   const money = callMoney(
     seconds(talkMs),
     s.answeredAt ? seconds(ended - s.answeredAt) : 0,
-    answered ? (answered.money ?? null) : null,
+    // A short answer (the client hung up within revenue recovery's window) never converts.
+    answered?.money
+      ? answered.shortAnswer
+        ? { ...answered.money, convertAfterS: null }
+        : answered.money
+      : null,
     rate !== null && rate !== undefined ? { ratePerMinMicros: rate } : null,
   );
   return {

@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import type { Sql } from 'postgres';
 import type { Logger } from '../platform/logger.ts';
 import { OUTBOX_CHANNEL } from '../platform/outbox.ts';
+import { rollupSql } from '../reports/rollup.ts';
+
+const ROLLUP_ADDED = rollupSql('select * from call_records where call_id = any($1::text[])');
 
 export interface CdrRecord {
   call_id: string;
@@ -205,6 +208,7 @@ export class CdrWriter {
     // journal had inserted before) becomes a `call.completed` event for every subscription that wants
     // it, its seller's own and staff ones (the webhook outbox, src/platform/outbox.ts). The event id is
     // derived from the call id, so a receiver can deduplicate on it.
+    // The report rollups count, in the same transaction, exactly the records inserted now.
     await this.sql.begin(async (tx) => {
       const [r] = await tx`
       with ins as (
@@ -251,8 +255,9 @@ export class CdrWriter {
          and (s.seller_id is null or s.seller_id = ins.seller_id)
       on conflict do nothing
       returning 1)
-      select count(*)::int as n from ev`;
+      select (select count(*)::int from ev) as n, (select array_agg(call_id) from ins) as added`;
       if (r?.n) await tx`select pg_notify(${OUTBOX_CHANNEL}, '')`;
+      if (r?.added?.length) await tx.unsafe(ROLLUP_ADDED, [r.added as string[]]);
     });
   }
 

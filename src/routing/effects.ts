@@ -505,7 +505,7 @@ function countsConversions(s: CallState, linkId: string): boolean {
 /** An attempt (by leg) on a link counting conversions that answered and talked long enough to convert. */
 function convertedOnConversionLink(s: CallState, legId: string, now: number): boolean {
   const a = s.attempts.find((x) => x.legId === legId);
-  if (!a?.answeredAt || a.result !== 'answered') return false;
+  if (!a?.answeredAt || a.result !== 'answered' || a.shortAnswer) return false;
   const link = s.plan?.links.find((l) => l.linkId === a.linkId);
   if (link?.capsCount !== 'converted' || !link.money) return false;
   return converts(wholeSeconds((a.endedAt ?? now) - a.answeredAt), true, link.money.convertAfterS);

@@ -8,3 +8,4 @@ export * from './callerid.ts';
 export * from './console.ts';
 export * from './provisioning.ts';
 export * from './audit.ts';
+export * from './reports.ts';

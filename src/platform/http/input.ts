@@ -118,3 +118,20 @@ export const queryBool = z.stringbool({ truthy: ['true', '1'], falsy: ['false', 
 /** For a PATCH body: at least one field must change. */
 export const changesSomething = (b: unknown): boolean =>
   typeof b !== 'object' || b === null || Object.values(b).some((v) => v !== undefined);
+
+/**
+ * An IANA zone name (`UTC`, `Asia/Kolkata`, `America/Argentina/Buenos_Aires`) this runtime knows. Offset
+ * spellings (`+05:30`) are refused: PostgreSQL reads those as POSIX zones, with the sign inverted.
+ */
+export const ianaZone = z
+  .string()
+  .max(64)
+  .refine((t) => {
+    if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(t)) return false;
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: t });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'unknown IANA time zone');
