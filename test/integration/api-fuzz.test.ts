@@ -341,7 +341,10 @@ describe('API fuzz from the OpenAPI document', () => {
         fivehundreds.push(`${r.what} -> ${res.statusCode} ${res.body.slice(0, 200)}`);
       if (res.statusCode >= 400) {
         refused++;
-        const code = (res.json() as { error?: { code?: string } }).error?.code;
+        // An error asked for as text (?format=text) is `CODE: message`; any other is JSON.
+        const code = /^text\/plain/.test(String(res.headers['content-type']))
+          ? /^([A-Z_]+): /.exec(res.body)?.[1]
+          : (res.json() as { error?: { code?: string } }).error?.code;
         if (!code || !(code in ERROR_CODES))
           unstable.push(`${r.what} -> ${res.statusCode} ${res.body.slice(0, 200)}`);
       }

@@ -315,6 +315,25 @@ describe('caller-ID rotation', () => {
     expect(f.statusCode).toBe(200);
     expect(f.json()).toMatchObject({ caller_id: '+14045550199', fallback: true, expires_at: null });
     expect((await next(`campaign=NOPE&agent=t`)).statusCode).toBe(404);
+    // Errors asked for as text are one line of text, same status and headers (a dialplan reads them).
+    const gone = await next(`campaign=NOPE&agent=t&format=text`);
+    expect(gone.statusCode).toBe(404);
+    expect(gone.headers['content-type']).toMatch(/^text\/plain/);
+    expect(gone.body).toBe('NOT_FOUND: pool NOPE not found\n');
+    const nokey = await d.app.inject(`/next-cid?campaign=${id}&format=text`);
+    expect(nokey.statusCode).toBe(401);
+    expect(nokey.body).toMatch(/^UNAUTHENTICATED: /);
+    const empty = await pool([{ number: '+14045550300' }]);
+    expect((await next(`campaign=${empty}&agent=t2&format=text`)).statusCode).toBe(200);
+    const out = await next(`campaign=${empty}&agent=t2&format=text`);
+    expect(out.statusCode).toBe(503);
+    expect(out.body).toMatch(/^POOL_EXHAUSTED: every caller ID of pool/);
+    expect(Number(out.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    const bad = await next(`campaign=a%00b&agent=t&format=text`);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toMatch(/^INVALID_TEXT: /);
+    // Without format=text, errors stay JSON.
+    expect((await next(`campaign=NOPE&agent=t`)).json().error.code).toBe('NOT_FOUND');
   });
 
   it('keys: dialer may only ask for caller IDs; seller may not; the key may come as header or key=', async () => {

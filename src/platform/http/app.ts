@@ -9,6 +9,7 @@ import Fastify, {
   type FastifyError,
   type FastifyInstance,
   type FastifyReply,
+  type FastifyRequest,
 } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
@@ -178,10 +179,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       body = { error: { code: 'INTERNAL', message: 'internal error' } };
     }
     if (status >= 500 && err instanceof AppError) req.log.warn({ code: err.code }, err.message);
-    return reply.status(status).send(body);
+    return sendError(req, reply.status(status), body);
   });
 
-  app.setNotFoundHandler((req, reply) => reply.status(404).send(notFoundBody(req.method, req.url)));
+  app.setNotFoundHandler((req, reply) =>
+    sendError(req, reply.status(404), notFoundBody(req.method, req.url)),
+  );
 
   await app.register(swagger, {
     openapi: {
@@ -200,4 +203,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(healthRoutes);
   for (const r of deps.routes ?? []) await app.register(r);
   return app as unknown as App;
+}
+
+/**
+ * An error as JSON, or as one line of plain text (`CODE: message`) when the request asked for text
+ * (`?format=text`, what Asterisk's CURL() reads on /next-cid): a dialplan must not have to parse JSON
+ * to see why it got no number. The status and headers (Retry-After) are the same either way.
+ */
+function sendError(req: FastifyRequest, reply: FastifyReply, body: ErrorBody) {
+  const q = req.query as Record<string, unknown> | undefined;
+  if (q && typeof q === 'object' && q.format === 'text')
+    return reply.type('text/plain; charset=utf-8').send(`${body.error.code}: ${body.error.message}\n`);
+  return reply.send(body);
 }
