@@ -246,7 +246,13 @@ const campaignFields = {
   max_reroutes: z.number().int().min(0).max(5).optional(),
   active: z.boolean().optional(),
 };
-export const campaignCreateBody = z.object({ seller_id: z.uuid().optional(), ...campaignFields }).strict();
+// Optional in the schema because a seller key's rows belong to its own seller; a staff or admin key
+// must name one (400 VALIDATION_FAILED without it), as the documents say.
+const ownerSeller = z.uuid().optional().meta({
+  description:
+    "The seller that owns the row. Required with a staff or admin key (400 VALIDATION_FAILED without it); with a seller key, leave it out or give the key's own seller.",
+});
+export const campaignCreateBody = z.object({ seller_id: ownerSeller, ...campaignFields }).strict();
 export const campaignPatchBody = z.object(campaignFields).partial().strict();
 export type CampaignPatch = z.infer<typeof campaignPatchBody>;
 export const campaignsQuery = pageQuery.extend({ seller_id: z.uuid().optional() });
@@ -330,7 +336,7 @@ const didCostFields = {
 export const didCreateBody = z
   .object({
     number: e164,
-    seller_id: z.uuid().optional(),
+    seller_id: ownerSeller,
     campaign_id: z.uuid().nullable().optional(),
     ...capFields,
     ...didCostFields,

@@ -240,8 +240,11 @@ export class RoutingService {
   ) {
     this.checkCapsByStaff(b, scope);
     const sellerId = scope ?? b.seller_id;
-    if (!sellerId || (scope && b.seller_id && b.seller_id !== scope))
-      throw notFound('seller', b.seller_id ?? '');
+    if (!sellerId)
+      throw new AppError('VALIDATION_FAILED', 'seller_id is required', [
+        { path: 'seller_id', message: 'required' },
+      ]);
+    if (scope && b.seller_id && b.seller_id !== scope) throw notFound('seller', b.seller_id);
     staffOnlyMoney(b, ['rate_per_min_micros', 'monthly_rent_micros'], scope);
     if (!(await repo.sellerExists(this.db, sellerId))) throw notFound('seller', sellerId);
     await this.checkCampaign(b.campaign_id, sellerId, scope);

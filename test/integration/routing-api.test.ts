@@ -108,6 +108,21 @@ describe('routing resources API', () => {
     }
     const badDid = await call(sellerKey.acme!, 'POST', '/v1/dids', { number: '555-12' });
     expect(badDid.statusCode).toBe(400);
+    // A staff key must name the owning seller: a validation error that names the field, not a 404.
+    for (const [url, body] of [
+      ['/v1/dids', { number: '+13125550177' }],
+      ['/v1/campaigns', { name: 'no seller' }],
+    ] as const) {
+      const r = await call(staff, 'POST', url, body);
+      expect(r.statusCode, url).toBe(400);
+      expect(r.json().error).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ path: 'seller_id' }] });
+    }
+    // The document says so.
+    const doc = (await d.app.inject('/docs/json')).json();
+    for (const path of ['/v1/dids', '/v1/campaigns']) {
+      const schema = doc.paths[path].post.requestBody.content['application/json'].schema;
+      expect(schema.properties.seller_id.description, path).toContain('Required with a staff or admin key');
+    }
     expect((await call(staff, 'GET', '/v1/clients')).json().total).toBe(before);
   });
 
