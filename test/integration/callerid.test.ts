@@ -530,6 +530,19 @@ describe('caller-ID rotation', () => {
     // The last line unterminated, with no line break after it: rejected, the others kept.
     const tail = (await post('caller_id,carrier\n+14154000010,a\n+14154000011,"b')).json();
     expect(tail).toMatchObject({ imported: 1, rejected: [{ line: 3 }] });
+    // Another content type is refused before its body is read, naming the one wanted.
+    for (const type of ['application/json', 'application/x-www-form-urlencoded', 'application/xml']) {
+      const r = await d.app.inject({
+        method: 'POST',
+        url: '/v1/caller-ids/import?campaign=QUOTES',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': type },
+        payload: type === 'application/json' ? '{"caller_id":"+14154000030"}' : 'caller_id=+14154000030',
+      });
+      expect(r.statusCode, type).toBe(415);
+      expect(r.json().error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+      expect(r.json().error.message).toContain('Content-Type: text/csv');
+      expect(r.json().error.message).toContain(type);
+    }
     // A header with broken quoting refuses the file whole, and imports nothing.
     const h = await post('caller_id,"carrier\n+14154000020,a\n', 'QUOTES_HDR');
     expect(h.statusCode, h.body).toBe(400);

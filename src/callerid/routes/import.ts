@@ -9,10 +9,21 @@ import type { CallerIdService } from '../service.ts';
 
 export function importRoutes(service: CallerIdService) {
   return async function importCsv(fastify: FastifyInstance) {
-    // The body reaches the handler as a stream: this scope's parsers hand it on untouched.
+    // The body reaches the handler as a stream: this scope's parsers hand it on untouched. Any other
+    // content type (JSON, a form) is refused before a byte of it is read, with the one it wants.
+    fastify.removeAllContentTypeParsers();
     fastify.addContentTypeParser(
       ['text/csv', 'text/plain', 'application/octet-stream'],
       (_req, payload, done) => done(null, payload),
+    );
+    fastify.addContentTypeParser('*', (req, _payload, done) =>
+      done(
+        new AppError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          `send the CSV file as the request body with Content-Type: text/csv (got ${String(req.headers['content-type']).split(';')[0]})`,
+        ),
+        undefined,
+      ),
     );
     fastify.withTypeProvider<ZodTypeProvider>().post(
       '/v1/caller-ids/import',
