@@ -9,7 +9,8 @@ import { isAnonymous, placeAllowed } from './screen.ts';
 import type { CapReason, SlotRef } from './slots.ts';
 
 /** `message`: the default route's recorded message is playing to the caller. */
-export type CallPhase = 'routing' | 'dialing' | 'ringing' | 'bridged' | 'message' | 'ended';
+/** `queued`: every eligible link at its concurrency cap; the caller waits on hold for a slot. */
+export type CallPhase = 'routing' | 'dialing' | 'ringing' | 'bridged' | 'message' | 'queued' | 'ended';
 
 export interface Attempt {
   linkId: string;
@@ -57,6 +58,8 @@ export interface CallState {
   homeCampaignId?: string;
   /** Revenue recovery: how many times the caller was sent on after a short answer. */
   reroutes?: number;
+  /** Hold queue: the call waited (once per call). */
+  queued?: boolean;
 }
 
 export type Disposition =
@@ -74,6 +77,8 @@ export type Disposition =
   | 'repeat_rejected'
   // every link capped, closed or off: the call went to the campaign's dialplan context or message
   | 'default_route'
+  // waited in the hold queue for its whole time and no slot freed (and no default route)
+  | 'queue_timeout'
   | 'shed' // refused at once: Asterisk had fallen behind our requests (back-pressure)
   | 'error';
 
@@ -121,7 +126,9 @@ export type CallEvent =
   | { type: 'ring_timeout'; legId: string; at: number }
   | { type: 'caller_gone'; cause: number; at: number } // caller hung up or left Stasis
   | { type: 'default_plan_loaded'; plan: RoutePlan | null; at: number }
-  | { type: 'message_done'; at: number }; // the default route's message finished (or could not play)
+  | { type: 'message_done'; at: number } // the default route's message finished (or could not play)
+  | { type: 'queue_poll'; at: number } // a queued call's turn to look for a free slot
+  | { type: 'queue_timeout'; at: number };
 
 export type HangupReason = 'normal' | 'busy' | 'congestion' | 'no_answer';
 
@@ -162,6 +169,10 @@ export type Effect =
   | { type: 'play_message'; media: string[] } // answer the caller, play; PlaybackFinished -> message_done
   // revenue recovery: the caller leaves the bridge and hears ringing while the next link is tried
   | { type: 'recover_caller' }
+  // hold queue: answer, music on hold, join the campaign's queue (Redis, ordered by arrival)
+  | { type: 'enqueue'; campaignId: string; timeoutS: number }
+  | { type: 'queue_try'; campaignId: string } // at the head of the queue: try_next; else wait
+  | { type: 'dequeue'; campaignId: string } // leave the queue, stop the music
   | { type: 'finish' }; // write the CDR, destroy the bridge, forget the call
 
 /** A failed ARI `Dial` status as the Q.850 cause it stands for (null: not a failure we act on). */
@@ -291,6 +302,17 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
         startedAt: e.at,
       };
       const refused = withRefusals(s.refused, e.refused);
+      if (s.phase === 'queued') {
+        // A slot freed and this call was first in line.
+        const campaignId = s.plan?.campaign?.id ?? '';
+        return {
+          state: { ...s, phase: 'dialing', legInStasis: false, tried, refused, attempts: [...s.attempts, a] },
+          effects: [
+            { type: 'dequeue', campaignId },
+            { type: 'create_leg', legId: e.legId, endpoint: e.endpoint },
+          ],
+        };
+      }
       if (s.phase !== 'routing') return { state: { ...s, tried, refused }, effects: [release(a)] };
       return {
         state: { ...s, phase: 'dialing', legInStasis: false, tried, refused, attempts: [...s.attempts, a] },
@@ -302,7 +324,17 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
       const disposition = s.attempts.length && e.reason === 'no_client' ? 'all_failed' : e.reason;
       const tried = e.tried ? [...new Set([...s.tried, ...e.tried])] : s.tried;
       const next = { ...s, tried, refused: withRefusals(s.refused, e.refused) };
-      const route = s.plan?.campaign?.defaultRoute;
+      const camp = s.plan?.campaign;
+      const capped = (e.refused ?? []).filter((r) => r.reason === 'concurrency').map((r) => r.linkId);
+      if (e.reason === 'no_client' && camp?.queueS && !s.queued && capped.length) {
+        // Only a concurrency slot frees by itself: those links are offered again from the queue.
+        const retry = new Set(capped);
+        return {
+          state: { ...next, phase: 'queued', queued: true, tried: next.tried.filter((l) => !retry.has(l)) },
+          effects: [{ type: 'enqueue', campaignId: camp.id, timeoutS: camp.queueS }],
+        };
+      }
+      const route = camp?.defaultRoute;
       if (e.reason === 'no_client' && route && !s.defaultRoute) return takeDefault(next, route, e.at);
       return end(next, disposition, e.at);
     }
@@ -316,6 +348,18 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
         state: { ...s, plan: e.plan, maxAttempts: s.attempts.length + camp.maxAttempts },
         effects: [{ type: 'try_next' }],
       };
+    }
+    case 'queue_poll': {
+      if (s.phase !== 'queued') return { state: s, effects: [] };
+      return { state: s, effects: [{ type: 'queue_try', campaignId: s.plan?.campaign?.id ?? '' }] };
+    }
+    case 'queue_timeout': {
+      if (s.phase !== 'queued') return { state: s, effects: [] };
+      const out: Effect = { type: 'dequeue', campaignId: s.plan?.campaign?.id ?? '' };
+      const back: CallState = { ...s, phase: 'routing' };
+      const route = s.plan?.campaign?.defaultRoute;
+      const r = route && !s.defaultRoute ? takeDefault(back, route, e.at) : end(back, 'queue_timeout', e.at);
+      return { state: r.state, effects: [out, ...r.effects] };
     }
     case 'message_done': {
       if (s.phase !== 'message') return { state: s, effects: [] };
@@ -423,6 +467,7 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
       const live = a && !a.endedAt ? a : undefined;
       const effects: Effect[] = [];
       let next = s;
+      if (s.phase === 'queued') effects.push({ type: 'dequeue', campaignId: s.plan?.campaign?.id ?? '' });
       if (live) {
         effects.push({ type: 'hangup', channelId: live.legId, reason: 'normal' });
         effects.push(release(live));
@@ -506,7 +551,8 @@ function end(s: CallState, disposition: Disposition, at: number): { state: CallS
     disposition === 'all_failed' ||
     disposition === 'no_client' ||
     disposition === 'error' ||
-    disposition === 'shed'
+    disposition === 'shed' ||
+    disposition === 'queue_timeout'
       ? 'congestion'
       : 'normal';
   return {

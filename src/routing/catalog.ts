@@ -82,6 +82,8 @@ export interface RoutePlan {
     defaultRoute?: DefaultRoute | null;
     /** Revenue recovery: how many times a call may be sent on after a short answer (absent: 0). */
     maxReroutes?: number;
+    /** Hold queue: how long a caller may wait for a concurrency slot (absent: no queue). */
+    queueS?: number | null;
   };
   links: RouteLink[];
 }
@@ -199,6 +201,7 @@ export class RouteCatalog {
         callerRegions: c.callerRegions?.length ? c.callerRegions : null,
         defaultRoute: c.defaultRoute ?? null,
         maxReroutes: c.maxReroutes,
+        queueS: c.queueS,
       },
       links: rows.map((r) => ({
         // Inactive links stay in the plan (never offered) so a CDR can say why they took no call.

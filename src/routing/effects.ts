@@ -16,6 +16,7 @@ import type { CdrWriter } from '../cdr/writer.ts';
 import type { Logger } from '../platform/logger.ts';
 import { type CallEvent, type CallState, type Effect, type Refusal, step } from './call.ts';
 import type { CallerScreen } from './callers.ts';
+import type { HoldQueue } from './queue.ts';
 import { dialString, type RouteCatalog } from './catalog.ts';
 import { capBuckets, capSources, concurrencyAt, nextCandidates, unavailableLinks } from './decide.ts';
 import type { RoutingMetrics } from './metrics.ts';
@@ -39,13 +40,20 @@ export interface CallRuntime {
   state: CallState;
   /** Our own ring timer: Asterisk reports a dial timeout only as ChannelDestroyed, if at all. */
   ringTimer?: NodeJS.Timeout;
+  /** Hold queue: the end of the wait, and the turns to look for a free slot. */
+  queueTimer?: NodeJS.Timeout;
+  queuePoll?: NodeJS.Timeout;
 }
+
+/** How often a waiting call looks for a free slot (one Redis round trip; a slot is taken only by the head). */
+const QUEUE_POLL_MS = 200;
 
 export interface EffectDeps {
   asterisk: AsteriskModule;
   slots: SlotStore;
   catalog: RouteCatalog;
   screen: CallerScreen;
+  queue: HoldQueue;
   cdr: CdrWriter;
   alerts?: RoutingAlerts | undefined;
   log: Logger;
@@ -193,6 +201,9 @@ export class CallRunner {
         return null;
       case 'play_message':
         return { type: 'message_done', at };
+      case 'enqueue':
+        // Could not wait (Redis, or the caller went): the wait ends now, the way a timeout does.
+        return { type: 'queue_timeout', at };
       default:
         return null;
     }
@@ -335,6 +346,39 @@ export class CallRunner {
         await ari.channels.play(s.callerChannelId, `${callId}-message`, fx.media);
         return null;
       }
+      case 'enqueue': {
+        const ari = this.ari(call);
+        await this.d.queue.join(fx.campaignId, callId, this.d.now(), fx.timeoutS);
+        call.queueTimer = setTimeout(
+          () => void this.feed(callId, { type: 'queue_timeout', at: this.d.now() }),
+          fx.timeoutS * 1000,
+        );
+        call.queueTimer.unref();
+        call.queuePoll = setInterval(
+          () => void this.feed(callId, { type: 'queue_poll', at: this.d.now() }),
+          QUEUE_POLL_MS,
+        );
+        call.queuePoll.unref();
+        await ari.channels.answer(s.callerChannelId);
+        await ari.channels.startMoh(s.callerChannelId);
+        return null;
+      }
+      case 'queue_try': {
+        const wait = s.plan?.campaign?.queueS ?? 0;
+        if (!(await this.d.queue.isFirst(fx.campaignId, callId, this.d.now(), wait))) return null;
+        const next = await this.takeNextSlot(s);
+        return next.type === 'attempt' ? next : null; // none free yet: the next turn tries again
+      }
+      case 'dequeue': {
+        this.stopQueueTimers(call);
+        await this.d.queue.leave(fx.campaignId, callId);
+        await this.ari(call)
+          .channels.stopMoh(s.callerChannelId)
+          .catch((e: unknown) => {
+            if (!isGoneOrElsewhere(e)) throw e;
+          });
+        return null;
+      }
       case 'recover_caller': {
         // Out of the bridge (it is made again for the next client), then ringback: the caller, still
         // answered, hears ringing (Asterisk plays the indication's tone in-band on an answered channel).
@@ -418,9 +462,15 @@ export class CallRunner {
     return { type: 'no_candidate', reason: 'no_client', tried, refused, at: this.d.now() };
   }
 
+  private stopQueueTimers(call: CallRuntime): void {
+    clearTimeout(call.queueTimer);
+    clearInterval(call.queuePoll);
+  }
+
   private async finish(call: CallRuntime): Promise<void> {
     const s = call.state;
     clearTimeout(call.ringTimer);
+    this.stopQueueTimers(call);
     // Forget the call first: whatever fails below, nothing is left to count its slots as live.
     this.calls.delete(s.callId);
     this.finished.add(s.callId);

@@ -9,6 +9,7 @@ import { CdrWriter } from '../cdr/writer.ts';
 import type { DaemonContext, DaemonModule } from '../platform/module.ts';
 import { RedisKeys } from '../platform/redis/keys.ts';
 import { CallerScreen } from './callers.ts';
+import { HoldQueue } from './queue.ts';
 import { RouteCatalog } from './catalog.ts';
 import { followPlanChanges } from './plan-changes.ts';
 import { InboundRouter } from './router.ts';
@@ -79,6 +80,7 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
         slots,
         catalog,
         screen: new CallerScreen(database.db, ctx.redis, keys.routing),
+        queue: new HoldQueue(ctx.redis, keys.routing),
         cdr,
         alerts,
         log: log.child({ module: 'routing' }),

@@ -8,6 +8,7 @@ import type { AriChannel } from '../asterisk/types.ts';
 import type { CdrWriter } from '../cdr/writer.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { CallerScreen } from './callers.ts';
+import type { HoldQueue } from './queue.ts';
 import type { RouteCatalog } from './catalog.ts';
 import { CallRunner } from './effects.ts';
 import { RoutingMetrics } from './metrics.ts';
@@ -23,6 +24,7 @@ export interface RouterDeps {
   slots: SlotStore;
   catalog: RouteCatalog;
   screen: CallerScreen;
+  queue: HoldQueue;
   cdr: CdrWriter;
   /** Webhook alerts of finished calls (caps reached, calls not routed); none: no alerts. */
   alerts?: RoutingAlerts | undefined;

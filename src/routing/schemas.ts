@@ -244,6 +244,7 @@ const campaignFields = {
     .optional(),
   default_route: defaultRouteField.nullable().optional(),
   max_reroutes: z.number().int().min(0).max(5).optional(),
+  queue_s: z.number().int().min(1).max(3600).nullable().optional(),
   active: z.boolean().optional(),
 };
 // Optional in the schema because a seller key's rows belong to its own seller; a staff or admin key
@@ -271,6 +272,7 @@ export const campaignOut = z.object({
   caller_regions: z.array(z.string()).nullable(),
   default_route: defaultRouteField.nullable(),
   max_reroutes: z.number(),
+  queue_s: z.number().nullable(),
   active: z.boolean(),
   created_at: z.string(),
 });
@@ -289,6 +291,7 @@ export const toCampaign = (r: CampaignRow) => ({
   caller_regions: r.callerRegions,
   default_route: r.defaultRoute ?? null,
   max_reroutes: r.maxReroutes,
+  queue_s: r.queueS,
   active: r.active,
   created_at: r.createdAt.toISOString(),
 });
@@ -308,6 +311,7 @@ export const campaignValues = (b: CampaignPatch) => ({
     b.caller_regions === undefined ? undefined : b.caller_regions?.length ? b.caller_regions : null,
   defaultRoute: b.default_route as DefaultRoute | null | undefined,
   maxReroutes: b.max_reroutes,
+  queueS: b.queue_s,
   active: b.active,
 });
 

@@ -87,18 +87,28 @@ describe('default route', () => {
     expect(m2.state.disposition).toBe('default_route');
   });
 
-  it('whatever follows, the route is taken at most once and the call finishes exactly once', () => {
+  it('whatever follows (queue or not), the route is taken at most once and the call finishes exactly once', () => {
     const ev = fc.constantFrom<(s: CallState, n: number) => CallEvent>(
       (_s, at) => ({ type: 'no_candidate', reason: 'no_client', at }),
       (_s, at) => ({ type: 'no_candidate', reason: 'error', at }),
       (_s, at) => ({ type: 'default_plan_loaded', plan: other, at }),
       (_s, at) => ({ type: 'default_plan_loaded', plan: null, at }),
       (_s, at) => ({ type: 'message_done', at }),
+      (_s, at) => ({
+        type: 'no_candidate',
+        reason: 'no_client',
+        refused: [{ linkId: 'l1', clientId: 'c1', reason: 'concurrency' }],
+        at,
+      }),
+      (_s, at) => ({ type: 'queue_poll', at }),
+      (_s, at) => ({ type: 'queue_timeout', at }),
       (_s, at) => ({ type: 'caller_gone', cause: 16, at }),
     );
     fc.assert(
-      fc.property(routes, fc.array(ev, { maxLength: 12 }), (route, evs) => {
+      fc.property(routes, fc.boolean(), fc.array(ev, { maxLength: 12 }), (route, queue, evs) => {
         let s = routing(route);
+        if (queue && s.plan?.campaign)
+          s = { ...s, plan: { ...s.plan, campaign: { ...s.plan.campaign, queueS: 30 } } };
         const effects: Effect[] = [];
         let at = 2;
         for (const f of [
@@ -115,6 +125,10 @@ describe('default route', () => {
           ['load_default_campaign', 'continue_dialplan', 'play_message'].includes(e.type),
         );
         expect(taken.length).toBeLessThanOrEqual(1);
+        // A call waits at most once, and leaves the queue whenever it waited.
+        const joined = effects.filter((e) => e.type === 'enqueue').length;
+        expect(joined).toBeLessThanOrEqual(1);
+        if (joined) expect(effects.some((e) => e.type === 'dequeue')).toBe(true);
         if (s.disposition === 'default_route') expect(route.kind).not.toBe('campaign');
       }),
       { numRuns: 500 },

@@ -30,6 +30,7 @@ const DISPOSITIONS = Object.keys({
   blocked_rejected: 1,
   repeat_rejected: 1,
   default_route: 1,
+  queue_timeout: 1,
   shed: 1,
   error: 1,
 } satisfies Record<Disposition, 1>);

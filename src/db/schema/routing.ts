@@ -115,6 +115,9 @@ export const campaigns = pgTable(
     defaultRoute: jsonb('default_route').$type<DefaultRoute>(),
     // Revenue recovery: how many times one call may be sent on after a short answer (0 to 5).
     maxReroutes: integer('max_reroutes').notNull().default(1),
+    // Hold queue (off when null): when every eligible link is at its concurrency cap, the caller hears
+    // music on hold for up to this many seconds while slots are retried, first come first served.
+    queueS: integer('queue_s'),
     active: boolean('active').notNull().default(true),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -122,6 +125,7 @@ export const campaigns = pgTable(
     unique('campaigns_seller_name_uq').on(t.sellerId, t.name),
     check('campaigns_repeat_window_ck', sql`${t.repeatWindowS} between 1 and 604800`),
     check('campaigns_max_reroutes_ck', sql`${t.maxReroutes} between 0 and 5`),
+    check('campaigns_queue_ck', sql`${t.queueS} between 1 and 3600`),
     check('campaigns_ring_timeout_ck', sql`${t.ringTimeoutS} between 1 and 600`),
     check('campaigns_max_attempts_ck', sql`${t.maxAttempts} between 1 and 20`),
   ],

@@ -115,6 +115,7 @@ export class CidKeys {
  *   totals:batches                SET   ids of the batches not yet known applied
  *   campaign:<id>:dup:<caller>    the client that last answered a caller (duplicate-caller memory)
  *   campaign:<id>:rr              the campaign's round-robin counter
+ *   campaign:<id>:queue           ZSET  the hold queue: call ids by the time they joined
  *   campaign:<id>:seen:<caller>   a caller's last arrival, for the repeat-caller window (expires with it)
  */
 export class RoutingKeys {
