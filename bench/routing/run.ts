@@ -2,7 +2,10 @@
 // process. Prints new calls/s sustained, peak live calls, decision latency p50/p99 (from the
 // daemon's histogram) and the daemon's RSS.
 //   npx tsx bench/routing/run.ts [--rate 100] [--duration 20] [--talk-ms 5000] [--warmup 3]
-//     [--arrivals poisson|even] [--cpu-prof dir]
+//     [--arrivals poisson|even] [--cpu-prof dir] [--source-caps] [--group-caps]
+// --source-caps gives the seller and every DID all five caps, --group-caps puts the 10 clients in one
+// buyer group with all five (generous, so nothing is refused): each call's slot is then checked
+// against the link and those owners in the same one takeSlot call.
 // Needs DATABASE_URL/REDIS_URL (eval "$(bash scripts/services.sh env)"); it builds and migrates first.
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -22,6 +25,8 @@ const { values } = parseArgs({
     arrivals: { type: 'string', default: 'poisson' },
     // Writes a V8 CPU profile of the daemon into this folder (open it in Chrome DevTools).
     'cpu-prof': { type: 'string' },
+    'source-caps': { type: 'boolean', default: false },
+    'group-caps': { type: 'boolean', default: false },
   },
 });
 const rate = Number(values.rate);
@@ -44,10 +49,19 @@ const [seller] = await sql`insert into sellers (name) values (${`bench-${tag}`})
 const [camp] =
   await sql`insert into campaigns (seller_id, name, strategy) values (${seller!.id}, 'bench', 'round_robin') returning id`;
 const dids: string[] = [];
+// Generous caps of every kind (none is reached) for the owners beside the links, when asked for.
+const caps = sql`100000, 100000000, 100000000, 100000000, 1000000000`;
+if (values['source-caps'])
+  await sql`update sellers set (concurrency_cap, hourly_cap, daily_cap, monthly_cap, total_cap) = (${caps}) where id = ${seller!.id}`;
+const [group] = values['group-caps']
+  ? await sql`insert into buyer_groups (name, concurrency_cap, hourly_cap, daily_cap, monthly_cap, total_cap)
+      values (${`bench-${tag}`}, ${caps}) returning id`
+  : [];
 for (let i = 0; i < 10; i++) {
   const ep = `bench-${tag}-${i}`;
   sim.setEndpoint(ep, { answerAfterMs: 100 });
-  const [c] = await sql`insert into clients (name, endpoint) values (${ep}, ${ep}) returning id`;
+  const [c] =
+    await sql`insert into clients (name, endpoint, group_id) values (${ep}, ${ep}, ${group?.id ?? null}) returning id`;
   await sql`insert into campaign_links (campaign_id, client_id, concurrency_cap) values (${camp!.id}, ${c!.id}, 100000)`;
   // A random number not taken by an earlier run (bench rows are left in place).
   for (;;) {
@@ -55,6 +69,8 @@ for (let i = 0; i < 10; i++) {
     const [row] =
       await sql`insert into dids (number, seller_id, campaign_id) values (${did}, ${seller!.id}, ${camp!.id}) on conflict do nothing returning number`;
     if (row) {
+      if (values['source-caps'])
+        await sql`update dids set (concurrency_cap, hourly_cap, daily_cap, monthly_cap, total_cap) = (${caps}) where number = ${did}`;
       dids.push(did);
       break;
     }
@@ -179,7 +195,7 @@ const events = delta(before, after, /^capconduit_asterisk_events_total\{node="[^
 const decision = percentiles('capconduit_routing_decision_seconds');
 
 console.log(
-  `offered ${rate} calls/s (${arrivals} arrivals) for ${duration} s, talk ${talk} ms (after ${warmup} s of warm-up)`,
+  `offered ${rate} calls/s (${arrivals} arrivals) for ${duration} s, talk ${talk} ms (after ${warmup} s of warm-up); caps: links${values['source-caps'] ? ' + seller + DID' : ''}${values['group-caps'] ? ' + buyer group' : ''}`,
 );
 console.log(
   `placed ${report.started} calls in ${elapsed.toFixed(1)} s = ${(report.started / elapsed).toFixed(1)} calls/s; callers answered while placing ${report.answered}`,
