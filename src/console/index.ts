@@ -100,7 +100,7 @@ export function createConsoleModule(ctx: DaemonContext): ConsoleModule {
     liveRoutes(services, hub),
     routingRoutes(routing.service, () => floor.invalidate()),
     callRoutes(new CallsService(database.db), routing.service),
-    apiKeyRoutes(database.db, routing.service),
+    apiKeyRoutes(database.db, routing.service, services),
   ];
   return {
     name: 'console',

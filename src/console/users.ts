@@ -99,6 +99,36 @@ export class ConsoleUsers {
     return { kind: 'ok', user: toUser(row) };
   }
 
+  /**
+   * Asked again before a sensitive change: the signed-in user's password, and a current code when the
+   * user has TOTP on (a step already used does not count), under the same failure delays as a sign-in.
+   */
+  async reauthenticate(userId: string, password: string, code: string, a: Attempt): Promise<void> {
+    const ms = await this.lockout.wait(a);
+    if (ms > 0)
+      throw new AppError(
+        'AUTH_RATE_LIMITED',
+        'too many failed attempts: wait before trying again',
+        undefined,
+        {
+          'retry-after': String(Math.ceil(ms / 1000)),
+        },
+      );
+    const row = await this.repo.byId(userId);
+    const passwordOk = !!row && (await verify(row.passwordHash, password).catch(() => false));
+    const step = row?.totpSecret ? matchingStep(unseal(this.masterKey, row.totpSecret), code) : null;
+    // A code is spent only with the right password: a wrong guess does not burn the user's code.
+    const codeOk =
+      !row?.totpSecret || (passwordOk && step !== null && (await this.totpGuard.take(row.id, step)));
+    if (!row || row.disabledAt || !passwordOk || !codeOk) {
+      await this.lockout.fail(a);
+      throw new AppError(
+        'REAUTH_FAILED',
+        row?.totpSecret ? 'wrong password or authenticator code' : 'wrong password',
+      );
+    }
+  }
+
   /** Turns TOTP on once the user proves their app holds `secret` with a current code. */
   async enableTotp(userId: string, secret: string, code: string): Promise<boolean> {
     const step = matchingStep(secret, code);

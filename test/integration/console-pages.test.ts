@@ -1,6 +1,7 @@
 // The console's pages over the domains' services on real PostgreSQL and Redis, driven through the
 // daemon's app as a browser would: what each role sees and may change, a seller limited to its own
 // rows, sorting and filters on the server, CSRF on every change, the API's error codes.
+import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CallerIdModule, createCallerIdModule } from '../../src/callerid/index.ts';
 import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
@@ -12,6 +13,7 @@ import { createPbxModule, type PbxModule } from '../../src/pbx/index.ts';
 import { FakeCarrier } from '../../src/provisioning/providers/fake/server.ts';
 import { createProvisioningModule, type ProvisioningModule } from '../../src/provisioning/index.ts';
 import { createRoutingModule } from '../../src/routing/index.ts';
+import { seal } from '../../src/console/totp.ts';
 import { Browser } from '../helpers/console.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 
@@ -553,18 +555,38 @@ describe('console pages', () => {
     it('an admin creates a key shown once, which works until revoked', async () => {
       const b = await as('admin@example.com');
       const _csrf = await b.csrf();
-      const bad = await b.post('/console/api-keys', { _csrf, role: 'seller', label: 'no seller' });
+      const bad = await b.post('/console/api-keys', {
+        _csrf,
+        role: 'seller',
+        label: 'no seller',
+        reauth_password: PW,
+      });
       expect(bad.statusCode).toBe(400);
       expect(bad.body).toContain('VALIDATION_FAILED');
-      const badIp = await b.post('/console/api-keys', { _csrf, role: 'dialer', allow_ips: '10.0.0.300' });
+      const badIp = await b.post('/console/api-keys', {
+        _csrf,
+        role: 'dialer',
+        allow_ips: '10.0.0.300',
+        reauth_password: PW,
+      });
       expect(badIp.statusCode).toBe(400);
+      const unconfirmed = await b.post('/console/api-keys', {
+        _csrf,
+        role: 'admin',
+        label: 'unconfirmed',
+        reauth_password: 'not it at all',
+      });
+      expect(unconfirmed.statusCode).toBe(403);
+      expect(unconfirmed.body).toContain('REAUTH_FAILED');
+      expect(await d.ctx.database.sql`select 1 from api_keys where label = 'unconfirmed'`).toHaveLength(0);
       const r = await b.post('/console/api-keys', {
         _csrf,
         role: 'seller',
         seller_id: ids.acme!,
         label: 'acme-dialer',
+        reauth_password: PW,
       });
-      expect(r.statusCode).toBe(201);
+      expect(r.statusCode, r.body.slice(0, 2000)).toBe(201);
       const key = /data-testid="api-key">([^<]+)</.exec(r.body)![1]!;
       expect((await whoami(key)).json()).toMatchObject({ role: 'seller', seller_id: ids.acme });
       const list = await b.get('/console/api-keys');
@@ -586,10 +608,48 @@ describe('console pages', () => {
         );
       }
       const a = await as('admin@example.com');
-      const refused = await a.post('/console/api-keys', { role: 'admin', label: 'csrf-less' });
+      const refused = await a.post('/console/api-keys', {
+        role: 'admin',
+        label: 'csrf-less',
+        reauth_password: PW,
+      });
       expect(refused.statusCode).toBe(403);
       expect(refused.body).toContain('CSRF_REFUSED');
       expect(await d.ctx.database.sql`select 1 from api_keys where label = 'csrf-less'`).toHaveLength(0);
     });
+  });
+
+  it('turning two-factor sign-in off asks for the password and a current code, counted as failures', async () => {
+    const u = await con.services.users.create({ email: 'totp@example.com', password: PW, role: 'staff' });
+    const secret = new Secret();
+    const totp = new TOTP({ secret });
+    // On without spending a time step (as set-up would), so the codes below are all unused.
+    await con.services.users.repo.update(u.id, {
+      totpSecret: seal(con.services.config.masterKey, secret.base32),
+    });
+    const b = new Browser(d.app, '10.1.8.1');
+    await b.signIn('totp@example.com', PW);
+    const step2 = await b.post('/console/sign-in/totp', { code: totp.generate() });
+    expect(step2.statusCode).toBe(303);
+    const account = await b.get('/console/account');
+    expect(account.body).toContain('name="reauth_code"');
+    const _csrf = await b.csrf();
+    for (const form of [
+      {} as Record<string, string>,
+      { reauth_password: PW },
+      { reauth_password: 'wrong password', reauth_code: totp.generate({ timestamp: Date.now() - 30_000 }) },
+    ]) {
+      const r = await b.post('/console/account/totp-off', { _csrf, ...form });
+      expect(r.statusCode).toBe(403);
+      expect(r.body).toContain('REAUTH_FAILED');
+      expect((await con.services.users.get(u.id))!.totp).toBe(true);
+    }
+    const ok = await b.post('/console/account/totp-off', {
+      _csrf,
+      reauth_password: PW,
+      reauth_code: totp.generate({ timestamp: Date.now() + 30_000 }),
+    });
+    expect(ok.statusCode).toBe(303);
+    expect((await con.services.users.get(u.id))!.totp).toBe(false);
   });
 });

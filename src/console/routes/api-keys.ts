@@ -15,26 +15,28 @@ import { html } from '../html.ts';
 import { csrfField, empty, layout } from '../pages/layout.ts';
 import { sortQuery, sortRows, sortTh } from '../pages/table.ts';
 import { sendPage } from '../plugin.ts';
+import { reauthFields, requireReauth } from '../reauth.ts';
+import type { ConsoleServices } from '../services.ts';
 import { ctxOf, flashOf } from './users.ts';
 
 const PATH = '/console/api-keys';
 const SORTS = ['created', 'role', 'label', 'last_used', 'prefix'] as const;
 const at = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 16) : '');
 
-export function apiKeyRoutes(db: Db, routing: RoutingService) {
+export function apiKeyRoutes(db: Db, routing: RoutingService, s: ConsoleServices) {
   return async function routes(app: FastifyInstance) {
     const admin = { console: { roles: ADMIN } };
 
     app.get('/api-keys', { config: admin }, async (req, reply) => {
       const ctx = ctxOf(req, flashOf(req));
       const q = z.object({ revoked: z.enum(['true']).optional().catch(undefined) }).parse(req.query);
-      const s = sortQuery(SORTS, 'created', 'desc').parse(req.query);
+      const order = sortQuery(SORTS, 'created', 'desc').parse(req.query);
       const [keys, sellers] = await Promise.all([
         listApiKeys(db, { includeRevoked: q.revoked === 'true' }),
         routing.listSellers({ limit: 500, offset: 0 }),
       ]);
       const sellerName = new Map(sellers.items.map((x) => [x.id, x.name]));
-      const rows = sortRows(keys, s, (k, key) =>
+      const rows = sortRows(keys, order, (k, key) =>
         key === 'created'
           ? k.createdAt.getTime()
           : key === 'last_used'
@@ -42,7 +44,7 @@ export function apiKeyRoutes(db: Db, routing: RoutingService) {
             : k[key],
       );
       const th = (k: (typeof SORTS)[number], label: string) =>
-        sortTh(PATH, { revoked: q.revoked }, s, k, label);
+        sortTh(PATH, { revoked: q.revoked }, order, k, label);
       const body = html`<section><h2>New key</h2>
 <form method="post" action="${PATH}" class="grid" id="api-key-form">${csrfField(ctx)}
 <label>Role <select name="role">${API_ROLES.map((r) => html`<option>${r}</option>`)}</select></label>
@@ -50,7 +52,7 @@ export function apiKeyRoutes(db: Db, routing: RoutingService) {
 <label>Label <input name="label" maxlength="200" placeholder="vicidial-east"></label>
 <label>Allowed addresses (comma-separated; empty: any) <input name="allow_ips" placeholder="203.0.113.0/24"></label>
 <label>Requests a minute (empty: the role's default; 0: no limit) <input name="rate_limit_per_min" type="number" min="0"></label>
-<button type="submit">Create key</button></form></section>
+${reauthFields(ctx.user)}<button type="submit">Create key</button></form></section>
 <section><h2>Keys</h2>
 <p>${q.revoked ? html`<a href="${PATH}">Hide revoked keys</a>` : html`<a href="${PATH}?revoked=true">Show revoked keys too</a>`}</p>
 ${
@@ -74,6 +76,7 @@ ${rows.map(
         allow_ips: fromForm(f, { allow_ips: 'list' }).allow_ips ?? [],
       });
       assertKeyScope(b);
+      await requireReauth(s, req);
       const k = await createApiKey(db, {
         role: b.role,
         sellerId: b.seller_id ?? null,

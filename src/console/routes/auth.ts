@@ -5,13 +5,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/http/errors.ts';
 import { html } from '../html.ts';
+import { DEVICE_COOKIE } from '../reauth.ts';
 import type { Attempt } from '../lockout.ts';
 import { bare } from '../pages/layout.ts';
 import { SESSION_COOKIE, sendPage, sessionOf, userOf } from '../plugin.ts';
 import { signInBody, totpBody } from '../schemas.ts';
 import type { ConsoleServices } from '../services.ts';
 
-const DEVICE_COOKIE = 'cc_device';
 const PENDING_COOKIE = 'cc_pending';
 const PENDING_TTL_S = 300;
 const SIGN_IN_BODY_LIMIT = 4096;

@@ -10,6 +10,7 @@ import { pageQuery, passwordChangeBody, totpBody, userCreateBody, userUpdateBody
 import type { ConsoleServices } from '../services.ts';
 import type { Session } from '../sessions.ts';
 import { newTotpSecret, totpFor } from '../totp.ts';
+import { reauthFields, requireReauth } from '../reauth.ts';
 import { CONSOLE_ROLES } from '../../db/schema/console.ts';
 
 const idParams = z.object({ id: z.uuid() });
@@ -111,7 +112,7 @@ ${lock.failures > 0 ? html`<form method="post" action="/console/users/${u.id}/cl
 <label>Seller id (seller role) <input name="seller_id" value="${u.sellerId ?? ''}" pattern="[0-9a-fA-F-]{36}"></label>
 <label class="check"><input type="checkbox" name="disabled"${u.disabledAt ? html` checked` : ''}> Disabled</label>
 <button type="submit">Save (signs the user out everywhere)</button></form>
-${u.totpSecret ? html`<form method="post" action="/console/users/${id}/totp-off" class="inline">${csrfField(ctx)}<button type="submit">Turn off two-factor sign-in</button></form>` : ''}
+${u.totpSecret ? html`<form method="post" action="/console/users/${id}/totp-off" class="grid">${csrfField(ctx)}${reauthFields(ctx.user)}<button type="submit">Turn off two-factor sign-in</button></form>` : ''}
 <h2>Sessions</h2>${sessionsTable(ctx, list, sessionOf(req).id, (x) => `/console/users/${id}/sessions/${x.id}/sign-out`)}
 <h2>Delete</h2>
 <form method="post" action="/console/users/${id}/delete" class="inline">${csrfField(ctx)}<label class="check"><input type="checkbox" name="confirm" value="yes" required> I am sure: delete ${u.email} and end their sessions</label> <button type="submit" class="danger">Delete user</button></form>`;
@@ -146,6 +147,7 @@ ${u.totpSecret ? html`<form method="post" action="/console/users/${id}/totp-off"
 
     app.post('/users/:id/totp-off', { config: admin }, async (req, reply) => {
       const { id } = idParams.parse(req.params);
+      await requireReauth(s, req);
       await s.users.disableTotp(id);
       return reply.redirect(`/console/users/${id}?done=totp_off`, 303);
     });
@@ -177,7 +179,7 @@ ${u.totpSecret ? html`<form method="post" action="/console/users/${id}/totp-off"
 <section><h2>Two-factor sign-in</h2>
 ${
   me.totp
-    ? html`<p>On.</p><form method="post" action="/console/account/totp-off" class="inline">${csrfField(ctx)}<button type="submit">Turn off</button></form>`
+    ? html`<p>On.</p><form method="post" action="/console/account/totp-off" class="grid" id="totp-off">${csrfField(ctx)}${reauthFields(me)}<button type="submit">Turn off</button></form>`
     : html`<p>Off. <a href="/console/account/totp">Set up an authenticator app</a></p>`
 }</section>
 <section><h2>Your sessions</h2>${sessionsTable(ctx, list, sessionOf(req).id, (x) => `/console/account/sessions/${x.id}/sign-out`)}
@@ -254,6 +256,7 @@ ${error ? html`<p class="flash error" role="alert">${error}</p>` : ''}
       return reply.redirect('/console/account?done=totp_on', 303);
     });
     app.post('/account/totp-off', async (req, reply) => {
+      await requireReauth(s, req);
       await s.users.disableTotp(userOf(req).id);
       return reply.redirect('/console/account?done=totp_off', 303);
     });
