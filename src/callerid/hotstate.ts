@@ -329,25 +329,31 @@ export class CidHotState {
     for (;;) {
       // 250 a batch: the script holds Redis for ~1.5 ms (1,000 held it ~8 ms, a stall every pick
       // and every routing slot of that moment would wait out: Redis is shared).
-      const { count, json } = await this.o.store.takeDirtyUsage(250);
+      const { count, json } = await this.o.store.takeDirtyUsage(250, this.now());
       if (!count) return;
+      const numbers = () => Object.keys(JSON.parse(json) as Record<string, string[]>);
       try {
         await this.repo.writeUsage(json);
         this.lastFlushError = null;
       } catch (err) {
-        // Put them back: the values are absolute, so the next flush writes them whole.
-        const numbers = Object.keys(JSON.parse(json) as Record<string, string[]>);
-        await this.o.store.markDirty(numbers).catch((e: unknown) =>
-          // Their usage stays right in Redis; PostgreSQL's copy catches up when each is next used.
-          this.o.log.error(
-            { err: (e as Error).message, numbers: numbers.length },
-            'caller-ID usage not written and not re-queued',
-          ),
-        );
+        // Put them back: the values are absolute, so the next flush writes them whole. If Redis
+        // refuses that too, they stay leased and the first flush after the lease takes them again.
+        const taken = numbers();
+        await this.o.store
+          .usageNotWritten(taken)
+          .catch((e: unknown) =>
+            this.o.log.warn(
+              { err: (e as Error).message, numbers: taken.length },
+              'caller-ID usage not written; the numbers come back when their lease ends',
+            ),
+          );
         this.lastFlushError = (err as Error).message;
         this.o.log.warn({ err: (err as Error).message, numbers: count }, 'caller-ID usage flush failed');
         return;
       }
+      // Written: the lease ends (one parse of the batch's keys a flush, not a decode per row). Should
+      // Redis refuse this, the lease runs out and the numbers are written once more (harmless).
+      await this.o.store.usageWritten(numbers()).catch(() => {});
     }
   }
 

@@ -276,9 +276,15 @@ export function healthCall(
 }
 
 /** KEYS and ARGV of takeUsage (pure). */
-export function takeUsageCall(keys: CidKeys, n: number): ScriptCall {
-  return { keys: [keys.dirty, keys.numberPrefix], args: [n, ...USAGE_COLUMNS] };
+export function takeUsageCall(keys: CidKeys, n: number, now = 0, leaseMs = USAGE_LEASE_MS): ScriptCall {
+  return {
+    keys: [keys.dirty, keys.dirtyLeased, keys.numberPrefix],
+    args: [now, leaseMs, n, ...USAGE_COLUMNS],
+  };
 }
+
+/** How long a flush holds the numbers it took before another flush may take them again. */
+export const USAGE_LEASE_MS = 60_000;
 
 // Picks held back at most before they leave in one write (see pick). 2, 4, 8 and 16 measured alike
 // (bench/next-cid, BENCHMARKS.md, session of 2026-12-03, third); the whole turn in one write was
@@ -416,13 +422,28 @@ export class CidStore {
    * number -> [...USAGE_COLUMNS] ('' where a field is unset). The flush hands it to PostgreSQL as
    * it is, so the daemon never decodes the rows one string at a time.
    */
-  async takeDirtyUsage(n: number): Promise<{ count: number; json: string }> {
-    const c = takeUsageCall(this.keys, n);
+  async takeDirtyUsage(n: number, now = Date.now()): Promise<{ count: number; json: string }> {
+    const c = takeUsageCall(this.keys, n, now);
     const [count, json] = await corked(this.redis).takeUsage(...c.keys, ...c.args);
     return { count, json };
   }
   async markDirty(numbers: string[]): Promise<void> {
     if (numbers.length) await this.redis.sadd(this.keys.dirty, ...numbers);
+  }
+
+  /** The numbers a flush took are written: their lease ends. */
+  async usageWritten(numbers: string[]): Promise<void> {
+    if (numbers.length) await this.redis.zrem(this.keys.dirtyLeased, ...numbers);
+  }
+
+  /** The numbers a flush took are not written: dirty again at once, their lease ended (one step). */
+  async usageNotWritten(numbers: string[]): Promise<void> {
+    if (numbers.length)
+      await this.redis
+        .multi()
+        .sadd(this.keys.dirty, ...numbers)
+        .zrem(this.keys.dirtyLeased, ...numbers)
+        .exec();
   }
 
   async hashes(numbers: string[]): Promise<Map<string, NumberHash>> {

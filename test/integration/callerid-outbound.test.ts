@@ -16,7 +16,7 @@ import { createApiKey } from '../../src/auth/keys.ts';
 import { type CallerIdModule, createCallerIdModule } from '../../src/callerid/index.ts';
 import { importCallerIds } from '../../src/callerid/import.ts';
 import { CallerIdService } from '../../src/callerid/service.ts';
-import { CidStore } from '../../src/callerid/store.ts';
+import { CidStore, USAGE_LEASE_MS } from '../../src/callerid/store.ts';
 import { RedisKeys } from '../../src/platform/redis/keys.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
@@ -319,6 +319,39 @@ describe('caller-ID rebuild, outbound Stasis flow and number health', () => {
     expect(svc.lastFlushError).toBeNull();
     expect(await uses()).toEqual(nums.map((n) => `${n}=1`));
     expect(await redis.sismember(cid.service.store.keys.dirty, nums[0]!)).toBe(0);
+    // Redis refusing mid-flush: PostgreSQL refuses the write, then the put-back fails too. The
+    // numbers are not lost: they stay leased, and the first flush after the lease takes them again.
+    // (Their usage changes in Redis as a pick would change it: a second use each.)
+    for (const n of nums) await redis.hincrby(cid.service.store.keys.number(n), 'tot', 1);
+    await redis.sadd(cid.service.store.keys.dirty, ...nums);
+    let clock = Date.now();
+    const store = cid.service.store;
+    const failing = Object.create(store) as typeof store;
+    failing.usageNotWritten = () => Promise.reject(new Error('Redis refused'));
+    const svc2 = new CallerIdService({
+      sql,
+      store: failing,
+      log,
+      instanceId: 'flush-test-2',
+      timezone: 'UTC',
+      reservationTtlMs: 60_000,
+      agentRatePerMin: 0,
+      flushEveryMs: 0,
+      now: () => clock,
+    });
+    refuse = true;
+    await svc2.flush();
+    expect(svc2.lastFlushError).toBe('connection refused');
+    for (const n of nums) expect(await redis.sismember(store.keys.dirty, n)).toBe(0);
+    expect(await redis.zcard(store.keys.dirtyLeased)).toBe(3);
+    refuse = false;
+    await svc2.flush(); // the lease holds: nothing to take yet
+    expect(await uses()).toEqual(nums.map((n) => `${n}=1`));
+    clock += USAGE_LEASE_MS + 1;
+    await svc2.flush();
+    expect(svc2.lastFlushError).toBeNull();
+    expect(await uses()).toEqual(nums.map((n) => `${n}=2`));
+    expect(await redis.zcard(store.keys.dirtyLeased)).toBe(0);
     // The import's statement on the plain client too.
     const csv = 'caller_id,carrier,area_code,daily_limit,hourly_limit\n+16175550199,acme,617,5,\n';
     const imp = await importCallerIds(real, cid.service, Readable.from([csv]), { defaultPool: 'FL' });

@@ -73,6 +73,8 @@ export class RedisKeys {
 export class CidKeys {
   readonly ready: string;
   readonly dirty: string;
+  /** Numbers a flush took off `dirty` and has not yet confirmed written (number -> lease end, ms). */
+  readonly dirtyLeased: string;
   readonly rebuildLock: string;
   /** Prefix of the number hashes: `numberPrefix + number` (what the scripts receive). */
   readonly numberPrefix: string;
@@ -81,6 +83,7 @@ export class CidKeys {
   constructor(readonly base: string) {
     this.ready = `${base}:ready`;
     this.dirty = `${base}:dirty`;
+    this.dirtyLeased = `${base}:dirty:leased`;
     this.rebuildLock = `${base}:rebuild-lock`;
     this.numberPrefix = `${base}:n:`;
     this.poolPrefix = `${base}:p:`;

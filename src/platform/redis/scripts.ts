@@ -51,7 +51,7 @@ export const SCRIPTS: readonly ScriptDef[] = [
     'placeCid-3.lua',
     'placeCids-n.lua',
     'healthCid-5.lua',
-    'takeUsage-2.lua',
+    'takeUsage-3.lua',
     'placeFresh-n.lua',
     'promoteCid-3.lua',
   ]),
