@@ -7,7 +7,7 @@ import { ConsoleRepository } from '../console/repository.ts';
 import { hashPassword } from '../console/users.ts';
 import { loadConfig, parseConfig } from '../config.ts';
 import { apiKeys } from '../db/schema/auth.ts';
-import { campaigns, clients, dids, links, sellers } from '../db/schema/routing.ts';
+import { campaigns, clients, links, sellers } from '../db/schema/routing.ts';
 import { createLogger } from '../platform/logger.ts';
 import { startDaemon } from '../main.ts';
 import type { ProvisioningModule } from '../provisioning/index.ts';

@@ -23,20 +23,6 @@ const ZONES = [
 ];
 const WIDTH: Record<Range['grain'], number> = { q: QUARTER, h: HOUR, d: DAY };
 const T0 = Date.UTC(2026, 0, 1);
-const clocks = new Map<string, Intl.DateTimeFormat>();
-const clock = (tz: string) => {
-  let f = clocks.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-GB', {
-      timeZone: tz,
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    });
-    clocks.set(tz, f);
-  }
-  return f;
-};
 
 /** A quarter-aligned instant in 2026 (DST transitions of both hemispheres included). */
 const quarter = fc.integer({ min: 0, max: 365 * 96 }).map((n) => T0 + n * QUARTER);
