@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { parseCidr } from '../auth/cidr.ts';
 import { WEBHOOK_EVENTS } from '../db/schema/provisioning.ts';
 import type { AccountRow, NumberRow } from './repository.ts';
+import type { SearchQuery } from './providers/types.ts';
 
 /** A phone number as E.164 (`+14155550100`); `14155550100` and national US forms are accepted. */
 export const e164 = z.string().transform((s, ctx) => {
@@ -120,6 +121,19 @@ export const searchIn = z
   })
   .strict()
   .refine((b) => !(b.npa && b.pattern), { message: 'give npa or pattern, not both' });
+
+/** The carrier query a search asks for: an NPA is a pattern of the numbers starting 1<npa>. */
+export function searchQueryOf(b: z.infer<typeof searchIn>): SearchQuery {
+  return {
+    country: b.country,
+    type: b.type,
+    pattern: b.npa ? `1${b.npa}` : b.pattern,
+    match: b.npa ? 'starts' : b.match,
+    features: b.features,
+    size: b.size,
+    index: b.index,
+  };
+}
 
 export const provisionIn = z
   .object({ provider_account_id: z.uuid(), seller_id: z.uuid(), npa, country })

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { notFound } from '../../platform/http/errors.ts';
 import { NUMBER_SORTS, type NumberSort } from '../../provisioning/repository.ts';
-import { e164Params, provisionBatchIn, searchIn } from '../../provisioning/schemas.ts';
+import { e164Params, provisionBatchIn, searchIn, searchQueryOf } from '../../provisioning/schemas.ts';
 import type { ProvisioningService } from '../../provisioning/service.ts';
 import type { RoutingService } from '../../routing/service.ts';
 import { EVERYONE, may, STAFF_WRITE, scopeOf } from '../access.ts';
@@ -113,15 +113,7 @@ ${w ? html`<td>${n.status === 'owned' ? html`<form method="post" action="${PATH}
         searchIn,
         fromForm(f, { provider_account_id: 'text', country: 'optText', npa: 'optText' }),
       );
-      const r = await svc.search(b.provider_account_id, {
-        country: b.country,
-        type: b.type,
-        pattern: b.npa ? `1${b.npa}` : b.pattern,
-        match: b.npa ? 'starts' : b.match,
-        features: b.features,
-        size: b.size,
-        index: b.index,
-      });
+      const r = await svc.search(b.provider_account_id, searchQueryOf(b));
       const ctx = ctxOf(req);
       const sellers = await routing.listSellers({ limit: 500, offset: 0 });
       const body = html`<p>${r.count} number(s) for sale in ${b.npa ?? 'this search'} (the first ${r.numbers.length} shown).</p>

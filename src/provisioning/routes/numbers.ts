@@ -21,6 +21,7 @@ import {
   provisionIn,
   releaseBatchIn,
   searchIn,
+  searchQueryOf,
 } from '../schemas.ts';
 import type { ProvisioningService } from '../service.ts';
 import type { JobKind } from '../../db/schema/provisioning.ts';
@@ -85,15 +86,7 @@ export function numberRoutes(svc: ProvisioningService) {
       },
       async (req) => {
         const b = req.body;
-        const r = await svc.search(b.provider_account_id, {
-          country: b.country,
-          type: b.type,
-          pattern: b.npa ? `1${b.npa}` : b.pattern,
-          match: b.npa ? 'starts' : b.match,
-          features: b.features,
-          size: b.size,
-          index: b.index,
-        });
+        const r = await svc.search(b.provider_account_id, searchQueryOf(b));
         return {
           count: r.count,
           numbers: r.numbers.map((n) => ({
