@@ -21,6 +21,7 @@ import { startDaemon } from '../../src/main.ts';
 import { runMigrations } from '../../src/platform/db.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRoutingModule } from '../../src/routing/index.ts';
+import { CHROMIUM, CHROMIUM_FLAGS } from '../../test/helpers/chromium.ts';
 
 const { values } = parseArgs({
   options: {
@@ -155,18 +156,9 @@ await readersDone;
 // The browser: the live page with the same frames, the time console.js takes to apply each.
 const profile = mkdtempSync(join(tmpdir(), 'cc-bench-chromium-'));
 const browser = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  executablePath: CHROMIUM,
   headless: true,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
+  args: CHROMIUM_FLAGS,
   viewport: { width: 1280, height: 800 },
 });
 const page = browser.pages()[0] ?? (await browser.newPage());

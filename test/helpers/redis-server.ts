@@ -55,14 +55,7 @@ export class PrivateRedis {
       },
     );
     this.proc = p;
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      p.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('Ready to accept connections')) resolve();
-      });
-      p.once('exit', (c) => reject(new Error(`redis-server exited ${c}: ${out.slice(-500)}`)));
-    });
+    await redisReady(p);
   }
   async stop(): Promise<void> {
     const p = this.proc;
@@ -73,4 +66,16 @@ export class PrivateRedis {
       p.kill('SIGKILL');
     });
   }
+}
+
+/** Resolves once a redis-server started with stdout piped says it accepts connections. */
+export function redisReady(p: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let out = '';
+    p.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('Ready to accept connections')) resolve();
+    });
+    p.once('exit', (c) => reject(new Error(`redis-server exited ${c}: ${out.slice(-500)}`)));
+  });
 }

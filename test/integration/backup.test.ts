@@ -11,6 +11,7 @@ import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { withDb } from '../global-setup.ts';
 import { freshDatabase } from '../helpers/env.ts';
+import { redisReady } from '../helpers/redis-server.ts';
 import { freePort } from '../helpers/redis-server.ts';
 
 const run = promisify(execFile);
@@ -92,14 +93,7 @@ describe('backup and restore', { timeout: 120_000 }, () => {
         { stdio: ['ignore', 'pipe', 'inherit'] },
       );
       server = p;
-      await new Promise<void>((resolve, reject) => {
-        let out = '';
-        p.stdout!.on('data', (d: Buffer) => {
-          out += d.toString();
-          if (out.includes('Ready to accept connections')) resolve();
-        });
-        p.once('exit', (c) => reject(new Error(`redis-server exited ${c}: ${out.slice(-500)}`)));
-      });
+      await redisReady(p);
       const restored = new Redis(port, '127.0.0.1');
       expect(await restored.get(key)).toBe('counts of the current hour');
       expect(await restored.hgetall(`${key}:h`)).toEqual({ a: '1', b: '2' });
