@@ -93,6 +93,7 @@ export const CAUSE_TXT: Record<number, string> = {
   42: 'Switching equipment congestion',
   44: 'Requested channel not available',
   58: 'Bearer capability not available',
+  // Q.850 cause 66 (AST_CAUSE_CHAN_NOT_IMPLEMENTED): Asterisk's own text for it, sent in cause_txt.
   66: 'Channel not implemented',
   127: 'Interworking, unspecified',
 };
