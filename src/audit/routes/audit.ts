@@ -14,7 +14,12 @@ export function auditRoutes(svc: AuditService) {
       '/v1/audit',
       {
         config: { auth: { roles: STAFF } },
-        schema: { tags: ['audit'], querystring: auditQuery, response: { 200: page(auditOut) } },
+        schema: {
+          summary: 'Audit log of routing changes: who changed what, before and after',
+          tags: ['audit'],
+          querystring: auditQuery,
+          response: { 200: page(auditOut) },
+        },
       },
       async (req) => {
         const q = req.query;

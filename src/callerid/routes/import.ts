@@ -30,7 +30,12 @@ export function importRoutes(service: CallerIdService) {
       {
         config: { auth: { roles: STAFF } },
         bodyLimit: 512 * 1024 * 1024,
-        schema: { tags: ['caller-ids'], querystring: poolFilter, response: { 200: importOut } },
+        schema: {
+          tags: ['caller-ids'],
+          summary: 'Import caller-ID numbers from CSV (bad lines listed, the rest imported)',
+          querystring: poolFilter,
+          response: { 200: importOut },
+        },
       },
       async (req) => {
         const body = req.body as Readable | undefined;

@@ -19,7 +19,11 @@ export function nextCidRoutes(service: CallerIdService) {
       {
         logLevel,
         config: { auth: { roles: DIALER, queryKey: true } },
-        schema: { tags: ['caller-ids'], querystring: nextQuery },
+        schema: {
+          summary: 'The next caller ID for an outbound call (VICIdial), by area code with fallback',
+          tags: ['caller-ids'],
+          querystring: nextQuery,
+        },
       },
       async (req, reply) => {
         const q = req.query;

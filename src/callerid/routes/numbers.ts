@@ -22,17 +22,36 @@ export function numberRoutes(service: CallerIdService) {
     const tags = ['caller-ids'];
     app.get(
       '/v1/caller-ids',
-      { config, schema: { tags, querystring: pagedPoolFilter, response: { 200: page(numberOut) } } },
+      {
+        config,
+        schema: {
+          summary: 'List caller-ID numbers with usage and health, paged, by pool',
+          tags,
+          querystring: pagedPoolFilter,
+          response: { 200: page(numberOut) },
+        },
+      },
       (req) => service.listNumbers(poolOf(req.query), req.query.limit, req.query.offset),
     );
     app.get(
       '/v1/caller-ids/:number',
-      { config, schema: { tags, params: numberParams, response: { 200: numberOut } } },
+      {
+        config,
+        schema: { summary: 'One caller-ID number', tags, params: numberParams, response: { 200: numberOut } },
+      },
       (req) => service.getNumber(req.params.number),
     );
     app.post(
       '/v1/caller-ids',
-      { config, schema: { tags, body: numberBody, response: { 201: numberOut } } },
+      {
+        config,
+        schema: {
+          summary: 'Add a caller-ID number to a pool',
+          tags,
+          body: numberBody,
+          response: { 201: numberOut },
+        },
+      },
       async (req, reply) => {
         const { number, ...rest } = req.body;
         return reply.status(201).send(await service.createNumber(number, rest));
@@ -40,14 +59,29 @@ export function numberRoutes(service: CallerIdService) {
     );
     app.patch(
       '/v1/caller-ids/:number',
-      { config, schema: { tags, params: numberParams, body: numberPatch, response: { 200: numberOut } } },
+      {
+        config,
+        schema: {
+          summary: 'Enable, disable or rest a caller-ID number',
+          tags,
+          params: numberParams,
+          body: numberPatch,
+          response: { 200: numberOut },
+        },
+      },
       (req) => service.updateNumber(req.params.number, req.body),
     );
     app.delete(
       '/v1/caller-ids/:number',
       {
         config,
-        schema: { tags, params: numberParams, querystring: poolFilter, response: { 204: z.null() } },
+        schema: {
+          summary: 'Remove a caller-ID number from a pool',
+          tags,
+          params: numberParams,
+          querystring: poolFilter,
+          response: { 204: z.null() },
+        },
       },
       async (req, reply) => {
         // With a pool named only the membership goes; without, the number itself.

@@ -14,27 +14,63 @@ export function poolRoutes(service: CallerIdService) {
     const tags = ['caller-ids'];
     app.get(
       '/v1/cid-pools',
-      { config, schema: { tags, querystring: pageQuery, response: { 200: page(poolOut) } } },
+      {
+        config,
+        schema: {
+          summary: 'List caller-ID pools, paged',
+          tags,
+          querystring: pageQuery,
+          response: { 200: page(poolOut) },
+        },
+      },
       (req) => service.listPools(req.query.limit, req.query.offset),
     );
     app.get(
       '/v1/cid-pools/:id',
-      { config, schema: { tags, params: poolParams, response: { 200: poolOut } } },
+      {
+        config,
+        schema: { summary: 'One caller-ID pool', tags, params: poolParams, response: { 200: poolOut } },
+      },
       (req) => service.getPool(req.params.id),
     );
     app.post(
       '/v1/cid-pools',
-      { config, schema: { tags, body: poolBody, response: { 201: poolOut } } },
+      {
+        config,
+        schema: {
+          summary: 'Create a caller-ID pool with its usage limits and rest',
+          tags,
+          body: poolBody,
+          response: { 201: poolOut },
+        },
+      },
       async (req, reply) => reply.status(201).send(await service.createPool(req.body)),
     );
     app.patch(
       '/v1/cid-pools/:id',
-      { config, schema: { tags, params: poolParams, body: poolPatch, response: { 200: poolOut } } },
+      {
+        config,
+        schema: {
+          summary: "Change a caller-ID pool's limits",
+          tags,
+          params: poolParams,
+          body: poolPatch,
+          response: { 200: poolOut },
+        },
+      },
       (req) => service.updatePool(req.params.id, req.body),
     );
     app.delete(
       '/v1/cid-pools/:id',
-      { config, schema: { tags, params: poolParams, response: { 204: z.null() } } },
+      {
+        config,
+        schema: {
+          summary: 'Delete a caller-ID pool and its numbers',
+          tags,
+          params: poolParams,
+          response: { 204: z.null() },
+        },
+      },
       async (req, reply) => {
         await service.deletePool(req.params.id);
         return reply.status(204).send(null);

@@ -11,7 +11,12 @@ export function statsRoutes(service: CallerIdService) {
       '/v1/caller-ids/stats',
       {
         config: { auth: { roles: STAFF } },
-        schema: { tags: ['caller-ids'], querystring: pagedPoolFilter, response: { 200: statsOut } },
+        schema: {
+          tags: ['caller-ids'],
+          summary: 'Caller-ID usage and answer rates per pool',
+          querystring: pagedPoolFilter,
+          response: { 200: statsOut },
+        },
       },
       (req) => service.stats(poolOf(req.query), req.query.limit, req.query.offset),
     );

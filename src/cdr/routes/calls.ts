@@ -29,6 +29,7 @@ export default async function callRoutes(fastify: FastifyInstance) {
     {
       config: { auth: { roles: STAFF_OR_SELLER } },
       schema: {
+        summary: 'Call detail records with attempts, filtered and paged (CSV with format=csv)',
         tags: ['calls'],
         querystring: callsQuery,
         response: { 200: z.object({ items: z.array(callRecordOut), next_cursor: z.string().nullable() }) },

@@ -13,7 +13,12 @@ export function applyRoutes(svc: ApplyService) {
       '/v1/pbx/apply',
       {
         config: { auth: { roles: STAFF } },
-        schema: { tags: ['pbx'], body: applyBody, response: { 200: applyOut } },
+        schema: {
+          summary: 'Make every Asterisk node reload PJSIP realtime; the result per node',
+          tags: ['pbx'],
+          body: applyBody,
+          response: { 200: applyOut },
+        },
       },
       async (req) => svc.apply(actor(req), req.body.triggered_by),
     );

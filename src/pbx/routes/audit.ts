@@ -13,7 +13,12 @@ export function auditRoutes(svc: PbxAudit) {
       '/v1/pbx/audit',
       {
         config: { auth: { roles: STAFF } },
-        schema: { tags: ['pbx'], querystring: auditQuery, response: { 200: page(auditOut) } },
+        schema: {
+          summary: 'Audit log of PBX changes, including refused ones',
+          tags: ['pbx'],
+          querystring: auditQuery,
+          response: { 200: page(auditOut) },
+        },
       },
       async (req) => {
         const q = req.query;

@@ -20,6 +20,7 @@ export function clientEndpointRoutes(svc: EndpointService) {
       {
         config,
         schema: {
+          summary: "Create a client's PJSIP endpoint (realtime rows)",
           tags,
           params,
           body: clientEndpointBody,
@@ -39,7 +40,15 @@ export function clientEndpointRoutes(svc: EndpointService) {
     );
     app.get(
       '/v1/pbx/clients/:id/endpoint',
-      { config, schema: { tags, params, response: { 200: endpointOut } } },
+      {
+        config,
+        schema: {
+          summary: "A client's PJSIP endpoint and its registration",
+          tags,
+          params,
+          response: { 200: endpointOut },
+        },
+      },
       async (req) => {
         const r = await svc.ofClient(req.params.id);
         if (!r) throw notFound('client endpoint', req.params.id);
@@ -48,12 +57,24 @@ export function clientEndpointRoutes(svc: EndpointService) {
     );
     app.patch(
       '/v1/pbx/clients/:id/endpoint',
-      { config, schema: { tags, params, body: changeBody, response: { 200: endpointOut } } },
+      {
+        config,
+        schema: {
+          summary: "Change a client's PJSIP endpoint",
+          tags,
+          params,
+          body: changeBody,
+          response: { 200: endpointOut },
+        },
+      },
       async (req) => toEndpoint(await svc.updateClient(actor(req), req.params.id, req.body)),
     );
     app.delete(
       '/v1/pbx/clients/:id/endpoint',
-      { config, schema: { tags, params, response: { 204: z.null() } } },
+      {
+        config,
+        schema: { summary: "Delete a client's PJSIP endpoint", tags, params, response: { 204: z.null() } },
+      },
       async (req, reply) => {
         await svc.deprovisionClient(actor(req), req.params.id);
         return reply.status(204).send(null);

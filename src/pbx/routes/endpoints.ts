@@ -13,7 +13,12 @@ export function endpointRoutes(svc: EndpointService) {
       '/v1/pbx/endpoints',
       {
         config: { auth: { roles: STAFF } },
-        schema: { tags: ['pbx'], querystring: endpointsQuery, response: { 200: page(endpointOut) } },
+        schema: {
+          summary: 'All PJSIP endpoints with their registration state, paged',
+          tags: ['pbx'],
+          querystring: endpointsQuery,
+          response: { 200: page(endpointOut) },
+        },
       },
       async (req) => pageBody(req.query, await svc.list(req.query), toEndpoint),
     );

@@ -18,7 +18,15 @@ export function trunkRoutes(svc: TrunkService) {
 
     app.post(
       '/v1/pbx/trunks',
-      { config: staff, schema: { tags, body: trunkBody, response: { 201: endpointOut } } },
+      {
+        config: staff,
+        schema: {
+          summary: "Create a seller's SIP trunk (IP-matched or registering)",
+          tags,
+          body: trunkBody,
+          response: { 201: endpointOut },
+        },
+      },
       async (req, reply) => {
         const b = req.body;
         const r = await svc.create(actor(req), {
@@ -35,7 +43,12 @@ export function trunkRoutes(svc: TrunkService) {
       '/v1/pbx/trunks',
       {
         config: staffOrSeller,
-        schema: { tags, querystring: trunksQuery, response: { 200: page(endpointOut) } },
+        schema: {
+          summary: 'List seller trunks, paged',
+          tags,
+          querystring: trunksQuery,
+          response: { 200: page(endpointOut) },
+        },
       },
       async (req) => {
         const { limit, offset, seller_id } = req.query;
@@ -45,7 +58,10 @@ export function trunkRoutes(svc: TrunkService) {
     );
     app.get(
       '/v1/pbx/trunks/:id',
-      { config: staffOrSeller, schema: { tags, params: idParams, response: { 200: endpointOut } } },
+      {
+        config: staffOrSeller,
+        schema: { summary: 'One seller trunk', tags, params: idParams, response: { 200: endpointOut } },
+      },
       async (req) => {
         const r = await svc.get(req.params.id, scopeOf(req));
         if (!r) throw notFound('trunk', req.params.id);
@@ -57,6 +73,7 @@ export function trunkRoutes(svc: TrunkService) {
       {
         config: staff,
         schema: {
+          summary: 'Change a seller trunk',
           tags,
           params: idParams,
           body: changeBody.refine((b) => b.contact === undefined, 'trunks have no contact'),
@@ -67,7 +84,10 @@ export function trunkRoutes(svc: TrunkService) {
     );
     app.delete(
       '/v1/pbx/trunks/:id',
-      { config: staff, schema: { tags, params: idParams, response: { 204: z.null() } } },
+      {
+        config: staff,
+        schema: { summary: 'Delete a seller trunk', tags, params: idParams, response: { 204: z.null() } },
+      },
       async (req, reply) => {
         await svc.delete(actor(req), req.params.id);
         return reply.status(204).send(null);

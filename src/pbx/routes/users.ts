@@ -17,7 +17,15 @@ export function userRoutes(svc: UserService) {
 
     app.post(
       '/v1/pbx/users',
-      { config, schema: { tags, body: userBody, response: { 201: userOut.extend({ credentials }) } } },
+      {
+        config,
+        schema: {
+          summary: 'Create a SIP user; the credentials are returned once',
+          tags,
+          body: userBody,
+          response: { 201: userOut.extend({ credentials }) },
+        },
+      },
       async (req, reply) => {
         const { user, credentials } = await svc.create(actor(req), req.body);
         return reply.status(201).send({ ...toUser(user), credentials });
@@ -25,12 +33,28 @@ export function userRoutes(svc: UserService) {
     );
     app.get(
       '/v1/pbx/users',
-      { config, schema: { tags, querystring: pageQuery, response: { 200: page(userOut) } } },
+      {
+        config,
+        schema: {
+          summary: 'List SIP users, paged',
+          tags,
+          querystring: pageQuery,
+          response: { 200: page(userOut) },
+        },
+      },
       async (req) => pageBody(req.query, await svc.list(req.query), toUser),
     );
     app.get(
       '/v1/pbx/users/:id',
-      { config, schema: { tags, params: idParams, response: { 200: userOut } } },
+      {
+        config,
+        schema: {
+          summary: 'One SIP user (never its password)',
+          tags,
+          params: idParams,
+          response: { 200: userOut },
+        },
+      },
       async (req) => {
         const u = await svc.get(req.params.id);
         if (!u) throw notFound('user', req.params.id);
@@ -39,7 +63,10 @@ export function userRoutes(svc: UserService) {
     );
     app.delete(
       '/v1/pbx/users/:id',
-      { config, schema: { tags, params: idParams, response: { 204: z.null() } } },
+      {
+        config,
+        schema: { summary: 'Delete a SIP user', tags, params: idParams, response: { 204: z.null() } },
+      },
       async (req, reply) => {
         await svc.delete(actor(req), req.params.id);
         return reply.status(204).send(null);

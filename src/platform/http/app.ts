@@ -186,6 +186,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     sendError(req, reply.status(404), notFoundBody(req.method, req.url)),
   );
 
+  // Who may call a route is declared once, in its auth config; the document states it from there
+  // (roles in the description, the key schemes as its security), so the two cannot drift apart.
+  app.addHook('onRoute', (route) => {
+    const auth = (route.config as { auth?: { roles: readonly string[]; queryKey?: boolean } } | undefined)
+      ?.auth;
+    if (!auth || !route.schema) return;
+    const schema = route.schema as { description?: string; security?: unknown };
+    const who = `Roles: ${auth.roles.join(', ')}.${auth.queryKey ? ' The key may also come as ?key= (for dialers that cannot send headers).' : ''}`;
+    schema.description = schema.description ? `${schema.description}\n\n${who}` : who;
+    schema.security ??= [{ bearer: [] }, { apiKey: [] }];
+  });
   await app.register(swagger, {
     openapi: {
       info: { title: 'CapConduit API', version: '0.1.0', description: 'Telephony control plane' },

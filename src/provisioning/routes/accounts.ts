@@ -16,30 +16,57 @@ export function accountRoutes(svc: ProvisioningService) {
     const tags = ['provisioning'];
     app.post(
       '/v1/provider-accounts',
-      { config: admin, schema: { tags, body: accountIn, response: { 201: accountOut } } },
+      {
+        config: admin,
+        schema: {
+          summary: 'Add a carrier account; its credentials are encrypted and never returned',
+          tags,
+          body: accountIn,
+          response: { 201: accountOut },
+        },
+      },
       async (req, reply) => reply.status(201).send(accountView(await svc.createAccount(req.body))),
     );
     app.get(
       '/v1/provider-accounts',
-      { config: staff, schema: { tags, response: { 200: z.object({ items: z.array(accountOut) }) } } },
+      {
+        config: staff,
+        schema: {
+          summary: 'List carrier accounts (never their credentials)',
+          tags,
+          response: { 200: z.object({ items: z.array(accountOut) }) },
+        },
+      },
       async () => ({ items: (await svc.repo.accounts()).map(accountView) }),
     );
     app.get(
       '/v1/provider-accounts/:id',
-      { config: staff, schema: { tags, params: idParams, response: { 200: accountOut } } },
+      {
+        config: staff,
+        schema: { summary: 'One carrier account', tags, params: idParams, response: { 200: accountOut } },
+      },
       async (req) => accountView(await svc.account(req.params.id)),
     );
     app.patch(
       '/v1/provider-accounts/:id',
       {
         config: admin,
-        schema: { tags, params: idParams, body: accountPatch, response: { 200: accountOut } },
+        schema: {
+          summary: "Change a carrier account's name, limits or credentials",
+          tags,
+          params: idParams,
+          body: accountPatch,
+          response: { 200: accountOut },
+        },
       },
       async (req) => accountView(await svc.updateAccount(req.params.id, req.body)),
     );
     app.delete(
       '/v1/provider-accounts/:id',
-      { config: admin, schema: { tags, params: idParams, response: { 204: z.null() } } },
+      {
+        config: admin,
+        schema: { summary: 'Delete a carrier account', tags, params: idParams, response: { 204: z.null() } },
+      },
       async (req, reply) => {
         await svc.deleteAccount(req.params.id);
         return reply.status(204).send(null);
@@ -50,6 +77,7 @@ export function accountRoutes(svc: ProvisioningService) {
       {
         config: staff,
         schema: {
+          summary: "Compare the carrier's numbers with ours and report drift",
           tags,
           body: z.object({ provider_account_id: z.uuid(), fix: z.boolean().default(false) }).strict(),
           response: {
@@ -78,6 +106,7 @@ export function accountRoutes(svc: ProvisioningService) {
       {
         config: staff,
         schema: {
+          summary: "Set a seller's number group: carrier account, subaccount and SIP target",
           tags,
           params: z.object({ seller_id: z.uuid() }),
           body: groupIn,

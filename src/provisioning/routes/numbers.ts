@@ -66,6 +66,7 @@ export function numberRoutes(svc: ProvisioningService) {
       {
         config: staff,
         schema: {
+          summary: 'Search a carrier for numbers to buy',
           tags,
           body: searchIn,
           response: {
@@ -105,6 +106,7 @@ export function numberRoutes(svc: ProvisioningService) {
       {
         config: staff,
         schema: {
+          summary: 'Buy one number from an area code for a seller and route it',
           tags,
           headers: idempotencyHeaders,
           body: provisionIn,
@@ -126,7 +128,13 @@ export function numberRoutes(svc: ProvisioningService) {
       '/v1/numbers/provision/batch',
       {
         config: staff,
-        schema: { tags, headers: idempotencyHeaders, body: provisionBatchIn, response: { 202: jobAccepted } },
+        schema: {
+          summary: 'Buy numbers from a list of area codes; answers 202 with a job',
+          tags,
+          headers: idempotencyHeaders,
+          body: provisionBatchIn,
+          response: { 202: jobAccepted },
+        },
       },
       async (req, reply) => {
         const b = req.body;
@@ -145,6 +153,7 @@ export function numberRoutes(svc: ProvisioningService) {
       {
         config: staff,
         schema: {
+          summary: "Point a number's voice routing at our SIP domain",
           tags,
           headers: idempotencyHeaders,
           params: e164Params,
@@ -171,6 +180,7 @@ export function numberRoutes(svc: ProvisioningService) {
       {
         config: staff,
         schema: {
+          summary: 'Release a number back to the carrier',
           tags,
           headers: idempotencyHeaders,
           params: e164Params,
@@ -190,7 +200,13 @@ export function numberRoutes(svc: ProvisioningService) {
       '/v1/numbers/configure/batch',
       {
         config: staff,
-        schema: { tags, headers: idempotencyHeaders, body: numbersBatchIn, response: { 202: jobAccepted } },
+        schema: {
+          summary: 'Configure many numbers; answers 202 with a job',
+          tags,
+          headers: idempotencyHeaders,
+          body: numbersBatchIn,
+          response: { 202: jobAccepted },
+        },
       },
       async (req, reply) => {
         const t = await live(req.body.numbers);
@@ -211,7 +227,13 @@ export function numberRoutes(svc: ProvisioningService) {
       '/v1/numbers/release/batch',
       {
         config: staff,
-        schema: { tags, headers: idempotencyHeaders, body: releaseBatchIn, response: { 202: jobAccepted } },
+        schema: {
+          summary: 'Release many numbers; answers 202 with a job',
+          tags,
+          headers: idempotencyHeaders,
+          body: releaseBatchIn,
+          response: { 202: jobAccepted },
+        },
       },
       async (req, reply) => {
         const t = await live(req.body.numbers);
@@ -232,6 +254,7 @@ export function numberRoutes(svc: ProvisioningService) {
       {
         config: { auth: { roles: STAFF_OR_SELLER } },
         schema: {
+          summary: 'Numbers we hold at carriers, paged',
           tags,
           querystring: pageQuery.extend({
             seller_id: z.uuid().optional(),
@@ -253,6 +276,7 @@ export function numberRoutes(svc: ProvisioningService) {
       {
         config: { auth: { roles: STAFF_OR_SELLER } },
         schema: {
+          summary: "A provisioning job's progress and each item's result",
           tags,
           params: idParams,
           querystring: z.object({ items: z.enum(['true', 'false']).default('true') }),

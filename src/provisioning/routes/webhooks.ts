@@ -32,7 +32,15 @@ export function webhookRoutes(hooks: WebhookService) {
     const tags = ['webhooks'];
     app.post(
       '/v1/webhooks',
-      { config, schema: { tags, body: webhookIn, response: { 201: subOut.extend({ secret: z.string() }) } } },
+      {
+        config,
+        schema: {
+          summary: 'Subscribe a URL to events; the signing secret is returned once',
+          tags,
+          body: webhookIn,
+          response: { 201: subOut.extend({ secret: z.string() }) },
+        },
+      },
       async (req, reply) => {
         const scope = scopeOf(req);
         const { row, secret } = await hooks.create({
@@ -45,14 +53,29 @@ export function webhookRoutes(hooks: WebhookService) {
     );
     app.get(
       '/v1/webhooks',
-      { config, schema: { tags, response: { 200: z.object({ items: z.array(subOut) }) } } },
+      {
+        config,
+        schema: {
+          summary: 'List webhook subscriptions',
+          tags,
+          response: { 200: z.object({ items: z.array(subOut) }) },
+        },
+      },
       async (req) => ({
         items: (await hooks.list(scopeOf(req))).map(view),
       }),
     );
     app.delete(
       '/v1/webhooks/:id',
-      { config, schema: { tags, params: idParams, response: { 204: z.null() } } },
+      {
+        config,
+        schema: {
+          summary: 'Delete a webhook subscription',
+          tags,
+          params: idParams,
+          response: { 204: z.null() },
+        },
+      },
       async (req, reply) => {
         await hooks.remove(req.params.id, scopeOf(req));
         return reply.status(204).send(null);
@@ -63,6 +86,7 @@ export function webhookRoutes(hooks: WebhookService) {
       {
         config,
         schema: {
+          summary: "A subscription's delivery log",
           tags,
           params: idParams,
           querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }),
@@ -103,7 +127,12 @@ export function webhookRoutes(hooks: WebhookService) {
       '/v1/webhooks/:id/test',
       {
         config,
-        schema: { tags, params: idParams, response: { 202: z.object({ delivery_id: z.number() }) } },
+        schema: {
+          summary: 'Send a test event to a subscription',
+          tags,
+          params: idParams,
+          response: { 202: z.object({ delivery_id: z.number() }) },
+        },
       },
       async (req, reply) =>
         reply.status(202).send({ delivery_id: await hooks.test(req.params.id, scopeOf(req)) }),

@@ -13,7 +13,13 @@ export function reportRoutes(svc: ReportsService) {
       '/v1/reports/calls',
       {
         config: { auth: { roles: STAFF_OR_SELLER } },
-        schema: { tags: ['reports'], querystring: reportQuery, response: { 200: reportOut } },
+        schema: {
+          summary:
+            'Call totals and money grouped by campaign, seller, client, DID, link, hour or day, in any time zone',
+          tags: ['reports'],
+          querystring: reportQuery,
+          response: { 200: reportOut },
+        },
       },
       async (req, reply) => {
         const r = await svc.calls(req.query, scopeOf(req));

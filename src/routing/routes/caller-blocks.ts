@@ -27,7 +27,15 @@ export function callerBlockRoutes(svc: RoutingService) {
 
     app.get(
       '/v1/caller-blocks',
-      { config, schema: { tags, querystring: callerBlocksQuery, response: { 200: page(callerBlockOut) } } },
+      {
+        config,
+        schema: {
+          summary: 'List blocked callers and prefixes, paged',
+          tags,
+          querystring: callerBlocksQuery,
+          response: { 200: page(callerBlockOut) },
+        },
+      },
       async (req) => {
         const { limit, offset, seller_id, number } = req.query;
         const n = number ? (toE164(number) ?? number) : undefined;
@@ -37,13 +45,21 @@ export function callerBlockRoutes(svc: RoutingService) {
     );
     app.post(
       '/v1/caller-blocks',
-      { config, schema: { tags, body: callerBlockBody, response: { 201: callerBlockOut } } },
+      {
+        config,
+        schema: {
+          summary: 'Block a caller number or prefix',
+          tags,
+          body: callerBlockBody,
+          response: { 201: callerBlockOut },
+        },
+      },
       async (req, reply) =>
         reply.status(201).send(toCallerBlock(await svc.addCallerBlock(req.body, scopeOf(req)))),
     );
     app.delete(
       '/v1/caller-blocks/:id',
-      { config, schema: { tags, params: idParams, response: { 204: z.null() } } },
+      { config, schema: { summary: 'Unblock', tags, params: idParams, response: { 204: z.null() } } },
       async (req, reply) => {
         await svc.removeCallerBlock(req.params.id, scopeOf(req));
         return reply.status(204).send(null);
@@ -58,7 +74,12 @@ export function callerBlockRoutes(svc: RoutingService) {
         {
           config,
           bodyLimit: BLOCKLIST_IMPORT_MAX_BYTES,
-          schema: { tags, querystring: callerBlockImportQuery, response: { 200: callerBlockImportOut } },
+          schema: {
+            tags,
+            summary: 'Import blocked callers from CSV (bad lines listed, the rest imported)',
+            querystring: callerBlockImportQuery,
+            response: { 200: callerBlockImportOut },
+          },
         },
         async (req) => {
           const body = req.body as Readable | undefined;

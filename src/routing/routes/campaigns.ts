@@ -22,7 +22,15 @@ export function campaignRoutes(svc: RoutingService) {
 
     app.get(
       '/v1/campaigns',
-      { config, schema: { tags, querystring: campaignsQuery, response: { 200: page(campaignOut) } } },
+      {
+        config,
+        schema: {
+          summary: 'List campaigns, paged, optionally by seller',
+          tags,
+          querystring: campaignsQuery,
+          response: { 200: page(campaignOut) },
+        },
+      },
       async (req) => {
         const { limit, offset, seller_id } = req.query;
         const r = await svc.listCampaigns({ limit, offset, sellerId: scopeOf(req) ?? seller_id });
@@ -31,23 +39,49 @@ export function campaignRoutes(svc: RoutingService) {
     );
     app.get(
       '/v1/campaigns/:id',
-      { config, schema: { tags, params: idParams, response: { 200: campaignOut } } },
+      { config, schema: { summary: 'One campaign', tags, params: idParams, response: { 200: campaignOut } } },
       async (req) => toCampaign(await svc.campaign(req.params.id, scopeOf(req))),
     );
     app.post(
       '/v1/campaigns',
-      { config, schema: { tags, body: campaignCreateBody, response: { 201: campaignOut } } },
+      {
+        config,
+        schema: {
+          summary: 'Create a campaign for a seller: strategy, filters, default route',
+          tags,
+          body: campaignCreateBody,
+          response: { 201: campaignOut },
+        },
+      },
       async (req, reply) =>
         reply.status(201).send(toCampaign(await svc.createCampaign(req.body, scopeOf(req)))),
     );
     app.patch(
       '/v1/campaigns/:id',
-      { config, schema: { tags, params: idParams, body: campaignPatchBody, response: { 200: campaignOut } } },
+      {
+        config,
+        schema: {
+          summary: "Change a campaign's routing settings",
+          tags,
+          params: idParams,
+          body: campaignPatchBody,
+          response: { 200: campaignOut },
+        },
+      },
       async (req) => toCampaign(await svc.updateCampaign(req.params.id, req.body, scopeOf(req))),
     );
     app.delete(
       '/v1/campaigns/:id',
-      { config, schema: { tags, params: idParams, querystring: cascadeQuery, response: { 204: z.null() } } },
+      {
+        config,
+        schema: {
+          summary: 'Delete a campaign (cascade=true also removes its links and detaches its DIDs)',
+          tags,
+          params: idParams,
+          querystring: cascadeQuery,
+          response: { 204: z.null() },
+        },
+      },
       async (req, reply) => {
         await svc.deleteCampaign(req.params.id, req.query.cascade, scopeOf(req));
         return reply.status(204).send(null);

@@ -15,30 +15,61 @@ export function clientRoutes(svc: RoutingService) {
 
     app.get(
       '/v1/clients',
-      { config, schema: { tags, querystring: pageQuery, response: { 200: page(clientOut) } } },
+      {
+        config,
+        schema: {
+          summary: 'List clients (call centres that take calls), paged',
+          tags,
+          querystring: pageQuery,
+          response: { 200: page(clientOut) },
+        },
+      },
       async (req) => pageBody(req.query, await svc.listClients(req.query), toClient),
     );
     app.get(
       '/v1/clients/:id',
-      { config, schema: { tags, params: idParams, response: { 200: clientOut } } },
+      { config, schema: { summary: 'One client', tags, params: idParams, response: { 200: clientOut } } },
       async (req) => toClient(await svc.client(req.params.id)),
     );
     app.post(
       '/v1/clients',
-      { config, schema: { tags, body: clientBody, response: { 201: clientOut } } },
+      {
+        config,
+        schema: {
+          summary: 'Create a client: endpoint, time zone, business hours',
+          tags,
+          body: clientBody,
+          response: { 201: clientOut },
+        },
+      },
       async (req, reply) => reply.status(201).send(toClient(await svc.createClient(req.body))),
     );
     app.patch(
       '/v1/clients/:id',
       {
         config,
-        schema: { tags, params: idParams, body: clientBody.partial(), response: { 200: clientOut } },
+        schema: {
+          summary: "Change a client's endpoint, schedule or group",
+          tags,
+          params: idParams,
+          body: clientBody.partial(),
+          response: { 200: clientOut },
+        },
       },
       async (req) => toClient(await svc.updateClient(req.params.id, req.body)),
     );
     app.delete(
       '/v1/clients/:id',
-      { config, schema: { tags, params: idParams, querystring: cascadeQuery, response: { 204: z.null() } } },
+      {
+        config,
+        schema: {
+          summary: 'Delete a client (cascade=true also removes its links)',
+          tags,
+          params: idParams,
+          querystring: cascadeQuery,
+          response: { 204: z.null() },
+        },
+      },
       async (req, reply) => {
         await svc.deleteClient(req.params.id, req.query.cascade);
         return reply.status(204).send(null);

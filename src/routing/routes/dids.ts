@@ -15,7 +15,15 @@ export function didRoutes(svc: RoutingService) {
 
     app.get(
       '/v1/dids',
-      { config, schema: { tags, querystring: didsQuery, response: { 200: page(didOut) } } },
+      {
+        config,
+        schema: {
+          summary: 'List DIDs (inbound numbers), paged, by seller or campaign',
+          tags,
+          querystring: didsQuery,
+          response: { 200: page(didOut) },
+        },
+      },
       async (req) => {
         const { limit, offset, campaign_id } = req.query;
         const r = await svc.listDids({ limit, offset, sellerId: scopeOf(req), campaignId: campaign_id });
@@ -24,23 +32,40 @@ export function didRoutes(svc: RoutingService) {
     );
     app.get(
       '/v1/dids/:id',
-      { config, schema: { tags, params: idParams, response: { 200: didOut } } },
+      { config, schema: { summary: 'One DID', tags, params: idParams, response: { 200: didOut } } },
       async (req) => toDid(await svc.did(req.params.id, scopeOf(req)), !scopeOf(req)),
     );
     app.post(
       '/v1/dids',
-      { config, schema: { tags, body: didCreateBody, response: { 201: didOut } } },
+      {
+        config,
+        schema: {
+          summary: 'Add a DID and point it at a campaign',
+          tags,
+          body: didCreateBody,
+          response: { 201: didOut },
+        },
+      },
       async (req, reply) =>
         reply.status(201).send(toDid(await svc.createDid(req.body, scopeOf(req)), !scopeOf(req))),
     );
     app.patch(
       '/v1/dids/:id',
-      { config, schema: { tags, params: idParams, body: didPatchBody, response: { 200: didOut } } },
+      {
+        config,
+        schema: {
+          summary: "Change a DID's campaign, caps or costs",
+          tags,
+          params: idParams,
+          body: didPatchBody,
+          response: { 200: didOut },
+        },
+      },
       async (req) => toDid(await svc.updateDid(req.params.id, req.body, scopeOf(req)), !scopeOf(req)),
     );
     app.delete(
       '/v1/dids/:id',
-      { config, schema: { tags, params: idParams, response: { 204: z.null() } } },
+      { config, schema: { summary: 'Delete a DID', tags, params: idParams, response: { 204: z.null() } } },
       async (req, reply) => {
         await svc.deleteDid(req.params.id, scopeOf(req));
         return reply.status(204).send(null);

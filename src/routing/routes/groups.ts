@@ -16,30 +16,61 @@ export function groupRoutes(svc: RoutingService) {
 
     app.get(
       '/v1/buyer-groups',
-      { config, schema: { tags, querystring: pageQuery, response: { 200: page(groupOut) } } },
+      {
+        config,
+        schema: {
+          summary: 'List buyer groups (clients sharing caps), paged',
+          tags,
+          querystring: pageQuery,
+          response: { 200: page(groupOut) },
+        },
+      },
       async (req) => pageBody(req.query, await svc.listGroups(req.query), toGroup),
     );
     app.get(
       '/v1/buyer-groups/:id',
-      { config, schema: { tags, params: idParams, response: { 200: groupOut } } },
+      { config, schema: { summary: 'One buyer group', tags, params: idParams, response: { 200: groupOut } } },
       async (req) => toGroup(await svc.group(req.params.id)),
     );
     app.post(
       '/v1/buyer-groups',
-      { config, schema: { tags, body: groupBody, response: { 201: groupOut } } },
+      {
+        config,
+        schema: {
+          summary: 'Create a buyer group with caps shared by its clients',
+          tags,
+          body: groupBody,
+          response: { 201: groupOut },
+        },
+      },
       async (req, reply) => reply.status(201).send(toGroup(await svc.createGroup(req.body))),
     );
     app.patch(
       '/v1/buyer-groups/:id',
       {
         config,
-        schema: { tags, params: idParams, body: groupBody.partial(), response: { 200: groupOut } },
+        schema: {
+          summary: "Change a buyer group's name or caps",
+          tags,
+          params: idParams,
+          body: groupBody.partial(),
+          response: { 200: groupOut },
+        },
       },
       async (req) => toGroup(await svc.updateGroup(req.params.id, req.body)),
     );
     app.delete(
       '/v1/buyer-groups/:id',
-      { config, schema: { tags, params: idParams, querystring: cascadeQuery, response: { 204: z.null() } } },
+      {
+        config,
+        schema: {
+          summary: 'Delete a buyer group (cascade=true detaches its clients)',
+          tags,
+          params: idParams,
+          querystring: cascadeQuery,
+          response: { 204: z.null() },
+        },
+      },
       async (req, reply) => {
         await svc.deleteGroup(req.params.id, req.query.cascade);
         return reply.status(204).send(null);

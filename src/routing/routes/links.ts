@@ -18,7 +18,12 @@ export function linkRoutes(svc: RoutingService) {
       '/v1/campaigns/:id/links',
       {
         config,
-        schema: { tags, params: idParams, response: { 200: z.object({ items: z.array(linkOut) }) } },
+        schema: {
+          summary: "List a campaign's links to clients",
+          tags,
+          params: idParams,
+          response: { 200: z.object({ items: z.array(linkOut) }) },
+        },
       },
       async (req) => ({
         items: (await svc.linksOfCampaign(req.params.id, scopeOf(req))).map((l) => toLink(l, !scopeOf(req))),
@@ -26,7 +31,16 @@ export function linkRoutes(svc: RoutingService) {
     );
     app.post(
       '/v1/campaigns/:id/links',
-      { config, schema: { tags, params: idParams, body: linkCreateBody, response: { 201: linkOut } } },
+      {
+        config,
+        schema: {
+          summary: 'Link a client to a campaign: caps, priority, weight, money',
+          tags,
+          params: idParams,
+          body: linkCreateBody,
+          response: { 201: linkOut },
+        },
+      },
       async (req, reply) =>
         reply
           .status(201)
@@ -34,17 +48,26 @@ export function linkRoutes(svc: RoutingService) {
     );
     app.get(
       '/v1/links/:id',
-      { config, schema: { tags, params: idParams, response: { 200: linkOut } } },
+      { config, schema: { summary: 'One link', tags, params: idParams, response: { 200: linkOut } } },
       async (req) => toLink(await svc.link(req.params.id, scopeOf(req)), !scopeOf(req)),
     );
     app.patch(
       '/v1/links/:id',
-      { config, schema: { tags, params: idParams, body: linkPatchBody, response: { 200: linkOut } } },
+      {
+        config,
+        schema: {
+          summary: "Change a link's caps, priority, weight, schedule or money",
+          tags,
+          params: idParams,
+          body: linkPatchBody,
+          response: { 200: linkOut },
+        },
+      },
       async (req) => toLink(await svc.updateLink(req.params.id, req.body, scopeOf(req)), !scopeOf(req)),
     );
     app.delete(
       '/v1/links/:id',
-      { config, schema: { tags, params: idParams, response: { 204: z.null() } } },
+      { config, schema: { summary: 'Delete a link', tags, params: idParams, response: { 204: z.null() } } },
       async (req, reply) => {
         await svc.deleteLink(req.params.id, scopeOf(req));
         return reply.status(204).send(null);

@@ -15,30 +15,60 @@ export function sellerRoutes(svc: RoutingService) {
 
     app.get(
       '/v1/sellers',
-      { config, schema: { tags, querystring: pageQuery, response: { 200: page(sellerOut) } } },
+      {
+        config,
+        schema: {
+          summary: 'List sellers (lead sources), paged',
+          tags,
+          querystring: pageQuery,
+          response: { 200: page(sellerOut) },
+        },
+      },
       async (req) => pageBody(req.query, await svc.listSellers(req.query), toSeller),
     );
     app.get(
       '/v1/sellers/:id',
-      { config, schema: { tags, params: idParams, response: { 200: sellerOut } } },
+      { config, schema: { summary: 'One seller', tags, params: idParams, response: { 200: sellerOut } } },
       async (req) => toSeller(await svc.seller(req.params.id)),
     );
     app.post(
       '/v1/sellers',
-      { config, schema: { tags, body: sellerBody, response: { 201: sellerOut } } },
+      {
+        config,
+        schema: {
+          summary: 'Create a seller, with its optional caps',
+          tags,
+          body: sellerBody,
+          response: { 201: sellerOut },
+        },
+      },
       async (req, reply) => reply.status(201).send(toSeller(await svc.createSeller(req.body))),
     );
     app.patch(
       '/v1/sellers/:id',
       {
         config,
-        schema: { tags, params: idParams, body: sellerBody.partial(), response: { 200: sellerOut } },
+        schema: {
+          summary: "Change a seller's name, caps or postback",
+          tags,
+          params: idParams,
+          body: sellerBody.partial(),
+          response: { 200: sellerOut },
+        },
       },
       async (req) => toSeller(await svc.updateSeller(req.params.id, req.body)),
     );
     app.delete(
       '/v1/sellers/:id',
-      { config, schema: { tags, params: idParams, response: { 204: z.null() } } },
+      {
+        config,
+        schema: {
+          summary: 'Delete a seller that no campaign or DID uses',
+          tags,
+          params: idParams,
+          response: { 204: z.null() },
+        },
+      },
       async (req, reply) => {
         await svc.deleteSeller(req.params.id);
         return reply.status(204).send(null);
