@@ -1,5 +1,5 @@
 // Every SQL statement of the audit trail (its rows are written by triggers; here they are read).
-import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
 import { auditLog } from '../db/schema/audit.ts';
 import { type Db, listPage } from '../platform/db.ts';
 
@@ -32,4 +32,29 @@ export function listAudit(db: Db, f: AuditFilter) {
     limit: f.limit,
     offset: f.offset,
   });
+}
+
+/** The kinds of resource the trail holds records of (for a filter's choices). */
+export async function auditResources(db: Db): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ resource: auditLog.resource })
+    .from(auditLog)
+    .orderBy(asc(auditLog.resource));
+  return rows.map((r) => r.resource);
+}
+
+/**
+ * Who has records in the trail (type, id and the latest label each was named by), for a filter's
+ * choices: only names the records themselves already show.
+ */
+export async function auditActors(db: Db, limit: number) {
+  return db
+    .selectDistinctOn([auditLog.actorType, auditLog.actorId], {
+      type: auditLog.actorType,
+      id: auditLog.actorId,
+      label: auditLog.actorLabel,
+    })
+    .from(auditLog)
+    .orderBy(asc(auditLog.actorType), asc(auditLog.actorId), desc(auditLog.at))
+    .limit(limit);
 }

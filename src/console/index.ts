@@ -6,6 +6,7 @@ import type { AsteriskModule } from '../asterisk/index.ts';
 import type { CallerIdModule } from '../callerid/index.ts';
 import type { PbxModule } from '../pbx/index.ts';
 import type { ProvisioningModule } from '../provisioning/index.ts';
+import { AuditService } from '../audit/service.ts';
 import { CallsService } from '../cdr/service.ts';
 import type { DaemonContext, DaemonModule } from '../platform/module.ts';
 import { RedisKeys } from '../platform/redis/keys.ts';
@@ -17,6 +18,7 @@ import { consolePlugin } from './plugin.ts';
 import { ConsoleRepository } from './repository.ts';
 import { assetRoutes } from './routes/assets.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
 import { callerIdRoutes } from './routes/callerids.ts';
 import { callRoutes } from './routes/calls.ts';
@@ -101,6 +103,8 @@ export function createConsoleModule(ctx: DaemonContext): ConsoleModule {
     routingRoutes(routing.service, () => floor.invalidate()),
     callRoutes(new CallsService(database.db), routing.service),
     apiKeyRoutes(database.db, routing.service, services),
+    // The trail is written by database triggers whatever runs; reading it needs no module.
+    auditRoutes(new AuditService(database.db)),
   ];
   return {
     name: 'console',

