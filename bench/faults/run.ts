@@ -1,0 +1,374 @@
+// Fault campaign: the daemon (compiled, its own process, as production runs it) routes calls from the
+// simulator with real PostgreSQL and Redis, and with ~200 calls live each fault below happens in turn.
+// After each, once every caller has hung up and the daemon has had time to settle, the system's own
+// records are read (Redis slot sets, the simulator's channels and ARI bridges, the CDR table, the
+// answered totals, the daemon's gauge of calls it holds) and one table is printed. Every column but
+// the seconds must read 0; the exit code is 1 when one does not. Figures only, no timing verdicts.
+//   npx tsx bench/faults/run.ts [--rate 20] [--talk-s 10] [--cap 20] [--pg-down-s 60] [--cut-s 10]
+//     [--overload-rate 600] [--overload-s 10] [--settle-s 90] [--reconcile-s 10] [--only kill,pg,...]
+// Faults (--only takes their keys): kill (kill -9 of the daemon, then a restart), redis (Redis
+// restarted, its data lost: it runs without persistence), flush (FLUSHALL), pg (PostgreSQL down for
+// --pg-down-s), sim (the simulator restarted, losing its channels as an Asterisk restart does),
+// cut (the ARI and AMI links reset and refused for --cut-s), overload (--overload-rate calls/s for
+// --overload-s on top of the base traffic; default twice the 300 calls/s bench/routing sustains).
+// PostgreSQL and Redis are private instances the bench starts (the servers scripts/services.sh
+// installs) because it stops them: the shared ones of the worktree stay untouched.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, openSync, rmSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import postgres from 'postgres';
+import { asteriskEnv, startSimulator } from '../../src/simulator/index.ts';
+import { PrivatePostgres } from '../../test/helpers/private-pg.ts';
+import { freePort, PrivateRedis } from '../../test/helpers/redis-server.ts';
+import { cuttableLink } from './proxy.ts';
+import { type Snapshot, snapshot } from './records.ts';
+
+const { values } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '20' },
+    'talk-s': { type: 'string', default: '10' },
+    cap: { type: 'string', default: '20' },
+    'pg-down-s': { type: 'string', default: '60' },
+    'cut-s': { type: 'string', default: '10' },
+    'sim-down-s': { type: 'string', default: '2' },
+    'overload-rate': { type: 'string', default: '600' },
+    'overload-s': { type: 'string', default: '10' },
+    // Traffic goes on this long after each fault is over, then stops.
+    'after-s': { type: 'string', default: '10' },
+    // How long, once the last caller has hung up, the records may take to come back to rest.
+    'settle-s': { type: 'string', default: '90' },
+    'reconcile-s': { type: 'string', default: '10' },
+    only: { type: 'string', default: 'kill,redis,flush,pg,sim,cut,overload' },
+  },
+});
+const num = (k: keyof typeof values) => Number(values[k]);
+const rate = num('rate');
+const talkMs = num('talk-s') * 1000;
+const cap = num('cap');
+const LINKS = 10;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+execFileSync('bash', ['scripts/build.sh'], { stdio: 'ignore' });
+const pg = await PrivatePostgres.create();
+const redisSrv = await PrivateRedis.create();
+const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
+const ari = await cuttableLink(sim.ariPort);
+const ami = await cuttableLink(sim.amiPort);
+const sql = postgres(pg.url, { max: 2, onnotice: () => {} });
+const redis = new Redis(redisSrv.url, { maxRetriesPerRequest: null });
+const prefix = 'cc';
+
+const [seller] = await sql`insert into sellers (name) values ('faults') returning id`;
+const [camp] = await sql`insert into campaigns (seller_id, name, strategy, max_attempts)
+  values (${seller!.id}, 'faults', 'round_robin', 2) returning id`;
+const dids: string[] = [];
+for (let i = 0; i < LINKS; i++) {
+  const ep = `faults-${i}`;
+  sim.setEndpoint(ep, { answerAfterMs: 100 });
+  const [c] = await sql`insert into clients (name, endpoint) values (${ep}, ${ep}) returning id`;
+  await sql`insert into campaign_links (campaign_id, client_id, concurrency_cap) values (${camp!.id}, ${c!.id}, ${cap})`;
+  const did = `+1646555${String(1000 + i)}`;
+  await sql`insert into dids (number, seller_id, campaign_id) values (${did}, ${seller!.id}, ${camp!.id})`;
+  dids.push(did);
+}
+
+const port = await freePort();
+const daemonUrl = `http://127.0.0.1:${port}`;
+const dataDir = `.data/bench-faults-${process.pid}`;
+mkdirSync(dataDir, { recursive: true });
+const logFd = openSync(`${dataDir}/daemon.log`, 'a');
+let daemon: ChildProcess;
+const startDaemon = () => {
+  daemon = spawn('node', ['dist/cli/entry.js', 'start'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: pg.url,
+      REDIS_URL: redisSrv.url,
+      REDIS_KEY_PREFIX: prefix,
+      API_PORT: String(port),
+      LOG_LEVEL: 'info',
+      LOG_PRETTY: 'false',
+      MASTER_KEY: '11'.repeat(32),
+      RECONCILE_INTERVAL_S: values['reconcile-s'],
+      // The durable CDR buffer outlives the process, as its directory does in production.
+      CDR_BUFFER_DIR: `${dataDir}/cdr-buffer`,
+      ...asteriskEnv({ ariUrl: `http://127.0.0.1:${ari.port}`, amiPort: ami.port }),
+    },
+    stdio: ['ignore', logFd, logFd],
+  });
+};
+
+// /ready, polled all along: when it last said `ready` (200 and nothing degraded).
+let readyAt: number[] = [];
+const readyPoll = setInterval(() => {
+  const t = Date.now();
+  fetch(`${daemonUrl}/ready`, { signal: AbortSignal.timeout(1500) })
+    .then((r) => r.json() as Promise<{ status?: string }>)
+    .then((b) => {
+      if (b.status === 'ready') readyAt.push(t);
+    })
+    .catch(() => {});
+}, 100);
+const readyAfter = async (t: number, boundMs = 300_000) => {
+  const end = Date.now() + boundMs;
+  for (;;) {
+    const at = readyAt.find((x) => x >= t);
+    if (at !== undefined) return (at - t) / 1000;
+    if (Date.now() > end) return Number.NaN;
+    await sleep(100);
+  }
+};
+
+// Calls: each has its own caller number, so the CDR table says which calls got a record and how many.
+interface Call {
+  caller: string;
+  inApp: boolean;
+}
+let calls = new Map<string, Call>();
+let seq = 0;
+sim.events.on('ari-event', (_app: string, ev: { type: string; channel?: { id: string } }) => {
+  if (ev.type !== 'StasisStart' || !ev.channel) return;
+  const c = calls.get(ev.channel.id);
+  if (c) c.inApp = true;
+});
+/** Places calls at `perS` (evenly) until stopped; each caller hangs up after the talk time. */
+const traffic = (perS: number, talk: number) => {
+  const t0 = Date.now();
+  let placed = 0;
+  const timer = setInterval(() => {
+    const due = Math.floor(((Date.now() - t0) * perS) / 1000);
+    for (; placed < due; placed++) {
+      const n = ++seq;
+      const id = `faults-${n}`;
+      const caller = `+1212${String(n).padStart(7, '0')}`;
+      calls.set(id, { caller, inApp: false });
+      sim.placeInboundCall({
+        channelId: id,
+        did: dids[n % LINKS]!,
+        callerNumber: caller,
+        hangupAfterMs: talk,
+      });
+    }
+  }, 5);
+  return () => clearInterval(timer);
+};
+
+// Client legs up at once per endpoint, sampled from the simulator: a cap overshoot is a leg too many.
+const peak = new Map<string, number>();
+const sampler = setInterval(() => {
+  for (let i = 0; i < LINKS; i++) {
+    const ep = `faults-${i}`;
+    peak.set(ep, Math.max(peak.get(ep) ?? 0, sim.channelCount(`PJSIP/${ep}-`)));
+  }
+}, 20);
+
+const sources = { redis, prefix, sql, campaignId: camp!.id as string, sim, daemonUrl };
+
+interface Fault {
+  key: string;
+  name: string;
+  /** Does the fault; resolves at the moment the system is whole again (what "to ready" counts from). */
+  run(): Promise<number>;
+}
+const faults: Fault[] = [
+  {
+    key: 'kill',
+    name: 'kill -9 daemon, restart',
+    async run() {
+      daemon.kill('SIGKILL');
+      await new Promise((r) => daemon.once('exit', r));
+      startDaemon();
+      return Date.now();
+    },
+  },
+  {
+    key: 'redis',
+    name: 'Redis restart (data lost)',
+    async run() {
+      await redisSrv.stop();
+      await redisSrv.start();
+      return Date.now();
+    },
+  },
+  {
+    key: 'flush',
+    name: 'Redis FLUSHALL',
+    async run() {
+      await redis.flushall();
+      return Date.now();
+    },
+  },
+  {
+    key: 'pg',
+    name: `PostgreSQL down ${values['pg-down-s']} s`,
+    async run() {
+      pg.stop();
+      await sleep(num('pg-down-s') * 1000);
+      pg.start();
+      return Date.now();
+    },
+  },
+  {
+    key: 'sim',
+    name: 'simulator restart, channels lost',
+    async run() {
+      await sim.restart({ downMs: num('sim-down-s') * 1000 });
+      return Date.now();
+    },
+  },
+  {
+    key: 'cut',
+    name: `ARI+AMI links cut ${values['cut-s']} s`,
+    async run() {
+      ari.cut();
+      ami.cut();
+      await sleep(num('cut-s') * 1000);
+      ari.restore();
+      ami.restore();
+      return Date.now();
+    },
+  },
+  {
+    key: 'overload',
+    name: `overload ${values['overload-rate']} calls/s ${values['overload-s']} s`,
+    async run() {
+      const stop = traffic(num('overload-rate'), talkMs);
+      await sleep(num('overload-s') * 1000);
+      stop();
+      return Date.now();
+    },
+  },
+];
+
+interface Row {
+  fault: string;
+  placed: number;
+  inApp: number;
+  stuck: number;
+  slots: number;
+  channels: number;
+  bridges: number;
+  noCdr: number;
+  twice: number;
+  overshoot: number;
+  totals: number;
+  toReady: number;
+  settleS: number;
+}
+
+const phase = async (f: Fault): Promise<Row> => {
+  calls = new Map();
+  readyAt = [];
+  const before = await snapshot(sources);
+  for (const k of peak.keys()) peak.set(k, 0);
+  const stop = traffic(rate, talkMs);
+  await sleep(talkMs); // ~rate x talk calls live
+  const restored = await f.run();
+  const toReady = await readyAfter(restored);
+  await sleep(num('after-s') * 1000);
+  stop();
+  // Every caller hangs up by itself at the end of its talk time (callers are the only Local/ channels).
+  const upBound = Date.now() + talkMs + 60_000;
+  while (sim.channelCount('Local/') > 0 && Date.now() < upBound) await sleep(500);
+  const quiet = Date.now();
+  const overshoot = [...peak.values()].reduce((n, p) => n + Math.max(0, p - cap), 0);
+  const read = async (s: Snapshot) => {
+    const inApp = [...calls.values()].filter((c) => c.inApp);
+    return {
+      stuck: Number.isNaN(s.held) ? Number.NaN : s.held,
+      slots: s.slots - before.slots,
+      channels: s.channels - before.channels,
+      bridges: s.bridges - before.bridges,
+      noCdr: inApp.filter((c) => !s.cdrs.get(c.caller)).length,
+      twice: inApp.filter((c) => (s.cdrs.get(c.caller) ?? 0) > 1).length,
+      totals: s.totalsGap - before.totalsGap,
+      inApp: inApp.length,
+    };
+  };
+  const zero = (x: Awaited<ReturnType<typeof read>>) =>
+    x.stuck === 0 && !x.slots && !x.channels && !x.bridges && !x.noCdr && !x.twice && !x.totals;
+  let r: Awaited<ReturnType<typeof read>> | null = null;
+  for (;;) {
+    // A read can fail while a dependency is still coming back: it is simply tried again.
+    r = await snapshot(sources).then(read, () => r);
+    if ((r && zero(r)) || Date.now() - quiet > num('settle-s') * 1000) break;
+    await sleep(1000);
+  }
+  if (!r) throw new Error('the records could not be read after the fault');
+  return {
+    fault: f.name,
+    placed: calls.size,
+    overshoot,
+    toReady,
+    settleS: (Date.now() - quiet) / 1000,
+    ...r,
+  };
+};
+
+startDaemon();
+const firstReady = await readyAfter(Date.now(), 60_000);
+console.log(
+  `daemon ready in ${firstReady.toFixed(1)} s; ${LINKS} links, concurrency cap ${cap} each; base traffic ${rate} calls/s x ${talkMs / 1000} s talk (~${rate * (talkMs / 1000)} live)`,
+);
+const rows: Row[] = [];
+for (const f of faults.filter((x) => values.only.split(',').includes(x.key))) {
+  const row = await phase(f);
+  rows.push(row);
+  console.log(`done: ${f.name} (${JSON.stringify(row)})`);
+}
+
+clearInterval(readyPoll);
+clearInterval(sampler);
+daemon!.kill('SIGTERM');
+await new Promise((r) => daemon.once('exit', r));
+const head = [
+  'fault',
+  'placed',
+  'in app',
+  'stuck',
+  'slots leaked',
+  'channels left',
+  'bridges left',
+  'no CDR',
+  'CDR twice',
+  'cap overshoot',
+  'totals off',
+  's to ready',
+  's to settle',
+];
+const cells = rows.map((r) => [
+  r.fault,
+  r.placed,
+  r.inApp,
+  r.stuck,
+  r.slots,
+  r.channels,
+  r.bridges,
+  r.noCdr,
+  r.twice,
+  r.overshoot,
+  r.totals,
+  r.toReady.toFixed(1),
+  r.settleS.toFixed(0),
+]);
+const width = head.map((h, i) => Math.max(h.length, ...cells.map((c) => String(c[i]).length)));
+const line = (c: Array<string | number>) => c.map((x, i) => String(x).padEnd(width[i]!)).join(' | ');
+console.log(line(head));
+console.log(width.map((w) => '-'.repeat(w)).join('-|-'));
+for (const c of cells) console.log(line(c));
+console.log(
+  'stuck: calls the daemon still holds; slots/channels/bridges: left over after the phase; no CDR / twice: calls that reached the app; totals off: answered totals minus answered CDRs; to ready: s from the end of the fault to /ready "ready"; to settle: s after the last caller hung up until all read 0 (or --settle-s)',
+);
+await sql.end();
+redis.disconnect();
+await ari.close();
+await ami.close();
+await sim.stop();
+await redisSrv.stop();
+pg.destroy();
+rmSync(`${dataDir}/cdr-buffer`, { recursive: true, force: true });
+const bad = rows.some(
+  (r) => r.stuck !== 0 || r.slots || r.channels || r.bridges || r.noCdr || r.twice || r.overshoot || r.totals,
+);
+process.exit(bad ? 1 : 0);
