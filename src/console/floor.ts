@@ -1,16 +1,19 @@
 // What the live floor reads besides the instances' snapshots: each link's usage against its caps
 // (Redis, where caps are decided, in the client's time zone, as /v1/calls/live counts it) and the
-// names of clients and sellers, both through the routing service. The link list is read at most
-// every few seconds.
-import type { NamedLink } from '../routing/repository.ts';
+// names of clients and sellers, both through the routing service; the same for the sellers, DIDs and
+// buyer groups that carry caps of their own. The lists are read at most every few seconds, the
+// usage on every frame.
+import type { CappedOwners, NamedLink } from '../routing/repository.ts';
 import type { RoutingService } from '../routing/service.ts';
 import type { SlotStore } from '../routing/slots.ts';
+import { type OwnersUsage, ownersUsage } from '../routing/usage.ts';
 import type { FloorReader, LinkUsage } from './live.ts';
 
 const CATALOG_TTL_MS = 5000;
 
 export class Floor implements FloorReader {
   private cached: { at: number; rows: Promise<NamedLink[]> } | null = null;
+  private cachedOwners: { at: number; rows: Promise<CappedOwners> } | null = null;
 
   constructor(
     private routing: RoutingService,
@@ -29,9 +32,21 @@ export class Floor implements FloorReader {
     return this.cached.rows;
   }
 
-  /** Forget the cached link list (after a change made through the console). */
+  private ownerRows(now = Date.now()): Promise<CappedOwners> {
+    if (!this.cachedOwners || now - this.cachedOwners.at > CATALOG_TTL_MS) {
+      const rows = this.routing.cappedOwners(null);
+      rows.catch(() => {
+        if (this.cachedOwners?.rows === rows) this.cachedOwners = null;
+      });
+      this.cachedOwners = { at: now, rows };
+    }
+    return this.cachedOwners.rows;
+  }
+
+  /** Forget the cached lists (after a change made through the console). */
   invalidate(): void {
     this.cached = null;
+    this.cachedOwners = null;
   }
 
   async names() {
@@ -59,5 +74,18 @@ export class Floor implements FloorReader {
         };
       }),
     );
+  }
+
+  /** A seller's scope gets its own seller and DIDs and no buyer group (see `cappedOwners`). */
+  async owners(scope: string | null): Promise<OwnersUsage> {
+    const all = await this.ownerRows();
+    const o: CappedOwners = scope
+      ? {
+          sellers: all.sellers.filter((r) => r.row.id === scope),
+          dids: all.dids.filter((r) => r.row.sellerId === scope),
+          groups: [],
+        }
+      : all;
+    return ownersUsage(o, this.slots, this.defaultTimezone);
   }
 }

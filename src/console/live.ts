@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { NodeHealth } from '../asterisk/index.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { LiveCall } from '../routing/router.ts';
+import type { OwnersUsage } from '../routing/usage.ts';
 
 export type { LiveCall };
 
@@ -61,6 +62,10 @@ export interface Frame {
   at: number;
   calls: Array<Omit<LiveCall, 'client_id' | 'seller_id'> & { client: string | null; seller: string | null }>;
   links: LinkUsage[];
+  /** Sellers, DIDs and buyer groups that carry caps, against them (a seller's frame: its own, no group). */
+  sellers: OwnersUsage['sellers'];
+  dids: OwnersUsage['dids'];
+  groups: OwnersUsage['groups'];
   nodes: Array<NodeHealth & { instance: string }>;
   rates: RatePoint[];
 }
@@ -126,9 +131,10 @@ export class LivePublisher {
   }
 }
 
-/** Names and usage of links, read for each frame (floor.ts). */
+/** Names and usage of links and of the other cap owners, read for each frame (floor.ts). */
 export interface FloorReader {
   links(scope: string | null): Promise<LinkUsage[]>;
+  owners(scope: string | null): Promise<OwnersUsage>;
   names(): Promise<{ clients: Map<string, string>; sellers: Map<string, string> }>;
 }
 
@@ -270,6 +276,7 @@ export class LiveHub {
               seller: c.seller_id ? (names.sellers.get(c.seller_id) ?? null) : null,
             })),
           links: await this.floor.links(scope),
+          ...(await this.floor.owners(scope)),
           nodes,
           rates,
         };

@@ -297,6 +297,45 @@ export function namedLinks(db: Db, scope: string | null) {
 }
 export type NamedLink = Awaited<ReturnType<typeof namedLinks>>[number];
 
+/** True when a row carries at least one of the five caps (only such an owner is counted in Redis). */
+const capped = (t: typeof sellers | typeof dids | typeof buyerGroups) =>
+  sql`coalesce(${t.concurrencyCap}, ${t.hourlyCap}, ${t.dailyCap}, ${t.monthlyCap}, ${t.totalCap}) is not null`;
+const totalOf = (kind: CapOwnerKind, id: typeof sellers.id | typeof dids.id | typeof buyerGroups.id) =>
+  and(eq(capTotals.ownerKind, kind), eq(capTotals.ownerId, id));
+
+/**
+ * The sellers, DIDs and buyer groups that carry at least one cap, each with its persisted answered
+ * total, by name. A seller's view (`scope`) is its own seller and DIDs, never a group: a group's
+ * clients take calls from every seller, so its usage tells of other sellers' traffic.
+ */
+export async function cappedOwners(db: Db, scope: string | null) {
+  const [s, d, g] = await Promise.all([
+    db
+      .select({ row: sellers, persisted: capTotals.totalAnswered })
+      .from(sellers)
+      .leftJoin(capTotals, totalOf('seller', sellers.id))
+      .where(and(capped(sellers), scope ? eq(sellers.id, scope) : undefined))
+      .orderBy(sellers.name),
+    db
+      .select({ row: dids, seller: sellers.name, persisted: capTotals.totalAnswered })
+      .from(dids)
+      .innerJoin(sellers, eq(sellers.id, dids.sellerId))
+      .leftJoin(capTotals, totalOf('did', dids.id))
+      .where(and(capped(dids), scope ? eq(dids.sellerId, scope) : undefined))
+      .orderBy(dids.number),
+    scope
+      ? Promise.resolve([])
+      : db
+          .select({ row: buyerGroups, persisted: capTotals.totalAnswered })
+          .from(buyerGroups)
+          .leftJoin(capTotals, totalOf('group', buyerGroups.id))
+          .where(capped(buyerGroups))
+          .orderBy(buyerGroups.name),
+  ]);
+  return { sellers: s, dids: d, groups: g };
+}
+export type CappedOwners = Awaited<ReturnType<typeof cappedOwners>>;
+
 // ---------------------------------------------------------------- what a call is routed by
 
 /**

@@ -10,7 +10,7 @@ import { isUniqueViolation, mapDbError } from '../platform/pg-errors.ts';
 import { BlockCsvHeaderError, type BlockImportResult, importBlocklist } from './blocklist-import.ts';
 import { capBuckets, concurrencyAt } from './decide.ts';
 import * as repo from './repository.ts';
-import type { CallerBlockRow, CampaignRow, DidRow, LinkRow, NamedLink } from './repository.ts';
+import type { CallerBlockRow, CampaignRow, CappedOwners, DidRow, LinkRow, NamedLink } from './repository.ts';
 import {
   type CampaignPatch,
   type ClientBody,
@@ -417,6 +417,11 @@ export class RoutingService {
       monthly: { used: c.monthly, cap: link.monthlyCap },
       total: { used: Math.max(c.total, link.totalAnswered), cap: link.totalCap },
     };
+  }
+
+  /** The sellers, DIDs and buyer groups that carry caps (see `repository.cappedOwners`). */
+  cappedOwners(scope: Scope): Promise<CappedOwners> {
+    return repo.cappedOwners(this.db, scope);
   }
 }
 

@@ -48,6 +48,27 @@ function chart(svg, values, max) {
   line.setAttribute('points', pts.join(' '));
 }
 
+/** One table of cap owners: its first cells, then usage against each of the five caps. */
+function owners(id, rows, key, first) {
+  const table = document.getElementById(id);
+  if (!table) return;
+  const list = rows ?? [];
+  fillRows(table, list, (o) => {
+    const tr = el('tr');
+    tr.dataset.id = o[key];
+    tr.append(
+      ...first(o),
+      usageCell(o.live),
+      usageCell(o.hourly),
+      usageCell(o.daily),
+      usageCell(o.monthly),
+      usageCell(o.total),
+    );
+    return tr;
+  });
+  document.getElementById(`${id}-empty`).hidden = list.length > 0;
+}
+
 function render(f) {
   const now = f.at;
   document.getElementById('calls-count').textContent = `(${f.calls.length})`;
@@ -83,6 +104,10 @@ function render(f) {
     return tr;
   });
   document.getElementById('links-empty').hidden = f.links.length > 0;
+  // Sellers, DIDs and buyer groups with caps of their own (a seller's page has no groups table).
+  owners('sellers', f.sellers, 'seller_id', (o) => [el('td', o.seller)]);
+  owners('dids', f.dids, 'did_id', (o) => [el('td', o.did), el('td', o.seller)]);
+  owners('groups', f.groups, 'group_id', (o) => [el('td', o.group), el('td', o.timezone)]);
   fillRows(document.getElementById('nodes'), f.nodes, (n) => {
     const tr = el('tr');
     tr.append(

@@ -9,6 +9,9 @@ import { SESSION_COOKIE, sendPage, userOf } from '../plugin.ts';
 import type { ConsoleServices } from '../services.ts';
 import { ctxOf } from './users.ts';
 
+/** The five caps' column heads, as the links table has them. */
+const CAP_HEADS = html`<th>Live</th><th>Hour</th><th>Day</th><th>Month</th><th>Total</th>`;
+
 /** How often an open stream re-checks its session (signed out elsewhere, expired) and sends a ping. */
 const RECHECK_MS = 15_000;
 
@@ -28,6 +31,19 @@ export function liveRoutes(s: ConsoleServices, hub: LiveHub) {
 <section><h2>Links against their caps</h2>
 <div class="scroll"><table id="links"><thead><tr><th>Campaign</th><th>Client</th><th>Prio / weight</th><th>Live</th><th>Hour</th><th>Day</th><th>Month</th><th>Total</th></tr></thead><tbody></tbody></table></div>
 <p class="empty" id="links-empty" hidden>No links yet.</p></section>
+<section><h2>Sellers against their caps</h2>
+<div class="scroll"><table id="sellers"><thead><tr><th>Seller</th>${CAP_HEADS}</tr></thead><tbody></tbody></table></div>
+<p class="empty" id="sellers-empty" hidden>No seller has caps of its own.</p></section>
+<section><h2>DIDs against their caps</h2>
+<div class="scroll"><table id="dids"><thead><tr><th>DID</th><th>Seller</th>${CAP_HEADS}</tr></thead><tbody></tbody></table></div>
+<p class="empty" id="dids-empty" hidden>No DID has caps of its own.</p></section>
+${
+  scopeOf(ctx.user)
+    ? ''
+    : html`<section><h2>Buyer groups against their caps</h2>
+<div class="scroll"><table id="groups"><thead><tr><th>Group</th><th>Counted in</th>${CAP_HEADS}</tr></thead><tbody></tbody></table></div>
+<p class="empty" id="groups-empty" hidden>No buyer group has caps.</p></section>`
+}
 <section><h2>Asterisk nodes</h2>
 <div class="scroll"><table id="nodes"><thead><tr><th>Node</th><th>Instance</th><th>ARI</th><th>AMI</th><th>Last event</th></tr></thead><tbody></tbody></table></div>
 <p class="empty" id="nodes-empty" hidden>No Asterisk node is connected to any instance.</p></section>

@@ -1,10 +1,12 @@
-// /v1/calls/live: calls in progress on this instance, and every link's usage against its caps.
+// /v1/calls/live: calls in progress on this instance, and the usage of every link, seller, DID and
+// buyer group against its caps.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
 import type { InboundRouter } from '../router.ts';
 import type { RoutingService } from '../service.ts';
 import type { SlotStore } from '../slots.ts';
+import { ownersUsage } from '../usage.ts';
 
 export function liveRoutes(svc: RoutingService, router: () => InboundRouter | null, slots: () => SlotStore) {
   return async function live(fastify: FastifyInstance) {
@@ -18,8 +20,12 @@ export function liveRoutes(svc: RoutingService, router: () => InboundRouter | nu
       async (req) => {
         const scope = scopeOf(req);
         const calls = (router()?.live() ?? []).filter((c) => !scope || c.seller_id === scope);
-        const links = await svc.linkUsage(scope, slots(), app.deps.config.DEFAULT_TIMEZONE);
-        return { calls, links };
+        const tz = app.deps.config.DEFAULT_TIMEZONE;
+        const [links, owners] = await Promise.all([
+          svc.linkUsage(scope, slots(), tz),
+          svc.cappedOwners(scope).then((o) => ownersUsage(o, slots(), tz)),
+        ]);
+        return { calls, links, ...owners };
       },
     );
   };

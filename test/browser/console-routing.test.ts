@@ -1,0 +1,137 @@
+// The routing side of the console in a real headless Chromium against a daemon routing simulated
+// calls: the live floor's sellers, DIDs and buyer groups against their own caps.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAsteriskModule } from '../../src/asterisk/index.ts';
+import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
+import { buyerGroups, campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
+import { type Daemon, startDaemon } from '../../src/main.ts';
+import { createLogger } from '../../src/platform/logger.ts';
+import { createRoutingModule } from '../../src/routing/index.ts';
+import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
+import { type Chromium, launchChromium } from '../helpers/chromium.ts';
+import { freshDatabase, testConfig } from '../helpers/env.ts';
+import { simEnv } from '../helpers/sim-env.ts';
+
+const log = createLogger({ level: 'silent' });
+const PW = 'correct horse battery';
+/** Generous: the browser waits on what the page shows, never on the clock; this only bounds a hang. */
+const T = { timeout: 60_000 };
+
+describe('the console in a browser: routing', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let sim: Simulator;
+  let d: Daemon;
+  let con: ConsoleModule;
+  let ui: Chromium;
+  let base: string;
+  let cdrDir: string;
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    sim = await startSimulator({ ariPort: 0, amiPort: 0 });
+    cdrDir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+    d = await startDaemon(
+      testConfig({ DATABASE_URL: db.url, ...simEnv(sim), CDR_BUFFER_DIR: cdrDir, API_HOST: '127.0.0.1' }),
+      log,
+      [createAsteriskModule, createRoutingModule, createConsoleModule],
+    );
+    base = d.address.replace('[::1]', '127.0.0.1');
+    con = d.ctx.modules.get('console') as ConsoleModule;
+    const x = d.ctx.database.db;
+    // Two sellers with caps of their own, each a capped DID; acme's client is in a capped buyer group.
+    const [g] = await x
+      .insert(buyerGroups)
+      .values({ name: 'Acme Calls', hourlyCap: 30, timezone: 'Asia/Kolkata' })
+      .returning();
+    for (const [name, did] of [
+      ['acme', '+14155550601'],
+      ['other', '+14155550602'],
+    ] as const) {
+      const [s] = await x.insert(sellers).values({ name, concurrencyCap: 4, dailyCap: 100 }).returning();
+      const [c] = await x
+        .insert(campaigns)
+        .values({ sellerId: s!.id, name: `${name}-campaign` })
+        .returning();
+      sim.setEndpoint(`${name}-centre`, { answerAfterMs: 20 });
+      const [cl] = await x
+        .insert(clients)
+        .values({
+          name: `${name}-centre`,
+          endpoint: `${name}-centre`,
+          groupId: name === 'acme' ? g!.id : null,
+        })
+        .returning();
+      await x.insert(links).values({ campaignId: c!.id, clientId: cl!.id, concurrencyCap: 5 });
+      await x.insert(dids).values({ number: did, sellerId: s!.id, campaignId: c!.id, concurrencyCap: 2 });
+      if (name === 'acme')
+        await con.services.users.create({
+          email: 'seller@acme.test',
+          password: PW,
+          role: 'seller',
+          seller_id: s!.id,
+        });
+    }
+    await con.services.users.create({ email: 'admin@example.com', password: PW, role: 'admin' });
+    ui = await launchChromium();
+  });
+  afterAll(async () => {
+    await ui?.close();
+    await d?.stop();
+    await sim?.stop();
+    await db?.drop();
+    if (cdrDir) rmSync(cdrDir, { recursive: true, force: true });
+  });
+
+  const signIn = async (email: string) => {
+    const { page } = ui;
+    await page.goto(`${base}/console/sign-in`);
+    await page.fill('input[name=email]', email);
+    await page.fill('input[name=password]', PW);
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/console\/live$/, T);
+    await page.locator('#live-status', { hasText: 'Live' }).waitFor(T);
+  };
+
+  it('live floor: sellers, DIDs and buyer groups follow a call against their caps; a seller sees its own and no group', async () => {
+    const { page, context } = ui;
+    await signIn('admin@example.com');
+    const seller = page.locator('#sellers tbody tr', { hasText: 'acme' });
+    const did = page.locator('#dids tbody tr', { hasText: '+14155550601' });
+    const group = page.locator('#groups tbody tr', { hasText: 'Acme Calls' });
+    await seller.locator('td:nth-child(2)', { hasText: '0 / 4' }).waitFor(T);
+    await page.locator('#sellers tbody tr', { hasText: 'other' }).waitFor(T);
+    expect(await group.locator('td:nth-child(2)').textContent()).toBe('Asia/Kolkata');
+
+    const loads: string[] = [];
+    page.on('load', () => loads.push(page.url()));
+    const call = sim.placeInboundCall({ did: '+14155550601', callerNumber: '+12125550123' });
+    // Bridged: one place taken on the seller, the DID and the group, without a reload.
+    await seller.locator('td:nth-child(2)', { hasText: '1 / 4' }).waitFor(T);
+    await did.locator('td:nth-child(3)', { hasText: '1 / 2' }).waitFor(T);
+    await group.locator('td:nth-child(3)', { hasText: '1 / –' }).waitFor(T);
+    await group.locator('td:nth-child(4)', { hasText: '1 / 30' }).waitFor(T);
+    await ui.shot('live-floor-owners');
+    sim.hangup(call);
+    // The place is free again; the answered call stays counted for the day.
+    await seller.locator('td:nth-child(2)', { hasText: '0 / 4' }).waitFor(T);
+    expect(await seller.locator('td:nth-child(4)').textContent()).toContain('1 / 100');
+    expect(
+      await page.locator('#sellers tbody tr', { hasText: 'other' }).locator('td:nth-child(4)').textContent(),
+    ).toContain('0 / 100');
+    expect(loads).toEqual([]);
+
+    // A seller: its own seller and DID only, and no buyer groups at all.
+    await context.clearCookies();
+    await signIn('seller@acme.test');
+    await page.locator('#sellers tbody tr', { hasText: 'acme' }).waitFor(T);
+    await page.locator('#dids tbody tr', { hasText: '+14155550601' }).waitFor(T);
+    expect(await page.locator('#sellers tbody tr').count()).toBe(1);
+    expect(await page.locator('#dids tbody tr').count()).toBe(1);
+    expect(await page.locator('#groups').count()).toBe(0);
+    await ui.shot('live-floor-seller-owners');
+    expect(ui.problems).toEqual([]);
+  });
+});
