@@ -6,6 +6,7 @@ import { createApiKey } from '../keys.ts';
 import { assertKeyScope, keyCreateBody, keyRateLimit } from '../schemas.ts';
 import { API_ROLES, apiKeys } from '../../db/schema/auth.ts';
 import { notFound } from '../../platform/http/errors.ts';
+import { withExample } from '../../platform/http/examples.ts';
 
 const keyOut = z.object({
   id: z.uuid(),
@@ -85,7 +86,12 @@ export default async function apiKeyRoutes(fastify: FastifyInstance) {
       schema: {
         tags: ['auth'],
         summary: 'Create an API key; the key is returned once',
-        body: keyCreateBody,
+        body: withExample(keyCreateBody, {
+          role: 'dialer',
+          label: 'VICIdial cluster A',
+          allow_ips: ['198.51.100.0/24'],
+          rate_limit_per_min: 6000,
+        }),
         response: { 201: keyOut.extend({ key: z.string() }) },
       },
     },
@@ -112,7 +118,9 @@ export default async function apiKeyRoutes(fastify: FastifyInstance) {
         tags: ['auth'],
         summary: "Change an API key's request limit",
         params: z.object({ id: z.uuid() }),
-        body: z.object({ rate_limit_per_min: keyRateLimit }).strict(),
+        body: withExample(z.object({ rate_limit_per_min: keyRateLimit }).strict(), {
+          rate_limit_per_min: 1200,
+        }),
         response: { 200: keyOut },
       },
     },

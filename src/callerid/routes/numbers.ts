@@ -14,6 +14,7 @@ import {
   poolOf,
 } from '../schemas.ts';
 import type { CallerIdService } from '../service.ts';
+import { withExample } from '../../platform/http/examples.ts';
 
 export function numberRoutes(service: CallerIdService) {
   return async function numbers(fastify: FastifyInstance) {
@@ -48,7 +49,14 @@ export function numberRoutes(service: CallerIdService) {
         schema: {
           summary: 'Add a caller-ID number to a pool',
           tags,
-          body: numberBody,
+          body: withExample(numberBody, {
+            number: '+15125550123',
+            area_code: '512',
+            state: 'TX',
+            hourly_limit: 20,
+            daily_limit: 100,
+            pools: ['tx-outbound'],
+          }),
           response: { 201: numberOut },
         },
       },
@@ -65,7 +73,7 @@ export function numberRoutes(service: CallerIdService) {
           summary: 'Enable, disable or rest a caller-ID number',
           tags,
           params: numberParams,
-          body: numberPatch,
+          body: withExample(numberPatch, { active: false }),
           response: { 200: numberOut },
         },
       },

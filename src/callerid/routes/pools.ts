@@ -6,6 +6,7 @@ import { STAFF } from '../../platform/http/auth.ts';
 import { page, pageQuery } from '../../platform/http/paging.ts';
 import { poolBody, poolOut, poolParams, poolPatch } from '../schemas.ts';
 import type { CallerIdService } from '../service.ts';
+import { withExample } from '../../platform/http/examples.ts';
 
 export function poolRoutes(service: CallerIdService) {
   return async function pools(fastify: FastifyInstance) {
@@ -40,7 +41,14 @@ export function poolRoutes(service: CallerIdService) {
         schema: {
           summary: 'Create a caller-ID pool with its usage limits and rest',
           tags,
-          body: poolBody,
+          body: withExample(poolBody, {
+            id: 'tx-outbound',
+            name: 'Texas outbound',
+            fallback_number: '+15125550100',
+            health_window: 50,
+            health_min_answer_rate: 0.1,
+            health_rest_s: 3600,
+          }),
           response: { 201: poolOut },
         },
       },
@@ -54,7 +62,7 @@ export function poolRoutes(service: CallerIdService) {
           summary: "Change a caller-ID pool's limits",
           tags,
           params: poolParams,
-          body: poolPatch,
+          body: withExample(poolPatch, { health_rest_s: 7200 }),
           response: { 200: poolOut },
         },
       },

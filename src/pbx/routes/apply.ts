@@ -5,6 +5,7 @@ import { STAFF } from '../../platform/http/auth.ts';
 import { applyBody, applyOut } from '../schemas.ts';
 import type { ApplyService } from '../service/apply.ts';
 import { actor } from './actor.ts';
+import { withExample } from '../../platform/http/examples.ts';
 
 export function applyRoutes(svc: ApplyService) {
   return async function apply(fastify: FastifyInstance) {
@@ -16,7 +17,7 @@ export function applyRoutes(svc: ApplyService) {
         schema: {
           summary: 'Make every Asterisk node reload PJSIP realtime; the result per node',
           tags: ['pbx'],
-          body: applyBody,
+          body: withExample(applyBody, { triggered_by: 'ops: new client endpoints' }),
           response: { 200: applyOut },
         },
       },

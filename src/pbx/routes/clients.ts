@@ -7,6 +7,7 @@ import { notFound } from '../../platform/http/errors.ts';
 import { changeBody, clientEndpointBody, credentials, endpointOut, toEndpoint } from '../schemas.ts';
 import type { EndpointService } from '../service/endpoints.ts';
 import { actor } from './actor.ts';
+import { withExample } from '../../platform/http/examples.ts';
 
 export function clientEndpointRoutes(svc: EndpointService) {
   return async function clientEndpoints(fastify: FastifyInstance) {
@@ -23,7 +24,12 @@ export function clientEndpointRoutes(svc: EndpointService) {
           summary: "Create a client's PJSIP endpoint (realtime rows)",
           tags,
           params,
-          body: clientEndpointBody,
+          body: withExample(clientEndpointBody, {
+            kind: 'ip',
+            ips: ['203.0.113.20/32'],
+            contact: { host: 'pbx.sunrise.example.com', port: 5060 },
+            options: { codecs: ['ulaw', 'alaw'] },
+          }),
           response: { 201: endpointOut.extend({ credentials: credentials.nullable() }) },
         },
       },
@@ -63,7 +69,7 @@ export function clientEndpointRoutes(svc: EndpointService) {
           summary: "Change a client's PJSIP endpoint",
           tags,
           params,
-          body: changeBody,
+          body: withExample(changeBody, { ips: ['203.0.113.20/32', '203.0.113.21/32'] }),
           response: { 200: endpointOut },
         },
       },

@@ -8,6 +8,7 @@ import { idParams, page, pageBody } from '../../platform/http/paging.ts';
 import { changeBody, endpointOut, toEndpoint, trunkBody, trunksQuery } from '../schemas.ts';
 import type { TrunkService } from '../service/trunks.ts';
 import { actor } from './actor.ts';
+import { withExample } from '../../platform/http/examples.ts';
 
 export function trunkRoutes(svc: TrunkService) {
   return async function trunks(fastify: FastifyInstance) {
@@ -23,7 +24,12 @@ export function trunkRoutes(svc: TrunkService) {
         schema: {
           summary: "Create a seller's SIP trunk (IP-matched or registering)",
           tags,
-          body: trunkBody,
+          body: withExample(trunkBody, {
+            seller_id: '3f6d2a4e-8c1b-4e7a-9f2d-5b6c7d8e9f01',
+            name: 'acme-trunk',
+            ips: ['203.0.113.10/32'],
+            options: { codecs: ['ulaw'] },
+          }),
           response: { 201: endpointOut },
         },
       },
@@ -76,7 +82,10 @@ export function trunkRoutes(svc: TrunkService) {
           summary: 'Change a seller trunk',
           tags,
           params: idParams,
-          body: changeBody.refine((b) => b.contact === undefined, 'trunks have no contact'),
+          body: withExample(
+            changeBody.refine((b) => b.contact === undefined, 'trunks have no contact'),
+            { ips: ['203.0.113.10/32', '203.0.113.11/32'] },
+          ),
           response: { 200: endpointOut },
         },
       },

@@ -8,6 +8,7 @@ import { idParams, page, pageBody, pageQuery } from '../../platform/http/paging.
 import { credentials, toUser, userBody, userOut } from '../schemas.ts';
 import type { UserService } from '../service/users.ts';
 import { actor } from './actor.ts';
+import { withExample } from '../../platform/http/examples.ts';
 
 export function userRoutes(svc: UserService) {
   return async function users(fastify: FastifyInstance) {
@@ -22,7 +23,7 @@ export function userRoutes(svc: UserService) {
         schema: {
           summary: 'Create a SIP user; the credentials are returned once',
           tags,
-          body: userBody,
+          body: withExample(userBody, { name: 'Dana Agent', email: 'dana@example.com' }),
           response: { 201: userOut.extend({ credentials }) },
         },
       },

@@ -7,6 +7,7 @@ import { STAFF } from '../../platform/http/auth.ts';
 import { idParams } from '../../platform/http/paging.ts';
 import { accountIn, accountOut, accountPatch, accountView, groupIn } from '../schemas.ts';
 import type { ProvisioningService } from '../service.ts';
+import { withExample } from '../../platform/http/examples.ts';
 
 export function accountRoutes(svc: ProvisioningService) {
   return async function accounts(fastify: FastifyInstance) {
@@ -21,7 +22,14 @@ export function accountRoutes(svc: ProvisioningService) {
         schema: {
           summary: 'Add a carrier account; its credentials are encrypted and never returned',
           tags,
-          body: accountIn,
+          body: withExample(accountIn, {
+            name: 'Vonage main',
+            provider: 'vonage',
+            api_key: 'abcd1234',
+            api_secret: 'your-api-secret',
+            rate_per_s: 1,
+            use_subaccounts: true,
+          }),
           response: { 201: accountOut },
         },
       },
@@ -55,7 +63,7 @@ export function accountRoutes(svc: ProvisioningService) {
           summary: "Change a carrier account's name, limits or credentials",
           tags,
           params: idParams,
-          body: accountPatch,
+          body: withExample(accountPatch, { rate_per_s: 2, concurrency: 4 }),
           response: { 200: accountOut },
         },
       },
@@ -79,7 +87,10 @@ export function accountRoutes(svc: ProvisioningService) {
         schema: {
           summary: "Compare the carrier's numbers with ours and report drift",
           tags,
-          body: z.object({ provider_account_id: z.uuid(), fix: z.boolean().default(false) }).strict(),
+          body: withExample(
+            z.object({ provider_account_id: z.uuid(), fix: z.boolean().default(false) }).strict(),
+            { provider_account_id: '9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d', fix: false },
+          ),
           response: {
             200: z.object({
               provider_account_id: z.uuid(),
@@ -109,7 +120,10 @@ export function accountRoutes(svc: ProvisioningService) {
           summary: "Set a seller's number group: carrier account, subaccount and SIP target",
           tags,
           params: z.object({ seller_id: z.uuid() }),
-          body: groupIn,
+          body: withExample(groupIn, {
+            provider_account_id: '9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d',
+            sip_domain: 'acme-leads',
+          }),
           response: {
             200: z.object({
               provider_account_id: z.uuid(),

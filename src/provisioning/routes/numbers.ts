@@ -25,6 +25,7 @@ import {
 } from '../schemas.ts';
 import type { ProvisioningService } from '../service.ts';
 import type { JobKind } from '../../db/schema/provisioning.ts';
+import { withExample } from '../../platform/http/examples.ts';
 
 const ONE_NUMBER_WAIT_MS = 25_000;
 
@@ -68,7 +69,13 @@ export function numberRoutes(svc: ProvisioningService) {
         schema: {
           summary: 'Search a carrier for numbers to buy',
           tags,
-          body: searchIn,
+          body: withExample(searchIn, {
+            provider_account_id: '9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d',
+            country: 'US',
+            npa: '512',
+            features: ['VOICE'],
+            size: 10,
+          }),
           response: {
             200: z.object({
               count: z.number(),
@@ -109,7 +116,12 @@ export function numberRoutes(svc: ProvisioningService) {
           summary: 'Buy one number from an area code for a seller and route it',
           tags,
           headers: idempotencyHeaders,
-          body: provisionIn,
+          body: withExample(provisionIn, {
+            provider_account_id: '9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d',
+            seller_id: '3f6d2a4e-8c1b-4e7a-9f2d-5b6c7d8e9f01',
+            npa: '512',
+            country: 'US',
+          }),
           response: { 201: oneAnswer, 202: jobAccepted },
         },
       },
@@ -132,7 +144,15 @@ export function numberRoutes(svc: ProvisioningService) {
           summary: 'Buy numbers from a list of area codes; answers 202 with a job',
           tags,
           headers: idempotencyHeaders,
-          body: provisionBatchIn,
+          body: withExample(provisionBatchIn, {
+            provider_account_id: '9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d',
+            seller_id: '3f6d2a4e-8c1b-4e7a-9f2d-5b6c7d8e9f01',
+            country: 'US',
+            items: [
+              { npa: '512', count: 20 },
+              { npa: '737', count: 5 },
+            ],
+          }),
           response: { 202: jobAccepted },
         },
       },
@@ -157,7 +177,7 @@ export function numberRoutes(svc: ProvisioningService) {
           tags,
           headers: idempotencyHeaders,
           params: e164Params,
-          body: configureIn,
+          body: withExample(configureIn, { voice: { type: 'sip', value: 'sip:capconduit@sip.example.com' } }),
           response: { 200: oneAnswer, 202: jobAccepted },
         },
       },
@@ -204,7 +224,10 @@ export function numberRoutes(svc: ProvisioningService) {
           summary: 'Configure many numbers; answers 202 with a job',
           tags,
           headers: idempotencyHeaders,
-          body: numbersBatchIn,
+          body: withExample(numbersBatchIn, {
+            numbers: ['+15125550142', '+15125550143'],
+            voice: { type: 'sip', value: 'sip:capconduit@sip.example.com' },
+          }),
           response: { 202: jobAccepted },
         },
       },
@@ -231,7 +254,7 @@ export function numberRoutes(svc: ProvisioningService) {
           summary: 'Release many numbers; answers 202 with a job',
           tags,
           headers: idempotencyHeaders,
-          body: releaseBatchIn,
+          body: withExample(releaseBatchIn, { numbers: ['+15125550142', '+15125550143'] }),
           response: { 202: jobAccepted },
         },
       },

@@ -7,6 +7,7 @@ import { STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
 import { idParams } from '../../platform/http/paging.ts';
 import { webhookIn } from '../schemas.ts';
 import type { Subscription, WebhookService } from '../webhooks/service.ts';
+import { withExample } from '../../platform/http/examples.ts';
 
 const subOut = z.object({
   id: z.uuid(),
@@ -37,7 +38,10 @@ export function webhookRoutes(hooks: WebhookService) {
         schema: {
           summary: 'Subscribe a URL to events; the signing secret is returned once',
           tags,
-          body: webhookIn,
+          body: withExample(webhookIn, {
+            url: 'https://hooks.example.com/capconduit',
+            events: ['number.provisioned', 'job.completed'],
+          }),
           response: { 201: subOut.extend({ secret: z.string() }) },
         },
       },

@@ -18,6 +18,7 @@ import {
   toE164,
 } from '../schemas.ts';
 import type { RoutingService } from '../service.ts';
+import { withExample } from '../../platform/http/examples.ts';
 
 export function callerBlockRoutes(svc: RoutingService) {
   return async function callerBlocks(fastify: FastifyInstance) {
@@ -50,7 +51,11 @@ export function callerBlockRoutes(svc: RoutingService) {
         schema: {
           summary: 'Block a caller number or prefix',
           tags,
-          body: callerBlockBody,
+          body: withExample(callerBlockBody, {
+            number: '+12125550199',
+            seller_id: '3f6d2a4e-8c1b-4e7a-9f2d-5b6c7d8e9f01',
+            note: 'abusive caller',
+          }),
           response: { 201: callerBlockOut },
         },
       },

@@ -13,6 +13,7 @@ import {
   toCampaign,
 } from '../schemas.ts';
 import type { RoutingService } from '../service.ts';
+import { withExample } from '../../platform/http/examples.ts';
 
 export function campaignRoutes(svc: RoutingService) {
   return async function campaigns(fastify: FastifyInstance) {
@@ -49,7 +50,17 @@ export function campaignRoutes(svc: RoutingService) {
         schema: {
           summary: 'Create a campaign for a seller: strategy, filters, default route',
           tags,
-          body: campaignCreateBody,
+          body: withExample(campaignCreateBody, {
+            name: 'Final expense - TX',
+            seller_id: '3f6d2a4e-8c1b-4e7a-9f2d-5b6c7d8e9f01',
+            strategy: 'priority',
+            ring_timeout_s: 25,
+            max_attempts: 3,
+            dup_window_h: 24,
+            reject_anonymous: true,
+            max_reroutes: 2,
+            default_route: { kind: 'message', media: ['sound:all-circuits-busy-now'] },
+          }),
           response: { 201: campaignOut },
         },
       },
@@ -64,7 +75,7 @@ export function campaignRoutes(svc: RoutingService) {
           summary: "Change a campaign's routing settings",
           tags,
           params: idParams,
-          body: campaignPatchBody,
+          body: withExample(campaignPatchBody, { ring_timeout_s: 30, repeat_window_s: 120 }),
           response: { 200: campaignOut },
         },
       },

@@ -6,6 +6,7 @@ import { STAFF } from '../../platform/http/auth.ts';
 import { idParams, page, pageBody, pageQuery } from '../../platform/http/paging.ts';
 import { cascadeQuery, clientBody, clientOut, toClient } from '../schemas.ts';
 import type { RoutingService } from '../service.ts';
+import { withExample } from '../../platform/http/examples.ts';
 
 export function clientRoutes(svc: RoutingService) {
   return async function clients(fastify: FastifyInstance) {
@@ -38,7 +39,18 @@ export function clientRoutes(svc: RoutingService) {
         schema: {
           summary: 'Create a client: endpoint, time zone, business hours',
           tags,
-          body: clientBody,
+          body: withExample(clientBody, {
+            name: 'Sunrise Insurance Austin',
+            endpoint: 'sunrise-austin',
+            timezone: 'America/Chicago',
+            schedule: {
+              '1': [['08:00', '18:00']],
+              '2': [['08:00', '18:00']],
+              '3': [['08:00', '18:00']],
+              '4': [['08:00', '18:00']],
+              '5': [['08:00', '17:00']],
+            },
+          }),
           response: { 201: clientOut },
         },
       },
@@ -52,7 +64,7 @@ export function clientRoutes(svc: RoutingService) {
           summary: "Change a client's endpoint, schedule or group",
           tags,
           params: idParams,
-          body: clientBody.partial(),
+          body: withExample(clientBody.partial(), { schedule: { '1': [['22:00', '06:00']] } }),
           response: { 200: clientOut },
         },
       },

@@ -6,6 +6,7 @@ import { STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
 import { idParams, page, pageBody } from '../../platform/http/paging.ts';
 import { didCreateBody, didOut, didPatchBody, didsQuery, toDid } from '../schemas.ts';
 import type { RoutingService } from '../service.ts';
+import { withExample } from '../../platform/http/examples.ts';
 
 export function didRoutes(svc: RoutingService) {
   return async function dids(fastify: FastifyInstance) {
@@ -42,7 +43,14 @@ export function didRoutes(svc: RoutingService) {
         schema: {
           summary: 'Add a DID and point it at a campaign',
           tags,
-          body: didCreateBody,
+          body: withExample(didCreateBody, {
+            number: '+15125550142',
+            seller_id: '3f6d2a4e-8c1b-4e7a-9f2d-5b6c7d8e9f01',
+            campaign_id: '9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d',
+            daily_cap: 200,
+            rate_per_min_micros: 4000,
+            monthly_rent_micros: 1_000_000,
+          }),
           response: { 201: didOut },
         },
       },
@@ -57,7 +65,10 @@ export function didRoutes(svc: RoutingService) {
           summary: "Change a DID's campaign, caps or costs",
           tags,
           params: idParams,
-          body: didPatchBody,
+          body: withExample(didPatchBody, {
+            campaign_id: '9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d',
+            hourly_cap: 30,
+          }),
           response: { 200: didOut },
         },
       },

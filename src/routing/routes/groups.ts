@@ -7,6 +7,7 @@ import { STAFF } from '../../platform/http/auth.ts';
 import { idParams, page, pageBody, pageQuery } from '../../platform/http/paging.ts';
 import { cascadeQuery, groupBody, groupOut, toGroup } from '../schemas.ts';
 import type { RoutingService } from '../service.ts';
+import { withExample } from '../../platform/http/examples.ts';
 
 export function groupRoutes(svc: RoutingService) {
   return async function groups(fastify: FastifyInstance) {
@@ -39,7 +40,12 @@ export function groupRoutes(svc: RoutingService) {
         schema: {
           summary: 'Create a buyer group with caps shared by its clients',
           tags,
-          body: groupBody,
+          body: withExample(groupBody, {
+            name: 'Sunrise Insurance (all sites)',
+            timezone: 'America/Chicago',
+            concurrency_cap: 60,
+            daily_cap: 1200,
+          }),
           response: { 201: groupOut },
         },
       },
@@ -53,7 +59,7 @@ export function groupRoutes(svc: RoutingService) {
           summary: "Change a buyer group's name or caps",
           tags,
           params: idParams,
-          body: groupBody.partial(),
+          body: withExample(groupBody.partial(), { daily_cap: 1500 }),
           response: { 200: groupOut },
         },
       },

@@ -7,6 +7,7 @@ import { STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
 import { idParams } from '../../platform/http/paging.ts';
 import { linkCreateBody, linkOut, linkPatchBody, toLink } from '../schemas.ts';
 import type { RoutingService } from '../service.ts';
+import { withExample } from '../../platform/http/examples.ts';
 
 export function linkRoutes(svc: RoutingService) {
   return async function links(fastify: FastifyInstance) {
@@ -37,7 +38,18 @@ export function linkRoutes(svc: RoutingService) {
           summary: 'Link a client to a campaign: caps, priority, weight, money',
           tags,
           params: idParams,
-          body: linkCreateBody,
+          body: withExample(linkCreateBody, {
+            client_id: 'b7c8d9e0-1f2a-4b3c-9d4e-5f6a7b8c9d0e',
+            priority: 1,
+            weight: 100,
+            concurrency_cap: 10,
+            daily_cap: 150,
+            convert_after_s: 90,
+            payout_micros: 25_000_000,
+            revenue_micros: 40_000_000,
+            billing_increment: '6/6',
+            recovery_s: 10,
+          }),
           response: { 201: linkOut },
         },
       },
@@ -59,7 +71,7 @@ export function linkRoutes(svc: RoutingService) {
           summary: "Change a link's caps, priority, weight, schedule or money",
           tags,
           params: idParams,
-          body: linkPatchBody,
+          body: withExample(linkPatchBody, { concurrency_cap: 15, weight: 50 }),
           response: { 200: linkOut },
         },
       },

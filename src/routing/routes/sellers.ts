@@ -6,6 +6,7 @@ import { STAFF } from '../../platform/http/auth.ts';
 import { idParams, page, pageBody, pageQuery } from '../../platform/http/paging.ts';
 import { sellerBody, sellerOut, toSeller } from '../schemas.ts';
 import type { RoutingService } from '../service.ts';
+import { withExample } from '../../platform/http/examples.ts';
 
 export function sellerRoutes(svc: RoutingService) {
   return async function sellers(fastify: FastifyInstance) {
@@ -38,7 +39,7 @@ export function sellerRoutes(svc: RoutingService) {
         schema: {
           summary: 'Create a seller, with its optional caps',
           tags,
-          body: sellerBody,
+          body: withExample(sellerBody, { name: 'Acme Leads', daily_cap: 500, concurrency_cap: 40 }),
           response: { 201: sellerOut },
         },
       },
@@ -52,7 +53,7 @@ export function sellerRoutes(svc: RoutingService) {
           summary: "Change a seller's name, caps or postback",
           tags,
           params: idParams,
-          body: sellerBody.partial(),
+          body: withExample(sellerBody.partial(), { daily_cap: 800 }),
           response: { 200: sellerOut },
         },
       },
