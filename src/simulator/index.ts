@@ -13,6 +13,7 @@ import { createInterpreter } from './interpreter.ts';
 import { type Crash, resolveLimits, type SimulatorLimits } from './limits.ts';
 import { type EndpointBehaviour, SimModel } from './model.ts';
 import { newUniqueId, originate } from './originate.ts';
+import { PjsipDirectory } from './pjsip/directory.ts';
 
 export type { EndpointBehaviour } from './model.ts';
 export type { Crash, SimulatorLimits } from './limits.ts';
@@ -91,42 +92,23 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
   const stats = { inbound: 0, stasisFailed: 0, broadcastTimeouts: 0 };
   const dialplan = loadDialplan(o.dialplanPath ?? DEFAULT_DIALPLAN);
   for (const [k, v] of Object.entries(dialplan.globals)) model.globals.set(k, v);
-  // Realtime endpoints: looked up in ps_endpoints on each use (Asterisk's realtime reads the row when
-  // the endpoint is needed), so a row written by the daemon is dialable at once. Like chan_pjsip, a
-  // dial needs somewhere to send the INVITE: one of the endpoint's AORs must have a static contact
-  // (ps_aors.contact) or a registered one (ps_contacts, ids `<aor>^3B@<hash>` as Asterisk 22's realtime
-  // stores `<aor>;@<hash>`, the `;` escaped; the unescaped form is accepted too); an endpoint with no
-  // AOR or no contact fails as an unknown one does (Asterisk logs "Could not create dialog to
-  // invalid URI ... Is endpoint registered and reachable?" and the channel is not allocated).
+  // Realtime endpoints: looked up in the ps_* tables on each use (no sorcery cache), so a row
+  // written by the daemon is dialable at once. Like chan_pjsip, a dial needs somewhere to send the
+  // INVITE: one of the endpoint's AORs must have a static contact (ps_aors.contact) or a registered
+  // one in ps_contacts (ids `<aor>^3B@<hash>`: Asterisk 22's realtime stores the `;` of
+  // `<aor>;@<hash>` escaped; the unescaped form is accepted too); an endpoint with no AOR or no
+  // contact fails as an unknown one does (Asterisk logs "Could not create dialog to invalid URI ...
+  // Is endpoint registered and reachable?" and the channel is not allocated).
   const sql = o.databaseUrl ? postgres(o.databaseUrl, { max: 2, onnotice: () => {} }) : null;
-  const realtime = async (name: string): Promise<boolean> => {
-    if (!sql) return false;
-    try {
-      const r = await sql`
-        select 1 from ps_endpoints e
-        join ps_aors a on a.id = any(string_to_array(replace(coalesce(e.aors, ''), ' ', ''), ','))
-        where e.id = ${name}
-          and (coalesce(a.contact, '') <> ''
-               or exists (select 1 from ps_contacts c
-                      where starts_with(c.id, a.id || '^3B@') or starts_with(c.id, a.id || ';@')))
-        limit 1`;
-      return r.length > 0;
-    } catch {
-      return false; // no table, or the database is unreachable: the endpoint does not exist
-    }
-  };
-  const endpointNames = async (): Promise<string[]> => {
-    const names = new Set(model.endpoints.keys());
-    if (sql) {
-      try {
-        for (const r of await sql<{ id: string }[]>`select id from ps_endpoints order by id`) names.add(r.id);
-      } catch {
-        // as above
-      }
-    }
-    return [...names].sort();
-  };
-  model.realtime = realtime;
+  const pjsip = new PjsipDirectory(sql, model.endpoints, (name) => {
+    const states: string[] = [];
+    for (const c of model.channels.values()) if (c.endpoint === name) states.push(c.state);
+    return states;
+  });
+  model.pjsip = pjsip;
+  // At load res_pjsip reads every endpoint (to qualify their AORs): ARI knows them all from then.
+  await pjsip.loadAll();
+  model.realtime = (name) => pjsip.dialable(name);
   const limits = resolveLimits(o.limits);
   let crashed: Crash | null = null;
   // Every channel gone at once and nobody left to say so, as after any Asterisk restart.
@@ -213,7 +195,7 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
       sock.once('close', () => sockets.delete(sock));
     });
     http.on('upgrade', (req, sock, head) => ari.upgrade(req, sock, head));
-    amiSrv = new AmiServer(model, user, password, { endpointNames }, o.badLoginDelayMs ?? 1000);
+    amiSrv = new AmiServer(model, user, password, { pjsip }, o.badLoginDelayMs ?? 1000);
     await new Promise<void>((r) => http.listen(ariPort, host, r));
     ariPort = (http.address() as AddressInfo).port;
     await new Promise<void>((r) => amiSrv.server.listen(amiPort, host, r));

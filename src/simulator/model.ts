@@ -1,6 +1,7 @@
 // The simulator's model of Asterisk channels and bridges, and the ARI events each change emits,
 // in Asterisk's order. Transport-free: ari.ts and ami.ts drive it.
 import { EventEmitter } from 'node:events';
+import { PjsipDirectory } from './pjsip/directory.ts';
 
 export interface EndpointBehaviour {
   result?: 'answer' | 'busy' | 'noanswer' | 'congestion' | 'unavailable';
@@ -123,6 +124,8 @@ export class SimModel extends EventEmitter {
   globals = new Map<string, string>();
   /** Realtime lookup (ps_endpoints) for endpoints not configured in `endpoints`. */
   realtime: (name: string) => Promise<boolean> = async () => false;
+  /** res_pjsip's objects and persistent endpoints (set by the simulator). */
+  pjsip: PjsipDirectory = new PjsipDirectory(null, this.endpoints);
   /** Runs a channel through the dialplan from context/exten (set by the simulator). */
   runDialplan: (c: SimChannel, context: string, exten: string, priority?: number) => Promise<void> =
     async () => {};

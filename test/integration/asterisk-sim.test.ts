@@ -399,8 +399,16 @@ describe('ARI and AMI clients against the simulator', () => {
     );
     const list = await m.action('PJSIPShowEndpoints');
     expect(list.events.map((e) => e.fields.objectname)).toEqual(['client-a', 'client-b']);
-    const one = await m.action('PJSIPShowEndpoint', { Endpoint: 'client-b' });
-    expect(one.events.map((e) => e.event)).toEqual(['EndpointDetail']);
+    // A configured endpoint is a pjsip.conf one: on the transport, with an AOR of its own name
+    // holding a static contact; res_pjsip lists each of those objects after the endpoint.
+    const one = await m.action('PJSIPShowEndpoint', { Endpoint: 'PJSIP/client-b' });
+    expect(one.events.map((e) => e.event)).toEqual([
+      'EndpointDetail',
+      'TransportDetail',
+      'AorDetail',
+      'ContactStatusDetail',
+    ]);
+    expect(one.events[0]!.fields.devicestate).toBe('Not in use');
     await expect(m.action('PJSIPShowEndpoint', { Endpoint: 'nope' })).rejects.toThrow(
       /Unable to retrieve endpoint nope/,
     );

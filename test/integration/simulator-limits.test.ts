@@ -67,8 +67,9 @@ function rawRequest(s: Simulator, sock?: Socket): Promise<{ sock: Socket; status
 
 describe('simulator: Asterisk limits under load', () => {
   it('serves REST requests over one WebSocket one at a time: a slow request holds the ones behind it', async () => {
-    // GET /endpoints/PJSIP/<unknown> looks the name up in the realtime table (a round trip to
-    // PostgreSQL); GET /asterisk/ping answers at once. Sent together, Asterisk answers them in order.
+    // Creating a channel to PJSIP/<unknown> looks the endpoint up in the realtime tables (round
+    // trips to PostgreSQL); GET /asterisk/ping answers at once. Sent together, Asterisk answers
+    // them in order.
     const db = process.env.DATABASE_URL;
     expect(db, 'DATABASE_URL').toBeTruthy();
     const order = async (serial: boolean) => {
@@ -78,8 +79,8 @@ describe('simulator: Asterisk limits under load', () => {
         JSON.stringify({
           type: 'RESTRequest',
           request_id: 'slow',
-          method: 'GET',
-          uri: 'endpoints/PJSIP/nobody',
+          method: 'POST',
+          uri: 'channels/create?endpoint=PJSIP/nobody&app=capconduit',
         }),
       );
       e.ws.send(
@@ -88,9 +89,9 @@ describe('simulator: Asterisk limits under load', () => {
       await waitFor(() => e.responses().length === 2);
       return e.responses().map((f) => `${f.request_id} ${f.status_code}`);
     };
-    expect(await order(true)).toEqual(['slow 404', 'fast 200']);
+    expect(await order(true)).toEqual(['slow 500', 'fast 200']);
     // The model switched off: the quick answer overtakes, so the order above is the limit's doing.
-    expect(await order(false)).toEqual(['fast 200', 'slow 404']);
+    expect(await order(false)).toEqual(['fast 200', 'slow 500']);
   });
 
   it('holds 100 HTTP sessions (an events WebSocket is one) and closes the 101st unanswered', async () => {

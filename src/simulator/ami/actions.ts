@@ -2,6 +2,7 @@
 // in the table answers as Asterisk answers an unknown one.
 import { type After, originate as originateCall, parseCallerId } from '../originate.ts';
 import type { SimChannel } from '../model.ts';
+import { endpointDetail, endpointListItem } from '../pjsip/ami.ts';
 import { type Fields, posixRegex, snapshot } from './protocol.ts';
 import type { Action, ActionContext, AmiCore } from './session.ts';
 
@@ -317,37 +318,53 @@ const originate: Action = (ctx) => {
   });
 };
 
-const pjsipShowEndpoints =
-  (one: boolean): Action =>
-  (ctx) => {
-    void ctx.core.hooks.endpointNames().then((names) => {
-      const wanted = one ? (ctx.f.endpoint ?? '') : null;
-      const list = wanted === null ? names : names.filter((n) => n === wanted);
-      if (wanted !== null && list.length === 0) return error(ctx, `Unable to retrieve endpoint ${wanted}`);
-      ctx.reply([
-        ['Response', 'Success'],
-        ['EventList', 'start'],
-        [
-          'Message',
-          wanted === null
-            ? 'A listing of Endpoints follows, presented as EndpointList events'
-            : 'Following are Events for each object associated with the Endpoint',
-        ],
-      ]);
-      for (const n of list)
-        ctx.listEvent([
-          ['Event', wanted === null ? 'EndpointList' : 'EndpointDetail'],
-          ['ObjectType', 'endpoint'],
-          ['ObjectName', n],
-          ['DeviceState', 'Not in use'],
-        ]);
-      ctx.listEvent([
-        ['Event', wanted === null ? 'EndpointListComplete' : 'EndpointDetailComplete'],
-        ['EventList', 'Complete'],
-        ['ListItems', list.length],
-      ]);
-    });
-  };
+// res_pjsip's AMI (pjsip_configuration.c): the detail of one endpoint, or the list of all. Errors
+// carry the trailing newline Asterisk's messages have on the wire.
+const pjsipShowEndpoint: Action = (ctx) => {
+  const dir = ctx.core.hooks.pjsip;
+  let name = ctx.f.endpoint ?? '';
+  if (!name) return error(ctx, 'PJSIPShowEndpoint requires an endpoint name\n');
+  if (name.toLowerCase().startsWith('pjsip/')) name = name.slice(6);
+  void dir.objects(name).then((o) => {
+    if (!o) return error(ctx, `Unable to retrieve endpoint ${name}\n`);
+    ctx.reply([
+      ['Response', 'Success'],
+      ['EventList', 'start'],
+      ['Message', 'Following are Events for each object associated with the Endpoint'],
+    ]);
+    const { items, errors } = endpointDetail(o, dir.live(name, o));
+    for (const i of items) ctx.listEvent(i);
+    for (const e of errors) error(ctx, e);
+    ctx.listEvent([
+      ['Event', 'EndpointDetailComplete'],
+      ['EventList', 'Complete'],
+      ['ListItems', items.length],
+    ]);
+  });
+};
+
+const pjsipShowEndpoints: Action = (ctx) => {
+  const dir = ctx.core.hooks.pjsip;
+  void (async () => {
+    const all = [];
+    for (const n of await dir.loadAll()) {
+      const o = await dir.objects(n);
+      if (o) all.push(o);
+    }
+    if (all.length === 0) return error(ctx, 'No endpoints found\n');
+    ctx.reply([
+      ['Response', 'Success'],
+      ['EventList', 'start'],
+      ['Message', 'A listing of Endpoints follows, presented as EndpointList events'],
+    ]);
+    for (const o of all) ctx.listEvent(endpointListItem(o, dir.live(o.endpoint.id ?? '', o)));
+    ctx.listEvent([
+      ['Event', 'EndpointListComplete'],
+      ['EventList', 'Complete'],
+      ['ListItems', all.length],
+    ]);
+  })();
+};
 
 /** Actions answered before login (every other one is `Permission denied` until then). */
 export const BEFORE_LOGIN = new Set(['login']);
@@ -431,8 +448,8 @@ export const ACTIONS: Record<string, Action> = {
       ...out.map((l) => ['Output', l] as [string, string]),
     ]);
   },
-  pjsipshowendpoints: pjsipShowEndpoints(false),
-  pjsipshowendpoint: pjsipShowEndpoints(true),
+  pjsipshowendpoints: pjsipShowEndpoints,
+  pjsipshowendpoint: pjsipShowEndpoint,
 };
 
 export const unknownAction: Action = (ctx) =>

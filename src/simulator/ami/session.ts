@@ -1,6 +1,7 @@
 // One manager session and what an action handler gets to answer on it.
 import type { Socket } from 'node:net';
 import type { SimModel } from '../model.ts';
+import type { PjsipDirectory } from '../pjsip/directory.ts';
 import type { Fields } from './protocol.ts';
 
 /** A manager session: login state, the `Events` switch and the session's `Filter` regexes. */
@@ -11,8 +12,8 @@ export type Session = Socket & {
 };
 
 export interface AmiHooks {
-  /** PJSIP endpoint names as res_pjsip would list them (realtime table or configured). */
-  endpointNames(): Promise<string[]>;
+  /** res_pjsip's objects (realtime tables and configured endpoints). */
+  pjsip: PjsipDirectory;
 }
 
 /** What the server keeps that actions read or change. */

@@ -10,7 +10,11 @@ function eventSourceExists(s: AriState, src: string): boolean {
   const [scheme, id = ''] = src.split(/:(.*)/s);
   if (scheme === 'channel') return s.model.channels.has(id);
   if (scheme === 'bridge') return s.model.bridges.has(id);
-  if (scheme === 'endpoint') return id.startsWith('PJSIP/') && s.model.endpoints.has(id.slice(6));
+  if (scheme === 'endpoint')
+    return (
+      id.startsWith('PJSIP/') &&
+      (s.model.endpoints.has(id.slice(6)) || s.model.pjsip.persistent.has(id.slice(6)))
+    );
   if (scheme === 'deviceState') return true;
   return false;
 }

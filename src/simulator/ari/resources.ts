@@ -12,15 +12,24 @@ import {
 import { bind, err, type Reply } from './spec.ts';
 import type { AriState } from './state.ts';
 
+/**
+ * ARI's endpoint: res_pjsip's persistent endpoint, which exists for a configured endpoint and for
+ * every realtime one loaded since start (listed, offline, even after its row is deleted, until a
+ * restart); ARI itself never reads the realtime tables. Online while reachable.
+ */
 async function endpointJson(s: AriState, tech: string, resource: string) {
   if (tech.toUpperCase() !== 'PJSIP') return null;
-  const known = s.model.endpoints.has(resource) || (await s.model.realtime(resource));
-  if (!known) return null;
+  const dir = s.model.pjsip;
+  if (!s.model.endpoints.has(resource) && !dir.persistent.has(resource)) return null;
+  const o = await dir.objects(resource);
   const channel_ids = [...s.model.channels.values()].filter((c) => c.endpoint === resource).map((c) => c.id);
-  // An endpoint configured as unreachable (its contact does not answer) is offline.
-  const state = s.model.endpoints.get(resource)?.result === 'unavailable' ? 'offline' : 'online';
+  const state = dir.reachable(resource, o) ? 'online' : 'offline';
   return { technology: 'PJSIP', resource, state, channel_ids };
 }
+
+/** Every PJSIP endpoint ARI knows, by name. */
+const known = (s: AriState) =>
+  [...new Set([...s.model.endpoints.keys(), ...s.model.pjsip.persistent])].sort();
 
 const DEVICE_STATES = new Set([
   'NOT_INUSE',
@@ -40,13 +49,11 @@ export const resourceRoutes = [
   ...bind<AriState, typeof endpointsOps>(endpointsOps, {
     list: async (_a, s) => ({
       status: 200,
-      body: (await Promise.all([...s.model.endpoints.keys()].map((r) => endpointJson(s, 'PJSIP', r)))).filter(
-        Boolean,
-      ),
+      body: (await Promise.all(known(s).map((r) => endpointJson(s, 'PJSIP', r)))).filter(Boolean),
     }),
     listByTech: async (a, s) => {
       if (String(a.tech).toUpperCase() !== 'PJSIP') return err(404, 'No Endpoints found - invalid tech');
-      const list = await Promise.all([...s.model.endpoints.keys()].map((r) => endpointJson(s, 'PJSIP', r)));
+      const list = await Promise.all(known(s).map((r) => endpointJson(s, 'PJSIP', r)));
       return { status: 200, body: list.filter(Boolean) };
     },
     get: async (a, s) => {
