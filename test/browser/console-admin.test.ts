@@ -1,5 +1,5 @@
 // The console's administration pages in a real headless Chromium against a daemon on real PostgreSQL
-// and Redis: the audit log. Screenshots go to test-results/console/ like the other browser tests'.
+// and Redis: the audit log, re-authentication before a user's role or state changes. Screenshots go to test-results/console/ like the other browser tests'.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
 import { sellers } from '../../src/db/schema/routing.ts';
@@ -31,6 +31,7 @@ describe('the console’s administration pages in a browser', () => {
     con = d.ctx.modules.get('console') as ConsoleModule;
     const [acme] = await d.ctx.database.db.insert(sellers).values({ name: 'acme' }).returning();
     await con.services.users.create({ email: 'admin@example.com', password: PW, role: 'admin' });
+    await con.services.users.create({ email: 'staff@example.com', password: PW, role: 'staff' });
     await con.services.users.create({
       email: 'seller@acme.test',
       password: PW,
@@ -101,6 +102,32 @@ describe('the console’s administration pages in a browser', () => {
     await page.click('.pager a:has-text("next")');
     await page.getByText('2–2 of 3').waitFor(T);
     expect(await rows.first().textContent()).toContain('create');
+    expect(ui.problems).toEqual([]);
+  });
+
+  it('users: a role change and disabling ask for the admin’s password again', async () => {
+    const { page } = ui;
+    await signIn('admin@example.com');
+    await page.click('nav a[href="/console/users"]');
+    await page.click('table tr:has-text("staff@example.com") a:has-text("Edit")');
+    const form = page.locator('form:has(select[name=role])');
+    await form.locator('select[name=role]').selectOption('viewer');
+    await form.locator('input[name=reauth_password]').fill('not my password');
+    await form.locator('button[type=submit]').click();
+    await page.getByText('REAUTH_FAILED').waitFor(T);
+    await page.goBack();
+    await form.locator('select[name=role]').selectOption('viewer');
+    await form.locator('input[name=reauth_password]').fill(PW);
+    await ui.shot('user-edit');
+    await form.locator('button[type=submit]').click();
+    await page.getByText('Saved.').waitFor(T);
+    expect(await form.locator('select[name=role]').inputValue()).toBe('viewer');
+    await form.locator('input[name=disabled]').check();
+    await form.locator('input[name=reauth_password]').fill(PW);
+    await form.locator('button[type=submit]').click();
+    await page.getByText('Saved.').waitFor(T);
+    await page.click('nav a[href="/console/users"]');
+    expect(await page.locator('table tr:has-text("staff@example.com")').textContent()).toContain('disabled');
     expect(ui.problems).toEqual([]);
   });
 

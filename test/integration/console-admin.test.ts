@@ -2,8 +2,10 @@
 // through the daemon's app as a browser would: the audit log (filters, order, paging, who may read
 // it), re-authentication before a user's role or disabled state changes, provider accounts and
 // webhook subscriptions, and a caller-ID pool's VICIdial snippet.
+import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
+import { seal } from '../../src/console/totp.ts';
 import { sellers } from '../../src/db/schema/routing.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
@@ -124,6 +126,107 @@ describe('console administration pages', () => {
       const r = await seller.get('/console/audit');
       expect(r.statusCode).toBe(403);
       expect(r.body).not.toContain('data-audit-id');
+    });
+  });
+
+  describe('re-authentication before changing who may do what', () => {
+    const target = async (email: string, role: 'staff' | 'viewer' = 'staff') => {
+      const u = await con.services.users.create({ email, password: PW, role });
+      // Signed in somewhere, so a change that ends its sessions shows.
+      await as(email);
+      expect(await con.services.sessions.list(u.id)).toHaveLength(1);
+      return u;
+    };
+
+    it('a role change or disabling needs the admin’s password; refused, nothing changes and the attempt counts', async () => {
+      const u = await target('roles@example.com');
+      const admin = await as('admin@example.com');
+      const _csrf = await admin.csrf();
+      const form = await admin.get(`/console/users/${u.id}`);
+      expect(form.body).toMatch(
+        /action="\/console\/users\/[^"]+"[^>]*>[\s\S]*name="reauth_password"[\s\S]*Save/,
+      );
+      for (const extra of [{}, { reauth_password: 'not my password' }] as Record<string, string>[]) {
+        for (const change of [{ role: 'viewer' }, { role: 'staff', disabled: 'on' }] as Record<
+          string,
+          string
+        >[]) {
+          const r = await admin.post(`/console/users/${u.id}`, { _csrf, ...change, ...extra });
+          expect(r.statusCode).toBe(403);
+          expect(r.body).toContain('REAUTH_FAILED');
+        }
+      }
+      const still = (await con.services.users.repo.byId(u.id))!;
+      expect(still.role).toBe('staff');
+      expect(still.disabledAt).toBeNull();
+      expect(await con.services.sessions.list(u.id)).toHaveLength(1);
+      // Each refusal counted as a failed sign-in from this browser: with three free failures, the
+      // right password is now made to wait.
+      const lockout = con.services.lockout;
+      const policies = lockout.policies;
+      lockout.policies = { ...policies, device: { ...policies.device, free: 3 } };
+      const slowed = await admin.post(`/console/users/${u.id}`, {
+        _csrf,
+        role: 'viewer',
+        reauth_password: PW,
+      });
+      lockout.policies = policies;
+      expect(slowed.statusCode).toBe(429);
+      expect(slowed.body).toContain('AUTH_RATE_LIMITED');
+      expect((await con.services.users.repo.byId(u.id))!.role).toBe('staff');
+      await lockout.clearAccount('admin@example.com');
+
+      const ok = await admin.post(`/console/users/${u.id}`, { _csrf, role: 'viewer', reauth_password: PW });
+      expect(ok.statusCode).toBe(303);
+      expect((await con.services.users.repo.byId(u.id))!.role).toBe('viewer');
+      expect(await con.services.sessions.list(u.id)).toHaveLength(0);
+      const off = await admin.post(`/console/users/${u.id}`, {
+        _csrf,
+        role: 'viewer',
+        disabled: 'on',
+        reauth_password: PW,
+      });
+      expect(off.statusCode).toBe(303);
+      expect((await con.services.users.repo.byId(u.id))!.disabledAt).not.toBeNull();
+      // The form sent back as it stands changes nothing and asks nothing.
+      const same = await admin.post(`/console/users/${u.id}`, { _csrf, role: 'viewer', disabled: 'on' });
+      expect(same.statusCode).toBe(303);
+    });
+
+    it('deleting a user needs it too; with TOTP on, the password alone is not enough', async () => {
+      const u = await target('gone@example.com', 'viewer');
+      const secret = new Secret();
+      const totp = new TOTP({ secret });
+      const a = await con.services.users.create({
+        email: 'totp-admin@example.com',
+        password: PW,
+        role: 'admin',
+      });
+      await con.services.users.repo.update(a.id, {
+        totpSecret: seal(con.services.config.masterKey, secret.base32),
+      });
+      const b = new Browser(d.app, '10.2.9.1');
+      await b.signIn('totp-admin@example.com', PW);
+      expect((await b.post('/console/sign-in/totp', { code: totp.generate() })).statusCode).toBe(303);
+      const _csrf = await b.csrf();
+      expect((await b.get(`/console/users/${u.id}`)).body).toContain('name="reauth_code"');
+      for (const extra of [{}, { reauth_password: PW }] as Record<string, string>[]) {
+        const r = await b.post(`/console/users/${u.id}/delete`, { _csrf, confirm: 'yes', ...extra });
+        expect(r.statusCode).toBe(403);
+        expect(r.body).toContain('REAUTH_FAILED');
+      }
+      const r = await b.post(`/console/users/${u.id}`, { _csrf, role: 'staff', reauth_password: PW });
+      expect(r.statusCode).toBe(403);
+      expect((await con.services.users.repo.byId(u.id))!.role).toBe('viewer');
+      const ok = await b.post(`/console/users/${u.id}/delete`, {
+        _csrf,
+        confirm: 'yes',
+        reauth_password: PW,
+        reauth_code: totp.generate({ timestamp: Date.now() + 30_000 }),
+      });
+      expect(ok.statusCode).toBe(303);
+      expect(await con.services.users.repo.byId(u.id)).toBeNull();
+      expect(await con.services.sessions.list(u.id)).toHaveLength(0);
     });
   });
 });

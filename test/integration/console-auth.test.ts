@@ -274,7 +274,11 @@ describe('console sign-in and sessions', () => {
     const admin = new Browser(d.app, '10.6.0.1');
     await admin.signIn('admin@example.com', PW);
     const me = (await con.services.users.repo.byEmail('admin@example.com'))!;
-    const r = await admin.post(`/console/users/${me.id}`, { role: 'staff', _csrf: await admin.csrf() });
+    const r = await admin.post(`/console/users/${me.id}`, {
+      role: 'staff',
+      reauth_password: PW,
+      _csrf: await admin.csrf(),
+    });
     expect(r.statusCode).toBe(409);
     expect((await con.services.users.repo.byId(me.id))!.role).toBe('admin');
   });

@@ -1,4 +1,6 @@
-// Console users (admins only) and every user's own account: password, TOTP, sessions.
+// Console users (admins only) and every user's own account: password, TOTP, sessions. Changing a
+// user's role, seller or disabled state, deleting one and turning its TOTP off ask the admin's own
+// password (and code) again.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { notFound } from '../../platform/http/errors.ts';
@@ -111,17 +113,26 @@ ${lock.failures > 0 ? html`<form method="post" action="/console/users/${u.id}/cl
 <label>Role <select name="role">${CONSOLE_ROLES.map((r) => html`<option${r === u.role ? html` selected` : ''}>${r}</option>`)}</select></label>
 <label>Seller id (seller role) <input name="seller_id" value="${u.sellerId ?? ''}" pattern="[0-9a-fA-F-]{36}"></label>
 <label class="check"><input type="checkbox" name="disabled"${u.disabledAt ? html` checked` : ''}> Disabled</label>
-<button type="submit">Save (signs the user out everywhere)</button></form>
+${reauthFields(ctx.user)}<button type="submit">Save (signs the user out everywhere)</button></form>
 ${u.totpSecret ? html`<form method="post" action="/console/users/${id}/totp-off" class="grid">${csrfField(ctx)}${reauthFields(ctx.user)}<button type="submit">Turn off two-factor sign-in</button></form>` : ''}
 <h2>Sessions</h2>${sessionsTable(ctx, list, sessionOf(req).id, (x) => `/console/users/${id}/sessions/${x.id}/sign-out`)}
 <h2>Delete</h2>
-<form method="post" action="/console/users/${id}/delete" class="inline">${csrfField(ctx)}<label class="check"><input type="checkbox" name="confirm" value="yes" required> I am sure: delete ${u.email} and end their sessions</label> <button type="submit" class="danger">Delete user</button></form>`;
+<form method="post" action="/console/users/${id}/delete" class="grid" id="user-delete">${csrfField(ctx)}<label class="check"><input type="checkbox" name="confirm" value="yes" required> I am sure: delete ${u.email} and end their sessions</label>
+${reauthFields(ctx.user)}<button type="submit" class="danger">Delete user</button></form>`;
       return sendPage(reply, layout(ctx, `User ${u.email}`, body));
     });
 
     app.post('/users/:id', { config: admin }, async (req, reply) => {
       const { id } = idParams.parse(req.params);
       const b = userUpdateBody.parse(req.body);
+      const row = await s.users.repo.byId(id);
+      if (!row) throw notFound('console user', id);
+      // Role, seller and disabled state are what the form changes: each is who may do what, so any
+      // change asks the admin to prove it is them (a form sent back unchanged changes nothing).
+      const sellerId = b.role === 'seller' ? (b.seller_id ?? null) : null;
+      if (row.role === b.role && (row.sellerId ?? null) === sellerId && !!row.disabledAt === b.disabled)
+        return reply.redirect(`/console/users/${id}?done=saved`, 303);
+      await requireReauth(s, req);
       await s.users.update(userOf(req).id, id, {
         role: b.role,
         sellerId: b.seller_id ?? null,
@@ -133,6 +144,7 @@ ${u.totpSecret ? html`<form method="post" action="/console/users/${id}/totp-off"
     app.post('/users/:id/delete', { config: admin }, async (req, reply) => {
       const { id } = idParams.parse(req.params);
       z.object({ confirm: z.literal('yes') }).parse(req.body);
+      await requireReauth(s, req);
       await s.users.remove(userOf(req).id, id);
       return reply.redirect('/console/users?done=deleted', 303);
     });
