@@ -191,6 +191,8 @@ export class ProvisioningRepository {
     finish: (tx: Tx, n: NumberRow) => Promise<void>,
   ): Promise<NumberRow> {
     return this.db.transaction(async (tx) => {
+      // Two runs of one item can record its number at once: one at a time per number.
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`number:${v.e164}`}))`);
       const [existing] = await tx
         .select()
         .from(provisionedNumbers)
@@ -345,41 +347,85 @@ export class ProvisioningRepository {
       .returning();
     return r ?? null;
   }
-  /** Records the number an item is about to buy; false when another item holds it. */
-  async choose(id: string, msisdn: string): Promise<boolean> {
+  /**
+   * Records the number an item is about to buy, only while the item has none: `chosen`; `taken` when
+   * another item holds that number; `moved` when the item changed meanwhile (another run of it chose a
+   * number or answered), and the caller reads the item again instead of choosing over it.
+   */
+  async choose(id: string, msisdn: string): Promise<'chosen' | 'taken' | 'moved'> {
     try {
-      await this.db
+      const r = await this.db
         .update(provisioningJobItems)
         .set({ chosen: msisdn, state: 'chosen' })
-        .where(eq(provisioningJobItems.id, id));
-      return true;
+        .where(
+          and(
+            eq(provisioningJobItems.id, id),
+            eq(provisioningJobItems.state, 'queued'),
+            isNull(provisioningJobItems.chosen),
+          ),
+        )
+        .returning({ id: provisioningJobItems.id });
+      return r.length ? 'chosen' : 'moved';
     } catch (e) {
-      if (pgCode(e) === '23505') return false;
+      if (pgCode(e) === '23505') return 'taken';
       throw e;
     }
   }
-  async giveUpNumber(id: string, msisdn: string): Promise<void> {
-    await this.db
+  /** The item lets go of `msisdn` (someone else's) — only if that is still the number it holds. */
+  async giveUpNumber(id: string, msisdn: string): Promise<boolean> {
+    const r = await this.db
       .update(provisioningJobItems)
       .set({
         chosen: null,
         state: 'queued',
         tried: sql`array_append(${provisioningJobItems.tried}, ${msisdn})`,
       })
-      .where(eq(provisioningJobItems.id, id));
+      .where(
+        and(
+          eq(provisioningJobItems.id, id),
+          eq(provisioningJobItems.state, 'chosen'),
+          eq(provisioningJobItems.chosen, msisdn),
+        ),
+      )
+      .returning({ id: provisioningJobItems.id });
+    return r.length > 0;
   }
-  /** The item's final answer; inside the caller's transaction when one is given. */
+  /**
+   * The item's final answer, inside the caller's transaction when one is given; false (nothing
+   * written) when the item has its answer already, or when `holding` is given and the item does not
+   * hold that number (null: holds none) — another run of the item got there first. A number bought
+   * for the item is its answer even over a failure recorded meanwhile (a run that gave up while
+   * another one's purchase went through): the report then says what the carrier holds.
+   */
   async finishItem(
     q: Db | Tx,
     id: string,
     state: 'done' | 'failed',
     outcome: string,
     result: Record<string, unknown>,
-  ): Promise<void> {
-    await q
+    holding?: string | null,
+  ): Promise<boolean> {
+    const open = inArray(provisioningJobItems.state, ['queued', 'chosen']);
+    const r = await q
       .update(provisioningJobItems)
       .set({ state, outcome, result, finishedAt: new Date() })
-      .where(eq(provisioningJobItems.id, id));
+      .where(
+        and(
+          eq(provisioningJobItems.id, id),
+          holding === undefined
+            ? open
+            : holding === null
+              ? and(open, isNull(provisioningJobItems.chosen))
+              : and(
+                  eq(provisioningJobItems.chosen, holding),
+                  outcome === 'provisioned'
+                    ? inArray(provisioningJobItems.state, ['queued', 'chosen', 'failed'])
+                    : open,
+                ),
+        ),
+      )
+      .returning({ id: provisioningJobItems.id });
+    return r.length > 0;
   }
   /** Marks the job completed once every item has its answer; its finish time for the one caller that did it. */
   async completeJobIfDone(jobId: string, q: Db | Tx = this.db): Promise<Date | null> {

@@ -1,7 +1,9 @@
 // One job item, start to end: provision (choose a number, record it, buy, point it, make it a DID),
-// configure, or release. Safe to run again at any point (a retry, another instance taking over after a
-// crash): the number an item buys is recorded before the purchase is sent, and an item that finds a
-// number recorded asks the carrier whether it already owns it before buying anything.
+// configure, or release. Safe to run again at any point, and twice at the same time (a retry, another
+// instance taking over after a crash, BullMQ handing over an item whose lock lapsed while its run goes
+// on): the number an item buys is recorded before the purchase is sent, an item that finds a number
+// recorded asks the carrier whether it owns exactly that number before buying anything, and an item's
+// answer is written (and its event sent) once.
 import type { Counter } from 'prom-client';
 import type { JobRow, ItemRow, AccountRow } from '../repository.ts';
 import {
@@ -54,37 +56,49 @@ export class ItemRunner {
     } catch (e) {
       if (!lastAttempt && !isPermanent(e)) throw e;
       const reason = isProviderError(e) ? e.kind : 'error';
-      await repo.finishItem(repo.db, item.id, 'failed', 'failed', { error: (e as Error).message, reason });
-      this.outcomes.inc({ kind: job.kind, outcome: 'failed' });
+      await this.finish(job, item, 'failed', { error: (e as Error).message, reason }, 'failed');
     }
     // The last item to finish completes the job at once (the flow's parent would, a moment later).
     await this.svc.completeIfDone(job.id);
   }
 
+  /** Records the item's answer (see `finishItem` for `holding`); false when another run answered first. */
   private async finish(
     job: JobRow,
     item: ItemRow,
     outcome: string,
     result: Record<string, unknown>,
     state: 'done' | 'failed' = 'done',
-  ) {
-    await this.svc.repo.finishItem(this.svc.repo.db, item.id, state, outcome, result);
-    this.outcomes.inc({ kind: job.kind, outcome });
+    holding?: string | null,
+  ): Promise<boolean> {
+    const wrote = await this.svc.repo.finishItem(this.svc.repo.db, item.id, state, outcome, result, holding);
+    if (wrote) this.outcomes.inc({ kind: job.kind, outcome });
+    return wrote;
   }
 
-  private async provision(a: AccountRow, job: JobRow, item: ItemRow): Promise<void> {
+  /**
+   * Buys one number for the item. The item row is the truth every run works from, so a second run of
+   * the item at the same time (BullMQ hands an item whose lock lapsed under load to another worker
+   * while the first run goes on) cannot buy a second number: a number is chosen only while the item
+   * holds none (compare-and-set), a run that finds one recorded asks the carrier whether it owns
+   * exactly that number before buying it, a number is let go only while the item still holds it, and
+   * after any of these finds the item changed, the run reads it again and carries on from there.
+   */
+  private async provision(a: AccountRow, job: JobRow, first: ItemRow): Promise<void> {
     const repo = this.svc.repo;
-    const npa = String(item.input.npa);
-    const country = String(item.input.country ?? 'US');
+    const npa = String(first.input.npa);
+    const country = String(first.input.country ?? 'US');
     const g = await this.svc.groupFor(a, job.sellerId!);
     const acct = g.subaccountKey ?? undefined;
     const p = this.svc.providerFor(a);
-    const tried = new Set(item.tried);
-    let chosen = item.chosen;
-    // A number recorded by an earlier attempt may have been bought already: ask before buying.
-    let check = chosen !== null;
-    let bought = false;
+    const reread = async () => (await repo.item(first.id))!;
+    let item = first;
+    let bought: string | null = null;
     for (let round = 0; round < MAX_ROUNDS && !bought; round++) {
+      if (item.state === 'done' || item.state === 'failed') return; // another run answered
+      let chosen = item.chosen;
+      // A number recorded by an earlier or a concurrent run may be bought already: ask before buying.
+      const check = chosen !== null;
       if (!chosen) {
         const found = await p.search({
           country,
@@ -93,24 +107,40 @@ export class ItemRunner {
           features: ['VOICE'],
           size: 20,
         });
+        const tried = new Set(item.tried);
         const candidates = found.numbers.map((n) => n.msisdn).filter((m) => !tried.has(m));
-        if (!candidates.length) return this.finish(job, item, 'no_inventory', { npa });
-        for (const m of candidates)
-          if (await repo.choose(item.id, m)) {
-            chosen = m;
-            break;
-          }
+        if (!candidates.length) {
+          if (await this.finish(job, item, 'no_inventory', { npa }, 'done', null)) return;
+          item = await reread(); // another run chose a number meanwhile
+          continue;
+        }
+        let moved = false;
+        for (const m of candidates) {
+          const r = await repo.choose(item.id, m);
+          if (r === 'chosen') chosen = m;
+          moved = r === 'moved';
+          if (r !== 'taken') break;
+        }
+        if (moved) {
+          item = await reread();
+          continue;
+        }
         if (!chosen) throw new RetryLater(`every number offered in ${npa} is being bought by another item`);
-        check = false;
       }
       const ref = { country, msisdn: chosen };
-      if (check && (await owns(p, acct, chosen))) break;
+      if (check && (await owns(p, acct, chosen))) {
+        bought = chosen;
+        break;
+      }
       try {
         await p.buy(ref, acct);
-        bought = true;
+        bought = chosen;
       } catch (e) {
         if (!isProviderError(e) || !['uncertain', 'unavailable'].includes(e.kind)) throw e;
-        if (await owns(p, acct, chosen)) break; // a 420 (or no answer) that hid a success
+        if (await owns(p, acct, chosen)) {
+          bought = chosen; // a 420 (or no answer) that hid a success, or the other run's purchase
+          break;
+        }
         if (e.kind === 'uncertain') {
           if (await forSale(p, ref)) throw e; // still for sale: try it again later
           // Not ours and not for sale: someone else's, or our own write still on its way (a timed-out
@@ -118,35 +148,33 @@ export class ItemRunner {
           // not ours, after the back-off, moves on.
           if (!check) throw new RetryLater(`${chosen} is not for sale and not ours yet: looking again later`);
         }
-        await repo.giveUpNumber(item.id, chosen); // taken by someone else: the next number
-        tried.add(chosen);
-        chosen = null;
-        check = false;
+        await repo.giveUpNumber(item.id, chosen); // someone else's: the next number (unless moved)
+        item = await reread();
       }
     }
-    if (!chosen) throw new RetryLater(`gave up on ${MAX_ROUNDS} numbers in ${npa} this attempt`);
-    const e164 = `+${chosen}`;
+    if (!bought) throw new RetryLater(`gave up on ${MAX_ROUNDS} numbers in ${npa} this attempt`);
+    const e164 = `+${bought}`;
     const voice = this.svc.voiceFor(a, g, e164);
-    if (voice) await configureAt(p, { country, msisdn: chosen }, voice, acct);
-    // The item's answer and the event commit together (the event outbox).
+    if (voice) await configureAt(p, { country, msisdn: bought }, voice, acct);
+    // The item's answer and the event commit together (the event outbox); a run that finds the
+    // item answered already (by another run, with this same number) writes and tells nothing.
+    let answered = false;
     await repo.recordBought(
       { e164, country, accountId: a.id, sellerId: job.sellerId!, accountKey: acct ?? null, voice },
       item.id,
       async (tx, row) => {
-        await repo.finishItem(tx, item.id, 'done', 'provisioned', {
-          e164,
-          did_id: row.didId,
-          number_id: row.id,
-        });
+        const result = { e164, did_id: row.didId, number_id: row.id };
+        if (!(await repo.finishItem(tx, item.id, 'done', 'provisioned', result, bought))) return;
         await this.svc.events?.emit(
           'number.provisioned',
           job.sellerId,
           { e164, seller_id: job.sellerId, did_id: row.didId, provider_account_id: a.id, voice },
           tx,
         );
+        answered = true;
       },
     );
-    this.outcomes.inc({ kind: 'provision', outcome: 'provisioned' });
+    if (answered) this.outcomes.inc({ kind: 'provision', outcome: 'provisioned' });
   }
 
   private async configure(a: AccountRow, item: ItemRow): Promise<void> {
@@ -154,18 +182,26 @@ export class ItemRunner {
     const e164 = String(item.input.e164);
     const n = await repo.liveNumber(e164);
     const job = (await repo.job(item.jobId, null))!;
-    if (!n || n.providerAccountId !== a.id) return this.finish(job, item, 'not_ours', { e164 }, 'failed');
+    if (!n || n.providerAccountId !== a.id) {
+      await this.finish(job, item, 'not_ours', { e164 }, 'failed');
+      return;
+    }
     const g = await repo.group(a.id, n.sellerId);
     const voice = (item.input.voice as VoiceRouting | undefined) ?? this.svc.voiceFor(a, g, e164);
-    if (!voice) return this.finish(job, item, 'no_routing', { e164 }, 'failed');
+    if (!voice) {
+      await this.finish(job, item, 'no_routing', { e164 }, 'failed');
+      return;
+    }
     await configureAt(
       this.svc.providerFor(a),
       { country: n.country, msisdn: e164.slice(1) },
       voice,
       n.accountKey ?? undefined,
     );
+    let answered = false;
     await repo.setVoice(n.id, voice, async (tx) => {
-      await repo.finishItem(tx, item.id, 'done', 'configured', { e164, voice });
+      if (!(await repo.finishItem(tx, item.id, 'done', 'configured', { e164, voice }))) return;
+      answered = true;
       await this.svc.events?.emit(
         'number.configured',
         n.sellerId,
@@ -173,7 +209,7 @@ export class ItemRunner {
         tx,
       );
     });
-    this.outcomes.inc({ kind: 'configure', outcome: 'configured' });
+    if (answered) this.outcomes.inc({ kind: 'configure', outcome: 'configured' });
   }
 
   private async release(a: AccountRow, item: ItemRow): Promise<void> {
@@ -181,7 +217,10 @@ export class ItemRunner {
     const e164 = String(item.input.e164);
     const n = await repo.liveNumber(e164);
     const job = (await repo.job(item.jobId, null))!;
-    if (!n || n.providerAccountId !== a.id) return this.finish(job, item, 'not_ours', { e164 }, 'failed');
+    if (!n || n.providerAccountId !== a.id) {
+      await this.finish(job, item, 'not_ours', { e164 }, 'failed');
+      return;
+    }
     const p = this.svc.providerFor(a);
     const acct = n.accountKey ?? undefined;
     try {
@@ -190,11 +229,13 @@ export class ItemRunner {
       // Released by an earlier attempt (or by hand at the carrier): not ours any more is what we wanted.
       if (!isProviderError(e) || e.kind !== 'uncertain' || (await owns(p, acct, e164.slice(1)))) throw e;
     }
+    let answered = false;
     await repo.recordReleased(n.id, async (tx) => {
-      await repo.finishItem(tx, item.id, 'done', 'released', { e164 });
+      if (!(await repo.finishItem(tx, item.id, 'done', 'released', { e164 }))) return;
+      answered = true;
       await this.svc.events?.emit('number.released', n.sellerId, { e164, seller_id: n.sellerId }, tx);
     });
-    this.outcomes.inc({ kind: 'release', outcome: 'released' });
+    if (answered) this.outcomes.inc({ kind: 'release', outcome: 'released' });
   }
 }
 
