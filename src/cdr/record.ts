@@ -51,6 +51,10 @@ export interface CallOutcome {
   notRouted: Array<{ linkId: string; clientId: string; reason: string }>;
   /** The campaign's default route, when the call took it (`campaign:<id>`, `context:<name>`, `message`). */
   defaultRoute?: string | null;
+  /** How an answered call ended: `caller_hangup`, `client_hangup`, or `max_length` (cut at the limit). */
+  endReason?: string | null;
+  /** The campaign's maximum call length (seconds from the client's answer): talk is billed up to it. */
+  maxCallS?: number | null;
 }
 
 const iso = (t: number | undefined) => (t ? new Date(t).toISOString() : null);
@@ -60,7 +64,9 @@ export function cdrOf(s: CallOutcome, now: number): CdrRecord {
   // The client the call ended with: the last attempt that answered (an earlier, short one is not it).
   const answered = s.attempts.findLast((a) => a.result === 'answered');
   // Money by the link's rules as routed; the carrier bills the caller's leg from our answer on.
-  const talkMs = answered?.answeredAt ? (answered.endedAt ?? ended) - answered.answeredAt : 0;
+  // Asterisk cuts the call at the maximum length; what it took to do so (ms) is not billed.
+  const talked = answered?.answeredAt ? (answered.endedAt ?? ended) - answered.answeredAt : 0;
+  const talkMs = s.maxCallS ? Math.min(talked, s.maxCallS * 1000) : talked;
   const rate = s.didRatePerMinMicros;
   const money = callMoney(
     seconds(talkMs),
@@ -101,6 +107,7 @@ export function cdrOf(s: CallOutcome, now: number): CdrRecord {
     hangup_cause: s.cause ?? null,
     not_routed: s.notRouted.map((r) => ({ link_id: r.linkId, client_id: r.clientId, reason: r.reason })),
     default_route: s.defaultRoute ?? null,
+    end_reason: s.endReason ?? null,
     attempts: s.attempts.map((a) => ({
       link_id: a.linkId,
       client_id: a.clientId,

@@ -47,6 +47,8 @@ export const callRecordOut = z.object({
   cost_micros: z.number().nullable(),
   /** The campaign's default route when the call took it: `campaign:<id>`, `context:<name>`, `message`. */
   default_route: z.string().nullable(),
+  /** How an answered call ended: `caller_hangup`, `client_hangup`, `max_length` (cut at the campaign's limit). */
+  end_reason: z.string().nullable(),
 });
 /** A record as the API shows it; `staff` false (a seller's key) leaves out revenue and cost. */
 export const toCallRecord = (r: CallRecordRow, staff = true) => ({
@@ -77,4 +79,5 @@ export const toCallRecord = (r: CallRecordRow, staff = true) => ({
   revenue_micros: staff ? r.revenueMicros : null,
   cost_micros: staff ? r.costMicros : null,
   default_route: r.defaultRoute,
+  end_reason: r.endReason,
 });

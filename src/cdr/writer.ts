@@ -44,6 +44,8 @@ export interface CdrRecord {
   cost_micros?: number;
   /** The default route the call took (absent in journals written before it existed). */
   default_route?: string | null;
+  /** How an answered call ended (absent in journals written before it existed). */
+  end_reason?: string | null;
 }
 
 export class CdrWriter {
@@ -203,6 +205,7 @@ export class CdrWriter {
       revenue_micros: r.revenue_micros ?? 0,
       cost_micros: r.cost_micros ?? 0,
       default_route: r.default_route ?? null,
+      end_reason: r.end_reason ?? null,
     }));
     // The records and their postbacks commit together: each record inserted now (not one a replayed
     // journal had inserted before) becomes a `call.completed` event for every subscription that wants
@@ -241,6 +244,7 @@ export class CdrWriter {
         'revenue_micros',
         'cost_micros',
         'default_route',
+        'end_reason',
       )}
       on conflict (call_id) do nothing
       returning *),

@@ -60,7 +60,11 @@ export interface CallState {
   reroutes?: number;
   /** Hold queue: the call waited (once per call). */
   queued?: boolean;
+  /** How an answered call ended: who hung up, or the campaign's maximum call length cut it. */
+  endReason?: EndReason;
 }
+
+export type EndReason = 'caller_hangup' | 'client_hangup' | 'max_length';
 
 export type Disposition =
   | 'answered'
@@ -173,6 +177,9 @@ export type Effect =
   | { type: 'enqueue'; campaignId: string; timeoutS: number }
   | { type: 'queue_try'; campaignId: string } // at the head of the queue: try_next; else wait
   | { type: 'dequeue'; campaignId: string } // leave the queue, stop the music
+  // Maximum call length: Asterisk hangs each channel up `seconds` from now by itself (0 cancels), so
+  // the limit holds if no daemon is left to enforce it
+  | { type: 'limit_length'; channels: readonly string[]; seconds: number }
   | { type: 'finish' }; // write the CDR, destroy the bridge, forget the call
 
 /** A failed ARI `Dial` status as the Q.850 cause it stands for (null: not a failure we act on). */
@@ -399,6 +406,7 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
         effects: [
           { type: 'answer_caller' },
           { type: 'bridge', legId: e.legId },
+          ...limitLength([s.callerChannelId, e.legId], camp?.maxCallS),
           { type: 'mark_answered', linkId: a.linkId, slot: a.slot, remember },
         ],
       };
@@ -426,13 +434,20 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
             // The next links get the campaign's attempts afresh: the short answer used none of them.
             maxAttempts: attempts.length + (camp?.maxAttempts ?? 1),
           },
-          effects: [release(a), { type: 'recover_caller' }, { type: 'try_next' }],
+          effects: [
+            release(a),
+            { type: 'recover_caller' },
+            // The caller's limit ran from the short answer: the next client's answer sets it afresh.
+            ...limitLength([s.callerChannelId], camp?.maxCallS ? 0 : undefined),
+            { type: 'try_next' },
+          ],
         };
       }
       if (s.phase === 'bridged' && a.result === 'answered') {
         const s2 = endAttempt(s, e.legId, e.at, 'answered');
+        const endReason: EndReason = atLimit(s, a, e.at) ? 'max_length' : 'client_hangup';
         return {
-          state: { ...s2, phase: 'ended', endedAt: e.at, disposition: 'answered', cause: e.cause },
+          state: { ...s2, phase: 'ended', endedAt: e.at, disposition: 'answered', cause: e.cause, endReason },
           effects: [
             release(a),
             { type: 'hangup', channelId: s.callerChannelId, reason: 'normal' },
@@ -480,8 +495,17 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
             ? 'default_route'
             : 'caller_abandoned';
       effects.push({ type: 'finish' });
+      const endReason: EndReason | undefined =
+        s.phase !== 'bridged' || !live ? undefined : atLimit(s, live, e.at) ? 'max_length' : 'caller_hangup';
       return {
-        state: { ...next, phase: 'ended', endedAt: e.at, disposition, cause: e.cause },
+        state: {
+          ...next,
+          phase: 'ended',
+          endedAt: e.at,
+          disposition,
+          cause: e.cause,
+          ...(endReason ? { endReason } : {}),
+        },
         effects,
       };
     }
@@ -505,8 +529,25 @@ function screened(s: CallState): { state: CallState; effects: Effect[] } {
  */
 export function recovers(s: CallState, a: Attempt, at: number): boolean {
   const windowS = s.plan?.links.find((l) => l.linkId === a.linkId)?.recoveryS;
-  if (!windowS || a.answeredAt === undefined) return false;
+  // A call cut at the campaign's maximum length is over, however short the limit.
+  if (!windowS || a.answeredAt === undefined || atLimit(s, a, at)) return false;
   return at - a.answeredAt < windowS * 1000 && (s.reroutes ?? 0) < (s.plan?.campaign?.maxReroutes ?? 0);
+}
+
+/** The maximum call length set (seconds) or cancelled (0) on channels; nothing when the campaign has none. */
+function limitLength(channels: string[], seconds: number | null | undefined): Effect[] {
+  return seconds === undefined || seconds === null ? [] : [{ type: 'limit_length', channels, seconds }];
+}
+
+/**
+ * Whether an answered attempt ending at `at` reached the campaign's maximum call length, which
+ * Asterisk enforces (TIMEOUT(absolute), set once the daemon saw the answer, so never before
+ * `answeredAt + limit` by the daemon's clock). Half a second of slack: a call that ends there rounds
+ * to the limit in whole seconds anyway.
+ */
+export function atLimit(s: CallState, a: Attempt, at: number): boolean {
+  const limitS = s.plan?.campaign?.maxCallS;
+  return Boolean(limitS && a.answeredAt !== undefined && at - a.answeredAt >= limitS * 1000 - 500);
 }
 
 /** Every link capped, closed or off: the campaign's default route, taken once per call. */

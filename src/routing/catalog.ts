@@ -84,6 +84,8 @@ export interface RoutePlan {
     maxReroutes?: number;
     /** Hold queue: how long a caller may wait for a concurrency slot (absent: no queue). */
     queueS?: number | null;
+    /** Maximum call length in seconds from the client's answer (absent: none). */
+    maxCallS?: number | null;
   };
   links: RouteLink[];
 }
@@ -202,6 +204,7 @@ export class RouteCatalog {
         defaultRoute: c.defaultRoute ?? null,
         maxReroutes: c.maxReroutes,
         queueS: c.queueS,
+        maxCallS: c.maxCallS,
       },
       links: rows.map((r) => ({
         // Inactive links stay in the plan (never offered) so a CDR can say why they took no call.

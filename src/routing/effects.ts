@@ -43,7 +43,12 @@ export interface CallRuntime {
   /** Hold queue: the end of the wait, and the turns to look for a free slot. */
   queueTimer?: NodeJS.Timeout;
   queuePoll?: NodeJS.Timeout;
+  /** Maximum call length, only when Asterisk could not be told to enforce it: our own hangup. */
+  limitTimer?: NodeJS.Timeout;
 }
+
+/** The dialplan function whose `absolute` timeout makes Asterisk hang a channel up by itself. */
+export const ABSOLUTE_TIMEOUT = 'TIMEOUT(absolute)';
 
 /** How often a waiting call looks for a free slot (one Redis round trip; a slot is taken only by the head). */
 const QUEUE_POLL_MS = 200;
@@ -204,6 +209,20 @@ export class CallRunner {
       case 'enqueue':
         // Could not wait (Redis, or the caller went): the wait ends now, the way a timeout does.
         return { type: 'queue_timeout', at };
+      case 'limit_length':
+        // Asterisk was not told (a channel already gone, or ARI failing): the limit is kept by this
+        // process instead, which then holds only while it lives.
+        clearTimeout(call.limitTimer);
+        if (fx.seconds > 0) {
+          call.limitTimer = setTimeout(() => {
+            for (const id of fx.channels)
+              void this.ari(call)
+                .channels.hangup(id, 'normal')
+                .catch(() => {});
+          }, fx.seconds * 1000);
+          call.limitTimer.unref();
+        }
+        return null;
       default:
         return null;
     }
@@ -391,6 +410,19 @@ export class CallRunner {
         });
         return null;
       }
+      case 'limit_length': {
+        const ari = this.ari(call);
+        // One request per channel: Asterisk hangs each up by itself when its time comes.
+        // A channel gone meanwhile needs no limit (its call is ending); other failures fall back below.
+        await Promise.all(
+          fx.channels.map((id) =>
+            ari.channels.setVariable(id, ABSOLUTE_TIMEOUT, String(fx.seconds)).catch((e: unknown) => {
+              if (!isGoneOrElsewhere(e)) throw e;
+            }),
+          ),
+        );
+        return null;
+      }
       case 'finish':
         await this.finish(call);
         return null;
@@ -470,6 +502,7 @@ export class CallRunner {
   private async finish(call: CallRuntime): Promise<void> {
     const s = call.state;
     clearTimeout(call.ringTimer);
+    clearTimeout(call.limitTimer);
     this.stopQueueTimers(call);
     // Forget the call first: whatever fails below, nothing is left to count its slots as live.
     this.calls.delete(s.callId);

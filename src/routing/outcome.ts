@@ -36,6 +36,8 @@ export function outcomeOf(s: CallState): CallOutcome {
       ...(a.shortAnswer ? { shortAnswer: true } : {}),
     })),
     defaultRoute: s.defaultRoute ?? null,
+    endReason: s.endReason ?? null,
+    maxCallS: s.plan?.campaign?.maxCallS ?? null,
     notRouted: s.refused.map((r) => ({ linkId: r.linkId, clientId: r.clientId, reason: r.reason })),
   };
 }

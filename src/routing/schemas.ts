@@ -245,6 +245,9 @@ const campaignFields = {
   default_route: defaultRouteField.nullable().optional(),
   max_reroutes: z.number().int().min(0).max(5).optional(),
   queue_s: z.number().int().min(1).max(3600).nullable().optional(),
+  max_call_s: z.number().int().min(1).max(86_400).nullable().optional().meta({
+    description: 'Seconds a call may last after the client answers (null: no limit); Asterisk cuts it there.',
+  }),
   active: z.boolean().optional(),
 };
 // Optional in the schema because a seller key's rows belong to its own seller; a staff or admin key
@@ -273,6 +276,7 @@ export const campaignOut = z.object({
   default_route: defaultRouteField.nullable(),
   max_reroutes: z.number(),
   queue_s: z.number().nullable(),
+  max_call_s: z.number().nullable(),
   active: z.boolean(),
   created_at: z.string(),
 });
@@ -292,6 +296,7 @@ export const toCampaign = (r: CampaignRow) => ({
   default_route: r.defaultRoute ?? null,
   max_reroutes: r.maxReroutes,
   queue_s: r.queueS,
+  max_call_s: r.maxCallS,
   active: r.active,
   created_at: r.createdAt.toISOString(),
 });
@@ -312,6 +317,7 @@ export const campaignValues = (b: CampaignPatch) => ({
   defaultRoute: b.default_route as DefaultRoute | null | undefined,
   maxReroutes: b.max_reroutes,
   queueS: b.queue_s,
+  maxCallS: b.max_call_s,
   active: b.active,
 });
 

@@ -113,7 +113,10 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
   let crashed: Crash | null = null;
   // Every channel gone at once and nobody left to say so, as after any Asterisk restart.
   const loseChannels = () => {
-    for (const c of model.channels.values()) for (const t of c.timers) clearTimeout(t);
+    for (const c of model.channels.values()) {
+      for (const t of c.timers) clearTimeout(t);
+      clearTimeout(c.absoluteTimer);
+    }
     model.channels.clear();
     model.bridges.clear();
   };
@@ -128,7 +131,10 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     http.close();
     amiSrv.server.close();
     for (const s of sockets) s.destroy();
-    for (const c of model.channels.values()) for (const t of c.timers) clearTimeout(t);
+    for (const c of model.channels.values()) {
+      for (const t of c.timers) clearTimeout(t);
+      clearTimeout(c.absoluteTimer);
+    }
     // The model is emptied once the code that was running when it died has unwound.
     setImmediate(loseChannels);
     events.emit('crashed', crashed);
@@ -251,7 +257,10 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     },
     async stop() {
       await sql?.end({ timeout: 1 });
-      for (const c of model.channels.values()) for (const t of c.timers) clearTimeout(t);
+      for (const c of model.channels.values()) {
+      for (const t of c.timers) clearTimeout(t);
+      clearTimeout(c.absoluteTimer);
+    }
       model.removeAllListeners('ari-event');
       await close();
     },

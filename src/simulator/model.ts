@@ -47,6 +47,9 @@ export interface SimChannel {
   dialplanRun?: number;
   /** Where the channel was (application and data) before it entered Stasis. */
   beforeStasis?: { app_name: string; app_data: string };
+  /** TIMEOUT(absolute): when (epoch ms) Asterisk hangs the channel up by itself, and its timer. */
+  hangupAt?: number;
+  absoluteTimer?: NodeJS.Timeout;
 }
 
 export interface SimBridge {
@@ -351,17 +354,20 @@ export class SimModel extends EventEmitter {
    * Asterisk's order: the request, leaving the bridge, StasisEnd, then (to an owner only)
    * ChannelDestroyed; the other half of a Local pair is hung up with the same cause.
    */
-  hangup(id: string, cause: number, soft = false): void {
+  hangup(id: string, cause: number, soft = false, requested = true): void {
     const c = this.channels.get(id);
     if (!c) return;
     for (const t of c.timers) clearTimeout(t);
     c.timers = [];
-    this.emit('hangup-request', c, soft ? 32 : cause, soft);
-    this.event(
-      this.target(c),
-      'ChannelHangupRequest',
-      soft ? { cause: 32, soft: true, channel: this.json(c) } : { cause, channel: this.json(c) },
-    );
+    clearTimeout(c.absoluteTimer);
+    if (requested) {
+      this.emit('hangup-request', c, soft ? 32 : cause, soft);
+      this.event(
+        this.target(c),
+        'ChannelHangupRequest',
+        soft ? { cause: 32, soft: true, channel: this.json(c) } : { cause, channel: this.json(c) },
+      );
+    }
     // An originate's dial that never got an answer ends with NOANSWER; a channels/dial reports
     // no final status (the cause of ChannelDestroyed tells it).
     if (c.dial?.originate) {
@@ -388,6 +394,27 @@ export class SimModel extends EventEmitter {
     // The other half goes with the same cause; a `;2` that was never called has none (0).
     const peer = c.peer ? this.channels.get(c.peer) : undefined;
     if (peer) this.hangup(peer.id, peer.name.endsWith(';2') && !peer.called ? 0 : cause);
+  }
+
+  /**
+   * `TIMEOUT(absolute)=<seconds>` (func_timeout.c): the channel is hung up that long from now, by
+   * Asterisk itself, whoever else is watching; 0 (or less, or not a number) cancels. Asterisk's
+   * `ast_check_hangup` only raises the channel's TIMEOUT soft-hangup flag when the time comes: no
+   * hangup request is published and no cause is set, so the channel leaves its bridge and Stasis
+   * (ChannelLeftBridge, StasisEnd) and is destroyed with the cause it already had, usually none (0,
+   * "Unknown"). A channel from the dialplan would go on at its context's `T` extension; the
+   * simulator's dialplans have none, so it hangs up there.
+   */
+  setAbsoluteTimeout(c: SimChannel, seconds: number): void {
+    clearTimeout(c.absoluteTimer);
+    c.absoluteTimer = undefined;
+    c.hangupAt = undefined;
+    if (!(seconds > 0)) return;
+    c.hangupAt = Date.now() + seconds * 1000;
+    c.absoluteTimer = setTimeout(() => {
+      if (this.channels.get(c.id) === c) this.hangup(c.id, c.hangupCause ?? 0, false, false);
+    }, seconds * 1000);
+    c.absoluteTimer.unref();
   }
 
   createBridge(id: string, type: string, name: string): SimBridge {

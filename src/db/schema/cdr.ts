@@ -52,6 +52,8 @@ export const callRecords = pgTable(
     costMicros: bigint('cost_micros', { mode: 'number' }).notNull().default(0),
     // The campaign's default route when the call took it: `campaign:<id>`, `context:<context>`, `message`.
     defaultRoute: text('default_route'),
+    // How an answered call ended: caller_hangup, client_hangup, max_length (the campaign's limit cut it).
+    endReason: text('end_reason'),
     recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

@@ -118,6 +118,9 @@ export const campaigns = pgTable(
     // Hold queue (off when null): when every eligible link is at its concurrency cap, the caller hears
     // music on hold for up to this many seconds while slots are retried, first come first served.
     queueS: integer('queue_s'),
+    // Maximum call length (off when null): seconds from the client's answer, enforced by Asterisk
+    // itself (TIMEOUT(absolute) on both channels), so it holds if the daemon dies mid-call.
+    maxCallS: integer('max_call_s'),
     active: boolean('active').notNull().default(true),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -126,6 +129,7 @@ export const campaigns = pgTable(
     check('campaigns_repeat_window_ck', sql`${t.repeatWindowS} between 1 and 604800`),
     check('campaigns_max_reroutes_ck', sql`${t.maxReroutes} between 0 and 5`),
     check('campaigns_queue_ck', sql`${t.queueS} between 1 and 3600`),
+    check('campaigns_max_call_ck', sql`${t.maxCallS} between 1 and 86400`),
     check('campaigns_ring_timeout_ck', sql`${t.ringTimeoutS} between 1 and 600`),
     check('campaigns_max_attempts_ck', sql`${t.maxAttempts} between 1 and 20`),
   ],

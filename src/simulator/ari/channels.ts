@@ -188,6 +188,11 @@ export const channelRoutes = bind<AriState, typeof channelsOps>(channelsOps, {
             : `"${c.caller.name}" <${c.caller.number}>`;
       return { status: 200, body: { value: v } };
     }
+    // TIMEOUT(absolute) reads the seconds left ("%.3f"), or "0" when none is set.
+    if (/^TIMEOUT\(a/i.test(variable)) {
+      const left = c.hangupAt === undefined ? '0' : ((c.hangupAt - Date.now()) / 1000).toFixed(3);
+      return { status: 200, body: { value: left } };
+    }
     if (!c.vars.has(variable)) return err(404, 'Provided variable was not found');
     return { status: 200, body: { value: c.vars.get(variable) } };
   }, 'Provided channel was not found'),
@@ -206,6 +211,13 @@ export const channelRoutes = bind<AriState, typeof channelsOps>(channelsOps, {
         caller_presentation_txt: 'Presentation Allowed, Not Screened',
         channel: s.model.json(c),
       });
+      return { status: 204 };
+    }
+    // TIMEOUT(absolute) (func_timeout.c reads the first letter of its argument, and the value as
+    // whole seconds with an optional fraction): Asterisk hangs the channel up that long from now.
+    if (/^TIMEOUT\(a[^)]*\)$/i.test(variable)) {
+      const m = /^\s*(-?\d+)(\.\d*)?/.exec(value);
+      s.model.setAbsoluteTimeout(c, m ? Number(m[1]) + Number(m[2] ?? 0) : 0);
       return { status: 204 };
     }
     c.vars.set(variable, value);
