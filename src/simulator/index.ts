@@ -258,9 +258,9 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     async stop() {
       await sql?.end({ timeout: 1 });
       for (const c of model.channels.values()) {
-      for (const t of c.timers) clearTimeout(t);
-      clearTimeout(c.absoluteTimer);
-    }
+        for (const t of c.timers) clearTimeout(t);
+        clearTimeout(c.absoluteTimer);
+      }
       model.removeAllListeners('ari-event');
       await close();
     },
