@@ -8,6 +8,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
 import type { Logger } from '../platform/logger.ts';
+import { pgError } from '../platform/pg-errors.ts';
 import { OUTBOX_CHANNEL } from '../platform/outbox.ts';
 import { rollupSql } from '../reports/rollup.ts';
 
@@ -62,6 +63,8 @@ export class CdrWriter {
   /** Records in the journal not yet known to be in PostgreSQL. */
   pending = 0;
   lastError: string | null = null;
+  /** Records PostgreSQL refused for their content, set aside in `rejected-<instance>.jsonl`. */
+  rejected = 0;
 
   constructor(
     private sql: Sql,
@@ -170,7 +173,7 @@ export class CdrWriter {
       }
       try {
         for (let i = 0; i < rows.length; i += this.batchSize)
-          await this.insert(rows.slice(i, i + this.batchSize));
+          await this.insertOrSetAside(rows.slice(i, i + this.batchSize));
       } catch (e) {
         const msg = (e as Error).message;
         if (this.lastError !== msg)
@@ -185,6 +188,38 @@ export class CdrWriter {
       this.pending = Math.max(0, this.pending - rows.length);
       if (this.lastError) this.log.info('PostgreSQL is back: buffered CDRs written');
       this.lastError = null;
+    }
+  }
+
+  /**
+   * Inserts a batch; when PostgreSQL refuses it for what a row holds (a data or constraint error, not
+   * an outage), the rows go one by one and each refused one is set aside in `rejected-*.jsonl` with
+   * the reason, logged. Without this one bad record would hold every later CDR in the journal for good,
+   * the flush taking the refusal for an outage.
+   */
+  private async insertOrSetAside(rows: CdrRecord[]): Promise<void> {
+    try {
+      await this.insert(rows);
+      return;
+    } catch (e) {
+      if (!refusesTheRow(e)) throw e;
+    }
+    for (const row of rows) {
+      try {
+        await this.insert([row]);
+      } catch (e) {
+        if (!refusesTheRow(e)) throw e;
+        const err = (e as Error).message;
+        await fs.appendFile(
+          join(this.dir, `rejected-${this.instanceId}.jsonl`),
+          `${JSON.stringify({ err, record: row })}\n`,
+        );
+        this.rejected++;
+        this.log.error(
+          { callId: row.call_id, err },
+          'CDR refused by PostgreSQL: set aside in the journal folder',
+        );
+      }
     }
   }
 
@@ -271,4 +306,13 @@ export class CdrWriter {
     await this.flush().catch(() => {});
     await this.onFile(() => this.closeJournal());
   }
+}
+
+/**
+ * A refusal of the row itself (SQLSTATE class 22, data exception, or 23, integrity constraint
+ * violation): the same row fails the same way every time, unlike a lost connection or a server down.
+ */
+export function refusesTheRow(e: unknown): boolean {
+  const code = pgError(e).code ?? '';
+  return code.startsWith('22') || code.startsWith('23');
 }

@@ -1,5 +1,5 @@
 // Invariant 4: every routed call gets exactly one CDR, even across a PostgreSQL outage.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -73,6 +73,34 @@ describe('CDR write path', () => {
       await sql.end({ timeout: 1 });
     }
   }, 60_000);
+
+  it('sets aside a record PostgreSQL refuses for its content and writes the others, then and later', async () => {
+    const sql = postgres(pg.url, { max: 2, onnotice: () => {} });
+    const dir3 = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+    const w = new CdrWriter(sql, dir3, 'i3', createLogger({ level: 'silent' }), 60_000);
+    const ids = (xs: number[]) => xs.map((i) => `call-${i}`);
+    const written = async (xs: number[]) =>
+      (await sql`select count(*)::int as n from call_records where call_id = any(${ids(xs)})`)[0]!.n;
+    try {
+      // An empty string where a uuid belongs: the same insert fails the same way every time.
+      const bad = { ...rec(200), client_id: '' };
+      await Promise.all([w.write(rec(201)), w.write(bad), w.write(rec(202))]);
+      await w.flush();
+      expect(await written([200, 201, 202])).toBe(2);
+      expect(w.rejected).toBe(1);
+      expect(w.pending).toBe(0);
+      const aside = readFileSync(join(dir3, 'rejected-i3.jsonl'), 'utf8').trim().split('\n');
+      expect(aside.map((l) => (JSON.parse(l) as { record: CdrRecord }).record.call_id)).toEqual(['call-200']);
+      // Records after it are not held behind it.
+      await w.write(rec(203));
+      await w.flush();
+      expect(await written([203])).toBe(1);
+    } finally {
+      await w.stop();
+      await sql.end({ timeout: 1 });
+      rmSync(dir3, { recursive: true, force: true });
+    }
+  });
 
   it('replays journals left by a previous process at start', async () => {
     const sql = postgres(pg.url, { max: 2, onnotice: () => {} });
