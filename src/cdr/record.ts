@@ -86,8 +86,9 @@ export function cdrOf(s: CallOutcome, now: number): CdrRecord {
     campaign_id: s.campaignId,
     did: s.did || null,
     caller_number: s.callerNumber || null,
-    client_id: answered?.clientId ?? null,
-    link_id: answered?.linkId ?? null,
+    // A call taken over after a crash may not know its link or client (written as ''): unknown is null.
+    client_id: answered?.clientId || null,
+    link_id: answered?.linkId || null,
     did_id: s.didId ?? null,
     seller_name: s.sellerName ?? null,
     campaign_name: s.campaignName ?? null,

@@ -1,0 +1,105 @@
+// Invariants 4 and 7 together: a daemon killed -9 with calls bridged, whose callers hang up while no
+// daemon runs, finds the client legs left in Asterisk when it starts again, ends them, frees their
+// slots and writes every call's CDR, though it no longer knows the caller (nor so the DID and plan).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
+import { createDatabase } from '../../src/platform/db.ts';
+import { createRedis } from '../../src/platform/redis/client.ts';
+import { RedisKeys } from '../../src/platform/redis/keys.ts';
+import { SlotStore } from '../../src/routing/slots.ts';
+import { startSimulator } from '../../src/simulator/index.ts';
+import { freshDatabase, redisPrefix, TEST_MASTER_KEY } from '../helpers/env.ts';
+import { simEnv } from '../helpers/sim-env.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+describe('takeover of calls whose callers left while no daemon ran', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  const prefix = redisPrefix();
+  const did = '+14155557100';
+  const endpoint = 'takeover-cdr-client';
+  let linkId = '';
+  let dir = '';
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    dir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+    const { db: x, close } = createDatabase(db.url, { max: 1 });
+    const [s] = await x.insert(sellers).values({ name: 's' }).returning();
+    const [c] = await x.insert(campaigns).values({ sellerId: s!.id, name: 'c', maxAttempts: 1 }).returning();
+    await x.insert(dids).values({ number: did, sellerId: s!.id, campaignId: c!.id });
+    const [cl] = await x.insert(clients).values({ name: endpoint, endpoint }).returning();
+    const [l] = await x
+      .insert(links)
+      .values({ campaignId: c!.id, clientId: cl!.id, concurrencyCap: 5 })
+      .returning();
+    linkId = l!.id;
+    await close();
+  });
+  afterAll(async () => {
+    await db?.drop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ends the client legs left up, frees their slots and writes each call its CDR', async () => {
+    const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
+    sim.setEndpoint(endpoint, { answerAfterMs: 20 }); // answers and stays up
+    const redis = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
+    const slots = new SlotStore(redis, new RedisKeys(prefix), 60_000);
+    const env = {
+      PATH: process.env.PATH!,
+      DATABASE_URL: db.url,
+      REDIS_URL: process.env.REDIS_URL!,
+      REDIS_KEY_PREFIX: prefix,
+      MASTER_KEY: TEST_MASTER_KEY,
+      API_PORT: '0',
+      LOG_LEVEL: 'warn',
+      LOG_PRETTY: 'false',
+      CDR_BUFFER_DIR: dir,
+      RECONCILE_INTERVAL_S: '1',
+      ...simEnv(sim, 'node-left'),
+    };
+    const start = () => spawn('node', ['bin/capconduit.js', 'start'], { env, stdio: 'ignore' });
+    const { sql, close } = createDatabase(db.url, { max: 1 });
+    let p: ChildProcess = start();
+    try {
+      // Until the daemon holds the Stasis app (a call placed before would find none).
+      await waitFor(async () => {
+        const before = sim.stats.stasisFailed;
+        const probe = sim.placeInboundCall({ did: '+10000000000', callerNumber: '1' }); // unknown DID
+        await waitFor(() => (sim.liveChannels().some((c) => c.id === probe) ? undefined : true));
+        return sim.stats.stasisFailed === before ? true : undefined;
+      }, 120_000);
+      const callers = [0, 1, 2].map((i) =>
+        sim.placeInboundCall({ did, callerNumber: `+1310888${1000 + i}` }),
+      );
+      // 3 calls: each a Local pair (;1 + ;2) and a client leg, all answered.
+      await waitFor(() =>
+        sim.liveChannels().filter((c) => c.state === 'Up').length === 9 ? true : undefined,
+      );
+      p.kill('SIGKILL');
+      await new Promise((r) => p.once('exit', r));
+      // The callers hang up while nobody watches; the client legs stay in Stasis.
+      for (const id of callers) sim.hangup(id, 16);
+      await waitFor(() => (sim.channelCount('Local/') === 0 ? true : undefined));
+      expect(sim.channelCount(`PJSIP/${endpoint}-`)).toBe(3);
+      p = start();
+      await waitFor(() => (sim.liveChannels().length === 0 ? true : undefined), 120_000);
+      await waitFor(async () => ((await slots.live(linkId)) === 0 ? true : undefined));
+      const rows = await waitFor(async () => {
+        const r = await sql<{ disposition: string }[]>`
+          select disposition from call_records where link_id = ${linkId}`;
+        return r.length === 3 ? r : undefined;
+      });
+      expect(rows.map((r) => r.disposition)).toEqual(['answered', 'answered', 'answered']);
+    } finally {
+      p.kill('SIGKILL');
+      redis.disconnect();
+      await close();
+      await sim.stop();
+    }
+  }, 300_000);
+});
