@@ -465,6 +465,62 @@ export class ProvisioningRepository {
       .where(and(inArray(provisionedNumbers.e164, e164s), eq(provisionedNumbers.status, 'owned')));
   }
 
+  /**
+   * The provision-job items of an account that recorded one of these numbers (digits, no plus) as
+   * theirs to buy or gave it up: the claims reconcile weighs (drift.ts), newest job first.
+   */
+  async claimsOf(
+    accountId: string,
+    msisdns: string[],
+  ): Promise<
+    Array<{ msisdn: string; itemId: string; jobId: string; sellerId: string | null; outcome: string | null }>
+  > {
+    if (!msisdns.length) return [];
+    const rows = await this.db.execute<{
+      msisdn: string;
+      item_id: string;
+      job_id: string;
+      seller_id: string | null;
+      outcome: string | null;
+    }>(sql`
+      select m.msisdn, i.id as item_id, j.id as job_id, j.seller_id, i.outcome
+        from unnest(array[${sql.join(
+          msisdns.map((m) => sql`${m}`),
+          sql`, `,
+        )}]::text[]) as m(msisdn)
+        join ${provisioningJobItems} i on i.chosen = m.msisdn or m.msisdn = any(i.tried)
+        join ${provisioningJobs} j on j.id = i.job_id
+       where j.provider_account_id = ${accountId} and j.kind = 'provision'
+       order by j.created_at desc, i.idx`);
+    return rows.map((r) => ({
+      msisdn: r.msisdn,
+      itemId: r.item_id,
+      jobId: r.job_id,
+      sellerId: r.seller_id,
+      outcome: r.outcome,
+    }));
+  }
+  /** A number found bought for an item after it ended without one becomes its answer (once). */
+  async answerItemWith(
+    tx: Tx,
+    id: string,
+    msisdn: string,
+    result: Record<string, unknown>,
+  ): Promise<boolean> {
+    const r = await tx
+      .update(provisioningJobItems)
+      .set({ state: 'done', outcome: 'provisioned', chosen: msisdn, result, finishedAt: new Date() })
+      .where(
+        and(
+          eq(provisioningJobItems.id, id),
+          sql`${provisioningJobItems.outcome} is distinct from 'provisioned'`,
+          inArray(provisioningJobItems.state, ['done', 'failed']),
+        ),
+      )
+      .returning({ id: provisioningJobItems.id });
+    return r.length > 0;
+  }
+
   /** Items the workers gave up on without an answer (attempts exhausted while PostgreSQL was away). */
   async failOpenItems(jobId: string, reason: string): Promise<number> {
     const r = await this.db

@@ -10,6 +10,7 @@ import type { Logger } from '../platform/logger.ts';
 import { mapDbError } from '../platform/pg-errors.ts';
 import type { Writer } from '../platform/outbox.ts';
 import type { RedisKeys } from '../platform/redis/keys.ts';
+import { type ItemClaim, unknownNumberAction } from './drift.ts';
 import { asApiError, carrierError } from './errors.ts';
 import { AccountLimiter } from './limiter.ts';
 import {
@@ -257,9 +258,10 @@ export class ProvisioningService {
   /**
    * Our records against the carrier's: numbers we hold that the carrier does not list for the account
    * (or its group subaccounts), and numbers it lists that we do not hold. With `fix`, the first are
-   * marked released (their DIDs leave routing) and the second, when they sit in a group's
-   * subaccount, become that seller's numbers; numbers on the primary account name no seller and are
-   * only reported.
+   * marked released (their DIDs leave routing); each of the second gets the action drift.ts decides
+   * (a job item's late purchase becomes its answer or goes back to the carrier; a number in a group's
+   * subaccount becomes that seller's; one on the primary account is only reported). The report names
+   * each unknown number's action, fixed or not.
    */
   async reconcile(accountId: string, fix: boolean) {
     const a = await this.account(accountId);
@@ -283,20 +285,64 @@ export class ProvisioningService {
     const held = new Set(ours.map((n) => n.e164));
     const missing = ours.filter((n) => !carrier.has(n.e164));
     const unknown = [...carrier].filter(([e164]) => !held.has(e164));
-    const fixed = { released: 0, adopted: 0 };
+    const claims = new Map<string, ItemClaim[]>();
+    for (const c of await this.repo.claimsOf(
+      a.id,
+      unknown.map(([e164]) => e164.slice(1)),
+    )) {
+      const list = claims.get(c.msisdn) ?? [];
+      list.push({
+        itemId: c.itemId,
+        jobId: c.jobId,
+        sellerId: c.sellerId,
+        answered: c.outcome === 'provisioned',
+      });
+      claims.set(c.msisdn, list);
+    }
+    const decided = unknown.map(([e164, c]) => ({
+      e164,
+      c,
+      d: unknownNumberAction(c.sellerId, claims.get(e164.slice(1)) ?? []),
+    }));
+    const fixed = { released: 0, adopted: 0, released_at_carrier: 0 };
     if (fix) {
       for (const n of missing) {
         await this.repo.recordReleased(n.id, async () => {});
         fixed.released++;
       }
-      for (const [e164, c] of unknown) {
-        if (!c.sellerId) continue;
-        await this.repo.recordBought(
-          { e164, country: c.country, accountId: a.id, sellerId: c.sellerId, accountKey: c.key, voice: null },
-          null,
-          async () => {},
-        );
-        fixed.adopted++;
+      for (const { e164, c, d } of decided) {
+        const bought = (
+          sellerId: string,
+          itemId: string | null,
+          finish: Parameters<ProvisioningRepository['recordBought']>[2],
+        ) =>
+          this.repo.recordBought(
+            { e164, country: c.country, accountId: a.id, sellerId, accountKey: c.key, voice: null },
+            itemId,
+            finish,
+          );
+        if (d.action === 'adopt') {
+          await bought(d.sellerId, null, async () => {});
+          fixed.adopted++;
+        } else if (d.action === 'adopt_for_item') {
+          const { itemId, sellerId } = d.claim;
+          await bought(sellerId!, itemId, async (tx, row) => {
+            const result = { e164, did_id: row.didId, number_id: row.id, adopted_by_reconcile: true };
+            if (!(await this.repo.answerItemWith(tx, itemId, e164.slice(1), result))) return;
+            await this.events?.emit(
+              'number.provisioned',
+              sellerId,
+              { e164, seller_id: sellerId, did_id: row.didId, provider_account_id: a.id, voice: null },
+              tx,
+            );
+          });
+          fixed.adopted++;
+        } else if (d.action === 'release') {
+          await p
+            .release({ country: c.country, msisdn: e164.slice(1) }, c.key ?? undefined)
+            .catch(asApiError);
+          fixed.released_at_carrier++;
+        }
       }
     }
     const report = {
@@ -305,7 +351,15 @@ export class ProvisioningService {
       carrier_numbers: carrier.size,
       our_numbers: ours.length,
       missing_at_carrier: missing.map((n) => ({ e164: n.e164, seller_id: n.sellerId })),
-      unknown_to_us: unknown.map(([e164, c]) => ({ e164, subaccount: c.key, seller_id: c.sellerId })),
+      unknown_to_us: decided.map(({ e164, c, d }) => ({
+        e164,
+        subaccount: c.key,
+        seller_id: d.action === 'adopt_for_item' ? d.claim.sellerId : c.sellerId,
+        action: d.action,
+        ...(d.action === 'adopt_for_item' || d.action === 'release'
+          ? { job_id: d.claim.jobId, item_id: d.claim.itemId }
+          : {}),
+      })),
       fixed: fix ? fixed : null,
     };
     if (missing.length || unknown.length) await this.events?.emit('drift.found', null, report);

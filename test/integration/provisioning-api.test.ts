@@ -265,14 +265,14 @@ describe('provisioning API', () => {
     expect(r.statusCode, r.body).toBe(200);
     expect(r.json().missing_at_carrier).toEqual([{ e164: gone, seller_id: seller.bolt }]);
     expect(r.json().unknown_to_us).toEqual([
-      { e164: '+19175550123', subaccount: sub, seller_id: seller.bolt },
+      { e164: '+19175550123', subaccount: sub, seller_id: seller.bolt, action: 'adopt' },
     ]);
     expect(r.json().fixed).toBeNull();
     const f = await api(admin, 'POST', '/v1/provisioning/reconcile', {
       provider_account_id: account,
       fix: true,
     });
-    expect(f.json().fixed).toEqual({ released: 1, adopted: 1 });
+    expect(f.json().fixed).toEqual({ released: 1, adopted: 1, released_at_carrier: 0 });
     const again = (
       await api(admin, 'POST', '/v1/provisioning/reconcile', { provider_account_id: account })
     ).json();

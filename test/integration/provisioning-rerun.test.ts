@@ -1,7 +1,8 @@
 // Two runs of one job item at the same time — what BullMQ does when an item's lock lapses under load
 // (the stalled check hands the item to a worker while the first run still goes on) — buy one number
 // between them, never two; a run that arrives after the item has its answer changes nothing. The runs
-// are ordered by gates on the carrier client (the real fake carrier answers), not by timing.
+// are ordered by gates on the carrier client (the real fake carrier answers), not by timing. And a
+// purchase that lands after its item stopped waiting is drift that reconcile settles by its rule.
 import { Counter, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sellers } from '../../src/db/schema/routing.ts';
@@ -158,5 +159,71 @@ describe('a job item run twice at once', () => {
     } finally {
       p.buy = buy;
     }
+  });
+
+  it('a purchase that landed after its item stopped waiting is found by reconcile and settled by the rule', async () => {
+    // Item A ended failed holding X; the carrier holds X for us (the 5xx had hidden a success).
+    const a = await provisionJob('212');
+    expect(await m.service.repo.choose(a.item.id, '12125550177')).toBe('chosen');
+    await m.service.repo.finishItem(m.service.repo.db, a.item.id, 'failed', 'failed', {
+      reason: 'uncertain',
+    });
+    fake.owned.set('12125550177', {
+      owner: 'rerunkey',
+      country: 'US',
+      type: 'landline',
+      features: ['VOICE'],
+    });
+    // Item B got a number, but one it had given up on as someone else's turned out ours too.
+    const b = await provisionJob('213');
+    await runner.run(b.item.id, false);
+    const [bRow] = await m.service.repo.items(b.job.id);
+    expect(bRow!.outcome).toBe('provisioned');
+    await d.ctx.database.sql`update provisioning_job_items set tried = array_append(tried, '12135550188')
+      where id = ${b.item.id}`;
+    fake.owned.set('12135550188', {
+      owner: 'rerunkey',
+      country: 'US',
+      type: 'landline',
+      features: ['VOICE'],
+    });
+    // And one bought by hand on the primary account, which no item claims.
+    fake.owned.set('13055550199', {
+      owner: 'rerunkey',
+      country: 'US',
+      type: 'landline',
+      features: ['VOICE'],
+    });
+
+    const seen = await m.service.reconcile(accountId, false);
+    const byNumber = Object.fromEntries(seen.unknown_to_us.map((u) => [u.e164, u]));
+    expect(byNumber['+12125550177']).toMatchObject({
+      action: 'adopt_for_item',
+      item_id: a.item.id,
+      seller_id: sellerId,
+    });
+    expect(byNumber['+12135550188']).toMatchObject({ action: 'release', item_id: b.item.id });
+    expect(byNumber['+13055550199']).toMatchObject({ action: 'report', seller_id: null });
+    expect(seen.fixed).toBeNull();
+
+    events.length = 0;
+    const fixed = await m.service.reconcile(accountId, true);
+    expect(fixed.fixed).toEqual({ released: 0, adopted: 1, released_at_carrier: 1 });
+    const [aRow] = await m.service.repo.items(a.job.id);
+    expect([aRow!.state, aRow!.outcome, aRow!.result!.e164]).toEqual(['done', 'provisioned', '+12125550177']);
+    expect(fake.owned.has('12135550188')).toBe(false);
+    const held = await d.ctx.database.sql`select e164 from provisioned_numbers where status = 'owned'
+      and e164 in ('+12125550177', '+12135550188', '+13055550199')`;
+    expect(held.map((x) => x.e164)).toEqual(['+12125550177']);
+    const did = await d.ctx.database.sql`select seller_id from dids where number = '+12125550177'`;
+    expect(did.map((x) => x.seller_id)).toEqual([sellerId]);
+    expect(events.filter((e) => e.event === 'number.provisioned').map((e) => e.data.e164)).toEqual([
+      '+12125550177',
+    ]);
+    // Settled: only the unclaimed number on the primary account is left to report.
+    const after = await m.service.reconcile(accountId, true);
+    expect(after.unknown_to_us.map((u) => [u.e164, u.action])).toEqual([['+13055550199', 'report']]);
+    expect(after.missing_at_carrier).toEqual([]);
+    expect(after.fixed).toEqual({ released: 0, adopted: 0, released_at_carrier: 0 });
   });
 });

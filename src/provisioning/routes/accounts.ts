@@ -103,9 +103,20 @@ export function accountRoutes(svc: ProvisioningService) {
                   e164: z.string(),
                   subaccount: z.string().nullable(),
                   seller_id: z.uuid().nullable(),
+                  action: z.enum(['adopt_for_item', 'release', 'adopt', 'report']).meta({
+                    description:
+                      "What fix does (or did) with it: a job item's late purchase becomes the item's answer " +
+                      '(adopt_for_item) or, when the item has another number, goes back to the carrier ' +
+                      "(release); an unclaimed number in a seller's subaccount becomes the seller's (adopt); " +
+                      'one on the primary account is only reported',
+                  }),
+                  job_id: z.uuid().optional(),
+                  item_id: z.uuid().optional(),
                 }),
               ),
-              fixed: z.object({ released: z.number(), adopted: z.number() }).nullable(),
+              fixed: z
+                .object({ released: z.number(), adopted: z.number(), released_at_carrier: z.number() })
+                .nullable(),
             }),
           },
         },
