@@ -7,3 +7,8 @@ import type { z } from 'zod';
 export function withExample<T extends z.ZodType>(schema: T, example: z.input<T>): T {
   return schema.meta({ example }) as T;
 }
+
+/** `schema` with `example` shown in /docs as what the route answers. */
+export function withResponseExample<T extends z.ZodType>(schema: T, example: z.output<T>): T {
+  return schema.meta({ example }) as T;
+}

@@ -10,13 +10,12 @@ import { idParams, page, pageBody } from '../../platform/http/paging.ts';
 import { BLOCKLIST_IMPORT_MAX_BYTES } from '../blocklist-import.ts';
 import {
   callerBlockBody,
-  callerBlockImportOut,
   callerBlockImportQuery,
-  callerBlockOut,
   callerBlocksQuery,
   toCallerBlock,
   toE164,
 } from '../schemas.ts';
+import { callerBlockDoc, callerBlockImportDoc } from '../examples.ts';
 import type { RoutingService } from '../service.ts';
 import { withExample } from '../../platform/http/examples.ts';
 
@@ -34,7 +33,7 @@ export function callerBlockRoutes(svc: RoutingService) {
           summary: 'List blocked callers and prefixes, paged',
           tags,
           querystring: callerBlocksQuery,
-          response: { 200: page(callerBlockOut) },
+          response: { 200: page(callerBlockDoc) },
         },
       },
       async (req) => {
@@ -56,7 +55,7 @@ export function callerBlockRoutes(svc: RoutingService) {
             seller_id: '3f6d2a4e-8c1b-4e7a-9f2d-5b6c7d8e9f01',
             note: 'abusive caller',
           }),
-          response: { 201: callerBlockOut },
+          response: { 201: callerBlockDoc },
         },
       },
       async (req, reply) =>
@@ -83,7 +82,7 @@ export function callerBlockRoutes(svc: RoutingService) {
             tags,
             summary: 'Import blocked callers from CSV (bad lines listed, the rest imported)',
             querystring: callerBlockImportQuery,
-            response: { 200: callerBlockImportOut },
+            response: { 200: callerBlockImportDoc },
           },
         },
         async (req) => {

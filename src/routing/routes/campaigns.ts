@@ -6,12 +6,12 @@ import { STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
 import { idParams, page, pageBody } from '../../platform/http/paging.ts';
 import {
   campaignCreateBody,
-  campaignOut,
   campaignPatchBody,
   campaignsQuery,
   cascadeQuery,
   toCampaign,
 } from '../schemas.ts';
+import { campaignDoc } from '../examples.ts';
 import type { RoutingService } from '../service.ts';
 import { withExample } from '../../platform/http/examples.ts';
 
@@ -29,7 +29,7 @@ export function campaignRoutes(svc: RoutingService) {
           summary: 'List campaigns, paged, optionally by seller',
           tags,
           querystring: campaignsQuery,
-          response: { 200: page(campaignOut) },
+          response: { 200: page(campaignDoc) },
         },
       },
       async (req) => {
@@ -40,7 +40,7 @@ export function campaignRoutes(svc: RoutingService) {
     );
     app.get(
       '/v1/campaigns/:id',
-      { config, schema: { summary: 'One campaign', tags, params: idParams, response: { 200: campaignOut } } },
+      { config, schema: { summary: 'One campaign', tags, params: idParams, response: { 200: campaignDoc } } },
       async (req) => toCampaign(await svc.campaign(req.params.id, scopeOf(req))),
     );
     app.post(
@@ -61,7 +61,7 @@ export function campaignRoutes(svc: RoutingService) {
             max_reroutes: 2,
             default_route: { kind: 'message', media: ['sound:all-circuits-busy-now'] },
           }),
-          response: { 201: campaignOut },
+          response: { 201: campaignDoc },
         },
       },
       async (req, reply) =>
@@ -76,7 +76,7 @@ export function campaignRoutes(svc: RoutingService) {
           tags,
           params: idParams,
           body: withExample(campaignPatchBody, { ring_timeout_s: 30, repeat_window_s: 120 }),
-          response: { 200: campaignOut },
+          response: { 200: campaignDoc },
         },
       },
       async (req) => toCampaign(await svc.updateCampaign(req.params.id, req.body, scopeOf(req))),

@@ -4,7 +4,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { STAFF } from '../../platform/http/auth.ts';
 import { idParams, page, pageBody, pageQuery } from '../../platform/http/paging.ts';
-import { cascadeQuery, clientBody, clientOut, toClient } from '../schemas.ts';
+import { cascadeQuery, clientBody, toClient } from '../schemas.ts';
+import { clientDoc } from '../examples.ts';
 import type { RoutingService } from '../service.ts';
 import { withExample } from '../../platform/http/examples.ts';
 
@@ -22,14 +23,14 @@ export function clientRoutes(svc: RoutingService) {
           summary: 'List clients (call centres that take calls), paged',
           tags,
           querystring: pageQuery,
-          response: { 200: page(clientOut) },
+          response: { 200: page(clientDoc) },
         },
       },
       async (req) => pageBody(req.query, await svc.listClients(req.query), toClient),
     );
     app.get(
       '/v1/clients/:id',
-      { config, schema: { summary: 'One client', tags, params: idParams, response: { 200: clientOut } } },
+      { config, schema: { summary: 'One client', tags, params: idParams, response: { 200: clientDoc } } },
       async (req) => toClient(await svc.client(req.params.id)),
     );
     app.post(
@@ -51,7 +52,7 @@ export function clientRoutes(svc: RoutingService) {
               '5': [['08:00', '17:00']],
             },
           }),
-          response: { 201: clientOut },
+          response: { 201: clientDoc },
         },
       },
       async (req, reply) => reply.status(201).send(toClient(await svc.createClient(req.body))),
@@ -65,7 +66,7 @@ export function clientRoutes(svc: RoutingService) {
           tags,
           params: idParams,
           body: withExample(clientBody.partial(), { schedule: { '1': [['22:00', '06:00']] } }),
-          response: { 200: clientOut },
+          response: { 200: clientDoc },
         },
       },
       async (req) => toClient(await svc.updateClient(req.params.id, req.body)),

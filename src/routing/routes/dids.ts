@@ -4,7 +4,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
 import { idParams, page, pageBody } from '../../platform/http/paging.ts';
-import { didCreateBody, didOut, didPatchBody, didsQuery, toDid } from '../schemas.ts';
+import { didCreateBody, didPatchBody, didsQuery, toDid } from '../schemas.ts';
+import { didDoc } from '../examples.ts';
 import type { RoutingService } from '../service.ts';
 import { withExample } from '../../platform/http/examples.ts';
 
@@ -22,7 +23,7 @@ export function didRoutes(svc: RoutingService) {
           summary: 'List DIDs (inbound numbers), paged, by seller or campaign',
           tags,
           querystring: didsQuery,
-          response: { 200: page(didOut) },
+          response: { 200: page(didDoc) },
         },
       },
       async (req) => {
@@ -33,7 +34,7 @@ export function didRoutes(svc: RoutingService) {
     );
     app.get(
       '/v1/dids/:id',
-      { config, schema: { summary: 'One DID', tags, params: idParams, response: { 200: didOut } } },
+      { config, schema: { summary: 'One DID', tags, params: idParams, response: { 200: didDoc } } },
       async (req) => toDid(await svc.did(req.params.id, scopeOf(req)), !scopeOf(req)),
     );
     app.post(
@@ -51,7 +52,7 @@ export function didRoutes(svc: RoutingService) {
             rate_per_min_micros: 4000,
             monthly_rent_micros: 1_000_000,
           }),
-          response: { 201: didOut },
+          response: { 201: didDoc },
         },
       },
       async (req, reply) =>
@@ -69,7 +70,7 @@ export function didRoutes(svc: RoutingService) {
             campaign_id: '9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d',
             hourly_cap: 30,
           }),
-          response: { 200: didOut },
+          response: { 200: didDoc },
         },
       },
       async (req) => toDid(await svc.updateDid(req.params.id, req.body, scopeOf(req)), !scopeOf(req)),

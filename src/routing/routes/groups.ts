@@ -5,7 +5,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { STAFF } from '../../platform/http/auth.ts';
 import { idParams, page, pageBody, pageQuery } from '../../platform/http/paging.ts';
-import { cascadeQuery, groupBody, groupOut, toGroup } from '../schemas.ts';
+import { cascadeQuery, groupBody, toGroup } from '../schemas.ts';
+import { groupDoc } from '../examples.ts';
 import type { RoutingService } from '../service.ts';
 import { withExample } from '../../platform/http/examples.ts';
 
@@ -23,14 +24,14 @@ export function groupRoutes(svc: RoutingService) {
           summary: 'List buyer groups (clients sharing caps), paged',
           tags,
           querystring: pageQuery,
-          response: { 200: page(groupOut) },
+          response: { 200: page(groupDoc) },
         },
       },
       async (req) => pageBody(req.query, await svc.listGroups(req.query), toGroup),
     );
     app.get(
       '/v1/buyer-groups/:id',
-      { config, schema: { summary: 'One buyer group', tags, params: idParams, response: { 200: groupOut } } },
+      { config, schema: { summary: 'One buyer group', tags, params: idParams, response: { 200: groupDoc } } },
       async (req) => toGroup(await svc.group(req.params.id)),
     );
     app.post(
@@ -46,7 +47,7 @@ export function groupRoutes(svc: RoutingService) {
             concurrency_cap: 60,
             daily_cap: 1200,
           }),
-          response: { 201: groupOut },
+          response: { 201: groupDoc },
         },
       },
       async (req, reply) => reply.status(201).send(toGroup(await svc.createGroup(req.body))),
@@ -60,7 +61,7 @@ export function groupRoutes(svc: RoutingService) {
           tags,
           params: idParams,
           body: withExample(groupBody.partial(), { daily_cap: 1500 }),
-          response: { 200: groupOut },
+          response: { 200: groupDoc },
         },
       },
       async (req) => toGroup(await svc.updateGroup(req.params.id, req.body)),

@@ -5,7 +5,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
 import { idParams } from '../../platform/http/paging.ts';
-import { linkCreateBody, linkOut, linkPatchBody, toLink } from '../schemas.ts';
+import { linkCreateBody, linkPatchBody, toLink } from '../schemas.ts';
+import { linkDoc } from '../examples.ts';
 import type { RoutingService } from '../service.ts';
 import { withExample } from '../../platform/http/examples.ts';
 
@@ -23,7 +24,7 @@ export function linkRoutes(svc: RoutingService) {
           summary: "List a campaign's links to clients",
           tags,
           params: idParams,
-          response: { 200: z.object({ items: z.array(linkOut) }) },
+          response: { 200: z.object({ items: z.array(linkDoc) }) },
         },
       },
       async (req) => ({
@@ -50,7 +51,7 @@ export function linkRoutes(svc: RoutingService) {
             billing_increment: '6/6',
             recovery_s: 10,
           }),
-          response: { 201: linkOut },
+          response: { 201: linkDoc },
         },
       },
       async (req, reply) =>
@@ -60,7 +61,7 @@ export function linkRoutes(svc: RoutingService) {
     );
     app.get(
       '/v1/links/:id',
-      { config, schema: { summary: 'One link', tags, params: idParams, response: { 200: linkOut } } },
+      { config, schema: { summary: 'One link', tags, params: idParams, response: { 200: linkDoc } } },
       async (req) => toLink(await svc.link(req.params.id, scopeOf(req)), !scopeOf(req)),
     );
     app.patch(
@@ -72,7 +73,7 @@ export function linkRoutes(svc: RoutingService) {
           tags,
           params: idParams,
           body: withExample(linkPatchBody, { concurrency_cap: 15, weight: 50 }),
-          response: { 200: linkOut },
+          response: { 200: linkDoc },
         },
       },
       async (req) => toLink(await svc.updateLink(req.params.id, req.body, scopeOf(req)), !scopeOf(req)),

@@ -4,7 +4,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { STAFF } from '../../platform/http/auth.ts';
 import { idParams, page, pageBody, pageQuery } from '../../platform/http/paging.ts';
-import { sellerBody, sellerOut, toSeller } from '../schemas.ts';
+import { sellerBody, toSeller } from '../schemas.ts';
+import { sellerDoc } from '../examples.ts';
 import type { RoutingService } from '../service.ts';
 import { withExample } from '../../platform/http/examples.ts';
 
@@ -22,14 +23,14 @@ export function sellerRoutes(svc: RoutingService) {
           summary: 'List sellers (lead sources), paged',
           tags,
           querystring: pageQuery,
-          response: { 200: page(sellerOut) },
+          response: { 200: page(sellerDoc) },
         },
       },
       async (req) => pageBody(req.query, await svc.listSellers(req.query), toSeller),
     );
     app.get(
       '/v1/sellers/:id',
-      { config, schema: { summary: 'One seller', tags, params: idParams, response: { 200: sellerOut } } },
+      { config, schema: { summary: 'One seller', tags, params: idParams, response: { 200: sellerDoc } } },
       async (req) => toSeller(await svc.seller(req.params.id)),
     );
     app.post(
@@ -40,7 +41,7 @@ export function sellerRoutes(svc: RoutingService) {
           summary: 'Create a seller, with its optional caps',
           tags,
           body: withExample(sellerBody, { name: 'Acme Leads', daily_cap: 500, concurrency_cap: 40 }),
-          response: { 201: sellerOut },
+          response: { 201: sellerDoc },
         },
       },
       async (req, reply) => reply.status(201).send(toSeller(await svc.createSeller(req.body))),
@@ -54,7 +55,7 @@ export function sellerRoutes(svc: RoutingService) {
           tags,
           params: idParams,
           body: withExample(sellerBody.partial(), { daily_cap: 800 }),
-          response: { 200: sellerOut },
+          response: { 200: sellerDoc },
         },
       },
       async (req) => toSeller(await svc.updateSeller(req.params.id, req.body)),
