@@ -1,10 +1,14 @@
 // The console's administration pages in a real headless Chromium against a daemon on real PostgreSQL
-// and Redis: the audit log, re-authentication before a user's role or state changes. Screenshots go to test-results/console/ like the other browser tests'.
+// and Redis: the audit log, re-authentication before a user's role or state changes, Numbers (against
+// the project's fake carrier) and API keys. Screenshots go to test-results/console/ like the other browser tests'.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
 import { sellers } from '../../src/db/schema/routing.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
+import { createCallerIdModule } from '../../src/callerid/index.ts';
+import { createProvisioningModule, type ProvisioningModule } from '../../src/provisioning/index.ts';
+import { FakeCarrier } from '../../src/provisioning/providers/fake/server.ts';
 import { createRoutingModule } from '../../src/routing/index.ts';
 import { type Chromium, launchChromium } from '../helpers/chromium.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
@@ -20,16 +24,22 @@ describe('the console’s administration pages in a browser', () => {
   let con: ConsoleModule;
   let ui: Chromium;
   let base: string;
+  const fake = new FakeCarrier({ apiKey: 'vkey0001', apiSecret: 'vonage-Secret-77', inventoryPerNpa: 6 });
+  const prov = () => (d.ctx.modules.get('provisioning') as ProvisioningModule).service;
 
   beforeAll(async () => {
     db = await freshDatabase();
+    await fake.listen();
     d = await startDaemon(testConfig({ DATABASE_URL: db.url, API_HOST: '127.0.0.1' }), log, [
       createRoutingModule,
+      (ctx) => createCallerIdModule(ctx),
       createConsoleModule,
+      (ctx) => createProvisioningModule(ctx),
     ]);
     base = d.address.replace('[::1]', '127.0.0.1');
     con = d.ctx.modules.get('console') as ConsoleModule;
     const [acme] = await d.ctx.database.db.insert(sellers).values({ name: 'acme' }).returning();
+    await d.ctx.database.db.insert(sellers).values({ name: 'other' });
     await con.services.users.create({ email: 'admin@example.com', password: PW, role: 'admin' });
     await con.services.users.create({ email: 'staff@example.com', password: PW, role: 'staff' });
     await con.services.users.create({
@@ -43,6 +53,7 @@ describe('the console’s administration pages in a browser', () => {
   afterAll(async () => {
     await ui?.close();
     await d?.stop();
+    await fake.close();
     await db?.drop();
   });
 
@@ -137,6 +148,145 @@ describe('the console’s administration pages in a browser', () => {
     expect(await page.locator('nav[aria-label=main]').textContent()).not.toContain('Audit');
     expect((await page.goto(`${base}/console/audit`))!.status()).toBe(403);
     expect(await page.locator('#audit').count()).toBe(0);
+    expect(ui.problems).toEqual([]);
+  });
+
+  it('numbers: search an area code, buy for a seller with a progress bar, release after confirming; a seller sees its own', async () => {
+    const { page } = ui;
+    const account = await prov().createAccount({
+      name: 'vonage-main',
+      provider: 'vonage',
+      rest_url: fake.url,
+      api_url: fake.url,
+      api_key: 'vkey0001',
+      api_secret: 'vonage-Secret-77',
+    });
+    await signIn('admin@example.com');
+    const dialogs: string[] = [];
+    const accept = (dl: import('playwright-core').Dialog) => {
+      dialogs.push(dl.message());
+      void dl.accept();
+    };
+    page.on('dialog', accept);
+    try {
+      await page.click('nav a[href="/console/numbers"]');
+      await page.getByText('No numbers yet.').waitFor(T);
+      await page.selectOption('#number-search select[name=provider_account_id]', account.id);
+      await page.fill('#number-search input[name=npa]', '415');
+      await page.click('#number-search button[type=submit]');
+      await page.getByText('6 number(s) for sale in 415').waitFor(T);
+      expect(await page.locator('#search-results tbody tr').count()).toBeGreaterThan(0);
+      await page.selectOption('#number-buy select[name=seller_id]', { label: 'acme' });
+      await page.fill('#number-buy input[name=count]', '2');
+      await page.click('#number-buy button[type=submit]');
+      // The job's page follows it (it reloads itself until the job has completed).
+      await page.locator('#job-status[data-status=completed]').waitFor(T);
+      expect(await page.locator('#job-status progress').getAttribute('value')).toBe('2');
+      expect(await page.locator('#job-items tbody tr').count()).toBe(2);
+      await ui.shot('numbers-job');
+      await page.click('main a[href="/console/numbers"]');
+      const rows = page.locator('#numbers tbody tr');
+      await rows.first().waitFor(T);
+      expect(await rows.count()).toBe(2);
+      expect(await rows.first().textContent()).toContain('acme');
+      expect(await page.locator('#jobs tbody tr').first().textContent()).toContain('completed');
+      await ui.shot('numbers');
+      const number = (await rows.first().getAttribute('data-number'))!;
+      // Release asks first, then runs as a job.
+      await rows.first().locator('button:has-text("Release")').click();
+      await page.locator('#job-status[data-status=completed]').waitFor(T);
+      expect(dialogs).toEqual([
+        'Buy these numbers? The carrier charges for them.',
+        `Release ${number}? It goes back to the carrier and its DID stops routing.`,
+      ]);
+      expect(await prov().repo.liveNumber(number)).toBeNull();
+      await page.click('main a[href="/console/numbers"]');
+      await page.locator(`#numbers tr[data-number="${number}"]`, { hasText: 'released' }).waitFor(T);
+    } finally {
+      page.off('dialog', accept);
+    }
+    // Another seller's number, bought through the service: the seller user sees its own only.
+    const [own] = (
+      await prov().repo.listNumbers({ sellerId: null, status: 'owned' }, { limit: 5, offset: 0 })
+    ).items;
+    const otherId = (
+      await d.ctx.database.sql<{ id: string }[]>`select id from sellers where name = 'other'`
+    )[0]!.id;
+    const body = {
+      provider_account_id: account.id,
+      seller_id: otherId,
+      country: 'US',
+      items: [{ npa: '212', count: 1 }],
+    };
+    const { job } = await prov().createJob(
+      { kind: 'provision', accountId: account.id, sellerId: otherId, keyId: null, idem: null },
+      { kind: 'provision', body },
+      [{ npa: '212', country: 'US' }],
+    );
+    expect((await prov().waitJob(job.id, 60_000)).status).toBe('completed');
+    const [theirs] = (
+      await prov().repo.listNumbers({ sellerId: otherId, status: 'owned' }, { limit: 5, offset: 0 })
+    ).items;
+    await signIn('seller@acme.test');
+    await page.click('nav a[href="/console/numbers"]');
+    await page.locator(`#numbers tr[data-number="${own!.e164}"]`).waitFor(T);
+    expect(await page.locator('#number-search').count()).toBe(0);
+    expect(await page.locator('#numbers button:has-text("Release")').count()).toBe(0);
+    const text = await page.locator('main').textContent();
+    expect(text).not.toContain(theirs!.e164);
+    expect(text).not.toContain(job.id.slice(0, 8));
+    await ui.shot('numbers-seller');
+    expect(ui.problems).toEqual([]);
+  });
+
+  it('API keys: a new key is shown once and works; revoked after confirming, it stops', async () => {
+    const { page } = ui;
+    const whoami = (key: string) => fetch(`${base}/v1/whoami`, { headers: { 'x-api-key': key } });
+    await signIn('admin@example.com');
+    await page.click('nav a[href="/console/api-keys"]');
+    await page.getByText('No API keys.').waitFor(T);
+    const form = page.locator('#api-key-form');
+    await form.locator('select[name=role]').selectOption('seller');
+    await form.locator('select[name=seller_id]').selectOption({ label: 'acme' });
+    await form.locator('input[name=label]').fill('browser-dialer');
+    await form.locator('input[name=allow_ips]').fill('127.0.0.1/32, ::1');
+    // A wrong password first: refused, no key made.
+    await form.locator('input[name=reauth_password]').fill('not my password');
+    await form.locator('button[type=submit]').click();
+    await page.getByText('REAUTH_FAILED').waitFor(T);
+    await page.goBack();
+    await form.locator('select[name=role]').selectOption('seller');
+    await form.locator('select[name=seller_id]').selectOption({ label: 'acme' });
+    await form.locator('input[name=label]').fill('browser-dialer');
+    await form.locator('input[name=reauth_password]').fill(PW);
+    await form.locator('button[type=submit]').click();
+    const shown = page.locator('[data-testid=api-key]');
+    await shown.waitFor(T);
+    const key = (await shown.textContent())!.trim();
+    expect(key).toMatch(/^cc_/);
+    await ui.shot('api-key-created');
+    expect(await (await whoami(key)).json()).toMatchObject({ role: 'seller' });
+
+    await page.click('main a[href="/console/api-keys"]');
+    const row = page.locator('#api-keys tbody tr', { hasText: 'browser-dialer' });
+    await row.waitFor(T);
+    expect(await page.content()).not.toContain(key);
+    expect(await page.locator('#api-keys tbody tr').count()).toBe(1);
+    await ui.shot('api-keys');
+    let asked = '';
+    page.once('dialog', (dl) => {
+      asked = dl.message();
+      void dl.accept();
+    });
+    await row.locator('button:has-text("Revoke")').click();
+    await page.getByText('Revoked.').waitFor(T);
+    expect(asked).toContain('Revoke key browser-dialer?');
+    expect((await whoami(key)).status).toBe(401);
+    // Revoked keys are hidden until asked for.
+    expect(await page.locator('#api-keys').count()).toBe(0);
+    await page.click('a:has-text("Show revoked keys too")');
+    await row.waitFor(T);
+    expect(await row.locator('button:has-text("Revoke")').count()).toBe(0);
     expect(ui.problems).toEqual([]);
   });
 });
