@@ -83,12 +83,13 @@ describe('the console’s administration pages in a browser', () => {
     await page.click('nav a[href="/console/audit"]');
     const rows = page.locator('#audit tbody tr');
     await rows.first().waitFor(T);
-    expect(await rows.count()).toBe(3);
-    // Newest first: the rename, then the creation, then the seeded seller (no actor: system).
+    expect(await rows.count()).toBe(4);
+    // Newest first: the rename, then the creation, then the seeded sellers (no actor: system).
     expect(await rows.nth(0).textContent()).toContain('browser-seller → browser-seller-renamed');
     expect(await rows.nth(0).textContent()).toContain('admin@example.com');
     expect(await rows.nth(1).textContent()).toContain('create');
     expect(await rows.nth(2).textContent()).toContain('system');
+    expect(await rows.nth(3).textContent()).toContain('system');
     await ui.shot('audit');
 
     // Who, kind and action from the form's choices: the admin's updates of sellers only.
@@ -109,9 +110,9 @@ describe('the console’s administration pages in a browser', () => {
     await page.getByText('No audit records match.').waitFor(T);
     // One a page: the pager walks them.
     await page.goto(`${base}/console/audit?limit=1`);
-    await page.getByText('1–1 of 3').waitFor(T);
+    await page.getByText('1–1 of 4').waitFor(T);
     await page.click('.pager a:has-text("next")');
-    await page.getByText('2–2 of 3').waitFor(T);
+    await page.getByText('2–2 of 4').waitFor(T);
     expect(await rows.first().textContent()).toContain('create');
     expect(ui.problems).toEqual([]);
   });
