@@ -132,6 +132,9 @@ const schema = z.object({
   CDR_BUFFER_DIR: z.string().default('.data/cdr-buffer'),
   // How often live channels are compared with routing slots (slots of vanished calls are freed).
   RECONCILE_INTERVAL_S: z.coerce.number().int().min(1).default(30),
+  // An instance says it is alive in Redis every fifth of this; once it has not for this long, its
+  // calls left in Asterisk are taken over by whichever instance reconciles their node first.
+  INSTANCE_DEAD_AFTER_S: z.coerce.number().int().min(2).max(600).default(15),
   // How long a DID's routing plan is served from memory before a background re-read. Changes made
   // in PostgreSQL reach calls at once anyway (LISTEN/NOTIFY); this bounds staleness if that fails.
   ROUTING_PLAN_TTL_S: z.coerce.number().int().min(1).max(86_400).default(5),

@@ -3,6 +3,7 @@
 // the links tried, the slot each attempt holds, the client a returning caller prefers), so nothing
 // outside changes a call but an event. Effects that do I/O answer with the next event (effects.ts
 // runs them), which keeps failover a loop of events instead of a recursion through the executor.
+// (Over 400 lines: the whole machine is one switch, and its transitions read best side by side.)
 import type { DefaultRoute } from '../db/schema/routing.ts';
 import type { RoutePlan } from './catalog.ts';
 import { isAnonymous, placeAllowed } from './screen.ts';
@@ -84,6 +85,12 @@ export type Disposition =
   // waited in the hold queue for its whole time and no slot freed (and no default route)
   | 'queue_timeout'
   | 'shed' // refused at once: Asterisk had fallen behind our requests (back-pressure)
+  // Its instance died (kill -9, crash) and the call ended before another took it over: its
+  // channels were gone when found. The CDR is built from the state kept in Redis.
+  | 'ended_unattended'
+  // Its instance died while the caller waited in our app without a client leg (deciding, queued),
+  // and by the time another took it over the caller had waited past the call's ring budget.
+  | 'unattended_timeout'
   | 'error';
 
 /**
@@ -132,7 +139,11 @@ export type CallEvent =
   | { type: 'default_plan_loaded'; plan: RoutePlan | null; at: number }
   | { type: 'message_done'; at: number } // the default route's message finished (or could not play)
   | { type: 'queue_poll'; at: number } // a queued call's turn to look for a free slot
-  | { type: 'queue_timeout'; at: number };
+  | { type: 'queue_timeout'; at: number }
+  // Taken over from an instance that died (reconcile.ts), rebuilt from the state kept in Redis,
+  // with no client leg left in Asterisk. `callerLive`: the caller is still in our app; `lastSeen`:
+  // the last moment the dead instance was known alive (when an unattended call is said to end).
+  | { type: 'resume'; callerLive: boolean; lastSeen: number; at: number };
 
 export type HangupReason = 'normal' | 'busy' | 'congestion' | 'no_answer';
 
@@ -477,6 +488,8 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
         effects: [{ type: 'hangup', channelId: e.legId, reason: 'normal' }, ...r.effects],
       };
     }
+    case 'resume':
+      return resume(s, e);
     case 'caller_gone': {
       const a = current(s);
       const live = a && !a.endedAt ? a : undefined;
@@ -510,6 +523,55 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
       };
     }
   }
+}
+
+/**
+ * How long a caller may wait in our app for a client to answer: every attempt's ring time, plus
+ * the hold queue's wait. A call taken over later than this after it began is ended, not routed.
+ */
+export function ringBudgetMs(s: CallState): number {
+  const camp = s.plan?.campaign;
+  if (!camp) return 0;
+  return (camp.ringTimeoutS * Math.max(s.maxAttempts, camp.maxAttempts, 1) + (camp.queueS ?? 0)) * 1000;
+}
+
+/**
+ * A call taken over with no client leg in Asterisk. Attempts still open in its recorded state have
+ * lost their legs: each is released (and its leg hung up, should it linger). Then: gone entirely ->
+ * `ended_unattended` at the last moment its owner was seen; a message playing -> ended as its
+ * default route; answered -> ended answered (the client side is gone); past its ring budget ->
+ * `unattended_timeout`; else routed again from where it was, with the attempts it has left.
+ */
+function resume(
+  s: CallState,
+  e: Extract<CallEvent, { type: 'resume' }>,
+): { state: CallState; effects: Effect[] } {
+  const effects: Effect[] = [];
+  if (s.phase === 'queued' || s.queued)
+    effects.push({ type: 'dequeue', campaignId: s.plan?.campaign?.id ?? '' });
+  const endAt = e.callerLive ? e.at : Math.max(e.lastSeen, s.startedAt);
+  const attempts = s.attempts.map((a) => {
+    if (a.endedAt) return a;
+    effects.push({ type: 'hangup', channelId: a.legId, reason: 'normal' }, release(a));
+    const result: Attempt['result'] = a.answeredAt ? 'answered' : e.callerLive ? 'failed' : 'cancelled';
+    return { ...a, endedAt: Math.max(endAt, a.startedAt), result };
+  });
+  const next: CallState = { ...s, attempts, queued: false };
+  const with_ = (r: { state: CallState; effects: Effect[] }) => ({
+    state: r.state,
+    effects: [...effects, ...r.effects],
+  });
+  if (!e.callerLive)
+    return {
+      state: { ...next, phase: 'ended', endedAt: endAt, disposition: 'ended_unattended' },
+      effects: [...effects, { type: 'finish' }],
+    };
+  if (s.phase === 'message') return with_(end(next, 'default_route', e.at));
+  if (s.answeredAt) return with_(end(next, 'answered', e.at));
+  if (s.plan === null || (s.plan && !s.plan.campaign)) return with_(end(next, 'unknown_did', e.at));
+  if (e.at - s.startedAt >= ringBudgetMs(s)) return with_(end(next, 'unattended_timeout', e.at));
+  if (attempts.length >= s.maxAttempts) return with_(end(next, 'all_failed', e.at));
+  return { state: { ...next, phase: 'routing' }, effects: [...effects, { type: 'try_next' }] };
 }
 
 /** A caller the filters let through: the duplicate-caller memory next (when on), then the links. */
@@ -593,7 +655,8 @@ function end(s: CallState, disposition: Disposition, at: number): { state: CallS
     disposition === 'no_client' ||
     disposition === 'error' ||
     disposition === 'shed' ||
-    disposition === 'queue_timeout'
+    disposition === 'queue_timeout' ||
+    disposition === 'unattended_timeout'
       ? 'congestion'
       : 'normal';
   return {

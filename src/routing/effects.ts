@@ -15,6 +15,8 @@ import { cdrOf } from '../cdr/record.ts';
 import type { CdrWriter } from '../cdr/writer.ts';
 import type { Logger } from '../platform/logger.ts';
 import { type CallEvent, type CallState, type Effect, type Refusal, step } from './call.ts';
+import { recordSig } from './call-record.ts';
+import type { CallStore } from './call-store.ts';
 import type { CallerScreen } from './callers.ts';
 import type { HoldQueue } from './queue.ts';
 import { dialString, type RouteCatalog } from './catalog.ts';
@@ -38,6 +40,8 @@ const FINISHED_MEMORY = 10_000;
 
 export interface CallRuntime {
   state: CallState;
+  /** What of the state was last written to Redis (call-record.ts recordSig); unset: nothing yet. */
+  saved?: string;
   /** Our own ring timer: Asterisk reports a dial timeout only as ChannelDestroyed, if at all. */
   ringTimer?: NodeJS.Timeout;
   /** Hold queue: the end of the wait, and the turns to look for a free slot. */
@@ -60,6 +64,8 @@ export interface EffectDeps {
   screen: CallerScreen;
   queue: HoldQueue;
   cdr: CdrWriter;
+  /** Live calls' state in Redis, for a takeover should this instance die. */
+  store: CallStore;
   alerts?: RoutingAlerts | undefined;
   log: Logger;
   metrics: RoutingMetrics;
@@ -87,9 +93,15 @@ export class CallRunner {
   /** Takes a new call in hand and runs its first effects. */
   start(state: CallState, effects: Effect[]): void {
     const callId = state.callId;
-    this.calls.set(callId, { state });
+    const call: CallRuntime = { state };
+    this.calls.set(callId, call);
     this.byChannel.set(state.callerChannelId, callId);
-    void this.queue.run(callId, () => this.runEffects(callId, effects)).catch(() => {});
+    void this.queue
+      .run(callId, async () => {
+        await this.save(call);
+        await this.runEffects(callId, effects);
+      })
+      .catch(() => {});
   }
 
   /**
@@ -98,11 +110,13 @@ export class CallRunner {
    */
   adopt(state: CallState, effects: Effect[], then: CallEvent | null): void {
     const callId = state.callId;
-    this.calls.set(callId, { state });
+    const call: CallRuntime = { state };
+    this.calls.set(callId, call);
     if (state.callerChannelId) this.byChannel.set(state.callerChannelId, callId);
     for (const a of state.attempts) this.byChannel.set(a.legId, callId);
     void this.queue
       .run(callId, async () => {
+        await this.save(call);
         await this.runEffects(callId, effects);
         if (then) await this.apply(callId, then);
       })
@@ -143,8 +157,42 @@ export class CallRunner {
     if (!call) return;
     const { state, effects } = step(call.state, e);
     call.state = state;
+    await this.save(call);
     await this.runEffects(callId, effects);
   }
+
+  /**
+   * Writes the call's state to Redis when something a takeover acts on changed, before the effects
+   * that follow from it run (a crash then finds the record at least as far as Asterisk is). A failed
+   * write is counted and the call goes on: routing must not stop for its insurance.
+   */
+  private async save(call: CallRuntime): Promise<void> {
+    if (call.state.phase === 'ended') return;
+    const sig = recordSig(call.state);
+    if (sig === call.saved) return;
+    call.saved = sig;
+    try {
+      await this.d.store.save(call.state, this.d.now());
+    } catch (err) {
+      call.saved = undefined;
+      this.stateFailed('save', err);
+    }
+  }
+
+  private stateFailing = false;
+  private stateFailed(op: string, err: unknown): void {
+    this.d.metrics.callState.inc({ op });
+    // Once per outage, not once a call.
+    if (!this.stateFailing)
+      this.d.log.warn({ op, err: (err as Error).message }, 'call state not written to Redis');
+    this.stateFailing = true;
+    clearTimeout(this.stateQuiet);
+    this.stateQuiet = setTimeout(() => {
+      this.stateFailing = false;
+    }, 10_000);
+    this.stateQuiet.unref();
+  }
+  private stateQuiet?: NodeJS.Timeout;
 
   /** Effects in order; each one's follow-up event is applied after the list (a loop, not a recursion). */
   private async runEffects(callId: string, first: Effect[]): Promise<void> {
@@ -173,6 +221,8 @@ export class CallRunner {
         call.state = r.state;
         effects.push(...r.effects);
       }
+      const call = this.calls.get(callId);
+      if (call && effects.length) await this.save(call);
     }
   }
 
@@ -510,6 +560,17 @@ export class CallRunner {
     if (this.finished.size > FINISHED_MEMORY) this.finished.delete(this.finished.values().next().value!);
     this.byChannel.delete(s.callerChannelId);
     for (const a of s.attempts) this.byChannel.delete(a.legId);
+    // Redis unreachable: write the CDR anyway (a call must get one; its id keeps it from counting twice).
+    const ours = await this.d.store.ending(s.callId).catch((err: unknown) => {
+      this.stateFailed('end', err);
+      return true;
+    });
+    if (!ours) {
+      // This instance stalled past its heartbeat and another took the call over: the CDR is theirs.
+      this.d.metrics.takenOver.inc({ as: 'lost_to_another' });
+      this.d.log.warn({ callId: s.callId }, 'call was taken over by another instance; not writing its CDR');
+      return;
+    }
     const disposition = s.disposition ?? 'error';
     this.d.metrics.routed.inc({ disposition });
     if (disposition !== 'answered') this.d.metrics.rejected.inc({ reason: disposition });
@@ -521,6 +582,7 @@ export class CallRunner {
             this.d.log.warn({ callId: s.callId, err: (err as Error).message }, 'bridge not destroyed');
         });
     await this.d.cdr.write(cdrOf(outcomeOf(s), this.d.now()));
+    await this.d.store.forget(s.callId, s.nodeId).catch((err: unknown) => this.stateFailed('forget', err));
     this.d.alerts?.callFinished(s, new Date(this.d.now()));
   }
 }

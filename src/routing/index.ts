@@ -9,6 +9,7 @@ import { CdrWriter } from '../cdr/writer.ts';
 import type { DaemonContext, DaemonModule } from '../platform/module.ts';
 import { RedisKeys } from '../platform/redis/keys.ts';
 import { CallerScreen } from './callers.ts';
+import { CallStore } from './call-store.ts';
 import { HoldQueue } from './queue.ts';
 import { RouteCatalog } from './catalog.ts';
 import { followPlanChanges } from './plan-changes.ts';
@@ -74,6 +75,17 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
     metrics,
   );
   if (asterisk) alerts.watchNodes(asterisk.nodes.values());
+  const store = new CallStore(
+    ctx.redis,
+    keys.routing,
+    config.INSTANCE_ID,
+    {
+      ttlMs: config.SLOT_TTL_S * 1000,
+      deadAfterMs: config.INSTANCE_DEAD_AFTER_S * 1000,
+      beatMs: (config.INSTANCE_DEAD_AFTER_S * 1000) / 5,
+    },
+    log.child({ module: 'routing' }),
+  );
   const router = asterisk
     ? new InboundRouter({
         asterisk,
@@ -82,6 +94,7 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
         screen: new CallerScreen(database.db, ctx.redis, keys.routing),
         queue: new HoldQueue(ctx.redis, keys.routing),
         cdr,
+        store,
         alerts,
         log: log.child({ module: 'routing' }),
         metrics,
@@ -120,8 +133,10 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
       },
     ],
     async start() {
-      if (router)
+      if (router) {
+        store.start();
         planChanges = followPlanChanges(database.sql, catalog, log.child({ module: 'routing' }), metrics);
+      }
       cdr.start();
       totals.start();
       retention.start(config.RETENTION_SWEEP_MIN * 60_000);
@@ -130,6 +145,7 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
       alerts.stop();
       await planChanges?.stop();
       await router?.drain();
+      if (router) await store.stop();
       await totals.stop();
       await retention.stop();
       await cdr.stop();

@@ -9,6 +9,7 @@ export class RoutingMetrics {
   readonly effectFailures: Counter;
   readonly releaseRetries: Counter;
   readonly takenOver: Counter;
+  readonly callState: Counter;
 
   constructor(registry: Registry, calls: () => Iterable<{ state: CallState }>, count: () => number) {
     this.routed = new Counter({
@@ -45,6 +46,12 @@ export class RoutingMetrics {
       name: 'capconduit_calls_taken_over_total',
       help: 'Calls found in Asterisk without a living owner (a crashed instance) and taken over, by how they went on',
       labelNames: ['as'],
+      registers: [registry],
+    });
+    this.callState = new Counter({
+      name: 'capconduit_call_state_failures_total',
+      help: "Writes of a live call's state to Redis (save, end, forget) that failed; the call went on without them",
+      labelNames: ['op'],
       registers: [registry],
     });
     new Gauge({

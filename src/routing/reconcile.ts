@@ -5,7 +5,9 @@ import type { AsteriskModule } from '../asterisk/index.ts';
 import type { AriChannel } from '../asterisk/types.ts';
 import type { Logger } from '../platform/logger.ts';
 import { AriError } from '../asterisk/index.ts';
-import type { Attempt, CallEvent, CallState, Effect } from './call.ts';
+import { type Attempt, type CallEvent, type CallState, type Effect, step } from './call.ts';
+import { type CallRecord, stateOfRecord } from './call-record.ts';
+import type { CallStore } from './call-store.ts';
 import type { RouteCatalog } from './catalog.ts';
 import { CALL_ID_VAR, CALLER_VAR, type CallRunner, OWNER_VAR } from './effects.ts';
 import type { RoutingMetrics } from './metrics.ts';
@@ -15,11 +17,14 @@ import { didOf } from './stasis.ts';
 export class Reconciler {
   private running = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
+  /** A pass per node due when the owner of calls found there is past its heartbeat bound. */
+  private rechecks = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private asterisk: AsteriskModule,
     private runner: CallRunner,
     private slots: SlotStore,
+    private store: CallStore,
     private catalog: RouteCatalog,
     private metrics: RoutingMetrics,
     private log: Logger,
@@ -35,18 +40,35 @@ export class Reconciler {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    for (const t of this.rechecks.values()) clearTimeout(t);
+    this.rechecks.clear();
   }
 
   async all(): Promise<void> {
-    for (const node of this.asterisk.nodes.values()) {
-      if (!node.ari.connected) continue;
-      try {
-        const listedAt = Date.now();
-        await this.resync(node.id, await node.ari.channels.list(), listedAt);
-      } catch (err) {
-        this.log.warn({ node: node.id, err: (err as Error).message }, 'slot reconcile skipped');
-      }
+    for (const node of this.asterisk.nodes.values()) await this.one(node.id);
+  }
+
+  private async one(nodeId: string): Promise<void> {
+    const node = this.asterisk.nodes.get(nodeId);
+    if (!node?.ari.connected) return;
+    try {
+      const listedAt = Date.now();
+      await this.resync(node.id, await node.ari.channels.list(), listedAt);
+    } catch (err) {
+      this.log.warn({ node: node.id, err: (err as Error).message }, 'slot reconcile skipped');
     }
+  }
+
+  /** Another pass on this node once an owner still thought alive is past its bound (if it never beats again). */
+  private later(nodeId: string, lastBeat: number): void {
+    if (this.rechecks.has(nodeId)) return;
+    const wait = Math.max(lastBeat + this.store.opts.deadAfterMs - Date.now() + 100, 100);
+    const t = setTimeout(() => {
+      this.rechecks.delete(nodeId);
+      void this.one(nodeId);
+    }, wait);
+    t.unref();
+    this.rechecks.set(nodeId, t);
   }
 
   /** Never rejects: a failure (Redis down) is logged, and the next pass tries again. */
@@ -77,7 +99,14 @@ export class Reconciler {
           void this.runner.feed(callId, { type: 'leg_gone', legId: a.legId, cause: 16, at });
       if (!live.has(s.callerChannelId)) void this.runner.feed(callId, { type: 'caller_gone', cause: 16, at });
     }
-    await this.takeOver(nodeId, channels);
+    // Records of calls on this node that no call of ours is (a dead instance's, or ours from before a restart).
+    const records = new Map(
+      (await this.store.ofNode(nodeId, (id) => this.runner.calls.has(id) || this.runner.wasFinished(id))).map(
+        (r) => [r.callId, r],
+      ),
+    );
+    await this.takeOver(nodeId, channels, records);
+    await this.resume(nodeId, channels, listedAt, records);
     await this.runner.drain();
     const liveCalls = new Set(channels.map((c) => c.channelvars?.[CALL_ID_VAR]).filter(Boolean));
     const released = await this.slots.reconcile(
@@ -100,7 +129,11 @@ export class Reconciler {
    * resumed (its CDR is written when one side hangs up), a call still ringing fails over (the caller
    * waited long enough), a call whose caller is gone ends. Each frees exactly its own slots.
    */
-  private async takeOver(nodeId: string, channels: AriChannel[]): Promise<void> {
+  private async takeOver(
+    nodeId: string,
+    channels: AriChannel[],
+    records: Map<string, CallRecord>,
+  ): Promise<void> {
     const byId = new Map(channels.map((c) => [c.id, c]));
     const orphans = new Map<string, AriChannel[]>();
     for (const ch of channels) {
@@ -118,12 +151,22 @@ export class Reconciler {
       orphans.set(callId, legs);
     }
     if (!orphans.size) return;
+    // A call whose owner still beats is not ours to take (two instances on one node): looked at
+    // again once its owner is past the bound. A call without a record (its write failed) is taken.
+    for (const callId of [...orphans.keys()]) {
+      const claim = await this.store.claim(callId).catch(() => null);
+      if (claim?.kind !== 'alive') continue;
+      orphans.delete(callId);
+      this.later(nodeId, claim.lastBeat);
+    }
+    if (!orphans.size) return;
     const slots = await this.slots.slotsOf([...orphans.values()].flat().map((c) => c.id));
     const ari = this.asterisk.nodes.get(nodeId)?.ari;
     for (const [callId, legs] of orphans) {
       const v = legs[0]!.channelvars ?? {};
+      const rec = records.get(callId);
       const caller = byId.get(v[CALLER_VAR] ?? '');
-      const did = caller ? didOf(caller, []) : '';
+      const did = caller ? didOf(caller, []) : (rec?.did ?? '');
       const plan = did ? await this.catalog.plan(did).catch(() => null) : null;
       const now = this.now();
       const born = (c: AriChannel) => Date.parse(c.creationtime) || now;
@@ -150,12 +193,19 @@ export class Reconciler {
       });
       // Legs left over from earlier attempts: hung up and their slots given back now.
       const effects: Effect[] = [];
-      const settled = attempts.map((a) => {
+      const live = attempts.map((a) => {
         if (a.legId === current.id) return a;
         effects.push({ type: 'hangup', channelId: a.legId, reason: 'normal' });
         effects.push({ type: 'release', linkId: a.linkId, legId: a.legId, slot: a.slot });
         return { ...a, endedAt: now, result: 'failed' as const };
       });
+      // Attempts that ended before the crash (their legs gone) come from the record: the CDR lists
+      // them, and the next leg's id (`<call id>-<n>`) does not reuse one of theirs.
+      const liveIds = new Set(live.map((a) => a.legId));
+      const earlier = rec
+        ? stateOfRecord(rec, plan, new Map()).attempts.filter((a) => !liveIds.has(a.legId) && a.endedAt)
+        : [];
+      const settled = [...earlier, ...live].sort((a, b) => legNo(a.legId) - legNo(b.legId));
       const bridged = Boolean(answered);
       const state: CallState = {
         callId,
@@ -163,15 +213,15 @@ export class Reconciler {
         nodeId,
         app: v[OWNER_VAR]!,
         did,
-        callerNumber: caller?.caller?.number ?? '',
-        startedAt: caller ? born(caller) : born(ordered[0]!),
+        callerNumber: caller?.caller?.number ?? rec?.callerNumber ?? '',
+        startedAt: rec?.startedAt ?? (caller ? born(caller) : born(ordered[0]!)),
         plan,
         phase: bridged ? 'bridged' : 'ringing',
         attempts: settled,
         tried: settled.map((a) => a.linkId),
         preferClient: null,
         refused: [],
-        maxAttempts: plan?.campaign?.maxAttempts ?? settled.length,
+        maxAttempts: Math.max(rec?.maxAttempts ?? 0, plan?.campaign?.maxAttempts ?? settled.length),
         legInStasis: true,
         ...(bridged ? { answeredAt: now } : {}),
       };
@@ -206,6 +256,77 @@ export class Reconciler {
         'took over a call its previous owner left in Asterisk',
       );
       this.runner.adopt(state, effects, then);
+    }
+  }
+
+  /**
+   * Calls whose record says they are ours to settle and that have no client leg in Asterisk: the
+   * caller waited in our app (deciding, queued, hearing a message) when its owner died, or the call
+   * ended entirely while no instance watched it. Each is claimed (one instance wins), rebuilt from
+   * its record and settled by the state machine's `resume`: routed again, or ended with one CDR.
+   */
+  private async resume(
+    nodeId: string,
+    channels: AriChannel[],
+    listedAt: number,
+    records: Map<string, CallRecord>,
+  ): Promise<void> {
+    const live = new Set(channels.map((c) => c.id));
+    const withLegs = new Set(channels.map((c) => c.channelvars?.[CALL_ID_VAR]).filter(Boolean));
+    const due: CallRecord[] = [];
+    for (const r of records.values()) {
+      if (this.runner.calls.has(r.callId) || this.runner.wasFinished(r.callId)) continue;
+      // A call that began during the listing may not be in it; one with a leg is taken over above.
+      if (r.startedAt >= listedAt || withLegs.has(r.callId)) continue;
+      const callerLive = live.has(r.callerChannelId);
+      // A caller still in another instance's app cannot be routed from here (its events go there).
+      if (callerLive && !this.asterisk.apps.includes(r.app)) continue;
+      due.push(r);
+    }
+    if (!due.length) return;
+    const slots = await this.slots.slotsOfCalls(due.map((r) => r.callId));
+    for (const r of due) {
+      const claim = await this.store.claim(r.callId);
+      if (claim.kind === 'alive') {
+        this.later(nodeId, claim.lastBeat);
+        continue;
+      }
+      if (claim.kind === 'unknown') continue; // its CDR was written meanwhile
+      const plan = !r.did
+        ? null
+        : r.homeCampaignId && r.campaignId
+          ? await this.catalog.planVia(r.did, r.campaignId)
+          : await this.catalog.plan(r.did);
+      const state = stateOfRecord(r, plan, slots);
+      // A slot its owner took just before dying, before the attempt was recorded: released too.
+      const known = new Set(state.attempts.map((a) => a.legId));
+      for (const [slotId, slot] of slots) {
+        if (known.has(slotId) || slotId.replace(/-\d+$/, '') !== r.callId) continue;
+        state.attempts.push({
+          linkId: slot.linkId,
+          clientId: '',
+          legId: slotId,
+          slot,
+          startedAt: r.updatedAt,
+        });
+      }
+      state.attempts.sort((a, b) => legNo(a.legId) - legNo(b.legId));
+      const now = this.now();
+      const callerLive = live.has(r.callerChannelId);
+      const ev: CallEvent = {
+        type: 'resume',
+        callerLive,
+        lastSeen: Math.max(claim.lastBeat ?? 0, r.updatedAt),
+        at: now,
+      };
+      const after = step(state, ev).state;
+      const as = !callerLive ? 'ended_unattended' : after.phase === 'ended' ? after.disposition! : 'rerouted';
+      this.metrics.takenOver.inc({ as });
+      this.log.warn(
+        { callId: r.callId, nodeId, as, phase: r.phase, owner: r.owner },
+        'took over a call from its state in Redis',
+      );
+      this.runner.adopt(state, [], ev);
     }
   }
 }

@@ -8,6 +8,7 @@ import type { AriChannel } from '../asterisk/types.ts';
 import type { CdrWriter } from '../cdr/writer.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { CallerScreen } from './callers.ts';
+import type { CallStore } from './call-store.ts';
 import type { HoldQueue } from './queue.ts';
 import type { RouteCatalog } from './catalog.ts';
 import { CallRunner } from './effects.ts';
@@ -26,6 +27,8 @@ export interface RouterDeps {
   screen: CallerScreen;
   queue: HoldQueue;
   cdr: CdrWriter;
+  /** Live calls' state in Redis and the instance heartbeat (takeover after a crash). */
+  store: CallStore;
   /** Webhook alerts of finished calls (caps reached, calls not routed); none: no alerts. */
   alerts?: RoutingAlerts | undefined;
   log: Logger;
@@ -56,7 +59,16 @@ export class InboundRouter {
     const calls = () => this.runner.calls.values();
     const metrics = new RoutingMetrics(d.metrics, calls, () => this.runner.calls.size);
     this.runner = new CallRunner({ ...d, metrics, now });
-    this.reconciler = new Reconciler(d.asterisk, this.runner, d.slots, d.catalog, metrics, d.log, now);
+    this.reconciler = new Reconciler(
+      d.asterisk,
+      this.runner,
+      d.slots,
+      d.store,
+      d.catalog,
+      metrics,
+      d.log,
+      now,
+    );
     attachStasisHandlers(d.asterisk, this.runner, d.log, now);
     d.asterisk.onResync(
       (nodeId, channels, listedAt) => void this.reconciler.resync(nodeId, channels, listedAt),

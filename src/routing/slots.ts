@@ -274,6 +274,23 @@ export class SlotStore {
   }
 
   /**
+   * The live slots of these calls (slot ids are `<call id>-<n>`), as the refs that release them:
+   * a call taken over from its state in Redis also finds the slot its owner took just before dying,
+   * before it could record the attempt.
+   */
+  async slotsOfCalls(callIds: readonly string[], now = Date.now()): Promise<Map<string, SlotRef>> {
+    const want = new Set(callIds);
+    const out = new Map<string, SlotRef>();
+    if (!want.size) return out;
+    for (const { linkId, slotId } of await this.liveSlots(now)) {
+      if (!want.has(slotId.replace(/-\d+$/, ''))) continue;
+      const st = await this.redis.hgetall(this.keys.link(linkId, 'slot', slotId));
+      out.set(slotId, refOf(linkId, slotId, st));
+    }
+    return out;
+  }
+
+  /**
    * Releases this node's slots whose call is gone, for every owner each was counted against (the
    * slot's hash names them). `listedAt` is when the live channels were listed:
    * a slot taken after it (by any instance) belongs to a call the list could not show yet.

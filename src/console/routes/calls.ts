@@ -32,6 +32,8 @@ const DISPOSITIONS = Object.keys({
   default_route: 1,
   queue_timeout: 1,
   shed: 1,
+  ended_unattended: 1,
+  unattended_timeout: 1,
   error: 1,
 } satisfies Record<Disposition, 1>);
 

@@ -118,3 +118,22 @@ export function decodeDone(script: string, r: number): boolean {
   if (r === 0) return false;
   throw new ScriptReplyError(script, r);
 }
+
+export type ClaimResult =
+  | { kind: 'taken'; lastBeat: number | null }
+  | { kind: 'alive'; lastBeat: number }
+  | { kind: 'unknown' };
+/** claimCall: {1, last beat or -1} taken over; {0, last beat} its owner is alive; {-1, -1} no record. */
+export function decodeClaim(r: [number, number]): ClaimResult {
+  const beat = Number(r[1]);
+  switch (Number(r[0])) {
+    case 1:
+      return { kind: 'taken', lastBeat: beat >= 0 ? beat : null };
+    case 0:
+      if (beat >= 0) return { kind: 'alive', lastBeat: beat };
+      break;
+    case -1:
+      return { kind: 'unknown' };
+  }
+  throw new ScriptReplyError('claimCall', r);
+}

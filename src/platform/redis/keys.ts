@@ -120,15 +120,27 @@ export class CidKeys {
  *   campaign:<id>:rr              the campaign's round-robin counter
  *   campaign:<id>:queue           ZSET  the hold queue: call ids by the time they joined
  *   campaign:<id>:seen:<caller>   a caller's last arrival, for the repeat-caller window (expires with it)
+ *   call:<call id>                HASH  a live call's state (call-record.ts), until its CDR is written
+ *   node:<node id>:calls          ZSET  the live calls of an Asterisk node (call id -> expiry ms)
+ *   instances                     ZSET  each running instance's last heartbeat (token -> ms): a call's
+ *                                 owner is dead once its heartbeat is old
  */
 export class RoutingKeys {
   readonly links: string;
   readonly totalsPending: string;
   readonly totalsBatches: string;
+  readonly instances: string;
   constructor(readonly base: string) {
     this.links = `${base}:links`;
+    this.instances = `${base}:instances`;
     this.totalsPending = `${base}:totals:pending`;
     this.totalsBatches = `${base}:totals:batches`;
+  }
+  call(callId: string) {
+    return `${this.base}:call:${callId}`;
+  }
+  callsOf(nodeId: string) {
+    return `${this.base}:node:${nodeId}:calls`;
   }
   totalsBatch(id: string) {
     return `${this.base}:totals:batch:${id}`;

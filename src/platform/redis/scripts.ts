@@ -55,7 +55,14 @@ export const SCRIPTS: readonly ScriptDef[] = [
     'placeFresh-n.lua',
     'promoteCid-3.lua',
   ]),
-  ...lua('routing', ['takeSlot-n.lua', 'answerSlot-2.lua', 'releaseSlot-n.lua', 'takeTotals-3.lua']),
+  ...lua('routing', [
+    'takeSlot-n.lua',
+    'answerSlot-2.lua',
+    'releaseSlot-n.lua',
+    'takeTotals-3.lua',
+    'claimCall-2.lua',
+    'endCall-1.lua',
+  ]),
   ...lua('console', ['recordFailure-1.lua', 'takeTotpStep-1.lua']),
   ...lua('platform/redis', ['releaseLock-1.lua', 'extendLock-1.lua']),
   ...lua('provisioning', ['takeTurn-1.lua']),
@@ -79,6 +86,8 @@ declare module 'ioredis' {
     answerSlot(...keysAndArgs: Arg[]): Result<number, Context>;
     releaseSlot(...keysAndArgs: Arg[]): Result<number, Context>;
     takeTotals(...keysAndArgs: Arg[]): Result<number, Context>;
+    claimCall(...keysAndArgs: Arg[]): Result<[number, number], Context>;
+    endCall(...keysAndArgs: Arg[]): Result<number, Context>;
     releaseLock(...keysAndArgs: Arg[]): Result<number, Context>;
     extendLock(...keysAndArgs: Arg[]): Result<number, Context>;
     recordFailure(...keysAndArgs: Arg[]): Result<number, Context>;

@@ -1,0 +1,299 @@
+// A daemon killed -9 with callers in every state: a restarted one (or two racing) takes each over
+// from Asterisk and from the call's state in Redis. A caller still in the app is routed again or,
+// past its ring budget, ended; a call that ended while no daemon ran gets exactly one CDR
+// (ended_unattended); no slot is left taken and no record is left behind.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
+import { createDatabase } from '../../src/platform/db.ts';
+import { createRedis } from '../../src/platform/redis/client.ts';
+import { RedisKeys } from '../../src/platform/redis/keys.ts';
+import { SlotStore } from '../../src/routing/slots.ts';
+import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
+import { freshDatabase, redisPrefix, TEST_MASTER_KEY } from '../helpers/env.ts';
+import { freePort } from '../helpers/redis-server.ts';
+import { simEnv } from '../helpers/sim-env.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+describe('takeover of a killed daemon’s calls from their state in Redis', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  const prefix = redisPrefix();
+  const keys = new RedisKeys(prefix).routing;
+  const dirs: string[] = [];
+  const redis = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
+  const slots = new SlotStore(redis, new RedisKeys(prefix), 60_000);
+  let sellerId = '';
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    const { db: x, close } = createDatabase(db.url, { max: 1 });
+    const [s] = await x.insert(sellers).values({ name: 's' }).returning();
+    sellerId = s!.id;
+    await close();
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await db?.drop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  /** A campaign with one DID and a link per endpoint (in priority order). */
+  async function campaign(
+    name: string,
+    did: string,
+    fields: Partial<typeof campaigns.$inferInsert>,
+    endpoints: Array<{ endpoint: string; concurrencyCap?: number }>,
+  ): Promise<string[]> {
+    const { db: x, close } = createDatabase(db.url, { max: 1 });
+    const [c] = await x
+      .insert(campaigns)
+      .values({ sellerId, name, maxAttempts: 1, ...fields })
+      .returning();
+    await x.insert(dids).values({ number: did, sellerId, campaignId: c!.id });
+    const ids: string[] = [];
+    for (const [i, e] of endpoints.entries()) {
+      const [cl] = await x
+        .insert(clients)
+        .values({ name: `${name}-${e.endpoint}`, endpoint: e.endpoint })
+        .returning();
+      const [l] = await x
+        .insert(links)
+        .values({
+          campaignId: c!.id,
+          clientId: cl!.id,
+          priority: i,
+          concurrencyCap: e.concurrencyCap ?? null,
+        })
+        .returning();
+      ids.push(l!.id);
+    }
+    await close();
+    return ids;
+  }
+
+  const env = (sim: Simulator, extra: Record<string, string>) => {
+    const d = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+    dirs.push(d);
+    return {
+      PATH: process.env.PATH!,
+      DATABASE_URL: db.url,
+      REDIS_URL: process.env.REDIS_URL!,
+      REDIS_KEY_PREFIX: prefix,
+      MASTER_KEY: TEST_MASTER_KEY,
+      API_HOST: '127.0.0.1',
+      API_PORT: '0',
+      LOG_LEVEL: 'warn',
+      LOG_PRETTY: 'false',
+      CDR_BUFFER_DIR: d,
+      INSTANCE_DEAD_AFTER_S: '4',
+      RECONCILE_INTERVAL_S: '1',
+      ...simEnv(sim, 'node-t'),
+      ...extra,
+    };
+  };
+  const spawnDaemon = (e: Record<string, string>) =>
+    spawn('node', ['bin/capconduit.js', 'start'], { env: e, stdio: 'ignore' });
+  const killed = async (p: ChildProcess) => {
+    p.kill('SIGKILL');
+    if (p.exitCode === null && p.signalCode === null) await new Promise((r) => p.once('exit', r));
+  };
+  /** Until a daemon holds the Stasis app: a probe call to an unknown DID is routed, not refused. */
+  const appRegistered = (sim: Simulator) =>
+    waitFor(async () => {
+      const before = sim.stats.stasisFailed;
+      const probe = sim.placeInboundCall({ did: '+10000000000', callerNumber: '1' });
+      await waitFor(() => (sim.liveChannels().some((c) => c.id === probe) ? undefined : true));
+      return sim.stats.stasisFailed === before ? true : undefined;
+    }, 120_000);
+  /** The phase a call's record in Redis gives (by its caller channel). */
+  const recordOf = async (caller: string): Promise<Record<string, string> | undefined> => {
+    const ids = await redis.zrange(keys.callsOf('node-t'), '0', '-1');
+    for (const id of ids) {
+      const h = await redis.hgetall(keys.call(id));
+      if (h.ch === caller) return h;
+    }
+    return undefined;
+  };
+  const phaseIs = (caller: string, phase: string) =>
+    waitFor(async () => ((await recordOf(caller))?.ph === phase ? true : undefined));
+  /** Hangs up a call entirely: its caller and every client leg of it. */
+  const endWholeCall = (sim: Simulator, caller: string) => {
+    for (const c of sim.liveChannels()) {
+      const vars = (c.channelvars ?? {}) as Record<string, string>;
+      if (c.id === caller || vars.CAPCONDUIT_CALLER === caller) sim.hangup(c.id, 16);
+    }
+  };
+  const cdrsOf = async (numbers: string[]) => {
+    const { sql, close } = createDatabase(db.url, { max: 1 });
+    try {
+      return await sql<{ caller_number: string; disposition: string; answered_at: Date | null }[]>`
+        select caller_number, disposition, answered_at from call_records
+        where caller_number = any(${numbers}) order by caller_number`;
+    } finally {
+      await close();
+    }
+  };
+  const metric = async (port: number, line: string) => {
+    const m = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const l = m.split('\n').find((x) => x.startsWith(line));
+    return l ? Number(l.split(' ').at(-1)) : 0;
+  };
+
+  it('callers in every state at a kill -9: each is routed again or ended, with exactly one CDR, and no slot leaks', async () => {
+    // hold: one slot (X1 holds it), callers queue for 600 s. ring: a client that never answers,
+    // then one that does. short: one slot (X2), and a budget of 1 s ring + 8 s queue.
+    const [la] = await campaign('hold', '+14155558001', { queueS: 600 }, [
+      { endpoint: 'keep-a', concurrencyCap: 1 },
+    ]);
+    const lb = await campaign('ring', '+14155558002', { ringTimeoutS: 600, maxAttempts: 2 }, [
+      { endpoint: 'never' },
+      { endpoint: 'keep-b' },
+    ]);
+    const [lc] = await campaign('short', '+14155558003', { queueS: 8, ringTimeoutS: 1 }, [
+      { endpoint: 'keep-c', concurrencyCap: 1 },
+    ]);
+    const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
+    for (const e of ['keep-a', 'keep-b', 'keep-c']) sim.setEndpoint(e, { answerAfterMs: 20 });
+    sim.setEndpoint('never', { result: 'noanswer' });
+    let p = spawnDaemon(env(sim, {}));
+    const n = {
+      x1: '+13105550001',
+      q1: '+13105550002',
+      e1: '+13105550003',
+      x2: '+13105550004',
+      q3: '+13105550005',
+      r: '+13105550006',
+    };
+    try {
+      await appRegistered(sim);
+      const call = (did: string, callerNumber: string) => sim.placeInboundCall({ did, callerNumber });
+      const x1 = call('+14155558001', n.x1);
+      await phaseIs(x1, 'bridged');
+      const q1 = call('+14155558001', n.q1);
+      const e1 = call('+14155558001', n.e1);
+      const x2 = call('+14155558003', n.x2);
+      await phaseIs(x2, 'bridged');
+      const q3 = call('+14155558003', n.q3);
+      const r = call('+14155558002', n.r);
+      await Promise.all([phaseIs(q1, 'queued'), phaseIs(e1, 'queued'), phaseIs(q3, 'queued')]);
+      await phaseIs(r, 'dialing');
+      await waitFor(() =>
+        sim.liveChannels().some((c) => c.name.startsWith('PJSIP/never-')) ? true : undefined,
+      );
+      await killed(p);
+      // While no daemon runs: E1's caller hangs up, X2 ends on both sides.
+      const q3started = Number((await recordOf(q3))!.t0);
+      sim.hangup(e1, 16);
+      endWholeCall(sim, x2);
+      // Q3 has waited past its budget (1 s ring + 8 s queue) by the time anyone takes it over.
+      await waitFor(() => (Date.now() - q3started > 10_000 ? true : undefined), 30_000);
+      p = spawnDaemon(env(sim, {}));
+      // R fails over to the client that answers; Q3 is hung up; the ended calls get their CDRs.
+      await waitFor(
+        () =>
+          sim.liveChannels().some((c) => c.name.startsWith('PJSIP/keep-b-') && c.state === 'Up') || undefined,
+        120_000,
+      );
+      await waitFor(() => (sim.liveChannels().some((c) => c.id === q3) ? undefined : true), 60_000);
+      const early = await waitFor(async () => {
+        const rows = await cdrsOf([n.e1, n.x2, n.q3]);
+        return rows.length === 3 ? rows : undefined;
+      }, 60_000);
+      expect(early.map((x) => [x.caller_number, x.disposition, Boolean(x.answered_at)])).toEqual([
+        [n.e1, 'ended_unattended', false],
+        [n.x2, 'ended_unattended', true],
+        [n.q3, 'unattended_timeout', false],
+      ]);
+      // Q1 waits in the queue again (X1 still holds the slot) and gets it when X1 ends.
+      sim.hangup(x1, 16);
+      await phaseIs(q1, 'bridged');
+      for (const c of [q1, r]) sim.hangup(c, 16);
+      await waitFor(() => (sim.liveChannels().length === 0 ? true : undefined), 60_000);
+      const all = await waitFor(async () => {
+        const rows = await cdrsOf(Object.values(n));
+        return rows.length === 6 ? rows : undefined;
+      }, 60_000);
+      expect(Object.fromEntries(all.map((x) => [x.caller_number, x.disposition]))).toEqual({
+        [n.x1]: 'answered',
+        [n.q1]: 'answered',
+        [n.e1]: 'ended_unattended',
+        [n.x2]: 'ended_unattended',
+        [n.q3]: 'unattended_timeout',
+        [n.r]: 'answered',
+      });
+      // Every slot back, and no call's state left in Redis.
+      for (const l of [la!, ...lb, lc!])
+        await waitFor(async () => ((await slots.live(l)) === 0 ? true : undefined), 60_000);
+      await waitFor(async () => ((await redis.zcard(keys.callsOf('node-t'))) === 0 ? true : undefined));
+    } finally {
+      await killed(p);
+      await sim.stop();
+    }
+  }, 400_000);
+
+  it('two daemons racing to take over the calls a killed one left: one CDR each, taken over once', async () => {
+    const [ld] = await campaign('race', '+14155558004', { queueS: 600 }, [
+      { endpoint: 'keep-d', concurrencyCap: 1 },
+    ]);
+    const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
+    sim.setEndpoint('keep-d', { answerAfterMs: 20 });
+    const first = spawnDaemon(env(sim, {}));
+    const numbers = [0, 1, 2, 3, 4].map((i) => `+1310555100${i}`);
+    const racers: ChildProcess[] = [];
+    try {
+      await appRegistered(sim);
+      const callers = [];
+      for (const [i, num] of numbers.entries()) {
+        const c = sim.placeInboundCall({ did: '+14155558004', callerNumber: num });
+        callers.push(c);
+        await phaseIs(c, i === 0 ? 'bridged' : 'queued');
+      }
+      // Two more instances with their own apps on the same node, up before the first dies: both
+      // find its calls when its heartbeat runs out, at the same moment.
+      const ports = [await freePort(), await freePort()];
+      for (const [i, port] of ports.entries())
+        racers.push(
+          spawnDaemon(
+            env(sim, {
+              API_PORT: String(port),
+              INSTANCE_ID: `racer-${i}`,
+              STASIS_BROADCAST: 'true',
+            }),
+          ),
+        );
+      for (const port of ports)
+        await waitFor(
+          async () => ((await fetch(`http://127.0.0.1:${port}/ready`)).status === 200 ? true : undefined),
+          120_000,
+        );
+      await killed(first);
+      for (const c of callers) endWholeCall(sim, c);
+      await waitFor(() => (sim.liveChannels().length === 0 ? true : undefined));
+      const rows = await waitFor(async () => {
+        const r = await cdrsOf(numbers);
+        return r.length === 5 ? r : undefined;
+      }, 120_000);
+      expect(rows.map((x) => x.disposition)).toEqual(Array(5).fill('ended_unattended'));
+      expect(rows[0]!.answered_at).not.toBeNull();
+      await waitFor(async () => ((await slots.live(ld!)) === 0 ? true : undefined), 60_000);
+      await waitFor(async () => ((await redis.zcard(keys.callsOf('node-t'))) === 0 ? true : undefined));
+      // Each call was taken over by one of them only, and neither lost one to the other.
+      const taken = async () =>
+        (
+          await Promise.all(
+            ports.map((port) => metric(port, 'capconduit_calls_taken_over_total{as="ended_unattended"')),
+          )
+        ).reduce((a, b) => a + b, 0);
+      expect(await taken()).toBe(5);
+      for (const port of ports)
+        expect(await metric(port, 'capconduit_calls_taken_over_total{as="lost_to_another"')).toBe(0);
+    } finally {
+      for (const r of racers) await killed(r);
+      await killed(first);
+      await sim.stop();
+    }
+  }, 400_000);
+});
