@@ -34,17 +34,17 @@ describe('call store', () => {
     }).state;
 
   it('an owner that beats keeps its call; a silent one loses it to exactly one of many claimers', async () => {
-    const owner = store('owner', 500);
+    const owner = store('owner');
     owner.start();
     await owner.save(call('c1'), Date.now());
-    const others = Array.from({ length: 12 }, (_, i) => store(`other-${i}`, 500));
+    const others = Array.from({ length: 12 }, (_, i) => store(`other-${i}`));
     // Alive: nobody takes it.
     const alive = await Promise.all(others.map((o) => o.claim('c1')));
     expect(alive.every((r) => r.kind === 'alive')).toBe(true);
     // Silent (killed: no goodbye) past the bound: twelve claim at once, one wins.
     await owner.stop().catch(() => {});
     const redis = conns[0]!;
-    await redis.zadd(keys.instances, Date.now() - 10_000, owner.token);
+    await redis.zadd(keys.instances, Date.now() - 120_000, owner.token);
     const claims = await Promise.all(others.map((o) => o.claim('c1')));
     expect(claims.filter((r) => r.kind === 'taken')).toHaveLength(1);
     expect(claims.filter((r) => r.kind === 'alive')).toHaveLength(11);
@@ -66,7 +66,7 @@ describe('call store', () => {
     expect((await b.claim('c2')).kind).toBe('alive');
     const [rec] = await b.ofNode('n1', (id) => id !== 'c2');
     expect(rec).toMatchObject({ callId: 'c2', owner: a.token, phase: 'routing', updatedAt: savedAt });
-    expect(await b.ofNode('n1', (id) => id === 'c2')).toEqual([]);
+    expect((await b.ofNode('n1', (id) => id === 'c2')).map((r) => r.callId)).not.toContain('c2');
     await a.stop();
     expect((await b.claim('c2')).kind).toBe('taken');
     // A later save by the old owner does not take the call back.

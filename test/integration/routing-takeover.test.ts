@@ -264,9 +264,13 @@ describe('takeover of a killed daemon’s calls from their state in Redis', () =
             }),
           ),
         );
+      // Each connected to the node (its ARI link up), so each is reconciling it.
       for (const port of ports)
         await waitFor(
-          async () => ((await fetch(`http://127.0.0.1:${port}/ready`)).status === 200 ? true : undefined),
+          async () =>
+            (await metric(port, 'capconduit_asterisk_link_up{node="node-t",link="ari"')) === 1
+              ? true
+              : undefined,
           120_000,
         );
       await killed(first);
