@@ -68,6 +68,7 @@ export const campaignDoc = withResponseExample(campaignOut, {
   default_route: { kind: 'message', media: ['sound:all-circuits-busy-now'] },
   max_reroutes: 2,
   queue_s: null,
+  max_call_s: 3600,
   active: true,
   created_at: AT,
 });
