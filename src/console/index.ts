@@ -23,6 +23,8 @@ import { authRoutes } from './routes/auth.ts';
 import { callerIdRoutes } from './routes/callerids.ts';
 import { callRoutes } from './routes/calls.ts';
 import { numberRoutes } from './routes/numbers.ts';
+import { providerAccountRoutes } from './routes/provider-accounts.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 import { pbxRoutes } from './routes/pbx.ts';
 import { liveRoutes } from './routes/live.ts';
 import { routingRoutes } from './routes/routing.ts';
@@ -125,6 +127,8 @@ export function createConsoleModule(ctx: DaemonContext): ConsoleModule {
             callerIdRoutes(callerid?.service),
             pbxRoutes(pbx?.service, routing.service, config),
             numberRoutes(provisioning?.service, routing.service),
+            providerAccountRoutes(provisioning?.service),
+            webhookRoutes(provisioning?.webhooks, routing.service),
           ]),
           { prefix: '/console' },
         );

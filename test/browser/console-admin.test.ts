@@ -1,6 +1,7 @@
 // The console's administration pages in a real headless Chromium against a daemon on real PostgreSQL
 // and Redis: the audit log, re-authentication before a user's role or state changes, Numbers (against
-// the project's fake carrier) and API keys. Screenshots go to test-results/console/ like the other browser tests'.
+// the project's fake carrier), API keys, provider accounts and webhooks. Screenshots go to test-results/console/ like the other browser tests'.
+import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
 import { sellers } from '../../src/db/schema/routing.ts';
@@ -9,6 +10,7 @@ import { createLogger } from '../../src/platform/logger.ts';
 import { createCallerIdModule } from '../../src/callerid/index.ts';
 import { createProvisioningModule, type ProvisioningModule } from '../../src/provisioning/index.ts';
 import { FakeCarrier } from '../../src/provisioning/providers/fake/server.ts';
+import { SIGNATURE_HEADER, verify } from '../../src/provisioning/webhooks/sign.ts';
 import { createRoutingModule } from '../../src/routing/index.ts';
 import { type Chromium, launchChromium } from '../helpers/chromium.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
@@ -26,16 +28,34 @@ describe('the console’s administration pages in a browser', () => {
   let base: string;
   const fake = new FakeCarrier({ apiKey: 'vkey0001', apiSecret: 'vonage-Secret-77', inventoryPerNpa: 6 });
   const prov = () => (d.ctx.modules.get('provisioning') as ProvisioningModule).service;
+  // A webhook receiver on loopback: every request it gets, with its signature header.
+  const received: Array<{ body: string; signature: string }> = [];
+  let receiver: Server;
+  let receiverUrl: string;
 
   beforeAll(async () => {
     db = await freshDatabase();
     await fake.listen();
-    d = await startDaemon(testConfig({ DATABASE_URL: db.url, API_HOST: '127.0.0.1' }), log, [
-      createRoutingModule,
-      (ctx) => createCallerIdModule(ctx),
-      createConsoleModule,
-      (ctx) => createProvisioningModule(ctx),
-    ]);
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        received.push({ body, signature: String(req.headers[SIGNATURE_HEADER] ?? '') });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    receiverUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hooks`;
+    d = await startDaemon(
+      testConfig({ DATABASE_URL: db.url, API_HOST: '127.0.0.1', WEBHOOK_ALLOW_PRIVATE: 'true' }),
+      log,
+      [
+        createRoutingModule,
+        (ctx) => createCallerIdModule(ctx),
+        createConsoleModule,
+        (ctx) => createProvisioningModule(ctx),
+      ],
+    );
     base = d.address.replace('[::1]', '127.0.0.1');
     con = d.ctx.modules.get('console') as ConsoleModule;
     const [acme] = await d.ctx.database.db.insert(sellers).values({ name: 'acme' }).returning();
@@ -54,6 +74,7 @@ describe('the console’s administration pages in a browser', () => {
     await ui?.close();
     await d?.stop();
     await fake.close();
+    receiver?.close();
     await db?.drop();
   });
 
@@ -288,6 +309,127 @@ describe('the console’s administration pages in a browser', () => {
     await page.click('a:has-text("Show revoked keys too")');
     await row.waitFor(T);
     expect(await row.locator('button:has-text("Revoke")').count()).toBe(0);
+    expect(ui.problems).toEqual([]);
+  });
+
+  it('provider accounts: credentials go in and never come out; the carrier’s 403 "unprovisioned" says what to do', async () => {
+    const { page } = ui;
+    await signIn('admin@example.com');
+    const accept = (dl: import('playwright-core').Dialog) => void dl.accept();
+    page.on('dialog', accept);
+    try {
+      await page.click('nav a[href="/console/numbers"]');
+      await page.click('nav.tabs a:has-text("Provider accounts")');
+      const form = page.locator('#account-form');
+      await form.locator('input[name=name]').fill('fake-carrier');
+      await form.locator('input[name=rest_url]').fill(fake.url);
+      await form.locator('input[name=api_url]').fill(fake.url);
+      await form.locator('input[name=api_key]').fill('vkey0001');
+      await form.locator('input[name=api_secret]').fill('vonage-Secret-77');
+      await form.locator('button[type=submit]').click();
+      await page.getByText('Created.').waitFor(T);
+      expect(await page.content()).not.toContain('vonage-Secret-77');
+      await ui.shot('provider-account');
+      const accountUrl = page.url();
+
+      // New credentials the carrier refuses: a search says so; the right ones again, and it works.
+      const rotate = async (secret: string) => {
+        await page.goto(accountUrl);
+        await page.fill('#account-credentials input[name=api_key]', 'vkey0001');
+        await page.fill('#account-credentials input[name=api_secret]', secret);
+        await page.click('#account-credentials button[type=submit]');
+        await page.getByText('Saved.').waitFor(T);
+      };
+      const search = async () => {
+        await page.goto(`${base}/console/numbers`);
+        await page.selectOption('#number-search select[name=provider_account_id]', { label: 'fake-carrier' });
+        await page.fill('#number-search input[name=npa]', '646');
+        await page.click('#number-search button[type=submit]');
+      };
+      await rotate('rotated-wrong-secret');
+      await search();
+      await page.getByText("the carrier refused the account's credentials").waitFor(T);
+      await rotate('vonage-Secret-77');
+      await search();
+      await page.getByText('number(s) for sale in 646').waitFor(T);
+      expect(await page.content()).not.toContain('vonage-Secret-77');
+
+      // The carrier has no Subaccounts API for the account: the job says so and links the way out.
+      fake.setFaults({ notProvisioned: true });
+      await page.selectOption('#number-buy select[name=seller_id]', { label: 'acme' });
+      await page.click('#number-buy button[type=submit]');
+      await page.locator('#job-status[data-status=completed]').waitFor(T);
+      await page.locator('#not-provisioned').waitFor(T);
+      expect(await page.locator('#not-provisioned').textContent()).toContain('403 "unprovisioned"');
+      await ui.shot('numbers-not-provisioned');
+      await page.click('#not-provisioned a');
+      await page.locator('#account-settings input[name=use_subaccounts]').uncheck();
+      await page.click('#account-settings button[type=submit]');
+      await page.getByText('Saved.').waitFor(T);
+      await page.click('nav.tabs a:has-text("Provider accounts")');
+      expect(await page.locator('#accounts tr[data-account="fake-carrier"]').textContent()).toContain('off');
+      // Numbers stay on the primary account now: the same purchase goes through.
+      await search();
+      await page.selectOption('#number-buy select[name=seller_id]', { label: 'acme' });
+      await page.click('#number-buy button[type=submit]');
+      await page.locator('#job-status[data-status=completed]').waitFor(T);
+      expect(await page.locator('#not-provisioned').count()).toBe(0);
+      expect(await page.locator('#job-items').textContent()).toContain('provisioned');
+    } finally {
+      fake.setFaults({ notProvisioned: false });
+      page.off('dialog', accept);
+    }
+    expect(ui.problems).toEqual([]);
+  });
+
+  it('webhooks: a subscription’s secret is shown once, a test delivery arrives signed with it and shows in the log', async () => {
+    const { page } = ui;
+    await signIn('admin@example.com');
+    await page.goto(`${base}/console/numbers/webhooks`);
+    await page.getByText('No webhook subscriptions.').waitFor(T);
+    await page.fill('#webhook-form input[name=url]', receiverUrl);
+    await page.uncheck('#webhook-form input[value="subaccount.created"]');
+    await page.click('#webhook-form button[type=submit]');
+    const shown = page.locator('[data-testid=webhook-secret]');
+    await shown.waitFor(T);
+    const secret = (await shown.textContent())!.trim();
+    expect(secret).toMatch(/^whsec_/);
+    await ui.shot('webhook-created');
+    await page.click('main a:has-text("Deliveries of this subscription")');
+    await page.getByText('Nothing delivered yet.').waitFor(T);
+    expect(await page.content()).not.toContain(secret);
+    await page.click('#webhook-test button');
+    await page.getByText('Test delivery queued.').waitFor(T);
+    // The page reloads itself while the delivery waits.
+    await page.locator('#deliveries tr[data-status=delivered]', { hasText: 'webhook.test' }).waitFor(T);
+    expect(await page.locator('#deliveries tbody tr').first().textContent()).toContain('200');
+    await ui.shot('webhook-deliveries');
+    const got = received.find((r) => r.body.includes('webhook.test'))!;
+    expect(verify(secret, got.signature, got.body)).toBe(true);
+    await page.click('nav.tabs a:has-text("Webhooks")');
+    const row = page.locator('#webhooks tbody tr', { hasText: receiverUrl });
+    expect(await row.textContent()).toContain('every seller');
+    expect(await row.textContent()).not.toContain('subaccount.created');
+    expect(await page.content()).not.toContain(secret);
+
+    // A seller user: its own subscriptions only, made for its own seller; no provider accounts.
+    await signIn('seller@acme.test');
+    await page.goto(`${base}/console/numbers/webhooks`);
+    await page.getByText('No webhook subscriptions.').waitFor(T);
+    expect(await page.locator('#webhook-form select[name=seller_id]').count()).toBe(0);
+    await page.fill('#webhook-form input[name=url]', `${receiverUrl}/acme`);
+    await page.click('#webhook-form button[type=submit]');
+    await page.locator('[data-testid=webhook-secret]').waitFor(T);
+    await page.goto(`${base}/console/numbers/webhooks`);
+    await page.locator('#webhooks tbody tr', { hasText: `${receiverUrl}/acme` }).waitFor(T);
+    expect(await page.locator('#webhooks tbody tr').count()).toBe(1);
+    expect((await page.goto(`${base}/console/numbers/accounts`))!.status()).toBe(403);
+    // Deleting asks first.
+    await page.goto(`${base}/console/numbers/webhooks`);
+    page.once('dialog', (dl) => void dl.accept());
+    await page.click('#webhooks button:has-text("Delete")');
+    await page.getByText('Deleted.').waitFor(T);
+    await page.getByText('No webhook subscriptions.').waitFor(T);
     expect(ui.problems).toEqual([]);
   });
 });

@@ -9,6 +9,7 @@ import { seal } from '../../src/console/totp.ts';
 import { sellers } from '../../src/db/schema/routing.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
+import { createProvisioningModule } from '../../src/provisioning/index.ts';
 import { createRoutingModule } from '../../src/routing/index.ts';
 import { Browser } from '../helpers/console.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
@@ -31,9 +32,9 @@ describe('console administration pages', () => {
   beforeAll(async () => {
     db = await freshDatabase();
     d = await startDaemon(
-      testConfig({ DATABASE_URL: db.url }),
+      testConfig({ DATABASE_URL: db.url, WEBHOOK_ALLOW_PRIVATE: 'true' }),
       log,
-      [createRoutingModule, createConsoleModule],
+      [createRoutingModule, createConsoleModule, (ctx) => createProvisioningModule(ctx)],
       {
         listen: false,
       },
@@ -227,6 +228,122 @@ describe('console administration pages', () => {
       expect(ok.statusCode).toBe(303);
       expect(await con.services.users.repo.byId(u.id)).toBeNull();
       expect(await con.services.sessions.list(u.id)).toHaveLength(0);
+    });
+  });
+
+  describe('provider accounts and webhooks', () => {
+    it('accounts: admins change them, staff and viewers look, sellers have none; credentials never on a page', async () => {
+      const admin = await as('admin@example.com');
+      const _csrf = await admin.csrf();
+      const form = {
+        _csrf,
+        name: 'carrier-one',
+        provider: 'vonage',
+        rest_url: 'https://rest.example.test',
+        api_url: 'https://api.example.test',
+        api_key: 'key-one',
+        api_secret: 'secret-never-shown',
+        use_subaccounts: 'on',
+      };
+      const bad = await admin.post('/console/numbers/accounts', { ...form, rate_per_s: '500' });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.body).toContain('VALIDATION_FAILED');
+      const made = await admin.post('/console/numbers/accounts', form);
+      expect(made.statusCode).toBe(303);
+      const page = await admin.get(String(made.headers.location));
+      expect(page.statusCode).toBe(200);
+      expect(page.body).not.toContain('secret-never-shown');
+      expect(page.body).not.toContain('key-one');
+      const id = /\/console\/numbers\/accounts\/([0-9a-f-]{36})/.exec(String(made.headers.location))![1]!;
+      // Key and secret change together, as in the API.
+      const half = await admin.post(`/console/numbers/accounts/${id}/credentials`, {
+        _csrf,
+        api_key: 'key-two',
+      });
+      expect(half.statusCode).toBe(400);
+      expect(await admin.post(`/console/numbers/accounts/${id}`, { _csrf, rate_per_s: '5' })).toHaveProperty(
+        'statusCode',
+        303,
+      );
+      const [row] = await d.ctx.database.sql<{ rate_per_s: number; use_subaccounts: boolean }[]>`
+        select rate_per_s, use_subaccounts from provider_accounts where id = ${id}`;
+      expect(row).toEqual({ rate_per_s: 5, use_subaccounts: false });
+
+      const staff = await as('staff@example.com');
+      const list = await staff.get('/console/numbers/accounts');
+      expect(list.body).toContain('carrier-one');
+      expect(list.body).not.toContain('account-form');
+      expect(
+        (await staff.post('/console/numbers/accounts', { ...form, _csrf: await staff.csrf(), name: 'x' }))
+          .statusCode,
+      ).toBe(403);
+      expect(
+        (await staff.post(`/console/numbers/accounts/${id}/delete`, { _csrf: await staff.csrf() }))
+          .statusCode,
+      ).toBe(403);
+      expect((await (await as('viewer@example.com')).get('/console/numbers/accounts')).statusCode).toBe(200);
+      expect((await (await as('seller@acme.test')).get('/console/numbers/accounts')).statusCode).toBe(403);
+      expect((await admin.post(`/console/numbers/accounts/${id}/delete`, { _csrf })).statusCode).toBe(303);
+      expect(await d.ctx.database.sql`select 1 from provider_accounts where id = ${id}`).toHaveLength(0);
+    });
+
+    it('webhooks: a seller’s are its own whatever the form says; viewers change nothing; no change without CSRF', async () => {
+      const staff = await as('staff@example.com');
+      const s1 = await staff.post('/console/numbers/webhooks', {
+        _csrf: await staff.csrf(),
+        url: 'http://127.0.0.1:9/all',
+        events: 'job.completed',
+      });
+      expect(s1.statusCode).toBe(201);
+      expect(s1.body).toMatch(/data-testid="webhook-secret">whsec_/);
+      const seller = await as('seller@acme.test');
+      const _csrf = await seller.csrf();
+      const [other] = await d.ctx.database.db.insert(sellers).values({ name: 'other-hooks' }).returning();
+      const mine = await seller.post('/console/numbers/webhooks', {
+        _csrf,
+        url: 'http://127.0.0.1:9/acme',
+        events: 'number.provisioned',
+        seller_id: other!.id,
+      });
+      expect(mine.statusCode).toBe(201);
+      const rows = await d.ctx.database.sql<{ id: string; url: string; seller_id: string | null }[]>`
+        select id, url, seller_id from webhook_subscriptions order by created_at`;
+      expect(rows.map((r) => [r.url, r.seller_id])).toEqual([
+        ['http://127.0.0.1:9/all', null],
+        ['http://127.0.0.1:9/acme', ids.acme],
+      ]);
+      const list = await seller.get('/console/numbers/webhooks');
+      expect(list.body).toContain('127.0.0.1:9/acme');
+      expect(list.body).not.toContain('127.0.0.1:9/all');
+      // Another seller's (or every seller's) subscription is not there for it.
+      const all = rows[0]!.id;
+      expect((await seller.get(`/console/numbers/webhooks/${all}`)).statusCode).toBe(404);
+      expect((await seller.post(`/console/numbers/webhooks/${all}/test`, { _csrf })).statusCode).toBe(404);
+      expect((await seller.post(`/console/numbers/webhooks/${all}/delete`, { _csrf })).statusCode).toBe(404);
+      // Not a URL, or no event: the API's refusal.
+      const bad = await seller.post('/console/numbers/webhooks', {
+        _csrf,
+        url: 'not a url',
+        events: 'job.completed',
+      });
+      expect(bad.statusCode).toBe(400);
+      expect(
+        (await seller.post('/console/numbers/webhooks', { _csrf, url: 'http://127.0.0.1:9/none' })).statusCode,
+      ).toBe(400);
+
+      const viewer = await as('viewer@example.com');
+      expect((await viewer.get(`/console/numbers/webhooks/${all}`)).body).not.toContain('webhook-test');
+      expect(
+        (await viewer.post(`/console/numbers/webhooks/${all}/test`, { _csrf: await viewer.csrf() }))
+          .statusCode,
+      ).toBe(403);
+      expect((await staff.post(`/console/numbers/webhooks/${all}/delete`, {})).statusCode).toBe(403);
+      expect(await d.ctx.database.sql`select 1 from webhook_subscriptions`).toHaveLength(2);
+      expect(
+        (await staff.post(`/console/numbers/webhooks/${all}/delete`, { _csrf: await staff.csrf() }))
+          .statusCode,
+      ).toBe(303);
+      expect(await d.ctx.database.sql`select 1 from webhook_subscriptions`).toHaveLength(1);
     });
   });
 });

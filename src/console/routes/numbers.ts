@@ -8,13 +8,14 @@ import { NUMBER_SORTS, type NumberSort } from '../../provisioning/repository.ts'
 import { e164Params, provisionBatchIn, searchIn, searchQueryOf } from '../../provisioning/schemas.ts';
 import type { ProvisioningService } from '../../provisioning/service.ts';
 import type { RoutingService } from '../../routing/service.ts';
-import { EVERYONE, may, STAFF_WRITE, scopeOf } from '../access.ts';
+import { ADMIN, EVERYONE, may, STAFF_WRITE, scopeOf } from '../access.ts';
 import { fromForm, validate } from '../forms.ts';
 import { type Html, html } from '../html.ts';
 import { csrfField, empty, layout, pager } from '../pages/layout.ts';
 import { sortQuery, sortTh } from '../pages/table.ts';
 import { sendPage, userOf } from '../plugin.ts';
 import { pageQuery } from '../schemas.ts';
+import { ACCOUNTS_PATH, numberTabs } from './provider-accounts.ts';
 import { ctxOf, flashOf } from './users.ts';
 
 const PATH = '/console/numbers';
@@ -64,7 +65,7 @@ export function numberRoutes(svc: ProvisioningService | undefined, routing: Rout
       const counts = await Promise.all(jobs.items.map((j) => svc.repo.itemCounts(j.id)));
       const keep = { status: q.status };
       const th = (k: NumberSort, label: string) => sortTh(PATH, keep, s, k, label);
-      const body = html`${
+      const body = html`${numberTabs('numbers')}${
         w && accounts.length
           ? html`<section><h2>Search and buy</h2>
 <form method="get" action="${PATH}/search" class="grid" id="number-search">
@@ -73,9 +74,7 @@ export function numberRoutes(svc: ProvisioningService | undefined, routing: Rout
 <label>Area code (NPA) <input name="npa" required pattern="[2-9][0-9]{2}" placeholder="415"></label>
 <button type="submit">Search</button></form></section>`
           : w
-            ? empty(
-                'No provider account yet: add one through the API (POST /v1/provider-accounts) to buy numbers.',
-              )
+            ? html`<p class="empty">No provider account yet: <a href="${ACCOUNTS_PATH}">add one</a> to buy numbers.</p>`
             : ''
       }
 <section><h2>Jobs</h2>
@@ -172,7 +171,15 @@ ${r.numbers.map((n) => html`<tr><td>+${n.msisdn}</td><td>${n.type}</td><td>${n.f
       const running = j.status !== 'completed';
       // While it runs the page reloads itself (a refresh header, no script): progress without polling code.
       if (running) reply.header('refresh', '2');
-      const body = html`<p id="job-status" data-status="${j.status}">${j.kind} · ${j.status} · ${progress(j.done, j.total)}</p>
+      // A carrier that has not enabled an API for the account (Vonage: 403 "unprovisioned") is not
+      // fixed by retrying: say so plainly, with the way out.
+      const unprovisioned = (j.items ?? []).some((i) => i.result?.reason === 'not_provisioned');
+      const account = unprovisioned ? await svc.repo.account(j.provider_account_id) : null;
+      const body = html`${
+        unprovisioned
+          ? html`<div class="flash error" role="alert" id="not-provisioned"><strong>The carrier has not enabled this API for provider account ${account?.name ?? j.provider_account_id}</strong> (it answered 403 "unprovisioned": its Subaccounts or Programmable SIP API is off for the account). Ask the carrier to enable it, or turn off <em>a subaccount per seller</em> on the ${may(userOf(req), ADMIN) ? html`<a href="${ACCOUNTS_PATH}/${j.provider_account_id}">account's settings</a>` : "account's settings"} and start again.</div>`
+          : ''
+      }<p id="job-status" data-status="${j.status}">${j.kind} · ${j.status} · ${progress(j.done, j.total)}</p>
 ${Object.keys(j.counts).length ? html`<p>${Object.entries(j.counts).map(([k, v], i) => html`${i ? ' · ' : ''}${k}: ${v}`)}</p>` : ''}
 <table id="job-items"><thead><tr><th>#</th><th>Asked</th><th>State</th><th>Outcome</th><th>Result</th><th>Tries</th></tr></thead><tbody>
 ${(j.items ?? []).map((i) => html`<tr><td>${i.idx + 1}</td><td><code>${JSON.stringify(i.input)}</code></td><td>${i.state}</td><td>${i.outcome ?? ''}</td><td><code>${i.result ? JSON.stringify(i.result) : ''}</code></td><td>${i.attempts}</td></tr>`)}

@@ -27,6 +27,7 @@ const FLASH: Record<string, PageCtx['flash']> = {
   saved: { kind: 'ok', text: 'Saved.' },
   deleted: { kind: 'ok', text: 'Deleted.' },
   revoked: { kind: 'ok', text: 'Revoked.' },
+  test: { kind: 'ok', text: 'Test delivery queued.' },
   cleared: { kind: 'ok', text: 'Sign-in delay cleared.' },
   signedout: { kind: 'ok', text: 'Signed out of the other sessions.' },
   totp_on: { kind: 'ok', text: 'Two-factor sign-in is on.' },

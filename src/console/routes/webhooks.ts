@@ -1,0 +1,139 @@
+// Webhook subscriptions, as `/v1/webhooks`: staff see and make any (for one seller's events or all),
+// a seller user its own seller's only; viewers look. The signing secret is shown once, on the answer
+// to the form; each subscription's page lists its deliveries and sends a test delivery. Through the
+// webhook service with the API's schema.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { WEBHOOK_EVENTS } from '../../db/schema/provisioning.ts';
+import { webhookIn } from '../../provisioning/schemas.ts';
+import { SIGNATURE_HEADER } from '../../provisioning/webhooks/sign.ts';
+import type { WebhookService } from '../../provisioning/webhooks/service.ts';
+import type { RoutingService } from '../../routing/service.ts';
+import { EVERYONE, may, SELLER_WRITE, scopeOf } from '../access.ts';
+import { validate } from '../forms.ts';
+import { html } from '../html.ts';
+import { csrfField, empty, layout } from '../pages/layout.ts';
+import { sendPage, userOf } from '../plugin.ts';
+import { numberTabs } from './provider-accounts.ts';
+import { ctxOf, flashOf } from './users.ts';
+
+const PATH = '/console/numbers/webhooks';
+const idParams = z.object({ id: z.uuid() });
+const at = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 19) : '');
+/** The deliveries a subscription's page lists (the newest). */
+const DELIVERIES_SHOWN = 100;
+
+export function webhookRoutes(hooks: WebhookService | undefined, routing: RoutingService) {
+  return async function routes(app: FastifyInstance) {
+    const read = { console: { roles: EVERYONE } };
+    const write = { console: { roles: SELLER_WRITE } };
+    const none = (req: FastifyRequest, reply: FastifyReply) =>
+      sendPage(
+        reply,
+        layout(ctxOf(req), 'Webhooks', empty('The provisioning module does not run on this instance.')),
+      );
+
+    app.get('/numbers/webhooks', { config: read }, async (req, reply) => {
+      if (!hooks) return none(req, reply);
+      const ctx = ctxOf(req, flashOf(req));
+      const scope = scopeOf(ctx.user);
+      const w = may(ctx.user, SELLER_WRITE);
+      const [subs, sellers] = await Promise.all([
+        hooks.list(scope),
+        scope ? null : routing.listSellers({ limit: 500, offset: 0 }),
+      ]);
+      const sellerName = new Map((sellers?.items ?? []).map((x) => [x.id, x.name]));
+      const body = html`${numberTabs('webhooks')}
+<section><h2>Subscriptions</h2>
+${
+  subs.length
+    ? html`<div class="scroll"><table id="webhooks"><thead><tr><th>URL</th><th>Events</th>${scope ? '' : html`<th>Seller</th>`}<th>Active</th><th>Created (UTC)</th><th></th></tr></thead><tbody>
+${subs.map(
+  (
+    x,
+  ) => html`<tr data-webhook="${x.id}"><td><a href="${PATH}/${x.id}">${x.url}</a></td><td>${x.events.join(', ')}</td>${scope ? '' : html`<td>${x.sellerId ? (sellerName.get(x.sellerId) ?? x.sellerId) : 'every seller'}</td>`}<td>${x.active ? 'yes' : 'no'}</td><td>${at(x.createdAt)}</td>
+<td>${w ? html`<form method="post" action="${PATH}/${x.id}/delete" class="inline" data-confirm="Delete the subscription to ${x.url}? Its pending deliveries are not sent.">${csrfField(ctx)}<button type="submit" class="link">Delete</button></form>` : ''}</td></tr>`,
+)}</tbody></table></div>`
+    : empty('No webhook subscriptions.')
+}</section>
+${
+  w
+    ? html`<section><h2>Subscribe</h2>
+<form method="post" action="${PATH}" class="grid" id="webhook-form">${csrfField(ctx)}
+<label class="wide">URL (https, answered within the timeout) <input name="url" type="url" required maxlength="2000" placeholder="https://example.com/hooks/capconduit"></label>
+<fieldset class="wide"><legend>Events</legend>${WEBHOOK_EVENTS.map((e) => html`<label class="check"><input type="checkbox" name="events" value="${e}" checked> ${e}</label> `)}</fieldset>
+${scope ? '' : html`<label>Seller <select name="seller_id"><option value="">every seller's events</option>${(sellers?.items ?? []).map((x) => html`<option value="${x.id}">${x.name}</option>`)}</select></label>`}
+<button type="submit">Subscribe</button></form></section>`
+    : ''
+}`;
+      return sendPage(reply, layout(ctx, 'Webhooks', body));
+    });
+
+    app.get('/numbers/webhooks/:id', { config: read }, async (req, reply) => {
+      if (!hooks) return none(req, reply);
+      const { id } = validate(idParams, req.params);
+      const ctx = ctxOf(req, flashOf(req));
+      const scope = scopeOf(ctx.user);
+      const sub = await hooks.get(id, scope);
+      const list = await hooks.deliveries(id, scope, DELIVERIES_SHOWN);
+      // While a delivery waits the page reloads itself (a refresh header, no script).
+      if (list.some((x) => x.status === 'pending')) reply.header('refresh', '2');
+      const body = html`${numberTabs('webhooks')}
+<dl class="secret"><dt>URL</dt><dd>${sub.url}</dd><dt>Events</dt><dd>${sub.events.join(', ')}</dd><dt>Created</dt><dd>${at(sub.createdAt)} UTC</dd></dl>
+${
+  may(ctx.user, SELLER_WRITE)
+    ? html`<form method="post" action="${PATH}/${id}/test" class="inline" id="webhook-test">${csrfField(ctx)}<button type="submit">Send a test delivery</button></form>`
+    : ''
+}
+<h2>Deliveries <span class="count">(the latest ${DELIVERIES_SHOWN})</span></h2>
+${
+  list.length
+    ? html`<div class="scroll"><table id="deliveries"><thead><tr><th>Made (UTC)</th><th>Event</th><th>Status</th><th>Attempts</th><th>Last answer</th><th>Last error</th><th>Delivered (UTC)</th></tr></thead><tbody>
+${list.map(
+  (x) =>
+    html`<tr data-delivery="${x.id}" data-status="${x.status}"><td>${at(x.createdAt)}</td><td>${x.event}</td><td>${x.status}</td><td>${x.attempts}</td><td>${x.lastStatus ?? ''}</td><td>${x.lastError ?? ''}</td><td>${at(x.deliveredAt)}</td></tr>`,
+)}</tbody></table></div>`
+    : empty('Nothing delivered yet.')
+}
+<p><a href="${PATH}">Back to webhooks</a></p>`;
+      return sendPage(reply, layout(ctx, 'Webhook deliveries', body));
+    });
+
+    if (!hooks) return;
+    const h = hooks;
+
+    app.post('/numbers/webhooks', { config: write }, async (req, reply) => {
+      const f = (req.body ?? {}) as Record<string, unknown>;
+      const scope = scopeOf(userOf(req));
+      const events = [f.events ?? []].flat();
+      const b = validate(webhookIn, {
+        url: typeof f.url === 'string' ? f.url.trim() : '',
+        events,
+        ...(!scope && typeof f.seller_id === 'string' && f.seller_id ? { seller_id: f.seller_id } : {}),
+      });
+      // As the API: a seller's subscription is its own seller's, whatever the form says.
+      const { row, secret } = await h.create({
+        url: b.url,
+        events: b.events,
+        sellerId: scope ?? b.seller_id ?? null,
+      });
+      const body = html`<div class="flash ok" role="status">Copy the signing secret now: it is not shown again.</div>
+<p><code class="secret" data-testid="webhook-secret">${secret}</code></p>
+<p>Each delivery is a POST of JSON signed in the <code>${SIGNATURE_HEADER}</code> header as <code>t=&lt;unix seconds&gt;,v1=&lt;hex&gt;</code>: the HMAC-SHA256 of <code>&lt;t&gt;.&lt;body&gt;</code> with this secret. Refuse a signature that does not match or whose time is more than a few minutes off.</p>
+<p><a href="${PATH}/${row.id}">Deliveries of this subscription</a> · <a href="${PATH}">Back to webhooks</a></p>`;
+      return sendPage(reply, layout(ctxOf(req), `Webhook to ${row.url} created`, body), 201);
+    });
+
+    app.post('/numbers/webhooks/:id/test', { config: write }, async (req, reply) => {
+      const { id } = validate(idParams, req.params);
+      await h.test(id, scopeOf(userOf(req)));
+      return reply.redirect(`${PATH}/${id}?done=test`, 303);
+    });
+
+    app.post('/numbers/webhooks/:id/delete', { config: write }, async (req, reply) => {
+      const { id } = validate(idParams, req.params);
+      await h.remove(id, scopeOf(userOf(req)));
+      return reply.redirect(`${PATH}?done=deleted`, 303);
+    });
+  };
+}
