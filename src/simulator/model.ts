@@ -20,6 +20,8 @@ export interface SimChannel {
   vars: Map<string, string>;
   app: string | null; // the Stasis app holding it
   fromDialplan: boolean; // left Stasis -> back to the dialplan (no ChannelDestroyed in the app)
+  /** A connected-line update from the other half not yet read (see SimModel.setConnected). */
+  pendingCaller?: { name: string; number: string };
   bridge: string | null;
   endpoint: string | null;
   timers: NodeJS.Timeout[];
@@ -75,10 +77,17 @@ export interface DialState {
 
 /** Q.850 causes as Asterisk names them (ast_cause2str); anything else is "Unknown". */
 export const CAUSE_TXT: Record<number, string> = {
+  // Asterisk's whole table (main/channel.c causes[], what ast_cause2str answers); any other cause,
+  // 0 included, is 'Unknown'. Cause 66 is AST_CAUSE_CHAN_NOT_IMPLEMENTED in Asterisk's words.
   0: 'Unknown',
   1: 'Unallocated (unassigned) number',
   2: 'No route to specified transmit network',
   3: 'No route to destination',
+  5: 'Misdialed trunk prefix',
+  6: 'Channel unacceptable',
+  7: 'Call awarded and being delivered in an established channel',
+  8: 'Pre-empted',
+  14: 'Number ported elsewhere',
   16: 'Normal Clearing',
   17: 'User busy',
   18: 'No user responding',
@@ -86,19 +95,39 @@ export const CAUSE_TXT: Record<number, string> = {
   20: 'Subscriber absent',
   21: 'Call Rejected',
   22: 'Number changed',
+  23: 'Redirected to new destination',
   26: 'Answered elsewhere',
   27: 'Destination out of order',
   28: 'Invalid number format',
   29: 'Facility rejected',
+  30: 'Response to STATus ENQuiry',
   31: 'Normal, unspecified',
   34: 'Circuit/channel congestion',
   38: 'Network out of order',
   41: 'Temporary failure',
   42: 'Switching equipment congestion',
+  43: 'Access information discarded',
   44: 'Requested channel not available',
+  50: 'Facility not subscribed',
+  52: 'Outgoing call barred',
+  54: 'Incoming call barred',
+  57: 'Bearer capability not authorized',
   58: 'Bearer capability not available',
-  // Q.850 cause 66 (AST_CAUSE_CHAN_NOT_IMPLEMENTED): Asterisk's own text for it, sent in cause_txt.
+  65: 'Bearer capability not implemented',
   66: 'Channel not implemented',
+  69: 'Facility not implemented',
+  81: 'Invalid call reference value',
+  88: 'Incompatible destination',
+  95: 'Invalid message unspecified',
+  96: 'Mandatory information element is missing',
+  97: 'Message type nonexist.',
+  98: 'Wrong message',
+  99: 'Info. element nonexist or not implemented',
+  100: 'Invalid information element contents',
+  101: 'Message not compatible with call state',
+  102: 'Recover on timer expiry',
+  103: 'Mandatory IE length error',
+  111: 'Protocol error, unspecified',
   127: 'Interworking, unspecified',
 };
 
@@ -118,6 +147,15 @@ export const REASON_CAUSE: Record<string, number> = {
   failure: 38,
   answered_elsewhere: 26,
 };
+
+/** ARI events whose own fields come before `type` and `timestamp` (see SimModel.event). */
+const BLOB_FIRST = new Set([
+  'ChannelHangupRequest',
+  'ChannelVarset',
+  'ChannelTalkingStarted',
+  'ChannelTalkingFinished',
+  'ChannelToneDetected',
+]);
 
 export class SimModel extends EventEmitter {
   channels = new Map<string, SimChannel>();
@@ -192,13 +230,22 @@ export class SimModel extends EventEmitter {
   /** Sends an event to an app (if any). */
   event(app: string | null | undefined, type: string, body: Record<string, unknown>): void {
     if (!app) return;
-    this.emit('ari-event', app, {
-      type,
-      timestamp: asteriskTime(new Date()),
-      ...body,
-      asterisk_id: this.asteriskId,
-      application: app,
-    });
+    const timestamp = asteriskTime(new Date());
+    // Events Asterisk builds from a channel blob (stasis_channels.c channel_blob_to_json) copy the
+    // blob first and add type and timestamp after it; the others start with type and timestamp.
+    if (BLOB_FIRST.has(type)) {
+      const { channel, ...blob } = body;
+      this.emit('ari-event', app, {
+        ...blob,
+        type,
+        timestamp,
+        ...(channel !== undefined ? { channel } : {}),
+        asterisk_id: this.asteriskId,
+        application: app,
+      });
+      return;
+    }
+    this.emit('ari-event', app, { type, timestamp, ...body, asterisk_id: this.asteriskId, application: app });
   }
 
   /** The app that hears about the channel now: the one holding it in Stasis, else its owner. */
@@ -381,6 +428,15 @@ export class SimModel extends EventEmitter {
     // hangup and requests it again (soft) before the channel goes.
     if (wasInStasis && c.fromDialplan && !soft)
       this.event(c.owner, 'ChannelHangupRequest', { cause, soft: true, channel: this.json(c) });
+    // A channel with a PBX thread of its own (it ran the dialplan: a Local `;2`, an originated
+    // `;1` sent to an extension) is hung up by that thread, which first soft-hangs it up
+    // (AMI SoftHangupRequest, its Cause the softhangup flag 0x10); one made by ARI has none.
+    if (c.called) this.emit('pbx-softhangup', c);
+    // A connected-line update queued on a channel busy in a dialplan application is read now.
+    if (c.pendingCaller) {
+      c.caller = c.pendingCaller;
+      c.pendingCaller = undefined;
+    }
     this.channels.delete(id);
     // The dialplan has finished with it: no application is running when it goes.
     if (c.fromDialplan) c.dialplan = { ...c.dialplan, app_name: '', app_data: '' };
@@ -473,7 +529,12 @@ export class SimModel extends EventEmitter {
   setConnected(c: SimChannel, party: { name: string; number: string }): void {
     c.connected = { ...party };
     const peer = c.peer ? this.channels.get(c.peer) : undefined;
-    if (peer) peer.caller = { ...party };
+    if (!peer) return;
+    // The update reaches the other half as a frame. In Stasis or a bridge it is applied at once; a
+    // half running a dialplan application such as Wait() does not act on it, and Asterisk shows it
+    // only when that half hangs up (its Hangup carries it, its HangupRequest does not).
+    if (peer.called && peer.app === null && !peer.bridge) peer.pendingCaller = { ...party };
+    else peer.caller = { ...party };
   }
 
   /** Destroys a bridge: its channels leave it (they stay up), then BridgeDestroyed. */

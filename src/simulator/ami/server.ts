@@ -53,6 +53,7 @@ export class AmiServer {
     model.on('hangup-request', (c: SimChannel, cause: number, soft: boolean) =>
       call(soft ? 'SoftHangupRequest' : 'HangupRequest', c, [['Cause', cause]]),
     );
+    model.on('pbx-softhangup', (c: SimChannel) => call('SoftHangupRequest', c, [['Cause', 16]]));
     model.on('channel-destroyed', (c: SimChannel, cause: number) =>
       call('Hangup', c, [
         ['Cause', cause],
