@@ -83,7 +83,10 @@ export class Ids {
 
   /** Learns the channels and bridges an ARI body or event names. */
   walkJson(o: unknown): void {
-    if (Array.isArray(o)) return void o.forEach((x) => this.walkJson(x));
+    if (Array.isArray(o)) {
+      for (const x of o) this.walkJson(x);
+      return;
+    }
     if (!o || typeof o !== 'object') return;
     const r = o as Record<string, unknown>;
     if (typeof r.id === 'string') {
@@ -307,6 +310,9 @@ export function amiSubject(f: Frame): string {
 /** Items grouped by subject, each group in arrival order. */
 export function threads<T>(items: T[], subject: (t: T) => string): Record<string, T[]> {
   const out: Record<string, T[]> = {};
-  for (const t of items) (out[subject(t)] ??= []).push(t);
+  for (const t of items) {
+    const k = subject(t);
+    out[k] = [...(out[k] ?? []), t];
+  }
   return out;
 }
