@@ -15,6 +15,7 @@
 // installs) because it stops them: the shared ones of the worktree stay untouched.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, openSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
@@ -39,6 +40,8 @@ const { values } = parseArgs({
     // How long, once the last caller has hung up, the records may take to come back to rest.
     'settle-s': { type: 'string', default: '90' },
     'reconcile-s': { type: 'string', default: '10' },
+    // How long to wait for /ready to say `ready` after a fault (the column reads NaN past it).
+    'ready-bound-s': { type: 'string', default: '120' },
     only: { type: 'string', default: 'kill,redis,flush,pg,sim,cut,overload' },
   },
 });
@@ -57,6 +60,7 @@ const ari = await cuttableLink(sim.ariPort);
 const ami = await cuttableLink(sim.amiPort);
 const sql = postgres(pg.url, { max: 2, onnotice: () => {} });
 const redis = new Redis(redisSrv.url, { maxRetriesPerRequest: null });
+redis.on('error', () => {}); // down on purpose during the Redis faults; it reconnects
 const prefix = 'cc';
 
 const [seller] = await sql`insert into sellers (name) values ('faults') returning id`;
@@ -99,18 +103,27 @@ const startDaemon = () => {
   });
 };
 
-// /ready, polled all along: when it last said `ready` (200 and nothing degraded).
+// /ready, polled all along: when it said `ready` (200 and nothing degraded), and else why not.
 let readyAt: number[] = [];
+let notReady = '';
 const readyPoll = setInterval(() => {
   const t = Date.now();
   fetch(`${daemonUrl}/ready`, { signal: AbortSignal.timeout(1500) })
-    .then((r) => r.json() as Promise<{ status?: string }>)
+    .then(
+      (r) =>
+        r.json() as Promise<{ status?: string; checks?: Record<string, { ok: boolean; error?: string }> }>,
+    )
     .then((b) => {
       if (b.status === 'ready') readyAt.push(t);
+      else
+        notReady = Object.entries(b.checks ?? {})
+          .filter(([, c]) => !c.ok)
+          .map(([k, c]) => `${k}: ${c.error ?? 'failing'}`)
+          .join('; ');
     })
     .catch(() => {});
 }, 100);
-const readyAfter = async (t: number, boundMs = 300_000) => {
+const readyAfter = async (t: number, boundMs = num('ready-bound-s') * 1000) => {
   const end = Date.now() + boundMs;
   for (;;) {
     const at = readyAt.find((x) => x >= t);
@@ -260,12 +273,15 @@ interface Row {
 const phase = async (f: Fault): Promise<Row> => {
   calls = new Map();
   readyAt = [];
+  notReady = '';
   const before = await snapshot(sources);
   for (const k of peak.keys()) peak.set(k, 0);
   const stop = traffic(rate, talkMs);
   await sleep(talkMs); // ~rate x talk calls live
   const restored = await f.run();
   const toReady = await readyAfter(restored);
+  if (Number.isNaN(toReady))
+    console.log(`${f.name}: not ready after ${values['ready-bound-s']} s (${notReady})`);
   await sleep(num('after-s') * 1000);
   stop();
   // Every caller hangs up by itself at the end of its talk time (callers are the only Local/ channels).
@@ -311,6 +327,11 @@ const firstReady = await readyAfter(Date.now(), 60_000);
 console.log(
   `daemon ready in ${firstReady.toFixed(1)} s; ${LINKS} links, concurrency cap ${cap} each; base traffic ${rate} calls/s x ${talkMs / 1000} s talk (~${rate * (talkMs / 1000)} live)`,
 );
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
+console.log(`load average at the start: ${load()}`);
 const rows: Row[] = [];
 for (const f of faults.filter((x) => values.only.split(',').includes(x.key))) {
   const row = await phase(f);
@@ -322,6 +343,7 @@ clearInterval(readyPoll);
 clearInterval(sampler);
 daemon!.kill('SIGTERM');
 await new Promise((r) => daemon.once('exit', r));
+console.log(`load average at the end: ${load()}`);
 const head = [
   'fault',
   'placed',
