@@ -106,23 +106,30 @@ const startDaemon = () => {
 // /ready, polled all along: when it said `ready` (200 and nothing degraded), and else why not.
 let readyAt: number[] = [];
 let notReady = '';
-const readyPoll = setInterval(() => {
-  const t = Date.now();
-  fetch(`${daemonUrl}/ready`, { signal: AbortSignal.timeout(1500) })
-    .then(
-      (r) =>
-        r.json() as Promise<{ status?: string; checks?: Record<string, { ok: boolean; error?: string }> }>,
-    )
-    .then((b) => {
-      if (b.status === 'ready') readyAt.push(t);
-      else
-        notReady = Object.entries(b.checks ?? {})
-          .filter(([, c]) => !c.ok)
-          .map(([k, c]) => `${k}: ${c.error ?? 'failing'}`)
-          .join('; ');
-    })
-    .catch(() => {});
-}, 100);
+let polling = true;
+// One request at a time: on a loaded machine an answer can take seconds, and that counts as not ready.
+const readyPoll = (async () => {
+  while (polling) {
+    const t = Date.now();
+    await fetch(`${daemonUrl}/ready`, { signal: AbortSignal.timeout(5000) })
+      .then(
+        (r) =>
+          r.json() as Promise<{ status?: string; checks?: Record<string, { ok: boolean; error?: string }> }>,
+      )
+      .then((b) => {
+        if (b.status === 'ready') readyAt.push(t);
+        else
+          notReady = Object.entries(b.checks ?? {})
+            .filter(([, c]) => !c.ok)
+            .map(([k, c]) => `${k}: ${c.error ?? 'failing'}`)
+            .join('; ');
+      })
+      .catch((e: Error) => {
+        notReady = `no answer (${e.message})`;
+      });
+    await sleep(100);
+  }
+})();
 const readyAfter = async (t: number, boundMs = num('ready-bound-s') * 1000) => {
   const end = Date.now() + boundMs;
   for (;;) {
@@ -339,7 +346,8 @@ for (const f of faults.filter((x) => values.only.split(',').includes(x.key))) {
   console.log(`done: ${f.name} (${JSON.stringify(row)})`);
 }
 
-clearInterval(readyPoll);
+polling = false;
+await readyPoll;
 clearInterval(sampler);
 daemon!.kill('SIGTERM');
 await new Promise((r) => daemon.once('exit', r));

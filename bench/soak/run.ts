@@ -1,0 +1,168 @@
+// Soak: the daemon (compiled, its own process) routes a steady load from the simulator for a long
+// time, and every minute the bench writes down its RSS, heap, event-loop delay and the live calls;
+// at the end, the RSS slope in MB/hour (least squares over the samples after the ramp-up) says
+// whether memory grows with time rather than with load. Figures only.
+//   npx tsx bench/soak/run.ts [--rate 100] [--talk-s 60] [--minutes 30] [--sample-s 60] [--ramp-min 2]
+// Needs DATABASE_URL/REDIS_URL (eval "$(bash scripts/services.sh env)"); it builds and migrates first.
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import postgres from 'postgres';
+import { asteriskEnv, startSimulator } from '../../src/simulator/index.ts';
+import { runTraffic } from '../../src/simulator/traffic.ts';
+import { metricSum } from '../faults/records.ts';
+
+const { values } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '100' },
+    'talk-s': { type: 'string', default: '60' },
+    minutes: { type: 'string', default: '30' },
+    'sample-s': { type: 'string', default: '60' },
+    // Samples of the first minutes (calls still piling up to rate x talk) are left out of the slope.
+    'ramp-min': { type: 'string', default: '2' },
+  },
+});
+const rate = Number(values.rate);
+const talkMs = Number(values['talk-s']) * 1000;
+const minutes = Number(values.minutes);
+const sampleMs = Number(values['sample-s']) * 1000;
+const rampMs = Number(values['ramp-min']) * 60_000;
+const dbUrl = process.env.DATABASE_URL;
+if (!dbUrl || !process.env.REDIS_URL)
+  throw new Error('set DATABASE_URL and REDIS_URL (eval "$(bash scripts/services.sh env)")');
+
+execFileSync('bash', ['scripts/build.sh'], { stdio: 'ignore' });
+execFileSync('node', ['dist/cli/entry.js', 'migrate'], { stdio: 'ignore' });
+const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
+const sql = postgres(dbUrl, { max: 2, onnotice: () => {} });
+const tag = Date.now().toString(36);
+// 10 clients with caps no call reaches: the soak measures the daemon holding calls, not refusals.
+const [seller] = await sql`insert into sellers (name) values (${`soak-${tag}`}) returning id`;
+const [camp] =
+  await sql`insert into campaigns (seller_id, name, strategy) values (${seller!.id}, 'soak', 'round_robin') returning id`;
+const dids: string[] = [];
+for (let i = 0; i < 10; i++) {
+  const ep = `soak-${tag}-${i}`;
+  sim.setEndpoint(ep, { answerAfterMs: 100 });
+  const [c] = await sql`insert into clients (name, endpoint) values (${ep}, ${ep}) returning id`;
+  await sql`insert into campaign_links (campaign_id, client_id, concurrency_cap) values (${camp!.id}, ${c!.id}, 100000)`;
+  for (;;) {
+    const did = `+1747${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
+    const [row] =
+      await sql`insert into dids (number, seller_id, campaign_id) values (${did}, ${seller!.id}, ${camp!.id}) on conflict do nothing returning number`;
+    if (row) {
+      dids.push(did);
+      break;
+    }
+  }
+}
+await sql.end();
+
+const port = 19000 + Math.floor(Math.random() * 1000);
+const daemon = spawn('node', ['dist/cli/entry.js', 'start'], {
+  env: {
+    ...process.env,
+    API_PORT: String(port),
+    LOG_LEVEL: 'info',
+    LOG_PRETTY: 'false',
+    MASTER_KEY: process.env.MASTER_KEY ?? '11'.repeat(32),
+    ...asteriskEnv(sim),
+    CDR_BUFFER_DIR: `.data/soak-cdr-${tag}`,
+  },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+const base = `http://127.0.0.1:${port}`;
+for (let i = 0; ; i++) {
+  if (
+    await fetch(`${base}/ready`).then(
+      (r) => r.ok,
+      () => false,
+    )
+  )
+    break;
+  if (i > 600) throw new Error('daemon not ready');
+  await new Promise((r) => setTimeout(r, 100));
+}
+const rss = () =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${daemon.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+console.log(
+  `soak: ${rate} calls/s, ${talkMs / 1000} s calls (~${Math.round((rate * talkMs) / 1000)} live), ${minutes} min; a sample every ${sampleMs / 1000} s`,
+);
+console.log(
+  'min | live calls | RSS MB | heap used MB | daemon loop delay p50/p99/max ms | bench loop p99 ms | routed (all/answered) | load average',
+);
+const simLoop = monitorEventLoopDelay({ resolution: 10 });
+simLoop.enable();
+const t0 = Date.now();
+const samples: Array<{ t: number; rss: number }> = [];
+const traffic = runTraffic(sim, {
+  ratePerS: rate,
+  durationS: minutes * 60,
+  dids,
+  callers: ['+12125550000', '+13105550000', '+14155550000'],
+  talkMs: [talkMs, talkMs],
+});
+const sample = async () => {
+  const text = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(10_000) }).then(
+    (r) => r.text(),
+    () => '',
+  );
+  const ms = (name: string) => (metricSum(text, name) * 1000).toFixed(0);
+  const routed = metricSum(text, 'capconduit_calls_routed_total');
+  const answered = /^capconduit_calls_routed_total\{[^}]*disposition="answered"[^}]*\} (\S+)$/m.exec(
+    text,
+  )?.[1];
+  const r = rss();
+  const t = Date.now() - t0;
+  samples.push({ t, rss: r });
+  console.log(
+    [
+      (t / 60_000).toFixed(1),
+      sim.channelCount('PJSIP/'),
+      r.toFixed(0),
+      (metricSum(text, 'nodejs_heap_size_used_bytes') / 2 ** 20).toFixed(0),
+      `${ms('nodejs_eventloop_lag_p50_seconds')}/${ms('nodejs_eventloop_lag_p99_seconds')}/${ms('nodejs_eventloop_lag_max_seconds')}`,
+      (simLoop.percentile(99) / 1e6).toFixed(0),
+      `${routed}/${answered ?? 0}`,
+      loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' '),
+    ].join(' | '),
+  );
+  simLoop.reset();
+};
+const timer = setInterval(() => void sample(), sampleMs);
+const report = await traffic.done;
+clearInterval(timer);
+await sample();
+
+// Least squares slope of RSS over time, after the ramp-up, in MB per hour.
+const steady = samples.filter((s) => s.t >= rampMs);
+const slope = (() => {
+  const n = steady.length;
+  if (n < 2) return Number.NaN;
+  const mx = steady.reduce((a, s) => a + s.t, 0) / n;
+  const my = steady.reduce((a, s) => a + s.rss, 0) / n;
+  const sxy = steady.reduce((a, s) => a + (s.t - mx) * (s.rss - my), 0);
+  const sxx = steady.reduce((a, s) => a + (s.t - mx) ** 2, 0);
+  return (sxy / sxx) * 3_600_000;
+})();
+const failed = Object.entries(report.failedByCause)
+  .map(([c, n]) => `cause ${c}: ${n}`)
+  .join(', ');
+console.log(
+  `placed ${report.started} calls, callers answered ${report.answered}, at most ${report.maxLive} callers up at once; ended otherwise than by the caller: ${failed || 'none'}`,
+);
+console.log(
+  `RSS slope after the first ${rampMs / 60_000} min: ${slope.toFixed(1)} MB/hour over ${steady.length} samples (RSS ${Math.min(...steady.map((s) => s.rss)).toFixed(0)}-${Math.max(...steady.map((s) => s.rss)).toFixed(0)} MB)`,
+);
+const sessions = sim.httpSessions();
+console.log(
+  `simulator limits: HTTP sessions peak ${sessions.peak} of ${sim.limits.httpSessions}, refused ${sessions.refused}; crashed: ${sim.crashed ? sim.crashed.reason : 'no'}`,
+);
+daemon.kill('SIGTERM');
+await new Promise((r) => daemon.once('exit', r));
+await sim.stop();
