@@ -268,6 +268,31 @@ describe('API fuzz from the OpenAPI document', () => {
     expect(problems).toEqual([]);
   });
 
+  it('shows an example of every JSON answer', async () => {
+    type Doc = Schema & { example?: unknown; properties?: Record<string, Doc>; items?: Doc };
+    const doc = (await d.app.inject('/docs/json')).json() as {
+      paths: Record<
+        string,
+        Record<string, { responses?: Record<string, { content?: Record<string, { schema?: Doc }> }> }>
+      >;
+    };
+    // A page or a list shows its rows' example; Swagger UI composes the rest from the types.
+    const hasExample = (s: Doc | undefined): boolean =>
+      s !== undefined &&
+      (s.example !== undefined ||
+        s.items?.example !== undefined ||
+        s.properties?.items?.items?.example !== undefined);
+    const missing: string[] = [];
+    for (const [path, ops] of Object.entries(doc.paths))
+      for (const [method, op] of Object.entries(ops))
+        for (const [status, r] of Object.entries(op.responses ?? {})) {
+          const schema = r.content?.['application/json']?.schema;
+          if (!status.startsWith('2') || !schema || status === '204') continue;
+          if (!hasExample(schema)) missing.push(`${method.toUpperCase()} ${path} ${status}`);
+        }
+    expect(missing).toEqual([]);
+  });
+
   it('answers every mutated request without a 500, with a stable code, and refusals change nothing', async () => {
     const doc = (await d.app.inject('/docs/json')).json() as {
       paths: Record<string, Record<string, Operation>>;

@@ -4,7 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { STAFF } from '../../platform/http/auth.ts';
 import { page, pageBody } from '../../platform/http/paging.ts';
-import { auditOut, auditQuery, toAudit } from '../schemas.ts';
+import { auditQuery, toAudit } from '../schemas.ts';
+import { auditDoc } from '../examples.ts';
 import type { AuditService } from '../service.ts';
 
 export function auditRoutes(svc: AuditService) {
@@ -18,7 +19,7 @@ export function auditRoutes(svc: AuditService) {
           summary: 'Audit log of routing changes: who changed what, before and after',
           tags: ['audit'],
           querystring: auditQuery,
-          response: { 200: page(auditOut) },
+          response: { 200: page(auditDoc) },
         },
       },
       async (req) => {

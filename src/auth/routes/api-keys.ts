@@ -6,7 +6,7 @@ import { createApiKey } from '../keys.ts';
 import { assertKeyScope, keyCreateBody, keyRateLimit } from '../schemas.ts';
 import { API_ROLES, apiKeys } from '../../db/schema/auth.ts';
 import { notFound } from '../../platform/http/errors.ts';
-import { withExample } from '../../platform/http/examples.ts';
+import { withExample, withResponseExample } from '../../platform/http/examples.ts';
 
 const keyOut = z.object({
   id: z.uuid(),
@@ -49,12 +49,20 @@ export default async function apiKeyRoutes(fastify: FastifyInstance) {
         tags: ['auth'],
         summary: 'The calling key: role, seller, client IP as seen by the API',
         response: {
-          200: z.object({
-            key_id: z.uuid(),
-            role: z.enum(API_ROLES),
-            seller_id: z.uuid().nullable(),
-            ip: z.string(),
-          }),
+          200: withResponseExample(
+            z.object({
+              key_id: z.uuid(),
+              role: z.enum(API_ROLES),
+              seller_id: z.uuid().nullable(),
+              ip: z.string(),
+            }),
+            {
+              key_id: '7c9e6679-7425-40de-944b-e07fc1f90ae7',
+              role: 'staff',
+              seller_id: null,
+              ip: '198.51.100.7',
+            },
+          ),
         },
       },
     },
@@ -73,7 +81,23 @@ export default async function apiKeyRoutes(fastify: FastifyInstance) {
       schema: {
         tags: ['auth'],
         summary: 'List API keys (never their secrets)',
-        response: { 200: z.object({ items: z.array(keyOut) }) },
+        response: {
+          200: withResponseExample(z.object({ items: z.array(keyOut) }), {
+            items: [
+              {
+                id: '7c9e6679-7425-40de-944b-e07fc1f90ae7',
+                prefix: 'cc_live_7Qm2',
+                role: 'dialer' as const,
+                seller_id: null,
+                allow_ips: ['198.51.100.0/24'],
+                label: 'VICIdial cluster A',
+                rate_limit_per_min: 6000,
+                created_at: '2026-11-02T15:04:05.000Z',
+                revoked_at: null,
+              },
+            ],
+          }),
+        },
       },
     },
     async () => ({ items: (await db.select().from(apiKeys).orderBy(desc(apiKeys.createdAt))).map(out) }),
@@ -92,7 +116,22 @@ export default async function apiKeyRoutes(fastify: FastifyInstance) {
           allow_ips: ['198.51.100.0/24'],
           rate_limit_per_min: 6000,
         }),
-        response: { 201: keyOut.extend({ key: z.string() }) },
+        response: {
+          201: withResponseExample(keyOut.extend({ key: z.string() }), {
+            ...{
+              id: '7c9e6679-7425-40de-944b-e07fc1f90ae7',
+              prefix: 'cc_live_7Qm2',
+              role: 'dialer' as const,
+              seller_id: null,
+              allow_ips: ['198.51.100.0/24'],
+              label: 'VICIdial cluster A',
+              rate_limit_per_min: 6000,
+              created_at: '2026-11-02T15:04:05.000Z',
+              revoked_at: null,
+            },
+            key: 'cc_live_7Qm2.example-only-secret',
+          }),
+        },
       },
     },
     async (req, reply) => {
@@ -121,7 +160,22 @@ export default async function apiKeyRoutes(fastify: FastifyInstance) {
         body: withExample(z.object({ rate_limit_per_min: keyRateLimit }).strict(), {
           rate_limit_per_min: 1200,
         }),
-        response: { 200: keyOut },
+        response: {
+          200: withResponseExample(keyOut, {
+            ...{
+              id: '7c9e6679-7425-40de-944b-e07fc1f90ae7',
+              prefix: 'cc_live_7Qm2',
+              role: 'dialer' as const,
+              seller_id: null,
+              allow_ips: ['198.51.100.0/24'],
+              label: 'VICIdial cluster A',
+              rate_limit_per_min: 6000,
+              created_at: '2026-11-02T15:04:05.000Z',
+              revoked_at: null,
+            },
+            rate_limit_per_min: 1200,
+          }),
+        },
       },
     },
     async (req) => {
@@ -144,7 +198,22 @@ export default async function apiKeyRoutes(fastify: FastifyInstance) {
         tags: ['auth'],
         summary: 'Revoke an API key',
         params: z.object({ id: z.uuid() }),
-        response: { 200: keyOut },
+        response: {
+          200: withResponseExample(keyOut, {
+            ...{
+              id: '7c9e6679-7425-40de-944b-e07fc1f90ae7',
+              prefix: 'cc_live_7Qm2',
+              role: 'dialer' as const,
+              seller_id: null,
+              allow_ips: ['198.51.100.0/24'],
+              label: 'VICIdial cluster A',
+              rate_limit_per_min: 6000,
+              created_at: '2026-11-02T15:04:05.000Z',
+              revoked_at: null,
+            },
+            revoked_at: '2026-11-03T09:00:00.000Z',
+          }),
+        },
       },
     },
     async (req) => {

@@ -4,7 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { STAFF } from '../../platform/http/auth.ts';
 import { AppError } from '../../platform/http/errors.ts';
-import { importOut, poolFilter, poolOf } from '../schemas.ts';
+import { poolFilter, poolOf } from '../schemas.ts';
+import { importDoc } from '../examples.ts';
 import type { CallerIdService } from '../service.ts';
 
 export function importRoutes(service: CallerIdService) {
@@ -34,7 +35,7 @@ export function importRoutes(service: CallerIdService) {
           tags: ['caller-ids'],
           summary: 'Import caller-ID numbers from CSV (bad lines listed, the rest imported)',
           querystring: poolFilter,
-          response: { 200: importOut },
+          response: { 200: importDoc },
         },
       },
       async (req) => {

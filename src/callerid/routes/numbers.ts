@@ -4,15 +4,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { STAFF } from '../../platform/http/auth.ts';
 import { page } from '../../platform/http/paging.ts';
-import {
-  numberBody,
-  numberOut,
-  numberParams,
-  numberPatch,
-  pagedPoolFilter,
-  poolFilter,
-  poolOf,
-} from '../schemas.ts';
+import { numberBody, numberParams, numberPatch, pagedPoolFilter, poolFilter, poolOf } from '../schemas.ts';
+import { numberDoc } from '../examples.ts';
 import type { CallerIdService } from '../service.ts';
 import { withExample } from '../../platform/http/examples.ts';
 
@@ -29,7 +22,7 @@ export function numberRoutes(service: CallerIdService) {
           summary: 'List caller-ID numbers with usage and health, paged, by pool',
           tags,
           querystring: pagedPoolFilter,
-          response: { 200: page(numberOut) },
+          response: { 200: page(numberDoc) },
         },
       },
       (req) => service.listNumbers(poolOf(req.query), req.query.limit, req.query.offset),
@@ -38,7 +31,7 @@ export function numberRoutes(service: CallerIdService) {
       '/v1/caller-ids/:number',
       {
         config,
-        schema: { summary: 'One caller-ID number', tags, params: numberParams, response: { 200: numberOut } },
+        schema: { summary: 'One caller-ID number', tags, params: numberParams, response: { 200: numberDoc } },
       },
       (req) => service.getNumber(req.params.number),
     );
@@ -57,7 +50,7 @@ export function numberRoutes(service: CallerIdService) {
             daily_limit: 100,
             pools: ['tx-outbound'],
           }),
-          response: { 201: numberOut },
+          response: { 201: numberDoc },
         },
       },
       async (req, reply) => {
@@ -74,7 +67,7 @@ export function numberRoutes(service: CallerIdService) {
           tags,
           params: numberParams,
           body: withExample(numberPatch, { active: false }),
-          response: { 200: numberOut },
+          response: { 200: numberDoc },
         },
       },
       (req) => service.updateNumber(req.params.number, req.body),

@@ -4,7 +4,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { STAFF } from '../../platform/http/auth.ts';
 import { page, pageQuery } from '../../platform/http/paging.ts';
-import { poolBody, poolOut, poolParams, poolPatch } from '../schemas.ts';
+import { poolBody, poolParams, poolPatch } from '../schemas.ts';
+import { poolDoc } from '../examples.ts';
 import type { CallerIdService } from '../service.ts';
 import { withExample } from '../../platform/http/examples.ts';
 
@@ -21,7 +22,7 @@ export function poolRoutes(service: CallerIdService) {
           summary: 'List caller-ID pools, paged',
           tags,
           querystring: pageQuery,
-          response: { 200: page(poolOut) },
+          response: { 200: page(poolDoc) },
         },
       },
       (req) => service.listPools(req.query.limit, req.query.offset),
@@ -30,7 +31,7 @@ export function poolRoutes(service: CallerIdService) {
       '/v1/cid-pools/:id',
       {
         config,
-        schema: { summary: 'One caller-ID pool', tags, params: poolParams, response: { 200: poolOut } },
+        schema: { summary: 'One caller-ID pool', tags, params: poolParams, response: { 200: poolDoc } },
       },
       (req) => service.getPool(req.params.id),
     );
@@ -49,7 +50,7 @@ export function poolRoutes(service: CallerIdService) {
             health_min_answer_rate: 0.1,
             health_rest_s: 3600,
           }),
-          response: { 201: poolOut },
+          response: { 201: poolDoc },
         },
       },
       async (req, reply) => reply.status(201).send(await service.createPool(req.body)),
@@ -63,7 +64,7 @@ export function poolRoutes(service: CallerIdService) {
           tags,
           params: poolParams,
           body: withExample(poolPatch, { health_rest_s: 7200 }),
-          response: { 200: poolOut },
+          response: { 200: poolDoc },
         },
       },
       (req) => service.updatePool(req.params.id, req.body),

@@ -2,7 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { STAFF } from '../../platform/http/auth.ts';
-import { pagedPoolFilter, poolOf, statsOut } from '../schemas.ts';
+import { pagedPoolFilter, poolOf } from '../schemas.ts';
+import { statsDoc } from '../examples.ts';
 import type { CallerIdService } from '../service.ts';
 
 export function statsRoutes(service: CallerIdService) {
@@ -15,7 +16,7 @@ export function statsRoutes(service: CallerIdService) {
           tags: ['caller-ids'],
           summary: 'Caller-ID usage and answer rates per pool',
           querystring: pagedPoolFilter,
-          response: { 200: statsOut },
+          response: { 200: statsDoc },
         },
       },
       (req) => service.stats(poolOf(req.query), req.query.limit, req.query.offset),

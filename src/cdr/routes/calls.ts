@@ -6,7 +6,8 @@ import { STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { validInstant } from '../../platform/http/input.ts';
 import type { CallRecordRow } from '../repository.ts';
-import { callRecordOut, callsQuery, toCallRecord } from '../schemas.ts';
+import { callsQuery, toCallRecord } from '../schemas.ts';
+import { callRecordDoc } from '../examples.ts';
 import { CallsService, callsCsv } from '../service.ts';
 
 // Keyset pagination over (started_at, call_id), newest first: stable while calls keep arriving.
@@ -32,7 +33,7 @@ export default async function callRoutes(fastify: FastifyInstance) {
         summary: 'Call detail records with attempts, filtered and paged (CSV with format=csv)',
         tags: ['calls'],
         querystring: callsQuery,
-        response: { 200: z.object({ items: z.array(callRecordOut), next_cursor: z.string().nullable() }) },
+        response: { 200: z.object({ items: z.array(callRecordDoc), next_cursor: z.string().nullable() }) },
       },
     },
     async (req, reply) => {

@@ -2,7 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { STAFF } from '../../platform/http/auth.ts';
-import { applyBody, applyOut } from '../schemas.ts';
+import { applyBody } from '../schemas.ts';
+import { applyDoc } from '../examples.ts';
 import type { ApplyService } from '../service/apply.ts';
 import { actor } from './actor.ts';
 import { withExample } from '../../platform/http/examples.ts';
@@ -18,7 +19,7 @@ export function applyRoutes(svc: ApplyService) {
           summary: 'Make every Asterisk node reload PJSIP realtime; the result per node',
           tags: ['pbx'],
           body: withExample(applyBody, { triggered_by: 'ops: new client endpoints' }),
-          response: { 200: applyOut },
+          response: { 200: applyDoc },
         },
       },
       async (req) => svc.apply(actor(req), req.body.triggered_by),

@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { STAFF } from '../../platform/http/auth.ts';
 import { page, pageBody } from '../../platform/http/paging.ts';
-import { auditOut, auditQuery, toAudit } from '../schemas.ts';
+import { auditQuery, toAudit } from '../schemas.ts';
+import { pbxAuditDoc } from '../examples.ts';
 import type { PbxAudit } from '../service/audit.ts';
 
 export function auditRoutes(svc: PbxAudit) {
@@ -17,7 +18,7 @@ export function auditRoutes(svc: PbxAudit) {
           summary: 'Audit log of PBX changes, including refused ones',
           tags: ['pbx'],
           querystring: auditQuery,
-          response: { 200: page(auditOut) },
+          response: { 200: page(pbxAuditDoc) },
         },
       },
       async (req) => {

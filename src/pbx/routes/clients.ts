@@ -5,6 +5,8 @@ import { z } from 'zod';
 import { STAFF } from '../../platform/http/auth.ts';
 import { notFound } from '../../platform/http/errors.ts';
 import { changeBody, clientEndpointBody, credentials, endpointOut, toEndpoint } from '../schemas.ts';
+import { endpointDoc, endpointExample } from '../examples.ts';
+import { withResponseExample } from '../../platform/http/examples.ts';
 import type { EndpointService } from '../service/endpoints.ts';
 import { actor } from './actor.ts';
 import { withExample } from '../../platform/http/examples.ts';
@@ -30,7 +32,14 @@ export function clientEndpointRoutes(svc: EndpointService) {
             contact: { host: 'pbx.sunrise.example.com', port: 5060 },
             options: { codecs: ['ulaw', 'alaw'] },
           }),
-          response: { 201: endpointOut.extend({ credentials: credentials.nullable() }) },
+          response: {
+            201: withResponseExample(endpointOut.extend({ credentials: credentials.nullable() }), {
+              ...endpointExample,
+              options: { ...endpointExample.options },
+              ips: [...endpointExample.ips],
+              credentials: null,
+            }),
+          },
         },
       },
       async (req, reply) => {
@@ -52,7 +61,7 @@ export function clientEndpointRoutes(svc: EndpointService) {
           summary: "A client's PJSIP endpoint and its registration",
           tags,
           params,
-          response: { 200: endpointOut },
+          response: { 200: endpointDoc },
         },
       },
       async (req) => {
@@ -70,7 +79,7 @@ export function clientEndpointRoutes(svc: EndpointService) {
           tags,
           params,
           body: withExample(changeBody, { ips: ['203.0.113.20/32', '203.0.113.21/32'] }),
-          response: { 200: endpointOut },
+          response: { 200: endpointDoc },
         },
       },
       async (req) => toEndpoint(await svc.updateClient(actor(req), req.params.id, req.body)),

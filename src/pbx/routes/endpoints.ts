@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { STAFF } from '../../platform/http/auth.ts';
 import { page, pageBody } from '../../platform/http/paging.ts';
-import { endpointOut, endpointsQuery, toEndpoint } from '../schemas.ts';
+import { endpointsQuery, toEndpoint } from '../schemas.ts';
+import { endpointDoc } from '../examples.ts';
 import type { EndpointService } from '../service/endpoints.ts';
 
 export function endpointRoutes(svc: EndpointService) {
@@ -17,7 +18,7 @@ export function endpointRoutes(svc: EndpointService) {
           summary: 'All PJSIP endpoints with their registration state, paged',
           tags: ['pbx'],
           querystring: endpointsQuery,
-          response: { 200: page(endpointOut) },
+          response: { 200: page(endpointDoc) },
         },
       },
       async (req) => pageBody(req.query, await svc.list(req.query), toEndpoint),

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { STAFF, STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
 import { notFound } from '../../platform/http/errors.ts';
 import { idParams, page, pageBody } from '../../platform/http/paging.ts';
-import { changeBody, endpointOut, toEndpoint, trunkBody, trunksQuery } from '../schemas.ts';
+import { changeBody, toEndpoint, trunkBody, trunksQuery } from '../schemas.ts';
+import { endpointDoc } from '../examples.ts';
 import type { TrunkService } from '../service/trunks.ts';
 import { actor } from './actor.ts';
 import { withExample } from '../../platform/http/examples.ts';
@@ -30,7 +31,7 @@ export function trunkRoutes(svc: TrunkService) {
             ips: ['203.0.113.10/32'],
             options: { codecs: ['ulaw'] },
           }),
-          response: { 201: endpointOut },
+          response: { 201: endpointDoc },
         },
       },
       async (req, reply) => {
@@ -53,7 +54,7 @@ export function trunkRoutes(svc: TrunkService) {
           summary: 'List seller trunks, paged',
           tags,
           querystring: trunksQuery,
-          response: { 200: page(endpointOut) },
+          response: { 200: page(endpointDoc) },
         },
       },
       async (req) => {
@@ -66,7 +67,7 @@ export function trunkRoutes(svc: TrunkService) {
       '/v1/pbx/trunks/:id',
       {
         config: staffOrSeller,
-        schema: { summary: 'One seller trunk', tags, params: idParams, response: { 200: endpointOut } },
+        schema: { summary: 'One seller trunk', tags, params: idParams, response: { 200: endpointDoc } },
       },
       async (req) => {
         const r = await svc.get(req.params.id, scopeOf(req));
@@ -86,7 +87,7 @@ export function trunkRoutes(svc: TrunkService) {
             changeBody.refine((b) => b.contact === undefined, 'trunks have no contact'),
             { ips: ['203.0.113.10/32', '203.0.113.11/32'] },
           ),
-          response: { 200: endpointOut },
+          response: { 200: endpointDoc },
         },
       },
       async (req) => toEndpoint(await svc.update(actor(req), req.params.id, req.body)),

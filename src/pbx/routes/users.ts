@@ -6,6 +6,8 @@ import { STAFF } from '../../platform/http/auth.ts';
 import { notFound } from '../../platform/http/errors.ts';
 import { idParams, page, pageBody, pageQuery } from '../../platform/http/paging.ts';
 import { credentials, toUser, userBody, userOut } from '../schemas.ts';
+import { userDoc, userExample } from '../examples.ts';
+import { withResponseExample } from '../../platform/http/examples.ts';
 import type { UserService } from '../service/users.ts';
 import { actor } from './actor.ts';
 import { withExample } from '../../platform/http/examples.ts';
@@ -24,7 +26,12 @@ export function userRoutes(svc: UserService) {
           summary: 'Create a SIP user; the credentials are returned once',
           tags,
           body: withExample(userBody, { name: 'Dana Agent', email: 'dana@example.com' }),
-          response: { 201: userOut.extend({ credentials }) },
+          response: {
+            201: withResponseExample(userOut.extend({ credentials }), {
+              ...userExample,
+              credentials: { username: '1001', password: 'example-only-9pLrZq8v3KfT' },
+            }),
+          },
         },
       },
       async (req, reply) => {
@@ -40,7 +47,7 @@ export function userRoutes(svc: UserService) {
           summary: 'List SIP users, paged',
           tags,
           querystring: pageQuery,
-          response: { 200: page(userOut) },
+          response: { 200: page(userDoc) },
         },
       },
       async (req) => pageBody(req.query, await svc.list(req.query), toUser),
@@ -53,7 +60,7 @@ export function userRoutes(svc: UserService) {
           summary: 'One SIP user (never its password)',
           tags,
           params: idParams,
-          response: { 200: userOut },
+          response: { 200: userDoc },
         },
       },
       async (req) => {

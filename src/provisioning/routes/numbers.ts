@@ -12,9 +12,6 @@ import {
   configureIn,
   e164Params,
   idempotencyHeaders,
-  jobAccepted,
-  jobOut,
-  numberOut,
   numberView,
   numbersBatchIn,
   provisionBatchIn,
@@ -23,9 +20,10 @@ import {
   searchIn,
   searchQueryOf,
 } from '../schemas.ts';
+import { jobAcceptedDoc, jobDoc, ownedNumberDoc } from '../examples.ts';
 import type { ProvisioningService } from '../service.ts';
 import type { JobKind } from '../../db/schema/provisioning.ts';
-import { withExample } from '../../platform/http/examples.ts';
+import { withExample, withResponseExample } from '../../platform/http/examples.ts';
 
 const ONE_NUMBER_WAIT_MS = 25_000;
 
@@ -77,18 +75,39 @@ export function numberRoutes(svc: ProvisioningService) {
             size: 10,
           }),
           response: {
-            200: z.object({
-              count: z.number(),
-              numbers: z.array(
-                z.object({
-                  e164: z.string(),
-                  country: z.string(),
-                  type: z.string(),
-                  features: z.array(z.string()),
-                  cost: z.string().optional(),
-                }),
-              ),
-            }),
+            200: withResponseExample(
+              z.object({
+                count: z.number(),
+                numbers: z.array(
+                  z.object({
+                    e164: z.string(),
+                    country: z.string(),
+                    type: z.string(),
+                    features: z.array(z.string()),
+                    cost: z.string().optional(),
+                  }),
+                ),
+              }),
+              {
+                count: 2,
+                numbers: [
+                  {
+                    e164: '+15125550142',
+                    country: 'US',
+                    type: 'landline',
+                    features: ['VOICE', 'SMS'],
+                    cost: '0.90',
+                  },
+                  {
+                    e164: '+15125550143',
+                    country: 'US',
+                    type: 'landline',
+                    features: ['VOICE'],
+                    cost: '0.90',
+                  },
+                ],
+              },
+            ),
           },
         },
       },
@@ -122,7 +141,15 @@ export function numberRoutes(svc: ProvisioningService) {
             npa: '512',
             country: 'US',
           }),
-          response: { 201: oneAnswer, 202: jobAccepted },
+          response: {
+            201: withResponseExample(oneAnswer, {
+              job_id: '5d6e7f80-9a1b-4c2d-8e3f-4a5b6c7d8e9f',
+              e164: '+15125550142',
+              did_id: 'd4e5f6a7-b8c9-4d0e-9f1a-2b3c4d5e6f70',
+              number_id: '6e7f8091-a2b3-4c4d-9e5f-6a7b8c9d0e1f',
+            }),
+            202: jobAcceptedDoc,
+          },
         },
       },
       async (req, reply) => {
@@ -153,7 +180,7 @@ export function numberRoutes(svc: ProvisioningService) {
               { npa: '737', count: 5 },
             ],
           }),
-          response: { 202: jobAccepted },
+          response: { 202: jobAcceptedDoc },
         },
       },
       async (req, reply) => {
@@ -178,7 +205,13 @@ export function numberRoutes(svc: ProvisioningService) {
           headers: idempotencyHeaders,
           params: e164Params,
           body: withExample(configureIn, { voice: { type: 'sip', value: 'sip:capconduit@sip.example.com' } }),
-          response: { 200: oneAnswer, 202: jobAccepted },
+          response: {
+            200: withResponseExample(oneAnswer, {
+              job_id: '5d6e7f80-9a1b-4c2d-8e3f-4a5b6c7d8e9f',
+              e164: '+15125550142',
+            }),
+            202: jobAcceptedDoc,
+          },
         },
       },
       async (req, reply) => {
@@ -204,7 +237,13 @@ export function numberRoutes(svc: ProvisioningService) {
           tags,
           headers: idempotencyHeaders,
           params: e164Params,
-          response: { 200: oneAnswer, 202: jobAccepted },
+          response: {
+            200: withResponseExample(oneAnswer, {
+              job_id: '5d6e7f80-9a1b-4c2d-8e3f-4a5b6c7d8e9f',
+              e164: '+15125550142',
+            }),
+            202: jobAcceptedDoc,
+          },
         },
       },
       async (req, reply) => {
@@ -228,7 +267,7 @@ export function numberRoutes(svc: ProvisioningService) {
             numbers: ['+15125550142', '+15125550143'],
             voice: { type: 'sip', value: 'sip:capconduit@sip.example.com' },
           }),
-          response: { 202: jobAccepted },
+          response: { 202: jobAcceptedDoc },
         },
       },
       async (req, reply) => {
@@ -255,7 +294,7 @@ export function numberRoutes(svc: ProvisioningService) {
           tags,
           headers: idempotencyHeaders,
           body: withExample(releaseBatchIn, { numbers: ['+15125550142', '+15125550143'] }),
-          response: { 202: jobAccepted },
+          response: { 202: jobAcceptedDoc },
         },
       },
       async (req, reply) => {
@@ -283,7 +322,7 @@ export function numberRoutes(svc: ProvisioningService) {
             seller_id: z.uuid().optional(),
             status: z.enum(['owned', 'released']).optional(),
           }),
-          response: { 200: page(numberOut) },
+          response: { 200: page(ownedNumberDoc) },
         },
       },
       async (req) => {
@@ -303,7 +342,7 @@ export function numberRoutes(svc: ProvisioningService) {
           tags,
           params: idParams,
           querystring: z.object({ items: z.enum(['true', 'false']).default('true') }),
-          response: { 200: jobOut },
+          response: { 200: jobDoc },
         },
       },
       async (req) => svc.jobView(req.params.id, scopeOf(req), req.query.items === 'true'),

@@ -7,7 +7,7 @@ import { STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
 import { idParams } from '../../platform/http/paging.ts';
 import { webhookIn } from '../schemas.ts';
 import type { Subscription, WebhookService } from '../webhooks/service.ts';
-import { withExample } from '../../platform/http/examples.ts';
+import { withExample, withResponseExample } from '../../platform/http/examples.ts';
 
 const subOut = z.object({
   id: z.uuid(),
@@ -42,7 +42,17 @@ export function webhookRoutes(hooks: WebhookService) {
             url: 'https://hooks.example.com/capconduit',
             events: ['number.provisioned', 'job.completed'],
           }),
-          response: { 201: subOut.extend({ secret: z.string() }) },
+          response: {
+            201: withResponseExample(subOut.extend({ secret: z.string() }), {
+              id: 'a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9c0d',
+              url: 'https://hooks.example.com/capconduit',
+              events: ['number.provisioned', 'job.completed'],
+              seller_id: null,
+              active: true,
+              created_at: '2026-11-02T15:04:05.000Z',
+              secret: 'whsec_example-only-3kPq9',
+            }),
+          },
         },
       },
       async (req, reply) => {
@@ -62,7 +72,20 @@ export function webhookRoutes(hooks: WebhookService) {
         schema: {
           summary: 'List webhook subscriptions',
           tags,
-          response: { 200: z.object({ items: z.array(subOut) }) },
+          response: {
+            200: withResponseExample(z.object({ items: z.array(subOut) }), {
+              items: [
+                {
+                  id: 'a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9c0d',
+                  url: 'https://hooks.example.com/capconduit',
+                  events: ['number.provisioned', 'job.completed'],
+                  seller_id: null,
+                  active: true,
+                  created_at: '2026-11-02T15:04:05.000Z',
+                },
+              ],
+            }),
+          },
         },
       },
       async (req) => ({
@@ -95,21 +118,38 @@ export function webhookRoutes(hooks: WebhookService) {
           params: idParams,
           querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }),
           response: {
-            200: z.object({
-              items: z.array(
-                z.object({
-                  id: z.number(),
-                  event: z.string(),
-                  event_id: z.uuid(),
-                  status: z.string(),
-                  attempts: z.number(),
-                  last_status: z.number().nullable(),
-                  last_error: z.string().nullable(),
-                  created_at: z.string(),
-                  delivered_at: z.string().nullable(),
-                }),
-              ),
-            }),
+            200: withResponseExample(
+              z.object({
+                items: z.array(
+                  z.object({
+                    id: z.number(),
+                    event: z.string(),
+                    event_id: z.uuid(),
+                    status: z.string(),
+                    attempts: z.number(),
+                    last_status: z.number().nullable(),
+                    last_error: z.string().nullable(),
+                    created_at: z.string(),
+                    delivered_at: z.string().nullable(),
+                  }),
+                ),
+              }),
+              {
+                items: [
+                  {
+                    id: 9001,
+                    event: 'job.completed',
+                    event_id: 'b8c9d0e1-f2a3-4b4c-9d5e-6f7a8b9c0d1e',
+                    status: 'delivered',
+                    attempts: 2,
+                    last_status: 200,
+                    last_error: null,
+                    created_at: '2026-11-02T15:04:05.000Z',
+                    delivered_at: '2026-11-02T15:04:35.000Z',
+                  },
+                ],
+              },
+            ),
           },
         },
       },
@@ -135,7 +175,9 @@ export function webhookRoutes(hooks: WebhookService) {
           summary: 'Send a test event to a subscription',
           tags,
           params: idParams,
-          response: { 202: z.object({ delivery_id: z.number() }) },
+          response: {
+            202: withResponseExample(z.object({ delivery_id: z.number() }), { delivery_id: 9002 }),
+          },
         },
       },
       async (req, reply) =>

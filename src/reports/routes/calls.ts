@@ -3,7 +3,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
-import { reportOut, reportQuery } from '../schemas.ts';
+import { reportQuery } from '../schemas.ts';
+import { reportDoc } from '../examples.ts';
 import { type ReportsService, reportCsv } from '../service.ts';
 
 export function reportRoutes(svc: ReportsService) {
@@ -18,7 +19,7 @@ export function reportRoutes(svc: ReportsService) {
             'Call totals and money grouped by campaign, seller, client, DID, link, hour or day, in any time zone',
           tags: ['reports'],
           querystring: reportQuery,
-          response: { 200: reportOut },
+          response: { 200: reportDoc },
         },
       },
       async (req, reply) => {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ReadinessCheck } from '../context.ts';
+import { withResponseExample } from '../examples.ts';
 
 const readyBody = z.object({
   status: z.enum(['ready', 'degraded', 'not_ready']),
@@ -18,7 +19,9 @@ export default async function healthRoutes(fastify: FastifyInstance) {
       schema: {
         tags: ['ops'],
         summary: 'Liveness: the process answers',
-        response: { 200: z.object({ status: z.literal('ok') }) },
+        response: {
+          200: withResponseExample(z.object({ status: z.literal('ok') }), { status: 'ok' as const }),
+        },
       },
       logLevel: 'warn',
     },
@@ -31,7 +34,19 @@ export default async function healthRoutes(fastify: FastifyInstance) {
       schema: {
         tags: ['ops'],
         summary: 'Readiness: PostgreSQL, Redis and each Asterisk node',
-        response: { 200: readyBody, 503: readyBody },
+        response: {
+          200: withResponseExample(readyBody, {
+            status: 'degraded' as const,
+            degraded: ['asterisk:asterisk-2:ami'],
+            checks: {
+              postgres: { ok: true },
+              redis: { ok: true },
+              'asterisk:asterisk-1': { ok: true },
+              'asterisk:asterisk-2:ami': { ok: false, error: 'AMI not connected' },
+            },
+          }),
+          503: readyBody,
+        },
       },
       logLevel: 'warn',
     },

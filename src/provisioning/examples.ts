@@ -1,0 +1,61 @@
+// What the provisioning routes answer, as /docs shows it (see platform/http/examples.ts). Ids and
+// numbers are made up.
+import { withResponseExample } from '../platform/http/examples.ts';
+import { accountOut, jobAccepted, jobOut, numberOut } from './schemas.ts';
+
+const AT = '2026-11-02T15:04:05.000Z';
+const ACCOUNT = '9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d';
+const SELLER = '3f6d2a4e-8c1b-4e7a-9f2d-5b6c7d8e9f01';
+const JOB = '5d6e7f80-9a1b-4c2d-8e3f-4a5b6c7d8e9f';
+
+export const accountDoc = withResponseExample(accountOut, {
+  id: ACCOUNT,
+  name: 'Vonage main',
+  provider: 'vonage',
+  rest_url: 'https://rest.nexmo.com',
+  api_url: 'https://api.nexmo.com',
+  rate_per_s: 1,
+  concurrency: 2,
+  timeout_ms: 10_000,
+  use_subaccounts: true,
+  signalling_cidrs: ['216.147.0.0/18'],
+  trunk_endpoint: 'carrier-vonage-main',
+  voice: { type: 'sip', value: 'sip:capconduit@sip.example.com' },
+  created_at: AT,
+});
+export const jobAcceptedDoc = withResponseExample(jobAccepted, { job_id: JOB, status: 'queued', total: 25 });
+export const jobDoc = withResponseExample(jobOut, {
+  id: JOB,
+  kind: 'provision',
+  status: 'queued',
+  provider_account_id: ACCOUNT,
+  seller_id: SELLER,
+  total: 25,
+  done: 21,
+  counts: { provisioned: 20, no_inventory: 1 },
+  created_at: AT,
+  finished_at: null,
+  items: [
+    {
+      idx: 0,
+      input: { npa: '512' },
+      state: 'done',
+      outcome: 'provisioned',
+      result: { e164: '+15125550142', did_id: 'd4e5f6a7-b8c9-4d0e-9f1a-2b3c4d5e6f70' },
+      attempts: 1,
+      latency_ms: 840,
+    },
+  ],
+});
+export const ownedNumberDoc = withResponseExample(numberOut, {
+  id: '6e7f8091-a2b3-4c4d-9e5f-6a7b8c9d0e1f',
+  e164: '+15125550142',
+  country: 'US',
+  provider_account_id: ACCOUNT,
+  seller_id: SELLER,
+  status: 'owned',
+  did_id: 'd4e5f6a7-b8c9-4d0e-9f1a-2b3c4d5e6f70',
+  voice: { type: 'sip', value: 'sip:capconduit@sip.example.com' },
+  bought_at: AT,
+  released_at: null,
+});
