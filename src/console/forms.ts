@@ -12,6 +12,7 @@ export type FieldKind =
   | 'intOrNull'
   | 'optNum'
   | 'list'
+  | 'listOrNull'
   | 'bool'
   | 'optUuid'
   | 'uuidOrNull';
@@ -50,6 +51,15 @@ export function fromForm(body: unknown, spec: Record<string, FieldKind>): Record
             .split(/[\s,]+/)
             .map((x) => x.trim())
             .filter(Boolean);
+        break;
+      case 'listOrNull':
+        // The same list; nothing given: none (null), which clears it.
+        out[k] = v
+          ? v
+              .split(/[\s,]+/)
+              .map((x) => x.trim())
+              .filter(Boolean)
+          : null;
         break;
       case 'bool':
         out[k] = raw === 'on' || raw === 'true';

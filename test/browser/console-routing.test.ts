@@ -1,8 +1,11 @@
 // The routing side of the console in a real headless Chromium against a daemon routing simulated
-// calls: the live floor's sellers, DIDs and buyer groups against their own caps.
+// calls: the live floor's sellers, DIDs and buyer groups against their own caps, and the forms of
+// the routing features (caps of sellers and DIDs, buyer groups, campaign filters and default route,
+// a link's hours and money, blocklists).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
 import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
@@ -132,6 +135,103 @@ describe('the console in a browser: routing', () => {
     expect(await page.locator('#dids tbody tr').count()).toBe(1);
     expect(await page.locator('#groups').count()).toBe(0);
     await ui.shot('live-floor-seller-owners');
+    expect(ui.problems).toEqual([]);
+  });
+
+  it('forms: seller caps, a buyer group and its member, campaign filters and default route, a link by the hour with money, DID caps, a blocked caller', async () => {
+    const { page, context } = ui;
+    await context.clearCookies();
+    await signIn('admin@example.com');
+    const x = d.ctx.database.db;
+    const saved = () => page.getByText('Saved.').waitFor(T);
+
+    // Seller caps on the seller's page; a bad one answered with the API's error, nothing saved.
+    await page.click('nav a[href="/console/sellers"]');
+    await page.click('#sellers-list a:has-text("acme")');
+    // The field's own min stops this in the browser; without it, the server answers as the API does.
+    await page.$eval('#seller-form', (f) => {
+      (f as unknown as { noValidate: boolean }).noValidate = true;
+    });
+    await page.fill('#seller-form input[name=hourly_cap]', '-3');
+    await page.click('#seller-form button[type=submit]');
+    await page.getByText('VALIDATION_FAILED').waitFor(T);
+    await page.goBack();
+    await page.fill('#seller-form input[name=hourly_cap]', '60');
+    await page.click('#seller-form button[type=submit]');
+    await saved();
+    expect(await page.inputValue('#seller-form input[name=hourly_cap]')).toBe('60');
+    await ui.shot('seller');
+
+    // A buyer group with a shared daily cap, and a client put in it.
+    await page.click('nav a[href="/console/groups"]');
+    await page.fill('#group-create input[name=name]', 'North Sites');
+    await page.fill('#group-create input[name=timezone]', 'America/Chicago');
+    await page.fill('#group-create input[name=daily_cap]', '40');
+    await page.click('#group-create button[type=submit]');
+    await page.getByText('Created.').waitFor(T);
+    await page.selectOption('#group-add select[name=client_id]', { label: 'other-centre' });
+    await page.click('#group-add button[type=submit]');
+    await page.locator('#group-members tbody tr', { hasText: 'other-centre' }).waitFor(T);
+    await ui.shot('group');
+    await page.click('#group-members button:has-text("Take out")');
+    await page.getByText('No client is in this group yet.').waitFor(T);
+
+    // The campaign: caller filters, reroutes, and a default route to a dialplan context.
+    await page.click('nav a[href="/console/campaigns"]');
+    await page.click('a:has-text("acme-campaign")');
+    const campaignUrl = page.url();
+    await page.check('#campaign-form input[name=reject_anonymous]');
+    await page.fill('#campaign-form input[name=repeat_window_s]', '300');
+    await page.fill('#campaign-form input[name=max_reroutes]', '3');
+    await page.selectOption('#campaign-form select[name=dr_kind]', 'context');
+    await page.fill('#campaign-form input[name=dr_context]', 'overflow');
+    await page.click('#campaign-form button[type=submit]');
+    await saved();
+    expect(await page.isChecked('#campaign-form input[name=reject_anonymous]')).toBe(true);
+    expect(await page.inputValue('#campaign-form select[name=dr_kind]')).toBe('context');
+    const [camp] = await x.select().from(campaigns).where(eq(campaigns.name, 'acme-campaign'));
+    expect(camp).toMatchObject({ rejectAnonymous: true, repeatWindowS: 300, maxReroutes: 3 });
+    expect(camp!.defaultRoute).toEqual({ kind: 'context', context: 'overflow' });
+    await ui.shot('campaign-settings');
+
+    // The link's own page: a live cap for Monday 09:00 and 10:00, revenue recovery, money.
+    await page.click('#campaign-links a:has-text("More settings")');
+    await page.fill('#link-form input[name=cs_1_9]', '2');
+    await page.fill('#link-form input[name=cs_1_10]', '4');
+    await page.fill('#link-form input[name=recovery_s]', '12');
+    await page.fill('#link-form input[name=convert_after_s]', '60');
+    await page.fill('#link-form input[name=payout]', '12.75');
+    await page.fill('#link-form input[name=billing_increment]', '60/60');
+    await page.click('#link-form button[type=submit]');
+    await saved();
+    expect(await page.inputValue('#link-form input[name=payout]')).toBe('12.75');
+    const [l] = await x.select().from(links).where(eq(links.campaignId, camp!.id));
+    expect(l).toMatchObject({
+      recoveryS: 12,
+      convertAfterS: 60,
+      payoutMicros: 12_750_000,
+      billingIncrement: '60/60',
+    });
+    expect(l!.concurrencySchedule!['1']!.slice(9, 11)).toEqual([2, 4]);
+    await ui.shot('link-settings');
+    await page.goto(campaignUrl);
+
+    // The DID's caps, from the DIDs list.
+    await page.click('nav a[href="/console/dids"]');
+    await page.click('#dids-list a:has-text("+14155550601")');
+    await page.fill('#did-form input[name=daily_cap]', '250');
+    await page.click('#did-form button[type=submit]');
+    await saved();
+    await page.click('nav a[href="/console/dids"]');
+    await page.locator('#dids-list tr', { hasText: '2 · – · 250 · – · –' }).waitFor(T);
+
+    // A caller blocked for every seller.
+    await page.click('nav a[href="/console/blocklist"]');
+    await page.fill('#block-add input[name=number]', '+1 212 555 0199');
+    await page.fill('#block-add input[name=note]', 'robocaller');
+    await page.click('#block-add button[type=submit]');
+    await page.locator('#blocklist tr', { hasText: '+12125550199' }).filter({ hasText: 'global' }).waitFor(T);
+    await ui.shot('blocklist');
     expect(ui.problems).toEqual([]);
   });
 });
