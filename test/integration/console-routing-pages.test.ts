@@ -145,6 +145,9 @@ describe('console routing forms', () => {
     expect(bad.body).toContain('daily_cap');
     expect(await svc().seller(ids.acme!)).toMatchObject({ concurrencyCap: 7, dailyCap: 300 });
     expect((await b.get('/console/sellers')).body).toContain('7 · – · 300 · – · –');
+    // The list's row form (name and active only) leaves the caps alone.
+    await b.post(`/console/sellers/${ids.acme}`, { _csrf, name: 'acme', active: 'on' });
+    expect(await svc().seller(ids.acme!)).toMatchObject({ concurrencyCap: 7, dailyCap: 300 });
     await b.post(`/console/sellers/${ids.acme}`, { ...form, concurrency_cap: '', daily_cap: '' });
     expect(await svc().seller(ids.acme!)).toMatchObject({ concurrencyCap: null, dailyCap: null });
     // A viewer reads the page, its fields disabled, and may not post.
@@ -302,6 +305,7 @@ describe('console routing forms', () => {
       caller_regions: 'us-ny, US-NJ',
       max_reroutes: '2',
       queue_s: '45',
+      max_call_s: '3600',
       dr_kind: 'campaign',
       dr_campaign_id: ids['acme-overflow']!,
     });
@@ -313,6 +317,7 @@ describe('console routing forms', () => {
       callerRegions: ['US-NY', 'US-NJ'],
       maxReroutes: 2,
       queueS: 45,
+      maxCallS: 3600,
       defaultRoute: { kind: 'campaign', campaign_id: ids['acme-overflow'] },
     });
     const page = await b.get(url);
@@ -327,6 +332,7 @@ describe('console routing forms', () => {
       [{ max_reroutes: '6' }, 'max_reroutes'],
       [{ caller_regions: 'Narnia' }, 'a country'],
       [{ repeat_window_s: '0' }, 'repeat_window_s'],
+      [{ max_call_s: '86401' }, 'max_call_s'],
     ] as const;
     for (const [fields, says] of refused) {
       const r = await b.post(url, { ...base, ...fields });

@@ -7,7 +7,7 @@ import { AppError } from '../../platform/http/errors.ts';
 import type { RoutingService } from '../../routing/service.ts';
 import { clientBody, sellerBody } from '../../routing/schemas.ts';
 import { may, STAFF_READ, STAFF_WRITE } from '../access.ts';
-import { dayName, fromForm, scheduleFromForm, scheduleText, validate } from '../forms.ts';
+import { dayName, type FieldKind, fromForm, scheduleFromForm, scheduleText, validate } from '../forms.ts';
 import { type Html, html } from '../html.ts';
 import { csrfField, empty, layout, pager } from '../pages/layout.ts';
 import { CAP_SPEC, capInputs, capsSummary } from '../pages/routing-fields.ts';
@@ -62,9 +62,12 @@ ${
   list.items.length
     ? html`<table id="sellers-list"><thead><tr><th>Name</th><th>Active</th><th>Caps: live · hour · day · month · total</th><th>Since</th><th>Id</th>${write ? html`<th></th>` : ''}</tr></thead><tbody>
 ${list.items.map(
-  (
-    s,
-  ) => html`<tr><td><a href="/console/sellers/${s.id}">${s.name}</a></td><td>${s.active ? 'yes' : 'no'}</td><td>${capsSummary(s)}</td>
+  (s) => html`<tr>${
+    write
+      ? html`<td colspan="2"><form method="post" action="/console/sellers/${s.id}" class="inline">${csrfField(ctx)}
+<input name="name" value="${s.name}" required maxlength="200" aria-label="name"> <label class="check"><input type="checkbox" name="active"${checked(s.active)}> active</label> <button type="submit">Save</button></form></td>`
+      : html`<td>${s.name}</td><td>${s.active ? 'yes' : 'no'}</td>`
+  }<td><a href="/console/sellers/${s.id}" aria-label="caps of ${s.name}">${capsSummary(s)}</a></td>
 <td>${when(s.createdAt)}</td><td><code>${s.id}</code></td>
 ${write ? html`<td><form method="post" action="/console/sellers/${s.id}/delete" class="inline" data-confirm="Delete seller ${s.name}?">${csrfField(ctx)}<button type="submit" class="link">Delete</button></form></td>` : ''}</tr>`,
 )}</tbody></table>${pager('/console/sellers', {}, { ...q, total: list.total })}`
@@ -93,7 +96,12 @@ ${write ? html`<button type="submit">Save</button>` : ''}</form>
     });
     app.post('/sellers/:id', { config: cfg(STAFF_WRITE) }, async (req, reply) => {
       const { id } = idParams.parse(req.params);
-      changed(await svc.updateSeller(id, validate(sellerBody, fromForm(req.body, sellerSpec))));
+      // The list's row form renames and (de)activates only: caps it does not carry stay as they are.
+      const f = bodyOf(req);
+      const spec = Object.fromEntries(
+        Object.entries(sellerSpec).filter(([k]) => k === 'name' || k === 'active' || k in f),
+      ) as Record<string, FieldKind>;
+      changed(await svc.updateSeller(id, validate(sellerBody, fromForm(f, spec))));
       return done(reply, `/console/sellers/${id}`);
     });
     app.post('/sellers/:id/delete', { config: cfg(STAFF_WRITE) }, async (req, reply) => {
