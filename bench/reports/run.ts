@@ -21,6 +21,7 @@ const { values } = parseArgs({
     chunk: { type: 'string', default: '1000000' },
     keep: { type: 'boolean', default: false },
     reuse: { type: 'string' },
+    explain: { type: 'string' },
   },
 });
 const N = Number(values.calls);
@@ -82,7 +83,21 @@ const reports: Array<[string, ReportQuery, string | null]> = [
   ],
 ];
 reports[6]![2] = (await sql`select md5('s3')::uuid as id`)[0]!.id as string;
+// --explain <text>: for the reports whose name contains it, print EXPLAIN ANALYZE of each statement
+// the service runs (through a wrapper around the connection), then time as usual.
+const explaining = (name: string) => values.explain !== undefined && name.includes(values.explain);
+const explainer = new Proxy(sql, {
+  get(target, prop, receiver) {
+    if (prop !== 'unsafe') return Reflect.get(target, prop, receiver);
+    return async (text: string, params?: never[]) => {
+      const plan = await target.unsafe(`explain (analyze, buffers) ${text}`, params);
+      console.log(plan.map((r) => r['QUERY PLAN']).join('\n'));
+      return target.unsafe(text, params);
+    };
+  },
+});
 for (const [name, query, scope] of reports) {
+  if (explaining(name)) await new ReportsService(explainer).calls(query, scope);
   const ms: number[] = [];
   let rows = 0;
   for (let i = 0; i < RUNS; i++) {

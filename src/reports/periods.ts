@@ -4,7 +4,7 @@
 // that fits inside it: whole UTC days, then whole hours, then quarter-hours at the edges. Every IANA
 // zone's offset (Asia/Kolkata +05:30, Asia/Kathmandu +05:45, Australia/Eucla +08:45, DST included) is
 // a whole number of quarter-hours, so a local hour or day is always an exact union of buckets.
-import { offsetAt, wallClock } from '../time/zone.ts';
+import { offsetAt, pad2, wallClock } from '../time/zone.ts';
 
 export type Grain = 'q' | 'h' | 'd';
 /** Rollup rows of one grain with bucket in [from, to) (epoch ms). */
@@ -122,6 +122,77 @@ export function readRanges(from: number, to: number, cuts: readonly number[]): R
 }
 
 export const isQuarterAligned = (t: number) => mod(t, QUARTER) === 0;
+
+/** A range to read, with the label of the local hour or day it belongs to (null: not grouped by time). */
+export interface ReadRange extends Range {
+  label: string | null;
+}
+
+/**
+ * Part of the UTC days [dayFrom, dayTo) (ISO dates): quarter-hours [qa, qb) of each (0-96). The rent
+ * spread reads per-DID running counts per UTC day (report_did_days) with these.
+ */
+export interface DayPiece {
+  dayFrom: string;
+  dayTo: string;
+  qa: number;
+  qb: number;
+  label: string | null;
+}
+
+const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
+
+/** The local hour (`YYYY-MM-DDTHH:00`) or day (`YYYY-MM-DD`) an instant falls in. */
+export function localLabel(tz: string, t: number, unit: 'hour' | 'day'): string {
+  const w = wallClock(tz, t);
+  const d = `${w.year}-${pad2(w.month)}-${pad2(w.day)}`;
+  return unit === 'day' ? d : `${d}T${pad2(w.hour)}:00`;
+}
+
+/**
+ * What a report over [from, to) reads: rollup ranges (coarsest grain inside each local hour or day
+ * when grouped by one, labelled with it), and the same period as pieces of UTC days for the rent.
+ * Labels come from here rather than from a per-row conversion in SQL: a segment between two local
+ * boundaries has one local hour or day throughout.
+ */
+export function readPlan(
+  tz: string,
+  from: number,
+  to: number,
+  unit: 'hour' | 'day' | null,
+): { ranges: ReadRange[]; days: DayPiece[] } {
+  if (unit === null)
+    return {
+      ranges: readRanges(from, to, []).map((r) => ({ ...r, label: null })),
+      days: dayPieces(from, to, null),
+    };
+  const edges = [from, ...localBoundaries(tz, from, to, unit), to];
+  const ranges: ReadRange[] = [];
+  const days: DayPiece[] = [];
+  for (let i = 0; i + 1 < edges.length; i++) {
+    const label = localLabel(tz, edges[i]!, unit);
+    for (const r of pieceRanges(edges[i]!, edges[i + 1]!)) ranges.push({ ...r, label });
+    days.push(...dayPieces(edges[i]!, edges[i + 1]!, label));
+  }
+  return { ranges, days };
+}
+
+/** [a, b) cut at UTC midnights; whole days in a row form one piece. */
+function dayPieces(a: number, b: number, label: string | null): DayPiece[] {
+  const out: DayPiece[] = [];
+  for (let t = a; t < b; ) {
+    const d0 = floorTo(t, DAY);
+    const end = Math.min(b, d0 + DAY);
+    const qa = (t - d0) / QUARTER;
+    const qb = (end - d0) / QUARTER;
+    const prev = out[out.length - 1];
+    if (qa === 0 && qb === 96 && prev && prev.qa === 0 && prev.qb === 96 && prev.dayTo === isoDay(d0))
+      prev.dayTo = isoDay(d0 + DAY);
+    else out.push({ dayFrom: isoDay(d0), dayTo: isoDay(d0 + DAY), qa, qb, label });
+    t = end;
+  }
+  return out;
+}
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const LOCAL_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/;

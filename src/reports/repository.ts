@@ -1,16 +1,18 @@
 // Every SQL of the reports: sums over the rollups (src/db/schema/reports.ts) for the ranges a period
 // reads (periods.ts), grouped by one dimension, and the DIDs' monthly rent spread over their calls.
+// One statement per figure set, so rollup rows and the calls read beside them come from one snapshot.
 import type { Sql } from 'postgres';
-import type { Range } from './periods.ts';
+import type { DayPiece, ReadRange } from './periods.ts';
 import { NONE } from './rollup.ts';
 
 export const DIMENSIONS = ['seller', 'campaign', 'client', 'link', 'did', 'hour', 'day'] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 
 export interface ReportFilter {
-  ranges: Range[];
-  /** IANA zone hours and days are read in. */
-  tz: string;
+  /** Rollup ranges, labelled with their local hour or day when grouped by one. */
+  ranges: ReadRange[];
+  /** The same period as pieces of UTC days (the rent spread's reads). */
+  days: DayPiece[];
   sellerId?: string | undefined;
   campaignId?: string | undefined;
 }
@@ -31,15 +33,29 @@ export interface SumRow {
   cost_micros: number;
 }
 
-// Static SQL per dimension (chosen from the closed list, never from request text).
-const KEY: Record<Dimension, string> = {
-  seller: 'r.seller_id::text',
-  campaign: 'r.campaign_id::text',
-  client: 'r.client_id::text',
-  link: 'r.link_id::text',
-  did: 'r.did',
-  hour: `to_char(r.bucket at time zone $4::text, 'YYYY-MM-DD"T"HH24:00')`,
-  day: `to_char(r.bucket at time zone $4::text, 'YYYY-MM-DD')`,
+interface Source {
+  /** The rollup read, and its key (`x` is the range read, with its label). */
+  table: string;
+  key: string;
+  /** Quarter-hours are not in this rollup: they are summed from the calls, keyed by `callKey`. */
+  callKey?: string;
+}
+const SOURCE: Record<Dimension, Source> = {
+  seller: { table: 'report_campaign_rollups', key: 'r.seller_id::text' },
+  campaign: { table: 'report_campaign_rollups', key: 'r.campaign_id::text' },
+  hour: { table: 'report_campaign_rollups', key: 'x.label' },
+  day: { table: 'report_campaign_rollups', key: 'x.label' },
+  client: {
+    table: 'report_link_rollups',
+    key: 'r.client_id::text',
+    callKey: `coalesce(c.client_id, '${NONE}')::text`,
+  },
+  link: {
+    table: 'report_link_rollups',
+    key: 'r.link_id::text',
+    callKey: `coalesce(c.link_id, '${NONE}')::text`,
+  },
+  did: { table: 'report_did_rollups', key: 'r.did', callKey: `coalesce(c.did, '')` },
 };
 const NAME_KIND: Partial<Record<Dimension, string>> = {
   seller: 'seller',
@@ -47,57 +63,95 @@ const NAME_KIND: Partial<Record<Dimension, string>> = {
   client: 'client',
 };
 
-/** A PostgreSQL array literal of values that need no quoting (grains, ISO instants). */
-const pgArray = (xs: string[]) => `{${xs.join(',')}}`;
+/** A PostgreSQL array literal of values that need no quoting (grains, ISO instants and dates, numbers). */
+const pgArray = (xs: Array<string | number>) => `{${xs.join(',')}}`;
+/** Labels (digits, '-', 'T', ':') or none. */
+const labels = (xs: Array<string | null>) => pgArray(xs.map((x) => x ?? 'NULL'));
 
-function rangeArgs(f: ReportFilter) {
-  return [
-    pgArray(f.ranges.map((r) => r.grain)),
-    pgArray(f.ranges.map((r) => new Date(r.from).toISOString())),
-    pgArray(f.ranges.map((r) => new Date(r.to).toISOString())),
-    f.tz,
-    f.sellerId ?? null,
-    f.campaignId ?? null,
-  ];
+const filterOn = (t: string) =>
+  `($2::uuid is null or ${t}.seller_id = $2::uuid) and ($3::uuid is null or ${t}.campaign_id = $3::uuid)`;
+
+const WIDTH: Record<ReadRange['grain'], number> = { q: 900_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * The ranges as one row per bucket (grain, bucket, label), for an equality join on the rollup's key:
+ * a join on bucket ranges left the planner guessing how many rows each range holds, and at some
+ * sizes it chose to scan the whole rollup. Ranges of `skip` grain are left out.
+ */
+function buckets(ranges: ReadRange[], skip?: ReadRange['grain']): [string, string, string] {
+  const grains: string[] = [];
+  const at: string[] = [];
+  const label: Array<string | null> = [];
+  for (const r of ranges) {
+    if (r.grain === skip) continue;
+    for (let t = r.from; t < r.to; t += WIDTH[r.grain]) {
+      grains.push(r.grain);
+      at.push(new Date(t).toISOString());
+      label.push(r.label);
+    }
+  }
+  return [pgArray(grains), pgArray(at), labels(label)];
 }
-
-const FROM_RANGES = (table: string) => `
-  from unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) as x(grain, s, e)
-  join ${table} r on r.grain = x.grain and r.bucket >= x.s and r.bucket < x.e
-  where ($5::uuid is null or r.seller_id = $5::uuid) and ($6::uuid is null or r.campaign_id = $6::uuid)
-    and $4::text is not null`;
 
 const num = (v: unknown) => Number(v ?? 0);
 const idOrNull = (v: unknown) => (v === null || v === undefined || v === NONE || v === '' ? null : String(v));
+const keyOf = (dim: Dimension, v: unknown) => (dim === 'hour' || dim === 'day' ? String(v) : idOrNull(v));
 
-/** Sums per key of `dim` over the filter's ranges (link and DID rollups by dimension). */
+/** Sums per key of `dim` over the filter's ranges: rollup rows, plus calls for quarter-hours a rollup lacks. */
 export async function sums(sql: Sql, dim: Dimension, f: ReportFilter): Promise<SumRow[]> {
-  const table = dim === 'did' ? 'report_did_rollups' : 'report_link_rollups';
-  const extra = dim === 'link' ? ', r.campaign_id::text, r.client_id::text' : '';
+  const src = SOURCE[dim];
+  const link = dim === 'link';
+  const extraR = link ? ', r.campaign_id::text as campaign_id, r.client_id::text as client_id' : '';
+  const extraC = link
+    ? `, coalesce(c.campaign_id, '${NONE}')::text as campaign_id, coalesce(c.client_id, '${NONE}')::text as client_id`
+    : '';
+  // Quarter-hours from the calls: only at the period's two ends for these groupings (no local
+  // boundaries inside), so at most two ranges, each a plain range condition on started_at.
+  const callRanges = src.callKey ? f.ranges.filter((r) => r.grain === 'q') : [];
+  const [grains, at, label] = buckets(f.ranges, src.callKey ? 'q' : undefined);
+  const params: unknown[] = [grains, f.sellerId ?? null, f.campaignId ?? null, at, label];
+  const rangeConds = callRanges.map((r) => {
+    params.push(new Date(r.from).toISOString(), new Date(r.to).toISOString());
+    return `(c.started_at >= $${params.length - 1}::timestamptz and c.started_at < $${params.length}::timestamptz)`;
+  });
+  const fromCalls = rangeConds.length
+    ? `union all
+      select ${src.callKey} as key${extraC}, 1, (c.answered_at is not null)::int, c.talk_s, c.billable_s,
+        c.converted::int, c.payout_micros, c.revenue_micros, c.cost_micros
+      from call_records c
+      where (${rangeConds.join(' or ')}) and ${filterOn('c')}`
+    : '';
   const kind = NAME_KIND[dim];
   const q = `
-    with s as (
-      select ${KEY[dim]} as key${extra ? `, r.campaign_id::text as campaign_id, r.client_id::text as client_id` : ''},
-        sum(r.calls) calls, sum(r.answered) answered, sum(r.talk_s) talk_s, sum(r.billable_s) billable_s,
-        sum(r.conversions) conversions, sum(r.payout_micros) payout_micros,
-        sum(r.revenue_micros) revenue_micros, sum(r.cost_micros) cost_micros
-      ${FROM_RANGES(table)}
-      group by ${KEY[dim]}${extra}
+    with rows as (
+      select ${src.key} as key${extraR}, r.calls, r.answered, r.talk_s, r.billable_s, r.conversions,
+        r.payout_micros, r.revenue_micros, r.cost_micros
+      from unnest($1::text[], $4::timestamptz[], $5::text[]) as x(grain, bucket, label)
+      join ${src.table} r on r.grain = x.grain and r.bucket = x.bucket
+      where ${filterOn('r')}
+      ${fromCalls}
+    ),
+    s as (
+      select key${link ? ', campaign_id, client_id' : ''},
+        sum(calls) calls, sum(answered) answered, sum(talk_s) talk_s, sum(billable_s) billable_s,
+        sum(conversions) conversions, sum(payout_micros) payout_micros,
+        sum(revenue_micros) revenue_micros, sum(cost_micros) cost_micros
+      from rows group by key${link ? ', campaign_id, client_id' : ''}
     )
     select s.*, ${
       kind
         ? `(select name from report_names n where n.kind = '${kind}' and n.id::text = s.key)`
-        : dim === 'link'
+        : link
           ? `(select string_agg(n.name, ' / ' order by n.kind) from report_names n
                where (n.kind = 'campaign' and n.id::text = s.campaign_id) or (n.kind = 'client' and n.id::text = s.client_id))`
           : 'null'
     } as name
     from s order by s.key`;
-  const rows = await sql.unsafe(q, rangeArgs(f) as never[]);
+  const rows = await sql.unsafe(q, params as never[]);
   return rows.map((r) => ({
-    key: dim === 'hour' || dim === 'day' ? String(r.key) : idOrNull(r.key),
+    key: keyOf(dim, r.key),
     name: (r.name as string | null) ?? null,
-    ...(dim === 'link' ? { campaign_id: idOrNull(r.campaign_id), client_id: idOrNull(r.client_id) } : {}),
+    ...(link ? { campaign_id: idOrNull(r.campaign_id), client_id: idOrNull(r.client_id) } : {}),
     calls: num(r.calls),
     answered: num(r.answered),
     talk_s: num(r.talk_s),
@@ -109,32 +163,77 @@ export async function sums(sql: Sql, dim: Dimension, f: ReportFilter): Promise<S
   }));
 }
 
-/** Dimensions a DID's rent can be spread over: those the DID rollup carries. */
+/** Dimensions a DID's rent can be spread over: those the per-DID day counts carry. */
 export const RENT_DIMENSIONS: readonly Dimension[] = ['seller', 'campaign', 'did', 'hour', 'day'];
+const RENT_KEY: Partial<Record<Dimension, string>> = {
+  seller: 'r.seller_id::text',
+  campaign: 'r.campaign_id::text',
+  did: 'r.did',
+  hour: 'p.label',
+  day: 'p.label',
+};
 
 /**
  * Each DID's monthly rent spread over its calls: a call's share is the rent divided by the DID's
  * calls in that UTC month (all of them, whatever the report's period), summed per key, rounded to a
- * micro-unit per key. The rent is the DID's current one.
+ * micro-unit per key. A key's calls of one DID and month are counted from the running counts per
+ * UTC day (two look-ups a piece), then times the share. The rent is the DID's current one.
  */
 export async function rentByKey(
   sql: Sql,
   dim: Dimension,
   f: ReportFilter,
 ): Promise<Map<string | null, number>> {
-  const full = `
-    select ${KEY[dim]} as key,
-      round(sum(r.calls::numeric * d.monthly_rent_micros / nullif(m.calls, 0))) as rent
-    from unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) as x(grain, s, e)
-    join report_did_rollups r on r.grain = x.grain and r.bucket >= x.s and r.bucket < x.e
-    join dids d on d.number = r.did and d.monthly_rent_micros > 0
-    join report_did_months m on m.did = r.did and m.month = date_trunc('month', r.bucket at time zone 'UTC')::date
-    where ($5::uuid is null or r.seller_id = $5::uuid) and ($6::uuid is null or r.campaign_id = $6::uuid)
-      and $4::text is not null
-    group by ${KEY[dim]}`;
-  const rows = await sql.unsafe(full, rangeArgs(f) as never[]);
+  // One row per UTC day read (its month, the quarter-hours of it, the label), for an equality join
+  // on the counts' leading key column.
+  const days: string[] = [];
+  const months: string[] = [];
+  const qa: number[] = [];
+  const qb: number[] = [];
+  const label: Array<string | null> = [];
+  for (const d of f.days)
+    for (let t = Date.parse(d.dayFrom); t < Date.parse(d.dayTo); t += 86_400_000) {
+      const day = new Date(t).toISOString().slice(0, 10);
+      days.push(day);
+      months.push(`${day.slice(0, 7)}-01`);
+      qa.push(d.qa);
+      qb.push(d.qb);
+      label.push(d.label);
+    }
+  const q = `
+    with p as (
+      select * from unnest($1::date[], $4::date[], $5::int[], $6::int[], $7::text[]) as p(day, month, qa, qb, label)
+    ),
+    f as (
+      select m.did, m.month, d.monthly_rent_micros::numeric / m.calls as share
+      from report_did_months m join dids d on d.number = m.did and d.monthly_rent_micros > 0
+      where m.calls > 0 and m.month = any($8::date[])
+    ),
+    -- Each DID's day with its share first (a few thousand rows), then its calls in each piece of the
+    -- day, summed per key. The fence keeps the sort or hash of the last step to two narrow columns.
+    rs as materialized (
+      select r.*, f.share from report_did_days r
+      join f on f.did = r.did and f.month = date_trunc('month', r.day)::date
+      where r.day = any($9::date[]) and ${filterOn('r')}
+    )
+    select key, round(sum(v)) as rent from (
+      select ${RENT_KEY[dim]} as key, (r.calls[p.qb + 1] - r.calls[p.qa + 1]) * r.share as v
+      from rs r join p on p.day = r.day
+      offset 0
+    ) t
+    group by 1`;
+  const rows = await sql.unsafe(q, [
+    pgArray(days),
+    f.sellerId ?? null,
+    f.campaignId ?? null,
+    pgArray(months),
+    pgArray(qa),
+    pgArray(qb),
+    labels(label),
+    pgArray([...new Set(months)]),
+    pgArray([...new Set(days)]),
+  ] as never[]);
   const out = new Map<string | null, number>();
-  for (const r of rows)
-    out.set(dim === 'hour' || dim === 'day' ? String(r.key) : idOrNull(r.key), num(r.rent));
+  for (const r of rows) out.set(keyOf(dim, r.key), num(r.rent));
   return out;
 }

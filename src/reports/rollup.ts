@@ -23,6 +23,8 @@ const SUMS = `count(*), count(c.answered_at), coalesce(sum(c.talk_s), 0), coales
       count(*) filter (where c.converted), coalesce(sum(c.payout_micros), 0), coalesce(sum(c.revenue_micros), 0),
       coalesce(sum(c.cost_micros), 0)`;
 const GRAINS = `(values ('q', interval '15 minutes'), ('h', interval '1 hour'), ('d', interval '1 day')) as g(grain, width)`;
+/** Hours and days only: the link and DID rollups (their quarter-hours are read from the calls). */
+const HOURS_DAYS = `(values ('h', interval '1 hour'), ('d', interval '1 day')) as g(grain, width)`;
 const BIN = `date_bin(g.width, c.started_at, timestamptz '2000-01-01 00:00:00+00')`;
 
 interface Part {
@@ -40,13 +42,22 @@ const ordinals = (n: number) => Array.from({ length: n }, (_, i) => i + 1).join(
 
 const PARTS: Part[] = [
   {
+    table: 'report_campaign_rollups',
+    cols: ['grain', 'bucket', 'seller_id', 'campaign_id', ...SUM_COLS],
+    key: ['grain', 'bucket', 'seller_id', 'campaign_id'],
+    select: (from) => `select g.grain, ${BIN}, coalesce(c.seller_id, ${Z}), coalesce(c.campaign_id, ${Z}),
+      ${SUMS}
+    from ${from} cross join ${GRAINS} group by ${ordinals(4)}`,
+    merge: addSums('report_campaign_rollups'),
+  },
+  {
     table: 'report_link_rollups',
     cols: ['grain', 'bucket', 'seller_id', 'campaign_id', 'client_id', 'link_id', ...SUM_COLS],
     key: ['grain', 'bucket', 'seller_id', 'campaign_id', 'client_id', 'link_id'],
     select: (from) => `select g.grain, ${BIN},
       coalesce(c.seller_id, ${Z}), coalesce(c.campaign_id, ${Z}), coalesce(c.client_id, ${Z}), coalesce(c.link_id, ${Z}),
       ${SUMS}
-    from ${from} cross join ${GRAINS} group by ${ordinals(6)}`,
+    from ${from} cross join ${HOURS_DAYS} group by ${ordinals(6)}`,
     merge: addSums('report_link_rollups'),
   },
   {
@@ -56,8 +67,32 @@ const PARTS: Part[] = [
     select: (from) => `select g.grain, ${BIN},
       coalesce(c.seller_id, ${Z}), coalesce(c.campaign_id, ${Z}), coalesce(c.did, ''),
       ${SUMS}
-    from ${from} cross join ${GRAINS} group by ${ordinals(5)}`,
+    from ${from} cross join ${HOURS_DAYS} group by ${ordinals(5)}`,
     merge: addSums('report_did_rollups'),
+  },
+  {
+    // Running counts per quarter-hour of the UTC day: the calls per quarter (qi, 0-95), then for
+    // i = 0..96 the sum over quarters before i (a window over the 97 positions of each key and day).
+    table: 'report_did_days',
+    cols: ['day', 'seller_id', 'campaign_id', 'did', 'calls'],
+    key: ['day', 'seller_id', 'campaign_id', 'did'],
+    select: (from) => `select k.day, k.seller_id, k.campaign_id, k.did, array_agg(k.running order by k.i)
+    from (
+      with q as (
+        select (c.started_at at time zone 'UTC')::date as day, coalesce(c.seller_id, ${Z}) as seller_id,
+          coalesce(c.campaign_id, ${Z}) as campaign_id, c.did,
+          (floor(extract(epoch from c.started_at) / 900)::bigint % 96)::int as qi, count(*)::int as n
+        from ${from} where c.did is not null group by 1, 2, 3, 4, 5
+      )
+      select kd.day, kd.seller_id, kd.campaign_id, kd.did, i.i,
+        (sum(coalesce(q.n, 0)) over (partition by kd.day, kd.seller_id, kd.campaign_id, kd.did order by i.i))::int as running
+      from (select distinct day, seller_id, campaign_id, did from q) kd
+      cross join generate_series(0, 96) as i(i)
+      left join q on q.day = kd.day and q.seller_id = kd.seller_id and q.campaign_id = kd.campaign_id
+        and q.did = kd.did and q.qi = i.i - 1
+    ) k group by 1, 2, 3, 4`,
+    merge:
+      'calls = (select array_agg(a + b order by i) from unnest(report_did_days.calls, excluded.calls) with ordinality as u(a, b, i))',
   },
   {
     table: 'report_did_months',
@@ -69,13 +104,17 @@ const PARTS: Part[] = [
   },
 ];
 
-/** The latest name each seller, campaign and client had on the calls `from` holds. */
+/**
+ * The latest name each seller, campaign and client had on the calls `from` holds: the last start of
+ * each (id, name) first, then the name with the latest (a hash aggregate, not a sort of every call).
+ */
 const namesSelect = (from: string) => `select distinct on (kind, id) kind, id, name from (
-    select 'seller' as kind, c.seller_id as id, c.seller_name as name, c.started_at from ${from}
-    union all select 'campaign', c.campaign_id, c.campaign_name, c.started_at from ${from}
-    union all select 'client', c.client_id, c.client_name, c.started_at from ${from}
-  ) x where id is not null and name is not null
-  order by kind, id, started_at desc`;
+    select kind, id, name, max(started_at) as started_at from (
+      select 'seller' as kind, c.seller_id as id, c.seller_name as name, c.started_at from ${from}
+      union all select 'campaign', c.campaign_id, c.campaign_name, c.started_at from ${from}
+      union all select 'client', c.client_id, c.client_name, c.started_at from ${from}
+    ) x where id is not null and name is not null group by 1, 2, 3
+  ) y order by kind, id, started_at desc`;
 
 /**
  * One statement adding the calls that `source` selects (a query over call_records' columns) to every

@@ -3,7 +3,7 @@
 import type { Sql } from 'postgres';
 import { csvCell } from '../cdr/service.ts';
 import { AppError } from '../platform/http/errors.ts';
-import { DAY, isQuarterAligned, localBoundaries, parseBound, readRanges } from './periods.ts';
+import { DAY, isQuarterAligned, parseBound, readPlan } from './periods.ts';
 import { type Dimension, RENT_DIMENSIONS, rentByKey, type SumRow, sums } from './repository.ts';
 import { CSV_COLS, figuresOf, type ReportOut, type ReportQuery } from './schemas.ts';
 
@@ -46,10 +46,8 @@ export class ReportsService {
   async calls(q: ReportQuery, scope: string | null): Promise<ReportOut> {
     const { from, to } = periodOf(q);
     const dim: Dimension = q.group_by;
-    const cuts = dim === 'hour' || dim === 'day' ? localBoundaries(q.tz, from, to, dim) : [];
     const filter = {
-      ranges: readRanges(from, to, cuts),
-      tz: q.tz,
+      ...readPlan(q.tz, from, to, dim === 'hour' || dim === 'day' ? dim : null),
       sellerId: scope ?? q.seller_id,
       campaignId: q.campaign_id,
     };

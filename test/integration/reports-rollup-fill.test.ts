@@ -1,7 +1,7 @@
 // The bulk fill of the report rollups (bench/reports and migrations use it over stored calls) gives
 // exactly the rows the CDR writer keeps batch by batch, on random samples: one grouped insert per
 // table against many upserts, the same arithmetic.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -59,5 +59,17 @@ describe('report rollups: bulk fill = the writer', () => {
       }),
       { numRuns: 15 },
     );
+  });
+
+  it('the migration that added rollups fills them with these very statements', () => {
+    const dir = join(import.meta.dirname, '../../drizzle');
+    const all = readdirSync(dir)
+      .filter((f) => f.endsWith('.sql'))
+      .map((f) => readFileSync(join(dir, f), 'utf8'))
+      .join('\n');
+    for (const f of rollupFillSql().filter((x) =>
+      ['report_campaign_rollups', 'report_did_days'].includes(x.table),
+    ))
+      expect(all, f.table).toContain(f.sql);
   });
 });
