@@ -22,6 +22,19 @@ const keyOut = z.object({
   revoked_at: z.string().nullable(),
 });
 
+/** The key the examples in /docs show. */
+const keyExample = {
+  id: '7c9e6679-7425-40de-944b-e07fc1f90ae7',
+  prefix: 'cc_live_7Qm2',
+  role: 'dialer' as const,
+  seller_id: null,
+  allow_ips: ['198.51.100.0/24'],
+  label: 'VICIdial cluster A',
+  rate_limit_per_min: 6000,
+  created_at: '2026-11-02T15:04:05.000Z',
+  revoked_at: null,
+};
+
 type Row = typeof apiKeys.$inferSelect;
 const out = (r: Row) => ({
   id: r.id,
@@ -83,19 +96,7 @@ export default async function apiKeyRoutes(fastify: FastifyInstance) {
         summary: 'List API keys (never their secrets)',
         response: {
           200: withResponseExample(z.object({ items: z.array(keyOut) }), {
-            items: [
-              {
-                id: '7c9e6679-7425-40de-944b-e07fc1f90ae7',
-                prefix: 'cc_live_7Qm2',
-                role: 'dialer' as const,
-                seller_id: null,
-                allow_ips: ['198.51.100.0/24'],
-                label: 'VICIdial cluster A',
-                rate_limit_per_min: 6000,
-                created_at: '2026-11-02T15:04:05.000Z',
-                revoked_at: null,
-              },
-            ],
+            items: [keyExample],
           }),
         },
       },
@@ -118,17 +119,7 @@ export default async function apiKeyRoutes(fastify: FastifyInstance) {
         }),
         response: {
           201: withResponseExample(keyOut.extend({ key: z.string() }), {
-            ...{
-              id: '7c9e6679-7425-40de-944b-e07fc1f90ae7',
-              prefix: 'cc_live_7Qm2',
-              role: 'dialer' as const,
-              seller_id: null,
-              allow_ips: ['198.51.100.0/24'],
-              label: 'VICIdial cluster A',
-              rate_limit_per_min: 6000,
-              created_at: '2026-11-02T15:04:05.000Z',
-              revoked_at: null,
-            },
+            ...keyExample,
             key: 'cc_live_7Qm2.example-only-secret',
           }),
         },
@@ -162,17 +153,7 @@ export default async function apiKeyRoutes(fastify: FastifyInstance) {
         }),
         response: {
           200: withResponseExample(keyOut, {
-            ...{
-              id: '7c9e6679-7425-40de-944b-e07fc1f90ae7',
-              prefix: 'cc_live_7Qm2',
-              role: 'dialer' as const,
-              seller_id: null,
-              allow_ips: ['198.51.100.0/24'],
-              label: 'VICIdial cluster A',
-              rate_limit_per_min: 6000,
-              created_at: '2026-11-02T15:04:05.000Z',
-              revoked_at: null,
-            },
+            ...keyExample,
             rate_limit_per_min: 1200,
           }),
         },
@@ -200,17 +181,7 @@ export default async function apiKeyRoutes(fastify: FastifyInstance) {
         params: z.object({ id: z.uuid() }),
         response: {
           200: withResponseExample(keyOut, {
-            ...{
-              id: '7c9e6679-7425-40de-944b-e07fc1f90ae7',
-              prefix: 'cc_live_7Qm2',
-              role: 'dialer' as const,
-              seller_id: null,
-              allow_ips: ['198.51.100.0/24'],
-              label: 'VICIdial cluster A',
-              rate_limit_per_min: 6000,
-              created_at: '2026-11-02T15:04:05.000Z',
-              revoked_at: null,
-            },
+            ...keyExample,
             revoked_at: '2026-11-03T09:00:00.000Z',
           }),
         },
