@@ -55,7 +55,8 @@ export class CallStore {
     await this.redis.zrem(this.keys.instances, this.token).catch(() => {});
   }
 
-  private async beat(now = Date.now()): Promise<void> {
+  /** Says this instance is alive (also at once after Redis lost its data, before its calls' records go back). */
+  async beat(now = Date.now()): Promise<void> {
     try {
       await this.redis
         .multi()

@@ -147,6 +147,37 @@ export class CallRunner {
     this.releases.stop();
   }
 
+  /**
+   * Redis lost its data: puts back what this instance's live calls hold there — the slot of each
+   * attempt in progress (answered or not), each call's record, each waiting call's place in its
+   * hold queue (at its arrival time). Runs before any new slot is taken (slots.ts).
+   */
+  async restoreAfterDataLoss(): Promise<{ calls: number; slots: number }> {
+    let slots = 0;
+    let calls = 0;
+    // Alive first: a record put back without its owner's heartbeat would look like a dead one's.
+    await this.d.store.beat();
+    for (const call of this.calls.values()) {
+      const s = call.state;
+      if (s.phase === 'ended') continue;
+      calls++;
+      for (const a of s.attempts) {
+        if (a.endedAt || !a.slot.linkId) continue;
+        try {
+          if (await this.d.slots.restore(a.slot, a.answeredAt ? 'answered' : 'taken')) slots++;
+        } catch (err) {
+          this.d.log.error({ callId: s.callId, err: (err as Error).message }, 'slot not put back');
+        }
+      }
+      call.saved = undefined;
+      await this.save(call);
+      const camp = s.plan?.campaign;
+      if (s.phase === 'queued' && camp?.queueS)
+        await this.d.queue.join(camp.id, s.callId, s.startedAt, camp.queueS).catch(() => {});
+    }
+    return { calls, slots };
+  }
+
   /** Slot releases still waiting for Redis. */
   get pendingReleases(): number {
     return this.releases.size;

@@ -135,6 +135,8 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
     async start() {
       if (router) {
         store.start();
+        // Redis losing its data is noticed at the next take or within one heartbeat.
+        await slots.watchEpoch(config.INSTANCE_DEAD_AFTER_S * 200);
         planChanges = followPlanChanges(database.sql, catalog, log.child({ module: 'routing' }), metrics);
       }
       cdr.start();
@@ -145,6 +147,7 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
       alerts.stop();
       await planChanges?.stop();
       await router?.drain();
+      slots.stopWatching();
       if (router) await store.stop();
       await totals.stop();
       await retention.stop();

@@ -10,6 +10,7 @@ export class RoutingMetrics {
   readonly releaseRetries: Counter;
   readonly takenOver: Counter;
   readonly callState: Counter;
+  readonly dataLost: Counter;
 
   constructor(registry: Registry, calls: () => Iterable<{ state: CallState }>, count: () => number) {
     this.routed = new Counter({
@@ -52,6 +53,11 @@ export class RoutingMetrics {
       name: 'capconduit_call_state_failures_total',
       help: "Writes of a live call's state to Redis (save, end, forget) that failed; the call went on without them",
       labelNames: ['op'],
+      registers: [registry],
+    });
+    this.dataLost = new Counter({
+      name: 'capconduit_redis_data_lost_total',
+      help: "Times this instance found Redis without its data (FLUSHALL, a restart without persistence) and put back its live calls' slots",
       registers: [registry],
     });
     new Gauge({

@@ -70,6 +70,14 @@ export class InboundRouter {
       now,
     );
     attachStasisHandlers(d.asterisk, this.runner, d.log, now);
+    d.slots.onDataLost(async () => {
+      metrics.dataLost.inc();
+      d.log.error(
+        'Redis lost its data (its epoch marker is gone): putting back the slots of the calls in progress',
+      );
+      const r = await this.runner.restoreAfterDataLoss();
+      d.log.warn(r, 'slots of the calls in progress put back');
+    });
     d.asterisk.onResync(
       (nodeId, channels, listedAt) => void this.reconciler.resync(nodeId, channels, listedAt),
     );

@@ -3,8 +3,10 @@
 // pure functions (testable without Redis), replies decoded in codes.ts. Every routing key carries
 // the one hash tag {routing}, so a script may check a call against the caps of its link and, in
 // one step, of anything else the call counts against, and stays legal on Redis Cluster.
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
+  TAKE_DATA_LOST,
   decodeDone,
   decodeRelease,
   decodeTake,
@@ -143,7 +145,18 @@ function refOf(linkId: string, slotId: string, st: Record<string, string>): Slot
   };
 }
 
+/** What a slot is put back as after Redis lost its data. */
+export type RestoredState = 'taken' | 'answered';
+
+const NO_CAPS: LinkCaps = { concurrency: null, hourly: null, daily: null, monthly: null, total: null };
+
 export class SlotStore {
+  /** The epoch marker this process last saw (null: none yet). */
+  private epoch: string | null = null;
+  /** Set while the slots of live calls are being put back: takes wait for it. */
+  private rebuilding: Promise<void> | null = null;
+  private lostHandlers: Array<() => Promise<void>> = [];
+  private epochTimer: NodeJS.Timeout | null = null;
   /** Links this process has put in the `routing:links` set (forgotten at each reconcile, so a
    *  Redis that lost the set gets it back within one interval). */
   private registered = new Set<string>();
@@ -177,13 +190,18 @@ export class SlotStore {
     totalAnswered?: number,
     sources: readonly OwnerLimits[] = [],
   ): Promise<TakeResult> {
-    const keys = slotKeys(this.keys, ref);
+    const keys = [...slotKeys(this.keys, ref), this.keys.epoch];
+    const args = takeArgs(now, this.slotTtlMs, ref, [{ caps, totalAnswered }, ...sources]);
+    let raw: number;
+    for (let tries = 0; ; tries++) {
+      if (this.rebuilding) await this.rebuilding;
+      raw = await corked(this.redis).takeSlot(keys.length, ...keys, ...args);
+      // Redis lost its data: the live calls' slots go back before this one is judged against them.
+      if (raw !== TAKE_DATA_LOST || tries >= 3) break;
+      await this.dataLost();
+    }
     const r = decodeTake(
-      await corked(this.redis).takeSlot(
-        keys.length,
-        ...keys,
-        ...takeArgs(now, this.slotTtlMs, ref, [{ caps, totalAnswered }, ...sources]),
-      ),
+      raw,
       (ref.sources ?? []).map((o) => o.kind),
     );
     // The set of links with slots (what reconcile walks) needs each link once, not once a call.
@@ -207,6 +225,64 @@ export class SlotStore {
         ref.linkId,
       ),
     );
+  }
+
+  /**
+   * Called when Redis lost its data (each handler puts back what its part of the process holds).
+   * The handlers run before any take goes on.
+   */
+  onDataLost(h: () => Promise<void>): void {
+    this.lostHandlers.push(h);
+  }
+
+  /** Reads (or sets, on a Redis that has none) the epoch marker; then checks it every `everyMs`. */
+  async watchEpoch(everyMs: number): Promise<void> {
+    await this.checkEpoch().catch(() => {});
+    this.epochTimer ??= setInterval(() => void this.checkEpoch().catch(() => {}), everyMs);
+    this.epochTimer.unref();
+  }
+
+  stopWatching(): void {
+    if (this.epochTimer) clearInterval(this.epochTimer);
+    this.epochTimer = null;
+  }
+
+  /** Redis lost its data if the marker is gone or another than the one this process knows. */
+  async checkEpoch(): Promise<void> {
+    const now = await this.redis.get(this.keys.epoch);
+    if (now !== null && now === this.epoch) return;
+    await this.dataLost();
+  }
+
+  /**
+   * Single-flight: a new marker (one instance sets it, the others read it), then — unless this
+   * process never saw one (its first start, or a Redis of an earlier version) — every handler.
+   */
+  private dataLost(): Promise<void> {
+    this.rebuilding ??= (async () => {
+      await this.redis.set(this.keys.epoch, randomUUID(), 'NX');
+      const seen = await this.redis.get(this.keys.epoch);
+      const first = this.epoch === null;
+      this.epoch = seen;
+      this.registered.clear();
+      if (first) return;
+      for (const h of this.lostHandlers) await h();
+    })().finally(() => {
+      this.rebuilding = null;
+    });
+    return this.rebuilding;
+  }
+
+  /** Puts a live call's slot back after Redis lost its data (no cap checked: the call is up). */
+  async restore(ref: SlotRef, state: RestoredState, now = Date.now()): Promise<boolean> {
+    const keys = slotKeys(this.keys, ref);
+    const args = takeArgs(now, this.slotTtlMs, ref, [
+      { caps: NO_CAPS },
+      ...(ref.sources ?? []).map(() => ({ caps: NO_CAPS })),
+    ]).slice(0, 11);
+    const r = await this.redis.restoreSlot(keys.length, ...keys, ...args, state);
+    await this.redis.sadd(this.keys.links, ref.linkId);
+    return decodeDone('restoreSlot', r);
   }
 
   /** Gives a slot back exactly once, to every owner it was counted against; returns what happened. */

@@ -65,11 +65,12 @@ export interface Flow {
   stop(): Promise<void>;
 }
 
-export async function startFlow(): Promise<Flow> {
+/** `over`: configuration that differs from the tests' (e.g. a private Redis). */
+export async function startFlow(over: Record<string, string> = {}): Promise<Flow> {
   const db = await freshDatabase();
   const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
   const cdrDir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
-  const config = testConfig({ DATABASE_URL: db.url, ...simEnv(sim), CDR_BUFFER_DIR: cdrDir });
+  const config = testConfig({ DATABASE_URL: db.url, ...simEnv(sim), CDR_BUFFER_DIR: cdrDir, ...over });
   const d = await startDaemon(
     config,
     createLogger({ level: 'silent' }),

@@ -86,6 +86,9 @@ export type SourceKind = 'seller' | 'did' | 'group';
 export type CapReason = CapKind | `${SourceKind}_${CapKind}`;
 export type TakeResult = 'taken' | 'duplicate' | CapReason;
 
+/** takeSlot's answer when its epoch marker is gone: Redis lost its data (slots.ts puts the live ones back). */
+export const TAKE_DATA_LOST = -100;
+
 /**
  * takeSlot: 1 taken, 0 already taken, -(10*o + k) cap k (1 concurrency .. 5 total) of owner o refused,
  * owner 0 the link and owner o >= 1 `sources[o - 1]`.

@@ -122,6 +122,8 @@ export class CidKeys {
  *   campaign:<id>:seen:<caller>   a caller's last arrival, for the repeat-caller window (expires with it)
  *   call:<call id>                HASH  a live call's state (call-record.ts), until its CDR is written
  *   node:<node id>:calls          ZSET  the live calls of an Asterisk node (call id -> expiry ms)
+ *   epoch                         a random id set when the routing keys start: gone means Redis lost
+ *                                 its data (FLUSHALL, a restart without persistence), slots.ts
  *   instances                     ZSET  each running instance's last heartbeat (token -> ms): a call's
  *                                 owner is dead once its heartbeat is old
  */
@@ -130,8 +132,10 @@ export class RoutingKeys {
   readonly totalsPending: string;
   readonly totalsBatches: string;
   readonly instances: string;
+  readonly epoch: string;
   constructor(readonly base: string) {
     this.links = `${base}:links`;
+    this.epoch = `${base}:epoch`;
     this.instances = `${base}:instances`;
     this.totalsPending = `${base}:totals:pending`;
     this.totalsBatches = `${base}:totals:batches`;

@@ -60,6 +60,7 @@ export const SCRIPTS: readonly ScriptDef[] = [
     'answerSlot-2.lua',
     'releaseSlot-n.lua',
     'takeTotals-3.lua',
+    'restoreSlot-n.lua',
     'claimCall-2.lua',
     'endCall-1.lua',
   ]),
@@ -86,6 +87,7 @@ declare module 'ioredis' {
     answerSlot(...keysAndArgs: Arg[]): Result<number, Context>;
     releaseSlot(...keysAndArgs: Arg[]): Result<number, Context>;
     takeTotals(...keysAndArgs: Arg[]): Result<number, Context>;
+    restoreSlot(...keysAndArgs: Arg[]): Result<number, Context>;
     claimCall(...keysAndArgs: Arg[]): Result<[number, number], Context>;
     endCall(...keysAndArgs: Arg[]): Result<number, Context>;
     releaseLock(...keysAndArgs: Arg[]): Result<number, Context>;

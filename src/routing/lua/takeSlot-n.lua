@@ -5,11 +5,13 @@
   simultaneous arrivals. Concurrency counts live slots; hourly/daily/monthly/total count answered
   calls, reserved here and refunded by releaseSlot if the client does not answer.
 
-  KEYS (variable count, 1 + 5 per owner; the link is always owner 0):
+  KEYS (variable count, 2 + 5 per owner; the link is always owner 0):
   KEYS[1] slot state (HASH)
   then per owner o = 0..n-1, at b = 1 + 5*o:
     KEYS[b+1] live slots (ZSET slotId -> expiry ms)   KEYS[b+2] hourly counter   KEYS[b+3] daily counter
     KEYS[b+4] monthly counter                          KEYS[b+5] total counter
+  KEYS[#KEYS] the routing keys' epoch marker: absent, Redis lost its data (FLUSHALL, a restart
+  without persistence) and no slot is taken until the daemon has put back those of its live calls
   ARGV[1] now (ms)  ARGV[2] slot ttl (ms)  ARGV[3] slot id
   ARGV[4] hour key ttl (s)  ARGV[5] day key ttl (s)  ARGV[6] month key ttl (s)
   ARGV[7..9] the link's hour, day, month bucket ids (kept on the slot so a reconcile can release it)
@@ -19,13 +21,14 @@
     ARGV[a+1..a+5] concurrency, hourly, daily, monthly, total caps (-1 = none)
     ARGV[a+6] answered total from PostgreSQL, seeding the total counter only when Redis has none
     (-1 = do not seed)
-  Returns 1 taken; 0 already taken (same slot id); negative = the cap that refused:
+  Returns 1 taken; 0 already taken (same slot id); -100 Redis lost its data; negative = the cap that refused:
   -(10*o + k), o the owner, k 1 concurrency, 2 hourly, 3 daily, 4 monthly, 5 total
   (so the link's own caps answer -1..-5).
 ]]
+if redis.call('EXISTS', KEYS[#KEYS]) == 0 then return -100 end
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local now = tonumber(ARGV[1])
-local owners = (#KEYS - 1) / 5
+local owners = (#KEYS - 2) / 5
 for o = 0, owners - 1 do
   local b = 1 + 5 * o
   local a = 11 + 6 * o

@@ -1,0 +1,89 @@
+// Redis losing its data under live calls (FLUSHALL, or a restart without persistence): the daemon
+// notices (its epoch marker is gone), puts back the slots of the calls it holds before any new call
+// takes one, and no cap overshoots. A private redis-server: FLUSHALL would wipe other tests' keys.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedis } from '../../src/platform/redis/client.ts';
+import { type Flow, startFlow } from '../helpers/flow.ts';
+import { PrivateRedis } from '../helpers/redis-server.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+describe('Redis losing its data while calls are live', () => {
+  let redisSrv: PrivateRedis;
+  let f: Flow;
+  beforeAll(async () => {
+    redisSrv = await PrivateRedis.create();
+    f = await startFlow({ REDIS_URL: redisSrv.url });
+  });
+  afterAll(async () => {
+    await f?.stop();
+    await redisSrv?.stop();
+  });
+
+  const metric = async (name: string) => {
+    const m = (await f.d.app.inject('/metrics')).body;
+    return m
+      .split('\n')
+      .filter((l) => l.startsWith(name))
+      .reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
+  };
+
+  async function underLoss(lose: () => Promise<void>, callerBase: number) {
+    const c = await f.campaign({}, [{ behaviour: { answerAfterMs: 20 }, link: { concurrency_cap: 3 } }]);
+    const { linkId, endpoint } = c.clients[0]!;
+    const legs = () => f.sim.liveChannels().filter((x) => x.name.startsWith(`PJSIP/${endpoint}-`)).length;
+    const answered = [0, 1, 2].map((i) =>
+      f.sim.placeInboundCall({ did: c.did, callerNumber: `+1212555${callerBase + i}` }),
+    );
+    await waitFor(() => (legs() === 3 ? true : undefined));
+    expect(await f.routing.slots.live(linkId)).toBe(3);
+    const lostBefore = await metric('capconduit_redis_data_lost_total');
+    await lose();
+    // Calls keep coming: none may take a fourth slot.
+    let maxLegs = 0;
+    const t = setInterval(() => {
+      maxLegs = Math.max(maxLegs, legs());
+    }, 2);
+    try {
+      for (let i = 3; i < 6; i++)
+        f.sim.placeInboundCall({ did: c.did, callerNumber: `+1212555${callerBase + i}` });
+      const refused = await waitFor(async () => {
+        const rows = (await f.cdrs(c.did)).filter((r) => r.disposition === 'no_client');
+        return rows.length === 3 ? rows : undefined;
+      });
+      expect(refused.every((r) => r.not_routed.some((n) => n.reason === 'concurrency'))).toBe(true);
+    } finally {
+      clearInterval(t);
+    }
+    expect(maxLegs).toBe(3);
+    expect(await f.routing.slots.live(linkId)).toBe(3);
+    expect(await metric('capconduit_redis_data_lost_total')).toBeGreaterThan(lostBefore);
+    // The calls held end as they would have: their slots go back, one answered CDR each.
+    for (const a of answered) f.sim.hangup(a, 16);
+    await waitFor(async () => ((await f.routing.slots.live(linkId)) === 0 ? true : undefined));
+    const rows = await waitFor(async () => {
+      const r = await f.cdrs(c.did);
+      return r.length === 6 ? r : undefined;
+    });
+    expect(rows.filter((r) => r.disposition === 'answered')).toHaveLength(3);
+  }
+
+  it('FLUSHALL with calls up: their slots are put back and the concurrency cap holds', async () => {
+    const admin = createRedis(redisSrv.url, { enableOfflineQueue: true });
+    try {
+      await underLoss(async () => {
+        await admin.flushall();
+      }, 1000);
+    } finally {
+      admin.disconnect();
+    }
+  });
+
+  it('a restart without persistence: the same once Redis is back', async () => {
+    await underLoss(async () => {
+      await redisSrv.stop();
+      await redisSrv.start();
+      // Routing again (the daemon reconnected) before the new calls come.
+      await waitFor(async () => ((await f.d.app.inject('/ready')).statusCode === 200 ? true : undefined));
+    }, 2000);
+  });
+});
