@@ -138,6 +138,73 @@ describe('the simulator as a real Asterisk 22 behaved', () => {
     }
   });
 
+  it('other failure causes of a dialled leg reach it through the pair, named as ast_cause2str names them', async () => {
+    const { s, ari, events, amiEvents } = await setup();
+    // ARI hangup reasons (convert_reason_to_hangup_code) and raw Q.850 codes on the far side.
+    const cases: Array<[string, number, string]> = [
+      ['reason=congestion', 34, 'Circuit/channel congestion'],
+      ['reason=rejected', 21, 'Call Rejected'],
+      ['reason=unallocated', 1, 'Unallocated (unassigned) number'],
+      ['reason=failure', 38, 'Network out of order'],
+      ['reason=timeout', 18, 'No user responding'],
+      ['reason_code=27', 27, 'Destination out of order'],
+      ['reason_code=102', 102, 'Recover on timer expiry'],
+      ['reason_code=47', 47, 'Unknown'],
+    ];
+    const auth = `Basic ${Buffer.from('asterisk:asterisk').toString('base64')}`;
+    for (const [i, [query, cause, text]] of cases.entries()) {
+      const id = `leg-c${i}`;
+      await ari.channels.create({
+        endpoint: 'Local/14155550100@from-carrier',
+        app: 'capconduit',
+        channelId: id,
+      });
+      await waitFor(() => events.find((e) => e.type === 'StasisStart' && e.channel?.id === id));
+      await ari.channels.dial(id, { timeout: 30 });
+      await waitFor(() => events.find((e) => e.type === 'StasisStart' && e.channel?.id === `${id};2`));
+      const r = await fetch(`${s.ariUrl}/ari/channels/${encodeURIComponent(`${id};2`)}?${query}`, {
+        method: 'DELETE',
+        headers: { authorization: auth },
+      });
+      expect(r.status, query).toBe(204);
+      const gone = await waitFor(() =>
+        events.find((e) => e.type === 'ChannelDestroyed' && e.channel?.id === id),
+      );
+      expect([gone.cause, (gone as { cause_txt?: string }).cause_txt], query).toEqual([cause, text]);
+      const hangup = await waitFor(() =>
+        amiEvents.find((e) => e.event === 'Hangup' && e.fields.uniqueid === id),
+      );
+      expect([hangup.fields.cause, hangup.fields['cause-txt']], query).toEqual([String(cause), text]);
+    }
+  });
+
+  it('a far end that answers as the dial starts, before any ringing: Dial "" then ANSWER, no RINGING', async () => {
+    const { ari, events, amiEvents } = await setup();
+    await ari.channels.create({
+      endpoint: 'Local/14155550100@from-carrier',
+      app: 'capconduit',
+      channelId: 'race',
+    });
+    await waitFor(() => events.find((e) => e.type === 'StasisStart' && e.channel?.id === 'race'));
+    // The far side is answered the moment it shows up, with no ring first.
+    ari.on('event', (e: Ev) => {
+      if (e.type === 'StasisStart' && e.channel?.id === 'race;2') void ari.channels.answer('race;2');
+    });
+    await ari.channels.dial('race', { timeout: 30 });
+    await waitFor(() =>
+      events.find((e) => e.type === 'Dial' && e.peer?.id === 'race' && e.dialstatus === 'ANSWER'),
+    );
+    expect(events.filter((e) => e.type === 'Dial' && e.peer?.id === 'race').map((e) => e.dialstatus)).toEqual(
+      ['', 'ANSWER'],
+    );
+    const dialEnd = await waitFor(() =>
+      amiEvents.find((e) => e.event === 'DialEnd' && e.fields.destuniqueid === 'race'),
+    );
+    expect(dialEnd.fields.dialstatus).toBe('ANSWER');
+    expect(amiEvents.some((e) => e.event === 'DialState' && e.fields.destuniqueid === 'race')).toBe(false);
+    expect(await ari.channels.get('race')).toMatchObject({ state: 'Up' });
+  });
+
   it('a Local far side that hangs up ends the leg with ChannelDestroyed and its cause, no final Dial', async () => {
     const { ari, events, amiEvents } = await setup();
     await ari.channels.create({ endpoint: 'Local/hangsup@far', app: 'capconduit', channelId: 'leg-h' });
