@@ -1,11 +1,10 @@
 // /v1/caller-blocks: blocked caller numbers, a seller's own list and the global one (staff), and the
-// CSV import of a list (the body streamed, never buffered whole).
-import type { Readable } from 'node:stream';
+// CSV import of a list (a text/csv body or a multipart upload, streamed, never buffered whole).
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
-import { AppError } from '../../platform/http/errors.ts';
+import { acceptCsvUploads, csvUpload } from '../../platform/http/csv-upload.ts';
 import { idParams, page, pageBody } from '../../platform/http/paging.ts';
 import { BLOCKLIST_IMPORT_MAX_BYTES } from '../blocklist-import.ts';
 import {
@@ -70,9 +69,10 @@ export function callerBlockRoutes(svc: RoutingService) {
       },
     );
 
-    // The import's scope hands the body on as a stream (the other routes keep the JSON parser).
+    // The import's scope takes the CSV as a stream, a raw text/csv body or a multipart upload's file
+    // part (the other routes keep the JSON parser); any other content type is refused unread.
     await app.register(async (scoped) => {
-      scoped.addContentTypeParser(['text/csv', 'text/plain'], (_req, payload, done) => done(null, payload));
+      await acceptCsvUploads(scoped, BLOCKLIST_IMPORT_MAX_BYTES);
       scoped.withTypeProvider<ZodTypeProvider>().post(
         '/v1/caller-blocks/import',
         {
@@ -80,26 +80,18 @@ export function callerBlockRoutes(svc: RoutingService) {
           bodyLimit: BLOCKLIST_IMPORT_MAX_BYTES,
           schema: {
             tags,
+            consumes: ['text/csv', 'multipart/form-data'],
             summary: 'Import blocked callers from CSV (bad lines listed, the rest imported)',
             querystring: callerBlockImportQuery,
             response: { 200: callerBlockImportDoc },
           },
         },
-        async (req) => {
-          const body = req.body as Readable | undefined;
-          if (!body || typeof body.pipe !== 'function')
-            throw new AppError(
-              'UNSUPPORTED_MEDIA_TYPE',
-              'send the CSV as the body with Content-Type: text/csv',
-            );
-          const length = Number(req.headers['content-length'] ?? 0);
-          if (length > BLOCKLIST_IMPORT_MAX_BYTES)
-            throw new AppError(
-              'PAYLOAD_TOO_LARGE',
-              `a blocklist import is at most ${BLOCKLIST_IMPORT_MAX_BYTES} bytes`,
-            );
-          return svc.importCallerBlocks(body, req.query.seller_id, scopeOf(req));
-        },
+        async (req) =>
+          svc.importCallerBlocks(
+            await csvUpload(req, BLOCKLIST_IMPORT_MAX_BYTES),
+            req.query.seller_id,
+            scopeOf(req),
+          ),
       );
     });
   };
