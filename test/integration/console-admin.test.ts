@@ -328,7 +328,8 @@ describe('console administration pages', () => {
       });
       expect(bad.statusCode).toBe(400);
       expect(
-        (await seller.post('/console/numbers/webhooks', { _csrf, url: 'http://127.0.0.1:9/none' })).statusCode,
+        (await seller.post('/console/numbers/webhooks', { _csrf, url: 'http://127.0.0.1:9/none' }))
+          .statusCode,
       ).toBe(400);
 
       const viewer = await as('viewer@example.com');
