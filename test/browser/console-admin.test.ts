@@ -1,6 +1,7 @@
 // The console's administration pages in a real headless Chromium against a daemon on real PostgreSQL
 // and Redis: the audit log, re-authentication before a user's role or state changes, Numbers (against
-// the project's fake carrier), API keys, provider accounts and webhooks. Screenshots go to test-results/console/ like the other browser tests'.
+// the project's fake carrier), API keys, provider accounts and webhooks, a pool's VICIdial snippet.
+// Screenshots go to test-results/console/ like the other browser tests'.
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
@@ -430,6 +431,32 @@ describe('the console’s administration pages in a browser', () => {
     await page.click('#webhooks button:has-text("Delete")');
     await page.getByText('Deleted.').waitFor(T);
     await page.getByText('No webhook subscriptions.').waitFor(T);
+    expect(ui.problems).toEqual([]);
+  });
+
+  it('caller IDs: a pool’s VICIdial snippet, ready to paste, copied by its button', async () => {
+    const { page, context } = ui;
+    await signIn('admin@example.com');
+    await page.click('nav a[href="/console/caller-ids"]');
+    await page.click('summary:has-text("New pool")');
+    await page.fill('form[action="/console/caller-ids/pools"] input[name=id]', 'SALES01');
+    await page.fill('form[action="/console/caller-ids/pools"] input[name=fallback_number]', '+12125550199');
+    await page.click('form[action="/console/caller-ids/pools"] button[type=submit]');
+    await page.locator('#pools tr[data-pool="SALES01"]').waitFor(T);
+    await page.click('#pools tr[data-pool="SALES01"] a:has-text("VICIdial snippet")');
+    const pre = page.locator('#vicidial-snippet');
+    await pre.waitFor(T);
+    const text = (await pre.textContent())!;
+    expect(text).toContain(`CAPCONDUIT_URL=${base}\n`);
+    expect(text).toContain('CID_FALLBACK=+12125550199');
+    expect(text).toContain('Gosub(capconduit-cid,s,1(SALES01,');
+    expect(text).toContain('Authorization: Bearer');
+    await ui.shot('caller-ids-vicidial');
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+    await page.click('button[data-copy=vicidial-snippet]');
+    await page.locator('#copy-status', { hasText: 'Copied.' }).waitFor(T);
+    // A string: the test's own types have no DOM.
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(text);
     expect(ui.problems).toEqual([]);
   });
 });

@@ -221,11 +221,34 @@ function startImport(form) {
   });
 }
 
+/** Copies an element's text: the Clipboard API where the page is a secure context, else a selection. */
+function copyText(button) {
+  const src = document.getElementById(button.dataset.copy);
+  const status = document.getElementById('copy-status');
+  const said = (t) => {
+    if (status) status.textContent = t;
+  };
+  const bySelection = () => {
+    const range = document.createRange();
+    range.selectNodeContents(src);
+    const sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+    said(document.execCommand('copy') ? 'Copied.' : 'Selected: press Ctrl+C to copy.');
+  };
+  if (navigator.clipboard && window.isSecureContext)
+    navigator.clipboard.writeText(src.textContent).then(() => said('Copied.'), bySelection);
+  else bySelection();
+}
+
 document.addEventListener('DOMContentLoaded', () => {
   const live = document.getElementById('live');
   if (live) startLive(live);
   const imp = document.getElementById('cid-import');
   if (imp) startImport(imp);
+  // Copy buttons: <button data-copy="<id of the element whose text is copied>">.
+  for (const b of document.querySelectorAll('button[data-copy]'))
+    b.addEventListener('click', () => copyText(b));
   // Forms that ask before they act: <form data-confirm="text">.
   for (const f of document.querySelectorAll('form[data-confirm]')) {
     f.addEventListener('submit', (e) => {

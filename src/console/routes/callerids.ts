@@ -1,6 +1,6 @@
 // Caller IDs: pools with their live state, numbers with usage against their limits and health,
 // the CSV import (a file streamed with a progress bar by the page's script, or pasted text without
-// it) with the rejected lines listed. Everything through the caller-ID service with the API's
+// it) with the rejected lines listed, and each pool's VICIdial snippet ready to paste. Everything through the caller-ID service with the API's
 // schemas; staff change, viewers look, seller users have no caller IDs.
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -15,6 +15,7 @@ import {
   poolParams,
 } from '../../callerid/schemas.ts';
 import type { CallerIdService } from '../../callerid/service.ts';
+import { vicidialSnippet, vicidialTemplate } from '../../callerid/snippet.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { may, STAFF_READ, STAFF_WRITE } from '../access.ts';
 import { fromForm, validate } from '../forms.ts';
@@ -44,6 +45,26 @@ export function callerIdRoutes(svc: CallerIdService | undefined) {
   return async function routes(app: FastifyInstance) {
     const read = { console: { roles: STAFF_READ } };
     const write = { console: { roles: STAFF_WRITE } };
+
+    // A pool's VICIdial / Asterisk routine, ready to paste: the daemon's URL as this console was
+    // reached (a dialer reaching it elsewhere changes that one line), the pool, its fallback.
+    app.get('/caller-ids/pools/:id/vicidial', { config: read }, async (req, reply) => {
+      const ctx = ctxOf(req);
+      if (!svc)
+        return sendPage(
+          reply,
+          layout(ctx, 'VICIdial snippet', empty('The caller-ID module does not run on this instance.')),
+        );
+      const { id } = validate(poolParams, req.params);
+      const p = await svc.getPool(id);
+      const url = `${req.protocol}://${req.host}`;
+      const text = vicidialSnippet(vicidialTemplate(), { url, pool: p.id, fallback: p.fallback_number });
+      const body = html`<p>Paste into the dialer's Asterisk as <code>vicidial-cid.conf</code>, <code>#include vicidial-cid.conf</code> from <code>extensions.conf</code>, put a key with the <code>dialer</code> role (made on <strong>API keys</strong>, limited to the Asterisk's address) in <code>CAPCONDUIT_DIALER_KEY</code>, and call <code>Gosub(capconduit-cid,s,1(${p.id},&lt;number dialled&gt;))</code> before the carrier's <code>Dial()</code>. The key travels in the <code>Authorization: Bearer</code> header, never in the URL. <code>CAPCONDUIT_URL</code> is the address this console was reached at (<code>${url}</code>): change it if the dialer reaches the daemon elsewhere.</p>
+<p><button type="button" data-copy="vicidial-snippet">Copy to clipboard</button> <span class="status" id="copy-status" aria-live="polite"></span></p>
+<pre id="vicidial-snippet" class="snippet">${text}</pre>
+<p><a href="${PATH}">Back to caller IDs</a></p>`;
+      return sendPage(reply, layout(ctx, `VICIdial snippet for pool ${p.id}`, body));
+    });
 
     app.get('/caller-ids', { config: read }, async (req, reply) => {
       const ctx = ctxOf(req, flashOf(req));
@@ -80,13 +101,14 @@ export function callerIdRoutes(svc: CallerIdService | undefined) {
       const body = html`<section><h2>Pools</h2>
 ${
   pools.length
-    ? html`<div class="scroll"><table id="pools"><thead><tr>${pth('id', 'Pool')}${pth('name', 'Name')}${pth('numbers', 'Numbers', 'num')}${pth('available', 'Available', 'num')}${pth('resting', 'Resting', 'num')}<th class="num">At a limit</th>${pth('uses_hour', 'Uses this hour', 'num')}${pth('uses_day', 'Uses today', 'num')}<th>Fallback</th><th>Health rule</th>${w ? html`<th></th>` : ''}</tr></thead><tbody>
+    ? html`<div class="scroll"><table id="pools"><thead><tr>${pth('id', 'Pool')}${pth('name', 'Name')}${pth('numbers', 'Numbers', 'num')}${pth('available', 'Available', 'num')}${pth('resting', 'Resting', 'num')}<th class="num">At a limit</th>${pth('uses_hour', 'Uses this hour', 'num')}${pth('uses_day', 'Uses today', 'num')}<th>Fallback</th><th>Health rule</th><th>Dialplan</th>${w ? html`<th></th>` : ''}</tr></thead><tbody>
 ${pools.map((p) => {
   const s = statOf.get(p.id);
   return html`<tr data-pool="${p.id}"><td><a href="${PATH}?pool=${encodeURIComponent(p.id)}">${p.id}</a></td><td>${p.name ?? ''}</td><td class="num">${p.numbers}</td>
 <td class="num">${s?.available ?? 0}</td><td class="num">${s?.resting ?? 0}</td><td class="num">${(s?.exhausted_hourly ?? 0) + (s?.exhausted_daily ?? 0)}</td>
 <td class="num">${s?.uses_hour ?? 0}</td><td class="num">${s?.uses_day ?? 0}</td><td>${p.fallback_number ?? ''}</td>
 <td>${p.health_min_answer_rate > 0 ? `below ${Math.round(p.health_min_answer_rate * 100)}% answered of the last ${p.health_window}: rest ${p.health_rest_s} s` : 'none'}</td>
+<td><a href="${PATH}/pools/${encodeURIComponent(p.id)}/vicidial">VICIdial snippet</a></td>
 ${w ? html`<td><form method="post" action="${PATH}/pools/${encodeURIComponent(p.id)}/delete" class="inline" data-confirm="Delete pool ${p.id}? Its numbers stay, outside it.">${csrfField(ctx)}<button type="submit" class="link">Delete</button></form></td>` : ''}</tr>`;
 })}</tbody></table></div>`
     : empty('No pools yet: create one, or import numbers with a pool column.')
