@@ -8,6 +8,8 @@ import type { Simulator } from '../../src/simulator/index.ts';
 export interface Snapshot {
   /** Calls the daemon says it holds (its gauge); NaN when it does not answer. */
   held: number;
+  /** Calls whose state Redis still keeps (the per-node index of live calls). */
+  recorded: number;
   /** Members of every live-slot set (links and the other cap owners). */
   slots: number;
   channels: number;
@@ -56,6 +58,8 @@ export async function snapshot(s: Sources): Promise<Snapshot> {
     .catch(() => Number.NaN);
   // Glob specials are * ? [ ] and \ only: the braces of the hash tag match themselves.
   const slots = await scanCount(s.redis, `${base}:*:live`, (k) => s.redis.zcard(k));
+  // Each live call's state is indexed per Asterisk node until its CDR is written.
+  const recorded = await scanCount(s.redis, `${base}:node:*:calls`, (k) => s.redis.zcard(k));
   const pending = await s.redis.hgetall(`${base}:totals:pending`);
   let waiting = 0;
   for (const [k, v] of Object.entries(pending)) if (k.startsWith('link:')) waiting += Number(v);
@@ -77,6 +81,7 @@ export async function snapshot(s: Sources): Promise<Snapshot> {
     cdrs.set(r.caller, r.n);
   return {
     held,
+    recorded,
     slots,
     channels: s.sim.channelCount(),
     bridges,

@@ -43,6 +43,9 @@ const { values } = parseArgs({
     // How long to wait for /ready to say `ready` after a fault (the column reads NaN past it).
     'ready-bound-s': { type: 'string', default: '120' },
     only: { type: 'string', default: 'kill,redis,flush,pg,sim,cut,overload' },
+    'no-build': { type: 'boolean', default: false },
+    // The daemon's INSTANCE_DEAD_AFTER_S: how long a silent owner waits before its calls are taken over.
+    'dead-after-s': { type: 'string', default: '15' },
   },
 });
 const num = (k: keyof typeof values) => Number(values[k]);
@@ -52,7 +55,8 @@ const cap = num('cap');
 const LINKS = 10;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-execFileSync('bash', ['scripts/build.sh'], { stdio: 'ignore' });
+// --no-build runs the dist/ already there (a build replaces it, under any other daemon running from it).
+if (!values['no-build']) execFileSync('bash', ['scripts/build.sh'], { stdio: 'ignore' });
 const pg = await PrivatePostgres.create();
 const redisSrv = await PrivateRedis.create();
 const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
@@ -95,6 +99,7 @@ const startDaemon = () => {
       LOG_PRETTY: 'false',
       MASTER_KEY: '11'.repeat(32),
       RECONCILE_INTERVAL_S: values['reconcile-s'],
+      INSTANCE_DEAD_AFTER_S: values['dead-after-s'],
       // The durable CDR buffer outlives the process, as its directory does in production.
       CDR_BUFFER_DIR: `${dataDir}/cdr-buffer`,
       ...asteriskEnv({ ariUrl: `http://127.0.0.1:${ari.port}`, amiPort: ami.port }),
@@ -299,7 +304,7 @@ const phase = async (f: Fault): Promise<Row> => {
   const read = async (s: Snapshot) => {
     const inApp = [...calls.values()].filter((c) => c.inApp);
     return {
-      stuck: Number.isNaN(s.held) ? Number.NaN : s.held,
+      stuck: Number.isNaN(s.held) ? Number.NaN : s.held + s.recorded - before.recorded,
       slots: s.slots - before.slots,
       channels: s.channels - before.channels,
       bridges: s.bridges - before.bridges,
@@ -388,7 +393,7 @@ console.log(line(head));
 console.log(width.map((w) => '-'.repeat(w)).join('-|-'));
 for (const c of cells) console.log(line(c));
 console.log(
-  'stuck: calls the daemon still holds; slots/channels/bridges: left over after the phase; no CDR / twice: calls that reached the app; totals off: answered totals minus answered CDRs; to ready: s from the end of the fault to /ready "ready"; to settle: s after the last caller hung up until all read 0 (or --settle-s)',
+  'stuck: calls the daemon still holds or Redis still records; slots/channels/bridges: left over after the phase; no CDR / twice: calls that reached the app; totals off: answered totals minus answered CDRs; to ready: s from the end of the fault to /ready "ready"; to settle: s after the last caller hung up until all read 0 (or --settle-s)',
 );
 await sql.end();
 redis.disconnect();
