@@ -6,8 +6,8 @@
 //
 // Size: 140 NPAs here (20 of each kind): about 2.3 minutes on a 2-core machine at a load average of
 // 25, most of it two worker start-ups and the carrier's 429s (each holds the whole account back for its
-// Retry-After, 1 s, as it must). The full 500 is an opt-in run: PROVISIONING_CRASH_NPAS=500 (2.8
-// minutes at a load average of 2 to 20).
+// Retry-After, 1 s, as it must). The full 500 is an opt-in run: PROVISIONING_CRASH_NPAS=500 (3.4
+// minutes at a load average of 19 to 32).
 // Item locks are short (3 s) on purpose: under load they lapse and BullMQ hands items still running to
 // another worker, which the item runner must survive (a second run of one item never buys a second
 // number).
