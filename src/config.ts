@@ -82,6 +82,9 @@ const schema = z.object({
   CDR_RETENTION_DAYS: z.coerce.number().int().min(0).default(400),
   CALLER_NUMBER_RETENTION_DAYS: z.coerce.number().int().min(0).default(90),
   RETENTION_SWEEP_MIN: z.coerce.number().int().min(1).default(60),
+  // Call recordings are deleted from Asterisk after RECORDING_RETENTION_DAYS (0: kept as long as their
+  // call record), and always with their call record, by the same purge.
+  RECORDING_RETENTION_DAYS: z.coerce.number().int().min(0).default(90),
   API_RATE_LIMIT_PER_MIN: z.coerce.number().int().min(0).default(1_200),
   API_RATE_LIMIT_DIALER_PER_MIN: z.coerce.number().int().min(0).default(600_000),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),

@@ -13,6 +13,7 @@ import { InFlightLimiter, type LoadFigures } from './limiter.ts';
 import type { RequestOptions } from './request.ts';
 import {
   applicationsResource,
+  recordingsResource,
   asteriskResource,
   bridgesResource,
   channelsResource,
@@ -204,6 +205,15 @@ export class AriClient extends EventEmitter {
   readonly events = eventsResource(this.req);
   readonly asterisk = asteriskResource(this.req);
   readonly applications = applicationsResource(this.req);
+  readonly recordings = recordingsResource(this.req);
+
+  /**
+   * A stored recording's file, as a stream (`GET /recordings/stored/{name}/file`). Always over HTTP:
+   * a file sent as one WebSocket frame would be built on Asterisk's stack and could crash it.
+   */
+  recordingFile(name: string, signal?: AbortSignal) {
+    return this.httpTransport.stream('GET', `/recordings/stored/${encodeURIComponent(name)}/file`, signal);
+  }
 
   private open(): void {
     if (this.stopped) return;

@@ -98,6 +98,22 @@ export function bridgesResource(request: AriRequest) {
     removeChannel: (id: string, channel: string) =>
       request<void>('POST', `/bridges/${enc(id)}/removeChannel`, { query: { channel } }),
     destroy: (id: string) => request<void>('DELETE', `/bridges/${enc(id)}`),
+    /** Records the bridge's mix under `name` (a LiveRecording; RecordingFinished when it ends). */
+    record: (
+      id: string,
+      p: {
+        name: string;
+        format: string;
+        ifExists?: 'fail' | 'overwrite' | 'append';
+        maxDurationSeconds?: number;
+      },
+    ) => request<unknown>('POST', `/bridges/${enc(id)}/record`, { query: p }),
+  };
+}
+
+export function recordingsResource(request: AriRequest) {
+  return {
+    deleteStored: (name: string) => request<void>('DELETE', `/recordings/stored/${enc(name)}`),
   };
 }
 

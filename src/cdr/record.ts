@@ -55,6 +55,8 @@ export interface CallOutcome {
   endReason?: string | null;
   /** The campaign's maximum call length (seconds from the client's answer): talk is billed up to it. */
   maxCallS?: number | null;
+  /** The call's recording in Asterisk (stored recording name on the call's node) and its length. */
+  recording?: { name: string; durationS: number } | null;
 }
 
 const iso = (t: number | undefined) => (t ? new Date(t).toISOString() : null);
@@ -109,6 +111,8 @@ export function cdrOf(s: CallOutcome, now: number): CdrRecord {
     not_routed: s.notRouted.map((r) => ({ link_id: r.linkId, client_id: r.clientId, reason: r.reason })),
     default_route: s.defaultRoute ?? null,
     end_reason: s.endReason ?? null,
+    recording_name: s.recording?.name ?? null,
+    recording_s: s.recording ? s.recording.durationS : null,
     attempts: s.attempts.map((a) => ({
       link_id: a.linkId,
       client_id: a.clientId,

@@ -1,7 +1,7 @@
 // Every SQL reading call records (the writer inserts them, see writer.ts): filtered, newest first,
 // keyset-paged over (started_at, call_id) so pages stay stable while calls keep arriving; and, for
 // the console, one page at an offset in a chosen order with the seller, campaign and client names.
-import { and, asc, count, desc, eq, gte, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { callRecords } from '../db/schema/cdr.ts';
 import { campaigns, clients, sellers } from '../db/schema/routing.ts';
@@ -44,6 +44,22 @@ function callWhere(f: Omit<CallFilter, 'limit'>): SQL | undefined {
     );
   }
   return w.length ? and(...w) : undefined;
+}
+
+/** One call record by id, within a seller's scope when given (another seller's call is not found). */
+export async function getCall(
+  db: Db,
+  callId: string,
+  sellerId?: string | null,
+): Promise<CallRecordRow | null> {
+  const w = [eq(callRecords.callId, callId)];
+  if (sellerId) w.push(eq(callRecords.sellerId, sellerId));
+  const [row] = await db
+    .select()
+    .from(callRecords)
+    .where(and(...w))
+    .limit(1);
+  return row ?? null;
 }
 
 export function listCalls(db: Db, f: CallFilter): Promise<CallRecordRow[]> {
@@ -115,13 +131,42 @@ export async function pageCalls(
 /**
  * Deletes up to `limit` call records that started before `before`; answers how many. One bounded
  * statement at a time, so a purge of millions of rows never holds locks or a transaction for long.
+ * A record whose recording is still in Asterisk stays until the recording is deleted (else nothing
+ * would remember to delete it).
  */
 export async function deleteCallsBefore(db: Db, before: Date, limit: number): Promise<number> {
   const rows = await db.execute(sql`
     delete from call_records where call_id in (
-      select call_id from call_records where started_at < ${before.toISOString()}::timestamptz limit ${limit}
+      select call_id from call_records where started_at < ${before.toISOString()}::timestamptz
+        and (recording_name is null or recording_deleted_at is not null) limit ${limit}
     ) returning 1`);
   return rows.length;
+}
+
+/** Up to `limit` recordings of calls that started before `before` and are still in Asterisk, oldest first. */
+export async function recordingsBefore(
+  db: Db,
+  before: Date,
+  limit: number,
+): Promise<Array<{ callId: string; nodeId: string; name: string }>> {
+  const rows = await db
+    .select({ callId: callRecords.callId, nodeId: callRecords.nodeId, name: callRecords.recordingName })
+    .from(callRecords)
+    .where(
+      and(
+        lt(callRecords.startedAt, before),
+        sql`${callRecords.recordingName} is not null and ${callRecords.recordingDeletedAt} is null`,
+      ),
+    )
+    .orderBy(asc(callRecords.startedAt))
+    .limit(limit);
+  return rows.map((r) => ({ callId: r.callId, nodeId: r.nodeId, name: r.name! }));
+}
+
+/** Records that their recordings were deleted from Asterisk. */
+export async function markRecordingsDeleted(db: Db, callIds: string[], at: Date): Promise<void> {
+  if (!callIds.length) return;
+  await db.update(callRecords).set({ recordingDeletedAt: at }).where(inArray(callRecords.callId, callIds));
 }
 
 /** Clears the caller number of up to `limit` call records that started before `before`. */

@@ -49,6 +49,13 @@ export const callRecordOut = z.object({
   default_route: z.string().nullable(),
   /** How an answered call ended: `caller_hangup`, `client_hangup`, `max_length` (cut at the campaign's limit). */
   end_reason: z.string().nullable(),
+  /**
+   * The call's recording (campaigns with `record_calls`): its name in Asterisk and length in seconds,
+   * fetched with GET /v1/calls/{id}/recording; `recording_deleted_at` once retention deleted it.
+   */
+  recording_name: z.string().nullable(),
+  recording_s: z.number().nullable(),
+  recording_deleted_at: z.string().nullable(),
 });
 /** A record as the API shows it; `staff` false (a seller's key) leaves out revenue and cost. */
 export const toCallRecord = (r: CallRecordRow, staff = true) => ({
@@ -80,4 +87,7 @@ export const toCallRecord = (r: CallRecordRow, staff = true) => ({
   cost_micros: staff ? r.costMicros : null,
   default_route: r.defaultRoute,
   end_reason: r.endReason,
+  recording_name: r.recordingName,
+  recording_s: r.recordingS,
+  recording_deleted_at: r.recordingDeletedAt?.toISOString() ?? null,
 });

@@ -2,7 +2,14 @@
 // a chosen order, with names): both see a seller's calls only through `sellerId`, and both export
 // CSV with the same columns and the same escaping.
 import type { Db } from '../platform/db.ts';
-import { type CallFilter, type CallRecordRow, type CallSort, listCalls, pageCalls } from './repository.ts';
+import {
+  type CallFilter,
+  type CallRecordRow,
+  type CallSort,
+  getCall,
+  listCalls,
+  pageCalls,
+} from './repository.ts';
 import { toCallRecord } from './schemas.ts';
 
 export const CSV_COLS = [
@@ -51,6 +58,11 @@ export function callsCsv(rows: CallRecordRow[], staff = true): string {
 
 export class CallsService {
   constructor(private readonly db: Db) {}
+
+  /** One call by id; a seller's scope hides other sellers' calls (null, as for an unknown id). */
+  get(callId: string, sellerId?: string | null) {
+    return getCall(this.db, callId, sellerId);
+  }
 
   /** Newest first, strictly older than `before`: the API's keyset pages. */
   list(f: CallFilter) {

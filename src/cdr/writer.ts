@@ -47,6 +47,9 @@ export interface CdrRecord {
   default_route?: string | null;
   /** How an answered call ended (absent in journals written before it existed). */
   end_reason?: string | null;
+  /** The call's recording (absent in journals written before it existed). */
+  recording_name?: string | null;
+  recording_s?: number | null;
 }
 
 export class CdrWriter {
@@ -241,6 +244,8 @@ export class CdrWriter {
       cost_micros: r.cost_micros ?? 0,
       default_route: r.default_route ?? null,
       end_reason: r.end_reason ?? null,
+      recording_name: r.recording_name ?? null,
+      recording_s: r.recording_s ?? null,
     }));
     // The records and their postbacks commit together: each record inserted now (not one a replayed
     // journal had inserted before) becomes a `call.completed` event for every subscription that wants
@@ -280,6 +285,8 @@ export class CdrWriter {
         'cost_micros',
         'default_route',
         'end_reason',
+        'recording_name',
+        'recording_s',
       )}
       on conflict (call_id) do nothing
       returning *),

@@ -191,6 +191,9 @@ export type Effect =
   // Maximum call length: Asterisk hangs each channel up `seconds` from now by itself (0 cancels), so
   // the limit holds if no daemon is left to enforce it
   | { type: 'limit_length'; channels: readonly string[]; seconds: number }
+  // Call recording: Asterisk records the bridge under the call's id (appended to after a revenue
+  // recovery, so a call has one recording); RecordingFinished tells its length
+  | { type: 'record' }
   | { type: 'finish' }; // write the CDR, destroy the bridge, forget the call
 
 /** A failed ARI `Dial` status as the Q.850 cause it stands for (null: not a failure we act on). */
@@ -418,6 +421,7 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
           { type: 'answer_caller' },
           { type: 'bridge', legId: e.legId },
           ...limitLength([s.callerChannelId, e.legId], camp?.maxCallS),
+          ...(camp?.recordCalls ? [{ type: 'record' } as const] : []),
           { type: 'mark_answered', linkId: a.linkId, slot: a.slot, remember },
         ],
       };

@@ -86,6 +86,8 @@ export interface RoutePlan {
     queueS?: number | null;
     /** Maximum call length in seconds from the client's answer (absent: none). */
     maxCallS?: number | null;
+    /** Call recording: the bridge is recorded in Asterisk (absent: off). */
+    recordCalls?: boolean;
   };
   links: RouteLink[];
 }
@@ -205,6 +207,7 @@ export class RouteCatalog {
         maxReroutes: c.maxReroutes,
         queueS: c.queueS,
         maxCallS: c.maxCallS,
+        recordCalls: c.recordCalls,
       },
       links: rows.map((r) => ({
         // Inactive links stay in the plan (never offered) so a CDR can say why they took no call.

@@ -49,7 +49,14 @@ export interface CallRuntime {
   queuePoll?: NodeJS.Timeout;
   /** Maximum call length, only when Asterisk could not be told to enforce it: our own hangup. */
   limitTimer?: NodeJS.Timeout;
+  /** Call recording: segments asked of Asterisk and not ended yet, and what the ended ones add up to. */
+  recording?: { name: string; pending: number; finished: number; seconds: number; settled?: () => void };
 }
+
+/** Recordings are WAV (8 kHz signed linear in Asterisk): what any player and browser can play. */
+export const RECORDING_FORMAT = 'wav';
+/** How long a finishing call waits for Asterisk to say its recording ended (its length goes on the CDR). */
+const RECORDING_WAIT_MS = 3000;
 
 /** The dialplan function whose `absolute` timeout makes Asterisk hang a channel up by itself. */
 export const ABSOLUTE_TIMEOUT = 'TIMEOUT(absolute)';
@@ -84,6 +91,8 @@ export class CallRunner {
   private queue: KeyedQueue;
   private releases: ReleaseRetrier;
   private finished = new Set<string>();
+  /** Calls by recording name (the call id), kept past the call's end until its recording ended. */
+  private recordings = new Map<string, CallRuntime>();
 
   constructor(private d: EffectDeps) {
     this.queue = new KeyedQueue((key, err) => d.log.error({ err, callId: key }, 'call handler failed'));
@@ -121,6 +130,21 @@ export class CallRunner {
         if (then) await this.apply(callId, then);
       })
       .catch(() => {});
+  }
+
+  /**
+   * RecordingFinished (with its length in seconds) or RecordingFailed (null) for a recording of ours.
+   * Not queued behind the call's work: a finishing call waits for it.
+   */
+  recordingEnded(name: string, durationS: number | null): void {
+    const rec = this.recordings.get(name)?.recording;
+    if (!rec || rec.pending <= 0) return;
+    rec.pending--;
+    if (durationS !== null) {
+      rec.finished++;
+      rec.seconds += Math.max(0, Math.round(durationS));
+    }
+    if (!rec.pending) rec.settled?.();
   }
 
   /** This instance finished that call lately (its channels may still be listed for a moment). */
@@ -491,6 +515,19 @@ export class CallRunner {
         });
         return null;
       }
+      case 'record': {
+        // Appended to the call's one recording: a revenue recovery records the next client's
+        // bridge under the same name.
+        await this.ari(call).bridges.record(callId, {
+          name: callId,
+          format: RECORDING_FORMAT,
+          ifExists: 'append',
+        });
+        call.recording ??= { name: callId, pending: 0, finished: 0, seconds: 0 };
+        call.recording.pending++;
+        this.recordings.set(callId, call);
+        return null;
+      }
       case 'limit_length': {
         const ari = this.ari(call);
         // One request per channel: Asterisk hangs each up by itself when its time comes.
@@ -575,6 +612,27 @@ export class CallRunner {
     return { type: 'no_candidate', reason: 'no_client', tried, refused, at: this.d.now() };
   }
 
+  /**
+   * The call's recording once Asterisk says it ended (the bridge is gone by now, which ends it), or
+   * after RECORDING_WAIT_MS at most; null when nothing was recorded (no recording, or every part failed).
+   */
+  private async recordingOf(call: CallRuntime): Promise<{ name: string; durationS: number } | null> {
+    const rec = call.recording;
+    if (!rec) return null;
+    if (rec.pending > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        rec.settled = resolve;
+        timer = setTimeout(resolve, RECORDING_WAIT_MS);
+      });
+      clearTimeout(timer);
+      if (rec.pending > 0)
+        this.d.log.warn({ callId: call.state.callId }, 'recording not ended in time; its length is unknown');
+    }
+    this.recordings.delete(rec.name);
+    return rec.finished || rec.pending ? { name: rec.name, durationS: rec.seconds } : null;
+  }
+
   private stopQueueTimers(call: CallRuntime): void {
     clearTimeout(call.queueTimer);
     clearInterval(call.queuePoll);
@@ -600,6 +658,7 @@ export class CallRunner {
       // This instance stalled past its heartbeat and another took the call over: the CDR is theirs.
       this.d.metrics.takenOver.inc({ as: 'lost_to_another' });
       this.d.log.warn({ callId: s.callId }, 'call was taken over by another instance; not writing its CDR');
+      if (call.recording) this.recordings.delete(call.recording.name);
       return;
     }
     const disposition = s.disposition ?? 'error';
@@ -612,7 +671,8 @@ export class CallRunner {
           if (!isGoneOrElsewhere(err))
             this.d.log.warn({ callId: s.callId, err: (err as Error).message }, 'bridge not destroyed');
         });
-    await this.d.cdr.write(cdrOf(outcomeOf(s), this.d.now()));
+    const rec = await this.recordingOf(call);
+    await this.d.cdr.write(cdrOf({ ...outcomeOf(s), recording: rec }, this.d.now()));
     await this.d.store.forget(s.callId, s.nodeId).catch((err: unknown) => this.stateFailed('forget', err));
     this.d.alerts?.callFinished(s, new Date(this.d.now()));
   }

@@ -2,10 +2,11 @@
 // links), the Redis slot store that enforces link caps, the CDR write path and, when Asterisk nodes
 // are configured, the inbound Stasis router.
 import { RoutingAlerts } from './alerts.ts';
-import type { AsteriskModule } from '../asterisk/index.ts';
-import callRoutes from '../cdr/routes/calls.ts';
-import { CdrRetention } from '../cdr/retention.ts';
+import { AriError, type AsteriskModule } from '../asterisk/index.ts';
+import { callRoutes } from '../cdr/routes/calls.ts';
+import { CdrRetention, type RecordingDeleter } from '../cdr/retention.ts';
 import { CdrWriter } from '../cdr/writer.ts';
+import type { Logger } from '../platform/logger.ts';
 import type { DaemonContext, DaemonModule } from '../platform/module.ts';
 import { RedisKeys } from '../platform/redis/keys.ts';
 import { CallerScreen } from './callers.ts';
@@ -36,6 +37,22 @@ export interface RoutingModule extends DaemonModule {
   service: RoutingService;
 }
 
+/** Deletes a recording on the node that recorded it (retention); not found there counts as deleted. */
+export function recordingDeleter(asterisk: AsteriskModule | undefined, log: Logger): RecordingDeleter {
+  return async (nodeId, name) => {
+    const node = asterisk?.nodes.get(nodeId);
+    if (!node) return false;
+    try {
+      await node.ari.recordings.deleteStored(name);
+      return true;
+    } catch (err) {
+      if (err instanceof AriError && err.status === 404) return true;
+      log.warn({ nodeId, recording: name, err: (err as Error).message }, 'recording not deleted; next run');
+      return false;
+    }
+  };
+}
+
 export function createRoutingModule(ctx: DaemonContext): RoutingModule {
   const { config, database, log, metrics } = ctx;
   const keys = new RedisKeys(config.REDIS_KEY_PREFIX);
@@ -47,6 +64,8 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
     log.child({ module: 'cdr' }),
   );
   const totals = new AnsweredTotals(database.db, ctx.redis, keys.routing, log.child({ module: 'routing' }));
+  const asterisk = ctx.modules.get('asterisk') as AsteriskModule | undefined;
+  const deleteRecording = recordingDeleter(asterisk, log.child({ module: 'cdr' }));
   const retention = new CdrRetention(
     database.db,
     ctx.redis,
@@ -54,11 +73,12 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
     {
       cdrDays: config.CDR_RETENTION_DAYS,
       callerNumberDays: config.CALLER_NUMBER_RETENTION_DAYS,
+      recordingDays: config.RECORDING_RETENTION_DAYS,
       batch: 5_000,
     },
     log.child({ module: 'cdr' }),
+    deleteRecording,
   );
-  const asterisk = ctx.modules.get('asterisk') as AsteriskModule | undefined;
   const service = new RoutingService(database.db);
   const catalog = new RouteCatalog(database.db, config.ROUTING_PLAN_TTL_S * 1000);
   let planChanges: { stop(): Promise<void> } | null = null;
@@ -117,7 +137,7 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
       didRoutes(service),
       linkRoutes(service),
       callerBlockRoutes(service),
-      callRoutes,
+      callRoutes(() => asterisk),
       liveRoutes(
         service,
         () => router,

@@ -248,6 +248,9 @@ const campaignFields = {
   max_call_s: z.number().int().min(1).max(86_400).nullable().optional().meta({
     description: 'Seconds a call may last after the client answers (null: no limit); Asterisk cuts it there.',
   }),
+  record_calls: z.boolean().optional().meta({
+    description: 'Record each answered call (the bridge of caller and client) in Asterisk; off by default.',
+  }),
   active: z.boolean().optional(),
 };
 // Optional in the schema because a seller key's rows belong to its own seller; a staff or admin key
@@ -277,6 +280,7 @@ export const campaignOut = z.object({
   max_reroutes: z.number(),
   queue_s: z.number().nullable(),
   max_call_s: z.number().nullable(),
+  record_calls: z.boolean(),
   active: z.boolean(),
   created_at: z.string(),
 });
@@ -297,6 +301,7 @@ export const toCampaign = (r: CampaignRow) => ({
   max_reroutes: r.maxReroutes,
   queue_s: r.queueS,
   max_call_s: r.maxCallS,
+  record_calls: r.recordCalls,
   active: r.active,
   created_at: r.createdAt.toISOString(),
 });
@@ -318,6 +323,7 @@ export const campaignValues = (b: CampaignPatch) => ({
   maxReroutes: b.max_reroutes,
   queueS: b.queue_s,
   maxCallS: b.max_call_s,
+  recordCalls: b.record_calls,
   active: b.active,
 });
 

@@ -22,6 +22,9 @@ export const ROUTER_EVENTS = [
   'StasisEnd',
   // the default route's message ended (its playback is on the caller's channel)
   'PlaybackFinished',
+  // a call's recording ended: its length goes on the CDR
+  'RecordingFinished',
+  'RecordingFailed',
 ] as const;
 
 /** DID from a StasisStart: an explicit arg wins (calls handed over with `move`), else the dialplan exten. */
@@ -99,6 +102,13 @@ export function attachStasisHandlers(
         const target = (ev as { playback?: { target_uri?: string } }).playback?.target_uri ?? '';
         if (target.startsWith('channel:'))
           runner.feedChannel(target.slice('channel:'.length), { type: 'message_done', at });
+        return;
+      }
+      case 'RecordingFinished':
+      case 'RecordingFailed': {
+        const r = (ev as { recording?: { name?: string; duration?: number } }).recording;
+        if (r?.name)
+          runner.recordingEnded(r.name, ev.type === 'RecordingFinished' ? (r.duration ?? 0) : null);
         return;
       }
       case 'ChannelDestroyed':

@@ -51,7 +51,7 @@ describe('call record retention', () => {
       log,
     );
     const r = await job.runOnce(now);
-    expect(r).toEqual({ deleted: 7, callersCleared: 5 });
+    expect(r).toEqual({ deleted: 7, callersCleared: 5, recordingsDeleted: 0 });
     expect(await rows('old')).toHaveLength(0);
     const mid = await rows('mid');
     expect(mid).toHaveLength(5);
@@ -59,7 +59,7 @@ describe('call record retention', () => {
     const fresh = await rows('new');
     expect(fresh.map((x) => x.caller_number)).toEqual(Array(4).fill('+13105550100'));
     // Nothing left to do: a second run changes nothing.
-    expect(await job.runOnce(now)).toEqual({ deleted: 0, callersCleared: 0 });
+    expect(await job.runOnce(now)).toEqual({ deleted: 0, callersCleared: 0, recordingsDeleted: 0 });
   });
 
   it('runs on one instance at a time: while another holds the lock, a run skips and changes nothing', async () => {
@@ -75,7 +75,7 @@ describe('call record retention', () => {
     expect(await other.runOnce(now)).toBeNull();
     expect(await rows('held')).toHaveLength(2);
     await redis.del(lockKey);
-    expect(await other.runOnce(now)).toEqual({ deleted: 2, callersCleared: 0 });
+    expect(await other.runOnce(now)).toEqual({ deleted: 2, callersCleared: 0, recordingsDeleted: 0 });
     // The lock is given back after a run.
     expect(await redis.exists(lockKey)).toBe(0);
   });
@@ -89,7 +89,7 @@ describe('call record retention', () => {
       { cdrDays: 0, callerNumberDays: 0, batch: 3 },
       log,
     );
-    expect(await keep.runOnce(now)).toEqual({ deleted: 0, callersCleared: 0 });
+    expect(await keep.runOnce(now)).toEqual({ deleted: 0, callersCleared: 0, recordingsDeleted: 0 });
     expect((await rows('forever')).map((x) => x.caller_number)).toEqual(['+13105550100', '+13105550100']);
   });
 });

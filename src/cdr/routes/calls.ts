@@ -1,9 +1,12 @@
-// /v1/calls: call records with filters, cursor pagination and CSV export. Sellers see only their own.
+// /v1/calls: call records with filters, cursor pagination and CSV export, and a call's recording
+// streamed from the Asterisk node that holds it. Sellers see only their own.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
-import { AppError } from '../../platform/http/errors.ts';
+import type { AsteriskModule } from '../../asterisk/index.ts';
+import { AriError } from '../../asterisk/index.ts';
+import { AppError, notFound } from '../../platform/http/errors.ts';
 import { validInstant } from '../../platform/http/input.ts';
 import type { CallRecordRow } from '../repository.ts';
 import { callsQuery, toCallRecord } from '../schemas.ts';
@@ -21,9 +24,52 @@ function decodeCursor(c: string): { at: Date; id: string } {
   return { at: d, id };
 }
 
-export default async function callRoutes(fastify: FastifyInstance) {
+/** The routes, with the Asterisk nodes recordings are fetched from (none configured: every recording 503). */
+export function callRoutes(asterisk: () => AsteriskModule | undefined) {
+  return async function calls(fastify: FastifyInstance) {
+    await callRecordRoutes(fastify, asterisk);
+  };
+}
+
+async function callRecordRoutes(fastify: FastifyInstance, asterisk: () => AsteriskModule | undefined) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const calls = new CallsService(app.deps.database.db);
+
+  app.get(
+    '/v1/calls/:id/recording',
+    {
+      config: { auth: { roles: STAFF_OR_SELLER } },
+      schema: {
+        tags: ['calls'],
+        summary: "A call's recording (audio/wav), streamed from the Asterisk node that recorded it",
+        params: z.object({ id: z.string().min(1).max(200) }),
+      },
+    },
+    async (req, reply) => {
+      const { id } = req.params;
+      const row = await calls.get(id, scopeOf(req));
+      if (!row) throw notFound('call', id);
+      if (!row.recordingName || row.recordingDeletedAt) throw notFound('recording of call', id);
+      const node = asterisk()?.nodes.get(row.nodeId);
+      if (!node)
+        throw new AppError('DEPENDENCY_UNAVAILABLE', `Asterisk node ${row.nodeId} is not configured here`);
+      const file = await node.ari.recordingFile(row.recordingName).catch((err: unknown) => {
+        if (err instanceof AriError && err.status === 404) throw notFound('recording of call', id);
+        req.log.warn({ callId: id, err: (err as Error).message }, 'recording not fetched from Asterisk');
+        throw new AppError(
+          'DEPENDENCY_UNAVAILABLE',
+          `Asterisk node ${row.nodeId} did not serve the recording`,
+        );
+      });
+      // A client that goes away stops the transfer from Asterisk too.
+      reply.raw.once('close', () => file.destroy());
+      const type = file.headers['content-type'] ?? 'application/octet-stream';
+      const ext = /^audio\/([\w.-]+)$/.exec(type)?.[1] ?? 'bin';
+      reply.type(type).header('content-disposition', `attachment; filename="${id}.${ext}"`);
+      if (file.headers['content-length']) reply.header('content-length', file.headers['content-length']);
+      return reply.send(file);
+    },
+  );
 
   app.get(
     '/v1/calls',

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 export interface CdrAttempt {
@@ -54,11 +55,20 @@ export const callRecords = pgTable(
     defaultRoute: text('default_route'),
     // How an answered call ended: caller_hangup, client_hangup, max_length (the campaign's limit cut it).
     endReason: text('end_reason'),
+    // The call's recording in Asterisk (stored recording name on node_id) and its length; deleted_at
+    // once the retention purge deleted it there.
+    recordingName: text('recording_name'),
+    recordingS: integer('recording_s'),
+    recordingDeletedAt: timestamp('recording_deleted_at', { withTimezone: true }),
     recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     index('call_records_started_idx').on(t.startedAt),
     index('call_records_seller_started_idx').on(t.sellerId, t.startedAt),
     index('call_records_campaign_started_idx').on(t.campaignId, t.startedAt),
+    // The recordings the retention purge has yet to delete from Asterisk, oldest first.
+    index('call_records_recording_started_idx')
+      .on(t.startedAt)
+      .where(sql`${t.recordingName} is not null and ${t.recordingDeletedAt} is null`),
   ],
 );

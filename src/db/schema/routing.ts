@@ -121,6 +121,8 @@ export const campaigns = pgTable(
     // Maximum call length (off when null): seconds from the client's answer, enforced by Asterisk
     // itself (TIMEOUT(absolute) on both channels), so it holds if the daemon dies mid-call.
     maxCallS: integer('max_call_s'),
+    // Call recording (off by default): the bridge of caller and client is recorded in Asterisk.
+    recordCalls: boolean('record_calls').notNull().default(false),
     active: boolean('active').notNull().default(true),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },

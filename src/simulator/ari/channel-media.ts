@@ -52,6 +52,7 @@ export function recordOn(target: string, app: string | null, a: Args, s: AriStat
     target_uri: target,
     app,
     maxDurationSeconds: Number(a.maxDurationSeconds ?? 0),
+    append: ifExists === 'append' && s.media.stored.has(name),
   });
   return { status: 201, body: s.media.recordingJson(r) };
 }

@@ -43,6 +43,8 @@ export interface LiveRecording {
   pausedAt?: number;
   muted: boolean;
   maxTimer?: NodeJS.Timeout;
+  /** `ifExists=append`: the stored recording of that name grows by this one's length. */
+  append?: boolean;
 }
 
 export interface StoredRecording {
@@ -60,6 +62,39 @@ export function mediaLength(uri: string): number | null {
   if (scheme === 'tone') return 5000;
   if (scheme === 'recording') return null; // resolved against stored recordings by the caller
   return null;
+}
+
+/** The longest file of silence made up for a stored recording (seconds): enough for tests and demos. */
+export const RECORDING_FILE_MAX_S = 600;
+
+/**
+ * A stored recording's file as the simulator serves it: silence of the recording's length (at most
+ * RECORDING_FILE_MAX_S) in its format — `wav` (a RIFF header, then 8 kHz 16-bit mono samples, as
+ * Asterisk's format_wav writes), `sln` (8 kHz 16-bit raw), `ulaw`, `alaw` (8 kHz 8-bit). Other
+ * formats have no file (null).
+ */
+export function recordingFile(format: string, durationS: number): Buffer | null {
+  const samples = 8000 * Math.min(Math.max(0, durationS), RECORDING_FILE_MAX_S);
+  if (format === 'ulaw') return Buffer.alloc(samples, 0xff);
+  if (format === 'alaw') return Buffer.alloc(samples, 0xd5);
+  if (format === 'sln') return Buffer.alloc(samples * 2);
+  if (format !== 'wav') return null;
+  const data = samples * 2;
+  const b = Buffer.alloc(44 + data);
+  b.write('RIFF', 0, 'ascii');
+  b.writeUInt32LE(36 + data, 4);
+  b.write('WAVE', 8, 'ascii');
+  b.write('fmt ', 12, 'ascii');
+  b.writeUInt32LE(16, 16); // fmt chunk size
+  b.writeUInt16LE(1, 20); // PCM
+  b.writeUInt16LE(1, 22); // mono
+  b.writeUInt32LE(8000, 24); // sample rate
+  b.writeUInt32LE(16_000, 28); // byte rate
+  b.writeUInt16LE(2, 32); // block align
+  b.writeUInt16LE(16, 34); // bits per sample
+  b.write('data', 36, 'ascii');
+  b.writeUInt32LE(data, 40);
+  return b;
 }
 
 export class Media {
@@ -192,6 +227,7 @@ export class Media {
     target_uri: string;
     app: string | null;
     maxDurationSeconds: number;
+    append?: boolean;
   }): LiveRecording {
     const r: LiveRecording = {
       name: o.name,
@@ -202,6 +238,7 @@ export class Media {
       startedAt: Date.now(),
       pausedMs: 0,
       muted: false,
+      ...(o.append ? { append: true } : {}),
     };
     this.live.set(r.name, r);
     this.model.event(r.app, 'RecordingStarted', { recording: this.recordingJson(r) });
@@ -220,10 +257,11 @@ export class Media {
     r.state = how;
     this.live.delete(r.name);
     if (how === 'done') {
+      const before = r.append ? (this.stored.get(r.name)?.durationS ?? 0) : 0;
       this.stored.set(r.name, {
         name: r.name,
         format: r.format,
-        durationS: Math.round(this.elapsedMs(r) / 1000),
+        durationS: before + Math.round(this.elapsedMs(r) / 1000),
       });
       this.model.event(r.app, 'RecordingFinished', { recording: this.recordingJson(r) });
     } else

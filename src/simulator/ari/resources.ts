@@ -1,6 +1,6 @@
 // The smaller ARI resources: endpoints, sounds, playbacks, recordings, device states, mailboxes.
 import { noContent } from './guards.ts';
-import { SOUNDS } from './media.ts';
+import { recordingFile, SOUNDS } from './media.ts';
 import {
   deviceStatesOps,
   endpointsOps,
@@ -125,11 +125,15 @@ export const resourceRoutes = [
     },
     deleteStored: (a, s) =>
       s.media.stored.delete(a.recordingName as string) ? noContent : err(404, 'Recording not found'),
-    getStoredFile: (a, s) =>
-      // Nothing is recorded: the file of a stored recording has no bytes to serve.
-      s.media.stored.has(a.recordingName as string)
-        ? err(403, 'The recording file could not be opened')
-        : err(404, 'Recording not found'),
+    getStoredFile: (a, s) => {
+      // Nothing is recorded: a file of silence as long as the recording is made up (media.ts).
+      const r = s.media.stored.get(a.recordingName as string);
+      if (!r) return err(404, 'Recording not found');
+      const bytes = recordingFile(r.format, r.durationS);
+      return bytes
+        ? { status: 200, file: { contentType: `audio/${r.format}`, bytes } }
+        : err(403, 'Recording could not be opened');
+    },
     copyStored: (a, s) => {
       const r = s.media.stored.get(a.recordingName as string);
       if (!r) return err(404, 'Recording not found');

@@ -230,6 +230,11 @@ export class AriServer {
 }
 
 function send(res: ServerResponse, r: Reply): void {
+  if (r.file) {
+    res.writeHead(r.status, { 'content-type': r.file.contentType, 'content-length': r.file.bytes.length });
+    res.end(r.file.bytes);
+    return;
+  }
   if (r.body === undefined) {
     res.writeHead(r.status);
     res.end();

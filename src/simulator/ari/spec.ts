@@ -31,7 +31,8 @@ export interface ParamSpec {
   allowable?: { values: string[] } | { min?: number; max?: number };
 }
 
-export type Reply = { status: number; body?: unknown };
+/** An answer: JSON `body`, or `file` bytes sent as they are (a stored recording's file). */
+export type Reply = { status: number; body?: unknown; file?: { contentType: string; bytes: Buffer } };
 export const err = (status: number, message: string): Reply => ({ status, body: { message } });
 
 /** Typed arguments of one request: path and query parameters by name, the JSON body as `body`. */
