@@ -69,6 +69,7 @@ export const campaignDoc = withResponseExample(campaignOut, {
   max_reroutes: 2,
   queue_s: null,
   max_call_s: 3600,
+  record_calls: false,
   active: true,
   created_at: AT,
 });
