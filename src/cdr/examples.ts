@@ -49,4 +49,7 @@ export const callRecordDoc = withResponseExample(callRecordOut, {
   cost_micros: 612_000,
   default_route: null,
   end_reason: 'caller_hangup',
+  recording_name: null,
+  recording_s: null,
+  recording_deleted_at: null,
 });
