@@ -1,6 +1,7 @@
 // Every SQL of the routing domain: the resources calls are routed by (sellers, clients, campaigns,
 // DIDs, links), what a call's plan is read from, and the batched answered totals.
-import { and, count, desc, eq, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, type SQL, sql } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
 import {
   buyerGroups,
   callerBlocks,
@@ -21,7 +22,41 @@ export type DidRow = typeof dids.$inferSelect;
 export type LinkRow = typeof links.$inferSelect;
 export type CallerBlockRow = typeof callerBlocks.$inferSelect;
 export type GroupRow = typeof buyerGroups.$inferSelect;
-type Page = { limit: number; offset: number };
+/** A list's order: one of its allow-listed columns (below), ascending or descending. */
+export type ListSort = { sort: string; dir: 'asc' | 'desc' };
+type Page = { limit: number; offset: number; order?: ListSort | undefined };
+
+// The columns each list may be ordered by (the console's column headers); anything else is the
+// list's default order. The id breaks ties in the same direction, so pages of an order are stable.
+export const SELLER_SORTS = { name: sellers.name, active: sellers.active, created_at: sellers.createdAt };
+export const CLIENT_SORTS = {
+  name: clients.name,
+  endpoint: clients.endpoint,
+  timezone: clients.timezone,
+  active: clients.active,
+  created_at: clients.createdAt,
+};
+export const CAMPAIGN_SORTS = {
+  name: campaigns.name,
+  strategy: campaigns.strategy,
+  max_attempts: campaigns.maxAttempts,
+  active: campaigns.active,
+  created_at: campaigns.createdAt,
+};
+export const DID_SORTS = { number: dids.number, created_at: dids.createdAt };
+
+/** ORDER BY of a list: the allow-listed column asked for and the id, else `fallback` (pure). */
+export function orderOf(
+  cols: Record<string, PgColumn>,
+  id: PgColumn,
+  o: ListSort | undefined,
+  fallback: Array<PgColumn | SQL>,
+): Array<PgColumn | SQL> {
+  const col = o && Object.hasOwn(cols, o.sort) ? cols[o.sort] : undefined;
+  if (!col || !o) return fallback;
+  const by = o.dir === 'asc' ? asc : desc;
+  return [by(col), by(id)];
+}
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 /** The database, or the caller's transaction (changes run in one, with their audit rows). */
 export type Q = Db | Tx;
@@ -35,7 +70,11 @@ const countWhere = async (db: Db, table: typeof campaigns | typeof dids | typeof
 // ---------------------------------------------------------------- sellers
 
 export const listSellers = (db: Db, p: Page) =>
-  listPage(db, sellers, { orderBy: [desc(sellers.createdAt)], limit: p.limit, offset: p.offset });
+  listPage(db, sellers, {
+    orderBy: orderOf(SELLER_SORTS, sellers.id, p.order, [desc(sellers.createdAt)]),
+    limit: p.limit,
+    offset: p.offset,
+  });
 
 export async function seller(db: Db, id: string): Promise<SellerRow | null> {
   const [r] = await db.select().from(sellers).where(eq(sellers.id, id));
@@ -74,7 +113,11 @@ export async function deleteSeller(db: Q, id: string): Promise<boolean> {
 // ---------------------------------------------------------------- clients
 
 export const listClients = (db: Db, p: Page) =>
-  listPage(db, clients, { orderBy: [desc(clients.createdAt)], limit: p.limit, offset: p.offset });
+  listPage(db, clients, {
+    orderBy: orderOf(CLIENT_SORTS, clients.id, p.order, [desc(clients.createdAt)]),
+    limit: p.limit,
+    offset: p.offset,
+  });
 
 export async function client(db: Db, id: string): Promise<ClientRow | null> {
   const [r] = await db.select().from(clients).where(eq(clients.id, id));
@@ -155,7 +198,7 @@ export async function deleteGroupDetaching(db: Q, id: string): Promise<boolean> 
 export function listCampaigns(db: Db, f: Page & { sellerId?: string | undefined }) {
   return listPage(db, campaigns, {
     where: f.sellerId ? eq(campaigns.sellerId, f.sellerId) : undefined,
-    orderBy: [desc(campaigns.createdAt)],
+    orderBy: orderOf(CAMPAIGN_SORTS, campaigns.id, f.order, [desc(campaigns.createdAt)]),
     limit: f.limit,
     offset: f.offset,
   });
@@ -210,7 +253,7 @@ export function listDids(
   if (f.campaignId) where.push(eq(dids.campaignId, f.campaignId));
   return listPage(db, dids, {
     where: where.length ? and(...where) : undefined,
-    orderBy: [desc(dids.createdAt)],
+    orderBy: orderOf(DID_SORTS, dids.id, f.order, [desc(dids.createdAt)]),
     limit: f.limit,
     offset: f.offset,
   });

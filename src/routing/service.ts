@@ -28,7 +28,7 @@ import {
 } from './schemas.ts';
 import type { SlotStore } from './slots.ts';
 
-type Page = { limit: number; offset: number };
+type Page = { limit: number; offset: number; order?: repo.ListSort | undefined };
 /** The seller a request is limited to, or null for staff (every seller). */
 type Scope = string | null;
 

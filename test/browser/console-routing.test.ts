@@ -147,6 +147,15 @@ describe('the console in a browser: routing', () => {
 
     // Seller caps on the seller's page; a bad one answered with the API's error, nothing saved.
     await page.click('nav a[href="/console/sellers"]');
+    // Sorted by a header, on the server, the order in the address.
+    await page.click('#sellers-list th a:has-text("Name")');
+    await page.locator('#sellers-list th[aria-sort=ascending]', { hasText: 'Name' }).waitFor(T);
+    expect(page.url()).toContain('sort=name&dir=asc');
+    await page.click('#sellers-list th a:has-text("Name")');
+    await page.locator('#sellers-list th[aria-sort=descending]', { hasText: 'Name' }).waitFor(T);
+    expect(
+      await page.locator('#sellers-list tbody tr').first().locator('input[name=name]').inputValue(),
+    ).toBe('other');
     await page.click('#sellers-list a[aria-label="caps of acme"]');
     // The field's own min stops this in the browser; without it, the server answers as the API does.
     await page.$eval('#seller-form', (f) => {

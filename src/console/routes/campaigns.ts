@@ -30,6 +30,7 @@ import {
   moneyFromForm,
 } from '../pages/routing-fields.ts';
 import { sendPage, userOf } from '../plugin.ts';
+import { sortQuery, sortTh } from '../pages/table.ts';
 import { pageQuery } from '../schemas.ts';
 import {
   bodyOf,
@@ -46,6 +47,8 @@ import {
 import { ctxOf, flashOf } from './users.ts';
 
 type Names = { sellerNames(): Promise<Map<string, string>>; clientNames(): Promise<Map<string, string>> };
+
+const CAMPAIGN_KEYS = ['name', 'strategy', 'max_attempts', 'active', 'created_at'] as const;
 
 const campaignSpec = {
   name: 'text',
@@ -112,14 +115,17 @@ export function campaignRoutes(svc: RoutingService, onChange: () => void, names:
       const user = userOf(req);
       const scope = scopeOf(user);
       const q = pageQuery.extend({ seller_id: z.uuid().optional().catch(undefined) }).parse(req.query);
-      const list = await svc.listCampaigns({ ...q, sellerId: scope ?? q.seller_id });
+      const o = sortQuery(CAMPAIGN_KEYS, 'created_at', 'desc').parse(req.query);
+      const list = await svc.listCampaigns({ ...q, sellerId: scope ?? q.seller_id, order: o });
+      const th = (k: (typeof CAMPAIGN_KEYS)[number], label: string) =>
+        sortTh('/console/campaigns', { seller_id: q.seller_id }, o, k, label);
       const sellers = scope ? new Map<string, string>() : await names.sellerNames();
       const ctx = ctxOf(req, flashOf(req));
       const write = may(user, SELLER_WRITE);
       const body = html`${
         scope
           ? ''
-          : html`<form method="get" action="/console/campaigns" class="grid"><label>Seller <select name="seller_id"><option value="">every seller</option>${[...sellers].map(([id, n]) => html`<option value="${id}"${selected(q.seller_id === id)}>${n}</option>`)}</select></label><button type="submit">Filter</button></form>`
+          : html`<form method="get" action="/console/campaigns" class="grid"><label>Seller <select name="seller_id"><option value="">every seller</option>${[...sellers].map(([id, n]) => html`<option value="${id}"${selected(q.seller_id === id)}>${n}</option>`)}</select></label><input type="hidden" name="sort" value="${o.sort}"><input type="hidden" name="dir" value="${o.dir}"><button type="submit">Filter</button></form>`
       }
 ${
   write
@@ -131,13 +137,13 @@ ${campaignFields()}<button type="submit">Create campaign</button></form>`
 <h2>Campaigns</h2>
 ${
   list.items.length
-    ? html`<table><thead><tr><th>Name</th>${scope ? '' : html`<th>Seller</th>`}<th>Strategy</th><th>Attempts</th><th>Active</th><th>Since</th></tr></thead><tbody>
+    ? html`<table id="campaigns-list"><thead><tr>${th('name', 'Name')}${scope ? '' : html`<th>Seller</th>`}${th('strategy', 'Strategy')}${th('max_attempts', 'Attempts')}${th('active', 'Active')}${th('created_at', 'Since')}</tr></thead><tbody>
 ${list.items.map(
   (
     c,
   ) => html`<tr><td><a href="/console/campaigns/${c.id}">${c.name}</a></td>${scope ? '' : html`<td>${sellers.get(c.sellerId) ?? c.sellerId}</td>`}
 <td>${c.strategy}</td><td>${c.maxAttempts}</td><td>${c.active ? 'yes' : 'no'}</td><td>${when(c.createdAt)}</td></tr>`,
-)}</tbody></table>${pager('/console/campaigns', { seller_id: q.seller_id }, { ...q, total: list.total })}`
+)}</tbody></table>${pager('/console/campaigns', { seller_id: q.seller_id, ...o }, { ...q, total: list.total })}`
     : empty('No campaigns yet.')
 }`;
       return sendPage(reply, layout(ctx, 'Campaigns', body));

@@ -11,10 +11,12 @@ import { html } from '../html.ts';
 import { csrfField, empty, layout, pager } from '../pages/layout.ts';
 import { CAP_SPEC, capInputs, capsSummary, microsText, moneyFromForm } from '../pages/routing-fields.ts';
 import { sendPage, userOf } from '../plugin.ts';
+import { sortQuery, sortTh } from '../pages/table.ts';
 import { pageQuery } from '../schemas.ts';
 import { bodyOf, cfg, done, idParams, selected } from './routing-common.ts';
 import { ctxOf, flashOf } from './users.ts';
 
+const DID_KEYS = ['number', 'created_at'] as const;
 const COSTS = { rate_per_min: 'rate_per_min_micros', monthly_rent: 'monthly_rent_micros' };
 
 export function didRoutes(
@@ -32,8 +34,11 @@ export function didRoutes(
       const user = userOf(req);
       const scope = scopeOf(user);
       const q = pageQuery.extend({ campaign_id: z.uuid().optional().catch(undefined) }).parse(req.query);
+      const o = sortQuery(DID_KEYS, 'created_at', 'desc').parse(req.query);
+      const th = (k: (typeof DID_KEYS)[number], label: string) =>
+        sortTh('/console/dids', { campaign_id: q.campaign_id }, o, k, label);
       const [list, camps] = await Promise.all([
-        svc.listDids({ ...q, sellerId: scope, campaignId: q.campaign_id }),
+        svc.listDids({ ...q, sellerId: scope, campaignId: q.campaign_id, order: o }),
         svc.listCampaigns({ limit: 500, offset: 0, sellerId: scope ?? undefined }),
       ]);
       const campNames = new Map(camps.items.map((c) => [c.id, c.name]));
@@ -45,7 +50,7 @@ export function didRoutes(
         html`<option value="">no campaign</option>${camps.items
           .filter((c) => !sellerId || c.sellerId === sellerId)
           .map((c) => html`<option value="${c.id}"${selected(sel === c.id)}>${c.name}</option>`)}`;
-      const body = html`<form method="get" action="/console/dids" class="grid"><label>Campaign <select name="campaign_id"><option value="">every campaign</option>${camps.items.map((c) => html`<option value="${c.id}"${selected(q.campaign_id === c.id)}>${c.name}</option>`)}</select></label><button type="submit">Filter</button></form>
+      const body = html`<form method="get" action="/console/dids" class="grid"><label>Campaign <select name="campaign_id"><option value="">every campaign</option>${camps.items.map((c) => html`<option value="${c.id}"${selected(q.campaign_id === c.id)}>${c.name}</option>`)}</select></label><input type="hidden" name="sort" value="${o.sort}"><input type="hidden" name="dir" value="${o.dir}"><button type="submit">Filter</button></form>
 ${
   write
     ? html`<h2>New DID</h2><form method="post" action="/console/dids" class="grid">${csrfField(ctx)}
@@ -59,7 +64,7 @@ ${staff ? capInputs(null) : ''}
 <h2>DIDs</h2>
 ${
   list.items.length
-    ? html`<table id="dids-list"><thead><tr><th>Number</th>${scope ? '' : html`<th>Seller</th>`}<th>Campaign</th><th>Caps: live · hour · day · month · total</th>${write ? html`<th></th>` : ''}</tr></thead><tbody>
+    ? html`<table id="dids-list"><thead><tr>${th('number', 'Number')}${scope ? '' : html`<th>Seller</th>`}<th>Campaign</th><th>Caps: live · hour · day · month · total</th>${th('created_at', 'Since')}${write ? html`<th></th>` : ''}</tr></thead><tbody>
 ${list.items.map(
   (
     d,
@@ -68,9 +73,9 @@ ${list.items.map(
     write
       ? html`<form method="post" action="/console/dids/${d.id}" class="inline">${csrfField(ctx)}<select name="campaign_id" aria-label="campaign">${campOptions(d.campaignId, d.sellerId)}</select> <button type="submit">Save</button></form>`
       : (campNames.get(d.campaignId ?? '') ?? 'none')
-  }</td><td>${capsSummary(d)}</td>
+  }</td><td>${capsSummary(d)}</td><td>${d.createdAt.toISOString().slice(0, 10)}</td>
 ${write ? html`<td><form method="post" action="/console/dids/${d.id}/delete" class="inline" data-confirm="Delete DID ${d.number}?">${csrfField(ctx)}<button type="submit" class="link">Delete</button></form></td>` : ''}</tr>`,
-)}</tbody></table>${pager('/console/dids', { campaign_id: q.campaign_id }, { ...q, total: list.total })}`
+)}</tbody></table>${pager('/console/dids', { campaign_id: q.campaign_id, ...o }, { ...q, total: list.total })}`
     : empty('No DIDs yet.')
 }`;
       return sendPage(reply, layout(ctx, 'DIDs', body));

@@ -12,6 +12,7 @@ import { type Html, html } from '../html.ts';
 import { csrfField, empty, layout, pager } from '../pages/layout.ts';
 import { CAP_SPEC, capInputs, capsSummary } from '../pages/routing-fields.ts';
 import { sendPage } from '../plugin.ts';
+import { sortQuery, sortTh } from '../pages/table.ts';
 import { pageQuery } from '../schemas.ts';
 import { blocklistRoutes } from './blocklist.ts';
 import { campaignRoutes } from './campaigns.ts';
@@ -30,6 +31,9 @@ import {
 } from './routing-common.ts';
 import { ctxOf, flashOf } from './users.ts';
 
+const SELLER_KEYS = ['name', 'active', 'created_at'] as const;
+const CLIENT_KEYS = ['name', 'endpoint', 'timezone', 'active', 'created_at'] as const;
+
 export function routingRoutes(svc: RoutingService, onChange: () => void) {
   return async function routes(app: FastifyInstance) {
     /** Every seller's name, for the pages of users who see every seller. */
@@ -46,7 +50,10 @@ export function routingRoutes(svc: RoutingService, onChange: () => void) {
     const sellerSpec = { name: 'text', active: 'bool', ...CAP_SPEC } as const;
     app.get('/sellers', { config: cfg(STAFF_READ) }, async (req, reply) => {
       const q = pageQuery.parse(req.query);
-      const list = await svc.listSellers(q);
+      const o = sortQuery(SELLER_KEYS, 'created_at', 'desc').parse(req.query);
+      const list = await svc.listSellers({ ...q, order: o });
+      const th = (k: (typeof SELLER_KEYS)[number], label: string) =>
+        sortTh('/console/sellers', {}, o, k, label);
       const ctx = ctxOf(req, flashOf(req));
       const write = may(ctx.user, STAFF_WRITE);
       const body = html`${
@@ -60,7 +67,7 @@ ${capInputs(null)}
       }
 ${
   list.items.length
-    ? html`<table id="sellers-list"><thead><tr><th>Name</th><th>Active</th><th>Caps: live · hour · day · month · total</th><th>Since</th><th>Id</th>${write ? html`<th></th>` : ''}</tr></thead><tbody>
+    ? html`<table id="sellers-list"><thead><tr>${th('name', 'Name')}${th('active', 'Active')}<th>Caps: live · hour · day · month · total</th>${th('created_at', 'Since')}<th>Id</th>${write ? html`<th></th>` : ''}</tr></thead><tbody>
 ${list.items.map(
   (s) => html`<tr>${
     write
@@ -70,7 +77,7 @@ ${list.items.map(
   }<td><a href="/console/sellers/${s.id}" aria-label="caps of ${s.name}">${capsSummary(s)}</a></td>
 <td>${when(s.createdAt)}</td><td><code>${s.id}</code></td>
 ${write ? html`<td><form method="post" action="/console/sellers/${s.id}/delete" class="inline" data-confirm="Delete seller ${s.name}?">${csrfField(ctx)}<button type="submit" class="link">Delete</button></form></td>` : ''}</tr>`,
-)}</tbody></table>${pager('/console/sellers', {}, { ...q, total: list.total })}`
+)}</tbody></table>${pager('/console/sellers', o, { ...q, total: list.total })}`
     : empty('No sellers yet.')
 }`;
       return sendPage(reply, layout(ctx, 'Sellers', body));
@@ -123,7 +130,10 @@ ${write ? html`<button type="submit">Save</button>` : ''}</form>
       html`<label>Buyer group <select name="group_id"${dis}><option value="">none</option>${[...groups].map(([id, n]) => html`<option value="${id}"${selected(sel === id)}>${n}</option>`)}</select></label>`;
     app.get('/clients', { config: cfg(STAFF_READ) }, async (req, reply) => {
       const q = pageQuery.parse(req.query);
-      const [list, groups] = await Promise.all([svc.listClients(q), groupNames()]);
+      const o = sortQuery(CLIENT_KEYS, 'created_at', 'desc').parse(req.query);
+      const [list, groups] = await Promise.all([svc.listClients({ ...q, order: o }), groupNames()]);
+      const th = (k: (typeof CLIENT_KEYS)[number], label: string) =>
+        sortTh('/console/clients', {}, o, k, label);
       const ctx = ctxOf(req, flashOf(req));
       const write = may(ctx.user, STAFF_WRITE);
       const body = html`${
@@ -139,13 +149,13 @@ ${groupSelect(groups, null)}
       }
 ${
   list.items.length
-    ? html`<table><thead><tr><th>Name</th><th>Endpoint</th><th>Time zone</th><th>Open hours</th><th>Buyer group</th><th>Active</th><th></th></tr></thead><tbody>
+    ? html`<table id="clients-list"><thead><tr>${th('name', 'Name')}${th('endpoint', 'Endpoint')}${th('timezone', 'Time zone')}<th>Open hours</th><th>Buyer group</th>${th('active', 'Active')}<th></th></tr></thead><tbody>
 ${list.items.map(
   (c) => html`<tr><td>${c.name}</td><td><code>${c.endpoint}</code></td><td>${c.timezone ?? 'default'}</td>
 <td>${c.schedule ? Object.keys(c.schedule).length + ' days set' : 'always open'}</td>
 <td>${c.groupId ? html`<a href="/console/groups/${c.groupId}">${groups.get(c.groupId) ?? c.groupId}</a>` : '–'}</td><td>${c.active ? 'yes' : 'no'}</td>
 <td><a href="/console/clients/${c.id}">${write ? 'Edit' : 'View'}</a></td></tr>`,
-)}</tbody></table>${pager('/console/clients', {}, { ...q, total: list.total })}`
+)}</tbody></table>${pager('/console/clients', o, { ...q, total: list.total })}`
     : empty('No clients yet.')
 }`;
       return sendPage(reply, layout(ctx, 'Clients', body));
