@@ -35,7 +35,32 @@ export const CSV_COLS = [
   'payout_micros',
   'revenue_micros',
   'cost_micros',
+  'default_route',
+  'end_reason',
+  'short_answer',
+  'attempts',
+  'not_routed',
+  'recording_name',
+  'recording_s',
+  'recording_deleted_at',
+  'node_id',
+  'did_id',
 ] as const;
+
+/**
+ * A record's CSV cells: the JSON's fields, with its lists made flat — `attempts` is how many clients
+ * were tried, `not_routed` is `<link_id>:<reason>` per link joined by `;`, and `short_answer` says
+ * whether revenue recovery sent the caller on after a client's short answer.
+ */
+function csvRecord(r: CallRecordRow, staff: boolean): Record<(typeof CSV_COLS)[number], unknown> {
+  const rec = toCallRecord(r, staff);
+  return {
+    ...rec,
+    attempts: rec.attempts.length,
+    not_routed: rec.not_routed.map((x) => `${x.link_id}:${x.reason}`).join(';'),
+    short_answer: rec.attempts.some((a) => a.short_answer === true),
+  };
+}
 
 export const csvCell = (v: unknown) => {
   const s = v === null || v === undefined ? '' : String(v);
@@ -49,7 +74,7 @@ export function callsCsv(rows: CallRecordRow[], staff = true): string {
   const lines = [
     CSV_COLS.join(','),
     ...rows.map((r) => {
-      const rec = toCallRecord(r, staff);
+      const rec = csvRecord(r, staff);
       return CSV_COLS.map((k) => csvCell(rec[k])).join(',');
     }),
   ];
