@@ -230,6 +230,11 @@ export class Reconciler {
       if (!caller) {
         then = { type: 'caller_gone', cause: 16, at: now };
         as = 'ended';
+        // Its CDR will say the leg answered: the slot is marked answered too (a no-op when its owner
+        // did it), or the answer would be in the CDR and missing from the totals.
+        const a = answered && settled.find((x) => x.legId === answered.id);
+        if (a?.linkId)
+          effects.push({ type: 'mark_answered', linkId: a.linkId, slot: a.slot, remember: null });
       } else if (bridged) {
         then = null;
         as = 'resumed';
@@ -326,7 +331,12 @@ export class Reconciler {
         { callId: r.callId, nodeId, as, phase: r.phase, owner: r.owner },
         'took over a call from its state in Redis',
       );
-      this.runner.adopt(state, [], ev);
+      // Attempts the record says answered are marked so in their slots before the call is settled
+      // (a no-op where the owner did it before dying): the CDR and the totals count the same answers.
+      const marks: Effect[] = state.attempts
+        .filter((a) => a.answeredAt !== undefined && a.linkId && a.slot.linkId)
+        .map((a) => ({ type: 'mark_answered', linkId: a.linkId, slot: a.slot, remember: null }));
+      this.runner.adopt(state, marks, ev);
     }
   }
 }
