@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { NodeHealth } from '../asterisk/index.ts';
 import type { Logger } from '../platform/logger.ts';
+import { QUEUEING } from '../platform/redis/client.ts';
 import type { LiveCall } from '../routing/router.ts';
 import type { OwnersUsage } from '../routing/usage.ts';
 
@@ -168,7 +169,7 @@ export class LiveHub {
     if (!this.sub) {
       // Its own connection (a subscribed one can do nothing else), queueing until it is up: the
       // daemon's connection refuses commands while Redis is away, this one re-subscribes by itself.
-      const sub = this.redis.duplicate({ enableOfflineQueue: true, lazyConnect: false });
+      const sub = this.redis.duplicate({ ...QUEUEING, lazyConnect: false });
       this.sub = sub;
       sub.on('message', (_ch: string, msg: string) => this.onSnapshot(msg));
       sub.on('error', (err: Error) => this.log.debug({ err: err.message }, 'live subscription error'));

@@ -5,7 +5,7 @@
 // never skips the rest of the call's effects. Its failure is logged with the call id and counted,
 // and where the call must learn of it, it becomes an event (a leg that could not be created is
 // `leg_gone`, a pick that failed is `no_candidate`). `finish` therefore always runs and every call
-// gets its CDR; a slot release that fails is retried until Redis answers.
+// gets its CDR; a slot's answer or release that fails is retried until Redis answers, in order.
 import type { RoutingAlerts } from './alerts.ts';
 import type { AsteriskModule } from '../asterisk/index.ts';
 import { AriError } from '../asterisk/index.ts';
@@ -89,14 +89,14 @@ export class CallRunner {
   readonly calls = new Map<string, CallRuntime>(); // callId -> call
   readonly byChannel = new Map<string, string>(); // channel id (caller or leg) -> callId
   private queue: KeyedQueue;
-  private releases: ReleaseRetrier;
+  private releases: SlotRetrier;
   private finished = new Set<string>();
   /** Calls by recording name (the call id), kept past the call's end until its recording ended. */
   private recordings = new Map<string, CallRuntime>();
 
   constructor(private d: EffectDeps) {
     this.queue = new KeyedQueue((key, err) => d.log.error({ err, callId: key }, 'call handler failed'));
-    this.releases = new ReleaseRetrier(d.slots, d.log, d.metrics);
+    this.releases = new SlotRetrier(d.slots, d.log, d.metrics);
   }
 
   /** Takes a new call in hand and runs its first effects. */
@@ -202,7 +202,7 @@ export class CallRunner {
     return { calls, slots };
   }
 
-  /** Slot releases still waiting for Redis. */
+  /** Slot answers and releases still waiting for Redis. */
   get pendingReleases(): number {
     return this.releases.size;
   }
@@ -299,7 +299,15 @@ export class CallRunner {
           .catch(() => {});
         return { type: 'leg_gone', legId: fx.legId, cause: err instanceof AriError ? 3 : 34, at };
       case 'release':
-        this.releases.add(fx.slot);
+        // A conversion's use is counted before the release (answering twice counts once).
+        this.releases.add(fx.slot, {
+          answer: convertedOnConversionLink(call.state, fx.legId, at),
+          release: true,
+        });
+        return null;
+      case 'mark_answered':
+        // The answer is counted once Redis answers (the CDR says answered; the totals must agree).
+        if (!countsConversions(call.state, fx.linkId)) this.releases.add(fx.slot, { answer: true });
         return null;
       case 'load_default_campaign':
         return { type: 'no_candidate', reason: 'error', at };
@@ -429,6 +437,11 @@ export class CallRunner {
         return null;
       }
       case 'mark_answered': {
+        // The use first: the CDR will say answered, and the caps and totals must count it (a failure
+        // is retried until Redis answers, see onFailure). A link whose caps count conversions keeps
+        // the slot's reservation as it is (refunded on release unless the call converted, see
+        // `release`); others count the answer now.
+        if (!countsConversions(s, fx.linkId)) await this.d.slots.answer(fx.slot);
         if (fx.remember)
           await this.d.slots.rememberCaller(
             fx.remember.campaignId,
@@ -436,13 +449,17 @@ export class CallRunner {
             fx.remember.clientId,
             fx.remember.windowH,
           );
-        // A link whose caps count conversions keeps the slot's reservation as it is (refunded on
-        // release unless the call converted, see `release`); others count the answer now.
-        if (countsConversions(s, fx.linkId)) return null;
-        await this.d.slots.answer(fx.slot);
         return null;
       }
       case 'release':
+        if (this.releases.has(fx.slot)) {
+          // Its answer still waits for Redis: the release goes after it, never before.
+          this.releases.add(fx.slot, {
+            answer: convertedOnConversionLink(s, fx.legId, this.d.now()),
+            release: true,
+          });
+          return null;
+        }
         if (convertedOnConversionLink(s, fx.legId, this.d.now())) {
           // The conversion becomes a use of the caps before the slot goes back (no refund).
           await this.d.slots.answer(fx.slot);
@@ -679,11 +696,13 @@ export class CallRunner {
 }
 
 /**
- * Slot releases that failed (Redis unreachable) are tried again, with growing pauses, until Redis
- * answers: a slot left taken would count against the link's cap until its TTL (hours).
+ * Slot operations that failed (Redis unreachable) are tried again, with growing pauses, until Redis
+ * answers, in their order per slot: a slot's answer before its release (a release first would refund
+ * the use the CDR counts as answered). A slot left taken would count against the link's cap until its
+ * TTL (hours); an answer lost would leave the totals short of the answered CDRs.
  */
-class ReleaseRetrier {
-  private pending = new Map<string, SlotRef>();
+class SlotRetrier {
+  private pending = new Map<string, { ref: SlotRef; answer: boolean; release: boolean }>();
   private timer: NodeJS.Timeout | null = null;
   private delayMs = 100;
 
@@ -697,10 +716,19 @@ class ReleaseRetrier {
     return this.pending.size;
   }
 
-  add(ref: SlotRef): void {
+  /** Something of this slot waits already: what follows must wait behind it. */
+  has(ref: SlotRef): boolean {
+    return this.pending.has(`${ref.linkId}/${ref.slotId}`);
+  }
+
+  add(ref: SlotRef, op: { answer?: boolean; release?: boolean }): void {
     if (!this.pending.size)
-      this.log.warn({ slot: ref.slotId }, 'slot release failed; retrying until Redis answers');
-    this.pending.set(`${ref.linkId}/${ref.slotId}`, ref);
+      this.log.warn({ slot: ref.slotId, ...op }, 'slot update failed; retrying until Redis answers');
+    const k = `${ref.linkId}/${ref.slotId}`;
+    const p = this.pending.get(k) ?? { ref, answer: false, release: false };
+    p.answer ||= op.answer ?? false;
+    p.release ||= op.release ?? false;
+    this.pending.set(k, p);
     this.schedule();
   }
 
@@ -717,10 +745,17 @@ class ReleaseRetrier {
 
   private async retry(): Promise<void> {
     this.timer = null;
-    for (const [k, ref] of this.pending) {
-      this.metrics.releaseRetries.inc();
+    for (const [k, p] of this.pending) {
       try {
-        await this.slots.release(ref);
+        if (p.answer) {
+          this.metrics.answerRetries.inc();
+          await this.slots.answer(p.ref);
+          p.answer = false;
+        }
+        if (p.release) {
+          this.metrics.releaseRetries.inc();
+          await this.slots.release(p.ref);
+        }
         this.pending.delete(k);
       } catch {
         this.delayMs = Math.min(this.delayMs * 2, 5_000);
@@ -729,7 +764,7 @@ class ReleaseRetrier {
       }
     }
     this.delayMs = 100;
-    this.log.info('pending slot releases done');
+    this.log.info('pending slot updates done');
   }
 }
 

@@ -8,6 +8,7 @@ export class RoutingMetrics {
   readonly decision: Histogram;
   readonly effectFailures: Counter;
   readonly releaseRetries: Counter;
+  readonly answerRetries: Counter;
   readonly takenOver: Counter;
   readonly callState: Counter;
   readonly dataLost: Counter;
@@ -41,6 +42,11 @@ export class RoutingMetrics {
     this.releaseRetries = new Counter({
       name: 'capconduit_slot_release_retries_total',
       help: 'Slot releases that failed (Redis unreachable) and were tried again later',
+      registers: [registry],
+    });
+    this.answerRetries = new Counter({
+      name: 'capconduit_slot_answer_retries_total',
+      help: 'Answers of a slot (the use counted in caps and totals) that failed (Redis unreachable) and were tried again later',
       registers: [registry],
     });
     this.takenOver = new Counter({

@@ -19,7 +19,11 @@ export class PrivateRedis {
   private proc: ChildProcess | null = null;
   /** It also listens on this Unix socket (in the temp folder, named by the port). */
   readonly socket: string;
-  constructor(readonly port: number) {
+  /** `persistDir`: keep the data there (append-only file, fsync'd at each write), so a restart keeps it. */
+  constructor(
+    readonly port: number,
+    readonly persistDir?: string,
+  ) {
     this.socket = join(tmpdir(), `capconduit-redis-${port}.sock`);
   }
   get url() {
@@ -28,8 +32,8 @@ export class PrivateRedis {
   get socketUrl() {
     return `unix://${this.socket}`;
   }
-  static async create(): Promise<PrivateRedis> {
-    const r = new PrivateRedis(await freePort());
+  static async create(o: { persistDir?: string } = {}): Promise<PrivateRedis> {
+    const r = new PrivateRedis(await freePort(), o.persistDir);
     await r.start();
     return r;
   }
@@ -47,8 +51,9 @@ export class PrivateRedis {
         '700',
         '--save',
         '',
-        '--appendonly',
-        'no',
+        ...(this.persistDir
+          ? ['--dir', this.persistDir, '--appendonly', 'yes', '--appendfsync', 'always']
+          : ['--appendonly', 'no']),
       ],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -56,6 +61,13 @@ export class PrivateRedis {
     );
     this.proc = p;
     await redisReady(p);
+  }
+  /** Freezes the server (SIGSTOP): connections stay open and nothing answers, as in a partition. */
+  pause(): void {
+    this.proc?.kill('SIGSTOP');
+  }
+  resume(): void {
+    this.proc?.kill('SIGCONT');
   }
   async stop(): Promise<void> {
     const p = this.proc;

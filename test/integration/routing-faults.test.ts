@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AsteriskModule, createAsteriskModule } from '../../src/asterisk/index.ts';
 import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
 import { createLogger } from '../../src/platform/logger.ts';
+import { RedisKeys } from '../../src/platform/redis/keys.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { PLAN_CHANNEL } from '../../src/routing/plan-changes.ts';
@@ -91,11 +92,19 @@ describe('calls under dependency faults', () => {
   it('a slot release Redis refuses is retried: the call still ends, gets its CDR, and its slot comes back', async () => {
     const c = await campaignWithOneClient();
     const caller = sim.placeInboundCall({ did: c.did, callerNumber: '+12125550100' });
-    await waitFor(() =>
+    const call = await waitFor(() =>
       routing()
         .router!.live()
         .find((x) => x.did === c.did && x.phase === 'bridged'),
     );
+    // The answer is counted in Redis after the bridge: this test is about the release alone, so
+    // Redis refuses only once the slot is marked answered.
+    const slotKey = new RedisKeys(d.ctx.config.REDIS_KEY_PREFIX).routing.link(
+      c.linkId,
+      'slot',
+      `${call.call_id}-1`,
+    );
+    await waitFor(() => redisCli('HGET', slotKey, 'state').trim() === 'answered');
     expect(await routing().slots.live(c.linkId)).toBe(1);
     // Redis refuses every script (as when it is out of memory or failing over): the release fails.
     redisCli('ACL', 'SETUSER', 'default', '-fcall', '-evalsha', '-eval');

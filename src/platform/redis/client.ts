@@ -3,6 +3,18 @@ import { backoffDelay, REDIS_BACKOFF } from '../backoff.ts';
 
 // One factory so every connection gets the same retry policy and never throws on a Redis outage:
 // commands fail fast while Redis is down (offline queue off) and the client keeps reconnecting.
+//
+// Fail fast alone is not bounded: with the offline queue off, ioredis refuses a command only while
+// it knows the connection is down. A command already written when Redis stops answering without
+// closing the socket (paused, swapping, a network partition, a failover) waits for as long as that
+// lasts, and is then sent again after the reconnect, behind the back of a caller that may have given
+// up. So every fail-fast connection also gets a command timeout (REDIS_COMMAND_TIMEOUT_MS): a
+// command answers within it or fails, and a command that failed is never sent again by the client
+// (no resend of unanswered commands after a reconnect). What a caller must assume of a failure is
+// therefore the same in every case: the command may or may not have run (routing's slot scripts
+// answer and release a slot once whatever the retries, and the reconcile frees a slot taken for a
+// call that never learnt of it).
+
 /** ioredis `retryStrategy`: the platform's one backoff; ioredis counts attempts from 1. */
 export function retryDelay(attempt: number): number {
   return backoffDelay(attempt - 1, REDIS_BACKOFF);
@@ -21,12 +33,38 @@ export function unixSocketOptions(url: string): RedisOptions | null {
   };
 }
 
+/**
+ * How long a command may take before it fails. A healthy Redis answers in well under a millisecond
+ * and the longest script the daemon runs holds it ~4 ms: this only bounds an outage (a caller waits
+ * at most this long), with room for an event-loop stall of the process itself.
+ */
+export const REDIS_COMMAND_TIMEOUT_MS = 3_000;
+
+/** What a fail-fast connection adds to ioredis' options (see the top of this file). */
+export const FAIL_WITHIN_BOUND: RedisOptions = {
+  commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+  autoResendUnfulfilledCommands: false,
+};
+
+/** What a queueing connection made from a fail-fast one (`redis.duplicate(...)`) must undo. */
+export const QUEUEING: RedisOptions = {
+  enableOfflineQueue: true,
+  commandTimeout: undefined,
+  autoResendUnfulfilledCommands: true,
+};
+
 /** What the connection reports about its outages (a pino logger fits). */
 export interface RedisOutageLog {
   warn(o: object, msg: string): void;
   info(o: object, msg: string): void;
 }
 
+/**
+ * A connection. The default fails fast and within REDIS_COMMAND_TIMEOUT_MS (above). A connection
+ * asked to queue while Redis is away (`enableOfflineQueue: true`: BullMQ's, whose blocking commands
+ * wait by design, and a pub/sub subscriber) keeps ioredis' own behaviour: no bound, commands resent
+ * after a reconnect.
+ */
 export function createRedis(
   url: string,
   opts: RedisOptions = {},
@@ -38,6 +76,7 @@ export function createRedis(
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     retryStrategy: retryDelay,
+    ...(opts.enableOfflineQueue ? {} : FAIL_WITHIN_BOUND),
     ...opts,
   };
   const unix = unixSocketOptions(url);
