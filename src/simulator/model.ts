@@ -415,6 +415,8 @@ export class SimModel extends EventEmitter {
         soft ? { cause: 32, soft: true, channel: this.json(c) } : { cause, channel: this.json(c) },
       );
     }
+    // Its media (playbacks, recordings) ends now, before it leaves its bridge and Stasis.
+    this.emit('hanging-up', c);
     // An originate's dial that never got an answer ends with NOANSWER; a channels/dial reports
     // no final status (the cause of ChannelDestroyed tells it).
     if (c.dial?.originate) {

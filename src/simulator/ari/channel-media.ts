@@ -24,49 +24,92 @@ export const RECORD_FORMATS = new Set([
   'ogg',
 ]);
 
+/** Reads an int parameter as given (atoi), 0 when absent: Asterisk applies no documented default. */
+const int = (a: Args, name: string) => (a.given?.has(name) ? Number(a[name]) : 0);
+
+/** Queues a playback on a channel or bridge (stasis_app_control_play_uri) and answers it "queued". */
 export function playOn(target: string, app: string | null, a: Args, s: AriState, id?: string): Reply {
-  if (Number(a.skipms ?? 3000) < 0) return err(400, 'skipms cannot be negative');
-  if (Number(a.offsetms ?? 0) < 0) return err(400, 'offsetms cannot be negative');
+  if (int(a, 'skipms') < 0) return err(400, 'skipms cannot be negative');
+  if (int(a, 'offsetms') < 0) return err(400, 'offsetms cannot be negative');
   const media = (a.media as string[] | undefined) ?? [];
-  if (!media.length) return err(400, 'media cannot be empty');
-  const p = s.media.play(target, app, media, (a.lang as string | undefined) || 'en', id ?? randomUUID());
-  return { status: 201, body: s.media.json(p) };
+  if (!media.length) return err(500, 'Failed to queue media for playback');
+  const p = s.media.playbacks.play({
+    id: id ?? randomUUID(),
+    target_uri: target,
+    app,
+    medias: media,
+    language: (a.lang as string | undefined) || 'en',
+    skipms: int(a, 'skipms'),
+    offsetms: int(a, 'offsetms'),
+  });
+  return { status: 201, body: s.media.playbacks.json(p) };
 }
 
+/** What stasis_app_recording_termination_parse accepts (case-insensitive; empty is none). */
+const TERMINATE_ON = /^(|none|any|\*|#)$/i;
+/** What stasis_app_recording_if_exists_parse accepts (case-insensitive; empty is fail). */
+const IF_EXISTS = /^(|fail|overwrite|append)$/i;
+
+/**
+ * The options checks shared by channel and bridge recording, in Asterisk's order after the
+ * target's own (terminateOn, ifExists; then stasis_app_control_record's: an empty name, a name
+ * leaving the recordings directory, a name in use), and the recording queued, answered "queued".
+ */
 export function recordOn(target: string, app: string | null, a: Args, s: AriState): Reply {
+  const badFormat = !RECORD_FORMATS.has((a.format as string | undefined) ?? '');
+  const bridge = target.startsWith('bridge:');
+  // A bridge's record checks the format first; a channel's after terminateOn and ifExists.
+  if (bridge && badFormat) return err(422, 'specified format is unknown on this system');
+  if (!TERMINATE_ON.test((a.terminateOn as string | undefined) ?? '')) return err(400, 'terminateOn invalid');
+  const ifExists = ((a.ifExists as string | undefined) ?? '').toLowerCase() || 'fail';
+  if (!IF_EXISTS.test(ifExists)) return err(400, 'ifExists invalid');
+  if (badFormat) return err(422, 'specified format is unknown on this system');
   const name = (a.name as string | undefined) ?? '';
-  if (!name) return err(400, 'Recording name invalid');
-  if (Number(a.maxDurationSeconds ?? 0) < 0) return err(400, 'max_duration_seconds cannot be negative');
-  if (Number(a.maxSilenceSeconds ?? 0) < 0) return err(400, 'max_silence_seconds cannot be negative');
-  if (!['none', 'any', '*', '#'].includes((a.terminateOn as string | undefined) ?? 'none'))
-    return err(400, 'terminateOn invalid');
-  const ifExists = (a.ifExists as string | undefined) ?? 'fail';
-  if (!['fail', 'overwrite', 'append'].includes(ifExists)) return err(400, 'ifExists invalid');
-  const format = (a.format as string | undefined) ?? '';
-  if (!RECORD_FORMATS.has(format)) return err(422, 'specified format is unknown on this system');
-  if (s.media.live.has(name) || (ifExists === 'fail' && s.media.stored.has(name)))
+  const format = a.format as string;
+  if (!name || int(a, 'maxDurationSeconds') < 0 || int(a, 'maxSilenceSeconds') < 0)
+    return err(500, 'Error parsing request');
+  // ast_safe_mkdir refuses a directory outside the recordings directory (EPERM).
+  if (escapes(name)) return err(400, 'Recording name invalid');
+  if ((ifExists === 'fail' && s.media.stored.has(name)) || s.media.recordings.live.has(name))
     return err(409, `Recording '${name}' already exists and can not be overwritten`);
-  const r = s.media.record({
+  const r = s.media.recordings.record({
     name,
     format,
     target_uri: target,
     app,
-    maxDurationSeconds: Number(a.maxDurationSeconds ?? 0),
+    maxDurationSeconds: int(a, 'maxDurationSeconds'),
+    maxSilenceSeconds: int(a, 'maxSilenceSeconds'),
     append: ifExists === 'append' && s.media.stored.has(name),
   });
-  return { status: 201, body: s.media.recordingJson(r) };
+  return { status: 201, body: s.media.recordings.json(r) };
 }
 
+/** Whether a recording name's directory resolves outside the recordings directory. */
+function escapes(name: string): boolean {
+  let depth = 0;
+  const dirs = name.split('/').slice(0, -1);
+  if (name.startsWith('/')) return false; // joined as <dir>//name: still inside
+  for (const d of dirs) {
+    if (d === '..') depth--;
+    else if (d && d !== '.') depth++;
+    if (depth < 0) return true;
+  }
+  return false;
+}
+
+/** An operation find_control and channel_state_invalid guard (404, 409, 412), answered 204. */
 const flag = (f: (c: SimChannel, s: AriState) => void) =>
-  inStasis((c, _a, s) => {
+  answered((c, _a, s) => {
     f(c, s);
     return noContent;
   });
 
-const direction = (a: Args): Reply | null =>
-  ['in', 'out', 'both'].includes((a.direction as string | undefined) ?? 'both')
-    ? null
-    : err(400, 'Invalid direction specified');
+/** mute/unmute: the direction is required (no default is filled in) and one of in, out, both. */
+const direction = (a: Args): Reply | null => {
+  const d = a.given?.has('direction') ? String(a.direction ?? '') : '';
+  if (!d) return err(400, 'Direction is required');
+  return ['in', 'out', 'both'].includes(d) ? null : err(400, 'Invalid direction specified');
+};
 
 function snoop(a: Args, s: AriState, c: SimChannel): Reply {
   const app = a.app as string | undefined;
@@ -87,24 +130,27 @@ function snoop(a: Args, s: AriState, c: SimChannel): Reply {
 }
 
 export const channelMediaHandlers: Handlers = {
-  redirect: inStasis((c, a) => {
+  redirect: answered((c, a) => {
     const endpoint = (a.endpoint as string | undefined) ?? '';
     if (!endpoint) return err(400, "Required parameter 'endpoint' not provided.");
-    const [tech, resource] = endpoint.split('/', 2);
-    if (resource === undefined)
-      return err(422, `Endpoint parameter '${endpoint}' does not contain tech/resource`);
-    if (!resource) return err(422, `No resource provided in endpoint parameter '${endpoint}'`);
+    const slash = endpoint.indexOf('/');
+    if (slash <= 0) return err(422, `Endpoint parameter '${endpoint}' does not contain tech/resource`);
+    if (slash === endpoint.length - 1)
+      return err(422, `No resource provided in endpoint parameter '${endpoint}'`);
+    const tech = endpoint.slice(0, slash);
     const mine = c.name.split('/')[0]!;
-    if (tech!.toLowerCase() !== mine.toLowerCase())
+    // strncasecmp over the given technology's length, as resource_channels.c compares them.
+    if (mine.slice(0, tech.length).toLowerCase() !== tech.toLowerCase())
       return err(422, `Endpoint technology '${tech}' does not match channel technology '${mine}'`);
     return noContent;
   }),
-  progress: inStasis(() => noContent),
-  sendDTMF: inStasis((_c, a) => (a.dtmf ? noContent : err(400, 'DTMF is required'))),
-  mute: inStasis((_c, a) => direction(a) ?? noContent),
-  unmute: inStasis((_c, a) => direction(a) ?? noContent),
+  progress: flag(() => {}),
+  sendDTMF: answered((_c, a) => (a.dtmf ? noContent : err(400, 'DTMF is required'))),
+  mute: answered((_c, a) => direction(a) ?? noContent),
+  unmute: answered((_c, a) => direction(a) ?? noContent),
   hold: flag((c, s) => s.model.event(s.model.target(c), 'ChannelHold', { channel: s.model.json(c) })),
   unhold: flag((c, s) => s.model.event(s.model.target(c), 'ChannelUnhold', { channel: s.model.json(c) })),
+  // Music on hold and silence are generated into the channel: ARI reports neither.
   startMoh: flag(() => {}),
   stopMoh: flag(() => {}),
   startSilence: flag(() => {}),
@@ -113,7 +159,12 @@ export const channelMediaHandlers: Handlers = {
   playWithId: answered((c, a, s) =>
     playOn(`channel:${c.id}`, s.model.target(c), a, s, a.playbackId as string),
   ),
-  record: answered((c, a, s) => recordOn(`channel:${c.id}`, s.model.target(c), a, s)),
+  // Recording checks its durations before the channel, and answers a channel not yet up itself.
+  record: (a, s) => {
+    if (int(a, 'maxDurationSeconds') < 0) return err(400, 'max_duration_seconds cannot be negative');
+    if (int(a, 'maxSilenceSeconds') < 0) return err(400, 'max_silence_seconds cannot be negative');
+    return inStasis((c) => recordOn(`channel:${c.id}`, s.model.target(c), a, s))(a, s);
+  },
   getChannelVars: withChannel((c, a) => {
     const names = (a.variables as string[] | undefined) ?? [];
     if (!names.length) return err(400, 'Variable names are required');

@@ -5,7 +5,7 @@ import { REASON_CAUSE } from '../model.ts';
 import { type Caller, localPair, newUniqueId, originate, parseCallerId, parseLocal } from '../originate.ts';
 import { channelMediaHandlers } from './channel-media.ts';
 import { channelsOps } from './operations.ts';
-import { inStasis, withChannel } from './guards.ts';
+import { answered, inStasis, withChannel } from './guards.ts';
 import { type Args, bind, err, type Handler, type Reply } from './spec.ts';
 import type { AriState } from './state.ts';
 
@@ -138,7 +138,7 @@ export const channelRoutes = bind<AriState, typeof channelsOps>(channelsOps, {
     setImmediate(() => s.model.hangup(c.id, cause, true));
     return { status: 204 };
   }),
-  continueInDialplan: inStasis((c, a, s) => {
+  continueInDialplan: answered((c, a, s) => {
     const app = c.app;
     s.model.leaveStasis(c);
     void app;
@@ -162,18 +162,18 @@ export const channelRoutes = bind<AriState, typeof channelsOps>(channelsOps, {
     s.model.enterStasis(c, app, ((a.appArgs as string | undefined) ?? '').split(',').filter(Boolean));
     return { status: 204 };
   }),
-  answer: inStasis((c, _a, s) => {
+  answer: answered((c, _a, s) => {
     s.model.setState(c, 'Up');
     return { status: 204 };
   }),
   // Ringing is indicated to the far side; the channel's own state does not change. Through a
   // Local pair the indication makes the `;1` half (the dialled one) Ringing.
-  ring: inStasis((c, _a, s) => {
+  ring: answered((c, _a, s) => {
     const peer = c.peer && c.name.endsWith(';2') ? s.model.channels.get(c.peer) : undefined;
     if (peer && peer.state !== 'Up') s.model.setState(peer, 'Ringing');
     return { status: 204 };
   }),
-  ringStop: inStasis(() => ({ status: 204 })),
+  ringStop: answered(() => ({ status: 204 })),
   getChannelVar: withChannel((c, a) => {
     const variable = a.variable as string | undefined;
     if (!variable) return err(400, 'Variable name is required');

@@ -19,7 +19,10 @@ export const withChannel =
 export const inStasis = (f: ChannelFn): H =>
   withChannel((c, a, s) => (c.app ? f(c, a, s) : err(409, 'Channel not in Stasis application')));
 
-/** channel_state_invalid: 412 for a channel not answered yet (Down, Ringing). */
+/**
+ * find_control then channel_state_invalid: 412 for an outgoing channel not answered yet (Down,
+ * Ringing); an incoming one (Ring) is valid. Most channel operations start with both.
+ */
 export const answered = (f: ChannelFn): H =>
   inStasis((c, a, s) =>
     c.state === 'Down' || c.state === 'Ringing' ? err(412, 'Channel in invalid state') : f(c, a, s),

@@ -1,9 +1,12 @@
-// Media simulated by time: a playback of a known sound lasts that sound's length and then ends
-// with PlaybackFinished; a recording runs until stopped (or its max duration) and leaves a stored
-// recording of the elapsed length. Nothing is decoded or written: only the events, states and
+// Media simulated by time: the sound catalogue, the made-up files of stored recordings, and the
+// per-target command queue. A channel's (or bridge's) media commands run one at a time, in order,
+// as on Asterisk's control thread (res_stasis): a playback asked for while another plays, or while
+// the channel records, waits its turn ("queued"). The playback and recording state machines are in
+// playback.ts and recording.ts; nothing is decoded or written, only the events, states and
 // durations Asterisk would report.
-import { randomUUID } from 'node:crypto';
 import type { SimModel } from '../model.ts';
+import { Playbacks } from './playback.ts';
+import { Recordings } from './recording.ts';
 
 /** The sounds the simulator knows (a few of Asterisk's core sounds), with their lengths in ms. */
 export const SOUNDS: Record<string, { text: string; ms: number }> = {
@@ -16,53 +19,6 @@ export const SOUNDS: Record<string, { text: string; ms: number }> = {
   'conf-onlyperson': { text: 'You are currently the only person in this conference.', ms: 3_300 },
   silence: { text: '', ms: 1000 },
 };
-
-export interface Playback {
-  id: string;
-  media_uri: string;
-  next_media_uri?: string;
-  target_uri: string;
-  language: string;
-  state: 'queued' | 'playing' | 'paused' | 'done' | 'failed';
-  /** The app that hears about it (the target's). */
-  app: string | null;
-  timer?: NodeJS.Timeout;
-  remainingMs: number;
-  startedAt: number;
-  queue: string[];
-}
-
-export interface LiveRecording {
-  name: string;
-  format: string;
-  target_uri: string;
-  state: 'queued' | 'recording' | 'paused' | 'done' | 'failed' | 'canceled';
-  app: string | null;
-  startedAt: number;
-  pausedMs: number;
-  pausedAt?: number;
-  muted: boolean;
-  maxTimer?: NodeJS.Timeout;
-  /** `ifExists=append`: the stored recording of that name grows by this one's length. */
-  append?: boolean;
-}
-
-export interface StoredRecording {
-  name: string;
-  format: string;
-  durationS: number;
-}
-
-/** A media URI's length: `sound:<id>` from the catalogue, `tone:`/`digits:`/`number:` by rule. */
-export function mediaLength(uri: string): number | null {
-  const [scheme, rest = ''] = uri.split(/:(.*)/s);
-  if (scheme === 'sound') return SOUNDS[rest]?.ms ?? null;
-  if (scheme === 'digits' || scheme === 'characters') return rest.length * 600;
-  if (scheme === 'number') return Math.max(1, String(rest).length) * 700;
-  if (scheme === 'tone') return 5000;
-  if (scheme === 'recording') return null; // resolved against stored recordings by the caller
-  return null;
-}
 
 /** The longest file of silence made up for a stored recording (seconds): enough for tests and demos. */
 export const RECORDING_FILE_MAX_S = 600;
@@ -97,187 +53,79 @@ export function recordingFile(format: string, durationS: number): Buffer | null 
   return b;
 }
 
+export interface StoredRecording {
+  name: string;
+  format: string;
+  durationS: number;
+}
+
+/** One command on a target's queue: `run` starts it and calls `done` when it ends. */
+export interface Command {
+  run(done: () => void): void;
+  /** The target went away before the command's turn: it never runs (control_flush_queue). */
+  drop(): void;
+}
+
+/**
+ * Each target's commands, run one at a time in the order asked. A command starts on a later tick
+ * than the request that queued it, as on the control thread, so the HTTP answer says "queued".
+ */
+export class CommandQueues {
+  private queues = new Map<string, { running: boolean; commands: Command[] }>();
+
+  push(target: string, c: Command): void {
+    const q = this.queues.get(target) ?? { running: false, commands: [] };
+    this.queues.set(target, q);
+    q.commands.push(c);
+    if (!q.running) setImmediate(() => this.pump(target));
+  }
+
+  private pump(target: string): void {
+    const q = this.queues.get(target);
+    if (!q || q.running) return;
+    const next = q.commands.shift();
+    if (!next) {
+      this.queues.delete(target);
+      return;
+    }
+    q.running = true;
+    let finished = false;
+    next.run(() => {
+      if (finished) return;
+      finished = true;
+      q.running = false;
+      this.pump(target);
+    });
+  }
+
+  /** Drops every command still waiting on a target (the one running ends on its own). */
+  flush(target: string): void {
+    const q = this.queues.get(target);
+    if (!q) return;
+    for (const c of q.commands.splice(0)) c.drop();
+    if (!q.running) this.queues.delete(target);
+  }
+}
+
+/** Playbacks, live and stored recordings, on one command queue per channel or bridge. */
 export class Media {
-  playbacks = new Map<string, Playback>();
-  live = new Map<string, LiveRecording>();
-  stored = new Map<string, StoredRecording>();
+  readonly queues = new CommandQueues();
+  readonly stored = new Map<string, StoredRecording>();
+  readonly playbacks: Playbacks;
+  readonly recordings: Recordings;
 
-  constructor(private model: SimModel) {}
-
-  json(p: Playback) {
-    return {
-      id: p.id,
-      media_uri: p.media_uri,
-      ...(p.queue.length ? { next_media_uri: p.queue[0] } : {}),
-      target_uri: p.target_uri,
-      language: p.language,
-      state: p.state,
-    };
+  constructor(readonly model: SimModel) {
+    this.playbacks = new Playbacks(model, this.queues, this.stored);
+    this.recordings = new Recordings(model, this.queues, this.stored);
   }
 
-  recordingJson(r: LiveRecording) {
-    const elapsed = Math.round(this.elapsedMs(r) / 1000);
-    return {
-      name: r.name,
-      format: r.format,
-      target_uri: r.target_uri,
-      state: r.state,
-      ...(r.state === 'done' ? { duration: elapsed, talking_duration: elapsed, silence_duration: 0 } : {}),
-    };
-  }
-
-  private lengthOf(uri: string): number | null {
-    if (uri.startsWith('recording:')) {
-      const s = this.stored.get(uri.slice('recording:'.length));
-      return s ? s.durationS * 1000 : null;
-    }
-    return mediaLength(uri);
-  }
-
-  /** Starts playing `uris` in order on a target; PlaybackStarted now, PlaybackFinished at the end. */
-  play(
-    target_uri: string,
-    app: string | null,
-    uris: string[],
-    language: string,
-    id: string = randomUUID(),
-  ): Playback {
-    const p: Playback = {
-      id,
-      media_uri: uris[0] ?? '',
-      target_uri,
-      language,
-      state: 'playing',
-      app,
-      remainingMs: 0,
-      startedAt: Date.now(),
-      queue: uris.slice(1),
-    };
-    this.playbacks.set(id, p);
-    this.startItem(p);
-    return p;
-  }
-
-  private startItem(p: Playback): void {
-    const ms = this.lengthOf(p.media_uri);
-    this.model.event(p.app, 'PlaybackStarted', { playback: this.json(p) });
-    if (ms === null) {
-      // A file that cannot be found fails at once, as Asterisk's playback does.
-      p.state = 'failed';
-      return this.finish(p);
-    }
-    p.remainingMs = ms;
-    p.startedAt = Date.now();
-    p.timer = setTimeout(() => this.next(p), ms);
-    p.timer.unref?.();
-  }
-
-  private next(p: Playback): void {
-    const following = p.queue.shift();
-    if (following === undefined) {
-      p.state = 'done';
-      return this.finish(p);
-    }
-    this.model.event(p.app, 'PlaybackContinuing', { playback: this.json(p) });
-    p.media_uri = following;
-    this.startItem(p);
-  }
-
-  finish(p: Playback): void {
-    clearTimeout(p.timer);
-    if (p.state !== 'failed') p.state = 'done';
-    this.playbacks.delete(p.id);
-    this.model.event(p.app, 'PlaybackFinished', { playback: this.json(p) });
-  }
-
-  pause(p: Playback): void {
-    if (p.state !== 'playing') return;
-    clearTimeout(p.timer);
-    p.remainingMs -= Date.now() - p.startedAt;
-    p.state = 'paused';
-  }
-
-  unpause(p: Playback): void {
-    if (p.state !== 'paused') return;
-    p.state = 'playing';
-    p.startedAt = Date.now();
-    p.timer = setTimeout(() => this.next(p), Math.max(0, p.remainingMs));
-  }
-
-  restart(p: Playback): void {
-    clearTimeout(p.timer);
-    p.state = 'playing';
-    this.startItem(p);
-  }
-
-  /** Every playback and recording on a target ends (its channel or bridge is gone). */
-  stopTarget(target_uri: string): void {
-    for (const p of [...this.playbacks.values()]) if (p.target_uri === target_uri) this.finish(p);
-    for (const r of [...this.live.values()]) if (r.target_uri === target_uri) this.stopRecording(r, 'done');
-  }
-
-  private elapsedMs(r: LiveRecording): number {
-    const end = r.pausedAt ?? Date.now();
-    return Math.max(0, end - r.startedAt - r.pausedMs);
-  }
-
-  record(o: {
-    name: string;
-    format: string;
-    target_uri: string;
-    app: string | null;
-    maxDurationSeconds: number;
-    append?: boolean;
-  }): LiveRecording {
-    const r: LiveRecording = {
-      name: o.name,
-      format: o.format,
-      target_uri: o.target_uri,
-      state: 'recording',
-      app: o.app,
-      startedAt: Date.now(),
-      pausedMs: 0,
-      muted: false,
-      ...(o.append ? { append: true } : {}),
-    };
-    this.live.set(r.name, r);
-    this.model.event(r.app, 'RecordingStarted', { recording: this.recordingJson(r) });
-    if (o.maxDurationSeconds > 0)
-      r.maxTimer = setTimeout(() => this.stopRecording(r, 'done'), o.maxDurationSeconds * 1000);
-    return r;
-  }
-
-  /** Ends a live recording: `done` stores it, `canceled` discards it. */
-  stopRecording(r: LiveRecording, how: 'done' | 'canceled'): void {
-    clearTimeout(r.maxTimer);
-    if (r.pausedAt !== undefined) {
-      r.pausedMs += Date.now() - r.pausedAt;
-      r.pausedAt = undefined;
-    }
-    r.state = how;
-    this.live.delete(r.name);
-    if (how === 'done') {
-      const before = r.append ? (this.stored.get(r.name)?.durationS ?? 0) : 0;
-      this.stored.set(r.name, {
-        name: r.name,
-        format: r.format,
-        durationS: before + Math.round(this.elapsedMs(r) / 1000),
-      });
-      this.model.event(r.app, 'RecordingFinished', { recording: this.recordingJson(r) });
-    } else
-      this.model.event(r.app, 'RecordingFailed', {
-        recording: { ...this.recordingJson(r), cause: 'canceled' },
-      });
-  }
-
-  pauseRecording(r: LiveRecording, on: boolean): void {
-    if (on && r.pausedAt === undefined) {
-      r.pausedAt = Date.now();
-      r.state = 'paused';
-    } else if (!on && r.pausedAt !== undefined) {
-      r.pausedMs += Date.now() - r.pausedAt;
-      r.pausedAt = undefined;
-      r.state = 'recording';
-    }
+  /**
+   * The target is going (a channel hanging up, a bridge destroyed): what waits is dropped without
+   * a word; what runs ends as Asterisk ends it (a playback failed, a recording done and kept).
+   */
+  targetGone(target_uri: string): void {
+    this.queues.flush(target_uri);
+    this.playbacks.targetGone(target_uri);
+    this.recordings.targetGone(target_uri);
   }
 }

@@ -9,7 +9,9 @@ import {
   recordingsOps,
   soundsOps,
 } from './operations.ts';
-import { bind, err, type Reply } from './spec.ts';
+import type { PlaybackOp } from './playback.ts';
+import type { RecordingOp } from './recording.ts';
+import { bind, err, type Handler, type Reply } from './spec.ts';
 import type { AriState } from './state.ts';
 
 /**
@@ -41,6 +43,14 @@ const DEVICE_STATES = new Set([
   'RINGINUSE',
   'ONHOLD',
 ]);
+
+/** A live recording's operation (control_recording): 404 for none, then its state's answer. */
+const live =
+  (op: RecordingOp): Handler<AriState> =>
+  (a, s) => {
+    const r = s.media.recordings.live.get(a.recordingName as string);
+    return r ? s.media.recordings.operate(r, op) : err(404, 'Recording not found');
+  };
 
 const sendMessage = (to: string | undefined, from: string | undefined): Reply =>
   !to || !from ? err(400, 'Invalid parameters for sending a message') : { status: 202 };
@@ -92,26 +102,21 @@ export const resourceRoutes = [
   }),
   ...bind<AriState, typeof playbacksOps>(playbacksOps, {
     get: (a, s) => {
-      const p = s.media.playbacks.get(a.playbackId as string);
-      return p ? { status: 200, body: s.media.json(p) } : err(404, 'Playback not found');
+      const p = s.media.playbacks.byId.get(a.playbackId as string);
+      return p ? { status: 200, body: s.media.playbacks.json(p) } : err(404, 'Playback not found');
     },
     stop: (a, s) => {
-      const p = s.media.playbacks.get(a.playbackId as string);
-      if (!p) return err(404, 'Playback not found');
-      s.media.finish(p);
-      return noContent;
+      const p = s.media.playbacks.byId.get(a.playbackId as string);
+      return p ? s.media.playbacks.operate(p, 'stop') : err(404, 'Playback not found');
     },
+    // The operation is checked before the playback is looked up, as resource_playbacks.c does.
     control: (a, s) => {
-      const p = s.media.playbacks.get(a.playbackId as string);
-      if (!p) return err(404, 'Playback not found');
       const op = a.operation as string | undefined;
-      if (!op || !['restart', 'pause', 'unpause', 'reverse', 'forward'].includes(op))
-        return err(400, 'Invalid operation parameter');
-      if (p.state !== 'playing' && p.state !== 'paused') return err(409, 'Playback not in a valid state');
-      if (op === 'pause') s.media.pause(p);
-      else if (op === 'unpause') s.media.unpause(p);
-      else if (op === 'restart') s.media.restart(p);
-      return noContent;
+      if (!op) return err(400, 'Missing operation');
+      if (!['restart', 'pause', 'unpause', 'reverse', 'forward'].includes(op))
+        return err(400, `Invalid operation ${op}`);
+      const p = s.media.playbacks.byId.get(a.playbackId as string);
+      return p ? s.media.playbacks.operate(p, op as PlaybackOp) : err(404, 'Playback not found');
     },
   }),
   ...bind<AriState, typeof recordingsOps>(recordingsOps, {
@@ -145,45 +150,15 @@ export const resourceRoutes = [
       return { status: 200, body: { name: dest, format: r.format } };
     },
     getLive: (a, s) => {
-      const r = s.media.live.get(a.recordingName as string);
-      return r ? { status: 200, body: s.media.recordingJson(r) } : err(404, 'Recording not found');
+      const r = s.media.recordings.live.get(a.recordingName as string);
+      return r ? { status: 200, body: s.media.recordings.json(r) } : err(404, 'Recording not found');
     },
-    cancel: (a, s) => {
-      const r = s.media.live.get(a.recordingName as string);
-      if (!r) return err(404, 'Recording not found');
-      s.media.stopRecording(r, 'canceled');
-      return noContent;
-    },
-    stop: (a, s) => {
-      const r = s.media.live.get(a.recordingName as string);
-      if (!r) return err(404, 'Recording not found');
-      s.media.stopRecording(r, 'done');
-      return noContent;
-    },
-    pause: (a, s) => {
-      const r = s.media.live.get(a.recordingName as string);
-      if (!r) return err(404, 'Recording not found');
-      s.media.pauseRecording(r, true);
-      return noContent;
-    },
-    unpause: (a, s) => {
-      const r = s.media.live.get(a.recordingName as string);
-      if (!r) return err(404, 'Recording not found');
-      s.media.pauseRecording(r, false);
-      return noContent;
-    },
-    mute: (a, s) => {
-      const r = s.media.live.get(a.recordingName as string);
-      if (!r) return err(404, 'Recording not found');
-      r.muted = true;
-      return noContent;
-    },
-    unmute: (a, s) => {
-      const r = s.media.live.get(a.recordingName as string);
-      if (!r) return err(404, 'Recording not found');
-      r.muted = false;
-      return noContent;
-    },
+    cancel: live('cancel'),
+    stop: live('stop'),
+    pause: live('pause'),
+    unpause: live('unpause'),
+    mute: live('mute'),
+    unmute: live('unmute'),
   }),
   ...bind<AriState, typeof deviceStatesOps>(deviceStatesOps, {
     list: (_a, s) => ({

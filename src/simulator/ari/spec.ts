@@ -40,6 +40,11 @@ export type Args = Record<string, unknown> & {
   body: Record<string, unknown> | undefined;
   /** What Asterisk keeps per HTTP connection (thread): the last channel allocation error. */
   conn?: { channelErrno?: 'EEXIST' };
+  /**
+   * The query and body parameters the request did give. Asterisk's generated code fills in no
+   * documented default: a handler whose C code tells an absent value from the default checks here.
+   */
+  given?: Set<string>;
 };
 
 export type Handler<S> = (a: Args, s: S) => Reply | Promise<Reply>;
@@ -180,7 +185,8 @@ export function parseArgs<S>(
 ): Args {
   const obj =
     body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
-  const a: Args = { body: obj };
+  const given = new Set<string>();
+  const a: Args = { body: obj, given };
   for (const p of route.params) {
     if (p.paramType === 'path') {
       if (path[p.name] !== undefined) a[p.name] = path[p.name];
@@ -189,8 +195,10 @@ export function parseArgs<S>(
     if (p.paramType !== 'query') continue;
     const fromBody = obj?.[p.name];
     const raw = fromBody !== undefined && fromBody !== null ? fromBody : query.get(p.name);
-    if (raw !== null && raw !== undefined) a[p.name] = convert(p, raw);
-    else if (p.defaultValue !== undefined) a[p.name] = p.defaultValue;
+    if (raw !== null && raw !== undefined) {
+      a[p.name] = convert(p, raw);
+      given.add(p.name);
+    } else if (p.defaultValue !== undefined) a[p.name] = p.defaultValue;
   }
   return a;
 }

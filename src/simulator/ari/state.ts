@@ -35,12 +35,12 @@ export class AriState {
 
   constructor(readonly model: SimModel) {
     this.media = new Media(model);
-    // Playbacks and recordings end with their channel or bridge.
-    model.on('channel-destroyed', (c: SimChannel) => {
-      this.media.stopTarget(`channel:${c.id}`);
+    // Playbacks and recordings end with their channel (before it leaves Stasis) or bridge.
+    model.on('hanging-up', (c: SimChannel) => this.media.targetGone(`channel:${c.id}`));
+    model.on('channel-destroyed', () => {
       for (const app of this.inactive) if (!this.holdsChannels(app)) this.forget(app);
     });
-    model.on('bridge-destroyed', (b: { id: string }) => this.media.stopTarget(`bridge:${b.id}`));
+    model.on('bridge-destroyed', (b: { id: string }) => this.media.targetGone(`bridge:${b.id}`));
   }
 
   /** A WebSocket took the app: a kept (inactive) app comes back as it was, filters and all. */

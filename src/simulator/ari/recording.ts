@@ -1,0 +1,196 @@
+// Live recordings as res_stasis_recording.c runs them, by time. A recording is queued on its
+// target's command queue (media.ts) and answered "queued"; on its turn a channel not yet answered
+// is answered, RecordingStarted is sent, and the recording runs until stopped, cancelled, its
+// maximum duration, or its target going; then RecordingFinished ("done", with the whole seconds
+// recorded) and, unless cancelled, a stored recording of that length. A channel in a bridge
+// cannot be recorded (RecordingFailed with Asterisk's cause). Asterisk's quirks are kept: a
+// cancelled recording still finishes "done" (only its file is gone), and stopping or cancelling
+// one still queued changes its state but not what happens when its turn comes.
+import type { SimModel } from '../model.ts';
+import type { CommandQueues, StoredRecording } from './media.ts';
+import { err, type Reply } from './spec.ts';
+
+type State = 'queued' | 'recording' | 'paused' | 'done' | 'failed' | 'canceled';
+export type RecordingOp = 'stop' | 'cancel' | 'pause' | 'unpause' | 'mute' | 'unmute';
+
+export interface LiveRecording {
+  name: string;
+  format: string;
+  target_uri: string;
+  state: State;
+  app: string | null;
+  maxDurationSeconds: number;
+  maxSilenceSeconds: number;
+  /** `ifExists=append`: the stored recording of that name grows by this one's length. */
+  append: boolean;
+  /** Whole seconds recorded, once it has ended (Asterisk: -1, left out, until then). */
+  duration?: number;
+  startedAt: number;
+  pausedMs: number;
+  pausedAt?: number;
+  muted: boolean;
+  maxTimer?: NodeJS.Timeout;
+  /** Ends it while it records: `cancel` discards the file. */
+  end?: (how: 'stop' | 'cancel') => void;
+}
+
+/** The operations each state accepts (res_stasis_recording.c's table); any other is 409. */
+const TABLE: Partial<Record<State, Partial<Record<RecordingOp, string>>>> = {
+  queued: { cancel: 'disregard', stop: 'disregard' },
+  recording: {
+    cancel: 'cancel',
+    stop: 'stop',
+    pause: 'pause',
+    unpause: 'noop',
+    mute: 'mute',
+    unmute: 'unmute',
+  },
+  paused: {
+    cancel: 'cancel',
+    stop: 'stop',
+    pause: 'noop',
+    unpause: 'unpause',
+    mute: 'mute',
+    unmute: 'unmute',
+  },
+};
+
+const EVENT: Record<string, string> = {
+  recording: 'RecordingStarted',
+  done: 'RecordingFinished',
+  canceled: 'RecordingFinished',
+  failed: 'RecordingFailed',
+};
+
+export class Recordings {
+  /** Recordings until their command is done (queued or recording), by name. */
+  readonly live = new Map<string, LiveRecording>();
+
+  constructor(
+    private model: SimModel,
+    private queues: CommandQueues,
+    private stored: Map<string, StoredRecording>,
+  ) {}
+
+  json(r: LiveRecording) {
+    return {
+      name: r.name,
+      format: r.format,
+      state: r.state,
+      target_uri: r.target_uri,
+      ...(r.duration !== undefined ? { duration: r.duration } : {}),
+      // Talking and silence are measured only when silence is watched for (max_silence_seconds);
+      // the simulated far end never falls silent.
+      ...(r.duration !== undefined && r.maxSilenceSeconds > 0
+        ? { talking_duration: r.duration, silence_duration: 0 }
+        : {}),
+    };
+  }
+
+  private publish(r: LiveRecording, cause?: string): void {
+    const type = EVENT[r.state];
+    if (type) this.model.event(r.app, type, { recording: { ...this.json(r), ...(cause ? { cause } : {}) } });
+  }
+
+  /** Queues a recording on its target; the answer (state "queued") is the caller's to send. */
+  record(o: {
+    name: string;
+    format: string;
+    target_uri: string;
+    app: string | null;
+    maxDurationSeconds: number;
+    maxSilenceSeconds: number;
+    append: boolean;
+  }): LiveRecording {
+    const r: LiveRecording = { ...o, state: 'queued', startedAt: 0, pausedMs: 0, muted: false };
+    this.live.set(r.name, r);
+    this.queues.push(o.target_uri, {
+      run: (done) => this.run(r, done),
+      drop: () => this.live.delete(r.name),
+    });
+    return r;
+  }
+
+  private elapsedMs(r: LiveRecording): number {
+    const end = r.pausedAt ?? Date.now();
+    return Math.max(0, end - r.startedAt - r.pausedMs);
+  }
+
+  /** record_file: refuse a bridged channel, answer it, record until told or timed out. */
+  private run(r: LiveRecording, done: () => void): void {
+    const finish = () => {
+      r.end = undefined;
+      this.live.delete(r.name);
+      done();
+    };
+    if (r.target_uri.startsWith('channel:')) {
+      const c = this.model.channels.get(r.target_uri.slice('channel:'.length));
+      if (!c) return finish();
+      if (c.bridge) {
+        r.state = 'failed';
+        this.publish(r, 'Cannot record channel while in bridge');
+        return finish();
+      }
+      if (c.state !== 'Up') this.model.setState(c, 'Up');
+    }
+    r.state = 'recording';
+    r.startedAt = Date.now();
+    this.publish(r);
+    r.end = (how) => {
+      clearTimeout(r.maxTimer);
+      r.end = undefined;
+      if (r.pausedAt !== undefined) {
+        r.pausedMs += Date.now() - r.pausedAt;
+        r.pausedAt = undefined;
+      }
+      // The file's length in whole seconds (samples / 8000, rounded down).
+      r.duration = Math.floor(this.elapsedMs(r) / 1000);
+      if (how === 'stop') {
+        const before = r.append ? (this.stored.get(r.name)?.durationS ?? 0) : 0;
+        this.stored.set(r.name, { name: r.name, format: r.format, durationS: before + r.duration });
+      }
+      r.state = 'done';
+      this.publish(r);
+      finish();
+    };
+    if (r.maxDurationSeconds > 0) {
+      r.maxTimer = setTimeout(() => r.end?.('stop'), r.maxDurationSeconds * 1000);
+      r.maxTimer.unref?.();
+    }
+  }
+
+  /** The recordings/live operations: Asterisk's statuses and messages. */
+  operate(r: LiveRecording, op: RecordingOp): Reply {
+    const action = TABLE[r.state]?.[op];
+    if (!action) return err(409, 'Recording not in session');
+    switch (action) {
+      case 'disregard':
+        r.state = 'canceled';
+        break;
+      case 'stop':
+      case 'cancel':
+        r.end?.(action);
+        break;
+      case 'pause':
+        r.pausedAt = Date.now();
+        r.state = 'paused';
+        break;
+      case 'unpause':
+        if (r.pausedAt !== undefined) r.pausedMs += Date.now() - r.pausedAt;
+        r.pausedAt = undefined;
+        r.state = 'recording';
+        break;
+      case 'mute':
+      case 'unmute':
+        // Muted audio is recorded as silence: the length is the same.
+        r.muted = action === 'mute';
+        break;
+    }
+    return { status: 204 };
+  }
+
+  /** The target went: the recording ends as a hangup ends it, its file kept. */
+  targetGone(target_uri: string): void {
+    for (const r of [...this.live.values()]) if (r.target_uri === target_uri) r.end?.('stop');
+  }
+}
