@@ -6,6 +6,7 @@ import type { AsteriskModule } from '../asterisk/index.ts';
 import type { CallerIdModule } from '../callerid/index.ts';
 import type { PbxModule } from '../pbx/index.ts';
 import type { ProvisioningModule } from '../provisioning/index.ts';
+import type { ReportsModule } from '../reports/index.ts';
 import { AuditService } from '../audit/service.ts';
 import { CallsService } from '../cdr/service.ts';
 import type { DaemonContext, DaemonModule } from '../platform/module.ts';
@@ -21,6 +22,7 @@ import { apiKeyRoutes } from './routes/api-keys.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
 import { callerIdRoutes } from './routes/callerids.ts';
+import { callTotalRoutes } from './routes/call-totals.ts';
 import { callRoutes } from './routes/calls.ts';
 import { numberRoutes } from './routes/numbers.ts';
 import { providerAccountRoutes } from './routes/provider-accounts.ts';
@@ -121,9 +123,11 @@ export function createConsoleModule(ctx: DaemonContext): ConsoleModule {
         const callerid = ctx.modules.get('callerid') as CallerIdModule | undefined;
         const pbx = ctx.modules.get('pbx') as PbxModule | undefined;
         const provisioning = ctx.modules.get('provisioning') as ProvisioningModule | undefined;
+        const reports = ctx.modules.get('reports') as ReportsModule | undefined;
         await app.register(
           consolePlugin(services, [
             ...pages,
+            callTotalRoutes(reports?.service, routing.service, config.DEFAULT_TIMEZONE),
             callerIdRoutes(callerid?.service),
             pbxRoutes(pbx?.service, routing.service, config),
             numberRoutes(provisioning?.service, routing.service),

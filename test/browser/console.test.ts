@@ -14,6 +14,7 @@ import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/ro
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createPbxModule } from '../../src/pbx/index.ts';
+import { createReportsModule } from '../../src/reports/index.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { type Chromium, launchChromium } from '../helpers/chromium.ts';
@@ -47,6 +48,7 @@ describe('the console in a browser', () => {
       [
         createAsteriskModule,
         createRoutingModule,
+        createReportsModule,
         createPbxModule,
         (ctx) => createCallerIdModule(ctx),
         createConsoleModule,
@@ -194,6 +196,16 @@ describe('the console in a browser', () => {
     // Sorted by a column header, on the server.
     await page.click('#calls-list th a:has-text("Duration")');
     await page.locator('#calls-list th[aria-sort=ascending]', { hasText: 'Duration' }).waitFor(T);
+    // Totals per campaign over the last seven days (the default period), from the reports.
+    await page.click('nav.tabs a:has-text("Totals")');
+    const total = page.locator('#totals tbody tr', { hasText: 'floor-campaign' });
+    await total.waitFor(T);
+    expect(await total.locator('td:nth-child(2)').textContent()).toBe('1');
+    expect(await total.locator('td:nth-child(3)').textContent()).toBe('1');
+    await page.selectOption('#totals-filters select[name=group_by]', 'client');
+    await page.click('#totals-filters button[type=submit]');
+    await page.locator('#totals tbody tr', { hasText: 'floor-centre' }).waitFor(T);
+    await ui.shot('call-totals');
 
     // Deleting the campaign says what goes with it before it does anything.
     await page.goto(campaignUrl);
@@ -342,6 +354,12 @@ describe('the console in a browser', () => {
     await page.locator('#calls-list tbody tr', { hasText: world.acmeDid }).first().waitFor(T);
     expect(await page.locator('main').textContent()).not.toContain(world.otherDid);
     await ui.shot('calls-seller');
+    // Its totals: its own campaign's calls, none of the other seller's, no revenue or margin.
+    await page.click('nav.tabs a:has-text("Totals")');
+    await page.locator('#totals tbody tr', { hasText: 'acme-campaign' }).waitFor(T);
+    expect(await page.locator('main').textContent()).not.toContain('other-campaign');
+    expect(await page.locator('#totals thead').textContent()).not.toContain('Margin');
+    await ui.shot('call-totals-seller');
 
     const r = await page.goto(`${base}/console/users`);
     expect(r!.status()).toBe(403);

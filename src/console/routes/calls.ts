@@ -14,6 +14,7 @@ import { html } from '../html.ts';
 import { empty, layout, pager } from '../pages/layout.ts';
 import { sortQuery, sortTh } from '../pages/table.ts';
 import { sendPage, userOf } from '../plugin.ts';
+import { tabs } from './call-totals.ts';
 import { ctxOf } from './users.ts';
 
 // Every disposition a call record can carry (a Record so a new one fails the type check here).
@@ -144,7 +145,8 @@ ${scope ? '' : html`<td>${c.sellerName ?? ''}</td>`}<td>${c.campaignName ?? ''}<
       const query = new URLSearchParams();
       for (const [k, v] of Object.entries({ ...keep, sort: s.sort, dir: s.dir }))
         if (v !== undefined) query.set(k, String(v));
-      const body = html`<form method="get" action="/console/calls" class="grid" id="call-filters">
+      const body = html`${tabs('records')}
+<form method="get" action="/console/calls" class="grid" id="call-filters">
 <label>From (UTC day) <input type="date" name="from" value="${f.from ?? ''}"></label>
 <label>To (UTC day, included) <input type="date" name="to" value="${f.to ?? ''}"></label>
 ${sellerList ? html`<label>Seller <select name="seller_id"><option value="">every seller</option>${sellerList.items.map((x) => opt(x.id, x.name, keep.seller_id))}</select></label>` : ''}
