@@ -129,14 +129,17 @@ export interface ReadRange extends Range {
 }
 
 /**
- * Part of the UTC days [dayFrom, dayTo) (ISO dates): quarter-hours [qa, qb) of each (0-96). The rent
- * spread reads per-DID running counts per UTC day (report_did_days) with these.
+ * Calls of one DID (per seller and campaign) to count for the rent spread, as a difference of two
+ * running counts in one row: `kind` 'd' reads `report_did_days` of the UTC day `at` (quarter-hours
+ * [lo, hi) of it, 0-96); 'm' reads `report_did_month_days` of the UTC month `at` (its days [lo, hi),
+ * 0-31). `month` is the UTC month the calls fall in (whose share of the rent they carry).
  */
-export interface DayPiece {
-  dayFrom: string;
-  dayTo: string;
-  qa: number;
-  qb: number;
+export interface RentTerm {
+  kind: 'd' | 'm';
+  at: string;
+  month: string;
+  lo: number;
+  hi: number;
   label: string | null;
 }
 
@@ -151,7 +154,7 @@ export function localLabel(tz: string, t: number, unit: 'hour' | 'day'): string 
 
 /**
  * What a report over [from, to) reads: rollup ranges (coarsest grain inside each local hour or day
- * when grouped by one, labelled with it), and the same period as pieces of UTC days for the rent.
+ * when grouped by one, labelled with it), and the same period as running-count terms for the rent.
  * Labels come from here rather than from a per-row conversion in SQL: a segment between two local
  * boundaries has one local hour or day throughout.
  */
@@ -160,36 +163,61 @@ export function readPlan(
   from: number,
   to: number,
   unit: 'hour' | 'day' | null,
-): { ranges: ReadRange[]; days: DayPiece[] } {
+): { ranges: ReadRange[]; rent: RentTerm[] } {
   if (unit === null)
     return {
       ranges: readRanges(from, to, []).map((r) => ({ ...r, label: null })),
-      days: dayPieces(from, to, null),
+      rent: rentTerms(from, to, null),
     };
   const edges = [from, ...localBoundaries(tz, from, to, unit), to];
   const ranges: ReadRange[] = [];
-  const days: DayPiece[] = [];
+  const rent: RentTerm[] = [];
   for (let i = 0; i + 1 < edges.length; i++) {
     const label = localLabel(tz, edges[i]!, unit);
     for (const r of pieceRanges(edges[i]!, edges[i + 1]!)) ranges.push({ ...r, label });
-    days.push(...dayPieces(edges[i]!, edges[i + 1]!, label));
+    rent.push(...rentTerms(edges[i]!, edges[i + 1]!, label));
   }
-  return { ranges, days };
+  return { ranges, rent };
 }
 
-/** [a, b) cut at UTC midnights; whole days in a row form one piece. */
-function dayPieces(a: number, b: number, label: string | null): DayPiece[] {
-  const out: DayPiece[] = [];
-  for (let t = a; t < b; ) {
-    const d0 = floorTo(t, DAY);
-    const end = Math.min(b, d0 + DAY);
-    const qa = (t - d0) / QUARTER;
-    const qb = (end - d0) / QUARTER;
-    const prev = out[out.length - 1];
-    if (qa === 0 && qb === 96 && prev && prev.qa === 0 && prev.qb === 96 && prev.dayTo === isoDay(d0))
-      prev.dayTo = isoDay(d0 + DAY);
-    else out.push({ dayFrom: isoDay(d0), dayTo: isoDay(d0 + DAY), qa, qb, label });
-    t = end;
+const monthStart = (t: number) => {
+  const d = new Date(t);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+};
+const nextMonth = (t: number) => {
+  const d = new Date(t);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+};
+
+/**
+ * [a, b) as rent terms: cut at UTC month starts (each month has its own share); in each month the
+ * whole days in one term of the month's row, and only a part-day at either end from that day's row.
+ * A period of whole UTC days thus reads one row per DID and month, whatever its length.
+ */
+export function rentTerms(a: number, b: number, label: string | null): RentTerm[] {
+  const out: RentTerm[] = [];
+  for (let s = a; s < b; ) {
+    const m0 = monthStart(s);
+    const e = Math.min(b, nextMonth(s));
+    const month = isoDay(m0);
+    const ds = floorTo(s, DAY);
+    const de = floorTo(e, DAY);
+    const day = (t: number, lo: number, hi: number): RentTerm => ({
+      kind: 'd',
+      at: isoDay(t),
+      month,
+      lo,
+      hi,
+      label,
+    });
+    if (ds === de) out.push(day(ds, (s - ds) / QUARTER, (e - ds) / QUARTER));
+    else {
+      const w0 = s > ds ? ds + DAY : s;
+      if (s > ds) out.push(day(ds, (s - ds) / QUARTER, 96));
+      if (w0 < de) out.push({ kind: 'm', at: month, month, lo: (w0 - m0) / DAY, hi: (de - m0) / DAY, label });
+      if (e > de) out.push(day(de, 0, (e - de) / QUARTER));
+    }
+    s = e;
   }
   return out;
 }

@@ -2,7 +2,7 @@
 // reads (periods.ts), grouped by one dimension, and the DIDs' monthly rent spread over their calls.
 // One statement per figure set, so rollup rows and the calls read beside them come from one snapshot.
 import type { Sql } from 'postgres';
-import type { DayPiece, ReadRange } from './periods.ts';
+import type { ReadRange, RentTerm } from './periods.ts';
 import { NONE } from './rollup.ts';
 
 export const DIMENSIONS = ['seller', 'campaign', 'client', 'link', 'did', 'hour', 'day'] as const;
@@ -11,8 +11,8 @@ export type Dimension = (typeof DIMENSIONS)[number];
 export interface ReportFilter {
   /** Rollup ranges, labelled with their local hour or day when grouped by one. */
   ranges: ReadRange[];
-  /** The same period as pieces of UTC days (the rent spread's reads). */
-  days: DayPiece[];
+  /** The same period as running-count terms (the rent spread's reads). */
+  rent: RentTerm[];
   sellerId?: string | undefined;
   campaignId?: string | undefined;
 }
@@ -169,69 +169,76 @@ const RENT_KEY: Partial<Record<Dimension, string>> = {
   seller: 'r.seller_id::text',
   campaign: 'r.campaign_id::text',
   did: 'r.did',
-  hour: 'p.label',
-  day: 'p.label',
+  hour: 't.label',
+  day: 't.label',
 };
 
 /**
  * Each DID's monthly rent spread over its calls: a call's share is the rent divided by the DID's
  * calls in that UTC month (all of them, whatever the report's period), summed per key, rounded to a
- * micro-unit per key. A key's calls of one DID and month are counted from the running counts per
- * UTC day (two look-ups a piece), then times the share. The rent is the DID's current one.
+ * micro-unit per key. A key's calls of one DID and month are counted from running counts (whole
+ * days from the month's row, part-days from the day's row: two look-ups a term), times the share
+ * (the same figure as adding each call's share: the numeric product is exact). The rent is the
+ * DID's current one.
  */
 export async function rentByKey(
   sql: Sql,
   dim: Dimension,
   f: ReportFilter,
 ): Promise<Map<string | null, number>> {
-  // One row per UTC day read (its month, the quarter-hours of it, the label), for an equality join
-  // on the counts' leading key column.
-  const days: string[] = [];
-  const months: string[] = [];
-  const qa: number[] = [];
-  const qb: number[] = [];
-  const label: Array<string | null> = [];
-  for (const d of f.days)
-    for (let t = Date.parse(d.dayFrom); t < Date.parse(d.dayTo); t += 86_400_000) {
-      const day = new Date(t).toISOString().slice(0, 10);
-      days.push(day);
-      months.push(`${day.slice(0, 7)}-01`);
-      qa.push(d.qa);
-      qb.push(d.qb);
-      label.push(d.label);
-    }
+  const m = f.rent.filter((t) => t.kind === 'm');
+  const d = f.rent.filter((t) => t.kind === 'd');
+  const key = RENT_KEY[dim];
+  // The running-count rows of the months and days read (their list given, so only those are read,
+  // by the leading key column) with their DID's share first: a few thousand rows, fenced (offset 0)
+  // so the planner cannot pair every term with every share before it reads them. Then a row per
+  // term, multiplied once, summed per key; terms without calls skip the numeric work.
   const q = `
-    with p as (
-      select * from unnest($1::date[], $4::date[], $5::int[], $6::int[], $7::text[]) as p(day, month, qa, qb, label)
+    with f as (
+      select dm.did, dm.month, d.monthly_rent_micros::numeric / dm.calls as share
+      from report_did_months dm join dids d on d.number = dm.did and d.monthly_rent_micros > 0
+      where dm.calls > 0 and dm.month = any($12::date[])
     ),
-    f as (
-      select m.did, m.month, d.monthly_rent_micros::numeric / m.calls as share
-      from report_did_months m join dids d on d.number = m.did and d.monthly_rent_micros > 0
-      where m.calls > 0 and m.month = any($8::date[])
+    tm as (
+      select * from unnest($1::date[], $4::int[], $5::int[], $6::text[]) as t(at, lo, hi, label)
     ),
-    -- Each DID's day with its share first (a few thousand rows), then its calls in each piece of the
-    -- day, summed per key. The fence keeps the sort or hash of the last step to two narrow columns.
-    rs as materialized (
-      select r.*, f.share from report_did_days r
-      join f on f.did = r.did and f.month = date_trunc('month', r.day)::date
-      where r.day = any($9::date[]) and ${filterOn('r')}
+    td as (
+      select * from unnest($7::date[], $8::date[], $9::int[], $10::int[], $11::text[]) as t(at, month, lo, hi, label)
     )
     select key, round(sum(v)) as rent from (
-      select ${RENT_KEY[dim]} as key, (r.calls[p.qb + 1] - r.calls[p.qa + 1]) * r.share as v
-      from rs r join p on p.day = r.day
-      offset 0
-    ) t
+      select ${key} as key, (r.calls[t.hi + 1] - r.calls[t.lo + 1]) * r.share as v
+      from (
+        select r.*, f.share from report_did_month_days r join f on f.did = r.did and f.month = r.month
+        where r.month = any($1::date[]) and ${filterOn('r')}
+        offset 0
+      ) r
+      join tm t on t.at = r.month
+      where r.calls[t.hi + 1] <> r.calls[t.lo + 1]
+      union all
+      select ${key} as key, (r.calls[t.hi + 1] - r.calls[t.lo + 1]) * r.share as v
+      from (
+        select r.*, f.share from report_did_days r join f on f.did = r.did and f.month = date_trunc('month', r.day)::date
+        where r.day = any($13::date[]) and ${filterOn('r')}
+        offset 0
+      ) r
+      join td t on t.at = r.day
+      where r.calls[t.hi + 1] <> r.calls[t.lo + 1]
+    ) x
     group by 1`;
   const rows = await sql.unsafe(q, [
-    pgArray(days),
+    pgArray(m.map((t) => t.at)),
     f.sellerId ?? null,
     f.campaignId ?? null,
-    pgArray(months),
-    pgArray(qa),
-    pgArray(qb),
-    labels(label),
-    pgArray([...new Set(months)]),
-    pgArray([...new Set(days)]),
+    pgArray(m.map((t) => t.lo)),
+    pgArray(m.map((t) => t.hi)),
+    labels(m.map((t) => t.label)),
+    pgArray(d.map((t) => t.at)),
+    pgArray(d.map((t) => t.month)),
+    pgArray(d.map((t) => t.lo)),
+    pgArray(d.map((t) => t.hi)),
+    labels(d.map((t) => t.label)),
+    pgArray([...new Set(f.rent.map((t) => t.month))]),
+    pgArray([...new Set(d.map((t) => t.at))]),
   ] as never[]);
   const out = new Map<string | null, number>();
   for (const r of rows) out.set(keyOf(dim, r.key), num(r.rent));

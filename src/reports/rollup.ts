@@ -95,6 +95,30 @@ const PARTS: Part[] = [
       'calls = (select array_agg(a + b order by i) from unnest(report_did_days.calls, excluded.calls) with ordinality as u(a, b, i))',
   },
   {
+    // Running counts per day of the UTC month: the calls per day (di, 0-30), then for i = 0..31 the
+    // sum over days before i (as report_did_days, a day per position instead of a quarter-hour).
+    table: 'report_did_month_days',
+    cols: ['month', 'seller_id', 'campaign_id', 'did', 'calls'],
+    key: ['month', 'seller_id', 'campaign_id', 'did'],
+    select: (from) => `select k.month, k.seller_id, k.campaign_id, k.did, array_agg(k.running order by k.i)
+    from (
+      with q as (
+        select date_trunc('month', c.started_at at time zone 'UTC')::date as month, coalesce(c.seller_id, ${Z}) as seller_id,
+          coalesce(c.campaign_id, ${Z}) as campaign_id, c.did,
+          extract(day from c.started_at at time zone 'UTC')::int - 1 as di, count(*)::int as n
+        from ${from} where c.did is not null group by 1, 2, 3, 4, 5
+      )
+      select km.month, km.seller_id, km.campaign_id, km.did, i.i,
+        (sum(coalesce(q.n, 0)) over (partition by km.month, km.seller_id, km.campaign_id, km.did order by i.i))::int as running
+      from (select distinct month, seller_id, campaign_id, did from q) km
+      cross join generate_series(0, 31) as i(i)
+      left join q on q.month = km.month and q.seller_id = km.seller_id and q.campaign_id = km.campaign_id
+        and q.did = km.did and q.di = i.i - 1
+    ) k group by 1, 2, 3, 4`,
+    merge:
+      'calls = (select array_agg(a + b order by i) from unnest(report_did_month_days.calls, excluded.calls) with ordinality as u(a, b, i))',
+  },
+  {
     table: 'report_did_months',
     cols: ['did', 'month', 'calls'],
     key: ['did', 'month'],

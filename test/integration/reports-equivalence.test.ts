@@ -31,7 +31,7 @@ const ZONES = [
 ];
 // Rents that divide unevenly by most call counts (and one DID with none).
 const RENTS = [3_000_000, 1_000_001, 0, 7_777_777];
-const WINDOWS = [Date.UTC(2026, 2, 5), Date.UTC(2026, 2, 28)];
+const WINDOWS = [Date.UTC(2026, 2, 5), Date.UTC(2026, 2, 28), Date.UTC(2026, 1, 24)];
 const DAYS = 10;
 const Q = 900_000;
 const iso = (t: number) => new Date(t).toISOString();

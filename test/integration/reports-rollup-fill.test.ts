@@ -68,7 +68,7 @@ describe('report rollups: bulk fill = the writer', () => {
       .map((f) => readFileSync(join(dir, f), 'utf8'))
       .join('\n');
     for (const f of rollupFillSql().filter((x) =>
-      ['report_campaign_rollups', 'report_did_days'].includes(x.table),
+      ['report_campaign_rollups', 'report_did_days', 'report_did_month_days'].includes(x.table),
     ))
       expect(all, f.table).toContain(f.sql);
   });

@@ -8,7 +8,9 @@ import {
   parseBound,
   QUARTER,
   type Range,
+  readPlan,
   readRanges,
+  rentTerms,
 } from '../../src/reports/periods.ts';
 
 const ZONES = [
@@ -135,5 +137,53 @@ describe('report periods', () => {
     expect(readRanges(from, to, [])).toEqual([{ grain: 'd', from, to }]);
     const kolkata = readRanges(from - 5.5 * HOUR, to - 5.5 * HOUR, []);
     expect(kolkata.map((r) => r.grain).sort()).toEqual(['d', 'h', 'h', 'q', 'q'].sort());
+  });
+
+  it('rent terms count every quarter-hour of the period once, each in its own UTC month, one month row a month', () => {
+    const month = (t: number) => new Date(t).toISOString().slice(0, 7);
+    fc.assert(
+      fc.property(quarter, fc.integer({ min: 1, max: 100 * 96 }), (from, n) => {
+        const to = from + n * QUARTER;
+        const terms = rentTerms(from, to, 'x');
+        const spans: Array<[number, number]> = [];
+        const perMonth = new Map<string, { m: number; d: number }>();
+        for (const t of terms) {
+          expect(t.label).toBe('x');
+          expect(t.lo).toBeLessThan(t.hi);
+          const c = perMonth.get(t.month) ?? { m: 0, d: 0 };
+          c[t.kind] += 1;
+          perMonth.set(t.month, c);
+          // What a term counts: quarter-hours [lo, hi) of its day, or whole days [lo, hi) of its month.
+          const base = Date.parse(`${t.at}T00:00:00Z`);
+          const unit = t.kind === 'd' ? QUARTER : DAY;
+          expect(t.hi).toBeLessThanOrEqual(t.kind === 'd' ? 96 : 31);
+          if (t.kind === 'm') expect(t.at).toBe(t.month);
+          const [a, b] = [base + t.lo * unit, base + t.hi * unit];
+          expect(month(a)).toBe(t.month.slice(0, 7));
+          expect(month(b - QUARTER)).toBe(t.month.slice(0, 7));
+          spans.push([a, b]);
+        }
+        // Sorted, the spans tile [from, to) exactly: each starts where the previous one ended.
+        spans.sort((x, y) => x[0] - y[0]);
+        let at = from;
+        for (const [a, b] of spans) {
+          expect(a).toBe(at);
+          at = b;
+        }
+        expect(at).toBe(to);
+        // Whole days come from the month's row; only the period's two part-days read day rows.
+        for (const c of perMonth.values()) expect(c.m).toBeLessThanOrEqual(1);
+        expect(terms.filter((t) => t.kind === 'd').length).toBeLessThanOrEqual(2);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('rent by local day reads day rows only where a local day starts off UTC midnight', () => {
+    const from = Date.UTC(2026, 5, 1);
+    const to = Date.UTC(2026, 6, 1);
+    expect(readPlan('UTC', from, to, 'day').rent.every((t) => t.kind === 'm')).toBe(true);
+    const kolkata = readPlan('Asia/Kolkata', from - 5.5 * HOUR, to - 5.5 * HOUR, 'day').rent;
+    expect(kolkata.filter((t) => t.kind === 'd')).toHaveLength(60);
   });
 });

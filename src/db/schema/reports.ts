@@ -109,6 +109,25 @@ export const reportDidDays = pgTable(
   (t) => [primaryKey({ columns: [t.day, t.sellerId, t.campaignId, t.did] })],
 );
 
+/**
+ * A DID's calls per UTC month (and seller, campaign), as 32 running counts: `calls[i + 1]` is the
+ * number that started in the month's first i days (entries past a short month's end repeat its
+ * total). The rent spread reads whole days from here, so a period of whole days costs one row per
+ * DID and month instead of one per DID and day; only part-days at a period's or a label's ends read
+ * `report_did_days`.
+ */
+export const reportDidMonthDays = pgTable(
+  'report_did_month_days',
+  {
+    month: date('month').notNull(),
+    sellerId: uuid('seller_id').notNull(),
+    campaignId: uuid('campaign_id').notNull(),
+    did: text('did').notNull(),
+    calls: integer('calls').array().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.month, t.sellerId, t.campaignId, t.did] })],
+);
+
 /** Calls per DID and UTC month: what a DID's monthly rent is spread over. */
 export const reportDidMonths = pgTable(
   'report_did_months',
