@@ -227,25 +227,39 @@ export class SimModel extends EventEmitter {
     };
   }
 
-  /** Sends an event to an app (if any). */
+  /**
+   * The other apps that hear an event because they subscribed to its channel, bridge or endpoint
+   * (POST /applications/{app}/subscription; set by ARI). None unless some app subscribed.
+   */
+  subscribers: (type: string, body: Record<string, unknown>) => string[] = () => [];
+
+  /** Sends an event to an app (if any) and to the apps subscribed to what it is about. */
   event(app: string | null | undefined, type: string, body: Record<string, unknown>): void {
-    if (!app) return;
+    const also = this.subscribers(type, body);
+    if (!app && !also.length) return;
     const timestamp = asteriskTime(new Date());
-    // Events Asterisk builds from a channel blob (stasis_channels.c channel_blob_to_json) copy the
-    // blob first and add type and timestamp after it; the others start with type and timestamp.
-    if (BLOB_FIRST.has(type)) {
-      const { channel, ...blob } = body;
-      this.emit('ari-event', app, {
-        ...blob,
-        type,
-        timestamp,
-        ...(channel !== undefined ? { channel } : {}),
-        asterisk_id: this.asteriskId,
-        application: app,
-      });
-      return;
+    for (const to of app ? [app, ...also.filter((a) => a !== app)] : also) {
+      // Events Asterisk builds from a channel blob (stasis_channels.c channel_blob_to_json) copy the
+      // blob first and add type and timestamp after it; the others start with type and timestamp.
+      if (BLOB_FIRST.has(type)) {
+        const { channel, ...blob } = body;
+        this.emit('ari-event', to, {
+          ...blob,
+          type,
+          timestamp,
+          ...(channel !== undefined ? { channel } : {}),
+          asterisk_id: this.asteriskId,
+          application: to,
+        });
+      } else
+        this.emit('ari-event', to, {
+          type,
+          timestamp,
+          ...body,
+          asterisk_id: this.asteriskId,
+          application: to,
+        });
     }
-    this.emit('ari-event', app, { type, timestamp, ...body, asterisk_id: this.asteriskId, application: app });
   }
 
   /** The app that hears about the channel now: the one holding it in Stasis, else its owner. */

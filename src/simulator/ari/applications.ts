@@ -5,18 +5,51 @@ import type { AriState } from './state.ts';
 
 const known = (s: AriState, name: unknown) => typeof name === 'string' && s.known(name);
 
-/** An event source (`channel:`, `bridge:`, `endpoint:`, `deviceState:` + id) that exists now. */
+const SCHEMES = ['channel:', 'bridge:', 'endpoint:', 'deviceState:'];
+
+/**
+ * Whether an event source's object exists now (the event source's `find`): a channel, a bridge,
+ * an endpoint (`tech/resource`, or a technology alone), any device name. An empty id (`channel:`)
+ * stands for every object of the kind and is not looked up.
+ */
 function eventSourceExists(s: AriState, src: string): boolean {
-  const [scheme, id = ''] = src.split(/:(.*)/s);
+  const i = src.indexOf(':');
+  const scheme = src.slice(0, i);
+  const id = src.slice(i + 1);
+  if (!id || scheme === 'deviceState') return true;
   if (scheme === 'channel') return s.model.channels.has(id);
   if (scheme === 'bridge') return s.model.bridges.has(id);
-  if (scheme === 'endpoint')
-    return (
-      id.startsWith('PJSIP/') &&
-      (s.model.endpoints.has(id.slice(6)) || s.model.pjsip.persistent.has(id.slice(6)))
-    );
-  if (scheme === 'deviceState') return true;
-  return false;
+  const [tech = '', resource] = id.split(/\/(.*)/s);
+  if (tech.toUpperCase() !== 'PJSIP') return false;
+  return resource === undefined || s.model.endpoints.has(resource) || s.model.pjsip.persistent.has(resource);
+}
+
+/**
+ * stasis_app_subscribe / stasis_app_unsubscribe: each source in turn (those before a failure stay
+ * done), an unknown scheme 400, a missing object 422 (`Event source does not exist`), unsubscribing
+ * from what the app is not subscribed to 422 (`Event source was not subscribed to`).
+ */
+function subscriptions(s: AriState, a: Args, subscribe: boolean): Reply {
+  const app = a.applicationName as string;
+  const sources = (a.eventSource as string[] | undefined) ?? [];
+  if (!sources.length) return err(400, 'Missing parameter eventSource');
+  if (!known(s, app)) return err(404, 'Application not found');
+  const set = s.subscriptions.get(app) ?? new Set<string>();
+  for (const src of sources) {
+    if (!SCHEMES.some((x) => src.startsWith(x))) return err(400, 'Invalid event source URI scheme');
+    if (subscribe) {
+      if (!eventSourceExists(s, src)) return err(422, 'Event source does not exist');
+      set.add(src);
+      s.subscriptions.set(app, set);
+    } else {
+      const id = src.slice(src.indexOf(':') + 1);
+      const implicit =
+        src.startsWith('channel:') &&
+        [...s.model.channels.values()].some((c) => c.id === id && (c.app === app || c.owner === app));
+      if (!set.delete(src) && !implicit) return err(422, 'Event source was not subscribed to');
+    }
+  }
+  return { status: 200, body: s.applicationJson(app) };
 }
 
 /**
@@ -56,27 +89,8 @@ export const applicationRoutes = bind<AriState, typeof applicationsOps>(applicat
     known(s, a.applicationName)
       ? { status: 200, body: s.applicationJson(a.applicationName as string) }
       : err(404, 'Application not found'),
-  subscribe: (a, s) => {
-    if (!known(s, a.applicationName)) return err(404, 'Application not found');
-    const sources = (a.eventSource as string[] | undefined) ?? [];
-    if (!sources.length) return err(400, 'Missing parameter eventSource');
-    for (const src of sources) if (!eventSourceExists(s, src)) return err(422, 'Event source does not exist');
-    const set = s.subscriptions.get(a.applicationName as string) ?? new Set<string>();
-    for (const src of sources) set.add(src);
-    s.subscriptions.set(a.applicationName as string, set);
-    return { status: 200, body: s.applicationJson(a.applicationName as string) };
-  },
-  unsubscribe: (a, s) => {
-    if (!known(s, a.applicationName)) return err(404, 'Application not found');
-    const sources = (a.eventSource as string[] | undefined) ?? [];
-    if (!sources.length) return err(400, 'Missing parameter eventSource');
-    const set = s.subscriptions.get(a.applicationName as string) ?? new Set<string>();
-    for (const src of sources) if (!eventSourceExists(s, src)) return err(422, 'Event source does not exist');
-    for (const src of sources)
-      if (!set.has(src)) return err(409, 'Application not subscribed to event source');
-    for (const src of sources) set.delete(src);
-    return { status: 200, body: s.applicationJson(a.applicationName as string) };
-  },
+  subscribe: (a, s) => subscriptions(s, a, true),
+  unsubscribe: (a, s) => subscriptions(s, a, false),
   filter: (a, s) =>
     known(s, a.applicationName)
       ? setEventFilter(s, a.applicationName as string, a.body ?? {})

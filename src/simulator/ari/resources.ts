@@ -14,25 +14,29 @@ import type { RecordingOp } from './recording.ts';
 import { bind, err, type Handler, type Reply } from './spec.ts';
 import type { AriState } from './state.ts';
 
-/**
- * ARI's endpoint: res_pjsip's persistent endpoint, which exists for a configured endpoint and for
- * every realtime one loaded since start (listed, offline, even after its row is deleted, until a
- * restart); ARI itself never reads the realtime tables. Online while reachable.
- */
-async function endpointJson(s: AriState, tech: string, resource: string) {
-  if (tech.toUpperCase() !== 'PJSIP') return null;
-  const dir = s.model.pjsip;
-  if (!s.model.endpoints.has(resource) && !dir.persistent.has(resource)) return null;
-  const o = await dir.objects(resource);
-  const channel_ids = [...s.model.channels.values()].filter((c) => c.endpoint === resource).map((c) => c.id);
-  const state = dir.reachable(resource, o) ? 'online' : 'offline';
-  return { technology: 'PJSIP', resource, state, channel_ids };
-}
-
 /** Every PJSIP endpoint ARI knows, by name. */
 const known = (s: AriState) =>
   [...new Set([...s.model.endpoints.keys(), ...s.model.pjsip.persistent])].sort();
 
+/** A sound as resource_sounds.c builds it: `text` only when it has one, its language/format pairs. */
+function soundJson(id: string, lang?: string, format?: string) {
+  const x = SOUNDS[id];
+  if (!x || (lang && !x.languages.includes(lang))) return null;
+  const formats = x.languages
+    .filter((l) => !lang || l === lang)
+    .flatMap((language) => x.formats.map((f) => ({ language, format: f })))
+    .filter((p) => !format || p.format === format);
+  if (!formats.length) return null;
+  return { id, ...(x.text ? { text: x.text } : {}), formats };
+}
+
+/** DeviceStateChanged to the apps subscribed to the device (or to every device). */
+function deviceStateChanged(s: AriState, name: string, state: string): void {
+  for (const app of s.deviceStateSubscribers(name))
+    s.model.event(app, 'DeviceStateChanged', { device_state: { name, state } });
+}
+
+/** What ast_devstate_val knows (case-insensitive), UNKNOWN aside. */
 const DEVICE_STATES = new Set([
   'NOT_INUSE',
   'INUSE',
@@ -59,45 +63,42 @@ export const resourceRoutes = [
   ...bind<AriState, typeof endpointsOps>(endpointsOps, {
     list: async (_a, s) => ({
       status: 200,
-      body: (await Promise.all(known(s).map((r) => endpointJson(s, 'PJSIP', r)))).filter(Boolean),
+      body: (await Promise.all(known(s).map((r) => s.endpointJson('PJSIP', r)))).filter(Boolean),
     }),
     listByTech: async (a, s) => {
       if (String(a.tech).toUpperCase() !== 'PJSIP') return err(404, 'No Endpoints found - invalid tech');
-      const list = await Promise.all(known(s).map((r) => endpointJson(s, 'PJSIP', r)));
+      const list = await Promise.all(known(s).map((r) => s.endpointJson('PJSIP', r)));
       return { status: 200, body: list.filter(Boolean) };
     },
     get: async (a, s) => {
-      const e = await endpointJson(s, a.tech as string, a.resource as string);
+      const e = await s.endpointJson(a.tech as string, a.resource as string);
       return e ? { status: 200, body: e } : err(404, 'Endpoint not found');
     },
     sendMessage: (a) => sendMessage(a.to as string | undefined, a.from as string | undefined),
     sendMessageToEndpoint: async (a, s) =>
-      (await endpointJson(s, a.tech as string, a.resource as string))
+      (await s.endpointJson(a.tech as string, a.resource as string))
         ? sendMessage(`${a.tech}/${a.resource}`, a.from as string | undefined)
         : err(404, 'Endpoint not found'),
     refer: (a) =>
       a.to && a.from && a.refer_to ? { status: 202 } : err(400, 'Invalid parameters for referring.'),
     referToEndpoint: async (a, s) =>
-      (await endpointJson(s, a.tech as string, a.resource as string))
+      (await s.endpointJson(a.tech as string, a.resource as string))
         ? a.from && a.refer_to
           ? { status: 202 }
           : err(400, 'Invalid parameters for referring.')
         : err(404, 'Endpoint not found'),
   }),
   ...bind<AriState, typeof soundsOps>(soundsOps, {
-    list: () => ({
-      status: 200,
-      body: Object.entries(SOUNDS).map(([id, x]) => ({
-        id,
-        text: x.text,
-        formats: [{ language: 'en', format: 'gsm' }],
-      })),
-    }),
+    // Each sound with the language/format pairs that pass the filters; none at all is 404.
+    list: (a) => {
+      const body = Object.keys(SOUNDS)
+        .map((id) => soundJson(id, a.lang as string | undefined, a.format as string | undefined))
+        .filter(Boolean);
+      return body.length ? { status: 200, body } : err(404, 'No sounds found that matched the query');
+    },
     get: (a) => {
-      const x = SOUNDS[a.soundId as string];
-      return x
-        ? { status: 200, body: { id: a.soundId, text: x.text, formats: [{ language: 'en', format: 'gsm' }] } }
-        : err(404, 'Sound not found');
+      const x = soundJson(a.soundId as string);
+      return x ? { status: 200, body: x } : err(404, 'Sound not found');
     },
   }),
   ...bind<AriState, typeof playbacksOps>(playbacksOps, {
@@ -166,40 +167,49 @@ export const resourceRoutes = [
       body: [...s.deviceStates].map(([name, state]) => ({ name: `Stasis:${name}`, state })),
     }),
     get: (a, s) => {
-      const st = s.deviceStates.get(String(a.deviceName).replace(/^Stasis:/, ''));
-      return { status: 200, body: { name: a.deviceName, state: st ?? 'UNKNOWN' } };
+      const name = String(a.deviceName);
+      const st = /^stasis:/i.test(name) ? s.deviceStates.get(name.slice(7)) : undefined;
+      return { status: 200, body: { name, state: st ?? 'UNKNOWN' } };
     },
+    // stasis_app_device_state_update: a Stasis: device only (409), with a name (404) and a state
+    // ast_devstate_val knows (500 Unknown device); subscribed apps hear DeviceStateChanged.
     update: (a, s) => {
       const name = String(a.deviceName);
-      if (!name.startsWith('Stasis:')) return err(409, 'Uncontrolled device specified');
-      const state = a.deviceState as string | undefined;
-      if (!state || !DEVICE_STATES.has(state)) return err(400, 'Invalid device state specified');
-      s.deviceStates.set(name.slice(7), state);
-      s.model.emit('ari-broadcast', 'DeviceStateChanged', { device_state: { name, state } });
+      if (!/^stasis:/i.test(name)) return err(409, 'Uncontrolled device specified');
+      const id = name.slice(7);
+      if (!id) return err(404, 'Device name is missing');
+      const state = String(a.deviceState ?? '').toUpperCase();
+      if (!DEVICE_STATES.has(state)) return err(500, 'Unknown device');
+      s.deviceStates.set(id, state);
+      deviceStateChanged(s, `Stasis:${id}`, state);
       return noContent;
     },
+    // A device never set is not in the cache: 204 and no event. A deleted one reads UNKNOWN.
     delete: (a, s) => {
       const name = String(a.deviceName);
-      if (!name.startsWith('Stasis:')) return err(409, 'Uncontrolled device specified');
-      return s.deviceStates.delete(name.slice(7)) ? noContent : err(404, 'Device name is missing');
+      if (!/^stasis:/i.test(name)) return err(409, 'Uncontrolled device specified');
+      const id = name.slice(7);
+      if (!id) return err(404, 'Device name is missing');
+      if (s.deviceStates.delete(id)) deviceStateChanged(s, `Stasis:${id}`, 'UNKNOWN');
+      return noContent;
     },
   }),
   ...bind<AriState, typeof mailboxesOps>(mailboxesOps, {
     list: (_a, s) => ({ status: 200, body: [...s.mailboxes].map(([name, m]) => ({ name, ...m })) }),
     get: (a, s) => {
       const m = s.mailboxes.get(a.mailboxName as string);
-      return m ? { status: 200, body: { name: a.mailboxName, ...m } } : err(404, 'Mailbox not found');
+      // Asterisk's message, typo and all.
+      return m ? { status: 200, body: { name: a.mailboxName, ...m } } : err(404, 'Mailbox is does not exist');
     },
+    // No count given is 0 (atoi of nothing): Asterisk refuses nothing here.
     update: (a, s) => {
-      if (a.oldMessages === undefined || a.newMessages === undefined)
-        return err(400, 'Invalid mailbox parameters');
       s.mailboxes.set(a.mailboxName as string, {
-        old_messages: Number(a.oldMessages),
-        new_messages: Number(a.newMessages),
+        old_messages: a.given?.has('oldMessages') ? Number(a.oldMessages) : 0,
+        new_messages: a.given?.has('newMessages') ? Number(a.newMessages) : 0,
       });
       return noContent;
     },
     delete: (a, s) =>
-      s.mailboxes.delete(a.mailboxName as string) ? noContent : err(404, 'Mailbox not found'),
+      s.mailboxes.delete(a.mailboxName as string) ? noContent : err(404, 'Mailbox does not exist'),
   }),
 ];

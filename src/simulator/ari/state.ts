@@ -2,7 +2,7 @@
 // StasisBroadcast offers in progress. Handlers (channels.ts, bridges.ts, ...) read and change it;
 // the transport (server.ts) delivers the events it emits.
 import type { WebSocket } from 'ws';
-import type { SimChannel, SimModel } from '../model.ts';
+import { asteriskTime, type SimChannel, type SimModel } from '../model.ts';
 import { Media } from './media.ts';
 
 export interface EventFilter {
@@ -35,6 +35,7 @@ export class AriState {
 
   constructor(readonly model: SimModel) {
     this.media = new Media(model);
+    model.subscribers = (type, body) => this.subscribersOf(type, body);
     // Playbacks and recordings end with their channel (before it leaves Stasis) or bridge.
     model.on('hanging-up', (c: SimChannel) => this.media.targetGone(`channel:${c.id}`));
     model.on('channel-destroyed', () => {
@@ -60,6 +61,23 @@ export class AriState {
     this.subscriptions.delete(app);
     if (this.holdsChannels(app)) this.inactive.add(app);
     else this.forget(app);
+  }
+
+  /**
+   * ARI's endpoint: res_pjsip's persistent endpoint, which exists for a configured endpoint and for
+   * every realtime one loaded since start (listed, offline, even after its row is deleted, until a
+   * restart); ARI itself never reads the realtime tables. Online while reachable.
+   */
+  async endpointJson(tech: string, resource: string) {
+    if (tech.toUpperCase() !== 'PJSIP') return null;
+    const dir = this.model.pjsip;
+    if (!this.model.endpoints.has(resource) && !dir.persistent.has(resource)) return null;
+    const o = await dir.objects(resource);
+    const channel_ids = [...this.model.channels.values()]
+      .filter((c) => c.endpoint === resource)
+      .map((c) => c.id);
+    const state = dir.reachable(resource, o) ? 'online' : 'offline';
+    return { technology: 'PJSIP', resource, state, channel_ids };
   }
 
   /** Whether the app exists in Asterisk's registry (active, or kept for its channels). */
@@ -90,7 +108,18 @@ export class AriState {
         resolve: (app: string | null) => {
           clearTimeout(timer);
           resolve(app);
-          // Kept a while so late claimants get 409 rather than 404.
+          // res_stasis_broadcast tells every app the offer went to which one won (CallClaimed).
+          if (app)
+            for (const to of [...this.apps.keys()].filter((a) => filter.test(a)))
+              this.model.emit('ari-event', to, {
+                type: 'CallClaimed',
+                timestamp: asteriskTime(new Date()),
+                channel: this.model.json(c),
+                winner_app: app,
+                asterisk_id: this.model.asteriskId,
+                application: to,
+              });
+          // Kept a while: a late claim of a claimed channel gets 409, of an unclaimed one 404.
           setTimeout(() => this.broadcasts.delete(c.id), 5000).unref();
         },
       };
@@ -117,16 +146,62 @@ export class AriState {
     });
   }
 
+  /**
+   * The apps subscribed to what an event is about (its channel, the dialled peer, its bridge, its
+   * endpoint, a playback's or recording's target), each through a subscription of its own or one
+   * to every object of the kind (`channel:`, `bridge:`, `endpoint:`, `endpoint:PJSIP`). StasisStart,
+   * StasisEnd and the events sent to one app only are not forwarded.
+   */
+  subscribersOf(type: string, body: Record<string, unknown>): string[] {
+    if (this.subscriptions.size === 0 || DIRECT.has(type)) return [];
+    const uris: string[] = [];
+    const id = (v: unknown) => (v as { id?: string } | undefined)?.id;
+    for (const k of ['channel', 'peer', 'replace_channel'] as const) {
+      const c = id(body[k]);
+      if (c) uris.push(`channel:${c}`, 'channel:');
+    }
+    const b = id(body.bridge);
+    if (b) uris.push(`bridge:${b}`, 'bridge:');
+    const e = body.endpoint as { technology?: string; resource?: string } | undefined;
+    if (e?.technology)
+      uris.push(`endpoint:${e.technology}/${e.resource}`, `endpoint:${e.technology}`, 'endpoint:');
+    const target = ((body.playback ?? body.recording) as { target_uri?: string } | undefined)?.target_uri;
+    if (target) uris.push(target, target.slice(0, target.indexOf(':') + 1));
+    if (!uris.length) return [];
+    const out: string[] = [];
+    for (const [app, set] of this.subscriptions) if (uris.some((u) => set.has(u))) out.push(app);
+    return out;
+  }
+
+  /** The apps subscribed to a device's state (`deviceState:<name>`, or `deviceState:` for all). */
+  deviceStateSubscribers(name: string): string[] {
+    const out: string[] = [];
+    for (const [app, set] of this.subscriptions)
+      if (set.has(`deviceState:${name}`) || set.has('deviceState:')) out.push(app);
+    return out;
+  }
+
+  /**
+   * The app as Asterisk lists it: the objects it is subscribed to, which include the channels in
+   * Stasis in it or made by it, and the bridges those channels are in, besides those it asked for.
+   */
   applicationJson(name: string) {
     const f = this.filters.get(name);
     const list = (set?: Set<string>) => [...(set ?? [])].map((type) => ({ type }));
     const subs = [...(this.subscriptions.get(name) ?? [])];
     const of = (scheme: string) =>
       subs.filter((x) => x.startsWith(`${scheme}:`)).map((x) => x.slice(scheme.length + 1));
+    const channels = new Set(of('channel'));
+    const bridges = new Set(of('bridge'));
+    for (const c of this.model.channels.values())
+      if (c.app === name || c.owner === name) {
+        channels.add(c.id);
+        if (c.app === name && c.bridge) bridges.add(c.bridge);
+      }
     return {
       name,
-      channel_ids: of('channel'),
-      bridge_ids: of('bridge'),
+      channel_ids: [...channels],
+      bridge_ids: [...bridges],
       endpoint_ids: of('endpoint'),
       device_names: of('deviceState'),
       events_allowed: list(f?.allowed),
@@ -134,3 +209,16 @@ export class AriState {
     };
   }
 }
+
+/** Events Asterisk sends to one app only, never forwarded to the subscribers of their channel. */
+const DIRECT = new Set([
+  'StasisStart',
+  'StasisEnd',
+  'ApplicationReplaced',
+  'ApplicationMoveFailed',
+  'ApplicationRegistered',
+  'ApplicationUnregistered',
+  'CallBroadcast',
+  'ChannelUserevent',
+  'DeviceStateChanged',
+]);
