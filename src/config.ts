@@ -138,6 +138,10 @@ const schema = z.object({
   // An instance says it is alive in Redis every fifth of this; once it has not for this long, its
   // calls left in Asterisk are taken over by whichever instance reconciles their node first.
   INSTANCE_DEAD_AFTER_S: z.coerce.number().int().min(2).max(600).default(15),
+  // How often a caller in a hold queue looks for a free slot by itself (ms). Freed slots wake the
+  // waiters at once; this poll only covers a wake-up lost (the subscription reconnecting) or a slot
+  // that freed without a release (a cap raised).
+  HOLD_QUEUE_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
   // How long a DID's routing plan is served from memory before a background re-read. Changes made
   // in PostgreSQL reach calls at once anyway (LISTEN/NOTIFY); this bounds staleness if that fails.
   ROUTING_PLAN_TTL_S: z.coerce.number().int().min(1).max(86_400).default(5),

@@ -19,6 +19,7 @@ import { recordSig } from './call-record.ts';
 import type { CallStore } from './call-store.ts';
 import type { CallerScreen } from './callers.ts';
 import type { HoldQueue } from './queue.ts';
+import { QueueWaiters, type TurnCause } from './queue-waiters.ts';
 import { dialString, type RouteCatalog } from './catalog.ts';
 import { capBuckets, capSources, concurrencyAt, nextCandidates, unavailableLinks } from './decide.ts';
 import type { RoutingMetrics } from './metrics.ts';
@@ -44,9 +45,10 @@ export interface CallRuntime {
   saved?: string;
   /** Our own ring timer: Asterisk reports a dial timeout only as ChannelDestroyed, if at all. */
   ringTimer?: NodeJS.Timeout;
-  /** Hold queue: the end of the wait, and the turns to look for a free slot. */
+  /** Hold queue: the end of the wait, the slow poll for a wake-up lost, and why the next turn runs. */
   queueTimer?: NodeJS.Timeout;
   queuePoll?: NodeJS.Timeout;
+  turnCause?: TurnCause;
   /** Maximum call length, only when Asterisk could not be told to enforce it: our own hangup. */
   limitTimer?: NodeJS.Timeout;
   /** Call recording: segments asked of Asterisk and not ended yet, and what the ended ones add up to. */
@@ -61,8 +63,12 @@ const RECORDING_WAIT_MS = 3000;
 /** The dialplan function whose `absolute` timeout makes Asterisk hang a channel up by itself. */
 export const ABSOLUTE_TIMEOUT = 'TIMEOUT(absolute)';
 
-/** How often a waiting call looks for a free slot (one Redis round trip; a slot is taken only by the head). */
-const QUEUE_POLL_MS = 200;
+/**
+ * How often a waiting call looks for a free slot by itself (one Redis round trip): only for a
+ * wake-up lost (a subscription reconnecting), or a slot that freed without a release (a cap raised,
+ * an hour whose concurrency is higher). Wake-ups serve the rest (queue.ts).
+ */
+export const QUEUE_SAFETY_POLL_MS = 2000;
 
 export interface EffectDeps {
   asterisk: AsteriskModule;
@@ -78,6 +84,8 @@ export interface EffectDeps {
   metrics: RoutingMetrics;
   defaultTimezone: string;
   now: () => number;
+  /** The hold queue's safety poll (ms; default QUEUE_SAFETY_POLL_MS). */
+  queuePollMs?: number | undefined;
 }
 
 /** A channel that is gone, or not (or no longer) in our app: the request's purpose is moot. */
@@ -93,10 +101,35 @@ export class CallRunner {
   private finished = new Set<string>();
   /** Calls by recording name (the call id), kept past the call's end until its recording ended. */
   private recordings = new Map<string, CallRuntime>();
+  /** This instance's calls in hold queues, woken when a slot frees anywhere. */
+  private waiters: QueueWaiters;
 
   constructor(private d: EffectDeps) {
     this.queue = new KeyedQueue((key, err) => d.log.error({ err, callId: key }, 'call handler failed'));
     this.releases = new SlotRetrier(d.slots, d.log, d.metrics);
+    this.waiters = new QueueWaiters(
+      (callId, cause) => this.queueTurn(callId, cause),
+      (on) => {
+        if (!on) return void d.queue.unlisten();
+        d.queue
+          .listen((w) => this.waiters.wake(w))
+          .catch((err: Error) =>
+            d.log.warn({ err: err.message }, 'hold queue wake-ups not heard; waiters poll meanwhile'),
+          );
+      },
+    );
+  }
+
+  /** A waiting call's turn to look for a free slot (a wake-up, its poll). */
+  private queueTurn(callId: string, cause: TurnCause): Promise<void> {
+    const call = this.calls.get(callId);
+    if (call?.state.phase !== 'queued') return Promise.resolve();
+    return this.queue
+      .run(callId, () => {
+        call.turnCause = cause;
+        return this.apply(callId, { type: 'queue_poll', at: this.d.now() });
+      })
+      .catch(() => {});
   }
 
   /** Takes a new call in hand and runs its first effects. */
@@ -169,6 +202,7 @@ export class CallRunner {
 
   stop(): void {
     this.releases.stop();
+    this.d.queue.close();
   }
 
   /**
@@ -196,8 +230,10 @@ export class CallRunner {
       call.saved = undefined;
       await this.save(call);
       const camp = s.plan?.campaign;
-      if (s.phase === 'queued' && camp?.queueS)
+      if (s.phase === 'queued' && camp?.queueS) {
         await this.d.queue.join(camp.id, s.callId, s.startedAt, camp.queueS).catch(() => {});
+        this.waiters.add(camp.id, s.callId, waitedLinks(s));
+      }
     }
     return { calls, slots };
   }
@@ -489,6 +525,8 @@ export class CallRunner {
       }
       case 'enqueue': {
         const ari = this.ari(call);
+        // Heard before joining: a slot that frees once the call is in line wakes it.
+        this.waiters.add(fx.campaignId, callId, waitedLinks(s));
         await this.d.queue.join(fx.campaignId, callId, this.d.now(), fx.timeoutS);
         call.queueTimer = setTimeout(
           () => void this.feed(callId, { type: 'queue_timeout', at: this.d.now() }),
@@ -496,22 +534,30 @@ export class CallRunner {
         );
         call.queueTimer.unref();
         call.queuePoll = setInterval(
-          () => void this.feed(callId, { type: 'queue_poll', at: this.d.now() }),
-          QUEUE_POLL_MS,
+          () => void this.queueTurn(callId, 'poll'),
+          this.d.queuePollMs ?? QUEUE_SAFETY_POLL_MS,
         );
         call.queuePoll.unref();
         await ari.channels.answer(s.callerChannelId);
         await ari.channels.startMoh(s.callerChannelId);
-        return null;
+        // A slot that freed between the refusal and the join was announced before anyone here
+        // waited for it: one look now.
+        call.turnCause = 'join';
+        return { type: 'queue_poll', at: this.d.now() };
       }
       case 'queue_try': {
+        const by = call.turnCause ?? 'poll';
         const wait = s.plan?.campaign?.queueS ?? 0;
-        if (!(await this.d.queue.isFirst(fx.campaignId, callId, this.d.now(), wait))) return null;
-        const next = await this.takeNextSlot(s);
-        return next.type === 'attempt' ? next : null; // none free yet: the next turn tries again
+        const first = await this.d.queue.isFirst(fx.campaignId, callId, this.d.now(), wait);
+        const next = first ? await this.takeNextSlot(s) : null;
+        this.d.metrics.queueTurns.inc({ by });
+        if (next?.type !== 'attempt') return null; // none free yet: the next turn tries again
+        this.d.metrics.queueServed.inc({ by });
+        return next;
       }
       case 'dequeue': {
         this.stopQueueTimers(call);
+        this.waiters.remove(fx.campaignId, callId);
         await this.d.queue.leave(fx.campaignId, callId);
         await this.ari(call)
           .channels.stopMoh(s.callerChannelId)
@@ -650,9 +696,12 @@ export class CallRunner {
     return rec.finished || rec.pending ? { name: rec.name, durationS: rec.seconds } : null;
   }
 
+  /** The call no longer waits here (left the queue, or finished). */
   private stopQueueTimers(call: CallRuntime): void {
     clearTimeout(call.queueTimer);
     clearInterval(call.queuePoll);
+    const campaignId = call.state.plan?.campaign?.id;
+    if (campaignId) this.waiters.remove(campaignId, call.state.callId);
   }
 
   private async finish(call: CallRuntime): Promise<void> {
@@ -766,6 +815,12 @@ class SlotRetrier {
     this.delayMs = 100;
     this.log.info('pending slot updates done');
   }
+}
+
+/** The links a waiting call may still be offered (those it has not tried: the capped ones). */
+function waitedLinks(s: CallState): string[] {
+  const tried = new Set(s.tried);
+  return (s.plan?.links ?? []).map((l) => l.linkId).filter((l) => !tried.has(l));
 }
 
 /** Whether the link's hourly/daily/monthly/total caps count converted calls rather than answered ones. */

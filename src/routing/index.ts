@@ -120,6 +120,7 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
         metrics,
         defaultTimezone: config.DEFAULT_TIMEZONE,
         reconcileEveryMs: config.RECONCILE_INTERVAL_S * 1000,
+        queuePollMs: config.HOLD_QUEUE_POLL_MS,
       })
     : null;
   return {

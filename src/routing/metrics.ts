@@ -12,6 +12,8 @@ export class RoutingMetrics {
   readonly takenOver: Counter;
   readonly callState: Counter;
   readonly dataLost: Counter;
+  readonly queueServed: Counter;
+  readonly queueTurns: Counter;
 
   constructor(registry: Registry, calls: () => Iterable<{ state: CallState }>, count: () => number) {
     this.routed = new Counter({
@@ -64,6 +66,18 @@ export class RoutingMetrics {
     this.dataLost = new Counter({
       name: 'capconduit_redis_data_lost_total',
       help: "Times this instance found Redis without its data (FLUSHALL, a restart without persistence) and put back its live calls' slots",
+      registers: [registry],
+    });
+    this.queueServed = new Counter({
+      name: 'capconduit_queue_served_total',
+      help: 'Waiting callers that took a freed slot, by what gave them the turn: a wake-up, the slow safety poll, or the look just after joining',
+      labelNames: ['by'],
+      registers: [registry],
+    });
+    this.queueTurns = new Counter({
+      name: 'capconduit_queue_turns_total',
+      help: 'Looks of waiting callers for a free slot (one Redis round trip each, two when first in line), by what gave them the turn',
+      labelNames: ['by'],
       registers: [registry],
     });
     new Gauge({

@@ -36,6 +36,8 @@ export interface RouterDeps {
   defaultTimezone: string;
   /** Periodic reconcile of slots against each node's live channels (ms); 0 disables. */
   reconcileEveryMs?: number;
+  /** The hold queue's safety poll (ms), for wake-ups lost. */
+  queuePollMs?: number;
   now?: () => number;
 }
 
@@ -53,8 +55,11 @@ export interface LiveCall {
 export class InboundRouter {
   private runner: CallRunner;
   private reconciler: Reconciler;
+  /** The hold queues (tests stop its wake-ups to see the safety poll serve). */
+  readonly queue: HoldQueue;
 
   constructor(d: RouterDeps) {
+    this.queue = d.queue;
     const now = d.now ?? Date.now;
     const calls = () => this.runner.calls.values();
     const metrics = new RoutingMetrics(d.metrics, calls, () => this.runner.calls.size);

@@ -17,6 +17,7 @@ import {
 import type { RedisKeys, RoutingKeys } from '../platform/redis/keys.ts';
 import { corked, registerScripts } from '../platform/redis/scripts.ts';
 import { adoptLegacyRoutingKeys } from './legacy-keys.ts';
+import { linkWake } from './queue.ts';
 
 export type { CapReason, SourceKind, TakeResult } from '../platform/redis/codes.ts';
 
@@ -285,11 +286,21 @@ export class SlotStore {
     return decodeDone('restoreSlot', r);
   }
 
-  /** Gives a slot back exactly once, to every owner it was counted against; returns what happened. */
+  /**
+   * Gives a slot back exactly once, to every owner it was counted against; returns what happened.
+   * A concurrency slot freed is announced on the hold queues' channel by the same script (queue.ts).
+   */
   async release(ref: SlotRef): Promise<ReleaseResult> {
     const keys = slotKeys(this.keys, ref);
     return decodeRelease(
-      await corked(this.redis).releaseSlot(keys.length, ...keys, ref.slotId, this.slotTtlMs),
+      await corked(this.redis).releaseSlot(
+        keys.length,
+        ...keys,
+        ref.slotId,
+        this.slotTtlMs,
+        this.keys.queueWake,
+        linkWake(ref.linkId),
+      ),
     );
   }
 

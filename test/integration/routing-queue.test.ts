@@ -1,14 +1,16 @@
 // The hold queue through the whole flow: callers finding every link at its concurrency cap wait on
 // hold, and are served first come first served as slots free; a wait that runs out ends the call
-// with its reason (or takes the default route).
+// with its reason (or takes the default route). Waiters are woken when a slot frees: the flow's safety
+// poll is set far beyond the tests' waits, except where a lost wake-up is what is tested.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RedisKeys } from '../../src/platform/redis/keys.ts';
 import { type Flow, startFlow } from '../helpers/flow.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 describe('hold queue', () => {
   let f: Flow;
   beforeAll(async () => {
-    f = await startFlow();
+    f = await startFlow({ HOLD_QUEUE_POLL_MS: '60000' });
   });
   afterAll(async () => {
     await f?.stop();
@@ -16,6 +18,10 @@ describe('hold queue', () => {
   afterEach(async () => {
     await waitFor(() => f.sim.liveChannels().length === 0 || undefined);
   });
+  const turns = async (by: string) =>
+    (await f.d.ctx.metrics.getSingleMetric('capconduit_queue_turns_total')!.get()).values.find(
+      (v) => v.labels.by === by,
+    )?.value ?? 0;
   const live = (did: string, caller: string, phase: string) =>
     waitFor(() =>
       f.routing.router!.live().find((x) => x.did === did && x.caller === caller && x.phase === phase),
@@ -31,6 +37,8 @@ describe('hold queue', () => {
     await live(c.did, '+12125550201', 'queued');
     const d = f.sim.placeInboundCall({ did: c.did, callerNumber: '+12125550202' });
     await live(c.did, '+12125550202', 'queued');
+    // Both looked once on joining (and found nothing): from now on only a wake-up serves them.
+    await waitFor(async () => ((await turns('join')) === 2 ? true : undefined));
     f.sim.hangup(a);
     await live(c.did, '+12125550201', 'bridged');
     expect(f.routing.router!.live().find((x) => x.caller === '+12125550202')?.phase).toBe('queued');
@@ -44,6 +52,8 @@ describe('hold queue', () => {
       ['+12125550202', 'answered'],
     ]);
     expect(Date.parse(String(rows[1]!.answered_at))).toBeLessThan(Date.parse(String(rows[2]!.answered_at)));
+    const served = await f.d.ctx.metrics.getSingleMetric('capconduit_queue_served_total')!.get();
+    expect(served.values.map((v) => [v.labels.by, v.value])).toEqual([['wake', 2]]);
   });
 
   it('a wait that runs out ends with queue_timeout and the capped links as reasons', async () => {
@@ -69,5 +79,74 @@ describe('hold queue', () => {
     f.sim.placeInboundCall({ did: h.did, callerNumber: '+12125550205' });
     const [x] = await f.cdrsOnce(h.did);
     expect(x!.disposition).toBe('no_client');
+  });
+
+  it('a caller hanging up while queued leaves the line: the next one gets the slot', async () => {
+    const c = await f.campaign({ queue_s: 600 }, [
+      { behaviour: { answerAfterMs: 10 }, link: { concurrency_cap: 1 } },
+    ]);
+    const queueKey = new RedisKeys(f.d.ctx.config.REDIS_KEY_PREFIX).routing.campaign(c.campaignId, 'queue');
+    const a = f.sim.placeInboundCall({ did: c.did, callerNumber: '+12125550210' });
+    await live(c.did, '+12125550210', 'bridged');
+    const b = f.sim.placeInboundCall({ did: c.did, callerNumber: '+12125550211' });
+    await live(c.did, '+12125550211', 'queued');
+    const d = f.sim.placeInboundCall({ did: c.did, callerNumber: '+12125550212' });
+    await live(c.did, '+12125550212', 'queued');
+    await waitFor(async () => ((await f.d.ctx.redis.zcard(queueKey)) === 2 ? true : undefined));
+    f.sim.hangup(b);
+    await waitFor(async () => ((await f.d.ctx.redis.zcard(queueKey)) === 1 ? true : undefined));
+    f.sim.hangup(a);
+    await live(c.did, '+12125550212', 'bridged');
+    f.sim.hangup(d);
+    const rows = await f.cdrsOnce(c.did, 3);
+    expect(rows.map((r) => [r.caller_number, r.disposition])).toEqual([
+      ['+12125550210', 'answered'],
+      ['+12125550211', 'caller_abandoned'],
+      ['+12125550212', 'answered'],
+    ]);
+    expect(await f.d.ctx.redis.exists(queueKey)).toBe(0);
+  });
+});
+
+describe('hold queue: a wake-up lost', () => {
+  let f: Flow;
+  const turns = async (by: string) =>
+    (await f.d.ctx.metrics.getSingleMetric('capconduit_queue_turns_total')!.get()).values.find(
+      (v) => v.labels.by === by,
+    )?.value ?? 0;
+  beforeAll(async () => {
+    f = await startFlow({ HOLD_QUEUE_POLL_MS: '300' });
+  });
+  afterAll(async () => {
+    await f?.stop();
+  });
+
+  it('the safety poll serves a waiting caller whose wake-up never came', async () => {
+    const c = await f.campaign({ queue_s: 600 }, [
+      { behaviour: { answerAfterMs: 10 }, link: { concurrency_cap: 1 } },
+    ]);
+    const live = (caller: string, phase: string) =>
+      waitFor(() => f.routing.router!.live().find((x) => x.caller === caller && x.phase === phase));
+    const a = f.sim.placeInboundCall({ did: c.did, callerNumber: '+12125550220' });
+    await live('+12125550220', 'bridged');
+    const b = f.sim.placeInboundCall({ did: c.did, callerNumber: '+12125550221' });
+    await live('+12125550221', 'queued');
+    const redis = f.d.ctx.redis;
+    const channel = new RedisKeys(f.d.ctx.config.REDIS_KEY_PREFIX).routing.queueWake;
+    const subscribers = async () => ((await redis.pubsub('NUMSUB', channel)) as [string, number])[1];
+    // In line and listening, and its look on joining is over (it found no slot).
+    await waitFor(async () =>
+      (await subscribers()) === 1 && (await turns('join')) === 1 ? true : undefined,
+    );
+    // The subscription goes away (as while its connection reconnects): the release's message is lost.
+    await f.routing.router!.queue.unlisten();
+    expect(await subscribers()).toBe(0);
+    f.sim.hangup(a);
+    await live('+12125550221', 'bridged');
+    const served = await f.d.ctx.metrics.getSingleMetric('capconduit_queue_served_total')!.get();
+    expect(served.values.map((v) => [v.labels.by, v.value])).toEqual([['poll', 1]]);
+    f.sim.hangup(b);
+    const rows = await f.cdrsOnce(c.did, 2);
+    expect(rows.map((r) => r.disposition)).toEqual(['answered', 'answered']);
   });
 });

@@ -133,8 +133,11 @@ export class RoutingKeys {
   readonly totalsBatches: string;
   readonly instances: string;
   readonly epoch: string;
+  /** The pub/sub channel that wakes hold-queue waiters (a slot freed, the head of a queue left). */
+  readonly queueWake: string;
   constructor(readonly base: string) {
     this.links = `${base}:links`;
+    this.queueWake = `${base}:queue-wake`;
     this.epoch = `${base}:epoch`;
     this.instances = `${base}:instances`;
     this.totalsPending = `${base}:totals:pending`;
