@@ -10,6 +10,7 @@
 // line, the first is on another instance, which got the same message. Pub/sub delivers at most
 // once (a subscriber that is reconnecting misses messages), so waiters keep a slow poll as well.
 import type { Redis } from 'ioredis';
+import { QUEUEING } from '../platform/redis/client.ts';
 import type { RoutingKeys } from '../platform/redis/keys.ts';
 
 /** Past its wait plus this, an entry can only be a call nobody serves any more. */
@@ -79,7 +80,7 @@ export class HoldQueue {
   async listen(onWake: (w: Wake) => void): Promise<void> {
     this.onWake = onWake;
     if (!this.sub) {
-      const sub = this.redis.duplicate({ enableOfflineQueue: true, lazyConnect: false });
+      const sub = this.redis.duplicate({ ...QUEUEING, lazyConnect: false });
       this.sub = sub;
       sub.on('message', (_ch: string, msg: string) => {
         const w = parseWake(msg);
