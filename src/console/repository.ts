@@ -1,12 +1,38 @@
 // Every SQL statement of the console domain (its users; the resources it shows belong to their
 // own domains' services).
-import { asc, count, eq, sql } from 'drizzle-orm';
+import { and, asc, count, eq, isNotNull, isNull, type SQL, sql } from 'drizzle-orm';
 import { mapDbError } from '../platform/pg-errors.ts';
 import type { Db } from '../platform/db.ts';
 import { type ConsoleRole, consoleUsers } from '../db/schema/console.ts';
 import { sellers } from '../db/schema/routing.ts';
+import { type ListSort, orderOf } from '../routing/repository.ts';
 
 export type ConsoleUserRow = typeof consoleUsers.$inferSelect;
+
+/** The most sellers a form lists by name; with more, the forms take a seller's id. */
+export const SELLER_OPTIONS_MAX = 1000;
+
+/** The columns the users list may be ordered by (its column headers); the id breaks ties. */
+export const USER_SORTS = {
+  email: consoleUsers.email,
+  role: consoleUsers.role,
+  seller: sellers.name,
+  disabled: consoleUsers.disabledAt,
+  last_sign_in: consoleUsers.lastSignInAt,
+  created_at: consoleUsers.createdAt,
+};
+export type UserSort = keyof typeof USER_SORTS;
+
+export interface UserFilter {
+  /** Part of the email, any case. */
+  email?: string | undefined;
+  role?: ConsoleRole | undefined;
+  sellerId?: string | undefined;
+  state?: 'active' | 'disabled' | undefined;
+}
+
+/** `%`, `_` and `\` taken literally in a LIKE pattern. */
+const likeLiteral = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 export class ConsoleRepository {
   constructor(private db: Db) {}
@@ -21,15 +47,23 @@ export class ConsoleRepository {
     return r ?? null;
   }
 
-  async list(limit: number, offset: number) {
+  async list(f: UserFilter, p: { limit: number; offset: number; order?: ListSort | undefined }) {
+    const conds: SQL[] = [];
+    if (f.email) conds.push(sql`${consoleUsers.email} like ${`%${likeLiteral(f.email.toLowerCase())}%`}`);
+    if (f.role) conds.push(eq(consoleUsers.role, f.role));
+    if (f.sellerId) conds.push(eq(consoleUsers.sellerId, f.sellerId));
+    if (f.state === 'active') conds.push(isNull(consoleUsers.disabledAt));
+    if (f.state === 'disabled') conds.push(isNotNull(consoleUsers.disabledAt));
+    const where = conds.length ? and(...conds) : undefined;
     const rows = await this.db
       .select({ user: consoleUsers, sellerName: sellers.name })
       .from(consoleUsers)
       .leftJoin(sellers, eq(sellers.id, consoleUsers.sellerId))
-      .orderBy(asc(consoleUsers.email))
-      .limit(limit)
-      .offset(offset);
-    const [t] = await this.db.select({ n: count() }).from(consoleUsers);
+      .where(where)
+      .orderBy(...orderOf(USER_SORTS, consoleUsers.id, p.order, [asc(consoleUsers.email)]))
+      .limit(p.limit)
+      .offset(p.offset);
+    const [t] = await this.db.select({ n: count() }).from(consoleUsers).where(where);
     return { rows, total: t!.n };
   }
 
@@ -78,6 +112,15 @@ export class ConsoleRepository {
       .from(consoleUsers)
       .where(sql`${consoleUsers.role} = 'admin' and ${consoleUsers.disabledAt} is null`);
     return r!.n;
+  }
+
+  /** Sellers to bind a seller user to, or to filter the users by, by name. */
+  async sellerOptions(): Promise<Array<{ id: string; name: string }>> {
+    return this.db
+      .select({ id: sellers.id, name: sellers.name })
+      .from(sellers)
+      .orderBy(asc(sellers.name), asc(sellers.id))
+      .limit(1000);
   }
 
   async sellerExists(id: string): Promise<boolean> {

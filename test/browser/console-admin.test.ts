@@ -162,6 +162,24 @@ describe('the console’s administration pages in a browser', () => {
     await page.getByText('Saved.').waitFor(T);
     await page.click('nav a[href="/console/users"]');
     expect(await page.locator('table tr:has-text("staff@example.com")').textContent()).toContain('disabled');
+
+    // The list sorts and filters on the server: by email going down, then the disabled ones only.
+    const rows = page.locator('#users-list tbody tr');
+    await page.click('#users-list th a:has-text("Email")');
+    await page.locator('#users-list th[aria-sort=descending]', { hasText: 'Email' }).waitFor(T);
+    expect(await rows.first().getAttribute('data-user')).toBe('staff@example.com');
+    await page.selectOption('#user-filters select[name=state]', 'disabled');
+    await page.click('#user-filters button[type=submit]');
+    await page.waitForURL(/state=disabled/, T);
+    expect(await rows.evaluateAll((trs) => trs.map((t) => t.getAttribute('data-user')))).toEqual([
+      'staff@example.com',
+    ]);
+    // The order chosen is kept by the filter form.
+    expect(new URL(page.url()).searchParams.get('dir')).toBe('desc');
+    await ui.shot('users-filtered');
+    await page.fill('#user-filters input[name=email]', 'nobody');
+    await page.click('#user-filters button[type=submit]');
+    await page.getByText('No users match this filter.').waitFor(T);
     expect(ui.problems).toEqual([]);
   });
 

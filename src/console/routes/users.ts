@@ -14,8 +14,26 @@ import type { Session } from '../sessions.ts';
 import { newTotpSecret, totpFor } from '../totp.ts';
 import { reauthFields, requireReauth } from '../reauth.ts';
 import { CONSOLE_ROLES } from '../../db/schema/console.ts';
+import { SELLER_OPTIONS_MAX, USER_SORTS, type UserSort } from '../repository.ts';
+import { sortQuery, sortTh } from '../pages/table.ts';
 
 const idParams = z.object({ id: z.uuid() });
+
+const USER_KEYS = Object.keys(USER_SORTS) as [UserSort, ...UserSort[]];
+/** The list's filters; a value that is not one of the choices is no filter (the form only offers those). */
+const userFilter = z.object({
+  email: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .max(254)
+    .optional()
+    .catch(undefined)
+    .transform((v) => v || undefined),
+  role: z.enum(CONSOLE_ROLES).optional().catch(undefined),
+  seller_id: z.uuid().optional().catch(undefined),
+  state: z.enum(['active', 'disabled']).optional().catch(undefined),
+});
 
 export function ctxOf(req: FastifyRequest, flash?: PageCtx['flash']): PageCtx {
   return { user: userOf(req), csrf: sessionOf(req).csrf, path: req.url, flash: flash ?? null };
@@ -50,6 +68,15 @@ ${list.map(
 )}</tbody></table>`;
 }
 
+/** A seller chosen by name; past the most a list holds, its id typed instead. */
+function sellerField(list: Array<{ id: string; name: string }>, cur: string | undefined, none: string) {
+  if (list.length >= SELLER_OPTIONS_MAX)
+    return html`<input name="seller_id" value="${cur ?? ''}" pattern="[0-9a-fA-F-]{36}" placeholder="seller id">`;
+  return html`<select name="seller_id"><option value="">${none}</option>${list.map(
+    (x) => html`<option value="${x.id}"${cur === x.id ? html` selected` : ''}>${x.name}</option>`,
+  )}</select>`;
+}
+
 function errorsOf(e: z.ZodError) {
   return html`<ul class="flash error" role="alert">${e.issues.map((i) => html`<li>${i.path.join('.') || 'form'}: ${i.message}</li>`)}</ul>`;
 }
@@ -65,30 +92,52 @@ export function userRoutes(s: ConsoleServices) {
       status = 200,
     ) => {
       const q = pageQuery.parse(req.query);
-      const { rows, total } = await s.users.repo.list(q.limit, q.offset);
+      const f = userFilter.parse(req.query);
+      const o = sortQuery(USER_KEYS, 'email', 'asc').parse(req.query);
+      const [{ rows, total }, sellerList] = await Promise.all([
+        s.users.repo.list(
+          { email: f.email, role: f.role, sellerId: f.seller_id, state: f.state },
+          { ...q, order: o },
+        ),
+        s.users.repo.sellerOptions(),
+      ]);
       const locks = await Promise.all(rows.map((r) => s.lockout.accountState(r.user.email)));
       const ctx = ctxOf(req, flashOf(req));
+      const keep = { email: f.email, role: f.role, seller_id: f.seller_id, state: f.state };
+      const th = (k: UserSort, label: string) => sortTh('/console/users', keep, o, k, label);
+      const opt = (v: string, label: string, cur: string | undefined) =>
+        html`<option value="${v}"${cur === v ? html` selected` : ''}>${label}</option>`;
+      const sellerSelect = (cur: string | undefined, none: string) => sellerField(sellerList, cur, none);
+      const filtered = Object.values(keep).some((v) => v !== undefined);
       const body = html`
 <section><h2>Add a user</h2>${formError ? errorsOf(formError) : ''}
 <form method="post" action="/console/users" class="grid">${csrfField(ctx)}
 <label>Email <input type="email" name="email" required maxlength="254"></label>
 <label>Password <input type="password" name="password" required minlength="12" maxlength="200" autocomplete="new-password"></label>
 <label>Role <select name="role">${CONSOLE_ROLES.map((r) => html`<option>${r}</option>`)}</select></label>
-<label>Seller id (seller role) <input name="seller_id" pattern="[0-9a-fA-F-]{36}"></label>
+<label>Seller (seller role) ${sellerSelect(undefined, 'none')}</label>
 <button type="submit">Create user</button></form></section>
 <section><h2>Users</h2>
+<form method="get" action="/console/users" class="grid" id="user-filters">
+<label>Email contains <input type="search" name="email" value="${f.email ?? ''}" maxlength="254"></label>
+<label>Role <select name="role"><option value="">any</option>${CONSOLE_ROLES.map((r) => opt(r, r, f.role))}</select></label>
+<label>Seller ${sellerSelect(f.seller_id, 'any')}</label>
+<label>State <select name="state"><option value="">any</option>${opt('active', 'active', f.state)}${opt('disabled', 'disabled', f.state)}</select></label>
+<input type="hidden" name="sort" value="${o.sort}"><input type="hidden" name="dir" value="${o.dir}">
+<button type="submit">Filter</button> <a href="/console/users">Clear</a></form>
 ${
   rows.length
-    ? html`<table><thead><tr><th>Email</th><th>Role</th><th>Seller</th><th>TOTP</th><th>State</th><th>Failed sign-ins</th><th></th></tr></thead><tbody>
+    ? html`<div class="scroll"><table id="users-list"><thead><tr>${th('email', 'Email')}${th('role', 'Role')}${th('seller', 'Seller')}<th>TOTP</th>${th('disabled', 'State')}
+${th('last_sign_in', 'Last sign-in')}${th('created_at', 'Since')}<th>Failed sign-ins</th><th></th></tr></thead><tbody>
 ${rows.map(({ user: u, sellerName }, i) => {
   const lock = locks[i]!;
-  return html`<tr><td>${u.email}</td><td>${u.role}</td><td>${sellerName ?? ''}</td><td>${u.totpSecret ? 'on' : 'off'}</td>
-<td>${u.disabledAt ? 'disabled' : 'active'}</td>
+  return html`<tr data-user="${u.email}"><td>${u.email}</td><td>${u.role}</td><td>${sellerName ?? ''}</td><td>${u.totpSecret ? 'on' : 'off'}</td>
+<td>${u.disabledAt ? 'disabled' : 'active'}</td><td>${u.lastSignInAt ? when(u.lastSignInAt.getTime()) : 'never'}</td><td>${when(u.createdAt.getTime())}</td>
 <td>${lock.failures}${lock.waitMs > 0 ? html` <strong>(delayed ${Math.ceil(lock.waitMs / 1000)} s)</strong>` : ''}
 ${lock.failures > 0 ? html`<form method="post" action="/console/users/${u.id}/clear-lock" class="inline">${csrfField(ctx)}<button type="submit" class="link">clear</button></form>` : ''}</td>
 <td><a href="/console/users/${u.id}">Edit</a></td></tr>`;
-})}</tbody></table>${pager('/console/users', {}, { ...q, total })}`
-    : empty('No users yet.')
+})}</tbody></table></div>${pager('/console/users', { ...keep, ...o }, { ...q, total })}`
+    : empty(filtered ? 'No users match this filter.' : 'No users yet.')
 }</section>`;
       return sendPage(reply, layout(ctx, 'Users', body), status);
     };
@@ -112,7 +161,7 @@ ${lock.failures > 0 ? html`<form method="post" action="/console/users/${u.id}/cl
 <form method="post" action="/console/users/${id}" class="grid">${csrfField(ctx)}
 <p>${u.email}</p>
 <label>Role <select name="role">${CONSOLE_ROLES.map((r) => html`<option${r === u.role ? html` selected` : ''}>${r}</option>`)}</select></label>
-<label>Seller id (seller role) <input name="seller_id" value="${u.sellerId ?? ''}" pattern="[0-9a-fA-F-]{36}"></label>
+<label>Seller (seller role) ${sellerField(await s.users.repo.sellerOptions(), u.sellerId ?? undefined, 'none')}</label>
 <label class="check"><input type="checkbox" name="disabled"${u.disabledAt ? html` checked` : ''}> Disabled</label>
 ${reauthFields(ctx.user)}<button type="submit">Save (signs the user out everywhere)</button></form>
 ${u.totpSecret ? html`<form method="post" action="/console/users/${id}/totp-off" class="grid">${csrfField(ctx)}${reauthFields(ctx.user)}<button type="submit">Turn off two-factor sign-in</button></form>` : ''}
