@@ -302,16 +302,19 @@ export class AmiClient extends EventEmitter {
   /**
    * Asks the node for only the events some module handles. A real Asterisk sends dozens of events a
    * call (Newchannel, Newstate, Newexten, VarSet, Dial*, Bridge*, Hangup...) to an unfiltered
-   * session, each parsed here for nothing. The `Filter` action needs the `system` permission: a
-   * node that refuses it keeps sending everything, which still works.
+   * session, each parsed here for nothing. When a filter is wanted the login asked for no events
+   * (`Events: off`: no FullyBooted, no security events, nothing of a busy node's traffic before the
+   * filter is in place); the filter is set, then events are turned on. The `Filter` action needs
+   * the `system` permission: a node that refuses it is asked for every event, which still works.
    */
-  private async applyEventFilter(): Promise<void> {
-    const names = this.opts.eventNames?.() ?? null;
-    if (names === null) return;
+  private async applyEventFilter(names: string[] | null): Promise<void> {
+    if (names === null || names.length === 0) {
+      this.eventFilter = names ? 'off' : null;
+      return;
+    }
     try {
-      if (names.length) await this.action('Filter', { Operation: 'Add', Filter: amiEventFilter(names) });
-      else await this.action('Events', { EventMask: 'off' });
-      this.eventFilter = names.length ? names.join(',') : 'off';
+      await this.action('Filter', { Operation: 'Add', Filter: amiEventFilter(names) });
+      this.eventFilter = names.join(',');
     } catch (err) {
       this.eventFilter = null;
       this.opts.log.info(
@@ -319,15 +322,18 @@ export class AmiClient extends EventEmitter {
         'AMI event filter not set (the manager user needs the system permission): every event arrives',
       );
     }
+    await this.action('Events', { EventMask: 'on' }).catch(() => {});
   }
 
   /** What the node was asked to send on this connection: event names, 'off', or null for all. */
   eventFilter: string | null = null;
 
   private async login(s: Socket): Promise<void> {
+    // With a filter to set, no events until it is set (see applyEventFilter); none wanted, none ever.
+    const names = this.opts.eventNames?.() ?? null;
     const r = await this.send(
       'Login',
-      { Username: this.opts.user, Secret: this.opts.secret },
+      { Username: this.opts.user, Secret: this.opts.secret, ...(names ? { Events: 'off' } : {}) },
       { timeoutMs: 5000 },
     );
     if (this.socket !== s) return;
@@ -338,7 +344,7 @@ export class AmiClient extends EventEmitter {
     this.state = 'connected';
     this.lastError = null;
     this.opts.log.info({ host: this.opts.host, port: this.opts.port }, 'AMI connected');
-    void this.applyEventFilter();
+    void this.applyEventFilter(names);
     const every = this.opts.pingIntervalMs ?? 20_000;
     this.pingTimer = setInterval(() => {
       this.send('Ping', {}, { timeoutMs: Math.min(every, 10_000) }).catch(() => s.destroy());

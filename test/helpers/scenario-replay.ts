@@ -16,7 +16,8 @@
 // - the 8-hex counter in a channel name becomes `<HEX8>`;
 // - timestamps keep their layout with every digit a 9 (`<ts:9999-99-99T99:99:99.999+9999>`);
 // - the Asterisk entity id becomes `<eid>`, a non-empty protocol_id `<protocol_id>`, durations
-//   `<int>`, the login's generated ActionID `<epoch-ms>`, credentials their placeholders.
+//   `<int>`, the login's generated ActionID `<epoch-ms>`, credentials their placeholders, a
+//   manager session pointer (SessionID) `<ptr>`, the port of a security event's address `<port>`.
 // Everything else, field names, field order, types and values, is compared as recorded.
 import { connect, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -51,6 +52,9 @@ const RULES: Record<string, (v: string) => string> = {
   uptime: () => '<int>',
   lastreload: () => '<int>',
   actionid: (v) => (/^\d{13}$/.test(v) ? '<epoch-ms>' : v),
+  sessionid: (v) => (/^0x[0-9a-f]+$/.test(v) ? '<ptr>' : v),
+  localaddress: (v) => v.replace(/\/\d+$/, '/<port>'),
+  remoteaddress: (v) => v.replace(/\/\d+$/, '/<port>'),
 };
 
 /** The ids the simulator gave out, and the placeholders the recording calls them by. */
@@ -60,6 +64,8 @@ export class Ids {
   private uuid = new Map<string, string>();
   private kinds = new Map<string, number>();
   readonly placeholder = new Map<string, string>();
+  /** The manager user the replay logs in as: a security event's AccountID naming it is `<ami-user>`. */
+  amiUser = '';
 
   seeChannel(id: unknown, name: unknown) {
     if (typeof id !== 'string' || typeof name !== 'string' || !name.includes('/')) return;
@@ -123,6 +129,7 @@ export class Ids {
     if (Array.isArray(v)) return v.map((x) => this.value(x, key));
     if (typeof v === 'object')
       return Object.fromEntries(Object.entries(v).map(([k, x]) => [this.str(k), this.value(x, k)]));
+    if (key?.toLowerCase() === 'accountid' && v === this.amiUser && v) return '<ami-user>';
     const rule = key ? RULES[key.toLowerCase()] : undefined;
     if (rule && typeof v === 'string') {
       const r = rule(v);
@@ -186,6 +193,7 @@ export interface ReplayOptions {
 
 export async function replay(recs: Rec[], o: ReplayOptions): Promise<{ got: Got; ids: Ids }> {
   const ids = new Ids();
+  ids.amiUser = o.user;
   const creds: Record<string, string> = {
     '<ari-user>': o.user,
     '<ari-pass>': o.password,

@@ -1,4 +1,5 @@
 // AMI on the wire, with a bare socket: what any AMI client (not just ours) sees from the simulator.
+import { createHash } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
@@ -80,7 +81,6 @@ describe('simulator AMI over a raw socket', () => {
           (o.buf.match(/Message: Success|Events: Off/g) ?? []).length ===
           filters.length + (eventsOff ? 1 : 0),
       );
-      o.buf = '';
       return o;
     };
     const all = await session([]);
@@ -88,6 +88,15 @@ describe('simulator AMI over a raw socket', () => {
     const notState = await session(['!^Event: Newstate[[:space:]]']);
     const both = await session(['^Event: (Newchannel|Hangup)[[:space:]]', '!Channel: Local/.*;2']);
     const off = await session([], true);
+    const sessions = [all, hangups, notState, both, off];
+    // Asterisk answers a login, writes FullyBooted to the session (before any filter can be set),
+    // and reports the login to every session reading security events, itself included.
+    for (const x of sessions)
+      expect(x.buf).toMatch(
+        /Message: Authentication accepted\r\n\r\nEvent: FullyBooted\r\nPrivilege: system,all\r\nUptime: \d+\r\nLastReload: \d+\r\nStatus: Fully Booted\r\n\r\n/,
+      );
+    await waitFor(() => all.names().filter((n) => n === 'SuccessfulAuth').length === sessions.length);
+    for (const x of sessions) x.buf = '';
     // No Stasis app: the dialplan sends the call to congestion, so it is made and hung up at once.
     sim.placeInboundCall({ did: '+14155550100', callerNumber: '+12125550123', hangupAfterMs: 100 });
     await waitFor(() => all.names().filter((n) => n === 'Hangup').length === 2);
@@ -107,5 +116,136 @@ describe('simulator AMI over a raw socket', () => {
     await waitFor(() => all.buf.includes('ActionID: f1'));
     expect(all.buf).toContain('Response: Error\r\nActionID: f1\r\nMessage: Filter did not compile');
     for (const x of [all, hangups, notState, both, off]) x.sock.destroy();
+  });
+
+  it('sends each session only the event classes it asked for, and reports logins and refusals as security events', async () => {
+    sim = await startSimulator({ ariPort: 0, amiPort: 0, badLoginDelayMs: 20 });
+    const open = async (login: string[] | null) => {
+      const c = connect(sim!.amiPort, '127.0.0.1');
+      const o = {
+        buf: '',
+        sock: c,
+        send: (lines: string[]) => c.write(`${lines.join('\r\n')}\r\n\r\n`),
+        names: () => [...o.buf.matchAll(/^Event: (\w+)\r$/gm)].map((m) => m[1]),
+        /** The fields of the n-th event named `name`, in order. */
+        event: (name: string, n = 0) =>
+          o.buf
+            .split('\r\n\r\n')
+            .filter((p) => p.startsWith(`Event: ${name}\r\n`))
+            [n]?.split('\r\n')
+            .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]),
+      };
+      c.on('data', (d: Buffer) => {
+        o.buf += d.toString();
+      });
+      await waitFor(() => o.buf.includes('\r\n'));
+      if (login) {
+        o.send(['Action: Login', 'Username: asterisk', 'Secret: asterisk', ...login]);
+        await waitFor(() => o.buf.includes('Authentication accepted'));
+      }
+      return o;
+    };
+    const security = await open(['Events: security']);
+    const calls = await open(['Events: call,dialplan']);
+    const none = await open(['Events: off']);
+    // `Events` at login picks the classes: only a system reader gets FullyBooted.
+    expect(security.names()).toEqual(['SuccessfulAuth', 'SuccessfulAuth', 'SuccessfulAuth']);
+    expect(calls.names()).toEqual([]);
+    expect(none.names()).toEqual([]);
+    expect(security.event('SuccessfulAuth')?.map(([k]) => k)).toEqual([
+      'Event',
+      'Privilege',
+      'EventTV',
+      'Severity',
+      'Service',
+      'EventVersion',
+      'AccountID',
+      'SessionID',
+      'LocalAddress',
+      'RemoteAddress',
+      'UsingPassword',
+      'SessionTV',
+    ]);
+    expect(Object.fromEntries(security.event('SuccessfulAuth')!)).toMatchObject({
+      Privilege: 'security,all',
+      Severity: 'Informational',
+      Service: 'AMI',
+      AccountID: 'asterisk',
+      LocalAddress: `IPV4/TCP/127.0.0.1/${sim.amiPort}`,
+      RemoteAddress: `IPV4/TCP/127.0.0.1/${security.sock.localPort}`,
+    });
+    security.buf = '';
+
+    // Refusals, each reported to the security reader with the session's details.
+    const stranger = await open(null);
+    stranger.send(['Action: Ping', 'ActionID: p1']);
+    await waitFor(() => stranger.buf.includes('Permission denied'));
+    stranger.send(['ActionID: nothing']);
+    await waitFor(() => stranger.buf.includes('Missing action in request'));
+    stranger.send(['Action: Login', 'Username: nobody', 'Secret: x']);
+    await waitFor(() => stranger.buf.includes('Authentication failed'));
+    const wrong = await open(null);
+    wrong.send(['Action: Login', 'Username: asterisk', 'Secret: wrong']);
+    await waitFor(() => wrong.buf.includes('Authentication failed'));
+    await waitFor(() => security.names().length === 4);
+    expect(security.names()).toEqual([
+      'RequestNotAllowed',
+      'RequestBadFormat',
+      'InvalidAccountID',
+      'InvalidPassword',
+    ]);
+    expect(Object.fromEntries(security.event('RequestNotAllowed')!)).toMatchObject({
+      AccountID: '',
+      RequestType: 'Action: Ping',
+      SessionTV: '1970-01-01T00:00:00.000+0000',
+    });
+    expect(security.event('RequestBadFormat')?.slice(-3)).toEqual([
+      ['RequestType', 'Action: NONE'],
+      ['SessionTV', '1970-01-01T00:00:00.000+0000'],
+      ['AccountID', ''],
+    ]);
+    expect(Object.fromEntries(security.event('InvalidAccountID')!)).toMatchObject({ AccountID: 'nobody' });
+    expect(Object.fromEntries(security.event('InvalidPassword')!)).toMatchObject({
+      EventVersion: '2',
+      AccountID: 'asterisk',
+    });
+
+    // MD5 challenge login: a wrong key is ChallengeResponseFailed, the right one logs in.
+    const md5 = await open(null);
+    md5.send(['Action: Challenge', 'ActionID: c1', 'AuthType: MD5']);
+    await waitFor(() => /Challenge: (\d+)/.test(md5.buf));
+    const challenge = /Challenge: (\d+)/.exec(md5.buf)![1]!;
+    const key = createHash('md5').update(`${challenge}asterisk`).digest('hex');
+    md5.send(['Action: Login', 'AuthType: MD5', 'Username: asterisk', `Key: ${key}`, 'Events: off']);
+    await waitFor(() => md5.buf.includes('Authentication accepted'));
+    const badMd5 = await open(null);
+    badMd5.send(['Action: Challenge', 'AuthType: MD5']);
+    await waitFor(() => badMd5.buf.includes('Challenge:'));
+    badMd5.send(['Action: Login', 'AuthType: MD5', 'Username: asterisk', 'Key: 00']);
+    await waitFor(() => security.names().includes('ChallengeResponseFailed'));
+    expect(Object.fromEntries(security.event('ChallengeResponseFailed')!)).toMatchObject({ Response: '00' });
+
+    // An unknown action after login: the error, then RequestBadFormat naming it and the user.
+    calls.send(['Action: NoSuchAction', 'ActionID: u1']);
+    await waitFor(() => security.names().filter((n) => n === 'RequestBadFormat').length === 2);
+    expect(Object.fromEntries(security.event('RequestBadFormat', 1)!)).toMatchObject({
+      RequestType: 'Action: NoSuchAction',
+      AccountID: 'asterisk',
+    });
+
+    // A call: call and dialplan classes only to the session that asked for them.
+    sim.placeInboundCall({ did: '+14155550100', callerNumber: '+12125550123', hangupAfterMs: 50 });
+    await waitFor(() => calls.names().filter((n) => n === 'Hangup').length === 2);
+    expect(none.names()).toEqual([]);
+    expect(security.names().some((n) => n === 'Newchannel' || n === 'Hangup')).toBe(false);
+    // Events: an empty mask is refused, a class list turns events on, `off` turns them off.
+    none.send(['Action: Events', 'ActionID: e1', 'EventMask: ']);
+    none.send(['Action: Events', 'ActionID: e2', 'EventMask: system,call']);
+    none.send(['Action: Events', 'ActionID: e3', 'EventMask: nonsense']);
+    await waitFor(() => none.buf.includes('ActionID: e3'));
+    expect(none.buf).toContain('Response: Error\r\nActionID: e1\r\nMessage: Invalid event mask\r\n');
+    expect(none.buf).toContain('Response: Success\r\nActionID: e2\r\nEvents: On\r\n');
+    expect(none.buf).toContain('Response: Success\r\nActionID: e3\r\nEvents: Off\r\n');
+    for (const x of [security, calls, none, stranger, wrong, md5, badMd5]) x.sock.destroy();
   });
 });

@@ -111,7 +111,8 @@ describe('simulator conformance: the recorded errors scenario', () => {
     };
     const has = (k: string, v: string) => (f: Array<[string, string]>) =>
       f.some(([a, b]) => a === k && b === v);
-    send({ Action: 'Login', ActionID: 'login-0', Username: USER, Secret: PASS, Events: 'off' });
+    // OriginateResponse is a `call` event: a session logged in with `Events: off` would not get it.
+    send({ Action: 'Login', ActionID: 'login-0', Username: USER, Secret: PASS, Events: 'call' });
     await next(has('ActionID', 'login-0'));
     let n = 0;
     for (const e of entries) {

@@ -13,7 +13,7 @@
 // Not compared, because the simulator does not send them (docs/simulator.md lists them): the
 // dialplan-tracing AMI events (VarSet, Newexten), caller-id and connected-line updates (NewCallerid,
 // NewConnectedLine; ARI ChannelCallerId, ChannelConnectedLine), LocalBridge, DeviceStateChange,
-// the AMI security events and FullyBooted, and ARI ChannelVarset / ChannelDialplan.
+// and ARI ChannelVarset / ChannelDialplan.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase } from '../helpers/env.ts';
@@ -35,11 +35,6 @@ const SKIP_AMI = new Set([
   'NewConnectedLine',
   'LocalBridge',
   'DeviceStateChange',
-  'FullyBooted',
-  'SuccessfulAuth',
-  'InvalidPassword',
-  'RequestBadFormat',
-  'RequestNotAllowed',
 ]);
 const USER = 'lab';
 const PASS = 'labpass';

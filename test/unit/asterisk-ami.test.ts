@@ -10,6 +10,7 @@ import {
   encodeAction,
 } from '../../src/asterisk/ami.ts';
 import { createLogger } from '../../src/platform/logger.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const log = createLogger({ level: 'silent' });
 
@@ -173,5 +174,45 @@ describe('AmiClient', () => {
     });
     await c.action('Ping');
     expect(seen).toEqual(['A', 'B']);
+  });
+
+  it('takes FullyBooted after login as an event; with a filter to set, logs in with events off until it is set', async () => {
+    // Asterisk writes FullyBooted right after a login's answer to a session that may read system
+    // events, and reports the login as SuccessfulAuth (a security event) to it.
+    const actions: Array<Record<string, string>> = [];
+    const p = await peer((s, f) => {
+      actions.push(f);
+      if (f.action === 'Login') {
+        s.write(`Response: Success\r\nActionID: ${f.actionid}\r\nMessage: Authentication accepted\r\n\r\n`);
+        if (f.events?.toLowerCase() !== 'off')
+          s.write(
+            'Event: FullyBooted\r\nPrivilege: system,all\r\nUptime: 5\r\nLastReload: 5\r\nStatus: Fully Booted\r\n\r\n' +
+              'Event: SuccessfulAuth\r\nPrivilege: security,all\r\nService: AMI\r\nAccountID: u\r\n\r\n',
+          );
+      } else s.write(`Response: Success\r\nActionID: ${f.actionid}\r\nMessage: Success\r\n\r\n`);
+    });
+    const all = await connected(p);
+    const seen: string[] = [];
+    all.on('event', (e: { event: string }) => seen.push(e.event));
+    await all.action('Ping');
+    expect(actions[0]).not.toHaveProperty('events');
+    expect(seen).toEqual(['FullyBooted', 'SuccessfulAuth']);
+    expect(all.eventFilter).toBeNull();
+
+    const q = await peer((s, f) => {
+      actions.push(f);
+      s.write(`Response: Success\r\nActionID: ${f.actionid}\r\nMessage: Success\r\n\r\n`);
+    });
+    actions.length = 0;
+    const filtered = await connected(q, { eventNames: () => ['Hangup'] });
+    await waitFor(() => filtered.eventFilter === 'Hangup');
+    await filtered.action('Ping');
+    expect(actions.map((a) => [a.action, a.events ?? a.eventmask ?? a.operation])).toEqual([
+      ['Login', 'off'],
+      ['Filter', 'Add'],
+      ['Events', 'on'],
+      ['Ping', undefined],
+    ]);
+    expect(filtered.eventFilter).toBe('Hangup');
   });
 });

@@ -3,14 +3,9 @@
 import { type After, originate as originateCall, parseCallerId } from '../originate.ts';
 import type { SimChannel } from '../model.ts';
 import { endpointDetail, endpointListItem } from '../pjsip/ami.ts';
-import { type Fields, posixRegex, snapshot } from './protocol.ts';
+import { error, SESSION_ACTIONS } from './auth.ts';
+import { type Fields, snapshot } from './protocol.ts';
 import type { Action, ActionContext, AmiCore } from './session.ts';
-
-const error = (ctx: ActionContext, message: string) =>
-  ctx.reply([
-    ['Response', 'Error'],
-    ['Message', message],
-  ]);
 
 /** The few CLI commands operators run over AMI `Command`. */
 function cli(core: AmiCore, cmd: string): string[] {
@@ -29,48 +24,6 @@ function cli(core: AmiCore, cmd: string): string[] {
   }
   return [`No such command '${cmd}' (type 'core show help ${cmd}' for other possible commands)`];
 }
-
-const login: Action = (ctx) => {
-  const { core, f, session } = ctx;
-  if (session.loggedIn)
-    return ctx.reply([
-      ['Response', 'Success'],
-      ['Message', 'Already authenticated'],
-    ]);
-  if (f.username === core.user && f.secret === core.secret) {
-    session.loggedIn = true;
-    return ctx.reply([
-      ['Response', 'Success'],
-      ['Message', 'Authentication accepted'],
-    ]);
-  }
-  // Asterisk answers a wrong secret after about a second, then closes the connection.
-  setTimeout(() => {
-    error(ctx, 'Authentication failed');
-    session.end();
-  }, core.badLoginDelayMs);
-};
-
-const filter: Action = (ctx) => {
-  // Session filters (Asterisk 10+), legacy form: a regex over the whole event text, `!` first
-  // for an exclude. Asterisk asks for the `system` permission; the simulator's one user has it.
-  const { f, session } = ctx;
-  if ((f.operation ?? '').toLowerCase() !== 'add') return error(ctx, 'Unknown operation');
-  const raw = f.filter ?? '';
-  const exclude = raw.startsWith('!');
-  let re: RegExp;
-  try {
-    re = posixRegex(exclude ? raw.slice(1) : raw);
-  } catch {
-    return error(ctx, 'Filter did not compile.  Check the syntax of the filter given.');
-  }
-  session.filters ??= { include: [], exclude: [] };
-  (exclude ? session.filters.exclude : session.filters.include).push(re);
-  ctx.reply([
-    ['Response', 'Success'],
-    ['Message', 'Success'],
-  ]);
-};
 
 /** A channel by name or uniqueid, as ast_channel_get_by_name finds it. */
 const byName = (ctx: ActionContext, name: string): SimChannel | undefined => {
@@ -366,28 +319,14 @@ const pjsipShowEndpoints: Action = (ctx) => {
   })();
 };
 
-/** Actions answered before login (every other one is `Permission denied` until then). */
-export const BEFORE_LOGIN = new Set(['login']);
-
 export const ACTIONS: Record<string, Action> = {
-  login,
+  ...SESSION_ACTIONS,
   logoff: (ctx) => {
     ctx.reply([
       ['Response', 'Goodbye'],
       ['Message', 'Thanks for all the fish.'],
     ]);
     ctx.session.end();
-  },
-  filter,
-  events: (ctx) => {
-    // EventMask: on / off (or a class list, which the simulator treats as on: it only sends
-    // `call` events).
-    const mask = (ctx.f.eventmask ?? '').trim().toLowerCase();
-    ctx.session.eventsOff = mask === 'off' || mask === '' || mask === 'none';
-    ctx.reply([
-      ['Response', 'Success'],
-      ['Events', ctx.session.eventsOff ? 'Off' : 'On'],
-    ]);
   },
   ping: (ctx) =>
     ctx.reply([
@@ -451,10 +390,3 @@ export const ACTIONS: Record<string, Action> = {
   pjsipshowendpoints: pjsipShowEndpoints,
   pjsipshowendpoint: pjsipShowEndpoint,
 };
-
-export const unknownAction: Action = (ctx) =>
-  error(
-    ctx,
-    `Invalid/unknown command: ${ctx.f.action ?? ''}. Use Action: ListCommands to show available commands.`,
-  );
-export const notLoggedIn: Action = (ctx) => error(ctx, 'Permission denied');

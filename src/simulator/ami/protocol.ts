@@ -6,6 +6,51 @@ export type Fields = Array<[string, string | number]>;
 
 export const packet = (fields: Fields) => `${fields.map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
 
+/**
+ * Manager event classes (include/asterisk/manager.h EVENT_FLAG_*), by the labels manager.conf,
+ * `Events`/`EventMask` and every event's `Privilege` line use. `all` is INT_MAX, every class.
+ */
+export const EVENT_CLASS: Record<string, number> = {
+  system: 1 << 0,
+  call: 1 << 1,
+  log: 1 << 2,
+  verbose: 1 << 3,
+  command: 1 << 4,
+  agent: 1 << 5,
+  user: 1 << 6,
+  config: 1 << 7,
+  dtmf: 1 << 8,
+  reporting: 1 << 9,
+  cdr: 1 << 10,
+  dialplan: 1 << 11,
+  originate: 1 << 12,
+  agi: 1 << 13,
+  cc: 1 << 15,
+  aoc: 1 << 16,
+  test: 1 << 17,
+  security: 1 << 18,
+  message: 1 << 30,
+  all: 0x7fffffff,
+  none: 0,
+};
+
+/** The classes named in a comma list (get_perm: exact, case-sensitive items; others count nothing). */
+export const classMask = (list: string): number =>
+  list.split(',').reduce((m, label) => m | (EVENT_CLASS[label] ?? 0), 0);
+
+/**
+ * An `Events` / `EventMask` value as manager.c's strings_to_mask reads it: empty is invalid (-1),
+ * digits are the mask itself, a false word (no, off, ...) is none, a true word (yes, on, ...) is
+ * every class, anything else a comma list of class names.
+ */
+export function eventMask(value: string): number {
+  if (value === '') return -1;
+  if (/^\d+$/.test(value)) return Number.parseInt(value, 10) | 0;
+  if (/^(no|false|n|f|0|off)$/i.test(value)) return 0;
+  if (/^(yes|true|y|t|1|on)$/i.test(value)) return EVENT_CLASS.all!;
+  return classMask(value);
+}
+
 export const stateCode = (s: SimChannel['state']) =>
   s === 'Busy' ? 7 : s === 'Up' ? 6 : s === 'Ringing' ? 5 : s === 'Ring' ? 4 : 0;
 

@@ -5,8 +5,9 @@ import { createServer, type Server } from 'node:net';
 import { AmiParser } from '../../asterisk/ami.ts';
 import { corkUntilTurnEnds } from '../../net/cork.ts';
 import { CAUSE_TXT, type SimBridge, type SimChannel, type SimModel } from '../model.ts';
-import { ACTIONS, BEFORE_LOGIN, notLoggedIn, unknownAction } from './actions.ts';
-import { type Fields, packet, snapshot } from './protocol.ts';
+import { ACTIONS } from './actions.ts';
+import { BEFORE_LOGIN, notLoggedIn, unknownAction } from './auth.ts';
+import { classMask, type Fields, packet, snapshot } from './protocol.ts';
 import type { ActionContext, AmiCore, AmiHooks, Session } from './session.ts';
 
 export type { AmiHooks } from './session.ts';
@@ -25,6 +26,7 @@ function passes(f: Session['filters'], text: string): boolean {
 export class AmiServer {
   server: Server;
   private sessions = new Set<Session>();
+  private sessionSeq = 0;
   private core: AmiCore;
 
   constructor(model: SimModel, user: string, secret: string, hooks: AmiHooks, badLoginDelayMs = 1000) {
@@ -38,7 +40,7 @@ export class AmiServer {
       reloaded: new Date(),
       processedCalls: 0,
     };
-    this.server = createServer((s) => this.session(s));
+    this.server = createServer((s) => this.session(s as Session));
     // The channel events of a call as Asterisk sends them to every session that may read the
     // `call` class: each carries the channel snapshot (caller, connected line, state, dialplan
     // location, Linkedid = uniqueid of the oldest channel of the call). Newexten and VarSet, which
@@ -104,10 +106,16 @@ export class AmiServer {
     for (const s of this.sessions) s.destroy();
   }
 
+  /**
+   * An event to every session sent its classes (all of the `Privilege` line's, as manager.c
+   * requires) and passing its filters. A session not logged in is sent none.
+   */
   private broadcast(fields: Fields): void {
     let text: string | null = null;
+    const privilege = String(fields.find(([k]) => k === 'Privilege')?.[1] ?? '');
+    const category = classMask(privilege.replace(/,all$/, ''));
     for (const s of this.sessions) {
-      if (!s.loggedIn || s.eventsOff) continue;
+      if (!s.loggedIn || (s.sendEvents & category) !== category) continue;
       text ??= packet(fields);
       if (!passes(s.filters, text)) continue;
       corkUntilTurnEnds(s); // a turn's events leave in one write (see the ARI side)
@@ -116,6 +124,10 @@ export class AmiServer {
   }
 
   private session(s: Session): void {
+    s.sendEvents = 0;
+    s.username = '';
+    s.startedAt = new Date(0);
+    s.sessionId = `0x7f${(0x5b48001580 + ++this.sessionSeq * 0x2a0).toString(16)}`;
     this.sessions.add(s);
     s.on('close', () => this.sessions.delete(s));
     s.on('error', () => {});
@@ -139,6 +151,7 @@ export class AmiServer {
       event: (fields) => this.broadcast(fields),
     };
     const name = (f.action ?? '').toLowerCase();
+    if (!name) return unknownAction(ctx);
     if (!s.loggedIn && !BEFORE_LOGIN.has(name)) return notLoggedIn(ctx);
     (ACTIONS[name] ?? unknownAction)(ctx);
   }

@@ -4,11 +4,23 @@ import type { SimModel } from '../model.ts';
 import type { PjsipDirectory } from '../pjsip/directory.ts';
 import type { Fields } from './protocol.ts';
 
-/** A manager session: login state, the `Events` switch and the session's `Filter` regexes. */
+/**
+ * A manager session: login state, the event classes it is sent (manager.c `send_events`: none
+ * until login, then the `Events` of the login or the user's read classes, changed by the `Events`
+ * action), the session's `Filter` regexes, and what its security events name.
+ */
 export type Session = Socket & {
   loggedIn?: boolean;
-  eventsOff?: boolean;
+  sendEvents: number;
   filters?: { include: RegExp[]; exclude: RegExp[] };
+  /** The user logged in as ('' until then). */
+  username: string;
+  /** Asterisk prints its session pointer (`%p`); the simulator makes one up per session. */
+  sessionId: string;
+  /** When the login succeeded (the security events' SessionTV; the epoch until then). */
+  startedAt: Date;
+  /** The MD5 challenge handed out by `Challenge` (kept for the session, as Asterisk does). */
+  challenge?: string;
 };
 
 export interface AmiHooks {
