@@ -307,22 +307,32 @@ export class AmiClient extends EventEmitter {
    * filter is in place); the filter is set, then events are turned on. The `Filter` action needs
    * the `system` permission: a node that refuses it is asked for every event, which still works.
    */
-  private async applyEventFilter(names: string[] | null): Promise<void> {
+  private applyEventFilter(names: string[] | null): void {
     if (names === null || names.length === 0) {
       this.eventFilter = names ? 'off' : null;
       return;
     }
-    try {
-      await this.action('Filter', { Operation: 'Add', Filter: amiEventFilter(names) });
-      this.eventFilter = names.join(',');
-    } catch (err) {
+    // Both written at once, before the login is announced: Asterisk runs a session's actions in
+    // order, so any action sent after `connected` finds the filter set and events on.
+    const refused = (err: Error) => {
       this.eventFilter = null;
       this.opts.log.info(
-        { err: (err as Error).message },
+        { err: err.message },
         'AMI event filter not set (the manager user needs the system permission): every event arrives',
       );
+    };
+    let filter: string;
+    try {
+      filter = amiEventFilter(names);
+    } catch (err) {
+      filter = '';
+      refused(err as Error); // a name that is not an event name: a bug, but events still flow
     }
-    await this.action('Events', { EventMask: 'on' }).catch(() => {});
+    if (filter)
+      this.send('Filter', { Operation: 'Add', Filter: filter }, {}).then(() => {
+        this.eventFilter = names.join(',');
+      }, refused);
+    this.send('Events', { EventMask: 'on' }, {}).catch(() => {});
   }
 
   /** What the node was asked to send on this connection: event names, 'off', or null for all. */
@@ -344,7 +354,7 @@ export class AmiClient extends EventEmitter {
     this.state = 'connected';
     this.lastError = null;
     this.opts.log.info({ host: this.opts.host, port: this.opts.port }, 'AMI connected');
-    void this.applyEventFilter(names);
+    this.applyEventFilter(names);
     const every = this.opts.pingIntervalMs ?? 20_000;
     this.pingTimer = setInterval(() => {
       this.send('Ping', {}, { timeoutMs: Math.min(every, 10_000) }).catch(() => s.destroy());
