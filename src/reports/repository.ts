@@ -178,8 +178,9 @@ const RENT_KEY: Partial<Record<Dimension, string>> = {
  * calls in that UTC month (all of them, whatever the report's period), summed per key, rounded to a
  * micro-unit per key. A key's calls of one DID and month are counted from running counts (whole
  * days from the month's row, part-days from the day's row: two look-ups a term), times the share
- * (the same figure as adding each call's share: the numeric product is exact). The rent is the
- * DID's current one.
+ * (the same figure as adding each call's share: the numeric product is exact). The rent is the one
+ * the DID's month ended with (`did_rents`: the last set before the month's end), so a rent changed
+ * today changes this month's spread and no earlier one.
  */
 export async function rentByKey(
   sql: Sql,
@@ -196,8 +197,12 @@ export async function rentByKey(
   const q = `
     with f as (
       select dm.did, dm.month, d.monthly_rent_micros::numeric / dm.calls as share
-      from report_did_months dm join dids d on d.number = dm.did and d.monthly_rent_micros > 0
-      where dm.calls > 0 and dm.month = any($12::date[])
+      from report_did_months dm cross join lateral (
+        select r.monthly_rent_micros from did_rents r
+        where r.did = dm.did and r.effective_from < (dm.month + interval '1 month') at time zone 'UTC'
+        order by r.effective_from desc limit 1
+      ) d
+      where dm.calls > 0 and dm.month = any($12::date[]) and d.monthly_rent_micros > 0
     ),
     tm as (
       select * from unnest($1::date[], $4::int[], $5::int[], $6::text[]) as t(at, lo, hi, label)

@@ -275,4 +275,41 @@ describe('call reports', () => {
     const anon = await d.app.inject({ url: `/v1/reports/calls?group_by=day&${period}` });
     expect(anon.statusCode).toBe(401);
   });
+
+  // Last: it adds calls (in 2025, outside every other test's period) and changes a rent.
+  it('rent as it was: a rent changed today leaves past months alone; a month is spread at the rent it ended with', async () => {
+    const DID3 = '+14155550303';
+    const sql = d.ctx.database.sql;
+    await d.ctx.database.db.insert(dids).values({ number: DID3, sellerId: S1, monthlyRentMicros: 4_000_000 });
+    const cdrs = (d.ctx.modules.get('routing') as RoutingModule).cdr;
+    for (const at of [
+      '2025-04-03T10:00:00Z',
+      '2025-04-20T10:00:00Z',
+      '2025-05-05T10:00:00Z',
+      '2025-05-25T10:00:00Z',
+    ])
+      await cdrs.write(cdr(at, { did: DID3 }));
+    await cdrs.flush();
+    const rentOf = async (from: string, to: string) =>
+      (await report(`group_by=did&from=${from}&to=${to}`)).items.find((i) => i.key === DID3)?.rent_micros;
+    await waitFor(async () => ((await rentOf('2025-05-01', '2025-06-01')) === 4_000_000 ? true : undefined));
+    // Changed now (any writer: the trigger on dids keeps the history): April and May keep 4.00.
+    await sql`update dids set monthly_rent_micros = 8000000 where number = ${DID3}`;
+    expect(await rentOf('2025-04-01', '2025-05-01')).toBe(4_000_000);
+    expect(await rentOf('2025-05-01', '2025-06-01')).toBe(4_000_000);
+    const rows = await sql<{ monthly_rent_micros: string }[]>`
+      select monthly_rent_micros from did_rents where did = ${DID3} order by effective_from`;
+    expect(rows.map((r) => Number(r.monthly_rent_micros))).toEqual([4_000_000, 8_000_000]);
+    // A rent that took effect on 10 May is May's (the month ended with it), not April's; half of
+    // May's calls fall in the period, so half of its rent.
+    await sql`insert into did_rents (did, effective_from, monthly_rent_micros)
+      values (${DID3}, '2025-05-10T00:00:00Z', 6000000)`;
+    expect(await rentOf('2025-04-01', '2025-05-01')).toBe(4_000_000);
+    expect(await rentOf('2025-05-01', '2025-06-01')).toBe(6_000_000);
+    expect(await rentOf('2025-05-01', '2025-05-15')).toBe(3_000_000);
+    // An update that leaves the rent as it was adds no row.
+    await sql`update dids set rate_per_min_micros = 1 where number = ${DID3}`;
+    const [{ n }] = await sql<[{ n: number }]>`select count(*)::int n from did_rents where did = ${DID3}`;
+    expect(n).toBe(3);
+  });
 });

@@ -156,6 +156,22 @@ export const dids = pgTable(
   (t) => [index('dids_seller_idx').on(t.sellerId), index('dids_campaign_idx').on(t.campaignId)],
 );
 
+/**
+ * What a DID's monthly rent was, and since when (a trigger on `dids` adds a row whenever a number's
+ * rent is set or changed, whoever changes it): the reports spread each month's rent as it was then,
+ * so changing a rent today does not rewrite past months. A number's first row applies from the
+ * epoch (nothing earlier is known); keyed by number, as calls and rollups are.
+ */
+export const didRents = pgTable(
+  'did_rents',
+  {
+    did: text('did').notNull(),
+    effectiveFrom: timestamp('effective_from', { withTimezone: true }).notNull(),
+    monthlyRentMicros: bigint('monthly_rent_micros', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.did, t.effectiveFrom] })],
+);
+
 export const links = pgTable(
   'campaign_links',
   {
