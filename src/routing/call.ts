@@ -184,6 +184,10 @@ export type Effect =
   | { type: 'play_message'; media: string[] } // answer the caller, play; PlaybackFinished -> message_done
   // revenue recovery: the caller leaves the bridge and hears ringing while the next link is tried
   | { type: 'recover_caller' }
+  // Ringing for a caller waiting for a client: an indication Asterisk keeps on the channel by itself
+  // (the carrier's ringback before the answer, Asterisk's own tone after it), so a caller whose
+  // instance dies goes on hearing it until another takes the call over; no event follows
+  | { type: 'ring_caller' }
   // hold queue: answer, music on hold, join the campaign's queue (Redis, ordered by arrival)
   | { type: 'enqueue'; campaignId: string; timeoutS: number }
   | { type: 'queue_try'; campaignId: string } // at the head of the queue: try_next; else wait
@@ -195,6 +199,33 @@ export type Effect =
   // recovery, so a call has one recording); RecordingFinished tells its length
   | { type: 'record' }
   | { type: 'finish' }; // write the CDR, destroy the bridge, forget the call
+
+/**
+ * What the caller hears, as the effects leave it: each sound is one Asterisk keeps on the channel
+ * without the app (an indication, or a generator: tone, music, playback), so it is also what a
+ * caller hears while its instance is dead and until another takes the call over. A caller waiting
+ * for a client (phases `routing`, `dialing`, `ringing`, `queued`) hears ringing or music, never
+ * silence (a property test holds the machine to it).
+ */
+export type CallerSound = 'silence' | 'ringing' | 'music' | 'message' | 'client';
+
+export function soundAfter(was: CallerSound, fx: Effect): CallerSound {
+  switch (fx.type) {
+    case 'ring_caller':
+    case 'recover_caller':
+      return 'ringing';
+    case 'enqueue':
+      return 'music';
+    case 'dequeue':
+      return 'silence';
+    case 'play_message':
+      return 'message';
+    case 'bridge':
+      return 'client';
+    default:
+      return was;
+  }
+}
 
 /** A failed ARI `Dial` status as the Q.850 cause it stands for (null: not a failure we act on). */
 export function causeOfDialStatus(dialstatus: string): number | null {
@@ -244,7 +275,7 @@ export function newCall(c: NewCall, o: { shed?: boolean } = {}): { state: CallSt
     legInStasis: false,
   };
   if (o.shed) return end(state, 'shed', c.startedAt);
-  return { state, effects: [{ type: 'load_plan', did: c.did }] };
+  return { state, effects: [{ type: 'ring_caller' }, { type: 'load_plan', did: c.did }] };
 }
 
 /** The latest reason per link: a link refused twice (capped, then closed) shows how it ended. */
@@ -328,8 +359,10 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
         const campaignId = s.plan?.campaign?.id ?? '';
         return {
           state: { ...s, phase: 'dialing', legInStasis: false, tried, refused, attempts: [...s.attempts, a] },
+          // Out of the music, ringing (answered: Asterisk's tone) while the client is called.
           effects: [
             { type: 'dequeue', campaignId },
+            { type: 'ring_caller' },
             { type: 'create_leg', legId: e.legId, endpoint: e.endpoint },
           ],
         };
@@ -380,7 +413,9 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
       const back: CallState = { ...s, phase: 'routing' };
       const route = s.plan?.campaign?.defaultRoute;
       const r = route && !s.defaultRoute ? takeDefault(back, route, e.at) : end(back, 'queue_timeout', e.at);
-      return { state: r.state, effects: [out, ...r.effects] };
+      // Sent on to another campaign: out of the music, ringing while its clients are tried.
+      const ring: Effect[] = r.state.phase === 'routing' ? [{ type: 'ring_caller' }] : [];
+      return { state: r.state, effects: [out, ...ring, ...r.effects] };
     }
     case 'message_done': {
       if (s.phase !== 'message') return { state: s, effects: [] };
@@ -575,7 +610,10 @@ function resume(
   if (s.plan === null || (s.plan && !s.plan.campaign)) return with_(end(next, 'unknown_did', e.at));
   if (e.at - s.startedAt >= ringBudgetMs(s)) return with_(end(next, 'unattended_timeout', e.at));
   if (attempts.length >= s.maxAttempts) return with_(end(next, 'all_failed', e.at));
-  return { state: { ...next, phase: 'routing' }, effects: [...effects, { type: 'try_next' }] };
+  // Out of the music, the caller rings while it is routed again (the ringing it had from its start
+  // goes on by itself otherwise).
+  const ring: Effect[] = s.phase === 'queued' || s.queued ? [{ type: 'ring_caller' }] : [];
+  return { state: { ...next, phase: 'routing' }, effects: [...effects, ...ring, { type: 'try_next' }] };
 }
 
 /** A caller the filters let through: the duplicate-caller memory next (when on), then the links. */

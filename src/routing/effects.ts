@@ -51,6 +51,8 @@ export interface CallRuntime {
   turnCause?: TurnCause;
   /** Maximum call length, only when Asterisk could not be told to enforce it: our own hangup. */
   limitTimer?: NodeJS.Timeout;
+  /** The caller's ringing asked of Asterisk and not answered yet: later requests to the caller wait for it. */
+  ringing?: Promise<void>;
   /** Call recording: segments asked of Asterisk and not ended yet, and what the ended ones add up to. */
   recording?: { name: string; pending: number; finished: number; seconds: number; settled?: () => void };
 }
@@ -89,6 +91,19 @@ export interface EffectDeps {
 }
 
 /** A channel that is gone, or not (or no longer) in our app: the request's purpose is moot. */
+/** Effects that neither touch the caller's channel nor depend on what it hears (run beside its ringing). */
+const OFF_THE_CALLER = new Set<Effect['type']>([
+  'ring_caller',
+  'load_plan',
+  'check_duplicate',
+  'screen_caller',
+  'try_next',
+  'create_leg',
+  'dial',
+  'load_default_campaign',
+  'queue_try',
+]);
+
 export function isGoneOrElsewhere(err: unknown): boolean {
   return err instanceof AriError && (err.status === 404 || err.status === 409 || err.status === 422);
 }
@@ -295,6 +310,9 @@ export class CallRunner {
         // `finish` forgets the call; whatever follows it (nothing, by construction) has no call.
         if (!call) break;
         try {
+          // Asterisk runs requests in the order it reads them, but over HTTP two may overtake
+          // each other: whatever follows on the caller's channel goes after its ringing.
+          if (call.ringing && !OFF_THE_CALLER.has(fx.type)) await call.ringing;
           const next = await this.perform(call, fx);
           if (next) events.push(next);
         } catch (err) {
@@ -456,8 +474,9 @@ export class CallRunner {
         return null;
       case 'bridge': {
         const ari = this.ari(call);
-        // A caller sent on by revenue recovery hears ringing until now.
-        if (s.reroutes) await ari.channels.ringStop(s.callerChannelId).catch(() => {});
+        // A caller sent on by revenue recovery or out of the hold queue hears Asterisk's ring tone
+        // until now (answered: the tone is in-band).
+        if (s.reroutes || s.queued) await ari.channels.ringStop(s.callerChannelId).catch(() => {});
         try {
           await ari.bridges.create({ bridgeId: callId, type: 'mixing' });
           await ari.bridges.addChannel(callId, [s.callerChannelId, fx.legId]);
@@ -564,6 +583,21 @@ export class CallRunner {
           .catch((e: unknown) => {
             if (!isGoneOrElsewhere(e)) throw e;
           });
+        return null;
+      }
+      case 'ring_caller': {
+        // Not waited for: the routing decision goes on meanwhile (see runEffects for the order).
+        const ringing: Promise<void> = this.ari(call)
+          .channels.ring(s.callerChannelId)
+          .catch((err: unknown) => {
+            if (isGoneOrElsewhere(err)) return;
+            this.d.metrics.effectFailures.inc({ effect: 'ring_caller' });
+            this.d.log.warn({ callId, err: (err as Error).message }, 'caller not rung');
+          })
+          .finally(() => {
+            if (call.ringing === ringing) call.ringing = undefined;
+          });
+        call.ringing = ringing;
         return null;
       }
       case 'recover_caller': {

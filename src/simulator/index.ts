@@ -48,6 +48,8 @@ export interface Simulator {
   removeEndpoint(name: string): void;
   hangup(channelId: string, cause?: number): void;
   liveChannels(): Array<{ id: string; name: string; state: string } & Record<string, unknown>>;
+  /** What the party on a channel hears (null: no such channel): ringing and music go on without the app. */
+  hears(channelId: string): 'bridge' | 'music' | 'ringing' | 'silence' | null;
   /** How many channels are up whose name starts with `prefix` (cheap: no JSON built). */
   channelCount(prefix?: string): number;
   placeInboundCall(o: {
@@ -238,6 +240,10 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     hangup: (id, cause = 16) => model.hangup(id, cause),
     liveChannels: () =>
       [...model.channels.values()].map((c) => ({ ...model.json(c), id: c.id, name: c.name, state: c.state })),
+    hears: (id) => {
+      const c = model.channels.get(id);
+      return c ? model.hears(c) : null;
+    },
     channelCount: (prefix = '') => {
       let n = 0;
       for (const c of model.channels.values()) if (c.name.startsWith(prefix)) n++;

@@ -49,6 +49,15 @@ export interface SimChannel {
   dialplanRun?: number;
   /** Where the channel was (application and data) before it entered Stasis. */
   beforeStasis?: { app_name: string; app_data: string };
+  /**
+   * Ringing indicated to the channel (ARI `ring`): `far` on a channel not answered (PJSIP sends 180
+   * and the far side plays ringback until the answer), `inband` on an answered one (Asterisk plays
+   * the tone itself, a generator on the channel). Either goes on whatever happens to the app's
+   * WebSocket: Asterisk keeps reading the channel in Stasis, which drives its generator.
+   */
+  ringback?: 'far' | 'inband';
+  /** Music on hold started on the channel (ARI `moh`): a generator too, kept without the app. */
+  moh?: boolean;
   /** TIMEOUT(absolute): when (epoch ms) Asterisk hangs the channel up by itself, and its timer. */
   hangupAt?: number;
   absoluteTimer?: NodeJS.Timeout;
@@ -227,6 +236,13 @@ export class SimModel extends EventEmitter {
     };
   }
 
+  /** What the party on this channel hears now (tests check that no caller is left in silence). */
+  hears(c: SimChannel): 'bridge' | 'music' | 'ringing' | 'silence' {
+    if (c.bridge) return 'bridge';
+    if (c.moh) return 'music';
+    return c.ringback ? 'ringing' : 'silence';
+  }
+
   /**
    * The other apps that hear an event because they subscribed to its channel, bridge or endpoint
    * (POST /applications/{app}/subscription; set by ARI). None unless some app subscribed.
@@ -291,6 +307,8 @@ export class SimModel extends EventEmitter {
   setState(c: SimChannel, state: SimChannel['state']): void {
     if (c.state === state) return;
     c.state = state;
+    // The answer ends the far side's ringback.
+    if (state === 'Up' && c.ringback === 'far') c.ringback = undefined;
     this.emit('state', c);
     this.event(this.target(c), 'ChannelStateChange', { channel: this.json(c) });
     // The other half of a Local pair follows: ringing and answer travel from ;2 to ;1.
@@ -513,6 +531,9 @@ export class SimModel extends EventEmitter {
     if (c.bridge === b.id) return;
     if (c.bridge) this.leaveBridge(c);
     c.bridge = b.id;
+    // The bridge's audio written to the channel stops its generator (tone or music) for good.
+    if (c.ringback === 'inband') c.ringback = undefined;
+    c.moh = false;
     b.channels.add(c.id);
     const app = this.target(c);
     if (app) b.apps.add(app);

@@ -183,7 +183,18 @@ describe('takeover of a killed daemon’s calls from their state in Redis', () =
       await waitFor(() =>
         sim.liveChannels().some((c) => c.name.startsWith('PJSIP/never-')) ? true : undefined,
       );
+      // Callers waiting for a client hear ringing (indicated at their arrival) or music on hold.
+      await waitFor(() => sim.hears(r) === 'ringing' && sim.hears(q1) === 'music');
       await killed(p);
+      // With no daemon left, Asterisk keeps each sound on its channel: nobody waits in silence.
+      expect([x1, q1, e1, x2, q3, r].map((c) => sim.hears(c))).toEqual([
+        'bridge',
+        'music',
+        'music',
+        'bridge',
+        'music',
+        'ringing',
+      ]);
       // While no daemon runs: E1's caller hangs up, X2 ends on both sides.
       const q3started = Number((await recordOf(q3))!.t0);
       sim.hangup(e1, 16);
@@ -207,7 +218,9 @@ describe('takeover of a killed daemon’s calls from their state in Redis', () =
         [n.x2, 'ended_unattended', true],
         [n.q3, 'unattended_timeout', false],
       ]);
-      // Q1 waits in the queue again (X1 still holds the slot) and gets it when X1 ends.
+      // Q1 waits in the queue again (X1 still holds the slot), with its music, and gets it when X1 ends.
+      await phaseIs(q1, 'queued');
+      await waitFor(() => sim.hears(q1) === 'music');
       sim.hangup(x1, 16);
       await phaseIs(q1, 'bridged');
       for (const c of [q1, r]) sim.hangup(c, 16);

@@ -150,9 +150,15 @@ export const channelMediaHandlers: Handlers = {
   unmute: answered((_c, a) => direction(a) ?? noContent),
   hold: flag((c, s) => s.model.event(s.model.target(c), 'ChannelHold', { channel: s.model.json(c) })),
   unhold: flag((c, s) => s.model.event(s.model.target(c), 'ChannelUnhold', { channel: s.model.json(c) })),
-  // Music on hold and silence are generated into the channel: ARI reports neither.
-  startMoh: flag(() => {}),
-  stopMoh: flag(() => {}),
+  // Music on hold and silence are generated into the channel: ARI reports neither. A generator
+  // replaces the one before it (an in-band ring tone).
+  startMoh: flag((c) => {
+    c.moh = true;
+    if (c.ringback === 'inband') c.ringback = undefined;
+  }),
+  stopMoh: flag((c) => {
+    c.moh = false;
+  }),
   startSilence: flag(() => {}),
   stopSilence: flag(() => {}),
   play: answered((c, a, s) => playOn(`channel:${c.id}`, s.model.target(c), a, s)),

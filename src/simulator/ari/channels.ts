@@ -167,13 +167,19 @@ export const channelRoutes = bind<AriState, typeof channelsOps>(channelsOps, {
     return { status: 204 };
   }),
   // Ringing is indicated to the far side; the channel's own state does not change. Through a
-  // Local pair the indication makes the `;1` half (the dialled one) Ringing.
+  // Local pair the indication makes the `;1` half (the dialled one) Ringing. On an answered
+  // channel Asterisk plays the ring tone itself instead.
   ring: answered((c, _a, s) => {
     const peer = c.peer && c.name.endsWith(';2') ? s.model.channels.get(c.peer) : undefined;
     if (peer && peer.state !== 'Up') s.model.setState(peer, 'Ringing');
+    c.ringback = c.state === 'Up' ? 'inband' : 'far';
     return { status: 204 };
   }),
-  ringStop: answered(() => ({ status: 204 })),
+  // Stops only a tone Asterisk plays itself: a 180 already sent cannot be taken back.
+  ringStop: answered((c) => {
+    if (c.ringback === 'inband') c.ringback = undefined;
+    return { status: 204 };
+  }),
   getChannelVar: withChannel((c, a) => {
     const variable = a.variable as string | undefined;
     if (!variable) return err(400, 'Variable name is required');
