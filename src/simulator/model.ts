@@ -458,10 +458,11 @@ export class SimModel extends EventEmitter {
     if (c.bridge) this.leaveBridge(c);
     const wasInStasis = c.app !== null;
     this.leaveStasis(c);
-    // A dialplan channel told to hang up by its peer goes back to the dialplan, which sees the
-    // hangup and requests it again (soft) before the channel goes.
+    // A dialplan channel told to hang up by its peer goes back to the dialplan, whose PBX thread
+    // ends with ast_softhangup(AST_SOFTHANGUP_APPUNLOAD): a second, soft request whose `cause` is
+    // that flag (16), whatever cause the hangup carries (pbx.c __ast_pbx_run).
     if (wasInStasis && c.fromDialplan && !soft)
-      this.event(c.owner, 'ChannelHangupRequest', { cause, soft: true, channel: this.json(c) });
+      this.event(c.owner, 'ChannelHangupRequest', { cause: 16, soft: true, channel: this.json(c) });
     // A channel with a PBX thread of its own (it ran the dialplan: a Local `;2`, an originated
     // `;1` sent to an extension) is hung up by that thread, which first soft-hangs it up
     // (AMI SoftHangupRequest, its Cause the softhangup flag 0x10); one made by ARI has none.

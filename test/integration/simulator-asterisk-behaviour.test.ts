@@ -239,4 +239,28 @@ describe('the simulator as a real Asterisk 22 behaved', () => {
       '17',
     );
   });
+
+  it("a dialplan half hung up by its peer with any cause: its PBX thread's soft request says 16 (AST_SOFTHANGUP_APPUNLOAD)", async () => {
+    const { ari, events, amiEvents } = await setup();
+    // POST /channels subscribes the app to both halves; `;2` enters Stasis from the dialplan.
+    await ari.channels.originate({
+      endpoint: 'Local/14155550100@from-carrier',
+      app: 'capconduit',
+      channelId: 'o-1',
+    });
+    await waitFor(() => events.find((e) => e.type === 'StasisStart' && e.channel?.id === 'o-1;2'));
+    await ari.channels.hangup('o-1', 'busy');
+    await waitFor(() => amiEvents.find((e) => e.event === 'Hangup' && e.fields.uniqueid === 'o-1;2'));
+    const requests = events
+      .filter((e) => e.type === 'ChannelHangupRequest' && e.channel?.id === 'o-1;2')
+      .map((e) => [e.cause, (e as { soft?: boolean }).soft ?? false]);
+    expect(requests).toEqual([
+      [17, false],
+      [16, true],
+    ]);
+    const ami = amiEvents
+      .filter((e) => /HangupRequest$|^Hangup$/.test(e.event) && e.fields.uniqueid === 'o-1;2')
+      .map((e) => `${e.event} ${e.fields.cause}`);
+    expect(ami).toEqual(['HangupRequest 17', 'SoftHangupRequest 16', 'Hangup 17']);
+  });
 });
