@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { type ClaimResult, decodeClaim, decodeDone } from '../platform/redis/codes.ts';
 import type { RoutingKeys } from '../platform/redis/keys.ts';
-import { corked, registerScripts } from '../platform/redis/scripts.ts';
+import { corked, registerScripts, type ScriptCall } from '../platform/redis/scripts.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { CallState } from './call.ts';
 import { type CallRecord, decodeRecord, encodeRecord } from './call-record.ts';
@@ -23,6 +23,19 @@ export interface CallStoreOptions {
 
 /** Heartbeats of instances gone this long are dropped from the set. */
 const FORGET_INSTANCE_MS = 7 * 86_400_000;
+
+/** KEYS and ARGV of saveCall-2.lua for a call's state (pure). */
+export function saveCallArgs(
+  keys: RoutingKeys,
+  token: string,
+  ttlMs: number,
+  s: CallState,
+  now: number,
+): ScriptCall {
+  const args: (string | number)[] = [token, ttlMs, now + ttlMs, s.callId];
+  for (const [k, v] of Object.entries(encodeRecord(s, now))) args.push(k, v);
+  return { keys: [keys.call(s.callId), keys.callsOf(s.nodeId)], args };
+}
 
 export class CallStore {
   /** This process (a restart is a new owner: its calls before the restart are taken over). */
@@ -73,14 +86,8 @@ export class CallStore {
 
   /** Writes a call's record (and, if it has none yet, us as its owner). */
   async save(s: CallState, now: number): Promise<void> {
-    const key = this.keys.call(s.callId);
-    await corked(this.redis)
-      .multi()
-      .hset(key, encodeRecord(s, now))
-      .hsetnx(key, 'own', this.token)
-      .pexpire(key, this.opts.ttlMs)
-      .zadd(this.keys.callsOf(s.nodeId), now + this.opts.ttlMs, s.callId)
-      .exec();
+    const call = saveCallArgs(this.keys, this.token, this.opts.ttlMs, s, now);
+    await corked(this.redis).saveCall(...call.keys, ...call.args);
   }
 
   /** True when this instance may write the call's CDR (it still owns the call). */
@@ -90,11 +97,7 @@ export class CallStore {
 
   /** The CDR is written: the record goes. */
   async forget(callId: string, nodeId: string): Promise<void> {
-    await corked(this.redis)
-      .multi()
-      .del(this.keys.call(callId))
-      .zrem(this.keys.callsOf(nodeId), callId)
-      .exec();
+    await corked(this.redis).forgetCall(this.keys.call(callId), this.keys.callsOf(nodeId), callId);
   }
 
   /** Makes the call ours if its owner is dead (or it is ours already). */

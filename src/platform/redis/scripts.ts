@@ -62,7 +62,9 @@ export const SCRIPTS: readonly ScriptDef[] = [
     'takeTotals-3.lua',
     'restoreSlot-n.lua',
     'claimCall-2.lua',
+    'saveCall-2.lua',
     'endCall-1.lua',
+    'forgetCall-2.lua',
   ]),
   ...lua('console', ['recordFailure-1.lua', 'takeTotpStep-1.lua']),
   ...lua('platform/redis', ['releaseLock-1.lua', 'extendLock-1.lua']),
@@ -89,7 +91,9 @@ declare module 'ioredis' {
     takeTotals(...keysAndArgs: Arg[]): Result<number, Context>;
     restoreSlot(...keysAndArgs: Arg[]): Result<number, Context>;
     claimCall(...keysAndArgs: Arg[]): Result<[number, number], Context>;
+    saveCall(...keysAndArgs: Arg[]): Result<number, Context>;
     endCall(...keysAndArgs: Arg[]): Result<number, Context>;
+    forgetCall(...keysAndArgs: Arg[]): Result<number, Context>;
     releaseLock(...keysAndArgs: Arg[]): Result<number, Context>;
     extendLock(...keysAndArgs: Arg[]): Result<number, Context>;
     recordFailure(...keysAndArgs: Arg[]): Result<number, Context>;
