@@ -24,17 +24,23 @@ export interface CallStoreOptions {
 /** Heartbeats of instances gone this long are dropped from the set. */
 const FORGET_INSTANCE_MS = 7 * 86_400_000;
 
-/** KEYS and ARGV of saveCall-2.lua for a call's state (pure). */
+/**
+ * KEYS and ARGV of saveCall-2.lua for a call's state (pure): every field when `prev` (what the last
+ * write sent) is absent, else only those that changed and the time of the write — a call is written
+ * about three times and most of its fields never change.
+ */
 export function saveCallArgs(
   keys: RoutingKeys,
   token: string,
   ttlMs: number,
-  s: CallState,
+  fields: Record<string, string>,
+  prev: Record<string, string> | undefined,
+  nodeId: string,
   now: number,
 ): ScriptCall {
-  const args: (string | number)[] = [token, ttlMs, now + ttlMs, s.callId];
-  for (const [k, v] of Object.entries(encodeRecord(s, now))) args.push(k, v);
-  return { keys: [keys.call(s.callId), keys.callsOf(s.nodeId)], args };
+  const args: (string | number)[] = [token, ttlMs, now + ttlMs, fields.id!];
+  for (const [k, v] of Object.entries(fields)) if (!prev || prev[k] !== v || k === 'up') args.push(k, v);
+  return { keys: [keys.call(fields.id!), keys.callsOf(nodeId)], args };
 }
 
 export class CallStore {
@@ -84,10 +90,15 @@ export class CallStore {
     }
   }
 
-  /** Writes a call's record (and, if it has none yet, us as its owner). */
-  async save(s: CallState, now: number): Promise<void> {
-    const call = saveCallArgs(this.keys, this.token, this.opts.ttlMs, s, now);
+  /**
+   * Writes a call's record (and, if it has none yet, us as its owner): the fields that changed
+   * since `prev`, all of them without it. Returns what the record holds now, the next write's `prev`.
+   */
+  async save(s: CallState, now: number, prev?: Record<string, string>): Promise<Record<string, string>> {
+    const fields = encodeRecord(s, now);
+    const call = saveCallArgs(this.keys, this.token, this.opts.ttlMs, fields, prev, s.nodeId, now);
     await corked(this.redis).saveCall(...call.keys, ...call.args);
+    return fields;
   }
 
   /** True when this instance may write the call's CDR (it still owns the call). */

@@ -43,6 +43,8 @@ export interface CallRuntime {
   state: CallState;
   /** What of the state was last written to Redis (call-record.ts recordSig); unset: nothing yet. */
   saved?: string;
+  /** The record's fields as the last write left them (the next write sends what differs); unset: write all. */
+  written?: Record<string, string>;
   /** Our own ring timer: Asterisk reports a dial timeout only as ChannelDestroyed, if at all. */
   ringTimer?: NodeJS.Timeout;
   /** Hold queue: the end of the wait, the slow poll for a wake-up lost, and why the next turn runs. */
@@ -243,6 +245,7 @@ export class CallRunner {
         }
       }
       call.saved = undefined;
+      call.written = undefined;
       await this.save(call);
       const camp = s.plan?.campaign;
       if (s.phase === 'queued' && camp?.queueS) {
@@ -278,9 +281,11 @@ export class CallRunner {
     if (sig === call.saved) return;
     call.saved = sig;
     try {
-      await this.d.store.save(call.state, this.d.now());
+      call.written = await this.d.store.save(call.state, this.d.now(), call.written);
     } catch (err) {
+      // Not known what reached Redis: the next write sends every field.
       call.saved = undefined;
+      call.written = undefined;
       this.stateFailed('save', err);
     }
   }

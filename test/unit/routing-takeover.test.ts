@@ -13,6 +13,8 @@ import {
 } from '../../src/routing/call.ts';
 import { decodeRecord, encodeRecord, recordSig, stateOfRecord } from '../../src/routing/call-record.ts';
 import type { RoutePlan } from '../../src/routing/catalog.ts';
+import { saveCallArgs } from '../../src/routing/call-store.ts';
+import { RoutingKeys } from '../../src/platform/redis/keys.ts';
 import type { SlotRef } from '../../src/routing/slots.ts';
 
 const slotOf = (linkId: string, legId: string): SlotRef => ({
@@ -132,6 +134,30 @@ describe('call record', () => {
         expect(back.reroutes ?? 0).toBe(s.reroutes ?? 0);
         expect(back.maxAttempts).toBeGreaterThanOrEqual(s.maxAttempts);
       }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('writes of only what changed leave the record as one whole write would', () => {
+    const keys = new RoutingKeys('cc');
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(liveCall, fc.integer({ min: 0, max: 1e6 })), { minLength: 1, maxLength: 6 }),
+        (writes) => {
+          // What Redis holds after each saveCall-2.lua: the pairs of its ARGV from the fifth on, set in order.
+          const hash: Record<string, string> = {};
+          let prev: Record<string, string> | undefined;
+          for (const [s, dt] of writes) {
+            const fields = encodeRecord(s, T0 + dt);
+            const { keys: k, args } = saveCallArgs(keys, 'owner-1', 60_000, fields, prev, s.nodeId, T0 + dt);
+            expect(k).toEqual([keys.call(s.callId), keys.callsOf(s.nodeId)]);
+            for (let i = 4; i < args.length; i += 2) hash[String(args[i])] = String(args[i + 1]);
+            prev = fields;
+          }
+          const [last, dt] = writes[writes.length - 1]!;
+          expect(hash).toEqual(encodeRecord(last, T0 + dt));
+        },
+      ),
       { numRuns: 300 },
     );
   });
