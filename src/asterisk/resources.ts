@@ -114,6 +114,9 @@ export function bridgesResource(request: AriRequest) {
 export function recordingsResource(request: AriRequest) {
   return {
     deleteStored: (name: string) => request<void>('DELETE', `/recordings/stored/${enc(name)}`),
+    /** A recording in progress (404 when none goes by that name). */
+    getLive: (name: string) =>
+      request<{ name: string; state: string; duration?: number }>('GET', `/recordings/live/${enc(name)}`),
   };
 }
 

@@ -198,6 +198,9 @@ export type Effect =
   // Call recording: Asterisk records the bridge under the call's id (appended to after a revenue
   // recovery, so a call has one recording); RecordingFinished tells its length
   | { type: 'record' }
+  // A bridged call taken over: its recording goes on in Asterisk and is followed to its end (or,
+  // none going on any more, recording starts again, appended)
+  | { type: 'track_recording' }
   | { type: 'finish' }; // write the CDR, destroy the bridge, forget the call
 
 /**

@@ -630,6 +630,22 @@ export class CallRunner {
         this.recordings.set(callId, call);
         return null;
       }
+      case 'track_recording': {
+        const live = await this.ari(call)
+          .recordings.getLive(callId)
+          .then(
+            () => true,
+            (e: unknown) => {
+              if (isGoneOrElsewhere(e)) return false;
+              throw e;
+            },
+          );
+        if (!live) return this.perform(call, { type: 'record' });
+        call.recording ??= { name: callId, pending: 0, finished: 0, seconds: 0 };
+        call.recording.pending++;
+        this.recordings.set(callId, call);
+        return null;
+      }
       case 'limit_length': {
         const ari = this.ari(call);
         // One request per channel: Asterisk hangs each up by itself when its time comes.

@@ -174,6 +174,10 @@ export class Reconciler {
       const ordered = [...legs].sort((a, b) => legNo(a.id) - legNo(b.id));
       const answered = ordered.find((l) => l.state === 'Up');
       const current = answered ?? ordered.at(-1)!;
+      // When the answer came: as the record says (the owner saw it), else now (it answered while no
+      // instance watched). The CDR's times, the talk cap, the end reason and the limit run from it.
+      const recorded = rec?.attempts.find((x) => x.legId === answered?.id)?.answeredAt;
+      const answerAt = recorded ?? now;
       const attempts: Attempt[] = ordered.map((l) => {
         const slot: SlotRef = slots.get(l.id) ?? {
           linkId: '',
@@ -188,7 +192,7 @@ export class Reconciler {
           slot,
           startedAt: born(l),
         };
-        if (l === answered) return { ...a, answeredAt: now, result: 'answered' };
+        if (l === answered) return { ...a, answeredAt: answerAt, result: 'answered' };
         return a;
       });
       // Legs left over from earlier attempts: hung up and their slots given back now.
@@ -223,7 +227,7 @@ export class Reconciler {
         refused: [],
         maxAttempts: Math.max(rec?.maxAttempts ?? 0, plan?.campaign?.maxAttempts ?? settled.length),
         legInStasis: true,
-        ...(bridged ? { answeredAt: now } : {}),
+        ...(bridged ? { answeredAt: rec?.answeredAt ?? answerAt } : {}),
       };
       let then: CallEvent | null;
       let as: string;
@@ -248,6 +252,15 @@ export class Reconciler {
         if (caller.state !== 'Up') effects.push({ type: 'answer_caller' });
         if (!bridge?.channels.includes(caller.id) || !bridge.channels.includes(current.id))
           effects.push({ type: 'bridge', legId: current.id });
+        // The maximum call length, for what is left of it: Asterisk keeps a TIMEOUT(absolute) it was
+        // told, but a limit the dead owner kept itself (or had not set yet) is gone. Set again from
+        // the recorded answer; one already due cuts the call in a second (0 would cancel it).
+        const maxS = plan?.campaign?.maxCallS;
+        if (maxS) {
+          const left = Math.max(1, Math.ceil(maxS - (now - answerAt) / 1000));
+          effects.push({ type: 'limit_length', channels: [caller.id, current.id], seconds: left });
+        }
+        if (plan?.campaign?.recordCalls) effects.push({ type: 'track_recording' });
         const a = settled.find((x) => x.legId === current.id)!;
         if (a.linkId) effects.push({ type: 'mark_answered', linkId: a.linkId, slot: a.slot, remember: null });
       } else {

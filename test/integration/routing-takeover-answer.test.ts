@@ -1,0 +1,155 @@
+// A bridged call taken over after its daemon was killed -9 keeps the answer time its owner recorded
+// in Redis (not the takeover's): the CDR's answered_at, its talk cap and end reason run from it, the
+// maximum call length is set again in Asterisk for what is left of it (the limit the dead owner set
+// is cleared here, as when it had to keep the limit itself), and the recording the owner started is
+// followed to its end, so the CDR names it with its length.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
+import { createDatabase } from '../../src/platform/db.ts';
+import { createRedis } from '../../src/platform/redis/client.ts';
+import { RedisKeys } from '../../src/platform/redis/keys.ts';
+import { startSimulator } from '../../src/simulator/index.ts';
+import { freshDatabase, redisPrefix, TEST_MASTER_KEY } from '../helpers/env.ts';
+import { simEnv } from '../helpers/sim-env.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+describe('a bridged call taken over after a kill -9', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  const prefix = redisPrefix();
+  const keys = new RedisKeys(prefix).routing;
+  const did = '+14155557200';
+  const endpoint = 'takeover-answer-client';
+  const limitS = 15;
+  let dir = '';
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    dir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+    const { db: x, close } = createDatabase(db.url, { max: 1 });
+    const [s] = await x.insert(sellers).values({ name: 's' }).returning();
+    const [c] = await x
+      .insert(campaigns)
+      .values({ sellerId: s!.id, name: 'c', maxAttempts: 1, maxCallS: limitS, recordCalls: true })
+      .returning();
+    await x.insert(dids).values({ number: did, sellerId: s!.id, campaignId: c!.id });
+    const [cl] = await x.insert(clients).values({ name: endpoint, endpoint }).returning();
+    await x.insert(links).values({ campaignId: c!.id, clientId: cl!.id });
+    await close();
+  });
+  afterAll(async () => {
+    await db?.drop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps the recorded answer time: answered_at, talk cap, end reason, the limit set again, the recording', async () => {
+    const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
+    sim.setEndpoint(endpoint, { answerAfterMs: 20 }); // answers and never hangs up
+    const redis = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
+    const env = {
+      PATH: process.env.PATH!,
+      DATABASE_URL: db.url,
+      REDIS_URL: process.env.REDIS_URL!,
+      REDIS_KEY_PREFIX: prefix,
+      MASTER_KEY: TEST_MASTER_KEY,
+      API_PORT: '0',
+      LOG_LEVEL: 'warn',
+      LOG_PRETTY: 'false',
+      CDR_BUFFER_DIR: dir,
+      INSTANCE_DEAD_AFTER_S: '2',
+      RECONCILE_INTERVAL_S: '1',
+      ...simEnv(sim, 'node-answer'),
+    };
+    const start = () => spawn('node', ['bin/capconduit.js', 'start'], { env, stdio: 'ignore' });
+    const auth = { authorization: `Basic ${Buffer.from('asterisk:asterisk').toString('base64')}` };
+    const timeoutOf = async (id: string) => {
+      const r = await fetch(
+        `${sim.ariUrl}/ari/channels/${encodeURIComponent(id)}/variable?variable=TIMEOUT(absolute)`,
+        { headers: auth },
+      );
+      return r.ok ? Number(((await r.json()) as { value: string }).value) : 0;
+    };
+    const { sql, close } = createDatabase(db.url, { max: 1 });
+    let p: ChildProcess = start();
+    try {
+      // Calls until one is answered: the first may come before the daemon holds the app.
+      const caller = await waitFor(async () => {
+        const id = sim.placeInboundCall({ did, callerNumber: '+13105550500' });
+        const r = await waitFor(() => {
+          const live = sim.liveChannels();
+          if (!live.some((c) => c.id === id)) return 'gone' as const;
+          return live.filter((c) => c.state === 'Up').length === 3 ? id : undefined;
+        });
+        return r === 'gone' ? undefined : r;
+      }, 120_000);
+      // The owner recorded the answer, and the recording runs.
+      const rec = await waitFor(async () => {
+        for (const id of await redis.zrange(keys.callsOf('node-answer'), '0', '-1')) {
+          const h = await redis.hgetall(keys.call(id));
+          if (h.ch === caller && h.ph === 'bridged' && h.ans) return h;
+        }
+        return undefined;
+      });
+      const callId = rec.id!;
+      const answeredAt = Number(rec.ans);
+      const leg = sim.liveChannels().find((c) => c.name.startsWith(`PJSIP/${endpoint}-`))!.id;
+      await waitFor(
+        async () => (await fetch(`${sim.ariUrl}/ari/recordings/live/${callId}`, { headers: auth })).ok,
+      );
+      p.kill('SIGKILL');
+      await new Promise((r) => p.once('exit', r));
+      // The limit the owner set is gone, as when it kept the limit itself (Asterisk could not be told).
+      for (const id of [caller, leg]) {
+        const r = await fetch(
+          `${sim.ariUrl}/ari/channels/${encodeURIComponent(id)}/variable?variable=TIMEOUT(absolute)&value=0`,
+          { method: 'POST', headers: auth },
+        );
+        expect(r.status).toBe(204);
+        expect(await timeoutOf(id)).toBe(0);
+      }
+      const down = Date.now();
+      p = start();
+      // The restarted daemon takes the call over and sets the limit again, for what is left of it
+      // from the recorded answer (at most the whole limit less the time the call was left alone).
+      const left = await waitFor(async () => {
+        const t = await Promise.all([caller, leg].map(timeoutOf));
+        return t.every((x) => x > 0) ? t : undefined;
+      }, 120_000);
+      for (const x of left)
+        expect(x).toBeLessThanOrEqual(Math.max(1, limitS - Math.floor((down - answeredAt) / 1000)));
+      // Asterisk cuts the call at the limit; the taken-over call gets its CDR.
+      await waitFor(() => (sim.liveChannels().length === 0 ? true : undefined), (limitS + 120) * 1000);
+      const [row] = await waitFor(async () => {
+        const r = await sql<
+          {
+            answered_at: string;
+            end_reason: string;
+            talk_s: number;
+            billable_s: number;
+            recording_name: string | null;
+            recording_s: number | null;
+          }[]
+        >`select answered_at, end_reason, talk_s, billable_s, recording_name, recording_s
+          from call_records where call_id = ${callId}`;
+        return r.length ? r : undefined;
+      }, 60_000);
+      expect(Date.parse(String(row!.answered_at))).toBe(answeredAt);
+      expect(row).toMatchObject({
+        end_reason: 'max_length',
+        talk_s: limitS,
+        billable_s: limitS,
+        recording_name: callId,
+      });
+      // The bridge was recorded from (about) the answer until Asterisk cut the call.
+      expect(row!.recording_s).toBeGreaterThanOrEqual(limitS - 1);
+    } finally {
+      p.kill('SIGKILL');
+      redis.disconnect();
+      await close();
+      await sim.stop();
+    }
+  }, 300_000);
+});
