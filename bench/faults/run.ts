@@ -22,7 +22,7 @@ import postgres from 'postgres';
 import { asteriskEnv, startSimulator } from '../../src/simulator/index.ts';
 import { PrivatePostgres } from '../../test/helpers/private-pg.ts';
 import { freePort, PrivateRedis } from '../../test/helpers/redis-server.ts';
-import { cuttableLink } from './proxy.ts';
+import { cuttableLink } from '../../test/helpers/cuttable-link.ts';
 import { type Snapshot, snapshot } from './records.ts';
 
 const { values } = parseArgs({
@@ -44,6 +44,8 @@ const { values } = parseArgs({
     'ready-bound-s': { type: 'string', default: '120' },
     only: { type: 'string', default: 'kill,redis,flush,pg,sim,cut,overload' },
     'no-build': { type: 'boolean', default: false },
+    // Lists the calls without a CDR and the channels left even when the row reads 0.
+    details: { type: 'boolean', default: false },
     // The daemon's INSTANCE_DEAD_AFTER_S: how long a silent owner waits before its calls are taken over.
     'dead-after-s': { type: 'string', default: '15' },
   },
@@ -149,13 +151,41 @@ const readyAfter = async (t: number, boundMs = num('ready-bound-s') * 1000) => {
 interface Call {
   caller: string;
   inApp: boolean;
+  /** When it entered the app and when its caller channel ended (ms, the bench's clock). */
+  stasisAt?: number;
+  endedAt?: number;
+  /** Client legs made for it (CAPCONDUIT_CALLER names the caller's channel), with their ends. */
+  legs: Array<{ id: string; at: number; endedAt?: number; cause?: number }>;
 }
 let calls = new Map<string, Call>();
 let seq = 0;
-sim.events.on('ari-event', (_app: string, ev: { type: string; channel?: { id: string } }) => {
-  if (ev.type !== 'StasisStart' || !ev.channel) return;
-  const c = calls.get(ev.channel.id);
-  if (c) c.inApp = true;
+const legOf = new Map<string, Call['legs'][number]>();
+sim.events.on(
+  'ari-event',
+  (_app: string, ev: { type: string; channel?: { id: string; channelvars?: Record<string, string> } }) => {
+    if (ev.type !== 'StasisStart' || !ev.channel) return;
+    const c = calls.get(ev.channel.id);
+    if (c) {
+      c.inApp = true;
+      c.stasisAt = Date.now();
+      return;
+    }
+    const owner = calls.get(ev.channel.channelvars?.CAPCONDUIT_CALLER ?? '');
+    if (!owner) return;
+    const leg = { id: ev.channel.id, at: Date.now() };
+    owner.legs.push(leg);
+    legOf.set(leg.id, leg);
+  },
+);
+sim.events.on('channel-destroyed', (id: string, cause: number) => {
+  const c = calls.get(id);
+  if (c) c.endedAt = Date.now();
+  const leg = legOf.get(id);
+  if (leg) {
+    leg.endedAt = Date.now();
+    leg.cause = cause;
+    legOf.delete(id);
+  }
 });
 /** Places calls at `perS` (evenly) until stopped; each caller hangs up after the talk time. */
 const traffic = (perS: number, talk: number) => {
@@ -167,7 +197,7 @@ const traffic = (perS: number, talk: number) => {
       const n = ++seq;
       const id = `faults-${n}`;
       const caller = `+1212${String(n).padStart(7, '0')}`;
-      calls.set(id, { caller, inApp: false });
+      calls.set(id, { caller, inApp: false, legs: [] });
       sim.placeInboundCall({
         channelId: id,
         did: dids[n % LINKS]!,
@@ -290,6 +320,7 @@ const phase = async (f: Fault): Promise<Row> => {
   for (const k of peak.keys()) peak.set(k, 0);
   const stop = traffic(rate, talkMs);
   await sleep(talkMs); // ~rate x talk calls live
+  const faultAt = Date.now();
   const restored = await f.run();
   const toReady = await readyAfter(restored);
   if (Number.isNaN(toReady))
@@ -309,6 +340,7 @@ const phase = async (f: Fault): Promise<Row> => {
       channels: s.channels - before.channels,
       bridges: s.bridges - before.bridges,
       noCdr: inApp.filter((c) => !s.cdrs.get(c.caller)).length,
+      noCdrIds: [...calls].filter(([, c]) => c.inApp && !s.cdrs.get(c.caller)).map(([id]) => id),
       twice: inApp.filter((c) => (s.cdrs.get(c.caller) ?? 0) > 1).length,
       totals: s.totalsGap - before.totalsGap,
       inApp: inApp.length,
@@ -324,15 +356,39 @@ const phase = async (f: Fault): Promise<Row> => {
     await sleep(1000);
   }
   if (!r) throw new Error('the records could not be read after the fault');
+  const { noCdrIds, ...counts } = r;
+  if (!zero(r) || values.details) details(f, faultAt, noCdrIds);
   return {
     fault: f.name,
     placed: calls.size,
     overshoot,
     toReady,
     settleS: (Date.now() - quiet) / 1000,
-    ...r,
+    ...counts,
   };
 };
+
+/**
+ * What a non-zero row is made of, for finding its cause in the daemon's log (call ids, channel ids):
+ * the calls with no CDR and the channels left, with their times in seconds from the fault's start.
+ */
+function details(f: Fault, faultAt: number, noCdr: string[]) {
+  const t = (ms?: number) => (ms === undefined ? '-' : ((ms - faultAt) / 1000).toFixed(2));
+  for (const id of noCdr.slice(0, 20)) {
+    const c = calls.get(id)!;
+    const legs = c.legs.map((l) => `${l.id} ${t(l.at)}..${t(l.endedAt)} cause ${l.cause ?? '-'}`).join('; ');
+    console.log(
+      `  ${f.key}: no CDR ${id}: in app ${t(c.stasisAt)}, ended ${t(c.endedAt)}; legs: ${legs || 'none'}`,
+    );
+  }
+  for (const ch of sim.liveChannels().slice(0, 20)) {
+    const v = (ch.channelvars ?? {}) as Record<string, string>;
+    const owner = calls.get(v.CAPCONDUIT_CALLER ?? '');
+    console.log(
+      `  ${f.key}: channel left ${ch.id} ${ch.name} ${ch.state} call ${v.CAPCONDUIT_CALL_ID ?? '-'} caller ${v.CAPCONDUIT_CALLER ?? '-'} (in app ${t(owner?.stasisAt)}, ended ${t(owner?.endedAt)})`,
+    );
+  }
+}
 
 startDaemon();
 const firstReady = await readyAfter(Date.now(), 60_000);

@@ -1,4 +1,4 @@
-// A TCP relay the fault bench puts between the daemon and the simulator (one for ARI, one for AMI),
+// A TCP relay put between the daemon and the simulator (the fault bench has one for ARI and one for AMI),
 // so that a link can be cut as a network cut does: every connection it carries is reset at once and
 // new ones are refused until the link is restored. The daemon sees what it sees when a switch or a
 // firewall between it and Asterisk fails, while Asterisk (the simulator) keeps running.
