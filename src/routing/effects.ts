@@ -14,10 +14,18 @@ import { converts, wholeSeconds } from '../cdr/money.ts';
 import { cdrOf } from '../cdr/record.ts';
 import type { CdrWriter } from '../cdr/writer.ts';
 import type { Logger } from '../platform/logger.ts';
-import { type CallEvent, type CallState, type Effect, type Refusal, step } from './call.ts';
+import {
+  type CallEvent,
+  type CallState,
+  type Effect,
+  type HangupReason,
+  type Refusal,
+  step,
+} from './call.ts';
 import { recordSig } from './call-record.ts';
 import type { CallStore } from './call-store.ts';
 import type { CallerScreen } from './callers.ts';
+import { AsteriskCleanup, noAnswer } from './cleanup.ts';
 import type { HoldQueue } from './queue.ts';
 import { QueueWaiters, type TurnCause } from './queue-waiters.ts';
 import { dialString, type RouteCatalog } from './catalog.ts';
@@ -115,7 +123,13 @@ export class CallRunner {
   readonly byChannel = new Map<string, string>(); // channel id (caller or leg) -> callId
   private queue: KeyedQueue;
   private releases: SlotRetrier;
+  /** Hangups and bridge destructions Asterisk did not answer, tried again until it does. */
+  readonly cleanup: AsteriskCleanup;
   private finished = new Set<string>();
+  /** Caller channels of calls finished lately: a late listing of one is not a caller to route. */
+  private endedCallers = new Set<string>();
+  /** Calls finished here because another instance had taken them over: their legs are not ours. */
+  private lost = new Set<string>();
   /** Calls by recording name (the call id), kept past the call's end until its recording ended. */
   private recordings = new Map<string, CallRuntime>();
   /** This instance's calls in hold queues, woken when a slot frees anywhere. */
@@ -124,6 +138,16 @@ export class CallRunner {
   constructor(private d: EffectDeps) {
     this.queue = new KeyedQueue((key, err) => d.log.error({ err, callId: key }, 'call handler failed'));
     this.releases = new SlotRetrier(d.slots, d.log, d.metrics);
+    this.cleanup = new AsteriskCleanup({
+      ari: (nodeId) => d.asterisk.nodes.get(nodeId)?.ari,
+      // Behind an answer of the same slot still waiting for Redis, as any release.
+      release: (slot) => {
+        if (this.releases.has(slot)) return this.releases.add(slot, { release: true });
+        void d.slots.release(slot).catch(() => this.releases.add(slot, { release: true }));
+      },
+      log: d.log,
+      metrics: d.metrics,
+    });
     this.waiters = new QueueWaiters(
       (callId, cause) => this.queueTurn(callId, cause),
       (on) => {
@@ -202,6 +226,16 @@ export class CallRunner {
     return this.finished.has(callId);
   }
 
+  /** This instance ended the call itself (not handed to another instance that took it over). */
+  endedHere(callId: string): boolean {
+    return this.finished.has(callId) && !this.lost.has(callId);
+  }
+
+  /** The caller's call was finished here lately (the channel may still be listed for a moment). */
+  callerEnded(channelId: string): boolean {
+    return this.endedCallers.has(channelId);
+  }
+
   /** Never rejects: a task that throws is reported by the queue (and is a bug: effects are contained). */
   feed(callId: string, e: CallEvent): Promise<void> {
     return this.queue.run(callId, () => this.apply(callId, e)).catch(() => {});
@@ -219,7 +253,23 @@ export class CallRunner {
 
   stop(): void {
     this.releases.stop();
+    this.cleanup.stop();
     this.d.queue.close();
+  }
+
+  /**
+   * Hangs a channel up; when Asterisk gives no answer (the channel may be up still), the cleanup
+   * keeps trying until it does. Never rejects.
+   */
+  hangupSurely(nodeId: string, channelId: string, reason: HangupReason): Promise<void> {
+    const ari = this.d.asterisk.nodes.get(nodeId)?.ari;
+    if (!ari) return Promise.resolve();
+    return ari.channels.hangup(channelId, reason).then(
+      () => {},
+      (err: unknown) => {
+        if (noAnswer(err)) this.cleanup.hangup(nodeId, channelId, reason);
+      },
+    );
   }
 
   /**
@@ -351,12 +401,19 @@ export class CallRunner {
         // Routing needs PostgreSQL (plans) and Redis (caps): if either fails, the caller is told.
         return { type: 'no_candidate', reason: 'error', at };
       case 'create_leg':
-        // Allocation failed, Asterisk refused, or the request timed out. A timed-out create may
-        // have made the leg anyway (we chose its id): hang it up so nothing is left in Stasis.
-        void this.ari(call)
-          .channels.hangup(fx.legId, 'normal')
-          .catch(() => {});
+        // Allocation failed, Asterisk refused, or no answer came (a timeout, the link cut). A create
+        // with no answer may have made the leg anyway (we chose its id): it is hung up until Asterisk
+        // answers, and the attempt's slot goes back only then (cleanup.ts).
+        if (noAnswer(err)) this.cleanup.hangup(call.state.nodeId, fx.legId, 'normal');
         return { type: 'leg_gone', legId: fx.legId, cause: err instanceof AriError ? 3 : 34, at };
+      case 'hangup':
+        // No answer: the channel may still be up; hung up again until Asterisk answers.
+        if (noAnswer(err)) this.cleanup.hangup(call.state.nodeId, fx.channelId, fx.reason);
+        return null;
+      case 'dial':
+        // The dial failed and so did the hangup of its leg (dial, below).
+        if (noAnswer(err)) this.cleanup.hangup(call.state.nodeId, fx.legId, 'congestion');
+        return null;
       case 'release':
         // A conversion's use is counted before the release (answering twice counts once).
         this.releases.add(fx.slot, {
@@ -372,9 +429,7 @@ export class CallRunner {
         return { type: 'no_candidate', reason: 'error', at };
       case 'continue_dialplan':
         // The caller must not stay in our app with nobody routing it.
-        void this.ari(call)
-          .channels.hangup(call.state.callerChannelId, 'congestion')
-          .catch(() => {});
+        void this.hangupSurely(call.state.nodeId, call.state.callerChannelId, 'congestion');
         return null;
       case 'play_message':
         return { type: 'message_done', at };
@@ -387,10 +442,7 @@ export class CallRunner {
         clearTimeout(call.limitTimer);
         if (fx.seconds > 0) {
           call.limitTimer = setTimeout(() => {
-            for (const id of fx.channels)
-              void this.ari(call)
-                .channels.hangup(id, 'normal')
-                .catch(() => {});
+            for (const id of fx.channels) void this.hangupSurely(call.state.nodeId, id, 'normal');
           }, fx.seconds * 1000);
           call.limitTimer.unref();
         }
@@ -491,8 +543,10 @@ export class CallRunner {
           // other failure leaves two answered parties apart: hang both up rather than leave them.
           if (err instanceof AriError && [400, 404, 409, 422].includes(err.status)) return null;
           this.d.log.error({ callId, err: (err as Error).message }, 'bridge failed; hanging up the call');
-          await ari.channels.hangup(fx.legId, 'normal').catch(() => {});
-          await ari.channels.hangup(s.callerChannelId, 'normal').catch(() => {});
+          // A create with no answer may have made the bridge: destroyed once Asterisk answers.
+          if (noAnswer(err)) this.cleanup.destroyBridge(s.nodeId, callId);
+          await this.hangupSurely(s.nodeId, fx.legId, 'normal');
+          await this.hangupSurely(s.nodeId, s.callerChannelId, 'normal');
         }
         return null;
       }
@@ -511,21 +565,27 @@ export class CallRunner {
           );
         return null;
       }
-      case 'release':
+      case 'release': {
+        // Its leg's hangup got no answer: the slot goes back once Asterisk says the leg is gone
+        // (released now, the next call could take it while this leg is still up).
+        const legUp = this.cleanup.holds(fx.legId);
         if (this.releases.has(fx.slot)) {
           // Its answer still waits for Redis: the release goes after it, never before.
           this.releases.add(fx.slot, {
             answer: convertedOnConversionLink(s, fx.legId, this.d.now()),
-            release: true,
+            release: !legUp,
           });
+          if (legUp) this.cleanup.releaseWhenGone(fx.legId, fx.slot);
           return null;
         }
         if (convertedOnConversionLink(s, fx.legId, this.d.now())) {
           // The conversion becomes a use of the caps before the slot goes back (no refund).
           await this.d.slots.answer(fx.slot);
         }
+        if (this.cleanup.releaseWhenGone(fx.legId, fx.slot)) return null;
         await this.d.slots.release(fx.slot);
         return null;
+      }
       case 'load_default_campaign':
         return {
           type: 'default_plan_loaded',
@@ -766,8 +826,8 @@ export class CallRunner {
     this.stopQueueTimers(call);
     // Forget the call first: whatever fails below, nothing is left to count its slots as live.
     this.calls.delete(s.callId);
-    this.finished.add(s.callId);
-    if (this.finished.size > FINISHED_MEMORY) this.finished.delete(this.finished.values().next().value!);
+    remember(this.finished, s.callId);
+    if (s.callerChannelId) remember(this.endedCallers, s.callerChannelId);
     this.byChannel.delete(s.callerChannelId);
     for (const a of s.attempts) this.byChannel.delete(a.legId);
     // Redis unreachable: write the CDR anyway (a call must get one; its id keeps it from counting twice).
@@ -778,6 +838,7 @@ export class CallRunner {
     if (!ours) {
       // This instance stalled past its heartbeat and another took the call over: the CDR is theirs.
       this.d.metrics.takenOver.inc({ as: 'lost_to_another' });
+      remember(this.lost, s.callId);
       this.d.log.warn({ callId: s.callId }, 'call was taken over by another instance; not writing its CDR');
       if (call.recording) this.recordings.delete(call.recording.name);
       return;
@@ -789,8 +850,9 @@ export class CallRunner {
       await this.ari(call)
         .bridges.destroy(s.callId)
         .catch((err: unknown) => {
-          if (!isGoneOrElsewhere(err))
-            this.d.log.warn({ callId: s.callId, err: (err as Error).message }, 'bridge not destroyed');
+          if (isGoneOrElsewhere(err)) return;
+          if (noAnswer(err)) this.cleanup.destroyBridge(s.nodeId, s.callId);
+          else this.d.log.warn({ callId: s.callId, err: (err as Error).message }, 'bridge not destroyed');
         });
     const rec = await this.recordingOf(call);
     await this.d.cdr.write(cdrOf({ ...outcomeOf(s), recording: rec }, this.d.now()));
@@ -870,6 +932,12 @@ class SlotRetrier {
     this.delayMs = 100;
     this.log.info('pending slot updates done');
   }
+}
+
+/** Adds to a bounded memory of recent ids (the oldest goes first). */
+function remember(set: Set<string>, id: string): void {
+  set.add(id);
+  if (set.size > FINISHED_MEMORY) set.delete(set.values().next().value!);
 }
 
 /** The links a waiting call may still be offered (those it has not tried: the capped ones). */

@@ -14,6 +14,8 @@ export class RoutingMetrics {
   readonly dataLost: Counter;
   readonly queueServed: Counter;
   readonly queueTurns: Counter;
+  readonly cleanups: Counter;
+  readonly strays: Counter;
 
   constructor(registry: Registry, calls: () => Iterable<{ state: CallState }>, count: () => number) {
     this.routed = new Counter({
@@ -78,6 +80,18 @@ export class RoutingMetrics {
       name: 'capconduit_queue_turns_total',
       help: 'Looks of waiting callers for a free slot (one Redis round trip each, two when first in line), by what gave them the turn',
       labelNames: ['by'],
+      registers: [registry],
+    });
+    this.cleanups = new Counter({
+      name: 'capconduit_asterisk_cleanups_retried_total',
+      help: 'Hangups and bridge destructions that got no answer from Asterisk (link down, timeout) and were tried again until it answered',
+      labelNames: ['kind'],
+      registers: [registry],
+    });
+    this.strays = new Counter({
+      name: 'capconduit_stray_channels_total',
+      help: 'Channels found in our Stasis app that no call held (an event lost with the link, or a leg of a finished call), by what was done',
+      labelNames: ['as'],
       registers: [registry],
     });
     new Gauge({

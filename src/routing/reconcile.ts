@@ -12,7 +12,8 @@ import type { RouteCatalog } from './catalog.ts';
 import { CALL_ID_VAR, CALLER_VAR, type CallRunner, OWNER_VAR } from './effects.ts';
 import type { RoutingMetrics } from './metrics.ts';
 import type { SlotRef, SlotStore } from './slots.ts';
-import { didOf } from './stasis.ts';
+import { didOf, startInbound } from './stasis.ts';
+import { strayChannels } from './strays.ts';
 
 export class Reconciler {
   private running = new Map<string, Promise<void>>();
@@ -87,7 +88,7 @@ export class Reconciler {
    * during the request is missing from the list without being over.
    */
   private async compare(nodeId: string, channels: AriChannel[], listedAt: number): Promise<void> {
-    const live = new Set(channels.map((c) => c.id));
+    const live = new Map(channels.map((c) => [c.id, c]));
     const at = this.now();
     for (const [callId, call] of this.runner.calls) {
       const s = call.state;
@@ -97,6 +98,15 @@ export class Reconciler {
       for (const a of s.attempts)
         if (!a.endedAt && a.startedAt < listedAt && !live.has(a.legId) && (a !== current || s.legInStasis))
           void this.runner.feed(callId, { type: 'leg_gone', legId: a.legId, cause: 16, at });
+      // A leg that answered while the link was down (its ChannelStateChange was lost with it).
+      if (
+        current &&
+        !current.endedAt &&
+        !current.answeredAt &&
+        (s.phase === 'ringing' || s.phase === 'dialing') &&
+        live.get(current.legId)?.state === 'Up'
+      )
+        void this.runner.feed(callId, { type: 'leg_answered', legId: current.legId, at });
       if (!live.has(s.callerChannelId)) void this.runner.feed(callId, { type: 'caller_gone', cause: 16, at });
     }
     // Records of calls on this node that no call of ours is (a dead instance's, or ours from before a restart).
@@ -107,6 +117,7 @@ export class Reconciler {
     );
     await this.takeOver(nodeId, channels, records);
     await this.resume(nodeId, channels, listedAt, records);
+    this.strays(nodeId, channels, listedAt, records);
     await this.runner.drain();
     const liveCalls = new Set(channels.map((c) => c.channelvars?.[CALL_ID_VAR]).filter(Boolean));
     const released = await this.slots.reconcile(
@@ -274,6 +285,37 @@ export class Reconciler {
         'took over a call its previous owner left in Asterisk',
       );
       this.runner.adopt(state, effects, then);
+    }
+  }
+
+  /** Routes the callers whose StasisStart was lost and hangs up the legs nobody holds (strayChannels). */
+  private strays(
+    nodeId: string,
+    channels: AriChannel[],
+    listedAt: number,
+    records: Map<string, CallRecord>,
+  ): void {
+    const found = strayChannels(
+      { apps: this.asterisk.apps, runner: this.runner },
+      channels,
+      listedAt,
+      records,
+    );
+    for (const { ch, app, args } of found.callers) {
+      this.metrics.strays.inc({ as: 'caller_routed' });
+      this.log.warn(
+        { nodeId, channel: ch.id },
+        'found a caller in our app whose StasisStart never arrived; routing it now',
+      );
+      startInbound(this.asterisk, this.runner, nodeId, ch, app, args, this.now);
+    }
+    for (const ch of found.legs) {
+      this.metrics.strays.inc({ as: 'leg_hung_up' });
+      this.log.warn(
+        { nodeId, channel: ch.id, callId: ch.channelvars?.[CALL_ID_VAR] },
+        'hanging up a client leg of a call that is over',
+      );
+      void this.runner.hangupSurely(nodeId, ch.id, 'normal');
     }
   }
 

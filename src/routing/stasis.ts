@@ -37,33 +37,59 @@ export function didOf(ch: AriChannel, args: string[]): string {
   return digits.startsWith('+') || !digits ? digits : `+${digits}`;
 }
 
+/**
+ * A caller entered our app: its call starts (once: a caller already known is left alone). Also how
+ * a caller found in our app at a resync whose StasisStart never arrived (lost with the link, or sent
+ * to a process killed a moment before) is taken in hand (reconcile.ts).
+ */
+export function startInbound(
+  asterisk: AsteriskModule,
+  runner: CallRunner,
+  nodeId: string,
+  ch: AriChannel,
+  app: string,
+  args: string[],
+  now: () => number,
+): void {
+  if (runner.byChannel.has(ch.id)) return;
+  // The caller is not tagged with our call id (that would cost a REST request per call on the
+  // hot path): client legs carry it from creation (channel variables), and the bridge that joins
+  // the caller to a client is named by it, which is all a restarted instance needs.
+  const shed = asterisk.nodes.get(nodeId)?.overloaded() ?? false;
+  const { state, effects } = newCall(
+    {
+      callId: ch.channelvars?.[CALL_ID_VAR] || randomUUID(),
+      callerChannelId: ch.id,
+      nodeId,
+      app,
+      did: didOf(ch, args),
+      callerNumber: ch.caller?.number ?? '',
+      startedAt: now(),
+    },
+    { shed },
+  );
+  runner.start(state, effects);
+}
+
+/**
+ * The Stasis app and arguments a listed channel sits in (`Stasis(capconduit,inbound)`: Asterisk
+ * shows the running application and its data on the channel); null when it is in no Stasis app.
+ */
+export function stasisOf(ch: AriChannel): { app: string; args: string[] } | null {
+  if (ch.dialplan?.app_name !== 'Stasis') return null;
+  const [app, ...args] = (ch.dialplan.app_data ?? '').split(',');
+  return app ? { app, args } : null;
+}
+
 export function attachStasisHandlers(
   asterisk: AsteriskModule,
   runner: CallRunner,
   log: Logger,
   now: () => number,
 ): void {
-  asterisk.onStasisStart('inbound', (nodeId, ev) => {
-    const ch = ev.channel;
-    if (runner.byChannel.has(ch.id)) return;
-    // The caller is not tagged with our call id (that would cost a REST request per call on the
-    // hot path): client legs carry it from creation (channel variables), and the bridge that joins
-    // the caller to a client is named by it, which is all a restarted instance needs.
-    const shed = asterisk.nodes.get(nodeId)?.overloaded() ?? false;
-    const { state, effects } = newCall(
-      {
-        callId: ch.channelvars?.[CALL_ID_VAR] || randomUUID(),
-        callerChannelId: ch.id,
-        nodeId,
-        app: ev.application,
-        did: didOf(ch, ev.args ?? []),
-        callerNumber: ch.caller?.number ?? '',
-        startedAt: now(),
-      },
-      { shed },
-    );
-    runner.start(state, effects);
-  });
+  asterisk.onStasisStart('inbound', (nodeId, ev) =>
+    startInbound(asterisk, runner, nodeId, ev.channel, ev.application, ev.args ?? [], now),
+  );
   asterisk.onStasisStart('leg', (_nodeId, ev) =>
     runner.feedChannel(ev.channel.id, { type: 'leg_stasis_start', legId: ev.channel.id, at: now() }),
   );

@@ -1,0 +1,145 @@
+// The ARI link cut (a switch or firewall between the daemon and Asterisk failing) at the worst
+// moments: right after Asterisk made a client leg, before its answer came back; and right as a
+// caller entered our app, before its StasisStart reached the daemon. Asterisk keeps an app's
+// channels when the link goes, and ARI never replays events: what the daemon lost must be found
+// again, and no channel left up nor any slot given to another call while its leg is still up.
+// Simulator behind a TCP relay that can cut the link, daemon in-process, real PostgreSQL and Redis.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAsteriskModule } from '../../src/asterisk/index.ts';
+import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
+import { createLogger } from '../../src/platform/logger.ts';
+import { type Daemon, startDaemon } from '../../src/main.ts';
+import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
+import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
+import { type CuttableLink, cuttableLink } from '../helpers/cuttable-link.ts';
+import { freshDatabase, testConfig } from '../helpers/env.ts';
+import { simEnv } from '../helpers/sim-env.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const log = createLogger({ level: 'silent' });
+
+describe('calls across an ARI link cut', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let sim: Simulator;
+  let link: CuttableLink;
+  let d: Daemon;
+  let cdrDir: string;
+  let sellerId: string;
+  let n = 0;
+
+  const routing = () => d.ctx.modules.get('routing') as RoutingModule;
+  const up = (id: string) => sim.liveChannels().some((c) => c.id === id);
+  const cdrsOf = async (did: string) => {
+    await routing().cdr.flush();
+    return d.ctx.database.sql<Array<{ disposition: string }>>`
+      select disposition from call_records where did = ${did}`;
+  };
+  /** Cuts the link the moment the simulator emits the event `when` picks (before it answers or sends it). */
+  const cutOn = (
+    when: (ev: { type: string; channel?: { id: string; channelvars?: Record<string, string> } }) => boolean,
+  ) => {
+    const h = (_app: string, ev: Parameters<typeof when>[0]) => {
+      if (!when(ev)) return;
+      sim.events.off('ari-event', h);
+      link.cut();
+    };
+    sim.events.on('ari-event', h);
+  };
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    sim = await startSimulator({ ariPort: 0, amiPort: 0 });
+    link = await cuttableLink(sim.ariPort);
+    cdrDir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+    const config = testConfig({
+      DATABASE_URL: db.url,
+      ...simEnv({ ariUrl: `http://127.0.0.1:${link.port}`, amiPort: sim.amiPort }),
+      CDR_BUFFER_DIR: cdrDir,
+    });
+    d = await startDaemon(config, log, [createAsteriskModule, createRoutingModule], { listen: false });
+    await waitFor(async () => (await d.app.inject('/ready')).statusCode === 200);
+    const [s] = await d.ctx.database.db.insert(sellers).values({ name: 'link-cut' }).returning();
+    sellerId = s!.id;
+  });
+  afterAll(async () => {
+    await d?.stop();
+    await link?.close();
+    await sim?.stop();
+    await db?.drop();
+    if (cdrDir) rmSync(cdrDir, { recursive: true, force: true });
+  });
+
+  async function campaignWithOneClient(answerAfterMs: number) {
+    const x = d.ctx.database.db;
+    const k = ++n;
+    const [c] = await x
+      .insert(campaigns)
+      .values({ sellerId, name: `cut${k}`, strategy: 'priority', maxAttempts: 1 })
+      .returning();
+    const did = `+1415777${String(1000 + k).padStart(4, '0')}`;
+    await x.insert(dids).values({ number: did, sellerId, campaignId: c!.id });
+    const endpoint = `cut-${k}`;
+    sim.setEndpoint(endpoint, { answerAfterMs });
+    const [client] = await x.insert(clients).values({ name: endpoint, endpoint }).returning();
+    const [l] = await x
+      .insert(links)
+      .values({ campaignId: c!.id, clientId: client!.id, concurrencyCap: 1 })
+      .returning();
+    return { did, endpoint, linkId: l!.id };
+  }
+
+  /** The link back, and the daemon connected again (it reconnects by itself, with its backoff). */
+  async function restore() {
+    link.restore();
+    await waitFor(async () => (await d.app.inject('/ready')).statusCode === 200, 120_000);
+  }
+
+  it('a leg made by a create whose answer was lost is hung up once Asterisk answers, and keeps its slot until then', async () => {
+    const c = await campaignWithOneClient(600_000); // rings without answering
+    const callerId = `cut-caller-${n}`;
+    cutOn((ev) => ev.type === 'StasisStart' && ev.channel?.channelvars?.CAPCONDUIT_CALLER === callerId);
+    sim.placeInboundCall({ channelId: callerId, did: c.did, callerNumber: '+12125550300' });
+    // The create got no answer: the call fails over (none left here) and ends, link still cut.
+    const [r] = await waitFor(async () => {
+      const rows = await cdrsOf(c.did);
+      return rows.length ? rows : undefined;
+    });
+    expect(r!.disposition).toBe('all_failed');
+    // The leg Asterisk made is still up; its slot must not be free for another call meanwhile.
+    expect(sim.channelCount(`PJSIP/${c.endpoint}-`)).toBe(1);
+    expect(await routing().slots.live(c.linkId)).toBe(1);
+    await restore();
+    await waitFor(() => sim.channelCount(`PJSIP/${c.endpoint}-`) === 0);
+    await waitFor(async () => (await routing().slots.live(c.linkId)) === 0);
+    // The caller's congestion hangup was lost too: sent again once the link was back.
+    await waitFor(() => !up(callerId));
+    expect(await cdrsOf(c.did)).toHaveLength(1);
+  });
+
+  it('a caller whose StasisStart was lost with the link is routed once the link is back', async () => {
+    await restore(); // whatever the test before left
+    const c = await campaignWithOneClient(10);
+    const callerId = `cut-caller-${n}`;
+    cutOn((ev) => ev.type === 'StasisStart' && ev.channel?.id === callerId);
+    sim.placeInboundCall({ channelId: callerId, did: c.did, callerNumber: '+12125550301' });
+    await waitFor(() => !routing().router!.live().length && up(callerId));
+    await restore();
+    // Found in our app at the resync after the reconnect: routed and bridged to the client.
+    await waitFor(() =>
+      routing()
+        .router!.live()
+        .find((x) => x.did === c.did && x.phase === 'bridged'),
+    );
+    sim.hangup(callerId, 16);
+    const rows = await waitFor(async () => {
+      const x = await cdrsOf(c.did);
+      return x.length ? x : undefined;
+    });
+    expect(rows.map((x) => x.disposition)).toEqual(['answered']);
+    await waitFor(() => sim.channelCount(`PJSIP/${c.endpoint}-`) === 0);
+    await waitFor(async () => (await routing().slots.live(c.linkId)) === 0);
+  });
+});
