@@ -190,12 +190,13 @@ export async function rentByKey(
   const m = f.rent.filter((t) => t.kind === 'm');
   const d = f.rent.filter((t) => t.kind === 'd');
   const key = RENT_KEY[dim];
-  // The running-count rows of the months and days read (their list given, so only those are read,
-  // by the leading key column) with their DID's share first: a few thousand rows, fenced (offset 0)
-  // so the planner cannot pair every term with every share before it reads them. Then a row per
-  // term, multiplied once, summed per key; terms without calls skip the numeric work.
+  // Each running-count row of the months and days read (their list given, so only those are read,
+  // by the leading key column) paired with its terms and reduced at once to a narrow row (key, DID,
+  // month, calls; none for terms without calls), fenced (offset 0) so the planner neither carries
+  // the wide rows through a join nor pairs every term with every share first; then each row times
+  // its DID's share for the month, summed per key.
   const q = `
-    with f as (
+    with f as materialized (
       select dm.did, dm.month, d.monthly_rent_micros::numeric / dm.calls as share
       from report_did_months dm cross join lateral (
         select r.monthly_rent_micros from did_rents r
@@ -210,25 +211,17 @@ export async function rentByKey(
     td as (
       select * from unnest($7::date[], $8::date[], $9::int[], $10::int[], $11::text[]) as t(at, month, lo, hi, label)
     )
-    select key, round(sum(v)) as rent from (
-      select ${key} as key, (r.calls[t.hi + 1] - r.calls[t.lo + 1]) * r.share as v
-      from (
-        select r.*, f.share from report_did_month_days r join f on f.did = r.did and f.month = r.month
-        where r.month = any($1::date[]) and ${filterOn('r')}
-        offset 0
-      ) r
-      join tm t on t.at = r.month
-      where r.calls[t.hi + 1] <> r.calls[t.lo + 1]
+    select key, round(sum(x.n * f.share)) as rent from (
+      select ${key} as key, r.did, r.month, r.calls[t.hi + 1] - r.calls[t.lo + 1] as n
+      from report_did_month_days r join tm t on t.at = r.month
+      where r.month = any($1::date[]) and ${filterOn('r')} and r.calls[t.hi + 1] <> r.calls[t.lo + 1]
       union all
-      select ${key} as key, (r.calls[t.hi + 1] - r.calls[t.lo + 1]) * r.share as v
-      from (
-        select r.*, f.share from report_did_days r join f on f.did = r.did and f.month = date_trunc('month', r.day)::date
-        where r.day = any($13::date[]) and ${filterOn('r')}
-        offset 0
-      ) r
-      join td t on t.at = r.day
-      where r.calls[t.hi + 1] <> r.calls[t.lo + 1]
+      select ${key} as key, r.did, t.month, r.calls[t.hi + 1] - r.calls[t.lo + 1] as n
+      from report_did_days r join td t on t.at = r.day
+      where r.day = any($13::date[]) and ${filterOn('r')} and r.calls[t.hi + 1] <> r.calls[t.lo + 1]
+      offset 0
     ) x
+    join f on f.did = x.did and f.month = x.month
     group by 1`;
   const rows = await sql.unsafe(q, [
     pgArray(m.map((t) => t.at)),
