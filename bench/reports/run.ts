@@ -86,16 +86,28 @@ reports[6]![2] = (await sql`select md5('s3')::uuid as id`)[0]!.id as string;
 // --explain <text>: for the reports whose name contains it, print EXPLAIN ANALYZE of each statement
 // the service runs (through a wrapper around the connection), then time as usual.
 const explaining = (name: string) => values.explain !== undefined && name.includes(values.explain);
-const explainer = new Proxy(sql, {
-  get(target, prop, receiver) {
-    if (prop !== 'unsafe') return Reflect.get(target, prop, receiver);
-    return async (text: string, params?: never[]) => {
-      const plan = await target.unsafe(`explain (analyze, buffers) ${text}`, params);
-      console.log(plan.map((r) => r['QUERY PLAN']).join('\n'));
-      return target.unsafe(text, params);
-    };
-  },
-});
+// A statement run in a transaction (sql.begin) is explained inside it, with the transaction's settings.
+const explaining_ = <T extends object>(
+  target: T & { unsafe: (t: string, p?: never[]) => Promise<unknown> },
+): T =>
+  new Proxy(target, {
+    get(t, prop, receiver) {
+      if (prop === 'begin')
+        return (cb: (tx: never) => unknown) =>
+          (t as unknown as typeof sql).begin((tx) => cb(explaining_(tx as never) as never));
+      if (prop !== 'unsafe') return Reflect.get(t, prop, receiver);
+      return async (text: string, params?: never[]) => {
+        if (!/^\s*set local/.test(text)) {
+          const plan = (await t.unsafe(`explain (analyze, buffers) ${text}`, params)) as Array<
+            Record<string, string>
+          >;
+          console.log(plan.map((r) => r['QUERY PLAN']).join('\n'));
+        }
+        return t.unsafe(text, params);
+      };
+    },
+  });
+const explainer = explaining_(sql);
 for (const [name, query, scope] of reports) {
   if (explaining(name)) await new ReportsService(explainer).calls(query, scope);
   const ms: number[] = [];
