@@ -8,7 +8,7 @@ import postgres from 'postgres';
 import type { AddressInfo, Socket } from 'node:net';
 import { AmiServer } from './ami/server.ts';
 import { AriServer } from './ari/server.ts';
-import { loadDialplan } from './dialplan.ts';
+import { findExtension, loadDialplan } from './dialplan.ts';
 import { createInterpreter } from './interpreter.ts';
 import { type Crash, resolveLimits, type SimulatorLimits } from './limits.ts';
 import { type EndpointBehaviour, SimModel } from './model.ts';
@@ -147,6 +147,8 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     ...(o.broadcastTimeoutMs !== undefined ? { broadcastTimeoutMs: o.broadcastTimeoutMs } : {}),
   });
 
+  model.findLabel = (context, exten, label) =>
+    findExtension(dialplan, context, exten)?.find((st) => st.label === label)?.priority ?? -1;
   model.runDialplan = (c, context, exten, priority) => {
     c.called = true;
     return runDialplan(c, context, exten, priority);

@@ -60,6 +60,8 @@ export interface SimChannel {
   moh?: boolean;
   /** TIMEOUT(absolute): when (epoch ms) Asterisk hangs the channel up by itself, and its timer. */
   hangupAt?: number;
+  /** When it went Up (ms): what RTP statistics count from. */
+  upAt?: number;
   absoluteTimer?: NodeJS.Timeout;
 }
 
@@ -179,6 +181,8 @@ export class SimModel extends EventEmitter {
   /** Runs a channel through the dialplan from context/exten (set by the simulator). */
   runDialplan: (c: SimChannel, context: string, exten: string, priority?: number) => Promise<void> =
     async () => {};
+  /** The priority of a label in the dialplan (ast_findlabel_extension), or -1 (set by the simulator). */
+  findLabel: (context: string, exten: string, label: string) => number = () => -1;
   private seq = 0;
   /**
    * One-shot callbacks per channel: when it leaves Stasis for the dialplan or is destroyed ('exit'),
@@ -299,6 +303,7 @@ export class SimModel extends EventEmitter {
       dialing: false,
       ...o,
     };
+    if (c.state === 'Up') c.upAt = Date.now();
     this.channels.set(c.id, c);
     this.emit('channel-created', c);
     return c;
@@ -309,6 +314,7 @@ export class SimModel extends EventEmitter {
     c.state = state;
     // The answer ends the far side's ringback.
     if (state === 'Up' && c.ringback === 'far') c.ringback = undefined;
+    if (state === 'Up') c.upAt ??= Date.now();
     this.emit('state', c);
     this.event(this.target(c), 'ChannelStateChange', { channel: this.json(c) });
     // The other half of a Local pair follows: ringing and answer travel from ;2 to ;1.

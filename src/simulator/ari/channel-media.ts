@@ -1,7 +1,7 @@
 // /channels media and signalling operations: redirect, progress, DTMF, mute, hold, music on hold,
 // silence, play, record, snoop, external media, variables in bulk, RTP statistics. Media is
 // simulated by time (media.ts); the statuses and messages are resource_channels.c's.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { SimChannel } from '../model.ts';
 import { answered, inStasis, noContent, withChannel } from './guards.ts';
 import type { channelsOps } from './operations.ts';
@@ -111,14 +111,25 @@ const direction = (a: Args): Reply | null => {
   return ['in', 'out', 'both'].includes(d) ? null : err(400, 'Invalid direction specified');
 };
 
-function snoop(a: Args, s: AriState, c: SimChannel): Reply {
+/** A snoop direction as resource_channels.c reads it (empty is none), or null when unknown. */
+const snoopDirection = (v: unknown): string | null => {
+  const d = v === undefined ? '' : String(v);
+  return d === '' || d === 'none' ? 'none' : ['both', 'out', 'in'].includes(d) ? d : null;
+};
+
+/** ari_channels_handle_snoop_channel: the directions and app first, then any channel (no Stasis needed). */
+function snoop(a: Args, s: AriState): Reply {
+  // No documented default is filled in: an absent direction is none.
+  const spy = snoopDirection(a.given?.has('spy') ? a.spy : undefined);
+  if (!spy) return err(400, 'Invalid direction specified for spy');
+  const whisper = snoopDirection(a.given?.has('whisper') ? a.whisper : undefined);
+  if (!whisper) return err(400, 'Invalid direction specified for whisper');
+  if (spy === 'none' && whisper === 'none')
+    return err(400, 'Direction must be specified for at least spy or whisper');
   const app = a.app as string | undefined;
-  if (!app) return err(400, 'app cannot be empty');
-  for (const k of ['spy', 'whisper'] as const)
-    if (!['none', 'in', 'out', 'both'].includes((a[k] as string | undefined) ?? 'none'))
-      return err(400, `Invalid ${k} direction specified`);
-  if ((a.spy ?? 'none') === 'none' && (a.whisper ?? 'none') === 'none')
-    return err(400, 'Snoop channel could not be created');
+  if (!app) return err(400, 'Application name is required');
+  const c = s.model.channels.get(a.channelId as string);
+  if (!c) return err(404, 'Provided channel was not found');
   const id = (a.snoopId as string | undefined) ?? randomUUID();
   const sn = s.model.create({ id, name: s.model.nextName(`Snoop/${c.id}`), state: 'Up' });
   sn.owner = app;
@@ -128,6 +139,40 @@ function snoop(a: Args, s: AriState, c: SimChannel): Reply {
   s.model.onceExit(c.id, () => s.model.hangup(sn.id, 16));
   return { status: 200, body };
 }
+
+/** Channel technologies with RTP (their channel driver has RTP glue); the others answer 403. */
+const RTP_TECHS = new Set(['PJSIP', 'UnicastRTP']);
+
+/**
+ * RTP statistics by time: a channel with RTP sends and receives a 20 ms packet (160 bytes of
+ * G.711) every 20 ms while it is up, with no loss and no jitter.
+ */
+function rtpStatistics(c: SimChannel, s: AriState): Reply {
+  const tech = c.name.split('/')[0]!;
+  if (!RTP_TECHS.has(tech)) return err(403, 'Unsupported channel type');
+  if (c.state !== 'Up' || c.upAt === undefined) return err(404, 'RTP info not found');
+  const packets = Math.floor((Date.now() - c.upAt) / 20);
+  const ssrc = (x: string) => Number.parseInt(createHash('sha1').update(x).digest('hex').slice(0, 8), 16);
+  void s;
+  return {
+    status: 200,
+    body: {
+      txcount: packets,
+      rxcount: packets,
+      txjitter: 0,
+      rxjitter: 0,
+      txploss: 0,
+      rxploss: 0,
+      local_ssrc: ssrc(`${c.id}:local`),
+      remote_ssrc: ssrc(`${c.id}:remote`),
+      txoctetcount: packets * 160,
+      rxoctetcount: packets * 160,
+      channel_uniqueid: c.id,
+    },
+  };
+}
+
+const TRANSFER_STATES = /^(channel_progress|channel_answered|channel_unavailable|channel_declined)$/i;
 
 export const channelMediaHandlers: Handlers = {
   redirect: answered((c, a) => {
@@ -193,38 +238,60 @@ export const channelMediaHandlers: Handlers = {
     }
     return noContent;
   }),
-  snoopChannel: withChannel((c, a, s) => snoop(a, s, c)),
-  snoopChannelWithId: withChannel((c, a, s) => snoop(a, s, c)),
-  rtpstatistics: withChannel(() => err(404, 'Statistics not found')),
+  snoopChannel: (a, s) => snoop(a, s),
+  snoopChannelWithId: (a, s) => snoop(a, s),
+  rtpstatistics: withChannel((c, _a, s) => rtpStatistics(c, s)),
+  // ast_ari_channels_external_media's checks in its order; transport udp and rtp encapsulation
+  // when not given, a client connection unless told; the channel is made up and in Stasis at once.
   externalMedia: (a, s) => {
     const app = a.app as string | undefined;
     if (!app) return err(400, 'app cannot be empty');
-    const transport = (a.transport as string | undefined) ?? 'udp';
-    const encapsulation = (a.encapsulation as string | undefined) ?? 'rtp';
-    if (!a.format) return err(400, 'format cannot be empty');
-    if (transport !== 'websocket' && !a.external_host)
-      return err(400, 'external_host is required for all but websocket server connections');
+    const transport = (a.given?.has('transport') && (a.transport as string)) || 'udp';
+    const encapsulation = (a.given?.has('encapsulation') && (a.encapsulation as string)) || 'rtp';
+    if (transport === 'websocket' && encapsulation !== 'none')
+      return err(400, "encapsulation must be 'none' for websocket transport");
     if (encapsulation === 'rtp' && transport !== 'udp')
       return err(400, "transport must be 'udp' for rtp encapsulation");
     if (encapsulation === 'audiosocket' && transport !== 'tcp')
       return err(400, "transport must be 'tcp' for audiosocket encapsulation");
+    const connection = (a.given?.has('connection_type') && (a.connection_type as string)) || 'client';
+    if (transport !== 'websocket' && connection === 'server')
+      return err(400, "'server' connection_type can only be used with the websocket transport");
+    let host = a.external_host as string | undefined;
+    if (!host) {
+      if (connection === 'client')
+        return err(400, 'external_host is required for all but websocket server connections');
+      host = 'INCOMING';
+    }
+    // The simulator configures no websocket_client connection.
+    if (transport === 'websocket' && connection === 'client')
+      return err(400, 'external_host must be a valid websocket_client connection id.');
+    if (transport !== 'websocket' && !/^(\[[^\]]+\]|[^:]+):\d+$/.test(host))
+      return err(400, 'external_host must be <host>:<port> for all transports other than websocket');
+    if (!a.format) return err(400, 'format cannot be empty');
+    const dir = a.given?.has('direction') ? String(a.direction ?? '') : '';
+    if (dir && !['both', 'in', 'out'].includes(dir)) return err(400, 'Invalid direction specified');
+    const tech =
+      encapsulation === 'rtp' && transport === 'udp'
+        ? 'UnicastRTP'
+        : encapsulation === 'audiosocket' && transport === 'tcp'
+          ? 'AudioSocket'
+          : encapsulation === 'none' && transport === 'websocket'
+            ? 'WebSocket'
+            : null;
+    if (!tech) return err(501, 'The encapsulation and/or transport is not supported');
+    if (tech === 'AudioSocket' && !a.data) return err(400, 'data can not be empty');
     const id = (a.channelId as string | undefined) ?? randomUUID();
     if (s.model.channels.has(id)) return err(409, 'Channel with given unique ID already exists');
-    const tech =
-      encapsulation === 'audiosocket'
-        ? 'AudioSocket'
-        : transport === 'websocket'
-          ? 'WebSocket'
-          : 'UnicastRTP';
-    const c = s.model.create({
-      id,
-      name: s.model.nextName(`${tech}/${a.external_host ?? 'ws'}`),
-      state: 'Up',
-    });
+    const c = s.model.create({ id, name: s.model.nextName(`${tech}/${host}`), state: 'Up' });
     c.owner = app;
     const body = s.model.json(c);
     s.model.enterStasis(c, app, ((a.data as string | undefined) ?? '').split(',').filter(Boolean));
     return { status: 200, body };
   },
-  transfer_progress: inStasis((_c, a) => (a.states ? noContent : err(400, 'states must not be empty'))),
+  transfer_progress: inStasis((_c, a) => {
+    const states = a.states as string | undefined;
+    if (!states) return err(400, 'states must not be empty');
+    return TRANSFER_STATES.test(states) ? noContent : err(400, 'Invalid states value');
+  }),
 };

@@ -138,18 +138,26 @@ export const channelRoutes = bind<AriState, typeof channelsOps>(channelsOps, {
     setImmediate(() => s.model.hangup(c.id, cause, true));
     return { status: 204 };
   }),
+  // resource_channels.c: no context keeps the channel's (and its extension unless one is given);
+  // a context given starts at its `s` unless an extension is; a label (or a number as one), else
+  // a priority, else 1 — or, with nothing given, the priority after Stasis().
   continueInDialplan: answered((c, a, s) => {
-    const app = c.app;
+    const context = (a.context as string | undefined) || c.dialplan.context;
+    const exten = (a.extension as string | undefined) || (a.context ? 's' : c.dialplan.exten);
+    let priority: number | undefined;
+    const label = a.label as string | undefined;
+    if (label) {
+      const n = /^\s*[-+]?\d+/.exec(label);
+      priority = n ? Number.parseInt(n[0], 10) : s.model.findLabel(context, exten, label);
+      if (priority === -1 && !n) return err(404, 'Requested label can not be found');
+      if (priority === 0) return err(400, 'Requested priority is illegal');
+    } else if (a.given?.has('priority') && Number(a.priority)) priority = Number(a.priority);
+    else if (a.context || a.extension) priority = 1;
     s.model.leaveStasis(c);
-    void app;
-    if (a.context || a.extension || a.priority) {
-      c.dialplan = {
-        ...c.dialplan,
-        context: (a.context as string | undefined) ?? c.dialplan.context,
-        exten: (a.extension as string | undefined) ?? c.dialplan.exten,
-      };
+    if (priority !== undefined) {
+      c.dialplan = { ...c.dialplan, context, exten };
       // The PBX goes on from the new place only: the run that called Stasis() stops (dialplanRun).
-      void s.model.runDialplan(c, c.dialplan.context, c.dialplan.exten, Number(a.priority) || undefined);
+      void s.model.runDialplan(c, context, exten, priority);
     }
     // Back to the dialplan: the interpreter resumes after its Stasis() step.
     s.model.fire(c.id, 'exit');

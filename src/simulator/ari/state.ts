@@ -30,6 +30,12 @@ export class AriState {
   readonly media: Media;
   deviceStates = new Map<string, string>();
   mailboxes = new Map<string, { old_messages: number; new_messages: number }>();
+  /** Modules unloaded over ARI since start, and the logger's channels (name -> levels). */
+  unloadedModules = new Set<string>();
+  logChannels = new Map<string, string>([
+    ['console', 'notice,warning,error'],
+    ['messages', 'notice,warning,error'],
+  ]);
   /** Extra event sources each app subscribed to (POST /applications/{app}/subscription). */
   subscriptions = new Map<string, Set<string>>();
 

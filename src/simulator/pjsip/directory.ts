@@ -56,6 +56,15 @@ const names = (v: string | undefined) =>
 const configuredRow = (name: string): Row => ({ id: name, transport: 'transport-udp', aors: name });
 const configuredAor = (name: string): Row => ({ id: name, contact: `sip:${name}@127.0.0.1:5060` });
 
+/** The res_pjsip object types ARI's dynamic configuration reaches, and their realtime tables. */
+export type SorceryType = 'endpoint' | 'aor' | 'auth' | 'identify';
+const TABLES: Record<SorceryType, string> = {
+  endpoint: 'ps_endpoints',
+  aor: 'ps_aors',
+  auth: 'ps_auths',
+  identify: 'ps_endpoint_id_ips',
+};
+
 export class PjsipDirectory {
   /** Realtime endpoints loaded since start (res_pjsip's persistent endpoints). */
   readonly persistent = new Set<string>();
@@ -137,6 +146,54 @@ export class PjsipDirectory {
   }
 
   /** An AOR's contacts as res_pjsip lists them: registered (ps_contacts) and permanent (aor `contact`). */
+  /**
+   * A res_pjsip sorcery object by type and id, as ARI's dynamic configuration retrieves it: the
+   * realtime row, else the command line's endpoint or AOR; null when there is none.
+   */
+  async sorceryObject(type: SorceryType, id: string): Promise<Row | null> {
+    const sql = this.sql;
+    const table = TABLES[type];
+    const [row] = sql ? await this.rows(() => sql`select * from ${sql(table)} where id = ${id}`) : [];
+    if (row) {
+      if (type === 'endpoint') this.persistent.add(id);
+      return row;
+    }
+    if (type === 'endpoint' && this.configured.has(id)) return configuredRow(id);
+    if (type === 'aor' && this.configured.has(id)) return configuredAor(id);
+    return null;
+  }
+
+  /**
+   * Creates or updates a realtime object with the fields given (res_sorcery_realtime writes through
+   * res_config_pgsql). False when it cannot be written: no database (pjsip.conf is read-only to
+   * sorcery) or the database refused.
+   */
+  async storeSorceryObject(type: SorceryType, id: string, fields: Row, create: boolean): Promise<boolean> {
+    const sql = this.sql;
+    if (!sql) return false;
+    const table = TABLES[type];
+    try {
+      if (create) await sql`insert into ${sql(table)} ${sql({ ...fields, id })}`;
+      else if (Object.keys(fields).length)
+        await sql`update ${sql(table)} set ${sql(fields)} where id = ${id}`;
+      if (type === 'endpoint') this.persistent.add(id);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Deletes a realtime object; false when it cannot be (no database, or refused). */
+  async deleteSorceryObject(type: SorceryType, id: string): Promise<boolean> {
+    const sql = this.sql;
+    if (!sql) return false;
+    try {
+      return (await sql`delete from ${sql(TABLES[type])} where id = ${id}`).count > 0;
+    } catch {
+      return false;
+    }
+  }
+
   async contactsOf(aor: Row): Promise<Contact[]> {
     const sql = this.sql;
     const id = aor.id ?? '';

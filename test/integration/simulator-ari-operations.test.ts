@@ -1,0 +1,207 @@
+// The /asterisk and the remaining /channels operations as Asterisk 22's resource_asterisk.c and
+// resource_channels.c answer them: dynamic configuration of res_pjsip's objects (read from and
+// written to the realtime tables; read-only without them), modules and log channels, continue
+// with a label, snoop's checks in their order, RTP statistics by time, external media's checks.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
+import { freshDatabase } from '../helpers/env.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+let db: Awaited<ReturnType<typeof freshDatabase>>;
+beforeAll(async () => {
+  db = await freshDatabase();
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+let cleanup: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c();
+  cleanup = [];
+});
+
+type Ev = { type: string } & Record<string, unknown>;
+
+async function setup(o: { databaseUrl?: string } = {}) {
+  const s: Simulator = await startSimulator({ ariPort: 0, amiPort: 0, ...o });
+  cleanup.push(() => s.stop());
+  const ws = new WebSocket(
+    `${s.ariUrl.replace(/^http/, 'ws')}/ari/events?app=capconduit&api_key=asterisk:asterisk`,
+  );
+  cleanup.push(() => ws.terminate());
+  await new Promise((r) => ws.once('open', r));
+  const events: Ev[] = [];
+  ws.on('message', (d) => events.push(JSON.parse(String(d)) as Ev));
+  const ari = async (method: string, path: string, body?: unknown) => {
+    const r = await fetch(
+      `${s.ariUrl}/ari/${path}${path.includes('?') ? '&' : '?'}api_key=asterisk:asterisk`,
+      {
+        method,
+        ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+      },
+    );
+    return { status: r.status, body: (r.status === 204 ? null : await r.json()) as Record<string, unknown> };
+  };
+  return { s, ari, events };
+}
+
+const attr = (body: unknown, name: string) =>
+  (body as Array<{ attribute: string; value: string }>).find((t) => t.attribute === name)?.value;
+
+describe('simulator /asterisk', () => {
+  it('reads res_pjsip objects as ConfigTuples, and cannot write pjsip.conf ones (403)', async () => {
+    const { s, ari } = await setup();
+    s.setEndpoint('client9', { result: 'answer' });
+    const got = await ari('GET', 'asterisk/config/dynamic/res_pjsip/endpoint/client9');
+    expect(got.status).toBe(200);
+    expect(attr(got.body, 'aors')).toBe('client9');
+    expect(attr(got.body, 'context')).toBe('default');
+    expect(attr(got.body, 'transport')).toBe('transport-udp');
+    expect((await ari('GET', 'asterisk/config/dynamic/res_pjsip/transport/transport-udp')).status).toBe(200);
+    expect((await ari('GET', 'asterisk/config/dynamic/res_nope/endpoint/x')).body).toEqual({
+      message: "configClass 'res_nope' not found",
+    });
+    expect((await ari('GET', 'asterisk/config/dynamic/res_pjsip/widget/x')).body).toEqual({
+      message: "objectType 'widget' not found",
+    });
+    expect((await ari('GET', 'asterisk/config/dynamic/res_pjsip/endpoint/nope')).body).toEqual({
+      message: "Object with id 'nope' not found",
+    });
+    expect(
+      (
+        await ari('PUT', 'asterisk/config/dynamic/res_pjsip/endpoint/client9', {
+          fields: [{ attribute: 'context', value: 'x' }],
+        })
+      ).body,
+    ).toEqual({ message: "Cannot update sorcery objects of type 'endpoint'" });
+    expect((await ari('DELETE', 'asterisk/config/dynamic/res_pjsip/endpoint/client9')).body).toEqual({
+      message: "Could not delete object with id 'client9'",
+    });
+  });
+
+  it('creates, updates and deletes realtime objects in the PJSIP tables', async () => {
+    const { ari } = await setup({ databaseUrl: db.url });
+    const path = 'asterisk/config/dynamic/res_pjsip/endpoint/dyn1';
+    expect((await ari('PUT', path, { fields: [{ attribute: 'colour', value: 'blue' }] })).body).toEqual({
+      message: "Creation of object 'dyn1' failed field value validation",
+    });
+    const made = await ari('PUT', path, {
+      fields: [
+        { attribute: 'context', value: 'from-client' },
+        { attribute: 'aors', value: 'dyn1' },
+      ],
+    });
+    expect(made.status).toBe(200);
+    expect(attr(made.body, 'context')).toBe('from-client');
+    expect((await ari('PUT', path)).body).toEqual({
+      message: "Fields must be provided to update object 'dyn1'",
+    });
+    const upd = await ari('PUT', path, { fields: [{ attribute: 'context', value: 'elsewhere' }] });
+    expect(attr(upd.body, 'context')).toBe('elsewhere');
+    // ARI's endpoints see it (res_pjsip's persistent endpoint).
+    expect((await ari('GET', 'endpoints/PJSIP/dyn1')).status).toBe(200);
+    expect((await ari('DELETE', path)).status).toBe(204);
+    expect((await ari('GET', path)).status).toBe(404);
+  });
+
+  it('unloads a module nothing needs, refuses one others need, declines one it does not have', async () => {
+    const { ari } = await setup();
+    expect((await ari('DELETE', 'asterisk/modules/res_stasis.so')).body).toEqual({
+      message: 'Module could not be unloaded',
+    });
+    expect((await ari('DELETE', 'asterisk/modules/app_dial.so')).status).toBe(204);
+    expect((await ari('GET', 'asterisk/modules/app_dial.so')).status).toBe(404);
+    // Reload (PUT) knows only running modules.
+    expect((await ari('PUT', 'asterisk/modules/app_dial.so')).body).toEqual({
+      message: 'Module not found in running modules',
+    });
+    expect((await ari('POST', 'asterisk/modules/app_dial.so')).status).toBe(204);
+    expect((await ari('POST', 'asterisk/modules/app_dial.so')).body).toEqual({
+      message: 'Module is already loaded',
+    });
+    expect((await ari('POST', 'asterisk/modules/res_nothing.so')).body).toEqual({
+      message: 'Module load declined',
+    });
+    expect((await ari('POST', 'asterisk/logging/debug')).body).toEqual({
+      message: 'Configuration levels are required',
+    });
+    expect((await ari('POST', 'asterisk/logging/console?configuration=debug')).body).toEqual({
+      message: 'Log channel already exists',
+    });
+  });
+});
+
+describe('simulator /channels, the rest', () => {
+  it('continues at a label, refusing one the dialplan does not have (404)', async () => {
+    const { s, ari, events } = await setup();
+    const id = s.placeInboundCall({ did: '14155550100', callerNumber: '12125550100' });
+    await waitFor(() => events.some((e) => e.type === 'StasisStart'));
+    expect(
+      (await ari('POST', `channels/${id}/continue?context=from-carrier&extension=_X.&label=nolabel`)).body,
+    ).toEqual({ message: 'Requested label can not be found' });
+    expect((await ari('POST', `channels/${id}/continue?label=0`)).body).toEqual({
+      message: 'Requested priority is illegal',
+    });
+  });
+
+  it("checks snoop's directions and app before the channel, which need not be in Stasis", async () => {
+    const { ari } = await setup();
+    expect((await ari('POST', 'channels/nope/snoop?app=capconduit&spy=up')).body).toEqual({
+      message: 'Invalid direction specified for spy',
+    });
+    expect((await ari('POST', 'channels/nope/snoop?app=capconduit')).body).toEqual({
+      message: 'Direction must be specified for at least spy or whisper',
+    });
+    expect((await ari('POST', 'channels/nope/snoop?spy=in')).body).toEqual({
+      message: 'Application name is required',
+    });
+    expect((await ari('POST', 'channels/nope/snoop?spy=in&app=capconduit')).body).toEqual({
+      message: 'Provided channel was not found',
+    });
+  });
+
+  it('counts RTP by time on a channel with RTP, refuses one without (403)', async () => {
+    const { ari } = await setup();
+    const local = await ari('POST', 'channels/create?endpoint=Local/s@nowhere&app=capconduit&channelId=l-1');
+    expect(local.status).toBe(200);
+    expect((await ari('GET', 'channels/l-1/rtp_statistics')).body).toEqual({
+      message: 'Unsupported channel type',
+    });
+    const ext = await ari(
+      'POST',
+      'channels/externalMedia?app=capconduit&external_host=127.0.0.1:40000&format=ulaw&channelId=rtp-1',
+    );
+    expect(ext.status).toBe(200);
+    const st = await waitFor(async () => {
+      const r = await ari('GET', 'channels/rtp-1/rtp_statistics');
+      return (r.body.txcount as number) > 0 && r.body;
+    });
+    expect(st).toMatchObject({ txploss: 0, rxploss: 0, channel_uniqueid: 'rtp-1' });
+    expect(st.txoctetcount).toBe((st.txcount as number) * 160);
+  });
+
+  it("checks external media's transport, encapsulation and host as Asterisk does", async () => {
+    const { ari } = await setup();
+    const em = (q: string) => ari('POST', `channels/externalMedia?app=capconduit&format=ulaw&${q}`);
+    expect((await em('')).body).toEqual({
+      message: 'external_host is required for all but websocket server connections',
+    });
+    expect((await em('external_host=nohost')).body).toEqual({
+      message: 'external_host must be <host>:<port> for all transports other than websocket',
+    });
+    expect((await em('transport=websocket&external_host=x')).body).toEqual({
+      message: "encapsulation must be 'none' for websocket transport",
+    });
+    expect((await em('transport=tcp&external_host=h:1')).body).toEqual({
+      message: "transport must be 'udp' for rtp encapsulation",
+    });
+    expect((await em('encapsulation=audiosocket&transport=tcp&external_host=h:1')).body).toEqual({
+      message: 'data can not be empty',
+    });
+    expect((await em('connection_type=server&external_host=h:1')).body).toEqual({
+      message: "'server' connection_type can only be used with the websocket transport",
+    });
+  });
+});
