@@ -70,9 +70,16 @@ export function cdrOf(s: CallOutcome, now: number): CdrRecord {
   const talked = answered?.answeredAt ? (answered.endedAt ?? ended) - answered.answeredAt : 0;
   const talkMs = s.maxCallS ? Math.min(talked, s.maxCallS * 1000) : talked;
   const rate = s.didRatePerMinMicros;
+  // The carrier bills the caller's leg from its first answer: after a revenue recovery the caller
+  // stays answered (hearing ringing) until the next client talks, so every client's minutes and the
+  // ringing between them are billed — not only the last client's, whose answer is the call's.
+  const callerAnsweredAt = Math.min(
+    s.answeredAt ?? Number.POSITIVE_INFINITY,
+    ...s.attempts.map((a) => a.answeredAt ?? Number.POSITIVE_INFINITY),
+  );
   const money = callMoney(
     seconds(talkMs),
-    s.answeredAt ? seconds(ended - s.answeredAt) : 0,
+    Number.isFinite(callerAnsweredAt) ? seconds(ended - callerAnsweredAt) : 0,
     // A short answer (the client hung up within revenue recovery's window) never converts.
     answered?.money
       ? answered.shortAnswer

@@ -73,7 +73,80 @@ function answeredCall(t0: number): CallState {
   return s;
 }
 
+/** A revenue recovery: link A answers at 2 s and hangs up at 5 s (short), link B answers at 9 s, caller ends at 69 s. */
+function recoveredCall(t0: number): CallState {
+  const link = (linkId: string, recoveryS: number | null) => ({
+    active: true,
+    linkId,
+    clientId: `c${linkId}`,
+    endpoint: `PJSIP/${linkId}`,
+    timezone: null,
+    schedule: null,
+    priority: 0,
+    weight: 1,
+    caps: { concurrency: null, hourly: null, daily: null, monthly: null, total: null },
+    totalAnswered: 0,
+    recoveryS,
+  });
+  const p: RoutePlan = {
+    ...plan,
+    didRatePerMinMicros: 60_000, // 1,000 micro-units a second
+    campaign: { ...plan.campaign!, maxReroutes: 1 },
+    links: [link('A', 300), link('B', null)],
+  };
+  let s = newCall({
+    callId: 'call-2',
+    callerChannelId: 'chan-2',
+    nodeId: 'node-1',
+    app: 'capconduit',
+    did: plan.did,
+    callerNumber: '+15557770001',
+    startedAt: t0,
+  }).state;
+  const go = (e: Parameters<typeof step>[1]) => {
+    s = step(s, e).state;
+  };
+  go({ type: 'plan_loaded', plan: p, at: t0 + 10 });
+  const attempt = (linkId: string, legId: string, at: number) =>
+    go({
+      type: 'attempt',
+      linkId,
+      clientId: `c${linkId}`,
+      legId,
+      slot: slot(linkId),
+      endpoint: `PJSIP/${linkId}`,
+      tried: [linkId],
+      at,
+    });
+  attempt('A', 'leg-a', t0 + 20);
+  go({ type: 'leg_stasis_start', legId: 'leg-a', at: t0 + 30 });
+  go({ type: 'leg_answered', legId: 'leg-a', at: t0 + 2_000 });
+  go({ type: 'leg_gone', legId: 'leg-a', cause: 16, at: t0 + 5_000 });
+  attempt('B', 'leg-b', t0 + 5_010);
+  go({ type: 'leg_stasis_start', legId: 'leg-b', at: t0 + 5_020 });
+  go({ type: 'leg_answered', legId: 'leg-b', at: t0 + 9_000 });
+  go({ type: 'caller_gone', cause: 16, at: t0 + 69_000 });
+  return s;
+}
+
 describe('CDR record', () => {
+  it("after a revenue recovery the carrier cost counts the caller's leg from its first answer: both clients' minutes and the ringing between", () => {
+    const t0 = Date.UTC(2026, 0, 2, 3, 4, 5);
+    const s = recoveredCall(t0);
+    expect(s.attempts.map((a) => [a.legId, a.result, a.shortAnswer ?? false])).toEqual([
+      ['leg-a', 'answered', true],
+      ['leg-b', 'answered', false],
+    ]);
+    const r = cdrOf(outcomeOf(s), t0 + 99_000);
+    // The call's answer is the last client's (9 s); the caller's leg was up from 2 s to 69 s: 67 s
+    // billed by the carrier, not the 60 s from the last answer.
+    expect(r).toMatchObject({
+      client_id: 'cB',
+      answered_at: new Date(t0 + 9_000).toISOString(),
+      cost_micros: 67_000,
+    });
+  });
+
   it("is built from routing's outcome: answering client, attempts, links not routed, durations", () => {
     const t0 = Date.UTC(2026, 0, 2, 3, 4, 5);
     const s = answeredCall(t0);
