@@ -150,6 +150,13 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
   model.findLabel = (context, exten, label) =>
     findExtension(dialplan, context, exten)?.find((st) => st.label === label)?.priority ?? -1;
   model.runDialplan = (c, context, exten, priority) => {
+    // The first run of a Local pair's `;2` is chan_local's local_call: the pair is joined (AMI
+    // LocalBridge) and `;2`'s PBX thread starts.
+    if (!c.called && c.peer && c.name.endsWith(';2')) {
+      c.called = true;
+      const one = model.channels.get(c.peer);
+      if (one) model.emit('local-call', one, c);
+    }
     c.called = true;
     return runDialplan(c, context, exten, priority);
   };

@@ -263,4 +263,45 @@ describe('the simulator as a real Asterisk 22 behaved', () => {
       .map((e) => `${e.event} ${e.fields.cause}`);
     expect(ami).toEqual(['HangupRequest 17', 'SoftHangupRequest 16', 'Hangup 17']);
   });
+
+  it('DeviceStateChange after every state change and hangup: a Local device in use while its pair is joined, a PJSIP device from its channels', async () => {
+    const { ari, events, amiEvents } = await setup();
+    const devices = () =>
+      amiEvents
+        .filter((e) => e.event === 'DeviceStateChange')
+        .map((e) => `${e.fields.device} ${e.fields.state}`);
+    // A PJSIP endpoint that rings, then hangs up busy.
+    await ari.channels.create({ endpoint: 'PJSIP/busyep', app: 'capconduit', channelId: 'p-1' });
+    await waitFor(() => events.find((e) => e.type === 'StasisStart' && e.channel?.id === 'p-1'));
+    await ari.channels.dial('p-1', { timeout: 30 });
+    await waitFor(() => amiEvents.find((e) => e.event === 'Hangup' && e.fields.uniqueid === 'p-1'));
+    await waitFor(() => devices().length === 2);
+    expect(devices()).toEqual(['PJSIP/busyep RINGING', 'PJSIP/busyep NOT_INUSE']);
+    // A Local pair joined (LocalBridge), answered (two state changes), hung up (two destructions).
+    await ari.channels.originate({
+      endpoint: 'Local/14155550100@from-carrier',
+      app: 'capconduit',
+      channelId: 'l-1',
+    });
+    await waitFor(() => events.find((e) => e.type === 'StasisStart' && e.channel?.id === 'l-1;2'));
+    const bridge = await waitFor(() => amiEvents.find((e) => e.event === 'LocalBridge'));
+    expect(bridge.fields).toMatchObject({
+      localonechannel: expect.stringMatching(/^Local\/14155550100@from-carrier-[0-9a-f]{8};1$/),
+      localoneuniqueid: 'l-1',
+      localtwouniqueid: 'l-1;2',
+      context: 'from-carrier',
+      exten: '14155550100',
+      localoptimization: 'Yes',
+    });
+    await ari.channels.answer('l-1;2');
+    await waitFor(() => devices().length === 4);
+    await ari.channels.hangup('l-1');
+    await waitFor(() => devices().length === 6);
+    expect(devices().slice(2)).toEqual([
+      'Local/14155550100@from-carrier INUSE',
+      'Local/14155550100@from-carrier INUSE',
+      'Local/14155550100@from-carrier NOT_INUSE',
+      'Local/14155550100@from-carrier NOT_INUSE',
+    ]);
+  });
 });

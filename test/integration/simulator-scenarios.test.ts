@@ -12,8 +12,8 @@
 //
 // Not compared, because the simulator does not send them (docs/simulator.md lists them): the
 // dialplan-tracing AMI events (VarSet, Newexten), caller-id and connected-line updates (NewCallerid,
-// NewConnectedLine; ARI ChannelCallerId, ChannelConnectedLine), LocalBridge, DeviceStateChange,
-// and ARI ChannelVarset / ChannelDialplan.
+// NewConnectedLine; ARI ChannelCallerId, ChannelConnectedLine), and ARI ChannelVarset /
+// ChannelDialplan.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase } from '../helpers/env.ts';
@@ -28,14 +28,7 @@ import {
 } from '../helpers/scenario-replay.ts';
 
 const SKIP_WS = new Set(['ChannelVarset', 'ChannelDialplan', 'ChannelConnectedLine', 'ChannelCallerId']);
-const SKIP_AMI = new Set([
-  'VarSet',
-  'Newexten',
-  'NewCallerid',
-  'NewConnectedLine',
-  'LocalBridge',
-  'DeviceStateChange',
-]);
+const SKIP_AMI = new Set(['VarSet', 'Newexten', 'NewCallerid', 'NewConnectedLine']);
 const USER = 'lab';
 const PASS = 'labpass';
 const fixture = (name: string) => new URL(`../fixtures/asterisk-wire/${name}`, import.meta.url).pathname;

@@ -12,6 +12,12 @@ import type { ActionContext, AmiCore, AmiHooks, Session } from './session.ts';
 
 export type { AmiHooks } from './session.ts';
 
+/** A channel's device: its name up to the last `-` (ast_setstate's own cut). */
+const deviceOf = (c: SimChannel) => c.name.slice(0, Math.max(0, c.name.lastIndexOf('-'))) || c.name;
+
+/** Snapshot fields under a prefix (`Dest`, `LocalOne`, ...), as AMI names a second channel's. */
+const prefixed = (prefix: string, fields: Fields): Fields => fields.map(([k, v]) => [`${prefix}${k}`, v]);
+
 /**
  * Asterisk's legacy filter rules, each a regex over the whole event text: none, every event;
  * include filters only, an event must match one; exclude (`!`) filters only, it must match none;
@@ -27,6 +33,8 @@ export class AmiServer {
   server: Server;
   private sessions = new Set<Session>();
   private sessionSeq = 0;
+  /** Live channel ids per device (so a device's state costs its own channels, not every call's). */
+  private devices = new Map<string, Set<string>>();
   private core: AmiCore;
 
   constructor(model: SimModel, user: string, secret: string, hooks: AmiHooks, badLoginDelayMs = 1000) {
@@ -49,23 +57,48 @@ export class AmiServer {
       this.broadcast([['Event', event], ['Privilege', 'call,all'], ...snapshot(c), ...extra]);
     model.on('channel-created', (c: SimChannel) => {
       this.core.processedCalls++;
+      const d = deviceOf(c);
+      const set = this.devices.get(d) ?? new Set<string>();
+      set.add(c.id);
+      this.devices.set(d, set);
       call('Newchannel', c);
     });
-    model.on('state', (c: SimChannel) => call('Newstate', c));
+    model.on('state', (c: SimChannel) => {
+      call('Newstate', c);
+      this.deviceState(c);
+    });
+    // chan_local's local_call: both halves' snapshots, where `;2` goes, and whether the pair may
+    // optimize itself away (always: the simulator's Local channels never carry /n).
+    model.on('local-call', (one: SimChannel, two: SimChannel) =>
+      this.broadcast([
+        ['Event', 'LocalBridge'],
+        ['Privilege', 'call,all'],
+        ...prefixed('LocalOne', snapshot(one)),
+        ...prefixed('LocalTwo', snapshot(two)),
+        ['Context', two.dialplan.context],
+        ['Exten', two.dialplan.exten],
+        ['LocalOptimization', 'Yes'],
+      ]),
+    );
     model.on('hangup-request', (c: SimChannel, cause: number, soft: boolean) =>
       call(soft ? 'SoftHangupRequest' : 'HangupRequest', c, [['Cause', cause]]),
     );
     model.on('pbx-softhangup', (c: SimChannel) => call('SoftHangupRequest', c, [['Cause', 16]]));
-    model.on('channel-destroyed', (c: SimChannel, cause: number) =>
+    model.on('channel-destroyed', (c: SimChannel, cause: number) => {
       call('Hangup', c, [
         ['Cause', cause],
         ['Cause-txt', CAUSE_TXT[cause] ?? 'Unknown'],
-      ]),
-    );
+      ]);
+      const d = deviceOf(c);
+      const set = this.devices.get(d);
+      set?.delete(c.id);
+      if (set?.size === 0) this.devices.delete(d);
+      this.deviceState(c);
+    });
     // ARI's Dial "" / RINGING / final status are AMI's DialBegin / DialState / DialEnd; the
     // caller's snapshot comes plain, the dialled channel's with a Dest prefix.
     model.on('dial', (c: SimChannel, caller: SimChannel | undefined, status: string, dialstring: string) => {
-      const dest = snapshot(c).map(([k, v]) => [`Dest${k}`, v] as [string, string | number]);
+      const dest = prefixed('Dest', snapshot(c));
       const event = status === '' ? 'DialBegin' : status === 'RINGING' ? 'DialState' : 'DialEnd';
       this.broadcast([
         ['Event', event],
@@ -100,6 +133,49 @@ export class AmiServer {
       this.broadcast([['Event', event], ['Privilege', 'call,all'], ...bridgeFields(b, b.channels.size)]);
     model.on('bridge-created', bridgeLife('BridgeCreate'));
     model.on('bridge-destroyed', bridgeLife('BridgeDestroy'));
+  }
+
+  /**
+   * DeviceStateChange for the device a channel belongs to (its name up to the last `-`), as
+   * Asterisk publishes one after every state change and every destruction of a channel
+   * (ast_setstate, ast_channel_destructor), the state asked of the channel driver then. A Local
+   * device (core_local.c local_devicestate) is INUSE while a pair of it is joined and its `;2`
+   * runs, else NOT_INUSE, whatever the channels' states; a PJSIP device is what its endpoint's
+   * live channels add up to (ast_state_chan2dev: Up or Ring in use, Ringing ringing, Busy busy).
+   */
+  private deviceState(c: SimChannel): void {
+    const device = deviceOf(c);
+    const live: SimChannel[] = [];
+    for (const id of this.devices.get(device) ?? []) {
+      const x = this.core.model.channels.get(id);
+      if (x) live.push(x);
+    }
+    let state: string;
+    if (device.startsWith('Local/'))
+      state = live.some(
+        (x) => x.name.endsWith(';2') && x.called && x.peer && this.core.model.channels.has(x.peer),
+      )
+        ? 'INUSE'
+        : 'NOT_INUSE';
+    else {
+      const states = new Set(live.map((x) => x.state));
+      state =
+        states.has('Up') || states.has('Ring')
+          ? states.has('Ringing')
+            ? 'RINGINUSE'
+            : 'INUSE'
+          : states.has('Ringing')
+            ? 'RINGING'
+            : states.has('Busy')
+              ? 'BUSY'
+              : 'NOT_INUSE';
+    }
+    this.broadcast([
+      ['Event', 'DeviceStateChange'],
+      ['Privilege', 'call,all'],
+      ['Device', device],
+      ['State', state],
+    ]);
   }
 
   dropAll(): void {
