@@ -132,4 +132,42 @@ describe('call recording', () => {
     expect(await stored(r!.call_id)).toBe(404);
     expect(await f.cdrs(c.did)).toEqual([]);
   });
+
+  it('after a revenue recovery the next client is recorded appended: recording_s is both parts, and the file holds both', async () => {
+    // Each client answers and hangs up 3 s later; the first within its recovery window, so the caller
+    // is sent on once and the second client's bridge is appended to the same recording.
+    const talk = { answerAfterMs: 10, hangupAfterMs: 3000 };
+    const c = await f.campaign({ record_calls: true, max_reroutes: 1 }, [
+      { behaviour: talk, link: { recovery_s: 300 } },
+      { behaviour: talk },
+    ]);
+    const parts: Array<{ name: string; duration: number }> = [];
+    const onEvent = (_app: string, ev: { type: string; recording?: { name: string; duration?: number } }) => {
+      if (ev.type === 'RecordingFinished' && ev.recording)
+        parts.push({ name: ev.recording.name, duration: ev.recording.duration ?? -1 });
+    };
+    f.sim.events.on('ari-event', onEvent);
+    try {
+      f.sim.placeInboundCall({ did: c.did, callerNumber: '+12125550503' });
+      const [r] = await f.cdrsOnce(c.did);
+      const id = r!.call_id;
+      expect(r!.attempts.map((a) => a.short_answer ?? false)).toEqual([true, false]);
+      const rec = (await f.api(f.staffKey, 'GET', `/v1/calls?did=${encodeURIComponent(c.did)}`)).json()
+        .items[0];
+      // Asterisk said each part ended, with its length: the CDR has their sum, not the last part's.
+      const mine = parts.filter((p) => p.name === id).map((p) => p.duration);
+      expect(mine).toHaveLength(2);
+      for (const d of mine) expect(d).toBeGreaterThanOrEqual(1);
+      expect(rec.recording_name).toBe(id);
+      expect(rec.recording_s).toBe(mine[0]! + mine[1]!);
+      // The stored file grew by the second part: 8 kHz 16-bit mono, as long as both parts.
+      const file = (await f.api(f.staffKey, 'GET', `/v1/calls/${id}/recording`)) as Awaited<
+        ReturnType<Flow['api']>
+      > & { rawPayload: Buffer };
+      expect(file.statusCode).toBe(200);
+      expect(file.rawPayload.readUInt32LE(40)).toBe(rec.recording_s * 16_000);
+    } finally {
+      f.sim.events.off('ari-event', onEvent);
+    }
+  });
 });
