@@ -26,6 +26,7 @@ import { sellerRoutes } from './routes/sellers.ts';
 import { RoutingService } from './service.ts';
 import { SlotStore } from './slots.ts';
 import { AnsweredTotals } from './totals.ts';
+import { restoreUsesOnDataLoss } from './usage-restore.ts';
 
 export interface RoutingModule extends DaemonModule {
   name: 'routing';
@@ -123,6 +124,16 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
         queuePollMs: config.HOLD_QUEUE_POLL_MS,
       })
     : null;
+  // After the router's own handler (the live calls' slots first), the ended calls' uses.
+  if (router)
+    restoreUsesOnDataLoss({
+      db: database.db,
+      slots,
+      cdr,
+      log: log.child({ module: 'routing' }),
+      metrics,
+      defaultTimezone: config.DEFAULT_TIMEZONE,
+    });
   return {
     name: 'routing',
     slots,

@@ -15,7 +15,7 @@ import {
   type TakeResult,
 } from '../platform/redis/codes.ts';
 import type { RedisKeys, RoutingKeys } from '../platform/redis/keys.ts';
-import { corked, registerScripts } from '../platform/redis/scripts.ts';
+import { corked, execPipeline, registerScripts } from '../platform/redis/scripts.ts';
 import { adoptLegacyRoutingKeys } from './legacy-keys.ts';
 import { linkWake } from './queue.ts';
 
@@ -146,6 +146,25 @@ function refOf(linkId: string, slotId: string, st: Record<string, string>): Slot
   };
 }
 
+/**
+ * Redis was found without its data: `marked` when this instance set the new epoch marker (one
+ * instance does, so what must happen once in all is done there), `at` when it was found.
+ */
+export interface DataLoss {
+  marked: boolean;
+  at: number;
+}
+
+/** An owner's uses in its current hour, day and month buckets (put back after a data loss). */
+export interface OwnerUseCounts {
+  kind: string;
+  id: string;
+  buckets: Buckets;
+  hourly: number;
+  daily: number;
+  monthly: number;
+}
+
 /** What a slot is put back as after Redis lost its data. */
 export type RestoredState = 'taken' | 'answered';
 
@@ -156,7 +175,7 @@ export class SlotStore {
   private epoch: string | null = null;
   /** Set while the slots of live calls are being put back: takes wait for it. */
   private rebuilding: Promise<void> | null = null;
-  private lostHandlers: Array<() => Promise<void>> = [];
+  private lostHandlers: Array<(loss: DataLoss) => Promise<void>> = [];
   private epochTimer: NodeJS.Timeout | null = null;
   /** Links this process has put in the `routing:links` set (forgotten at each reconcile, so a
    *  Redis that lost the set gets it back within one interval). */
@@ -232,7 +251,7 @@ export class SlotStore {
    * Called when Redis lost its data (each handler puts back what its part of the process holds).
    * The handlers run before any take goes on.
    */
-  onDataLost(h: () => Promise<void>): void {
+  onDataLost(h: (loss: DataLoss) => Promise<void>): void {
     this.lostHandlers.push(h);
   }
 
@@ -261,13 +280,14 @@ export class SlotStore {
    */
   private dataLost(): Promise<void> {
     this.rebuilding ??= (async () => {
-      await this.redis.set(this.keys.epoch, randomUUID(), 'NX');
+      const at = Date.now();
+      const marked = (await this.redis.set(this.keys.epoch, randomUUID(), 'NX')) === 'OK';
       const seen = await this.redis.get(this.keys.epoch);
       const first = this.epoch === null;
       this.epoch = seen;
       this.registered.clear();
       if (first) return;
-      for (const h of this.lostHandlers) await h();
+      for (const h of this.lostHandlers) await h({ marked, at });
     })().finally(() => {
       this.rebuilding = null;
     });
@@ -284,6 +304,28 @@ export class SlotStore {
     const r = await this.redis.restoreSlot(keys.length, ...keys, ...args, state);
     await this.redis.sadd(this.keys.links, ref.linkId);
     return decodeDone('restoreSlot', r);
+  }
+
+  /**
+   * Adds uses of ended calls back to owners' hour, day and month counters (after Redis lost its
+   * data; the buckets are the current ones), with the TTLs takeSlot gives them.
+   */
+  async addUses(uses: ReadonlyArray<OwnerUseCounts>): Promise<void> {
+    if (!uses.length) return;
+    const pipe = this.redis.pipeline();
+    for (const u of uses) {
+      const counters: Array<[string, number, number]> = [
+        [this.keys.owner(u.kind, u.id, 'h', u.buckets.hour), u.hourly, 2 * 3600],
+        [this.keys.owner(u.kind, u.id, 'd', u.buckets.day), u.daily, 2 * 86400],
+        [this.keys.owner(u.kind, u.id, 'm', u.buckets.month), u.monthly, 32 * 86400],
+      ];
+      for (const [key, n, ttl] of counters) {
+        if (n <= 0) continue;
+        pipe.incrby(key, n);
+        pipe.expire(key, ttl);
+      }
+    }
+    await execPipeline(pipe);
   }
 
   /**

@@ -3,6 +3,7 @@
 // takes one, and no cap overshoots. A private redis-server: FLUSHALL would wipe other tests' keys.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../../src/platform/redis/client.ts';
+import { capBuckets } from '../../src/routing/decide.ts';
 import { type Flow, startFlow } from '../helpers/flow.ts';
 import { PrivateRedis } from '../helpers/redis-server.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -76,6 +77,48 @@ describe('Redis losing its data while calls are live', () => {
     } finally {
       admin.disconnect();
     }
+  });
+
+  it('FLUSHALL after answered calls: the hour, day and month counts of the ended calls come back from the CDRs', async () => {
+    // Links, sellers, DIDs and groups count the same way; the link's and the DID's are checked.
+    const c = await f.campaign({}, [
+      { behaviour: { answerAfterMs: 20 }, link: { hourly_cap: 2, daily_cap: 10, monthly_cap: 100 } },
+    ]);
+    const { linkId, endpoint } = c.clients[0]!;
+    const [didRow] = await f.d.ctx.database.sql<
+      { id: string }[]
+    >`select id from dids where number = ${c.did}`;
+    await f.d.ctx.database.sql`update dids set daily_cap = 50 where id = ${didRow!.id}`;
+    const legUp = () =>
+      f.sim.liveChannels().some((x) => x.name.startsWith(`PJSIP/${endpoint}-`) && x.state === 'Up');
+    for (const i of [0, 1]) {
+      const caller = f.sim.placeInboundCall({ did: c.did, callerNumber: `+1212555${3000 + i}` });
+      await waitFor(() => legUp() || undefined);
+      f.sim.hangup(caller, 16);
+      await f.cdrsOnce(c.did, i + 1);
+      await waitFor(async () => ((await f.routing.slots.live(linkId)) === 0 ? true : undefined));
+    }
+    const buckets = capBuckets('UTC', new Date());
+    const admin = createRedis(redisSrv.url, { enableOfflineQueue: true });
+    try {
+      await admin.flushall();
+    } finally {
+      admin.disconnect();
+    }
+    const lostBefore = await metric('capconduit_redis_data_lost_total');
+    // The next call finds the data gone, waits for it to be put back, and meets the hourly cap.
+    f.sim.placeInboundCall({ did: c.did, callerNumber: '+12125553002' });
+    const rows = await f.cdrsOnce(c.did, 3);
+    expect(rows[2]!.disposition).toBe('no_client');
+    expect(rows[2]!.not_routed.map((n) => n.reason)).toEqual(['hourly']);
+    expect(await metric('capconduit_redis_data_lost_total')).toBeGreaterThan(lostBefore);
+    expect(await metric('capconduit_cap_usage_rebuilds_total{result="done"')).toBeGreaterThan(0);
+    expect(await f.routing.slots.counters(linkId, buckets)).toMatchObject({
+      hourly: 2,
+      daily: 2,
+      monthly: 2,
+    });
+    expect((await f.routing.slots.countersOf('did', didRow!.id, buckets)).daily).toBe(2);
   });
 
   it('a restart without persistence: the same once Redis is back', async () => {

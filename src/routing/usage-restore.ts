@@ -1,0 +1,53 @@
+// After Redis lost its data: the hour, day and month counts of calls that had already ended are
+// put back from PostgreSQL's CDRs (live calls put back their own slots, effects.ts), so caps by hour,
+// day or month do not let those calls through a second time. Once in all: on the instance that set
+// the new epoch marker.
+import { Counter, type Registry } from 'prom-client';
+import type { CdrWriter } from '../cdr/writer.ts';
+import type { Db } from '../platform/db.ts';
+import type { Logger } from '../platform/logger.ts';
+import { capBuckets } from './decide.ts';
+import { usesThisPeriod } from './repository.ts';
+import type { DataLoss, SlotStore } from './slots.ts';
+
+export function restoreUsesOnDataLoss(d: {
+  db: Db;
+  slots: SlotStore;
+  cdr: CdrWriter;
+  log: Logger;
+  metrics: Registry;
+  defaultTimezone: string;
+}): void {
+  const rebuilds = new Counter({
+    name: 'capconduit_cap_usage_rebuilds_total',
+    help: 'Hour/day/month cap counts of ended calls put back from the CDRs after Redis lost its data, by result',
+    labelNames: ['result'],
+    registers: [d.metrics],
+  });
+  d.slots.onDataLost(async (loss: DataLoss) => {
+    if (!loss.marked) return;
+    const at = new Date(loss.at);
+    try {
+      // The calls that ended just before are in the writer's buffer: PostgreSQL gets them first.
+      await d.cdr.flush().catch(() => {});
+      const owners = await usesThisPeriod(d.db, {
+        now: at,
+        endedBefore: at,
+        defaultTimezone: d.defaultTimezone,
+      });
+      await d.slots.addUses(owners.map((o) => ({ ...o, buckets: capBuckets(o.tz, at) })));
+      rebuilds.inc({ result: 'done' });
+      d.log.warn(
+        { owners: owners.length, uses: owners.reduce((n, o) => n + o.monthly, 0) },
+        'hour, day and month cap counts of ended calls put back from the CDRs',
+      );
+    } catch (err) {
+      // Routing goes on (takes wait for this): those caps count only the calls from now on.
+      rebuilds.inc({ result: 'failed' });
+      d.log.error(
+        { err: (err as Error).message },
+        'hour, day and month cap counts not put back from the CDRs; those caps count only calls from now on',
+      );
+    }
+  });
+}
