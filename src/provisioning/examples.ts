@@ -21,6 +21,7 @@ export const accountDoc = withResponseExample(accountOut, {
   signalling_cidrs: ['216.147.0.0/18'],
   trunk_endpoint: 'carrier-vonage-main',
   voice: { type: 'sip', value: 'sip:capconduit@sip.example.com' },
+  active: true,
   created_at: AT,
 });
 export const jobAcceptedDoc = withResponseExample(jobAccepted, { job_id: JOB, status: 'queued', total: 25 });
@@ -33,6 +34,7 @@ export const jobDoc = withResponseExample(jobOut, {
   total: 25,
   done: 21,
   counts: { provisioned: 20, no_inventory: 1 },
+  account_disabled: false,
   created_at: AT,
   finished_at: null,
   items: [

@@ -1,5 +1,6 @@
 // Every SQL statement of the provisioning domain.
 import { and, asc, count, desc, eq, inArray, isNull, notInArray, type SQL, sql } from 'drizzle-orm';
+import { audited } from '../platform/audit.ts';
 import type { Db } from '../platform/db.ts';
 import { pgError } from '../platform/pg-errors.ts';
 import {
@@ -36,29 +37,32 @@ export class ProvisioningRepository {
 
   // ------------------------------------------------------------ accounts
 
+  // Account changes run audited: the trail names who made them (the sealed credentials are left out
+  // of its rows by the trigger).
   async insertAccount(v: typeof providerAccounts.$inferInsert): Promise<AccountRow> {
-    const [r] = await this.db.insert(providerAccounts).values(v).returning();
+    const [r] = await audited(this.db, (tx) => tx.insert(providerAccounts).values(v).returning());
     return r!;
   }
   async accounts(): Promise<AccountRow[]> {
     return this.db.select().from(providerAccounts).orderBy(asc(providerAccounts.name));
   }
-  async account(id: string): Promise<AccountRow | null> {
-    const [r] = await this.db.select().from(providerAccounts).where(eq(providerAccounts.id, id));
+  async account(id: string, q: Db | Tx = this.db): Promise<AccountRow | null> {
+    const [r] = await q.select().from(providerAccounts).where(eq(providerAccounts.id, id));
     return r ?? null;
   }
   async updateAccount(
     id: string,
     v: Partial<typeof providerAccounts.$inferInsert>,
   ): Promise<AccountRow | null> {
-    const [r] = await this.db.update(providerAccounts).set(v).where(eq(providerAccounts.id, id)).returning();
+    const [r] = await audited(this.db, (tx) =>
+      tx.update(providerAccounts).set(v).where(eq(providerAccounts.id, id)).returning(),
+    );
     return r ?? null;
   }
   async deleteAccount(id: string): Promise<boolean> {
-    const r = await this.db
-      .delete(providerAccounts)
-      .where(eq(providerAccounts.id, id))
-      .returning({ id: providerAccounts.id });
+    const r = await audited(this.db, (tx) =>
+      tx.delete(providerAccounts).where(eq(providerAccounts.id, id)).returning({ id: providerAccounts.id }),
+    );
     return r.length > 0;
   }
   async sellerExists(id: string): Promise<boolean> {

@@ -45,6 +45,7 @@ export const accountIn = z
     use_subaccounts: z.boolean().optional(),
     signalling_cidrs: z.array(cidr).max(100).optional(),
     voice: voice.nullable().optional(),
+    active: z.boolean().optional(),
   })
   .strict();
 
@@ -57,6 +58,8 @@ export const accountPatch = z
     timeout_ms: z.number().int().min(100).max(120_000).optional(),
     use_subaccounts: z.boolean().optional(),
     voice: voice.nullable().optional(),
+    /** false: no new searches, jobs or reconciles; unfinished jobs wait until it is true again. */
+    active: z.boolean().optional(),
   })
   .strict()
   .refine((b) => (b.api_key === undefined) === (b.api_secret === undefined), {
@@ -76,6 +79,8 @@ export const accountOut = z.object({
   signalling_cidrs: z.array(z.string()),
   trunk_endpoint: z.string().nullable(),
   voice: z.object({ type: z.string(), value: z.string() }).nullable(),
+  /** false: disabled (no new searches, jobs or reconciles; unfinished jobs wait). */
+  active: z.boolean(),
   created_at: z.string(),
 });
 
@@ -93,6 +98,7 @@ export const accountView = (a: AccountRow): z.infer<typeof accountOut> => ({
   signalling_cidrs: a.signallingCidrs,
   trunk_endpoint: a.trunkEndpoint,
   voice: a.voice ?? null,
+  active: a.active,
   created_at: a.createdAt.toISOString(),
 });
 
@@ -176,6 +182,8 @@ export const jobOut = z.object({
   total: z.number(),
   done: z.number(),
   counts: z.record(z.string(), z.number()),
+  /** An unfinished job whose provider account is disabled: its items wait until it is enabled. */
+  account_disabled: z.boolean(),
   created_at: z.string(),
   finished_at: z.string().nullable(),
   items: z
@@ -226,3 +234,6 @@ export const webhookIn = z
     seller_id: z.uuid().optional(),
   })
   .strict();
+
+/** What a subscription's owner may change after it is made: whether it is sent events. */
+export const webhookPatch = z.object({ active: z.boolean() }).strict();

@@ -39,6 +39,8 @@ export interface EventSink {
 export interface JobQueue {
   /** Hands a job's open items to the workers (adding the same job twice changes nothing). */
   enqueue(job: JobRow, itemIds: string[]): Promise<void>;
+  /** Stops (or lets again) every instance's workers taking the account's items; running ones finish. */
+  setPaused(accountId: string, paused: boolean): Promise<void>;
 }
 
 /** Writes the Asterisk side of a carrier account: a trunk identified by the carrier's addresses. */
@@ -59,6 +61,7 @@ export interface AccountInput {
   use_subaccounts?: boolean | undefined;
   signalling_cidrs?: string[] | undefined;
   voice?: VoiceRouting | null | undefined;
+  active?: boolean | undefined;
 }
 
 const credContext = (id: string) => `provider_account:${id}:credentials`;
@@ -103,6 +106,7 @@ export class ProvisioningService {
         ...(b.use_subaccounts !== undefined ? { useSubaccounts: b.use_subaccounts } : {}),
         signallingCidrs: b.signalling_cidrs ?? [],
         voice: b.voice ?? null,
+        ...(b.active !== undefined ? { active: b.active } : {}),
       });
     } catch (e) {
       return mapDbError(e, `provider account ${b.name}`);
@@ -114,12 +118,24 @@ export class ProvisioningService {
       );
       row = (await this.repo.updateAccount(row.id, { trunkEndpoint: endpoint }))!;
     }
+    if (!row.active) await this.queue?.setPaused(row.id, true);
     return row;
   }
 
   async account(id: string): Promise<AccountRow> {
     const a = await this.repo.account(id);
     if (!a) throw notFound('provider account', id);
+    return a;
+  }
+
+  /** The account, if it may take new work (a search, a job, a reconcile): 409 when it is disabled. */
+  async activeAccount(id: string): Promise<AccountRow> {
+    const a = await this.account(id);
+    if (!a.active)
+      throw new AppError('CONFLICT', `provider account ${a.name} is disabled: enable it first`, {
+        reason: 'account_disabled',
+        provider_account_id: a.id,
+      });
     return a;
   }
 
@@ -139,7 +155,11 @@ export class ProvisioningService {
       ...(b.timeout_ms !== undefined ? { timeoutMs: b.timeout_ms } : {}),
       ...(b.use_subaccounts !== undefined ? { useSubaccounts: b.use_subaccounts } : {}),
       ...(b.voice !== undefined ? { voice: b.voice } : {}),
+      ...(b.active !== undefined ? { active: b.active } : {}),
     });
+    // Written after the row: a crash in between is put right by the workers' refresh, which pauses
+    // the queue of every disabled account and resumes the others.
+    if (b.active !== undefined) await this.queue?.setPaused(id, !b.active);
     return row!;
   }
 
@@ -249,7 +269,7 @@ export class ProvisioningService {
   // ------------------------------------------------------------ search
 
   async search(accountId: string, q: SearchQuery) {
-    const a = await this.account(accountId);
+    const a = await this.activeAccount(accountId);
     return this.providerFor(a).search(q).catch(asApiError);
   }
 
@@ -264,7 +284,7 @@ export class ProvisioningService {
    * each unknown number's action, fixed or not.
    */
   async reconcile(accountId: string, fix: boolean) {
-    const a = await this.account(accountId);
+    const a = await this.activeAccount(accountId);
     const p = this.providerFor(a);
     const carrier = new Map<string, { key: string | null; sellerId: string | null; country: string }>();
     const holders: Array<{ key: string | undefined; sellerId: string | null }> = [
@@ -398,6 +418,7 @@ export class ProvisioningService {
         return { job: prev, created: false };
       }
     }
+    await this.activeAccount(j.accountId);
     const job = await this.repo.createJob({ ...j, hash }, inputs);
     if (!job) {
       const prev = await again();
@@ -494,6 +515,7 @@ export class ProvisioningService {
     if (!j) throw notFound('job', id);
     const counts = await this.repo.itemCounts(id, q);
     const done = j.total - (counts.queued ?? 0) - (counts.chosen ?? 0);
+    const waiting = j.status !== 'completed' && !(await this.repo.account(j.providerAccountId, q))?.active;
     return {
       id: j.id,
       kind: j.kind,
@@ -503,6 +525,7 @@ export class ProvisioningService {
       total: j.total,
       done,
       counts,
+      account_disabled: waiting,
       created_at: j.createdAt.toISOString(),
       finished_at: j.finishedAt?.toISOString() ?? null,
       ...(withItems

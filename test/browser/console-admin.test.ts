@@ -394,6 +394,40 @@ describe('the console’s administration pages in a browser', () => {
       await page.locator('#job-status[data-status=completed]').waitFor(T);
       expect(await page.locator('#not-provisioned').count()).toBe(0);
       expect(await page.locator('#job-items').textContent()).toContain('provisioned');
+
+      // Disabled (after a confirmation): no longer offered for searches; a job made before waits and
+      // says why, and goes on once the account is enabled again.
+      await page.goto(accountUrl);
+      await page.click('#account-toggle button');
+      await page.getByText('Saved.').waitFor(T);
+      expect(await page.locator('#account-state').textContent()).toBe('disabled');
+      await ui.shot('provider-account-disabled');
+      const a = await prov().repo.account(new URL(accountUrl).pathname.split('/').pop()!);
+      const acme = (
+        await d.ctx.database.sql<{ id: string }[]>`select id from sellers where name = 'acme'`
+      )[0]!.id;
+      const waiting = await prov().repo.createJob(
+        { kind: 'provision', accountId: a!.id, sellerId: acme, keyId: null, idem: null, hash: 'browser' },
+        [{ npa: '646', country: 'US' }],
+      );
+      await prov().resume(waiting!);
+      await page.goto(`${base}/console/numbers`);
+      expect(await page.locator('#number-search option', { hasText: 'fake-carrier' }).isDisabled()).toBe(
+        true,
+      );
+      await page
+        .locator(`#jobs tr[data-job="${waiting!.id}"]`, { hasText: 'waiting: account disabled' })
+        .waitFor(T);
+      await page.goto(`${base}/console/numbers/jobs/${waiting!.id}`);
+      await page.locator('#account-disabled').waitFor(T);
+      await ui.shot('job-account-disabled');
+      await page.click('#account-disabled a');
+      await page.click('#account-toggle button');
+      await page.getByText('Saved.').waitFor(T);
+      expect(await page.locator('#account-state').textContent()).toBe('active');
+      await page.goto(`${base}/console/numbers/jobs/${waiting!.id}`);
+      await page.locator('#job-status[data-status=completed]').waitFor(T);
+      expect(await page.locator('#account-disabled').count()).toBe(0);
     } finally {
       fake.setFaults({ notProvisioned: false });
       page.off('dialog', accept);
@@ -425,8 +459,16 @@ describe('the console’s administration pages in a browser', () => {
     await ui.shot('webhook-deliveries');
     const got = received.find((r) => r.body.includes('webhook.test'))!;
     expect(verify(secret, got.signature, got.body)).toBe(true);
+    // Paused from its page, and resumed from the list.
+    await page.click('#webhook-active button:has-text("pause")');
+    await page.getByText('Saved.').waitFor(T);
+    expect(await page.locator('#webhook-active').textContent()).toContain('no: paused');
     await page.click('nav.tabs a:has-text("Webhooks")');
     const row = page.locator('#webhooks tbody tr', { hasText: receiverUrl });
+    await ui.shot('webhooks-paused');
+    await row.locator('button:has-text("resume")').click();
+    await page.getByText('Saved.').waitFor(T);
+    expect(await row.locator('button:has-text("pause")').count()).toBe(1);
     expect(await row.textContent()).toContain('every seller');
     expect(await row.textContent()).not.toContain('subaccount.created');
     expect(await page.content()).not.toContain(secret);

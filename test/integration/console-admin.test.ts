@@ -283,6 +283,42 @@ describe('console administration pages', () => {
       ).toBe(403);
       expect((await (await as('viewer@example.com')).get('/console/numbers/accounts')).statusCode).toBe(200);
       expect((await (await as('seller@acme.test')).get('/console/numbers/accounts')).statusCode).toBe(403);
+      // Disabled and enabled again by admins only, through the API's schema; the audit log names who.
+      expect(
+        (
+          await staff.post(`/console/numbers/accounts/${id}/state`, {
+            _csrf: await staff.csrf(),
+            active: 'false',
+          })
+        ).statusCode,
+      ).toBe(403);
+      expect(
+        (await admin.post(`/console/numbers/accounts/${id}/state`, { _csrf, active: 'maybe' })).statusCode,
+      ).toBe(400);
+      expect(
+        (await admin.post(`/console/numbers/accounts/${id}/state`, { _csrf, active: 'false' })).statusCode,
+      ).toBe(303);
+      const off = await admin.get(`/console/numbers/accounts/${id}`);
+      expect(off.body).toMatch(/id="account-state"><strong class="bad">disabled/);
+      expect(off.body).toContain('Enable account');
+      expect((await staff.get('/console/numbers/accounts')).body).toMatch(
+        /data-account="carrier-one">.*disabled/s,
+      );
+      // The numbers page offers it no more for searches; a search sent anyway is refused.
+      expect((await admin.get('/console/numbers')).body).toMatch(
+        /value="[^"]+" disabled>carrier-one \(disabled\)/,
+      );
+      const search = await admin.get(`/console/numbers/search?provider_account_id=${id}&country=US&npa=415`);
+      expect(search.statusCode).toBe(409);
+      expect(search.body).toContain('is disabled: enable it first');
+      const audit = await admin.get('/console/audit?resource=provider_account');
+      expect(audit.body).toContain('carrier-one');
+      expect(audit.body).toContain('admin@example.com');
+      expect(audit.body).not.toMatch(/v1\./);
+      expect(
+        (await admin.post(`/console/numbers/accounts/${id}/state`, { _csrf, active: 'true' })).statusCode,
+      ).toBe(303);
+      expect((await admin.get(`/console/numbers/accounts/${id}`)).body).toContain('Disable account');
       expect((await admin.post(`/console/numbers/accounts/${id}/delete`, { _csrf })).statusCode).toBe(303);
       expect(await d.ctx.database.sql`select 1 from provider_accounts where id = ${id}`).toHaveLength(0);
     });
@@ -332,8 +368,44 @@ describe('console administration pages', () => {
           .statusCode,
       ).toBe(400);
 
+      // Paused and resumed by its owner, as PATCH /v1/webhooks/{id} does; not by another seller.
+      const mineId = rows[1]!.id;
+      expect(
+        (await seller.post(`/console/numbers/webhooks/${all}/active`, { _csrf, active: 'false' })).statusCode,
+      ).toBe(404);
+      const pause = await seller.post(`/console/numbers/webhooks/${mineId}/active`, {
+        _csrf,
+        active: 'false',
+        back: 'list',
+      });
+      expect(pause.statusCode).toBe(303);
+      expect(pause.headers.location).toBe('/console/numbers/webhooks?done=saved');
+      expect((await seller.get('/console/numbers/webhooks')).body).toMatch(
+        /<td><strong>no<\/strong>.*resume/s,
+      );
+      expect((await seller.get(`/console/numbers/webhooks/${mineId}`)).body).toContain('no: paused');
+      expect(
+        (await seller.post(`/console/numbers/webhooks/${mineId}/active`, { _csrf, active: 'true' })).headers
+          .location,
+      ).toBe(`/console/numbers/webhooks/${mineId}?done=saved`);
+      const [state] = await d.ctx.database.sql<
+        { active: boolean }[]
+      >`select active from webhook_subscriptions where id = ${mineId}`;
+      expect(state!.active).toBe(true);
+
       const viewer = await as('viewer@example.com');
       expect((await viewer.get(`/console/numbers/webhooks/${all}`)).body).not.toContain('webhook-test');
+      expect(
+        (
+          await viewer.post(`/console/numbers/webhooks/${all}/active`, {
+            _csrf: await viewer.csrf(),
+            active: 'false',
+          })
+        ).statusCode,
+      ).toBe(403);
+      expect(
+        (await seller.post(`/console/numbers/webhooks/${mineId}/active`, { active: 'false' })).statusCode,
+      ).toBe(403);
       expect(
         (await viewer.post(`/console/numbers/webhooks/${all}/test`, { _csrf: await viewer.csrf() }))
           .statusCode,

@@ -47,7 +47,7 @@ const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 /** What a row is called by people: its name, or a DID's number; else nothing (the id stands). */
 function nameOf(r: Row): string | null {
   const img = r.after ?? r.before ?? {};
-  const n = img.name ?? img.number;
+  const n = img.name ?? img.number ?? img.url;
   return typeof n === 'string' ? n : null;
 }
 

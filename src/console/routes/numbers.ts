@@ -59,8 +59,9 @@ export function numberRoutes(svc: ProvisioningService | undefined, routing: Rout
         svc.repo.listNumbers({ sellerId: scope, status: q.status }, { ...q, ...s }),
         svc.repo.listJobs(scope, { limit: 10, offset: 0 }),
         scope ? null : routing.listSellers({ limit: 500, offset: 0 }),
-        w ? svc.repo.accounts() : [],
+        svc.repo.accounts(),
       ]);
+      const disabled = new Set(accounts.filter((a) => !a.active).map((a) => a.id));
       const sellerName = new Map((sellers?.items ?? []).map((x) => [x.id, x.name]));
       const counts = await Promise.all(jobs.items.map((j) => svc.repo.itemCounts(j.id)));
       const keep = { status: q.status };
@@ -69,7 +70,7 @@ export function numberRoutes(svc: ProvisioningService | undefined, routing: Rout
         w && accounts.length
           ? html`<section><h2>Search and buy</h2>
 <form method="get" action="${PATH}/search" class="grid" id="number-search">
-<label>Provider account <select name="provider_account_id">${accounts.map((a) => html`<option value="${a.id}">${a.name}</option>`)}</select></label>
+<label>Provider account <select name="provider_account_id">${accounts.map((a) => html`<option value="${a.id}"${a.active ? '' : html` disabled`}>${a.name}${a.active ? '' : ' (disabled)'}</option>`)}</select></label>
 <label>Country <input name="country" value="US" maxlength="2" pattern="[A-Z]{2}"></label>
 <label>Area code (NPA) <input name="npa" required pattern="[2-9][0-9]{2}" placeholder="415"></label>
 <button type="submit">Search</button></form></section>`
@@ -84,7 +85,7 @@ ${
 ${jobs.items.map((j, i) => {
   const c = counts[i]!;
   const done = j.total - (c.queued ?? 0) - (c.chosen ?? 0);
-  return html`<tr data-job="${j.id}"><td>${at(j.createdAt)}</td><td>${j.kind}</td><td>${progress(done, j.total)}</td><td>${j.status}</td><td><a href="${PATH}/jobs/${j.id}">Details</a></td></tr>`;
+  return html`<tr data-job="${j.id}"><td>${at(j.createdAt)}</td><td>${j.kind}</td><td>${progress(done, j.total)}</td><td>${j.status}${j.status !== 'completed' && disabled.has(j.providerAccountId) ? html` <strong class="bad">(waiting: account disabled)</strong>` : ''}</td><td><a href="${PATH}/jobs/${j.id}">Details</a></td></tr>`;
 })}</tbody></table>`
     : empty('No jobs yet.')
 }</section>
@@ -178,6 +179,10 @@ ${r.numbers.map((n) => html`<tr><td>+${n.msisdn}</td><td>${n.type}</td><td>${n.f
       const body = html`${
         unprovisioned
           ? html`<div class="flash error" role="alert" id="not-provisioned"><strong>The carrier has not enabled this API for provider account ${account?.name ?? j.provider_account_id}</strong> (it answered 403 "unprovisioned": its Subaccounts or Programmable SIP API is off for the account). Ask the carrier to enable it, or turn off <em>a subaccount per seller</em> on the ${may(userOf(req), ADMIN) ? html`<a href="${ACCOUNTS_PATH}/${j.provider_account_id}">account's settings</a>` : "account's settings"} and start again.</div>`
+          : ''
+      }${
+        j.account_disabled
+          ? html`<div class="flash error" role="alert" id="account-disabled"><strong>Provider account ${(await svc.repo.account(j.provider_account_id))?.name ?? j.provider_account_id} is disabled</strong>: the items not yet started wait until an admin enables it again${may(userOf(req), ADMIN) ? html` on the <a href="${ACCOUNTS_PATH}/${j.provider_account_id}">account's page</a>` : ''}.</div>`
           : ''
       }<p id="job-status" data-status="${j.status}">${j.kind} · ${j.status} · ${progress(j.done, j.total)}</p>
 ${Object.keys(j.counts).length ? html`<p>${Object.entries(j.counts).map(([k, v], i) => html`${i ? ' · ' : ''}${k}: ${v}`)}</p>` : ''}

@@ -26,6 +26,9 @@ export function numberTabs(cur: 'numbers' | 'accounts' | 'webhooks'): Html {
   return html`<nav class="tabs" aria-label="Numbers">${tab('numbers', '/console/numbers', 'Numbers and jobs')} ${tab('accounts', PATH, 'Provider accounts')} ${tab('webhooks', '/console/numbers/webhooks', 'Webhooks')}</nav>`;
 }
 
+const stateOf = (a: AccountRow) =>
+  a.active ? html`<span class="ok">active</span>` : html`<strong class="bad">disabled</strong>`;
+
 /** Voice routing from two fields: none when the value is empty. */
 function voiceOf(body: unknown): { type: string; value: string } | null {
   const f = fromForm(body, { voice_type: 'optText', voice_value: 'optText' });
@@ -65,12 +68,12 @@ export function providerAccountRoutes(svc: ProvisioningService | undefined) {
 <section><h2>Accounts</h2>
 ${
   rows.length
-    ? html`<div class="scroll"><table id="accounts"><thead><tr><th>Name</th><th>Carrier</th><th>REST URL</th><th>Subaccounts</th><th>Rate / in flight / timeout</th><th>Carrier addresses</th><th>Trunk</th><th>Voice</th><th>Created (UTC)</th></tr></thead><tbody>
+    ? html`<div class="scroll"><table id="accounts"><thead><tr><th>Name</th><th>Carrier</th><th>REST URL</th><th>Subaccounts</th><th>Rate / in flight / timeout</th><th>Carrier addresses</th><th>Trunk</th><th>Voice</th><th>State</th><th>Created (UTC)</th></tr></thead><tbody>
 ${rows.map(
   (
     a,
   ) => html`<tr data-account="${a.name}"><td><a href="${PATH}/${a.id}">${a.name}</a></td><td>${a.provider}</td><td>${a.restUrl}</td><td>${a.useSubaccounts ? 'per seller' : 'off'}</td>
-<td>${a.ratePerS}/s · ${a.concurrency} · ${a.timeoutMs} ms</td><td>${a.signallingCidrs.join(', ')}</td><td>${a.trunkEndpoint ?? ''}</td><td>${a.voice ? `${a.voice.type}: ${a.voice.value}` : ''}</td><td>${a.createdAt.toISOString().replace('T', ' ').slice(0, 16)}</td></tr>`,
+<td>${a.ratePerS}/s · ${a.concurrency} · ${a.timeoutMs} ms</td><td>${a.signallingCidrs.join(', ')}</td><td>${a.trunkEndpoint ?? ''}</td><td>${a.voice ? `${a.voice.type}: ${a.voice.value}` : ''}</td><td>${stateOf(a)}</td><td>${a.createdAt.toISOString().replace('T', ' ').slice(0, 16)}</td></tr>`,
 )}</tbody></table></div>`
     : empty(w ? 'No provider account yet: add one below to buy numbers.' : 'No provider account yet.')
 }</section>
@@ -101,10 +104,18 @@ ${settingsFields(null)}
       const w = may(ctx.user, ADMIN);
       const body = html`${numberTabs('accounts')}
 <dl class="secret"><dt>Carrier</dt><dd>${a.provider}</dd><dt>REST URL</dt><dd>${a.restUrl}</dd><dt>API URL</dt><dd>${a.apiUrl}</dd>
-<dt>Credentials</dt><dd>stored sealed; never shown</dd><dt>Carrier addresses</dt><dd>${a.signallingCidrs.join(', ') || 'none'}</dd><dt>Trunk</dt><dd>${a.trunkEndpoint ?? 'none'}</dd></dl>
+<dt>Credentials</dt><dd>stored sealed; never shown</dd><dt>Carrier addresses</dt><dd>${a.signallingCidrs.join(', ') || 'none'}</dd><dt>Trunk</dt><dd>${a.trunkEndpoint ?? 'none'}</dd>
+<dt>State</dt><dd id="account-state">${stateOf(a)}</dd></dl>
 ${
   w
-    ? html`<section><h2>Settings</h2>
+    ? html`<section><h2>${a.active ? 'Disable' : 'Enable'}</h2>${
+        a.active
+          ? html`<p>A disabled account is not asked anything new: searches, new jobs and reconciles are refused, and the items of its unfinished jobs wait (those already running finish) until it is enabled again.</p>
+<form method="post" action="${PATH}/${a.id}/state" class="inline" id="account-toggle" data-confirm="Disable provider account ${a.name}? Its unfinished jobs wait until it is enabled again.">${csrfField(ctx)}<input type="hidden" name="active" value="false"><button type="submit" class="danger">Disable account</button></form>`
+          : html`<p>Disabled: searches, new jobs and reconciles are refused; unfinished jobs wait. Enabling lets them go on.</p>
+<form method="post" action="${PATH}/${a.id}/state" class="inline" id="account-toggle">${csrfField(ctx)}<input type="hidden" name="active" value="true"><button type="submit">Enable account</button></form>`
+      }</section>
+<section><h2>Settings</h2>
 <form method="post" action="${PATH}/${a.id}" class="grid" id="account-settings">${csrfField(ctx)}${settingsFields(a)}<button type="submit">Save</button></form></section>
 <section><h2>New credentials</h2><p>When the carrier's key or secret changes (rotated at the carrier): both are replaced together, and the next request uses them.</p>
 <form method="post" action="${PATH}/${a.id}/credentials" class="grid" id="account-credentials" autocomplete="off">${csrfField(ctx)}
@@ -155,6 +166,16 @@ ${
           use_subaccounts: 'bool',
         }),
         voice: voiceOf(f),
+      });
+      await s.updateAccount(id, b);
+      return reply.redirect(`${PATH}/${id}?done=saved`, 303);
+    });
+
+    app.post('/numbers/accounts/:id/state', { config: admin }, async (req, reply) => {
+      const { id } = validate(idParams, req.params);
+      const f = (req.body ?? {}) as Record<string, unknown>;
+      const b = validate(accountPatch, {
+        active: f.active === 'true' ? true : f.active === 'false' ? false : f.active,
       });
       await s.updateAccount(id, b);
       return reply.redirect(`${PATH}/${id}?done=saved`, 303);

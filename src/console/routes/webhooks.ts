@@ -5,14 +5,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { WEBHOOK_EVENTS } from '../../db/schema/provisioning.ts';
-import { webhookIn } from '../../provisioning/schemas.ts';
+import { webhookIn, webhookPatch } from '../../provisioning/schemas.ts';
 import { SIGNATURE_HEADER } from '../../provisioning/webhooks/sign.ts';
-import type { WebhookService } from '../../provisioning/webhooks/service.ts';
+import type { Subscription, WebhookService } from '../../provisioning/webhooks/service.ts';
 import type { RoutingService } from '../../routing/service.ts';
 import { EVERYONE, may, SELLER_WRITE, scopeOf } from '../access.ts';
 import { validate } from '../forms.ts';
 import { html } from '../html.ts';
-import { csrfField, empty, layout } from '../pages/layout.ts';
+import { csrfField, empty, layout, type PageCtx } from '../pages/layout.ts';
 import { sendPage, userOf } from '../plugin.ts';
 import { numberTabs } from './provider-accounts.ts';
 import { ctxOf, flashOf } from './users.ts';
@@ -22,6 +22,11 @@ const idParams = z.object({ id: z.uuid() });
 const at = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 19) : '');
 /** The deliveries a subscription's page lists (the newest). */
 const DELIVERIES_SHOWN = 100;
+
+/** Pauses or resumes a subscription (the API's PATCH `active`). */
+function toggle(ctx: PageCtx, x: Subscription, back: 'list' | 'page' = 'page') {
+  return html`<form method="post" action="${PATH}/${x.id}/active" class="inline" data-webhook-toggle="${x.id}">${csrfField(ctx)}<input type="hidden" name="active" value="${x.active ? 'false' : 'true'}"><input type="hidden" name="back" value="${back}"><button type="submit" class="link">${x.active ? 'pause' : 'resume'}</button></form>`;
+}
 
 export function webhookRoutes(hooks: WebhookService | undefined, routing: RoutingService) {
   return async function routes(app: FastifyInstance) {
@@ -51,7 +56,7 @@ ${
 ${subs.map(
   (
     x,
-  ) => html`<tr data-webhook="${x.id}"><td><a href="${PATH}/${x.id}">${x.url}</a></td><td>${x.events.join(', ')}</td>${scope ? '' : html`<td>${x.sellerId ? (sellerName.get(x.sellerId) ?? x.sellerId) : 'every seller'}</td>`}<td>${x.active ? 'yes' : 'no'}</td><td>${at(x.createdAt)}</td>
+  ) => html`<tr data-webhook="${x.id}"><td><a href="${PATH}/${x.id}">${x.url}</a></td><td>${x.events.join(', ')}</td>${scope ? '' : html`<td>${x.sellerId ? (sellerName.get(x.sellerId) ?? x.sellerId) : 'every seller'}</td>`}<td>${x.active ? 'yes' : html`<strong>no</strong>`}${w ? html` ${toggle(ctx, x, 'list')}` : ''}</td><td>${at(x.createdAt)}</td>
 <td>${w ? html`<form method="post" action="${PATH}/${x.id}/delete" class="inline" data-confirm="Delete the subscription to ${x.url}? Its pending deliveries are not sent.">${csrfField(ctx)}<button type="submit" class="link">Delete</button></form>` : ''}</td></tr>`,
 )}</tbody></table></div>`
     : empty('No webhook subscriptions.')
@@ -79,7 +84,8 @@ ${scope ? '' : html`<label>Seller <select name="seller_id"><option value="">ever
       // While a delivery waits the page reloads itself (a refresh header, no script).
       if (list.some((x) => x.status === 'pending')) reply.header('refresh', '2');
       const body = html`${numberTabs('webhooks')}
-<dl class="secret"><dt>URL</dt><dd>${sub.url}</dd><dt>Events</dt><dd>${sub.events.join(', ')}</dd><dt>Created</dt><dd>${at(sub.createdAt)} UTC</dd></dl>
+<dl class="secret"><dt>URL</dt><dd>${sub.url}</dd><dt>Events</dt><dd>${sub.events.join(', ')}</dd><dt>Created</dt><dd>${at(sub.createdAt)} UTC</dd>
+<dt>Active</dt><dd id="webhook-active">${sub.active ? 'yes: new events are delivered' : 'no: paused, new events are not delivered'}${may(ctx.user, SELLER_WRITE) ? html` ${toggle(ctx, sub)}` : ''}</dd></dl>
 ${
   may(ctx.user, SELLER_WRITE)
     ? html`<form method="post" action="${PATH}/${id}/test" class="inline" id="webhook-test">${csrfField(ctx)}<button type="submit">Send a test delivery</button></form>`
@@ -128,6 +134,18 @@ ${list.map(
       const { id } = validate(idParams, req.params);
       await h.test(id, scopeOf(userOf(req)));
       return reply.redirect(`${PATH}/${id}?done=test`, 303);
+    });
+
+    app.post('/numbers/webhooks/:id/active', { config: write }, async (req, reply) => {
+      const { id } = validate(idParams, req.params);
+      const f = (req.body ?? {}) as Record<string, unknown>;
+      const b = validate(webhookPatch, {
+        active: f.active === 'true' ? true : f.active === 'false' ? false : f.active,
+      });
+      await h.setActive(id, scopeOf(userOf(req)), b.active);
+      // Back where the change was made: the list, or the subscription's own page.
+      const back = typeof f.back === 'string' && f.back === 'list' ? PATH : `${PATH}/${id}`;
+      return reply.redirect(`${back}?done=saved`, 303);
     });
 
     app.post('/numbers/webhooks/:id/delete', { config: write }, async (req, reply) => {

@@ -39,6 +39,9 @@ export const providerAccounts = pgTable('provider_accounts', {
   trunkEndpoint: text('trunk_endpoint'),
   // Default voice routing of bought numbers: {type, value}, `{e164}` in value is the number.
   voice: jsonb('voice').$type<{ type: 'sip' | 'tel' | 'app'; value: string } | null>(),
+  // A disabled account takes no new work (searches, jobs, reconcile); its unfinished jobs' items wait
+  // (its BullMQ queue is paused) until it is enabled again.
+  active: boolean('active').notNull().default(true),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 

@@ -77,6 +77,21 @@ export class ProvisioningQueues implements JobQueue {
     return q;
   }
 
+  /**
+   * A disabled account's items wait: its queue is paused in Redis, so no worker of any instance takes
+   * another one (those running finish) until it is resumed.
+   */
+  async setPaused(accountId: string, paused: boolean): Promise<void> {
+    const q = this.queue(accountId);
+    if (paused) await q.pause();
+    else await q.resume();
+  }
+
+  /** Whether the account's items wait (its queue paused in Redis). */
+  isPaused(accountId: string): Promise<boolean> {
+    return this.queue(accountId).isPaused();
+  }
+
   async enqueue(job: JobRow, itemIds: string[]): Promise<void> {
     this.queue(job.providerAccountId);
     if (await this.parents.getJob(job.id)) return; // already handed over; BullMQ keeps it through crashes
@@ -128,9 +143,10 @@ export class ProvisioningQueues implements JobQueue {
         'maintenance',
         async () => {
           for (const a of await this.svc.repo.accounts())
-            await this.svc
-              .reconcile(a.id, false)
-              .catch((err: unknown) => this.log.warn({ err, account: a.name }, 'reconcile failed'));
+            if (a.active)
+              await this.svc
+                .reconcile(a.id, false)
+                .catch((err: unknown) => this.log.warn({ err, account: a.name }, 'reconcile failed'));
         },
         { connection: this.connection, prefix: this.s.prefix, concurrency: 1 },
       );
@@ -142,9 +158,17 @@ export class ProvisioningQueues implements JobQueue {
     this.refreshTimer.unref();
   }
 
-  /** One worker per provider account, at the account's concurrency. */
+  /**
+   * One worker per provider account, at the account's concurrency; each account's queue paused as
+   * the account is disabled (a change whose pause or resume was lost to a crash is put right here).
+   */
   async refresh(): Promise<void> {
     for (const a of await this.svc.repo.accounts()) {
+      // The queue's state first, the account's after: a change landing in between is then either
+      // seen here or made by its own setPaused after this read, never undone by a stale row.
+      const paused = await this.isPaused(a.id);
+      const now = await this.svc.repo.account(a.id);
+      if (now && paused === now.active) await this.setPaused(a.id, !now.active);
       const w = this.workers.get(a.id);
       if (w) {
         if (w.concurrency !== a.concurrency) w.concurrency = a.concurrency;

@@ -5,7 +5,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
 import { idParams } from '../../platform/http/paging.ts';
-import { webhookIn } from '../schemas.ts';
+import { webhookIn, webhookPatch } from '../schemas.ts';
 import type { Subscription, WebhookService } from '../webhooks/service.ts';
 import { withExample, withResponseExample } from '../../platform/http/examples.ts';
 
@@ -91,6 +91,29 @@ export function webhookRoutes(hooks: WebhookService) {
       async (req) => ({
         items: (await hooks.list(scopeOf(req))).map(view),
       }),
+    );
+    app.patch(
+      '/v1/webhooks/:id',
+      {
+        config,
+        schema: {
+          summary: 'Pause or resume a subscription (an inactive one is sent no new events)',
+          tags,
+          params: idParams,
+          body: withExample(webhookPatch, { active: false }),
+          response: {
+            200: withResponseExample(subOut, {
+              id: 'a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9c0d',
+              url: 'https://hooks.example.com/capconduit',
+              events: ['number.provisioned', 'job.completed'],
+              seller_id: null,
+              active: false,
+              created_at: '2026-11-02T15:04:05.000Z',
+            }),
+          },
+        },
+      },
+      async (req) => view(await hooks.setActive(req.params.id, scopeOf(req), req.body.active)),
     );
     app.delete(
       '/v1/webhooks/:id',

@@ -9,6 +9,7 @@ import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Sql } from 'postgres';
 import { type WebhookEvent, webhookDeliveries, webhookSubscriptions } from '../../db/schema/provisioning.ts';
+import { audited } from '../../platform/audit.ts';
 import type { Db } from '../../platform/db.ts';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -63,16 +64,18 @@ export class WebhookService implements EventSink {
     if (problem) throw new AppError('VALIDATION_FAILED', `webhook URL refused: ${problem}`);
     const id = randomUUID();
     const secret = `whsec_${randomBytes(24).toString('base64url')}`;
-    const [row] = await this.db
-      .insert(webhookSubscriptions)
-      .values({
-        id,
-        url: b.url,
-        events: b.events,
-        sellerId: b.sellerId,
-        secret: this.keyring.seal(secret, secretContext(id)),
-      })
-      .returning();
+    const [row] = await audited(this.db, (tx) =>
+      tx
+        .insert(webhookSubscriptions)
+        .values({
+          id,
+          url: b.url,
+          events: b.events,
+          sellerId: b.sellerId,
+          secret: this.keyring.seal(secret, secretContext(id)),
+        })
+        .returning(),
+    );
     return { row: row!, secret };
   }
 
@@ -98,9 +101,21 @@ export class WebhookService implements EventSink {
     return r;
   }
 
+  /**
+   * Pauses (false) or resumes (true) a subscription: an inactive one is written no deliveries for the
+   * events that follow; deliveries already written go on being tried.
+   */
+  async setActive(id: string, sellerScope: string | null, active: boolean): Promise<Subscription> {
+    await this.get(id, sellerScope);
+    const [r] = await audited(this.db, (tx) =>
+      tx.update(webhookSubscriptions).set({ active }).where(eq(webhookSubscriptions.id, id)).returning(),
+    );
+    return r!;
+  }
+
   async remove(id: string, sellerScope: string | null): Promise<void> {
     await this.get(id, sellerScope);
-    await this.db.delete(webhookSubscriptions).where(eq(webhookSubscriptions.id, id));
+    await audited(this.db, (tx) => tx.delete(webhookSubscriptions).where(eq(webhookSubscriptions.id, id)));
   }
 
   async deliveries(id: string, sellerScope: string | null, limit: number): Promise<Delivery[]> {
