@@ -17,7 +17,8 @@
 // - timestamps keep their layout with every digit a 9 (`<ts:9999-99-99T99:99:99.999+9999>`);
 // - the Asterisk entity id becomes `<eid>`, a non-empty protocol_id `<protocol_id>`, durations
 //   `<int>`, the login's generated ActionID `<epoch-ms>`, credentials their placeholders, a
-//   manager session pointer (SessionID) `<ptr>`, the port of a security event's address `<port>`.
+//   manager session pointer (SessionID) `<ptr>`, the port of a security event's address `<port>`,
+//   CoreStatus's dates and times `<date>`/`<time>` and its call count `<int>`, Ping's `<epoch>`.
 // Everything else, field names, field order, types and values, is compared as recorded.
 import { connect, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -53,6 +54,12 @@ const RULES: Record<string, (v: string) => string> = {
   lastreload: () => '<int>',
   actionid: (v) => (/^\d{13}$/.test(v) ? '<epoch-ms>' : v),
   sessionid: (v) => (/^0x[0-9a-f]+$/.test(v) ? '<ptr>' : v),
+  corestartupdate: (v) => (/^\d{4}-\d\d-\d\d$/.test(v) ? '<date>' : v),
+  corereloaddate: (v) => (/^\d{4}-\d\d-\d\d$/.test(v) ? '<date>' : v),
+  corestartuptime: (v) => (/^\d\d:\d\d:\d\d$/.test(v) ? '<time>' : v),
+  corereloadtime: (v) => (/^\d\d:\d\d:\d\d$/.test(v) ? '<time>' : v),
+  coreprocessedcalls: (v) => (/^\d+$/.test(v) ? '<int>' : v),
+  timestamp: (v) => (/^\d+\.\d+$/.test(v) ? '<epoch>' : v),
   localaddress: (v) => v.replace(/\/\d+$/, '/<port>'),
   remoteaddress: (v) => v.replace(/\/\d+$/, '/<port>'),
 };
@@ -151,7 +158,7 @@ export class Ids {
 }
 
 /** AMI frames from a socket, in order, fields in order, the greeting line dropped. */
-function amiReader(sock: Socket, onFrame: (f: Frame) => void) {
+export function amiReader(sock: Socket, onFrame: (f: Frame) => void) {
   let buf = '';
   sock.on('data', (d) => {
     buf += d.toString();
