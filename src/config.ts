@@ -110,6 +110,9 @@ const schema = z.object({
   // REST requests in flight on each node's events WebSocket. Asterisk serves them one at a time, but
   // each answer also waits for this process's event loop: too few in flight caps the request rate.
   ASTERISK_ARI_WS_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(128),
+  // Bound on an ARI request, from the call to its answer (time queued here included). A request
+  // sent and not answered within it is taken as having happened (its channel or bridge cleaned up).
+  ASTERISK_ARI_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),
   // A node whose oldest ARI request has waited this long is overloaded: new calls are shed.
   ASTERISK_ARI_OVERLOAD_WAIT_MS: z.coerce.number().int().min(1).default(2000),
   // Ping the events WebSocket this often; drop and reconnect it when silent this long after a ping.

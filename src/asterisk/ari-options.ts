@@ -29,6 +29,11 @@ export interface AriOptions {
   /** HTTP connections (and so HTTP requests in flight) to the node at most. Default 32. */
   httpMaxSockets?: number;
   /**
+   * HTTP connections of the cleanup lane (hangups and bridge destroys, see RequestOptions.lane),
+   * on top of httpMaxSockets and the events WebSocket. Default 8.
+   */
+  cleanupMaxSockets?: number;
+  /**
    * REST requests in flight on the events WebSocket at most. Asterisk serves them one after another
    * per socket, so the line beyond one lives inside Asterisk; but each round trip also waits for
    * this process's event loop (tens of ms under load), and the rate is at most this many per round
@@ -57,5 +62,7 @@ export type AriState = 'idle' | 'connecting' | 'connected' | 'closed';
 export interface AriLoad {
   http: LoadFigures;
   websocket: LoadFigures;
+  /** The cleanup lane (not counted in `overloaded`: shedding new calls does not make it shorter). */
+  cleanup: LoadFigures;
   overloaded: boolean;
 }

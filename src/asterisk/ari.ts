@@ -52,7 +52,7 @@ export class AriClient extends EventEmitter {
   /** Links dropped because they went silent (no pong, no frame). */
   silentDrops = 0;
   /** Requests that never left our queue within their bound, per transport. */
-  queueTimeouts = { http: 0, websocket: 0 };
+  queueTimeouts = { http: 0, websocket: 0, cleanup: 0 };
   private ws: WebSocket | null = null;
   /** Whether REST goes over the WebSocket on this connection (decided at each connect). */
   restOverWs = false;
@@ -65,6 +65,9 @@ export class AriClient extends EventEmitter {
   private readonly wsTransport: WsTransport;
   private readonly httpLimiter: InFlightLimiter;
   private readonly wsLimiter: InFlightLimiter;
+  /** The cleanup lane: its own HTTP connections and bound (RequestOptions.lane). */
+  private readonly cleanupHttp: HttpTransport;
+  private readonly cleanupLimiter: InFlightLimiter;
   private readonly keepalive: WsKeepalive;
   private readonly reclaim: AppReclaim;
 
@@ -80,6 +83,15 @@ export class AriClient extends EventEmitter {
       timeoutMs: this.timeoutMs,
       maxSockets,
     });
+    const cleanupSockets = opts.cleanupMaxSockets ?? 8;
+    this.cleanupHttp = new HttpTransport({
+      base: this.base,
+      user: opts.user,
+      password: opts.password,
+      timeoutMs: this.timeoutMs,
+      maxSockets: cleanupSockets,
+    });
+    this.cleanupLimiter = new InFlightLimiter(cleanupSockets);
     this.wsTransport = new WsTransport({ timeoutMs: this.timeoutMs });
     this.httpLimiter = new InFlightLimiter(maxSockets);
     this.wsLimiter = new InFlightLimiter(opts.wsMaxInFlight ?? 128);
@@ -131,6 +143,7 @@ export class AriClient extends EventEmitter {
     this.restOverWs = false;
     this.wsTransport.failAll('client stopped');
     this.httpTransport.destroy();
+    this.cleanupHttp.destroy();
     if (ws) await closeGracefully(ws, this.opts.closeTimeoutMs ?? 2000);
   }
 
@@ -144,6 +157,22 @@ export class AriClient extends EventEmitter {
   }
 
   private dispatch<T>(method: string, path: string, o: RequestOptions, startedAt: number): Promise<T> {
+    if (o.lane === 'cleanup') {
+      const bound = o.timeoutMs ?? this.timeoutMs;
+      const notSent = () => {
+        this.queueTimeouts.cleanup++;
+        return new AriTimeoutError(method, path, bound, false);
+      };
+      return this.cleanupLimiter.run<T>(
+        () => {
+          const left = bound - (Date.now() - startedAt);
+          if (left <= 0) return Promise.reject(notSent());
+          return this.cleanupHttp.request<T>(method, path, o, left);
+        },
+        bound,
+        notSent,
+      );
+    }
     const ws = this.ws;
     const overWs =
       this.restOverWs && ws?.readyState === WebSocket.OPEN && mayTravelOverWebSocket(method, path);
@@ -172,11 +201,12 @@ export class AriClient extends EventEmitter {
   load(now = Date.now()): AriLoad {
     const http = this.httpLimiter.figures(now);
     const websocket = this.wsLimiter.figures(now);
+    const cleanup = this.cleanupLimiter.figures(now);
     const waitBound = this.opts.overloadWaitMs ?? 2000;
     const queueBound = this.opts.overloadQueue ?? 200;
     const over = (f: LoadFigures) =>
       f.queued >= queueBound || Math.max(f.oldestWaitMs, f.oldestInFlightMs) >= waitBound;
-    return { http, websocket, overloaded: over(http) || over(websocket) };
+    return { http, websocket, cleanup, overloaded: over(http) || over(websocket) };
   }
 
   /** True when new calls should not be started on this node (see load()). */
@@ -187,6 +217,11 @@ export class AriClient extends EventEmitter {
   /** Requests sent per transport. */
   get requestsSent(): { http: number; websocket: number } {
     return { http: this.httpTransport.sent, websocket: this.wsTransport.sent };
+  }
+
+  /** The cleanup lane's requests sent, and those that got no answer within their bound. */
+  get cleanupRequests(): { sent: number; timeouts: number } {
+    return { sent: this.cleanupHttp.sent, timeouts: this.cleanupHttp.timeouts + this.queueTimeouts.cleanup };
   }
 
   /** Requests that got no answer within their bound, per transport (queue time-outs included). */
@@ -206,6 +241,17 @@ export class AriClient extends EventEmitter {
   readonly asterisk = asteriskResource(this.req);
   readonly applications = applicationsResource(this.req);
   readonly recordings = recordingsResource(this.req);
+  /**
+   * Hangups and bridge destroys on the cleanup lane (RequestOptions.lane): what frees a call's
+   * channels and bridge, or refuses a shed call, never waits behind the work of new calls.
+   */
+  readonly cleanup = (() => {
+    const req = <T>(method: string, path: string, o?: RequestOptions) =>
+      this.request<T>(method, path, { ...o, lane: 'cleanup' });
+    const channels = channelsResource(req);
+    const bridges = bridgesResource(req);
+    return { hangup: channels.hangup, destroyBridge: bridges.destroy };
+  })();
 
   /**
    * A stored recording's file, as a stream (`GET /recordings/stored/{name}/file`). Always over HTTP:

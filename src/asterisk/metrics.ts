@@ -71,7 +71,7 @@ export function asteriskMetrics(metrics: Registry, nodes: Map<string, NodeLinks>
   });
 
   // ARI back-pressure and link liveness, read at scrape time.
-  const transports = ['http', 'websocket'] as const;
+  const transports = ['http', 'websocket', 'cleanup'] as const;
   new Gauge({
     name: 'capconduit_asterisk_ari_requests_in_flight',
     help: 'ARI REST requests sent and not yet answered, per node and transport',
@@ -125,6 +125,7 @@ export function asteriskMetrics(metrics: Registry, nodes: Map<string, NodeLinks>
         const t = n.ari.requestsSent;
         this.inc({ node: n.id, transport: 'http' }, t.http);
         this.inc({ node: n.id, transport: 'websocket' }, t.websocket);
+        this.inc({ node: n.id, transport: 'cleanup' }, n.ari.cleanupRequests.sent);
       }
     },
   });
@@ -139,6 +140,7 @@ export function asteriskMetrics(metrics: Registry, nodes: Map<string, NodeLinks>
         const t = n.ari.timeouts;
         this.inc({ node: n.id, transport: 'http' }, t.http);
         this.inc({ node: n.id, transport: 'websocket' }, t.websocket);
+        this.inc({ node: n.id, transport: 'cleanup' }, n.ari.cleanupRequests.timeouts);
       }
     },
   });

@@ -10,6 +10,12 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** This request's time bound instead of the client's. */
   timeoutMs?: number;
+  /**
+   * `cleanup`: a hangup or a bridge destroy that frees what a call held. It travels over HTTP on
+   * connections of its own, so it never waits behind the requests of new calls (the backlog that
+   * makes a node shed calls is exactly what it must not queue behind).
+   */
+  lane?: 'cleanup';
 }
 
 /** One REST request, whichever way it travels. */

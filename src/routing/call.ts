@@ -105,6 +105,7 @@ export interface Refusal {
 }
 
 export type NoCandidateReason =
+  | 'shed' // the node fell behind before a slot was taken: refused as a new call would be
   | 'no_client'
   | 'unknown_did'
   | 'inactive_campaign'

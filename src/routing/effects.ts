@@ -100,7 +100,6 @@ export interface EffectDeps {
   queuePollMs?: number | undefined;
 }
 
-/** A channel that is gone, or not (or no longer) in our app: the request's purpose is moot. */
 /** Effects that neither touch the caller's channel nor depend on what it hears (run beside its ringing). */
 const OFF_THE_CALLER = new Set<Effect['type']>([
   'ring_caller',
@@ -114,6 +113,10 @@ const OFF_THE_CALLER = new Set<Effect['type']>([
   'queue_try',
 ]);
 
+/** Effects that end a call's channels or the call: never held back by its ringing. */
+const ENDING = new Set<Effect['type']>(['hangup', 'finish']);
+
+/** A channel that is gone, or not (or no longer) in our app: the request's purpose is moot. */
 export function isGoneOrElsewhere(err: unknown): boolean {
   return err instanceof AriError && (err.status === 404 || err.status === 409 || err.status === 422);
 }
@@ -148,6 +151,7 @@ export class CallRunner {
       log: d.log,
       metrics: d.metrics,
     });
+    d.metrics.cleanupPending = () => this.cleanup.size;
     this.waiters = new QueueWaiters(
       (callId, cause) => this.queueTurn(callId, cause),
       (on) => {
@@ -258,18 +262,33 @@ export class CallRunner {
   }
 
   /**
-   * Hangs a channel up; when Asterisk gives no answer (the channel may be up still), the cleanup
-   * keeps trying until it does. Never rejects.
+   * Hangs a channel up on the cleanup lane; until Asterisk confirms it, the cleanup keeps trying.
+   * Never rejects.
    */
-  hangupSurely(nodeId: string, channelId: string, reason: HangupReason): Promise<void> {
-    const ari = this.d.asterisk.nodes.get(nodeId)?.ari;
-    if (!ari) return Promise.resolve();
-    return ari.channels.hangup(channelId, reason).then(
-      () => {},
-      (err: unknown) => {
-        if (noAnswer(err)) this.cleanup.hangup(nodeId, channelId, reason);
-      },
-    );
+  async hangupSurely(nodeId: string, channelId: string, reason: HangupReason): Promise<void> {
+    await this.cleanup.hangup(nodeId, channelId, reason);
+  }
+
+  /**
+   * A client leg entered Stasis. A leg its call still waits for goes on to be dialled; one whose
+   * attempt is over (its create got no answer in time, and Asterisk made it late) or whose call
+   * ended is hung up at once: it would hold a channel, and count against the client's cap, for nothing.
+   */
+  legEntered(nodeId: string, legId: string, at: number): void {
+    const callId = this.byChannel.get(legId) ?? legId.replace(/-\d+$/, '');
+    const call = this.calls.get(callId);
+    const attempt = call?.state.attempts.find((a) => a.legId === legId);
+    if (call && attempt && !attempt.endedAt) {
+      void this.feed(callId, { type: 'leg_stasis_start', legId, at });
+      return;
+    }
+    if ((call && attempt) || this.cleanup.holds(legId) || this.endedHere(callId))
+      void this.cleanup.hangup(nodeId, legId, 'normal', { exists: true });
+  }
+
+  /** A channel's ChannelDestroyed: a hangup of it not confirmed yet is done. */
+  channelGone(channelId: string): void {
+    this.cleanup.channelGone(channelId);
   }
 
   /**
@@ -367,7 +386,9 @@ export class CallRunner {
         try {
           // Asterisk runs requests in the order it reads them, but over HTTP two may overtake
           // each other: whatever follows on the caller's channel goes after its ringing.
-          if (call.ringing && !OFF_THE_CALLER.has(fx.type)) await call.ringing;
+          // Not a hangup nor the end, though: a ring served after the hangup finds no channel
+          // (404), and under overload the ring may sit in the very line a hangup must not wait in.
+          if (call.ringing && !OFF_THE_CALLER.has(fx.type) && !ENDING.has(fx.type)) await call.ringing;
           const next = await this.perform(call, fx);
           if (next) events.push(next);
         } catch (err) {
@@ -404,16 +425,9 @@ export class CallRunner {
         // Allocation failed, Asterisk refused, or no answer came (a timeout, the link cut). A create
         // with no answer may have made the leg anyway (we chose its id): it is hung up until Asterisk
         // answers, and the attempt's slot goes back only then (cleanup.ts).
-        if (noAnswer(err)) this.cleanup.hangup(call.state.nodeId, fx.legId, 'normal');
+        // The create may still sit in Asterisk's line: the hangup goes behind it (`ordered`).
+        if (noAnswer(err)) void this.cleanup.hangup(call.state.nodeId, fx.legId, 'normal', { ordered: true });
         return { type: 'leg_gone', legId: fx.legId, cause: err instanceof AriError ? 3 : 34, at };
-      case 'hangup':
-        // No answer: the channel may still be up; hung up again until Asterisk answers.
-        if (noAnswer(err)) this.cleanup.hangup(call.state.nodeId, fx.channelId, fx.reason);
-        return null;
-      case 'dial':
-        // The dial failed and so did the hangup of its leg (dial, below).
-        if (noAnswer(err)) this.cleanup.hangup(call.state.nodeId, fx.legId, 'congestion');
-        return null;
       case 'release':
         // A conversion's use is counted before the release (answering twice counts once).
         this.releases.add(fx.slot, {
@@ -507,19 +521,16 @@ export class CallRunner {
           await ari.channels.dial(fx.legId, { timeout: fx.timeoutS, caller: s.callerChannelId });
         } catch (err) {
           this.d.log.warn({ callId, err: (err as Error).message }, 'dial failed');
-          await ari.channels.hangup(fx.legId, 'congestion').catch((e: unknown) => {
-            if (!isGoneOrElsewhere(e)) throw e;
-          });
+          // Its ChannelDestroyed ends the attempt (and frees the slot) as any leg's end does.
+          await this.cleanup.hangup(s.nodeId, fx.legId, 'congestion');
         }
         return null;
       }
       case 'hangup':
         if (fx.channelId !== s.callerChannelId) clearTimeout(call.ringTimer);
-        await this.ari(call)
-          .channels.hangup(fx.channelId, fx.reason)
-          .catch((e: unknown) => {
-            if (!isGoneOrElsewhere(e)) throw e;
-          });
+        // On the cleanup lane, and tried until Asterisk confirms it: a shed caller's hangup must
+        // not wait behind the backlog that made us shed, and no channel is left up when it fails.
+        await this.cleanup.hangup(s.nodeId, fx.channelId, fx.reason);
         return null;
       case 'answer_caller':
         clearTimeout(call.ringTimer);
@@ -544,7 +555,7 @@ export class CallRunner {
           if (err instanceof AriError && [400, 404, 409, 422].includes(err.status)) return null;
           this.d.log.error({ callId, err: (err as Error).message }, 'bridge failed; hanging up the call');
           // A create with no answer may have made the bridge: destroyed once Asterisk answers.
-          if (noAnswer(err)) this.cleanup.destroyBridge(s.nodeId, callId);
+          if (noAnswer(err)) void this.cleanup.destroyBridge(s.nodeId, callId, { ordered: true });
           await this.hangupSurely(s.nodeId, fx.legId, 'normal');
           await this.hangupSurely(s.nodeId, s.callerChannelId, 'normal');
         }
@@ -729,6 +740,10 @@ export class CallRunner {
   private async takeNextSlot(s: CallState): Promise<CallEvent> {
     const plan = s.plan;
     const now = this.d.now();
+    // The node fell behind since the call arrived: no slot is taken for a leg whose create would
+    // only join the line of requests Asterisk has not served (shed, as a new call would be).
+    if (this.d.asterisk.nodes.get(s.nodeId)?.overloaded())
+      return { type: 'no_candidate', reason: 'shed', at: now };
     if (!plan?.campaign) return { type: 'no_candidate', reason: 'no_client', at: now };
     const at = new Date(now);
     const strategy = plan.campaign.strategy;
@@ -846,14 +861,9 @@ export class CallRunner {
     const disposition = s.disposition ?? 'error';
     this.d.metrics.routed.inc({ disposition });
     if (disposition !== 'answered') this.d.metrics.rejected.inc({ reason: disposition });
-    if (s.answeredAt)
-      await this.ari(call)
-        .bridges.destroy(s.callId)
-        .catch((err: unknown) => {
-          if (isGoneOrElsewhere(err)) return;
-          if (noAnswer(err)) this.cleanup.destroyBridge(s.nodeId, s.callId);
-          else this.d.log.warn({ callId: s.callId, err: (err as Error).message }, 'bridge not destroyed');
-        });
+    // On the cleanup lane, tried until Asterisk confirms it (a bridge whose create got no answer is
+    // pending already, behind its create).
+    if (s.answeredAt) await this.cleanup.destroyBridge(s.nodeId, s.callId);
     const rec = await this.recordingOf(call);
     await this.d.cdr.write(cdrOf({ ...outcomeOf(s), recording: rec }, this.d.now()));
     await this.d.store.forget(s.callId, s.nodeId).catch((err: unknown) => this.stateFailed('forget', err));

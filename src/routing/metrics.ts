@@ -15,6 +15,8 @@ export class RoutingMetrics {
   readonly queueServed: Counter;
   readonly queueTurns: Counter;
   readonly cleanups: Counter;
+  /** Hangups and bridge destroys not confirmed yet (set by the call runner). */
+  cleanupPending: () => number = () => 0;
   readonly strays: Counter;
 
   constructor(registry: Registry, calls: () => Iterable<{ state: CallState }>, count: () => number) {
@@ -93,6 +95,15 @@ export class RoutingMetrics {
       help: 'Channels found in our Stasis app that no call held (an event lost with the link, or a leg of a finished call), by what was done',
       labelNames: ['as'],
       registers: [registry],
+    });
+    const self = this;
+    new Gauge({
+      name: 'capconduit_asterisk_cleanups_pending',
+      help: 'Hangups and bridge destroys asked of Asterisk and not confirmed yet (tried until they are)',
+      registers: [registry],
+      collect() {
+        this.set(self.cleanupPending());
+      },
     });
     new Gauge({
       name: 'capconduit_inbound_calls_in_progress',

@@ -123,7 +123,8 @@ export class Reconciler {
     const released = await this.slots.reconcile(
       nodeId,
       (slotId) => {
-        if (live.has(slotId)) return true;
+        // A leg whose hangup is not confirmed may still be made (its create got no answer).
+        if (live.has(slotId) || this.runner.cleanup.holds(slotId)) return true;
         const callId = slotId.replace(/-\d+$/, '');
         return this.runner.calls.has(callId) || liveCalls.has(callId);
       },

@@ -90,9 +90,7 @@ export function attachStasisHandlers(
   asterisk.onStasisStart('inbound', (nodeId, ev) =>
     startInbound(asterisk, runner, nodeId, ev.channel, ev.application, ev.args ?? [], now),
   );
-  asterisk.onStasisStart('leg', (_nodeId, ev) =>
-    runner.feedChannel(ev.channel.id, { type: 'leg_stasis_start', legId: ev.channel.id, at: now() }),
-  );
+  asterisk.onStasisStart('leg', (nodeId, ev) => runner.legEntered(nodeId, ev.channel.id, now()));
   asterisk.onAriEvent((nodeId, ev) => onEvent(nodeId, ev), [...ROUTER_EVENTS]);
 
   function onEvent(nodeId: string, ev: AnyAriEvent): void {
@@ -141,6 +139,7 @@ export function attachStasisHandlers(
       case 'StasisEnd': {
         const ch = (ev as { channel: AriChannel }).channel;
         const cause = (ev as { cause?: number }).cause ?? 16;
+        if (ev.type === 'ChannelDestroyed') runner.channelGone(ch.id);
         const callId = runner.byChannel.get(ch.id);
         if (!callId) return;
         if (runner.calls.get(callId)?.state.callerChannelId === ch.id)

@@ -61,6 +61,11 @@ export interface Simulator {
     context?: string;
   }): string;
   dropWebSockets(): void;
+  /**
+   * REST requests over the events WebSockets wait unserved (Asterisk behind on its WebSocket
+   * threads) until the returned function is called; events and HTTP go on. For load tests.
+   */
+  stallWebSocketRequests(): () => void;
   dropAmi(): void;
   /** Brings the simulator back up (after a crash too), losing its channels unless `keepChannels`. */
   restart(o?: { keepChannels?: boolean; downMs?: number }): Promise<void>;
@@ -260,6 +265,7 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     },
     placeInboundCall: (p) => inbound(p),
     dropWebSockets: () => ari.dropWebSockets(),
+    stallWebSocketRequests: () => ari.stallWebSocketRequests(),
     dropAmi: () => amiSrv.dropAll(),
     async restart(r = {}) {
       await close();

@@ -137,6 +137,27 @@ describe('call state machine', () => {
     );
   });
 
+  it('a call the node cannot serve any more before a slot is taken is shed: congestion, no queue, no default route', () => {
+    const base = callWith(2);
+    const s: CallState = {
+      ...base,
+      plan: {
+        ...base.plan!,
+        campaign: {
+          ...base.plan!.campaign!,
+          queueS: 30,
+          defaultRoute: { kind: 'context', context: 'overflow' },
+        },
+      },
+    };
+    const r = step(s, { type: 'no_candidate', reason: 'shed', at: 5 });
+    expect(r.state).toMatchObject({ phase: 'ended', disposition: 'shed', endedAt: 5 });
+    expect(r.effects).toEqual([
+      { type: 'hangup', channelId: 'caller-chan', reason: 'congestion' },
+      { type: 'finish' },
+    ]);
+  });
+
   it('fails over on busy, answers and bridges the next client, and hangs the caller up after', () => {
     let s = callWith(3);
     const go = (e: CallEvent) => {

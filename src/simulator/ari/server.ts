@@ -14,6 +14,8 @@ import { AriState } from './state.ts';
 export class AriServer {
   private wss: WebSocketServer;
   readonly state: AriState;
+  /** Set while REST requests over the WebSocket wait unserved (stallWebSocketRequests). */
+  private gate: Promise<void> | null = null;
 
   constructor(
     private model: SimModel,
@@ -86,14 +88,31 @@ export class AriServer {
       ws.on('message', (data) => {
         const text = data.toString();
         const serve = () => this.restOverWebSocket(ws, apps, text).catch(() => {});
-        if (!this.limits.serialWebSocketRequests) return void serve();
-        turn = turn.then(serve);
+        if (!this.limits.serialWebSocketRequests) return void Promise.resolve(this.gate).then(serve);
+        turn = turn.then(() => this.gate).then(serve);
       });
       ws.on('close', () => {
         for (const app of apps) if (this.state.apps.get(app) === ws) this.state.unregister(app);
       });
       ws.on('error', () => {});
     });
+  }
+
+  /**
+   * Asterisk falling behind on its WebSocket threads (the way a loaded one does): REST requests over
+   * every events WebSocket are read but not served until the returned function is called; events
+   * and HTTP requests (other threads) go on. Requests then run in their order of arrival.
+   */
+  stallWebSocketRequests(): () => void {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    this.gate = gate;
+    return () => {
+      if (this.gate === gate) this.gate = null;
+      open();
+    };
   }
 
   /** Runs one request through the route table. `conn` is what Asterisk keeps per connection. */
