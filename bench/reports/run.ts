@@ -2,7 +2,7 @@
 // the report rollups from them in bulk (the writer's arithmetic, src/reports/rollup.ts), then times
 // typical reports through the service (the route adds only validation and JSON). Prints the seeding
 // time per step, the table sizes, and per report the median and worst of R runs.
-//   npx tsx bench/reports/run.ts [--calls 10000000] [--days 90] [--runs 5] [--chunk 1000000] [--keep]
+//   npx tsx bench/reports/run.ts [--calls 10000000] [--days 90] [--runs 5] [--chunk 1000000] [--jobs 2] [--keep]
 //   npx tsx bench/reports/run.ts --reuse <database> [--runs 5]   (time reports on a kept database)
 // Needs DATABASE_URL (eval "$(bash scripts/services.sh env)"); uses a database of its own.
 import { randomBytes } from 'node:crypto';
@@ -19,6 +19,7 @@ const { values } = parseArgs({
     days: { type: 'string', default: '90' },
     runs: { type: 'string', default: '5' },
     chunk: { type: 'string', default: '1000000' },
+    jobs: { type: 'string', default: '2' },
     keep: { type: 'boolean', default: false },
     reuse: { type: 'string' },
     explain: { type: 'string' },
@@ -28,6 +29,9 @@ const N = Number(values.calls);
 const DAYS = Number(values.days);
 const RUNS = Number(values.runs);
 const CHUNK = Number(values.chunk);
+// Seeding statements run this many at a time, each on its own connection (chunks of calls, index
+// builds, rollup fills: independent of one another), so a host's cores are all used.
+const JOBS = Math.max(1, Number(values.jobs));
 const base = process.env.DATABASE_URL;
 if (!base) throw new Error('set DATABASE_URL');
 
@@ -42,7 +46,7 @@ const url = withDb(dbName);
 const m0 = performance.now();
 const { applied } = await runMigrations(url);
 if (reuse) console.log(`${applied} migrations applied in ${((performance.now() - m0) / 1000).toFixed(0)} s`);
-const pool = postgres(url, { max: 4, onnotice: () => {} });
+const pool = postgres(url, { max: Math.max(4, JOBS + 1), onnotice: () => {} });
 const sql = pool;
 
 // 20 sellers, 100 campaigns (5 each), 200 clients, 2 links per campaign, 1,000 DIDs (10 per campaign).
@@ -128,7 +132,8 @@ else await admin.unsafe(`drop database ${dbName} with (force)`);
 await admin.end();
 
 async function seed() {
-  // One connection for the whole seeding: the session settings below must apply to every statement.
+  // One connection for the reference data, the index drops and the vacuum; the heavy statements run
+  // on connections of their own (below).
   const sql = await pool.reserve();
   await sql.unsafe(`
   insert into sellers (id, name) select md5('s' || i)::uuid, 'seller ' || i from generate_series(0, 19) i;
@@ -143,18 +148,32 @@ async function seed() {
 
   // Seeding: the calls with generate_series in chunks, the secondary indexes of call_records dropped
   // meanwhile and built once at the end; then each rollup filled in one statement (rollupFillSql, the
-  // writer's arithmetic without the upsert). A generous work_mem for this session's grouping only.
-  await sql.unsafe(`set work_mem = '512MB'; set maintenance_work_mem = '1GB'`);
+  // writer's arithmetic without the upsert). Each of these runs on one of JOBS connections, each with
+  // a generous work_mem for its grouping (these sessions only).
+  const conns = await Promise.all(Array.from({ length: JOBS }, () => pool.reserve()));
+  for (const c of conns) await c.unsafe(`set work_mem = '512MB'; set maintenance_work_mem = '1GB'`);
+  /** Runs every task, JOBS at a time, each on a connection of its own. */
+  const parallel = async (tasks: Array<(c: typeof sql) => Promise<void>>) => {
+    let next = 0;
+    await Promise.all(
+      conns.map(async (c) => {
+        while (next < tasks.length) await tasks[next++]!(c as typeof sql);
+      }),
+    );
+  };
   const sec = await sql<{ name: string; def: string }[]>`
   select i.indexname as name, i.indexdef as def from pg_indexes i
   where i.tablename = 'call_records' and not exists (
     select 1 from pg_constraint k where k.conname = i.indexname)`;
   for (const ix of sec) await sql.unsafe(`drop index ${ix.name}`);
   const t0 = performance.now();
-  for (let lo = 0; lo < N; lo += CHUNK) {
-    const hi = Math.min(N, lo + CHUNK) - 1;
-    // Call i: DID i % 1000 (its campaign and seller follow), answered 70 %, converted half of those.
-    await sql.unsafe(`
+  let inserted = 0;
+  const chunks: Array<[number, number]> = [];
+  for (let lo = 0; lo < N; lo += CHUNK) chunks.push([lo, Math.min(N, lo + CHUNK) - 1]);
+  await parallel(
+    chunks.map(([lo, hi]) => async (c) => {
+      // Call i: DID i % 1000 (its campaign and seller follow), answered 70 %, converted half of those.
+      await c.unsafe(`
     insert into call_records (call_id, node_id, seller_id, seller_name, campaign_id, campaign_name, did, caller_number,
       client_id, client_name, link_id, started_at, answered_at, ended_at, duration_s, talk_s, billable_s, disposition,
       attempts, converted, payout_micros, revenue_micros, cost_micros)
@@ -169,21 +188,31 @@ async function seed() {
             case when (i % 10) < 7 then 30 + (i * 7919) % 600 else 0 end as talk,
             to_timestamp(${START / 1000} + (i::float8 / ${N}) * ${DAYS * 86400}) as t
           from generate_series(${lo}::bigint, ${hi}) i) x`);
-    process.stdout.write(`  inserted ${hi + 1} calls (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
-  }
+      inserted += hi - lo + 1;
+      process.stdout.write(
+        `  inserted ${inserted} calls (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`,
+      );
+    }),
+  );
   const callsS = (performance.now() - t0) / 1000;
   const i0 = performance.now();
-  for (const ix of sec) await sql.unsafe(ix.def);
+  await parallel(sec.map((ix) => async (c) => void (await c.unsafe(ix.def))));
   const indexS = (performance.now() - i0) / 1000;
   const r0 = performance.now();
   const fillS: string[] = [];
-  for (const f of rollupFillSql()) {
-    const a = performance.now();
-    await sql.unsafe(f.sql);
-    fillS.push(`${f.table} ${((performance.now() - a) / 1000).toFixed(0)} s`);
-  }
+  // The longest fills first (as measured at 10M), so the last one to start is a short one.
+  const order = ['report_did_days', 'report_campaign_rollups', 'report_did_rollups', 'report_link_rollups'];
+  const rank = (t: string) => (order.includes(t) ? order.indexOf(t) : order.length);
+  const fills = rollupFillSql().sort((x, y) => rank(x.table) - rank(y.table));
+  await parallel(
+    fills.map((f) => async (c) => {
+      const a = performance.now();
+      await c.unsafe(f.sql);
+      fillS.push(`${f.table} ${((performance.now() - a) / 1000).toFixed(0)} s`);
+    }),
+  );
+  for (const c of conns) c.release();
   const rollupS = (performance.now() - r0) / 1000;
-  await sql.unsafe('reset work_mem; reset maintenance_work_mem');
   const v0 = performance.now();
   await sql`vacuum analyze`;
   const vacuumS = (performance.now() - v0) / 1000;
@@ -193,7 +222,7 @@ async function seed() {
   from pg_class c where c.relkind = 'r' and (c.relname = 'call_records' or c.relname like 'report_%') order by 1`;
   console.log(
     `seeded ${N} calls over ${DAYS} days in ${seedS.toFixed(0)} s: calls ${callsS.toFixed(0)} s, indexes ${indexS.toFixed(0)} s,` +
-      ` rollups ${rollupS.toFixed(0)} s (${fillS.join(', ')}), vacuum analyze ${vacuumS.toFixed(0)} s`,
+      ` rollups ${rollupS.toFixed(0)} s (${fillS.join(', ')}), vacuum analyze ${vacuumS.toFixed(0)} s; ${JOBS} at a time`,
   );
   for (const t of sizes)
     console.log(`  ${t.table.padEnd(22)} ${String(t.rows).padStart(10)} rows ${String(t.mb).padStart(6)} MB`);

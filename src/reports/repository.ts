@@ -106,9 +106,7 @@ const num = (v: unknown) => Number(v ?? 0);
  */
 function hashed(sql: Sql, q: string, params: never[]) {
   return sql.begin(async (tx) => {
-    await tx.unsafe('set local enable_mergejoin = off');
-    await tx.unsafe('set local enable_sort = off');
-    await tx.unsafe('set local jit = off');
+    await tx.unsafe('set local enable_mergejoin = off; set local enable_sort = off; set local jit = off');
     return tx.unsafe(q, params);
   });
 }
