@@ -31,6 +31,17 @@ const schema = z.object({
   }),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  // The daemon's address as others reach it (https://capconduit.example.com, or with a path behind a
+  // proxy): what the console prints for dialers to call (the VICIdial snippet) and the demo prints.
+  // Unset: the address each console request came in on.
+  PUBLIC_URL: z
+    .url({ protocol: /^https?$/, message: 'must be an http(s):// URL' })
+    .refine((u) => !/[?#]/.test(u), { message: 'must have no query or fragment' })
+    .transform((u) => {
+      const x = new URL(u);
+      return `${x.origin}${x.pathname.replace(/\/+$/, '')}`;
+    })
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_PRETTY: bool.optional(),
   // Comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For we believe.

@@ -164,7 +164,7 @@ export async function run(argv: string[]): Promise<number> {
       sellerId: null,
     });
   out(
-    `console: ${daemon.address}/console  (sign in as ${DEMO_CONSOLE_EMAIL} / ${consolePassword}, valid until the next demo run)`,
+    `console: ${config.PUBLIC_URL ?? daemon.address}/console  (sign in as ${DEMO_CONSOLE_EMAIL} / ${consolePassword}, valid until the next demo run)`,
   );
   out('');
   out(`What runs: one seller, one campaign (DIDs ${numbers.join(', ')}) and three call centres,`);

@@ -128,7 +128,7 @@ export function createConsoleModule(ctx: DaemonContext): ConsoleModule {
           consolePlugin(services, [
             ...pages,
             callTotalRoutes(reports?.service, routing.service, config.DEFAULT_TIMEZONE),
-            callerIdRoutes(callerid?.service),
+            callerIdRoutes(callerid?.service, config.PUBLIC_URL),
             pbxRoutes(pbx?.service, routing.service, config),
             numberRoutes(provisioning?.service, routing.service),
             providerAccountRoutes(provisioning?.service),

@@ -75,6 +75,14 @@ export function sameOrigin(req: FastifyRequest): boolean {
   }
 }
 
+/**
+ * The daemon's address as others reach it, for what the console prints for them to call: PUBLIC_URL
+ * when set, else the origin this request came in on (behind a proxy, as TRUSTED_PROXIES lets it say).
+ */
+export function publicUrl(req: FastifyRequest, configured: string | undefined): string {
+  return configured ?? `${req.protocol}://${req.host}`;
+}
+
 /** Where an error page's Back link goes: the console page the request came from, if any. */
 function backOf(req: FastifyRequest): string {
   const ref = req.headers.referer;

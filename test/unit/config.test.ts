@@ -30,6 +30,24 @@ describe('config', () => {
     expect(c.CID_REQUEST_LOG_LEVEL).toBe('warn'); // the hot path is not logged per request
   });
 
+  it('PUBLIC_URL: an http(s) base without a trailing slash, a path kept; empty is unset', () => {
+    expect(parseConfig(base).PUBLIC_URL).toBeUndefined();
+    expect(parseConfig({ ...base, PUBLIC_URL: '' }).PUBLIC_URL).toBeUndefined();
+    expect(parseConfig({ ...base, PUBLIC_URL: 'https://cc.example.com/' }).PUBLIC_URL).toBe(
+      'https://cc.example.com',
+    );
+    expect(parseConfig({ ...base, PUBLIC_URL: 'https://CC.example.com:8443/capconduit//' }).PUBLIC_URL).toBe(
+      'https://cc.example.com:8443/capconduit',
+    );
+    for (const bad of [
+      'ftp://cc.example.com',
+      'cc.example.com',
+      'https://cc.example.com/?x=1',
+      'https://cc.example.com/#a',
+    ])
+      expect(problems({ ...base, PUBLIC_URL: bad }), bad).toEqual([expect.stringMatching(/^PUBLIC_URL: /)]);
+  });
+
   it('names every missing variable on its own line', () => {
     const p = problems({});
     expect(p).toEqual(

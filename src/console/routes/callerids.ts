@@ -22,7 +22,7 @@ import { fromForm, validate } from '../forms.ts';
 import { type Html, html } from '../html.ts';
 import { csrfField, empty, layout, pager } from '../pages/layout.ts';
 import { sortQuery, sortRows, sortTh } from '../pages/table.ts';
-import { sendPage, wantsHtml } from '../plugin.ts';
+import { publicUrl, sendPage, wantsHtml } from '../plugin.ts';
 import { pageQuery } from '../schemas.ts';
 import { ctxOf, flashOf } from './users.ts';
 
@@ -41,13 +41,13 @@ ${r.rejected_total ? html`<strong>${r.rejected_total}</strong> rejected${r.rejec
 ${r.rejected.length ? html`<ol id="import-rejected" class="rejected">${r.rejected.map((x) => html`<li>line ${x.line}: ${x.reason}</li>`)}</ol>` : ''}</section>`;
 }
 
-export function callerIdRoutes(svc: CallerIdService | undefined) {
+export function callerIdRoutes(svc: CallerIdService | undefined, configuredUrl?: string) {
   return async function routes(app: FastifyInstance) {
     const read = { console: { roles: STAFF_READ } };
     const write = { console: { roles: STAFF_WRITE } };
 
-    // A pool's VICIdial / Asterisk routine, ready to paste: the daemon's URL as this console was
-    // reached (a dialer reaching it elsewhere changes that one line), the pool, its fallback.
+    // A pool's VICIdial / Asterisk routine, ready to paste: the daemon's public URL (PUBLIC_URL, else
+    // as this console was reached), the pool, its fallback.
     app.get('/caller-ids/pools/:id/vicidial', { config: read }, async (req, reply) => {
       const ctx = ctxOf(req);
       if (!svc)
@@ -57,9 +57,13 @@ export function callerIdRoutes(svc: CallerIdService | undefined) {
         );
       const { id } = validate(poolParams, req.params);
       const p = await svc.getPool(id);
-      const url = `${req.protocol}://${req.host}`;
+      const url = publicUrl(req, configuredUrl);
       const text = vicidialSnippet(vicidialTemplate(), { url, pool: p.id, fallback: p.fallback_number });
-      const body = html`<p>Paste into the dialer's Asterisk as <code>vicidial-cid.conf</code>, <code>#include vicidial-cid.conf</code> from <code>extensions.conf</code>, put a key with the <code>dialer</code> role (made on <strong>API keys</strong>, limited to the Asterisk's address) in <code>CAPCONDUIT_DIALER_KEY</code>, and call <code>Gosub(capconduit-cid,s,1(${p.id},&lt;number dialled&gt;))</code> before the carrier's <code>Dial()</code>. The key travels in the <code>Authorization: Bearer</code> header, never in the URL. <code>CAPCONDUIT_URL</code> is the address this console was reached at (<code>${url}</code>): change it if the dialer reaches the daemon elsewhere.</p>
+      const body = html`<p>Paste into the dialer's Asterisk as <code>vicidial-cid.conf</code>, <code>#include vicidial-cid.conf</code> from <code>extensions.conf</code>, put a key with the <code>dialer</code> role (made on <strong>API keys</strong>, limited to the Asterisk's address) in <code>CAPCONDUIT_DIALER_KEY</code>, and call <code>Gosub(capconduit-cid,s,1(${p.id},&lt;number dialled&gt;))</code> before the carrier's <code>Dial()</code>. The key travels in the <code>Authorization: Bearer</code> header, never in the URL. <code>CAPCONDUIT_URL</code> is ${
+        configuredUrl
+          ? html`the daemon's public address (<code>${url}</code>, its <code>PUBLIC_URL</code> setting)`
+          : html`the address this console was reached at (<code>${url}</code>; set <code>PUBLIC_URL</code> to print the address dialers use instead)`
+      }: change it if the dialer reaches the daemon elsewhere.</p>
 <p><button type="button" data-copy="vicidial-snippet">Copy to clipboard</button> <span class="status" id="copy-status" aria-live="polite"></span></p>
 <pre id="vicidial-snippet" class="snippet">${text}</pre>
 <p><a href="${PATH}">Back to caller IDs</a></p>`;

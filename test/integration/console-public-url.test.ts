@@ -1,0 +1,46 @@
+// The daemon's public address in what the console prints for dialers, on real PostgreSQL and Redis:
+// with PUBLIC_URL set, a pool's VICIdial snippet carries it whatever address or Host the request came
+// in with (the fallback to the request's origin is followed in test/browser/console-admin.test.ts).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CallerIdModule, createCallerIdModule } from '../../src/callerid/index.ts';
+import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
+import { type Daemon, startDaemon } from '../../src/main.ts';
+import { createLogger } from '../../src/platform/logger.ts';
+import { createRoutingModule } from '../../src/routing/index.ts';
+import { Browser } from '../helpers/console.ts';
+import { freshDatabase, testConfig } from '../helpers/env.ts';
+
+const log = createLogger({ level: 'silent' });
+const PW = 'correct horse battery';
+
+describe('console public URL', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let d: Daemon;
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    d = await startDaemon(
+      testConfig({ DATABASE_URL: db.url, PUBLIC_URL: 'https://cc.example.com/capconduit/' }),
+      log,
+      [createRoutingModule, (ctx) => createCallerIdModule(ctx), createConsoleModule],
+      { listen: false },
+    );
+    const con = d.ctx.modules.get('console') as ConsoleModule;
+    await con.services.users.create({ email: 'staff@example.com', password: PW, role: 'staff' });
+    await (d.ctx.modules.get('callerid') as CallerIdModule).service.createPool({ id: 'SALES01' });
+  });
+  afterAll(async () => {
+    await d?.stop();
+    await db?.drop();
+  });
+
+  it('the VICIdial snippet calls PUBLIC_URL, not the address the console was reached at', async () => {
+    const b = new Browser(d.app, '10.5.0.1');
+    expect((await b.signIn('staff@example.com', PW)).statusCode).toBe(303);
+    const r = await b.get('/console/caller-ids/pools/SALES01/vicidial');
+    expect(r.statusCode).toBe(200);
+    expect(r.body).toContain('CAPCONDUIT_URL=https://cc.example.com/capconduit\n');
+    expect(r.body).toContain('its <code>PUBLIC_URL</code> setting');
+    expect(r.body).not.toContain('localhost');
+  });
+});
