@@ -68,6 +68,8 @@ export class CdrWriter {
   lastError: string | null = null;
   /** Records PostgreSQL refused for their content, set aside in `rejected-<instance>.jsonl`. */
   rejected = 0;
+  /** Told of each record set aside (metrics.ts counts them). */
+  onRejected?: () => void;
 
   constructor(
     private sql: Sql,
@@ -218,6 +220,7 @@ export class CdrWriter {
           `${JSON.stringify({ err, record: row })}\n`,
         );
         this.rejected++;
+        this.onRejected?.();
         this.log.error(
           { callId: row.call_id, err },
           'CDR refused by PostgreSQL: set aside in the journal folder',

@@ -5,6 +5,7 @@ import { RoutingAlerts } from './alerts.ts';
 import { AriError, type AsteriskModule } from '../asterisk/index.ts';
 import { callRoutes } from '../cdr/routes/calls.ts';
 import { CdrRetention, type RecordingDeleter } from '../cdr/retention.ts';
+import { cdrMetrics } from '../cdr/metrics.ts';
 import { CdrWriter } from '../cdr/writer.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { DaemonContext, DaemonModule } from '../platform/module.ts';
@@ -64,6 +65,7 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
     config.INSTANCE_ID,
     log.child({ module: 'cdr' }),
   );
+  cdrMetrics(metrics, cdr);
   const totals = new AnsweredTotals(database.db, ctx.redis, keys.routing, log.child({ module: 'routing' }));
   const asterisk = ctx.modules.get('asterisk') as AsteriskModule | undefined;
   const deleteRecording = recordingDeleter(asterisk, log.child({ module: 'cdr' }));

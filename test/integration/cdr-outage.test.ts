@@ -3,7 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cdrMetrics } from '../../src/cdr/metrics.ts';
 import { type CdrRecord, CdrWriter } from '../../src/cdr/writer.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { PrivatePostgres } from '../helpers/private-pg.ts';
@@ -78,6 +80,8 @@ describe('CDR write path', () => {
     const sql = postgres(pg.url, { max: 2, onnotice: () => {} });
     const dir3 = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
     const w = new CdrWriter(sql, dir3, 'i3', createLogger({ level: 'silent' }), 60_000);
+    const registry = new Registry();
+    cdrMetrics(registry, w);
     const ids = (xs: number[]) => xs.map((i) => `call-${i}`);
     const written = async (xs: number[]) =>
       (await sql`select count(*)::int as n from call_records where call_id = any(${ids(xs)})`)[0]!.n;
@@ -89,6 +93,10 @@ describe('CDR write path', () => {
       expect(await written([200, 201, 202])).toBe(2);
       expect(w.rejected).toBe(1);
       expect(w.pending).toBe(0);
+      // Counted where an operator looks (and alerts/dashboards read).
+      const text = await registry.metrics();
+      expect(text).toMatch(/^capconduit_cdr_rejected_total 1$/m);
+      expect(text).toMatch(/^capconduit_cdr_pending 0$/m);
       const aside = readFileSync(join(dir3, 'rejected-i3.jsonl'), 'utf8').trim().split('\n');
       expect(aside.map((l) => (JSON.parse(l) as { record: CdrRecord }).record.call_id)).toEqual(['call-200']);
       // Records after it are not held behind it.
