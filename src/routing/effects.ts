@@ -128,7 +128,8 @@ export class CallRunner {
   private releases: SlotRetrier;
   /** Hangups and bridge destructions Asterisk did not answer, tried again until it does. */
   readonly cleanup: AsteriskCleanup;
-  private finished = new Set<string>();
+  /** Calls finished lately, and when. */
+  private finished = new Map<string, number>();
   /** Caller channels of calls finished lately: a late listing of one is not a caller to route. */
   private endedCallers = new Set<string>();
   /** Calls finished here because another instance had taken them over: their legs are not ours. */
@@ -230,9 +231,9 @@ export class CallRunner {
     return this.finished.has(callId);
   }
 
-  /** This instance ended the call itself (not handed to another instance that took it over). */
-  endedHere(callId: string): boolean {
-    return this.finished.has(callId) && !this.lost.has(callId);
+  /** When this instance ended the call itself (not handed to another that took it over), if it did lately. */
+  endedHere(callId: string): number | undefined {
+    return this.lost.has(callId) ? undefined : this.finished.get(callId);
   }
 
   /** The caller's call was finished here lately (the channel may still be listed for a moment). */
@@ -841,7 +842,7 @@ export class CallRunner {
     this.stopQueueTimers(call);
     // Forget the call first: whatever fails below, nothing is left to count its slots as live.
     this.calls.delete(s.callId);
-    remember(this.finished, s.callId);
+    remember(this.finished, s.callId, Date.now());
     if (s.callerChannelId) remember(this.endedCallers, s.callerChannelId);
     this.byChannel.delete(s.callerChannelId);
     for (const a of s.attempts) this.byChannel.delete(a.legId);
@@ -945,9 +946,12 @@ class SlotRetrier {
 }
 
 /** Adds to a bounded memory of recent ids (the oldest goes first). */
-function remember(set: Set<string>, id: string): void {
-  set.add(id);
-  if (set.size > FINISHED_MEMORY) set.delete(set.values().next().value!);
+function remember(set: Set<string>, id: string): void;
+function remember(map: Map<string, number>, id: string, at: number): void;
+function remember(m: Set<string> | Map<string, number>, id: string, at?: number): void {
+  if (m instanceof Map) m.set(id, at ?? 0);
+  else m.add(id);
+  if (m.size > FINISHED_MEMORY) m.delete(m.keys().next().value!);
 }
 
 /** The links a waiting call may still be offered (those it has not tried: the capped ones). */

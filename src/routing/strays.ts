@@ -10,7 +10,7 @@ import { stasisOf } from './stasis.ts';
  * event lost with the link (or sent to a process killed a moment before) leaves behind.
  * - A caller in `Stasis(<our app>,inbound)` that no call, record or recent end knows: its StasisStart
  *   never arrived. Its call starts now (a StasisStart arriving later finds it known).
- * - A client leg of a call this instance ended, or of an attempt that ended before the listing: its
+ * - A client leg of a call this instance ended, or of an attempt that ended, before the listing: its
  *   hangup was lost, or the answer to the create that made it was (we chose its id, so it carries
  *   the call's tags). Hung up until Asterisk answers; its slot went back with its attempt.
  */
@@ -31,7 +31,9 @@ export function strayChannels(
     const callId = v[CALL_ID_VAR];
     if (callId && r.apps.includes(v[OWNER_VAR] ?? '')) {
       const a = r.runner.calls.get(callId)?.state.attempts.find((x) => x.legId === ch.id);
-      if ((a?.endedAt !== undefined && a.endedAt < listedAt) || r.runner.endedHere(callId)) legs.push(ch);
+      // Ended before the listing was asked for: a leg being hung up as it was listed is left alone.
+      const ended = a?.endedAt ?? r.runner.endedHere(callId);
+      if (ended !== undefined && ended < listedAt) legs.push(ch);
       continue;
     }
     const at = stasisOf(ch);
