@@ -61,7 +61,7 @@ export function localPair(
 
 export type After =
   | { app: string; args: string[] }
-  | { context: string; exten: string }
+  | { context: string; exten: string; priority?: number }
   | { application: string; data: string }
   | null;
 
@@ -110,7 +110,7 @@ export function originate(
       const a = r.after;
       if (!a) return;
       if ('app' in a) model.enterStasis(one, a.app, a.args);
-      else if ('context' in a) void model.runDialplan(one, a.context, a.exten);
+      else if ('context' in a) void model.runDialplan(one, a.context, a.exten, a.priority);
       else if (a.application.toLowerCase() === 'wait')
         model.later(one, (Number(a.data) || 0) * 1000, () => model.hangup(one.id, 16));
     });

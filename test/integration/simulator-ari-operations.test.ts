@@ -42,7 +42,8 @@ async function setup(o: { databaseUrl?: string } = {}) {
         ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
       },
     );
-    return { status: r.status, body: (r.status === 204 ? null : await r.json()) as Record<string, unknown> };
+    const text = await r.text();
+    return { status: r.status, body: (text ? JSON.parse(text) : null) as Record<string, unknown> };
   };
   return { s, ari, events };
 }
@@ -203,5 +204,103 @@ describe('simulator /channels, the rest', () => {
     expect((await em('connection_type=server&external_host=h:1')).body).toEqual({
       message: "'server' connection_type can only be used with the websocket transport",
     });
+  });
+
+  it('reads and writes variables as Asterisk checks them: name before channel, JSON values typed', async () => {
+    const { ari } = await setup();
+    expect((await ari('GET', 'channels/nope/variable')).body).toEqual({
+      message: 'Variable name is required',
+    });
+    expect((await ari('GET', 'channels/nope/variable?variable=X')).body).toEqual({
+      message: 'Provided channel was not found',
+    });
+    const bad = await ari('POST', 'channels/create?endpoint=Local/s@nowhere&app=capconduit', {
+      variables: { A: { value: 1 } },
+    });
+    expect(bad.body).toEqual({
+      message: "Each object value in 'variables' must include string field 'value'",
+    });
+    expect(
+      (
+        await ari('POST', 'channels/create?endpoint=Local/s@nowhere&app=capconduit', {
+          variables: { A: { value: 'x', report_events: 'yes' } },
+        })
+      ).body,
+    ).toEqual({ message: "Field 'report_events' in 'variables' entries must be boolean" });
+    expect(
+      (await ari('POST', 'channels/create?endpoint=Local/s@nowhere&app=capconduit', { variables: { A: 3 } }))
+        .status,
+    ).toBe(400);
+    const ok = await ari('POST', 'channels/create?endpoint=Local/s@nowhere&app=capconduit&channelId=v-1', {
+      variables: { A: 'a', B: { value: 'b', report_events: true } },
+    });
+    expect(ok.status).toBe(200);
+    expect((await ari('GET', 'channels/v-1/variables?variables=A,B')).body).toEqual({
+      variables: { A: 'a', B: 'b' },
+    });
+    expect((await ari('GET', 'channels/v-1/variable?variable=NOPE(x)')).body).toEqual({
+      message: 'Unable to read provided function',
+    });
+    expect((await ari('POST', 'channels/v-1/variables')).body).toEqual({
+      message: "The 'variables' field is required",
+    });
+  });
+
+  it('checks an originate as ari_channels_handle_originate_with_id does, in order', async () => {
+    const { ari } = await setup();
+    const long = 'x'.repeat(150);
+    expect(
+      (await ari('POST', `channels?endpoint=Local/s@nowhere&app=capconduit&channelId=${long}`)).body,
+    ).toEqual({
+      message: 'Uniqueid length exceeds maximum of 149',
+    });
+    expect(
+      (await ari('POST', 'channels?endpoint=Local/s@x&app=capconduit&originator=a&formats=ulaw')).body,
+    ).toEqual({
+      message: "Originator and formats can't both be specified",
+    });
+    expect((await ari('POST', 'channels?endpoint=Local/s@x&app=capconduit&originator=nope')).body).toEqual({
+      message: 'Provided originator channel was not found',
+    });
+    expect((await ari('POST', 'channels?endpoint=Local/s@x&app=capconduit&formats=ulaw,mp3')).body).toEqual({
+      message: 'Provided format (mp3) was not found',
+    });
+    expect(
+      (await ari('POST', 'channels?endpoint=Local/s@x&extension=answer&context=capconduit-test&label=nope'))
+        .body,
+    ).toEqual({ message: 'Requested label can not be found' });
+  });
+
+  it('sends messages and refers through pjsip: only, with a destination (400) and string variables', async () => {
+    const { s, ari } = await setup();
+    s.setEndpoint('client7', { result: 'answer' });
+    expect((await ari('PUT', 'endpoints/sendMessage?from=a')).body).toEqual({
+      message: 'To must be specified',
+    });
+    expect((await ari('PUT', 'endpoints/sendMessage?to=xmpp:a@b&from=a')).status).toBe(404);
+    expect((await ari('PUT', 'endpoints/sendMessage?to=pjsip:client7&from=a')).status).toBe(202);
+    expect(
+      (await ari('PUT', 'endpoints/PJSIP/client7/sendMessage?from=a', { variables: { n: 1 } })).body,
+    ).toEqual({ message: "Only string values in the 'variables' object allowed" });
+    expect((await ari('PUT', 'endpoints/PJSIP/client7/sendMessage?from=a')).status).toBe(202);
+    expect((await ari('PUT', 'endpoints/PJSIP/nobody/sendMessage?from=a')).status).toBe(404);
+  });
+
+  it('bridge variables and stored recording copies answer with resource_bridges.c and resource_recordings.c', async () => {
+    const { ari } = await setup();
+    expect((await ari('GET', 'bridges/nope/variables')).body).toEqual({
+      message: 'At least one variable name is required',
+    });
+    expect((await ari('GET', 'bridges/nope/variables?variables=A')).body).toEqual({
+      message: 'Provided bridge was not found',
+    });
+    await ari('POST', 'bridges/bv?type=mixing');
+    expect(
+      (await ari('POST', 'bridges/bv/variables', { variables: { A: 'x', B: { value: 'y' } } })).status,
+    ).toBe(204);
+    expect((await ari('GET', 'bridges/bv/variables?variables=A,B')).body).toEqual({
+      variables: { A: 'x', B: 'y' },
+    });
+    expect((await ari('POST', 'recordings/stored/nope/copy?destinationRecordingName=x')).status).toBe(404);
   });
 });

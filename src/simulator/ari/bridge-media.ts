@@ -1,5 +1,5 @@
 // /bridges media and variables: music on hold, play, record, video source, bridge variables.
-import { noContent, withBridge } from './guards.ts';
+import { bodyVariables, noContent, withBridge } from './guards.ts';
 import { playOn, recordOn } from './channel-media.ts';
 import type { bridgesOps } from './operations.ts';
 import { err, type Handler } from './spec.ts';
@@ -38,36 +38,45 @@ export const bridgeMediaHandlers: Handlers = {
     return noContent;
   }),
   clearVideoSource: withBridge(() => noContent),
-  getBridgeVar: withBridge((b, a) => {
+  // The variable name before the bridge, as resource_bridges.c checks them.
+  getBridgeVar: (a, s) => {
     const v = a.variable as string | undefined;
     if (!v) return err(400, 'Variable name is required');
-    return b.vars.has(v)
-      ? { status: 200, body: { value: b.vars.get(v) } }
-      : err(404, 'Provided variable was not found');
-  }),
-  setBridgeVar: withBridge((b, a) => {
+    return withBridge((b) =>
+      b.vars.has(v)
+        ? { status: 200, body: { value: b.vars.get(v) } }
+        : err(404, 'Provided variable was not found'),
+    )(a, s);
+  },
+  setBridgeVar: (a, s) => {
     const v = a.variable as string | undefined;
     if (!v) return err(400, 'Variable name is required');
-    b.vars.set(v, (a.value as string | undefined) ?? '');
-    return noContent;
-  }),
-  getBridgeVars: withBridge((b, a) => {
+    return withBridge((b) => {
+      b.vars.set(v, (a.value as string | undefined) ?? '');
+      return noContent;
+    })(a, s);
+  },
+  getBridgeVars: (a, s) => {
     const names = (a.variables as string[] | undefined) ?? [];
-    if (!names.length) return err(400, 'Variable names are required');
+    if (!names.length) return err(400, 'At least one variable name is required');
+    const b = s.model.bridges.get(a.bridgeId as string);
+    if (!b) return err(404, 'Provided bridge was not found');
     const out: Record<string, string> = {};
-    for (const n of names) {
+    for (const raw of names) {
+      const n = raw.trim();
+      if (!n) return err(400, 'Variable names are required');
       if (!b.vars.has(n)) return err(404, 'Provided variable was not found');
       out[n] = b.vars.get(n)!;
     }
     return { status: 200, body: { variables: out } };
-  }),
-  setBridgeVars: withBridge((b, a) => {
-    const vars = a.body?.variables;
-    if (vars === undefined) return err(400, "The 'variables' field is required");
-    if (!vars || typeof vars !== 'object' || Array.isArray(vars))
-      return err(400, "The 'variables' field must be a JSON object");
-    for (const [k, v] of Object.entries(vars as Record<string, unknown>))
-      b.vars.set(k, typeof v === 'object' && v ? String((v as { value?: unknown }).value ?? '') : String(v));
+  },
+  setBridgeVars: (a, s) => {
+    if (!a.body) return err(400, "The 'variables' field is required");
+    const b = s.model.bridges.get(a.bridgeId as string);
+    if (!b) return err(404, 'Provided bridge was not found');
+    const vars = bodyVariables(a);
+    if ('status' in vars) return vars;
+    for (const [k, v] of vars) b.vars.set(k.trim(), v);
     return noContent;
-  }),
+  },
 };

@@ -3,7 +3,8 @@
 // simulated by time (media.ts); the statuses and messages are resource_channels.c's.
 import { createHash, randomUUID } from 'node:crypto';
 import type { SimChannel } from '../model.ts';
-import { answered, inStasis, noContent, withChannel } from './guards.ts';
+import { answered, bodyVariables, inStasis, noContent, withChannel } from './guards.ts';
+import { readVariable, setVariable } from './variables.ts';
 import type { channelsOps } from './operations.ts';
 import { type Args, err, type Handler, type Reply } from './spec.ts';
 import type { AriState } from './state.ts';
@@ -85,7 +86,7 @@ export function recordOn(target: string, app: string | null, a: Args, s: AriStat
 }
 
 /** Whether a recording name's directory resolves outside the recordings directory. */
-function escapes(name: string): boolean {
+export function escapes(name: string): boolean {
   let depth = 0;
   const dirs = name.split('/').slice(0, -1);
   if (name.startsWith('/')) return false; // joined as <dir>//name: still inside
@@ -216,28 +217,31 @@ export const channelMediaHandlers: Handlers = {
     if (int(a, 'maxSilenceSeconds') < 0) return err(400, 'max_silence_seconds cannot be negative');
     return inStasis((c) => recordOn(`channel:${c.id}`, s.model.target(c), a, s))(a, s);
   },
-  getChannelVars: withChannel((c, a) => {
+  // The names first, then the channel (any, in Stasis or not); functions as getChannelVar reads them.
+  getChannelVars: (a, s) => {
     const names = (a.variables as string[] | undefined) ?? [];
-    if (!names.length) return err(400, 'Variable names are required');
+    if (!names.length) return err(400, 'At least one variable name is required');
+    const c = s.model.channels.get(a.channelId as string);
+    if (!c) return err(404, 'Provided channel was not found');
     const out: Record<string, string> = {};
     for (const n of names) {
-      if (!c.vars.has(n)) return err(404, 'Provided variable was not found');
-      out[n] = c.vars.get(n)!;
+      const r = readVariable(c, n);
+      if ('status' in r) return r;
+      out[n] = r.value;
     }
     return { status: 200, body: { variables: out } };
-  }, 'Provided channel was not found'),
-  setChannelVars: inStasis((c, a, s) => {
-    const vars = a.body?.variables;
-    if (vars === undefined) return err(400, "The 'variables' field is required");
-    if (!vars || typeof vars !== 'object' || Array.isArray(vars))
-      return err(400, "The 'variables' field must be a JSON object");
-    for (const [k, v] of Object.entries(vars as Record<string, unknown>)) {
-      const value = typeof v === 'object' && v ? String((v as { value?: unknown }).value ?? '') : String(v);
-      c.vars.set(k, value);
-      s.model.event(s.model.target(c), 'ChannelVarset', { variable: k, value, channel: s.model.json(c) });
-    }
-    return noContent;
-  }),
+  },
+  // No body at all is 400; then the channel (404), Stasis (409), the variables object.
+  setChannelVars: (a, s) => {
+    if (!a.body) return err(400, "The 'variables' field is required");
+    if (!s.model.channels.has(a.channelId as string)) return err(404, 'Provided channel was not found');
+    return inStasis((c) => {
+      const vars = bodyVariables(a);
+      if ('status' in vars) return vars;
+      for (const [k, value] of vars) setVariable(c, k.trim(), value, s);
+      return noContent;
+    })(a, s);
+  },
   snoopChannel: (a, s) => snoop(a, s),
   snoopChannelWithId: (a, s) => snoop(a, s),
   rtpstatistics: withChannel((c, _a, s) => rtpStatistics(c, s)),

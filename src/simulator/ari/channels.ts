@@ -5,7 +5,8 @@ import { REASON_CAUSE } from '../model.ts';
 import { type Caller, localPair, newUniqueId, originate, parseCallerId, parseLocal } from '../originate.ts';
 import { channelMediaHandlers } from './channel-media.ts';
 import { channelsOps } from './operations.ts';
-import { answered, inStasis, withChannel } from './guards.ts';
+import { answered, inStasis, jsonVariables, withChannel } from './guards.ts';
+import { readVariable, setVariable } from './variables.ts';
 import { type Args, bind, err, type Handler, type Reply } from './spec.ts';
 import type { AriState } from './state.ts';
 
@@ -31,17 +32,39 @@ async function pjsipEndpoint(s: AriState, endpoint: string): Promise<string | nu
   return s.model.endpoints.has(name) || (await s.model.realtime(name)) ? name : null;
 }
 
+/** AST_MAX_PUBLIC_UNIQUEID: the longest channel id an originate accepts. */
+const MAX_UNIQUEID = 149;
+
+/** The body's `variables` (an object) checked as json_to_ast_variables does; anything else is none. */
+const variablesOf = (a: Args): Array<[string, string]> | Reply => {
+  const v = a.body?.variables;
+  return v && typeof v === 'object' && !Array.isArray(v) ? jsonVariables(v as Record<string, unknown>) : [];
+};
+
+/** Media formats the simulator's Asterisk has (`formats` of an originate). */
+const FORMATS = new Set(['ulaw', 'alaw', 'gsm', 'g722', 'g729', 'slin', 'slin16', 'opus', 'h264', 'vp8']);
+
+const formatsError = (a: Args): Reply | null => {
+  for (const f of String(a.formats ?? '')
+    .split(',')
+    .filter(Boolean))
+    if (!FORMATS.has(f.trim())) return err(400, `Provided format (${f}) was not found`);
+  return null;
+};
+
 const takenIds = (s: AriState, ...ids: Array<unknown>) =>
   ids.some((id) => typeof id === 'string' && id && s.model.channels.has(id));
 
 const create: H = async (a, s) => {
+  const vars = variablesOf(a);
+  if (!Array.isArray(vars)) return vars;
+  if (a.originator && a.formats) return err(400, "Originator and formats can't both be specified");
   const endpoint = (a.endpoint as string | undefined) ?? '';
   if (!endpoint) return err(400, 'Endpoint must be specified');
   if (!endpoint.includes('/')) return err(400, 'Invalid endpoint specified');
   const app = (a.app as string | undefined) ?? '';
   const args = ((a.appArgs as string | undefined) ?? '').split(',').filter(Boolean);
   if (takenIds(s, a.channelId, a.otherChannelId)) return duplicate(a);
-  const vars = (a.body?.variables ?? {}) as Record<string, unknown>;
   const local = parseLocal(endpoint);
   let c: SimChannel;
   if (local) {
@@ -60,7 +83,7 @@ const create: H = async (a, s) => {
       endpoint: ep,
     });
   }
-  for (const [k, v] of Object.entries(vars)) c.vars.set(k, String(v));
+  for (const [k, v] of vars) c.vars.set(k, v);
   if (!app) {
     // No app to hold it: the channel has nowhere to go and is hung up at once, with no cause.
     setImmediate(() => s.model.hangup(c.id, 0));
@@ -75,12 +98,32 @@ const create: H = async (a, s) => {
 };
 
 const originateHandler: H = async (a, s) => {
+  const vars = variablesOf(a);
+  if (!Array.isArray(vars)) return vars;
+  const long = [a.channelId, a.otherChannelId].some(
+    (id) => typeof id === 'string' && id.length > MAX_UNIQUEID,
+  );
+  if (long) return err(400, `Uniqueid length exceeds maximum of ${MAX_UNIQUEID}`);
   const endpoint = (a.endpoint as string | undefined) ?? '';
   if (!endpoint) return err(400, 'Endpoint must be specified');
+  if (a.originator && a.formats) return err(400, "Originator and formats can't both be specified");
   if (!endpoint.includes('/')) return err(400, 'Invalid endpoint specified');
   const app = a.app as string | undefined;
   const exten = a.extension as string | undefined;
+  // To an extension: a label (or a number as one) or a priority in the context, default `default`.
+  let priority: number | undefined;
+  if (!app && a.label) {
+    const context = (a.context as string | undefined) || 'default';
+    const n = /^\s*[-+]?\d+/.exec(a.label as string);
+    priority = n ? Number.parseInt(n[0], 10) : s.model.findLabel(context, exten ?? '', a.label as string);
+    if (priority === -1 && !n) return err(404, 'Requested label can not be found');
+    if (priority === 0) return err(400, 'Requested priority is illegal');
+  }
   if (!app && !exten) return err(400, 'Application or extension must be specified');
+  if (a.originator && !s.model.channels.has(a.originator as string))
+    return err(400, 'Provided originator channel was not found');
+  const bad = formatsError(a);
+  if (bad) return bad;
   if (takenIds(s, a.channelId, a.otherChannelId)) return duplicate(a);
   const caller: Caller = parseCallerId(a.callerId as string | undefined);
   if (!parseLocal(endpoint)) {
@@ -94,6 +137,7 @@ const originateHandler: H = async (a, s) => {
       endpoint: ep,
       caller,
     });
+    for (const [k, v] of vars) c.vars.set(k, v);
     if (app) c.owner = app;
     const body = s.model.json(c);
     s.model.dial(c, undefined, Number(a.timeout ?? 30));
@@ -110,10 +154,15 @@ const originateHandler: H = async (a, s) => {
     ...(a.otherChannelId ? { otherChannelId: a.otherChannelId as string } : {}),
     after: app
       ? { app, args: ((a.appArgs as string | undefined) ?? '').split(',').filter(Boolean) }
-      : { context: (a.context as string | undefined) ?? 'default', exten: exten! },
+      : {
+          context: (a.context as string | undefined) || 'default',
+          exten: exten!,
+          ...(priority ? { priority } : a.priority ? { priority: Number(a.priority) } : {}),
+        },
     ...(app ? { subscribe: app } : {}),
     timeoutS: Number(a.timeout ?? 30),
   });
+  for (const [k, v] of vars) r.channel?.vars.set(k, v);
   return r.snapshot ? { status: 200, body: r.snapshot } : allocationFailed(a);
 };
 
@@ -188,56 +237,20 @@ export const channelRoutes = bind<AriState, typeof channelsOps>(channelsOps, {
     if (c.ringback === 'inband') c.ringback = undefined;
     return { status: 204 };
   }),
-  getChannelVar: withChannel((c, a) => {
+  // The variable name is checked before the channel (any channel, in Stasis or not).
+  getChannelVar: (a, s) => {
     const variable = a.variable as string | undefined;
     if (!variable) return err(400, 'Variable name is required');
-    const fn = /^CALLERID\((num|name|all)\)$/i.exec(variable);
-    if (fn) {
-      const k = fn[1]!.toLowerCase();
-      const v =
-        k === 'num'
-          ? c.caller.number
-          : k === 'name'
-            ? c.caller.name
-            : `"${c.caller.name}" <${c.caller.number}>`;
-      return { status: 200, body: { value: v } };
-    }
-    // TIMEOUT(absolute) reads the seconds left ("%.3f"), or "0" when none is set.
-    if (/^TIMEOUT\(a/i.test(variable)) {
-      const left = c.hangupAt === undefined ? '0' : ((c.hangupAt - Date.now()) / 1000).toFixed(3);
-      return { status: 200, body: { value: left } };
-    }
-    if (!c.vars.has(variable)) return err(404, 'Provided variable was not found');
-    return { status: 200, body: { value: c.vars.get(variable) } };
-  }, 'Provided channel was not found'),
-  setChannelVar: inStasis((c, a, s) => {
+    const c = s.model.channels.get(a.channelId as string);
+    if (!c) return err(404, 'Provided channel was not found');
+    const r = readVariable(c, variable);
+    return 'status' in r ? r : { status: 200, body: r };
+  },
+  setChannelVar: (a, s) => {
     const variable = a.variable as string | undefined;
     if (!variable) return err(400, 'Variable name is required');
-    const value = (a.value as string | undefined) ?? '';
-    // A dialplan function is written, not stored: CALLERID(num|name) changes the channel's
-    // caller, which Asterisk reports as ChannelCallerId (no ChannelVarset).
-    const cid = /^CALLERID\((num|name)\)$/i.exec(variable);
-    if (cid) {
-      c.caller =
-        cid[1]!.toLowerCase() === 'num' ? { ...c.caller, number: value } : { ...c.caller, name: value };
-      s.model.event(s.model.target(c), 'ChannelCallerId', {
-        caller_presentation: 0,
-        caller_presentation_txt: 'Presentation Allowed, Not Screened',
-        channel: s.model.json(c),
-      });
-      return { status: 204 };
-    }
-    // TIMEOUT(absolute) (func_timeout.c reads the first letter of its argument, and the value as
-    // whole seconds with an optional fraction): Asterisk hangs the channel up that long from now.
-    if (/^TIMEOUT\(a[^)]*\)$/i.test(variable)) {
-      const m = /^\s*(-?\d+)(\.\d*)?/.exec(value);
-      s.model.setAbsoluteTimeout(c, m ? Number(m[1]) + Number(m[2] ?? 0) : 0);
-      return { status: 204 };
-    }
-    c.vars.set(variable, value);
-    s.model.event(s.model.target(c), 'ChannelVarset', { variable, value, channel: s.model.json(c) });
-    return { status: 204 };
-  }),
+    return inStasis((c) => setVariable(c, variable, (a.value as string | undefined) ?? '', s))(a, s);
+  },
   dial: inStasis((c, a, s) => {
     const callerId = a.caller as string | undefined;
     const caller = callerId ? s.model.channels.get(callerId) : undefined;

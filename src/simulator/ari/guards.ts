@@ -37,3 +37,36 @@ export const withBridge =
   };
 
 export const noContent: Reply = { status: 204 };
+
+/**
+ * json_to_ast_variables: each value a string, or an object with a string `value` and an optional
+ * boolean `report_events`; an empty name is skipped. The pairs in order, or Asterisk's 400.
+ */
+export function jsonVariables(vars: Record<string, unknown>): Array<[string, string]> | Reply {
+  const out: Array<[string, string]> = [];
+  for (const [k, v] of Object.entries(vars)) {
+    if (!k) continue;
+    if (typeof v === 'string') out.push([k, v]);
+    else if (v && typeof v === 'object' && !Array.isArray(v)) {
+      const { value, report_events } = v as { value?: unknown; report_events?: unknown };
+      if (typeof value !== 'string')
+        return err(400, "Each object value in 'variables' must include string field 'value'");
+      if (report_events !== undefined && typeof report_events !== 'boolean')
+        return err(400, "Field 'report_events' in 'variables' entries must be boolean");
+      out.push([k, value]);
+    } else
+      return err(
+        400,
+        "Each value in 'variables' must be a string or an object with 'value' and optional 'report_events'",
+      );
+  }
+  return out;
+}
+
+/** The `variables` object of a body, checked (setChannelVars, setBridgeVars). */
+export function bodyVariables(a: Args): Array<[string, string]> | Reply {
+  const vars = a.body?.variables;
+  if (!vars || typeof vars !== 'object' || Array.isArray(vars))
+    return err(400, "The 'variables' field must be a JSON object");
+  return jsonVariables(vars as Record<string, unknown>);
+}

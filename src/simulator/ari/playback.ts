@@ -7,7 +7,8 @@
 // stopping a queued playback sends PlaybackFinished only when its turn comes, and say-style media
 // (number, digits, characters) cannot be stopped or paused (500).
 import type { SimModel } from '../model.ts';
-import { type CommandQueues, SOUNDS, type StoredRecording } from './media.ts';
+import type { CommandQueues, StoredRecording } from './commands.ts';
+import { SOUNDS } from './sounds.ts';
 import { err, type Reply } from './spec.ts';
 
 type State = 'queued' | 'playing' | 'paused' | 'continuing' | 'failed' | 'stopped' | 'complete' | 'canceled';

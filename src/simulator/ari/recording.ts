@@ -7,7 +7,7 @@
 // cancelled recording still finishes "done" (only its file is gone), and stopping or cancelling
 // one still queued changes its state but not what happens when its turn comes.
 import type { SimModel } from '../model.ts';
-import type { CommandQueues, StoredRecording } from './media.ts';
+import type { CommandQueues, StoredRecording } from './commands.ts';
 import { err, type Reply } from './spec.ts';
 
 type State = 'queued' | 'recording' | 'paused' | 'done' | 'failed' | 'canceled';

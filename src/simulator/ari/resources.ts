@@ -1,6 +1,8 @@
 // The smaller ARI resources: endpoints, sounds, playbacks, recordings, device states, mailboxes.
+import { escapes } from './channel-media.ts';
 import { noContent } from './guards.ts';
-import { recordingFile, SOUNDS } from './media.ts';
+import { recordingFile } from './media.ts';
+import { SOUNDS } from './sounds.ts';
 import {
   deviceStatesOps,
   endpointsOps,
@@ -11,7 +13,7 @@ import {
 } from './operations.ts';
 import type { PlaybackOp } from './playback.ts';
 import type { RecordingOp } from './recording.ts';
-import { bind, err, type Handler, type Reply } from './spec.ts';
+import { type Args, bind, err, type Handler, type Reply } from './spec.ts';
 import type { AriState } from './state.ts';
 
 /** Every PJSIP endpoint ARI knows, by name. */
@@ -56,8 +58,18 @@ const live =
     return r ? s.media.recordings.operate(r, op) : err(404, 'Recording not found');
   };
 
-const sendMessage = (to: string | undefined, from: string | undefined): Reply =>
-  !to || !from ? err(400, 'Invalid parameters for sending a message') : { status: 202 };
+/**
+ * ast_msg_send / ast_refer_send: a destination is required (400 `To must be specified`) and goes
+ * to the message technology its scheme names; only res_pjsip's (`pjsip:`) exists here, any other
+ * is 404 `Endpoint not found`. Sending is asynchronous: 202. Body variables must be strings.
+ */
+const deliver = (to: string | undefined, a: Args): Reply => {
+  const vars = a.body?.variables;
+  if (vars && typeof vars === 'object' && Object.values(vars).some((v) => typeof v !== 'string'))
+    return err(400, "Only string values in the 'variables' object allowed");
+  if (!to) return err(400, 'To must be specified');
+  return /^pjsip:/i.test(to) ? { status: 202 } : err(404, 'Endpoint not found');
+};
 
 export const resourceRoutes = [
   ...bind<AriState, typeof endpointsOps>(endpointsOps, {
@@ -74,18 +86,15 @@ export const resourceRoutes = [
       const e = await s.endpointJson(a.tech as string, a.resource as string);
       return e ? { status: 200, body: e } : err(404, 'Endpoint not found');
     },
-    sendMessage: (a) => sendMessage(a.to as string | undefined, a.from as string | undefined),
+    sendMessage: (a) => deliver(a.to as string | undefined, a),
     sendMessageToEndpoint: async (a, s) =>
       (await s.endpointJson(a.tech as string, a.resource as string))
-        ? sendMessage(`${a.tech}/${a.resource}`, a.from as string | undefined)
+        ? deliver(`${String(a.tech).toLowerCase()}:${a.resource}`, a)
         : err(404, 'Endpoint not found'),
-    refer: (a) =>
-      a.to && a.from && a.refer_to ? { status: 202 } : err(400, 'Invalid parameters for referring.'),
+    refer: (a) => deliver(a.to as string | undefined, a),
     referToEndpoint: async (a, s) =>
       (await s.endpointJson(a.tech as string, a.resource as string))
-        ? a.from && a.refer_to
-          ? { status: 202 }
-          : err(400, 'Invalid parameters for referring.')
+        ? deliver(`${String(a.tech).toLowerCase()}:${a.resource}`, a)
         : err(404, 'Endpoint not found'),
   }),
   ...bind<AriState, typeof soundsOps>(soundsOps, {
@@ -144,9 +153,11 @@ export const resourceRoutes = [
       const r = s.media.stored.get(a.recordingName as string);
       if (!r) return err(404, 'Recording not found');
       const dest = a.destinationRecordingName as string | undefined;
-      if (!dest) return err(400, 'Invalid destination recording name');
-      if (s.media.stored.has(dest))
+      if (dest && s.media.stored.has(dest))
         return err(409, 'A recording with the same name already exists on the system');
+      if (!dest) return err(400, 'Invalid destination recording name');
+      // A destination outside the recordings directory is refused when it is looked up (EACCES).
+      if (escapes(dest)) return err(403, 'Destination file path is forbidden');
       s.media.stored.set(dest, { ...r, name: dest });
       return { status: 200, body: { name: dest, format: r.format } };
     },

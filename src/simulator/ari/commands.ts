@@ -1,0 +1,55 @@
+// The per-target command queue: a channel's (or bridge's) media commands run one at a time, in
+// order, as on Asterisk's control thread (res_stasis); and what a finished recording leaves.
+export interface StoredRecording {
+  name: string;
+  format: string;
+  durationS: number;
+}
+
+/** One command on a target's queue: `run` starts it and calls `done` when it ends. */
+export interface Command {
+  run(done: () => void): void;
+  /** The target went away before the command's turn: it never runs (control_flush_queue). */
+  drop(): void;
+}
+
+/**
+ * Each target's commands, run one at a time in the order asked. A command starts on a later tick
+ * than the request that queued it, as on the control thread, so the HTTP answer says "queued".
+ */
+export class CommandQueues {
+  private queues = new Map<string, { running: boolean; commands: Command[] }>();
+
+  push(target: string, c: Command): void {
+    const q = this.queues.get(target) ?? { running: false, commands: [] };
+    this.queues.set(target, q);
+    q.commands.push(c);
+    if (!q.running) setImmediate(() => this.pump(target));
+  }
+
+  private pump(target: string): void {
+    const q = this.queues.get(target);
+    if (!q || q.running) return;
+    const next = q.commands.shift();
+    if (!next) {
+      this.queues.delete(target);
+      return;
+    }
+    q.running = true;
+    let finished = false;
+    next.run(() => {
+      if (finished) return;
+      finished = true;
+      q.running = false;
+      this.pump(target);
+    });
+  }
+
+  /** Drops every command still waiting on a target (the one running ends on its own). */
+  flush(target: string): void {
+    const q = this.queues.get(target);
+    if (!q) return;
+    for (const c of q.commands.splice(0)) c.drop();
+    if (!q.running) this.queues.delete(target);
+  }
+}
