@@ -519,4 +519,68 @@ describe('the console’s administration pages in a browser', () => {
     expect(await page.evaluate('navigator.clipboard.readText()')).toBe(text);
     expect(ui.problems).toEqual([]);
   });
+
+  it('layout: an admin’s whole menu on one row at 1280×800; at a phone’s width it folds behind a button', async () => {
+    const { page } = ui;
+    // An admin has every entry; a long email is cut short rather than pushing the menu to a second row.
+    await con.services.users.create({
+      email: 'a.very.long.operator.address@operations.example.com',
+      password: PW,
+      role: 'admin',
+    });
+    await signIn('a.very.long.operator.address@operations.example.com');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const boxes = async () =>
+      page.locator('nav[aria-label=main] a').evaluateAll((as) =>
+        as.map((a) => {
+          const r = a.getBoundingClientRect();
+          return {
+            text: a.textContent,
+            top: Math.round(r.top),
+            bottom: Math.round(r.bottom),
+            right: r.right,
+            width: r.width,
+          };
+        }),
+      );
+    const wide = await boxes();
+    expect(wide.map((b) => b.text)).toContain('Users');
+    expect(wide).toHaveLength(14);
+    expect(new Set(wide.map((b) => b.top)).size).toBe(1); // one row
+    const header = await page.locator('header.top').boundingBox();
+    const me = await page.locator('header.top .me').boundingBox();
+    expect(header!.height).toBeLessThan(70);
+    expect(me!.y + me!.height).toBeLessThanOrEqual(header!.y + header!.height);
+    expect(me!.x + me!.width).toBeLessThanOrEqual(1280);
+    for (const b of wide) expect(b.right).toBeLessThanOrEqual(me!.x);
+    expect(await page.locator('button.nav-toggle').isVisible()).toBe(false);
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1280);
+    await ui.shot('layout-1280');
+
+    // A phone: the menu is behind its button, then a column of full-width entries, nothing wider than the screen.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const toggle = page.locator('button.nav-toggle');
+    expect(await toggle.isVisible()).toBe(true);
+    expect(await toggle.getAttribute('aria-expanded')).toBe('false');
+    expect(await page.locator('nav[aria-label=main]').isVisible()).toBe(false);
+    await ui.shot('layout-phone');
+    await toggle.click();
+    expect(await toggle.getAttribute('aria-expanded')).toBe('true');
+    const narrow = await boxes();
+    expect(narrow).toHaveLength(14);
+    for (const b of narrow) {
+      expect(b.right).toBeLessThanOrEqual(390);
+      expect(b.width).toBeGreaterThan(300); // a whole row to tap
+      expect(b.bottom - b.top).toBeGreaterThanOrEqual(36);
+    }
+    expect(new Set(narrow.map((b) => b.top)).size).toBe(14); // one entry a row
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await ui.shot('layout-phone-menu');
+    await page.click('nav[aria-label=main] a:has-text("Calls")');
+    await page.waitForURL(/\/console\/calls$/, T);
+    expect(await page.locator('nav[aria-label=main]').isVisible()).toBe(false);
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    expect(ui.problems).toEqual([]);
+  });
 });

@@ -241,7 +241,21 @@ function copyText(button) {
   else bySelection();
 }
 
+// With the script, a phone's width folds the menu behind its button (without it, the menu stays open).
+document.documentElement.classList.add('js');
+
+/** The menu button of a narrow screen: opens and closes the navigation. */
+function startMenu(button) {
+  const header = button.closest('header');
+  button.addEventListener('click', () => {
+    const open = header.classList.toggle('open');
+    button.setAttribute('aria-expanded', String(open));
+  });
+}
+
 document.addEventListener('DOMContentLoaded', () => {
+  const menu = document.querySelector('button.nav-toggle');
+  if (menu) startMenu(menu);
   const live = document.getElementById('live');
   if (live) startLive(live);
   const imp = document.getElementById('cid-import');

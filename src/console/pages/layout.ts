@@ -41,12 +41,13 @@ export function layout(ctx: PageCtx, title: string, body: Html): Html {
 <body data-csrf="${ctx.csrf}">
 <header class="top">
   <a class="brand" href="/console/live">CapConduit</a>
-  <nav aria-label="main">${NAV.filter((n) => n.show(u)).map(
+  <button type="button" class="nav-toggle" aria-controls="main-nav" aria-expanded="false">Menu</button>
+  <nav aria-label="main" id="main-nav">${NAV.filter((n) => n.show(u)).map(
     (n) =>
       html`<a href="${n.href}"${ctx.path.startsWith(n.href) ? html` aria-current="page"` : ''}>${n.label}</a>`,
   )}</nav>
   <div class="me">
-    <a href="/console/account" title="your account">${u.email}</a> <span class="role">${u.role}</span>
+    <a href="/console/account" class="account" title="your account: ${u.email}"><span class="email">${u.email}</span><span class="short">Account</span></a> <span class="role">${u.role}</span>
     <form method="post" action="/console/sign-out" class="inline"><input type="hidden" name="_csrf" value="${ctx.csrf}"><button type="submit" class="link">Sign out</button></form>
   </div>
 </header>
