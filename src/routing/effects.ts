@@ -61,6 +61,8 @@ export interface CallRuntime {
   turnCause?: TurnCause;
   /** Maximum call length, only when Asterisk could not be told to enforce it: our own hangup. */
   limitTimer?: NodeJS.Timeout;
+  /** Slots (ids) whose answer Redis confirmed counting: what a restore after a data loss puts back as used. */
+  counted?: Set<string>;
   /** The caller's ringing asked of Asterisk and not answered yet: later requests to the caller wait for it. */
   ringing?: Promise<void>;
   /** Call recording: segments asked of Asterisk and not ended yet, and what the ended ones add up to. */
@@ -309,7 +311,20 @@ export class CallRunner {
       for (const a of s.attempts) {
         if (a.endedAt || !a.slot.linkId) continue;
         try {
-          if (await this.d.slots.restore(a.slot, a.answeredAt ? 'answered' : 'taken')) slots++;
+          // An answer Redis counted (in the caps and the totals) comes back as a use. One it has
+          // not (still to come, or met the slot gone with the data) comes back taken and is counted
+          // now, once (answering is once only, whoever comes first). A link counting conversions
+          // decides at the release, as ever.
+          const counted = call.counted?.has(a.slot.slotId) ?? false;
+          const state = a.answeredAt && counted ? 'answered' : 'taken';
+          if (await this.d.slots.restore(a.slot, state)) slots++;
+          if (
+            a.answeredAt &&
+            !counted &&
+            !countsConversions(s, a.linkId) &&
+            (await this.d.slots.answer(a.slot))
+          )
+            (call.counted ??= new Set()).add(a.slot.slotId);
         } catch (err) {
           this.d.log.error({ callId: s.callId, err: (err as Error).message }, 'slot not put back');
         }
@@ -567,7 +582,8 @@ export class CallRunner {
         // is retried until Redis answers, see onFailure). A link whose caps count conversions keeps
         // the slot's reservation as it is (refunded on release unless the call converted, see
         // `release`); others count the answer now.
-        if (!countsConversions(s, fx.linkId)) await this.d.slots.answer(fx.slot);
+        if (!countsConversions(s, fx.linkId) && (await this.d.slots.answer(fx.slot)))
+          (call.counted ??= new Set()).add(fx.slot.slotId);
         if (fx.remember)
           await this.d.slots.rememberCaller(
             fx.remember.campaignId,

@@ -121,6 +121,44 @@ describe('Redis losing its data while calls are live', () => {
     expect((await f.routing.slots.countersOf('did', didRow!.id, buckets)).daily).toBe(2);
   });
 
+  it('FLUSHALL at the moment of answer: the answer the slot met gone is counted once its slot is back', async () => {
+    const c = await f.campaign({}, [{ behaviour: { answerAfterMs: 20 }, link: { hourly_cap: 100 } }]);
+    const { linkId, endpoint } = c.clients[0]!;
+    const admin = createRedis(redisSrv.url, { enableOfflineQueue: true });
+    let flushed: Promise<unknown> | null = null;
+    const onEvent = (_app: string, ev: { type: string; channel?: { name: string; state: string } }) => {
+      if (!flushed && ev.type === 'ChannelStateChange' && ev.channel?.state === 'Up')
+        if (ev.channel.name.startsWith(`PJSIP/${endpoint}-`)) flushed = admin.flushall();
+    };
+    f.sim.events.on('ari-event', onEvent);
+    try {
+      const caller = f.sim.placeInboundCall({ did: c.did, callerNumber: '+12125554000' });
+      await waitFor(() => flushed !== null);
+      await flushed;
+      // Once the daemon has put the live call's slot back (its next epoch check), the call ends.
+      await waitFor(async () => ((await f.routing.slots.live(linkId)) === 1 ? true : undefined));
+      f.sim.hangup(caller, 16);
+      const [row] = await f.cdrsOnce(c.did);
+      expect(row!.disposition).toBe('answered');
+      await waitFor(async () => ((await f.routing.slots.live(linkId)) === 0 ? true : undefined));
+      const sql = f.d.ctx.database.sql;
+      // PostgreSQL's answered total agrees with the answered CDR (the answer was not lost with the data).
+      const total = await waitFor(async () => {
+        const [t] = await sql<
+          { n: number }[]
+        >`select total_answered::int as n from campaign_links where id = ${linkId}`;
+        return t!.n === 1 ? t!.n : undefined;
+      });
+      expect(total).toBe(1);
+      expect(
+        (await f.routing.slots.counters(linkId, capBuckets('UTC', new Date(row!.started_at)))).hourly,
+      ).toBe(1);
+    } finally {
+      f.sim.events.off('ari-event', onEvent);
+      admin.disconnect();
+    }
+  });
+
   it('a restart without persistence: the same once Redis is back', async () => {
     await underLoss(async () => {
       await redisSrv.stop();
