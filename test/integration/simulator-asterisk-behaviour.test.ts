@@ -41,6 +41,9 @@ exten => busy,1,Busy()
 exten => congested,1,Congestion()
 exten => dialbusy,1,Dial(PJSIP/busyep,30)
 exten => hangsup,1,Hangup(17)
+[hold]
+exten => wait,1,Answer()
+ same => n,Wait(3600)
 `,
 );
 
@@ -303,5 +306,27 @@ describe('the simulator as a real Asterisk 22 behaved', () => {
       'Local/14155550100@from-carrier NOT_INUSE',
       'Local/14155550100@from-carrier NOT_INUSE',
     ]);
+  });
+
+  it('AMI Hangup raises the soft-hangup flag without a request: only the PBX threads report their own (16)', async () => {
+    const { ami, amiEvents } = await setup();
+    await ami.action('Originate', {
+      Channel: 'Local/wait@hold',
+      Context: 'hold',
+      Exten: 'wait',
+      Priority: '1',
+      Async: 'true',
+      ChannelId: 'h-1',
+    });
+    await waitFor(() => amiEvents.find((e) => e.event === 'OriginateResponse'));
+    const r = await ami.action('Hangup', { Channel: 'h-1' });
+    expect(r.response.fields.message).toBe('Channel Hungup');
+    await waitFor(() => amiEvents.find((e) => e.event === 'Hangup' && e.fields.uniqueid === 'h-1;2'));
+    const seq = (id: string) =>
+      amiEvents
+        .filter((e) => /HangupRequest$|^Hangup$/.test(e.event) && e.fields.uniqueid === id)
+        .map((e) => `${e.event} ${e.fields.cause}`);
+    expect(seq('h-1')).toEqual(['SoftHangupRequest 16', 'Hangup 0']);
+    expect(seq('h-1;2')).toEqual(['HangupRequest 0', 'SoftHangupRequest 16', 'Hangup 0']);
   });
 });

@@ -60,13 +60,21 @@ const coreShowChannels: Action = (ctx) => {
   ]);
 };
 
-/** Hangup: by name or uniqueid (or /regex/), with an optional Q.850 cause (none: 0). */
+/**
+ * Hangup: by name or uniqueid (or /regex/), with an optional Q.850 cause (none: 0). manager.c
+ * raises the channel's soft-hangup flag without publishing a request (ast_softhangup_nolock), so
+ * neither AMI nor ARI hears a HangupRequest for it; a channel with a PBX thread still gets that
+ * thread's own SoftHangupRequest (16) as it ends. The answer comes first: the events reach the
+ * session later, through Stasis.
+ */
 const hangup: Action = (ctx) => {
   const name = ctx.f.channel ?? '';
   if (!name) return error(ctx, 'No channel specified');
   const n = Number.parseInt(ctx.f.cause ?? '', 10);
   const cause = Number.isInteger(n) && n >= 0 && n <= 127 ? n : 0;
   const m = ctx.core.model;
+  // A cause of 0 leaves the channel's own (ast_channel_softhangup_withcause_locked).
+  const hangUp = (c: SimChannel) => m.hangup(c.id, cause > 0 ? cause : (c.hangupCause ?? 0), false, false);
   if (name.startsWith('/')) {
     const re = new RegExp(name.replace(/^\/|\/$/g, ''));
     const hit = [...m.channels.values()].filter((c) => re.test(c.name));
@@ -75,27 +83,26 @@ const hangup: Action = (ctx) => {
       ['EventList', 'start'],
       ['Message', 'Channels hung up will follow'],
     ]);
-    for (const c of hit) {
+    for (const c of hit)
       ctx.listEvent([
         ['Event', 'ChannelHungup'],
         ['Channel', c.name],
       ]);
-      m.hangup(c.id, cause, true);
-    }
     ctx.listEvent([
       ['Event', 'ChannelsHungupListComplete'],
       ['EventList', 'Complete'],
       ['ListItems', hit.length],
     ]);
+    for (const c of hit) hangUp(c);
     return;
   }
   const c = byName(ctx, name);
   if (!c) return error(ctx, 'No such channel');
-  m.hangup(c.id, cause, true);
   ctx.reply([
     ['Response', 'Success'],
     ['Message', 'Channel Hungup'],
   ]);
+  hangUp(c);
 };
 
 const getvar: Action = (ctx) => {
