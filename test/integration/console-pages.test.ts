@@ -508,6 +508,37 @@ describe('console pages', () => {
       expect(again.body).toContain('NOT_FOUND');
     });
 
+    it('the jobs list pages on the server, ten at a time, newest first, keeping the numbers list’s order', async () => {
+      const b = await as('admin@example.com');
+      // Jobs written without workers' help: only their rows matter to the list.
+      for (let i = 0; i < 11; i++)
+        await prov().repo.createJob(
+          {
+            kind: 'release',
+            accountId: account,
+            sellerId: ids.acme!,
+            keyId: null,
+            idem: null,
+            hash: `page-${i}`,
+          },
+          [{ e164: `+1212555${String(i).padStart(4, '0')}` }],
+        );
+      const total = (await prov().repo.listJobs(null, { limit: 1, offset: 0 })).total;
+      const jobsOf = (body: string) => [...body.matchAll(/<tr data-job="([^"]+)">/g)].map((m) => m[1]!);
+      const first = await b.get('/console/numbers?sort=e164&dir=asc');
+      expect(jobsOf(first.body)).toHaveLength(10);
+      expect(first.body).toContain(`1–10 of ${total}`);
+      const older = /href="([^"]*joffset=10[^"]*)"/.exec(first.body)![1]!.replace(/&amp;/g, '&');
+      expect(Object.fromEntries(new URL(older, 'http://x').searchParams)).toMatchObject({
+        sort: 'e164',
+        dir: 'asc',
+      });
+      const second = await b.get(older);
+      expect(jobsOf(second.body)).toHaveLength(Math.min(10, total - 10));
+      expect(jobsOf(second.body).some((j) => jobsOf(first.body).includes(j))).toBe(false);
+      expect(second.body).toContain('← newer');
+    });
+
     it('a seller sees its own numbers and jobs only and buys nothing; a viewer releases nothing', async () => {
       const staff = await as('admin@example.com');
       const buy = await staff.post('/console/numbers/buy', {

@@ -23,6 +23,22 @@ const SORTS = Object.keys(NUMBER_SORTS) as [NumberSort, ...NumberSort[]];
 const idParams = z.object({ id: z.uuid() });
 const at = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 16) : '');
 
+const JOBS_SHOWN = 10;
+
+/** Newer/older links of the jobs list, keeping the numbers list's own filter and order. */
+function jobPager(offset: number, total: number, keep: Record<string, string | undefined>): Html {
+  const link = (o: number) => {
+    const sp = new URLSearchParams();
+    for (const [k, v] of Object.entries({ ...keep, joffset: o ? String(o) : undefined })) if (v) sp.set(k, v);
+    const q = sp.toString();
+    return `${PATH}${q ? `?${q}` : ''}`;
+  };
+  const last = Math.min(offset + JOBS_SHOWN, total);
+  return html`<nav class="pager" aria-label="jobs pages"><span>${offset + 1}–${last} of ${total}</span>
+${offset > 0 ? html`<a href="${link(Math.max(0, offset - JOBS_SHOWN))}">← newer</a>` : ''}
+${last < total ? html`<a href="${link(offset + JOBS_SHOWN)}">older →</a>` : ''}</nav>`;
+}
+
 function progress(done: number, total: number): Html {
   return html`<progress max="${Math.max(total, 1)}" value="${done}" aria-label="${done} of ${total} done"></progress> ${done} / ${total}`;
 }
@@ -55,9 +71,17 @@ export function numberRoutes(svc: ProvisioningService | undefined, routing: Rout
         .extend({ status: z.enum(['owned', 'released']).optional().catch(undefined) })
         .parse(req.query);
       const s = sortQuery(SORTS, 'bought', 'desc').parse(req.query);
+      // The jobs list pages on its own (`joffset`), newest first, ten at a time.
+      const joffset = z.coerce
+        .number()
+        .int()
+        .min(0)
+        .max(1_000_000)
+        .catch(0)
+        .parse((req.query as Record<string, unknown>).joffset);
       const [nums, jobs, sellers, accounts] = await Promise.all([
         svc.repo.listNumbers({ sellerId: scope, status: q.status }, { ...q, ...s }),
-        svc.repo.listJobs(scope, { limit: 10, offset: 0 }),
+        svc.repo.listJobs(scope, { limit: JOBS_SHOWN, offset: joffset }),
         scope ? null : routing.listSellers({ limit: 500, offset: 0 }),
         svc.repo.accounts(),
       ]);
@@ -86,7 +110,7 @@ ${jobs.items.map((j, i) => {
   const c = counts[i]!;
   const done = j.total - (c.queued ?? 0) - (c.chosen ?? 0);
   return html`<tr data-job="${j.id}"><td>${at(j.createdAt)}</td><td>${j.kind}</td><td>${progress(done, j.total)}</td><td>${j.status}${j.status !== 'completed' && disabled.has(j.providerAccountId) ? html` <strong class="bad">(waiting: account disabled)</strong>` : ''}</td><td><a href="${PATH}/jobs/${j.id}">Details</a></td></tr>`;
-})}</tbody></table>`
+})}</tbody></table>${jobPager(joffset, jobs.total, { ...keep, sort: s.sort, dir: s.dir })}`
     : empty('No jobs yet.')
 }</section>
 <section><h2>Numbers</h2>
