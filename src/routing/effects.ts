@@ -6,6 +6,12 @@
 // and where the call must learn of it, it becomes an event (a leg that could not be created is
 // `leg_gone`, a pick that failed is `no_candidate`). `finish` therefore always runs and every call
 // gets its CDR; a slot's answer or release that fails is retried until Redis answers, in order.
+//
+// Why one file of about a thousand lines: every performer below reads and changes the same
+// CallRuntime (its timers, recording, counted answers) inside the call's queue turn, and the
+// containment above holds only because they all run through `runEffects`. Splitting the performers
+// by family (legs and bridges, slots, hold queue, recording, finish) behind that one loop is the
+// next step for this file; until then it is kept in that order.
 import type { RoutingAlerts } from './alerts.ts';
 import type { AsteriskModule } from '../asterisk/index.ts';
 import { AriError } from '../asterisk/index.ts';
@@ -121,6 +127,12 @@ const ENDING = new Set<Effect['type']>(['hangup', 'finish']);
 /** A channel that is gone, or not (or no longer) in our app: the request's purpose is moot. */
 export function isGoneOrElsewhere(err: unknown): boolean {
   return err instanceof AriError && (err.status === 404 || err.status === 409 || err.status === 422);
+}
+
+/** Notes that Redis counted this slot's answer (in the caps and the totals). */
+function countedAnswer(call: CallRuntime, slotId: string): void {
+  call.counted ??= new Set();
+  call.counted.add(slotId);
 }
 
 export class CallRunner {
@@ -324,7 +336,7 @@ export class CallRunner {
             !countsConversions(s, a.linkId) &&
             (await this.d.slots.answer(a.slot))
           )
-            (call.counted ??= new Set()).add(a.slot.slotId);
+            countedAnswer(call, a.slot.slotId);
         } catch (err) {
           this.d.log.error({ callId: s.callId, err: (err as Error).message }, 'slot not put back');
         }
@@ -583,7 +595,7 @@ export class CallRunner {
         // the slot's reservation as it is (refunded on release unless the call converted, see
         // `release`); others count the answer now.
         if (!countsConversions(s, fx.linkId) && (await this.d.slots.answer(fx.slot)))
-          (call.counted ??= new Set()).add(fx.slot.slotId);
+          countedAnswer(call, fx.slot.slotId);
         if (fx.remember)
           await this.d.slots.rememberCaller(
             fx.remember.campaignId,

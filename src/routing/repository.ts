@@ -1,5 +1,7 @@
 // Every SQL of the routing domain: the resources calls are routed by (sellers, clients, campaigns,
-// DIDs, links), what a call's plan is read from, and the batched answered totals.
+// DIDs, links), what a call's plan is read from, and the batched answered totals. One file (about
+// 650 lines) so that every list's allow-listed ordering and every scope rule for a seller sit beside
+// each other; splitting it per resource is the next step once a resource's SQL grows further.
 import { and, asc, count, desc, eq, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import {
