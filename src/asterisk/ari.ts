@@ -175,7 +175,10 @@ export class AriClient extends EventEmitter {
     }
     const ws = this.ws;
     const overWs =
-      this.restOverWs && ws?.readyState === WebSocket.OPEN && mayTravelOverWebSocket(method, path);
+      o.lane !== 'http' &&
+      this.restOverWs &&
+      ws?.readyState === WebSocket.OPEN &&
+      mayTravelOverWebSocket(method, path);
     const transport = overWs ? 'websocket' : 'http';
     const bound = o.timeoutMs ?? this.timeoutMs;
     const notSent = () => {

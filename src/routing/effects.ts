@@ -692,8 +692,10 @@ export class CallRunner {
       }
       case 'ring_caller': {
         // Not waited for: the routing decision goes on meanwhile (see runEffects for the order).
+        // Over HTTP: on the events WebSocket, which Asterisk serves one request at a time, it would
+        // sit ahead of the decision's leg create and dial and delay every call by one request.
         const ringing: Promise<void> = this.ari(call)
-          .channels.ring(s.callerChannelId)
+          .channels.ring(s.callerChannelId, { lane: 'http' })
           .catch((err: unknown) => {
             if (isGoneOrElsewhere(err)) return;
             this.d.metrics.effectFailures.inc({ effect: 'ring_caller' });
