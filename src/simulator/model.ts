@@ -2,6 +2,7 @@
 // in Asterisk's order. Transport-free: ari.ts and ami.ts drive it.
 import { EventEmitter } from 'node:events';
 import { PjsipDirectory } from './pjsip/directory.ts';
+import q850 from './q850-causes.json' with { type: 'json' };
 
 export interface EndpointBehaviour {
   result?: 'answer' | 'busy' | 'noanswer' | 'congestion' | 'unavailable';
@@ -86,61 +87,12 @@ export interface DialState {
   status: '' | 'RINGING' | 'ANSWER';
 }
 
-/** Q.850 causes as Asterisk names them (ast_cause2str); anything else is "Unknown". */
-export const CAUSE_TXT: Record<number, string> = {
-  // Asterisk's whole table (main/channel.c causes[], what ast_cause2str answers); any other cause,
-  // 0 included, is 'Unknown'. Cause 66 is AST_CAUSE_CHAN_NOT_IMPLEMENTED in Asterisk's words.
-  0: 'Unknown',
-  1: 'Unallocated (unassigned) number',
-  2: 'No route to specified transmit network',
-  3: 'No route to destination',
-  5: 'Misdialed trunk prefix',
-  6: 'Channel unacceptable',
-  7: 'Call awarded and being delivered in an established channel',
-  8: 'Pre-empted',
-  14: 'Number ported elsewhere',
-  16: 'Normal Clearing',
-  17: 'User busy',
-  18: 'No user responding',
-  19: 'User alerting, no answer',
-  20: 'Subscriber absent',
-  21: 'Call Rejected',
-  22: 'Number changed',
-  23: 'Redirected to new destination',
-  26: 'Answered elsewhere',
-  27: 'Destination out of order',
-  28: 'Invalid number format',
-  29: 'Facility rejected',
-  30: 'Response to STATus ENQuiry',
-  31: 'Normal, unspecified',
-  34: 'Circuit/channel congestion',
-  38: 'Network out of order',
-  41: 'Temporary failure',
-  42: 'Switching equipment congestion',
-  43: 'Access information discarded',
-  44: 'Requested channel not available',
-  50: 'Facility not subscribed',
-  52: 'Outgoing call barred',
-  54: 'Incoming call barred',
-  57: 'Bearer capability not authorized',
-  58: 'Bearer capability not available',
-  65: 'Bearer capability not implemented',
-  66: 'Channel not implemented',
-  69: 'Facility not implemented',
-  81: 'Invalid call reference value',
-  88: 'Incompatible destination',
-  95: 'Invalid message unspecified',
-  96: 'Mandatory information element is missing',
-  97: 'Message type nonexist.',
-  98: 'Wrong message',
-  99: 'Info. element nonexist or not implemented',
-  100: 'Invalid information element contents',
-  101: 'Message not compatible with call state',
-  102: 'Recover on timer expiry',
-  103: 'Mandatory IE length error',
-  111: 'Protocol error, unspecified',
-  127: 'Interworking, unspecified',
-};
+/**
+ * Q.850 causes in Asterisk's words (what ast_cause2str answers, the `cause_txt` of ARI and the
+ * `Cause-txt` of AMI). Kept as data, beside this file, because it is Asterisk's table verbatim,
+ * texts included: a cause's wording is wire text the simulator must send as Asterisk does.
+ */
+export const CAUSE_TXT: Readonly<Record<number, string>> = q850.causes;
 
 /** ARI's hangup reasons and the causes Asterisk maps them to (convert_reason_to_hangup_code). */
 export const REASON_CAUSE: Record<string, number> = {
