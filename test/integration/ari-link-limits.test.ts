@@ -139,7 +139,7 @@ describe('answers that grow with the number of calls', () => {
     await expect(filter).resolves.toEqual({});
   });
 
-  it("the http lane goes over HTTP with REST over the WebSocket on, beside a request the WebSocket holds", async () => {
+  it('the http lane goes over HTTP with REST over the WebSocket on, beside a request the WebSocket holds', async () => {
     // A caller's ringing, nobody waiting for it, must not sit ahead of the decision's requests in
     // the WebSocket's one-at-a-time line.
     const n = await stubNode();
