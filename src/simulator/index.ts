@@ -158,9 +158,8 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     // The first run of a Local pair's `;2` is chan_local's local_call: the pair is joined (AMI
     // LocalBridge) and `;2`'s PBX thread starts.
     if (!c.called && c.peer && c.name.endsWith(';2')) {
-      c.called = true;
       const one = model.channels.get(c.peer);
-      if (one) model.emit('local-call', one, c);
+      if (one) model.localCall(one, c);
     }
     c.called = true;
     return runDialplan(c, context, exten, priority);

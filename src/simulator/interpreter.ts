@@ -52,6 +52,11 @@ export function createInterpreter(
       if (name === 'CONTEXT') return ctx;
       if (name === 'CALLERID(num)') return c.caller.number;
       if (name === 'CALLERID(name)') return c.caller.name;
+      // ast_callerid_merge: `"name" <number>` when both are known, else whichever is.
+      if (name === 'CALLERID(all)')
+        return c.caller.name && c.caller.number
+          ? `"${c.caller.name}" <${c.caller.number}>`
+          : c.caller.name || c.caller.number;
       return c.vars.get(name) ?? model.globals.get(name) ?? '';
     };
     const jump = (target: string) => {
@@ -74,21 +79,18 @@ export function createInterpreter(
     if (!steps) return model.hangup(c.id, 1);
     while (steps && idx < steps.length && model.channels.has(c.id) && c.dialplanRun === runId) {
       const st: Step = steps[idx++]!;
-      c.dialplan = {
-        ...c.dialplan,
-        context: ctx,
-        exten: ext,
-        priority: st.priority,
-        app_name: st.app,
-        app_data: st.data,
-      };
+      c.dialplan = { ...c.dialplan, context: ctx, exten: ext, priority: st.priority };
+      // The application runs with its data substituted, and is shown so (pbx_exec); each step is a
+      // new place in the dialplan (AMI Newexten, ARI ChannelDialplan).
       const data = substitute(st.data, get);
+      c.dialplan = { ...c.dialplan, app_name: st.app, app_data: data };
+      model.publish(c);
       switch (st.app) {
         case 'NoOp':
           break;
         case 'Set': {
           const eq = data.indexOf('=');
-          if (eq > 0) c.vars.set(data.slice(0, eq).trim(), data.slice(eq + 1));
+          if (eq > 0) model.setVar(c, data.slice(0, eq).trim(), data.slice(eq + 1));
           break;
         }
         case 'Answer':
@@ -117,14 +119,16 @@ export function createInterpreter(
         case 'Stasis': {
           const [app, ...args] = data.split(',');
           if (!app || !ari().state.apps.has(app)) {
-            // No WebSocket holds the app: Stasis() fails at once.
+            // No WebSocket holds the app: Stasis() fails at once (app_stasis.c empties
+            // STASISSTATUS first, as it does before every run).
             stats.stasisFailed++;
-            c.vars.set('STASISSTATUS', 'FAILED');
+            model.setVar(c, 'STASISSTATUS', '');
+            model.setVar(c, 'STASISSTATUS', 'FAILED');
             break;
           }
+          // STASISSTATUS is emptied on the way in and set to SUCCESS on the way out (model.ts).
           model.enterStasis(c, app, args);
           await waitStasisExit(c);
-          c.vars.set('STASISSTATUS', 'SUCCESS');
           break;
         }
         case 'StasisBroadcast': {
@@ -137,12 +141,11 @@ export function createInterpreter(
           if (!model.channels.has(c.id)) return;
           if (!winner) {
             stats.broadcastTimeouts++;
-            c.vars.set('STASISSTATUS', 'TIMEOUT');
+            model.setVar(c, 'STASISSTATUS', 'TIMEOUT');
             break;
           }
           model.enterStasis(c, winner, args ? args.split(':') : []);
           await waitStasisExit(c);
-          c.vars.set('STASISSTATUS', 'SUCCESS');
           break;
         }
         case 'Dial': {
@@ -157,30 +160,31 @@ export function createInterpreter(
             ? (model.endpoints.get(name) ?? ((await model.realtime(name)) ? {} : undefined))
             : undefined;
           if (!b) {
-            c.vars.set('DIALSTATUS', 'CHANUNAVAIL');
+            model.setVar(c, 'DIALSTATUS', 'CHANUNAVAIL');
             break;
           }
           const result = b.result ?? 'answer';
           const ringMs = b.answerAfterMs ?? 50;
           const limit = (Number(timeout) || 0) * 1000;
-          if (result === 'unavailable') c.vars.set('DIALSTATUS', 'CHANUNAVAIL');
+          if (result === 'unavailable') model.setVar(c, 'DIALSTATUS', 'CHANUNAVAIL');
           else if (result === 'noanswer' || (limit && ringMs > limit)) {
             if (limit) await sleep(c, limit);
-            c.vars.set('DIALSTATUS', 'NOANSWER');
+            model.setVar(c, 'DIALSTATUS', 'NOANSWER');
           } else {
             await sleep(c, ringMs);
             // app_dial gives the caller the callee's hangup cause.
             if (result === 'busy') {
-              c.vars.set('DIALSTATUS', 'BUSY');
+              model.setVar(c, 'DIALSTATUS', 'BUSY');
               c.hangupCause = 17;
             } else if (result === 'congestion') {
-              c.vars.set('DIALSTATUS', 'CONGESTION');
+              model.setVar(c, 'DIALSTATUS', 'CONGESTION');
               c.hangupCause = 34;
             } else {
               // The answered callee becomes the caller's connected line (a connected-line update).
               c.connected = { name: '', number: m?.[1] ?? '' };
+              model.publish(c);
               model.setState(c, 'Up');
-              c.vars.set('DIALSTATUS', 'ANSWER');
+              model.setVar(c, 'DIALSTATUS', 'ANSWER');
               if (b.hangupAfterMs === undefined) return; // connected until the caller hangs up
               await sleep(c, b.hangupAfterMs);
             }

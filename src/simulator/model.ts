@@ -64,7 +64,38 @@ export interface SimChannel {
   /** When it went Up (ms): what RTP statistics count from. */
   upAt?: number;
   absoluteTimer?: NodeJS.Timeout;
+  /** What AMI and ARI last published of the channel (see SimModel.publish). */
+  published?: Published;
 }
+
+/** The parts of a channel snapshot whose changes Asterisk's snapshot monitors report. */
+interface Published {
+  context: string;
+  exten: string;
+  priority: number;
+  appl: string;
+  caller: { name: string; number: string };
+  connected: { name: string; number: string };
+}
+
+const published = (c: SimChannel): Published => ({
+  context: c.dialplan.context,
+  exten: c.dialplan.exten,
+  priority: c.dialplan.priority,
+  appl: c.dialplan.app_name,
+  caller: c.caller,
+  connected: c.connected,
+});
+
+/**
+ * A caller's presentation as ast_party_id_presentation combines it: the simulator's parties are
+ * all allowed (0), and a party with neither name nor number is "Number Unavailable" (67).
+ */
+export const presentation = (c: SimChannel): [number, string] =>
+  c.caller.name || c.caller.number ? [0, 'Presentation Allowed, Not Screened'] : [67, 'Number Unavailable'];
+
+const sameParty = (a: { name: string; number: string }, b: { name: string; number: string }) =>
+  a.name === b.name && a.number === b.number;
 
 export interface SimBridge {
   id: string;
@@ -239,6 +270,87 @@ export class SimModel extends EventEmitter {
     return c.app ?? c.owner ?? null;
   }
 
+  /**
+   * Publishes the channel's snapshot: what Asterisk's snapshot monitors report when they compare
+   * it with the one published before (manager_channels.c for AMI, res/stasis/app.c for ARI), in
+   * their order. A new place in the dialplan (context, extension or priority; or an application
+   * where there was none) is AMI Newexten and ARI ChannelDialplan, never with no application and,
+   * on AMI, not for a channel being destroyed; a changed caller id NewCallerid / ChannelCallerId; a
+   * changed connected line NewConnectedLine / ChannelConnectedLine. Called wherever the simulator
+   * changes those parts (a dialplan step, an originate's caller, a Local pair's crossover, a
+   * bridge's connected-line update), and once more as a channel is destroyed.
+   */
+  publish(c: SimChannel, dead = false): void {
+    const was = c.published ?? published(c);
+    const now = published(c);
+    c.published = now;
+    const dialplan =
+      now.appl !== '' &&
+      ((was.appl === '' && now.appl !== '') ||
+        was.priority !== now.priority ||
+        was.context !== now.context ||
+        was.exten !== now.exten);
+    const caller = !sameParty(was.caller, now.caller);
+    const connected = !sameParty(was.connected, now.connected);
+    if (!dialplan && !caller && !connected) return;
+    if (dialplan && !dead) this.emit('newexten', c);
+    if (caller) this.emit('callerid', c);
+    if (connected) this.emit('connectedline', c);
+    const app = this.target(c);
+    if (dialplan)
+      this.event(app, 'ChannelDialplan', {
+        dialplan_app: c.dialplan.app_name,
+        dialplan_app_data: c.dialplan.app_data,
+        channel: this.json(c),
+      });
+    if (caller) {
+      const [pres, txt] = presentation(c);
+      this.event(app, 'ChannelCallerId', {
+        caller_presentation: pres,
+        caller_presentation_txt: txt,
+        channel: this.json(c),
+      });
+    }
+    if (connected) this.event(app, 'ChannelConnectedLine', { channel: this.json(c) });
+  }
+
+  /**
+   * Sets (or, with null, unsets) a channel variable as pbx_builtin_setvar_helper does: the newest
+   * first in the channel's list, AMI VarSet and ARI ChannelVarset for every value set, and for an
+   * unset only when a non-empty value went away (then with the value "").
+   */
+  setVar(c: SimChannel, name: string, value: string | null): void {
+    const old = c.vars.get(name);
+    c.vars.delete(name);
+    if (value === null && !old) return;
+    if (value !== null) c.vars.set(name, value);
+    const v = value ?? '';
+    this.emit('varset', c, name, v);
+    this.event(this.target(c), 'ChannelVarset', { variable: name, value: v, channel: this.json(c) });
+  }
+
+  /** A global variable set (AMI VarSet naming no channel; ARI apps hear none). */
+  setGlobal(name: string, value: string): void {
+    this.globals.set(name, value);
+    this.emit('varset', null, name, value);
+  }
+
+  /**
+   * chan_local's local_call (ast_unreal_call_setup), once per pair: `;1`'s variables are copied to `;2` in
+   * Asterisk's list order (newest first), each a VarSet; caller id and connected line cross over
+   * (`;2` calls as `;1`'s connected line) and `;2`'s snapshot is published.
+   */
+  localCall(one: SimChannel, two: SimChannel): void {
+    if (two.called) return;
+    two.called = true;
+    for (const [k, v] of [...one.vars].reverse()) this.setVar(two, k, v);
+    two.caller = { ...one.connected };
+    two.connected = { ...one.caller };
+    this.publish(two);
+    // The pair is joined (AMI LocalBridge) and `;2`'s PBX thread starts.
+    this.emit('local-call', one, two);
+  }
+
   create(o: Partial<SimChannel> & { name: string; id: string }): SimChannel {
     const c: SimChannel = {
       state: 'Down',
@@ -256,6 +368,7 @@ export class SimModel extends EventEmitter {
       ...o,
     };
     if (c.state === 'Up') c.upAt = Date.now();
+    c.published = published(c);
     this.channels.set(c.id, c);
     this.emit('channel-created', c);
     return c;
@@ -366,19 +479,35 @@ export class SimModel extends EventEmitter {
     for (const w of due) w.fn();
   }
 
-  enterStasis(c: SimChannel, app: string, args: string[]): void {
-    c.app = app;
+  /**
+   * Enters Stasis. Through the Stasis application (the dialplan's, or the one ARI runs on a
+   * channel it made or originated: `viaApp`) STASISSTATUS is first set empty, heard by the
+   * channel's owner only (the app hears the channel from StasisStart on); a channel that was
+   * running no application shows its new place (Newexten, ChannelDialplan). Snoop channels and
+   * `move` enter without the application.
+   */
+  enterStasis(c: SimChannel, app: string, args: string[], viaApp = true): void {
     c.beforeStasis = { app_name: c.dialplan.app_name, app_data: c.dialplan.app_data };
     c.dialplan = { ...c.dialplan, app_name: 'Stasis', app_data: [app, ...args].join(',') };
+    if (viaApp) {
+      this.publish(c);
+      this.setVar(c, 'STASISSTATUS', '');
+    }
+    c.app = app;
     this.event(app, 'StasisStart', { args, channel: this.json(c) });
   }
 
-  /** Leaves Stasis (StasisEnd); the channel's later events go to its owner only. */
-  leaveStasis(c: SimChannel): void {
+  /**
+   * Leaves Stasis (StasisEnd); the channel's later events go to its owner only. Leaving for good
+   * (`done`: hung up, or back to the dialplan; not a `move` to another app) ends the Stasis
+   * application, which sets STASISSTATUS to SUCCESS.
+   */
+  leaveStasis(c: SimChannel, done = true): void {
     const app = c.app;
     if (!app) return;
     this.event(app, 'StasisEnd', { channel: this.json(c) });
     c.app = null;
+    if (done) this.setVar(c, 'STASISSTATUS', 'SUCCESS');
     // A channel Stasis() ran from the dialplan is still at that priority; any other goes back to
     // what it was running before (an originate's outgoing line, or nothing).
     if (!c.fromDialplan)
@@ -439,6 +568,9 @@ export class SimModel extends EventEmitter {
       channel: this.json(c),
     });
     this.emit('channel-destroyed', c, cause);
+    // The dead snapshot is compared like any other: a caller id read only now (above) is
+    // reported after the Hangup, from the same update.
+    this.publish(c, true);
     this.fire(c.id, 'exit', true);
     // The other half goes with the same cause; a `;2` that was never called has none (0).
     const peer = c.peer ? this.channels.get(c.peer) : undefined;
@@ -508,14 +640,40 @@ export class SimModel extends EventEmitter {
       bridge: this.bridgeJson(b.id),
       channel: this.json(c),
     });
-    if (b.channels.size === 2) {
-      // Two parties see each other as their connected line.
+    this.bridgePeerVars(b);
+    if (b.channels.size === 2 && !b.type.includes('holding')) {
+      // Two parties see each other as their connected line (bridge.c
+      // bridge_reconfigured_connected_line_update: the second party's update is queued first).
       const [x, y] = [...b.channels].map((id) => this.channels.get(id));
       if (x && y) {
-        this.setConnected(x, y.caller);
         this.setConnected(y, x.caller);
+        this.setConnected(x, y.caller);
       }
     }
+  }
+
+  /**
+   * BRIDGEPEER as bridge.c sets it when a bridge changes (set_bridge_peer_vars): in a holding
+   * bridge unset; with two parties each names the other (first party first); with more each gets
+   * the others' names, comma separated (at most ten). PJSIP channels also get BRIDGEPVTCALLID (the
+   * peer's SIP Call-ID, made up here); Local channels have none, so it stays unset.
+   */
+  private bridgePeerVars(b: SimBridge): void {
+    const members = [...b.channels].map((id) => this.channels.get(id)).filter((x) => x !== undefined);
+    if (b.type.includes('holding')) {
+      for (const x of members) {
+        this.setVar(x, 'BRIDGEPEER', null);
+        this.setVar(x, 'BRIDGEPVTCALLID', null);
+      }
+      return;
+    }
+    if (members.length < 2) return;
+    const names = members.slice(0, 11).map((x) => x.name);
+    members.forEach((x, i) => {
+      const other = members.length === 2 ? members[1 - i]! : undefined;
+      this.setVar(x, 'BRIDGEPEER', other ? other.name : names.filter((_, j) => j !== i).join(','));
+      this.setVar(x, 'BRIDGEPVTCALLID', other?.name.startsWith('PJSIP/') ? `${other.id}@simulator` : null);
+    });
   }
 
   /**
@@ -524,13 +682,20 @@ export class SimModel extends EventEmitter {
    */
   setConnected(c: SimChannel, party: { name: string; number: string }): void {
     c.connected = { ...party };
+    this.publish(c);
     const peer = c.peer ? this.channels.get(c.peer) : undefined;
     if (!peer) return;
-    // The update reaches the other half as a frame. In Stasis or a bridge it is applied at once; a
-    // half running a dialplan application such as Wait() does not act on it, and Asterisk shows it
-    // only when that half hangs up (its Hangup carries it, its HangupRequest does not).
+    // The update reaches the other half as a frame. A `;2` not called yet has nobody reading it
+    // (local_call's crossover copies the connected line anyway). In Stasis or a bridge it is
+    // applied at once; a half running a dialplan application such as Wait() does not act on it,
+    // and Asterisk shows it only when that half hangs up (its Hangup carries it, its HangupRequest
+    // does not, and NewCallerid follows the Hangup).
+    if (peer.name.endsWith(';2') && !peer.called) return;
     if (peer.called && peer.app === null && !peer.bridge) peer.pendingCaller = { ...party };
-    else peer.caller = { ...party };
+    else {
+      peer.caller = { ...party };
+      this.publish(peer);
+    }
   }
 
   /** Destroys a bridge: its channels leave it (they stay up), then BridgeDestroyed. */
@@ -546,11 +711,18 @@ export class SimModel extends EventEmitter {
 
   leaveBridge(c: SimChannel): void {
     const b = c.bridge ? this.bridges.get(c.bridge) : undefined;
+    if (b) {
+      // Told to leave, the channel loses its bridge variables (bridge_channel.c), before it goes.
+      this.setVar(c, 'BRIDGEPEER', null);
+      this.setVar(c, 'BRIDGEPVTCALLID', null);
+    }
     c.bridge = null;
     if (!b) return;
     b.channels.delete(c.id);
     this.emit('bridge-leave', c, b.id, b.channels.size);
     this.event(this.target(c), 'ChannelLeftBridge', { bridge: this.bridgeJson(b.id), channel: this.json(c) });
+    // Those left behind are told their new peers (a party of two keeps what it had).
+    if (b.channels.size >= 2) this.bridgePeerVars(b);
   }
 
   later(c: SimChannel, ms: number, f: () => void): void {
@@ -570,8 +742,7 @@ export class SimModel extends EventEmitter {
     const peer = c.peer ? this.channels.get(c.peer) : undefined;
     if (peer) {
       // Local channels pass the caller across: `;2` calls as `;1`'s connected line.
-      peer.caller = { ...c.connected };
-      peer.connected = { ...c.caller };
+      this.localCall(c, peer);
       this.beginDial(c, {
         dialstring: c.endpoint ?? '',
         originate: false,

@@ -24,13 +24,12 @@ export const newUniqueId = () => `${Math.floor(Date.now() / 1000)}.${++uniqueSeq
 
 /**
  * A Local channel pair for `exten@context`: `;1` (Down) is what the requester dials, `;2` (Ring)
- * runs the dialplan once `;1` is called. Both carry the caller given; `;1`'s uniqueid is the
- * call's Linkedid.
+ * runs the dialplan once `;1` is called; `;1`'s uniqueid is the call's Linkedid.
  */
 export function localPair(
   model: SimModel,
   dest: { exten: string; context: string },
-  o: { id1?: string; id2?: string; caller?: Caller } = {},
+  o: { id1?: string; id2?: string } = {},
 ): { one: SimChannel; two: SimChannel } {
   const base = model.nextName(`Local/${dest.exten}@${dest.context}`);
   const dialplan = { context: dest.context, exten: dest.exten, priority: 1, app_name: '', app_data: '' };
@@ -48,14 +47,6 @@ export function localPair(
   one.peer = two.id;
   two.peer = one.id;
   one.endpoint = `${dest.exten}@${dest.context}`;
-  if (o.caller && (o.caller.number || o.caller.name)) {
-    // Asterisk sets the originate's caller on both halves right after creating them
-    // (NewCallerid, NewConnectedLine), so both see it as caller and connected line.
-    for (const c of [one, two]) {
-      c.caller = { ...o.caller };
-      c.connected = { ...o.caller };
-    }
-  }
   return { one, two };
 }
 
@@ -89,6 +80,8 @@ export function originate(
     after: After;
     subscribe?: string;
     timeoutS?: number;
+    /** Variables set on the dialled channel before the dial (copied to `;2` when it is called). */
+    vars?: Array<[string, string]>;
   },
 ): OriginateResult {
   const local = parseLocal(r.endpoint);
@@ -97,11 +90,21 @@ export function originate(
   const { one, two } = localPair(model, local, {
     ...(r.channelId ? { id1: r.channelId } : {}),
     ...(r.otherChannelId ? { id2: r.otherChannelId } : {}),
-    ...(r.caller ? { caller: r.caller } : {}),
   });
-  if (r.subscribe) one.owner = two.owner = r.subscribe;
-  // The dialling side of an originate runs Asterisk's placeholder application until answered.
+  // The dialling side of an originate runs Asterisk's placeholder application until answered,
+  // then gets the originate's caller as its caller id and its connected line, each published in
+  // turn (Newexten, NewCallerid, NewConnectedLine) before an app is subscribed to the channel, so
+  // the app hears none of them; local_call crosses them over to `;2`.
   one.dialplan = { ...one.dialplan, app_name: 'AppDial2', app_data: '(Outgoing Line)' };
+  model.publish(one);
+  if (r.caller && (r.caller.number || r.caller.name)) {
+    one.caller = { ...r.caller };
+    model.publish(one);
+    one.connected = { ...r.caller };
+    model.publish(one);
+  }
+  for (const [k, v] of r.vars ?? []) model.setVar(one, k, v);
+  if (r.subscribe) one.owner = two.owner = r.subscribe;
   const outcome = new Promise<{ answered: boolean; reason: number }>((resolve) => {
     let answered = false;
     model.onceUp(one.id, () => {
@@ -120,6 +123,8 @@ export function originate(
         resolve({ answered: false, reason: one.hangupCause === 17 ? 5 : one.hangupCause === 34 ? 8 : 1 });
     });
   });
+  // Dialling `;1` calls it: local_call joins the pair before the dial is reported.
+  model.localCall(one, two);
   model.beginDial(one, { dialstring: `${local.exten}@${local.context}`, originate: true });
   if (r.timeoutS && r.timeoutS > 0)
     model.later(one, r.timeoutS * 1000, () => {

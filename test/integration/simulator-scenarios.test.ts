@@ -27,8 +27,8 @@ import {
   wsSubject,
 } from '../helpers/scenario-replay.ts';
 
-const SKIP_WS = new Set(['ChannelVarset', 'ChannelDialplan', 'ChannelConnectedLine', 'ChannelCallerId']);
-const SKIP_AMI = new Set(['VarSet', 'Newexten', 'NewCallerid', 'NewConnectedLine']);
+const SKIP_WS = new Set<string>();
+const SKIP_AMI = new Set<string>();
 const USER = 'lab';
 const PASS = 'labpass';
 const fixture = (name: string) => new URL(`../fixtures/asterisk-wire/${name}`, import.meta.url).pathname;

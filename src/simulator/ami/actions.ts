@@ -133,10 +133,8 @@ const setvar: Action = (ctx) => {
   if (ctx.f.channel) {
     const c = byName(ctx, ctx.f.channel);
     if (!c) return error(ctx, 'No such channel');
-    c.vars.set(variable, value);
-    const m = ctx.core.model;
-    m.event(m.target(c), 'ChannelVarset', { variable, value, channel: m.json(c) });
-  } else ctx.core.model.globals.set(variable, value);
+    ctx.core.model.setVar(c, variable, value);
+  } else ctx.core.model.setGlobal(variable, value);
   ctx.reply([
     ['Response', 'Success'],
     ['Message', 'Variable Set'],

@@ -51,6 +51,24 @@ export function eventMask(value: string): number {
   return classMask(value);
 }
 
+/** ast_escape_c: a value with C's escapes, as VarSet prints it (a line break cannot end the line). */
+export const escapeC = (v: string): string =>
+  v.replace(/[\x07\b\f\n\r\t\v\\'"?]/g, (ch) => C_ESCAPES[ch] ?? ch);
+
+const C_ESCAPES: Record<string, string> = {
+  '\x07': '\\a',
+  '\b': '\\b',
+  '\f': '\\f',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\v': '\\v',
+  '\\': '\\\\',
+  "'": "\\'",
+  '"': '\\"',
+  '?': '\\?',
+};
+
 export const stateCode = (s: SimChannel['state']) =>
   s === 'Busy' ? 7 : s === 'Up' ? 6 : s === 'Ringing' ? 5 : s === 'Ring' ? 4 : 0;
 

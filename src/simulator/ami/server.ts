@@ -4,10 +4,10 @@
 import { createServer, type Server } from 'node:net';
 import { AmiParser } from '../../asterisk/ami.ts';
 import { corkUntilTurnEnds } from '../../net/cork.ts';
-import { CAUSE_TXT, type SimBridge, type SimChannel, type SimModel } from '../model.ts';
+import { CAUSE_TXT, presentation, type SimBridge, type SimChannel, type SimModel } from '../model.ts';
 import { ACTIONS } from './actions.ts';
 import { BEFORE_LOGIN, notLoggedIn, unknownAction } from './auth.ts';
-import { classMask, type Fields, packet, snapshot } from './protocol.ts';
+import { classMask, EVENT_CLASS, escapeC, type Fields, packet, snapshot } from './protocol.ts';
 import type { ActionContext, AmiCore, AmiHooks, Session } from './session.ts';
 
 export type { AmiHooks } from './session.ts';
@@ -51,10 +51,47 @@ export class AmiServer {
     this.server = createServer((s) => this.session(s as Session));
     // The channel events of a call as Asterisk sends them to every session that may read the
     // `call` class: each carries the channel snapshot (caller, connected line, state, dialplan
-    // location, Linkedid = uniqueid of the oldest channel of the call). Newexten and VarSet, which
-    // a real dialplan also produces by the dozen, are not modelled.
-    const call = (event: string, c: SimChannel, extra: Fields = []) =>
-      this.broadcast([['Event', event], ['Privilege', 'call,all'], ...snapshot(c), ...extra]);
+    // location, Linkedid = uniqueid of the oldest channel of the call).
+    const call = (event: string, c: SimChannel, extra: Fields = []) => {
+      if (this.heard(EVENT_CLASS.call!))
+        this.broadcast([['Event', event], ['Privilege', 'call,all'], ...snapshot(c), ...extra]);
+    };
+    // The dialplan class: each step (Newexten) and each variable set (VarSet, a global one naming
+    // no channel). A dialplan sends them by the dozen per call: nothing is built unless some
+    // session reads the class.
+    const dialplan = (event: string, c: SimChannel | null, extra: Fields) => {
+      if (this.heard(EVENT_CLASS.dialplan!))
+        this.broadcast([
+          ['Event', event],
+          ['Privilege', 'dialplan,all'],
+          ...(c
+            ? snapshot(c)
+            : ([
+                ['Channel', 'none'],
+                ['Uniqueid', 'none'],
+              ] as Fields)),
+          ...extra,
+        ]);
+    };
+    model.on('newexten', (c: SimChannel) =>
+      dialplan('Newexten', c, [
+        ['Extension', c.dialplan.exten],
+        ['Application', c.dialplan.app_name],
+        ['AppData', c.dialplan.app_data],
+      ]),
+    );
+    model.on('varset', (c: SimChannel | null, name: string, value: string) =>
+      dialplan('VarSet', c, [
+        ['Variable', name],
+        ['Value', escapeC(value)],
+      ]),
+    );
+    // Caller id and connected line changes (manager_channels.c).
+    model.on('callerid', (c: SimChannel) => {
+      const [pres, txt] = presentation(c);
+      call('NewCallerid', c, [['CID-CallingPres', `${pres} (${txt})`]]);
+    });
+    model.on('connectedline', (c: SimChannel) => call('NewConnectedLine', c));
     model.on('channel-created', (c: SimChannel) => {
       this.core.processedCalls++;
       const d = deviceOf(c);
@@ -176,6 +213,12 @@ export class AmiServer {
       ['Device', device],
       ['State', state],
     ]);
+  }
+
+  /** Whether any logged-in session is sent the class (so an event nobody reads costs nothing). */
+  private heard(category: number): boolean {
+    for (const s of this.sessions) if (s.loggedIn && (s.sendEvents & category) === category) return true;
+    return false;
   }
 
   dropAll(): void {

@@ -122,7 +122,7 @@ export const asteriskRoutes = bind<AriState, typeof asteriskOps>(asteriskOps, {
   setGlobalVar: (a, s) => {
     const v = a.variable as string | undefined;
     if (!v) return err(400, 'Variable name is required');
-    s.model.globals.set(v, (a.value as string | undefined) ?? '');
+    s.model.setGlobal(v, (a.value as string | undefined) ?? '');
     return noContent;
   },
   listModules: (_a, s) => ({ status: 200, body: running(s).map(([n, d]) => moduleJson(n, d)) }),

@@ -135,7 +135,8 @@ function snoop(a: Args, s: AriState): Reply {
   const sn = s.model.create({ id, name: s.model.nextName(`Snoop/${c.id}`), state: 'Up' });
   sn.owner = app;
   const body = s.model.json(sn);
-  s.model.enterStasis(sn, app, ((a.appArgs as string | undefined) ?? '').split(',').filter(Boolean));
+  // The snoop thread runs the app itself, not the Stasis application: no STASISSTATUS.
+  s.model.enterStasis(sn, app, ((a.appArgs as string | undefined) ?? '').split(',').filter(Boolean), false);
   // A snoop lives as long as the channel it listens to.
   s.model.onceExit(c.id, () => s.model.hangup(sn.id, 16));
   return { status: 200, body };

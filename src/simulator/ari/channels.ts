@@ -83,11 +83,19 @@ const create: H = async (a, s) => {
       endpoint: ep,
     });
   }
-  for (const [k, v] of vars) c.vars.set(k, v);
+  for (const [k, v] of vars) s.model.setVar(c, k, v);
   if (!app) {
-    // No app to hold it: the channel has nowhere to go and is hung up at once, with no cause.
-    setImmediate(() => s.model.hangup(c.id, 0));
-    return { status: 200, body: s.model.json(c) };
+    // No app to hold it: the Stasis application runs with no arguments (its data printed as
+    // "(null)"), fails, and the channel is hung up at once, with no cause.
+    const body = s.model.json(c);
+    setImmediate(() => {
+      c.dialplan = { ...c.dialplan, app_name: 'Stasis', app_data: '(null)' };
+      s.model.publish(c);
+      s.model.setVar(c, 'STASISSTATUS', '');
+      s.model.setVar(c, 'STASISSTATUS', 'FAILED');
+      s.model.hangup(c.id, 0);
+    });
+    return { status: 200, body };
   }
   c.owner = app;
   // The answer is the snapshot from before the channel entered Stasis; its StasisStart can reach
@@ -137,8 +145,8 @@ const originateHandler: H = async (a, s) => {
       endpoint: ep,
       caller,
     });
-    for (const [k, v] of vars) c.vars.set(k, v);
     if (app) c.owner = app;
+    for (const [k, v] of vars) s.model.setVar(c, k, v);
     const body = s.model.json(c);
     s.model.dial(c, undefined, Number(a.timeout ?? 30));
     s.model.onceUp(c.id, () => {
@@ -161,8 +169,8 @@ const originateHandler: H = async (a, s) => {
         },
     ...(app ? { subscribe: app } : {}),
     timeoutS: Number(a.timeout ?? 30),
+    vars,
   });
-  for (const [k, v] of vars) r.channel?.vars.set(k, v);
   return r.snapshot ? { status: 200, body: r.snapshot } : allocationFailed(a);
 };
 
@@ -215,8 +223,9 @@ export const channelRoutes = bind<AriState, typeof channelsOps>(channelsOps, {
   move: inStasis((c, a, s) => {
     const app = a.app as string | undefined;
     if (!app) return err(400, 'app cannot be empty');
-    s.model.leaveStasis(c);
-    s.model.enterStasis(c, app, ((a.appArgs as string | undefined) ?? '').split(',').filter(Boolean));
+    // Still the same Stasis application run: STASISSTATUS is not touched.
+    s.model.leaveStasis(c, false);
+    s.model.enterStasis(c, app, ((a.appArgs as string | undefined) ?? '').split(',').filter(Boolean), false);
     return { status: 204 };
   }),
   answer: answered((c, _a, s) => {
@@ -256,7 +265,10 @@ export const channelRoutes = bind<AriState, typeof channelsOps>(channelsOps, {
     const caller = callerId ? s.model.channels.get(callerId) : undefined;
     if (c.state !== 'Down') return err(409, "Channel is not in the 'Down' state");
     if (c.dialing || !c.endpoint) return err(409, 'Dialing a channel not created by ARI');
-    if (caller) c.connected = { ...caller.caller };
+    if (caller) {
+      c.connected = { ...caller.caller };
+      s.model.publish(c);
+    }
     setImmediate(() => s.model.dial(c, caller, Number(a.timeout ?? 0)));
     return { status: 204 };
   }),

@@ -29,27 +29,23 @@ export function readVariable(c: SimChannel, name: string): { value: string } | R
 }
 
 /**
- * Sets a variable (ChannelVarset) or writes a function: CALLERID(num|name) changes the caller
- * (ChannelCallerId, no ChannelVarset); TIMEOUT(absolute) (func_timeout.c reads the first letter of
+ * Sets a variable (VarSet, ChannelVarset) or writes a function: CALLERID(num|name) changes the
+ * caller (NewCallerid, ChannelCallerId; no VarSet); TIMEOUT(absolute) (func_timeout.c reads the first letter of
  * its argument, the value as whole seconds with an optional fraction) hangs the channel up that
  * long from now. Any other function is not written (Asterisk logs the failed write and answers
  * 204 all the same: pbx_builtin_setvar_helper returns nothing).
  */
 export function setVariable(c: SimChannel, name: string, value: string, s: AriState): Reply {
   if (!name.endsWith(')')) {
-    c.vars.set(name, value);
-    s.model.event(s.model.target(c), 'ChannelVarset', { variable: name, value, channel: s.model.json(c) });
+    s.model.setVar(c, name, value);
     return { status: 204 };
   }
   const cid = /^CALLERID\((num|name)\)$/i.exec(name);
   if (cid) {
     c.caller =
       cid[1]!.toLowerCase() === 'num' ? { ...c.caller, number: value } : { ...c.caller, name: value };
-    s.model.event(s.model.target(c), 'ChannelCallerId', {
-      caller_presentation: 0,
-      caller_presentation_txt: 'Presentation Allowed, Not Screened',
-      channel: s.model.json(c),
-    });
+    // A changed caller id is published (NewCallerid, ChannelCallerId); the same one is not.
+    s.model.publish(c);
     return { status: 204 };
   }
   if (/^TIMEOUT\(a[^)]*\)$/i.test(name)) {
