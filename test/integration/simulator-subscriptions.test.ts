@@ -53,9 +53,10 @@ describe('simulator application subscriptions', () => {
     expect((await ari('GET', 'applications/owner')).body.channel_ids).toEqual(['sub-1']);
     await ari('POST', 'channels/sub-1/variable?variable=X&value=1');
     await waitFor(() => events.some((e) => e.type === 'ChannelVarset' && e.application === 'watcher'));
+    // (The owner also heard STASISSTATUS emptied as its channel entered Stasis.)
     expect(
       events
-        .filter((e) => e.type === 'ChannelVarset')
+        .filter((e) => e.type === 'ChannelVarset' && e.variable === 'X')
         .map((e) => e.application)
         .sort(),
     ).toEqual(['owner', 'watcher']);
