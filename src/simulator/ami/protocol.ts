@@ -52,11 +52,14 @@ export function eventMask(value: string): number {
 }
 
 /** ast_escape_c: a value with C's escapes, as VarSet prints it (a line break cannot end the line). */
-export const escapeC = (v: string): string =>
-  v.replace(/[\x07\b\f\n\r\t\v\\'"?]/g, (ch) => C_ESCAPES[ch] ?? ch);
+export const escapeC = (v: string): string => {
+  let out = '';
+  for (const ch of v) out += C_ESCAPES[ch] ?? ch;
+  return out;
+};
 
 const C_ESCAPES: Record<string, string> = {
-  '\x07': '\\a',
+  [String.fromCharCode(7)]: '\\a',
   '\b': '\\b',
   '\f': '\\f',
   '\n': '\\n',
