@@ -640,15 +640,21 @@ export class SimModel extends EventEmitter {
       bridge: this.bridgeJson(b.id),
       channel: this.json(c),
     });
+    this.reconfigured(b);
+  }
+
+  /**
+   * What bridge.c does after a channel joins or leaves (bridge_reconfigured): the parties' bridge
+   * variables, and, with two parties in a bridge that mixes them one to one, a connected-line
+   * update each way (the second party's queued first). A holding bridge or three parties get none.
+   */
+  private reconfigured(b: SimBridge): void {
     this.bridgePeerVars(b);
-    if (b.channels.size === 2 && !b.type.includes('holding')) {
-      // Two parties see each other as their connected line (bridge.c
-      // bridge_reconfigured_connected_line_update: the second party's update is queued first).
-      const [x, y] = [...b.channels].map((id) => this.channels.get(id));
-      if (x && y) {
-        this.setConnected(y, x.caller);
-        this.setConnected(x, y.caller);
-      }
+    if (b.channels.size !== 2 || b.type.includes('holding')) return;
+    const [x, y] = [...b.channels].map((id) => this.channels.get(id));
+    if (x && y) {
+      this.setConnected(y, x.caller);
+      this.setConnected(x, y.caller);
     }
   }
 
@@ -721,8 +727,8 @@ export class SimModel extends EventEmitter {
     b.channels.delete(c.id);
     this.emit('bridge-leave', c, b.id, b.channels.size);
     this.event(this.target(c), 'ChannelLeftBridge', { bridge: this.bridgeJson(b.id), channel: this.json(c) });
-    // Those left behind are told their new peers (a party of two keeps what it had).
-    if (b.channels.size >= 2) this.bridgePeerVars(b);
+    // Those left behind are told their new peers (one left alone keeps what it had).
+    this.reconfigured(b);
   }
 
   later(c: SimChannel, ms: number, f: () => void): void {
