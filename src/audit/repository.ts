@@ -2,10 +2,20 @@
 import { and, asc, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
 import { auditLog } from '../db/schema/audit.ts';
 import { type Db, listPage } from '../platform/db.ts';
+import { type ListSort, orderOf } from '../routing/repository.ts';
+
+/** The orders the trail can be read in (the id breaks ties); newest first unless asked. */
+export const AUDIT_SORTS = {
+  at: auditLog.at,
+  resource: auditLog.resource,
+  action: auditLog.action,
+  actor: auditLog.actorLabel,
+};
 
 export interface AuditFilter {
   limit: number;
   offset: number;
+  order?: ListSort | undefined;
   resource?: string | undefined;
   resourceId?: string | undefined;
   action?: 'create' | 'update' | 'delete' | undefined;
@@ -28,7 +38,7 @@ export function listAudit(db: Db, f: AuditFilter) {
   if (f.to) w.push(lt(auditLog.at, f.to));
   return listPage(db, auditLog, {
     where: w.length ? and(...w) : undefined,
-    orderBy: [desc(auditLog.at), desc(auditLog.id)],
+    orderBy: orderOf(AUDIT_SORTS, auditLog.id, f.order, [desc(auditLog.at), desc(auditLog.id)]),
     limit: f.limit,
     offset: f.offset,
   });

@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import type { auditLog } from '../db/schema/audit.ts';
 import { timestamp } from '../platform/http/input.ts';
-import { pageQuery } from '../platform/http/paging.ts';
+import { pageQuery, sortable } from '../platform/http/paging.ts';
+import { AUDIT_SORTS } from './repository.ts';
 
 export const auditQuery = pageQuery.extend({
   // A resource kind (seller, client, campaign, did, link, and those added later).
@@ -13,6 +14,7 @@ export const auditQuery = pageQuery.extend({
   actor_id: z.string().max(64).optional(),
   from: timestamp.optional(),
   to: timestamp.optional(),
+  ...sortable(AUDIT_SORTS),
 });
 export type AuditQuery = z.infer<typeof auditQuery>;
 

@@ -1,7 +1,8 @@
 // Every SQL statement of the provisioning domain.
 import { and, asc, count, desc, eq, inArray, isNull, notInArray, type SQL, sql } from 'drizzle-orm';
 import { audited } from '../platform/audit.ts';
-import type { Db } from '../platform/db.ts';
+import { type Db, listPage } from '../platform/db.ts';
+import { type ListSort, orderOf } from '../routing/repository.ts';
 import { pgError } from '../platform/pg-errors.ts';
 import {
   type JobKind,
@@ -31,6 +32,19 @@ export const NUMBER_SORTS = {
   status: provisionedNumbers.status,
 } as const;
 export type NumberSort = keyof typeof NUMBER_SORTS;
+/** The orders a page of provider accounts can be read in (the id breaks ties). */
+export const ACCOUNT_SORTS = {
+  name: providerAccounts.name,
+  provider: providerAccounts.provider,
+  active: providerAccounts.active,
+  created_at: providerAccounts.createdAt,
+};
+/** The orders a page of webhook subscriptions can be read in (the id breaks ties). */
+export const WEBHOOK_SORTS = {
+  url: webhookSubscriptions.url,
+  active: webhookSubscriptions.active,
+  created_at: webhookSubscriptions.createdAt,
+};
 
 export class ProvisioningRepository {
   constructor(readonly db: Db) {}
@@ -45,6 +59,25 @@ export class ProvisioningRepository {
   }
   async accounts(): Promise<AccountRow[]> {
     return this.db.select().from(providerAccounts).orderBy(asc(providerAccounts.name));
+  }
+  /** A page of accounts, by name unless an allow-listed order is asked. */
+  listAccounts(q: {
+    limit: number;
+    offset: number;
+    order?: ListSort | undefined;
+    provider?: AccountRow['provider'] | undefined;
+    active?: boolean | undefined;
+  }): Promise<{ items: AccountRow[]; total: number }> {
+    const a = providerAccounts;
+    return listPage(this.db, a, {
+      where: and(
+        q.provider ? eq(a.provider, q.provider) : undefined,
+        q.active === undefined ? undefined : eq(a.active, q.active),
+      ),
+      orderBy: orderOf(ACCOUNT_SORTS, a.id, q.order, [asc(a.name)]),
+      limit: q.limit,
+      offset: q.offset,
+    });
   }
   async account(id: string, q: Db | Tx = this.db): Promise<AccountRow | null> {
     const [r] = await q.select().from(providerAccounts).where(eq(providerAccounts.id, id));

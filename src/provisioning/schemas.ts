@@ -2,8 +2,10 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { z } from 'zod';
 import { parseCidr } from '../auth/cidr.ts';
-import { WEBHOOK_EVENTS } from '../db/schema/provisioning.ts';
-import type { AccountRow, NumberRow } from './repository.ts';
+import { PROVIDER_KINDS, WEBHOOK_EVENTS } from '../db/schema/provisioning.ts';
+import { queryBool } from '../platform/http/input.ts';
+import { pageQuery, sortable } from '../platform/http/paging.ts';
+import { ACCOUNT_SORTS, type AccountRow, type NumberRow, WEBHOOK_SORTS } from './repository.ts';
 import type { SearchQuery } from './providers/types.ts';
 
 /** A phone number as E.164 (`+14155550100`); `14155550100` and national US forms are accepted. */
@@ -30,6 +32,14 @@ const country = z
   .regex(/^[A-Z]{2}$/)
   .default('US');
 const cidr = z.string().refine((s) => parseCidr(s) !== null, { message: 'not an address or CIDR' });
+
+/** A page of provider accounts (by name unless another order is asked): by carrier and state. */
+export const accountsQuery = pageQuery.extend({
+  provider: z.enum(PROVIDER_KINDS).optional(),
+  active: queryBool.optional(),
+  ...sortable(ACCOUNT_SORTS),
+});
+export type AccountsQuery = z.infer<typeof accountsQuery>;
 
 export const accountIn = z
   .object({
@@ -234,6 +244,15 @@ export const webhookIn = z
     seller_id: z.uuid().optional(),
   })
   .strict();
+
+/** A page of subscriptions: by state, event and seller (`every`: those to every seller's events). */
+export const webhooksQuery = pageQuery.extend({
+  active: queryBool.optional(),
+  event: z.enum(WEBHOOK_EVENTS).optional(),
+  seller_id: z.union([z.uuid(), z.literal('every')]).optional(),
+  ...sortable(WEBHOOK_SORTS),
+});
+export type WebhooksQuery = z.infer<typeof webhooksQuery>;
 
 /** What a subscription's owner may change after it is made: whether it is sent events. */
 export const webhookPatch = z.object({ active: z.boolean() }).strict();

@@ -46,6 +46,11 @@ export const CAMPAIGN_SORTS = {
   created_at: campaigns.createdAt,
 };
 export const DID_SORTS = { number: dids.number, created_at: dids.createdAt };
+export const GROUP_SORTS = {
+  name: buyerGroups.name,
+  timezone: buyerGroups.timezone,
+  created_at: buyerGroups.createdAt,
+};
 
 /** ORDER BY of a list: the allow-listed column asked for and the id, else `fallback` (pure). */
 export function orderOf(
@@ -155,7 +160,11 @@ export async function deleteClientAndLinks(db: Q, id: string): Promise<boolean> 
 // ---------------------------------------------------------------- buyer groups
 
 export const listGroups = (db: Db, p: Page) =>
-  listPage(db, buyerGroups, { orderBy: [desc(buyerGroups.createdAt)], limit: p.limit, offset: p.offset });
+  listPage(db, buyerGroups, {
+    orderBy: orderOf(GROUP_SORTS, buyerGroups.id, p.order, [desc(buyerGroups.createdAt)]),
+    limit: p.limit,
+    offset: p.offset,
+  });
 
 export async function group(db: Db, id: string): Promise<GroupRow | null> {
   const [r] = await db.select().from(buyerGroups).where(eq(buyerGroups.id, id));

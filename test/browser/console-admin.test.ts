@@ -126,6 +126,11 @@ describe('the console’s administration pages in a browser', () => {
     await page.waitForURL(/resource_id=/, T);
     expect(await rows.count()).toBe(2);
     expect(await page.inputValue('#audit-filter input[name=resource_id]')).toMatch(/^[0-9a-f-]{36}$/);
+    // Oldest first by the When header (the server's order, the filter kept): the creation, then the rename.
+    await page.click('#audit thead a:has-text("When")');
+    await page.waitForURL(/resource_id=.*sort=at&dir=asc/, T);
+    expect(await rows.nth(0).textContent()).toContain('create');
+    expect(await rows.nth(1).textContent()).toContain('browser-seller → browser-seller-renamed');
     // A period that holds nothing.
     await page.fill('#audit-filter input[name=to]', '2020-01-01');
     await page.click('#audit-filter button[type=submit]');
@@ -472,6 +477,17 @@ describe('the console’s administration pages in a browser', () => {
     expect(await row.textContent()).toContain('every seller');
     expect(await row.textContent()).not.toContain('subaccount.created');
     expect(await page.content()).not.toContain(secret);
+    // The list filters on the server: no paused subscription now, the active one by its state.
+    await page.selectOption('#webhook-filter select[name=active]', 'false');
+    await page.click('#webhook-filter button[type=submit]');
+    await page.getByText('No subscription matches the filter.').waitFor(T);
+    await page.selectOption('#webhook-filter select[name=active]', 'true');
+    await page.click('#webhook-filter button[type=submit]');
+    await page.waitForURL(/active=true/, T);
+    await row.waitFor(T);
+    await page.click('#webhooks thead a:has-text("URL")');
+    await page.waitForURL(/active=true&sort=url&dir=asc/, T);
+    expect(await page.locator('#webhooks thead th[aria-sort=ascending]').textContent()).toContain('URL');
 
     // A seller user: its own subscriptions only, made for its own seller; no provider accounts.
     await signIn('seller@acme.test');

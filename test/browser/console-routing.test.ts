@@ -184,6 +184,21 @@ describe('the console in a browser: routing', () => {
     await ui.shot('group');
     await page.click('#group-members button:has-text("Take out")');
     await page.getByText('No client is in this group yet.').waitFor(T);
+    // A second group (newest first by default), and the list sorted by name on the server, either way.
+    await page.click('nav a[href="/console/groups"]');
+    await page.fill('#group-create input[name=name]', 'Alpha Sites');
+    await page.click('#group-create button[type=submit]');
+    await page.getByText('Created.').waitFor(T);
+    await page.click('nav a[href="/console/groups"]');
+    const groupRows = page.locator('#groups-list tbody tr');
+    expect(await groupRows.first().textContent()).toContain('Alpha Sites');
+    await page.click('#groups-list thead a:has-text("Name")');
+    await page.waitForURL(/sort=name&dir=asc/, T);
+    expect(await groupRows.first().textContent()).toContain('Acme Calls');
+    expect(await groupRows.nth(1).textContent()).toContain('Alpha Sites');
+    await page.click('#groups-list thead a:has-text("Name")');
+    await page.waitForURL(/sort=name&dir=desc/, T);
+    expect(await groupRows.first().textContent()).toContain('North Sites');
 
     // The campaign: caller filters, reroutes, and a default route to a dialplan context.
     await page.click('nav a[href="/console/campaigns"]');

@@ -99,11 +99,14 @@ describe('console administration pages', () => {
       expect(await by(`from=${tomorrow}`)).toEqual([]);
       expect(await by(`to=${yesterday}`)).toEqual([]);
 
-      // One a page: the second page holds the second newest, and the pager says where it is.
+      // One a page: the second page holds the second newest, and the pager says where it is (and keeps
+      // the order).
       const p2 = await staff.get('/console/audit?limit=1&offset=1&resource=seller');
       expect(auditIds(p2.body)).toEqual(rows.slice(1, 2));
       expect(p2.body).toContain('2–2 of 3');
-      expect(p2.body).toContain('href="/console/audit?resource=seller&amp;limit=1&amp;offset=2"');
+      expect(p2.body).toContain(
+        'href="/console/audit?resource=seller&amp;sort=at&amp;dir=desc&amp;limit=1&amp;offset=2"',
+      );
       // The filter's choices: the kinds and the actors that have records.
       expect(all.body).toContain(
         `<option value="console_user:${ids['staff@example.com']}">staff@example.com (console user)</option>`,

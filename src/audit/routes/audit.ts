@@ -1,9 +1,9 @@
-// GET /v1/audit: the audit trail of routing resources, newest first, filtered by resource, actor and
-// period, paged like every list. Admin and staff only.
+// GET /v1/audit: the audit trail of routing resources, newest first (or by `sort`), filtered by
+// resource, actor and period, paged like every list. Admin and staff only.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { STAFF } from '../../platform/http/auth.ts';
-import { page, pageBody } from '../../platform/http/paging.ts';
+import { orderFrom, page, pageBody } from '../../platform/http/paging.ts';
 import { auditQuery, toAudit } from '../schemas.ts';
 import { auditDoc } from '../examples.ts';
 import type { AuditService } from '../service.ts';
@@ -34,6 +34,7 @@ export function auditRoutes(svc: AuditService) {
           actorId: q.actor_id,
           from: q.from ? new Date(q.from) : undefined,
           to: q.to ? new Date(q.to) : undefined,
+          order: orderFrom(q),
         });
         return pageBody(q, r, toAudit);
       },

@@ -9,6 +9,9 @@ export interface Sorted<K extends string> {
   dir: Dir;
 }
 
+/** The keys of a repository's allow-listed order columns (`*_SORTS`), for `sortQuery`. */
+export const sortKeys = <K extends string>(cols: Record<K, unknown>) => Object.keys(cols) as [K, ...K[]];
+
 /** `sort` among the list's keys and `dir`, each falling back to the default when absent or unknown. */
 export function sortQuery<K extends string>(keys: readonly [K, ...K[]], sort: K, dir: Dir) {
   return z.object({
@@ -40,6 +43,12 @@ export function sortTh<K extends string>(
   const mark = active ? (cur.dir === 'asc' ? ' ▲' : ' ▼') : '';
   return html`<th aria-sort="${aria}"${cls ? html` class="${cls}"` : ''}><a href="${path}?${sp.toString()}" class="sort">${label}${mark}</a></th>`;
 }
+
+/** A filter's choice as a form sends it: an empty choice is none. */
+export const choice = <T extends z.ZodType>(t: T) =>
+  z.preprocess((v) => (v === '' ? undefined : v), t.optional());
+/** A yes/no filter (active, paused): anything else is no filter, as the query's text is not trusted. */
+export const boolChoice = choice(z.enum(['true', 'false'])).catch(undefined);
 
 /** Sorts rows already in memory (short lists read whole) by one key, nulls last. */
 export function sortRows<T, K extends string>(

@@ -1,9 +1,10 @@
 // The audit trail of routing resources (who changed which seller, client, campaign, DID or link, and
-// how), newest first, filtered by who, what kind, which entity, what action and a period, paged on
+// how), newest first or sorted by a column header, filtered by who, what kind, which entity, what action and a period, paged on
 // the server. Through the AuditService `GET /v1/audit` uses, checked with its query schema. The API
 // gives the trail to admin and staff only: here staff roles (viewers too) see it, seller users do not.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { AUDIT_SORTS } from '../../audit/repository.ts';
 import { auditQuery } from '../../audit/schemas.ts';
 import type { AuditService } from '../../audit/service.ts';
 import type { auditLog } from '../../db/schema/audit.ts';
@@ -11,10 +12,12 @@ import { STAFF_READ } from '../access.ts';
 import { validate } from '../forms.ts';
 import { type Html, html } from '../html.ts';
 import { empty, layout, pager } from '../pages/layout.ts';
+import { sortKeys, sortQuery, sortTh } from '../pages/table.ts';
 import { sendPage } from '../plugin.ts';
 import { ctxOf } from './users.ts';
 
 const PATH = '/console/audit';
+const SORTS = sortKeys(AUDIT_SORTS);
 type Row = typeof auditLog.$inferSelect;
 
 const day = z.union([z.literal(''), z.iso.date()]).optional();
@@ -84,6 +87,7 @@ export function auditRoutes(audit: AuditService) {
         from: f.from ? `${f.from}T00:00:00.000Z` : undefined,
         to: f.to ? nextDay(f.to) : undefined,
       });
+      const o = sortQuery(SORTS, 'at', 'desc').parse(req.query);
       const [r, kinds, actors] = await Promise.all([
         audit.list({
           limit: q.limit,
@@ -95,6 +99,7 @@ export function auditRoutes(audit: AuditService) {
           actorId: q.actor_id,
           from: q.from ? new Date(q.from) : undefined,
           to: q.to ? new Date(q.to) : undefined,
+          order: o,
         }),
         audit.resources(),
         audit.actors(),
@@ -113,6 +118,7 @@ export function auditRoutes(audit: AuditService) {
           ? 'system (jobs, scripts, psql)'
           : `${a.label ?? a.id} (${a.type.replace('_', ' ')})`;
       const link = (extra: Record<string, string>) => `${PATH}?${new URLSearchParams(extra)}`;
+      const th = (k: (typeof SORTS)[number], label: string) => sortTh(PATH, keep, o, k, label);
       const ctx = ctxOf(req);
       const body = html`<form method="get" action="${PATH}" class="grid" id="audit-filter">
 <label>Who <select name="who"><option value="">anyone</option>${actors.map((a) => html`<option value="${whoValue(a)}"${f.who === whoValue(a) ? html` selected` : ''}>${whoLabel(a)}</option>`)}</select></label>
@@ -121,10 +127,10 @@ export function auditRoutes(audit: AuditService) {
 <label>Action <select name="action"><option value="">any</option>${['create', 'update', 'delete'].map((x) => html`<option${q.action === x ? html` selected` : ''}>${x}</option>`)}</select></label>
 <label>From (UTC day) <input type="date" name="from" value="${f.from ?? ''}"></label>
 <label>To (UTC day, included) <input type="date" name="to" value="${f.to ?? ''}"></label>
-<button type="submit">Filter</button>${Object.values(keep).some(Boolean) ? html` <a href="${PATH}">Clear</a>` : ''}</form>
+<input type="hidden" name="sort" value="${o.sort}"><input type="hidden" name="dir" value="${o.dir}"><button type="submit">Filter</button>${Object.values(keep).some(Boolean) ? html` <a href="${PATH}">Clear</a>` : ''}</form>
 ${
   r.items.length
-    ? html`<div class="scroll"><table id="audit"><thead><tr><th>When (UTC, newest first)</th><th>Who</th><th>Kind</th><th>Entity</th><th>Action</th><th>Change</th></tr></thead><tbody>
+    ? html`<div class="scroll"><table id="audit"><thead><tr>${th('at', 'When (UTC)')}${th('actor', 'Who')}${th('resource', 'Kind')}<th>Entity</th>${th('action', 'Action')}<th>Change</th></tr></thead><tbody>
 ${r.items.map((a) => {
   const name = nameOf(a);
   return html`<tr data-audit-id="${a.id}"><td>${a.at.toISOString().replace('T', ' ').slice(0, 19)}</td>
@@ -132,7 +138,7 @@ ${r.items.map((a) => {
 <td>${a.resource}</td>
 <td>${a.resourceId ? html`<a href="${link({ resource: a.resource, resource_id: a.resourceId })}" title="every record of this ${a.resource}">${name ?? a.resourceId}</a>${name ? html`<br><code class="muted">${a.resourceId}</code>` : ''}` : ''}</td>
 <td>${a.action}</td><td>${changeOf(a)}</td></tr>`;
-})}</tbody></table></div>${pager(PATH, keep, { limit: q.limit, offset: q.offset, total: r.total })}`
+})}</tbody></table></div>${pager(PATH, { ...keep, ...o }, { limit: q.limit, offset: q.offset, total: r.total })}`
     : empty('No audit records match.')
 }`;
       return sendPage(reply, layout(ctx, 'Audit log', body));

@@ -11,12 +11,15 @@ import { html } from '../html.ts';
 import { csrfField, empty, layout, pager } from '../pages/layout.ts';
 import { CAP_SPEC, capInputs, capsSummary } from '../pages/routing-fields.ts';
 import { sendPage } from '../plugin.ts';
+import { sortQuery, sortTh } from '../pages/table.ts';
 import { pageQuery } from '../schemas.ts';
-import { bodyOf, cfg, confirmCascade, done, idParams, yes } from './routing-common.ts';
+import { bodyOf, cfg, confirmCascade, done, idParams, when, yes } from './routing-common.ts';
 import { ctxOf, flashOf } from './users.ts';
 
 const groupSpec = { name: 'text', timezone: 'textOrNull', ...CAP_SPEC } as const;
 const memberBody = clientBody.pick({ group_id: true });
+/** The list's orders: the routing repository's `GROUP_SORTS`. */
+const GROUP_KEYS = ['name', 'timezone', 'created_at'] as const;
 
 export function groupRoutes(svc: RoutingService, onChange: () => void) {
   return async function routes(app: FastifyInstance) {
@@ -29,7 +32,10 @@ export function groupRoutes(svc: RoutingService, onChange: () => void) {
 
     app.get('/groups', { config: cfg(STAFF_READ) }, async (req, reply) => {
       const q = pageQuery.parse(req.query);
-      const [list, clients] = await Promise.all([svc.listGroups(q), allClients()]);
+      const o = sortQuery(GROUP_KEYS, 'created_at', 'desc').parse(req.query);
+      const [list, clients] = await Promise.all([svc.listGroups({ ...q, order: o }), allClients()]);
+      const th = (k: (typeof GROUP_KEYS)[number], label: string) =>
+        sortTh('/console/groups', {}, o, k, label);
       const members = new Map<string, number>();
       for (const c of clients) if (c.groupId) members.set(c.groupId, (members.get(c.groupId) ?? 0) + 1);
       const ctx = ctxOf(req, flashOf(req));
@@ -45,11 +51,11 @@ ${capInputs(null)}
       }
 ${
   list.items.length
-    ? html`<table id="groups-list"><thead><tr><th>Name</th><th>Time zone</th><th>Caps: live · hour · day · month · total</th><th>Clients</th></tr></thead><tbody>
+    ? html`<table id="groups-list"><thead><tr>${th('name', 'Name')}${th('timezone', 'Time zone')}<th>Caps: live · hour · day · month · total</th><th>Clients</th>${th('created_at', 'Since')}</tr></thead><tbody>
 ${list.items.map(
   (g) =>
-    html`<tr><td><a href="/console/groups/${g.id}">${g.name}</a></td><td>${g.timezone ?? 'default'}</td><td>${capsSummary(g)}</td><td>${members.get(g.id) ?? 0}</td></tr>`,
-)}</tbody></table>${pager('/console/groups', {}, { ...q, total: list.total })}`
+    html`<tr><td><a href="/console/groups/${g.id}">${g.name}</a></td><td>${g.timezone ?? 'default'}</td><td>${capsSummary(g)}</td><td>${members.get(g.id) ?? 0}</td><td>${when(g.createdAt)}</td></tr>`,
+)}</tbody></table>${pager('/console/groups', o, { ...q, total: list.total })}`
     : empty('No buyer groups yet: a group shares caps among clients of one company.')
 }`;
       return sendPage(reply, layout(ctx, 'Buyer groups', body));

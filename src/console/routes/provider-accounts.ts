@@ -4,20 +4,26 @@
 // stored sealed: no page ever shows them. Through the provisioning service with the API's schemas.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { accountIn, accountPatch } from '../../provisioning/schemas.ts';
+import { PROVIDER_KINDS } from '../../db/schema/provisioning.ts';
+import { accountIn, accountPatch, accountsQuery } from '../../provisioning/schemas.ts';
 import type { ProvisioningService } from '../../provisioning/service.ts';
-import type { AccountRow } from '../../provisioning/repository.ts';
+import { ACCOUNT_SORTS, type AccountRow } from '../../provisioning/repository.ts';
 import { ADMIN, may, STAFF_READ } from '../access.ts';
 import { fromForm, validate } from '../forms.ts';
 import { type Html, html } from '../html.ts';
-import { csrfField, empty, layout } from '../pages/layout.ts';
+import { csrfField, empty, layout, pager } from '../pages/layout.ts';
+import { boolChoice, choice, sortKeys, sortQuery, sortTh } from '../pages/table.ts';
 import { sendPage } from '../plugin.ts';
+import { pageQuery } from '../schemas.ts';
 import { ctxOf, flashOf } from './users.ts';
 
 export const ACCOUNTS_PATH = '/console/numbers/accounts';
 const PATH = ACCOUNTS_PATH;
 const idParams = z.object({ id: z.uuid() });
 const VOICE_TYPES = ['sip', 'tel', 'app'] as const;
+const SORTS = sortKeys(ACCOUNT_SORTS);
+/** The list's filter form as it arrives; the API's query schema checks what it becomes. */
+const filterForm = z.object({ provider: choice(z.string().max(50)), active: boolChoice });
 
 /** The tabs of the Numbers area: numbers and jobs, provider accounts, webhooks. */
 export function numberTabs(cur: 'numbers' | 'accounts' | 'webhooks'): Html {
@@ -63,19 +69,34 @@ export function providerAccountRoutes(svc: ProvisioningService | undefined) {
       if (!svc) return none(req, reply);
       const ctx = ctxOf(req, flashOf(req));
       const w = may(ctx.user, ADMIN);
-      const rows = await svc.repo.accounts();
+      const p = pageQuery.parse(req.query);
+      const f = filterForm.parse(req.query);
+      // The filter is the API's query, checked by its schema (a bad value is its 400).
+      const q = validate(accountsQuery, { ...p, ...f });
+      const o = sortQuery(SORTS, 'name', 'asc').parse(req.query);
+      const rows = await svc.repo.listAccounts({ ...q, order: o });
+      const keep = { provider: q.provider, active: f.active };
+      const th = (k: (typeof SORTS)[number], label: string) => sortTh(PATH, keep, o, k, label);
+      const filtered = Object.values(keep).some(Boolean);
+      const sel = (cur: string | undefined, v: string) => (cur === v ? html` selected` : '');
       const body = html`${numberTabs('accounts')}
 <section><h2>Accounts</h2>
+<form method="get" action="${PATH}" class="grid" id="account-filter">
+<label>Carrier <select name="provider"><option value="">any</option>${PROVIDER_KINDS.map((k) => html`<option${sel(q.provider, k)}>${k}</option>`)}</select></label>
+<label>State <select name="active"><option value="">any</option><option value="true"${sel(f.active, 'true')}>active</option><option value="false"${sel(f.active, 'false')}>disabled</option></select></label>
+<input type="hidden" name="sort" value="${o.sort}"><input type="hidden" name="dir" value="${o.dir}"><button type="submit">Filter</button>${filtered ? html` <a href="${PATH}">Clear</a>` : ''}</form>
 ${
-  rows.length
-    ? html`<div class="scroll"><table id="accounts"><thead><tr><th>Name</th><th>Carrier</th><th>REST URL</th><th>Subaccounts</th><th>Rate / in flight / timeout</th><th>Carrier addresses</th><th>Trunk</th><th>Voice</th><th>State</th><th>Created (UTC)</th></tr></thead><tbody>
-${rows.map(
+  rows.items.length
+    ? html`<div class="scroll"><table id="accounts"><thead><tr>${th('name', 'Name')}${th('provider', 'Carrier')}<th>REST URL</th><th>Subaccounts</th><th>Rate / in flight / timeout</th><th>Carrier addresses</th><th>Trunk</th><th>Voice</th>${th('active', 'State')}${th('created_at', 'Created (UTC)')}</tr></thead><tbody>
+${rows.items.map(
   (
     a,
   ) => html`<tr data-account="${a.name}"><td><a href="${PATH}/${a.id}">${a.name}</a></td><td>${a.provider}</td><td>${a.restUrl}</td><td>${a.useSubaccounts ? 'per seller' : 'off'}</td>
 <td>${a.ratePerS}/s · ${a.concurrency} · ${a.timeoutMs} ms</td><td>${a.signallingCidrs.join(', ')}</td><td>${a.trunkEndpoint ?? ''}</td><td>${a.voice ? `${a.voice.type}: ${a.voice.value}` : ''}</td><td>${stateOf(a)}</td><td>${a.createdAt.toISOString().replace('T', ' ').slice(0, 16)}</td></tr>`,
-)}</tbody></table></div>`
-    : empty(w ? 'No provider account yet: add one below to buy numbers.' : 'No provider account yet.')
+)}</tbody></table></div>${pager(PATH, { ...keep, ...o }, { ...p, total: rows.total })}`
+    : filtered
+      ? empty('No account matches the filter.')
+      : empty(w ? 'No provider account yet: add one below to buy numbers.' : 'No provider account yet.')
 }</section>
 ${
   w

@@ -5,15 +5,18 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { WEBHOOK_EVENTS } from '../../db/schema/provisioning.ts';
-import { webhookIn, webhookPatch } from '../../provisioning/schemas.ts';
+import { WEBHOOK_SORTS } from '../../provisioning/repository.ts';
+import { webhookIn, webhookPatch, webhooksQuery } from '../../provisioning/schemas.ts';
 import { SIGNATURE_HEADER } from '../../provisioning/webhooks/sign.ts';
 import type { Subscription, WebhookService } from '../../provisioning/webhooks/service.ts';
 import type { RoutingService } from '../../routing/service.ts';
 import { EVERYONE, may, SELLER_WRITE, scopeOf } from '../access.ts';
 import { validate } from '../forms.ts';
 import { html } from '../html.ts';
-import { csrfField, empty, layout, type PageCtx } from '../pages/layout.ts';
+import { csrfField, empty, layout, type PageCtx, pager } from '../pages/layout.ts';
+import { boolChoice, choice, sortKeys, sortQuery, sortTh } from '../pages/table.ts';
 import { sendPage, userOf } from '../plugin.ts';
+import { pageQuery } from '../schemas.ts';
 import { numberTabs } from './provider-accounts.ts';
 import { ctxOf, flashOf } from './users.ts';
 
@@ -22,6 +25,13 @@ const idParams = z.object({ id: z.uuid() });
 const at = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 19) : '');
 /** The deliveries a subscription's page lists (the newest). */
 const DELIVERIES_SHOWN = 100;
+const SORTS = sortKeys(WEBHOOK_SORTS);
+/** The list's filter form as it arrives; the API's query schema checks what it becomes. */
+const filterForm = z.object({
+  active: boolChoice,
+  event: choice(z.string().max(100)),
+  seller_id: choice(z.string().max(64)),
+});
 
 /** Pauses or resumes a subscription (the API's PATCH `active`). */
 function toggle(ctx: PageCtx, x: Subscription, back: 'list' | 'page' = 'page') {
@@ -43,23 +53,46 @@ export function webhookRoutes(hooks: WebhookService | undefined, routing: Routin
       const ctx = ctxOf(req, flashOf(req));
       const scope = scopeOf(ctx.user);
       const w = may(ctx.user, SELLER_WRITE);
+      const p = pageQuery.parse(req.query);
+      const f = filterForm.parse(req.query);
+      // The filter is the API's query, checked by its schema (a bad value is its 400).
+      const q = validate(webhooksQuery, {
+        ...p,
+        active: f.active,
+        event: f.event,
+        seller_id: scope ? undefined : f.seller_id,
+      });
+      const o = sortQuery(SORTS, 'created_at', 'desc').parse(req.query);
       const [subs, sellers] = await Promise.all([
-        hooks.list(scope),
+        hooks.list(scope, {
+          ...q,
+          sellerId: q.seller_id === 'every' ? null : q.seller_id,
+          order: o,
+        }),
         scope ? null : routing.listSellers({ limit: 500, offset: 0 }),
       ]);
       const sellerName = new Map((sellers?.items ?? []).map((x) => [x.id, x.name]));
+      const keep = { active: f.active, event: q.event, seller_id: q.seller_id };
+      const th = (k: (typeof SORTS)[number], label: string) => sortTh(PATH, keep, o, k, label);
+      const filtered = Object.values(keep).some(Boolean);
+      const sel = (cur: string | undefined, v: string) => (cur === v ? html` selected` : '');
       const body = html`${numberTabs('webhooks')}
 <section><h2>Subscriptions</h2>
+<form method="get" action="${PATH}" class="grid" id="webhook-filter">
+<label>State <select name="active"><option value="">any</option><option value="true"${sel(f.active, 'true')}>active</option><option value="false"${sel(f.active, 'false')}>paused</option></select></label>
+<label>Event <select name="event"><option value="">any</option>${WEBHOOK_EVENTS.map((e) => html`<option${sel(q.event, e)}>${e}</option>`)}</select></label>
+${scope ? '' : html`<label>Seller <select name="seller_id"><option value="">any</option><option value="every"${sel(q.seller_id, 'every')}>every seller's events</option>${(sellers?.items ?? []).map((x) => html`<option value="${x.id}"${sel(q.seller_id, x.id)}>${x.name}</option>`)}</select></label>`}
+<input type="hidden" name="sort" value="${o.sort}"><input type="hidden" name="dir" value="${o.dir}"><button type="submit">Filter</button>${filtered ? html` <a href="${PATH}">Clear</a>` : ''}</form>
 ${
-  subs.length
-    ? html`<div class="scroll"><table id="webhooks"><thead><tr><th>URL</th><th>Events</th>${scope ? '' : html`<th>Seller</th>`}<th>Active</th><th>Created (UTC)</th><th></th></tr></thead><tbody>
-${subs.map(
+  subs.items.length
+    ? html`<div class="scroll"><table id="webhooks"><thead><tr>${th('url', 'URL')}<th>Events</th>${scope ? '' : html`<th>Seller</th>`}${th('active', 'Active')}${th('created_at', 'Created (UTC)')}<th></th></tr></thead><tbody>
+${subs.items.map(
   (
     x,
   ) => html`<tr data-webhook="${x.id}"><td><a href="${PATH}/${x.id}">${x.url}</a></td><td>${x.events.join(', ')}</td>${scope ? '' : html`<td>${x.sellerId ? (sellerName.get(x.sellerId) ?? x.sellerId) : 'every seller'}</td>`}<td>${x.active ? 'yes' : html`<strong>no</strong>`}${w ? html` ${toggle(ctx, x, 'list')}` : ''}</td><td>${at(x.createdAt)}</td>
 <td>${w ? html`<form method="post" action="${PATH}/${x.id}/delete" class="inline" data-confirm="Delete the subscription to ${x.url}? Its pending deliveries are not sent.">${csrfField(ctx)}<button type="submit" class="link">Delete</button></form>` : ''}</td></tr>`,
-)}</tbody></table></div>`
-    : empty('No webhook subscriptions.')
+)}</tbody></table></div>${pager(PATH, { ...keep, ...o }, { ...p, total: subs.total })}`
+    : empty(filtered ? 'No subscription matches the filter.' : 'No webhook subscriptions.')
 }</section>
 ${
   w

@@ -8,6 +8,19 @@ export const pageQuery = z.object({
 });
 export type PageQuery = z.infer<typeof pageQuery>;
 
+/**
+ * A list's order in its query: `sort`, one of the list's allow-listed columns (the repository's
+ * `*_SORTS`; anything else is a 400), and `dir` (ascending unless asked). Without `sort`, the
+ * list's own default order.
+ */
+export const sortable = <K extends string>(cols: Record<K, unknown>) => ({
+  sort: z.enum(Object.keys(cols) as [K, ...K[]]).optional(),
+  dir: z.enum(['asc', 'desc']).default('asc'),
+});
+/** The repository's order from a query made with `sortable`. */
+export const orderFrom = <K extends string>(q: { sort?: K | undefined; dir: 'asc' | 'desc' }) =>
+  q.sort ? { sort: q.sort, dir: q.dir } : undefined;
+
 /** The response schema of a page of `item`. */
 export const page = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), limit: z.number(), offset: z.number(), total: z.number() });

@@ -4,8 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { STAFF } from '../../platform/http/auth.ts';
-import { idParams } from '../../platform/http/paging.ts';
-import { accountIn, accountPatch, accountView, groupIn } from '../schemas.ts';
+import { idParams, orderFrom, page, pageBody } from '../../platform/http/paging.ts';
+import { accountIn, accountPatch, accountsQuery, accountView, groupIn } from '../schemas.ts';
 import { accountDoc } from '../examples.ts';
 import type { ProvisioningService } from '../service.ts';
 import { withExample, withResponseExample } from '../../platform/http/examples.ts';
@@ -41,12 +41,18 @@ export function accountRoutes(svc: ProvisioningService) {
       {
         config: staff,
         schema: {
-          summary: 'List carrier accounts (never their credentials)',
+          summary: 'List carrier accounts (never their credentials), paged, filtered and sorted',
           tags,
-          response: { 200: z.object({ items: z.array(accountDoc) }) },
+          querystring: accountsQuery,
+          response: { 200: page(accountDoc) },
         },
       },
-      async () => ({ items: (await svc.repo.accounts()).map(accountView) }),
+      async (req) =>
+        pageBody(
+          req.query,
+          await svc.repo.listAccounts({ ...req.query, order: orderFrom(req.query) }),
+          accountView,
+        ),
     );
     app.get(
       '/v1/provider-accounts/:id',

@@ -4,8 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
-import { idParams } from '../../platform/http/paging.ts';
-import { webhookIn, webhookPatch } from '../schemas.ts';
+import { idParams, orderFrom, page, pageBody } from '../../platform/http/paging.ts';
+import { webhookIn, webhookPatch, webhooksQuery } from '../schemas.ts';
 import type { Subscription, WebhookService } from '../webhooks/service.ts';
 import { withExample, withResponseExample } from '../../platform/http/examples.ts';
 
@@ -70,10 +70,11 @@ export function webhookRoutes(hooks: WebhookService) {
       {
         config,
         schema: {
-          summary: 'List webhook subscriptions',
+          summary: 'List webhook subscriptions, paged, filtered and sorted',
           tags,
+          querystring: webhooksQuery,
           response: {
-            200: withResponseExample(z.object({ items: z.array(subOut) }), {
+            200: withResponseExample(page(subOut), {
               items: [
                 {
                   id: 'a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9c0d',
@@ -84,13 +85,22 @@ export function webhookRoutes(hooks: WebhookService) {
                   created_at: '2026-11-02T15:04:05.000Z',
                 },
               ],
+              limit: 50,
+              offset: 0,
+              total: 1,
             }),
           },
         },
       },
-      async (req) => ({
-        items: (await hooks.list(scopeOf(req))).map(view),
-      }),
+      async (req) => {
+        const q = req.query;
+        const rows = await hooks.list(scopeOf(req), {
+          ...q,
+          sellerId: q.seller_id === 'every' ? null : q.seller_id,
+          order: orderFrom(q),
+        });
+        return pageBody(q, rows, view);
+      },
     );
     app.patch(
       '/v1/webhooks/:id',

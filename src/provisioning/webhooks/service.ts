@@ -5,21 +5,32 @@
 // before every attempt (destination.ts). Every attempt's answer is kept in the delivery log.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type Job, Queue, Worker } from 'bullmq';
-import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
+import { and, arrayContains, desc, eq, inArray, isNull } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Sql } from 'postgres';
 import { type WebhookEvent, webhookDeliveries, webhookSubscriptions } from '../../db/schema/provisioning.ts';
 import { audited } from '../../platform/audit.ts';
-import type { Db } from '../../platform/db.ts';
+import { type Db, listPage } from '../../platform/db.ts';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { OUTBOX_CHANNEL, type Writer, writeEvent } from '../../platform/outbox.ts';
+import { type ListSort, orderOf } from '../../routing/repository.ts';
+import { WEBHOOK_SORTS } from '../repository.ts';
 import type { Keyring } from '../sealed.ts';
 import type { EventSink } from '../service.ts';
 import { destinationProblem } from './destination.ts';
 import { SIGNATURE_HEADER, sign } from './sign.ts';
 
 export type Subscription = typeof webhookSubscriptions.$inferSelect;
+export interface WebhookListQuery {
+  limit: number;
+  offset: number;
+  order?: ListSort | undefined;
+  active?: boolean | undefined;
+  event?: WebhookEvent | undefined;
+  /** A seller's own subscriptions; null: those to every seller's events; absent: all. */
+  sellerId?: string | null | undefined;
+}
 export type Delivery = typeof webhookDeliveries.$inferSelect;
 
 const QUEUE = 'webhooks';
@@ -79,12 +90,23 @@ export class WebhookService implements EventSink {
     return { row: row!, secret };
   }
 
-  async list(sellerScope: string | null): Promise<Subscription[]> {
-    return this.db
-      .select()
-      .from(webhookSubscriptions)
-      .where(sellerScope ? eq(webhookSubscriptions.sellerId, sellerScope) : undefined)
-      .orderBy(desc(webhookSubscriptions.createdAt));
+  /**
+   * A page of subscriptions, newest first unless an allow-listed order is asked; a seller scope sees
+   * its own only, whatever the filter says. `sellerId: null` is the subscriptions to every seller.
+   */
+  list(sellerScope: string | null, q: WebhookListQuery): Promise<{ items: Subscription[]; total: number }> {
+    const w = webhookSubscriptions;
+    const seller = sellerScope ?? q.sellerId;
+    return listPage(this.db, w, {
+      where: and(
+        seller === null ? isNull(w.sellerId) : seller ? eq(w.sellerId, seller) : undefined,
+        q.active === undefined ? undefined : eq(w.active, q.active),
+        q.event ? arrayContains(w.events, [q.event]) : undefined,
+      ),
+      orderBy: orderOf(WEBHOOK_SORTS, w.id, q.order, [desc(w.createdAt), desc(w.id)]),
+      limit: q.limit,
+      offset: q.offset,
+    });
   }
 
   async get(id: string, sellerScope: string | null): Promise<Subscription> {

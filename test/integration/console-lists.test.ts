@@ -1,0 +1,294 @@
+// Lists that page, sort and filter on the server, in the API and in the console pages over the same
+// repositories, on real PostgreSQL and Redis: buyer groups, webhook subscriptions, provider accounts
+// and the audit trail. Each order comes from an allow-list (the API refuses anything else with its
+// 400; a page falls back to the list's default), the id breaks ties so the pages of one order hold
+// every row once, and a seller key or user sees its own subscriptions whatever the filter says.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuditModule } from '../../src/audit/index.ts';
+import { createApiKey } from '../../src/auth/keys.ts';
+import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
+import { providerAccounts, webhookSubscriptions } from '../../src/db/schema/provisioning.ts';
+import { buyerGroups, sellers } from '../../src/db/schema/routing.ts';
+import { type Daemon, startDaemon } from '../../src/main.ts';
+import { createLogger } from '../../src/platform/logger.ts';
+import { createProvisioningModule } from '../../src/provisioning/index.ts';
+import { createRoutingModule } from '../../src/routing/index.ts';
+import { Browser } from '../helpers/console.ts';
+import { freshDatabase, redisPrefix, testConfig } from '../helpers/env.ts';
+
+const log = createLogger({ level: 'silent' });
+const PW = 'correct horse battery';
+
+describe('server-side lists: groups, webhooks, provider accounts, audit', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let d: Daemon;
+  let staffKey: string;
+  let acmeKey: string;
+  let staff: Browser;
+  let seller: Browser;
+  const ids: Record<string, string> = {};
+
+  const api = async (key: string, url: string) => {
+    const r = await d.app.inject({ method: 'GET', url, headers: { 'x-api-key': key } });
+    return { status: r.statusCode, body: r.json() as { items: Record<string, unknown>[]; total: number } };
+  };
+  const page = async (b: Browser, url: string) => {
+    const r = await b.get(url);
+    expect(r.statusCode, r.body).toBe(200);
+    return r.body;
+  };
+  const all = (body: string, re: RegExp) => [...body.matchAll(re)].map((m) => m[1]!);
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    d = await startDaemon(
+      testConfig({ DATABASE_URL: db.url, REDIS_KEY_PREFIX: redisPrefix() }),
+      log,
+      [
+        createRoutingModule,
+        createAuditModule,
+        createConsoleModule,
+        (ctx) => createProvisioningModule(ctx, { workers: false }),
+      ],
+      { listen: false },
+    );
+    const x = d.ctx.database.db;
+    const [acme] = await x.insert(sellers).values({ name: 'acme' }).returning();
+    const [bolt] = await x.insert(sellers).values({ name: 'bolt' }).returning();
+    ids.acme = acme!.id;
+    ids.bolt = bolt!.id;
+    staffKey = (await createApiKey(x, { role: 'staff' })).key;
+    acmeKey = (await createApiKey(x, { role: 'seller', sellerId: acme!.id })).key;
+    const con = d.ctx.modules.get('console') as ConsoleModule;
+    await con.services.users.create({ email: 'staff@example.com', password: PW, role: 'staff' });
+    await con.services.users.create({
+      email: 'seller@acme.test',
+      password: PW,
+      role: 'seller',
+      seller_id: acme!.id,
+    });
+    staff = new Browser(d.app, '10.7.0.1');
+    seller = new Browser(d.app, '10.7.0.2');
+    expect((await staff.signIn('staff@example.com', PW)).statusCode).toBe(303);
+    expect((await seller.signIn('seller@acme.test', PW)).statusCode).toBe(303);
+
+    // Groups made in the order c, a, b; two share a zone (a tie broken by id).
+    for (const [name, timezone] of [
+      ['gamma', 'Europe/Paris'],
+      ['alpha', 'America/New_York'],
+      ['beta', 'Europe/Paris'],
+    ] as const)
+      await x.insert(buyerGroups).values({ name, timezone });
+    // Subscriptions: acme's two, bolt's one, one to every seller's events; one paused.
+    const subs = [
+      ['https://c.example/hook', acme!.id, ['number.provisioned'], true],
+      ['https://a.example/hook', acme!.id, ['job.completed'], false],
+      ['https://d.example/hook', bolt!.id, ['number.provisioned', 'job.completed'], true],
+      ['https://b.example/hook', null, ['job.completed'], true],
+    ] as const;
+    for (const [url, sellerId, events, active] of subs)
+      await x
+        .insert(webhookSubscriptions)
+        .values({ url, sellerId, events: [...events], active, secret: 'sealed' });
+    for (const [name, active] of [
+      ['vonage-b', true],
+      ['vonage-c', false],
+      ['vonage-a', true],
+    ] as const)
+      await x.insert(providerAccounts).values({
+        name,
+        provider: 'vonage',
+        restUrl: 'https://rest.example',
+        apiUrl: 'https://api.example',
+        credentials: 'sealed',
+        active,
+      });
+  });
+  afterAll(async () => {
+    await d?.stop();
+    await db?.drop();
+  });
+
+  describe('buyer groups (console)', () => {
+    const names = (body: string) => all(body, /<a href="\/console\/groups\/[0-9a-f-]{36}">([^<]+)<\/a>/g);
+
+    it('newest first by default; by name, zone or since either way; an unknown order is the default', async () => {
+      expect(names(await page(staff, '/console/groups'))).toEqual(['beta', 'alpha', 'gamma']);
+      expect(names(await page(staff, '/console/groups?sort=name&dir=asc'))).toEqual([
+        'alpha',
+        'beta',
+        'gamma',
+      ]);
+      expect(names(await page(staff, '/console/groups?sort=name&dir=desc'))).toEqual([
+        'gamma',
+        'beta',
+        'alpha',
+      ]);
+      expect(names(await page(staff, '/console/groups?sort=created_at&dir=asc'))).toEqual([
+        'gamma',
+        'alpha',
+        'beta',
+      ]);
+      expect(names(await page(staff, '/console/groups?sort=name;drop&dir=up'))).toEqual([
+        'beta',
+        'alpha',
+        'gamma',
+      ]);
+      // The zone ties (gamma, beta) are one page each, in id order, and together hold both.
+      const byZone = [0, 1, 2].map(async (o) =>
+        names(await page(staff, `/console/groups?sort=timezone&dir=asc&limit=1&offset=${o}`)),
+      );
+      const pages = (await Promise.all(byZone)).flat();
+      expect(pages[0]).toBe('alpha');
+      expect(new Set(pages.slice(1))).toEqual(new Set(['gamma', 'beta']));
+      // The header of the current order links to the other direction; the pager keeps the order.
+      const body = await page(staff, '/console/groups?sort=name&dir=asc&limit=2');
+      expect(body).toContain('href="/console/groups?sort=name&amp;dir=desc"');
+      expect(body).toMatch(/href="\/console\/groups\?sort=name&amp;dir=asc&amp;limit=2&amp;offset=2"/);
+    });
+  });
+
+  describe('webhook subscriptions', () => {
+    const urls = (r: { body: { items: Record<string, unknown>[] } }) => r.body.items.map((i) => i.url);
+
+    it('API: paged with a total, filtered by state, event and seller, sorted by an allow-listed column', async () => {
+      const first = await api(staffKey, '/v1/webhooks?limit=2&sort=url');
+      expect(first.status).toBe(200);
+      expect(first.body).toMatchObject({ limit: 2, offset: 0, total: 4 });
+      expect(urls(first)).toEqual(['https://a.example/hook', 'https://b.example/hook']);
+      const second = await api(staffKey, '/v1/webhooks?limit=2&offset=2&sort=url');
+      expect(urls(second)).toEqual(['https://c.example/hook', 'https://d.example/hook']);
+      expect(urls(await api(staffKey, '/v1/webhooks?sort=url&dir=desc&active=true'))).toEqual([
+        'https://d.example/hook',
+        'https://c.example/hook',
+        'https://b.example/hook',
+      ]);
+      expect(urls(await api(staffKey, '/v1/webhooks?sort=url&event=number.provisioned'))).toEqual([
+        'https://c.example/hook',
+        'https://d.example/hook',
+      ]);
+      expect(urls(await api(staffKey, `/v1/webhooks?seller_id=${ids.bolt}`))).toEqual([
+        'https://d.example/hook',
+      ]);
+      expect(urls(await api(staffKey, '/v1/webhooks?seller_id=every'))).toEqual(['https://b.example/hook']);
+      // Newest first without an order.
+      expect(urls(await api(staffKey, '/v1/webhooks'))[0]).toBe('https://b.example/hook');
+      for (const bad of ['sort=secret', 'sort=url&dir=up', 'event=nope', 'active=maybe', 'seller_id=x'])
+        expect((await api(staffKey, `/v1/webhooks?${bad}`)).status, bad).toBe(400);
+    });
+
+    it('API: a seller key sees its own, whatever the seller filter says', async () => {
+      const own = await api(acmeKey, `/v1/webhooks?sort=url&seller_id=${ids.bolt}`);
+      expect(own.status).toBe(200);
+      expect(urls(own)).toEqual(['https://a.example/hook', 'https://c.example/hook']);
+      expect(own.body.total).toBe(2);
+    });
+
+    it('console: filters and headers on the server, kept by the pager; a seller user sees its own', async () => {
+      const rows = (body: string) => all(body, /<tr data-webhook="[^"]+"><td><a href="[^"]+">([^<]+)</g);
+      expect(rows(await page(staff, '/console/numbers/webhooks?sort=url&dir=asc'))).toEqual([
+        'https://a.example/hook',
+        'https://b.example/hook',
+        'https://c.example/hook',
+        'https://d.example/hook',
+      ]);
+      expect(rows(await page(staff, '/console/numbers/webhooks?active=false'))).toEqual([
+        'https://a.example/hook',
+      ]);
+      expect(
+        rows(await page(staff, `/console/numbers/webhooks?seller_id=${ids.acme}&sort=url&dir=desc`)),
+      ).toEqual(['https://c.example/hook', 'https://a.example/hook']);
+      const p1 = await page(staff, '/console/numbers/webhooks?event=job.completed&sort=url&dir=asc&limit=2');
+      expect(rows(p1)).toEqual(['https://a.example/hook', 'https://b.example/hook']);
+      const next = /href="([^"]+)">next →/.exec(p1)?.[1]?.replaceAll('&amp;', '&');
+      expect(next).toBe('/console/numbers/webhooks?event=job.completed&sort=url&dir=asc&limit=2&offset=2');
+      expect(rows(await page(staff, next!))).toEqual(['https://d.example/hook']);
+      expect(await page(staff, '/console/numbers/webhooks?event=number.released&active=false')).toContain(
+        'No subscription matches the filter.',
+      );
+      // A bad filter is the API's refusal, not an empty page.
+      const bad = await staff.get('/console/numbers/webhooks?event=nope');
+      expect(bad.statusCode).toBe(400);
+      expect(bad.body).toContain('VALIDATION_FAILED');
+      // A seller user: its own only, even when the query names another seller; no seller filter shown.
+      const mine = await page(seller, `/console/numbers/webhooks?seller_id=${ids.bolt}&sort=url&dir=asc`);
+      expect(rows(mine)).toEqual(['https://a.example/hook', 'https://c.example/hook']);
+      expect(mine).not.toContain('name="seller_id"><option');
+    });
+  });
+
+  describe('provider accounts', () => {
+    it('API: by name by default; filtered by state and carrier; sorted; paged', async () => {
+      const r = await api(staffKey, '/v1/provider-accounts');
+      expect(r.status).toBe(200);
+      expect(r.body.items.map((a) => a.name)).toEqual(['vonage-a', 'vonage-b', 'vonage-c']);
+      expect(r.body.total).toBe(3);
+      expect(JSON.stringify(r.body)).not.toContain('sealed');
+      const off = await api(staffKey, '/v1/provider-accounts?active=false');
+      expect(off.body.items.map((a) => a.name)).toEqual(['vonage-c']);
+      const desc = await api(staffKey, '/v1/provider-accounts?sort=created_at&dir=desc&limit=1&offset=1');
+      expect(desc.body.items.map((a) => a.name)).toEqual(['vonage-c']);
+      expect(desc.body.total).toBe(3);
+      expect((await api(staffKey, '/v1/provider-accounts?provider=vonage')).body.total).toBe(3);
+      for (const bad of ['sort=credentials', 'provider=twilio', 'limit=0'])
+        expect((await api(staffKey, `/v1/provider-accounts?${bad}`)).status, bad).toBe(400);
+    });
+
+    it('console: sorted by a header, filtered to the disabled ones, paged', async () => {
+      const rows = (body: string) => all(body, /<tr data-account="([^"]+)">/g);
+      expect(rows(await page(staff, '/console/numbers/accounts'))).toEqual([
+        'vonage-a',
+        'vonage-b',
+        'vonage-c',
+      ]);
+      expect(rows(await page(staff, '/console/numbers/accounts?sort=name&dir=desc'))).toEqual([
+        'vonage-c',
+        'vonage-b',
+        'vonage-a',
+      ]);
+      // Active sorts false first ascending; ties (a, b) by id.
+      const byState = rows(await page(staff, '/console/numbers/accounts?sort=active&dir=asc'));
+      expect(byState[0]).toBe('vonage-c');
+      const body = await page(staff, '/console/numbers/accounts?active=false');
+      expect(rows(body)).toEqual(['vonage-c']);
+      expect(body).toContain('<option value="false" selected>disabled</option>');
+      const p2 = await page(staff, '/console/numbers/accounts?limit=2&offset=2');
+      expect(rows(p2)).toEqual(['vonage-c']);
+      expect(p2).toContain('3–3 of 3');
+      expect(
+        await page(staff, '/console/numbers/accounts?active=false&provider=vonage&offset=5'),
+      ).not.toContain('No provider account yet');
+    });
+  });
+
+  describe('audit trail', () => {
+    it('API and console: newest first by default, oldest first or by kind or action when asked', async () => {
+      const r = await api(staffKey, '/v1/audit?limit=500');
+      expect(r.status).toBe(200);
+      const newest = r.body.items.map((a) => a.id as number);
+      expect(newest.length).toBeGreaterThan(5);
+      const oldest = (await api(staffKey, '/v1/audit?limit=500&sort=at&dir=asc')).body.items.map((a) => a.id);
+      expect(oldest).toEqual([...newest].reverse());
+      const byKind = (await api(staffKey, '/v1/audit?limit=500&sort=resource')).body.items.map(
+        (a) => a.resource as string,
+      );
+      expect(byKind).toEqual([...byKind].sort());
+      expect((await api(staffKey, '/v1/audit?sort=before')).status).toBe(400);
+
+      const ids = (body: string) => all(body, /data-audit-id="(\d+)"/g).map(Number);
+      expect(ids(await page(staff, '/console/audit?limit=200'))).toEqual(newest.slice(0, 200));
+      expect(ids(await page(staff, '/console/audit?limit=200&sort=at&dir=asc'))).toEqual(
+        oldest.slice(0, 200),
+      );
+      const filtered = await page(staff, '/console/audit?resource=buyer_group&sort=at&dir=asc');
+      const groupIds = (await api(staffKey, '/v1/audit?resource=buyer_group&sort=at&dir=asc')).body.items.map(
+        (a) => a.id,
+      );
+      expect(ids(filtered)).toEqual(groupIds);
+      // The filter form keeps the order; the header of the current order links to the other one.
+      expect(filtered).toContain('<input type="hidden" name="sort" value="at">');
+      expect(filtered).toMatch(/href="\/console\/audit\?resource=buyer_group&amp;sort=at&amp;dir=desc"/);
+      expect(ids(await page(staff, '/console/audit?sort=secret'))).toEqual(newest.slice(0, 50));
+    });
+  });
+});
