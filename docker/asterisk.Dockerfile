@@ -2,7 +2,7 @@
 # docker/compose.yaml. Build from the repository root:
 #   docker build -f docker/asterisk.Dockerfile -t capconduit-asterisk .
 # Built from Asterisk's release tarball with what the daemon needs: PJSIP (bundled pjproject), ARI,
-# res_config_pgsql (libpq) and func_curl (libcurl).
+# res_config_pgsql and cdr_pgsql (libpq) and func_curl (libcurl).
 FROM debian:bookworm-slim AS build
 ARG ASTERISK_VERSION=22.10.1
 RUN apt-get update && apt-get install -y --no-install-recommends \
@@ -15,7 +15,7 @@ RUN curl -fsSL "https://downloads.asterisk.org/pub/telephony/asterisk/releases/a
 WORKDIR /usr/src/asterisk-${ASTERISK_VERSION}
 RUN ./configure --with-pjproject-bundled \
   && make menuselect.makeopts \
-  && menuselect/menuselect --enable res_config_pgsql --enable func_curl menuselect.makeopts \
+  && menuselect/menuselect --enable res_config_pgsql --enable cdr_pgsql --enable func_curl menuselect.makeopts \
   && make -j"$(nproc)" \
   && make install DESTDIR=/opt/asterisk
 
@@ -31,6 +31,7 @@ COPY --from=build /opt/asterisk/ /
 # that each edit still finds its line.
 COPY asterisk/ /etc/asterisk/
 RUN sed -i 's/^dbhost = 127.0.0.1$/dbhost = postgres/' /etc/asterisk/res_pgsql.conf \
+  && sed -i 's/^hostname = 127.0.0.1$/hostname = postgres/' /etc/asterisk/cdr_pgsql.conf \
   && sed -i 's/^bindaddr = 127.0.0.1$/bindaddr = 0.0.0.0/' /etc/asterisk/http.conf /etc/asterisk/manager.conf \
   && sed -i 's#^permit = 127.0.0.1/255.255.255.255$#permit = 0.0.0.0/0.0.0.0#' /etc/asterisk/manager.conf \
   && chown -R asterisk:asterisk /etc/asterisk /var/lib/asterisk /var/spool/asterisk /var/log/asterisk /var/run/asterisk

@@ -7,6 +7,11 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+// A PostgreSQL table name, optionally schema-qualified (it is quoted as an identifier when read).
+const cdrTable = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/, 'a table name');
+
 const asteriskNode = z.object({
   id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'node id: letters, digits, _ . - (max 64)'),
   ariUrl: z.url(),
@@ -16,6 +21,9 @@ const asteriskNode = z.object({
   amiPort: z.coerce.number().int().min(1).max(65535).default(5038),
   amiUser: z.string().min(1),
   amiSecret: z.string().min(1),
+  // The table the node's cdr_pgsql writes its CDRs into (asterisk/cdr_pgsql.conf), read back for the
+  // callers that entered our app while no instance watched them. Absent: not read for this node.
+  cdrTable: cdrTable.optional(),
 });
 export type AsteriskNodeConfig = z.infer<typeof asteriskNode>;
 
@@ -137,6 +145,8 @@ const schema = z.object({
   ASTERISK_AMI_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   ASTERISK_AMI_USER: z.string().optional(),
   ASTERISK_AMI_SECRET: z.string().optional(),
+  // The single node's cdr_pgsql table (see cdrTable of ASTERISK_NODES); `off` reads none.
+  ASTERISK_CDR_TABLE: z.union([z.literal('off'), cdrTable]).default('asterisk_cdr'),
 
   // Routing
   DEFAULT_TIMEZONE: z.string().default('UTC').refine(isTimeZone, { message: 'unknown IANA time zone' }),
@@ -152,6 +162,9 @@ const schema = z.object({
   // An instance says it is alive in Redis every fifth of this; once it has not for this long, its
   // calls left in Asterisk are taken over by whichever instance reconciles their node first.
   INSTANCE_DEAD_AFTER_S: z.coerce.number().int().min(2).max(600).default(15),
+  // Asterisk's CDRs of callers that entered our app are read back this long after they ended (by
+  // when every instance's own CDR of a call it saw is in PostgreSQL); those no call of ours names get one.
+  UNSEEN_CALLS_GRACE_S: z.coerce.number().int().min(1).max(3600).default(60),
   // How often a caller in a hold queue looks for a free slot by itself (ms). Freed slots wake the
   // waiters at once; this poll only covers a wake-up lost (the subscription reconnecting) or a slot
   // that freed without a release (a cap raised).
@@ -246,6 +259,7 @@ export type Config = Omit<
   | 'ASTERISK_AMI_PORT'
   | 'ASTERISK_AMI_USER'
   | 'ASTERISK_AMI_SECRET'
+  | 'ASTERISK_CDR_TABLE'
   | 'MASTER_KEY'
   | 'MASTER_KEY_PREVIOUS'
 > & { masterKey: Buffer; previousMasterKeys: Buffer[]; asteriskNodes: AsteriskNodeConfig[] };
@@ -282,6 +296,7 @@ const nodeSchema = schema.pick({
   ASTERISK_AMI_PORT: true,
   ASTERISK_AMI_USER: true,
   ASTERISK_AMI_SECRET: true,
+  ASTERISK_CDR_TABLE: true,
 });
 
 function parseNodes(env: z.infer<typeof nodeSchema>, problems: string[]): AsteriskNodeConfig[] {
@@ -315,6 +330,7 @@ function parseNodes(env: z.infer<typeof nodeSchema>, problems: string[]): Asteri
     amiPort: env.ASTERISK_AMI_PORT,
     amiUser: env.ASTERISK_AMI_USER,
     amiSecret: env.ASTERISK_AMI_SECRET,
+    ...(env.ASTERISK_CDR_TABLE !== 'off' ? { cdrTable: env.ASTERISK_CDR_TABLE } : {}),
   });
   if (!r.success) {
     const names: Record<string, string> = {
@@ -386,6 +402,7 @@ function parseEnv(
     ASTERISK_AMI_PORT: _p,
     ASTERISK_AMI_USER: _mu,
     ASTERISK_AMI_SECRET: _ms,
+    ASTERISK_CDR_TABLE: _ct,
     MASTER_KEY,
     MASTER_KEY_PREVIOUS,
     ...rest

@@ -29,6 +29,8 @@ export interface AttemptOutcome {
 export interface CallOutcome {
   callId: string;
   nodeId: string;
+  /** The caller's channel id on the node ('' or absent: not known). */
+  callerChannelId?: string;
   sellerId: string | null;
   campaignId: string | null;
   /** Names as they were when the call was routed, and the DID's row. */
@@ -120,6 +122,7 @@ export function cdrOf(s: CallOutcome, now: number): CdrRecord {
     end_reason: s.endReason ?? null,
     recording_name: s.recording?.name ?? null,
     recording_s: s.recording ? s.recording.durationS : null,
+    caller_channel_id: s.callerChannelId || null,
     attempts: s.attempts.map((a) => ({
       link_id: a.linkId,
       client_id: a.clientId,

@@ -3,7 +3,7 @@
 // the console, one page at an offset in a chosen order with the seller, campaign and client names.
 import { and, asc, count, desc, eq, gte, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
-import { callRecords } from '../db/schema/cdr.ts';
+import { callRecords, unseenCallSweeps } from '../db/schema/cdr.ts';
 import { campaigns, clients, sellers } from '../db/schema/routing.ts';
 import type { Db } from '../platform/db.ts';
 
@@ -177,4 +177,89 @@ export async function forgetCallersBefore(db: Db, before: Date, limit: number): 
       where started_at < ${before.toISOString()}::timestamptz and caller_number is not null limit ${limit}
     ) returning 1`);
   return rows.length;
+}
+
+// ---------------------------------------------------------------- Asterisk's own CDRs
+
+/** One of Asterisk's records (cdr_pgsql) of a channel that was in Stasis when it ended. Times in ms. */
+export interface AsteriskStasisCdr {
+  uniqueid: string;
+  src: string | null;
+  dst: string | null;
+  lastapp: string;
+  lastdata: string | null;
+  start: number;
+  answer: number | null;
+  end: number;
+  disposition: string | null;
+}
+
+/** `table` or `schema.table` as a quoted identifier (the name is checked by the config). */
+function tableName(table: string) {
+  return sql.join(
+    table.split('.').map((p) => sql.identifier(p)),
+    sql.raw('.'),
+  );
+}
+
+/**
+ * Asterisk's records in `table` that ended in [from, to) while their channel was in one of `apps` for
+ * an inbound call — `Stasis(<app>,inbound...)`, or `StasisBroadcast(<ms>,<filter>,inbound...)` — and
+ * whose channel no call record of ours names as its caller; oldest end first, at most `limit`.
+ * Asterisk writes its times without a zone, in UTC (cdr_pgsql's `timezone=UTC`).
+ */
+export async function unrecordedStasisCdrs(
+  db: Db,
+  table: string,
+  apps: readonly string[],
+  from: Date,
+  to: Date,
+  limit: number,
+): Promise<AsteriskStasisCdr[]> {
+  const ms = (col: string) => sql.raw(`(extract(epoch from c.${col}) * 1000)::float8`);
+  const rows = await db.execute<{
+    uniqueid: string;
+    src: string | null;
+    dst: string | null;
+    lastapp: string;
+    lastdata: string | null;
+    start: number | null;
+    answer: number | null;
+    end: number;
+    disposition: string | null;
+  }>(sql`
+    select c.uniqueid, c.src, c.dst, c.lastapp, c.lastdata, c.disposition,
+           ${ms('start')} as start, ${ms('answer')} as answer, ${ms('"end"')} as "end"
+      from ${tableName(table)} c
+     where c."end" >= (${from.toISOString()}::timestamptz at time zone 'UTC')
+       and c."end" < (${to.toISOString()}::timestamptz at time zone 'UTC')
+       and ((c.lastapp = 'Stasis' and split_part(c.lastdata, ',', 2) = 'inbound'
+             and split_part(c.lastdata, ',', 1) in (${sql.join(
+               apps.map((a) => sql`${a}`),
+               sql`, `,
+             )}))
+         or (c.lastapp = 'StasisBroadcast'
+             and split_part(split_part(c.lastdata, ',', 3), ':', 1) = 'inbound'))
+       and c.uniqueid is not null
+       and not exists (select 1 from call_records r where r.caller_channel_id = c.uniqueid)
+     order by c."end"
+     limit ${limit}`);
+  return rows.map((r) => ({ ...r, start: r.start ?? r.end }));
+}
+
+/** Where the read-back of a node's Asterisk records has got (null: never read). */
+export async function unseenSweptTo(db: Db, nodeId: string): Promise<Date | null> {
+  const [row] = await db.select().from(unseenCallSweeps).where(eq(unseenCallSweeps.nodeId, nodeId));
+  return row?.sweptTo ?? null;
+}
+
+/** Moves a node's read-back mark forward (never back: instances sweep side by side). */
+export async function markUnseenSwept(db: Db, nodeId: string, to: Date): Promise<void> {
+  await db
+    .insert(unseenCallSweeps)
+    .values({ nodeId, sweptTo: to })
+    .onConflictDoUpdate({
+      target: unseenCallSweeps.nodeId,
+      set: { sweptTo: sql`greatest(${unseenCallSweeps.sweptTo}, excluded.swept_to)` },
+    });
 }

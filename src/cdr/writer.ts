@@ -50,6 +50,8 @@ export interface CdrRecord {
   /** The call's recording (absent in journals written before it existed). */
   recording_name?: string | null;
   recording_s?: number | null;
+  /** The caller's channel id on the node (absent in journals written before it existed). */
+  caller_channel_id?: string | null;
 }
 
 export class CdrWriter {
@@ -249,6 +251,7 @@ export class CdrWriter {
       end_reason: r.end_reason ?? null,
       recording_name: r.recording_name ?? null,
       recording_s: r.recording_s ?? null,
+      caller_channel_id: r.caller_channel_id ?? null,
     }));
     // The records and their postbacks commit together: each record inserted now (not one a replayed
     // journal had inserted before) becomes a `call.completed` event for every subscription that wants
@@ -290,6 +293,7 @@ export class CdrWriter {
         'end_reason',
         'recording_name',
         'recording_s',
+        'caller_channel_id',
       )}
       on conflict (call_id) do nothing
       returning *),
@@ -298,7 +302,7 @@ export class CdrWriter {
       select s.id, md5('call.completed:' || ins.call_id)::uuid, 'call.completed',
              jsonb_build_object('id', md5('call.completed:' || ins.call_id)::uuid, 'type', 'call.completed',
                'created_at', to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-               'data', to_jsonb(ins) - 'recorded_at')
+               'data', to_jsonb(ins) - 'recorded_at' - 'caller_channel_id')
         from ins join webhook_subscriptions s
           on s.active and 'call.completed' = any(s.events)
          and (s.seller_id is null or s.seller_id = ins.seller_id)

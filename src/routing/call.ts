@@ -88,6 +88,9 @@ export type Disposition =
   // Its instance died (kill -9, crash) and the call ended before another took it over: its
   // channels were gone when found. The CDR is built from the state kept in Redis.
   | 'ended_unattended'
+  // Its caller entered our app and hung up while no instance ran, unseen by all: nothing of it was
+  // left but Asterisk's own CDR, which it is built from (unseen.ts).
+  | 'ended_unseen'
   // Its instance died while the caller waited in our app without a client leg (deciding, queued),
   // and by the time another took it over the caller had waited past the call's ring budget.
   | 'unattended_timeout'

@@ -124,6 +124,13 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
         defaultTimezone: config.DEFAULT_TIMEZONE,
         reconcileEveryMs: config.RECONCILE_INTERVAL_S * 1000,
         queuePollMs: config.HOLD_QUEUE_POLL_MS,
+        unseen: {
+          db: database.db,
+          tables: new Map(
+            config.asteriskNodes.flatMap((n) => (n.cdrTable ? [[n.id, n.cdrTable] as const] : [])),
+          ),
+          graceMs: config.UNSEEN_CALLS_GRACE_S * 1000,
+        },
       })
     : null;
   // After the router's own handler (the live calls' slots first), the ended calls' uses.

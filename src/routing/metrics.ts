@@ -18,6 +18,7 @@ export class RoutingMetrics {
   /** Hangups and bridge destroys not confirmed yet (set by the call runner). */
   cleanupPending: () => number = () => 0;
   readonly strays: Counter;
+  readonly unseen: Counter;
 
   constructor(registry: Registry, calls: () => Iterable<{ state: CallState }>, count: () => number) {
     this.routed = new Counter({
@@ -94,6 +95,11 @@ export class RoutingMetrics {
       name: 'capconduit_stray_channels_total',
       help: 'Channels found in our Stasis app that no call held (an event lost with the link, or a leg of a finished call), by what was done',
       labelNames: ['as'],
+      registers: [registry],
+    });
+    this.unseen = new Counter({
+      name: 'capconduit_unseen_calls_recorded_total',
+      help: "Calls whose caller hung up in our app while no instance ran, recorded from Asterisk's own CDR",
       registers: [registry],
     });
     const self = this;

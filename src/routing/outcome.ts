@@ -9,6 +9,7 @@ export function outcomeOf(s: CallState): CallOutcome {
   return {
     callId: s.callId,
     nodeId: s.nodeId,
+    callerChannelId: s.callerChannelId,
     sellerId: s.plan?.sellerId ?? null,
     // The DID's own campaign, also when a default route sent the call to another one.
     campaignId: s.homeCampaignId ?? s.plan?.campaign?.id ?? null,

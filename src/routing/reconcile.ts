@@ -14,6 +14,7 @@ import type { RoutingMetrics } from './metrics.ts';
 import type { SlotRef, SlotStore } from './slots.ts';
 import { didOf, startInbound } from './stasis.ts';
 import { strayChannels } from './strays.ts';
+import type { UnseenCalls } from './unseen.ts';
 
 export class Reconciler {
   private running = new Map<string, Promise<void>>();
@@ -30,6 +31,8 @@ export class Reconciler {
     private metrics: RoutingMetrics,
     private log: Logger,
     private now: () => number,
+    /** Reads back Asterisk's CDRs of callers nobody saw (none: not done). */
+    private unseen: UnseenCalls | null = null,
   ) {}
 
   /** Every `ms`, each connected node's live channels are listed and compared. */
@@ -131,6 +134,21 @@ export class Reconciler {
       listedAt,
     );
     if (released) this.log.warn({ nodeId, released }, 'released routing slots of calls that no longer exist');
+    await this.sweepUnseen(nodeId, records);
+  }
+
+  /**
+   * Callers that entered our app and hung up while no instance ran: known only from Asterisk's own
+   * CDRs (unseen.ts). A caller of a call in progress here, or recorded in Redis (its owner alive, or
+   * a takeover due), is not one of them. A failure is logged; the next pass reads the same window.
+   */
+  private async sweepUnseen(nodeId: string, records: Map<string, CallRecord>): Promise<void> {
+    if (!this.unseen) return;
+    const recorded = new Set([...records.values()].map((r) => r.callerChannelId));
+    const known = (ch: string) => this.runner.byChannel.has(ch) || recorded.has(ch);
+    await this.unseen.sweep(nodeId, known).catch((err: unknown) => {
+      this.log.warn({ nodeId, err: (err as Error).message }, "reading Asterisk's CDRs back failed");
+    });
   }
 
   /**

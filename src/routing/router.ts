@@ -16,6 +16,7 @@ import { RoutingMetrics } from './metrics.ts';
 import { Reconciler } from './reconcile.ts';
 import type { SlotStore } from './slots.ts';
 import { attachStasisHandlers } from './stasis.ts';
+import { UnseenCalls, type UnseenDeps } from './unseen.ts';
 
 export { CALL_ID_VAR } from './effects.ts';
 export { didOf } from './stasis.ts';
@@ -38,6 +39,8 @@ export interface RouterDeps {
   reconcileEveryMs?: number;
   /** The hold queue's safety poll (ms), for wake-ups lost. */
   queuePollMs?: number;
+  /** Where each node's Asterisk writes its CDRs, read back for the callers nobody saw (unseen.ts). */
+  unseen?: Pick<UnseenDeps, 'db' | 'tables' | 'graceMs'>;
   now?: () => number;
 }
 
@@ -73,6 +76,17 @@ export class InboundRouter {
       metrics,
       d.log,
       now,
+      d.unseen
+        ? new UnseenCalls({
+            ...d.unseen,
+            cdr: d.cdr,
+            catalog: d.catalog,
+            apps: d.asterisk.apps,
+            metrics,
+            log: d.log,
+            now,
+          })
+        : null,
     );
     attachStasisHandlers(d.asterisk, this.runner, d.log, now);
     d.slots.onDataLost(async () => {

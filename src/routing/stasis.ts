@@ -29,8 +29,12 @@ export const ROUTER_EVENTS = [
 
 /** DID from a StasisStart: an explicit arg wins (calls handed over with `move`), else the dialplan exten. */
 export function didOf(ch: AriChannel, args: string[]): string {
-  const raw = (args[1] ?? ch.dialplan?.exten ?? '').trim();
-  const digits = raw.replace(/[^\d+]/g, '');
+  return normalizeDid(args[1] ?? ch.dialplan?.exten ?? '');
+}
+
+/** A dialled number as DIDs are stored: E.164 with its `+` (10 digits: NANP without country code). */
+export function normalizeDid(raw: string): string {
+  const digits = raw.trim().replace(/[^\d+]/g, '');
   if (/^\+\d{8,15}$/.test(digits)) return digits;
   if (/^1\d{10}$/.test(digits)) return `+${digits}`;
   if (/^\d{10}$/.test(digits)) return `+1${digits}`; // NANP without country code, as US carriers send

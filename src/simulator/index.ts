@@ -3,11 +3,13 @@
 // for what of Asterisk it models and what it does not.
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import type { AddressInfo, Socket } from 'node:net';
 import { AmiServer } from './ami/server.ts';
 import { AriServer } from './ari/server.ts';
+import { followCdrs, loadCdrSettings, pgsqlBackend } from './cdr.ts';
 import { findExtension, loadDialplan } from './dialplan.ts';
 import { createInterpreter } from './interpreter.ts';
 import { type Crash, resolveLimits, type SimulatorLimits } from './limits.ts';
@@ -17,6 +19,7 @@ import { PjsipDirectory } from './pjsip/directory.ts';
 
 export type { EndpointBehaviour } from './model.ts';
 export type { Crash, SimulatorLimits } from './limits.ts';
+export type { AsteriskCdr } from './cdr.ts';
 
 export const DEFAULT_DIALPLAN = fileURLToPath(new URL('../../asterisk/extensions.conf', import.meta.url));
 
@@ -38,6 +41,12 @@ export interface SimulatorOptions {
   databaseUrl?: string;
   /** Asterisk's limits under load (limits.ts); each is on, at Asterisk's default, unless changed here. */
   limits?: Partial<SimulatorLimits>;
+  /**
+   * cdr_pgsql: every channel's CDR is written into this database, in the table and with the
+   * settings of cdr.conf and cdr_pgsql.conf beside the dialplan (the project's asterisk/ folder).
+   * Unset: CDRs are only emitted (`events` 'cdr'), as with no CDR backend loaded.
+   */
+  cdrDatabaseUrl?: string;
 }
 
 export interface Simulator {
@@ -77,7 +86,7 @@ export interface Simulator {
   stop(): Promise<void>;
   events: EventEmitter;
   /** Inbound calls that found no Stasis app (dialplan STASISSTATUS=FAILED). Events: `ari-event`,
-   * `channel-destroyed`, `crashed` (a Crash), `session-refused`. */
+   * `channel-destroyed`, `crashed` (a Crash), `session-refused`, `cdr` (an AsteriskCdr). */
   stats: { inbound: number; stasisFailed: number; broadcastTimeouts: number };
 }
 
@@ -96,8 +105,14 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
   model.on('channel-destroyed', (c: { id: string }, cause: number) =>
     events.emit('channel-destroyed', c.id, cause),
   );
+  model.on('cdr', (cdr) => events.emit('cdr', cdr));
   const stats = { inbound: 0, stasisFailed: 0, broadcastTimeouts: 0 };
-  const dialplan = loadDialplan(o.dialplanPath ?? DEFAULT_DIALPLAN);
+  const dialplanPath = o.dialplanPath ?? DEFAULT_DIALPLAN;
+  const dialplan = loadDialplan(dialplanPath);
+  // Asterisk's CDR engine runs whatever backends are loaded: records are built for every channel.
+  const cdrSettings = loadCdrSettings(dirname(dialplanPath));
+  const cdrs = followCdrs(model, cdrSettings);
+  const cdrBackend = o.cdrDatabaseUrl ? await pgsqlBackend(model, o.cdrDatabaseUrl, cdrSettings.table) : null;
   for (const [k, v] of Object.entries(dialplan.globals)) model.globals.set(k, v);
   // Realtime endpoints: looked up in the ps_* tables on each use (no sorcery cache), so a row
   // written by the daemon is dialable at once. Like chan_pjsip, a dial needs somewhere to send the
@@ -126,6 +141,7 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     }
     model.channels.clear();
     model.bridges.clear();
+    cdrs.reset();
   };
   // A segfault: every connection drops without a close handshake, no port answers, every call is
   // lost. Only restart() brings it back (as an operator or a supervisor would restart Asterisk).
@@ -277,6 +293,7 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     },
     async stop() {
       await sql?.end({ timeout: 1 });
+      await cdrBackend?.stop();
       for (const c of model.channels.values()) {
         for (const t of c.timers) clearTimeout(t);
         clearTimeout(c.absoluteTimer);

@@ -116,7 +116,23 @@ describe('config', () => {
         amiPort: 5038,
         amiUser: 'c',
         amiSecret: 'd',
+        // Its cdr_pgsql table, read back for callers nobody saw (asterisk/cdr_pgsql.conf's name).
+        cdrTable: 'asterisk_cdr',
       },
+    ]);
+    expect(
+      parseConfig({
+        ...base,
+        ASTERISK_ARI_URL: 'http://127.0.0.1:8088',
+        ASTERISK_ARI_USER: 'a',
+        ASTERISK_ARI_PASSWORD: 'b',
+        ASTERISK_AMI_USER: 'c',
+        ASTERISK_AMI_SECRET: 'd',
+        ASTERISK_CDR_TABLE: 'off',
+      }).asteriskNodes[0]!.cdrTable,
+    ).toBeUndefined();
+    expect(problems({ ...base, ASTERISK_CDR_TABLE: 'cdr; drop table x' })).toEqual([
+      expect.stringMatching(/^ASTERISK_CDR_TABLE: /),
     ]);
     expect(problems({ ...base, ASTERISK_ARI_URL: 'http://127.0.0.1:8088' })).toEqual(
       expect.arrayContaining([

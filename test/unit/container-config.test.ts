@@ -91,6 +91,15 @@ describe('docker/compose.yaml', () => {
       pg.POSTGRES_DB,
       url.port,
     ]);
+    // Asterisk's CDRs go into the same database, in the table the daemon reads them back from.
+    const cdr = conf('cdr_pgsql.conf').global!;
+    expect([cdr.user, cdr.password, cdr.dbname, cdr.port, cdr.table]).toEqual([
+      pg.POSTGRES_USER,
+      pg.POSTGRES_PASSWORD,
+      pg.POSTGRES_DB,
+      url.port,
+      'asterisk_cdr',
+    ]);
     // The simulator is started with the same credentials (its defaults) and database.
     const sim = compose.services.simulator!.command!;
     expect(sim).toContain(env.DATABASE_URL);

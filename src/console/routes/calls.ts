@@ -34,6 +34,7 @@ const DISPOSITIONS = Object.keys({
   queue_timeout: 1,
   shed: 1,
   ended_unattended: 1,
+  ended_unseen: 1,
   unattended_timeout: 1,
   error: 1,
 } satisfies Record<Disposition, 1>);

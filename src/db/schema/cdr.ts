@@ -61,6 +61,9 @@ export const callRecords = pgTable(
     recordingS: integer('recording_s'),
     recordingDeletedAt: timestamp('recording_deleted_at', { withTimezone: true }),
     recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull().defaultNow(),
+    // The caller's channel in Asterisk (its uniqueid on node_id): how Asterisk's own CDR of a caller is
+    // told from one of a call we recorded (src/routing/unseen.ts). Null when no caller was known.
+    callerChannelId: text('caller_channel_id'),
   },
   (t) => [
     index('call_records_started_idx').on(t.startedAt),
@@ -70,5 +73,16 @@ export const callRecords = pgTable(
     index('call_records_recording_started_idx')
       .on(t.startedAt)
       .where(sql`${t.recordingName} is not null and ${t.recordingDeletedAt} is null`),
+    index('call_records_caller_channel_idx')
+      .on(t.callerChannelId)
+      .where(sql`${t.callerChannelId} is not null`),
   ],
 );
+
+// How far the read-back of Asterisk's own CDRs has got on each node (src/routing/unseen.ts): the
+// next pass starts here (less an overlap), across restarts and instances, so a long outage of every
+// instance is covered whole, and records from before the first pass ever are never read.
+export const unseenCallSweeps = pgTable('unseen_call_sweeps', {
+  nodeId: text('node_id').primaryKey(),
+  sweptTo: timestamp('swept_to', { withTimezone: true }).notNull(),
+});

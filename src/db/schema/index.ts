@@ -3,6 +3,7 @@ export * from './auth.ts';
 export * from './routing.ts';
 export * from './cdr.ts';
 export * from './asterisk.ts';
+export * from './asterisk-cdr.ts';
 export * from './pbx.ts';
 export * from './callerid.ts';
 export * from './console.ts';

@@ -1,0 +1,238 @@
+// Calls nobody saw: a caller enters our app and hangs up while no instance of the daemon runs, so
+// nothing of the call is left in Asterisk, Redis or our records — only Asterisk's own CDR
+// (cdr_pgsql, which the simulator writes as Asterisk does). After a restart the daemon reads those
+// back and writes each such call exactly one CDR (`ended_unseen`, no client, no slot), and never a
+// second one: not on later passes, not from another instance, not for calls it did record.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CdrWriter } from '../../src/cdr/writer.ts';
+import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
+import { createDatabase } from '../../src/platform/db.ts';
+import { createLogger } from '../../src/platform/logger.ts';
+import { createRedis } from '../../src/platform/redis/client.ts';
+import { RedisKeys } from '../../src/platform/redis/keys.ts';
+import { RouteCatalog } from '../../src/routing/catalog.ts';
+import { RoutingMetrics } from '../../src/routing/metrics.ts';
+import { SlotStore } from '../../src/routing/slots.ts';
+import { UnseenCalls, unseenCallId } from '../../src/routing/unseen.ts';
+import { pgsqlTime } from '../../src/simulator/cdr.ts';
+import { startSimulator } from '../../src/simulator/index.ts';
+import { freshDatabase, redisPrefix, TEST_MASTER_KEY } from '../helpers/env.ts';
+import { simEnv } from '../helpers/sim-env.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+describe('calls that began and ended while no daemon ran', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  const prefix = redisPrefix();
+  const did = '+14155557300';
+  const endpoint = 'unseen-client';
+  let linkId = '';
+  let sellerId = '';
+  let dir = '';
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    dir = mkdtempSync(join(tmpdir(), 'cc-unseen-'));
+    const { db: x, close } = createDatabase(db.url, { max: 1 });
+    const [s] = await x.insert(sellers).values({ name: 's' }).returning();
+    sellerId = s!.id;
+    const [c] = await x.insert(campaigns).values({ sellerId: s!.id, name: 'c', maxAttempts: 1 }).returning();
+    await x.insert(dids).values({ number: did, sellerId: s!.id, campaignId: c!.id });
+    const [cl] = await x.insert(clients).values({ name: endpoint, endpoint }).returning();
+    const [l] = await x
+      .insert(links)
+      .values({ campaignId: c!.id, clientId: cl!.id, concurrencyCap: 5 })
+      .returning();
+    linkId = l!.id;
+    await close();
+  });
+  afterAll(async () => {
+    await db?.drop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('kill -9, callers in and out of the app meanwhile, restart: every call has exactly one CDR', async () => {
+    const sim = await startSimulator({ ariPort: 0, amiPort: 0, cdrDatabaseUrl: db.url });
+    sim.setEndpoint(endpoint, { answerAfterMs: 20 });
+    const redis = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
+    const slots = new SlotStore(redis, new RedisKeys(prefix), 60_000);
+    const env = {
+      PATH: process.env.PATH!,
+      DATABASE_URL: db.url,
+      REDIS_URL: process.env.REDIS_URL!,
+      REDIS_KEY_PREFIX: prefix,
+      MASTER_KEY: TEST_MASTER_KEY,
+      API_PORT: '0',
+      LOG_LEVEL: 'warn',
+      LOG_PRETTY: 'false',
+      CDR_BUFFER_DIR: dir,
+      RECONCILE_INTERVAL_S: '1',
+      UNSEEN_CALLS_GRACE_S: '1',
+      ...simEnv(sim, 'node-unseen'),
+    };
+    const start = () => spawn('node', ['bin/capconduit.js', 'start'], { env, stdio: 'ignore' });
+    const { sql, close } = createDatabase(db.url, { max: 1 });
+    const cdrsOf = (caller: string) =>
+      sql<{ call_id: string; disposition: string; link_id: string | null; attempts: unknown[] }[]>`
+        select call_id, disposition, link_id, attempts from call_records where caller_number = ${caller}`;
+    let p: ChildProcess = start();
+    try {
+      // Until the daemon holds the Stasis app and has made its first pass on the node (which only
+      // marks where reading Asterisk's records starts).
+      await waitFor(async () => {
+        const [m] = await sql`select 1 from unseen_call_sweeps where node_id = 'node-unseen'`;
+        return m;
+      }, 120_000);
+      // A call the daemon sees through: its own CDR, and none from Asterisk's record of it.
+      const seen = sim.placeInboundCall({ did, callerNumber: '+13105550000' });
+      await waitFor(() => (sim.hears(seen) === 'bridge' ? true : undefined));
+      sim.hangup(seen, 16);
+      const [own] = await waitFor(async () => {
+        const r = await cdrsOf('+13105550000');
+        return r.length === 1 ? r : undefined;
+      });
+      expect(own!.disposition).toBe('answered');
+
+      // The daemon stops reading (frozen, then killed): callers enter the app (the WebSocket is
+      // still open, so Stasis() takes them; their StasisStart reaches no living process) and hang up.
+      p.kill('SIGSTOP');
+      const callers = [1, 2, 3].map((i) => `+1310555000${i}`);
+      const ids = callers.map((callerNumber) => sim.placeInboundCall({ did, callerNumber }));
+      await waitFor(() =>
+        ids.every((id) => sim.liveChannels().find((c) => c.id === id)?.dialplan) ? true : undefined,
+      );
+      for (const id of ids) sim.hangup(id, 16);
+      await waitFor(async () => {
+        const r = await sql`select 1 from asterisk_cdr where uniqueid in ${sql(ids)} and lastapp = 'Stasis'`;
+        return r.length === 3 ? true : undefined;
+      });
+      p.kill('SIGKILL');
+      await new Promise((r) => p.once('exit', r));
+      p = start();
+
+      const rows = await waitFor(async () => {
+        const all = await Promise.all(callers.map(cdrsOf));
+        return all.every((r) => r.length === 1) ? all.map((r) => r[0]!) : undefined;
+      }, 120_000);
+      for (const [i, r] of rows.entries()) {
+        expect(r).toMatchObject({ disposition: 'ended_unseen', link_id: null, attempts: [] });
+        expect(r.call_id).toBe(unseenCallId('node-unseen', ids[i]!));
+      }
+      const [full] = await sql<{ seller_id: string; did: string }[]>`
+        select seller_id, did from call_records where call_id = ${rows[0]!.call_id}`;
+      expect(full).toEqual({ seller_id: sellerId, did });
+      // No slot taken, no answer counted.
+      expect(await slots.live(linkId)).toBe(0);
+      // The answered total is the seen call's alone (it is written from Redis within a second).
+      await waitFor(async () => {
+        const [link] = await sql<{ total_answered: number }[]>`
+          select total_answered from campaign_links where id = ${linkId}`;
+        return Number(link!.total_answered) === 1 ? true : undefined;
+      });
+
+      // Later passes (another restart, and passes after it) read the same records again: still one each.
+      p.kill('SIGKILL');
+      await new Promise((r) => p.once('exit', r));
+      const restartedAt = new Date();
+      p = start();
+      await waitFor(async () => {
+        const [m] = await sql<{ swept_to: string }[]>`
+          select swept_to from unseen_call_sweeps where node_id = 'node-unseen'`;
+        return m && new Date(m.swept_to) > restartedAt ? true : undefined;
+      }, 120_000);
+      for (const c of [...callers, '+13105550000']) expect(await cdrsOf(c)).toHaveLength(1);
+    } finally {
+      p.kill('SIGKILL');
+      redis.disconnect();
+      await close();
+      await sim.stop();
+    }
+  }, 300_000);
+
+  it('two instances reading the same records write each call once, and only calls in our app', async () => {
+    const { db: x, sql, close } = createDatabase(db.url, { max: 4 });
+    const node = 'node-two';
+    const t0 = Date.now() - 10 * 60_000;
+    // Where reading starts on this node (as a first pass leaves it).
+    await sql`insert into unseen_call_sweeps (node_id, swept_to) values (${node}, ${new Date(t0).toISOString()})`;
+    const row = (id: string, lastapp: string, lastdata: string, endAt: number) => ({
+      uniqueid: id,
+      src: `+1212${id.replace(/\D/g, '').padStart(7, '0').slice(-7)}`,
+      dst: did.slice(1),
+      dcontext: 'from-carrier',
+      channel: `PJSIP/carrier-${id}`,
+      lastapp,
+      lastdata,
+      start: pgsqlTime(endAt - 5000),
+      end: pgsqlTime(endAt),
+      duration: 5,
+      billsec: 0,
+      disposition: 'NO ANSWER',
+      sequence: 1,
+    });
+    const at = t0 + 120_000;
+    const recorded = 'two-recorded';
+    await sql`insert into asterisk_cdr ${sql([
+      row('two-a', 'Stasis', 'capconduit,inbound', at),
+      row('two-b', 'StasisBroadcast', '500,^capconduit-,inbound', at + 1000),
+      // A caller whose call is in progress on an instance (known to it): not judged.
+      row('two-live', 'Stasis', 'capconduit,inbound', at),
+      // Not ours: an outbound call in our app, another app, a caller that never reached Stasis,
+      // a call we recorded ourselves, one before where reading starts.
+      row('two-out', 'Stasis', 'capconduit,outbound,SALES01', at),
+      row('two-other', 'Stasis', 'otherapp,inbound', at),
+      row('two-failed', 'Hangup', '34', at),
+      row(recorded, 'Stasis', 'capconduit,inbound', at),
+      row('two-old', 'Stasis', 'capconduit,inbound', t0 - 120_000),
+    ])}`;
+    await sql`insert into call_records (call_id, node_id, caller_channel_id, started_at, ended_at, duration_s,
+        billable_s, disposition, attempts) values ('mine', ${node}, ${recorded}, now(), now(), 0, 0, 'all_failed', '[]')`;
+    const log = createLogger({ level: 'silent' });
+    const instance = (i: number) => {
+      const writer = new CdrWriter(sql, join(dir, `two-${i}`), `i${i}`, log, 50);
+      const unseen = new UnseenCalls({
+        db: x,
+        cdr: writer,
+        catalog: new RouteCatalog(x, 5000),
+        apps: ['capconduit'],
+        tables: new Map([[node, 'asterisk_cdr']]),
+        graceMs: 1000,
+        metrics: new RoutingMetrics(
+          new Registry(),
+          () => [],
+          () => 0,
+        ),
+        log,
+        now: Date.now,
+      });
+      return { writer, unseen };
+    };
+    const a = instance(1);
+    const b = instance(2);
+    try {
+      const live = (id: string) => id === 'two-live';
+      const written = await Promise.all([a.unseen.sweep(node, live), b.unseen.sweep(node, live)]);
+      // Both found the two calls (neither had written yet when the other read): one row each all the same.
+      expect(written[0]).toBe(2);
+      expect(written[1]).toBe(2);
+      await Promise.all([a.writer.flush(), b.writer.flush()]);
+      const got = await sql<{ caller_channel_id: string; call_id: string }[]>`
+        select caller_channel_id, call_id from call_records where node_id = ${node} order by 1`;
+      expect(got).toEqual([
+        { caller_channel_id: 'two-a', call_id: unseenCallId(node, 'two-a') },
+        { caller_channel_id: 'two-b', call_id: unseenCallId(node, 'two-b') },
+        { caller_channel_id: recorded, call_id: 'mine' },
+      ]);
+      // Once written, a pass finds nothing more to write.
+      expect(await a.unseen.sweep(node, live)).toBe(0);
+    } finally {
+      await a.writer.stop();
+      await b.writer.stop();
+      await close();
+    }
+  });
+});
