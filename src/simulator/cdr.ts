@@ -125,6 +125,8 @@ export function followCdrs(model: SimModel, settings: CdrSettings): { reset(): v
   const reset = () => tracked.clear();
   if (!settings.enable) return { reset };
   let sequence = 0;
+  // Asterisk's internal channels (a bridge's announcer or recorder) have no CDR (cdr.c filters them).
+  const internal = (c: SimChannel) => Boolean((c as { media?: unknown }).media);
   const of = (c: SimChannel) => {
     let t = tracked.get(c.id);
     if (!t) {
@@ -135,27 +137,30 @@ export function followCdrs(model: SimModel, settings: CdrSettings): { reset(): v
   };
   // The application a channel runs shows in every snapshot Asterisk publishes; only non-empty ones count.
   const seeApp = (c: SimChannel) => {
-    if (!c.dialplan.app_name) return;
+    if (!c.dialplan.app_name || internal(c)) return;
     const t = of(c);
     t.lastapp = c.dialplan.app_name;
     t.lastdata = c.dialplan.app_data;
   };
-  model.on('channel-created', (c: SimChannel) => void of(c));
+  model.on('channel-created', (c: SimChannel) => {
+    if (!internal(c)) of(c);
+  });
   model.on('state', seeApp);
+  model.on('newexten', seeApp);
   model.on('ari-event', (_app: string, ev: { type: string; channel?: { id: string } }) => {
     if (ev.type !== 'StasisStart' || !ev.channel) return;
     const c = model.channels.get(ev.channel.id);
     if (c) seeApp(c);
   });
   model.on('dial', (c: SimChannel) => {
-    if (c.dial && !c.dial.originate) of(c).dialed = true;
+    if (c.dial && !c.dial.originate && !internal(c)) of(c).dialed = true;
   });
   model.on('bridge-enter', (c: SimChannel, bridgeId: string) => {
     const b = model.bridges.get(bridgeId);
     if (!b) return;
     for (const id of b.channels) {
       const other = id === c.id ? undefined : model.channels.get(id);
-      if (!other) continue;
+      if (!other || internal(other) || internal(c)) continue;
       const [a, bParty] = partyA(c, other, of);
       const ta = of(a);
       if (ta.partyB) continue; // its first party B (Asterisk would fork a new record here)
@@ -165,6 +170,7 @@ export function followCdrs(model: SimModel, settings: CdrSettings): { reset(): v
   // The application at the moment of the hangup (before the channel leaves Stasis).
   model.on('hanging-up', seeApp);
   model.on('channel-destroyed', (c: SimChannel, cause: number) => {
+    if (internal(c)) return;
     const t = of(c);
     tracked.delete(c.id);
     // A dialled channel that was never party A of a pair has no record of its own.
