@@ -61,6 +61,8 @@ export interface CallState {
   reroutes?: number;
   /** Hold queue: the call waited (once per call). */
   queued?: boolean;
+  /** Hold queue: the links whose lines it joined (those that refused it for their concurrency). */
+  waitLinks?: string[];
   /** How an answered call ended: who hung up, or the campaign's maximum call length cut it. */
   endReason?: EndReason;
 }
@@ -97,14 +99,15 @@ export type Disposition =
   | 'error';
 
 /**
- * Why a link was not offered the call: switched off, closed by schedule, or a cap reached — the
+ * Why a link was not offered the call: switched off, closed by schedule, a cap reached — the
  * link's own (`concurrency`, `hourly`, ...) or its seller's, DID's or buyer group's
- * (`seller_concurrency`, `did_daily`, `group_hourly`, ...).
+ * (`seller_concurrency`, `did_daily`, `group_hourly`, ...) — or `waiting`: callers who came first
+ * wait in its hold queue, and its free slot is theirs.
  */
 export interface Refusal {
   linkId: string;
   clientId: string;
-  reason: 'inactive' | 'closed' | CapReason | 'duplicate';
+  reason: 'inactive' | 'closed' | CapReason | 'duplicate' | 'waiting';
 }
 
 export type NoCandidateReason =
@@ -192,10 +195,11 @@ export type Effect =
   // (the carrier's ringback before the answer, Asterisk's own tone after it), so a caller whose
   // instance dies goes on hearing it until another takes the call over; no event follows
   | { type: 'ring_caller' }
-  // hold queue: answer, music on hold, join the campaign's queue (Redis, ordered by arrival)
-  | { type: 'enqueue'; campaignId: string; timeoutS: number }
-  | { type: 'queue_try'; campaignId: string } // at the head of the queue: try_next; else wait
-  | { type: 'dequeue'; campaignId: string } // leave the queue, stop the music
+  // hold queue: answer, music on hold, join the lines of these links (Redis, ordered by joining)
+  | { type: 'enqueue'; campaignId: string; timeoutS: number; linkIds: string[] }
+  // try_next: the slot script serves only the head of a link's line
+  | { type: 'queue_try'; campaignId: string }
+  | { type: 'dequeue'; campaignId: string; linkIds: string[] } // leave the lines, stop the music
   // Maximum call length: Asterisk hangs each channel up `seconds` from now by itself (0 cancels), so
   // the limit holds if no daemon is left to enforce it
   | { type: 'limit_length'; channels: readonly string[]; seconds: number }
@@ -363,12 +367,11 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
       const refused = withRefusals(s.refused, e.refused);
       if (s.phase === 'queued') {
         // A slot freed and this call was first in line.
-        const campaignId = s.plan?.campaign?.id ?? '';
         return {
           state: { ...s, phase: 'dialing', legInStasis: false, tried, refused, attempts: [...s.attempts, a] },
           // Out of the music, ringing (answered: Asterisk's tone) while the client is called.
           effects: [
-            { type: 'dequeue', campaignId },
+            leaveQueue(s),
             { type: 'ring_caller' },
             { type: 'create_leg', legId: e.legId, endpoint: e.endpoint },
           ],
@@ -386,13 +389,26 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
       const tried = e.tried ? [...new Set([...s.tried, ...e.tried])] : s.tried;
       const next = { ...s, tried, refused: withRefusals(s.refused, e.refused) };
       const camp = s.plan?.campaign;
-      const capped = (e.refused ?? []).filter((r) => r.reason === 'concurrency').map((r) => r.linkId);
+      // Only a concurrency slot frees by itself: those links, and those whose freed slots are kept
+      // for callers who waited first, are offered again from the queue.
+      const capped = [
+        ...new Set(
+          (e.refused ?? [])
+            .filter((r) => r.reason === 'concurrency' || r.reason === 'waiting')
+            .map((r) => r.linkId),
+        ),
+      ];
       if (e.reason === 'no_client' && camp?.queueS && !s.queued && capped.length) {
-        // Only a concurrency slot frees by itself: those links are offered again from the queue.
         const retry = new Set(capped);
         return {
-          state: { ...next, phase: 'queued', queued: true, tried: next.tried.filter((l) => !retry.has(l)) },
-          effects: [{ type: 'enqueue', campaignId: camp.id, timeoutS: camp.queueS }],
+          state: {
+            ...next,
+            phase: 'queued',
+            queued: true,
+            waitLinks: capped,
+            tried: next.tried.filter((l) => !retry.has(l)),
+          },
+          effects: [{ type: 'enqueue', campaignId: camp.id, timeoutS: camp.queueS, linkIds: capped }],
         };
       }
       const route = camp?.defaultRoute;
@@ -416,7 +432,7 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
     }
     case 'queue_timeout': {
       if (s.phase !== 'queued') return { state: s, effects: [] };
-      const out: Effect = { type: 'dequeue', campaignId: s.plan?.campaign?.id ?? '' };
+      const out: Effect = leaveQueue(s);
       const back: CallState = { ...s, phase: 'routing' };
       const route = s.plan?.campaign?.defaultRoute;
       const r = route && !s.defaultRoute ? takeDefault(back, route, e.at) : end(back, 'queue_timeout', e.at);
@@ -541,7 +557,7 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
       const live = a && !a.endedAt ? a : undefined;
       const effects: Effect[] = [];
       let next = s;
-      if (s.phase === 'queued') effects.push({ type: 'dequeue', campaignId: s.plan?.campaign?.id ?? '' });
+      if (s.phase === 'queued') effects.push(leaveQueue(s));
       if (live) {
         effects.push({ type: 'hangup', channelId: live.legId, reason: 'normal' });
         effects.push(release(live));
@@ -593,8 +609,7 @@ function resume(
   e: Extract<CallEvent, { type: 'resume' }>,
 ): { state: CallState; effects: Effect[] } {
   const effects: Effect[] = [];
-  if (s.phase === 'queued' || s.queued)
-    effects.push({ type: 'dequeue', campaignId: s.plan?.campaign?.id ?? '' });
+  if (s.phase === 'queued' || s.queued) effects.push(leaveQueue(s));
   const endAt = e.callerLive ? e.at : Math.max(e.lastSeen, s.startedAt);
   const attempts = s.attempts.map((a) => {
     if (a.endedAt) return a;
@@ -711,5 +726,17 @@ function end(s: CallState, disposition: Disposition, at: number): { state: CallS
   return {
     state: { ...s, phase: 'ended', endedAt: at, disposition },
     effects: [{ type: 'hangup', channelId: s.callerChannelId, reason }, { type: 'finish' }],
+  };
+}
+
+/**
+ * Out of the hold queue: the lines the call joined; a call rebuilt by a takeover does not know them
+ * and leaves every link of its plan's (leaving a line it is not in changes nothing).
+ */
+function leaveQueue(s: CallState): Effect {
+  return {
+    type: 'dequeue',
+    campaignId: s.plan?.campaign?.id ?? '',
+    linkIds: s.waitLinks ?? (s.plan?.links ?? []).map((l) => l.linkId),
   };
 }

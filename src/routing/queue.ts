@@ -1,20 +1,27 @@
-// The hold queue of a campaign, shared by every instance: a Redis sorted set of call ids scored by
-// the time they joined, so the oldest waiting call is first in line wherever it waits. Only the
-// call at the head may take a freed slot. Entries of calls an instance crashed with would block
-// the line: an entry older than the longest wait (plus a margin) is dropped by whoever looks.
+// The hold queues, shared by every instance: per link, a Redis sorted set of the calls waiting for
+// it (`link:<id>:waiting`, call ids scored by the time they joined), so the call that waited longest
+// for a link is first in line for it wherever it waits. A call waits for the links that refused it
+// for their concurrency (the one cap that frees by itself). The slot-taking script (takeSlot-n.lua)
+// reads the head of the link's line in the same step as it takes: only the head may take a slot
+// there, and a newly arriving call is refused (and joins the line) while anyone waits for the link.
+// Entries of calls an instance crashed with would block the line: an entry older than the longest
+// wait (plus a margin) is dropped by whoever takes a slot there.
 //
 // Waiters are woken, not polling: the script that releases a slot publishes the link's id on one
 // channel when a concurrency slot freed, and a call leaving a queue publishes its campaign's id (the
 // next in line may now be first, and a second slot may have freed meanwhile). Each instance with
-// waiters subscribes and wakes its own oldest waiter of that campaign: if that one is not first in
-// line, the first is on another instance, which got the same message. Pub/sub delivers at most
-// once (a subscriber that is reconnecting misses messages), so waiters keep a slow poll as well.
+// waiters subscribes and wakes its own oldest waiter of each link concerned: if that one is not
+// first in line, the first is on another instance, which got the same message. Pub/sub delivers at
+// most once (a subscriber that is reconnecting misses messages), so waiters keep a slow poll as well.
 import type { Redis } from 'ioredis';
 import { QUEUEING } from '../platform/redis/client.ts';
 import type { RoutingKeys } from '../platform/redis/keys.ts';
 
 /** Past its wait plus this, an entry can only be a call nobody serves any more. */
-const STALE_MARGIN_MS = 30_000;
+export const STALE_MARGIN_MS = 30_000;
+
+/** The joined time before which an entry of a line whose wait is `maxWaitS` is stale (pure). */
+export const staleBefore = (now: number, maxWaitS: number): number => now - maxWaitS * 1000 - STALE_MARGIN_MS;
 
 /** The wake-up message of a link whose concurrency slot freed (published by releaseSlot-n.lua). */
 export const linkWake = (linkId: string): string => `l:${linkId}`;
@@ -38,37 +45,27 @@ export class HoldQueue {
     private keys: RoutingKeys,
   ) {}
 
-  private key(campaignId: string) {
-    return this.keys.campaign(campaignId, 'queue');
+  /** Joins the line of each of these links, as of `at` (kept if already there). */
+  async join(callId: string, linkIds: readonly string[], at: number, maxWaitS: number): Promise<void> {
+    if (!linkIds.length) return;
+    const m = this.redis.multi();
+    for (const l of linkIds) {
+      const key = this.keys.link(l, 'waiting');
+      m.zadd(key, 'NX', at, callId).pexpire(key, maxWaitS * 1000 + STALE_MARGIN_MS);
+    }
+    await m.exec();
   }
 
-  async join(campaignId: string, callId: string, at: number, maxWaitS: number): Promise<void> {
-    const key = this.key(campaignId);
-    await this.redis
-      .multi()
-      .zadd(key, 'NX', at, callId)
-      .pexpire(key, maxWaitS * 1000 + STALE_MARGIN_MS)
-      .exec();
+  /** Leaves the lines of these links and tells the others the campaign's lines moved (one round trip). */
+  async leave(campaignId: string, callId: string, linkIds: readonly string[]): Promise<void> {
+    const p = this.redis.pipeline();
+    for (const l of linkIds) p.zrem(this.keys.link(l, 'waiting'), callId);
+    await p.publish(this.keys.queueWake, campaignWake(campaignId)).exec();
   }
 
-  /** Leaves the line and tells the others it moved (in one round trip). */
-  async leave(campaignId: string, callId: string): Promise<void> {
-    await this.redis
-      .pipeline()
-      .zrem(this.key(campaignId), callId)
-      .publish(this.keys.queueWake, campaignWake(campaignId))
-      .exec();
-  }
-
-  /** True when `callId` is first in line (stale entries ahead of it are dropped). */
-  async isFirst(campaignId: string, callId: string, now: number, maxWaitS: number): Promise<boolean> {
-    const key = this.key(campaignId);
-    const [, head] = (await this.redis
-      .multi()
-      .zremrangebyscore(key, '-inf', String(now - maxWaitS * 1000 - STALE_MARGIN_MS))
-      .zrange(key, '0', '0')
-      .exec()) as [[Error | null, number], [Error | null, string[]]];
-    return head[1][0] === callId;
+  /** The calls waiting for a link, first in line first (tests, the console). */
+  async waiting(linkId: string): Promise<string[]> {
+    return this.redis.zrange(this.keys.link(linkId, 'waiting'), '0', '-1');
   }
 
   /**
@@ -77,8 +74,9 @@ export class HoldQueue {
    * connection: a subscribed one can do nothing else. It queues commands while Redis is away (the
    * daemon's own does not) and subscribes again after a reconnect.
    */
-  async listen(onWake: (w: Wake) => void): Promise<void> {
-    this.onWake = onWake;
+  async listen(onWake?: (w: Wake) => void): Promise<void> {
+    // Without a handler: the one given before (hearing again after `unlisten`).
+    if (onWake) this.onWake = onWake;
     if (!this.sub) {
       const sub = this.redis.duplicate({ ...QUEUEING, lazyConnect: false });
       this.sub = sub;

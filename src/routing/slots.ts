@@ -99,12 +99,31 @@ export function decodeSources(o: string | undefined): SourceRef[] {
 
 const cap = (n: number | null) => (n === null || n === undefined ? -1 : n);
 
+/**
+ * A call's place in the hold queue of the link it takes a slot on: who it is, and the joined time
+ * before which a waiting entry is stale (its instance died with it). Given, the take is refused while
+ * another call waits for the link and was there first (queue.ts).
+ */
+export interface QueueCheck {
+  callId: string;
+  staleBefore: number;
+}
+
+/** The KEYS of takeSlot (pure): slotKeys, the link's waiting callers when queues apply, the epoch marker. */
+export function takeKeys(k: RoutingKeys, ref: SlotRef, queue?: QueueCheck): string[] {
+  const keys = slotKeys(k, ref);
+  if (queue) keys.push(k.link(ref.linkId, 'waiting'));
+  keys.push(k.epoch);
+  return keys;
+}
+
 /** The ARGV of takeSlot (pure); `owners` are the link's limits, then each source's in `ref.sources` order. */
 export function takeArgs(
   now: number,
   slotTtlMs: number,
   ref: SlotRef,
   owners: readonly OwnerLimits[],
+  queue?: QueueCheck,
 ): (string | number)[] {
   const b = ref.buckets;
   const args: (string | number)[] = [
@@ -131,6 +150,7 @@ export function takeArgs(
       c.total !== null ? (o.totalAnswered ?? -1) : -1,
     );
   }
+  if (queue) args.push(queue.callId, queue.staleBefore);
   return args;
 }
 
@@ -201,7 +221,8 @@ export class SlotStore {
    * Takes a slot under every cap of its link and of each other owner in `ref.sources` (`sources`
    * holds their limits, in the same order), in one script call. `totalAnswered` (PostgreSQL's count)
    * seeds an owner's total in the same script when Redis has none (first start, Redis lost), so a
-   * total cap costs no extra trip.
+   * total cap costs no extra trip. With `queue` (the call's campaign has a hold queue), a caller that
+   * waits for the link and was there first keeps the slot: the take answers `waiting`.
    */
   async take(
     ref: SlotRef,
@@ -209,9 +230,10 @@ export class SlotStore {
     now = Date.now(),
     totalAnswered?: number,
     sources: readonly OwnerLimits[] = [],
+    queue?: QueueCheck,
   ): Promise<TakeResult> {
-    const keys = [...slotKeys(this.keys, ref), this.keys.epoch];
-    const args = takeArgs(now, this.slotTtlMs, ref, [{ caps, totalAnswered }, ...sources]);
+    const keys = takeKeys(this.keys, ref, queue);
+    const args = takeArgs(now, this.slotTtlMs, ref, [{ caps, totalAnswered }, ...sources], queue);
     let raw: number;
     for (let tries = 0; ; tries++) {
       if (this.rebuilding) await this.rebuilding;

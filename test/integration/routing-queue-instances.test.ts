@@ -1,5 +1,6 @@
 // The hold queue across two daemon instances (two nodes, one Redis): a freed slot wakes the caller
-// who waited longest wherever it waits, and two slots freed together serve the first two in line.
+// who waited longest wherever it waits, two slots freed together serve the first two in line, and
+// calls arriving on either instance while someone waits never take the slot freed for the waiter.
 // The safety poll is set far beyond the tests' waits, so only wake-ups can serve anyone here.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,6 +64,9 @@ describe('hold queue across two instances', () => {
 
   /** A campaign with a hold queue and one link of this concurrency; its endpoint answers and stays up. */
   async function campaign(concurrencyCap: number): Promise<string> {
+    return (await campaignLink(concurrencyCap)).did;
+  }
+  async function campaignLink(concurrencyCap: number): Promise<{ did: string; linkId: string }> {
     const k = ++n;
     const did = `+1415556${String(1000 + k)}`;
     const endpoint = `queued-client-${k}`;
@@ -74,9 +78,12 @@ describe('hold queue across two instances', () => {
       .returning();
     await x.insert(dids).values({ number: did, sellerId, campaignId: c!.id });
     const [cl] = await x.insert(clients).values({ name: endpoint, endpoint }).returning();
-    await x.insert(links).values({ campaignId: c!.id, clientId: cl!.id, concurrencyCap });
+    const [l] = await x
+      .insert(links)
+      .values({ campaignId: c!.id, clientId: cl!.id, concurrencyCap })
+      .returning();
     await close();
-    return did;
+    return { did, linkId: l!.id };
   }
 
   /** Places a call on instance `i` and waits until that instance has it in `phase`. */
@@ -152,5 +159,41 @@ describe('hold queue across two instances', () => {
     // The first two in line in either order (their slots freed together), then the third.
     expect(callers.slice(2, 4).sort()).toEqual(['+12125552002', '+12125552003']);
     expect(callers[4]).toBe('+12125552004');
+  }, 120_000);
+
+  it('calls arriving on both instances while a caller waits never take the slot freed for it', async () => {
+    const { did, linkId } = await campaignLink(1);
+    const a = await placed(0, did, '+12125553000', 'bridged');
+    const w = await placed(1, did, '+12125553001', 'queued');
+    // The waiter's instance hears no wake-up (as while its subscription reconnects) and its poll is
+    // a minute away: the slot A frees stays free, the window in which a newcomer could slip in.
+    await routing(1).router!.queue.unlisten();
+    sims[0]!.hangup(a);
+    await waitFor(async () => ((await routing(0).slots.live(linkId)) === 0 ? true : undefined));
+    // Ten arrivals at once, five on each instance: every one joins the line behind the waiter.
+    const newcomers = Array.from({ length: 10 }, (_, i) => `+1212555310${i}`);
+    const ids = newcomers.map((caller, i) => sims[i % 2]!.placeInboundCall({ did, callerNumber: caller }));
+    for (const [i, caller] of newcomers.entries()) await phaseOf(i % 2, caller, 'queued');
+    const line = await waitFor(async () => {
+      const l = await routing(0).router!.queue.waiting(linkId);
+      return l.length === 11 ? l : undefined;
+    });
+    expect(await routing(0).slots.live(linkId)).toBe(0);
+    expect(phaseNow(1, '+12125553001')).toBe('queued');
+    const waiterId = routing(1)
+      .router!.live()
+      .find((x) => x.caller === '+12125553001')!.call_id;
+    expect(line[0]).toBe(waiterId);
+    // A newcomer hanging up moves the line: the waiter, hearing again, is served, not a newcomer.
+    await routing(1).router!.queue.listen();
+    sims[0]!.hangup(ids[0]!);
+    await phaseOf(1, '+12125553001', 'bridged');
+    for (const [i, caller] of newcomers.entries()) if (i) expect(phaseNow(i % 2, caller)).toBe('queued');
+    for (const [i, id] of ids.entries()) if (i) sims[i % 2]!.hangup(id);
+    sims[1]!.hangup(w);
+    for (const [i, caller] of newcomers.entries())
+      await waitFor(() => (phaseNow(i % 2, caller) === undefined ? true : undefined));
+    const rows = await answered(did, 2);
+    expect(rows.map((r) => r.caller_number)).toEqual(['+12125553000', '+12125553001']);
   }, 120_000);
 });

@@ -85,7 +85,10 @@ describe('hold queue', () => {
     const c = await f.campaign({ queue_s: 600 }, [
       { behaviour: { answerAfterMs: 10 }, link: { concurrency_cap: 1 } },
     ]);
-    const queueKey = new RedisKeys(f.d.ctx.config.REDIS_KEY_PREFIX).routing.campaign(c.campaignId, 'queue');
+    const queueKey = new RedisKeys(f.d.ctx.config.REDIS_KEY_PREFIX).routing.link(
+      c.clients[0]!.linkId,
+      'waiting',
+    );
     const a = f.sim.placeInboundCall({ did: c.did, callerNumber: '+12125550210' });
     await live(c.did, '+12125550210', 'bridged');
     const b = f.sim.placeInboundCall({ did: c.did, callerNumber: '+12125550211' });

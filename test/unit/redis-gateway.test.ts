@@ -25,7 +25,7 @@ import { RedisKeys } from '../../src/platform/redis/keys.ts';
 import { lockState } from '../../src/platform/redis/lock.ts';
 import { PICK_SCRIPT, SCRIPTS } from '../../src/platform/redis/scripts.ts';
 import { legacyRoutingName } from '../../src/routing/legacy-keys.ts';
-import { decodeSources, encodeSources, slotKeys, takeArgs } from '../../src/routing/slots.ts';
+import { decodeSources, encodeSources, slotKeys, takeArgs, takeKeys } from '../../src/routing/slots.ts';
 
 const none = { concurrency: null, hourly: null, daily: null, monthly: null, total: null };
 
@@ -211,6 +211,15 @@ describe('script calls', () => {
           // Six ARGV per owner after the eleven common ones; the slot keeps its owners to be released.
           const owners = [{ caps: none }, ...sources.map(() => ({ caps: none }))];
           expect(takeArgs(1, 2, ref, owners)).toHaveLength(11 + 6 * owners.length);
+          // With a hold queue: the link's waiting line before the epoch marker, and the call's id
+          // and the stale bound after the owners' ARGV.
+          const queue = { callId: 'call-1', staleBefore: 5 };
+          const tk = takeKeys(keys.routing, ref, queue);
+          expect(tk).toHaveLength(ks.length + 2);
+          for (const k of tk) expect(tags(k)).toEqual(['{routing}']);
+          expect(tk.at(-2)).toBe(`cc:routing:{routing}:link:${linkId}:waiting`);
+          expect(takeKeys(keys.routing, ref)).toEqual([...ks, keys.routing.epoch]);
+          expect(takeArgs(1, 2, ref, owners, queue).slice(11 + 6 * owners.length)).toEqual(['call-1', 5]);
           expect(decodeSources(encodeSources(sources))).toEqual(sources);
         },
       ),
@@ -261,6 +270,7 @@ describe('reply codes', () => {
       'total',
     ]);
     expect(() => decodeTake(-6)).toThrow(ScriptReplyError);
+    expect(decodeTake(-200)).toBe('waiting');
     // Owner o's cap k answers -(10*o + k): owner 0 is the link, the others as the call passed them.
     expect([-11, -22, -35].map((r) => decodeTake(r, ['seller', 'did', 'group']))).toEqual([
       'seller_concurrency',

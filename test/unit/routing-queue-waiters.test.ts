@@ -1,6 +1,7 @@
-// This instance's hold-queue waiters: a wake-up gives a turn to the oldest local waiter of the
-// campaign it concerns, wake-ups arriving during a turn make exactly one more, and the wake-up
-// subscription is on exactly while someone waits here.
+// This instance's hold-queue waiters: a link's wake-up gives a turn to the oldest local waiter of
+// that link, a campaign's to the oldest of each link its waiters wait for, wake-ups arriving during
+// a turn make exactly one more, and the wake-up subscription is on exactly while someone waits here.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseWake } from '../../src/routing/queue.ts';
 import { QueueWaiters } from '../../src/routing/queue-waiters.ts';
@@ -34,7 +35,7 @@ function setup() {
 }
 
 describe('hold queue waiters', () => {
-  it('a freed link wakes the oldest local waiter of its campaign only; other campaigns and links are left alone', () => {
+  it('a freed link wakes the oldest local waiter of that link only; other campaigns and links are left alone', () => {
     const t = setup();
     t.w.add('c1', 'call-a', ['l1', 'l2']);
     t.w.add('c1', 'call-b', ['l1', 'l2']);
@@ -44,11 +45,30 @@ describe('hold queue waiters', () => {
     expect(t.turns).toEqual(['call-a:wake']);
   });
 
+  it('a link wakes its own oldest waiter, not an older one of its campaign waiting for another link', () => {
+    const t = setup();
+    t.w.add('c1', 'call-a', ['l1']);
+    t.w.add('c1', 'call-b', ['l2']);
+    t.w.add('c1', 'call-c', ['l2']);
+    t.w.wake({ linkId: 'l2' });
+    expect(t.turns).toEqual(['call-b:wake']);
+  });
+
+  it("a campaign whose lines moved wakes the oldest of each of its links' lines, once each", () => {
+    const t = setup();
+    t.w.add('c1', 'call-a', ['l1', 'l2']);
+    t.w.add('c1', 'call-b', ['l2', 'l3']);
+    t.w.add('c1', 'call-c', ['l3']);
+    t.w.add('c2', 'call-d', ['l4']);
+    t.w.wake({ campaignId: 'c1' });
+    expect(t.turns.sort()).toEqual(['call-a:wake', 'call-b:wake']);
+  });
+
   it('the campaign whose queue moved wakes its oldest; when it leaves, the next one is the oldest', async () => {
     const t = setup();
     t.w.add('c1', 'call-a', ['l1']);
     t.w.add('c1', 'call-b', ['l1']);
-    t.w.remove('c1', 'call-a');
+    t.w.remove('call-a');
     await new Promise((r) => setImmediate(r));
     t.w.wake({ campaignId: 'c1' });
     expect(t.turns).toEqual(['call-b:wake']);
@@ -73,10 +93,10 @@ describe('hold queue waiters', () => {
     const t = setup();
     t.w.add('c1', 'call-a', ['l1']);
     t.w.add('c2', 'call-b', ['l2']);
-    t.w.remove('c1', 'call-a');
-    t.w.remove('c1', 'call-a');
+    t.w.remove('call-a');
+    t.w.remove('call-a');
     expect(t.listening).toEqual([true]);
-    t.w.remove('c2', 'call-b');
+    t.w.remove('call-b');
     expect(t.listening).toEqual([true, false]);
     t.w.wake({ linkId: 'l2' });
     expect(t.turns).toEqual([]);
@@ -87,5 +107,47 @@ describe('hold queue waiters', () => {
     expect(parseWake('l:abc')).toEqual({ linkId: 'abc' });
     expect(parseWake('c:xyz')).toEqual({ campaignId: 'xyz' });
     expect(parseWake('hello')).toBeNull();
+  });
+
+  it('property: a link wake-up turns exactly the earliest local waiter still waiting for that link', () => {
+    const ev = fc.oneof(
+      fc.record({ k: fc.constant('add' as const), links: fc.subarray(['l1', 'l2', 'l3'], { minLength: 1 }) }),
+      fc.record({ k: fc.constant('remove' as const), pick: fc.nat(30) }),
+      fc.record({ k: fc.constant('wake' as const), link: fc.constantFrom('l1', 'l2', 'l3') }),
+    );
+    fc.assert(
+      fc.property(fc.array(ev, { maxLength: 40 }), (evs) => {
+        const turns: string[] = [];
+        // Turns never finish here: each call gets at most one turn, later wake-ups are coalesced.
+        const w = new QueueWaiters(
+          (id) => {
+            turns.push(id);
+            return new Promise<void>(() => {});
+          },
+          () => {},
+        );
+        const waiting: Array<{ id: string; links: string[] }> = [];
+        let n = 0;
+        for (const e of evs) {
+          if (e.k === 'add') {
+            const id = `call-${++n}`;
+            waiting.push({ id, links: e.links });
+            w.add('c1', id, e.links);
+          } else if (e.k === 'remove' && waiting.length) {
+            const [x] = waiting.splice(e.pick % waiting.length, 1);
+            w.remove(x!.id);
+          } else if (e.k === 'wake') {
+            const before = turns.length;
+            w.wake({ linkId: e.link });
+            const oldest = waiting.find((x) => x.links.includes(e.link));
+            const fresh = turns.slice(before);
+            if (!oldest || turns.slice(0, before).includes(oldest.id)) expect(fresh).toEqual([]);
+            else expect(fresh).toEqual([oldest.id]);
+          }
+          expect(w.size).toBe(waiting.length);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -15,7 +15,8 @@ export interface CdrAttempt {
 export interface CdrRefusal {
   link_id: string;
   client_id: string;
-  /** inactive | closed (schedule) | concurrency | hourly | daily | monthly | total | duplicate */
+  /** inactive | closed (schedule) | concurrency | hourly | daily | monthly | total | duplicate | waiting
+   *  (callers who came first waited for the link), or `<seller|did|group>_<cap>` */
   reason: string;
 }
 

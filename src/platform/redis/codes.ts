@@ -84,18 +84,22 @@ export type CapKind = (typeof CAP_KINDS)[number];
 export type SourceKind = 'seller' | 'did' | 'group';
 /** The cap that refused a slot: a link's own by its kind alone, another owner's as `<owner>_<kind>`. */
 export type CapReason = CapKind | `${SourceKind}_${CapKind}`;
-export type TakeResult = 'taken' | 'duplicate' | CapReason;
+/** `waiting`: callers wait in the link's hold queue and were there first (the slot is theirs). */
+export type TakeResult = 'taken' | 'duplicate' | 'waiting' | CapReason;
 
 /** takeSlot's answer when its epoch marker is gone: Redis lost its data (slots.ts puts the live ones back). */
 export const TAKE_DATA_LOST = -100;
+/** takeSlot's answer when another call waits in the link's hold queue ahead of this one. */
+export const TAKE_WAITING = -200;
 
 /**
- * takeSlot: 1 taken, 0 already taken, -(10*o + k) cap k (1 concurrency .. 5 total) of owner o refused,
+ * takeSlot: 1 taken, 0 already taken, -200 a caller waiting for the link was first, -(10*o + k) cap k (1 concurrency .. 5 total) of owner o refused,
  * owner 0 the link and owner o >= 1 `sources[o - 1]`.
  */
 export function decodeTake(r: number, sources: readonly SourceKind[] = []): TakeResult {
   if (r === 1) return 'taken';
   if (r === 0) return 'duplicate';
+  if (r === TAKE_WAITING) return 'waiting';
   if (Number.isInteger(r) && r < 0) {
     const o = Math.floor(-r / 10);
     const kind = CAP_KINDS[(-r % 10) - 1];

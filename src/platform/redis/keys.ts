@@ -110,6 +110,8 @@ export class CidKeys {
  *   link:<id>:h:<hour>|d:<day>|m:<month>|total   counters of answered calls (reserved at take)
  *   seller:<id>:... did:<id>:... group:<id>:...  the same live set and counters for the other cap
  *                                 owners a call counts against (its seller, DID, buyer group)
+ *   link:<id>:waiting             ZSET  the link's hold queue: calls waiting for it, by the time they
+ *                                 joined (only the first may take a slot there, takeSlot-n.lua)
  *   link:<id>:slot:<slot id>      HASH  the slot's state (taken, answered, released), buckets and
  *                                 the other owners it was counted against
  *   links                         SET   links with slots (what reconcile walks)
@@ -118,7 +120,6 @@ export class CidKeys {
  *   totals:batches                SET   ids of the batches not yet known applied
  *   campaign:<id>:dup:<caller>    the client that last answered a caller (duplicate-caller memory)
  *   campaign:<id>:rr              the campaign's round-robin counter
- *   campaign:<id>:queue           ZSET  the hold queue: call ids by the time they joined
  *   campaign:<id>:seen:<caller>   a caller's last arrival, for the repeat-caller window (expires with it)
  *   call:<call id>                HASH  a live call's state (call-record.ts), until its CDR is written
  *   node:<node id>:calls          ZSET  the live calls of an Asterisk node (call id -> expiry ms)

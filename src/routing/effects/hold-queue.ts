@@ -1,7 +1,7 @@
 // Performers of the hold queue: a call that found every link capped waits in line (music on hold)
 // and looks for a free slot on its turns (a wake-up when a slot frees anywhere, its safety poll,
 // one look right after joining), until served or timed out.
-import type { CallEvent, CallState } from '../call.ts';
+import type { CallEvent } from '../call.ts';
 import { ariOf, type CallRuntime, type EffectContext, type EffectOf, isGoneOrElsewhere } from './runtime.ts';
 import { takeNextSlot } from './slots.ts';
 
@@ -25,8 +25,8 @@ export async function performQueue(
     case 'enqueue': {
       const ari = ariOf(ctx, call);
       // Heard before joining: a slot that frees once the call is in line wakes it.
-      ctx.waiters.add(fx.campaignId, callId, waitedLinks(s));
-      await ctx.d.queue.join(fx.campaignId, callId, ctx.d.now(), fx.timeoutS);
+      ctx.waiters.add(fx.campaignId, callId, fx.linkIds);
+      await ctx.d.queue.join(callId, fx.linkIds, ctx.d.now(), fx.timeoutS);
       call.queueTimer = setTimeout(
         () => void ctx.feed(callId, { type: 'queue_timeout', at: ctx.d.now() }),
         fx.timeoutS * 1000,
@@ -46,18 +46,17 @@ export async function performQueue(
     }
     case 'queue_try': {
       const by = call.turnCause ?? 'poll';
-      const wait = s.plan?.campaign?.queueS ?? 0;
-      const first = await ctx.d.queue.isFirst(fx.campaignId, callId, ctx.d.now(), wait);
-      const next = first ? await takeNextSlot(ctx, s) : null;
+      // The slot script serves a link's freed slot to the head of its line only (queue.ts).
+      const next = await takeNextSlot(ctx, s);
       ctx.d.metrics.queueTurns.inc({ by });
-      if (next?.type !== 'attempt') return null; // none free yet: the next turn tries again
+      if (next.type !== 'attempt') return null; // none free for it yet: the next turn tries again
       ctx.d.metrics.queueServed.inc({ by });
       return next;
     }
     case 'dequeue': {
       stopQueueTimers(ctx, call);
-      ctx.waiters.remove(fx.campaignId, callId);
-      await ctx.d.queue.leave(fx.campaignId, callId);
+      ctx.waiters.remove(callId);
+      await ctx.d.queue.leave(fx.campaignId, callId, fx.linkIds);
       await ariOf(ctx, call)
         .channels.stopMoh(s.callerChannelId)
         .catch((e: unknown) => {
@@ -72,12 +71,5 @@ export async function performQueue(
 export function stopQueueTimers(ctx: EffectContext, call: CallRuntime): void {
   clearTimeout(call.queueTimer);
   clearInterval(call.queuePoll);
-  const campaignId = call.state.plan?.campaign?.id;
-  if (campaignId) ctx.waiters.remove(campaignId, call.state.callId);
-}
-
-/** The links a waiting call may still be offered (those it has not tried: the capped ones). */
-export function waitedLinks(s: CallState): string[] {
-  const tried = new Set(s.tried);
-  return (s.plan?.links ?? []).map((l) => l.linkId).filter((l) => !tried.has(l));
+  ctx.waiters.remove(call.state.callId);
 }

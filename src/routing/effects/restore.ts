@@ -1,7 +1,6 @@
 // After Redis lost its data (a restart without persistence, a failover to an empty replica, a
 // FLUSHALL): this instance puts back what its live calls hold there, before any new slot is taken.
 import { countedAnswer, countsConversions } from './slots.ts';
-import { waitedLinks } from './hold-queue.ts';
 import type { CallRuntime, EffectContext } from './runtime.ts';
 
 /**
@@ -42,8 +41,8 @@ export async function restoreAfterDataLoss(
     await save(call);
     const camp = s.plan?.campaign;
     if (s.phase === 'queued' && camp?.queueS) {
-      await ctx.d.queue.join(camp.id, s.callId, s.startedAt, camp.queueS).catch(() => {});
-      ctx.waiters.add(camp.id, s.callId, waitedLinks(s));
+      await ctx.d.queue.join(s.callId, s.waitLinks ?? [], s.startedAt, camp.queueS).catch(() => {});
+      ctx.waiters.add(camp.id, s.callId, s.waitLinks ?? []);
     }
   }
   return { calls, slots };

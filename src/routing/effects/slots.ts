@@ -4,6 +4,7 @@
 import { converts, wholeSeconds } from '../../cdr/money.ts';
 import type { CallEvent, CallState, Refusal } from '../call.ts';
 import { capBuckets, capSources, concurrencyAt, nextCandidates, unavailableLinks } from '../decide.ts';
+import { staleBefore } from '../queue.ts';
 import type { SlotRef } from '../slots.ts';
 import type { CallRuntime, EffectContext, EffectOf } from './runtime.ts';
 
@@ -81,6 +82,9 @@ export async function takeNextSlot(ctx: EffectContext, s: CallState): Promise<Ca
   // A seller's, DID's or group's cap refuses every link counted against it: the links after the
   // first refusal are refused without a script call each.
   const blocked = new Map<string, Refusal['reason']>();
+  // A campaign with a hold queue serves its links' freed slots to the callers waiting for them first.
+  const wait = plan.campaign.queueS;
+  const queue = wait ? { callId: s.callId, staleBefore: staleBefore(now, wait) } : undefined;
   for (const l of ordered) {
     tried.push(l.linkId);
     const legId = `${s.callId}-${s.attempts.length + 1}`;
@@ -105,7 +109,7 @@ export async function takeNextSlot(ctx: EffectContext, s: CallState): Promise<Ca
     const caps = l.concurrencySchedule
       ? { ...l.caps, concurrency: concurrencyAt(l.caps.concurrency, l.concurrencySchedule, tz, at) }
       : l.caps;
-    const r = await ctx.d.slots.take(slot, caps, now, l.totalAnswered, src.limits);
+    const r = await ctx.d.slots.take(slot, caps, now, l.totalAnswered, src.limits, queue);
     if (r !== 'taken') {
       refused.push({ linkId: l.linkId, clientId: l.clientId, reason: r });
       const owner = src.refs.find((o) => r.startsWith(`${o.kind}_`));

@@ -5,11 +5,17 @@
   simultaneous arrivals. Concurrency counts live slots; hourly/daily/monthly/total count answered
   calls, reserved here and refunded by releaseSlot if the client does not answer.
 
-  KEYS (variable count, 2 + 5 per owner; the link is always owner 0):
+  A link's hold queue comes first: while callers wait for the link (its `waiting` set, call ids by
+  the time they joined), only the one that waited longest may take a slot there; anyone else, a
+  newly arriving call included, is refused (and joins the line). The look at the head and the take
+  are one step, so no call, on any instance, slips into a slot freed for a waiter.
+
+  KEYS (variable count, 2 + 5 per owner, + 1 with a hold queue; the link is always owner 0):
   KEYS[1] slot state (HASH)
   then per owner o = 0..n-1, at b = 1 + 5*o:
     KEYS[b+1] live slots (ZSET slotId -> expiry ms)   KEYS[b+2] hourly counter   KEYS[b+3] daily counter
     KEYS[b+4] monthly counter                          KEYS[b+5] total counter
+  KEYS[#KEYS-1] (only when the count is 3 + 5n) the link's waiting callers (ZSET call id -> joined ms)
   KEYS[#KEYS] the routing keys' epoch marker: absent, Redis lost its data (FLUSHALL, a restart
   without persistence) and no slot is taken until the daemon has put back those of its live calls
   ARGV[1] now (ms)  ARGV[2] slot ttl (ms)  ARGV[3] slot id
@@ -21,14 +27,24 @@
     ARGV[a+1..a+5] concurrency, hourly, daily, monthly, total caps (-1 = none)
     ARGV[a+6] answered total from PostgreSQL, seeding the total counter only when Redis has none
     (-1 = do not seed)
-  Returns 1 taken; 0 already taken (same slot id); -100 Redis lost its data; negative = the cap that refused:
+  with a hold queue, after the owners': ARGV[b] the call's id, ARGV[b+1] the joined time before
+    which an entry is stale (an instance died with the call; dropped here), b = 12 + 6*n
+  Returns 1 taken; 0 already taken (same slot id); -100 Redis lost its data; -200 another call waits
+  for this link and was there first; negative = the cap that refused:
   -(10*o + k), o the owner, k 1 concurrency, 2 hourly, 3 daily, 4 monthly, 5 total
   (so the link's own caps answer -1..-5).
 ]]
 if redis.call('EXISTS', KEYS[#KEYS]) == 0 then return -100 end
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local now = tonumber(ARGV[1])
-local owners = (#KEYS - 2) / 5
+local owners = math.floor((#KEYS - 2) / 5)
+if (#KEYS - 2) % 5 == 1 then
+  local a = 12 + 6 * owners
+  local waiting = KEYS[#KEYS - 1]
+  redis.call('ZREMRANGEBYSCORE', waiting, '-inf', '(' .. ARGV[a + 1])
+  local head = redis.call('ZRANGE', waiting, 0, 0)[1]
+  if head and head ~= ARGV[a] then return -200 end
+end
 for o = 0, owners - 1 do
   local b = 1 + 5 * o
   local a = 11 + 6 * o
@@ -54,6 +70,8 @@ for o = 0, owners - 1 do
   end
   redis.call('INCR', KEYS[b + 5])
 end
+-- The head of the line is served: the next in line is first from now on.
+if (#KEYS - 2) % 5 == 1 then redis.call('ZREM', KEYS[#KEYS - 1], ARGV[12 + 6 * owners]) end
 redis.call('HSET', KEYS[1], 'state', 'taken', 'at', now, 'h', ARGV[7], 'd', ARGV[8], 'm', ARGV[9], 'node', ARGV[10], 'o', ARGV[11])
 redis.call('PEXPIRE', KEYS[1], ttl)
 return 1
