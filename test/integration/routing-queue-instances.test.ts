@@ -164,7 +164,14 @@ describe('hold queue across two instances', () => {
   it('calls arriving on both instances while a caller waits never take the slot freed for it', async () => {
     const { did, linkId } = await campaignLink(1);
     const a = await placed(0, did, '+12125553000', 'bridged');
+    const joinTurns = async () =>
+      (await daemons[1]!.ctx.metrics.getSingleMetric('capconduit_queue_turns_total')!.get()).values.find(
+        (v) => v.labels.by === 'join',
+      )?.value ?? 0;
+    const before = await joinTurns();
     const w = await placed(1, did, '+12125553001', 'queued');
+    // Its look on joining is over (it found the link full): from now on only a wake-up serves it.
+    await waitFor(async () => ((await joinTurns()) > before ? true : undefined));
     // The waiter's instance hears no wake-up (as while its subscription reconnects) and its poll is
     // a minute away: the slot A frees stays free, the window in which a newcomer could slip in.
     await routing(1).router!.queue.unlisten();
