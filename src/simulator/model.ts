@@ -66,6 +66,12 @@ export interface SimChannel {
   absoluteTimer?: NodeJS.Timeout;
   /** What AMI and ARI last published of the channel (see SimModel.publish). */
   published?: Published;
+  /**
+   * A bridge's media channel (chan_bridge_media: `Announcer/ARI-…` for bridge playbacks,
+   * `Recorder/ARI-…` for bridge recordings): a pair whose `;2` sits in the bridge and whose `;1`
+   * runs the media. Internal to Stasis: no app holds it.
+   */
+  media?: 'Announcer' | 'Recorder';
 }
 
 /** The parts of a channel snapshot whose changes Asterisk's snapshot monitors report. */
@@ -107,6 +113,11 @@ export interface SimBridge {
   apps: Set<string>;
   vars: Map<string, string>;
   moh: boolean;
+  /**
+   * The bridge technology as of its last reconfiguration (main/bridge.c smart_bridge_operation):
+   * a mixing bridge is simple_bridge for up to two channels and softmix for more; holding_bridge.
+   */
+  technology: string;
 }
 
 export interface DialState {
@@ -141,6 +152,28 @@ export const REASON_CAUSE: Record<string, number> = {
   failure: 38,
   answered_elsewhere: 26,
 };
+
+/**
+ * Model events about one channel (the first argument) that feed AMI, CDRs and the simulator's
+ * observers. Asterisk never reports an internal channel (AST_CHAN_TP_INTERNAL: a bridge's announcer
+ * and recorder) through them: manager_channels.c and manager_bridges.c build no channel state for
+ * one, cdr.c and cel.c filter it out. `hanging-up` still fires, as it ends what the channel plays.
+ */
+const CHANNEL_REPORTS = new Set([
+  'channel-created',
+  'state',
+  'dial',
+  'hangup-request',
+  'pbx-softhangup',
+  'channel-destroyed',
+  'bridge-enter',
+  'bridge-leave',
+  'local-call',
+  'newexten',
+  'callerid',
+  'connectedline',
+  'varset',
+]);
 
 /** ARI events whose own fields come before `type` and `timestamp` (see SimModel.event). */
 const BLOB_FIRST = new Set([
@@ -180,6 +213,16 @@ export class SimModel extends EventEmitter {
     super();
   }
 
+  /** Ids of internal channels alive (their ARI events are sanitized away, see `event`). */
+  private internal = new Set<string>();
+
+  /** Drops the channel reports of internal channels (see CHANNEL_REPORTS). */
+  override emit(name: string | symbol, ...args: unknown[]): boolean {
+    if (typeof name === 'string' && CHANNEL_REPORTS.has(name) && (args[0] as SimChannel | undefined)?.media)
+      return false;
+    return super.emit(name, ...args);
+  }
+
   nextName(prefix: string): string {
     return `${prefix}-${(++this.seq).toString(16).padStart(8, '0')}`;
   }
@@ -212,12 +255,13 @@ export class SimModel extends EventEmitter {
   bridgeJson2(b: SimBridge) {
     return {
       id: b.id,
-      technology: 'simple_bridge',
+      technology: b.technology,
       bridge_type: b.type,
       bridge_class: 'stasis',
       creator: 'Stasis',
       name: b.name,
-      channels: [...b.channels],
+      // The app sanitizer leaves internal channels out of a bridge's list.
+      channels: [...b.channels].filter((id) => !this.internal.has(id)),
       creationtime: b.creationtime,
       video_mode: 'talker',
     };
@@ -236,12 +280,16 @@ export class SimModel extends EventEmitter {
    */
   subscribers: (type: string, body: Record<string, unknown>) => string[] = () => [];
 
-  /** Sends an event to an app (if any) and to the apps subscribed to what it is about. */
-  event(app: string | null | undefined, type: string, body: Record<string, unknown>): void {
+  /** Sends an event to an app or apps (if any) and to the apps subscribed to what it is about. */
+  event(app: string | string[] | null | undefined, type: string, body: Record<string, unknown>): void {
+    // Stasis's sanitizer drops any event whose channel is internal (a bridge's media channel).
+    const about = (body.channel as { id?: string } | undefined)?.id;
+    if (about && this.internal.has(about)) return;
     const also = this.subscribers(type, body);
-    if (!app && !also.length) return;
+    const first = app ? (Array.isArray(app) ? app : [app]) : [];
+    if (!first.length && !also.length) return;
     const timestamp = asteriskTime(new Date());
-    for (const to of app ? [app, ...also.filter((a) => a !== app)] : also) {
+    for (const to of new Set([...first, ...also])) {
       // Events Asterisk builds from a channel blob (stasis_channels.c channel_blob_to_json) copy the
       // blob first and add type and timestamp after it; the others start with type and timestamp.
       if (BLOB_FIRST.has(type)) {
@@ -370,6 +418,7 @@ export class SimModel extends EventEmitter {
     if (c.state === 'Up') c.upAt = Date.now();
     c.published = published(c);
     this.channels.set(c.id, c);
+    if (c.media) this.internal.add(c.id);
     this.emit('channel-created', c);
     return c;
   }
@@ -571,6 +620,7 @@ export class SimModel extends EventEmitter {
     // The dead snapshot is compared like any other: a caller id read only now (above) is
     // reported after the Hangup, from the same update.
     this.publish(c, true);
+    this.internal.delete(c.id);
     this.fire(c.id, 'exit', true);
     // The other half goes with the same cause; a `;2` that was never called has none (0).
     const peer = c.peer ? this.channels.get(c.peer) : undefined;
@@ -608,6 +658,7 @@ export class SimModel extends EventEmitter {
       apps: new Set(),
       vars: new Map(),
       moh: false,
+      technology: type === 'holding' ? 'holding_bridge' : 'simple_bridge',
     };
     this.bridges.set(id, b);
     this.emit('bridge-created', b);
@@ -636,7 +687,8 @@ export class SimModel extends EventEmitter {
       if (x) x.linkedid = oldest;
     }
     this.emit('bridge-enter', c, b.id, b.channels.size);
-    this.event(this.target(c), 'ChannelEnteredBridge', {
+    // Published on the bridge's topic: every app with a channel in the bridge hears it.
+    this.event([this.target(c), ...this.bridgeApps(b)].filter(Boolean) as string[], 'ChannelEnteredBridge', {
       bridge: this.bridgeJson(b.id),
       channel: this.json(c),
     });
@@ -647,8 +699,12 @@ export class SimModel extends EventEmitter {
    * What bridge.c does after a channel joins or leaves (bridge_reconfigured): the parties' bridge
    * variables, and, with two parties in a bridge that mixes them one to one, a connected-line
    * update each way (the second party's queued first). A holding bridge or three parties get none.
+   * The technology changes first.
    */
   private reconfigured(b: SimBridge): void {
+    // smart_bridge_operation: the technology the channel count needs (a mixing bridge is
+    // simple_bridge for up to two channels, softmix for more).
+    if (b.type !== 'holding') b.technology = b.channels.size > 2 ? 'softmix' : 'simple_bridge';
     this.bridgePeerVars(b);
     if (b.channels.size !== 2 || b.type.includes('holding')) return;
     const [x, y] = [...b.channels].map((id) => this.channels.get(id));
@@ -704,18 +760,39 @@ export class SimModel extends EventEmitter {
     }
   }
 
-  /** Destroys a bridge: its channels leave it (they stay up), then BridgeDestroyed. */
+  /**
+   * Destroys a bridge: its channels leave it (they stay up), then BridgeDestroyed. Its announcer
+   * and recorder channels, kicked out, hang up, ending what they play or record.
+   */
   destroyBridge(b: SimBridge): void {
+    const media: SimChannel[] = [];
     for (const cid of [...b.channels]) {
       const c = this.channels.get(cid);
-      if (c) this.leaveBridge(c);
+      if (!c) continue;
+      this.leaveBridge(c, false);
+      if (c.media) media.push(c);
     }
     this.bridges.delete(b.id);
     this.emit('bridge-destroyed', b);
     for (const app of b.apps) this.event(app, 'BridgeDestroyed', { bridge: this.bridgeJson2(b) });
+    for (const m of media) this.hangup(m.id, 16);
   }
 
-  leaveBridge(c: SimChannel): void {
+  /**
+   * The apps subscribed to a bridge's topic: each app a channel of which entered it in Stasis. A
+   * channel's hangup does not unsubscribe its app (its Stasis loop ends before noticing that the
+   * bridge changed), which is why BridgeDestroyed still reaches an app whose channels are gone.
+   */
+  bridgeApps(b: SimBridge): string[] {
+    return [...b.apps];
+  }
+
+  /**
+   * Takes a channel out of its bridge (ChannelLeftBridge to it and the bridge's apps). When only
+   * lonely channels are left (announcers, recorders: AST_BRIDGE_CHANNEL_FLAG_LONELY),
+   * bridge_channel_dissolve_check kicks them out too, and they hang up.
+   */
+  leaveBridge(c: SimChannel, kickLonely = true): void {
     const b = c.bridge ? this.bridges.get(c.bridge) : undefined;
     if (b) {
       // Told to leave, the channel loses its bridge variables (bridge_channel.c), before it goes.
@@ -724,11 +801,20 @@ export class SimModel extends EventEmitter {
     }
     c.bridge = null;
     if (!b) return;
+    const hearers = [this.target(c), ...this.bridgeApps(b)].filter(Boolean) as string[];
     b.channels.delete(c.id);
     this.emit('bridge-leave', c, b.id, b.channels.size);
-    this.event(this.target(c), 'ChannelLeftBridge', { bridge: this.bridgeJson(b.id), channel: this.json(c) });
+    this.event(hearers, 'ChannelLeftBridge', { bridge: this.bridgeJson(b.id), channel: this.json(c) });
     // Those left behind are told their new peers (one left alone keeps what it had).
     this.reconfigured(b);
+    if (!kickLonely || c.media || !b.channels.size) return;
+    const rest = [...b.channels].map((id) => this.channels.get(id));
+    if (rest.some((x) => !x?.media)) return;
+    for (const m of rest) {
+      if (!m || m.bridge !== b.id) continue;
+      this.leaveBridge(m, false);
+      this.hangup(m.id, 16);
+    }
   }
 
   later(c: SimChannel, ms: number, f: () => void): void {

@@ -4,8 +4,7 @@
 // statuses, a hangup failing what plays, recordings answering the channel, refusing a bridged one,
 // and a cancelled recording still finishing "done" with no stored file.
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
+import { simAri } from '../helpers/sim-ari.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 let cleanup: Array<() => Promise<unknown> | unknown> = [];
@@ -14,47 +13,7 @@ afterEach(async () => {
   cleanup = [];
 });
 
-type Ev = { type: string; playback?: Record<string, unknown>; recording?: Record<string, unknown> } & Record<
-  string,
-  unknown
->;
-
-/** A simulator with the dialplan's app held, every event it sends in order, and an ARI caller. */
-async function setup() {
-  const s: Simulator = await startSimulator({ ariPort: 0, amiPort: 0 });
-  cleanup.push(() => s.stop());
-  const ws = new WebSocket(
-    `${s.ariUrl.replace(/^http/, 'ws')}/ari/events?app=capconduit&api_key=asterisk:asterisk`,
-  );
-  cleanup.push(() => ws.terminate());
-  await new Promise((r) => ws.once('open', r));
-  const events: Ev[] = [];
-  ws.on('message', (d) => events.push(JSON.parse(String(d)) as Ev));
-  const ari = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(
-      `${s.ariUrl}/ari/${path}${path.includes('?') ? '&' : '?'}api_key=asterisk:asterisk`,
-      {
-        method,
-        ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
-      },
-    );
-    return { status: r.status, body: (r.status === 204 ? null : await r.json()) as Record<string, unknown> };
-  };
-  /** An inbound call in Stasis (state Ring), answered unless told otherwise. */
-  const call = async (answer = true) => {
-    const id = s.placeInboundCall({ did: '14155550100', callerNumber: '12125550100' });
-    await waitFor(() =>
-      events.some((e) => e.type === 'StasisStart' && (e.channel as { id: string }).id === id),
-    );
-    if (answer) expect((await ari('POST', `channels/${id}/answer`)).status).toBe(204);
-    return id;
-  };
-  const media = (id: string) =>
-    events
-      .filter((e) => (e.playback?.id ?? e.recording?.name) === id)
-      .map((e) => `${e.type}:${String(e.playback?.media_uri ?? e.recording?.state)}`);
-  return { s, ari, call, events, media };
-}
+const setup = () => simAri(cleanup);
 
 describe('simulator playbacks, by time and in turn', () => {
   it('plays each media URI in order, a missing sound failing and the next going on, and ends done', async () => {

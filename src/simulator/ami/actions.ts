@@ -38,7 +38,8 @@ const duration = (c: SimChannel) => {
 };
 
 const coreShowChannels: Action = (ctx) => {
-  const chans = [...ctx.core.model.channels.values()];
+  // An internal channel (a bridge's announcer or recorder) has no AMI channel state: not listed.
+  const chans = [...ctx.core.model.channels.values()].filter((c) => !c.media);
   ctx.reply([
     ['Response', 'Success'],
     ['EventList', 'start'],

@@ -148,7 +148,7 @@ export class AmiServer {
     const bridgeFields = (b: SimBridge, count: number): Fields => [
       ['BridgeUniqueid', b.id],
       ['BridgeType', 'stasis'],
-      ['BridgeTechnology', 'simple_bridge'],
+      ['BridgeTechnology', b.technology],
       ['BridgeCreator', 'Stasis'],
       ['BridgeName', b.name || '<unknown>'],
       ['BridgeNumChannels', count],

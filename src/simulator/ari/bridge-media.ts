@@ -1,19 +1,42 @@
 // /bridges media and variables: music on hold, play, record, video source, bridge variables.
+// A bridge plays through its announcer channel and records through a recorder channel of each
+// recording (media-channels.ts), as resource_bridges.c does.
+import type { SimBridge } from '../model.ts';
 import { bodyVariables, noContent, withBridge } from './guards.ts';
-import { playOn, recordOn } from './channel-media.ts';
+import { int, MEDIA_FORMATS, queuePlayback, recordOn } from './channel-media.ts';
+import { announcerOf, dropMediaChannel, mediaChannel } from './media-channels.ts';
 import type { bridgesOps } from './operations.ts';
-import { err, type Handler } from './spec.ts';
+import { type Args, err, type Handler, type Reply } from './spec.ts';
 import type { AriState } from './state.ts';
 
 type Handlers = Partial<Record<keyof typeof bridgesOps, Handler<AriState>>>;
 
-const bridgeApp = (s: AriState, channels: Set<string>) => {
-  for (const id of channels) {
-    const c = s.model.channels.get(id);
-    if (c) return s.model.target(c);
+/** ast_ari_response_alloc_failed: what a playback stasis_app_control_play_uri refuses answers. */
+const allocFailed: Reply = { status: 500, body: { error: 'Allocation failed' } };
+
+/**
+ * ari_bridges_handle_play: queued on the bridge's announcer while it takes commands; otherwise the
+ * announcer_format is checked (422), a new announcer joins the bridge, and the playback is queued
+ * on it. A negative skipms or offsetms, or no media, makes stasis_app_control_play_uri refuse
+ * (500 `Allocation failed`), a new announcer leaving the bridge again.
+ */
+function bridgePlay(b: SimBridge, a: Args, s: AriState, id?: string): Reply {
+  const refused =
+    int(a, 'skipms') < 0 || int(a, 'offsetms') < 0 || !((a.media as string[] | undefined) ?? []).length;
+  const hearers = () => s.model.bridgeApps(b);
+  const found = announcerOf(s, b);
+  if (found)
+    return refused ? allocFailed : queuePlayback(`bridge:${b.id}`, `channel:${found.id}`, hearers, a, s, id);
+  const format = a.announcer_format as string | undefined;
+  if (format && !MEDIA_FORMATS.has(format))
+    return err(422, 'specified announcer_format is unknown on this system');
+  const one = mediaChannel(s, 'Announcer', b);
+  if (refused) {
+    dropMediaChannel(s, one);
+    return allocFailed;
   }
-  return null;
-};
+  return queuePlayback(`bridge:${b.id}`, `channel:${one.id}`, hearers, a, s, id);
+}
 
 export const bridgeMediaHandlers: Handlers = {
   startMoh: withBridge((b) => {
@@ -25,11 +48,17 @@ export const bridgeMediaHandlers: Handlers = {
     b.moh = false;
     return noContent;
   }),
-  play: withBridge((b, a, s) => playOn(`bridge:${b.id}`, bridgeApp(s, b.channels), a, s)),
-  playWithId: withBridge((b, a, s) =>
-    playOn(`bridge:${b.id}`, bridgeApp(s, b.channels), a, s, a.playbackId as string),
+  play: withBridge((b, a, s) => bridgePlay(b, a, s)),
+  playWithId: withBridge((b, a, s) => bridgePlay(b, a, s, a.playbackId as string)),
+  record: withBridge((b, a, s) =>
+    recordOn(
+      `bridge:${b.id}`,
+      () => s.model.bridgeApps(b),
+      a,
+      s,
+      () => mediaChannel(s, 'Recorder', b),
+    ),
   ),
-  record: withBridge((b, a, s) => recordOn(`bridge:${b.id}`, bridgeApp(s, b.channels), a, s)),
   setVideoSource: withBridge((b, a, s) => {
     const c = s.model.channels.get(a.channelId as string);
     if (!c) return err(404, 'Channel not found');

@@ -3,6 +3,8 @@
 // simulated by time (media.ts); the statuses and messages are resource_channels.c's.
 import { createHash, randomUUID } from 'node:crypto';
 import type { SimChannel } from '../model.ts';
+import { dropMediaChannel } from './media-channels.ts';
+import type { Hearers } from './playback.ts';
 import { answered, bodyVariables, inStasis, noContent, withChannel } from './guards.ts';
 import { readVariable, setVariable } from './variables.ts';
 import type { channelsOps } from './operations.ts';
@@ -10,6 +12,23 @@ import { type Args, err, type Handler, type Reply } from './spec.ts';
 import type { AriState } from './state.ts';
 
 type Handlers = Partial<Record<keyof typeof channelsOps, Handler<AriState>>>;
+
+/**
+ * Media formats the simulator's Asterisk has (ast_format_cache_get: an originate's `formats`, a
+ * bridge's announcer_format and recorder_format).
+ */
+export const MEDIA_FORMATS = new Set([
+  'ulaw',
+  'alaw',
+  'gsm',
+  'g722',
+  'g729',
+  'slin',
+  'slin16',
+  'opus',
+  'h264',
+  'vp8',
+]);
 
 /** Formats a recording can be written in (those Asterisk ships format modules for). */
 export const RECORD_FORMATS = new Set([
@@ -26,19 +45,32 @@ export const RECORD_FORMATS = new Set([
 ]);
 
 /** Reads an int parameter as given (atoi), 0 when absent: Asterisk applies no documented default. */
-const int = (a: Args, name: string) => (a.given?.has(name) ? Number(a[name]) : 0);
+export const int = (a: Args, name: string) => (a.given?.has(name) ? Number(a[name]) : 0);
 
-/** Queues a playback on a channel or bridge (stasis_app_control_play_uri) and answers it "queued". */
-export function playOn(target: string, app: string | null, a: Args, s: AriState, id?: string): Reply {
+/** Queues a playback on a channel (stasis_app_control_play_uri) and answers it "queued". */
+function playOn(c: SimChannel, a: Args, s: AriState, id?: string): Reply {
   if (int(a, 'skipms') < 0) return err(400, 'skipms cannot be negative');
   if (int(a, 'offsetms') < 0) return err(400, 'offsetms cannot be negative');
   const media = (a.media as string[] | undefined) ?? [];
   if (!media.length) return err(500, 'Failed to queue media for playback');
+  return queuePlayback(`channel:${c.id}`, `channel:${c.id}`, () => s.model.target(c), a, s, id);
+}
+
+/** A playback queued on `queue` (a channel's control), answered 201 "queued". */
+export function queuePlayback(
+  target: string,
+  queue: string,
+  hearers: Hearers,
+  a: Args,
+  s: AriState,
+  id?: string,
+): Reply {
   const p = s.media.playbacks.play({
     id: id ?? randomUUID(),
     target_uri: target,
-    app,
-    medias: media,
+    queue,
+    hearers,
+    medias: (a.media as string[] | undefined) ?? [],
     language: (a.lang as string | undefined) || 'en',
     skipms: int(a, 'skipms'),
     offsetms: int(a, 'offsetms'),
@@ -55,29 +87,45 @@ const IF_EXISTS = /^(|fail|overwrite|append)$/i;
  * The options checks shared by channel and bridge recording, in Asterisk's order after the
  * target's own (terminateOn, ifExists; then stasis_app_control_record's: an empty name, a name
  * leaving the recordings directory, a name in use), and the recording queued, answered "queued".
+ * A bridge's record checks its formats first, then makes its recorder channel (`recorder`), which
+ * a later refusal hangs up again; a channel's checks the format after terminateOn and ifExists.
  */
-export function recordOn(target: string, app: string | null, a: Args, s: AriState): Reply {
+export function recordOn(
+  target: string,
+  hearers: Hearers,
+  a: Args,
+  s: AriState,
+  recorder?: () => SimChannel,
+): Reply {
   const badFormat = !RECORD_FORMATS.has((a.format as string | undefined) ?? '');
-  const bridge = target.startsWith('bridge:');
-  // A bridge's record checks the format first; a channel's after terminateOn and ifExists.
-  if (bridge && badFormat) return err(422, 'specified format is unknown on this system');
-  if (!TERMINATE_ON.test((a.terminateOn as string | undefined) ?? '')) return err(400, 'terminateOn invalid');
+  if (recorder && badFormat) return err(422, 'specified format is unknown on this system');
+  const recorderFormat = a.recorder_format as string | undefined;
+  if (recorder && recorderFormat && !MEDIA_FORMATS.has(recorderFormat))
+    return err(422, 'specified recorder_format is unknown on this system');
+  const one = recorder?.();
+  const refuse = (r: Reply) => {
+    if (one) dropMediaChannel(s, one);
+    return r;
+  };
+  if (!TERMINATE_ON.test((a.terminateOn as string | undefined) ?? ''))
+    return refuse(err(400, 'terminateOn invalid'));
   const ifExists = ((a.ifExists as string | undefined) ?? '').toLowerCase() || 'fail';
-  if (!IF_EXISTS.test(ifExists)) return err(400, 'ifExists invalid');
+  if (!IF_EXISTS.test(ifExists)) return refuse(err(400, 'ifExists invalid'));
   if (badFormat) return err(422, 'specified format is unknown on this system');
   const name = (a.name as string | undefined) ?? '';
   const format = a.format as string;
   if (!name || int(a, 'maxDurationSeconds') < 0 || int(a, 'maxSilenceSeconds') < 0)
-    return err(500, 'Error parsing request');
+    return refuse(err(500, 'Error parsing request'));
   // ast_safe_mkdir refuses a directory outside the recordings directory (EPERM).
-  if (escapes(name)) return err(400, 'Recording name invalid');
+  if (escapes(name)) return refuse(err(400, 'Recording name invalid'));
   if ((ifExists === 'fail' && s.media.stored.has(name)) || s.media.recordings.live.has(name))
-    return err(409, `Recording '${name}' already exists and can not be overwritten`);
+    return refuse(err(409, `Recording '${name}' already exists and can not be overwritten`));
   const r = s.media.recordings.record({
     name,
     format,
     target_uri: target,
-    app,
+    queue: one ? `channel:${one.id}` : target,
+    hearers,
     maxDurationSeconds: int(a, 'maxDurationSeconds'),
     maxSilenceSeconds: int(a, 'maxSilenceSeconds'),
     append: ifExists === 'append' && s.media.stored.has(name),
@@ -208,15 +256,13 @@ export const channelMediaHandlers: Handlers = {
   }),
   startSilence: flag(() => {}),
   stopSilence: flag(() => {}),
-  play: answered((c, a, s) => playOn(`channel:${c.id}`, s.model.target(c), a, s)),
-  playWithId: answered((c, a, s) =>
-    playOn(`channel:${c.id}`, s.model.target(c), a, s, a.playbackId as string),
-  ),
+  play: answered((c, a, s) => playOn(c, a, s)),
+  playWithId: answered((c, a, s) => playOn(c, a, s, a.playbackId as string)),
   // Recording checks its durations before the channel, and answers a channel not yet up itself.
   record: (a, s) => {
     if (int(a, 'maxDurationSeconds') < 0) return err(400, 'max_duration_seconds cannot be negative');
     if (int(a, 'maxSilenceSeconds') < 0) return err(400, 'max_silence_seconds cannot be negative');
-    return inStasis((c) => recordOn(`channel:${c.id}`, s.model.target(c), a, s))(a, s);
+    return inStasis((c) => recordOn(`channel:${c.id}`, () => s.model.target(c), a, s))(a, s);
   },
   // The names first, then the channel (any, in Stasis or not); functions as getChannelVar reads them.
   getChannelVars: (a, s) => {

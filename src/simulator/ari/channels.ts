@@ -3,7 +3,7 @@
 import type { SimChannel } from '../model.ts';
 import { REASON_CAUSE } from '../model.ts';
 import { type Caller, localPair, newUniqueId, originate, parseCallerId, parseLocal } from '../originate.ts';
-import { channelMediaHandlers } from './channel-media.ts';
+import { channelMediaHandlers, MEDIA_FORMATS } from './channel-media.ts';
 import { channelsOps } from './operations.ts';
 import { answered, inStasis, jsonVariables, withChannel } from './guards.ts';
 import { readVariable, setVariable } from './variables.ts';
@@ -41,14 +41,11 @@ const variablesOf = (a: Args): Array<[string, string]> | Reply => {
   return v && typeof v === 'object' && !Array.isArray(v) ? jsonVariables(v as Record<string, unknown>) : [];
 };
 
-/** Media formats the simulator's Asterisk has (`formats` of an originate). */
-const FORMATS = new Set(['ulaw', 'alaw', 'gsm', 'g722', 'g729', 'slin', 'slin16', 'opus', 'h264', 'vp8']);
-
 const formatsError = (a: Args): Reply | null => {
   for (const f of String(a.formats ?? '')
     .split(',')
     .filter(Boolean))
-    if (!FORMATS.has(f.trim())) return err(400, `Provided format (${f}) was not found`);
+    if (!MEDIA_FORMATS.has(f.trim())) return err(400, `Provided format (${f}) was not found`);
   return null;
 };
 
@@ -175,7 +172,11 @@ const originateHandler: H = async (a, s) => {
 };
 
 export const channelRoutes = bind<AriState, typeof channelsOps>(channelsOps, {
-  list: (_a, s) => ({ status: 200, body: [...s.model.channels.values()].map((c) => s.model.json(c)) }),
+  // Internal channels (a bridge's announcer and recorder) are sanitized out of the list.
+  list: (_a, s) => ({
+    status: 200,
+    body: [...s.model.channels.values()].filter((c) => !c.media).map((c) => s.model.json(c)),
+  }),
   originate: originateHandler,
   create,
   get: withChannel((c, _a, s) => ({ status: 200, body: s.model.json(c) })),

@@ -19,6 +19,16 @@ export interface Command {
  */
 export class CommandQueues {
   private queues = new Map<string, { running: boolean; commands: Command[] }>();
+  /** What to do once a target's queue is exhausted (a bridge's announcer or recorder hangs up). */
+  private idle = new Map<string, () => void>();
+
+  /**
+   * Calls `fn` once the target's queue runs dry after its last command (as
+   * stasis_app_control_execute_until_exhausted returns); never when the queue is flushed.
+   */
+  whenIdle(target: string, fn: () => void): void {
+    this.idle.set(target, fn);
+  }
 
   push(target: string, c: Command): void {
     const q = this.queues.get(target) ?? { running: false, commands: [] };
@@ -33,6 +43,9 @@ export class CommandQueues {
     const next = q.commands.shift();
     if (!next) {
       this.queues.delete(target);
+      const fn = this.idle.get(target);
+      this.idle.delete(target);
+      fn?.();
       return;
     }
     q.running = true;
@@ -47,6 +60,7 @@ export class CommandQueues {
 
   /** Drops every command still waiting on a target (the one running ends on its own). */
   flush(target: string): void {
+    this.idle.delete(target);
     const q = this.queues.get(target);
     if (!q) return;
     for (const c of q.commands.splice(0)) c.drop();

@@ -54,12 +54,13 @@ export class Media {
   }
 
   /**
-   * The target is going (a channel hanging up, a bridge destroyed): what waits is dropped without
-   * a word; what runs ends as Asterisk ends it (a playback failed, a recording done and kept).
+   * The channel whose commands these are is going (a hangup; a bridge's media go with its
+   * announcer and recorder channels): what waits is dropped without a word; what runs ends as
+   * Asterisk ends it (a playback failed, a recording done and kept).
    */
-  targetGone(target_uri: string): void {
-    this.queues.flush(target_uri);
-    this.playbacks.targetGone(target_uri);
-    this.recordings.targetGone(target_uri);
+  targetGone(queue: string): void {
+    this.queues.flush(queue);
+    this.playbacks.targetGone(queue);
+    this.recordings.targetGone(queue);
   }
 }

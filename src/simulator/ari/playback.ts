@@ -12,6 +12,8 @@ import { SOUNDS } from './sounds.ts';
 import { err, type Reply } from './spec.ts';
 
 type State = 'queued' | 'playing' | 'paused' | 'continuing' | 'failed' | 'stopped' | 'complete' | 'canceled';
+/** The apps an event goes to, read when it is sent. */
+export type Hearers = () => string | string[] | null;
 export type PlaybackOp = 'stop' | 'restart' | 'pause' | 'unpause' | 'reverse' | 'forward';
 
 export interface Playback {
@@ -19,10 +21,15 @@ export interface Playback {
   medias: string[];
   index: number;
   target_uri: string;
+  /**
+   * The command queue it waits on: its channel's, or for a bridge the bridge's announcer channel's
+   * (the playback runs on that channel; its events reach the bridge's apps).
+   */
+  queue: string;
   language: string;
   state: State;
-  /** The app that hears about it (the target's). */
-  app: string | null;
+  /** The apps that hear about it, asked at each event (a bridge's change as channels come and go). */
+  hearers: Hearers;
   skipms: number;
   offsetms: number;
   /** Set once a sound, recording or tone has played: only those can be controlled. */
@@ -101,14 +108,15 @@ export class Playbacks {
 
   private publish(p: Playback): void {
     const type = EVENT[stateText(p.state)];
-    if (type) this.model.event(p.app, type, { playback: this.json(p) });
+    if (type) this.model.event(p.hearers(), type, { playback: this.json(p) });
   }
 
   /** Queues a playback on its target; the answer (state "queued") is the caller's to send. */
   play(o: {
     id: string;
     target_uri: string;
-    app: string | null;
+    queue?: string;
+    hearers: Hearers;
     medias: string[];
     language: string;
     skipms: number;
@@ -116,6 +124,7 @@ export class Playbacks {
   }): Playback {
     const p: Playback = {
       ...o,
+      queue: o.queue ?? o.target_uri,
       index: 0,
       state: 'queued',
       // Asterisk: a skipms of 0 (or none) is the default, 3 s.
@@ -126,7 +135,7 @@ export class Playbacks {
       startedAt: 0,
     };
     this.byId.set(p.id, p);
-    this.queues.push(o.target_uri, {
+    this.queues.push(p.queue, {
       run: (done) => this.run(p, done),
       drop: () => this.byId.delete(p.id),
     });
@@ -266,8 +275,8 @@ export class Playbacks {
     return { status: 204 };
   }
 
-  /** The channel hung up (or the bridge went): the media playing fails, as the stream read fails. */
-  targetGone(target_uri: string): void {
-    for (const p of [...this.byId.values()]) if (p.target_uri === target_uri) p.end?.('fail', true);
+  /** The channel playing it hung up: the media playing fails, as the stream read fails. */
+  targetGone(queue: string): void {
+    for (const p of [...this.byId.values()]) if (p.queue === queue) p.end?.('fail', true);
   }
 }

@@ -8,6 +8,7 @@
 // one still queued changes its state but not what happens when its turn comes.
 import type { SimModel } from '../model.ts';
 import type { CommandQueues, StoredRecording } from './commands.ts';
+import type { Hearers } from './playback.ts';
 import { err, type Reply } from './spec.ts';
 
 type State = 'queued' | 'recording' | 'paused' | 'done' | 'failed' | 'canceled';
@@ -17,8 +18,11 @@ export interface LiveRecording {
   name: string;
   format: string;
   target_uri: string;
+  /** The command queue it runs on: its channel's, or for a bridge its recorder channel's. */
+  queue: string;
   state: State;
-  app: string | null;
+  /** The apps that hear about it, asked at each event. */
+  hearers: Hearers;
   maxDurationSeconds: number;
   maxSilenceSeconds: number;
   /** `ifExists=append`: the stored recording of that name grows by this one's length. */
@@ -89,7 +93,8 @@ export class Recordings {
 
   private publish(r: LiveRecording, cause?: string): void {
     const type = EVENT[r.state];
-    if (type) this.model.event(r.app, type, { recording: { ...this.json(r), ...(cause ? { cause } : {}) } });
+    if (type)
+      this.model.event(r.hearers(), type, { recording: { ...this.json(r), ...(cause ? { cause } : {}) } });
   }
 
   /** Queues a recording on its target; the answer (state "queued") is the caller's to send. */
@@ -97,14 +102,22 @@ export class Recordings {
     name: string;
     format: string;
     target_uri: string;
-    app: string | null;
+    queue?: string;
+    hearers: Hearers;
     maxDurationSeconds: number;
     maxSilenceSeconds: number;
     append: boolean;
   }): LiveRecording {
-    const r: LiveRecording = { ...o, state: 'queued', startedAt: 0, pausedMs: 0, muted: false };
+    const r: LiveRecording = {
+      ...o,
+      queue: o.queue ?? o.target_uri,
+      state: 'queued',
+      startedAt: 0,
+      pausedMs: 0,
+      muted: false,
+    };
     this.live.set(r.name, r);
-    this.queues.push(o.target_uri, {
+    this.queues.push(r.queue, {
       run: (done) => this.run(r, done),
       drop: () => this.live.delete(r.name),
     });
@@ -189,8 +202,8 @@ export class Recordings {
     return { status: 204 };
   }
 
-  /** The target went: the recording ends as a hangup ends it, its file kept. */
-  targetGone(target_uri: string): void {
-    for (const r of [...this.live.values()]) if (r.target_uri === target_uri) r.end?.('stop');
+  /** The channel recorded hung up: the recording ends as a hangup ends it, its file kept. */
+  targetGone(queue: string): void {
+    for (const r of [...this.live.values()]) if (r.queue === queue) r.end?.('stop');
   }
 }

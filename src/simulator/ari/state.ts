@@ -42,12 +42,12 @@ export class AriState {
   constructor(readonly model: SimModel) {
     this.media = new Media(model);
     model.subscribers = (type, body) => this.subscribersOf(type, body);
-    // Playbacks and recordings end with their channel (before it leaves Stasis) or bridge.
+    // Playbacks and recordings end with the channel they run on (before it leaves Stasis); a
+    // bridge's run on its announcer and recorder channels, which go with the bridge.
     model.on('hanging-up', (c: SimChannel) => this.media.targetGone(`channel:${c.id}`));
     model.on('channel-destroyed', () => {
       for (const app of this.inactive) if (!this.holdsChannels(app)) this.forget(app);
     });
-    model.on('bridge-destroyed', (b: { id: string }) => this.media.targetGone(`bridge:${b.id}`));
   }
 
   /** A WebSocket took the app: a kept (inactive) app comes back as it was, filters and all. */
