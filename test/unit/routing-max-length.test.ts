@@ -4,51 +4,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cdrOf } from '../../src/cdr/record.ts';
-import { type CallEvent, type CallState, type Effect, newCall, step } from '../../src/routing/call.ts';
-import type { RoutePlan } from '../../src/routing/catalog.ts';
+import { type CallEvent, type CallState, type Effect, step } from '../../src/routing/call.ts';
 import { outcomeOf } from '../../src/routing/outcome.ts';
+import { arrival, loaded, planCampaign, planLink, planOf } from '../helpers/call-plan.ts';
 
 function routing(maxCallS: number | null, recoveryS: number | null = null, maxReroutes = 0): CallState {
-  const { state } = newCall({
-    callId: 'call-1',
-    callerChannelId: 'caller',
-    nodeId: 'n1',
-    app: 'capconduit',
-    did: '+15550001111',
-    callerNumber: '+12125550100',
-    startedAt: 0,
-  });
-  const link = (i: number) => ({
-    active: true,
-    linkId: `l${i}`,
-    clientId: `c${i}`,
-    endpoint: `e${i}`,
-    timezone: null,
-    schedule: null,
-    priority: i,
-    weight: 1,
-    caps: { concurrency: null, hourly: null, daily: null, monthly: null, total: null },
-    totalAnswered: 0,
-    recoveryS,
-    money: { convertAfterS: 10, payoutMicros: 1, revenueMicros: 2, increment: { first: 1, next: 1 } },
-  });
-  const plan: RoutePlan = {
-    did: '+15550001111',
-    sellerId: 's1',
-    campaign: {
-      id: 'camp',
-      active: true,
-      strategy: 'priority',
-      ringTimeoutS: 30,
-      maxAttempts: 3,
-      dupWindowH: null,
-      dupPolicy: 'same_client',
-      maxReroutes,
-      maxCallS,
-    },
-    links: [0, 1].map(link),
-  };
-  return step(state, { type: 'plan_loaded', plan, at: 0 }).state;
+  const money = { convertAfterS: 10, payoutMicros: 1, revenueMicros: 2, increment: { first: 1, next: 1 } };
+  const links = [0, 1].map((i) => planLink(i, { recoveryS, money }));
+  return loaded(arrival().state, planOf(planCampaign({ maxReroutes, maxCallS }), links)).state;
 }
 
 /** Routes to link 0, answered at 1000 ms; `end` ends the call; returns the final state and every effect. */

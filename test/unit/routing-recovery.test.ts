@@ -3,48 +3,12 @@
 // answered (it counted for the link's caps) and is flagged; every slot goes back exactly once.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type CallEvent, type CallState, type Effect, newCall, step } from '../../src/routing/call.ts';
-import type { RoutePlan } from '../../src/routing/catalog.ts';
+import { type CallEvent, type CallState, type Effect, step } from '../../src/routing/call.ts';
+import { arrival, loaded, planCampaign, planLink, planOf } from '../helpers/call-plan.ts';
 
 function routing(maxReroutes: number, recoveryS: number | null): CallState {
-  const { state } = newCall({
-    callId: 'call-1',
-    callerChannelId: 'caller',
-    nodeId: 'n1',
-    app: 'capconduit',
-    did: '+15550001111',
-    callerNumber: '+12125550100',
-    startedAt: 0,
-  });
-  const link = (i: number) => ({
-    active: true,
-    linkId: `l${i}`,
-    clientId: `c${i}`,
-    endpoint: `e${i}`,
-    timezone: null,
-    schedule: null,
-    priority: i,
-    weight: 1,
-    caps: { concurrency: null, hourly: null, daily: null, monthly: null, total: null },
-    totalAnswered: 0,
-    recoveryS,
-  });
-  const plan: RoutePlan = {
-    did: '+15550001111',
-    sellerId: 's1',
-    campaign: {
-      id: 'camp',
-      active: true,
-      strategy: 'priority',
-      ringTimeoutS: 30,
-      maxAttempts: 3,
-      dupWindowH: null,
-      dupPolicy: 'same_client',
-      maxReroutes,
-    },
-    links: [0, 1, 2, 3, 4, 5, 6, 7].map(link),
-  };
-  return step(state, { type: 'plan_loaded', plan, at: 0 }).state;
+  const links = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => planLink(i, { recoveryS }));
+  return loaded(arrival().state, planOf(planCampaign({ maxReroutes }), links)).state;
 }
 
 /** Each client answers at `at`, then hangs up `talkMs` later; returns the call and its effects. */

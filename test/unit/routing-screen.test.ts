@@ -2,42 +2,25 @@
 // machine applies a campaign's filters before any link is considered.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type CallState, type Effect, newCall, step } from '../../src/routing/call.ts';
-import type { RoutePlan } from '../../src/routing/catalog.ts';
+import { type CallState, type Effect, step } from '../../src/routing/call.ts';
 import { isAnonymous, placeAllowed, placeOf } from '../../src/routing/screen.ts';
+import {
+  arrival,
+  type PlanCampaign,
+  loaded as planLoaded,
+  planCampaign,
+  planOf,
+} from '../helpers/call-plan.ts';
 
-type Camp = NonNullable<RoutePlan['campaign']>;
-
-function loaded(callerNumber: string, c: Partial<Camp>): { state: CallState; effects: Effect[] } {
-  const { state } = newCall({
-    callId: 'call-1',
-    callerChannelId: 'caller-chan',
-    nodeId: 'n1',
-    app: 'capconduit',
-    did: '+15550001111',
-    callerNumber,
-    startedAt: 0,
-  });
-  const plan: RoutePlan = {
-    did: '+15550001111',
-    sellerId: 's1',
-    campaign: {
-      id: 'camp',
-      active: true,
-      strategy: 'priority',
-      ringTimeoutS: 30,
-      maxAttempts: 3,
-      dupWindowH: null,
-      dupPolicy: 'same_client',
-      rejectAnonymous: false,
-      repeatWindowS: null,
-      useBlocklist: false,
-      callerRegions: null,
-      ...c,
-    },
-    links: [],
+function loaded(callerNumber: string, c: Partial<PlanCampaign>): { state: CallState; effects: Effect[] } {
+  const { state } = arrival({ callerChannelId: 'caller-chan', callerNumber });
+  const filtersOff = {
+    rejectAnonymous: false,
+    repeatWindowS: null,
+    useBlocklist: false,
+    callerRegions: null,
   };
-  return step(state, { type: 'plan_loaded', plan, at: 1 });
+  return planLoaded(state, planOf(planCampaign({ ...filtersOff, ...c })), 1);
 }
 
 const nanp = fc
