@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import type { AddressInfo, Socket } from 'node:net';
 import { AmiServer } from './ami/server.ts';
+import type { AmiUserOptions } from './ami/user.ts';
 import { AriServer } from './ari/server.ts';
 import { followCdrs, loadCdrSettings, pgsqlBackend } from './cdr.ts';
 import { findExtension, loadDialplan } from './dialplan.ts';
@@ -47,6 +48,8 @@ export interface SimulatorOptions {
    * Unset: CDRs are only emitted (`events` 'cdr'), as with no CDR backend loaded.
    */
   cdrDatabaseUrl?: string;
+  /** The manager user's ACL and multiple-login setting, AMI's authlimit and authtimeout (ami/user.ts). */
+  ami?: AmiUserOptions;
 }
 
 export interface Simulator {
@@ -232,7 +235,7 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
       sock.once('close', () => sockets.delete(sock));
     });
     http.on('upgrade', (req, sock, head) => ari.upgrade(req, sock, head));
-    amiSrv = new AmiServer(model, user, password, { pjsip }, o.badLoginDelayMs ?? 1000);
+    amiSrv = new AmiServer(model, user, password, { pjsip }, o.badLoginDelayMs ?? 1000, o.ami);
     await new Promise<void>((r) => http.listen(ariPort, host, r));
     ariPort = (http.address() as AddressInfo).port;
     await new Promise<void>((r) => amiSrv.server.listen(amiPort, host, r));

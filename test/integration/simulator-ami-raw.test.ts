@@ -249,4 +249,100 @@ describe('simulator AMI over a raw socket', () => {
     expect(none.buf).toContain('Response: Success\r\nActionID: e3\r\nEvents: Off\r\n');
     for (const x of [security, calls, none, stranger, wrong, md5, badMd5]) x.sock.destroy();
   });
+
+  it('a denied address is FailedACL; a second login of a single-login user SessionLimit; authlimit and authtimeout close sessions that never logged in', async () => {
+    // Two managers: one whose user's ACL only lets 127.0.0.1 in, one whose user allows one login
+    // at a time, with an authlimit of 3 and an authtimeout of 1 s.
+    const aclSim = await startSimulator({
+      ariPort: 0,
+      amiPort: 0,
+      badLoginDelayMs: 20,
+      ami: {
+        acl: [
+          { sense: 'deny', net: '0.0.0.0/0.0.0.0' },
+          { sense: 'permit', net: '127.0.0.1/32' },
+        ],
+      },
+    });
+    sim = await startSimulator({
+      ariPort: 0,
+      amiPort: 0,
+      badLoginDelayMs: 20,
+      ami: { allowMultipleLogin: false, authLimit: 3, authTimeoutMs: 1000 },
+    });
+    const frames = (buf: string) => buf.split('\r\n\r\n').filter(Boolean);
+    const open = async (localAddress = '127.0.0.1', port = sim!.amiPort) => {
+      const c = connect({ port, host: '127.0.0.1', localAddress });
+      const o = { buf: '', closed: false, sock: c };
+      c.on('data', (d: Buffer) => {
+        o.buf += d.toString();
+      });
+      c.on('close', () => {
+        o.closed = true;
+      });
+      c.on('error', () => {});
+      return o;
+    };
+    const login = (o: { sock: Socket }, events = 'security') =>
+      o.sock.write(`Action: Login\r\nUsername: asterisk\r\nSecret: asterisk\r\nEvents: ${events}\r\n\r\n`);
+    const aclWatcher = await open('127.0.0.1', aclSim.amiPort);
+    login(aclWatcher);
+    await waitFor(() => aclWatcher.buf.includes('Authentication accepted'));
+    aclWatcher.buf = '';
+
+    // The user's ACL denies 127.0.0.2: FailedACL, then the usual failed login.
+    const far = await open('127.0.0.2', aclSim.amiPort);
+    await waitFor(() => far.buf.includes('\r\n'));
+    login(far);
+    await waitFor(() => far.closed);
+    expect(far.buf).toContain('Message: Authentication failed');
+    await waitFor(() => aclWatcher.buf.includes('Event: FailedACL'));
+    const acl = frames(aclWatcher.buf)
+      .find((p) => p.startsWith('Event: FailedACL'))!
+      .split('\r\n')
+      .map((l) => l.slice(0, l.indexOf(':')));
+    expect(acl).toEqual([
+      'Event',
+      'Privilege',
+      'EventTV',
+      'Severity',
+      'Service',
+      'EventVersion',
+      'AccountID',
+      'SessionID',
+      'LocalAddress',
+      'RemoteAddress',
+      'SessionTV',
+    ]);
+    expect(aclWatcher.buf).toMatch(/AccountID: asterisk\r\n.*RemoteAddress: IPV4\/TCP\/127\.0\.0\.2\//s);
+    aclWatcher.sock.destroy();
+    await aclSim.stop();
+
+    const watcher = await open();
+    login(watcher);
+    await waitFor(() => watcher.buf.includes('Authentication accepted'));
+    watcher.buf = '';
+
+    // The user is logged in already and allows one login: SessionLimit, then the refusal.
+    const second = await open();
+    await waitFor(() => second.buf.includes('\r\n'));
+    login(second);
+    await waitFor(() => second.closed);
+    expect(second.buf).toContain('Response: Error\r\nMessage: Login Already In Use\r\n');
+    await waitFor(() => watcher.buf.includes('Event: SessionLimit'));
+    const limit = frames(watcher.buf).find((p) => p.startsWith('Event: SessionLimit'))!;
+    expect(limit).toMatch(/^Event: SessionLimit\r\nPrivilege: security,all\r\n/);
+    expect(limit).toContain('Severity: Error\r\nService: AMI\r\nEventVersion: 1\r\nAccountID: \r\n');
+
+    // authlimit 3: three sessions not logged in are greeted, a fourth is closed unanswered; after
+    // authtimeout the three are dropped too.
+    const idle = [await open(), await open(), await open()];
+    await waitFor(() => idle.every((o) => o.buf.startsWith('Asterisk Call Manager/11.0.0')));
+    const over = await open();
+    await waitFor(() => over.closed);
+    expect(over.buf).toBe('');
+    await waitFor(() => idle.every((o) => o.closed));
+    expect(watcher.closed).toBe(false);
+    for (const x of [watcher, ...idle]) x.sock.destroy();
+  });
 });

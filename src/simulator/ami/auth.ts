@@ -5,6 +5,7 @@ import { createHash, randomInt } from 'node:crypto';
 import { EVENT_CLASS, eventMask, packet, posixRegex } from './protocol.ts';
 import { securityEvent } from './security.ts';
 import type { Action, ActionContext } from './session.ts';
+import { aclAllows } from './user.ts';
 
 export const error = (ctx: ActionContext, message: string) =>
   ctx.reply([
@@ -20,7 +21,7 @@ export const READ_PERM = EVENT_CLASS.all!;
 
 /**
  * Login as manager.c's authenticate() checks it: a user that does not exist (InvalidAccountID), an
- * MD5 key that does not match the session's challenge (ChallengeResponseFailed), a wrong secret
+ * address the user's ACL denies (FailedACL), an MD5 key that does not match the session's challenge (ChallengeResponseFailed), a wrong secret
  * (InvalidPassword); each reported at once, the answer after about a second, then the connection
  * closed. A good login takes the `Events` classes it names (else the user's read classes: all),
  * is answered, gets FullyBooted if it may read `system` events (written to the session itself,
@@ -37,6 +38,8 @@ const login: Action = (ctx) => {
   let ok = false;
   if (!user) ok = false;
   else if (user !== core.user) ctx.event(securityEvent(session, { kind: 'InvalidAccountID', account: user }));
+  else if (!aclAllows(core.options.acl, session.remoteAddress))
+    ctx.event(securityEvent(session, { kind: 'FailedACL', account: user }));
   else if ((f.authtype ?? '').toLowerCase() === 'md5') {
     const key = f.key ?? '';
     if (key && session.challenge) {
@@ -86,6 +89,23 @@ const login: Action = (ctx) => {
   }
   ctx.event(securityEvent(session, { kind: 'SuccessfulAuth' }));
 };
+
+/**
+ * A Login or Challenge naming a user already logged in on another session, when the user does not
+ * allow multiple logins (manager.c process_message): SessionLimit, then about a second later
+ * `Login Already In Use`, and the connection is closed. True when the action was refused so.
+ */
+export function refusedAsInUse(ctx: ActionContext): boolean {
+  const { core, f, session } = ctx;
+  const user = f.username ?? '';
+  if (!user || core.options.allowMultipleLogin || user !== core.user || !ctx.inUse(user)) return false;
+  ctx.event(securityEvent(session, { kind: 'SessionLimit' }));
+  setTimeout(() => {
+    error(ctx, 'Login Already In Use');
+    session.end();
+  }, core.badLoginDelayMs);
+  return true;
+}
 
 /** Challenge: the MD5 challenge a `Login` with `AuthType: MD5` answers with its `Key`. */
 const challenge: Action = (ctx) => {

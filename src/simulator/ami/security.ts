@@ -1,9 +1,9 @@
 // AMI's security events (main/security_events.c, reported by manager.c), sent to every session that
-// may read the `security` class: SuccessfulAuth, InvalidAccountID, InvalidPassword,
-// ChallengeResponseFailed, RequestNotAllowed, RequestBadFormat. Each carries the fields of its
-// entry in Asterisk's sec_events table in that order: the common head, the required fields, then
-// the optional ones Asterisk has a value for. (ChallengeSent is a SIP event, FailedACL needs a
-// manager user with an ACL; the simulator's one user has none.)
+// may read the `security` class: SuccessfulAuth, InvalidAccountID, FailedACL, InvalidPassword,
+// ChallengeResponseFailed, RequestNotAllowed, RequestBadFormat, SessionLimit. Each carries the
+// fields of its entry in Asterisk's sec_events table in that order: the common head, the required
+// fields, then the optional ones Asterisk has a value for (manager.c gives FailedACL no ACL name).
+// (ChallengeSent is a SIP event.)
 import { asteriskTime } from '../model.ts';
 import type { Fields } from './protocol.ts';
 import type { Session } from './session.ts';
@@ -11,6 +11,8 @@ import type { Session } from './session.ts';
 export type SecurityEvent =
   | { kind: 'SuccessfulAuth' }
   | { kind: 'InvalidAccountID'; account: string }
+  | { kind: 'FailedACL'; account: string }
+  | { kind: 'SessionLimit' }
   | { kind: 'InvalidPassword'; account: string }
   | { kind: 'ChallengeResponseFailed'; challenge: string; response: string; expected: string }
   | { kind: 'RequestNotAllowed'; action: string }
@@ -19,6 +21,8 @@ export type SecurityEvent =
 const VERSION: Record<SecurityEvent['kind'], number> = {
   SuccessfulAuth: 1,
   InvalidAccountID: 1,
+  FailedACL: 1,
+  SessionLimit: 1,
   InvalidPassword: 2,
   ChallengeResponseFailed: 1,
   RequestNotAllowed: 1,
@@ -32,7 +36,10 @@ const address = (ip: string | undefined, port: number | undefined) => {
 };
 
 export function securityEvent(s: Session, e: SecurityEvent): Fields {
-  const account = e.kind === 'InvalidAccountID' || e.kind === 'InvalidPassword' ? e.account : s.username;
+  const account =
+    e.kind === 'InvalidAccountID' || e.kind === 'InvalidPassword' || e.kind === 'FailedACL'
+      ? e.account
+      : s.username;
   const head: Fields = [
     ['Event', e.kind],
     ['Privilege', 'security,all'],

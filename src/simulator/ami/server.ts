@@ -6,9 +6,10 @@ import { AmiParser } from '../../asterisk/ami.ts';
 import { corkUntilTurnEnds } from '../../net/cork.ts';
 import { CAUSE_TXT, presentation, type SimBridge, type SimChannel, type SimModel } from '../model.ts';
 import { ACTIONS } from './actions.ts';
-import { BEFORE_LOGIN, notLoggedIn, unknownAction } from './auth.ts';
+import { BEFORE_LOGIN, notLoggedIn, refusedAsInUse, unknownAction } from './auth.ts';
 import { classMask, EVENT_CLASS, escapeC, type Fields, packet, snapshot } from './protocol.ts';
 import type { ActionContext, AmiCore, AmiHooks, Session } from './session.ts';
+import { type AmiUserOptions, resolveAmiUser } from './user.ts';
 
 export type { AmiHooks } from './session.ts';
 
@@ -37,12 +38,23 @@ export class AmiServer {
   private devices = new Map<string, Set<string>>();
   private core: AmiCore;
 
-  constructor(model: SimModel, user: string, secret: string, hooks: AmiHooks, badLoginDelayMs = 1000) {
+  /** Sessions not logged in yet (manager.c's unauth_sessions, held to `authlimit`). */
+  private unauthenticated = 0;
+
+  constructor(
+    model: SimModel,
+    user: string,
+    secret: string,
+    hooks: AmiHooks,
+    badLoginDelayMs = 1000,
+    userOptions: AmiUserOptions = {},
+  ) {
     this.core = {
       model,
       hooks,
       user,
       secret,
+      options: resolveAmiUser(userOptions),
       badLoginDelayMs,
       started: new Date(),
       reloaded: new Date(),
@@ -243,6 +255,27 @@ export class AmiServer {
   }
 
   private session(s: Session): void {
+    // One session past `authlimit` not logged in is closed before anything is written.
+    if (this.unauthenticated >= this.core.options.authLimit) {
+      s.on('error', () => {});
+      s.destroy();
+      return;
+    }
+    this.unauthenticated++;
+    // A session that has not logged in within `authtimeout` is dropped, with nothing said.
+    const authTimer = setTimeout(() => {
+      if (!s.loggedIn) s.destroy();
+    }, this.core.options.authTimeoutMs);
+    authTimer.unref();
+    let counted = true;
+    const authenticated = () => {
+      if (!counted) return;
+      counted = false;
+      this.unauthenticated--;
+      clearTimeout(authTimer);
+    };
+    s.once('close', authenticated);
+    s.once('authenticated', authenticated);
     s.sendEvents = 0;
     s.username = '';
     s.startedAt = new Date(0);
@@ -268,10 +301,13 @@ export class AmiServer {
       listEvent: (fields) => void s.write(packet([...fields.slice(0, 1), ...id, ...fields.slice(1)])),
       actionId: id,
       event: (fields) => this.broadcast(fields),
+      inUse: (user) => [...this.sessions].some((x) => x !== s && x.loggedIn && x.username === user),
     };
     const name = (f.action ?? '').toLowerCase();
     if (!name) return unknownAction(ctx);
     if (!s.loggedIn && !BEFORE_LOGIN.has(name)) return notLoggedIn(ctx);
+    if (!s.loggedIn && (name === 'login' || name === 'challenge') && refusedAsInUse(ctx)) return;
     (ACTIONS[name] ?? unknownAction)(ctx);
+    if (s.loggedIn) s.emit('authenticated');
   }
 }

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { SimModel } from '../model.ts';
 import type { PjsipDirectory } from '../pjsip/directory.ts';
 import type { Fields } from './protocol.ts';
+import type { AmiUser } from './user.ts';
 
 /**
  * A manager session: login state, the event classes it is sent (manager.c `send_events`: none
@@ -34,6 +35,8 @@ export interface AmiCore {
   hooks: AmiHooks;
   user: string;
   secret: string;
+  /** The user's ACL, multiple-login setting and the unauthenticated sessions' limits. */
+  options: AmiUser;
   badLoginDelayMs: number;
   started: Date;
   reloaded: Date;
@@ -54,6 +57,8 @@ export interface ActionContext {
   actionId: Fields;
   /** An event to every session that may read it (such as OriginateResponse). */
   event(fields: Fields): void;
+  /** Whether another session is logged in as `user` now. */
+  inUse(user: string): boolean;
 }
 
 export type Action = (ctx: ActionContext) => void;
