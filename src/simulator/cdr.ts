@@ -77,7 +77,7 @@ function ast_true(v: string): boolean {
 }
 
 /** An Asterisk .conf file as sections of `key = value` (`;` starts a comment); missing: empty. */
-function readConf(path: string): Map<string, Map<string, string>> {
+export function readConf(path: string): Map<string, Map<string, string>> {
   const out = new Map<string, Map<string, string>>();
   let text: string;
   try {

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import type { AddressInfo, Socket } from 'node:net';
 import { AmiServer } from './ami/server.ts';
+import { loadCdrManager } from './ami/cdr.ts';
 import type { AmiUserOptions } from './ami/user.ts';
 import { AriServer } from './ari/server.ts';
 import { followCdrs, loadCdrSettings, pgsqlBackend } from './cdr.ts';
@@ -50,6 +51,11 @@ export interface SimulatorOptions {
   cdrDatabaseUrl?: string;
   /** The manager user's ACL and multiple-login setting, AMI's authlimit and authtimeout (ami/user.ts). */
   ami?: AmiUserOptions;
+  /**
+   * cdr_manager (AMI Cdr events): by default as cdr_manager.conf beside the dialplan says (no
+   * file: off, as in a stock Asterisk); given here, instead of the file.
+   */
+  cdrManager?: { enabled: boolean; mappings?: Array<[string, string]> };
 }
 
 export interface Simulator {
@@ -116,6 +122,9 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
   const cdrSettings = loadCdrSettings(dirname(dialplanPath));
   const cdrs = followCdrs(model, cdrSettings);
   const cdrBackend = o.cdrDatabaseUrl ? await pgsqlBackend(model, o.cdrDatabaseUrl, cdrSettings.table) : null;
+  const cdrManager = o.cdrManager
+    ? { enabled: o.cdrManager.enabled, mappings: o.cdrManager.mappings ?? [] }
+    : loadCdrManager(dirname(dialplanPath));
   for (const [k, v] of Object.entries(dialplan.globals)) model.globals.set(k, v);
   // Realtime endpoints: looked up in the ps_* tables on each use (no sorcery cache), so a row
   // written by the daemon is dialable at once. Like chan_pjsip, a dial needs somewhere to send the
@@ -235,7 +244,7 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
       sock.once('close', () => sockets.delete(sock));
     });
     http.on('upgrade', (req, sock, head) => ari.upgrade(req, sock, head));
-    amiSrv = new AmiServer(model, user, password, { pjsip }, o.badLoginDelayMs ?? 1000, o.ami);
+    amiSrv = new AmiServer(model, user, password, { pjsip, cdrManager }, o.badLoginDelayMs ?? 1000, o.ami);
     await new Promise<void>((r) => http.listen(ariPort, host, r));
     ariPort = (http.address() as AddressInfo).port;
     await new Promise<void>((r) => amiSrv.server.listen(amiPort, host, r));

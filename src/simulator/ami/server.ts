@@ -5,7 +5,9 @@ import { createServer, type Server } from 'node:net';
 import { AmiParser } from '../../asterisk/ami.ts';
 import { corkUntilTurnEnds } from '../../net/cork.ts';
 import { CAUSE_TXT, presentation, type SimBridge, type SimChannel, type SimModel } from '../model.ts';
+import type { AsteriskCdr } from '../cdr.ts';
 import { ACTIONS } from './actions.ts';
+import { cdrEvent } from './cdr.ts';
 import { BEFORE_LOGIN, notLoggedIn, refusedAsInUse, unknownAction } from './auth.ts';
 import { classMask, EVENT_CLASS, escapeC, type Fields, packet, snapshot } from './protocol.ts';
 import type { ActionContext, AmiCore, AmiHooks, Session } from './session.ts';
@@ -182,6 +184,15 @@ export class AmiServer {
       this.broadcast([['Event', event], ['Privilege', 'call,all'], ...bridgeFields(b, b.channels.size)]);
     model.on('bridge-created', bridgeLife('BridgeCreate'));
     model.on('bridge-destroyed', bridgeLife('BridgeDestroy'));
+    // cdr_manager: every record the CDR engine posts, when the module is enabled.
+    const cdrManager = hooks.cdrManager;
+    if (cdrManager?.enabled)
+      model.on('cdr', (cdr: AsteriskCdr) => {
+        // Posted after the channel's own events (the engine dispatches records on its own thread).
+        setImmediate(() => {
+          if (this.heard(EVENT_CLASS.cdr!)) this.broadcast(cdrEvent(cdr, cdrManager));
+        });
+      });
   }
 
   /**

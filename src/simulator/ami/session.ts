@@ -2,6 +2,7 @@
 import type { Socket } from 'node:net';
 import type { SimModel } from '../model.ts';
 import type { PjsipDirectory } from '../pjsip/directory.ts';
+import type { CdrManagerSettings } from './cdr.ts';
 import type { Fields } from './protocol.ts';
 import type { AmiUser } from './user.ts';
 
@@ -27,6 +28,8 @@ export type Session = Socket & {
 export interface AmiHooks {
   /** res_pjsip's objects (realtime tables and configured endpoints). */
   pjsip: PjsipDirectory;
+  /** cdr_manager's configuration (Cdr events), when the module is enabled. */
+  cdrManager?: CdrManagerSettings;
 }
 
 /** What the server keeps that actions read or change. */
