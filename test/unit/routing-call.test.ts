@@ -9,35 +9,13 @@ import {
   resultOfCause,
   step,
 } from '../../src/routing/call.ts';
-import type { RoutePlan } from '../../src/routing/catalog.ts';
 import type { SlotRef } from '../../src/routing/slots.ts';
+import { arrival, loaded, planCampaign, planOf } from '../helpers/call-plan.ts';
 
 /** A call in routing with a campaign of `maxAttempts` attempts (its plan loaded, no duplicate rule). */
 function callWith(maxAttempts: number): CallState {
-  const { state } = newCall({
-    callId: 'call-1',
-    callerChannelId: 'caller-chan',
-    nodeId: 'n1',
-    app: 'capconduit',
-    did: '+15550001111',
-    callerNumber: '+15550002222',
-    startedAt: 0,
-  });
-  const plan: RoutePlan = {
-    did: '+15550001111',
-    sellerId: 's1',
-    campaign: {
-      id: 'camp',
-      active: true,
-      strategy: 'priority',
-      ringTimeoutS: 30,
-      maxAttempts,
-      dupWindowH: null,
-      dupPolicy: 'same_client',
-    },
-    links: [],
-  };
-  return step(state, { type: 'plan_loaded', plan, at: 0 }).state;
+  const { state } = arrival({ callerChannelId: 'caller-chan', callerNumber: '+15550002222' });
+  return loaded(state, planOf(planCampaign({ maxAttempts }))).state;
 }
 
 const slotOf = (linkId: string, legId: string): SlotRef => ({

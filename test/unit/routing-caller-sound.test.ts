@@ -8,48 +8,29 @@ import {
   type CallerSound,
   type CallEvent,
   type CallState,
-  newCall,
   soundAfter,
   step,
 } from '../../src/routing/call.ts';
 import type { RoutePlan } from '../../src/routing/catalog.ts';
+import { arrival, noCaps, planCampaign, planLink, planOf as plan } from '../helpers/call-plan.ts';
 
-const link = (i: number) => ({
-  active: true,
-  linkId: `l${i}`,
-  clientId: `c${i}`,
-  endpoint: `e${i}`,
-  timezone: null,
-  schedule: null,
-  priority: i,
-  weight: 1,
-  caps: { concurrency: 1, hourly: null, daily: null, monthly: null, total: null },
-  totalAnswered: 0,
-  recoveryS: 10,
-});
+const link = (i: number) => planLink(i, { caps: { ...noCaps(), concurrency: 1 }, recoveryS: 10 });
 
-const planOf = (id: string, defaultRoute: 'campaign' | 'message' | null): RoutePlan => ({
-  did: '+15550001111',
-  sellerId: 's1',
-  campaign: {
-    id,
-    active: true,
-    strategy: 'priority',
-    ringTimeoutS: 30,
-    maxAttempts: 3,
-    dupWindowH: null,
-    dupPolicy: 'same_client',
-    maxReroutes: 1,
-    queueS: 600,
-    defaultRoute:
-      defaultRoute === 'campaign'
-        ? { kind: 'campaign', campaign_id: 'other' }
-        : defaultRoute === 'message'
-          ? { kind: 'message', media: ['sound:sorry'] }
-          : null,
-  },
-  links: [0, 1, 2, 3].map(link),
-});
+const planOf = (id: string, defaultRoute: 'campaign' | 'message' | null): RoutePlan =>
+  plan(
+    planCampaign({
+      id,
+      maxReroutes: 1,
+      queueS: 600,
+      defaultRoute:
+        defaultRoute === 'campaign'
+          ? { kind: 'campaign', campaign_id: 'other' }
+          : defaultRoute === 'message'
+            ? { kind: 'message', media: ['sound:sorry'] }
+            : null,
+    }),
+    [0, 1, 2, 3].map(link),
+  );
 
 type Move =
   | 'slot'
@@ -91,15 +72,7 @@ describe('what the caller hears', () => {
         fc.constantFrom<'campaign' | 'message' | null>('campaign', 'message', null),
         fc.array(moves, { maxLength: 40 }),
         (route, ms) => {
-          const start = newCall({
-            callId: 'call-1',
-            callerChannelId: 'caller',
-            nodeId: 'n1',
-            app: 'capconduit',
-            did: '+15550001111',
-            callerNumber: '+12125550100',
-            startedAt: 0,
-          });
+          const start = arrival();
           let s = start.state;
           let heard: CallerSound = start.effects.reduce(soundAfter, 'silence' as CallerSound);
           let at = 0;

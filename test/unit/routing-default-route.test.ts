@@ -2,48 +2,18 @@
 // most once per call, each kind with its effects; whatever happens next the call finishes once.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type CallEvent, type CallState, type Effect, newCall, step } from '../../src/routing/call.ts';
+import { type CallEvent, type CallState, type Effect, step } from '../../src/routing/call.ts';
 import type { RoutePlan } from '../../src/routing/catalog.ts';
 import type { DefaultRoute } from '../../src/db/schema/routing.ts';
 import { outcomeOf } from '../../src/routing/outcome.ts';
-
-type Camp = NonNullable<RoutePlan['campaign']>;
-const camp = (id: string, c: Partial<Camp> = {}): Camp => ({
-  id,
-  active: true,
-  strategy: 'priority',
-  ringTimeoutS: 30,
-  maxAttempts: 2,
-  dupWindowH: null,
-  dupPolicy: 'same_client',
-  ...c,
-});
+import { arrival, loaded, planCampaign, planOf } from '../helpers/call-plan.ts';
 
 function routing(route: DefaultRoute | null): CallState {
-  const { state } = newCall({
-    callId: 'call-1',
-    callerChannelId: 'caller',
-    nodeId: 'n1',
-    app: 'capconduit',
-    did: '+15550001111',
-    callerNumber: '+12125550100',
-    startedAt: 0,
-  });
-  const plan: RoutePlan = {
-    did: '+15550001111',
-    sellerId: 's1',
-    campaign: camp('home', { defaultRoute: route }),
-    links: [],
-  };
-  return step(state, { type: 'plan_loaded', plan, at: 1 }).state;
+  const home = planCampaign({ id: 'home', maxAttempts: 2, defaultRoute: route });
+  return loaded(arrival().state, planOf(home), 1).state;
 }
 
-const other: RoutePlan = {
-  did: '+15550001111',
-  sellerId: 's1',
-  campaign: camp('other', { maxAttempts: 3 }),
-  links: [],
-};
+const other: RoutePlan = planOf(planCampaign({ id: 'other', maxAttempts: 3 }));
 const routes: fc.Arbitrary<DefaultRoute> = fc.constantFrom<DefaultRoute>(
   { kind: 'campaign', campaign_id: 'other' },
   { kind: 'context', context: 'overflow', extension: 's', priority: 1 },
