@@ -58,13 +58,13 @@ ${scope ? '' : html`<label>Into the list <select name="seller_id">${listOptions(
 <h2>Blocked callers</h2>
 ${
   list.items.length
-    ? html`<table id="blocklist"><thead><tr><th>Number</th>${scope ? '' : html`<th>List</th>`}<th>Note</th><th>Added</th>${write ? html`<th></th>` : ''}</tr></thead><tbody>
+    ? html`<div class="scroll"><table id="blocklist"><thead><tr><th>Number</th>${scope ? '' : html`<th>List</th>`}<th>Note</th><th>Added</th>${write ? html`<th></th>` : ''}</tr></thead><tbody>
 ${list.items.map(
   (
     b,
   ) => html`<tr><td>${b.number}</td>${scope ? '' : html`<td>${listName(b.sellerId)}</td>`}<td>${b.note ?? ''}</td><td>${when(b.createdAt)}</td>
 ${write ? html`<td><form method="post" action="/console/blocklist/${b.id}/delete" class="inline" data-confirm="Unblock ${b.number}?">${csrfField(ctx)}<button type="submit" class="link">Unblock</button></form></td>` : ''}</tr>`,
-)}</tbody></table>${pager('/console/blocklist', { list: q.list, number: q.number }, { ...q, total: list.total })}`
+)}</tbody></table></div>${pager('/console/blocklist', { list: q.list, number: q.number }, { ...q, total: list.total })}`
     : empty('Nobody is blocked here.')
 }`;
       return sendPage(reply, layout(ctx, 'Blocklist', body));

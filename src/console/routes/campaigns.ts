@@ -137,13 +137,13 @@ ${campaignFields()}<button type="submit">Create campaign</button></form>`
 <h2>Campaigns</h2>
 ${
   list.items.length
-    ? html`<table id="campaigns-list"><thead><tr>${th('name', 'Name')}${scope ? '' : html`<th>Seller</th>`}${th('strategy', 'Strategy')}${th('max_attempts', 'Attempts')}${th('active', 'Active')}${th('created_at', 'Since')}</tr></thead><tbody>
+    ? html`<div class="scroll"><table id="campaigns-list"><thead><tr>${th('name', 'Name')}${scope ? '' : html`<th>Seller</th>`}${th('strategy', 'Strategy')}${th('max_attempts', 'Attempts')}${th('active', 'Active')}${th('created_at', 'Since')}</tr></thead><tbody>
 ${list.items.map(
   (
     c,
   ) => html`<tr><td><a href="/console/campaigns/${c.id}">${c.name}</a></td>${scope ? '' : html`<td>${sellers.get(c.sellerId) ?? c.sellerId}</td>`}
 <td>${c.strategy}</td><td>${c.maxAttempts}</td><td>${c.active ? 'yes' : 'no'}</td><td>${when(c.createdAt)}</td></tr>`,
-)}</tbody></table>${pager('/console/campaigns', { seller_id: q.seller_id, ...o }, { ...q, total: list.total })}`
+)}</tbody></table></div>${pager('/console/campaigns', { seller_id: q.seller_id, ...o }, { ...q, total: list.total })}`
     : empty('No campaigns yet.')
 }`;
       return sendPage(reply, layout(ctx, 'Campaigns', body));

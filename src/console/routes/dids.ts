@@ -64,7 +64,7 @@ ${staff ? capInputs(null) : ''}
 <h2>DIDs</h2>
 ${
   list.items.length
-    ? html`<table id="dids-list"><thead><tr>${th('number', 'Number')}${scope ? '' : html`<th>Seller</th>`}<th>Campaign</th><th>Caps: live · hour · day · month · total</th>${th('created_at', 'Since')}${write ? html`<th></th>` : ''}</tr></thead><tbody>
+    ? html`<div class="scroll"><table id="dids-list"><thead><tr>${th('number', 'Number')}${scope ? '' : html`<th>Seller</th>`}<th>Campaign</th><th>Caps: live · hour · day · month · total</th>${th('created_at', 'Since')}${write ? html`<th></th>` : ''}</tr></thead><tbody>
 ${list.items.map(
   (
     d,
@@ -75,7 +75,7 @@ ${list.items.map(
       : (campNames.get(d.campaignId ?? '') ?? 'none')
   }</td><td>${capsSummary(d)}</td><td>${d.createdAt.toISOString().slice(0, 10)}</td>
 ${write ? html`<td><form method="post" action="/console/dids/${d.id}/delete" class="inline" data-confirm="Delete DID ${d.number}?">${csrfField(ctx)}<button type="submit" class="link">Delete</button></form></td>` : ''}</tr>`,
-)}</tbody></table>${pager('/console/dids', { campaign_id: q.campaign_id, ...o }, { ...q, total: list.total })}`
+)}</tbody></table></div>${pager('/console/dids', { campaign_id: q.campaign_id, ...o }, { ...q, total: list.total })}`
     : empty('No DIDs yet.')
 }`;
       return sendPage(reply, layout(ctx, 'DIDs', body));

@@ -51,11 +51,11 @@ ${capInputs(null)}
       }
 ${
   list.items.length
-    ? html`<table id="groups-list"><thead><tr>${th('name', 'Name')}${th('timezone', 'Time zone')}<th>Caps: live · hour · day · month · total</th><th>Clients</th>${th('created_at', 'Since')}</tr></thead><tbody>
+    ? html`<div class="scroll"><table id="groups-list"><thead><tr>${th('name', 'Name')}${th('timezone', 'Time zone')}<th>Caps: live · hour · day · month · total</th><th>Clients</th>${th('created_at', 'Since')}</tr></thead><tbody>
 ${list.items.map(
   (g) =>
     html`<tr><td><a href="/console/groups/${g.id}">${g.name}</a></td><td>${g.timezone ?? 'default'}</td><td>${capsSummary(g)}</td><td>${members.get(g.id) ?? 0}</td><td>${when(g.createdAt)}</td></tr>`,
-)}</tbody></table>${pager('/console/groups', o, { ...q, total: list.total })}`
+)}</tbody></table></div>${pager('/console/groups', o, { ...q, total: list.total })}`
     : empty('No buyer groups yet: a group shares caps among clients of one company.')
 }`;
       return sendPage(reply, layout(ctx, 'Buyer groups', body));
@@ -77,11 +77,11 @@ ${write ? html`<button type="submit">Save</button>` : ''}</form>
 <h2>Clients in the group</h2>
 ${
   inside.length
-    ? html`<table id="group-members"><thead><tr><th>Client</th><th>Endpoint</th>${write ? html`<th></th>` : ''}</tr></thead><tbody>
+    ? html`<div class="scroll"><table id="group-members"><thead><tr><th>Client</th><th>Endpoint</th>${write ? html`<th></th>` : ''}</tr></thead><tbody>
 ${inside.map(
   (c) => html`<tr><td><a href="/console/clients/${c.id}">${c.name}</a></td><td><code>${c.endpoint}</code></td>
 ${write ? html`<td><form method="post" action="/console/groups/${g.id}/members/${c.id}/remove" class="inline">${csrfField(ctx)}<button type="submit" class="link">Take out</button></form></td>` : ''}</tr>`,
-)}</tbody></table>`
+)}</tbody></table></div>`
     : empty('No client is in this group yet.')
 }
 ${

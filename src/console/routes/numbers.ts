@@ -105,12 +105,12 @@ export function numberRoutes(svc: ProvisioningService | undefined, routing: Rout
 <section><h2>Jobs</h2>
 ${
   jobs.items.length
-    ? html`<table id="jobs"><thead><tr><th>Started</th><th>Kind</th><th>Progress</th><th>Status</th><th></th></tr></thead><tbody>
+    ? html`<div class="scroll"><table id="jobs"><thead><tr><th>Started</th><th>Kind</th><th>Progress</th><th>Status</th><th></th></tr></thead><tbody>
 ${jobs.items.map((j, i) => {
   const c = counts[i]!;
   const done = j.total - (c.queued ?? 0) - (c.chosen ?? 0);
   return html`<tr data-job="${j.id}"><td>${at(j.createdAt)}</td><td>${j.kind}</td><td>${progress(done, j.total)}</td><td>${j.status}${j.status !== 'completed' && disabled.has(j.providerAccountId) ? html` <strong class="bad">(waiting: account disabled)</strong>` : ''}</td><td><a href="${PATH}/jobs/${j.id}">Details</a></td></tr>`;
-})}</tbody></table>${jobPager(joffset, jobs.total, { ...keep, sort: s.sort, dir: s.dir })}`
+})}</tbody></table></div>${jobPager(joffset, jobs.total, { ...keep, sort: s.sort, dir: s.dir })}`
     : empty('No jobs yet.')
 }</section>
 <section><h2>Numbers</h2>
@@ -143,8 +143,8 @@ ${w ? html`<td>${n.status === 'owned' ? html`<form method="post" action="${PATH}
       const body = html`<p>${r.count} number(s) for sale in ${b.npa ?? 'this search'} (the first ${r.numbers.length} shown).</p>
 ${
   r.numbers.length
-    ? html`<table id="search-results"><thead><tr><th>Number</th><th>Type</th><th>Features</th><th>Cost</th></tr></thead><tbody>
-${r.numbers.map((n) => html`<tr><td>+${n.msisdn}</td><td>${n.type}</td><td>${n.features.join(', ')}</td><td>${n.cost ?? ''}</td></tr>`)}</tbody></table>
+    ? html`<div class="scroll"><table id="search-results"><thead><tr><th>Number</th><th>Type</th><th>Features</th><th>Cost</th></tr></thead><tbody>
+${r.numbers.map((n) => html`<tr><td>+${n.msisdn}</td><td>${n.type}</td><td>${n.features.join(', ')}</td><td>${n.cost ?? ''}</td></tr>`)}</tbody></table></div>
 <h2>Buy</h2><p>The carrier picks among the numbers for sale in the area code; each bought number becomes a DID of the seller.</p>
 <form method="post" action="${PATH}/buy" class="grid" id="number-buy" data-confirm="Buy these numbers? The carrier charges for them.">${csrfField(ctx)}
 <input type="hidden" name="provider_account_id" value="${b.provider_account_id}"><input type="hidden" name="country" value="${b.country}"><input type="hidden" name="npa" value="${b.npa ?? ''}">
@@ -210,9 +210,9 @@ ${r.numbers.map((n) => html`<tr><td>+${n.msisdn}</td><td>${n.type}</td><td>${n.f
           : ''
       }<p id="job-status" data-status="${j.status}">${j.kind} · ${j.status} · ${progress(j.done, j.total)}</p>
 ${Object.keys(j.counts).length ? html`<p>${Object.entries(j.counts).map(([k, v], i) => html`${i ? ' · ' : ''}${k}: ${v}`)}</p>` : ''}
-<table id="job-items"><thead><tr><th>#</th><th>Asked</th><th>State</th><th>Outcome</th><th>Result</th><th>Tries</th></tr></thead><tbody>
+<div class="scroll"><table id="job-items"><thead><tr><th>#</th><th>Asked</th><th>State</th><th>Outcome</th><th>Result</th><th>Tries</th></tr></thead><tbody>
 ${(j.items ?? []).map((i) => html`<tr><td>${i.idx + 1}</td><td><code>${JSON.stringify(i.input)}</code></td><td>${i.state}</td><td>${i.outcome ?? ''}</td><td><code>${i.result ? JSON.stringify(i.result) : ''}</code></td><td>${i.attempts}</td></tr>`)}
-</tbody></table><p><a href="${PATH}">Back to numbers</a></p>`;
+</tbody></table></div><p><a href="${PATH}">Back to numbers</a></p>`;
       return sendPage(reply, layout(ctxOf(req), `Job ${j.id.slice(0, 8)}`, body));
     });
   };

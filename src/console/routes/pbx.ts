@@ -270,10 +270,10 @@ ${r.nodes.map(
 <p>${n.reachable ? 'reachable' : html`<strong>unreachable</strong>`}${n.error ? `: ${n.error}` : ''}${n.reload ? ` · reload ${n.reload.ok ? 'ok' : `failed: ${n.reload.message}`}` : ''}</p>
 ${
   n.endpoints.length
-    ? html`<table><thead><tr><th>Endpoint</th><th>Seen by the node</th><th>Why not</th></tr></thead><tbody>${n.endpoints.map(
+    ? html`<div class="scroll"><table><thead><tr><th>Endpoint</th><th>Seen by the node</th><th>Why not</th></tr></thead><tbody>${n.endpoints.map(
         (e) =>
           html`<tr><td><code>${e.endpoint}</code></td><td>${e.visible ? 'yes' : 'no'}</td><td>${e.reason ?? ''}</td></tr>`,
-      )}</tbody></table>`
+      )}</tbody></table></div>`
     : ''
 }</section>`,
 )}

@@ -67,7 +67,7 @@ ${capInputs(null)}
       }
 ${
   list.items.length
-    ? html`<table id="sellers-list"><thead><tr>${th('name', 'Name')}${th('active', 'Active')}<th>Caps: live · hour · day · month · total</th>${th('created_at', 'Since')}<th>Id</th>${write ? html`<th></th>` : ''}</tr></thead><tbody>
+    ? html`<div class="scroll"><table id="sellers-list"><thead><tr>${th('name', 'Name')}${th('active', 'Active')}<th>Caps: live · hour · day · month · total</th>${th('created_at', 'Since')}<th>Id</th>${write ? html`<th></th>` : ''}</tr></thead><tbody>
 ${list.items.map(
   (s) => html`<tr>${
     write
@@ -77,7 +77,7 @@ ${list.items.map(
   }<td><a href="/console/sellers/${s.id}" aria-label="caps of ${s.name}">${capsSummary(s)}</a></td>
 <td>${when(s.createdAt)}</td><td><code>${s.id}</code></td>
 ${write ? html`<td><form method="post" action="/console/sellers/${s.id}/delete" class="inline" data-confirm="Delete seller ${s.name}?">${csrfField(ctx)}<button type="submit" class="link">Delete</button></form></td>` : ''}</tr>`,
-)}</tbody></table>${pager('/console/sellers', o, { ...q, total: list.total })}`
+)}</tbody></table></div>${pager('/console/sellers', o, { ...q, total: list.total })}`
     : empty('No sellers yet.')
 }`;
       return sendPage(reply, layout(ctx, 'Sellers', body));
@@ -149,13 +149,13 @@ ${groupSelect(groups, null)}
       }
 ${
   list.items.length
-    ? html`<table id="clients-list"><thead><tr>${th('name', 'Name')}${th('endpoint', 'Endpoint')}${th('timezone', 'Time zone')}<th>Open hours</th><th>Buyer group</th>${th('active', 'Active')}<th></th></tr></thead><tbody>
+    ? html`<div class="scroll"><table id="clients-list"><thead><tr>${th('name', 'Name')}${th('endpoint', 'Endpoint')}${th('timezone', 'Time zone')}<th>Open hours</th><th>Buyer group</th>${th('active', 'Active')}<th></th></tr></thead><tbody>
 ${list.items.map(
   (c) => html`<tr><td>${c.name}</td><td><code>${c.endpoint}</code></td><td>${c.timezone ?? 'default'}</td>
 <td>${c.schedule ? Object.keys(c.schedule).length + ' days set' : 'always open'}</td>
 <td>${c.groupId ? html`<a href="/console/groups/${c.groupId}">${groups.get(c.groupId) ?? c.groupId}</a>` : '–'}</td><td>${c.active ? 'yes' : 'no'}</td>
 <td><a href="/console/clients/${c.id}">${write ? 'Edit' : 'View'}</a></td></tr>`,
-)}</tbody></table>${pager('/console/clients', o, { ...q, total: list.total })}`
+)}</tbody></table></div>${pager('/console/clients', o, { ...q, total: list.total })}`
     : empty('No clients yet.')
 }`;
       return sendPage(reply, layout(ctx, 'Clients', body));

@@ -59,13 +59,13 @@ const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(
 
 function sessionsTable(ctx: PageCtx, list: Session[], current: string, action: (s: Session) => string) {
   if (!list.length) return empty('No live sessions.');
-  return html`<table><thead><tr><th>Signed in</th><th>Last seen</th><th>Address</th><th>Browser</th><th></th></tr></thead><tbody>
+  return html`<div class="scroll"><table><thead><tr><th>Signed in</th><th>Last seen</th><th>Address</th><th>Browser</th><th></th></tr></thead><tbody>
 ${list.map(
   (
     s,
   ) => html`<tr><td>${when(s.createdAt)}</td><td>${when(s.seenAt)}</td><td>${s.ip}</td><td class="ua">${s.userAgent}</td>
 <td>${s.id === current ? html`<em>this session</em>` : html`<form method="post" action="${action(s)}" class="inline">${csrfField(ctx)}<button type="submit" class="link">Sign out</button></form>`}</td></tr>`,
-)}</tbody></table>`;
+)}</tbody></table></div>`;
 }
 
 /** A seller chosen by name; past the most a list holds, its id typed instead. */

@@ -1,0 +1,330 @@
+// Every main page of the console at a phone's width (390×844), a tablet's (768×1024), a small laptop's
+// (1100×800) and 1280×800, in a real headless Chromium, with rows in every list (long names, a long
+// email, a long webhook URL, the widest tables). A page fails when it is wider than the window
+// (document.scrollingElement.scrollWidth > innerWidth, the page made to hide it counting too), when a
+// navigation entry is cut off or covered, or when a control (field, button, link) lies outside the
+// window without a scrolling box of its own to reach it by. Screenshots of each page at each size
+// go to test-results/console/layout/ (not committed).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../../src/auth/keys.ts';
+import { createCallerIdModule } from '../../src/callerid/index.ts';
+import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
+import { providerAccounts, webhookSubscriptions } from '../../src/db/schema/provisioning.ts';
+import {
+  buyerGroups,
+  callerBlocks,
+  campaigns,
+  clients,
+  dids,
+  links,
+  sellers,
+} from '../../src/db/schema/routing.ts';
+import { type Daemon, startDaemon } from '../../src/main.ts';
+import { createLogger } from '../../src/platform/logger.ts';
+import { createPbxModule } from '../../src/pbx/index.ts';
+import { createProvisioningModule } from '../../src/provisioning/index.ts';
+import { createReportsModule } from '../../src/reports/index.ts';
+import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
+import { type Chromium, launchChromium, SCREENSHOTS } from '../helpers/chromium.ts';
+import { freshDatabase, testConfig } from '../helpers/env.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const log = createLogger({ level: 'silent' });
+const PW = 'correct horse battery';
+const EMAIL = 'a.very.long.operator.address@operations.example.com';
+const T = { timeout: 60_000 };
+const SIZES = [
+  { width: 390, height: 844 },
+  { width: 768, height: 1024 },
+  { width: 1100, height: 800 },
+  { width: 1280, height: 800 },
+] as const;
+
+/**
+ * What is wrong with the page as laid out now (nothing: an empty list). Evaluated in the page (the
+ * project's TypeScript has no DOM types, so it travels as the page's own JavaScript).
+ */
+const LAYOUT_PROBLEMS = `(() => {
+  const W = window.innerWidth;
+  const out = [];
+  const name = (el) => {
+    const id = el.id ? \`#\${el.id}\` : '';
+    const text = (el.textContent ?? '').trim().slice(0, 30) || el.name || '';
+    return \`\${el.tagName.toLowerCase()}\${id} "\${text}"\`;
+  };
+  const doc = document.scrollingElement;
+  if (doc.scrollWidth > W) out.push(\`page \${doc.scrollWidth} px wide in a \${W} px window\`);
+  for (const el of [document.documentElement, document.body])
+    if (getComputedStyle(el).overflowX === 'hidden') out.push(\`\${el.tagName} hides what overflows\`);
+  /** The nearest box that scrolls sideways (a wide table's), or one that cuts its content off. */
+  const boxOf = (el) => {
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX;
+      if (o === 'auto' || o === 'scroll' || o === 'hidden' || o === 'clip')
+        return { p, scrolls: o !== 'hidden' && o !== 'clip' };
+    }
+    return null;
+  };
+  const shown = (el) => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== 'hidden';
+  };
+  const controls = document.querySelectorAll(
+    'header a, header button, main a, main button, main input:not([type=hidden]), main select, main textarea',
+  );
+  const seen = new Set();
+  for (const el of controls) {
+    if (!shown(el)) continue;
+    const r = el.getBoundingClientRect();
+    const box = boxOf(el);
+    if (box?.scrolls) {
+      // Reached by scrolling its box: the box itself must be in the window.
+      const b = box.p.getBoundingClientRect();
+      if ((b.left < -0.5 || b.right > W + 0.5) && !seen.has(box.p)) {
+        seen.add(box.p);
+        out.push(\`\${name(box.p)} (the scrolling box of \${name(el)}) out of the window\`);
+      }
+      continue;
+    }
+    if (box && !box.scrolls) {
+      const b = box.p.getBoundingClientRect();
+      // An ellipsis on a text link is fine; a control cut off by a box that does not scroll is not.
+      if (el.matches('button, input, select, textarea') && (r.left < b.left - 0.5 || r.right > b.right + 0.5))
+        out.push(\`\${name(el)} cut off by \${name(box.p)}\`);
+    }
+    if (r.left < -0.5 || r.right > W + 0.5)
+      out.push(\`\${name(el)} at \${Math.round(r.left)}–\${Math.round(r.right)} px\`);
+  }
+  // Navigation: each entry shown is whole and on top (nothing covers its middle).
+  for (const a of document.querySelectorAll('header.top nav a, header.top .nav-toggle, header.top .me a')) {
+    if (!shown(a)) continue;
+    const r = a.getBoundingClientRect();
+    if (r.left < -0.5 || r.right > W + 0.5) {
+      out.push(\`nav \${name(a)} cut off\`);
+      continue;
+    }
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    if (r.top >= 0 && r.bottom <= window.innerHeight && hit && !a.contains(hit) && hit !== a)
+      out.push(\`nav \${name(a)} covered by \${name(hit)}\`);
+  }
+  return out;
+})()`;
+
+describe('the console at a phone’s, a tablet’s and a laptop’s width', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let d: Daemon;
+  let ui: Chromium;
+  let base: string;
+  let cdrDir: string;
+  const pages: string[] = [];
+  const shots = join(SCREENSHOTS, 'layout');
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    cdrDir = mkdtempSync(join(tmpdir(), 'cc-layout-'));
+    d = await startDaemon(
+      testConfig({ DATABASE_URL: db.url, API_HOST: '127.0.0.1', CDR_BUFFER_DIR: cdrDir }),
+      log,
+      [
+        createRoutingModule,
+        createReportsModule,
+        createPbxModule,
+        (ctx) => createCallerIdModule(ctx),
+        createConsoleModule,
+        (ctx) => createProvisioningModule(ctx, { workers: false }),
+      ],
+    );
+    base = d.address.replace('[::1]', '127.0.0.1');
+    const con = d.ctx.modules.get('console') as ConsoleModule;
+    const x = d.ctx.database.db;
+    // Rows in every list, with names as long as people make them.
+    const [s] = await x
+      .insert(sellers)
+      .values({ name: 'Acme Lead Generation International Holdings (West Coast)', dailyCap: 500 })
+      .returning();
+    const [g] = await x
+      .insert(buyerGroups)
+      .values({ name: 'North American Insurance Call Centres', timezone: 'America/Chicago', dailyCap: 40 })
+      .returning();
+    const [cl] = await x
+      .insert(clients)
+      .values({
+        name: 'Northern Insurance Call Centre Number Seven',
+        endpoint: 'northern-insurance-call-centre-7',
+        groupId: g!.id,
+        timezone: 'America/New_York',
+      })
+      .returning();
+    const [c] = await x
+      .insert(campaigns)
+      .values({ sellerId: s!.id, name: 'Final Expense Insurance Inbound Calls (Spanish)' })
+      .returning();
+    const [l] = await x
+      .insert(links)
+      .values({ campaignId: c!.id, clientId: cl!.id, concurrencyCap: 5, hourlyCap: 100, dailyCap: 400 })
+      .returning();
+    const [did] = await x
+      .insert(dids)
+      .values({ number: '+14155550101', sellerId: s!.id, campaignId: c!.id })
+      .returning();
+    await x
+      .insert(callerBlocks)
+      .values({ number: '+12125550123', note: 'asked not to be called again, twice' });
+    const [acct] = await x
+      .insert(providerAccounts)
+      .values({
+        name: 'vonage-main-account-for-the-west-coast',
+        provider: 'vonage',
+        restUrl: 'https://rest.nexmo.com',
+        apiUrl: 'https://api.nexmo.com',
+        credentials: 'sealed',
+        signallingCidrs: ['216.147.0.0/18', '168.100.64.0/18'],
+      })
+      .returning();
+    const [hook] = await x
+      .insert(webhookSubscriptions)
+      .values({
+        url: 'https://hooks.operations.example.com/capconduit/provisioning/events/v2?tenant=west-coast-operations',
+        events: ['number.provisioned', 'number.released', 'job.completed', 'subaccount.created'],
+        secret: 'sealed',
+      })
+      .returning();
+    const admin = (await createApiKey(x, { role: 'admin', label: 'operations desk automation' })).key;
+    const api = (method: 'POST', url: string, payload: string | object, type = 'application/json') =>
+      d.app.inject({
+        method,
+        url,
+        headers: { authorization: `Bearer ${admin}`, 'content-type': type },
+        payload,
+      });
+    const imp = await api(
+      'POST',
+      '/v1/caller-ids/import',
+      'caller_id,carrier,area_code,state,hourly_limit,daily_limit,pool\n+14155550110,Carrier With A Long Name,415,CA,10,100,west-coast-outbound-pool\n+14155550111,Carrier With A Long Name,415,CA,10,100,west-coast-outbound-pool\n',
+      'text/csv',
+    );
+    expect(imp.statusCode, imp.body).toBe(200);
+    const pu = await api('POST', '/v1/pbx/users', { name: 'Dana Agent-Longname', email: 'dana@example.com' });
+    expect(pu.statusCode, pu.body).toBe(201);
+    // Calls: answered and not, with the names a CDR carries.
+    const cdrs = (d.ctx.modules.get('routing') as RoutingModule).cdr;
+    for (let i = 0; i < 3; i++) {
+      const start = Date.now() - (i + 1) * 3_600_000;
+      await cdrs.write({
+        call_id: `layout-${i}`,
+        node_id: 'n1',
+        seller_id: s!.id,
+        seller_name: s!.name,
+        campaign_id: c!.id,
+        campaign_name: c!.name,
+        did: did!.number,
+        did_id: did!.id,
+        caller_number: '+12125550000',
+        client_id: i ? cl!.id : null,
+        client_name: i ? cl!.name : null,
+        link_id: i ? l!.id : null,
+        started_at: new Date(start).toISOString(),
+        answered_at: i ? new Date(start + 5_000).toISOString() : null,
+        ended_at: new Date(start + 65_000).toISOString(),
+        duration_s: 65,
+        talk_s: i ? 60 : 0,
+        billable_s: i ? 60 : 0,
+        disposition: i ? 'answered' : 'no_client',
+        hangup_cause: 16,
+        attempts: [],
+        converted: i === 1,
+        payout_micros: 10_000_000,
+        revenue_micros: 25_000_000,
+        cost_micros: 1_000,
+      });
+    }
+    await cdrs.flush();
+    await waitFor(async () => {
+      const [n] = await d.ctx.database.sql<[{ n: number }]>`select count(*)::int n from call_records`;
+      return n.n === 3 || undefined;
+    });
+    const me = await con.services.users.create({ email: EMAIL, password: PW, role: 'admin' });
+    const [pool] = await d.ctx.database.sql<[{ id: string }]>`select id from cid_pools limit 1`;
+    pages.push(
+      '/console/live',
+      '/console/sellers',
+      `/console/sellers/${s!.id}`,
+      '/console/clients',
+      `/console/clients/${cl!.id}`,
+      '/console/groups',
+      `/console/groups/${g!.id}`,
+      '/console/campaigns',
+      `/console/campaigns/${c!.id}`,
+      `/console/links/${l!.id}`,
+      '/console/dids',
+      `/console/dids/${did!.id}`,
+      '/console/blocklist',
+      '/console/calls',
+      '/console/calls/totals',
+      '/console/caller-ids',
+      `/console/caller-ids/pools/${pool.id}/vicidial`,
+      '/console/pbx',
+      '/console/pbx/audit',
+      '/console/numbers',
+      '/console/numbers/accounts',
+      `/console/numbers/accounts/${acct!.id}`,
+      '/console/numbers/webhooks',
+      `/console/numbers/webhooks/${hook!.id}`,
+      '/console/audit',
+      '/console/api-keys',
+      '/console/users',
+      `/console/users/${me.id}`,
+      '/console/account',
+    );
+    mkdirSync(shots, { recursive: true });
+    ui = await launchChromium();
+  });
+  afterAll(async () => {
+    await ui?.close();
+    await d?.stop();
+    await db?.drop();
+    if (cdrDir) rmSync(cdrDir, { recursive: true, force: true });
+  });
+
+  for (const size of SIZES)
+    it(`at ${size.width}×${size.height}: every main page fits, signed out and in — no sideways page, no cut-off menu, every control in reach`, async () => {
+      const { page } = ui;
+      const found: string[] = [];
+      const check = async (label: string) => {
+        const p = (await page.evaluate(LAYOUT_PROBLEMS)) as string[];
+        for (const x of p) found.push(`${label}: ${x}`);
+        await page.screenshot({
+          path: join(shots, `${label.replace(/[^a-z0-9]+/gi, '_')}-${size.width}.png`),
+          fullPage: true,
+        });
+      };
+      await page.setViewportSize(size);
+      await ui.context.clearCookies();
+      await page.goto(`${base}/console/sign-in`);
+      await check('sign-in');
+      await page.fill('input[name=email]', EMAIL);
+      await page.fill('input[name=password]', PW);
+      await page.click('button[type=submit]');
+      await page.waitForURL(/\/console\/live$/, T);
+      for (const path of pages) {
+        const r = await page.goto(`${base}${path}`);
+        expect(r!.status(), path).toBe(200);
+        await check(path.replace(/[0-9a-f-]{36}/, 'id'));
+      }
+      // Below 1100 px the menu folds behind its button; opened, every entry is in the window.
+      const toggle = page.locator('button.nav-toggle');
+      if (size.width < 1100) {
+        expect(await toggle.isVisible()).toBe(true);
+        await toggle.click();
+        expect(await page.locator('nav[aria-label=main] a').first().isVisible()).toBe(true);
+        await check('menu-open');
+      } else expect(await toggle.isVisible()).toBe(false);
+      // Every problem, for a person to read beside the screenshots (a diff shows only the first ones).
+      writeFileSync(join(shots, `problems-${size.width}.txt`), found.join('\n'));
+      expect(found).toEqual([]);
+      expect(ui.problems).toEqual([]);
+    }, 600_000);
+});
