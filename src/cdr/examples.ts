@@ -47,6 +47,8 @@ export const callRecordDoc = withResponseExample(callRecordOut, {
   payout_micros: 25_000_000,
   revenue_micros: 40_000_000,
   cost_micros: 612_000,
+  rent_micros: 1_250,
+  margin_micros: 14_386_750,
   default_route: null,
   end_reason: 'caller_hangup',
   recording_name: null,

@@ -9,6 +9,63 @@ import type { Db } from '../platform/db.ts';
 
 export type CallRecordRow = typeof callRecords.$inferSelect;
 
+/**
+ * A record as read for the API and the console: with its share of its DID's monthly rent (micro-units,
+ * fractional; see `rentShares`).
+ */
+export type CallRecordView = CallRecordRow & { rentMicros: number };
+
+/** The UTC month a call's rent share is taken from (`YYYY-MM-01`, as report_did_months keys it). */
+export const rentMonth = (startedAt: Date) => `${startedAt.toISOString().slice(0, 7)}-01`;
+
+const pgTextArray = (xs: readonly string[]) =>
+  `{${xs.map((x) => `"${x.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
+
+/**
+ * Each (DID, UTC month)'s rent per call, as the reports spread it: the rent the month ended with (the
+ * last `did_rents` row effective before its end; today's for the current month) divided by the DID's
+ * calls that month (`report_did_months`, which the CDR writer counts in the same transaction as it
+ * inserts the calls). Keyed `<did>|<month>`; a pair with no rent or no calls is absent (no rent).
+ */
+export async function rentShares(
+  db: Db,
+  pairs: ReadonlyArray<{ did: string; month: string }>,
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (!pairs.length) return out;
+  const rows = await db.execute<{ did: string; month: string; share: string }>(sql`
+    select x.did, to_char(x.month, 'YYYY-MM-DD') as month, r.monthly_rent_micros::numeric / dm.calls as share
+    from unnest(${pgTextArray(pairs.map((p) => p.did))}::text[], ${pgTextArray(pairs.map((p) => p.month))}::date[])
+      as x(did, month)
+    join report_did_months dm on dm.did = x.did and dm.month = x.month and dm.calls > 0
+    cross join lateral (
+      select monthly_rent_micros from did_rents
+      where did = x.did and effective_from < (x.month + interval '1 month') at time zone 'UTC'
+      order by effective_from desc limit 1
+    ) r
+    where r.monthly_rent_micros > 0`);
+  for (const r of rows) out.set(`${r.did}|${r.month}`, Number(r.share));
+  return out;
+}
+
+/** Rows with their rent share (one query for the whole page). */
+export async function withRent<T extends CallRecordRow>(
+  db: Db,
+  rows: T[],
+): Promise<Array<T & { rentMicros: number }>> {
+  const pairs = new Map<string, { did: string; month: string }>();
+  for (const r of rows) {
+    if (!r.did) continue;
+    const month = rentMonth(r.startedAt);
+    pairs.set(`${r.did}|${month}`, { did: r.did, month });
+  }
+  const shares = await rentShares(db, [...pairs.values()]);
+  return rows.map((r) => ({
+    ...r,
+    rentMicros: r.did ? (shares.get(`${r.did}|${rentMonth(r.startedAt)}`) ?? 0) : 0,
+  }));
+}
+
 export interface CallFilter {
   /** Only this seller's calls (a seller key's scope). */
   sellerId?: string | null | undefined;

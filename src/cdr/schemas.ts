@@ -1,7 +1,7 @@
 // The call records API's query and response shapes (zod), and a record as the API shows it.
 import { z } from 'zod';
 import { timestamp } from '../platform/http/input.ts';
-import type { CallRecordRow } from './repository.ts';
+import type { CallRecordView } from './repository.ts';
 
 export const callsQuery = z.object({
   from: timestamp.optional(),
@@ -45,6 +45,14 @@ export const callRecordOut = z.object({
   payout_micros: z.number(),
   revenue_micros: z.number().nullable(),
   cost_micros: z.number().nullable(),
+  /**
+   * The call's share of its DID's monthly rent: the rent its UTC month ended with, divided by the
+   * DID's calls that month (as the reports spread it; final once the month is over, falling as calls
+   * arrive until then), rounded to the micro. Staff only.
+   */
+  rent_micros: z.number().nullable(),
+  /** revenue − payout − cost − rent: what the call left the operator. Staff only. */
+  margin_micros: z.number().nullable(),
   /** The campaign's default route when the call took it: `campaign:<id>`, `context:<name>`, `message`. */
   default_route: z.string().nullable(),
   /** How an answered call ended: `caller_hangup`, `client_hangup`, `max_length` (cut at the campaign's limit). */
@@ -57,8 +65,8 @@ export const callRecordOut = z.object({
   recording_s: z.number().nullable(),
   recording_deleted_at: z.string().nullable(),
 });
-/** A record as the API shows it; `staff` false (a seller's key) leaves out revenue and cost. */
-export const toCallRecord = (r: CallRecordRow, staff = true) => ({
+/** A record as the API shows it; `staff` false (a seller's key) leaves out revenue, cost, rent and margin. */
+export const toCallRecord = (r: CallRecordView, staff = true) => ({
   call_id: r.callId,
   node_id: r.nodeId,
   seller_id: r.sellerId,
@@ -85,6 +93,8 @@ export const toCallRecord = (r: CallRecordRow, staff = true) => ({
   payout_micros: r.payoutMicros,
   revenue_micros: staff ? r.revenueMicros : null,
   cost_micros: staff ? r.costMicros : null,
+  rent_micros: staff ? Math.round(r.rentMicros) : null,
+  margin_micros: staff ? r.revenueMicros - r.payoutMicros - r.costMicros - Math.round(r.rentMicros) : null,
   default_route: r.defaultRoute,
   end_reason: r.endReason,
   recording_name: r.recordingName,

@@ -4,11 +4,12 @@
 import type { Db } from '../platform/db.ts';
 import {
   type CallFilter,
-  type CallRecordRow,
+  type CallRecordView,
   type CallSort,
   getCall,
   listCalls,
   pageCalls,
+  withRent,
 } from './repository.ts';
 import { toCallRecord } from './schemas.ts';
 
@@ -35,6 +36,8 @@ export const CSV_COLS = [
   'payout_micros',
   'revenue_micros',
   'cost_micros',
+  'rent_micros',
+  'margin_micros',
   'default_route',
   'end_reason',
   'short_answer',
@@ -52,7 +55,7 @@ export const CSV_COLS = [
  * were tried, `not_routed` is `<link_id>:<reason>` per link joined by `;`, and `short_answer` says
  * whether revenue recovery sent the caller on after a client's short answer.
  */
-function csvRecord(r: CallRecordRow, staff: boolean): Record<(typeof CSV_COLS)[number], unknown> {
+function csvRecord(r: CallRecordView, staff: boolean): Record<(typeof CSV_COLS)[number], unknown> {
   const rec = toCallRecord(r, staff);
   return {
     ...rec,
@@ -63,14 +66,16 @@ function csvRecord(r: CallRecordRow, staff: boolean): Record<(typeof CSV_COLS)[n
 }
 
 export const csvCell = (v: unknown) => {
+  // A number is never a formula: a negative margin stays a number a spreadsheet can add up.
+  if (typeof v === 'number') return String(v);
   const s = v === null || v === undefined ? '' : String(v);
   // Quote, and defuse spreadsheet formulas in caller-supplied text.
   const safe = /^[=+\-@]/.test(s) && !/^\+\d+$/.test(s) ? `'${s}` : s;
   return /[",\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 };
 
-/** Call records as CSV: a header line, one line per call, a final newline (revenue and cost to staff). */
-export function callsCsv(rows: CallRecordRow[], staff = true): string {
+/** Call records as CSV: a header line, one line per call, a final newline (revenue, cost, rent, margin to staff). */
+export function callsCsv(rows: CallRecordView[], staff = true): string {
   const lines = [
     CSV_COLS.join(','),
     ...rows.map((r) => {
@@ -89,16 +94,17 @@ export class CallsService {
     return getCall(this.db, callId, sellerId);
   }
 
-  /** Newest first, strictly older than `before`: the API's keyset pages. */
-  list(f: CallFilter) {
-    return listCalls(this.db, f);
+  /** Newest first, strictly older than `before`: the API's keyset pages, with each call's rent share. */
+  async list(f: CallFilter): Promise<CallRecordView[]> {
+    return withRent(this.db, await listCalls(this.db, f));
   }
 
-  /** One page at an offset in the given order, with seller, campaign and client names, and the total. */
-  page(
+  /** One page at an offset in the given order, with names, rent shares, and the total. */
+  async page(
     f: Omit<CallFilter, 'before' | 'limit'>,
     p: { sort: CallSort; dir: 'asc' | 'desc'; limit: number; offset: number },
   ) {
-    return pageCalls(this.db, f, p);
+    const page = await pageCalls(this.db, f, p);
+    return { ...page, items: await withRent(this.db, page.items) };
   }
 }

@@ -158,6 +158,40 @@ describe('call reports', () => {
     expect(r.totals).toMatchObject({ calls: 5, answered: 4, conversions: 3, rent_micros: 3_000_000 });
   });
 
+  it("call records carry each call's rent share and margin, adding up to the report's rent", async () => {
+    const calls = async (qs: string, key = staff) => {
+      const r = await d.app.inject({ url: `/v1/calls?${qs}`, headers: { authorization: `Bearer ${key}` } });
+      expect(r.statusCode, r.body).toBe(200);
+      return r;
+    };
+    const march = 'from=2026-03-01T00:00:00Z&to=2026-04-01T00:00:00Z';
+    const items = (await calls(`${march}&did=${encodeURIComponent(DID1)}`)).json().items as Array<
+      Record<string, number>
+    >;
+    // DID1's 3.00 over its four March calls, answered or not.
+    expect(items.map((i) => i.rent_micros)).toEqual([750_000, 750_000, 750_000, 750_000]);
+    for (const i of items)
+      expect(i.margin_micros).toBe(i.revenue_micros! - i.payout_micros! - i.cost_micros! - i.rent_micros!);
+    const byDid = await report(`group_by=did&${period}`);
+    const rent = items.reduce((n, i) => n + i.rent_micros!, 0);
+    expect(rent).toBe(byDid.items.find((i) => i.key === DID1)!.rent_micros);
+    // The report's margin is the calls' margins summed.
+    const margin = items.reduce((n, i) => n + i.margin_micros!, 0);
+    expect(margin).toBe(byDid.items.find((i) => i.key === DID1)!.margin_micros);
+    // A DID without rent: none on its calls.
+    const other = (await calls(`${march}&did=${encodeURIComponent(DID2)}`)).json().items;
+    expect(other.map((i: Record<string, unknown>) => [i.rent_micros, i.margin_micros])).toEqual([
+      [0, 25_000_000 - 10_000_000 - 1_000],
+    ]);
+    // A seller sees neither (its own call), and the CSV carries both columns.
+    const own = (await calls(march, seller2)).json().items;
+    expect(own.map((i: Record<string, unknown>) => [i.rent_micros, i.margin_micros])).toEqual([[null, null]]);
+    const csv = (await calls(`${march}&did=${encodeURIComponent(DID1)}&format=csv`)).body.trim().split('\n');
+    const head = csv[0]!.split(',');
+    const cell = (line: string, k: string) => line.split(',')[head.indexOf(k)];
+    expect(csv.slice(1).map((l) => cell(l, 'rent_micros'))).toEqual(['750000', '750000', '750000', '750000']);
+  });
+
   it('by campaign, client, link and DID', async () => {
     const byCampaign = await report(`group_by=campaign&${period}`);
     expect(byCampaign.items.map((i) => [i.key, i.name, i.calls])).toEqual(
@@ -307,6 +341,14 @@ describe('call reports', () => {
     expect(await rentOf('2025-04-01', '2025-05-01')).toBe(4_000_000);
     expect(await rentOf('2025-05-01', '2025-06-01')).toBe(6_000_000);
     expect(await rentOf('2025-05-01', '2025-05-15')).toBe(3_000_000);
+    // The calls' own shares are spread the same way: 4.00 over April's two, 6.00 over May's two.
+    const r = await d.app.inject({
+      url: `/v1/calls?from=2025-04-01T00:00:00Z&to=2025-06-01T00:00:00Z&did=${encodeURIComponent(DID3)}`,
+      headers: { authorization: `Bearer ${staff}` },
+    });
+    expect(r.json().items.map((i: { rent_micros: number }) => i.rent_micros)).toEqual([
+      3_000_000, 3_000_000, 2_000_000, 2_000_000,
+    ]);
     // An update that leaves the rent as it was adds no row.
     await sql`update dids set rate_per_min_micros = 1 where number = ${DID3}`;
     const [{ n }] = await sql<[{ n: number }]>`select count(*)::int n from did_rents where did = ${DID3}`;

@@ -1,11 +1,11 @@
 // The CSV export of call records carries what the JSON carries: every field of a record as the API
 // shows it is a CSV column (lists made flat), so a spreadsheet user misses nothing the API has.
 import { describe, expect, it } from 'vitest';
-import type { CallRecordRow } from '../../src/cdr/repository.ts';
+import type { CallRecordView } from '../../src/cdr/repository.ts';
 import { callRecordOut } from '../../src/cdr/schemas.ts';
-import { CSV_COLS, callsCsv } from '../../src/cdr/service.ts';
+import { CSV_COLS, callsCsv, csvCell } from '../../src/cdr/service.ts';
 
-const row: CallRecordRow = {
+const row: CallRecordView = {
   callId: 'call-1',
   nodeId: 'n1',
   sellerId: null,
@@ -63,7 +63,8 @@ const row: CallRecordRow = {
   recordingS: 58,
   recordingDeletedAt: null,
   recordedAt: new Date(),
-} as CallRecordRow;
+  rentMicros: 1234.5,
+} as CallRecordView;
 
 describe('calls CSV', () => {
   it('has a column for every field of the JSON record', () => {
@@ -71,7 +72,7 @@ describe('calls CSV', () => {
     expect(json.filter((k) => !(CSV_COLS as readonly string[]).includes(k))).toEqual([]);
   });
 
-  it('carries default_route, short_answer, end_reason, the recording, and flat attempts and not_routed', () => {
+  it('carries default_route, short_answer, end_reason, the recording, rent and margin, and flat attempts and not_routed', () => {
     const [head, line] = callsCsv([row]).trim().split('\n');
     const rec = Object.fromEntries(head!.split(',').map((k, i) => [k, line!.split(',')[i]]));
     expect(rec).toMatchObject({
@@ -85,11 +86,32 @@ describe('calls CSV', () => {
       recording_deleted_at: '',
       node_id: 'n1',
       did_id: 'd1',
+      // The rent share rounded to the micro, and the margin after it: 2 - 1 - 3 - 1235.
+      rent_micros: '1235',
+      margin_micros: '-1237',
+    });
+    // A seller's export: no operator money.
+    const seller = callsCsv([row], false).trim().split('\n')[1]!;
+    const own = Object.fromEntries(head!.split(',').map((k, i) => [k, seller.split(',')[i]]));
+    expect(own).toMatchObject({
+      payout_micros: '1',
+      revenue_micros: '',
+      cost_micros: '',
+      rent_micros: '',
+      margin_micros: '',
     });
     const plain = callsCsv([{ ...row, attempts: [row.attempts[1]!], notRouted: [] }])
       .trim()
       .split('\n')[1]!;
     const cells = Object.fromEntries(head!.split(',').map((k, i) => [k, plain.split(',')[i]]));
     expect(cells).toMatchObject({ short_answer: 'false', not_routed: '' });
+  });
+
+  it('defuses text a spreadsheet would run as a formula, never a number (a negative margin adds up)', () => {
+    expect(csvCell('=SUM(A1)')).toBe("'=SUM(A1)");
+    expect(csvCell('-2+3')).toBe("'-2+3");
+    expect(csvCell('+14155550100')).toBe('+14155550100');
+    expect(csvCell(-1237)).toBe('-1237');
+    expect(csvCell(null)).toBe('');
   });
 });
