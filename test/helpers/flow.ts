@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
 import { createApiKey } from '../../src/auth/keys.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
@@ -146,4 +147,29 @@ export async function startFlow(over: Record<string, string> = {}): Promise<Flow
     },
   };
   return flow;
+}
+
+/**
+ * The flow of a describe block: started before its first test, stopped after its last. With
+ * `settle`, each test waits until the simulator has no live channel left, so the calls of one test
+ * never run into the next. The object stands for the flow once it has started (in tests and hooks).
+ */
+export function flowForTests(o: { over?: Record<string, string>; settle?: boolean } = {}): Flow {
+  let flow: Flow | undefined;
+  beforeAll(async () => {
+    flow = await startFlow(o.over);
+  });
+  afterAll(async () => {
+    await flow?.stop();
+  });
+  if (o.settle)
+    afterEach(async () => {
+      await waitFor(() => flow!.sim.liveChannels().length === 0 || undefined);
+    });
+  return new Proxy({} as Flow, {
+    get(_, key) {
+      if (!flow) throw new Error('the flow starts before the first test: use it inside tests and hooks');
+      return flow[key as keyof Flow];
+    },
+  });
 }

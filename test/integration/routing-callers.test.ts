@@ -2,21 +2,11 @@
 // a caller calling again within the repeat window, blocklisted callers (seller's list, global list,
 // CSV import) and callers from outside the allowed places are refused, each with its reason on the
 // CDR; filters off change nothing.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Flow, startFlow } from '../helpers/flow.ts';
-import { waitFor } from '../helpers/wait.ts';
+import { describe, expect, it } from 'vitest';
+import { flowForTests } from '../helpers/flow.ts';
 
 describe('caller filters', () => {
-  let f: Flow;
-  beforeAll(async () => {
-    f = await startFlow();
-  });
-  afterAll(async () => {
-    await f?.stop();
-  });
-  afterEach(async () => {
-    await waitFor(() => f.sim.liveChannels().length === 0 || undefined);
-  });
+  const f = flowForTests({ settle: true });
   const talk = { answerAfterMs: 10, hangupAfterMs: 50 };
 
   it('filters are off by default: an anonymous caller is routed', async () => {

@@ -1,20 +1,11 @@
 // The default route through the whole flow: when every link is capped, closed or off, a call goes
 // to another campaign, a dialplan context, or a recorded message, and its CDR says so.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Flow, startFlow } from '../helpers/flow.ts';
+import { describe, expect, it } from 'vitest';
+import { flowForTests } from '../helpers/flow.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 describe('default route', () => {
-  let f: Flow;
-  beforeAll(async () => {
-    f = await startFlow();
-  });
-  afterAll(async () => {
-    await f?.stop();
-  });
-  afterEach(async () => {
-    await waitFor(() => f.sim.liveChannels().length === 0 || undefined);
-  });
+  const f = flowForTests({ settle: true });
   const talk = { answerAfterMs: 10, hangupAfterMs: 50 };
 
   it('refuses a default route to a campaign of another seller or to itself', async () => {

@@ -10,18 +10,12 @@ import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/ro
 import { createDatabase } from '../../src/platform/db.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase, redisPrefix, TEST_MASTER_KEY } from '../helpers/env.ts';
-import { type Flow, startFlow } from '../helpers/flow.ts';
+import { flowForTests } from '../helpers/flow.ts';
 import { simEnv } from '../helpers/sim-env.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 describe('maximum call length', () => {
-  let f: Flow;
-  beforeAll(async () => {
-    f = await startFlow();
-  });
-  afterAll(async () => {
-    await f?.stop();
-  });
+  const f = flowForTests();
 
   it('max_call_s: 1 to 86400 or null; anything else is 400 and changes nothing', async () => {
     const c = await f.api(f.sellerKey, 'POST', '/v1/campaigns', { name: 'len', max_call_s: 600 });

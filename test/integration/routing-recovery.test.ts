@@ -1,22 +1,12 @@
 // Revenue recovery through the whole flow: a client hanging up within its link's window sends the
 // caller on to the next link, once per allowed reroute; one CDR lists every attempt, the short one
 // flagged and counted as answered for its link's caps.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { capBuckets } from '../../src/routing/decide.ts';
-import { type Flow, startFlow } from '../helpers/flow.ts';
-import { waitFor } from '../helpers/wait.ts';
+import { flowForTests } from '../helpers/flow.ts';
 
 describe('revenue recovery', () => {
-  let f: Flow;
-  beforeAll(async () => {
-    f = await startFlow();
-  });
-  afterAll(async () => {
-    await f?.stop();
-  });
-  afterEach(async () => {
-    await waitFor(() => f.sim.liveChannels().length === 0 || undefined);
-  });
+  const f = flowForTests({ settle: true });
   // Each client answers, then hangs up at once: far inside a 300 s window on any machine.
   const short = { answerAfterMs: 10, hangupAfterMs: 20 };
 
