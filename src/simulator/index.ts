@@ -70,6 +70,12 @@ export interface Simulator {
   hears(channelId: string): 'bridge' | 'music' | 'ringing' | 'silence' | null;
   /** How many channels are up whose name starts with `prefix` (cheap: no JSON built). */
   channelCount(prefix?: string): number;
+  /**
+   * The far end of a channel presses `digits`, one after another (each held `durationMs`, 100 ms
+   * apart): the channel receives them as DTMF (ARI ChannelDtmfReceived; a recording whose
+   * terminateOn matches ends).
+   */
+  pressDigits(channelId: string, digits: string, durationMs?: number): void;
   placeInboundCall(o: {
     channelId?: string;
     did: string;
@@ -289,6 +295,13 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
       let n = 0;
       for (const c of model.channels.values()) if (c.name.startsWith(prefix)) n++;
       return n;
+    },
+    pressDigits: (id, digits, durationMs = 100) => {
+      const c = model.channels.get(id);
+      if (!c) return;
+      [...digits].forEach((d, i) =>
+        model.later(c, (i + 1) * durationMs + i * 100, () => model.receiveDtmf(c, d, durationMs)),
+      );
     },
     placeInboundCall: (p) => inbound(p),
     dropWebSockets: () => ari.dropWebSockets(),

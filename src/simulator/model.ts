@@ -501,6 +501,21 @@ export class SimModel extends EventEmitter {
     this.hangup(peer.id, cause);
   }
 
+  /**
+   * A DTMF digit received on the channel from its far end (channel.c's ast_read publishes the end
+   * of each): ARI ChannelDtmfReceived to the app hearing the channel; a recording that ends on it
+   * ends after it (see the `dtmf` listeners).
+   */
+  receiveDtmf(c: SimChannel, digit: string, durationMs: number): void {
+    if (this.channels.get(c.id) !== c) return;
+    this.event(this.target(c), 'ChannelDtmfReceived', {
+      digit,
+      duration_ms: durationMs,
+      channel: this.json(c),
+    });
+    this.emit('dtmf', c, digit, durationMs);
+  }
+
   /** Calls `fn` once when the channel leaves Stasis for the dialplan, or is destroyed. */
   onceExit(id: string, fn: () => void): void {
     this.wait(id, 'exit', fn);

@@ -3,6 +3,7 @@
 // simulated by time (media.ts); the statuses and messages are resource_channels.c's.
 import { createHash, randomUUID } from 'node:crypto';
 import type { SimChannel } from '../model.ts';
+import { controlAsync, dtmfPlan } from './control.ts';
 import { dropMediaChannel } from './media-channels.ts';
 import type { Hearers } from './playback.ts';
 import { answered, bodyVariables, inStasis, noContent, withChannel } from './guards.ts';
@@ -80,6 +81,9 @@ export function queuePlayback(
 
 /** What stasis_app_recording_termination_parse accepts (case-insensitive; empty is none). */
 const TERMINATE_ON = /^(|none|any|\*|#)$/i;
+/** record_file's acceptdtmf for a terminateOn: none, every digit, or the one given. */
+const acceptDtmf = (t: string) => (/^(|none)$/i.test(t) ? '' : /^any$/i.test(t) ? '#*0123456789abcdABCD' : t);
+
 /** What stasis_app_recording_if_exists_parse accepts (case-insensitive; empty is fail). */
 const IF_EXISTS = /^(|fail|overwrite|append)$/i;
 
@@ -129,6 +133,8 @@ export function recordOn(
     maxDurationSeconds: int(a, 'maxDurationSeconds'),
     maxSilenceSeconds: int(a, 'maxSilenceSeconds'),
     append: ifExists === 'append' && s.media.stored.has(name),
+    terminateOn: acceptDtmf((a.terminateOn as string | undefined) ?? ''),
+    beep: a.beep === true || a.beep === 'true',
   });
   return { status: 201, body: s.media.recordings.json(r) };
 }
@@ -146,12 +152,38 @@ export function escapes(name: string): boolean {
   return false;
 }
 
-/** An operation find_control and channel_state_invalid guard (404, 409, 412), answered 204. */
+/**
+ * An operation find_control and channel_state_invalid guard (404, 409, 412), answered 204 at once
+ * and run on the channel's control queue in its turn.
+ */
 const flag = (f: (c: SimChannel, s: AriState) => void) =>
   answered((c, _a, s) => {
-    f(c, s);
+    controlAsync(s, c, () => f(c, s));
     return noContent;
   });
+
+/** app_control_dtmf: the digits reach the far side; through a Local pair, the other half. */
+function sendDtmf(c: SimChannel, a: Args, s: AriState): Reply {
+  if (!a.dtmf) return err(400, 'DTMF is required');
+  const plan = dtmfPlan(String(a.dtmf), {
+    before: int(a, 'before'),
+    between: int(a, 'between'),
+    duration: int(a, 'duration'),
+    after: int(a, 'after'),
+  });
+  controlAsync(
+    s,
+    c,
+    () => {
+      const far = c.peer ? s.model.channels.get(c.peer) : undefined;
+      if (!far) return;
+      for (const d of plan.digits)
+        s.model.later(far, d.at, () => s.model.receiveDtmf(far, d.digit, d.duration));
+    },
+    { ms: plan.ms },
+  );
+  return noContent;
+}
 
 /** mute/unmute: the direction is required (no default is filled in) and one of in, out, both. */
 const direction = (a: Args): Reply | null => {
@@ -240,9 +272,9 @@ export const channelMediaHandlers: Handlers = {
     return noContent;
   }),
   progress: flag(() => {}),
-  sendDTMF: answered((_c, a) => (a.dtmf ? noContent : err(400, 'DTMF is required'))),
-  mute: answered((_c, a) => direction(a) ?? noContent),
-  unmute: answered((_c, a) => direction(a) ?? noContent),
+  sendDTMF: answered((c, a, s) => sendDtmf(c, a, s)),
+  mute: answered((c, a, s) => direction(a) ?? (controlAsync(s, c, () => {}), noContent)),
+  unmute: answered((c, a, s) => direction(a) ?? (controlAsync(s, c, () => {}), noContent)),
   hold: flag((c, s) => s.model.event(s.model.target(c), 'ChannelHold', { channel: s.model.json(c) })),
   unhold: flag((c, s) => s.model.event(s.model.target(c), 'ChannelUnhold', { channel: s.model.json(c) })),
   // Music on hold and silence are generated into the channel: ARI reports neither. A generator

@@ -4,6 +4,7 @@ import type { SimChannel } from '../model.ts';
 import { REASON_CAUSE } from '../model.ts';
 import { type Caller, localPair, newUniqueId, originate, parseCallerId, parseLocal } from '../originate.ts';
 import { channelMediaHandlers, MEDIA_FORMATS } from './channel-media.ts';
+import { controlAsync, controlSync, flushControl } from './control.ts';
 import { channelsOps } from './operations.ts';
 import { answered, inStasis, jsonVariables, withChannel } from './guards.ts';
 import { readVariable, setVariable } from './variables.ts';
@@ -211,40 +212,66 @@ export const channelRoutes = bind<AriState, typeof channelsOps>(channelsOps, {
       if (priority === 0) return err(400, 'Requested priority is illegal');
     } else if (a.given?.has('priority') && Number(a.priority)) priority = Number(a.priority);
     else if (a.context || a.extension) priority = 1;
-    s.model.leaveStasis(c);
-    if (priority !== undefined) {
-      c.dialplan = { ...c.dialplan, context, exten };
-      // The PBX goes on from the new place only: the run that called Stasis() stops (dialplanRun).
-      void s.model.runDialplan(c, context, exten, priority);
-    }
-    // Back to the dialplan: the interpreter resumes after its Stasis() step.
-    s.model.fire(c.id, 'exit');
+    // The place is checked now; the channel goes there in its control queue's turn (after what
+    // it plays), and what was queued behind is dropped with the rest of its Stasis stay.
+    controlAsync(s, c, () => {
+      if (!c.app) return;
+      s.model.leaveStasis(c);
+      flushControl(s, c);
+      if (priority !== undefined) {
+        c.dialplan = { ...c.dialplan, context, exten };
+        // The PBX goes on from the new place only: the run that called Stasis() stops (dialplanRun).
+        void s.model.runDialplan(c, context, exten, priority);
+      }
+      // Back to the dialplan: the interpreter resumes after its Stasis() step.
+      s.model.fire(c.id, 'exit');
+    });
     return { status: 204 };
   }),
   move: inStasis((c, a, s) => {
     const app = a.app as string | undefined;
     if (!app) return err(400, 'app cannot be empty');
     // Still the same Stasis application run: STASISSTATUS is not touched.
-    s.model.leaveStasis(c, false);
-    s.model.enterStasis(c, app, ((a.appArgs as string | undefined) ?? '').split(',').filter(Boolean), false);
+    controlAsync(s, c, () => {
+      if (!c.app) return;
+      s.model.leaveStasis(c, false);
+      s.model.enterStasis(
+        c,
+        app,
+        ((a.appArgs as string | undefined) ?? '').split(',').filter(Boolean),
+        false,
+      );
+    });
     return { status: 204 };
   }),
-  answer: answered((c, _a, s) => {
-    s.model.setState(c, 'Up');
-    return { status: 204 };
-  }),
+  // Answer waits for its turn on the control queue before the HTTP answer (a synchronous command).
+  answer: answered((c, _a, s) =>
+    controlSync(
+      s,
+      c,
+      () => {
+        s.model.setState(c, 'Up');
+        return { status: 204 };
+      },
+      err(500, 'Failed to answer channel'),
+    ),
+  ),
   // Ringing is indicated to the far side; the channel's own state does not change. Through a
   // Local pair the indication makes the `;1` half (the dialled one) Ringing. On an answered
   // channel Asterisk plays the ring tone itself instead.
   ring: answered((c, _a, s) => {
-    const peer = c.peer && c.name.endsWith(';2') ? s.model.channels.get(c.peer) : undefined;
-    if (peer && peer.state !== 'Up') s.model.setState(peer, 'Ringing');
-    c.ringback = c.state === 'Up' ? 'inband' : 'far';
+    controlAsync(s, c, () => {
+      const peer = c.peer && c.name.endsWith(';2') ? s.model.channels.get(c.peer) : undefined;
+      if (peer && peer.state !== 'Up') s.model.setState(peer, 'Ringing');
+      c.ringback = c.state === 'Up' ? 'inband' : 'far';
+    });
     return { status: 204 };
   }),
   // Stops only a tone Asterisk plays itself: a 180 already sent cannot be taken back.
-  ringStop: answered((c) => {
-    if (c.ringback === 'inband') c.ringback = undefined;
+  ringStop: answered((c, _a, s) => {
+    controlAsync(s, c, () => {
+      if (c.ringback === 'inband') c.ringback = undefined;
+    });
     return { status: 204 };
   }),
   // The variable name is checked before the channel (any channel, in Stasis or not).
@@ -270,7 +297,7 @@ export const channelRoutes = bind<AriState, typeof channelsOps>(channelsOps, {
       c.connected = { ...caller.caller };
       s.model.publish(c);
     }
-    setImmediate(() => s.model.dial(c, caller, Number(a.timeout ?? 0)));
+    controlAsync(s, c, () => s.model.dial(c, caller, Number(a.timeout ?? 0)), { later: true });
     return { status: 204 };
   }),
   ...channelMediaHandlers,

@@ -20,14 +20,19 @@ export interface Command {
 export class CommandQueues {
   private queues = new Map<string, { running: boolean; commands: Command[] }>();
   /** What to do once a target's queue is exhausted (a bridge's announcer or recorder hangs up). */
-  private idle = new Map<string, () => void>();
+  private onIdle = new Map<string, () => void>();
 
   /**
    * Calls `fn` once the target's queue runs dry after its last command (as
    * stasis_app_control_execute_until_exhausted returns); never when the queue is flushed.
    */
   whenIdle(target: string, fn: () => void): void {
-    this.idle.set(target, fn);
+    this.onIdle.set(target, fn);
+  }
+
+  /** Nothing runs or waits on the target: a command given now would start at once. */
+  idle(target: string): boolean {
+    return !this.queues.has(target);
   }
 
   push(target: string, c: Command): void {
@@ -43,8 +48,8 @@ export class CommandQueues {
     const next = q.commands.shift();
     if (!next) {
       this.queues.delete(target);
-      const fn = this.idle.get(target);
-      this.idle.delete(target);
+      const fn = this.onIdle.get(target);
+      this.onIdle.delete(target);
       fn?.();
       return;
     }
@@ -60,7 +65,7 @@ export class CommandQueues {
 
   /** Drops every command still waiting on a target (the one running ends on its own). */
   flush(target: string): void {
-    this.idle.delete(target);
+    this.onIdle.delete(target);
     const q = this.queues.get(target);
     if (!q) return;
     for (const c of q.commands.splice(0)) c.drop();

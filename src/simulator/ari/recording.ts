@@ -9,6 +9,7 @@
 import type { SimModel } from '../model.ts';
 import type { CommandQueues, StoredRecording } from './commands.ts';
 import type { Hearers } from './playback.ts';
+import { SOUNDS } from './sounds.ts';
 import { err, type Reply } from './spec.ts';
 
 type State = 'queued' | 'recording' | 'paused' | 'done' | 'failed' | 'canceled';
@@ -27,6 +28,10 @@ export interface LiveRecording {
   maxSilenceSeconds: number;
   /** `ifExists=append`: the stored recording of that name grows by this one's length. */
   append: boolean;
+  /** The DTMF digits that end it (record_file's acceptdtmf: `any` is every digit). */
+  terminateOn: string;
+  /** A beep is played before it records (not counted in its length). */
+  beep: boolean;
   /** Whole seconds recorded, once it has ended (Asterisk: -1, left out, until then). */
   duration?: number;
   startedAt: number;
@@ -74,7 +79,19 @@ export class Recordings {
     private model: SimModel,
     private queues: CommandQueues,
     private stored: Map<string, StoredRecording>,
-  ) {}
+  ) {
+    // ast_play_and_record_full stops on a digit of acceptdtmf, keeping what it recorded.
+    model.on('dtmf', (c: { id: string }, digit: string) => {
+      for (const r of [...this.live.values()])
+        if (
+          r.queue === `channel:${c.id}` &&
+          r.end &&
+          Date.now() >= r.startedAt &&
+          r.terminateOn.includes(digit)
+        )
+          r.end('stop');
+    });
+  }
 
   json(r: LiveRecording) {
     return {
@@ -107,6 +124,8 @@ export class Recordings {
     maxDurationSeconds: number;
     maxSilenceSeconds: number;
     append: boolean;
+    terminateOn: string;
+    beep: boolean;
   }): LiveRecording {
     const r: LiveRecording = {
       ...o,
@@ -147,7 +166,9 @@ export class Recordings {
       if (c.state !== 'Up') this.model.setState(c, 'Up');
     }
     r.state = 'recording';
-    r.startedAt = Date.now();
+    // RecordingStarted comes before the beep; the file starts after it.
+    const beepMs = r.beep ? SOUNDS.beep!.ms : 0;
+    r.startedAt = Date.now() + beepMs;
     this.publish(r);
     r.end = (how) => {
       clearTimeout(r.maxTimer);
@@ -167,7 +188,7 @@ export class Recordings {
       finish();
     };
     if (r.maxDurationSeconds > 0) {
-      r.maxTimer = setTimeout(() => r.end?.('stop'), r.maxDurationSeconds * 1000);
+      r.maxTimer = setTimeout(() => r.end?.('stop'), beepMs + r.maxDurationSeconds * 1000);
       r.maxTimer.unref?.();
     }
   }

@@ -1,0 +1,89 @@
+// A Stasis channel's control queue for the operations that are not media (res/stasis/control.c):
+// Asterisk runs every command on the channel's own thread, one after another, so an operation
+// asked for while a playback or recording runs (or waits) takes effect only when its turn comes.
+// Most are queued asynchronously (the HTTP answer does not wait: continue, move, ring, progress,
+// DTMF, mute, hold, music on hold, silence, dial); answer and setting a variable wait for their
+// turn before answering (stasis_app_send_command). With nothing queued the thread picks a command
+// up at once, so it takes effect straight away, as before the answer in practice.
+import type { SimChannel } from '../model.ts';
+import type { Reply } from './spec.ts';
+import type { AriState } from './state.ts';
+
+const key = (c: SimChannel) => `channel:${c.id}`;
+
+/**
+ * Queues `run` on the channel's control queue, asynchronously: at once when the queue is idle
+ * (unless `later`, which always waits a turn, as a dial does), else after what is queued. `ms` is
+ * how long the command holds the channel's thread (sending DTMF).
+ */
+export function controlAsync(
+  s: AriState,
+  c: SimChannel,
+  run: () => void,
+  o: { ms?: number; later?: boolean } = {},
+) {
+  const q = s.media.queues;
+  const ms = o.ms ?? 0;
+  if (q.idle(key(c)) && !ms && !o.later) return run();
+  q.push(key(c), {
+    run: (done) => {
+      run();
+      if (!ms) return done();
+      const t = setTimeout(done, ms);
+      t.unref?.();
+    },
+    drop: () => {},
+  });
+}
+
+/**
+ * Runs `run` on the channel's control queue and answers with its reply once it has run; a channel
+ * hung up first never runs it (control_flush_queue) and answers `dropped`.
+ */
+export function controlSync(
+  s: AriState,
+  c: SimChannel,
+  run: () => Reply,
+  dropped: Reply,
+): Reply | Promise<Reply> {
+  const q = s.media.queues;
+  if (q.idle(key(c))) return run();
+  return new Promise((resolve) =>
+    q.push(key(c), {
+      run: (done) => {
+        resolve(run());
+        done();
+      },
+      drop: () => resolve(dropped),
+    }),
+  );
+}
+
+/** After `continue` ran the channel leaves Stasis: what it had queued behind is dropped unrun. */
+export function flushControl(s: AriState, c: SimChannel): void {
+  s.media.queues.flush(key(c));
+}
+
+/**
+ * How long ast_dtmf_stream holds the channel (main/app.c): `before`, 100 ms of quiet, each digit
+ * for its duration (100 ms when none is given) then `between` (100 ms when none is given), `w`
+ * half a second, `W` a second; then `after`. Each digit is sent at its own offset.
+ */
+export function dtmfPlan(
+  dtmf: string,
+  o: { before: number; between: number; duration: number; after: number },
+): { digits: Array<{ digit: string; at: number; duration: number }>; ms: number } {
+  const between = o.between || 100;
+  const duration = o.duration || 100;
+  let t = o.before + 100;
+  const digits: Array<{ digit: string; at: number; duration: number }> = [];
+  for (const ch of dtmf) {
+    if (ch === 'w') t += 500;
+    else if (ch === 'W') t += 1000;
+    else if (/^[0-9*#abcdfABCDF]$/.test(ch)) {
+      if (ch !== 'f' && ch !== 'F') digits.push({ digit: ch, at: t + duration, duration });
+      t += (ch === 'f' || ch === 'F' ? 0 : duration) + between;
+    }
+  }
+  return { digits, ms: t + o.after };
+}
