@@ -18,6 +18,8 @@ export interface Snapshot {
   totalsGap: number;
   /** Per caller number (each call of the bench has its own; the database is the bench's own), its CDRs. */
   cdrs: Map<string, number>;
+  /** CDRs written from Asterisk's own records: callers that hung up in the app while no instance ran. */
+  unseen: number;
 }
 
 export interface Sources {
@@ -76,9 +78,14 @@ export async function snapshot(s: Sources): Promise<Snapshot> {
     select (select coalesce(sum(total_answered), 0)::int from campaign_links where campaign_id = ${s.campaignId}) as total,
            (select count(*)::int from call_records where campaign_id = ${s.campaignId} and disposition = 'answered') as answered`;
   const cdrs = new Map<string, number>();
-  for (const r of await s.sql<{ caller: string; n: number }[]>`
-    select caller_number as caller, count(*)::int as n from call_records group by 1`)
+  let unseen = 0;
+  for (const r of await s.sql<{ caller: string; n: number; unseen: number }[]>`
+    select caller_number as caller, count(*)::int as n,
+           count(*) filter (where disposition = 'ended_unseen')::int as unseen
+      from call_records group by 1`) {
     cdrs.set(r.caller, r.n);
+    unseen += r.unseen;
+  }
   return {
     held,
     recorded,
@@ -87,5 +94,6 @@ export async function snapshot(s: Sources): Promise<Snapshot> {
     bridges,
     totalsGap: t!.total + waiting - t!.answered,
     cdrs,
+    unseen,
   };
 }

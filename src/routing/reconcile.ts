@@ -243,7 +243,9 @@ export class Reconciler {
       const bridged = Boolean(answered);
       const state: CallState = {
         callId,
-        callerChannelId: caller?.id ?? '',
+        // Named even when the caller is gone (its legs say which channel it was): the CDR names it, so
+        // Asterisk's own record of that caller is known to be this call's (unseen.ts).
+        callerChannelId: caller?.id ?? rec?.callerChannelId ?? v[CALLER_VAR] ?? '',
         nodeId,
         app: v[OWNER_VAR]!,
         did,

@@ -1,6 +1,8 @@
 // Invariants 4 and 7 together: a daemon killed -9 with calls bridged, whose callers hang up while no
 // daemon runs, finds the client legs left in Asterisk when it starts again, ends them, frees their
 // slots and writes every call's CDR, though it no longer knows the caller (nor so the DID and plan).
+// Each CDR names the caller's channel (the legs say which it was), so reading Asterisk's own CDRs
+// back (calls nobody saw) finds these calls recorded and writes no second CDR for them.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,7 +47,7 @@ describe('takeover of calls whose callers left while no daemon ran', () => {
   });
 
   it('ends the client legs left up, frees their slots and writes each call its CDR', async () => {
-    const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
+    const sim = await startSimulator({ ariPort: 0, amiPort: 0, cdrDatabaseUrl: db.url });
     sim.setEndpoint(endpoint, { answerAfterMs: 20 }); // answers and stays up
     const redis = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
     const slots = new SlotStore(redis, new RedisKeys(prefix), 60_000);
@@ -60,6 +62,7 @@ describe('takeover of calls whose callers left while no daemon ran', () => {
       LOG_PRETTY: 'false',
       CDR_BUFFER_DIR: dir,
       RECONCILE_INTERVAL_S: '1',
+      UNSEEN_CALLS_GRACE_S: '1',
       ...simEnv(sim, 'node-left'),
     };
     const start = () => spawn('node', ['bin/capconduit.js', 'start'], { env, stdio: 'ignore' });
@@ -73,6 +76,8 @@ describe('takeover of calls whose callers left while no daemon ran', () => {
         await waitFor(() => (sim.liveChannels().some((c) => c.id === probe) ? undefined : true));
         return sim.stats.stasisFailed === before ? true : undefined;
       }, 120_000);
+      // The first pass that reads Asterisk's CDRs back has set where reading starts.
+      await waitFor(async () => (await sql`select 1 from unseen_call_sweeps`).length === 1 || undefined);
       const callers = [0, 1, 2].map((i) =>
         sim.placeInboundCall({ did, callerNumber: `+1310888${1000 + i}` }),
       );
@@ -95,6 +100,21 @@ describe('takeover of calls whose callers left while no daemon ran', () => {
         return r.length === 3 ? r : undefined;
       });
       expect(rows.map((r) => r.disposition)).toEqual(['answered', 'answered', 'answered']);
+      // A pass reading Asterisk's records back after these CDRs were written (the calls' state gone
+      // from Redis with them) finds the three callers recorded: still one CDR each, naming them.
+      expect(
+        (await sql`select 1 from asterisk_cdr where uniqueid in ${sql(callers)} and lastapp = 'Stasis'`)
+          .length,
+      ).toBe(3);
+      const written = new Date(Date.now() + 1000).toISOString();
+      await waitFor(async () => {
+        const [m] = await sql<{ ok: boolean }[]>`
+          select swept_to > ${written}::timestamptz as ok from unseen_call_sweeps`;
+        return m?.ok || undefined;
+      });
+      const all = await sql<{ caller_channel_id: string }[]>`
+        select caller_channel_id from call_records where did is distinct from '+10000000000' order by 1`;
+      expect(all.map((r) => r.caller_channel_id)).toEqual([...callers].sort());
     } finally {
       p.kill('SIGKILL');
       redis.disconnect();
