@@ -86,7 +86,10 @@ const FRAME_EVERY_MS = 1000;
 export const RATE_BUCKET_MS = 5000;
 const RATE_BUCKETS = 60;
 
-/** Publishes this instance's snapshot when it changes (checked twice a second). */
+/**
+ * Publishes this instance's snapshot when it changes (checked twice a second), while some console
+ * is open on any instance.
+ */
 export class LivePublisher {
   private timer: NodeJS.Timeout | null = null;
   private last = '';
@@ -110,6 +113,13 @@ export class LivePublisher {
     if (this.busy) return;
     this.busy = true;
     try {
+      // Nobody subscribed (no console open on any instance): the snapshot, every live call
+      // serialised twice a second, would cost as much as the calls it describes and reach no one.
+      // One round trip says so; the next snapshot after a console opens is then sent in full.
+      if (!(await this.listened())) {
+        this.last = '';
+        return;
+      }
       const c = await this.source.counters();
       const body = JSON.stringify({ calls: this.source.calls(), nodes: this.source.nodes(), ...c });
       if (body === this.last && now - this.lastAt < PUBLISH_AT_LEAST_MS) return;
@@ -129,6 +139,12 @@ export class LivePublisher {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+  }
+
+  /** Whether any instance's live hub is subscribed to the channel (PUBSUB NUMSUB). */
+  private async listened(): Promise<boolean> {
+    const r = (await this.redis.pubsub('NUMSUB', this.channel)) as [string, number | string];
+    return Number(r[1]) > 0;
   }
 }
 
