@@ -18,10 +18,22 @@ interface Waiter {
   at: number;
   start: () => void;
   timer: NodeJS.Timeout;
+  /** Left the queue unsent (its wait bound passed); skipped when its turn comes. */
+  gone?: boolean;
 }
 
+/** Slots of the queue's array left behind its head before the array is cut down to what is live. */
+const COMPACT_AT = 1024;
+
 export class InFlightLimiter {
-  private waiting: Waiter[] = [];
+  /**
+   * The queue, oldest first from `head`. With thousands of requests queued under overload, every
+   * operation must cost the same whatever the depth: no shift() (it moves the whole array once it
+   * is large) and no search on a time-out (the waiter is marked gone and skipped when reached).
+   */
+  private waiting: Array<Waiter | undefined> = [];
+  private head = 0;
+  private queuedCount = 0;
   /** Start times of the requests in flight, oldest first (a Set keeps insertion order). */
   private running = new Set<{ at: number }>();
 
@@ -34,7 +46,7 @@ export class InFlightLimiter {
   }
 
   get queued(): number {
-    return this.waiting.length;
+    return this.queuedCount;
   }
 
   /**
@@ -42,7 +54,7 @@ export class InFlightLimiter {
    * rejects with `onWaitTimeout()`.
    */
   run<T>(task: () => Promise<T>, waitMs: number, onWaitTimeout: () => Error): Promise<T> {
-    if (this.running.size < this.limit && this.waiting.length === 0) return this.start(task);
+    if (this.running.size < this.limit && this.queuedCount === 0) return this.start(task);
     return new Promise<T>((resolve, reject) => {
       const w: Waiter = {
         at: Date.now(),
@@ -51,24 +63,52 @@ export class InFlightLimiter {
           this.start(task).then(resolve, reject);
         },
         timer: setTimeout(() => {
-          const i = this.waiting.indexOf(w);
-          if (i >= 0) this.waiting.splice(i, 1);
+          w.gone = true;
+          this.queuedCount--;
+          this.skipGone();
           reject(onWaitTimeout());
         }, waitMs),
       };
       this.waiting.push(w);
+      this.queuedCount++;
     });
   }
 
   figures(now = Date.now()): LoadFigures {
     const first = this.running.values().next().value;
+    const oldest = this.queuedCount ? this.waiting[this.head] : undefined;
     return {
       limit: this.limit,
       inFlight: this.running.size,
-      queued: this.waiting.length,
-      oldestWaitMs: this.waiting.length ? now - this.waiting[0]!.at : 0,
+      queued: this.queuedCount,
+      oldestWaitMs: oldest ? now - oldest.at : 0,
       oldestInFlightMs: first ? now - first.at : 0,
     };
+  }
+
+  /** Takes the oldest live waiter off the queue. */
+  private next(): Waiter | undefined {
+    this.skipGone();
+    if (this.head >= this.waiting.length) return undefined;
+    const w = this.waiting[this.head]!;
+    this.waiting[this.head++] = undefined;
+    this.queuedCount--;
+    this.skipGone();
+    return w;
+  }
+
+  /** Moves the head past waiters gone, and cuts the array down once mostly behind the head. */
+  private skipGone(): void {
+    // Behind the head the array holds nothing; at and after it, waiters.
+    while (this.head < this.waiting.length && this.waiting[this.head]!.gone)
+      this.waiting[this.head++] = undefined;
+    if (this.head === this.waiting.length) {
+      this.waiting = [];
+      this.head = 0;
+    } else if (this.head >= COMPACT_AT && this.head * 2 >= this.waiting.length) {
+      this.waiting = this.waiting.slice(this.head);
+      this.head = 0;
+    }
   }
 
   private start<T>(task: () => Promise<T>): Promise<T> {
@@ -76,7 +116,7 @@ export class InFlightLimiter {
     this.running.add(slot);
     const done = () => {
       this.running.delete(slot);
-      this.waiting.shift()?.start();
+      this.next()?.start();
     };
     let p: Promise<T>;
     try {

@@ -1,7 +1,7 @@
 // Pure parts of the ARI client's transport: which requests may travel over the events WebSocket
 // (never one whose answer grows with the number of calls), and the in-flight bound with its queue.
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { InFlightLimiter } from '../../src/asterisk/limiter.ts';
 import { queryString } from '../../src/asterisk/request.ts';
 import { mayTravelOverWebSocket } from '../../src/asterisk/transport-choice.ts';
@@ -109,6 +109,58 @@ describe('InFlightLimiter', () => {
       ),
       { numRuns: 100 },
     );
+  });
+
+  it('queued tasks that outlive their wait never run; the others start in order; the figures count only those still queued', async () => {
+    vi.useFakeTimers();
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.integer({ min: 1, max: 100 }), { minLength: 1, maxLength: 3000 }),
+          fc.integer({ min: 0, max: 101 }),
+          async (waits, cut) => {
+            const l = new InFlightLimiter(1);
+            let releaseBlocker!: () => void;
+            const blocker = l.run(
+              () => new Promise<void>((r) => (releaseBlocker = r)),
+              1000,
+              () => new Error('timed out'),
+            );
+            const started: number[] = [];
+            const outcomes = waits.map((w, i) =>
+              l
+                .run(
+                  async () => {
+                    started.push(i);
+                  },
+                  w,
+                  () => new Error('timed out'),
+                )
+                .then(
+                  () => 'ran',
+                  () => 'timed out',
+                ),
+            );
+            await vi.advanceTimersByTimeAsync(cut);
+            const live = waits.flatMap((w, i) => (w > cut ? [i] : []));
+            expect(l.figures()).toMatchObject({
+              inFlight: 1,
+              queued: live.length,
+              oldestWaitMs: live.length ? cut : 0,
+            });
+            releaseBlocker();
+            await blocker;
+            const got = await Promise.all(outcomes);
+            expect(got).toEqual(waits.map((w) => (w > cut ? 'ran' : 'timed out')));
+            expect(started).toEqual(live);
+            expect(l.figures()).toMatchObject({ inFlight: 0, queued: 0, oldestWaitMs: 0 });
+          },
+        ),
+        { numRuns: 60 },
+      );
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a task that throws at once frees its slot', async () => {
