@@ -1,12 +1,15 @@
 // Soak: the daemon (compiled, its own process) routes a steady load from the simulator for a long
-// time, and every minute the bench writes down its RSS, heap, event-loop delay and the live calls;
-// at the end, the RSS slope in MB/hour (least squares over the samples after the ramp-up) says
-// whether memory grows with time rather than with load. Figures only.
+// time, and every minute the bench writes down its live calls, RSS, heap, event-loop delay, CPU
+// (share of one core, and per call finished) and the calls answered and shed in that minute; at the
+// end, the RSS slope in MB/hour (least squares over the samples after the ramp-up) says whether
+// memory grows with time rather than with load, and the CPU a call over the same samples. Figures only.
 //   npx tsx bench/soak/run.ts [--rate 100] [--talk-s 60] [--minutes 30] [--sample-s 60] [--ramp-min 2]
+//     [--profile DIR [--snapshot-at 3,6]]
 // Needs DATABASE_URL/REDIS_URL (eval "$(bash scripts/services.sh env)"); it builds and migrates first.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
@@ -22,6 +25,12 @@ const { values } = parseArgs({
     'sample-s': { type: 'string', default: '60' },
     // Samples of the first minutes (calls still piling up to rate x talk) are left out of the slope.
     'ramp-min': { type: 'string', default: '2' },
+    // Diagnosis: the daemon writes a CPU profile into this folder when it stops, and a heap
+    // snapshot there at each minute named in --snapshot-at (e.g. 3,6).
+    profile: { type: 'string' },
+    // dist/ is already built from this tree (alternating runs of two trees).
+    'skip-build': { type: 'boolean', default: false },
+    'snapshot-at': { type: 'string', default: '' },
   },
 });
 const rate = Number(values.rate);
@@ -33,7 +42,7 @@ const dbUrl = process.env.DATABASE_URL;
 if (!dbUrl || !process.env.REDIS_URL)
   throw new Error('set DATABASE_URL and REDIS_URL (eval "$(bash scripts/services.sh env)")');
 
-execFileSync('bash', ['scripts/build.sh'], { stdio: 'ignore' });
+if (!values['skip-build']) execFileSync('bash', ['scripts/build.sh'], { stdio: 'ignore' });
 execFileSync('node', ['dist/cli/entry.js', 'migrate'], { stdio: 'ignore' });
 const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
 const sql = postgres(dbUrl, { max: 2, onnotice: () => {} });
@@ -61,7 +70,21 @@ for (let i = 0; i < 10; i++) {
 await sql.end();
 
 const port = 19000 + Math.floor(Math.random() * 1000);
-const daemon = spawn('node', ['dist/cli/entry.js', 'start'], {
+const profileDir = values.profile ? resolve(values.profile) : undefined;
+if (profileDir) mkdirSync(profileDir, { recursive: true });
+const snapshotAt = values['snapshot-at']
+  .split(',')
+  .filter(Boolean)
+  .map((m) => Number(m) * 60_000);
+const nodeArgs = profileDir
+  ? [
+      '--cpu-prof',
+      `--cpu-prof-dir=${profileDir}`,
+      '--heapsnapshot-signal=SIGUSR2',
+      `--diagnostic-dir=${profileDir}`,
+    ]
+  : [];
+const daemon = spawn('node', [...nodeArgs, 'dist/cli/entry.js', 'start'], {
   env: {
     ...process.env,
     API_PORT: String(port),
@@ -87,17 +110,29 @@ for (let i = 0; ; i++) {
 }
 const rss = () =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${daemon.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+// The daemon's CPU time so far (user + system, seconds), from /proc (clock ticks of 1/100 s).
+const cpuS = () => {
+  const f = readFileSync(`/proc/${daemon.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+};
 
 console.log(
   `soak: ${rate} calls/s, ${talkMs / 1000} s calls (~${Math.round((rate * talkMs) / 1000)} live), ${minutes} min; a sample every ${sampleMs / 1000} s`,
 );
 console.log(
-  'min | live calls | RSS MB | heap used MB | daemon loop delay p50/p99/max ms | bench loop p99 ms | routed (all/answered) | load average',
+  'min | live calls | client legs up | RSS MB | heap used MB | daemon loop delay p50/p99/max ms | daemon CPU % | CPU ms a call | answered/min | shed/min | bench loop p99 ms | load average',
 );
 const simLoop = monitorEventLoopDelay({ resolution: 10 });
 simLoop.enable();
 const t0 = Date.now();
-const samples: Array<{ t: number; rss: number }> = [];
+const samples: Array<{
+  t: number;
+  rss: number;
+  cpu: number;
+  routed: number;
+  answered: number;
+  shed: number;
+}> = [];
 const traffic = runTraffic(sim, {
   ratePerS: rate,
   durationS: minutes * 60,
@@ -105,38 +140,59 @@ const traffic = runTraffic(sim, {
   callers: ['+12125550000', '+13105550000', '+14155550000'],
   talkMs: [talkMs, talkMs],
 });
+const zero = (n: number) => (Number.isNaN(n) ? 0 : n);
+let prev = { t: 0, cpu: cpuS(), routed: 0, answered: 0, shed: 0 };
 const sample = async () => {
   const text = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(10_000) }).then(
     (r) => r.text(),
     () => '',
   );
   const ms = (name: string) => (metricSum(text, name) * 1000).toFixed(0);
-  const routed = metricSum(text, 'capconduit_calls_routed_total');
-  const answered = /^capconduit_calls_routed_total\{[^}]*disposition="answered"[^}]*\} (\S+)$/m.exec(
-    text,
-  )?.[1];
-  const r = rss();
+  const disposition = (d: string) =>
+    Number(
+      new RegExp(`^capconduit_calls_routed_total\\{[^}]*disposition="${d}"[^}]*\\} (\\S+)$`, 'm').exec(
+        text,
+      )?.[1] ?? 0,
+    );
   const t = Date.now() - t0;
-  samples.push({ t, rss: r });
+  const now = {
+    t,
+    cpu: cpuS(),
+    routed: zero(metricSum(text, 'capconduit_calls_routed_total')),
+    answered: disposition('answered'),
+    shed: disposition('shed'),
+  };
+  const r = rss();
+  if (text) samples.push({ ...now, rss: r });
+  // No answer from /metrics (the daemon too busy to answer within 10 s): its figures are left out.
+  const perMin = (x: number) => (text ? ((x * 60_000) / Math.max(1, t - prev.t)).toFixed(0) : '-');
+  const finished = now.routed - prev.routed;
   console.log(
     [
       (t / 60_000).toFixed(1),
+      text ? zero(metricSum(text, 'capconduit_inbound_calls_in_progress')) : '(no answer)',
       sim.channelCount('PJSIP/'),
       r.toFixed(0),
       (metricSum(text, 'nodejs_heap_size_used_bytes') / 2 ** 20).toFixed(0),
       `${ms('nodejs_eventloop_lag_p50_seconds')}/${ms('nodejs_eventloop_lag_p99_seconds')}/${ms('nodejs_eventloop_lag_max_seconds')}`,
+      ((100 * (now.cpu - prev.cpu) * 1000) / Math.max(1, t - prev.t)).toFixed(0),
+      text && finished > 0 ? (((now.cpu - prev.cpu) * 1000) / finished).toFixed(2) : '-',
+      perMin(now.answered - prev.answered),
+      perMin(now.shed - prev.shed),
       (simLoop.percentile(99) / 1e6).toFixed(0),
-      `${routed}/${answered ?? 0}`,
       loadavg()
         .map((x) => x.toFixed(1))
         .join(' '),
     ].join(' | '),
   );
+  if (text) prev = now;
   simLoop.reset();
 };
 const timer = setInterval(() => void sample(), sampleMs);
+const snapshots = snapshotAt.map((at) => setTimeout(() => daemon.kill('SIGUSR2'), at));
 const report = await traffic.done;
 clearInterval(timer);
+for (const t of snapshots) clearTimeout(t);
 await sample();
 
 // Least squares slope of RSS over time, after the ramp-up, in MB per hour.
@@ -159,6 +215,11 @@ console.log(
 console.log(
   `RSS slope after the first ${rampMs / 60_000} min: ${slope.toFixed(1)} MB/hour over ${steady.length} samples (RSS ${Math.min(...steady.map((s) => s.rss)).toFixed(0)}-${Math.max(...steady.map((s) => s.rss)).toFixed(0)} MB)`,
 );
+const [first, last] = [steady[0], steady.at(-1)];
+if (first && last && last.routed > first.routed)
+  console.log(
+    `after the first ${rampMs / 60_000} min: daemon CPU ${(last.cpu - first.cpu).toFixed(0)} s for ${last.routed - first.routed} calls finished (${(((last.cpu - first.cpu) * 1000) / (last.routed - first.routed)).toFixed(2)} ms a call), ${last.answered - first.answered} answered, ${last.shed - first.shed} shed`,
+  );
 const sessions = sim.httpSessions();
 console.log(
   `simulator limits: HTTP sessions peak ${sessions.peak} of ${sim.limits.httpSessions}, refused ${sessions.refused}; crashed: ${sim.crashed ? sim.crashed.reason : 'no'}`,
