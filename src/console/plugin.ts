@@ -60,20 +60,40 @@ export function sendPage(reply: FastifyReply, page: Html, status = 200) {
 }
 
 /**
- * A change must come from our own pages: a browser that says where the request comes from must say
- * this origin (Origin, or Sec-Fetch-Site), on top of the token check.
+ * Whether `url` is one of this console's own origins: the Host the request came to, the host a
+ * trusted proxy says it came to (X-Forwarded-Host, as TRUSTED_PROXIES lets Fastify read), or the
+ * origin of PUBLIC_URL (a reverse proxy that rewrites Host to the daemon's own address still serves
+ * the pages from there).
  */
-export function sameOrigin(req: FastifyRequest): boolean {
-  const site = req.headers['sec-fetch-site'];
-  if (typeof site === 'string' && site !== 'same-origin' && site !== 'none') return false;
-  const origin = req.headers.origin;
-  if (typeof origin !== 'string') return true;
+function ownOrigin(req: FastifyRequest, url: string, publicUrl: string | undefined): boolean {
   try {
-    return new URL(origin).host === req.headers.host;
+    const u = new URL(url);
+    if (u.host === req.headers.host || u.host === req.host) return true;
+    return publicUrl !== undefined && u.origin === new URL(publicUrl).origin;
   } catch {
     return false;
   }
 }
+
+/**
+ * A change must come from our own pages: a browser that says where the request comes from must say
+ * this origin (Origin, or Sec-Fetch-Site), on top of the token check.
+ */
+export function sameOrigin(req: FastifyRequest, publicUrl?: string): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (typeof site === 'string' && site !== 'same-origin' && site !== 'none') return false;
+  const origin = req.headers.origin;
+  if (typeof origin !== 'string') return true;
+  return ownOrigin(req, origin, publicUrl);
+}
+
+/**
+ * Cookies only over HTTPS when the browser reaches the console over HTTPS: the request came over it
+ * (directly, or as a trusted proxy says), or PUBLIC_URL is https (a proxy terminating TLS that is not
+ * in TRUSTED_PROXIES, or does not say X-Forwarded-Proto).
+ */
+export const secureCookies = (req: FastifyRequest, publicUrl: string | undefined) =>
+  req.protocol === 'https' || publicUrl?.startsWith('https:') === true;
 
 /**
  * The daemon's address as others reach it, for what the console prints for them to call: PUBLIC_URL
@@ -84,13 +104,11 @@ export function publicUrl(req: FastifyRequest, configured: string | undefined): 
 }
 
 /** Where an error page's Back link goes: the console page the request came from, if any. */
-function backOf(req: FastifyRequest): string {
-  const ref = req.headers.referer;
-  try {
-    const u = new URL(ref ?? '');
-    if (u.host === req.headers.host && u.pathname.startsWith('/console/')) return u.pathname + u.search;
-  } catch {}
-  return '/console/live';
+function backOf(req: FastifyRequest, publicUrl: string | undefined): string {
+  const ref = req.headers.referer ?? '';
+  if (!ownOrigin(req, ref, publicUrl)) return '/console/live';
+  const u = new URL(ref);
+  return u.pathname.startsWith('/console/') ? u.pathname + u.search : '/console/live';
 }
 
 export function consolePlugin(
@@ -154,7 +172,8 @@ export function consolePlugin(
     // Every change carries the session's CSRF token (form field or header) and comes from this origin.
     app.addHook('preHandler', async (req) => {
       if (req.method === 'GET' || req.method === 'HEAD') return;
-      if (!sameOrigin(req)) throw new AppError('CSRF_REFUSED', 'request from another site refused');
+      if (!sameOrigin(req, services.config.PUBLIC_URL))
+        throw new AppError('CSRF_REFUSED', 'request from another site refused');
       const cfg = req.routeOptions.config.console ?? {};
       if (cfg.public) return;
       const s = sessionOf(req);
@@ -192,7 +211,7 @@ export function consolePlugin(
           .status(status)
           .send({ error: { code, message, ...(details !== undefined ? { details } : {}) } });
       const body = html`<p class="flash error" role="alert"><strong>${code}</strong>: ${message}</p>
-<p><a href="${backOf(req)}">Back</a></p>`;
+<p><a href="${backOf(req, services.config.PUBLIC_URL)}">Back</a></p>`;
       const title = status === 403 ? 'Not allowed' : status === 404 ? 'Not found' : 'Something went wrong';
       const page =
         req.consoleUser && req.consoleSession

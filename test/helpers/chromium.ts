@@ -29,7 +29,8 @@ export interface Chromium {
   close(): Promise<void>;
 }
 
-export async function launchChromium(): Promise<Chromium> {
+/** `args`: flags on top of CHROMIUM_FLAGS (a host mapped to loopback, a test certificate accepted). */
+export async function launchChromium(o: { args?: string[] } = {}): Promise<Chromium> {
   const profile = mkdtempSync(join(tmpdir(), 'cc-chromium-'));
   mkdirSync(SCREENSHOTS, { recursive: true });
   // playwright passes the profile as --user-data-dir itself (a persistent context is the only way
@@ -37,7 +38,7 @@ export async function launchChromium(): Promise<Chromium> {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_FLAGS,
+    args: [...CHROMIUM_FLAGS, ...(o.args ?? [])],
     viewport: { width: 1280, height: 800 },
   });
   const page = context.pages()[0] ?? (await context.newPage());

@@ -8,7 +8,7 @@ import { html } from '../html.ts';
 import { DEVICE_COOKIE } from '../reauth.ts';
 import type { Attempt } from '../lockout.ts';
 import { bare } from '../pages/layout.ts';
-import { SESSION_COOKIE, sendPage, sessionOf, userOf } from '../plugin.ts';
+import { SESSION_COOKIE, secureCookies, sendPage, sessionOf, userOf } from '../plugin.ts';
 import { signInBody, totpBody } from '../schemas.ts';
 import type { ConsoleServices } from '../services.ts';
 
@@ -25,8 +25,6 @@ export function safeNext(next: unknown): string {
     ? next
     : '/console/live';
 }
-
-const secure = (req: FastifyRequest) => req.protocol === 'https';
 
 function signInPage(o: { next: string; email?: string; error?: string }) {
   return bare(
@@ -93,13 +91,13 @@ export function authRoutes(s: ConsoleServices) {
         path: '/console',
         httpOnly: true,
         sameSite: 'strict',
-        secure: secure(req),
+        secure: secureCookies(req, s.config.PUBLIC_URL),
       });
       reply.setCookie(DEVICE_COOKIE, device, {
         path: '/console/sign-in',
         httpOnly: true,
         sameSite: 'strict',
-        secure: secure(req),
+        secure: secureCookies(req, s.config.PUBLIC_URL),
         maxAge: 90 * 86400,
       });
       req.log.info({ console_user: userId }, 'console sign-in');
@@ -149,7 +147,7 @@ export function authRoutes(s: ConsoleServices) {
             path: '/console/sign-in',
             httpOnly: true,
             sameSite: 'strict',
-            secure: secure(req),
+            secure: secureCookies(req, s.config.PUBLIC_URL),
             maxAge: PENDING_TTL_S,
           });
           return sendPage(reply, totpPage({ next }));
