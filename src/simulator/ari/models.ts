@@ -1,7 +1,13 @@
 // Asterisk 22's ARI models (rest-api/api-docs), per resource document: each property as
 // `name[!]:type` (`!` = required), in Asterisk's order. Served in the api-docs (ari-client reads the
 // events document's models to know which event fields are channels, bridges, ...). A data table.
-import type { ModelSpec } from './spec.ts';
+
+/** One model: its properties in the grammar above, and its subtypes and discriminator when it has them. */
+export interface ModelSpec {
+  props: string;
+  subTypes?: string[];
+  discriminator?: string;
+}
 
 export const MODELS: Record<string, Record<string, ModelSpec>> = {
   asterisk: {

@@ -15,12 +15,6 @@ export interface OperationSpec {
   websocketProtocol?: string;
 }
 
-export interface ModelSpec {
-  props: string;
-  subTypes?: string[];
-  discriminator?: string;
-}
-
 export interface ParamSpec {
   name: string;
   paramType: 'path' | 'query' | 'body' | 'header';
