@@ -20,6 +20,7 @@
 //   manager session pointer (SessionID) `<ptr>`, the port of a security event's address `<port>`,
 //   CoreStatus's dates and times `<date>`/`<time>` and its call count `<int>`, Ping's `<epoch>`.
 // Everything else, field names, field order, types and values, is compared as recorded.
+import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
@@ -71,11 +72,14 @@ export class Ids {
   private uuid = new Map<string, string>();
   private kinds = new Map<string, number>();
   readonly placeholder = new Map<string, string>();
+  private names = new Map<string, string>();
   /** The manager user the replay logs in as: a security event's AccountID naming it is `<ami-user>`. */
   amiUser = '';
 
   seeChannel(id: unknown, name: unknown) {
     if (typeof id !== 'string' || typeof name !== 'string' || !name.includes('/')) return;
+    // The latest channel of a normalised name: what a recorded action naming `...-<HEX8>;1` means.
+    this.names.set(normName(name), name);
     if (!RE_UID.test(id) || this.uid.has(id)) return;
     const k = nameKey(name);
     const n = (this.byKey.get(k) ?? 0) + 1;
@@ -152,6 +156,7 @@ export class Ids {
   /** A recorded string with its placeholders replaced by the simulator's ids. */
   fill(s: string, creds: Record<string, string>): string {
     let out = s.replace(/<(?:uid|uuid):[^>]+>/g, (p) => this.placeholder.get(p) ?? p);
+    if (out.includes('<HEX8>')) out = this.names.get(out) ?? out;
     for (const [k, v] of Object.entries(creds)) out = out.replaceAll(k, v);
     return out;
   }
@@ -225,6 +230,22 @@ export async function replay(recs: Rec[], o: ReplayOptions): Promise<{ got: Got;
   });
   const sql = o.databaseUrl ? postgres(o.databaseUrl, { max: 1, onnotice: () => {} }) : null;
   const auth = `Basic ${Buffer.from(`${o.user}:${o.password}`).toString('base64')}`;
+  const wrongAuth = `Basic ${Buffer.from(`${o.user}:wrong`).toString('base64')}`;
+  // One kept-alive HTTP connection for every request, as the recording client had: Asterisk's
+  // answers can depend on the connection (a failure's errno stays on its thread).
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const httpRequest = (url: string, r: { method: string; headers: Record<string, string>; body?: string }) =>
+    new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(url, { method: r.method, headers: r.headers, agent }, (res) => {
+        let text = '';
+        res.on('data', (d) => {
+          text += d;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+      req.end(r.body);
+    });
   const wsWant = (r: Rec) => r.src === 'ari.ws' && !o.skipWs.has(String(r.type));
   const amiWant = (r: Rec) =>
     r.src === 'ami.recv' &&
@@ -267,16 +288,16 @@ export async function replay(recs: Rec[], o: ReplayOptions): Promise<{ got: Got;
             ),
           ).toString();
           const body = r.reqBody ? JSON.stringify(r.reqBody) : undefined;
-          const res = await fetch(`${o.ariUrl}${ids.fill(String(r.path), creds)}${q ? `?${q}` : ''}`, {
+          const res = await httpRequest(`${o.ariUrl}${ids.fill(String(r.path), creds)}${q ? `?${q}` : ''}`, {
             method: String(r.method),
             headers: {
               ...(r.auth === 'basic' ? { authorization: auth } : {}),
+              ...(r.auth === 'basic:wrong' ? { authorization: wrongAuth } : {}),
               ...(body ? { 'content-type': 'application/json' } : {}),
             },
             ...(body ? { body } : {}),
           });
-          const text = await res.text();
-          const parsed = text ? (JSON.parse(text) as unknown) : null;
+          const parsed = res.text ? (JSON.parse(res.text) as unknown) : null;
           ids.walkJson(parsed);
           got.http.push({ rec: r, status: res.status, body: parsed });
         }
@@ -293,8 +314,16 @@ export async function replay(recs: Rec[], o: ReplayOptions): Promise<{ got: Got;
       // before going on; a thread that never catches up is left to the comparison to report.
       const end = Date.now() + (o.stepTimeoutMs ?? 15_000);
       while (behind() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+      if (process.env.REPLAY_DEBUG && behind()) {
+        const n = have();
+        console.log(
+          step,
+          [...need].filter(([k, v]) => (n.get(k) ?? 0) < v).map(([k, v]) => `${k} ${n.get(k) ?? 0}/${v}`),
+        );
+      }
     }
   } finally {
+    agent.destroy();
     ws.close();
     sock.destroy();
     await sql?.end();

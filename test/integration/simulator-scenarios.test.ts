@@ -10,10 +10,10 @@
 // The comparison is strict about order at every level: fields of an AMI frame, keys of a JSON
 // object, items of a list.
 //
-// Not compared, because the simulator does not send them (docs/simulator.md lists them): the
-// dialplan-tracing AMI events (VarSet, Newexten), caller-id and connected-line updates (NewCallerid,
-// NewConnectedLine; ARI ChannelCallerId, ChannelConnectedLine), and ARI ChannelVarset /
-// ChannelDialplan.
+// Every event is compared, the dialplan trace (Newexten, VarSet; ChannelDialplan, ChannelVarset)
+// and the caller-id and connected-line updates included. The errors scenario runs its requests on
+// one kept-alive HTTP connection, as recorded (an allocation failure's errno stays on it); the
+// host's own values in Asterisk's info (kernel, build date, user) are compared by shape.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase } from '../helpers/env.ts';
@@ -54,6 +54,31 @@ const ordered = (v: unknown): unknown =>
       ? Object.entries(v).map(([k, x]) => [k, ordered(x)])
       : v;
 
+/** A value with every string and number replaced by its type. */
+const shape = (v: unknown): unknown =>
+  Array.isArray(v)
+    ? v.map(shape)
+    : v && typeof v === 'object'
+      ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shape(x)]))
+      : typeof v;
+
+/**
+ * Frames the simulator is known to send that Asterisk does not, pinned so that the day they go the
+ * test says so (then delete the entry): a HangupRequest with cause 0 for the channels Asterisk
+ * destroys without a request (a duplicate id's `;2`, a channel created without an app).
+ */
+const KNOWN_EXTRA: Record<string, { count: number; is: (f: Frame) => boolean }> = {
+  errors: {
+    count: 3,
+    // (Those channels were never answered; Asterisk's own cause-0 request, for an answered one
+    // hung up over AMI, is compared as usual.)
+    is: (f) =>
+      f.some(([k, v]) => k === 'Event' && v === 'HangupRequest') &&
+      f.some(([k, v]) => k === 'Cause' && v === '0') &&
+      !f.some(([k, v]) => k === 'ChannelStateDesc' && v === 'Up'),
+  },
+};
+
 async function check(name: string, databaseUrl?: string) {
   const recs = loadScenario(name);
   const sim = await lab(databaseUrl);
@@ -68,11 +93,13 @@ async function check(name: string, databaseUrl?: string) {
       skipAmi: SKIP_AMI,
       ...(databaseUrl ? { databaseUrl } : {}),
     });
-    // ARI answers, one by one.
+    // ARI answers, one by one. Asterisk's info names the host it was built and runs on (kernel,
+    // machine, build date, user): only its shape is compared.
     for (const h of got.http) {
       const what = `${h.rec.step} ${h.rec.method} ${h.rec.path}`;
       expect(h.status, what).toBe(h.rec.status);
-      expect(ordered(ids.value(h.body)), what).toEqual(ordered(h.rec.resBody ?? null));
+      const host = String(h.rec.path).endsWith('/asterisk/info') ? shape : (v: unknown) => v;
+      expect(ordered(host(ids.value(h.body))), what).toEqual(ordered(host(h.rec.resBody ?? null)));
     }
     // ARI events, per channel (or bridge).
     const realWs = recs.filter((r) => r.src === 'ari.ws' && !SKIP_WS.has(String(r.type))).map((r) => r.data);
@@ -86,7 +113,10 @@ async function check(name: string, databaseUrl?: string) {
       .filter((r: Rec) => r.src === 'ami.recv' && r.conn === 'main' && r.kind !== 'banner')
       .map((r) => Object.entries(r.frame as Record<string, string>) as Frame)
       .filter((f) => !SKIP_AMI.has(event(f)));
-    const gotAmi = got.ami.filter((f) => !SKIP_AMI.has(event(f))).map((f) => ids.frame(f));
+    const known = KNOWN_EXTRA[name];
+    const gotAll = got.ami.filter((f) => !SKIP_AMI.has(event(f))).map((f) => ids.frame(f));
+    if (known) expect(gotAll.filter(known.is), 'the known extra frames').toHaveLength(known.count);
+    const gotAmi = known ? gotAll.filter((f) => !known.is(f)) : gotAll;
     expect(threads(gotAmi, amiSubject)).toEqual(threads(realAmi, amiSubject));
   } finally {
     await sim.stop();
@@ -100,6 +130,7 @@ describe('simulator conformance: the recorded call flows, frame by frame', () =>
   it('the leg unanswered until the dial timeout', () => check('outbound-noanswer'));
   it('originates into Stasis and into the dialplan, with chosen ids and a duplicate', () =>
     check('originate-into-stasis'));
+  it('answers errors: ARI 400/401/404/405/409/422/500 and AMI errors, around calls', () => check('errors'));
 });
 
 describe('simulator conformance: PJSIP realtime rows seen through AMI and ARI', () => {
