@@ -175,10 +175,7 @@ export class AriClient extends EventEmitter {
     }
     const ws = this.ws;
     const overWs =
-      o.lane !== 'http' &&
-      this.restOverWs &&
-      ws?.readyState === WebSocket.OPEN &&
-      mayTravelOverWebSocket(method, path);
+      this.restOverWs && ws?.readyState === WebSocket.OPEN && mayTravelOverWebSocket(method, path);
     const transport = overWs ? 'websocket' : 'http';
     const bound = o.timeoutMs ?? this.timeoutMs;
     const notSent = () => {

@@ -14,12 +14,8 @@ export interface RequestOptions {
    * `cleanup`: a hangup or a bridge destroy that frees what a call held. It travels over HTTP on
    * connections of its own, so it never waits behind the requests of new calls (the backlog that
    * makes a node shed calls is exactly what it must not queue behind).
-   * `http`: over the HTTP connections even when REST travels over the events WebSocket. For a
-   * request that must not hold up the ones behind it: Asterisk serves a WebSocket's requests one at
-   * a time, in order, and a request nobody waits for (a caller's ringing) would delay the requests
-   * of the call's routing decision queued after it.
    */
-  lane?: 'cleanup' | 'http';
+  lane?: 'cleanup';
 }
 
 /** One REST request, whichever way it travels. */

@@ -1,6 +1,6 @@
 // Typed ARI resources over one request function (ids chosen by the caller, recorded before the
 // request, so a request whose answer is lost can still be found and cleaned up).
-import type { AriRequest, RequestOptions } from './request.ts';
+import type { AriRequest } from './request.ts';
 import type { AriBridge, AriChannel } from './types.ts';
 
 export type HangupReason =
@@ -60,7 +60,7 @@ export function channelsResource(request: AriRequest) {
     dial: (id: string, p: { caller?: string; timeout?: number } = {}) =>
       request<void>('POST', `/channels/${enc(id)}/dial`, { query: p }),
     answer: (id: string) => request<void>('POST', `/channels/${enc(id)}/answer`),
-    ring: (id: string, o?: RequestOptions) => request<void>('POST', `/channels/${enc(id)}/ring`, o),
+    ring: (id: string) => request<void>('POST', `/channels/${enc(id)}/ring`),
     ringStop: (id: string) => request<void>('DELETE', `/channels/${enc(id)}/ring`),
     /** Plays media in order (`sound:...`, `recording:...`) under our own playback id. */
     play: (id: string, playbackId: string, media: string[]) =>

@@ -139,27 +139,6 @@ describe('answers that grow with the number of calls', () => {
     await expect(filter).resolves.toEqual({});
   });
 
-  it('the http lane goes over HTTP with REST over the WebSocket on, beside a request the WebSocket holds', async () => {
-    // A caller's ringing, nobody waiting for it, must not sit ahead of the decision's requests in
-    // the WebSocket's one-at-a-time line.
-    const n = await stubNode();
-    const { c } = client(n.url, 'websocket');
-    await started(c);
-    await waitFor(() => n.seen.includes('GET /ari/channels'));
-    const create = c.channels.create({ endpoint: 'PJSIP/x', app: 'capconduit', channelId: 'leg-1' });
-    await waitFor(() => n.frames.length === 1);
-    const ring = c.channels.ring('caller-1', { lane: 'http' });
-    await waitFor(() => n.http.length === 1);
-    expect(n.http[0]!.req.method).toBe('POST');
-    expect(n.http[0]!.req.url).toBe('/ari/channels/caller-1/ring');
-    expect(n.frames.length).toBe(1);
-    n.http[0]!.res.writeHead(204);
-    n.http[0]!.res.end();
-    await expect(ring).resolves.toBeUndefined();
-    n.answerFrame(0);
-    await create;
-  });
-
   it('a list of 1,200 channels (over 500 KB as one frame) comes over HTTP from the simulator', async () => {
     const s = await sim();
     const { c, events } = client(s.ariUrl, 'websocket');

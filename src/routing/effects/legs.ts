@@ -124,10 +124,8 @@ export async function performLeg(
     }
     case 'ring_caller': {
       // Not waited for: the routing decision goes on meanwhile (see runEffects for the order).
-      // Over HTTP: on the events WebSocket, which Asterisk serves one request at a time, it would
-      // sit ahead of the decision's leg create and dial and delay every call by one request.
       const ringing: Promise<void> = ariOf(ctx, call)
-        .channels.ring(s.callerChannelId, { lane: 'http' })
+        .channels.ring(s.callerChannelId)
         .catch((err: unknown) => {
           if (isGoneOrElsewhere(err)) return;
           ctx.d.metrics.effectFailures.inc({ effect: 'ring_caller' });
