@@ -2,7 +2,9 @@
 // in Redis (not the takeover's): the CDR's answered_at, its talk cap and end reason run from it, the
 // maximum call length is set again in Asterisk for what is left of it (the limit the dead owner set
 // is cleared here, as when it had to keep the limit itself), and the recording the owner started is
-// followed to its end, so the CDR names it with its length.
+// followed to its end, so the CDR names it with its length. A recording that no longer runs at the
+// takeover starts again, appended to the same file, and the CDR counts both parts (the first one's
+// end was told to the dead owner: its length comes from the stored file).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +24,7 @@ describe('a bridged call taken over after a kill -9', () => {
   const prefix = redisPrefix();
   const keys = new RedisKeys(prefix).routing;
   const did = '+14155557200';
+  const openDid = '+14155557201';
   const endpoint = 'takeover-answer-client';
   const limitS = 15;
   let dir = '';
@@ -38,6 +41,13 @@ describe('a bridged call taken over after a kill -9', () => {
     await x.insert(dids).values({ number: did, sellerId: s!.id, campaignId: c!.id });
     const [cl] = await x.insert(clients).values({ name: endpoint, endpoint }).returning();
     await x.insert(links).values({ campaignId: c!.id, clientId: cl!.id });
+    // Recorded, with no maximum length: the call lasts until the test hangs it up.
+    const [open] = await x
+      .insert(campaigns)
+      .values({ sellerId: s!.id, name: 'open', maxAttempts: 1, recordCalls: true })
+      .returning();
+    await x.insert(dids).values({ number: openDid, sellerId: s!.id, campaignId: open!.id });
+    await x.insert(links).values({ campaignId: open!.id, clientId: cl!.id });
     await close();
   });
   afterAll(async () => {
@@ -146,6 +156,103 @@ describe('a bridged call taken over after a kill -9', () => {
       // The bridge was recorded from (about) the answer until Asterisk cut the call.
       expect(row!.recording_s).toBeGreaterThanOrEqual(limitS - 1);
     } finally {
+      p.kill('SIGKILL');
+      redis.disconnect();
+      await close();
+      await sim.stop();
+    }
+  }, 300_000);
+
+  it('a recording stopped while no daemon ran starts again on takeover, appended: the CDR counts both parts', async () => {
+    const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
+    sim.setEndpoint(endpoint, { answerAfterMs: 20 }); // answers and never hangs up
+    const redis = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
+    const env = {
+      PATH: process.env.PATH!,
+      DATABASE_URL: db.url,
+      REDIS_URL: process.env.REDIS_URL!,
+      REDIS_KEY_PREFIX: prefix,
+      MASTER_KEY: TEST_MASTER_KEY,
+      API_PORT: '0',
+      LOG_LEVEL: 'warn',
+      LOG_PRETTY: 'false',
+      CDR_BUFFER_DIR: dir,
+      INSTANCE_DEAD_AFTER_S: '2',
+      RECONCILE_INTERVAL_S: '1',
+      ...simEnv(sim, 'node-answer'),
+    };
+    const start = () => spawn('node', ['bin/capconduit.js', 'start'], { env, stdio: 'ignore' });
+    const auth = { authorization: `Basic ${Buffer.from('asterisk:asterisk').toString('base64')}` };
+    const parts: Array<{ name: string; duration: number }> = [];
+    const onEvent = (_app: string, ev: { type: string; recording?: { name: string; duration?: number } }) => {
+      if (ev.type === 'RecordingFinished' && ev.recording)
+        parts.push({ name: ev.recording.name, duration: ev.recording.duration ?? -1 });
+    };
+    sim.events.on('ari-event', onEvent);
+    const { sql, close } = createDatabase(db.url, { max: 1 });
+    let p: ChildProcess = start();
+    try {
+      const caller = await waitFor(async () => {
+        const id = sim.placeInboundCall({ did: openDid, callerNumber: '+13105550501' });
+        const r = await waitFor(() => {
+          const live = sim.liveChannels();
+          if (!live.some((c) => c.id === id)) return 'gone' as const;
+          return live.filter((c) => c.state === 'Up').length === 3 ? id : undefined;
+        });
+        return r === 'gone' ? undefined : r;
+      }, 120_000);
+      const rec = await waitFor(async () => {
+        for (const id of await redis.zrange(keys.callsOf('node-answer'), '0', '-1')) {
+          const h = await redis.hgetall(keys.call(id));
+          if (h.ch === caller && h.ph === 'bridged' && h.ans) return h;
+        }
+        return undefined;
+      });
+      const callId = rec.id!;
+      await waitFor(
+        async () => (await fetch(`${sim.ariUrl}/ari/recordings/live/${callId}`, { headers: auth })).ok,
+      );
+      const recording = Date.now();
+      p.kill('SIGKILL');
+      await new Promise((r) => p.once('exit', r));
+      // A first part of at least two seconds (a length, not a race: Asterisk tells a recording's
+      // length only once it ends), then the recording stops with nobody to hear its end.
+      await waitFor(() => (Date.now() - recording >= 2500 ? true : undefined));
+      const stop = await fetch(`${sim.ariUrl}/ari/recordings/live/${callId}/stop`, {
+        method: 'POST',
+        headers: auth,
+      });
+      expect(stop.status).toBe(204);
+      const first = await waitFor(() => parts.find((x) => x.name === callId)?.duration);
+      expect(first).toBeGreaterThanOrEqual(2);
+      p = start();
+      // Taken over: recording again, appended; a second part of a second or more, then the caller
+      // hangs up.
+      await waitFor(
+        async () => (await fetch(`${sim.ariUrl}/ari/recordings/live/${callId}`, { headers: auth })).ok,
+        120_000,
+      );
+      const again = Date.now();
+      await waitFor(() => (Date.now() - again >= 1500 ? true : undefined));
+      sim.hangup(caller);
+      await waitFor(() => (sim.liveChannels().length === 0 ? true : undefined), 60_000);
+      const [row] = await waitFor(async () => {
+        const r = await sql<{ recording_name: string | null; recording_s: number | null }[]>`
+          select recording_name, recording_s from call_records where call_id = ${callId}`;
+        return r.length ? r : undefined;
+      }, 60_000);
+      const mine = parts.filter((x) => x.name === callId).map((x) => x.duration);
+      expect(mine).toHaveLength(2);
+      // Both parts, as long as the stored file (8 kHz 16-bit mono), not the second part alone.
+      expect(row).toMatchObject({ recording_name: callId, recording_s: mine[0]! + mine[1]! });
+      const file = Buffer.from(
+        await (
+          await fetch(`${sim.ariUrl}/ari/recordings/stored/${callId}/file`, { headers: auth })
+        ).arrayBuffer(),
+      );
+      expect(file.readUInt32LE(40)).toBe(row!.recording_s! * 16_000);
+    } finally {
+      sim.events.off('ari-event', onEvent);
       p.kill('SIGKILL');
       redis.disconnect();
       await close();

@@ -1,6 +1,7 @@
 // Performers of call recording: the bridge recorded under the call's id (appended to by a revenue
 // recovery's next bridge), a recording found live after a takeover tracked, and, when the call
 // finishes, its length once Asterisk says the recording ended.
+import { AriError } from '../../asterisk/index.ts';
 import type { CallEvent } from '../call.ts';
 import { ariOf, type CallRuntime, type EffectContext, type EffectOf, isGoneOrElsewhere } from './runtime.ts';
 
@@ -41,9 +42,16 @@ export async function performRecording(
             throw e;
           },
         );
-      if (!live) return performRecording(ctx, call, { type: 'record' });
+      // Either way the file may hold parts recorded before the takeover, whose ends were told to
+      // the dead owner: the recording's length is read from the stored file once it ends.
+      if (!live) {
+        const next = await performRecording(ctx, call, { type: 'record' });
+        call.recording!.fromFile = true;
+        return next;
+      }
       call.recording ??= { name: callId, pending: 0, finished: 0, seconds: 0 };
       call.recording.pending++;
+      call.recording.fromFile = true;
       ctx.recordings.set(callId, call);
       return null;
     }
@@ -86,5 +94,64 @@ export async function recordingOf(
       ctx.d.log.warn({ callId: call.state.callId }, 'recording not ended in time; its length is unknown');
   }
   ctx.recordings.delete(rec.name);
+  if (rec.fromFile) {
+    const stored = await storedSeconds(ctx, call, rec.name).catch((err: Error) => {
+      ctx.d.log.warn(
+        { callId: call.state.callId, err: err.message },
+        'recording length not read from its file',
+      );
+      return null;
+    });
+    // At least what the parts heard here add up to (a file not readable counts those only).
+    if (stored !== null) return { name: rec.name, durationS: Math.max(stored, rec.seconds) };
+  }
   return rec.finished || rec.pending ? { name: rec.name, durationS: rec.seconds } : null;
+}
+
+/** How much of a stored recording is read to find its length: the WAV header, never the audio. */
+const WAV_HEAD_BYTES = 4096;
+
+/** A stored recording's length (whole seconds) from its WAV header; null when there is no such file. */
+async function storedSeconds(ctx: EffectContext, call: CallRuntime, name: string): Promise<number | null> {
+  const ac = new AbortController();
+  const res = await ariOf(ctx, call)
+    .recordingFile(name, ac.signal)
+    .catch((e: unknown) => {
+      if (e instanceof AriError && e.status === 404) return null;
+      throw e;
+    });
+  if (!res) return null;
+  const parts: Buffer[] = [];
+  let got = 0;
+  try {
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      parts.push(chunk);
+      got += chunk.length;
+      if (got >= WAV_HEAD_BYTES) break;
+    }
+  } finally {
+    ac.abort();
+    res.destroy();
+  }
+  const s = wavSeconds(Buffer.concat(parts));
+  if (s === null) throw new Error('stored recording is not a WAV file');
+  return s;
+}
+
+/**
+ * A WAV file's length in whole seconds from its header (pure): the `data` chunk's size over the
+ * `fmt ` chunk's byte rate, walking the RIFF chunks; null when the header is not a WAV's.
+ */
+export function wavSeconds(head: Buffer): number | null {
+  if (head.length < 12 || head.toString('ascii', 0, 4) !== 'RIFF' || head.toString('ascii', 8, 12) !== 'WAVE')
+    return null;
+  let byteRate = 0;
+  for (let at = 12; at + 8 <= head.length; ) {
+    const id = head.toString('ascii', at, at + 4);
+    const size = head.readUInt32LE(at + 4);
+    if (id === 'fmt ' && at + 20 <= head.length) byteRate = head.readUInt32LE(at + 16);
+    if (id === 'data') return byteRate > 0 ? Math.round(size / byteRate) : null;
+    at += 8 + size + (size % 2);
+  }
+  return null;
 }

@@ -37,7 +37,18 @@ export interface CallRuntime {
   /** The caller's ringing asked of Asterisk and not answered yet: later requests to the caller wait for it. */
   ringing?: Promise<void>;
   /** Call recording: segments asked of Asterisk and not ended yet, and what the ended ones add up to. */
-  recording?: { name: string; pending: number; finished: number; seconds: number; settled?: () => void };
+  recording?: {
+    name: string;
+    pending: number;
+    finished: number;
+    seconds: number;
+    settled?: () => void;
+    /**
+     * Taken over: parts recorded before (their RecordingFinished went to the dead owner) are only
+     * known from the stored file, whose length is then the recording's.
+     */
+    fromFile?: boolean;
+  };
 }
 
 export interface EffectDeps {
