@@ -1,4 +1,7 @@
 // The only module that reads process.env. Everything else receives a typed Config.
+// Why one file of about 450 lines: every setting, its default and its check stand in the one zod
+// schema below, and the daemon, the tools and the Asterisk node list are parsed from that schema
+// (or a pick of it); split up, a default could differ between two readers of the same variable.
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';

@@ -4,6 +4,9 @@
 // typed in resources.ts. Events are dispatched synchronously in arrival order (Asterisk's order); a
 // throwing handler or a bad frame is logged and never stops the stream; on every (re)connect the
 // live channel list is handed out for resynchronisation (ARI does not replay missed events).
+// Why one file of about 440 lines: the connection's state (socket, reconnect timer, liveness,
+// stopping) is read by both the event side and the request side; the transports, the request
+// queue and the typed resources already live in files of their own.
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { AppReclaim } from './app-reclaim.ts';

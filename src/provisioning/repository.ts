@@ -1,4 +1,7 @@
 // Every SQL statement of the provisioning domain.
+// Why one class of about 600 lines: the service, the job workers and the CLI each hold one
+// repository object, and a number's purchase, release and job item change several tables in one
+// transaction (accounts, groups, numbers, jobs and their items); it is sectioned by resource below.
 import { and, asc, count, desc, eq, inArray, isNull, notInArray, type SQL, sql } from 'drizzle-orm';
 import { audited } from '../platform/audit.ts';
 import { type Db, listPage } from '../platform/db.ts';

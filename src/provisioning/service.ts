@@ -1,6 +1,8 @@
 // Provisioning operations without HTTP (used by the routes, the workers and the CLI): carrier accounts
 // with sealed credentials, groups and their subaccounts, searches, and jobs. Every change of a number
 // goes through a job item (jobs/items.ts), so a single number and a batch of thousands take one path.
+// Why one class of about 550 lines: accounts, groups, searches, reconcile and jobs share the sealed
+// credentials, the provider client made per account and the group lock; it is sectioned by resource.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Histogram } from 'prom-client';
