@@ -8,6 +8,7 @@ import helmet from '@fastify/helmet';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
 import { AppError } from '../platform/http/errors.ts';
+import { isPgUnavailable } from '../platform/pg-errors.ts';
 import type { ConsoleRole } from '../db/schema/console.ts';
 import { may } from './access.ts';
 import { type Html, html } from './html.ts';
@@ -197,6 +198,13 @@ export function consolePlugin(
         status = 400;
         code = 'VALIDATION_FAILED';
         message = err.issues.map((i) => `${i.path.join('.') || 'form'}: ${i.message}`).join('; ');
+      } else if (isPgUnavailable(err)) {
+        // The database is down or restarting: a page that says so and offers the same page again.
+        status = 503;
+        code = 'DEPENDENCY_UNAVAILABLE';
+        message = 'the database is not answering right now; try again in a moment';
+        reply.header('retry-after', '5');
+        req.log.warn({ err }, 'console: database unavailable');
       } else if (err.statusCode === 413) {
         status = 413;
         code = 'PAYLOAD_TOO_LARGE';
@@ -210,9 +218,17 @@ export function consolePlugin(
         return reply
           .status(status)
           .send({ error: { code, message, ...(details !== undefined ? { details } : {}) } });
+      const again = status === 503 && req.method === 'GET';
       const body = html`<p class="flash error" role="alert"><strong>${code}</strong>: ${message}</p>
-<p><a href="${backOf(req, services.config.PUBLIC_URL)}">Back</a></p>`;
-      const title = status === 403 ? 'Not allowed' : status === 404 ? 'Not found' : 'Something went wrong';
+<p>${again ? html`<a href="${req.url}" id="try-again">Try again</a> · ` : ''}<a href="${backOf(req, services.config.PUBLIC_URL)}">Back</a></p>`;
+      const title =
+        status === 403
+          ? 'Not allowed'
+          : status === 404
+            ? 'Not found'
+            : status === 503
+              ? 'Not available right now'
+              : 'Something went wrong';
       const page =
         req.consoleUser && req.consoleSession
           ? layout({ user: req.consoleUser, csrf: req.consoleSession.csrf, path: req.url }, title, body)

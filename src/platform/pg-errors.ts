@@ -20,6 +20,29 @@ export function pgError(e: unknown): PgErrorFields {
 
 export const isUniqueViolation = (e: unknown) => pgError(e).code === '23505';
 
+/** postgres.js's own codes for a connection that could not be made or was lost, and the socket's. */
+const CONNECTION_CODES = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+]);
+
+/**
+ * Whether `e` says PostgreSQL is not answering (refused, lost or shutting down: SQLSTATE class 08,
+ * 57P01-57P03), rather than refusing what was asked: a moment later the same request may work.
+ */
+export function isPgUnavailable(e: unknown): boolean {
+  const { code } = pgError(e);
+  if (!code) return false;
+  return CONNECTION_CODES.has(code) || code.startsWith('08') || /^57P0[123]$/.test(code);
+}
+
 /**
  * A constraint violation as the API error it means (`what` names the row in the message), or null
  * when `e` is not one: unique -> DUPLICATE, foreign key -> IN_USE, check -> VALIDATION_FAILED.
