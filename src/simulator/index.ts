@@ -299,9 +299,9 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     pressDigits: (id, digits, durationMs = 100) => {
       const c = model.channels.get(id);
       if (!c) return;
-      [...digits].forEach((d, i) =>
-        model.later(c, (i + 1) * durationMs + i * 100, () => model.receiveDtmf(c, d, durationMs)),
-      );
+      [...digits].forEach((d, i) => {
+        model.later(c, (i + 1) * durationMs + i * 100, () => model.receiveDtmf(c, d, durationMs));
+      });
     },
     placeInboundCall: (p) => inbound(p),
     dropWebSockets: () => ari.dropWebSockets(),
