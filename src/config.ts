@@ -172,6 +172,11 @@ const schema = z.object({
   // waiters at once; this poll only covers a wake-up lost (the subscription reconnecting) or a slot
   // that freed without a release (a cap raised).
   HOLD_QUEUE_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+  // This process's event loop later than this (ms, p99 over a second): new calls are shed, as when
+  // a node falls behind; admitted again once 3 seconds in a row stay under EVENT_LOOP_RESUME_MS
+  // (default: half the bound). 0: never shed on it.
+  EVENT_LOOP_SHED_MS: z.coerce.number().int().min(0).default(1000),
+  EVENT_LOOP_RESUME_MS: z.coerce.number().int().min(1).optional(),
   // How long a DID's routing plan is served from memory before a background re-read. Changes made
   // in PostgreSQL reach calls at once anyway (LISTEN/NOTIFY); this bounds staleness if that fails.
   ROUTING_PLAN_TTL_S: z.coerce.number().int().min(1).max(86_400).default(5),

@@ -18,6 +18,7 @@ export function describeCheck(name: string): string {
     postgres: 'PostgreSQL',
     redis: 'Redis',
     cdr: 'CDR writer (local journal to PostgreSQL)',
+    'event-loop': "this process's own load (new calls are shed while its event loop is late)",
     callerid: 'caller-ID state in Redis',
   };
   return known[name] ?? name;

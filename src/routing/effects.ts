@@ -124,6 +124,11 @@ export class CallRunner {
       .catch(() => {});
   }
 
+  /** Whether a new call on this node is shed now (counted when it is). */
+  shedNow(nodeId: string): boolean {
+    return this.d.admission.shedNow(nodeId) !== null;
+  }
+
   /** Takes a new call in hand and runs its first effects. */
   start(state: CallState, effects: Effect[]): void {
     const callId = state.callId;

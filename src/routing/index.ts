@@ -8,6 +8,7 @@ import { CdrRetention, type RecordingDeleter } from '../cdr/retention.ts';
 import { cdrMetrics } from '../cdr/metrics.ts';
 import { CdrWriter } from '../cdr/writer.ts';
 import type { Logger } from '../platform/logger.ts';
+import { CALM_WINDOWS, LoopDelayGuard, type LoopDelaySampler } from '../platform/loop-delay.ts';
 import type { DaemonContext, DaemonModule } from '../platform/module.ts';
 import { RedisKeys } from '../platform/redis/keys.ts';
 import { CallerScreen } from './callers.ts';
@@ -55,7 +56,14 @@ export function recordingDeleter(asterisk: AsteriskModule | undefined, log: Logg
   };
 }
 
-export function createRoutingModule(ctx: DaemonContext): RoutingModule {
+/**
+ * `o.loopSampler`: how this process's event-loop delay is read (default perf_hooks'
+ * monitorEventLoopDelay); tests give their own to make the process behind at will.
+ */
+export function createRoutingModule(
+  ctx: DaemonContext,
+  o: { loopSampler?: LoopDelaySampler } = {},
+): RoutingModule {
   const { config, database, log, metrics } = ctx;
   const keys = new RedisKeys(config.REDIS_KEY_PREFIX);
   const slots = new SlotStore(ctx.redis, keys, config.SLOT_TTL_S * 1000);
@@ -109,8 +117,33 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
     },
     log.child({ module: 'routing' }),
   );
+  const routingLog = log.child({ module: 'routing' });
+  const loop =
+    asterisk && config.EVENT_LOOP_SHED_MS > 0
+      ? new LoopDelayGuard(
+          {
+            shedMs: config.EVENT_LOOP_SHED_MS,
+            resumeMs: config.EVENT_LOOP_RESUME_MS ?? config.EVENT_LOOP_SHED_MS / 2,
+            calmWindows: CALM_WINDOWS,
+          },
+          {
+            ...(o.loopSampler ? { sampler: o.loopSampler } : {}),
+            onChange: (behind, delayMs) =>
+              behind
+                ? routingLog.warn(
+                    { delayMs: Math.round(delayMs), boundMs: config.EVENT_LOOP_SHED_MS },
+                    "shedding new calls: this process's event loop is late",
+                  )
+                : routingLog.info(
+                    { delayMs: Math.round(delayMs) },
+                    'event loop caught up: new calls admitted again',
+                  ),
+          },
+        )
+      : null;
   const router = asterisk
     ? new InboundRouter({
+        loop,
         asterisk,
         slots,
         catalog,
@@ -167,6 +200,16 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
     ],
     readiness: [
       {
+        name: 'event-loop',
+        critical: false,
+        check: async () => {
+          if (loop?.behind)
+            throw new Error(
+              `shedding new calls: this process's event loop is ${Math.round(loop.delayMs)} ms late (bound ${config.EVENT_LOOP_SHED_MS} ms)`,
+            );
+        },
+      },
+      {
         name: 'cdr',
         check: async () => {
           if (cdr.lastError) throw new Error(`${cdr.pending} CDRs buffered locally: ${cdr.lastError}`);
@@ -174,6 +217,7 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
       },
     ],
     async start() {
+      loop?.start();
       if (router) {
         store.start();
         // Redis losing its data is noticed at the next take or within one heartbeat.
@@ -185,6 +229,7 @@ export function createRoutingModule(ctx: DaemonContext): RoutingModule {
       retention.start(config.RETENTION_SWEEP_MIN * 60_000);
     },
     async stop() {
+      loop?.stop();
       alerts.stop();
       await planChanges?.stop();
       await router?.drain();

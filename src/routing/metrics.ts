@@ -19,6 +19,9 @@ export class RoutingMetrics {
   cleanupPending: () => number = () => 0;
   readonly strays: Counter;
   readonly unseen: Counter;
+  readonly shed: Counter;
+  /** This process's event-loop delay as the shedding reads it (set by the routing module); none: not watched. */
+  loop: (() => { delayMs: number; behind: boolean }) | null = null;
 
   constructor(registry: Registry, calls: () => Iterable<{ state: CallState }>, count: () => number) {
     this.routed = new Counter({
@@ -102,7 +105,31 @@ export class RoutingMetrics {
       help: "Calls whose caller hung up in our app while no instance ran, recorded from Asterisk's own CDR",
       registers: [registry],
     });
+    this.shed = new Counter({
+      name: 'capconduit_calls_shed_total',
+      help: 'Calls refused at once with congestion because a node (asterisk) or this process (event_loop) had fallen behind',
+      labelNames: ['cause'],
+      registers: [registry],
+    });
     const self = this;
+    new Gauge({
+      name: 'capconduit_event_loop_delay_seconds',
+      help: "This process's event-loop delay over the last window (p99), as the shedding of new calls reads it",
+      registers: [registry],
+      collect() {
+        const l = self.loop?.();
+        if (l) this.set(l.delayMs / 1000);
+      },
+    });
+    new Gauge({
+      name: 'capconduit_event_loop_behind',
+      help: "1 while new calls are shed because this process's event loop is late (EVENT_LOOP_SHED_MS)",
+      registers: [registry],
+      collect() {
+        const l = self.loop?.();
+        if (l) this.set(l.behind ? 1 : 0);
+      },
+    });
     new Gauge({
       name: 'capconduit_asterisk_cleanups_pending',
       help: 'Hangups and bridge destroys asked of Asterisk and not confirmed yet (tried until they are)',

@@ -328,7 +328,7 @@ export class Reconciler {
         { nodeId, channel: ch.id },
         'found a caller in our app whose StasisStart never arrived; routing it now',
       );
-      startInbound(this.asterisk, this.runner, nodeId, ch, app, args, this.now);
+      startInbound(this.runner, nodeId, ch, app, args, this.now);
     }
     for (const ch of found.legs) {
       this.metrics.strays.inc({ as: 'leg_hung_up' });

@@ -11,6 +11,7 @@ import type { CallerScreen } from './callers.ts';
 import type { CallStore } from './call-store.ts';
 import type { HoldQueue } from './queue.ts';
 import type { RouteCatalog } from './catalog.ts';
+import { Admission } from './admission.ts';
 import { CallRunner } from './effects.ts';
 import { RoutingMetrics } from './metrics.ts';
 import { Reconciler } from './reconcile.ts';
@@ -37,6 +38,8 @@ export interface RouterDeps {
   defaultTimezone: string;
   /** Periodic reconcile of slots against each node's live channels (ms); 0 disables. */
   reconcileEveryMs?: number;
+  /** This process's own load: while it is behind, new calls are shed (none: only Asterisk's load counts). */
+  loop?: { readonly behind: boolean; readonly delayMs: number } | null;
   /** The hold queue's safety poll (ms), for wake-ups lost. */
   queuePollMs?: number;
   /** Where each node's Asterisk writes its CDRs, read back for the callers nobody saw (unseen.ts). */
@@ -66,7 +69,10 @@ export class InboundRouter {
     const now = d.now ?? Date.now;
     const calls = () => this.runner.calls.values();
     const metrics = new RoutingMetrics(d.metrics, calls, () => this.runner.calls.size);
-    this.runner = new CallRunner({ ...d, metrics, now });
+    const loop = d.loop ?? null;
+    if (loop) metrics.loop = () => ({ delayMs: loop.delayMs, behind: loop.behind });
+    const admission = new Admission(d.asterisk, loop, metrics.shed);
+    this.runner = new CallRunner({ ...d, metrics, admission, now });
     this.reconciler = new Reconciler(
       d.asterisk,
       this.runner,

@@ -47,7 +47,6 @@ export function normalizeDid(raw: string): string {
  * to a process killed a moment before) is taken in hand (reconcile.ts).
  */
 export function startInbound(
-  asterisk: AsteriskModule,
   runner: CallRunner,
   nodeId: string,
   ch: AriChannel,
@@ -59,7 +58,7 @@ export function startInbound(
   // The caller is not tagged with our call id (that would cost a REST request per call on the
   // hot path): client legs carry it from creation (channel variables), and the bridge that joins
   // the caller to a client is named by it, which is all a restarted instance needs.
-  const shed = asterisk.nodes.get(nodeId)?.overloaded() ?? false;
+  const shed = runner.shedNow(nodeId);
   const { state, effects } = newCall(
     {
       callId: ch.channelvars?.[CALL_ID_VAR] || randomUUID(),
@@ -92,7 +91,7 @@ export function attachStasisHandlers(
   now: () => number,
 ): void {
   asterisk.onStasisStart('inbound', (nodeId, ev) =>
-    startInbound(asterisk, runner, nodeId, ev.channel, ev.application, ev.args ?? [], now),
+    startInbound(runner, nodeId, ev.channel, ev.application, ev.args ?? [], now),
   );
   asterisk.onStasisStart('leg', (nodeId, ev) => runner.legEntered(nodeId, ev.channel.id, now()));
   asterisk.onAriEvent((nodeId, ev) => onEvent(nodeId, ev), [...ROUTER_EVENTS]);

@@ -2,6 +2,7 @@
 // dependencies, and the context each performer family is handed. Every performer runs inside its
 // call's queue turn, through the runner's one loop; it reads and changes the call's runtime and the
 // runner's maps through this context, never by reaching into the runner.
+import type { Admission } from '../admission.ts';
 import type { RoutingAlerts } from '../alerts.ts';
 import type { AsteriskModule } from '../../asterisk/index.ts';
 import { AriError } from '../../asterisk/index.ts';
@@ -63,6 +64,8 @@ export interface EffectDeps {
   alerts?: RoutingAlerts | undefined;
   log: Logger;
   metrics: RoutingMetrics;
+  /** Whether a new call is shed (a node or this process behind). */
+  admission: Admission;
   defaultTimezone: string;
   now: () => number;
   /** The hold queue's safety poll (ms; default QUEUE_SAFETY_POLL_MS). */

@@ -63,10 +63,9 @@ export async function performSlot(
 export async function takeNextSlot(ctx: EffectContext, s: CallState): Promise<CallEvent> {
   const plan = s.plan;
   const now = ctx.d.now();
-  // The node fell behind since the call arrived: no slot is taken for a leg whose create would
-  // only join the line of requests Asterisk has not served (shed, as a new call would be).
-  if (ctx.d.asterisk.nodes.get(s.nodeId)?.overloaded())
-    return { type: 'no_candidate', reason: 'shed', at: now };
+  // The node (or this process) fell behind since the call arrived: no slot is taken for a leg
+  // whose create would only join the line of work not done yet (shed, as a new call would be).
+  if (ctx.d.admission.shedNow(s.nodeId)) return { type: 'no_candidate', reason: 'shed', at: now };
   if (!plan?.campaign) return { type: 'no_candidate', reason: 'no_client', at: now };
   const at = new Date(now);
   const strategy = plan.campaign.strategy;
