@@ -6,7 +6,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CdrRecord } from '../../src/cdr/writer.ts';
 import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
 import { addDays } from '../../src/console/routes/call-totals.ts';
 import { sellers } from '../../src/db/schema/routing.ts';
@@ -15,50 +14,14 @@ import { createLogger } from '../../src/platform/logger.ts';
 import { createReportsModule } from '../../src/reports/index.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { Browser } from '../helpers/console.ts';
+import { C1, C2, cdrMaker, S1, S2 } from '../helpers/cdr-rows.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const log = createLogger({ level: 'silent' });
 const PW = 'correct horse battery';
-const S1 = '11111111-1111-4111-8111-111111111111';
-const S2 = '22222222-2222-4222-8222-222222222222';
-const C1 = 'c1111111-1111-4111-8111-111111111111';
-const C2 = 'c2222222-2222-4222-8222-222222222222';
-const K1 = 'a1111111-1111-4111-8111-111111111111';
 
-let n = 0;
-function cdr(at: string, o: Partial<CdrRecord> & { answered?: boolean } = {}): CdrRecord {
-  const start = Date.parse(at);
-  const answered = o.answered ?? true;
-  return {
-    call_id: `t-${++n}`,
-    node_id: 'n1',
-    seller_id: S1,
-    seller_name: 'Acme Leads',
-    campaign_id: C1,
-    campaign_name: 'Auto',
-    did: '+14155550101',
-    did_id: null,
-    caller_number: '+12125550000',
-    client_id: answered ? K1 : null,
-    client_name: answered ? 'Centre One' : null,
-    link_id: null,
-    started_at: new Date(start).toISOString(),
-    answered_at: answered ? new Date(start + 5_000).toISOString() : null,
-    ended_at: new Date(start + 65_000).toISOString(),
-    duration_s: 65,
-    talk_s: answered ? 60 : 0,
-    billable_s: answered ? 60 : 0,
-    disposition: answered ? 'answered' : 'no_client',
-    hangup_cause: 16,
-    attempts: [],
-    converted: answered,
-    payout_micros: answered ? 10_000_000 : 0,
-    revenue_micros: answered ? 25_000_000 : 0,
-    cost_micros: answered ? 1_000 : 0,
-    ...o,
-  };
-}
+const cdr = cdrMaker('t-');
 
 describe('console call totals', () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;

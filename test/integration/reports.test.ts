@@ -6,58 +6,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth/keys.ts';
-import type { CdrRecord } from '../../src/cdr/writer.ts';
 import { dids, sellers } from '../../src/db/schema/routing.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createReportsModule } from '../../src/reports/index.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
+import { C1, C2, cdrMaker, K1, S1, S2 } from '../helpers/cdr-rows.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const log = createLogger({ level: 'silent' });
-const S1 = '11111111-1111-4111-8111-111111111111';
-const S2 = '22222222-2222-4222-8222-222222222222';
-const C1 = 'c1111111-1111-4111-8111-111111111111';
-const C2 = 'c2222222-2222-4222-8222-222222222222';
-const K1 = 'a1111111-1111-4111-8111-111111111111';
 const L1 = 'b1111111-1111-4111-8111-111111111111';
 const DID1 = '+14155550101';
 const DID2 = '+14155550202';
 
-let n = 0;
-function cdr(at: string, o: Partial<CdrRecord> & { answered?: boolean } = {}): CdrRecord {
-  const start = Date.parse(at);
-  const answered = o.answered ?? true;
-  return {
-    call_id: `r-${++n}`,
-    node_id: 'n1',
-    seller_id: S1,
-    seller_name: 'Acme Leads',
-    campaign_id: C1,
-    campaign_name: 'Auto',
-    did: DID1,
-    did_id: null,
-    caller_number: '+12125550000',
-    client_id: answered ? K1 : null,
-    client_name: answered ? 'Centre One' : null,
-    link_id: answered ? L1 : null,
-    started_at: new Date(start).toISOString(),
-    answered_at: answered ? new Date(start + 5_000).toISOString() : null,
-    ended_at: new Date(start + 65_000).toISOString(),
-    duration_s: 65,
-    talk_s: answered ? 60 : 0,
-    billable_s: answered ? 60 : 0,
-    disposition: answered ? 'answered' : 'no_client',
-    hangup_cause: 16,
-    attempts: [],
-    converted: answered,
-    payout_micros: answered ? 10_000_000 : 0,
-    revenue_micros: answered ? 25_000_000 : 0,
-    cost_micros: answered ? 1_000 : 0,
-    ...o,
-  };
-}
+const cdr = cdrMaker('r-', L1);
 
 describe('call reports', () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;
