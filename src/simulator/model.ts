@@ -623,6 +623,20 @@ export class SimModel extends EventEmitter {
       c.caller = c.pendingCaller;
       c.pendingCaller = undefined;
     }
+    // A `;1` hanging up while its `;2` was never called (no PBX thread, no bridge: nothing takes
+    // care of it) hangs that `;2` up itself, in its own hangup (core_unreal.c ast_unreal_hangup):
+    // no hangup request, no cause, and `;2` is gone before `;1`.
+    const uncalled = c.peer ? this.channels.get(c.peer) : undefined;
+    if (
+      uncalled &&
+      !c.name.endsWith(';2') &&
+      uncalled.name.endsWith(';2') &&
+      !uncalled.called &&
+      !uncalled.bridge
+    ) {
+      uncalled.peer = undefined;
+      this.hangup(uncalled.id, 0, false, false);
+    }
     this.channels.delete(id);
     // The dialplan has finished with it: no application is running when it goes.
     if (c.fromDialplan) c.dialplan = { ...c.dialplan, app_name: '', app_data: '' };

@@ -330,3 +330,34 @@ describe('the simulator as a real Asterisk 22 behaved', () => {
     expect(seq('h-1;2')).toEqual(['HangupRequest 0', 'SoftHangupRequest 16', 'Hangup 0']);
   });
 });
+
+describe('a Local pair whose `;2` was never called, as core_unreal.c ends it', () => {
+  /** The pair's AMI hangup events, as `Event uniqueid cause`. */
+  const hangups = (amiEvents: AmiEvent[], id: string) =>
+    amiEvents
+      .filter((e) => /Hangup/.test(e.event) && e.fields.uniqueid?.startsWith(id))
+      .map((e) => `${e.event} ${e.fields.uniqueid} ${e.fields.cause}`);
+
+  it('hung up over ARI, `;1` hangs `;2` up itself: no request for `;2`, which is gone first, with no cause', async () => {
+    const { ari, events, amiEvents } = await setup();
+    await ari.channels.create({ endpoint: 'Local/wait@hold', app: 'capconduit', channelId: 'nc-1' });
+    await waitFor(() => events.find((e) => e.type === 'StasisStart' && e.channel?.id === 'nc-1'));
+    await ari.channels.hangup('nc-1');
+    await waitFor(() => amiEvents.find((e) => e.event === 'Hangup' && e.fields.uniqueid === 'nc-1'));
+    expect(hangups(amiEvents, 'nc-1')).toEqual([
+      'SoftHangupRequest nc-1 32',
+      'Hangup nc-1;2 0',
+      'Hangup nc-1 16',
+    ]);
+    expect(
+      events.filter((e) => e.type === 'ChannelHangupRequest').map((e) => [e.channel?.id, e.cause]),
+    ).toEqual([['nc-1', 32]]);
+  });
+
+  it('created with no app, the pair is hung up at once with no request at all, `;2` first', async () => {
+    const { ari, amiEvents } = await setup();
+    await ari.channels.create({ endpoint: 'Local/wait@hold', channelId: 'na-1' } as never);
+    await waitFor(() => amiEvents.find((e) => e.event === 'Hangup' && e.fields.uniqueid === 'na-1'));
+    expect(hangups(amiEvents, 'na-1')).toEqual(['Hangup na-1;2 0', 'Hangup na-1 0']);
+  });
+});

@@ -91,7 +91,8 @@ const create: H = async (a, s) => {
       s.model.publish(c);
       s.model.setVar(c, 'STASISSTATUS', '');
       s.model.setVar(c, 'STASISSTATUS', 'FAILED');
-      s.model.hangup(c.id, 0);
+      // Hung up directly (ast_hangup), with no request.
+      s.model.hangup(c.id, 0, false, false);
     });
     return { status: 200, body };
   }
