@@ -62,23 +62,6 @@ const shape = (v: unknown): unknown =>
       ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shape(x)]))
       : typeof v;
 
-/**
- * Frames the simulator is known to send that Asterisk does not, pinned so that the day they go the
- * test says so (then delete the entry): a HangupRequest with cause 0 for the channels Asterisk
- * destroys without a request (a duplicate id's `;2`, a channel created without an app).
- */
-const KNOWN_EXTRA: Record<string, { count: number; is: (f: Frame) => boolean }> = {
-  errors: {
-    count: 3,
-    // (Those channels were never answered; Asterisk's own cause-0 request, for an answered one
-    // hung up over AMI, is compared as usual.)
-    is: (f) =>
-      f.some(([k, v]) => k === 'Event' && v === 'HangupRequest') &&
-      f.some(([k, v]) => k === 'Cause' && v === '0') &&
-      !f.some(([k, v]) => k === 'ChannelStateDesc' && v === 'Up'),
-  },
-};
-
 async function check(name: string, databaseUrl?: string) {
   const recs = loadScenario(name);
   const sim = await lab(databaseUrl);
@@ -113,10 +96,7 @@ async function check(name: string, databaseUrl?: string) {
       .filter((r: Rec) => r.src === 'ami.recv' && r.conn === 'main' && r.kind !== 'banner')
       .map((r) => Object.entries(r.frame as Record<string, string>) as Frame)
       .filter((f) => !SKIP_AMI.has(event(f)));
-    const known = KNOWN_EXTRA[name];
-    const gotAll = got.ami.filter((f) => !SKIP_AMI.has(event(f))).map((f) => ids.frame(f));
-    if (known) expect(gotAll.filter(known.is), 'the known extra frames').toHaveLength(known.count);
-    const gotAmi = known ? gotAll.filter((f) => !known.is(f)) : gotAll;
+    const gotAmi = got.ami.filter((f) => !SKIP_AMI.has(event(f))).map((f) => ids.frame(f));
     expect(threads(gotAmi, amiSubject)).toEqual(threads(realAmi, amiSubject));
   } finally {
     await sim.stop();
