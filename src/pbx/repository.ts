@@ -7,6 +7,7 @@ import { apiKeys } from '../db/schema/auth.ts';
 import { type PbxEndpointKind, pbxAudit, pbxEndpoints, pbxUsers } from '../db/schema/pbx.ts';
 import { clients, sellers } from '../db/schema/routing.ts';
 import { type Db, listPage } from '../platform/db.ts';
+import { type ListSort, orderOf } from '../routing/repository.ts';
 import { encodeRow, realtimeDecode } from './realtime.ts';
 import type { EndpointRows } from './rows.ts';
 
@@ -83,7 +84,16 @@ export async function insertAudit(q: Q, row: typeof pbxAudit.$inferInsert): Prom
   await q.insert(pbxAudit).values(row);
 }
 
+/** The orders the PBX audit trail can be read in (the id breaks ties); newest first unless asked. */
+export const PBX_AUDIT_SORTS = {
+  at: pbxAudit.at,
+  action: pbxAudit.action,
+  target: pbxAudit.target,
+  result: pbxAudit.result,
+};
+
 export interface AuditFilter extends Page {
+  order?: ListSort | undefined;
   action?: string | undefined;
   result?: 'ok' | 'error' | undefined;
   target?: string | undefined;
@@ -102,7 +112,7 @@ export function listAudit(db: Db, f: AuditFilter) {
   if (f.to) conds.push(lte(pbxAudit.at, f.to));
   return listPage(db, pbxAudit, {
     where: conds.length ? and(...conds) : undefined,
-    orderBy: [desc(pbxAudit.at), desc(pbxAudit.id)],
+    orderBy: orderOf(PBX_AUDIT_SORTS, pbxAudit.id, f.order, [desc(pbxAudit.at), desc(pbxAudit.id)]),
     limit: f.limit,
     offset: f.offset,
   });

@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { parseCidr } from '../auth/cidr.ts';
 import { PBX_ENDPOINT_KINDS, type pbxAudit } from '../db/schema/pbx.ts';
 import { timestamp } from '../platform/http/input.ts';
-import { pageQuery } from '../platform/http/paging.ts';
+import { pageQuery, sortable } from '../platform/http/paging.ts';
 import { endpointOptions, rawOptions } from './options.ts';
-import type { EndpointRecord, UserRecord } from './repository.ts';
+import { type EndpointRecord, PBX_AUDIT_SORTS, type UserRecord } from './repository.ts';
 
 const cidr = z
   .string()
@@ -153,6 +153,7 @@ export const auditQuery = pageQuery.extend({
   actor_key_id: z.uuid().optional(),
   from: timestamp.optional(),
   to: timestamp.optional(),
+  ...sortable(PBX_AUDIT_SORTS),
 });
 export const auditOut = z.object({
   id: z.number(),

@@ -7,10 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditModule } from '../../src/audit/index.ts';
 import { createApiKey } from '../../src/auth/keys.ts';
 import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
+import { pbxAudit } from '../../src/db/schema/pbx.ts';
 import { providerAccounts, webhookSubscriptions } from '../../src/db/schema/provisioning.ts';
 import { buyerGroups, sellers } from '../../src/db/schema/routing.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
+import { createPbxModule } from '../../src/pbx/index.ts';
 import { createProvisioningModule } from '../../src/provisioning/index.ts';
 import { createRoutingModule } from '../../src/routing/index.ts';
 import { Browser } from '../helpers/console.ts';
@@ -47,6 +49,7 @@ describe('server-side lists: groups, webhooks, provider accounts, audit', () => 
       [
         createRoutingModule,
         createAuditModule,
+        createPbxModule,
         createConsoleModule,
         (ctx) => createProvisioningModule(ctx, { workers: false }),
       ],
@@ -258,6 +261,55 @@ describe('server-side lists: groups, webhooks, provider accounts, audit', () => 
       expect(
         await page(staff, '/console/numbers/accounts?active=false&provider=vonage&offset=5'),
       ).not.toContain('No provider account yet');
+    });
+  });
+
+  describe('PBX audit trail', () => {
+    it('API and console: newest first by default; by action, target or result either way; the order kept by the pager', async () => {
+      const x = d.ctx.database.db;
+      const at = (m: number) => new Date(Date.UTC(2026, 11, 1, 12, m));
+      await x.insert(pbxAudit).values([
+        { at: at(1), action: 'user.create', target: '1002', result: 'ok' },
+        { at: at(2), action: 'apply', target: null, result: 'error' },
+        { at: at(3), action: 'user.create', target: '1001', result: 'ok' },
+      ]);
+      const api = async (q: string) => {
+        const r = await d.app.inject({
+          method: 'GET',
+          url: `/v1/pbx/audit?${q}`,
+          headers: { 'x-api-key': staffKey },
+        });
+        expect(r.statusCode, r.body).toBe(200);
+        return (r.json() as { items: Array<{ action: string; target: string | null }> }).items.map(
+          (i) => `${i.action}:${i.target ?? ''}`,
+        );
+      };
+      expect(await api('')).toEqual(['user.create:1001', 'apply:', 'user.create:1002']);
+      expect(await api('sort=at')).toEqual(['user.create:1002', 'apply:', 'user.create:1001']);
+      // Same action: the id breaks the tie in the same direction.
+      expect(await api('sort=action&dir=desc')).toEqual(['user.create:1001', 'user.create:1002', 'apply:']);
+      expect(await api('sort=target&dir=asc')).toEqual(['user.create:1001', 'user.create:1002', 'apply:']);
+      const bad = await d.app.inject({
+        method: 'GET',
+        url: '/v1/pbx/audit?sort=detail',
+        headers: { 'x-api-key': staffKey },
+      });
+      expect(bad.statusCode).toBe(400);
+
+      const rows = (body: string) =>
+        all(body, /<tr data-pbx-audit="\d+"><td>[^<]*<\/td><td>[^<]*<\/td><td>([^<]*)<\/td>/g);
+      expect(rows(await page(staff, '/console/pbx/audit'))).toEqual(['user.create', 'apply', 'user.create']);
+      expect(rows(await page(staff, '/console/pbx/audit?sort=result&dir=asc'))[0]).toBe('apply');
+      const p1 = await page(staff, '/console/pbx/audit?sort=at&dir=asc&limit=1&action=user.create');
+      expect(p1).toContain('<input type="hidden" name="sort" value="at">');
+      expect(p1).toMatch(
+        /href="\/console\/pbx\/audit\?action=user.create&amp;sort=at&amp;dir=asc&amp;limit=1&amp;offset=1"/,
+      );
+      expect(rows(await page(staff, '/console/pbx/audit?sort=nope'))).toEqual([
+        'user.create',
+        'apply',
+        'user.create',
+      ]);
     });
   });
 

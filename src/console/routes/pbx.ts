@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
 import { auditQuery, clientEndpointBody, trunkBody, userBody } from '../../pbx/schemas.ts';
+import { PBX_AUDIT_SORTS } from '../../pbx/repository.ts';
 import type { Actor } from '../../pbx/service/audit.ts';
 import type { PbxService } from '../../pbx/service/index.ts';
 import type { RoutingService } from '../../routing/service.ts';
@@ -12,7 +13,7 @@ import { auditLabel, may, STAFF_READ, STAFF_WRITE } from '../access.ts';
 import { fromForm, validate } from '../forms.ts';
 import { type Html, html } from '../html.ts';
 import { csrfField, empty, layout, pager } from '../pages/layout.ts';
-import { sortQuery, sortRows, sortTh } from '../pages/table.ts';
+import { sortKeys, sortQuery, sortRows, sortTh } from '../pages/table.ts';
 import { sendPage, userOf } from '../plugin.ts';
 import { pageQuery } from '../schemas.ts';
 import { ctxOf, flashOf } from './users.ts';
@@ -25,6 +26,7 @@ const actorOf = (req: FastifyRequest): Actor => ({ keyId: null, label: auditLabe
 const day = (d: Date) => d.toISOString().slice(0, 10);
 const USER_SORTS = ['extension', 'name', 'email', 'created'] as const;
 const EP_SORTS = ['endpoint', 'kind', 'owner', 'created'] as const;
+const AUDIT_SORTS = sortKeys(PBX_AUDIT_SORTS);
 
 /** Where a SIP phone registers: the host of each Asterisk node the daemon talks to. */
 const sipHosts = (config: Config) => [
@@ -163,17 +165,20 @@ ${
         result: raw.result || undefined,
         target: raw.target || undefined,
       });
-      const r = await svc.audit.list({ ...q, from: undefined, to: undefined });
+      const o = sortQuery(AUDIT_SORTS, 'at', 'desc').parse(req.query);
+      const r = await svc.audit.list({ ...q, from: undefined, to: undefined, order: o });
       const keep = { action: q.action, result: q.result, target: q.target };
+      const th = (k: (typeof AUDIT_SORTS)[number], label: string) =>
+        sortTh(`${PATH}/audit`, keep, o, k, label);
       const body = html`${tabs('audit')}
 <form method="get" action="${PATH}/audit" class="grid"><label>Action <input name="action" value="${q.action ?? ''}" placeholder="user.create"></label>
 <label>Result <select name="result"><option value="">any</option>${['ok', 'error'].map((x) => html`<option${q.result === x ? html` selected` : ''}>${x}</option>`)}</select></label>
-<label>Target <input name="target" value="${q.target ?? ''}"></label><button type="submit">Filter</button></form>
+<label>Target <input name="target" value="${q.target ?? ''}"></label><input type="hidden" name="sort" value="${o.sort}"><input type="hidden" name="dir" value="${o.dir}"><button type="submit">Filter</button></form>
 ${
   r.items.length
-    ? html`<div class="scroll"><table id="pbx-audit"><thead><tr><th>When (UTC, newest first)</th><th>Who</th><th>Action</th><th>Target</th><th>Result</th><th>Detail</th></tr></thead><tbody>
-${r.items.map((a) => html`<tr><td>${a.at.toISOString().replace('T', ' ').slice(0, 19)}</td><td>${a.actorLabel ?? a.actorKeyId ?? ''}</td><td>${a.action}</td><td>${a.target ?? ''}</td><td>${a.result}</td><td><code>${a.detail ? JSON.stringify(a.detail) : ''}</code></td></tr>`)}
-</tbody></table></div>${pager(`${PATH}/audit`, keep, { limit: q.limit, offset: q.offset, total: r.total })}`
+    ? html`<div class="scroll"><table id="pbx-audit"><thead><tr>${th('at', 'When (UTC)')}<th>Who</th>${th('action', 'Action')}${th('target', 'Target')}${th('result', 'Result')}<th>Detail</th></tr></thead><tbody>
+${r.items.map((a) => html`<tr data-pbx-audit="${a.id}"><td>${a.at.toISOString().replace('T', ' ').slice(0, 19)}</td><td>${a.actorLabel ?? a.actorKeyId ?? ''}</td><td>${a.action}</td><td>${a.target ?? ''}</td><td>${a.result}</td><td><code>${a.detail ? JSON.stringify(a.detail) : ''}</code></td></tr>`)}
+</tbody></table></div>${pager(`${PATH}/audit`, { ...keep, ...o }, { limit: q.limit, offset: q.offset, total: r.total })}`
     : empty('No audit records match.')
 }`;
       return page(req, reply, 'PBX audit', body);

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { STAFF } from '../../platform/http/auth.ts';
-import { page, pageBody } from '../../platform/http/paging.ts';
+import { orderFrom, page, pageBody } from '../../platform/http/paging.ts';
 import { auditQuery, toAudit } from '../schemas.ts';
 import { pbxAuditDoc } from '../examples.ts';
 import type { PbxAudit } from '../service/audit.ts';
@@ -27,6 +27,7 @@ export function auditRoutes(svc: PbxAudit) {
           ...q,
           from: q.from ? new Date(q.from) : undefined,
           to: q.to ? new Date(q.to) : undefined,
+          order: orderFrom(q),
         });
         return pageBody(q, r, toAudit);
       },
