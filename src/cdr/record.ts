@@ -43,6 +43,11 @@ export interface CallOutcome {
   callerNumber: string;
   startedAt: number;
   answeredAt?: number;
+  /**
+   * When we answered the caller (hold music, the default route's message, a client's answer): the
+   * carrier bills its leg from then. Absent: taken as the first client answer.
+   */
+  callerAnsweredAt?: number | undefined;
   /** Absent when the call is written before it ended (the build time stands in). */
   endedAt?: number;
   /** Absent when the call ended on a path that set none: written as `error`. */
@@ -75,7 +80,10 @@ export function cdrOf(s: CallOutcome, now: number): CdrRecord {
   // The carrier bills the caller's leg from its first answer: after a revenue recovery the caller
   // stays answered (hearing ringing) until the next client talks, so every client's minutes and the
   // ringing between them are billed — not only the last client's, whose answer is the call's.
+  // It also bills the time the caller was answered before any client was: hold music, the default
+  // route's message.
   const callerAnsweredAt = Math.min(
+    s.callerAnsweredAt ?? Number.POSITIVE_INFINITY,
     s.answeredAt ?? Number.POSITIVE_INFINITY,
     ...s.attempts.map((a) => a.answeredAt ?? Number.POSITIVE_INFINITY),
   );

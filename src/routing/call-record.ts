@@ -22,6 +22,8 @@ export interface CallRecord {
   startedAt: number;
   phase: CallPhase;
   answeredAt: number | null;
+  /** When the caller was answered (hold music, a message, a client), if it was. */
+  callerAnsweredAt: number | null;
   attempts: Array<Omit<Attempt, 'slot'>>;
   maxAttempts: number;
   reroutes: number;
@@ -62,6 +64,7 @@ export function encodeRecord(s: CallState, now: number, owner?: string): Record<
     t0: String(s.startedAt),
     ph: s.phase,
     ans: s.answeredAt ? String(s.answeredAt) : '',
+    cans: s.callerAnsweredAt ? String(s.callerAnsweredAt) : '',
     att: JSON.stringify(attempts),
     max: String(s.maxAttempts),
     rr: String(s.reroutes ?? 0),
@@ -112,6 +115,7 @@ export function decodeRecord(h: Record<string, string>): CallRecord | null {
     startedAt,
     phase,
     answeredAt: num(h.ans),
+    callerAnsweredAt: num(h.cans),
     attempts,
     maxAttempts: num(h.max) ?? 1,
     reroutes: num(h.rr) ?? 0,
@@ -157,6 +161,7 @@ export function stateOfRecord(
     maxAttempts: Math.max(r.maxAttempts, plan?.campaign?.maxAttempts ?? 1),
     legInStasis: false,
     ...(r.answeredAt ? { answeredAt: r.answeredAt } : {}),
+    ...(r.callerAnsweredAt ? { callerAnsweredAt: r.callerAnsweredAt } : {}),
     ...(r.defaultRoute ? { defaultRoute: r.defaultRoute } : {}),
     ...(r.homeCampaignId ? { homeCampaignId: r.homeCampaignId } : {}),
     ...(r.reroutes ? { reroutes: r.reroutes } : {}),

@@ -61,6 +61,11 @@ export interface CallState {
   reroutes?: number;
   /** Hold queue: the call waited (once per call). */
   queued?: boolean;
+  /**
+   * When we answered the caller: the carrier bills the caller's leg from then (hold music, the default
+   * route's message, a client's answer; the first of them).
+   */
+  callerAnsweredAt?: number;
   /** Hold queue: the links whose lines it joined (those that refused it for their concurrency). */
   waitLinks?: string[];
   /** How an answered call ended: who hung up, or the campaign's maximum call length cut it. */
@@ -405,6 +410,8 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
             ...next,
             phase: 'queued',
             queued: true,
+            // Answered to hear the music: billed by the carrier from now.
+            callerAnsweredAt: s.callerAnsweredAt ?? e.at,
             waitLinks: capped,
             tried: next.tried.filter((l) => !retry.has(l)),
           },
@@ -473,7 +480,13 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
             }
           : null;
       return {
-        state: { ...s, phase: 'bridged', answeredAt: e.at, attempts },
+        state: {
+          ...s,
+          phase: 'bridged',
+          answeredAt: e.at,
+          callerAnsweredAt: s.callerAnsweredAt ?? e.at,
+          attempts,
+        },
         // Media first: the bookkeeping (Redis, PostgreSQL) must not keep two answered parties apart.
         effects: [
           { type: 'answer_caller' },
@@ -706,7 +719,12 @@ function takeDefault(s: CallState, route: DefaultRoute, at: number): { state: Ca
       };
     case 'message':
       return {
-        state: { ...s, defaultRoute: 'message', phase: 'message' },
+        state: {
+          ...s,
+          defaultRoute: 'message',
+          phase: 'message',
+          callerAnsweredAt: s.callerAnsweredAt ?? at,
+        },
         effects: [{ type: 'play_message', media: route.media }],
       };
   }

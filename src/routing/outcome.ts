@@ -21,6 +21,7 @@ export function outcomeOf(s: CallState): CallOutcome {
     callerNumber: s.callerNumber,
     startedAt: s.startedAt,
     answeredAt: s.answeredAt,
+    callerAnsweredAt: s.callerAnsweredAt,
     endedAt: s.endedAt,
     disposition: s.disposition,
     cause: s.cause,

@@ -147,6 +147,89 @@ describe('CDR record', () => {
     });
   });
 
+  it("the carrier cost runs from the caller's answer (hold music, the default route's message), billable time from the client's", () => {
+    const t0 = Date.UTC(2026, 0, 2, 3, 4, 5);
+    const link = {
+      active: true,
+      linkId: 'A',
+      clientId: 'cA',
+      endpoint: 'PJSIP/A',
+      timezone: null,
+      schedule: null,
+      priority: 0,
+      weight: 1,
+      caps: { concurrency: 1, hourly: null, daily: null, monthly: null, total: null },
+      totalAnswered: 0,
+    };
+    const run = (p: RoutePlan, events: Array<Parameters<typeof step>[1]>) => {
+      let s = newCall({
+        callId: 'call-q',
+        callerChannelId: 'chan-q',
+        nodeId: 'node-1',
+        app: 'capconduit',
+        did: plan.did,
+        callerNumber: '+15557770009',
+        startedAt: t0,
+      }).state;
+      s = step(s, { type: 'plan_loaded', plan: p, at: t0 + 10 }).state;
+      for (const e of events) s = step(s, e).state;
+      return s;
+    };
+    const capped = [{ linkId: 'A', clientId: 'cA', reason: 'concurrency' as const }];
+    // Queued at 20 ms (answered, music), served at 30 s, the client answers at 32 s, the caller
+    // hangs up at 92 s: the carrier bills 92 s, the client 60 s.
+    const queued = run(
+      {
+        ...plan,
+        didRatePerMinMicros: 60_000, // 1,000 micro-units a second
+        campaign: { ...plan.campaign!, queueS: 600 },
+        links: [link],
+      },
+      [
+        { type: 'no_candidate', reason: 'no_client', tried: ['A'], refused: capped, at: t0 + 20 },
+        {
+          type: 'attempt',
+          linkId: 'A',
+          clientId: 'cA',
+          legId: 'leg-q',
+          slot: slot('A'),
+          endpoint: 'PJSIP/A',
+          tried: ['A'],
+          at: t0 + 30_000,
+        },
+        { type: 'leg_stasis_start', legId: 'leg-q', at: t0 + 30_010 },
+        { type: 'leg_answered', legId: 'leg-q', at: t0 + 32_000 },
+        { type: 'caller_gone', cause: 16, at: t0 + 92_000 },
+      ],
+    );
+    expect(queued.callerAnsweredAt).toBe(t0 + 20);
+    expect(cdrOf(outcomeOf(queued), t0 + 99_000)).toMatchObject({
+      disposition: 'answered',
+      answered_at: new Date(t0 + 32_000).toISOString(),
+      billable_s: 60,
+      cost_micros: 92_000,
+    });
+    // Every link capped, the default route's message: answered to hear it for 10 s, billed for them.
+    const message = run(
+      {
+        ...plan,
+        didRatePerMinMicros: 60_000,
+        campaign: { ...plan.campaign!, defaultRoute: { kind: 'message', media: ['sound:closed'] } },
+        links: [link],
+      },
+      [
+        { type: 'no_candidate', reason: 'no_client', tried: ['A'], refused: capped, at: t0 + 20 },
+        { type: 'message_done', at: t0 + 10_020 },
+      ],
+    );
+    expect(cdrOf(outcomeOf(message), t0 + 99_000)).toMatchObject({
+      disposition: 'default_route',
+      answered_at: null,
+      billable_s: 0,
+      cost_micros: 10_000,
+    });
+  });
+
   it("is built from routing's outcome: answering client, attempts, links not routed, durations", () => {
     const t0 = Date.UTC(2026, 0, 2, 3, 4, 5);
     const s = answeredCall(t0);

@@ -103,6 +103,8 @@ const liveCall: fc.Arbitrary<CallState> = fc
       ...(answered || phase === 'bridged' ? { answeredAt: T0 + 5 } : {}),
       ...(reroutes ? { reroutes } : {}),
       ...(phase === 'queued' ? { queued: true } : {}),
+      // Answered for hold music, a message or a client: the carrier's bill starts there.
+      ...(answered || ['bridged', 'message', 'queued'].includes(phase) ? { callerAnsweredAt: T0 + 3 } : {}),
     };
     return s;
   });
@@ -131,6 +133,7 @@ describe('call record', () => {
           attempts: s.attempts,
         });
         expect(back.answeredAt).toBe(s.answeredAt);
+        expect(back.callerAnsweredAt).toBe(s.callerAnsweredAt);
         expect(back.reroutes ?? 0).toBe(s.reroutes ?? 0);
         expect(back.maxAttempts).toBeGreaterThanOrEqual(s.maxAttempts);
       }),
