@@ -162,6 +162,12 @@ const flag = (f: (c: SimChannel, s: AriState) => void) =>
     return noContent;
   });
 
+/** A command with no effect the simulator shows (mute, unmute), still taking its turn: 204. */
+function queued(c: SimChannel, s: AriState): Reply {
+  controlAsync(s, c, () => {});
+  return noContent;
+}
+
 /** app_control_dtmf: the digits reach the far side; through a Local pair, the other half. */
 function sendDtmf(c: SimChannel, a: Args, s: AriState): Reply {
   if (!a.dtmf) return err(400, 'DTMF is required');
@@ -273,8 +279,8 @@ export const channelMediaHandlers: Handlers = {
   }),
   progress: flag(() => {}),
   sendDTMF: answered((c, a, s) => sendDtmf(c, a, s)),
-  mute: answered((c, a, s) => direction(a) ?? (controlAsync(s, c, () => {}), noContent)),
-  unmute: answered((c, a, s) => direction(a) ?? (controlAsync(s, c, () => {}), noContent)),
+  mute: answered((c, a, s) => direction(a) ?? queued(c, s)),
+  unmute: answered((c, a, s) => direction(a) ?? queued(c, s)),
   hold: flag((c, s) => s.model.event(s.model.target(c), 'ChannelHold', { channel: s.model.json(c) })),
   unhold: flag((c, s) => s.model.event(s.model.target(c), 'ChannelUnhold', { channel: s.model.json(c) })),
   // Music on hold and silence are generated into the channel: ARI reports neither. A generator
