@@ -187,13 +187,15 @@ describe('API fuzz from the OpenAPI document', () => {
     ).id;
     ids.link = (await post(`/v1/campaigns/${ids.campaign}/links`, { client_id: ids.client })).id;
     // pbx_audit records refused PBX changes on purpose (result 'error'): only its 'ok' rows count.
+    // unseen_call_sweeps is each instance's bookmark in Asterisk's CDRs, moved on a timer by the
+    // sweeper whatever the requests do (like the heartbeat in Redis below).
     const [t] = await d.ctx.database.sql<{ q: string }[]>`
       select string_agg(
         format('select %L as t, md5(coalesce(string_agg(x::text, %L order by x::text), %L)) as h from %I x%s',
                tablename, '|', '', tablename,
                case when tablename = 'pbx_audit' then ' where result = ''ok''' else '' end),
         ' union all ' order by tablename) as q
-      from pg_tables where schemaname = 'public'`;
+      from pg_tables where schemaname = 'public' and tablename <> 'unseen_call_sweeps'`;
     tablesQuery = t!.q;
   });
   afterAll(async () => {
