@@ -1,5 +1,6 @@
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../platform/logger.ts';
+import { guardPostgresDeadSocketWrites } from '../platform/pg-write-guard.ts';
 import { startDaemon, StartupError } from '../main.ts';
 import { defaultModules } from '../modules.ts';
 import { ensurePortsFree, portError } from './ports.ts';
@@ -27,6 +28,8 @@ export async function run(_argv: string[]): Promise<number> {
     }
     throw portError(e, 'API_PORT');
   }
+  // The process's own: a PostgreSQL outage must not end it through a known driver defect.
+  guardPostgresDeadSocketWrites(log, daemon.ctx.metrics);
   log.info({ address: daemon.address, instance: config.INSTANCE_ID }, 'capconduit started');
   return waitForSignal(daemon.stop, log, config.SHUTDOWN_GRACE_MS);
 }
