@@ -14,6 +14,7 @@ import { createLogger } from '../../src/platform/logger.ts';
 import { createRoutingModule } from '../../src/routing/index.ts';
 import * as repo from '../../src/routing/repository.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
+import { keyedRequests } from '../helpers/api.ts';
 
 // Not routing configuration: answered-call counters flushed from the call path, the caller
 // blocklist (data imported in bulk, thousands of rows a file), and the DIDs' rent history (written
@@ -38,13 +39,7 @@ describe('audit trail', () => {
   let other: { id: string; key: string };
   let sellerKey: string;
 
-  const call = (key: string, method: string, url: string, payload?: unknown) =>
-    d.app.inject({
-      method: method as 'GET',
-      url,
-      headers: { 'x-api-key': key },
-      ...(payload !== undefined ? { payload: payload as object } : {}),
-    });
+  const call = keyedRequests(() => d.app);
   const audit = async (query: string) => {
     const r = await call(ops.key, 'GET', `/v1/audit?${query}`);
     expect(r.statusCode, r.body).toBe(200);

@@ -14,6 +14,7 @@ import { createProvisioningModule, type ProvisioningModule } from '../../src/pro
 import { createRoutingModule } from '../../src/routing/index.ts';
 import { freshDatabase, redisPrefix, testConfig } from '../helpers/env.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { keyedRequests } from '../helpers/api.ts';
 
 const KEY = 'vkey0001';
 const SECRET = 'vonage-Secret-77';
@@ -30,13 +31,7 @@ describe('provider accounts disabled, webhooks paused', () => {
   let boltKey: string;
   const prov = () => d.ctx.modules.get('provisioning') as ProvisioningModule;
 
-  const api = (key: string, method: string, url: string, payload?: unknown) =>
-    d.app.inject({
-      method: method as 'GET',
-      url,
-      headers: { 'x-api-key': key },
-      ...(payload !== undefined ? { payload: payload as object } : {}),
-    });
+  const api = keyedRequests(() => d.app);
   const newAccount = async (name: string) => {
     const r = await api(admin, 'POST', '/v1/provider-accounts', {
       name,

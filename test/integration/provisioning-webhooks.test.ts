@@ -13,6 +13,7 @@ import { verify } from '../../src/provisioning/webhooks/sign.ts';
 import { createRoutingModule } from '../../src/routing/index.ts';
 import { freshDatabase, redisPrefix, testConfig } from '../helpers/env.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { keyedRequests } from '../helpers/api.ts';
 
 interface Received {
   path: string;
@@ -32,13 +33,7 @@ describe('webhooks', () => {
   const seller: Record<string, string> = {};
   const sellerKey: Record<string, string> = {};
 
-  const api = (key: string, method: string, url: string, payload?: unknown) =>
-    d.app.inject({
-      method: method as 'GET',
-      url,
-      headers: { 'x-api-key': key },
-      ...(payload !== undefined ? { payload: payload as object } : {}),
-    });
+  const api = keyedRequests(() => d.app);
 
   beforeAll(async () => {
     db = await freshDatabase();

@@ -4,6 +4,7 @@ import { createLogger } from '../../src/platform/logger.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createRoutingModule } from '../../src/routing/index.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
+import { keyedRequests } from '../helpers/api.ts';
 
 describe('routing resources API', () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;
@@ -12,13 +13,7 @@ describe('routing resources API', () => {
   const sellerKey: Record<string, string> = {};
   const seller: Record<string, string> = {};
 
-  const call = (key: string, method: string, url: string, payload?: unknown) =>
-    d.app.inject({
-      method: method as 'GET',
-      url,
-      headers: { 'x-api-key': key },
-      ...(payload !== undefined ? { payload: payload as object } : {}),
-    });
+  const call = keyedRequests(() => d.app);
 
   beforeAll(async () => {
     db = await freshDatabase();
