@@ -7,6 +7,7 @@
 //   npx tsx bench/next-cid/rebuild.ts [--numbers 1000000] [--runs 3] [--request-timeout-s 10]
 // Needs DATABASE_URL (eval "$(bash scripts/services.sh env)"); drops its database at the end.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
@@ -52,6 +53,8 @@ const redisSrv = await PrivateRedis.create();
 const redis = createRedis(redisSrv.url, { enableOfflineQueue: true });
 const database = createDatabase(dbUrl, { max: 4 });
 let daemon: ChildProcess | null = null;
+/** The daemon's log lines, kept in `.data/bench-rebuild-<tag>.log` for reading where the time went. */
+const logLines: string[] = [];
 
 /** A CSV of `n` valid NANP numbers over as many NXX as it takes (10,000 lines each), NPA 415. */
 function csv(n: number): Readable {
@@ -92,7 +95,6 @@ try {
 
   if (!values['no-build']) execFileSync('bash', ['scripts/build.sh'], { stdio: 'ignore' });
   const port = await freePort();
-  const logLines: string[] = [];
   daemon = spawn('node', ['dist/cli/entry.js', 'start'], {
     env: {
       ...process.env,
@@ -181,6 +183,9 @@ try {
       d.kill('SIGTERM');
     });
   }
+  mkdirSync('.data', { recursive: true });
+  writeFileSync(`.data/bench-rebuild-${tag}.log`, `${logLines.join('\n')}\n`);
+  step(`the daemon's log: .data/bench-rebuild-${tag}.log`);
   await database.close();
   redis.disconnect();
   await redisSrv.stop();
