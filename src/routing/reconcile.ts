@@ -139,13 +139,15 @@ export class Reconciler {
 
   /**
    * Callers that entered our app and hung up while no instance ran: known only from Asterisk's own
-   * CDRs (unseen.ts). A caller of a call in progress here, or recorded in Redis (its owner alive, or
-   * a takeover due), is not one of them. A failure is logged; the next pass reads the same window.
+   * CDRs (unseen.ts). A caller of a call in progress or lately ended here, or recorded in Redis (its
+   * owner alive, or a takeover due), is not one of them. A failure is logged; the next pass reads the same window.
    */
   private async sweepUnseen(nodeId: string, records: Map<string, CallRecord>): Promise<void> {
     if (!this.unseen) return;
     const recorded = new Set([...records.values()].map((r) => r.callerChannelId));
-    const known = (ch: string) => this.runner.byChannel.has(ch) || recorded.has(ch);
+    // A caller whose call ended here lately: its CDR may still wait in our journal for the next flush.
+    const known = (ch: string) =>
+      this.runner.byChannel.has(ch) || recorded.has(ch) || this.runner.callerEnded(ch);
     await this.unseen.sweep(nodeId, known).catch((err: unknown) => {
       this.log.warn({ nodeId, err: (err as Error).message }, "reading Asterisk's CDRs back failed");
     });
