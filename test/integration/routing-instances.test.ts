@@ -1,6 +1,5 @@
 // Invariants 1 and 2 across processes: two daemon instances sharing Redis never overshoot a cap, and
 // a daemon killed mid-call leaks no slot once it (or any instance) is back.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +14,8 @@ import { RedisKeys } from '../../src/platform/redis/keys.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { SlotStore } from '../../src/routing/slots.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
-import { freshDatabase, redisPrefix, TEST_MASTER_KEY, testConfig } from '../helpers/env.ts';
-import { freePort } from '../helpers/redis-server.ts';
+import { freshDatabase, redisPrefix, testConfig } from '../helpers/env.ts';
+import { appRegistered, daemonEnv, removeDaemonDirs, spawnDaemon } from '../helpers/daemon-process.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { simEnv } from '../helpers/sim-env.ts';
 
@@ -47,6 +46,7 @@ describe('several daemon instances', () => {
   afterAll(async () => {
     await db?.drop();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    removeDaemonDirs();
   });
   const tmp = () => {
     const d = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
@@ -118,29 +118,8 @@ describe('several daemon instances', () => {
   });
 
   /** The environment of a daemon run as its own process (so that it can be killed -9). */
-  const processEnv = (sim: Simulator, nodeId: string, extra: Record<string, string>) => ({
-    PATH: process.env.PATH!,
-    DATABASE_URL: db.url,
-    REDIS_URL: process.env.REDIS_URL!,
-    REDIS_KEY_PREFIX: prefix,
-    MASTER_KEY: TEST_MASTER_KEY,
-    API_PORT: '0',
-    LOG_LEVEL: 'warn',
-    LOG_PRETTY: 'false',
-    CDR_BUFFER_DIR: tmp(),
-    ...simEnv(sim, nodeId),
-    ...extra,
-  });
-  /** Until a daemon holds the Stasis app: a call placed before would fail at once. */
-  const appRegistered = (sim: Simulator, ms?: number) =>
-    waitFor(async () => {
-      const before = sim.stats.stasisFailed;
-      const probe = sim.placeInboundCall({ did: '+10000000000', callerNumber: '1' }); // unknown DID
-      // Wait for the probe to end, however long a busy daemon takes: routed and hung up (its DID is
-      // unknown), or refused by the dialplan when no instance holds the app.
-      await waitFor(() => (sim.liveChannels().some((c) => c.id === probe) ? undefined : true), ms);
-      return sim.stats.stasisFailed === before ? true : undefined;
-    }, ms);
+  const processEnv = (sim: Simulator, nodeId: string, extra: Record<string, string>) =>
+    daemonEnv({ databaseUrl: db.url, redisPrefix: prefix, sim, nodeId, extra });
 
   it('a daemon killed mid-call leaks no slot: the restarted instance frees slots of calls that ended', async () => {
     const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
@@ -148,8 +127,8 @@ describe('several daemon instances', () => {
     const redis = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
     const slots = new SlotStore(redis, new RedisKeys(prefix), 60_000);
     const env = processEnv(sim, 'node-crash', { RECONCILE_INTERVAL_S: '1' });
-    const start = () => spawn('node', ['bin/capconduit.js', 'start'], { env, stdio: 'ignore' });
-    let p: ChildProcess = start();
+    const start = () => spawnDaemon(env);
+    let p = start();
     try {
       await appRegistered(sim);
       for (let i = 0; i < 3; i++) sim.placeInboundCall({ did, callerNumber: `+1310555${1000 + i}` });
@@ -158,15 +137,14 @@ describe('several daemon instances', () => {
         sim.liveChannels().filter((c) => c.state === 'Up').length === 9 ? true : undefined,
       );
       expect(await slots.live(linkId)).toBe(3);
-      p.kill('SIGKILL');
-      await new Promise((r) => p.once('exit', r));
+      await p.kill();
       // The calls end while no daemon watches them.
       for (const c of sim.liveChannels()) sim.hangup(c.id, 16);
       expect(await slots.live(linkId)).toBe(3); // leaked for now
       p = start();
       await waitFor(async () => ((await slots.live(linkId)) === 0 ? true : undefined));
     } finally {
-      p.kill('SIGKILL');
+      await p.kill();
       redis.disconnect();
       await sim.stop();
     }
@@ -177,11 +155,10 @@ describe('several daemon instances', () => {
     sim.setEndpoint(endpoint, { answerAfterMs: 20 }); // answers and stays up
     const redis = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
     const slots = new SlotStore(redis, new RedisKeys(prefix), 60_000);
-    const apiPort = await freePort();
-    const env = processEnv(sim, 'node-takeover', { API_HOST: '127.0.0.1', API_PORT: String(apiPort) });
-    const start = () => spawn('node', ['bin/capconduit.js', 'start'], { env, stdio: 'ignore' });
+    const env = processEnv(sim, 'node-takeover', {});
+    const start = () => spawnDaemon(env);
     const { sql, close } = createDatabase(db.url, { max: 1 });
-    let p: ChildProcess = start();
+    let p = start();
     try {
       await appRegistered(sim);
       const callers = [0, 1, 2].map((i) =>
@@ -191,14 +168,13 @@ describe('several daemon instances', () => {
         sim.liveChannels().filter((c) => c.state === 'Up').length === 9 ? true : undefined,
       );
       expect(await slots.live(linkId)).toBe(3);
-      p.kill('SIGKILL');
-      await new Promise((r) => p.once('exit', r));
+      await p.kill();
       // Asterisk keeps the app's channels, bridged, with nobody watching them.
       expect(sim.liveChannels()).toHaveLength(9);
       p = start();
       // The restarted instance takes the calls over (bridged, they are resumed) ...
       await waitFor(async () => {
-        const m = await (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text();
+        const m = await (await fetch(`${await p.address}/metrics`)).text();
         return m.includes('capconduit_calls_taken_over_total{as="resumed"') &&
           / 3$/m.test(
             m.split('\n').find((l) => l.startsWith('capconduit_calls_taken_over_total{as="resumed"')) ?? '',
@@ -218,7 +194,7 @@ describe('several daemon instances', () => {
       });
       expect(rows.map((r) => r.disposition)).toEqual(['answered', 'answered', 'answered']);
     } finally {
-      p.kill('SIGKILL');
+      await p.kill();
       redis.disconnect();
       await close();
       await sim.stop();
@@ -249,9 +225,9 @@ describe('several daemon instances', () => {
     const redis = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
     const slots = new SlotStore(redis, new RedisKeys(prefix), 60_000);
     const env = processEnv(sim, 'node-totals', {});
-    const start = () => spawn('node', ['bin/capconduit.js', 'start'], { env, stdio: 'ignore' });
+    const start = () => spawnDaemon(env);
     const { sql, close } = createDatabase(db.url, { max: 1 });
-    let p: ChildProcess = start();
+    let p = start();
     let placed = 0;
     const callers: string[] = [];
     // Traffic never stops: calls arrive before, during and after the kill and the restart.
@@ -276,8 +252,7 @@ describe('several daemon instances', () => {
         seen = n;
         return undefined;
       });
-      p.kill('SIGKILL');
-      await new Promise((r) => p.once('exit', r));
+      await p.kill();
       p = start();
       await appRegistered(sim, 150_000);
       // The restarted daemon routes the traffic that keeps coming.
@@ -309,7 +284,7 @@ describe('several daemon instances', () => {
       expect(f.pg).toBeGreaterThanOrEqual(5);
     } finally {
       clearInterval(traffic);
-      p.kill('SIGKILL');
+      await p.kill();
       redis.disconnect();
       await close();
       await sim.stop();
