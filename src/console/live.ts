@@ -6,7 +6,8 @@
 import type { Redis } from 'ioredis';
 import type { NodeHealth } from '../asterisk/index.ts';
 import type { Logger } from '../platform/logger.ts';
-import { QUEUEING } from '../platform/redis/client.ts';
+import { isPgUnavailable } from '../platform/pg-errors.ts';
+import { isRedisUnavailable, QUEUEING } from '../platform/redis/client.ts';
 import type { LiveCall } from '../routing/router.ts';
 import type { OwnersUsage } from '../routing/usage.ts';
 
@@ -155,6 +156,17 @@ export interface FloorReader {
   names(): Promise<{ clients: Map<string, string>; sellers: Map<string, string> }>;
 }
 
+/** The hub's own subscription is down: no instance's snapshot can reach it. */
+class LiveSubscriptionLost extends Error {}
+
+/** Why a frame could not be built, in words for the page (never the error's own text). */
+export function frameFailure(err: unknown): string {
+  if (err instanceof LiveSubscriptionLost || isRedisUnavailable(err))
+    return 'Redis is not answering, so calls in progress and the usage against caps cannot be read';
+  if (isPgUnavailable(err)) return 'the database is not answering, so links and names cannot be read';
+  return 'the live floor could not be updated';
+}
+
 /** Merges every instance's snapshot and pushes frames to this instance's consoles. */
 export class LiveHub {
   private clients = new Set<LiveClient>();
@@ -162,6 +174,8 @@ export class LiveHub {
   private sub: Redis | null = null;
   private timer: NodeJS.Timeout | null = null;
   private building = false;
+  /** The subscription's connection was lost and is not back yet. */
+  private subDown = false;
   /** Per instance, the counters last folded into the rate buckets. */
   private seen = new Map<string, { routed: number; answered: number }>();
   private buckets: Array<{ t: number; routed: number; answered: number }> = [];
@@ -189,6 +203,14 @@ export class LiveHub {
       this.sub = sub;
       sub.on('message', (_ch: string, msg: string) => this.onSnapshot(msg));
       sub.on('error', (err: Error) => this.log.debug({ err: err.message }, 'live subscription error'));
+      // Lost, no snapshot of any instance can arrive: the frames say so until it is back (and
+      // subscribed again, which ioredis does by itself).
+      sub.on('close', () => {
+        this.subDown = true;
+      });
+      sub.on('ready', () => {
+        this.subDown = false;
+      });
       sub
         .subscribe(this.channel)
         .catch((err: Error) => this.log.warn({ err: err.message }, 'live floor not subscribed'));
@@ -207,6 +229,7 @@ export class LiveHub {
     this.timer = null;
     this.sub?.disconnect();
     this.sub = null;
+    this.subDown = false;
     this.instances.clear();
   }
 
@@ -266,6 +289,7 @@ export class LiveHub {
     if (!targets.length || (this.building && to === this.clients)) return;
     this.building = true;
     try {
+      if (this.subDown) throw new LiveSubscriptionLost();
       const now = Date.now();
       for (const [id, s] of this.instances) if (now - s.at > INSTANCE_GONE_MS) this.instances.delete(id);
       const byScope = new Map<string | null, LiveClient[]>();
@@ -307,6 +331,9 @@ export class LiveHub {
       }
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'live frame not built');
+      // The consoles say why they stand still (console.js), and go on at the next frame that builds.
+      const data = `event: failed\ndata: ${JSON.stringify({ status: 503, message: frameFailure(err) })}\n\n`;
+      for (const c of targets) c.send(data);
     } finally {
       this.building = false;
     }

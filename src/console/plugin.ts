@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
 import { AppError } from '../platform/http/errors.ts';
 import { isPgUnavailable } from '../platform/pg-errors.ts';
+import { isRedisUnavailable } from '../platform/redis/client.ts';
 import type { ConsoleRole } from '../db/schema/console.ts';
 import { may } from './access.ts';
 import { type Html, html } from './html.ts';
@@ -51,6 +52,9 @@ export function sessionOf(req: FastifyRequest): Session {
 
 export const wantsHtml = (req: FastifyRequest) =>
   (req.headers.accept ?? '').includes('text/html') || req.headers['sec-fetch-dest'] === 'document';
+
+/** The live floor's EventSource (it says `Accept: text/event-stream`). */
+const wantsEvents = (req: FastifyRequest) => (req.headers.accept ?? '').includes('text/event-stream');
 
 export function sendPage(reply: FastifyReply, page: Html, status = 200) {
   return reply
@@ -104,6 +108,24 @@ export function publicUrl(req: FastifyRequest, configured: string | undefined): 
   return configured ?? `${req.protocol}://${req.host}`;
 }
 
+/** How long a page that could not be served for a missing dependency waits before it reloads itself. */
+const RETRY_S = 5;
+
+/**
+ * What is unavailable while Redis does not answer, in words, for the page asked: sessions live there,
+ * so every signed-in page waits for it; the live floor and caller-ID usage are counted there too.
+ */
+export function redisDownMessage(path: string): string {
+  const what = path.startsWith('/console/sign-in')
+    ? 'sign-in is unavailable: sessions and sign-in delays are kept there'
+    : path.startsWith('/console/live')
+      ? 'the live floor is unavailable: sessions and the usage against caps are kept there'
+      : path.startsWith('/console/caller-ids')
+        ? 'caller-ID pages are unavailable: sessions and caller-ID usage are kept there'
+        : 'pages are unavailable: the sessions that sign you in are kept there';
+  return `Redis is not answering right now, so ${what}. Try again in a moment.`;
+}
+
 /** Where an error page's Back link goes: the console page the request came from, if any. */
 function backOf(req: FastifyRequest, publicUrl: string | undefined): string {
   const ref = req.headers.referer ?? '';
@@ -150,7 +172,12 @@ export function consolePlugin(
       const cfg = req.routeOptions.config.console ?? {};
       const token = req.cookies[SESSION_COOKIE];
       if (token) {
-        const s = await services.sessions.get(token);
+        // With Redis down no session can be read: a public page (sign-in) is shown signed out,
+        // any other is the error page that says Redis is not answering.
+        const s = await services.sessions.get(token).catch((err: unknown) => {
+          if (cfg.public && isRedisUnavailable(err)) return null;
+          throw err;
+        });
         const u = s ? await services.users.get(s.userId) : null;
         if (s && u) {
           req.consoleSession = s;
@@ -203,8 +230,14 @@ export function consolePlugin(
         status = 503;
         code = 'DEPENDENCY_UNAVAILABLE';
         message = 'the database is not answering right now; try again in a moment';
-        reply.header('retry-after', '5');
+        reply.header('retry-after', String(RETRY_S));
         req.log.warn({ err }, 'console: database unavailable');
+      } else if (isRedisUnavailable(err)) {
+        status = 503;
+        code = 'DEPENDENCY_UNAVAILABLE';
+        message = redisDownMessage(req.url);
+        reply.header('retry-after', String(RETRY_S));
+        req.log.warn({ err: err.message }, 'console: Redis unavailable');
       } else if (err.statusCode === 413) {
         status = 413;
         code = 'PAYLOAD_TOO_LARGE';
@@ -214,11 +247,28 @@ export function consolePlugin(
         code = 'BAD_REQUEST';
         message = err.message;
       } else req.log.error({ err }, 'console: unhandled error');
+      // The live floor's stream: EventSource cannot read an error's body and stops retrying on one,
+      // so the reason travels as an event of a stream that ends; the browser comes back after
+      // `retry` and the page says why meanwhile (console.js).
+      if (wantsEvents(req)) {
+        reply.hijack();
+        reply.raw.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-store',
+          'x-content-type-options': 'nosniff',
+        });
+        reply.raw.end(
+          `retry: ${RETRY_S * 1000}\nevent: failed\ndata: ${JSON.stringify({ status, code, message })}\n\n`,
+        );
+        return;
+      }
       if (!wantsHtml(req))
         return reply
           .status(status)
           .send({ error: { code, message, ...(details !== undefined ? { details } : {}) } });
       const again = status === 503 && req.method === 'GET';
+      // The page tries again by itself (no script needed) until what it needs is back.
+      if (again) reply.header('refresh', String(RETRY_S));
       const body = html`<p class="flash error" role="alert"><strong>${code}</strong>: ${message}</p>
 <p>${again ? html`<a href="${req.url}" id="try-again">Try again</a> · ` : ''}<a href="${backOf(req, services.config.PUBLIC_URL)}">Back</a></p>`;
       const title =

@@ -141,25 +141,58 @@ function render(f) {
     last && last.answer_rate !== null ? `${Math.round(last.answer_rate * 100)}%` : '';
 }
 
+/**
+ * The stream, and what the status line says of it (`data-state`: connecting, live, down, stopped).
+ * A `failed` event says why no frame comes (Redis or the database not answering: the stream ends
+ * and the browser comes back by itself after the server's `retry`; a session that ended: it stops).
+ */
 function startLive(root) {
   const status = document.getElementById('live-status');
-  const es = new EventSource(root.dataset.stream);
-  es.onopen = () => {
-    status.textContent = 'Live';
-    status.classList.remove('bad');
+  const say = (state, text) => {
+    status.dataset.state = state;
+    status.textContent = text;
+    status.classList.toggle('bad', state !== 'live');
   };
-  es.onerror = () => {
-    status.textContent = 'Disconnected: reconnecting…';
-    status.classList.add('bad');
+  let reason = null;
+  let es = null;
+  const connect = () => {
+    es = new EventSource(root.dataset.stream);
+    es.onerror = () => {
+      if (status.dataset.state === 'stopped') return;
+      say(
+        'down',
+        reason ? `Not updating: ${reason}. Trying again by itself…` : 'Disconnected: reconnecting…',
+      );
+      // A stream refused outright (not one that ended) is not retried by EventSource itself.
+      if (es.readyState === EventSource.CLOSED) setTimeout(connect, 5000);
+    };
+    es.addEventListener('failed', (ev) => {
+      const f = JSON.parse(ev.data);
+      reason = f.message;
+      if (f.status === 503) {
+        say('down', `Not updating: ${reason}. Trying again by itself…`);
+        return;
+      }
+      es.close();
+      say('stopped', `Stopped: ${reason}. `);
+      if (f.status === 401) {
+        const a = el('a', 'Sign in again');
+        a.href = `/console/sign-in?next=${encodeURIComponent(location.pathname)}`;
+        status.append(a);
+      }
+    });
+    es.onmessage = (ev) => {
+      const t0 = performance.now();
+      render(JSON.parse(ev.data));
+      const ms = performance.now() - t0;
+      root.dataset.frames = String(Number(root.dataset.frames ?? 0) + 1);
+      root.dataset.applyMs = String(ms);
+      reason = null;
+      say('live', `Live · updated ${new Date().toLocaleTimeString()}`);
+    };
   };
-  es.onmessage = (ev) => {
-    const t0 = performance.now();
-    render(JSON.parse(ev.data));
-    const ms = performance.now() - t0;
-    root.dataset.frames = String(Number(root.dataset.frames ?? 0) + 1);
-    root.dataset.applyMs = String(ms);
-    status.textContent = `Live · updated ${new Date().toLocaleTimeString()}`;
-  };
+  status.dataset.state = 'connecting';
+  connect();
 }
 
 /** The caller-ID import's result, from the JSON the import answers (as the server's page shows it). */

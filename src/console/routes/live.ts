@@ -2,6 +2,7 @@
 // the stream; the stream sends one JSON frame a second (see live.ts) and ends when the session does.
 import type { FastifyInstance } from 'fastify';
 import { scopeOf } from '../access.ts';
+import { isRedisUnavailable } from '../../platform/redis/client.ts';
 import { html } from '../html.ts';
 import type { LiveHub } from '../live.ts';
 import { layout } from '../pages/layout.ts';
@@ -73,7 +74,12 @@ ${
         res.end();
       };
       const recheck = setInterval(async () => {
-        const alive = await s.sessions.get(token).catch(() => null);
+        // Redis not answering is not a session that ended: the stream stays (the hub says meanwhile
+        // that the floor cannot be updated) and the next check, once it is back, decides.
+        const alive = await s.sessions.get(token).then(
+          (x) => x !== null,
+          (err: unknown) => isRedisUnavailable(err),
+        );
         if (!alive) end();
         else res.write(': ping\n\n');
       }, RECHECK_MS);

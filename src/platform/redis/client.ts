@@ -114,3 +114,22 @@ export function waitReady(redis: Redis, ms: number, what: string): Promise<void>
     });
   });
 }
+
+/** What ioredis rejects a command with when Redis is not there (see the top of this file). */
+const UNAVAILABLE_MESSAGES = [
+  "Stream isn't writeable", // the connection is down and the command was not queued
+  'Command timed out', // REDIS_COMMAND_TIMEOUT_MS: Redis stopped answering (paused, partitioned)
+  'Connection is closed', // the connection went away with the command on it
+];
+
+/**
+ * Whether `e` says Redis is not answering (down, restarting, loading its data, out of reach) rather
+ * than refusing what was asked: a moment later the same request may work.
+ */
+export function isRedisUnavailable(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  if (e.name === 'MaxRetriesPerRequestError') return true;
+  // A server that is starting answers LOADING until its data is read back.
+  if (/^(LOADING|MASTERDOWN|TRYAGAIN)\b/.test(e.message)) return true;
+  return UNAVAILABLE_MESSAGES.some((m) => e.message.startsWith(m));
+}
