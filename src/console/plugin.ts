@@ -247,10 +247,11 @@ export function consolePlugin(
         code = 'BAD_REQUEST';
         message = err.message;
       } else req.log.error({ err }, 'console: unhandled error');
-      // The live floor's stream: EventSource cannot read an error's body and stops retrying on one,
-      // so the reason travels as an event of a stream that ends; the browser comes back after
-      // `retry` and the page says why meanwhile (console.js).
-      if (wantsEvents(req)) {
+      // The live floor's stream while a server it needs is away: EventSource cannot read an error's
+      // body and stops retrying on one, so the reason travels as an event of a stream that ends; the
+      // browser comes back after `retry` and the page says why meanwhile (console.js). Refusals
+      // (signed out, not allowed) keep their status: there is nothing to come back for.
+      if (status === 503 && wantsEvents(req)) {
         reply.hijack();
         reply.raw.writeHead(200, {
           'content-type': 'text/event-stream; charset=utf-8',

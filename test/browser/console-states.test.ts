@@ -203,4 +203,24 @@ describe('console: empty pages, and PostgreSQL or Redis down, in Chromium', () =
     for (const p of [cids, sellers, signIn]) await p.close();
     expect(ui.problems).toEqual([]);
   });
+
+  it('signed out in another tab, the open live floor stops and offers to sign in again', async () => {
+    const floor = ui.page;
+    await floor.goto(`${base}/console/live`);
+    await floor.locator('#live-status[data-state=live]').waitFor(T);
+    const other = await ui.context.newPage();
+    await other.goto(`${base}/console/account`);
+    await other.click('form[action="/console/sign-out"] button');
+    await other.waitForURL(/\/console\/sign-in/, T);
+    // The stream ends at its next session check; its reconnection is refused (401) and the page
+    // asks whether it is signed out rather than retrying for ever.
+    await floor.locator('#live-status[data-state=stopped]').waitFor(T);
+    expect(await status(floor).innerText()).toContain('Stopped: you are signed out');
+    expect(await floor.locator('#live-status a').getAttribute('href')).toBe(
+      '/console/sign-in?next=%2Fconsole%2Flive',
+    );
+    await shot('signed-out-live', floor);
+    await other.close();
+    expect(ui.problems).toEqual([]);
+  });
 });

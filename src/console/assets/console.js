@@ -143,8 +143,9 @@ function render(f) {
 
 /**
  * The stream, and what the status line says of it (`data-state`: connecting, live, down, stopped).
- * A `failed` event says why no frame comes (Redis or the database not answering: the stream ends
- * and the browser comes back by itself after the server's `retry`; a session that ended: it stops).
+ * A `failed` event says why no frame comes (Redis or the database not answering); when the stream
+ * ends with it the browser comes back by itself after the server's `retry`. A stream refused
+ * outright stops if the session has ended, else is tried again.
  */
 function startLive(root) {
   const status = document.getElementById('live-status');
@@ -155,6 +156,12 @@ function startLive(root) {
   };
   let reason = null;
   let es = null;
+  const signedOut = () => {
+    say('stopped', 'Stopped: you are signed out. ');
+    const a = el('a', 'Sign in again');
+    a.href = `/console/sign-in?next=${encodeURIComponent(location.pathname)}`;
+    status.append(a);
+  };
   const connect = () => {
     es = new EventSource(root.dataset.stream);
     es.onerror = () => {
@@ -163,23 +170,18 @@ function startLive(root) {
         'down',
         reason ? `Not updating: ${reason}. Trying again by itself…` : 'Disconnected: reconnecting…',
       );
-      // A stream refused outright (not one that ended) is not retried by EventSource itself.
-      if (es.readyState === EventSource.CLOSED) setTimeout(connect, 5000);
+      // A stream refused outright (not one that ended) is not retried by EventSource itself:
+      // signed out (the page answers 401 to a script) stops; anything else (a proxy's 502 while the
+      // daemon restarts) is tried again.
+      if (es.readyState === EventSource.CLOSED)
+        fetch(location.pathname, { redirect: 'manual' }).then(
+          (r) => (r.status === 401 || r.type === 'opaqueredirect' ? signedOut() : setTimeout(connect, 5000)),
+          () => setTimeout(connect, 5000),
+        );
     };
     es.addEventListener('failed', (ev) => {
-      const f = JSON.parse(ev.data);
-      reason = f.message;
-      if (f.status === 503) {
-        say('down', `Not updating: ${reason}. Trying again by itself…`);
-        return;
-      }
-      es.close();
-      say('stopped', `Stopped: ${reason}. `);
-      if (f.status === 401) {
-        const a = el('a', 'Sign in again');
-        a.href = `/console/sign-in?next=${encodeURIComponent(location.pathname)}`;
-        status.append(a);
-      }
+      reason = JSON.parse(ev.data).message;
+      say('down', `Not updating: ${reason}. Trying again by itself…`);
     });
     es.onmessage = (ev) => {
       const t0 = performance.now();
