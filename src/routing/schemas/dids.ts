@@ -1,0 +1,46 @@
+// DIDs: request and response shapes, and the row as the API shows it (the carrier's costs to staff only).
+import { z } from 'zod';
+import { pageQuery } from '../../platform/http/paging.ts';
+import type { DidRow } from '../repository.ts';
+import { capFields, capsOut, e164, micros, ownerSeller, toCaps } from './common.ts';
+
+// A DID's caps are the operator's (staff): a seller key may not set them (FORBIDDEN_ROLE).
+/** What the carrier charges for a number (staff only: sellers do not see the operator's costs). */
+const didCostFields = {
+  rate_per_min_micros: micros.optional(),
+  monthly_rent_micros: micros.optional(),
+};
+export const didCreateBody = z
+  .object({
+    number: e164,
+    seller_id: ownerSeller,
+    campaign_id: z.uuid().nullable().optional(),
+    ...capFields,
+    ...didCostFields,
+  })
+  .strict();
+export const didPatchBody = z
+  .object({ campaign_id: z.uuid().nullable().optional(), ...capFields, ...didCostFields })
+  .strict();
+export type DidPatch = z.infer<typeof didPatchBody>;
+export const didsQuery = pageQuery.extend({ campaign_id: z.uuid().optional() });
+export const didOut = z.object({
+  id: z.uuid(),
+  number: z.string(),
+  seller_id: z.uuid(),
+  campaign_id: z.uuid().nullable(),
+  ...capsOut,
+  rate_per_min_micros: z.number().optional(),
+  monthly_rent_micros: z.number().optional(),
+  created_at: z.string(),
+});
+/** A DID as the API shows it; the carrier's costs only to staff (`staff`). */
+export const toDid = (r: DidRow, staff = true) => ({
+  id: r.id,
+  number: r.number,
+  seller_id: r.sellerId,
+  campaign_id: r.campaignId,
+  ...toCaps(r),
+  ...(staff ? { rate_per_min_micros: r.ratePerMinMicros, monthly_rent_micros: r.monthlyRentMicros } : {}),
+  created_at: r.createdAt.toISOString(),
+});
