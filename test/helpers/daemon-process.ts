@@ -50,6 +50,9 @@ export function daemonEnv(o: DaemonEnvOptions): Record<string, string> {
     LOG_LEVEL: 'info',
     LOG_PRETTY: 'false',
     CDR_BUFFER_DIR: dir,
+    // A daemon just started on a busy machine has a late event loop for a few seconds (loading its
+    // modules): the calls a test places must not be shed for it. The shedding test sets its own.
+    EVENT_LOOP_SHED_MS: '0',
     ...simEnv(o.sim, o.nodeId),
     ...o.extra,
   };

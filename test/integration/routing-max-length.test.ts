@@ -1,17 +1,13 @@
 // Maximum call length per campaign through the whole flow: the API field, a call that would talk on
 // is cut by Asterisk at the limit (TIMEOUT(absolute) on both channels) and its CDR says so and bills
 // up to it, and a daemon killed mid-call leaves the limit in Asterisk, which applies it alone.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
 import { createDatabase } from '../../src/platform/db.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
-import { freshDatabase, redisPrefix, TEST_MASTER_KEY } from '../helpers/env.ts';
+import { freshDatabase, redisPrefix } from '../helpers/env.ts';
 import { flowForTests } from '../helpers/flow.ts';
-import { simEnv } from '../helpers/sim-env.ts';
+import { daemonEnv, removeDaemonDirs, spawnDaemon } from '../helpers/daemon-process.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 describe('maximum call length', () => {
@@ -69,7 +65,6 @@ describe('maximum call length', () => {
 
 describe('maximum call length with the daemon killed mid-call', () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;
-  const dirs: string[] = [];
   const did = '+14155557100';
   const endpoint = 'long-talker';
   const limitS = 8;
@@ -89,27 +84,14 @@ describe('maximum call length with the daemon killed mid-call', () => {
   });
   afterAll(async () => {
     await db?.drop();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    removeDaemonDirs();
   });
 
   it('Asterisk hangs both parties up at the limit with no daemon left', async () => {
     const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
     sim.setEndpoint(endpoint, { answerAfterMs: 20 }); // answers and never hangs up
-    const dir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
-    dirs.push(dir);
-    const env = {
-      PATH: process.env.PATH!,
-      DATABASE_URL: db.url,
-      REDIS_URL: process.env.REDIS_URL!,
-      REDIS_KEY_PREFIX: redisPrefix(),
-      MASTER_KEY: TEST_MASTER_KEY,
-      API_PORT: '0',
-      LOG_LEVEL: 'warn',
-      LOG_PRETTY: 'false',
-      CDR_BUFFER_DIR: dir,
-      ...simEnv(sim, 'node-len'),
-    };
-    const p: ChildProcess = spawn('node', ['bin/capconduit.js', 'start'], { env, stdio: 'ignore' });
+    const env = daemonEnv({ databaseUrl: db.url, redisPrefix: redisPrefix(), sim, nodeId: 'node-len' });
+    const p = spawnDaemon(env);
     const requests: string[] = [];
     const gone = new Map<string, number>();
     sim.events.on('ari-event', (_app: string, ev: { type: string; channel?: { id: string } }) => {
@@ -139,8 +121,7 @@ describe('maximum call length with the daemon killed mid-call', () => {
         const left = await Promise.all(up.filter((c) => !c.name.endsWith(';1')).map((c) => ari(c.id)));
         return left.every((x) => x > 0 && x <= limitS) ? true : undefined;
       });
-      p.kill('SIGKILL');
-      await new Promise((r) => p.once('exit', r));
+      await p.kill();
       // Nobody is left to hang up: Asterisk does, by the timeout (cause 0, no hangup request).
       await waitFor(() => (sim.liveChannels().length === 0 ? true : undefined), (limitS + 60) * 1000);
       for (const c of up) {
@@ -148,7 +129,7 @@ describe('maximum call length with the daemon killed mid-call', () => {
         expect(requests).not.toContain(c.id);
       }
     } finally {
-      p.kill('SIGKILL');
+      await p.kill();
       await sim.stop();
     }
   }, 240_000);

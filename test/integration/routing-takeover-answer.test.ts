@@ -5,7 +5,6 @@
 // followed to its end, so the CDR names it with its length. A recording that no longer runs at the
 // takeover starts again, appended to the same file, and the CDR counts both parts (the first one's
 // end was told to the dead owner: its length comes from the stored file).
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +14,8 @@ import { createDatabase } from '../../src/platform/db.ts';
 import { createRedis } from '../../src/platform/redis/client.ts';
 import { RedisKeys } from '../../src/platform/redis/keys.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
-import { freshDatabase, redisPrefix, TEST_MASTER_KEY } from '../helpers/env.ts';
-import { simEnv } from '../helpers/sim-env.ts';
+import { freshDatabase, redisPrefix } from '../helpers/env.ts';
+import { daemonEnv, spawnDaemon } from '../helpers/daemon-process.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 describe('a bridged call taken over after a kill -9', () => {
@@ -59,21 +58,15 @@ describe('a bridged call taken over after a kill -9', () => {
     const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
     sim.setEndpoint(endpoint, { answerAfterMs: 20 }); // answers and never hangs up
     const redis = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
-    const env = {
-      PATH: process.env.PATH!,
-      DATABASE_URL: db.url,
-      REDIS_URL: process.env.REDIS_URL!,
-      REDIS_KEY_PREFIX: prefix,
-      MASTER_KEY: TEST_MASTER_KEY,
-      API_PORT: '0',
-      LOG_LEVEL: 'warn',
-      LOG_PRETTY: 'false',
-      CDR_BUFFER_DIR: dir,
-      INSTANCE_DEAD_AFTER_S: '2',
-      RECONCILE_INTERVAL_S: '1',
-      ...simEnv(sim, 'node-answer'),
-    };
-    const start = () => spawn('node', ['bin/capconduit.js', 'start'], { env, stdio: 'ignore' });
+    const env = daemonEnv({
+      databaseUrl: db.url,
+      redisPrefix: prefix,
+      sim,
+      nodeId: 'node-answer',
+      cdrDir: dir,
+      extra: { INSTANCE_DEAD_AFTER_S: '2', RECONCILE_INTERVAL_S: '1' },
+    });
+    const start = () => spawnDaemon(env);
     const auth = { authorization: `Basic ${Buffer.from('asterisk:asterisk').toString('base64')}` };
     const timeoutOf = async (id: string) => {
       const r = await fetch(
@@ -83,7 +76,7 @@ describe('a bridged call taken over after a kill -9', () => {
       return r.ok ? Number(((await r.json()) as { value: string }).value) : 0;
     };
     const { sql, close } = createDatabase(db.url, { max: 1 });
-    let p: ChildProcess = start();
+    let p = start();
     try {
       // Calls until one is answered: the first may come before the daemon holds the app.
       const caller = await waitFor(async () => {
@@ -109,8 +102,7 @@ describe('a bridged call taken over after a kill -9', () => {
       await waitFor(
         async () => (await fetch(`${sim.ariUrl}/ari/recordings/live/${callId}`, { headers: auth })).ok,
       );
-      p.kill('SIGKILL');
-      await new Promise((r) => p.once('exit', r));
+      await p.kill();
       // The limit the owner set is gone, as when it kept the limit itself (Asterisk could not be told).
       for (const id of [caller, leg]) {
         const r = await fetch(
@@ -156,7 +148,7 @@ describe('a bridged call taken over after a kill -9', () => {
       // The bridge was recorded from (about) the answer until Asterisk cut the call.
       expect(row!.recording_s).toBeGreaterThanOrEqual(limitS - 1);
     } finally {
-      p.kill('SIGKILL');
+      await p.kill();
       redis.disconnect();
       await close();
       await sim.stop();
@@ -167,21 +159,15 @@ describe('a bridged call taken over after a kill -9', () => {
     const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
     sim.setEndpoint(endpoint, { answerAfterMs: 20 }); // answers and never hangs up
     const redis = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
-    const env = {
-      PATH: process.env.PATH!,
-      DATABASE_URL: db.url,
-      REDIS_URL: process.env.REDIS_URL!,
-      REDIS_KEY_PREFIX: prefix,
-      MASTER_KEY: TEST_MASTER_KEY,
-      API_PORT: '0',
-      LOG_LEVEL: 'warn',
-      LOG_PRETTY: 'false',
-      CDR_BUFFER_DIR: dir,
-      INSTANCE_DEAD_AFTER_S: '2',
-      RECONCILE_INTERVAL_S: '1',
-      ...simEnv(sim, 'node-answer'),
-    };
-    const start = () => spawn('node', ['bin/capconduit.js', 'start'], { env, stdio: 'ignore' });
+    const env = daemonEnv({
+      databaseUrl: db.url,
+      redisPrefix: prefix,
+      sim,
+      nodeId: 'node-answer',
+      cdrDir: dir,
+      extra: { INSTANCE_DEAD_AFTER_S: '2', RECONCILE_INTERVAL_S: '1' },
+    });
+    const start = () => spawnDaemon(env);
     const auth = { authorization: `Basic ${Buffer.from('asterisk:asterisk').toString('base64')}` };
     const parts: Array<{ name: string; duration: number }> = [];
     const onEvent = (_app: string, ev: { type: string; recording?: { name: string; duration?: number } }) => {
@@ -190,7 +176,7 @@ describe('a bridged call taken over after a kill -9', () => {
     };
     sim.events.on('ari-event', onEvent);
     const { sql, close } = createDatabase(db.url, { max: 1 });
-    let p: ChildProcess = start();
+    let p = start();
     try {
       const caller = await waitFor(async () => {
         const id = sim.placeInboundCall({ did: openDid, callerNumber: '+13105550501' });
@@ -213,8 +199,7 @@ describe('a bridged call taken over after a kill -9', () => {
         async () => (await fetch(`${sim.ariUrl}/ari/recordings/live/${callId}`, { headers: auth })).ok,
       );
       const recording = Date.now();
-      p.kill('SIGKILL');
-      await new Promise((r) => p.once('exit', r));
+      await p.kill();
       // A first part of at least two seconds (a length, not a race: Asterisk tells a recording's
       // length only once it ends), then the recording stops with nobody to hear its end.
       await waitFor(() => (Date.now() - recording >= 2500 ? true : undefined));
@@ -253,7 +238,7 @@ describe('a bridged call taken over after a kill -9', () => {
       expect(file.readUInt32LE(40)).toBe(row!.recording_s! * 16_000);
     } finally {
       sim.events.off('ari-event', onEvent);
-      p.kill('SIGKILL');
+      await p.kill();
       redis.disconnect();
       await close();
       await sim.stop();

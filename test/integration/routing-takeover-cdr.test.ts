@@ -3,7 +3,6 @@
 // slots and writes every call's CDR, though it no longer knows the caller (nor so the DID and plan).
 // Each CDR names the caller's channel (the legs say which it was), so reading Asterisk's own CDRs
 // back (calls nobody saw) finds these calls recorded and writes no second CDR for them.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +13,8 @@ import { createRedis } from '../../src/platform/redis/client.ts';
 import { RedisKeys } from '../../src/platform/redis/keys.ts';
 import { SlotStore } from '../../src/routing/slots.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
-import { freshDatabase, redisPrefix, TEST_MASTER_KEY } from '../helpers/env.ts';
-import { simEnv } from '../helpers/sim-env.ts';
+import { freshDatabase, redisPrefix } from '../helpers/env.ts';
+import { appRegistered, daemonEnv, spawnDaemon } from '../helpers/daemon-process.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 describe('takeover of calls whose callers left while no daemon ran', () => {
@@ -51,31 +50,20 @@ describe('takeover of calls whose callers left while no daemon ran', () => {
     sim.setEndpoint(endpoint, { answerAfterMs: 20 }); // answers and stays up
     const redis = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
     const slots = new SlotStore(redis, new RedisKeys(prefix), 60_000);
-    const env = {
-      PATH: process.env.PATH!,
-      DATABASE_URL: db.url,
-      REDIS_URL: process.env.REDIS_URL!,
-      REDIS_KEY_PREFIX: prefix,
-      MASTER_KEY: TEST_MASTER_KEY,
-      API_PORT: '0',
-      LOG_LEVEL: 'warn',
-      LOG_PRETTY: 'false',
-      CDR_BUFFER_DIR: dir,
-      RECONCILE_INTERVAL_S: '1',
-      UNSEEN_CALLS_GRACE_S: '1',
-      ...simEnv(sim, 'node-left'),
-    };
-    const start = () => spawn('node', ['bin/capconduit.js', 'start'], { env, stdio: 'ignore' });
+    const env = daemonEnv({
+      databaseUrl: db.url,
+      redisPrefix: prefix,
+      sim,
+      nodeId: 'node-left',
+      cdrDir: dir,
+      extra: { RECONCILE_INTERVAL_S: '1', UNSEEN_CALLS_GRACE_S: '1' },
+    });
+    const start = () => spawnDaemon(env);
     const { sql, close } = createDatabase(db.url, { max: 1 });
-    let p: ChildProcess = start();
+    let p = start();
     try {
       // Until the daemon holds the Stasis app (a call placed before would find none).
-      await waitFor(async () => {
-        const before = sim.stats.stasisFailed;
-        const probe = sim.placeInboundCall({ did: '+10000000000', callerNumber: '1' }); // unknown DID
-        await waitFor(() => (sim.liveChannels().some((c) => c.id === probe) ? undefined : true));
-        return sim.stats.stasisFailed === before ? true : undefined;
-      }, 120_000);
+      await appRegistered(sim);
       // The first pass that reads Asterisk's CDRs back has set where reading starts.
       await waitFor(async () => (await sql`select 1 from unseen_call_sweeps`).length === 1 || undefined);
       const callers = [0, 1, 2].map((i) =>
@@ -85,8 +73,7 @@ describe('takeover of calls whose callers left while no daemon ran', () => {
       await waitFor(() =>
         sim.liveChannels().filter((c) => c.state === 'Up').length === 9 ? true : undefined,
       );
-      p.kill('SIGKILL');
-      await new Promise((r) => p.once('exit', r));
+      await p.kill();
       // The callers hang up while nobody watches; the client legs stay in Stasis.
       for (const id of callers) sim.hangup(id, 16);
       await waitFor(() => (sim.channelCount('Local/') === 0 ? true : undefined));
@@ -116,7 +103,7 @@ describe('takeover of calls whose callers left while no daemon ran', () => {
         select caller_channel_id from call_records where did is distinct from '+10000000000' order by 1`;
       expect(all.map((r) => r.caller_channel_id)).toEqual([...callers].sort());
     } finally {
-      p.kill('SIGKILL');
+      await p.kill();
       redis.disconnect();
       await close();
       await sim.stop();

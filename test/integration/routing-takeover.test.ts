@@ -2,10 +2,6 @@
 // from Asterisk and from the call's state in Redis. A caller still in the app is routed again or,
 // past its ring budget, ended; a call that ended while no daemon ran gets exactly one CDR
 // (ended_unattended); no slot is left taken and no record is left behind.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
 import { createDatabase } from '../../src/platform/db.ts';
@@ -13,16 +9,21 @@ import { createRedis } from '../../src/platform/redis/client.ts';
 import { RedisKeys } from '../../src/platform/redis/keys.ts';
 import { SlotStore } from '../../src/routing/slots.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
-import { freshDatabase, redisPrefix, TEST_MASTER_KEY } from '../helpers/env.ts';
-import { freePort } from '../helpers/redis-server.ts';
-import { simEnv } from '../helpers/sim-env.ts';
+import { freshDatabase, redisPrefix } from '../helpers/env.ts';
+import {
+  appRegistered,
+  type DaemonProcess,
+  daemonEnv,
+  metricValue,
+  removeDaemonDirs,
+  spawnDaemon,
+} from '../helpers/daemon-process.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 describe('takeover of a killed daemon’s calls from their state in Redis', () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;
   const prefix = redisPrefix();
   const keys = new RedisKeys(prefix).routing;
-  const dirs: string[] = [];
   const redis = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
   const slots = new SlotStore(redis, new RedisKeys(prefix), 60_000);
   let sellerId = '';
@@ -37,7 +38,7 @@ describe('takeover of a killed daemon’s calls from their state in Redis', () =
   afterAll(async () => {
     redis.disconnect();
     await db?.drop();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    removeDaemonDirs();
   });
 
   /** A campaign with one DID and a link per endpoint (in priority order). */
@@ -74,40 +75,15 @@ describe('takeover of a killed daemon’s calls from their state in Redis', () =
     return ids;
   }
 
-  const env = (sim: Simulator, extra: Record<string, string>) => {
-    const d = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
-    dirs.push(d);
-    return {
-      PATH: process.env.PATH!,
-      DATABASE_URL: db.url,
-      REDIS_URL: process.env.REDIS_URL!,
-      REDIS_KEY_PREFIX: prefix,
-      MASTER_KEY: TEST_MASTER_KEY,
-      API_HOST: '127.0.0.1',
-      API_PORT: '0',
-      LOG_LEVEL: 'warn',
-      LOG_PRETTY: 'false',
-      CDR_BUFFER_DIR: d,
-      INSTANCE_DEAD_AFTER_S: '4',
-      RECONCILE_INTERVAL_S: '1',
-      ...simEnv(sim, 'node-t'),
-      ...extra,
-    };
-  };
-  const spawnDaemon = (e: Record<string, string>) =>
-    spawn('node', ['bin/capconduit.js', 'start'], { env: e, stdio: 'ignore' });
-  const killed = async (p: ChildProcess) => {
-    p.kill('SIGKILL');
-    if (p.exitCode === null && p.signalCode === null) await new Promise((r) => p.once('exit', r));
-  };
-  /** Until a daemon holds the Stasis app: a probe call to an unknown DID is routed, not refused. */
-  const appRegistered = (sim: Simulator) =>
-    waitFor(async () => {
-      const before = sim.stats.stasisFailed;
-      const probe = sim.placeInboundCall({ did: '+10000000000', callerNumber: '1' });
-      await waitFor(() => (sim.liveChannels().some((c) => c.id === probe) ? undefined : true));
-      return sim.stats.stasisFailed === before ? true : undefined;
-    }, 120_000);
+  const env = (sim: Simulator, extra: Record<string, string>) =>
+    daemonEnv({
+      databaseUrl: db.url,
+      redisPrefix: prefix,
+      sim,
+      nodeId: 'node-t',
+      extra: { INSTANCE_DEAD_AFTER_S: '4', RECONCILE_INTERVAL_S: '1', ...extra },
+    });
+  const killed = (p: DaemonProcess) => p.kill();
   /** The phase a call's record in Redis gives (by its caller channel). */
   const recordOf = async (caller: string): Promise<Record<string, string> | undefined> => {
     const ids = await redis.zrange(keys.callsOf('node-t'), '0', '-1');
@@ -136,11 +112,8 @@ describe('takeover of a killed daemon’s calls from their state in Redis', () =
       await close();
     }
   };
-  const metric = async (port: number, line: string) => {
-    const m = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    const l = m.split('\n').find((x) => x.startsWith(line));
-    return l ? Number(l.split(' ').at(-1)) : 0;
-  };
+  const metric = async (d: DaemonProcess, line: string) =>
+    metricValue(await (await fetch(`${await d.address}/metrics`)).text(), line) ?? 0;
 
   it('callers in every state at a kill -9: each is routed again or ended, with exactly one CDR, and no slot leaks', async () => {
     // hold: one slot (X1 holds it), callers queue for 600 s. ring: a client that never answers,
@@ -255,7 +228,7 @@ describe('takeover of a killed daemon’s calls from their state in Redis', () =
     sim.setEndpoint('keep-d', { answerAfterMs: 20 });
     const first = spawnDaemon(env(sim, {}));
     const numbers = [0, 1, 2, 3, 4].map((i) => `+1310555100${i}`);
-    const racers: ChildProcess[] = [];
+    const racers: DaemonProcess[] = [];
     try {
       await appRegistered(sim);
       const callers = [];
@@ -266,22 +239,13 @@ describe('takeover of a killed daemon’s calls from their state in Redis', () =
       }
       // Two more instances with their own apps on the same node, up before the first dies: both
       // find its calls when its heartbeat runs out, at the same moment.
-      const ports = [await freePort(), await freePort()];
-      for (const [i, port] of ports.entries())
-        racers.push(
-          spawnDaemon(
-            env(sim, {
-              API_PORT: String(port),
-              INSTANCE_ID: `racer-${i}`,
-              STASIS_BROADCAST: 'true',
-            }),
-          ),
-        );
+      for (const i of [0, 1])
+        racers.push(spawnDaemon(env(sim, { INSTANCE_ID: `racer-${i}`, STASIS_BROADCAST: 'true' })));
       // Each connected to the node (its ARI link up), so each is reconciling it.
-      for (const port of ports)
+      for (const racer of racers)
         await waitFor(
           async () =>
-            (await metric(port, 'capconduit_asterisk_link_up{node="node-t",link="ari"')) === 1
+            (await metric(racer, 'capconduit_asterisk_link_up{node="node-t",link="ari"')) === 1
               ? true
               : undefined,
           120_000,
@@ -301,12 +265,12 @@ describe('takeover of a killed daemon’s calls from their state in Redis', () =
       const taken = async () =>
         (
           await Promise.all(
-            ports.map((port) => metric(port, 'capconduit_calls_taken_over_total{as="ended_unattended"')),
+            racers.map((racer) => metric(racer, 'capconduit_calls_taken_over_total{as="ended_unattended"')),
           )
         ).reduce((a, b) => a + b, 0);
       expect(await taken()).toBe(5);
-      for (const port of ports)
-        expect(await metric(port, 'capconduit_calls_taken_over_total{as="lost_to_another"')).toBe(0);
+      for (const racer of racers)
+        expect(await metric(racer, 'capconduit_calls_taken_over_total{as="lost_to_another"')).toBe(0);
     } finally {
       for (const r of racers) await killed(r);
       await killed(first);

@@ -3,7 +3,6 @@
 // (cdr_pgsql, which the simulator writes as Asterisk does). After a restart the daemon reads those
 // back and writes each such call exactly one CDR (`ended_unseen`, no client, no slot), and never a
 // second one: not on later passes, not from another instance, not for calls it did record.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,8 +20,8 @@ import { SlotStore } from '../../src/routing/slots.ts';
 import { UnseenCalls, unseenCallId } from '../../src/routing/unseen.ts';
 import { pgsqlTime } from '../../src/simulator/cdr.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
-import { freshDatabase, redisPrefix, TEST_MASTER_KEY } from '../helpers/env.ts';
-import { simEnv } from '../helpers/sim-env.ts';
+import { freshDatabase, redisPrefix } from '../helpers/env.ts';
+import { daemonEnv, spawnDaemon } from '../helpers/daemon-process.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 describe('calls that began and ended while no daemon ran', () => {
@@ -60,26 +59,20 @@ describe('calls that began and ended while no daemon ran', () => {
     sim.setEndpoint(endpoint, { answerAfterMs: 20 });
     const redis = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
     const slots = new SlotStore(redis, new RedisKeys(prefix), 60_000);
-    const env = {
-      PATH: process.env.PATH!,
-      DATABASE_URL: db.url,
-      REDIS_URL: process.env.REDIS_URL!,
-      REDIS_KEY_PREFIX: prefix,
-      MASTER_KEY: TEST_MASTER_KEY,
-      API_PORT: '0',
-      LOG_LEVEL: 'warn',
-      LOG_PRETTY: 'false',
-      CDR_BUFFER_DIR: dir,
-      RECONCILE_INTERVAL_S: '1',
-      UNSEEN_CALLS_GRACE_S: '1',
-      ...simEnv(sim, 'node-unseen'),
-    };
-    const start = () => spawn('node', ['bin/capconduit.js', 'start'], { env, stdio: 'ignore' });
+    const env = daemonEnv({
+      databaseUrl: db.url,
+      redisPrefix: prefix,
+      sim,
+      nodeId: 'node-unseen',
+      cdrDir: dir,
+      extra: { RECONCILE_INTERVAL_S: '1', UNSEEN_CALLS_GRACE_S: '1' },
+    });
+    const start = () => spawnDaemon(env);
     const { sql, close } = createDatabase(db.url, { max: 1 });
     const cdrsOf = (caller: string) =>
       sql<{ call_id: string; disposition: string; link_id: string | null; attempts: unknown[] }[]>`
         select call_id, disposition, link_id, attempts from call_records where caller_number = ${caller}`;
-    let p: ChildProcess = start();
+    let p = start();
     try {
       // Until the daemon holds the Stasis app and has made its first pass on the node (which only
       // marks where reading Asterisk's records starts).
@@ -99,7 +92,7 @@ describe('calls that began and ended while no daemon ran', () => {
 
       // The daemon stops reading (frozen, then killed): callers enter the app (the WebSocket is
       // still open, so Stasis() takes them; their StasisStart reaches no living process) and hang up.
-      p.kill('SIGSTOP');
+      p.proc.kill('SIGSTOP');
       const callers = [1, 2, 3].map((i) => `+1310555000${i}`);
       const ids = callers.map((callerNumber) => sim.placeInboundCall({ did, callerNumber }));
       await waitFor(() =>
@@ -110,8 +103,7 @@ describe('calls that began and ended while no daemon ran', () => {
         const r = await sql`select 1 from asterisk_cdr where uniqueid in ${sql(ids)} and lastapp = 'Stasis'`;
         return r.length === 3 ? true : undefined;
       });
-      p.kill('SIGKILL');
-      await new Promise((r) => p.once('exit', r));
+      await p.kill();
       p = start();
 
       const rows = await waitFor(async () => {
@@ -135,8 +127,7 @@ describe('calls that began and ended while no daemon ran', () => {
       });
 
       // Later passes (another restart, and passes after it) read the same records again: still one each.
-      p.kill('SIGKILL');
-      await new Promise((r) => p.once('exit', r));
+      await p.kill();
       const restartedAt = new Date();
       p = start();
       await waitFor(async () => {
@@ -146,7 +137,7 @@ describe('calls that began and ended while no daemon ran', () => {
       }, 120_000);
       for (const c of [...callers, '+13105550000']) expect(await cdrsOf(c)).toHaveLength(1);
     } finally {
-      p.kill('SIGKILL');
+      await p.kill();
       redis.disconnect();
       await close();
       await sim.stop();
