@@ -25,6 +25,11 @@ export interface FakeFaults {
   /** Share of all requests answered 429 / 503 before doing anything (seeded, repeatable). */
   rate429: number;
   rate5xx: number;
+  /**
+   * The Retry-After of every 429, in seconds (Vonage sends 1). Tests whose subject is not the wait set
+   * less: each 429 holds the whole account back for it, one after another.
+   */
+  retryAfterS: number;
   /** How long slow answers take (NPA `slow`, or `slowRate` of every request). */
   slowMs: number;
   slowRate: number;
@@ -89,6 +94,7 @@ export class FakeCarrier {
       rateLimitPerSec: 0,
       rate429: 0,
       rate5xx: 0,
+      retryAfterS: 1,
       slowMs: 0,
       slowRate: 0,
       notProvisioned: false,
@@ -198,11 +204,15 @@ export class FakeCarrier {
           ? { 'error-code': '429', 'error-code-label': 'throttled' }
           : problem('throttled', 'Too Many Requests', 'rate limit exceeded'),
         {
-          'retry-after': '1',
+          'retry-after': String(this.faults.retryAfterS),
         },
       );
     if (this.faults.rate429 && this.rand() < this.faults.rate429)
-      return reply(429, { 'error-code': '429', 'error-code-label': 'throttled' }, { 'retry-after': '1' });
+      return reply(
+        429,
+        { 'error-code': '429', 'error-code-label': 'throttled' },
+        { 'retry-after': String(this.faults.retryAfterS) },
+      );
     if (this.faults.rate5xx && this.rand() < this.faults.rate5xx)
       return reply(503, { 'error-code': '503', 'error-code-label': 'service unavailable' });
     if (this.faults.slowRate && this.rand() < this.faults.slowRate) await sleep(this.faults.slowMs);
@@ -336,7 +346,11 @@ export class FakeCarrier {
       return failed();
     if (this.owned.has(msisdn)) return failed();
     if (fault === 'buy-429-once' && this.once('429', msisdn))
-      return reply(429, { 'error-code': '429', 'error-code-label': 'throttled' }, { 'retry-after': '1' });
+      return reply(
+        429,
+        { 'error-code': '429', 'error-code-label': 'throttled' },
+        { 'retry-after': String(this.faults.retryAfterS) },
+      );
     if (fault === 'buy-5xx-always' || (fault === 'buy-5xx-once' && this.once('5xx', msisdn)))
       return reply(500, { 'error-code': '500', 'error-code-label': 'internal error' });
     this.owned.set(msisdn, { owner, country: 'US', type: 'landline', features: ['VOICE', 'SMS'] });
