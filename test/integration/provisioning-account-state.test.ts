@@ -4,6 +4,7 @@
 // queue paused in Redis, the job saying why) while another account's job runs, and finishes once it
 // is enabled; the workers' refresh puts a lost pause right; both changes are in the audit trail
 // without the sealed secrets; an inactive subscription is written no deliveries.
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth/keys.ts';
 import { sellers } from '../../src/db/schema/routing.ts';
@@ -172,6 +173,38 @@ describe('provider accounts disabled, webhooks paused', () => {
       expect(JSON.stringify(t)).not.toMatch(/v1\./);
       if (t.after) expect(t.after.credentials).toBe('sealed');
     }
+  });
+
+  it('an account made while the workers run gets one worker with its first job, not at the next refresh', async () => {
+    // The periodic refresh (every 10 s) is stopped: only the job's hand-over can start the worker.
+    clearInterval((prov().queues as unknown as { refreshTimer: NodeJS.Timeout }).refreshTimer);
+    const workers = async (account: string) => {
+      const q = new Queue(`items-${account}`, {
+        connection: d.ctx.redis,
+        prefix: `${d.ctx.config.REDIS_KEY_PREFIX}:bull`,
+      });
+      try {
+        return await q.getWorkersCount();
+      } finally {
+        await q.close();
+      }
+    };
+    const bought = async (account: string, npa: string) => {
+      const r = await buy(account, npa, 1);
+      expect(r.statusCode).toBe(202);
+      return waitFor(async () => {
+        const j = await job(r.json().job_id);
+        return j.status === 'completed' ? j : undefined;
+      }, 120_000);
+    };
+    const late = await newAccount('vonage-late');
+    expect((await bought(late, '718')).counts).toEqual({ provisioned: 1 });
+    expect(await workers(late)).toBe(1);
+    // Refreshes at once (the timer's and jobs' hand-overs) still start one worker per account.
+    const later = await newAccount('vonage-later');
+    await Promise.all([1, 2, 3, 4].map(() => prov().queues.refresh()));
+    expect((await bought(later, '719')).counts).toEqual({ provisioned: 1 });
+    expect(await workers(later)).toBe(1);
   });
 
   it('new credentials are recorded as changed, never shown', async () => {

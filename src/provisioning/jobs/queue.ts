@@ -40,6 +40,8 @@ export class ProvisioningQueues implements JobQueue {
   private maintenance: Queue;
   private maintenanceWorker: Worker | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
+  private refreshing: Promise<void> = Promise.resolve();
+  private closed = false;
 
   constructor(
     private connection: Redis,
@@ -119,6 +121,10 @@ export class ProvisioningQueues implements JobQueue {
         },
       })),
     });
+    // An account created since the last refresh has no worker here yet: start it now rather than
+    // leave the account's first job waiting for the next refresh (up to 10 s).
+    if (this.parentWorker && !this.workers.has(job.providerAccountId))
+      await this.refresh().catch((err) => this.log.warn({ err }, 'provisioning workers refresh failed'));
   }
 
   /** Starts the workers: the parents', and one per provider account (new accounts are picked up). */
@@ -162,7 +168,15 @@ export class ProvisioningQueues implements JobQueue {
    * One worker per provider account, at the account's concurrency; each account's queue paused as
    * the account is disabled (a change whose pause or resume was lost to a crash is put right here).
    */
-  async refresh(): Promise<void> {
+  refresh(): Promise<void> {
+    // One at a time (the timer and a job's enqueue both refresh): two at once would both see an
+    // account without a worker and start two.
+    const next = this.refreshing.then(() => this.refreshNow());
+    this.refreshing = next.catch(() => {});
+    return next;
+  }
+
+  private async refreshNow(): Promise<void> {
     for (const a of await this.svc.repo.accounts()) {
       // The queue's state first, the account's after: a change landing in between is then either
       // seen here or made by its own setPaused after this read, never undone by a stale row.
@@ -174,6 +188,7 @@ export class ProvisioningQueues implements JobQueue {
         if (w.concurrency !== a.concurrency) w.concurrency = a.concurrency;
         continue;
       }
+      if (this.closed) return; // a refresh still running when close() began starts no worker
       const worker = new Worker(
         itemsQueue(a.id),
         async (j: Job) => {
@@ -208,6 +223,7 @@ export class ProvisioningQueues implements JobQueue {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     await Promise.all([...this.workers.values()].map((w) => w.close()));
     await this.parentWorker?.close();
