@@ -1,9 +1,13 @@
 // This instance's side of the hold queues (queue.ts): which of its calls wait for which links, in
-// the order they joined, and which wake-up concerns which of them. A link's wake-up gives a turn to
-// the oldest local waiter of that link only: each link's line is ordered by join time, so a later
-// local waiter cannot be first for it while an earlier one still waits. A campaign's wake-up (a call
-// left its lines) does the same for each link its local waiters wait for. Turns are coalesced per
-// call: while one runs, further wake-ups for it make one more turn after it, never a crowd of them.
+// the order they joined, which of them a cap of their own held back at their last turn, and which
+// wake-up concerns which of them. A link's wake-up gives a turn to the local waiters of that link in
+// line order, up to the first one that is not held back: each link's line is ordered by join time,
+// so a later local waiter cannot take the slot while an earlier one that could still waits, but one
+// behind a held-back waiter can. A wake-up naming the owners a freed slot counted against (a
+// seller, a DID, a group) also turns the waiters held back by one of them. A campaign's wake-up (a
+// call left its lines) does the same as a link's for each link its local waiters wait for. Turns are
+// coalesced per call: while one runs, further wake-ups for it make one more turn after it, never a
+// crowd of them.
 import type { Wake } from './queue.ts';
 
 /** Why a waiting call looked for a slot: a wake-up, its own slow poll, or just after it joined. */
@@ -16,6 +20,8 @@ export class QueueWaiters {
   private calls = new Map<string, { campaignId: string; linkIds: readonly string[] }>();
   /** campaign id -> the links its local waiters wait for (and how many wait for each). */
   private campaignLinks = new Map<string, Map<string, number>>();
+  /** call id -> the links where a cap of its own held it back at its last turn, and that cap's owner. */
+  private heldOn = new Map<string, ReadonlyMap<string, string>>();
   /** Calls whose turn is running, and those woken again meanwhile. */
   private running = new Set<string>();
   private again = new Set<string>();
@@ -51,6 +57,7 @@ export class QueueWaiters {
     if (!c) return;
     this.calls.delete(callId);
     this.again.delete(callId);
+    this.heldOn.delete(callId);
     const links = this.campaignLinks.get(c.campaignId);
     for (const l of c.linkIds) {
       const line = this.byLink.get(l);
@@ -64,19 +71,42 @@ export class QueueWaiters {
     if (!this.calls.size) this.listening(false);
   }
 
-  /** A wake-up heard on the channel: the oldest local waiter of each link it concerns gets a turn. */
+  /**
+   * What held the call back at its last turn: link id -> the owner (`seller:<id>`, `did:<id>`,
+   * `group:<id>`) whose cap refused it there. Links it is not held back on are left out.
+   */
+  hold(callId: string, on: ReadonlyMap<string, string>): void {
+    if (!this.calls.has(callId)) return;
+    const was = this.heldOn.get(callId);
+    if (on.size) this.heldOn.set(callId, on);
+    else this.heldOn.delete(callId);
+    // Newly held back somewhere: the waiters behind it there may take the slot it could not (the
+    // script's wake-up says so too, but may be heard before this).
+    const turn = new Set<string>();
+    for (const l of on.keys()) if (!was?.has(l)) this.inLine(l, turn);
+    turn.delete(callId);
+    for (const id of turn) this.give(id);
+  }
+
+  /** A wake-up heard on the channel: the local waiters it concerns get a turn, first in line first. */
   wake(w: Wake): void {
+    const turn = new Set<string>();
     if ('linkId' in w) {
-      const oldest = this.byLink.get(w.linkId)?.values().next().value;
-      if (oldest) this.give(oldest);
-      return;
+      this.inLine(w.linkId, turn);
+      if (w.owners?.length) {
+        const owners = new Set(w.owners);
+        for (const [id, on] of this.heldOn) if ([...on.values()].some((o) => owners.has(o))) turn.add(id);
+      }
+    } else for (const l of this.campaignLinks.get(w.campaignId)?.keys() ?? []) this.inLine(l, turn);
+    for (const id of turn) this.give(id);
+  }
+
+  /** The local waiters of a link in line order, up to and with the first not held back there. */
+  private inLine(linkId: string, into: Set<string>): void {
+    for (const id of this.byLink.get(linkId) ?? []) {
+      into.add(id);
+      if (!this.heldOn.get(id)?.has(linkId)) return;
     }
-    const heads = new Set<string>();
-    for (const l of this.campaignLinks.get(w.campaignId)?.keys() ?? []) {
-      const oldest = this.byLink.get(l)?.values().next().value;
-      if (oldest) heads.add(oldest);
-    }
-    for (const id of heads) this.give(id);
   }
 
   private give(callId: string): void {

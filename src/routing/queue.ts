@@ -2,17 +2,22 @@
 // it (`link:<id>:waiting`, call ids scored by the time they joined), so the call that waited longest
 // for a link is first in line for it wherever it waits. A call waits for the links that refused it
 // for their concurrency (the one cap that frees by itself). The slot-taking script (takeSlot-n.lua)
-// reads the head of the link's line in the same step as it takes: only the head may take a slot
-// there, and a newly arriving call is refused (and joins the line) while anyone waits for the link.
+// reads the link's line in the same step as it takes: a call may take a slot there only when every
+// caller ahead of it is held back by a cap of its own (its seller's, DID's or group's) that is still
+// full (`lineAdmits`, below); a newly arriving call is refused (and joins the line) while anyone who
+// could take the slot waits for the link. What holds a waiter back is marked by the script when that
+// cap refuses it (`link:<id>:held`), and judged again at each take.
 // Entries of calls an instance crashed with would block the line: an entry older than the longest
 // wait (plus a margin) is dropped by whoever takes a slot there.
 //
-// Waiters are woken, not polling: the script that releases a slot publishes the link's id on one
-// channel when a concurrency slot freed, and a call leaving a queue publishes its campaign's id (the
-// next in line may now be first, and a second slot may have freed meanwhile). Each instance with
-// waiters subscribes and wakes its own oldest waiter of each link concerned: if that one is not
-// first in line, the first is on another instance, which got the same message. Pub/sub delivers at
-// most once (a subscriber that is reconnecting misses messages), so waiters keep a slow poll as well.
+// Waiters are woken, not polling: the script that releases a slot publishes the link's id (and the
+// other owners the slot counted against) on one channel when a concurrency slot freed, the script
+// that takes publishes the link's id when a waiter is newly held back (those behind it may take the
+// slot now), and a call leaving a queue publishes its campaign's id (the next in line may now be
+// first, and a second slot may have freed meanwhile). Each instance with waiters subscribes and wakes
+// its own waiters of each link concerned in line order, up to the first that is not held back, and
+// those held back by an owner named in the message. Pub/sub delivers at most once (a subscriber
+// that is reconnecting misses messages), so waiters keep a slow poll as well.
 import type { Redis } from 'ioredis';
 import { QUEUEING } from '../platform/redis/client.ts';
 import type { RoutingKeys } from '../platform/redis/keys.ts';
@@ -23,17 +28,46 @@ export const STALE_MARGIN_MS = 30_000;
 /** The joined time before which an entry of a line whose wait is `maxWaitS` is stale (pure). */
 export const staleBefore = (now: number, maxWaitS: number): number => now - maxWaitS * 1000 - STALE_MARGIN_MS;
 
-/** The wake-up message of a link whose concurrency slot freed (published by releaseSlot-n.lua). */
-export const linkWake = (linkId: string): string => `l:${linkId}`;
+/**
+ * The wake-up message of a link whose concurrency slot freed (published by releaseSlot-n.lua, with
+ * the other owners the slot counted against, `kind:id` each) or whose line moved (takeSlot-n.lua).
+ */
+export const linkWake = (linkId: string, owners?: readonly { kind: string; id: string }[]): string =>
+  `l:${linkId}${(owners ?? []).map((o) => `|${o.kind}:${o.id}`).join('')}`;
 const campaignWake = (campaignId: string): string => `c:${campaignId}`;
 
-/** What a wake-up names: the link a slot freed on, or the campaign whose queue moved. */
-export type Wake = { linkId: string } | { campaignId: string };
+/**
+ * What a wake-up names: the link a slot freed on (and the other owners that slot counted against:
+ * waiters held back by one of them may fit now), or the campaign whose queue moved.
+ */
+export type Wake = { linkId: string; owners?: string[] } | { campaignId: string };
 
 export function parseWake(msg: string): Wake | null {
-  if (msg.startsWith('l:')) return { linkId: msg.slice(2) };
+  if (msg.startsWith('l:')) {
+    const [linkId, ...owners] = msg.slice(2).split('|');
+    return owners.length ? { linkId: linkId!, owners } : { linkId: linkId! };
+  }
   if (msg.startsWith('c:')) return { campaignId: msg.slice(2) };
   return null;
+}
+
+/**
+ * The hold queue's rule for one take (pure; takeSlot-n.lua decides the same in one step): may `callId`
+ * take a free slot on a link whose line is `line`, first in line first? Only when every caller ahead
+ * of it is held back by a cap of its own that is still full (`heldBack`): a waiter that could take
+ * the slot keeps it from everyone who came later, a newcomer (not in the line) included; one that
+ * cannot, for a reason that is its own, keeps it from nobody.
+ */
+export function lineAdmits(
+  line: readonly string[],
+  callId: string,
+  heldBack: (waiter: string) => boolean,
+): boolean {
+  for (const w of line) {
+    if (w === callId) return true;
+    if (!heldBack(w)) return false;
+  }
+  return true;
 }
 
 export class HoldQueue {
@@ -59,7 +93,8 @@ export class HoldQueue {
   /** Leaves the lines of these links and tells the others the campaign's lines moved (one round trip). */
   async leave(campaignId: string, callId: string, linkIds: readonly string[]): Promise<void> {
     const p = this.redis.pipeline();
-    for (const l of linkIds) p.zrem(this.keys.link(l, 'waiting'), callId);
+    for (const l of linkIds)
+      p.zrem(this.keys.link(l, 'waiting'), callId).hdel(this.keys.link(l, 'held'), callId);
     await p.publish(this.keys.queueWake, campaignWake(campaignId)).exec();
   }
 

@@ -102,28 +102,35 @@ const cap = (n: number | null) => (n === null || n === undefined ? -1 : n);
 /**
  * A call's place in the hold queue of the link it takes a slot on: who it is, and the joined time
  * before which a waiting entry is stale (its instance died with it). Given, the take is refused while
- * another call waits for the link and was there first (queue.ts).
+ * another call waits for the link, was there first and is not held back by a cap of its own (queue.ts).
  */
 export interface QueueCheck {
   callId: string;
   staleBefore: number;
 }
 
-/** The KEYS of takeSlot (pure): slotKeys, the link's waiting callers when queues apply, the epoch marker. */
+/**
+ * The KEYS of takeSlot (pure): slotKeys, the link's waiting callers and what holds each back when
+ * queues apply, the epoch marker.
+ */
 export function takeKeys(k: RoutingKeys, ref: SlotRef, queue?: QueueCheck): string[] {
   const keys = slotKeys(k, ref);
-  if (queue) keys.push(k.link(ref.linkId, 'waiting'));
+  if (queue) keys.push(k.link(ref.linkId, 'waiting'), k.link(ref.linkId, 'held'));
   keys.push(k.epoch);
   return keys;
 }
 
-/** The ARGV of takeSlot (pure); `owners` are the link's limits, then each source's in `ref.sources` order. */
+/**
+ * The ARGV of takeSlot (pure); `owners` are the link's limits, then each source's in `ref.sources`
+ * order; with `queue`, the wake-up channel `wakeChannel` (a waiter newly held back wakes the line).
+ */
 export function takeArgs(
   now: number,
   slotTtlMs: number,
   ref: SlotRef,
   owners: readonly OwnerLimits[],
   queue?: QueueCheck,
+  wakeChannel = '',
 ): (string | number)[] {
   const b = ref.buckets;
   const args: (string | number)[] = [
@@ -150,7 +157,7 @@ export function takeArgs(
       c.total !== null ? (o.totalAnswered ?? -1) : -1,
     );
   }
-  if (queue) args.push(queue.callId, queue.staleBefore);
+  if (queue) args.push(queue.callId, queue.staleBefore, wakeChannel, linkWake(ref.linkId));
   return args;
 }
 
@@ -233,7 +240,8 @@ export class SlotStore {
     queue?: QueueCheck,
   ): Promise<TakeResult> {
     const keys = takeKeys(this.keys, ref, queue);
-    const args = takeArgs(now, this.slotTtlMs, ref, [{ caps, totalAnswered }, ...sources], queue);
+    const limits = [{ caps, totalAnswered }, ...sources];
+    const args = takeArgs(now, this.slotTtlMs, ref, limits, queue, this.keys.queueWake);
     let raw: number;
     for (let tries = 0; ; tries++) {
       if (this.rebuilding) await this.rebuilding;
@@ -363,7 +371,7 @@ export class SlotStore {
         ref.slotId,
         this.slotTtlMs,
         this.keys.queueWake,
-        linkWake(ref.linkId),
+        linkWake(ref.linkId, ref.sources),
       ),
     );
   }

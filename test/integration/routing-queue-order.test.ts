@@ -2,14 +2,15 @@
 // ("two daemon instances"): while callers wait in a link's line, only the one that joined first may
 // take a slot there; a newcomer is refused however free the link is. Checked against a model (a
 // FIFO line and a count of live slots) over random runs of arrivals, freed slots, turns and
-// callers leaving, and under simultaneous takes.
+// callers leaving, and under simultaneous takes. With sellers' caps: a waiter held back by its own
+// seller's cap keeps the slot from nobody (the script agrees with `lineAdmits` over random runs).
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../../src/platform/redis/client.ts';
 import { RedisKeys } from '../../src/platform/redis/keys.ts';
-import { HoldQueue, staleBefore } from '../../src/routing/queue.ts';
-import { type LinkCaps, type SlotRef, SlotStore } from '../../src/routing/slots.ts';
+import { HoldQueue, lineAdmits, staleBefore } from '../../src/routing/queue.ts';
+import { type LinkCaps, type SlotRef, SlotStore, type SourceRef } from '../../src/routing/slots.ts';
 import { redisPrefix } from '../helpers/env.ts';
 
 const none: LinkCaps = { concurrency: null, hourly: null, daily: null, monthly: null, total: null };
@@ -29,10 +30,21 @@ describe('hold queue order at the slot script', () => {
     r2.disconnect();
   });
 
-  const take = (i: number, linkId: string, callId: string, n: number, caps: LinkCaps, now: number) => {
-    const ref: SlotRef = { linkId, slotId: `${callId}-${n}`, buckets };
-    const queue = { callId, staleBefore: staleBefore(now, WAIT_S) };
-    return stores[i % 2]!.take(ref, caps, now, undefined, [], queue).then((r) => ({ r, ref }));
+  const take = (
+    i: number,
+    linkId: string,
+    callId: string,
+    n: number,
+    caps: LinkCaps,
+    now: number,
+    seller?: { id: string; cap: number },
+    queued = true,
+  ) => {
+    const sources: SourceRef[] = seller ? [{ kind: 'seller', id: seller.id, buckets }] : [];
+    const ref: SlotRef = { linkId, slotId: `${callId}-${n}`, buckets, ...(seller ? { sources } : {}) };
+    const queue = queued ? { callId, staleBefore: staleBefore(now, WAIT_S) } : undefined;
+    const limits = seller ? [{ caps: { ...none, concurrency: seller.cap } }] : [];
+    return stores[i % 2]!.take(ref, caps, now, undefined, limits, queue).then((r) => ({ r, ref }));
   };
 
   type Op =
@@ -102,6 +114,146 @@ describe('hold queue order at the slot script', () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  type SellerOp =
+    | { kind: 'arrive'; seller: number; on: number }
+    | { kind: 'free'; pick: number }
+    | { kind: 'busy'; seller: number }
+    | { kind: 'idle'; pick: number }
+    | { kind: 'turn'; pick: number }
+    | { kind: 'leave'; pick: number };
+  const sellerOp: fc.Arbitrary<SellerOp> = fc.oneof(
+    fc.record({ kind: fc.constant('arrive' as const), seller: fc.nat(2), on: fc.nat(1) }),
+    fc.record({ kind: fc.constant('free' as const), pick: fc.nat(20) }),
+    fc.record({ kind: fc.constant('busy' as const), seller: fc.nat(2) }),
+    fc.record({ kind: fc.constant('idle' as const), pick: fc.nat(20) }),
+    fc.record({ kind: fc.constant('turn' as const), pick: fc.nat(20) }),
+    fc.record({ kind: fc.constant('leave' as const), pick: fc.nat(20) }),
+  );
+
+  it("with sellers' caps, agrees with lineAdmits over random runs: a waiter held back by its own seller's cap keeps the slot from nobody", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 3 }),
+        fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 3, maxLength: 3 }),
+        fc.array(sellerOp, { minLength: 15, maxLength: 40 }),
+        async (cap, sellerCaps, ops) => {
+          const [linkId, other] = [randomUUID(), randomUUID()];
+          const sellerIds = sellerCaps.map(() => randomUUID());
+          const caps = { ...none, concurrency: cap };
+          const seller = (s: number) => ({ id: sellerIds[s]!, cap: sellerCaps[s]! });
+          // The model: live slots (on the link, or the seller's elsewhere), the line, the marks.
+          const onLink: Array<{ ref: SlotRef; seller: number }> = [];
+          const elsewhere: Array<{ ref: SlotRef; seller: number }> = [];
+          const line: Array<{ id: string; seller: number }> = [];
+          const marked = new Set<string>();
+          const used = (s: number) => [...onLink, ...elsewhere].filter((x) => x.seller === s).length;
+          let now = 1_000_000;
+          let n = 0;
+          const expected = (id: string, s: number) => {
+            const heldBack = (w: string) => {
+              const x = line.find((y) => y.id === w)!;
+              return marked.has(w) && used(x.seller) >= sellerCaps[x.seller]!;
+            };
+            if (
+              !lineAdmits(
+                line.map((x) => x.id),
+                id,
+                heldBack,
+              )
+            )
+              return 'waiting';
+            if (onLink.length >= cap) return 'concurrency';
+            if (used(s) >= sellerCaps[s]!) return 'seller_concurrency';
+            return 'taken';
+          };
+          const attempt = async (i: number, id: string, s: number, k: number) => {
+            const want = expected(id, s);
+            const inLine = line.some((x) => x.id === id);
+            const { r, ref } = await take(i, linkId, id, k, caps, now, seller(s));
+            expect(r).toBe(want);
+            if (r === 'seller_concurrency' && inLine) marked.add(id);
+            if (r === 'taken') {
+              onLink.push({ ref, seller: s });
+              line.splice(
+                line.findIndex((x) => x.id === id),
+                1,
+              );
+              marked.delete(id);
+              if (inLine) await queues[i % 2]!.leave('c', id, [linkId]);
+            }
+            return r;
+          };
+          for (const o of ops) {
+            now += 1;
+            if (o.kind === 'arrive') {
+              const id = `call-${++n}`;
+              const r = await attempt(o.on, id, o.seller, 1);
+              if (r === 'concurrency' || r === 'waiting') {
+                await queues[o.on]!.join(id, [linkId], now, WAIT_S);
+                line.push({ id, seller: o.seller });
+              }
+            } else if (o.kind === 'free' && onLink.length) {
+              const [x] = onLink.splice(o.pick % onLink.length, 1);
+              await stores[o.pick % 2]!.release(x!.ref);
+            } else if (o.kind === 'busy') {
+              // The seller's call on another link (no line there): taken if the seller has room.
+              const { r, ref } = await take(0, other, `busy-${++n}`, 1, none, now, seller(o.seller), false);
+              expect(r).toBe(used(o.seller) < sellerCaps[o.seller]! ? 'taken' : 'seller_concurrency');
+              if (r === 'taken') elsewhere.push({ ref, seller: o.seller });
+            } else if (o.kind === 'idle' && elsewhere.length) {
+              const [x] = elsewhere.splice(o.pick % elsewhere.length, 1);
+              await stores[0]!.release(x!.ref);
+            } else if (o.kind === 'turn' && line.length) {
+              const x = line[o.pick % line.length]!;
+              await attempt(o.pick, x.id, x.seller, 2 + n++);
+            } else if (o.kind === 'leave' && line.length) {
+              const [x] = line.splice(o.pick % line.length, 1);
+              marked.delete(x!.id);
+              await queues[o.pick % 2]!.leave('c', x!.id, [linkId]);
+            }
+            expect(await queues[0]!.waiting(linkId)).toEqual(line.map((x) => x.id));
+            expect((await r1.hkeys(keys.routing.link(linkId, 'held'))).sort()).toEqual([...marked].sort());
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('a head held back by its seller while ten arrive at once on two instances: the waiters behind it get the freed slots, in line order', async () => {
+    const linkId = randomUUID();
+    const [full, free] = [
+      { id: randomUUID(), cap: 0 },
+      { id: randomUUID(), cap: 10 },
+    ];
+    const caps = { ...none, concurrency: 2 };
+    const now = Date.now();
+    // The head's seller has no room; two behind it from another seller.
+    await queues[0]!.join('head', [linkId], now - 100, WAIT_S);
+    await queues[1]!.join('w-1', [linkId], now - 99, WAIT_S);
+    await queues[0]!.join('w-2', [linkId], now - 98, WAIT_S);
+    // The head's turn: refused by its own seller, marked held back.
+    expect((await take(0, linkId, 'head', 1, caps, now, full)).r).toBe('seller_concurrency');
+    const served: string[] = [];
+    let n = 0;
+    while (served.length < 2) {
+      const turns = ['w-1', 'w-2']
+        .filter((w) => !served.includes(w))
+        .map(async (w, i) => {
+          const { r } = await take(i, linkId, w, 1, caps, now, free);
+          if (r === 'taken') served.push(w);
+          else expect(r).toBe('waiting');
+        });
+      const arrivals = Array.from({ length: 10 }, (_, i) =>
+        take(i, linkId, `new-${++n}`, 1, caps, now, free).then(({ r }) => expect(r).not.toBe('taken')),
+      );
+      await Promise.all([...turns, ...arrivals]);
+      expect([...served].sort()).toEqual(['w-1', 'w-2'].slice(0, served.length));
+    }
+    expect(await queues[0]!.waiting(linkId)).toEqual(['head']);
+    expect(await stores[0]!.live(linkId, now)).toBe(2);
   });
 
   it('three slots freed while three wait and thirty arrive at once on two instances: the three waiters get them, first in line first', async () => {

@@ -109,6 +109,62 @@ describe('hold queue', () => {
     ]);
     expect(await f.d.ctx.redis.exists(queueKey)).toBe(0);
   });
+
+  it("a waiter held back by its own DID's cap does not hold up the callers behind it, who are served in line order", async () => {
+    const c = await f.campaign({ queue_s: 600 }, [
+      { behaviour: { answerAfterMs: 10 }, link: { concurrency_cap: 1 } },
+    ]);
+    // A second number of the campaign, whose DID allows one answered call an hour.
+    const capped = '+14155559301';
+    const d = await f.api(f.sellerKey, 'POST', '/v1/dids', { number: capped, campaign_id: c.campaignId });
+    expect(d.statusCode).toBe(201);
+    expect((await f.api(f.staffKey, 'PATCH', `/v1/dids/${d.json().id}`, { hourly_cap: 1 })).statusCode).toBe(
+      200,
+    );
+    // Its one call of the hour.
+    const p = f.sim.placeInboundCall({ did: capped, callerNumber: '+12125550230' });
+    await live(capped, '+12125550230', 'bridged');
+    f.sim.hangup(p);
+    await f.cdrsOnce(capped);
+    const a = f.sim.placeInboundCall({ did: c.did, callerNumber: '+12125550231' });
+    await live(c.did, '+12125550231', 'bridged');
+    // First in line: a caller on the capped number (the link refused it, full).
+    const x = f.sim.placeInboundCall({ did: capped, callerNumber: '+12125550232' });
+    await live(capped, '+12125550232', 'queued');
+    // Three more arrive at once behind it.
+    const callers = ['+12125550233', '+12125550234', '+12125550235'];
+    const ys = callers.map((n) => f.sim.placeInboundCall({ did: c.did, callerNumber: n }));
+    for (const n of callers) await live(c.did, n, 'queued');
+    // (Queued in the call's state before its entry is in Redis.)
+    const line = await waitFor(async () => {
+      const l = await f.routing.router!.queue.waiting(c.clients[0]!.linkId);
+      return l.length === 4 ? l : undefined;
+    });
+    const callerOf = (id: string) => f.routing.router!.live().find((l) => l.call_id === id)?.caller;
+    expect(line.map(callerOf)[0]).toBe('+12125550232');
+    const order = line.slice(1).map(callerOf) as string[];
+    expect([...order].sort()).toEqual(callers);
+    // The slot frees: the head is refused by its DID's cap; the next in line is served, and so on.
+    let up = a;
+    for (const n of order) {
+      f.sim.hangup(up);
+      await live(c.did, n, 'bridged');
+      expect(
+        f.routing
+          .router!.live()
+          .filter((l) => l.phase === 'bridged')
+          .map((l) => l.caller),
+      ).toEqual([n]);
+      expect(f.routing.router!.live().find((l) => l.caller === '+12125550232')?.phase).toBe('queued');
+      up = ys[callers.indexOf(n)]!;
+    }
+    f.sim.hangup(up);
+    f.sim.hangup(x);
+    const rows = await f.cdrsOnce(capped, 2);
+    expect(rows.map((r) => r.disposition)).toEqual(['answered', 'caller_abandoned']);
+    const served = await f.cdrsOnce(c.did, 4);
+    expect(served.map((r) => r.disposition)).toEqual(['answered', 'answered', 'answered', 'answered']);
+  });
 });
 
 describe('hold queue: a wake-up lost', () => {

@@ -211,15 +211,21 @@ describe('script calls', () => {
           // Six ARGV per owner after the eleven common ones; the slot keeps its owners to be released.
           const owners = [{ caps: none }, ...sources.map(() => ({ caps: none }))];
           expect(takeArgs(1, 2, ref, owners)).toHaveLength(11 + 6 * owners.length);
-          // With a hold queue: the link's waiting line before the epoch marker, and the call's id
-          // and the stale bound after the owners' ARGV.
+          // With a hold queue: the link's waiting line and what holds its waiters back before the
+          // epoch marker, and the call's id, the stale bound and the link's wake-up after the owners' ARGV.
           const queue = { callId: 'call-1', staleBefore: 5 };
           const tk = takeKeys(keys.routing, ref, queue);
-          expect(tk).toHaveLength(ks.length + 2);
+          expect(tk).toHaveLength(ks.length + 3);
           for (const k of tk) expect(tags(k)).toEqual(['{routing}']);
-          expect(tk.at(-2)).toBe(`cc:routing:{routing}:link:${linkId}:waiting`);
+          expect(tk.at(-3)).toBe(`cc:routing:{routing}:link:${linkId}:waiting`);
+          expect(tk.at(-2)).toBe(`cc:routing:{routing}:link:${linkId}:held`);
           expect(takeKeys(keys.routing, ref)).toEqual([...ks, keys.routing.epoch]);
-          expect(takeArgs(1, 2, ref, owners, queue).slice(11 + 6 * owners.length)).toEqual(['call-1', 5]);
+          expect(takeArgs(1, 2, ref, owners, queue, 'wake').slice(11 + 6 * owners.length)).toEqual([
+            'call-1',
+            5,
+            'wake',
+            `l:${linkId}`,
+          ]);
           expect(decodeSources(encodeSources(sources))).toEqual(sources);
         },
       ),

@@ -1,9 +1,11 @@
 // This instance's hold-queue waiters: a link's wake-up gives a turn to the oldest local waiter of
-// that link, a campaign's to the oldest of each link its waiters wait for, wake-ups arriving during
-// a turn make exactly one more, and the wake-up subscription is on exactly while someone waits here.
+// that link (and to those behind it while the ones ahead are held back by a cap of their own), a
+// campaign's to the oldest of each link its waiters wait for, a freed slot's owners to the waiters
+// they held back; wake-ups arriving during a turn make exactly one more, and the wake-up
+// subscription is on exactly while someone waits here.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseWake } from '../../src/routing/queue.ts';
+import { linkWake, parseWake } from '../../src/routing/queue.ts';
 import { QueueWaiters } from '../../src/routing/queue-waiters.ts';
 
 function setup() {
@@ -103,17 +105,63 @@ describe('hold queue waiters', () => {
     expect(t.w.size).toBe(0);
   });
 
-  it('reads the messages the release script and a leaving call publish, and nothing else', () => {
+  it('a waiter held back by a cap of its own does not keep a wake-up from those behind it', async () => {
+    const t = setup();
+    // Each step's turns are over before the next (a turn still running would be coalesced).
+    const next = async () => {
+      await t.finish();
+      t.turns.length = 0;
+    };
+    t.w.add('c1', 'call-a', ['l1', 'l2']);
+    t.w.add('c1', 'call-b', ['l1']);
+    t.w.add('c1', 'call-c', ['l1']);
+    t.w.add('c1', 'call-d', ['l2']);
+    // a's seller is full: held back on l1 only. Those behind it there get a turn at once.
+    t.w.hold('call-a', new Map([['l1', 'seller:s1']]));
+    expect(t.turns).toEqual(['call-b:wake']);
+    await next();
+    // The same again changes nothing; a link wake-up turns a, then b (not held), and stops there.
+    t.w.hold('call-a', new Map([['l1', 'seller:s1']]));
+    t.w.wake({ linkId: 'l1' });
+    expect(t.turns).toEqual(['call-a:wake', 'call-b:wake']);
+    await next();
+    // On l2 nothing holds a back: its wake-up stops at a.
+    t.w.wake({ linkId: 'l2' });
+    expect(t.turns).toEqual(['call-a:wake']);
+    await next();
+    // A slot freed elsewhere that counted against a's seller turns a (and the first of that line).
+    t.w.wake({ linkId: 'l7', owners: ['did:d1', 'seller:s1'] });
+    expect(t.turns).toEqual(['call-a:wake']);
+    await next();
+    t.w.wake({ linkId: 'l7', owners: ['seller:s2'] });
+    expect(t.turns).toEqual([]);
+    // No longer held back: a wake-up of l1 stops at a again.
+    t.w.hold('call-a', new Map());
+    t.w.wake({ linkId: 'l1' });
+    expect(t.turns).toEqual(['call-a:wake']);
+  });
+
+  it('reads the messages the slot scripts and a leaving call publish, and nothing else', () => {
     expect(parseWake('l:abc')).toEqual({ linkId: 'abc' });
+    expect(parseWake('l:abc|seller:s1|did:d2')).toEqual({ linkId: 'abc', owners: ['seller:s1', 'did:d2'] });
+    expect(parseWake(linkWake('abc', [{ kind: 'group', id: 'g' }]))).toEqual({
+      linkId: 'abc',
+      owners: ['group:g'],
+    });
     expect(parseWake('c:xyz')).toEqual({ campaignId: 'xyz' });
     expect(parseWake('hello')).toBeNull();
   });
 
-  it('property: a link wake-up turns exactly the earliest local waiter still waiting for that link', () => {
+  it('property: a link wake-up turns the local waiters of that link in line order up to the first not held back there', () => {
     const ev = fc.oneof(
       fc.record({ k: fc.constant('add' as const), links: fc.subarray(['l1', 'l2', 'l3'], { minLength: 1 }) }),
       fc.record({ k: fc.constant('remove' as const), pick: fc.nat(30) }),
       fc.record({ k: fc.constant('wake' as const), link: fc.constantFrom('l1', 'l2', 'l3') }),
+      fc.record({
+        k: fc.constant('hold' as const),
+        pick: fc.nat(30),
+        links: fc.subarray(['l1', 'l2', 'l3']),
+      }),
     );
     fc.assert(
       fc.property(fc.array(ev, { maxLength: 40 }), (evs) => {
@@ -126,23 +174,43 @@ describe('hold queue waiters', () => {
           },
           () => {},
         );
-        const waiting: Array<{ id: string; links: string[] }> = [];
+        const waiting: Array<{ id: string; links: string[]; held: Set<string> }> = [];
+        // The model: the waiters of a link in line order, up to and with the first not held there.
+        const walk = (link: string) => {
+          const out: string[] = [];
+          for (const x of waiting.filter((x) => x.links.includes(link))) {
+            out.push(x.id);
+            if (!x.held.has(link)) break;
+          }
+          return out;
+        };
+        const expectFresh = (before: number, expected: string[]) => {
+          const seen = turns.slice(0, before);
+          expect(turns.slice(before)).toEqual([...new Set(expected)].filter((id) => !seen.includes(id)));
+        };
         let n = 0;
         for (const e of evs) {
+          const before = turns.length;
           if (e.k === 'add') {
             const id = `call-${++n}`;
-            waiting.push({ id, links: e.links });
+            waiting.push({ id, links: e.links, held: new Set() });
             w.add('c1', id, e.links);
           } else if (e.k === 'remove' && waiting.length) {
             const [x] = waiting.splice(e.pick % waiting.length, 1);
             w.remove(x!.id);
           } else if (e.k === 'wake') {
-            const before = turns.length;
             w.wake({ linkId: e.link });
-            const oldest = waiting.find((x) => x.links.includes(e.link));
-            const fresh = turns.slice(before);
-            if (!oldest || turns.slice(0, before).includes(oldest.id)) expect(fresh).toEqual([]);
-            else expect(fresh).toEqual([oldest.id]);
+            expectFresh(before, walk(e.link));
+          } else if (e.k === 'hold' && waiting.length) {
+            const x = waiting[e.pick % waiting.length]!;
+            const on = e.links.filter((l) => x.links.includes(l));
+            const fresh = on.filter((l) => !x.held.has(l));
+            x.held = new Set(on);
+            w.hold(x.id, new Map(on.map((l) => [l, 'seller:s'])));
+            expectFresh(
+              before,
+              fresh.flatMap((l) => walk(l)).filter((id) => id !== x.id),
+            );
           }
           expect(w.size).toBe(waiting.length);
         }

@@ -111,7 +111,9 @@ export class CidKeys {
  *   seller:<id>:... did:<id>:... group:<id>:...  the same live set and counters for the other cap
  *                                 owners a call counts against (its seller, DID, buyer group)
  *   link:<id>:waiting             ZSET  the link's hold queue: calls waiting for it, by the time they
- *                                 joined (only the first may take a slot there, takeSlot-n.lua)
+ *                                 joined (only the first not held back may take a slot, takeSlot-n.lua)
+ *   link:<id>:held                HASH  what holds a waiter of the link back: a cap of its own that
+ *                                 refused it (call id -> `<cap kind>|<cap>|<key>`)
  *   link:<id>:slot:<slot id>      HASH  the slot's state (taken, answered, released), buckets and
  *                                 the other owners it was counted against
  *   links                         SET   links with slots (what reconcile walks)

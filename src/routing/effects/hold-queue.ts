@@ -1,7 +1,8 @@
 // Performers of the hold queue: a call that found every link capped waits in line (music on hold)
 // and looks for a free slot on its turns (a wake-up when a slot frees anywhere, its safety poll,
 // one look right after joining), until served or timed out.
-import type { CallEvent } from '../call.ts';
+import type { RoutePlan } from '../catalog.ts';
+import type { CallEvent, Refusal } from '../call.ts';
 import { ariOf, type CallRuntime, type EffectContext, type EffectOf, isGoneOrElsewhere } from './runtime.ts';
 import { takeNextSlot } from './slots.ts';
 
@@ -49,7 +50,12 @@ export async function performQueue(
       // The slot script serves a link's freed slot to the head of its line only (queue.ts).
       const next = await takeNextSlot(ctx, s);
       ctx.d.metrics.queueTurns.inc({ by });
-      if (next.type !== 'attempt') return null; // none free for it yet: the next turn tries again
+      if (next.type !== 'attempt') {
+        // None free for it yet: the next turn tries again. Where a cap of its own refused it, the
+        // waiters behind it may be served meanwhile (queue-waiters.ts).
+        if (next.type === 'no_candidate') ctx.waiters.hold(callId, heldBack(s.plan, next.refused ?? []));
+        return null;
+      }
       ctx.d.metrics.queueServed.inc({ by });
       return next;
     }
@@ -65,6 +71,27 @@ export async function performQueue(
       return null;
     }
   }
+}
+
+/**
+ * Where a cap of the call's own refused it (its seller's, DID's or buyer group's, not the link's):
+ * link id -> that cap's owner as `<kind>:<id>`, as the release script names the owners of a freed
+ * slot (pure).
+ */
+export function heldBack(
+  plan: RoutePlan | null | undefined,
+  refused: readonly Refusal[],
+): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const r of refused) {
+    const kind = /^(seller|did|group)_/.exec(r.reason)?.[1];
+    const id =
+      kind === 'group'
+        ? plan?.links.find((l) => l.linkId === r.linkId)?.group?.id
+        : plan?.sources?.find((o) => o.kind === kind)?.id;
+    if (kind && id) out.set(r.linkId, `${kind}:${id}`);
+  }
+  return out;
 }
 
 /** The call no longer waits here (left the queue, or finished). */

@@ -89,7 +89,8 @@ export async function takeNextSlot(ctx: EffectContext, s: CallState): Promise<Ca
     const legId = `${s.callId}-${s.attempts.length + 1}`;
     const tz = l.timezone ?? ctx.d.defaultTimezone;
     const src = capSources(plan, l, at, ctx.d.defaultTimezone);
-    const gone = src.refs.find((o) => blocked.has(`${o.kind}:${o.id}`));
+    // (Not for a waiter: the script marks it held back on each of its links, see queue.ts.)
+    const gone = s.phase === 'queued' ? undefined : src.refs.find((o) => blocked.has(`${o.kind}:${o.id}`));
     if (gone) {
       refused.push({
         linkId: l.linkId,

@@ -6,16 +6,24 @@
   calls, reserved here and refunded by releaseSlot if the client does not answer.
 
   A link's hold queue comes first: while callers wait for the link (its `waiting` set, call ids by
-  the time they joined), only the one that waited longest may take a slot there; anyone else, a
-  newly arriving call included, is refused (and joins the line). The look at the head and the take
-  are one step, so no call, on any instance, slips into a slot freed for a waiter.
+  the time they joined), a call may take a slot there only if every caller ahead of it in line is
+  held back by a cap of its own (its seller's, DID's or buyer group's) that is still full; anyone
+  else, a newly arriving call included, is refused (and joins the line). So a waiter that could take
+  the slot always gets it before anyone who came later, and one that cannot (for a reason that is
+  its own) blocks nobody. The look at the line and the take are one step, so no call, on any
+  instance, slips into a slot freed for a waiter. What holds a waiter back is marked here, when its
+  own cap refuses it (the link's `held` hash: call id -> `<cap kind>|<cap>|<key>`), and judged
+  afresh at every take: a mark whose cap has room again no longer holds (the waiter is served at its
+  next turn). The marks name keys of other callers' owners, read here without being in KEYS: every
+  routing key carries the one hash tag {routing}, so they sit in the same cluster slot.
 
-  KEYS (variable count, 2 + 5 per owner, + 1 with a hold queue; the link is always owner 0):
+  KEYS (variable count, 2 + 5 per owner, + 2 with a hold queue; the link is always owner 0):
   KEYS[1] slot state (HASH)
   then per owner o = 0..n-1, at b = 1 + 5*o:
     KEYS[b+1] live slots (ZSET slotId -> expiry ms)   KEYS[b+2] hourly counter   KEYS[b+3] daily counter
     KEYS[b+4] monthly counter                          KEYS[b+5] total counter
-  KEYS[#KEYS-1] (only when the count is 3 + 5n) the link's waiting callers (ZSET call id -> joined ms)
+  KEYS[#KEYS-2], KEYS[#KEYS-1] (only when the count is 4 + 5n) the link's waiting callers (ZSET call
+    id -> joined ms) and what holds each back (HASH call id -> mark)
   KEYS[#KEYS] the routing keys' epoch marker: absent, Redis lost its data (FLUSHALL, a restart
   without persistence) and no slot is taken until the daemon has put back those of its live calls
   ARGV[1] now (ms)  ARGV[2] slot ttl (ms)  ARGV[3] slot id
@@ -28,9 +36,11 @@
     ARGV[a+6] answered total from PostgreSQL, seeding the total counter only when Redis has none
     (-1 = do not seed)
   with a hold queue, after the owners': ARGV[b] the call's id, ARGV[b+1] the joined time before
-    which an entry is stale (an instance died with the call; dropped here), b = 12 + 6*n
+    which an entry is stale (an instance died with the call; dropped here), ARGV[b+2] the hold
+    queues' wake-up channel, ARGV[b+3] the link's wake-up (published when a waiter is newly held
+    back: those behind it may take the slot now), b = 12 + 6*n
   Returns 1 taken; 0 already taken (same slot id); -100 Redis lost its data; -200 another call waits
-  for this link and was there first; negative = the cap that refused:
+  for this link, was there first and is not held back by a cap of its own; negative = the cap that refused:
   -(10*o + k), o the owner, k 1 concurrency, 2 hourly, 3 daily, 4 monthly, 5 total
   (so the link's own caps answer -1..-5).
 ]]
@@ -38,12 +48,45 @@ if redis.call('EXISTS', KEYS[#KEYS]) == 0 then return -100 end
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local now = tonumber(ARGV[1])
 local owners = math.floor((#KEYS - 2) / 5)
-if (#KEYS - 2) % 5 == 1 then
-  local a = 12 + 6 * owners
-  local waiting = KEYS[#KEYS - 1]
-  redis.call('ZREMRANGEBYSCORE', waiting, '-inf', '(' .. ARGV[a + 1])
-  local head = redis.call('ZRANGE', waiting, 0, 0)[1]
-  if head and head ~= ARGV[a] then return -200 end
+local queued = (#KEYS - 2) % 5 == 2
+local q = 12 + 6 * owners
+local line, held, me, inLine
+if queued then
+  line, held, me = KEYS[#KEYS - 2], KEYS[#KEYS - 1], ARGV[q]
+  local stale = redis.call('ZRANGEBYSCORE', line, '-inf', '(' .. ARGV[q + 1])
+  for _, w in ipairs(stale) do
+    redis.call('ZREM', line, w)
+    redis.call('HDEL', held, w)
+  end
+  local rank = redis.call('ZRANK', line, me)
+  inLine = rank ~= false and rank ~= nil
+  local ahead = {}
+  if not inLine then ahead = redis.call('ZRANGE', line, 0, -1)
+  elseif rank > 0 then ahead = redis.call('ZRANGE', line, 0, rank - 1) end
+  for _, w in ipairs(ahead) do
+    local mark = redis.call('HGET', held, w)
+    if not mark then return -200 end
+    local k, cap, key = string.match(mark, '^(%d)|(%d+)|(.+)$')
+    local used
+    if k == '1' then used = redis.call('ZCOUNT', key, '(' .. now, '+inf')
+    else used = tonumber(redis.call('GET', key) or '0') end
+    -- Its cap has room again: it may take the slot, and it was there first.
+    if used < tonumber(cap) then return -200 end
+  end
+end
+-- A waiter refused by a cap of its own (not the link's) is marked held back by it; a new mark
+-- wakes the line, whose next caller may take the slot now.
+local function refuse(o, k, cap, key)
+  if inLine and o > 0 then
+    local mark = k .. '|' .. cap .. '|' .. key
+    if redis.call('HGET', held, me) ~= mark then
+      redis.call('HSET', held, me, mark)
+      local ttl = redis.call('PTTL', line)
+      if ttl > 0 then redis.call('PEXPIRE', held, ttl) end
+      redis.call('PUBLISH', ARGV[q + 2], ARGV[q + 3])
+    end
+  end
+  return -(10 * o + k)
 end
 for o = 0, owners - 1 do
   local b = 1 + 5 * o
@@ -53,10 +96,12 @@ for o = 0, owners - 1 do
   -- Slots whose expiry passed were leaked by a crash: they stop counting.
   redis.call('ZREMRANGEBYSCORE', KEYS[b + 1], '-inf', now)
   local conc = tonumber(ARGV[a + 1])
-  if conc >= 0 and redis.call('ZCARD', KEYS[b + 1]) >= conc then return -(10 * o + 1) end
+  if conc >= 0 and redis.call('ZCARD', KEYS[b + 1]) >= conc then return refuse(o, 1, conc, KEYS[b + 1]) end
   for k = 2, 5 do
     local cap = tonumber(ARGV[a + k])
-    if cap >= 0 and tonumber(redis.call('GET', KEYS[b + k]) or '0') >= cap then return -(10 * o + k) end
+    if cap >= 0 and tonumber(redis.call('GET', KEYS[b + k]) or '0') >= cap then
+      return refuse(o, k, cap, KEYS[b + k])
+    end
   end
 end
 local ttl = tonumber(ARGV[2])
@@ -70,8 +115,11 @@ for o = 0, owners - 1 do
   end
   redis.call('INCR', KEYS[b + 5])
 end
--- The head of the line is served: the next in line is first from now on.
-if (#KEYS - 2) % 5 == 1 then redis.call('ZREM', KEYS[#KEYS - 1], ARGV[12 + 6 * owners]) end
+-- The served caller leaves the link's line.
+if queued then
+  redis.call('ZREM', line, me)
+  redis.call('HDEL', held, me)
+end
 redis.call('HSET', KEYS[1], 'state', 'taken', 'at', now, 'h', ARGV[7], 'd', ARGV[8], 'm', ARGV[9], 'node', ARGV[10], 'o', ARGV[11])
 redis.call('PEXPIRE', KEYS[1], ttl)
 return 1
