@@ -1,0 +1,138 @@
+// The routing service's first layer (see ../service.ts): the cap owners and buyers staff manage
+// (sellers, clients, buyer groups), each change audited.
+import { audited } from '../../platform/audit.ts';
+import type { Db } from '../../platform/db.ts';
+import { AppError, notFound } from '../../platform/http/errors.ts';
+import { mapDbError } from '../../platform/pg-errors.ts';
+import * as repo from '../repository.ts';
+import {
+  type ClientBody,
+  clientValues,
+  type GroupBody,
+  groupValues,
+  type SellerBody,
+  sellerValues,
+} from '../schemas.ts';
+
+export type Page = { limit: number; offset: number; order?: repo.ListSort | undefined };
+/** The seller a request is limited to, or null for staff (every seller). */
+export type Scope = string | null;
+
+export class RoutingOwners {
+  constructor(protected db: Db) {}
+
+  // ---------------------------------------------------------------- sellers (staff only)
+
+  listSellers(p: Page) {
+    return repo.listSellers(this.db, p);
+  }
+
+  async seller(id: string) {
+    const r = await repo.seller(this.db, id);
+    if (!r) throw notFound('seller', id);
+    return r;
+  }
+
+  createSeller(b: SellerBody) {
+    return audited(this.db, (tx) => repo.insertSeller(tx, { ...sellerValues(b), name: b.name })).catch((e) =>
+      mapDbError(e, 'seller'),
+    );
+  }
+
+  async updateSeller(id: string, b: Partial<SellerBody>) {
+    const r = await audited(this.db, (tx) => repo.updateSeller(tx, id, sellerValues(b))).catch((e) =>
+      mapDbError(e, 'seller'),
+    );
+    if (!r) throw notFound('seller', id);
+    return r;
+  }
+
+  /** Refused while campaigns or DIDs belong to the seller: their calls and reports would lose an owner. */
+  async deleteSeller(id: string): Promise<void> {
+    const h = await repo.sellerHoldings(this.db, id);
+    if (h.campaigns || h.dids) throw new AppError('IN_USE', 'seller still owns campaigns or DIDs', h);
+    if (!(await audited(this.db, (tx) => repo.deleteSeller(tx, id)))) throw notFound('seller', id);
+  }
+
+  // ---------------------------------------------------------------- clients (staff only)
+
+  listClients(p: Page) {
+    return repo.listClients(this.db, p);
+  }
+
+  async client(id: string) {
+    const r = await repo.client(this.db, id);
+    if (!r) throw notFound('client', id);
+    return r;
+  }
+
+  /** The group a client body names must exist (answered 404, not a foreign-key error). */
+  private async checkGroup(groupId: string | null | undefined) {
+    if (groupId && !(await repo.groupExists(this.db, groupId))) throw notFound('buyer group', groupId);
+  }
+
+  async createClient(b: ClientBody & { name: string; endpoint: string }) {
+    await this.checkGroup(b.group_id);
+    return audited(this.db, (tx) => repo.insertClient(tx, clientValues(b))).catch((e) =>
+      mapDbError(e, 'client'),
+    );
+  }
+
+  async updateClient(id: string, b: ClientBody) {
+    await this.checkGroup(b.group_id);
+    const r = await audited(this.db, (tx) => repo.updateClient(tx, id, clientValues(b))).catch((e) =>
+      mapDbError(e, 'client'),
+    );
+    if (!r) throw notFound('client', id);
+    return r;
+  }
+
+  /** A linked client is deleted only with `cascade`, which removes its links too. */
+  async deleteClient(id: string, cascade: boolean): Promise<void> {
+    const n = await repo.clientLinkCount(this.db, id);
+    if (n && !cascade)
+      throw new AppError('IN_USE', 'client is linked to campaigns (delete with ?cascade=true to unlink)', {
+        links: n,
+      });
+    if (!(await audited(this.db, (tx) => repo.deleteClientAndLinks(tx, id)))) throw notFound('client', id);
+  }
+
+  // ---------------------------------------------------------------- buyer groups (staff only)
+
+  listGroups(p: Page) {
+    return repo.listGroups(this.db, p);
+  }
+
+  async group(id: string) {
+    const r = await repo.group(this.db, id);
+    if (!r) throw notFound('buyer group', id);
+    return r;
+  }
+
+  createGroup(b: GroupBody) {
+    return audited(this.db, (tx) => repo.insertGroup(tx, { ...groupValues(b), name: b.name })).catch((e) =>
+      mapDbError(e, 'buyer group'),
+    );
+  }
+
+  async updateGroup(id: string, b: Partial<GroupBody>) {
+    const v = groupValues(b);
+    if (Object.values(v).every((x) => x === undefined)) return this.group(id);
+    const r = await audited(this.db, (tx) => repo.updateGroup(tx, id, v)).catch((e) =>
+      mapDbError(e, 'buyer group'),
+    );
+    if (!r) throw notFound('buyer group', id);
+    return r;
+  }
+
+  /** A group with clients is deleted only with `cascade`, which takes its clients out of it. */
+  async deleteGroup(id: string, cascade: boolean): Promise<void> {
+    const n = await repo.groupMemberCount(this.db, id);
+    if (n && !cascade)
+      throw new AppError('IN_USE', 'buyer group has clients (delete with ?cascade=true to ungroup them)', {
+        clients: n,
+      });
+    if (!(await audited(this.db, (tx) => repo.deleteGroupDetaching(tx, id))))
+      throw notFound('buyer group', id);
+  }
+}
