@@ -14,7 +14,8 @@
 //   CONGESTION with `congestion = yes`, 3 and 20 FAILED, other causes NO ANSWER; no cause: FAILED);
 // - with `unanswered = no` (Asterisk's default) an unanswered record without a party B is dropped.
 // Not modelled: the extra records Asterisk forks when a channel changes bridges or parks (one record
-// per channel here, its first party B), CDR variables, and accountcodes (none are set).
+// per channel here, its first party B) and accountcodes (none are set). CDR variables and the
+// userfield are what CDR() wrote on the channel (src/simulator/functions.ts).
 //
 // cdr_pgsql reads its table's columns when it loads and fills each one it knows by name; a field
 // that is empty is left out (NULL); times are written as `YYYY-MM-DD HH:MM:SS` in its `timezone`
@@ -47,6 +48,8 @@ export interface AsteriskCdr {
   linkedid: string;
   userfield: string;
   sequence: number;
+  /** The record's variables (CDR(name)=value), present only when some were set. */
+  variables?: Record<string, string>;
 }
 
 /** cdr.conf [general] and cdr_pgsql.conf [global], the settings the simulator acts on. */
@@ -204,8 +207,9 @@ export function followCdrs(model: SimModel, settings: CdrSettings): { reset(): v
       peeraccount: '',
       uniqueid: c.id,
       linkedid: c.linkedid ?? c.id,
-      userfield: '',
+      userfield: c.cdr?.userfield ?? '',
       sequence: t.sequence,
+      ...(c.cdr?.vars.size ? { variables: Object.fromEntries(c.cdr.vars) } : {}),
     };
     model.emit('cdr', cdr);
   });

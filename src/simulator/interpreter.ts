@@ -1,8 +1,10 @@
 // Runs a dialplan channel through the loaded extensions.conf, the way Asterisk's PBX core walks
 // priorities. Steps that need no waiting run synchronously, so a Stasis() failure is visible the
 // moment the call is placed, as in Asterisk.
+import { dialApp } from './app-dial.ts';
 import type { AriServer } from './ari/server.ts';
 import { type Dialplan, evalCondition, findExtension, type Step, substitute } from './dialplan.ts';
+import { readFunction, retrieveVariable, writeFunction } from './functions.ts';
 import type { SimChannel, SimModel } from './model.ts';
 
 export interface InterpreterStats {
@@ -47,17 +49,13 @@ export function createInterpreter(
             steps.findIndex((s) => s.priority === priority),
           )
         : 0;
+    // ${name}: a function as ast_func_read reads it (a failed read substitutes nothing), else a
+    // variable as pbx_retrieve_variable finds it (built-in names, the channel's, the globals').
     const get = (name: string): string => {
       if (name === 'EXTEN') return ext;
       if (name === 'CONTEXT') return ctx;
-      if (name === 'CALLERID(num)') return c.caller.number;
-      if (name === 'CALLERID(name)') return c.caller.name;
-      // ast_callerid_merge: `"name" <number>` when both are known, else whichever is.
-      if (name === 'CALLERID(all)')
-        return c.caller.name && c.caller.number
-          ? `"${c.caller.name}" <${c.caller.number}>`
-          : c.caller.name || c.caller.number;
-      return c.vars.get(name) ?? model.globals.get(name) ?? '';
+      if (name.endsWith(')')) return readFunction(model, c, name) ?? '';
+      return retrieveVariable(model, c, name) ?? '';
     };
     const jump = (target: string) => {
       const parts = target.split(',').map((x) => x.trim());
@@ -89,8 +87,11 @@ export function createInterpreter(
         case 'NoOp':
           break;
         case 'Set': {
+          // pbx_builtin_setvar: a name ending in `)` is a function written, anything else a variable.
           const eq = data.indexOf('=');
-          if (eq > 0) model.setVar(c, data.slice(0, eq).trim(), data.slice(eq + 1));
+          const name = data.slice(0, eq).trim();
+          if (eq > 0 && name.endsWith(')')) writeFunction(model, c, name, data.slice(eq + 1));
+          else if (eq > 0) model.setVar(c, name, data.slice(eq + 1));
           break;
         }
         case 'Answer':
@@ -148,49 +149,10 @@ export function createInterpreter(
           await waitStasisExit(c);
           break;
         }
-        case 'Dial': {
-          // Dial(PJSIP/<endpoint>[,timeout]): the outcome comes from the endpoint's behaviour; the
-          // callee is not modelled as a channel of its own here.
-          const [target, timeout] = data.split(',');
-          // PJSIP/<endpoint> or PJSIP/<number>@<endpoint> (a number sent through a trunk endpoint).
-          const m = /^PJSIP\/([^@&,]+)(?:@([^&,]+))?/i.exec(target ?? '');
-          const name = m?.[2] ?? m?.[1];
-          // A configured behaviour, else a realtime endpoint that can be reached answers.
-          const b = name
-            ? (model.endpoints.get(name) ?? ((await model.realtime(name)) ? {} : undefined))
-            : undefined;
-          if (!b) {
-            model.setVar(c, 'DIALSTATUS', 'CHANUNAVAIL');
-            break;
-          }
-          const result = b.result ?? 'answer';
-          const ringMs = b.answerAfterMs ?? 50;
-          const limit = (Number(timeout) || 0) * 1000;
-          if (result === 'unavailable') model.setVar(c, 'DIALSTATUS', 'CHANUNAVAIL');
-          else if (result === 'noanswer' || (limit && ringMs > limit)) {
-            if (limit) await sleep(c, limit);
-            model.setVar(c, 'DIALSTATUS', 'NOANSWER');
-          } else {
-            await sleep(c, ringMs);
-            // app_dial gives the caller the callee's hangup cause.
-            if (result === 'busy') {
-              model.setVar(c, 'DIALSTATUS', 'BUSY');
-              c.hangupCause = 17;
-            } else if (result === 'congestion') {
-              model.setVar(c, 'DIALSTATUS', 'CONGESTION');
-              c.hangupCause = 34;
-            } else {
-              // The answered callee becomes the caller's connected line (a connected-line update).
-              c.connected = { name: '', number: m?.[1] ?? '' };
-              model.publish(c);
-              model.setState(c, 'Up');
-              model.setVar(c, 'DIALSTATUS', 'ANSWER');
-              if (b.hangupAfterMs === undefined) return; // connected until the caller hangs up
-              await sleep(c, b.hangupAfterMs);
-            }
-          }
+        case 'Dial':
+          // app_dial (src/simulator/app-dial.ts): false when the caller is gone or stays connected.
+          if (!(await dialApp(model, c, data, (ms) => sleep(c, ms)))) return;
           break;
-        }
       }
     }
     // A later run (ARI `continue` to another place) owns the channel now.

@@ -199,6 +199,11 @@ export class SimModel extends SimBridges {
     }
     // Its media (playbacks, recordings) ends now, before it leaves its bridge and Stasis.
     this.emit('hanging-up', c);
+    if (c.onHangup) {
+      const f = c.onHangup;
+      c.onHangup = undefined;
+      f();
+    }
     // An originate's dial that never got an answer ends with NOANSWER; a channels/dial reports
     // no final status (the cause of ChannelDestroyed tells it).
     if (c.dial?.originate) {

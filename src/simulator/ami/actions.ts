@@ -5,7 +5,8 @@ import type { SimChannel } from '../model.ts';
 import { endpointDetail, endpointListItem } from '../pjsip/ami.ts';
 import { error, SESSION_ACTIONS } from './auth.ts';
 import { type Fields, snapshot } from './protocol.ts';
-import type { Action, ActionContext, AmiCore } from './session.ts';
+import { type Action, type AmiCore, byName } from './session.ts';
+import { getvar, setvar } from './variables.ts';
 
 /** The few CLI commands operators run over AMI `Command`. */
 function cli(core: AmiCore, cmd: string): string[] {
@@ -24,12 +25,6 @@ function cli(core: AmiCore, cmd: string): string[] {
   }
   return [`No such command '${cmd}' (type 'core show help ${cmd}' for other possible commands)`];
 }
-
-/** A channel by name or uniqueid, as ast_channel_get_by_name finds it. */
-const byName = (ctx: ActionContext, name: string): SimChannel | undefined => {
-  const m = ctx.core.model;
-  return m.channels.get(name) ?? [...m.channels.values()].find((c) => c.name === name);
-};
 
 const duration = (c: SimChannel) => {
   const s = Math.max(0, Math.floor((Date.now() - Date.parse(c.creationtime.replace('+0000', 'Z'))) / 1000));
@@ -104,42 +99,6 @@ const hangup: Action = (ctx) => {
     ['Message', 'Channel Hungup'],
   ]);
   hangUp(c);
-};
-
-const getvar: Action = (ctx) => {
-  const variable = ctx.f.variable ?? '';
-  if (!variable) return error(ctx, 'No variable specified');
-  let value = '';
-  if (ctx.f.channel) {
-    const c = byName(ctx, ctx.f.channel);
-    if (!c) return error(ctx, 'No such channel');
-    const fn = /^CALLERID\((num|name)\)$/i.exec(variable);
-    value = fn
-      ? fn[1]!.toLowerCase() === 'num'
-        ? c.caller.number
-        : c.caller.name
-      : (c.vars.get(variable) ?? '');
-  } else value = ctx.core.model.globals.get(variable) ?? '';
-  ctx.reply([
-    ['Response', 'Success'],
-    ['Variable', variable],
-    ['Value', value],
-  ]);
-};
-
-const setvar: Action = (ctx) => {
-  const variable = ctx.f.variable ?? '';
-  if (!variable) return error(ctx, 'No variable specified');
-  const value = ctx.f.value ?? '';
-  if (ctx.f.channel) {
-    const c = byName(ctx, ctx.f.channel);
-    if (!c) return error(ctx, 'No such channel');
-    ctx.core.model.setVar(c, variable, value);
-  } else ctx.core.model.setGlobal(variable, value);
-  ctx.reply([
-    ['Response', 'Success'],
-    ['Message', 'Variable Set'],
-  ]);
 };
 
 /** Redirect: the channel leaves Stasis (if in it) and continues at the given dialplan location. */

@@ -3,8 +3,8 @@
 // `enabled = no` as Asterisk ships it, the module sends nothing: the recorded Asterisk sent none).
 // Fields in cdr_manager.c's order; times local (the simulator's zone is UTC) as `%Y-%m-%d %T`, an
 // unanswered call's AnswerTime empty; then one `<name>: <value>` per [mappings] entry
-// (`field => Name`), which Asterisk fills with ${CDR(field)}: the record's fields here (CDR
-// variables are not modelled, so any other name is empty).
+// (`field => Name`), which Asterisk fills with ${CDR(field)}: the record's fields, else the
+// record's variables (what CDR(name) wrote; unset: empty).
 import { type AsteriskCdr, readConf } from '../cdr.ts';
 import type { Fields } from './protocol.ts';
 
@@ -30,8 +30,8 @@ function cdrField(cdr: AsteriskCdr, name: string): string {
   const k = name.toLowerCase();
   if (k === 'start' || k === 'answer' || k === 'end') return time(cdr[k]);
   if (k === 'amaflags') return cdr.amaflags;
-  const v = (cdr as unknown as Record<string, unknown>)[k];
-  return v === undefined ? '' : String(v);
+  const v = k === 'variables' ? undefined : (cdr as unknown as Record<string, unknown>)[k];
+  return v === undefined ? (cdr.variables?.[name] ?? '') : String(v);
 }
 
 export function cdrEvent(cdr: AsteriskCdr, s: CdrManagerSettings): Fields {

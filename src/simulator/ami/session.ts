@@ -1,6 +1,6 @@
 // One manager session and what an action handler gets to answer on it.
 import type { Socket } from 'node:net';
-import type { SimModel } from '../model.ts';
+import type { SimChannel, SimModel } from '../model.ts';
 import type { PjsipDirectory } from '../pjsip/directory.ts';
 import type { CdrManagerSettings } from './cdr.ts';
 import type { Fields } from './protocol.ts';
@@ -65,3 +65,9 @@ export interface ActionContext {
 }
 
 export type Action = (ctx: ActionContext) => void;
+
+/** A channel by name or uniqueid, as ast_channel_get_by_name finds it. */
+export const byName = (ctx: ActionContext, name: string): SimChannel | undefined => {
+  const m = ctx.core.model;
+  return m.channels.get(name) ?? [...m.channels.values()].find((c) => c.name === name);
+};

@@ -310,7 +310,7 @@ export const channelMediaHandlers: Handlers = {
     if (!c) return err(404, 'Provided channel was not found');
     const out: Record<string, string> = {};
     for (const n of names) {
-      const r = readVariable(c, n);
+      const r = readVariable(s.model, c, n);
       if ('status' in r) return r;
       out[n] = r.value;
     }

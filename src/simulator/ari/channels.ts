@@ -281,7 +281,7 @@ export const channelRoutes = bind<AriState, typeof channelsOps>(channelsOps, {
     if (!variable) return err(400, 'Variable name is required');
     const c = s.model.channels.get(a.channelId as string);
     if (!c) return err(404, 'Provided channel was not found');
-    const r = readVariable(c, variable);
+    const r = readVariable(s.model, c, variable);
     return 'status' in r ? r : { status: 200, body: r };
   },
   setChannelVar: (a, s) => {

@@ -71,6 +71,13 @@ export interface SimChannel {
    * runs the media. Internal to Stasis: no app holds it.
    */
   media?: 'Announcer' | 'Recorder';
+  /** What CDR() wrote for the channel's record: its userfield and its variables (func_cdr.c). */
+  cdr?: { userfield?: string; vars: Map<string, string> };
+  /**
+   * Called as the channel is hung up, after its hangup request and before it leaves its bridge and
+   * Stasis: an application running on it (app_dial) finishing its work, as it does in Asterisk.
+   */
+  onHangup?: () => void;
 }
 
 /** The parts of a channel snapshot whose changes Asterisk's snapshot monitors report. */

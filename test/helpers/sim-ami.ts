@@ -1,0 +1,35 @@
+// A raw manager session on the simulator for its AMI tests: every frame in order as a record of
+// its fields, and actions sent with an ActionID whose response is awaited.
+import { connect } from 'node:net';
+import { amiReader } from './scenario-replay.ts';
+import { waitFor } from './wait.ts';
+
+export type AmiFrame = Record<string, string>;
+
+/** Logs in (with the `Events` given); everything it opens is handed to `cleanup`. */
+export async function amiSession(port: number, cleanup: Array<() => unknown>, events = 'on') {
+  const frames: AmiFrame[] = [];
+  const sock = connect(port, '127.0.0.1');
+  cleanup.push(() => sock.destroy());
+  amiReader(sock, (f) => frames.push(Object.fromEntries(f)));
+  let seq = 0;
+  const write = (fields: AmiFrame) =>
+    sock.write(
+      `${Object.entries(fields)
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join('')}\r\n`,
+    );
+  /** Sends an action and resolves with its response frame. */
+  const action = async (name: string, fields: AmiFrame = {}): Promise<AmiFrame> => {
+    const id = `t-${++seq}`;
+    write({ Action: name, ActionID: id, ...fields });
+    await waitFor(() => frames.some((f) => f.ActionID === id && f.Response));
+    return frames.find((f) => f.ActionID === id && f.Response)!;
+  };
+  const login = await action('Login', { Username: 'asterisk', Secret: 'asterisk', Events: events });
+  if (login.Response !== 'Success') throw new Error(`AMI login refused: ${login.Message}`);
+  /** The events of one channel (by Uniqueid), of the kinds given, in order. */
+  const of = (uniqueid: string, ...kinds: string[]) =>
+    frames.filter((f) => f.Uniqueid === uniqueid && (!kinds.length || kinds.includes(f.Event ?? '')));
+  return { frames, action, of };
+}

@@ -1,0 +1,220 @@
+// Dial() in the simulator's dialplan sets the caller's variables as apps/app_dial.c does, in its
+// order (each an AMI VarSet): every dial variable emptied first, RINGTIME when the callee rings,
+// DIALSTATUS/DIALEDPEERNAME/DIALEDPEERNUMBER on the answer, ANSWEREDTIME/DIALEDTIME (and their _MS
+// forms) when the bridged call ends, then DIALSTATUS again; an unanswered dial sets only its final
+// DIALSTATUS (BUSY, CHANUNAVAIL, CANCEL when the caller hangs up first). Also AMI Getvar/Setvar of
+// dialplan functions (CALLERID, CDR, one Asterisk does not have) and of built-in variables.
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSimulator } from '../../src/simulator/index.ts';
+import { type AmiFrame, amiSession } from '../helpers/sim-ami.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+let cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c();
+  cleanup = [];
+});
+
+const DIALPLAN = join(tmpdir(), `sim-app-dial-${process.pid}.conf`);
+writeFileSync(
+  DIALPLAN,
+  `[calls]
+exten => answer,1,Dial(PJSIP/ansep,30)
+ same => n,NoOp(not reached: Dial hangs the caller up after a bridged call)
+exten => busy,1,Dial(PJSIP/busyep,30)
+ same => n,Hangup()
+exten => ring,1,Dial(PJSIP/ringep)
+exten => none,1,Dial(PJSIP/nosuch,30)
+ same => n,Hangup()
+exten => trunk,1,Dial(PJSIP/4155550100@ansep,30)
+[hold]
+exten => wait,1,Answer()
+ same => n,Wait(3600)
+`,
+);
+
+const EMPTIED = [
+  'DIALSTATUS',
+  'DIALEDPEERNUMBER',
+  'DIALEDPEERNAME',
+  'ANSWEREDTIME',
+  'ANSWEREDTIME_MS',
+  'DIALEDTIME',
+  'DIALEDTIME_MS',
+  'RINGTIME',
+  'RINGTIME_MS',
+  'PROGRESSTIME',
+  'PROGRESSTIME_MS',
+].map((v) => `${v}=`);
+
+async function setup() {
+  const s = await startSimulator({
+    ariPort: 0,
+    amiPort: 0,
+    dialplanPath: DIALPLAN,
+    endpoints: {
+      ansep: { result: 'answer', answerAfterMs: 20, hangupAfterMs: 40 },
+      busyep: { result: 'busy', answerAfterMs: 10 },
+      ringep: { result: 'noanswer' },
+    },
+  });
+  cleanup.push(() => s.stop());
+  const ami = await amiSession(s.amiPort, cleanup);
+  /** A call into [calls] at `exten`; resolves with the dialling channel's id once it is gone. */
+  const call = async (exten: string, done = true) => {
+    const id = s.placeInboundCall({ did: exten, callerNumber: '12125550100', context: 'calls' });
+    if (done) await waitFor(() => ami.of(id, 'Hangup').length === 1);
+    return id;
+  };
+  const vars = (id: string) => ami.of(id, 'VarSet').map((f) => `${f.Variable}=${f.Value}`);
+  return { s, ami, call, vars };
+}
+
+const dialVars = (all: string[]) => all.filter((v) => !v.startsWith('STASIS') && !v.startsWith('BRIDGE'));
+
+describe('app_dial variables', () => {
+  it('an answered dial: emptied, RINGTIME, ANSWER with the peer, then the times and ANSWER again as the callee hangs up', async () => {
+    const { ami, call, vars } = await setup();
+    const id = await call('answer');
+    const got = dialVars(vars(id));
+    expect(got.slice(0, 11)).toEqual(EMPTIED);
+    const names = got.slice(11).map((v) => v.slice(0, v.indexOf('=')));
+    expect(names).toEqual([
+      'RINGTIME',
+      'RINGTIME_MS',
+      'DIALSTATUS',
+      'DIALEDPEERNAME',
+      'DIALEDPEERNUMBER',
+      'ANSWEREDTIME',
+      'ANSWEREDTIME_MS',
+      'DIALEDTIME',
+      'DIALEDTIME_MS',
+      'DIALSTATUS',
+    ]);
+    const value = (name: string, nth = 0) =>
+      got.filter((v) => v.startsWith(`${name}=`))[nth]!.slice(name.length + 1);
+    expect(value('DIALSTATUS', 1)).toBe('ANSWER');
+    expect(value('DIALSTATUS', 2)).toBe('ANSWER');
+    expect(value('DIALEDPEERNAME', 1)).toMatch(/^PJSIP\/ansep-[0-9a-f]{8}$/);
+    expect(value('DIALEDPEERNUMBER', 1)).toBe('ansep');
+    // Seconds are the milliseconds rounded down; the call lasted at least the callee's 40 ms.
+    for (const t of ['RINGTIME', 'ANSWEREDTIME', 'DIALEDTIME'])
+      expect(Number(value(t, 1))).toBe(Math.floor(Number(value(`${t}_MS`, 1)) / 1000));
+    expect(Number(value('ANSWEREDTIME_MS', 1))).toBeGreaterThanOrEqual(39);
+    expect(Number(value('DIALEDTIME_MS', 1))).toBeGreaterThanOrEqual(Number(value('ANSWEREDTIME_MS', 1)));
+    // The answer comes after the peer variables; the caller is hung up by Dial, not the next step.
+    const kinds = ami
+      .of(id, 'VarSet', 'Newstate', 'Newexten', 'Hangup')
+      .map((f) =>
+        f.Event === 'VarSet' ? f.Variable : f.Event === 'Newstate' ? f.ChannelStateDesc : f.Event,
+      );
+    expect(kinds.indexOf('Up')).toBeGreaterThan(kinds.indexOf('DIALEDPEERNUMBER'));
+    expect(ami.of(id, 'Newexten').some((f) => f.Application === 'NoOp')).toBe(false);
+    expect(kinds.at(-1)).toBe('Hangup');
+  });
+
+  it('a number through a trunk endpoint is the DIALEDPEERNUMBER as dialled', async () => {
+    const { call, vars } = await setup();
+    const id = await call('trunk');
+    expect(vars(id)).toContain('DIALEDPEERNUMBER=4155550100@ansep');
+    expect(vars(id).find((v) => v.startsWith('DIALEDPEERNAME=P'))).toMatch(/^DIALEDPEERNAME=PJSIP\/ansep-/);
+  });
+
+  it('busy: only RINGTIME and the final DIALSTATUS after the emptying; unavailable: CHANUNAVAIL alone', async () => {
+    const { call, vars } = await setup();
+    const busy = dialVars(vars(await call('busy')));
+    expect(busy.slice(0, 11)).toEqual(EMPTIED);
+    expect(busy.slice(11).map((v) => v.replace(/=\d+$/, '=n'))).toEqual([
+      'RINGTIME=n',
+      'RINGTIME_MS=n',
+      'DIALSTATUS=BUSY',
+    ]);
+    const none = dialVars(vars(await call('none')));
+    expect(none).toEqual([...EMPTIED, 'DIALSTATUS=CHANUNAVAIL']);
+  });
+
+  it('a caller hanging up while the callee rings: DIALSTATUS=CANCEL before its Hangup', async () => {
+    const { s, ami, call, vars } = await setup();
+    const id = await call('ring', false);
+    await waitFor(() => vars(id).some((v) => v.startsWith('RINGTIME_MS=')));
+    s.hangup(id, 16);
+    await waitFor(() => ami.of(id, 'Hangup').length === 1);
+    expect(dialVars(vars(id)).at(-1)).toBe('DIALSTATUS=CANCEL');
+    const order = ami.of(id, 'VarSet', 'Hangup').map((f) => f.Event);
+    expect(order.at(-1)).toBe('Hangup');
+  });
+});
+
+describe('AMI Getvar and Setvar of functions and built-in variables', () => {
+  const ok = (f: AmiFrame) => [f.Response, f.Message ?? f.Value];
+
+  it('CALLERID, CDR and a function Asterisk does not have, with and without a channel', async () => {
+    const { s, ami } = await setup();
+    const id = s.placeInboundCall({ did: 'wait', callerNumber: '12125550100', context: 'hold' });
+    await waitFor(() => ami.of(id, 'Newstate').some((f) => f.ChannelStateDesc === 'Up'));
+    const name = ami.of(id)[0]!.Channel!;
+    const get = async (Variable: string, Channel?: string) =>
+      ok(await ami.action('Getvar', { Variable, ...(Channel ? { Channel } : {}) }));
+    const set = async (Variable: string, Value: string, Channel?: string) =>
+      ok(await ami.action('Setvar', { Variable, Value, ...(Channel ? { Channel } : {}) }));
+
+    expect(await set('CALLERID(num)', '14155550199', name)).toEqual(['Success', 'Variable Set']);
+    await waitFor(() => ami.of(id, 'NewCallerid').some((f) => f.CallerIDNum === '14155550199'));
+    expect(await get('CALLERID(num)', name)).toEqual(['Success', '14155550199']);
+    expect(await set('CALLERID(all)', '"Sales" <100>', name)).toEqual(['Success', 'Variable Set']);
+    expect(await get('CALLERID(all)', name)).toEqual(['Success', '"Sales" <100>']);
+    // Written functions are never VarSet.
+    expect(ami.of(id, 'VarSet').some((f) => f.Variable?.includes('('))).toBe(false);
+    // CALLERID needs a channel: written without one it fails; read on Getvar's dummy channel, empty.
+    expect(await set('CALLERID(num)', '1', undefined)).toEqual(['Error', 'Variable not set']);
+    expect(await get('CALLERID(num)')).toEqual(['Success', '']);
+    // A function Asterisk does not have: the write fails, the read answers empty all the same.
+    expect(await set('NOSUCHFUNC(x)', '1', name)).toEqual(['Error', 'Variable not set']);
+    expect(await get('NOSUCHFUNC(x)', name)).toEqual(['Success', '']);
+    // Names are case-sensitive, as ast_custom_function_find compares them.
+    expect(await set('callerid(num)', '1', name)).toEqual(['Error', 'Variable not set']);
+
+    // CDR: userfield and the record's own variables are written; a read-only field is refused
+    // silently (the write still answers Success); built-in fields read the live record.
+    expect(await set('CDR(userfield)', 'vip', name)).toEqual(['Success', 'Variable Set']);
+    expect(await set('CDR(campaign)', 'SALES01', name)).toEqual(['Success', 'Variable Set']);
+    expect(await set('CDR(src)', '999', name)).toEqual(['Success', 'Variable Set']);
+    expect(await get('CDR(userfield)', name)).toEqual(['Success', 'vip']);
+    expect(await get('CDR(campaign)', name)).toEqual(['Success', 'SALES01']);
+    expect(await get('CDR(src)', name)).toEqual(['Success', '100']);
+    expect(await get('CDR(channel)', name)).toEqual(['Success', name]);
+    expect(await get('CDR(disposition)', name)).toEqual(['Success', 'ANSWERED']);
+    expect(await get('CDR(uniqueid)', name)).toEqual(['Success', id]);
+    expect(await set('CDR(campaign)', 'x', undefined)).toEqual(['Error', 'Variable not set']);
+
+    // Built-in variables (pbx_retrieve_variable), then the channel's, then the globals.
+    expect(await get('CHANNEL', name)).toEqual(['Success', name]);
+    expect(await get('UNIQUEID', name)).toEqual(['Success', id]);
+    expect(await get('CONTEXT', name)).toEqual(['Success', 'hold']);
+    expect(await set('SHARED', 'global', undefined)).toEqual(['Success', 'Variable Set']);
+    expect(await get('SHARED', name)).toEqual(['Success', 'global']);
+    expect(await set('SHARED', 'mine', name)).toEqual(['Success', 'Variable Set']);
+    expect(await get('SHARED', name)).toEqual(['Success', 'mine']);
+    expect(await get('SHARED')).toEqual(['Success', 'global']);
+  });
+
+  it('CDR variables and the userfield reach the posted record', async () => {
+    const { s, ami } = await setup();
+    const cdrs: Array<{ channel: string; userfield: string; variables?: Record<string, string> }> = [];
+    s.events.on('cdr', (c) => cdrs.push(c));
+    const id = s.placeInboundCall({ did: 'wait', callerNumber: '12125550100', context: 'hold' });
+    await waitFor(() => ami.of(id, 'Newstate').some((f) => f.ChannelStateDesc === 'Up'));
+    const name = ami.of(id)[0]!.Channel!;
+    await ami.action('Setvar', { Channel: name, Variable: 'CDR(userfield)', Value: 'vip' });
+    await ami.action('Setvar', { Channel: name, Variable: 'CDR(campaign)', Value: 'SALES01' });
+    s.hangup(id, 16);
+    await waitFor(() => cdrs.some((c) => c.channel === name));
+    expect(cdrs.find((c) => c.channel === name)).toMatchObject({
+      userfield: 'vip',
+      variables: { campaign: 'SALES01' },
+    });
+  });
+});
