@@ -3,8 +3,12 @@
 // email, a long webhook URL, the widest tables). A page fails when it is wider than the window
 // (document.scrollingElement.scrollWidth > innerWidth, the page made to hide it counting too), when a
 // navigation entry is cut off or covered, or when a control (field, button, link) lies outside the
-// window without a scrolling box of its own to reach it by. Screenshots of each page at each size
-// go to test-results/console/layout/ (not committed).
+// window without a scrolling box of its own to reach it by. Each page is checked as it opens and again
+// with every folded part open (create forms, a call's attempts, an audit row); the delete
+// confirmations that list what a cascade removes are checked too, and below 1100 px the menu opened
+// behind its button. Admins at the four sizes; staff, viewers and seller users (other menus, forms
+// and rows) at a phone's width and at 1280×800, on the pages their role reaches. Screenshots of each
+// page at each size go to test-results/console/layout/ (not committed).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +46,35 @@ const SIZES = [
   { width: 1100, height: 800 },
   { width: 1280, height: 800 },
 ] as const;
+type Role = 'admin' | 'staff' | 'viewer' | 'seller';
+const EVERYONE: Role[] = ['admin', 'staff', 'viewer', 'seller'];
+const STAFF_READ: Role[] = ['admin', 'staff', 'viewer'];
+/** Who signs in as each role (long addresses: the header must hold them) and at which sizes. */
+const USERS: Array<{ role: Role; email: string; sizes: ReadonlyArray<(typeof SIZES)[number]> }> = [
+  { role: 'admin', email: EMAIL, sizes: SIZES },
+  {
+    role: 'staff',
+    email: 'a.staff.member.of.the.operations.team@operations.example.com',
+    sizes: [SIZES[0], SIZES[3]],
+  },
+  {
+    role: 'viewer',
+    email: 'the.floor.supervisor.on.the.night.shift@operations.example.com',
+    sizes: [SIZES[0], SIZES[3]],
+  },
+  {
+    role: 'seller',
+    email: 'account.manager@acme-lead-generation-international.example.com',
+    sizes: [SIZES[0], SIZES[3]],
+  },
+];
+
+/** Opens every folded part of the page (create forms, details of a row); how many were folded. */
+const UNFOLD = `(() => {
+  const folded = [...document.querySelectorAll('main details:not([open])')];
+  for (const d of folded) d.open = true;
+  return folded.length;
+})()`;
 
 /**
  * What is wrong with the page as laid out now (nothing: an empty list). Evaluated in the page (the
@@ -119,7 +152,10 @@ describe('the console at a phone’s, a tablet’s and a laptop’s width', () =
   let ui: Chromium;
   let base: string;
   let cdrDir: string;
-  const pages: string[] = [];
+  /** Each page with the roles that reach it (the others are refused it: not checked here). */
+  const pages: Array<{ path: string; roles: Role[] }> = [];
+  /** Pages whose delete asks first what its cascade removes, with the roles that may delete. */
+  const cascades: Array<{ path: string; roles: Role[] }> = [];
   const shots = join(SCREENSHOTS, 'layout');
 
   beforeAll(async () => {
@@ -248,36 +284,50 @@ describe('the console at a phone’s, a tablet’s and a laptop’s width', () =
     });
     const me = await con.services.users.create({ email: EMAIL, password: PW, role: 'admin' });
     const [pool] = await d.ctx.database.sql<[{ id: string }]>`select id from cid_pools limit 1`;
+    for (const u of USERS.slice(1))
+      await con.services.users.create({
+        email: u.email,
+        password: PW,
+        role: u.role,
+        ...(u.role === 'seller' ? { seller_id: s!.id } : {}),
+      });
+    const ADMIN: Role[] = ['admin'];
+    const NOT_SELLER = STAFF_READ;
     pages.push(
-      '/console/live',
-      '/console/sellers',
-      `/console/sellers/${s!.id}`,
-      '/console/clients',
-      `/console/clients/${cl!.id}`,
-      '/console/groups',
-      `/console/groups/${g!.id}`,
-      '/console/campaigns',
-      `/console/campaigns/${c!.id}`,
-      `/console/links/${l!.id}`,
-      '/console/dids',
-      `/console/dids/${did!.id}`,
-      '/console/blocklist',
-      '/console/calls',
-      '/console/calls/totals',
-      '/console/caller-ids',
-      `/console/caller-ids/pools/${pool.id}/vicidial`,
-      '/console/pbx',
-      '/console/pbx/audit',
-      '/console/numbers',
-      '/console/numbers/accounts',
-      `/console/numbers/accounts/${acct!.id}`,
-      '/console/numbers/webhooks',
-      `/console/numbers/webhooks/${hook!.id}`,
-      '/console/audit',
-      '/console/api-keys',
-      '/console/users',
-      `/console/users/${me.id}`,
-      '/console/account',
+      { path: '/console/live', roles: EVERYONE },
+      { path: '/console/sellers', roles: NOT_SELLER },
+      { path: `/console/sellers/${s!.id}`, roles: NOT_SELLER },
+      { path: '/console/clients', roles: NOT_SELLER },
+      { path: `/console/clients/${cl!.id}`, roles: NOT_SELLER },
+      { path: '/console/groups', roles: NOT_SELLER },
+      { path: `/console/groups/${g!.id}`, roles: NOT_SELLER },
+      { path: '/console/campaigns', roles: EVERYONE },
+      { path: `/console/campaigns/${c!.id}`, roles: EVERYONE },
+      { path: `/console/links/${l!.id}`, roles: EVERYONE },
+      { path: '/console/dids', roles: EVERYONE },
+      { path: `/console/dids/${did!.id}`, roles: EVERYONE },
+      { path: '/console/blocklist', roles: EVERYONE },
+      { path: '/console/calls', roles: EVERYONE },
+      { path: '/console/calls/totals', roles: EVERYONE },
+      { path: '/console/caller-ids', roles: NOT_SELLER },
+      { path: `/console/caller-ids/pools/${pool.id}/vicidial`, roles: NOT_SELLER },
+      { path: '/console/pbx', roles: NOT_SELLER },
+      { path: '/console/pbx/audit', roles: NOT_SELLER },
+      { path: '/console/numbers', roles: EVERYONE },
+      { path: '/console/numbers/accounts', roles: NOT_SELLER },
+      { path: `/console/numbers/accounts/${acct!.id}`, roles: NOT_SELLER },
+      { path: '/console/numbers/webhooks', roles: EVERYONE },
+      { path: `/console/numbers/webhooks/${hook!.id}`, roles: NOT_SELLER },
+      { path: '/console/audit', roles: NOT_SELLER },
+      { path: '/console/api-keys', roles: ADMIN },
+      { path: '/console/users', roles: ADMIN },
+      { path: `/console/users/${me.id}`, roles: ADMIN },
+      { path: '/console/account', roles: EVERYONE },
+    );
+    cascades.push(
+      { path: `/console/campaigns/${c!.id}`, roles: ['admin', 'staff', 'seller'] },
+      { path: `/console/clients/${cl!.id}`, roles: ['admin', 'staff'] },
+      { path: `/console/groups/${g!.id}`, roles: ['admin', 'staff'] },
     );
     mkdirSync(shots, { recursive: true });
     ui = await launchChromium();
@@ -289,42 +339,71 @@ describe('the console at a phone’s, a tablet’s and a laptop’s width', () =
     if (cdrDir) rmSync(cdrDir, { recursive: true, force: true });
   });
 
-  for (const size of SIZES)
-    it(`at ${size.width}×${size.height}: every main page fits, signed out and in — no sideways page, no cut-off menu, every control in reach`, async () => {
-      const { page } = ui;
-      const found: string[] = [];
-      const check = async (label: string) => {
-        const p = (await page.evaluate(LAYOUT_PROBLEMS)) as string[];
-        for (const x of p) found.push(`${label}: ${x}`);
-        await page.screenshot({
-          path: join(shots, `${label.replace(/[^a-z0-9]+/gi, '_')}-${size.width}.png`),
-          fullPage: true,
-        });
-      };
-      await page.setViewportSize(size);
-      await ui.context.clearCookies();
-      await page.goto(`${base}/console/sign-in`);
-      await check('sign-in');
-      await page.fill('input[name=email]', EMAIL);
-      await page.fill('input[name=password]', PW);
-      await page.click('button[type=submit]');
-      await page.waitForURL(/\/console\/live$/, T);
-      for (const path of pages) {
-        const r = await page.goto(`${base}${path}`);
-        expect(r!.status(), path).toBe(200);
-        await check(path.replace(/[0-9a-f-]{36}/, 'id'));
-      }
-      // Below 1100 px the menu folds behind its button; opened, every entry is in the window.
-      const toggle = page.locator('button.nav-toggle');
-      if (size.width < 1100) {
-        expect(await toggle.isVisible()).toBe(true);
-        await toggle.click();
-        expect(await page.locator('nav[aria-label=main] a').first().isVisible()).toBe(true);
-        await check('menu-open');
-      } else expect(await toggle.isVisible()).toBe(false);
-      // Every problem, for a person to read beside the screenshots (a diff shows only the first ones).
-      writeFileSync(join(shots, `problems-${size.width}.txt`), found.join('\n'));
-      expect(found).toEqual([]);
-      expect(ui.problems).toEqual([]);
-    }, 600_000);
+  for (const u of USERS)
+    for (const size of u.sizes)
+      it(`${u.role} at ${size.width}×${size.height}: every page fits, folded parts and cascade confirmations open — no sideways page, no cut-off menu, every control in reach`, async () => {
+        const { page } = ui;
+        const found: string[] = [];
+        const tag = u.role === 'admin' ? '' : `${u.role}-`;
+        // A full-page screenshot costs a second on a busy machine, a check a few milliseconds: one
+        // screenshot a page (folded parts open, when it has any) in the admin's runs, where every
+        // page is; the other roles' pages only when something is wrong there, and their menu.
+        const check = async (label: string, shot = u.role === 'admin') => {
+          const p = (await page.evaluate(LAYOUT_PROBLEMS)) as string[];
+          for (const x of p) found.push(`${label}: ${x}`);
+          if (shot || p.length)
+            await page.screenshot({
+              path: join(shots, `${tag}${label.replace(/[^a-z0-9]+/gi, '_')}-${size.width}.jpeg`),
+              fullPage: true,
+              type: 'jpeg',
+              quality: 85,
+            });
+        };
+        const label = (path: string) => path.replace(/[0-9a-f-]{36}/, 'id');
+        await page.setViewportSize(size);
+        await ui.context.clearCookies();
+        await page.goto(`${base}/console/sign-in`);
+        if (u.role === 'admin') await check('sign-in');
+        await page.fill('input[name=email]', u.email);
+        await page.fill('input[name=password]', PW);
+        await page.click('button[type=submit]');
+        await page.waitForURL(/\/console\/live$/, T);
+        const mine = pages.filter((p) => p.roles.includes(u.role));
+        for (const { path } of mine) {
+          const r = await page.goto(`${base}${path}`);
+          expect(r!.status(), path).toBe(200);
+          // As it opens, then with its create forms and folded rows open.
+          const folded = (await page.evaluate(
+            `document.querySelectorAll('main details:not([open])').length`,
+          )) as number;
+          await check(label(path), folded === 0 && u.role === 'admin');
+          if (folded > 0) {
+            await page.evaluate(UNFOLD);
+            await check(`${label(path)}-unfolded`);
+          }
+        }
+        // A delete that takes other rows with it first lists them: that page fits too.
+        for (const { path } of cascades.filter((x) => x.roles.includes(u.role))) {
+          await page.goto(`${base}${path}`);
+          const [answer] = await Promise.all([
+            page.waitForResponse((x) => x.request().method() === 'POST' && x.url().endsWith('/delete')),
+            page.click(`form[action="${path}/delete"] button[type=submit]`),
+          ]);
+          expect(answer.status(), path).toBe(409);
+          await page.getByText('This delete takes other rows with it').waitFor(T);
+          await check(`${label(path)}-delete-confirm`);
+        }
+        // Below 1100 px the menu folds behind its button; opened, every entry is in the window.
+        const toggle = page.locator('button.nav-toggle');
+        if (size.width < 1100) {
+          expect(await toggle.isVisible()).toBe(true);
+          await toggle.click();
+          expect(await page.locator('nav[aria-label=main] a').first().isVisible()).toBe(true);
+          await check('menu-open', true);
+        } else expect(await toggle.isVisible()).toBe(false);
+        // Every problem, for a person to read beside the screenshots (a diff shows only the first ones).
+        writeFileSync(join(shots, `problems-${tag}${size.width}.txt`), found.join('\n'));
+        expect(found).toEqual([]);
+        expect(ui.problems).toEqual([]);
+      }, 600_000);
 });
