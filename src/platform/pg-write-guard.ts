@@ -15,9 +15,14 @@ import type { Logger } from './logger.ts';
 
 /** Whether `err` is postgres.js writing on a connection whose socket is already gone. */
 export function isPostgresDeadSocketWrite(err: unknown): boolean {
-  if (!(err instanceof TypeError) || !err.message.includes("reading 'write'")) return false;
-  const stack = err.stack ?? '';
-  return /\bnextWrite\b/.test(stack) && /[\\/]postgres[\\/](cjs[\\/])?src[\\/]connection\.js/.test(stack);
+  if (typeof err !== 'object' || err === null) return false;
+  // Duck-typed, not `instanceof TypeError`: the test runner hands this check errors serialised from
+  // its worker processes (name, message and stack kept, prototype lost).
+  const { name, message, stack } = err as { name?: unknown; message?: unknown; stack?: unknown };
+  if (name !== 'TypeError' || typeof message !== 'string' || !message.includes("reading 'write'"))
+    return false;
+  const s = typeof stack === 'string' ? stack : '';
+  return /\bnextWrite\b/.test(s) && /[\\/]postgres[\\/](cjs[\\/])?src[\\/]connection\.js/.test(s);
 }
 
 /** Installs the guard; answers a function that removes it. */
