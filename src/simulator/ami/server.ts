@@ -15,6 +15,9 @@ import { type AmiUserOptions, resolveAmiUser } from './user.ts';
 
 export type { AmiHooks } from './session.ts';
 
+const CALL = EVENT_CLASS.call!;
+const DIALPLAN = EVENT_CLASS.dialplan!;
+
 /** A channel's device: its name up to the last `-` (ast_setstate's own cut). */
 const deviceOf = (c: SimChannel) => c.name.slice(0, Math.max(0, c.name.lastIndexOf('-'))) || c.name;
 
@@ -66,16 +69,14 @@ export class AmiServer {
     // The channel events of a call as Asterisk sends them to every session that may read the
     // `call` class: each carries the channel snapshot (caller, connected line, state, dialplan
     // location, Linkedid = uniqueid of the oldest channel of the call).
-    const call = (event: string, c: SimChannel, extra: Fields = []) => {
-      if (this.heard(EVENT_CLASS.call!))
-        this.broadcast([['Event', event], ['Privilege', 'call,all'], ...snapshot(c), ...extra]);
-    };
+    const call = (event: string, c: SimChannel, extra: Fields = []) =>
+      this.send(CALL, () => packet([['Event', event], ['Privilege', 'call,all'], ...snapshot(c), ...extra]));
     // The dialplan class: each step (Newexten) and each variable set (VarSet, a global one naming
     // no channel). A dialplan sends them by the dozen per call: nothing is built unless some
     // session reads the class.
-    const dialplan = (event: string, c: SimChannel | null, extra: Fields) => {
-      if (this.heard(EVENT_CLASS.dialplan!))
-        this.broadcast([
+    const dialplan = (event: string, c: SimChannel | null, extra: () => Fields) =>
+      this.send(DIALPLAN, () =>
+        packet([
           ['Event', event],
           ['Privilege', 'dialplan,all'],
           ...(c
@@ -84,18 +85,18 @@ export class AmiServer {
                 ['Channel', 'none'],
                 ['Uniqueid', 'none'],
               ] as Fields)),
-          ...extra,
-        ]);
-    };
+          ...extra(),
+        ]),
+      );
     model.on('newexten', (c: SimChannel) =>
-      dialplan('Newexten', c, [
+      dialplan('Newexten', c, () => [
         ['Extension', c.dialplan.exten],
         ['Application', c.dialplan.app_name],
         ['AppData', c.dialplan.app_data],
       ]),
     );
     model.on('varset', (c: SimChannel | null, name: string, value: string) =>
-      dialplan('VarSet', c, [
+      dialplan('VarSet', c, () => [
         ['Variable', name],
         ['Value', escapeC(value)],
       ]),
@@ -121,15 +122,17 @@ export class AmiServer {
     // chan_local's local_call: both halves' snapshots, where `;2` goes, and whether the pair may
     // optimize itself away (always: the simulator's Local channels never carry /n).
     model.on('local-call', (one: SimChannel, two: SimChannel) =>
-      this.broadcast([
-        ['Event', 'LocalBridge'],
-        ['Privilege', 'call,all'],
-        ...prefixed('LocalOne', snapshot(one)),
-        ...prefixed('LocalTwo', snapshot(two)),
-        ['Context', two.dialplan.context],
-        ['Exten', two.dialplan.exten],
-        ['LocalOptimization', 'Yes'],
-      ]),
+      this.send(CALL, () =>
+        packet([
+          ['Event', 'LocalBridge'],
+          ['Privilege', 'call,all'],
+          ...prefixed('LocalOne', snapshot(one)),
+          ...prefixed('LocalTwo', snapshot(two)),
+          ['Context', two.dialplan.context],
+          ['Exten', two.dialplan.exten],
+          ['LocalOptimization', 'Yes'],
+        ]),
+      ),
     );
     model.on('hangup-request', (c: SimChannel, cause: number, soft: boolean) =>
       call(soft ? 'SoftHangupRequest' : 'HangupRequest', c, [['Cause', cause]]),
@@ -149,15 +152,16 @@ export class AmiServer {
     // ARI's Dial "" / RINGING / final status are AMI's DialBegin / DialState / DialEnd; the
     // caller's snapshot comes plain, the dialled channel's with a Dest prefix.
     model.on('dial', (c: SimChannel, caller: SimChannel | undefined, status: string, dialstring: string) => {
-      const dest = prefixed('Dest', snapshot(c));
       const event = status === '' ? 'DialBegin' : status === 'RINGING' ? 'DialState' : 'DialEnd';
-      this.broadcast([
-        ['Event', event],
-        ['Privilege', 'call,all'],
-        ...(caller ? snapshot(caller) : []),
-        ...dest,
-        ...((status === '' ? [['DialString', dialstring]] : [['DialStatus', status]]) as Fields),
-      ]);
+      this.send(CALL, () =>
+        packet([
+          ['Event', event],
+          ['Privilege', 'call,all'],
+          ...(caller ? snapshot(caller) : []),
+          ...prefixed('Dest', snapshot(c)),
+          ...((status === '' ? [['DialString', dialstring]] : [['DialStatus', status]]) as Fields),
+        ]),
+      );
     });
     const bridgeFields = (b: SimBridge, count: number): Fields => [
       ['BridgeUniqueid', b.id],
@@ -171,17 +175,16 @@ export class AmiServer {
     const bridged = (event: string) => (c: SimChannel, bridgeId: string, count: number) => {
       const b = model.bridges.get(bridgeId);
       if (b)
-        this.broadcast([
-          ['Event', event],
-          ['Privilege', 'call,all'],
-          ...bridgeFields(b, count),
-          ...snapshot(c),
-        ]);
+        this.send(CALL, () =>
+          packet([['Event', event], ['Privilege', 'call,all'], ...bridgeFields(b, count), ...snapshot(c)]),
+        );
     };
     model.on('bridge-enter', bridged('BridgeEnter'));
     model.on('bridge-leave', bridged('BridgeLeave'));
     const bridgeLife = (event: string) => (b: SimBridge) =>
-      this.broadcast([['Event', event], ['Privilege', 'call,all'], ...bridgeFields(b, b.channels.size)]);
+      this.send(CALL, () =>
+        packet([['Event', event], ['Privilege', 'call,all'], ...bridgeFields(b, b.channels.size)]),
+      );
     model.on('bridge-created', bridgeLife('BridgeCreate'));
     model.on('bridge-destroyed', bridgeLife('BridgeDestroy'));
     // cdr_manager: every record the CDR engine posts, when the module is enabled.
@@ -189,59 +192,56 @@ export class AmiServer {
     if (cdrManager?.enabled)
       model.on('cdr', (cdr: AsteriskCdr) => {
         // Posted after the channel's own events (the engine dispatches records on its own thread).
-        setImmediate(() => {
-          if (this.heard(EVENT_CLASS.cdr!)) this.broadcast(cdrEvent(cdr, cdrManager));
-        });
+        setImmediate(() => this.send(EVENT_CLASS.cdr!, () => packet(cdrEvent(cdr, cdrManager))));
       });
   }
 
   /**
    * DeviceStateChange for the device a channel belongs to (its name up to the last `-`), as
    * Asterisk publishes one after every state change and every destruction of a channel
-   * (ast_setstate, ast_channel_destructor), the state asked of the channel driver then. A Local
-   * device (core_local.c local_devicestate) is INUSE while a pair of it is joined and its `;2`
-   * runs, else NOT_INUSE, whatever the channels' states; a PJSIP device is what its endpoint's
-   * live channels add up to (ast_state_chan2dev: Up or Ring in use, Ringing ringing, Busy busy).
+   * (ast_setstate, ast_channel_destructor), the state asked of the channel driver then.
    */
   private deviceState(c: SimChannel): void {
     const device = deviceOf(c);
-    const live: SimChannel[] = [];
-    for (const id of this.devices.get(device) ?? []) {
-      const x = this.core.model.channels.get(id);
-      if (x) live.push(x);
-    }
-    let state: string;
-    if (device.startsWith('Local/'))
-      state = live.some(
-        (x) => x.name.endsWith(';2') && x.called && x.peer && this.core.model.channels.has(x.peer),
-      )
-        ? 'INUSE'
-        : 'NOT_INUSE';
-    else {
-      const states = new Set(live.map((x) => x.state));
-      state =
-        states.has('Up') || states.has('Ring')
-          ? states.has('Ringing')
-            ? 'RINGINUSE'
-            : 'INUSE'
-          : states.has('Ringing')
-            ? 'RINGING'
-            : states.has('Busy')
-              ? 'BUSY'
-              : 'NOT_INUSE';
-    }
-    this.broadcast([
-      ['Event', 'DeviceStateChange'],
-      ['Privilege', 'call,all'],
-      ['Device', device],
-      ['State', state],
-    ]);
+    this.send(CALL, () =>
+      packet([
+        ['Event', 'DeviceStateChange'],
+        ['Privilege', 'call,all'],
+        ['Device', device],
+        ['State', this.stateOf(device)],
+      ]),
+    );
   }
 
-  /** Whether any logged-in session is sent the class (so an event nobody reads costs nothing). */
-  private heard(category: number): boolean {
-    for (const s of this.sessions) if (s.loggedIn && (s.sendEvents & category) === category) return true;
-    return false;
+  /**
+   * A device's state from its live channels. A Local device (core_local.c local_devicestate) is
+   * INUSE while a pair of it is joined and its `;2` runs, else NOT_INUSE, whatever the channels'
+   * states; a PJSIP device is what its endpoint's live channels add up to (ast_state_chan2dev: Up
+   * or Ring in use, Ringing ringing, Busy busy). One pass that stops as soon as the answer is
+   * known, building nothing: a device can have thousands of channels, and every state change of
+   * each asks.
+   */
+  private stateOf(device: string): string {
+    const channels = this.core.model.channels;
+    const ids = this.devices.get(device);
+    if (device.startsWith('Local/')) {
+      for (const id of ids ?? []) {
+        const x = channels.get(id);
+        if (x?.called && x.peer && x.name.endsWith(';2') && channels.has(x.peer)) return 'INUSE';
+      }
+      return 'NOT_INUSE';
+    }
+    let inUse = false;
+    let ringing = false;
+    let busy = false;
+    for (const id of ids ?? []) {
+      const state = channels.get(id)?.state;
+      if (state === 'Up' || state === 'Ring') inUse = true;
+      else if (state === 'Ringing') ringing = true;
+      else if (state === 'Busy') busy = true;
+      if (inUse && ringing) return 'RINGINUSE';
+    }
+    return inUse ? 'INUSE' : ringing ? 'RINGING' : busy ? 'BUSY' : 'NOT_INUSE';
   }
 
   dropAll(): void {
@@ -253,12 +253,20 @@ export class AmiServer {
    * requires) and passing its filters. A session not logged in is sent none.
    */
   private broadcast(fields: Fields): void {
-    let text: string | null = null;
     const privilege = String(fields.find(([k]) => k === 'Privilege')?.[1] ?? '');
-    const category = classMask(privilege.replace(/,all$/, ''));
+    this.send(classMask(privilege.replace(/,all$/, '')), () => packet(fields));
+  }
+
+  /**
+   * `broadcast` for an event of the `category` classes whose text `build` makes, called (at once)
+   * only if some session is sent the classes: a call's dozens of events cost nothing when no
+   * session reads them.
+   */
+  private send(category: number, build: () => string): void {
+    let text: string | null = null;
     for (const s of this.sessions) {
       if (!s.loggedIn || (s.sendEvents & category) !== category) continue;
-      text ??= packet(fields);
+      text ??= build();
       if (!passes(s.filters, text)) continue;
       corkUntilTurnEnds(s); // a turn's events leave in one write (see the ARI side)
       s.write(text);
