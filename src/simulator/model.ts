@@ -56,7 +56,7 @@ export class SimModel extends SimBridges {
     if (state === 'Up' && c.ringback === 'far') c.ringback = undefined;
     if (state === 'Up') c.upAt ??= Date.now();
     this.emit('state', c);
-    this.event(this.target(c), 'ChannelStateChange', { channel: this.json(c) });
+    this.event(this.target(c), 'ChannelStateChange', () => ({ channel: this.json(c) }));
     // The other half of a Local pair follows: ringing and answer travel from ;2 to ;1.
     const peer = c.peer ? this.channels.get(c.peer) : undefined;
     if (peer && c.name.endsWith(';2') && (state === 'Ringing' || state === 'Up') && peer.state !== 'Up')
@@ -72,13 +72,13 @@ export class SimModel extends SimBridges {
     if (!d) return;
     const caller = d.caller ? this.channels.get(d.caller) : undefined;
     // An originate's dial reports its dial string every time; channels/dial only at the start.
-    this.event(this.target(c), 'Dial', {
+    this.event(this.target(c), 'Dial', () => ({
       dialstatus: status,
       forward: '',
       dialstring: d.originate || status === '' ? d.dialstring : '',
       ...(caller ? { caller: this.json(caller) } : {}),
       peer: this.json(c),
-    });
+    }));
     this.emit('dial', c, caller, status, d.dialstring);
   }
 
@@ -191,9 +191,7 @@ export class SimModel extends SimBridges {
     clearTimeout(c.absoluteTimer);
     if (requested) {
       this.emit('hangup-request', c, soft ? 32 : cause, soft);
-      this.event(
-        this.target(c),
-        'ChannelHangupRequest',
+      this.event(this.target(c), 'ChannelHangupRequest', () =>
         soft ? { cause: 32, soft: true, channel: this.json(c) } : { cause, channel: this.json(c) },
       );
     }
@@ -217,7 +215,7 @@ export class SimModel extends SimBridges {
     // ends with ast_softhangup(AST_SOFTHANGUP_APPUNLOAD): a second, soft request whose `cause` is
     // that flag (16), whatever cause the hangup carries (pbx.c __ast_pbx_run).
     if (wasInStasis && c.fromDialplan && !soft)
-      this.event(c.owner, 'ChannelHangupRequest', { cause: 16, soft: true, channel: this.json(c) });
+      this.event(c.owner, 'ChannelHangupRequest', () => ({ cause: 16, soft: true, channel: this.json(c) }));
     // A channel with a PBX thread of its own (it ran the dialplan: a Local `;2`, an originated
     // `;1` sent to an extension) is hung up by that thread, which first soft-hangs it up
     // (AMI SoftHangupRequest, its Cause the softhangup flag 0x10); one made by ARI has none.
@@ -244,11 +242,11 @@ export class SimModel extends SimBridges {
     this.channels.delete(id);
     // The dialplan has finished with it: no application is running when it goes.
     if (c.fromDialplan) c.dialplan = { ...c.dialplan, app_name: '', app_data: '' };
-    this.event(c.owner, 'ChannelDestroyed', {
+    this.event(c.owner, 'ChannelDestroyed', () => ({
       cause,
       cause_txt: CAUSE_TXT[cause] ?? 'Unknown',
       channel: this.json(c),
-    });
+    }));
     this.emit('channel-destroyed', c, cause);
     // The dead snapshot is compared like any other: a caller id read only now (above) is
     // reported after the Hangup, from the same update.

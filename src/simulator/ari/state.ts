@@ -42,6 +42,7 @@ export class AriState {
   constructor(readonly model: SimModel) {
     this.media = new Media(model);
     model.subscribers = (type, body) => this.subscribersOf(type, body);
+    model.subscribed = () => this.subscriptions.size > 0;
     // Playbacks and recordings end with the channel they run on (before it leaves Stasis); a
     // bridge's run on its announcer and recorder channels, which go with the bridge.
     model.on('hanging-up', (c: SimChannel) => this.media.targetGone(`channel:${c.id}`));

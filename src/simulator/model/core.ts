@@ -11,6 +11,7 @@ import {
   type SimBridge,
   type SimChannel,
   sameParty,
+  unchanged,
 } from './types.ts';
 
 /**
@@ -139,21 +140,36 @@ export class SimModelCore extends EventEmitter {
    * (POST /applications/{app}/subscription; set by ARI). None unless some app subscribed.
    */
   subscribers: (type: string, body: Record<string, unknown>) => string[] = () => [];
+  /** Whether any app subscribed to anything (set by ARI): if not, `subscribers` is always empty. */
+  subscribed: () => boolean = () => false;
 
-  /** Sends an event to an app or apps (if any) and to the apps subscribed to what it is about. */
-  event(app: string | string[] | null | undefined, type: string, body: Record<string, unknown>): void {
-    // Stasis's sanitizer drops any event whose channel is internal (a bridge's media channel).
-    const about = (body.channel as { id?: string } | undefined)?.id;
-    if (about && this.internal.has(about)) return;
-    const also = this.subscribers(type, body);
+  /**
+   * Sends an event to an app or apps (if any) and to the apps subscribed to what it is about. The
+   * body may come as a function, called (at once) only when some app can hear the event: many of a
+   * call's channel events go to nobody (a caller's Local `;1`, which no app holds), and a channel's
+   * JSON is the larger part of their cost.
+   */
+  event(
+    app: string | string[] | null | undefined,
+    type: string,
+    body: Record<string, unknown> | (() => Record<string, unknown>),
+  ): void {
     const first = app ? (Array.isArray(app) ? app : [app]) : [];
+    if (!first.length && !this.subscribed()) return;
+    const made = typeof body === 'function' ? body() : body;
+    // Stasis's sanitizer drops any event whose channel is internal (a bridge's media channel).
+    const about = (made.channel as { id?: string } | undefined)?.id;
+    if (about && this.internal.has(about)) return;
+    const also = this.subscribers(type, made);
     if (!first.length && !also.length) return;
     const timestamp = asteriskTime(new Date());
-    for (const to of new Set([...first, ...also])) {
+    const hearers =
+      first.length + also.length > 1 ? new Set([...first, ...also]) : first.length ? first : also;
+    for (const to of hearers) {
       // Events Asterisk builds from a channel blob (stasis_channels.c channel_blob_to_json) copy the
       // blob first and add type and timestamp after it; the others start with type and timestamp.
       if (BLOB_FIRST.has(type)) {
-        const { channel, ...blob } = body;
+        const { channel, ...blob } = made;
         this.emit('ari-event', to, {
           ...blob,
           type,
@@ -166,7 +182,7 @@ export class SimModelCore extends EventEmitter {
         this.emit('ari-event', to, {
           type,
           timestamp,
-          ...body,
+          ...made,
           asterisk_id: this.asteriskId,
           application: to,
         });
@@ -189,9 +205,12 @@ export class SimModelCore extends EventEmitter {
    * bridge's connected-line update), and once more as a channel is destroyed.
    */
   publish(c: SimChannel, dead = false): void {
-    const was = c.published ?? published(c);
+    const was = c.published;
+    // Most calls change nothing that is reported: compared in place, nothing is allocated.
+    if (was && unchanged(was, c)) return;
     const now = published(c);
     c.published = now;
+    if (!was) return;
     const dialplan =
       now.appl !== '' &&
       ((was.appl === '' && now.appl !== '') ||
@@ -206,20 +225,20 @@ export class SimModelCore extends EventEmitter {
     if (connected) this.emit('connectedline', c);
     const app = this.target(c);
     if (dialplan)
-      this.event(app, 'ChannelDialplan', {
+      this.event(app, 'ChannelDialplan', () => ({
         dialplan_app: c.dialplan.app_name,
         dialplan_app_data: c.dialplan.app_data,
         channel: this.json(c),
-      });
+      }));
     if (caller) {
       const [pres, txt] = presentation(c);
-      this.event(app, 'ChannelCallerId', {
+      this.event(app, 'ChannelCallerId', () => ({
         caller_presentation: pres,
         caller_presentation_txt: txt,
         channel: this.json(c),
-      });
+      }));
     }
-    if (connected) this.event(app, 'ChannelConnectedLine', { channel: this.json(c) });
+    if (connected) this.event(app, 'ChannelConnectedLine', () => ({ channel: this.json(c) }));
   }
 
   /**
@@ -234,7 +253,7 @@ export class SimModelCore extends EventEmitter {
     if (value !== null) c.vars.set(name, value);
     const v = value ?? '';
     this.emit('varset', c, name, v);
-    this.event(this.target(c), 'ChannelVarset', { variable: name, value: v, channel: this.json(c) });
+    this.event(this.target(c), 'ChannelVarset', () => ({ variable: name, value: v, channel: this.json(c) }));
   }
 
   /** A global variable set (AMI VarSet naming no channel; ARI apps hear none). */

@@ -109,6 +109,15 @@ export const presentation = (c: SimChannel): [number, string] =>
 export const sameParty = (a: { name: string; number: string }, b: { name: string; number: string }) =>
   a.name === b.name && a.number === b.number;
 
+/** Whether the channel's reported parts are still what was published (see `published`). */
+export const unchanged = (was: Published, c: SimChannel): boolean =>
+  was.context === c.dialplan.context &&
+  was.exten === c.dialplan.exten &&
+  was.priority === c.dialplan.priority &&
+  was.appl === c.dialplan.app_name &&
+  sameParty(was.caller, c.caller) &&
+  sameParty(was.connected, c.connected);
+
 export interface SimBridge {
   id: string;
   type: string;
