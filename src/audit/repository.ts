@@ -2,7 +2,7 @@
 import { and, asc, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
 import { auditLog } from '../db/schema/audit.ts';
 import { type Db, listPage } from '../platform/db.ts';
-import { type ListSort, orderOf } from '../routing/repository.ts';
+import { type ListSort, orderOf } from '../platform/db.ts';
 
 /** The orders the trail can be read in (the id breaks ties); newest first unless asked. */
 export const AUDIT_SORTS = {

@@ -5,7 +5,7 @@ import { mapDbError } from '../platform/pg-errors.ts';
 import type { Db } from '../platform/db.ts';
 import { type ConsoleRole, consoleUsers } from '../db/schema/console.ts';
 import { sellers } from '../db/schema/routing.ts';
-import { type ListSort, orderOf } from '../routing/repository.ts';
+import { type ListSort, orderOf } from '../platform/db.ts';
 
 export type ConsoleUserRow = typeof consoleUsers.$inferSelect;
 

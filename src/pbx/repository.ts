@@ -7,7 +7,7 @@ import { apiKeys } from '../db/schema/auth.ts';
 import { type PbxEndpointKind, pbxAudit, pbxEndpoints, pbxUsers } from '../db/schema/pbx.ts';
 import { clients, sellers } from '../db/schema/routing.ts';
 import { type Db, listPage } from '../platform/db.ts';
-import { type ListSort, orderOf } from '../routing/repository.ts';
+import { type ListSort, orderOf } from '../platform/db.ts';
 import { encodeRow, realtimeDecode } from './realtime.ts';
 import type { EndpointRows } from './rows.ts';
 

@@ -1,9 +1,9 @@
 // PostgreSQL for the whole daemon: one postgres.js pool with drizzle over it, migrations, and the
-// list + count query every paged resource runs.
+// list + count query every paged resource runs, with its allow-listed ordering.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { count, type SQL } from 'drizzle-orm';
+import { asc, count, desc, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
@@ -87,4 +87,23 @@ export async function listPage<T extends PgTable>(
     .from(table as PgTable)
     .where(q.where);
   return { items: items as T['$inferSelect'][], total: t!.n };
+}
+
+/** A list's order: one of its allow-listed columns (its `*_SORTS`), ascending or descending. */
+export type ListSort = { sort: string; dir: 'asc' | 'desc' };
+
+// Each list's `*_SORTS` (beside its resource) are the columns it may be ordered by (the console's
+// column headers); anything else is the list's default order. The id breaks ties in the same
+// direction, so pages of an order are stable.
+/** ORDER BY of a list: the allow-listed column asked for and the id, else `fallback` (pure). */
+export function orderOf(
+  cols: Record<string, PgColumn>,
+  id: PgColumn,
+  o: ListSort | undefined,
+  fallback: Array<PgColumn | SQL>,
+): Array<PgColumn | SQL> {
+  const col = o && Object.hasOwn(cols, o.sort) ? cols[o.sort] : undefined;
+  if (!col || !o) return fallback;
+  const by = o.dir === 'asc' ? asc : desc;
+  return [by(col), by(id)];
 }

@@ -5,7 +5,7 @@
 import { and, asc, count, desc, eq, inArray, isNull, notInArray, type SQL, sql } from 'drizzle-orm';
 import { audited } from '../platform/audit.ts';
 import { type Db, listPage } from '../platform/db.ts';
-import { type ListSort, orderOf } from '../routing/repository.ts';
+import { type ListSort, orderOf } from '../platform/db.ts';
 import { pgError } from '../platform/pg-errors.ts';
 import {
   type JobKind,

@@ -14,7 +14,7 @@ import { type Db, listPage } from '../../platform/db.ts';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { OUTBOX_CHANNEL, type Writer, writeEvent } from '../../platform/outbox.ts';
-import { type ListSort, orderOf } from '../../routing/repository.ts';
+import { type ListSort, orderOf } from '../../platform/db.ts';
 import { WEBHOOK_SORTS } from '../repository.ts';
 import type { Keyring } from '../sealed.ts';
 import type { EventSink } from '../service.ts';
