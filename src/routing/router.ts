@@ -1,47 +1,29 @@
 // The inbound router: the Stasis handlers, the call runner and the reconciler wired together.
 // A call, StasisStart to CDR: stasis.ts (event -> CallEvent) -> call.ts (pure step) -> effects.ts
 // (ARI requests, slot scripts) -> cdr/record.ts (the record) -> cdr/writer.ts (journal, PostgreSQL).
-import type { RoutingAlerts } from './alerts.ts';
 import type { Registry } from 'prom-client';
-import type { AsteriskModule } from '../asterisk/index.ts';
 import type { AriChannel } from '../asterisk/types.ts';
-import type { CdrWriter } from '../cdr/writer.ts';
-import type { Logger } from '../platform/logger.ts';
-import type { CallerScreen } from './callers.ts';
-import type { CallStore } from './call-store.ts';
 import type { HoldQueue } from './queue.ts';
-import type { RouteCatalog } from './catalog.ts';
 import { Admission } from './admission.ts';
-import { CallRunner } from './effects.ts';
+import { CallRunner, type EffectDeps } from './effects.ts';
 import { RoutingMetrics } from './metrics.ts';
 import { Reconciler } from './reconcile.ts';
-import type { SlotStore } from './slots.ts';
 import { attachStasisHandlers } from './stasis.ts';
 import { UnseenCalls, type UnseenDeps } from './unseen.ts';
 
 export { CALL_ID_VAR } from './effects.ts';
 export { didOf } from './stasis.ts';
 
-export interface RouterDeps {
-  asterisk: AsteriskModule;
-  slots: SlotStore;
-  catalog: RouteCatalog;
-  screen: CallerScreen;
-  queue: HoldQueue;
-  cdr: CdrWriter;
-  /** Live calls' state in Redis and the instance heartbeat (takeover after a crash). */
-  store: CallStore;
-  /** Webhook alerts of finished calls (caps reached, calls not routed); none: no alerts. */
-  alerts?: RoutingAlerts | undefined;
-  log: Logger;
+/**
+ * What the router is built from: what the call runner needs (EffectDeps, one declaration), except
+ * that the router makes the metrics (from the registry), the admission (from `loop`) and the clock.
+ */
+export interface RouterDeps extends Omit<EffectDeps, 'metrics' | 'admission' | 'now'> {
   metrics: Registry;
-  defaultTimezone: string;
   /** Periodic reconcile of slots against each node's live channels (ms); 0 disables. */
   reconcileEveryMs?: number;
   /** This process's own load: while it is behind, new calls are shed (none: only Asterisk's load counts). */
   loop?: { readonly behind: boolean; readonly delayMs: number } | null;
-  /** The hold queue's safety poll (ms), for wake-ups lost. */
-  queuePollMs?: number;
   /** Where each node's Asterisk writes its CDRs, read back for the callers nobody saw (unseen.ts). */
   unseen?: Pick<UnseenDeps, 'db' | 'tables' | 'graceMs'>;
   now?: () => number;

@@ -59,8 +59,9 @@ export interface EffectDeps {
   screen: CallerScreen;
   queue: HoldQueue;
   cdr: CdrWriter;
-  /** Live calls' state in Redis, for a takeover should this instance die. */
+  /** Live calls' state in Redis and the instance heartbeat, for a takeover should this instance die. */
   store: CallStore;
+  /** Webhook alerts of finished calls (caps reached, calls not routed); none: no alerts. */
   alerts?: RoutingAlerts | undefined;
   log: Logger;
   metrics: RoutingMetrics;
