@@ -187,6 +187,31 @@ const sample = async () => {
   );
   if (text) prev = now;
   simLoop.reset();
+  // Where the client legs stand: by state, by whether their call's caller is still up, by the
+  // dialplan application they sit in; and the daemon's cleanups and ARI queue at the same moment.
+  const live = sim.liveChannels();
+  const callers = new Set(live.filter((c) => !c.name.startsWith('PJSIP/')).map((c) => c.id));
+  const legs = new Map<string, number>();
+  for (const c of live) {
+    if (!c.name.startsWith('PJSIP/')) continue;
+    const vars = (c.channelvars ?? {}) as Record<string, string>;
+    const caller = vars.CAPCONDUIT_CALLER
+      ? callers.has(vars.CAPCONDUIT_CALLER)
+        ? 'caller up'
+        : 'caller gone'
+      : 'no caller';
+    const app = (c.dialplan as { app_name?: string } | undefined)?.app_name || '-';
+    const k = `${c.state}/${caller}/${app}`;
+    legs.set(k, (legs.get(k) ?? 0) + 1);
+  }
+  console.log(
+    `  legs: ${
+      [...legs]
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ') || 'none'
+    }; callers up ${callers.size}; cleanups pending ${metricSum(text, 'capconduit_asterisk_cleanups_pending')}, retried ${metricSum(text, 'capconduit_asterisk_cleanups_retried_total')}, over the WebSocket ${metricSum(text, 'capconduit_asterisk_cleanups_over_websocket_total')}; ARI queued ${metricSum(text, 'capconduit_asterisk_ari_requests_queued')}, in flight ${metricSum(text, 'capconduit_asterisk_ari_requests_in_flight')}, timeouts ${metricSum(text, 'capconduit_asterisk_ari_request_timeouts_total')}; shed ${metricSum(text, 'capconduit_calls_shed_total')}`,
+  );
 };
 const timer = setInterval(() => void sample(), sampleMs);
 const snapshots = snapshotAt.map((at) => setTimeout(() => daemon.kill('SIGUSR2'), at));

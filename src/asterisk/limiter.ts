@@ -34,6 +34,8 @@ export class InFlightLimiter {
   private waiting: Array<Waiter | undefined> = [];
   private head = 0;
   private queuedCount = 0;
+  /** Waiters that go before every one of `waiting` (run with `first`), oldest first; few at a time. */
+  private urgent: Waiter[] = [];
   /** Start times of the requests in flight, oldest first (a Set keeps insertion order). */
   private running = new Set<{ at: number }>();
 
@@ -51,9 +53,15 @@ export class InFlightLimiter {
 
   /**
    * Runs `task` once a slot is free. A task still queued after `waitMs` never runs: the promise
-   * rejects with `onWaitTimeout()`.
+   * rejects with `onWaitTimeout()`. `first`: it goes before every task queued without it (work that
+   * frees resources, ahead of work that takes more).
    */
-  run<T>(task: () => Promise<T>, waitMs: number, onWaitTimeout: () => Error): Promise<T> {
+  run<T>(
+    task: () => Promise<T>,
+    waitMs: number,
+    onWaitTimeout: () => Error,
+    o: { first?: boolean } = {},
+  ): Promise<T> {
     if (this.running.size < this.limit && this.queuedCount === 0) return this.start(task);
     return new Promise<T>((resolve, reject) => {
       const w: Waiter = {
@@ -65,29 +73,36 @@ export class InFlightLimiter {
         timer: setTimeout(() => {
           w.gone = true;
           this.queuedCount--;
-          this.skipGone();
+          if (o.first) this.urgent.splice(this.urgent.indexOf(w), 1);
+          else this.skipGone();
           reject(onWaitTimeout());
         }, waitMs),
       };
-      this.waiting.push(w);
+      if (o.first) this.urgent.push(w);
+      else this.waiting.push(w);
       this.queuedCount++;
     });
   }
 
   figures(now = Date.now()): LoadFigures {
     const first = this.running.values().next().value;
-    const oldest = this.queuedCount ? this.waiting[this.head] : undefined;
+    const oldest = Math.min(this.waiting[this.head]?.at ?? now, this.urgent[0]?.at ?? now);
     return {
       limit: this.limit,
       inFlight: this.running.size,
       queued: this.queuedCount,
-      oldestWaitMs: oldest ? now - oldest.at : 0,
+      oldestWaitMs: now - oldest,
       oldestInFlightMs: first ? now - first.at : 0,
     };
   }
 
-  /** Takes the oldest live waiter off the queue. */
+  /** Takes the oldest urgent waiter off the queue, else the oldest live one. */
   private next(): Waiter | undefined {
+    const urgent = this.urgent.shift();
+    if (urgent) {
+      this.queuedCount--;
+      return urgent;
+    }
     this.skipGone();
     if (this.head >= this.waiting.length) return undefined;
     const w = this.waiting[this.head]!;

@@ -130,6 +130,16 @@ export function asteriskMetrics(metrics: Registry, nodes: Map<string, NodeLinks>
     },
   });
   new Counter({
+    name: 'capconduit_asterisk_cleanups_over_websocket_total',
+    help: 'Hangups and bridge destroys sent over the events WebSocket because the cleanup lane was full (counted in the websocket transport too)',
+    labelNames: ['node'],
+    registers: [metrics],
+    collect() {
+      this.reset();
+      for (const n of nodes.values()) this.inc({ node: n.id }, n.ari.cleanupRequests.overWebSocket);
+    },
+  });
+  new Counter({
     name: 'capconduit_asterisk_ari_request_timeouts_total',
     help: 'ARI REST requests that got no answer within their bound (the outcome is unknown)',
     labelNames: ['node', 'transport'],

@@ -256,6 +256,39 @@ describe('back-pressure', () => {
     expect(c.timeouts.websocket).toBe(1);
   });
 
+  it('a hangup goes over the events WebSocket once every cleanup connection is busy, ahead of the requests queued there', async () => {
+    const n = await stubNode();
+    const { c } = client(n.url, 'websocket', { cleanupMaxSockets: 1, wsMaxInFlight: 1 });
+    await started(c);
+    const first = c.cleanup.hangup('ch-1');
+    await waitFor(() => n.http.length === 1); // the lane's one connection holds it, unanswered
+    expect(n.seen.at(-1)).toMatch(/^DELETE \/ari\/channels\/ch-1/);
+    // The lane is full: the next hangup does not wait for it.
+    const second = c.cleanup.hangup('ch-2');
+    await waitFor(() => n.frames.length === 1);
+    expect(n.frames[0]!.f).toMatchObject({ method: 'DELETE', uri: expect.stringMatching(/^channels\/ch-2/) });
+    // Requests for new work queue behind it (the WebSocket carries one at a time here); a hangup
+    // asked for later still goes before them.
+    const work = [c.channels.answer('ch-3'), c.channels.answer('ch-4')];
+    const third = c.cleanup.hangup('ch-5');
+    expect(c.load().websocket).toMatchObject({ inFlight: 1, queued: 3 });
+    for (let i = 0; i < 4; i++) {
+      await waitFor(() => n.frames.length > i);
+      n.answerFrame(i);
+    }
+    await Promise.all([second, third, ...work]);
+    expect(n.frames.map((x) => `${x.f.method} ${String(x.f.uri).split('?')[0]}`)).toEqual([
+      'DELETE channels/ch-2',
+      'DELETE channels/ch-5',
+      'POST channels/ch-3/answer',
+      'POST channels/ch-4/answer',
+    ]);
+    n.http[0]!.res.writeHead(204).end();
+    await first;
+    expect(c.cleanupRequests).toMatchObject({ sent: 1, overWebSocket: 2 });
+    expect(c.load().websocket).toMatchObject({ inFlight: 0, queued: 0 });
+  });
+
   it('a request still queued when its bound ends never leaves: a time-out that did not happen', async () => {
     const n = await stubNode();
     const { c } = client(n.url, 'websocket', { wsMaxInFlight: 1 });

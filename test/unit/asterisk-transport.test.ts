@@ -111,14 +111,16 @@ describe('InFlightLimiter', () => {
     );
   });
 
-  it('queued tasks that outlive their wait never run; the others start in order; the figures count only those still queued', async () => {
+  it('queued tasks that outlive their wait never run; the others start in order, those run `first` before the rest; the figures count only those still queued', async () => {
     vi.useFakeTimers();
     try {
       await fc.assert(
         fc.asyncProperty(
           fc.array(fc.integer({ min: 1, max: 100 }), { minLength: 1, maxLength: 3000 }),
           fc.integer({ min: 0, max: 101 }),
-          async (waits, cut) => {
+          fc.func(fc.boolean()),
+          async (waits, cut, isFirst) => {
+            const first = waits.map((_, i) => isFirst(i));
             const l = new InFlightLimiter(1);
             let releaseBlocker!: () => void;
             const blocker = l.run(
@@ -135,6 +137,7 @@ describe('InFlightLimiter', () => {
                   },
                   w,
                   () => new Error('timed out'),
+                  { first: first[i]! },
                 )
                 .then(
                   () => 'ran',
@@ -152,7 +155,7 @@ describe('InFlightLimiter', () => {
             await blocker;
             const got = await Promise.all(outcomes);
             expect(got).toEqual(waits.map((w) => (w > cut ? 'ran' : 'timed out')));
-            expect(started).toEqual(live);
+            expect(started).toEqual([...live.filter((i) => first[i]), ...live.filter((i) => !first[i])]);
             expect(l.figures()).toMatchObject({ inFlight: 0, queued: 0, oldestWaitMs: 0 });
           },
         ),
