@@ -146,14 +146,15 @@ export class CallRunner {
   /**
    * Takes in hand a call this instance did not start (found in Asterisk after a restart): its state
    * as rebuilt from Asterisk and Redis, effects to run first, then the event that settles it.
+   * Resolves once those have run; never rejects.
    */
-  adopt(state: CallState, effects: Effect[], then: CallEvent | null): void {
+  adopt(state: CallState, effects: Effect[], then: CallEvent | null): Promise<void> {
     const callId = state.callId;
     const call: CallRuntime = { state };
     this.calls.set(callId, call);
     if (state.callerChannelId) this.byChannel.set(state.callerChannelId, callId);
     for (const a of state.attempts) this.byChannel.set(a.legId, callId);
-    void this.queue
+    return this.queue
       .run(callId, async () => {
         await this.save(call);
         await this.runEffects(callId, effects);

@@ -89,10 +89,20 @@ export class Reconciler {
   /**
    * Only what existed when the list was asked for (`listedAt`) is judged: a call or leg that began
    * during the request is missing from the list without being over.
+   *
+   * Bounded: the slots are judged once the events and takeovers this pass handed to calls have run
+   * (their releases and ends done), not once every call is idle. Under steady traffic some call
+   * always has work queued, and a pass that waited for none left never ended; the next one,
+   * single-flight per node, then never began. Calls this pass did not touch need no waiting: a slot
+   * of theirs is judged by whether the call is still held here, and one taken after the listing is
+   * not judged at all.
    */
   private async compare(nodeId: string, channels: AriChannel[], listedAt: number): Promise<void> {
     const live = new Map(channels.map((c) => [c.id, c]));
     const at = this.now();
+    /** What this pass handed to calls (each never rejects). */
+    const handed: Array<Promise<void>> = [];
+    const feed = (callId: string, e: CallEvent) => handed.push(this.runner.feed(callId, e));
     for (const [callId, call] of this.runner.calls) {
       const s = call.state;
       if (s.nodeId !== nodeId || s.startedAt >= listedAt) continue;
@@ -100,7 +110,7 @@ export class Reconciler {
       // A leg still being created may not be listed yet: judge it only once it reached Stasis.
       for (const a of s.attempts)
         if (!a.endedAt && a.startedAt < listedAt && !live.has(a.legId) && (a !== current || s.legInStasis))
-          void this.runner.feed(callId, { type: 'leg_gone', legId: a.legId, cause: 16, at });
+          feed(callId, { type: 'leg_gone', legId: a.legId, cause: 16, at });
       // A leg that answered while the link was down (its ChannelStateChange was lost with it).
       if (
         current &&
@@ -109,8 +119,8 @@ export class Reconciler {
         (s.phase === 'ringing' || s.phase === 'dialing') &&
         live.get(current.legId)?.state === 'Up'
       )
-        void this.runner.feed(callId, { type: 'leg_answered', legId: current.legId, at });
-      if (!live.has(s.callerChannelId)) void this.runner.feed(callId, { type: 'caller_gone', cause: 16, at });
+        feed(callId, { type: 'leg_answered', legId: current.legId, at });
+      if (!live.has(s.callerChannelId)) feed(callId, { type: 'caller_gone', cause: 16, at });
     }
     // Records of calls on this node that no call of ours is (a dead instance's, or ours from before a restart).
     const records = new Map(
@@ -118,10 +128,10 @@ export class Reconciler {
         (r) => [r.callId, r],
       ),
     );
-    await this.takeOver(nodeId, channels, records);
-    await this.resume(nodeId, channels, listedAt, records);
+    await this.takeOver(nodeId, channels, records, handed);
+    await this.resume(nodeId, channels, listedAt, records, handed);
     this.strays(nodeId, channels, listedAt, records);
-    await this.runner.drain();
+    await Promise.all(handed);
     const liveCalls = new Set(channels.map((c) => c.channelvars?.[CALL_ID_VAR]).filter(Boolean));
     const released = await this.slots.reconcile(
       nodeId,
@@ -165,6 +175,7 @@ export class Reconciler {
     nodeId: string,
     channels: AriChannel[],
     records: Map<string, CallRecord>,
+    handed: Array<Promise<void>>,
   ): Promise<void> {
     const byId = new Map(channels.map((c) => [c.id, c]));
     const orphans = new Map<string, AriChannel[]>();
@@ -307,7 +318,7 @@ export class Reconciler {
         { callId, nodeId, as, caller: v[CALLER_VAR] },
         'took over a call its previous owner left in Asterisk',
       );
-      this.runner.adopt(state, effects, then);
+      handed.push(this.runner.adopt(state, effects, then));
     }
   }
 
@@ -353,6 +364,7 @@ export class Reconciler {
     channels: AriChannel[],
     listedAt: number,
     records: Map<string, CallRecord>,
+    handed: Array<Promise<void>>,
   ): Promise<void> {
     const live = new Set(channels.map((c) => c.id));
     const withLegs = new Set(channels.map((c) => c.channelvars?.[CALL_ID_VAR]).filter(Boolean));
@@ -414,7 +426,7 @@ export class Reconciler {
       const marks: Effect[] = state.attempts
         .filter((a) => a.answeredAt !== undefined && a.linkId && a.slot.linkId)
         .map((a) => ({ type: 'mark_answered', linkId: a.linkId, slot: a.slot, remember: null }));
-      this.runner.adopt(state, marks, ev);
+      handed.push(this.runner.adopt(state, marks, ev));
     }
   }
 }
