@@ -4,7 +4,14 @@ import type { SimChannel } from '../model.ts';
 
 export type Fields = Array<[string, string | number]>;
 
-export const packet = (fields: Fields) => `${fields.map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
+/** `Key: Value` lines, each ended by CRLF: a packet without its closing blank line. */
+export const lines = (fields: Fields): string => {
+  let out = '';
+  for (const [k, v] of fields) out += `${k}: ${v}\r\n`;
+  return out;
+};
+
+export const packet = (fields: Fields) => (fields.length ? `${lines(fields)}\r\n` : '\r\n\r\n');
 
 /**
  * Manager event classes (include/asterisk/manager.h EVENT_FLAG_*), by the labels manager.conf,
@@ -92,6 +99,61 @@ export const snapshot = (c: SimChannel): Fields => [
   ['Uniqueid', c.id],
   ['Linkedid', c.linkedid ?? c.id],
 ];
+
+/** What a channel's snapshot lines were made of (see snapshotLines). */
+interface SnapshotOf {
+  name: string;
+  state: string;
+  callerName: string;
+  callerNumber: string;
+  connectedName: string;
+  connectedNumber: string;
+  context: string;
+  exten: string;
+  priority: number;
+  linkedid: string;
+  text: string;
+}
+const snapshots = new WeakMap<SimChannel, SnapshotOf>();
+
+/**
+ * `lines(snapshot(c))`, kept per channel while none of its parts changes: a channel's events come
+ * in runs with the same snapshot (its variables, dial and bridge events), and every session that
+ * may read them is sent each whole.
+ */
+export function snapshotLines(c: SimChannel): string {
+  const was = snapshots.get(c);
+  const linkedid = c.linkedid ?? c.id;
+  if (
+    was &&
+    was.name === c.name &&
+    was.state === c.state &&
+    was.callerName === c.caller.name &&
+    was.callerNumber === c.caller.number &&
+    was.connectedName === c.connected.name &&
+    was.connectedNumber === c.connected.number &&
+    was.context === c.dialplan.context &&
+    was.exten === c.dialplan.exten &&
+    was.priority === c.dialplan.priority &&
+    was.linkedid === linkedid
+  )
+    return was.text;
+  const text = lines(snapshot(c));
+  snapshots.set(c, {
+    name: c.name,
+    state: c.state,
+    callerName: c.caller.name,
+    callerNumber: c.caller.number,
+    connectedName: c.connected.name,
+    connectedNumber: c.connected.number,
+    context: c.dialplan.context,
+    exten: c.dialplan.exten,
+    priority: c.dialplan.priority,
+    linkedid,
+    text,
+  });
+  return text;
+}
 
 /**
  * A POSIX extended regex (what Asterisk compiles filters with, no REG_NEWLINE) as a JS RegExp:

@@ -9,7 +9,16 @@ import type { AsteriskCdr } from '../cdr.ts';
 import { ACTIONS } from './actions.ts';
 import { cdrEvent } from './cdr.ts';
 import { BEFORE_LOGIN, notLoggedIn, refusedAsInUse, unknownAction } from './auth.ts';
-import { classMask, EVENT_CLASS, escapeC, type Fields, packet, snapshot } from './protocol.ts';
+import {
+  classMask,
+  EVENT_CLASS,
+  escapeC,
+  type Fields,
+  lines,
+  packet,
+  snapshot,
+  snapshotLines,
+} from './protocol.ts';
 import type { ActionContext, AmiCore, AmiHooks, Session } from './session.ts';
 import { type AmiUserOptions, resolveAmiUser } from './user.ts';
 
@@ -20,6 +29,10 @@ const DIALPLAN = EVENT_CLASS.dialplan!;
 
 /** A channel's device: its name up to the last `-` (ast_setstate's own cut). */
 const deviceOf = (c: SimChannel) => c.name.slice(0, Math.max(0, c.name.lastIndexOf('-'))) || c.name;
+
+/** An event's packet: its first fields, a channel's snapshot, then its own fields. */
+const withSnapshot = (head: Fields, c: SimChannel, tail: Fields = []) =>
+  `${lines(head)}${snapshotLines(c)}${lines(tail)}\r\n`;
 
 /** Snapshot fields under a prefix (`Dest`, `LocalOne`, ...), as AMI names a second channel's. */
 const prefixed = (prefix: string, fields: Fields): Fields => fields.map(([k, v]) => [`${prefix}${k}`, v]);
@@ -70,24 +83,28 @@ export class AmiServer {
     // `call` class: each carries the channel snapshot (caller, connected line, state, dialplan
     // location, Linkedid = uniqueid of the oldest channel of the call).
     const call = (event: string, c: SimChannel, extra: Fields = []) =>
-      this.send(CALL, () => packet([['Event', event], ['Privilege', 'call,all'], ...snapshot(c), ...extra]));
+      this.send(CALL, () =>
+        withSnapshot(
+          [
+            ['Event', event],
+            ['Privilege', 'call,all'],
+          ],
+          c,
+          extra,
+        ),
+      );
     // The dialplan class: each step (Newexten) and each variable set (VarSet, a global one naming
     // no channel). A dialplan sends them by the dozen per call: nothing is built unless some
     // session reads the class.
     const dialplan = (event: string, c: SimChannel | null, extra: () => Fields) =>
-      this.send(DIALPLAN, () =>
-        packet([
+      this.send(DIALPLAN, () => {
+        const head: Fields = [
           ['Event', event],
           ['Privilege', 'dialplan,all'],
-          ...(c
-            ? snapshot(c)
-            : ([
-                ['Channel', 'none'],
-                ['Uniqueid', 'none'],
-              ] as Fields)),
-          ...extra(),
-        ]),
-      );
+        ];
+        if (c) return withSnapshot(head, c, extra());
+        return packet([...head, ['Channel', 'none'], ['Uniqueid', 'none'], ...extra()]);
+      });
     model.on('newexten', (c: SimChannel) =>
       dialplan('Newexten', c, () => [
         ['Extension', c.dialplan.exten],
@@ -154,13 +171,16 @@ export class AmiServer {
     model.on('dial', (c: SimChannel, caller: SimChannel | undefined, status: string, dialstring: string) => {
       const event = status === '' ? 'DialBegin' : status === 'RINGING' ? 'DialState' : 'DialEnd';
       this.send(CALL, () =>
-        packet([
-          ['Event', event],
-          ['Privilege', 'call,all'],
-          ...(caller ? snapshot(caller) : []),
-          ...prefixed('Dest', snapshot(c)),
-          ...((status === '' ? [['DialString', dialstring]] : [['DialStatus', status]]) as Fields),
-        ]),
+        [
+          lines([
+            ['Event', event],
+            ['Privilege', 'call,all'],
+          ]),
+          caller ? snapshotLines(caller) : '',
+          lines(prefixed('Dest', snapshot(c))),
+          lines(status === '' ? [['DialString', dialstring]] : [['DialStatus', status]]),
+          '\r\n',
+        ].join(''),
       );
     });
     const bridgeFields = (b: SimBridge, count: number): Fields => [
@@ -176,7 +196,7 @@ export class AmiServer {
       const b = model.bridges.get(bridgeId);
       if (b)
         this.send(CALL, () =>
-          packet([['Event', event], ['Privilege', 'call,all'], ...bridgeFields(b, count), ...snapshot(c)]),
+          withSnapshot([['Event', event], ['Privilege', 'call,all'], ...bridgeFields(b, count)], c),
         );
     };
     model.on('bridge-enter', bridged('BridgeEnter'));
