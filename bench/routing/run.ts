@@ -2,15 +2,20 @@
 // process. Prints new calls/s sustained, peak live calls, decision latency p50/p99 (from the
 // daemon's histogram) and the daemon's RSS.
 //   npx tsx bench/routing/run.ts [--rate 100] [--duration 20] [--talk-ms 5000] [--warmup 3]
-//     [--arrivals poisson|even] [--cpu-prof dir] [--source-caps] [--group-caps]
+//     [--arrivals poisson|even] [--cpu-prof dir] [--sim-cpu-prof dir] [--source-caps] [--group-caps]
+//     [--no-build]
+// --cpu-prof profiles the daemon's whole life; --sim-cpu-prof profiles this process (the simulator
+// and the traffic generator) over the measured traffic only. --no-build runs dist/ as it is (for
+// alternating runs of trees built once; the default builds first).
 // --source-caps gives the seller and every DID all five caps, --group-caps puts the 10 clients in one
 // buyer group with all five (generous, so nothing is refused): each call's slot is then checked
 // against the link and those owners in the same one takeSlot call.
 // Needs DATABASE_URL/REDIS_URL (eval "$(bash scripts/services.sh env)"); it builds and migrates first.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { Session } from 'node:inspector/promises';
 import postgres from 'postgres';
 import { asteriskEnv, startSimulator } from '../../src/simulator/index.ts';
 import { runTraffic } from '../../src/simulator/traffic.ts';
@@ -25,6 +30,9 @@ const { values } = parseArgs({
     arrivals: { type: 'string', default: 'poisson' },
     // Writes a V8 CPU profile of the daemon into this folder (open it in Chrome DevTools).
     'cpu-prof': { type: 'string' },
+    // Writes a V8 CPU profile of this process (simulator + traffic) over the measured traffic.
+    'sim-cpu-prof': { type: 'string' },
+    'no-build': { type: 'boolean', default: false },
     'source-caps': { type: 'boolean', default: false },
     'group-caps': { type: 'boolean', default: false },
   },
@@ -39,7 +47,7 @@ if (!dbUrl || !process.env.REDIS_URL)
   throw new Error('set DATABASE_URL and REDIS_URL (eval "$(bash scripts/services.sh env)")');
 
 // The daemon runs as production runs it: compiled (`npm run build`), not through the tsx loader.
-execFileSync('bash', ['scripts/build.sh'], { stdio: 'ignore' });
+if (!values['no-build']) execFileSync('bash', ['scripts/build.sh'], { stdio: 'ignore' });
 execFileSync('node', ['dist/cli/entry.js', 'migrate'], { stdio: 'ignore' });
 const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
 const sql = postgres(dbUrl, { max: 2, onnotice: () => {} });
@@ -150,6 +158,7 @@ const simLoop = monitorEventLoopDelay({ resolution: 1 });
 simLoop.enable();
 peakRss = 0;
 peakLive = 0;
+const simProfile = values['sim-cpu-prof'] ? await startProfile() : null;
 const t0 = Date.now();
 const cpu0 = { daemon: daemonCpu(), bench: process.cpuUsage() };
 const report = await runTraffic(sim, {
@@ -161,6 +170,7 @@ const report = await runTraffic(sim, {
   arrivals,
 }).done;
 const elapsed = (Date.now() - t0) / 1000;
+if (simProfile) await simProfile.stop(values['sim-cpu-prof']!);
 
 simLoop.disable();
 // Memory at the peak (traffic just ended, every call of the last talk time still up).
@@ -233,3 +243,19 @@ const sessions = sim.httpSessions();
 console.log(
   `simulator limits: HTTP sessions peak ${sessions.peak} of ${sim.limits.httpSessions}, refused ${sessions.refused}; crashed: ${sim.crashed ? sim.crashed.reason : 'no'}`,
 );
+
+/** A V8 CPU profile of this process from now until stop(), written as <dir>/simulator-<time>.cpuprofile. */
+async function startProfile() {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop(dir: string) {
+      const { profile } = await session.post('Profiler.stop');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(`${dir}/simulator-${Date.now()}.cpuprofile`, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
