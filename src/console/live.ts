@@ -86,6 +86,8 @@ const INSTANCE_GONE_MS = 10_000;
 const FRAME_EVERY_MS = 1000;
 export const RATE_BUCKET_MS = 5000;
 const RATE_BUCKETS = 60;
+/** Longer between two snapshots of an instance than this: its counters are not folded in (count()). */
+const MAX_SNAPSHOT_GAP_MS = 2 * RATE_BUCKET_MS;
 
 /**
  * Publishes this instance's snapshot when it changes (checked twice a second), while some console
@@ -176,8 +178,8 @@ export class LiveHub {
   private building = false;
   /** The subscription's connection was lost and is not back yet. */
   private subDown = false;
-  /** Per instance, the counters last folded into the rate buckets. */
-  private seen = new Map<string, { routed: number; answered: number }>();
+  /** Per instance, the counters last folded into the rate buckets, and the snapshot's time. */
+  private seen = new Map<string, { routed: number; answered: number; at: number }>();
   private buckets: Array<{ t: number; routed: number; answered: number }> = [];
   /** Frames sent and their bytes, for the benchmark. */
   stats = { frames: 0, bytes: 0, builds: 0 };
@@ -255,8 +257,12 @@ export class LiveHub {
   /** Folds an instance's finished-call counters into the current rate bucket. */
   private count(s: InstanceSnapshot): void {
     const prev = this.seen.get(s.instance);
-    this.seen.set(s.instance, { routed: s.routed, answered: s.answered });
+    this.seen.set(s.instance, { routed: s.routed, answered: s.answered, at: s.at });
     if (!prev || s.routed < prev.routed) return; // first sight, or the instance restarted
+    // Snapshots come every few seconds; after a longer silence (no console was open, so nothing was
+    // published; Redis away) the difference spans minutes and would show as one 5-second spike
+    // of every call finished meanwhile: it only sets the baseline (the gap counts nothing).
+    if (s.at - prev.at > MAX_SNAPSHOT_GAP_MS) return;
     const t = Math.floor(s.at / RATE_BUCKET_MS) * RATE_BUCKET_MS;
     let b = this.buckets.at(-1);
     if (!b || b.t !== t) {
