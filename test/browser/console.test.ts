@@ -196,6 +196,27 @@ describe('the console in a browser', () => {
     // Sorted by a column header, on the server.
     await page.click('#calls-list th a:has-text("Duration")');
     await page.locator('#calls-list th[aria-sort=ascending]', { hasText: 'Duration' }).waitFor(T);
+    // Filtered by the API's DID and caller filters, typed as people write numbers.
+    await page.fill('#call-filters input[name=did]', '+1 (415) 555-0303');
+    await page.fill('#call-filters input[name=caller]', '+1 212 555 0123');
+    await page.click('#call-filters button[type=submit]');
+    // The page comes back with the numbers as the records hold them.
+    await page.locator('#call-filters input[name=caller][value="+12125550123"]').waitFor(T);
+    expect(await page.inputValue('#call-filters input[name=did]')).toBe('+14155550303');
+    await rec.waitFor(T);
+    expect(await page.locator('#calls-list tbody tr').count()).toBe(1);
+    expect(await page.locator('#calls-list th[aria-sort=ascending]', { hasText: 'Duration' }).count()).toBe(
+      1,
+    );
+    // Each filter counts: another caller, or another DID, matches nothing.
+    await page.fill('#call-filters input[name=caller]', '+12125550999');
+    await page.click('#call-filters button[type=submit]');
+    await page.getByText('No calls match this filter.').waitFor(T);
+    await page.fill('#call-filters input[name=caller]', '+12125550123');
+    await page.fill('#call-filters input[name=did]', '+14155550399');
+    await page.click('#call-filters button[type=submit]');
+    await page.locator('#call-filters input[name=did][value="+14155550399"]').waitFor(T);
+    await page.getByText('No calls match this filter.').waitFor(T);
     // Totals per campaign over the last seven days (the default period), from the reports.
     await page.click('nav.tabs a:has-text("Totals")');
     const total = page.locator('#totals tbody tr', { hasText: 'floor-campaign' });

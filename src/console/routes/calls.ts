@@ -52,6 +52,8 @@ const filterForm = z.object({
   campaign_id: z.string().optional(),
   client_id: z.string().optional(),
   disposition: z.string().optional(),
+  did: z.string().optional(),
+  caller: z.string().optional(),
   offset: z.coerce.number().int().min(0).max(1_000_000).catch(0),
   limit: z.coerce.number().int().min(1).max(200).catch(50),
 });
@@ -61,6 +63,9 @@ function nextDay(d: string): string {
   const t = Date.parse(`${d}T00:00:00Z`);
   return Number.isNaN(t) ? d : new Date(t + 86_400_000).toISOString();
 }
+
+/** A number typed as people write it ("+1 (415) 555-0303"), as the records hold it; empty: none. */
+const number = (v: string | undefined) => v?.replace(/[\s().-]/g, '') || undefined;
 
 function filtersOf(req: FastifyRequest) {
   const f = validate(filterForm, req.query);
@@ -74,6 +79,8 @@ function filtersOf(req: FastifyRequest) {
     campaign_id: f.campaign_id || undefined,
     client_id: f.client_id || undefined,
     disposition: f.disposition || undefined,
+    did: number(f.did),
+    caller: number(f.caller),
     limit: f.limit,
   });
   const filter = {
@@ -83,6 +90,8 @@ function filtersOf(req: FastifyRequest) {
     campaignId: q.campaign_id,
     clientId: q.client_id,
     disposition: q.disposition,
+    did: q.did,
+    caller: q.caller,
   };
   // What the page's links carry along (the form's own values).
   const keep = {
@@ -92,6 +101,8 @@ function filtersOf(req: FastifyRequest) {
     campaign_id: q.campaign_id,
     client_id: q.client_id,
     disposition: q.disposition,
+    did: q.did,
+    caller: q.caller,
   };
   return { f, s, scope, filter, keep, limit: q.limit };
 }
@@ -153,6 +164,8 @@ ${scope ? '' : html`<td>${c.sellerName ?? ''}</td>`}<td>${c.campaignName ?? ''}<
 ${sellerList ? html`<label>Seller <select name="seller_id"><option value="">every seller</option>${sellerList.items.map((x) => opt(x.id, x.name, keep.seller_id))}</select></label>` : ''}
 <label>Campaign <select name="campaign_id"><option value="">every campaign</option>${camps.items.map((x) => opt(x.id, x.name, keep.campaign_id))}</select></label>
 <label>Client <select name="client_id"><option value="">every client</option>${clientOptions.map(([id, n]) => opt(id, n, keep.client_id))}</select></label>
+<label>DID <input name="did" value="${keep.did ?? ''}" inputmode="tel" maxlength="30" placeholder="+14155550100"></label>
+<label>Caller <input name="caller" value="${keep.caller ?? ''}" inputmode="tel" maxlength="40" placeholder="+12125550123"></label>
 <label>Disposition <select name="disposition"><option value="">any</option>${DISPOSITIONS.map((x) => opt(x, x, keep.disposition))}</select></label>
 <input type="hidden" name="sort" value="${s.sort}"><input type="hidden" name="dir" value="${s.dir}">
 <button type="submit">Filter</button> <a href="/console/calls">Clear</a></form>
