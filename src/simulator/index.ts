@@ -300,7 +300,9 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
       const c = model.channels.get(id);
       if (!c) return;
       [...digits].forEach((d, i) => {
-        model.later(c, (i + 1) * durationMs + i * 100, () => model.receiveDtmf(c, d, durationMs));
+        const begin = i * (durationMs + 100);
+        model.later(c, begin, () => model.readDtmf(c, d, null));
+        model.later(c, begin + durationMs, () => model.readDtmf(c, d, durationMs));
       });
     },
     placeInboundCall: (p) => inbound(p),

@@ -128,18 +128,49 @@ export class SimModel extends SimBridges {
   }
 
   /**
-   * A DTMF digit received on the channel from its far end (channel.c's ast_read publishes the end
-   * of each): ARI ChannelDtmfReceived to the app hearing the channel; a recording that ends on it
-   * ends after it (see the `dtmf` listeners).
+   * A DTMF frame the channel reads from its far side (channel.c ast_read): the begin (`durationMs`
+   * null) or the end of a digit, each published as AMI DTMFBegin/DTMFEnd `Received`; the end also as
+   * ARI ChannelDtmfReceived (to the app hearing the channel) and the model event `dtmf` (a recording
+   * that ends on it ends after it). In a bridge the frame goes on to every other party
+   * (bridge_channel.c), unless the channel joined with `absorbDTMF`: written to them (`writeDtmf`).
+   * An end shorter than Asterisk's minimum (option_dtmfminduration, 80 ms) is reported as received
+   * but reaches the bridge as an emulated end of 80 ms, that much after the begin.
    */
-  receiveDtmf(c: SimChannel, digit: string, durationMs: number): void {
+  readDtmf(c: SimChannel, digit: string, durationMs: number | null, depth = 0): void {
     if (this.channels.get(c.id) !== c) return;
-    this.event(this.target(c), 'ChannelDtmfReceived', {
-      digit,
-      duration_ms: durationMs,
-      channel: this.json(c),
-    });
-    this.emit('dtmf', c, digit, durationMs);
+    this.emit('dtmf-frame', c, digit, 'Received', durationMs);
+    if (durationMs !== null) {
+      this.event(this.target(c), 'ChannelDtmfReceived', {
+        digit,
+        duration_ms: durationMs,
+        channel: this.json(c),
+      });
+      this.emit('dtmf', c, digit, durationMs);
+    }
+    const b = c.bridge && !c.absorbDtmf ? this.bridges.get(c.bridge) : undefined;
+    // A pair bridged back onto itself would pass a digit round for ever; Asterisk's would too, until
+    // the Local channel optimised itself away: the simulator stops after a few hops.
+    if (!b || depth > 8) return;
+    const pass = (len: number | null) => {
+      for (const id of b.channels) {
+        const x = id === c.id ? undefined : this.channels.get(id);
+        if (x) this.writeDtmf(x, digit, len, depth + 1);
+      }
+    };
+    if (durationMs === null || durationMs >= 80) pass(durationMs);
+    else this.later(c, 80 - durationMs, () => pass(80));
+  }
+
+  /**
+   * A DTMF frame written to the channel (channel.c ast_write): AMI DTMFBegin/DTMFEnd `Sent`, then
+   * its technology sends it on: the other half of a Local pair (or a bridge's media pair) reads it
+   * (core_unreal.c queues it there); a PJSIP far end receives it unseen.
+   */
+  writeDtmf(c: SimChannel, digit: string, durationMs: number | null, depth = 0): void {
+    if (this.channels.get(c.id) !== c) return;
+    this.emit('dtmf-frame', c, digit, 'Sent', durationMs);
+    const far = c.peer ? this.channels.get(c.peer) : undefined;
+    if (far) this.readDtmf(far, digit, durationMs, depth);
   }
 
   /**

@@ -71,10 +71,11 @@ describe('simulator control queue: commands wait behind what plays', () => {
     expect((await ari('POST', `channels/${one}/play/after?media=sound:beep`)).body.state).toBe('queued');
     await waitFor(() => events.some((e) => e.type === 'PlaybackStarted'));
     const digits = events.filter((e) => e.type === 'ChannelDtmfReceived');
+    // ast_senddigit holds a digit at least AST_DEFAULT_EMULATE_DTMF_DURATION (100 ms): 50 is 100.
     expect(digits.map((e) => [e.digit, e.duration_ms, (e.channel as { id: string }).id])).toEqual([
-      ['1', 50, two.id],
-      ['2', 50, two.id],
-      ['#', 50, two.id],
+      ['1', 100, two.id],
+      ['2', 100, two.id],
+      ['#', 100, two.id],
     ]);
     expect(Object.keys(digits[0]!)).toEqual([
       'type',

@@ -118,6 +118,20 @@ export class AmiServer {
         ['Value', escapeC(value)],
       ]),
     );
+    // DTMF read from or written to a channel (manager_channels.c, class `dtmf`): built only when
+    // some session reads the class.
+    model.on('dtmf-frame', (c: SimChannel, digit: string, direction: string, durationMs: number | null) =>
+      this.send(EVENT_CLASS.dtmf!, () =>
+        packet([
+          ['Event', durationMs === null ? 'DTMFBegin' : 'DTMFEnd'],
+          ['Privilege', 'dtmf,all'],
+          ...snapshot(c),
+          ['Digit', digit],
+          ...(durationMs === null ? [] : ([['DurationMs', durationMs]] as Fields)),
+          ['Direction', direction],
+        ]),
+      ),
+    );
     // Caller id and connected line changes (manager_channels.c).
     model.on('callerid', (c: SimChannel) => {
       const [pres, txt] = presentation(c);

@@ -59,6 +59,8 @@ export const bridgeRoutes = bind<AriState, typeof bridgesOps>(bridgesOps, {
     for (const c of chans) {
       // Adding a channel that is already in the bridge moves it out and back in, as Asterisk does.
       if (c.bridge === b.id) s.model.leaveBridge(c);
+      // absorbDTMF: the bridge features' dtmf_passthrough off for this channel's stay.
+      c.absorbDtmf = a.absorbDTMF === true;
       s.model.enterBridge(c, b);
     }
     return { status: 204 };

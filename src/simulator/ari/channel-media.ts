@@ -168,7 +168,7 @@ function queued(c: SimChannel, s: AriState): Reply {
   return noContent;
 }
 
-/** app_control_dtmf: the digits reach the far side; through a Local pair, the other half. */
+/** app_control_dtmf: the digits reach the far side; through a Local pair, the other half reads them. */
 function sendDtmf(c: SimChannel, a: Args, s: AriState): Reply {
   if (!a.dtmf) return err(400, 'DTMF is required');
   const plan = dtmfPlan(String(a.dtmf), {
@@ -181,10 +181,14 @@ function sendDtmf(c: SimChannel, a: Args, s: AriState): Reply {
     s,
     c,
     () => {
+      // ast_senddigit goes to the channel's technology, not through ast_write: the channel itself
+      // reports nothing; a Local channel's other half reads a begin, then the end `duration` later.
       const far = c.peer ? s.model.channels.get(c.peer) : undefined;
       if (!far) return;
-      for (const d of plan.digits)
-        s.model.later(far, d.at, () => s.model.receiveDtmf(far, d.digit, d.duration));
+      for (const d of plan.digits) {
+        s.model.later(far, d.at - d.duration, () => s.model.readDtmf(far, d.digit, null));
+        s.model.later(far, d.at, () => s.model.readDtmf(far, d.digit, d.duration));
+      }
     },
     { ms: plan.ms },
   );

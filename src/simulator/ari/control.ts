@@ -66,7 +66,7 @@ export function flushControl(s: AriState, c: SimChannel): void {
 
 /**
  * How long ast_dtmf_stream holds the channel (main/app.c): `before`, 100 ms of quiet, each digit
- * for its duration (100 ms when none is given) then `between` (100 ms when none is given), `w`
+ * for its duration (at least 100 ms: less, or none, is 100) then `between` (100 ms when none is given), `w`
  * half a second, `W` a second; then `after`. Each digit is sent at its own offset.
  */
 export function dtmfPlan(
@@ -74,7 +74,8 @@ export function dtmfPlan(
   o: { before: number; between: number; duration: number; after: number },
 ): { digits: Array<{ digit: string; at: number; duration: number }>; ms: number } {
   const between = o.between || 100;
-  const duration = o.duration || 100;
+  // ast_senddigit never holds a digit less than AST_DEFAULT_EMULATE_DTMF_DURATION (100 ms).
+  const duration = Math.max(o.duration, 100);
   let t = o.before + 100;
   const digits: Array<{ digit: string; at: number; duration: number }> = [];
   for (const ch of dtmf) {

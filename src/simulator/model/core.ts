@@ -34,6 +34,7 @@ const CHANNEL_REPORTS = new Set([
   'callerid',
   'connectedline',
   'varset',
+  'dtmf-frame',
 ]);
 
 /** ARI events whose own fields come before `type` and `timestamp` (see SimModel.event). */

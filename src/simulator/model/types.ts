@@ -78,6 +78,8 @@ export interface SimChannel {
    * Stasis: an application running on it (app_dial) finishing its work, as it does in Asterisk.
    */
   onHangup?: () => void;
+  /** Joined its bridge with `absorbDTMF`: the DTMF it reads is not passed to the other parties. */
+  absorbDtmf?: boolean;
 }
 
 /** The parts of a channel snapshot whose changes Asterisk's snapshot monitors report. */
