@@ -1,62 +1,19 @@
-// Number health counted from AMI Cdr events (CID_HEALTH_EVENT=cdr, for an Asterisk with
-// cdr_manager enabled) against the simulator sending them: an outbound call through
-// Stasis(capconduit,outbound,<campaign>) gets a rotated caller ID, is dialled and answered, and its
-// CDR (Source: that number, Disposition: ANSWERED) counts it as answered, once.
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAsteriskModule } from '../../src/asterisk/index.ts';
-import { createApiKey } from '../../src/auth/keys.ts';
-import { createCallerIdModule } from '../../src/callerid/index.ts';
-import { createLogger } from '../../src/platform/logger.ts';
-import { type Daemon, startDaemon } from '../../src/main.ts';
-import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
-import { freshDatabase, testConfig } from '../helpers/env.ts';
-import { PrivateRedis } from '../helpers/redis-server.ts';
-import { simEnv } from '../helpers/sim-env.ts';
+import type { Simulator } from '../../src/simulator/index.ts';
+import { type CidDaemon, startCidDaemon } from '../helpers/cid-daemon.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const log = createLogger({ level: process.env.TEST_LOG ? 'error' : 'silent' });
-
 describe('caller-ID number health from AMI Cdr events', () => {
-  let db: Awaited<ReturnType<typeof freshDatabase>>;
-  let redisSrv: PrivateRedis;
-  let redis: Redis;
+  let h: CidDaemon;
   let sim: Simulator;
-  let d: Daemon;
-  let admin: string;
 
   beforeAll(async () => {
-    db = await freshDatabase();
-    redisSrv = await PrivateRedis.create();
-    redis = new Redis(redisSrv.url);
-    sim = await startSimulator({ ariPort: 0, amiPort: 0, cdrManager: { enabled: true } });
-    const config = testConfig({
-      DATABASE_URL: db.url,
-      REDIS_URL: redisSrv.url,
-      ...simEnv(sim),
-      CID_HEALTH_EVENT: 'cdr',
-      CID_RESERVATION_TTL_S: '60',
-      CID_FLUSH_INTERVAL_MS: '100000',
-    });
-    d = await startDaemon(config, log, [createAsteriskModule, createCallerIdModule], { listen: false });
-    await waitFor(async () => (await d.app.inject('/ready')).statusCode === 200);
-    admin = (await createApiKey(d.ctx.database.db, { role: 'admin' })).key;
+    h = await startCidDaemon({ CID_HEALTH_EVENT: 'cdr' }, { cdrManager: { enabled: true } });
+    sim = h.sim;
   });
-  afterAll(async () => {
-    await d?.stop();
-    await sim?.stop();
-    redis?.disconnect();
-    await redisSrv?.stop();
-    await db?.drop();
-  });
+  afterAll(() => h?.stop());
 
-  const api = (method: 'GET' | 'POST', url: string, payload?: object) =>
-    d.app.inject({
-      method,
-      url,
-      headers: { authorization: `Bearer ${admin}` },
-      ...(payload ? { payload } : {}),
-    });
+  const api = (method: 'GET' | 'POST', url: string, payload?: object) => h.api(method, url, payload);
 
   it('counts an answered outbound call from its Cdr, and only once', async () => {
     expect((await api('POST', '/v1/cid-pools', { id: 'SALES01' })).statusCode).toBe(201);

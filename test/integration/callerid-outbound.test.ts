@@ -8,28 +8,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAsteriskModule } from '../../src/asterisk/index.ts';
-import { createApiKey } from '../../src/auth/keys.ts';
-import { type CallerIdModule, createCallerIdModule } from '../../src/callerid/index.ts';
+import type { CallerIdModule } from '../../src/callerid/index.ts';
 import { importCallerIds } from '../../src/callerid/import.ts';
 import { CallerIdService } from '../../src/callerid/service.ts';
 import { CidStore, USAGE_LEASE_MS } from '../../src/callerid/store.ts';
 import { RedisKeys } from '../../src/platform/redis/keys.ts';
 import { createLogger } from '../../src/platform/logger.ts';
-import { type Daemon, startDaemon } from '../../src/main.ts';
-import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
-import { freshDatabase, TEST_MASTER_KEY, testConfig } from '../helpers/env.ts';
-import { PrivateRedis } from '../helpers/redis-server.ts';
-import { simEnv } from '../helpers/sim-env.ts';
+import type { Daemon } from '../../src/main.ts';
+import type { Simulator } from '../../src/simulator/index.ts';
+import { TEST_MASTER_KEY } from '../helpers/env.ts';
+import type { PrivateRedis } from '../helpers/redis-server.ts';
+import { type CidDaemon, startCidDaemon } from '../helpers/cid-daemon.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const log = createLogger({ level: process.env.TEST_LOG ? 'error' : 'silent' });
 
 describe('caller-ID rebuild, outbound Stasis flow and number health', () => {
-  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let h: CidDaemon;
+  let db: CidDaemon['db'];
   let redisSrv: PrivateRedis;
   let redis: Redis;
   let sim: Simulator;
@@ -38,37 +37,14 @@ describe('caller-ID rebuild, outbound Stasis flow and number health', () => {
   let cid: CallerIdModule;
 
   beforeAll(async () => {
-    db = await freshDatabase();
-    redisSrv = await PrivateRedis.create();
-    redis = new Redis(redisSrv.url);
-    sim = await startSimulator({ ariPort: 0, amiPort: 0 });
-    const config = testConfig({
-      DATABASE_URL: db.url,
-      REDIS_URL: redisSrv.url,
-      ...simEnv(sim),
-      CID_RESERVATION_TTL_S: '60',
-      CID_FLUSH_INTERVAL_MS: '100000',
-    });
-    d = await startDaemon(config, log, [createAsteriskModule, createCallerIdModule], { listen: false });
-    await waitFor(async () => (await d.app.inject('/ready')).statusCode === 200);
-    admin = (await createApiKey(d.ctx.database.db, { role: 'admin' })).key;
+    h = await startCidDaemon();
+    ({ db, redisSrv, redis, sim, d, admin } = h);
     cid = d.ctx.modules.get('callerid') as CallerIdModule;
   });
-  afterAll(async () => {
-    await d?.stop();
-    await sim?.stop();
-    redis?.disconnect();
-    await redisSrv?.stop();
-    await db?.drop();
-  });
+  afterAll(() => h?.stop());
 
   const api = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) =>
-    d.app.inject({
-      method,
-      url,
-      headers: { authorization: `Bearer ${admin}` },
-      ...(payload ? { payload } : {}),
-    });
+    h.api(method, url, payload);
 
   it('rebuilds the hot state from PostgreSQL after FLUSHALL before /next-cid answers', async () => {
     expect((await api('POST', '/v1/cid-pools', { id: 'RB' })).statusCode).toBe(201);
