@@ -87,9 +87,10 @@ export interface Simulator {
   dropWebSockets(): void;
   /**
    * REST requests over the events WebSockets wait unserved (Asterisk behind on its WebSocket
-   * threads) until the returned function is called; events and HTTP go on. For load tests.
+   * threads) until the returned function is called; events and HTTP go on. For load tests. With
+   * `from`, the line stops only once a request it matches (method, uri) reaches its head.
    */
-  stallWebSocketRequests(): () => void;
+  stallWebSocketRequests(o?: { from?: (method: string, uri: string) => boolean }): () => void;
   dropAmi(): void;
   /** Brings the simulator back up (after a crash too), losing its channels unless `keepChannels`. */
   restart(o?: { keepChannels?: boolean; downMs?: number }): Promise<void>;
@@ -307,7 +308,7 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     },
     placeInboundCall: (p) => inbound(p),
     dropWebSockets: () => ari.dropWebSockets(),
-    stallWebSocketRequests: () => ari.stallWebSocketRequests(),
+    stallWebSocketRequests: (o) => ari.stallWebSocketRequests(o),
     dropAmi: () => amiSrv.dropAll(),
     async restart(r = {}) {
       await close();

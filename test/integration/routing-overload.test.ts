@@ -1,9 +1,10 @@
 // Asterisk falling behind. A loaded Asterisk serves the REST requests of an events WebSocket one at a
 // time, so they form a line inside it; the simulator holds that line at will
 // (sim.stallWebSocketRequests: requests read, not served; events and HTTP go on). Meanwhile new calls
-// are shed, and what a call gives back — a shed caller, an ended call's client leg and bridge, its
-// slot — is hung up or destroyed at once, not behind that line (the daemon's cleanup lane, its own
-// HTTP connections). Once the line runs again, the requests served late leave nothing behind.
+// are shed (a call is judged when it would take a slot), and what a call gives back — a shed caller,
+// an ended call's client leg and bridge, its slot — is hung up or destroyed at once, not behind that
+// line (the daemon's cleanup lane, its own HTTP connections). Once the line runs again, the requests
+// served late leave nothing behind.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,6 +93,23 @@ describe('calls while Asterisk falls behind on its events WebSocket', () => {
     return { did, linkId: l!.id, legs: () => sim.channelCount(`PJSIP/${endpoint}-`) };
   }
 
+  /**
+   * Asterisk slow to create a channel: the line of WebSocket requests stops at the first client-leg
+   * create and holds everything behind it. A call's earlier requests (ringing, answer) are served,
+   * so what the test sees does not hang on how fast a loaded machine gets a call to its create.
+   */
+  const stallAtCreate = async () => {
+    // Nothing of an earlier call may still be in the line, or the node would be behind before the
+    // call the test places reaches its create.
+    await waitFor(() => {
+      const l = node().ari.load();
+      return l.websocket.inFlight + l.websocket.queued === 0 || undefined;
+    });
+    return sim.stallWebSocketRequests({
+      from: (method, uri) => method === 'POST' && uri.startsWith('channels/create'),
+    });
+  };
+
   const callOf = (number: string) =>
     routing()
       .router!.live()
@@ -106,7 +124,7 @@ describe('calls while Asterisk falls behind on its events WebSocket', () => {
     });
     expect(await bridges()).toContain(callA.call_id);
 
-    const release = sim.stallWebSocketRequests();
+    const release = await stallAtCreate();
     let b: string;
     try {
       // B's client leg is asked for and waits in the line: the node is behind.
@@ -156,7 +174,7 @@ describe('calls while Asterisk falls behind on its events WebSocket', () => {
     const c = await campaignWithOneClient(1);
     // The line of the test before must be gone, or this call would be shed rather than routed.
     await waitFor(() => !node().overloaded());
-    const release = sim.stallWebSocketRequests();
+    const release = await stallAtCreate();
     let callId: string;
     try {
       const b = sim.placeInboundCall({ did: c.did, callerNumber: '+12125552001' });

@@ -11,11 +11,14 @@ import { ROUTES, TREE } from './routes.ts';
 import { type Args, err, parseArgs, type Reply, resourceDoc, resourceListing } from './spec.ts';
 import { AriState } from './state.ts';
 
+/** Which REST request over a WebSocket stops the line (method, uri as the request frame has them). */
+export type StallFrom = (method: string, uri: string) => boolean;
+
 export class AriServer {
   private wss: WebSocketServer;
   readonly state: AriState;
   /** Set while REST requests over the WebSocket wait unserved (stallWebSocketRequests). */
-  private gate: Promise<void> | null = null;
+  private stall: { gate: Promise<void>; from?: StallFrom; engaged: boolean } | null = null;
 
   constructor(
     private model: SimModel,
@@ -88,8 +91,9 @@ export class AriServer {
       ws.on('message', (data) => {
         const text = data.toString();
         const serve = () => this.restOverWebSocket(ws, apps, text).catch(() => {});
-        if (!this.limits.serialWebSocketRequests) return void Promise.resolve(this.gate).then(serve);
-        turn = turn.then(() => this.gate).then(serve);
+        if (!this.limits.serialWebSocketRequests) return void Promise.resolve(this.held(text)).then(serve);
+        // Judged when the request reaches the head of the line, as a slow request would stop it there.
+        turn = turn.then(() => this.held(text)).then(serve);
       });
       ws.on('close', () => {
         for (const app of apps) if (this.state.apps.get(app) === ws) this.state.unregister(app);
@@ -101,18 +105,38 @@ export class AriServer {
   /**
    * Asterisk falling behind on its WebSocket threads (the way a loaded one does): REST requests over
    * every events WebSocket are read but not served until the returned function is called; events
-   * and HTTP requests (other threads) go on. Requests then run in their order of arrival.
+   * and HTTP requests (other threads) go on. Requests then run in their order of arrival. With
+   * `from`, the line runs until a request it matches reaches the head (a request Asterisk is slow to
+   * serve, e.g. a channel create), and stops there: that one and every request behind it wait.
    */
-  stallWebSocketRequests(): () => void {
+  stallWebSocketRequests(o: { from?: StallFrom } = {}): () => void {
     let open!: () => void;
     const gate = new Promise<void>((r) => {
       open = r;
     });
-    this.gate = gate;
+    const stall = { gate, from: o.from, engaged: !o.from };
+    this.stall = stall;
     return () => {
-      if (this.gate === gate) this.gate = null;
+      if (this.stall === stall) this.stall = null;
       open();
     };
+  }
+
+  /** What a request at the head of the line waits for before it is served (nothing: undefined). */
+  private held(text: string): Promise<void> | undefined {
+    const s = this.stall;
+    if (!s) return undefined;
+    if (!s.engaged) {
+      let m: { method?: unknown; uri?: unknown } = {};
+      try {
+        m = JSON.parse(text) as typeof m;
+      } catch {
+        // Not a request (Asterisk answers it with an error): it does not stop the line.
+      }
+      if (!s.from!(String(m.method ?? ''), String(m.uri ?? ''))) return undefined;
+      s.engaged = true;
+    }
+    return s.gate;
   }
 
   /** Runs one request through the route table. `conn` is what Asterisk keeps per connection. */
