@@ -92,6 +92,8 @@ export interface Simulator {
    */
   stallWebSocketRequests(o?: { from?: (method: string, uri: string) => boolean }): () => void;
   dropAmi(): void;
+  /** The model's listeners, every event together (a restart replaces its servers' own; it adds none). */
+  listenerCount(): number;
   /** Brings the simulator back up (after a crash too), losing its channels unless `keepChannels`. */
   restart(o?: { keepChannels?: boolean; downMs?: number }): Promise<void>;
   /** Set when the simulator died as Asterisk would (a frame over its stack); cleared by restart(). */
@@ -181,7 +183,27 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     setImmediate(loseChannels);
     events.emit('crashed', crashed);
   };
-  const newAri = () => new AriServer(model, user, password, limits, crash);
+  // Each server listens to the model; a restart replaces both servers, so the listeners of the old
+  // ones are removed with them (else every restart left a full set behind, each still run per event).
+  const owning = <T>(make: () => T): { made: T; detach: () => void } => {
+    const before = new Map(model.eventNames().map((n) => [n, new Set(model.listeners(n))]));
+    const made = make();
+    const added = model
+      .eventNames()
+      .flatMap((n) => model.listeners(n).flatMap((f) => (before.get(n)?.has(f) ? [] : [[n, f] as const])));
+    return {
+      made,
+      detach: () => {
+        for (const [n, f] of added) model.off(n, f as (...a: unknown[]) => void);
+      },
+    };
+  };
+  let detachAri = () => {};
+  const newAri = () => {
+    const { made, detach } = owning(() => new AriServer(model, user, password, limits, crash));
+    detachAri = detach;
+    return made;
+  };
   let ari = newAri();
   const runDialplan = createInterpreter(dialplan, model, () => ari, stats, {
     ...(o.broadcastTimeoutMs !== undefined ? { broadcastTimeoutMs: o.broadcastTimeoutMs } : {}),
@@ -229,6 +251,7 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
 
   let http: Server;
   let amiSrv: AmiServer;
+  let detachAmi = () => {};
   let ariPort = o.ariPort ?? 8088;
   let amiPort = o.amiPort ?? 5038;
   // HTTP sessions as main/http.c counts them: every accepted connection, a WebSocket for its whole
@@ -251,7 +274,11 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
       sock.once('close', () => sockets.delete(sock));
     });
     http.on('upgrade', (req, sock, head) => ari.upgrade(req, sock, head));
-    amiSrv = new AmiServer(model, user, password, { pjsip, cdrManager }, o.badLoginDelayMs ?? 1000, o.ami);
+    const ami = owning(
+      () => new AmiServer(model, user, password, { pjsip, cdrManager }, o.badLoginDelayMs ?? 1000, o.ami),
+    );
+    amiSrv = ami.made;
+    detachAmi = ami.detach;
     await new Promise<void>((r) => http.listen(ariPort, host, r));
     ariPort = (http.address() as AddressInfo).port;
     await new Promise<void>((r) => amiSrv.server.listen(amiPort, host, r));
@@ -263,6 +290,8 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     http.closeAllConnections();
     await new Promise<void>((r) => http.close(() => r()));
     await new Promise<void>((r) => amiSrv.server.close(() => r()));
+    detachAri();
+    detachAmi();
   };
   await listen();
 
@@ -310,6 +339,7 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     dropWebSockets: () => ari.dropWebSockets(),
     stallWebSocketRequests: (o) => ari.stallWebSocketRequests(o),
     dropAmi: () => amiSrv.dropAll(),
+    listenerCount: () => model.eventNames().reduce((n, e) => n + model.listenerCount(e), 0),
     async restart(r = {}) {
       await close();
       // A real restart loses every channel, silently: nobody is left to send events.
