@@ -5,7 +5,7 @@ import { mapDbError } from '../platform/pg-errors.ts';
 import type { Db } from '../platform/db.ts';
 import { type ConsoleRole, consoleUsers } from '../db/schema/console.ts';
 import { sellers } from '../db/schema/routing.ts';
-import { type ListSort, orderOf } from '../platform/db.ts';
+import { likeLiteral, type ListSort, orderOf } from '../platform/db.ts';
 
 export type ConsoleUserRow = typeof consoleUsers.$inferSelect;
 
@@ -30,9 +30,6 @@ export interface UserFilter {
   sellerId?: string | undefined;
   state?: 'active' | 'disabled' | undefined;
 }
-
-/** `%`, `_` and `\` taken literally in a LIKE pattern. */
-const likeLiteral = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 export class ConsoleRepository {
   constructor(private db: Db) {}

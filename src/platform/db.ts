@@ -95,6 +95,9 @@ export async function listPage<T extends PgTable>(
   return { items: items as T['$inferSelect'][], total: t!.n };
 }
 
+/** `%`, `_` and `\` taken literally in a LIKE pattern (a filter on part of a name or an email). */
+export const likeLiteral = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
 /** A list's order: one of its allow-listed columns (its `*_SORTS`), ascending or descending. */
 export type ListSort = { sort: string; dir: 'asc' | 'desc' };
 

@@ -12,6 +12,7 @@ export {
   type LinkRow,
   type ListSort,
   orderOf,
+  type OwnerFilter,
   type Q,
   type SellerRow,
 } from './repository/common.ts';

@@ -141,6 +141,22 @@ describe('the console in a browser', () => {
     await page.getByText('Saved.').waitFor(T);
     expect(await page.inputValue('input[name=schedule_3]')).toBe('00:00-24:00');
     await ui.shot('client');
+    // Lists filter on the server: part of a name in any case, the state; a header's order keeps them.
+    await page.click('nav a[href="/console/clients"]');
+    await page.fill('#list-filters input[name=name]', 'FLOOR');
+    await page.click('#list-filters button[type=submit]');
+    await page.locator('#list-filters input[name=name][value=FLOOR]').waitFor(T);
+    expect(await page.locator('#clients-list tbody tr').count()).toBe(1);
+    await page.click('#clients-list th a:has-text("Endpoint")');
+    await page.locator('#clients-list th[aria-sort=ascending]', { hasText: 'Endpoint' }).waitFor(T);
+    expect(await page.inputValue('#list-filters input[name=name]')).toBe('FLOOR');
+    expect(await page.locator('#clients-list tbody tr').count()).toBe(1);
+    await page.selectOption('#list-filters select[name=state]', 'inactive');
+    await page.click('#list-filters button[type=submit]');
+    await page.getByText('No clients match this filter.').waitFor(T);
+    await page.goto(`${base}/console/sellers?name=cm`);
+    expect(await page.locator('#sellers-list tbody tr').count()).toBe(1);
+    expect(await page.inputValue('#sellers-list tbody tr input[name=name]')).toBe('acme');
 
     await page.click('nav a[href="/console/campaigns"]');
     await page.selectOption('form[method=post][action="/console/campaigns"] select[name=seller_id]', {

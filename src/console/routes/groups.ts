@@ -13,7 +13,18 @@ import { CAP_SPEC, capInputs, capsSummary } from '../pages/routing-fields.ts';
 import { sendPage } from '../plugin.ts';
 import { sortQuery, sortTh } from '../pages/table.ts';
 import { pageQuery } from '../schemas.ts';
-import { bodyOf, cfg, confirmCascade, done, idParams, when, yes } from './routing-common.ts';
+import {
+  bodyOf,
+  cfg,
+  confirmCascade,
+  done,
+  emptyList,
+  idParams,
+  ownerFilterForm,
+  ownerFilterOf,
+  when,
+  yes,
+} from './routing-common.ts';
 import { ctxOf, flashOf } from './users.ts';
 
 const groupSpec = { name: 'text', timezone: 'textOrNull', ...CAP_SPEC } as const;
@@ -33,9 +44,13 @@ export function groupRoutes(svc: RoutingService, onChange: () => void) {
     app.get('/groups', { config: cfg(STAFF_READ) }, async (req, reply) => {
       const q = pageQuery.parse(req.query);
       const o = sortQuery(GROUP_KEYS, 'created_at', 'desc').parse(req.query);
-      const [list, clients] = await Promise.all([svc.listGroups({ ...q, order: o }), allClients()]);
+      const f = ownerFilterOf(req.query);
+      const [list, clients] = await Promise.all([
+        svc.listGroups({ ...q, order: o, name: f.name }),
+        allClients(),
+      ]);
       const th = (k: (typeof GROUP_KEYS)[number], label: string) =>
-        sortTh('/console/groups', {}, o, k, label);
+        sortTh('/console/groups', f.keep, o, k, label);
       const members = new Map<string, number>();
       for (const c of clients) if (c.groupId) members.set(c.groupId, (members.get(c.groupId) ?? 0) + 1);
       const ctx = ctxOf(req, flashOf(req));
@@ -49,14 +64,15 @@ ${capInputs(null)}
 <button type="submit">Add buyer group</button></form>`
           : ''
       }
+${ownerFilterForm('/console/groups', f, o, false)}
 ${
   list.items.length
     ? html`<div class="scroll"><table id="groups-list"><thead><tr>${th('name', 'Name')}${th('timezone', 'Time zone')}<th>Caps: live · hour · day · month · total</th><th>Clients</th>${th('created_at', 'Since')}</tr></thead><tbody>
 ${list.items.map(
   (g) =>
     html`<tr><td><a href="/console/groups/${g.id}">${g.name}</a></td><td>${g.timezone ?? 'default'}</td><td>${capsSummary(g)}</td><td>${members.get(g.id) ?? 0}</td><td>${when(g.createdAt)}</td></tr>`,
-)}</tbody></table></div>${pager('/console/groups', o, { ...q, total: list.total })}`
-    : empty('No buyer groups yet: a group shares caps among clients of one company.')
+)}</tbody></table></div>${pager('/console/groups', { ...f.keep, ...o }, { ...q, total: list.total })}`
+    : emptyList(f, 'No buyer groups yet: a group shares caps among clients of one company.', 'buyer groups')
 }`;
       return sendPage(reply, layout(ctx, 'Buyer groups', body));
     });

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { EVERYONE } from '../access.ts';
 import { type Html, html } from '../html.ts';
-import { csrfField, layout } from '../pages/layout.ts';
+import { csrfField, empty, layout } from '../pages/layout.ts';
 import { ctxOf } from './users.ts';
 
 export const idParams = z.object({ id: z.uuid() });
@@ -35,3 +35,39 @@ export function confirmCascade(
 <button type="submit" class="danger">Delete all of it</button></form> <a href="${back}">Cancel</a>`,
   );
 }
+
+/** The filter of the sellers, clients and buyer groups lists: part of the name, and active or not. */
+export interface OwnerListFilter {
+  name?: string | undefined;
+  active?: boolean | undefined;
+  /** What the headers and the pager carry along (the form's own values). */
+  keep: { name?: string | undefined; state?: string | undefined };
+}
+
+export function ownerFilterOf(query: unknown): OwnerListFilter {
+  const q = (query ?? {}) as Record<string, unknown>;
+  const name = typeof q.name === 'string' ? q.name.trim().slice(0, 200) || undefined : undefined;
+  const state = q.state === 'active' || q.state === 'inactive' ? q.state : undefined;
+  return { name, active: state ? state === 'active' : undefined, keep: { name, state } };
+}
+
+/** The list's filter form (GET, so a filter is a link), keeping the order; `state` where rows have one. */
+export function ownerFilterForm(
+  path: string,
+  f: OwnerListFilter,
+  o: { sort: string; dir: string },
+  withState: boolean,
+): Html {
+  return html`<form method="get" action="${path}" class="grid filters" id="list-filters">
+<label>Name contains <input name="name" value="${f.name ?? ''}" maxlength="200"></label>
+${
+  withState
+    ? html`<label>State <select name="state"><option value="">any</option><option value="active"${selected(f.keep.state === 'active')}>active</option><option value="inactive"${selected(f.keep.state === 'inactive')}>inactive</option></select></label>`
+    : ''
+}<input type="hidden" name="sort" value="${o.sort}"><input type="hidden" name="dir" value="${o.dir}">
+<button type="submit">Filter</button> <a href="${path}">Clear</a></form>`;
+}
+
+/** What an empty list says: nothing there yet, or nothing matching the filter. */
+export const emptyList = (f: OwnerListFilter, none: string, what: string) =>
+  empty(f.keep.name || f.keep.state ? `No ${what} match this filter.` : none);

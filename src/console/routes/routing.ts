@@ -9,7 +9,7 @@ import { clientBody, sellerBody } from '../../routing/schemas.ts';
 import { may, STAFF_READ, STAFF_WRITE } from '../access.ts';
 import { dayName, type FieldKind, fromForm, scheduleFromForm, scheduleText, validate } from '../forms.ts';
 import { type Html, html } from '../html.ts';
-import { csrfField, empty, layout, pager } from '../pages/layout.ts';
+import { csrfField, layout, pager } from '../pages/layout.ts';
 import { CAP_SPEC, capInputs, capsSummary } from '../pages/routing-fields.ts';
 import { sendPage } from '../plugin.ts';
 import { sortQuery, sortTh } from '../pages/table.ts';
@@ -24,7 +24,10 @@ import {
   checked,
   confirmCascade,
   done,
+  emptyList,
   idParams,
+  ownerFilterForm,
+  ownerFilterOf,
   selected,
   when,
   yes,
@@ -51,9 +54,10 @@ export function routingRoutes(svc: RoutingService, onChange: () => void) {
     app.get('/sellers', { config: cfg(STAFF_READ) }, async (req, reply) => {
       const q = pageQuery.parse(req.query);
       const o = sortQuery(SELLER_KEYS, 'created_at', 'desc').parse(req.query);
-      const list = await svc.listSellers({ ...q, order: o });
+      const f = ownerFilterOf(req.query);
+      const list = await svc.listSellers({ ...q, order: o, name: f.name, active: f.active });
       const th = (k: (typeof SELLER_KEYS)[number], label: string) =>
-        sortTh('/console/sellers', {}, o, k, label);
+        sortTh('/console/sellers', f.keep, o, k, label);
       const ctx = ctxOf(req, flashOf(req));
       const write = may(ctx.user, STAFF_WRITE);
       const body = html`${
@@ -65,6 +69,7 @@ ${capInputs(null)}
 <button type="submit">Add seller</button></form>`
           : ''
       }
+${ownerFilterForm('/console/sellers', f, o, true)}
 ${
   list.items.length
     ? html`<div class="scroll"><table id="sellers-list"><thead><tr>${th('name', 'Name')}${th('active', 'Active')}<th>Caps: live · hour · day · month · total</th>${th('created_at', 'Since')}<th>Id</th>${write ? html`<th></th>` : ''}</tr></thead><tbody>
@@ -77,8 +82,8 @@ ${list.items.map(
   }<td><a href="/console/sellers/${s.id}" aria-label="caps of ${s.name}">${capsSummary(s)}</a></td>
 <td>${when(s.createdAt)}</td><td><code>${s.id}</code></td>
 ${write ? html`<td><form method="post" action="/console/sellers/${s.id}/delete" class="inline" data-confirm="Delete seller ${s.name}?">${csrfField(ctx)}<button type="submit" class="link">Delete</button></form></td>` : ''}</tr>`,
-)}</tbody></table></div>${pager('/console/sellers', o, { ...q, total: list.total })}`
-    : empty('No sellers yet.')
+)}</tbody></table></div>${pager('/console/sellers', { ...f.keep, ...o }, { ...q, total: list.total })}`
+    : emptyList(f, 'No sellers yet.', 'sellers')
 }`;
       return sendPage(reply, layout(ctx, 'Sellers', body));
     });
@@ -131,9 +136,13 @@ ${write ? html`<button type="submit">Save</button>` : ''}</form>
     app.get('/clients', { config: cfg(STAFF_READ) }, async (req, reply) => {
       const q = pageQuery.parse(req.query);
       const o = sortQuery(CLIENT_KEYS, 'created_at', 'desc').parse(req.query);
-      const [list, groups] = await Promise.all([svc.listClients({ ...q, order: o }), groupNames()]);
+      const f = ownerFilterOf(req.query);
+      const [list, groups] = await Promise.all([
+        svc.listClients({ ...q, order: o, name: f.name, active: f.active }),
+        groupNames(),
+      ]);
       const th = (k: (typeof CLIENT_KEYS)[number], label: string) =>
-        sortTh('/console/clients', {}, o, k, label);
+        sortTh('/console/clients', f.keep, o, k, label);
       const ctx = ctxOf(req, flashOf(req));
       const write = may(ctx.user, STAFF_WRITE);
       const body = html`${
@@ -147,6 +156,7 @@ ${groupSelect(groups, null)}
 <button type="submit">Add client</button></form>`
           : ''
       }
+${ownerFilterForm('/console/clients', f, o, true)}
 ${
   list.items.length
     ? html`<div class="scroll"><table id="clients-list"><thead><tr>${th('name', 'Name')}${th('endpoint', 'Endpoint')}${th('timezone', 'Time zone')}<th>Open hours</th><th>Buyer group</th>${th('active', 'Active')}<th></th></tr></thead><tbody>
@@ -155,8 +165,8 @@ ${list.items.map(
 <td>${c.schedule ? Object.keys(c.schedule).length + ' days set' : 'always open'}</td>
 <td>${c.groupId ? html`<a href="/console/groups/${c.groupId}">${groups.get(c.groupId) ?? c.groupId}</a>` : '–'}</td><td>${c.active ? 'yes' : 'no'}</td>
 <td><a href="/console/clients/${c.id}">${write ? 'Edit' : 'View'}</a></td></tr>`,
-)}</tbody></table></div>${pager('/console/clients', o, { ...q, total: list.total })}`
-    : empty('No clients yet.')
+)}</tbody></table></div>${pager('/console/clients', { ...f.keep, ...o }, { ...q, total: list.total })}`
+    : emptyList(f, 'No clients yet.', 'clients')
 }`;
       return sendPage(reply, layout(ctx, 'Clients', body));
     });

@@ -2,7 +2,16 @@
 import { desc, eq } from 'drizzle-orm';
 import { clients, links } from '../../db/schema/routing.ts';
 import { type Db, listPage } from '../../platform/db.ts';
-import { type ClientRow, type Page, orderOf, type Q, type Values, countWhere } from './common.ts';
+import {
+  type ClientRow,
+  type Page,
+  orderOf,
+  type OwnerFilter,
+  ownerWhere,
+  type Q,
+  type Values,
+  countWhere,
+} from './common.ts';
 
 export const CLIENT_SORTS = {
   name: clients.name,
@@ -12,8 +21,9 @@ export const CLIENT_SORTS = {
   created_at: clients.createdAt,
 };
 
-export const listClients = (db: Db, p: Page) =>
+export const listClients = (db: Db, p: Page & OwnerFilter) =>
   listPage(db, clients, {
+    where: ownerWhere({ name: clients.name, active: clients.active }, p),
     orderBy: orderOf(CLIENT_SORTS, clients.id, p.order, [desc(clients.createdAt)]),
     limit: p.limit,
     offset: p.offset,

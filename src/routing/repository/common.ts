@@ -1,6 +1,7 @@
 // What every part of the routing repository shares: the row types, the list page, and the
 // transaction-or-database handle changes run on.
-import { count, type SQL } from 'drizzle-orm';
+import { and, count, eq, ilike, type SQL } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
 import type {
   buyerGroups,
   callerBlocks,
@@ -10,7 +11,7 @@ import type {
   links,
   sellers,
 } from '../../db/schema/routing.ts';
-import type { Db, ListSort } from '../../platform/db.ts';
+import { type Db, type ListSort, likeLiteral } from '../../platform/db.ts';
 
 // The one ORDER BY rule of lists lives in platform/db.ts (every domain's lists share it).
 export { type ListSort, orderOf } from '../../platform/db.ts';
@@ -23,6 +24,17 @@ export type LinkRow = typeof links.$inferSelect;
 export type CallerBlockRow = typeof callerBlocks.$inferSelect;
 export type GroupRow = typeof buyerGroups.$inferSelect;
 export type Page = { limit: number; offset: number; order?: ListSort | undefined };
+
+/** A list of sellers, clients or buyer groups filtered: part of the name (any case), active or not. */
+export type OwnerFilter = { name?: string | undefined; active?: boolean | undefined };
+
+/** The WHERE of an OwnerFilter over a table's name and (when it has one) active columns. */
+export function ownerWhere(cols: { name: PgColumn; active?: PgColumn }, f: OwnerFilter): SQL | undefined {
+  const w: SQL[] = [];
+  if (f.name) w.push(ilike(cols.name, `%${likeLiteral(f.name)}%`));
+  if (f.active !== undefined && cols.active) w.push(eq(cols.active, f.active));
+  return w.length ? and(...w) : undefined;
+}
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 /** The database, or the caller's transaction (changes run in one, with their audit rows). */

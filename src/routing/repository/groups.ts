@@ -2,7 +2,15 @@
 import { count, desc, eq } from 'drizzle-orm';
 import { buyerGroups, clients } from '../../db/schema/routing.ts';
 import { type Db, listPage } from '../../platform/db.ts';
-import { type GroupRow, type Page, orderOf, type Q, type Values } from './common.ts';
+import {
+  type GroupRow,
+  type Page,
+  orderOf,
+  type OwnerFilter,
+  ownerWhere,
+  type Q,
+  type Values,
+} from './common.ts';
 
 export const GROUP_SORTS = {
   name: buyerGroups.name,
@@ -10,8 +18,9 @@ export const GROUP_SORTS = {
   created_at: buyerGroups.createdAt,
 };
 
-export const listGroups = (db: Db, p: Page) =>
+export const listGroups = (db: Db, p: Page & OwnerFilter) =>
   listPage(db, buyerGroups, {
+    where: ownerWhere({ name: buyerGroups.name }, p),
     orderBy: orderOf(GROUP_SORTS, buyerGroups.id, p.order, [desc(buyerGroups.createdAt)]),
     limit: p.limit,
     offset: p.offset,

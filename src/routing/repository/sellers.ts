@@ -2,12 +2,22 @@
 import { desc, eq } from 'drizzle-orm';
 import { campaigns, dids, sellers } from '../../db/schema/routing.ts';
 import { type Db, listPage } from '../../platform/db.ts';
-import { type SellerRow, type Page, orderOf, type Q, type Values, countWhere } from './common.ts';
+import {
+  type SellerRow,
+  type Page,
+  orderOf,
+  type OwnerFilter,
+  ownerWhere,
+  type Q,
+  type Values,
+  countWhere,
+} from './common.ts';
 
 export const SELLER_SORTS = { name: sellers.name, active: sellers.active, created_at: sellers.createdAt };
 
-export const listSellers = (db: Db, p: Page) =>
+export const listSellers = (db: Db, p: Page & OwnerFilter) =>
   listPage(db, sellers, {
+    where: ownerWhere({ name: sellers.name, active: sellers.active }, p),
     orderBy: orderOf(SELLER_SORTS, sellers.id, p.order, [desc(sellers.createdAt)]),
     limit: p.limit,
     offset: p.offset,

@@ -23,7 +23,7 @@ export class RoutingOwners {
 
   // ---------------------------------------------------------------- sellers (staff only)
 
-  listSellers(p: Page) {
+  listSellers(p: Page & repo.OwnerFilter) {
     return repo.listSellers(this.db, p);
   }
 
@@ -56,7 +56,7 @@ export class RoutingOwners {
 
   // ---------------------------------------------------------------- clients (staff only)
 
-  listClients(p: Page) {
+  listClients(p: Page & repo.OwnerFilter) {
     return repo.listClients(this.db, p);
   }
 
@@ -99,7 +99,7 @@ export class RoutingOwners {
 
   // ---------------------------------------------------------------- buyer groups (staff only)
 
-  listGroups(p: Page) {
+  listGroups(p: Page & repo.OwnerFilter) {
     return repo.listGroups(this.db, p);
   }
 
