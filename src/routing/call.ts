@@ -201,7 +201,15 @@ export type Effect =
   // instance dies goes on hearing it until another takes the call over; no event follows
   | { type: 'ring_caller' }
   // hold queue: answer, music on hold, join the lines of these links (Redis, ordered by joining)
-  | { type: 'enqueue'; campaignId: string; timeoutS: number; linkIds: string[] }
+  // (`rejoin`: a call taken over while it waited keeps its place — it is still in the lines, or joins
+  // them as of its arrival — and waits `leftS` more, already answered)
+  | {
+      type: 'enqueue';
+      campaignId: string;
+      timeoutS: number;
+      linkIds: string[];
+      rejoin?: { since: number; leftS: number };
+    }
   // try_next: the slot script serves only the head of a link's line
   | { type: 'queue_try'; campaignId: string }
   | { type: 'dequeue'; campaignId: string; linkIds: string[] } // leave the lines, stop the music
@@ -622,7 +630,18 @@ function resume(
   e: Extract<CallEvent, { type: 'resume' }>,
 ): { state: CallState; effects: Effect[] } {
   const effects: Effect[] = [];
-  if (s.phase === 'queued' || s.queued) effects.push(leaveQueue(s));
+  const camp = s.plan?.campaign;
+  const leftMs = s.startedAt + ringBudgetMs(s) - e.at;
+  // A caller waiting on hold keeps its place in the lines (first come first served across a
+  // takeover, and across an upgrade: legacy-keys.ts) for what is left of its wait.
+  const keepsPlace =
+    s.phase === 'queued' &&
+    e.callerLive &&
+    Boolean(camp?.queueS) &&
+    leftMs >= 1000 &&
+    !s.answeredAt &&
+    s.attempts.length < s.maxAttempts;
+  if ((s.phase === 'queued' || s.queued) && !keepsPlace) effects.push(leaveQueue(s));
   const endAt = e.callerLive ? e.at : Math.max(e.lastSeen, s.startedAt);
   const attempts = s.attempts.map((a) => {
     if (a.endedAt) return a;
@@ -640,6 +659,14 @@ function resume(
       state: { ...next, phase: 'ended', endedAt: endAt, disposition: 'ended_unattended' },
       effects: [...effects, { type: 'finish' }],
     };
+  if (keepsPlace && camp?.queueS) {
+    const rejoin = { since: s.startedAt, leftS: Math.min(camp.queueS, Math.floor(leftMs / 1000)) };
+    const linkIds = queueLinks(s);
+    return {
+      state: { ...next, phase: 'queued', queued: true, waitLinks: linkIds },
+      effects: [...effects, { type: 'enqueue', campaignId: camp.id, timeoutS: camp.queueS, linkIds, rejoin }],
+    };
+  }
   if (s.phase === 'message') return with_(end(next, 'default_route', e.at));
   if (s.answeredAt) return with_(end(next, 'answered', e.at));
   if (s.plan === null || (s.plan && !s.plan.campaign)) return with_(end(next, 'unknown_did', e.at));
@@ -752,9 +779,10 @@ function end(s: CallState, disposition: Disposition, at: number): { state: CallS
  * and leaves every link of its plan's (leaving a line it is not in changes nothing).
  */
 function leaveQueue(s: CallState): Effect {
-  return {
-    type: 'dequeue',
-    campaignId: s.plan?.campaign?.id ?? '',
-    linkIds: s.waitLinks ?? (s.plan?.links ?? []).map((l) => l.linkId),
-  };
+  return { type: 'dequeue', campaignId: s.plan?.campaign?.id ?? '', linkIds: queueLinks(s) };
+}
+
+/** The lines a queued call is in: those it joined, or (rebuilt by a takeover) every link of its plan. */
+function queueLinks(s: CallState): string[] {
+  return s.waitLinks ?? (s.plan?.links ?? []).map((l) => l.linkId);
 }

@@ -13,7 +13,9 @@ import type { DaemonContext, DaemonModule } from '../platform/module.ts';
 import { RedisKeys } from '../platform/redis/keys.ts';
 import { CallerScreen } from './callers.ts';
 import { CallStore } from './call-store.ts';
+import { adoptCampaignQueues } from './legacy-keys.ts';
 import { HoldQueue } from './queue.ts';
+import { linksOfCampaign } from './repository/links.ts';
 import { RouteCatalog } from './catalog.ts';
 import { followPlanChanges } from './plan-changes.ts';
 import { InboundRouter } from './router.ts';
@@ -219,6 +221,15 @@ export function createRoutingModule(
     async start() {
       loop?.start();
       if (router) {
+        // Before any call is taken over: callers waiting in an earlier version's lines keep their place.
+        const adopted = await adoptCampaignQueues(ctx.redis, keys.routing, async (id) =>
+          (await linksOfCampaign(database.db, id)).map((l) => l.id),
+        ).catch((err: Error) => {
+          log.warn({ err: err.message }, 'hold-queue lines of an earlier version not read');
+          return 0;
+        });
+        if (adopted)
+          log.info({ adopted }, "hold-queue callers of an earlier version put in their links' lines");
         store.start();
         // Redis losing its data is noticed at the next take or within one heartbeat.
         await slots.watchEpoch(config.INSTANCE_DEAD_AFTER_S * 200);

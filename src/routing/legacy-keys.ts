@@ -99,3 +99,40 @@ export async function adoptLegacyRoutingKeys(redis: Redis, prefix: string, k: Ro
   }
   return moved;
 }
+
+/**
+ * Hold-queue lines of the earlier layout: one per campaign (`campaign:<id>:queue`, call ids scored
+ * by the time they joined), which this version does not read. At start, before any call is taken
+ * over, each entry joins the line of every link of its campaign at the time it joined (the links
+ * that refused it are not known; a call taken over without them leaves the lines of every link of
+ * its plan), keeping the longest expiry, and the old line is deleted: callers who waited under the
+ * earlier version keep their place ahead of those arriving after the upgrade. Answers how many
+ * entries it moved.
+ */
+export async function adoptCampaignQueues(
+  redis: Redis,
+  k: RoutingKeys,
+  linksOf: (campaignId: string) => Promise<readonly string[]>,
+): Promise<number> {
+  const head = `${k.base}:campaign:`;
+  let moved = 0;
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', `${glob(head)}*:queue`, 'COUNT', 1000);
+    cursor = next;
+    for (const key of found) {
+      const campaignId = key.slice(head.length, -':queue'.length);
+      const [flat, ttl] = await Promise.all([redis.zrange(key, '0', '-1', 'WITHSCORES'), redis.pttl(key)]);
+      const pairs: string[] = [];
+      for (let i = 0; i < flat.length; i += 2) pairs.push(flat[i + 1]!, flat[i]!);
+      for (const linkId of pairs.length ? await linksOf(campaignId) : []) {
+        const line = k.link(linkId, 'waiting');
+        await redis.zadd(line, 'NX', ...pairs);
+        if (ttl > 0 && (await redis.pttl(line)) < ttl) await redis.pexpire(line, ttl);
+      }
+      moved += pairs.length / 2;
+      await redis.del(key);
+    }
+  } while (cursor !== '0');
+  return moved;
+}

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../../src/platform/redis/client.ts';
 import { RedisKeys } from '../../src/platform/redis/keys.ts';
+import { adoptCampaignQueues } from '../../src/routing/legacy-keys.ts';
 import { HoldQueue, lineAdmits, staleBefore } from '../../src/routing/queue.ts';
 import { type LinkCaps, type SlotRef, SlotStore, type SourceRef } from '../../src/routing/slots.ts';
 import { redisPrefix } from '../helpers/env.ts';
@@ -298,6 +299,33 @@ describe('hold queue order at the slot script', () => {
     expect((await take(1, linkId, 'new', 1, caps, now)).r).toBe('waiting');
     expect(await queues[0]!.waiting(linkId)).toEqual(['recent']);
     expect((await take(1, linkId, 'recent', 1, caps, now)).r).toBe('taken');
+  });
+
+  it("an earlier version's line of a campaign is put into its links' lines at start: its callers keep their place", async () => {
+    const [campaignId, l1, l2] = [randomUUID(), randomUUID(), randomUUID()];
+    const now = Date.now();
+    const old = keys.routing.campaign(campaignId, 'queue');
+    await r1.zadd(old, now - 3000, 'old-1', now - 2000, 'old-2');
+    await r1.pexpire(old, 900_000);
+    // A caller that joined l1's line since (after the new version started) stays behind them.
+    await queues[0]!.join('new-1', [l1], now - 1000, WAIT_S);
+    const asked: string[] = [];
+    const moved = await adoptCampaignQueues(r1, keys.routing, async (id) => {
+      asked.push(id);
+      return [l1, l2];
+    });
+    expect(moved).toBe(2);
+    expect(asked).toEqual([campaignId]);
+    expect(await r1.exists(old)).toBe(0);
+    expect(await queues[0]!.waiting(l1)).toEqual(['old-1', 'old-2', 'new-1']);
+    expect(await queues[0]!.waiting(l2)).toEqual(['old-1', 'old-2']);
+    expect(await r1.pttl(keys.routing.link(l2, 'waiting'))).toBeGreaterThan(600_000);
+    // The first of them is served first; anyone else waits.
+    const caps = { ...none, concurrency: 1 };
+    expect((await take(0, l1, 'new-1', 1, caps, now)).r).toBe('waiting');
+    expect((await take(1, l1, 'old-1', 1, caps, now)).r).toBe('taken');
+    // Nothing left to move: a second start changes nothing.
+    expect(await adoptCampaignQueues(r1, keys.routing, async () => [l1])).toBe(0);
   });
 
   it('a caller waiting for one link does not hold back another link', async () => {

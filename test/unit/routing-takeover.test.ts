@@ -207,10 +207,18 @@ describe('resume (a call taken over with no client leg left)', () => {
         expect(count(effects, 'release')).toBe(open.length);
         expect(state.attempts.every((a) => a.endedAt !== undefined)).toBe(true);
         const ended = state.phase === 'ended';
+        // A caller waiting on hold keeps its place in the lines (no leaving, no routing afresh).
+        const waits = state.phase === 'queued';
         expect(count(effects, 'finish')).toBe(ended ? 1 : 0);
-        expect(count(effects, 'try_next')).toBe(ended ? 0 : 1);
-        if (!ended) expect(state.phase).toBe('routing');
-        if (s.phase === 'queued') expect(count(effects, 'dequeue')).toBe(1);
+        expect(count(effects, 'try_next')).toBe(ended || waits ? 0 : 1);
+        if (!ended && !waits) expect(state.phase).toBe('routing');
+        if (waits) {
+          expect(s.phase).toBe('queued');
+          expect(effects.filter((x) => x.type === 'enqueue')).toMatchObject([
+            { rejoin: { since: s.startedAt } },
+          ]);
+        }
+        if (s.phase === 'queued') expect(count(effects, 'dequeue')).toBe(waits ? 0 : 1);
         // Settled once: a second resume (another pass) changes nothing.
         if (ended) expect(step(state, { type: 'resume', ...e }).effects).toEqual([]);
       }),
@@ -244,7 +252,21 @@ describe('resume (a call taken over with no client leg left)', () => {
           expect(state.disposition).toBe('unattended_timeout');
           expect(hungUp).toMatchObject({ reason: 'congestion' });
         } else if (s.attempts.length >= s.maxAttempts) expect(state.disposition).toBe('all_failed');
-        else {
+        else if (
+          s.phase === 'queued' &&
+          s.plan.campaign.queueS &&
+          ringBudgetMs(s) - (e.at - s.startedAt) >= 1000
+        ) {
+          // Still on hold, in its place, for what is left of its wait (at most the campaign's).
+          expect(state.phase).toBe('queued');
+          expect(hungUp).toBeUndefined();
+          const enq = effects.find((x) => x.type === 'enqueue');
+          expect(enq).toMatchObject({ linkIds: state.waitLinks, rejoin: { since: s.startedAt } });
+          const leftS = enq?.type === 'enqueue' ? enq.rejoin!.leftS : 0;
+          expect(leftS).toBeGreaterThanOrEqual(1);
+          expect(leftS).toBeLessThanOrEqual(s.plan.campaign.queueS);
+          expect(leftS * 1000).toBeLessThanOrEqual(ringBudgetMs(s) - (e.at - s.startedAt));
+        } else {
           expect(state.phase).toBe('routing');
           expect(hungUp).toBeUndefined();
           // The next leg id is not one an earlier attempt used.

@@ -27,10 +27,12 @@ export async function performQueue(
       const ari = ariOf(ctx, call);
       // Heard before joining: a slot that frees once the call is in line wakes it.
       ctx.waiters.add(fx.campaignId, callId, fx.linkIds);
-      await ctx.d.queue.join(callId, fx.linkIds, ctx.d.now(), fx.timeoutS);
+      // Taken over while waiting: still in the lines (joining keeps an entry's time), or joins them
+      // as of its arrival.
+      await ctx.d.queue.join(callId, fx.linkIds, fx.rejoin?.since ?? ctx.d.now(), fx.timeoutS);
       call.queueTimer = setTimeout(
         () => void ctx.feed(callId, { type: 'queue_timeout', at: ctx.d.now() }),
-        fx.timeoutS * 1000,
+        (fx.rejoin?.leftS ?? fx.timeoutS) * 1000,
       );
       call.queueTimer.unref();
       call.queuePoll = setInterval(
@@ -38,7 +40,7 @@ export async function performQueue(
         ctx.d.queuePollMs ?? QUEUE_SAFETY_POLL_MS,
       );
       call.queuePoll.unref();
-      await ari.channels.answer(s.callerChannelId);
+      if (!fx.rejoin) await ari.channels.answer(s.callerChannelId);
       await ari.channels.startMoh(s.callerChannelId);
       // A slot that freed between the refusal and the join was announced before anyone here
       // waited for it: one look now.
