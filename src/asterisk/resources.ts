@@ -144,5 +144,11 @@ export function applicationsResource(request: AriRequest) {
       request<unknown>('PUT', `/applications/${enc(app)}/eventFilter`, {
         body: { allowed: [], disallowed: types.map((type) => ({ type })) },
       }),
+    /**
+     * Subscribes an app to an event source (`channel:<id>`, ...): it hears that source's events
+     * whether or not the channel is in the app (a caller sent on to the dialplan, its hangup).
+     */
+    subscribe: (app: string, eventSource: string) =>
+      request<unknown>('POST', `/applications/${enc(app)}/subscription`, { query: { eventSource } }),
   };
 }

@@ -51,6 +51,7 @@ export const callRecordDoc = withResponseExample(callRecordOut, {
   margin_micros: 14_386_750,
   default_route: null,
   end_reason: 'caller_hangup',
+  handed_off_at: null,
   recording_name: null,
   recording_s: null,
   recording_deleted_at: null,

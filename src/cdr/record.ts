@@ -60,6 +60,8 @@ export interface CallOutcome {
   defaultRoute?: string | null;
   /** How an answered call ended: `caller_hangup`, `client_hangup`, or `max_length` (cut at the limit). */
   endReason?: string | null;
+  /** When the call left our app for the default route's dialplan context. */
+  handedOffAt?: number | null;
   /** The campaign's maximum call length (seconds from the client's answer): talk is billed up to it. */
   maxCallS?: number | null;
   /** The call's recording in Asterisk (stored recording name on the call's node) and its length. */
@@ -128,6 +130,7 @@ export function cdrOf(s: CallOutcome, now: number): CdrRecord {
     not_routed: s.notRouted.map((r) => ({ link_id: r.linkId, client_id: r.clientId, reason: r.reason })),
     default_route: s.defaultRoute ?? null,
     end_reason: s.endReason ?? null,
+    handed_off_at: iso(s.handedOffAt ?? undefined),
     recording_name: s.recording?.name ?? null,
     recording_s: s.recording ? s.recording.durationS : null,
     caller_channel_id: s.callerChannelId || null,

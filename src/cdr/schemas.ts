@@ -58,6 +58,11 @@ export const callRecordOut = z.object({
   /** How an answered call ended: `caller_hangup`, `client_hangup`, `max_length` (cut at the campaign's limit). */
   end_reason: z.string().nullable(),
   /**
+   * A default route to a dialplan context: when the caller left our app for it. The call went on
+   * there: `ended_at` and `duration_s` run to the caller's hangup, and carrier cost with them.
+   */
+  handed_off_at: z.string().nullable(),
+  /**
    * The call's recording (campaigns with `record_calls`): its name in Asterisk and length in seconds,
    * fetched with GET /v1/calls/{id}/recording; `recording_deleted_at` once retention deleted it.
    */
@@ -97,6 +102,7 @@ export const toCallRecord = (r: CallRecordView, staff = true) => ({
   margin_micros: staff ? r.revenueMicros - r.payoutMicros - r.costMicros - Math.round(r.rentMicros) : null,
   default_route: r.defaultRoute,
   end_reason: r.endReason,
+  handed_off_at: r.handedOffAt?.toISOString() ?? null,
   recording_name: r.recordingName,
   recording_s: r.recordingS,
   recording_deleted_at: r.recordingDeletedAt?.toISOString() ?? null,

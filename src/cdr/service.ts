@@ -40,6 +40,7 @@ export const CSV_COLS = [
   'margin_micros',
   'default_route',
   'end_reason',
+  'handed_off_at',
   'short_answer',
   'attempts',
   'not_routed',

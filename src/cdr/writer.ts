@@ -47,6 +47,8 @@ export interface CdrRecord {
   default_route?: string | null;
   /** How an answered call ended (absent in journals written before it existed). */
   end_reason?: string | null;
+  /** When the call left our app for a dialplan context (absent in journals written before it existed). */
+  handed_off_at?: string | null;
   /** The call's recording (absent in journals written before it existed). */
   recording_name?: string | null;
   recording_s?: number | null;
@@ -249,6 +251,7 @@ export class CdrWriter {
       cost_micros: r.cost_micros ?? 0,
       default_route: r.default_route ?? null,
       end_reason: r.end_reason ?? null,
+      handed_off_at: r.handed_off_at ?? null,
       recording_name: r.recording_name ?? null,
       recording_s: r.recording_s ?? null,
       caller_channel_id: r.caller_channel_id ?? null,
@@ -291,6 +294,7 @@ export class CdrWriter {
         'cost_micros',
         'default_route',
         'end_reason',
+        'handed_off_at',
         'recording_name',
         'recording_s',
         'caller_channel_id',

@@ -28,6 +28,8 @@ export interface CallRecord {
   maxAttempts: number;
   reroutes: number;
   defaultRoute: string | null;
+  /** When the caller left our app for the default route's dialplan context. */
+  handedOffAt: number | null;
   /** The instance that owns the call (set when the record is made, changed only by a takeover). */
   owner: string;
   /** When the owner last wrote the record (ms). */
@@ -69,6 +71,7 @@ export function encodeRecord(s: CallState, now: number, owner?: string): Record<
     max: String(s.maxAttempts),
     rr: String(s.reroutes ?? 0),
     dr: s.defaultRoute ?? '',
+    ho: s.handedOffAt ? String(s.handedOffAt) : '',
     up: String(now),
   };
   if (owner !== undefined) h.own = owner;
@@ -82,6 +85,7 @@ const PHASES: readonly CallPhase[] = [
   'bridged',
   'message',
   'queued',
+  'dialplan',
   'ended',
 ];
 const num = (v: string | undefined) => {
@@ -120,6 +124,7 @@ export function decodeRecord(h: Record<string, string>): CallRecord | null {
     maxAttempts: num(h.max) ?? 1,
     reroutes: num(h.rr) ?? 0,
     defaultRoute: h.dr || null,
+    handedOffAt: num(h.ho),
     owner: h.own ?? '',
     updatedAt: num(h.up) ?? startedAt,
   };
@@ -163,6 +168,7 @@ export function stateOfRecord(
     ...(r.answeredAt ? { answeredAt: r.answeredAt } : {}),
     ...(r.callerAnsweredAt ? { callerAnsweredAt: r.callerAnsweredAt } : {}),
     ...(r.defaultRoute ? { defaultRoute: r.defaultRoute } : {}),
+    ...(r.handedOffAt ? { handedOffAt: r.handedOffAt } : {}),
     ...(r.homeCampaignId ? { homeCampaignId: r.homeCampaignId } : {}),
     ...(r.reroutes ? { reroutes: r.reroutes } : {}),
     ...(r.phase === 'queued' ? { queued: true } : {}),

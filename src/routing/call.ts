@@ -11,7 +11,16 @@ import type { CapReason, SlotRef } from './slots.ts';
 
 /** `message`: the default route's recorded message is playing to the caller. */
 /** `queued`: every eligible link at its concurrency cap; the caller waits on hold for a slot. */
-export type CallPhase = 'routing' | 'dialing' | 'ringing' | 'bridged' | 'message' | 'queued' | 'ended';
+/** `dialplan`: sent on to a dialplan context (the default route); the call ends when the caller does. */
+export type CallPhase =
+  | 'routing'
+  | 'dialing'
+  | 'ringing'
+  | 'bridged'
+  | 'message'
+  | 'queued'
+  | 'dialplan'
+  | 'ended';
 
 export interface Attempt {
   linkId: string;
@@ -66,6 +75,8 @@ export interface CallState {
    * route's message, a client's answer; the first of them).
    */
   callerAnsweredAt?: number;
+  /** Default route to a dialplan context: when the caller left our app for it. */
+  handedOffAt?: number;
   /** Hold queue: the links whose lines it joined (those that refused it for their concurrency). */
   waitLinks?: string[];
   /** How an answered call ended: who hung up, or the campaign's maximum call length cut it. */
@@ -147,7 +158,10 @@ export type CallEvent =
   // The dial failed but the leg stays up (a Local/ leg whose far side is busy reports it in a Dial event)
   | { type: 'leg_failed'; legId: string; cause: number; at: number }
   | { type: 'ring_timeout'; legId: string; at: number }
-  | { type: 'caller_gone'; cause: number; at: number } // caller hung up or left Stasis
+  // the caller's channel went Up: answered in the dialplan after a hand-off (the carrier bills from then)
+  | { type: 'caller_up'; at: number }
+  // caller hung up or left Stasis (`left`: StasisEnd, the channel may live on in the dialplan)
+  | { type: 'caller_gone'; cause: number; at: number; left?: boolean }
   | { type: 'default_plan_loaded'; plan: RoutePlan | null; at: number }
   | { type: 'message_done'; at: number } // the default route's message finished (or could not play)
   | { type: 'queue_poll'; at: number } // a queued call's turn to look for a free slot
@@ -222,6 +236,8 @@ export type Effect =
   // A bridged call taken over: its recording goes on in Asterisk and is followed to its end (or,
   // none going on any more, recording starts again, appended)
   | { type: 'track_recording' }
+  // Sent on to a dialplan context: the app goes on hearing the caller's channel (its hangup)
+  | { type: 'follow_caller' }
   | { type: 'finish' }; // write the CDR, destroy the bridge, forget the call
 
 /**
@@ -573,7 +589,18 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
     }
     case 'resume':
       return resume(s, e);
+    case 'caller_up':
+      if (s.phase !== 'dialplan' || s.callerAnsweredAt) return { state: s, effects: [] };
+      return { state: { ...s, callerAnsweredAt: e.at }, effects: [] };
     case 'caller_gone': {
+      if (s.phase === 'dialplan') {
+        // Out of our app in the dialplan: the call goes on until the caller's channel is gone.
+        if (e.left) return { state: s, effects: [] };
+        return {
+          state: { ...s, phase: 'ended', endedAt: e.at, disposition: 'default_route', cause: e.cause },
+          effects: [{ type: 'finish' }],
+        };
+      }
       const a = current(s);
       const live = a && !a.endedAt ? a : undefined;
       const effects: Effect[] = [];
@@ -643,6 +670,15 @@ function resume(
     s.attempts.length < s.maxAttempts;
   if ((s.phase === 'queued' || s.queued) && !keepsPlace) effects.push(leaveQueue(s));
   const endAt = e.callerLive ? e.at : Math.max(e.lastSeen, s.startedAt);
+  // Sent on to a dialplan context, nothing of ours left to settle: followed again while the caller
+  // is there, else ended as last seen.
+  if (s.phase === 'dialplan')
+    return e.callerLive
+      ? { state: s, effects: [{ type: 'follow_caller' }] }
+      : {
+          state: { ...s, phase: 'ended', endedAt: endAt, disposition: 'default_route' },
+          effects: [{ type: 'finish' }],
+        };
   const attempts = s.attempts.map((a) => {
     if (a.endedAt) return a;
     effects.push({ type: 'hangup', channelId: a.legId, reason: 'normal' }, release(a));
@@ -725,15 +761,10 @@ function takeDefault(s: CallState, route: DefaultRoute, at: number): { state: Ca
         effects: [{ type: 'load_default_campaign', did: s.did, campaignId: route.campaign_id }],
       };
     case 'context':
-      // The call leaves our app for the dialplan: its record ends here.
+      // The call leaves our app for the dialplan; its record ends when the caller hangs up there
+      // (its channel is followed: `continue_dialplan` subscribes to it first).
       return {
-        state: {
-          ...s,
-          defaultRoute: `context:${route.context}`,
-          phase: 'ended',
-          endedAt: at,
-          disposition: 'default_route',
-        },
+        state: { ...s, defaultRoute: `context:${route.context}`, phase: 'dialplan', handedOffAt: at },
         effects: [
           {
             type: 'continue_dialplan',
@@ -741,7 +772,6 @@ function takeDefault(s: CallState, route: DefaultRoute, at: number): { state: Ca
             extension: route.extension,
             priority: route.priority,
           },
-          { type: 'finish' },
         ],
       };
     case 'message':

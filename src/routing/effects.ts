@@ -406,6 +406,7 @@ export class CallRunner {
       case 'answer_caller':
       case 'bridge':
       case 'continue_dialplan':
+      case 'follow_caller':
       case 'play_message':
       case 'ring_caller':
       case 'recover_caller':

@@ -39,6 +39,7 @@ export function outcomeOf(s: CallState): CallOutcome {
     })),
     defaultRoute: s.defaultRoute ?? null,
     endReason: s.endReason ?? null,
+    handedOffAt: s.handedOffAt ?? null,
     maxCallS: s.plan?.campaign?.maxCallS ?? null,
     notRouted: s.refused.map((r) => ({ linkId: r.linkId, clientId: r.clientId, reason: r.reason })),
   };

@@ -114,8 +114,11 @@ export function attachStasisHandlers(
       case 'ChannelStateChange': {
         const ch = (ev as { channel: AriChannel }).channel;
         const callId = runner.byChannel.get(ch.id);
-        if (ch.state === 'Up' && callId && runner.calls.get(callId)?.state.callerChannelId !== ch.id)
+        if (ch.state !== 'Up' || !callId) return;
+        if (runner.calls.get(callId)?.state.callerChannelId !== ch.id)
           runner.feedChannel(ch.id, { type: 'leg_answered', legId: ch.id, at });
+        // The caller answered by the dialplan it was sent on to (a default route's context).
+        else runner.feedChannel(ch.id, { type: 'caller_up', at });
         return;
       }
       case 'Dial': {
@@ -146,7 +149,12 @@ export function attachStasisHandlers(
         const callId = runner.byChannel.get(ch.id);
         if (!callId) return;
         if (runner.calls.get(callId)?.state.callerChannelId === ch.id)
-          runner.feedChannel(ch.id, { type: 'caller_gone', cause, at });
+          runner.feedChannel(ch.id, {
+            type: 'caller_gone',
+            cause,
+            at,
+            ...(ev.type === 'StasisEnd' ? { left: true } : {}),
+          });
         else if (ev.type === 'ChannelDestroyed')
           runner.feedChannel(ch.id, { type: 'leg_gone', legId: ch.id, cause, at });
         return;

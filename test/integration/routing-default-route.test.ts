@@ -61,18 +61,62 @@ describe('default route', () => {
     });
   });
 
-  it('every link closed: the call continues in the dialplan context', async () => {
+  it('every link closed: the call continues in the dialplan context, and its record runs to the caller hanging up there', async () => {
     const a = await f.campaign(
       { default_route: { kind: 'context', context: 'capconduit-test', extension: 'answer', priority: 1 } },
       [{ behaviour: talk, link: { active: false } }],
     );
     const caller = f.sim.placeInboundCall({ did: a.did, callerNumber: '+12125550182' });
+    // The caller is out of our app and answered by that context's Answer(), still on the line: no
+    // record yet (the call goes on there).
+    await waitFor(() => f.sim.liveChannels().find((c) => c.id === caller && c.state === 'Up'));
+    await waitFor(() =>
+      f.routing.router!.live().find((c) => c.caller === '+12125550182' && c.phase === 'dialplan'),
+    );
+    expect(await f.cdrs(a.did)).toEqual([]);
+    f.sim.hangup(caller);
+    const [r] = await f.cdrsOnce(a.did);
+    expect(r).toMatchObject({
+      disposition: 'default_route',
+      default_route: 'context:capconduit-test',
+      client_id: null,
+      converted: false,
+      payout_micros: '0',
+      revenue_micros: '0',
+      hangup_cause: 16,
+    });
+    const t = (k: string) => Date.parse(String((r as unknown as Record<string, unknown>)[k]));
+    expect(t('handed_off_at')).toBeGreaterThan(0);
+    expect(t('ended_at')).toBeGreaterThan(t('handed_off_at'));
+  });
+
+  it('from the hold queue to the dialplan context: the wait, the hand-off and the time there on one record, the carrier billed throughout', async () => {
+    const a = await f.campaign(
+      {
+        queue_s: 1,
+        default_route: { kind: 'context', context: 'capconduit-test', extension: 'answer', priority: 1 },
+      },
+      [{ behaviour: talk, link: { concurrency_cap: 0 } }],
+    );
+    const did = await f.api(f.sellerKey, 'GET', `/v1/dids?campaign_id=${a.campaignId}`);
+    const didId = did.json().items[0].id as string;
+    expect(
+      (await f.api(f.staffKey, 'PATCH', `/v1/dids/${didId}`, { rate_per_min_micros: 60_000 })).statusCode,
+    ).toBe(200);
+    const caller = f.sim.placeInboundCall({ did: a.did, callerNumber: '+12125550184' });
+    await waitFor(() =>
+      f.routing.router!.live().find((c) => c.caller === '+12125550184' && c.phase === 'dialplan'),
+    );
+    f.sim.hangup(caller);
     const [r] = await f.cdrsOnce(a.did);
     expect(r).toMatchObject({ disposition: 'default_route', default_route: 'context:capconduit-test' });
-    // The caller is out of our app and answered by that context's Answer(), still on the line.
-    const ch = await waitFor(() => f.sim.liveChannels().find((c) => c.id === caller && c.state === 'Up'));
-    expect(ch).toBeTruthy();
-    f.sim.hangup(caller);
+    const v = (k: string) => (r as unknown as Record<string, unknown>)[k];
+    const t = (k: string) => Date.parse(String(v(k)));
+    // Waited its second on hold (answered for the music) before the hand-off.
+    expect(t('handed_off_at') - t('started_at')).toBeGreaterThanOrEqual(1000);
+    expect(t('ended_at')).toBeGreaterThanOrEqual(t('handed_off_at'));
+    expect(Number(v('cost_micros'))).toBeGreaterThan(0);
+    expect(r!.not_routed.map((x) => x.reason)).toEqual(['concurrency']);
   });
 
   it('every link capped: the caller hears the message, then is hung up', async () => {

@@ -382,7 +382,7 @@ describe('inbound routing through the simulator', () => {
     const csv = await get(staff, '/v1/calls?format=csv&limit=3');
     expect(csv.headers['content-type']).toContain('text/csv');
     expect(csv.body.split('\n')[0]).toBe(
-      'call_id,started_at,answered_at,ended_at,did,caller_number,seller_id,seller_name,campaign_id,campaign_name,client_id,client_name,link_id,disposition,hangup_cause,duration_s,talk_s,billable_s,converted,payout_micros,revenue_micros,cost_micros,rent_micros,margin_micros,default_route,end_reason,short_answer,attempts,not_routed,recording_name,recording_s,recording_deleted_at,node_id,did_id',
+      'call_id,started_at,answered_at,ended_at,did,caller_number,seller_id,seller_name,campaign_id,campaign_name,client_id,client_name,link_id,disposition,hangup_cause,duration_s,talk_s,billable_s,converted,payout_micros,revenue_micros,cost_micros,rent_micros,margin_micros,default_route,end_reason,handed_off_at,short_answer,attempts,not_routed,recording_name,recording_s,recording_deleted_at,node_id,did_id',
     );
     expect((await get(staff, '/v1/calls?cursor=%%%')).statusCode).toBe(400);
     const live = (await get(staff, '/v1/calls/live')).json() as {

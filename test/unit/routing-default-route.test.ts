@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { type CallEvent, type CallState, type Effect, step } from '../../src/routing/call.ts';
 import type { RoutePlan } from '../../src/routing/catalog.ts';
 import type { DefaultRoute } from '../../src/db/schema/routing.ts';
+import { cdrOf } from '../../src/cdr/record.ts';
 import { outcomeOf } from '../../src/routing/outcome.ts';
 import { arrival, loaded, planCampaign, planOf } from '../helpers/call-plan.ts';
 
@@ -38,14 +39,49 @@ describe('default route', () => {
     // That campaign capped too: the call ends, and does not take a default route again.
     const c3 = step(c2.state, none);
     expect(c3.state.disposition).toBe('no_client');
-    // A dialplan context: the call leaves our app there, its record ends.
+    // A dialplan context: the call leaves our app there and goes on until the caller hangs up.
     const x = step(routing({ kind: 'context', context: 'overflow', extension: 's', priority: 1 }), none);
     expect(x.effects).toEqual([
       { type: 'continue_dialplan', context: 'overflow', extension: 's', priority: 1 },
-      { type: 'finish' },
     ]);
-    expect(x.state.disposition).toBe('default_route');
-    expect(outcomeOf(x.state).defaultRoute).toBe('context:overflow');
+    expect(x.state).toMatchObject({ phase: 'dialplan', handedOffAt: 2 });
+    // Leaving Stasis for it is not the end; the dialplan answering is noted; the hangup ends the call.
+    expect(step(x.state, { type: 'caller_gone', cause: 16, at: 3, left: true })).toEqual({
+      state: x.state,
+      effects: [],
+    });
+    const x2 = step(x.state, { type: 'caller_up', at: 4 });
+    expect(x2.state.callerAnsweredAt).toBe(4);
+    const x3 = step(x2.state, { type: 'caller_gone', cause: 16, at: 65_004 });
+    expect(x3.effects).toEqual([{ type: 'finish' }]);
+    expect(x3.state).toMatchObject({
+      phase: 'ended',
+      disposition: 'default_route',
+      endedAt: 65_004,
+      cause: 16,
+    });
+    expect(outcomeOf(x3.state)).toMatchObject({ defaultRoute: 'context:overflow', handedOffAt: 2 });
+    // Its record: the whole call, the carrier's minute and a bit from the dialplan's answer; no client, no money.
+    const cdr = cdrOf({ ...outcomeOf(x3.state), didRatePerMinMicros: 60_000 }, 70_000);
+    expect(cdr).toMatchObject({
+      disposition: 'default_route',
+      default_route: 'context:overflow',
+      handed_off_at: new Date(2).toISOString(),
+      ended_at: new Date(65_004).toISOString(),
+      duration_s: 65,
+      client_id: null,
+      converted: false,
+      payout_micros: 0,
+      revenue_micros: 0,
+      cost_micros: 65_000,
+    });
+    // Its caller gone while no instance ran: taken over, it ends at the last moment seen.
+    const t = step(x.state, { type: 'resume', callerLive: false, lastSeen: 30_000, at: 90_000 });
+    expect(t.state).toMatchObject({ phase: 'ended', disposition: 'default_route', endedAt: 30_000 });
+    expect(step(x.state, { type: 'resume', callerLive: true, lastSeen: 30_000, at: 90_000 })).toEqual({
+      state: x.state,
+      effects: [{ type: 'follow_caller' }],
+    });
     // A message: played, then the caller is hung up.
     const m = step(routing({ kind: 'message', media: ['sound:tt-weasels'] }), none);
     expect(m.effects).toEqual([{ type: 'play_message', media: ['sound:tt-weasels'] }]);

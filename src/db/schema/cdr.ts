@@ -56,6 +56,9 @@ export const callRecords = pgTable(
     defaultRoute: text('default_route'),
     // How an answered call ended: caller_hangup, client_hangup, max_length (the campaign's limit cut it).
     endReason: text('end_reason'),
+    // A default route to a dialplan context: when the caller left our app for it (the call, and the
+    // carrier's billing, go on there until the caller hangs up, which ended_at says).
+    handedOffAt: timestamp('handed_off_at', { withTimezone: true }),
     // The call's recording in Asterisk (stored recording name on node_id) and its length; deleted_at
     // once the retention purge deleted it there.
     recordingName: text('recording_name'),

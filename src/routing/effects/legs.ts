@@ -28,6 +28,7 @@ export type LegEffect = EffectOf<
   | 'answer_caller'
   | 'bridge'
   | 'continue_dialplan'
+  | 'follow_caller'
   | 'play_message'
   | 'ring_caller'
   | 'recover_caller'
@@ -107,13 +108,28 @@ export async function performLeg(
       }
       return null;
     }
-    case 'continue_dialplan':
-      await ariOf(ctx, call).channels.continueInDialplan(s.callerChannelId, {
-        context: fx.context,
-        extension: fx.extension,
-        priority: fx.priority,
-      });
+    case 'follow_caller':
+      // The caller's hangup in the dialplan ends the call: its channel's events, out of our app.
+      await ariOf(ctx, call).applications.subscribe(s.app, `channel:${s.callerChannelId}`);
       return null;
+    case 'continue_dialplan': {
+      // Followed before it leaves: its hangup there is then heard (ChannelDestroyed).
+      const ari = ariOf(ctx, call);
+      try {
+        await ari.applications.subscribe(s.app, `channel:${s.callerChannelId}`);
+        await ari.channels.continueInDialplan(s.callerChannelId, {
+          context: fx.context,
+          extension: fx.extension,
+          priority: fx.priority,
+        });
+      } catch (err) {
+        // Hung up before it could be sent on (its StasisEnd, already heard, did not end the call,
+        // and a channel of the dialplan's own has no ChannelDestroyed in the app): it ends now.
+        if (isGoneOrElsewhere(err)) return { type: 'caller_gone', cause: 16, at: ctx.d.now() };
+        throw err;
+      }
+      return null;
+    }
     case 'play_message': {
       // Answered first (a message to an unanswered caller is early media at best); the
       // playback's PlaybackFinished (stasis.ts) says when to hang up.
