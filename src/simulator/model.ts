@@ -3,7 +3,7 @@
 // data and Asterisk's tables), model/core.ts (events, snapshots, variables, waiters),
 // model/bridges.ts (bridges), and here the channels' life: creation, state, dials, Stasis, hangup.
 import { SimBridges } from './model/bridges.ts';
-import { asteriskTime, CAUSE_TXT, type DialState, published, type SimChannel } from './model/types.ts';
+import { asteriskNow, CAUSE_TXT, type DialState, published, type SimChannel } from './model/types.ts';
 
 export type { DialState, EndpointBehaviour, SimBridge, SimChannel } from './model/types.ts';
 export { asteriskTime, CAUSE_TXT, presentation, REASON_CAUSE } from './model/types.ts';
@@ -31,7 +31,7 @@ export class SimModel extends SimBridges {
       caller: { name: '', number: '' },
       connected: { name: '', number: '' },
       dialplan: { context: 'default', exten: 's', priority: 1, app_name: '', app_data: '' },
-      creationtime: asteriskTime(new Date()),
+      creationtime: asteriskNow(),
       vars: new Map(),
       app: null,
       fromDialplan: false,

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type Fields, lines, packet, snapshot, snapshotLines } from '../../src/simulator/ami/protocol.ts';
 import { SimModel } from '../../src/simulator/model.ts';
+import { asteriskNow, asteriskTime } from '../../src/simulator/model/types.ts';
 
 // The AMI server builds event text from pieces (a cached snapshot, lines) instead of one field list:
 // the bytes must be what one packet of the whole list gives, whatever changed on the channel.
@@ -57,5 +58,25 @@ describe('simulator AMI event text', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('simulator timestamps', () => {
+  it('asteriskNow is asteriskTime of the current millisecond, however the clock moves', () => {
+    vi.useFakeTimers();
+    try {
+      fc.assert(
+        fc.property(fc.array(fc.integer({ min: 0, max: 4_102_444_800_000 }), { maxLength: 20 }), (times) => {
+          for (const t of times) {
+            vi.setSystemTime(t);
+            expect(asteriskNow()).toBe(asteriskTime(new Date()));
+            expect(asteriskNow()).toBe(asteriskTime(new Date(t)));
+          }
+        }),
+        { numRuns: 200 },
+      );
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { PjsipDirectory } from '../pjsip/directory.ts';
 import {
-  asteriskTime,
+  asteriskNow,
   type EndpointBehaviour,
   presentation,
   published,
@@ -163,7 +163,7 @@ export class SimModelCore extends EventEmitter {
     if (about && this.internal.has(about)) return;
     const also = this.subscribers(type, made);
     if (!first.length && !also.length) return;
-    const timestamp = asteriskTime(new Date());
+    const timestamp = asteriskNow();
     const hearers =
       first.length + also.length > 1 ? new Set([...first, ...also]) : first.length ? first : also;
     for (const to of hearers) {

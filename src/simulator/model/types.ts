@@ -182,3 +182,16 @@ export function byAge(a: string, b: string): number {
 export function asteriskTime(d: Date): string {
   return d.toISOString().replace('Z', '+0000');
 }
+
+let nowMs = Number.NaN;
+let nowText = '';
+
+/** `asteriskTime(new Date())`, formatted once per millisecond (the events of a burst share it). */
+export function asteriskNow(): string {
+  const ms = Date.now();
+  if (ms !== nowMs) {
+    nowMs = ms;
+    nowText = asteriskTime(new Date(ms));
+  }
+  return nowText;
+}
