@@ -177,12 +177,15 @@ describe('hold queue order at the slot script', () => {
             if (r === 'seller_concurrency' && inLine) marked.add(id);
             if (r === 'taken') {
               onLink.push({ ref, seller: s });
-              line.splice(
-                line.findIndex((x) => x.id === id),
-                1,
-              );
-              marked.delete(id);
-              if (inLine) await queues[i % 2]!.leave('c', id, [linkId]);
+              // A newcomer served past held waiters was never in the line (splice(-1) would drop its last).
+              if (inLine) {
+                line.splice(
+                  line.findIndex((x) => x.id === id),
+                  1,
+                );
+                marked.delete(id);
+                await queues[i % 2]!.leave('c', id, [linkId]);
+              }
             }
             return r;
           };
