@@ -184,7 +184,9 @@ describe('calls that began and ended while no daemon ran', () => {
         billable_s, disposition, attempts) values ('mine', ${node}, ${recorded}, now(), now(), 0, 0, 'all_failed', '[]')`;
     const log = createLogger({ level: 'silent' });
     const instance = (i: number) => {
-      const writer = new CdrWriter(sql, join(dir, `two-${i}`), `i${i}`, log, 50);
+      // Written only when the test flushes: both passes read before either writes, however slow the
+      // machine (with a short timer, one could write before the other read, and find nothing).
+      const writer = new CdrWriter(sql, join(dir, `two-${i}`), `i${i}`, log, 600_000);
       const unseen = new UnseenCalls({
         db: x,
         cdr: writer,
