@@ -184,9 +184,7 @@ describe('calls that began and ended while no daemon ran', () => {
         billable_s, disposition, attempts) values ('mine', ${node}, ${recorded}, now(), now(), 0, 0, 'all_failed', '[]')`;
     const log = createLogger({ level: 'silent' });
     const instance = (i: number) => {
-      // Written only when the test flushes: both passes read before either writes, however slow the
-      // machine (with a short timer, one could write before the other read, and find nothing).
-      const writer = new CdrWriter(sql, join(dir, `two-${i}`), `i${i}`, log, 600_000);
+      const writer = new CdrWriter(sql, join(dir, `two-${i}`), `i${i}`, log, 50);
       const unseen = new UnseenCalls({
         db: x,
         cdr: writer,
@@ -209,9 +207,11 @@ describe('calls that began and ended while no daemon ran', () => {
     try {
       const live = (id: string) => id === 'two-live';
       const written = await Promise.all([a.unseen.sweep(node, live), b.unseen.sweep(node, live)]);
-      // Both found the two calls (neither had written yet when the other read): one row each all the same.
-      expect(written[0]).toBe(2);
-      expect(written[1]).toBe(2);
+      // Each pass finds the two calls, or nothing when the other already moved the node's mark past
+      // them (which one reads first is up to the machine); between them both calls are found, and
+      // below each is in call_records once all the same.
+      for (const w of written) expect([0, 2]).toContain(w);
+      expect(written[0]! + written[1]!).toBeGreaterThanOrEqual(2);
       await Promise.all([a.writer.flush(), b.writer.flush()]);
       const got = await sql<{ caller_channel_id: string; call_id: string }[]>`
         select caller_channel_id, call_id from call_records where node_id = ${node} order by 1`;
