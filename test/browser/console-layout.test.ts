@@ -1,14 +1,16 @@
-// Every main page of the console at a phone's width (390×844), a tablet's (768×1024), a small laptop's
-// (1100×800) and 1280×800, in a real headless Chromium, with rows in every list (long names, a long
-// email, a long webhook URL, the widest tables). A page fails when it is wider than the window
-// (document.scrollingElement.scrollWidth > innerWidth, the page made to hide it counting too), when a
-// navigation entry is cut off or covered, or when a control (field, button, link) lies outside the
-// window without a scrolling box of its own to reach it by. Each page is checked as it opens and again
-// with every folded part open (create forms, a call's attempts, an audit row); the delete
-// confirmations that list what a cascade removes are checked too, and below 1100 px the menu opened
-// behind its button. Admins at the four sizes; staff, viewers and seller users (other menus, forms
-// and rows) at a phone's width and at 1280×800, on the pages their role reaches. Screenshots of each
-// page at each size go to test-results/console/layout/ (not committed).
+// Every main page of the console at a phone's width (390×844), a small laptop's (1100×800, the
+// narrowest with the menu unfolded) and 1280×800, in a real headless Chromium, with rows in every
+// list (long names, a long email, a long webhook URL, the widest tables). A page fails when it is
+// wider than the window (document.scrollingElement.scrollWidth > innerWidth, the page made to hide it
+// counting too), when a navigation entry is cut off or covered, or when a control (field, button,
+// link) lies outside the window without a scrolling box of its own to reach it by. Each page is
+// checked as it opens and again with every folded part open (create forms, a call's attempts, an
+// audit row); the delete confirmations that list what a cascade removes are checked too, and below
+// 1100 px the menu opened behind its button. Admins at the three sizes (a tablet's 768 px, between
+// the phone's folded menu and 1100 px, was dropped to keep the suite short); staff, viewers and
+// seller users (other menus, forms and rows) at a phone's width and at 1280×800, on the pages their
+// role reaches. Screenshots of each page at each size go to test-results/console/layout/ (not
+// committed).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,7 +44,6 @@ const EMAIL = 'a.very.long.operator.address@operations.example.com';
 const T = { timeout: 60_000 };
 const SIZES = [
   { width: 390, height: 844 },
-  { width: 768, height: 1024 },
   { width: 1100, height: 800 },
   { width: 1280, height: 800 },
 ] as const;
@@ -55,17 +56,17 @@ const USERS: Array<{ role: Role; email: string; sizes: ReadonlyArray<(typeof SIZ
   {
     role: 'staff',
     email: 'a.staff.member.of.the.operations.team@operations.example.com',
-    sizes: [SIZES[0], SIZES[3]],
+    sizes: [SIZES[0], SIZES[2]],
   },
   {
     role: 'viewer',
     email: 'the.floor.supervisor.on.the.night.shift@operations.example.com',
-    sizes: [SIZES[0], SIZES[3]],
+    sizes: [SIZES[0], SIZES[2]],
   },
   {
     role: 'seller',
     email: 'account.manager@acme-lead-generation-international.example.com',
-    sizes: [SIZES[0], SIZES[3]],
+    sizes: [SIZES[0], SIZES[2]],
   },
 ];
 
