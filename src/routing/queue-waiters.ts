@@ -25,6 +25,7 @@ export class QueueWaiters {
   /** Calls whose turn is running, and those woken again meanwhile. */
   private running = new Set<string>();
   private again = new Set<string>();
+  private lastJoinAt = 0;
 
   constructor(
     /** Gives the call its turn; resolves when the turn is over. */
@@ -32,6 +33,17 @@ export class QueueWaiters {
     /** The first waiter here joined / the last one left: start or stop hearing wake-ups. */
     private listening: (on: boolean) => void,
   ) {}
+
+  /**
+   * The time a call joins its lines at: later than every join this instance made before. A line in
+   * Redis orders equal times by call id, so calls joining in one millisecond would stand there in
+   * another order than here, and a wake-up would turn a local waiter that is not first in line
+   * while the one that is waits for its slow poll.
+   */
+  joinTime(now: number): number {
+    this.lastJoinAt = Math.max(now, this.lastJoinAt + 1);
+    return this.lastJoinAt;
+  }
 
   get size(): number {
     return this.calls.size;

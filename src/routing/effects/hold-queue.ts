@@ -29,7 +29,12 @@ export async function performQueue(
       ctx.waiters.add(fx.campaignId, callId, fx.linkIds);
       // Taken over while waiting: still in the lines (joining keeps an entry's time), or joins them
       // as of its arrival.
-      await ctx.d.queue.join(callId, fx.linkIds, fx.rejoin?.since ?? ctx.d.now(), fx.timeoutS);
+      await ctx.d.queue.join(
+        callId,
+        fx.linkIds,
+        fx.rejoin?.since ?? ctx.waiters.joinTime(ctx.d.now()),
+        fx.timeoutS,
+      );
       call.queueTimer = setTimeout(
         () => void ctx.feed(callId, { type: 'queue_timeout', at: ctx.d.now() }),
         (fx.rejoin?.leftS ?? fx.timeoutS) * 1000,
