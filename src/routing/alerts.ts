@@ -16,20 +16,33 @@ import type { RedisKeys } from '../platform/redis/keys.ts';
 import type { CallState, Disposition } from './call.ts';
 import { capBuckets } from './decide.ts';
 
-/** Dispositions of calls that reached no client: the call was not routed, for this reason. */
-const NOT_ROUTED: ReadonlySet<Disposition> = new Set<Disposition>([
-  'unknown_did',
-  'inactive_campaign',
-  'no_client',
-  'all_failed',
-  'duplicate_rejected',
-  'anonymous_rejected',
-  'region_rejected',
-  'blocked_rejected',
-  'repeat_rejected',
-  'shed',
-  'error',
-]);
+/**
+ * Which dispositions are calls that reached no client for a reason of routing's, each said once (a
+ * Record, so a new disposition fails the type check until it is classed). A caller who hung up, a
+ * call sent on by its default route, or one that ended while no instance ran is not a failure to route.
+ */
+export const ROUTE_FAILED: Readonly<Record<Disposition, boolean>> = {
+  answered: false,
+  unknown_did: true,
+  inactive_campaign: true,
+  no_client: true,
+  all_failed: true,
+  caller_abandoned: false,
+  duplicate_rejected: true,
+  anonymous_rejected: true,
+  region_rejected: true,
+  blocked_rejected: true,
+  repeat_rejected: true,
+  default_route: false,
+  // It waited on hold for a slot that never came: every link was capped.
+  queue_timeout: true,
+  shed: true,
+  ended_unattended: false,
+  ended_unseen: false,
+  // Taken over after a crash past its ring budget: no client was found in time.
+  unattended_timeout: true,
+  error: true,
+};
 
 const CAP_KINDS = ['concurrency', 'hourly', 'daily', 'monthly', 'total'] as const;
 type CapKind = (typeof CAP_KINDS)[number];
@@ -149,7 +162,7 @@ export class RoutingAlerts {
       );
     }
     const reason = s.disposition;
-    if (reason && NOT_ROUTED.has(reason)) {
+    if (reason && ROUTE_FAILED[reason]) {
       const seller = s.plan?.sellerId ?? null;
       await this.once('route.failed', [seller ?? 'none', reason], this.s.throttleS, seller, {
         reason,
