@@ -335,6 +335,48 @@ describe('the console in a browser', () => {
     expect(ui.problems).toEqual([]);
   });
 
+  it('live floor rates: another instance’s calls/s and answer rate charted, a silence of minutes not shown as one spike', async () => {
+    const { page, context } = ui;
+    await context.clearCookies();
+    await page.goto(`${base}/console/live`);
+    await signIn('second-admin@example.com', PW);
+    await page.waitForURL(/\/console\/live$/, T);
+    await page.locator('#live-status', { hasText: 'Live' }).waitFor(T);
+    // Another instance's snapshots, as it publishes them: 10 calls finished in a second (80%
+    // answered), then silent for two minutes (no console open anywhere, or Redis away) while 3,000
+    // more finished (10% answered), then 10 more in a second. The gap only sets a new baseline:
+    // folded into one 5-second bucket it would chart 600 calls/s.
+    const now = Date.now();
+    const node = (id: string) => ({
+      id,
+      ari: { connected: true, reconnects: 0, lastEventAt: null, error: null },
+      ami: { connected: true, error: null },
+    });
+    const snaps = [
+      { at: now - 120_000, routed: 1_000, answered: 800, nodes: [] },
+      { at: now - 119_000, routed: 1_010, answered: 808, nodes: [] },
+      { at: now - 1_000, routed: 4_010, answered: 1_108, nodes: [] },
+      // The last one names a node of its own: a frame showing it was built after every snapshot.
+      { at: now, routed: 4_020, answered: 1_116, nodes: [node('rates-after')] },
+    ];
+    for (const s of snaps)
+      await d.ctx.redis.publish(
+        con.hub.channel,
+        JSON.stringify({ instance: 'rates-probe', calls: [], ...s }),
+      );
+    await page.locator('#nodes tbody tr', { hasText: 'rates-after' }).waitFor(T);
+    // 10 calls in a 5-second bucket (the first test's one call counts 0.2/s in its own).
+    expect(await page.locator('#rate-peak').textContent()).toBe('peak 2.0/s');
+    // The probe's buckets at 80% answered (y = 58 - 0.8 × 56), none lower (the gap's 10% would be;
+    // the earlier tests' calls were all answered); buckets without calls draw nothing, not 0%.
+    const path = (await page.locator('#chart-answer path').getAttribute('d'))!;
+    const ys = [...path.matchAll(/[ML][\d.]+,([\d.]+)/g)].map((m) => Number(m[1]));
+    expect(ys).toContain(13.2);
+    expect(ys.filter((y) => y > 13.2)).toEqual([]);
+    await ui.shot('live-floor-rates');
+    expect(ui.problems).toEqual([]);
+  });
+
   it('seller: delayed after failures until an admin clears it, sees only its own rows, no admin pages', async () => {
     const { page, context } = ui;
     await context.clearCookies();

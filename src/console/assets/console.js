@@ -37,15 +37,24 @@ function age(iso, now) {
   return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
 }
 
+/**
+ * Draws a rate chart: one point per bucket, scaled to `max`. A bucket without a value (no call
+ * finished in it: no answer rate) breaks the line rather than drawing a fall to zero; a lone point
+ * is a short dash.
+ */
 function chart(svg, values, max) {
-  const line = svg.querySelector('polyline');
   const n = values.length;
-  const pts = values.map((v, i) => {
-    const x = n > 1 ? (i / (n - 1)) * 300 : 0;
-    const y = 58 - (max > 0 ? Math.min(v ?? 0, max) / max : 0) * 56;
-    return `${x.toFixed(1)},${y.toFixed(1)}`;
-  });
-  line.setAttribute('points', pts.join(' '));
+  const has = (i) => i >= 0 && i < n && values[i] !== null && values[i] !== undefined;
+  const x = (i) => (n > 1 ? (i / (n - 1)) * 300 : 0);
+  const parts = [];
+  for (let i = 0; i < n; i++) {
+    if (!has(i)) continue;
+    const y = (58 - (max > 0 ? Math.min(values[i], max) / max : 0) * 56).toFixed(1);
+    if (!has(i - 1) && !has(i + 1))
+      parts.push(`M${Math.max(0, x(i) - 1).toFixed(1)},${y} L${Math.min(300, x(i) + 1).toFixed(1)},${y}`);
+    else parts.push(`${has(i - 1) ? 'L' : 'M'}${x(i).toFixed(1)},${y}`);
+  }
+  svg.querySelector('path').setAttribute('d', parts.join(' '));
 }
 
 /** One table of cap owners: its first cells, then usage against each of the five caps. */
@@ -129,7 +138,10 @@ function render(f) {
   });
   document.getElementById('nodes-empty').hidden = f.nodes.length > 0;
   const rates = f.rates.map((r) => r.calls_per_s);
-  chart(document.getElementById('chart-rate'), rates, Math.max(1, ...rates));
+  // The chart is scaled to its highest bucket (1/s at least): the caption says how high that is.
+  const peak = Math.max(0, ...rates);
+  chart(document.getElementById('chart-rate'), rates, Math.max(1, peak));
+  document.getElementById('rate-peak').textContent = `peak ${peak.toFixed(1)}/s`;
   chart(
     document.getElementById('chart-answer'),
     f.rates.map((r) => r.answer_rate),

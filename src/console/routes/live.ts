@@ -23,8 +23,8 @@ export function liveRoutes(s: ConsoleServices, hub: LiveHub) {
       const body = html`<div id="live" data-stream="/console/live/events">
 <p class="status" id="live-status" role="status">Connecting…</p>
 <section class="charts">
-  <figure><figcaption>Calls per second <span id="rate-now"></span></figcaption><svg id="chart-rate" viewBox="0 0 300 60" preserveAspectRatio="none" role="img" aria-label="calls per second, last 5 minutes"><polyline points=""/></svg></figure>
-  <figure><figcaption>Answer rate <span id="answer-now"></span></figcaption><svg id="chart-answer" viewBox="0 0 300 60" preserveAspectRatio="none" role="img" aria-label="answer rate, last 5 minutes"><polyline points=""/></svg></figure>
+  <figure><figcaption>Calls per second <span id="rate-now"></span> <span class="peak" id="rate-peak"></span></figcaption><svg id="chart-rate" viewBox="0 0 300 60" preserveAspectRatio="none" role="img" aria-label="calls per second, last 5 minutes"><path d=""/></svg></figure>
+  <figure><figcaption>Answer rate <span id="answer-now"></span></figcaption><svg id="chart-answer" viewBox="0 0 300 60" preserveAspectRatio="none" role="img" aria-label="answer rate, last 5 minutes"><path d=""/></svg></figure>
 </section>
 <section><h2>Calls in progress <span class="count" id="calls-count"></span></h2>
 <div class="scroll"><table id="calls"><thead><tr><th>Started</th><th>DID</th><th>Caller</th><th>Phase</th><th>Client</th><th>Seller</th><th>Node</th></tr></thead><tbody></tbody></table></div>
