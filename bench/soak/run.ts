@@ -141,6 +141,11 @@ const traffic = runTraffic(sim, {
   talkMs: [talkMs, talkMs],
 });
 const zero = (n: number) => (Number.isNaN(n) ? 0 : n);
+// A labelled counter has no line in /metrics until its first increment: absent reads as 0.
+const legCounters = (text: string) => {
+  const m = (name: string) => zero(metricSum(text, `capconduit_${name}`));
+  return `cleanups pending ${m('asterisk_cleanups_pending')}, retried ${m('asterisk_cleanups_retried_total')}, over the WebSocket ${m('asterisk_cleanups_over_websocket_total')}; ARI queued ${m('asterisk_ari_requests_queued')}, in flight ${m('asterisk_ari_requests_in_flight')}, timeouts ${m('asterisk_ari_request_timeouts_total')}; shed ${m('calls_shed_total')}`;
+};
 let prev = { t: 0, cpu: cpuS(), routed: 0, answered: 0, shed: 0 };
 const sample = async () => {
   const text = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(10_000) }).then(
@@ -210,7 +215,7 @@ const sample = async () => {
         .sort((a, b) => b[1] - a[1])
         .map(([k, n]) => `${k} ${n}`)
         .join(', ') || 'none'
-    }; callers up ${callers.size}; cleanups pending ${metricSum(text, 'capconduit_asterisk_cleanups_pending')}, retried ${metricSum(text, 'capconduit_asterisk_cleanups_retried_total')}, over the WebSocket ${metricSum(text, 'capconduit_asterisk_cleanups_over_websocket_total')}; ARI queued ${metricSum(text, 'capconduit_asterisk_ari_requests_queued')}, in flight ${metricSum(text, 'capconduit_asterisk_ari_requests_in_flight')}, timeouts ${metricSum(text, 'capconduit_asterisk_ari_request_timeouts_total')}; shed ${metricSum(text, 'capconduit_calls_shed_total')}`,
+    }; callers up ${callers.size}; ${legCounters(text)}`,
   );
 };
 const timer = setInterval(() => void sample(), sampleMs);
