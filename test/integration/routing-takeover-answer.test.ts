@@ -54,9 +54,14 @@ describe('a bridged call taken over after a kill -9', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('keeps the recorded answer time: answered_at, talk cap, end reason, the limit set again, the recording', async () => {
+  /**
+   * What both tests run on: the simulator (the client answers and never hangs up), a Redis reader, the
+   * database, and the daemon's start (killed -9 and started again by the tests); `stop` ends all but
+   * the daemon.
+   */
+  async function world() {
     const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
-    sim.setEndpoint(endpoint, { answerAfterMs: 20 }); // answers and never hangs up
+    sim.setEndpoint(endpoint, { answerAfterMs: 20 });
     const redis = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
     const env = daemonEnv({
       databaseUrl: db.url,
@@ -66,8 +71,53 @@ describe('a bridged call taken over after a kill -9', () => {
       cdrDir: dir,
       extra: { INSTANCE_DEAD_AFTER_S: '2', RECONCILE_INTERVAL_S: '1' },
     });
-    const start = () => spawnDaemon(env);
     const auth = { authorization: `Basic ${Buffer.from('asterisk:asterisk').toString('base64')}` };
+    const { sql, close } = createDatabase(db.url, { max: 1 });
+    return {
+      sim,
+      sql,
+      auth,
+      start: () => spawnDaemon(env),
+      /**
+       * Calls `to` until one is bridged (the first may come before the daemon holds the app) and its
+       * owner has recorded the answer in Redis: the caller's channel id and the call's stored hash.
+       */
+      async bridged(to: string, callerNumber: string) {
+        const caller = await waitFor(async () => {
+          const id = sim.placeInboundCall({ did: to, callerNumber });
+          const r = await waitFor(() => {
+            const live = sim.liveChannels();
+            if (!live.some((c) => c.id === id)) return 'gone' as const;
+            return live.filter((c) => c.state === 'Up').length === 3 ? id : undefined;
+          });
+          return r === 'gone' ? undefined : r;
+        }, 120_000);
+        const rec = await waitFor(async () => {
+          for (const id of await redis.zrange(keys.callsOf('node-answer'), '0', '-1')) {
+            const h = await redis.hgetall(keys.call(id));
+            if (h.ch === caller && h.ph === 'bridged' && h.ans) return h;
+          }
+          return undefined;
+        });
+        return { caller, rec };
+      },
+      /** Waits until the call's recording runs in Asterisk. */
+      recording: (callId: string, timeoutMs?: number) =>
+        waitFor(
+          async () => (await fetch(`${sim.ariUrl}/ari/recordings/live/${callId}`, { headers: auth })).ok,
+          timeoutMs,
+        ),
+      async stop() {
+        redis.disconnect();
+        await close();
+        await sim.stop();
+      },
+    };
+  }
+
+  it('keeps the recorded answer time: answered_at, talk cap, end reason, the limit set again, the recording', async () => {
+    const w = await world();
+    const { sim, auth } = w;
     const timeoutOf = async (id: string) => {
       const r = await fetch(
         `${sim.ariUrl}/ari/channels/${encodeURIComponent(id)}/variable?variable=TIMEOUT(absolute)`,
@@ -75,33 +125,14 @@ describe('a bridged call taken over after a kill -9', () => {
       );
       return r.ok ? Number(((await r.json()) as { value: string }).value) : 0;
     };
-    const { sql, close } = createDatabase(db.url, { max: 1 });
-    let p = start();
+    let p = w.start();
     try {
-      // Calls until one is answered: the first may come before the daemon holds the app.
-      const caller = await waitFor(async () => {
-        const id = sim.placeInboundCall({ did, callerNumber: '+13105550500' });
-        const r = await waitFor(() => {
-          const live = sim.liveChannels();
-          if (!live.some((c) => c.id === id)) return 'gone' as const;
-          return live.filter((c) => c.state === 'Up').length === 3 ? id : undefined;
-        });
-        return r === 'gone' ? undefined : r;
-      }, 120_000);
       // The owner recorded the answer, and the recording runs.
-      const rec = await waitFor(async () => {
-        for (const id of await redis.zrange(keys.callsOf('node-answer'), '0', '-1')) {
-          const h = await redis.hgetall(keys.call(id));
-          if (h.ch === caller && h.ph === 'bridged' && h.ans) return h;
-        }
-        return undefined;
-      });
+      const { caller, rec } = await w.bridged(did, '+13105550500');
       const callId = rec.id!;
       const answeredAt = Number(rec.ans);
       const leg = sim.liveChannels().find((c) => c.name.startsWith(`PJSIP/${endpoint}-`))!.id;
-      await waitFor(
-        async () => (await fetch(`${sim.ariUrl}/ari/recordings/live/${callId}`, { headers: auth })).ok,
-      );
+      await w.recording(callId);
       await p.kill();
       // The limit the owner set is gone, as when it kept the limit itself (Asterisk could not be told).
       for (const id of [caller, leg]) {
@@ -113,7 +144,7 @@ describe('a bridged call taken over after a kill -9', () => {
         expect(await timeoutOf(id)).toBe(0);
       }
       const down = Date.now();
-      p = start();
+      p = w.start();
       // The restarted daemon takes the call over and sets the limit again, for what is left of it
       // from the recorded answer (at most the whole limit less the time the call was left alone).
       const left = await waitFor(async () => {
@@ -125,7 +156,7 @@ describe('a bridged call taken over after a kill -9', () => {
       // Asterisk cuts the call at the limit; the taken-over call gets its CDR.
       await waitFor(() => (sim.liveChannels().length === 0 ? true : undefined), (limitS + 120) * 1000);
       const [row] = await waitFor(async () => {
-        const r = await sql<
+        const r = await w.sql<
           {
             answered_at: string;
             end_reason: string;
@@ -149,55 +180,24 @@ describe('a bridged call taken over after a kill -9', () => {
       expect(row!.recording_s).toBeGreaterThanOrEqual(limitS - 1);
     } finally {
       await p.kill();
-      redis.disconnect();
-      await close();
-      await sim.stop();
+      await w.stop();
     }
   }, 300_000);
 
   it('a recording stopped while no daemon ran starts again on takeover, appended: the CDR counts both parts', async () => {
-    const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
-    sim.setEndpoint(endpoint, { answerAfterMs: 20 }); // answers and never hangs up
-    const redis = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
-    const env = daemonEnv({
-      databaseUrl: db.url,
-      redisPrefix: prefix,
-      sim,
-      nodeId: 'node-answer',
-      cdrDir: dir,
-      extra: { INSTANCE_DEAD_AFTER_S: '2', RECONCILE_INTERVAL_S: '1' },
-    });
-    const start = () => spawnDaemon(env);
-    const auth = { authorization: `Basic ${Buffer.from('asterisk:asterisk').toString('base64')}` };
+    const w = await world();
+    const { sim, auth } = w;
     const parts: Array<{ name: string; duration: number }> = [];
     const onEvent = (_app: string, ev: { type: string; recording?: { name: string; duration?: number } }) => {
       if (ev.type === 'RecordingFinished' && ev.recording)
         parts.push({ name: ev.recording.name, duration: ev.recording.duration ?? -1 });
     };
     sim.events.on('ari-event', onEvent);
-    const { sql, close } = createDatabase(db.url, { max: 1 });
-    let p = start();
+    let p = w.start();
     try {
-      const caller = await waitFor(async () => {
-        const id = sim.placeInboundCall({ did: openDid, callerNumber: '+13105550501' });
-        const r = await waitFor(() => {
-          const live = sim.liveChannels();
-          if (!live.some((c) => c.id === id)) return 'gone' as const;
-          return live.filter((c) => c.state === 'Up').length === 3 ? id : undefined;
-        });
-        return r === 'gone' ? undefined : r;
-      }, 120_000);
-      const rec = await waitFor(async () => {
-        for (const id of await redis.zrange(keys.callsOf('node-answer'), '0', '-1')) {
-          const h = await redis.hgetall(keys.call(id));
-          if (h.ch === caller && h.ph === 'bridged' && h.ans) return h;
-        }
-        return undefined;
-      });
+      const { caller, rec } = await w.bridged(openDid, '+13105550501');
       const callId = rec.id!;
-      await waitFor(
-        async () => (await fetch(`${sim.ariUrl}/ari/recordings/live/${callId}`, { headers: auth })).ok,
-      );
+      await w.recording(callId);
       const recording = Date.now();
       await p.kill();
       // A first part of at least two seconds (a length, not a race: Asterisk tells a recording's
@@ -210,19 +210,16 @@ describe('a bridged call taken over after a kill -9', () => {
       expect(stop.status).toBe(204);
       const first = await waitFor(() => parts.find((x) => x.name === callId)?.duration);
       expect(first).toBeGreaterThanOrEqual(2);
-      p = start();
+      p = w.start();
       // Taken over: recording again, appended; a second part of a second or more, then the caller
       // hangs up.
-      await waitFor(
-        async () => (await fetch(`${sim.ariUrl}/ari/recordings/live/${callId}`, { headers: auth })).ok,
-        120_000,
-      );
+      await w.recording(callId, 120_000);
       const again = Date.now();
       await waitFor(() => (Date.now() - again >= 1500 ? true : undefined));
       sim.hangup(caller);
       await waitFor(() => (sim.liveChannels().length === 0 ? true : undefined), 60_000);
       const [row] = await waitFor(async () => {
-        const r = await sql<{ recording_name: string | null; recording_s: number | null }[]>`
+        const r = await w.sql<{ recording_name: string | null; recording_s: number | null }[]>`
           select recording_name, recording_s from call_records where call_id = ${callId}`;
         return r.length ? r : undefined;
       }, 60_000);
@@ -239,9 +236,7 @@ describe('a bridged call taken over after a kill -9', () => {
     } finally {
       sim.events.off('ari-event', onEvent);
       await p.kill();
-      redis.disconnect();
-      await close();
-      await sim.stop();
+      await w.stop();
     }
   }, 300_000);
 });
