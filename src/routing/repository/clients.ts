@@ -1,13 +1,12 @@
 // Clients (the buyers a call is sent to): list, read, write, delete with their links.
-import { desc, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { clients, links } from '../../db/schema/routing.ts';
-import { type Db, listPage } from '../../platform/db.ts';
+import type { Db } from '../../platform/db.ts';
 import {
   type ClientRow,
   type Page,
-  orderOf,
   type OwnerFilter,
-  ownerWhere,
+  listOwners,
   type Q,
   type Values,
   countWhere,
@@ -21,13 +20,7 @@ export const CLIENT_SORTS = {
   created_at: clients.createdAt,
 };
 
-export const listClients = (db: Db, p: Page & OwnerFilter) =>
-  listPage(db, clients, {
-    where: ownerWhere({ name: clients.name, active: clients.active }, p),
-    orderBy: orderOf(CLIENT_SORTS, clients.id, p.order, [desc(clients.createdAt)]),
-    limit: p.limit,
-    offset: p.offset,
-  });
+export const listClients = (db: Db, p: Page & OwnerFilter) => listOwners(db, clients, CLIENT_SORTS, p);
 
 export async function client(db: Db, id: string): Promise<ClientRow | null> {
   const [r] = await db.select().from(clients).where(eq(clients.id, id));

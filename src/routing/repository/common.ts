@@ -1,7 +1,7 @@
 // What every part of the routing repository shares: the row types, the list page, and the
 // transaction-or-database handle changes run on.
-import { and, count, eq, ilike, type SQL } from 'drizzle-orm';
-import type { PgColumn } from 'drizzle-orm/pg-core';
+import { and, count, desc, eq, ilike, type SQL } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type {
   buyerGroups,
   callerBlocks,
@@ -11,7 +11,7 @@ import type {
   links,
   sellers,
 } from '../../db/schema/routing.ts';
-import { type Db, type ListSort, likeLiteral } from '../../platform/db.ts';
+import { type Db, type ListSort, likeLiteral, listPage, orderOf } from '../../platform/db.ts';
 
 // The one ORDER BY rule of lists lives in platform/db.ts (every domain's lists share it).
 export { type ListSort, orderOf } from '../../platform/db.ts';
@@ -35,6 +35,26 @@ export function ownerWhere(cols: { name: PgColumn; active?: PgColumn }, f: Owner
   if (f.active !== undefined && cols.active) w.push(eq(cols.active, f.active));
   return w.length ? and(...w) : undefined;
 }
+
+/** A table of owners (sellers, clients, buyer groups): what their lists filter and order on. */
+type OwnerTable = PgTable & { id: PgColumn; name: PgColumn; createdAt: PgColumn; active?: PgColumn };
+
+/**
+ * One page of sellers, clients or buyer groups: the OwnerFilter applied, in the order asked for among
+ * the table's `sorts`, else newest first.
+ */
+export const listOwners = <T extends OwnerTable>(
+  db: Db,
+  table: T,
+  sorts: Record<string, PgColumn>,
+  p: Page & OwnerFilter,
+) =>
+  listPage(db, table, {
+    where: ownerWhere({ name: table.name, ...(table.active ? { active: table.active } : {}) }, p),
+    orderBy: orderOf(sorts, table.id, p.order, [desc(table.createdAt)]),
+    limit: p.limit,
+    offset: p.offset,
+  });
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 /** The database, or the caller's transaction (changes run in one, with their audit rows). */

@@ -1,16 +1,8 @@
 // Buyer groups (clients sharing caps): list, read, write, delete with their clients leaving.
-import { count, desc, eq } from 'drizzle-orm';
+import { count, eq } from 'drizzle-orm';
 import { buyerGroups, clients } from '../../db/schema/routing.ts';
-import { type Db, listPage } from '../../platform/db.ts';
-import {
-  type GroupRow,
-  type Page,
-  orderOf,
-  type OwnerFilter,
-  ownerWhere,
-  type Q,
-  type Values,
-} from './common.ts';
+import type { Db } from '../../platform/db.ts';
+import { type GroupRow, type Page, type OwnerFilter, listOwners, type Q, type Values } from './common.ts';
 
 export const GROUP_SORTS = {
   name: buyerGroups.name,
@@ -18,13 +10,7 @@ export const GROUP_SORTS = {
   created_at: buyerGroups.createdAt,
 };
 
-export const listGroups = (db: Db, p: Page & OwnerFilter) =>
-  listPage(db, buyerGroups, {
-    where: ownerWhere({ name: buyerGroups.name }, p),
-    orderBy: orderOf(GROUP_SORTS, buyerGroups.id, p.order, [desc(buyerGroups.createdAt)]),
-    limit: p.limit,
-    offset: p.offset,
-  });
+export const listGroups = (db: Db, p: Page & OwnerFilter) => listOwners(db, buyerGroups, GROUP_SORTS, p);
 
 export async function group(db: Db, id: string): Promise<GroupRow | null> {
   const [r] = await db.select().from(buyerGroups).where(eq(buyerGroups.id, id));

@@ -1,13 +1,12 @@
 // Sellers: list, read, write, what still belongs to one, delete.
-import { desc, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { campaigns, dids, sellers } from '../../db/schema/routing.ts';
-import { type Db, listPage } from '../../platform/db.ts';
+import type { Db } from '../../platform/db.ts';
 import {
   type SellerRow,
   type Page,
-  orderOf,
   type OwnerFilter,
-  ownerWhere,
+  listOwners,
   type Q,
   type Values,
   countWhere,
@@ -15,13 +14,7 @@ import {
 
 export const SELLER_SORTS = { name: sellers.name, active: sellers.active, created_at: sellers.createdAt };
 
-export const listSellers = (db: Db, p: Page & OwnerFilter) =>
-  listPage(db, sellers, {
-    where: ownerWhere({ name: sellers.name, active: sellers.active }, p),
-    orderBy: orderOf(SELLER_SORTS, sellers.id, p.order, [desc(sellers.createdAt)]),
-    limit: p.limit,
-    offset: p.offset,
-  });
+export const listSellers = (db: Db, p: Page & OwnerFilter) => listOwners(db, sellers, SELLER_SORTS, p);
 
 export async function seller(db: Db, id: string): Promise<SellerRow | null> {
   const [r] = await db.select().from(sellers).where(eq(sellers.id, id));
