@@ -8,7 +8,7 @@
 // call left its lines) does the same as a link's for each link its local waiters wait for. Turns are
 // coalesced per call: while one runs, further wake-ups for it make one more turn after it, never a
 // crowd of them.
-import type { Wake } from './queue.ts';
+import type { Wake } from './queue-line.ts';
 
 /** Why a waiting call looked for a slot: a wake-up, its own slow poll, or just after it joined. */
 export type TurnCause = 'wake' | 'poll' | 'join';

@@ -4,7 +4,7 @@
 // for their concurrency (the one cap that frees by itself). The slot-taking script (takeSlot-n.lua)
 // reads the link's line in the same step as it takes: a call may take a slot there only when every
 // caller ahead of it is held back by a cap of its own (its seller's, DID's or group's) that is still
-// full (`lineAdmits`, below); a newly arriving call is refused (and joins the line) while anyone who
+// full (`lineAdmits`, in queue-line.ts); a newly arriving call is refused (and joins the line) while anyone who
 // could take the slot waits for the link. What holds a waiter back is marked by the script when that
 // cap refuses it (`link:<id>:held`), and judged again at each take.
 // Entries of calls an instance crashed with would block the line: an entry older than the longest
@@ -21,54 +21,17 @@
 import type { Redis } from 'ioredis';
 import { QUEUEING } from '../platform/redis/client.ts';
 import type { RoutingKeys } from '../platform/redis/keys.ts';
+import { campaignWake, parseWake, STALE_MARGIN_MS, type Wake } from './queue-line.ts';
 
-/** Past its wait plus this, an entry can only be a call nobody serves any more. */
-export const STALE_MARGIN_MS = 30_000;
-
-/** The joined time before which an entry of a line whose wait is `maxWaitS` is stale (pure). */
-export const staleBefore = (now: number, maxWaitS: number): number => now - maxWaitS * 1000 - STALE_MARGIN_MS;
-
-/**
- * The wake-up message of a link whose concurrency slot freed (published by releaseSlot-n.lua, with
- * the other owners the slot counted against, `kind:id` each) or whose line moved (takeSlot-n.lua).
- */
-export const linkWake = (linkId: string, owners?: readonly { kind: string; id: string }[]): string =>
-  `l:${linkId}${(owners ?? []).map((o) => `|${o.kind}:${o.id}`).join('')}`;
-const campaignWake = (campaignId: string): string => `c:${campaignId}`;
-
-/**
- * What a wake-up names: the link a slot freed on (and the other owners that slot counted against:
- * waiters held back by one of them may fit now), or the campaign whose queue moved.
- */
-export type Wake = { linkId: string; owners?: string[] } | { campaignId: string };
-
-export function parseWake(msg: string): Wake | null {
-  if (msg.startsWith('l:')) {
-    const [linkId, ...owners] = msg.slice(2).split('|');
-    return owners.length ? { linkId: linkId!, owners } : { linkId: linkId! };
-  }
-  if (msg.startsWith('c:')) return { campaignId: msg.slice(2) };
-  return null;
-}
-
-/**
- * The hold queue's rule for one take (pure; takeSlot-n.lua decides the same in one step): may `callId`
- * take a free slot on a link whose line is `line`, first in line first? Only when every caller ahead
- * of it is held back by a cap of its own that is still full (`heldBack`): a waiter that could take
- * the slot keeps it from everyone who came later, a newcomer (not in the line) included; one that
- * cannot, for a reason that is its own, keeps it from nobody.
- */
-export function lineAdmits(
-  line: readonly string[],
-  callId: string,
-  heldBack: (waiter: string) => boolean,
-): boolean {
-  for (const w of line) {
-    if (w === callId) return true;
-    if (!heldBack(w)) return false;
-  }
-  return true;
-}
+// The pure side lives in queue-line.ts; its names stay importable from here.
+export {
+  lineAdmits,
+  linkWake,
+  parseWake,
+  STALE_MARGIN_MS,
+  staleBefore,
+  type Wake,
+} from './queue-line.ts';
 
 export class HoldQueue {
   private sub: Redis | null = null;

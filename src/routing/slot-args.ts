@@ -3,7 +3,7 @@
 // ARGV of takeSlot and releaseSlot. SlotStore (slots.ts) runs the scripts with them.
 import type { SourceKind } from '../platform/redis/codes.ts';
 import type { RoutingKeys } from '../platform/redis/keys.ts';
-import { linkWake } from './queue.ts';
+import { linkWake } from './queue-line.ts';
 
 export interface LinkCaps {
   concurrency: number | null;

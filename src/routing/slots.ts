@@ -17,7 +17,7 @@ import {
 import type { RedisKeys, RoutingKeys } from '../platform/redis/keys.ts';
 import { corked, execPipeline, registerScripts } from '../platform/redis/scripts.ts';
 import { adoptLegacyRoutingKeys } from './legacy-keys.ts';
-import { linkWake } from './queue.ts';
+import { linkWake } from './queue-line.ts';
 import {
   type Buckets,
   type LinkCaps,

@@ -104,3 +104,43 @@ export function importCycles(dir: string, exclude: string[] = []): string[][] {
     return scc.map((p) => relative(root, p));
   });
 }
+
+/**
+ * What importing `file` loads at run time: the files under `dir` it reaches through imports and
+ * re-exports that are not type-only (`import type`/`export type` are erased; with
+ * verbatimModuleSyntax an `import { type X }` still loads its module), and the packages those files
+ * import (`ioredis`, `node:net`, ...). Paths relative to `dir`.
+ */
+export function runtimeLoads(dir: string, file: string): { files: string[]; packages: string[] } {
+  const root = resolve(dir);
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const todo = [resolve(root, file)];
+  while (todo.length) {
+    const f = todo.pop()!;
+    if (files.has(f)) continue;
+    files.add(f);
+    const src = ts.createSourceFile(f, readFileSync(f, 'utf8'), ts.ScriptTarget.Latest, false);
+    for (const s of src.statements) {
+      let spec: ts.Expression | undefined;
+      if (ts.isImportDeclaration(s) && !s.importClause?.isTypeOnly) spec = s.moduleSpecifier;
+      else if (ts.isExportDeclaration(s) && !s.isTypeOnly) spec = s.moduleSpecifier;
+      if (!spec || !ts.isStringLiteral(spec)) continue;
+      const name = spec.text;
+      if (!name.startsWith('.')) {
+        packages.add(name);
+        continue;
+      }
+      const base = resolve(dirname(f), name);
+      const hit = [base, base.replace(/\.js$/, '.ts'), `${base}.ts`, join(base, 'index.ts')].find((c) => {
+        try {
+          return statSync(c).isFile();
+        } catch {
+          return false;
+        }
+      });
+      if (hit) todo.push(hit);
+    }
+  }
+  return { files: [...files].map((p) => relative(root, p)).sort(), packages: [...packages].sort() };
+}

@@ -5,7 +5,7 @@
 // slot an admissible waiter could.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { lineAdmits } from '../../src/routing/queue.ts';
+import { lineAdmits } from '../../src/routing/queue-line.ts';
 
 interface World {
   linkCap: number;

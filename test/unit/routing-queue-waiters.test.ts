@@ -5,7 +5,7 @@
 // subscription is on exactly while someone waits here.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { linkWake, parseWake } from '../../src/routing/queue.ts';
+import { linkWake, parseWake } from '../../src/routing/queue-line.ts';
 import { QueueWaiters } from '../../src/routing/queue-waiters.ts';
 
 function setup() {

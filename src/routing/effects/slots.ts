@@ -4,7 +4,7 @@
 import { converts, wholeSeconds } from '../../cdr/money.ts';
 import type { CallEvent, CallState, Refusal } from '../call.ts';
 import { capBuckets, capSources, concurrencyAt, nextCandidates, unavailableLinks } from '../decide.ts';
-import { staleBefore } from '../queue.ts';
+import { staleBefore } from '../queue-line.ts';
 import type { SlotRef } from '../slots.ts';
 import type { CallRuntime, EffectContext, EffectOf } from './runtime.ts';
 
