@@ -1,8 +1,10 @@
 // A Stasis channel's commands run one after another on its control queue, as res/stasis/control.c
-// runs them: continue, hold, DTMF and the rest wait behind a playback (answer and the HTTP answer
-// with it); a continue drops what was queued behind it; DTMF sent to one half of a Local pair
+// runs them: continue, hold, DTMF and the rest wait behind a playback (answer, variable sets and
+// bridge adds and removals with their HTTP answers); what is queued behind a continue still runs
+// before StasisEnd; a recording refuses a bridge add at once; DTMF sent to one half of a Local pair
 // reaches the other as ChannelDtmfReceived; a recording ends on a terminateOn digit from the far
 // end and starts after its beep.
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AriEvent, simAri } from '../helpers/sim-ari.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -14,10 +16,30 @@ afterEach(async () => {
 });
 
 const setup = () => simAri(cleanup);
+
+/** Sends requests pipelined on one connection (read by the server in that order); their statuses. */
+function pipelined(base: string, requests: string[]): Promise<number[]> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(Number(port), hostname, () =>
+      sock.write(requests.map((r) => `${r} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`).join('')),
+    );
+    let text = '';
+    sock.on('data', (d) => {
+      text += String(d);
+      const got = [...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
+      if (got.length === requests.length) {
+        sock.destroy();
+        resolve(got);
+      }
+    });
+    sock.on('error', reject);
+  });
+}
 const about = (id: string) => (e: AriEvent) => (e.channel as { id?: string } | undefined)?.id === id;
 
 describe('simulator control queue: commands wait behind what plays', () => {
-  it('a continue during a playback takes effect when it ends, and drops what was queued behind it', async () => {
+  it('a continue during a playback takes effect when it ends, after what was queued behind it', async () => {
     const { ari, call, events } = await setup();
     const ch = await call();
     expect((await ari('POST', `channels/${ch}/play/p1?media=sound:hello-world`)).status).toBe(201);
@@ -28,12 +50,110 @@ describe('simulator control queue: commands wait behind what plays', () => {
     // Still in Stasis while it plays: nothing of the hold or the continue yet.
     expect(events.some((e) => e.type === 'StasisEnd' || e.type === 'ChannelHold')).toBe(false);
     await waitFor(() => events.some((e) => e.type === 'StasisEnd' && about(ch)(e)));
-    const at = (t: string) => events.findIndex((e) => e.type === t);
-    expect(at('ChannelHold')).toBeGreaterThan(at('PlaybackFinished'));
-    expect(at('StasisEnd')).toBeGreaterThan(at('ChannelHold'));
-    // The playback queued behind the continue never ran and is gone.
-    expect(events.filter((e) => e.playback?.id === 'p2')).toEqual([]);
-    expect((await ari('GET', 'playbacks/p2')).status).toBe(404);
+    const at = (t: string, id?: string) =>
+      events.findIndex((e) => e.type === t && (id === undefined || e.playback?.id === id));
+    expect(at('ChannelHold')).toBeGreaterThan(at('PlaybackFinished', 'p1'));
+    // control_dispatch_all runs what was queued behind the continue in the same pass: the
+    // playback plays out, and only then does the Stasis loop end.
+    expect(at('PlaybackStarted', 'p2')).toBeGreaterThan(at('ChannelHold'));
+    expect(at('StasisEnd')).toBeGreaterThan(at('PlaybackFinished', 'p2'));
+  });
+
+  it('a variable set during a playback waits for it, HTTP answer included, and is reported in order', async () => {
+    const { ari, call, events } = await setup();
+    const ch = await call();
+    await ari('POST', `channels/${ch}/play/p1?media=sound:beep`);
+    let answered = false;
+    const set = ari('POST', `channels/${ch}/variable?variable=FOO&value=bar`).then((r) => {
+      answered = true;
+      return r;
+    });
+    // The playback has not finished: the request is still waiting for its turn.
+    await waitFor(() => events.some((e) => e.type === 'PlaybackStarted'));
+    expect(answered).toBe(false);
+    expect((await set).status).toBe(204);
+    // The events come over the WebSocket, which may trail the HTTP answer.
+    await waitFor(() => events.some((e) => e.type === 'ChannelVarset' && e.variable === 'FOO'));
+    const varset = events.findIndex((e) => e.type === 'ChannelVarset' && e.variable === 'FOO');
+    const finished = events.findIndex((e) => e.type === 'PlaybackFinished');
+    expect(finished).toBeGreaterThanOrEqual(0);
+    expect(varset).toBeGreaterThan(finished);
+    // setChannelVars: each variable its own command, in order, after the next playback.
+    await ari('POST', `channels/${ch}/play/p2?media=sound:beep`);
+    const bulk = await ari('POST', `channels/${ch}/variables`, { variables: { A: '1', B: '2' } });
+    expect(bulk.status).toBe(204);
+    await waitFor(() => events.some((e) => e.type === 'ChannelVarset' && e.variable === 'B'));
+    const after = events.findIndex((e) => e.type === 'PlaybackFinished' && e.playback?.id === 'p2');
+    const names = events
+      .slice(after)
+      .filter((e) => e.type === 'ChannelVarset')
+      .map((e) => e.variable);
+    expect(names).toEqual(['A', 'B']);
+  });
+
+  it('a variable set waiting behind a playback still runs when the channel hangs up: after the failure, before StasisEnd', async () => {
+    const { ari, call, events, s } = await setup();
+    const ch = await call();
+    await ari('POST', `channels/${ch}/play/p1?media=sound:demo-congrats`);
+    await waitFor(() => events.some((e) => e.type === 'PlaybackStarted'));
+    expect((await ari('POST', `channels/${ch}/play/p2?media=sound:beep`)).body.state).toBe('queued');
+    // Pipelined on one connection: the set is read (and queued) before the hangup is.
+    const statuses = await pipelined(s.ariUrl, [
+      `POST /ari/channels/${ch}/variable?variable=LATE&value=1&api_key=asterisk:asterisk`,
+      `DELETE /ari/channels/${ch}?api_key=asterisk:asterisk`,
+    ]);
+    expect(statuses).toEqual([204, 204]);
+    await waitFor(() => events.some((e) => e.type === 'StasisEnd' && about(ch)(e)));
+    const seq = events
+      .filter((e) => ['PlaybackFinished', 'ChannelVarset', 'StasisEnd'].includes(e.type))
+      .filter((e) => e.type !== 'ChannelVarset' || e.variable === 'LATE')
+      .map((e) => `${e.type}:${String(e.playback?.state ?? '')}`);
+    expect(seq).toEqual(['PlaybackFinished:failed', 'ChannelVarset:', 'StasisEnd:']);
+  });
+
+  it('a bridge add waits behind a playback; a channel recording is refused with 409 at once', async () => {
+    const { ari, call, events } = await setup();
+    const a = await call();
+    const b = await call();
+    const bridge = (await ari('POST', 'bridges?type=mixing')).body.id as string;
+    await ari('POST', `channels/${a}/play/p1?media=sound:beep`);
+    const add = await ari('POST', `bridges/${bridge}/addChannel?channel=${a}`);
+    expect(add.status).toBe(204);
+    await waitFor(() => events.some((e) => e.type === 'ChannelEnteredBridge' && about(a)(e)));
+    const entered = events.findIndex((e) => e.type === 'ChannelEnteredBridge' && about(a)(e));
+    const finished = events.findIndex((e) => e.type === 'PlaybackFinished');
+    expect(finished).toBeGreaterThanOrEqual(0);
+    expect(entered).toBeGreaterThan(finished);
+    // res_stasis_recording's add rule: refused as queued, not after the recording.
+    expect((await ari('POST', `channels/${b}/record?name=r1&format=wav`)).status).toBe(201);
+    const refused = await ari('POST', `bridges/${bridge}/addChannel?channel=${b}`);
+    expect(refused).toEqual({ status: 409, body: { message: `Channel ${b} currently recording` } });
+    await ari('POST', 'recordings/live/r1/stop');
+    await waitFor(() => events.some((e) => e.type === 'RecordingFinished'));
+    expect((await ari('POST', `bridges/${bridge}/addChannel?channel=${b}`)).status).toBe(204);
+    // A removal waits its turn as well.
+    await ari('POST', `channels/${a}/play/p2?media=sound:beep`);
+    expect((await ari('POST', `bridges/${bridge}/removeChannel?channel=${a}`)).status).toBe(204);
+    await waitFor(() => events.some((e) => e.type === 'ChannelLeftBridge' && about(a)(e)));
+    const left = events.findIndex((e) => e.type === 'ChannelLeftBridge' && about(a)(e));
+    const p2done = events.findIndex((e) => e.type === 'PlaybackFinished' && e.playback?.id === 'p2');
+    expect(left).toBeGreaterThan(p2done);
+  });
+
+  it('a continue departs the bridge first, and a variable set behind it is reported before StasisEnd', async () => {
+    const { ari, call, events } = await setup();
+    const ch = await call();
+    const bridge = (await ari('POST', 'bridges?type=mixing')).body.id as string;
+    await ari('POST', `bridges/${bridge}/addChannel?channel=${ch}`);
+    await ari('POST', `channels/${ch}/play/p1?media=sound:beep`);
+    await ari('POST', `channels/${ch}/continue`);
+    expect((await ari('POST', `channels/${ch}/variable?variable=AFTER&value=1`)).status).toBe(204);
+    await waitFor(() => events.some((e) => e.type === 'StasisEnd' && about(ch)(e)));
+    const seq = events
+      .filter((e) => about(ch)(e) || e.type === 'PlaybackFinished')
+      .map((e) => e.type)
+      .filter((t) => ['PlaybackFinished', 'ChannelLeftBridge', 'ChannelVarset', 'StasisEnd'].includes(t));
+    expect(seq.slice(-4)).toEqual(['PlaybackFinished', 'ChannelLeftBridge', 'ChannelVarset', 'StasisEnd']);
   });
 
   it('an answer during a playback is answered once the playback has ended', async () => {

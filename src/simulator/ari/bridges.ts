@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import type { SimChannel } from '../model.ts';
 import { bridgeMediaHandlers } from './bridge-media.ts';
 import { bridgesOps } from './operations.ts';
-import { withBridge } from './guards.ts';
+import { controlSync } from './control.ts';
+import { noContent, withBridge } from './guards.ts';
 import { type Args, bind, err, type Handler, type Reply } from './spec.ts';
 import type { AriState } from './state.ts';
 
@@ -53,24 +54,49 @@ export const bridgeRoutes = bind<AriState, typeof bridgesOps>(bridgesOps, {
     s.model.destroyBridge(b);
     return { status: 204 };
   }),
-  addChannel: withBridge((b, a, s) => {
+  // Each channel is added by a synchronous command on its control queue, one channel after the
+  // other: the answer waits behind what a channel plays (stasis_app_control_add_channel_to_bridge).
+  addChannel: withBridge(async (b, a, s) => {
     const chans = channelsOf(a, s);
     if (!Array.isArray(chans)) return chans;
     for (const c of chans) {
-      // Adding a channel that is already in the bridge moves it out and back in, as Asterisk does.
-      if (c.bridge === b.id) s.model.leaveBridge(c);
-      // absorbDTMF: the bridge features' dtmf_passthrough off for this channel's stay.
-      c.absorbDtmf = a.absorbDTMF === true;
-      s.model.enterBridge(c, b);
+      // res_stasis_recording's add rule, checked as the command is queued: a channel with a
+      // recording queued or running is refused; the channels before it stay added.
+      if (s.media.recordings.onChannel(c.id)) return err(409, `Channel ${c.id} currently recording`);
+      const absorb = a.absorbDTMF === true;
+      // Still run for a channel leaving Stasis meanwhile (control_dispatch_all): it joins, and its
+      // hangup or the end of its Stasis loop takes it out again.
+      const add = () => {
+        if (!s.model.channels.has(c.id) || !s.model.bridges.has(b.id)) return noContent;
+        // Adding a channel that is already in the bridge moves it out and back in, as Asterisk does.
+        if (c.bridge === b.id) s.model.leaveBridge(c);
+        // absorbDTMF: the bridge features' dtmf_passthrough off for this channel's stay.
+        c.absorbDtmf = absorb;
+        s.model.enterBridge(c, b);
+        return noContent;
+      };
+      // The command's result is not an error the answer reports (only the add rule's is).
+      await controlSync(s, c, add, add);
     }
-    return { status: 204 };
+    return noContent;
   }),
-  removeChannel: withBridge((b, a, s) => {
+  // Checked for every channel first (422), then each removed by a synchronous command of its own.
+  removeChannel: withBridge(async (b, a, s) => {
     const chans = channelsOf(a, s);
     if (!Array.isArray(chans)) return chans;
     if (chans.some((c) => c.bridge !== b.id)) return err(422, 'Channel not in this bridge');
-    for (const c of chans) s.model.leaveBridge(c);
-    return { status: 204 };
+    for (const c of chans)
+      await controlSync(
+        s,
+        c,
+        () => {
+          // app_control_remove_channel_from_bridge: only from the bridge it is still in.
+          if (c.bridge === b.id) s.model.leaveBridge(c);
+          return noContent;
+        },
+        noContent,
+      );
+    return noContent;
   }),
   ...bridgeMediaHandlers,
 });

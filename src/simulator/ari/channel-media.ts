@@ -3,7 +3,7 @@
 // simulated by time (media.ts); the statuses and messages are resource_channels.c's.
 import { createHash, randomUUID } from 'node:crypto';
 import type { SimChannel } from '../model.ts';
-import { controlAsync, dtmfPlan } from './control.ts';
+import { controlAsync, controlSyncEach, dtmfPlan } from './control.ts';
 import { dropMediaChannel } from './media-channels.ts';
 import type { Hearers } from './playback.ts';
 import { answered, bodyVariables, inStasis, noContent, withChannel } from './guards.ts';
@@ -267,7 +267,7 @@ function rtpStatistics(c: SimChannel, s: AriState): Reply {
 const TRANSFER_STATES = /^(channel_progress|channel_answered|channel_unavailable|channel_declined)$/i;
 
 export const channelMediaHandlers: Handlers = {
-  redirect: answered((c, a) => {
+  redirect: answered((c, a, s) => {
     const endpoint = (a.endpoint as string | undefined) ?? '';
     if (!endpoint) return err(400, "Required parameter 'endpoint' not provided.");
     const slash = endpoint.indexOf('/');
@@ -279,7 +279,8 @@ export const channelMediaHandlers: Handlers = {
     // strncasecmp over the given technology's length, as resource_channels.c compares them.
     if (mine.slice(0, tech.length).toLowerCase() !== tech.toLowerCase())
       return err(422, `Endpoint technology '${tech}' does not match channel technology '${mine}'`);
-    return noContent;
+    // app_control_redirect takes its turn on the queue (its transfer is not simulated).
+    return queued(c, s);
   }),
   progress: flag(() => {}),
   sendDTMF: answered((c, a, s) => sendDtmf(c, a, s)),
@@ -327,8 +328,8 @@ export const channelMediaHandlers: Handlers = {
     return inStasis((c) => {
       const vars = bodyVariables(a);
       if ('status' in vars) return vars;
-      for (const [k, value] of vars) setVariable(c, k.trim(), value, s);
-      return noContent;
+      // Each variable is a synchronous command of its own, sent when the one before has run.
+      return controlSyncEach(s, c, vars, ([k, value]) => setVariable(c, k.trim(), value, s));
     })(a, s);
   },
   snoopChannel: (a, s) => snoop(a, s),

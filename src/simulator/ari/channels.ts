@@ -4,7 +4,7 @@ import type { SimChannel } from '../model.ts';
 import { REASON_CAUSE } from '../model.ts';
 import { type Caller, localPair, newUniqueId, originate, parseCallerId, parseLocal } from '../originate.ts';
 import { channelMediaHandlers, MEDIA_FORMATS } from './channel-media.ts';
-import { controlAsync, controlSync, flushControl } from './control.ts';
+import { afterQueue, controlAsync, controlSync } from './control.ts';
 import { channelsOps } from './operations.ts';
 import { answered, inStasis, jsonVariables, withChannel } from './guards.ts';
 import { readVariable, setVariable } from './variables.ts';
@@ -214,18 +214,25 @@ export const channelRoutes = bind<AriState, typeof channelsOps>(channelsOps, {
     } else if (a.given?.has('priority') && Number(a.priority)) priority = Number(a.priority);
     else if (a.context || a.extension) priority = 1;
     // The place is checked now; the channel goes there in its control queue's turn (after what
-    // it plays), and what was queued behind is dropped with the rest of its Stasis stay.
+    // it plays). app_control_continue departs the bridge and marks the control done, but the
+    // dispatch pass it ran in still runs every command queued behind it (control_dispatch_all):
+    // only once the queue is empty does the Stasis loop end (StasisEnd) and the PBX go on.
     controlAsync(s, c, () => {
       if (!c.app) return;
-      s.model.leaveStasis(c);
-      flushControl(s, c);
-      if (priority !== undefined) {
-        c.dialplan = { ...c.dialplan, context, exten };
-        // The PBX goes on from the new place only: the run that called Stasis() stops (dialplanRun).
-        void s.model.runDialplan(c, context, exten, priority);
-      }
-      // Back to the dialplan: the interpreter resumes after its Stasis() step.
-      s.model.fire(c.id, 'exit');
+      if (c.bridge) s.model.leaveBridge(c);
+      afterQueue(s, c, () => {
+        if (!c.app) return;
+        // A bridge add run behind the continue is undone as the loop ends (ast_bridge_depart).
+        if (c.bridge) s.model.leaveBridge(c);
+        s.model.leaveStasis(c);
+        if (priority !== undefined) {
+          c.dialplan = { ...c.dialplan, context, exten };
+          // The PBX goes on from the new place only: the run that called Stasis() stops (dialplanRun).
+          void s.model.runDialplan(c, context, exten, priority);
+        }
+        // Back to the dialplan: the interpreter resumes after its Stasis() step.
+        s.model.fire(c.id, 'exit');
+      });
     });
     return { status: 204 };
   }),
@@ -287,7 +294,12 @@ export const channelRoutes = bind<AriState, typeof channelsOps>(channelsOps, {
   setChannelVar: (a, s) => {
     const variable = a.variable as string | undefined;
     if (!variable) return err(400, 'Variable name is required');
-    return inStasis((c) => setVariable(c, variable, (a.value as string | undefined) ?? '', s))(a, s);
+    // Synchronous on the control queue: the answer waits behind a playback (stasis_app_send_command);
+    // a channel leaving Stasis meanwhile still gets the variable (control_dispatch_all).
+    return inStasis((c) => {
+      const set = () => setVariable(c, variable, (a.value as string | undefined) ?? '', s);
+      return controlSync(s, c, set, set);
+    })(a, s);
   },
   dial: inStasis((c, a, s) => {
     const callerId = a.caller as string | undefined;

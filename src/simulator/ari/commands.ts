@@ -35,6 +35,11 @@ export class CommandQueues {
     return !this.queues.has(target);
   }
 
+  /** How many commands wait on the target, the running one not counted. */
+  waiting(target: string): number {
+    return this.queues.get(target)?.commands.length ?? 0;
+  }
+
   push(target: string, c: Command): void {
     const q = this.queues.get(target) ?? { running: false, commands: [] };
     this.queues.set(target, q);
@@ -65,10 +70,19 @@ export class CommandQueues {
 
   /** Drops every command still waiting on a target (the one running ends on its own). */
   flush(target: string): void {
+    for (const c of this.take(target)) c.drop();
+  }
+
+  /**
+   * Takes every command still waiting on a target off its queue, unrun and not yet dropped, for
+   * the caller to drop once what runs has ended (a hangup: the playback fails first).
+   */
+  take(target: string): Command[] {
     this.onIdle.delete(target);
     const q = this.queues.get(target);
-    if (!q) return;
-    for (const c of q.commands.splice(0)) c.drop();
+    if (!q) return [];
+    const waiting = q.commands.splice(0);
     if (!q.running) this.queues.delete(target);
+    return waiting;
   }
 }

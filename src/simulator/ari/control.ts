@@ -1,12 +1,18 @@
 // A Stasis channel's control queue for the operations that are not media (res/stasis/control.c):
 // Asterisk runs every command on the channel's own thread, one after another, so an operation
 // asked for while a playback or recording runs (or waits) takes effect only when its turn comes.
-// Most are queued asynchronously (the HTTP answer does not wait: continue, move, ring, progress,
-// DTMF, mute, hold, music on hold, silence, dial); answer and setting a variable wait for their
-// turn before answering (stasis_app_send_command). With nothing queued the thread picks a command
-// up at once, so it takes effect straight away, as before the answer in practice.
+// Most are queued asynchronously (the HTTP answer does not wait: continue, move, redirect, ring,
+// progress, DTMF, mute, hold, music on hold, silence, dial); answer, setting a variable and adding
+// a channel to or removing it from a bridge are synchronous (stasis_app_send_command): the HTTP
+// answer waits for the command's turn. With nothing queued the thread picks a command up at once,
+// so it takes effect straight away, as before the answer in practice.
+//
+// Leaving Stasis does not skip what waits: control_dispatch_all runs every command queued before
+// the thread looks at the channel again, so a command queued behind a `continue` runs after it,
+// before StasisEnd, and a synchronous one queued behind a playback still runs after the playback
+// ends on a hangup (the simulator drops the asynchronous ones then: see docs/simulator.md).
 import type { SimChannel } from '../model.ts';
-import type { Reply } from './spec.ts';
+import { err, type Reply } from './spec.ts';
 import type { AriState } from './state.ts';
 
 const key = (c: SimChannel) => `channel:${c.id}`;
@@ -37,14 +43,15 @@ export function controlAsync(
 }
 
 /**
- * Runs `run` on the channel's control queue and answers with its reply once it has run; a channel
- * hung up first never runs it (control_flush_queue) and answers `dropped`.
+ * Runs `run` on the channel's control queue and answers with its reply once it has run. When the
+ * channel leaves Stasis while it waits (a hangup, or a `continue` before it), `dropped` answers:
+ * a reply, or what the command does on a channel on its way out of Stasis.
  */
 export function controlSync(
   s: AriState,
   c: SimChannel,
   run: () => Reply,
-  dropped: Reply,
+  dropped: Reply | (() => Reply),
 ): Reply | Promise<Reply> {
   const q = s.media.queues;
   if (q.idle(key(c))) return run();
@@ -54,14 +61,44 @@ export function controlSync(
         resolve(run());
         done();
       },
-      drop: () => resolve(dropped),
+      drop: () => resolve(typeof dropped === 'function' ? dropped() : dropped),
     }),
   );
 }
 
-/** After `continue` ran the channel leaves Stasis: what it had queued behind is dropped unrun. */
-export function flushControl(s: AriState, c: SimChannel): void {
-  s.media.queues.flush(key(c));
+/**
+ * Synchronous commands one after another on one channel, as a handler sending several (each
+ * variable of setChannelVars) waits for each before it sends the next; the first non-204 stops.
+ */
+export async function controlSyncEach<T>(
+  s: AriState,
+  c: SimChannel,
+  items: T[],
+  one: (item: T) => Reply,
+): Promise<Reply> {
+  for (const [i, item] of items.entries()) {
+    // A control done with Stasis takes no more commands (app_send_command_on_condition: -1).
+    if (i > 0 && !c.app) return err(400, 'Failed to execute function');
+    const r = await controlSync(
+      s,
+      c,
+      () => one(item),
+      () => one(item),
+    );
+    if (r.status !== 204) return r;
+  }
+  return { status: 204 };
+}
+
+/**
+ * Runs `fn` once every command queued on the channel so far has run (at once when none waits):
+ * the end of the dispatch pass a command that ends the Stasis stay (`continue`) ran in. A hangup
+ * first drops it (the hangup ends the stay).
+ */
+export function afterQueue(s: AriState, c: SimChannel, fn: () => void): void {
+  const q = s.media.queues;
+  if (q.waiting(key(c))) q.whenIdle(key(c), fn);
+  else fn();
 }
 
 /**

@@ -59,8 +59,11 @@ export class Media {
    * Asterisk ends it (a playback failed, a recording done and kept).
    */
   targetGone(queue: string): void {
-    this.queues.flush(queue);
+    const waiting = this.queues.take(queue);
     this.playbacks.targetGone(queue);
     this.recordings.targetGone(queue);
+    // What waited is dropped after what ran has ended: a synchronous command that still runs on
+    // a hung-up channel (a variable set, control.ts) reports after the playback's failure.
+    for (const c of waiting) c.drop();
   }
 }

@@ -93,6 +93,12 @@ export class Recordings {
     });
   }
 
+  /** A recording queued or running on the channel (res_stasis_recording's add rule holds). */
+  onChannel(id: string): boolean {
+    for (const r of this.live.values()) if (r.queue === `channel:${id}`) return true;
+    return false;
+  }
+
   json(r: LiveRecording) {
     return {
       name: r.name,
