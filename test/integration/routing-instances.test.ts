@@ -117,9 +117,20 @@ describe('several daemon instances', () => {
     }
   });
 
-  /** The environment of a daemon run as its own process (so that it can be killed -9). */
+  /**
+   * The environment of a daemon run as its own process (so that it can be killed -9). The restarted
+   * process is a new instance: it takes the killed one's calls once that one's heartbeat is
+   * INSTANCE_DEAD_AFTER_S old, so the shortest bound the daemon accepts (2 s; 15 by default, which
+   * each of these tests would wait out).
+   */
   const processEnv = (sim: Simulator, nodeId: string, extra: Record<string, string>) =>
-    daemonEnv({ databaseUrl: db.url, redisPrefix: prefix, sim, nodeId, extra });
+    daemonEnv({
+      databaseUrl: db.url,
+      redisPrefix: prefix,
+      sim,
+      nodeId,
+      extra: { INSTANCE_DEAD_AFTER_S: '2', ...extra },
+    });
 
   it('a daemon killed mid-call leaks no slot: the restarted instance frees slots of calls that ended', async () => {
     const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
