@@ -56,7 +56,9 @@ describe('takeover of calls whose callers left while no daemon ran', () => {
       sim,
       nodeId: 'node-left',
       cdrDir: dir,
-      extra: { RECONCILE_INTERVAL_S: '1', UNSEEN_CALLS_GRACE_S: '1' },
+      // The restarted process is another instance: it takes the killed one's legs over once that
+      // one's heartbeat is INSTANCE_DEAD_AFTER_S old (2 s, the least the daemon accepts; 15 by default).
+      extra: { RECONCILE_INTERVAL_S: '1', UNSEEN_CALLS_GRACE_S: '1', INSTANCE_DEAD_AFTER_S: '2' },
     });
     const start = () => spawnDaemon(env);
     const { sql, close } = createDatabase(db.url, { max: 1 });
