@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { isIanaZone } from './time/zone.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -152,7 +153,7 @@ const schema = z.object({
   ASTERISK_CDR_TABLE: z.union([z.literal('off'), cdrTable]).default('asterisk_cdr'),
 
   // Routing
-  DEFAULT_TIMEZONE: z.string().default('UTC').refine(isTimeZone, { message: 'unknown IANA time zone' }),
+  DEFAULT_TIMEZONE: z.string().default('UTC').refine(isIanaZone, { message: 'unknown IANA time zone' }),
   // Slots expire after this many seconds even if nothing releases them (crash safety net).
   SLOT_TTL_S: z.coerce
     .number()
@@ -188,7 +189,7 @@ const schema = z.object({
   CID_TIMEZONE: z
     .string()
     .optional()
-    .refine((t) => t === undefined || isTimeZone(t), {
+    .refine((t) => t === undefined || isIanaZone(t), {
       message: 'unknown IANA time zone',
     }),
   // How often caller-ID usage is written from Redis to PostgreSQL (ms).
@@ -276,15 +277,6 @@ export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
-  }
-}
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -5,6 +5,22 @@
 // IANA names, so the map stays small).
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
+/**
+ * The one test of a zone name, used wherever one comes in (the API, the console, the configuration):
+ * an IANA name this runtime knows (`UTC`, `Asia/Kolkata`, `America/Argentina/Buenos_Aires`), at most
+ * 64 characters. Offset spellings (`+05:30`) are refused even where Intl takes them (newer runtimes
+ * do): PostgreSQL reads those as POSIX zones, with the sign inverted.
+ */
+export function isIanaZone(t: string): boolean {
+  if (t.length > 64 || !/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(t)) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: t });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function formatterFor(tz: string): Intl.DateTimeFormat {
   let f = formatters.get(tz);
   if (!f) {

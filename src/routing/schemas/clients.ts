@@ -1,9 +1,9 @@
 // Clients (the buyers' endpoints): request and response shapes, and the row as the API shows it.
 import { z } from 'zod';
+import { ianaZone } from '../../platform/http/input.ts';
 import type { WeeklySchedule } from '../../db/schema/routing.ts';
 import { scheduleProblems } from '../decide.ts';
 import type { ClientRow } from '../repository.ts';
-import { tz } from './common.ts';
 
 const range = z.tuple([z.string(), z.string()]);
 const schedule = z
@@ -25,7 +25,7 @@ export const clientBody = z
     name: z.string().trim().min(1).max(200),
     endpoint,
     active: z.boolean().optional(),
-    timezone: tz.nullable().optional(),
+    timezone: ianaZone.nullable().optional(),
     schedule: schedule.nullable().optional(),
     group_id: z.uuid().nullable().optional(),
   })

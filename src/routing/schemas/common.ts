@@ -1,5 +1,5 @@
-// What several routing resources' shapes share: the five caps (bodies, answers, column values), a
-// time zone, the owning seller, phone numbers in E.164, amounts in micro-units, `?cascade`.
+// What several routing resources' shapes share: the five caps (bodies, answers, column values), the
+// owning seller, phone numbers in E.164, amounts in micro-units, `?cascade`.
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { z } from 'zod';
 import { queryBool } from '../../platform/http/input.ts';
@@ -50,16 +50,6 @@ export const capValues = (b: CapBody) => ({
   totalCap: b.total_cap,
 });
 export const hasCapFields = (b: CapBody) => Object.values(capValues(b)).some((v) => v !== undefined);
-
-// A time zone Intl knows (IANA).
-export const tz = z.string().refine((t) => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: t });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'unknown IANA time zone');
 
 // Optional in the schema because a seller key's rows belong to its own seller; a staff or admin key
 // must name one (400 VALIDATION_FAILED without it), as the documents say.

@@ -1,10 +1,11 @@
 // Buyer groups: request and response shapes, and the row as the API shows it.
 import { z } from 'zod';
+import { ianaZone } from '../../platform/http/input.ts';
 import type { GroupRow } from '../repository.ts';
-import { capFields, capsOut, capValues, toCaps, tz } from './common.ts';
+import { capFields, capsOut, capValues, toCaps } from './common.ts';
 
 export const groupBody = z
-  .object({ name: z.string().trim().min(1).max(200), timezone: tz.nullable().optional(), ...capFields })
+  .object({ name: z.string().trim().min(1).max(200), timezone: ianaZone.nullable().optional(), ...capFields })
   .strict();
 export type GroupBody = z.infer<typeof groupBody>;
 export const groupOut = z.object({
