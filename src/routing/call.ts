@@ -10,7 +10,7 @@ import { isAnonymous, placeAllowed } from './screen.ts';
 import type { CapReason, SlotRef } from './slots.ts';
 
 /** `message`: the default route's recorded message is playing to the caller. */
-/** `queued`: every eligible link at its concurrency cap; the caller waits on hold for a slot. */
+/** `queued`: every eligible link at a concurrency cap (its own or an owner's); the caller waits on hold. */
 /** `dialplan`: sent on to a dialplan context (the default route); the call ends when the caller does. */
 export type CallPhase =
   | 'routing'
@@ -318,6 +318,15 @@ export function newCall(c: NewCall, o: { shed?: boolean } = {}): { state: CallSt
   return { state, effects: [{ type: 'ring_caller' }, { type: 'load_plan', did: c.did }] };
 }
 
+/** Refusals a hold queue waits out: a concurrency cap (anyone's frees when a call ends), or a line. */
+const WAITS_FOR: ReadonlySet<Refusal['reason']> = new Set<Refusal['reason']>([
+  'concurrency',
+  'seller_concurrency',
+  'did_concurrency',
+  'group_concurrency',
+  'waiting',
+]);
+
 /** The latest reason per link: a link refused twice (capped, then closed) shows how it ended. */
 function withRefusals(had: Refusal[], more: Refusal[] | undefined): Refusal[] {
   if (!more?.length) return had;
@@ -418,15 +427,10 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
       const tried = e.tried ? [...new Set([...s.tried, ...e.tried])] : s.tried;
       const next = { ...s, tried, refused: withRefusals(s.refused, e.refused) };
       const camp = s.plan?.campaign;
-      // Only a concurrency slot frees by itself: those links, and those whose freed slots are kept
-      // for callers who waited first, are offered again from the queue.
-      const capped = [
-        ...new Set(
-          (e.refused ?? [])
-            .filter((r) => r.reason === 'concurrency' || r.reason === 'waiting')
-            .map((r) => r.linkId),
-        ),
-      ];
+      // Only a concurrency slot frees by itself — the link's, or its seller's, DID's or buyer
+      // group's: those links, and those whose freed slots are kept for callers who waited first,
+      // are offered again from the queue.
+      const capped = [...new Set((e.refused ?? []).filter((r) => WAITS_FOR.has(r.reason)).map((r) => r.linkId))];
       if (e.reason === 'no_client' && camp?.queueS && !s.queued && capped.length) {
         const retry = new Set(capped);
         return {

@@ -1,7 +1,8 @@
 // The hold queues, shared by every instance: per link, a Redis sorted set of the calls waiting for
 // it (`link:<id>:waiting`, call ids scored by the time they joined), so the call that waited longest
 // for a link is first in line for it wherever it waits. A call waits for the links that refused it
-// for their concurrency (the one cap that frees by itself). The slot-taking script (takeSlot-n.lua)
+// for a concurrency cap (the one cap that frees by itself): the link's, or its seller's, DID's or
+// group's (it is then held back there by that cap, below). The slot-taking script (takeSlot-n.lua)
 // reads the link's line in the same step as it takes: a call may take a slot there only when every
 // caller ahead of it is held back by a cap of its own (its seller's, DID's or group's) that is still
 // full (`lineAdmits`, in queue-line.ts); a newly arriving call is refused (and joins the line) while anyone who

@@ -167,6 +167,88 @@ describe('hold queue', () => {
   });
 });
 
+describe("hold queue on a DID's and a buyer group's concurrency cap", () => {
+  let f: Flow;
+  beforeAll(async () => {
+    f = await startFlow({ HOLD_QUEUE_POLL_MS: '60000' });
+  });
+  afterAll(async () => {
+    await f?.stop();
+  });
+  const live = (did: string, caller: string, phase: string) =>
+    waitFor(() =>
+      f.routing.router!.live().find((x) => x.did === did && x.caller === caller && x.phase === phase),
+    );
+  const bridged = (did: string) =>
+    f.routing
+      .router!.live()
+      .filter((l) => l.did === did && l.phase === 'bridged')
+      .map((l) => l.caller);
+
+  /**
+   * One call up, three arriving at once held by the owner's cap of 1 on both links: each freed
+   * slot goes to the next in line, never two calls up at once, and the line is its order.
+   */
+  async function servedInLine(did: string, linkId: string, prefix: string) {
+    const a = f.sim.placeInboundCall({ did, callerNumber: `${prefix}0` });
+    await live(did, `${prefix}0`, 'bridged');
+    const callers = [1, 2, 3].map((i) => `${prefix}${i}`);
+    const calls = new Map(callers.map((n) => [n, f.sim.placeInboundCall({ did, callerNumber: n })]));
+    for (const n of callers) await live(did, n, 'queued');
+    // Every link refused them for the owner: they wait in the line of each.
+    const line = await waitFor(async () => {
+      const l = await f.routing.router!.queue.waiting(linkId);
+      return l.length === 3 ? l : undefined;
+    });
+    const order = line.map(
+      (id) => f.routing.router!.live().find((l) => l.call_id === id)?.caller,
+    ) as string[];
+    expect([...order].sort()).toEqual(callers);
+    let up = a;
+    for (const n of order) {
+      f.sim.hangup(up);
+      await live(did, n, 'bridged');
+      expect(bridged(did)).toEqual([n]);
+      up = calls.get(n)!;
+    }
+    f.sim.hangup(up);
+    const rows = await f.cdrsOnce(did, 4);
+    expect(rows.map((r) => r.disposition)).toEqual(['answered', 'answered', 'answered', 'answered']);
+    // Served in line order: the answers come in that order.
+    const answered = order.map((n) =>
+      Date.parse(String(rows.find((r) => r.caller_number === n)!.answered_at)),
+    );
+    expect([...answered].sort((x, y) => x - y)).toEqual(answered);
+  }
+
+  it("a DID's concurrency cap puts its callers on hold, and its freed slot goes to them first come first served", async () => {
+    const talk = { answerAfterMs: 10 };
+    const c = await f.campaign({ queue_s: 600 }, [{ behaviour: talk }, { behaviour: talk }]);
+    const dids = await f.api(f.sellerKey, 'GET', `/v1/dids?campaign_id=${c.campaignId}`);
+    const didId = dids.json().items[0].id as string;
+    expect((await f.api(f.staffKey, 'PATCH', `/v1/dids/${didId}`, { concurrency_cap: 1 })).statusCode).toBe(
+      200,
+    );
+    await servedInLine(c.did, c.clients[0]!.linkId, '+1212555024');
+  });
+
+  it("a buyer group's concurrency cap over both clients holds the callers the same way, and their records name it", async () => {
+    const talk = { answerAfterMs: 10 };
+    const c = await f.campaign({ queue_s: 600 }, [{ behaviour: talk }, { behaviour: talk }]);
+    const g = await f.api(f.staffKey, 'POST', '/v1/buyer-groups', { name: 'sites', concurrency_cap: 1 });
+    expect(g.statusCode).toBe(201);
+    for (const cl of c.clients)
+      expect(
+        (await f.api(f.staffKey, 'PATCH', `/v1/clients/${cl.clientId}`, { group_id: g.json().id }))
+          .statusCode,
+      ).toBe(200);
+    await servedInLine(c.did, c.clients[1]!.linkId, '+1212555025');
+    const r = await f.cdrsOnce(c.did, 4);
+    // The waiters' records say what held them: the group's concurrency on each link.
+    expect(r.slice(1).every((x) => x.not_routed.some((n) => n.reason === 'group_concurrency'))).toBe(true);
+  });
+});
+
 describe('hold queue: a wake-up lost', () => {
   let f: Flow;
   const turns = async (by: string) =>

@@ -6,6 +6,7 @@ import {
   causeOfDialStatus,
   type Effect,
   newCall,
+  type Refusal,
   resultOfCause,
   step,
 } from '../../src/routing/call.ts';
@@ -134,6 +135,39 @@ describe('call state machine', () => {
       { type: 'hangup', channelId: 'caller-chan', reason: 'congestion' },
       { type: 'finish' },
     ]);
+  });
+
+  it("a hold queue waits out any concurrency cap — the link's, its seller's, DID's or group's — and no other", () => {
+    const base = callWith(2);
+    const s: CallState = {
+      ...base,
+      plan: { ...base.plan!, campaign: { ...base.plan!.campaign!, queueS: 30 } },
+    };
+    const refusedBy = (reason: Refusal['reason']) =>
+      step(s, {
+        type: 'no_candidate',
+        reason: 'no_client',
+        refused: [
+          { linkId: 'L1', clientId: 'A', reason },
+          { linkId: 'L2', clientId: 'B', reason: 'hourly' },
+        ],
+        at: 5,
+      });
+    for (const reason of [
+      'concurrency',
+      'seller_concurrency',
+      'did_concurrency',
+      'group_concurrency',
+      'waiting',
+    ] as const) {
+      const r = refusedBy(reason);
+      expect(r.state.phase).toBe('queued');
+      expect(r.effects).toEqual([
+        { type: 'enqueue', campaignId: s.plan!.campaign!.id, timeoutS: 30, linkIds: ['L1'] },
+      ]);
+    }
+    for (const reason of ['hourly', 'seller_daily', 'did_total', 'group_monthly', 'closed'] as const)
+      expect(refusedBy(reason).state).toMatchObject({ phase: 'ended', disposition: 'no_client' });
   });
 
   it('fails over on busy, answers and bridges the next client, and hangs the caller up after', () => {
