@@ -165,20 +165,7 @@ describe('hold queue', () => {
     const served = await f.cdrsOnce(c.did, 4);
     expect(served.map((r) => r.disposition)).toEqual(['answered', 'answered', 'answered', 'answered']);
   });
-});
 
-describe("hold queue on a DID's and a buyer group's concurrency cap", () => {
-  let f: Flow;
-  beforeAll(async () => {
-    f = await startFlow({ HOLD_QUEUE_POLL_MS: '60000' });
-  });
-  afterAll(async () => {
-    await f?.stop();
-  });
-  const live = (did: string, caller: string, phase: string) =>
-    waitFor(() =>
-      f.routing.router!.live().find((x) => x.did === did && x.caller === caller && x.phase === phase),
-    );
   const bridged = (did: string) =>
     f.routing
       .router!.live()
