@@ -1,18 +1,15 @@
 // A thin ARI client for one node: the events WebSocket and its lifecycle (reconnect with backoff,
-// liveness pings, a close handshake on stop, taking our app name back), and REST requests routed
-// to transport-http.ts or transport-ws.ts behind a bound on requests in flight per transport,
-// typed in resources.ts. Events are dispatched synchronously in arrival order (Asterisk's order); a
-// throwing handler or a bad frame is logged and never stops the stream; on every (re)connect the
-// live channel list is handed out for resynchronisation (ARI does not replay missed events).
-// Why one file of about 440 lines: the connection's state (socket, reconnect timer, liveness,
-// stopping) is read by both the event side and the request side; the transports, the request
-// queue and the typed resources already live in files of their own.
+// liveness pings, a close handshake on stop, taking our app name back), and REST requests, typed in
+// resources.ts, handed to the REST side (ari-requests.ts: the HTTP, WebSocket and cleanup lanes, each
+// bounded, and the node's load). Events are dispatched synchronously in arrival order (Asterisk's
+// order); a throwing handler or a bad frame is logged and never stops the stream; on every
+// (re)connect the live channel list is handed out for resynchronisation (ARI does not replay
+// missed events).
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { AppReclaim } from './app-reclaim.ts';
-import { AriTimeoutError } from './errors.ts';
 import type { AriLoad, AriOptions, AriState } from './ari-options.ts';
-import { InFlightLimiter, type LoadFigures } from './limiter.ts';
+import { AriRequests } from './ari-requests.ts';
 import type { RequestOptions } from './request.ts';
 import {
   applicationsResource,
@@ -23,9 +20,8 @@ import {
   eventsResource,
 } from './resources.ts';
 import { backoffDelay, DEFAULT_BACKOFF } from '../platform/backoff.ts';
-import { hasRestOverWebSocket, mayTravelOverWebSocket } from './transport-choice.ts';
-import { HttpTransport } from './transport-http.ts';
-import { type RestResponseFrame, WsTransport } from './transport-ws.ts';
+import { hasRestOverWebSocket } from './transport-choice.ts';
+import type { RestResponseFrame } from './transport-ws.ts';
 import type { AnyAriEvent } from './types.ts';
 import { closeGracefully, WsKeepalive } from './ws-keepalive.ts';
 
@@ -40,9 +36,6 @@ export type { LoadFigures } from './limiter.ts';
 export type { HangupReason } from './resources.ts';
 export { hasRestOverWebSocket, mayTravelOverWebSocket } from './transport-choice.ts';
 
-/** A limiter slot came free after the WebSocket it was meant for closed: go again by HTTP. */
-const AGAIN = Symbol('again');
-
 export class AriClient extends EventEmitter {
   state: AriState = 'idle';
   reconnects = 0;
@@ -54,10 +47,6 @@ export class AriClient extends EventEmitter {
   lastError: string | null = null;
   /** Links dropped because they went silent (no pong, no frame). */
   silentDrops = 0;
-  /** Requests that never left our queue within their bound, per transport. */
-  queueTimeouts = { http: 0, websocket: 0, cleanup: 0 };
-  /** Cleanup requests sent over the events WebSocket because their lane was full. */
-  private cleanupOverWs = 0;
   private ws: WebSocket | null = null;
   /** Whether REST goes over the WebSocket on this connection (decided at each connect). */
   restOverWs = false;
@@ -65,41 +54,18 @@ export class AriClient extends EventEmitter {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly base: string;
-  private readonly timeoutMs: number;
-  private readonly httpTransport: HttpTransport;
-  private readonly wsTransport: WsTransport;
-  private readonly httpLimiter: InFlightLimiter;
-  private readonly wsLimiter: InFlightLimiter;
-  /** The cleanup lane: its own HTTP connections and bound (RequestOptions.lane). */
-  private readonly cleanupHttp: HttpTransport;
-  private readonly cleanupLimiter: InFlightLimiter;
+  /** The REST side: its lanes, limiters and counters (ari-requests.ts). */
+  private readonly rest: AriRequests;
   private readonly keepalive: WsKeepalive;
   private readonly reclaim: AppReclaim;
 
   constructor(private opts: AriOptions) {
     super();
     this.base = opts.url.replace(/\/+$/, '').replace(/\/ari$/, '') + '/ari';
-    this.timeoutMs = opts.timeoutMs ?? 10_000;
-    const maxSockets = opts.httpMaxSockets ?? 32;
-    this.httpTransport = new HttpTransport({
-      base: this.base,
-      user: opts.user,
-      password: opts.password,
-      timeoutMs: this.timeoutMs,
-      maxSockets,
+    this.rest = new AriRequests(opts, this.base, opts.timeoutMs ?? 10_000, {
+      socket: () => this.ws,
+      restOverWs: () => this.restOverWs,
     });
-    const cleanupSockets = opts.cleanupMaxSockets ?? 8;
-    this.cleanupHttp = new HttpTransport({
-      base: this.base,
-      user: opts.user,
-      password: opts.password,
-      timeoutMs: this.timeoutMs,
-      maxSockets: cleanupSockets,
-    });
-    this.cleanupLimiter = new InFlightLimiter(cleanupSockets);
-    this.wsTransport = new WsTransport({ timeoutMs: this.timeoutMs });
-    this.httpLimiter = new InFlightLimiter(maxSockets);
-    this.wsLimiter = new InFlightLimiter(opts.wsMaxInFlight ?? 128);
     this.keepalive = new WsKeepalive({
       intervalMs: opts.pingIntervalMs ?? 5000,
       timeoutMs: opts.pongTimeoutMs ?? 10_000,
@@ -109,7 +75,7 @@ export class AriClient extends EventEmitter {
       probeMs: opts.reclaimProbeMs ?? 5000,
       forceAfterMs: opts.reclaimAfterMs ?? 60_000,
       log: opts.log,
-      probe: (app) => this.httpTransport.request('GET', `/applications/${encodeURIComponent(app)}`),
+      probe: (app) => this.rest.http.request('GET', `/applications/${encodeURIComponent(app)}`),
       reconnect: () => this.reopen(),
     });
   }
@@ -146,9 +112,8 @@ export class AriClient extends EventEmitter {
     this.ws = null;
     this.state = 'closed';
     this.restOverWs = false;
-    this.wsTransport.failAll('client stopped');
-    this.httpTransport.destroy();
-    this.cleanupHttp.destroy();
+    this.rest.ws.failAll('client stopped');
+    this.rest.destroy();
     if (ws) await closeGracefully(ws, this.opts.closeTimeoutMs ?? 2000);
   }
 
@@ -158,118 +123,32 @@ export class AriClient extends EventEmitter {
    * (both AriNoAnswerError: check `mayHaveHappened`).
    */
   request<T>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
-    return this.dispatch<T>(method, path, o, Date.now());
-  }
-
-  /** `first`: a cleanup request sent over the events WebSocket, ahead of the requests queued there. */
-  private dispatch<T>(
-    method: string,
-    path: string,
-    o: RequestOptions,
-    startedAt: number,
-    first = false,
-  ): Promise<T> {
-    if (o.lane === 'cleanup' && this.spillsOverWebSocket()) {
-      this.cleanupOverWs++;
-      return this.dispatch<T>(method, path, { ...o, lane: undefined }, startedAt, true);
-    }
-    if (o.lane === 'cleanup') {
-      const bound = o.timeoutMs ?? this.timeoutMs;
-      const notSent = () => {
-        this.queueTimeouts.cleanup++;
-        return new AriTimeoutError(method, path, bound, false);
-      };
-      return this.cleanupLimiter.run<T>(
-        () => {
-          const left = bound - (Date.now() - startedAt);
-          if (left <= 0) return Promise.reject(notSent());
-          return this.cleanupHttp.request<T>(method, path, o, left);
-        },
-        bound,
-        notSent,
-      );
-    }
-    const ws = this.ws;
-    const overWs =
-      this.restOverWs && ws?.readyState === WebSocket.OPEN && mayTravelOverWebSocket(method, path);
-    const transport = overWs ? 'websocket' : 'http';
-    const bound = o.timeoutMs ?? this.timeoutMs;
-    const notSent = () => {
-      this.queueTimeouts[transport]++;
-      return new AriTimeoutError(method, path, bound, false);
-    };
-    const p = (overWs ? this.wsLimiter : this.httpLimiter).run<T | typeof AGAIN>(
-      () => {
-        // What is left of the bound once a slot came free; none left: it never goes out.
-        const left = bound - (Date.now() - startedAt);
-        if (left <= 0) return Promise.reject(notSent());
-        if (!overWs) return this.httpTransport.request<T>(method, path, o, left);
-        if (this.ws !== ws || ws?.readyState !== WebSocket.OPEN) return Promise.resolve(AGAIN);
-        return this.wsTransport.request<T>(ws, method, path, o, left);
-      },
-      bound,
-      notSent,
-      { first: first && overWs },
-    );
-    return p.then((r) => (r === AGAIN ? this.dispatch<T>(method, path, o, startedAt, first) : r));
-  }
-
-  /**
-   * Whether a cleanup request goes over the events WebSocket instead of its own lane: every lane
-   * connection is busy (or requests already wait for one) and REST travels over the WebSocket. It
-   * then goes ahead of every request queued there for new work (dispatch's `first`), behind only
-   * those already sent. Each HTTP connection carries one request per round trip, and a round trip
-   * waits for both sides' event loops: on a loaded machine the lane's 8 connections ended 10-40
-   * channels a second, while a node takes about one hangup per call offered (the shed caller, or
-   * the client leg of a call that ended). Without this, hangups queued here by the ten thousand
-   * while new calls' requests kept the WebSocket busy, and the channels stayed up in Asterisk.
-   */
-  private spillsOverWebSocket(): boolean {
-    const lane = this.cleanupLimiter;
-    if (lane.inFlight < lane.limit && lane.queued === 0) return false;
-    return this.restOverWs && this.ws?.readyState === WebSocket.OPEN;
+    return this.rest.send<T>(method, path, o, Date.now());
   }
 
   /** Requests in flight and queued per transport, and whether the node is overloaded. */
   load(now = Date.now()): AriLoad {
-    const http = this.httpLimiter.figures(now);
-    const websocket = this.wsLimiter.figures(now);
-    const cleanup = this.cleanupLimiter.figures(now);
-    const waitBound = this.opts.overloadWaitMs ?? 2000;
-    const queueBound = this.opts.overloadQueue ?? 200;
-    const over = (f: LoadFigures) =>
-      f.queued >= queueBound || Math.max(f.oldestWaitMs, f.oldestInFlightMs) >= waitBound;
-    return { http, websocket, cleanup, overloaded: over(http) || over(websocket) };
+    return this.rest.load(now);
   }
 
   /** True when new calls should not be started on this node (see load()). */
   overloaded(): boolean {
-    return this.load().overloaded;
+    return this.rest.overloaded();
   }
 
   /** Requests sent per transport. */
   get requestsSent(): { http: number; websocket: number } {
-    return { http: this.httpTransport.sent, websocket: this.wsTransport.sent };
+    return this.rest.requestsSent;
   }
 
-  /**
-   * The cleanup lane's requests sent on its own connections, those that got no answer within their
-   * bound there, and those sent over the events WebSocket instead (spillsOverWebSocket).
-   */
+  /** The cleanup lane's requests sent, timed out, and sent over the events WebSocket instead. */
   get cleanupRequests(): { sent: number; timeouts: number; overWebSocket: number } {
-    return {
-      sent: this.cleanupHttp.sent,
-      timeouts: this.cleanupHttp.timeouts + this.queueTimeouts.cleanup,
-      overWebSocket: this.cleanupOverWs,
-    };
+    return this.rest.cleanupRequests;
   }
 
   /** Requests that got no answer within their bound, per transport (queue time-outs included). */
   get timeouts(): { http: number; websocket: number } {
-    return {
-      http: this.httpTransport.timeouts + this.queueTimeouts.http,
-      websocket: this.wsTransport.timeouts + this.queueTimeouts.websocket,
-    };
+    return this.rest.timeouts;
   }
 
   // Typed resources (ids chosen by the caller, recorded before the request).
@@ -298,7 +177,7 @@ export class AriClient extends EventEmitter {
    * a file sent as one WebSocket frame would be built on Asterisk's stack and could crash it.
    */
   recordingFile(name: string, signal?: AbortSignal) {
-    return this.httpTransport.stream('GET', `/recordings/stored/${encodeURIComponent(name)}/file`, signal);
+    return this.rest.http.stream('GET', `/recordings/stored/${encodeURIComponent(name)}/file`, signal);
   }
 
   private open(): void {
@@ -349,7 +228,7 @@ export class AriClient extends EventEmitter {
       this.ws = null;
       this.keepalive.stop();
       this.restOverWs = false;
-      this.wsTransport.failAll('events WebSocket closed before the answer');
+      this.rest.ws.failAll('events WebSocket closed before the answer');
       const was = this.state;
       this.state = this.stopped ? 'closed' : 'connecting';
       if (was === 'connected') {
@@ -370,7 +249,7 @@ export class AriClient extends EventEmitter {
     this.ws = null;
     this.keepalive.stop();
     this.restOverWs = false;
-    this.wsTransport.failAll('events WebSocket replaced by a new one');
+    this.rest.ws.failAll('events WebSocket replaced by a new one');
     if (this.state === 'connected') this.emit('disconnected');
     if (this.timer) clearTimeout(this.timer);
     if (old) void closeGracefully(old, this.opts.closeTimeoutMs ?? 2000);
@@ -415,10 +294,7 @@ export class AriClient extends EventEmitter {
       return;
     }
     try {
-      const info = await this.httpTransport.request<{ system?: { version?: string } }>(
-        'GET',
-        '/asterisk/info',
-      );
+      const info = await this.rest.http.request<{ system?: { version?: string } }>('GET', '/asterisk/info');
       this.restOverWs = hasRestOverWebSocket(info?.system?.version ?? '');
     } catch (err) {
       this.restOverWs = false;
@@ -453,7 +329,7 @@ export class AriClient extends EventEmitter {
       return;
     }
     if (ev.type === 'RESTResponse') {
-      this.wsTransport.settle(ev as unknown as RestResponseFrame);
+      this.rest.ws.settle(ev as unknown as RestResponseFrame);
       return;
     }
     this.lastEventAt = now;
