@@ -448,30 +448,33 @@ describe('API fuzz from the OpenAPI document', () => {
       return res.statusCode;
     };
     // State is compared around each batch (one route, one target); a batch in which something
-    // was accepted is sent again one request at a time, each refusal checked on its own.
+    // was accepted is sent again one request at a time, each refusal checked on its own. Nothing
+    // runs between two steps, so the state after one is the state before the next: each snapshot
+    // serves both (they took two thirds of the file's time when each step took its own).
     const batches = new Map<string, Req[]>();
     for (const r of reqs) {
       const k = r.what.split(':')[0]!;
       batches.set(k, [...(batches.get(k) ?? []), r]);
     }
+    let now = await snapshot();
     for (const [k, batch] of batches) {
-      const before = await snapshot();
+      const before = now;
       const statuses = [];
       for (const r of batch) statuses.push(await send(r));
+      now = await snapshot();
       if (statuses.every((st) => st >= 400)) {
-        const after = await snapshot();
-        if (after !== before)
+        if (now !== before)
           changed.push(
-            `${k}: ${batch.length} requests, all refused (${statuses}), changed ${diff(before, after)}`,
+            `${k}: ${batch.length} requests, all refused (${statuses}), changed ${diff(before, now)}`,
           );
         continue;
       }
       for (const [i, r] of batch.entries()) {
         if (statuses[i]! < 400) continue;
-        const s0 = await snapshot();
+        const s0 = now;
         const st = await send(r);
-        const s1 = await snapshot();
-        if (st >= 400 && s1 !== s0) changed.push(`${r.what} -> ${st}, changed ${diff(s0, s1)}`);
+        now = await snapshot();
+        if (st >= 400 && now !== s0) changed.push(`${r.what} -> ${st}, changed ${diff(s0, now)}`);
       }
     }
     expect(fivehundreds).toEqual([]);
