@@ -174,3 +174,35 @@ export async function revokeApiKey(
     .where(and(eq(apiKeys.id, k.id), isNull(apiKeys.revokedAt)));
   return { id: k.id, prefix: k.prefix, already: false };
 }
+
+// What /v1/api-keys reads and changes, as whole rows (the answer shows each key as stored).
+type KeyRow = typeof apiKeys.$inferSelect;
+
+/** Every key, revoked ones included, newest first. */
+export const apiKeyRows = (db: Db): Promise<KeyRow[]> =>
+  db.select().from(apiKeys).orderBy(desc(apiKeys.createdAt));
+
+export async function apiKeyRow(db: Db, id: string): Promise<KeyRow | null> {
+  const [row] = await db.select().from(apiKeys).where(eq(apiKeys.id, id));
+  return row ?? null;
+}
+
+/** Sets a key's request limit; null when no key of this id is live (absent or revoked). */
+export async function setKeyRateLimit(db: Db, id: string, perMin: number | null): Promise<KeyRow | null> {
+  const [row] = await db
+    .update(apiKeys)
+    .set({ rateLimitPerMin: perMin })
+    .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+    .returning();
+  return row ?? null;
+}
+
+/** Revokes the live key of this id; null when there is none (absent or already revoked). */
+export async function revokeKeyRow(db: Db, id: string): Promise<KeyRow | null> {
+  const [row] = await db
+    .update(apiKeys)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+    .returning();
+  return row ?? null;
+}

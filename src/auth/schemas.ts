@@ -1,6 +1,6 @@
-// API key requests (zod), shared by /v1/api-keys and the console's API keys page.
+// API key requests and answers (zod), shared by /v1/api-keys and the console's API keys page.
 import { z } from 'zod';
-import { API_ROLES } from '../db/schema/auth.ts';
+import { API_ROLES, type apiKeys } from '../db/schema/auth.ts';
 import { AppError } from '../platform/http/errors.ts';
 import { parseCidr } from './cidr.ts';
 
@@ -40,3 +40,30 @@ export function assertKeyScope(b: { role: string; seller_id?: string | undefined
       { path: 'seller_id', message: 'only for role seller' },
     ]);
 }
+
+export const keyOut = z.object({
+  id: z.uuid(),
+  prefix: z.string(),
+  role: z.enum(API_ROLES),
+  seller_id: z.uuid().nullable(),
+  allow_ips: z.array(z.string()),
+  label: z.string().nullable(),
+  rate_limit_per_min: z.number().int().nullable().meta({
+    description: "requests a minute this key may make (null: its role's default; 0: no limit)",
+  }),
+  created_at: z.string(),
+  revoked_at: z.string().nullable(),
+});
+
+/** A key as the API shows it (never its secret or hash). */
+export const toKeyOut = (r: typeof apiKeys.$inferSelect) => ({
+  id: r.id,
+  prefix: r.prefix,
+  role: r.role,
+  seller_id: r.sellerId,
+  allow_ips: r.allowIps,
+  label: r.label,
+  rate_limit_per_min: r.rateLimitPerMin,
+  created_at: r.createdAt.toISOString(),
+  revoked_at: r.revokedAt?.toISOString() ?? null,
+});

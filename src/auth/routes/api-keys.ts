@@ -1,52 +1,13 @@
-import { and, desc, eq, isNull } from 'drizzle-orm';
+// /v1/whoami and the admins' /v1/api-keys: thin plugins over the key store (keys.ts).
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { createApiKey } from '../keys.ts';
-import { assertKeyScope, keyCreateBody, keyRateLimit } from '../schemas.ts';
-import { API_ROLES, apiKeys } from '../../db/schema/auth.ts';
+import { API_ROLES } from '../../db/schema/auth.ts';
+import { keyExample } from '../examples.ts';
+import { apiKeyRow, apiKeyRows, createApiKey, revokeKeyRow, setKeyRateLimit } from '../keys.ts';
+import { assertKeyScope, keyCreateBody, keyOut, keyRateLimit, toKeyOut } from '../schemas.ts';
 import { notFound } from '../../platform/http/errors.ts';
 import { withExample, withResponseExample } from '../../platform/http/examples.ts';
-
-const keyOut = z.object({
-  id: z.uuid(),
-  prefix: z.string(),
-  role: z.enum(API_ROLES),
-  seller_id: z.uuid().nullable(),
-  allow_ips: z.array(z.string()),
-  label: z.string().nullable(),
-  rate_limit_per_min: z.number().int().nullable().meta({
-    description: "requests a minute this key may make (null: its role's default; 0: no limit)",
-  }),
-  created_at: z.string(),
-  revoked_at: z.string().nullable(),
-});
-
-/** The key the examples in /docs show. */
-const keyExample = {
-  id: '7c9e6679-7425-40de-944b-e07fc1f90ae7',
-  prefix: 'cc_live_7Qm2',
-  role: 'dialer' as const,
-  seller_id: null,
-  allow_ips: ['198.51.100.0/24'],
-  label: 'VICIdial cluster A',
-  rate_limit_per_min: 6000,
-  created_at: '2026-11-02T15:04:05.000Z',
-  revoked_at: null,
-};
-
-type Row = typeof apiKeys.$inferSelect;
-const out = (r: Row) => ({
-  id: r.id,
-  prefix: r.prefix,
-  role: r.role,
-  seller_id: r.sellerId,
-  allow_ips: r.allowIps,
-  label: r.label,
-  rate_limit_per_min: r.rateLimitPerMin,
-  created_at: r.createdAt.toISOString(),
-  revoked_at: r.revokedAt?.toISOString() ?? null,
-});
 
 /** Admin management of API keys. The clear key appears only in the create response. */
 export default async function apiKeyRoutes(fastify: FastifyInstance) {
@@ -101,7 +62,7 @@ export default async function apiKeyRoutes(fastify: FastifyInstance) {
         },
       },
     },
-    async () => ({ items: (await db.select().from(apiKeys).orderBy(desc(apiKeys.createdAt))).map(out) }),
+    async () => ({ items: (await apiKeyRows(db)).map(toKeyOut) }),
   );
 
   app.post(
@@ -135,8 +96,8 @@ export default async function apiKeyRoutes(fastify: FastifyInstance) {
         label: b.label ?? null,
         rateLimitPerMin: b.rate_limit_per_min ?? null,
       });
-      const [row] = await db.select().from(apiKeys).where(eq(apiKeys.id, k.id));
-      return reply.status(201).send({ ...out(row!), key: k.key });
+      const row = await apiKeyRow(db, k.id);
+      return reply.status(201).send({ ...toKeyOut(row!), key: k.key });
     },
   );
 
@@ -160,14 +121,10 @@ export default async function apiKeyRoutes(fastify: FastifyInstance) {
       },
     },
     async (req) => {
-      const [row] = await db
-        .update(apiKeys)
-        .set({ rateLimitPerMin: req.body.rate_limit_per_min })
-        .where(and(eq(apiKeys.id, req.params.id), isNull(apiKeys.revokedAt)))
-        .returning();
+      const row = await setKeyRateLimit(db, req.params.id, req.body.rate_limit_per_min);
       if (!row) throw notFound('api key', req.params.id);
       app.deps.keys.invalidate();
-      return out(row);
+      return toKeyOut(row);
     },
   );
 
@@ -188,14 +145,10 @@ export default async function apiKeyRoutes(fastify: FastifyInstance) {
       },
     },
     async (req) => {
-      const [row] = await db
-        .update(apiKeys)
-        .set({ revokedAt: new Date() })
-        .where(and(eq(apiKeys.id, req.params.id), isNull(apiKeys.revokedAt)))
-        .returning();
+      const row = await revokeKeyRow(db, req.params.id);
       if (!row) throw notFound('api key', req.params.id);
       app.deps.keys.invalidate();
-      return out(row);
+      return toKeyOut(row);
     },
   );
 }
