@@ -10,15 +10,7 @@ import { RedisLock } from '../platform/redis/lock.ts';
 import type { Logger } from '../platform/logger.ts';
 import { BucketClock, calleeFacts } from './decide.ts';
 import type { CallerIdRepository, HotNumberRow, PoolConfigRow } from './repository.ts';
-import {
-  type CidStore,
-  type NumberUsage,
-  type PickResult,
-  type PoolHealthConfig,
-  profileFields,
-  type Tier,
-  usageFields,
-} from './store.ts';
+import { type CidStore, type PickResult, type PoolHealthConfig, profileFields, type Tier } from './store.ts';
 
 export interface CidServiceOptions {
   sql: Sql;
@@ -70,7 +62,12 @@ const SWEEP_PIPELINE = 10;
 /** The rebuild lock's TTL; its holder extends it every third of that while the rebuild runs. */
 const REBUILD_LOCK_TTL_MS = 120_000;
 
-const msOf = (v: Date | string | null) => (v ? new Date(v).getTime() || 0 : 0);
+/** Rows a read of the rebuild (PostgreSQL's cursor), placed by a pipeline of rebuildCids calls. */
+const REBUILD_READ = 2000;
+/** How long a pick for a pool not yet placed waits for it before answering NOT_READY, and how often it looks. */
+const NOT_READY_WAIT_MS = 5000;
+const POOL_POLL_MS = 100;
+
 const nxxOf = (number: string) => /^\+1(\d{6})\d{4}$/.exec(number)?.[1] ?? null;
 
 export class CidHotState {
@@ -106,13 +103,17 @@ export class CidHotState {
     return this.clock.at(t);
   }
 
-  /** The hot path: no PostgreSQL. `agent` null skips the per-agent limit (calls the daemon handles). */
+  /**
+   * The hot path: no PostgreSQL. `agent` null skips the per-agent limit (calls the daemon handles).
+   * While the state is rebuilt, a pool is served as soon as its numbers are placed; a request for
+   * a pool not placed yet starts the rebuild (if no instance runs it) and waits for the pool, at
+   * most NOT_READY_WAIT_MS, then answers NOT_READY.
+   */
   async next(p: { pool: string; to?: string; agent: string | null }): Promise<NextResult> {
     const callee = calleeFacts(p.to);
-    let r: PickResult | null = null;
-    for (let attempt = 0; attempt < 2; attempt++) {
+    const pick = () => {
       const now = this.now();
-      r = await this.pickOrUnavailable({
+      return this.pickOrUnavailable({
         pool: p.pool,
         callee,
         agent: p.agent ?? '-',
@@ -122,10 +123,25 @@ export class CidHotState {
         ratePerMin: p.agent === null ? null : this.o.agentRatePerMin,
         promoteBatch: this.o.promoteBatch ?? 32,
       });
-      if (r.kind !== 'not_ready') break;
-      await this.ensureReady();
+    };
+    let r = await pick();
+    if (r.kind === 'not_ready') {
+      let rebuilt = false;
+      const rebuild = this.ensureReady().then(
+        () => {
+          rebuilt = true;
+        },
+        () => {}, // another instance rebuilds, or Redis refused: the next pick says which
+      );
+      const end = Date.now() + NOT_READY_WAIT_MS;
+      do {
+        // The marker of this pool may come from another instance's rebuild: looked for, not awaited.
+        await Promise.race([rebuild, new Promise((res) => setTimeout(res, rebuilt ? 0 : POOL_POLL_MS))]);
+        r = await pick();
+      } while (r.kind === 'not_ready' && Date.now() < end);
     }
-    if (!r || r.kind === 'not_ready') throw new AppError('NOT_READY', 'caller-ID state is being rebuilt');
+    if (r.kind === 'not_ready')
+      throw new AppError('NOT_READY', 'caller-ID state is being rebuilt; this pool is not placed yet');
     if (r.kind === 'exhausted') {
       const fb = await this.o.store.poolFallback(p.pool);
       if (fb) return { kind: 'fallback', number: fb };
@@ -155,8 +171,8 @@ export class CidHotState {
     for (;;) {
       if (await this.o.store.isReady()) return;
       // One instance rebuilds; a rebuild whose lock is lost stops before it marks the state ready.
-      const ran = await this.rebuildLock.run(async (signal) => {
-        if (!(await this.o.store.isReady())) await this.rebuild(signal);
+      const ran = await this.rebuildLock.run(async (signal, held) => {
+        if (!(await this.o.store.isReady())) await this.rebuild(signal, held);
       });
       if (ran) return;
       if (Date.now() > end)
@@ -166,36 +182,50 @@ export class CidHotState {
   }
 
   /**
-   * Loads every pool and number from PostgreSQL into Redis, then sets the ready marker. `signal`
-   * (the rebuild lock's) stops it between batches, and before the marker, once the lock is lost.
+   * Loads every pool and number from PostgreSQL into Redis, pool by pool (the smallest first), and
+   * marks each pool served as soon as its numbers are placed; the numbers of no pool last, then the
+   * ready marker. A number serving several pools is placed with the first of them, in all its
+   * pools' sets, and left as it is by the later ones: picks may have used it since. `signal` (the
+   * rebuild lock's) stops it between batches; before each marker, `held` confirms the lock is still
+   * ours (a FLUSHALL meanwhile took the lock with the numbers placed so far: no marker may follow).
    */
-  async rebuild(signal?: AbortSignal): Promise<number> {
+  async rebuild(signal?: AbortSignal, held?: { extend(): Promise<boolean> }): Promise<number> {
     const started = Date.now();
-    const pools = await this.repo.poolConfigs();
-    for (const p of pools) await this.o.store.setPoolConfig(p.id, poolConfigOf(p));
-    let n = 0;
-    const cursor = this.repo.hotNumbers(2000);
-    for await (const rows of cursor) {
+    const configs = await this.repo.poolConfigs();
+    for (const p of configs) await this.o.store.setPoolConfig(p.id, poolConfigOf(p));
+    let placed = 0;
+    let kept = 0;
+    let placeMs = 0;
+    const load = async (pool: string | null) => {
+      for await (const rows of this.repo.rebuildRows(pool, this.o.reservationTtlMs, REBUILD_READ)) {
+        signal?.throwIfAborted();
+        const t = Date.now();
+        const now = this.now();
+        const r = await this.o.store.placeRebuilt(rows, now, this.clock.at(now));
+        placeMs += Date.now() - t;
+        placed += r.placed;
+        kept += r.kept;
+      }
+      if (held && !(await held.extend())) signal?.throwIfAborted();
       signal?.throwIfAborted();
-      const now = this.now();
-      await this.o.store.placeMany(
-        rows.map((r) => ({ number: r.number, fields: this.fieldsOfRow(r, true) })),
-        now,
-        this.clock.at(now),
-      );
-      n += rows.length;
+    };
+    const pools = await this.repo.poolsBySize();
+    for (const pool of pools) {
+      await load(pool);
+      await this.o.store.markPoolReady(pool, this.o.instanceId);
     }
-    signal?.throwIfAborted();
+    await load(null);
     await this.o.store.markReady(this.o.instanceId);
     this.o.log.info(
-      { numbers: n, pools: pools.length, ms: Date.now() - started },
+      { numbers: placed, kept, pools: pools.length, ms: Date.now() - started, placeMs },
       'caller-ID state rebuilt from PostgreSQL',
     );
-    return n;
+    return placed;
   }
 
-  private fieldsOfRow(r: HotNumberRow, withUsage: boolean): string[] {
-    const f = profileFields({
+  /** A number's profile fields (no usage: Redis keeps the usage it has). */
+  private fieldsOfRow(r: HotNumberRow): string[] {
+    return profileFields({
       active: r.active,
       npa: r.npa,
       nxx: nxxOf(r.number),
@@ -204,23 +234,6 @@ export class CidHotState {
       dailyLimit: r.daily_limit,
       pools: [...r.pools].sort(),
     });
-    if (!withUsage) return f;
-    const last = msOf(r.last_used_at);
-    const u: NumberUsage = {
-      lastUsedMs: last,
-      // The flush lags picks by up to its interval: a reservation made just before Redis was lost
-      // is kept from the last usage PostgreSQL knows.
-      reservedUntilMs: last ? last + this.o.reservationTtlMs : 0,
-      restedUntilMs: msOf(r.rested_until),
-      hourBucket: r.hour_bucket,
-      usesHour: r.uses_hour,
-      dayBucket: r.day_bucket,
-      usesDay: r.uses_day,
-      total: Number(r.total_uses),
-      answered: Number(r.answered),
-      unanswered: Number(r.unanswered),
-    };
-    return [...f, ...usageFields(u)];
   }
 
   /** Re-reads numbers from PostgreSQL and places them in Redis (after CRUD changes). */
@@ -236,11 +249,15 @@ export class CidHotState {
   placeImported(rows: ImportedNumber[]): Promise<void> {
     return this.redisAfterSave(async () => {
       if (!rows.length) return;
-      if (!(await this.o.store.isReady())) return void (await this.ensureReady());
+      // Redis lost the state: the rebuild may have read these rows before they were written, or
+      // after (then picks may have used them since): placed once it is done, by the script that
+      // merges with what Redis holds.
+      const rebuilt = !(await this.o.store.isReady());
+      if (rebuilt) await this.ensureReady();
       const now = this.now();
       // Fresh inserts usable at once skip the placement script (see CidStore.placeFresh).
       const fresh = (r: ImportedNumber) =>
-        r.inserted && r.active && r.hourlyLimit !== 0 && r.dailyLimit !== 0;
+        !rebuilt && r.inserted && r.active && r.hourlyLimit !== 0 && r.dailyLimit !== 0;
       await this.o.store.placeFresh(
         rows.filter(fresh).map((r) => ({
           number: r.number,
@@ -293,14 +310,16 @@ export class CidHotState {
 
   private async syncNow(numbers: string[]): Promise<void> {
     if (!numbers.length) return;
-    if (!(await this.o.store.isReady())) return void (await this.ensureReady());
+    // A write while the state is rebuilt: placed after the rebuild (which may have read the row
+    // before the write), merged with the usage Redis holds by then.
+    if (!(await this.o.store.isReady())) await this.ensureReady();
     for (let i = 0; i < numbers.length; i += 2000) {
       const part = numbers.slice(i, i + 2000);
       const rows = await this.repo.hotNumbersOf(part);
       const now = this.now();
       const b = this.clock.at(now);
       await this.o.store.placeMany(
-        rows.map((r) => ({ number: r.number, fields: this.fieldsOfRow(r, false) })),
+        rows.map((r) => ({ number: r.number, fields: this.fieldsOfRow(r) })),
         now,
         b,
       );

@@ -3,6 +3,7 @@
 // outbound Stasis handler.
 import type { AsteriskModule } from '../asterisk/index.ts';
 import type { DaemonContext, DaemonModule } from '../main.ts';
+import { AppError } from '../platform/http/errors.ts';
 import { createRedis, waitReady } from '../platform/redis/client.ts';
 import { RedisKeys } from '../platform/redis/keys.ts';
 import { HealthTracker } from './health.ts';
@@ -70,17 +71,27 @@ export function createCallerIdModule(ctx: DaemonContext, o: { now?: () => number
     readiness: [
       {
         name: 'callerid',
+        // Degraded, not 503: while the state is rebuilt the pools already placed are served, and a
+        // load balancer acting on a 503 would take them away with the rest of the instance.
+        critical: false,
         check: async () => {
           if (await store.isReady()) return;
           // Redis lost the hot state (or never had it): rebuild in the background and say so.
           void service.ensureReady().catch(() => {});
-          throw new Error('caller-ID state is being rebuilt from PostgreSQL');
+          throw new Error(
+            'caller-ID state is being rebuilt from PostgreSQL (pools are served as they are placed)',
+          );
         },
       },
     ],
     async start() {
       await waitReady(redis, 5000, 'caller-ID Redis connection');
-      await service.ensureReady();
+      // Another instance still rebuilding after the wait is no reason not to start: its pools are
+      // served as it places them, and /ready says the state is being rebuilt.
+      await service.ensureReady().catch((err: unknown) => {
+        if (!(err instanceof AppError && err.code === 'NOT_READY')) throw err;
+        clog.warn('caller-ID state still being rebuilt by another instance: starting meanwhile');
+      });
       service.start();
     },
     async stop() {

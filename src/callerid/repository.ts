@@ -4,6 +4,7 @@
 import { and, asc, count, desc, eq, inArray, type SQL, sql as dsql } from 'drizzle-orm';
 import type { Sql } from 'postgres';
 import type { Db } from '../platform/db.ts';
+import type { RebuildRow } from './store.ts';
 import { callerIds, cidPoolMembers, cidPools } from '../db/schema/callerid.ts';
 
 export type PoolRow = typeof cidPools.$inferSelect;
@@ -242,12 +243,41 @@ export class CallerIdRepository {
   async poolIdsPlain(): Promise<string[]> {
     return (await this.sql<{ id: string }[]>`select id from cid_pools order by id`).map((r) => r.id);
   }
-  /** Every number with its usage and pools, `batch` rows at a time (the rebuild). */
-  hotNumbers(batch: number): AsyncIterable<HotNumberRow[]> {
-    return this.sql<HotNumberRow[]>`
-      select c.*, coalesce(array_agg(m.pool_id) filter (where m.pool_id is not null), '{}') as pools
-      from caller_ids c left join cid_pool_members m on m.number = c.number
-      group by c.number`.cursor(batch);
+  /** The pools, those with the fewest numbers first (the rebuild serves each as soon as it is placed). */
+  async poolsBySize(): Promise<string[]> {
+    const rows = await this.sql<{ id: string }[]>`
+      select p.id from cid_pools p left join cid_pool_members m on m.pool_id = p.id
+      group by p.id order by count(m.number), p.id`;
+    return rows.map((r) => r.id);
+  }
+  /**
+   * The numbers of a pool (null: the numbers of no pool), `batch` rows at a time, each already in
+   * the shape its hash takes in Redis (RebuildRow: text, '' unset), so the daemon only passes the
+   * values on: reservations as last use + `reservationTtlMs`, times in ms, pools comma-separated
+   * in byte order, the NPA-NXX from the number.
+   */
+  rebuildRows(pool: string | null, reservationTtlMs: number, batch: number): AsyncIterable<RebuildRow[]> {
+    const where =
+      pool === null
+        ? this
+            .sql`from caller_ids c where not exists (select 1 from cid_pool_members x where x.number = c.number)`
+        : this
+            .sql`from cid_pool_members m join caller_ids c on c.number = m.number where m.pool_id = ${pool}`;
+    return this.sql<RebuildRow[]>`
+      select c.number, case when c.active then '1' else '0' end as a, coalesce(c.npa, '') as npa,
+        coalesce(substring(c.number from '^[+]1([0-9]{6})[0-9]{4}$'), '') as nxx,
+        coalesce(c.state, '') as st,
+        coalesce(c.hourly_limit, -1)::text as hl, coalesce(c.daily_limit, -1)::text as dl,
+        array_to_string(array(select x.pool_id from cid_pool_members x where x.number = c.number
+                              order by x.pool_id collate "C"), ',') as pools,
+        coalesce(floor(extract(epoch from c.last_used_at) * 1000)::bigint, 0)::text as last,
+        coalesce(floor(extract(epoch from c.last_used_at) * 1000)::bigint + ${reservationTtlMs}::bigint, 0)::text
+          as resv,
+        coalesce(floor(extract(epoch from c.rested_until) * 1000)::bigint, 0)::text as rest,
+        coalesce(c.hour_bucket, '') as hb, c.uses_hour::text as hc,
+        coalesce(c.day_bucket, '') as db, c.uses_day::text as dc,
+        c.total_uses::text as tot, c.answered::text as ans, c.unanswered::text as unans
+      ${where}`.cursor(batch);
   }
   /** The named numbers with their usage and pools (absent ones are left out). */
   hotNumbersOf(numbers: string[]): Promise<HotNumberRow[]> {

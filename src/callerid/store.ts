@@ -38,20 +38,6 @@ export interface NumberProfile {
   pools: string[];
 }
 
-/** Usage carried over from PostgreSQL when the hot state is rebuilt. */
-export interface NumberUsage {
-  lastUsedMs: number;
-  reservedUntilMs: number;
-  restedUntilMs: number;
-  hourBucket: string | null;
-  usesHour: number;
-  dayBucket: string | null;
-  usesDay: number;
-  total: number;
-  answered: number;
-  unanswered: number;
-}
-
 export interface PoolHealthConfig {
   fallback: string | null;
   window: number;
@@ -94,6 +80,7 @@ export function pickCall(
       keys.pool(p.pool, 'cfg'),
       keys.numberPrefix,
       keys.poolPrefix,
+      keys.pool(p.pool, 'ready'),
     ],
     args: [
       p.pool,
@@ -123,31 +110,6 @@ export function profileFields(p: NumberProfile): string[] {
     String(p.dailyLimit ?? -1),
     'pools',
     p.pools.join(','),
-  ];
-}
-
-export function usageFields(u: NumberUsage): string[] {
-  return [
-    'last',
-    String(u.lastUsedMs),
-    'resv',
-    String(u.reservedUntilMs),
-    'rest',
-    String(u.restedUntilMs),
-    'hb',
-    u.hourBucket ?? '',
-    'hc',
-    String(u.usesHour),
-    'db',
-    u.dayBucket ?? '',
-    'dc',
-    String(u.usesDay),
-    'tot',
-    String(u.total),
-    'ans',
-    String(u.answered),
-    'unans',
-    String(u.unanswered),
   ];
 }
 
@@ -187,6 +149,38 @@ export function placeManyCalls(
 }
 
 /**
+ * The KEYS of a bulk call that names every key it touches (pure): the numbers' hashes first, in
+ * ARGV order, then each set once, which the arguments point at by its 1-based index in KEYS.
+ */
+class BulkKeys {
+  private sets: string[] = [];
+  private at = new Map<string, number>();
+  constructor(private hashes: string[]) {}
+  index(key: string): number {
+    let at = this.at.get(key);
+    if (at === undefined) {
+      at = this.hashes.length + this.sets.push(key);
+      this.at.set(key, at);
+    }
+    return at;
+  }
+  /** The indexes of a number's tier sets in `pools`: all, then NPA-NXX, NPA and state where known. */
+  tiers(keys: CidKeys, pools: string[], nxx: string | null, npa: string | null, state: string | null) {
+    const joins: number[] = [];
+    for (const pool of pools) {
+      joins.push(this.index(keys.pool(pool, 'all')));
+      if (nxx) joins.push(this.index(keys.pool(pool, 'nxx', nxx)));
+      if (npa) joins.push(this.index(keys.pool(pool, 'npa', npa)));
+      if (state) joins.push(this.index(keys.pool(pool, 'st', state)));
+    }
+    return joins;
+  }
+  get keys(): string[] {
+    return [...this.hashes, ...this.sets];
+  }
+}
+
+/**
  * placeFresh calls, 500 numbers a call (pure). Every key the script writes is named here: each
  * number's hash, and each tier set of each pool it joins (passed once a call, numbers pointing at it
  * by its index in KEYS, the indexes of one number in one argument).
@@ -198,26 +192,9 @@ export function placeFreshCalls(
   const calls: ScriptCall[] = [];
   for (let i = 0; i < items.length; i += 500) {
     const batch = items.slice(i, i + 500);
-    const hashes = batch.map(({ number }) => keys.number(number));
-    const sets: string[] = [];
-    const setIndex = new Map<string, number>(); // key -> its 1-based index in KEYS
-    const indexOf = (key: string) => {
-      let at = setIndex.get(key);
-      if (at === undefined) {
-        at = hashes.length + sets.push(key);
-        setIndex.set(key, at);
-      }
-      return at;
-    };
+    const k = new BulkKeys(batch.map(({ number }) => keys.number(number)));
     const args: (string | number)[] = [batch.length];
     for (const { number, profile: p } of batch) {
-      const joins: number[] = [];
-      for (const pool of p.pools) {
-        joins.push(indexOf(keys.pool(pool, 'all')));
-        if (p.nxx) joins.push(indexOf(keys.pool(pool, 'nxx', p.nxx)));
-        if (p.npa) joins.push(indexOf(keys.pool(pool, 'npa', p.npa)));
-        if (p.state) joins.push(indexOf(keys.pool(pool, 'st', p.state)));
-      }
       args.push(
         number,
         p.npa ?? '',
@@ -226,10 +203,61 @@ export function placeFreshCalls(
         p.hourlyLimit ?? -1,
         p.dailyLimit ?? -1,
         p.pools.join(','),
-        joins.join(','),
+        k.tiers(keys, p.pools, p.nxx, p.npa, p.state).join(','),
       );
     }
-    calls.push({ keys: [...hashes, ...sets], args });
+    calls.push({ keys: k.keys, args });
+  }
+  return calls;
+}
+
+/** The hash fields of a number the rebuild reads back, in rebuildCids-n.lua's ARGV order. */
+export const REBUILD_FIELDS = [
+  'a',
+  'npa',
+  'nxx',
+  'st',
+  'hl',
+  'dl',
+  'pools',
+  'last',
+  'resv',
+  'rest',
+  'hb',
+  'hc',
+  'db',
+  'dc',
+  'tot',
+  'ans',
+  'unans',
+] as const;
+
+/** A number as PostgreSQL gives it back to the rebuild: each hash field as text ('' unset), pools comma-separated. */
+export type RebuildRow = { number: string } & Record<(typeof REBUILD_FIELDS)[number], string>;
+
+/** Numbers a rebuildCids call: ~1,000 arguments, a few milliseconds of Redis (other pools' picks wait that out). */
+export const REBUILD_BATCH = 500;
+
+/**
+ * rebuildCids calls, REBUILD_BATCH numbers a call (pure): every key named, as in placeFreshCalls,
+ * each number pointing at its tier sets and at its pools' cool sets.
+ */
+export function rebuildCalls(keys: CidKeys, rows: RebuildRow[], now: number, b: CidBuckets): ScriptCall[] {
+  const calls: ScriptCall[] = [];
+  for (let i = 0; i < rows.length; i += REBUILD_BATCH) {
+    const batch = rows.slice(i, i + REBUILD_BATCH);
+    const k = new BulkKeys(batch.map((r) => keys.number(r.number)));
+    const args: (string | number)[] = [now, ...bucketArgs(b), batch.length];
+    for (const r of batch) {
+      const pools = r.pools ? r.pools.split(',') : [];
+      args.push(r.number);
+      for (const f of REBUILD_FIELDS) args.push(r[f]);
+      args.push(
+        k.tiers(keys, pools, r.nxx || null, r.npa || null, r.st || null).join(','),
+        pools.map((p) => k.index(keys.pool(p, 'cool'))).join(','),
+      );
+    }
+    calls.push({ keys: k.keys, args });
   }
   return calls;
 }
@@ -343,7 +371,29 @@ export class CidStore {
     await execPipeline(pipe);
   }
 
-  /** Many places: batches of numbers per script call, the batches pipelined (import, rebuild). */
+  /**
+   * Places numbers read back by the rebuild (rebuildCids-n.lua), the calls pipelined; a number
+   * whose hash exists is left as it is. Answers how many were placed and how many left.
+   */
+  async placeRebuilt(
+    rows: RebuildRow[],
+    now: number,
+    b: CidBuckets,
+  ): Promise<{ placed: number; kept: number }> {
+    const out = { placed: 0, kept: 0 };
+    if (!rows.length) return out;
+    const pipe = this.redis.pipeline();
+    for (const c of rebuildCalls(this.keys, rows, now, b))
+      pipe.rebuildCids(c.keys.length, ...c.keys, ...c.args);
+    for (const r of await execPipeline(pipe)) {
+      const [placed, kept] = r as [number, number];
+      out.placed += placed;
+      out.kept += kept;
+    }
+    return out;
+  }
+
+  /** Many places: batches of numbers per script call, the batches pipelined (import, CRUD sync). */
   async placeMany(items: Array<{ number: string; fields: string[] }>, now: number, b: CidBuckets) {
     if (!items.length) return;
     const pipe = this.redis.pipeline();
@@ -415,6 +465,16 @@ export class CidStore {
   }
   async markReady(instance: string): Promise<void> {
     await this.redis.set(this.keys.ready, `${instance} ${new Date().toISOString()}`);
+  }
+  /** During a rebuild: every number of the pool is placed, picks from it may go on (pickCid-12.lua). */
+  async markPoolReady(pool: string, instance: string): Promise<void> {
+    await this.redis.set(this.keys.pool(pool, 'ready'), `${instance} ${new Date().toISOString()}`);
+  }
+  /** The pools of `pools` that are served while the state is rebuilt. */
+  async poolsReady(pools: string[]): Promise<string[]> {
+    if (!pools.length) return [];
+    const v = await this.redis.mget(...pools.map((p) => this.keys.pool(p, 'ready')));
+    return pools.filter((_, i) => v[i] !== null);
   }
 
   /**

@@ -170,7 +170,7 @@ describe('pick script arguments', () => {
             ratePerMin: 10,
             promoteBatch: 32,
           });
-          expect(c.keys).toHaveLength(11); // the 11 of pickCid-11.lua
+          expect(c.keys).toHaveLength(12); // the 12 of pickCid-12.lua
           for (const k of c.keys) expect(k.match(/\{[^}]*\}/g)).toEqual(['{cid}']);
           expect(c.keys[1]).toBe(`cc:cid:{cid}:p:${pool}:cool`);
           expect(c.keys[5]).toBe(`cc:cid:{cid}:p:${pool}:all`);
@@ -178,7 +178,9 @@ describe('pick script arguments', () => {
           expect(c.keys[2]).toBe(`cc:cid:{cid}:p:${pool}:nxx:${f?.nxx ?? ''}`);
           expect(c.keys[8]).toBe(`cc:cid:{cid}:p:${pool}:cfg`);
           // The prefixes the script names data-keyed keys with (cid-common.lua's number_key, pool_key).
-          expect(c.keys.slice(9)).toEqual(['cc:cid:{cid}:n:', 'cc:cid:{cid}:p:']);
+          expect(c.keys.slice(9, 11)).toEqual(['cc:cid:{cid}:n:', 'cc:cid:{cid}:p:']);
+          // The pool's own ready marker: served while the rest of the state is rebuilt.
+          expect(c.keys[11]).toBe(`cc:cid:{cid}:p:${pool}:ready`);
           expect(keys.number('+12125550100')).toBe('cc:cid:{cid}:n:+12125550100');
           expect(c.args[0]).toBe(pool);
           // The rate window ends at the next minute boundary.

@@ -63,11 +63,12 @@ export class RedisKeys {
 
 /**
  * Caller-ID keys, all under `<prefix>:cid:{cid}`. Built by concatenation from prefixes made once: a
- * pick names eleven keys, thousands of times a second.
+ * pick names twelve keys, thousands of times a second.
  *   n:<number>                 HASH  the number's profile and usage (cid-common.lua lists the fields)
  *   p:<pool>:cfg               HASH  the pool's fallback and health settings
  *   p:<pool>:all|nxx:<v>|npa:<v>|st:<v>  ZSET  tier sets (number -> end of its reservation)
  *   p:<pool>:cool              ZSET  numbers held back by a limit or a rest (number -> usable at)
+ *   p:<pool>:ready             STRING  set while the state is rebuilt, once the pool's numbers are placed (picks go on)
  *   ready  dirty  rebuild-lock  rl:<agent>:<minute>  seen:<call id>
  */
 export class CidKeys {

@@ -115,11 +115,11 @@ export class RedisLock {
    * work ends; if it was lost meanwhile, the work's result is not trusted and LockLostError is
    * thrown (the work should have stopped at the signal already).
    */
-  async run<T>(work: (signal: AbortSignal) => Promise<T>): Promise<{ value: T } | null> {
+  async run<T>(work: (signal: AbortSignal, held: HeldLock) => Promise<T>): Promise<{ value: T } | null> {
     const held = await this.acquire();
     if (!held) return null;
     try {
-      const value = await work(held.signal);
+      const value = await work(held.signal, held);
       held.signal.throwIfAborted();
       return { value };
     } finally {

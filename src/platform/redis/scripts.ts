@@ -54,6 +54,7 @@ export const SCRIPTS: readonly ScriptDef[] = [
     'takeUsage-3.lua',
     'placeFresh-n.lua',
     'promoteCid-3.lua',
+    'rebuildCids-n.lua',
   ]),
   ...lua('routing', [
     'takeSlot-n.lua',
@@ -72,7 +73,7 @@ export const SCRIPTS: readonly ScriptDef[] = [
 ];
 
 /** The caller-ID pick, run as a Redis Function (its library is built in callerid/store.ts). */
-export const PICK_SCRIPT = loadScript(join(src, 'callerid', 'lua', 'pickCid-11.lua'));
+export const PICK_SCRIPT = loadScript(join(src, 'callerid', 'lua', 'pickCid-12.lua'));
 
 type Arg = RedisKey | RedisValue;
 // The reply of each script, as the Lua returns it (codes.ts decodes the codes). Arguments are KEYS
@@ -85,6 +86,7 @@ declare module 'ioredis' {
     takeUsage(...keysAndArgs: Arg[]): Result<[number, string], Context>;
     placeFresh(...keysAndArgs: Arg[]): Result<number, Context>;
     promoteCid(...keysAndArgs: Arg[]): Result<[number, number], Context>;
+    rebuildCids(...keysAndArgs: Arg[]): Result<[number, number], Context>;
     takeSlot(...keysAndArgs: Arg[]): Result<number, Context>;
     answerSlot(...keysAndArgs: Arg[]): Result<number, Context>;
     releaseSlot(...keysAndArgs: Arg[]): Result<number, Context>;

@@ -4,11 +4,12 @@
   serves, all at once. Cost: O(batch + log n), never a scan of the pool (cid-common.lua says why
   the head of a tier set is enough).
 
-  KEYS[1] ready marker (absent: the hot state must be rebuilt first)
+  KEYS[1] ready marker (absent, and the pool's own marker KEYS[12] too: the hot state must be rebuilt first)
   KEYS[2] pool cool ZSET       KEYS[3..6] tier ZSETs: NPA-NXX, NPA, state, all (absent tiers: any unused key)
   KEYS[7] dirty SET (numbers whose usage must reach PostgreSQL)
   KEYS[8] per-agent rate counter (fixed window)  KEYS[9] the pool's settings HASH (absent: no such pool)
   KEYS[10] prefix of the number hashes  KEYS[11] prefix of the pool keys
+  KEYS[12] the pool's ready marker (set while the state is rebuilt, once this pool's numbers are placed)
   Keys named by data (built from KEYS[10], KEYS[11]): the hash of the number at the head of a tier
   set, the NPA-NXX, NPA and state sets of that number (its own, not the callee's) in every pool it
   serves, and the hashes and sets of the numbers due in the cool set. Which number is the head is
@@ -26,7 +27,7 @@ local K, pool = cid_keys(KEYS[10], KEYS[11]), ARGV[1]
 local now, ttl = tonumber(ARGV[2]), tonumber(ARGV[3])
 local hourId, hourEnd, dayId, dayEnd = ARGV[4], tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
 
-if redis.call('EXISTS', KEYS[1]) == 0 then return { -2 } end
+if redis.call('EXISTS', KEYS[1], KEYS[12]) == 0 then return { -2 } end
 
 local limit = tonumber(ARGV[9])
 if limit >= 0 then
