@@ -430,7 +430,9 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
       // Only a concurrency slot frees by itself — the link's, or its seller's, DID's or buyer
       // group's: those links, and those whose freed slots are kept for callers who waited first,
       // are offered again from the queue.
-      const capped = [...new Set((e.refused ?? []).filter((r) => WAITS_FOR.has(r.reason)).map((r) => r.linkId))];
+      const capped = [
+        ...new Set((e.refused ?? []).filter((r) => WAITS_FOR.has(r.reason)).map((r) => r.linkId)),
+      ];
       if (e.reason === 'no_client' && camp?.queueS && !s.queued && capped.length) {
         const retry = new Set(capped);
         return {

@@ -74,16 +74,6 @@ export function startInbound(
   runner.start(state, effects);
 }
 
-/**
- * The Stasis app and arguments a listed channel sits in (`Stasis(capconduit,inbound)`: Asterisk
- * shows the running application and its data on the channel); null when it is in no Stasis app.
- */
-export function stasisOf(ch: AriChannel): { app: string; args: string[] } | null {
-  if (ch.dialplan?.app_name !== 'Stasis') return null;
-  const [app, ...args] = (ch.dialplan.app_data ?? '').split(',');
-  return app ? { app, args } : null;
-}
-
 export function attachStasisHandlers(
   asterisk: AsteriskModule,
   runner: CallRunner,

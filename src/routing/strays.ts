@@ -2,8 +2,8 @@
 // listing, the calls this instance holds or ended lately, and the records of the node's calls in.
 import type { AriChannel } from '../asterisk/types.ts';
 import type { CallRecord } from './call-record.ts';
-import { CALL_ID_VAR, type CallRunner, OWNER_VAR } from './effects.ts';
-import { stasisOf } from './stasis.ts';
+import { CALL_ID_VAR, OWNER_VAR } from './channel-vars.ts';
+import type { CallRunner } from './effects.ts';
 
 /**
  * Channels in our app that no call holds, once the calls of a dead owner are taken over: what an
@@ -42,4 +42,14 @@ export function strayChannels(
     callers.push({ ch, ...at });
   }
   return { callers, legs };
+}
+
+/**
+ * The Stasis app and arguments a listed channel sits in (`Stasis(capconduit,inbound)`: Asterisk
+ * shows the running application and its data on the channel); null when it is in no Stasis app.
+ */
+export function stasisOf(ch: AriChannel): { app: string; args: string[] } | null {
+  if (ch.dialplan?.app_name !== 'Stasis') return null;
+  const [app, ...args] = (ch.dialplan.app_data ?? '').split(',');
+  return app ? { app, args } : null;
 }

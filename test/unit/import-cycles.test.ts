@@ -45,12 +45,14 @@ const PURE = [
   'provisioning/drift.ts',
   'reports/periods.ts',
   'routing/call-record.ts',
+  'routing/channel-vars.ts',
   'routing/call.ts',
   'routing/decide.ts',
   'routing/outcome.ts',
   'routing/queue-line.ts',
   'routing/screen.ts',
   'routing/slot-args.ts',
+  'routing/strays.ts',
   'time/zone.ts',
 ];
 const IO =

@@ -2,21 +2,14 @@
 // caller's ringing, answer, bridge, recovery for the next client, hangups, the way back to the
 // dialplan, a message, and the call's maximum length.
 import { AriError } from '../../asterisk/index.ts';
+import { CALL_ID_VAR, CALLER_VAR, OWNER_VAR } from '../channel-vars.ts';
 import type { CallEvent } from '../call.ts';
 import { dialString } from '../catalog.ts';
 import { noAnswer } from '../cleanup.ts';
 import { ariOf, type CallRuntime, type EffectContext, type EffectOf, isGoneOrElsewhere } from './runtime.ts';
 
-/**
- * Channel variables every client leg is created with (list them in ari.conf `channelvars` so they
- * show in events and `GET /channels`): the call it belongs to, the Stasis app that owns that call,
- * and the caller's channel. With them an instance restarted after a crash finds the calls it left
- * in Asterisk and takes them over (reconcile.ts); Asterisk keeps an app's channels when its
- * WebSocket goes away.
- */
-export const CALL_ID_VAR = 'CAPCONDUIT_CALL_ID';
-export const OWNER_VAR = 'CAPCONDUIT_OWNER';
-export const CALLER_VAR = 'CAPCONDUIT_CALLER';
+// The tags a client leg is created with (channel-vars.ts); their names stay importable from here.
+export { CALL_ID_VAR, CALLER_VAR, OWNER_VAR } from '../channel-vars.ts';
 
 /** The dialplan function whose `absolute` timeout makes Asterisk hang a channel up by itself. */
 export const ABSOLUTE_TIMEOUT = 'TIMEOUT(absolute)';
