@@ -132,6 +132,11 @@ const LAYOUT_PROBLEMS = `(() => {
     if (r.left < -0.5 || r.right > W + 0.5)
       out.push(\`\${name(el)} at \${Math.round(r.left)}–\${Math.round(r.right)} px\`);
   }
+  // From 1280 px (a laptop) every table fits its box: a sideways scroll is for narrower windows.
+  if (W >= 1280)
+    for (const box of document.querySelectorAll('main .scroll'))
+      if (box.scrollWidth > box.clientWidth + 1)
+        out.push(\`\${name(box.firstElementChild ?? box)} \${box.scrollWidth} px wide in its \${box.clientWidth} px box\`);
   // Navigation: each entry shown is whole and on top (nothing covers its middle).
   for (const a of document.querySelectorAll('header.top nav a, header.top .nav-toggle, header.top .me a')) {
     if (!shown(a)) continue;
@@ -244,6 +249,13 @@ describe('the console at a phone’s, a tablet’s and a laptop’s width', () =
       'text/csv',
     );
     expect(imp.statusCode, imp.body).toBe(200);
+    // A number in use: its row carries a last-used time and a live state, as on a working floor.
+    const cid = await d.app.inject({
+      method: 'GET',
+      url: '/next-cid?pool=west-coast-outbound-pool&to=%2B12125550123',
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect(cid.statusCode, cid.body).toBe(200);
     const pu = await api('POST', '/v1/pbx/users', { name: 'Dana Agent-Longname', email: 'dana@example.com' });
     expect(pu.statusCode, pu.body).toBe(201);
     // Calls: answered and not, with the names a CDR carries.
@@ -392,6 +404,8 @@ describe('the console at a phone’s, a tablet’s and a laptop’s width', () =
           ]);
           expect(answer.status(), path).toBe(409);
           await page.getByText('This delete takes other rows with it').waitFor(T);
+          // Its text is there before its stylesheet and script may be (a busy machine): judged once loaded.
+          await page.waitForLoadState('load');
           await check(`${label(path)}-delete-confirm`);
         }
         // Below 1100 px the menu folds behind its button; opened, every entry is in the window.

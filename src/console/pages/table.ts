@@ -40,7 +40,8 @@ export function sortTh<K extends string>(
   for (const [k, v] of Object.entries({ ...filters, [names.sort]: key, [names.dir]: dir }))
     if (v !== undefined && String(v) !== '') sp.set(k, String(v));
   const aria = active ? (cur.dir === 'asc' ? 'ascending' : 'descending') : 'none';
-  const mark = active ? (cur.dir === 'asc' ? ' ▲' : ' ▼') : '';
+  // A no-break space: a header that wraps keeps the mark on its last word.
+  const mark = active ? (cur.dir === 'asc' ? '\u00a0▲' : '\u00a0▼') : '';
   return html`<th aria-sort="${aria}"${cls ? html` class="${cls}"` : ''}><a href="${path}?${sp.toString()}" class="sort">${label}${mark}</a></th>`;
 }
 
