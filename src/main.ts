@@ -13,7 +13,7 @@ import { createMetrics } from './platform/metrics.ts';
 import type { DaemonContext, DaemonModule, ModuleFactory } from './platform/module.ts';
 import { StartupError } from './platform/module.ts';
 import { Counter, type Registry } from 'prom-client';
-import { createRedis, waitReady } from './platform/redis/client.ts';
+import { countRedisErrors, createRedis, waitReady } from './platform/redis/client.ts';
 
 // Domain modules import these from src/platform/module.ts; callerid and the CLI still import them
 // from here.
@@ -65,6 +65,7 @@ export async function startDaemon(
     instance: config.INSTANCE_ID,
   });
   const stopNet = lastNetForRejections(log, metrics);
+  countRedisErrors(redis, metrics, 'redis');
   const ctx: DaemonContext = { config, log, database, redis, metrics, modules: new Map() };
   const started: DaemonModule[] = [];
   const readiness: ReadinessCheck[] = [

@@ -4,7 +4,7 @@
 import type { AsteriskModule } from '../asterisk/index.ts';
 import type { DaemonContext, DaemonModule } from '../main.ts';
 import { AppError } from '../platform/http/errors.ts';
-import { createRedis, waitReady } from '../platform/redis/client.ts';
+import { countRedisErrors, createRedis, waitReady } from '../platform/redis/client.ts';
 import { RedisKeys } from '../platform/redis/keys.ts';
 import { HealthTracker } from './health.ts';
 import { OutboundHandler } from './outbound.ts';
@@ -25,6 +25,7 @@ export function createCallerIdModule(ctx: DaemonContext, o: { now?: () => number
   // A connection of its own. No auto-pipelining: with a handful of dialer connections few picks share a
   // tick, and its per-command bookkeeping cost more than it saved (bench/next-cid: 1,684 -> 2,022 req/s).
   const redis = createRedis(config.REDIS_URL, {}, ctx.log, 'callerid');
+  countRedisErrors(redis, ctx.metrics, 'callerid');
   const store = new CidStore(redis, new RedisKeys(config.REDIS_KEY_PREFIX));
   const service = new CallerIdService({
     sql: ctx.database.sql,

@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import { Counter, Histogram } from 'prom-client';
 import type { PbxModule } from '../pbx/index.ts';
 import type { DaemonContext, DaemonModule } from '../platform/module.ts';
-import { createRedis } from '../platform/redis/client.ts';
+import { BullErrors, countRedisErrors, createRedis } from '../platform/redis/client.ts';
 import { RedisKeys } from '../platform/redis/keys.ts';
 import { ItemRunner } from './jobs/items.ts';
 import { ProvisioningQueues } from './jobs/queue.ts';
@@ -61,7 +61,16 @@ export function createProvisioningModule(
         (await pbx.service.trunks.ensureCarrier({ keyId: null }, name, cidrs)).endpoint,
     };
   // BullMQ wants a connection that waits for Redis rather than failing fast (workers block on it).
-  const bull: Redis = createRedis(config.REDIS_URL, { maxRetriesPerRequest: null, enableOfflineQueue: true });
+  // Its outages are logged once each (createRedis) and its errors counted, with those of the queues
+  // and workers on it (BullErrors).
+  const bull: Redis = createRedis(
+    config.REDIS_URL,
+    { maxRetriesPerRequest: null, enableOfflineQueue: true },
+    plog,
+    'bullmq',
+  );
+  countRedisErrors(bull, metrics, 'bullmq');
+  const errors = new BullErrors(plog, metrics, 'bullmq');
   const queues = new ProvisioningQueues(
     bull,
     service,
@@ -71,6 +80,7 @@ export function createProvisioningModule(
       attempts: config.PROVISIONING_ATTEMPTS,
       lockMs: config.PROVISIONING_LOCK_MS,
       reconcileEveryH: config.PROVISIONING_RECONCILE_INTERVAL_H,
+      errors,
     },
     plog,
     metrics,
@@ -85,6 +95,7 @@ export function createProvisioningModule(
       attempts: config.PROVISIONING_ATTEMPTS,
       allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
       timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+      errors,
     },
     plog,
     database.sql,

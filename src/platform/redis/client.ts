@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { Counter, type Registry } from 'prom-client';
 import { backoffDelay, REDIS_BACKOFF } from '../backoff.ts';
 
 // One factory so every connection gets the same retry policy and never throws on a Redis outage:
@@ -95,6 +96,80 @@ export function createRedis(
     log?.info({ connection: name }, 'Redis reachable again');
   });
   return r;
+}
+
+const ERRORS_METRIC = 'capconduit_redis_errors_total';
+
+/**
+ * `capconduit_redis_errors_total{connection}`: every error a connection reports (each failed
+ * reconnect while Redis is away) and every error of what BullMQ runs on it. One per registry,
+ * shared by the modules that count into it.
+ */
+export function redisErrorCounter(metrics: Registry): Counter<'connection'> {
+  return (
+    (metrics.getSingleMetric(ERRORS_METRIC) as Counter<'connection'> | undefined) ??
+    new Counter({
+      name: ERRORS_METRIC,
+      help: 'Errors of Redis connections (each failed reconnect) and of the BullMQ queues and workers on them',
+      labelNames: ['connection'],
+      registers: [metrics],
+    })
+  );
+}
+
+/** Counts a connection's errors (its outages are logged by createRedis' own listener). */
+export function countRedisErrors(r: Redis, metrics: Registry, name: string): void {
+  const counter = redisErrorCounter(metrics);
+  r.on('error', () => counter.inc({ connection: name }));
+}
+
+/** What a connection error looks like: the socket refused, reset, gone or not answering. */
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOENT', // a Unix socket that is not there (Redis stopped)
+]);
+
+/** Whether `e` is the connection failing (Redis away) rather than a command or a job going wrong. */
+export function isRedisConnectionError(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  const code = (e as NodeJS.ErrnoException).code;
+  return (code !== undefined && CONNECTION_CODES.has(code)) || isRedisUnavailable(e);
+}
+
+/**
+ * The 'error' listeners of what BullMQ builds on one connection (queues, flow producers, workers).
+ * Each needs one: without it BullMQ prints every error of the connection raw on stderr
+ * (console.error, with its stack). Every error is counted; the connection failing (Redis away) is
+ * logged once per outage by the connection's own listener (createRedis), so here only at debug;
+ * anything else is a real error of that queue or worker and is logged each time.
+ */
+export class BullErrors {
+  private counter: Counter<'connection'>;
+  constructor(
+    private log: { warn(o: object, msg: string): void; debug(o: object, msg: string): void },
+    metrics: Registry,
+    readonly connection: string,
+  ) {
+    this.counter = redisErrorCounter(metrics);
+  }
+
+  /** The listener for the queue, flow producer or worker named `what`. */
+  listener(what: string): (err: Error) => void {
+    return (err) => {
+      this.counter.inc({ connection: this.connection });
+      if (isRedisConnectionError(err))
+        this.log.debug({ what, err: err.message }, 'BullMQ: Redis unreachable');
+      else this.log.warn({ what, err }, 'BullMQ error');
+    };
+  }
 }
 
 /**

@@ -5,6 +5,7 @@
 // item runner makes that safe (jobs/items.ts).
 import { FlowProducer, type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { BullErrors } from '../../platform/redis/client.ts';
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../../platform/logger.ts';
 import type { JobRow } from '../repository.ts';
@@ -18,6 +19,8 @@ export interface QueueSettings {
   lockMs: number;
   /** Hours between reconcile runs of every account (0: none). */
   reconcileEveryH: number;
+  /** The 'error' listener of each queue and worker (without one, BullMQ prints errors raw). */
+  errors: BullErrors;
 }
 
 const PARENTS = 'jobs';
@@ -52,8 +55,11 @@ export class ProvisioningQueues implements JobQueue {
     metrics: Registry,
   ) {
     this.flow = new FlowProducer({ connection, prefix: s.prefix });
+    this.flow.on('error', s.errors.listener('provisioning flow producer'));
     this.parents = new Queue(PARENTS, { connection, prefix: s.prefix });
+    this.parents.on('error', s.errors.listener('provisioning jobs queue'));
     this.maintenance = new Queue('maintenance', { connection, prefix: s.prefix });
+    this.maintenance.on('error', s.errors.listener('provisioning maintenance queue'));
     const queues = this.queues;
     new Gauge({
       name: 'capconduit_provisioning_queue_depth',
@@ -74,6 +80,7 @@ export class ProvisioningQueues implements JobQueue {
     let q = this.queues.get(accountId);
     if (!q) {
       q = new Queue(itemsQueue(accountId), { connection: this.connection, prefix: this.s.prefix });
+      q.on('error', this.s.errors.listener('provisioning items queue'));
       this.queues.set(accountId, q);
     }
     return q;
@@ -134,7 +141,7 @@ export class ProvisioningQueues implements JobQueue {
       prefix: this.s.prefix,
       concurrency: 4,
     });
-    this.parentWorker.on('error', (err) => this.log.warn({ err }, 'provisioning parent worker error'));
+    this.parentWorker.on('error', this.s.errors.listener('provisioning jobs worker'));
     await this.refresh();
     // Jobs written to PostgreSQL but never handed to BullMQ (a crash in between) are handed over now.
     for (const j of await this.svc.repo.unfinishedJobs()) await this.svc.resume(j);
@@ -156,9 +163,7 @@ export class ProvisioningQueues implements JobQueue {
         },
         { connection: this.connection, prefix: this.s.prefix, concurrency: 1 },
       );
-      this.maintenanceWorker.on('error', (err) =>
-        this.log.warn({ err }, 'provisioning maintenance worker error'),
-      );
+      this.maintenanceWorker.on('error', this.s.errors.listener('provisioning maintenance worker'));
     } else await this.maintenance.removeJobScheduler('reconcile');
     this.refreshTimer = setInterval(() => void this.refresh().catch(() => {}), 10_000);
     this.refreshTimer.unref();
@@ -210,7 +215,7 @@ export class ProvisioningQueues implements JobQueue {
         if (j && !isPermanent(err))
           this.log.debug({ item: j.data.itemId, err: err.message }, 'job item will be retried');
       });
-      worker.on('error', (err) => this.log.warn({ err }, 'provisioning worker error'));
+      worker.on('error', this.s.errors.listener('provisioning items worker'));
       this.workers.set(a.id, worker);
     }
   }

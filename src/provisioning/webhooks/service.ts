@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { type Job, Queue, Worker } from 'bullmq';
 import { and, arrayContains, desc, eq, inArray, isNull } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
+import type { BullErrors } from '../../platform/redis/client.ts';
 import type { Sql } from 'postgres';
 import { type WebhookEvent, webhookDeliveries, webhookSubscriptions } from '../../db/schema/provisioning.ts';
 import { audited } from '../../platform/audit.ts';
@@ -43,6 +44,8 @@ export interface WebhookSettings {
   attempts: number;
   allowPrivate: boolean;
   timeoutMs: number;
+  /** The 'error' listener of the queue and the worker (without one, BullMQ prints errors raw). */
+  errors: BullErrors;
 }
 
 /** Back-off between delivery attempts: 1 s, 2 s, 4 s ... at most 10 minutes. */
@@ -68,6 +71,7 @@ export class WebhookService implements EventSink {
     private sql: Sql | null = null,
   ) {
     this.queue = new Queue(QUEUE, { connection, prefix: s.prefix });
+    this.queue.on('error', s.errors.listener('webhook queue'));
   }
 
   async create(b: { url: string; events: WebhookEvent[]; sellerId: string | null }) {
@@ -275,7 +279,7 @@ export class WebhookService implements EventSink {
         settings: { backoffStrategy: (made: number) => deliveryBackoffMs(made) },
       },
     );
-    this.worker.on('error', (err) => this.log.warn({ err }, 'webhook worker error'));
+    this.worker.on('error', this.s.errors.listener('webhook worker'));
     await this.startDispatcher();
   }
 
