@@ -3,7 +3,48 @@
 // CDR module's own type: the routing domain maps its call state to it, so the CDR shape does not
 // follow routing's internals and routing can change its state without touching the CDR.
 import { callMoney, type LinkMoney, wholeSeconds as seconds } from './money.ts';
-import type { CdrRecord } from './writer.ts';
+
+export interface CdrRecord {
+  call_id: string;
+  node_id: string;
+  seller_id: string | null;
+  campaign_id: string | null;
+  did: string | null;
+  caller_number: string | null;
+  client_id: string | null;
+  started_at: string;
+  answered_at: string | null;
+  ended_at: string;
+  duration_s: number;
+  billable_s: number;
+  disposition: string;
+  hangup_cause: number | null;
+  attempts: unknown[];
+  /** Links that took no part in the call and why (absent in journals written before it existed). */
+  not_routed?: Array<{ link_id: string; client_id: string; reason: string }>;
+  // Absent in journals written before money and names were recorded (the columns' defaults apply).
+  link_id?: string | null;
+  did_id?: string | null;
+  seller_name?: string | null;
+  campaign_name?: string | null;
+  client_name?: string | null;
+  talk_s?: number;
+  converted?: boolean;
+  payout_micros?: number;
+  revenue_micros?: number;
+  cost_micros?: number;
+  /** The default route the call took (absent in journals written before it existed). */
+  default_route?: string | null;
+  /** How an answered call ended (absent in journals written before it existed). */
+  end_reason?: string | null;
+  /** When the call left our app for a dialplan context (absent in journals written before it existed). */
+  handed_off_at?: string | null;
+  /** The call's recording (absent in journals written before it existed). */
+  recording_name?: string | null;
+  recording_s?: number | null;
+  /** The caller's channel id on the node (absent in journals written before it existed). */
+  caller_channel_id?: string | null;
+}
 
 /** One client leg tried for the call. Times are epoch milliseconds. */
 export interface AttemptOutcome {

@@ -1,11 +1,18 @@
-// Every SQL reading call records (the writer inserts them, see writer.ts): filtered, newest first,
-// keyset-paged over (started_at, call_id) so pages stay stable while calls keep arriving; and, for
-// the console, one page at an offset in a chosen order with the seller, campaign and client names.
+// Every SQL of call records: the batched insert the writer runs (writer.ts journals first), and the
+// reads: filtered, newest first, keyset-paged over (started_at, call_id) so pages stay stable while
+// calls keep arriving; and, for the console, one page at an offset in a chosen order with the
+// seller, campaign and client names.
+// Why about 420 lines: it is one table's SQL (the insert with its webhook events and rollups, the
+// reads and the rent shares they join), which the domain's layout keeps in its one repository.
 import { and, asc, count, desc, eq, gte, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { callRecords, unseenCallSweeps } from '../db/schema/cdr.ts';
 import { campaigns, clients, sellers } from '../db/schema/routing.ts';
+import type { Sql } from 'postgres';
 import type { Db } from '../platform/db.ts';
+import { OUTBOX_CHANNEL } from '../platform/outbox.ts';
+import { rollupSql } from '../reports/rollup.ts';
+import type { CdrRecord } from './record.ts';
 
 export type CallRecordRow = typeof callRecords.$inferSelect;
 
@@ -319,4 +326,95 @@ export async function markUnseenSwept(db: Db, nodeId: string, to: Date): Promise
       target: unseenCallSweeps.nodeId,
       set: { sweptTo: sql`greatest(${unseenCallSweeps.sweptTo}, excluded.swept_to)` },
     });
+}
+
+const ROLLUP_ADDED = rollupSql('select * from call_records where call_id = any($1::text[])');
+
+/**
+ * Inserts a batch of records (ON CONFLICT DO NOTHING: a replayed journal adds nothing twice), with
+ * the webhook events and the report rollups of exactly the records it added, in one transaction.
+ */
+export async function insertCallRecords(pg: Sql, rows: CdrRecord[]): Promise<void> {
+  if (!rows.length) return;
+  const values = rows.map((r) => ({
+    ...r,
+    attempts: JSON.stringify(r.attempts),
+    not_routed: JSON.stringify(r.not_routed ?? []),
+    link_id: r.link_id ?? null,
+    did_id: r.did_id ?? null,
+    seller_name: r.seller_name ?? null,
+    campaign_name: r.campaign_name ?? null,
+    client_name: r.client_name ?? null,
+    talk_s: r.talk_s ?? r.billable_s,
+    converted: r.converted ?? false,
+    payout_micros: r.payout_micros ?? 0,
+    revenue_micros: r.revenue_micros ?? 0,
+    cost_micros: r.cost_micros ?? 0,
+    default_route: r.default_route ?? null,
+    end_reason: r.end_reason ?? null,
+    handed_off_at: r.handed_off_at ?? null,
+    recording_name: r.recording_name ?? null,
+    recording_s: r.recording_s ?? null,
+    caller_channel_id: r.caller_channel_id ?? null,
+  }));
+  // The records and their postbacks commit together: each record inserted now (not one a replayed
+  // journal had inserted before) becomes a `call.completed` event for every subscription that wants
+  // it, its seller's own and staff ones (the webhook outbox, src/platform/outbox.ts). The event id is
+  // derived from the call id, so a receiver can deduplicate on it.
+  // The report rollups count, in the same transaction, exactly the records inserted now.
+  await pg.begin(async (tx) => {
+    const [r] = await tx`
+    with ins as (
+    insert into call_records ${tx(
+      values,
+      'call_id',
+      'node_id',
+      'seller_id',
+      'campaign_id',
+      'did',
+      'caller_number',
+      'client_id',
+      'started_at',
+      'answered_at',
+      'ended_at',
+      'duration_s',
+      'billable_s',
+      'disposition',
+      'hangup_cause',
+      'attempts',
+      'not_routed',
+      'link_id',
+      'did_id',
+      'seller_name',
+      'campaign_name',
+      'client_name',
+      'talk_s',
+      'converted',
+      'payout_micros',
+      'revenue_micros',
+      'cost_micros',
+      'default_route',
+      'end_reason',
+      'handed_off_at',
+      'recording_name',
+      'recording_s',
+      'caller_channel_id',
+    )}
+    on conflict (call_id) do nothing
+    returning *),
+    ev as (
+    insert into webhook_deliveries (subscription_id, event_id, event, payload)
+    select s.id, md5('call.completed:' || ins.call_id)::uuid, 'call.completed',
+           jsonb_build_object('id', md5('call.completed:' || ins.call_id)::uuid, 'type', 'call.completed',
+             'created_at', to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+             'data', to_jsonb(ins) - 'recorded_at' - 'caller_channel_id')
+      from ins join webhook_subscriptions s
+        on s.active and 'call.completed' = any(s.events)
+       and (s.seller_id is null or s.seller_id = ins.seller_id)
+    on conflict do nothing
+    returning 1)
+    select (select count(*)::int from ev) as n, (select array_agg(call_id) from ins) as added`;
+    if (r?.n) await tx`select pg_notify(${OUTBOX_CHANNEL}, '')`;
+    if (r?.added?.length) await tx.unsafe(ROLLUP_ADDED, [r.added as string[]]);
+  });
 }

@@ -9,52 +9,11 @@ import { join } from 'node:path';
 import type { Sql } from 'postgres';
 import type { Logger } from '../platform/logger.ts';
 import { pgError } from '../platform/pg-errors.ts';
-import { OUTBOX_CHANNEL } from '../platform/outbox.ts';
-import { rollupSql } from '../reports/rollup.ts';
+import type { CdrRecord } from './record.ts';
+import { insertCallRecords } from './repository.ts';
 
-const ROLLUP_ADDED = rollupSql('select * from call_records where call_id = any($1::text[])');
-
-export interface CdrRecord {
-  call_id: string;
-  node_id: string;
-  seller_id: string | null;
-  campaign_id: string | null;
-  did: string | null;
-  caller_number: string | null;
-  client_id: string | null;
-  started_at: string;
-  answered_at: string | null;
-  ended_at: string;
-  duration_s: number;
-  billable_s: number;
-  disposition: string;
-  hangup_cause: number | null;
-  attempts: unknown[];
-  /** Links that took no part in the call and why (absent in journals written before it existed). */
-  not_routed?: Array<{ link_id: string; client_id: string; reason: string }>;
-  // Absent in journals written before money and names were recorded (the columns' defaults apply).
-  link_id?: string | null;
-  did_id?: string | null;
-  seller_name?: string | null;
-  campaign_name?: string | null;
-  client_name?: string | null;
-  talk_s?: number;
-  converted?: boolean;
-  payout_micros?: number;
-  revenue_micros?: number;
-  cost_micros?: number;
-  /** The default route the call took (absent in journals written before it existed). */
-  default_route?: string | null;
-  /** How an answered call ended (absent in journals written before it existed). */
-  end_reason?: string | null;
-  /** When the call left our app for a dialplan context (absent in journals written before it existed). */
-  handed_off_at?: string | null;
-  /** The call's recording (absent in journals written before it existed). */
-  recording_name?: string | null;
-  recording_s?: number | null;
-  /** The caller's channel id on the node (absent in journals written before it existed). */
-  caller_channel_id?: string | null;
-}
+// The record's shape is the builder's (record.ts); its name stays importable from here.
+export type { CdrRecord } from './record.ts';
 
 export class CdrWriter {
   private queue: Array<{ line: string; done: () => void; fail: (e: Error) => void }> = [];
@@ -208,14 +167,14 @@ export class CdrWriter {
    */
   private async insertOrSetAside(rows: CdrRecord[]): Promise<void> {
     try {
-      await this.insert(rows);
+      await insertCallRecords(this.sql, rows);
       return;
     } catch (e) {
       if (!refusesTheRow(e)) throw e;
     }
     for (const row of rows) {
       try {
-        await this.insert([row]);
+        await insertCallRecords(this.sql, [row]);
       } catch (e) {
         if (!refusesTheRow(e)) throw e;
         const err = (e as Error).message;
@@ -231,91 +190,6 @@ export class CdrWriter {
         );
       }
     }
-  }
-
-  private async insert(rows: CdrRecord[]): Promise<void> {
-    if (!rows.length) return;
-    const values = rows.map((r) => ({
-      ...r,
-      attempts: JSON.stringify(r.attempts),
-      not_routed: JSON.stringify(r.not_routed ?? []),
-      link_id: r.link_id ?? null,
-      did_id: r.did_id ?? null,
-      seller_name: r.seller_name ?? null,
-      campaign_name: r.campaign_name ?? null,
-      client_name: r.client_name ?? null,
-      talk_s: r.talk_s ?? r.billable_s,
-      converted: r.converted ?? false,
-      payout_micros: r.payout_micros ?? 0,
-      revenue_micros: r.revenue_micros ?? 0,
-      cost_micros: r.cost_micros ?? 0,
-      default_route: r.default_route ?? null,
-      end_reason: r.end_reason ?? null,
-      handed_off_at: r.handed_off_at ?? null,
-      recording_name: r.recording_name ?? null,
-      recording_s: r.recording_s ?? null,
-      caller_channel_id: r.caller_channel_id ?? null,
-    }));
-    // The records and their postbacks commit together: each record inserted now (not one a replayed
-    // journal had inserted before) becomes a `call.completed` event for every subscription that wants
-    // it, its seller's own and staff ones (the webhook outbox, src/platform/outbox.ts). The event id is
-    // derived from the call id, so a receiver can deduplicate on it.
-    // The report rollups count, in the same transaction, exactly the records inserted now.
-    await this.sql.begin(async (tx) => {
-      const [r] = await tx`
-      with ins as (
-      insert into call_records ${tx(
-        values,
-        'call_id',
-        'node_id',
-        'seller_id',
-        'campaign_id',
-        'did',
-        'caller_number',
-        'client_id',
-        'started_at',
-        'answered_at',
-        'ended_at',
-        'duration_s',
-        'billable_s',
-        'disposition',
-        'hangup_cause',
-        'attempts',
-        'not_routed',
-        'link_id',
-        'did_id',
-        'seller_name',
-        'campaign_name',
-        'client_name',
-        'talk_s',
-        'converted',
-        'payout_micros',
-        'revenue_micros',
-        'cost_micros',
-        'default_route',
-        'end_reason',
-        'handed_off_at',
-        'recording_name',
-        'recording_s',
-        'caller_channel_id',
-      )}
-      on conflict (call_id) do nothing
-      returning *),
-      ev as (
-      insert into webhook_deliveries (subscription_id, event_id, event, payload)
-      select s.id, md5('call.completed:' || ins.call_id)::uuid, 'call.completed',
-             jsonb_build_object('id', md5('call.completed:' || ins.call_id)::uuid, 'type', 'call.completed',
-               'created_at', to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-               'data', to_jsonb(ins) - 'recorded_at' - 'caller_channel_id')
-        from ins join webhook_subscriptions s
-          on s.active and 'call.completed' = any(s.events)
-         and (s.seller_id is null or s.seller_id = ins.seller_id)
-      on conflict do nothing
-      returning 1)
-      select (select count(*)::int from ev) as n, (select array_agg(call_id) from ins) as added`;
-      if (r?.n) await tx`select pg_notify(${OUTBOX_CHANNEL}, '')`;
-      if (r?.added?.length) await tx.unsafe(ROLLUP_ADDED, [r.added as string[]]);
-    });
   }
 
   async stop(): Promise<void> {
