@@ -155,8 +155,9 @@ export function followCdrs(model: SimModel, settings: CdrSettings): { reset(): v
     const c = model.channels.get(ev.channel.id);
     if (c) seeApp(c);
   });
-  model.on('dial', (c: SimChannel) => {
-    if (c.dial && !c.dial.originate && !internal(c)) of(c).dialed = true;
+  // Dialled by ARI (channels/dial) or by app_dial (a caller named); an originate's channel is not.
+  model.on('dial', (c: SimChannel, caller: SimChannel | undefined) => {
+    if (((c.dial && !c.dial.originate) || caller) && !internal(c)) of(c).dialed = true;
   });
   model.on('bridge-enter', (c: SimChannel, bridgeId: string) => {
     const b = model.bridges.get(bridgeId);

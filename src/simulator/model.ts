@@ -82,6 +82,21 @@ export class SimModel extends SimBridges {
     this.emit('dial', c, caller, status, d.dialstring);
   }
 
+  /**
+   * A dial app_dial reports (ast_channel_publish_dial with a caller): published on the caller's
+   * topic, so the apps hearing the caller get ARI Dial; AMI DialBegin/DialState/DialEnd.
+   */
+  appDialEvent(caller: SimChannel, peer: SimChannel, status: string, dialstring: string): void {
+    this.event(this.target(caller), 'Dial', () => ({
+      dialstatus: status,
+      forward: '',
+      dialstring,
+      caller: this.json(caller),
+      peer: this.json(peer),
+    }));
+    this.emit('dial', peer, caller, status, dialstring);
+  }
+
   /** Starts a dial towards `c`: Dial "" / DialBegin. */
   beginDial(c: SimChannel, d: Omit<DialState, 'status'>): void {
     c.dial = { ...d, status: '' };

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { startSimulator } from '../../src/simulator/index.ts';
 import { type AmiFrame, amiSession } from '../helpers/sim-ami.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -30,6 +31,14 @@ exten => ring,1,Dial(PJSIP/ringep)
 exten => none,1,Dial(PJSIP/nosuch,30)
  same => n,Hangup()
 exten => trunk,1,Dial(PJSIP/4155550100@ansep,30)
+exten => goon,1,Dial(PJSIP/ansep,30,g)
+ same => n,NoOp(after the call)
+ same => n,Hangup()
+exten => limit,1,Dial(PJSIP/longep,30,gL(150))
+ same => n,NoOp(after the limit)
+ same => n,Hangup()
+exten => short,1,Dial(PJSIP/ringep,1)
+ same => n,Hangup()
 [hold]
 exten => wait,1,Answer()
  same => n,Wait(3600)
@@ -59,6 +68,7 @@ async function setup() {
       ansep: { result: 'answer', answerAfterMs: 20, hangupAfterMs: 40 },
       busyep: { result: 'busy', answerAfterMs: 10 },
       ringep: { result: 'noanswer' },
+      longep: { result: 'answer', answerAfterMs: 20 },
     },
   });
   cleanup.push(() => s.stop());
@@ -145,6 +155,157 @@ describe('app_dial variables', () => {
     expect(dialVars(vars(id)).at(-1)).toBe('DIALSTATUS=CANCEL');
     const order = ami.of(id, 'VarSet', 'Hangup').map((f) => f.Event);
     expect(order.at(-1)).toBe('Hangup');
+  });
+});
+
+describe('app_dial callee channel', () => {
+  /** The callee's events (by its Uniqueid, from the caller's DialBegin), as `Event` or `Event:detail`. */
+  const calleeOf = (ami: { frames: AmiFrame[] }, callerId: string) => {
+    const begin = ami.frames.find((f) => f.Event === 'DialBegin' && f.Uniqueid === callerId)!;
+    const id = begin.DestUniqueid!;
+    return {
+      begin,
+      id,
+      events: () =>
+        ami.frames
+          .filter((f) => f.Uniqueid === id)
+          .map((f) =>
+            f.Event === 'Newstate'
+              ? `Newstate:${f.ChannelStateDesc}`
+              : f.Event === 'VarSet'
+                ? `VarSet:${f.Variable}=${f.Value}`
+                : f.Event === 'Hangup' || f.Event === 'HangupRequest'
+                  ? `${f.Event}:${f.Cause}`
+                  : String(f.Event),
+          )
+          .filter((e) => !e.startsWith('DeviceStateChange') && !/VarSet:BRIDGEP/.test(e)),
+    };
+  };
+
+  it('answered: a PJSIP channel of its own, dialled, bridged in a basic bridge with the caller, hung up by the far end', async () => {
+    const { ami, call } = await setup();
+    const id = await call('answer');
+    const callee = calleeOf(ami, id);
+    await waitFor(() => ami.of(callee.id, 'Hangup').length === 1);
+    expect(callee.begin.DestChannel).toMatch(/^PJSIP\/ansep-[0-9a-f]{8}$/);
+    expect(callee.begin.DialString).toBe('ansep');
+    expect(callee.events()).toEqual([
+      'Newchannel',
+      'VarSet:DIALEDPEERNUMBER=ansep',
+      'Newexten',
+      'NewCallerid',
+      'NewConnectedLine',
+      'Newstate:Ringing',
+      'Newstate:Up',
+      'BridgeEnter',
+      'HangupRequest:16',
+      'BridgeLeave',
+      'Hangup:16',
+    ]);
+    const first = ami.of(callee.id)[0]!;
+    // Same call: the caller's Linkedid; AppDial's placeholder; the caller's extension as its caller
+    // id, the caller as its connected line (dial_exec_full).
+    expect(first.Linkedid).toBe(ami.of(id)[0]!.Linkedid);
+    const exten = ami.of(callee.id, 'Newexten')[0]!;
+    expect([exten.Application, exten.AppData, exten.Exten]).toEqual(['AppDial', '(Outgoing Line)', 'answer']);
+    expect(ami.of(callee.id, 'NewConnectedLine')[0]!.ConnectedLineNum).toBe('12125550100');
+    expect(ami.of(callee.id, 'NewCallerid')[0]!.CallerIDNum).toBe('answer');
+    expect(ami.of(id, 'DialEnd').map((f) => f.DialStatus)).toEqual(['ANSWER']);
+    expect(ami.of(id, 'DialState').map((f) => f.DialStatus)).toEqual(['RINGING']);
+    // The bridge: basic, the callee imparted first; dissolved when the callee left.
+    const bridge = ami.frames.filter((f) => f.Event?.startsWith('Bridge'));
+    expect(
+      bridge.map((f) => `${f.Event}:${f.Uniqueid === id ? 'caller' : f.Uniqueid ? 'callee' : '-'}`),
+    ).toEqual([
+      'BridgeCreate:-',
+      'BridgeEnter:callee',
+      'BridgeEnter:caller',
+      'BridgeLeave:callee',
+      'BridgeLeave:caller',
+      'BridgeDestroy:-',
+    ]);
+    expect([bridge[0]!.BridgeType, bridge[0]!.BridgeCreator, bridge[0]!.BridgeVideoSourceMode]).toEqual([
+      'basic',
+      '<unknown>',
+      'none',
+    ]);
+    // The caller: answered after DialEnd ANSWER, hung up by Dial after the bridge (no `g`).
+    const caller = ami
+      .of(id, 'Newstate', 'DialEnd', 'BridgeEnter', 'BridgeLeave', 'Hangup')
+      .map((f) => f.Event);
+    expect(caller).toEqual(['DialEnd', 'Newstate', 'BridgeEnter', 'BridgeLeave', 'Hangup']);
+  });
+
+  it('g: the dialplan goes on after the bridged call; L(x) without warnings hangs the callee up x ms after the answer', async () => {
+    const { ami, call } = await setup();
+    const id = await call('goon', false);
+    await waitFor(() => ami.of(id, 'Newexten').some((f) => f.AppData === 'after the call'));
+    const limited = await call('limit', false);
+    await waitFor(() => ami.of(limited, 'Newexten').some((f) => f.AppData === 'after the limit'));
+    const callee = calleeOf(ami, limited);
+    // Its own timeout: no hangup request; the cause set at the answer.
+    expect(callee.events().slice(-3)).toEqual(['BridgeEnter', 'BridgeLeave', 'Hangup:16']);
+    const up = ami.of(callee.id, 'Newstate').find((f) => f.ChannelStateDesc === 'Up')!;
+    expect(up).toBeDefined();
+    // The caller's times were set before it went on.
+    expect(ami.of(limited, 'VarSet').some((f) => f.Variable === 'ANSWEREDTIME_MS')).toBe(true);
+  });
+
+  it('busy, timeout and cancel: the dial ends with BUSY, NOANSWER or CANCEL and the callee is hung up', async () => {
+    const { s, ami, call } = await setup();
+    const busy = calleeOf(ami, await call('busy'));
+    expect(busy.events().slice(-2)).toEqual(['HangupRequest:17', 'Hangup:17']);
+    expect(ami.frames.find((f) => f.Event === 'DialEnd' && f.DestUniqueid === busy.id)!.DialStatus).toBe(
+      'BUSY',
+    );
+    const short = calleeOf(ami, await call('short'));
+    expect(short.events().slice(-1)).toEqual(['Hangup:0']);
+    expect(ami.frames.find((f) => f.Event === 'DialEnd' && f.DestUniqueid === short.id)!.DialStatus).toBe(
+      'NOANSWER',
+    );
+    const ringing = await call('ring', false);
+    await waitFor(() => ami.of(ringing, 'DialState').length === 1);
+    s.hangup(ringing, 16);
+    await waitFor(() => ami.of(ringing, 'Hangup').length === 1);
+    const cancelled = calleeOf(ami, ringing);
+    await waitFor(() => ami.of(cancelled.id, 'Hangup').length === 1);
+    expect(cancelled.events().slice(-2)).toEqual(['Newstate:Ringing', 'Hangup:16']);
+    expect(ami.of(ringing, 'DialEnd').map((f) => f.DialStatus)).toEqual(['CANCEL']);
+  });
+
+  it('the app holding a Local pair hears the Dial events of its `;2` running Dial(), and `;1` rings', async () => {
+    const { s } = await setup();
+    const ws = new WebSocket(
+      `${s.ariUrl.replace(/^http/, 'ws')}/ari/events?app=dialer&api_key=asterisk:asterisk`,
+    );
+    cleanup.push(() => ws.terminate());
+    await new Promise((r) => ws.once('open', r));
+    const events: Array<Record<string, any>> = [];
+    ws.on('message', (d) => events.push(JSON.parse(String(d))));
+    const ari = (method: string, path: string) =>
+      fetch(`${s.ariUrl}/ari/${path}&api_key=asterisk:asterisk`, { method }).then(async (r) =>
+        r.status === 204 ? null : r.json(),
+      );
+    // An originate subscribes the app to both halves: it hears `;2` as app_dial's caller.
+    const one = (await ari('POST', 'channels?endpoint=Local/ring@calls&app=dialer')) as { id: string };
+    await waitFor(() => events.some((e) => e.type === 'Dial' && e.dialstatus === 'RINGING' && e.caller));
+    const dials = events.filter((e) => e.type === 'Dial' && e.caller);
+    expect(
+      dials.map((e) => [
+        e.dialstatus,
+        e.dialstring,
+        e.caller.name.endsWith(';2'),
+        e.peer.name.startsWith('PJSIP/ringep-'),
+      ]),
+    ).toEqual([
+      ['', 'ringep', true, true],
+      ['RINGING', '', true, true],
+    ]);
+    await waitFor(() =>
+      events.some(
+        (e) => e.type === 'ChannelStateChange' && e.channel.id === one.id && e.channel.state === 'Ringing',
+      ),
+    );
   });
 });
 

@@ -199,12 +199,13 @@ export class AmiServer {
     });
     const bridgeFields = (b: SimBridge, count: number): Fields => [
       ['BridgeUniqueid', b.id],
-      ['BridgeType', 'stasis'],
+      // A basic bridge (app_dial's) has no creator and no video mode; a Stasis one has both.
+      ['BridgeType', b.basic ? 'basic' : 'stasis'],
       ['BridgeTechnology', b.technology],
-      ['BridgeCreator', 'Stasis'],
+      ['BridgeCreator', b.basic ? '<unknown>' : 'Stasis'],
       ['BridgeName', b.name || '<unknown>'],
       ['BridgeNumChannels', count],
-      ['BridgeVideoSourceMode', 'talker'],
+      ['BridgeVideoSourceMode', b.basic ? 'none' : 'talker'],
     ];
     const bridged = (event: string) => (c: SimChannel, bridgeId: string, count: number) => {
       const b = model.bridges.get(bridgeId);

@@ -7,7 +7,7 @@ export abstract class SimBridges extends SimModelCore {
   /** Hangs a channel up (the channels' life, ../model.ts): a bridge's media channels go this way. */
   abstract hangup(id: string, cause: number, soft?: boolean, requested?: boolean): void;
 
-  createBridge(id: string, type: string, name: string): SimBridge {
+  createBridge(id: string, type: string, name: string, basic = false): SimBridge {
     const b: SimBridge = {
       id,
       type,
@@ -18,6 +18,7 @@ export abstract class SimBridges extends SimModelCore {
       vars: new Map(),
       moh: false,
       technology: type === 'holding' ? 'holding_bridge' : 'simple_bridge',
+      ...(basic ? { basic } : {}),
     };
     this.bridges.set(id, b);
     this.emit('bridge-created', b);
@@ -36,7 +37,9 @@ export abstract class SimBridges extends SimModelCore {
     if (c.ringback === 'inband') c.ringback = undefined;
     c.moh = false;
     b.channels.add(c.id);
-    const app = this.target(c);
+    // A Stasis bridge is subscribed to by the app of each channel joining it (control.c); a basic
+    // one by nobody: its events reach only apps subscribed to it.
+    const app = b.basic ? null : this.target(c);
     if (app) b.apps.add(app);
     // Bridged channels share the oldest Linkedid of the bridge (the other half of a Local pair
     // keeps its own).
@@ -47,7 +50,7 @@ export abstract class SimBridges extends SimModelCore {
     }
     this.emit('bridge-enter', c, b.id, b.channels.size);
     // Published on the bridge's topic: every app with a channel in the bridge hears it.
-    this.event([this.target(c), ...this.bridgeApps(b)].filter(Boolean) as string[], 'ChannelEnteredBridge', {
+    this.event([app, ...this.bridgeApps(b)].filter(Boolean) as string[], 'ChannelEnteredBridge', {
       bridge: this.bridgeJson(b.id),
       channel: this.json(c),
     });
@@ -65,7 +68,8 @@ export abstract class SimBridges extends SimModelCore {
     // simple_bridge for up to two channels, softmix for more).
     if (b.type !== 'holding') b.technology = b.channels.size > 2 ? 'softmix' : 'simple_bridge';
     this.bridgePeerVars(b);
-    if (b.channels.size !== 2 || b.type.includes('holding')) return;
+    // A basic bridge's parties joined with AST_BRIDGE_IMPART_INHIBIT_JOIN_COLP / _JOIN_INHIBIT_JOIN_COLP.
+    if (b.channels.size !== 2 || b.type.includes('holding') || b.basic) return;
     const [x, y] = [...b.channels].map((id) => this.channels.get(id));
     if (x && y) {
       this.setConnected(y, x.caller);
@@ -160,7 +164,7 @@ export abstract class SimBridges extends SimModelCore {
     }
     c.bridge = null;
     if (!b) return;
-    const hearers = [this.target(c), ...this.bridgeApps(b)].filter(Boolean) as string[];
+    const hearers = [b.basic ? null : this.target(c), ...this.bridgeApps(b)].filter(Boolean) as string[];
     b.channels.delete(c.id);
     this.emit('bridge-leave', c, b.id, b.channels.size);
     this.event(hearers, 'ChannelLeftBridge', { bridge: this.bridgeJson(b.id), channel: this.json(c) });

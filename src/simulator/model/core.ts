@@ -119,13 +119,13 @@ export class SimModelCore extends EventEmitter {
       id: b.id,
       technology: b.technology,
       bridge_type: b.type,
-      bridge_class: 'stasis',
-      creator: 'Stasis',
+      bridge_class: b.basic ? 'basic' : 'stasis',
+      creator: b.basic ? '' : 'Stasis',
       name: b.name,
       // The app sanitizer leaves internal channels out of a bridge's list.
       channels: [...b.channels].filter((id) => !this.internal.has(id)),
       creationtime: b.creationtime,
-      video_mode: 'talker',
+      video_mode: b.basic ? 'none' : 'talker',
     };
   }
 

@@ -135,6 +135,12 @@ export interface SimBridge {
    * a mixing bridge is simple_bridge for up to two channels and softmix for more; holding_bridge.
    */
   technology: string;
+  /**
+   * A basic bridge a dialplan application made (app_dial's ast_bridge_call), not a Stasis one:
+   * class `basic`, no creator or name, video mode none; its parties join with connected-line
+   * updates inhibited, and it dissolves when one of them leaves.
+   */
+  basic?: boolean;
 }
 
 export interface DialState {
