@@ -4,10 +4,12 @@
 import { execFileSync } from 'node:child_process';
 import postgres from 'postgres';
 import { runMigrations } from '../src/platform/db.ts';
+import { removeOldDaemonBuilds } from './helpers/daemon-build.ts';
 
 export const TEMPLATE_DB = 'capconduit_test_template';
 
 export default async function setup() {
+  removeOldDaemonBuilds();
   if (!process.env.DATABASE_URL || !process.env.REDIS_URL) {
     const out = execFileSync('bash', ['scripts/services.sh', 'env'], { encoding: 'utf8' });
     for (const m of out.matchAll(/^export (\w+)=(.*)$/gm)) process.env[m[1]!] ??= m[2]!.replace(/^'|'$/g, '');

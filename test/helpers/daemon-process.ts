@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onTestFailed } from 'vitest';
 import type { Simulator } from '../../src/simulator/index.ts';
+import { daemonEntry } from './daemon-build.ts';
 import { TEST_MASTER_KEY } from './env.ts';
 import { simEnv } from './sim-env.ts';
 import { waitFor } from './wait.ts';
@@ -74,14 +75,15 @@ export interface DaemonProcess {
 }
 
 /**
- * Starts `capconduit start` with `env`. Its log is kept and printed if the running test fails.
- * Call from inside a test (the failure hook is registered on the current test).
+ * Starts `capconduit start` with `env`, compiled (daemon-build.ts: the same code without tsx's
+ * loader). Its log is kept and printed if the running test fails. Call from inside a test (the
+ * failure hook is registered on the current test).
  */
 export function spawnDaemon(
   env: Record<string, string>,
   label = env.ASTERISK_NODE_ID ?? 'daemon',
 ): DaemonProcess {
-  const proc = spawn('node', ['bin/capconduit.js', 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn('node', [daemonEntry(), 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const keep = (l: string) => {
     lines.push(l);

@@ -7,7 +7,7 @@
 // Size: 140 NPAs here (20 of each kind). Each carrier 429 holds the whole account back for its
 // Retry-After, as it must, one after another: the fake sends 0.2 s here instead of Vonage's 1 s (that
 // the client reads the header is provisioning-vonage's test), which took 20 s off a 65 s run; most of
-// what is left is two worker start-ups through tsx. The full 500 is an opt-in run:
+// what is left is two worker start-ups (compiled: test/helpers/daemon-build.ts). The full 500 is an opt-in run:
 // PROVISIONING_CRASH_NPAS=500 (3.4 minutes at a load average of 19 to 32 with 1 s).
 // Item locks are short (3 s) on purpose: under load they lapse and BullMQ hands items still running to
 // another worker, which the item runner must survive (a second run of one item never buys a second
@@ -21,6 +21,7 @@ import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createProvisioningModule } from '../../src/provisioning/index.ts';
 import { FakeCarrier, type NpaFault } from '../../src/provisioning/providers/fake/server.ts';
+import { daemonEntry } from '../helpers/daemon-build.ts';
 import { freshDatabase, redisPrefix, TEST_MASTER_KEY, testConfig } from '../helpers/env.ts';
 
 const CYCLE: Array<NpaFault | 'none'> = [
@@ -58,7 +59,7 @@ describe(`a ${SIZE}-NPA batch across a SIGKILLed worker`, () => {
   const faultOf = (npa: string) => CYCLE[Number(npa) % CYCLE.length]!;
 
   const worker = () => {
-    const p = spawn('node', ['bin/capconduit.js', 'worker'], {
+    const p = spawn('node', [daemonEntry(), 'worker'], {
       env: {
         ...process.env,
         DATABASE_URL: db.url,
