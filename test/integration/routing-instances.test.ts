@@ -53,6 +53,34 @@ describe('several daemon instances', () => {
     dirs.push(d);
     return d;
   };
+  /**
+   * A campaign with one DID and one client link of its own, so what one test leaves behind when it
+   * fails (a slot its restarted daemon had not freed yet) cannot fail the next test's counts too.
+   */
+  const ownLink = async (
+    name: string,
+    number: string,
+    client: string,
+    caps: { concurrencyCap?: number; totalCap?: number },
+  ) => {
+    const { db: x, close } = createDatabase(db.url, { max: 1 });
+    try {
+      const [camp] = await x.select().from(campaigns);
+      const [c] = await x
+        .insert(campaigns)
+        .values({ sellerId: camp!.sellerId, name, maxAttempts: 1 })
+        .returning();
+      await x.insert(dids).values({ number, sellerId: camp!.sellerId, campaignId: c!.id });
+      const [cl] = await x.insert(clients).values({ name: client, endpoint: client }).returning();
+      const [l] = await x
+        .insert(links)
+        .values({ campaignId: c!.id, clientId: cl!.id, ...caps })
+        .returning();
+      return l!.id;
+    } finally {
+      await close();
+    }
+  };
 
   it('two instances on two nodes sharing Redis never exceed the concurrency cap together', async () => {
     const sims = await Promise.all([
@@ -162,8 +190,11 @@ describe('several daemon instances', () => {
   }, 180_000);
 
   it('a daemon killed with calls bridged takes them over when it starts again: they end, get a CDR each, and free their slots', async () => {
+    const tdid = '+14155557003';
+    const tend = 'takeover-client';
+    const own = await ownLink('takeover', tdid, tend, { concurrencyCap: 5 });
     const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
-    sim.setEndpoint(endpoint, { answerAfterMs: 20 }); // answers and stays up
+    sim.setEndpoint(tend, { answerAfterMs: 20 }); // answers and stays up
     const redis = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
     const slots = new SlotStore(redis, new RedisKeys(prefix), 60_000);
     const env = processEnv(sim, 'node-takeover', {});
@@ -173,12 +204,12 @@ describe('several daemon instances', () => {
     try {
       await appRegistered(sim);
       const callers = [0, 1, 2].map((i) =>
-        sim.placeInboundCall({ did, callerNumber: `+1310666${1000 + i}` }),
+        sim.placeInboundCall({ did: tdid, callerNumber: `+1310666${1000 + i}` }),
       );
       await waitFor(() =>
         sim.liveChannels().filter((c) => c.state === 'Up').length === 9 ? true : undefined,
       );
-      expect(await slots.live(linkId)).toBe(3);
+      expect(await slots.live(own)).toBe(3);
       await p.kill();
       // Asterisk keeps the app's channels, bridged, with nobody watching them.
       expect(sim.liveChannels()).toHaveLength(9);
@@ -197,7 +228,7 @@ describe('several daemon instances', () => {
       // ... and when the callers hang up, it ends them as it would its own.
       for (const c of callers) sim.hangup(c, 16);
       await waitFor(() => (sim.liveChannels().length === 0 ? true : undefined));
-      await waitFor(async () => ((await slots.live(linkId)) === 0 ? true : undefined));
+      await waitFor(async () => ((await slots.live(own)) === 0 ? true : undefined));
       const rows = await waitFor(async () => {
         const r = await sql<{ disposition: string }[]>`
           select disposition from call_records where caller_number like '+1310666%'`;
@@ -216,19 +247,7 @@ describe('several daemon instances', () => {
     // A link of its own, with a total cap (so Redis' total is seeded from PostgreSQL's).
     const tdid = '+14155557002';
     const tend = 'totals-client';
-    const { db: x, close: closeX } = createDatabase(db.url, { max: 1 });
-    const [camp] = await x.select().from(campaigns);
-    const [c] = await x
-      .insert(campaigns)
-      .values({ sellerId: camp!.sellerId, name: 'totals', maxAttempts: 1 })
-      .returning();
-    await x.insert(dids).values({ number: tdid, sellerId: camp!.sellerId, campaignId: c!.id });
-    const [cl] = await x.insert(clients).values({ name: tend, endpoint: tend }).returning();
-    const [l] = await x
-      .insert(links)
-      .values({ campaignId: c!.id, clientId: cl!.id, totalCap: 100_000 })
-      .returning();
-    await closeX();
+    const own = await ownLink('totals', tdid, tend, { totalCap: 100_000 });
     const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
     // Client legs and callers stay up until the test hangs the callers up: every call that had a leg
     // when the daemon died is still there to be taken over.
@@ -251,8 +270,8 @@ describe('several daemon instances', () => {
       // follow it), with other calls ringing or being set up.
       const rk = new RedisKeys(prefix).routing;
       const answeredSlots = async () => {
-        const ids = await redis.zrangebyscore(rk.link(l!.id, 'live'), '-inf', '+inf');
-        const states = await Promise.all(ids.map((id) => redis.hget(rk.link(l!.id, 'slot', id), 'state')));
+        const ids = await redis.zrangebyscore(rk.link(own, 'live'), '-inf', '+inf');
+        const states = await Promise.all(ids.map((id) => redis.hget(rk.link(own, 'slot', id), 'state')));
         return states.filter((x) => x === 'answered').length;
       };
       await waitFor(async () => ((await answeredSlots()) >= 10 ? true : undefined));
@@ -267,23 +286,23 @@ describe('several daemon instances', () => {
       p = start();
       await appRegistered(sim, 150_000);
       // The restarted daemon routes the traffic that keeps coming.
-      const total = async () => (await slots.counters(l!.id, { hour: '', day: '', month: '' })).total;
+      const total = async () => (await slots.counters(own, { hour: '', day: '', month: '' })).total;
       const atKill = await total();
       await waitFor(async () => ((await total()) >= atKill + 10 ? true : undefined), 120_000);
       clearInterval(traffic);
       for (const id of callers) sim.hangup(id, 16);
       // Every call over and every slot back.
       await waitFor(() => (sim.liveChannels().length === 0 ? true : undefined), 60_000);
-      await waitFor(async () => ((await slots.live(l!.id)) === 0 ? true : undefined), 120_000);
+      await waitFor(async () => ((await slots.live(own)) === 0 ? true : undefined), 120_000);
       // Redis counted each answer as it happened; PostgreSQL counts the answered CDRs. Once every
       // call has its CDR the two agree: no count lost to the kill, none counted twice.
       const figures = async () => {
         const [pgTotal] = await sql<{ n: number }[]>`
-          select total_answered::int as n from campaign_links where id = ${l!.id}`;
+          select total_answered::int as n from campaign_links where id = ${own}`;
         const [cdrs] = await sql<{ n: number }[]>`
           select count(*)::int as n from call_records, jsonb_array_elements(attempts) a
-          where a->>'link_id' = ${l!.id} and a->>'answered_at' is not null`;
-        const { total } = await slots.counters(l!.id, { hour: '', day: '', month: '' });
+          where a->>'link_id' = ${own} and a->>'answered_at' is not null`;
+        const { total } = await slots.counters(own, { hour: '', day: '', month: '' });
         return { pg: pgTotal!.n, cdrs: cdrs!.n, redis: total };
       };
       const f = await waitFor(async () => {
