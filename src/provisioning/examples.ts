@@ -1,7 +1,20 @@
 // What the provisioning routes answer, as /docs shows it (see platform/http/examples.ts). Ids and
 // numbers are made up.
+import { z } from 'zod';
 import { withResponseExample } from '../platform/http/examples.ts';
-import { accountOut, jobAccepted, jobOut, numberOut } from './schemas.ts';
+import { page } from '../platform/http/paging.ts';
+import {
+  accountOut,
+  deliveriesOut,
+  groupOut,
+  jobAccepted,
+  jobOut,
+  numberOut,
+  reconcileOut,
+  searchOut,
+  testDeliveryOut,
+  webhookOut,
+} from './schemas.ts';
 
 const AT = '2026-11-02T15:04:05.000Z';
 const ACCOUNT = '9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d';
@@ -61,3 +74,62 @@ export const ownedNumberDoc = withResponseExample(numberOut, {
   bought_at: AT,
   released_at: null,
 });
+
+export const reconcileDoc = withResponseExample(reconcileOut, {
+  provider_account_id: ACCOUNT,
+  checked_at: AT,
+  carrier_numbers: 358,
+  our_numbers: 357,
+  missing_at_carrier: [],
+  unknown_to_us: [{ e164: '+15125550199', subaccount: 'acme-leads', seller_id: SELLER, action: 'adopt' }],
+  fixed: null,
+});
+export const groupDoc = withResponseExample(groupOut, {
+  provider_account_id: ACCOUNT,
+  seller_id: SELLER,
+  subaccount: 'f1e2d3c4',
+  voice: { type: 'sip', value: 'sip:capconduit@sip.example.com' },
+  sip_domain: 'acme-leads',
+});
+export const searchDoc = withResponseExample(searchOut, {
+  count: 2,
+  numbers: [
+    { e164: '+15125550142', country: 'US', type: 'landline', features: ['VOICE', 'SMS'], cost: '0.90' },
+    { e164: '+15125550143', country: 'US', type: 'landline', features: ['VOICE'], cost: '0.90' },
+  ],
+});
+const WEBHOOK = {
+  id: 'a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9c0d',
+  url: 'https://hooks.example.com/capconduit',
+  events: ['number.provisioned', 'job.completed'],
+  seller_id: null,
+  active: true,
+  created_at: AT,
+};
+export const webhookCreatedDoc = withResponseExample(webhookOut.extend({ secret: z.string() }), {
+  ...WEBHOOK,
+  secret: 'whsec_example-only-3kPq9',
+});
+export const webhookPageDoc = withResponseExample(page(webhookOut), {
+  items: [WEBHOOK],
+  limit: 50,
+  offset: 0,
+  total: 1,
+});
+export const webhookPausedDoc = withResponseExample(webhookOut, { ...WEBHOOK, active: false });
+export const deliveriesDoc = withResponseExample(deliveriesOut, {
+  items: [
+    {
+      id: 9001,
+      event: 'job.completed',
+      event_id: 'b8c9d0e1-f2a3-4b4c-9d5e-6f7a8b9c0d1e',
+      status: 'delivered',
+      attempts: 2,
+      last_status: 200,
+      last_error: null,
+      created_at: AT,
+      delivered_at: '2026-11-02T15:04:35.000Z',
+    },
+  ],
+});
+export const testDeliveryDoc = withResponseExample(testDeliveryOut, { delivery_id: 9002 });

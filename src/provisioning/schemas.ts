@@ -2,10 +2,21 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { z } from 'zod';
 import { parseCidr } from '../auth/cidr.ts';
-import { PROVIDER_KINDS, WEBHOOK_EVENTS } from '../db/schema/provisioning.ts';
+import {
+  PROVIDER_KINDS,
+  WEBHOOK_EVENTS,
+  type webhookDeliveries,
+  type webhookSubscriptions,
+} from '../db/schema/provisioning.ts';
 import { queryBool } from '../platform/http/input.ts';
 import { pageQuery, sortable } from '../platform/http/paging.ts';
-import { ACCOUNT_SORTS, type AccountRow, type NumberRow, WEBHOOK_SORTS } from './repository.ts';
+import {
+  ACCOUNT_SORTS,
+  type AccountRow,
+  type GroupRow,
+  type NumberRow,
+  WEBHOOK_SORTS,
+} from './repository.ts';
 import type { SearchQuery } from './providers/types.ts';
 
 /** A phone number as E.164 (`+14155550100`); `14155550100` and national US forms are accepted. */
@@ -256,3 +267,104 @@ export type WebhooksQuery = z.infer<typeof webhooksQuery>;
 
 /** What a subscription's owner may change after it is made: whether it is sent events. */
 export const webhookPatch = z.object({ active: z.boolean() }).strict();
+
+export const reconcileIn = z
+  .object({ provider_account_id: z.uuid(), fix: z.boolean().default(false) })
+  .strict();
+export const reconcileOut = z.object({
+  provider_account_id: z.uuid(),
+  checked_at: z.string(),
+  carrier_numbers: z.number(),
+  our_numbers: z.number(),
+  missing_at_carrier: z.array(z.object({ e164: z.string(), seller_id: z.uuid() })),
+  unknown_to_us: z.array(
+    z.object({
+      e164: z.string(),
+      subaccount: z.string().nullable(),
+      seller_id: z.uuid().nullable(),
+      action: z.enum(['adopt_for_item', 'release', 'adopt', 'report']).meta({
+        description:
+          "What fix does (or did) with it: a job item's late purchase becomes the item's answer " +
+          '(adopt_for_item) or, when the item has another number, goes back to the carrier ' +
+          "(release); an unclaimed number in a seller's subaccount becomes the seller's (adopt); " +
+          'one on the primary account is only reported',
+      }),
+      job_id: z.uuid().optional(),
+      item_id: z.uuid().optional(),
+    }),
+  ),
+  fixed: z.object({ released: z.number(), adopted: z.number(), released_at_carrier: z.number() }).nullable(),
+});
+
+export const groupOut = z.object({
+  provider_account_id: z.uuid(),
+  seller_id: z.uuid(),
+  subaccount: z.string().nullable(),
+  voice: z.object({ type: z.string(), value: z.string() }).nullable(),
+  sip_domain: z.string().nullable(),
+});
+export const groupView = (g: GroupRow): z.infer<typeof groupOut> => ({
+  provider_account_id: g.providerAccountId,
+  seller_id: g.sellerId,
+  subaccount: g.subaccountKey,
+  voice: g.voice ?? null,
+  sip_domain: g.sipDomain,
+});
+
+export const searchOut = z.object({
+  count: z.number(),
+  numbers: z.array(
+    z.object({
+      e164: z.string(),
+      country: z.string(),
+      type: z.string(),
+      features: z.array(z.string()),
+      cost: z.string().optional(),
+    }),
+  ),
+});
+
+export const webhookOut = z.object({
+  id: z.uuid(),
+  url: z.string(),
+  events: z.array(z.string()),
+  seller_id: z.uuid().nullable(),
+  active: z.boolean(),
+  created_at: z.string(),
+});
+export const webhookView = (s: typeof webhookSubscriptions.$inferSelect) => ({
+  id: s.id,
+  url: s.url,
+  events: s.events,
+  seller_id: s.sellerId,
+  active: s.active,
+  created_at: s.createdAt.toISOString(),
+});
+export const deliveriesQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
+export const deliveriesOut = z.object({
+  items: z.array(
+    z.object({
+      id: z.number(),
+      event: z.string(),
+      event_id: z.uuid(),
+      status: z.string(),
+      attempts: z.number(),
+      last_status: z.number().nullable(),
+      last_error: z.string().nullable(),
+      created_at: z.string(),
+      delivered_at: z.string().nullable(),
+    }),
+  ),
+});
+export const deliveryView = (d: typeof webhookDeliveries.$inferSelect) => ({
+  id: d.id,
+  event: d.event,
+  event_id: d.eventId,
+  status: d.status,
+  attempts: d.attempts,
+  last_status: d.lastStatus,
+  last_error: d.lastError,
+  created_at: d.createdAt.toISOString(),
+  delivered_at: d.deliveredAt?.toISOString() ?? null,
+});
+export const testDeliveryOut = z.object({ delivery_id: z.number() });

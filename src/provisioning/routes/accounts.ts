@@ -5,10 +5,18 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { STAFF } from '../../platform/http/auth.ts';
 import { idParams, orderFrom, page, pageBody } from '../../platform/http/paging.ts';
-import { accountIn, accountPatch, accountsQuery, accountView, groupIn } from '../schemas.ts';
-import { accountDoc } from '../examples.ts';
+import {
+  accountIn,
+  accountPatch,
+  accountsQuery,
+  accountView,
+  groupIn,
+  groupView,
+  reconcileIn,
+} from '../schemas.ts';
+import { accountDoc, groupDoc, reconcileDoc } from '../examples.ts';
 import type { ProvisioningService } from '../service.ts';
-import { withExample, withResponseExample } from '../../platform/http/examples.ts';
+import { withExample } from '../../platform/http/examples.ts';
 
 export function accountRoutes(svc: ProvisioningService) {
   return async function accounts(fastify: FastifyInstance) {
@@ -94,56 +102,11 @@ export function accountRoutes(svc: ProvisioningService) {
         schema: {
           summary: "Compare the carrier's numbers with ours and report drift",
           tags,
-          body: withExample(
-            z.object({ provider_account_id: z.uuid(), fix: z.boolean().default(false) }).strict(),
-            { provider_account_id: '9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d', fix: false },
-          ),
-          response: {
-            200: withResponseExample(
-              z.object({
-                provider_account_id: z.uuid(),
-                checked_at: z.string(),
-                carrier_numbers: z.number(),
-                our_numbers: z.number(),
-                missing_at_carrier: z.array(z.object({ e164: z.string(), seller_id: z.uuid() })),
-                unknown_to_us: z.array(
-                  z.object({
-                    e164: z.string(),
-                    subaccount: z.string().nullable(),
-                    seller_id: z.uuid().nullable(),
-                    action: z.enum(['adopt_for_item', 'release', 'adopt', 'report']).meta({
-                      description:
-                        "What fix does (or did) with it: a job item's late purchase becomes the item's answer " +
-                        '(adopt_for_item) or, when the item has another number, goes back to the carrier ' +
-                        "(release); an unclaimed number in a seller's subaccount becomes the seller's (adopt); " +
-                        'one on the primary account is only reported',
-                    }),
-                    job_id: z.uuid().optional(),
-                    item_id: z.uuid().optional(),
-                  }),
-                ),
-                fixed: z
-                  .object({ released: z.number(), adopted: z.number(), released_at_carrier: z.number() })
-                  .nullable(),
-              }),
-              {
-                provider_account_id: '9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d',
-                checked_at: '2026-11-02T15:04:05.000Z',
-                carrier_numbers: 358,
-                our_numbers: 357,
-                missing_at_carrier: [],
-                unknown_to_us: [
-                  {
-                    e164: '+15125550199',
-                    subaccount: 'acme-leads',
-                    seller_id: '3f6d2a4e-8c1b-4e7a-9f2d-5b6c7d8e9f01',
-                    action: 'adopt',
-                  },
-                ],
-                fixed: null,
-              },
-            ),
-          },
+          body: withExample(reconcileIn, {
+            provider_account_id: '9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d',
+            fix: false,
+          }),
+          response: { 200: reconcileDoc },
         },
       },
       async (req) => svc.reconcile(req.body.provider_account_id, req.body.fix),
@@ -160,36 +123,10 @@ export function accountRoutes(svc: ProvisioningService) {
             provider_account_id: '9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d',
             sip_domain: 'acme-leads',
           }),
-          response: {
-            200: withResponseExample(
-              z.object({
-                provider_account_id: z.uuid(),
-                seller_id: z.uuid(),
-                subaccount: z.string().nullable(),
-                voice: z.object({ type: z.string(), value: z.string() }).nullable(),
-                sip_domain: z.string().nullable(),
-              }),
-              {
-                provider_account_id: '9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d',
-                seller_id: '3f6d2a4e-8c1b-4e7a-9f2d-5b6c7d8e9f01',
-                subaccount: 'f1e2d3c4',
-                voice: { type: 'sip', value: 'sip:capconduit@sip.example.com' },
-                sip_domain: 'acme-leads',
-              },
-            ),
-          },
+          response: { 200: groupDoc },
         },
       },
-      async (req) => {
-        const g = await svc.setGroup(req.params.seller_id, req.body);
-        return {
-          provider_account_id: g.providerAccountId,
-          seller_id: g.sellerId,
-          subaccount: g.subaccountKey,
-          voice: g.voice ?? null,
-          sip_domain: g.sipDomain,
-        };
-      },
+      async (req) => groupView(await svc.setGroup(req.params.seller_id, req.body)),
     );
   };
 }

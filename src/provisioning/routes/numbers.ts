@@ -20,7 +20,7 @@ import {
   searchIn,
   searchQueryOf,
 } from '../schemas.ts';
-import { jobAcceptedDoc, jobDoc, ownedNumberDoc } from '../examples.ts';
+import { jobAcceptedDoc, jobDoc, ownedNumberDoc, searchDoc } from '../examples.ts';
 import type { ProvisioningService } from '../service.ts';
 import type { JobKind } from '../../db/schema/provisioning.ts';
 import { withExample, withResponseExample } from '../../platform/http/examples.ts';
@@ -74,41 +74,7 @@ export function numberRoutes(svc: ProvisioningService) {
             features: ['VOICE'],
             size: 10,
           }),
-          response: {
-            200: withResponseExample(
-              z.object({
-                count: z.number(),
-                numbers: z.array(
-                  z.object({
-                    e164: z.string(),
-                    country: z.string(),
-                    type: z.string(),
-                    features: z.array(z.string()),
-                    cost: z.string().optional(),
-                  }),
-                ),
-              }),
-              {
-                count: 2,
-                numbers: [
-                  {
-                    e164: '+15125550142',
-                    country: 'US',
-                    type: 'landline',
-                    features: ['VOICE', 'SMS'],
-                    cost: '0.90',
-                  },
-                  {
-                    e164: '+15125550143',
-                    country: 'US',
-                    type: 'landline',
-                    features: ['VOICE'],
-                    cost: '0.90',
-                  },
-                ],
-              },
-            ),
-          },
+          response: { 200: searchDoc },
         },
       },
       async (req) => {

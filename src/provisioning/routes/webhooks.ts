@@ -4,27 +4,24 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
-import { idParams, orderFrom, page, pageBody } from '../../platform/http/paging.ts';
-import { webhookIn, webhookPatch, webhooksQuery } from '../schemas.ts';
-import type { Subscription, WebhookService } from '../webhooks/service.ts';
-import { withExample, withResponseExample } from '../../platform/http/examples.ts';
-
-const subOut = z.object({
-  id: z.uuid(),
-  url: z.string(),
-  events: z.array(z.string()),
-  seller_id: z.uuid().nullable(),
-  active: z.boolean(),
-  created_at: z.string(),
-});
-const view = (s: Subscription) => ({
-  id: s.id,
-  url: s.url,
-  events: s.events,
-  seller_id: s.sellerId,
-  active: s.active,
-  created_at: s.createdAt.toISOString(),
-});
+import { idParams, orderFrom, pageBody } from '../../platform/http/paging.ts';
+import {
+  deliveriesDoc,
+  testDeliveryDoc,
+  webhookCreatedDoc,
+  webhookPageDoc,
+  webhookPausedDoc,
+} from '../examples.ts';
+import {
+  deliveriesQuery,
+  deliveryView,
+  webhookIn,
+  webhookPatch,
+  webhooksQuery,
+  webhookView,
+} from '../schemas.ts';
+import type { WebhookService } from '../webhooks/service.ts';
+import { withExample } from '../../platform/http/examples.ts';
 
 export function webhookRoutes(hooks: WebhookService) {
   return async function webhooks(fastify: FastifyInstance) {
@@ -43,15 +40,7 @@ export function webhookRoutes(hooks: WebhookService) {
             events: ['number.provisioned', 'job.completed'],
           }),
           response: {
-            201: withResponseExample(subOut.extend({ secret: z.string() }), {
-              id: 'a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9c0d',
-              url: 'https://hooks.example.com/capconduit',
-              events: ['number.provisioned', 'job.completed'],
-              seller_id: null,
-              active: true,
-              created_at: '2026-11-02T15:04:05.000Z',
-              secret: 'whsec_example-only-3kPq9',
-            }),
+            201: webhookCreatedDoc,
           },
         },
       },
@@ -62,7 +51,7 @@ export function webhookRoutes(hooks: WebhookService) {
           events: req.body.events,
           sellerId: scope ?? req.body.seller_id ?? null,
         });
-        return reply.status(201).send({ ...view(row), secret });
+        return reply.status(201).send({ ...webhookView(row), secret });
       },
     );
     app.get(
@@ -74,21 +63,7 @@ export function webhookRoutes(hooks: WebhookService) {
           tags,
           querystring: webhooksQuery,
           response: {
-            200: withResponseExample(page(subOut), {
-              items: [
-                {
-                  id: 'a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9c0d',
-                  url: 'https://hooks.example.com/capconduit',
-                  events: ['number.provisioned', 'job.completed'],
-                  seller_id: null,
-                  active: true,
-                  created_at: '2026-11-02T15:04:05.000Z',
-                },
-              ],
-              limit: 50,
-              offset: 0,
-              total: 1,
-            }),
+            200: webhookPageDoc,
           },
         },
       },
@@ -99,7 +74,7 @@ export function webhookRoutes(hooks: WebhookService) {
           sellerId: q.seller_id === 'every' ? null : q.seller_id,
           order: orderFrom(q),
         });
-        return pageBody(q, rows, view);
+        return pageBody(q, rows, webhookView);
       },
     );
     app.patch(
@@ -112,18 +87,11 @@ export function webhookRoutes(hooks: WebhookService) {
           params: idParams,
           body: withExample(webhookPatch, { active: false }),
           response: {
-            200: withResponseExample(subOut, {
-              id: 'a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9c0d',
-              url: 'https://hooks.example.com/capconduit',
-              events: ['number.provisioned', 'job.completed'],
-              seller_id: null,
-              active: false,
-              created_at: '2026-11-02T15:04:05.000Z',
-            }),
+            200: webhookPausedDoc,
           },
         },
       },
-      async (req) => view(await hooks.setActive(req.params.id, scopeOf(req), req.body.active)),
+      async (req) => webhookView(await hooks.setActive(req.params.id, scopeOf(req), req.body.active)),
     );
     app.delete(
       '/v1/webhooks/:id',
@@ -149,55 +117,12 @@ export function webhookRoutes(hooks: WebhookService) {
           summary: "A subscription's delivery log",
           tags,
           params: idParams,
-          querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }),
-          response: {
-            200: withResponseExample(
-              z.object({
-                items: z.array(
-                  z.object({
-                    id: z.number(),
-                    event: z.string(),
-                    event_id: z.uuid(),
-                    status: z.string(),
-                    attempts: z.number(),
-                    last_status: z.number().nullable(),
-                    last_error: z.string().nullable(),
-                    created_at: z.string(),
-                    delivered_at: z.string().nullable(),
-                  }),
-                ),
-              }),
-              {
-                items: [
-                  {
-                    id: 9001,
-                    event: 'job.completed',
-                    event_id: 'b8c9d0e1-f2a3-4b4c-9d5e-6f7a8b9c0d1e',
-                    status: 'delivered',
-                    attempts: 2,
-                    last_status: 200,
-                    last_error: null,
-                    created_at: '2026-11-02T15:04:05.000Z',
-                    delivered_at: '2026-11-02T15:04:35.000Z',
-                  },
-                ],
-              },
-            ),
-          },
+          querystring: deliveriesQuery,
+          response: { 200: deliveriesDoc },
         },
       },
       async (req) => ({
-        items: (await hooks.deliveries(req.params.id, scopeOf(req), req.query.limit)).map((d) => ({
-          id: d.id,
-          event: d.event,
-          event_id: d.eventId,
-          status: d.status,
-          attempts: d.attempts,
-          last_status: d.lastStatus,
-          last_error: d.lastError,
-          created_at: d.createdAt.toISOString(),
-          delivered_at: d.deliveredAt?.toISOString() ?? null,
-        })),
+        items: (await hooks.deliveries(req.params.id, scopeOf(req), req.query.limit)).map(deliveryView),
       }),
     );
     app.post(
@@ -209,7 +134,7 @@ export function webhookRoutes(hooks: WebhookService) {
           tags,
           params: idParams,
           response: {
-            202: withResponseExample(z.object({ delivery_id: z.number() }), { delivery_id: 9002 }),
+            202: testDeliveryDoc,
           },
         },
       },
