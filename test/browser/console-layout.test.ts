@@ -9,8 +9,9 @@
 // 1100 px the menu opened behind its button. Admins at the three sizes (a tablet's 768 px, between
 // the phone's folded menu and 1100 px, was dropped to keep the suite short); staff, viewers and
 // seller users (other menus, forms and rows) at a phone's width and at 1280×800, on the pages their
-// role reaches. Screenshots of each page at each size go to test-results/console/layout/ (not
-// committed).
+// role reaches. Each page is loaded once per role and judged at each size by resizing the window.
+// Screenshots of each page (the admin's, at 390 and 1280 px; any page with a problem) go to
+// test-results/console/layout/ (not committed).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -353,72 +354,90 @@ describe('the console at a phone’s, a tablet’s and a laptop’s width', () =
   });
 
   for (const u of USERS)
-    for (const size of u.sizes)
-      it(`${u.role} at ${size.width}×${size.height}: every page fits, folded parts and cascade confirmations open — no sideways page, no cut-off menu, every control in reach`, async () => {
-        const { page } = ui;
-        const found: string[] = [];
-        const tag = u.role === 'admin' ? '' : `${u.role}-`;
-        // A full-page screenshot costs a second on a busy machine, a check a few milliseconds: one
-        // screenshot a page (folded parts open, when it has any) in the admin's runs, where every
-        // page is; the other roles' pages only when something is wrong there, and their menu.
-        const check = async (label: string, shot = u.role === 'admin') => {
+    it(`${u.role} at ${u.sizes.map((z) => `${z.width}×${z.height}`).join(', ')}: every page fits, folded parts and cascade confirmations open — no sideways page, no cut-off menu, every control in reach`, async () => {
+      const { page } = ui;
+      /** Problems per window width. */
+      const found = new Map<number, string[]>(u.sizes.map((z) => [z.width, []]));
+      const tag = u.role === 'admin' ? '' : `${u.role}-`;
+      // Each page is loaded once and judged at every size by resizing the window (a relayout costs a
+      // tenth of a load). A full-page screenshot costs a second on a busy machine, a check a few
+      // milliseconds: in the admin's run, where every page is, one screenshot a page (folded parts
+      // open, when it has any) at a phone's width and at 1280 px; at 1100 px and for the other roles
+      // only a page with a problem, and their open menu.
+      const check = async (label: string, shot = u.role === 'admin') => {
+        for (const size of u.sizes) {
+          await page.setViewportSize(size);
           const p = (await page.evaluate(LAYOUT_PROBLEMS)) as string[];
-          for (const x of p) found.push(`${label}: ${x}`);
-          if (shot || p.length)
+          for (const x of p) found.get(size.width)!.push(`${label}: ${x}`);
+          if ((shot && size.width !== 1100) || p.length)
             await page.screenshot({
               path: join(shots, `${tag}${label.replace(/[^a-z0-9]+/gi, '_')}-${size.width}.jpeg`),
               fullPage: true,
               type: 'jpeg',
               quality: 85,
             });
-        };
-        const label = (path: string) => path.replace(/[0-9a-f-]{36}/, 'id');
+        }
+      };
+      const label = (path: string) => path.replace(/[0-9a-f-]{36}/, 'id');
+      await ui.context.clearCookies();
+      await page.goto(`${base}/console/sign-in`);
+      if (u.role === 'admin') await check('sign-in');
+      await page.fill('input[name=email]', u.email);
+      await page.fill('input[name=password]', PW);
+      await page.click('button[type=submit]');
+      await page.waitForURL(/\/console\/live$/, T);
+      const mine = pages.filter((p) => p.roles.includes(u.role));
+      for (const { path } of mine) {
+        const r = await page.goto(`${base}${path}`);
+        expect(r!.status(), path).toBe(200);
+        // As it opens, then with its create forms and folded rows open.
+        const folded = (await page.evaluate(
+          `document.querySelectorAll('main details:not([open])').length`,
+        )) as number;
+        await check(label(path), folded === 0 && u.role === 'admin');
+        if (folded > 0) {
+          await page.evaluate(UNFOLD);
+          await check(`${label(path)}-unfolded`);
+        }
+      }
+      // A delete that takes other rows with it first lists them: that page fits too.
+      for (const { path } of cascades.filter((x) => x.roles.includes(u.role))) {
+        await page.goto(`${base}${path}`);
+        const [answer] = await Promise.all([
+          page.waitForResponse((x) => x.request().method() === 'POST' && x.url().endsWith('/delete')),
+          page.click(`form[action="${path}/delete"] button[type=submit]`),
+        ]);
+        expect(answer.status(), path).toBe(409);
+        await page.getByText('This delete takes other rows with it').waitFor(T);
+        // Its text is there before its stylesheet and script may be (a busy machine): judged once loaded.
+        await page.waitForLoadState('load');
+        await check(`${label(path)}-delete-confirm`);
+      }
+      // Below 1100 px the menu folds behind its button; opened, every entry is in the window. From
+      // 1100 px the button is not there.
+      const toggle = page.locator('button.nav-toggle');
+      for (const size of u.sizes) {
         await page.setViewportSize(size);
-        await ui.context.clearCookies();
-        await page.goto(`${base}/console/sign-in`);
-        if (u.role === 'admin') await check('sign-in');
-        await page.fill('input[name=email]', u.email);
-        await page.fill('input[name=password]', PW);
-        await page.click('button[type=submit]');
-        await page.waitForURL(/\/console\/live$/, T);
-        const mine = pages.filter((p) => p.roles.includes(u.role));
-        for (const { path } of mine) {
-          const r = await page.goto(`${base}${path}`);
-          expect(r!.status(), path).toBe(200);
-          // As it opens, then with its create forms and folded rows open.
-          const folded = (await page.evaluate(
-            `document.querySelectorAll('main details:not([open])').length`,
-          )) as number;
-          await check(label(path), folded === 0 && u.role === 'admin');
-          if (folded > 0) {
-            await page.evaluate(UNFOLD);
-            await check(`${label(path)}-unfolded`);
-          }
-        }
-        // A delete that takes other rows with it first lists them: that page fits too.
-        for (const { path } of cascades.filter((x) => x.roles.includes(u.role))) {
-          await page.goto(`${base}${path}`);
-          const [answer] = await Promise.all([
-            page.waitForResponse((x) => x.request().method() === 'POST' && x.url().endsWith('/delete')),
-            page.click(`form[action="${path}/delete"] button[type=submit]`),
-          ]);
-          expect(answer.status(), path).toBe(409);
-          await page.getByText('This delete takes other rows with it').waitFor(T);
-          // Its text is there before its stylesheet and script may be (a busy machine): judged once loaded.
-          await page.waitForLoadState('load');
-          await check(`${label(path)}-delete-confirm`);
-        }
-        // Below 1100 px the menu folds behind its button; opened, every entry is in the window.
-        const toggle = page.locator('button.nav-toggle');
-        if (size.width < 1100) {
-          expect(await toggle.isVisible()).toBe(true);
-          await toggle.click();
-          expect(await page.locator('nav[aria-label=main] a').first().isVisible()).toBe(true);
-          await check('menu-open', true);
-        } else expect(await toggle.isVisible()).toBe(false);
-        // Every problem, for a person to read beside the screenshots (a diff shows only the first ones).
-        writeFileSync(join(shots, `problems-${tag}${size.width}.txt`), found.join('\n'));
-        expect(found).toEqual([]);
-        expect(ui.problems).toEqual([]);
-      }, 600_000);
+        expect(await toggle.isVisible(), `menu button at ${size.width} px`).toBe(size.width < 1100);
+      }
+      for (const size of u.sizes.filter((z) => z.width < 1100)) {
+        await page.setViewportSize(size);
+        await toggle.click();
+        expect(await page.locator('nav[aria-label=main] a').first().isVisible()).toBe(true);
+        const p = (await page.evaluate(LAYOUT_PROBLEMS)) as string[];
+        for (const x of p) found.get(size.width)!.push(`menu-open: ${x}`);
+        await page.screenshot({
+          path: join(shots, `${tag}menu_open-${size.width}.jpeg`),
+          fullPage: true,
+          type: 'jpeg',
+          quality: 85,
+        });
+        await toggle.click();
+      }
+      // Every problem, for a person to read beside the screenshots (a diff shows only the first ones).
+      for (const [width, list] of found)
+        writeFileSync(join(shots, `problems-${tag}${width}.txt`), list.join('\n'));
+      expect([...found.values()].flat()).toEqual([]);
+      expect(ui.problems).toEqual([]);
+    }, 600_000);
 });
