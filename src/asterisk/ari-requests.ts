@@ -40,22 +40,12 @@ export class AriRequests {
     private readonly timeoutMs: number,
     private readonly link: AriLink,
   ) {
+    const http = (maxSockets: number) =>
+      new HttpTransport({ base, user: opts.user, password: opts.password, timeoutMs, maxSockets });
     const maxSockets = opts.httpMaxSockets ?? 32;
-    this.http = new HttpTransport({
-      base,
-      user: opts.user,
-      password: opts.password,
-      timeoutMs,
-      maxSockets,
-    });
+    this.http = http(maxSockets);
     const cleanupSockets = opts.cleanupMaxSockets ?? 8;
-    this.cleanupHttp = new HttpTransport({
-      base,
-      user: opts.user,
-      password: opts.password,
-      timeoutMs,
-      maxSockets: cleanupSockets,
-    });
+    this.cleanupHttp = http(cleanupSockets);
     this.cleanupLimiter = new InFlightLimiter(cleanupSockets);
     this.ws = new WsTransport({ timeoutMs });
     this.httpLimiter = new InFlightLimiter(maxSockets);
