@@ -149,6 +149,8 @@ export type CallEvent =
       endpoint: string;
       tried: string[];
       refused?: Refusal[];
+      /** A waiter served from the hold queue: the plan in force at its turn (caps changed meanwhile). */
+      plan?: RoutePlan;
       at: number;
     }
   | { type: 'no_candidate'; at: number; reason: NoCandidateReason; tried?: string[]; refused?: Refusal[] }
@@ -405,8 +407,9 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
       const refused = withRefusals(s.refused, e.refused);
       if (s.phase === 'queued') {
         // A slot freed and this call was first in line.
+        const plan = e.plan ?? s.plan;
         return {
-          state: { ...s, phase: 'dialing', legInStasis: false, tried, refused, attempts: [...s.attempts, a] },
+          state: { ...s, plan, phase: 'dialing', legInStasis: false, tried, refused, attempts: [...s.attempts, a] },
           // Out of the music, ringing (answered: Asterisk's tone) while the client is called.
           effects: [
             leaveQueue(s),

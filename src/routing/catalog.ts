@@ -143,7 +143,11 @@ export class RouteCatalog {
   invalidate(): void {
     this.cache.clear();
     this.vias.clear();
+    this.onInvalidate();
   }
+
+  /** Told after the plans were dropped (the router gives its hold-queue waiters a turn). */
+  onInvalidate: () => void = () => {};
 
   private vias = new Map<string, { at: number; plan: Promise<RoutePlan | null> }>();
 

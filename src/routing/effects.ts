@@ -114,6 +114,11 @@ export class CallRunner {
     };
   }
 
+  /** The routing plans changed: every waiting call here looks again, under the plans as they are now. */
+  planChanged(): void {
+    this.waiters.everyone();
+  }
+
   /** A waiting call's turn to look for a free slot (a wake-up, its poll). */
   private queueTurn(callId: string, cause: TurnCause): Promise<void> {
     const call = this.calls.get(callId);

@@ -113,6 +113,15 @@ export class QueueWaiters {
     for (const id of turn) this.give(id);
   }
 
+  /**
+   * Every local waiter gets a turn, first joined first: the routing plans changed (a cap raised or
+   * lowered, a link added or switched on), so what held each back is judged again by the caps in
+   * force now, not at its next poll.
+   */
+  everyone(): void {
+    for (const id of [...this.calls.keys()]) this.give(id);
+  }
+
   /** The local waiters of a link in line order, up to and with the first not held back there. */
   private inLine(linkId: string, into: Set<string>): void {
     for (const id of this.byLink.get(linkId) ?? []) {

@@ -77,6 +77,8 @@ export class InboundRouter {
         : null,
     );
     attachStasisHandlers(d.asterisk, this.runner, d.log, now);
+    // A cap changed while callers wait: they are judged again at once, not at their next poll.
+    d.catalog.onInvalidate = () => this.runner.planChanged();
     d.slots.onDataLost(async () => {
       metrics.dataLost.inc();
       d.log.error(

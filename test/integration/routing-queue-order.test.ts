@@ -293,6 +293,38 @@ describe('hold queue order at the slot script', () => {
     expect((await take(0, linkId, 'late', 1, caps, now)).r).toBe('concurrency');
   });
 
+  it("a seller's cap raised while a waiter is held back by it: a newcomer of that seller, judging by the new cap, leaves the slot to the waiter; a cap removed holds nobody", async () => {
+    const linkId = randomUUID();
+    const sellerId = randomUUID();
+    const caps = { ...none, concurrency: 5 };
+    const now = Date.now();
+    // The seller's one call, then a waiter its cap of 1 holds back (marked at its turn).
+    expect((await take(0, linkId, 'up', 1, caps, now, { id: sellerId, cap: 1 }, false)).r).toBe('taken');
+    await queues[0]!.join('w', [linkId], now - 100, WAIT_S);
+    expect((await take(0, linkId, 'w', 1, caps, now, { id: sellerId, cap: 1 })).r).toBe('seller_concurrency');
+    // Under the old cap a newcomer passes the waiter and is refused by the seller's cap itself.
+    expect((await take(1, linkId, 'n-1', 1, caps, now, { id: sellerId, cap: 1 })).r).toBe(
+      'seller_concurrency',
+    );
+    // The cap is now 2: the waiter could take the slot, so a newcomer of the same seller may not.
+    expect((await take(1, linkId, 'n-2', 1, caps, now, { id: sellerId, cap: 2 })).r).toBe('waiting');
+    // The seller's cap gone (its keys still given for another cap): nothing holds the waiter back.
+    const ref: SlotRef = {
+      linkId,
+      slotId: 'n-3-1',
+      buckets,
+      sources: [{ kind: 'seller', id: sellerId, buckets }],
+    };
+    const r = await stores[1]!.take(ref, caps, now, undefined, [{ caps: { ...none, daily: 100 } }], {
+      callId: 'n-3',
+      staleBefore: staleBefore(now, WAIT_S),
+    });
+    expect(r).toBe('waiting');
+    // The waiter's own turn under the new cap takes it.
+    expect((await take(0, linkId, 'w', 2, caps, now, { id: sellerId, cap: 2 })).r).toBe('taken');
+    expect(await queues[0]!.waiting(linkId)).toEqual([]);
+  });
+
   it('a stale entry (its instance died with the call) stops holding the line once past the wait and margin', async () => {
     const linkId = randomUUID();
     const caps = { ...none, concurrency: 1 };

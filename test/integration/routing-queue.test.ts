@@ -166,6 +166,57 @@ describe('hold queue', () => {
     expect(served.map((r) => r.disposition)).toEqual(['answered', 'answered', 'answered', 'answered']);
   });
 
+  // Served well before the waiter's own poll (a minute) would come.
+  const servedBeforePoll = (did: string, caller: string) =>
+    waitFor(
+      () =>
+        f.routing.router!.live().find((x) => x.did === did && x.caller === caller && x.phase === 'bridged'),
+      30_000,
+    );
+
+  it("a cap raised while callers wait serves them at once — the link's own or its DID's — not at their next poll", async () => {
+    const c = await f.campaign({ queue_s: 600 }, [
+      { behaviour: { answerAfterMs: 10 }, link: { concurrency_cap: 1 } },
+    ]);
+    // The DID counts its calls from the start (a cap set later would not count those already up).
+    const dids = await f.api(f.sellerKey, 'GET', `/v1/dids?campaign_id=${c.campaignId}`);
+    const didId = dids.json().items[0].id as string;
+    expect((await f.api(f.staffKey, 'PATCH', `/v1/dids/${didId}`, { concurrency_cap: 10 })).statusCode).toBe(
+      200,
+    );
+    const a = f.sim.placeInboundCall({ did: c.did, callerNumber: '+12125550260' });
+    await live(c.did, '+12125550260', 'bridged');
+    // A waiter that has had its look on joining: from now on only a wake-up serves it (the poll
+    // is a minute away, and would judge it by the plan it arrived under).
+    const joined = await turns('join');
+    const b = f.sim.placeInboundCall({ did: c.did, callerNumber: '+12125550261' });
+    await live(c.did, '+12125550261', 'queued');
+    await waitFor(async () => ((await turns('join')) > joined ? true : undefined));
+    const link = c.clients[0]!.linkId;
+    expect((await f.api(f.sellerKey, 'PATCH', `/v1/links/${link}`, { concurrency_cap: 2 })).statusCode).toBe(
+      200,
+    );
+    await servedBeforePoll(c.did, '+12125550261');
+    // The same for a DID's cap: the link has room, the DID's cap of 2 is full.
+    expect((await f.api(f.staffKey, 'PATCH', `/v1/dids/${didId}`, { concurrency_cap: 2 })).statusCode).toBe(
+      200,
+    );
+    expect((await f.api(f.sellerKey, 'PATCH', `/v1/links/${link}`, { concurrency_cap: 5 })).statusCode).toBe(
+      200,
+    );
+    const joined2 = await turns('join');
+    const d = f.sim.placeInboundCall({ did: c.did, callerNumber: '+12125550262' });
+    await live(c.did, '+12125550262', 'queued');
+    await waitFor(async () => ((await turns('join')) > joined2 ? true : undefined));
+    expect((await f.api(f.staffKey, 'PATCH', `/v1/dids/${didId}`, { concurrency_cap: 3 })).statusCode).toBe(
+      200,
+    );
+    await servedBeforePoll(c.did, '+12125550262');
+    for (const x of [a, b, d]) f.sim.hangup(x);
+    const rows = await f.cdrsOnce(c.did, 3);
+    expect(rows.map((r) => r.disposition)).toEqual(['answered', 'answered', 'answered']);
+  });
+
   const bridged = (did: string) =>
     f.routing
       .router!.live()

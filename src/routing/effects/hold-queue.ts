@@ -2,7 +2,7 @@
 // and looks for a free slot on its turns (a wake-up when a slot frees anywhere, its safety poll,
 // one look right after joining), until served or timed out.
 import type { RoutePlan } from '../catalog.ts';
-import type { CallEvent, Refusal } from '../call.ts';
+import type { CallEvent, CallState, Refusal } from '../call.ts';
 import { ariOf, type CallRuntime, type EffectContext, type EffectOf, isGoneOrElsewhere } from './runtime.ts';
 import { takeNextSlot } from './slots.ts';
 
@@ -54,17 +54,21 @@ export async function performQueue(
     }
     case 'queue_try': {
       const by = call.turnCause ?? 'poll';
+      // Judged by the caps in force now, not those of its arrival: a cap raised while it waits
+      // serves it at this turn (a plan change gives every waiter one, see RouterEffects.planChanged).
+      const plan = await planNow(ctx, s);
       // The slot script serves a link's freed slot to the head of its line only (queue.ts).
-      const next = await takeNextSlot(ctx, s);
+      const next = await takeNextSlot(ctx, plan === s.plan ? s : { ...s, plan });
       ctx.d.metrics.queueTurns.inc({ by });
       if (next.type !== 'attempt') {
         // None free for it yet: the next turn tries again. Where a cap of its own refused it, the
         // waiters behind it may be served meanwhile (queue-waiters.ts).
-        if (next.type === 'no_candidate') ctx.waiters.hold(callId, heldBack(s.plan, next.refused ?? []));
+        if (next.type === 'no_candidate') ctx.waiters.hold(callId, heldBack(plan, next.refused ?? []));
         return null;
       }
       ctx.d.metrics.queueServed.inc({ by });
-      return next;
+      // The call goes on under the plan it was served by (the link's rules and money as they are).
+      return plan === s.plan || !plan ? next : { ...next, plan };
     }
     case 'dequeue': {
       stopQueueTimers(ctx, call);
@@ -78,6 +82,21 @@ export async function performQueue(
       return null;
     }
   }
+}
+
+/**
+ * The plan a waiting call is judged by now: its DID's (or, sent on by its default route, that
+ * campaign's) as cached, with any change made while it waited; the plan it waited under when the
+ * DID left that campaign or cannot be read.
+ */
+async function planNow(ctx: EffectContext, s: CallState): Promise<RoutePlan | null | undefined> {
+  const campaignId = s.plan?.campaign?.id;
+  if (!campaignId || !s.did) return s.plan;
+  const fresh = await (s.homeCampaignId
+    ? ctx.d.catalog.planVia(s.did, campaignId)
+    : ctx.d.catalog.plan(s.did)
+  ).catch(() => null);
+  return fresh?.campaign?.id === campaignId ? fresh : s.plan;
 }
 
 /**

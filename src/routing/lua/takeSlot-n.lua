@@ -14,7 +14,8 @@
   instance, slips into a slot freed for a waiter. What holds a waiter back is marked here, when its
   own cap refuses it (the link's `held` hash: call id -> `<cap kind>|<cap>|<key>`), and judged
   afresh at every take: a mark whose cap has room again no longer holds (the waiter is served at its
-  next turn). The marks name keys of other callers' owners, read here without being in KEYS: every
+  next turn). The cap judged is the mark's, unless the taking call counts in the same key: then its
+  own, which is the one in force now when the cap changed since the mark was made. The marks name keys of other callers' owners, read here without being in KEYS: every
   routing key carries the one hash tag {routing}, so they sit in the same cluster slot.
 
   KEYS (variable count, 2 + 5 per owner, + 2 with a hold queue; the link is always owner 0):
@@ -63,15 +64,26 @@ if queued then
   local ahead = {}
   if not inLine then ahead = redis.call('ZRANGE', line, 0, -1)
   elseif rank > 0 then ahead = redis.call('ZRANGE', line, 0, rank - 1) end
+  -- A mark keeps the cap as it was when it refused the waiter; where this call counts in the same
+  -- key, its own plan's cap is the one in force now (a cap raised since lets the waiter take).
+  local now_cap = {}
+  if #ahead > 0 then
+    for o = 0, owners - 1 do
+      for k = 1, 5 do now_cap[KEYS[1 + 5 * o + k]] = tonumber(ARGV[11 + 6 * o + k]) end
+    end
+  end
   for _, w in ipairs(ahead) do
     local mark = redis.call('HGET', held, w)
     if not mark then return -200 end
     local k, cap, key = string.match(mark, '^(%d)|(%d+)|(.+)$')
+    local c = now_cap[key] or tonumber(cap)
+    -- That cap was removed: nothing of its own holds the waiter back.
+    if c < 0 then return -200 end
     local used
     if k == '1' then used = redis.call('ZCOUNT', key, '(' .. now, '+inf')
     else used = tonumber(redis.call('GET', key) or '0') end
     -- Its cap has room again: it may take the slot, and it was there first.
-    if used < tonumber(cap) then return -200 end
+    if used < c then return -200 end
   end
 end
 -- A waiter refused by a cap of its own (not the link's) is marked held back by it; a new mark
