@@ -16,6 +16,7 @@ import { CallStore } from './call-store.ts';
 import { adoptCampaignQueues } from './legacy-keys.ts';
 import { HoldQueue } from './queue.ts';
 import { linksOfCampaign } from './repository/links.ts';
+import { answersApplied } from './repository/totals.ts';
 import { RouteCatalog } from './catalog.ts';
 import { followPlanChanges } from './plan-changes.ts';
 import { InboundRouter } from './router.ts';
@@ -159,6 +160,7 @@ export function createRoutingModule(
         defaultTimezone: config.DEFAULT_TIMEZONE,
         reconcileEveryMs: config.RECONCILE_INTERVAL_S * 1000,
         queuePollMs: config.HOLD_QUEUE_POLL_MS,
+        answersApplied: (ids) => answersApplied(database.db, ids),
         unseen: {
           db: database.db,
           tables: new Map(

@@ -146,6 +146,7 @@ export class SlotStore {
         this.keys.link(ref.linkId, 'slot', ref.slotId),
         this.keys.totalsPending,
         ref.linkId,
+        ref.slotId,
       ),
     );
   }

@@ -11,29 +11,49 @@
 // of this instance or any other, and PostgreSQL's id answers that it was applied: it is deleted
 // without being counted twice. While PostgreSQL is down, batches wait in Redis.
 //
-// What this does not cover: a Redis that loses its data loses the uses waiting in it (at most one
-// interval's, or everything since PostgreSQL went down); Redis with persistence keeps them.
+// A Redis that loses its data loses the uses waiting in it (at most one interval's, or everything
+// since PostgreSQL went down). Each batch therefore lists the slots whose answers it holds, and
+// PostgreSQL keeps them (`routing_counted_answers`) with the batch's cut-off: after a loss, the
+// answers of ended calls are found again in the CDRs (answered attempts whose slot PostgreSQL has
+// not counted, repository/totals.ts recoverLostAnswers) and those of live calls by their instance
+// (effects/restore.ts), each counted once whichever instance or loss comes first.
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Db } from '../platform/db.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { RoutingKeys } from '../platform/redis/keys.ts';
-import { applyTotalsBatch, pruneTotalBatches } from './repository.ts';
+import { applyTotalsBatch, markTotalsStart, pruneTotalBatches } from './repository.ts';
 
-/** A batch's `<kind>:<id>` -> n as links' totals and the other owners' (pure). */
+/**
+ * A batch's fields (pure): `<kind>:<id>` -> n as links' totals and the other owners', `slot:<id>`
+ * the slots whose answers it holds (-> the `<kind>:<id>` each was counted in, `;`-separated), `at`
+ * its cut-off (Redis' time when it was made, ms).
+ */
 export function splitTotals(batch: Record<string, string>): {
   links: Map<string, number>;
   owners: Map<string, number>;
+  slots: Map<string, string[]>;
+  cutOff: number | null;
 } {
   const links = new Map<string, number>();
   const owners = new Map<string, number>();
+  const slots = new Map<string, string[]>();
+  let cutOff: number | null = null;
   for (const [k, v] of Object.entries(batch)) {
+    if (k === 'at') {
+      cutOff = Number(v) || null;
+      continue;
+    }
+    if (k.startsWith('slot:')) {
+      slots.set(k.slice(5), v.split(';').filter(Boolean));
+      continue;
+    }
     const n = Number(v);
     if (!Number.isInteger(n) || n <= 0) continue;
     if (k.startsWith('link:')) links.set(k.slice(5), n);
     else owners.set(k, n);
   }
-  return { links, owners };
+  return { links, owners, slots, cutOff };
 }
 
 export class AnsweredTotals {
@@ -51,6 +71,11 @@ export class AnsweredTotals {
   ) {}
 
   start(): void {
+    // From now on this daemon's answers carry their slot ids to PostgreSQL: what a recovery after a
+    // data loss may rely on reaches back to here, not to the answers of an older daemon.
+    void markTotalsStart(this.db).catch((err: unknown) =>
+      this.log.warn({ err: (err as Error).message }, 'answered totals: start not recorded'),
+    );
     this.timer ??= setInterval(() => void this.flush(), this.everyMs);
     this.timer.unref();
   }
@@ -88,8 +113,8 @@ export class AnsweredTotals {
     // This batch, and any left by a flush that did not finish (here or on another instance).
     for (const b of await this.redis.smembers(this.keys.totalsBatches)) {
       const key = this.keys.totalsBatch(b);
-      const { links, owners } = splitTotals(await this.redis.hgetall(key));
-      if (links.size || owners.size) await applyTotalsBatch(this.db, b, links, owners);
+      const { links, owners, slots, cutOff } = splitTotals(await this.redis.hgetall(key));
+      if (links.size || owners.size) await applyTotalsBatch(this.db, b, links, owners, { slots, cutOff });
       await this.redis.multi().del(key).srem(this.keys.totalsBatches, b).exec();
     }
     if (++this.flushes % 1000 === 0) await pruneTotalBatches(this.db);

@@ -7,7 +7,7 @@ import type { CdrWriter } from '../cdr/writer.ts';
 import type { Db } from '../platform/db.ts';
 import type { Logger } from '../platform/logger.ts';
 import { capBuckets } from './decide.ts';
-import { usesThisPeriod } from './repository.ts';
+import { recoverLostAnswers, usesThisPeriod } from './repository.ts';
 import type { DataLoss, SlotStore } from './slots.ts';
 
 export function restoreUsesOnDataLoss(d: {
@@ -49,5 +49,22 @@ export function restoreUsesOnDataLoss(d: {
         'hour, day and month cap counts not put back from the CDRs; those caps count only calls from now on',
       );
     }
+    await recoverTotals(d, at);
   });
+}
+
+/**
+ * The answered totals the loss took before they reached PostgreSQL, found again in the CDRs just
+ * flushed (repository recoverLostAnswers). A failure is logged: those answers stay uncounted.
+ */
+async function recoverTotals(d: { db: Db; log: Logger }, at: Date): Promise<void> {
+  try {
+    const uses = await recoverLostAnswers(d.db, { endedBefore: at });
+    d.log.warn({ uses }, 'answered totals lost with Redis put back from the CDRs');
+  } catch (err) {
+    d.log.error(
+      { err: (err as Error).message },
+      'answered totals lost with Redis not put back from the CDRs; they stay uncounted',
+    );
+  }
 }

@@ -3,6 +3,7 @@
 // takes one, and no cap overshoots. A private redis-server: FLUSHALL would wipe other tests' keys.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../../src/platform/redis/client.ts';
+import { RedisKeys } from '../../src/platform/redis/keys.ts';
 import { capBuckets } from '../../src/routing/decide.ts';
 import { type Flow, startFlow } from '../helpers/flow.ts';
 import { PrivateRedis } from '../helpers/redis-server.ts';
@@ -155,6 +156,56 @@ describe('Redis losing its data while calls are live', () => {
       ).toBe(1);
     } finally {
       f.sim.events.off('ari-event', onEvent);
+      admin.disconnect();
+    }
+  });
+
+  it('FLUSHALL while answers wait for PostgreSQL: the totals come back equal to the answered CDRs', async () => {
+    const c = await f.campaign({}, [{ behaviour: { answerAfterMs: 20 }, link: { hourly_cap: 100 } }]);
+    const { linkId, endpoint } = c.clients[0]!;
+    const sql = f.d.ctx.database.sql;
+    const total = async () =>
+      (
+        await sql<{ n: number }[]>`select total_answered::int as n from campaign_links where id = ${linkId}`
+      )[0]!.n;
+    const upLegs = () =>
+      f.sim.liveChannels().filter((x) => x.name.startsWith(`PJSIP/${endpoint}-`) && x.state === 'Up').length;
+    // The totals' flush holds its batches back: every answer below waits in Redis when it is lost.
+    const totals = f.routing.totals;
+    const flush = totals.flush.bind(totals);
+    totals.flush = async () => {};
+    const admin = createRedis(redisSrv.url, { enableOfflineQueue: true });
+    try {
+      for (const i of [0, 1, 2]) {
+        const caller = f.sim.placeInboundCall({ did: c.did, callerNumber: `+1212555${5000 + i}` });
+        await waitFor(() => upLegs() === 1 || undefined);
+        f.sim.hangup(caller, 16);
+        await f.cdrsOnce(c.did, i + 1);
+        await waitFor(() => upLegs() === 0 || undefined);
+      }
+      // One more answered and still talking when the data goes.
+      const live = f.sim.placeInboundCall({ did: c.did, callerNumber: '+12125555003' });
+      await waitFor(() => upLegs() === 1 || undefined);
+      await waitFor(
+        async () =>
+          (await admin.hlen(new RedisKeys(f.d.ctx.config.REDIS_KEY_PREFIX).routing.totalsPending)) > 0 ||
+          undefined,
+      );
+      expect(await total()).toBe(0);
+      const lostBefore = await metric('capconduit_redis_data_lost_total');
+      await admin.flushall();
+      await waitFor(async () => (await metric('capconduit_redis_data_lost_total')) > lostBefore || undefined);
+      await waitFor(async () => ((await f.routing.slots.live(linkId)) === 1 ? true : undefined));
+      totals.flush = flush;
+      f.sim.hangup(live, 16);
+      const rows = await f.cdrsOnce(c.did, 4);
+      expect(rows.filter((r) => r.disposition === 'answered')).toHaveLength(4);
+      // The three ended calls from their CDRs, the live one by its instance: each once.
+      await waitFor(async () => (await total()) === 4 || undefined);
+      await totals.flush();
+      expect(await total()).toBe(4);
+    } finally {
+      totals.flush = flush;
       admin.disconnect();
     }
   });

@@ -7,7 +7,7 @@ import { createDatabase, type Database } from '../../src/platform/db.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRedis } from '../../src/platform/redis/client.ts';
 import { RedisKeys } from '../../src/platform/redis/keys.ts';
-import { applyTotalsBatch } from '../../src/routing/repository.ts';
+import { applyTotalsBatch, recoverLostAnswers } from '../../src/routing/repository.ts';
 import { type LinkCaps, type SlotRef, SlotStore } from '../../src/routing/slots.ts';
 import { AnsweredTotals, splitTotals } from '../../src/routing/totals.ts';
 import { freshDatabase, redisPrefix } from '../helpers/env.ts';
@@ -50,8 +50,9 @@ describe('answered totals', () => {
       select total_answered::int as n from routing_cap_totals where owner_kind = 'seller' and owner_id = ${sellerId}`;
     return { link: l!.n, seller: o?.n ?? 0 };
   };
-  /** Takes, answers and releases `n` slots counted against the link and the seller. */
+  /** Takes, answers and releases `n` slots counted against the link and the seller; answers their ids. */
   const answerCalls = async (n: number) => {
+    const ids: string[] = [];
     for (let i = 0; i < n; i++) {
       const ref: SlotRef = {
         linkId,
@@ -65,28 +66,63 @@ describe('answered totals', () => {
       expect(await slots.answer(ref)).toBe(true);
       expect(await slots.answer(ref)).toBe(false); // counted once, however often it is said
       await slots.release(ref);
+      ids.push(ref.slotId);
     }
+    return ids;
+  };
+  /** An ended call's CDR whose one attempt, on the link, was answered on slot `slot`. */
+  const cdr = (callId: string, slot: string, endedAt: Date) => {
+    const t = endedAt.toISOString();
+    const attempts = [
+      {
+        link_id: linkId,
+        client_id: linkId,
+        leg_id: slot,
+        result: 'answered',
+        started_at: t,
+        answered_at: t,
+        ended_at: t,
+        ring_ms: 0,
+      },
+    ];
+    return database.sql`
+      insert into call_records (call_id, node_id, seller_id, started_at, answered_at, ended_at, duration_s, billable_s,
+                                disposition, attempts, link_id)
+      values (${callId}, 'n1', ${sellerId}, ${t}, ${t}, ${t}, 1, 1, 'answered', ${JSON.stringify(attempts)}::jsonb, ${linkId})`;
   };
 
   it('splits a batch into links and other owners, skipping what is not a count (pure)', () => {
-    const { links: l, owners } = splitTotals({
+    const {
+      links: l,
+      owners,
+      slots: sl,
+      cutOff,
+    } = splitTotals({
       'link:a': '2',
       'seller:b': '1',
       'did:c': '0',
       'group:d': 'x',
+      'slot:s1': 'link:a;seller:b',
+      'slot:s2': 'link:a',
+      at: '1796500000123',
     });
     expect([...l]).toEqual([['a', 2]]);
     expect([...owners]).toEqual([['seller:b', 1]]);
+    expect([...sl]).toEqual([
+      ['s1', ['link:a', 'seller:b']],
+      ['s2', ['link:a']],
+    ]);
+    expect(cutOff).toBe(1796500000123);
   });
 
   it('answered uses wait in Redis, not in memory, and reach PostgreSQL once', async () => {
     const before = await pgTotals();
-    await answerCalls(3);
+    const ids = await answerCalls(3);
     // A process that counted them and died without flushing lost nothing: they are in Redis.
-    expect(await redis.hgetall(keys.routing.totalsPending)).toEqual({
-      [`link:${linkId}`]: '3',
-      [`seller:${sellerId}`]: '3',
-    });
+    const pending = await redis.hgetall(keys.routing.totalsPending);
+    expect(pending).toMatchObject({ [`link:${linkId}`]: '3', [`seller:${sellerId}`]: '3' });
+    // With the slots whose answers they are, each with what it was counted in.
+    for (const id of ids) expect(pending[`slot:${id}`]).toBe(`link:${linkId};seller:${sellerId}`);
     const t = new AnsweredTotals(database.db, redis, keys.routing, log);
     await t.flush();
     await t.flush();
@@ -135,5 +171,54 @@ describe('answered totals', () => {
     await Promise.all([a.flush(), b.flush()]);
     expect(await pgTotals()).toEqual({ link: before.link + 3, seller: before.seller + 3 });
     expect(await redis.scard(keys.routing.totalsBatches)).toBe(0);
+  });
+
+  it('after Redis lost the waiting answers: the answers of ended calls that PostgreSQL has not counted are counted from the CDRs, once', async () => {
+    await database.sql`update sellers set total_cap = 1000 where id = ${sellerId}`;
+    const t = new AnsweredTotals(database.db, redis, keys.routing, log);
+    t.start(); // its mark: answers from here carry their slots
+    await t.flush();
+    const applied = await answerCalls(2);
+    await t.flush(); // these two reach PostgreSQL, with their slots
+    const before = await pgTotals();
+    const lost = await answerCalls(3);
+    // Redis loses what waits in it; the five calls had ended, their CDRs are written.
+    await redis.del(keys.routing.totalsPending);
+    const ended = new Date();
+    for (const [i, slot] of [...applied, ...lost].entries()) await cdr(`rl-${i}-${slot}`, slot, ended);
+    const after = new Date(Date.now() + 1000);
+    // Two instances recovering at once, then again (a second loss): the three lost count once.
+    const got = await Promise.all([
+      recoverLostAnswers(database.db, { endedBefore: after }),
+      recoverLostAnswers(database.db, { endedBefore: after }),
+    ]);
+    expect(got.sort()).toEqual([0, 3]);
+    expect(await recoverLostAnswers(database.db, { endedBefore: after })).toBe(0);
+    expect(await pgTotals()).toEqual({ link: before.link + 3, seller: before.seller + 3 });
+    await t.stop();
+  });
+
+  it('a batch on its way while a recovery counted some of its slots counts only the others', async () => {
+    const before = await pgTotals();
+    const ids = await answerCalls(3);
+    const id = randomUUID();
+    await redis.takeTotals(
+      keys.routing.totalsPending,
+      keys.routing.totalsBatch(id),
+      keys.routing.totalsBatches,
+      id,
+    );
+    const batch = splitTotals(await redis.hgetall(keys.routing.totalsBatch(id)));
+    expect([...batch.slots.keys()].sort()).toEqual([...ids].sort());
+    expect(batch.cutOff).toBeGreaterThan(0);
+    // A recovery (on another instance) counted the first slot's answer meanwhile.
+    await database.sql`insert into routing_counted_answers (slot_id) values (${ids[0]!})`;
+    await database.sql`update campaign_links set total_answered = total_answered + 1 where id = ${linkId}`;
+    await database.sql`update routing_cap_totals set total_answered = total_answered + 1
+                        where owner_kind = 'seller' and owner_id = ${sellerId}`;
+    expect(await applyTotalsBatch(database.db, id, batch.links, batch.owners, batch)).toBe(true);
+    expect(await pgTotals()).toEqual({ link: before.link + 3, seller: before.seller + 3 });
+    await redis.del(keys.routing.totalsBatch(id));
+    await redis.srem(keys.routing.totalsBatches, id);
   });
 });

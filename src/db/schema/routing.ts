@@ -244,8 +244,27 @@ export const totalBatches = pgTable(
   {
     id: text('id').primaryKey(),
     appliedAt: timestamp('applied_at', { withTimezone: true }).notNull().defaultNow(),
+    // When Redis made the batch (its clock): the batch holds the answers counted before that moment
+    // and after the batch made before it. Null in batches of daemons older than this column. A row
+    // `start:<uuid>` with no counts marks a daemon's start: answers since carry their slot ids.
+    cutOff: timestamp('cut_off', { withTimezone: true }),
   },
   (t) => [index('routing_total_batches_applied_idx').on(t.appliedAt)],
+);
+
+/**
+ * The slots whose answer is in the persisted totals (each applied batch lists its slots): after Redis
+ * lost the answers waiting for PostgreSQL, the answered attempts of the CDRs (and the live calls)
+ * whose slot is not here are the ones lost, and are counted again, each once, by inserting it here in
+ * the same transaction. Pruned with the batches after a day.
+ */
+export const countedAnswers = pgTable(
+  'routing_counted_answers',
+  {
+    slotId: text('slot_id').primaryKey(),
+    appliedAt: timestamp('applied_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('routing_counted_answers_applied_idx').on(t.appliedAt)],
 );
 
 // Caller numbers refused on campaigns that use the blocklist: a seller's own (seller_id set) and the

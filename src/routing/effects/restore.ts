@@ -16,6 +16,7 @@ export async function restoreAfterDataLoss(
   let calls = 0;
   // Alive first: a record put back without its owner's heartbeat would look like a dead one's.
   await ctx.d.store.beat();
+  const applied = await answersInPostgres(ctx);
   for (const call of ctx.calls.values()) {
     const s = call.state;
     if (s.phase === 'ended') continue;
@@ -23,11 +24,13 @@ export async function restoreAfterDataLoss(
     for (const a of s.attempts) {
       if (a.endedAt || !a.slot.linkId) continue;
       try {
-        // An answer Redis counted (in the caps and the totals) comes back as a use. One it has
-        // not (still to come, or met the slot gone with the data) comes back taken and is counted
-        // now, once (answering is once only, whoever comes first). A link counting conversions
-        // decides at the release, as ever.
-        const counted = call.counted?.has(a.slot.slotId) ?? false;
+        // An answer Redis counted (in the caps and the totals) that PostgreSQL's totals hold comes
+        // back as a use. One it has not (still to come, or met the slot gone with the data), or
+        // whose count was lost with the data before it reached PostgreSQL, comes back taken and is
+        // counted now, once (answering is once only, whoever comes first). A link counting
+        // conversions decides at the release, as ever.
+        const counted =
+          (call.counted?.has(a.slot.slotId) ?? false) && (!applied || applied.has(a.slot.slotId));
         const state = a.answeredAt && counted ? 'answered' : 'taken';
         if (await ctx.d.slots.restore(a.slot, state)) slots++;
         if (a.answeredAt && !counted && !countsConversions(s, a.linkId) && (await ctx.d.slots.answer(a.slot)))
@@ -46,4 +49,25 @@ export async function restoreAfterDataLoss(
     }
   }
   return { calls, slots };
+}
+
+/**
+ * Which of the answers this instance's live calls counted PostgreSQL's totals hold; null (all of
+ * them, as before slots were recorded) when it cannot say: PostgreSQL away must not count twice.
+ */
+async function answersInPostgres(ctx: EffectContext): Promise<Set<string> | null> {
+  if (!ctx.d.answersApplied) return null;
+  const ids: string[] = [];
+  for (const call of ctx.calls.values())
+    for (const a of call.state.attempts)
+      if (a.answeredAt && call.counted?.has(a.slot.slotId)) ids.push(a.slot.slotId);
+  try {
+    return await ctx.d.answersApplied(ids);
+  } catch (err) {
+    ctx.d.log.error(
+      { err: (err as Error).message, answers: ids.length },
+      'answers of live calls not checked against PostgreSQL after Redis lost its data: those not yet written stay uncounted',
+    );
+    return null;
+  }
 }

@@ -71,6 +71,11 @@ export interface EffectDeps {
   now: () => number;
   /** The hold queue's safety poll (ms; default QUEUE_SAFETY_POLL_MS). */
   queuePollMs?: number | undefined;
+  /**
+   * Of these slots, those whose answer PostgreSQL's totals hold (after Redis lost its data, a live
+   * call's answer counted in Redis but not yet there is counted again). None: taken as all held.
+   */
+  answersApplied?: ((slotIds: string[]) => Promise<Set<string>>) | undefined;
 }
 
 /** The runner's state and operations the performers use (the runner builds one and hands it to each). */
