@@ -50,6 +50,23 @@ const OFF_THE_CALLER = new Set<Effect['type']>([
 /** Effects that end a call's channels or the call: never held back by its ringing. */
 const ENDING = new Set<Effect['type']>(['hangup', 'finish']);
 
+/**
+ * Effects that may run before the call's first record write is answered: the ring (a caller found
+ * in our app without a record is routed again anyway) and the steps that only read or take in
+ * Redis and PostgreSQL. Their Redis commands go out behind that write on the one connection, so
+ * Redis runs them after it, as before; what they save is its round trip on the routing decision's
+ * path. Every other effect (a leg created, a hangup, the end) waits for the write, so a crash still
+ * finds the record at least as far as Asterisk is.
+ */
+const BEFORE_FIRST_SAVE = new Set<Effect['type']>([
+  'ring_caller',
+  'load_plan',
+  'load_default_campaign',
+  'check_duplicate',
+  'screen_caller',
+  'try_next',
+]);
+
 export class CallRunner {
   readonly calls = new Map<string, CallRuntime>(); // callId -> call
   readonly byChannel = new Map<string, string>(); // channel id (caller or leg) -> callId
@@ -144,10 +161,19 @@ export class CallRunner {
     this.byChannel.set(state.callerChannelId, callId);
     void this.queue
       .run(callId, async () => {
-        await this.save(call);
+        // Not waited for here: see BEFORE_FIRST_SAVE (runEffects waits where it must).
+        call.firstSave = this.save(call);
         await this.runEffects(callId, effects);
+        await this.firstSaved(call);
       })
       .catch(() => {});
+  }
+
+  /** Waits for the call's first record write if it is still under way (save never rejects). */
+  private async firstSaved(call: CallRuntime): Promise<void> {
+    if (!call.firstSave) return;
+    await call.firstSave;
+    call.firstSave = undefined;
   }
 
   /**
@@ -277,6 +303,9 @@ export class CallRunner {
     const sig = recordSig(call.state);
     if (sig === call.saved) return;
     call.saved = sig;
+    // Behind the first write if it is still under way (the next write sends what differs from it).
+    // Only then: the first write itself must leave at once, ahead of the commands that follow it.
+    if (call.firstSave) await this.firstSaved(call);
     try {
       call.written = await this.d.store.save(call.state, this.d.now(), call.written);
     } catch (err) {
@@ -317,6 +346,7 @@ export class CallRunner {
           // Not a hangup nor the end, though: a ring served after the hangup finds no channel
           // (404), and under overload the ring may sit in the very line a hangup must not wait in.
           if (call.ringing && !OFF_THE_CALLER.has(fx.type) && !ENDING.has(fx.type)) await call.ringing;
+          if (call.firstSave && !BEFORE_FIRST_SAVE.has(fx.type)) await this.firstSaved(call);
           const next = await this.perform(call, fx);
           if (next) events.push(next);
         } catch (err) {

@@ -25,6 +25,11 @@ export interface CallRuntime {
   saved?: string;
   /** The record's fields as the last write left them (the next write sends what differs); unset: write all. */
   written?: Record<string, string>;
+  /**
+   * The call's first record write, not waited for by the look-ups and the slot take that follow it
+   * (their Redis commands travel behind it on the same connection); every other effect waits for it.
+   */
+  firstSave?: Promise<void>;
   /** Our own ring timer: Asterisk reports a dial timeout only as ChannelDestroyed, if at all. */
   ringTimer?: NodeJS.Timeout;
   /** Hold queue: the end of the wait, the slow poll for a wake-up lost, and why the next turn runs. */
