@@ -1,11 +1,12 @@
 // The REST side of one ARI client: three lanes, each behind a bound on requests in flight — HTTP, the
 // events WebSocket (when the node takes REST over it), and the cleanup lane (hangups and bridge
-// destroys on HTTP connections of their own, spilling over the WebSocket when those are all busy) —
+// destroys on HTTP connections of their own, taking the WebSocket instead while it is idle or when
+// those connections are all busy) —
 // the node's load read from them, and the counters the metrics show. The connection side (ari.ts)
 // owns the events WebSocket and says, per request, whether REST may travel over it.
 import WebSocket from 'ws';
 import type { AriLoad, AriOptions } from './ari-options.ts';
-import { AriTimeoutError } from './errors.ts';
+import { AriNoAnswerError, AriTimeoutError } from './errors.ts';
 import { InFlightLimiter, type LoadFigures } from './limiter.ts';
 import type { RequestOptions } from './request.ts';
 import { mayTravelOverWebSocket } from './transport-choice.ts';
@@ -14,6 +15,21 @@ import { WsTransport } from './transport-ws.ts';
 
 /** A limiter slot came free after the WebSocket it was meant for closed: go again by HTTP. */
 const AGAIN = Symbol('again');
+
+/**
+ * The events WebSocket is idle for a cleanup request while fewer requests than this are unanswered
+ * on it, none waits for a slot there, and the oldest was sent less than IDLE_WS_OLDEST_MS ago:
+ * Asterisk serves its requests one at a time, so a hangup sent then waits for a few quick ones at most.
+ */
+const IDLE_WS_IN_FLIGHT = 4;
+const IDLE_WS_OLDEST_MS = 100;
+/**
+ * A cleanup request sent over an idle WebSocket waits this long for its answer (Asterisk may stall
+ * on that WebSocket just after it was sent); without one, the cleanup is tried again, and cleanups
+ * keep to their lane for IDLE_WS_OFF_MS.
+ */
+const IDLE_WS_TIMEOUT_MS = 1000;
+const IDLE_WS_OFF_MS = 30_000;
 
 /** What the connection side tells the requests: its events WebSocket now, and whether REST may use it. */
 export interface AriLink {
@@ -24,8 +40,10 @@ export interface AriLink {
 export class AriRequests {
   /** Requests that never left our queue within their bound, per transport. */
   queueTimeouts = { http: 0, websocket: 0, cleanup: 0 };
-  /** Cleanup requests sent over the events WebSocket because their lane was full. */
-  private cleanupOverWs = 0;
+  /** Cleanup requests sent over the events WebSocket: while it was idle, and because their lane was full. */
+  private cleanupOverWs = { idle: 0, lane_full: 0 };
+  /** Until when cleanup requests do not take the WebSocket for being idle (one sent so got no answer). */
+  private idleWsOffUntil = 0;
   readonly http: HttpTransport;
   readonly ws: WsTransport;
   private readonly httpLimiter: InFlightLimiter;
@@ -63,9 +81,20 @@ export class AriRequests {
    * `first`: a cleanup request sent over the events WebSocket, ahead of the requests queued there.
    */
   send<T>(method: string, path: string, o: RequestOptions, startedAt: number, first = false): Promise<T> {
-    if (o.lane === 'cleanup' && this.spillsOverWebSocket()) {
-      this.cleanupOverWs++;
+    const why = o.lane === 'cleanup' ? this.cleanupOverWebSocket() : null;
+    if (why === 'lane_full') {
+      this.cleanupOverWs.lane_full++;
       return this.send<T>(method, path, { ...o, lane: undefined }, startedAt, true);
+    }
+    if (why === 'idle') {
+      this.cleanupOverWs.idle++;
+      const timeoutMs = Math.min(o.timeoutMs ?? this.timeoutMs, IDLE_WS_TIMEOUT_MS);
+      return this.send<T>(method, path, { ...o, lane: undefined, timeoutMs }, startedAt, true).catch(
+        (err: unknown) => {
+          if (err instanceof AriNoAnswerError) this.idleWsOffUntil = Date.now() + IDLE_WS_OFF_MS;
+          throw err;
+        },
+      );
     }
     if (o.lane === 'cleanup') {
       const bound = o.timeoutMs ?? this.timeoutMs;
@@ -109,19 +138,27 @@ export class AriRequests {
   }
 
   /**
-   * Whether a cleanup request goes over the events WebSocket instead of its own lane: every lane
-   * connection is busy (or requests already wait for one) and REST travels over the WebSocket. It
-   * then goes ahead of every request queued there for new work (dispatch's `first`), behind only
-   * those already sent. Each HTTP connection carries one request per round trip, and a round trip
-   * waits for both sides' event loops: on a loaded machine the lane's 8 connections ended 10-40
-   * channels a second, while a node takes about one hangup per call offered (the shed caller, or
-   * the client leg of a call that ended). Without this, hangups queued here by the ten thousand
-   * while new calls' requests kept the WebSocket busy, and the channels stayed up in Asterisk.
+   * Whether a cleanup request goes over the events WebSocket instead of its own lane, and why (null:
+   * the lane). `idle`: the WebSocket is idle (IDLE_WS_IN_FLIGHT): there it waits for nothing, and a
+   * request over it costs Asterisk and this process about half of one over HTTP (parsing, a
+   * connection's round trip), at two a call (the client leg's hangup, the bridge's destroy).
+   * `lane_full`: every lane connection is busy (or requests already wait for one); it then goes ahead
+   * of every request queued there for new work (send's `first`), behind only those already sent.
+   * Each HTTP connection carries one request per round trip, and a round trip waits for both sides'
+   * event loops: on a loaded machine the lane's 8 connections ended 10-40 channels a second, while a
+   * node takes about one hangup per call offered (the shed caller, or the client leg of a call that
+   * ended). Without this, hangups queued here by the ten thousand while new calls' requests kept the
+   * WebSocket busy, and the channels stayed up in Asterisk.
    */
-  private spillsOverWebSocket(): boolean {
+  private cleanupOverWebSocket(): 'idle' | 'lane_full' | null {
+    if (!this.link.restOverWs() || this.link.socket()?.readyState !== WebSocket.OPEN) return null;
     const lane = this.cleanupLimiter;
-    if (lane.inFlight < lane.limit && lane.queued === 0) return false;
-    return this.link.restOverWs() && this.link.socket()?.readyState === WebSocket.OPEN;
+    if (lane.inFlight >= lane.limit || lane.queued > 0) return 'lane_full';
+    const ws = this.wsLimiter;
+    if (ws.queued > 0 || ws.inFlight >= Math.min(IDLE_WS_IN_FLIGHT, ws.limit)) return null;
+    const now = Date.now();
+    if (now < this.idleWsOffUntil) return null;
+    return ws.figures(now).oldestInFlightMs < IDLE_WS_OLDEST_MS ? 'idle' : null;
   }
 
   /** Requests in flight and queued per transport, and whether the node is overloaded. */
@@ -148,13 +185,15 @@ export class AriRequests {
 
   /**
    * The cleanup lane's requests sent on its own connections, those that got no answer within their
-   * bound there, and those sent over the events WebSocket instead (spillsOverWebSocket).
+   * bound there, and those sent over the events WebSocket instead (cleanupOverWebSocket), in all
+   * and because the lane was full.
    */
-  get cleanupRequests(): { sent: number; timeouts: number; overWebSocket: number } {
+  get cleanupRequests(): { sent: number; timeouts: number; overWebSocket: number; laneFull: number } {
     return {
       sent: this.cleanupHttp.sent,
       timeouts: this.cleanupHttp.timeouts + this.queueTimeouts.cleanup,
-      overWebSocket: this.cleanupOverWs,
+      overWebSocket: this.cleanupOverWs.idle + this.cleanupOverWs.lane_full,
+      laneFull: this.cleanupOverWs.lane_full,
     };
   }
 

@@ -141,8 +141,8 @@ export class AriClient extends EventEmitter {
     return this.rest.requestsSent;
   }
 
-  /** The cleanup lane's requests sent, timed out, and sent over the events WebSocket instead. */
-  get cleanupRequests(): { sent: number; timeouts: number; overWebSocket: number } {
+  /** The cleanup lane's requests sent, timed out, and sent over the events WebSocket instead (in all, and for a full lane). */
+  get cleanupRequests(): { sent: number; timeouts: number; overWebSocket: number; laneFull: number } {
     return this.rest.cleanupRequests;
   }
 

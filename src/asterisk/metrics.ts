@@ -131,12 +131,16 @@ export function asteriskMetrics(metrics: Registry, nodes: Map<string, NodeLinks>
   });
   new Counter({
     name: 'capconduit_asterisk_cleanups_over_websocket_total',
-    help: 'Hangups and bridge destroys sent over the events WebSocket because the cleanup lane was full (counted in the websocket transport too)',
-    labelNames: ['node'],
+    help: 'Hangups and bridge destroys sent over the events WebSocket instead of the cleanup lane, because the WebSocket was idle or the lane full (counted in the websocket transport too)',
+    labelNames: ['node', 'reason'],
     registers: [metrics],
     collect() {
       this.reset();
-      for (const n of nodes.values()) this.inc({ node: n.id }, n.ari.cleanupRequests.overWebSocket);
+      for (const n of nodes.values()) {
+        const c = n.ari.cleanupRequests;
+        this.inc({ node: n.id, reason: 'idle' }, c.overWebSocket - c.laneFull);
+        this.inc({ node: n.id, reason: 'lane_full' }, c.laneFull);
+      }
     },
   });
   new Counter({

@@ -11,9 +11,10 @@ export interface RequestOptions {
   /** This request's time bound instead of the client's. */
   timeoutMs?: number;
   /**
-   * `cleanup`: a hangup or a bridge destroy that frees what a call held. It travels over HTTP on
-   * connections of its own, so it never waits behind the requests of new calls (the backlog that
-   * makes a node shed calls is exactly what it must not queue behind).
+   * `cleanup`: a hangup or a bridge destroy that frees what a call held. It never waits behind the
+   * requests of new calls (the backlog that makes a node shed calls is exactly what it must not
+   * queue behind): over the events WebSocket while that is idle, else over HTTP on connections of
+   * its own (ari.ts, cleanupOverWebSocket).
    */
   lane?: 'cleanup';
 }

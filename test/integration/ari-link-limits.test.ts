@@ -256,28 +256,70 @@ describe('back-pressure', () => {
     expect(c.timeouts.websocket).toBe(1);
   });
 
+  it('a hangup takes the events WebSocket while it is idle, and its own lane once requests are unanswered there', async () => {
+    const n = await stubNode();
+    const { c } = client(n.url, 'websocket', { wsMaxInFlight: 8 });
+    await started(c);
+    // Nothing unanswered on the WebSocket: the hangup goes there (about half the cost of HTTP).
+    const idle = c.cleanup.hangup('ch-1');
+    await waitFor(() => n.frames.length === 1);
+    expect(n.frames[0]!.f).toMatchObject({ method: 'DELETE', uri: expect.stringMatching(/^channels\/ch-1/) });
+    n.answerFrame(0);
+    await idle;
+    // Four requests unanswered there: Asterisk serves them one at a time, so the hangup takes its lane.
+    const work = [1, 2, 3, 4].map((i) => c.channels.answer(`ch-w${i}`));
+    await waitFor(() => n.frames.length === 5);
+    const busy = c.cleanup.hangup('ch-2');
+    await waitFor(() => n.http.length === 1);
+    expect(n.seen.at(-1)).toMatch(/^DELETE \/ari\/channels\/ch-2/);
+    expect(n.frames).toHaveLength(5);
+    for (let i = 1; i < 5; i++) n.answerFrame(i);
+    n.http[0]!.res.writeHead(204).end();
+    await Promise.all([busy, ...work]);
+    expect(c.cleanupRequests).toMatchObject({ sent: 1, overWebSocket: 1, laneFull: 0 });
+  });
+
+  it('a hangup sent over the idle WebSocket that gets no answer is tried again on the lane, which cleanups then keep to', async () => {
+    const n = await stubNode();
+    const { c } = client(n.url, 'websocket');
+    await started(c);
+    // Asterisk stalls on its WebSocket right after the hangup was sent: no answer comes.
+    const e = await c.cleanup.hangup('ch-1').catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(AriTimeoutError);
+    expect(e).toMatchObject({ mayHaveHappened: true });
+    expect(n.frames).toHaveLength(1);
+    // The WebSocket looks idle again (nothing unanswered), but cleanups keep to their lane now.
+    const next = c.cleanup.hangup('ch-2');
+    await waitFor(() => n.http.length === 1);
+    expect(n.seen.at(-1)).toMatch(/^DELETE \/ari\/channels\/ch-2/);
+    n.http[0]!.res.writeHead(204).end();
+    await next;
+    expect(n.frames).toHaveLength(1);
+  });
+
   it('a hangup goes over the events WebSocket once every cleanup connection is busy, ahead of the requests queued there', async () => {
     const n = await stubNode();
     const { c } = client(n.url, 'websocket', { cleanupMaxSockets: 1, wsMaxInFlight: 1 });
     await started(c);
+    // The WebSocket carries one request at a time here, and one is unanswered: it is not idle.
+    const held = c.channels.answer('ch-0');
+    await waitFor(() => n.frames.length === 1);
     const first = c.cleanup.hangup('ch-1');
     await waitFor(() => n.http.length === 1); // the lane's one connection holds it, unanswered
     expect(n.seen.at(-1)).toMatch(/^DELETE \/ari\/channels\/ch-1/);
-    // The lane is full: the next hangup does not wait for it.
+    // The lane is full: the next hangup does not wait for it, but for the WebSocket's one request.
     const second = c.cleanup.hangup('ch-2');
-    await waitFor(() => n.frames.length === 1);
-    expect(n.frames[0]!.f).toMatchObject({ method: 'DELETE', uri: expect.stringMatching(/^channels\/ch-2/) });
-    // Requests for new work queue behind it (the WebSocket carries one at a time here); a hangup
-    // asked for later still goes before them.
+    // Requests for new work queue behind it; a hangup asked for later still goes before them.
     const work = [c.channels.answer('ch-3'), c.channels.answer('ch-4')];
     const third = c.cleanup.hangup('ch-5');
-    expect(c.load().websocket).toMatchObject({ inFlight: 1, queued: 3 });
-    for (let i = 0; i < 4; i++) {
+    expect(c.load().websocket).toMatchObject({ inFlight: 1, queued: 4 });
+    for (let i = 0; i < 5; i++) {
       await waitFor(() => n.frames.length > i);
       n.answerFrame(i);
     }
-    await Promise.all([second, third, ...work]);
+    await Promise.all([held, second, third, ...work]);
     expect(n.frames.map((x) => `${x.f.method} ${String(x.f.uri).split('?')[0]}`)).toEqual([
+      'POST channels/ch-0/answer',
       'DELETE channels/ch-2',
       'DELETE channels/ch-5',
       'POST channels/ch-3/answer',
@@ -285,7 +327,7 @@ describe('back-pressure', () => {
     ]);
     n.http[0]!.res.writeHead(204).end();
     await first;
-    expect(c.cleanupRequests).toMatchObject({ sent: 1, overWebSocket: 2 });
+    expect(c.cleanupRequests).toMatchObject({ sent: 1, overWebSocket: 2, laneFull: 2 });
     expect(c.load().websocket).toMatchObject({ inFlight: 0, queued: 0 });
   });
 
