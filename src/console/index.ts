@@ -62,11 +62,13 @@ export function createConsoleModule(ctx: DaemonContext): ConsoleModule {
   if (!routing) throw new Error('the console module needs the routing module (start it first)');
   const asterisk = ctx.modules.get('asterisk') as AsteriskModule | undefined;
   const keys = new RedisKeys(config.REDIS_KEY_PREFIX);
+  const sessionsEnded = keys.plain('console', 'sess-ended');
   const sessions = new SessionStore(
     redis,
     keys,
     config.CONSOLE_SESSION_IDLE_MIN * 60_000,
     config.CONSOLE_SESSION_MAX_H * 3600_000,
+    sessionsEnded,
   );
   const lockout = new Lockout(redis, keys);
   const users = new ConsoleUsers(
@@ -88,7 +90,7 @@ export function createConsoleModule(ctx: DaemonContext): ConsoleModule {
   };
   const channel = keys.plain('console', 'live');
   const floor = new Floor(routing.service, routing.slots, config.DEFAULT_TIMEZONE);
-  const hub = new LiveHub(redis, channel, floor, services.log);
+  const hub = new LiveHub(redis, channel, floor, services.log, sessionsEnded);
   const source: LiveSource = {
     calls: () => routing.router?.live() ?? [],
     nodes: () => [...(asterisk?.nodes.values() ?? [])].map((n) => n.health()),

@@ -75,6 +75,8 @@ export interface Frame {
 export interface LiveClient {
   /** The seller the client is limited to; null for every seller. */
   scope: string | null;
+  /** The session the stream belongs to: it ends when that session does (sessions.ts). */
+  session?: string;
   send(data: string): void;
   end(): void;
 }
@@ -189,6 +191,8 @@ export class LiveHub {
     readonly channel: string,
     private floor: FloorReader,
     private log: Logger,
+    /** Where ended sessions are announced (SessionStore.endedChannel); null: none. */
+    readonly endedChannel: string | null = null,
   ) {}
 
   get listeners(): number {
@@ -203,7 +207,9 @@ export class LiveHub {
       // daemon's connection refuses commands while Redis is away, this one re-subscribes by itself.
       const sub = this.redis.duplicate({ ...QUEUEING, lazyConnect: false });
       this.sub = sub;
-      sub.on('message', (_ch: string, msg: string) => this.onSnapshot(msg));
+      sub.on('message', (ch: string, msg: string) =>
+        ch === this.channel ? this.onSnapshot(msg) : this.onSessionsEnded(msg),
+      );
       sub.on('error', (err: Error) => this.log.debug({ err: err.message }, 'live subscription error'));
       // Lost, no snapshot of any instance can arrive: the frames say so until it is back (and
       // subscribed again, which ioredis does by itself).
@@ -214,7 +220,7 @@ export class LiveHub {
         this.subDown = false;
       });
       sub
-        .subscribe(this.channel)
+        .subscribe(...[this.channel, this.endedChannel].filter((c): c is string => c !== null))
         .catch((err: Error) => this.log.warn({ err: err.message }, 'live floor not subscribed'));
       this.timer = setInterval(() => void this.push(), FRAME_EVERY_MS);
       this.timer.unref();
@@ -240,6 +246,19 @@ export class LiveHub {
     for (const c of this.clients) c.end();
     this.clients.clear();
     this.close();
+  }
+
+  /** Sessions ended (on any instance): their streams end now (the browser then finds it signed out). */
+  onSessionsEnded(msg: string): void {
+    let ids: unknown;
+    try {
+      ids = JSON.parse(msg);
+    } catch {
+      return;
+    }
+    if (!Array.isArray(ids)) return;
+    const ended = new Set(ids);
+    for (const c of [...this.clients]) if (c.session && ended.has(c.session)) c.end();
   }
 
   onSnapshot(msg: string): void {

@@ -29,6 +29,12 @@ export class SessionStore {
     private keys: RedisKeys,
     readonly idleMs: number,
     readonly maxMs: number,
+    /**
+     * Where the ids of ended sessions are published (sign-out, sign-out everywhere, an admin ending
+     * them): each instance's live floor ends their open streams at once (live.ts), rather than at
+     * its next session check.
+     */
+    readonly endedChannel: string | null = null,
   ) {}
 
   private key(id: string) {
@@ -108,18 +114,21 @@ export class SessionStore {
   }
 
   async destroy(id: string, userId: string): Promise<void> {
-    await this.redis.multi().del(this.key(id)).zrem(this.userKey(userId), id).exec();
+    const m = this.redis.multi().del(this.key(id)).zrem(this.userKey(userId), id);
+    if (this.endedChannel) m.publish(this.endedChannel, JSON.stringify([id]));
+    await m.exec();
   }
 
   /** Signs the user out everywhere (but the session `keep`, when given). Returns how many ended. */
   async destroyAll(userId: string, keep?: string): Promise<number> {
     const ids = (await this.redis.zrange(this.userKey(userId), '0', '-1')).filter((id) => id !== keep);
     if (!ids.length) return 0;
-    await this.redis
+    const m = this.redis
       .multi()
       .del(...ids.map((id) => this.key(id)))
-      .zrem(this.userKey(userId), ...ids)
-      .exec();
+      .zrem(this.userKey(userId), ...ids);
+    if (this.endedChannel) m.publish(this.endedChannel, JSON.stringify(ids));
+    await m.exec();
     return ids.length;
   }
 }

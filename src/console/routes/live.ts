@@ -6,7 +6,7 @@ import { isRedisUnavailable } from '../../platform/redis/client.ts';
 import { html } from '../html.ts';
 import type { LiveHub } from '../live.ts';
 import { layout } from '../pages/layout.ts';
-import { SESSION_COOKIE, sendPage, userOf } from '../plugin.ts';
+import { SESSION_COOKIE, sendPage, sessionOf, userOf } from '../plugin.ts';
 import type { ConsoleServices } from '../services.ts';
 import { ctxOf } from './users.ts';
 
@@ -87,6 +87,7 @@ ${
       req.raw.on('close', end);
       remove = await hub.add({
         scope: scopeOf(user),
+        session: sessionOf(req).id,
         send: (data) => {
           if (!ended) res.write(data);
         },
