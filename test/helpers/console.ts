@@ -1,6 +1,58 @@
-// Drives the console through Fastify inject like a browser would: cookies kept per "browser",
-// same-origin headers, CSRF token read from the page.
+// What the console's tests share: the daemon's modules behind every page, the list pages with what
+// each says when empty, the first admin; and a "browser" driving the console through Fastify inject
+// (cookies kept per browser, same-origin headers, CSRF token read from the page).
+import { createAuditModule } from '../../src/audit/index.ts';
+import { createCallerIdModule } from '../../src/callerid/index.ts';
+import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
+import type { Daemon } from '../../src/main.ts';
 import type { App } from '../../src/platform/http/app.ts';
+import type { UserCreate } from '../../src/console/schemas.ts';
+import type { ModuleFactory } from '../../src/platform/module.ts';
+import { createPbxModule } from '../../src/pbx/index.ts';
+import { createProvisioningModule } from '../../src/provisioning/index.ts';
+import { createReportsModule } from '../../src/reports/index.ts';
+import { createRoutingModule } from '../../src/routing/index.ts';
+
+/** Every module a console page reads (no Asterisk; provisioning without its workers). */
+export function consoleModules(): ModuleFactory[] {
+  return [
+    createRoutingModule,
+    createAuditModule,
+    createReportsModule,
+    createPbxModule,
+    (ctx) => createCallerIdModule(ctx),
+    createConsoleModule,
+    (ctx) => createProvisioningModule(ctx, { workers: false }),
+  ];
+}
+
+/**
+ * Every list page, with the words it says when it has no rows (null: its empty paragraph is checked,
+ * not its words).
+ */
+export const EMPTY_LISTS: ReadonlyArray<readonly [path: string, says: RegExp | null]> = [
+  ['/console/sellers', /No sellers yet/],
+  ['/console/clients', /No clients yet/],
+  ['/console/groups', /No buyer groups yet/],
+  ['/console/campaigns', /No campaigns/],
+  ['/console/dids', /No DIDs/],
+  ['/console/blocklist', null],
+  ['/console/calls', null],
+  ['/console/calls/totals', null],
+  ['/console/caller-ids', null],
+  ['/console/pbx', null],
+  ['/console/pbx/audit', null],
+  ['/console/numbers', /No numbers yet/],
+  ['/console/numbers/accounts', /No provider account yet/],
+  ['/console/numbers/webhooks', /No webhook subscriptions/],
+  ['/console/audit', /No audit records match/],
+  ['/console/api-keys', null],
+];
+
+/** A console user of the daemon (the first admin, or any role). */
+export function addUser(d: Daemon, u: UserCreate) {
+  return (d.ctx.modules.get('console') as ConsoleModule).services.users.create(u);
+}
 
 export class Browser {
   cookies = new Map<string, string>();
