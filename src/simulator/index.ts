@@ -18,6 +18,7 @@ import { type Crash, resolveLimits, type SimulatorLimits } from './limits.ts';
 import { type EndpointBehaviour, SimModel } from './model.ts';
 import { newUniqueId, originate } from './originate.ts';
 import { PjsipDirectory } from './pjsip/directory.ts';
+import { type Registration, registerContact, unregisterContact } from './pjsip/registrar.ts';
 
 export type { EndpointBehaviour } from './model.ts';
 export type { Crash, SimulatorLimits } from './limits.ts';
@@ -76,6 +77,13 @@ export interface Simulator {
    * terminateOn matches ends).
    */
   pressDigits(channelId: string, digits: string, durationMs?: number): void;
+  /**
+   * A phone registers a contact (res_pjsip_registrar: the `ps_contacts` row, ContactStatus, and
+   * the endpoint's PeerStatus, EndpointStateChange and device state when it comes online); needs a
+   * database. Resolves with the contact's id. `unregisterContact` ends it (also at its expiry).
+   */
+  registerContact(r: Registration): Promise<string>;
+  unregisterContact(r: Registration): Promise<boolean>;
   placeInboundCall(o: {
     channelId?: string;
     did: string;
@@ -335,6 +343,8 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
         model.later(c, begin + durationMs, () => model.readDtmf(c, d, durationMs));
       });
     },
+    registerContact: (r) => registerContact(model, sql, r),
+    unregisterContact: (r) => unregisterContact(model, sql, r),
     placeInboundCall: (p) => inbound(p),
     dropWebSockets: () => ari.dropWebSockets(),
     stallWebSocketRequests: (o) => ari.stallWebSocketRequests(o),

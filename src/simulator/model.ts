@@ -45,6 +45,7 @@ export class SimModel extends SimBridges {
     c.published = published(c);
     this.channels.set(c.id, c);
     if (c.media) this.internal.add(c.id);
+    else this.devices.add(c);
     this.emit('channel-created', c);
     return c;
   }
@@ -56,6 +57,7 @@ export class SimModel extends SimBridges {
     if (state === 'Up' && c.ringback === 'far') c.ringback = undefined;
     if (state === 'Up') c.upAt ??= Date.now();
     this.emit('state', c);
+    this.deviceChanged(c);
     this.event(this.target(c), 'ChannelStateChange', () => ({ channel: this.json(c) }));
     // The other half of a Local pair follows: ringing and answer travel from ;2 to ;1.
     const peer = c.peer ? this.channels.get(c.peer) : undefined;
@@ -293,7 +295,9 @@ export class SimModel extends SimBridges {
       cause_txt: CAUSE_TXT[cause] ?? 'Unknown',
       channel: this.json(c),
     }));
+    if (!c.media) this.devices.remove(c);
     this.emit('channel-destroyed', c, cause);
+    this.deviceChanged(c);
     // The dead snapshot is compared like any other: a caller id read only now (above) is
     // reported after the Hangup, from the same update.
     this.publish(c, true);

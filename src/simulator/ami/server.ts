@@ -23,12 +23,10 @@ import type { ActionContext, AmiCore, AmiHooks, Session } from './session.ts';
 import { type AmiUserOptions, resolveAmiUser } from './user.ts';
 
 export type { AmiHooks } from './session.ts';
+import type { ContactStatus } from '../pjsip/registrar.ts';
 
 const CALL = EVENT_CLASS.call!;
 const DIALPLAN = EVENT_CLASS.dialplan!;
-
-/** A channel's device: its name up to the last `-` (ast_setstate's own cut). */
-const deviceOf = (c: SimChannel) => c.name.slice(0, Math.max(0, c.name.lastIndexOf('-'))) || c.name;
 
 /** An event's packet: its first fields, a channel's snapshot, then its own fields. */
 const withSnapshot = (head: Fields, c: SimChannel, tail: Fields = []) =>
@@ -52,8 +50,6 @@ export class AmiServer {
   server: Server;
   private sessions = new Set<Session>();
   private sessionSeq = 0;
-  /** Live channel ids per device (so a device's state costs its own channels, not every call's). */
-  private devices = new Map<string, Set<string>>();
   private core: AmiCore;
 
   /** Sessions not logged in yet (manager.c's unauth_sessions, held to `authlimit`). */
@@ -140,16 +136,31 @@ export class AmiServer {
     model.on('connectedline', (c: SimChannel) => call('NewConnectedLine', c));
     model.on('channel-created', (c: SimChannel) => {
       this.core.processedCalls++;
-      const d = deviceOf(c);
-      const set = this.devices.get(d) ?? new Set<string>();
-      set.add(c.id);
-      this.devices.set(d, set);
       call('Newchannel', c);
     });
-    model.on('state', (c: SimChannel) => {
-      call('Newstate', c);
-      this.deviceState(c);
-    });
+    model.on('state', (c: SimChannel) => call('Newstate', c));
+    model.on('device-state', (device: string) => this.deviceState(device));
+    // res_pjsip's contact and endpoint reachability (class `system`), from pjsip/registrar.ts.
+    model.on('contact-status', (c: ContactStatus) =>
+      this.broadcast([
+        ['Event', 'ContactStatus'],
+        ['Privilege', 'system,all'],
+        ['URI', c.uri],
+        ['ContactStatus', c.status],
+        ['AOR', c.aor],
+        ['EndpointName', c.endpoint],
+        ['RoundtripUsec', c.roundtripUsec],
+      ]),
+    );
+    model.on('peer-status', (endpoint: string, status: string) =>
+      this.broadcast([
+        ['Event', 'PeerStatus'],
+        ['Privilege', 'system,all'],
+        ['ChannelType', 'PJSIP'],
+        ['Peer', `PJSIP/${endpoint}`],
+        ['PeerStatus', status],
+      ]),
+    );
     // chan_local's local_call: both halves' snapshots, where `;2` goes, and whether the pair may
     // optimize itself away (always: the simulator's Local channels never carry /n).
     model.on('local-call', (one: SimChannel, two: SimChannel) =>
@@ -174,11 +185,6 @@ export class AmiServer {
         ['Cause', cause],
         ['Cause-txt', CAUSE_TXT[cause] ?? 'Unknown'],
       ]);
-      const d = deviceOf(c);
-      const set = this.devices.get(d);
-      set?.delete(c.id);
-      if (set?.size === 0) this.devices.delete(d);
-      this.deviceState(c);
     });
     // ARI's Dial "" / RINGING / final status are AMI's DialBegin / DialState / DialEnd; the
     // caller's snapshot comes plain, the dialled channel's with a Dest prefix.
@@ -232,51 +238,19 @@ export class AmiServer {
   }
 
   /**
-   * DeviceStateChange for the device a channel belongs to (its name up to the last `-`), as
-   * Asterisk publishes one after every state change and every destruction of a channel
-   * (ast_setstate, ast_channel_destructor), the state asked of the channel driver then.
+   * DeviceStateChange for a device, as Asterisk publishes one after every state change and every
+   * destruction of one of its channels (ast_setstate, ast_channel_destructor) and when a PJSIP
+   * endpoint goes online or offline, with the state asked of the channel driver then (devices.ts).
    */
-  private deviceState(c: SimChannel): void {
-    const device = deviceOf(c);
+  private deviceState(device: string): void {
     this.send(CALL, () =>
       packet([
         ['Event', 'DeviceStateChange'],
         ['Privilege', 'call,all'],
         ['Device', device],
-        ['State', this.stateOf(device)],
+        ['State', this.core.model.deviceState(device)],
       ]),
     );
-  }
-
-  /**
-   * A device's state from its live channels. A Local device (core_local.c local_devicestate) is
-   * INUSE while a pair of it is joined and its `;2` runs, else NOT_INUSE, whatever the channels'
-   * states; a PJSIP device is what its endpoint's live channels add up to (ast_state_chan2dev: Up
-   * or Ring in use, Ringing ringing, Busy busy). One pass that stops as soon as the answer is
-   * known, building nothing: a device can have thousands of channels, and every state change of
-   * each asks.
-   */
-  private stateOf(device: string): string {
-    const channels = this.core.model.channels;
-    const ids = this.devices.get(device);
-    if (device.startsWith('Local/')) {
-      for (const id of ids ?? []) {
-        const x = channels.get(id);
-        if (x?.called && x.peer && x.name.endsWith(';2') && channels.has(x.peer)) return 'INUSE';
-      }
-      return 'NOT_INUSE';
-    }
-    let inUse = false;
-    let ringing = false;
-    let busy = false;
-    for (const id of ids ?? []) {
-      const state = channels.get(id)?.state;
-      if (state === 'Up' || state === 'Ring') inUse = true;
-      else if (state === 'Ringing') ringing = true;
-      else if (state === 'Busy') busy = true;
-      if (inUse && ringing) return 'RINGINUSE';
-    }
-    return inUse ? 'INUSE' : ringing ? 'RINGING' : busy ? 'BUSY' : 'NOT_INUSE';
   }
 
   dropAll(): void {

@@ -3,6 +3,7 @@
 // the transport (server.ts) delivers the events it emits.
 import type { WebSocket } from 'ws';
 import { asteriskTime, type SimChannel, type SimModel } from '../model.ts';
+import type { ContactStatus } from '../pjsip/registrar.ts';
 import { Media } from './media.ts';
 
 export interface EventFilter {
@@ -46,9 +47,58 @@ export class AriState {
     // Playbacks and recordings end with the channel they run on (before it leaves Stasis); a
     // bridge's run on its announcer and recorder channels, which go with the bridge.
     model.on('hanging-up', (c: SimChannel) => this.media.targetGone(`channel:${c.id}`));
-    model.on('channel-destroyed', () => {
+    model.on('channel-destroyed', (c: SimChannel) => {
       for (const app of this.inactive) if (!this.holdsChannels(app)) this.forget(app);
+      this.endpointChanged(c);
     });
+    // Only apps that subscribed hear device and endpoint changes: nothing is built otherwise.
+    model.on('device-state', (device: string) => {
+      if (!this.subscriptions.size) return;
+      const apps = this.deviceStateSubscribers(device);
+      if (apps.length)
+        model.event(apps, 'DeviceStateChanged', {
+          device_state: { name: device, state: model.deviceState(device) },
+        });
+    });
+    model.on('channel-created', (c: SimChannel) => this.endpointChanged(c));
+    // res_pjsip's reachability (pjsip/registrar.ts), published on the endpoint's topic.
+    model.on('endpoint-state', (endpoint: string) => this.subscriptions.size && this.endpointEvent(endpoint));
+    model.on('peer-status', (endpoint: string, peer_status: string) => {
+      if (this.subscriptions.size)
+        model.event(null, 'PeerStatusChange', () => ({
+          endpoint: this.endpointSnapshot(endpoint),
+          peer: { peer_status },
+        }));
+    });
+    model.on('contact-status', (c: ContactStatus) => {
+      if (this.subscriptions.size)
+        model.event(null, 'ContactStatusChange', () => ({
+          endpoint: this.endpointSnapshot(c.endpoint),
+          contact_info: { uri: c.uri, contact_status: c.status, aor: c.aor, roundtrip_usec: c.roundtripUsec },
+        }));
+    });
+  }
+
+  /**
+   * A channel added to or removed from its PJSIP endpoint (ast_endpoint_add_channel /
+   * remove_channel publish the endpoint's snapshot): EndpointStateChange to the apps subscribed.
+   */
+  private endpointChanged(c: SimChannel): void {
+    if (this.subscriptions.size && c.endpoint && c.name.startsWith('PJSIP/')) this.endpointEvent(c.endpoint);
+  }
+
+  /** EndpointStateChange with the endpoint's snapshot now, to the apps subscribed to it. */
+  endpointEvent(resource: string): void {
+    this.model.event(null, 'EndpointStateChange', () => ({ endpoint: this.endpointSnapshot(resource) }));
+  }
+
+  /** The persistent endpoint's snapshot as last recorded (no realtime read). */
+  endpointSnapshot(resource: string) {
+    const channel_ids = [...this.model.channels.values()]
+      .filter((c) => c.endpoint === resource && c.name.startsWith('PJSIP/'))
+      .map((c) => c.id);
+    const state = this.model.pjsip.isOnline(resource) ? 'online' : 'offline';
+    return { technology: 'PJSIP', resource, state, channel_ids };
   }
 
   /** A WebSocket took the app: a kept (inactive) app comes back as it was, filters and all. */
@@ -166,6 +216,12 @@ export class AriState {
     for (const k of ['channel', 'peer', 'replace_channel'] as const) {
       const c = id(body[k]);
       if (c) uris.push(`channel:${c}`, 'channel:');
+    }
+    // A PJSIP channel's topic is forwarded to its endpoint's (ast_channel_forward_endpoint).
+    const name = (body.channel as { name?: string } | undefined)?.name;
+    if (name?.startsWith('PJSIP/')) {
+      const resource = name.slice('PJSIP/'.length, name.lastIndexOf('-'));
+      uris.push(`endpoint:PJSIP/${resource}`, 'endpoint:PJSIP', 'endpoint:');
     }
     const b = id(body.bridge);
     if (b) uris.push(`bridge:${b}`, 'bridge:');

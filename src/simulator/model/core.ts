@@ -2,6 +2,7 @@
 // events it sends and to whom, the snapshot monitors (publish), channel variables, and the
 // per-channel waiters and timers. Bridges (bridges.ts) and the channels' life (../model.ts) build on it.
 import { EventEmitter } from 'node:events';
+import { DeviceIndex, deviceOf } from '../devices.ts';
 import { PjsipDirectory } from '../pjsip/directory.ts';
 import {
   asteriskNow,
@@ -48,6 +49,8 @@ const BLOB_FIRST = new Set([
 
 export class SimModelCore extends EventEmitter {
   channels = new Map<string, SimChannel>();
+  /** The live channels of each device (AMI DeviceStateChange, ARI DeviceStateChanged). */
+  readonly devices = new DeviceIndex();
   bridges = new Map<string, SimBridge>();
   endpoints = new Map<string, EndpointBehaviour>();
   /** Global dialplan variables: the dialplan's [globals], then what ARI or AMI set. */
@@ -83,6 +86,20 @@ export class SimModelCore extends EventEmitter {
     if (typeof name === 'string' && CHANNEL_REPORTS.has(name) && (args[0] as SimChannel | undefined)?.media)
       return false;
     return super.emit(name, ...args);
+  }
+
+  /** A device's state now (devices.ts), its PJSIP endpoint's reachability included. */
+  deviceState(device: string): string {
+    return this.devices.stateOf(device, this.channels, (name) => this.pjsip.isOnline(name));
+  }
+
+  /**
+   * A channel's device may have changed state (after each state change and each destruction of
+   * one of its channels, as ast_setstate and ast_channel_destructor publish it): `device-state`.
+   * Internal channels publish none.
+   */
+  protected deviceChanged(c: SimChannel): void {
+    if (!c.media) this.emit('device-state', deviceOf(c));
   }
 
   nextName(prefix: string): string {

@@ -224,9 +224,25 @@ export class PjsipDirectory {
    * reachable and one with none is not.
    */
   reachable(name: string, o: EndpointObjects | null): boolean {
-    if (this.configured.get(name)?.result === 'unavailable') return false;
-    return !!o && o.contacts.length > 0;
+    const online = this.configured.get(name)?.result !== 'unavailable' && !!o && o.contacts.length > 0;
+    this.online.set(name, online);
+    return online;
   }
+
+  /** Each endpoint's state as last found (the persistent endpoint's online/offline). */
+  private readonly online = new Map<string, boolean>();
+
+  /**
+   * Whether the endpoint is online, as its persistent endpoint last recorded it: found reachable
+   * when last looked at, or a command-line endpoint (its static contact) not `unavailable`.
+   */
+  isOnline(name: string): boolean {
+    return (
+      this.online.get(name) ??
+      (this.configured.has(name) && this.configured.get(name)?.result !== 'unavailable')
+    );
+  }
+
 
   /**
    * Device state and channel count as chan_pjsip reports them: Unavailable when unreachable, else
@@ -248,7 +264,6 @@ export class PjsipDirectory {
   /** A PJSIP endpoint that can be dialled now (also loads it, as a dial does). */
   async dialable(name: string): Promise<boolean> {
     if (this.configured.has(name)) return true;
-    const o = await this.objects(name);
-    return !!o && o.contacts.length > 0;
+    return this.reachable(name, await this.objects(name));
   }
 }
