@@ -39,12 +39,13 @@ export interface CallRecord {
 /**
  * What must be written again when it changes: the phase as a takeover tells phases apart (ringing
  * is dialing with the leg in Stasis: the leg itself says which), each attempt's leg and whether it
- * ended, the answer, reroutes and a default route taken. Everything else only rides along.
+ * ended, the answer and the caller's (a dialplan context's answer), reroutes and a default route taken. Everything else only rides along.
  */
 export function recordSig(s: CallState): string {
   const phase = s.phase === 'ringing' ? 'dialing' : s.phase;
   const att = s.attempts.map((a) => `${a.legId}${a.endedAt ? '.' : ''}`).join(',');
-  return `${phase}|${att}|${s.answeredAt ? 1 : 0}|${s.reroutes ?? 0}|${s.defaultRoute ?? ''}`;
+  // The caller's answer too: in a dialplan context it comes alone (the carrier bills from it).
+  return `${phase}|${att}|${s.answeredAt ? 1 : 0}|${s.callerAnsweredAt ? 1 : 0}|${s.reroutes ?? 0}|${s.defaultRoute ?? ''}`;
 }
 
 /** The hash fields of a call's record. `owner` is written only when the record is made. */

@@ -171,7 +171,9 @@ export type CallEvent =
   // Taken over from an instance that died (reconcile.ts), rebuilt from the state kept in Redis,
   // with no client leg left in Asterisk. `callerLive`: the caller is still in our app; `lastSeen`:
   // the last moment the dead instance was known alive (when an unattended call is said to end).
-  | { type: 'resume'; callerLive: boolean; lastSeen: number; at: number };
+  // `callerUp`: the caller's channel was answered when listed (a dialplan may have answered it while
+  // no instance watched)
+  | { type: 'resume'; callerLive: boolean; callerUp?: boolean; lastSeen: number; at: number };
 
 export type HangupReason = 'normal' | 'busy' | 'congestion' | 'no_answer';
 
@@ -683,7 +685,12 @@ function resume(
   // is there, else ended as last seen.
   if (s.phase === 'dialplan')
     return e.callerLive
-      ? { state: s, effects: [{ type: 'follow_caller' }] }
+      ? {
+          // Its answer there, if the record has none, came while no instance watched: the
+          // carrier bills from then at the latest, so from the takeover (a lower bound).
+          state: !s.callerAnsweredAt && e.callerUp ? { ...s, callerAnsweredAt: e.at } : s,
+          effects: [{ type: 'follow_caller' }],
+        }
       : {
           state: { ...s, phase: 'ended', endedAt: endAt, disposition: 'default_route' },
           effects: [{ type: 'finish' }],

@@ -242,6 +242,7 @@ export async function resume(
     const ev: CallEvent = {
       type: 'resume',
       callerLive,
+      callerUp: channels.some((c) => c.id === r.callerChannelId && c.state === 'Up'),
       lastSeen: Math.max(claim.lastBeat ?? 0, r.updatedAt),
       at: now,
     };

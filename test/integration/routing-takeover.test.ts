@@ -128,6 +128,19 @@ describe('takeover of a killed daemon’s calls from their state in Redis', () =
     const [lc] = await campaign('short', '+14155558003', { queueS: 8, ringTimeoutS: 1 }, [
       { endpoint: 'keep-c', concurrencyCap: 1 },
     ]);
+    // ctx: no link, every caller sent on to a dialplan context that answers it; the carrier bills
+    // a minute at 0.06 from that answer.
+    await campaign(
+      'ctx',
+      '+14155558005',
+      { defaultRoute: { kind: 'context', context: 'capconduit-test', extension: 'answer', priority: 1 } },
+      [],
+    );
+    {
+      const { sql, close } = createDatabase(db.url, { max: 1 });
+      await sql`update dids set rate_per_min_micros = 60000 where number = '+14155558005'`;
+      await close();
+    }
     const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
     for (const e of ['keep-a', 'keep-b', 'keep-c']) sim.setEndpoint(e, { answerAfterMs: 20 });
     sim.setEndpoint('never', { result: 'noanswer' });
@@ -139,6 +152,7 @@ describe('takeover of a killed daemon’s calls from their state in Redis', () =
       x2: '+13105550004',
       q3: '+13105550005',
       r: '+13105550006',
+      dp: '+13105550007',
     };
     try {
       await appRegistered(sim);
@@ -151,6 +165,11 @@ describe('takeover of a killed daemon’s calls from their state in Redis', () =
       await phaseIs(x2, 'bridged');
       const q3 = call('+14155558003', n.q3);
       const r = call('+14155558002', n.r);
+      // DP is answered in the dialplan; its record says when (the carrier bills from then).
+      const dp = call('+14155558005', n.dp);
+      await phaseIs(dp, 'dialplan');
+      await waitFor(async () => ((await recordOf(dp))?.cans ? true : undefined));
+      const dpUpSeen = Date.now();
       await Promise.all([phaseIs(q1, 'queued'), phaseIs(e1, 'queued'), phaseIs(q3, 'queued')]);
       await phaseIs(r, 'dialing');
       await waitFor(() =>
@@ -196,11 +215,13 @@ describe('takeover of a killed daemon’s calls from their state in Redis', () =
       await waitFor(() => sim.hears(q1) === 'music');
       sim.hangup(x1, 16);
       await phaseIs(q1, 'bridged');
-      for (const c of [q1, r]) sim.hangup(c, 16);
+      // DP is followed again by the new daemon: its hangup in the dialplan ends its record.
+      const dpEnd = Date.now();
+      for (const c of [q1, r, dp]) sim.hangup(c, 16);
       await waitFor(() => (sim.liveChannels().length === 0 ? true : undefined), 60_000);
       const all = await waitFor(async () => {
         const rows = await cdrsOf(Object.values(n));
-        return rows.length === 6 ? rows : undefined;
+        return rows.length === 7 ? rows : undefined;
       }, 60_000);
       expect(Object.fromEntries(all.map((x) => [x.caller_number, x.disposition]))).toEqual({
         [n.x1]: 'answered',
@@ -209,7 +230,17 @@ describe('takeover of a killed daemon’s calls from their state in Redis', () =
         [n.x2]: 'ended_unattended',
         [n.q3]: 'unattended_timeout',
         [n.r]: 'answered',
+        [n.dp]: 'default_route',
       });
+      // Billed from the dialplan's answer before the kill, across the takeover, to its hangup.
+      {
+        const { sql, close } = createDatabase(db.url, { max: 1 });
+        const [row] = await sql<{ cost_micros: string; handed_off_at: Date | null }[]>`
+          select cost_micros, handed_off_at from call_records where caller_number = ${n.dp}`;
+        await close();
+        expect(row!.handed_off_at).not.toBeNull();
+        expect(Number(row!.cost_micros)).toBeGreaterThanOrEqual(Math.floor((dpEnd - dpUpSeen) / 1000) * 1000);
+      }
       // Every slot back, and no call's state left in Redis.
       for (const l of [la!, ...lb, lc!])
         await waitFor(async () => ((await slots.live(l)) === 0 ? true : undefined), 60_000);

@@ -7,6 +7,7 @@ import type { RoutePlan } from '../../src/routing/catalog.ts';
 import type { DefaultRoute } from '../../src/db/schema/routing.ts';
 import { cdrOf } from '../../src/cdr/record.ts';
 import { outcomeOf } from '../../src/routing/outcome.ts';
+import { decodeRecord, encodeRecord, recordSig, stateOfRecord } from '../../src/routing/call-record.ts';
 import { arrival, loaded, planCampaign, planOf } from '../helpers/call-plan.ts';
 
 function routing(route: DefaultRoute | null): CallState {
@@ -91,6 +92,49 @@ describe('default route', () => {
       { type: 'finish' },
     ]);
     expect(m2.state.disposition).toBe('default_route');
+  });
+
+  it("a dialplan context's answer is written to the call's record, and a takeover keeps it; one it did not see is taken at the takeover", () => {
+    const none: CallEvent = { type: 'no_candidate', reason: 'no_client', at: 2 };
+    const x = step(
+      routing({ kind: 'context', context: 'overflow', extension: 's', priority: 1 }),
+      none,
+    ).state;
+    const up = step(x, { type: 'caller_up', at: 4 }).state;
+    // The answer alone changes what a takeover acts on: the record is written again.
+    expect(recordSig(up)).not.toBe(recordSig(x));
+    // Read back from the record by a restarted instance: the answer time is still there.
+    const back = stateOfRecord(decodeRecord(encodeRecord(up, 5, 'i1'))!, up.plan ?? null, new Map());
+    expect(back.callerAnsweredAt).toBe(4);
+    const kept = step(back, {
+      type: 'resume',
+      callerLive: true,
+      callerUp: true,
+      lastSeen: 30_000,
+      at: 90_000,
+    });
+    expect(kept.state.callerAnsweredAt).toBe(4);
+    expect(kept.effects).toEqual([{ type: 'follow_caller' }]);
+    const end = step(kept.state, { type: 'caller_gone', cause: 16, at: 64_004 });
+    expect(cdrOf({ ...outcomeOf(end.state), didRatePerMinMicros: 60_000 }, 70_000).cost_micros).toBe(64_000);
+    // Answered while nobody watched: billed from the takeover, not never.
+    const unseen = step(x, {
+      type: 'resume',
+      callerLive: true,
+      callerUp: true,
+      lastSeen: 30_000,
+      at: 90_000,
+    });
+    expect(unseen.state.callerAnsweredAt).toBe(90_000);
+    // Not answered yet: its answer will come as a channel state change.
+    const ringing = step(x, {
+      type: 'resume',
+      callerLive: true,
+      callerUp: false,
+      lastSeen: 30_000,
+      at: 90_000,
+    });
+    expect(ringing.state.callerAnsweredAt).toBeUndefined();
   });
 
   it('whatever follows (queue or not), the route is taken at most once and the call finishes exactly once', () => {
