@@ -411,7 +411,15 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
         // A slot freed and this call was first in line.
         const plan = e.plan ?? s.plan;
         return {
-          state: { ...s, plan, phase: 'dialing', legInStasis: false, tried, refused, attempts: [...s.attempts, a] },
+          state: {
+            ...s,
+            plan,
+            phase: 'dialing',
+            legInStasis: false,
+            tried,
+            refused,
+            attempts: [...s.attempts, a],
+          },
           // Out of the music, ringing (answered: Asterisk's tone) while the client is called.
           effects: [
             leaveQueue(s),

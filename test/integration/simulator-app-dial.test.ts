@@ -280,7 +280,16 @@ describe('app_dial callee channel', () => {
     );
     cleanup.push(() => ws.terminate());
     await new Promise((r) => ws.once('open', r));
-    const events: Array<Record<string, any>> = [];
+    type Snap = { id: string; name: string; state: string };
+    type Ev = {
+      type: string;
+      dialstatus?: string;
+      dialstring?: string;
+      caller?: Snap;
+      peer?: Snap;
+      channel?: Snap;
+    };
+    const events: Ev[] = [];
     ws.on('message', (d) => events.push(JSON.parse(String(d))));
     const ari = (method: string, path: string) =>
       fetch(`${s.ariUrl}/ari/${path}&api_key=asterisk:asterisk`, { method }).then(async (r) =>
@@ -294,8 +303,8 @@ describe('app_dial callee channel', () => {
       dials.map((e) => [
         e.dialstatus,
         e.dialstring,
-        e.caller.name.endsWith(';2'),
-        e.peer.name.startsWith('PJSIP/ringep-'),
+        e.caller?.name.endsWith(';2'),
+        e.peer?.name.startsWith('PJSIP/ringep-'),
       ]),
     ).toEqual([
       ['', 'ringep', true, true],
@@ -303,7 +312,7 @@ describe('app_dial callee channel', () => {
     ]);
     await waitFor(() =>
       events.some(
-        (e) => e.type === 'ChannelStateChange' && e.channel.id === one.id && e.channel.state === 'Ringing',
+        (e) => e.type === 'ChannelStateChange' && e.channel?.id === one.id && e.channel.state === 'Ringing',
       ),
     );
   });
