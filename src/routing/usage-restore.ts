@@ -49,18 +49,26 @@ export function restoreUsesOnDataLoss(d: {
         'hour, day and month cap counts not put back from the CDRs; those caps count only calls from now on',
       );
     }
-    await recoverTotals(d, at);
+    await recoverTotals(d);
+    // Calls that end after this (some ended while the live calls were being put back, their answer
+    // lost and too late for that), and CDRs that reach PostgreSQL late (another instance's writer
+    // flushes on its own timer): looked for again. Each answer is counted once however often this
+    // runs, an answer counted since the loss included (repository recoverLostAnswers).
+    for (const ms of TOTALS_RECOVERY_AGAIN_MS) setTimeout(() => void recoverTotals(d), ms).unref();
   });
 }
 
+/** When, after a loss, the answered totals are looked for again in the CDRs (ms after it was found). */
+const TOTALS_RECOVERY_AGAIN_MS = [15_000, 60_000];
+
 /**
- * The answered totals the loss took before they reached PostgreSQL, found again in the CDRs just
- * flushed (repository recoverLostAnswers). A failure is logged: those answers stay uncounted.
+ * The answered totals the loss took before they reached PostgreSQL, found again in the CDRs written
+ * so far (repository recoverLostAnswers). A failure is logged: those answers stay uncounted.
  */
-async function recoverTotals(d: { db: Db; log: Logger }, at: Date): Promise<void> {
+async function recoverTotals(d: { db: Db; log: Logger }): Promise<void> {
   try {
-    const uses = await recoverLostAnswers(d.db, { endedBefore: at });
-    d.log.warn({ uses }, 'answered totals lost with Redis put back from the CDRs');
+    const uses = await recoverLostAnswers(d.db, { endedBefore: new Date() });
+    if (uses) d.log.warn({ uses }, 'answered totals lost with Redis put back from the CDRs');
   } catch (err) {
     d.log.error(
       { err: (err as Error).message },

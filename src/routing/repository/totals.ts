@@ -169,7 +169,8 @@ export async function answersApplied(db: Db, slotIds: string[]): Promise<Set<str
  * persisted totals do not hold, are added to their link's total and to each capped seller's, DID's
  * and buyer group's (the client's group now). One transaction; each slot is inserted into
  * `routing_counted_answers` and counted only if that insert took it, so instances recovering at
- * once, a later loss, and the batches of slots counted meanwhile never count one twice. The CDRs read
+ * once and a later loss never count one twice; an answer counted in Redis since the loss and
+ * found here first is taken out of its batch when that reaches PostgreSQL (applyTotalsBatch). The CDRs read
  * are those that ended after the last cut-off PostgreSQL has less an hour (batches waiting through a
  * PostgreSQL outage longer than that are not found), and never before the first daemon that recorded
  * slots started. Answers the uses.
