@@ -28,6 +28,8 @@ beforeAll(async () => {
 });
 afterAll(() => db?.drop());
 
+// Events and answers are read as Asterisk's JSON, field by field, as the assertions name them.
+// biome-ignore lint/suspicious/noExplicitAny: the test reads nested JSON fields of many event types
 type Ev = Record<string, any>;
 
 async function setup(sources: string[]) {

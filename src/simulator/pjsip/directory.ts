@@ -243,7 +243,6 @@ export class PjsipDirectory {
     );
   }
 
-
   /**
    * Device state and channel count as chan_pjsip reports them: Unavailable when unreachable, else
    * from its channels (In use with one up, Ringing while they ring, Not in use with none).
