@@ -77,6 +77,8 @@ export interface Simulator {
    * terminateOn matches ends).
    */
   pressDigits(channelId: string, digits: string, durationMs?: number): void;
+  /** The far end of a channel falls silent (or talks again): a recording's maxSilenceSeconds hears it. */
+  setFarEndSilent(channelId: string, silent: boolean): void;
   /**
    * A phone registers a contact (res_pjsip_registrar: the `ps_contacts` row, ContactStatus, and
    * the endpoint's PeerStatus, EndpointStateChange and device state when it comes online); needs a
@@ -345,6 +347,12 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     },
     registerContact: (r) => registerContact(model, sql, r),
     unregisterContact: (r) => unregisterContact(model, sql, r),
+    setFarEndSilent: (id, silent) => {
+      const c = model.channels.get(id);
+      if (!c || !!c.farSilent === silent) return;
+      c.farSilent = silent;
+      model.emit('far-silence', c);
+    },
     placeInboundCall: (p) => inbound(p),
     dropWebSockets: () => ari.dropWebSockets(),
     stallWebSocketRequests: (o) => ari.stallWebSocketRequests(o),

@@ -235,6 +235,35 @@ describe('simulator recording options', () => {
     await waitFor(() => media('t2').includes('RecordingFinished:done'));
   });
 
+  it('maxSilenceSeconds: a far end silent that long ends the recording, which reports its talking and silence', async () => {
+    const { ari, call, events, s } = await setup();
+    const ch = await call();
+    // Talking (the simulated far end's default): a 1 s limit of silence never ends it.
+    await ari('POST', `channels/${ch}/record?name=talk&format=wav&maxSilenceSeconds=1&maxDurationSeconds=1`);
+    await waitFor(() => events.some((e) => e.type === 'RecordingFinished' && e.recording?.name === 'talk'));
+    const talked = events.find((e) => e.type === 'RecordingFinished')!.recording!;
+    expect([talked.duration, talked.talking_duration, talked.silence_duration]).toEqual([1, 1, 0]);
+    // Silent from the start: the recording ends on its own after the second of silence (and a
+    // frame); the trailing silence but 200 ms is taken off, 0.8 s rounding to nothing.
+    s.setFarEndSilent(ch, true);
+    await ari('POST', `channels/${ch}/record?name=quiet&format=wav&maxSilenceSeconds=1`);
+    await waitFor(() => events.some((e) => e.type === 'RecordingFinished' && e.recording?.name === 'quiet'));
+    const quiet = events.find((e) => e.type === 'RecordingFinished' && e.recording?.name === 'quiet')!
+      .recording!;
+    expect(quiet.state).toBe('done');
+    expect(Object.keys(quiet)).toEqual([
+      'name',
+      'format',
+      'state',
+      'target_uri',
+      'duration',
+      'talking_duration',
+      'silence_duration',
+    ]);
+    expect(quiet.silence_duration).toBe((quiet.duration as number) - (quiet.talking_duration as number));
+    expect((await ari('GET', 'recordings/stored/quiet')).status).toBe(200);
+  });
+
   it('beep: RecordingStarted comes first, and the recorded length starts after the beep', async () => {
     const { ari, call, events } = await setup();
     const ch = await call();

@@ -6,7 +6,7 @@
 // cannot be recorded (RecordingFailed with Asterisk's cause). Asterisk's quirks are kept: a
 // cancelled recording still finishes "done" (only its file is gone), and stopping or cancelling
 // one still queued changes its state but not what happens when its turn comes.
-import type { SimModel } from '../model.ts';
+import type { SimChannel, SimModel } from '../model.ts';
 import type { CommandQueues, StoredRecording } from './commands.ts';
 import type { Hearers } from './playback.ts';
 import { SOUNDS } from './sounds.ts';
@@ -39,8 +39,14 @@ export interface LiveRecording {
   pausedAt?: number;
   muted: boolean;
   maxTimer?: NodeJS.Timeout;
+  /** Silence (maxSilenceSeconds): the current silent stretch's start, the stretches before it. */
+  silentSince?: number;
+  silenceMs: number;
+  silenceTimer?: NodeJS.Timeout;
+  /** The talking part (sound_duration), once ended with silence watched for. */
+  talking?: number;
   /** Ends it while it records: `cancel` discards the file. */
-  end?: (how: 'stop' | 'cancel') => void;
+  end?: (how: 'stop' | 'cancel' | 'silence') => void;
 }
 
 /** The operations each state accepts (res_stasis_recording.c's table); any other is 409. */
@@ -71,6 +77,26 @@ const EVENT: Record<string, string> = {
   failed: 'RecordingFailed',
 };
 
+/**
+ * The lengths __ast_play_and_record (main/app.c) reports, in whole seconds: the file's (its samples
+ * / 8000, rounded down), less the trailing silent stretch but 200 ms (which a recording ended by
+ * silence also trims from its file); and the talking part (sound_duration), the file's less every
+ * silent stretch but 200 ms. Each difference is rounded towards zero, as C's integer division
+ * does, and neither goes below 0. Silence counts only when maxSilenceSeconds is set (pass 0 then).
+ */
+export function recordingLengths(
+  fileMs: number,
+  earlierSilenceMs: number,
+  trailingSilenceMs: number,
+): { duration: number; talking: number } {
+  let duration = Math.floor(fileMs / 1000);
+  let talking = duration;
+  const total = earlierSilenceMs + trailingSilenceMs;
+  if (total > 0) talking = Math.max(0, talking - Math.trunc((total - 200) / 1000));
+  if (trailingSilenceMs > 0) duration = Math.max(0, duration - Math.trunc((trailingSilenceMs - 200) / 1000));
+  return { duration, talking };
+}
+
 export class Recordings {
   /** Recordings until their command is done (queued or recording), by name. */
   readonly live = new Map<string, LiveRecording>();
@@ -91,6 +117,32 @@ export class Recordings {
         )
           r.end('stop');
     });
+    // The far end falls silent or talks again (sim.setFarEndSilent): what silence detection sees.
+    model.on('far-silence', (c: SimChannel) => {
+      for (const r of this.live.values())
+        if (r.queue === `channel:${c.id}` && r.state === 'recording') this.silence(r, !!c.farSilent);
+    });
+  }
+
+  /**
+   * ast_dsp_silence on what the channel reads, while a recording with maxSilenceSeconds runs: a
+   * silent stretch starts or ends; one longer than maxSilenceSeconds (by a 20 ms frame) ends the
+   * recording ("Recording automatically stopped after a silence"). Time paused is not counted.
+   */
+  private silence(r: LiveRecording, silent: boolean, at = Date.now()): void {
+    if (r.maxSilenceSeconds <= 0) return;
+    if (silent && r.silentSince === undefined) {
+      r.silentSince = at;
+      r.silenceTimer = setTimeout(
+        () => r.end?.('silence'),
+        at - Date.now() + r.maxSilenceSeconds * 1000 + 20,
+      );
+      r.silenceTimer.unref?.();
+    } else if (!silent && r.silentSince !== undefined) {
+      r.silenceMs += Math.max(0, Date.now() - r.silentSince);
+      r.silentSince = undefined;
+      clearTimeout(r.silenceTimer);
+    }
   }
 
   /** A recording queued or running on the channel (res_stasis_recording's add rule holds). */
@@ -106,10 +158,9 @@ export class Recordings {
       state: r.state,
       target_uri: r.target_uri,
       ...(r.duration !== undefined ? { duration: r.duration } : {}),
-      // Talking and silence are measured only when silence is watched for (max_silence_seconds);
-      // the simulated far end never falls silent.
-      ...(r.duration !== undefined && r.maxSilenceSeconds > 0
-        ? { talking_duration: r.duration, silence_duration: 0 }
+      // Talking and silence are reported only when silence is watched for (max_silence_seconds).
+      ...(r.duration !== undefined && r.talking !== undefined
+        ? { talking_duration: r.talking, silence_duration: r.duration - r.talking }
         : {}),
     };
   }
@@ -140,6 +191,7 @@ export class Recordings {
       startedAt: 0,
       pausedMs: 0,
       muted: false,
+      silenceMs: 0,
     };
     this.live.set(r.name, r);
     this.queues.push(r.queue, {
@@ -176,18 +228,22 @@ export class Recordings {
     const beepMs = r.beep ? SOUNDS.beep!.ms : 0;
     r.startedAt = Date.now() + beepMs;
     this.publish(r);
+    const channel = r.target_uri.startsWith('channel:')
+      ? this.model.channels.get(r.target_uri.slice('channel:'.length))
+      : undefined;
+    if (channel?.farSilent) this.silence(r, true, r.startedAt);
     r.end = (how) => {
       clearTimeout(r.maxTimer);
+      clearTimeout(r.silenceTimer);
       r.end = undefined;
       if (r.pausedAt !== undefined) {
         r.pausedMs += Date.now() - r.pausedAt;
         r.pausedAt = undefined;
       }
-      // The file's length in whole seconds (samples / 8000, rounded down).
-      r.duration = Math.floor(this.elapsedMs(r) / 1000);
-      if (how === 'stop') {
+      const duration = this.lengths(r);
+      if (how !== 'cancel') {
         const before = r.append ? (this.stored.get(r.name)?.durationS ?? 0) : 0;
-        this.stored.set(r.name, { name: r.name, format: r.format, durationS: before + r.duration });
+        this.stored.set(r.name, { name: r.name, format: r.format, durationS: before + duration });
       }
       r.state = 'done';
       this.publish(r);
@@ -197,6 +253,15 @@ export class Recordings {
       r.maxTimer = setTimeout(() => r.end?.('stop'), beepMs + r.maxDurationSeconds * 1000);
       r.maxTimer.unref?.();
     }
+  }
+
+  /** The recording's lengths as it ends (recordingLengths); the file's whole seconds. */
+  private lengths(r: LiveRecording): number {
+    const trailing = r.silentSince === undefined ? 0 : Math.max(0, Date.now() - r.silentSince);
+    const l = recordingLengths(this.elapsedMs(r), r.maxSilenceSeconds > 0 ? r.silenceMs : 0, trailing);
+    r.duration = l.duration;
+    if (r.maxSilenceSeconds > 0) r.talking = l.talking;
+    return l.duration;
   }
 
   /** The recordings/live operations: Asterisk's statuses and messages. */
@@ -214,12 +279,17 @@ export class Recordings {
       case 'pause':
         r.pausedAt = Date.now();
         r.state = 'paused';
+        // Silence heard while paused is not counted (pausedsilence): the stretch stops here.
+        this.silence(r, false);
         break;
-      case 'unpause':
+      case 'unpause': {
         if (r.pausedAt !== undefined) r.pausedMs += Date.now() - r.pausedAt;
         r.pausedAt = undefined;
         r.state = 'recording';
+        const c = this.model.channels.get(r.target_uri.slice('channel:'.length));
+        if (c?.farSilent) this.silence(r, true);
         break;
+      }
       case 'mute':
       case 'unmute':
         // Muted audio is recorded as silence: the length is the same.

@@ -80,6 +80,11 @@ export interface SimChannel {
   onHangup?: () => void;
   /** Joined its bridge with `absorbDTMF`: the DTMF it reads is not passed to the other parties. */
   absorbDtmf?: boolean;
+  /**
+   * Its far end is silent (sim.setFarEndSilent): what silence detection hears. The simulated far
+   * end talks unless told otherwise.
+   */
+  farSilent?: boolean;
 }
 
 /** The parts of a channel snapshot whose changes Asterisk's snapshot monitors report. */
