@@ -133,6 +133,9 @@ const schema = z.object({
   // REST requests in flight on each node's events WebSocket. Asterisk serves them one at a time, but
   // each answer also waits for this process's event loop: too few in flight caps the request rate.
   ASTERISK_ARI_WS_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(128),
+  // HTTP connections to each node for hangups and bridge destroys (the cleanup lane), besides the
+  // above: count them in Asterisk's session limit too.
+  ASTERISK_ARI_CLEANUP_MAX_SOCKETS: z.coerce.number().int().min(1).max(1000).default(8),
   // Bound on an ARI request, from the call to its answer (time queued here included). A request
   // sent and not answered within it is taken as having happened (its channel or bridge cleaned up).
   ASTERISK_ARI_TIMEOUT_MS: z.coerce.number().int().min(1).default(10_000),

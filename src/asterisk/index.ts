@@ -181,6 +181,7 @@ export function createAsteriskModule(ctx: DaemonContext): AsteriskModule {
       transport: config.ASTERISK_ARI_TRANSPORT,
       disallowedEvents: () => disallowedAriEvents(ariWanted),
       httpMaxSockets: config.ASTERISK_ARI_HTTP_MAX_SOCKETS,
+      cleanupMaxSockets: config.ASTERISK_ARI_CLEANUP_MAX_SOCKETS,
       timeoutMs: config.ASTERISK_ARI_TIMEOUT_MS,
       wsMaxInFlight: config.ASTERISK_ARI_WS_MAX_IN_FLIGHT,
       overloadWaitMs: config.ASTERISK_ARI_OVERLOAD_WAIT_MS,
