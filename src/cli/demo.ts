@@ -163,8 +163,14 @@ export async function run(argv: string[]): Promise<number> {
       role: 'admin',
       sellerId: null,
     });
+  // The password on a line of its own, nothing after it: copied with a double-click, no comma with it.
+  out(`console: ${config.PUBLIC_URL ?? daemon.address}/console  (up while the demo runs)`);
+  out(`  email:    ${DEMO_CONSOLE_EMAIL}`);
+  out(`  password: ${consolePassword}`);
   out(
-    `console: ${config.PUBLIC_URL ?? daemon.address}/console  (sign in as ${DEMO_CONSOLE_EMAIL} / ${consolePassword}, valid until the next demo run)`,
+    duration
+      ? `  (valid until the next demo run; \`npm run demo -- --duration 0\` keeps the console up until Ctrl-C)`
+      : '  (valid until the next demo run)',
   );
   out('');
   out(`What runs: one seller, one campaign (DIDs ${numbers.join(', ')}) and three call centres,`);
@@ -222,6 +228,7 @@ export async function run(argv: string[]): Promise<number> {
   await sim.stop();
   await carrier.close();
   out('');
+  out('The daemon and its console stopped with the demo (`npm run demo -- --duration 0` keeps them up).');
   out('Still there: the demo data (the next run reuses it) and the admin key (the next run replaces it),');
   out("in the database of DATABASE_URL. PostgreSQL and Redis keep running when the project's scripts");
   out('started them, as npm run demo does: stop them with `npm run services:down` (data stays in .data/).');
