@@ -318,6 +318,29 @@ describe('app_dial callee channel', () => {
   });
 });
 
+describe('AMI AbsoluteTimeout', () => {
+  it('checks as manager.c does, then hangs the channel up by itself with no hangup request', async () => {
+    const { s, ami } = await setup();
+    const id = s.placeInboundCall({ did: 'wait', callerNumber: '12125550100', context: 'hold' });
+    await waitFor(() => ami.of(id, 'Newstate').some((f) => f.ChannelStateDesc === 'Up'));
+    const name = ami.of(id)[0]!.Channel!;
+    const answer = async (fields: Record<string, string>) => {
+      const r = await ami.action('AbsoluteTimeout', fields);
+      return [r.Response, r.Message];
+    };
+    expect(await answer({ Timeout: '1' })).toEqual(['Error', 'No channel specified']);
+    expect(await answer({ Channel: name, Timeout: '0' })).toEqual(['Error', 'No timeout specified']);
+    expect(await answer({ Channel: name })).toEqual(['Error', 'No timeout specified']);
+    expect(await answer({ Channel: 'PJSIP/nobody-00000000', Timeout: '1' })).toEqual([
+      'Error',
+      'No such channel',
+    ]);
+    expect(await answer({ Channel: name, Timeout: '0.2' })).toEqual(['Success', 'Timeout Set']);
+    await waitFor(() => ami.of(id, 'Hangup').length === 1);
+    expect(ami.of(id, 'HangupRequest')).toEqual([]);
+  });
+});
+
 describe('AMI Getvar and Setvar of functions and built-in variables', () => {
   const ok = (f: AmiFrame) => [f.Response, f.Message ?? f.Value];
 

@@ -284,6 +284,24 @@ const pjsipShowEndpoints: Action = (ctx) => {
   })();
 };
 
+/**
+ * AbsoluteTimeout (manager.c action_timeout): the channel hangs up by itself `Timeout` seconds
+ * from now (atof: a fraction counts), as TIMEOUT(absolute) does. The checks in manager.c's order.
+ */
+const absoluteTimeout: Action = (ctx) => {
+  const name = ctx.f.channel ?? '';
+  const timeout = Number.parseFloat(ctx.f.timeout ?? '') || 0;
+  if (!name) return error(ctx, 'No channel specified');
+  if (!timeout || timeout < 0) return error(ctx, 'No timeout specified');
+  const c = byName(ctx, name);
+  if (!c) return error(ctx, 'No such channel');
+  ctx.core.model.setAbsoluteTimeout(c, timeout);
+  ctx.reply([
+    ['Response', 'Success'],
+    ['Message', 'Timeout Set'],
+  ]);
+};
+
 export const ACTIONS: Record<string, Action> = {
   ...SESSION_ACTIONS,
   logoff: (ctx) => {
@@ -306,6 +324,7 @@ export const ACTIONS: Record<string, Action> = {
   redirect,
   status,
   originate,
+  absolutetimeout: absoluteTimeout,
   corestatus: (ctx) => {
     const { core } = ctx;
     ctx.reply([
