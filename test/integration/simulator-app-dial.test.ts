@@ -341,6 +341,35 @@ describe('AMI AbsoluteTimeout', () => {
   });
 });
 
+describe('AMI PlayDTMF', () => {
+  it('checks as app_senddtmf does; Receive queues the digit on the channel, which reads it', async () => {
+    const { s, ami } = await setup();
+    const id = s.placeInboundCall({ did: 'wait', callerNumber: '12125550100', context: 'hold' });
+    await waitFor(() => ami.of(id, 'Newstate').some((f) => f.ChannelStateDesc === 'Up'));
+    const name = ami.of(id)[0]!.Channel!;
+    const answer = async (fields: Record<string, string>) => {
+      const r = await ami.action('PlayDTMF', fields);
+      return [r.Response, r.Message];
+    };
+    expect(await answer({ Channel: 'nosuch', Digit: '1' })).toEqual(['Error', 'Channel not found']);
+    expect(await answer({ Channel: name })).toEqual(['Error', 'No digit specified']);
+    expect(await answer({ Channel: name, Digit: '1', Duration: 'long' })).toEqual([
+      'Error',
+      'Could not convert Duration parameter',
+    ]);
+    expect(await answer({ Channel: name, Digit: '5', Duration: '150', Receive: 'yes' })).toEqual([
+      'Success',
+      'DTMF successfully queued',
+    ]);
+    await waitFor(() => ami.of(id, 'DTMFEnd').length === 1);
+    const frames = ami.of(id, 'DTMFBegin', 'DTMFEnd');
+    expect(frames.map((f) => [f.Event, f.Digit, f.Direction, f.DurationMs])).toEqual([
+      ['DTMFBegin', '5', 'Received', undefined],
+      ['DTMFEnd', '5', 'Received', '150'],
+    ]);
+  });
+});
+
 describe('AMI Getvar and Setvar of functions and built-in variables', () => {
   const ok = (f: AmiFrame) => [f.Response, f.Message ?? f.Value];
 

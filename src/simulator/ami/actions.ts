@@ -302,6 +302,35 @@ const absoluteTimeout: Action = (ctx) => {
   ]);
 };
 
+/** ast_true: what Asterisk reads as yes. */
+const yes = (v: string | undefined) => /^(yes|true|y|t|1|on)$/i.test((v ?? '').trim());
+
+/**
+ * PlayDTMF (app_senddtmf.c manager_play_dtmf): one digit, `Receive: yes` queued on the channel as
+ * a digit it reads (a begin now, its end `Duration` ms later, 100 when none), else sent to its far
+ * end without ast_write (through a Local pair the other half reads it; a PJSIP far end unseen).
+ */
+const playDtmf: Action = (ctx) => {
+  const c = byName(ctx, ctx.f.channel ?? '');
+  if (!c) return error(ctx, 'Channel not found');
+  const digit = (ctx.f.digit ?? '')[0];
+  if (!digit) return error(ctx, 'No digit specified');
+  const given = ctx.f.duration ?? '';
+  const parsed = /^\s*[-+]?(\d+)/.exec(given);
+  if (given && !parsed) return error(ctx, 'Could not convert Duration parameter');
+  const ms = Number(parsed?.[1] ?? 0) || 100;
+  const m = ctx.core.model;
+  const reader = yes(ctx.f.receive) ? c : c.peer ? m.channels.get(c.peer) : undefined;
+  if (reader) {
+    m.readDtmf(reader, digit, null);
+    m.later(reader, ms, () => m.readDtmf(reader, digit, ms));
+  }
+  ctx.reply([
+    ['Response', 'Success'],
+    ['Message', 'DTMF successfully queued'],
+  ]);
+};
+
 export const ACTIONS: Record<string, Action> = {
   ...SESSION_ACTIONS,
   logoff: (ctx) => {
@@ -325,6 +354,7 @@ export const ACTIONS: Record<string, Action> = {
   status,
   originate,
   absolutetimeout: absoluteTimeout,
+  playdtmf: playDtmf,
   corestatus: (ctx) => {
     const { core } = ctx;
     ctx.reply([
