@@ -17,8 +17,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth/keys.ts';
-import { createCallerIdModule } from '../../src/callerid/index.ts';
-import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
 import { providerAccounts, webhookSubscriptions } from '../../src/db/schema/provisioning.ts';
 import {
   buyerGroups,
@@ -31,11 +29,9 @@ import {
 } from '../../src/db/schema/routing.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
-import { createPbxModule } from '../../src/pbx/index.ts';
-import { createProvisioningModule } from '../../src/provisioning/index.ts';
-import { createReportsModule } from '../../src/reports/index.ts';
-import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
+import type { RoutingModule } from '../../src/routing/index.ts';
 import { type Chromium, launchChromium, SCREENSHOTS } from '../helpers/chromium.ts';
+import { addUser, consoleModules } from '../helpers/console.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -166,22 +162,17 @@ describe('the console at a phone’s, a tablet’s and a laptop’s width', () =
   const shots = join(SCREENSHOTS, 'layout');
 
   beforeAll(async () => {
+    // The browser starts while the database and the daemon do, and the rows are written.
+    const launching = launchChromium();
+    launching.catch(() => {}); // its failure is met where it is awaited, not as an unhandled one
     db = await freshDatabase();
     cdrDir = mkdtempSync(join(tmpdir(), 'cc-layout-'));
     d = await startDaemon(
       testConfig({ DATABASE_URL: db.url, API_HOST: '127.0.0.1', CDR_BUFFER_DIR: cdrDir }),
       log,
-      [
-        createRoutingModule,
-        createReportsModule,
-        createPbxModule,
-        (ctx) => createCallerIdModule(ctx),
-        createConsoleModule,
-        (ctx) => createProvisioningModule(ctx, { workers: false }),
-      ],
+      consoleModules(),
     );
     base = d.address.replace('[::1]', '127.0.0.1');
-    const con = d.ctx.modules.get('console') as ConsoleModule;
     const x = d.ctx.database.db;
     // Rows in every list, with names as long as people make them.
     const [s] = await x
@@ -296,10 +287,10 @@ describe('the console at a phone’s, a tablet’s and a laptop’s width', () =
       const [n] = await d.ctx.database.sql<[{ n: number }]>`select count(*)::int n from call_records`;
       return n.n === 3 || undefined;
     });
-    const me = await con.services.users.create({ email: EMAIL, password: PW, role: 'admin' });
+    const me = await addUser(d, { email: EMAIL, password: PW, role: 'admin' });
     const [pool] = await d.ctx.database.sql<[{ id: string }]>`select id from cid_pools limit 1`;
     for (const u of USERS.slice(1))
-      await con.services.users.create({
+      await addUser(d, {
         email: u.email,
         password: PW,
         role: u.role,
@@ -344,7 +335,7 @@ describe('the console at a phone’s, a tablet’s and a laptop’s width', () =
       { path: `/console/groups/${g!.id}`, roles: ['admin', 'staff'] },
     );
     mkdirSync(shots, { recursive: true });
-    ui = await launchChromium();
+    ui = await launching;
   });
   afterAll(async () => {
     await ui?.close();
