@@ -19,7 +19,14 @@ import { keyedRequests } from '../helpers/api.ts';
 // Not routing configuration: answered-call counters flushed from the call path, the caller
 // blocklist (data imported in bulk, thousands of rows a file), and the DIDs' rent history (written
 // by a trigger on dids, whose own change is audited).
-const UNAUDITED_TABLES = ['routing_cap_totals', 'routing_total_batches', 'caller_blocks', 'did_rents'];
+// Counter bookkeeping (written by the call path, one row a batch or an answer), bulk data and history.
+const UNAUDITED_TABLES = [
+  'routing_cap_totals',
+  'routing_total_batches',
+  'routing_counted_answers',
+  'caller_blocks',
+  'did_rents',
+];
 
 interface Entry {
   id: number;
