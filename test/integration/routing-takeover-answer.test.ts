@@ -20,8 +20,6 @@ import { waitFor } from '../helpers/wait.ts';
 
 describe('a bridged call taken over after a kill -9', () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;
-  const prefix = redisPrefix();
-  const keys = new RedisKeys(prefix).routing;
   const did = '+14155557200';
   const openDid = '+14155557201';
   const endpoint = 'takeover-answer-client';
@@ -60,6 +58,10 @@ describe('a bridged call taken over after a kill -9', () => {
    * the daemon.
    */
   async function world() {
+    // A Redis prefix of its own: the previous test's killed daemon leaves its call records behind,
+    // and this test's daemon must not spend its start taking those over.
+    const prefix = redisPrefix();
+    const keys = new RedisKeys(prefix).routing;
     const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
     sim.setEndpoint(endpoint, { answerAfterMs: 20 });
     const redis = createRedis(process.env.REDIS_URL!, { enableOfflineQueue: true });
