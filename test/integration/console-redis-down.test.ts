@@ -60,7 +60,14 @@ describe('Redis down under the daemon: logged once per outage, counted, nothing 
   afterAll(async () => {
     // A failure while Redis was stopped: back first, or the daemon's stop waits for it.
     if (!redisUp) await redis.start();
-    await d?.stop();
+    // The daemon's stop after a Redis restart has hung once in ~3 fresh-clone runs (not yet
+    // explained, and not what this file checks): bounded so the rest of the teardown still runs,
+    // and said on stdout when it happens.
+    const stopped = await Promise.race([
+      d?.stop().then(() => true),
+      new Promise<false>((r) => setTimeout(() => r(false), 30_000).unref()),
+    ]);
+    if (!stopped) console.log('console-redis-down: the daemon had not stopped 30 s after stop()');
     await redis?.stop();
     await db?.drop();
     process.stderr.write = writeErr;
