@@ -9,9 +9,14 @@ export type AmiFrame = Record<string, string>;
 /** Logs in (with the `Events` given); everything it opens is handed to `cleanup`. */
 export async function amiSession(port: number, cleanup: Array<() => unknown>, events = 'on') {
   const frames: AmiFrame[] = [];
+  /** The same frames with their fields in the order sent (for checks of Asterisk's key order). */
+  const ordered: Array<Array<[string, string]>> = [];
   const sock = connect(port, '127.0.0.1');
   cleanup.push(() => sock.destroy());
-  amiReader(sock, (f) => frames.push(Object.fromEntries(f)));
+  amiReader(sock, (f) => {
+    frames.push(Object.fromEntries(f));
+    ordered.push(f);
+  });
   let seq = 0;
   const write = (fields: AmiFrame) =>
     sock.write(
@@ -26,10 +31,25 @@ export async function amiSession(port: number, cleanup: Array<() => unknown>, ev
     await waitFor(() => frames.some((f) => f.ActionID === id && f.Response));
     return frames.find((f) => f.ActionID === id && f.Response)!;
   };
+  /**
+   * Sends an action answered with an event list and resolves with every frame carrying its
+   * ActionID (the response, the items, the Complete event), fields in the order sent.
+   */
+  const list = async (name: string, fields: AmiFrame = {}): Promise<Array<Array<[string, string]>>> => {
+    const id = `t-${++seq}`;
+    write({ Action: name, ActionID: id, ...fields });
+    const mine = () => ordered.filter((f) => f.some(([k, v]) => k === 'ActionID' && v === id));
+    await waitFor(() =>
+      mine().some((f) =>
+        f.some(([k, v]) => (k === 'EventList' && v === 'Complete') || (k === 'Response' && v === 'Error')),
+      ),
+    );
+    return mine();
+  };
   const login = await action('Login', { Username: 'asterisk', Secret: 'asterisk', Events: events });
   if (login.Response !== 'Success') throw new Error(`AMI login refused: ${login.Message}`);
   /** The events of one channel (by Uniqueid), of the kinds given, in order. */
   const of = (uniqueid: string, ...kinds: string[]) =>
     frames.filter((f) => f.Uniqueid === uniqueid && (!kinds.length || kinds.includes(f.Event ?? '')));
-  return { frames, action, of };
+  return { frames, ordered, action, list, of, write };
 }

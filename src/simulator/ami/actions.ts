@@ -4,6 +4,7 @@ import { type After, originate as originateCall, parseCallerId } from '../origin
 import type { SimChannel } from '../model.ts';
 import { endpointDetail, endpointListItem } from '../pjsip/ami.ts';
 import { error, SESSION_ACTIONS } from './auth.ts';
+import { listCommands } from './commands.ts';
 import { type Fields, snapshot } from './protocol.ts';
 import { type Action, type AmiCore, byName } from './session.ts';
 import { getvar, setvar } from './variables.ts';
@@ -346,6 +347,7 @@ export const ACTIONS: Record<string, Action> = {
       ['Ping', 'Pong'],
       ['Timestamp', (Date.now() / 1000).toFixed(6)],
     ]),
+  listcommands: listCommands,
   coreshowchannels: coreShowChannels,
   hangup,
   getvar,

@@ -7,6 +7,7 @@ import { corkUntilTurnEnds } from '../../net/cork.ts';
 import { CAUSE_TXT, presentation, type SimBridge, type SimChannel, type SimModel } from '../model.ts';
 import type { AsteriskCdr } from '../cdr.ts';
 import { ACTIONS } from './actions.ts';
+import { registered, unmodelled } from './commands.ts';
 import { cdrEvent } from './cdr.ts';
 import { BEFORE_LOGIN, notLoggedIn, refusedAsInUse, unknownAction } from './auth.ts';
 import {
@@ -335,7 +336,7 @@ export class AmiServer {
     if (!name) return unknownAction(ctx);
     if (!s.loggedIn && !BEFORE_LOGIN.has(name)) return notLoggedIn(ctx);
     if (!s.loggedIn && (name === 'login' || name === 'challenge') && refusedAsInUse(ctx)) return;
-    (ACTIONS[name] ?? unknownAction)(ctx);
+    (ACTIONS[name] ?? (registered(name) ? unmodelled : unknownAction))(ctx);
     if (s.loggedIn) s.emit('authenticated');
   }
 }

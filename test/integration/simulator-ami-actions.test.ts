@@ -1,0 +1,81 @@
+// The simulator's AMI action list against Asterisk 22's: ListCommands as manager.c prints it, an
+// action Asterisk has but the simulator does not model, and an unknown one.
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ACTIONS } from '../../src/simulator/ami/actions.ts';
+import { COMMANDS } from '../../src/simulator/ami/commands.ts';
+import { startSimulator } from '../../src/simulator/index.ts';
+import { amiSession } from '../helpers/sim-ami.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+
+async function sim() {
+  const s = await startSimulator({ ariPort: 0, amiPort: 0 });
+  cleanup.push(() => s.stop());
+  return { s, ami: await amiSession(s.amiPort, cleanup) };
+}
+
+describe('simulator AMI action list', () => {
+  it('answers ListCommands with every action of the build, as manager.c prints them', async () => {
+    const { ami } = await sim();
+    await ami.action('ListCommands');
+    const frame = ami.ordered.find((f) => f.some(([k, v]) => k === 'ActionID' && v === 't-2'))!;
+    // An acknowledgement with no Message, then one line per action, in strcasecmp order.
+    expect(frame.slice(0, 2)).toEqual([
+      ['Response', 'Success'],
+      ['ActionID', 't-2'],
+    ]);
+    const lines = frame.slice(2);
+    const names = lines.map(([k]) => k);
+    expect(names).toEqual([...names].sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1)));
+    expect(names).toHaveLength(92);
+    // Lines as Asterisk 22.10.1 prints them (synopsis from the action's XML documentation; the
+    // privilege list ends in `all`, an action open to every user is `<none>`).
+    const line = (name: string) => lines.find(([k]) => k === name)?.[1];
+    expect(line('Originate')).toBe('Originate a call. (Priv: originate,all)');
+    expect(line('Ping')).toBe('Keepalive command. (Priv: <none>)');
+    expect(line('Status')).toBe('List channel status. (Priv: system,call,reporting,all)');
+    expect(line('QueueStatus')).toBe('Show queue status. (Priv: <none>)');
+    expect(line('StopMixMonitor')).toBe(
+      "Stop recording a call through MixMonitor, and free the recording's file handle. (Priv: system,call,all)",
+    );
+    expect(line('PJSIPShowEndpoint')).toBe(
+      'Detail listing of an endpoint and its objects. (Priv: system,all)',
+    );
+    expect(line('PlayDTMF')).toBe('Play DTMF signal on a specific channel. (Priv: call,all)');
+    // Every action the simulator serves is one Asterisk lists.
+    const listed = new Set(names.map((n) => n.toLowerCase()));
+    for (const served of Object.keys(ACTIONS)) expect(listed, served).toContain(served);
+  });
+
+  it('answers a listed action it does not model with an error, an unknown one as Asterisk does', async () => {
+    const { ami } = await sim();
+    const known = await ami.action('GetConfig', { Filename: 'pjsip.conf' });
+    expect(known).toMatchObject({
+      Response: 'Error',
+      Message: 'GetConfig (core) is listed but not modelled by the simulator',
+    });
+    const unknown = await ami.action('NoSuchAction');
+    expect(unknown.Message).toBe(
+      'Invalid/unknown command: NoSuchAction. Use Action: ListCommands to show available commands.',
+    );
+    // Only the unknown one is a RequestBadFormat.
+    await waitFor(() => ami.frames.some((f) => f.Event === 'RequestBadFormat'));
+    expect(ami.frames.filter((f) => f.Event === 'RequestBadFormat').map((f) => f.RequestType)).toEqual([
+      'Action: NoSuchAction',
+    ]);
+  });
+
+  it('docs/simulator.md names exactly the listed actions that are not modelled', () => {
+    const docs = readFileSync(new URL('../../docs/simulator.md', import.meta.url), 'utf8');
+    const m = /Listed but not modelled: ([^.]+)\./.exec(docs);
+    expect(m).not.toBeNull();
+    const documented = m![1]!.split(/,\s*/).map((s) => s.replace(/`/g, '').trim());
+    const served = new Set(Object.keys(ACTIONS));
+    expect(documented).toEqual(COMMANDS.map((c) => c[0]).filter((a) => !served.has(a.toLowerCase())));
+  });
+});
