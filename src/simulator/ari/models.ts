@@ -1,5 +1,6 @@
 // Asterisk 22's ARI models (rest-api/api-docs), per resource document: each property as
-// `name[!]:type` (`!` = required), in Asterisk's order. Served in the api-docs (ari-client reads the
+// `name[!]:type[{a|b|c}]` (`!` = required; the braces list its allowable values, which may hold
+// spaces), in Asterisk's order. Served in the api-docs (ari-client reads the
 // events document's models to know which event fields are channels, bridges, ...). A data table.
 
 /** One model: its properties in the grammar above, and its subtypes and discriminator when it has them. */
@@ -30,7 +31,7 @@ export const MODELS: Record<string, Record<string, ModelSpec>> = {
     ConfigTuple: { props: 'attribute!:string value!:string' },
   },
   endpoints: {
-    Endpoint: { props: 'technology!:string resource!:string state:string channel_ids!:List[string]' },
+    Endpoint: { props: 'technology!:string resource!:string state:string{unknown|offline|online} channel_ids!:List[string]' },
     TextMessage: { props: 'from!:string to!:string body!:string variables:object' },
   },
   channels: {
@@ -43,20 +44,20 @@ export const MODELS: Record<string, Record<string, ModelSpec>> = {
     },
     Channel: {
       props:
-        'id!:string protocol_id!:string name!:string state!:string caller!:CallerID connected!:CallerID accountcode!:string dialplan!:DialplanCEP creationtime!:Date language!:string channelvars:object caller_rdnis:string tenantid:string',
+        'id!:string protocol_id!:string name!:string state!:string{Down|Rsrved|OffHook|Dialing|Ring|Ringing|Up|Busy|Dialing Offhook|Pre-ring|Unknown} caller!:CallerID connected!:CallerID accountcode!:string dialplan!:DialplanCEP creationtime!:Date language!:string channelvars:object caller_rdnis:string tenantid:string',
     },
   },
   bridges: {
     Bridge: {
       props:
-        'id!:string technology!:string bridge_type!:string bridge_class!:string creator!:string name!:string channels!:List[string] video_mode:string video_source_id:string creationtime!:Date bridgevars:object',
+        'id!:string technology!:string bridge_type!:string{mixing|holding} bridge_class!:string creator!:string name!:string channels!:List[string] video_mode:string video_source_id:string creationtime!:Date bridgevars:object',
     },
   },
   recordings: {
     StoredRecording: { props: 'name!:string format!:string' },
     LiveRecording: {
       props:
-        'name!:string format!:string target_uri!:string state!:string duration:int talking_duration:int silence_duration:int cause:string',
+        'name!:string format!:string target_uri!:string state!:string{queued|recording|paused|done|failed|canceled} duration:int talking_duration:int silence_duration:int cause:string',
     },
   },
   sounds: {
@@ -66,11 +67,13 @@ export const MODELS: Record<string, Record<string, ModelSpec>> = {
   playbacks: {
     Playback: {
       props:
-        'id!:string media_uri!:string next_media_uri:string target_uri!:string language:string state!:string',
+        'id!:string media_uri!:string next_media_uri:string target_uri!:string language:string state!:string{queued|playing|continuing|done|failed}',
     },
   },
   deviceStates: {
-    DeviceState: { props: 'name!:string state!:string' },
+    DeviceState: {
+      props: 'name!:string state!:string{UNKNOWN|NOT_INUSE|INUSE|BUSY|INVALID|UNAVAILABLE|RINGING|RINGINUSE|ONHOLD}',
+    },
   },
   mailboxes: {
     Mailbox: { props: 'name!:string old_messages!:int new_messages!:int' },
@@ -132,7 +135,7 @@ export const MODELS: Record<string, Record<string, ModelSpec>> = {
         'CallClaimed',
       ],
     },
-    ContactInfo: { props: 'uri!:string contact_status!:string aor!:string roundtrip_usec:string' },
+    ContactInfo: { props: 'uri!:string contact_status!:string{Unreachable|Reachable|Unknown|NonQualified|Removed} aor!:string roundtrip_usec:string' },
     Peer: { props: 'peer_status!:string cause:string address:string port:string time:string' },
     DeviceStateChanged: { props: 'device_state!:DeviceState' },
     PlaybackStarted: { props: 'playback!:Playback' },

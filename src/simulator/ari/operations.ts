@@ -13,7 +13,7 @@ const op = (
   responseClass: string,
   summary: string,
   params: string[] = [],
-  errors: Record<number, string> = {},
+  errors: OperationSpec['errors'] = {},
   extra: Partial<OperationSpec> = {},
 ): OperationSpec => {
   const [httpMethod = '', path = ''] = line.split(' ');
@@ -327,13 +327,14 @@ export const channelsOps = {
     'void',
     'Redirect the channel to a different location.',
     ['path:channelId:string!', 'query:endpoint:string!'],
-    {
-      400: 'Endpoint parameter not provided',
-      404: 'Channel or endpoint not found',
-      409: 'Channel not in a Stasis application',
-      422: 'Endpoint is not the same type as the channel',
-      412: 'Channel in invalid state',
-    },
+    // In the document's order (412 last), which an object with number keys would not keep.
+    [
+      [400, 'Endpoint parameter not provided'],
+      [404, 'Channel or endpoint not found'],
+      [409, 'Channel not in a Stasis application'],
+      [422, 'Endpoint is not the same type as the channel'],
+      [412, 'Channel in invalid state'],
+    ],
   ),
   answer: op(
     'channels',
@@ -1073,11 +1074,12 @@ export const eventsOps = {
       'query:source:string*',
       'body:variables:containers',
     ],
-    {
-      404: 'Application does not exist.',
-      422: 'Event source not found.',
-      400: 'Invalid even tsource URI or userevent data.',
-    },
+    // In the document's order (400 last; its typo kept).
+    [
+      [404, 'Application does not exist.'],
+      [422, 'Event source not found.'],
+      [400, 'Invalid even tsource URI or userevent data.'],
+    ],
   ),
   claimChannel: op(
     'events',

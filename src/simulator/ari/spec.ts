@@ -10,7 +10,8 @@ export interface OperationSpec {
   responseClass: string;
   summary: string;
   params: string[];
-  errors: Record<number, string>;
+  /** Status and reason; as pairs where Asterisk's document does not list them in ascending order. */
+  errors: Record<number, string> | [number, string][];
   upgrade?: string;
   websocketProtocol?: string;
 }
@@ -225,6 +226,9 @@ export function resourceListing(host: string) {
   };
 }
 
+/** A model property in models.ts' grammar: `name[!]:type[{a|b|c}]` (values may hold spaces). */
+const PROP = /([^\s:]+):([^\s{]+)(?:\{([^}]*)\})?/g;
+
 /** One resource's document, generated from the routes served for it and its models. */
 export function resourceDoc<S>(name: string, host: string, routes: Route<S>[]) {
   if (!Object.hasOwn(RESOURCES, name)) return null;
@@ -233,11 +237,14 @@ export function resourceDoc<S>(name: string, host: string, routes: Route<S>[]) {
     if (r.spec.resource === name) byPath.set(r.spec.path, [...(byPath.get(r.spec.path) ?? []), r]);
   const models: Record<string, unknown> = {};
   for (const [id, m] of Object.entries(MODELS[name] ?? {})) {
-    const properties: Record<string, { type: string; required: boolean }> = {};
-    for (const prop of m.props.split(' ').filter(Boolean)) {
-      const [k = '', type = ''] = prop.split(':');
+    const properties: Record<string, unknown> = {};
+    for (const [, k = '', type = '', values] of m.props.matchAll(PROP)) {
       const required = k.endsWith('!');
-      properties[required ? k.slice(0, -1) : k] = { type, required };
+      properties[required ? k.slice(0, -1) : k] = {
+        type,
+        required,
+        ...(values !== undefined ? { allowableValues: { valueType: 'LIST', values: values.split('|') } } : {}),
+      };
     }
     models[id] = {
       id,
@@ -277,10 +284,9 @@ export function resourceDoc<S>(name: string, host: string, routes: Route<S>[]) {
               }
             : {}),
         })),
-        errorResponses: Object.entries(r.spec.errors).map(([code, reason]) => ({
-          code: Number(code),
-          reason,
-        })),
+        errorResponses: (Array.isArray(r.spec.errors) ? r.spec.errors : Object.entries(r.spec.errors)).map(
+          ([code, reason]) => ({ code: Number(code), reason }),
+        ),
       })),
     })),
     models,
