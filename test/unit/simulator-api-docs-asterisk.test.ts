@@ -100,7 +100,9 @@ function differences(asterisk: Map<string, string>, sim: Map<string, string>): s
   const out: string[] = [];
   for (const k of new Set([...asterisk.keys(), ...sim.keys()]))
     if (asterisk.get(k) !== sim.get(k))
-      out.push(`${k}\n    asterisk:  ${asterisk.get(k) ?? '(none)'}\n    simulator: ${sim.get(k) ?? '(none)'}`);
+      out.push(
+        `${k}\n    asterisk:  ${asterisk.get(k) ?? '(none)'}\n    simulator: ${sim.get(k) ?? '(none)'}`,
+      );
   return out;
 }
 
@@ -109,7 +111,9 @@ describe("the simulator's api-docs against Asterisk 22.10.1's rest-api documents
     const sim = resourceListing('localhost:8088');
     expect(sim.apiVersion).toBe(listing.apiVersion);
     expect(sim.swaggerVersion).toBe(listing.swaggerVersion);
-    expect(sim.apis).toEqual((listing.apis as Json[]).map((a) => ({ path: a.path, description: a.description })));
+    expect(sim.apis).toEqual(
+      (listing.apis as Json[]).map((a) => ({ path: a.path, description: a.description })),
+    );
   });
 
   for (const name of resourceNames) {

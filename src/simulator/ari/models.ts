@@ -31,7 +31,10 @@ export const MODELS: Record<string, Record<string, ModelSpec>> = {
     ConfigTuple: { props: 'attribute!:string value!:string' },
   },
   endpoints: {
-    Endpoint: { props: 'technology!:string resource!:string state:string{unknown|offline|online} channel_ids!:List[string]' },
+    Endpoint: {
+      props:
+        'technology!:string resource!:string state:string{unknown|offline|online} channel_ids!:List[string]',
+    },
     TextMessage: { props: 'from!:string to!:string body!:string variables:object' },
   },
   channels: {
@@ -72,7 +75,8 @@ export const MODELS: Record<string, Record<string, ModelSpec>> = {
   },
   deviceStates: {
     DeviceState: {
-      props: 'name!:string state!:string{UNKNOWN|NOT_INUSE|INUSE|BUSY|INVALID|UNAVAILABLE|RINGING|RINGINUSE|ONHOLD}',
+      props:
+        'name!:string state!:string{UNKNOWN|NOT_INUSE|INUSE|BUSY|INVALID|UNAVAILABLE|RINGING|RINGINUSE|ONHOLD}',
     },
   },
   mailboxes: {
@@ -135,7 +139,10 @@ export const MODELS: Record<string, Record<string, ModelSpec>> = {
         'CallClaimed',
       ],
     },
-    ContactInfo: { props: 'uri!:string contact_status!:string{Unreachable|Reachable|Unknown|NonQualified|Removed} aor!:string roundtrip_usec:string' },
+    ContactInfo: {
+      props:
+        'uri!:string contact_status!:string{Unreachable|Reachable|Unknown|NonQualified|Removed} aor!:string roundtrip_usec:string',
+    },
     Peer: { props: 'peer_status!:string cause:string address:string port:string time:string' },
     DeviceStateChanged: { props: 'device_state!:DeviceState' },
     PlaybackStarted: { props: 'playback!:Playback' },

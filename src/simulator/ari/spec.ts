@@ -243,7 +243,9 @@ export function resourceDoc<S>(name: string, host: string, routes: Route<S>[]) {
       properties[required ? k.slice(0, -1) : k] = {
         type,
         required,
-        ...(values !== undefined ? { allowableValues: { valueType: 'LIST', values: values.split('|') } } : {}),
+        ...(values !== undefined
+          ? { allowableValues: { valueType: 'LIST', values: values.split('|') } }
+          : {}),
       };
     }
     models[id] = {
