@@ -39,27 +39,51 @@ export function ownerWhere(cols: { name: PgColumn; active?: PgColumn }, f: Owner
 /** A table of owners (sellers, clients, buyer groups): what their lists filter and order on. */
 type OwnerTable = PgTable & { id: PgColumn; name: PgColumn; createdAt: PgColumn; active?: PgColumn };
 
-/**
- * One page of sellers, clients or buyer groups: the OwnerFilter applied, in the order asked for among
- * the table's `sorts`, else newest first.
- */
-export const listOwners = <T extends OwnerTable>(
-  db: Db,
-  table: T,
-  sorts: Record<string, PgColumn>,
-  p: Page & OwnerFilter,
-) =>
-  listPage(db, table, {
-    where: ownerWhere({ name: table.name, ...(table.active ? { active: table.active } : {}) }, p),
-    orderBy: orderOf(sorts, table.id, p.order, [desc(table.createdAt)]),
-    limit: p.limit,
-    offset: p.offset,
-  });
-
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 /** The database, or the caller's transaction (changes run in one, with their audit rows). */
 export type Q = Db | Tx;
 export type Values<T extends { $inferInsert: unknown }> = Partial<T['$inferInsert']>;
+
+/**
+ * The statements sellers, clients and buyer groups share, written once: a page of them (the
+ * OwnerFilter applied, in the order asked for among the table's `sorts`, else newest first), and one
+ * row by its id read, looked for, inserted, changed.
+ */
+export function ownerRows<T extends OwnerTable>(table: T, sorts: Record<string, PgColumn>) {
+  type Row = T['$inferSelect'];
+  return {
+    list: (db: Db, p: Page & OwnerFilter) =>
+      listPage(db, table, {
+        where: ownerWhere({ name: table.name, ...(table.active ? { active: table.active } : {}) }, p),
+        orderBy: orderOf(sorts, table.id, p.order, [desc(table.createdAt)]),
+        limit: p.limit,
+        offset: p.offset,
+      }),
+    byId: async (db: Db, id: string): Promise<Row | null> => {
+      // As listPage: drizzle's select cannot infer the row of a generic table, so it is named here.
+      const [r] = (await db
+        .select()
+        .from(table as PgTable)
+        .where(eq(table.id, id))) as Row[];
+      return r ?? null;
+    },
+    exists: async (db: Db, id: string): Promise<boolean> => {
+      const [r] = await db
+        .select({ id: table.id })
+        .from(table as PgTable)
+        .where(eq(table.id, id));
+      return r !== undefined;
+    },
+    insert: async (db: Q, v: T['$inferInsert']): Promise<Row> => {
+      const [r] = await db.insert(table).values(v).returning();
+      return r as Row;
+    },
+    update: async (db: Q, id: string, v: Values<T>): Promise<Row | null> => {
+      const [r] = await db.update(table).set(v).where(eq(table.id, id)).returning();
+      return (r as Row | undefined) ?? null;
+    },
+  };
+}
 
 export const countWhere = async (
   db: Db,

@@ -2,7 +2,7 @@
 import { count, eq } from 'drizzle-orm';
 import { buyerGroups, clients } from '../../db/schema/routing.ts';
 import type { Db } from '../../platform/db.ts';
-import { type GroupRow, type Page, type OwnerFilter, listOwners, type Q, type Values } from './common.ts';
+import { ownerRows, type Q } from './common.ts';
 
 export const GROUP_SORTS = {
   name: buyerGroups.name,
@@ -10,31 +10,12 @@ export const GROUP_SORTS = {
   created_at: buyerGroups.createdAt,
 };
 
-export const listGroups = (db: Db, p: Page & OwnerFilter) => listOwners(db, buyerGroups, GROUP_SORTS, p);
-
-export async function group(db: Db, id: string): Promise<GroupRow | null> {
-  const [r] = await db.select().from(buyerGroups).where(eq(buyerGroups.id, id));
-  return r ?? null;
-}
-
-export async function groupExists(db: Db, id: string): Promise<boolean> {
-  const [g] = await db.select({ id: buyerGroups.id }).from(buyerGroups).where(eq(buyerGroups.id, id));
-  return g !== undefined;
-}
-
-export async function insertGroup(db: Q, v: typeof buyerGroups.$inferInsert): Promise<GroupRow> {
-  const [r] = await db.insert(buyerGroups).values(v).returning();
-  return r!;
-}
-
-export async function updateGroup(
-  db: Q,
-  id: string,
-  v: Values<typeof buyerGroups>,
-): Promise<GroupRow | null> {
-  const [r] = await db.update(buyerGroups).set(v).where(eq(buyerGroups.id, id)).returning();
-  return r ?? null;
-}
+const rows = ownerRows(buyerGroups, GROUP_SORTS);
+export const listGroups = rows.list;
+export const group = rows.byId;
+export const groupExists = rows.exists;
+export const insertGroup = rows.insert;
+export const updateGroup = rows.update;
 
 export async function groupMemberCount(db: Db, id: string): Promise<number> {
   const [t] = await db.select({ n: count() }).from(clients).where(eq(clients.groupId, id));
