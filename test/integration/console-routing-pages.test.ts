@@ -205,6 +205,46 @@ describe('console routing forms', () => {
     expect((await s.get('/console/groups')).statusCode).toBe(403);
   });
 
+  it('deleting a client or a campaign that has links asks first, says what goes, then deletes it all', async () => {
+    const x = d.ctx.database.db;
+    const [c] = await x
+      .insert(campaigns)
+      .values({ sellerId: ids.acme!, name: 'doomed-campaign' })
+      .returning();
+    const [cl] = await x.insert(clients).values({ name: 'doomed-centre', endpoint: 'doomed' }).returning();
+    await x.insert(links).values({ campaignId: c!.id, clientId: cl!.id });
+    const [c2] = await x
+      .insert(campaigns)
+      .values({ sellerId: ids.acme!, name: 'doomed-campaign-2' })
+      .returning();
+    await x.insert(links).values({ campaignId: c2!.id, clientId: ids['acme-client']! });
+    const b = await as('staff@example.com');
+    const _csrf = await b.csrf();
+
+    const ask = await b.post(`/console/clients/${cl!.id}/delete`, { _csrf });
+    expect(ask.statusCode).toBe(409);
+    expect(ask.body).toContain('1 link(s) to campaigns are removed');
+    expect(ask.body).toContain(`action="/console/clients/${cl!.id}/delete"`);
+    expect(ask.body).toContain(`href="/console/clients/${cl!.id}"`);
+    expect((await svc().linksOfCampaign(c!.id, null)).length).toBe(1);
+    const gone = await b.post(`/console/clients/${cl!.id}/delete`, { _csrf, cascade: 'true' });
+    expect(gone.statusCode).toBe(303);
+    expect(gone.headers.location).toBe('/console/clients?done=deleted');
+    await expect(svc().client(cl!.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect((await svc().linksOfCampaign(c!.id, null)).length).toBe(0);
+
+    const askC = await b.post(`/console/campaigns/${c2!.id}/delete`, { _csrf });
+    expect(askC.statusCode).toBe(409);
+    expect(askC.body).toContain('1 link(s) to clients are removed');
+    expect(askC.body).toContain('0 DID(s) are detached');
+    expect((await svc().campaign(c2!.id, null)).id).toBe(c2!.id);
+    const goneC = await b.post(`/console/campaigns/${c2!.id}/delete`, { _csrf, cascade: 'true' });
+    expect(goneC.headers.location).toBe('/console/campaigns?done=deleted');
+    await expect(svc().campaign(c2!.id, null)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    // Nothing to take along: deleted at once.
+    expect((await b.post(`/console/campaigns/${c!.id}/delete`, { _csrf })).statusCode).toBe(303);
+  });
+
   it("a link's settings: hour-of-week concurrency, recovery, caps count and money in currency units; a seller's form never carries money", async () => {
     const b = await as('staff@example.com');
     const _csrf = await b.csrf();

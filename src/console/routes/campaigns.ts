@@ -6,7 +6,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { CAP_COUNTS, DUP_POLICIES, ROUTING_STRATEGIES } from '../../db/schema/routing.ts';
-import { AppError } from '../../platform/http/errors.ts';
 import type { CampaignRow, LinkRow } from '../../routing/repository.ts';
 import {
   campaignCreateBody,
@@ -36,13 +35,13 @@ import {
   bodyOf,
   capText,
   cfg,
+  changedBy,
   checked,
-  confirmCascade,
+  deleteOrConfirm,
   done,
   idParams,
   selected,
   when,
-  yes,
 } from './routing-common.ts';
 import { ctxOf, flashOf } from './users.ts';
 
@@ -106,10 +105,7 @@ const linkMoneySpec = { convert_after_s: 'intOrNull', billing_increment: 'optTex
 
 export function campaignRoutes(svc: RoutingService, onChange: () => void, names: Names) {
   return async function routes(app: FastifyInstance) {
-    const changed = <T>(v: T) => {
-      onChange();
-      return v;
-    };
+    const changed = changedBy(onChange);
 
     app.get('/campaigns', { config: cfg(EVERYONE) }, async (req, reply) => {
       const user = userOf(req);
@@ -228,27 +224,16 @@ ${write ? html`<h2>Delete</h2><form method="post" action="/console/campaigns/${c
     });
     app.post('/campaigns/:id/delete', { config: cfg(SELLER_WRITE) }, async (req, reply) => {
       const { id } = idParams.parse(req.params);
-      try {
-        changed(await svc.deleteCampaign(id, yes(bodyOf(req).cascade), scopeOf(userOf(req))));
-      } catch (e) {
-        if (!(e instanceof AppError) || e.code !== 'IN_USE') throw e;
-        const h = e.details as { dids: number; links: number };
-        return sendPage(
-          reply,
-          confirmCascade(
-            req,
-            'Delete campaign',
-            `/console/campaigns/${id}/delete`,
-            [
-              `${h.links} link(s) to clients are removed`,
-              `${h.dids} DID(s) are detached (they stay, routed nowhere)`,
-            ],
-            `/console/campaigns/${id}`,
-          ),
-          409,
-        );
-      }
-      return done(reply, '/console/campaigns', 'deleted');
+      return deleteOrConfirm(req, reply, {
+        title: 'Delete campaign',
+        page: `/console/campaigns/${id}`,
+        list: '/console/campaigns',
+        run: async (cascade) => changed(await svc.deleteCampaign(id, cascade, scopeOf(userOf(req)))),
+        lines: (h: { dids: number; links: number }) => [
+          `${h.links} link(s) to clients are removed`,
+          `${h.dids} DID(s) are detached (they stay, routed nowhere)`,
+        ],
+      });
     });
 
     // ------------------------------------------------------------ links

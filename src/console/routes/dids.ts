@@ -13,7 +13,7 @@ import { CAP_SPEC, capInputs, capsSummary, microsText, moneyFromForm } from '../
 import { sendPage, userOf } from '../plugin.ts';
 import { sortQuery, sortTh } from '../pages/table.ts';
 import { pageQuery } from '../schemas.ts';
-import { bodyOf, cfg, done, idParams, selected } from './routing-common.ts';
+import { bodyOf, cfg, changedBy, done, idParams, selected } from './routing-common.ts';
 import { ctxOf, flashOf } from './users.ts';
 
 const DID_KEYS = ['number', 'created_at'] as const;
@@ -25,10 +25,7 @@ export function didRoutes(
   names: { sellerNames(): Promise<Map<string, string>> },
 ) {
   return async function routes(app: FastifyInstance) {
-    const changed = <T>(v: T) => {
-      onChange();
-      return v;
-    };
+    const changed = changedBy(onChange);
 
     app.get('/dids', { config: cfg(EVERYONE) }, async (req, reply) => {
       const user = userOf(req);

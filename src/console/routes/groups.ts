@@ -2,28 +2,24 @@
 // on top of each client's own. A group's page edits its name, time zone and caps and its members
 // (a member is a client whose group is this one: added and taken out through the client).
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../platform/http/errors.ts';
 import { clientBody, groupBody } from '../../routing/schemas.ts';
 import type { RoutingService } from '../../routing/service.ts';
 import { may, STAFF_READ, STAFF_WRITE } from '../access.ts';
 import { fromForm, validate } from '../forms.ts';
 import { html } from '../html.ts';
-import { csrfField, empty, layout, pager } from '../pages/layout.ts';
+import { csrfField, empty, layout } from '../pages/layout.ts';
 import { CAP_SPEC, capInputs, capsSummary } from '../pages/routing-fields.ts';
 import { sendPage } from '../plugin.ts';
-import { sortQuery, sortTh } from '../pages/table.ts';
-import { pageQuery } from '../schemas.ts';
 import {
   bodyOf,
   cfg,
-  confirmCascade,
+  changedBy,
+  deleteOrConfirm,
   done,
   emptyList,
   idParams,
-  ownerFilterForm,
-  ownerFilterOf,
+  ownerListOf,
   when,
-  yes,
 } from './routing-common.ts';
 import { ctxOf, flashOf } from './users.ts';
 
@@ -34,23 +30,21 @@ const GROUP_KEYS = ['name', 'timezone', 'created_at'] as const;
 
 export function groupRoutes(svc: RoutingService, onChange: () => void) {
   return async function routes(app: FastifyInstance) {
-    const changed = <T>(v: T) => {
-      onChange();
-      return v;
-    };
+    const changed = changedBy(onChange);
     /** Every client (a console lists them whole, as the client pickers do). */
     const allClients = async () => (await svc.listClients({ limit: 500, offset: 0 })).items;
 
     app.get('/groups', { config: cfg(STAFF_READ) }, async (req, reply) => {
-      const q = pageQuery.parse(req.query);
-      const o = sortQuery(GROUP_KEYS, 'created_at', 'desc').parse(req.query);
-      const f = ownerFilterOf(req.query);
+      const { q, o, f, th, filterForm, pager } = ownerListOf(
+        req,
+        '/console/groups',
+        GROUP_KEYS,
+        'created_at',
+      );
       const [list, clients] = await Promise.all([
         svc.listGroups({ ...q, order: o, name: f.name }),
         allClients(),
       ]);
-      const th = (k: (typeof GROUP_KEYS)[number], label: string) =>
-        sortTh('/console/groups', f.keep, o, k, label);
       const members = new Map<string, number>();
       for (const c of clients) if (c.groupId) members.set(c.groupId, (members.get(c.groupId) ?? 0) + 1);
       const ctx = ctxOf(req, flashOf(req));
@@ -64,14 +58,14 @@ ${capInputs(null)}
 <button type="submit">Add buyer group</button></form>`
           : ''
       }
-${ownerFilterForm('/console/groups', f, o, false)}
+${filterForm(false)}
 ${
   list.items.length
     ? html`<div class="scroll"><table id="groups-list"><thead><tr>${th('name', 'Name')}${th('timezone', 'Time zone')}<th>Caps: live · hour · day · month · total</th><th>Clients</th>${th('created_at', 'Since')}</tr></thead><tbody>
 ${list.items.map(
   (g) =>
     html`<tr><td><a href="/console/groups/${g.id}">${g.name}</a></td><td>${g.timezone ?? 'default'}</td><td>${capsSummary(g)}</td><td>${members.get(g.id) ?? 0}</td><td>${when(g.createdAt)}</td></tr>`,
-)}</tbody></table></div>${pager('/console/groups', { ...f.keep, ...o }, { ...q, total: list.total })}`
+)}</tbody></table></div>${pager(list.total)}`
     : emptyList(f, 'No buyer groups yet: a group shares caps among clients of one company.', 'buyer groups')
 }`;
       return sendPage(reply, layout(ctx, 'Buyer groups', body));
@@ -136,24 +130,15 @@ ${write ? html`<h2>Delete</h2><form method="post" action="/console/groups/${g.id
     });
     app.post('/groups/:id/delete', { config: cfg(STAFF_WRITE) }, async (req, reply) => {
       const { id } = idParams.parse(req.params);
-      try {
-        changed(await svc.deleteGroup(id, yes(bodyOf(req).cascade)));
-      } catch (e) {
-        if (!(e instanceof AppError) || e.code !== 'IN_USE') throw e;
-        const n = (e.details as { clients: number }).clients;
-        return sendPage(
-          reply,
-          confirmCascade(
-            req,
-            'Delete buyer group',
-            `/console/groups/${id}/delete`,
-            [`${n} client(s) leave the group (they stay, with their own caps)`],
-            `/console/groups/${id}`,
-          ),
-          409,
-        );
-      }
-      return done(reply, '/console/groups', 'deleted');
+      return deleteOrConfirm(req, reply, {
+        title: 'Delete buyer group',
+        page: `/console/groups/${id}`,
+        list: '/console/groups',
+        run: async (cascade) => changed(await svc.deleteGroup(id, cascade)),
+        lines: (d: { clients: number }) => [
+          `${d.clients} client(s) leave the group (they stay, with their own caps)`,
+        ],
+      });
     });
   };
 }

@@ -1,9 +1,13 @@
 // What the routing pages (sellers, clients, buyer groups, campaigns and links, DIDs, blocklists) share.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { AppError } from '../../platform/http/errors.ts';
 import type { EVERYONE } from '../access.ts';
 import { type Html, html } from '../html.ts';
-import { csrfField, empty, layout } from '../pages/layout.ts';
+import { csrfField, empty, layout, pager } from '../pages/layout.ts';
+import { sortQuery, sortTh } from '../pages/table.ts';
+import { sendPage } from '../plugin.ts';
+import { pageQuery } from '../schemas.ts';
 import { ctxOf } from './users.ts';
 
 export const idParams = z.object({ id: z.uuid() });
@@ -17,8 +21,44 @@ export const selected = (b: boolean) => (b ? html` selected` : '');
 export const when = (d: Date) => d.toISOString().slice(0, 10);
 export const capText = (n: number | null) => (n === null ? '' : String(n));
 
+/** `changed(v)`: says a change was made (the routing pages' plan caches drop) and passes `v` on. */
+export const changedBy =
+  (onChange: () => void) =>
+  <T>(v: T): T => {
+    onChange();
+    return v;
+  };
+
+/**
+ * A delete that may take other rows with it (a client's links, a group's members, a campaign's links
+ * and DIDs): run as the form asks (`cascade` only once confirmed); refused with IN_USE, it answers
+ * 409 with the page that says what else goes (`lines` from the refusal's details) and asks again.
+ */
+export async function deleteOrConfirm<D>(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  o: {
+    title: string;
+    /** The row's own page: the confirm page's action is `<page>/delete`, its Cancel goes back here. */
+    page: string;
+    /** Where a done delete goes (the list). */
+    list: string;
+    run: (cascade: boolean) => Promise<unknown>;
+    lines: (details: D) => string[];
+  },
+) {
+  try {
+    await o.run(yes(bodyOf(req).cascade));
+  } catch (e) {
+    if (!(e instanceof AppError) || e.code !== 'IN_USE') throw e;
+    const page = confirmCascade(req, o.title, `${o.page}/delete`, o.lines(e.details as D), o.page);
+    return sendPage(reply, page, 409);
+  }
+  return done(reply, o.list, 'deleted');
+}
+
 /** Asked when a delete would take other rows with it: says what it removes, then deletes with cascade. */
-export function confirmCascade(
+function confirmCascade(
   req: FastifyRequest,
   title: string,
   action: string,
@@ -44,7 +84,7 @@ export interface OwnerListFilter {
   keep: { name?: string | undefined; state?: string | undefined };
 }
 
-export function ownerFilterOf(query: unknown): OwnerListFilter {
+function ownerFilterOf(query: unknown): OwnerListFilter {
   const q = (query ?? {}) as Record<string, unknown>;
   const name = typeof q.name === 'string' ? q.name.trim().slice(0, 200) || undefined : undefined;
   const state = q.state === 'active' || q.state === 'inactive' ? q.state : undefined;
@@ -52,7 +92,7 @@ export function ownerFilterOf(query: unknown): OwnerListFilter {
 }
 
 /** The list's filter form (GET, so a filter is a link), keeping the order; `state` where rows have one. */
-export function ownerFilterForm(
+function ownerFilterForm(
   path: string,
   f: OwnerListFilter,
   o: { sort: string; dir: string },
@@ -66,6 +106,30 @@ ${
     : ''
 }<input type="hidden" name="sort" value="${o.sort}"><input type="hidden" name="dir" value="${o.dir}">
 <button type="submit">Filter</button> <a href="${path}">Clear</a></form>`;
+}
+
+/**
+ * What a sellers, clients or buyer groups list page reads from its query (the page, the order among
+ * `keys`, newest first unless asked, the filter) and the parts that carry all three along: the
+ * sortable column headers, the filter form and the pager.
+ */
+export function ownerListOf<K extends string>(
+  req: FastifyRequest,
+  path: string,
+  keys: readonly [K, ...K[]],
+  newest: K,
+) {
+  const q = pageQuery.parse(req.query);
+  const o = sortQuery(keys, newest, 'desc').parse(req.query);
+  const f = ownerFilterOf(req.query);
+  return {
+    q,
+    o,
+    f,
+    th: (k: K, label: string) => sortTh(path, f.keep, o, k, label),
+    filterForm: (withState: boolean) => ownerFilterForm(path, f, o, withState),
+    pager: (total: number) => pager(path, { ...f.keep, ...o }, { ...q, total }),
+  };
 }
 
 /** What an empty list says: nothing there yet, or nothing matching the filter. */

@@ -3,17 +3,14 @@
 // below. Every change goes through the routing service with the API's own zod schemas, so the console
 // validates, refuses and confirms exactly as the API does; a seller user is scoped like a seller key.
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../platform/http/errors.ts';
 import type { RoutingService } from '../../routing/service.ts';
 import { clientBody, sellerBody } from '../../routing/schemas.ts';
 import { may, STAFF_READ, STAFF_WRITE } from '../access.ts';
 import { dayName, type FieldKind, fromForm, scheduleFromForm, scheduleText, validate } from '../forms.ts';
 import { type Html, html } from '../html.ts';
-import { csrfField, layout, pager } from '../pages/layout.ts';
+import { csrfField, layout } from '../pages/layout.ts';
 import { CAP_SPEC, capInputs, capsSummary } from '../pages/routing-fields.ts';
 import { sendPage } from '../plugin.ts';
-import { sortQuery, sortTh } from '../pages/table.ts';
-import { pageQuery } from '../schemas.ts';
 import { blocklistRoutes } from './blocklist.ts';
 import { campaignRoutes } from './campaigns.ts';
 import { didRoutes } from './dids.ts';
@@ -21,16 +18,15 @@ import { groupRoutes } from './groups.ts';
 import {
   bodyOf,
   cfg,
+  changedBy,
   checked,
-  confirmCascade,
+  deleteOrConfirm,
   done,
   emptyList,
   idParams,
-  ownerFilterForm,
-  ownerFilterOf,
+  ownerListOf,
   selected,
   when,
-  yes,
 } from './routing-common.ts';
 import { ctxOf, flashOf } from './users.ts';
 
@@ -44,20 +40,18 @@ export function routingRoutes(svc: RoutingService, onChange: () => void) {
       new Map((await svc.listSellers({ limit: 500, offset: 0 })).items.map((s) => [s.id, s.name]));
     const clientNames = async () =>
       new Map((await svc.listClients({ limit: 500, offset: 0 })).items.map((c) => [c.id, c.name]));
-    const changed = <T>(v: T) => {
-      onChange();
-      return v;
-    };
+    const changed = changedBy(onChange);
 
     // ------------------------------------------------------------ sellers
     const sellerSpec = { name: 'text', active: 'bool', ...CAP_SPEC } as const;
     app.get('/sellers', { config: cfg(STAFF_READ) }, async (req, reply) => {
-      const q = pageQuery.parse(req.query);
-      const o = sortQuery(SELLER_KEYS, 'created_at', 'desc').parse(req.query);
-      const f = ownerFilterOf(req.query);
+      const { q, o, f, th, filterForm, pager } = ownerListOf(
+        req,
+        '/console/sellers',
+        SELLER_KEYS,
+        'created_at',
+      );
       const list = await svc.listSellers({ ...q, order: o, name: f.name, active: f.active });
-      const th = (k: (typeof SELLER_KEYS)[number], label: string) =>
-        sortTh('/console/sellers', f.keep, o, k, label);
       const ctx = ctxOf(req, flashOf(req));
       const write = may(ctx.user, STAFF_WRITE);
       const body = html`${
@@ -69,7 +63,7 @@ ${capInputs(null)}
 <button type="submit">Add seller</button></form>`
           : ''
       }
-${ownerFilterForm('/console/sellers', f, o, true)}
+${filterForm(true)}
 ${
   list.items.length
     ? html`<div class="scroll"><table id="sellers-list"><thead><tr>${th('name', 'Name')}${th('active', 'Active')}<th>Caps: live · hour · day · month · total</th>${th('created_at', 'Since')}<th>Id</th>${write ? html`<th></th>` : ''}</tr></thead><tbody>
@@ -82,7 +76,7 @@ ${list.items.map(
   }<td><a href="/console/sellers/${s.id}" aria-label="caps of ${s.name}">${capsSummary(s)}</a></td>
 <td>${when(s.createdAt)}</td><td><code>${s.id}</code></td>
 ${write ? html`<td><form method="post" action="/console/sellers/${s.id}/delete" class="inline" data-confirm="Delete seller ${s.name}?">${csrfField(ctx)}<button type="submit" class="link">Delete</button></form></td>` : ''}</tr>`,
-)}</tbody></table></div>${pager('/console/sellers', { ...f.keep, ...o }, { ...q, total: list.total })}`
+)}</tbody></table></div>${pager(list.total)}`
     : emptyList(f, 'No sellers yet.', 'sellers')
 }`;
       return sendPage(reply, layout(ctx, 'Sellers', body));
@@ -134,15 +128,16 @@ ${write ? html`<button type="submit">Save</button>` : ''}</form>
     const groupSelect = (groups: Map<string, string>, sel: string | null, dis: Html | string = '') =>
       html`<label>Buyer group <select name="group_id"${dis}><option value="">none</option>${[...groups].map(([id, n]) => html`<option value="${id}"${selected(sel === id)}>${n}</option>`)}</select></label>`;
     app.get('/clients', { config: cfg(STAFF_READ) }, async (req, reply) => {
-      const q = pageQuery.parse(req.query);
-      const o = sortQuery(CLIENT_KEYS, 'created_at', 'desc').parse(req.query);
-      const f = ownerFilterOf(req.query);
+      const { q, o, f, th, filterForm, pager } = ownerListOf(
+        req,
+        '/console/clients',
+        CLIENT_KEYS,
+        'created_at',
+      );
       const [list, groups] = await Promise.all([
         svc.listClients({ ...q, order: o, name: f.name, active: f.active }),
         groupNames(),
       ]);
-      const th = (k: (typeof CLIENT_KEYS)[number], label: string) =>
-        sortTh('/console/clients', f.keep, o, k, label);
       const ctx = ctxOf(req, flashOf(req));
       const write = may(ctx.user, STAFF_WRITE);
       const body = html`${
@@ -156,7 +151,7 @@ ${groupSelect(groups, null)}
 <button type="submit">Add client</button></form>`
           : ''
       }
-${ownerFilterForm('/console/clients', f, o, true)}
+${filterForm(true)}
 ${
   list.items.length
     ? html`<div class="scroll"><table id="clients-list"><thead><tr>${th('name', 'Name')}${th('endpoint', 'Endpoint')}${th('timezone', 'Time zone')}<th>Open hours</th><th>Buyer group</th>${th('active', 'Active')}<th></th></tr></thead><tbody>
@@ -165,7 +160,7 @@ ${list.items.map(
 <td>${c.schedule ? Object.keys(c.schedule).length + ' days set' : 'always open'}</td>
 <td>${c.groupId ? html`<a href="/console/groups/${c.groupId}">${groups.get(c.groupId) ?? c.groupId}</a>` : '–'}</td><td>${c.active ? 'yes' : 'no'}</td>
 <td><a href="/console/clients/${c.id}">${write ? 'Edit' : 'View'}</a></td></tr>`,
-)}</tbody></table></div>${pager('/console/clients', { ...f.keep, ...o }, { ...q, total: list.total })}`
+)}</tbody></table></div>${pager(list.total)}`
     : emptyList(f, 'No clients yet.', 'clients')
 }`;
       return sendPage(reply, layout(ctx, 'Clients', body));
@@ -201,24 +196,13 @@ ${write ? html`<h2>Delete</h2><form method="post" action="/console/clients/${c.i
     });
     app.post('/clients/:id/delete', { config: cfg(STAFF_WRITE) }, async (req, reply) => {
       const { id } = idParams.parse(req.params);
-      try {
-        changed(await svc.deleteClient(id, yes(bodyOf(req).cascade)));
-      } catch (e) {
-        if (!(e instanceof AppError) || e.code !== 'IN_USE') throw e;
-        const n = (e.details as { links: number }).links;
-        return sendPage(
-          reply,
-          confirmCascade(
-            req,
-            'Delete client',
-            `/console/clients/${id}/delete`,
-            [`${n} link(s) to campaigns are removed`],
-            `/console/clients/${id}`,
-          ),
-          409,
-        );
-      }
-      return done(reply, '/console/clients', 'deleted');
+      return deleteOrConfirm(req, reply, {
+        title: 'Delete client',
+        page: `/console/clients/${id}`,
+        list: '/console/clients',
+        run: async (cascade) => changed(await svc.deleteClient(id, cascade)),
+        lines: (d: { links: number }) => [`${d.links} link(s) to campaigns are removed`],
+      });
     });
 
     await app.register(groupRoutes(svc, onChange));
