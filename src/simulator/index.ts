@@ -10,6 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { AmiServer } from './ami/server.ts';
 import { loadCdrManager } from './ami/cdr.ts';
 import type { AmiUserOptions } from './ami/user.ts';
+import { storedName } from './ami/mixmonitor.ts';
 import { AriServer } from './ari/server.ts';
 import { followCdrs, loadCdrSettings, pgsqlBackend } from './cdr.ts';
 import { findExtension, loadDialplan } from './dialplan.ts';
@@ -95,6 +96,8 @@ export interface Simulator {
     context?: string;
   }): string;
   dropWebSockets(): void;
+  /** A file a MixMonitor wrote (by its full path), with its format and length; an ARI stored one too. */
+  recordedFile(path: string): { format: string; durationS: number } | undefined;
   /**
    * REST requests over the events WebSockets wait unserved (Asterisk behind on its WebSocket
    * threads) until the returned function is called; events and HTTP go on. For load tests. With
@@ -259,6 +262,17 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     return id2;
   };
 
+  // MixMonitor's files: one under Asterisk's recording directory is an ARI stored recording (the
+  // name its path there, without the extension); others are kept by path (sim.recordedFile).
+  const files = new Map<string, { format: string; durationS: number }>();
+  const storeFile = (path: string, format: string, durationS: number, append: boolean) => {
+    const name = storedName(path);
+    const stored = ari.state.media.stored;
+    const before = append ? ((name ? stored.get(name) : files.get(path))?.durationS ?? 0) : 0;
+    if (name) stored.set(name, { name, format, durationS: before + durationS });
+    else files.set(path, { format, durationS: before + durationS });
+  };
+
   let http: Server;
   let amiSrv: AmiServer;
   let detachAmi = () => {};
@@ -285,7 +299,15 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     });
     http.on('upgrade', (req, sock, head) => ari.upgrade(req, sock, head));
     const ami = owning(
-      () => new AmiServer(model, user, password, { pjsip, cdrManager }, o.badLoginDelayMs ?? 1000, o.ami),
+      () =>
+        new AmiServer(
+          model,
+          user,
+          password,
+          { pjsip, cdrManager, storeFile },
+          o.badLoginDelayMs ?? 1000,
+          o.ami,
+        ),
     );
     amiSrv = ami.made;
     detachAmi = ami.detach;
@@ -354,6 +376,11 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
       model.emit('far-silence', c);
     },
     placeInboundCall: (p) => inbound(p),
+    recordedFile: (path) => {
+      const name = storedName(path);
+      const r = name ? ari.state.media.stored.get(name) : files.get(path);
+      return r && { format: r.format, durationS: r.durationS };
+    },
     dropWebSockets: () => ari.dropWebSockets(),
     stallWebSocketRequests: (o) => ari.stallWebSocketRequests(o),
     dropAmi: () => amiSrv.dropAll(),

@@ -79,3 +79,106 @@ describe('simulator AMI action list', () => {
     expect(documented).toEqual(COMMANDS.map((c) => c[0]).filter((a) => !served.has(a.toLowerCase())));
   });
 });
+
+/** A Local pair from AMI Originate whose halves both answer and wait; resolves with `;1`'s name. */
+async function waitingCall(ami: Awaited<ReturnType<typeof amiSession>>) {
+  const r = await ami.action('Originate', {
+    Channel: 'Local/answer@capconduit-test',
+    Context: 'capconduit-test',
+    Exten: 'answer',
+    Priority: '1',
+    Async: 'true',
+  });
+  const done = await waitFor(() =>
+    ami.frames.find((f) => f.Event === 'OriginateResponse' && f.ActionID === r.ActionID),
+  );
+  expect(done.Response).toBe('Success');
+  return { name: done.Channel!, uniqueid: done.Uniqueid! };
+}
+
+describe('simulator AMI MixMonitor', () => {
+  it('starts, answers with the id, sets the variables, stores the file where ARI keeps recordings', async () => {
+    const { s, ami } = await sim();
+    const call = await waitingCall(ami);
+    expect(await ami.action('MixMonitor', {})).toMatchObject({ Message: 'No channel specified' });
+    expect(await ami.action('MixMonitor', { Channel: 'Local/none-0001;1', File: 'x.wav' })).toMatchObject({
+      Message: 'No such channel',
+    });
+    expect(await ami.action('MixMonitor', { Channel: call.name })).toMatchObject({
+      Message: 'Could not start monitoring channel',
+    });
+    const file = '/var/spool/asterisk/recording/calls/m1.wav';
+    const started = await ami.action('MixMonitor', { Channel: call.name, File: file, Options: 'ai(MID)' });
+    const answer = ami.ordered.find((f) => f.some(([k, v]) => k === 'ActionID' && v === started.ActionID))!;
+    expect(answer.map(([k]) => k)).toEqual(['Response', 'ActionID', 'MixMonitorID']);
+    const id = answer[2]![1];
+    expect(id).toMatch(/^0x[0-9a-f]+$/);
+    await waitFor(() => ami.of(call.uniqueid, 'MixMonitorStart').length === 1);
+    const after = ami.of(call.uniqueid).slice(-3);
+    expect(after.map((f) => [f.Event, f.Variable, f.Value])).toEqual([
+      ['VarSet', 'MIXMONITOR_FILENAME', file],
+      ['VarSet', 'MID', id],
+      ['MixMonitorStart', undefined, undefined],
+    ]);
+    // MixMonitorStart is a basic channel event: the snapshot and nothing else.
+    const start = ami.ordered.find((f) => f[0]![1] === 'MixMonitorStart')!;
+    expect(start.map(([k]) => k)).toEqual([
+      'Event',
+      'Privilege',
+      'Channel',
+      'ChannelState',
+      'ChannelStateDesc',
+      'CallerIDNum',
+      'CallerIDName',
+      'ConnectedLineNum',
+      'ConnectedLineName',
+      'Language',
+      'AccountCode',
+      'Context',
+      'Exten',
+      'Priority',
+      'Uniqueid',
+      'Linkedid',
+    ]);
+    expect(start[1]).toEqual(['Privilege', 'call,all']);
+
+    const mute = await ami.action('MixMonitorMute', { Channel: call.name, Direction: 'both', State: '1' });
+    expect(mute.Response).toBe('Success');
+    const muted = await waitFor(() => ami.frames.find((f) => f.Event === 'MixMonitorMute'));
+    expect([muted.Direction, muted.State]).toEqual(['both', '1']);
+    expect(
+      await ami.action('MixMonitorMute', { Channel: call.name, Direction: 'up', State: '1' }),
+    ).toMatchObject({ Message: 'Invalid direction specified. Must be read, write or both' });
+
+    expect(await ami.action('StopMixMonitor', { Channel: call.name, MixMonitorID: '0x1' })).toMatchObject({
+      Message: 'Could not stop monitoring channel',
+    });
+    expect((await ami.action('StopMixMonitor', { Channel: call.name, MixMonitorID: id })).Response).toBe(
+      'Success',
+    );
+    await waitFor(() => ami.of(call.uniqueid, 'MixMonitorStop').length === 1);
+    expect((await ami.action('StopMixMonitor', { Channel: call.name })).Message).toBe(
+      'Could not stop monitoring channel',
+    );
+    // The file is an ARI stored recording: its path under the recording directory, no extension.
+    const res = await fetch(`${s.ariUrl}/ari/recordings/stored`, {
+      headers: { authorization: `Basic ${Buffer.from('asterisk:asterisk').toString('base64')}` },
+    });
+    expect(await res.json()).toEqual([{ name: 'calls/m1', format: 'wav' }]);
+    expect(s.recordedFile(file)?.format).toBe('wav');
+  });
+
+  it('ends with the channel: the file kept (in the monitor directory), no MixMonitorStop', async () => {
+    const { s, ami } = await sim();
+    const call = await waitingCall(ami);
+    const r = await ami.action('MixMonitor', { Channel: call.name, File: 'out/rec-1' });
+    expect(Object.keys(r)).toEqual(['Response', 'ActionID']);
+    await waitFor(() => ami.of(call.uniqueid, 'MixMonitorStart').length === 1);
+    expect(ami.of(call.uniqueid, 'VarSet').at(-1)?.Value).toBe('/var/spool/asterisk/monitor/out/rec-1');
+    await ami.action('Hangup', { Channel: call.name });
+    await waitFor(() => ami.of(call.uniqueid, 'Hangup').length === 1);
+    expect(ami.of(call.uniqueid, 'MixMonitorStop')).toEqual([]);
+    // No extension: mixmonitor writes `raw`.
+    expect(s.recordedFile('/var/spool/asterisk/monitor/out/rec-1')?.format).toBe('raw');
+  });
+});

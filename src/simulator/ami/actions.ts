@@ -5,6 +5,7 @@ import type { SimChannel } from '../model.ts';
 import { endpointDetail, endpointListItem } from '../pjsip/ami.ts';
 import { error, SESSION_ACTIONS } from './auth.ts';
 import { listCommands } from './commands.ts';
+import { mixMonitor, mixMonitorMute, stopMixMonitor } from './mixmonitor.ts';
 import { type Fields, snapshot } from './protocol.ts';
 import { type Action, type AmiCore, byName } from './session.ts';
 import { getvar, setvar } from './variables.ts';
@@ -403,6 +404,9 @@ export const ACTIONS: Record<string, Action> = {
       ...out.map((l) => ['Output', l] as [string, string]),
     ]);
   },
+  mixmonitor: mixMonitor,
+  stopmixmonitor: stopMixMonitor,
+  mixmonitormute: mixMonitorMute,
   pjsipshowendpoints: pjsipShowEndpoints,
   pjsipshowendpoint: pjsipShowEndpoint,
 };

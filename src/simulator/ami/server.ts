@@ -8,6 +8,7 @@ import { CAUSE_TXT, presentation, type SimBridge, type SimChannel, type SimModel
 import type { AsteriskCdr } from '../cdr.ts';
 import { ACTIONS } from './actions.ts';
 import { registered, unmodelled } from './commands.ts';
+import { channelGone } from './mixmonitor.ts';
 import { cdrEvent } from './cdr.ts';
 import { BEFORE_LOGIN, notLoggedIn, refusedAsInUse, unknownAction } from './auth.ts';
 import {
@@ -182,6 +183,7 @@ export class AmiServer {
     );
     model.on('pbx-softhangup', (c: SimChannel) => call('SoftHangupRequest', c, [['Cause', 16]]));
     model.on('channel-destroyed', (c: SimChannel, cause: number) => {
+      channelGone(hooks.storeFile, c);
       call('Hangup', c, [
         ['Cause', cause],
         ['Cause-txt', CAUSE_TXT[cause] ?? 'Unknown'],
@@ -330,6 +332,17 @@ export class AmiServer {
       listEvent: (fields) => void s.write(packet([...fields.slice(0, 1), ...id, ...fields.slice(1)])),
       actionId: id,
       event: (fields) => this.broadcast(fields),
+      channelEvent: (event, c, extra = []) =>
+        this.send(CALL, () =>
+          withSnapshot(
+            [
+              ['Event', event],
+              ['Privilege', 'call,all'],
+            ],
+            c,
+            extra,
+          ),
+        ),
       inUse: (user) => [...this.sessions].some((x) => x !== s && x.loggedIn && x.username === user),
     };
     const name = (f.action ?? '').toLowerCase();

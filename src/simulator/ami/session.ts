@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { SimChannel, SimModel } from '../model.ts';
 import type { PjsipDirectory } from '../pjsip/directory.ts';
 import type { CdrManagerSettings } from './cdr.ts';
+import type { StoreFile } from './mixmonitor.ts';
 import type { Fields } from './protocol.ts';
 import type { AmiUser } from './user.ts';
 
@@ -30,6 +31,8 @@ export interface AmiHooks {
   pjsip: PjsipDirectory;
   /** cdr_manager's configuration (Cdr events), when the module is enabled. */
   cdrManager?: CdrManagerSettings;
+  /** A MixMonitor's file is complete (stored where ARI's stored recordings are, if it is there). */
+  storeFile: StoreFile;
 }
 
 /** What the server keeps that actions read or change. */
@@ -60,6 +63,8 @@ export interface ActionContext {
   actionId: Fields;
   /** An event to every session that may read it (such as OriginateResponse). */
   event(fields: Fields): void;
+  /** A channel event of the `call` class (Event, Privilege, the channel's snapshot, `extra`). */
+  channelEvent(event: string, c: SimChannel, extra?: Fields): void;
   /** Whether another session is logged in as `user` now. */
   inUse(user: string): boolean;
 }

@@ -18,7 +18,7 @@ export const RECORDING_FILE_MAX_S = 600;
  * formats have no file (null).
  */
 export function recordingFile(format: string, durationS: number): Buffer | null {
-  const samples = 8000 * Math.min(Math.max(0, durationS), RECORDING_FILE_MAX_S);
+  const samples = Math.round(8000 * Math.min(Math.max(0, durationS), RECORDING_FILE_MAX_S));
   if (format === 'ulaw') return Buffer.alloc(samples, 0xff);
   if (format === 'alaw') return Buffer.alloc(samples, 0xd5);
   if (format === 'sln') return Buffer.alloc(samples * 2);
