@@ -7,7 +7,9 @@
 // caller ahead of it is held back by a cap of its own (its seller's, DID's or group's) that is still
 // full (`lineAdmits`, in queue-line.ts); a newly arriving call is refused (and joins the line) while anyone who
 // could take the slot waits for the link. What holds a waiter back is marked by the script when that
-// cap refuses it (`link:<id>:held`), and judged again at each take.
+// cap refuses it (`link:<id>:held`), and judged again at each take. A seller, DID or group with a
+// concurrency cap keeps a line the same way (`<kind>:<id>:waiting`): the waiters its cap refused,
+// whichever link, so its freed slot goes to the first of them on any link (takeSlot-n.lua).
 // Entries of calls an instance crashed with would block the line: an entry older than the longest
 // wait (plus a margin) is dropped by whoever takes a slot there.
 //
@@ -23,6 +25,12 @@ import type { Redis } from 'ioredis';
 import { QUEUEING } from '../platform/redis/client.ts';
 import type { RoutingKeys } from '../platform/redis/keys.ts';
 import { campaignWake, parseWake, STALE_MARGIN_MS, type Wake } from './queue-line.ts';
+
+/** A cap owner beside the link (`seller`, `did`, `group`) and its id. */
+export interface OwnerId {
+  kind: string;
+  id: string;
+}
 
 // The pure side lives in queue-line.ts; its names stay importable from here.
 export {
@@ -43,23 +51,59 @@ export class HoldQueue {
     private keys: RoutingKeys,
   ) {}
 
-  /** Joins the line of each of these links, as of `at` (kept if already there). */
-  async join(callId: string, linkIds: readonly string[], at: number, maxWaitS: number): Promise<void> {
+  /**
+   * Joins the line of each of these links, as of `at` (kept if already there), and the line of each
+   * owner whose concurrency cap refused the call (`seller`, `did`, `group`; kept until its wait ends).
+   */
+  async join(
+    callId: string,
+    linkIds: readonly string[],
+    at: number,
+    maxWaitS: number,
+    owners: readonly OwnerId[] = [],
+  ): Promise<void> {
     if (!linkIds.length) return;
     const m = this.redis.multi();
+    const ttl = maxWaitS * 1000 + STALE_MARGIN_MS;
     for (const l of linkIds) {
       const key = this.keys.link(l, 'waiting');
-      m.zadd(key, 'NX', at, callId).pexpire(key, maxWaitS * 1000 + STALE_MARGIN_MS);
+      m.zadd(key, 'NX', at, callId).pexpire(key, ttl);
+    }
+    for (const o of owners) {
+      const [line, until] = [
+        this.keys.owner(o.kind, o.id, 'waiting'),
+        this.keys.owner(o.kind, o.id, 'until'),
+      ];
+      m.zadd(line, 'NX', at, callId).zadd(until, 'NX', at + ttl, callId);
+      // Never shortened: another campaign's caller may wait longer in the same line.
+      m.pexpire(line, ttl, 'GT').pexpire(until, ttl, 'GT').pexpire(line, ttl, 'NX').pexpire(until, ttl, 'NX');
     }
     await m.exec();
   }
 
-  /** Leaves the lines of these links and tells the others the campaign's lines moved (one round trip). */
-  async leave(campaignId: string, callId: string, linkIds: readonly string[]): Promise<void> {
+  /**
+   * Leaves the lines of these links and owners, and tells the others the campaign's lines moved (one
+   * round trip).
+   */
+  async leave(
+    campaignId: string,
+    callId: string,
+    linkIds: readonly string[],
+    owners: readonly OwnerId[] = [],
+  ): Promise<void> {
     const p = this.redis.pipeline();
     for (const l of linkIds)
       p.zrem(this.keys.link(l, 'waiting'), callId).hdel(this.keys.link(l, 'held'), callId);
+    for (const o of owners)
+      p.zrem(this.keys.owner(o.kind, o.id, 'waiting'), callId)
+        .zrem(this.keys.owner(o.kind, o.id, 'until'), callId)
+        .hdel(this.keys.owner(o.kind, o.id, 'held'), callId);
     await p.publish(this.keys.queueWake, campaignWake(campaignId)).exec();
+  }
+
+  /** The calls waiting for an owner's concurrency (`seller`, `did`, `group`), first in line first. */
+  async waitingFor(kind: string, id: string): Promise<string[]> {
+    return this.redis.zrange(this.keys.owner(kind, id, 'waiting'), '0', '-1');
   }
 
   /** The calls waiting for a link, first in line first (tests, the console). */

@@ -133,7 +133,7 @@ describe('hold queue order at the slot script', () => {
     fc.record({ kind: fc.constant('leave' as const), pick: fc.nat(20) }),
   );
 
-  it("with sellers' caps, agrees with lineAdmits over random runs: a waiter held back by its own seller's cap keeps the slot from nobody", async () => {
+  it("with sellers' caps, agrees with a model of the link's line and each seller's line over random runs: a waiter held back by its own seller's cap keeps the link's slot from nobody, and a seller's freed slot goes to the first its cap refused, on whichever link", async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 3 }),
@@ -144,37 +144,61 @@ describe('hold queue order at the slot script', () => {
           const sellerIds = sellerCaps.map(() => randomUUID());
           const caps = { ...none, concurrency: cap };
           const seller = (s: number) => ({ id: sellerIds[s]!, cap: sellerCaps[s]! });
-          // The model: live slots (on the link, or the seller's elsewhere), the line, the marks.
+          // The model: live slots (on the link, or the seller's elsewhere), the link's line and its
+          // marks (held back by the seller's cap), each seller's line (the waiters its cap refused,
+          // in the link's line order) and its marks (held back by the link's cap).
           const onLink: Array<{ ref: SlotRef; seller: number }> = [];
           const elsewhere: Array<{ ref: SlotRef; seller: number }> = [];
           const line: Array<{ id: string; seller: number }> = [];
           const marked = new Set<string>();
+          const sellerLine = new Set<string>();
+          const sellerMarked = new Set<string>();
           const used = (s: number) => [...onLink, ...elsewhere].filter((x) => x.seller === s).length;
+          const lineOf = (s: number) =>
+            line.filter((x) => x.seller === s && sellerLine.has(x.id)).map((x) => x.id);
           let now = 1_000_000;
           let n = 0;
-          const expected = (id: string, s: number) => {
+          /** What the script answers, and what it does to the lines (applied once the answer agrees). */
+          const expected = (id: string, s: number, queued: boolean, elsewhereLink = false) => {
+            const inLine = queued && line.some((x) => x.id === id);
+            const linkFull = onLink.length >= cap;
+            // Refused by the link (its line or its cap): held back by the link's cap in the seller's line.
+            const byLink = () => {
+              if (inLine && sellerLine.has(id)) sellerMarked.add(id);
+            };
+            const bySeller = () => {
+              if (!inLine) return;
+              marked.add(id);
+              sellerLine.add(id);
+              sellerMarked.delete(id);
+            };
             const heldBack = (w: string) => {
               const x = line.find((y) => y.id === w)!;
               return marked.has(w) && used(x.seller) >= sellerCaps[x.seller]!;
             };
             if (
+              queued &&
               !lineAdmits(
                 line.map((x) => x.id),
                 id,
                 heldBack,
               )
             )
-              return 'waiting';
-            if (onLink.length >= cap) return 'concurrency';
-            if (used(s) >= sellerCaps[s]!) return 'seller_concurrency';
-            return 'taken';
+              return { r: 'waiting', apply: byLink };
+            if (linkFull && !elsewhereLink) return { r: 'concurrency', apply: byLink };
+            if (used(s) >= sellerCaps[s]!) return { r: 'seller_concurrency', apply: bySeller };
+            const sl = lineOf(s);
+            const ahead = queued && sl.includes(id) ? sl.slice(0, sl.indexOf(id)) : sl;
+            if (ahead.some((w) => !(sellerMarked.has(w) && linkFull)))
+              return { r: 'seller_concurrency', apply: bySeller };
+            return { r: 'taken', apply: () => {} };
           };
           const attempt = async (i: number, id: string, s: number, k: number) => {
-            const want = expected(id, s);
+            const want = expected(id, s, true);
             const inLine = line.some((x) => x.id === id);
             const { r, ref } = await take(i, linkId, id, k, caps, now, seller(s));
-            expect(r).toBe(want);
-            if (r === 'seller_concurrency' && inLine) marked.add(id);
+            expect(r).toBe(want.r);
+            want.apply();
             if (r === 'taken') {
               onLink.push({ ref, seller: s });
               // A newcomer served past held waiters was never in the line (splice(-1) would drop its last).
@@ -183,7 +207,7 @@ describe('hold queue order at the slot script', () => {
                   line.findIndex((x) => x.id === id),
                   1,
                 );
-                marked.delete(id);
+                for (const set of [marked, sellerLine, sellerMarked]) set.delete(id);
                 await queues[i % 2]!.leave('c', id, [linkId]);
               }
             }
@@ -194,7 +218,7 @@ describe('hold queue order at the slot script', () => {
             if (o.kind === 'arrive') {
               const id = `call-${++n}`;
               const r = await attempt(o.on, id, o.seller, 1);
-              if (r === 'concurrency' || r === 'waiting') {
+              if (r === 'concurrency' || r === 'waiting' || r === 'seller_concurrency') {
                 await queues[o.on]!.join(id, [linkId], now, WAIT_S);
                 line.push({ id, seller: o.seller });
               }
@@ -202,9 +226,11 @@ describe('hold queue order at the slot script', () => {
               const [x] = onLink.splice(o.pick % onLink.length, 1);
               await stores[o.pick % 2]!.release(x!.ref);
             } else if (o.kind === 'busy') {
-              // The seller's call on another link (no line there): taken if the seller has room.
+              // The seller's call on another link without a hold queue: taken if the seller has room
+              // and nobody its cap refused is first in its line.
+              const want = expected(`busy-${n + 1}`, o.seller, false, true);
               const { r, ref } = await take(0, other, `busy-${++n}`, 1, none, now, seller(o.seller), false);
-              expect(r).toBe(used(o.seller) < sellerCaps[o.seller]! ? 'taken' : 'seller_concurrency');
+              expect(r).toBe(want.r);
               if (r === 'taken') elsewhere.push({ ref, seller: o.seller });
             } else if (o.kind === 'idle' && elsewhere.length) {
               const [x] = elsewhere.splice(o.pick % elsewhere.length, 1);
@@ -214,16 +240,95 @@ describe('hold queue order at the slot script', () => {
               await attempt(o.pick, x.id, x.seller, 2 + n++);
             } else if (o.kind === 'leave' && line.length) {
               const [x] = line.splice(o.pick % line.length, 1);
-              marked.delete(x!.id);
-              await queues[o.pick % 2]!.leave('c', x!.id, [linkId]);
+              for (const set of [marked, sellerLine, sellerMarked]) set.delete(x!.id);
+              await queues[o.pick % 2]!.leave(
+                'c',
+                x!.id,
+                [linkId],
+                [{ kind: 'seller', id: sellerIds[x!.seller]! }],
+              );
             }
             expect(await queues[0]!.waiting(linkId)).toEqual(line.map((x) => x.id));
             expect((await r1.hkeys(keys.routing.link(linkId, 'held'))).sort()).toEqual([...marked].sort());
+            for (const [s, sellerId] of sellerIds.entries()) {
+              expect(await queues[0]!.waitingFor('seller', sellerId)).toEqual(lineOf(s));
+              expect((await r1.hkeys(keys.routing.owner('seller', sellerId, 'held'))).sort()).toEqual(
+                lineOf(s)
+                  .filter((w) => sellerMarked.has(w))
+                  .sort(),
+              );
+            }
           }
         },
       ),
       { numRuns: 60 },
     );
+  });
+
+  it("a seller's freed slot goes to the waiter its cap refused first, whichever link, while others arrive at once on both links and two instances; never over the cap", async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    const s = { id: randomUUID(), cap: 1 };
+    const caps = { ...none, concurrency: 5 };
+    const now = Date.now();
+    const up = await take(0, a, 'up', 1, caps, now, s, false);
+    expect(up.r).toBe('taken');
+    // Four waiters, alternating links (two campaigns of the seller), each refused by the seller.
+    const waiters = ['w-1', 'w-2', 'w-3', 'w-4'];
+    const linkOf = (i: number) => (i % 2 ? b : a);
+    for (const [i, w] of waiters.entries()) {
+      await queues[i % 2]!.join(w, [linkOf(i)], now - 100 + i, WAIT_S, [{ kind: 'seller', id: s.id }]);
+      expect((await take(i, linkOf(i), w, 1, caps, now, s)).r).toBe('seller_concurrency');
+    }
+    expect(await queues[0]!.waitingFor('seller', s.id)).toEqual(waiters);
+    let held = up.ref;
+    const served: string[] = [];
+    let n = 0;
+    while (served.length < waiters.length) {
+      await stores[n % 2]!.release(held);
+      const won: Array<{ w: string; ref: SlotRef }> = [];
+      const turns = waiters
+        .filter((w) => !served.includes(w))
+        .map(async (w) => {
+          const i = waiters.indexOf(w);
+          const x = await take(i, linkOf(i), w, 2 + n, caps, now, s);
+          if (x.r === 'taken') won.push({ w, ref: x.ref });
+          else expect(x.r).toBe('seller_concurrency');
+        });
+      // Newcomers on both links, with and without a hold queue: never served while a waiter is first.
+      const arrivals = Array.from({ length: 10 }, (_, i) =>
+        take(i, i % 2 ? b : a, `new-${++n}`, 1, caps, now, s, i % 4 < 2).then(({ r }) =>
+          expect(r).toBe('seller_concurrency'),
+        ),
+      );
+      await Promise.all([...turns, ...arrivals]);
+      expect(won.map((x) => x.w)).toEqual([waiters[served.length]]);
+      served.push(won[0]!.w);
+      held = won[0]!.ref;
+      expect(await stores[0]!.liveOf('seller', s.id, now)).toBe(1);
+      expect(await queues[0]!.waitingFor('seller', s.id)).toEqual(waiters.slice(served.length));
+    }
+    expect(served).toEqual(waiters);
+  });
+
+  it("a waiter in a seller's line whose own link is full keeps the seller's slot from nobody", async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    const s = { id: randomUUID(), cap: 2 };
+    const now = Date.now();
+    // The seller's one call fills link a (cap 1); a waiter of link a is refused by the seller first.
+    expect((await take(0, a, 'up-a', 1, { ...none, concurrency: 1 }, now, s, false)).r).toBe('taken');
+    expect((await take(1, b, 'up-b', 1, none, now, s, false)).r).toBe('taken');
+    await queues[0]!.join('w', [a], now - 100, WAIT_S, [{ kind: 'seller', id: s.id }]);
+    expect((await take(0, a, 'w', 1, { ...none, concurrency: 1 }, now, s)).r).toBe('concurrency');
+    // The seller's slot on link b frees: the waiter cannot use it (its link is full), a newcomer may.
+    const upB = {
+      linkId: b,
+      slotId: 'up-b-1',
+      buckets,
+      sources: [{ kind: 'seller' as const, id: s.id, buckets }],
+    };
+    await stores[1]!.release(upB);
+    expect((await take(1, b, 'n', 1, none, now, s, false)).r).toBe('taken');
+    expect(await queues[0]!.waitingFor('seller', s.id)).toEqual(['w']);
   });
 
   it('a head held back by its seller while ten arrive at once on two instances: the waiters behind it get the freed slots, in line order', async () => {

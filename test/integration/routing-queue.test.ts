@@ -285,6 +285,53 @@ describe('hold queue', () => {
     // The waiters' records say what held them: the group's concurrency on each link.
     expect(r.slice(1).every((x) => x.not_routed.some((n) => n.reason === 'group_concurrency'))).toBe(true);
   });
+
+  it("a seller's concurrency cap over two campaigns on two links: callers arriving at once are served in the seller's line order, whichever link, never two up", async () => {
+    const talk = { answerAfterMs: 10 };
+    const c1 = await f.campaign({ queue_s: 600 }, [{ behaviour: talk }]);
+    const c2 = await f.campaign({ queue_s: 600 }, [{ behaviour: talk }]);
+    const seller = (cap: number | null) =>
+      f.api(f.staffKey, 'PATCH', `/v1/sellers/${f.sellerId}`, { concurrency_cap: cap });
+    expect((await seller(1)).statusCode).toBe(200);
+    try {
+      const a = f.sim.placeInboundCall({ did: c1.did, callerNumber: '+12125550270' });
+      await live(c1.did, '+12125550270', 'bridged');
+      // Four callers at once, alternating the two campaigns' numbers.
+      const callers = [1, 2, 3, 4].map((i) => ({ did: i % 2 ? c2.did : c1.did, n: `+1212555027${i}` }));
+      const calls = new Map(
+        callers.map((x) => [x.n, f.sim.placeInboundCall({ did: x.did, callerNumber: x.n })]),
+      );
+      for (const x of callers) await live(x.did, x.n, 'queued');
+      const line = await waitFor(async () => {
+        const l = await f.routing.router!.queue.waitingFor('seller', f.sellerId);
+        return l.length === 4 ? l : undefined;
+      });
+      const order = line.map((id) => f.routing.router!.live().find((l) => l.call_id === id)!);
+      const up = () =>
+        f.routing
+          .router!.live()
+          .filter((l) => (l.did === c1.did || l.did === c2.did) && l.phase === 'bridged')
+          .map((l) => l.caller);
+      let current = a;
+      for (const x of order) {
+        f.sim.hangup(current);
+        await live(x.did, x.caller, 'bridged');
+        expect(up()).toEqual([x.caller]);
+        current = calls.get(x.caller)!;
+      }
+      f.sim.hangup(current);
+      const rows = [...(await f.cdrsOnce(c1.did, 3)), ...(await f.cdrsOnce(c2.did, 2))];
+      expect(rows.map((r) => r.disposition)).toEqual(Array(5).fill('answered'));
+      // Served in the line's order across both campaigns: the answers come in that order.
+      const answered = order.map((x) =>
+        Date.parse(String(rows.find((r) => r.caller_number === x.caller)!.answered_at)),
+      );
+      expect([...answered].sort((p, q) => p - q)).toEqual(answered);
+      expect(new Set(order.map((x) => x.did))).toEqual(new Set([c1.did, c2.did]));
+    } finally {
+      expect((await seller(null)).statusCode).toBe(200);
+    }
+  });
 });
 
 describe('hold queue: a wake-up lost', () => {

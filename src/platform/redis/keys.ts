@@ -115,6 +115,10 @@ export class CidKeys {
  *                                 joined (only the first not held back may take a slot, takeSlot-n.lua)
  *   link:<id>:held                HASH  what holds a waiter of the link back: a cap of its own that
  *                                 refused it (call id -> `<cap kind>|<cap>|<key>`)
+ *   seller|did|group:<id>:waiting ZSET  the owner's line: calls its concurrency cap refused, by the
+ *                                 time they joined the hold queue, whichever link (takeSlot-n.lua)
+ *   seller|did|group:<id>:until   ZSET  when each entry of that line goes stale (call id -> ms)
+ *   seller|did|group:<id>:held    HASH  what else holds a waiter of that line back (as link held)
  *   link:<id>:slot:<slot id>      HASH  the slot's state (taken, answered, released), buckets and
  *                                 the other owners it was counted against
  *   links                         SET   links with slots (what reconcile walks)

@@ -4,6 +4,7 @@
 import type { RoutePlan } from '../catalog.ts';
 import type { CallEvent, CallState, Refusal } from '../call.ts';
 import { ariOf, type CallRuntime, type EffectContext, type EffectOf, isGoneOrElsewhere } from './runtime.ts';
+import type { OwnerId } from '../queue.ts';
 import { takeNextSlot } from './slots.ts';
 
 /**
@@ -34,6 +35,13 @@ export async function performQueue(
         fx.linkIds,
         fx.rejoin?.since ?? ctx.waiters.joinTime(ctx.d.now()),
         fx.timeoutS,
+        // The owners whose concurrency refused it: it waits in their lines too, whichever link.
+        ownersOf(
+          heldBack(
+            s.plan,
+            s.refused.filter((r) => r.reason.endsWith('_concurrency')),
+          ),
+        ),
       );
       call.queueTimer = setTimeout(
         () => void ctx.feed(callId, { type: 'queue_timeout', at: ctx.d.now() }),
@@ -73,7 +81,7 @@ export async function performQueue(
     case 'dequeue': {
       stopQueueTimers(ctx, call);
       ctx.waiters.remove(callId);
-      await ctx.d.queue.leave(fx.campaignId, callId, fx.linkIds);
+      await ctx.d.queue.leave(fx.campaignId, callId, fx.linkIds, planOwners(s.plan));
       await ariOf(ctx, call)
         .channels.stopMoh(s.callerChannelId)
         .catch((e: unknown) => {
@@ -118,6 +126,23 @@ export function heldBack(
     if (kind && id) out.set(r.linkId, `${kind}:${id}`);
   }
   return out;
+}
+
+/** The owners of a `heldBack` map, once each (pure). */
+export function ownersOf(held: ReadonlyMap<string, string>): OwnerId[] {
+  return [...new Set(held.values())].map((o) => {
+    const i = o.indexOf(':');
+    return { kind: o.slice(0, i), id: o.slice(i + 1) };
+  });
+}
+
+/** Every owner of a plan a waiter may stand in line for: its seller, its DID, its links' groups (pure). */
+export function planOwners(plan: RoutePlan | null | undefined): OwnerId[] {
+  const out = new Map<string, OwnerId>();
+  for (const o of plan?.sources ?? []) out.set(`${o.kind}:${o.id}`, { kind: o.kind, id: o.id });
+  for (const l of plan?.links ?? [])
+    if (l.group) out.set(`group:${l.group.id}`, { kind: 'group', id: l.group.id });
+  return [...out.values()];
 }
 
 /** The call no longer waits here (left the queue, or finished). */

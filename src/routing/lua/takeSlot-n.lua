@@ -15,8 +15,18 @@
   own cap refuses it (the link's `held` hash: call id -> `<cap kind>|<cap>|<key>`), and judged
   afresh at every take: a mark whose cap has room again no longer holds (the waiter is served at its
   next turn). The cap judged is the mark's, unless the taking call counts in the same key: then its
-  own, which is the one in force now when the cap changed since the mark was made. The marks name keys of other callers' owners, read here without being in KEYS: every
-  routing key carries the one hash tag {routing}, so they sit in the same cluster slot.
+  own, which is the one in force now when the cap changed since the mark was made.
+
+  An owner with a concurrency cap (a seller, DID, group: owner o >= 1) keeps a line too, beside its
+  live set (`<owner>:waiting` by join time, `:until` stale times, `:held` marks): the waiters its
+  concurrency refused, whichever link. Once the owner's caps have room, its slot goes only to a call
+  all of whose predecessors in that line are held back by another cap still full; otherwise the
+  call is refused by the owner's concurrency, as if full (a waiter refused so joins the owner's line
+  at its link-line time). Any call under the owner is judged so, with or without a hold queue. A
+  waiter refused by any other cap (or by its link's line: then its link's concurrency) is marked held
+  back by it in the lines of the owners it was taken under. The marks and the owners' lines name
+  keys read here without being in KEYS: every routing key carries the one hash tag {routing}, so they
+  sit in the same cluster slot.
 
   KEYS (variable count, 2 + 5 per owner, + 2 with a hold queue; the link is always owner 0):
   KEYS[1] slot state (HASH)
@@ -51,9 +61,63 @@ local now = tonumber(ARGV[1])
 local owners = math.floor((#KEYS - 2) / 5)
 local queued = (#KEYS - 2) % 5 == 2
 local q = 12 + 6 * owners
-local line, held, me, inLine
+local line, held, me, inLine, myScore
+if queued then line, held, me = KEYS[#KEYS - 2], KEYS[#KEYS - 1], ARGV[q] end
+-- The caps this call is taken under, by key: where a mark names a key this call counts in, its own
+-- plan's cap is the one in force now (a cap raised since the mark lets the waiter take).
+local now_cap = {}
+for o = 0, owners - 1 do
+  for k = 1, 5 do now_cap[KEYS[1 + 5 * o + k]] = tonumber(ARGV[11 + 6 * o + k]) end
+end
+-- Whether a mark (`<cap kind>|<cap>|<key>`) still holds its waiter back: that cap is still full.
+local function holds(mark)
+  if not mark then return false end
+  local k, cap, key = string.match(mark, '^(%d)|(%d+)|(.+)$')
+  local c = now_cap[key] or tonumber(cap)
+  -- That cap was removed: nothing of its own holds the waiter back.
+  if c < 0 then return false end
+  local used
+  if k == '1' then used = redis.call('ZCOUNT', key, '(' .. now, '+inf')
+  else used = tonumber(redis.call('GET', key) or '0') end
+  return used >= c
+end
+-- An owner's line (seller, DID, group) is kept where its concurrency is capped: the waiters that
+-- cap refused, whichever link they wait for. Its keys sit beside the owner's live set.
+local function ownerKey(o, part)
+  return string.sub(KEYS[2 + 5 * o], 1, -5) .. part
+end
+local function lined(o)
+  return o > 0 and tonumber(ARGV[12 + 6 * o]) >= 0
+end
+-- The owners as the wake-up names them (`kind:id`), from the slot's `o` field (ARGV[11]).
+local names = {}
+for kind, id in string.gmatch(ARGV[11], '([^|;]+)|([^|;]+)|[^;]*') do names[#names + 1] = kind .. ':' .. id end
+-- What a waiter's refusal means in the lines of the owners it is taken under: refused by an
+-- owner's concurrency, it waits for that owner (joins its line, unmarked); refused by any other cap,
+-- it is marked held back by that cap there, so it keeps the owner's slots from nobody meanwhile (a
+-- new mark wakes the waiters of the owner, whose next may take its slot now).
+local function inOwnerLines(o, k, mark)
+  for p = 1, owners - 1 do
+    if lined(p) then
+      local ol, oh, ou = ownerKey(p, 'waiting'), ownerKey(p, 'held'), ownerKey(p, 'until')
+      if p == o and k == 1 then
+        -- Its place is its place in the link's line: the time it joined the hold queue.
+        local untilMs = myScore + now - tonumber(ARGV[q + 1])
+        redis.call('ZADD', ol, 'NX', myScore, me)
+        redis.call('ZADD', ou, 'NX', untilMs, me)
+        redis.call('HDEL', oh, me)
+        for _, x in ipairs({ ol, ou, oh }) do
+          if redis.call('PTTL', x) < untilMs - now then redis.call('PEXPIRE', x, untilMs - now) end
+        end
+      elseif redis.call('ZSCORE', ol, me) and redis.call('HGET', oh, me) ~= mark then
+        redis.call('HSET', oh, me, mark)
+        redis.call('PEXPIRE', oh, math.max(redis.call('PTTL', ol), 1))
+        redis.call('PUBLISH', ARGV[q + 2], ARGV[q + 3] .. '|' .. names[p])
+      end
+    end
+  end
+end
 if queued then
-  line, held, me = KEYS[#KEYS - 2], KEYS[#KEYS - 1], ARGV[q]
   local stale = redis.call('ZRANGEBYSCORE', line, '-inf', '(' .. ARGV[q + 1])
   for _, w in ipairs(stale) do
     redis.call('ZREM', line, w)
@@ -63,40 +127,32 @@ if queued then
   inLine = rank ~= false and rank ~= nil
   local ahead = {}
   if not inLine then ahead = redis.call('ZRANGE', line, 0, -1)
-  elseif rank > 0 then ahead = redis.call('ZRANGE', line, 0, rank - 1) end
-  -- A mark keeps the cap as it was when it refused the waiter; where this call counts in the same
-  -- key, its own plan's cap is the one in force now (a cap raised since lets the waiter take).
-  local now_cap = {}
-  if #ahead > 0 then
-    for o = 0, owners - 1 do
-      for k = 1, 5 do now_cap[KEYS[1 + 5 * o + k]] = tonumber(ARGV[11 + 6 * o + k]) end
+  else
+    myScore = tonumber(redis.call('ZSCORE', line, me))
+    if rank > 0 then ahead = redis.call('ZRANGE', line, 0, rank - 1) end
+  end
+  -- A waiter ahead that no cap of its own holds back may take the slot, and it was there first.
+  for _, w in ipairs(ahead) do
+    if not holds(redis.call('HGET', held, w)) then
+      -- Held back by the line of its link, whose own cap it waits for: in its owners' lines it is
+      -- held back by that cap (a full link keeps their slots from nobody).
+      if inLine and tonumber(ARGV[12]) >= 0 then inOwnerLines(0, 1, '1|' .. ARGV[12] .. '|' .. KEYS[2]) end
+      return -200
     end
   end
-  for _, w in ipairs(ahead) do
-    local mark = redis.call('HGET', held, w)
-    if not mark then return -200 end
-    local k, cap, key = string.match(mark, '^(%d)|(%d+)|(.+)$')
-    local c = now_cap[key] or tonumber(cap)
-    -- That cap was removed: nothing of its own holds the waiter back.
-    if c < 0 then return -200 end
-    local used
-    if k == '1' then used = redis.call('ZCOUNT', key, '(' .. now, '+inf')
-    else used = tonumber(redis.call('GET', key) or '0') end
-    -- Its cap has room again: it may take the slot, and it was there first.
-    if used < c then return -200 end
-  end
 end
--- A waiter refused by a cap of its own (not the link's) is marked held back by it; a new mark
--- wakes the line, whose next caller may take the slot now.
+-- A waiter refused by a cap of its own (not the link's) is marked held back by it in the link's
+-- line; a new mark wakes the line, whose next caller may take the slot now.
 local function refuse(o, k, cap, key)
-  if inLine and o > 0 then
+  if inLine then
     local mark = k .. '|' .. cap .. '|' .. key
-    if redis.call('HGET', held, me) ~= mark then
+    if o > 0 and redis.call('HGET', held, me) ~= mark then
       redis.call('HSET', held, me, mark)
       local ttl = redis.call('PTTL', line)
       if ttl > 0 then redis.call('PEXPIRE', held, ttl) end
       redis.call('PUBLISH', ARGV[q + 2], ARGV[q + 3])
     end
+    inOwnerLines(o, k, mark)
   end
   return -(10 * o + k)
 end
@@ -115,6 +171,24 @@ for o = 0, owners - 1 do
       return refuse(o, k, cap, KEYS[b + k])
     end
   end
+  -- The owner's concurrency has room: it goes to the waiter its cap refused first, whichever link
+  -- it waits for, unless something else holds that waiter back (entries past their wait are gone).
+  if lined(o) then
+    local ol, oh, ou = ownerKey(o, 'waiting'), ownerKey(o, 'held'), ownerKey(o, 'until')
+    for _, w in ipairs(redis.call('ZRANGEBYSCORE', ou, '-inf', '(' .. now)) do
+      redis.call('ZREM', ol, w)
+      redis.call('ZREM', ou, w)
+      redis.call('HDEL', oh, w)
+    end
+    local ahead
+    local rank = queued and redis.call('ZRANK', ol, me)
+    if rank == false or rank == nil then ahead = redis.call('ZRANGE', ol, 0, -1)
+    elseif rank > 0 then ahead = redis.call('ZRANGE', ol, 0, rank - 1)
+    else ahead = {} end
+    for _, w in ipairs(ahead) do
+      if not holds(redis.call('HGET', oh, w)) then return refuse(o, 1, conc, KEYS[b + 1]) end
+    end
+  end
 end
 local ttl = tonumber(ARGV[2])
 for o = 0, owners - 1 do
@@ -127,10 +201,17 @@ for o = 0, owners - 1 do
   end
   redis.call('INCR', KEYS[b + 5])
 end
--- The served caller leaves the link's line.
+-- The served caller leaves the link's line, and the lines of the owners it was taken under.
 if queued then
   redis.call('ZREM', line, me)
   redis.call('HDEL', held, me)
+  for o = 1, owners - 1 do
+    if lined(o) then
+      redis.call('ZREM', ownerKey(o, 'waiting'), me)
+      redis.call('ZREM', ownerKey(o, 'until'), me)
+      redis.call('HDEL', ownerKey(o, 'held'), me)
+    end
+  end
 end
 redis.call('HSET', KEYS[1], 'state', 'taken', 'at', now, 'h', ARGV[7], 'd', ARGV[8], 'm', ARGV[9], 'node', ARGV[10], 'o', ARGV[11])
 redis.call('PEXPIRE', KEYS[1], ttl)
