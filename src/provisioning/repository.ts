@@ -1,4 +1,4 @@
-// Every SQL statement of the provisioning domain.
+// Every SQL statement of the provisioning domain but the webhooks' (webhooks/repository.ts).
 // Why one class of about 600 lines: the service, the job workers and the CLI each hold one
 // repository object, and a number's purchase, release and job item change several tables in one
 // transaction (accounts, groups, numbers, jobs and their items); it is sectioned by resource below.
@@ -41,12 +41,6 @@ export const ACCOUNT_SORTS = {
   provider: providerAccounts.provider,
   active: providerAccounts.active,
   created_at: providerAccounts.createdAt,
-};
-/** The orders a page of webhook subscriptions can be read in (the id breaks ties). */
-export const WEBHOOK_SORTS = {
-  url: webhookSubscriptions.url,
-  active: webhookSubscriptions.active,
-  created_at: webhookSubscriptions.createdAt,
 };
 
 export class ProvisioningRepository {

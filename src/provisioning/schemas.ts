@@ -10,13 +10,8 @@ import {
 } from '../db/schema/provisioning.ts';
 import { queryBool } from '../platform/http/input.ts';
 import { pageQuery, sortable } from '../platform/http/paging.ts';
-import {
-  ACCOUNT_SORTS,
-  type AccountRow,
-  type GroupRow,
-  type NumberRow,
-  WEBHOOK_SORTS,
-} from './repository.ts';
+import { ACCOUNT_SORTS, type AccountRow, type GroupRow, type NumberRow } from './repository.ts';
+import { WEBHOOK_SORTS } from './webhooks/repository.ts';
 import type { SearchQuery } from './providers/types.ts';
 
 /** A phone number as E.164 (`+14155550100`); `14155550100` and national US forms are accepted. */

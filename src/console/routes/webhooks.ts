@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { WEBHOOK_EVENTS } from '../../db/schema/provisioning.ts';
-import { WEBHOOK_SORTS } from '../../provisioning/repository.ts';
+import { WEBHOOK_SORTS } from '../../provisioning/webhooks/repository.ts';
 import { webhookIn, webhookPatch, webhooksQuery } from '../../provisioning/schemas.ts';
 import { SIGNATURE_HEADER } from '../../provisioning/webhooks/sign.ts';
 import type { Subscription, WebhookService } from '../../provisioning/webhooks/service.ts';

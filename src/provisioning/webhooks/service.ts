@@ -2,37 +2,27 @@
 // (a seller's subscriptions get only that seller's events), written in the transaction of the change
 // it reports (the outbox, src/platform/outbox.ts), then handed to BullMQ (queue `webhooks`) and
 // delivered at least once with retries and back-off, signed (sign.ts), to a destination checked again
-// before every attempt (destination.ts). Every attempt's answer is kept in the delivery log.
+// before every attempt (destination.ts). Every attempt's answer is kept in the delivery log. The SQL
+// is in repository.ts beside this file.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type Job, Queue, Worker } from 'bullmq';
-import { and, arrayContains, desc, eq, inArray, isNull } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { BullErrors } from '../../platform/redis/client.ts';
 import type { Sql } from 'postgres';
-import { type WebhookEvent, webhookDeliveries, webhookSubscriptions } from '../../db/schema/provisioning.ts';
+import type { WebhookEvent } from '../../db/schema/provisioning.ts';
 import { audited } from '../../platform/audit.ts';
-import { type Db, listPage } from '../../platform/db.ts';
+import type { Db } from '../../platform/db.ts';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { OUTBOX_CHANNEL, type Writer, writeEvent } from '../../platform/outbox.ts';
-import { type ListSort, orderOf } from '../../platform/db.ts';
-import { WEBHOOK_SORTS } from '../repository.ts';
 import type { Keyring } from '../sealed.ts';
 import type { EventSink } from '../service.ts';
 import { destinationProblem } from './destination.ts';
+import * as repo from './repository.ts';
+import type { Delivery, Subscription, WebhookListQuery } from './repository.ts';
 import { SIGNATURE_HEADER, sign } from './sign.ts';
 
-export type Subscription = typeof webhookSubscriptions.$inferSelect;
-export interface WebhookListQuery {
-  limit: number;
-  offset: number;
-  order?: ListSort | undefined;
-  active?: boolean | undefined;
-  event?: WebhookEvent | undefined;
-  /** A seller's own subscriptions; null: those to every seller's events; absent: all. */
-  sellerId?: string | null | undefined;
-}
-export type Delivery = typeof webhookDeliveries.$inferSelect;
+export type { Delivery, Subscription, WebhookListQuery } from './repository.ts';
 
 const QUEUE = 'webhooks';
 const DISPATCH_BATCH = 200;
@@ -79,19 +69,16 @@ export class WebhookService implements EventSink {
     if (problem) throw new AppError('VALIDATION_FAILED', `webhook URL refused: ${problem}`);
     const id = randomUUID();
     const secret = `whsec_${randomBytes(24).toString('base64url')}`;
-    const [row] = await audited(this.db, (tx) =>
-      tx
-        .insert(webhookSubscriptions)
-        .values({
-          id,
-          url: b.url,
-          events: b.events,
-          sellerId: b.sellerId,
-          secret: this.keyring.seal(secret, secretContext(id)),
-        })
-        .returning(),
+    const row = await audited(this.db, (tx) =>
+      repo.insertSubscription(tx, {
+        id,
+        url: b.url,
+        events: b.events,
+        sellerId: b.sellerId,
+        secret: this.keyring.seal(secret, secretContext(id)),
+      }),
     );
-    return { row: row!, secret };
+    return { row, secret };
   }
 
   /**
@@ -99,30 +86,11 @@ export class WebhookService implements EventSink {
    * its own only, whatever the filter says. `sellerId: null` is the subscriptions to every seller.
    */
   list(sellerScope: string | null, q: WebhookListQuery): Promise<{ items: Subscription[]; total: number }> {
-    const w = webhookSubscriptions;
-    const seller = sellerScope ?? q.sellerId;
-    return listPage(this.db, w, {
-      where: and(
-        seller === null ? isNull(w.sellerId) : seller ? eq(w.sellerId, seller) : undefined,
-        q.active === undefined ? undefined : eq(w.active, q.active),
-        q.event ? arrayContains(w.events, [q.event]) : undefined,
-      ),
-      orderBy: orderOf(WEBHOOK_SORTS, w.id, q.order, [desc(w.createdAt), desc(w.id)]),
-      limit: q.limit,
-      offset: q.offset,
-    });
+    return repo.listSubscriptions(this.db, sellerScope ?? q.sellerId, q);
   }
 
   async get(id: string, sellerScope: string | null): Promise<Subscription> {
-    const [r] = await this.db
-      .select()
-      .from(webhookSubscriptions)
-      .where(
-        and(
-          eq(webhookSubscriptions.id, id),
-          sellerScope ? eq(webhookSubscriptions.sellerId, sellerScope) : undefined,
-        ),
-      );
+    const r = await repo.subscription(this.db, id, sellerScope);
     if (!r) throw notFound('webhook subscription', id);
     return r;
   }
@@ -133,25 +101,17 @@ export class WebhookService implements EventSink {
    */
   async setActive(id: string, sellerScope: string | null, active: boolean): Promise<Subscription> {
     await this.get(id, sellerScope);
-    const [r] = await audited(this.db, (tx) =>
-      tx.update(webhookSubscriptions).set({ active }).where(eq(webhookSubscriptions.id, id)).returning(),
-    );
-    return r!;
+    return audited(this.db, (tx) => repo.setSubscriptionActive(tx, id, active));
   }
 
   async remove(id: string, sellerScope: string | null): Promise<void> {
     await this.get(id, sellerScope);
-    await audited(this.db, (tx) => tx.delete(webhookSubscriptions).where(eq(webhookSubscriptions.id, id)));
+    await audited(this.db, (tx) => repo.deleteSubscription(tx, id));
   }
 
   async deliveries(id: string, sellerScope: string | null, limit: number): Promise<Delivery[]> {
     await this.get(id, sellerScope);
-    return this.db
-      .select()
-      .from(webhookDeliveries)
-      .where(eq(webhookDeliveries.subscriptionId, id))
-      .orderBy(desc(webhookDeliveries.id))
-      .limit(limit);
+    return repo.deliveriesOf(this.db, id, limit);
   }
 
   /**
@@ -189,20 +149,14 @@ export class WebhookService implements EventSink {
     let total = 0;
     for (;;) {
       const n = await this.db.transaction(async (tx) => {
-        const rows = await tx
-          .select({ id: webhookDeliveries.id })
-          .from(webhookDeliveries)
-          .where(isNull(webhookDeliveries.enqueuedAt))
-          .orderBy(webhookDeliveries.id)
-          .limit(DISPATCH_BATCH)
-          .for('update', { skipLocked: true });
-        if (!rows.length) return 0;
+        const ids = await repo.lockUnqueued(tx, DISPATCH_BATCH);
+        if (!ids.length) return 0;
         await this.queue.addBulk(
-          rows.map((r) => ({
+          ids.map((id) => ({
             name: 'deliver',
-            data: { deliveryId: r.id },
+            data: { deliveryId: id },
             opts: {
-              jobId: `d${r.id}`,
+              jobId: `d${id}`,
               attempts: this.s.attempts,
               backoff: { type: 'delivery' },
               removeOnComplete: { age: 86_400 },
@@ -210,16 +164,8 @@ export class WebhookService implements EventSink {
             },
           })),
         );
-        await tx
-          .update(webhookDeliveries)
-          .set({ enqueuedAt: new Date() })
-          .where(
-            inArray(
-              webhookDeliveries.id,
-              rows.map((r) => r.id),
-            ),
-          );
-        return rows.length;
+        await repo.markEnqueued(tx, ids);
+        return ids.length;
       });
       total += n;
       if (n < DISPATCH_BATCH) return total;
@@ -285,12 +231,9 @@ export class WebhookService implements EventSink {
 
   /** One attempt: POST the signed body; a non-2xx answer or no answer is retried until the last attempt. */
   private async deliver(id: number, last: boolean): Promise<void> {
-    const [d] = await this.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, id));
+    const d = await repo.delivery(this.db, id);
     if (d?.status !== 'pending') return;
-    const [s] = await this.db
-      .select()
-      .from(webhookSubscriptions)
-      .where(eq(webhookSubscriptions.id, d.subscriptionId));
+    const s = await repo.subscription(this.db, d.subscriptionId, null);
     if (!s) return;
     const body = JSON.stringify(d.payload);
     let status: number | null = null;
@@ -327,19 +270,7 @@ export class WebhookService implements EventSink {
       }
     }
     const done = error === null;
-    await this.db
-      .update(webhookDeliveries)
-      .set({
-        attempts: d.attempts + 1,
-        lastStatus: status,
-        lastError: error,
-        ...(done
-          ? { status: 'delivered' as const, deliveredAt: new Date() }
-          : last
-            ? { status: 'failed' as const }
-            : {}),
-      })
-      .where(eq(webhookDeliveries.id, id));
+    await repo.recordAttempt(this.db, d, { status, error, done, last });
     if (!done && !last) throw new Error(error!);
   }
 
