@@ -67,6 +67,8 @@ const REBUILD_READ = 2000;
 /** How long a pick for a pool not yet placed waits for it before answering NOT_READY, and how often it looks. */
 const NOT_READY_WAIT_MS = 5000;
 const POOL_POLL_MS = 100;
+/** How long a stop waits for a rebuild it aborted to release the rebuild lock. */
+const REBUILD_STOP_WAIT_MS = 2000;
 
 const nxxOf = (number: string) => /^\+1(\d{6})\d{4}$/.exec(number)?.[1] ?? null;
 
@@ -79,6 +81,8 @@ export class CidHotState {
   private sweepTimer: NodeJS.Timeout | null = null;
   private sweeping: Promise<number> | null = null;
   private sweepFailing = false;
+  /** Aborted by stop(): a rebuild still running (it runs beside the daemon) stops at its next batch. */
+  private closing = new AbortController();
   lastFlushError: string | null = null;
 
   private rebuildLock: RedisLock;
@@ -169,10 +173,12 @@ export class CidHotState {
   private async rebuildOrWait(waitMs: number): Promise<void> {
     const end = Date.now() + waitMs;
     for (;;) {
+      this.closing.signal.throwIfAborted();
       if (await this.o.store.isReady()) return;
       // One instance rebuilds; a rebuild whose lock is lost stops before it marks the state ready.
       const ran = await this.rebuildLock.run(async (signal, held) => {
-        if (!(await this.o.store.isReady())) await this.rebuild(signal, held);
+        const stop = AbortSignal.any([signal, this.closing.signal]);
+        if (!(await this.o.store.isReady())) await this.rebuild(stop, held);
       });
       if (ran) return;
       if (Date.now() > end)
@@ -449,12 +455,30 @@ export class CidHotState {
     }
   }
 
+  get stopping(): boolean {
+    return this.closing.signal.aborted;
+  }
+
   async stop(): Promise<void> {
+    this.closing.abort(new Error('the daemon is stopping'));
     if (this.flushTimer) clearInterval(this.flushTimer);
     this.flushTimer = null;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = null;
     await this.sweeping?.catch(() => {});
+    // The aborted rebuild releases its lock when it stops (between batches, within milliseconds):
+    // waited for, so another instance need not wait out the lock's TTL; bounded, since a read
+    // PostgreSQL holds up ends only when the connection closes, after this module.
+    if (this.rebuilding) {
+      let bound: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.rebuilding.catch(() => {}),
+        new Promise((r) => {
+          bound = setTimeout(r, REBUILD_STOP_WAIT_MS);
+        }),
+      ]);
+      clearTimeout(bound);
+    }
     await this.flush().catch(() => {});
   }
 }

@@ -87,11 +87,21 @@ export function createCallerIdModule(ctx: DaemonContext, o: { now?: () => number
     ],
     async start() {
       await waitReady(redis, 5000, 'caller-ID Redis connection');
-      // Another instance still rebuilding after the wait is no reason not to start: its pools are
-      // served as it places them, and /ready says the state is being rebuilt.
-      await service.ensureReady().catch((err: unknown) => {
-        if (!(err instanceof AppError && err.code === 'NOT_READY')) throw err;
-        clog.warn('caller-ID state still being rebuilt by another instance: starting meanwhile');
+      // The rebuild (Redis lost the state, or never had it) runs beside the daemon, never before
+      // it: with a million numbers it takes minutes, and calls, the API and every pool already
+      // placed are served meanwhile (/next-cid answers NOT_READY only for a pool not placed yet,
+      // /ready says degraded). A rebuild that failed is started again by the next readiness check
+      // or pick of a pool not placed.
+      void service.ensureReady().catch((err: unknown) => {
+        if (err instanceof AppError && err.code === 'NOT_READY')
+          clog.warn(
+            'caller-ID state still being rebuilt by another instance: its pools are served as it places them',
+          );
+        else if (!service.state.stopping)
+          clog.error(
+            { err: (err as Error).message },
+            'caller-ID rebuild failed; it is tried again at the next readiness check',
+          );
       });
       service.start();
     },
