@@ -95,6 +95,12 @@ export class CallsService {
     return getCall(this.db, callId, sellerId);
   }
 
+  /** One call by id with its rent share (the console's call page); null as for `get`. */
+  async one(callId: string, sellerId?: string | null): Promise<CallRecordView | null> {
+    const row = await getCall(this.db, callId, sellerId);
+    return row ? ((await withRent(this.db, [row]))[0] ?? null) : null;
+  }
+
   /** Newest first, strictly older than `before`: the API's keyset pages, with each call's rent share. */
   async list(f: CallFilter): Promise<CallRecordView[]> {
     return withRent(this.db, await listCalls(this.db, f));

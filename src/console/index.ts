@@ -23,6 +23,7 @@ import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
 import { callerIdRoutes } from './routes/callerids.ts';
 import { callTotalRoutes } from './routes/call-totals.ts';
+import { callDetailRoutes } from './routes/call-detail.ts';
 import { callRoutes } from './routes/calls.ts';
 import { numberRoutes } from './routes/numbers.ts';
 import { providerAccountRoutes } from './routes/provider-accounts.ts';
@@ -60,7 +61,7 @@ export function createConsoleModule(ctx: DaemonContext): ConsoleModule {
   const { config, log, database, redis } = ctx;
   const routing = ctx.modules.get('routing') as RoutingModule | undefined;
   if (!routing) throw new Error('the console module needs the routing module (start it first)');
-  const asterisk = ctx.modules.get('asterisk') as AsteriskModule | undefined;
+  const asterisk = () => ctx.modules.get('asterisk') as AsteriskModule | undefined;
   const keys = new RedisKeys(config.REDIS_KEY_PREFIX);
   const sessionsEnded = keys.plain('console', 'sess-ended');
   const sessions = new SessionStore(
@@ -93,7 +94,7 @@ export function createConsoleModule(ctx: DaemonContext): ConsoleModule {
   const hub = new LiveHub(redis, channel, floor, services.log, sessionsEnded);
   const source: LiveSource = {
     calls: () => routing.router?.live() ?? [],
-    nodes: () => [...(asterisk?.nodes.values() ?? [])].map((n) => n.health()),
+    nodes: () => [...(asterisk()?.nodes.values() ?? [])].map((n) => n.health()),
     counters: () => finishedCalls(ctx),
   };
   // Only an instance that routes calls has anything to say on the floor.
@@ -101,13 +102,15 @@ export function createConsoleModule(ctx: DaemonContext): ConsoleModule {
     ? new LivePublisher(redis, channel, config.INSTANCE_ID, source, services.log)
     : null;
 
+  const calls = new CallsService(database.db);
   const pages = [
     assetRoutes,
     authRoutes(services),
     userRoutes(services),
     liveRoutes(services, hub),
     routingRoutes(routing.service, () => floor.invalidate()),
-    callRoutes(new CallsService(database.db), routing.service),
+    callRoutes(calls, routing.service),
+    callDetailRoutes(calls, routing.service, asterisk, config.RECORDING_RETENTION_DAYS),
     apiKeyRoutes(database.db, routing.service, services),
     // The trail is written by database triggers whatever runs; reading it needs no module.
     auditRoutes(new AuditService(database.db)),

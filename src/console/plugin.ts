@@ -150,6 +150,8 @@ export function consolePlugin(
           scriptSrc: ["'self'"],
           styleSrc: ["'self'"],
           imgSrc: ["'self'", 'data:'],
+          // A call's recording plays from the daemon itself.
+          mediaSrc: ["'self'"],
           connectSrc: ["'self'"],
           formAction: ["'self'"],
           frameAncestors: ["'none'"],

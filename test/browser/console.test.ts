@@ -4,22 +4,25 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
+import { Redis } from 'ioredis';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAsteriskModule } from '../../src/asterisk/index.ts';
+import { type AsteriskModule, createAsteriskModule } from '../../src/asterisk/index.ts';
+import { CdrRetention } from '../../src/cdr/retention.ts';
 import { createCallerIdModule } from '../../src/callerid/index.ts';
 import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
 import { callRecords } from '../../src/db/schema/cdr.ts';
 import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
+import { RedisKeys } from '../../src/platform/redis/keys.ts';
 import { createPbxModule } from '../../src/pbx/index.ts';
 import { createReportsModule } from '../../src/reports/index.ts';
-import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
+import { createRoutingModule, type RoutingModule, recordingDeleter } from '../../src/routing/index.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { type Chromium, launchChromium } from '../helpers/chromium.ts';
 import { Browser } from '../helpers/console.ts';
-import { freshDatabase, testConfig } from '../helpers/env.ts';
+import { freshDatabase, redisPrefix, testConfig } from '../helpers/env.ts';
 import { simEnv } from '../helpers/sim-env.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -27,6 +30,8 @@ const log = createLogger({ level: 'silent' });
 const PW = 'correct horse battery';
 /** Generous: the browser waits on what the page shows, never on the clock; this only bounds a hang. */
 const T = { timeout: 60_000 };
+/** The page's player has read its file's header (HTMLMediaElement.HAVE_METADATA). */
+const METADATA_READ = "document.querySelector('audio')?.readyState >= 1";
 
 describe('the console in a browser', () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;
@@ -448,6 +453,112 @@ describe('the console in a browser', () => {
     await page.waitForURL(/\/console\/sign-in$/, T);
     await page.goto(`${base}/console/account`);
     expect(new URL(page.url()).pathname).toBe('/console/sign-in');
+    expect(ui.problems).toEqual([]);
+  });
+
+  it('recordings: a recorded call plays on its page (ranges, audio/wav), a seller hears only its own, retention shows as such', async () => {
+    const { page, context } = ui;
+    await context.clearCookies();
+    await page.goto(`${base}/console/campaigns`);
+    await signIn('second-admin@example.com', PW);
+    await page.waitForURL(/\/console\/campaigns$/, T);
+    // Recording turned on in the campaign's page; the other seller's campaign records too, so a
+    // refusal below is the seller's scope, not a call without a recording.
+    const x = d.ctx.database.db;
+    const [acme] = await x.select().from(campaigns).where(eq(campaigns.name, 'acme-campaign'));
+    await page.goto(`${base}/console/campaigns/${acme!.id}`);
+    await page.check('#campaign-form input[name=record_calls]');
+    await page.click('#campaign-form button[type=submit]');
+    await page.getByText('Saved.').waitFor(T);
+    expect(await page.isChecked('#campaign-form input[name=record_calls]')).toBe(true);
+    await x.update(campaigns).set({ recordCalls: true }).where(eq(campaigns.name, 'other-campaign'));
+    // Each centre answers and hangs up 1.5 s later: a recording of a second or more.
+    for (const c of ['acme-centre', 'other-centre'])
+      sim.setEndpoint(c, { answerAfterMs: 20, hangupAfterMs: 1500 });
+    sim.placeInboundCall({ did: world.acmeDid, callerNumber: '+12125550301' });
+    sim.placeInboundCall({ did: world.otherDid, callerNumber: '+12125550302' });
+    const recorded = async (did: string) => {
+      let id = '';
+      await waitFor(async () => {
+        const r = (await cdrOf(did)).find((c) => c.recordingName && (c.recordingS ?? 0) >= 1);
+        id = r?.callId ?? '';
+        return !!r;
+      });
+      return id;
+    };
+    const own = await recorded(world.acmeDid);
+    const foreign = await recorded(world.otherDid);
+
+    // From the calls list to the call's page; the player fetches the file from the daemon.
+    await page.click('nav a[href="/console/calls"]');
+    const row = page.locator(`#calls-list tr[data-call-id="${own}"]`);
+    expect(await row.textContent()).toContain('recorded');
+    const fetched = page.waitForResponse((r) => r.url().endsWith(`/console/calls/${own}/recording`), T);
+    await row.locator('td:first-child a').click();
+    const player = page.locator('#recording-player');
+    await player.waitFor(T);
+    const media = await fetched;
+    expect([200, 206]).toContain(media.status());
+    expect(media.headers()['content-type']).toBe('audio/wav');
+    // The browser read the file's header: its length is the recording's.
+    await page.waitForFunction(METADATA_READ, undefined, T);
+    const [rec] = await x.select().from(callRecords).where(eq(callRecords.callId, own));
+    expect(await player.evaluate((a) => Math.round((a as unknown as { duration: number }).duration))).toBe(
+      rec!.recordingS,
+    );
+    await ui.shot('call-recording');
+    // A part of it, as a seek asks: 206 with the WAV header's bytes.
+    const probe = (url: string, range?: string) =>
+      page.evaluate(
+        async ([u, r]) => {
+          const res = await fetch(u!, r ? { headers: { range: r } } : {});
+          const b = new Uint8Array(await res.arrayBuffer());
+          return {
+            status: res.status,
+            type: res.headers.get('content-type'),
+            range: res.headers.get('content-range'),
+            head: String.fromCharCode(...b.slice(0, 4)),
+            length: b.length,
+          };
+        },
+        [url, range] as const,
+      );
+    const part = await probe(`/console/calls/${own}/recording`, 'bytes=0-43');
+    expect(part).toMatchObject({ status: 206, type: 'audio/wav', head: 'RIFF', length: 44 });
+    expect(part.range).toMatch(/^bytes 0-43\/\d+$/);
+    expect((await probe(`/console/calls/${foreign}/recording`)).status).toBe(200);
+
+    // The seller: its own call plays, the other seller's does not exist for it.
+    await page.click('form[action="/console/sign-out"] button');
+    await page.waitForURL(/\/console\/sign-in$/, T);
+    await page.goto(`${base}/console/calls/${own}`);
+    await signIn('seller@acme.test', PW);
+    await page.waitForURL(new RegExp(`/console/calls/${own}$`), T);
+    await page.waitForFunction(METADATA_READ, undefined, T);
+    expect(await page.locator('#call-record').textContent()).not.toContain('Margin');
+    expect((await probe(`/console/calls/${own}/recording`, 'bytes=0-')).status).toBe(206);
+    const refused = await probe(`/console/calls/${foreign}/recording`);
+    expect([403, 404]).toContain(refused.status);
+    expect((await page.goto(`${base}/console/calls/${foreign}`))!.status()).toBe(404);
+
+    // Retention deletes the recordings: the page says so instead of a player; the file is gone.
+    const asterisk = d.ctx.modules.get('asterisk') as AsteriskModule;
+    const redis = new Redis(process.env.REDIS_URL!);
+    const job = new CdrRetention(
+      x,
+      redis,
+      new RedisKeys(redisPrefix()).cdrRetentionLock,
+      { cdrDays: 0, callerNumberDays: 0, recordingDays: 30, batch: 100 },
+      log,
+      recordingDeleter(asterisk, log),
+    );
+    expect((await job.runOnce(Date.now() + 31 * 86_400_000))?.recordingsDeleted).toBeGreaterThanOrEqual(2);
+    await redis.quit();
+    await page.goto(`${base}/console/calls/${own}`);
+    await page.locator('#recording-deleted', { hasText: 'Deleted by retention' }).waitFor(T);
+    expect(await page.locator('audio').count()).toBe(0);
+    await ui.shot('call-recording-deleted');
+    expect((await probe(`/console/calls/${own}/recording`)).status).toBe(404);
     expect(ui.problems).toEqual([]);
   });
 });

@@ -70,6 +70,32 @@ describe('call recording', () => {
     expect(bytes.subarray(8, 12).toString('ascii')).toBe('WAVE');
     // 8 kHz 16-bit mono: the data chunk is as long as the recording.
     expect(bytes.readUInt32LE(40)).toBe(rec.recording_s * 16_000);
+    expect(file.headers['accept-ranges']).toBe('bytes');
+    expect(Number(file.headers['content-length'])).toBe(bytes.length);
+    // Byte ranges (a player seeking): Asterisk sends the whole file, the daemon cuts the part out.
+    type Raw = { statusCode: number; headers: Record<string, string>; rawPayload: Buffer };
+    const part = async (range: string) =>
+      (await f.api(f.staffKey, 'GET', `/v1/calls/${id}/recording`, undefined, { range })) as unknown as Raw;
+    const head = await part('bytes=0-43');
+    expect(head.statusCode).toBe(206);
+    expect(head.headers['content-range']).toBe(`bytes 0-43/${bytes.length}`);
+    expect(head.rawPayload.equals(bytes.subarray(0, 44))).toBe(true);
+    const mid = await part('bytes=1000-8999');
+    expect(mid.statusCode).toBe(206);
+    expect(mid.headers['content-length']).toBe('8000');
+    expect(mid.rawPayload.equals(bytes.subarray(1000, 9000))).toBe(true);
+    const tail = await part('bytes=-10');
+    expect(tail.headers['content-range']).toBe(
+      `bytes ${bytes.length - 10}-${bytes.length - 1}/${bytes.length}`,
+    );
+    expect(tail.rawPayload.equals(bytes.subarray(-10))).toBe(true);
+    const past = await part(`bytes=${bytes.length}-`);
+    expect(past.statusCode).toBe(416);
+    expect(past.headers['content-range']).toBe(`bytes */${bytes.length}`);
+    // Several ranges are answered with the whole file (allowed, and all a player needs).
+    const several = await part('bytes=0-1,4-5');
+    expect(several.statusCode).toBe(200);
+    expect(several.rawPayload.equals(bytes)).toBe(true);
 
     // The seller that owns the call gets it; another seller's key does not learn it exists.
     expect((await f.api(f.sellerKey, 'GET', `/v1/calls/${id}/recording`)).statusCode).toBe(200);

@@ -5,12 +5,12 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
 import type { AsteriskModule } from '../../asterisk/index.ts';
-import { AriError } from '../../asterisk/index.ts';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import { validInstant } from '../../platform/http/input.ts';
 import type { CallRecordRow } from '../repository.ts';
 import { callsQuery, toCallRecord } from '../schemas.ts';
 import { callRecordDoc } from '../examples.ts';
+import { sendRecording } from '../recording.ts';
 import { CallsService, callsCsv } from '../service.ts';
 
 // Keyset pagination over (started_at, call_id), newest first: stable while calls keep arriving.
@@ -41,7 +41,8 @@ async function callRecordRoutes(fastify: FastifyInstance, asterisk: () => Asteri
       config: { auth: { roles: STAFF_OR_SELLER } },
       schema: {
         tags: ['calls'],
-        summary: "A call's recording (audio/wav), streamed from the Asterisk node that recorded it",
+        summary:
+          "A call's recording (audio/wav), streamed from the Asterisk node that recorded it; a byte Range is answered 206",
         params: z.object({ id: z.string().min(1).max(200) }),
       },
     },
@@ -49,25 +50,7 @@ async function callRecordRoutes(fastify: FastifyInstance, asterisk: () => Asteri
       const { id } = req.params;
       const row = await calls.get(id, scopeOf(req));
       if (!row) throw notFound('call', id);
-      if (!row.recordingName || row.recordingDeletedAt) throw notFound('recording of call', id);
-      const node = asterisk()?.nodes.get(row.nodeId);
-      if (!node)
-        throw new AppError('DEPENDENCY_UNAVAILABLE', `Asterisk node ${row.nodeId} is not configured here`);
-      const file = await node.ari.recordingFile(row.recordingName).catch((err: unknown) => {
-        if (err instanceof AriError && err.status === 404) throw notFound('recording of call', id);
-        req.log.warn({ callId: id, err: (err as Error).message }, 'recording not fetched from Asterisk');
-        throw new AppError(
-          'DEPENDENCY_UNAVAILABLE',
-          `Asterisk node ${row.nodeId} did not serve the recording`,
-        );
-      });
-      // A client that goes away stops the transfer from Asterisk too.
-      reply.raw.once('close', () => file.destroy());
-      const type = file.headers['content-type'] ?? 'application/octet-stream';
-      const ext = /^audio\/([\w.-]+)$/.exec(type)?.[1] ?? 'bin';
-      reply.type(type).header('content-disposition', `attachment; filename="${id}.${ext}"`);
-      if (file.headers['content-length']) reply.header('content-length', file.headers['content-length']);
-      return reply.send(file);
+      return sendRecording(req, reply, row, asterisk());
     },
   );
 

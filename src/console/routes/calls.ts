@@ -107,7 +107,25 @@ function filtersOf(req: FastifyRequest) {
   return { f, s, scope, filter, keep, limit: q.limit };
 }
 
-const at = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 19) : '');
+/**
+ * The clients a user may pick and see by name: every client for staff; for a seller, those its own
+ * campaigns link to, named as on its live floor (others stay ids).
+ */
+export async function clientChoices(
+  routing: RoutingService,
+  scope: string | null,
+  camps: ReadonlyArray<{ id: string }>,
+  clients: ReadonlyArray<{ id: string; name: string }>,
+): Promise<Array<readonly [string, string]>> {
+  const all = clients.map((c) => [c.id, c.name] as const);
+  if (!scope) return all;
+  const linked = new Set(
+    (await Promise.all(camps.map((c) => routing.linksOfCampaign(c.id, scope)))).flat().map((l) => l.clientId),
+  );
+  return all.filter(([id]) => linked.has(id));
+}
+
+export const at = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 19) : '');
 
 export function callRoutes(calls: CallsService, routing: RoutingService) {
   return async function routes(app: FastifyInstance) {
@@ -121,23 +139,14 @@ export function callRoutes(calls: CallsService, routing: RoutingService) {
         scope ? null : routing.listSellers({ limit: 500, offset: 0 }),
         routing.listClients({ limit: 500, offset: 0 }),
       ]);
-      // A seller picks among the clients its own campaigns link to, named as on its live floor.
-      let clientOptions = clientList.items.map((c) => [c.id, c.name] as const);
-      if (scope) {
-        const linked = new Set(
-          (await Promise.all(camps.items.map((c) => routing.linksOfCampaign(c.id, scope))))
-            .flat()
-            .map((l) => l.clientId),
-        );
-        clientOptions = clientOptions.filter(([id]) => linked.has(id));
-      }
+      const clientOptions = await clientChoices(routing, scope, camps.items, clientList.items);
       const clientNames = new Map(clientOptions);
       const ctx = ctxOf(req);
       const opt = (v: string, label: string, cur: string | undefined) =>
         html`<option value="${v}"${cur === v ? html` selected` : ''}>${label}</option>`;
       const th = (k: CallSort, label: string, cls = '') => sortTh('/console/calls', keep, s, k, label, cls);
       const row = (c: NamedCallRow) => html`<tr data-call-id="${c.callId}">
-<td>${at(c.startedAt)}</td><td>${c.did ?? ''}</td><td>${c.callerNumber ?? ''}</td>
+<td><a href="/console/calls/${encodeURIComponent(c.callId)}">${at(c.startedAt)}</a>${c.recordingName && !c.recordingDeletedAt ? html`<br><small>recorded</small>` : ''}</td><td>${c.did ?? ''}</td><td>${c.callerNumber ?? ''}</td>
 ${scope ? '' : html`<td>${c.sellerName ?? ''}</td>`}<td>${c.campaignName ?? ''}</td><td>${c.clientName ?? ''}</td>
 <td><span class="disp disp-${c.disposition}">${c.disposition}</span>${c.hangupCause !== null ? html` <small>cause ${c.hangupCause}</small>` : ''}</td>
 <td class="num">${c.durationS}</td><td class="num">${c.billableS}</td>

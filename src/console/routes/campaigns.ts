@@ -63,6 +63,7 @@ const campaignSpec = {
   max_reroutes: 'int',
   queue_s: 'intOrNull',
   max_call_s: 'intOrNull',
+  record_calls: 'bool',
   active: 'bool',
 } as const satisfies Record<string, FieldKind>;
 
@@ -82,10 +83,11 @@ function campaignFields(c?: CampaignRow, dis: Html | string = ''): Html {
 <label class="check"><input type="checkbox" name="use_blocklist"${checked(c?.useBlocklist ?? false)}${dis}> Refuse callers on the seller's or the global <a href="/console/blocklist">blocklist</a></label>
 <label>Only callers from (countries "US", NANP regions "US-NY"; empty: anywhere) <input name="caller_regions" value="${(c?.callerRegions ?? []).join(', ')}" placeholder="US-NY, US-NJ"${dis}></label>
 </fieldset>
-<fieldset><legend>Revenue recovery, hold queue and call length</legend>
+<fieldset><legend>Revenue recovery, hold queue, call length and recording</legend>
 <label>Reroutes after a short answer, at most (0-5; a link's recovery seconds say what is short) <input name="max_reroutes" type="number" min="0" max="5" value="${c?.maxReroutes ?? 1}"${dis}></label>
 <label>Hold when every link is at its live cap, for up to (s, empty: no queue) <input name="queue_s" type="number" min="1" max="3600" value="${c?.queueS ?? ''}"${dis}></label>
 <label>Longest call once bridged (s, empty: no limit) <input name="max_call_s" type="number" min="1" max="86400" value="${c?.maxCallS ?? ''}"${dis}></label>
+<label class="check"><input type="checkbox" name="record_calls"${checked(c?.recordCalls ?? false)}${dis}> Record answered calls (played on each call's page)</label>
 </fieldset>`;
 }
 
