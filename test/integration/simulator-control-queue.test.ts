@@ -44,19 +44,72 @@ describe('simulator control queue: commands wait behind what plays', () => {
     const ch = await call();
     expect((await ari('POST', `channels/${ch}/play/p1?media=sound:hello-world`)).status).toBe(201);
     await waitFor(() => events.some((e) => e.type === 'PlaybackStarted'));
-    expect((await ari('POST', `channels/${ch}/hold`)).status).toBe(204);
+    expect((await ari('POST', `channels/${ch}/play/p0?media=sound:beep`)).body.state).toBe('queued');
     expect((await ari('POST', `channels/${ch}/continue`)).status).toBe(204);
     expect((await ari('POST', `channels/${ch}/play/p2?media=sound:beep`)).body.state).toBe('queued');
-    // Still in Stasis while it plays: nothing of the hold or the continue yet.
-    expect(events.some((e) => e.type === 'StasisEnd' || e.type === 'ChannelHold')).toBe(false);
+    // Still in Stasis while it plays: nothing of the continue yet.
+    expect(events.some((e) => e.type === 'StasisEnd')).toBe(false);
     await waitFor(() => events.some((e) => e.type === 'StasisEnd' && about(ch)(e)));
     const at = (t: string, id?: string) =>
       events.findIndex((e) => e.type === t && (id === undefined || e.playback?.id === id));
-    expect(at('ChannelHold')).toBeGreaterThan(at('PlaybackFinished', 'p1'));
+    expect(at('PlaybackStarted', 'p0')).toBeGreaterThan(at('PlaybackFinished', 'p1'));
     // control_dispatch_all runs what was queued behind the continue in the same pass: the
     // playback plays out, and only then does the Stasis loop end.
-    expect(at('PlaybackStarted', 'p2')).toBeGreaterThan(at('ChannelHold'));
+    expect(at('PlaybackStarted', 'p2')).toBeGreaterThan(at('PlaybackFinished', 'p0'));
     expect(at('StasisEnd')).toBeGreaterThan(at('PlaybackFinished', 'p2'));
+  });
+
+  it('hold and unhold indicate to the far end and publish nothing (ChannelHold is a far end holding)', async () => {
+    const { ari, call, events } = await setup();
+    const ch = await call();
+    expect((await ari('POST', `channels/${ch}/hold`)).status).toBe(204);
+    expect((await ari('DELETE', `channels/${ch}/hold`)).status).toBe(204);
+    // Something after them on the same queue, to know they have run.
+    await ari('POST', `channels/${ch}/play/p1?media=sound:beep`);
+    await waitFor(() => events.some((e) => e.type === 'PlaybackFinished'));
+    expect(events.filter((e) => e.type === 'ChannelHold' || e.type === 'ChannelUnhold')).toEqual([]);
+  });
+
+  it('what waits behind a playback when the channel hangs up still starts, on the hung-up channel', async () => {
+    const { ari, call, events, s } = await setup();
+    const ch = await call();
+    await ari('POST', `channels/${ch}/play/p1?media=sound:demo-congrats`);
+    await waitFor(() => events.some((e) => e.type === 'PlaybackStarted'));
+    expect((await ari('POST', `channels/${ch}/play/p2?media=sound:beep,sound:beep`)).body.state).toBe(
+      'queued',
+    );
+    expect((await ari('POST', `channels/${ch}/record?name=late1&format=wav`)).body.state).toBe('queued');
+    expect((await ari('POST', `channels/${ch}/record?name=late2&format=wav&beep=true`)).status).toBe(201);
+    expect((await ari('POST', `channels/${ch}/dtmf?dtmf=123`)).status).toBe(204);
+    expect((await ari('DELETE', `channels/${ch}`)).status).toBe(204);
+    await waitFor(() => events.some((e) => e.type === 'StasisEnd' && about(ch)(e)));
+    const seq = events
+      .filter((e) => e.playback || e.recording || e.type === 'StasisEnd')
+      .map((e) =>
+        [
+          e.type,
+          e.playback?.id ?? e.recording?.name ?? '',
+          e.playback?.state ?? e.recording?.state ?? '',
+          e.recording?.duration ?? '',
+        ].join(':'),
+      );
+    // control_dispatch_all starts each in turn: play_on_channel publishes its start and its stream
+    // fails at once (the hangup stops it at its first media); record_file's channel is still Up,
+    // so it starts, and __ast_play_and_record reads nothing (an empty file, 0 s) or, with a beep,
+    // gives up before opening the file (no duration, nothing stored).
+    expect(seq).toEqual([
+      'PlaybackStarted:p1:playing:',
+      'PlaybackFinished:p1:failed:',
+      'PlaybackStarted:p2:playing:',
+      'PlaybackFinished:p2:failed:',
+      'RecordingStarted:late1:recording:',
+      'RecordingFinished:late1:done:0',
+      'RecordingStarted:late2:recording:',
+      'RecordingFinished:late2:done:',
+      'StasisEnd:::',
+    ]);
+    const stored = await fetch(`${s.ariUrl}/ari/recordings/stored?api_key=asterisk:asterisk`);
+    expect(((await stored.json()) as Array<{ name: string }>).map((r) => r.name)).toEqual(['late1']);
   });
 
   it('a variable set during a playback waits for it, HTTP answer included, and is reported in order', async () => {
@@ -108,7 +161,13 @@ describe('simulator control queue: commands wait behind what plays', () => {
       .filter((e) => ['PlaybackFinished', 'ChannelVarset', 'StasisEnd'].includes(e.type))
       .filter((e) => e.type !== 'ChannelVarset' || e.variable === 'LATE')
       .map((e) => `${e.type}:${String(e.playback?.state ?? '')}`);
-    expect(seq).toEqual(['PlaybackFinished:failed', 'ChannelVarset:', 'StasisEnd:']);
+    // p2, queued before the set, starts and fails on the hung-up channel before the set runs.
+    expect(seq).toEqual([
+      'PlaybackFinished:failed',
+      'PlaybackFinished:failed',
+      'ChannelVarset:',
+      'StasisEnd:',
+    ]);
   });
 
   it('a bridge add waits behind a playback; a channel recording is refused with 409 at once', async () => {

@@ -100,7 +100,7 @@ describe('simulator playbacks, by time and in turn', () => {
     });
   });
 
-  it('a hangup fails what plays (before StasisEnd) and drops what waits, unannounced', async () => {
+  it('a hangup fails what plays (before StasisEnd), and what waits starts and fails on the hung-up channel', async () => {
     const { s, ari, call, events } = await setup();
     const ch = await call();
     await ari('POST', `channels/${ch}/play/h1?media=sound:tt-monkeys`);
@@ -111,7 +111,14 @@ describe('simulator playbacks, by time and in turn', () => {
     const order = events
       .filter((e) => e.playback || e.type === 'StasisEnd')
       .map((e) => `${e.type}:${String(e.playback?.state ?? '')}`);
-    expect(order).toEqual(['PlaybackStarted:playing', 'PlaybackFinished:failed', 'StasisEnd:']);
+    expect(order).toEqual([
+      'PlaybackStarted:playing',
+      'PlaybackFinished:failed',
+      'PlaybackStarted:playing',
+      'PlaybackFinished:failed',
+      'StasisEnd:',
+    ]);
+    expect(events.filter((e) => e.playback).map((e) => e.playback!.id)).toEqual(['h1', 'h1', 'h2', 'h2']);
     expect((await ari('GET', 'playbacks/h2')).status).toBe(404);
   });
 

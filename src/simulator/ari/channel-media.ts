@@ -286,8 +286,10 @@ export const channelMediaHandlers: Handlers = {
   sendDTMF: answered((c, a, s) => sendDtmf(c, a, s)),
   mute: answered((c, a, s) => direction(a) ?? queued(c, s)),
   unmute: answered((c, a, s) => direction(a) ?? queued(c, s)),
-  hold: flag((c, s) => s.model.event(s.model.target(c), 'ChannelHold', { channel: s.model.json(c) })),
-  unhold: flag((c, s) => s.model.event(s.model.target(c), 'ChannelUnhold', { channel: s.model.json(c) })),
+  // app_control_hold indicates hold to the far end (ast_indicate), which publishes nothing:
+  // ChannelHold and ChannelUnhold report a far end holding (ast_queue_hold), never this.
+  hold: flag(() => {}),
+  unhold: flag(() => {}),
   // Music on hold and silence are generated into the channel: ARI reports neither. A generator
   // replaces the one before it (an in-band ring tone).
   startMoh: flag((c) => {

@@ -11,6 +11,12 @@ export interface Command {
   run(done: () => void): void;
   /** The target went away before the command's turn: it never runs (control_flush_queue). */
   drop(): void;
+  /**
+   * Its turn comes on a channel that has hung up: control_dispatch_all still runs every command
+   * queued before the Stasis loop sees the hangup, each on the hung-up channel, where what it
+   * waits for fails at once (no time passes). Without it, `drop` is what it does there.
+   */
+  hungUp?(): void;
 }
 
 /**

@@ -9,8 +9,9 @@
 //
 // Leaving Stasis does not skip what waits: control_dispatch_all runs every command queued before
 // the thread looks at the channel again, so a command queued behind a `continue` runs after it,
-// before StasisEnd, and a synchronous one queued behind a playback still runs after the playback
-// ends on a hangup (the simulator drops the asynchronous ones then: see docs/simulator.md).
+// before StasisEnd, and what is queued behind a playback still runs after the playback ends on a
+// hangup, on the hung-up channel (media.ts targetGone): a synchronous one answers, a playback or
+// recording starts and fails at once, the others (hold, DTMF, ...) have nothing left to act on.
 import type { SimChannel } from '../model.ts';
 import { err, type Reply } from './spec.ts';
 import type { AriState } from './state.ts';

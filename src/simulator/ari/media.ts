@@ -55,15 +55,17 @@ export class Media {
 
   /**
    * The channel whose commands these are is going (a hangup; a bridge's media go with its
-   * announcer and recorder channels): what waits is dropped without a word; what runs ends as
-   * Asterisk ends it (a playback failed, a recording done and kept).
+   * announcer and recorder channels): what runs ends as Asterisk ends it (a playback failed, a
+   * recording done and kept), then what waits takes its turn on the hung-up channel, in order, as
+   * control_dispatch_all runs it before the Stasis loop sees the hangup (Command.hungUp).
    */
   targetGone(queue: string): void {
     const waiting = this.queues.take(queue);
     this.playbacks.targetGone(queue);
     this.recordings.targetGone(queue);
-    // What waited is dropped after what ran has ended: a synchronous command that still runs on
-    // a hung-up channel (a variable set, control.ts) reports after the playback's failure.
-    for (const c of waiting) c.drop();
+    for (const c of waiting) {
+      if (c.hungUp) c.hungUp();
+      else c.drop();
+    }
   }
 }

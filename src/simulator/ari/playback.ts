@@ -138,8 +138,33 @@ export class Playbacks {
     this.queues.push(p.queue, {
       run: (done) => this.run(p, done),
       drop: () => this.byId.delete(p.id),
+      hungUp: () => this.runHungUp(p),
     });
     return p;
+  }
+
+  /**
+   * play_uri on a channel already hung up: play_on_channel starts the first media that is not
+   * skipped (PlaybackStarted) and its stream fails at once (PlaybackFinished `failed`; an empty
+   * `digits:`/`characters:` says nothing and completes, `done`), and the hangup stops it there.
+   * A channel still in a bridge has no bridge channel left to queue the playback on: nothing.
+   */
+  private runHungUp(p: Playback): void {
+    this.byId.delete(p.id);
+    const c = p.queue.startsWith('channel:')
+      ? this.model.channels.get(p.queue.slice('channel:'.length))
+      : undefined;
+    if (c?.bridge) return;
+    for (; p.index < p.medias.length; p.index++) {
+      // playback_first_update: one stopped while queued ends as "done".
+      if (p.state === 'canceled') return this.publish(p);
+      p.state = 'playing';
+      this.publish(p);
+      const item = this.item(p.medias[p.index]!);
+      if (item === 'skip') continue;
+      p.state = item !== 'fail' && !item.controllable && item.ms === 0 ? 'complete' : 'failed';
+      return this.publish(p);
+    }
   }
 
   private item(uri: string): Item {

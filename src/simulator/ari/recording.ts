@@ -197,8 +197,36 @@ export class Recordings {
     this.queues.push(r.queue, {
       run: (done) => this.run(r, done),
       drop: () => this.live.delete(r.name),
+      hungUp: () => this.runHungUp(r),
     });
     return r;
+  }
+
+  /**
+   * record_file on a channel already hung up: refused in a bridge, and a channel not up cannot be
+   * answered (RecordingFailed `Failed to answer channel`); else RecordingStarted, and
+   * __ast_play_and_record reads nothing: an empty file (0 s, stored) or, with a beep, which fails
+   * to play, no file at all and no duration. Then RecordingFinished `done`.
+   */
+  private runHungUp(r: LiveRecording): void {
+    this.live.delete(r.name);
+    const c = r.target_uri.startsWith('channel:')
+      ? this.model.channels.get(r.target_uri.slice('channel:'.length))
+      : undefined;
+    if (c?.bridge || (c && c.state !== 'Up')) {
+      r.state = 'failed';
+      return this.publish(r, c.bridge ? 'Cannot record channel while in bridge' : 'Failed to answer channel');
+    }
+    r.state = 'recording';
+    this.publish(r);
+    if (!r.beep) {
+      r.duration = 0;
+      if (r.maxSilenceSeconds > 0) r.talking = 0;
+      const before = r.append ? (this.stored.get(r.name)?.durationS ?? 0) : 0;
+      this.stored.set(r.name, { name: r.name, format: r.format, durationS: before });
+    }
+    r.state = 'done';
+    this.publish(r);
   }
 
   private elapsedMs(r: LiveRecording): number {
