@@ -3,7 +3,8 @@
 // wake-up concerns which of them. A link's wake-up gives a turn to the local waiters of that link in
 // line order, up to the first one that is not held back: each link's line is ordered by join time,
 // so a later local waiter cannot take the slot while an earlier one that could still waits, but one
-// behind a held-back waiter can. A wake-up naming the owners a freed slot counted against (a
+// behind a held-back waiter can — once that waiter's own turn at this wake-up has ended and still
+// found it held back (so nobody is judged by a mark its cap has outgrown). A wake-up naming the owners a freed slot counted against (a
 // seller, a DID, a group) also turns the waiters held back by one of them. A campaign's wake-up (a
 // call left its lines) does the same as a link's for each link its local waiters wait for. Turns are
 // coalesced per call: while one runs, further wake-ups for it make one more turn after it, never a
@@ -22,8 +23,8 @@ export class QueueWaiters {
   private campaignLinks = new Map<string, Map<string, number>>();
   /** call id -> the links where a cap of its own held it back at its last turn, and that cap's owner. */
   private heldOn = new Map<string, ReadonlyMap<string, string>>();
-  /** Calls whose turn is running, and those woken again meanwhile. */
-  private running = new Set<string>();
+  /** Calls whose turn is running (ends with the one more asked meanwhile), and those woken again. */
+  private runs = new Map<string, Promise<void>>();
   private again = new Set<string>();
   private lastJoinAt = 0;
 
@@ -93,52 +94,71 @@ export class QueueWaiters {
     if (on.size) this.heldOn.set(callId, on);
     else this.heldOn.delete(callId);
     // Newly held back somewhere: the waiters behind it there may take the slot it could not (the
-    // script's wake-up says so too, but may be heard before this).
-    const turn = new Set<string>();
-    for (const l of on.keys()) if (!was?.has(l)) this.inLine(l, turn);
-    turn.delete(callId);
-    for (const id of turn) this.give(id);
+    // script's wake-up says so too, but may be heard before this). Its own turn is the one running.
+    const seen = new Set([callId]);
+    for (const l of on.keys()) if (!was?.has(l)) void this.walk(l, seen);
   }
 
   /** A wake-up heard on the channel: the local waiters it concerns get a turn, first in line first. */
   wake(w: Wake): void {
-    const turn = new Set<string>();
     if ('linkId' in w) {
-      this.inLine(w.linkId, turn);
+      const seen = new Set<string>();
+      void this.walk(w.linkId, seen);
       if (w.owners?.length) {
         const owners = new Set(w.owners);
-        for (const [id, on] of this.heldOn) if ([...on.values()].some((o) => owners.has(o))) turn.add(id);
+        for (const [id, on] of this.heldOn)
+          if (!seen.has(id) && [...on.values()].some((o) => owners.has(o))) void this.give(id);
       }
-    } else for (const l of this.campaignLinks.get(w.campaignId)?.keys() ?? []) this.inLine(l, turn);
-    for (const id of turn) this.give(id);
+    } else {
+      const seen = new Set<string>();
+      for (const l of this.campaignLinks.get(w.campaignId)?.keys() ?? []) void this.walk(l, seen);
+    }
   }
 
   /**
-   * Every local waiter gets a turn, first joined first: the routing plans changed (a cap raised or
-   * lowered, a link added or switched on), so what held each back is judged again by the caps in
-   * force now, not at its next poll.
+   * Every local waiter gets a turn, each link's in line order: the routing plans changed (a cap
+   * raised or lowered, a link added or switched on), so what held each back is judged again by the
+   * caps in force now, not at its next poll.
    */
   everyone(): void {
-    for (const id of [...this.calls.keys()]) this.give(id);
+    const seen = new Set<string>();
+    for (const l of [...this.byLink.keys()]) void this.walk(l, seen);
   }
 
-  /** The local waiters of a link in line order, up to and with the first not held back there. */
-  private inLine(linkId: string, into: Set<string>): void {
-    for (const id of this.byLink.get(linkId) ?? []) {
-      into.add(id);
-      if (!this.heldOn.get(id)?.has(linkId)) return;
+  /**
+   * The local waiters of a link get their turns in line order, one after another, up to and with the
+   * first that is not held back there. The one behind a held-back waiter is given its turn only once
+   * that waiter's turn has ended: the mark it keeps the slot from nobody by is then the one its own
+   * refusal made at this wake-up (a cap of its owner raised since lets it take the slot, before
+   * anyone behind it is judged by the old mark). `seen`: calls given a turn already by this wake-up
+   * (their turn is waited for, not given again).
+   */
+  private async walk(linkId: string, seen: Set<string>): Promise<void> {
+    for (const id of [...(this.byLink.get(linkId) ?? [])]) {
+      if (!this.calls.has(id)) continue;
+      if (seen.has(id)) await this.runs.get(id);
+      else {
+        seen.add(id);
+        await this.give(id);
+      }
+      if (!this.calls.has(id) || !this.heldOn.get(id)?.has(linkId)) return;
     }
   }
 
-  private give(callId: string): void {
-    if (this.running.has(callId)) {
+  /** Gives a call its turn; resolves when it is over (with the one more a wake-up meanwhile asked). */
+  private give(callId: string): Promise<void> {
+    const running = this.runs.get(callId);
+    if (running) {
       this.again.add(callId);
-      return;
+      return running;
     }
-    this.running.add(callId);
-    void this.turn(callId, 'wake').finally(() => {
-      this.running.delete(callId);
-      if (this.again.delete(callId) && this.calls.has(callId)) this.give(callId);
-    });
+    const run = (async () => {
+      do {
+        this.again.delete(callId);
+        await this.turn(callId, 'wake').catch(() => {});
+      } while (this.again.has(callId) && this.calls.has(callId));
+    })().finally(() => this.runs.delete(callId));
+    this.runs.set(callId, run);
+    return run;
   }
 }

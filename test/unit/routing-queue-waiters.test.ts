@@ -107,38 +107,87 @@ describe('hold queue waiters', () => {
 
   it('a waiter held back by a cap of its own does not keep a wake-up from those behind it', async () => {
     const t = setup();
+    const settle = () => new Promise((r) => setImmediate(r));
     // Each step's turns are over before the next (a turn still running would be coalesced).
     const next = async () => {
-      await t.finish();
+      await settle();
       t.turns.length = 0;
     };
     t.w.add('c1', 'call-a', ['l1', 'l2']);
     t.w.add('c1', 'call-b', ['l1']);
     t.w.add('c1', 'call-c', ['l1']);
     t.w.add('c1', 'call-d', ['l2']);
-    // a's seller is full: held back on l1 only. Those behind it there get a turn at once.
+    // a's seller is full: held back on l1 only. Those behind it there get a turn.
     t.w.hold('call-a', new Map([['l1', 'seller:s1']]));
+    await settle();
     expect(t.turns).toEqual(['call-b:wake']);
     await next();
     // The same again changes nothing; a link wake-up turns a, then b (not held), and stops there.
     t.w.hold('call-a', new Map([['l1', 'seller:s1']]));
     t.w.wake({ linkId: 'l1' });
+    await settle();
     expect(t.turns).toEqual(['call-a:wake', 'call-b:wake']);
     await next();
     // On l2 nothing holds a back: its wake-up stops at a.
     t.w.wake({ linkId: 'l2' });
+    await settle();
     expect(t.turns).toEqual(['call-a:wake']);
     await next();
     // A slot freed elsewhere that counted against a's seller turns a (and the first of that line).
     t.w.wake({ linkId: 'l7', owners: ['did:d1', 'seller:s1'] });
+    await settle();
     expect(t.turns).toEqual(['call-a:wake']);
     await next();
     t.w.wake({ linkId: 'l7', owners: ['seller:s2'] });
+    await settle();
     expect(t.turns).toEqual([]);
     // No longer held back: a wake-up of l1 stops at a again.
     t.w.hold('call-a', new Map());
     t.w.wake({ linkId: 'l1' });
+    await settle();
     expect(t.turns).toEqual(['call-a:wake']);
+  });
+
+  it("the waiter behind a held-back one is turned only after that one's own turn at the same wake-up has ended, and not when that turn finds it no longer held back", async () => {
+    const t = setup();
+    const settle = () => new Promise((r) => setImmediate(r));
+    t.w.add('c1', 'call-a', ['l1']);
+    t.w.add('c1', 'call-b', ['l1']);
+    t.w.hold('call-a', new Map([['l1', 'seller:s1']]));
+    await settle();
+    t.turns.length = 0;
+    t.hold(true);
+    t.w.wake({ linkId: 'l1' });
+    await settle();
+    // a's turn runs (its own refusal now decides its mark); b waits for it.
+    expect(t.turns).toEqual(['call-a:wake']);
+    // a's turn finds its seller's cap still full: b's turn follows.
+    t.w.hold('call-a', new Map([['l1', 'seller:s1']]));
+    await t.finish();
+    expect(t.turns).toEqual(['call-a:wake', 'call-b:wake']);
+    await t.finish();
+    t.turns.length = 0;
+    // Its seller's cap raised meanwhile: a's turn finds nothing of its own holding it back (it takes
+    // the slot or waits for the link itself), so b is not judged by a's old mark at this wake-up.
+    t.w.wake({ linkId: 'l1' });
+    await settle();
+    expect(t.turns).toEqual(['call-a:wake']);
+    t.w.hold('call-a', new Map());
+    await t.finish();
+    await t.finish();
+    expect(t.turns).toEqual(['call-a:wake']);
+    // A plan change turns every waiter the same way: each line in order, one after another.
+    t.w.hold('call-a', new Map([['l1', 'seller:s1']]));
+    await settle();
+    await t.finish();
+    t.turns.length = 0;
+    t.w.everyone();
+    await settle();
+    expect(t.turns).toEqual(['call-a:wake']);
+    await t.finish();
+    expect(t.turns).toEqual(['call-a:wake', 'call-b:wake']);
+    t.hold(false);
+    await t.finish();
   });
 
   it('reads the messages the slot scripts and a leaving call publish, and nothing else', () => {
@@ -152,7 +201,7 @@ describe('hold queue waiters', () => {
     expect(parseWake('hello')).toBeNull();
   });
 
-  it('property: a link wake-up turns the local waiters of that link in line order up to the first not held back there', () => {
+  it('property: a link wake-up turns the local waiters of that link in line order up to the first not held back there', async () => {
     const ev = fc.oneof(
       fc.record({ k: fc.constant('add' as const), links: fc.subarray(['l1', 'l2', 'l3'], { minLength: 1 }) }),
       fc.record({ k: fc.constant('remove' as const), pick: fc.nat(30) }),
@@ -163,14 +212,13 @@ describe('hold queue waiters', () => {
         links: fc.subarray(['l1', 'l2', 'l3']),
       }),
     );
-    fc.assert(
-      fc.property(fc.array(ev, { maxLength: 40 }), (evs) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(ev, { maxLength: 40 }), async (evs) => {
         const turns: string[] = [];
-        // Turns never finish here: each call gets at most one turn, later wake-ups are coalesced.
+        // Turns end at once (and change no mark): each event's turns are over before the next.
         const w = new QueueWaiters(
-          (id) => {
+          async (id) => {
             turns.push(id);
-            return new Promise<void>(() => {});
           },
           () => {},
         );
@@ -184,10 +232,7 @@ describe('hold queue waiters', () => {
           }
           return out;
         };
-        const expectFresh = (before: number, expected: string[]) => {
-          const seen = turns.slice(0, before);
-          expect(turns.slice(before)).toEqual([...new Set(expected)].filter((id) => !seen.includes(id)));
-        };
+        const settle = () => new Promise((r) => setImmediate(r));
         let n = 0;
         for (const e of evs) {
           const before = turns.length;
@@ -200,16 +245,17 @@ describe('hold queue waiters', () => {
             w.remove(x!.id);
           } else if (e.k === 'wake') {
             w.wake({ linkId: e.link });
-            expectFresh(before, walk(e.link));
+            await settle();
+            expect(turns.slice(before)).toEqual(walk(e.link));
           } else if (e.k === 'hold' && waiting.length) {
             const x = waiting[e.pick % waiting.length]!;
             const on = e.links.filter((l) => x.links.includes(l));
             const fresh = on.filter((l) => !x.held.has(l));
             x.held = new Set(on);
             w.hold(x.id, new Map(on.map((l) => [l, 'seller:s'])));
-            expectFresh(
-              before,
-              fresh.flatMap((l) => walk(l)).filter((id) => id !== x.id),
+            await settle();
+            expect(turns.slice(before).sort()).toEqual(
+              [...new Set(fresh.flatMap((l) => walk(l)).filter((id) => id !== x.id))].sort(),
             );
           }
           expect(w.size).toBe(waiting.length);
