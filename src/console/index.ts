@@ -91,7 +91,7 @@ export function createConsoleModule(ctx: DaemonContext): ConsoleModule {
   };
   const channel = keys.plain('console', 'live');
   const floor = new Floor(routing.service, routing.slots, config.DEFAULT_TIMEZONE);
-  const hub = new LiveHub(redis, channel, floor, services.log, sessionsEnded);
+  const hub = new LiveHub(redis, channel, floor, services.log, sessionsEnded, ctx.metrics);
   const source: LiveSource = {
     calls: () => routing.router?.live() ?? [],
     nodes: () => [...(asterisk()?.nodes.values() ?? [])].map((n) => n.health()),

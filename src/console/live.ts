@@ -4,10 +4,11 @@
 // usage read from Redis (where caps are decided), and pushes one frame a second to its consoles over
 // server-sent events: built once per seller scope, never polled per browser.
 import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import type { NodeHealth } from '../asterisk/index.ts';
 import type { Logger } from '../platform/logger.ts';
 import { isPgUnavailable } from '../platform/pg-errors.ts';
-import { isRedisUnavailable, QUEUEING } from '../platform/redis/client.ts';
+import { isRedisUnavailable, subscriberOf } from '../platform/redis/client.ts';
 import type { LiveCall } from '../routing/router.ts';
 import type { OwnersUsage } from '../routing/usage.ts';
 
@@ -193,6 +194,8 @@ export class LiveHub {
     private log: Logger,
     /** Where ended sessions are announced (SessionStore.endedChannel); null: none. */
     readonly endedChannel: string | null = null,
+    /** Where the subscription's errors are counted (`console-live`). */
+    private metrics?: Registry,
   ) {}
 
   get listeners(): number {
@@ -203,14 +206,13 @@ export class LiveHub {
   async add(c: LiveClient): Promise<() => void> {
     this.clients.add(c);
     if (!this.sub) {
-      // Its own connection (a subscribed one can do nothing else), queueing until it is up: the
-      // daemon's connection refuses commands while Redis is away, this one re-subscribes by itself.
-      const sub = this.redis.duplicate({ ...QUEUEING, lazyConnect: false });
+      // Its own connection (subscriberOf), queueing until it is up: the daemon's connection refuses
+      // commands while Redis is away, this one re-subscribes by itself.
+      const sub = subscriberOf(this.redis, { name: 'console-live', log: this.log, metrics: this.metrics });
       this.sub = sub;
       sub.on('message', (ch: string, msg: string) =>
         ch === this.channel ? this.onSnapshot(msg) : this.onSessionsEnded(msg),
       );
-      sub.on('error', (err: Error) => this.log.debug({ err: err.message }, 'live subscription error'));
       // Lost, no snapshot of any instance can arrive: the frames say so until it is back (and
       // subscribed again, which ioredis does by itself).
       sub.on('close', () => {

@@ -151,7 +151,7 @@ export function createRoutingModule(
         slots,
         catalog,
         screen: new CallerScreen(database.db, ctx.redis, keys.routing),
-        queue: new HoldQueue(ctx.redis, keys.routing),
+        queue: new HoldQueue(ctx.redis, keys.routing, { log, metrics }),
         cdr,
         store,
         alerts,

@@ -22,7 +22,8 @@
 // those held back by an owner named in the message. Pub/sub delivers at most once (a subscriber
 // that is reconnecting misses messages), so waiters keep a slow poll as well.
 import type { Redis } from 'ioredis';
-import { QUEUEING } from '../platform/redis/client.ts';
+import type { Registry } from 'prom-client';
+import { type RedisOutageLog, subscriberOf } from '../platform/redis/client.ts';
 import type { RoutingKeys } from '../platform/redis/keys.ts';
 import { campaignWake, parseWake, STALE_MARGIN_MS, type Wake } from './queue-line.ts';
 
@@ -49,6 +50,8 @@ export class HoldQueue {
   constructor(
     private redis: Redis,
     private keys: RoutingKeys,
+    /** Where the wake-up subscription's outages are said and its errors counted (`hold-queue`). */
+    private watch: { log?: RedisOutageLog; metrics?: Registry } = {},
   ) {}
 
   /**
@@ -114,21 +117,19 @@ export class HoldQueue {
   /**
    * Starts hearing wake-ups (idempotent); resolves once subscribed, or rejects if Redis refused (the
    * subscription is retried by the connection itself; the waiters' poll serves meanwhile). Its own
-   * connection: a subscribed one can do nothing else. It queues commands while Redis is away (the
-   * daemon's own does not) and subscribes again after a reconnect.
+   * connection (subscriberOf): it queues commands while Redis is away (the daemon's own does not),
+   * subscribes again after a reconnect, and its outages are logged and counted as every connection's.
    */
   async listen(onWake?: (w: Wake) => void): Promise<void> {
     // Without a handler: the one given before (hearing again after `unlisten`).
     if (onWake) this.onWake = onWake;
     if (!this.sub) {
-      const sub = this.redis.duplicate({ ...QUEUEING, lazyConnect: false });
+      const sub = subscriberOf(this.redis, { name: 'hold-queue', ...this.watch });
       this.sub = sub;
       sub.on('message', (_ch: string, msg: string) => {
         const w = parseWake(msg);
         if (w) this.onWake?.(w);
       });
-      // Reconnects are the connection's business; an unhandled 'error' would end the process.
-      sub.on('error', () => {});
     }
     await this.sub.subscribe(this.keys.queueWake);
   }

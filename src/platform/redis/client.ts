@@ -82,8 +82,16 @@ export function createRedis(
   };
   const unix = unixSocketOptions(url);
   const r = unix ? new Redis({ ...base, ...unix }) : new Redis(url, base);
-  // ioredis emits 'error' on every failed reconnect; an unhandled 'error' would kill the process.
-  // Logged once per outage (the first error after being up), and once more when it is back.
+  reportOutages(r, log, name);
+  return r;
+}
+
+/**
+ * The one 'error' listener a connection needs: ioredis emits 'error' on every failed reconnect, and
+ * an unhandled 'error' would kill the process. Logged once per outage (the first error after being
+ * up), and once more when it is back.
+ */
+function reportOutages(r: Redis, log: RedisOutageLog | undefined, name: string): void {
   let down = false;
   r.on('error', (err: Error) => {
     if (down) return;
@@ -95,7 +103,6 @@ export function createRedis(
     down = false;
     log?.info({ connection: name }, 'Redis reachable again');
   });
-  return r;
 }
 
 const ERRORS_METRIC = 'capconduit_redis_errors_total';
@@ -121,6 +128,22 @@ export function redisErrorCounter(metrics: Registry): Counter<'connection'> {
 export function countRedisErrors(r: Redis, metrics: Registry, name: string): void {
   const counter = redisErrorCounter(metrics);
   r.on('error', () => counter.inc({ connection: name }));
+}
+
+/**
+ * A pub/sub subscriber beside `r` (ioredis' duplicate of it, which carries none of its listeners):
+ * a connection of its own, as a subscribed one can do nothing else, that queues while Redis is away
+ * and subscribes again by itself after a reconnect. Like every connection, its outages are logged
+ * once each way and its errors counted in `capconduit_redis_errors_total{connection: name}`.
+ */
+export function subscriberOf(
+  r: Redis,
+  o: { name: string; log?: RedisOutageLog | undefined; metrics?: Registry | undefined },
+): Redis {
+  const sub = r.duplicate({ ...QUEUEING, lazyConnect: false });
+  reportOutages(sub, o.log, o.name);
+  if (o.metrics) countRedisErrors(sub, o.metrics, o.name);
+  return sub;
 }
 
 /** What a connection error looks like: the socket refused, reset, gone or not answering. */
