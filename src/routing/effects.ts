@@ -11,7 +11,7 @@
 // that containment; the performers sit by family under effects/ (lookups, legs and bridges, slots,
 // hold queue, recording, finish) and are reached only through `perform` below. They share the
 // runner's state through the EffectContext it builds (effects/runtime.ts).
-// Why about 420 lines: the runner's state (calls, their queue, cleanup, slot retries, finished
+// Why about 460 lines: the runner's state (calls, their queue, cleanup, slot retries, finished
 // calls) and the containment loop are one unit; what could leave (the performers) has left.
 import { AriError } from '../asterisk/index.ts';
 import { KeyedQueue } from '../asterisk/ordered.ts';

@@ -4,6 +4,10 @@
 // the one hash tag {routing}, so a script may check a call against the caps of its link and, in
 // one step, of anything else the call counts against, and stays legal on Redis Cluster. The pure
 // side (slot refs, KEYS and ARGV) is in slot-args.ts; this file runs the scripts with them.
+// Why about 400 lines: one SlotStore per connection holds what every operation shares (the scripts
+// registered on it, the data-loss epoch a take waits behind while live slots are put back, the links
+// already listed); the campaign memory at its end (a returning caller's client, round-robin blocks)
+// rides on the same connection and routing keys, and is what would leave first.
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {

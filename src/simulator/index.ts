@@ -1,6 +1,10 @@
 // The Asterisk simulator: ARI (HTTP + WebSocket) and AMI (TCP) on loopback, over one model of
 // channels and bridges. Used by the tests, the demo and the benchmarks; see README "Simulator"
 // for what of Asterisk it models and what it does not.
+// Why over 400 lines: it is the simulator's whole public surface (the Simulator interface every test
+// drives, each member documented) and the one start function that wires the model, the ARI and AMI
+// servers, the dialplan and PJSIP to each other; its closures share those servers, which restart()
+// replaces and stop() closes in order. What each part does lives in its own folder (ari/, ami/, ...).
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { dirname } from 'node:path';
