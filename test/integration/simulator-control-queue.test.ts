@@ -112,6 +112,51 @@ describe('simulator control queue: commands wait behind what plays', () => {
     expect(((await stored.json()) as Array<{ name: string }>).map((r) => r.name)).toEqual(['late1']);
   });
 
+  it('once a continue has run, the channel takes no more commands while what was queued behind it drains', async () => {
+    const { ari, call, events } = await setup();
+    const ch = await call();
+    const other = await call();
+    const bridge = (await ari('POST', 'bridges?type=mixing')).body.id as string;
+    await ari('POST', `channels/${ch}/play/p1?media=sound:beep`);
+    expect((await ari('POST', `channels/${ch}/continue`)).status).toBe(204);
+    // Behind the continue: a tone, which plays until stopped, holds the drain open.
+    expect((await ari('POST', `channels/${ch}/play/p2?media=tone:ring`)).status).toBe(201);
+    await waitFor(() => events.some((e) => e.type === 'PlaybackStarted' && e.playback?.id === 'p2'));
+    // control->is_done: stasis_app_send_command(_async) refuse, and each resource answers with
+    // what it makes of that (resource_channels.c, resource_bridges.c).
+    const asked = Promise.all([
+      ari('POST', `channels/${ch}/variable?variable=LATE&value=1`),
+      ari('POST', `channels/${ch}/variables`, { variables: { A: '1' } }),
+      ari('POST', `channels/${ch}/answer`),
+      ari('POST', `channels/${ch}/play/p3?media=sound:beep`),
+      ari('POST', `channels/${ch}/record?name=never&format=wav`),
+      ari('POST', `channels/${ch}/hold`),
+      ari('POST', `channels/${ch}/continue`),
+      ari('POST', `bridges/${bridge}/addChannel?channel=${ch}`),
+    ]);
+    const [setVar, setVars, answer, play, record, hold, again, add] = await asked;
+    expect(setVar).toEqual({ status: 400, body: { message: 'Failed to execute function' } });
+    expect(setVars).toEqual({ status: 400, body: { message: 'Failed to execute function' } });
+    expect(answer).toEqual({ status: 500, body: { message: 'Failed to answer channel' } });
+    expect(play.status).toBe(201);
+    expect(play.body.state).toBe('queued');
+    expect(record.status).toBe(201);
+    expect([hold.status, again.status, add.status]).toEqual([204, 204, 204]);
+    // None of them runs: the playback and recording are gone at once.
+    expect((await ari('GET', 'playbacks/p3')).status).toBe(404);
+    expect((await ari('GET', 'recordings/live/never')).status).toBe(404);
+    expect((await ari('DELETE', 'playbacks/p2')).status).toBe(204);
+    await waitFor(() => events.some((e) => e.type === 'StasisEnd' && about(ch)(e)));
+    // A later command on another channel, to be sure nothing more was on its way.
+    await ari('POST', `channels/${other}/play/p4?media=sound:beep`);
+    await waitFor(() => events.some((e) => e.type === 'PlaybackFinished' && e.playback?.id === 'p4'));
+    expect(
+      events.filter((e) => e.type === 'ChannelVarset' && ['LATE', 'A'].includes(String(e.variable))),
+    ).toEqual([]);
+    expect(events.some((e) => e.playback?.id === 'p3' || e.recording?.name === 'never')).toBe(false);
+    expect(events.some((e) => e.type === 'ChannelEnteredBridge')).toBe(false);
+  });
+
   it('a variable set during a playback waits for it, HTTP answer included, and is reported in order', async () => {
     const { ari, call, events } = await setup();
     const ch = await call();

@@ -76,7 +76,7 @@ export const bridgeRoutes = bind<AriState, typeof bridgesOps>(bridgesOps, {
         return noContent;
       };
       // The command's result is not an error the answer reports (only the add rule's is).
-      await controlSync(s, c, add, add);
+      await controlSync(s, c, add, add, noContent);
     }
     return noContent;
   }),
@@ -94,6 +94,7 @@ export const bridgeRoutes = bind<AriState, typeof bridgesOps>(bridgesOps, {
           if (c.bridge === b.id) s.model.leaveBridge(c);
           return noContent;
         },
+        noContent,
         noContent,
       );
     return noContent;

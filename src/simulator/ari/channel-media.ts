@@ -3,7 +3,7 @@
 // simulated by time (media.ts); the statuses and messages are resource_channels.c's.
 import { createHash, randomUUID } from 'node:crypto';
 import type { SimChannel } from '../model.ts';
-import { controlAsync, controlSyncEach, dtmfPlan } from './control.ts';
+import { controlAsync, controlDone, controlSyncEach, dtmfPlan } from './control.ts';
 import { dropMediaChannel } from './media-channels.ts';
 import type { Hearers } from './playback.ts';
 import { answered, bodyVariables, inStasis, noContent, withChannel } from './guards.ts';
@@ -54,10 +54,21 @@ function playOn(c: SimChannel, a: Args, s: AriState, id?: string): Reply {
   if (int(a, 'offsetms') < 0) return err(400, 'offsetms cannot be negative');
   const media = (a.media as string[] | undefined) ?? [];
   if (!media.length) return err(500, 'Failed to queue media for playback');
-  return queuePlayback(`channel:${c.id}`, `channel:${c.id}`, () => s.model.target(c), a, s, id);
+  return queuePlayback(
+    `channel:${c.id}`,
+    `channel:${c.id}`,
+    () => s.model.target(c),
+    a,
+    s,
+    id,
+    controlDone(s, c),
+  );
 }
 
-/** A playback queued on `queue` (a channel's control), answered 201 "queued". */
+/**
+ * A playback queued on `queue` (a channel's control), answered 201 "queued"; `refused` when the
+ * control is done: answered the same, never run.
+ */
 export function queuePlayback(
   target: string,
   queue: string,
@@ -65,6 +76,7 @@ export function queuePlayback(
   a: Args,
   s: AriState,
   id?: string,
+  refused = false,
 ): Reply {
   const p = s.media.playbacks.play({
     id: id ?? randomUUID(),
@@ -75,6 +87,7 @@ export function queuePlayback(
     language: (a.lang as string | undefined) || 'en',
     skipms: int(a, 'skipms'),
     offsetms: int(a, 'offsetms'),
+    refused,
   });
   return { status: 201, body: s.media.playbacks.json(p) };
 }
@@ -135,6 +148,8 @@ export function recordOn(
     append: ifExists === 'append' && s.media.stored.has(name),
     terminateOn: acceptDtmf((a.terminateOn as string | undefined) ?? ''),
     beep: a.beep === true || a.beep === 'true',
+    // A channel whose control is done: answered "queued", never run (control.ts).
+    refused: !one && target.startsWith('channel:') && s.doneControls.has(target.slice('channel:'.length)),
   });
   return { status: 201, body: s.media.recordings.json(r) };
 }

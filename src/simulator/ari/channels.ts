@@ -219,8 +219,10 @@ export const channelRoutes = bind<AriState, typeof channelsOps>(channelsOps, {
     // only once the queue is empty does the Stasis loop end (StasisEnd) and the PBX go on.
     controlAsync(s, c, () => {
       if (!c.app) return;
+      s.doneControls.add(c.id);
       if (c.bridge) s.model.leaveBridge(c);
       afterQueue(s, c, () => {
+        s.doneControls.delete(c.id);
         if (!c.app) return;
         // A bridge add run behind the continue is undone as the loop ends (ast_bridge_depart).
         if (c.bridge) s.model.leaveBridge(c);
@@ -262,6 +264,7 @@ export const channelRoutes = bind<AriState, typeof channelsOps>(channelsOps, {
         return { status: 204 };
       },
       err(500, 'Failed to answer channel'),
+      err(500, 'Failed to answer channel'),
     ),
   ),
   // Ringing is indicated to the far side; the channel's own state does not change. Through a
@@ -298,7 +301,7 @@ export const channelRoutes = bind<AriState, typeof channelsOps>(channelsOps, {
     // a channel leaving Stasis meanwhile still gets the variable (control_dispatch_all).
     return inStasis((c) => {
       const set = () => setVariable(c, variable, (a.value as string | undefined) ?? '', s);
-      return controlSync(s, c, set, set);
+      return controlSync(s, c, set, set, err(400, 'Failed to execute function'));
     })(a, s);
   },
   dial: inStasis((c, a, s) => {
@@ -310,7 +313,8 @@ export const channelRoutes = bind<AriState, typeof channelsOps>(channelsOps, {
       c.connected = { ...caller.caller };
       s.model.publish(c);
     }
-    controlAsync(s, c, () => s.model.dial(c, caller, Number(a.timeout ?? 0)), { later: true });
+    if (!controlAsync(s, c, () => s.model.dial(c, caller, Number(a.timeout ?? 0)), { later: true }))
+      return { status: 500, body: { error: 'Allocation failed' } };
     return { status: 204 };
   }),
   ...channelMediaHandlers,

@@ -19,19 +19,33 @@ import type { AriState } from './state.ts';
 const key = (c: SimChannel) => `channel:${c.id}`;
 
 /**
+ * control->is_done: once a `continue` has run, stasis_app_send_command and its asynchronous form
+ * refuse every new command (-1) while what was queued behind it drains. Each resource makes its
+ * own answer of that: most ignore it (204, nothing happens), a playback or recording is answered
+ * 201 `queued` and never runs, setting a variable is 400 `Failed to execute function`, answer 500
+ * `Failed to answer channel`, dial 500 `Allocation failed`.
+ */
+export const controlDone = (s: AriState, c: SimChannel) => s.doneControls.has(c.id);
+
+/**
  * Queues `run` on the channel's control queue, asynchronously: at once when the queue is idle
  * (unless `later`, which always waits a turn, as a dial does), else after what is queued. `ms` is
- * how long the command holds the channel's thread (sending DTMF).
+ * how long the command holds the channel's thread (sending DTMF). False when the control is done
+ * and the command was refused.
  */
 export function controlAsync(
   s: AriState,
   c: SimChannel,
   run: () => void,
   o: { ms?: number; later?: boolean } = {},
-) {
+): boolean {
+  if (controlDone(s, c)) return false;
   const q = s.media.queues;
   const ms = o.ms ?? 0;
-  if (q.idle(key(c)) && !ms && !o.later) return run();
+  if (q.idle(key(c)) && !ms && !o.later) {
+    run();
+    return true;
+  }
   q.push(key(c), {
     run: (done) => {
       run();
@@ -41,19 +55,23 @@ export function controlAsync(
     },
     drop: () => {},
   });
+  return true;
 }
 
 /**
  * Runs `run` on the channel's control queue and answers with its reply once it has run. When the
  * channel leaves Stasis while it waits (a hangup, or a `continue` before it), `dropped` answers:
- * a reply, or what the command does on a channel on its way out of Stasis.
+ * a reply, or what the command does on a channel on its way out of Stasis. A control already done
+ * refuses the command: `refused` is the resource's answer.
  */
 export function controlSync(
   s: AriState,
   c: SimChannel,
   run: () => Reply,
   dropped: Reply | (() => Reply),
+  refused: Reply,
 ): Reply | Promise<Reply> {
+  if (controlDone(s, c)) return refused;
   const q = s.media.queues;
   if (q.idle(key(c))) return run();
   return new Promise((resolve) =>
@@ -85,6 +103,7 @@ export async function controlSyncEach<T>(
       c,
       () => one(item),
       () => one(item),
+      err(400, 'Failed to execute function'),
     );
     if (r.status !== 204) return r;
   }

@@ -121,9 +121,12 @@ export class Playbacks {
     language: string;
     skipms: number;
     offsetms: number;
+    /** The control refused the command (done): answered as queued, never run or found. */
+    refused?: boolean;
   }): Playback {
+    const { refused, ...given } = o;
     const p: Playback = {
-      ...o,
+      ...given,
       queue: o.queue ?? o.target_uri,
       index: 0,
       state: 'queued',
@@ -134,6 +137,7 @@ export class Playbacks {
       remainingMs: 0,
       startedAt: 0,
     };
+    if (refused) return p;
     this.byId.set(p.id, p);
     this.queues.push(p.queue, {
       run: (done) => this.run(p, done),

@@ -183,9 +183,12 @@ export class Recordings {
     append: boolean;
     terminateOn: string;
     beep: boolean;
+    /** The control refused the command (done): answered as queued, never run or found. */
+    refused?: boolean;
   }): LiveRecording {
+    const { refused, ...given } = o;
     const r: LiveRecording = {
-      ...o,
+      ...given,
       queue: o.queue ?? o.target_uri,
       state: 'queued',
       startedAt: 0,
@@ -193,6 +196,7 @@ export class Recordings {
       muted: false,
       silenceMs: 0,
     };
+    if (refused) return r;
     this.live.set(r.name, r);
     this.queues.push(r.queue, {
       run: (done) => this.run(r, done),

@@ -37,6 +37,11 @@ export class AriState {
     ['console', 'notice,warning,error'],
     ['messages', 'notice,warning,error'],
   ]);
+  /**
+   * Channels whose control is done (control->is_done: a `continue` has run) while what was queued
+   * behind it drains: they take no more commands (control.ts).
+   */
+  doneControls = new Set<string>();
   /** Extra event sources each app subscribed to (POST /applications/{app}/subscription). */
   subscriptions = new Map<string, Set<string>>();
 
@@ -46,7 +51,10 @@ export class AriState {
     model.subscribed = () => this.subscriptions.size > 0;
     // Playbacks and recordings end with the channel they run on (before it leaves Stasis); a
     // bridge's run on its announcer and recorder channels, which go with the bridge.
-    model.on('hanging-up', (c: SimChannel) => this.media.targetGone(`channel:${c.id}`));
+    model.on('hanging-up', (c: SimChannel) => {
+      this.media.targetGone(`channel:${c.id}`);
+      this.doneControls.delete(c.id);
+    });
     model.on('channel-destroyed', (c: SimChannel) => {
       for (const app of this.inactive) if (!this.holdsChannels(app)) this.forget(app);
       this.endpointChanged(c);
