@@ -31,6 +31,8 @@ export interface Dialplan {
   globals: Record<string, string>;
   /** context -> extension pattern -> steps ordered by priority */
   contexts: Map<string, Map<string, Step[]>>;
+  /** context -> extension pattern -> hint (`exten => 100,hint,PJSIP/a&PJSIP/b`: what follows `hint,`) */
+  hints: Map<string, Map<string, string>>;
 }
 
 export class DialplanError extends Error {}
@@ -40,7 +42,7 @@ export function loadDialplan(path: string): Dialplan {
 }
 
 export function parseDialplan(text: string, file = 'extensions.conf'): Dialplan {
-  const dp: Dialplan = { globals: {}, contexts: new Map() };
+  const dp: Dialplan = { globals: {}, contexts: new Map(), hints: new Map() };
   let ctx: string | null = null;
   let last: { exten: string; priority: number } | null = null;
   const lines = text.split(/\r?\n/);
@@ -75,6 +77,15 @@ export function parseDialplan(text: string, file = 'extensions.conf'): Dialplan 
     } else {
       if (!last) throw new DialplanError(`${where}: "same =>" without a preceding exten`);
       exten = last.exten;
+    }
+    // A hint (pbx_config: the rest of the line is the hint's "application", devices joined by `&`,
+    // a presence provider after the last comma); it is no step of the extension.
+    const hint = /^\s*hint\s*,(.*)$/.exec(rest);
+    if (hint) {
+      const hints = dp.hints.get(ctx) ?? new Map<string, string>();
+      hints.set(exten, hint[1]!.trim());
+      dp.hints.set(ctx, hints);
+      continue;
     }
     const pm = /^\s*(\d+|n)(?:\(([\w-]+)\))?\s*,\s*(\w+)(?:\((.*)\))?\s*$/.exec(rest);
     if (!pm) throw new DialplanError(`${where}: expected priority,App(args)`);
@@ -118,6 +129,15 @@ export function findExtension(dp: Dialplan, context: string, exten: string): Ste
   if (!ctx) return null;
   if (ctx.has(exten)) return ctx.get(exten)!;
   for (const [pattern, steps] of ctx) if (matchExten(pattern, exten)) return steps;
+  return null;
+}
+
+/** The hint of an extension (ast_hint_extension: an exact extension wins over a pattern), or null. */
+export function findHint(dp: Dialplan, context: string, exten: string): string | null {
+  const hints = dp.hints.get(context);
+  if (!hints) return null;
+  if (hints.has(exten)) return hints.get(exten)!;
+  for (const [pattern, hint] of hints) if (matchExten(pattern, exten)) return hint;
   return null;
 }
 

@@ -15,9 +15,10 @@ import { AmiServer } from './ami/server.ts';
 import { loadCdrManager } from './ami/cdr.ts';
 import type { AmiUserOptions } from './ami/user.ts';
 import { storedName } from './ami/mixmonitor.ts';
+import type { QueueConfig } from './ami/queues.ts';
 import { AriServer } from './ari/server.ts';
 import { followCdrs, loadCdrSettings, pgsqlBackend } from './cdr.ts';
-import { findExtension, loadDialplan } from './dialplan.ts';
+import { findExtension, findHint, loadDialplan } from './dialplan.ts';
 import { createInterpreter } from './interpreter.ts';
 import { type Crash, resolveLimits, type SimulatorLimits } from './limits.ts';
 import { type EndpointBehaviour, SimModel } from './model.ts';
@@ -57,6 +58,8 @@ export interface SimulatorOptions {
   cdrDatabaseUrl?: string;
   /** The manager user's ACL and multiple-login setting, AMI's authlimit and authtimeout (ami/user.ts). */
   ami?: AmiUserOptions;
+  /** app_queue's static queues and members (queues.conf); none by default (ami/queues.ts). */
+  queues?: QueueConfig[];
   /**
    * cdr_manager (AMI Cdr events): by default as cdr_manager.conf beside the dialplan says (no
    * file: off, as in a stock Asterisk); given here, instead of the file.
@@ -277,6 +280,16 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     else files.set(path, { format, durationS: before + durationS });
   };
 
+  // ast_device_state: a provider's device (`Stasis:` from ARI; another provider is unknown:
+  // INVALID), else the channel driver's (PJSIP, Local; a technology not loaded: INVALID).
+  const deviceState = (device: string): string => {
+    if (device.startsWith('Stasis:')) return ari.state.deviceStates.get(device.slice(7)) ?? 'UNKNOWN';
+    const slash = device.indexOf('/');
+    if (slash < 0) return 'INVALID';
+    const tech = device.slice(0, slash).toLowerCase();
+    return tech === 'pjsip' || tech === 'local' ? model.deviceState(device) : 'INVALID';
+  };
+
   let http: Server;
   let amiSrv: AmiServer;
   let detachAmi = () => {};
@@ -308,7 +321,18 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
           model,
           user,
           password,
-          { pjsip, cdrManager, storeFile },
+          {
+            pjsip,
+            cdrManager,
+            storeFile,
+            deviceState,
+            hint: (context, exten) => findHint(dialplan, context, exten),
+            hints: () =>
+              [...dialplan.hints].flatMap(([context, h]) =>
+                [...h].map(([exten, hint]) => ({ context, exten, hint })),
+              ),
+            ...(o.queues ? { queues: o.queues } : {}),
+          },
           o.badLoginDelayMs ?? 1000,
           o.ami,
         ),

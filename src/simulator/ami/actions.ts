@@ -6,6 +6,8 @@ import { endpointDetail, endpointListItem } from '../pjsip/ami.ts';
 import { error, SESSION_ACTIONS } from './auth.ts';
 import { listCommands } from './commands.ts';
 import { mixMonitor, mixMonitorMute, stopMixMonitor } from './mixmonitor.ts';
+import { queueStatus, queueSummary } from './queues.ts';
+import { extensionState, extensionStateList } from './extension-state.ts';
 import { type Fields, snapshot } from './protocol.ts';
 import { type Action, type AmiCore, byName } from './session.ts';
 import { getvar, setvar } from './variables.ts';
@@ -404,6 +406,10 @@ export const ACTIONS: Record<string, Action> = {
       ...out.map((l) => ['Output', l] as [string, string]),
     ]);
   },
+  extensionstate: extensionState,
+  extensionstatelist: extensionStateList,
+  queuestatus: queueStatus,
+  queuesummary: queueSummary,
   mixmonitor: mixMonitor,
   stopmixmonitor: stopMixMonitor,
   mixmonitormute: mixMonitorMute,

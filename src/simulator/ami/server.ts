@@ -9,6 +9,7 @@ import type { AsteriskCdr } from '../cdr.ts';
 import { ACTIONS } from './actions.ts';
 import { registered, unmodelled } from './commands.ts';
 import { channelGone } from './mixmonitor.ts';
+import { loadQueues } from './queues.ts';
 import { cdrEvent } from './cdr.ts';
 import { BEFORE_LOGIN, notLoggedIn, refusedAsInUse, unknownAction } from './auth.ts';
 import {
@@ -75,6 +76,7 @@ export class AmiServer {
       started: new Date(),
       reloaded: new Date(),
       processedCalls: 0,
+      queues: loadQueues(hooks.queues ?? []),
     };
     this.server = createServer((s) => this.session(s as Session));
     // The channel events of a call as Asterisk sends them to every session that may read the

@@ -5,6 +5,7 @@ import type { PjsipDirectory } from '../pjsip/directory.ts';
 import type { CdrManagerSettings } from './cdr.ts';
 import type { StoreFile } from './mixmonitor.ts';
 import type { Fields } from './protocol.ts';
+import type { Queue, QueueConfig } from './queues.ts';
 import type { AmiUser } from './user.ts';
 
 /**
@@ -33,6 +34,14 @@ export interface AmiHooks {
   cdrManager?: CdrManagerSettings;
   /** A MixMonitor's file is complete (stored where ARI's stored recordings are, if it is there). */
   storeFile: StoreFile;
+  /** A device's state now, by ast_devstate_str's names (NOT_INUSE, INUSE, ..., INVALID). */
+  deviceState(device: string): string;
+  /** The dialplan's hint for an extension (an exact one, else a pattern's), or null. */
+  hint(context: string, exten: string): string | null;
+  /** Every hint of the dialplan, in the order it was loaded. */
+  hints(): Array<{ context: string; exten: string; hint: string }>;
+  /** app_queue's static queues (none unless configured). */
+  queues?: QueueConfig[];
 }
 
 /** What the server keeps that actions read or change. */
@@ -48,6 +57,8 @@ export interface AmiCore {
   reloaded: Date;
   /** Channels created since start (CoreStatus CoreProcessedCalls). */
   processedCalls: number;
+  /** app_queue's queues, in the order its container iterates them. */
+  queues: Queue[];
 }
 
 export interface ActionContext {
