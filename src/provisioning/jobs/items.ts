@@ -177,15 +177,24 @@ export class ItemRunner {
     if (answered) this.outcomes.inc({ kind: 'provision', outcome: 'provisioned' });
   }
 
-  private async configure(a: AccountRow, item: ItemRow): Promise<void> {
+  /** The item's number, live and held by this account; else the item ends `not_ours` (null). */
+  private async ourNumber(a: AccountRow, item: ItemRow) {
     const repo = this.svc.repo;
     const e164 = String(item.input.e164);
     const n = await repo.liveNumber(e164);
     const job = (await repo.job(item.jobId, null))!;
     if (!n || n.providerAccountId !== a.id) {
       await this.finish(job, item, 'not_ours', { e164 }, 'failed');
-      return;
+      return null;
     }
+    return { e164, n, job };
+  }
+
+  private async configure(a: AccountRow, item: ItemRow): Promise<void> {
+    const repo = this.svc.repo;
+    const ours = await this.ourNumber(a, item);
+    if (!ours) return;
+    const { e164, n, job } = ours;
     const g = await repo.group(a.id, n.sellerId);
     const voice = (item.input.voice as VoiceRouting | undefined) ?? this.svc.voiceFor(a, g, e164);
     if (!voice) {
@@ -214,13 +223,9 @@ export class ItemRunner {
 
   private async release(a: AccountRow, item: ItemRow): Promise<void> {
     const repo = this.svc.repo;
-    const e164 = String(item.input.e164);
-    const n = await repo.liveNumber(e164);
-    const job = (await repo.job(item.jobId, null))!;
-    if (!n || n.providerAccountId !== a.id) {
-      await this.finish(job, item, 'not_ours', { e164 }, 'failed');
-      return;
-    }
+    const ours = await this.ourNumber(a, item);
+    if (!ours) return;
+    const { e164, n } = ours;
     const p = this.svc.providerFor(a);
     const acct = n.accountKey ?? undefined;
     try {
