@@ -44,6 +44,14 @@ interface VonageDomain {
   acl?: string[];
 }
 
+/** What a number search and the account's number list both say of a number. */
+const listed = (n: VonageNumber) => ({
+  country: n.country,
+  msisdn: n.msisdn,
+  type: n.type ?? 'landline',
+  features: n.features ?? [],
+});
+
 function routingOf(n: VonageNumber): VoiceRouting | null {
   if (n.app_id) return { type: 'app', value: n.app_id };
   if ((n.voiceCallbackType === 'sip' || n.voiceCallbackType === 'tel') && n.voiceCallbackValue)
@@ -107,13 +115,7 @@ export class VonageProvider implements Provider {
     const b = body as { count?: number; numbers?: VonageNumber[] };
     return {
       count: b.count ?? 0,
-      numbers: (b.numbers ?? []).map((n) => ({
-        country: n.country,
-        msisdn: n.msisdn,
-        type: n.type ?? 'landline',
-        features: n.features ?? [],
-        cost: n.cost,
-      })),
+      numbers: (b.numbers ?? []).map((n) => ({ ...listed(n), cost: n.cost })),
     };
   }
 
@@ -189,13 +191,7 @@ export class VonageProvider implements Provider {
     const b = body as { count?: number; numbers?: VonageNumber[] };
     return {
       count: b.count ?? 0,
-      numbers: (b.numbers ?? []).map((n) => ({
-        country: n.country,
-        msisdn: n.msisdn,
-        type: n.type ?? 'landline',
-        features: n.features ?? [],
-        voice: routingOf(n),
-      })),
+      numbers: (b.numbers ?? []).map((n) => ({ ...listed(n), voice: routingOf(n) })),
     };
   }
 
