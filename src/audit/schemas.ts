@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { auditLog } from '../db/schema/audit.ts';
 import { timestamp } from '../platform/http/input.ts';
 import { pageQuery, sortable } from '../platform/http/paging.ts';
-import { AUDIT_SORTS } from './repository.ts';
+import type { ListSort } from '../platform/db.ts';
+import { AUDIT_SORTS, type AuditFilter } from './repository.ts';
 
 export const auditQuery = pageQuery.extend({
   // A resource kind (seller, client, campaign, did, link, and those added later).
@@ -17,6 +18,20 @@ export const auditQuery = pageQuery.extend({
   ...sortable(AUDIT_SORTS),
 });
 export type AuditQuery = z.infer<typeof auditQuery>;
+
+/** The service's filter for a query (the API's own, or the one the console builds from its form). */
+export const auditFilterOf = (q: AuditQuery, order: ListSort | undefined): AuditFilter => ({
+  limit: q.limit,
+  offset: q.offset,
+  resource: q.resource,
+  resourceId: q.resource_id,
+  action: q.action,
+  actorType: q.actor_type,
+  actorId: q.actor_id,
+  from: q.from ? new Date(q.from) : undefined,
+  to: q.to ? new Date(q.to) : undefined,
+  order,
+});
 
 export const auditOut = z.object({
   id: z.number(),

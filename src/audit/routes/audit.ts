@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { STAFF } from '../../platform/http/auth.ts';
 import { orderFrom, page, pageBody } from '../../platform/http/paging.ts';
-import { auditQuery, toAudit } from '../schemas.ts';
+import { auditFilterOf, auditQuery, toAudit } from '../schemas.ts';
 import { auditDoc } from '../examples.ts';
 import type { AuditService } from '../service.ts';
 
@@ -24,19 +24,7 @@ export function auditRoutes(svc: AuditService) {
       },
       async (req) => {
         const q = req.query;
-        const r = await svc.list({
-          limit: q.limit,
-          offset: q.offset,
-          resource: q.resource,
-          resourceId: q.resource_id,
-          action: q.action,
-          actorType: q.actor_type,
-          actorId: q.actor_id,
-          from: q.from ? new Date(q.from) : undefined,
-          to: q.to ? new Date(q.to) : undefined,
-          order: orderFrom(q),
-        });
-        return pageBody(q, r, toAudit);
+        return pageBody(q, await svc.list(auditFilterOf(q, orderFrom(q))), toAudit);
       },
     );
   };

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AUDIT_SORTS } from '../../audit/repository.ts';
-import { auditQuery } from '../../audit/schemas.ts';
+import { auditFilterOf, auditQuery } from '../../audit/schemas.ts';
 import type { AuditService } from '../../audit/service.ts';
 import type { auditLog } from '../../db/schema/audit.ts';
 import { STAFF_READ } from '../access.ts';
@@ -89,18 +89,7 @@ export function auditRoutes(audit: AuditService) {
       });
       const o = sortQuery(SORTS, 'at', 'desc').parse(req.query);
       const [r, kinds, actors] = await Promise.all([
-        audit.list({
-          limit: q.limit,
-          offset: q.offset,
-          resource: q.resource,
-          resourceId: q.resource_id,
-          action: q.action,
-          actorType: q.actor_type,
-          actorId: q.actor_id,
-          from: q.from ? new Date(q.from) : undefined,
-          to: q.to ? new Date(q.to) : undefined,
-          order: o,
-        }),
+        audit.list(auditFilterOf(q, o)),
         audit.resources(),
         audit.actors(),
       ]);
