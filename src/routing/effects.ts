@@ -111,6 +111,7 @@ export class CallRunner {
             d.log.warn({ err: err.message }, 'hold queue wake-ups not heard; waiters poll meanwhile'),
           );
       },
+      d.now,
     );
     this.ctx = {
       d,
@@ -238,6 +239,7 @@ export class CallRunner {
     this.releases.stop();
     this.cleanup.stop();
     this.d.queue.close();
+    this.waiters.close();
   }
 
   /**

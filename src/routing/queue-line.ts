@@ -2,6 +2,8 @@
 // entry is stale, the wake-up messages the slot scripts publish and how they read, and the line rule
 // takeSlot-n.lua applies in one step (`lineAdmits`), so each is testable without Redis.
 
+import { wallClock } from '../time/zone.ts';
+
 /** Past its wait plus this, an entry can only be a call nobody serves any more. */
 export const STALE_MARGIN_MS = 30_000;
 
@@ -49,4 +51,25 @@ export function lineAdmits(
     if (!heldBack(w)) return false;
   }
   return true;
+}
+
+/**
+ * When the next local hour starts in `tz` after `now` (ms, pure): the moment hourly counters (and, at
+ * midnight, daily and monthly ones, and an hour's scheduled concurrency) turn over there. Half- and
+ * quarter-hour zones turn at :30 or :15 UTC; read from the zone's wall clock, so daylight saving
+ * changes are followed.
+ */
+export function nextHourStart(tz: string, now: number): number {
+  const w = wallClock(tz, now);
+  return now - (((now % 1000) + 1000) % 1000) + ((59 - w.minute) * 60 + (60 - w.second)) * 1000;
+}
+
+/** The first of those moments over these zones (pure); null without a zone. */
+export function nextBoundary(zones: Iterable<string>, now: number): number | null {
+  let next: number | null = null;
+  for (const z of zones) {
+    const t = nextHourStart(z, now);
+    if (next === null || t < next) next = t;
+  }
+  return next;
 }

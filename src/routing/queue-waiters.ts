@@ -8,8 +8,10 @@
 // seller, a DID, a group) also turns the waiters held back by one of them. A campaign's wake-up (a
 // call left its lines) does the same as a link's for each link its local waiters wait for. Turns are
 // coalesced per call: while one runs, further wake-ups for it make one more turn after it, never a
-// crowd of them.
-import type { Wake } from './queue-line.ts';
+// crowd of them. At the start of each hour in a zone a local waiter's caps count in (where hourly,
+// daily or monthly counters turn over, or a scheduled concurrency changes), every waiter gets a
+// turn: nothing is released then, so no wake-up would come.
+import { nextBoundary, type Wake } from './queue-line.ts';
 
 /** Why a waiting call looked for a slot: a wake-up, its own slow poll, or just after it joined. */
 export type TurnCause = 'wake' | 'poll' | 'join';
@@ -27,12 +29,18 @@ export class QueueWaiters {
   private runs = new Map<string, Promise<void>>();
   private again = new Set<string>();
   private lastJoinAt = 0;
+  /** call id -> the zones its caps count hours, days and months in. */
+  private zones = new Map<string, readonly string[]>();
+  /** The wake-up at the next such hour's start, and when it is due. */
+  private boundary: { at: number; timer: NodeJS.Timeout } | null = null;
 
   constructor(
     /** Gives the call its turn; resolves when the turn is over. */
     private turn: (callId: string, cause: TurnCause) => Promise<void>,
     /** The first waiter here joined / the last one left: start or stop hearing wake-ups. */
     private listening: (on: boolean) => void,
+    /** The routing clock (ms). */
+    private now: () => number = Date.now,
   ) {}
 
   /**
@@ -50,10 +58,15 @@ export class QueueWaiters {
     return this.calls.size;
   }
 
-  add(campaignId: string, callId: string, linkIds: readonly string[]): void {
+  /** `zones`: where the caps it waits under count hours (a new hour there gives it a turn). */
+  add(campaignId: string, callId: string, linkIds: readonly string[], zones: readonly string[] = []): void {
     if (this.calls.has(callId)) return;
     const first = this.calls.size === 0;
     this.calls.set(callId, { campaignId, linkIds });
+    if (zones.length) {
+      this.zones.set(callId, zones);
+      this.schedule(nextBoundary(zones, this.now()));
+    }
     const links = this.campaignLinks.get(campaignId) ?? new Map<string, number>();
     this.campaignLinks.set(campaignId, links);
     for (const l of linkIds) {
@@ -71,6 +84,11 @@ export class QueueWaiters {
     this.calls.delete(callId);
     this.again.delete(callId);
     this.heldOn.delete(callId);
+    this.zones.delete(callId);
+    if (!this.zones.size && this.boundary) {
+      clearTimeout(this.boundary.timer);
+      this.boundary = null;
+    }
     const links = this.campaignLinks.get(c.campaignId);
     for (const l of c.linkIds) {
       const line = this.byLink.get(l);
@@ -123,6 +141,30 @@ export class QueueWaiters {
   everyone(): void {
     const seen = new Set<string>();
     for (const l of [...this.byLink.keys()]) void this.walk(l, seen);
+  }
+
+  /** Wakes every waiter at `at` (ms on the routing clock) unless a wake-up is due before. */
+  private schedule(at: number | null): void {
+    if (at === null || (this.boundary && this.boundary.at <= at)) return;
+    if (this.boundary) clearTimeout(this.boundary.timer);
+    // A few ms past the turn of the hour: the waiters' turns read the clock on the new hour's side.
+    const timer = setTimeout(() => this.turnOfHour(), Math.max(0, at - this.now()) + 5);
+    timer.unref();
+    this.boundary = { at, timer };
+  }
+
+  /** A new hour began in a zone a waiter's caps count in: every waiter looks again. */
+  private turnOfHour(): void {
+    this.boundary = null;
+    const now = this.now();
+    this.everyone();
+    this.schedule(nextBoundary(new Set([...this.zones.values()].flat()), now));
+  }
+
+  /** Stops the hour's wake-up (the daemon stopping). */
+  close(): void {
+    if (this.boundary) clearTimeout(this.boundary.timer);
+    this.boundary = null;
   }
 
   /**

@@ -4,8 +4,9 @@
 // they held back; wake-ups arriving during a turn make exactly one more, and the wake-up
 // subscription is on exactly while someone waits here.
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { linkWake, parseWake } from '../../src/routing/queue-line.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { capZones } from '../../src/routing/effects/hold-queue.ts';
+import { linkWake, nextBoundary, nextHourStart, parseWake } from '../../src/routing/queue-line.ts';
 import { QueueWaiters } from '../../src/routing/queue-waiters.ts';
 
 function setup() {
@@ -263,5 +264,110 @@ describe('hold queue waiters', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('hold queue waiters at the turn of the hour', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("the next hour starts on the zone's own clock: whole-hour, half-hour and quarter-hour zones, and across a clock change", () => {
+    const t = Date.UTC(2026, 11, 5, 22, 10, 30, 250);
+    expect(new Date(nextHourStart('UTC', t)).toISOString()).toBe('2026-12-05T23:00:00.000Z');
+    expect(new Date(nextHourStart('America/New_York', t)).toISOString()).toBe('2026-12-05T23:00:00.000Z');
+    // Kolkata is UTC+5:30, Kathmandu UTC+5:45, Chatham UTC+13:45 in its summer.
+    expect(new Date(nextHourStart('Asia/Kolkata', t)).toISOString()).toBe('2026-12-05T22:30:00.000Z');
+    expect(new Date(nextHourStart('Asia/Kathmandu', t)).toISOString()).toBe('2026-12-05T22:15:00.000Z');
+    expect(new Date(nextHourStart('Pacific/Chatham', t)).toISOString()).toBe('2026-12-05T22:15:00.000Z');
+    // Exactly on the hour: the next one, not this one.
+    expect(nextHourStart('UTC', Date.UTC(2026, 0, 1, 5))).toBe(Date.UTC(2026, 0, 1, 6));
+    // New York falls back at 06:00 UTC on 1 Nov 2026: 01:00 EDT comes, then 01:00 EST an hour later.
+    expect(new Date(nextHourStart('America/New_York', Date.UTC(2026, 10, 1, 5, 20))).toISOString()).toBe(
+      '2026-11-01T06:00:00.000Z',
+    );
+    expect(nextBoundary(['UTC', 'Asia/Kolkata', 'Asia/Kathmandu'], t)).toBe(Date.UTC(2026, 11, 5, 22, 15));
+    expect(nextBoundary([], t)).toBeNull();
+  });
+
+  it('property: the next hour start is within an hour, on a whole local hour', () => {
+    const zones = ['UTC', 'Asia/Kolkata', 'Asia/Kathmandu', 'America/St_Johns', 'Australia/Lord_Howe'];
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2035, 0, 1) }),
+        fc.constantFrom(...zones),
+        (t, z) => {
+          const n = nextHourStart(z, t);
+          expect(n).toBeGreaterThan(t);
+          expect(n - t).toBeLessThanOrEqual(3_600_000);
+          const local = new Intl.DateTimeFormat('en-GB', {
+            timeZone: z,
+            minute: '2-digit',
+            second: '2-digit',
+          }).format(n);
+          expect(local).toBe('00:00');
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("the zones a waiter waits under: links with hour-counted caps or concurrency by hour, their groups, the seller's and DID's in the default zone", () => {
+    const caps = { concurrency: 1, hourly: null, daily: null, monthly: null, total: null };
+    const link = (linkId: string, over: Record<string, unknown> = {}) =>
+      ({ linkId, timezone: null, caps, ...over }) as never;
+    const plan = {
+      links: [
+        link('a', { timezone: 'Asia/Kolkata', caps: { ...caps, hourly: 5 } }),
+        link('b', { timezone: 'Asia/Tokyo', concurrencySchedule: { '1': [2] } }),
+        link('c', { group: { id: 'g', caps: { ...caps, daily: 9 }, timezone: 'Asia/Kathmandu' } }),
+        link('d', { timezone: 'Europe/Paris', caps: { ...caps, monthly: 1 } }),
+      ],
+      sources: [{ kind: 'did', id: 'x', caps: { ...caps, daily: 1 } }],
+    } as never;
+    expect(capZones(plan, ['a', 'b', 'c'], 'UTC').sort()).toEqual(
+      ['Asia/Kathmandu', 'Asia/Kolkata', 'Asia/Tokyo', 'UTC'].sort(),
+    );
+    expect(capZones({ links: [link('a')] } as never, ['a'], 'UTC')).toEqual([]);
+  });
+
+  it('every waiter gets a turn when a new hour starts in a zone its caps count in, by the routing clock, and again each hour; none once nobody waits', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    // The routing clock: 20 s before 23:00 in Kolkata (17:30 UTC), whatever the machine's time.
+    let now = Date.UTC(2026, 11, 5, 17, 29, 40);
+    const turns: string[] = [];
+    const w = new QueueWaiters(
+      async (id, cause) => {
+        turns.push(`${id}:${cause}`);
+      },
+      () => {},
+      () => now,
+    );
+    w.add('c1', 'call-a', ['l1'], ['Asia/Kolkata']);
+    w.add('c1', 'call-b', ['l2'], []);
+    const pass = async (ms: number) => {
+      now += ms;
+      await vi.advanceTimersByTimeAsync(ms);
+    };
+    await pass(19_000);
+    expect(turns).toEqual([]);
+    await pass(1_010);
+    expect(turns.sort()).toEqual(['call-a:wake', 'call-b:wake']);
+    turns.length = 0;
+    // The next is an hour later on that clock.
+    await pass(3_599_000);
+    expect(turns).toEqual([]);
+    await pass(1_000);
+    expect(turns.sort()).toEqual(['call-a:wake', 'call-b:wake']);
+    turns.length = 0;
+    // An earlier zone joins: its hour's start comes first (Kathmandu turns at :15 UTC).
+    w.add('c1', 'call-c', ['l3'], ['Asia/Kathmandu']);
+    await pass(45 * 60_000 + 10);
+    expect(turns.sort()).toEqual(['call-a:wake', 'call-b:wake', 'call-c:wake']);
+    turns.length = 0;
+    for (const id of ['call-a', 'call-b', 'call-c']) w.remove(id);
+    await pass(2 * 3_600_000);
+    expect(turns).toEqual([]);
+    expect(vi.getTimerCount()).toBe(0);
   });
 });

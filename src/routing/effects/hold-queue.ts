@@ -5,6 +5,7 @@ import type { RoutePlan } from '../catalog.ts';
 import type { CallEvent, CallState, Refusal } from '../call.ts';
 import { ariOf, type CallRuntime, type EffectContext, type EffectOf, isGoneOrElsewhere } from './runtime.ts';
 import type { OwnerId } from '../queue.ts';
+import type { LinkCaps } from '../slots.ts';
 import { takeNextSlot } from './slots.ts';
 
 /**
@@ -27,7 +28,7 @@ export async function performQueue(
     case 'enqueue': {
       const ari = ariOf(ctx, call);
       // Heard before joining: a slot that frees once the call is in line wakes it.
-      ctx.waiters.add(fx.campaignId, callId, fx.linkIds);
+      ctx.waiters.add(fx.campaignId, callId, fx.linkIds, capZones(s.plan, fx.linkIds, ctx.d.defaultTimezone));
       // Taken over while waiting: still in the lines (joining keeps an entry's time), or joins them
       // as of its arrival.
       await ctx.d.queue.join(
@@ -126,6 +127,29 @@ export function heldBack(
     if (kind && id) out.set(r.linkId, `${kind}:${id}`);
   }
   return out;
+}
+
+const countsHours = (c: LinkCaps) => c.hourly !== null || c.daily !== null || c.monthly !== null;
+
+/**
+ * The zones where what a waiter waits under turns over with the hour (pure): those of the links it
+ * waits for with an hourly, daily or monthly cap or a concurrency by hour, of their buyer groups
+ * with such caps, and DEFAULT_TIMEZONE for its seller's and DID's.
+ */
+export function capZones(
+  plan: RoutePlan | null | undefined,
+  linkIds: readonly string[],
+  defaultTimezone: string,
+): string[] {
+  const out = new Set<string>();
+  const waited = new Set(linkIds);
+  for (const l of plan?.links ?? []) {
+    if (!waited.has(l.linkId)) continue;
+    if (countsHours(l.caps) || l.concurrencySchedule) out.add(l.timezone ?? defaultTimezone);
+    if (l.group && countsHours(l.group.caps)) out.add(l.group.timezone ?? defaultTimezone);
+  }
+  if (plan?.sources?.some((o) => countsHours(o.caps))) out.add(defaultTimezone);
+  return [...out];
 }
 
 /** The owners of a `heldBack` map, once each (pure). */

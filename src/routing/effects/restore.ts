@@ -1,5 +1,6 @@
 // After Redis lost its data (a restart without persistence, a failover to an empty replica, a
 // FLUSHALL): this instance puts back what its live calls hold there, before any new slot is taken.
+import { capZones } from './hold-queue.ts';
 import { countedAnswer, countsConversions } from './slots.ts';
 import type { CallRuntime, EffectContext } from './runtime.ts';
 
@@ -45,7 +46,12 @@ export async function restoreAfterDataLoss(
     const camp = s.plan?.campaign;
     if (s.phase === 'queued' && camp?.queueS) {
       await ctx.d.queue.join(s.callId, s.waitLinks ?? [], s.startedAt, camp.queueS).catch(() => {});
-      ctx.waiters.add(camp.id, s.callId, s.waitLinks ?? []);
+      ctx.waiters.add(
+        camp.id,
+        s.callId,
+        s.waitLinks ?? [],
+        capZones(s.plan, s.waitLinks ?? [], ctx.d.defaultTimezone),
+      );
     }
   }
   return { calls, slots };
