@@ -1,7 +1,7 @@
 // /bridges: list, create, get, destroy, add and remove channels, and (bridge-media.ts) media.
 // Statuses and messages are resource_bridges.c's.
 import { randomUUID } from 'node:crypto';
-import type { SimChannel } from '../model.ts';
+import type { SimBridge, SimChannel } from '../model.ts';
 import { bridgeMediaHandlers } from './bridge-media.ts';
 import { bridgesOps } from './operations.ts';
 import { controlSync } from './control.ts';
@@ -9,31 +9,52 @@ import { noContent, withBridge } from './guards.ts';
 import { type Args, bind, err, type Handler, type Reply } from './spec.ts';
 import type { AriState } from './state.ts';
 
-/** The flags stasis_app_bridge_create accepts in `type` (comma-separated). */
-const BRIDGE_TYPES = new Set([
-  'mixing',
-  'holding',
-  'dtmf_events',
-  'proxy_media',
-  'video_sfu',
-  'video_single',
-  'sdp_label',
-]);
-
 const createBridge: Handler<AriState> = (a, s) => {
   const id = a.bridgeId as string | undefined;
   if (id && s.model.bridges.has(id)) return err(409, `Bridge with id '${id}' already exists`);
-  const type = (a.type as string | undefined) ?? '';
-  const flags = type
-    .split(',')
-    .map((t) => t.trim())
-    .filter(Boolean);
-  if (flags.some((f) => !BRIDGE_TYPES.has(f)))
-    return err(500, `Unable to create bridge. Possible duplicate bridge id '${id ?? '(null)'}'`);
-  const kind = flags.includes('holding') ? 'holding' : 'mixing';
-  const b = s.model.createBridge(id ?? randomUUID(), kind, (a.name as string | undefined) ?? '');
+  const kind = bridgeKind((a.type as string | undefined) || 'mixing');
+  if (!kind) return err(500, `Unable to create bridge. Possible duplicate bridge id '${id ?? '(null)'}'`);
+  const b = s.model.createBridge(
+    id ?? randomUUID(),
+    kind.type,
+    (a.name as string | undefined) ?? '',
+    false,
+    kind,
+  );
   return { status: 200, body: s.model.bridgeJson(b.id) };
 };
+
+/**
+ * bridge_create_common: the capabilities a `type` list asks for, read in its order (an unknown
+ * word is ignored): `mixing` native, one-to-one and multimix, `holding` holding, `dtmf_events` and
+ * `proxy_media` take native away from what came before them, `video_sfu` leaves multimix only,
+ * `video_single` and `sdp_label` change no capability. None, or holding with mixing: no bridge.
+ */
+export function bridgeKind(
+  type: string,
+): {
+  type: 'mixing' | 'holding';
+  native: boolean;
+  multimixOnly: boolean;
+  videoMode: SimBridge['videoMode'];
+} | null {
+  let mixing = false;
+  let native = false;
+  let holding = false;
+  let videoMode: SimBridge['videoMode'] = 'talker';
+  for (const word of type.split(',').map((t) => t.trim())) {
+    if (word === 'mixing') {
+      mixing = true;
+      native = true;
+    } else if (word === 'holding') holding = true;
+    else if (word === 'dtmf_events' || word === 'proxy_media') native = false;
+    else if (word === 'video_sfu') videoMode = 'sfu';
+    else if (word === 'video_single') videoMode = 'single';
+  }
+  if (videoMode === 'sfu') return { type: 'mixing', native: false, multimixOnly: true, videoMode };
+  if ((!mixing && !holding) || (mixing && holding)) return null;
+  return { type: holding ? 'holding' : 'mixing', native, multimixOnly: false, videoMode };
+}
 
 /** The channels of an add/remove: 400 when one is missing, 422 when one is not in Stasis. */
 function channelsOf(a: Args, s: AriState): SimChannel[] | Reply {

@@ -7,7 +7,14 @@ export abstract class SimBridges extends SimModelCore {
   /** Hangs a channel up (the channels' life, ../model.ts): a bridge's media channels go this way. */
   abstract hangup(id: string, cause: number, soft?: boolean, requested?: boolean): void;
 
-  createBridge(id: string, type: string, name: string, basic = false): SimBridge {
+  createBridge(
+    id: string,
+    type: string,
+    name: string,
+    basic = false,
+    o: { native?: boolean; multimixOnly?: boolean; videoMode?: SimBridge['videoMode'] } = {},
+  ): SimBridge {
+    const caps = { native: type !== 'holding' && (o.native ?? true), multimixOnly: !!o.multimixOnly };
     const b: SimBridge = {
       id,
       type,
@@ -17,7 +24,9 @@ export abstract class SimBridges extends SimModelCore {
       apps: new Set(),
       vars: new Map(),
       moh: false,
-      technology: type === 'holding' ? 'holding_bridge' : 'simple_bridge',
+      technology: type === 'holding' ? 'holding_bridge' : caps.multimixOnly ? 'softmix' : 'simple_bridge',
+      caps,
+      videoMode: o.videoMode ?? 'talker',
       ...(basic ? { basic } : {}),
     };
     this.bridges.set(id, b);
@@ -64,9 +73,7 @@ export abstract class SimBridges extends SimModelCore {
    * The technology changes first.
    */
   private reconfigured(b: SimBridge): void {
-    // smart_bridge_operation: the technology the channel count needs (a mixing bridge is
-    // simple_bridge for up to two channels, softmix for more).
-    if (b.type !== 'holding') b.technology = b.channels.size > 2 ? 'softmix' : 'simple_bridge';
+    if (b.type !== 'holding') b.technology = this.technologyFor(b);
     this.bridgePeerVars(b);
     // A basic bridge's parties joined with AST_BRIDGE_IMPART_INHIBIT_JOIN_COLP / _JOIN_INHIBIT_JOIN_COLP.
     if (b.channels.size !== 2 || b.type.includes('holding') || b.basic) return;
@@ -75,6 +82,26 @@ export abstract class SimBridges extends SimModelCore {
       this.setConnected(y, x.caller);
       this.setConnected(x, y.caller);
     }
+  }
+
+  /**
+   * smart_bridge_operation's pick: more than two channels need a multimix technology (softmix);
+   * for two, native_rtp (preferred to simple_bridge) when the bridge allows native bridging and
+   * native_rtp_bridge_compatible holds: both channels up and with RTP glue that does not forbid it
+   * (chan_pjsip's, for an endpoint without media encryption: the simulator's never have any); a
+   * Local, internal or snoop channel has no RTP glue. Asterisk looks again only when the bridge is
+   * reconfigured (a channel joining or leaving), not when a bridged channel answers later.
+   */
+  private technologyFor(b: SimBridge): string {
+    if (b.caps.multimixOnly || b.channels.size > 2) return 'softmix';
+    if (b.caps.native && b.channels.size === 2) {
+      const rtp = [...b.channels].every((id) => {
+        const x = this.channels.get(id);
+        return x !== undefined && x.name.startsWith('PJSIP/') && x.state === 'Up';
+      });
+      if (rtp) return 'native_rtp';
+    }
+    return 'simple_bridge';
   }
 
   /**

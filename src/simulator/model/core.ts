@@ -142,7 +142,7 @@ export class SimModelCore extends EventEmitter {
       // The app sanitizer leaves internal channels out of a bridge's list.
       channels: [...b.channels].filter((id) => !this.internal.has(id)),
       creationtime: b.creationtime,
-      video_mode: b.basic ? 'none' : 'talker',
+      video_mode: b.basic ? 'none' : b.videoMode,
     };
   }
 

@@ -137,9 +137,18 @@ export interface SimBridge {
   moh: boolean;
   /**
    * The bridge technology as of its last reconfiguration (main/bridge.c smart_bridge_operation):
-   * a mixing bridge is simple_bridge for up to two channels and softmix for more; holding_bridge.
+   * a mixing bridge is native_rtp for two PJSIP channels that are both up, when it may bridge
+   * natively, else simple_bridge for up to two channels and softmix for more; holding_bridge.
    */
   technology: string;
+  /**
+   * Its allowed capabilities as bridge_create_common (or ast_bridge_basic_new) set them:
+   * `native` AST_BRIDGE_CAPABILITY_NATIVE (a mixing bridge unless proxy_media or dtmf_events came
+   * after `mixing`), `multimixOnly` a video_sfu bridge (softmix whatever its channels).
+   */
+  caps: { native: boolean; multimixOnly: boolean };
+  /** ARI's video_mode: talker, single or sfu (a basic bridge: none). */
+  videoMode: 'talker' | 'single' | 'sfu';
   /**
    * A basic bridge a dialplan application made (app_dial's ast_bridge_call), not a Stasis one:
    * class `basic`, no creator or name, video mode none; its parties join with connected-line
