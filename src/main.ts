@@ -10,10 +10,11 @@ import { stasisApps } from './asterisk/index.ts';
 import { createDatabase, pendingMigrations, runMigrations } from './platform/db.ts';
 import type { Logger } from './platform/logger.ts';
 import { createMetrics } from './platform/metrics.ts';
+import { stopPart, stopPartMs } from './platform/stop.ts';
 import type { DaemonContext, DaemonModule, ModuleFactory } from './platform/module.ts';
 import { StartupError } from './platform/module.ts';
 import { Counter, type Registry } from 'prom-client';
-import { countRedisErrors, createRedis, waitReady } from './platform/redis/client.ts';
+import { countRedisErrors, createRedis, quitOrDisconnect, waitReady } from './platform/redis/client.ts';
 
 // Domain modules import these from src/platform/module.ts; callerid and the CLI still import them
 // from here.
@@ -117,17 +118,16 @@ export async function startDaemon(
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
+      // Each part bounded (platform/stop.ts): one that hangs is logged by name and the stop goes
+      // on, so the modules after it (routing and its CDR flush last) and the connections still close.
+      const ms = stopPartMs(config.SHUTDOWN_GRACE_MS);
       // Fastify stops accepting, answers 503 to new requests on kept-alive sockets,
       // and waits for requests in flight before resolving.
-      await app.close();
-      log.debug('api closed');
-      for (const m of started.reverse()) {
-        await m.stop?.().catch((err: unknown) => log.error({ err, module: m.name }, 'module stop failed'));
-      }
-      log.debug('modules stopped');
-      await redis.quit().catch(() => redis.disconnect());
-      log.debug('redis closed');
-      await database.close();
+      await stopPart(log, 'api', () => app.close(), ms);
+      for (const m of started.reverse())
+        if (m.stop) await stopPart(log, `module ${m.name}`, () => m.stop!(), ms);
+      await quitOrDisconnect(redis, log, 'redis', ms);
+      await stopPart(log, 'postgres', () => database.close(), ms);
       stopNet();
     })();
     return stopping;

@@ -5,7 +5,9 @@ import type { Redis } from 'ioredis';
 import { Counter, Histogram } from 'prom-client';
 import type { PbxModule } from '../pbx/index.ts';
 import type { DaemonContext, DaemonModule } from '../platform/module.ts';
-import { BullErrors, countRedisErrors, createRedis } from '../platform/redis/client.ts';
+import { BullConnections, closeWorkers, type WorkerCloser } from '../platform/redis/bull-close.ts';
+import { BullErrors, countRedisErrors, createRedis, quitOrDisconnect } from '../platform/redis/client.ts';
+import { stopPartMs } from '../platform/stop.ts';
 import { RedisKeys } from '../platform/redis/keys.ts';
 import { ItemRunner } from './jobs/items.ts';
 import { ProvisioningQueues } from './jobs/queue.ts';
@@ -70,6 +72,8 @@ export function createProvisioningModule(
     'bullmq',
   );
   countRedisErrors(bull, metrics, 'bullmq');
+  // Followed before any worker duplicates it: the stop needs to know whether they are all up.
+  const bullConns = new BullConnections(bull);
   const errors = new BullErrors(plog, metrics, 'bullmq');
   const queues = new ProvisioningQueues(
     bull,
@@ -119,9 +123,18 @@ export function createProvisioningModule(
       }
     },
     async stop() {
-      await queues.close();
-      await webhooks.close();
-      await bull.quit().catch(() => bull.disconnect());
+      // Each wait a quarter of the grace (so the whole of it stays within the half the daemon's
+      // stop gives a module): BullMQ's connections to be up again, then each worker's close.
+      const ms = stopPartMs(config.SHUTDOWN_GRACE_MS) / 2;
+      const up = await bullConns.allUp(ms);
+      if (!up)
+        plog.warn(
+          {},
+          'stop: Redis not reachable; BullMQ workers closed without waiting for their current jobs',
+        );
+      const closer: WorkerCloser = (workers) => closeWorkers(workers, up, plog, ms);
+      await Promise.all([queues.close(closer), webhooks.close(closer)]);
+      await quitOrDisconnect(bull, plog, 'provisioning BullMQ connection', ms);
     },
   };
 }

@@ -1,6 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { Counter, type Registry } from 'prom-client';
 import { backoffDelay, REDIS_BACKOFF } from '../backoff.ts';
+import { type StopLog, stopPart } from '../stop.ts';
 
 // One factory so every connection gets the same retry policy and never throws on a Redis outage:
 // commands fail fast while Redis is down (offline queue off) and the client keeps reconnecting.
@@ -230,4 +231,14 @@ export function isRedisUnavailable(e: unknown): boolean {
   // A server that is starting answers LOADING until its data is read back.
   if (/^(LOADING|MASTERDOWN|TRYAGAIN)\b/.test(e.message)) return true;
   return UNAVAILABLE_MESSAGES.some((m) => e.message.startsWith(m));
+}
+
+/**
+ * Quits the connection when it is up (its replies awaited), else disconnects it: a quit on a
+ * connection that queues while Redis is away would wait in its offline queue for Redis to return,
+ * and one that fails fast would fail.
+ */
+export async function quitOrDisconnect(r: Redis, log: StopLog, part: string, ms: number): Promise<void> {
+  if (r.status === 'ready' && (await stopPart(log, part, () => r.quit(), ms)) === 'done') return;
+  r.disconnect();
 }

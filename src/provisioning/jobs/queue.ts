@@ -5,6 +5,7 @@
 // item runner makes that safe (jobs/items.ts).
 import { FlowProducer, type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { WorkerCloser } from '../../platform/redis/bull-close.ts';
 import type { BullErrors } from '../../platform/redis/client.ts';
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../../platform/logger.ts';
@@ -227,12 +228,20 @@ export class ProvisioningQueues implements JobQueue {
     await this.svc.completeIfDone(jobId);
   }
 
-  async close(): Promise<void> {
+  /** Closes the workers (through `closeWorkers`: bounded, see bull-close.ts), then the queues. */
+  async close(closeWorkers: WorkerCloser): Promise<void> {
     this.closed = true;
     if (this.refreshTimer) clearInterval(this.refreshTimer);
-    await Promise.all([...this.workers.values()].map((w) => w.close()));
-    await this.parentWorker?.close();
-    await this.maintenanceWorker?.close();
+    await closeWorkers([
+      ...[...this.workers].map(([account, w]): [string, Worker] => [
+        `provisioning items worker ${account}`,
+        w,
+      ]),
+      ...(this.parentWorker ? [['provisioning jobs worker', this.parentWorker] as [string, Worker]] : []),
+      ...(this.maintenanceWorker
+        ? [['provisioning maintenance worker', this.maintenanceWorker] as [string, Worker]]
+        : []),
+    ]);
     await this.maintenance.close();
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     await this.parents.close();

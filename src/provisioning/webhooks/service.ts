@@ -7,6 +7,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { WorkerCloser } from '../../platform/redis/bull-close.ts';
 import type { BullErrors } from '../../platform/redis/client.ts';
 import type { Sql } from 'postgres';
 import type { WebhookEvent } from '../../db/schema/provisioning.ts';
@@ -274,12 +275,13 @@ export class WebhookService implements EventSink {
     if (!done && !last) throw new Error(error!);
   }
 
-  async close(): Promise<void> {
+  /** Closes the worker (through `closeWorkers`: bounded, see bull-close.ts), then the queue. */
+  async close(closeWorkers: WorkerCloser): Promise<void> {
     this.closed = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
     await this.unlisten?.().catch(() => {});
     await this.dispatching;
-    await this.worker?.close();
+    if (this.worker) await closeWorkers([['webhook worker', this.worker]]);
     await this.queue.close();
   }
 }
