@@ -49,6 +49,9 @@ export async function startCidDaemon(
   const db = await freshDatabase();
   const redisSrv = await PrivateRedis.create();
   const redis = new Redis(redisSrv.url);
+  // The tests stop this Redis: the client's failed reconnects meanwhile are expected, and an
+  // 'error' event with no listener would be printed raw ("[ioredis] Unhandled error event").
+  redis.on('error', () => {});
   const sim = await startSimulator({ ariPort: 0, amiPort: 0, ...simulator });
   const config = testConfig({
     DATABASE_URL: db.url,

@@ -1,6 +1,9 @@
 // Per-test-file isolation on the real servers: a fresh database cloned from the migrated
 // template, and a random Redis key prefix.
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import postgres from 'postgres';
 import { parseConfig, type Config } from '../../src/config.ts';
 import { TEMPLATE_DB, withDb } from '../global-setup.ts';
@@ -37,8 +40,30 @@ export function redisPrefix(): string {
   return `t${randomBytes(5).toString('hex')}`;
 }
 
+/** CDR journal folders testConfig made, removed when the test process exits. */
+const journalDirs: string[] = [];
+let removeJournalDirsAtExit = false;
+
+/**
+ * A CDR journal folder of its own for a test's daemon: the default (.data/cdr-buffer in the
+ * checkout) is shared with every other daemon started there, and a daemon replays the records it
+ * finds in its journal at start, so a demo's calls would land in the test's database.
+ */
+function ownJournalDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+  journalDirs.push(dir);
+  if (!removeJournalDirsAtExit) {
+    removeJournalDirsAtExit = true;
+    process.once('exit', () => {
+      for (const d of journalDirs) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  return dir;
+}
+
 export function testConfig(over: Record<string, string> = {}): Config {
   return parseConfig({
+    CDR_BUFFER_DIR: over.CDR_BUFFER_DIR ?? ownJournalDir(),
     NODE_ENV: 'test',
     DATABASE_URL: process.env.DATABASE_URL,
     REDIS_URL: process.env.REDIS_URL,
