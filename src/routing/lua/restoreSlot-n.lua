@@ -11,20 +11,12 @@
   ARGV[12] the state to restore: taken or answered
   Returns 1 restored, 0 the slot exists already.
 ]]
+--@include slot-common.lua
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local now = tonumber(ARGV[1])
 local ttl = tonumber(ARGV[2])
 local owners = (#KEYS - 1) / 5
-for o = 0, owners - 1 do
-  local b = 1 + 5 * o
-  redis.call('ZADD', KEYS[b + 1], now + ttl, ARGV[3])
-  redis.call('PEXPIRE', KEYS[b + 1], ttl)
-  for k = 2, 4 do
-    redis.call('INCR', KEYS[b + k])
-    redis.call('EXPIRE', KEYS[b + k], tonumber(ARGV[k + 2]))
-  end
-  if redis.call('EXISTS', KEYS[b + 5]) == 1 then redis.call('INCR', KEYS[b + 5]) end
-end
+count_slot(owners, ARGV[3], now, ttl, 'if_present')
 redis.call('HSET', KEYS[1], 'state', ARGV[12], 'at', now, 'h', ARGV[7], 'd', ARGV[8], 'm', ARGV[9], 'node', ARGV[10], 'o', ARGV[11])
 redis.call('PEXPIRE', KEYS[1], ttl)
 return 1

@@ -55,6 +55,7 @@
   -(10*o + k), o the owner, k 1 concurrency, 2 hourly, 3 daily, 4 monthly, 5 total
   (so the link's own caps answer -1..-5).
 ]]
+--@include slot-common.lua
 if redis.call('EXISTS', KEYS[#KEYS]) == 0 then return -100 end
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local now = tonumber(ARGV[1])
@@ -191,16 +192,7 @@ for o = 0, owners - 1 do
   end
 end
 local ttl = tonumber(ARGV[2])
-for o = 0, owners - 1 do
-  local b = 1 + 5 * o
-  redis.call('ZADD', KEYS[b + 1], now + ttl, ARGV[3])
-  redis.call('PEXPIRE', KEYS[b + 1], ttl)
-  for k = 2, 4 do
-    redis.call('INCR', KEYS[b + k])
-    redis.call('EXPIRE', KEYS[b + k], tonumber(ARGV[k + 2]))
-  end
-  redis.call('INCR', KEYS[b + 5])
-end
+count_slot(owners, ARGV[3], now, ttl, 'always')
 -- The served caller leaves the link's line, and the lines of the owners it was taken under.
 if queued then
   redis.call('ZREM', line, me)
