@@ -327,6 +327,8 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
             storeFile,
             deviceState,
             hint: (context, exten) => findHint(dialplan, context, exten),
+            exists: (context, exten, priority) =>
+              !!findExtension(dialplan, context, exten)?.some((st) => st.priority === priority),
             hints: () =>
               [...dialplan.hints].flatMap(([context, h]) =>
                 [...h].map(([exten, hint]) => ({ context, exten, hint })),

@@ -82,6 +82,11 @@ export function originate(
     timeoutS?: number;
     /** Variables set on the dialled channel before the dial (copied to `;2` when it is called). */
     vars?: Array<[string, string]>;
+    /**
+     * AMI's order (pbx_outgoing_attempt): the variables right after the placeholder application,
+     * before the caller id; ARI's originate sets them after the caller id and connected line.
+     */
+    varsBeforeCaller?: boolean;
   },
 ): OriginateResult {
   const local = parseLocal(r.endpoint);
@@ -97,13 +102,14 @@ export function originate(
   // the app hears none of them; local_call crosses them over to `;2`.
   one.dialplan = { ...one.dialplan, app_name: 'AppDial2', app_data: '(Outgoing Line)' };
   model.publish(one);
+  if (r.varsBeforeCaller) for (const [k, v] of r.vars ?? []) model.setVar(one, k, v);
   if (r.caller && (r.caller.number || r.caller.name)) {
     one.caller = { ...r.caller };
     model.publish(one);
     one.connected = { ...r.caller };
     model.publish(one);
   }
-  for (const [k, v] of r.vars ?? []) model.setVar(one, k, v);
+  if (!r.varsBeforeCaller) for (const [k, v] of r.vars ?? []) model.setVar(one, k, v);
   if (r.subscribe) one.owner = two.owner = r.subscribe;
   const outcome = new Promise<{ answered: boolean; reason: number }>((resolve) => {
     let answered = false;

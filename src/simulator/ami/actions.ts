@@ -167,35 +167,99 @@ const status: Action = (ctx) => {
   ]);
 };
 
+/** sscanf("%30d"): leading blanks, a sign and digits; null when there is no number. */
+const scanInt = (v: string): number | null => {
+  const m = /^\s*([-+]?\d+)/.exec(v);
+  return m ? Number.parseInt(m[1]!, 10) : null;
+};
+
 /**
- * Originate as manager.c runs it: the checks in its order, then either a synchronous dial (the
- * answer waits for the outcome) or an asynchronous one (answered at once, the outcome told later
- * in an OriginateResponse event carrying the ActionID). Only Local channels can be dialled here;
- * any other technology fails as an unknown one does (no channel, reason 0).
+ * The `Variable` headers as astman_get_variables reads them: each header's value split at commas
+ * (AST_STANDARD_APP_ARGS), each `name=value` with a name; the list is built by prepending, so the
+ * channel is given them last first.
+ */
+export function originateVariables(headers: string[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const h of headers) {
+    for (const item of splitArgs(h.trimStart())) {
+      const eq = item.indexOf('=');
+      if (eq <= 0) continue;
+      out.unshift([item.slice(0, eq), item.slice(eq + 1)]);
+    }
+  }
+  return out;
+}
+
+/** Comma-separated arguments, commas inside quotes or parentheses kept (ast_app_separate_args). */
+function splitArgs(s: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let depth = 0;
+  let quoted = false;
+  for (const ch of s) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && ch === '(') depth++;
+    else if (!quoted && ch === ')' && depth > 0) depth--;
+    if (ch === ',' && !quoted && depth === 0) {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  out.push(cur);
+  return out;
+}
+
+/**
+ * Originate as manager.c runs it: the checks in its order (ids no longer than 149 characters,
+ * a channel, a priority as a number or a label of the extension, a timeout, a technology; with a
+ * priority, the extension must exist), then either a synchronous dial (the answer waits for the
+ * outcome) or an asynchronous one (answered at once, the outcome told later in an
+ * OriginateResponse event carrying the ActionID). The `Variable` headers are set on the dialled
+ * channel after its placeholder application and before its caller id, as pbx_outgoing_attempt
+ * does. Only Local channels can be dialled here; any other technology fails as an unknown one does
+ * (no channel, reason 0). `Codecs` and `Account` are read and have no effect (no media; no
+ * account codes).
  */
 const originate: Action = (ctx) => {
   const { f, core } = ctx;
   const name = f.channel ?? '';
+  const channelId = f.channelid ?? '';
+  const otherChannelId = f.otherchannelid ?? '';
+  if (channelId.length > 149 || otherChannelId.length > 149)
+    return error(ctx, 'Uniqueid length exceeds maximum of 149\n');
   if (!name) return error(ctx, 'Channel not specified');
-  if (f.priority && !/^\d+$/.test(f.priority)) return error(ctx, 'Invalid priority');
-  if (f.timeout && !/^\d+$/.test(f.timeout)) return error(ctx, 'Invalid timeout');
+  const exten = f.exten ?? '';
+  const context = f.context ?? '';
+  let priority = 0;
+  if (f.priority) {
+    priority = scanInt(f.priority) ?? core.model.findLabel(context, exten, f.priority);
+    if (priority < 1 && scanInt(f.priority) === null) return error(ctx, 'Invalid priority');
+  }
+  const timeoutMs = f.timeout ? scanInt(f.timeout) : 30_000;
+  if (timeoutMs === null) return error(ctx, 'Invalid timeout');
   if (!name.includes('/')) return error(ctx, 'Invalid channel');
-  const exten = f.exten;
-  const context = f.context;
+  // Checked whenever a priority is given, even for an application (exten and context are never
+  // NULL in manager.c, only empty).
+  if (priority && !core.hooks.exists(context, exten, priority))
+    return error(ctx, 'Extension does not exist.');
   const app = f.application;
-  if (!app && !(exten && context && f.priority))
+  const async = /^(yes|true|y|t|1|on)$/i.test(f.async ?? '');
+  if (!app && !async && !priority)
     return error(ctx, "Originate with 'Exten' requires 'Context' and 'Priority'");
   const caller = parseCallerId(f.callerid);
-  const after: After = app ? { application: app, data: f.data ?? '' } : { context: context!, exten: exten! };
+  const after: After = app
+    ? { application: app, data: f.data ?? '' }
+    : { context, exten, ...(priority > 0 ? { priority } : {}) };
   const r = originateCall(core.model, {
     endpoint: name,
     caller,
-    ...(f.channelid ? { channelId: f.channelid } : {}),
-    ...(f.otherchannelid ? { otherChannelId: f.otherchannelid } : {}),
+    ...(channelId ? { channelId } : {}),
+    ...(otherChannelId ? { otherChannelId } : {}),
     after,
-    timeoutS: f.timeout ? Math.ceil(Number(f.timeout) / 1000) : 30,
+    timeoutS: timeoutMs > 0 ? Math.ceil(timeoutMs / 1000) : 30,
+    vars: originateVariables(ctx.multi.variable ?? []),
+    varsBeforeCaller: true,
   });
-  const async = /^(yes|true|y|t|1|on)$/i.test(f.async ?? '');
   if (!async) {
     if (!r.channel) return error(ctx, 'Originate failed');
     void r.outcome.then((o) =>
@@ -214,7 +278,7 @@ const originate: Action = (ctx) => {
   ]);
   const ch = r.channel;
   const chanName = ch?.name ?? name;
-  const uniqueid = ch?.id ?? f.channelid ?? '<unknown>';
+  const uniqueid = ch?.id ?? (channelId || '<unknown>');
   void r.outcome.then((o) => {
     const where: Fields = app
       ? [
@@ -222,8 +286,8 @@ const originate: Action = (ctx) => {
           ['Data', f.data ?? ''],
         ]
       : [
-          ['Context', context ?? ''],
-          ['Exten', exten ?? ''],
+          ['Context', context],
+          ['Exten', exten],
         ];
     ctx.event([
       ['Event', 'OriginateResponse'],

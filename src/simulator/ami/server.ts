@@ -320,16 +320,17 @@ export class AmiServer {
     const parser = new AmiParser();
     parser.greeting = ''; // clients send no greeting
     s.on('data', (d: Buffer) => {
-      for (const m of parser.push(d)) this.action(s, m.fields);
+      for (const m of parser.push(d)) this.action(s, m.fields, m.multi);
     });
   }
 
-  private action(s: Session, f: Record<string, string>): void {
+  private action(s: Session, f: Record<string, string>, multi: Record<string, string[]> = {}): void {
     const id: Fields = f.actionid !== undefined ? [['ActionID', f.actionid]] : [];
     const ctx: ActionContext = {
       core: this.core,
       session: s,
       f,
+      multi,
       reply: (fields) => void s.write(packet([...fields.slice(0, 1), ...id, ...fields.slice(1)])),
       listEvent: (fields) => void s.write(packet([...fields.slice(0, 1), ...id, ...fields.slice(1)])),
       actionId: id,

@@ -40,6 +40,8 @@ export interface AmiHooks {
   hint(context: string, exten: string): string | null;
   /** Every hint of the dialplan, in the order it was loaded. */
   hints(): Array<{ context: string; exten: string; hint: string }>;
+  /** Whether the dialplan has that extension at that priority (ast_exists_extension). */
+  exists(context: string, exten: string, priority: number): boolean;
   /** app_queue's static queues (none unless configured). */
   queues?: QueueConfig[];
 }
@@ -64,8 +66,10 @@ export interface AmiCore {
 export interface ActionContext {
   core: AmiCore;
   session: Session;
-  /** The action's headers, names lower-cased. */
+  /** The action's headers, names lower-cased (the first of a repeated one). */
   f: Record<string, string>;
+  /** Every value of each header, in order (`Variable` may be repeated). */
+  multi: Record<string, string[]>;
   /** The response: its first field, then the ActionID, then the rest. */
   reply(fields: Fields): void;
   /** A packet of an event list (carries the ActionID after its Event line). */
