@@ -1,13 +1,13 @@
 // `capconduit demo`: the simulator, the daemon pointed at it, sample sellers/clients/campaigns/DIDs,
 // and inbound traffic; prints what is routed, capped and recorded, and says what it printed.
 import { randomBytes } from 'node:crypto';
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import { createApiKey } from '../auth/keys.ts';
 import { ConsoleRepository } from '../console/repository.ts';
 import { hashPassword } from '../console/users.ts';
 import { loadConfig, parseConfig } from '../config.ts';
 import { apiKeys } from '../db/schema/auth.ts';
-import { campaigns, clients, links, sellers } from '../db/schema/routing.ts';
+import { campaigns, clients, dids, links, sellers } from '../db/schema/routing.ts';
 import { createLogger } from '../platform/logger.ts';
 import { startDaemon } from '../main.ts';
 import type { ProvisioningModule } from '../provisioning/index.ts';
@@ -17,6 +17,7 @@ import { defaultModules } from '../modules.ts';
 import { startSimulator } from '../simulator/index.ts';
 import { runTraffic } from '../simulator/traffic.ts';
 import { parseCli } from './args.ts';
+import { DEMO_DID_COST, DEMO_LINK_MONEY, demoLinkMoney, dollars, reportLines } from './demo-money.ts';
 import { DEMO_CARRIER, demoNumbers } from './demo-numbers.ts';
 import { UsageError } from './errors.ts';
 import { ensurePortsFree, portError } from './ports.ts';
@@ -97,14 +98,18 @@ export async function run(argv: string[]): Promise<number> {
     {
       name: 'demo-alpha',
       behaviour: { answerAfterMs: 400 },
-      link: { priority: 0, concurrencyCap: 8, hourlyCap: 400 },
+      link: { priority: 0, concurrencyCap: 8, hourlyCap: 400, ...demoLinkMoney('demo-alpha') },
     },
     {
       name: 'demo-bravo',
       behaviour: { answerAfterMs: 600 },
-      link: { priority: 1, concurrencyCap: 20, dailyCap: 2000 },
+      link: { priority: 1, concurrencyCap: 20, dailyCap: 2000, ...demoLinkMoney('demo-bravo') },
     },
-    { name: 'demo-busy', behaviour: { result: 'busy' as const, answerAfterMs: 200 }, link: { priority: 2 } },
+    {
+      name: 'demo-busy',
+      behaviour: { result: 'busy' as const, answerAfterMs: 200 },
+      link: { priority: 2, ...demoLinkMoney('demo-busy') },
+    },
   ];
   let [camp] = await db.select().from(campaigns).where(eq(campaigns.name, 'Demo Auto Insurance'));
   camp ??= (
@@ -140,6 +145,8 @@ export async function run(argv: string[]): Promise<number> {
       : `DIDs: ${numbers.join(', ')}, bought through DID provisioning from the fake carrier on an earlier run (kept)`,
   );
   if (!numbers.length) throw new Error('the demo could not buy any DID from the fake carrier');
+  // What the numbers cost: a rate a minute of answered call, and a monthly rent.
+  await db.update(dids).set(DEMO_DID_COST).where(inArray(dids.number, numbers));
   // One demo key at a time: the previous run's key is deleted rather than left behind.
   await db.delete(apiKeys).where(eq(apiKeys.label, DEMO_KEY_LABEL));
   const admin = await createApiKey(db, { role: 'admin', label: DEMO_KEY_LABEL });
@@ -180,11 +187,22 @@ export async function run(argv: string[]): Promise<number> {
   out('  demo-busy   always busy: it takes the calls the other two have no room for');
   out('Callers talk 1-4 s. A call is answered while alpha or bravo has room; when both are full it');
   out('reaches demo-busy, which refuses it, and its CDR says all_failed (every call centre tried failed).');
+  const m$ = (c: string) =>
+    `${dollars(demoLinkMoney(c).payoutMicros)}/${dollars(demoLinkMoney(c).revenueMicros)}`;
+  out(
+    `Money: a call converts after 2 s of talk (billed in 6 s steps); a converted call owes the seller a payout and is charged to the call centre as revenue (payout/revenue: ${Object.keys(
+      DEMO_LINK_MONEY,
+    )
+      .map((c) => `${c} ${m$(c)}`)
+      .join(
+        ', ',
+      )}); each DID costs ${dollars(DEMO_DID_COST.ratePerMinMicros)} a minute of answered call and ${dollars(DEMO_DID_COST.monthlyRentMicros)} a month.`,
+  );
   out('');
   out(
     `traffic: ${rate} calls/s for ${duration ? `${duration} s` : 'ever (Ctrl-C to stop)'}; every second: calls placed,`,
   );
-  out('calls in progress, and the CDRs written so far by disposition');
+  out('calls in progress, the CDRs written so far by disposition, and the money they carry');
 
   const since = new Date();
   const summary = async () => {
@@ -192,7 +210,13 @@ export async function run(argv: string[]): Promise<number> {
     const rows = await db.execute<{ disposition: string; n: number }>(
       sql`select disposition, count(*)::int as n from call_records where started_at >= ${since.toISOString()} group by 1 order by 2 desc`,
     );
-    return rows.map((r) => `${r.disposition}=${r.n}`).join(' ') || 'none yet';
+    const [money] = await db.execute<{ converted: number; payout: number; revenue: number }>(
+      sql`select count(*) filter (where converted)::int as converted, coalesce(sum(payout_micros), 0)::bigint as payout,
+            coalesce(sum(revenue_micros), 0)::bigint as revenue
+          from call_records where started_at >= ${since.toISOString()}`,
+    );
+    const byDisposition = rows.map((r) => `${r.disposition}=${r.n}`).join(' ') || 'none yet';
+    return `${byDisposition} | converted=${money?.converted ?? 0} payout=${dollars(Number(money?.payout ?? 0))} revenue=${dollars(Number(money?.revenue ?? 0))}`;
   };
   // Calls, not channels: the daemon's own gauge (a routed call is about three channels).
   const inProgress = async () => {
@@ -220,6 +244,19 @@ export async function run(argv: string[]): Promise<number> {
   const report = await traffic.done;
   await new Promise((r) => setTimeout(r, 4500)); // let the last calls end
   out(`done: ${report.started} calls placed; CDRs: ${await summary()}`);
+  // The money as an operator reads it: the call report API, grouped by call centre. Reports are kept
+  // per quarter-hour: from the quarter-hour the traffic began in to the one after now.
+  const Q = 15 * 60_000;
+  const from = new Date(Math.floor(since.getTime() / Q) * Q).toISOString();
+  const to = new Date(Math.ceil((Date.now() + 1) / Q) * Q).toISOString();
+  const reportUrl = `/v1/reports/calls?group_by=client&from=${from}&to=${to}`;
+  const rep = await daemon.app.inject({ url: reportUrl, headers: { authorization: `Bearer ${admin.key}` } });
+  if (rep.statusCode === 200) {
+    out(
+      `the call report by call centre, ${from} to ${to} (GET ${reportUrl}; earlier runs in that time count too):`,
+    );
+    for (const line of reportLines(rep.json())) out(line);
+  } else out(`the call report API answered ${rep.statusCode}: ${rep.body}`);
   out('the routing counters from /metrics, as Prometheus reads them:');
   const m = await daemon.app.inject('/metrics');
   for (const line of m.body.split('\n').filter((l) => /^capconduit_calls_(routed|rejected)_total/.test(l)))
