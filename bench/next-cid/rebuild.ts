@@ -21,6 +21,7 @@ import { createLogger } from '../../src/platform/logger.ts';
 import { createRedis } from '../../src/platform/redis/client.ts';
 import { RedisKeys } from '../../src/platform/redis/keys.ts';
 import { freePort, PrivateRedis } from '../../test/helpers/redis-server.ts';
+import { withDb } from '../common.ts';
 
 const { values } = parseArgs({
   options: {
@@ -41,11 +42,6 @@ const load = () =>
     .join(' ');
 
 const tag = `r${Date.now().toString(36)}`;
-const withDb = (u: string, name: string) => {
-  const x = new URL(u);
-  x.pathname = `/${name}`;
-  return x.toString();
-};
 const admin = postgres(withDb(baseUrl, 'postgres'), { max: 1, onnotice: () => {} });
 await admin.unsafe(`create database ${tag}`);
 const dbUrl = withDb(baseUrl, tag);

@@ -26,6 +26,7 @@ import { createDatabase, runMigrations } from '../../src/platform/db.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRedis } from '../../src/platform/redis/client.ts';
 import { RedisKeys } from '../../src/platform/redis/keys.ts';
+import { withDb } from '../common.ts';
 
 const { values } = parseArgs({
   options: {
@@ -75,11 +76,6 @@ if (!baseUrl || !redisUrl)
 
 const tag = `b${Date.now().toString(36)}`;
 const step = (m: string) => process.stderr.write(`[bench] ${m}\n`);
-const withDb = (u: string, name: string) => {
-  const x = new URL(u);
-  x.pathname = `/${name}`;
-  return x.toString();
-};
 const admin = postgres(withDb(baseUrl, 'postgres'), { max: 1, onnotice: () => {} });
 await admin.unsafe(`create database ${tag}`);
 const dbUrl = withDb(baseUrl, tag);

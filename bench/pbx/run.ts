@@ -14,6 +14,7 @@ import { createLogger } from '../../src/platform/logger.ts';
 import { startDaemon } from '../../src/main.ts';
 import { createPbxModule } from '../../src/pbx/index.ts';
 import { asteriskEnv, startSimulator } from '../../src/simulator/index.ts';
+import { withDb } from '../common.ts';
 
 const { values } = parseArgs({
   options: { users: { type: 'string', default: '300' }, concurrency: { type: 'string', default: '50' } },
@@ -24,10 +25,9 @@ const base = process.env.DATABASE_URL;
 if (!base || !process.env.REDIS_URL) throw new Error('set DATABASE_URL and REDIS_URL');
 
 const dbName = `bench_pbx_${randomBytes(4).toString('hex')}`;
-const withDb = (db: string) => Object.assign(new URL(base), { pathname: `/${db}` }).toString();
-const admin = postgres(withDb('postgres'), { max: 1, onnotice: () => {} });
+const admin = postgres(withDb(base, 'postgres'), { max: 1, onnotice: () => {} });
 await admin.unsafe(`create database ${dbName}`);
-const url = withDb(dbName);
+const url = withDb(base, dbName);
 await runMigrations(url);
 
 const sim = await startSimulator({ ariPort: 0, amiPort: 0, databaseUrl: url });

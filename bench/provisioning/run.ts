@@ -15,6 +15,7 @@ import { runMigrations } from '../../src/platform/db.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createProvisioningModule } from '../../src/provisioning/index.ts';
 import { FakeCarrier } from '../../src/provisioning/providers/fake/server.ts';
+import { withDb } from '../common.ts';
 
 const { values } = parseArgs({
   options: {
@@ -29,10 +30,9 @@ const base = process.env.DATABASE_URL;
 if (!base || !process.env.REDIS_URL) throw new Error('set DATABASE_URL and REDIS_URL');
 
 const dbName = `bench_prov_${randomBytes(4).toString('hex')}`;
-const withDb = (db: string) => Object.assign(new URL(base), { pathname: `/${db}` }).toString();
-const admin = postgres(withDb('postgres'), { max: 1, onnotice: () => {} });
+const admin = postgres(withDb(base, 'postgres'), { max: 1, onnotice: () => {} });
 await admin.unsafe(`create database ${dbName}`);
-const url = withDb(dbName);
+const url = withDb(base, dbName);
 await runMigrations(url);
 
 const PER_NPA = 20;

@@ -12,6 +12,7 @@ import { runMigrations } from '../../src/platform/db.ts';
 import { rollupFillSql } from '../../src/reports/rollup.ts';
 import type { ReportQuery } from '../../src/reports/schemas.ts';
 import { ReportsService } from '../../src/reports/service.ts';
+import { withDb } from '../common.ts';
 
 const { values } = parseArgs({
   options: {
@@ -39,10 +40,9 @@ if (!base) throw new Error('set DATABASE_URL');
 // that rebuilds rollups runs here, and its time is printed), then only the reports are timed.
 const reuse = values.reuse;
 const dbName = reuse ?? `bench_rep_${randomBytes(4).toString('hex')}`;
-const withDb = (db: string) => Object.assign(new URL(base), { pathname: `/${db}` }).toString();
-const admin = postgres(withDb('postgres'), { max: 1, onnotice: () => {} });
+const admin = postgres(withDb(base, 'postgres'), { max: 1, onnotice: () => {} });
 if (!reuse) await admin.unsafe(`create database ${dbName}`);
-const url = withDb(dbName);
+const url = withDb(base, dbName);
 const m0 = performance.now();
 const { applied } = await runMigrations(url);
 if (reuse) console.log(`${applied} migrations applied in ${((performance.now() - m0) / 1000).toFixed(0)} s`);

@@ -19,6 +19,7 @@ import { Session } from 'node:inspector/promises';
 import postgres from 'postgres';
 import { asteriskEnv, startSimulator } from '../../src/simulator/index.ts';
 import { runTraffic } from '../../src/simulator/traffic.ts';
+import { daemonReady, rssMb } from '../common.ts';
 
 const { values } = parseArgs({
   options: {
@@ -102,17 +103,8 @@ const daemon = spawn('node', [...nodeFlags, ...profile, 'dist/cli/entry.js', 'st
   stdio: ['ignore', process.env.BENCH_DAEMON_STDOUT ? 'inherit' : 'ignore', 'inherit'],
 });
 const base = `http://127.0.0.1:${port}`;
-for (let i = 0; ; i++) {
-  const ok = await fetch(`${base}/ready`).then(
-    (r) => r.ok,
-    () => false,
-  );
-  if (ok) break;
-  if (i > 200) throw new Error('daemon not ready');
-  await new Promise((r) => setTimeout(r, 100));
-}
-const rss = () =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${daemon.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+await daemonReady(base, 200);
+const rss = () => rssMb(daemon.pid);
 // CPU seconds (user + system) of the daemon, from /proc/<pid>/stat (clock ticks of 10 ms).
 const daemonCpu = () => {
   const f = readFileSync(`/proc/${daemon.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');

@@ -16,6 +16,7 @@ import postgres from 'postgres';
 import { asteriskEnv, startSimulator } from '../../src/simulator/index.ts';
 import { runTraffic } from '../../src/simulator/traffic.ts';
 import { metricSum } from '../faults/records.ts';
+import { daemonReady, rssMb } from '../common.ts';
 
 const { values } = parseArgs({
   options: {
@@ -97,19 +98,8 @@ const daemon = spawn('node', [...nodeArgs, 'dist/cli/entry.js', 'start'], {
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 const base = `http://127.0.0.1:${port}`;
-for (let i = 0; ; i++) {
-  if (
-    await fetch(`${base}/ready`).then(
-      (r) => r.ok,
-      () => false,
-    )
-  )
-    break;
-  if (i > 600) throw new Error('daemon not ready');
-  await new Promise((r) => setTimeout(r, 100));
-}
-const rss = () =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${daemon.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+await daemonReady(base, 600);
+const rss = () => rssMb(daemon.pid);
 // The daemon's CPU time so far (user + system, seconds), from /proc (clock ticks of 1/100 s).
 const cpuS = () => {
   const f = readFileSync(`/proc/${daemon.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');

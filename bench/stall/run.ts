@@ -8,12 +8,12 @@
 // unknown one (POST /v1/no-such-route), each with no key and with an admin key.
 // Needs DATABASE_URL/REDIS_URL (eval "$(bash scripts/services.sh env)"); builds and migrates first.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { asteriskEnv, startSimulator } from '../../src/simulator/index.ts';
 import { runTraffic } from '../../src/simulator/traffic.ts';
+import { daemonReady, rssMb } from '../common.ts';
 
 const { values } = parseArgs({
   options: {
@@ -74,19 +74,8 @@ const daemon = spawn('node', ['dist/cli/entry.js', 'start'], {
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 const base = `http://127.0.0.1:${port}`;
-for (let i = 0; ; i++) {
-  if (
-    await fetch(`${base}/ready`).then(
-      (r) => r.ok,
-      () => false,
-    )
-  )
-    break;
-  if (i > 300) throw new Error('daemon not ready');
-  await new Promise((r) => setTimeout(r, 100));
-}
-const rss = () =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${daemon.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+await daemonReady(base, 300);
+const rss = () => rssMb(daemon.pid);
 const metric = async (name: string) => {
   const text = await (await fetch(`${base}/metrics`)).text();
   return Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
