@@ -6,7 +6,7 @@
 import type { SimChannel } from '../model.ts';
 import { error } from './auth.ts';
 import type { Fields } from './protocol.ts';
-import { type Action, type ActionContext, byName } from './session.ts';
+import { type Action, type ActionContext, byName, type StoreFile } from './session.ts';
 
 /** ast_config_AST_MONITOR_DIR: where a file name without a leading `/` is written. */
 export const MONITOR_DIR = '/var/spool/asterisk/monitor';
@@ -60,9 +60,6 @@ const formatOf = (path: string) => {
   const dot = path.lastIndexOf('.');
   return dot > path.lastIndexOf('/') ? path.slice(dot + 1) : 'raw';
 };
-
-/** A monitor's file is complete: `durationS` more seconds (added to what it had with `a`). */
-export type StoreFile = (path: string, format: string, durationS: number, append: boolean) => void;
 
 /** The monitor ends: its files are stored with the time it ran. */
 function finish(store: StoreFile, m: Monitor): void {

@@ -5,36 +5,10 @@
 // Status is its state interface's device state now, as app_queue keeps it from device state events.
 import { caseHash, hashOrder } from './ao2.ts';
 import type { Fields } from './protocol.ts';
+import type { Queue, QueueConfig } from './queue-config.ts';
 import type { Action, ActionContext } from './session.ts';
 
-export interface QueueMemberConfig {
-  /** The member's interface (`member => PJSIP/agent1`): its Location. */
-  interface: string;
-  /** The member's name (default: the interface). */
-  name?: string;
-  penalty?: number;
-  paused?: boolean;
-  /** The device whose state is the member's (default: the interface). */
-  stateInterface?: string;
-}
-
-export interface QueueConfig {
-  name: string;
-  /** queues.conf `strategy` (default ringall). */
-  strategy?: string;
-  /** `maxlen`, `weight`, `servicelevel` (default 0). */
-  maxlen?: number;
-  weight?: number;
-  servicelevel?: number;
-  members?: QueueMemberConfig[];
-}
-
-/** A queue as app_queue holds it: its settings and its members in its container's order. */
-export interface Queue {
-  config: QueueConfig;
-  strategy: string;
-  members: Array<Required<Omit<QueueMemberConfig, 'paused'>> & { paused: boolean; loginTime: number }>;
-}
+export type { Queue, QueueConfig, QueueMemberConfig } from './queue-config.ts';
 
 /** enum ast_device_state, by the names the simulator's device states carry. */
 const DEVICE_STATE: Record<string, number> = {

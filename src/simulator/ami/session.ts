@@ -3,9 +3,8 @@ import type { Socket } from 'node:net';
 import type { SimChannel, SimModel } from '../model.ts';
 import type { PjsipDirectory } from '../pjsip/directory.ts';
 import type { CdrManagerSettings } from './cdr.ts';
-import type { StoreFile } from './mixmonitor.ts';
 import type { Fields } from './protocol.ts';
-import type { Queue, QueueConfig } from './queues.ts';
+import type { Queue, QueueConfig } from './queue-config.ts';
 import type { AmiUser } from './user.ts';
 
 /**
@@ -26,6 +25,9 @@ export type Session = Socket & {
   /** The MD5 challenge handed out by `Challenge` (kept for the session, as Asterisk does). */
   challenge?: string;
 };
+
+/** A MixMonitor's file is complete: `durationS` more seconds (added to what it had with `a`). */
+export type StoreFile = (path: string, format: string, durationS: number, append: boolean) => void;
 
 export interface AmiHooks {
   /** res_pjsip's objects (realtime tables and configured endpoints). */
