@@ -9,7 +9,9 @@
 // the batch id (`routing_total_batches`); only then is the batch deleted from Redis. A batch applied
 // whose deletion was lost (a crash, Redis unreachable at that moment) is met again by the next flush,
 // of this instance or any other, and PostgreSQL's id answers that it was applied: it is deleted
-// without being counted twice. While PostgreSQL is down, batches wait in Redis.
+// without being counted twice. While PostgreSQL is down, batches wait in Redis. Both kill -9 cases (a
+// batch whose transaction died with the process, a batch applied whose deletion did) are tested in
+// routing-totals-kill.test.ts: each link's total equals its answered CDRs after the restart.
 //
 // A Redis that loses its data loses the uses waiting in it (at most one interval's, or everything
 // since PostgreSQL went down). Each batch therefore lists the slots whose answers it holds, and
