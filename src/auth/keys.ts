@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { and, desc, eq, isNull } from 'drizzle-orm';
-import type { Db } from '../platform/db.ts';
+import { and, count, desc, eq, isNull, type SQL } from 'drizzle-orm';
+import { type Db, type ListSort, orderOf } from '../platform/db.ts';
 import { type ApiRole, apiKeys } from '../db/schema/auth.ts';
 
 export interface KeyPrincipal {
@@ -132,23 +132,64 @@ export class KeyStore {
 }
 
 /** Every API key, newest first (without revoked ones unless asked): for `capconduit keys list`. */
+/** The orders the console's list of keys can be read in (its column headers). */
+export const API_KEY_SORTS = {
+  created: apiKeys.createdAt,
+  role: apiKeys.role,
+  label: apiKeys.label,
+  last_used: apiKeys.lastUsedAt,
+  prefix: apiKeys.prefix,
+};
+
+const keyColumns = {
+  id: apiKeys.id,
+  prefix: apiKeys.prefix,
+  role: apiKeys.role,
+  sellerId: apiKeys.sellerId,
+  allowIps: apiKeys.allowIps,
+  label: apiKeys.label,
+  createdAt: apiKeys.createdAt,
+  lastUsedAt: apiKeys.lastUsedAt,
+  revokedAt: apiKeys.revokedAt,
+};
+
+/**
+ * One page of keys without their hashes, in an allow-listed order (the id breaks ties; newest first
+ * by default), filtered by role and seller, revoked ones on request; with the total.
+ */
+export async function pageApiKeys(
+  db: Db,
+  o: {
+    includeRevoked?: boolean;
+    role?: ApiRole | undefined;
+    sellerId?: string | undefined;
+    order?: ListSort | undefined;
+    limit: number;
+    offset: number;
+  },
+) {
+  const w: SQL[] = [];
+  if (!o.includeRevoked) w.push(isNull(apiKeys.revokedAt));
+  if (o.role) w.push(eq(apiKeys.role, o.role));
+  if (o.sellerId) w.push(eq(apiKeys.sellerId, o.sellerId));
+  const where = w.length ? and(...w) : undefined;
+  const items = await db
+    .select(keyColumns)
+    .from(apiKeys)
+    .where(where)
+    .orderBy(...orderOf(API_KEY_SORTS, apiKeys.id, o.order, [desc(apiKeys.createdAt), desc(apiKeys.id)]))
+    .limit(o.limit)
+    .offset(o.offset);
+  const [t] = await db.select({ n: count() }).from(apiKeys).where(where);
+  return { items, total: t!.n };
+}
+
 export async function listApiKeys(db: Db, o: { includeRevoked?: boolean } = {}) {
-  const rows = await db
-    .select({
-      id: apiKeys.id,
-      prefix: apiKeys.prefix,
-      role: apiKeys.role,
-      sellerId: apiKeys.sellerId,
-      allowIps: apiKeys.allowIps,
-      label: apiKeys.label,
-      createdAt: apiKeys.createdAt,
-      lastUsedAt: apiKeys.lastUsedAt,
-      revokedAt: apiKeys.revokedAt,
-    })
+  return db
+    .select(keyColumns)
     .from(apiKeys)
     .where(o.includeRevoked ? undefined : isNull(apiKeys.revokedAt))
     .orderBy(desc(apiKeys.createdAt));
-  return rows;
 }
 
 /**

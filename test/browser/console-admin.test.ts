@@ -334,7 +334,8 @@ describe('the console’s administration pages in a browser', () => {
     expect((await whoami(key)).status).toBe(401);
     // Revoked keys are hidden until asked for.
     expect(await page.locator('#api-keys').count()).toBe(0);
-    await page.click('a:has-text("Show revoked keys too")');
+    await page.check('#key-filters input[name=revoked]');
+    await page.click('#key-filters button[type=submit]');
     await row.waitFor(T);
     expect(await row.locator('button:has-text("Revoke")').count()).toBe(0);
     expect(ui.problems).toEqual([]);

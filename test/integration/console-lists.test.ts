@@ -5,11 +5,11 @@
 // every row once, and a seller key or user sees its own subscriptions whatever the filter says.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditModule } from '../../src/audit/index.ts';
-import { createApiKey } from '../../src/auth/keys.ts';
+import { createApiKey, revokeApiKey } from '../../src/auth/keys.ts';
 import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
 import { pbxAudit } from '../../src/db/schema/pbx.ts';
 import { providerAccounts, webhookSubscriptions } from '../../src/db/schema/provisioning.ts';
-import { buyerGroups, sellers } from '../../src/db/schema/routing.ts';
+import { buyerGroups, callerBlocks, sellers } from '../../src/db/schema/routing.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createPbxModule } from '../../src/pbx/index.ts';
@@ -261,6 +261,95 @@ describe('server-side lists: groups, webhooks, provider accounts, audit', () => 
       expect(
         await page(staff, '/console/numbers/accounts?active=false&provider=vonage&offset=5'),
       ).not.toContain('No provider account yet');
+    });
+  });
+
+  describe('blocklist (console)', () => {
+    const numbers = (body: string) => all(body, /<tr><td>(\+\d+)<\/td>/g);
+
+    it('newest first by default; by number, note or added either way, ties across pages; a seller its own list; a filter that matches nothing says so', async () => {
+      const x = d.ctx.database.db;
+      // Added in this order; two notes tie ('a'), one has none.
+      for (const [number, sellerId, note] of [
+        ['+12125550003', ids.acme, 'b'],
+        ['+12125550001', ids.acme, 'a'],
+        ['+12125550002', null, 'a'],
+        ['+12125550004', ids.bolt, null],
+      ] as const)
+        await x.insert(callerBlocks).values({ number, sellerId: sellerId ?? null, note });
+      const staffList = async (q: string) => numbers(await page(staff, `/console/blocklist${q}`));
+      expect(await staffList('')).toEqual(['+12125550004', '+12125550002', '+12125550001', '+12125550003']);
+      expect(await staffList('?sort=number&dir=asc')).toEqual([
+        '+12125550001',
+        '+12125550002',
+        '+12125550003',
+        '+12125550004',
+      ]);
+      expect(await staffList('?sort=created_at&dir=asc')).toEqual([
+        '+12125550003',
+        '+12125550001',
+        '+12125550002',
+        '+12125550004',
+      ]);
+      expect(await staffList('?sort=seller_id;drop&dir=up')).toEqual(await staffList(''));
+      // The tied notes are one page each and together hold both; no note comes last.
+      const byNote = await Promise.all(
+        [0, 1, 2, 3].map((o) => staffList(`?sort=note&dir=asc&limit=1&offset=${o}`)),
+      );
+      expect(new Set(byNote.slice(0, 2).flat())).toEqual(new Set(['+12125550001', '+12125550002']));
+      expect(byNote.slice(2).flat()).toEqual(['+12125550003', '+12125550004']);
+      // The header links to the other direction and the pager keeps the order and the filter.
+      const body = await page(staff, `/console/blocklist?list=${ids.acme}&sort=number&dir=asc&limit=1`);
+      expect(numbers(body)).toEqual(['+12125550001']);
+      expect(body).toContain(`href="/console/blocklist?list=${ids.acme}&amp;sort=number&amp;dir=desc"`);
+      expect(body).toContain(
+        `href="/console/blocklist?list=${ids.acme}&amp;sort=number&amp;dir=asc&amp;limit=1&amp;offset=1"`,
+      );
+      // A seller user: its own list only, whatever the order or the list asked.
+      expect(numbers(await page(seller, `/console/blocklist?sort=number&dir=desc&list=${ids.bolt}`))).toEqual(
+        ['+12125550003', '+12125550001'],
+      );
+      const none = await page(staff, '/console/blocklist?number=%2B12125550009');
+      expect(none).toContain('No blocked caller matches this filter.');
+      expect(none).not.toContain('<table id="blocklist"');
+    });
+  });
+
+  describe('API keys (console)', () => {
+    const labels = (body: string) => all(body, /<tr data-key="[^"]+">(?:<td>.*?<\/td>){3}<td>([^<]*)<\/td>/g);
+
+    it('newest first by default; by label or role either way, ties across pages; filtered by role and seller; revoked ones on request', async () => {
+      const x = d.ctx.database.db;
+      const con = d.ctx.modules.get('console') as ConsoleModule;
+      await con.services.users.create({ email: 'admin@example.com', password: PW, role: 'admin' });
+      const admin = new Browser(d.app, '10.7.0.3');
+      expect((await admin.signIn('admin@example.com', PW)).statusCode).toBe(303);
+      // Besides the two keys made first (staff and acme's, no label): two dialers, a bolt key, one revoked.
+      await createApiKey(x, { role: 'dialer', label: 'k-dialer-b' });
+      await createApiKey(x, { role: 'dialer', label: 'k-dialer-a' });
+      await createApiKey(x, { role: 'seller', sellerId: ids.bolt, label: 'k-bolt' });
+      const gone = await createApiKey(x, { role: 'staff', label: 'k-gone' });
+      await revokeApiKey(x, gone.id);
+      const list = async (q: string) => labels(await page(admin, `/console/api-keys${q}`));
+      expect(await list('')).toEqual(['k-bolt', 'k-dialer-a', 'k-dialer-b', '', '']);
+      expect(await list('?sort=label&dir=asc&role=dialer')).toEqual(['k-dialer-a', 'k-dialer-b']);
+      expect(await list('?sort=label&dir=desc&role=dialer')).toEqual(['k-dialer-b', 'k-dialer-a']);
+      expect(await list(`?seller_id=${ids.bolt}`)).toEqual(['k-bolt']);
+      expect(await list('?revoked=true&role=staff')).toEqual(['k-gone', '']);
+      expect(await list('?sort=hash;drop&dir=up')).toEqual(await list(''));
+      // Two dialers tie on role: a page each, both held once; the pager keeps order and filter.
+      const byRole = await Promise.all(
+        [0, 1].map((o) => list(`?sort=role&dir=asc&role=dialer&limit=1&offset=${o}`)),
+      );
+      expect(new Set(byRole.flat())).toEqual(new Set(['k-dialer-a', 'k-dialer-b']));
+      const body = await page(admin, '/console/api-keys?role=dialer&sort=label&dir=asc&limit=1');
+      expect(body).toContain(
+        'href="/console/api-keys?role=dialer&amp;sort=label&amp;dir=asc&amp;limit=1&amp;offset=1"',
+      );
+      expect(body).toContain('href="/console/api-keys?role=dialer&amp;sort=label&amp;dir=desc"');
+      const none = await page(admin, '/console/api-keys?role=admin');
+      expect(none).toContain('No API key matches this filter.');
+      expect(none).not.toContain('<table id="api-keys"');
     });
   });
 

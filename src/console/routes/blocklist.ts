@@ -4,6 +4,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { CALLER_BLOCK_SORTS } from '../../routing/repository/blocklist.ts';
 import { callerBlockBody, toE164 } from '../../routing/schemas.ts';
 import type { RoutingService } from '../../routing/service.ts';
 import { EVERYONE, may, SELLER_WRITE, scopeOf } from '../access.ts';
@@ -11,10 +12,12 @@ import { fromForm, validate } from '../forms.ts';
 import { html } from '../html.ts';
 import { csrfField, empty, layout, pager } from '../pages/layout.ts';
 import { sendPage, userOf } from '../plugin.ts';
+import { sortKeys, sortQuery, sortTh } from '../pages/table.ts';
 import { pageQuery } from '../schemas.ts';
 import { bodyOf, cfg, done, idParams, selected, when } from './routing-common.ts';
 import { ctxOf, flashOf } from './users.ts';
 
+const SORTS = sortKeys(CALLER_BLOCK_SORTS);
 const listQuery = pageQuery.extend({
   list: z
     .union([z.uuid(), z.literal('global')])
@@ -30,7 +33,11 @@ export function blocklistRoutes(svc: RoutingService, names: { sellerNames(): Pro
       const scope = scopeOf(user);
       const q = listQuery.parse(req.query);
       const n = q.number ? (toE164(q.number) ?? q.number) : undefined;
-      const list = await svc.listCallerBlocks({ ...q, sellerId: q.list, number: n }, scope);
+      const o = sortQuery(SORTS, 'created_at', 'desc').parse(req.query);
+      const list = await svc.listCallerBlocks({ ...q, sellerId: q.list, number: n, order: o }, scope);
+      const keep = { list: q.list, number: q.number };
+      const th = (k: (typeof SORTS)[number], label: string) =>
+        sortTh('/console/blocklist', keep, o, k, label);
       const sellers = scope ? new Map<string, string>() : await names.sellerNames();
       const ctx = ctxOf(req, flashOf(req));
       const write = may(user, SELLER_WRITE);
@@ -38,9 +45,10 @@ export function blocklistRoutes(svc: RoutingService, names: { sellerNames(): Pro
       const listOptions = (sel: string | undefined) =>
         html`<option value="global"${selected(sel === 'global')}>global (every seller)</option>${[...sellers].map(([id, name]) => html`<option value="${id}"${selected(sel === id)}>${name}</option>`)}`;
       const body = html`<p>Campaigns that use the blocklist refuse callers on their seller's list and on the global one.</p>
-<form method="get" action="/console/blocklist" class="grid">
+<form method="get" action="/console/blocklist" class="grid" id="list-filters">
 ${scope ? '' : html`<label>List <select name="list"><option value="">every list</option>${listOptions(q.list)}</select></label>`}
-<label>Number <input name="number" value="${q.number ?? ''}" placeholder="+12125550123"></label><button type="submit">Filter</button></form>
+<label>Number <input name="number" value="${q.number ?? ''}" placeholder="+12125550123"></label>
+<input type="hidden" name="sort" value="${o.sort}"><input type="hidden" name="dir" value="${o.dir}"><button type="submit">Filter</button> <a href="/console/blocklist">Clear</a></form>
 ${
   write
     ? html`<h2>Block a caller</h2><form method="post" action="/console/blocklist" class="grid" id="block-add">${csrfField(ctx)}
@@ -58,14 +66,14 @@ ${scope ? '' : html`<label>Into the list <select name="seller_id">${listOptions(
 <h2>Blocked callers</h2>
 ${
   list.items.length
-    ? html`<div class="scroll"><table id="blocklist"><thead><tr><th>Number</th>${scope ? '' : html`<th>List</th>`}<th>Note</th><th>Added</th>${write ? html`<th></th>` : ''}</tr></thead><tbody>
+    ? html`<div class="scroll"><table id="blocklist"><thead><tr>${th('number', 'Number')}${scope ? '' : html`<th>List</th>`}${th('note', 'Note')}${th('created_at', 'Added')}${write ? html`<th></th>` : ''}</tr></thead><tbody>
 ${list.items.map(
   (
     b,
   ) => html`<tr><td>${b.number}</td>${scope ? '' : html`<td>${listName(b.sellerId)}</td>`}<td>${b.note ?? ''}</td><td>${when(b.createdAt)}</td>
 ${write ? html`<td><form method="post" action="/console/blocklist/${b.id}/delete" class="inline" data-confirm="Unblock ${b.number}?">${csrfField(ctx)}<button type="submit" class="link">Unblock</button></form></td>` : ''}</tr>`,
-)}</tbody></table></div>${pager('/console/blocklist', { list: q.list, number: q.number }, { ...q, total: list.total })}`
-    : empty('Nobody is blocked here.')
+)}</tbody></table></div>${pager('/console/blocklist', { ...keep, ...o }, { ...q, total: list.total })}`
+    : empty(q.list || q.number ? 'No blocked caller matches this filter.' : 'Nobody is blocked here.')
 }`;
       return sendPage(reply, layout(ctx, 'Blocklist', body));
     });

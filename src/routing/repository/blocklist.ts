@@ -2,7 +2,7 @@
 import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { callerBlocks } from '../../db/schema/routing.ts';
 import { type Db, listPage } from '../../platform/db.ts';
-import type { CallerBlockRow, Page } from './common.ts';
+import { type CallerBlockRow, orderOf, type Page } from './common.ts';
 
 /** On the seller's blocklist or the global one (one indexed read). */
 export async function isBlocked(db: Db, sellerId: string, number: string): Promise<boolean> {
@@ -19,6 +19,13 @@ export async function isBlocked(db: Db, sellerId: string, number: string): Promi
   return r !== undefined;
 }
 
+/** The orders a blocklist can be listed in (the console's column headers). */
+export const CALLER_BLOCK_SORTS = {
+  number: callerBlocks.number,
+  note: callerBlocks.note,
+  created_at: callerBlocks.createdAt,
+};
+
 /** Blocklist entries: one seller's (`sellerId`), the global list (null), or every list (undefined). */
 export function listCallerBlocks(
   db: Db,
@@ -30,7 +37,10 @@ export function listCallerBlocks(
   if (f.number) where.push(eq(callerBlocks.number, f.number));
   return listPage(db, callerBlocks, {
     where: where.length ? and(...where) : undefined,
-    orderBy: [desc(callerBlocks.createdAt), desc(callerBlocks.id)],
+    orderBy: orderOf(CALLER_BLOCK_SORTS, callerBlocks.id, f.order, [
+      desc(callerBlocks.createdAt),
+      desc(callerBlocks.id),
+    ]),
     limit: f.limit,
     offset: f.offset,
   });
