@@ -81,8 +81,8 @@ ${rows.map(
         filtered
           ? 'No API key matches this filter.'
           : q.revoked
-            ? 'No API keys yet: create one above.'
-            : 'No API keys in use (revoked keys are listed with "Revoked keys too").',
+            ? 'No API keys. Create one above.'
+            : 'No API keys. Revoked ones, if any, are listed with “Revoked keys too”.',
       )
 }</section>`;
       return sendPage(reply, layout(ctx, 'API keys', body));
