@@ -3,6 +3,20 @@
 // call's. AMI's DeviceStateChange and ARI's DeviceStateChanged both read it.
 import type { SimChannel } from './model/types.ts';
 
+/** enum ast_device_state (devicestate.h), by the names device states carry: what AMI's hint and
+ *  queue member states are computed from. */
+export const DEVICE_STATE: Record<string, number> = {
+  UNKNOWN: 0,
+  NOT_INUSE: 1,
+  INUSE: 2,
+  BUSY: 3,
+  INVALID: 4,
+  UNAVAILABLE: 5,
+  RINGING: 6,
+  RINGINUSE: 7,
+  ONHOLD: 8,
+};
+
 /** A channel's device: its name up to the last `-` (ast_setstate's own cut). */
 export const deviceOf = (c: { name: string }) =>
   c.name.slice(0, Math.max(0, c.name.lastIndexOf('-'))) || c.name;

@@ -2,22 +2,10 @@
 // action_extensionstatelist): an extension's hint and the state pbx.c computes from its devices'
 // states (ast_extension_state3: each device of the hint aggregated, then turned into an extension
 // state). The hints are the dialplan's (`exten => 100,hint,PJSIP/a&PJSIP/b`).
+import { DEVICE_STATE as DEVICE } from '../devices.ts';
 import { caseHash, hashOrder } from './ao2.ts';
 import { error } from './auth.ts';
 import type { Action, ActionContext } from './session.ts';
-
-/** enum ast_device_state, by the names device states carry. */
-const DEVICE: Record<string, number> = {
-  UNKNOWN: 0,
-  NOT_INUSE: 1,
-  INUSE: 2,
-  BUSY: 3,
-  INVALID: 4,
-  UNAVAILABLE: 5,
-  RINGING: 6,
-  RINGINUSE: 7,
-  ONHOLD: 8,
-};
 
 /** ast_devstate_aggregate_add's ranking, by device state. */
 const ORDER = [1, 3, 6, 7, 0, 2, 5, 8, 4];

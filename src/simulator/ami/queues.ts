@@ -3,25 +3,13 @@
 // (`startSimulator({ queues })`: queues.conf's static queues and members); no caller ever waits in
 // one (the dialplan has no Queue()), so the counters stay 0 and no QueueEntry is listed. A member's
 // Status is its state interface's device state now, as app_queue keeps it from device state events.
+import { DEVICE_STATE } from '../devices.ts';
 import { caseHash, hashOrder } from './ao2.ts';
 import type { Fields } from './protocol.ts';
 import type { Queue, QueueConfig } from './queue-config.ts';
 import type { Action, ActionContext } from './session.ts';
 
 export type { Queue, QueueConfig, QueueMemberConfig } from './queue-config.ts';
-
-/** enum ast_device_state, by the names the simulator's device states carry. */
-const DEVICE_STATE: Record<string, number> = {
-  UNKNOWN: 0,
-  NOT_INUSE: 1,
-  INUSE: 2,
-  BUSY: 3,
-  INVALID: 4,
-  UNAVAILABLE: 5,
-  RINGING: 6,
-  RINGINUSE: 7,
-  ONHOLD: 8,
-};
 
 /** app_queue's member_hash_fn: the first five characters after the `/`, six bits each. */
 const memberHash = (iface: string): number => {
