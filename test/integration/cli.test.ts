@@ -1,5 +1,8 @@
 // The executable as an operator runs it: `capconduit migrate|create-key|start` as child processes.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,8 +29,12 @@ async function emptyDatabase(): Promise<{ url: string; drop(): Promise<void> }> 
   };
 }
 
+// The daemon's CDR journal in a folder of this file's own: the default (.data/cdr-buffer in the
+// checkout) is shared with any other daemon started there, whose records a start would replay.
+const cdrDir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
 const env = (over: Record<string, string>) => ({
   PATH: process.env.PATH!,
+  CDR_BUFFER_DIR: cdrDir,
   HOME: process.env.HOME ?? '/tmp',
   REDIS_URL: process.env.REDIS_URL!,
   MASTER_KEY: TEST_MASTER_KEY,
@@ -44,6 +51,7 @@ describe('capconduit CLI', { timeout: 120_000 }, () => {
     migrated = await freshDatabase();
   });
   afterAll(async () => {
+    rmSync(cdrDir, { recursive: true, force: true });
     await empty?.drop();
     await migrated?.drop();
   });
