@@ -30,9 +30,7 @@ const createBridge: Handler<AriState> = (a, s) => {
  * `proxy_media` take native away from what came before them, `video_sfu` leaves multimix only,
  * `video_single` and `sdp_label` change no capability. None, or holding with mixing: no bridge.
  */
-export function bridgeKind(
-  type: string,
-): {
+export function bridgeKind(type: string): {
   type: 'mixing' | 'holding';
   native: boolean;
   multimixOnly: boolean;

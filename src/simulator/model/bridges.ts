@@ -97,7 +97,7 @@ export abstract class SimBridges extends SimModelCore {
     if (b.caps.native && b.channels.size === 2) {
       const rtp = [...b.channels].every((id) => {
         const x = this.channels.get(id);
-        return x !== undefined && x.name.startsWith('PJSIP/') && x.state === 'Up';
+        return !!x?.name.startsWith('PJSIP/') && x.state === 'Up';
       });
       if (rtp) return 'native_rtp';
     }
