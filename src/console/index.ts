@@ -15,7 +15,7 @@ import type { RoutingModule } from '../routing/index.ts';
 import { Floor } from './floor.ts';
 import { LiveHub, LivePublisher, type LiveSource } from './live.ts';
 import { Lockout } from './lockout.ts';
-import { consolePlugin } from './plugin.ts';
+import { type ConsoleRoute, consolePlugin } from './plugin.ts';
 import { ConsoleRepository } from './repository.ts';
 import { assetRoutes } from './routes/assets.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
@@ -42,6 +42,8 @@ export interface ConsoleModule extends DaemonModule {
   services: ConsoleServices;
   hub: LiveHub;
   publisher: LivePublisher | null;
+  /** Every route the console registered, as registered (public or not). */
+  routeList: ConsoleRoute[];
 }
 
 /** Finished calls (and the answered ones) counted by the router's own metric. */
@@ -103,6 +105,7 @@ export function createConsoleModule(ctx: DaemonContext): ConsoleModule {
     : null;
 
   const calls = new CallsService(database.db);
+  const routeList: ConsoleRoute[] = [];
   const pages = [
     assetRoutes,
     authRoutes(services),
@@ -120,6 +123,7 @@ export function createConsoleModule(ctx: DaemonContext): ConsoleModule {
     services,
     hub,
     publisher,
+    routeList,
     routes: [
       async (app: FastifyInstance) => {
         // Open event streams would hold the server's close; they end first.
@@ -130,15 +134,19 @@ export function createConsoleModule(ctx: DaemonContext): ConsoleModule {
         const provisioning = ctx.modules.get('provisioning') as ProvisioningModule | undefined;
         const reports = ctx.modules.get('reports') as ReportsModule | undefined;
         await app.register(
-          consolePlugin(services, [
-            ...pages,
-            callTotalRoutes(reports?.service, routing.service, config.DEFAULT_TIMEZONE),
-            callerIdRoutes(callerid?.service, config.PUBLIC_URL),
-            pbxRoutes(pbx?.service, routing.service, config),
-            numberRoutes(provisioning?.service, routing.service),
-            providerAccountRoutes(provisioning?.service),
-            webhookRoutes(provisioning?.webhooks, routing.service),
-          ]),
+          consolePlugin(
+            services,
+            [
+              ...pages,
+              callTotalRoutes(reports?.service, routing.service, config.DEFAULT_TIMEZONE),
+              callerIdRoutes(callerid?.service, config.PUBLIC_URL),
+              pbxRoutes(pbx?.service, routing.service, config),
+              numberRoutes(provisioning?.service, routing.service),
+              providerAccountRoutes(provisioning?.service),
+              webhookRoutes(provisioning?.webhooks, routing.service),
+            ],
+            routeList,
+          ),
           { prefix: '/console' },
         );
       },

@@ -134,9 +134,18 @@ function backOf(req: FastifyRequest, publicUrl: string | undefined): string {
   return u.pathname.startsWith('/console/') ? u.pathname + u.search : '/console/live';
 }
 
+/** A route of the console as registered: what the signed-out check must cover. */
+export interface ConsoleRoute {
+  method: string;
+  url: string;
+  public: boolean;
+}
+
 export function consolePlugin(
   services: ConsoleServices,
   routes: Array<(app: FastifyInstance) => Promise<void>>,
+  /** Filled with every route registered (a test checks each needs a session unless public). */
+  seen: ConsoleRoute[] = [],
 ) {
   return async function consoleRoutes(app: FastifyInstance) {
     await app.register(cookie);
@@ -165,6 +174,8 @@ export function consolePlugin(
     // Pages, not API: kept out of the OpenAPI document.
     app.addHook('onRoute', (route) => {
       route.schema = { ...(route.schema ?? {}), hide: true };
+      const open = (route.config as { console?: ConsoleRouteConfig } | undefined)?.console?.public === true;
+      for (const method of [route.method].flat()) seen.push({ method, url: route.url, public: open });
     });
     app.decorateRequest('consoleUser', null);
     app.decorateRequest('consoleSession', null);

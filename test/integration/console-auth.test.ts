@@ -79,6 +79,42 @@ describe('console sign-in and sessions', () => {
     expect((await b.get('/console/assets/console.js', '*/*')).statusCode).toBe(200);
   });
 
+  it('every console route but sign-in and the assets needs a session, whatever it is', async () => {
+    // From the routes as registered, so a page added later is covered without being named here.
+    const open = con.routeList.filter((r) => r.public).map((r) => `${r.method} ${r.url}`);
+    expect(new Set(open)).toEqual(
+      new Set([
+        'GET /console/sign-in',
+        'HEAD /console/sign-in',
+        'POST /console/sign-in',
+        // The second step of a sign-in (its pending token is checked there), and /console itself.
+        'POST /console/sign-in/totp',
+        'GET /console',
+        'HEAD /console',
+        'HEAD /console/',
+        'GET /console/assets/console.css',
+        'HEAD /console/assets/console.css',
+        'GET /console/assets/console.js',
+        'HEAD /console/assets/console.js',
+      ]),
+    );
+    const closed = con.routeList.filter((r) => !r.public && r.method !== 'HEAD');
+    expect(closed.length).toBeGreaterThan(60);
+    const b = new Browser(d.app, '10.0.0.9');
+    for (const r of closed) {
+      const url = r.url.replace(/:\w+/g, '00000000-0000-0000-0000-000000000000');
+      if (r.method === 'GET') {
+        const page = await b.get(url);
+        expect(page.statusCode, url).toBe(303);
+        expect(page.headers.location, url).toMatch(/^\/console\/sign-in/);
+        expect((await b.get(url, 'application/json')).statusCode, url).toBe(401);
+      } else {
+        expect(r.method, url).toBe('POST');
+        expect((await b.post(url, { _csrf: 'x' })).statusCode, url).toBe(401);
+      }
+    }
+  });
+
   it('signs in with the right password, case-blind email; strict headers, no inline script', async () => {
     const b = new Browser(d.app, '10.0.0.2');
     const bad = await b.signIn('admin@example.com', 'wrong password!');
