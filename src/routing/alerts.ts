@@ -68,12 +68,27 @@ export function capHits(s: Pick<CallState, 'refused' | 'plan'>): CapHit[] {
     else if (b && (CAP_KINDS as readonly string[]).includes(b) && ['seller', 'did', 'group'].includes(a)) {
       const owner = a as 'seller' | 'did' | 'group';
       const src = (s.plan?.sources ?? []) as Array<{ kind: string; id: string }>;
-      const id = src.find((x) => x.kind === owner)?.id ?? (owner === 'seller' ? s.plan?.sellerId : undefined);
+      // A group is the refused link's client's (a plan's groups are on its links, not its sources).
+      const id =
+        owner === 'group'
+          ? s.plan?.links.find((l) => l.linkId === r.linkId)?.group?.id
+          : (src.find((x) => x.kind === owner)?.id ?? (owner === 'seller' ? s.plan?.sellerId : undefined));
       hit = { owner, ownerId: id ?? r.linkId, cap: b as CapKind };
     }
     if (hit) out.set(`${hit.owner}:${hit.ownerId}:${hit.cap}`, hit);
   }
   return [...out.values()];
+}
+
+/**
+ * Pure: the zone a hit cap counts its hours, days and months in — the link's client's, the group's
+ * own; null for the seller's and the DID's (DEFAULT_TIMEZONE), as the slots count them.
+ */
+export function capZone(s: Pick<CallState, 'plan'>, h: CapHit): string | null {
+  const links = s.plan?.links ?? [];
+  if (h.owner === 'link') return links.find((l) => l.linkId === h.ownerId)?.timezone ?? null;
+  if (h.owner === 'group') return links.find((l) => l.group?.id === h.ownerId)?.group?.timezone ?? null;
+  return null;
 }
 
 /** Pure: the throttle period of a cap alert, and how long its key must live. */
@@ -139,10 +154,7 @@ export class RoutingAlerts {
 
   private async onCall(s: CallState, now: Date): Promise<void> {
     for (const h of capHits(s)) {
-      const tz =
-        h.owner === 'link'
-          ? (s.plan?.links.find((l) => l.linkId === h.ownerId)?.timezone ?? this.s.defaultTimezone)
-          : this.s.defaultTimezone;
+      const tz = capZone(s, h) ?? this.s.defaultTimezone;
       const p = capPeriod(h.cap, tz, now, this.s.throttleS);
       await this.once(
         'cap.reached',

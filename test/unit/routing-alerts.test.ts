@@ -1,6 +1,6 @@
 // Which finished calls raise `route.failed`, and which cap refusals `cap.reached` names (pure).
 import { describe, expect, it } from 'vitest';
-import { capHits, ROUTE_FAILED } from '../../src/routing/alerts.ts';
+import { capHits, capZone, ROUTE_FAILED } from '../../src/routing/alerts.ts';
 
 describe('routing alerts (pure)', () => {
   it('route.failed: a call that waited on hold in vain or was found past its budget is a failure; a hangup, a default route or an answer is not', () => {
@@ -31,5 +31,35 @@ describe('routing alerts (pure)', () => {
       { owner: 'seller', ownerId: 's1', cap: 'daily' },
       { owner: 'did', ownerId: 'd1', cap: 'concurrency' },
     ]);
+  });
+
+  it("cap.reached for a buyer group names the group (its clients' links share one hit) and counts its period in the group's zone", () => {
+    const caps = { concurrency: 1, hourly: 1, daily: null, monthly: null, total: null };
+    const g = { id: 'g1', caps, totalAnswered: 0, timezone: 'Asia/Kolkata' };
+    const plan = {
+      sellerId: 's1',
+      sources: [],
+      links: [
+        { linkId: 'l1', timezone: 'America/New_York', group: g },
+        { linkId: 'l2', timezone: null, group: g },
+        { linkId: 'l3', timezone: null },
+      ],
+    } as never;
+    const hits = capHits({
+      plan,
+      refused: [
+        { linkId: 'l1', clientId: 'c1', reason: 'group_hourly' },
+        { linkId: 'l2', clientId: 'c2', reason: 'group_hourly' },
+        { linkId: 'l3', clientId: 'c3', reason: 'hourly' },
+      ] as never,
+    });
+    expect(hits).toEqual([
+      { owner: 'group', ownerId: 'g1', cap: 'hourly' },
+      { owner: 'link', ownerId: 'l3', cap: 'hourly' },
+    ]);
+    expect(capZone({ plan }, hits[0]!)).toBe('Asia/Kolkata');
+    expect(capZone({ plan }, { owner: 'link', ownerId: 'l1', cap: 'hourly' })).toBe('America/New_York');
+    expect(capZone({ plan }, hits[1]!)).toBeNull();
+    expect(capZone({ plan }, { owner: 'seller', ownerId: 's1', cap: 'daily' })).toBeNull();
   });
 });
