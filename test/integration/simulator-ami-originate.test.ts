@@ -2,7 +2,7 @@
 // order, the Variable headers (set last first, after the placeholder application and before the
 // caller id), a priority given by label, sync and async answers.
 import { afterEach, describe, expect, it } from 'vitest';
-import { originateVariables } from '../../src/simulator/ami/actions.ts';
+import { originateVariables } from '../../src/simulator/ami/originate.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
 import { amiSession } from '../helpers/sim-ami.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -96,5 +96,67 @@ describe('simulator AMI Originate', () => {
     expect([one.Exten, one.Priority, one.Application]).toEqual(['123', '5', 'Hangup']);
     // No OriginateResponse for a synchronous originate.
     expect(ami.frames.filter((f) => f.Event === 'OriginateResponse')).toEqual([]);
+  });
+});
+
+describe('simulator AMI Redirect', () => {
+  it('checks as manager.c does and moves one channel or two (ExtraChannel)', async () => {
+    const { ami } = await sim();
+    const r = await ami.action('Originate', { ...WAIT, Priority: '1', Async: 'yes' });
+    const done = await waitFor(() =>
+      ami.frames.find((f) => f.Event === 'OriginateResponse' && f.ActionID === r.ActionID),
+    );
+    const one = done.Channel!;
+    const two = one.replace(/;1$/, ';2');
+    const msg = async (fields: Record<string, string>) => (await ami.action('Redirect', fields)).Message;
+    expect(await msg({})).toBe('Channel not specified');
+    expect(await msg({ Channel: one })).toBe('Context not specified');
+    expect(await msg({ Channel: one, Context: 'capconduit-test' })).toBe('Exten not specified');
+    expect(await msg({ Channel: one, Context: 'capconduit-test', Exten: 'answer' })).toBe(
+      'Priority not specified',
+    );
+    const to = { Context: 'capconduit-test', Exten: 'answer' };
+    expect(await msg({ Channel: one, ...to, Priority: 'nolabel' })).toBe('Priority is invalid');
+    expect(
+      await msg({ Channel: one, ...to, Priority: '2', ExtraChannel: two, ExtraContext: 'from-carrier' }),
+    ).toBe('ExtraExten not specified');
+    expect(
+      await msg({
+        Channel: one,
+        ...to,
+        Priority: '2',
+        ExtraChannel: two,
+        ExtraContext: 'x',
+        ExtraExten: '1',
+      }),
+    ).toBe('ExtraPriority not specified');
+    expect(await msg({ Channel: 'Local/none@x-0;1', ...to, Priority: '2' })).toBe(
+      'Channel does not exist: Local/none@x-0;1',
+    );
+    expect(await msg({ Channel: one, ...to, Priority: '2', ExtraChannel: 'nope' })).toBe(
+      'ExtraChannel does not exist: nope',
+    );
+
+    expect(await msg({ Channel: one, ...to, Priority: '2' })).toBe('Redirect successful');
+    const moved = await waitFor(() =>
+      ami.frames.find((f) => f.Event === 'Newexten' && f.Channel === one && f.Priority === '2'),
+    );
+    expect([moved.Context, moved.Exten, moved.Application]).toEqual(['capconduit-test', 'answer', 'Wait']);
+    // Both halves at once: the extra one to its own place (from-carrier's `fallback` label, 5).
+    expect(
+      await msg({
+        Channel: one,
+        ...to,
+        Priority: '1',
+        ExtraChannel: two,
+        ExtraContext: 'from-carrier',
+        ExtraExten: '555',
+        ExtraPriority: 'fallback',
+      }),
+    ).toBe('Dual Redirect successful');
+    const extra = await waitFor(() =>
+      ami.frames.find((f) => f.Event === 'Newexten' && f.Channel === two && f.Context === 'from-carrier'),
+    );
+    expect([extra.Exten, extra.Priority]).toEqual(['555', '5']);
   });
 });

@@ -1,14 +1,14 @@
 // The action table: each AMI action the simulator answers, by its lower-cased name. An action not
 // in the table answers as Asterisk answers an unknown one.
-import { type After, originate as originateCall, parseCallerId } from '../originate.ts';
 import type { SimChannel } from '../model.ts';
 import { endpointDetail, endpointListItem } from '../pjsip/ami.ts';
 import { error, SESSION_ACTIONS } from './auth.ts';
 import { listCommands } from './commands.ts';
+import { originate, redirect } from './originate.ts';
 import { mixMonitor, mixMonitorMute, stopMixMonitor } from './mixmonitor.ts';
 import { queueStatus, queueSummary } from './queues.ts';
 import { extensionState, extensionStateList } from './extension-state.ts';
-import { type Fields, snapshot } from './protocol.ts';
+import { snapshot } from './protocol.ts';
 import { type Action, type AmiCore, byName } from './session.ts';
 import { getvar, setvar } from './variables.ts';
 
@@ -105,24 +105,6 @@ const hangup: Action = (ctx) => {
   hangUp(c);
 };
 
-/** Redirect: the channel leaves Stasis (if in it) and continues at the given dialplan location. */
-const redirect: Action = (ctx) => {
-  const { f } = ctx;
-  if (!f.channel) return error(ctx, 'Channel not specified');
-  if (f.priority && !/^\d+$/.test(f.priority)) return error(ctx, 'Invalid priority');
-  const c = byName(ctx, f.channel);
-  if (!c) return error(ctx, 'Channel specified does not exist');
-  if (!f.exten || !f.context) return error(ctx, 'Redirect failed');
-  const m = ctx.core.model;
-  m.leaveStasis(c);
-  m.fire(c.id, 'exit');
-  void m.runDialplan(c, f.context, f.exten);
-  ctx.reply([
-    ['Response', 'Success'],
-    ['Message', 'Redirect successful'],
-  ]);
-};
-
 /** Status: one Status event per channel (or the one named), then StatusComplete. */
 const status: Action = (ctx) => {
   const m = ctx.core.model;
@@ -165,143 +147,6 @@ const status: Action = (ctx) => {
     ['ListItems', chans.length],
     ['Items', chans.length],
   ]);
-};
-
-/** sscanf("%30d"): leading blanks, a sign and digits; null when there is no number. */
-const scanInt = (v: string): number | null => {
-  const m = /^\s*([-+]?\d+)/.exec(v);
-  return m ? Number.parseInt(m[1]!, 10) : null;
-};
-
-/**
- * The `Variable` headers as astman_get_variables reads them: each header's value split at commas
- * (AST_STANDARD_APP_ARGS), each `name=value` with a name; the list is built by prepending, so the
- * channel is given them last first.
- */
-export function originateVariables(headers: string[]): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  for (const h of headers) {
-    for (const item of splitArgs(h.trimStart())) {
-      const eq = item.indexOf('=');
-      if (eq <= 0) continue;
-      out.unshift([item.slice(0, eq), item.slice(eq + 1)]);
-    }
-  }
-  return out;
-}
-
-/** Comma-separated arguments, commas inside quotes or parentheses kept (ast_app_separate_args). */
-function splitArgs(s: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let depth = 0;
-  let quoted = false;
-  for (const ch of s) {
-    if (ch === '"') quoted = !quoted;
-    else if (!quoted && ch === '(') depth++;
-    else if (!quoted && ch === ')' && depth > 0) depth--;
-    if (ch === ',' && !quoted && depth === 0) {
-      out.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  out.push(cur);
-  return out;
-}
-
-/**
- * Originate as manager.c runs it: the checks in its order (ids no longer than 149 characters,
- * a channel, a priority as a number or a label of the extension, a timeout, a technology; with a
- * priority, the extension must exist), then either a synchronous dial (the answer waits for the
- * outcome) or an asynchronous one (answered at once, the outcome told later in an
- * OriginateResponse event carrying the ActionID). The `Variable` headers are set on the dialled
- * channel after its placeholder application and before its caller id, as pbx_outgoing_attempt
- * does. Only Local channels can be dialled here; any other technology fails as an unknown one does
- * (no channel, reason 0). `Codecs` and `Account` are read and have no effect (no media; no
- * account codes).
- */
-const originate: Action = (ctx) => {
-  const { f, core } = ctx;
-  const name = f.channel ?? '';
-  const channelId = f.channelid ?? '';
-  const otherChannelId = f.otherchannelid ?? '';
-  if (channelId.length > 149 || otherChannelId.length > 149)
-    return error(ctx, 'Uniqueid length exceeds maximum of 149\n');
-  if (!name) return error(ctx, 'Channel not specified');
-  const exten = f.exten ?? '';
-  const context = f.context ?? '';
-  let priority = 0;
-  if (f.priority) {
-    priority = scanInt(f.priority) ?? core.model.findLabel(context, exten, f.priority);
-    if (priority < 1 && scanInt(f.priority) === null) return error(ctx, 'Invalid priority');
-  }
-  const timeoutMs = f.timeout ? scanInt(f.timeout) : 30_000;
-  if (timeoutMs === null) return error(ctx, 'Invalid timeout');
-  if (!name.includes('/')) return error(ctx, 'Invalid channel');
-  // Checked whenever a priority is given, even for an application (exten and context are never
-  // NULL in manager.c, only empty).
-  if (priority && !core.hooks.exists(context, exten, priority))
-    return error(ctx, 'Extension does not exist.');
-  const app = f.application;
-  const async = /^(yes|true|y|t|1|on)$/i.test(f.async ?? '');
-  if (!app && !async && !priority)
-    return error(ctx, "Originate with 'Exten' requires 'Context' and 'Priority'");
-  const caller = parseCallerId(f.callerid);
-  const after: After = app
-    ? { application: app, data: f.data ?? '' }
-    : { context, exten, ...(priority > 0 ? { priority } : {}) };
-  const r = originateCall(core.model, {
-    endpoint: name,
-    caller,
-    ...(channelId ? { channelId } : {}),
-    ...(otherChannelId ? { otherChannelId } : {}),
-    after,
-    timeoutS: timeoutMs > 0 ? Math.ceil(timeoutMs / 1000) : 30,
-    vars: originateVariables(ctx.multi.variable ?? []),
-    varsBeforeCaller: true,
-  });
-  if (!async) {
-    if (!r.channel) return error(ctx, 'Originate failed');
-    void r.outcome.then((o) =>
-      o.answered
-        ? ctx.reply([
-            ['Response', 'Success'],
-            ['Message', 'Originate successfully queued'],
-          ])
-        : error(ctx, 'Originate failed'),
-    );
-    return;
-  }
-  ctx.reply([
-    ['Response', 'Success'],
-    ['Message', 'Originate successfully queued'],
-  ]);
-  const ch = r.channel;
-  const chanName = ch?.name ?? name;
-  const uniqueid = ch?.id ?? (channelId || '<unknown>');
-  void r.outcome.then((o) => {
-    const where: Fields = app
-      ? [
-          ['Application', app],
-          ['Data', f.data ?? ''],
-        ]
-      : [
-          ['Context', context],
-          ['Exten', exten],
-        ];
-    ctx.event([
-      ['Event', 'OriginateResponse'],
-      ['Privilege', 'call,all'],
-      ...ctx.actionId,
-      ['Response', o.answered ? 'Success' : 'Failure'],
-      ['Channel', chanName],
-      ...where,
-      ['Reason', o.reason],
-      ['Uniqueid', uniqueid],
-      ['CallerIDNum', caller.number || '<unknown>'],
-      ['CallerIDName', caller.name || '<unknown>'],
-    ]);
-  });
 };
 
 // res_pjsip's AMI (pjsip_configuration.c): the detail of one endpoint, or the list of all. Errors
