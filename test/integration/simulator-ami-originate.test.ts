@@ -160,3 +160,35 @@ describe('simulator AMI Redirect', () => {
     expect([extra.Exten, extra.Priority]).toEqual(['555', '5']);
   });
 });
+
+describe('simulator AMI Status', () => {
+  it('lists Variables and AllVariables after Seconds, the ActionID last', async () => {
+    const { ami } = await sim();
+    const r = await ami.action('Originate', { ...WAIT, Priority: '1', Async: 'yes', Variable: 'A=1,B=2' });
+    const done = await waitFor(() =>
+      ami.frames.find((f) => f.Event === 'OriginateResponse' && f.ActionID === r.ActionID),
+    );
+    const list = await ami.list('Status', {
+      Channel: done.Channel!,
+      Variables: 'A,NOPE',
+      AllVariables: 'yes',
+    });
+    const ev = list.find((f) => f[0]![1] === 'Status')!;
+    const keys = ev.map(([k]) => k);
+    expect(keys.slice(keys.indexOf('Seconds'))).toEqual([
+      'Seconds',
+      'Variable',
+      'Variable',
+      'Variable',
+      'Variable',
+      'ActionID',
+    ]);
+    // Asked for first (a missing one as C prints NULL), then every channel variable newest first.
+    expect(ev.filter(([k]) => k === 'Variable').map(([, v]) => v)).toEqual([
+      'A=1',
+      'NOPE=(null)',
+      'A=1',
+      'B=2',
+    ]);
+  });
+});

@@ -8,7 +8,8 @@ import { originate, redirect } from './originate.ts';
 import { mixMonitor, mixMonitorMute, stopMixMonitor } from './mixmonitor.ts';
 import { queueStatus, queueSummary } from './queues.ts';
 import { extensionState, extensionStateList } from './extension-state.ts';
-import { snapshot } from './protocol.ts';
+import { type Fields, packet, snapshot } from './protocol.ts';
+import { readFunction, retrieveVariable } from '../functions.ts';
 import { type Action, type AmiCore, byName } from './session.ts';
 import { getvar, setvar } from './variables.ts';
 
@@ -119,28 +120,43 @@ const status: Action = (ctx) => {
     ['EventList', 'start'],
     ['Message', 'Channel status will follow'],
   ]);
-  for (const c of chans)
-    ctx.listEvent([
-      ['Event', 'Status'],
-      ['Privilege', 'Call'],
-      ...snapshot(c),
-      ['Type', c.name.split('/')[0]!],
-      ['DNID', ''],
-      ['EffectiveConnectedLineNum', c.connected.number || '<unknown>'],
-      ['EffectiveConnectedLineName', c.connected.name || '<unknown>'],
-      ['TimeToHangup', 0],
-      ['BridgeID', c.bridge ?? ''],
-      ['Application', c.dialplan.app_name],
-      ['Data', c.dialplan.app_data],
-      ['Nativeformats', '(ulaw)'],
-      ['Readformat', 'ulaw'],
-      ['Readtrans', ''],
-      ['Writeformat', 'ulaw'],
-      ['Writetrans', ''],
-      ['Callgroup', 0],
-      ['Pickupgroup', 0],
-      ['Seconds', Math.floor((Date.now() - Date.parse(c.creationtime.replace('+0000', 'Z'))) / 1000)],
+  // `Variables` (a comma list: each read as a variable or, ending in `)`, a function; none read as
+  // C's "(null)") and with `AllVariables` every channel variable, newest first; then the ActionID,
+  // which generate_status writes last.
+  const names = (ctx.f.variables ?? '').split(',').filter((v) => v !== '');
+  const all = /^(yes|true|y|t|1|on)$/i.test((ctx.f.allvariables ?? '').trim());
+  for (const c of chans) {
+    const variables: Fields = names.map((v) => [
+      'Variable',
+      `${v}=${(v.endsWith(')') ? (readFunction(m, c, v) ?? '') : retrieveVariable(m, c, v)) ?? '(null)'}`,
     ]);
+    if (all) for (const [k, v] of [...c.vars].reverse()) variables.push(['Variable', `${k}=${v}`]);
+    ctx.session.write(
+      packet([
+        ['Event', 'Status'],
+        ['Privilege', 'Call'],
+        ...snapshot(c),
+        ['Type', c.name.split('/')[0]!],
+        ['DNID', ''],
+        ['EffectiveConnectedLineNum', c.connected.number || '<unknown>'],
+        ['EffectiveConnectedLineName', c.connected.name || '<unknown>'],
+        ['TimeToHangup', 0],
+        ['BridgeID', c.bridge ?? ''],
+        ['Application', c.dialplan.app_name],
+        ['Data', c.dialplan.app_data],
+        ['Nativeformats', '(ulaw)'],
+        ['Readformat', 'ulaw'],
+        ['Readtrans', ''],
+        ['Writeformat', 'ulaw'],
+        ['Writetrans', ''],
+        ['Callgroup', 0],
+        ['Pickupgroup', 0],
+        ['Seconds', Math.floor((Date.now() - Date.parse(c.creationtime.replace('+0000', 'Z'))) / 1000)],
+        ...variables,
+        ...ctx.actionId,
+      ]),
+    );
+  }
   ctx.listEvent([
     ['Event', 'StatusComplete'],
     ['EventList', 'Complete'],
