@@ -295,9 +295,11 @@ describe('hold queue order at the slot script', () => {
           else expect(x.r).toBe('seller_concurrency');
         });
       // Newcomers on both links, with and without a hold queue: never served while a waiter is first.
+      // One that comes between the release and the waiter's take finds the seller's slot free: the
+      // link's line (a waiter there) refuses it then, and the seller's line once that slot is held.
       const arrivals = Array.from({ length: 10 }, (_, i) =>
         take(i, i % 2 ? b : a, `new-${++n}`, 1, caps, now, s, i % 4 < 2).then(({ r }) =>
-          expect(r).toBe('seller_concurrency'),
+          expect(['seller_concurrency', 'waiting']).toContain(r),
         ),
       );
       await Promise.all([...turns, ...arrivals]);
