@@ -368,6 +368,37 @@ describe('simulator recording options', () => {
     expect((await ari('GET', 'recordings/stored/quiet')).status).toBe(200);
   });
 
+  it("maxSilenceSeconds on a bridge: the recorder hears every party's mix, silent only when all are", async () => {
+    const { ari, call, events, s } = await setup();
+    const a = await call();
+    const b = await call();
+    const bridge = (await ari('POST', 'bridges?type=mixing')).body.id as string;
+    await ari('POST', `bridges/${bridge}/addChannel?channel=${a},${b}`);
+    s.setFarEndSilent(a, true);
+    await ari(
+      'POST',
+      `bridges/${bridge}/record?name=mix&format=wav&maxSilenceSeconds=1&maxDurationSeconds=2`,
+    );
+    await waitFor(() => events.some((e) => e.type === 'RecordingStarted'));
+    // One party still talks: its 2 s limit ends it, not silence.
+    await waitFor(() => events.some((e) => e.type === 'RecordingFinished' && e.recording?.name === 'mix'));
+    const mixed = events.find((e) => e.type === 'RecordingFinished' && e.recording?.name === 'mix')!
+      .recording!;
+    expect([mixed.duration, mixed.silence_duration]).toEqual([2, 0]);
+    // Both silent: it ends on its own after the second of silence (and a frame).
+    s.setFarEndSilent(b, true);
+    await ari(
+      'POST',
+      `bridges/${bridge}/record?name=hush&format=wav&maxSilenceSeconds=1&maxDurationSeconds=30`,
+    );
+    await waitFor(() => events.some((e) => e.type === 'RecordingFinished' && e.recording?.name === 'hush'));
+    const hush = events.find((e) => e.type === 'RecordingFinished' && e.recording?.name === 'hush')!
+      .recording!;
+    expect(hush.state).toBe('done');
+    expect(hush.duration).toBeLessThan(30);
+    expect(hush.silence_duration).toBe((hush.duration as number) - (hush.talking_duration as number));
+  });
+
   it('beep: RecordingStarted comes first, and the recorded length starts after the beep', async () => {
     const { ari, call, events } = await setup();
     const ch = await call();

@@ -121,7 +121,33 @@ export class Recordings {
     model.on('far-silence', (c: SimChannel) => {
       for (const r of this.live.values())
         if (r.queue === `channel:${c.id}` && r.state === 'recording') this.silence(r, !!c.farSilent);
+      if (c.bridge) this.bridgeHeard(c.bridge);
     });
+    // A bridge's recorder hears the bridge's mix: a party joining or leaving changes it.
+    const bridgeChanged = (_c: SimChannel, bridgeId: string) => this.bridgeHeard(bridgeId);
+    model.on('bridge-enter', bridgeChanged);
+    model.on('bridge-leave', bridgeChanged);
+  }
+
+  /** What a recording hears now: its channel's far end, or for a bridge every party's. */
+  private hearsSilence(r: LiveRecording): boolean {
+    const i = r.target_uri.indexOf(':');
+    const kind = r.target_uri.slice(0, i);
+    const id = r.target_uri.slice(i + 1);
+    if (kind === 'channel') return !!this.model.channels.get(id)?.farSilent;
+    const b = this.model.bridges.get(id);
+    if (!b) return false;
+    // The recorder reads the mix of the other parties: silent when every party (its own media
+    // channels aside) is silent.
+    const parties = [...b.channels].map((x) => this.model.channels.get(x)).filter((x) => x && !x.media);
+    return parties.every((x) => x!.farSilent);
+  }
+
+  /** The bridge's mix may have turned silent or audible: its recordings' silence detection sees it. */
+  private bridgeHeard(bridgeId: string): void {
+    for (const r of this.live.values())
+      if (r.target_uri === `bridge:${bridgeId}` && r.state === 'recording')
+        this.silence(r, this.hearsSilence(r));
   }
 
   /**
@@ -260,10 +286,7 @@ export class Recordings {
     const beepMs = r.beep ? SOUNDS.beep!.ms : 0;
     r.startedAt = Date.now() + beepMs;
     this.publish(r);
-    const channel = r.target_uri.startsWith('channel:')
-      ? this.model.channels.get(r.target_uri.slice('channel:'.length))
-      : undefined;
-    if (channel?.farSilent) this.silence(r, true, r.startedAt);
+    if (this.hearsSilence(r)) this.silence(r, true, r.startedAt);
     r.end = (how) => {
       clearTimeout(r.maxTimer);
       clearTimeout(r.silenceTimer);
@@ -318,8 +341,7 @@ export class Recordings {
         if (r.pausedAt !== undefined) r.pausedMs += Date.now() - r.pausedAt;
         r.pausedAt = undefined;
         r.state = 'recording';
-        const c = this.model.channels.get(r.target_uri.slice('channel:'.length));
-        if (c?.farSilent) this.silence(r, true);
+        if (this.hearsSilence(r)) this.silence(r, true);
         break;
       }
       case 'mute':
