@@ -45,8 +45,8 @@ export interface LiveRecording {
   silenceTimer?: NodeJS.Timeout;
   /** The talking part (sound_duration), once ended with silence watched for. */
   talking?: number;
-  /** Ends it while it records: `cancel` discards the file. */
-  end?: (how: 'stop' | 'cancel' | 'silence') => void;
+  /** Ends it while it records: `cancel` discards the file; `max` is its maxDurationSeconds reached. */
+  end?: (how: 'stop' | 'cancel' | 'silence' | 'max') => void;
 }
 
 /** The operations each state accepts (res_stasis_recording.c's table); any other is 409. */
@@ -295,7 +295,11 @@ export class Recordings {
         r.pausedMs += Date.now() - r.pausedAt;
         r.pausedAt = undefined;
       }
-      const duration = this.lengths(r);
+      // Asterisk stops once the limit has passed, so the file holds the whole maxDurationSeconds.
+      // A timer may fire a millisecond before Date.now() says the time is up (Node's timers run on
+      // another clock), which the whole-second rounding would turn into a second less. (A paused
+      // recording's file is shorter than its wall time: no floor then.)
+      const duration = this.lengths(r, how === 'max' && !r.pausedMs ? r.maxDurationSeconds * 1000 : 0);
       if (how !== 'cancel') {
         const before = r.append ? (this.stored.get(r.name)?.durationS ?? 0) : 0;
         this.stored.set(r.name, { name: r.name, format: r.format, durationS: before + duration });
@@ -305,15 +309,19 @@ export class Recordings {
       finish();
     };
     if (r.maxDurationSeconds > 0) {
-      r.maxTimer = setTimeout(() => r.end?.('stop'), beepMs + r.maxDurationSeconds * 1000);
+      r.maxTimer = setTimeout(() => r.end?.('max'), beepMs + r.maxDurationSeconds * 1000);
       r.maxTimer.unref?.();
     }
   }
 
-  /** The recording's lengths as it ends (recordingLengths); the file's whole seconds. */
-  private lengths(r: LiveRecording): number {
+  /**
+   * The recording's lengths as it ends (recordingLengths), its file at least `atLeastMs` long; the
+   * file's whole seconds.
+   */
+  private lengths(r: LiveRecording, atLeastMs = 0): number {
     const trailing = r.silentSince === undefined ? 0 : Math.max(0, Date.now() - r.silentSince);
-    const l = recordingLengths(this.elapsedMs(r), r.maxSilenceSeconds > 0 ? r.silenceMs : 0, trailing);
+    const fileMs = Math.max(this.elapsedMs(r), atLeastMs);
+    const l = recordingLengths(fileMs, r.maxSilenceSeconds > 0 ? r.silenceMs : 0, trailing);
     r.duration = l.duration;
     if (r.maxSilenceSeconds > 0) r.talking = l.talking;
     return l.duration;
