@@ -1,13 +1,27 @@
 // Every SQL of the PBX domain: Asterisk's realtime ps_* rows, our endpoint and user records, the
 // audit trail, and the few routing rows provisioning reads or points (clients, sellers). Functions
 // take the database or the caller's transaction, so a service composes one transaction of many.
-import { and, asc, desc, eq, gte, like, lte, or, type SQL, sql } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  count,
+  desc,
+  eq,
+  getTableColumns,
+  gte,
+  ilike,
+  inArray,
+  like,
+  lte,
+  or,
+  type SQL,
+  sql,
+} from 'drizzle-orm';
 import { psAors, psAuths, psContacts, psEndpointIdIps, psEndpoints } from '../db/schema/asterisk.ts';
 import { apiKeys } from '../db/schema/auth.ts';
 import { type PbxEndpointKind, pbxAudit, pbxEndpoints, pbxUsers } from '../db/schema/pbx.ts';
 import { clients, sellers } from '../db/schema/routing.ts';
-import { type Db, listPage } from '../platform/db.ts';
-import { type ListSort, orderOf } from '../platform/db.ts';
+import { type Db, type ListSort, likeLiteral, listPage, orderOf } from '../platform/db.ts';
 import { encodeRow, realtimeDecode } from './realtime.ts';
 import type { EndpointRows } from './rows.ts';
 
@@ -141,20 +155,70 @@ export async function deleteEndpoint(tx: Tx, id: string): Promise<void> {
   await tx.delete(pbxEndpoints).where(eq(pbxEndpoints.id, id));
 }
 
-/** Provisioned endpoints, optionally of one kind and one seller, by name. */
-export function listEndpoints(
+/**
+ * Whom an endpoint serves, as the console names it ("client <name>", "seller <name>", "PBX user"),
+ * so the list sorts and filters on what it shows.
+ */
+const endpointOwner = sql<string>`coalesce(
+  'client ' || (select ${clients.name} from ${clients} where ${clients.id} = ${pbxEndpoints.clientId}),
+  'seller ' || (select ${sellers.name} from ${sellers} where ${sellers.id} = ${pbxEndpoints.sellerId}),
+  case when ${pbxEndpoints.userId} is not null then 'PBX user' else '' end)`;
+
+/** The orders the endpoints list can be read in (the id breaks ties); by name unless asked. */
+export const PBX_ENDPOINT_SORTS = {
+  endpoint: pbxEndpoints.endpoint,
+  kind: pbxEndpoints.kind,
+  owner: endpointOwner,
+  created: pbxEndpoints.createdAt,
+};
+
+export interface EndpointFilter extends Page {
+  order?: ListSort | undefined;
+  kind?: PbxEndpointKind | undefined;
+  sellerId?: string | null | undefined;
+  /** Part of the endpoint's name, its SIP username or whom it serves (any case, wildcards literal). */
+  q?: string | undefined;
+}
+
+/** Provisioned endpoints, each with whom it serves: filtered, ordered and paged in the query. */
+export async function listEndpoints(
   db: Db,
-  f: Page & { kind?: PbxEndpointKind | undefined; sellerId?: string | null | undefined },
-) {
+  f: EndpointFilter,
+): Promise<{ items: Array<EndpointRecord & { owner: string }>; total: number }> {
   const conds: SQL[] = [];
   if (f.kind) conds.push(eq(pbxEndpoints.kind, f.kind));
   if (f.sellerId) conds.push(eq(pbxEndpoints.sellerId, f.sellerId));
-  return listPage(db, pbxEndpoints, {
-    where: conds.length ? and(...conds) : undefined,
-    orderBy: [asc(pbxEndpoints.endpoint)],
-    limit: f.limit,
-    offset: f.offset,
-  });
+  if (f.q) {
+    const p = `%${likeLiteral(f.q)}%`;
+    conds.push(
+      or(ilike(pbxEndpoints.endpoint, p), ilike(pbxEndpoints.username, p), ilike(endpointOwner, p))!,
+    );
+  }
+  const where = conds.length ? and(...conds) : undefined;
+  const items = await db
+    .select({ ...getTableColumns(pbxEndpoints), owner: endpointOwner })
+    .from(pbxEndpoints)
+    .where(where)
+    .orderBy(
+      ...orderOf(PBX_ENDPOINT_SORTS, pbxEndpoints.id, f.order, [
+        asc(pbxEndpoints.endpoint),
+        asc(pbxEndpoints.id),
+      ]),
+    )
+    .limit(f.limit)
+    .offset(f.offset);
+  const [t] = await db.select({ n: count() }).from(pbxEndpoints).where(where);
+  return { items, total: t!.n };
+}
+
+/** The clients among `ids` that have an endpoint provisioned here (a client has at most one). */
+export async function clientsWithEndpoint(db: Db, ids: string[]): Promise<Set<string>> {
+  if (!ids.length) return new Set();
+  const rows = await db
+    .select({ id: pbxEndpoints.clientId })
+    .from(pbxEndpoints)
+    .where(inArray(pbxEndpoints.clientId, ids));
+  return new Set(rows.map((r) => r.id).filter((x): x is string => x !== null));
 }
 
 export async function endpointOfClient(db: Db, clientId: string): Promise<EndpointRecord | null> {
@@ -233,8 +297,39 @@ export async function insertUser(
   return r!;
 }
 
-export function listUsers(db: Db, f: Page) {
-  return listPage(db, pbxUsers, { orderBy: [asc(pbxUsers.extension)], limit: f.limit, offset: f.offset });
+/** The orders the PBX users list can be read in (the id breaks ties); by extension unless asked. */
+export const PBX_USER_SORTS = {
+  extension: pbxUsers.extension,
+  name: pbxUsers.name,
+  email: pbxUsers.email,
+  created: pbxUsers.createdAt,
+};
+
+export interface UserFilter extends Page {
+  order?: ListSort | undefined;
+  /**
+   * Part of the name or email (any case, wildcards literal), or the start of the extension: the
+   * extension is the user's SIP username, so "10" finds 1000-1099 and 10.
+   */
+  q?: string | undefined;
+}
+
+export function listUsers(db: Db, f: UserFilter) {
+  let where: SQL | undefined;
+  if (f.q) {
+    const p = likeLiteral(f.q);
+    where = or(
+      ilike(pbxUsers.name, `%${p}%`),
+      ilike(pbxUsers.email, `%${p}%`),
+      like(sql`${pbxUsers.extension}::text`, `${p}%`),
+    );
+  }
+  return listPage(db, pbxUsers, {
+    where,
+    orderBy: orderOf(PBX_USER_SORTS, pbxUsers.id, f.order, [asc(pbxUsers.extension)]),
+    limit: f.limit,
+    offset: f.offset,
+  });
 }
 
 export async function user(db: Db, id: string): Promise<UserRecord | null> {

@@ -5,7 +5,13 @@ import { PBX_ENDPOINT_KINDS, type pbxAudit } from '../db/schema/pbx.ts';
 import { timestamp } from '../platform/http/input.ts';
 import { pageQuery, sortable } from '../platform/http/paging.ts';
 import { endpointOptions, rawOptions } from './options.ts';
-import { type EndpointRecord, PBX_AUDIT_SORTS, type UserRecord } from './repository.ts';
+import {
+  type EndpointRecord,
+  PBX_AUDIT_SORTS,
+  PBX_ENDPOINT_SORTS,
+  PBX_USER_SORTS,
+  type UserRecord,
+} from './repository.ts';
 
 const cidr = z
   .string()
@@ -70,7 +76,17 @@ export const changeBody = z
   .strict()
   .refine((b) => Object.values(b).some((v) => v !== undefined), 'nothing to change');
 
-export const endpointsQuery = pageQuery.extend({ kind: z.enum(PBX_ENDPOINT_KINDS).optional() });
+/** Part of a name, email or endpoint to look for (blank: no filter). */
+const listText = z.preprocess(
+  (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+  z.string().trim().max(100).optional(),
+);
+export const endpointsQuery = pageQuery.extend({
+  kind: z.enum(PBX_ENDPOINT_KINDS).optional(),
+  q: listText,
+  ...sortable(PBX_ENDPOINT_SORTS),
+});
+export const usersQuery = pageQuery.extend({ q: listText, ...sortable(PBX_USER_SORTS) });
 export const trunksQuery = pageQuery.extend({ seller_id: z.uuid().optional() });
 
 export const endpointOut = z.object({

@@ -106,7 +106,7 @@ export type ListSort = { sort: string; dir: 'asc' | 'desc' };
 // direction, so pages of an order are stable.
 /** ORDER BY of a list: the allow-listed column asked for and the id, else `fallback` (pure). */
 export function orderOf(
-  cols: Record<string, PgColumn>,
+  cols: Record<string, PgColumn | SQL>,
   id: PgColumn,
   o: ListSort | undefined,
   fallback: Array<PgColumn | SQL>,

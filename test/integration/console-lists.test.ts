@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditModule } from '../../src/audit/index.ts';
 import { createApiKey, revokeApiKey } from '../../src/auth/keys.ts';
 import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
-import { pbxAudit } from '../../src/db/schema/pbx.ts';
+import { pbxAudit, pbxEndpoints, pbxUsers } from '../../src/db/schema/pbx.ts';
 import { providerAccounts, webhookSubscriptions } from '../../src/db/schema/provisioning.ts';
-import { buyerGroups, callerBlocks, sellers } from '../../src/db/schema/routing.ts';
+import { buyerGroups, callerBlocks, clients, sellers } from '../../src/db/schema/routing.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createPbxModule } from '../../src/pbx/index.ts';
@@ -399,6 +399,129 @@ describe('server-side lists: groups, webhooks, provider accounts, audit', () => 
         'apply',
         'user.create',
       ]);
+    });
+  });
+
+  describe('PBX users and endpoints', () => {
+    // Read, ordered, filtered and paged in their queries (they were read whole and sliced in the
+    // daemon): the API and the console page give the same rows.
+    const apiOf = async (path: string, q: string) => {
+      const r = await d.app.inject({
+        method: 'GET',
+        url: `${path}?${q}`,
+        headers: { 'x-api-key': staffKey },
+      });
+      return { status: r.statusCode, json: r.json() as { items: Record<string, unknown>[]; total: number } };
+    };
+    const users = async (q: string) => {
+      const r = await apiOf('/v1/pbx/users', q);
+      expect(r.status, JSON.stringify(r.json)).toBe(200);
+      return { exts: r.json.items.map((u) => u.extension), total: r.json.total };
+    };
+    const eps = async (q: string) => {
+      const r = await apiOf('/v1/pbx/endpoints', q);
+      expect(r.status, JSON.stringify(r.json)).toBe(200);
+      return r.json.items.map((e) => e.endpoint);
+    };
+
+    beforeAll(async () => {
+      const x = d.ctx.database.db;
+      const made = await x
+        .insert(pbxUsers)
+        .values([
+          { name: 'Sam Able', email: 'sam.a@pbx.test', extension: 1002 },
+          { name: 'Ann Baker', email: 'ann@pbx.test', extension: 1010 },
+          { name: 'Sam Able', email: 'sam.b@pbx.test', extension: 1001 },
+          { name: 'Zed 100%', email: 'zed@other.test', extension: 2000 },
+        ])
+        .returning();
+      const [zeta] = await x
+        .insert(clients)
+        .values({ name: 'zeta', endpoint: 'PJSIP/client-zeta' })
+        .returning();
+      await x.insert(pbxEndpoints).values([
+        { endpoint: 'client-zeta', kind: 'client_ip', clientId: zeta!.id },
+        { endpoint: 'trunk-acme', kind: 'seller_trunk', sellerId: ids.acme },
+        { endpoint: 'a-bolt-trunk', kind: 'seller_trunk', sellerId: ids.bolt },
+        { endpoint: '1010', kind: 'user', userId: made[1]!.id, username: '1010' },
+      ]);
+    });
+
+    it('API: users by extension by default, by name with ties across pages, filtered by name, email or extension', async () => {
+      expect(await users('')).toEqual({ exts: [1001, 1002, 1010, 2000], total: 4 });
+      expect((await users('sort=extension&dir=desc')).exts).toEqual([2000, 1010, 1002, 1001]);
+      expect((await users('sort=email')).exts).toEqual([1010, 1002, 1001, 2000]);
+      // Two users named alike: one page at a time, every user once.
+      const byName = await users('sort=name&dir=desc');
+      const paged: unknown[] = [];
+      for (let o = 0; o < 4; o++) paged.push(...(await users(`sort=name&dir=desc&limit=1&offset=${o}`)).exts);
+      expect(paged).toEqual(byName.exts);
+      expect([byName.exts[0], byName.exts[3]]).toEqual([2000, 1010]);
+      expect(new Set(byName.exts.slice(1, 3))).toEqual(new Set([1001, 1002]));
+      expect(await users('q=sam')).toEqual({ exts: [1001, 1002], total: 2 });
+      expect((await users('q=PBX.TEST&sort=extension&dir=desc')).exts).toEqual([1010, 1002, 1001]);
+      // The extension from its start: 10 is 1001-1010, not 2000 (whose name holds "100").
+      expect((await users('q=101')).exts).toEqual([1010]);
+      expect((await users('q=100%25')).exts).toEqual([2000]);
+      expect((await users('q=_')).exts).toEqual([]);
+      expect(await users('q=%20%20')).toEqual({ exts: [1001, 1002, 1010, 2000], total: 4 });
+      expect((await users('q=sam&limit=1&offset=1')).exts).toEqual([1002]);
+      for (const q of ['sort=password', 'dir=up', `q=${'x'.repeat(101)}`, 'limit=0', 'offset=-1']) {
+        const r = await apiOf('/v1/pbx/users', q);
+        expect(r.status, q).toBe(400);
+        expect((r.json as unknown as { error: { code: string } }).error.code, q).toBe('VALIDATION_FAILED');
+      }
+    });
+
+    it('API: endpoints by name by default, by whom they serve, filtered by kind and by name or owner', async () => {
+      expect(await eps('')).toEqual(['1010', 'a-bolt-trunk', 'client-zeta', 'trunk-acme']);
+      // "PBX user" < "client zeta" < "seller acme" < "seller bolt"
+      expect(await eps('sort=owner')).toEqual(['1010', 'client-zeta', 'trunk-acme', 'a-bolt-trunk']);
+      expect(await eps('sort=kind&dir=desc')).toEqual(['1010', 'trunk-acme', 'a-bolt-trunk', 'client-zeta']);
+      expect(await eps('kind=seller_trunk&sort=endpoint&dir=desc')).toEqual(['trunk-acme', 'a-bolt-trunk']);
+      expect(await eps('q=ACME')).toEqual(['trunk-acme']);
+      expect(await eps('q=zeta')).toEqual(['client-zeta']);
+      expect(await eps('q=pbx user')).toEqual(['1010']);
+      expect(await eps('q=bolt&kind=client_ip')).toEqual([]);
+      const p = await apiOf('/v1/pbx/endpoints', 'sort=owner&limit=2&offset=2');
+      expect(p.json.items.map((e) => e.endpoint)).toEqual(['trunk-acme', 'a-bolt-trunk']);
+      expect(p.json.total).toBe(4);
+      for (const q of ['sort=owner_id', 'kind=phone', `q=${'x'.repeat(101)}`]) {
+        const r = await apiOf('/v1/pbx/endpoints', q);
+        expect(r.status, q).toBe(400);
+        expect((r.json as unknown as { error: { code: string } }).error.code, q).toBe('VALIDATION_FAILED');
+      }
+    });
+
+    it('console: each list filtered, sorted and paged on the server, each keeping the other', async () => {
+      const userRows = (body: string) => all(body, /<tr data-extension="(\d+)">/g);
+      const epRows = (body: string) => all(body, /<tr data-endpoint="([^"]+)">/g);
+      const b = await page(staff, '/console/pbx');
+      expect(userRows(b)).toEqual(['1001', '1002', '1010', '2000']);
+      expect(epRows(b)).toEqual(['1010', 'a-bolt-trunk', 'client-zeta', 'trunk-acme']);
+      expect(b).toContain('<td>seller acme</td>');
+      const f = await page(
+        staff,
+        '/console/pbx?uq=sam&usort=extension&udir=desc&ulimit=1&q=trunk&sort=owner',
+      );
+      expect(userRows(f)).toEqual(['1002']);
+      expect(epRows(f)).toEqual(['trunk-acme', 'a-bolt-trunk']);
+      // The users' next page keeps both filters and both orders.
+      expect(f).toMatch(
+        /href="\/console\/pbx\?q=trunk&amp;sort=owner&amp;dir=asc&amp;limit=50&amp;offset=0&amp;uq=sam&amp;usort=extension&amp;udir=desc&amp;ulimit=1&amp;uoffset=1"/,
+      );
+      expect(
+        userRows(await page(staff, '/console/pbx?uq=sam&usort=extension&udir=desc&ulimit=1&uoffset=1')),
+      ).toEqual(['1001']);
+      // A header of one list keeps the other's filter.
+      expect(f).toMatch(/<a href="\/console\/pbx\?q=trunk&amp;sort=owner[^"]*uq=sam[^"]*usort=name/);
+      const none = await page(staff, '/console/pbx?uq=nobody&kind=client_registration');
+      expect(none).toContain('No PBX users match this filter.');
+      expect(none).toContain('No endpoints match this filter.');
+      // An unknown order or kind is the default, not an error page.
+      const odd = await page(staff, '/console/pbx?usort=password&sort=secret&kind=phone');
+      expect(userRows(odd)).toEqual(['1001', '1002', '1010', '2000']);
+      expect(epRows(odd)).toEqual(['1010', 'a-bolt-trunk', 'client-zeta', 'trunk-acme']);
     });
   });
 

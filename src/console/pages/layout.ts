@@ -76,10 +76,12 @@ export function pager(
   path: string,
   q: Record<string, string | number | undefined>,
   p: { limit: number; offset: number; total: number },
+  /** The query names of this list's page, when a page has two paged lists. */
+  names: { limit: string; offset: string } = { limit: 'limit', offset: 'offset' },
 ): Html {
   const link = (offset: number) => {
     const sp = new URLSearchParams();
-    for (const [k, v] of Object.entries({ ...q, limit: p.limit, offset }))
+    for (const [k, v] of Object.entries({ ...q, [names.limit]: p.limit, [names.offset]: offset }))
       if (v !== undefined && String(v) !== '') sp.set(k, String(v));
     return `${path}?${sp}`;
   };

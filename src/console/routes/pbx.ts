@@ -5,7 +5,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
 import { auditQuery, clientEndpointBody, trunkBody, userBody } from '../../pbx/schemas.ts';
-import { PBX_AUDIT_SORTS } from '../../pbx/repository.ts';
+import { PBX_ENDPOINT_KINDS } from '../../db/schema/pbx.ts';
+import { PBX_AUDIT_SORTS, PBX_ENDPOINT_SORTS, PBX_USER_SORTS } from '../../pbx/repository.ts';
 import type { Actor } from '../../pbx/service/audit.ts';
 import type { PbxService } from '../../pbx/service/index.ts';
 import type { RoutingService } from '../../routing/service.ts';
@@ -13,19 +14,19 @@ import { auditLabel, may, STAFF_READ, STAFF_WRITE } from '../access.ts';
 import { fromForm, validate } from '../forms.ts';
 import { type Html, html } from '../html.ts';
 import { csrfField, empty, layout, pager } from '../pages/layout.ts';
-import { sortKeys, sortQuery, sortRows, sortTh } from '../pages/table.ts';
+import { sortKeys, sortQuery, sortTh } from '../pages/table.ts';
 import { sendPage, userOf } from '../plugin.ts';
 import { pageQuery } from '../schemas.ts';
 import { ctxOf, flashOf } from './users.ts';
 
 const PATH = '/console/pbx';
-/** PBX lists are short (an extension range, a client each): read whole, sorted and paged here. */
-const MAX_ROWS = 5000;
 const idParams = z.object({ id: z.uuid() });
 const actorOf = (req: FastifyRequest): Actor => ({ keyId: null, label: auditLabel(userOf(req)) });
 const day = (d: Date) => d.toISOString().slice(0, 10);
-const USER_SORTS = ['extension', 'name', 'email', 'created'] as const;
-const EP_SORTS = ['endpoint', 'kind', 'owner', 'created'] as const;
+const USER_SORTS = sortKeys(PBX_USER_SORTS);
+const EP_SORTS = sortKeys(PBX_ENDPOINT_SORTS);
+/** A list's text filter as the form sends it: trimmed, at most 100 characters, blank for none. */
+const listText = (v: unknown) => (typeof v === 'string' ? v.trim().slice(0, 100) || undefined : undefined);
 const AUDIT_SORTS = sortKeys(PBX_AUDIT_SORTS);
 
 /** Where a SIP phone registers: the host of each Asterisk node the daemon talks to. */
@@ -54,39 +55,47 @@ export function pbxRoutes(svc: PbxService | undefined, routing: RoutingService, 
       if (!svc) return page(req, reply, 'PBX', empty('The PBX module does not run on this instance.'));
       const ctx = ctxOf(req, flashOf(req));
       const w = may(ctx.user, STAFF_WRITE);
-      const q = req.query as Record<string, unknown>;
-      const us = sortQuery(USER_SORTS, 'extension', 'asc').parse({ sort: q.usort, dir: q.udir });
+      const raw = req.query as Record<string, unknown>;
+      // Two lists on one page, each with its own filter, order and page: the users' under u-names.
+      const us = sortQuery(USER_SORTS, 'extension', 'asc').parse({ sort: raw.usort, dir: raw.udir });
+      const upq = pageQuery.parse({ limit: raw.ulimit, offset: raw.uoffset });
+      const uq = listText(raw.uq);
       const es = sortQuery(EP_SORTS, 'endpoint', 'asc').parse(req.query);
       const pq = pageQuery.parse(req.query);
+      const eq = listText(raw.q);
+      const kind = z
+        .enum(PBX_ENDPOINT_KINDS)
+        .optional()
+        .catch(undefined)
+        .parse(raw.kind || undefined);
       const [users, eps, clients, sellers] = await Promise.all([
-        svc.users.list({ limit: MAX_ROWS, offset: 0 }),
-        svc.endpoints.list({ limit: MAX_ROWS, offset: 0 }),
-        routing.listClients({ limit: 500, offset: 0 }),
-        routing.listSellers({ limit: 500, offset: 0 }),
+        svc.users.list({ ...upq, q: uq, order: us }),
+        svc.endpoints.list({ ...pq, q: eq, kind, order: es }),
+        w ? routing.listClients({ limit: 500, offset: 0, order: { sort: 'name', dir: 'asc' } }) : null,
+        w ? routing.listSellers({ limit: 500, offset: 0, order: { sort: 'name', dir: 'asc' } }) : null,
       ]);
-      const clientName = new Map(clients.items.map((c) => [c.id, c.name]));
-      const sellerName = new Map(sellers.items.map((s) => [s.id, s.name]));
-      const owner = (e: (typeof eps.items)[number]) =>
-        e.clientId
-          ? `client ${clientName.get(e.clientId) ?? e.clientId}`
-          : e.sellerId
-            ? `seller ${sellerName.get(e.sellerId) ?? e.sellerId}`
-            : e.userId
-              ? 'PBX user'
-              : '';
-      const userRows = sortRows(users.items, us, (u, k) =>
-        k === 'created' ? u.createdAt.getTime() : k === 'extension' ? u.extension : u[k],
-      );
-      const epRows = sortRows(eps.items, es, (e, k) =>
-        k === 'created' ? e.createdAt.getTime() : k === 'owner' ? owner(e) : e[k],
-      ).slice(pq.offset, pq.offset + pq.limit);
-      const provisioned = new Set(eps.items.map((e) => e.clientId).filter(Boolean));
+      const provisioned = await svc.endpoints.clientsWithEndpoint(clients?.items.map((c) => c.id) ?? []);
+      const userRows = users.items;
+      const epRows = eps.items;
+      const keepU = { uq, usort: us.sort, udir: us.dir, ulimit: upq.limit, uoffset: upq.offset };
+      const keepE = { q: eq, kind, sort: es.sort, dir: es.dir, limit: pq.limit, offset: pq.offset };
       const uth = (k: (typeof USER_SORTS)[number], label: string) =>
-        sortTh(PATH, { sort: es.sort, dir: es.dir }, us, k, label, '', { sort: 'usort', dir: 'udir' });
+        sortTh(PATH, { ...keepE, uq }, us, k, label, '', { sort: 'usort', dir: 'udir' });
       const eth = (k: (typeof EP_SORTS)[number], label: string) =>
-        sortTh(PATH, { usort: us.sort, udir: us.dir }, es, k, label);
+        sortTh(PATH, { ...keepU, q: eq, kind }, es, k, label);
+      const hidden = (o: Record<string, string | number | undefined>) =>
+        Object.entries(o).map(([k, v]) =>
+          v === undefined ? '' : html`<input type="hidden" name="${k}" value="${String(v)}">`,
+        );
       const del = (action: string, what: string) =>
         html`<form method="post" action="${action}" class="inline" data-confirm="${what}">${csrfField(ctx)}<button type="submit" class="link">Delete</button></form>`;
+      const userFilter = html`<form method="get" action="${PATH}" class="grid filters" id="pbx-user-filter">
+<label>Name, email or extension <input name="uq" value="${uq ?? ''}" maxlength="100"></label>
+${hidden({ usort: us.sort, udir: us.dir, ...keepE })}<button type="submit">Filter</button> <a href="${PATH}">Clear</a></form>`;
+      const epFilter = html`<form method="get" action="${PATH}" class="grid filters" id="pbx-endpoint-filter">
+<label>Name, username or for <input name="q" value="${eq ?? ''}" maxlength="100"></label>
+<label>Kind <select name="kind"><option value="">any</option>${PBX_ENDPOINT_KINDS.map((k) => html`<option${kind === k ? html` selected` : ''}>${k}</option>`)}</select></label>
+${hidden({ sort: es.sort, dir: es.dir, ...keepU, uoffset: undefined })}<button type="submit">Filter</button> <a href="${PATH}">Clear</a></form>`;
       const body = html`${tabs('pbx')}
 ${
   w
@@ -95,12 +104,13 @@ ${
     : ''
 }
 <section><h2>Users</h2>
+${userFilter}
 ${
   userRows.length
     ? html`<div class="scroll"><table id="pbx-users"><thead><tr>${uth('extension', 'Extension')}${uth('name', 'Name')}${uth('email', 'Email')}${uth('created', 'Since')}${w ? html`<th></th>` : ''}</tr></thead><tbody>
 ${userRows.map((u) => html`<tr data-extension="${u.extension}"><td>${u.extension}</td><td>${u.name}</td><td>${u.email}</td><td>${day(u.createdAt)}</td>${w ? html`<td>${del(`${PATH}/users/${u.id}/delete`, `Delete PBX user ${u.name} (extension ${u.extension})?`)}</td>` : ''}</tr>`)}
-</tbody></table></div>`
-    : empty('No PBX users yet.')
+</tbody></table></div>${pager(PATH, { ...keepE, uq, usort: us.sort, udir: us.dir }, { ...upq, total: users.total }, { limit: 'ulimit', offset: 'uoffset' })}`
+    : empty(uq ? 'No PBX users match this filter.' : 'No PBX users yet.')
 }
 ${
   w
@@ -111,13 +121,14 @@ ${
     : ''
 }</section>
 <section><h2>Endpoints</h2>
+${epFilter}
 ${
   epRows.length
     ? html`<div class="scroll"><table id="pbx-endpoints"><thead><tr>${eth('endpoint', 'Endpoint')}${eth('kind', 'Kind')}${eth('owner', 'For')}<th>Addresses</th><th>Contact</th>${eth('created', 'Since')}${w ? html`<th></th>` : ''}</tr></thead><tbody>
 ${epRows.map(
   (
     e,
-  ) => html`<tr data-endpoint="${e.endpoint}"><td><code>${e.endpoint}</code></td><td>${e.kind}</td><td>${owner(e)}</td><td>${e.ips.join(', ')}</td><td>${e.contact ?? ''}</td><td>${day(e.createdAt)}</td>
+  ) => html`<tr data-endpoint="${e.endpoint}"><td><code>${e.endpoint}</code></td><td>${e.kind}</td><td>${e.owner}</td><td>${e.ips.join(', ')}</td><td>${e.contact ?? ''}</td><td>${day(e.createdAt)}</td>
 ${
   w
     ? html`<td>${
@@ -132,13 +143,13 @@ ${
       }</td>`
     : ''
 }</tr>`,
-)}</tbody></table></div>${pager(PATH, { sort: es.sort, dir: es.dir, usort: us.sort, udir: us.dir }, { ...pq, total: eps.items.length })}`
-    : empty('Nothing provisioned yet.')
+)}</tbody></table></div>${pager(PATH, { ...keepU, q: eq, kind, sort: es.sort, dir: es.dir }, { ...pq, total: eps.total })}`
+    : empty(eq || kind ? 'No endpoints match this filter.' : 'Nothing provisioned yet.')
 }
 ${
   w
     ? html`<details><summary>New client endpoint</summary><form method="post" action="${PATH}/clients" class="grid">${csrfField(ctx)}
-<label>Client <select name="client_id" required>${clients.items.filter((c) => !provisioned.has(c.id)).map((c) => html`<option value="${c.id}">${c.name}</option>`)}</select></label>
+<label>Client <select name="client_id" required>${(clients?.items ?? []).filter((c) => !provisioned.has(c.id)).map((c) => html`<option value="${c.id}">${c.name}</option>`)}</select></label>
 <label>Kind <select name="kind"><option value="registration">registration (the client's phone system registers)</option><option value="ip">ip (we send calls to an address)</option></select></label>
 <label>Name (ip) <input name="name" placeholder="client-…"></label>
 <label>Addresses it calls from (ip; comma-separated) <input name="ips" placeholder="203.0.113.10, 198.51.100.0/24"></label>
@@ -146,7 +157,7 @@ ${
 <label>Contact port (ip) <input name="port" type="number" min="1" max="65535" placeholder="5060"></label>
 <button type="submit">Create endpoint</button></form></details>
 <details><summary>New seller trunk</summary><form method="post" action="${PATH}/trunks" class="grid">${csrfField(ctx)}
-<label>Seller <select name="seller_id" required>${sellers.items.map((s) => html`<option value="${s.id}">${s.name}</option>`)}</select></label>
+<label>Seller <select name="seller_id" required>${(sellers?.items ?? []).map((s) => html`<option value="${s.id}">${s.name}</option>`)}</select></label>
 <label>Name <input name="name" placeholder="seller-…"></label>
 <label>Addresses it calls from (comma-separated) <input name="ips" required placeholder="203.0.113.10"></label>
 <button type="submit">Create trunk</button></form></details>`

@@ -4,8 +4,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { STAFF } from '../../platform/http/auth.ts';
 import { notFound } from '../../platform/http/errors.ts';
-import { idParams, page, pageBody, pageQuery } from '../../platform/http/paging.ts';
-import { credentials, toUser, userBody, userOut } from '../schemas.ts';
+import { idParams, orderFrom, page, pageBody } from '../../platform/http/paging.ts';
+import { credentials, toUser, userBody, userOut, usersQuery } from '../schemas.ts';
 import { userDoc, userExample } from '../examples.ts';
 import { withResponseExample } from '../../platform/http/examples.ts';
 import type { UserService } from '../service/users.ts';
@@ -44,13 +44,15 @@ export function userRoutes(svc: UserService) {
       {
         config,
         schema: {
-          summary: 'List SIP users, paged',
+          summary:
+            'List SIP users, paged, sorted and filtered (q: part of the name or email, or the start of the extension)',
           tags,
-          querystring: pageQuery,
+          querystring: usersQuery,
           response: { 200: page(userDoc) },
         },
       },
-      async (req) => pageBody(req.query, await svc.list(req.query), toUser),
+      async (req) =>
+        pageBody(req.query, await svc.list({ ...req.query, order: orderFrom(req.query) }), toUser),
     );
     app.get(
       '/v1/pbx/users/:id',

@@ -3,7 +3,6 @@
 import type { Db } from '../../platform/db.ts';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import { isUniqueViolation, pgError } from '../../platform/pg-errors.ts';
-import type { PbxEndpointKind } from '../../db/schema/pbx.ts';
 import type { EndpointOptions } from '../options.ts';
 import * as repo from '../repository.ts';
 import type { EndpointRecord, Tx } from '../repository.ts';
@@ -142,9 +141,14 @@ export class EndpointService {
     }
   }
 
-  /** Everything provisioned, optionally of one kind. */
-  list(f: { limit: number; offset: number; kind?: PbxEndpointKind | undefined }) {
+  /** Everything provisioned, filtered, ordered and paged in the query (see `repo.listEndpoints`). */
+  list(f: repo.EndpointFilter) {
     return repo.listEndpoints(this.db, f);
+  }
+
+  /** The clients among `ids` that already have an endpoint (a client has at most one). */
+  clientsWithEndpoint(ids: string[]) {
+    return repo.clientsWithEndpoint(this.db, ids);
   }
 
   // ---------------------------------------------------------------- client endpoints

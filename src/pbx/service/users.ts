@@ -99,7 +99,8 @@ export class UserService {
     );
   }
 
-  list(f: { limit: number; offset: number }) {
+  /** Filtered, ordered and paged in the query (see `repo.listUsers`). */
+  list(f: repo.UserFilter) {
     return repo.listUsers(this.db, f);
   }
 
