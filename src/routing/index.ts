@@ -171,15 +171,16 @@ export function createRoutingModule(
       })
     : null;
   // After the router's own handler (the live calls' slots first), the ended calls' uses.
-  if (router)
-    restoreUsesOnDataLoss({
-      db: database.db,
-      slots,
-      cdr,
-      log: log.child({ module: 'routing' }),
-      metrics,
-      defaultTimezone: config.DEFAULT_TIMEZONE,
-    });
+  const usageRestore = router
+    ? restoreUsesOnDataLoss({
+        db: database.db,
+        slots,
+        cdr,
+        log: log.child({ module: 'routing' }),
+        metrics,
+        defaultTimezone: config.DEFAULT_TIMEZONE,
+      })
+    : null;
   return {
     name: 'routing',
     slots,
@@ -247,6 +248,8 @@ export function createRoutingModule(
       await planChanges?.stop();
       await router?.drain();
       slots.stopWatching();
+      // Before PostgreSQL closes: its looks-again after a Redis loss would query a closed pool.
+      await usageRestore?.stop();
       if (router) await store.stop();
       await totals.stop();
       await retention.stop();

@@ -1,7 +1,8 @@
 // After Redis lost its data: the hour, day and month counts of calls that had already ended are
 // put back from PostgreSQL's CDRs (live calls put back their own slots, effects.ts), so caps by hour,
 // day or month do not let those calls through a second time. Once in all: on the instance that set
-// the new epoch marker.
+// the new epoch marker. Stopped with the routing module: the looks-again a loss scheduled are
+// cancelled and a run in progress is waited for, so nothing touches PostgreSQL once it is closed.
 import { Counter, type Registry } from 'prom-client';
 import type { CdrWriter } from '../cdr/writer.ts';
 import type { Db } from '../platform/db.ts';
@@ -17,15 +18,28 @@ export function restoreUsesOnDataLoss(d: {
   log: Logger;
   metrics: Registry;
   defaultTimezone: string;
-}): void {
+}): { stop(): Promise<void> } {
   const rebuilds = new Counter({
     name: 'capconduit_cap_usage_rebuilds_total',
     help: 'Hour/day/month cap counts of ended calls put back from the CDRs after Redis lost its data, by result',
     labelNames: ['result'],
     registers: [d.metrics],
   });
+  let stopped = false;
+  const again = new Set<NodeJS.Timeout>();
+  /** Runs in progress (the handler's own, and looks-again), waited for by stop. */
+  const running = new Set<Promise<void>>();
+  const track = (p: Promise<void>) => {
+    running.add(p);
+    void p.finally(() => running.delete(p));
+    return p;
+  };
   d.slots.onDataLost(async (loss: DataLoss) => {
-    if (!loss.marked) return;
+    if (!loss.marked || stopped) return;
+    await track(restore(loss));
+  });
+
+  async function restore(loss: DataLoss): Promise<void> {
     const at = new Date(loss.at);
     try {
       // The calls that ended just before are in the writer's buffer: PostgreSQL gets them first.
@@ -54,8 +68,25 @@ export function restoreUsesOnDataLoss(d: {
     // lost and too late for that), and CDRs that reach PostgreSQL late (another instance's writer
     // flushes on its own timer): looked for again. Each answer is counted once however often this
     // runs, an answer counted since the loss included (repository recoverLostAnswers).
-    for (const ms of TOTALS_RECOVERY_AGAIN_MS) setTimeout(() => void recoverTotals(d), ms).unref();
-  });
+    for (const ms of TOTALS_RECOVERY_AGAIN_MS) {
+      if (stopped) return;
+      const t = setTimeout(() => {
+        again.delete(t);
+        void track(recoverTotals(d));
+      }, ms);
+      t.unref();
+      again.add(t);
+    }
+  }
+
+  return {
+    async stop() {
+      stopped = true;
+      for (const t of again) clearTimeout(t);
+      again.clear();
+      await Promise.all(running);
+    },
+  };
 }
 
 /** When, after a loss, the answered totals are looked for again in the CDRs (ms after it was found). */
