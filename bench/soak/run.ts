@@ -4,7 +4,7 @@
 // end, the RSS slope in MB/hour (least squares over the samples after the ramp-up) says whether
 // memory grows with time rather than with load, and the CPU a call over the same samples. Figures only.
 //   npx tsx bench/soak/run.ts [--rate 100] [--talk-s 60] [--minutes 30] [--sample-s 60] [--ramp-min 2]
-//     [--profile DIR [--snapshot-at 3,6]]
+//     [--profile DIR [--snapshot-at 3,6]] [--skip-build [--dist DIR]]
 // Needs DATABASE_URL/REDIS_URL (eval "$(bash scripts/services.sh env)"); it builds and migrates first.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -31,6 +31,9 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     // dist/ is already built from this tree (alternating runs of two trees).
     'skip-build': { type: 'boolean', default: false },
+    // Runs the daemon compiled into this folder instead of dist/ (alternating runs of two trees:
+    // build the other tree's dist/ once, copy it beside, and pass it with --skip-build).
+    dist: { type: 'string', default: 'dist' },
     'snapshot-at': { type: 'string', default: '' },
   },
 });
@@ -44,7 +47,7 @@ if (!dbUrl || !process.env.REDIS_URL)
   throw new Error('set DATABASE_URL and REDIS_URL (eval "$(bash scripts/services.sh env)")');
 
 if (!values['skip-build']) execFileSync('bash', ['scripts/build.sh'], { stdio: 'ignore' });
-execFileSync('node', ['dist/cli/entry.js', 'migrate'], { stdio: 'ignore' });
+execFileSync('node', [`${values.dist}/cli/entry.js`, 'migrate'], { stdio: 'ignore' });
 const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
 const sql = postgres(dbUrl, { max: 2, onnotice: () => {} });
 const tag = Date.now().toString(36);
@@ -85,7 +88,7 @@ const nodeArgs = profileDir
       `--diagnostic-dir=${profileDir}`,
     ]
   : [];
-const daemon = spawn('node', [...nodeArgs, 'dist/cli/entry.js', 'start'], {
+const daemon = spawn('node', [...nodeArgs, `${values.dist}/cli/entry.js`, 'start'], {
   env: {
     ...process.env,
     API_PORT: String(port),

@@ -51,6 +51,13 @@ export class AriRequests {
   /** The cleanup lane: its own HTTP connections and bound (RequestOptions.lane). */
   private readonly cleanupHttp: HttpTransport;
   private readonly cleanupLimiter: InFlightLimiter;
+  /**
+   * Lists that grow with the calls (`GET /channels`): on connections of their own, outside the
+   * limiters. Read in slices (listJson), a list of thousands of channels can take longer than the
+   * overload bound, and it must neither make the node look overloaded nor hold a connection that
+   * new calls' requests wait for.
+   */
+  private readonly listHttp: HttpTransport;
 
   constructor(
     private readonly opts: AriOptions,
@@ -65,6 +72,7 @@ export class AriRequests {
     const cleanupSockets = opts.cleanupMaxSockets ?? 8;
     this.cleanupHttp = http(cleanupSockets);
     this.cleanupLimiter = new InFlightLimiter(cleanupSockets);
+    this.listHttp = http(2);
     this.ws = new WsTransport({ timeoutMs });
     this.httpLimiter = new InFlightLimiter(maxSockets);
     this.wsLimiter = new InFlightLimiter(opts.wsMaxInFlight ?? 128);
@@ -74,6 +82,12 @@ export class AriRequests {
   destroy(): void {
     this.http.destroy();
     this.cleanupHttp.destroy();
+    this.listHttp.destroy();
+  }
+
+  /** A JSON array that grows with the calls, over HTTP, read in slices (see listHttp). */
+  list<T>(path: string): Promise<T[]> {
+    return this.listHttp.listJson<T>(path);
   }
 
   /**
@@ -180,7 +194,7 @@ export class AriRequests {
 
   /** Requests sent per transport. */
   get requestsSent(): { http: number; websocket: number } {
-    return { http: this.http.sent, websocket: this.ws.sent };
+    return { http: this.http.sent + this.listHttp.sent, websocket: this.ws.sent };
   }
 
   /**
@@ -200,7 +214,7 @@ export class AriRequests {
   /** Requests that got no answer within their bound, per transport (queue time-outs included). */
   get timeouts(): { http: number; websocket: number } {
     return {
-      http: this.http.timeouts + this.queueTimeouts.http,
+      http: this.http.timeouts + this.listHttp.timeouts + this.queueTimeouts.http,
       websocket: this.ws.timeouts + this.queueTimeouts.websocket,
     };
   }

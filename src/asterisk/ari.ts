@@ -22,7 +22,7 @@ import {
 import { backoffDelay, DEFAULT_BACKOFF } from '../platform/backoff.ts';
 import { hasRestOverWebSocket } from './transport-choice.ts';
 import type { RestResponseFrame } from './transport-ws.ts';
-import type { AnyAriEvent } from './types.ts';
+import type { AnyAriEvent, AriChannel } from './types.ts';
 import { closeGracefully, WsKeepalive } from './ws-keepalive.ts';
 
 export {
@@ -154,7 +154,11 @@ export class AriClient extends EventEmitter {
   // Typed resources (ids chosen by the caller, recorded before the request).
   private readonly req = <T>(method: string, path: string, o?: RequestOptions) =>
     this.request<T>(method, path, o);
-  readonly channels = channelsResource(this.req);
+  /** `list` is read in slices on connections of its own (AriRequests.list): it grows with the calls. */
+  readonly channels = {
+    ...channelsResource(this.req),
+    list: () => this.rest.list<AriChannel>('/channels'),
+  };
   readonly bridges = bridgesResource(this.req);
   readonly events = eventsResource(this.req);
   readonly asterisk = asteriskResource(this.req);

@@ -2,7 +2,9 @@
 // WebSocket is off or the WebSocket is down.
 import http from 'node:http';
 import https from 'node:https';
+import { Slicer } from '../platform/slices.ts';
 import { AriTimeoutError } from './errors.ts';
+import { JsonArraySplitter } from './json-array.ts';
 import { answer, decodeBody, queryString, type RequestOptions } from './request.ts';
 
 export interface HttpTransportOptions {
@@ -87,6 +89,35 @@ export class HttpTransport {
       req.on('error', reject);
       req.end();
     });
+  }
+
+  /**
+   * A GET whose answer is a JSON array that grows with the calls on the node (`GET /channels`),
+   * parsed element by element as it arrives, giving the event loop back between slices of the
+   * work (json-array.ts): the whole answer parsed at once held the loop 230-450 ms at ~6,000 calls
+   * on a busy machine. Bounded as a whole (head and body) by `timeoutMs`.
+   */
+  async listJson<T>(path: string, timeoutMs = this.opts.timeoutMs): Promise<T[]> {
+    const bound = new AbortController();
+    const timer = setTimeout(() => bound.abort(), timeoutMs);
+    try {
+      const res = await this.stream('GET', path, bound.signal);
+      const split = new JsonArraySplitter();
+      const slicer = new Slicer();
+      const out: T[] = [];
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        for (const v of split.push(chunk)) out.push(v as T);
+        await slicer.due();
+      }
+      split.end();
+      return out;
+    } catch (err) {
+      if (!bound.signal.aborted) throw err;
+      this.timeouts++;
+      throw new AriTimeoutError('GET', path, timeoutMs, true);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**

@@ -4,6 +4,7 @@
 import type { AsteriskModule } from '../asterisk/index.ts';
 import type { AriChannel } from '../asterisk/types.ts';
 import type { Logger } from '../platform/logger.ts';
+import { Slicer } from '../platform/slices.ts';
 import type { CallEvent } from './call.ts';
 import type { CallRecord } from './call-record.ts';
 import type { CallStore } from './call-store.ts';
@@ -110,6 +111,10 @@ export class Reconciler {
    * single-flight per node, then never began. Calls this pass did not touch need no waiting: a slot
    * of theirs is judged by whether the call is still held here, and one taken after the listing is
    * not judged at all.
+   *
+   * Sliced (platform/slices.ts): at thousands of calls the loops below, like the listing itself, would
+   * otherwise hold the event loop for every call at once. Calls that begin during a pause started
+   * after the listing and are not judged; one that ends during a pause is no longer visited.
    */
   private async compare(nodeId: string, channels: AriChannel[], listedAt: number): Promise<void> {
     const live = new Map(channels.map((c) => [c.id, c]));
@@ -117,7 +122,9 @@ export class Reconciler {
     /** What this pass handed to calls (each never rejects). */
     const handed: Array<Promise<void>> = [];
     const feed = (callId: string, e: CallEvent) => handed.push(this.runner.feed(callId, e));
+    const slicer = new Slicer();
     for (const [callId, call] of this.runner.calls) {
+      await slicer.due();
       const s = call.state;
       if (s.nodeId !== nodeId || s.startedAt >= listedAt) continue;
       const current = s.attempts.at(-1);
@@ -144,7 +151,7 @@ export class Reconciler {
     );
     await takeOver(this.takeovers, nodeId, channels, records, handed);
     await resume(this.takeovers, nodeId, channels, listedAt, records, handed);
-    this.strays(nodeId, channels, listedAt, records);
+    await this.strays(nodeId, channels, listedAt, records, slicer);
     await Promise.all(handed);
     const liveCalls = new Set(channels.map((c) => c.channelvars?.[CALL_ID_VAR]).filter(Boolean));
     const released = await this.slots.reconcile(
@@ -178,12 +185,13 @@ export class Reconciler {
   }
 
   /** Routes the callers whose StasisStart was lost and hangs up the legs nobody holds (strayChannels). */
-  private strays(
+  private async strays(
     nodeId: string,
     channels: AriChannel[],
     listedAt: number,
     records: Map<string, CallRecord>,
-  ): void {
+    slicer: Slicer,
+  ): Promise<void> {
     const found = strayChannels(
       { apps: this.asterisk.apps, runner: this.runner },
       channels,
@@ -191,6 +199,7 @@ export class Reconciler {
       records,
     );
     for (const { ch, app, args } of found.callers) {
+      await slicer.due();
       this.metrics.strays.inc({ as: 'caller_routed' });
       this.log.warn(
         { nodeId, channel: ch.id },
@@ -199,6 +208,7 @@ export class Reconciler {
       startInbound(this.runner, nodeId, ch, app, args, this.now);
     }
     for (const ch of found.legs) {
+      await slicer.due();
       this.metrics.strays.inc({ as: 'leg_hung_up' });
       this.log.warn(
         { nodeId, channel: ch.id, callId: ch.channelvars?.[CALL_ID_VAR] },
