@@ -20,20 +20,28 @@ export async function demoNumbers(
   const svc = prov.service;
   let account = (await svc.repo.accounts()).find((a) => a.name === DEMO_CARRIER.name);
   if (!account)
-    account = await svc.createAccount({
-      name: DEMO_CARRIER.name,
-      provider: 'vonage',
-      rest_url: carrier.url,
-      api_url: carrier.url,
-      api_key: DEMO_CARRIER.apiKey,
-      api_secret: DEMO_CARRIER.apiSecret,
-      rate_per_s: 20,
-      // Every number on the primary account: the fake carrier starts empty on each run and would not
-      // know a subaccount an earlier run made.
-      use_subaccounts: false,
-    });
+    account = await svc.createAccount(
+      {
+        name: DEMO_CARRIER.name,
+        provider: 'vonage',
+        rest_url: carrier.url,
+        api_url: carrier.url,
+        api_key: DEMO_CARRIER.apiKey,
+        api_secret: DEMO_CARRIER.apiSecret,
+        rate_per_s: 20,
+        // Every number on the primary account: the fake carrier starts empty on each run and would not
+        // know a subaccount an earlier run made.
+        use_subaccounts: false,
+      },
+      null,
+    );
   // The fake listens on a new port each run.
-  else account = (await svc.repo.updateAccount(account.id, { restUrl: carrier.url, apiUrl: carrier.url }))!;
+  else
+    account = (await svc.repo.updateAccount(
+      account.id,
+      { restUrl: carrier.url, apiUrl: carrier.url },
+      null,
+    ))!;
   const held = await db
     .select({ e164: provisionedNumbers.e164 })
     .from(provisionedNumbers)

@@ -1,7 +1,6 @@
 // The console's Fastify plugin, mounted at /console in the daemon's app (same process and port as
 // the API). Everything console-wide lives here: security headers, cookies, form bodies, the
 // session check before any body is read, CSRF on every change, and HTML error pages.
-import { setActor } from '../platform/audit.ts';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
@@ -195,7 +194,7 @@ export function consolePlugin(
         if (s && u) {
           req.consoleSession = s;
           req.consoleUser = u;
-          setActor({ type: 'console_user', id: u.id, label: u.email });
+          req.actor = { type: 'console_user', id: u.id, label: u.email };
         } else if (s) await services.sessions.destroy(s.id, s.userId);
       }
       if (cfg.public) return;

@@ -3,7 +3,7 @@
 // repository object, and a number's purchase, release and job item change several tables in one
 // transaction (accounts, groups, numbers, jobs and their items); it is sectioned by resource below.
 import { and, asc, count, desc, eq, inArray, isNull, notInArray, type SQL, sql } from 'drizzle-orm';
-import { audited } from '../platform/audit.ts';
+import { type Actor, audited } from '../platform/audit.ts';
 import { type Db, listPage } from '../platform/db.ts';
 import { type ListSort, orderOf } from '../platform/db.ts';
 import { pgError } from '../platform/pg-errors.ts';
@@ -50,8 +50,8 @@ export class ProvisioningRepository {
 
   // Account changes run audited: the trail names who made them (the sealed credentials are left out
   // of its rows by the trigger).
-  async insertAccount(v: typeof providerAccounts.$inferInsert): Promise<AccountRow> {
-    const [r] = await audited(this.db, (tx) => tx.insert(providerAccounts).values(v).returning());
+  async insertAccount(v: typeof providerAccounts.$inferInsert, actor: Actor | null): Promise<AccountRow> {
+    const [r] = await audited(this.db, (tx) => tx.insert(providerAccounts).values(v).returning(), actor);
     return r!;
   }
   async accounts(): Promise<AccountRow[]> {
@@ -83,15 +83,21 @@ export class ProvisioningRepository {
   async updateAccount(
     id: string,
     v: Partial<typeof providerAccounts.$inferInsert>,
+    actor: Actor | null,
   ): Promise<AccountRow | null> {
-    const [r] = await audited(this.db, (tx) =>
-      tx.update(providerAccounts).set(v).where(eq(providerAccounts.id, id)).returning(),
+    const [r] = await audited(
+      this.db,
+      (tx) => tx.update(providerAccounts).set(v).where(eq(providerAccounts.id, id)).returning(),
+      actor,
     );
     return r ?? null;
   }
-  async deleteAccount(id: string): Promise<boolean> {
-    const r = await audited(this.db, (tx) =>
-      tx.delete(providerAccounts).where(eq(providerAccounts.id, id)).returning({ id: providerAccounts.id }),
+  async deleteAccount(id: string, actor: Actor | null): Promise<boolean> {
+    const r = await audited(
+      this.db,
+      (tx) =>
+        tx.delete(providerAccounts).where(eq(providerAccounts.id, id)).returning({ id: providerAccounts.id }),
+      actor,
     );
     return r.length > 0;
   }

@@ -6,6 +6,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Histogram } from 'prom-client';
+import type { Actor } from '../platform/audit.ts';
 import { AppError, notFound } from '../platform/http/errors.ts';
 import type { JobKind, WebhookEvent } from '../db/schema/provisioning.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -87,7 +88,7 @@ export class ProvisioningService {
 
   // ------------------------------------------------------------ accounts
 
-  async createAccount(b: AccountInput) {
+  async createAccount(b: AccountInput, actor: Actor | null) {
     const id = randomUUID();
     const credentials = this.keyring.seal(
       JSON.stringify({ apiKey: b.api_key, apiSecret: b.api_secret }),
@@ -95,21 +96,24 @@ export class ProvisioningService {
     );
     let row: AccountRow;
     try {
-      row = await this.repo.insertAccount({
-        id,
-        name: b.name,
-        provider: b.provider,
-        restUrl: b.rest_url,
-        apiUrl: b.api_url,
-        credentials,
-        ...(b.rate_per_s !== undefined ? { ratePerS: b.rate_per_s } : {}),
-        ...(b.concurrency !== undefined ? { concurrency: b.concurrency } : {}),
-        ...(b.timeout_ms !== undefined ? { timeoutMs: b.timeout_ms } : {}),
-        ...(b.use_subaccounts !== undefined ? { useSubaccounts: b.use_subaccounts } : {}),
-        signallingCidrs: b.signalling_cidrs ?? [],
-        voice: b.voice ?? null,
-        ...(b.active !== undefined ? { active: b.active } : {}),
-      });
+      row = await this.repo.insertAccount(
+        {
+          id,
+          name: b.name,
+          provider: b.provider,
+          restUrl: b.rest_url,
+          apiUrl: b.api_url,
+          credentials,
+          ...(b.rate_per_s !== undefined ? { ratePerS: b.rate_per_s } : {}),
+          ...(b.concurrency !== undefined ? { concurrency: b.concurrency } : {}),
+          ...(b.timeout_ms !== undefined ? { timeoutMs: b.timeout_ms } : {}),
+          ...(b.use_subaccounts !== undefined ? { useSubaccounts: b.use_subaccounts } : {}),
+          signallingCidrs: b.signalling_cidrs ?? [],
+          voice: b.voice ?? null,
+          ...(b.active !== undefined ? { active: b.active } : {}),
+        },
+        actor,
+      );
     } catch (e) {
       return mapDbError(e, `provider account ${b.name}`);
     }
@@ -118,7 +122,7 @@ export class ProvisioningService {
         `carrier-${row.id.slice(0, 8)}`,
         row.signallingCidrs,
       );
-      row = (await this.repo.updateAccount(row.id, { trunkEndpoint: endpoint }))!;
+      row = (await this.repo.updateAccount(row.id, { trunkEndpoint: endpoint }, actor))!;
     }
     if (!row.active) await this.queue?.setPaused(row.id, true);
     return row;
@@ -141,33 +145,37 @@ export class ProvisioningService {
     return a;
   }
 
-  async updateAccount(id: string, b: z.infer<typeof accountPatch>): Promise<AccountRow> {
+  async updateAccount(id: string, b: z.infer<typeof accountPatch>, actor: Actor | null): Promise<AccountRow> {
     await this.account(id);
-    const row = await this.repo.updateAccount(id, {
-      ...(b.api_key !== undefined && b.api_secret !== undefined
-        ? {
-            credentials: this.keyring.seal(
-              JSON.stringify({ apiKey: b.api_key, apiSecret: b.api_secret }),
-              credContext(id),
-            ),
-          }
-        : {}),
-      ...(b.rate_per_s !== undefined ? { ratePerS: b.rate_per_s } : {}),
-      ...(b.concurrency !== undefined ? { concurrency: b.concurrency } : {}),
-      ...(b.timeout_ms !== undefined ? { timeoutMs: b.timeout_ms } : {}),
-      ...(b.use_subaccounts !== undefined ? { useSubaccounts: b.use_subaccounts } : {}),
-      ...(b.voice !== undefined ? { voice: b.voice } : {}),
-      ...(b.active !== undefined ? { active: b.active } : {}),
-    });
+    const row = await this.repo.updateAccount(
+      id,
+      {
+        ...(b.api_key !== undefined && b.api_secret !== undefined
+          ? {
+              credentials: this.keyring.seal(
+                JSON.stringify({ apiKey: b.api_key, apiSecret: b.api_secret }),
+                credContext(id),
+              ),
+            }
+          : {}),
+        ...(b.rate_per_s !== undefined ? { ratePerS: b.rate_per_s } : {}),
+        ...(b.concurrency !== undefined ? { concurrency: b.concurrency } : {}),
+        ...(b.timeout_ms !== undefined ? { timeoutMs: b.timeout_ms } : {}),
+        ...(b.use_subaccounts !== undefined ? { useSubaccounts: b.use_subaccounts } : {}),
+        ...(b.voice !== undefined ? { voice: b.voice } : {}),
+        ...(b.active !== undefined ? { active: b.active } : {}),
+      },
+      actor,
+    );
     // Written after the row: a crash in between is put right by the workers' refresh, which pauses
     // the queue of every disabled account and resumes the others.
     if (b.active !== undefined) await this.queue?.setPaused(id, !b.active);
     return row!;
   }
 
-  async deleteAccount(id: string): Promise<void> {
+  async deleteAccount(id: string, actor: Actor | null): Promise<void> {
     await this.account(id);
-    await this.repo.deleteAccount(id).catch((e: unknown) => mapDbError(e, `provider account ${id}`));
+    await this.repo.deleteAccount(id, actor).catch((e: unknown) => mapDbError(e, `provider account ${id}`));
     this.providers.delete(id);
   }
 

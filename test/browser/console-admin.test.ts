@@ -203,14 +203,17 @@ describe('the console’s administration pages in a browser', () => {
 
   it('numbers: search an area code, buy for a seller with a progress bar, release after confirming; a seller sees its own', async () => {
     const { page } = ui;
-    const account = await prov().createAccount({
-      name: 'vonage-main',
-      provider: 'vonage',
-      rest_url: fake.url,
-      api_url: fake.url,
-      api_key: 'vkey0001',
-      api_secret: 'vonage-Secret-77',
-    });
+    const account = await prov().createAccount(
+      {
+        name: 'vonage-main',
+        provider: 'vonage',
+        rest_url: fake.url,
+        api_url: fake.url,
+        api_key: 'vkey0001',
+        api_secret: 'vonage-Secret-77',
+      },
+      null,
+    );
     await signIn('admin@example.com');
     const dialogs: string[] = [];
     const accept = (dl: import('playwright-core').Dialog) => {

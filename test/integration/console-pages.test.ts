@@ -456,15 +456,18 @@ describe('console pages', () => {
       /\/console\/numbers\/jobs\/([0-9a-f-]{36})$/.exec(String(location))![1]!;
 
     beforeAll(async () => {
-      const a = await prov().createAccount({
-        name: 'vonage-main',
-        provider: 'vonage',
-        rest_url: fake.url,
-        api_url: fake.url,
-        api_key: 'vkey0001',
-        api_secret: 'vonage-Secret-77',
-        voice: { type: 'sip', value: 'sip:{e164}@198.51.100.7' },
-      });
+      const a = await prov().createAccount(
+        {
+          name: 'vonage-main',
+          provider: 'vonage',
+          rest_url: fake.url,
+          api_url: fake.url,
+          api_key: 'vkey0001',
+          api_secret: 'vonage-Secret-77',
+          voice: { type: 'sip', value: 'sip:{e164}@198.51.100.7' },
+        },
+        null,
+      );
       account = a.id;
     });
 

@@ -58,15 +58,18 @@ describe('a job item run twice at once', () => {
     );
     const [s] = await d.ctx.database.db.insert(sellers).values({ name: 'rerun' }).returning();
     sellerId = s!.id;
-    const a = await m.service.createAccount({
-      name: 'rerun',
-      provider: 'vonage',
-      rest_url: fake.url,
-      api_url: fake.url,
-      api_key: 'rerunkey',
-      api_secret: 'rerun-Secret-1',
-      use_subaccounts: false,
-    });
+    const a = await m.service.createAccount(
+      {
+        name: 'rerun',
+        provider: 'vonage',
+        rest_url: fake.url,
+        api_url: fake.url,
+        api_key: 'rerunkey',
+        api_secret: 'rerun-Secret-1',
+        use_subaccounts: false,
+      },
+      null,
+    );
     accountId = a.id;
   });
   afterAll(async () => {

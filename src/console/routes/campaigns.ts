@@ -210,7 +210,7 @@ ${write ? html`<h2>Delete</h2><form method="post" action="/console/campaigns/${c
 
     app.post('/campaigns', { config: cfg(SELLER_WRITE) }, async (req, reply) => {
       const b = validate(campaignCreateBody, fromForm(req.body, { ...campaignSpec, seller_id: 'optUuid' }));
-      const c = await svc.createCampaign(b, scopeOf(userOf(req)));
+      const c = await svc.createCampaign(b, scopeOf(userOf(req)), req.actor);
       return done(reply, `/console/campaigns/${c!.id}`, 'created');
     });
     app.post('/campaigns/:id', { config: cfg(SELLER_WRITE) }, async (req, reply) => {
@@ -221,7 +221,7 @@ ${write ? html`<h2>Delete</h2><form method="post" action="/console/campaigns/${c
         ...fromForm(f, campaignSpec),
         ...('dr_kind' in f ? { default_route: defaultRouteFromForm(f) } : {}),
       };
-      changed(await svc.updateCampaign(id, validate(campaignPatchBody, b), scopeOf(userOf(req))));
+      changed(await svc.updateCampaign(id, validate(campaignPatchBody, b), scopeOf(userOf(req)), req.actor));
       return done(reply, `/console/campaigns/${id}`);
     });
     app.post('/campaigns/:id/delete', { config: cfg(SELLER_WRITE) }, async (req, reply) => {
@@ -230,7 +230,8 @@ ${write ? html`<h2>Delete</h2><form method="post" action="/console/campaigns/${c
         title: 'Delete campaign',
         page: `/console/campaigns/${id}`,
         list: '/console/campaigns',
-        run: async (cascade) => changed(await svc.deleteCampaign(id, cascade, scopeOf(userOf(req)))),
+        run: async (cascade) =>
+          changed(await svc.deleteCampaign(id, cascade, scopeOf(userOf(req)), req.actor)),
         lines: (h: { dids: number; links: number }) => [
           `${h.links} link(s) to clients are removed`,
           `${h.dids} DID(s) are detached (they stay, routed nowhere)`,
@@ -274,13 +275,18 @@ ${write ? html`<button type="submit">Save</button>` : ''}</form>`;
     app.post('/campaigns/:id/links', { config: cfg(SELLER_WRITE) }, async (req, reply) => {
       const { id } = idParams.parse(req.params);
       const b = validate(linkCreateBody, fromForm(req.body, { client_id: 'text', ...linkSpec }));
-      changed(await svc.createLink(id, b, scopeOf(userOf(req))));
+      changed(await svc.createLink(id, b, scopeOf(userOf(req)), req.actor));
       return done(reply, `/console/campaigns/${id}`, 'created');
     });
     app.post('/links/:id', { config: cfg(SELLER_WRITE) }, async (req, reply) => {
       const { id } = idParams.parse(req.params);
       const l = changed(
-        await svc.updateLink(id, validate(linkPatchBody, fromForm(req.body, linkSpec)), scopeOf(userOf(req))),
+        await svc.updateLink(
+          id,
+          validate(linkPatchBody, fromForm(req.body, linkSpec)),
+          scopeOf(userOf(req)),
+          req.actor,
+        ),
       );
       return done(reply, `/console/campaigns/${l!.campaignId}`);
     });
@@ -299,14 +305,14 @@ ${write ? html`<button type="submit">Save</button>` : ''}</form>`;
               ...moneyFromForm(f, { payout: 'payout_micros', revenue: 'revenue_micros' }),
             }),
       };
-      const l: LinkRow = changed(await svc.updateLink(id, validate(linkPatchBody, b), scope));
+      const l: LinkRow = changed(await svc.updateLink(id, validate(linkPatchBody, b), scope, req.actor));
       return done(reply, `/console/links/${l.id}`);
     });
     app.post('/links/:id/delete', { config: cfg(SELLER_WRITE) }, async (req, reply) => {
       const { id } = idParams.parse(req.params);
       const scope = scopeOf(userOf(req));
       const l = await svc.link(id, scope);
-      changed(await svc.deleteLink(id, scope));
+      changed(await svc.deleteLink(id, scope, req.actor));
       return done(reply, `/console/campaigns/${l.campaignId}`, 'deleted');
     });
   };

@@ -115,13 +115,13 @@ ${write ? html`<button type="submit">Save</button>` : ''}</form>`;
           ...(staff ? CAP_SPEC : {}),
         }),
       );
-      changed(await svc.createDid(b, scopeOf(userOf(req))));
+      changed(await svc.createDid(b, scopeOf(userOf(req)), req.actor));
       return done(reply, '/console/dids', 'created');
     });
     app.post('/dids/:id', { config: cfg(SELLER_WRITE) }, async (req, reply) => {
       const { id } = idParams.parse(req.params);
       const b = validate(didPatchBody, fromForm(req.body, { campaign_id: 'uuidOrNull' }));
-      changed(await svc.setDidCampaign(id, b.campaign_id ?? null, scopeOf(userOf(req))));
+      changed(await svc.setDidCampaign(id, b.campaign_id ?? null, scopeOf(userOf(req)), req.actor));
       return done(reply, '/console/dids');
     });
     app.post('/dids/:id/settings', { config: cfg(SELLER_WRITE) }, async (req, reply) => {
@@ -133,12 +133,12 @@ ${write ? html`<button type="submit">Save</button>` : ''}</form>`;
         ...fromForm(f, { campaign_id: 'uuidOrNull', ...(staff ? CAP_SPEC : {}) }),
         ...(staff ? moneyFromForm(f, COSTS) : {}),
       };
-      changed(await svc.updateDid(id, validate(didPatchBody, b), scopeOf(userOf(req))));
+      changed(await svc.updateDid(id, validate(didPatchBody, b), scopeOf(userOf(req)), req.actor));
       return done(reply, `/console/dids/${id}`);
     });
     app.post('/dids/:id/delete', { config: cfg(SELLER_WRITE) }, async (req, reply) => {
       const { id } = idParams.parse(req.params);
-      changed(await svc.deleteDid(id, scopeOf(userOf(req))));
+      changed(await svc.deleteDid(id, scopeOf(userOf(req)), req.actor));
       return done(reply, '/console/dids', 'deleted');
     });
   };

@@ -106,18 +106,18 @@ ${write ? html`<h2>Delete</h2><form method="post" action="/console/groups/${g.id
     });
 
     app.post('/groups', { config: cfg(STAFF_WRITE) }, async (req, reply) => {
-      const g = await svc.createGroup(validate(groupBody, fromForm(req.body, groupSpec)));
+      const g = await svc.createGroup(validate(groupBody, fromForm(req.body, groupSpec)), req.actor);
       return done(reply, `/console/groups/${g!.id}`, 'created');
     });
     app.post('/groups/:id', { config: cfg(STAFF_WRITE) }, async (req, reply) => {
       const { id } = idParams.parse(req.params);
-      changed(await svc.updateGroup(id, validate(groupBody, fromForm(req.body, groupSpec))));
+      changed(await svc.updateGroup(id, validate(groupBody, fromForm(req.body, groupSpec)), req.actor));
       return done(reply, `/console/groups/${id}`);
     });
     app.post('/groups/:id/members', { config: cfg(STAFF_WRITE) }, async (req, reply) => {
       const { id } = idParams.parse(req.params);
       const client = idParams.parse({ id: bodyOf(req).client_id }).id;
-      changed(await svc.updateClient(client, validate(memberBody, { group_id: id })));
+      changed(await svc.updateClient(client, validate(memberBody, { group_id: id }), req.actor));
       return done(reply, `/console/groups/${id}`);
     });
     app.post('/groups/:id/members/:client/remove', { config: cfg(STAFF_WRITE) }, async (req, reply) => {
@@ -125,7 +125,7 @@ ${write ? html`<h2>Delete</h2><form method="post" action="/console/groups/${g.id
       const { id: client } = idParams.parse({ id: (req.params as { client: string }).client });
       const c = await svc.client(client);
       // Only a member is taken out: a stale page must not ungroup a client that moved since.
-      if (c.groupId === id) changed(await svc.updateClient(client, { group_id: null }));
+      if (c.groupId === id) changed(await svc.updateClient(client, { group_id: null }, req.actor));
       return done(reply, `/console/groups/${id}`);
     });
     app.post('/groups/:id/delete', { config: cfg(STAFF_WRITE) }, async (req, reply) => {
@@ -134,7 +134,7 @@ ${write ? html`<h2>Delete</h2><form method="post" action="/console/groups/${g.id
         title: 'Delete buyer group',
         page: `/console/groups/${id}`,
         list: '/console/groups',
-        run: async (cascade) => changed(await svc.deleteGroup(id, cascade)),
+        run: async (cascade) => changed(await svc.deleteGroup(id, cascade, req.actor)),
         lines: (d: { clients: number }) => [
           `${d.clients} client(s) leave the group (they stay, with their own caps)`,
         ],

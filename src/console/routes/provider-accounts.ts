@@ -172,7 +172,7 @@ ${
         }),
         voice: voiceOf(f),
       });
-      const a = await s.createAccount(b);
+      const a = await s.createAccount(b, req.actor);
       return reply.redirect(`${PATH}/${a.id}?done=created`, 303);
     });
 
@@ -188,7 +188,7 @@ ${
         }),
         voice: voiceOf(f),
       });
-      await s.updateAccount(id, b);
+      await s.updateAccount(id, b, req.actor);
       return reply.redirect(`${PATH}/${id}?done=saved`, 303);
     });
 
@@ -198,20 +198,20 @@ ${
       const b = validate(accountPatch, {
         active: f.active === 'true' ? true : f.active === 'false' ? false : f.active,
       });
-      await s.updateAccount(id, b);
+      await s.updateAccount(id, b, req.actor);
       return reply.redirect(`${PATH}/${id}?done=saved`, 303);
     });
 
     app.post('/numbers/accounts/:id/credentials', { config: admin }, async (req, reply) => {
       const { id } = validate(idParams, req.params);
       const b = validate(accountPatch, fromForm(req.body, { api_key: 'text', api_secret: 'text' }));
-      await s.updateAccount(id, b);
+      await s.updateAccount(id, b, req.actor);
       return reply.redirect(`${PATH}/${id}?done=saved`, 303);
     });
 
     app.post('/numbers/accounts/:id/delete', { config: admin }, async (req, reply) => {
       const { id } = validate(idParams, req.params);
-      await s.deleteAccount(id);
+      await s.deleteAccount(id, req.actor);
       return reply.redirect(`${PATH}?done=deleted`, 303);
     });
   };

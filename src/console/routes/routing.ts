@@ -97,7 +97,7 @@ ${write ? html`<button type="submit">Save</button>` : ''}</form>
       return sendPage(reply, layout(ctx, `Seller ${s.name}`, body));
     });
     app.post('/sellers', { config: cfg(STAFF_WRITE) }, async (req, reply) => {
-      await svc.createSeller(validate(sellerBody, fromForm(req.body, sellerSpec)));
+      await svc.createSeller(validate(sellerBody, fromForm(req.body, sellerSpec)), req.actor);
       return done(reply, '/console/sellers', 'created');
     });
     app.post('/sellers/:id', { config: cfg(STAFF_WRITE) }, async (req, reply) => {
@@ -107,12 +107,12 @@ ${write ? html`<button type="submit">Save</button>` : ''}</form>
       const spec = Object.fromEntries(
         Object.entries(sellerSpec).filter(([k]) => k === 'name' || k === 'active' || k in f),
       ) as Record<string, FieldKind>;
-      changed(await svc.updateSeller(id, validate(sellerBody, fromForm(f, spec))));
+      changed(await svc.updateSeller(id, validate(sellerBody, fromForm(f, spec)), req.actor));
       return done(reply, `/console/sellers/${id}`);
     });
     app.post('/sellers/:id/delete', { config: cfg(STAFF_WRITE) }, async (req, reply) => {
       const { id } = idParams.parse(req.params);
-      changed(await svc.deleteSeller(id));
+      changed(await svc.deleteSeller(id, req.actor));
       return done(reply, '/console/sellers', 'deleted');
     });
 
@@ -186,12 +186,12 @@ ${write ? html`<h2>Delete</h2><form method="post" action="/console/clients/${c.i
     });
     app.post('/clients', { config: cfg(STAFF_WRITE) }, async (req, reply) => {
       const b = validate(clientBody, clientForm(req.body));
-      const c = await svc.createClient(b);
+      const c = await svc.createClient(b, req.actor);
       return done(reply, `/console/clients/${c!.id}`, 'created');
     });
     app.post('/clients/:id', { config: cfg(STAFF_WRITE) }, async (req, reply) => {
       const { id } = idParams.parse(req.params);
-      changed(await svc.updateClient(id, validate(clientBody, clientForm(req.body))));
+      changed(await svc.updateClient(id, validate(clientBody, clientForm(req.body)), req.actor));
       return done(reply, `/console/clients/${id}`);
     });
     app.post('/clients/:id/delete', { config: cfg(STAFF_WRITE) }, async (req, reply) => {
@@ -200,7 +200,7 @@ ${write ? html`<h2>Delete</h2><form method="post" action="/console/clients/${c.i
         title: 'Delete client',
         page: `/console/clients/${id}`,
         list: '/console/clients',
-        run: async (cascade) => changed(await svc.deleteClient(id, cascade)),
+        run: async (cascade) => changed(await svc.deleteClient(id, cascade, req.actor)),
         lines: (d: { links: number }) => [`${d.links} link(s) to campaigns are removed`],
       });
     });

@@ -151,11 +151,14 @@ ${list.map(
         ...(!scope && typeof f.seller_id === 'string' && f.seller_id ? { seller_id: f.seller_id } : {}),
       });
       // As the API: a seller's subscription is its own seller's, whatever the form says.
-      const { row, secret } = await h.create({
-        url: b.url,
-        events: b.events,
-        sellerId: scope ?? b.seller_id ?? null,
-      });
+      const { row, secret } = await h.create(
+        {
+          url: b.url,
+          events: b.events,
+          sellerId: scope ?? b.seller_id ?? null,
+        },
+        req.actor,
+      );
       const body = html`<div class="flash ok" role="status">Copy the signing secret now: it is not shown again.</div>
 <p><code class="secret" data-testid="webhook-secret">${secret}</code></p>
 <p>Each delivery is a POST of JSON signed in the <code>${SIGNATURE_HEADER}</code> header as <code>t=&lt;unix seconds&gt;,v1=&lt;hex&gt;</code>: the HMAC-SHA256 of <code>&lt;t&gt;.&lt;body&gt;</code> with this secret. Refuse a signature that does not match or whose time is more than a few minutes off.</p>
@@ -175,7 +178,7 @@ ${list.map(
       const b = validate(webhookPatch, {
         active: f.active === 'true' ? true : f.active === 'false' ? false : f.active,
       });
-      await h.setActive(id, scopeOf(userOf(req)), b.active);
+      await h.setActive(id, scopeOf(userOf(req)), b.active, req.actor);
       // Back where the change was made: the list, or the subscription's own page.
       const back = typeof f.back === 'string' && f.back === 'list' ? PATH : `${PATH}/${id}`;
       return reply.redirect(`${back}?done=saved`, 303);
@@ -183,7 +186,7 @@ ${list.map(
 
     app.post('/numbers/webhooks/:id/delete', { config: write }, async (req, reply) => {
       const { id } = validate(idParams, req.params);
-      await h.remove(id, scopeOf(userOf(req)));
+      await h.remove(id, scopeOf(userOf(req)), req.actor);
       return reply.redirect(`${PATH}?done=deleted`, 303);
     });
   };

@@ -1,6 +1,5 @@
 // The Fastify app: request ids, metrics, the one error handler, OpenAPI, the auth plugin, health
 // routes, then every domain's resource plugins. Built without listening, so tests can inject().
-import { inActorContext } from '../audit.ts';
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -74,11 +73,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // ---- input, in lifecycle order: onRequest (404 here, then auth) -> body parser -> preValidation.
   // Fastify would read and parse a body sent to an unknown route before answering 404; answering
   // in onRequest means nothing of it is buffered or parsed.
+  // Who the audit trail names for the request's changes: set by the API-key check or the console's
+  // session check, passed by the routes to the services (platform/audit.ts).
+  app.decorateRequest('actor', null);
   app.addHook('onRequest', (req, reply, done) => {
     // Answering from a callback hook means not calling done(): the lifecycle stops here.
     if (req.is404) reply.status(404).send(notFoundBody(req.method, req.url));
-    // The rest of the request runs in its own actor context (who the audit trail names).
-    else inActorContext(done);
+    else done();
   });
   app.addHook('onRoute', (route) => {
     // A route that asks for no key reads only a small body (sign-in forms), unless it says otherwise.

@@ -1,5 +1,4 @@
 // API key authentication: which key, from which address, with which role, before any body is read.
-import { setActor } from '../audit.ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ipAllowed } from '../../auth/cidr.ts';
@@ -101,7 +100,7 @@ export default fp(
           { 'retry-after': String(rate.retryAfterS) },
         );
       req.principal = p;
-      setActor({ type: 'api_key', id: p.keyId, label: null });
+      req.actor = { type: 'api_key', id: p.keyId, label: null };
     });
   },
   { name: 'auth' },

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { KeyStore, KeyPrincipal } from '../../auth/keys.ts';
 import type { Config } from '../../config.ts';
+import type { Actor } from '../audit.ts';
 import type { Database } from '../db.ts';
 import type { ApiRole } from '../../db/schema/auth.ts';
 import type { Logger } from '../logger.ts';
@@ -47,6 +48,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal: KeyPrincipal | null;
+    /** Who the audit trail names for this request's changes (null: none, recorded as system). */
+    actor: Actor | null;
   }
   interface FastifyInstance {
     deps: AppDeps;

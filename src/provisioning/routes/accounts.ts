@@ -42,7 +42,7 @@ export function accountRoutes(svc: ProvisioningService) {
           response: { 201: accountDoc },
         },
       },
-      async (req, reply) => reply.status(201).send(accountView(await svc.createAccount(req.body))),
+      async (req, reply) => reply.status(201).send(accountView(await svc.createAccount(req.body, req.actor))),
     );
     app.get(
       '/v1/provider-accounts',
@@ -82,7 +82,7 @@ export function accountRoutes(svc: ProvisioningService) {
           response: { 200: accountDoc },
         },
       },
-      async (req) => accountView(await svc.updateAccount(req.params.id, req.body)),
+      async (req) => accountView(await svc.updateAccount(req.params.id, req.body, req.actor)),
     );
     app.delete(
       '/v1/provider-accounts/:id',
@@ -91,7 +91,7 @@ export function accountRoutes(svc: ProvisioningService) {
         schema: { summary: 'Delete a carrier account', tags, params: idParams, response: { 204: z.null() } },
       },
       async (req, reply) => {
-        await svc.deleteAccount(req.params.id);
+        await svc.deleteAccount(req.params.id, req.actor);
         return reply.status(204).send(null);
       },
     );

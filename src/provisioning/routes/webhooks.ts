@@ -46,11 +46,14 @@ export function webhookRoutes(hooks: WebhookService) {
       },
       async (req, reply) => {
         const scope = scopeOf(req);
-        const { row, secret } = await hooks.create({
-          url: req.body.url,
-          events: req.body.events,
-          sellerId: scope ?? req.body.seller_id ?? null,
-        });
+        const { row, secret } = await hooks.create(
+          {
+            url: req.body.url,
+            events: req.body.events,
+            sellerId: scope ?? req.body.seller_id ?? null,
+          },
+          req.actor,
+        );
         return reply.status(201).send({ ...webhookView(row), secret });
       },
     );
@@ -91,7 +94,8 @@ export function webhookRoutes(hooks: WebhookService) {
           },
         },
       },
-      async (req) => webhookView(await hooks.setActive(req.params.id, scopeOf(req), req.body.active)),
+      async (req) =>
+        webhookView(await hooks.setActive(req.params.id, scopeOf(req), req.body.active, req.actor)),
     );
     app.delete(
       '/v1/webhooks/:id',
@@ -105,7 +109,7 @@ export function webhookRoutes(hooks: WebhookService) {
         },
       },
       async (req, reply) => {
-        await hooks.remove(req.params.id, scopeOf(req));
+        await hooks.remove(req.params.id, scopeOf(req), req.actor);
         return reply.status(204).send(null);
       },
     );

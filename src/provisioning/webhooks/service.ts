@@ -11,7 +11,7 @@ import type { WorkerCloser } from '../../platform/redis/bull-close.ts';
 import type { BullErrors } from '../../platform/redis/client.ts';
 import type { Sql } from 'postgres';
 import type { WebhookEvent } from '../../db/schema/provisioning.ts';
-import { audited } from '../../platform/audit.ts';
+import { type Actor, audited } from '../../platform/audit.ts';
 import type { Db } from '../../platform/db.ts';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -65,19 +65,22 @@ export class WebhookService implements EventSink {
     this.queue.on('error', s.errors.listener('webhook queue'));
   }
 
-  async create(b: { url: string; events: WebhookEvent[]; sellerId: string | null }) {
+  async create(b: { url: string; events: WebhookEvent[]; sellerId: string | null }, actor: Actor | null) {
     const problem = await destinationProblem(b.url, this.s.allowPrivate);
     if (problem) throw new AppError('VALIDATION_FAILED', `webhook URL refused: ${problem}`);
     const id = randomUUID();
     const secret = `whsec_${randomBytes(24).toString('base64url')}`;
-    const row = await audited(this.db, (tx) =>
-      repo.insertSubscription(tx, {
-        id,
-        url: b.url,
-        events: b.events,
-        sellerId: b.sellerId,
-        secret: this.keyring.seal(secret, secretContext(id)),
-      }),
+    const row = await audited(
+      this.db,
+      (tx) =>
+        repo.insertSubscription(tx, {
+          id,
+          url: b.url,
+          events: b.events,
+          sellerId: b.sellerId,
+          secret: this.keyring.seal(secret, secretContext(id)),
+        }),
+      actor,
     );
     return { row, secret };
   }
@@ -100,14 +103,19 @@ export class WebhookService implements EventSink {
    * Pauses (false) or resumes (true) a subscription: an inactive one is written no deliveries for the
    * events that follow; deliveries already written go on being tried.
    */
-  async setActive(id: string, sellerScope: string | null, active: boolean): Promise<Subscription> {
+  async setActive(
+    id: string,
+    sellerScope: string | null,
+    active: boolean,
+    actor: Actor | null,
+  ): Promise<Subscription> {
     await this.get(id, sellerScope);
-    return audited(this.db, (tx) => repo.setSubscriptionActive(tx, id, active));
+    return audited(this.db, (tx) => repo.setSubscriptionActive(tx, id, active), actor);
   }
 
-  async remove(id: string, sellerScope: string | null): Promise<void> {
+  async remove(id: string, sellerScope: string | null, actor: Actor | null): Promise<void> {
     await this.get(id, sellerScope);
-    await audited(this.db, (tx) => repo.deleteSubscription(tx, id));
+    await audited(this.db, (tx) => repo.deleteSubscription(tx, id), actor);
   }
 
   async deliveries(id: string, sellerScope: string | null, limit: number): Promise<Delivery[]> {

@@ -65,7 +65,7 @@ export function campaignRoutes(svc: RoutingService) {
         },
       },
       async (req, reply) =>
-        reply.status(201).send(toCampaign(await svc.createCampaign(req.body, scopeOf(req)))),
+        reply.status(201).send(toCampaign(await svc.createCampaign(req.body, scopeOf(req), req.actor))),
     );
     app.patch(
       '/v1/campaigns/:id',
@@ -79,7 +79,7 @@ export function campaignRoutes(svc: RoutingService) {
           response: { 200: campaignDoc },
         },
       },
-      async (req) => toCampaign(await svc.updateCampaign(req.params.id, req.body, scopeOf(req))),
+      async (req) => toCampaign(await svc.updateCampaign(req.params.id, req.body, scopeOf(req), req.actor)),
     );
     app.delete(
       '/v1/campaigns/:id',
@@ -94,7 +94,7 @@ export function campaignRoutes(svc: RoutingService) {
         },
       },
       async (req, reply) => {
-        await svc.deleteCampaign(req.params.id, req.query.cascade, scopeOf(req));
+        await svc.deleteCampaign(req.params.id, req.query.cascade, scopeOf(req), req.actor);
         return reply.status(204).send(null);
       },
     );

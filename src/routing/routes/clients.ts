@@ -55,7 +55,7 @@ export function clientRoutes(svc: RoutingService) {
           response: { 201: clientDoc },
         },
       },
-      async (req, reply) => reply.status(201).send(toClient(await svc.createClient(req.body))),
+      async (req, reply) => reply.status(201).send(toClient(await svc.createClient(req.body, req.actor))),
     );
     app.patch(
       '/v1/clients/:id',
@@ -69,7 +69,7 @@ export function clientRoutes(svc: RoutingService) {
           response: { 200: clientDoc },
         },
       },
-      async (req) => toClient(await svc.updateClient(req.params.id, req.body)),
+      async (req) => toClient(await svc.updateClient(req.params.id, req.body, req.actor)),
     );
     app.delete(
       '/v1/clients/:id',
@@ -84,7 +84,7 @@ export function clientRoutes(svc: RoutingService) {
         },
       },
       async (req, reply) => {
-        await svc.deleteClient(req.params.id, req.query.cascade);
+        await svc.deleteClient(req.params.id, req.query.cascade, req.actor);
         return reply.status(204).send(null);
       },
     );

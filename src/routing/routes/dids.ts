@@ -56,7 +56,7 @@ export function didRoutes(svc: RoutingService) {
         },
       },
       async (req, reply) =>
-        reply.status(201).send(toDid(await svc.createDid(req.body, scopeOf(req)), !scopeOf(req))),
+        reply.status(201).send(toDid(await svc.createDid(req.body, scopeOf(req), req.actor), !scopeOf(req))),
     );
     app.patch(
       '/v1/dids/:id',
@@ -73,13 +73,14 @@ export function didRoutes(svc: RoutingService) {
           response: { 200: didDoc },
         },
       },
-      async (req) => toDid(await svc.updateDid(req.params.id, req.body, scopeOf(req)), !scopeOf(req)),
+      async (req) =>
+        toDid(await svc.updateDid(req.params.id, req.body, scopeOf(req), req.actor), !scopeOf(req)),
     );
     app.delete(
       '/v1/dids/:id',
       { config, schema: { summary: 'Delete a DID', tags, params: idParams, response: { 204: z.null() } } },
       async (req, reply) => {
-        await svc.deleteDid(req.params.id, scopeOf(req));
+        await svc.deleteDid(req.params.id, scopeOf(req), req.actor);
         return reply.status(204).send(null);
       },
     );

@@ -50,7 +50,7 @@ export function groupRoutes(svc: RoutingService) {
           response: { 201: groupDoc },
         },
       },
-      async (req, reply) => reply.status(201).send(toGroup(await svc.createGroup(req.body))),
+      async (req, reply) => reply.status(201).send(toGroup(await svc.createGroup(req.body, req.actor))),
     );
     app.patch(
       '/v1/buyer-groups/:id',
@@ -64,7 +64,7 @@ export function groupRoutes(svc: RoutingService) {
           response: { 200: groupDoc },
         },
       },
-      async (req) => toGroup(await svc.updateGroup(req.params.id, req.body)),
+      async (req) => toGroup(await svc.updateGroup(req.params.id, req.body, req.actor)),
     );
     app.delete(
       '/v1/buyer-groups/:id',
@@ -79,7 +79,7 @@ export function groupRoutes(svc: RoutingService) {
         },
       },
       async (req, reply) => {
-        await svc.deleteGroup(req.params.id, req.query.cascade);
+        await svc.deleteGroup(req.params.id, req.query.cascade, req.actor);
         return reply.status(204).send(null);
       },
     );

@@ -57,7 +57,9 @@ export function linkRoutes(svc: RoutingService) {
       async (req, reply) =>
         reply
           .status(201)
-          .send(toLink(await svc.createLink(req.params.id, req.body, scopeOf(req)), !scopeOf(req))),
+          .send(
+            toLink(await svc.createLink(req.params.id, req.body, scopeOf(req), req.actor), !scopeOf(req)),
+          ),
     );
     app.get(
       '/v1/links/:id',
@@ -76,13 +78,14 @@ export function linkRoutes(svc: RoutingService) {
           response: { 200: linkDoc },
         },
       },
-      async (req) => toLink(await svc.updateLink(req.params.id, req.body, scopeOf(req)), !scopeOf(req)),
+      async (req) =>
+        toLink(await svc.updateLink(req.params.id, req.body, scopeOf(req), req.actor), !scopeOf(req)),
     );
     app.delete(
       '/v1/links/:id',
       { config, schema: { summary: 'Delete a link', tags, params: idParams, response: { 204: z.null() } } },
       async (req, reply) => {
-        await svc.deleteLink(req.params.id, scopeOf(req));
+        await svc.deleteLink(req.params.id, scopeOf(req), req.actor);
         return reply.status(204).send(null);
       },
     );

@@ -44,7 +44,7 @@ export function sellerRoutes(svc: RoutingService) {
           response: { 201: sellerDoc },
         },
       },
-      async (req, reply) => reply.status(201).send(toSeller(await svc.createSeller(req.body))),
+      async (req, reply) => reply.status(201).send(toSeller(await svc.createSeller(req.body, req.actor))),
     );
     app.patch(
       '/v1/sellers/:id',
@@ -58,7 +58,7 @@ export function sellerRoutes(svc: RoutingService) {
           response: { 200: sellerDoc },
         },
       },
-      async (req) => toSeller(await svc.updateSeller(req.params.id, req.body)),
+      async (req) => toSeller(await svc.updateSeller(req.params.id, req.body, req.actor)),
     );
     app.delete(
       '/v1/sellers/:id',
@@ -72,7 +72,7 @@ export function sellerRoutes(svc: RoutingService) {
         },
       },
       async (req, reply) => {
-        await svc.deleteSeller(req.params.id);
+        await svc.deleteSeller(req.params.id, req.actor);
         return reply.status(204).send(null);
       },
     );

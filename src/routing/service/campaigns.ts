@@ -1,6 +1,6 @@
 // The routing service's second layer (see ../service.ts): what a seller routes by (campaigns, DIDs,
 // the links between campaigns and clients), each seen through the seller scope; money fields staff only.
-import { audited } from '../../platform/audit.ts';
+import { type Actor, audited } from '../../platform/audit.ts';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import { isUniqueViolation, mapDbError } from '../../platform/pg-errors.ts';
 import * as repo from '../repository.ts';
@@ -30,7 +30,11 @@ export class RoutingCampaigns extends RoutingOwners {
     return r;
   }
 
-  async createCampaign(b: CampaignPatch & { name: string; seller_id?: string | undefined }, scope: Scope) {
+  async createCampaign(
+    b: CampaignPatch & { name: string; seller_id?: string | undefined },
+    scope: Scope,
+    actor: Actor | null,
+  ) {
     const sellerId = scope ?? b.seller_id;
     if (!sellerId)
       throw new AppError('VALIDATION_FAILED', 'seller_id is required', [
@@ -39,15 +43,17 @@ export class RoutingCampaigns extends RoutingOwners {
     if (scope && b.seller_id && b.seller_id !== scope) throw notFound('seller', b.seller_id);
     if (!(await repo.sellerExists(this.db, sellerId))) throw notFound('seller', sellerId);
     await this.checkDefaultRoute(b, sellerId, null);
-    return audited(this.db, (tx) =>
-      repo.insertCampaign(tx, { ...campaignValues(b), name: b.name, sellerId }),
+    return audited(
+      this.db,
+      (tx) => repo.insertCampaign(tx, { ...campaignValues(b), name: b.name, sellerId }),
+      actor,
     ).catch((e) => mapDbError(e, 'campaign'));
   }
 
-  async updateCampaign(id: string, b: CampaignPatch, scope: Scope) {
+  async updateCampaign(id: string, b: CampaignPatch, scope: Scope, actor: Actor | null) {
     const c = await this.campaign(id, scope);
     await this.checkDefaultRoute(b, c.sellerId, id);
-    return audited(this.db, (tx) => repo.updateCampaign(tx, id, campaignValues(b))).catch((e) =>
+    return audited(this.db, (tx) => repo.updateCampaign(tx, id, campaignValues(b)), actor).catch((e) =>
       mapDbError(e, 'campaign'),
     );
   }
@@ -64,7 +70,7 @@ export class RoutingCampaigns extends RoutingOwners {
   }
 
   /** A campaign with DIDs or links is deleted only with `cascade`: DIDs detached, links removed. */
-  async deleteCampaign(id: string, cascade: boolean, scope: Scope): Promise<void> {
+  async deleteCampaign(id: string, cascade: boolean, scope: Scope, actor: Actor | null): Promise<void> {
     await this.campaign(id, scope);
     const h = await repo.campaignHoldings(this.db, id);
     if ((h.dids || h.links) && !cascade)
@@ -73,7 +79,7 @@ export class RoutingCampaigns extends RoutingOwners {
         'campaign has DIDs or links (delete with ?cascade=true to detach DIDs and remove links)',
         h,
       );
-    await audited(this.db, (tx) => repo.deleteCampaignDetaching(tx, id));
+    await audited(this.db, (tx) => repo.deleteCampaignDetaching(tx, id), actor);
   }
 
   // ---------------------------------------------------------------- DIDs
@@ -104,6 +110,7 @@ export class RoutingCampaigns extends RoutingOwners {
   async createDid(
     b: { number: string; seller_id?: string | undefined; campaign_id?: string | null | undefined } & DidPatch,
     scope: Scope,
+    actor: Actor | null,
   ) {
     this.checkCapsByStaff(b, scope);
     const sellerId = scope ?? b.seller_id;
@@ -115,15 +122,18 @@ export class RoutingCampaigns extends RoutingOwners {
     staffOnlyMoney(b, ['rate_per_min_micros', 'monthly_rent_micros'], scope);
     if (!(await repo.sellerExists(this.db, sellerId))) throw notFound('seller', sellerId);
     await this.checkCampaign(b.campaign_id, sellerId, scope);
-    return audited(this.db, (tx) =>
-      repo.insertDid(tx, {
-        ...capValues(b),
-        number: b.number,
-        sellerId,
-        campaignId: b.campaign_id ?? null,
-        ratePerMinMicros: b.rate_per_min_micros,
-        monthlyRentMicros: b.monthly_rent_micros,
-      }),
+    return audited(
+      this.db,
+      (tx) =>
+        repo.insertDid(tx, {
+          ...capValues(b),
+          number: b.number,
+          sellerId,
+          campaignId: b.campaign_id ?? null,
+          ratePerMinMicros: b.rate_per_min_micros,
+          monthlyRentMicros: b.monthly_rent_micros,
+        }),
+      actor,
     ).catch((e) => {
       // A seller learns only that the number cannot be taken, the same answer whether it is its
       // own or another seller's: no existence of other sellers' rows leaks through the error.
@@ -133,15 +143,15 @@ export class RoutingCampaigns extends RoutingOwners {
     });
   }
 
-  async setDidCampaign(id: string, campaignId: string | null | undefined, scope: Scope) {
-    return this.updateDid(id, { campaign_id: campaignId }, scope);
+  async setDidCampaign(id: string, campaignId: string | null | undefined, scope: Scope, actor: Actor | null) {
+    return this.updateDid(id, { campaign_id: campaignId }, scope, actor);
   }
 
   /**
    * Moves a DID to another campaign of its seller (or none), and/or changes its caps and what the
    * carrier charges for it (both staff only).
    */
-  async updateDid(id: string, b: DidPatch, scope: Scope) {
+  async updateDid(id: string, b: DidPatch, scope: Scope, actor: Actor | null) {
     this.checkCapsByStaff(b, scope);
     staffOnlyMoney(b, ['rate_per_min_micros', 'monthly_rent_micros'], scope);
     const d = await this.did(id, scope);
@@ -153,12 +163,12 @@ export class RoutingCampaigns extends RoutingOwners {
       monthlyRentMicros: b.monthly_rent_micros,
     };
     if (Object.values(v).every((x) => x === undefined)) return d; // nothing to change
-    return audited(this.db, (tx) => repo.updateDid(tx, d.id, v));
+    return audited(this.db, (tx) => repo.updateDid(tx, d.id, v), actor);
   }
 
-  async deleteDid(id: string, scope: Scope): Promise<void> {
+  async deleteDid(id: string, scope: Scope, actor: Actor | null): Promise<void> {
     const d = await this.did(id, scope);
-    await audited(this.db, (tx) => repo.deleteDid(tx, d.id));
+    await audited(this.db, (tx) => repo.deleteDid(tx, d.id), actor);
   }
 
   // ---------------------------------------------------------------- links (a seller manages its campaigns' links)
@@ -174,24 +184,31 @@ export class RoutingCampaigns extends RoutingOwners {
     return r.link;
   }
 
-  async createLink(campaignId: string, b: LinkPatch & { client_id: string }, scope: Scope) {
+  async createLink(
+    campaignId: string,
+    b: LinkPatch & { client_id: string },
+    scope: Scope,
+    actor: Actor | null,
+  ) {
     staffOnlyMoney(b, LINK_MONEY, scope);
     await this.campaign(campaignId, scope);
     if (!(await repo.clientExists(this.db, b.client_id))) throw notFound('client', b.client_id);
-    return audited(this.db, (tx) =>
-      repo.insertLink(tx, { ...linkValues(b), campaignId, clientId: b.client_id }),
+    return audited(
+      this.db,
+      (tx) => repo.insertLink(tx, { ...linkValues(b), campaignId, clientId: b.client_id }),
+      actor,
     ).catch((e) => mapDbError(e, 'link of this client to this campaign'));
   }
 
-  async updateLink(id: string, b: LinkPatch, scope: Scope) {
+  async updateLink(id: string, b: LinkPatch, scope: Scope, actor: Actor | null) {
     staffOnlyMoney(b, LINK_MONEY, scope);
     const l = await this.link(id, scope);
-    return audited(this.db, (tx) => repo.updateLink(tx, l.id, linkValues(b)));
+    return audited(this.db, (tx) => repo.updateLink(tx, l.id, linkValues(b)), actor);
   }
 
-  async deleteLink(id: string, scope: Scope): Promise<void> {
+  async deleteLink(id: string, scope: Scope, actor: Actor | null): Promise<void> {
     const l = await this.link(id, scope);
-    await audited(this.db, (tx) => repo.deleteLink(tx, l.id));
+    await audited(this.db, (tx) => repo.deleteLink(tx, l.id), actor);
   }
 
   /** Every link with its names and its client's time zone (see `repository.namedLinks`). */

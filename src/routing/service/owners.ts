@@ -1,6 +1,6 @@
 // The routing service's first layer (see ../service.ts): the cap owners and buyers staff manage
 // (sellers, clients, buyer groups), each change audited.
-import { audited } from '../../platform/audit.ts';
+import { type Actor, audited } from '../../platform/audit.ts';
 import type { Db } from '../../platform/db.ts';
 import { AppError, notFound } from '../../platform/http/errors.ts';
 import { mapDbError } from '../../platform/pg-errors.ts';
@@ -33,14 +33,14 @@ export class RoutingOwners {
     return r;
   }
 
-  createSeller(b: SellerBody) {
-    return audited(this.db, (tx) => repo.insertSeller(tx, { ...sellerValues(b), name: b.name })).catch((e) =>
-      mapDbError(e, 'seller'),
+  createSeller(b: SellerBody, actor: Actor | null) {
+    return audited(this.db, (tx) => repo.insertSeller(tx, { ...sellerValues(b), name: b.name }), actor).catch(
+      (e) => mapDbError(e, 'seller'),
     );
   }
 
-  async updateSeller(id: string, b: Partial<SellerBody>) {
-    const r = await audited(this.db, (tx) => repo.updateSeller(tx, id, sellerValues(b))).catch((e) =>
+  async updateSeller(id: string, b: Partial<SellerBody>, actor: Actor | null) {
+    const r = await audited(this.db, (tx) => repo.updateSeller(tx, id, sellerValues(b)), actor).catch((e) =>
       mapDbError(e, 'seller'),
     );
     if (!r) throw notFound('seller', id);
@@ -48,10 +48,10 @@ export class RoutingOwners {
   }
 
   /** Refused while campaigns or DIDs belong to the seller: their calls and reports would lose an owner. */
-  async deleteSeller(id: string): Promise<void> {
+  async deleteSeller(id: string, actor: Actor | null): Promise<void> {
     const h = await repo.sellerHoldings(this.db, id);
     if (h.campaigns || h.dids) throw new AppError('IN_USE', 'seller still owns campaigns or DIDs', h);
-    if (!(await audited(this.db, (tx) => repo.deleteSeller(tx, id)))) throw notFound('seller', id);
+    if (!(await audited(this.db, (tx) => repo.deleteSeller(tx, id), actor))) throw notFound('seller', id);
   }
 
   // ---------------------------------------------------------------- clients (staff only)
@@ -71,16 +71,16 @@ export class RoutingOwners {
     if (groupId && !(await repo.groupExists(this.db, groupId))) throw notFound('buyer group', groupId);
   }
 
-  async createClient(b: ClientBody & { name: string; endpoint: string }) {
+  async createClient(b: ClientBody & { name: string; endpoint: string }, actor: Actor | null) {
     await this.checkGroup(b.group_id);
-    return audited(this.db, (tx) => repo.insertClient(tx, clientValues(b))).catch((e) =>
+    return audited(this.db, (tx) => repo.insertClient(tx, clientValues(b)), actor).catch((e) =>
       mapDbError(e, 'client'),
     );
   }
 
-  async updateClient(id: string, b: ClientBody) {
+  async updateClient(id: string, b: ClientBody, actor: Actor | null) {
     await this.checkGroup(b.group_id);
-    const r = await audited(this.db, (tx) => repo.updateClient(tx, id, clientValues(b))).catch((e) =>
+    const r = await audited(this.db, (tx) => repo.updateClient(tx, id, clientValues(b)), actor).catch((e) =>
       mapDbError(e, 'client'),
     );
     if (!r) throw notFound('client', id);
@@ -88,13 +88,14 @@ export class RoutingOwners {
   }
 
   /** A linked client is deleted only with `cascade`, which removes its links too. */
-  async deleteClient(id: string, cascade: boolean): Promise<void> {
+  async deleteClient(id: string, cascade: boolean, actor: Actor | null): Promise<void> {
     const n = await repo.clientLinkCount(this.db, id);
     if (n && !cascade)
       throw new AppError('IN_USE', 'client is linked to campaigns (delete with ?cascade=true to unlink)', {
         links: n,
       });
-    if (!(await audited(this.db, (tx) => repo.deleteClientAndLinks(tx, id)))) throw notFound('client', id);
+    if (!(await audited(this.db, (tx) => repo.deleteClientAndLinks(tx, id), actor)))
+      throw notFound('client', id);
   }
 
   // ---------------------------------------------------------------- buyer groups (staff only)
@@ -109,16 +110,16 @@ export class RoutingOwners {
     return r;
   }
 
-  createGroup(b: GroupBody) {
-    return audited(this.db, (tx) => repo.insertGroup(tx, { ...groupValues(b), name: b.name })).catch((e) =>
-      mapDbError(e, 'buyer group'),
+  createGroup(b: GroupBody, actor: Actor | null) {
+    return audited(this.db, (tx) => repo.insertGroup(tx, { ...groupValues(b), name: b.name }), actor).catch(
+      (e) => mapDbError(e, 'buyer group'),
     );
   }
 
-  async updateGroup(id: string, b: Partial<GroupBody>) {
+  async updateGroup(id: string, b: Partial<GroupBody>, actor: Actor | null) {
     const v = groupValues(b);
     if (Object.values(v).every((x) => x === undefined)) return this.group(id);
-    const r = await audited(this.db, (tx) => repo.updateGroup(tx, id, v)).catch((e) =>
+    const r = await audited(this.db, (tx) => repo.updateGroup(tx, id, v), actor).catch((e) =>
       mapDbError(e, 'buyer group'),
     );
     if (!r) throw notFound('buyer group', id);
@@ -126,13 +127,13 @@ export class RoutingOwners {
   }
 
   /** A group with clients is deleted only with `cascade`, which takes its clients out of it. */
-  async deleteGroup(id: string, cascade: boolean): Promise<void> {
+  async deleteGroup(id: string, cascade: boolean, actor: Actor | null): Promise<void> {
     const n = await repo.groupMemberCount(this.db, id);
     if (n && !cascade)
       throw new AppError('IN_USE', 'buyer group has clients (delete with ?cascade=true to ungroup them)', {
         clients: n,
       });
-    if (!(await audited(this.db, (tx) => repo.deleteGroupDetaching(tx, id))))
+    if (!(await audited(this.db, (tx) => repo.deleteGroupDetaching(tx, id), actor)))
       throw notFound('buyer group', id);
   }
 }
