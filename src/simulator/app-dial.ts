@@ -1,4 +1,6 @@
-// Dial() in the dialplan, as apps/app_dial.c runs it for one PJSIP destination. The callee is a
+// Dial() in the dialplan, as apps/app_dial.c runs it for PJSIP destinations (several joined by `&`
+// ring at once: the first to answer wins, the others are cancelled and hung up answered elsewhere;
+// with none answered DIALSTATUS is what their failures add up to). Each callee is a
 // channel of its own (`PJSIP/<endpoint>-<8 hex>`, ast_request), answering by the endpoint's
 // configured behaviour; answered, it is bridged with the caller in a basic bridge (features.c
 // ast_bridge_call). In app_dial's order:
@@ -22,9 +24,12 @@
 //   without `g` the caller is hung up (Dial returns -1), with `g` its dialplan goes on.
 // `S(x)` and `L(x)` (with no warning: ast_bridge_timelimit turns it into S) hang the callee up x
 // seconds (milliseconds for L) after the answer by its own timeout (no hangup request); `L(x:y...)`
-// ends the caller's stay in the bridge after x ms instead (the warnings are not played).
+// ends the caller's stay in the bridge after x ms instead (the warnings are not played). `U(x)` runs
+// a subroutine on the answered callee whose GOSUB_RESULT may keep it out of the bridge.
+// The caller's hangup, the timeout and each callee's end are callbacks on the model's timers and
+// hangups; the first of them to settle the dial wins, so none can act on a dial already decided.
 import { randomUUID } from 'node:crypto';
-import type { SimBridge, SimChannel, SimModel } from './model.ts';
+import type { EndpointBehaviour, SimBridge, SimChannel, SimModel } from './model.ts';
 import { newUniqueId } from './originate.ts';
 
 const EMPTIED = [
@@ -41,6 +46,9 @@ const EMPTIED = [
   'PROGRESSTIME_MS',
 ];
 
+/** Every option letter app_dial registers (dial_exec_options); any other is warned about and ignored. */
+const KNOWN_OPTIONS = new Set('AabBCcdDEefFgGhHiIjkKLmnNoOpPQrRSstTuUwWxXz');
+
 export interface DialOptions {
   /** `g`: go on in the dialplan after the bridged call if the caller is still up. */
   goOn: boolean;
@@ -50,18 +58,54 @@ export interface DialOptions {
   durationMs: number;
   /** `L(x:y...)`: the caller's stay in the bridge ends after this long (ms). */
   bridgeLimitMs: number;
+  /** `U(x[^arg...])`: the subroutine run on the callee after the answer, before the bridge. */
+  calleeSub: string;
+  /** Option letters app_dial does not have (such as `M`, the macro option gone since Asterisk 21). */
+  unknown: string[];
+  /** A `(` without its `)`: the whole options string is refused (the dial ends before it starts). */
+  invalid: boolean;
 }
 
-/** app_dial's options string (`gL(60000)S(10)r`, an argument in parentheses). */
+/**
+ * app_dial's options string (`gL(60000)S(10)r`, an argument in parentheses), read as main/app.c's
+ * parse_options reads it: parentheses nest, an unknown letter is warned about and its argument
+ * skipped, and a missing `)` fails the whole string.
+ */
 export function dialOptions(s: string): DialOptions {
-  const o: DialOptions = { goOn: false, ringback: false, durationMs: 0, bridgeLimitMs: 0 };
+  const o: DialOptions = {
+    goOn: false,
+    ringback: false,
+    durationMs: 0,
+    bridgeLimitMs: 0,
+    calleeSub: '',
+    unknown: [],
+    invalid: false,
+  };
   let stop = 0;
   let limit: string[] | null = null;
-  for (const [, letter, arg = ''] of s.matchAll(/([A-Za-z])(?:\(([^)]*)\))?/g)) {
-    if (letter === 'g') o.goOn = true;
+  for (let i = 0; i < s.length; ) {
+    const letter = s[i++]!;
+    let arg = '';
+    if (s[i] === '(') {
+      let depth = 0;
+      let j = i;
+      for (; j < s.length; j++) {
+        if (s[j] === '(') depth++;
+        else if (s[j] === ')' && --depth === 0) break;
+      }
+      if (j >= s.length) {
+        o.invalid = true;
+        return o;
+      }
+      arg = s.slice(i + 1, j);
+      i = j + 1;
+    }
+    if (!KNOWN_OPTIONS.has(letter)) o.unknown.push(letter);
+    else if (letter === 'g') o.goOn = true;
     else if (letter === 'r') o.ringback = true;
     else if (letter === 'S') stop = Number.parseFloat(arg) > 0 ? Number.parseFloat(arg) * 1000 : 0;
     else if (letter === 'L') limit = arg.split(':');
+    else if (letter === 'U') o.calleeSub = arg;
   }
   o.durationMs = stop;
   const ms = limit ? Number.parseInt(limit[0] ?? '', 10) || 0 : 0;
@@ -72,6 +116,57 @@ export function dialOptions(s: string): DialOptions {
     else o.durationMs = ms;
   }
   return o;
+}
+
+/** An application's arguments split at the commas outside parentheses (ast_app_separate_args). */
+export function appArgs(data: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of data) {
+    if (ch === '(') depth++;
+    else if (ch === ')' && depth > 0) depth--;
+    if (ch === ',' && depth === 0) {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  out.push(cur);
+  return out;
+}
+
+/** The causes app_dial counts for its final status (handle_cause). */
+interface Causes {
+  busy: number;
+  congestion: number;
+  nochan: number;
+}
+
+/** handle_cause: busy and congestion are counted as such, a normal clearing or no answer not at all. */
+export function countCause(cause: number, n: Causes): void {
+  if (cause === 17) n.busy++;
+  else if (cause === 34) n.congestion++;
+  else if (cause !== 19 && cause !== 16) n.nochan++;
+}
+
+/**
+ * wait_for_answer once no destination is left: every line that was tried (requested or called)
+ * failed with a counted cause gives BUSY if any was busy, else CONGESTION, else CHANUNAVAIL; any
+ * other end (one that was not answered in time) leaves NOANSWER.
+ */
+export function unansweredStatus(lines: number, n: Causes): string {
+  if (lines !== n.busy + n.congestion + n.nochan) return 'NOANSWER';
+  if (n.busy) return 'BUSY';
+  if (n.congestion) return 'CONGESTION';
+  return n.nochan ? 'CHANUNAVAIL' : 'NOANSWER';
+}
+
+/** ast_hangup_cause_to_dial_status (main/dial.c). */
+export function hangupDialStatus(cause: number): string {
+  if (cause === 17) return 'BUSY';
+  if (cause === 34) return 'CONGESTION';
+  if (cause === 3 || cause === 20) return 'CHANUNAVAIL';
+  return 'NOANSWER';
 }
 
 /** set_duration_var: whole seconds as `<base>`, milliseconds as `<base>_MS`. */
@@ -112,99 +207,265 @@ function requestCallee(model: SimModel, c: SimChannel, endpoint: string, number:
   return tc;
 }
 
+/** One called destination (app_dial's chanlist entry). */
+interface Leg {
+  tc: SimChannel;
+  number: string;
+  b: EndpointBehaviour;
+  /** DIAL_STILLGOING: called and not yet answered, refused or hung up. */
+  going: boolean;
+}
+
+/** What the interpreter lends app_dial: its timers, Gosub for `U`, and a goto for GOSUB_RESULT. */
+export interface DialEnv {
+  sleep: (ms: number) => Promise<void>;
+  /**
+   * ast_app_exec_sub on the callee: runs `<context>,s,1(<args>)` until Return. Resolves false when
+   * the subroutine could not start (no such place), true once it ran (returned or not).
+   */
+  gosub: (peer: SimChannel, context: string, args: string[]) => Promise<boolean>;
+  /** ast_parseable_goto on the caller (`[[context,]exten,]priority`): false when it cannot go there. */
+  goto: (target: string) => boolean;
+}
+
 /**
  * Runs Dial(<data>) on `c`. Resolves `true` when the dialplan goes on after it (the dial failed,
  * or `g` after a bridged call), `false` when the caller is gone or stays connected.
  */
-export async function dialApp(
-  model: SimModel,
-  c: SimChannel,
-  data: string,
-  sleep: (ms: number) => Promise<void>,
-): Promise<boolean> {
+export async function dialApp(model: SimModel, c: SimChannel, data: string, env: DialEnv): Promise<boolean> {
   for (const v of EMPTIED) model.setVar(c, v, '');
-  const [target, timeout, options] = data.split(',');
-  const opts = dialOptions(options ?? '');
-  // PJSIP/<endpoint> or PJSIP/<number>@<endpoint> (a number sent through a trunk endpoint).
-  const m = /^PJSIP\/(([^@&,]+)(?:@([^&,]+))?)/i.exec(target ?? '');
-  const name = m?.[3] ?? m?.[2];
-  // A configured behaviour, else a realtime endpoint that can be reached answers.
-  const b = name ? (model.endpoints.get(name) ?? ((await model.realtime(name)) ? {} : undefined)) : undefined;
-  const result = b ? (b.result ?? 'answer') : 'unavailable';
-  // No channel could be requested: nothing rang, nothing to cancel.
-  if (result === 'unavailable' || !model.channels.has(c.id)) {
-    model.setVar(c, 'DIALSTATUS', 'CHANUNAVAIL');
+  const [peers = '', timeout = '', options = ''] = appArgs(data);
+  const opts = dialOptions(options);
+  for (const letter of opts.unknown) model.emit('log', 'WARNING', `Unrecognized option: '${letter}'`);
+  if (!model.channels.has(c.id)) return false;
+  // Options that do not parse: DIALSTATUS stays empty and Dial returns -1 (the caller is hung up).
+  if (opts.invalid) {
+    model.setVar(c, 'DIALSTATUS', '');
+    model.hangup(c.id, c.hangupCause ?? 16);
+    return false;
+  }
+  const num: Causes = { busy: 0, congestion: 0, nochan: 0 };
+  const legs: Leg[] = [];
+  const dests = peers
+    .split('&')
+    .map((d) => d.trim())
+    .filter(Boolean);
+  // Each destination is requested in turn (ast_request): a channel made, or a cause counted.
+  for (const [i, dest] of dests.entries()) {
+    const slash = dest.indexOf('/');
+    const tech = slash < 0 ? dest : dest.slice(0, slash);
+    const number = slash < 0 ? '' : dest.slice(slash + 1);
+    if (!number) {
+      // "Dial argument takes format (technology/resource)": the channels requested so far are
+      // hung up unheard, DIALSTATUS is empty and Dial returns -1.
+      model.emit('log', 'WARNING', 'Dial argument takes format (technology/resource)');
+      for (const l of legs) model.hangup(l.tc.id, 0, false, false);
+      model.setVar(c, 'DIALSTATUS', '');
+      model.hangup(c.id, c.hangupCause ?? 16);
+      return false;
+    }
+    // PJSIP/<endpoint> or PJSIP/<number>@<endpoint> (a number sent through a trunk endpoint).
+    const at = number.indexOf('@');
+    const name = at < 0 ? number : number.slice(at + 1);
+    let b: EndpointBehaviour | undefined;
+    if (/^pjsip$/i.test(tech))
+      b = model.endpoints.get(name) ?? ((await model.realtime(name)) ? {} : undefined);
+    if (!model.channels.has(c.id)) break;
+    // No such channel type (the simulator's Dial has PJSIP only): 66; no endpoint, or none reachable: 3.
+    const refused = !/^pjsip$/i.test(tech) ? 66 : !b || b.result === 'unavailable' ? 3 : 0;
+    if (refused) {
+      countCause(refused, num);
+      // The cause of the last destination's failure stays on the caller.
+      if (i === dests.length - 1) c.hangupCause = refused;
+      continue;
+    }
+    legs.push({ tc: requestCallee(model, c, name, number), number, b: b!, going: false });
+  }
+  if (!model.channels.has(c.id)) {
+    for (const l of legs) model.hangup(l.tc.id, 0, false, false);
+    return false;
+  }
+  if (!dests.length || !legs.length) {
+    // Nothing to call: CHANUNAVAIL with no destination at all, else what the failures add up to.
+    model.setVar(c, 'DIALSTATUS', dests.length ? unansweredStatus(dests.length, num) : 'CHANUNAVAIL');
     return true;
   }
-  const number = m![1]!;
-  const tc = requestCallee(model, c, name!, number);
-  const created = Date.now();
-  const report = (status: string) => model.appDialEvent(c, tc, status, status === '' ? number : '');
-  report('');
-  let status = 'CANCEL';
-  let bridge: SimBridge | undefined;
-  // The caller hanging up ends the dial (CANCEL: the callee is hung up, cause 16) or the bridged
-  // call (the bridge dissolves, end_bridge_callback sets the times).
-  c.onHangup = () => {
-    if (bridge) return endBridged(model, c, tc, bridge, 'caller', status);
-    model.appDialEvent(c, tc, 'CANCEL', '');
-    model.hangup(tc.id, 16, false, false);
-    model.setVar(c, 'DIALSTATUS', 'CANCEL');
-  };
+  // All are called (DialBegin for each, in order) before any is waited on.
+  for (const l of legs) {
+    model.appDialEvent(c, l.tc, '', l.number);
+    l.going = true;
+  }
+  const report = (l: Leg, status: string) => model.appDialEvent(c, l.tc, status, '');
+  const stillGoing = () => legs.filter((l) => l.going);
   let sentRinging = false;
   if (opts.ringback) {
     indicateRinging(model, c);
     sentRinging = true;
   }
-  const ringMs = b!.answerAfterMs ?? 50;
-  const limit = (Number.parseFloat(timeout ?? '') || 0) * 1000;
-  // The endpoint rings at once (5 ms, or its answer delay if shorter), then answers, refuses or
-  // keeps ringing by its behaviour; the dial timeout, if any, runs from the start.
-  const ringAt = Math.min(5, ringMs);
-  if (!limit || ringAt < limit) {
-    await sleep(ringAt);
-    if (!model.channels.has(tc.id)) return false;
-    model.setState(tc, 'Ringing');
-    if (!sentRinging) indicateRinging(model, c);
-    duration(model, c, 'RINGTIME', Date.now() - created);
-    report('RINGING');
+  let ringTimeSet = false;
+  const limit = (Number.parseFloat(timeout) || 0) * 1000;
+
+  // wait_for_answer: every callee rings and answers, refuses or keeps ringing by its endpoint's
+  // behaviour; the first answer wins; the timeout, if any, runs from the start for all of them.
+  type Outcome = { kind: 'answer'; leg: Leg } | { kind: 'none' | 'timeout' | 'cancel' };
+  const outcome = await new Promise<Outcome>((resolve) => {
+    let settled = false;
+    const settle = (o: Outcome) => {
+      if (settled) return false;
+      settled = true;
+      c.onHangup = undefined;
+      resolve(o);
+      return true;
+    };
+    // The caller hanging up ends the dial: CANCEL for every callee still going, then each is
+    // hung up (cause 16).
+    c.onHangup = () => {
+      if (!settle({ kind: 'cancel' })) return;
+      const going = stillGoing();
+      for (const l of going) report(l, 'CANCEL');
+      for (const l of going) {
+        l.going = false;
+        model.hangup(l.tc.id, 16, false, false);
+      }
+      model.setVar(c, 'DIALSTATUS', 'CANCEL');
+    };
+    if (limit)
+      model.later(c, limit, () => {
+        if (!settle({ kind: 'timeout' })) return;
+        // "Nobody picked up": NOANSWER for each still going, then each hung up with no cause.
+        const going = stillGoing();
+        for (const l of going) report(l, 'NOANSWER');
+        for (const l of going) {
+          l.going = false;
+          model.hangup(l.tc.id, 0, false, false);
+        }
+      });
+    for (const l of legs) {
+      const { tc, b } = l;
+      // A callee hung up while it is still going (refused, or hung up by anyone else): the caller
+      // takes its cause, the dial ends with the status that cause gives, and the cause is counted.
+      tc.onHangup = (cause) => {
+        if (settled || !l.going) return;
+        l.going = false;
+        c.hangupCause = cause;
+        report(l, hangupDialStatus(cause));
+        countCause(cause, num);
+        if (!stillGoing().length) settle({ kind: 'none' });
+      };
+      const result = b.result ?? 'answer';
+      const ringMs = b.answerAfterMs ?? 50;
+      // The endpoint rings at once (5 ms, or its answer delay if shorter).
+      model.later(tc, Math.min(5, ringMs), () => {
+        if (settled || !l.going) return;
+        model.setState(tc, 'Ringing');
+        if (!sentRinging) indicateRinging(model, c);
+        sentRinging = true;
+        // RINGTIME: from the first callee that rings, since that callee's creation.
+        if (!ringTimeSet)
+          duration(
+            model,
+            c,
+            'RINGTIME',
+            Date.now() - (Date.parse(tc.creationtime.replace('+0000', 'Z')) || 0),
+          );
+        ringTimeSet = true;
+        report(l, 'RINGING');
+      });
+      if (result === 'noanswer') continue;
+      model.later(tc, ringMs, () => {
+        if (settled || !l.going) return;
+        // The far end's refusal ends the session: chan_pjsip queues a hangup with its cause (a
+        // hangup request), which app_dial reads as the callee gone (above).
+        if (result === 'busy' || result === 'congestion')
+          return model.hangup(tc.id, result === 'busy' ? 17 : 34);
+        model.setState(tc, 'Up');
+        if (!settle({ kind: 'answer', leg: l })) return;
+        l.going = false;
+        // The others are told they were cancelled, then hung up: answered elsewhere (26).
+        const others = stillGoing();
+        for (const o of others) report(o, 'CANCEL');
+        for (const o of others) {
+          o.going = false;
+          model.hangup(o.tc.id, 26, false, false);
+        }
+      });
+    }
+  });
+  if (outcome.kind === 'cancel') return false;
+  if (outcome.kind !== 'answer') {
+    // The ringing indicated to the caller stops (ast_indicate(chan, -1)).
+    c.ringback = undefined;
+    model.setVar(
+      c,
+      'DIALSTATUS',
+      outcome.kind === 'timeout' ? 'NOANSWER' : unansweredStatus(dests.length, num),
+    );
+    return true;
   }
-  if (result === 'noanswer' || (limit && ringMs > limit)) {
-    // Without a timeout app_dial waits until the caller hangs up (CANCEL, in onHangup).
-    if (!limit) return false;
-    await sleep(limit - Math.min(ringAt, limit));
-    if (!model.channels.has(c.id)) return false;
-    c.onHangup = undefined;
-    report('NOANSWER');
-    model.hangup(tc.id, 0, false, false);
-    return finish(model, c, 'NOANSWER');
-  }
-  await sleep(ringMs - ringAt);
-  if (!model.channels.has(c.id)) return false;
-  if (result === 'busy' || result === 'congestion') {
-    // The far end's refusal hangs the callee up with its cause (a hangup request), which app_dial
-    // gives the caller, and reports as the dial's end.
-    const cause = result === 'busy' ? 17 : 34;
-    c.onHangup = undefined;
-    status = result === 'busy' ? 'BUSY' : 'CONGESTION';
-    tc.onHangup = () => report(status);
-    model.hangup(tc.id, cause);
-    c.hangupCause = cause;
-    return finish(model, c, status);
-  }
-  model.setState(tc, 'Up');
-  status = 'ANSWER';
+  return answered(model, c, outcome.leg, opts, env);
+}
+
+/** The callee answered: app_dial's peer handling from the answer to the end of the bridged call. */
+async function answered(
+  model: SimModel,
+  c: SimChannel,
+  l: Leg,
+  opts: DialOptions,
+  env: DialEnv,
+): Promise<boolean> {
+  const { tc, b } = l;
+  // wait_for_answer clears the peer's extension; a normal hangup is what both ends expect now.
+  tc.dialplan = { ...tc.dialplan, exten: '' };
+  tc.hangupCause = 16;
+  c.hangupCause = 16;
+  let status = 'ANSWER';
   model.setVar(c, 'DIALSTATUS', status);
   model.setVar(c, 'DIALEDPEERNAME', tc.name);
-  model.setVar(c, 'DIALEDPEERNUMBER', number);
-  report('ANSWER');
+  model.setVar(c, 'DIALEDPEERNUMBER', l.number);
+  if (opts.calleeSub) {
+    const result = await calleeGosub(model, c, tc, opts.calleeSub, env);
+    if (!model.channels.has(c.id)) {
+      model.hangup(tc.id, tc.hangupCause ?? 16, false, false);
+      return false;
+    }
+    if (result) {
+      // Any of the results that keep the callee out of the bridge: the dial ends with it as its
+      // status, the callee is hung up, and the caller goes on (g, CONTINUE, a GOTO that went) or
+      // is hung up (Dial returns -1).
+      model.appDialEvent(c, tc, result.event, '');
+      if (model.channels.has(tc.id)) model.hangup(tc.id, tc.hangupCause ?? 16, false, false);
+      else c.hangupCause = tc.hangupCause ?? c.hangupCause;
+      c.ringback = undefined;
+      if (result.status) status = result.status;
+      model.setVar(c, 'DIALSTATUS', status);
+      if (result.goOn || opts.goOn) return true;
+      model.hangup(c.id, c.hangupCause ?? 16);
+      return false;
+    }
+  }
+  model.appDialEvent(c, tc, 'ANSWER', '');
   // features.c pre_bridge_setup answers the caller; the ringing it was given stops.
   c.ringback = undefined;
   model.setState(c, 'Up');
-  bridge = model.createBridge(randomUUID(), 'mixing', '', true);
+  if (!model.channels.has(tc.id)) {
+    // A callee gone during the subroutine: the bridge ends as soon as it starts.
+    duration(model, c, 'ANSWEREDTIME', 0);
+    duration(model, c, 'DIALEDTIME', Date.now() - (Date.parse(c.creationtime.replace('+0000', 'Z')) || 0));
+    model.setVar(c, 'DIALSTATUS', status);
+    if (opts.goOn) return true;
+    model.hangup(c.id, 16);
+    return false;
+  }
+  let bridge: SimBridge | undefined = model.createBridge(randomUUID(), 'mixing', '', true);
   model.enterBridge(tc, bridge);
   model.enterBridge(c, bridge);
-  const done = new Promise<boolean>((resolve) => {
+  // The caller hanging up ends the bridged call (the bridge dissolves, end_bridge_callback sets
+  // the times).
+  c.onHangup = () => {
+    if (bridge) endBridged(model, c, tc, bridge, 'caller', status);
+    bridge = undefined;
+  };
+  return new Promise<boolean>((resolve) => {
     const end = (who: 'caller' | 'callee') => {
       if (!bridge || !model.bridges.has(bridge.id)) return;
       c.onHangup = undefined;
@@ -224,9 +485,55 @@ export async function dialApp(
       // The callee's whentohangup: its timeout flag, no hangup request, cause 16 from the answer.
       model.later(tc, opts.durationMs, () => model.hangup(tc.id, 16, false, false));
     if (opts.bridgeLimitMs > 0) model.later(c, opts.bridgeLimitMs, () => end('caller'));
-    if (b!.hangupAfterMs !== undefined) model.later(tc, b!.hangupAfterMs, () => model.hangup(tc.id, 16));
+    if (b.hangupAfterMs !== undefined) model.later(tc, b.hangupAfterMs, () => model.hangup(tc.id, 16));
   });
-  return done;
+}
+
+/** What GOSUB_RESULT made of the answered call, when it keeps the callee out of the bridge. */
+interface SubResult {
+  /** The DialEnd status: GOSUB_RESULT as it was read (a GOTO's `^` already turned into `,`). */
+  event: string;
+  /** DIALSTATUS when not ANSWER (BUSY, CONGESTION, CHANUNAVAIL). */
+  status?: string;
+  /** The caller goes on in the dialplan whatever `g` says. */
+  goOn: boolean;
+}
+
+/**
+ * `U(<context>[^<arg>...])`: Gosub on the callee at `<context>,s,1`, then GOSUB_RESULT as
+ * dial_exec_full reads it: BUSY, CONGESTION or CHANUNAVAIL (that DIALSTATUS, go on), CONTINUE (go
+ * on), ABORT (hang both up unless `g`), GOTO:<place> (the caller goes there). GOSUB_RETVAL is
+ * copied to the caller. Anything else, or no GOSUB_RESULT, or a subroutine that could not start,
+ * lets the call be bridged.
+ */
+export async function calleeGosub(
+  model: SimModel,
+  c: SimChannel,
+  tc: SimChannel,
+  spec: string,
+  env: DialEnv,
+): Promise<SubResult | null> {
+  const [context = '', ...args] = spec.replace(/\^/g, ',').split(',');
+  if (!(await env.gosub(tc, context, args))) return null;
+  const result = tc.vars.get('GOSUB_RESULT');
+  if (result === undefined) return null;
+  const retval = tc.vars.get('GOSUB_RETVAL');
+  if (retval !== undefined) model.setVar(c, 'GOSUB_RETVAL', retval);
+  return gosubResult(result, env.goto);
+}
+
+/** The decision GOSUB_RESULT makes (pure but for the goto it performs). */
+export function gosubResult(result: string, goto: (target: string) => boolean): SubResult | null {
+  const upper = result.toUpperCase();
+  if (upper === 'BUSY' || upper === 'CONGESTION' || upper === 'CHANUNAVAIL')
+    return { event: result, status: result, goOn: true };
+  if (upper === 'CONTINUE') return { event: result, goOn: true };
+  if (upper === 'ABORT') return { event: result, goOn: false };
+  if (upper.startsWith('GOTO:')) {
+    const target = result.slice(5).replace(/\^/g, ',');
+    return { event: `${result.slice(0, 5)}${target}`, goOn: goto(target) };
+  }
+  return null;
 }
 
 /**
@@ -251,12 +558,4 @@ function endBridged(
   duration(model, c, 'ANSWEREDTIME', c.upAt === undefined ? 0 : Date.now() - c.upAt);
   duration(model, c, 'DIALEDTIME', Date.now() - (Date.parse(c.creationtime.replace('+0000', 'Z')) || 0));
   model.setVar(c, 'DIALSTATUS', status);
-}
-
-/** A dial that ended unanswered: its DIALSTATUS, and the dialplan goes on. */
-function finish(model: SimModel, c: SimChannel, status: string): boolean {
-  // The ringing indicated to the caller stops (ast_indicate(chan, -1)).
-  c.ringback = undefined;
-  model.setVar(c, 'DIALSTATUS', status);
-  return true;
 }

@@ -14,6 +14,7 @@ export const APPLICATIONS = [
   'Congestion',
   'Set',
   'Dial',
+  'Return',
   'Stasis',
   'StasisBroadcast',
 ] as const;

@@ -114,6 +114,8 @@ export interface Simulator {
   dropAmi(): void;
   /** The model's listeners, every event together (a restart replaces its servers' own; it adds none). */
   listenerCount(): number;
+  /** Asterisk's log lines for what it warns about and goes on (the last 100), oldest first. */
+  logged(): Array<{ level: string; message: string }>;
   /** Brings the simulator back up (after a crash too), losing its channels unless `keepChannels`. */
   restart(o?: { keepChannels?: boolean; downMs?: number }): Promise<void>;
   /** Set when the simulator died as Asterisk would (a frame over its stack); cleared by restart(). */
@@ -225,6 +227,11 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     return made;
   };
   let ari = newAri();
+  const logged: Array<{ level: string; message: string }> = [];
+  model.on('log', (level: string, message: string) => {
+    logged.push({ level, message });
+    if (logged.length > 100) logged.shift();
+  });
   const runDialplan = createInterpreter(dialplan, model, () => ari, stats, {
     ...(o.broadcastTimeoutMs !== undefined ? { broadcastTimeoutMs: o.broadcastTimeoutMs } : {}),
   });
@@ -415,6 +422,7 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
     stallWebSocketRequests: (o) => ari.stallWebSocketRequests(o),
     dropAmi: () => amiSrv.dropAll(),
     listenerCount: () => model.eventNames().reduce((n, e) => n + model.listenerCount(e), 0),
+    logged: () => [...logged],
     async restart(r = {}) {
       await close();
       // A real restart loses every channel, silently: nobody is left to send events.

@@ -36,7 +36,40 @@ export function createInterpreter(
     model.hangup(c.id, c.hangupCause ?? 16);
   };
 
-  return async function run(c: SimChannel, context: string, exten: string, priority?: number): Promise<void> {
+  /**
+   * Gosub on a channel that has no PBX of its own (app_stack's gosub_run, as ast_app_exec_sub runs
+   * it for Dial's `U`): `<context>,s,1` must exist; the arguments are the frame's ARGn and ARGC
+   * (each reported as `LOCAL(<name>)`), the routine runs until Return (GOSUB_RETVAL its value) or
+   * until it cannot go on (GOSUB_RETVAL empty), and the channel's place is put back unpublished.
+   */
+  const gosub = async (c: SimChannel, context: string, args: string[]): Promise<boolean> => {
+    if (!findExtension(dp, context, 's')?.some((st) => st.priority === 1)) return false;
+    const saved = c.dialplan;
+    const frame = [
+      ...args.map((v, i) => [`ARG${i + 1}`, v] as const),
+      ['ARGC', String(args.length)] as const,
+    ];
+    for (const [k, v] of frame) {
+      // frame_set_var: pushed onto the channel unreported, then published as LOCAL(<name>).
+      model.setVar(c, `LOCAL(${k})`, v);
+      c.vars.delete(`LOCAL(${k})`);
+      c.vars.set(k, v);
+    }
+    const sub = { returned: false };
+    await run(c, context, 's', 1, sub);
+    for (const [k] of frame) c.vars.delete(k);
+    if (!sub.returned && model.channels.has(c.id)) model.setVar(c, 'GOSUB_RETVAL', '');
+    c.dialplan = { ...c.dialplan, context: saved.context, exten: saved.exten, priority: saved.priority };
+    return true;
+  };
+
+  const run = async function run(
+    c: SimChannel,
+    context: string,
+    exten: string,
+    priority?: number,
+    sub?: { returned: boolean },
+  ): Promise<void> {
     c.dialplanRun = (c.dialplanRun ?? 0) + 1;
     const runId = c.dialplanRun;
     let ctx = context;
@@ -72,6 +105,19 @@ export function createInterpreter(
               0,
               steps.findIndex((s) => s.priority === Number(prio)),
             );
+    };
+    // ast_parseable_goto: a label that is not there (or a place with no such extension) fails.
+    const parseableGoto = (target: string): boolean => {
+      const parts = target.split(',').map((x) => x.trim());
+      const prio = parts[parts.length - 1] ?? '';
+      const where = findExtension(
+        dp,
+        parts.length === 3 ? parts[0]! : ctx,
+        parts.length === 3 ? parts[1]! : parts.length === 2 ? parts[0]! : ext,
+      );
+      if (!where || !(/^\d+$/.test(prio) || where.some((st) => st.label === prio))) return false;
+      jump(target);
+      return true;
     };
     // No such extension: Asterisk hangs the channel up (cause 1, unallocated).
     if (!steps) return model.hangup(c.id, 1);
@@ -149,12 +195,23 @@ export function createInterpreter(
           await waitStasisExit(c);
           break;
         }
-        case 'Dial':
+        case 'Return':
+          // Return without Gosub: the application fails and the channel's PBX ends.
+          if (!sub) return model.hangup(c.id, c.hangupCause ?? 16);
+          sub.returned = true;
+          model.setVar(c, 'GOSUB_RETVAL', data);
+          return;
+        case 'Dial': {
           // app_dial (src/simulator/app-dial.ts): false when the caller is gone or stays connected.
-          if (!(await dialApp(model, c, data, (ms) => sleep(c, ms)))) return;
+          const env = { sleep: (ms: number) => sleep(c, ms), gosub, goto: (t: string) => parseableGoto(t) };
+          if (!(await dialApp(model, c, data, env))) return;
           break;
+        }
       }
     }
+    // A subroutine that falls off its end (or whose channel hung up) just stops: gosub_run's caller
+    // goes on with the channel as it is.
+    if (sub) return;
     // A later run (ARI `continue` to another place) owns the channel now.
     if (!model.channels.has(c.id) || c.app || c.dialplanRun !== runId) return;
     // Falling off the end of an extension (autofallthrough): after a Dial that was busy the
@@ -166,4 +223,5 @@ export function createInterpreter(
       return indicate(c, 'CONGESTION', '10');
     model.hangup(c.id, c.hangupCause ?? 16);
   };
+  return run;
 }

@@ -248,7 +248,7 @@ export class SimModel extends SimBridges {
     if (c.onHangup) {
       const f = c.onHangup;
       c.onHangup = undefined;
-      f();
+      f(cause);
     }
     // An originate's dial that never got an answer ends with NOANSWER; a channels/dial reports
     // no final status (the cause of ChannelDestroyed tells it).

@@ -77,7 +77,7 @@ export interface SimChannel {
    * Called as the channel is hung up, after its hangup request and before it leaves its bridge and
    * Stasis: an application running on it (app_dial) finishing its work, as it does in Asterisk.
    */
-  onHangup?: () => void;
+  onHangup?: (cause: number) => void;
   /** Joined its bridge with `absorbDTMF`: the DTMF it reads is not passed to the other parties. */
   absorbDtmf?: boolean;
   /**
