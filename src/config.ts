@@ -175,7 +175,7 @@ const schema = z.object({
   // How often a caller in a hold queue looks for a free slot by itself (ms). Freed slots wake the
   // waiters at once; this poll only covers a wake-up lost (the subscription reconnecting) or a slot
   // that freed without a release (a cap raised).
-  HOLD_QUEUE_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+  HOLD_QUEUE_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(2000),
   // This process's event loop later than this (ms, p99 over a second): new calls are shed, as when
   // a node falls behind; admitted again once 3 seconds in a row stay under EVENT_LOOP_RESUME_MS
   // (default: half the bound). 0: never shed on it.

@@ -112,6 +112,20 @@ export class CallRunner {
           );
       },
       d.now,
+      {
+        at: d.hourTimer,
+        claim: (at) =>
+          d.queue.claimHour(at).then(
+            (here) => {
+              d.metrics.queueHours.inc({ claimed: here ? 'here' : 'elsewhere' });
+              return here;
+            },
+            (err: unknown) => {
+              d.metrics.queueHours.inc({ claimed: 'unknown' });
+              throw err;
+            },
+          ),
+      },
     );
     this.ctx = {
       d,
@@ -134,7 +148,12 @@ export class CallRunner {
 
   /** The routing plans changed: every waiting call here looks again, under the plans as they are now. */
   planChanged(): void {
-    this.waiters.everyone();
+    // A new round first: a mark made under the old plans holds nobody back until its waiter's turn
+    // of this round, on whichever instance, has judged it by the new ones (queue.ts).
+    void this.d.queue
+      .newRound()
+      .catch(() => {})
+      .finally(() => this.waiters.everyone());
   }
 
   /** A waiting call's turn to look for a free slot (a wake-up, its poll). */

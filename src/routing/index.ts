@@ -15,6 +15,7 @@ import { CallerScreen } from './callers.ts';
 import { CallStore } from './call-store.ts';
 import { adoptCampaignQueues } from './legacy-keys.ts';
 import { HoldQueue } from './queue.ts';
+import type { AtTimer } from './queue-waiters.ts';
 import { linksOfCampaign } from './repository/links.ts';
 import { answersApplied } from './repository/totals.ts';
 import { RouteCatalog } from './catalog.ts';
@@ -65,7 +66,12 @@ export function recordingDeleter(asterisk: AsteriskModule | undefined, log: Logg
  */
 export function createRoutingModule(
   ctx: DaemonContext,
-  o: { loopSampler?: LoopDelaySampler } = {},
+  o: {
+    loopSampler?: LoopDelaySampler;
+    /** The routing clock (ms) and a timer on it (tests move it; default the system's). */
+    now?: () => number;
+    hourTimer?: AtTimer;
+  } = {},
 ): RoutingModule {
   const { config, database, log, metrics } = ctx;
   const keys = new RedisKeys(config.REDIS_KEY_PREFIX);
@@ -160,6 +166,8 @@ export function createRoutingModule(
         defaultTimezone: config.DEFAULT_TIMEZONE,
         reconcileEveryMs: config.RECONCILE_INTERVAL_S * 1000,
         queuePollMs: config.HOLD_QUEUE_POLL_MS,
+        ...(o.now ? { now: o.now } : {}),
+        ...(o.hourTimer ? { hourTimer: o.hourTimer } : {}),
         answersApplied: (ids) => answersApplied(database.db, ids),
         unseen: {
           db: database.db,

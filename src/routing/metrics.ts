@@ -14,6 +14,7 @@ export class RoutingMetrics {
   readonly dataLost: Counter;
   readonly queueServed: Counter;
   readonly queueTurns: Counter;
+  readonly queueHours: Counter;
   readonly cleanups: Counter;
   /** Hangups and bridge destroys not confirmed yet (set by the call runner). */
   cleanupPending: () => number = () => 0;
@@ -86,6 +87,12 @@ export class RoutingMetrics {
       name: 'capconduit_queue_turns_total',
       help: 'Looks of waiting callers for a free slot (one Redis round trip each, two when first in line), by what gave them the turn',
       labelNames: ['by'],
+      registers: [registry],
+    });
+    this.queueHours = new Counter({
+      name: 'capconduit_queue_hour_wakes_total',
+      help: "New hours at which this instance's hold-queue waiters were due a turn, by who claimed the cluster's wake-up: here, another instance, or unknown (Redis away: the waiters here were turned)",
+      labelNames: ['claimed'],
       registers: [registry],
     });
     this.cleanups = new Counter({

@@ -18,12 +18,15 @@ export const linkWake = (linkId: string, owners?: readonly { kind: string; id: s
   `l:${linkId}${(owners ?? []).map((o) => `|${o.kind}:${o.id}`).join('')}`;
 /** The wake-up message of a campaign whose queue moved (a call left it). */
 export const campaignWake = (campaignId: string): string => `c:${campaignId}`;
+/** The wake-up message of a new hour on the routing clock (`at`, ms): every waiter gets a turn. */
+export const hourWake = (at: number): string => `h:${at}`;
 
 /**
  * What a wake-up names: the link a slot freed on (and the other owners that slot counted against:
- * waiters held back by one of them may fit now), or the campaign whose queue moved.
+ * waiters held back by one of them may fit now), the campaign whose queue moved, or the start of an
+ * hour (every waiter).
  */
-export type Wake = { linkId: string; owners?: string[] } | { campaignId: string };
+export type Wake = { linkId: string; owners?: string[] } | { campaignId: string } | { hour: number };
 
 export function parseWake(msg: string): Wake | null {
   if (msg.startsWith('l:')) {
@@ -31,6 +34,7 @@ export function parseWake(msg: string): Wake | null {
     return owners.length ? { linkId: linkId!, owners } : { linkId: linkId! };
   }
   if (msg.startsWith('c:')) return { campaignId: msg.slice(2) };
+  if (/^h:\d+$/.test(msg)) return { hour: Number(msg.slice(2)) };
   return null;
 }
 

@@ -10,11 +10,29 @@
 // coalesced per call: while one runs, further wake-ups for it make one more turn after it, never a
 // crowd of them. At the start of each hour in a zone a local waiter's caps count in (where hourly,
 // daily or monthly counters turn over, or a scheduled concurrency changes), every waiter gets a
-// turn: nothing is released then, so no wake-up would come.
+// turn: nothing is released then, so no wake-up would come. That wake-up is the cluster's, once:
+// each instance with such waiters claims the hour when it comes (`claimHour`), the first to claim
+// publishes it, and every instance gives all its waiters a turn when it hears it; an instance that
+// stops before its hour takes nothing with it, as every other one with waiters claims the same hour.
 import { nextBoundary, type Wake } from './queue-line.ts';
 
 /** Why a waiting call looked for a slot: a wake-up, its own slow poll, or just after it joined. */
 export type TurnCause = 'wake' | 'poll' | 'join';
+
+/** Runs `fn` at `at` (ms on the routing clock); returns what cancels it. */
+export type AtTimer = (at: number, fn: () => void) => () => void;
+
+/** The hour's wake-up as the waiters need it: when to run it, and how the cluster's is claimed. */
+export interface HourWake {
+  /** Default: a timer on this process's clock, for `at` less the routing clock's now. */
+  at?: AtTimer | undefined;
+  /**
+   * Claims the hour's wake-up for the cluster (true: claimed here and published, false: another
+   * instance did); it rejects when it cannot tell (Redis away), and the waiters here are then given
+   * their turns at once. None: the waiters here get their turns (one instance alone).
+   */
+  claim?: ((at: number) => Promise<boolean>) | undefined;
+}
 
 export class QueueWaiters {
   /** link id -> the calls here waiting for it, oldest first (a Set keeps insertion order). */
@@ -32,7 +50,8 @@ export class QueueWaiters {
   /** call id -> the zones its caps count hours, days and months in. */
   private zones = new Map<string, readonly string[]>();
   /** The wake-up at the next such hour's start, and when it is due. */
-  private boundary: { at: number; timer: NodeJS.Timeout } | null = null;
+  private boundary: { at: number; cancel: () => void } | null = null;
+  private timerAt: AtTimer;
 
   constructor(
     /** Gives the call its turn; resolves when the turn is over. */
@@ -41,7 +60,16 @@ export class QueueWaiters {
     private listening: (on: boolean) => void,
     /** The routing clock (ms). */
     private now: () => number = Date.now,
-  ) {}
+    private hours: HourWake = {},
+  ) {
+    this.timerAt =
+      hours.at ??
+      ((at, fn) => {
+        const t = setTimeout(fn, Math.max(0, at - this.now()));
+        t.unref();
+        return () => clearTimeout(t);
+      });
+  }
 
   /**
    * The time a call joins its lines at: later than every join this instance made before. A line in
@@ -86,7 +114,7 @@ export class QueueWaiters {
     this.heldOn.delete(callId);
     this.zones.delete(callId);
     if (!this.zones.size && this.boundary) {
-      clearTimeout(this.boundary.timer);
+      this.boundary.cancel();
       this.boundary = null;
     }
     const links = this.campaignLinks.get(c.campaignId);
@@ -119,7 +147,8 @@ export class QueueWaiters {
 
   /** A wake-up heard on the channel: the local waiters it concerns get a turn, first in line first. */
   wake(w: Wake): void {
-    if ('linkId' in w) {
+    if ('hour' in w) this.everyone();
+    else if ('linkId' in w) {
       const seen = new Set<string>();
       void this.walk(w.linkId, seen);
       if (w.owners?.length) {
@@ -146,24 +175,31 @@ export class QueueWaiters {
   /** Wakes every waiter at `at` (ms on the routing clock) unless a wake-up is due before. */
   private schedule(at: number | null): void {
     if (at === null || (this.boundary && this.boundary.at <= at)) return;
-    if (this.boundary) clearTimeout(this.boundary.timer);
+    this.boundary?.cancel();
     // A few ms past the turn of the hour: the waiters' turns read the clock on the new hour's side.
-    const timer = setTimeout(() => this.turnOfHour(), Math.max(0, at - this.now()) + 5);
-    timer.unref();
-    this.boundary = { at, timer };
+    const cancel = this.timerAt(at + 5, () => this.turnOfHour(at));
+    this.boundary = { at, cancel };
   }
 
-  /** A new hour began in a zone a waiter's caps count in: every waiter looks again. */
-  private turnOfHour(): void {
+  /**
+   * The hour starting at `at` began in a zone a waiter's caps count in: every waiter in the cluster
+   * looks again, woken by the instance that claims the hour (this one's when it hears that).
+   */
+  private turnOfHour(at: number): void {
     this.boundary = null;
     const now = this.now();
-    this.everyone();
-    this.schedule(nextBoundary(new Set([...this.zones.values()].flat()), now));
+    if (!this.hours.claim) this.everyone();
+    else
+      this.hours.claim(at).catch(() => {
+        // Whether anyone claimed it is unknown: better a second turn here than none.
+        this.everyone();
+      });
+    this.schedule(nextBoundary(new Set([...this.zones.values()].flat()), Math.max(now, at)));
   }
 
   /** Stops the hour's wake-up (the daemon stopping). */
   close(): void {
-    if (this.boundary) clearTimeout(this.boundary.timer);
+    this.boundary?.cancel();
     this.boundary = null;
   }
 

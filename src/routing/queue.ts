@@ -21,11 +21,23 @@
 // its own waiters of each link concerned in line order, up to the first that is not held back, and
 // those held back by an owner named in the message. Pub/sub delivers at most once (a subscriber
 // that is reconnecting misses messages), so waiters keep a slow poll as well.
+//
+// Rounds of turns: when every waiter on every instance gets a turn (a plan change, a new hour), a
+// mark made before may be out of date, and the instances turn their waiters at once, not in the
+// line's order. So such a round raises a counter in Redis first (`queue-turns`), and the slot
+// script no longer lets a mark of an earlier round hold its waiter back: the one behind it is judged
+// only once the waiter's own turn of this round has marked it again (or served it), on whichever
+// instance each waits. A new hour's round is started once for the whole cluster: the first instance
+// to claim it (wakeHour-2.lua) raises the counter and publishes the wake-up in one step.
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { type RedisOutageLog, subscriberOf } from '../platform/redis/client.ts';
 import type { RoutingKeys } from '../platform/redis/keys.ts';
-import { campaignWake, parseWake, STALE_MARGIN_MS, type Wake } from './queue-line.ts';
+import { registerScripts } from '../platform/redis/scripts.ts';
+import { campaignWake, hourWake, parseWake, STALE_MARGIN_MS, type Wake } from './queue-line.ts';
+
+/** How long an hour's claim is kept: past any skew between the instances' clocks. */
+const HOUR_CLAIM_MS = 10 * 60_000;
 
 /** A cap owner beside the link (`seller`, `did`, `group`) and its id. */
 export interface OwnerId {
@@ -35,6 +47,7 @@ export interface OwnerId {
 
 // The pure side lives in queue-line.ts; its names stay importable from here.
 export {
+  hourWake,
   lineAdmits,
   linkWake,
   parseWake,
@@ -52,7 +65,9 @@ export class HoldQueue {
     private keys: RoutingKeys,
     /** Where the wake-up subscription's outages are said and its errors counted (`hold-queue`). */
     private watch: { log?: RedisOutageLog; metrics?: Registry } = {},
-  ) {}
+  ) {
+    registerScripts(redis);
+  }
 
   /**
    * Joins the line of each of these links, as of `at` (kept if already there), and the line of each
@@ -102,6 +117,30 @@ export class HoldQueue {
         .zrem(this.keys.owner(o.kind, o.id, 'until'), callId)
         .hdel(this.keys.owner(o.kind, o.id, 'held'), callId);
     await p.publish(this.keys.queueWake, campaignWake(campaignId)).exec();
+  }
+
+  /**
+   * A new round of turns (the plans changed: every waiter here gets a turn, and so on every
+   * instance): marks made before no longer hold anyone back.
+   */
+  async newRound(): Promise<void> {
+    await this.redis.incr(this.keys.queueTurns);
+  }
+
+  /**
+   * The hour starting at `at` (ms on the routing clock) has begun: claims its wake-up for the
+   * cluster. True: claimed here, a new round begun and every instance's waiters woken (this one's by
+   * the message too); false: another instance claimed it.
+   */
+  async claimHour(at: number): Promise<boolean> {
+    const r = await this.redis.wakeHour(
+      this.keys.queueHour(at),
+      this.keys.queueTurns,
+      this.keys.queueWake,
+      hourWake(at),
+      HOUR_CLAIM_MS,
+    );
+    return r === 1;
   }
 
   /** The calls waiting for an owner's concurrency (`seller`, `did`, `group`), first in line first. */

@@ -13,6 +13,7 @@ import { adoptCampaignQueues } from '../../src/routing/legacy-keys.ts';
 import { HoldQueue, lineAdmits, staleBefore } from '../../src/routing/queue.ts';
 import { type LinkCaps, type SlotRef, SlotStore, type SourceRef } from '../../src/routing/slots.ts';
 import { redisPrefix } from '../helpers/env.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const none: LinkCaps = { concurrency: null, hourly: null, daily: null, monthly: null, total: null };
 const buckets = { hour: '2026112305', day: '20261123', month: '202611' };
@@ -430,6 +431,57 @@ describe('hold queue order at the slot script', () => {
     // The waiter's own turn under the new cap takes it.
     expect((await take(0, linkId, 'w', 2, caps, now, { id: sellerId, cap: 2 })).r).toBe('taken');
     expect(await queues[0]!.waiting(linkId)).toEqual([]);
+  });
+
+  it("a new round of turns (a plan change, a new hour): a mark made before holds nobody back until its waiter's own turn of the round, on whichever instance each waits", async () => {
+    const caps = { ...none, concurrency: 5 };
+    const now = Date.now();
+    for (const raised of [false, true]) {
+      const linkId = randomUUID();
+      const [s1, s2] = [randomUUID(), randomUUID()];
+      // W1 (instance 0) is held back by its seller's cap of 1 and marked so; W2 (instance 1, another
+      // seller) joined after it.
+      expect((await take(0, linkId, 'up', 1, caps, now, { id: s1, cap: 1 }, false)).r).toBe('taken');
+      await queues[0]!.join('w1', [linkId], now - 200, WAIT_S);
+      await queues[1]!.join('w2', [linkId], now - 100, WAIT_S);
+      expect((await take(0, linkId, 'w1', 1, caps, now, { id: s1, cap: 1 })).r).toBe('seller_concurrency');
+      const held = keys.routing.link(linkId, 'held');
+      expect(await r1.hget(held, 'w1')).not.toBeNull();
+      // A round begins (here the plans changed: S1's cap is 2 when `raised`). Before W1's turn of
+      // it, W2's take on the other instance: W1's old mark (S1's cap of 1, full) no longer decides.
+      await queues[1]!.newRound();
+      expect((await take(1, linkId, 'w2', 1, caps, now, { id: s2, cap: 5 })).r).toBe('waiting');
+      expect(await r1.hget(held, 'w1')).toBeNull();
+      const s1Cap = raised ? 2 : 1;
+      // W1's turn of the round: served under the raised cap, else marked again; then W2's.
+      expect((await take(0, linkId, 'w1', 2, caps, now, { id: s1, cap: s1Cap })).r).toBe(
+        raised ? 'taken' : 'seller_concurrency',
+      );
+      expect((await take(1, linkId, 'w2', 2, caps, now, { id: s2, cap: 5 })).r).toBe('taken');
+      expect(await queues[0]!.waiting(linkId)).toEqual(raised ? [] : ['w1']);
+    }
+  });
+
+  it("a new hour's wake-up is claimed once however many instances claim it, and starts one round", async () => {
+    const sub = r1.duplicate();
+    sub.on('error', () => {});
+    const heard: string[] = [];
+    sub.on('message', (_c: string, m: string) => heard.push(m));
+    await sub.subscribe(keys.routing.queueWake);
+    try {
+      const at = Date.UTC(2026, 11, 6, 3) + Math.floor(Math.random() * 1e6) * 3_600_000;
+      const round = Number((await r1.get(keys.routing.queueTurns)) ?? 0);
+      const claims = await Promise.all(Array.from({ length: 6 }, (_, i) => queues[i % 2]!.claimHour(at)));
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      expect(Number(await r1.get(keys.routing.queueTurns))).toBe(round + 1);
+      await waitFor(() => (heard.includes(`h:${at}`) ? true : undefined));
+      // The next hour is a new claim.
+      expect(await queues[1]!.claimHour(at + 3_600_000)).toBe(true);
+      await waitFor(() => (heard.includes(`h:${at + 3_600_000}`) ? true : undefined));
+      expect(heard.filter((m) => m === `h:${at}`)).toHaveLength(1);
+    } finally {
+      sub.disconnect();
+    }
   });
 
   it('a stale entry (its instance died with the call) stops holding the line once past the wait and margin', async () => {

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { capZones } from '../../src/routing/effects/hold-queue.ts';
-import { linkWake, nextBoundary, nextHourStart, parseWake } from '../../src/routing/queue-line.ts';
+import { hourWake, linkWake, nextBoundary, nextHourStart, parseWake } from '../../src/routing/queue-line.ts';
 import { QueueWaiters } from '../../src/routing/queue-waiters.ts';
 
 function setup() {
@@ -369,5 +369,80 @@ describe('hold queue waiters at the turn of the hour', () => {
     await pass(2 * 3_600_000);
     expect(turns).toEqual([]);
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("with a cluster: the hour is claimed, not turned here; the claim's message turns every waiter here once; a claim that cannot tell turns them here", async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let now = Date.UTC(2026, 11, 5, 17, 59, 50);
+    const turns: string[] = [];
+    const claims: number[] = [];
+    let answer: 'mine' | 'theirs' | 'unknown' = 'theirs';
+    const w = new QueueWaiters(
+      async (id, cause) => {
+        turns.push(`${id}:${cause}`);
+      },
+      () => {},
+      () => now,
+      {
+        claim: async (at) => {
+          claims.push(at);
+          if (answer === 'unknown') throw new Error('Redis away');
+          return answer === 'mine';
+        },
+      },
+    );
+    w.add('c1', 'call-a', ['l1'], ['UTC']);
+    w.add('c1', 'call-b', ['l2'], []);
+    const pass = async (ms: number) => {
+      now += ms;
+      await vi.advanceTimersByTimeAsync(ms);
+    };
+    await pass(10_010);
+    // Claimed by another instance (or here): no turn until the claim's message is heard.
+    expect(claims).toEqual([Date.UTC(2026, 11, 5, 18)]);
+    expect(turns).toEqual([]);
+    const msg = parseWake(hourWake(claims[0]!));
+    expect(msg).toEqual({ hour: claims[0] });
+    w.wake(msg!);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(turns.sort()).toEqual(['call-a:wake', 'call-b:wake']);
+    turns.length = 0;
+    // Redis cannot say who claimed the next hour: the waiters here are turned rather than forgotten.
+    answer = 'unknown';
+    await pass(3_600_000);
+    expect(claims).toEqual([Date.UTC(2026, 11, 5, 18), Date.UTC(2026, 11, 5, 19)]);
+    expect(turns.sort()).toEqual(['call-a:wake', 'call-b:wake']);
+    w.close();
+  });
+
+  it('runs on the timer it is given: a routing clock moved forward past the hour wakes at once', async () => {
+    let now = Date.UTC(2026, 11, 5, 17, 0, 0);
+    const due: { at: number; fn: () => void }[] = [];
+    const turns: string[] = [];
+    const w = new QueueWaiters(
+      async (id) => {
+        turns.push(id);
+      },
+      () => {},
+      () => now,
+      {
+        at: (at, fn) => {
+          const t = { at, fn };
+          due.push(t);
+          return () => due.splice(due.indexOf(t), 1);
+        },
+      },
+    );
+    w.add('c1', 'call-a', ['l1'], ['Asia/Kolkata']);
+    // 17:30 UTC is 23:00 in Kolkata; the timer is asked for just past it.
+    expect(due.map((t) => t.at)).toEqual([Date.UTC(2026, 11, 5, 17, 30) + 5]);
+    now = Date.UTC(2026, 11, 5, 17, 30, 0, 5);
+    due.shift()!.fn();
+    await Promise.resolve();
+    expect(turns).toEqual(['call-a']);
+    // The next one, an hour on.
+    expect(due.map((t) => t.at)).toEqual([Date.UTC(2026, 11, 5, 18, 30) + 5]);
+    w.remove('call-a');
+    expect(due).toEqual([]);
   });
 });

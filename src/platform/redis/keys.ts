@@ -114,7 +114,7 @@ export class CidKeys {
  *   link:<id>:waiting             ZSET  the link's hold queue: calls waiting for it, by the time they
  *                                 joined (only the first not held back may take a slot, takeSlot-n.lua)
  *   link:<id>:held                HASH  what holds a waiter of the link back: a cap of its own that
- *                                 refused it (call id -> `<cap kind>|<cap>|<key>`)
+ *                                 refused it (call id -> `<cap kind>|<cap>|<round>|<key>`)
  *   seller|did|group:<id>:waiting ZSET  the owner's line: calls its concurrency cap refused, by the
  *                                 time they joined the hold queue, whichever link (takeSlot-n.lua)
  *   seller|did|group:<id>:until   ZSET  when each entry of that line goes stale (call id -> ms)
@@ -130,6 +130,9 @@ export class CidKeys {
  *   campaign:<id>:seen:<caller>   a caller's last arrival, for the repeat-caller window (expires with it)
  *   call:<call id>                HASH  a live call's state (call-record.ts), until its CDR is written
  *   node:<node id>:calls          ZSET  the live calls of an Asterisk node (call id -> expiry ms)
+ *   queue-turns                   the hold queues' round of turns: raised by a plan change and a new
+ *                                 hour (every waiter everywhere gets a turn); older marks do not hold
+ *   queue-hour:<ms>               the claim of the one wake-up of a new hour on the routing clock
  *   epoch                         a random id set when the routing keys start: gone means Redis lost
  *                                 its data (FLUSHALL, a restart without persistence), slots.ts
  *   instances                     ZSET  each running instance's last heartbeat (token -> ms): a call's
@@ -143,16 +146,23 @@ export class RoutingKeys {
   readonly epoch: string;
   /** The pub/sub channel that wakes hold-queue waiters (a slot freed, the head of a queue left). */
   readonly queueWake: string;
+  /** The hold queues' round of turns (a counter; takeSlot-n.lua finds it beside `epoch`). */
+  readonly queueTurns: string;
   constructor(readonly base: string) {
     this.links = `${base}:links`;
     this.queueWake = `${base}:queue-wake`;
     this.epoch = `${base}:epoch`;
+    this.queueTurns = `${base}:queue-turns`;
     this.instances = `${base}:instances`;
     this.totalsPending = `${base}:totals:pending`;
     this.totalsBatches = `${base}:totals:batches`;
   }
   call(callId: string) {
     return `${this.base}:call:${callId}`;
+  }
+  /** The claim of the hold queues' wake-up at the hour starting at `at` (ms on the routing clock). */
+  queueHour(at: number) {
+    return `${this.base}:queue-hour:${at}`;
   }
   callsOf(nodeId: string) {
     return `${this.base}:node:${nodeId}:calls`;

@@ -66,6 +66,7 @@ export const SCRIPTS: readonly ScriptDef[] = [
     'saveCall-2.lua',
     'endCall-1.lua',
     'forgetCall-2.lua',
+    'wakeHour-2.lua',
   ]),
   ...lua('console', ['recordFailure-1.lua', 'takeTotpStep-1.lua']),
   ...lua('platform/redis', ['releaseLock-1.lua', 'extendLock-1.lua']),
@@ -96,6 +97,7 @@ declare module 'ioredis' {
     saveCall(...keysAndArgs: Arg[]): Result<number, Context>;
     endCall(...keysAndArgs: Arg[]): Result<number, Context>;
     forgetCall(...keysAndArgs: Arg[]): Result<number, Context>;
+    wakeHour(...keysAndArgs: Arg[]): Result<number, Context>;
     releaseLock(...keysAndArgs: Arg[]): Result<number, Context>;
     extendLock(...keysAndArgs: Arg[]): Result<number, Context>;
     recordFailure(...keysAndArgs: Arg[]): Result<number, Context>;

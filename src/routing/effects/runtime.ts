@@ -13,7 +13,7 @@ import type { CallStore } from '../call-store.ts';
 import type { CallerScreen } from '../callers.ts';
 import type { AsteriskCleanup } from '../cleanup.ts';
 import type { HoldQueue } from '../queue.ts';
-import type { QueueWaiters, TurnCause } from '../queue-waiters.ts';
+import type { AtTimer, QueueWaiters, TurnCause } from '../queue-waiters.ts';
 import type { RouteCatalog } from '../catalog.ts';
 import type { RoutingMetrics } from '../metrics.ts';
 import type { SlotStore } from '../slots.ts';
@@ -74,6 +74,8 @@ export interface EffectDeps {
   admission: Admission;
   defaultTimezone: string;
   now: () => number;
+  /** Runs a function at a moment of the routing clock (the hold queue's hour wake-up); default: a timer. */
+  hourTimer?: AtTimer | undefined;
   /** The hold queue's safety poll (ms; default QUEUE_SAFETY_POLL_MS). */
   queuePollMs?: number | undefined;
   /**

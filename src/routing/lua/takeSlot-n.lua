@@ -12,10 +12,15 @@
   the slot always gets it before anyone who came later, and one that cannot (for a reason that is
   its own) blocks nobody. The look at the line and the take are one step, so no call, on any
   instance, slips into a slot freed for a waiter. What holds a waiter back is marked here, when its
-  own cap refuses it (the link's `held` hash: call id -> `<cap kind>|<cap>|<key>`), and judged
+  own cap refuses it (the link's `held` hash: call id -> `<cap kind>|<cap>|<turn>|<key>`), and judged
   afresh at every take: a mark whose cap has room again no longer holds (the waiter is served at its
   next turn). The cap judged is the mark's, unless the taking call counts in the same key: then its
-  own, which is the one in force now when the cap changed since the mark was made.
+  own, which is the one in force now when the cap changed since the mark was made. A mark made
+  before the last round of turns (the hold queues' `turns` counter, raised by a plan change and by a
+  new hour, when every waiter on every instance gets a turn) no longer holds: what it kept (a cap, an
+  hour's counter) may be out of date, so the waiter blocks those behind it until its own turn of that
+  round marks it again or serves it, on whichever instance it waits. Such a mark is dropped when
+  found, and the link's line woken once (its waiter's turn may have come before the round began).
 
   An owner with a concurrency cap (a seller, DID, group: owner o >= 1) keeps a line too, beside its
   live set (`<owner>:waiting` by join time, `:until` stale times, `:held` marks): the waiters its
@@ -50,6 +55,8 @@
     which an entry is stale (an instance died with the call; dropped here), ARGV[b+2] the hold
     queues' wake-up channel, ARGV[b+3] the link's wake-up (published when a waiter is newly held
     back: those behind it may take the slot now), b = 12 + 6*n
+  The hold queues' round of turns is read from `queue-turns` beside the epoch marker (not in KEYS:
+  it carries the {routing} tag too).
   Returns 1 taken; 0 already taken (same slot id); -100 Redis lost its data; -200 another call waits
   for this link, was there first and is not held back by a cap of its own; negative = the cap that refused:
   -(10*o + k), o the owner, k 1 concurrency, 2 hourly, 3 daily, 4 monthly, 5 total
@@ -64,16 +71,20 @@ local queued = (#KEYS - 2) % 5 == 2
 local q = 12 + 6 * owners
 local line, held, me, inLine, myScore
 if queued then line, held, me = KEYS[#KEYS - 2], KEYS[#KEYS - 1], ARGV[q] end
+-- The current round of turns (marks of an earlier one no longer hold).
+local turn = redis.call('GET', string.sub(KEYS[#KEYS], 1, -6) .. 'queue-turns') or '0'
 -- The caps this call is taken under, by key: where a mark names a key this call counts in, its own
 -- plan's cap is the one in force now (a cap raised since the mark lets the waiter take).
 local now_cap = {}
 for o = 0, owners - 1 do
   for k = 1, 5 do now_cap[KEYS[1 + 5 * o + k]] = tonumber(ARGV[11 + 6 * o + k]) end
 end
--- Whether a mark (`<cap kind>|<cap>|<key>`) still holds its waiter back: that cap is still full.
+-- Whether a mark (`<cap kind>|<cap>|<turn>|<key>`) still holds its waiter back: it was made in the
+-- current round of turns and that cap is still full.
 local function holds(mark)
   if not mark then return false end
-  local k, cap, key = string.match(mark, '^(%d)|(%d+)|(.+)$')
+  local k, cap, made, key = string.match(mark, '^(%d)|(%d+)|(%d+)|(.+)$')
+  if made ~= turn then return false end
   local c = now_cap[key] or tonumber(cap)
   -- That cap was removed: nothing of its own holds the waiter back.
   if c < 0 then return false end
@@ -81,6 +92,17 @@ local function holds(mark)
   if k == '1' then used = redis.call('ZCOUNT', key, '(' .. now, '+inf')
   else used = tonumber(redis.call('GET', key) or '0') end
   return used >= c
+end
+-- `holds` for waiter `w` of the line whose marks are `hash`; a mark of an earlier round is dropped
+-- (the waiter blocks unmarked until its turn marks it again), and with `wake` the line is woken.
+local function judged(hash, w, wake)
+  local mark = redis.call('HGET', hash, w)
+  if mark and string.match(mark, '^%d|%d+|(%d+)|') ~= turn then
+    redis.call('HDEL', hash, w)
+    if wake then redis.call('PUBLISH', ARGV[q + 2], ARGV[q + 3]) end
+    return false
+  end
+  return holds(mark)
 end
 -- An owner's line (seller, DID, group) is kept where its concurrency is capped: the waiters that
 -- cap refused, whichever link they wait for. Its keys sit beside the owner's live set.
@@ -134,10 +156,10 @@ if queued then
   end
   -- A waiter ahead that no cap of its own holds back may take the slot, and it was there first.
   for _, w in ipairs(ahead) do
-    if not holds(redis.call('HGET', held, w)) then
+    if not judged(held, w, true) then
       -- Held back by the line of its link, whose own cap it waits for: in its owners' lines it is
       -- held back by that cap (a full link keeps their slots from nobody).
-      if inLine and tonumber(ARGV[12]) >= 0 then inOwnerLines(0, 1, '1|' .. ARGV[12] .. '|' .. KEYS[2]) end
+      if inLine and tonumber(ARGV[12]) >= 0 then inOwnerLines(0, 1, '1|' .. ARGV[12] .. '|' .. turn .. '|' .. KEYS[2]) end
       return -200
     end
   end
@@ -146,7 +168,7 @@ end
 -- line; a new mark wakes the line, whose next caller may take the slot now.
 local function refuse(o, k, cap, key)
   if inLine then
-    local mark = k .. '|' .. cap .. '|' .. key
+    local mark = k .. '|' .. cap .. '|' .. turn .. '|' .. key
     if o > 0 and redis.call('HGET', held, me) ~= mark then
       redis.call('HSET', held, me, mark)
       local ttl = redis.call('PTTL', line)
@@ -187,7 +209,7 @@ for o = 0, owners - 1 do
     elseif rank > 0 then ahead = redis.call('ZRANGE', ol, 0, rank - 1)
     else ahead = {} end
     for _, w in ipairs(ahead) do
-      if not holds(redis.call('HGET', oh, w)) then return refuse(o, 1, conc, KEYS[b + 1]) end
+      if not judged(oh, w, false) then return refuse(o, 1, conc, KEYS[b + 1]) end
     end
   end
 end

@@ -1,0 +1,280 @@
+// The hold queue as one line for the cluster: two daemon instances on one Asterisk node (each its
+// own Stasis app, as with STASIS_BROADCAST) and one Redis. Callers arriving on both instances in
+// turn are answered in the order they arrived as slots free one by one; a new hour on the routing
+// clock (moved by the test, not waited for) serves the waiters an hourly cap held back, woken once
+// for the whole cluster; and a Redis restart while callers wait loses none and serves none twice.
+// The safety poll is set far beyond the tests' waits, so only wake-ups can serve anyone here.
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAsteriskModule } from '../../src/asterisk/index.ts';
+import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
+import { type Daemon, startDaemon } from '../../src/main.ts';
+import { createDatabase } from '../../src/platform/db.ts';
+import { createLogger } from '../../src/platform/logger.ts';
+import { createRedis } from '../../src/platform/redis/client.ts';
+import { RedisKeys } from '../../src/platform/redis/keys.ts';
+import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
+import { nextHourStart } from '../../src/routing/queue-line.ts';
+import { DEFAULT_DIALPLAN, type Simulator, startSimulator } from '../../src/simulator/index.ts';
+import { freshDatabase, redisPrefix, testConfig } from '../helpers/env.ts';
+import { PrivateRedis } from '../helpers/redis-server.ts';
+import { type MovableClock, movableClock } from '../helpers/routing-clock.ts';
+import { simEnv } from '../helpers/sim-env.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const log = createLogger({ level: 'silent' });
+const INSTANCES = ['inst-0', 'inst-1'];
+
+/**
+ * The project's dialplan with one context per instance, so a test says which instance a call
+ * reaches (a StasisBroadcast offer goes to whichever claims first).
+ */
+function dialplanDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cc-dialplan-'));
+  const from = dirname(DEFAULT_DIALPLAN);
+  for (const f of readdirSync(from)) copyFileSync(join(from, f), join(dir, f));
+  const own = INSTANCES.map(
+    (i) => `\n[to-${i}]\nexten => _+X.,1,Stasis(capconduit-${i},inbound)\n same => n,Hangup()\n`,
+  ).join('');
+  writeFileSync(join(dir, 'extensions.conf'), readFileSync(DEFAULT_DIALPLAN, 'utf8') + own);
+  return dir;
+}
+
+describe('hold queue: one line for two instances on one node', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let redis: PrivateRedis;
+  let sim: Simulator;
+  let clock: MovableClock;
+  const prefix = redisPrefix();
+  const dirs: string[] = [];
+  const daemons: Daemon[] = [];
+  let sellerId = '';
+  let n = 0;
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    // Its own Redis, kept on disk: the fault test restarts it.
+    const dataDir = mkdtempSync(join(tmpdir(), 'cc-redis-'));
+    dirs.push(dataDir);
+    redis = await PrivateRedis.create({ persistDir: dataDir });
+    const { db: x, close } = createDatabase(db.url, { max: 1 });
+    const [s] = await x.insert(sellers).values({ name: 's' }).returning();
+    sellerId = s!.id;
+    await close();
+    const dialplan = dialplanDir();
+    dirs.push(dialplan);
+    sim = await startSimulator({ ariPort: 0, amiPort: 0, dialplanPath: join(dialplan, 'extensions.conf') });
+    // The routing clock: five minutes before an hour's start (the nearest such moment, so it is
+    // never far from the machine's clock); the hour test moves it past that start.
+    const t = Date.now();
+    const top = t - (t % 3_600_000);
+    const hour = t - top < 1_800_000 ? top : top + 3_600_000;
+    clock = movableClock(hour - 300_000);
+    for (const id of INSTANCES) {
+      const dir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+      dirs.push(dir);
+      const config = testConfig({
+        DATABASE_URL: db.url,
+        REDIS_URL: redis.url,
+        REDIS_KEY_PREFIX: prefix,
+        INSTANCE_ID: id,
+        STASIS_BROADCAST: 'true',
+        CDR_BUFFER_DIR: dir,
+        HOLD_QUEUE_POLL_MS: '600000',
+        ...simEnv(sim, 'node-a'),
+      });
+      daemons.push(
+        await startDaemon(
+          config,
+          log,
+          [createAsteriskModule, (ctx) => createRoutingModule(ctx, { now: clock.now, hourTimer: clock.at })],
+          { listen: false },
+        ),
+      );
+    }
+    for (const d of daemons) await waitFor(async () => (await d.app.inject('/ready')).statusCode === 200);
+  }, 120_000);
+  afterAll(async () => {
+    for (const d of daemons) await d.stop();
+    await sim?.stop();
+    await redis?.stop();
+    await db?.drop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  const routing = (i: number) => daemons[i]!.ctx.modules.get('routing') as RoutingModule;
+
+  /** A campaign with a hold queue and one link; its endpoint answers and stays up. */
+  async function campaignLink(caps: { concurrencyCap: number; hourlyCap?: number }) {
+    const k = ++n;
+    const did = `+1415557${String(1000 + k)}`;
+    const endpoint = `cluster-client-${k}`;
+    sim.setEndpoint(endpoint, { answerAfterMs: 10 });
+    const { db: x, close } = createDatabase(db.url, { max: 1 });
+    const [c] = await x
+      .insert(campaigns)
+      .values({ sellerId, name: `q${k}`, maxAttempts: 1, queueS: 3600 })
+      .returning();
+    await x.insert(dids).values({ number: did, sellerId, campaignId: c!.id });
+    const [cl] = await x.insert(clients).values({ name: endpoint, endpoint, timezone: 'UTC' }).returning();
+    const [l] = await x
+      .insert(links)
+      .values({ campaignId: c!.id, clientId: cl!.id, ...caps })
+      .returning();
+    await close();
+    return { did, linkId: l!.id };
+  }
+
+  /** Places a call on instance `i` and waits until that instance has it in `phase`. */
+  const placed = async (i: number, did: string, caller: string, phase: 'bridged' | 'queued') => {
+    const id = sim.placeInboundCall({ did, callerNumber: caller, context: `to-${INSTANCES[i]}` });
+    await phaseOf(i, caller, phase);
+    return id;
+  };
+  const phaseOf = (i: number, caller: string, phase: string) =>
+    waitFor(() =>
+      routing(i)
+        .router!.live()
+        .find((x) => x.caller === caller && x.phase === phase),
+    );
+  const phaseNow = (i: number, caller: string) =>
+    routing(i)
+      .router!.live()
+      .find((x) => x.caller === caller)?.phase;
+  const gone = (i: number, caller: string) =>
+    waitFor(() => (phaseNow(i, caller) === undefined ? true : undefined));
+
+  /** Every CDR of the DID once `count` are there, first answered first. */
+  const records = async (did: string, count: number) =>
+    waitFor(async () => {
+      await Promise.all([0, 1].map((i) => routing(i).cdr.flush()));
+      const rows = await daemons[0]!.ctx.database.sql<
+        { caller_number: string; disposition: string; answered_at: Date | null }[]
+      >`
+        select caller_number, disposition, answered_at from call_records where did = ${did}
+        order by answered_at nulls last`;
+      return rows.length >= count ? rows : undefined;
+    });
+
+  const metric = async (i: number, name: string, by: string, label = 'by') =>
+    (await daemons[i]!.ctx.metrics.getSingleMetric(name)!.get()).values.find((v) => v.labels[label] === by)
+      ?.value ?? 0;
+  const hourClaims = async () => {
+    const out: Record<string, number> = {};
+    for (const claimed of ['here', 'elsewhere', 'unknown'])
+      out[claimed] =
+        (await metric(0, 'capconduit_queue_hour_wakes_total', claimed, 'claimed')) +
+        (await metric(1, 'capconduit_queue_hour_wakes_total', claimed, 'claimed'));
+    return out;
+  };
+
+  /**
+   * Callers arriving in turn on the two instances while the link is full, then its slots freeing one
+   * by one: each freed slot goes to the caller who arrived first, wherever it waits.
+   */
+  async function inArrivalOrder(did: string, base: number, waiters: number, between?: () => Promise<void>) {
+    const first = await placed(0, did, `+1212555${base}`, 'bridged');
+    const callers = Array.from({ length: waiters }, (_, k) => `+1212555${base + 1 + k}`);
+    const on = (k: number) => (k + 1) % 2; // the first waiter on instance 1, then 0, 1, ...
+    const ids: string[] = [];
+    for (const [k, caller] of callers.entries()) ids.push(await placed(on(k), did, caller, 'queued'));
+    await between?.();
+    sim.hangup(first);
+    for (const [k, caller] of callers.entries()) {
+      await phaseOf(on(k), caller, 'bridged');
+      // Nobody behind it was served meanwhile.
+      for (const [j, later] of callers.entries()) if (j > k) expect(phaseNow(on(j), later)).toBe('queued');
+      sim.hangup(ids[k]!);
+      await gone(on(k), caller);
+    }
+    const rows = await records(did, waiters + 1);
+    expect(rows.map((r) => [r.caller_number, r.disposition])).toEqual(
+      [`+1212555${base}`, ...callers].map((c) => [c, 'answered']),
+    );
+  }
+
+  it('callers arriving in turn on both instances are answered in arrival order as slots free one by one', async () => {
+    const { did } = await campaignLink({ concurrencyCap: 1 });
+    await inArrivalOrder(did, 1000, 6);
+  }, 180_000);
+
+  it('a new hour on the routing clock serves the waiters an hourly cap held back, on both instances, woken once', async () => {
+    const keys = new RedisKeys(prefix).routing;
+    const sub = createRedis(redis.url, { enableOfflineQueue: true });
+    sub.on('error', () => {});
+    const heard: string[] = [];
+    sub.on('message', (_c: string, m: string) => heard.push(m));
+    await sub.subscribe(keys.queueWake);
+    try {
+      // Two links, each at its hourly cap of 1 with the one call it took this hour up.
+      const a = await campaignLink({ concurrencyCap: 1, hourlyCap: 1 });
+      const b = await campaignLink({ concurrencyCap: 1, hourlyCap: 1 });
+      const upA = await placed(0, a.did, '+12125552000', 'bridged');
+      const upB = await placed(1, b.did, '+12125552100', 'bridged');
+      // A waiter for each, on the other instance: full, so each waits (its concurrency).
+      const wA = await placed(1, a.did, '+12125552001', 'queued');
+      const wB = await placed(0, b.did, '+12125552101', 'queued');
+      const turns = [
+        await metric(1, 'capconduit_queue_turns_total', 'wake'),
+        await metric(0, 'capconduit_queue_turns_total', 'wake'),
+      ];
+      const served = [
+        await metric(1, 'capconduit_queue_served_total', 'wake'),
+        await metric(0, 'capconduit_queue_served_total', 'wake'),
+      ];
+      // The calls up end: the freed slots wake the waiters, whose hourly cap refuses them now.
+      sim.hangup(upA);
+      sim.hangup(upB);
+      await gone(0, '+12125552000');
+      await gone(1, '+12125552100');
+      await waitFor(async () =>
+        (await metric(1, 'capconduit_queue_turns_total', 'wake')) > turns[0]! ? true : undefined,
+      );
+      await waitFor(async () =>
+        (await metric(0, 'capconduit_queue_turns_total', 'wake')) > turns[1]! ? true : undefined,
+      );
+      expect(phaseNow(1, '+12125552001')).toBe('queued');
+      expect(phaseNow(0, '+12125552101')).toBe('queued');
+      expect(await routing(0).slots.live(a.linkId)).toBe(0);
+      expect(await metric(1, 'capconduit_queue_served_total', 'wake')).toBe(served[0]);
+      expect(await metric(0, 'capconduit_queue_served_total', 'wake')).toBe(served[1]);
+      // The next hour begins on the routing clock: both waiters are served by its wake-up.
+      const hour = nextHourStart('UTC', clock.now());
+      const claims = await hourClaims();
+      clock.moveTo(hour + 20);
+      await phaseOf(1, '+12125552001', 'bridged');
+      await phaseOf(0, '+12125552101', 'bridged');
+      expect(await metric(1, 'capconduit_queue_served_total', 'wake')).toBe(served[0]! + 1);
+      expect(await metric(0, 'capconduit_queue_served_total', 'wake')).toBe(served[1]! + 1);
+      // Both instances had waiters under that hour and claimed it: one won, one wake-up was published.
+      await waitFor(() => heard.includes(`h:${hour}`));
+      await waitFor(async () =>
+        (await hourClaims()).elsewhere === claims.elsewhere! + 1 ? true : undefined,
+      );
+      expect(await hourClaims()).toEqual({
+        ...claims,
+        here: claims.here! + 1,
+        elsewhere: claims.elsewhere! + 1,
+      });
+      expect(heard.filter((m) => m === `h:${hour}`)).toHaveLength(1);
+      sim.hangup(wA);
+      sim.hangup(wB);
+      const rows = [...(await records(a.did, 2)), ...(await records(b.did, 2))];
+      expect(rows.map((r) => r.disposition)).toEqual(['answered', 'answered', 'answered', 'answered']);
+    } finally {
+      sub.disconnect();
+    }
+  }, 180_000);
+
+  it('Redis restarting while callers wait: none lost, none answered twice, still in arrival order', async () => {
+    const { did } = await campaignLink({ concurrencyCap: 1 });
+    await inArrivalOrder(did, 3000, 4, async () => {
+      await redis.stop();
+      await redis.start();
+      // Both instances back on Redis (their wake-up subscriptions subscribe again by themselves).
+      for (const d of daemons) await waitFor(async () => (await d.app.inject('/ready')).statusCode === 200);
+    });
+  }, 180_000);
+});
