@@ -111,7 +111,15 @@ export function createConsoleModule(ctx: DaemonContext): ConsoleModule {
     authRoutes(services),
     userRoutes(services),
     liveRoutes(services, hub),
-    routingRoutes(routing.service, () => floor.invalidate()),
+    routingRoutes(
+      routing.service,
+      () => floor.invalidate(),
+      // Looked up per request: the provisioning module is created after this one.
+      async () => {
+        const p = ctx.modules.get('provisioning') as ProvisioningModule | undefined;
+        return p ? (await p.service.repo.accounts()).map((a) => ({ id: a.id, name: a.name })) : [];
+      },
+    ),
     callRoutes(calls, routing.service),
     callDetailRoutes(calls, routing.service, asterisk, config.RECORDING_RETENTION_DAYS),
     apiKeyRoutes(database.db, routing.service, services),

@@ -3,13 +3,18 @@
 // and the audit trail. Each order comes from an allow-list (the API refuses anything else with its
 // 400; a page falls back to the list's default), the id breaks ties so the pages of one order hold
 // every row once, and a seller key or user sees its own subscriptions whatever the filter says.
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditModule } from '../../src/audit/index.ts';
 import { createApiKey, revokeApiKey } from '../../src/auth/keys.ts';
 import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
 import { pbxAudit, pbxEndpoints, pbxUsers } from '../../src/db/schema/pbx.ts';
-import { providerAccounts, webhookSubscriptions } from '../../src/db/schema/provisioning.ts';
-import { buyerGroups, callerBlocks, clients, sellers } from '../../src/db/schema/routing.ts';
+import {
+  providerAccounts,
+  provisionedNumbers,
+  webhookSubscriptions,
+} from '../../src/db/schema/provisioning.ts';
+import { buyerGroups, callerBlocks, campaigns, clients, dids, sellers } from '../../src/db/schema/routing.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createPbxModule } from '../../src/pbx/index.ts';
@@ -402,6 +407,124 @@ describe('server-side lists: groups, webhooks, provider accounts, audit', () => 
     });
   });
 
+  describe('DIDs', () => {
+    // Filtered in the query by part of the number, seller, campaign, routed or not and the provider
+    // account the number is held at, in the API and the page alike.
+    const nums = async (key: string, q: string) => {
+      const r = await api(key, `/v1/dids?${q}`);
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      return r.body.items.map((i) => i.number);
+    };
+    let sales = '';
+    let vonageA = '';
+
+    beforeAll(async () => {
+      const x = d.ctx.database.db;
+      const [c] = await x.insert(campaigns).values({ name: 'sales', sellerId: ids.acme! }).returning();
+      sales = c!.id;
+      const at = (m: number) => new Date(Date.UTC(2026, 10, 1, 0, m));
+      const made = await x
+        .insert(dids)
+        .values([
+          { number: '+14155550101', sellerId: ids.acme!, campaignId: sales, createdAt: at(1) },
+          { number: '+14155550102', sellerId: ids.acme!, campaignId: null, createdAt: at(2) },
+          { number: '+12125550199', sellerId: ids.bolt!, campaignId: null, createdAt: at(3) },
+        ])
+        .returning();
+      const [acc] = await x.select().from(providerAccounts).where(eq(providerAccounts.name, 'vonage-a'));
+      vonageA = acc!.id;
+      await x.insert(provisionedNumbers).values([
+        {
+          e164: '+14155550101',
+          country: 'US',
+          providerAccountId: vonageA,
+          sellerId: ids.acme!,
+          didId: made[0]!.id,
+        },
+        // Released: no longer held there.
+        {
+          e164: '+12125550199',
+          country: 'US',
+          providerAccountId: vonageA,
+          sellerId: ids.bolt!,
+          didId: made[2]!.id,
+          status: 'released',
+          releasedAt: at(4),
+        },
+      ]);
+    });
+
+    it('API: by part of the number, seller, campaign, routed, provider account; sorted; bad filters 400', async () => {
+      expect(await nums(staffKey, '')).toEqual(['+12125550199', '+14155550102', '+14155550101']);
+      expect(await nums(staffKey, 'sort=number')).toEqual(['+12125550199', '+14155550101', '+14155550102']);
+      expect(await nums(staffKey, 'number=(415)%20555-01')).toEqual(['+14155550102', '+14155550101']);
+      expect(await nums(staffKey, 'number=0199')).toEqual(['+12125550199']);
+      expect(await nums(staffKey, `seller_id=${ids.bolt}`)).toEqual(['+12125550199']);
+      expect(await nums(staffKey, 'routed=false&sort=number&dir=desc')).toEqual([
+        '+14155550102',
+        '+12125550199',
+      ]);
+      expect(await nums(staffKey, 'routed=true')).toEqual(['+14155550101']);
+      expect(await nums(staffKey, `campaign_id=${sales}`)).toEqual(['+14155550101']);
+      expect(await nums(staffKey, `provider_account_id=${vonageA}`)).toEqual(['+14155550101']);
+      expect(await nums(staffKey, 'provider_account_id=manual')).toEqual(['+12125550199', '+14155550102']);
+      // A seller key sees its own, whatever the seller filter names.
+      expect(await nums(acmeKey, `seller_id=${ids.bolt}`)).toEqual(['+14155550102', '+14155550101']);
+      const p = await api(staffKey, '/v1/dids?sort=number&limit=1&offset=1');
+      expect([p.body.items.map((i) => i.number), p.body.total]).toEqual([['+14155550101'], 3]);
+      for (const q of [
+        'number=abc',
+        'number=%25',
+        'routed=maybe',
+        'sort=rate',
+        'provider_account_id=vonage',
+        'seller_id=x',
+      ]) {
+        const r = await api(staffKey, `/v1/dids?${q}`);
+        expect(r.status, q).toBe(400);
+        expect((r.body as unknown as { error: { code: string } }).error.code, q).toBe('VALIDATION_FAILED');
+      }
+    });
+
+    it('console: the filter form, kept by the headers and the pager; a seller user its own; no match said so', async () => {
+      const rows = (body: string) => all(body, /<a href="\/console\/dids\/[0-9a-f-]+">([^<]+)<\/a>/g);
+      expect(rows(await page(staff, '/console/dids'))).toEqual([
+        '+12125550199',
+        '+14155550102',
+        '+14155550101',
+      ]);
+      const f = await page(staff, `/console/dids?number=415+555&routed=false&account=&seller_id=${ids.acme}`);
+      expect(rows(f)).toEqual(['+14155550102']);
+      expect(f).toContain('<option value="false" selected>nowhere</option>');
+      expect(f).toContain(`<option value="${vonageA}">held at vonage-a</option>`);
+      // The header keeps the filter.
+      expect(f).toMatch(
+        /href="\/console\/dids\?seller_id=[0-9a-f-]+&amp;routed=false&amp;number=415\+555&amp;sort=number&amp;dir=asc"/,
+      );
+      expect(rows(await page(staff, `/console/dids?account=${vonageA}`))).toEqual(['+14155550101']);
+      expect(rows(await page(staff, '/console/dids?account=manual&sort=number&dir=asc'))).toEqual([
+        '+12125550199',
+        '+14155550102',
+      ]);
+      const p1 = await page(staff, '/console/dids?number=555&sort=number&dir=asc&limit=1');
+      expect(rows(p1)).toEqual(['+12125550199']);
+      expect(p1).toMatch(
+        /href="\/console\/dids\?number=555&amp;sort=number&amp;dir=asc&amp;limit=1&amp;offset=1"/,
+      );
+      expect(await page(staff, '/console/dids?number=999999')).toContain('No DIDs match this filter.');
+      // Choices the form does not offer are no filter; a number that is not one is the API's 400.
+      expect(rows(await page(staff, '/console/dids?routed=maybe&account=x&seller_id=y'))).toHaveLength(3);
+      const bad = await staff.get('/console/dids?number=four');
+      expect(bad.statusCode).toBe(400);
+      expect(bad.body).toContain('VALIDATION_FAILED');
+      // A seller user: its own DIDs, no seller or account filter offered.
+      const own = await page(seller, `/console/dids?seller_id=${ids.bolt}&account=manual`);
+      expect(rows(own)).toEqual(['+14155550102', '+14155550101']);
+      expect(own).not.toContain('name="seller_id"><option');
+      expect(own).not.toContain('name="account"');
+    });
+  });
+
   describe('PBX users and endpoints', () => {
     // Read, ordered, filtered and paged in their queries (they were read whole and sliced in the
     // daemon): the API and the console page give the same rows.
@@ -477,7 +600,10 @@ describe('server-side lists: groups, webhooks, provider accounts, audit', () => 
       expect(await eps('')).toEqual(['1010', 'a-bolt-trunk', 'client-zeta', 'trunk-acme']);
       // "PBX user" < "client zeta" < "seller acme" < "seller bolt"
       expect(await eps('sort=owner')).toEqual(['1010', 'client-zeta', 'trunk-acme', 'a-bolt-trunk']);
-      expect(await eps('sort=kind&dir=desc')).toEqual(['1010', 'trunk-acme', 'a-bolt-trunk', 'client-zeta']);
+      // The two trunks tie on their kind: their ids decide, either way round.
+      const byKind = await eps('sort=kind&dir=desc');
+      expect([byKind[0], byKind[3]]).toEqual(['1010', 'client-zeta']);
+      expect(new Set(byKind.slice(1, 3))).toEqual(new Set(['trunk-acme', 'a-bolt-trunk']));
       expect(await eps('kind=seller_trunk&sort=endpoint&dir=desc')).toEqual(['trunk-acme', 'a-bolt-trunk']);
       expect(await eps('q=ACME')).toEqual(['trunk-acme']);
       expect(await eps('q=zeta')).toEqual(['client-zeta']);

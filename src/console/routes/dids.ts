@@ -3,7 +3,7 @@
 // never the costs, and its forms send neither (the API answers FORBIDDEN_ROLE to a seller key).
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { didCreateBody, didPatchBody } from '../../routing/schemas.ts';
+import { didCreateBody, didPatchBody, didsQuery } from '../../routing/schemas.ts';
 import type { RoutingService } from '../../routing/service.ts';
 import { EVERYONE, may, SELLER_WRITE, STAFF_WRITE, scopeOf } from '../access.ts';
 import { fromForm, validate } from '../forms.ts';
@@ -11,7 +11,7 @@ import { html } from '../html.ts';
 import { csrfField, empty, layout, pager } from '../pages/layout.ts';
 import { CAP_SPEC, capInputs, capsSummary, microsText, moneyFromForm } from '../pages/routing-fields.ts';
 import { sendPage, userOf } from '../plugin.ts';
-import { sortQuery, sortTh } from '../pages/table.ts';
+import { choice, sortQuery, sortTh } from '../pages/table.ts';
 import { pageQuery } from '../schemas.ts';
 import { bodyOf, cfg, changedBy, done, idParams, selected } from './routing-common.ts';
 import { ctxOf, flashOf } from './users.ts';
@@ -22,7 +22,11 @@ const COSTS = { rate_per_min: 'rate_per_min_micros', monthly_rent: 'monthly_rent
 export function didRoutes(
   svc: RoutingService,
   onChange: () => void,
-  names: { sellerNames(): Promise<Map<string, string>> },
+  names: {
+    sellerNames(): Promise<Map<string, string>>;
+    /** The provider accounts DIDs may be bought through (none when provisioning does not run). */
+    accountNames(): Promise<Array<{ id: string; name: string }>>;
+  },
 ) {
   return async function routes(app: FastifyInstance) {
     const changed = changedBy(onChange);
@@ -30,24 +34,65 @@ export function didRoutes(
     app.get('/dids', { config: cfg(EVERYONE) }, async (req, reply) => {
       const user = userOf(req);
       const scope = scopeOf(user);
-      const q = pageQuery.extend({ campaign_id: z.uuid().optional().catch(undefined) }).parse(req.query);
+      const staff = may(user, STAFF_WRITE);
+      const raw = (req.query ?? {}) as Record<string, unknown>;
+      const q = pageQuery.parse(req.query);
+      // Choices outside what the form offers are no filter; a number that is not one is the API's 400.
+      const f = {
+        campaign_id: z
+          .uuid()
+          .optional()
+          .catch(undefined)
+          .parse(raw.campaign_id || undefined),
+        seller_id: scope
+          ? undefined
+          : z
+              .uuid()
+              .optional()
+              .catch(undefined)
+              .parse(raw.seller_id || undefined),
+        routed: choice(z.enum(['true', 'false']))
+          .catch(undefined)
+          .parse(raw.routed),
+        account: scope
+          ? undefined
+          : choice(z.union([z.uuid(), z.literal('manual')]))
+              .catch(undefined)
+              .parse(raw.account),
+        number: typeof raw.number === 'string' && raw.number.trim() ? raw.number.trim() : undefined,
+      };
+      const digits = validate(didsQuery.shape.number, f.number);
       const o = sortQuery(DID_KEYS, 'created_at', 'desc').parse(req.query);
-      const th = (k: (typeof DID_KEYS)[number], label: string) =>
-        sortTh('/console/dids', { campaign_id: q.campaign_id }, o, k, label);
-      const [list, camps] = await Promise.all([
-        svc.listDids({ ...q, sellerId: scope, campaignId: q.campaign_id, order: o }),
+      const th = (k: (typeof DID_KEYS)[number], label: string) => sortTh('/console/dids', f, o, k, label);
+      const [list, camps, accounts] = await Promise.all([
+        svc.listDids({
+          ...q,
+          sellerId: scope ?? f.seller_id ?? null,
+          campaignId: f.campaign_id,
+          routed: f.routed === undefined ? undefined : f.routed === 'true',
+          digits,
+          account: f.account,
+          order: o,
+        }),
         svc.listCampaigns({ limit: 500, offset: 0, sellerId: scope ?? undefined }),
+        scope ? [] : names.accountNames(),
       ]);
       const campNames = new Map(camps.items.map((c) => [c.id, c.name]));
       const sellers = scope ? new Map<string, string>() : await names.sellerNames();
       const ctx = ctxOf(req, flashOf(req));
       const write = may(user, SELLER_WRITE);
-      const staff = may(user, STAFF_WRITE);
+      const filtered = Object.values(f).some((v) => v !== undefined);
       const campOptions = (sel: string | null, sellerId?: string) =>
         html`<option value="">no campaign</option>${camps.items
           .filter((c) => !sellerId || c.sellerId === sellerId)
           .map((c) => html`<option value="${c.id}"${selected(sel === c.id)}>${c.name}</option>`)}`;
-      const body = html`<form method="get" action="/console/dids" class="grid"><label>Campaign <select name="campaign_id"><option value="">every campaign</option>${camps.items.map((c) => html`<option value="${c.id}"${selected(q.campaign_id === c.id)}>${c.name}</option>`)}</select></label><input type="hidden" name="sort" value="${o.sort}"><input type="hidden" name="dir" value="${o.dir}"><button type="submit">Filter</button></form>
+      const body = html`<form method="get" action="/console/dids" class="grid filters" id="did-filters">
+<label>Number contains <input name="number" value="${f.number ?? ''}" maxlength="32" inputmode="tel" placeholder="415 555"></label>
+${scope ? '' : html`<label>Seller <select name="seller_id"><option value="">every seller</option>${[...sellers].map(([id, n]) => html`<option value="${id}"${selected(f.seller_id === id)}>${n}</option>`)}</select></label>`}
+<label>Campaign <select name="campaign_id"><option value="">every campaign</option>${camps.items.map((c) => html`<option value="${c.id}"${selected(f.campaign_id === c.id)}>${c.name}</option>`)}</select></label>
+<label>Routed <select name="routed"><option value="">either</option><option value="true"${selected(f.routed === 'true')}>to a campaign</option><option value="false"${selected(f.routed === 'false')}>nowhere</option></select></label>
+${scope ? '' : html`<label>Provider account <select name="account"><option value="">any</option>${accounts.map((a) => html`<option value="${a.id}"${selected(f.account === a.id)}>held at ${a.name}</option>`)}<option value="manual"${selected(f.account === 'manual')}>held at none (added by hand)</option></select></label>`}
+<input type="hidden" name="sort" value="${o.sort}"><input type="hidden" name="dir" value="${o.dir}"><button type="submit">Filter</button> <a href="/console/dids">Clear</a></form>
 ${
   write
     ? html`<h2>New DID</h2><form method="post" action="/console/dids" class="grid">${csrfField(ctx)}
@@ -72,8 +117,8 @@ ${list.items.map(
       : (campNames.get(d.campaignId ?? '') ?? 'none')
   }</td><td>${capsSummary(d)}</td><td>${d.createdAt.toISOString().slice(0, 10)}</td>
 ${write ? html`<td><form method="post" action="/console/dids/${d.id}/delete" class="inline" data-confirm="Delete DID ${d.number}?">${csrfField(ctx)}<button type="submit" class="link">Delete</button></form></td>` : ''}</tr>`,
-)}</tbody></table></div>${pager('/console/dids', { campaign_id: q.campaign_id, ...o }, { ...q, total: list.total })}`
-    : empty('No DIDs yet.')
+)}</tbody></table></div>${pager('/console/dids', { ...f, ...o }, { ...q, total: list.total })}`
+    : empty(filtered ? 'No DIDs match this filter.' : 'No DIDs yet.')
 }`;
       return sendPage(reply, layout(ctx, 'DIDs', body));
     });

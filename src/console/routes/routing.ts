@@ -33,7 +33,12 @@ import { ctxOf, flashOf } from './users.ts';
 const SELLER_KEYS = ['name', 'active', 'created_at'] as const;
 const CLIENT_KEYS = ['name', 'endpoint', 'timezone', 'active', 'created_at'] as const;
 
-export function routingRoutes(svc: RoutingService, onChange: () => void) {
+export function routingRoutes(
+  svc: RoutingService,
+  onChange: () => void,
+  /** The provider accounts (DIDs filter by the one they are held at); none without provisioning. */
+  accountNames: () => Promise<Array<{ id: string; name: string }>> = async () => [],
+) {
   return async function routes(app: FastifyInstance) {
     /** Every seller's name, for the pages of users who see every seller. */
     const sellerNames = async () =>
@@ -207,7 +212,7 @@ ${write ? html`<h2>Delete</h2><form method="post" action="/console/clients/${c.i
 
     await app.register(groupRoutes(svc, onChange));
     await app.register(campaignRoutes(svc, onChange, { sellerNames, clientNames }));
-    await app.register(didRoutes(svc, onChange, { sellerNames }));
+    await app.register(didRoutes(svc, onChange, { sellerNames, accountNames }));
     await app.register(blocklistRoutes(svc, { sellerNames }));
   };
 }

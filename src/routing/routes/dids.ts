@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
-import { idParams, page, pageBody } from '../../platform/http/paging.ts';
+import { idParams, orderFrom, page, pageBody } from '../../platform/http/paging.ts';
 import { didCreateBody, didPatchBody, didsQuery, toDid } from '../schemas.ts';
 import { didDoc } from '../examples.ts';
 import type { RoutingService } from '../service.ts';
@@ -20,15 +20,25 @@ export function didRoutes(svc: RoutingService) {
       {
         config,
         schema: {
-          summary: 'List DIDs (inbound numbers), paged, by seller or campaign',
+          summary:
+            'List DIDs (inbound numbers), paged and sorted, filtered by seller, campaign, routed or not, part of the number, provider account',
           tags,
           querystring: didsQuery,
           response: { 200: page(didDoc) },
         },
       },
       async (req) => {
-        const { limit, offset, campaign_id } = req.query;
-        const r = await svc.listDids({ limit, offset, sellerId: scopeOf(req), campaignId: campaign_id });
+        const q = req.query;
+        const r = await svc.listDids({
+          limit: q.limit,
+          offset: q.offset,
+          sellerId: scopeOf(req) ?? q.seller_id ?? null,
+          campaignId: q.campaign_id,
+          routed: q.routed,
+          digits: q.number,
+          account: q.provider_account_id,
+          order: orderFrom(q),
+        });
         return pageBody(req.query, r, (x) => toDid(x, !scopeOf(req)));
       },
     );

@@ -1,7 +1,8 @@
 // DIDs: request and response shapes, and the row as the API shows it (the carrier's costs to staff only).
 import { z } from 'zod';
-import { pageQuery } from '../../platform/http/paging.ts';
-import type { DidRow } from '../repository.ts';
+import { queryBool } from '../../platform/http/input.ts';
+import { pageQuery, sortable } from '../../platform/http/paging.ts';
+import { DID_SORTS, type DidRow } from '../repository.ts';
 import { capFields, capsOut, e164, micros, ownerSeller, toCaps } from './common.ts';
 
 // A DID's caps are the operator's (staff): a seller key may not set them (FORBIDDEN_ROLE).
@@ -23,7 +24,24 @@ export const didPatchBody = z
   .object({ campaign_id: z.uuid().nullable().optional(), ...capFields, ...didCostFields })
   .strict();
 export type DidPatch = z.infer<typeof didPatchBody>;
-export const didsQuery = pageQuery.extend({ campaign_id: z.uuid().optional() });
+export const didsQuery = pageQuery.extend({
+  campaign_id: z.uuid().optional(),
+  /** Staff: one seller's DIDs (a seller key sees its own whatever this says). */
+  seller_id: z.uuid().optional(),
+  /** true: routed to a campaign; false: routed nowhere. */
+  routed: queryBool.optional(),
+  /** Part of the number, as people write it (spaces, brackets, dots and dashes are dropped). */
+  number: z
+    .string()
+    .trim()
+    .max(32)
+    .regex(/^[+\d\s().-]*$/, 'digits, spaces, brackets, dots and dashes only')
+    .transform((v) => v.replace(/\D/g, '') || undefined)
+    .optional(),
+  /** Held at this provider account (bought through it, not released); `manual`: at none. */
+  provider_account_id: z.union([z.uuid(), z.literal('manual')]).optional(),
+  ...sortable(DID_SORTS),
+});
 export const didOut = z.object({
   id: z.uuid(),
   number: z.string(),

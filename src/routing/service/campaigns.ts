@@ -84,7 +84,8 @@ export class RoutingCampaigns extends RoutingOwners {
 
   // ---------------------------------------------------------------- DIDs
 
-  listDids(f: Page & { sellerId: Scope; campaignId?: string | undefined }) {
+  /** A seller's (`sellerId`: its scope) or every seller's DIDs, filtered and ordered in the query. */
+  listDids(f: repo.DidFilter & { sellerId: Scope }) {
     return repo.listDids(this.db, f);
   }
 
