@@ -14,7 +14,8 @@
 //   CONGESTION with `congestion = yes`, 3 and 20 FAILED, other causes NO ANSWER; no cause: FAILED);
 // - with `unanswered = no` (Asterisk's default) an unanswered record without a party B is dropped.
 // Not modelled: the extra records Asterisk forks when a channel changes bridges or parks (one record
-// per channel here, its first party B) and accountcodes (none are set). CDR variables and the
+// per channel here, its first party B). The accountcode is the channel's (an AMI Originate's
+// Account), the peeraccount its party B's when it joined. CDR variables and the
 // userfield are what CDR() wrote on the channel (src/simulator/functions.ts).
 //
 // cdr_pgsql reads its table's columns when it loads and fills each one it knows by name; a field
@@ -117,6 +118,8 @@ interface Tracked {
   /** Made by a dial (ARI channels/create + dial): OUTGOING and not ORIGINATED in Asterisk's terms. */
   dialed: boolean;
   partyB: string | null;
+  /** Party B's account code (the record's peeraccount). */
+  partyBAccount?: string;
 }
 
 /**
@@ -169,6 +172,7 @@ export function followCdrs(model: SimModel, settings: CdrSettings): { reset(): v
       const ta = of(a);
       if (ta.partyB) continue; // its first party B (Asterisk would fork a new record here)
       ta.partyB = bParty.name;
+      ta.partyBAccount = bParty.accountcode ?? '';
     }
   });
   // The application at the moment of the hangup (before the channel leaves Stasis).
@@ -204,8 +208,8 @@ export function followCdrs(model: SimModel, settings: CdrSettings): { reset(): v
       billsec: answer ? Math.floor((end - answer) / 1000) : 0,
       disposition,
       amaflags: 'DOCUMENTATION',
-      accountcode: '',
-      peeraccount: '',
+      accountcode: c.accountcode ?? '',
+      peeraccount: t.partyBAccount ?? '',
       uniqueid: c.id,
       linkedid: c.linkedid ?? c.id,
       userfield: c.cdr?.userfield ?? '',

@@ -75,7 +75,9 @@ function cdrRead(m: SimModel, c: SimChannel, field: string): string {
     case 'amaflags':
       return 'DOCUMENTATION';
     case 'accountcode':
+      return c.accountcode ?? '';
     case 'peeraccount':
+      return other?.accountcode ?? '';
     case 'tenantid':
       return '';
     case 'uniqueid':

@@ -238,6 +238,8 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
 
   model.findLabel = (context, exten, label) =>
     findExtension(dialplan, context, exten)?.find((st) => st.label === label)?.priority ?? -1;
+  model.extensionExists = (context, exten, priority) =>
+    !!findExtension(dialplan, context, exten)?.some((st) => st.priority === priority);
   model.runDialplan = (c, context, exten, priority) => {
     // The first run of a Local pair's `;2` is chan_local's local_call: the pair is joined (AMI
     // LocalBridge) and `;2`'s PBX thread starts.
@@ -334,8 +336,7 @@ export async function startSimulator(o: SimulatorOptions = {}): Promise<Simulato
             storeFile,
             deviceState,
             hint: (context, exten) => findHint(dialplan, context, exten),
-            exists: (context, exten, priority) =>
-              !!findExtension(dialplan, context, exten)?.some((st) => st.priority === priority),
+            exists: model.extensionExists,
             hints: () =>
               [...dialplan.hints].flatMap(([context, h]) =>
                 [...h].map(([exten, hint]) => ({ context, exten, hint })),

@@ -3,7 +3,14 @@
 // data and Asterisk's tables), model/core.ts (events, snapshots, variables, waiters),
 // model/bridges.ts (bridges), and here the channels' life: creation, state, dials, Stasis, hangup.
 import { SimBridges } from './model/bridges.ts';
-import { asteriskNow, CAUSE_TXT, type DialState, published, type SimChannel } from './model/types.ts';
+import {
+  asteriskNow,
+  CAUSE_TXT,
+  type DialState,
+  dialStatusOf,
+  published,
+  type SimChannel,
+} from './model/types.ts';
 
 export type { DialState, EndpointBehaviour, SimBridge, SimChannel } from './model/types.ts';
 export { asteriskTime, CAUSE_TXT, presentation, REASON_CAUSE } from './model/types.ts';
@@ -12,16 +19,20 @@ export class SimModel extends SimBridges {
   /**
    * chan_local's local_call (ast_unreal_call_setup), once per pair: `;1`'s variables are copied to `;2` in
    * Asterisk's list order (newest first), each a VarSet; caller id and connected line cross over
-   * (`;2` calls as `;1`'s connected line) and `;2`'s snapshot is published.
+   * (`;2` calls as `;1`'s connected line) and `;2`'s snapshot is published. Then, when `;2`'s
+   * extension exists, the pair is joined (`join`: AMI LocalBridge) and `;2`'s PBX thread starts;
+   * when it does not, local_call fails after that setup and `;2` is never called.
    */
-  localCall(one: SimChannel, two: SimChannel): void {
+  localCall(one: SimChannel, two: SimChannel, join = true): void {
     if (two.called) return;
-    two.called = true;
     for (const [k, v] of [...one.vars].reverse()) this.setVar(two, k, v);
     two.caller = { ...one.connected };
     two.connected = { ...one.caller };
+    if (one.peeraccount !== undefined) two.accountcode = one.peeraccount;
+    if (one.accountcode !== undefined) two.peeraccount = one.accountcode;
     this.publish(two);
-    // The pair is joined (AMI LocalBridge) and `;2`'s PBX thread starts.
+    if (!join) return;
+    two.called = true;
     this.emit('local-call', one, two);
   }
 
@@ -139,9 +150,16 @@ export class SimModel extends SimBridges {
     if (!peer?.dial || peer.state === 'Up') return;
     this.dialEvent(peer, what);
     if (!peer.dial.originate) return;
-    peer.dial = undefined;
-    peer.hangupCause = cause;
-    this.hangup(peer.id, cause);
+    // dial.c hangs the channel up itself (ast_hangup: no hangup request, and no cause is set on
+    // it: its Hangup says 0) and keeps the cause for the originate's reason.
+    this.endOriginateDial(peer, what === 'BUSY' ? 5 : 8);
+    this.hangup(peer.id, 0, false, false);
+  }
+
+  /** An originate's dial is over without an answer: the reason is kept for its outcome. */
+  endOriginateDial(c: SimChannel, reason: number): void {
+    c.dialReason = reason;
+    c.dial = undefined;
   }
 
   /**
@@ -231,16 +249,21 @@ export class SimModel extends SimBridges {
    * Asterisk's order: the request, leaving the bridge, StasisEnd, then (to an owner only)
    * ChannelDestroyed; the other half of a Local pair is hung up with the same cause.
    */
-  hangup(id: string, cause: number, soft = false, requested = true): void {
+  hangup(id: string, requestCause: number, soft = false, requested = true): void {
     const c = this.channels.get(id);
     if (!c) return;
+    // A request without a cause leaves the one set before (Busy(), Congestion()) for the Hangup,
+    // as ast_read sets the hangup cause only from a non-zero one.
+    const cause = requestCause === 0 && c.hangupCause ? c.hangupCause : requestCause;
     for (const t of c.timers) clearTimeout(t);
     c.timers = [];
     clearTimeout(c.absoluteTimer);
     if (requested) {
-      this.emit('hangup-request', c, soft ? 32 : cause, soft);
+      this.emit('hangup-request', c, soft ? 32 : requestCause, soft);
       this.event(this.target(c), 'ChannelHangupRequest', () =>
-        soft ? { cause: 32, soft: true, channel: this.json(c) } : { cause, channel: this.json(c) },
+        soft
+          ? { cause: 32, soft: true, channel: this.json(c) }
+          : { cause: requestCause, channel: this.json(c) },
       );
     }
     // Its media (playbacks, recordings) ends now, before it leaves its bridge and Stasis.
@@ -250,11 +273,12 @@ export class SimModel extends SimBridges {
       c.onHangup = undefined;
       f(cause);
     }
-    // An originate's dial that never got an answer ends with NOANSWER; a channels/dial reports
-    // no final status (the cause of ChannelDestroyed tells it).
+    // An originate's dial whose channel hangs up before an answer reports the status its cause
+    // maps to (dial.c ast_hangup_cause_to_dial_status); a channels/dial reports no final status
+    // (the cause of ChannelDestroyed tells it).
     if (c.dial?.originate) {
-      this.dialEvent(c, 'NOANSWER');
-      c.dial = undefined;
+      this.dialEvent(c, dialStatusOf(cause));
+      this.endOriginateDial(c, 0);
     }
     if (c.bridge) this.leaveBridge(c);
     const wasInStasis = c.app !== null;

@@ -61,7 +61,11 @@ export interface OriginateResult {
   channel: SimChannel | null;
   /** The channel as it was when made (what ARI answers with), before its far side ran. */
   snapshot: Record<string, unknown> | null;
-  /** Settles once: answered (reason 4) or failed (Asterisk's reason: 0 not made, 1 hung up, 3 no answer, 5 busy, 8 congestion). */
+  /**
+   * Settles once: answered (reason 4) or failed with pbx.c's pbx_dial_reason: 0 not made or the
+   * far side hung up, 3 no answer within the timeout, 5 busy, 8 congestion. (1, the caller hanging
+   * up, needs a calling channel, which an originate's dial never has.)
+   */
   outcome: Promise<{ answered: boolean; reason: number }>;
 }
 
@@ -87,11 +91,28 @@ export function originate(
      * before the caller id; ARI's originate sets them after the caller id and connected line.
      */
     varsBeforeCaller?: boolean;
+    /** AMI Originate's `Account`. */
+    account?: string;
+    /**
+     * No format left to request (AMI `Codecs` naming none Asterisk knows): chan_local makes `;1`,
+     * finds no format for it and releases it before `;2` exists, so the request fails.
+     */
+    noFormats?: boolean;
   },
 ): OriginateResult {
   const local = parseLocal(r.endpoint);
   if (!local)
     return { channel: null, snapshot: null, outcome: Promise.resolve({ answered: false, reason: 0 }) };
+  if (r.noFormats) {
+    const one = model.create({
+      id: r.channelId || newUniqueId(),
+      name: `${model.nextName(`Local/${local.exten}@${local.context}`)};1`,
+      dialplan: { context: local.context, exten: local.exten, priority: 1, app_name: '', app_data: '' },
+    });
+    one.linkedid = one.id;
+    model.hangup(one.id, 0, false, false);
+    return { channel: null, snapshot: null, outcome: Promise.resolve({ answered: false, reason: 0 }) };
+  }
   const { one, two } = localPair(model, local, {
     ...(r.channelId ? { id1: r.channelId } : {}),
     ...(r.otherChannelId ? { id2: r.otherChannelId } : {}),
@@ -103,6 +124,12 @@ export function originate(
   one.dialplan = { ...one.dialplan, app_name: 'AppDial2', app_data: '(Outgoing Line)' };
   model.publish(one);
   if (r.varsBeforeCaller) for (const [k, v] of r.vars ?? []) model.setVar(one, k, v);
+  // An AMI Originate's Account: the account code and peer account, one staged snapshot
+  // (NewAccountCode), after the variables and before the caller id (pbx_outgoing_attempt).
+  if (r.account) {
+    one.accountcode = one.peeraccount = r.account;
+    model.publish(one);
+  }
   if (r.caller && (r.caller.number || r.caller.name)) {
     one.caller = { ...r.caller };
     model.publish(one);
@@ -123,18 +150,29 @@ export function originate(
       else if (a.application.toLowerCase() === 'wait')
         model.later(one, (Number(a.data) || 0) * 1000, () => model.hangup(one.id, 16));
     });
-    // A busy or congested far side ends the dial with reason 5 or 8 (pbx_dial_reason by cause).
     model.onceExit(one.id, () => {
-      if (!answered)
-        resolve({ answered: false, reason: one.hangupCause === 17 ? 5 : one.hangupCause === 34 ? 8 : 1 });
+      if (!answered) resolve({ answered: false, reason: one.dialReason ?? 0 });
     });
   });
-  // Dialling `;1` calls it: local_call joins the pair before the dial is reported.
+  // Dialling `;1` calls it (local_call). With no such extension for `;2` the call fails after the
+  // pair's setup: nothing is joined or dialled, and the dial hangs `;1` up (no request, no cause),
+  // which takes the never-called `;2` with it first (core_unreal.c).
+  if (!model.extensionExists(local.context, local.exten, 1)) {
+    model.localCall(one, two, false);
+    const snapshot = model.json(one);
+    model.later(one, 0, () => model.hangup(one.id, 0, false, false));
+    return { channel: one, snapshot, outcome };
+  }
+  // local_call joins the pair before the dial is reported.
   model.localCall(one, two);
   model.beginDial(one, { dialstring: `${local.exten}@${local.context}`, originate: true });
+  // The dial's timeout (dial.c handle_timeout_trip): the channel gets cause 19 and is hung up by
+  // the dial itself (no hangup request, no final dial status); the originate's reason is 3.
   if (r.timeoutS && r.timeoutS > 0)
     model.later(one, r.timeoutS * 1000, () => {
-      if (one.state !== 'Up') model.hangup(one.id, 19, true);
+      if (one.state === 'Up') return;
+      model.endOriginateDial(one, 3);
+      model.hangup(one.id, 19, false, false);
     });
   const snapshot = model.json(one);
   void model.runDialplan(two, local.context, local.exten);

@@ -82,6 +82,53 @@ export const redirect: Action = (ctx) => {
   ]);
 };
 
+/** The formats Asterisk's format cache knows by name (codec_builtin.c), matched without case. */
+const FORMATS = new Set(
+  (
+    'codec2 g723 ulaw alaw gsm g726 g726aal2 adpcm slin slin12 slin16 slin24 slin32 slin44 slin48 ' +
+    'slin96 slin192 lpc10 g729 speex speex16 speex32 ilbc g722 siren7 siren14 g719 opus jpeg png ' +
+    'h261 h263 h263p h264 h265 mpeg4 vp8 vp9 red t140 t38 none silk8 silk12 silk16 silk24'
+  ).split(' '),
+);
+
+/**
+ * The formats an Originate's `Codecs` leaves to request, as action_originate builds them: the
+ * default (slin) removed, then ast_format_cap_update_by_allow_disallow allowing each name of the
+ * list (`,` or `|` separated, `!name` removing, `all` every format, `name:ms` a packetization that
+ * must be a number). A name the cache does not know is skipped with a warning, not refused: the
+ * originate goes on with what is left, and fails only when nothing is.
+ */
+export function originateFormats(codecs: string): Set<string> {
+  const out = new Set<string>();
+  let list = codecs;
+  if (list.startsWith('(') && list.endsWith(')')) list = list.slice(1, -1);
+  for (const raw of list.split(/[,|]/)) {
+    let name = raw.trim();
+    let allow = true;
+    if (name.startsWith('!')) {
+      name = name.slice(1);
+      allow = false;
+    }
+    const colon = name.lastIndexOf(':');
+    if (colon >= 0) {
+      // sscanf("%30d"): no number is refused, but an empty rest is EOF, which passes the check.
+      const rest = name.slice(colon + 1);
+      const ms = /^\s*[-+]?\d+/.exec(rest);
+      if (rest.trim() !== '' && (!ms || Number(ms[0]) < 0)) continue;
+      name = name.slice(0, colon);
+    }
+    const key = name.toLowerCase();
+    if (key === 'all') {
+      if (allow) for (const f of FORMATS) out.add(f);
+      else out.clear();
+    } else if (FORMATS.has(key)) {
+      if (allow) out.add(key);
+      else out.delete(key);
+    }
+  }
+  return out;
+}
+
 /**
  * The `Variable` headers as astman_get_variables reads them: each header's value split at commas
  * (AST_STANDARD_APP_ARGS), each `name=value` with a name; the list is built by prepending, so the
@@ -168,6 +215,8 @@ export const originate: Action = (ctx) => {
     timeoutS: timeoutMs > 0 ? Math.ceil(timeoutMs / 1000) : 30,
     vars: originateVariables(ctx.multi.variable ?? []),
     varsBeforeCaller: true,
+    ...(f.account ? { account: f.account } : {}),
+    ...(f.codecs && originateFormats(f.codecs).size === 0 ? { noFormats: true } : {}),
   });
   if (!async) {
     if (!r.channel) return error(ctx, 'Originate failed');
@@ -186,9 +235,11 @@ export const originate: Action = (ctx) => {
     ['Message', 'Originate successfully queued'],
   ]);
   const ch = r.channel;
-  const chanName = ch?.name ?? name;
-  const uniqueid = ch?.id ?? (channelId || '<unknown>');
   void r.outcome.then((o) => {
+    // fast_originate names the channel only when the dial answered: a failed one is reported as
+    // it was requested (`tech/data`) with the id asked for, or none.
+    const chanName = o.answered && ch ? ch.name : name;
+    const uniqueid = o.answered && ch ? ch.id : channelId || '<unknown>';
     const where: Fields = app
       ? [
           ['Application', app],

@@ -92,7 +92,7 @@ export const snapshot = (c: SimChannel): Fields => [
   ['ConnectedLineNum', c.connected.number || '<unknown>'],
   ['ConnectedLineName', c.connected.name || '<unknown>'],
   ['Language', 'en'],
-  ['AccountCode', ''],
+  ['AccountCode', c.accountcode ?? ''],
   ['Context', c.dialplan.context],
   ['Exten', c.dialplan.exten],
   ['Priority', c.dialplan.priority],
@@ -108,6 +108,7 @@ interface SnapshotOf {
   callerNumber: string;
   connectedName: string;
   connectedNumber: string;
+  accountcode: string;
   context: string;
   exten: string;
   priority: number;
@@ -132,6 +133,7 @@ export function snapshotLines(c: SimChannel): string {
     was.callerNumber === c.caller.number &&
     was.connectedName === c.connected.name &&
     was.connectedNumber === c.connected.number &&
+    was.accountcode === (c.accountcode ?? '') &&
     was.context === c.dialplan.context &&
     was.exten === c.dialplan.exten &&
     was.priority === c.dialplan.priority &&
@@ -146,6 +148,7 @@ export function snapshotLines(c: SimChannel): string {
     callerNumber: c.caller.number,
     connectedName: c.connected.name,
     connectedNumber: c.connected.number,
+    accountcode: c.accountcode ?? '',
     context: c.dialplan.context,
     exten: c.dialplan.exten,
     priority: c.dialplan.priority,

@@ -137,6 +137,9 @@ export class AmiServer {
       const [pres, txt] = presentation(c);
       call('NewCallerid', c, [['CID-CallingPres', `${pres} (${txt})`]]);
     });
+    model.on('accountcode', (c: SimChannel, old: string) =>
+      call('NewAccountCode', c, [['OldAccountCode', old]]),
+    );
     model.on('connectedline', (c: SimChannel) => call('NewConnectedLine', c));
     model.on('channel-created', (c: SimChannel) => {
       this.core.processedCalls++;

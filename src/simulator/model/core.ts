@@ -64,6 +64,8 @@ export class SimModelCore extends EventEmitter {
     async () => {};
   /** The priority of a label in the dialplan (ast_findlabel_extension), or -1 (set by the simulator). */
   findLabel: (context: string, exten: string, label: string) => number = () => -1;
+  /** Whether the dialplan has the extension at that priority (ast_exists_extension; set by the simulator). */
+  extensionExists: (context: string, exten: string, priority: number) => boolean = () => true;
   private seq = 0;
   /**
    * One-shot callbacks per channel: when it leaves Stasis for the dialplan or is destroyed ('exit'),
@@ -114,7 +116,7 @@ export class SimModelCore extends EventEmitter {
       protocol_id: '',
       caller: c.caller,
       connected: c.connected,
-      accountcode: '',
+      accountcode: c.accountcode ?? '',
       dialplan: c.dialplan,
       creationtime: c.creationtime,
       language: 'en',
@@ -236,10 +238,13 @@ export class SimModelCore extends EventEmitter {
         was.context !== now.context ||
         was.exten !== now.exten);
     const caller = !sameParty(was.caller, now.caller);
+    const account = was.accountcode !== now.accountcode;
     const connected = !sameParty(was.connected, now.connected);
-    if (!dialplan && !caller && !connected) return;
+    if (!dialplan && !caller && !account && !connected) return;
     if (dialplan && !dead) this.emit('newexten', c);
     if (caller) this.emit('callerid', c);
+    // AMI only: ARI has no event for a new account code.
+    if (account) this.emit('accountcode', c, was.accountcode);
     if (connected) this.emit('connectedline', c);
     const app = this.target(c);
     if (dialplan)

@@ -36,12 +36,24 @@ export interface SimChannel {
   owner?: string | null;
   /** The other half of a Local channel pair. */
   peer?: string;
+  /**
+   * The account code (an AMI Originate's `Account`; none by default) and the peer account, which
+   * chan_local crosses over to a pair's `;2` (its accountcode is `;1`'s peeraccount).
+   */
+  accountcode?: string;
+  peeraccount?: string;
   /** A dial in progress towards this channel (ARI channels/dial, or an originate). */
   dial?: DialState;
   /** The `;2` half of a Local pair was called (its dialplan started). */
   called?: boolean;
   /** The hangup cause set before the hangup (Busy/Congestion, a failed Dial); Hangup() with no cause uses it. */
   hangupCause?: number;
+  /**
+   * How an originate's dial of the channel ended without an answer, as pbx.c's pbx_dial_reason
+   * reads the dial's cause: 5 busy and 8 congestion indicated, 3 the dial timeout; 0 for a far
+   * side that just hung up (the dial's cause stays unset).
+   */
+  dialReason?: number;
   /**
    * Counts the dialplan runs started on the channel: a run that finds a later one started (ARI
    * `continue` to another place) stops, as Asterisk's PBX goes on from the new place only.
@@ -94,6 +106,7 @@ export interface Published {
   priority: number;
   appl: string;
   caller: { name: string; number: string };
+  accountcode: string;
   connected: { name: string; number: string };
 }
 
@@ -103,6 +116,7 @@ export const published = (c: SimChannel): Published => ({
   priority: c.dialplan.priority,
   appl: c.dialplan.app_name,
   caller: c.caller,
+  accountcode: c.accountcode ?? '',
   connected: c.connected,
 });
 
@@ -123,6 +137,7 @@ export const unchanged = (was: Published, c: SimChannel): boolean =>
   was.priority === c.dialplan.priority &&
   was.appl === c.dialplan.app_name &&
   sameParty(was.caller, c.caller) &&
+  was.accountcode === (c.accountcode ?? '') &&
   sameParty(was.connected, c.connected);
 
 export interface SimBridge {
@@ -161,9 +176,23 @@ export interface DialState {
   /** The dialled string as Asterisk reports it (`exten@context` for a Local channel). */
   dialstring: string;
   caller?: string;
-  /** Originates (POST /channels, AMI Originate) report NOANSWER when the channel goes unanswered. */
+  /**
+   * An originate's dial (POST /channels, AMI Originate: main/dial.c with no caller), which reports
+   * the far side's hangup and ends with the originate reason in `reason`.
+   */
   originate: boolean;
   status: '' | 'RINGING' | 'ANSWER';
+}
+
+/**
+ * The dial status dial.c reports for a dialled channel that hangs up before answering
+ * (ast_hangup_cause_to_dial_status).
+ */
+export function dialStatusOf(cause: number): string {
+  if (cause === 17) return 'BUSY';
+  if (cause === 34) return 'CONGESTION';
+  if (cause === 3 || cause === 20) return 'CHANUNAVAIL';
+  return 'NOANSWER';
 }
 
 /**
