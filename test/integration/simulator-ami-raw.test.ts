@@ -115,6 +115,18 @@ describe('simulator AMI over a raw socket', () => {
     all.sock.write('Action: Filter\r\nActionID: f1\r\nOperation: Add\r\nFilter: (unclosed\r\n\r\n');
     await waitFor(() => all.buf.includes('ActionID: f1'));
     expect(all.buf).toContain('Response: Error\r\nActionID: f1\r\nMessage: Filter did not compile');
+    // A legacy filter (no MatchCriteria) needs a pattern: an empty one, or `!` alone, is refused
+    // and no filter is added (manager_add_filter's FILTER_FORMAT_ERROR).
+    for (const [id, pattern] of [
+      ['f2', ''],
+      ['f3', '!'],
+    ]) {
+      all.sock.write(`Action: Filter\r\nActionID: ${id}\r\nOperation: Add\r\nFilter: ${pattern}\r\n\r\n`);
+      await waitFor(() => all.buf.includes(`ActionID: ${id}`));
+      expect(all.buf).toContain(
+        `Response: Error\r\nActionID: ${id}\r\nMessage: Filter was formatted incorrectly.  Check the syntax of the filter given.`,
+      );
+    }
     for (const x of [all, hangups, notState, both, off]) x.sock.destroy();
   });
 

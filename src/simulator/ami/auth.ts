@@ -124,6 +124,9 @@ const filter: Action = (ctx) => {
   if ((f.operation ?? '').toLowerCase() !== 'add') return error(ctx, 'Unknown operation');
   const raw = f.filter ?? '';
   const exclude = raw.startsWith('!');
+  // manager_add_filter: a legacy filter (no MatchCriteria) must have a pattern, `!` aside.
+  if (!f.matchcriteria && (exclude ? raw.slice(1) : raw) === '')
+    return error(ctx, 'Filter was formatted incorrectly.  Check the syntax of the filter given.');
   let re: RegExp;
   try {
     re = posixRegex(exclude ? raw.slice(1) : raw);
