@@ -11,6 +11,7 @@ import { extensionState, extensionStateList } from './extension-state.ts';
 import { type Fields, packet, snapshot } from './protocol.ts';
 import { readFunction, retrieveVariable } from '../functions.ts';
 import { type Action, type AmiCore, byName } from './session.ts';
+import { atxfer, blindTransfer } from './transfer.ts';
 import { getvar, setvar } from './variables.ts';
 
 /** The few CLI commands operators run over AMI `Command`. */
@@ -340,4 +341,6 @@ export const ACTIONS: Record<string, Action> = {
   mixmonitormute: mixMonitorMute,
   pjsipshowendpoints: pjsipShowEndpoints,
   pjsipshowendpoint: pjsipShowEndpoint,
+  blindtransfer: blindTransfer,
+  atxfer,
 };

@@ -1,6 +1,6 @@
 // AMI's wire pieces: a packet of `Key: Value` lines, a channel's snapshot fields, and the POSIX
 // regexes session filters are written in.
-import type { SimChannel } from '../model.ts';
+import type { SimBridge, SimChannel } from '../model.ts';
 
 export type Fields = Array<[string, string | number]>;
 
@@ -81,6 +81,22 @@ const C_ESCAPES: Record<string, string> = {
 
 export const stateCode = (s: SimChannel['state']) =>
   s === 'Busy' ? 7 : s === 'Up' ? 6 : s === 'Ringing' ? 5 : s === 'Ring' ? 4 : 0;
+
+/** Fields with a prefix on every name (`Dest`, `Transferer`, `LocalOne`, ...). */
+export const prefixed = (prefix: string, fields: Fields): Fields =>
+  fields.map(([k, v]) => [`${prefix}${k}`, v]);
+
+/** A bridge's state as AMI events carry it (ast_manager_build_bridge_state_string). */
+export const bridgeFields = (b: SimBridge, count: number): Fields => [
+  ['BridgeUniqueid', b.id],
+  // A basic bridge (app_dial's) has no creator and no video mode; a Stasis one has both.
+  ['BridgeType', b.basic ? 'basic' : 'stasis'],
+  ['BridgeTechnology', b.technology],
+  ['BridgeCreator', b.basic ? '<unknown>' : 'Stasis'],
+  ['BridgeName', b.name || '<unknown>'],
+  ['BridgeNumChannels', count],
+  ['BridgeVideoSourceMode', b.basic ? 'none' : 'talker'],
+];
 
 /** A channel's snapshot as AMI events carry it (prefix `Dest` for the dialled side, ...). */
 export const snapshot = (c: SimChannel): Fields => [

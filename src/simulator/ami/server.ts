@@ -13,12 +13,14 @@ import { loadQueues } from './queues.ts';
 import { cdrEvent } from './cdr.ts';
 import { BEFORE_LOGIN, notLoggedIn, refusedAsInUse, unknownAction } from './auth.ts';
 import {
+  bridgeFields,
   classMask,
   EVENT_CLASS,
   escapeC,
   type Fields,
   lines,
   packet,
+  prefixed,
   snapshot,
   snapshotLines,
 } from './protocol.ts';
@@ -36,7 +38,6 @@ const withSnapshot = (head: Fields, c: SimChannel, tail: Fields = []) =>
   `${lines(head)}${snapshotLines(c)}${lines(tail)}\r\n`;
 
 /** Snapshot fields under a prefix (`Dest`, `LocalOne`, ...), as AMI names a second channel's. */
-const prefixed = (prefix: string, fields: Fields): Fields => fields.map(([k, v]) => [`${prefix}${k}`, v]);
 
 /**
  * Asterisk's legacy filter rules, each a regex over the whole event text: none, every event;
@@ -211,16 +212,6 @@ export class AmiServer {
         ].join(''),
       );
     });
-    const bridgeFields = (b: SimBridge, count: number): Fields => [
-      ['BridgeUniqueid', b.id],
-      // A basic bridge (app_dial's) has no creator and no video mode; a Stasis one has both.
-      ['BridgeType', b.basic ? 'basic' : 'stasis'],
-      ['BridgeTechnology', b.technology],
-      ['BridgeCreator', b.basic ? '<unknown>' : 'Stasis'],
-      ['BridgeName', b.name || '<unknown>'],
-      ['BridgeNumChannels', count],
-      ['BridgeVideoSourceMode', b.basic ? 'none' : 'talker'],
-    ];
     const bridged = (event: string) => (c: SimChannel, bridgeId: string, count: number) => {
       const b = model.bridges.get(bridgeId);
       if (b)
