@@ -55,7 +55,32 @@ export function eventMask(value: string): number {
   if (/^\d+$/.test(value)) return Number.parseInt(value, 10) | 0;
   if (/^(no|false|n|f|0|off)$/i.test(value)) return 0;
   if (/^(yes|true|y|t|1|on)$/i.test(value)) return EVENT_CLASS.all!;
-  return classMask(value);
+  return getPerm(value);
+}
+
+/**
+ * manager.c's get_perm: every class whose name ast_instring finds in the comma list. Its match is
+ * looser than a list's items: an item followed by a comma matches a name it begins (`sys,` is
+ * system, `c,` every class starting with c, an empty item every class, `all` included), only the
+ * last item must be the whole name, and an empty last item (a trailing comma) ends the list.
+ */
+export function getPerm(list: string): number {
+  let mask = 0;
+  for (const [label, num] of Object.entries(EVENT_CLASS)) if (inString(list, label)) mask |= num;
+  return mask;
+}
+
+/** ast_instring(bigstr, smallstr, ','), as manager.c writes it (strncmp over the item's length). */
+function inString(big: string, small: string): boolean {
+  let val = 0;
+  for (;;) {
+    const next = big.indexOf(',', val);
+    if (next < 0) return big.slice(val) === small;
+    const item = big.slice(val, next);
+    if (small.slice(0, item.length) === item) return true;
+    val = next + 1;
+    if (val >= big.length) return false;
+  }
 }
 
 /** ast_escape_c: a value with C's escapes, as VarSet prints it (a line break cannot end the line). */
