@@ -1,9 +1,9 @@
 // Every SQL statement of the caller-ID domain: pools, numbers and memberships (drizzle), and the bulk
 // statements of the hot state's upkeep and the import (postgres.js, one statement a batch).
 // PostgreSQL is the durable source; Redis holds the hot state (store.ts).
-import { and, asc, count, desc, eq, inArray, type SQL, sql as dsql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, ilike, inArray, or, type SQL, sql as dsql } from 'drizzle-orm';
 import type { Sql } from 'postgres';
-import type { Db } from '../platform/db.ts';
+import { type Db, type ListSort, likeLiteral, orderOf } from '../platform/db.ts';
 import type { RebuildRow } from './store.ts';
 import { callerIds, cidPoolMembers, cidPools } from '../db/schema/callerid.ts';
 
@@ -26,6 +26,30 @@ export const NUMBER_SORTS = {
   unanswered: callerIds.unanswered,
 } as const;
 export type NumberSort = keyof typeof NUMBER_SORTS;
+
+/** How many numbers a pool holds (a pool's list can be ordered by it). */
+const memberCount = dsql<number>`(select count(*) from ${cidPoolMembers} where ${cidPoolMembers.poolId} = ${cidPools.id})`;
+
+/**
+ * The orders a page of pools can be read in (the id breaks ties; by id unless asked). The live
+ * figures (available, resting, uses) are in Redis, not here: a page is ordered by what PostgreSQL
+ * holds, and only its own pools' figures are read.
+ */
+export const POOL_SORTS = {
+  id: cidPools.id,
+  name: cidPools.name,
+  numbers: memberCount,
+  created: cidPools.createdAt,
+};
+export type PoolSort = keyof typeof POOL_SORTS;
+
+export interface PoolFilter {
+  limit: number;
+  offset: number;
+  order?: ListSort | undefined;
+  /** Part of the pool's id or name (any case, wildcards literal). */
+  q?: string | undefined;
+}
 
 /** A pool's health settings as PostgreSQL holds them. */
 export interface PoolConfigRow {
@@ -86,12 +110,19 @@ export class CallerIdRepository {
   }
 
   // ---- pools ------------------------------------------------------------------------------
-  listPools(limit: number, offset: number): Promise<PoolRow[]> {
-    return this.db.select().from(cidPools).orderBy(asc(cidPools.id)).limit(limit).offset(offset);
-  }
-  async countPools(): Promise<number> {
-    const [t] = await this.db.select({ n: count() }).from(cidPools);
-    return t!.n;
+  /** A page of pools with their member counts, filtered and ordered in the query, and the total. */
+  async listPools(f: PoolFilter): Promise<{ items: Array<PoolRow & { numbers: number }>; total: number }> {
+    const p = f.q ? `%${likeLiteral(f.q)}%` : undefined;
+    const where = p ? or(ilike(cidPools.id, p), ilike(cidPools.name, p)) : undefined;
+    const items = await this.db
+      .select({ pool: cidPools, numbers: memberCount.mapWith(Number) })
+      .from(cidPools)
+      .where(where)
+      .orderBy(...orderOf(POOL_SORTS, cidPools.id, f.order, [asc(cidPools.id)]))
+      .limit(f.limit)
+      .offset(f.offset);
+    const [t] = await this.db.select({ n: count() }).from(cidPools).where(where);
+    return { items: items.map((r) => ({ ...r.pool, numbers: r.numbers })), total: t!.n };
   }
   async poolIds(): Promise<string[]> {
     return (await this.db.select({ id: cidPools.id }).from(cidPools).orderBy(asc(cidPools.id))).map(

@@ -3,9 +3,10 @@
 // in the query of /next-cid, and the API spoke of campaigns before: `campaign`/`campaigns` stay
 // accepted (and answered) beside `pool`/`pools` so deployed dialers and scripts keep working.
 import { z } from 'zod';
-import { page, pageQuery } from '../platform/http/paging.ts';
+import { page, pageQuery, sortable } from '../platform/http/paging.ts';
 import { normaliseNumber } from './decide.ts';
 import { POOL_ID } from './import.ts';
+import { POOL_SORTS } from './repository.ts';
 
 export const DIALER = ['admin', 'staff', 'dialer'] as const;
 
@@ -50,6 +51,14 @@ export const nextQuery = z
   });
 
 export const poolParams = z.object({ id: poolId });
+/** The pools list: `q` part of the id or name (blank: none), in an allow-listed order. */
+export const poolsQuery = pageQuery.extend({
+  q: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.string().trim().max(100).optional(),
+  ),
+  ...sortable(POOL_SORTS),
+});
 export const poolBody = z
   .object({
     id: poolId,

@@ -13,6 +13,7 @@ import {
   type NumberRow,
   type NumberSort,
   type NumberValues,
+  type PoolFilter,
   type PoolRow,
   type PoolValues,
 } from './repository.ts';
@@ -146,15 +147,19 @@ export class CallerIdService {
   }
 
   // ---- pools ------------------------------------------------------------------------------
-  async listPools(limit: number, offset: number) {
-    const rows = await this.repo.listPools(limit, offset);
-    const counts = await this.repo.memberCounts(rows.map((r) => r.id));
+  /** A page of pools, filtered and ordered in the query (see `repo.listPools`). */
+  async listPools(f: PoolFilter) {
+    const r = await this.repo.listPools(f);
     return {
-      items: rows.map((r) => poolView(r, counts.get(r.id) ?? 0)),
-      limit,
-      offset,
-      total: await this.repo.countPools(),
+      items: r.items.map((p) => poolView(p, p.numbers)),
+      limit: f.limit,
+      offset: f.offset,
+      total: r.total,
     };
+  }
+  /** Every pool's id, in order (what a form offers to choose from). */
+  poolIds(): Promise<string[]> {
+    return this.repo.poolIds();
   }
   async getPool(id: string): Promise<PoolView> {
     const r = await this.repo.getPool(id);
@@ -247,13 +252,11 @@ export class CallerIdService {
   }
 
   // ---- live statistics --------------------------------------------------------------------------
-  /** Per pool (one, or every pool) and per number (a page), from the Redis hot state. */
-  async stats(pool: string | undefined, limit: number, offset: number) {
-    if (pool && !(await this.repo.getPool(pool))) throw poolNotFound(pool);
-    const now = this.now();
+  /** The live figures of these pools only (each member's hash is read: a page's pools, not all). */
+  async poolStats(ids: string[], now = this.now()): Promise<PoolStat[]> {
     const b = this.buckets(now);
     const pools: PoolStat[] = [];
-    for (const id of pool ? [pool] : await this.repo.poolIds()) {
+    for (const id of ids) {
       const members = await this.repo.poolMembers(id);
       const s = emptyPoolStat(id, members.length, await this.store.poolSizes(id, now));
       for (let i = 0; i < members.length; i += 2000) {
@@ -263,6 +266,14 @@ export class CallerIdService {
       }
       pools.push(s);
     }
+    return pools;
+  }
+  /** Per pool (one, or every pool) and per number (a page), from the Redis hot state. */
+  async stats(pool: string | undefined, limit: number, offset: number) {
+    if (pool && !(await this.repo.getPool(pool))) throw poolNotFound(pool);
+    const now = this.now();
+    const b = this.buckets(now);
+    const pools = await this.poolStats(pool ? [pool] : await this.repo.poolIds(), now);
     const numbers = await this.repo.listNumberIds(pool, limit, offset);
     const hs = await this.store.hashes(numbers);
     return {

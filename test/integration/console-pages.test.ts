@@ -3,6 +3,7 @@
 // rows, sorting and filters on the server, CSRF on every change, the API's error codes.
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../../src/auth/keys.ts';
 import { type CallerIdModule, createCallerIdModule } from '../../src/callerid/index.ts';
 import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
 import { callRecords } from '../../src/db/schema/cdr.ts';
@@ -328,6 +329,71 @@ describe('console pages', () => {
       const s = await as('seller@acme.test');
       expect((await s.get('/console/caller-ids')).statusCode).toBe(403);
       expect((await s.get('/console/calls')).body).not.toContain('href="/console/caller-ids"');
+    });
+    it('pools page, sort and filter on the server (page and API); live figures only for the page shown', async () => {
+      // east and west are there; four more, one of them with a number.
+      for (const [id, name] of [
+        ['alpha', 'Zed 100%'],
+        ['beta-2', 'Beta'],
+        ['gamma', null],
+        ['delta', 'east coast'],
+      ] as const)
+        await cid().createPool({ id, ...(name ? { name } : {}) });
+      await cid().createNumber('+13125550100', { pools: ['gamma'] });
+      const { key } = await createApiKey(d.ctx.database.db, { role: 'staff' });
+      const api = async (q: string) => {
+        const r = await d.app.inject({
+          method: 'GET',
+          url: `/v1/cid-pools?${q}`,
+          headers: { 'x-api-key': key },
+        });
+        return { status: r.statusCode, json: r.json() as { items: Array<{ id: string }>; total: number } };
+      };
+      const ids = async (q: string) => {
+        const r = await api(q);
+        expect(r.status, JSON.stringify(r.json)).toBe(200);
+        return r.json.items.map((p) => p.id);
+      };
+      expect(await ids('')).toEqual(['alpha', 'beta-2', 'delta', 'east', 'gamma', 'west']);
+      expect(await ids('sort=id&dir=desc&limit=2&offset=1')).toEqual(['gamma', 'east']);
+      expect((await api('limit=2')).json.total).toBe(6);
+      // By member count (east 3, west 1, gamma 1; ties by id), most first.
+      expect((await ids('sort=numbers&dir=desc')).slice(0, 3)).toEqual(['east', 'west', 'gamma']);
+      expect(await ids('q=EAST')).toEqual(['delta', 'east']);
+      expect(await ids('q=100%25')).toEqual(['alpha']);
+      expect(await ids('q=_')).toEqual([]);
+      for (const q of ['sort=available', 'dir=sideways', `q=${'x'.repeat(101)}`, 'limit=501']) {
+        const r = await api(q);
+        expect(r.status, q).toBe(400);
+        expect((r.json as unknown as { error: { code: string } }).error.code, q).toBe('VALIDATION_FAILED');
+      }
+
+      const b = await as('staff@example.com');
+      const pools = (body: string) => [...body.matchAll(/<tr data-pool="([^"]+)">/g)].map((m) => m[1]);
+      const first = await b.get('/console/caller-ids?plimit=2');
+      expect(pools(first.body)).toEqual(['alpha', 'beta-2']);
+      expect(first.body).toContain('1–2 of 6');
+      // Every pool is still offered in the forms, not only the page's.
+      expect(first.body).toContain('<option>west</option>');
+      const f = await b.get('/console/caller-ids?pq=east&psort=id&pdir=desc&pool=east&sort=number&dir=desc');
+      expect(pools(f.body)).toEqual(['east', 'delta']);
+      expect(numbers(f.body)).toEqual(['+14155550111', '+14155550100', '+12125550122']);
+      // The pools' header keeps the numbers' pool and order, and the numbers' header the pools' filter.
+      expect(f.body).toMatch(
+        /<a href="\/console\/caller-ids\?pool=east&amp;sort=number&amp;dir=desc[^"]*pq=east&amp;psort=name/,
+      );
+      expect(f.body).toMatch(
+        /<a href="\/console\/caller-ids\?pq=east&amp;psort=id&amp;pdir=desc[^"]*pool=east&amp;sort=carrier/,
+      );
+      const g = await b.get('/console/caller-ids?pq=gam');
+      expect(g.body).toMatch(/<tr data-pool="gamma">.*?<td class="num">1<\/td>\s*<td class="num">1<\/td>/s);
+      expect((await b.get('/console/caller-ids?pq=nothing')).body).toContain('No pools match this filter.');
+      // A column the page does not sort by (a live figure) is the default column, in the direction asked.
+      expect(pools((await b.get('/console/caller-ids?psort=uses_day&pdir=desc&plimit=3')).body)).toEqual([
+        'west',
+        'gamma',
+        'east',
+      ]);
     });
   });
 

@@ -3,8 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { STAFF } from '../../platform/http/auth.ts';
-import { page, pageQuery } from '../../platform/http/paging.ts';
-import { poolBody, poolParams, poolPatch } from '../schemas.ts';
+import { orderFrom, page } from '../../platform/http/paging.ts';
+import { poolBody, poolParams, poolPatch, poolsQuery } from '../schemas.ts';
 import { poolDoc } from '../examples.ts';
 import type { CallerIdService } from '../service.ts';
 import { withExample } from '../../platform/http/examples.ts';
@@ -19,13 +19,14 @@ export function poolRoutes(service: CallerIdService) {
       {
         config,
         schema: {
-          summary: 'List caller-ID pools, paged',
+          summary:
+            'List caller-ID pools, paged, sorted (id, name, numbers, created) and filtered (q: part of the id or name)',
           tags,
-          querystring: pageQuery,
+          querystring: poolsQuery,
           response: { 200: page(poolDoc) },
         },
       },
-      (req) => service.listPools(req.query.limit, req.query.offset),
+      (req) => service.listPools({ ...req.query, order: orderFrom(req.query) }),
     );
     app.get(
       '/v1/cid-pools/:id',

@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ImportResult } from '../../callerid/import.ts';
-import { NUMBER_SORTS, type NumberSort } from '../../callerid/repository.ts';
+import { NUMBER_SORTS, type NumberSort, type POOL_SORTS } from '../../callerid/repository.ts';
 import {
   numberBody,
   numberParams,
@@ -21,14 +21,16 @@ import { may, STAFF_READ, STAFF_WRITE } from '../access.ts';
 import { fromForm, validate } from '../forms.ts';
 import { type Html, html } from '../html.ts';
 import { csrfField, empty, layout, pager } from '../pages/layout.ts';
-import { sortQuery, sortRows, sortTh } from '../pages/table.ts';
+import { sortQuery, sortTh } from '../pages/table.ts';
 import { publicUrl, sendPage, wantsHtml } from '../plugin.ts';
 import { pageQuery } from '../schemas.ts';
 import { ctxOf, flashOf } from './users.ts';
 
 /** As the API's import: the file is streamed, never held whole. */
 const IMPORT_BODY_LIMIT = 512 * 1024 * 1024;
-const POOL_SORTS = ['id', 'name', 'numbers', 'available', 'resting', 'uses_hour', 'uses_day'] as const;
+// The live figures (available, resting, uses) are Redis's: a page of pools is ordered by what
+// PostgreSQL holds, so only those columns sort.
+const POOL_KEYS = ['id', 'name', 'numbers'] as const satisfies readonly (keyof typeof POOL_SORTS)[];
 const NUM_SORTS = Object.keys(NUMBER_SORTS) as [NumberSort, ...NumberSort[]];
 const PATH = '/console/caller-ids';
 const at = (iso: string | null) => (iso ? iso.replace('T', ' ').slice(0, 16) : '');
@@ -77,35 +79,39 @@ export function callerIdRoutes(svc: CallerIdService | undefined, configuredUrl?:
           reply,
           layout(ctx, 'Caller IDs', empty('The caller-ID module does not run on this instance.')),
         );
+      const raw = req.query as Record<string, unknown>;
       const q = pageQuery.parse(req.query);
       const pool = poolOf(validate(poolFilter, { pool: (req.query as { pool?: string }).pool || undefined }));
-      const ps = sortQuery(POOL_SORTS, 'id', 'asc').parse({
-        sort: (req.query as Record<string, unknown>).psort,
-        dir: (req.query as Record<string, unknown>).pdir,
-      });
+      // Two paged lists on one page: the pools' filter, order and page under p-names.
+      const ps = sortQuery(POOL_KEYS, 'id', 'asc').parse({ sort: raw.psort, dir: raw.pdir });
+      const ppq = pageQuery.parse({ limit: raw.plimit, offset: raw.poffset });
+      const pq = typeof raw.pq === 'string' ? raw.pq.trim().slice(0, 100) || undefined : undefined;
       const ns = sortQuery(NUM_SORTS, 'number', 'asc').parse(req.query);
-      const [poolList, stats, nums] = await Promise.all([
-        svc.listPools(1000, 0),
-        svc.stats(undefined, 1, 0),
+      const [poolPage, poolIds, nums] = await Promise.all([
+        svc.listPools({ ...ppq, q: pq, order: ps }),
+        svc.poolIds(),
         svc.numbersLive(pool, { ...ns, limit: q.limit, offset: q.offset }),
       ]);
-      const statOf = new Map(stats.pools.map((s) => [s.pool, s]));
-      const pools = sortRows(poolList.items, ps, (p, k) => {
-        const s = statOf.get(p.id);
-        if (k === 'id' || k === 'name' || k === 'numbers') return p[k];
-        return s?.[k] ?? 0;
-      });
+      const pools = poolPage.items;
+      const statOf = new Map((await svc.poolStats(pools.map((p) => p.id))).map((s) => [s.pool, s]));
       const w = may(ctx.user, STAFF_WRITE);
-      const keepN = { pool, psort: ps.sort, pdir: ps.dir };
-      const keepP = { pool, sort: ns.sort, dir: ns.dir };
+      const keepP = { pq, psort: ps.sort, pdir: ps.dir, plimit: ppq.limit, poffset: ppq.offset };
+      const keepN = { pool, sort: ns.sort, dir: ns.dir, limit: q.limit, offset: q.offset };
       // Pool headers carry their own order (psort/pdir) so both tables keep theirs.
-      const pth = (k: (typeof POOL_SORTS)[number], label: string, cls = '') =>
-        sortTh(PATH, keepP, ps, k, label, cls, { sort: 'psort', dir: 'pdir' });
-      const nth = (k: NumberSort, label: string, cls = '') => sortTh(PATH, keepN, ns, k, label, cls);
+      const pth = (k: (typeof POOL_KEYS)[number], label: string, cls = '') =>
+        sortTh(PATH, { ...keepN, pq }, ps, k, label, cls, { sort: 'psort', dir: 'pdir' });
+      const nth = (k: NumberSort, label: string, cls = '') =>
+        sortTh(PATH, { ...keepP, pool }, ns, k, label, cls);
+      const hidden = (o: Record<string, string | number | undefined>) =>
+        Object.entries(o).map(([k, v]) =>
+          v === undefined ? '' : html`<input type="hidden" name="${k}" value="${String(v)}">`,
+        );
       const body = html`<section><h2>Pools</h2>
+<form method="get" action="${PATH}" class="grid filters" id="pool-filter"><label>Id or name contains <input name="pq" value="${pq ?? ''}" maxlength="100"></label>
+${hidden({ psort: ps.sort, pdir: ps.dir, ...keepN })}<button type="submit">Filter</button> <a href="${PATH}">Clear</a></form>
 ${
   pools.length
-    ? html`<div class="scroll"><table id="pools"><thead><tr>${pth('id', 'Pool')}${pth('name', 'Name')}${pth('numbers', 'Numbers', 'num')}${pth('available', 'Available', 'num')}${pth('resting', 'Resting', 'num')}<th class="num">At a limit</th>${pth('uses_hour', 'Uses this hour', 'num')}${pth('uses_day', 'Uses today', 'num')}<th>Fallback</th><th>Health rule</th><th>Dialplan</th>${w ? html`<th></th>` : ''}</tr></thead><tbody>
+    ? html`<div class="scroll"><table id="pools"><thead><tr>${pth('id', 'Pool')}${pth('name', 'Name')}${pth('numbers', 'Numbers', 'num')}<th class="num">Available</th><th class="num">Resting</th><th class="num">At a limit</th><th class="num">Uses this hour</th><th class="num">Uses today</th><th>Fallback</th><th>Health rule</th><th>Dialplan</th>${w ? html`<th></th>` : ''}</tr></thead><tbody>
 ${pools.map((p) => {
   const s = statOf.get(p.id);
   return html`<tr data-pool="${p.id}"><td><a href="${PATH}?pool=${encodeURIComponent(p.id)}">${p.id}</a></td><td>${p.name ?? ''}</td><td class="num">${p.numbers}</td>
@@ -114,8 +120,12 @@ ${pools.map((p) => {
 <td>${p.health_min_answer_rate > 0 ? `below ${Math.round(p.health_min_answer_rate * 100)}% answered of the last ${p.health_window}: rest ${p.health_rest_s} s` : 'none'}</td>
 <td><a href="${PATH}/pools/${encodeURIComponent(p.id)}/vicidial">VICIdial snippet</a></td>
 ${w ? html`<td><form method="post" action="${PATH}/pools/${encodeURIComponent(p.id)}/delete" class="inline" data-confirm="Delete pool ${p.id}? Its numbers stay, outside it.">${csrfField(ctx)}<button type="submit" class="link">Delete</button></form></td>` : ''}</tr>`;
-})}</tbody></table></div>`
-    : empty('No pools yet: create one, or import numbers with a pool column.')
+})}</tbody></table></div>${pager(PATH, { ...keepN, pq, psort: ps.sort, pdir: ps.dir }, { ...ppq, total: poolPage.total }, { limit: 'plimit', offset: 'poffset' })}`
+    : empty(
+        pq
+          ? 'No pools match this filter.'
+          : 'No pools yet: create one, or import numbers with a pool column.',
+      )
 }
 ${
   w
@@ -134,7 +144,7 @@ ${
     ? html`<section><h2>Import numbers (CSV)</h2>
 <p><small>Columns: <code>caller_id</code> (required), <code>carrier</code>, <code>area_code</code>, <code>state</code>, <code>hourly_limit</code>, <code>daily_limit</code>, <code>pool</code>. A number already there is updated; bad lines are listed and skipped.</small></p>
 <form method="post" action="${PATH}/import" class="grid" id="cid-import">${csrfField(ctx)}
-<label>Pool for lines without one <select name="pool"><option value="">none</option>${poolList.items.map((p) => html`<option${p.id === pool ? html` selected` : ''}>${p.id}</option>`)}</select></label>
+<label>Pool for lines without one <select name="pool"><option value="">none</option>${poolIds.map((id) => html`<option${id === pool ? html` selected` : ''}>${id}</option>`)}</select></label>
 <label>CSV file <input type="file" name="file" accept=".csv,text/csv"></label>
 <label class="wide">or paste CSV (up to 64 KB) <textarea name="csv" rows="4" placeholder="caller_id,pool&#10;+14155550100,sales-east"></textarea></label>
 <progress id="import-progress" max="100" value="0" hidden></progress>
@@ -143,8 +153,8 @@ ${
     : ''
 }
 <section><h2>Numbers${pool ? html` in ${pool}` : ''}</h2>
-<form method="get" action="${PATH}" class="grid"><label>Pool <select name="pool"><option value="">every pool</option>${poolList.items.map((p) => html`<option${p.id === pool ? html` selected` : ''}>${p.id}</option>`)}</select></label>
-<input type="hidden" name="sort" value="${ns.sort}"><input type="hidden" name="dir" value="${ns.dir}"><button type="submit">Show</button></form>
+<form method="get" action="${PATH}" class="grid"><label>Pool <select name="pool"><option value="">every pool</option>${poolIds.map((id) => html`<option${id === pool ? html` selected` : ''}>${id}</option>`)}</select></label>
+${hidden({ sort: ns.sort, dir: ns.dir, ...keepP })}<button type="submit">Show</button></form>
 ${
   nums.items.length
     ? html`<div class="scroll"><table id="numbers"><thead><tr>${nth('number', 'Number')}<th>Pools</th>${nth('carrier', 'Carrier')}${nth('area_code', 'Area')}${nth('state', 'State')}
@@ -165,7 +175,7 @@ ${nums.items.map((n) => {
 <td class="num">${l.total}</td><td class="num">${l.answered}</td><td class="num">${l.unanswered}</td>
 <td>${l.health.answer_rate === null ? 'no calls yet' : `${Math.round(l.health.answer_rate * 100)}% of ${l.health.calls}`}</td><td>${at(l.last_used_at)}</td><td>${state}</td>
 ${w ? html`<td><form method="post" action="${PATH}/numbers/${encodeURIComponent(n.number)}/delete" class="inline" data-confirm="Delete caller ID ${n.number} from every pool?">${csrfField(ctx)}<button type="submit" class="link">Delete</button></form></td>` : ''}</tr>`;
-})}</tbody></table></div>${pager(PATH, { pool, sort: ns.sort, dir: ns.dir, psort: ps.sort, pdir: ps.dir }, { ...q, total: nums.total })}`
+})}</tbody></table></div>${pager(PATH, { ...keepP, pool, sort: ns.sort, dir: ns.dir }, { ...q, total: nums.total })}`
     : empty(pool ? 'No numbers in this pool.' : 'No caller IDs yet.')
 }
 ${
