@@ -12,13 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
 import { createApiKey } from '../../src/auth/keys.ts';
 import { createCallerIdModule } from '../../src/callerid/index.ts';
-import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 import { simEnv } from '../helpers/sim-env.ts';
+import { seedCampaign } from '../helpers/seed.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const log = createLogger({ level: process.env.TEST_LOG ? 'error' : 'silent' });
@@ -108,19 +108,14 @@ describe('daemon start on an empty Redis', () => {
 
       // A call routed end to end (plan, slot, client leg, bridge, CDR) while the rebuild still waits.
       const dbx = daemon.ctx.database.db;
-      const [s] = await dbx.insert(sellers).values({ name: 'acme' }).returning();
-      const [c] = await dbx
-        .insert(campaigns)
-        .values({ sellerId: s!.id, name: 'c1', strategy: 'priority', maxAttempts: 1, ringTimeoutS: 30 })
-        .returning();
       const did = '+14155559001';
-      await dbx.insert(dids).values({ number: did, sellerId: s!.id, campaignId: c!.id });
       sim.setEndpoint('client-1', { answerAfterMs: 20 });
-      const [client] = await dbx
-        .insert(clients)
-        .values({ name: 'client-1', endpoint: 'client-1' })
-        .returning();
-      await dbx.insert(links).values({ campaignId: c!.id, clientId: client!.id, priority: 0 });
+      await seedCampaign(dbx, {
+        seller: 'acme',
+        campaign: { name: 'c1', strategy: 'priority', maxAttempts: 1, ringTimeoutS: 30 },
+        dids: [did],
+        clients: [{ endpoint: 'client-1', link: { priority: 0 } }],
+      });
       const routing = daemon.ctx.modules.get('routing') as RoutingModule;
       const caller = sim.placeInboundCall({ did, callerNumber: '+12125550000' });
       await waitFor(() => routing.router!.live().find((x) => x.did === did && x.phase === 'bridged'));

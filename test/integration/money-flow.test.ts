@@ -8,13 +8,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
 import { createApiKey } from '../../src/auth/keys.ts';
 import { carrierCost } from '../../src/cdr/money.ts';
-import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 import { simEnv } from '../helpers/sim-env.ts';
+import { type LinkFields, seedCampaign, seedSeller } from '../helpers/seed.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const log = createLogger({ level: 'silent' });
@@ -37,8 +37,7 @@ describe('money on the CDR through the simulator', () => {
     const config = testConfig({ DATABASE_URL: db.url, ...simEnv(sim), CDR_BUFFER_DIR: cdrDir });
     d = await startDaemon(config, log, [createAsteriskModule, createRoutingModule], { listen: false });
     await waitFor(async () => (await d.app.inject('/ready')).statusCode === 200);
-    const [s] = await d.ctx.database.db.insert(sellers).values({ name: 'acme' }).returning();
-    sellerId = s!.id;
+    sellerId = await seedSeller(d.ctx.database.db, 'acme');
     staff = (await createApiKey(d.ctx.database.db, { role: 'staff' })).key;
     sellerKey = (await createApiKey(d.ctx.database.db, { role: 'seller', sellerId })).key;
   });
@@ -54,26 +53,26 @@ describe('money on the CDR through the simulator', () => {
 
   const routing = () => d.ctx.modules.get('routing') as RoutingModule;
 
-  async function campaign(link: Partial<typeof links.$inferInsert>) {
-    const dbx = d.ctx.database.db;
+  async function campaign(link: LinkFields) {
     const k = ++n;
-    const [c] = await dbx
-      .insert(campaigns)
-      .values({ sellerId, name: `money ${k}` })
-      .returning();
     const did = `+1415556${String(1000 + k).padStart(4, '0')}`;
-    await dbx.insert(dids).values({ number: did, sellerId, campaignId: c!.id, ratePerMinMicros: RATE });
     const endpoint = `buyer-${k}`;
     sim.setEndpoint(endpoint, { answerAfterMs: 10 });
-    const [cl] = await dbx
-      .insert(clients)
-      .values({ name: `Buyer ${k}`, endpoint })
-      .returning();
-    const [l] = await dbx
-      .insert(links)
-      .values({ campaignId: c!.id, clientId: cl!.id, ...link })
-      .returning();
-    return { did, campaignId: c!.id, campaignName: `money ${k}`, clientName: `Buyer ${k}`, linkId: l!.id };
+    const c = await seedCampaign(d.ctx.database.db, {
+      sellerId,
+      campaign: { name: `money ${k}` },
+      dids: [did],
+      did: { ratePerMinMicros: RATE },
+      clients: [{ name: `Buyer ${k}`, endpoint }],
+      link,
+    });
+    return {
+      did,
+      campaignId: c.campaignId,
+      campaignName: `money ${k}`,
+      clientName: `Buyer ${k}`,
+      linkId: c.links[0]!.linkId,
+    };
   }
 
   /** Places a call, lets it talk at least `talkMs` once bridged (the clock, not a sleep), hangs up. */

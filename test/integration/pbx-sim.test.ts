@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
 import { createApiKey } from '../../src/auth/keys.ts';
-import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createPbxModule } from '../../src/pbx/index.ts';
@@ -16,6 +15,7 @@ import { createRoutingModule, type RoutingModule } from '../../src/routing/index
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 import { simEnv } from '../helpers/sim-env.ts';
+import { seedCampaign, seedSeller } from '../helpers/seed.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 describe('provisioned endpoints through the simulator', () => {
@@ -47,8 +47,7 @@ describe('provisioned endpoints through the simulator', () => {
     );
     await waitFor(async () => (await d.app.inject('/ready')).statusCode === 200);
     staff = (await createApiKey(d.ctx.database.db, { role: 'staff' })).key;
-    const [s] = await d.ctx.database.db.insert(sellers).values({ name: 'acme' }).returning();
-    sellerId = s!.id;
+    sellerId = await seedSeller(d.ctx.database.db, 'acme');
   });
   afterAll(async () => {
     await d?.stop();
@@ -62,20 +61,15 @@ describe('provisioned endpoints through the simulator', () => {
 
   /** A campaign with one DID and one client whose routing endpoint is `endpoint`. */
   async function campaignFor(endpoint: string) {
-    const dbx = d.ctx.database.db;
     const k = ++n;
-    const [c] = await dbx
-      .insert(campaigns)
-      .values({ sellerId, name: `c${k}`, maxAttempts: 1 })
-      .returning();
     const did = `+1415555${String(2000 + k).padStart(4, '0')}`;
-    await dbx.insert(dids).values({ number: did, sellerId, campaignId: c!.id });
-    const [client] = await dbx
-      .insert(clients)
-      .values({ name: `client ${k}`, endpoint })
-      .returning();
-    await dbx.insert(links).values({ campaignId: c!.id, clientId: client!.id });
-    return { did, clientId: client!.id };
+    const c = await seedCampaign(d.ctx.database.db, {
+      sellerId,
+      campaign: { name: `c${k}`, maxAttempts: 1 },
+      dids: [did],
+      clients: [{ name: `client ${k}`, endpoint }],
+    });
+    return { did, clientId: c.links[0]!.clientId };
   }
   const cdrs = async (did: string) => {
     await (d.ctx.modules.get('routing') as RoutingModule).cdr.flush();

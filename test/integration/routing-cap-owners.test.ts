@@ -9,9 +9,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
 import { createApiKey } from '../../src/auth/keys.ts';
-import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
-import { createDatabase } from '../../src/platform/db.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRedis } from '../../src/platform/redis/client.ts';
 import { RedisKeys } from '../../src/platform/redis/keys.ts';
@@ -22,6 +20,7 @@ import { type LinkCaps, type SlotRef, SlotStore, type SourceRef } from '../../sr
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase, redisPrefix, testConfig } from '../helpers/env.ts';
 import { simEnv } from '../helpers/sim-env.ts';
+import { seedCampaign } from '../helpers/seed.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const log = createLogger({ level: 'silent' });
@@ -243,19 +242,16 @@ describe('source caps through two daemon instances', () => {
 
   beforeAll(async () => {
     db = await freshDatabase();
-    const { db: x, close } = createDatabase(db.url, { max: 1 });
-    const [s] = await x.insert(sellers).values({ name: 'src' }).returning();
-    sellerId = s!.id;
-    // Two attempts: a call the first link refuses (its cap) fails over to the second.
-    const [c] = await x.insert(campaigns).values({ sellerId, name: 'c', maxAttempts: 2 }).returning();
-    await x.insert(dids).values({ number: did, sellerId, campaignId: c!.id });
-    const [dc] = await x.insert(dids).values({ number: didCapped, sellerId, campaignId: c!.id }).returning();
-    didCappedId = dc!.id;
-    for (const ep of endpoints) {
-      const [cl] = await x.insert(clients).values({ name: ep, endpoint: ep }).returning();
-      await x.insert(links).values({ campaignId: c!.id, clientId: cl!.id, concurrencyCap: 5 });
-    }
-    await close();
+    const seeded = await seedCampaign(db.url, {
+      seller: 'src',
+      // Two attempts: a call the first link refuses (its cap) fails over to the second.
+      campaign: { maxAttempts: 2 },
+      dids: [did, didCapped],
+      clients: endpoints,
+      link: { concurrencyCap: 5 },
+    });
+    sellerId = seeded.sellerId;
+    didCappedId = seeded.didIds[1]!;
   });
   afterAll(async () => {
     await db?.drop();

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AsteriskModule, createAsteriskModule } from '../../src/asterisk/index.ts';
-import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { RedisKeys } from '../../src/platform/redis/keys.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
@@ -17,6 +16,7 @@ import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 import { PrivateRedis } from '../helpers/redis-server.ts';
 import { simEnv } from '../helpers/sim-env.ts';
+import { seedCampaign, seedSeller } from '../helpers/seed.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const log = createLogger({ level: 'silent' });
@@ -54,8 +54,7 @@ describe('calls under dependency faults', () => {
     });
     d = await startDaemon(config, log, [createAsteriskModule, createRoutingModule], { listen: false });
     await waitFor(async () => (await d.app.inject('/ready')).statusCode === 200);
-    const [s] = await d.ctx.database.db.insert(sellers).values({ name: 'faults' }).returning();
-    sellerId = s!.id;
+    sellerId = await seedSeller(d.ctx.database.db, 'faults');
   });
   afterAll(async () => {
     await d?.stop();
@@ -66,22 +65,18 @@ describe('calls under dependency faults', () => {
   });
 
   async function campaignWithOneClient() {
-    const dbx = d.ctx.database.db;
     const k = ++n;
-    const [c] = await dbx
-      .insert(campaigns)
-      .values({ sellerId, name: `f${k}`, strategy: 'priority' })
-      .returning();
     const did = `+1415666${String(1000 + k).padStart(4, '0')}`;
-    await dbx.insert(dids).values({ number: did, sellerId, campaignId: c!.id });
     const endpoint = `faults-${k}`;
     sim.setEndpoint(endpoint, { answerAfterMs: 10 });
-    const [client] = await dbx.insert(clients).values({ name: endpoint, endpoint }).returning();
-    const [l] = await dbx
-      .insert(links)
-      .values({ campaignId: c!.id, clientId: client!.id, concurrencyCap: 1 })
-      .returning();
-    return { did, linkId: l!.id };
+    const c = await seedCampaign(d.ctx.database.db, {
+      sellerId,
+      campaign: { name: `f${k}`, strategy: 'priority' },
+      dids: [did],
+      clients: [endpoint],
+      link: { concurrencyCap: 1 },
+    });
+    return { did, linkId: c.links[0]!.linkId };
   }
 
   const cdrsOf = async (did: string) => {

@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
 import { createApiKey } from '../../src/auth/keys.ts';
-import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
+import { type LinkFields, seedCampaign, seedSeller } from '../helpers/seed.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { simEnv } from '../helpers/sim-env.ts';
 
@@ -36,8 +36,7 @@ describe('inbound routing through the simulator', () => {
     });
     d = await startDaemon(config, log, [createAsteriskModule, createRoutingModule], { listen: false });
     await waitFor(async () => (await d.app.inject('/ready')).statusCode === 200);
-    const [s] = await d.ctx.database.db.insert(sellers).values({ name: 'acme' }).returning();
-    sellerId = s!.id;
+    sellerId = await seedSeller(d.ctx.database.db, 'acme');
   });
   afterAll(async () => {
     await d?.stop();
@@ -55,36 +54,30 @@ describe('inbound routing through the simulator', () => {
     strategy: 'priority' | 'round_robin' | 'weighted',
     cls: Array<{
       behaviour: Parameters<Simulator['setEndpoint']>[1];
-      link?: Partial<typeof links.$inferInsert>;
+      link?: LinkFields;
     }>,
     o: { maxAttempts?: number; ringTimeoutS?: number } = {},
   ) {
-    const dbx = d.ctx.database.db;
     const k = ++n;
-    const [c] = await dbx
-      .insert(campaigns)
-      .values({
-        sellerId,
+    const did = `+1415555${String(1000 + k).padStart(4, '0')}`;
+    const endpoints = cls.map((cl, i) => {
+      const endpoint = `client-${k}-${i}`;
+      sim.setEndpoint(endpoint, cl.behaviour);
+      return endpoint;
+    });
+    const c = await seedCampaign(d.ctx.database.db, {
+      sellerId,
+      campaign: {
         name: `c${k}`,
         strategy,
         maxAttempts: o.maxAttempts ?? 3,
         ringTimeoutS: o.ringTimeoutS ?? 30,
-      })
-      .returning();
-    const did = `+1415555${String(1000 + k).padStart(4, '0')}`;
-    await dbx.insert(dids).values({ number: did, sellerId, campaignId: c!.id });
-    const out: Array<{ clientId: string; linkId: string; endpoint: string }> = [];
-    for (const [i, cl] of cls.entries()) {
-      const endpoint = `client-${k}-${i}`;
-      sim.setEndpoint(endpoint, cl.behaviour);
-      const [client] = await dbx.insert(clients).values({ name: endpoint, endpoint }).returning();
-      const [l] = await dbx
-        .insert(links)
-        .values({ campaignId: c!.id, clientId: client!.id, priority: i, ...cl.link })
-        .returning();
-      out.push({ clientId: client!.id, linkId: l!.id, endpoint });
-    }
-    return { did, campaignId: c!.id, clients: out };
+      },
+      dids: [did],
+      clients: cls.map((cl, i) => ({ endpoint: endpoints[i]!, link: { priority: i, ...cl.link } })),
+    });
+    const out = c.links.map((l, i) => ({ ...l, endpoint: endpoints[i]! }));
+    return { did, campaignId: c.campaignId, clients: out };
   }
 
   /** The daemon's view of the call on `did` once it is bridged. */
@@ -359,8 +352,8 @@ describe('inbound routing through the simulator', () => {
     const dbx = d.ctx.database.db;
     const staff = (await createApiKey(dbx, { role: 'staff' })).key;
     const own = (await createApiKey(dbx, { role: 'seller', sellerId })).key;
-    const [other] = await dbx.insert(sellers).values({ name: 'other' }).returning();
-    const stranger = (await createApiKey(dbx, { role: 'seller', sellerId: other!.id })).key;
+    const other = await seedSeller(dbx, 'other');
+    const stranger = (await createApiKey(dbx, { role: 'seller', sellerId: other })).key;
     const get = (key: string, url: string) => d.app.inject({ url, headers: { 'x-api-key': key } });
     const all = (await get(staff, '/v1/calls?limit=1000')).json().items as Array<{ call_id: string }>;
     expect(all.length).toBeGreaterThan(50);

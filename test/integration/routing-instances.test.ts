@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
 import { createDatabase } from '../../src/platform/db.ts';
-import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
+import { dids } from '../../src/db/schema/routing.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createRedis } from '../../src/platform/redis/client.ts';
@@ -16,6 +16,7 @@ import { SlotStore } from '../../src/routing/slots.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase, redisPrefix, testConfig } from '../helpers/env.ts';
 import { appRegistered, daemonEnv, removeDaemonDirs, spawnDaemon } from '../helpers/daemon-process.ts';
+import { seedCampaign } from '../helpers/seed.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { simEnv } from '../helpers/sim-env.ts';
 
@@ -25,23 +26,23 @@ describe('several daemon instances', () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;
   const prefix = redisPrefix();
   const dirs: string[] = [];
+  let sellerId = '';
+  let campaignId = '';
   let linkId = '';
   const did = '+14155557000';
   const endpoint = 'shared-client';
 
   beforeAll(async () => {
     db = await freshDatabase();
-    const { db: x, close } = createDatabase(db.url, { max: 1 });
-    const [s] = await x.insert(sellers).values({ name: 's' }).returning();
-    const [c] = await x.insert(campaigns).values({ sellerId: s!.id, name: 'c', maxAttempts: 1 }).returning();
-    await x.insert(dids).values({ number: did, sellerId: s!.id, campaignId: c!.id });
-    const [cl] = await x.insert(clients).values({ name: endpoint, endpoint }).returning();
-    const [l] = await x
-      .insert(links)
-      .values({ campaignId: c!.id, clientId: cl!.id, concurrencyCap: 5 })
-      .returning();
-    linkId = l!.id;
-    await close();
+    const seeded = await seedCampaign(db.url, {
+      campaign: { maxAttempts: 1 },
+      dids: [did],
+      clients: [endpoint],
+      link: { concurrencyCap: 5 },
+    });
+    sellerId = seeded.sellerId;
+    campaignId = seeded.campaignId;
+    linkId = seeded.links[0]!.linkId;
   });
   afterAll(async () => {
     await db?.drop();
@@ -63,23 +64,14 @@ describe('several daemon instances', () => {
     client: string,
     caps: { concurrencyCap?: number; totalCap?: number },
   ) => {
-    const { db: x, close } = createDatabase(db.url, { max: 1 });
-    try {
-      const [camp] = await x.select().from(campaigns);
-      const [c] = await x
-        .insert(campaigns)
-        .values({ sellerId: camp!.sellerId, name, maxAttempts: 1 })
-        .returning();
-      await x.insert(dids).values({ number, sellerId: camp!.sellerId, campaignId: c!.id });
-      const [cl] = await x.insert(clients).values({ name: client, endpoint: client }).returning();
-      const [l] = await x
-        .insert(links)
-        .values({ campaignId: c!.id, clientId: cl!.id, ...caps })
-        .returning();
-      return l!.id;
-    } finally {
-      await close();
-    }
+    const seeded = await seedCampaign(db.url, {
+      sellerId,
+      campaign: { name, maxAttempts: 1 },
+      dids: [number],
+      clients: [client],
+      link: caps,
+    });
+    return seeded.links[0]!.linkId;
   };
 
   it('two instances on two nodes sharing Redis never exceed the concurrency cap together', async () => {
@@ -328,8 +320,7 @@ describe('several daemon instances', () => {
     sim.setEndpoint(endpoint, { answerAfterMs: 10, hangupAfterMs: 50 });
     const bdid = '+14155557001';
     const { db: x, close } = createDatabase(db.url, { max: 1 });
-    const [camp] = await x.select().from(campaigns);
-    await x.insert(dids).values({ number: bdid, sellerId: camp!.sellerId, campaignId: camp!.id });
+    await x.insert(dids).values({ number: bdid, sellerId, campaignId });
     await close();
     const daemons: Daemon[] = [];
     try {

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
-import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
@@ -17,6 +16,7 @@ import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { type CuttableLink, cuttableLink } from '../helpers/cuttable-link.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 import { simEnv } from '../helpers/sim-env.ts';
+import { seedCampaign, seedSeller } from '../helpers/seed.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const log = createLogger({ level: 'silent' });
@@ -61,8 +61,7 @@ describe('calls across an ARI link cut', () => {
     });
     d = await startDaemon(config, log, [createAsteriskModule, createRoutingModule], { listen: false });
     await waitFor(async () => (await d.app.inject('/ready')).statusCode === 200);
-    const [s] = await d.ctx.database.db.insert(sellers).values({ name: 'link-cut' }).returning();
-    sellerId = s!.id;
+    sellerId = await seedSeller(d.ctx.database.db, 'link-cut');
   });
   afterAll(async () => {
     await d?.stop();
@@ -73,22 +72,18 @@ describe('calls across an ARI link cut', () => {
   });
 
   async function campaignWithOneClient(answerAfterMs: number) {
-    const x = d.ctx.database.db;
     const k = ++n;
-    const [c] = await x
-      .insert(campaigns)
-      .values({ sellerId, name: `cut${k}`, strategy: 'priority', maxAttempts: 1 })
-      .returning();
     const did = `+1415777${String(1000 + k).padStart(4, '0')}`;
-    await x.insert(dids).values({ number: did, sellerId, campaignId: c!.id });
     const endpoint = `cut-${k}`;
     sim.setEndpoint(endpoint, { answerAfterMs });
-    const [client] = await x.insert(clients).values({ name: endpoint, endpoint }).returning();
-    const [l] = await x
-      .insert(links)
-      .values({ campaignId: c!.id, clientId: client!.id, concurrencyCap: 1 })
-      .returning();
-    return { did, endpoint, linkId: l!.id };
+    const c = await seedCampaign(d.ctx.database.db, {
+      sellerId,
+      campaign: { name: `cut${k}`, strategy: 'priority', maxAttempts: 1 },
+      dids: [did],
+      clients: [endpoint],
+      link: { concurrencyCap: 1 },
+    });
+    return { did, endpoint, linkId: c.links[0]!.linkId };
   }
 
   /** The link back, and the daemon connected again (it reconnects by itself, with its backoff). */

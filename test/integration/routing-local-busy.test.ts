@@ -7,13 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
-import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { DEFAULT_DIALPLAN, type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 import { simEnv } from '../helpers/sim-env.ts';
+import { seedCampaign } from '../helpers/seed.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const log = createLogger({ level: 'silent' });
@@ -59,22 +59,18 @@ exten => answers,1,Answer()
 
   it('fails over at once on Dial BUSY and CONGESTION and records them as such', async () => {
     const dbx = d.ctx.database.db;
-    const [s] = await dbx.insert(sellers).values({ name: 'local-busy' }).returning();
-    const [c] = await dbx
-      .insert(campaigns)
-      .values({ sellerId: s!.id, name: 'lb', strategy: 'priority', maxAttempts: 3, ringTimeoutS: 600 })
-      .returning();
     const did = '+14155559001';
-    await dbx.insert(dids).values({ number: did, sellerId: s!.id, campaignId: c!.id });
-    const ids: string[] = [];
-    for (const [i, exten] of ['busy', 'congested', 'answers'].entries()) {
-      const [cl] = await dbx
-        .insert(clients)
-        .values({ name: `centre-${exten}`, endpoint: `Local/${exten}@centres` })
-        .returning();
-      await dbx.insert(links).values({ campaignId: c!.id, clientId: cl!.id, priority: i });
-      ids.push(cl!.id);
-    }
+    const seeded = await seedCampaign(dbx, {
+      seller: 'local-busy',
+      campaign: { name: 'lb', strategy: 'priority', maxAttempts: 3, ringTimeoutS: 600 },
+      dids: [did],
+      clients: ['busy', 'congested', 'answers'].map((exten, i) => ({
+        name: `centre-${exten}`,
+        endpoint: `Local/${exten}@centres`,
+        link: { priority: i },
+      })),
+    });
+    const ids = seeded.links.map((l) => l.clientId);
     const routing = d.ctx.modules.get('routing') as RoutingModule;
     const caller = sim.placeInboundCall({ did, callerNumber: '+12125550077' });
     await waitFor(() => routing.router!.live().find((x) => x.did === did && x.phase === 'bridged'));

@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
-import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 import { simEnv } from '../helpers/sim-env.ts';
+import { seedCampaign } from '../helpers/seed.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const log = createLogger({ level: 'silent' });
@@ -72,16 +72,14 @@ describe('calls while this process falls behind its own event loop', () => {
 
   it('sheds new calls while the loop is late, says so in /ready and /metrics, and admits them once it is calm', async () => {
     const dbx = d.ctx.database.db;
-    const [s] = await dbx.insert(sellers).values({ name: 'loop' }).returning();
-    const [c] = await dbx
-      .insert(campaigns)
-      .values({ sellerId: s!.id, name: 'loop', strategy: 'priority' })
-      .returning();
     const did = '+14157770001';
-    await dbx.insert(dids).values({ number: did, sellerId: s!.id, campaignId: c!.id });
     sim.setEndpoint('loop-client', { answerAfterMs: 10 });
-    const [client] = await dbx.insert(clients).values({ name: 'loop', endpoint: 'loop-client' }).returning();
-    await dbx.insert(links).values({ campaignId: c!.id, clientId: client!.id, concurrencyCap: 5 });
+    await seedCampaign(dbx, {
+      seller: 'loop',
+      campaign: { name: 'loop', strategy: 'priority' },
+      dids: [did],
+      clients: [{ name: 'loop', endpoint: 'loop-client', link: { concurrencyCap: 5 } }],
+    });
 
     // Late: the next reading says so; /ready stays 200 (the instance works) and names the cause.
     delayMs = 5000;

@@ -2,12 +2,11 @@
 // is cut by Asterisk at the limit (TIMEOUT(absolute) on both channels) and its CDR says so and bills
 // up to it, and a daemon killed mid-call leaves the limit in Asterisk, which applies it alone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
-import { createDatabase } from '../../src/platform/db.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase, redisPrefix } from '../helpers/env.ts';
 import { flowForTests } from '../helpers/flow.ts';
 import { daemonEnv, removeDaemonDirs, spawnDaemon } from '../helpers/daemon-process.ts';
+import { seedCampaign } from '../helpers/seed.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 describe('maximum call length', () => {
@@ -71,16 +70,11 @@ describe('maximum call length with the daemon killed mid-call', () => {
 
   beforeAll(async () => {
     db = await freshDatabase();
-    const { db: x, close } = createDatabase(db.url, { max: 1 });
-    const [s] = await x.insert(sellers).values({ name: 's' }).returning();
-    const [c] = await x
-      .insert(campaigns)
-      .values({ sellerId: s!.id, name: 'c', maxAttempts: 1, maxCallS: limitS })
-      .returning();
-    await x.insert(dids).values({ number: did, sellerId: s!.id, campaignId: c!.id });
-    const [cl] = await x.insert(clients).values({ name: endpoint, endpoint }).returning();
-    await x.insert(links).values({ campaignId: c!.id, clientId: cl!.id });
-    await close();
+    await seedCampaign(db.url, {
+      campaign: { maxAttempts: 1, maxCallS: limitS },
+      dids: [did],
+      clients: [endpoint],
+    });
   });
   afterAll(async () => {
     await db?.drop();

@@ -10,13 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AsteriskModule, createAsteriskModule } from '../../src/asterisk/index.ts';
-import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 import { simEnv } from '../helpers/sim-env.ts';
+import { seedCampaign, seedSeller } from '../helpers/seed.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const log = createLogger({ level: 'silent' });
@@ -64,8 +64,7 @@ describe('calls while Asterisk falls behind on its events WebSocket', () => {
       { listen: false },
     );
     await waitFor(async () => (await d.app.inject('/ready')).statusCode === 200);
-    const [s] = await d.ctx.database.db.insert(sellers).values({ name: 'overload' }).returning();
-    sellerId = s!.id;
+    sellerId = await seedSeller(d.ctx.database.db, 'overload');
   });
   afterAll(async () => {
     await d?.stop();
@@ -75,22 +74,18 @@ describe('calls while Asterisk falls behind on its events WebSocket', () => {
   });
 
   async function campaignWithOneClient(cap: number) {
-    const dbx = d.ctx.database.db;
     const k = ++n;
-    const [c] = await dbx
-      .insert(campaigns)
-      .values({ sellerId, name: `o${k}`, strategy: 'priority' })
-      .returning();
     const did = `+1415777${String(1000 + k).padStart(4, '0')}`;
-    await dbx.insert(dids).values({ number: did, sellerId, campaignId: c!.id });
     const endpoint = `overload-${k}`;
     sim.setEndpoint(endpoint, { answerAfterMs: 10 });
-    const [client] = await dbx.insert(clients).values({ name: endpoint, endpoint }).returning();
-    const [l] = await dbx
-      .insert(links)
-      .values({ campaignId: c!.id, clientId: client!.id, concurrencyCap: cap })
-      .returning();
-    return { did, linkId: l!.id, legs: () => sim.channelCount(`PJSIP/${endpoint}-`) };
+    const c = await seedCampaign(d.ctx.database.db, {
+      sellerId,
+      campaign: { name: `o${k}`, strategy: 'priority' },
+      dids: [did],
+      clients: [endpoint],
+      link: { concurrencyCap: cap },
+    });
+    return { did, linkId: c.links[0]!.linkId, legs: () => sim.channelCount(`PJSIP/${endpoint}-`) };
   }
 
   /**

@@ -7,14 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
-import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
-import { createDatabase } from '../../src/platform/db.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase, redisPrefix, testConfig } from '../helpers/env.ts';
 import { simEnv } from '../helpers/sim-env.ts';
+import { seedCampaign, seedSeller } from '../helpers/seed.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const log = createLogger({ level: 'silent' });
@@ -30,10 +29,7 @@ describe('hold queue across two instances', () => {
 
   beforeAll(async () => {
     db = await freshDatabase();
-    const { db: x, close } = createDatabase(db.url, { max: 1 });
-    const [s] = await x.insert(sellers).values({ name: 's' }).returning();
-    sellerId = s!.id;
-    await close();
+    sellerId = await seedSeller(db.url);
     for (let i = 0; i < 2; i++) {
       const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
       sims.push(sim);
@@ -71,19 +67,14 @@ describe('hold queue across two instances', () => {
     const did = `+1415556${String(1000 + k)}`;
     const endpoint = `queued-client-${k}`;
     for (const s of sims) s.setEndpoint(endpoint, { answerAfterMs: 10 });
-    const { db: x, close } = createDatabase(db.url, { max: 1 });
-    const [c] = await x
-      .insert(campaigns)
-      .values({ sellerId, name: `q${k}`, maxAttempts: 1, queueS: 600 })
-      .returning();
-    await x.insert(dids).values({ number: did, sellerId, campaignId: c!.id });
-    const [cl] = await x.insert(clients).values({ name: endpoint, endpoint }).returning();
-    const [l] = await x
-      .insert(links)
-      .values({ campaignId: c!.id, clientId: cl!.id, concurrencyCap })
-      .returning();
-    await close();
-    return { did, linkId: l!.id };
+    const c = await seedCampaign(db.url, {
+      sellerId,
+      campaign: { name: `q${k}`, maxAttempts: 1, queueS: 600 },
+      dids: [did],
+      clients: [endpoint],
+      link: { concurrencyCap },
+    });
+    return { did, linkId: c.links[0]!.linkId };
   }
 
   /** Places a call on instance `i` and waits until that instance has it in `phase`. */

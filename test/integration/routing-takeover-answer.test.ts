@@ -9,13 +9,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
 import { createDatabase } from '../../src/platform/db.ts';
 import { createRedis } from '../../src/platform/redis/client.ts';
 import { RedisKeys } from '../../src/platform/redis/keys.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase, redisPrefix } from '../helpers/env.ts';
 import { daemonEnv, spawnDaemon } from '../helpers/daemon-process.ts';
+import { seedCampaign } from '../helpers/seed.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 describe('a bridged call taken over after a kill -9', () => {
@@ -29,23 +29,18 @@ describe('a bridged call taken over after a kill -9', () => {
   beforeAll(async () => {
     db = await freshDatabase();
     dir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
-    const { db: x, close } = createDatabase(db.url, { max: 1 });
-    const [s] = await x.insert(sellers).values({ name: 's' }).returning();
-    const [c] = await x
-      .insert(campaigns)
-      .values({ sellerId: s!.id, name: 'c', maxAttempts: 1, maxCallS: limitS, recordCalls: true })
-      .returning();
-    await x.insert(dids).values({ number: did, sellerId: s!.id, campaignId: c!.id });
-    const [cl] = await x.insert(clients).values({ name: endpoint, endpoint }).returning();
-    await x.insert(links).values({ campaignId: c!.id, clientId: cl!.id });
+    const limited = await seedCampaign(db.url, {
+      campaign: { maxAttempts: 1, maxCallS: limitS, recordCalls: true },
+      dids: [did],
+      clients: [endpoint],
+    });
     // Recorded, with no maximum length: the call lasts until the test hangs it up.
-    const [open] = await x
-      .insert(campaigns)
-      .values({ sellerId: s!.id, name: 'open', maxAttempts: 1, recordCalls: true })
-      .returning();
-    await x.insert(dids).values({ number: openDid, sellerId: s!.id, campaignId: open!.id });
-    await x.insert(links).values({ campaignId: open!.id, clientId: cl!.id });
-    await close();
+    await seedCampaign(db.url, {
+      sellerId: limited.sellerId,
+      campaign: { name: 'open', maxAttempts: 1, recordCalls: true },
+      dids: [openDid],
+      clients: [{ clientId: limited.links[0]!.clientId }],
+    });
   });
   afterAll(async () => {
     await db?.drop();

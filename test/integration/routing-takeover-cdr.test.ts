@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
 import { createDatabase } from '../../src/platform/db.ts';
 import { createRedis } from '../../src/platform/redis/client.ts';
 import { RedisKeys } from '../../src/platform/redis/keys.ts';
@@ -15,6 +14,7 @@ import { SlotStore } from '../../src/routing/slots.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase, redisPrefix } from '../helpers/env.ts';
 import { appRegistered, daemonEnv, spawnDaemon } from '../helpers/daemon-process.ts';
+import { seedCampaign } from '../helpers/seed.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 describe('takeover of calls whose callers left while no daemon ran', () => {
@@ -28,17 +28,13 @@ describe('takeover of calls whose callers left while no daemon ran', () => {
   beforeAll(async () => {
     db = await freshDatabase();
     dir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
-    const { db: x, close } = createDatabase(db.url, { max: 1 });
-    const [s] = await x.insert(sellers).values({ name: 's' }).returning();
-    const [c] = await x.insert(campaigns).values({ sellerId: s!.id, name: 'c', maxAttempts: 1 }).returning();
-    await x.insert(dids).values({ number: did, sellerId: s!.id, campaignId: c!.id });
-    const [cl] = await x.insert(clients).values({ name: endpoint, endpoint }).returning();
-    const [l] = await x
-      .insert(links)
-      .values({ campaignId: c!.id, clientId: cl!.id, concurrencyCap: 5 })
-      .returning();
-    linkId = l!.id;
-    await close();
+    const seeded = await seedCampaign(db.url, {
+      campaign: { maxAttempts: 1 },
+      dids: [did],
+      clients: [endpoint],
+      link: { concurrencyCap: 5 },
+    });
+    linkId = seeded.links[0]!.linkId;
   });
   afterAll(async () => {
     await db?.drop();

@@ -3,7 +3,6 @@
 // past its ring budget, ended; a call that ended while no daemon ran gets exactly one CDR
 // (ended_unattended); no slot is left taken and no record is left behind.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
 import { createDatabase } from '../../src/platform/db.ts';
 import { createRedis } from '../../src/platform/redis/client.ts';
 import { RedisKeys } from '../../src/platform/redis/keys.ts';
@@ -18,6 +17,7 @@ import {
   removeDaemonDirs,
   spawnDaemon,
 } from '../helpers/daemon-process.ts';
+import { type CampaignFields, seedCampaign, seedSeller } from '../helpers/seed.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 describe('takeover of a killed daemon’s calls from their state in Redis', () => {
@@ -30,10 +30,7 @@ describe('takeover of a killed daemon’s calls from their state in Redis', () =
 
   beforeAll(async () => {
     db = await freshDatabase();
-    const { db: x, close } = createDatabase(db.url, { max: 1 });
-    const [s] = await x.insert(sellers).values({ name: 's' }).returning();
-    sellerId = s!.id;
-    await close();
+    sellerId = await seedSeller(db.url);
   });
   afterAll(async () => {
     redis.disconnect();
@@ -45,34 +42,20 @@ describe('takeover of a killed daemon’s calls from their state in Redis', () =
   async function campaign(
     name: string,
     did: string,
-    fields: Partial<typeof campaigns.$inferInsert>,
+    fields: CampaignFields,
     endpoints: Array<{ endpoint: string; concurrencyCap?: number }>,
   ): Promise<string[]> {
-    const { db: x, close } = createDatabase(db.url, { max: 1 });
-    const [c] = await x
-      .insert(campaigns)
-      .values({ sellerId, name, maxAttempts: 1, ...fields })
-      .returning();
-    await x.insert(dids).values({ number: did, sellerId, campaignId: c!.id });
-    const ids: string[] = [];
-    for (const [i, e] of endpoints.entries()) {
-      const [cl] = await x
-        .insert(clients)
-        .values({ name: `${name}-${e.endpoint}`, endpoint: e.endpoint })
-        .returning();
-      const [l] = await x
-        .insert(links)
-        .values({
-          campaignId: c!.id,
-          clientId: cl!.id,
-          priority: i,
-          concurrencyCap: e.concurrencyCap ?? null,
-        })
-        .returning();
-      ids.push(l!.id);
-    }
-    await close();
-    return ids;
+    const seeded = await seedCampaign(db.url, {
+      sellerId,
+      campaign: { name, maxAttempts: 1, ...fields },
+      dids: [did],
+      clients: endpoints.map((e, i) => ({
+        endpoint: e.endpoint,
+        name: `${name}-${e.endpoint}`,
+        link: { priority: i, concurrencyCap: e.concurrencyCap ?? null },
+      })),
+    });
+    return seeded.links.map((l) => l.linkId);
   }
 
   const env = (sim: Simulator, extra: Record<string, string>) =>

@@ -9,13 +9,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
 import { createDatabase } from '../../src/platform/db.ts';
 import { createRedis } from '../../src/platform/redis/client.ts';
 import { RedisKeys } from '../../src/platform/redis/keys.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
 import { appRegistered, daemonEnv, metricValue, spawnDaemon } from '../helpers/daemon-process.ts';
 import { freshDatabase, redisPrefix } from '../helpers/env.ts';
+import { seedCampaign } from '../helpers/seed.ts';
 import { tcpProxy } from '../helpers/tcp-proxy.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -35,18 +35,11 @@ describe('answered totals across a kill -9', () => {
   beforeAll(async () => {
     db = await freshDatabase();
     dir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
-    const { db: x, close } = createDatabase(db.url, { max: 1 });
-    const [s] = await x.insert(sellers).values({ name: 's' }).returning();
-    const [c] = await x
-      .insert(campaigns)
-      .values({ sellerId: s!.id, name: 'c', strategy: 'round_robin', maxAttempts: 1 })
-      .returning();
-    await x.insert(dids).values({ number: did, sellerId: s!.id, campaignId: c!.id });
-    for (const endpoint of endpoints) {
-      const [cl] = await x.insert(clients).values({ name: endpoint, endpoint }).returning();
-      await x.insert(links).values({ campaignId: c!.id, clientId: cl!.id });
-    }
-    await close();
+    await seedCampaign(db.url, {
+      campaign: { strategy: 'round_robin', maxAttempts: 1 },
+      dids: [did],
+      clients: endpoints,
+    });
   });
   afterAll(async () => {
     await db?.drop();

@@ -2,7 +2,6 @@
 // marked answered, and reaches PostgreSQL exactly once, in batches with ids PostgreSQL remembers.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { campaigns, clients, links, sellers } from '../../src/db/schema/routing.ts';
 import { createDatabase, type Database } from '../../src/platform/db.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRedis } from '../../src/platform/redis/client.ts';
@@ -11,6 +10,7 @@ import { applyTotalsBatch, recoverLostAnswers } from '../../src/routing/reposito
 import { type LinkCaps, type SlotRef, SlotStore } from '../../src/routing/slots.ts';
 import { AnsweredTotals, splitTotals } from '../../src/routing/totals.ts';
 import { freshDatabase, redisPrefix } from '../helpers/env.ts';
+import { seedCampaign } from '../helpers/seed.ts';
 
 const none: LinkCaps = { concurrency: null, hourly: null, daily: null, monthly: null, total: null };
 const buckets = { hour: '2026112305', day: '20261123', month: '202611' };
@@ -28,12 +28,9 @@ describe('answered totals', () => {
     pg = await freshDatabase();
     database = createDatabase(pg.url, { max: 4 });
     const { db } = database;
-    const [s] = await db.insert(sellers).values({ name: 's' }).returning();
-    const [c] = await db.insert(campaigns).values({ sellerId: s!.id, name: 'c' }).returning();
-    const [cl] = await db.insert(clients).values({ name: 'cl', endpoint: 'cl' }).returning();
-    const [l] = await db.insert(links).values({ campaignId: c!.id, clientId: cl!.id }).returning();
-    linkId = l!.id;
-    sellerId = s!.id;
+    const seeded = await seedCampaign(db, { clients: ['cl'] });
+    linkId = seeded.links[0]!.linkId;
+    sellerId = seeded.sellerId;
   });
   afterAll(async () => {
     const left = await redis.keys(`${keys.prefix}:*`);

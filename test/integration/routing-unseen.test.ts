@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CdrWriter } from '../../src/cdr/writer.ts';
-import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
 import { createDatabase } from '../../src/platform/db.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRedis } from '../../src/platform/redis/client.ts';
@@ -22,6 +21,7 @@ import { pgsqlTime } from '../../src/simulator/cdr.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase, redisPrefix } from '../helpers/env.ts';
 import { daemonEnv, spawnDaemon } from '../helpers/daemon-process.ts';
+import { seedCampaign } from '../helpers/seed.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 describe('calls that began and ended while no daemon ran', () => {
@@ -36,18 +36,14 @@ describe('calls that began and ended while no daemon ran', () => {
   beforeAll(async () => {
     db = await freshDatabase();
     dir = mkdtempSync(join(tmpdir(), 'cc-unseen-'));
-    const { db: x, close } = createDatabase(db.url, { max: 1 });
-    const [s] = await x.insert(sellers).values({ name: 's' }).returning();
-    sellerId = s!.id;
-    const [c] = await x.insert(campaigns).values({ sellerId: s!.id, name: 'c', maxAttempts: 1 }).returning();
-    await x.insert(dids).values({ number: did, sellerId: s!.id, campaignId: c!.id });
-    const [cl] = await x.insert(clients).values({ name: endpoint, endpoint }).returning();
-    const [l] = await x
-      .insert(links)
-      .values({ campaignId: c!.id, clientId: cl!.id, concurrencyCap: 5 })
-      .returning();
-    linkId = l!.id;
-    await close();
+    const seeded = await seedCampaign(db.url, {
+      campaign: { maxAttempts: 1 },
+      dids: [did],
+      clients: [endpoint],
+      link: { concurrencyCap: 5 },
+    });
+    sellerId = seeded.sellerId;
+    linkId = seeded.links[0]!.linkId;
   });
   afterAll(async () => {
     await db?.drop();

@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
 import { createApiKey } from '../../src/auth/keys.ts';
-import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createProvisioningModule } from '../../src/provisioning/index.ts';
@@ -19,6 +18,7 @@ import { createRoutingModule, type RoutingModule } from '../../src/routing/index
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 import { simEnv } from '../helpers/sim-env.ts';
+import { seedCampaign, seedSeller } from '../helpers/seed.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 interface Got {
@@ -101,22 +101,20 @@ describe('routing webhooks', () => {
       subs[path] = r.json();
     };
     for (const name of ['acme', 'bolt']) {
-      const [s] = await dbx.insert(sellers).values({ name }).returning();
-      seller[name] = s!.id;
-      const key = (await createApiKey(dbx, { role: 'seller', sellerId: s!.id })).key;
+      seller[name] = await seedSeller(dbx, name);
+      const key = (await createApiKey(dbx, { role: 'seller', sellerId: seller[name] })).key;
       await subscribe(key, `/postback/${name}`, ['call.completed']);
     }
     await subscribe(admin, '/ops', ['cap.reached', 'route.failed', 'node.down']);
-    const [c] = await dbx.insert(campaigns).values({ sellerId: seller.acme!, name: 'auto' }).returning();
     did = '+14155550199';
-    await dbx.insert(dids).values({ number: did, sellerId: seller.acme!, campaignId: c!.id });
     sim.setEndpoint('client-a', { answerAfterMs: 20 });
-    const [cl] = await dbx.insert(clients).values({ name: 'a', endpoint: 'client-a' }).returning();
-    const [l] = await dbx
-      .insert(links)
-      .values({ campaignId: c!.id, clientId: cl!.id, dailyCap: 1 })
-      .returning();
-    linkId = l!.id;
+    const c = await seedCampaign(dbx, {
+      sellerId: seller.acme!,
+      campaign: { name: 'auto' },
+      dids: [did],
+      clients: [{ name: 'a', endpoint: 'client-a', link: { dailyCap: 1 } }],
+    });
+    linkId = c.links[0]!.linkId;
   });
   afterAll(async () => {
     await d?.stop();
