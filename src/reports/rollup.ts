@@ -37,87 +37,99 @@ interface Part {
   merge: string;
 }
 
-const addSums = (t: string) => SUM_COLS.map((k) => `${k} = ${t}.${k} + excluded.${k}`).join(', ');
 const ordinals = (n: number) => Array.from({ length: n }, (_, i) => i + 1).join(', ');
 
+/** A key column and its value for a call `c`; a missing id is NONE. */
+type KeyCol = [column: string, value: string];
+const orNone = (col: string): KeyCol => [col, `coalesce(c.${col}, ${Z})`];
+
+/** The calls' sums per bucket of each grain (`grains`: grain and width as VALUES) and key. */
+function sums(table: string, keys: KeyCol[], grains: string): Part {
+  const key = ['grain', 'bucket', ...keys.map(([col]) => col)];
+  return {
+    table,
+    cols: [...key, ...SUM_COLS],
+    key,
+    select: (from) => `select g.grain, ${BIN}, ${keys.map(([, value]) => value).join(', ')},
+      ${SUMS}
+    from ${from} cross join ${grains} group by ${ordinals(key.length)}`,
+    merge: SUM_COLS.map((k) => `${k} = ${table}.${k} + excluded.${k}`).join(', '),
+  };
+}
+
+/**
+ * Running counts of a DID's calls over the positions of a period (quarter-hours of a day, days of a
+ * month): the calls per position (`positionOf`: 0 to positions - 1), then for i = 0..positions the
+ * sum over the positions before i (a window over each key and period), so the calls between two
+ * positions are one subtraction; a row added to an existing one adds position by position. The
+ * migrations that filled these tables ran this very text (test/integration/reports-rollup-fill), so
+ * its names stay as they were written there.
+ */
+function runningCounts(o: {
+  table: string;
+  /** The period's column, and its value for a call `c`. */
+  period: string;
+  periodOf: string;
+  /** The position's name inside the statement, and its value for a call `c`. */
+  position: string;
+  positionOf: string;
+  positions: number;
+}): Part {
+  const { table, period: p, position: pos } = o;
+  const k = `k${p[0]}`;
+  return {
+    table,
+    cols: [p, 'seller_id', 'campaign_id', 'did', 'calls'],
+    key: [p, 'seller_id', 'campaign_id', 'did'],
+    select: (from) => `select k.${p}, k.seller_id, k.campaign_id, k.did, array_agg(k.running order by k.i)
+    from (
+      with q as (
+        select ${o.periodOf} as ${p}, coalesce(c.seller_id, ${Z}) as seller_id,
+          coalesce(c.campaign_id, ${Z}) as campaign_id, c.did,
+          ${o.positionOf} as ${pos}, count(*)::int as n
+        from ${from} where c.did is not null group by 1, 2, 3, 4, 5
+      )
+      select ${k}.${p}, ${k}.seller_id, ${k}.campaign_id, ${k}.did, i.i,
+        (sum(coalesce(q.n, 0)) over (partition by ${k}.${p}, ${k}.seller_id, ${k}.campaign_id, ${k}.did order by i.i))::int as running
+      from (select distinct ${p}, seller_id, campaign_id, did from q) ${k}
+      cross join generate_series(0, ${o.positions}) as i(i)
+      left join q on q.${p} = ${k}.${p} and q.seller_id = ${k}.seller_id and q.campaign_id = ${k}.campaign_id
+        and q.did = ${k}.did and q.${pos} = i.i - 1
+    ) k group by 1, 2, 3, 4`,
+    merge: `calls = (select array_agg(a + b order by i) from unnest(${table}.calls, excluded.calls) with ordinality as u(a, b, i))`,
+  };
+}
+
 const PARTS: Part[] = [
-  {
-    table: 'report_campaign_rollups',
-    cols: ['grain', 'bucket', 'seller_id', 'campaign_id', ...SUM_COLS],
-    key: ['grain', 'bucket', 'seller_id', 'campaign_id'],
-    select: (from) => `select g.grain, ${BIN}, coalesce(c.seller_id, ${Z}), coalesce(c.campaign_id, ${Z}),
-      ${SUMS}
-    from ${from} cross join ${GRAINS} group by ${ordinals(4)}`,
-    merge: addSums('report_campaign_rollups'),
-  },
-  {
-    table: 'report_link_rollups',
-    cols: ['grain', 'bucket', 'seller_id', 'campaign_id', 'client_id', 'link_id', ...SUM_COLS],
-    key: ['grain', 'bucket', 'seller_id', 'campaign_id', 'client_id', 'link_id'],
-    select: (from) => `select g.grain, ${BIN},
-      coalesce(c.seller_id, ${Z}), coalesce(c.campaign_id, ${Z}), coalesce(c.client_id, ${Z}), coalesce(c.link_id, ${Z}),
-      ${SUMS}
-    from ${from} cross join ${HOURS_DAYS} group by ${ordinals(6)}`,
-    merge: addSums('report_link_rollups'),
-  },
-  {
-    table: 'report_did_rollups',
-    cols: ['grain', 'bucket', 'seller_id', 'campaign_id', 'did', ...SUM_COLS],
-    key: ['grain', 'bucket', 'seller_id', 'campaign_id', 'did'],
-    select: (from) => `select g.grain, ${BIN},
-      coalesce(c.seller_id, ${Z}), coalesce(c.campaign_id, ${Z}), coalesce(c.did, ''),
-      ${SUMS}
-    from ${from} cross join ${HOURS_DAYS} group by ${ordinals(5)}`,
-    merge: addSums('report_did_rollups'),
-  },
-  {
-    // Running counts per quarter-hour of the UTC day: the calls per quarter (qi, 0-95), then for
-    // i = 0..96 the sum over quarters before i (a window over the 97 positions of each key and day).
+  sums('report_campaign_rollups', [orNone('seller_id'), orNone('campaign_id')], GRAINS),
+  sums(
+    'report_link_rollups',
+    [orNone('seller_id'), orNone('campaign_id'), orNone('client_id'), orNone('link_id')],
+    HOURS_DAYS,
+  ),
+  sums(
+    'report_did_rollups',
+    [orNone('seller_id'), orNone('campaign_id'), ['did', `coalesce(c.did, '')`]],
+    HOURS_DAYS,
+  ),
+  // Per quarter-hour of the UTC day: any local hour or day is two look-ups.
+  runningCounts({
     table: 'report_did_days',
-    cols: ['day', 'seller_id', 'campaign_id', 'did', 'calls'],
-    key: ['day', 'seller_id', 'campaign_id', 'did'],
-    select: (from) => `select k.day, k.seller_id, k.campaign_id, k.did, array_agg(k.running order by k.i)
-    from (
-      with q as (
-        select (c.started_at at time zone 'UTC')::date as day, coalesce(c.seller_id, ${Z}) as seller_id,
-          coalesce(c.campaign_id, ${Z}) as campaign_id, c.did,
-          (floor(extract(epoch from c.started_at) / 900)::bigint % 96)::int as qi, count(*)::int as n
-        from ${from} where c.did is not null group by 1, 2, 3, 4, 5
-      )
-      select kd.day, kd.seller_id, kd.campaign_id, kd.did, i.i,
-        (sum(coalesce(q.n, 0)) over (partition by kd.day, kd.seller_id, kd.campaign_id, kd.did order by i.i))::int as running
-      from (select distinct day, seller_id, campaign_id, did from q) kd
-      cross join generate_series(0, 96) as i(i)
-      left join q on q.day = kd.day and q.seller_id = kd.seller_id and q.campaign_id = kd.campaign_id
-        and q.did = kd.did and q.qi = i.i - 1
-    ) k group by 1, 2, 3, 4`,
-    merge:
-      'calls = (select array_agg(a + b order by i) from unnest(report_did_days.calls, excluded.calls) with ordinality as u(a, b, i))',
-  },
-  {
-    // Running counts per day of the UTC month: the calls per day (di, 0-30), then for i = 0..31 the
-    // sum over days before i (as report_did_days, a day per position instead of a quarter-hour).
+    period: 'day',
+    periodOf: `(c.started_at at time zone 'UTC')::date`,
+    position: 'qi',
+    positionOf: `(floor(extract(epoch from c.started_at) / 900)::bigint % 96)::int`,
+    positions: 96,
+  }),
+  // Per day of the UTC month: the rent spread's whole days.
+  runningCounts({
     table: 'report_did_month_days',
-    cols: ['month', 'seller_id', 'campaign_id', 'did', 'calls'],
-    key: ['month', 'seller_id', 'campaign_id', 'did'],
-    select: (from) => `select k.month, k.seller_id, k.campaign_id, k.did, array_agg(k.running order by k.i)
-    from (
-      with q as (
-        select date_trunc('month', c.started_at at time zone 'UTC')::date as month, coalesce(c.seller_id, ${Z}) as seller_id,
-          coalesce(c.campaign_id, ${Z}) as campaign_id, c.did,
-          extract(day from c.started_at at time zone 'UTC')::int - 1 as di, count(*)::int as n
-        from ${from} where c.did is not null group by 1, 2, 3, 4, 5
-      )
-      select km.month, km.seller_id, km.campaign_id, km.did, i.i,
-        (sum(coalesce(q.n, 0)) over (partition by km.month, km.seller_id, km.campaign_id, km.did order by i.i))::int as running
-      from (select distinct month, seller_id, campaign_id, did from q) km
-      cross join generate_series(0, 31) as i(i)
-      left join q on q.month = km.month and q.seller_id = km.seller_id and q.campaign_id = km.campaign_id
-        and q.did = km.did and q.di = i.i - 1
-    ) k group by 1, 2, 3, 4`,
-    merge:
-      'calls = (select array_agg(a + b order by i) from unnest(report_did_month_days.calls, excluded.calls) with ordinality as u(a, b, i))',
-  },
+    period: 'month',
+    periodOf: `date_trunc('month', c.started_at at time zone 'UTC')::date`,
+    position: 'di',
+    positionOf: `extract(day from c.started_at at time zone 'UTC')::int - 1`,
+    positions: 31,
+  }),
   {
     table: 'report_did_months',
     cols: ['did', 'month', 'calls'],
