@@ -51,20 +51,25 @@ const OFF_THE_CALLER = new Set<Effect['type']>([
 const ENDING = new Set<Effect['type']>(['hangup', 'finish']);
 
 /**
- * Effects that may run before the call's first record write is answered: the ring (a caller found
- * in our app without a record is routed again anyway) and the steps that only read or take in
- * Redis and PostgreSQL. Their Redis commands go out behind that write on the one connection, so
- * Redis runs them after it, as before; what they save is its round trip on the routing decision's
- * path. Every other effect (a leg created, a hangup, the end) waits for the write, so a crash still
- * finds the record at least as far as Asterisk is.
+ * Effects that may run while the call's last record write is still unanswered: the ring (a caller
+ * found in our app without a record is routed again anyway), the steps that only read or take in
+ * Redis and PostgreSQL, and the client leg's create. The write has left before them (or
+ * goes out in the same turn): Redis commands travel behind it on the one connection, so Redis runs
+ * them after it, as before; and a leg that Asterisk made before Redis answered the write is what a
+ * failed write leaves too, which a takeover handles (the leg carries its call id and owner, and the
+ * slot it holds is read from Redis). What they save is a Redis round trip on the routing decision's
+ * path each: the first write's, and the write that names the new attempt. Every other effect (the
+ * dial, an answer, a bridge, a hangup, the end) waits for the write, and a call's task ends only
+ * once its writes are answered (the leg's dial comes in the next task, on its StasisStart).
  */
-const BEFORE_FIRST_SAVE = new Set<Effect['type']>([
+const AHEAD_OF_SAVE = new Set<Effect['type']>([
   'ring_caller',
   'load_plan',
   'load_default_campaign',
   'check_duplicate',
   'screen_caller',
   'try_next',
+  'create_leg',
 ]);
 
 export class CallRunner {
@@ -181,19 +186,21 @@ export class CallRunner {
     this.byChannel.set(state.callerChannelId, callId);
     void this.queue
       .run(callId, async () => {
-        // Not waited for here: see BEFORE_FIRST_SAVE (runEffects waits where it must).
-        call.firstSave = this.save(call);
+        // Not waited for here: see AHEAD_OF_SAVE (runEffects waits where it must).
+        call.unanswered = this.save(call);
         await this.runEffects(callId, effects);
-        await this.firstSaved(call);
+        await this.answered(call);
       })
       .catch(() => {});
   }
 
-  /** Waits for the call's first record write if it is still under way (save never rejects). */
-  private async firstSaved(call: CallRuntime): Promise<void> {
-    if (!call.firstSave) return;
-    await call.firstSave;
-    call.firstSave = undefined;
+  /** Waits for the call's record write if one is still unanswered (save never rejects). */
+  private async answered(call: CallRuntime): Promise<void> {
+    const write = call.unanswered;
+    if (!write) return;
+    await write;
+    // A later write may have taken its place meanwhile: that one is still to wait for.
+    if (call.unanswered === write) call.unanswered = undefined;
   }
 
   /**
@@ -312,6 +319,8 @@ export class CallRunner {
     call.state = state;
     await this.save(call);
     await this.runEffects(callId, effects);
+    // The task ends once its writes are answered (the next event's effects, drain(), a stop).
+    await this.answered(call);
   }
 
   /**
@@ -324,9 +333,9 @@ export class CallRunner {
     const sig = recordSig(call.state);
     if (sig === call.saved) return;
     call.saved = sig;
-    // Behind the first write if it is still under way (the next write sends what differs from it).
-    // Only then: the first write itself must leave at once, ahead of the commands that follow it.
-    if (call.firstSave) await this.firstSaved(call);
+    // Behind the write still under way, if any (the next write sends what differs from it). Only
+    // then: a write with none before it must leave at once, ahead of the commands that follow it.
+    if (call.unanswered) await this.answered(call);
     try {
       call.written = await this.d.store.save(call.state, this.d.now(), call.written);
     } catch (err) {
@@ -367,7 +376,7 @@ export class CallRunner {
           // Not a hangup nor the end, though: a ring served after the hangup finds no channel
           // (404), and under overload the ring may sit in the very line a hangup must not wait in.
           if (call.ringing && !OFF_THE_CALLER.has(fx.type) && !ENDING.has(fx.type)) await call.ringing;
-          if (call.firstSave && !BEFORE_FIRST_SAVE.has(fx.type)) await this.firstSaved(call);
+          if (call.unanswered && !AHEAD_OF_SAVE.has(fx.type)) await this.answered(call);
           const next = await this.perform(call, fx);
           if (next) events.push(next);
         } catch (err) {
@@ -386,7 +395,12 @@ export class CallRunner {
         effects.push(...r.effects);
       }
       const call = this.calls.get(callId);
-      if (call && effects.length) await this.save(call);
+      if (call && effects.length) {
+        const write = this.save(call);
+        // Sent now; waited for here only if an effect that must not go ahead of it comes next.
+        if (effects.every((fx) => AHEAD_OF_SAVE.has(fx.type))) call.unanswered = write;
+        else await write;
+      }
     }
   }
 

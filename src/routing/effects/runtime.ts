@@ -26,10 +26,10 @@ export interface CallRuntime {
   /** The record's fields as the last write left them (the next write sends what differs); unset: write all. */
   written?: Record<string, string>;
   /**
-   * The call's first record write, not waited for by the look-ups and the slot take that follow it
-   * (their Redis commands travel behind it on the same connection); every other effect waits for it.
+   * The call's record write still unanswered, that the effects of AHEAD_OF_SAVE (effects.ts) do not
+   * wait for (their Redis commands travel behind it on the same connection); every other effect does.
    */
-  firstSave?: Promise<void>;
+  unanswered?: Promise<void>;
   /** Our own ring timer: Asterisk reports a dial timeout only as ChannelDestroyed, if at all. */
   ringTimer?: NodeJS.Timeout;
   /** Hold queue: the end of the wait, the slow poll for a wake-up lost, and why the next turn runs. */

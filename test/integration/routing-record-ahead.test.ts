@@ -1,0 +1,58 @@
+// The client leg's create does not wait for Redis to answer the record write that names its
+// attempt (one round trip less on the routing decision's path), but that write leaves first, and
+// nothing else of the call — the leg's dial, the answer, the bridge, the end — goes ahead of its
+// answer. Proved by holding back the answers of a call's record writes: the leg is made while the
+// write is unanswered, and the call goes no further until the answer comes.
+import { describe, expect, it, vi } from 'vitest';
+import { CallStore } from '../../src/routing/call-store.ts';
+import { flowForTests } from '../helpers/flow.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+// Writes of records that name an attempt, while `hold` is on: sent to Redis at once, answered to
+// the daemon only when the test releases them. `legsAtSend`: the client legs the simulator had then.
+const hold = { on: false, endpoint: '' };
+const held: Array<{ legId: string; legsAtSend: string[]; release: () => void }> = [];
+const save = CallStore.prototype.save;
+let f: ReturnType<typeof flowForTests>;
+vi.spyOn(CallStore.prototype, 'save').mockImplementation(async function (this: CallStore, s, now, prev) {
+  const attempt = s.attempts.at(-1);
+  const write = save.call(this, s, now, prev);
+  if (!hold.on || !attempt || attempt.endedAt) return write;
+  const legsAtSend = f.sim
+    .liveChannels()
+    .filter((c) => c.name.startsWith(`PJSIP/${hold.endpoint}`))
+    .map((c) => c.id);
+  const fields = await write;
+  await new Promise<void>((release) => held.push({ legId: attempt.legId, legsAtSend, release }));
+  return fields;
+});
+
+describe("a call's record write and its leg", () => {
+  f = flowForTests({ settle: true });
+
+  it('makes the leg before the write naming it is answered, and goes no further until it is', async () => {
+    const { did, clients } = await f.campaign({}, [{ behaviour: { answerAfterMs: 20 } }]);
+    hold.endpoint = clients[0]!.endpoint;
+    hold.on = true;
+    const caller = f.sim.placeInboundCall({ did, callerNumber: '+12125550000' });
+    const leg = await waitFor(() =>
+      f.sim.liveChannels().find((c) => c.name.startsWith(`PJSIP/${hold.endpoint}`)),
+    );
+    // The leg exists while the write that names it is still unanswered, and that write was sent
+    // before Asterisk had the leg.
+    expect(held.map((h) => h.legId)).toEqual([leg.id]);
+    expect(held[0]!.legsAtSend).toEqual([]);
+    // Nothing after the create goes ahead of the answer: the leg is not dialled, so not answered.
+    const live = f.routing.router!.live().find((x) => x.did === did);
+    expect(live?.phase).toBe('dialing');
+    expect(f.sim.liveChannels().find((c) => c.id === leg.id)?.state).toBe('Down');
+
+    hold.on = false;
+    for (const h of held.splice(0)) h.release();
+    await waitFor(() => f.routing.router!.live().find((x) => x.did === did && x.phase === 'bridged'));
+    f.sim.hangup(caller);
+    const [cdr] = await f.cdrsOnce(did);
+    expect(cdr).toMatchObject({ disposition: 'answered', client_id: clients[0]!.clientId });
+    expect(cdr!.attempts.map((a) => a.result)).toEqual(['answered']);
+  });
+});
