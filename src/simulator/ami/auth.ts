@@ -2,7 +2,8 @@
 // action before login or one manager.c does not know, each with the security event Asterisk
 // reports for it (security.ts).
 import { createHash, randomInt } from 'node:crypto';
-import { EVENT_CLASS, eventMask, packet, posixRegex } from './protocol.ts';
+import { parseFilter } from './filters.ts';
+import { EVENT_CLASS, eventMask, packet } from './protocol.ts';
 import { securityEvent } from './security.ts';
 import type { Action, ActionContext } from './session.ts';
 import { aclAllows } from './user.ts';
@@ -118,23 +119,16 @@ const challenge: Action = (ctx) => {
 };
 
 const filter: Action = (ctx) => {
-  // Session filters (Asterisk 10+), legacy form: a regex over the whole event text, `!` first
-  // for an exclude. Asterisk asks for the `system` permission; the simulator's one user has it.
+  // Session filters: Asterisk asks for the `system` permission; the simulator's one user has it.
   const { f, session } = ctx;
   if ((f.operation ?? '').toLowerCase() !== 'add') return error(ctx, 'Unknown operation');
-  const raw = f.filter ?? '';
-  const exclude = raw.startsWith('!');
-  // manager_add_filter: a legacy filter (no MatchCriteria) must have a pattern, `!` aside.
-  if (!f.matchcriteria && (exclude ? raw.slice(1) : raw) === '')
+  const parsed = parseFilter(f.matchcriteria ?? '', f.filter ?? '');
+  if (parsed === 'format')
     return error(ctx, 'Filter was formatted incorrectly.  Check the syntax of the filter given.');
-  let re: RegExp;
-  try {
-    re = posixRegex(exclude ? raw.slice(1) : raw);
-  } catch {
+  if (parsed === 'compile')
     return error(ctx, 'Filter did not compile.  Check the syntax of the filter given.');
-  }
   session.filters ??= { include: [], exclude: [] };
-  (exclude ? session.filters.exclude : session.filters.include).push(re);
+  (parsed.exclude ? session.filters.exclude : session.filters.include).push(parsed);
   ctx.reply([
     ['Response', 'Success'],
     ['Message', 'Success'],

@@ -8,6 +8,7 @@ import { CAUSE_TXT, presentation, type SimBridge, type SimChannel, type SimModel
 import type { AsteriskCdr } from '../cdr.ts';
 import { ACTIONS } from './actions.ts';
 import { registered, unmodelled } from './commands.ts';
+import { passes } from './filters.ts';
 import { channelGone } from './mixmonitor.ts';
 import { loadQueues } from './queues.ts';
 import { cdrEvent } from './cdr.ts';
@@ -38,17 +39,6 @@ const withSnapshot = (head: Fields, c: SimChannel, tail: Fields = []) =>
   `${lines(head)}${snapshotLines(c)}${lines(tail)}\r\n`;
 
 /** Snapshot fields under a prefix (`Dest`, `LocalOne`, ...), as AMI names a second channel's. */
-
-/**
- * Asterisk's legacy filter rules, each a regex over the whole event text: none, every event;
- * include filters only, an event must match one; exclude (`!`) filters only, it must match none;
- * both, it must match an include and no exclude.
- */
-function passes(f: Session['filters'], text: string): boolean {
-  if (!f) return true;
-  if (f.include.length && !f.include.some((r) => r.test(text))) return false;
-  return !f.exclude.some((r) => r.test(text));
-}
 
 export class AmiServer {
   server: Server;

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { SimChannel, SimModel } from '../model.ts';
 import type { PjsipDirectory } from '../pjsip/directory.ts';
 import type { CdrManagerSettings } from './cdr.ts';
+import type { EventFilter } from './filters.ts';
 import type { Fields } from './protocol.ts';
 import type { Queue, QueueConfig } from './queue-config.ts';
 import type { AmiUser } from './user.ts';
@@ -15,7 +16,7 @@ import type { AmiUser } from './user.ts';
 export type Session = Socket & {
   loggedIn?: boolean;
   sendEvents: number;
-  filters?: { include: RegExp[]; exclude: RegExp[] };
+  filters?: { include: EventFilter[]; exclude: EventFilter[] };
   /** The user logged in as ('' until then). */
   username: string;
   /** Asterisk prints its session pointer (`%p`); the simulator makes one up per session. */
