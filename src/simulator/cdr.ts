@@ -12,7 +12,9 @@
 //   the other one its dstchannel; a dialled channel that was never anyone's party B posts nothing;
 // - the disposition: ANSWERED when answered, else from the hangup cause (17 BUSY, 34 FAILED or
 //   CONGESTION with `congestion = yes`, 3 and 20 FAILED, other causes NO ANSWER; no cause: FAILED);
-// - with `unanswered = no` (Asterisk's default) an unanswered record without a party B is dropped.
+// - with `unanswered = no` (Asterisk's default) an unanswered record without a party B is dropped;
+// - app_dial's dials: the first names the caller's party B at DialBegin, each later one appends a
+//   record for the caller, and a DialEnd other than ANSWER ends its record with that disposition.
 // Not modelled: the extra records Asterisk forks when a channel changes bridges or parks (one record
 // per channel here, its first party B). The accountcode is the channel's (an AMI Originate's
 // Account), the peeraccount its party B's when it joined. CDR variables and the
@@ -111,7 +113,29 @@ export function readConf(path: string): Map<string, Map<string, string>> {
   return out;
 }
 
-interface Tracked {
+/**
+ * A dial's end as the record keeps it: its status and, when a status other than ANSWER finalized
+ * it, then and party A's answer as it stood then.
+ */
+interface DialEnd {
+  status?: string;
+  end?: number;
+  answeredAt?: number;
+}
+
+/** A record app_dial's further dials append to a caller's (cdr_object_create_and_append). */
+interface DialRecord extends DialEnd {
+  sequence: number;
+  start: number;
+  partyB: string;
+  partyBAccount: string;
+  lastapp: string;
+  lastdata: string;
+  dst: string;
+  dcontext: string;
+}
+
+interface Tracked extends DialEnd {
   sequence: number;
   lastapp: string;
   lastdata: string;
@@ -120,6 +144,10 @@ interface Tracked {
   partyB: string | null;
   /** Party B's account code (the record's peeraccount). */
   partyBAccount?: string;
+  /** The peer of the app_dial dial that gave this record its party B. */
+  dialPeer?: string;
+  /** The records of the caller's later app_dial dials, in the order they began. */
+  more: DialRecord[];
 }
 
 /**
@@ -136,7 +164,7 @@ export function followCdrs(model: SimModel, settings: CdrSettings): { reset(): v
   const of = (c: SimChannel) => {
     let t = tracked.get(c.id);
     if (!t) {
-      t = { sequence: sequence++, lastapp: '', lastdata: '', dialed: false, partyB: null };
+      t = { sequence: sequence++, lastapp: '', lastdata: '', dialed: false, partyB: null, more: [] };
       tracked.set(c.id, t);
     }
     return t;
@@ -159,9 +187,43 @@ export function followCdrs(model: SimModel, settings: CdrSettings): { reset(): v
     if (c) seeApp(c);
   });
   // Dialled by ARI (channels/dial) or by app_dial (a caller named); an originate's channel is not.
-  model.on('dial', (c: SimChannel, caller: SimChannel | undefined) => {
+  model.on('dial', (c: SimChannel, caller: SimChannel | undefined, status: string) => {
     if (((c.dial && !c.dial.originate) || caller) && !internal(c)) of(c).dialed = true;
+    // app_dial's (a caller named, the peer not dialled by ARI).
+    if (caller && !c.dial && !internal(caller) && !internal(c)) appDial(of(caller), caller, c, status);
   });
+  // app_dial's dials are the caller's records (handle_dial_message): the first DialBegin names the
+  // party B of a fresh record; any later one (another destination, or a dial after one that ended)
+  // appends a record of its own; a DialEnd other than ANSWER finalizes its record then, with the
+  // dial status as its disposition.
+  const appDial = (t: Tracked, caller: SimChannel, peer: SimChannel, status: string) => {
+    if (status === '') {
+      if (!t.partyB && !t.status) {
+        t.partyB = peer.name;
+        t.partyBAccount = peer.accountcode ?? '';
+        t.dialPeer = peer.name;
+      } else
+        t.more.push({
+          sequence: sequence++,
+          start: Date.now(),
+          partyB: peer.name,
+          partyBAccount: peer.accountcode ?? '',
+          lastapp: t.lastapp,
+          lastdata: t.lastdata,
+          dst: caller.dialplan.exten,
+          dcontext: caller.dialplan.context,
+        });
+      return;
+    }
+    if (status === 'RINGING' || status === 'PROGRESS' || status === 'PROCEEDING') return;
+    const rec: DialEnd | undefined =
+      t.dialPeer === peer.name && !t.status ? t : t.more.find((r) => r.partyB === peer.name && !r.status);
+    if (!rec) return;
+    rec.status = status;
+    if (status === 'ANSWER') return;
+    rec.end = Date.now();
+    if (caller.upAt !== undefined) rec.answeredAt = caller.upAt;
+  };
   model.on('bridge-enter', (c: SimChannel, bridgeId: string) => {
     const b = model.bridges.get(bridgeId);
     if (!b) return;
@@ -183,40 +245,60 @@ export function followCdrs(model: SimModel, settings: CdrSettings): { reset(): v
     tracked.delete(c.id);
     // A dialled channel that was never party A of a pair has no record of its own.
     if (t.dialed && !t.partyB) return;
-    const end = Date.now();
-    const start = Date.parse(c.creationtime) || end;
-    const answer = c.upAt ?? 0;
-    const disposition = answer ? 'ANSWERED' : dispositionOf(cause, settings.congestion);
-    const dstchannel = t.partyB ?? '';
-    // post_cdr: "for people who don't want to see unanswered single-channel events".
-    if (!settings.unanswered && disposition !== 'ANSWERED' && disposition !== 'CONGESTION' && !dstchannel)
-      return;
-    const { name, number } = c.caller;
-    const cdr: AsteriskCdr = {
-      clid: name && number ? `"${name}" <${number}>` : name || number,
-      src: number,
-      dst: c.dialplan.exten,
-      dcontext: c.dialplan.context,
-      channel: c.name,
-      dstchannel,
-      lastapp: t.lastapp,
-      lastdata: t.lastdata,
-      start,
-      answer,
-      end,
-      duration: Math.floor((end - start) / 1000),
-      billsec: answer ? Math.floor((end - answer) / 1000) : 0,
-      disposition,
-      amaflags: 'DOCUMENTATION',
-      accountcode: c.accountcode ?? '',
-      peeraccount: t.partyBAccount ?? '',
-      uniqueid: c.id,
-      linkedid: c.linkedid ?? c.id,
-      userfield: c.cdr?.userfield ?? '',
-      sequence: t.sequence,
-      ...(c.cdr?.vars.size ? { variables: Object.fromEntries(c.cdr.vars) } : {}),
-    };
-    model.emit('cdr', cdr);
+    const now = Date.now();
+    // The chain in order: the channel's own record, then those its later dials appended.
+    const chain: DialRecord[] = [
+      {
+        ...t,
+        start: Date.parse(c.creationtime) || now,
+        partyB: t.partyB ?? '',
+        partyBAccount: t.partyBAccount ?? '',
+        dst: c.dialplan.exten,
+        dcontext: c.dialplan.context,
+      },
+      ...t.more,
+    ];
+    for (const r of chain) {
+      const end = r.end ?? now;
+      // Party A's answer as it stood when the record ended (never before it began).
+      const upAt = r.end === undefined ? c.upAt : r.answeredAt;
+      const answer = upAt === undefined ? 0 : Math.max(upAt, r.start);
+      const disposition =
+        r.status && r.status !== 'ANSWER'
+          ? dialDisposition(r.status, settings.congestion)
+          : answer
+            ? 'ANSWERED'
+            : dispositionOf(cause, settings.congestion);
+      // post_cdr: "for people who don't want to see unanswered single-channel events".
+      if (!settings.unanswered && disposition !== 'ANSWERED' && disposition !== 'CONGESTION' && !r.partyB)
+        continue;
+      const { name, number } = c.caller;
+      const cdr: AsteriskCdr = {
+        clid: name && number ? `"${name}" <${number}>` : name || number,
+        src: number,
+        dst: r.dst,
+        dcontext: r.dcontext,
+        channel: c.name,
+        dstchannel: r.partyB,
+        lastapp: r.lastapp,
+        lastdata: r.lastdata,
+        start: r.start,
+        answer,
+        end,
+        duration: Math.floor((end - r.start) / 1000),
+        billsec: answer ? Math.floor((end - answer) / 1000) : 0,
+        disposition,
+        amaflags: 'DOCUMENTATION',
+        accountcode: c.accountcode ?? '',
+        peeraccount: r.partyBAccount,
+        uniqueid: c.id,
+        linkedid: c.linkedid ?? c.id,
+        userfield: c.cdr?.userfield ?? '',
+        sequence: r.sequence,
+        ...(c.cdr?.vars.size ? { variables: Object.fromEntries(c.cdr.vars) } : {}),
+      };
+      model.emit('cdr', cdr);
+    }
   });
   return { reset };
 }
@@ -227,6 +309,15 @@ function partyA(x: SimChannel, y: SimChannel, of: (c: SimChannel) => Tracked): [
   const dy = of(y).dialed;
   if (dx !== dy) return dx ? [y, x] : [x, y];
   return Date.parse(x.creationtime) <= Date.parse(y.creationtime) ? [x, y] : [y, x];
+}
+
+/** dial_status_to_disposition: the disposition a dial's end gives its record. */
+export function dialDisposition(status: string, congestion: boolean): AsteriskCdr['disposition'] {
+  if (status === 'ANSWER') return 'ANSWERED';
+  if (status === 'BUSY') return 'BUSY';
+  if (status === 'CANCEL' || status === 'NOANSWER') return 'NO ANSWER';
+  if (status === 'CONGESTION') return congestion ? 'CONGESTION' : 'FAILED';
+  return 'FAILED';
 }
 
 /** cdr_object_finalize with no answer: the disposition the hangup cause gives. */

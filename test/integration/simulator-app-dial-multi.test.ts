@@ -79,6 +79,7 @@ async function setup() {
     ariPort: 0,
     amiPort: 0,
     dialplanPath: DIALPLAN,
+    cdrManager: { enabled: true },
     endpoints: {
       ansep: { result: 'answer', answerAfterMs: 20, hangupAfterMs: 40 },
       slowep: { result: 'answer', answerAfterMs: 60_000 },
@@ -117,7 +118,12 @@ async function setup() {
             ? `Newstate:${f.ChannelStateDesc}`
             : String(f.Event),
       );
-  return { s, ami, call, callees, dialEnds, lastVar, events };
+  /** The caller's posted records (AMI Cdr), as `dstchannel:disposition` in the order posted. */
+  const cdrs = (id: string) =>
+    ami.frames
+      .filter((f) => f.Event === 'Cdr' && f.UniqueID === id)
+      .map((f) => `${f.DestinationChannel!.replace(/-[0-9a-f]{8}$/, '')}:${f.Disposition}`);
+  return { s, ami, call, callees, dialEnds, lastVar, events, cdrs };
 }
 
 describe('Dial() to several destinations', () => {
@@ -155,6 +161,18 @@ describe('Dial() to several destinations', () => {
     const allbusy = await call('allbusy');
     expect(dialEnds(allbusy)).toEqual(['PJSIP/busyep:BUSY', 'PJSIP/congep:CONGESTION']);
     expect(lastVar(allbusy, 'DIALSTATUS')).toBe('BUSY');
+    // Each refusal: chan_pjsip's hangup request with the cause, app_dial's DialEnd, then the Hangup.
+    for (const callee of ami.frames.filter((f) => f.Event === 'DialBegin' && f.Uniqueid === allbusy)) {
+      const at = (pred: (f: AmiFrame) => boolean) => ami.frames.findIndex(pred);
+      const dest = callee.DestUniqueid;
+      const order = [
+        at((f) => f.Event === 'HangupRequest' && f.Uniqueid === dest),
+        at((f) => f.Event === 'DialEnd' && f.DestUniqueid === dest),
+        at((f) => f.Event === 'Hangup' && f.Uniqueid === dest),
+      ];
+      expect(order.every((i) => i >= 0)).toBe(true);
+      expect([...order].sort((x, y) => x - y)).toEqual(order);
+    }
     // The caller keeps the cause of the last callee to fail; Hangup() without a cause uses it.
     expect(ami.of(allbusy, 'Hangup')[0]!.Cause).toBe('34');
 
@@ -202,6 +220,36 @@ describe('Dial() to several destinations', () => {
     expect(dialEnds(id)).toEqual(['PJSIP/ringep:CANCEL', 'PJSIP/ringep:CANCEL']);
     for (const c of callees(id)) expect(ami.of(c, 'Hangup')[0]!.Cause).toBe('16');
     expect(lastVar(id, 'DIALSTATUS')).toBe('CANCEL');
+  });
+});
+
+describe("the caller's CDRs of a dial", () => {
+  it('one record per destination, in the order dialled: the loser NO ANSWER, the winner ANSWERED', async () => {
+    const { ami, call, cdrs } = await setup();
+    const id = await call('race');
+    await waitFor(() => cdrs(id).length === 2);
+    expect(cdrs(id)).toEqual(['PJSIP/slowep:NO ANSWER', 'PJSIP/ansep:ANSWERED']);
+    const [loser, winner] = ami.frames.filter((f) => f.Event === 'Cdr' && f.UniqueID === id);
+    // Both Dial; the loser's record ended at its cancel, the winner's is the caller's bridged call.
+    expect([loser!.LastApplication, winner!.LastApplication]).toEqual(['Dial', 'Dial']);
+    expect(loser!.AnswerTime).toBe('');
+    expect(winner!.AnswerTime).not.toBe('');
+    expect(loser!.EndTime! <= winner!.EndTime!).toBe(true);
+    // The callees are nobody's party A: no record of their own.
+    expect(
+      ami.frames.filter((f) => f.Event === 'Cdr' && f.UniqueID !== id && f.Channel?.startsWith('PJSIP/')),
+    ).toEqual([]);
+  });
+
+  it('an unanswered dial is recorded with its callee and the dial status as disposition', async () => {
+    const { call, cdrs } = await setup();
+    const busy = await call('allbusy');
+    await waitFor(() => cdrs(busy).length === 2);
+    // CONGESTION is FAILED with cdr.conf's congestion off (Asterisk's default).
+    expect(cdrs(busy)).toEqual(['PJSIP/busyep:BUSY', 'PJSIP/congep:FAILED']);
+    const timeout = await call('ringring');
+    await waitFor(() => cdrs(timeout).length === 2);
+    expect(cdrs(timeout)).toEqual(['PJSIP/ringep:NO ANSWER', 'PJSIP/ringep:NO ANSWER']);
   });
 });
 
