@@ -23,10 +23,15 @@ export const hourWake = (at: number): string => `h:${at}`;
 
 /**
  * What a wake-up names: the link a slot freed on (and the other owners that slot counted against:
- * waiters held back by one of them may fit now), the campaign whose queue moved, or the start of an
- * hour (every waiter).
+ * waiters held back by one of them may fit now), the campaign whose queue moved, the start of an
+ * hour (every waiter), or (not a message) the subscription back after an outage in which wake-ups
+ * may have been lost (every waiter).
  */
-export type Wake = { linkId: string; owners?: string[] } | { campaignId: string } | { hour: number };
+export type Wake =
+  | { linkId: string; owners?: string[] }
+  | { campaignId: string }
+  | { hour: number }
+  | { reheard: true };
 
 export function parseWake(msg: string): Wake | null {
   if (msg.startsWith('l:')) {

@@ -147,7 +147,7 @@ export class QueueWaiters {
 
   /** A wake-up heard on the channel: the local waiters it concerns get a turn, first in line first. */
   wake(w: Wake): void {
-    if ('hour' in w) this.everyone();
+    if ('hour' in w || 'reheard' in w) this.everyone();
     else if ('linkId' in w) {
       const seen = new Set<string>();
       void this.walk(w.linkId, seen);

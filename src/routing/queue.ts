@@ -59,6 +59,8 @@ export {
 export class HoldQueue {
   private sub: Redis | null = null;
   private onWake: ((w: Wake) => void) | null = null;
+  /** Subscribed (listen resolved) and not unlistened since. */
+  private hearing = false;
 
   constructor(
     private redis: Redis,
@@ -169,19 +171,34 @@ export class HoldQueue {
         const w = parseWake(msg);
         if (w) this.onWake?.(w);
       });
+      // Connected again (Redis restarted, the link broke): what was published meanwhile is lost.
+      // Once subscribed again (acknowledged, so every later wake-up is heard), every waiter looks:
+      // a slot freed while nobody heard is seen by that look, one freed after it by a wake-up.
+      sub.on('ready', () => {
+        if (!this.hearing) return;
+        sub
+          .subscribe(this.keys.queueWake)
+          .then(() => {
+            if (this.hearing) this.onWake?.({ reheard: true });
+          })
+          .catch(() => {});
+      });
     }
     await this.sub.subscribe(this.keys.queueWake);
+    this.hearing = true;
   }
 
   /** Stops hearing wake-ups (no waiter left on this instance, or shutting down). */
   async unlisten(): Promise<void> {
     const sub = this.sub;
     if (!sub) return;
+    this.hearing = false;
     await sub.unsubscribe(this.keys.queueWake).catch(() => {});
   }
 
   /** Closes the subscription's connection (daemon stopping). */
   close(): void {
+    this.hearing = false;
     this.sub?.disconnect();
     this.sub = null;
   }

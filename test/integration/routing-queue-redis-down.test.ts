@@ -2,7 +2,8 @@
 // private Redis this test stops and starts: like every connection it says once that Redis is
 // unreachable and once that it is back, counts each error in
 // capconduit_redis_errors_total{connection="hold-queue"}, and hears wake-ups again afterwards
-// (ioredis subscribes again by itself).
+// (ioredis subscribes again by itself), telling the waiters to look once it has (what was published
+// meanwhile is lost).
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../../src/platform/redis/client.ts';
@@ -66,6 +67,8 @@ describe('hold queue subscription: Redis down and back', () => {
     await server.start();
     up = true;
     await waitFor(() => said('Redis reachable again').length === 1);
+    // Subscribed again: every waiter is told to look, for the wake-ups published while it was away.
+    await waitFor(() => woken.some((w) => 'reheard' in w));
     await heard('after');
     expect(said('Redis unreachable; reconnecting')).toHaveLength(1);
     expect(said('Redis reachable again')).toHaveLength(1);
