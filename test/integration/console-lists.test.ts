@@ -14,7 +14,15 @@ import {
   provisionedNumbers,
   webhookSubscriptions,
 } from '../../src/db/schema/provisioning.ts';
-import { buyerGroups, callerBlocks, campaigns, clients, dids, sellers } from '../../src/db/schema/routing.ts';
+import {
+  buyerGroups,
+  callerBlocks,
+  campaigns,
+  clients,
+  dids,
+  links,
+  sellers,
+} from '../../src/db/schema/routing.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createPbxModule } from '../../src/pbx/index.ts';
@@ -679,6 +687,118 @@ describe('server-side lists: groups, webhooks, provider accounts, audit', () => 
       expect(filtered).toContain('<input type="hidden" name="sort" value="at">');
       expect(filtered).toMatch(/href="\/console\/audit\?resource=buyer_group&amp;sort=at&amp;dir=desc"/);
       expect(ids(await page(staff, '/console/audit?sort=secret'))).toEqual(newest.slice(0, 50));
+    });
+  });
+
+  describe("a seller's delete", () => {
+    // Asked first on a page counting what names the seller; refused (as in the API, with the counts)
+    // while anything must go first, else done with what goes with it.
+    const del = async (id: string, form: Record<string, string> = {}) =>
+      staff.post(`/console/sellers/${id}/delete`, { _csrf: await staff.csrf(), ...form });
+    const sellerRow = async (id: string) =>
+      (await d.ctx.database.db.select().from(sellers).where(eq(sellers.id, id))).length;
+
+    it('one that still has campaigns, DIDs, a user, a key and a trunk: every count shown, nothing deleted, the API says the same', async () => {
+      const x = d.ctx.database.db;
+      // acme: the "sales" campaign with a link, two DIDs, a console user, a key, a trunk (above).
+      const [cl] = await x
+        .insert(clients)
+        .values({ name: 'acme-centre', endpoint: 'PJSIP/acme-centre' })
+        .returning();
+      const [camp] = await x.select().from(campaigns).where(eq(campaigns.sellerId, ids.acme!));
+      await x.insert(links).values({ campaignId: camp!.id, clientId: cl!.id });
+      for (const form of [{}, { confirm: 'true' }] as Array<Record<string, string>>) {
+        const r = await del(ids.acme!, form);
+        expect(r.statusCode).toBe(409);
+        const items = all(r.body, /<li>(.*?)<\/li>/gs).map((l) => l.replace(/<[^>]+>/g, ''));
+        expect(items).toEqual([
+          "1 campaign with 1 link: delete them or their links first (a campaign's delete lists its links and DIDs)",
+          "2 DIDs: delete them (their calls keep the seller's name only while it exists)",
+          '1 console user bound to it: delete them or bind them elsewhere',
+          '1 API key not revoked: revoke them',
+          "1 number held or once held at a carrier for it (the carrier's record)",
+          '1 PBX trunk: delete them on the PBX page (that removes them from Asterisk too)',
+        ]);
+        expect(r.body).toContain(`href="/console/dids?seller_id=${ids.acme}"`);
+        expect(r.body).toContain('Nothing was deleted.');
+        expect(r.body).not.toContain('name="confirm"');
+      }
+      expect(await sellerRow(ids.acme!)).toBe(1);
+      const api = await d.app.inject({
+        method: 'DELETE',
+        url: `/v1/sellers/${ids.acme}`,
+        headers: { 'x-api-key': staffKey },
+      });
+      expect(api.statusCode).toBe(409);
+      expect(api.json().error.code).toBe('IN_USE');
+      expect(api.json().error.details.kept).toMatchObject({
+        campaigns: 1,
+        links: 1,
+        dids: 2,
+        console_users: 1,
+        api_keys: 1,
+        carrier_numbers: 1,
+        pbx_trunks: 1,
+      });
+    });
+
+    it('a seller kept only by a console user is refused with IN_USE (it was a foreign-key error)', async () => {
+      const x = d.ctx.database.db;
+      const [s] = await x.insert(sellers).values({ name: 'only-a-user' }).returning();
+      const con = d.ctx.modules.get('console') as ConsoleModule;
+      await con.services.users.create({
+        email: 'u@only.test',
+        password: PW,
+        role: 'seller',
+        seller_id: s!.id,
+      });
+      const api = await d.app.inject({
+        method: 'DELETE',
+        url: `/v1/sellers/${s!.id}`,
+        headers: { 'x-api-key': staffKey },
+      });
+      expect(api.statusCode).toBe(409);
+      expect(api.json().error).toMatchObject({ code: 'IN_USE', message: 'seller still has 1 console users' });
+      expect(await sellerRow(s!.id)).toBe(1);
+    });
+
+    it('one with only its blocklist and a webhook: what goes with it listed, deleted once confirmed; a viewer cannot', async () => {
+      const x = d.ctx.database.db;
+      const [s] = await x.insert(sellers).values({ name: 'leaving' }).returning();
+      await x.insert(callerBlocks).values([
+        { sellerId: s!.id, number: '+15550001111' },
+        { sellerId: s!.id, number: '+15550002222' },
+      ]);
+      await x
+        .insert(webhookSubscriptions)
+        .values({ url: 'https://l.example/h', sellerId: s!.id, events: ['job.completed'], secret: 'sealed' });
+      const ask = await del(s!.id);
+      expect(ask.statusCode).toBe(200);
+      expect(ask.body).toContain('Deleting the seller also removes:');
+      expect(all(ask.body, /<li>(.*?)<\/li>/g)).toEqual([
+        '2 numbers on its blocklist',
+        '1 webhook subscription',
+      ]);
+      expect(ask.body).toContain('<input type="hidden" name="confirm" value="true">');
+      expect(await sellerRow(s!.id)).toBe(1);
+      const done = await del(s!.id, { confirm: 'true' });
+      expect(done.statusCode).toBe(303);
+      expect(done.headers.location).toBe('/console/sellers?done=deleted');
+      expect(await sellerRow(s!.id)).toBe(0);
+      expect(await x.select().from(callerBlocks).where(eq(callerBlocks.sellerId, s!.id))).toEqual([]);
+
+      const [bare] = await x.insert(sellers).values({ name: 'bare' }).returning();
+      expect((await del(bare!.id)).body).toContain('Nothing else names this seller');
+      const viewer = new Browser(d.app, '10.7.0.9');
+      const con = d.ctx.modules.get('console') as ConsoleModule;
+      await con.services.users.create({ email: 'viewer@example.com', password: PW, role: 'viewer' });
+      expect((await viewer.signIn('viewer@example.com', PW)).statusCode).toBe(303);
+      const refused = await viewer.post(`/console/sellers/${bare!.id}/delete`, {
+        _csrf: await viewer.csrf(),
+        confirm: 'true',
+      });
+      expect(refused.statusCode).toBe(403);
+      expect(await sellerRow(bare!.id)).toBe(1);
     });
   });
 });

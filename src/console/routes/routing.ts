@@ -3,6 +3,7 @@
 // below. Every change goes through the routing service with the API's own zod schemas, so the console
 // validates, refuses and confirms exactly as the API does; a seller user is scoped like a seller key.
 import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../platform/http/errors.ts';
 import type { RoutingService } from '../../routing/service.ts';
 import { clientBody, sellerBody } from '../../routing/schemas.ts';
 import { may, STAFF_READ, STAFF_WRITE } from '../access.ts';
@@ -27,10 +28,12 @@ import {
   ownerListOf,
   selected,
   when,
+  yes,
 } from './routing-common.ts';
 import { ctxOf, flashOf } from './users.ts';
 
 const SELLER_KEYS = ['name', 'active', 'created_at'] as const;
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 const CLIENT_KEYS = ['name', 'endpoint', 'timezone', 'active', 'created_at'] as const;
 
 export function routingRoutes(
@@ -80,7 +83,7 @@ ${list.items.map(
       : html`<td>${s.name}</td><td>${s.active ? 'yes' : 'no'}</td>`
   }<td><a href="/console/sellers/${s.id}" aria-label="caps of ${s.name}">${capsSummary(s)}</a></td>
 <td>${when(s.createdAt)}</td><td><code>${s.id}</code></td>
-${write ? html`<td><form method="post" action="/console/sellers/${s.id}/delete" class="inline" data-confirm="Delete seller ${s.name}?">${csrfField(ctx)}<button type="submit" class="link">Delete</button></form></td>` : ''}</tr>`,
+${write ? html`<td><form method="post" action="/console/sellers/${s.id}/delete" class="inline">${csrfField(ctx)}<button type="submit" class="link">Delete…</button></form></td>` : ''}</tr>`,
 )}</tbody></table></div>${pager(list.total)}`
     : emptyList(f, 'No sellers yet.', 'sellers')
 }`;
@@ -115,10 +118,72 @@ ${write ? html`<button type="submit">Save</button>` : ''}</form>
       changed(await svc.updateSeller(id, validate(sellerBody, fromForm(f, spec)), req.actor));
       return done(reply, `/console/sellers/${id}`);
     });
+    // A seller's delete always asks first, on a page that counts what names it: what must go before
+    // (the delete is refused while any is there, as in the API) or what goes with it.
     app.post('/sellers/:id/delete', { config: cfg(STAFF_WRITE) }, async (req, reply) => {
       const { id } = idParams.parse(req.params);
-      changed(await svc.deleteSeller(id, req.actor));
-      return done(reply, '/console/sellers', 'deleted');
+      if (yes(bodyOf(req).confirm))
+        try {
+          changed(await svc.deleteSeller(id, req.actor));
+          return done(reply, '/console/sellers', 'deleted');
+        } catch (e) {
+          // Something came to name it since the question: asked again, with the new counts.
+          if (!(e instanceof AppError) || e.code !== 'IN_USE') throw e;
+        }
+      const [s, d] = await Promise.all([svc.seller(id), svc.sellerDependants(id)]);
+      const ctx = ctxOf(req);
+      const k = d.kept;
+      const q = encodeURIComponent(s.name);
+      const kept: Array<[number, Html]> = [
+        [
+          k.campaigns,
+          html`<a href="/console/campaigns?seller_id=${id}">${plural(k.campaigns, 'campaign')}</a>${k.links ? ` with ${plural(k.links, 'link')}` : ''}: delete them or their links first (a campaign's delete lists its links and DIDs)`,
+        ],
+        [
+          k.dids,
+          html`<a href="/console/dids?seller_id=${id}">${plural(k.dids, 'DID')}</a>: delete them (their calls keep the seller's name only while it exists)`,
+        ],
+        [
+          k.console_users,
+          html`<a href="/console/users?seller_id=${id}">${plural(k.console_users, 'console user')}</a> bound to it: delete them or bind them elsewhere`,
+        ],
+        [
+          k.api_keys,
+          html`<a href="/console/api-keys?seller_id=${id}">${plural(k.api_keys, 'API key')}</a> not revoked: revoke them`,
+        ],
+        [
+          k.carrier_numbers,
+          html`<a href="/console/numbers">${plural(k.carrier_numbers, 'number')}</a> held or once held at a carrier for it (the carrier's record)`,
+        ],
+        [
+          k.provisioning_jobs,
+          html`<a href="/console/numbers">${plural(k.provisioning_jobs, 'provisioning job')}</a> (the carrier's record)`,
+        ],
+        [
+          k.pbx_trunks,
+          html`<a href="/console/pbx?q=${q}&amp;kind=seller_trunk">${plural(k.pbx_trunks, 'PBX trunk')}</a>: delete them on the PBX page (that removes them from Asterisk too)`,
+        ],
+      ];
+      const r = d.removed;
+      const removed: Array<[number, string]> = [
+        [r.blocked_numbers, `${plural(r.blocked_numbers, 'number')} on its blocklist`],
+        [r.webhook_subscriptions, plural(r.webhook_subscriptions, 'webhook subscription')],
+        [
+          r.carrier_subaccounts,
+          `${plural(r.carrier_subaccounts, 'carrier subaccount record')} (the subaccount stays at the carrier)`,
+        ],
+      ];
+      const blocking = kept.filter(([n]) => n > 0);
+      const going = removed.filter(([n]) => n > 0);
+      const body = blocking.length
+        ? html`<p class="flash error" role="alert">Seller ${s.name} cannot be deleted while it still has:</p>
+<ul id="seller-kept">${blocking.map(([, l]) => html`<li>${l}</li>`)}</ul>
+<p>Nothing was deleted.</p><p><a href="/console/sellers/${id}">Back to the seller</a></p>`
+        : html`<p>${going.length ? 'Deleting the seller also removes:' : 'Nothing else names this seller: no campaign, DID, user, key, number, trunk, blocklist or webhook.'}</p>
+${going.length ? html`<ul id="seller-removed">${going.map(([, l]) => html`<li>${l}</li>`)}</ul>` : ''}
+<form method="post" action="/console/sellers/${id}/delete" class="inline" id="seller-delete-confirm">${csrfField(ctx)}<input type="hidden" name="confirm" value="true">
+<button type="submit" class="danger">Delete seller ${s.name}</button></form> <a href="/console/sellers/${id}">Cancel</a>`;
+      return sendPage(reply, layout(ctx, `Delete seller ${s.name}?`, body), blocking.length ? 409 : 200);
     });
 
     // ------------------------------------------------------------ clients

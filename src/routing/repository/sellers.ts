@@ -1,8 +1,17 @@
-// Sellers: list, read, write, what still belongs to one, delete.
-import { eq } from 'drizzle-orm';
-import { campaigns, dids, sellers } from '../../db/schema/routing.ts';
+// Sellers: list, read, write, what names one (counted before a delete), delete.
+import { eq, type SQL, sql } from 'drizzle-orm';
+import { apiKeys } from '../../db/schema/auth.ts';
+import { consoleUsers } from '../../db/schema/console.ts';
+import { pbxEndpoints } from '../../db/schema/pbx.ts';
+import {
+  provisionedNumbers,
+  provisioningGroups,
+  provisioningJobs,
+  webhookSubscriptions,
+} from '../../db/schema/provisioning.ts';
+import { callerBlocks, campaigns, dids, links, sellers } from '../../db/schema/routing.ts';
 import type { Db } from '../../platform/db.ts';
-import { ownerRows, type Q, countWhere } from './common.ts';
+import { ownerRows, type Q } from './common.ts';
 
 export const SELLER_SORTS = { name: sellers.name, active: sellers.active, created_at: sellers.createdAt };
 
@@ -13,13 +22,51 @@ export const sellerExists = rows.exists;
 export const insertSeller = rows.insert;
 export const updateSeller = rows.update;
 
-/** What still belongs to a seller: its campaigns and DIDs. */
-export async function sellerHoldings(db: Db, id: string): Promise<{ campaigns: number; dids: number }> {
+/**
+ * Everything that names a seller, counted, for its delete: what must go first (`kept`: the delete
+ * is refused while any is there) and what the delete takes with it (`removed`: rows that only mean
+ * something for this seller, removed by their foreign keys' cascade).
+ *
+ * Kept: campaigns (with their links) and DIDs, whose calls and reports would lose an owner; console
+ * users bound to it and its API keys not revoked (people and dialers that would be left scoped to
+ * nothing); numbers it holds or held at a carrier and its provisioning jobs (the carrier's record);
+ * its PBX trunks, whose rows in Asterisk's tables only the PBX service removes (a cascade would
+ * leave them answering).
+ */
+export async function sellerDependants(db: Db, id: string) {
+  const n = (q: SQL) =>
+    db.execute<{ n: number }>(sql`select count(*)::int as n from ${q}`).then((r) => r[0]!.n);
+  const [campaignsN, linksN, didsN, users, keys, numbers, jobs, trunks, blocks, webhooks, groups] =
+    await Promise.all([
+      n(sql`${campaigns} where ${campaigns.sellerId} = ${id}`),
+      n(
+        sql`${links} join ${campaigns} on ${campaigns.id} = ${links.campaignId} where ${campaigns.sellerId} = ${id}`,
+      ),
+      n(sql`${dids} where ${dids.sellerId} = ${id}`),
+      n(sql`${consoleUsers} where ${consoleUsers.sellerId} = ${id}`),
+      n(sql`${apiKeys} where ${apiKeys.sellerId} = ${id} and ${apiKeys.revokedAt} is null`),
+      n(sql`${provisionedNumbers} where ${provisionedNumbers.sellerId} = ${id}`),
+      n(sql`${provisioningJobs} where ${provisioningJobs.sellerId} = ${id}`),
+      n(sql`${pbxEndpoints} where ${pbxEndpoints.sellerId} = ${id}`),
+      n(sql`${callerBlocks} where ${callerBlocks.sellerId} = ${id}`),
+      n(sql`${webhookSubscriptions} where ${webhookSubscriptions.sellerId} = ${id}`),
+      n(sql`${provisioningGroups} where ${provisioningGroups.sellerId} = ${id}`),
+    ]);
   return {
-    campaigns: await countWhere(db, campaigns, eq(campaigns.sellerId, id)),
-    dids: await countWhere(db, dids, eq(dids.sellerId, id)),
+    kept: {
+      campaigns: campaignsN,
+      links: linksN,
+      dids: didsN,
+      console_users: users,
+      api_keys: keys,
+      carrier_numbers: numbers,
+      provisioning_jobs: jobs,
+      pbx_trunks: trunks,
+    },
+    removed: { blocked_numbers: blocks, webhook_subscriptions: webhooks, carrier_subaccounts: groups },
   };
 }
+export type SellerDependants = Awaited<ReturnType<typeof sellerDependants>>;
 
 /** Deletes a seller; false when there was none. */
 export async function deleteSeller(db: Q, id: string): Promise<boolean> {

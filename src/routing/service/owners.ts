@@ -47,11 +47,30 @@ export class RoutingOwners {
     return r;
   }
 
-  /** Refused while campaigns or DIDs belong to the seller: their calls and reports would lose an owner. */
+  /** Everything that names a seller, counted: what must go before its delete, and what goes with it. */
+  async sellerDependants(id: string): Promise<repo.SellerDependants> {
+    await this.seller(id);
+    return repo.sellerDependants(this.db, id);
+  }
+
+  /**
+   * Refused (IN_USE, with every count in its details) while anything `kept` names the seller (see
+   * `repo.sellerDependants`); otherwise the seller goes with its blocklist, webhook subscriptions and
+   * carrier subaccount records. A row made meanwhile still refuses it (its foreign key: IN_USE).
+   */
   async deleteSeller(id: string, actor: Actor | null): Promise<void> {
-    const h = await repo.sellerHoldings(this.db, id);
-    if (h.campaigns || h.dids) throw new AppError('IN_USE', 'seller still owns campaigns or DIDs', h);
-    if (!(await audited(this.db, (tx) => repo.deleteSeller(tx, id), actor))) throw notFound('seller', id);
+    const d = await repo.sellerDependants(this.db, id);
+    const kept = Object.entries(d.kept).filter(([, n]) => n > 0);
+    if (kept.length)
+      throw new AppError(
+        'IN_USE',
+        `seller still has ${kept.map(([k, n]) => `${n} ${k.replace(/_/g, ' ')}`).join(', ')}`,
+        d,
+      );
+    const gone = await audited(this.db, (tx) => repo.deleteSeller(tx, id), actor).catch((e) =>
+      mapDbError(e, 'seller'),
+    );
+    if (!gone) throw notFound('seller', id);
   }
 
   // ---------------------------------------------------------------- clients (staff only)
