@@ -32,6 +32,10 @@ exten => answer,1,Answer()
  same => n,Wait(3600)
 [dest]
 exten => s,1,Wait(3600)
+[withfailed]
+exten => s,1,Wait(3600)
+exten => failed,1,NoOp(failed with \${REASON})
+ same => n,Hangup()
 `,
 );
 
@@ -187,6 +191,48 @@ describe('simulator AMI Originate that fails', () => {
       Priority: '1',
     });
     expect([sync.Response, sync.Message]).toEqual(['Error', 'Originate failed']);
+  });
+});
+
+describe('simulator AMI Originate to a context with a `failed` extension', () => {
+  it('runs OutgoingSpoolFailed there with REASON and the variables, before the answer or the OriginateResponse', async () => {
+    const { ami } = await sim();
+    const r = await ami.action('Originate', {
+      Channel: 'Local/busy@far',
+      Context: 'withfailed',
+      Exten: 's',
+      Priority: '1',
+      Async: 'yes',
+      CallerID: '"Ann" <2125550000>',
+      Variable: 'X=1',
+    });
+    const done = await waitFor(() =>
+      ami.frames.find((f) => f.Event === 'OriginateResponse' && f.ActionID === r.ActionID),
+    );
+    expect(done).toMatchObject({ Response: 'Failure', Reason: '5', Channel: 'Local/busy@far' });
+    const failed = ami.frames.filter((f) => f.Channel === 'OutgoingSpoolFailed');
+    expect(failed[0]).toMatchObject({ Event: 'Newchannel', CallerIDNum: '2125550000', Exten: 'failed' });
+    expect(
+      failed
+        .filter((f) => /^(VarSet|Newexten|Hangup)$/.test(f.Event ?? ''))
+        .map((f) => `${f.Event} ${f.Variable ?? f.AppData ?? ''}=${f.Value ?? ''}`),
+    ).toEqual(
+      expect.arrayContaining(['VarSet REASON=5', 'VarSet X=1', 'Newexten failed with 5=', 'Hangup =']),
+    );
+    // ast_pbx_run on the originating thread: the PBX is over before the OriginateResponse.
+    const at = (f: (typeof ami.frames)[number]) => ami.frames.indexOf(f);
+    expect(at(failed.find((f) => f.Event === 'Hangup')!)).toBeLessThan(at(done));
+    // An application originate has no such channel.
+    const before = ami.frames.filter((f) => f.Channel === 'OutgoingSpoolFailed').length;
+    const a = await ami.action('Originate', {
+      Channel: 'Local/busy@far',
+      Context: 'withfailed',
+      Application: 'Wait',
+      Data: '1',
+      Async: 'yes',
+    });
+    await waitFor(() => ami.frames.find((f) => f.Event === 'OriginateResponse' && f.ActionID === a.ActionID));
+    expect(ami.frames.filter((f) => f.Channel === 'OutgoingSpoolFailed').length).toBe(before);
   });
 });
 

@@ -1,6 +1,6 @@
 // AMI's calls placed and moved: Originate and Redirect, as manager.c's action_originate and
 // action_redirect check and run them.
-import { type After, originate as originateCall, parseCallerId } from '../originate.ts';
+import { type After, newUniqueId, originate as originateCall, parseCallerId } from '../originate.ts';
 import type { SimChannel } from '../model.ts';
 import { error } from './auth.ts';
 import type { Fields } from './protocol.ts';
@@ -166,6 +166,34 @@ function splitArgs(s: string): string[] {
 }
 
 /**
+ * The channel Asterisk makes for an originate to an extension that failed when the context has a
+ * `failed` extension: `OutgoingSpoolFailed` (no counter), the originate's caller id and account,
+ * REASON set to the originate's reason, then its variables; its PBX runs there to the end.
+ */
+async function outgoingSpoolFailed(
+  ctx: ActionContext,
+  context: string,
+  caller: { name: string; number: string },
+  reason: number,
+  vars: Array<[string, string]>,
+  account: string,
+): Promise<void> {
+  const m = ctx.core.model;
+  const c = m.create({
+    id: newUniqueId(),
+    name: 'OutgoingSpoolFailed',
+    caller: { ...caller },
+    dialplan: { context, exten: 'failed', priority: 1, app_name: '', app_data: '' },
+    fromDialplan: true,
+    ...(account ? { accountcode: account } : {}),
+  });
+  c.linkedid = c.id;
+  m.setVar(c, 'REASON', String(reason));
+  for (const [k, v] of vars) m.setVar(c, k, v);
+  await m.runDialplan(c, context, 'failed', 1);
+}
+
+/**
  * Originate as manager.c runs it: the checks in its order (ids no longer than 149 characters,
  * a channel, a priority as a number or a label of the extension, a timeout, a technology; with a
  * priority, the extension must exist), then either a synchronous dial (the answer waits for the
@@ -203,6 +231,7 @@ export const originate: Action = (ctx) => {
   if (!app && !async && !priority)
     return error(ctx, "Originate with 'Exten' requires 'Context' and 'Priority'");
   const caller = parseCallerId(f.callerid);
+  const vars = originateVariables(ctx.multi.variable ?? []);
   const after: After = app
     ? { application: app, data: f.data ?? '' }
     : { context, exten, ...(priority > 0 ? { priority } : {}) };
@@ -213,14 +242,20 @@ export const originate: Action = (ctx) => {
     ...(otherChannelId ? { otherChannelId } : {}),
     after,
     timeoutS: timeoutMs > 0 ? Math.ceil(timeoutMs / 1000) : 30,
-    vars: originateVariables(ctx.multi.variable ?? []),
+    vars,
     varsBeforeCaller: true,
     ...(f.account ? { account: f.account } : {}),
     ...(f.codecs && originateFormats(f.codecs).size === 0 ? { noFormats: true } : {}),
   });
+  // A dial to an extension that fails runs the context's `failed` extension first, if it has one
+  // (ast_pbx_outgoing_exten_predial), before the answer or the OriginateResponse.
+  const outcome = r.outcome.then(async (o) => {
+    if (!o.answered && !app && core.model.extensionExists(context, 'failed', 1))
+      await outgoingSpoolFailed(ctx, context, caller, o.reason, vars, f.account ?? '');
+    return o;
+  });
   if (!async) {
-    if (!r.channel) return error(ctx, 'Originate failed');
-    void r.outcome.then((o) =>
+    void outcome.then((o) =>
       o.answered
         ? ctx.reply([
             ['Response', 'Success'],
@@ -235,7 +270,7 @@ export const originate: Action = (ctx) => {
     ['Message', 'Originate successfully queued'],
   ]);
   const ch = r.channel;
-  void r.outcome.then((o) => {
+  void outcome.then((o) => {
     // fast_originate names the channel only when the dial answered: a failed one is reported as
     // it was requested (`tech/data`) with the id asked for, or none.
     const chanName = o.answered && ch ? ch.name : name;
