@@ -297,6 +297,16 @@ export async function dialApp(model: SimModel, c: SimChannel, data: string, env:
   }
   const report = (l: Leg, status: string) => model.appDialEvent(c, l.tc, status, '');
   const stillGoing = () => legs.filter((l) => l.going);
+  // publish_dial_end_event, then hanguptree: every callee still going is told how the dial ended,
+  // then each is hung up with the cause given (no hangup request).
+  const endGoing = (status: string, cause: number) => {
+    const going = stillGoing();
+    for (const l of going) report(l, status);
+    for (const l of going) {
+      l.going = false;
+      model.hangup(l.tc.id, cause, false, false);
+    }
+  };
   let sentRinging = false;
   if (opts.ringback) {
     indicateRinging(model, c);
@@ -321,24 +331,13 @@ export async function dialApp(model: SimModel, c: SimChannel, data: string, env:
     // hung up (cause 16).
     c.onHangup = () => {
       if (!settle({ kind: 'cancel' })) return;
-      const going = stillGoing();
-      for (const l of going) report(l, 'CANCEL');
-      for (const l of going) {
-        l.going = false;
-        model.hangup(l.tc.id, 16, false, false);
-      }
+      endGoing('CANCEL', 16);
       model.setVar(c, 'DIALSTATUS', 'CANCEL');
     };
     if (limit)
       model.later(c, limit, () => {
-        if (!settle({ kind: 'timeout' })) return;
         // "Nobody picked up": NOANSWER for each still going, then each hung up with no cause.
-        const going = stillGoing();
-        for (const l of going) report(l, 'NOANSWER');
-        for (const l of going) {
-          l.going = false;
-          model.hangup(l.tc.id, 0, false, false);
-        }
+        if (settle({ kind: 'timeout' })) endGoing('NOANSWER', 0);
       });
     for (const l of legs) {
       const { tc, b } = l;
@@ -382,12 +381,7 @@ export async function dialApp(model: SimModel, c: SimChannel, data: string, env:
         if (!settle({ kind: 'answer', leg: l })) return;
         l.going = false;
         // The others are told they were cancelled, then hung up: answered elsewhere (26).
-        const others = stillGoing();
-        for (const o of others) report(o, 'CANCEL');
-        for (const o of others) {
-          o.going = false;
-          model.hangup(o.tc.id, 26, false, false);
-        }
+        endGoing('CANCEL', 26);
       });
     }
   });

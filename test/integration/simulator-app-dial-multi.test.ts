@@ -8,8 +8,8 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSimulator } from '../../src/simulator/index.ts';
-import { type AmiFrame, amiSession } from '../helpers/sim-ami.ts';
+import type { AmiFrame } from '../helpers/sim-ami.ts';
+import { simDialplan } from '../helpers/sim-dialplan.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 let cleanup: Array<() => unknown> = [];
@@ -75,9 +75,7 @@ exten => s,1,Return(\${ARG1})
 );
 
 async function setup() {
-  const s = await startSimulator({
-    ariPort: 0,
-    amiPort: 0,
+  const { s, ami, call } = await simDialplan(cleanup, {
     dialplanPath: DIALPLAN,
     cdrManager: { enabled: true },
     endpoints: {
@@ -90,13 +88,6 @@ async function setup() {
       longep: { result: 'answer', answerAfterMs: 20 },
     },
   });
-  cleanup.push(() => s.stop());
-  const ami = await amiSession(s.amiPort, cleanup);
-  const call = async (exten: string, done = true) => {
-    const id = s.placeInboundCall({ did: exten, callerNumber: '12125550100', context: 'calls' });
-    if (done) await waitFor(() => ami.of(id, 'Hangup').length === 1);
-    return id;
-  };
   /** The callees app_dial called for the caller, in DialBegin order. */
   const callees = (id: string) =>
     ami.frames.filter((f) => f.Event === 'DialBegin' && f.Uniqueid === id).map((f) => f.DestUniqueid!);

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startSimulator } from '../../src/simulator/index.ts';
-import { type AmiFrame, amiSession } from '../helpers/sim-ami.ts';
+import type { AmiFrame } from '../helpers/sim-ami.ts';
+import { simDialplan } from '../helpers/sim-dialplan.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 let cleanup: Array<() => unknown> = [];
@@ -60,9 +60,7 @@ const EMPTIED = [
 ].map((v) => `${v}=`);
 
 async function setup() {
-  const s = await startSimulator({
-    ariPort: 0,
-    amiPort: 0,
+  const { s, ami, call } = await simDialplan(cleanup, {
     dialplanPath: DIALPLAN,
     endpoints: {
       ansep: { result: 'answer', answerAfterMs: 20, hangupAfterMs: 40 },
@@ -71,14 +69,6 @@ async function setup() {
       longep: { result: 'answer', answerAfterMs: 20 },
     },
   });
-  cleanup.push(() => s.stop());
-  const ami = await amiSession(s.amiPort, cleanup);
-  /** A call into [calls] at `exten`; resolves with the dialling channel's id once it is gone. */
-  const call = async (exten: string, done = true) => {
-    const id = s.placeInboundCall({ did: exten, callerNumber: '12125550100', context: 'calls' });
-    if (done) await waitFor(() => ami.of(id, 'Hangup').length === 1);
-    return id;
-  };
   const vars = (id: string) => ami.of(id, 'VarSet').map((f) => `${f.Variable}=${f.Value}`);
   return { s, ami, call, vars };
 }
