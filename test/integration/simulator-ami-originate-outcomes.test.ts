@@ -61,6 +61,18 @@ async function originate(ami: Ami, exten: string, fields: Record<string, string>
   return waitFor(() => ami.frames.find((f) => f.Event === 'OriginateResponse' && f.ActionID === r.ActionID));
 }
 
+/** A synchronous originate of Local/<exten>@far into dest,s: its answer's Response and Message. */
+async function syncAnswer(ami: Ami, exten: string, fields: Record<string, string> = {}) {
+  const r = await ami.action('Originate', {
+    Channel: `Local/${exten}@far`,
+    Context: 'dest',
+    Exten: 's',
+    Priority: '1',
+    ...fields,
+  });
+  return [r.Response, r.Message];
+}
+
 /** The channel events of the pair made for `exten`, as `Event half cause/status`, in order. */
 function pairEvents(ami: Ami, exten: string): string[] {
   const half = (name = '') => (name.endsWith(';2') ? '2' : '1');
@@ -184,13 +196,7 @@ describe('simulator AMI Originate that fails', () => {
     const two = ami.frames.find((f) => f.Event === 'NewCallerid' && f.Channel?.endsWith(';2'));
     expect(two?.CallerIDNum).toBe('2125550000');
     // Synchronously, the same failure is the action's error.
-    const sync = await ami.action('Originate', {
-      Channel: 'Local/nowhere@far',
-      Context: 'dest',
-      Exten: 's',
-      Priority: '1',
-    });
-    expect([sync.Response, sync.Message]).toEqual(['Error', 'Originate failed']);
+    expect(await syncAnswer(ami, 'nowhere')).toEqual(['Error', 'Originate failed']);
   });
 });
 
@@ -301,14 +307,7 @@ describe('simulator AMI Originate Account and Codecs', () => {
       .filter((f) => !(f.Channel ?? f.DestChannel ?? f.LocalOneChannel ?? '').startsWith(okPair))
       .map((f) => `${f.Event} ${f.Channel?.slice(-2)} ${f.Cause ?? ''}`.trim());
     expect(names).toEqual(['Newchannel ;1', 'Hangup ;1 0']);
-    const sync = await ami.action('Originate', {
-      Channel: 'Local/answer@far',
-      Context: 'dest',
-      Exten: 's',
-      Priority: '1',
-      Codecs: 'bogus',
-    });
-    expect([sync.Response, sync.Message]).toEqual(['Error', 'Originate failed']);
+    expect(await syncAnswer(ami, 'answer', { Codecs: 'bogus' })).toEqual(['Error', 'Originate failed']);
   });
 
   it('reads Codecs as ast_format_cap_update_by_allow_disallow does', () => {
