@@ -216,9 +216,8 @@ interface Leg {
   going: boolean;
 }
 
-/** What the interpreter lends app_dial: its timers, Gosub for `U`, and a goto for GOSUB_RESULT. */
+/** What the interpreter lends app_dial: Gosub for `U`, and a goto for GOSUB_RESULT. */
 export interface DialEnv {
-  sleep: (ms: number) => Promise<void>;
   /**
    * ast_app_exec_sub on the callee: runs `<context>,s,1(<args>)` until Return. Resolves false when
    * the subroutine could not start (no such place), true once it ran (returned or not).

@@ -203,8 +203,7 @@ export function createInterpreter(
           return;
         case 'Dial': {
           // app_dial (src/simulator/app-dial.ts): false when the caller is gone or stays connected.
-          const env = { sleep: (ms: number) => sleep(c, ms), gosub, goto: (t: string) => parseableGoto(t) };
-          if (!(await dialApp(model, c, data, env))) return;
+          if (!(await dialApp(model, c, data, { gosub, goto: parseableGoto }))) return;
           break;
         }
       }
