@@ -178,7 +178,7 @@ export interface DialState {
   caller?: string;
   /**
    * An originate's dial (POST /channels, AMI Originate: main/dial.c with no caller), which reports
-   * the far side's hangup and ends with the originate reason in `reason`.
+   * the far side's hangup with a final status and leaves its reason in the channel's `dialReason`.
    */
   originate: boolean;
   status: '' | 'RINGING' | 'ANSWER';
