@@ -1,7 +1,7 @@
 // A JSON array read element by element as its bytes arrive (ARI's `GET /channels`, which grows
 // with the calls on the node: ~450 bytes a channel, megabytes at thousands of calls). Parsing the
 // whole answer at once held the event loop for hundreds of milliseconds on a busy machine, and
-// every call waited; element by element, the reader can give the loop back between chunks.
+// every call waited; element by element, the reader can give the loop back between them.
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -14,10 +14,11 @@ const CLOSE_OBJECT = 0x7d;
 const isSpace = (b: number) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 
 /**
- * Splits the top-level array into its elements and parses each with JSON.parse. Bytes, not
+ * Splits the top-level array into its elements' JSON texts (each for JSON.parse, which judges it:
+ * the reader parses them one by one, giving the loop back between them). Bytes, not
  * characters: every structural byte is ASCII, and a UTF-8 sequence (bytes >= 0x80) never contains
  * one, so a character cut between two chunks is put back together before it is decoded.
- * Throws on anything that is not one JSON array (JSON.parse judges each element itself).
+ * Throws on anything that is not one JSON array.
  */
 export class JsonArraySplitter {
   private state: 'before' | 'between' | 'element' | 'after' = 'before';
@@ -30,9 +31,9 @@ export class JsonArraySplitter {
   /** A comma was read and no element followed it yet. */
   private pendingComma = false;
 
-  /** The elements completed by this chunk, parsed, in order. */
-  push(chunk: Buffer): unknown[] {
-    const out: unknown[] = [];
+  /** The JSON texts of the elements this chunk completed, in order. */
+  push(chunk: Buffer): string[] {
+    const out: string[] = [];
     let start = this.state === 'element' ? 0 : -1;
     for (let i = 0; i < chunk.length; i++) {
       const b = chunk[i]!;
@@ -82,9 +83,9 @@ export class JsonArraySplitter {
     if (this.state !== 'after') throw new Error('the JSON array ended early');
   }
 
-  private finish(tail: Buffer): unknown {
+  private finish(tail: Buffer): string {
     const bytes = this.parts.length ? Buffer.concat([...this.parts, tail]) : tail;
     this.parts = [];
-    return JSON.parse(bytes.toString('utf8'));
+    return bytes.toString('utf8');
   }
 }

@@ -106,7 +106,10 @@ export class HttpTransport {
       const slicer = new Slicer();
       const out: T[] = [];
       for await (const chunk of res as AsyncIterable<Buffer>) {
-        for (const v of split.push(chunk)) out.push(v as T);
+        for (const text of split.push(chunk)) {
+          out.push(JSON.parse(text) as T);
+          await slicer.due();
+        }
         await slicer.due();
       }
       split.end();

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAsteriskModule } from '../../src/asterisk/index.ts';
+import { type AsteriskModule, createAsteriskModule } from '../../src/asterisk/index.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
@@ -71,7 +71,7 @@ describe('calls across an ARI link cut', () => {
     if (cdrDir) rmSync(cdrDir, { recursive: true, force: true });
   });
 
-  async function campaignWithOneClient(answerAfterMs: number) {
+  async function campaignWithOneClient(answerAfterMs: number, concurrencyCap = 1) {
     const k = ++n;
     const did = `+1415777${String(1000 + k).padStart(4, '0')}`;
     const endpoint = `cut-${k}`;
@@ -81,7 +81,7 @@ describe('calls across an ARI link cut', () => {
       campaign: { name: `cut${k}`, strategy: 'priority', maxAttempts: 1 },
       dids: [did],
       clients: [endpoint],
-      link: { concurrencyCap: 1 },
+      link: { concurrencyCap },
     });
     return { did, endpoint, linkId: c.links[0]!.linkId };
   }
@@ -134,6 +134,53 @@ describe('calls across an ARI link cut', () => {
       return x.length ? x : undefined;
     });
     expect(rows.map((x) => x.disposition)).toEqual(['answered']);
+    await waitFor(() => sim.channelCount(`PJSIP/${c.endpoint}-`) === 0);
+    await waitFor(async () => (await routing().slots.live(c.linkId)) === 0);
+  });
+
+  it('among hundreds of calls (a channel list of many chunks), a call that ended while the link was down is settled once it is back', async () => {
+    await restore(); // whatever the test before left
+    const calls = 250;
+    const c = await campaignWithOneClient(10, calls);
+    const callers = Array.from({ length: calls }, (_, i) => `cut-many-${n}-${i}`);
+    for (const [i, id] of callers.entries())
+      sim.placeInboundCall({
+        channelId: id,
+        did: c.did,
+        callerNumber: `+1212556${String(i).padStart(4, '0')}`,
+      });
+    // Every caller and every client leg in their bridge in Asterisk, and every answer back here: the
+    // cut fails no request of theirs (a call whose bridging got no answer is hung up, made or not).
+    const legs = () => sim.liveChannels().filter((x) => x.name.startsWith(`PJSIP/${c.endpoint}-`));
+    const node = [...(d.ctx.modules.get('asterisk') as AsteriskModule).nodes.values()][0]!;
+    const idle = () => {
+      const l = node.ari.load();
+      return [l.http, l.websocket, l.cleanup].every((f) => f.inFlight === 0 && f.queued === 0);
+    };
+    await waitFor(
+      () =>
+        callers.every((id) => sim.hears(id) === 'bridge') &&
+        legs().length === calls &&
+        legs().every((l) => sim.hears(l.id) === 'bridge') &&
+        idle(),
+    );
+    // Three channels a call at ~450 bytes each: far more than one read of the socket.
+    expect(JSON.stringify(sim.liveChannels()).length).toBeGreaterThan(4 * 65_536);
+    link.cut();
+    const gone = callers[calls >> 1]!;
+    sim.hangup(gone, 16);
+    await waitFor(() => !up(gone));
+    await restore();
+    // Its client leg hung up and its CDR written; every other call still bridged.
+    await waitFor(async () => {
+      const x = await cdrsOf(c.did);
+      return x.length ? x : undefined;
+    });
+    await waitFor(() => sim.channelCount(`PJSIP/${c.endpoint}-`) === calls - 1);
+    await waitFor(async () => (await routing().slots.live(c.linkId)) === calls - 1);
+    expect((await cdrsOf(c.did)).map((x) => x.disposition)).toEqual(['answered']);
+    expect(callers.filter((id) => sim.hears(id) === 'bridge')).toEqual(callers.filter((id) => id !== gone));
+    for (const id of callers) if (id !== gone) sim.hangup(id, 16);
     await waitFor(() => sim.channelCount(`PJSIP/${c.endpoint}-`) === 0);
     await waitFor(async () => (await routing().slots.live(c.linkId)) === 0);
   });
