@@ -159,6 +159,8 @@ describe('the console at a phone’s, a tablet’s and a laptop’s width', () =
   const pages: Array<{ path: string; roles: Role[] }> = [];
   /** Pages whose delete asks first what its cascade removes, with the roles that may delete. */
   const cascades: Array<{ path: string; roles: Role[] }> = [];
+  /** The seller's page: its delete asks first, counting what still names it. */
+  let sellerPath = '';
   const shots = join(SCREENSHOTS, 'layout');
 
   beforeAll(async () => {
@@ -252,10 +254,16 @@ describe('the console at a phone’s, a tablet’s and a laptop’s width', () =
     expect(pu.statusCode, pu.body).toBe(201);
     // Calls: answered and not, with the names a CDR carries.
     const cdrs = (d.ctx.modules.get('routing') as RoutingModule).cdr;
+    // The second call is one a call page shows at its fullest: a long id (as Asterisk's unique ids
+    // run with a node prefix), a recording, two attempts and a link not offered the call.
+    const callId = (i: number) =>
+      i === 1
+        ? 'layout-1-node-west-coast-01-1765000000.123456-0f6d2a4e-8c1b-4e7a-9f2d-5b6c7d8e9f01'
+        : `layout-${i}`;
     for (let i = 0; i < 3; i++) {
       const start = Date.now() - (i + 1) * 3_600_000;
       await cdrs.write({
-        call_id: `layout-${i}`,
+        call_id: callId(i),
         node_id: 'n1',
         seller_id: s!.id,
         seller_name: s!.name,
@@ -275,7 +283,27 @@ describe('the console at a phone’s, a tablet’s and a laptop’s width', () =
         billable_s: i ? 60 : 0,
         disposition: i ? 'answered' : 'no_client',
         hangup_cause: 16,
-        attempts: [],
+        attempts:
+          i === 1
+            ? [
+                { client_id: cl!.id, link_id: l!.id, result: 'busy', ring_ms: 2_300, answered_at: null },
+                {
+                  client_id: cl!.id,
+                  link_id: l!.id,
+                  result: 'answered',
+                  ring_ms: 4_100,
+                  answered_at: new Date(start + 5_000).toISOString(),
+                },
+              ]
+            : [],
+        ...(i === 1
+          ? {
+              not_routed: [{ link_id: l!.id, client_id: cl!.id, reason: 'seller_concurrency' }],
+              recording_name: `capconduit/2026-12-06/${callId(1)}`,
+              recording_s: 60,
+              end_reason: 'caller_hangup_after_client_answered_and_talked',
+            }
+          : {}),
         converted: i === 1,
         payout_micros: 10_000_000,
         revenue_micros: 25_000_000,
@@ -314,6 +342,7 @@ describe('the console at a phone’s, a tablet’s and a laptop’s width', () =
       { path: '/console/blocklist', roles: EVERYONE },
       { path: '/console/calls', roles: EVERYONE },
       { path: '/console/calls/totals', roles: EVERYONE },
+      { path: `/console/calls/${callId(1)}`, roles: EVERYONE },
       { path: '/console/caller-ids', roles: NOT_SELLER },
       { path: `/console/caller-ids/pools/${pool.id}/vicidial`, roles: NOT_SELLER },
       { path: '/console/pbx', roles: NOT_SELLER },
@@ -329,6 +358,7 @@ describe('the console at a phone’s, a tablet’s and a laptop’s width', () =
       { path: `/console/users/${me.id}`, roles: ADMIN },
       { path: '/console/account', roles: EVERYONE },
     );
+    sellerPath = `/console/sellers/${s!.id}`;
     cascades.push(
       { path: `/console/campaigns/${c!.id}`, roles: ['admin', 'staff', 'seller'] },
       { path: `/console/clients/${cl!.id}`, roles: ['admin', 'staff'] },
@@ -403,6 +433,18 @@ describe('the console at a phone’s, a tablet’s and a laptop’s width', () =
         // Its text is there before its stylesheet and script may be (a busy machine): judged once loaded.
         await page.waitForLoadState('load');
         await check(`${label(path)}-delete-confirm`);
+      }
+      // A seller's delete counts what still names it (its campaign, DID, user...) before anything.
+      if (u.role === 'admin' || u.role === 'staff') {
+        await page.goto(`${base}/console/sellers`);
+        const [answer] = await Promise.all([
+          page.waitForResponse((x) => x.request().method() === 'POST' && x.url().endsWith('/delete')),
+          page.click(`form[action="${sellerPath}/delete"] button[type=submit]`),
+        ]);
+        expect(answer.status()).toBe(409);
+        await page.locator('#seller-kept').waitFor(T);
+        await page.waitForLoadState('load');
+        await check('seller-delete-confirm');
       }
       // Below 1100 px the menu folds behind its button; opened, every entry is in the window. From
       // 1100 px the button is not there.

@@ -16,7 +16,7 @@ import { type Html, html } from '../html.ts';
 import { layout } from '../pages/layout.ts';
 import { microsText } from '../pages/routing-fields.ts';
 import { sendPage, userOf } from '../plugin.ts';
-import { at, clientChoices } from './calls.ts';
+import { at, clientChoices, reasonText } from './calls.ts';
 import { ctxOf } from './users.ts';
 
 const params = z.object({ id: z.string().min(1).max(200) });
@@ -84,7 +84,7 @@ ${
 }
 ${
   c.notRouted.length
-    ? html`<h2>Links not offered the call</h2><ul id="call-not-routed">${c.notRouted.map((n) => html`<li>${client(n.client_id)}: <strong>${n.reason}</strong></li>`)}</ul>`
+    ? html`<h2>Links not offered the call</h2><ul id="call-not-routed">${c.notRouted.map((n) => html`<li>${client(n.client_id)}: <strong>${reasonText(n.reason)}</strong></li>`)}</ul>`
     : ''
 }`;
       return sendPage(reply, layout(ctxOf(req), `Call ${at(c.startedAt)}`, body));

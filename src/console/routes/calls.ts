@@ -10,7 +10,7 @@ import type { Disposition } from '../../routing/call.ts';
 import type { RoutingService } from '../../routing/service.ts';
 import { EVERYONE, scopeOf } from '../access.ts';
 import { validate } from '../forms.ts';
-import { html } from '../html.ts';
+import { type Html, html } from '../html.ts';
 import { empty, layout, pager } from '../pages/layout.ts';
 import { sortQuery, sortTh } from '../pages/table.ts';
 import { sendPage, userOf } from '../plugin.ts';
@@ -126,6 +126,12 @@ export async function clientChoices(
 }
 
 export const at = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 19) : '');
+/**
+ * Why a link was not offered a call (`seller_concurrency`, ...): one long word, which may wrap after
+ * its underscores rather than widen the calls table past a laptop's window.
+ */
+export const reasonText = (r: string): Html =>
+  html`${r.split('_').map((p, i) => (i ? html`_<wbr>${p}` : p))}`;
 
 export function callRoutes(calls: CallsService, routing: RoutingService) {
   return async function routes(app: FastifyInstance) {
@@ -152,7 +158,7 @@ ${scope ? '' : html`<td>${c.sellerName ?? ''}</td>`}<td>${c.campaignName ?? ''}<
 <td class="num">${c.durationS}</td><td class="num">${c.billableS}</td>
 <td class="not-routed">${
         c.notRouted.length
-          ? html`<ul>${c.notRouted.map((n) => html`<li>${clientNames.get(n.client_id) ?? n.client_id}: <strong>${n.reason}</strong></li>`)}</ul>`
+          ? html`<ul>${c.notRouted.map((n) => html`<li>${clientNames.get(n.client_id) ?? n.client_id}: <strong>${reasonText(n.reason)}</strong></li>`)}</ul>`
           : ''
       }</td>
 <td>${
