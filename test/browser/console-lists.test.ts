@@ -1,0 +1,138 @@
+// The lists an operator narrows down, in a real headless Chromium: PBX users filtered by a name and
+// sorted by a header with the filter kept, DIDs filtered by part of a number and by being routed
+// nowhere, the caller-ID pools paged on the server, and a seller's delete that first counts what
+// still names the seller (refused while a campaign and a DID are there; done, with its blocklist,
+// once confirmed for a seller that has nothing else).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../../src/auth/keys.ts';
+import { callerBlocks, campaigns, dids, sellers } from '../../src/db/schema/routing.ts';
+import { type Daemon, startDaemon } from '../../src/main.ts';
+import { createLogger } from '../../src/platform/logger.ts';
+import { type Chromium, launchChromium } from '../helpers/chromium.ts';
+import { addUser, consoleModules } from '../helpers/console.ts';
+import { freshDatabase, testConfig } from '../helpers/env.ts';
+
+const log = createLogger({ level: 'silent' });
+const PW = 'correct horse battery';
+/** Generous: the browser waits on what the page shows, never on the clock; this only bounds a hang. */
+const T = { timeout: 60_000 };
+
+describe('console lists in Chromium: filters, orders, pages and a counted delete', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let d: Daemon;
+  let ui: Chromium;
+  let base: string;
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    const launching = launchChromium();
+    launching.catch(() => {}); // met where it is awaited
+    db = await freshDatabase();
+    d = await startDaemon(testConfig({ DATABASE_URL: db.url, API_HOST: '127.0.0.1' }), log, consoleModules());
+    base = d.address.replace('[::1]', '127.0.0.1');
+    const x = d.ctx.database.db;
+    const [acme] = await x.insert(sellers).values({ name: 'acme' }).returning();
+    const [leaving] = await x.insert(sellers).values({ name: 'leaving' }).returning();
+    ids.acme = acme!.id;
+    ids.leaving = leaving!.id;
+    const [c] = await x.insert(campaigns).values({ sellerId: acme!.id, name: 'sales' }).returning();
+    await x.insert(dids).values([
+      { number: '+14155550101', sellerId: acme!.id, campaignId: c!.id },
+      { number: '+14155550102', sellerId: acme!.id },
+      { number: '+12125550103', sellerId: acme!.id },
+    ]);
+    await x.insert(callerBlocks).values({ sellerId: leaving!.id, number: '+15550001111' });
+    const key = (await createApiKey(x, { role: 'admin' })).key;
+    const api = async (url: string, payload: object) => {
+      const r = await d.app.inject({
+        method: 'POST',
+        url,
+        headers: { authorization: `Bearer ${key}` },
+        payload,
+      });
+      expect(r.statusCode, r.body).toBe(201);
+    };
+    for (const [name, email] of [
+      ['Ann Baker', 'ann@pbx.test'],
+      ['Bob Stone', 'bob@pbx.test'],
+      ['Annie Ray', 'annie@pbx.test'],
+    ])
+      await api('/v1/pbx/users', { name, email });
+    for (const id of ['east', 'north', 'west']) await api('/v1/cid-pools', { id });
+    await addUser(d, { email: 'admin@example.com', password: PW, role: 'admin' });
+    ui = await launching;
+  });
+  afterAll(async () => {
+    await ui?.close();
+    await d?.stop();
+    await db?.drop();
+  });
+
+  const texts = (selector: string) => ui.page.locator(selector).allTextContents();
+
+  it('narrows PBX users, DIDs and pools on the server, and a seller delete counts before it acts', async () => {
+    const { page } = ui;
+    await page.goto(`${base}/console/sign-in`);
+    await page.fill('input[name=email]', 'admin@example.com');
+    await page.fill('input[name=password]', PW);
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/console\/live$/, T);
+
+    // PBX users: "ann" is Ann and Annie; the Name header then orders them, the filter kept.
+    await page.goto(`${base}/console/pbx`);
+    expect(await texts('#pbx-users tbody tr td:nth-child(2)')).toEqual([
+      'Ann Baker',
+      'Bob Stone',
+      'Annie Ray',
+    ]);
+    await page.fill('#pbx-user-filter input[name=uq]', 'ann');
+    await Promise.all([page.waitForURL(/uq=ann/, T), page.click('#pbx-user-filter button[type=submit]')]);
+    expect(await texts('#pbx-users tbody tr td:nth-child(2)')).toEqual(['Ann Baker', 'Annie Ray']);
+    await Promise.all([page.waitForURL(/usort=name/, T), page.click('#pbx-users th a:text("Name")')]);
+    expect(page.url()).toContain('uq=ann');
+    expect(await page.inputValue('#pbx-user-filter input[name=uq]')).toBe('ann');
+    expect(await texts('#pbx-users tbody tr td:nth-child(2)')).toEqual(['Ann Baker', 'Annie Ray']);
+    await Promise.all([page.waitForURL(/udir=desc/, T), page.click('#pbx-users th a:text("Name")')]);
+    expect(await texts('#pbx-users tbody tr td:nth-child(2)')).toEqual(['Annie Ray', 'Ann Baker']);
+
+    // DIDs: part of a number typed as people write it, and routed nowhere.
+    await page.goto(`${base}/console/dids`);
+    await page.fill('#did-filters input[name=number]', '(415) 555');
+    await page.selectOption('#did-filters select[name=routed]', 'false');
+    await Promise.all([page.waitForURL(/routed=false/, T), page.click('#did-filters button[type=submit]')]);
+    expect(await texts('#dids-list tbody tr td:first-child a')).toEqual(['+14155550102']);
+    await page.selectOption('#did-filters select[name=routed]', '');
+    await page.fill('#did-filters input[name=number]', '999');
+    await Promise.all([page.waitForURL(/number=999/, T), page.click('#did-filters button[type=submit]')]);
+    await page.getByText('No DIDs match this filter.').waitFor(T);
+
+    // Caller-ID pools, one a page: the pager walks them in the server's order.
+    await page.goto(`${base}/console/caller-ids?plimit=1`);
+    expect(await texts('#pools tbody tr td:first-child')).toEqual(['east']);
+    await page.click('section:has(#pools) nav.pager a:text("next →")');
+    await page.waitForURL(/poffset=1/, T);
+    expect(await texts('#pools tbody tr td:first-child')).toEqual(['north']);
+
+    // A seller with a campaign and DIDs: the counts, and nothing deleted.
+    await page.goto(`${base}/console/sellers`);
+    await page.click(`form[action="/console/sellers/${ids.acme}/delete"] button[type=submit]`);
+    await page.locator('#seller-kept').waitFor(T);
+    const kept = await texts('#seller-kept li');
+    expect(kept[0]).toMatch(/^1 campaign: delete them/);
+    expect(kept[1]).toMatch(/^3 DIDs: delete them/);
+    await page.click('a:text("Back to the seller")');
+    await page.waitForURL(new RegExp(`/console/sellers/${ids.acme}$`), T);
+    // One with only its blocklist: listed, then deleted once confirmed.
+    await page.goto(`${base}/console/sellers`);
+    await page.click(`form[action="/console/sellers/${ids.leaving}/delete"] button[type=submit]`);
+    await page.locator('#seller-removed').waitFor(T);
+    expect(await texts('#seller-removed li')).toEqual(['1 number on its blocklist']);
+    await Promise.all([
+      page.waitForURL(/\/console\/sellers\?done=deleted$/, T),
+      page.click('#seller-delete-confirm button[type=submit]'),
+    ]);
+    expect(await page.locator(`form[action="/console/sellers/${ids.leaving}/delete"]`).count()).toBe(0);
+    expect(await page.locator(`form[action="/console/sellers/${ids.acme}/delete"]`).count()).toBe(1);
+    expect(ui.problems).toEqual([]);
+  }, 300_000);
+});
