@@ -187,11 +187,22 @@ export class CallRunner {
     void this.queue
       .run(callId, async () => {
         // Not waited for here: see AHEAD_OF_SAVE (runEffects waits where it must).
-        call.unanswered = this.save(call);
+        this.leaveUnanswered(call, this.save(call));
         await this.runEffects(callId, effects);
         await this.answered(call);
       })
       .catch(() => {});
+  }
+
+  /**
+   * Goes on without the write's answer. Forgotten as soon as it is answered, so that the next write,
+   * made before anything waited for this one, still leaves at once (ahead of a leg's create).
+   */
+  private leaveUnanswered(call: CallRuntime, write: Promise<void>): void {
+    call.unanswered = write;
+    void write.then(() => {
+      if (call.unanswered === write) call.unanswered = undefined;
+    });
   }
 
   /** Waits for the call's record write if one is still unanswered (save never rejects). */
@@ -398,7 +409,7 @@ export class CallRunner {
       if (call && effects.length) {
         const write = this.save(call);
         // Sent now; waited for here only if an effect that must not go ahead of it comes next.
-        if (effects.every((fx) => AHEAD_OF_SAVE.has(fx.type))) call.unanswered = write;
+        if (effects.every((fx) => AHEAD_OF_SAVE.has(fx.type))) this.leaveUnanswered(call, write);
         else await write;
       }
     }
