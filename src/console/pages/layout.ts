@@ -91,6 +91,12 @@ ${p.offset > 0 ? html`<a href="${link(Math.max(0, p.offset - p.limit))}">← pre
 ${last < p.total ? html`<a href="${link(p.offset + p.limit)}">next →</a>` : ''}</nav>`;
 }
 
+/** A GET form's hidden fields carrying another list's state (its filter, order, page); unset ones left out. */
+export const hiddenFields = (o: Record<string, string | number | undefined>): Html[] =>
+  Object.entries(o)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => html`<input type="hidden" name="${k}" value="${String(v)}">`);
+
 export function empty(text: string): Html {
   return html`<p class="empty">${text}</p>`;
 }

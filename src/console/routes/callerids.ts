@@ -20,7 +20,7 @@ import { AppError } from '../../platform/http/errors.ts';
 import { may, STAFF_READ, STAFF_WRITE } from '../access.ts';
 import { fromForm, validate } from '../forms.ts';
 import { type Html, html } from '../html.ts';
-import { csrfField, empty, layout, pager } from '../pages/layout.ts';
+import { csrfField, empty, hiddenFields, layout, pager } from '../pages/layout.ts';
 import { sortQuery, sortTh } from '../pages/table.ts';
 import { publicUrl, sendPage, wantsHtml } from '../plugin.ts';
 import { pageQuery } from '../schemas.ts';
@@ -102,13 +102,9 @@ export function callerIdRoutes(svc: CallerIdService | undefined, configuredUrl?:
         sortTh(PATH, { ...keepN, pq }, ps, k, label, cls, { sort: 'psort', dir: 'pdir' });
       const nth = (k: NumberSort, label: string, cls = '') =>
         sortTh(PATH, { ...keepP, pool }, ns, k, label, cls);
-      const hidden = (o: Record<string, string | number | undefined>) =>
-        Object.entries(o).map(([k, v]) =>
-          v === undefined ? '' : html`<input type="hidden" name="${k}" value="${String(v)}">`,
-        );
       const body = html`<section><h2>Pools</h2>
 <form method="get" action="${PATH}" class="grid filters" id="pool-filter"><label>Id or name contains <input name="pq" value="${pq ?? ''}" maxlength="100"></label>
-${hidden({ psort: ps.sort, pdir: ps.dir, ...keepN })}<button type="submit">Filter</button> <a href="${PATH}">Clear</a></form>
+${hiddenFields({ psort: ps.sort, pdir: ps.dir, ...keepN })}<button type="submit">Filter</button> <a href="${PATH}">Clear</a></form>
 ${
   pools.length
     ? html`<div class="scroll"><table id="pools"><thead><tr>${pth('id', 'Pool')}${pth('name', 'Name')}${pth('numbers', 'Numbers', 'num')}<th class="num">Available</th><th class="num">Resting</th><th class="num">At a limit</th><th class="num">Uses this hour</th><th class="num">Uses today</th><th>Fallback</th><th>Health rule</th><th>Dialplan</th>${w ? html`<th></th>` : ''}</tr></thead><tbody>
@@ -154,7 +150,7 @@ ${
 }
 <section><h2>Numbers${pool ? html` in ${pool}` : ''}</h2>
 <form method="get" action="${PATH}" class="grid"><label>Pool <select name="pool"><option value="">every pool</option>${poolIds.map((id) => html`<option${id === pool ? html` selected` : ''}>${id}</option>`)}</select></label>
-${hidden({ sort: ns.sort, dir: ns.dir, ...keepP })}<button type="submit">Show</button></form>
+${hiddenFields({ sort: ns.sort, dir: ns.dir, ...keepP })}<button type="submit">Show</button></form>
 ${
   nums.items.length
     ? html`<div class="scroll"><table id="numbers"><thead><tr>${nth('number', 'Number')}<th>Pools</th>${nth('carrier', 'Carrier')}${nth('area_code', 'Area')}${nth('state', 'State')}

@@ -13,7 +13,7 @@ import type { RoutingService } from '../../routing/service.ts';
 import { auditLabel, may, STAFF_READ, STAFF_WRITE } from '../access.ts';
 import { fromForm, validate } from '../forms.ts';
 import { type Html, html } from '../html.ts';
-import { csrfField, empty, layout, pager } from '../pages/layout.ts';
+import { csrfField, empty, hiddenFields, layout, pager } from '../pages/layout.ts';
 import { sortKeys, sortQuery, sortTh } from '../pages/table.ts';
 import { sendPage, userOf } from '../plugin.ts';
 import { pageQuery } from '../schemas.ts';
@@ -83,19 +83,15 @@ export function pbxRoutes(svc: PbxService | undefined, routing: RoutingService, 
         sortTh(PATH, { ...keepE, uq }, us, k, label, '', { sort: 'usort', dir: 'udir' });
       const eth = (k: (typeof EP_SORTS)[number], label: string) =>
         sortTh(PATH, { ...keepU, q: eq, kind }, es, k, label);
-      const hidden = (o: Record<string, string | number | undefined>) =>
-        Object.entries(o).map(([k, v]) =>
-          v === undefined ? '' : html`<input type="hidden" name="${k}" value="${String(v)}">`,
-        );
       const del = (action: string, what: string) =>
         html`<form method="post" action="${action}" class="inline" data-confirm="${what}">${csrfField(ctx)}<button type="submit" class="link">Delete</button></form>`;
       const userFilter = html`<form method="get" action="${PATH}" class="grid filters" id="pbx-user-filter">
 <label>Name, email or extension <input name="uq" value="${uq ?? ''}" maxlength="100"></label>
-${hidden({ usort: us.sort, udir: us.dir, ...keepE })}<button type="submit">Filter</button> <a href="${PATH}">Clear</a></form>`;
+${hiddenFields({ usort: us.sort, udir: us.dir, ...keepE })}<button type="submit">Filter</button> <a href="${PATH}">Clear</a></form>`;
       const epFilter = html`<form method="get" action="${PATH}" class="grid filters" id="pbx-endpoint-filter">
 <label>Name, username or for <input name="q" value="${eq ?? ''}" maxlength="100"></label>
 <label>Kind <select name="kind"><option value="">any</option>${PBX_ENDPOINT_KINDS.map((k) => html`<option${kind === k ? html` selected` : ''}>${k}</option>`)}</select></label>
-${hidden({ sort: es.sort, dir: es.dir, ...keepU, uoffset: undefined })}<button type="submit">Filter</button> <a href="${PATH}">Clear</a></form>`;
+${hiddenFields({ sort: es.sort, dir: es.dir, ...keepU, uoffset: undefined })}<button type="submit">Filter</button> <a href="${PATH}">Clear</a></form>`;
       const body = html`${tabs('pbx')}
 ${
   w
