@@ -2,7 +2,7 @@
 // own Stasis app, as with STASIS_BROADCAST) and one Redis. Callers arriving on both instances in
 // turn are answered in the order they arrived as slots free one by one; a new hour on the routing
 // clock (moved by the test, not waited for) serves the waiters an hourly cap held back, woken once
-// for the whole cluster.
+// for the whole cluster; and a Redis restart while callers wait loses none and serves none twice.
 // The safety poll is set far beyond the tests' waits, so only wake-ups can serve anyone here.
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,6 +62,7 @@ function cluster(env: Record<string, string> = {}) {
     db = await freshDatabase();
     const dataDir = mkdtempSync(join(tmpdir(), 'cc-redis-'));
     dirs.push(dataDir);
+    // Its own Redis, kept on disk: the fault test restarts it.
     redis = await PrivateRedis.create({ persistDir: dataDir });
     const { db: x, close } = createDatabase(db.url, { max: 1 });
     const [s] = await x.insert(sellers).values({ name: 's' }).returning();
@@ -177,15 +178,43 @@ const hourClaims = async () => {
 };
 
 /**
+ * Waits until `count` callers stand in the link's line in Redis (a caller's phase is queued a moment
+ * before it has joined there) and `listeners` connections hear the wake-up channel (an instance
+ * subscribes when its first caller waits): from then on a freed slot's wake-up reaches them.
+ */
+async function inLine(linkId: string, count: number, listeners: number) {
+  const keys = new RedisKeys(prefix).routing;
+  await waitFor(async () =>
+    (await routing(0).router!.queue.waiting(linkId)).length === count ? true : undefined,
+  );
+  const r = createRedis(redis.url, { enableOfflineQueue: true });
+  r.on('error', () => {});
+  try {
+    await waitFor(async () => {
+      const [, n] = (await r.pubsub('NUMSUB', keys.queueWake)) as [string, number];
+      return n >= listeners ? true : undefined;
+    });
+  } finally {
+    r.disconnect();
+  }
+}
+
+/**
  * Callers arriving in turn on the two instances while the link is full, then its slots freeing one
  * by one: each freed slot goes to the caller who arrived first, wherever it waits.
  */
-async function inArrivalOrder(did: string, base: number, waiters: number, between?: () => Promise<void>) {
+async function inArrivalOrder(
+  { did, linkId }: { did: string; linkId: string },
+  base: number,
+  waiters: number,
+  between?: () => Promise<void>,
+) {
   const first = await placed(0, did, `+1212555${base}`, 'bridged');
   const callers = Array.from({ length: waiters }, (_, k) => `+1212555${base + 1 + k}`);
   const on = (k: number) => (k + 1) % 2; // the first waiter on instance 1, then 0, 1, ...
   const ids: string[] = [];
   for (const [k, caller] of callers.entries()) ids.push(await placed(on(k), did, caller, 'queued'));
+  await inLine(linkId, waiters, 2);
   await between?.();
   sim.hangup(first);
   for (const [k, caller] of callers.entries()) {
@@ -205,8 +234,7 @@ describe('hold queue: one line for two instances on one node', () => {
   cluster();
 
   it('callers arriving in turn on both instances are answered in arrival order as slots free one by one', async () => {
-    const { did } = await campaignLink({ concurrencyCap: 1 });
-    await inArrivalOrder(did, 1000, 6);
+    await inArrivalOrder(await campaignLink({ concurrencyCap: 1 }), 1000, 6);
   }, 180_000);
 
   it('a new hour on the routing clock serves the waiters an hourly cap held back, on both instances, woken once', async () => {
@@ -225,6 +253,9 @@ describe('hold queue: one line for two instances on one node', () => {
       // A waiter for each, on the other instance: full, so each waits (its concurrency).
       const wA = await placed(1, a.did, '+12125552001', 'queued');
       const wB = await placed(0, b.did, '+12125552101', 'queued');
+      // Both instances and this test hear the wake-ups.
+      await inLine(a.linkId, 1, 3);
+      await inLine(b.linkId, 1, 3);
       const turns = [
         await metric(1, 'capconduit_queue_turns_total', 'wake'),
         await metric(0, 'capconduit_queue_turns_total', 'wake'),
@@ -275,5 +306,14 @@ describe('hold queue: one line for two instances on one node', () => {
     } finally {
       sub.disconnect();
     }
+  }, 180_000);
+
+  it('Redis restarting while callers wait: none lost, none answered twice, still in arrival order', async () => {
+    await inArrivalOrder(await campaignLink({ concurrencyCap: 1 }), 3000, 4, async () => {
+      await redis.stop();
+      await redis.start();
+      // Both instances back on Redis; their wake-up subscriptions subscribe again by themselves.
+      for (const d of daemons) await waitFor(async () => (await d.app.inject('/ready')).statusCode === 200);
+    });
   }, 180_000);
 });
