@@ -47,7 +47,6 @@ export interface OwnerId {
 
 // The pure side lives in queue-line.ts; its names stay importable from here.
 export {
-  hourWake,
   lineAdmits,
   linkWake,
   parseWake,

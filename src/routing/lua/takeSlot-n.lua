@@ -79,8 +79,8 @@ local now_cap = {}
 for o = 0, owners - 1 do
   for k = 1, 5 do now_cap[KEYS[1 + 5 * o + k]] = tonumber(ARGV[11 + 6 * o + k]) end
 end
--- Whether a mark (`<cap kind>|<cap>|<turn>|<key>`) still holds its waiter back: it was made in the
--- current round of turns and that cap is still full.
+-- Whether a mark (`<cap kind>|<cap>|<turn>|<key>`) of the current round still holds its waiter
+-- back: that cap is still full.
 local function holds(mark)
   if not mark then return false end
   local k, cap, made, key = string.match(mark, '^(%d)|(%d+)|(%d+)|(.+)$')
