@@ -1,13 +1,17 @@
 // A raw manager session on the simulator for its AMI tests: every frame in order as a record of
-// its fields, and actions sent with an ActionID whose response is awaited.
+// its fields, and actions sent with an ActionID whose response is awaited; `simAmi` and `simAriAmi`
+// start the simulator (and simAri's app) with a session logged in.
 import { connect } from 'node:net';
+import type { SimulatorOptions } from '../../src/simulator/index.ts';
+import type { Cleanup } from './cleanup.ts';
 import { amiReader } from './scenario-replay.ts';
+import { simAri, startSim } from './sim-ari.ts';
 import { waitFor } from './wait.ts';
 
 export type AmiFrame = Record<string, string>;
 
 /** Logs in (with the `Events` given); everything it opens is handed to `cleanup`. */
-export async function amiSession(port: number, cleanup: Array<() => unknown>, events = 'on') {
+export async function amiSession(port: number, cleanup: Cleanup, events = 'on') {
   const frames: AmiFrame[] = [];
   /** The same frames with their fields in the order sent (for checks of Asterisk's key order). */
   const ordered: Array<Array<[string, string]>> = [];
@@ -52,4 +56,18 @@ export async function amiSession(port: number, cleanup: Array<() => unknown>, ev
   const of = (uniqueid: string, ...kinds: string[]) =>
     frames.filter((f) => f.Uniqueid === uniqueid && (!kinds.length || kinds.includes(f.Event ?? '')));
   return { frames, ordered, action, list, of, write };
+}
+
+export type AmiSession = Awaited<ReturnType<typeof amiSession>>;
+
+/** A simulator (with `o`) and a manager session logged in to it with all events. */
+export async function simAmi(cleanup: Cleanup, o: SimulatorOptions = {}) {
+  const s = await startSim(cleanup, o);
+  return { s, ami: await amiSession(s.amiPort, cleanup) };
+}
+
+/** `simAri`'s simulator and app, and a manager session logged in to it with all events. */
+export async function simAriAmi(cleanup: Cleanup, o: SimulatorOptions = {}) {
+  const sim = await simAri(cleanup, o);
+  return { ...sim, ami: await amiSession(sim.s.amiPort, cleanup) };
 }

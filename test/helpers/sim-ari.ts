@@ -1,8 +1,10 @@
-// A simulator with the dialplan's app (`capconduit`) held on an ARI WebSocket, every event it is
-// sent in order, an ARI caller, and inbound calls placed into Stasis: the setup of the simulator's
-// own ARI tests.
+// The simulator's own ARI tests' setup: a simulator on free ports (`startSim`), an app held on an
+// events WebSocket (`holdApp`), raw REST requests (`ariRest`), and all of them together in `simAri`:
+// the dialplan's app (`capconduit`) held, every event it is sent in order, and inbound calls placed
+// into Stasis.
 import WebSocket from 'ws';
-import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
+import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/index.ts';
+import type { Cleanup } from './cleanup.ts';
 import { waitFor } from './wait.ts';
 
 export type AriEvent = {
@@ -11,18 +13,26 @@ export type AriEvent = {
   recording?: Record<string, unknown>;
 } & Record<string, unknown>;
 
-/** Starts it; everything it opens is handed to `cleanup` (run in reverse after each test). */
-export async function simAri(cleanup: Array<() => Promise<unknown> | unknown>) {
-  const s: Simulator = await startSimulator({ ariPort: 0, amiPort: 0 });
+/** A simulator on free ports (with `o`), stopped by `cleanup`. */
+export async function startSim(cleanup: Cleanup, o: SimulatorOptions = {}): Promise<Simulator> {
+  const s = await startSimulator({ ariPort: 0, amiPort: 0, ...o });
   cleanup.push(() => s.stop());
+  return s;
+}
+
+/** An ARI events WebSocket holding `app`, open; terminated by `cleanup`. */
+export async function holdApp(s: Simulator, app: string, cleanup: Cleanup): Promise<WebSocket> {
   const ws = new WebSocket(
-    `${s.ariUrl.replace(/^http/, 'ws')}/ari/events?app=capconduit&api_key=asterisk:asterisk`,
+    `${s.ariUrl.replace(/^http/, 'ws')}/ari/events?app=${app}&api_key=asterisk:asterisk`,
   );
   cleanup.push(() => ws.terminate());
   await new Promise((r) => ws.once('open', r));
-  const events: AriEvent[] = [];
-  ws.on('message', (d) => events.push(JSON.parse(String(d)) as AriEvent));
-  const ari = async (method: string, path: string, body?: unknown) => {
+  return ws;
+}
+
+/** ARI REST requests to the simulator: the status and the parsed body (null for a 204). */
+export function ariRest(s: Simulator) {
+  return async (method: string, path: string, body?: unknown) => {
     const r = await fetch(
       `${s.ariUrl}/ari/${path}${path.includes('?') ? '&' : '?'}api_key=asterisk:asterisk`,
       {
@@ -32,6 +42,15 @@ export async function simAri(cleanup: Array<() => Promise<unknown> | unknown>) {
     );
     return { status: r.status, body: (r.status === 204 ? null : await r.json()) as Record<string, unknown> };
   };
+}
+
+/** Starts it (with simulator options `o`); everything it opens is handed to `cleanup`. */
+export async function simAri(cleanup: Cleanup, o: SimulatorOptions = {}) {
+  const s = await startSim(cleanup, o);
+  const ws = await holdApp(s, 'capconduit', cleanup);
+  const events: AriEvent[] = [];
+  ws.on('message', (d) => events.push(JSON.parse(String(d)) as AriEvent));
+  const ari = ariRest(s);
   /** An inbound call in Stasis (state Ring), answered unless told otherwise. */
   const call = async (answer = true) => {
     const id = s.placeInboundCall({ did: '14155550100', callerNumber: '12125550100' });

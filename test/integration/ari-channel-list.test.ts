@@ -4,20 +4,15 @@
 // list, which a reconcile would read as calls that ended.
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { AriClient } from '../../src/asterisk/ari.ts';
+import { describe, expect, it } from 'vitest';
 import { AriError, AriTimeoutError } from '../../src/asterisk/errors.ts';
 import { HttpTransport } from '../../src/asterisk/transport-http.ts';
-import { createLogger } from '../../src/platform/logger.ts';
-import { startSimulator } from '../../src/simulator/index.ts';
+import { cleanupEach } from '../helpers/cleanup.ts';
+import { startSim } from '../helpers/sim-ari.ts';
+import { ariClient, connected } from '../helpers/sim-clients.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const log = createLogger({ level: 'silent' });
-let cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupEach();
 
 /** A stand-in node whose `GET /ari/channels` answer is written by `answer`. */
 async function node(answer: (res: ServerResponse) => void): Promise<HttpTransport> {
@@ -41,18 +36,9 @@ async function node(answer: (res: ServerResponse) => void): Promise<HttpTranspor
 
 describe('the channel list read in slices', () => {
   it("lists the same channels as the node's own list at hundreds of calls", async () => {
-    const s = await startSimulator({ ariPort: 0, amiPort: 0 });
-    cleanup.push(() => s.stop());
-    const c = new AriClient({
-      url: s.ariUrl,
-      user: 'asterisk',
-      password: 'asterisk',
-      apps: ['capconduit'],
-      log,
-    });
-    cleanup.push(() => c.stop());
-    await c.start();
-    await waitFor(() => c.connected);
+    const s = await startSim(cleanup);
+    const { c } = ariClient(s.ariUrl, cleanup);
+    await connected(c);
     for (let i = 0; i < 400; i++)
       s.placeInboundCall({ did: '14155550100', callerNumber: `1212555${String(i).padStart(4, '0')}` });
     await waitFor(() => s.channelCount() >= 400);

@@ -4,46 +4,31 @@
 // that falls behind says so; after another connection takes our app name and leaves, we take it back.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { AriClient, type AriOptions, AriTimeoutError, type AriTransport } from '../../src/asterisk/ari.ts';
-import type { AnyAriEvent } from '../../src/asterisk/types.ts';
+import {
+  type AriClient,
+  type AriOptions,
+  AriTimeoutError,
+  type AriTransport,
+} from '../../src/asterisk/ari.ts';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createMetrics } from '../../src/platform/metrics.ts';
-import { startSimulator } from '../../src/simulator/index.ts';
+import { cleanupEach } from '../helpers/cleanup.ts';
+import { startSim } from '../helpers/sim-ari.ts';
+import { ariClient } from '../helpers/sim-clients.ts';
 import { testConfig } from '../helpers/env.ts';
 import { tcpProxy } from '../helpers/tcp-proxy.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const log = createLogger({ level: 'silent' });
-let cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupEach();
 
-async function sim() {
-  const s = await startSimulator({ ariPort: 0, amiPort: 0 });
-  cleanup.push(() => s.stop());
-  return s;
-}
+const sim = () => startSim(cleanup);
 
-function client(url: string, transport: AriTransport, o: Partial<AriOptions> = {}) {
-  const c = new AriClient({
-    url,
-    user: 'asterisk',
-    password: 'asterisk',
-    apps: ['capconduit'],
-    log,
-    transport,
-    ...o,
-  });
-  const events: AnyAriEvent[] = [];
-  c.on('event', (e: AnyAriEvent) => events.push(e));
-  cleanup.push(() => c.stop());
-  return { c, events };
-}
+const client = (url: string, transport: AriTransport, o: Partial<AriOptions> = {}) =>
+  ariClient(url, cleanup, { transport, ...o });
 
 async function started(c: AriClient) {
   const up = new Promise((r) => c.once('connected', r));

@@ -3,25 +3,17 @@
 // requests in flight when the WebSocket drops instead of leaving them hanging.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { AriClient, AriError, type AriTransport, hasRestOverWebSocket } from '../../src/asterisk/ari.ts';
+import { AriError, type AriTransport, hasRestOverWebSocket } from '../../src/asterisk/ari.ts';
 import type { AnyAriEvent } from '../../src/asterisk/types.ts';
-import { createLogger } from '../../src/platform/logger.ts';
-import { startSimulator } from '../../src/simulator/index.ts';
+import { cleanupEach } from '../helpers/cleanup.ts';
+import { startSim } from '../helpers/sim-ari.ts';
+import { ariClient, connected } from '../helpers/sim-clients.ts';
 
-const log = createLogger({ level: 'silent' });
-let cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupEach();
 
-async function sim() {
-  const s = await startSimulator({ ariPort: 0, amiPort: 0 });
-  cleanup.push(() => s.stop());
-  return s;
-}
+const sim = () => startSim(cleanup);
 
 /** A raw events WebSocket that sends frames and collects what comes back. */
 async function rawSocket(url: string, app: string) {
@@ -44,14 +36,8 @@ async function rawSocket(url: string, app: string) {
 }
 
 async function client(url: string, transport: AriTransport, apps = ['capconduit']) {
-  const c = new AriClient({ url, user: 'asterisk', password: 'asterisk', apps, log, transport });
-  const events: AnyAriEvent[] = [];
-  c.on('event', (e: AnyAriEvent) => events.push(e));
-  cleanup.push(() => c.stop());
-  const up = new Promise((r) => c.once('connected', r));
-  c.start();
-  await up;
-  return { c, events };
+  const { c, events } = ariClient(url, cleanup, { apps, transport });
+  return { c: await connected(c), events };
 }
 
 describe('ARI REST over WebSocket', () => {

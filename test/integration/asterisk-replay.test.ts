@@ -3,21 +3,18 @@
 // as the value or the AriError (status, Asterisk's message) it stands for, every recorded event
 // arrives parsed and in order, and every AMI action gets its recorded response (an Error as an
 // AmiActionError) and the events that followed, OriginateResponse included.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type AmiEvent, AmiActionError, AmiClient } from '../../src/asterisk/ami.ts';
 import { AriClient } from '../../src/asterisk/ari.ts';
 import { AriError } from '../../src/asterisk/errors.ts';
 import type { AnyAriEvent } from '../../src/asterisk/types.ts';
 import { createLogger } from '../../src/platform/logger.ts';
+import { cleanupEach } from '../helpers/cleanup.ts';
 import { type Entry, loadRaw, startReplay } from '../helpers/wire-replay.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const log = createLogger({ level: 'silent' });
-let cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupEach();
 
 async function replay(name: string) {
   const entries = loadRaw(name);

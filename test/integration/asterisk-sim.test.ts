@@ -1,7 +1,7 @@
 // Our ARI/AMI clients against the simulator: a whole call, error statuses, failure outcomes as real
 // Asterisk reports them, reconnect + resync after a restart, and two nodes through the module.
-import { afterEach, describe, expect, it } from 'vitest';
-import { AmiClient, AmiValueError, amiEventFilter } from '../../src/asterisk/ami.ts';
+import { describe, expect, it } from 'vitest';
+import { AmiValueError, amiEventFilter } from '../../src/asterisk/ami.ts';
 import { AriClient, AriError } from '../../src/asterisk/ari.ts';
 import {
   createAsteriskModule,
@@ -9,55 +9,24 @@ import {
   FILTERABLE_ARI_EVENTS,
   wantedAmiEvents,
 } from '../../src/asterisk/index.ts';
-import type { AnyAriEvent } from '../../src/asterisk/types.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createMetrics } from '../../src/platform/metrics.ts';
-import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
+import type { Simulator, SimulatorOptions } from '../../src/simulator/index.ts';
 import { runTraffic } from '../../src/simulator/traffic.ts';
 import postgres from 'postgres';
+import { cleanupEach } from '../helpers/cleanup.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
+import { startSim } from '../helpers/sim-ari.ts';
+import { amiClient, ariClient } from '../helpers/sim-clients.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const log = createLogger({ level: 'silent' });
-let cleanup: Array<() => Promise<unknown> | undefined> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupEach();
 
-async function sim(o: Parameters<typeof startSimulator>[0] = {}) {
-  const s = await startSimulator({ ariPort: 0, amiPort: 0, badLoginDelayMs: 50, ...o });
-  cleanup.push(() => s.stop());
-  return s;
-}
-
-function ari(s: Simulator, apps = ['capconduit']) {
-  const c = new AriClient({
-    url: s.ariUrl,
-    user: 'asterisk',
-    password: 'asterisk',
-    apps,
-    log,
-    backoff: { baseMs: 50, maxMs: 400 },
-  });
-  const events: AnyAriEvent[] = [];
-  c.on('event', (e: AnyAriEvent) => events.push(e));
-  cleanup.push(() => c.stop());
-  return { c, events };
-}
-
-function ami(s: Simulator, secret = 'asterisk') {
-  const c = new AmiClient({
-    host: '127.0.0.1',
-    port: s.amiPort,
-    user: 'asterisk',
-    secret,
-    log,
-    backoff: { baseMs: 50, maxMs: 400 },
-  });
-  cleanup.push(() => c.stop());
-  return c;
-}
+const sim = (o: SimulatorOptions = {}) => startSim(cleanup, { badLoginDelayMs: 50, ...o });
+const backoff = { baseMs: 50, maxMs: 400 };
+const ari = (s: Simulator, apps = ['capconduit']) => ariClient(s.ariUrl, cleanup, { apps, backoff });
+const ami = (s: Simulator, secret = 'asterisk') => amiClient(s, cleanup, { secret, backoff }).c;
 
 /** The daemon's asterisk module connected to simulators, by node id (not started). */
 function asteriskModule(sims: Record<string, Simulator>) {

@@ -1,32 +1,21 @@
 // TIMEOUT(absolute) written over ARI, as func_timeout.c and channel.c behave in Asterisk 22: the
 // channel hangs up by itself when its time comes, with no hangup request and no cause set (0), after
 // leaving its bridge and Stasis; reading it gives the seconds left; 0 cancels; no ChannelVarset.
-import { afterEach, describe, expect, it } from 'vitest';
-import { AriClient } from '../../src/asterisk/ari.ts';
+import { describe, expect, it } from 'vitest';
 import type { AnyAriEvent } from '../../src/asterisk/types.ts';
-import { createLogger } from '../../src/platform/logger.ts';
-import { startSimulator } from '../../src/simulator/index.ts';
+import { cleanupEach } from '../helpers/cleanup.ts';
+import { startSim } from '../helpers/sim-ari.ts';
+import { ariClient, connected } from '../helpers/sim-clients.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const log = createLogger({ level: 'silent' });
-let cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupEach();
 
 type Ev = AnyAriEvent & { channel?: { id: string }; cause?: number; variable?: string; value?: string };
 
 async function setup() {
-  const s = await startSimulator({ ariPort: 0, amiPort: 0, endpoints: { talker: { answerAfterMs: 5 } } });
-  cleanup.push(() => s.stop());
-  const ari = new AriClient({ url: s.ariUrl, user: 'asterisk', password: 'asterisk', apps: ['app'], log });
-  const events: Ev[] = [];
-  ari.on('event', (e: Ev) => events.push(e));
-  cleanup.push(() => ari.stop());
-  const up = new Promise((r) => ari.once('connected', r));
-  ari.start();
-  await up;
+  const s = await startSim(cleanup, { endpoints: { talker: { answerAfterMs: 5 } } });
+  const { c: ari, events } = ariClient<Ev>(s.ariUrl, cleanup, { apps: ['app'] });
+  await connected(ari);
   /** A PJSIP leg of the app, dialled and answered, in a bridge. */
   const answeredLeg = async (id: string) => {
     await ari.channels.create({ endpoint: 'PJSIP/talker', app: 'app', channelId: id });

@@ -1,23 +1,16 @@
 // The simulator's AMI action list against Asterisk 22's: ListCommands as manager.c prints it, an
 // action Asterisk has but the simulator does not model, and an unknown one.
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../src/simulator/ami/actions.ts';
 import { COMMANDS } from '../../src/simulator/ami/commands.ts';
-import { startSimulator } from '../../src/simulator/index.ts';
-import { amiSession } from '../helpers/sim-ami.ts';
+import { type AmiSession, simAmi } from '../helpers/sim-ami.ts';
+import { cleanupEach } from '../helpers/cleanup.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const cleanup = cleanupEach();
 
-async function sim() {
-  const s = await startSimulator({ ariPort: 0, amiPort: 0 });
-  cleanup.push(() => s.stop());
-  return { s, ami: await amiSession(s.amiPort, cleanup) };
-}
+const sim = () => simAmi(cleanup);
 
 describe('simulator AMI action list', () => {
   it('answers ListCommands with every action of the build, as manager.c prints them', async () => {
@@ -81,7 +74,7 @@ describe('simulator AMI action list', () => {
 });
 
 /** A Local pair from AMI Originate whose halves both answer and wait; resolves with `;1`'s name. */
-async function waitingCall(ami: Awaited<ReturnType<typeof amiSession>>) {
+async function waitingCall(ami: AmiSession) {
   const r = await ami.action('Originate', {
     Channel: 'Local/answer@capconduit-test',
     Context: 'capconduit-test',

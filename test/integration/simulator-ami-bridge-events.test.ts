@@ -2,20 +2,16 @@
 // bridge.c where the recordings (two parties at most) say nothing: BridgeCreate, a BridgeEnter per
 // channel in the order they join (the bridge's count after the join, its technology before the
 // join reconfigures it), a BridgeLeave per hangup (the count after), BridgeDestroy.
-import { afterEach, describe, expect, it } from 'vitest';
-import { amiSession } from '../helpers/sim-ami.ts';
-import { simAri } from '../helpers/sim-ari.ts';
+import { describe, expect, it } from 'vitest';
+import { simAriAmi } from '../helpers/sim-ami.ts';
+import { cleanupEach } from '../helpers/cleanup.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const cleanup = cleanupEach();
 
 describe('simulator AMI bridge events, three channels', () => {
   it('enters in join order, leaves on each hangup, destroys with the bridge', async () => {
-    const { s, ari, call } = await simAri(cleanup);
-    const ami = await amiSession(s.amiPort, cleanup);
+    const { ari, call, ami } = await simAriAmi(cleanup);
     const ids = [await call(), await call(), await call()];
     const b = await ari('POST', 'bridges', { type: 'mixing', bridgeId: 'conf-1' });
     expect(b.status).toBe(200);

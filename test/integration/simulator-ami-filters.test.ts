@@ -1,15 +1,13 @@
 // AMI session filters as manager.c adds and applies them: legacy filters (a regex over the whole
 // event text, `!` for an exclude) and Asterisk 22's advanced ones (MatchCriteria: action, name,
 // header, method), with include and exclude together.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startSimulator } from '../../src/simulator/index.ts';
 import { amiSession } from '../helpers/sim-ami.ts';
+import { cleanupEach } from '../helpers/cleanup.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const cleanup = cleanupEach();
 
 const FORMAT = 'Filter was formatted incorrectly.  Check the syntax of the filter given.';
 

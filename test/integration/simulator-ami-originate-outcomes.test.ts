@@ -7,17 +7,14 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { originateFormats } from '../../src/simulator/ami/originate.ts';
 import type { AsteriskCdr } from '../../src/simulator/cdr.ts';
-import { startSimulator } from '../../src/simulator/index.ts';
-import { type AmiFrame, amiSession } from '../helpers/sim-ami.ts';
+import { cleanupEach } from '../helpers/cleanup.ts';
+import { type AmiFrame, simAmi } from '../helpers/sim-ami.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const cleanup = cleanupEach();
 
 const DIALPLAN = join(tmpdir(), `sim-originate-outcomes-${process.pid}.conf`);
 writeFileSync(
@@ -39,11 +36,7 @@ exten => failed,1,NoOp(failed with \${REASON})
 `,
 );
 
-async function sim() {
-  const s = await startSimulator({ ariPort: 0, amiPort: 0, dialplanPath: DIALPLAN });
-  cleanup.push(() => s.stop());
-  return { s, ami: await amiSession(s.amiPort, cleanup) };
-}
+const sim = () => simAmi(cleanup, { dialplanPath: DIALPLAN });
 
 type Ami = Awaited<ReturnType<typeof sim>>['ami'];
 

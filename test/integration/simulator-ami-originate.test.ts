@@ -1,22 +1,15 @@
 // AMI Originate on the simulator, checked against manager.c's action_originate: its checks in
 // order, the Variable headers (set last first, after the placeholder application and before the
 // caller id), a priority given by label, sync and async answers.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { originateVariables } from '../../src/simulator/ami/originate.ts';
-import { startSimulator } from '../../src/simulator/index.ts';
-import { amiSession } from '../helpers/sim-ami.ts';
+import { simAmi } from '../helpers/sim-ami.ts';
+import { cleanupEach } from '../helpers/cleanup.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const cleanup = cleanupEach();
 
-async function sim() {
-  const s = await startSimulator({ ariPort: 0, amiPort: 0 });
-  cleanup.push(() => s.stop());
-  return { s, ami: await amiSession(s.amiPort, cleanup) };
-}
+const sim = () => simAmi(cleanup);
 
 const WAIT = { Channel: 'Local/answer@capconduit-test', Context: 'capconduit-test', Exten: 'answer' };
 

@@ -3,17 +3,15 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { QueueConfig } from '../../src/simulator/ami/queues.ts';
 import { extensionStateText, hintState } from '../../src/simulator/ami/extension-state.ts';
-import { startSimulator } from '../../src/simulator/index.ts';
 import { amiSession } from '../helpers/sim-ami.ts';
+import { cleanupEach } from '../helpers/cleanup.ts';
+import { startSim } from '../helpers/sim-ari.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const cleanup = cleanupEach();
 
 const DIALPLAN = `
 [internal]
@@ -33,9 +31,7 @@ exten => _sip-.,1,Dial(PJSIP/\${EXTEN:4},30)
 async function sim(queues?: QueueConfig[]) {
   const dir = mkdtempSync(join(tmpdir(), 'ami-status-'));
   writeFileSync(join(dir, 'extensions.conf'), DIALPLAN);
-  const s = await startSimulator({
-    ariPort: 0,
-    amiPort: 0,
+  const s = await startSim(cleanup, {
     dialplanPath: join(dir, 'extensions.conf'),
     endpoints: {
       ringer: { answerAfterMs: 600_000 },
@@ -44,7 +40,6 @@ async function sim(queues?: QueueConfig[]) {
     },
     ...(queues ? { queues } : {}),
   });
-  cleanup.push(() => s.stop());
   return { s, ami: await amiSession(s.amiPort, cleanup) };
 }
 

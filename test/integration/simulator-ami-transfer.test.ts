@@ -2,19 +2,15 @@
 // no bridge, or alone in one, is an invalid blind transfer, published (AMI BlindTransfer, ARI
 // BridgeBlindTransfer) with its result; Atxfer finds no attended-transfer feature code in the stock
 // features.conf. Transferring a channel that has a party to transfer is not modelled.
-import { afterEach, describe, expect, it } from 'vitest';
-import { amiSession } from '../helpers/sim-ami.ts';
-import { simAri } from '../helpers/sim-ari.ts';
+import { describe, expect, it } from 'vitest';
+import { simAriAmi } from '../helpers/sim-ami.ts';
+import { cleanupEach } from '../helpers/cleanup.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const cleanup = cleanupEach();
 
 async function setup() {
-  const a = await simAri(cleanup);
-  const ami = await amiSession(a.s.amiPort, cleanup);
+  const { ami, ...a } = await simAriAmi(cleanup);
   /** The channel's name as AMI reports it. */
   const nameOf = async (id: string) => {
     await waitFor(() => ami.of(id, 'Newchannel').length === 1);

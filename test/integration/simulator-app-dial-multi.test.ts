@@ -7,16 +7,13 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AmiFrame } from '../helpers/sim-ami.ts';
+import { cleanupEach } from '../helpers/cleanup.ts';
 import { simDialplan } from '../helpers/sim-dialplan.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-let cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupEach();
 
 const DIALPLAN = join(tmpdir(), `sim-app-dial-multi-${process.pid}.conf`);
 writeFileSync(

@@ -7,17 +7,14 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import { describe, expect, it } from 'vitest';
 import type { AmiFrame } from '../helpers/sim-ami.ts';
+import { cleanupEach } from '../helpers/cleanup.ts';
+import { holdApp } from '../helpers/sim-ari.ts';
 import { simDialplan } from '../helpers/sim-dialplan.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-let cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupEach();
 
 const DIALPLAN = join(tmpdir(), `sim-app-dial-${process.pid}.conf`);
 writeFileSync(
@@ -265,11 +262,7 @@ describe('app_dial callee channel', () => {
 
   it('the app holding a Local pair hears the Dial events of its `;2` running Dial(), and `;1` rings', async () => {
     const { s } = await setup();
-    const ws = new WebSocket(
-      `${s.ariUrl.replace(/^http/, 'ws')}/ari/events?app=dialer&api_key=asterisk:asterisk`,
-    );
-    cleanup.push(() => ws.terminate());
-    await new Promise((r) => ws.once('open', r));
+    const ws = await holdApp(s, 'dialer', cleanup);
     type Snap = { id: string; name: string; state: string };
     type Ev = {
       type: string;

@@ -1,31 +1,17 @@
 // A Stasis app lives in the simulator as in Asterisk's registry: while a WebSocket holds it, and
 // after that only while channels it holds are up; then it is gone (GET /applications/{app} 404)
 // and its event filter with it, so the next WebSocket for the name starts with none.
-import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
+import { describe, expect, it } from 'vitest';
+import type WebSocket from 'ws';
+import type { Simulator } from '../../src/simulator/index.ts';
+import { cleanupEach } from '../helpers/cleanup.ts';
+import { holdApp, startSim } from '../helpers/sim-ari.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-let cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupEach();
 
-async function sim(): Promise<Simulator> {
-  const s = await startSimulator({ ariPort: 0, amiPort: 0 });
-  cleanup.push(() => s.stop());
-  return s;
-}
-
-async function hold(s: Simulator, app: string): Promise<WebSocket> {
-  const ws = new WebSocket(
-    `${s.ariUrl.replace(/^http/, 'ws')}/ari/events?app=${app}&api_key=asterisk:asterisk`,
-  );
-  cleanup.push(() => ws.terminate());
-  await new Promise((r) => ws.once('open', r));
-  return ws;
-}
+const sim = () => startSim(cleanup);
+const hold = (s: Simulator, app: string) => holdApp(s, app, cleanup);
 
 const ari = async (s: Simulator, method: string, path: string, body?: unknown) => {
   const r = await fetch(`${s.ariUrl}/ari/${path}${path.includes('?') ? '&' : '?'}api_key=asterisk:asterisk`, {

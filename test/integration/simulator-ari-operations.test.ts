@@ -2,9 +2,9 @@
 // resource_channels.c answer them: dynamic configuration of res_pjsip's objects (read from and
 // written to the realtime tables; read-only without them), modules and log channels, continue
 // with a label, snoop's checks in their order, RTP statistics by time, external media's checks.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanupEach } from '../helpers/cleanup.ts';
+import { holdApp, startSim } from '../helpers/sim-ari.ts';
 import { freshDatabase } from '../helpers/env.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -16,22 +16,13 @@ afterAll(async () => {
   await db.drop();
 });
 
-let cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupEach();
 
 type Ev = { type: string } & Record<string, unknown>;
 
 async function setup(o: { databaseUrl?: string } = {}) {
-  const s: Simulator = await startSimulator({ ariPort: 0, amiPort: 0, ...o });
-  cleanup.push(() => s.stop());
-  const ws = new WebSocket(
-    `${s.ariUrl.replace(/^http/, 'ws')}/ari/events?app=capconduit&api_key=asterisk:asterisk`,
-  );
-  cleanup.push(() => ws.terminate());
-  await new Promise((r) => ws.once('open', r));
+  const s = await startSim(cleanup, { ...o });
+  const ws = await holdApp(s, 'capconduit', cleanup);
   const events: Ev[] = [];
   ws.on('message', (d) => events.push(JSON.parse(String(d)) as Ev));
   const ari = async (method: string, path: string, body?: unknown) => {

@@ -7,20 +7,15 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type AmiEvent, AmiClient } from '../../src/asterisk/ami.ts';
-import { AriClient } from '../../src/asterisk/ari.ts';
+import { describe, expect, it } from 'vitest';
+import type { AmiEvent } from '../../src/asterisk/ami.ts';
 import type { AnyAriEvent } from '../../src/asterisk/types.ts';
-import { createLogger } from '../../src/platform/logger.ts';
-import { startSimulator } from '../../src/simulator/index.ts';
+import { cleanupEach } from '../helpers/cleanup.ts';
+import { startSim } from '../helpers/sim-ari.ts';
+import { amiClient, ariClient, connected } from '../helpers/sim-clients.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const log = createLogger({ level: 'silent' });
-let cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupEach();
 
 type Ev = AnyAriEvent & {
   channel?: { id: string; name: string };
@@ -48,40 +43,15 @@ exten => wait,1,Answer()
 );
 
 async function setup() {
-  const s = await startSimulator({
-    ariPort: 0,
-    amiPort: 0,
+  const s = await startSim(cleanup, {
     badLoginDelayMs: 50,
     dialplanPath: DIALPLAN,
     endpoints: { busyep: { result: 'busy', answerAfterMs: 5 } },
   });
-  cleanup.push(() => s.stop());
-  const ari = new AriClient({
-    url: s.ariUrl,
-    user: 'asterisk',
-    password: 'asterisk',
-    apps: ['capconduit'],
-    log,
-  });
-  const events: Ev[] = [];
-  ari.on('event', (e: Ev) => events.push(e));
-  cleanup.push(() => ari.stop());
-  const up = new Promise((r) => ari.once('connected', r));
-  ari.start();
-  await up;
-  const ami = new AmiClient({
-    host: '127.0.0.1',
-    port: s.amiPort,
-    user: 'asterisk',
-    secret: 'asterisk',
-    log,
-  });
-  const amiEvents: AmiEvent[] = [];
-  ami.on('event', (e: AmiEvent) => amiEvents.push(e));
-  cleanup.push(() => ami.stop());
-  const amiUp = new Promise((r) => ami.once('connected', r));
-  ami.start();
-  await amiUp;
+  const { c: ari, events } = ariClient<Ev>(s.ariUrl, cleanup);
+  await connected(ari);
+  const { c: ami, events: amiEvents } = amiClient(s, cleanup);
+  await connected(ami);
   return { s, ari, events, ami, amiEvents };
 }
 

@@ -4,15 +4,12 @@
 // event, a channel list or a bridge's channel list — yet counted by the bridge, which turns softmix
 // with more than two channels; a recorder left alone in the bridge is kicked out (lonely), ending
 // its recording; a refusal after the media channel joined takes it out again.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupEach } from '../helpers/cleanup.ts';
 import { simAri } from '../helpers/sim-ari.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-let cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupEach();
 
 /** A simulator with a mixing bridge `b1` holding `parties` answered inbound calls. */
 async function bridged(parties: number) {

@@ -3,15 +3,12 @@
 // up when the bridge may bridge natively, simple_bridge for other pairs, softmix for more than
 // two; and the capabilities a bridge's `type` list asks for, as res_stasis.c's bridge_create_common
 // reads it (in order, unknown words ignored).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupEach } from '../helpers/cleanup.ts';
 import { type AriEvent, simAri } from '../helpers/sim-ari.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-let cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupEach();
 
 const about = (id: string) => (e: AriEvent) => (e.channel as { id?: string } | undefined)?.id === id;
 

@@ -2,23 +2,19 @@
 // the module is enabled, with cdr_manager.c's fields in its order and the [mappings] after them;
 // without cdr_manager.conf (a stock Asterisk, and the recorded one) no Cdr event at all.
 import { connect } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/index.ts';
+import { describe, expect, it } from 'vitest';
+import type { SimulatorOptions } from '../../src/simulator/index.ts';
+import { cleanupEach } from '../helpers/cleanup.ts';
+import { holdApp, startSim } from '../helpers/sim-ari.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-let cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupEach();
 
 type Frame = Array<[string, string]>;
 
 /** An answered inbound call hung up by the app, watched by a manager session reading `events`. */
 async function call(o: SimulatorOptions, events: string) {
-  const s: Simulator = await startSimulator({ ariPort: 0, amiPort: 0, ...o });
-  cleanup.push(() => s.stop());
+  const s = await startSim(cleanup, { ...o });
   const frames: Frame[] = [];
   let buf = '';
   const sock = connect(s.amiPort, '127.0.0.1');
@@ -38,11 +34,7 @@ async function call(o: SimulatorOptions, events: string) {
   });
   sock.write(`Action: Login\r\nUsername: asterisk\r\nSecret: asterisk\r\nEvents: ${events}\r\n\r\n`);
   await waitFor(() => frames.some((f) => f.some(([, v]) => v === 'Authentication accepted')));
-  const ws = new WebSocket(
-    `${s.ariUrl.replace(/^http/, 'ws')}/ari/events?app=capconduit&api_key=asterisk:asterisk`,
-  );
-  cleanup.push(() => ws.terminate());
-  await new Promise((r) => ws.once('open', r));
+  const ws = await holdApp(s, 'capconduit', cleanup);
   const ari = (method: string, path: string) =>
     fetch(`${s.ariUrl}/ari/${path}?api_key=asterisk:asterisk`, { method }).then((r) => r.status);
   ws.on('message', (d) => {

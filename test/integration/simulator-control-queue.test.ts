@@ -5,15 +5,12 @@
 // reaches the other as ChannelDtmfReceived; a recording ends on a terminateOn digit from the far
 // end and starts after its beep.
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupEach } from '../helpers/cleanup.ts';
 import { type AriEvent, simAri } from '../helpers/sim-ari.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-let cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupEach();
 
 const setup = () => simAri(cleanup);
 

@@ -5,18 +5,14 @@
 // device's state (AMI DeviceStateChange, ARI DeviceStateChanged to `deviceState:` subscribers) for
 // PJSIP endpoints (UNAVAILABLE while offline) and Local channels.
 import postgres from 'postgres';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { startSimulator } from '../../src/simulator/index.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanupEach } from '../helpers/cleanup.ts';
+import { holdApp } from '../helpers/sim-ari.ts';
 import { freshDatabase } from '../helpers/env.ts';
-import { amiSession } from '../helpers/sim-ami.ts';
+import { simAmi } from '../helpers/sim-ami.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-let cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupEach();
 
 let db: { url: string; drop(): Promise<void> };
 beforeAll(async () => {
@@ -33,14 +29,8 @@ afterAll(() => db?.drop());
 type Ev = Record<string, any>;
 
 async function setup(sources: string[]) {
-  const s = await startSimulator({ ariPort: 0, amiPort: 0, databaseUrl: db.url });
-  cleanup.push(() => s.stop());
-  const ami = await amiSession(s.amiPort, cleanup);
-  const ws = new WebSocket(
-    `${s.ariUrl.replace(/^http/, 'ws')}/ari/events?app=watch&api_key=asterisk:asterisk`,
-  );
-  cleanup.push(() => ws.terminate());
-  await new Promise((r) => ws.once('open', r));
+  const { s, ami } = await simAmi(cleanup, { databaseUrl: db.url });
+  const ws = await holdApp(s, 'watch', cleanup);
   const events: Ev[] = [];
   ws.on('message', (d) => events.push(JSON.parse(String(d))));
   const ari = async (method: string, path: string) => {

@@ -4,23 +4,19 @@
 // of a Local pair reads it, and an app holding that half hears ChannelDtmfReceived. A channel that
 // joined with absorbDTMF keeps its digits; ARI's own `dtmf` sends to the technology without
 // ast_write, so the sending channel reports nothing.
-import { afterEach, describe, expect, it } from 'vitest';
-import { type AriEvent, simAri } from '../helpers/sim-ari.ts';
-import { amiSession } from '../helpers/sim-ami.ts';
+import { describe, expect, it } from 'vitest';
+import { cleanupEach } from '../helpers/cleanup.ts';
+import type { AriEvent } from '../helpers/sim-ari.ts';
+import { type AmiSession, simAriAmi } from '../helpers/sim-ami.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-let cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupEach();
 
 const about = (id: string) => (e: AriEvent) => (e.channel as { id?: string } | undefined)?.id === id;
 
 /** An inbound call in Stasis, and a Local leg whose `;1` the app made and whose `;2` entered Stasis too. */
 async function setup() {
-  const sim = await simAri(cleanup);
-  const ami = await amiSession(sim.s.amiPort, cleanup);
+  const { ami, ...sim } = await simAriAmi(cleanup);
   const { ari, events } = sim;
   const caller = await sim.call();
   const one = (await ari('POST', 'channels/create?endpoint=Local/14155550101@from-carrier&app=capconduit'))
@@ -45,7 +41,7 @@ async function setup() {
 }
 
 /** AMI DTMF events of a channel as `Event/Direction/Digit[/DurationMs]`. */
-const dtmf = (ami: Awaited<ReturnType<typeof amiSession>>, id: string) =>
+const dtmf = (ami: AmiSession, id: string) =>
   ami
     .of(id, 'DTMFBegin', 'DTMFEnd')
     .map((f) => [f.Event, f.Direction, f.Digit, ...(f.DurationMs ? [f.DurationMs] : [])].join('/'));

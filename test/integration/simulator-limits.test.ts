@@ -3,28 +3,18 @@
 // count), the 65,535-byte incoming frame, and death by an outgoing frame larger than the stack it is
 // built on (every call lost, nothing answers until a restart).
 import { connect, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import {
-  type Crash,
-  type Simulator,
-  type SimulatorLimits,
-  startSimulator,
-} from '../../src/simulator/index.ts';
+import type { Crash, Simulator, SimulatorLimits } from '../../src/simulator/index.ts';
 import { AST_STACKSIZE, outgoingFrameBytes } from '../../src/simulator/limits.ts';
+import { cleanupEach } from '../helpers/cleanup.ts';
+import { startSim } from '../helpers/sim-ari.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-let cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupEach();
 
-async function sim(limits: Partial<SimulatorLimits> = {}, databaseUrl?: string): Promise<Simulator> {
-  const s = await startSimulator({ ariPort: 0, amiPort: 0, limits, ...(databaseUrl ? { databaseUrl } : {}) });
-  cleanup.push(() => s.stop());
-  return s;
-}
+const sim = (limits: Partial<SimulatorLimits> = {}, databaseUrl?: string): Promise<Simulator> =>
+  startSim(cleanup, { limits, ...(databaseUrl ? { databaseUrl } : {}) });
 
 /** An events WebSocket for `app` whose frames (and close code) the test reads. */
 async function events(s: Simulator, app = 'lim') {

@@ -3,15 +3,12 @@
 // answered "queued"), each media URI's PlaybackStarted/Continuing/Finished, the control table's
 // statuses, a hangup failing what plays, recordings answering the channel, refusing a bridged one,
 // and a cancelled recording still finishing "done" with no stored file.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupEach } from '../helpers/cleanup.ts';
 import { simAri } from '../helpers/sim-ari.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-let cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupEach();
 
 const setup = () => simAri(cleanup);
 

@@ -1,21 +1,17 @@
 // restart() replaces the simulator's ARI and AMI servers: the model listeners of the old ones go
 // with them, so restarting many times leaves as many listeners as one start did (each left behind
 // ran for every model event, and the AMI ones built events for sessions long gone).
-import { afterEach, describe, expect, it } from 'vitest';
-import { startSimulator } from '../../src/simulator/index.ts';
+import { describe, expect, it } from 'vitest';
 import { amiSession } from '../helpers/sim-ami.ts';
+import { cleanupEach } from '../helpers/cleanup.ts';
+import { startSim } from '../helpers/sim-ari.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-let cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupEach();
 
 describe('simulator restart', () => {
   it('leaves the model with as many listeners after five restarts as after the first start', async () => {
-    const s = await startSimulator({ ariPort: 0, amiPort: 0, badLoginDelayMs: 10 });
-    cleanup.push(() => s.stop());
+    const s = await startSim(cleanup, { badLoginDelayMs: 10 });
     const first = s.listenerCount();
     expect(first).toBeGreaterThan(0);
     for (let i = 0; i < 5; i++) {

@@ -2,41 +2,23 @@
 // 22 answers them (res_stasis.c, res_stasis_device_state.c, resource_*.c): a subscribed app hears
 // the subscribed channel's events, DeviceStateChanged reaches subscribers only, and the statuses
 // and messages are Asterisk's.
-import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
+import { describe, expect, it } from 'vitest';
+import { cleanupEach } from '../helpers/cleanup.ts';
+import { ariRest, holdApp, startSim } from '../helpers/sim-ari.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-let cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupEach();
 
 type Ev = { type: string; application: string } & Record<string, unknown>;
 
 async function setup() {
-  const s: Simulator = await startSimulator({ ariPort: 0, amiPort: 0 });
-  cleanup.push(() => s.stop());
+  const s = await startSim(cleanup);
   const events: Ev[] = [];
   const hold = async (app: string) => {
-    const ws = new WebSocket(
-      `${s.ariUrl.replace(/^http/, 'ws')}/ari/events?app=${app}&api_key=asterisk:asterisk`,
-    );
-    cleanup.push(() => ws.terminate());
-    await new Promise((r) => ws.once('open', r));
+    const ws = await holdApp(s, app, cleanup);
     ws.on('message', (d) => events.push(JSON.parse(String(d)) as Ev));
   };
-  const ari = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(
-      `${s.ariUrl}/ari/${path}${path.includes('?') ? '&' : '?'}api_key=asterisk:asterisk`,
-      {
-        method,
-        ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
-      },
-    );
-    return { status: r.status, body: (r.status === 204 ? null : await r.json()) as Record<string, unknown> };
-  };
+  const ari = ariRest(s);
   return { s, ari, hold, events };
 }
 

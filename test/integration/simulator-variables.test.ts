@@ -5,27 +5,20 @@
 // ChannelCallerId only when the caller id changes, and BRIDGEPEER as bridge.c sets it for two,
 // three and holding-bridge parties.
 import { connect, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
+import { describe, expect, it } from 'vitest';
+import { cleanupEach } from '../helpers/cleanup.ts';
+import { holdApp, startSim } from '../helpers/sim-ari.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-let cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupEach();
 
 type Ev = { type: string; application: string } & Record<string, unknown>;
 type Frame = Record<string, string>;
 
 async function setup() {
-  const s: Simulator = await startSimulator({ ariPort: 0, amiPort: 0, channelVars: [] });
-  cleanup.push(() => s.stop());
+  const s = await startSim(cleanup, { channelVars: [] });
   const events: Ev[] = [];
-  const ws = new WebSocket(`${s.ariUrl.replace(/^http/, 'ws')}/ari/events?app=app&api_key=asterisk:asterisk`);
-  cleanup.push(() => ws.terminate());
-  await new Promise((r) => ws.once('open', r));
+  const ws = await holdApp(s, 'app', cleanup);
   ws.on('message', (d) => events.push(JSON.parse(String(d)) as Ev));
   const ari = async (method: string, path: string) => {
     const r = await fetch(
