@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { and, count, desc, eq, isNull, type SQL } from 'drizzle-orm';
-import { type Db, type ListSort, orderOf } from '../platform/db.ts';
+import { and, desc, eq, isNull, type SQL } from 'drizzle-orm';
+import { countWhere, type Db, type ListSort, orderOf } from '../platform/db.ts';
 import { type ApiRole, apiKeys } from '../db/schema/auth.ts';
 
 export interface KeyPrincipal {
@@ -180,8 +180,7 @@ export async function pageApiKeys(
     .orderBy(...orderOf(API_KEY_SORTS, apiKeys.id, o.order, [desc(apiKeys.createdAt), desc(apiKeys.id)]))
     .limit(o.limit)
     .offset(o.offset);
-  const [t] = await db.select({ n: count() }).from(apiKeys).where(where);
-  return { items, total: t!.n };
+  return { items, total: await countWhere(db, apiKeys, where) };
 }
 
 export async function listApiKeys(db: Db, o: { includeRevoked?: boolean } = {}) {

@@ -4,12 +4,12 @@
 // seller, campaign and client names.
 // Why about 420 lines: it is one table's SQL (the insert with its webhook events and rollups, the
 // reads and the rent shares they join), which the domain's layout keeps in its one repository.
-import { and, asc, count, desc, eq, gte, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { callRecords, unseenCallSweeps } from '../db/schema/cdr.ts';
 import { campaigns, clients, sellers } from '../db/schema/routing.ts';
 import type { Sql } from 'postgres';
-import type { Db } from '../platform/db.ts';
+import { countWhere, type Db } from '../platform/db.ts';
 import { OUTBOX_CHANNEL } from '../platform/outbox.ts';
 import { rollupSql } from '../reports/rollup.ts';
 import type { CdrRecord } from './record.ts';
@@ -178,7 +178,7 @@ export async function pageCalls(
     .orderBy(order(CALL_SORTS[p.sort]), order(callRecords.callId))
     .limit(p.limit)
     .offset(p.offset);
-  const [t] = await db.select({ n: count() }).from(callRecords).where(where);
+  const total = await countWhere(db, callRecords, where);
   return {
     items: rows.map((r) => ({
       ...r.call,
@@ -186,7 +186,7 @@ export async function pageCalls(
       campaignName: r.campaignName,
       clientName: r.clientName,
     })),
-    total: t!.n,
+    total,
   };
 }
 

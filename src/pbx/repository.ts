@@ -4,7 +4,6 @@
 import {
   and,
   asc,
-  count,
   desc,
   eq,
   getTableColumns,
@@ -21,7 +20,7 @@ import { psAors, psAuths, psContacts, psEndpointIdIps, psEndpoints } from '../db
 import { apiKeys } from '../db/schema/auth.ts';
 import { type PbxEndpointKind, pbxAudit, pbxEndpoints, pbxUsers } from '../db/schema/pbx.ts';
 import { clients, sellers } from '../db/schema/routing.ts';
-import { type Db, type ListSort, likeLiteral, listPage, orderOf } from '../platform/db.ts';
+import { countWhere, type Db, type ListSort, likeLiteral, listPage, orderOf } from '../platform/db.ts';
 import { encodeRow, realtimeDecode } from './realtime.ts';
 import type { EndpointRows } from './rows.ts';
 
@@ -207,8 +206,7 @@ export async function listEndpoints(
     )
     .limit(f.limit)
     .offset(f.offset);
-  const [t] = await db.select({ n: count() }).from(pbxEndpoints).where(where);
-  return { items, total: t!.n };
+  return { items, total: await countWhere(db, pbxEndpoints, where) };
 }
 
 /** The clients among `ids` that have an endpoint provisioned here (a client has at most one). */

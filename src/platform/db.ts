@@ -88,11 +88,13 @@ export async function listPage<T extends PgTable>(
     .orderBy(...q.orderBy)
     .limit(q.limit)
     .offset(q.offset);
-  const [t] = await db
-    .select({ n: count() })
-    .from(table as PgTable)
-    .where(q.where);
-  return { items: items as T['$inferSelect'][], total: t!.n };
+  return { items: items as T['$inferSelect'][], total: await countWhere(db, table, q.where) };
+}
+
+/** How many rows of `table` match `where` (all of them without one): a paged list's total. */
+export async function countWhere(db: Db, table: PgTable, where?: SQL | undefined): Promise<number> {
+  const [t] = await db.select({ n: count() }).from(table).where(where);
+  return t!.n;
 }
 
 /** `%`, `_` and `\` taken literally in a LIKE pattern (a filter on part of a name or an email). */

@@ -4,7 +4,7 @@
 // transaction (accounts, groups, numbers, jobs and their items); it is sectioned by resource below.
 import { and, asc, count, desc, eq, inArray, isNull, notInArray, type SQL, sql } from 'drizzle-orm';
 import { type Actor, audited } from '../platform/audit.ts';
-import { type Db, listPage } from '../platform/db.ts';
+import { countWhere, type Db, listPage } from '../platform/db.ts';
 import { type ListSort, orderOf } from '../platform/db.ts';
 import { pgError } from '../platform/pg-errors.ts';
 import {
@@ -210,8 +210,7 @@ export class ProvisioningRepository {
       )
       .limit(page.limit)
       .offset(page.offset);
-    const [t] = await this.db.select({ n: count() }).from(provisionedNumbers).where(where);
-    return { items, total: t!.n };
+    return { items, total: await countWhere(this.db, provisionedNumbers, where) };
   }
 
   /**
@@ -352,8 +351,7 @@ export class ProvisioningRepository {
       .orderBy(desc(provisioningJobs.createdAt), asc(provisioningJobs.id))
       .limit(page.limit)
       .offset(page.offset);
-    const [t] = await this.db.select({ n: count() }).from(provisioningJobs).where(where);
-    return { items, total: t!.n };
+    return { items, total: await countWhere(this.db, provisioningJobs, where) };
   }
   async items(jobId: string): Promise<ItemRow[]> {
     return this.db

@@ -1,8 +1,8 @@
 // Campaigns: list (one seller's or all), read within a seller, write, delete detaching.
 import { and, desc, eq, type SQL } from 'drizzle-orm';
 import { campaigns, dids, links } from '../../db/schema/routing.ts';
-import { type Db, listPage } from '../../platform/db.ts';
-import { type CampaignRow, type Page, orderOf, type Q, type Values, countWhere } from './common.ts';
+import { countWhere, type Db, listPage } from '../../platform/db.ts';
+import { type CampaignRow, type Page, orderOf, type Q, type Values } from './common.ts';
 
 export const CAMPAIGN_SORTS = {
   name: campaigns.name,

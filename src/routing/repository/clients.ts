@@ -1,8 +1,8 @@
 // Clients (the buyers a call is sent to): list, read, write, delete with their links.
 import { eq } from 'drizzle-orm';
 import { clients, links } from '../../db/schema/routing.ts';
-import type { Db } from '../../platform/db.ts';
-import { ownerRows, type Q, countWhere } from './common.ts';
+import { countWhere, type Db } from '../../platform/db.ts';
+import { ownerRows, type Q } from './common.ts';
 
 export const CLIENT_SORTS = {
   name: clients.name,

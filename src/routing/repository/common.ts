@@ -1,6 +1,6 @@
 // What every part of the routing repository shares: the row types, the list page, and the
 // transaction-or-database handle changes run on.
-import { and, count, desc, eq, ilike, type SQL } from 'drizzle-orm';
+import { and, desc, eq, ilike, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type {
   buyerGroups,
@@ -84,12 +84,3 @@ export function ownerRows<T extends OwnerTable>(table: T, sorts: Record<string, 
     },
   };
 }
-
-export const countWhere = async (
-  db: Db,
-  table: typeof campaigns | typeof dids | typeof links,
-  where: SQL,
-) => {
-  const [t] = await db.select({ n: count() }).from(table).where(where);
-  return t!.n;
-};

@@ -1,7 +1,7 @@
 // Buyer groups (clients sharing caps): list, read, write, delete with their clients leaving.
-import { count, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { buyerGroups, clients } from '../../db/schema/routing.ts';
-import type { Db } from '../../platform/db.ts';
+import { countWhere, type Db } from '../../platform/db.ts';
 import { ownerRows, type Q } from './common.ts';
 
 export const GROUP_SORTS = {
@@ -17,10 +17,7 @@ export const groupExists = rows.exists;
 export const insertGroup = rows.insert;
 export const updateGroup = rows.update;
 
-export async function groupMemberCount(db: Db, id: string): Promise<number> {
-  const [t] = await db.select({ n: count() }).from(clients).where(eq(clients.groupId, id));
-  return t!.n;
-}
+export const groupMemberCount = (db: Db, id: string) => countWhere(db, clients, eq(clients.groupId, id));
 
 /** Deletes a group, its clients leaving it, in one transaction; false when there was none. */
 export async function deleteGroupDetaching(db: Q, id: string): Promise<boolean> {
