@@ -16,6 +16,7 @@ export class RoutingMetrics {
   readonly queueTurns: Counter;
   readonly queueHours: Counter;
   readonly cleanups: Counter;
+  readonly bridgeAnswersLost: Counter;
   /** Hangups and bridge destroys not confirmed yet (set by the call runner). */
   cleanupPending: () => number = () => 0;
   readonly strays: Counter;
@@ -99,6 +100,12 @@ export class RoutingMetrics {
       name: 'capconduit_asterisk_cleanups_retried_total',
       help: 'Hangups and bridge destructions that got no answer from Asterisk (link down, timeout) and were tried again until it answered',
       labelNames: ['kind'],
+      registers: [registry],
+    });
+    this.bridgeAnswersLost = new Counter({
+      name: 'capconduit_bridge_answers_lost_total',
+      help: 'Bridge requests whose answer was lost (link cut); bridged: Asterisk had bridged the call and it went on, else both parties were hung up',
+      labelNames: ['bridged'],
       registers: [registry],
     });
     this.strays = new Counter({

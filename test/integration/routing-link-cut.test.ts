@@ -14,6 +14,7 @@ import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { type CuttableLink, cuttableLink } from '../helpers/cuttable-link.ts';
+import { metricValue } from '../helpers/daemon-process.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 import { simEnv } from '../helpers/sim-env.ts';
 import { seedCampaign, seedSeller } from '../helpers/seed.ts';
@@ -128,6 +129,41 @@ describe('calls across an ARI link cut', () => {
         .router!.live()
         .find((x) => x.did === c.did && x.phase === 'bridged'),
     );
+    sim.hangup(callerId, 16);
+    const rows = await waitFor(async () => {
+      const x = await cdrsOf(c.did);
+      return x.length ? x : undefined;
+    });
+    expect(rows.map((x) => x.disposition)).toEqual(['answered']);
+    await waitFor(() => sim.channelCount(`PJSIP/${c.endpoint}-`) === 0);
+    await waitFor(async () => (await routing().slots.live(c.linkId)) === 0);
+  });
+
+  it('a call whose bridge request lost its answer with the link stays bridged: Asterisk is asked, not the call hung up', async () => {
+    await restore(); // whatever the test before left
+    const c = await campaignWithOneClient(10);
+    const callerId = `cut-caller-${n}`;
+    // Cut as Asterisk puts the caller in the bridge: the request was done, its answer never comes.
+    cutOn((ev) => ev.type === 'ChannelEnteredBridge' && ev.channel?.id === callerId);
+    sim.placeInboundCall({ channelId: callerId, did: c.did, callerNumber: '+12125550302' });
+    await waitFor(() => (sim.hears(callerId) === 'bridge' ? true : undefined));
+    await restore();
+    // Asked once the link is back: bridged, so the call goes on, the leg and its slot kept.
+    const lost = async (bridged: boolean) =>
+      metricValue(
+        (await d.app.inject('/metrics')).body,
+        `capconduit_bridge_answers_lost_total{bridged="${bridged}"`,
+      ) ?? 0;
+    await waitFor(async () => ((await lost(true)) === 1 ? true : undefined));
+    expect(await lost(false)).toBe(0);
+    expect(up(callerId)).toBe(true);
+    expect(sim.hears(callerId)).toBe('bridge');
+    expect(
+      routing()
+        .router!.live()
+        .find((x) => x.did === c.did)?.phase,
+    ).toBe('bridged');
+    expect(sim.channelCount(`PJSIP/${c.endpoint}-`)).toBe(1);
     sim.hangup(callerId, 16);
     const rows = await waitFor(async () => {
       const x = await cdrsOf(c.did);

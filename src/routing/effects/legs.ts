@@ -93,6 +93,16 @@ export async function performLeg(
         // that no longer exists); its ChannelDestroyed is queued behind us and ends the call. Any
         // other failure leaves two answered parties apart: hang both up rather than leave them.
         if (err instanceof AriError && [400, 404, 409, 422].includes(err.status)) return null;
+        // No answer (the link cut, the WebSocket closed): Asterisk may have bridged them all the
+        // same, and then a call in progress would be hung up for a lost answer. Asked first.
+        if (noAnswer(err)) {
+          const bridged = await bridgedAfterAll(ari, callId, [s.callerChannelId, fx.legId]);
+          ctx.d.metrics.bridgeAnswersLost.inc({ bridged: String(bridged) });
+          if (bridged) {
+            ctx.d.log.warn({ callId }, 'the bridge request got no answer, but Asterisk had bridged the call');
+            return null;
+          }
+        }
         ctx.d.log.error({ callId, err: (err as Error).message }, 'bridge failed; hanging up the call');
         // A create with no answer may have made the bridge: destroyed once Asterisk answers.
         if (noAnswer(err)) void ctx.cleanup.destroyBridge(s.nodeId, callId, { ordered: true });
@@ -173,3 +183,31 @@ export async function performLeg(
     }
   }
 }
+
+const BRIDGE_ASK_TRIES = 8;
+const BRIDGE_ASK_FIRST_PAUSE_MS = 250;
+
+/**
+ * Whether Asterisk holds the bridge with every one of `channels` in it, asked after a bridge request
+ * whose answer was lost. The question goes the same way as the request (the events WebSocket, served
+ * in order), so it is answered after the request was done or dropped; while the link is down it is
+ * asked again with growing pauses (about a minute in all, within which the link is normally back).
+ * False when Asterisk says no, or never answers: the caller then hangs both parties up as before.
+ */
+async function bridgedAfterAll(
+  ari: ReturnType<typeof ariOf>,
+  bridgeId: string,
+  channels: string[],
+): Promise<boolean> {
+  for (let i = 0; i < BRIDGE_ASK_TRIES; i++) {
+    try {
+      const b = await ari.bridges.get(bridgeId);
+      return channels.every((c) => b.channels?.includes(c));
+    } catch (err) {
+      if (err instanceof AriError) return false; // 404: no such bridge; anything else: not ours to guess
+      if (i + 1 < BRIDGE_ASK_TRIES) await new Promise((r) => setTimeout(r, BRIDGE_ASK_FIRST_PAUSE_MS * 2 ** i).unref());
+    }
+  }
+  return false;
+}
+
