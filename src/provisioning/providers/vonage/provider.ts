@@ -119,48 +119,41 @@ export class VonageProvider implements Provider {
     };
   }
 
-  async buy(n: NumberRef, account: AccountRef): Promise<Outcome> {
-    await this.http.send({
-      operation: 'buy',
-      method: 'POST',
-      host: 'rest',
-      path: 'number/buy',
-      auth: 'params',
-      mutates: true,
-      form: { country: n.country, msisdn: n.msisdn, target_api_key: account },
-    });
-    return DONE;
+  buy(n: NumberRef, account: AccountRef): Promise<Outcome> {
+    return this.changeNumber('buy', n, account);
   }
 
-  async configure(n: NumberRef, r: VoiceRouting, account: AccountRef): Promise<Outcome> {
-    await this.http.send({
-      operation: 'update',
-      method: 'POST',
-      host: 'rest',
-      path: 'number/update',
-      auth: 'params',
-      mutates: true,
-      form: {
-        country: n.country,
-        msisdn: n.msisdn,
-        ...(r.type === 'app'
-          ? { app_id: r.value }
-          : { voiceCallbackType: r.type, voiceCallbackValue: r.value }),
-        target_api_key: account,
-      },
-    });
-    return DONE;
+  configure(n: NumberRef, r: VoiceRouting, account: AccountRef): Promise<Outcome> {
+    return this.changeNumber(
+      'update',
+      n,
+      account,
+      r.type === 'app' ? { app_id: r.value } : { voiceCallbackType: r.type, voiceCallbackValue: r.value },
+    );
   }
 
-  async release(n: NumberRef, account: AccountRef): Promise<Outcome> {
+  release(n: NumberRef, account: AccountRef): Promise<Outcome> {
+    return this.changeNumber('cancel', n, account);
+  }
+
+  /**
+   * A change to one number of `account` (POST number/<operation>, credentials in the form), done once
+   * Vonage answers: buy, update, cancel.
+   */
+  private async changeNumber(
+    operation: 'buy' | 'update' | 'cancel',
+    n: NumberRef,
+    account: AccountRef,
+    fields: Record<string, string> = {},
+  ): Promise<Outcome> {
     await this.http.send({
-      operation: 'cancel',
+      operation,
       method: 'POST',
       host: 'rest',
-      path: 'number/cancel',
+      path: `number/${operation}`,
       auth: 'params',
       mutates: true,
-      form: { country: n.country, msisdn: n.msisdn, target_api_key: account },
+      form: { country: n.country, msisdn: n.msisdn, ...fields, target_api_key: account },
     });
     return DONE;
   }
