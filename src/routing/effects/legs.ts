@@ -205,9 +205,9 @@ async function bridgedAfterAll(
       return channels.every((c) => b.channels?.includes(c));
     } catch (err) {
       if (err instanceof AriError) return false; // 404: no such bridge; anything else: not ours to guess
-      if (i + 1 < BRIDGE_ASK_TRIES) await new Promise((r) => setTimeout(r, BRIDGE_ASK_FIRST_PAUSE_MS * 2 ** i).unref());
+      if (i + 1 < BRIDGE_ASK_TRIES)
+        await new Promise((r) => setTimeout(r, BRIDGE_ASK_FIRST_PAUSE_MS * 2 ** i).unref());
     }
   }
   return false;
 }
-
