@@ -2,8 +2,7 @@
 // event text, `!` for an exclude) and Asterisk 22's advanced ones (MatchCriteria: action, name,
 // header, method), with include and exclude together.
 import { describe, expect, it } from 'vitest';
-import { startSimulator } from '../../src/simulator/index.ts';
-import { amiSession } from '../helpers/sim-ami.ts';
+import { amiSession, simAmi } from '../helpers/sim-ami.ts';
 import { cleanupEach } from '../helpers/cleanup.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -13,9 +12,7 @@ const FORMAT = 'Filter was formatted incorrectly.  Check the syntax of the filte
 
 describe('simulator AMI Filter', () => {
   it('refuses what manager_add_filter refuses', async () => {
-    const s = await startSimulator({ ariPort: 0, amiPort: 0 });
-    cleanup.push(() => s.stop());
-    const ami = await amiSession(s.amiPort, cleanup);
+    const { ami } = await simAmi(cleanup);
     const add = async (MatchCriteria: string, Filter: string) =>
       (await ami.action('Filter', { Operation: 'Add', MatchCriteria, Filter })).Message;
     expect(await add('', '')).toBe(FORMAT);
@@ -37,9 +34,7 @@ describe('simulator AMI Filter', () => {
   });
 
   it('limits each session to what its filters let through', async () => {
-    const s = await startSimulator({ ariPort: 0, amiPort: 0 });
-    cleanup.push(() => s.stop());
-    const all = await amiSession(s.amiPort, cleanup);
+    const { s, ami: all } = await simAmi(cleanup);
     const session = async (filters: Array<[string, string]>) => {
       const x = await amiSession(s.amiPort, cleanup);
       for (const [MatchCriteria, Filter] of filters)
