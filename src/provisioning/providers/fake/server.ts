@@ -72,6 +72,9 @@ export interface FakeStats {
 }
 
 const OTHER = 'someone-else';
+/** Vonage's bodies for a change done, and for one refused (not the account's number, or a fault). */
+const SUCCESS = { 'error-code': '200', 'error-code-label': 'success' };
+const METHOD_FAILED = { 'error-code': '420', 'error-code-label': 'method failed' };
 
 export class FakeCarrier {
   readonly faults: FakeFaults;
@@ -337,7 +340,7 @@ export class FakeCarrier {
     const npa = npaOf(msisdn);
     const fault = npa ? this.faults.npa[npa] : undefined;
     if (fault === 'slow') await sleep(this.faults.slowMs);
-    const failed = () => reply(420, { 'error-code': '420', 'error-code-label': 'method failed' });
+    const failed = () => reply(420, METHOD_FAILED);
     if (
       !npa ||
       form.country !== 'US' ||
@@ -356,23 +359,25 @@ export class FakeCarrier {
     this.owned.set(msisdn, { owner, country: 'US', type: 'landline', features: ['VOICE', 'SMS'] });
     this.stats.buys.push({ msisdn, account: owner, at: Date.now() });
     if (fault === 'buy-420-succeeded' && this.once('420', msisdn)) return failed();
-    return reply(200, { 'error-code': '200', 'error-code-label': 'success' });
+    return reply(200, SUCCESS);
+  }
+
+  /** The number the form names, when the account it acts for (itself or a subaccount) holds it. */
+  private heldNumber(account: Account, form: Record<string, string>) {
+    const owner = this.target(account, form);
+    const o = this.owned.get(form.msisdn ?? '');
+    return owner && o?.owner === owner ? o : undefined;
   }
 
   private cancel(account: Account, form: Record<string, string>, reply: Reply): void {
-    const owner = this.target(account, form);
-    const o = this.owned.get(form.msisdn ?? '');
-    if (!owner || !o || o.owner !== owner)
-      return reply(420, { 'error-code': '420', 'error-code-label': 'method failed' });
+    if (!this.heldNumber(account, form)) return reply(420, METHOD_FAILED);
     this.owned.delete(form.msisdn!);
-    return reply(200, { 'error-code': '200', 'error-code-label': 'success' });
+    return reply(200, SUCCESS);
   }
 
   private update(account: Account, form: Record<string, string>, reply: Reply): void {
-    const owner = this.target(account, form);
-    const o = this.owned.get(form.msisdn ?? '');
-    if (!owner || !o || o.owner !== owner)
-      return reply(420, { 'error-code': '420', 'error-code-label': 'method failed' });
+    const o = this.heldNumber(account, form);
+    if (!o) return reply(420, METHOD_FAILED);
     if (form.app_id) {
       o.app_id = form.app_id;
       delete o.voiceCallbackType;
@@ -387,7 +392,7 @@ export class FakeCarrier {
       o.voiceCallbackValue = form.voiceCallbackValue;
       delete o.app_id;
     }
-    return reply(200, { 'error-code': '200', 'error-code-label': 'success' });
+    return reply(200, SUCCESS);
   }
 
   private subaccounts(primary: string) {
