@@ -17,6 +17,7 @@ import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase, TEST_MASTER_KEY, testConfig } from '../helpers/env.ts';
 import { capturingLogger } from '../helpers/log.ts';
 import { simEnv } from '../helpers/sim-env.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const exec = promisify(execFile);
 const BIN = 'bin/capconduit.js';
@@ -216,8 +217,16 @@ describe('capconduit keys, status and call against a daemon and the simulator', 
           headers: { authorization: `Bearer ${admin}` },
         })
       ).json() as { items: Array<{ caller_number: string; disposition: string }> };
-    await (d.ctx.modules.get('routing') as unknown as { cdr: { flush(): Promise<void> } }).cdr.flush();
-    expect((await cdr()).items).toEqual([
+    // The CLI saw the caller hang up; the daemon writes the CDR once it has finished the call (the
+    // bridge taken down first), which may come a moment later: waited for, flushing each time.
+    const flush = () =>
+      (d.ctx.modules.get('routing') as unknown as { cdr: { flush(): Promise<void> } }).cdr.flush();
+    const items = await waitFor(async () => {
+      await flush();
+      const x = (await cdr()).items;
+      return x.length ? x : undefined;
+    });
+    expect(items).toEqual([
       expect.objectContaining({ caller_number: '+12125550111', disposition: 'answered' }),
     ]);
     const unknown = await cli(['call', '--did', '+14155550143', '--talk', '1'], simEnv(sim));
