@@ -117,14 +117,16 @@ describe('API fuzz from the OpenAPI document', () => {
     // for stalled jobs), and `meta` when a queue's worker starts, which for a provider account
     // created by an earlier accepted request can happen while a later refused one is in flight.
     // The jobs themselves (their ids, lists and hashes) still count. Each instance's heartbeat
-    // (`routing:{routing}:instances`) is also rewritten on a timer, whatever the requests do.
+    // (`routing:{routing}:instances`) is also rewritten on a timer, whatever the requests do, and the
+    // hold queues' round of turns (`queue-turns`) is raised when an instance hears of a plan change:
+    // the notice of an earlier accepted request can arrive while a later refused one is in flight.
     const redis = (await d.ctx.redis.eval(
       `local ks = redis.call('KEYS', ARGV[1]) table.sort(ks)
        local acc = {}
        for _, k in ipairs(ks) do
          local bookkeeping = string.find(k, ':bull:', 1, true)
            and (string.sub(k, -14) == ':stalled-check' or string.sub(k, -5) == ':meta')
-         local heartbeat = string.sub(k, -10) == ':instances'
+         local heartbeat = string.sub(k, -10) == ':instances' or string.sub(k, -12) == ':queue-turns'
          if not bookkeeping and not heartbeat then
            acc[#acc + 1] = k .. '\0' .. redis.sha1hex(redis.call('DUMP', k) or '')
          end
