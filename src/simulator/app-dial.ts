@@ -1,4 +1,5 @@
-// Dial() in the dialplan, as apps/app_dial.c runs it for PJSIP destinations (several joined by `&`
+// Dial() in the dialplan, as apps/app_dial.c runs it for PJSIP and Local destinations (a Local
+// line is the pair's `;1`, going as its `;2` does in the dialplan; several joined by `&`
 // ring at once: the first to answer wins, the others are cancelled and hung up answered elsewhere;
 // with none answered DIALSTATUS is what their failures add up to). Each callee is a
 // channel of its own (`PJSIP/<endpoint>-<8 hex>`, ast_request), answering by the endpoint's
@@ -30,7 +31,7 @@
 // hangups; the first of them to settle the dial wins, so none can act on a dial already decided.
 import { randomUUID } from 'node:crypto';
 import type { EndpointBehaviour, SimBridge, SimChannel, SimModel } from './model.ts';
-import { newUniqueId } from './originate.ts';
+import { localPair, newUniqueId } from './originate.ts';
 
 const EMPTIED = [
   'DIALSTATUS',
@@ -183,17 +184,20 @@ function indicateRinging(model: SimModel, c: SimChannel): void {
   if (peer && peer.state !== 'Up') model.setState(peer, 'Ringing');
 }
 
+/** `Local/<exten>[@<context>][/<options>]` as chan_local's local_alloc reads it (no context: `default`). */
+export function localDestination(number: string): { exten: string; context: string } {
+  const dest = number.split('/')[0] ?? '';
+  const at = dest.indexOf('@');
+  return at < 0
+    ? { exten: dest, context: 'default' }
+    : { exten: dest.slice(0, at), context: dest.slice(at + 1) };
+}
+
 /**
- * The callee channel app_dial requests (chan_pjsip's outgoing channel, state Down), set up as
- * dial_exec_full sets it before calling it.
+ * The callee channel app_dial requests (chan_pjsip's outgoing channel, state Down; or a Local
+ * pair's `;1`, its `;2` made beside it), set up as dial_exec_full sets it before calling it.
  */
-function requestCallee(model: SimModel, c: SimChannel, endpoint: string, number: string): SimChannel {
-  const tc = model.create({
-    id: newUniqueId(),
-    name: model.nextName(`PJSIP/${endpoint}`),
-    linkedid: c.linkedid ?? c.id,
-    endpoint,
-  });
+function requestCallee(model: SimModel, c: SimChannel, tc: SimChannel, number: string): SimChannel {
   model.setVar(tc, 'DIALEDPEERNUMBER', number);
   // ast_channel_inherit_variables: `__X` keeps its name, `_X` is copied as `X`; no VarSet.
   for (const [k, v] of c.vars) {
@@ -207,11 +211,31 @@ function requestCallee(model: SimModel, c: SimChannel, endpoint: string, number:
   return tc;
 }
 
+/**
+ * ast_call on a Local `;1` (chan_local's local_call): the pair's setup (`;1`'s variables and the
+ * crossed caller id on `;2`), then, when `;2`'s extension exists, the pair joined (LocalBridge);
+ * when it does not, the call fails and app_dial hangs `;1` up (no cause, no request), which takes
+ * the never-called `;2` with it first.
+ */
+function callLocal(model: SimModel, one: SimChannel, two: SimChannel): boolean {
+  const { context, exten } = two.dialplan;
+  if (model.extensionExists(context, exten, 1)) {
+    model.localCall(one, two);
+    return true;
+  }
+  model.localCall(one, two, false);
+  model.emit('log', 'NOTICE', `No such extension/context ${exten}@${context} while calling Local channel`);
+  model.hangup(one.id, 0, false, false);
+  return false;
+}
+
 /** One called destination (app_dial's chanlist entry). */
 interface Leg {
   tc: SimChannel;
   number: string;
   b: EndpointBehaviour;
+  /** A Local destination: the pair's `;2`, which runs the dialplan once `;1` (tc) is called. */
+  two?: SimChannel;
   /** DIAL_STILLGOING: called and not yet answered, refused or hung up. */
   going: boolean;
 }
@@ -263,6 +287,20 @@ export async function dialApp(model: SimModel, c: SimChannel, data: string, env:
       model.hangup(c.id, c.hangupCause ?? 16);
       return false;
     }
+    const linkedid = c.linkedid ?? c.id;
+    if (/^local$/i.test(tech)) {
+      // chan_local's request makes the pair (both halves take the caller's Linkedid); whether
+      // its extension exists is only looked at when it is called.
+      const pair = localPair(model, localDestination(number), { linkedid });
+      legs.push({
+        tc: requestCallee(model, c, pair.one, number),
+        number,
+        b: {},
+        two: pair.two,
+        going: false,
+      });
+      continue;
+    }
     // PJSIP/<endpoint> or PJSIP/<number>@<endpoint> (a number sent through a trunk endpoint).
     const at = number.indexOf('@');
     const name = at < 0 ? number : number.slice(at + 1);
@@ -270,7 +308,8 @@ export async function dialApp(model: SimModel, c: SimChannel, data: string, env:
     if (/^pjsip$/i.test(tech))
       b = model.endpoints.get(name) ?? ((await model.realtime(name)) ? {} : undefined);
     if (!model.channels.has(c.id)) break;
-    // No such channel type (the simulator's Dial has PJSIP only): 66; no endpoint, or none reachable: 3.
+    // No such channel type (the simulator's Dial has PJSIP and Local): 66; no endpoint, or none
+    // reachable: 3.
     const refused = !/^pjsip$/i.test(tech) ? 66 : !b || b.result === 'unavailable' ? 3 : 0;
     if (refused) {
       countCause(refused, num);
@@ -278,21 +317,36 @@ export async function dialApp(model: SimModel, c: SimChannel, data: string, env:
       if (i === dests.length - 1) c.hangupCause = refused;
       continue;
     }
-    legs.push({ tc: requestCallee(model, c, name, number), number, b: b!, going: false });
+    const tc = model.create({
+      id: newUniqueId(),
+      name: model.nextName(`PJSIP/${name}`),
+      linkedid,
+      endpoint: name,
+    });
+    legs.push({ tc: requestCallee(model, c, tc, number), number, b: b!, going: false });
   }
   if (!model.channels.has(c.id)) {
     for (const l of legs) model.hangup(l.tc.id, 0, false, false);
     return false;
   }
-  if (!dests.length || !legs.length) {
-    // Nothing to call: CHANUNAVAIL with no destination at all, else what the failures add up to.
-    model.setVar(c, 'DIALSTATUS', dests.length ? unansweredStatus(dests.length, num) : 'CHANUNAVAIL');
-    return true;
-  }
-  // All are called (DialBegin for each, in order) before any is waited on.
-  for (const l of legs) {
+  // All are called (DialBegin for each, in order) before any is waited on. A Local line whose
+  // extension does not exist fails its call (local_call): it is hung up and dropped from the
+  // list, its cause (none) not counted, so it is no line of wait_for_answer's either.
+  let lines = dests.length;
+  for (const l of [...legs]) {
+    if (l.two && !callLocal(model, l.tc, l.two)) {
+      legs.splice(legs.indexOf(l), 1);
+      lines--;
+      continue;
+    }
     model.appDialEvent(c, l.tc, '', l.number);
     l.going = true;
+  }
+  if (!legs.length) {
+    // Nothing called: CHANUNAVAIL, unless the destinations that could not be requested were all
+    // busy or congested (wait_for_answer with no line left).
+    model.setVar(c, 'DIALSTATUS', num.busy ? 'BUSY' : num.congestion ? 'CONGESTION' : 'CHANUNAVAIL');
+    return true;
   }
   const report = (l: Leg, status: string) => model.appDialEvent(c, l.tc, status, '');
   const stillGoing = () => legs.filter((l) => l.going);
@@ -338,8 +392,29 @@ export async function dialApp(model: SimModel, c: SimChannel, data: string, env:
         // "Nobody picked up": NOANSWER for each still going, then each hung up with no cause.
         if (settle({ kind: 'timeout' })) endGoing('NOANSWER', 0);
       });
+    // The callee rang: ringing indicated to the caller once, RINGTIME from the first callee that
+    // rings (since that callee's creation), DialState RINGING.
+    const rang = (l: Leg) => {
+      if (!sentRinging) indicateRinging(model, c);
+      sentRinging = true;
+      if (!ringTimeSet)
+        duration(
+          model,
+          c,
+          'RINGTIME',
+          Date.now() - (Date.parse(l.tc.creationtime.replace('+0000', 'Z')) || 0),
+        );
+      ringTimeSet = true;
+      report(l, 'RINGING');
+    };
+    const answer = (l: Leg) => {
+      if (!settle({ kind: 'answer', leg: l })) return;
+      l.going = false;
+      // The others are told they were cancelled, then hung up: answered elsewhere (26).
+      endGoing('CANCEL', 26);
+    };
     for (const l of legs) {
-      const { tc, b } = l;
+      const { tc, b, two } = l;
       // A callee hung up while it is still going (refused, or hung up by anyone else): the caller
       // takes its cause, the dial ends with the status that cause gives, and the cause is counted.
       tc.onHangup = (cause) => {
@@ -350,24 +425,36 @@ export async function dialApp(model: SimModel, c: SimChannel, data: string, env:
         countCause(cause, num);
         if (!stillGoing().length) settle({ kind: 'none' });
       };
+      if (two) {
+        // A Local line progresses as its `;2` does: ringing and the answer reach `;1`; a busy or
+        // congestion indication is read on `;1` (the caller takes `;1`'s cause, none), reported,
+        // and `;1` hung up by app_dial, which takes `;2` with it.
+        tc.onProgress = (what) => {
+          if (settled || !l.going) return;
+          if (what === 'RINGING') return rang(l);
+          l.going = false;
+          tc.onProgress = undefined;
+          c.hangupCause = tc.hangupCause ?? 0;
+          report(l, what);
+          model.hangup(tc.id, 0, false, false);
+          countCause(what === 'BUSY' ? 17 : 34, num);
+          if (!stillGoing().length) settle({ kind: 'none' });
+        };
+        model.onceUp(tc.id, () => {
+          tc.onProgress = undefined;
+          if (!settled && l.going) answer(l);
+        });
+        // `;2`'s PBX thread, started by local_call, runs beside the dial.
+        void model.runDialplan(two, two.dialplan.context, two.dialplan.exten);
+        continue;
+      }
       const result = b.result ?? 'answer';
       const ringMs = b.answerAfterMs ?? 50;
       // The endpoint rings at once (5 ms, or its answer delay if shorter).
       model.later(tc, Math.min(5, ringMs), () => {
         if (settled || !l.going) return;
         model.setState(tc, 'Ringing');
-        if (!sentRinging) indicateRinging(model, c);
-        sentRinging = true;
-        // RINGTIME: from the first callee that rings, since that callee's creation.
-        if (!ringTimeSet)
-          duration(
-            model,
-            c,
-            'RINGTIME',
-            Date.now() - (Date.parse(tc.creationtime.replace('+0000', 'Z')) || 0),
-          );
-        ringTimeSet = true;
-        report(l, 'RINGING');
+        rang(l);
       });
       if (result === 'noanswer') continue;
       model.later(tc, ringMs, () => {
@@ -377,22 +464,16 @@ export async function dialApp(model: SimModel, c: SimChannel, data: string, env:
         if (result === 'busy' || result === 'congestion')
           return model.hangup(tc.id, result === 'busy' ? 17 : 34);
         model.setState(tc, 'Up');
-        if (!settle({ kind: 'answer', leg: l })) return;
-        l.going = false;
-        // The others are told they were cancelled, then hung up: answered elsewhere (26).
-        endGoing('CANCEL', 26);
+        answer(l);
       });
     }
   });
+  for (const l of legs) l.tc.onProgress = undefined;
   if (outcome.kind === 'cancel') return false;
   if (outcome.kind !== 'answer') {
     // The ringing indicated to the caller stops (ast_indicate(chan, -1)).
     c.ringback = undefined;
-    model.setVar(
-      c,
-      'DIALSTATUS',
-      outcome.kind === 'timeout' ? 'NOANSWER' : unansweredStatus(dests.length, num),
-    );
+    model.setVar(c, 'DIALSTATUS', outcome.kind === 'timeout' ? 'NOANSWER' : unansweredStatus(lines, num));
     return true;
   }
   return answered(model, c, outcome.leg, opts, env);

@@ -76,6 +76,7 @@ export class SimModel extends SimBridges {
       this.setState(peer, state);
     if (c.dial && (state === 'Ringing' || state === 'Up'))
       this.dialProgress(c, state === 'Up' ? 'ANSWER' : 'RINGING');
+    if (state === 'Ringing') c.onProgress?.('RINGING');
     if (state === 'Up') this.fire(c.id, 'up');
   }
 
@@ -147,6 +148,8 @@ export class SimModel extends SimBridges {
       this.setState(c, 'Busy');
     }
     const peer = c.peer && c.name.endsWith(';2') ? this.channels.get(c.peer) : undefined;
+    // app_dial reads the indication on the `;1` it called (wait_for_answer) and ends that line.
+    if (peer?.onProgress && peer.state !== 'Up') return peer.onProgress(what);
     if (!peer?.dial || peer.state === 'Up') return;
     this.dialEvent(peer, what);
     if (!peer.dial.originate) return;
@@ -301,6 +304,11 @@ export class SimModel extends SimBridges {
     // care of it) hangs that `;2` up itself, in its own hangup (core_unreal.c ast_unreal_hangup):
     // no hangup request, no cause, and `;2` is gone before `;1`.
     const uncalled = c.peer ? this.channels.get(c.peer) : undefined;
+    // A `;2` going while its `;1` is still there, after a Dial() of its own: ast_unreal_hangup
+    // hands the dial's status to `;1` as CHANLOCALSTATUS before queueing the hangup there.
+    const status = c.vars.get('DIALSTATUS');
+    if (uncalled && c.name.endsWith(';2') && status !== undefined)
+      this.setVar(uncalled, 'CHANLOCALSTATUS', status);
     if (
       uncalled &&
       !c.name.endsWith(';2') &&

@@ -29,12 +29,14 @@ export const newUniqueId = () => `${Math.floor(Date.now() / 1000)}.${++uniqueSeq
 export function localPair(
   model: SimModel,
   dest: { exten: string; context: string },
-  o: { id1?: string; id2?: string } = {},
+  o: { id1?: string; id2?: string; linkedid?: string } = {},
 ): { one: SimChannel; two: SimChannel } {
   const base = model.nextName(`Local/${dest.exten}@${dest.context}`);
   const dialplan = { context: dest.context, exten: dest.exten, priority: 1, app_name: '', app_data: '' };
-  const one = model.create({ id: o.id1 ?? newUniqueId(), name: `${base};1`, dialplan: { ...dialplan } });
-  one.linkedid = one.id;
+  const id1 = o.id1 ?? newUniqueId();
+  // Requested by a channel (app_dial), both halves take the requester's Linkedid.
+  const linkedid = o.linkedid ?? id1;
+  const one = model.create({ id: id1, name: `${base};1`, dialplan: { ...dialplan }, linkedid });
   const two = model.create({
     // core_local: given only the first id, the second half's is `<id>;2`.
     id: o.id2 ?? (o.id1 ? `${o.id1};2` : newUniqueId()),
@@ -42,7 +44,7 @@ export function localPair(
     state: 'Ring',
     dialplan: { ...dialplan },
     fromDialplan: true,
-    linkedid: one.id,
+    linkedid,
   });
   one.peer = two.id;
   two.peer = one.id;

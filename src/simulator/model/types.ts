@@ -90,6 +90,11 @@ export interface SimChannel {
    * Stasis: an application running on it (app_dial) finishing its work, as it does in Asterisk.
    */
   onHangup?: (cause: number) => void;
+  /**
+   * app_dial waiting on the channel (a Local `;1` it called): the far side's progress as the
+   * channel reads it, ringing or a busy or congestion indication (the answer is a waiter, `up`).
+   */
+  onProgress?: (what: 'RINGING' | 'BUSY' | 'CONGESTION') => void;
   /** Joined its bridge with `absorbDTMF`: the DTMF it reads is not passed to the other parties. */
   absorbDtmf?: boolean;
   /**
