@@ -530,9 +530,10 @@ async function answered(
     model.hangup(c.id, 16);
     return false;
   }
-  let bridge: SimBridge | undefined = model.createBridge(randomUUID(), 'mixing', '', true);
-  model.enterBridge(tc, bridge);
-  model.enterBridge(c, bridge);
+  const made = model.createBridge(randomUUID(), 'mixing', '', true);
+  let bridge: SimBridge | undefined = made;
+  model.enterBridge(tc, made);
+  model.enterBridge(c, made);
   // The caller hanging up ends the bridged call (the bridge dissolves, end_bridge_callback sets
   // the times).
   c.onHangup = () => {
@@ -553,11 +554,44 @@ async function answered(
     // The callee hanging up leaves the bridge on its own thread; the dissolution (the caller out,
     // the bridge destroyed) and app_dial's end follow on the caller's.
     tc.onHangup = () => setImmediate(() => end('callee'));
+    // A blind transfer of either party (main/bridge.c's two-party path): the transferee's queued
+    // action runs first (ast_async_goto to the place, then kicked out, cause 16), then the
+    // transferer is pulled by ast_bridge_remove and the empty bridge dissolves.
+    made.blindTransfer = (transferer, context, exten) => {
+      const b2 = bridge;
+      if (!b2 || !model.bridges.has(b2.id)) return;
+      bridge = undefined;
+      c.onHangup = undefined;
+      tc.onHangup = undefined;
+      const transferee = transferer === c ? tc : c;
+      for (const x of [transferee, transferer]) if (x.bridge === b2.id) model.leaveBridge(x);
+      if (model.bridges.has(b2.id)) model.destroyBridge(b2);
+      if (transferee === c) {
+        // The callee, imparted independent, has no after-bridge place: hung up with no request.
+        // The caller left with AST_SOFTHANGUP_ASYNCGOTO, so ast_bridge_call returns 0 without
+        // end_bridge_callback; Dial sets DIALSTATUS and the PBX goes on at the new place.
+        model.hangup(tc.id, 16, false, false);
+        model.setVar(c, 'DIALSTATUS', status);
+        resolve(false);
+        void model.runDialplan(c, context, exten, 1);
+        return;
+      }
+      // The callee gets a PBX of its own there (ast_bridge_run_after_goto); the caller, removed,
+      // ends the bridged call as if it had left it: end_bridge_callback, DIALSTATUS, and Dial
+      // returns -1 unless `g`.
+      tc.dialplan = { ...tc.dialplan, context, exten, priority: 1 };
+      void model.runDialplan(tc, context, exten, 1);
+      bridgedCallEnd(model, c, status);
+      if (opts.goOn) return resolve(true);
+      model.hangup(c.id, 16);
+      resolve(false);
+    };
     // The caller's own hangup ends it in onHangup (above) and the PBX is done with it.
     model.onceExit(c.id, () => resolve(false));
     if (opts.durationMs > 0)
       // The callee's whentohangup: its timeout flag, no hangup request, cause 16 from the answer.
-      model.later(tc, opts.durationMs, () => model.hangup(tc.id, 16, false, false));
+      // A bridge feature: gone with the bridge (a transferred callee keeps its call).
+      model.later(tc, opts.durationMs, () => bridge && model.hangup(tc.id, 16, false, false));
     if (opts.bridgeLimitMs > 0) model.later(c, opts.bridgeLimitMs, () => end('caller'));
     if (b.hangupAfterMs !== undefined) model.later(tc, b.hangupAfterMs, () => model.hangup(tc.id, 16));
   });
@@ -629,6 +663,11 @@ function endBridged(
   for (const x of order) if (x.bridge === b.id) model.leaveBridge(x);
   if (model.bridges.has(b.id)) model.destroyBridge(b);
   if (model.channels.has(tc.id) && first === 'caller') model.hangup(tc.id, 16, false, false);
+  bridgedCallEnd(model, c, status);
+}
+
+/** app_dial's end_bridge_callback (the answered and dialled times), then DIALSTATUS once more. */
+function bridgedCallEnd(model: SimModel, c: SimChannel, status: string): void {
   duration(model, c, 'ANSWEREDTIME', c.upAt === undefined ? 0 : Date.now() - c.upAt);
   duration(model, c, 'DIALEDTIME', Date.now() - (Date.parse(c.creationtime.replace('+0000', 'Z')) || 0));
   model.setVar(c, 'DIALSTATUS', status);

@@ -1,7 +1,8 @@
 // AMI BlindTransfer and Atxfer as manager.c answers them: the checks in their order; a channel in
 // no bridge, or alone in one, is an invalid blind transfer, published (AMI BlindTransfer, ARI
 // BridgeBlindTransfer) with its result; Atxfer finds no attended-transfer feature code in the stock
-// features.conf. Transferring a channel that has a party to transfer is not modelled.
+// features.conf. Transferring a channel out of a Stasis bridge with a party to transfer is not
+// modelled (a two-party basic bridge's: simulator-ami-blind-transfer.test.ts).
 import { describe, expect, it } from 'vitest';
 import { simAriAmi } from '../helpers/sim-ami.ts';
 import { cleanupEach } from '../helpers/cleanup.ts';
@@ -111,7 +112,7 @@ describe('AMI BlindTransfer', () => {
     );
   });
 
-  it('a channel bridged with another: not modelled, nothing published', async () => {
+  it('a channel in a Stasis bridge with another: not modelled, nothing published', async () => {
     const { ami, ari, call, nameOf } = await setup();
     const a = await call();
     const b = await call();

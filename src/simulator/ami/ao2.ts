@@ -2,9 +2,12 @@
 // events (queues, queue members, hints): bucket by bucket, each bucket in insertion order.
 
 /** ast_str_case_hash: djb2 over the lower-cased bytes, restricted to a positive int. */
-export const caseHash = (s: string): number => {
+export const caseHash = (s: string): number => strHash(s.toLowerCase());
+
+/** ast_str_hash: djb2 over the bytes, restricted to a positive int. */
+export const strHash = (s: string): number => {
   let h = 5381;
-  for (const b of Buffer.from(s.toLowerCase())) h = (Math.imul(h, 33) ^ b) >>> 0;
+  for (const b of Buffer.from(s)) h = (Math.imul(h, 33) ^ b) >>> 0;
   return h & 0x7fffffff;
 };
 

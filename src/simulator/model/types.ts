@@ -175,6 +175,12 @@ export interface SimBridge {
    * updates inhibited, and it dissolves when one of them leaves.
    */
   basic?: boolean;
+  /**
+   * A blind transfer of one of a basic bridge's two parties, carried out by the application that
+   * bridged them (app_dial: the other party is sent to `exten@context`, the transferer removed).
+   * Set while that application can take one; main/bridge.c's two-party path.
+   */
+  blindTransfer?: (transferer: SimChannel, context: string, exten: string) => void;
 }
 
 export interface DialState {
