@@ -84,16 +84,16 @@ export class SimModel extends SimBridges {
   dialEvent(c: SimChannel, status: string): void {
     const d = c.dial;
     if (!d) return;
-    const caller = d.caller ? this.channels.get(d.caller) : undefined;
     // An originate's dial reports its dial string every time; channels/dial only at the start.
+    // Neither names a caller: channels/dial publishes its dial with none even when given one
+    // (res/stasis/control.c app_control_dial; the later statuses come from the dial bridge).
     this.event(this.target(c), 'Dial', () => ({
       dialstatus: status,
       forward: '',
       dialstring: d.originate || status === '' ? d.dialstring : '',
-      ...(caller ? { caller: this.json(caller) } : {}),
       peer: this.json(c),
     }));
-    this.emit('dial', c, caller, status, d.dialstring);
+    this.emit('dial', c, undefined, status, d.dialstring);
   }
 
   /**
@@ -366,25 +366,17 @@ export class SimModel extends SimBridges {
    * its progress comes back through the pair; a PJSIP endpoint answers by its configured behaviour.
    * A dial timeout hangs the channel up with cause 19 and no final Dial event.
    */
-  dial(c: SimChannel, caller: SimChannel | undefined, timeoutS: number): void {
+  dial(c: SimChannel, timeoutS: number): void {
     const peer = c.peer ? this.channels.get(c.peer) : undefined;
     if (peer) {
       // Local channels pass the caller across: `;2` calls as `;1`'s connected line.
       this.localCall(c, peer);
-      this.beginDial(c, {
-        dialstring: c.endpoint ?? '',
-        originate: false,
-        ...(caller ? { caller: caller.id } : {}),
-      });
+      this.beginDial(c, { dialstring: c.endpoint ?? '', originate: false });
       if (timeoutS > 0) this.later(c, timeoutS * 1000, () => this.timeout(c));
       void this.runDialplan(peer, peer.dialplan.context, peer.dialplan.exten);
       return;
     }
-    this.beginDial(c, {
-      dialstring: c.endpoint ?? '',
-      originate: false,
-      ...(caller ? { caller: caller.id } : {}),
-    });
+    this.beginDial(c, { dialstring: c.endpoint ?? '', originate: false });
     const b = this.endpoints.get(c.endpoint ?? '') ?? {};
     const result = b.result ?? 'answer';
     const after = b.answerAfterMs ?? 50;

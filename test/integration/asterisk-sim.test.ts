@@ -60,6 +60,8 @@ describe('ARI and AMI clients against the simulator', () => {
     const mUp = once(m, 'connected');
     m.start();
     await mUp;
+    const amiFrames: Record<string, string>[] = [];
+    m.on('event', (ev: { fields: Record<string, string> }) => amiFrames.push(ev.fields));
     const r = await m.action('Originate', {
       Channel: 'Local/+14155550100@from-carrier',
       CallerID: '"Lead" <+12125550000>',
@@ -94,6 +96,7 @@ describe('ARI and AMI clients against the simulator', () => {
         (e) => e.type === 'StasisStart' && (e as { channel: { id: string } }).channel.id === 'leg-1',
       ),
     );
+    await c.channels.setVariable(caller.id, '_ONCE', 'o');
     await c.channels.dial('leg-1', { timeout: 10, caller: caller.id });
     await waitFor(() =>
       events.find((e) => e.type === 'Dial' && (e as { dialstatus: string }).dialstatus === 'ANSWER'),
@@ -102,6 +105,17 @@ describe('ARI and AMI clients against the simulator', () => {
       .filter((e) => e.type === 'Dial')
       .map((e) => (e as { dialstatus: string }).dialstatus);
     expect(dials).toEqual(['', 'RINGING', 'ANSWER']);
+    // The caller given to the dial lends the leg its caller ID as the connected line, but no Dial
+    // event names it (Asterisk publishes channels/dial's dial with no caller), on ARI or AMI.
+    for (const e of events.filter((x) => x.type === 'Dial')) expect(e).not.toHaveProperty('caller');
+    const begin = await waitFor(() =>
+      amiFrames.find((f) => f.event === 'DialBegin' && f.destuniqueid === 'leg-1'),
+    );
+    expect(begin.dialstring).toBe('client-a');
+    expect(begin).not.toHaveProperty('uniqueid');
+    expect((await c.channels.get('leg-1')).connected.number).toBe('+12125550000');
+    // and its inheritable variables (`_X` arrives as `X`, for one generation).
+    expect(await c.channels.getVariable('leg-1', 'ONCE')).toBe('o');
     await c.channels.answer(caller.id);
     await c.bridges.create({ bridgeId: 'b-1' });
     await c.bridges.addChannel('b-1', [caller.id, 'leg-1']);

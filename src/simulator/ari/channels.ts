@@ -147,7 +147,7 @@ const originateHandler: H = async (a, s) => {
     if (app) c.owner = app;
     for (const [k, v] of vars) s.model.setVar(c, k, v);
     const body = s.model.json(c);
-    s.model.dial(c, undefined, Number(a.timeout ?? 30));
+    s.model.dial(c, Number(a.timeout ?? 30));
     s.model.onceUp(c.id, () => {
       if (app)
         s.model.enterStasis(c, app, ((a.appArgs as string | undefined) ?? '').split(',').filter(Boolean));
@@ -309,11 +309,18 @@ export const channelRoutes = bind<AriState, typeof channelsOps>(channelsOps, {
     const caller = callerId ? s.model.channels.get(callerId) : undefined;
     if (c.state !== 'Down') return err(409, "Channel is not in the 'Down' state");
     if (c.dialing || !c.endpoint) return err(409, 'Dialing a channel not created by ARI');
+    // A caller only lends the dialled channel its parts (ast_ari_channels_dial): the connected line
+    // (who the far end sees calling) and the inheritable variables (`__X` as is, `_X` as `X`). The
+    // dial itself stays the channel's own: no Dial event or CDR names the caller.
     if (caller) {
       c.connected = { ...caller.caller };
+      for (const [k, v] of caller.vars) {
+        if (k.startsWith('__')) c.vars.set(k, v);
+        else if (k.startsWith('_')) c.vars.set(k.slice(1), v);
+      }
       s.model.publish(c);
     }
-    if (!controlAsync(s, c, () => s.model.dial(c, caller, Number(a.timeout ?? 0)), { later: true }))
+    if (!controlAsync(s, c, () => s.model.dial(c, Number(a.timeout ?? 0)), { later: true }))
       return { status: 500, body: { error: 'Allocation failed' } };
     return { status: 204 };
   }),

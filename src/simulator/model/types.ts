@@ -186,7 +186,6 @@ export interface SimBridge {
 export interface DialState {
   /** The dialled string as Asterisk reports it (`exten@context` for a Local channel). */
   dialstring: string;
-  caller?: string;
   /**
    * An originate's dial (POST /channels, AMI Originate: main/dial.c with no caller), which reports
    * the far side's hangup with a final status and leaves its reason in the channel's `dialReason`.
