@@ -204,9 +204,8 @@ export async function resume(
     if (x.runner.calls.has(r.callId) || x.runner.wasFinished(r.callId)) continue;
     // A call that began during the listing may not be in it; one with a leg is taken over above.
     if (r.startedAt >= listedAt || withLegs.has(r.callId)) continue;
-    const callerLive = live.has(r.callerChannelId);
-    // A caller still in another instance's app cannot be routed from here (its events go there).
-    if (callerLive && !x.asterisk.apps.includes(r.app)) continue;
+    // A caller still in another instance's app (instances sharing a node, each its own app) is
+    // moved into ours once its claim is won below: its events then come here.
     due.push(r);
   }
   if (!due.length) return;
@@ -248,6 +247,12 @@ export async function resume(
     };
     const after = step(state, ev).state;
     const as = !callerLive ? 'ended_unattended' : after.phase === 'ended' ? after.disposition! : 'rerouted';
+    // The caller is in the dead owner's app (another instance on this node): moved into ours, so
+    // its hangup and the rest of its events reach the instance routing it now. Known to the runner
+    // first (adopt), so its StasisStart here is not taken for a new caller. The record names our
+    // app, so a takeover of ours moves it again.
+    const elsewhere = callerLive && !x.asterisk.apps.includes(r.app) ? x.asterisk.apps[0] : undefined;
+    if (elsewhere) state.app = elsewhere;
     x.metrics.takenOver.inc({ as });
     x.log.warn(
       { callId: r.callId, nodeId, as, phase: r.phase, owner: r.owner },
@@ -259,6 +264,17 @@ export async function resume(
       .filter((a) => a.answeredAt !== undefined && a.linkId && a.slot.linkId)
       .map((a) => ({ type: 'mark_answered', linkId: a.linkId, slot: a.slot, remember: null }));
     handed.push(x.runner.adopt(state, marks, ev));
+    if (elsewhere)
+      await x.asterisk.nodes
+        .get(nodeId)
+        ?.ari.channels.move(r.callerChannelId, elsewhere, 'inbound')
+        .catch((err: unknown) => {
+          // Gone meanwhile: the next pass settles the call as its channel vanished.
+          x.log.warn(
+            { callId: r.callId, err: (err as Error).message },
+            'could not move a taken-over caller here',
+          );
+        });
   }
 }
 

@@ -2,7 +2,8 @@
 // own Stasis app, as with STASIS_BROADCAST) and one Redis. Callers arriving on both instances in
 // turn are answered in the order they arrived as slots free one by one; a new hour on the routing
 // clock (moved by the test, not waited for) serves the waiters an hourly cap held back, woken once
-// for the whole cluster; and a Redis restart while callers wait loses none and serves none twice.
+// for the whole cluster; a Redis restart while callers wait loses none and serves none twice; and an
+// instance stopped while its caller waits leaves it to the other, which moves it into its own app.
 // The safety poll is set far beyond the tests' waits, so only wake-ups can serve anyone here.
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -180,12 +181,13 @@ const hourClaims = async () => {
 /**
  * Waits until `count` callers stand in the link's line in Redis (a caller's phase is queued a moment
  * before it has joined there) and `listeners` connections hear the wake-up channel (an instance
- * subscribes when its first caller waits): from then on a freed slot's wake-up reaches them.
+ * subscribes when its first caller waits): from then on a freed slot's wake-up reaches them. Read
+ * through instance `via`'s connection.
  */
-async function inLine(linkId: string, count: number, listeners: number) {
+async function inLine(linkId: string, count: number, listeners: number, via = 0) {
   const keys = new RedisKeys(prefix).routing;
   await waitFor(async () =>
-    (await routing(0).router!.queue.waiting(linkId)).length === count ? true : undefined,
+    (await routing(via).router!.queue.waiting(linkId)).length === count ? true : undefined,
   );
   const r = createRedis(redis.url, { enableOfflineQueue: true });
   r.on('error', () => {});
@@ -315,5 +317,52 @@ describe('hold queue: one line for two instances on one node', () => {
       // Both instances back on Redis; their wake-up subscriptions subscribe again by themselves.
       for (const d of daemons) await waitFor(async () => (await d.app.inject('/ready')).statusCode === 200);
     });
+  }, 180_000);
+});
+
+describe('hold queue: an instance stopped while its caller waits', () => {
+  // A stopped instance says goodbye, so the other may take its calls over at its next pass.
+  cluster({ INSTANCE_DEAD_AFTER_S: '2', RECONCILE_INTERVAL_S: '1' });
+
+  it('the other instance takes the waiter over into its own app, keeps its place, and serves it at the new hour', async () => {
+    const { did, linkId } = await campaignLink({ concurrencyCap: 1, hourlyCap: 1 });
+    const taken = () => metric(1, 'capconduit_calls_taken_over_total', 'rerouted', 'as');
+    const before = await taken();
+    const up = await placed(1, did, '+12125554000', 'bridged');
+    const waiter = await placed(0, did, '+12125554001', 'queued');
+    await inLine(linkId, 1, 1);
+    const turns = await metric(0, 'capconduit_queue_turns_total', 'wake');
+    // The call up ends: the waiter's turn finds the link's hourly cap used up, so it waits on.
+    sim.hangup(up);
+    await gone(1, '+12125554000');
+    await waitFor(async () =>
+      (await metric(0, 'capconduit_queue_turns_total', 'wake')) > turns ? true : undefined,
+    );
+    expect(phaseNow(0, '+12125554001')).toBe('queued');
+    // Its instance stops before the hour; the caller stays in Asterisk, hearing the music.
+    await daemons[0]!.stop();
+    expect(sim.hears(waiter)).toBe('music');
+    // Taken over by the other instance: its events now come there, and it keeps its place in line.
+    await phaseOf(1, '+12125554001', 'queued');
+    expect(await taken()).toBe(before + 1);
+    expect(await routing(1).router!.queue.waiting(linkId)).toHaveLength(1);
+    await inLine(linkId, 1, 1, 1);
+    // The new hour is claimed by the instance left, and serves the waiter there.
+    clock.moveTo(nextHourStart('UTC', clock.now()) + 20);
+    await phaseOf(1, '+12125554001', 'bridged');
+    // Hung up by the caller: heard by the instance it was moved to, which writes the one CDR.
+    sim.hangup(waiter);
+    await gone(1, '+12125554001');
+    const rows = await waitFor(async () => {
+      await routing(1).cdr.flush();
+      const r = await daemons[1]!.ctx.database.sql<{ caller_number: string; disposition: string }[]>`
+        select caller_number, disposition from call_records where did = ${did} order by started_at`;
+      return r.length >= 2 ? r : undefined;
+    });
+    expect(rows.map((r) => [r.caller_number, r.disposition])).toEqual([
+      ['+12125554000', 'answered'],
+      ['+12125554001', 'answered'],
+    ]);
+    expect(await routing(1).slots.live(linkId)).toBe(0);
   }, 180_000);
 });
