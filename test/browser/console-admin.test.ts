@@ -14,6 +14,7 @@ import { FakeCarrier } from '../../src/provisioning/providers/fake/server.ts';
 import { SIGNATURE_HEADER, verify } from '../../src/provisioning/webhooks/sign.ts';
 import { createRoutingModule } from '../../src/routing/index.ts';
 import { type Chromium, launchChromium } from '../helpers/chromium.ts';
+import { signInPage } from '../helpers/console.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 
 const log = createLogger({ level: 'silent' });
@@ -83,14 +84,9 @@ describe('the console’s administration pages in a browser', () => {
   });
 
   const signIn = async (email: string) => {
-    const { page, context } = ui;
-    await context.clearCookies();
+    await ui.context.clearCookies();
     // Signed in to a quiet page: the live floor would open its stream only for the test to leave it.
-    await page.goto(`${base}/console/sign-in?next=%2Fconsole%2Faccount`);
-    await page.fill('input[name=email]', email);
-    await page.fill('input[name=password]', PW);
-    await page.click('button[type=submit]');
-    await page.waitForURL(/\/console\/account$/, T);
+    await signInPage(ui.page, base, email, PW, '/console/account');
   };
 
   it('audit log: changes made in the pages are listed newest first with who made them, filtered and paged', async () => {

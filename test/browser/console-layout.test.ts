@@ -31,7 +31,7 @@ import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import type { RoutingModule } from '../../src/routing/index.ts';
 import { type Chromium, launchChromium, SCREENSHOTS } from '../helpers/chromium.ts';
-import { addUser, consoleModules } from '../helpers/console.ts';
+import { addUser, consoleModules, fillSignIn } from '../helpers/console.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -403,9 +403,7 @@ describe('the console at a phone’s, a tablet’s and a laptop’s width', () =
       await ui.context.clearCookies();
       await page.goto(`${base}/console/sign-in`);
       if (u.role === 'admin') await check('sign-in');
-      await page.fill('input[name=email]', u.email);
-      await page.fill('input[name=password]', PW);
-      await page.click('button[type=submit]');
+      await fillSignIn(page, u.email, PW);
       await page.waitForURL(/\/console\/live$/, T);
       const mine = pages.filter((p) => p.roles.includes(u.role));
       for (const { path } of mine) {

@@ -9,7 +9,7 @@ import { callerBlocks, campaigns, dids, sellers } from '../../src/db/schema/rout
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { type Chromium, launchChromium } from '../helpers/chromium.ts';
-import { addUser, consoleModules } from '../helpers/console.ts';
+import { addUser, consoleModules, signInPage } from '../helpers/console.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 
 const log = createLogger({ level: 'silent' });
@@ -72,11 +72,7 @@ describe('console lists in Chromium: filters, orders, pages and a counted delete
 
   it('narrows PBX users, DIDs and pools on the server, and a seller delete counts before it acts', async () => {
     const { page } = ui;
-    await page.goto(`${base}/console/sign-in`);
-    await page.fill('input[name=email]', 'admin@example.com');
-    await page.fill('input[name=password]', PW);
-    await page.click('button[type=submit]');
-    await page.waitForURL(/\/console\/live$/, T);
+    await signInPage(page, base, 'admin@example.com', PW);
 
     // PBX users: "ann" is Ann and Annie; the Name header then orders them, the filter kept.
     await page.goto(`${base}/console/pbx`);

@@ -16,6 +16,7 @@ import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRoutingModule } from '../../src/routing/index.ts';
 import { type Chromium, launchChromium } from '../helpers/chromium.ts';
+import { fillSignIn } from '../helpers/console.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 
 const log = createLogger({ level: 'silent' });
@@ -85,9 +86,7 @@ describe('the console behind a reverse proxy, with PUBLIC_URL', () => {
     // Signed out: sent to the sign-in page on the proxy's address, not the daemon's.
     await page.goto(`${publicUrl}/console/live`);
     await page.waitForURL(`${publicUrl}/console/sign-in?next=%2Fconsole%2Flive`, T);
-    await page.fill('input[name=email]', 'admin@example.com');
-    await page.fill('input[name=password]', PW);
-    await page.click('button[type=submit]');
+    await fillSignIn(page, 'admin@example.com', PW);
     await page.waitForURL(`${publicUrl}/console/live`, T);
     const cookies = (await context.cookies()).filter((c) => c.domain === HOST);
     const session = cookies.find((c) => c.path === '/console');

@@ -15,6 +15,7 @@ import { createLogger } from '../../src/platform/logger.ts';
 import { createRoutingModule } from '../../src/routing/index.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { type Chromium, launchChromium } from '../helpers/chromium.ts';
+import { signInPage } from '../helpers/console.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 import { simEnv } from '../helpers/sim-env.ts';
 
@@ -89,13 +90,8 @@ describe('the console in a browser: routing', () => {
   });
 
   const signIn = async (email: string) => {
-    const { page } = ui;
-    await page.goto(`${base}/console/sign-in`);
-    await page.fill('input[name=email]', email);
-    await page.fill('input[name=password]', PW);
-    await page.click('button[type=submit]');
-    await page.waitForURL(/\/console\/live$/, T);
-    await page.locator('#live-status', { hasText: 'Live' }).waitFor(T);
+    await signInPage(ui.page, base, email, PW);
+    await ui.page.locator('#live-status', { hasText: 'Live' }).waitFor(T);
   };
 
   it('live floor: sellers, DIDs and buyer groups follow a call against their caps; a seller sees its own and no group', async () => {

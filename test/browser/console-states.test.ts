@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { type Chromium, launchChromium } from '../helpers/chromium.ts';
-import { addUser, consoleModules, EMPTY_LISTS } from '../helpers/console.ts';
+import { addUser, consoleModules, EMPTY_LISTS, fillSignIn, signInPage } from '../helpers/console.ts';
 import { testConfig } from '../helpers/env.ts';
 import { PrivatePostgres } from '../helpers/private-pg.ts';
 import { PrivateRedis } from '../helpers/redis-server.ts';
@@ -79,11 +79,7 @@ describe('console: empty pages, and PostgreSQL or Redis down, in Chromium', () =
 
   it('signed in on an empty database, every list says it is empty in words, the live floor too', async () => {
     const { page } = ui;
-    await page.goto(`${base}/console/sign-in`);
-    await page.fill('input[name=email]', EMAIL);
-    await page.fill('input[name=password]', PW);
-    await page.click('button[type=submit]');
-    await page.waitForURL(/\/console\/live$/, T);
+    await signInPage(page, base, EMAIL, PW);
     await page.locator('#live-status[data-state=live]').waitFor(T);
     for (const id of ['calls', 'links', 'sellers', 'dids', 'groups', 'nodes'])
       expect(await page.locator(`#${id}-empty`).isVisible(), id).toBe(true);
@@ -157,13 +153,11 @@ describe('console: empty pages, and PostgreSQL or Redis down, in Chromium', () =
       // Sign-in: the form is shown (the old session cookie cannot be read, it is not an error), and
       // a sign-in is refused in words with a 503, not a 500.
       expect((await signIn.goto(`${base}/console/sign-in`))!.status()).toBe(200);
-      await signIn.fill('input[name=email]', EMAIL);
-      await signIn.fill('input[name=password]', PW);
       const [answer] = await Promise.all([
         signIn.waitForResponse(
           (x) => x.request().method() === 'POST' && x.url().endsWith('/console/sign-in'),
         ),
-        signIn.click('button[type=submit]'),
+        fillSignIn(signIn, EMAIL, PW),
       ]);
       expect(answer.status()).toBe(503);
       await signIn.getByText('Redis is not answering right now, so sign-in is unavailable').waitFor(T);

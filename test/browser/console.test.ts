@@ -21,7 +21,7 @@ import { createReportsModule } from '../../src/reports/index.ts';
 import { createRoutingModule, type RoutingModule, recordingDeleter } from '../../src/routing/index.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { type Chromium, launchChromium } from '../helpers/chromium.ts';
-import { Browser } from '../helpers/console.ts';
+import { Browser, fillSignIn } from '../helpers/console.ts';
 import { freshDatabase, redisPrefix, testConfig } from '../helpers/env.ts';
 import { simEnv } from '../helpers/sim-env.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -105,12 +105,7 @@ describe('the console in a browser', () => {
   });
 
   const cdrOf = (did: string) => d.ctx.database.db.select().from(callRecords).where(eq(callRecords.did, did));
-  const signIn = async (email: string, password: string) => {
-    const { page } = ui;
-    await page.fill('input[name=email]', email);
-    await page.fill('input[name=password]', password);
-    await page.click('button[type=submit]');
-  };
+  const signIn = (email: string, password: string) => fillSignIn(ui.page, email, password);
 
   it('admin: sign-in, the live floor follows a simulated call without reload, CSRF refused, users, TOTP', async () => {
     const { page } = ui;

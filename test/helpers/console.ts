@@ -1,6 +1,9 @@
 // What the console's tests share: the daemon's modules behind every page, the list pages with what
 // each says when empty, the first admin; and a "browser" driving the console through Fastify inject
-// (cookies kept per browser, same-origin headers, CSRF token read from the page).
+// (cookies kept per browser, same-origin headers, CSRF token read from the page); and the sign-in of a
+// real headless browser through the form.
+import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { createAuditModule } from '../../src/audit/index.ts';
 import { createCallerIdModule } from '../../src/callerid/index.ts';
 import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
@@ -138,4 +141,35 @@ export class Browser {
   signIn(email: string, password: string) {
     return this.post('/console/sign-in', { email, password });
   }
+}
+
+/** A browser at `ip` signed in as `email` (the sign-in answered with its redirect). */
+export async function signedIn(app: App, ip: string, email: string, password: string): Promise<Browser> {
+  const b = new Browser(app, ip);
+  expect((await b.signIn(email, password)).statusCode).toBe(303);
+  return b;
+}
+
+/** Fills the sign-in form a real browser's page shows, and sends it. */
+export async function fillSignIn(page: Page, email: string, password: string): Promise<void> {
+  await page.fill('input[name=email]', email);
+  await page.fill('input[name=password]', password);
+  await page.click('button[type=submit]');
+}
+
+/**
+ * Signs a real browser's page in through the form at `base`, and waits for the page the sign-in leads
+ * to: the live floor, or `next` (a console path) when given.
+ */
+export async function signInPage(
+  page: Page,
+  base: string,
+  email: string,
+  password: string,
+  next?: string,
+): Promise<void> {
+  await page.goto(`${base}/console/sign-in${next ? `?next=${encodeURIComponent(next)}` : ''}`);
+  await fillSignIn(page, email, password);
+  const landing = next ?? '/console/live';
+  await page.waitForURL((u) => u.href.endsWith(landing), { timeout: 60_000 });
 }

@@ -11,7 +11,7 @@ import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createProvisioningModule } from '../../src/provisioning/index.ts';
 import { createRoutingModule } from '../../src/routing/index.ts';
-import { Browser } from '../helpers/console.ts';
+import { Browser, signedIn } from '../helpers/console.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 
 const log = createLogger({ level: 'silent' });
@@ -23,11 +23,7 @@ describe('console administration pages', () => {
   let con: ConsoleModule;
   const ids: Record<string, string> = {};
   let n = 0;
-  const as = async (email: string) => {
-    const b = new Browser(d.app, `10.2.0.${++n}`);
-    expect((await b.signIn(email, PW)).statusCode).toBe(303);
-    return b;
-  };
+  const as = (email: string) => signedIn(d.app, `10.2.0.${++n}`, email, PW);
 
   beforeAll(async () => {
     db = await freshDatabase();

@@ -28,7 +28,7 @@ import { createLogger } from '../../src/platform/logger.ts';
 import { createPbxModule } from '../../src/pbx/index.ts';
 import { createProvisioningModule } from '../../src/provisioning/index.ts';
 import { createRoutingModule } from '../../src/routing/index.ts';
-import { Browser } from '../helpers/console.ts';
+import { type Browser, signedIn } from '../helpers/console.ts';
 import { freshDatabase, redisPrefix, testConfig } from '../helpers/env.ts';
 
 const log = createLogger({ level: 'silent' });
@@ -83,10 +83,8 @@ describe('server-side lists: groups, webhooks, provider accounts, audit', () => 
       role: 'seller',
       seller_id: acme!.id,
     });
-    staff = new Browser(d.app, '10.7.0.1');
-    seller = new Browser(d.app, '10.7.0.2');
-    expect((await staff.signIn('staff@example.com', PW)).statusCode).toBe(303);
-    expect((await seller.signIn('seller@acme.test', PW)).statusCode).toBe(303);
+    staff = await signedIn(d.app, '10.7.0.1', 'staff@example.com', PW);
+    seller = await signedIn(d.app, '10.7.0.2', 'seller@acme.test', PW);
 
     // Groups made in the order c, a, b; two share a zone (a tie broken by id).
     for (const [name, timezone] of [
@@ -335,8 +333,7 @@ describe('server-side lists: groups, webhooks, provider accounts, audit', () => 
       const x = d.ctx.database.db;
       const con = d.ctx.modules.get('console') as ConsoleModule;
       await con.services.users.create({ email: 'admin@example.com', password: PW, role: 'admin' });
-      const admin = new Browser(d.app, '10.7.0.3');
-      expect((await admin.signIn('admin@example.com', PW)).statusCode).toBe(303);
+      const admin = await signedIn(d.app, '10.7.0.3', 'admin@example.com', PW);
       // Besides the two keys made first (staff and acme's, no label): two dialers, a bolt key, one revoked.
       await createApiKey(x, { role: 'dialer', label: 'k-dialer-b' });
       await createApiKey(x, { role: 'dialer', label: 'k-dialer-a' });
@@ -789,10 +786,9 @@ describe('server-side lists: groups, webhooks, provider accounts, audit', () => 
 
       const [bare] = await x.insert(sellers).values({ name: 'bare' }).returning();
       expect((await del(bare!.id)).body).toContain('Nothing else names this seller');
-      const viewer = new Browser(d.app, '10.7.0.9');
       const con = d.ctx.modules.get('console') as ConsoleModule;
       await con.services.users.create({ email: 'viewer@example.com', password: PW, role: 'viewer' });
-      expect((await viewer.signIn('viewer@example.com', PW)).statusCode).toBe(303);
+      const viewer = await signedIn(d.app, '10.7.0.9', 'viewer@example.com', PW);
       const refused = await viewer.post(`/console/sellers/${bare!.id}/delete`, {
         _csrf: await viewer.csrf(),
         confirm: 'true',

@@ -15,7 +15,7 @@ import { FakeCarrier } from '../../src/provisioning/providers/fake/server.ts';
 import { createProvisioningModule, type ProvisioningModule } from '../../src/provisioning/index.ts';
 import { createRoutingModule } from '../../src/routing/index.ts';
 import { seal } from '../../src/console/totp.ts';
-import { Browser } from '../helpers/console.ts';
+import { Browser, signedIn } from '../helpers/console.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 
 const log = createLogger({ level: 'silent' });
@@ -28,11 +28,7 @@ describe('console pages', () => {
   const ids: Record<string, string> = {};
   let n = 0;
   const fake = new FakeCarrier({ apiKey: 'vkey0001', apiSecret: 'vonage-Secret-77', inventoryPerNpa: 6 });
-  const as = async (email: string) => {
-    const b = new Browser(d.app, `10.1.0.${++n}`);
-    expect((await b.signIn(email, PW)).statusCode).toBe(303);
-    return b;
-  };
+  const as = (email: string) => signedIn(d.app, `10.1.0.${++n}`, email, PW);
 
   beforeAll(async () => {
     db = await freshDatabase();

@@ -9,7 +9,7 @@ import { type ConsoleModule, createConsoleModule } from '../../src/console/index
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRoutingModule } from '../../src/routing/index.ts';
-import { Browser } from '../helpers/console.ts';
+import { signedIn } from '../helpers/console.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 
 const log = createLogger({ level: 'silent' });
@@ -37,8 +37,7 @@ describe('console public URL', () => {
   });
 
   it('the VICIdial snippet calls PUBLIC_URL, not the address the console was reached at', async () => {
-    const b = new Browser(d.app, '10.5.0.1');
-    expect((await b.signIn('staff@example.com', PW)).statusCode).toBe(303);
+    const b = await signedIn(d.app, '10.5.0.1', 'staff@example.com', PW);
     const r = await b.get('/console/caller-ids/pools/SALES01/vicidial');
     expect(r.statusCode).toBe(200);
     expect(r.body).toContain('CAPCONDUIT_URL=https://cc.example.com/capconduit\n');

@@ -10,7 +10,7 @@ import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/ro
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
-import { Browser } from '../helpers/console.ts';
+import { signedIn } from '../helpers/console.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 import fc from 'fast-check';
 
@@ -49,11 +49,7 @@ describe('console routing forms', () => {
   let con: ConsoleModule;
   const ids: Record<string, string> = {};
   let n = 0;
-  const as = async (email: string) => {
-    const b = new Browser(d.app, `10.2.0.${++n}`);
-    expect((await b.signIn(email, PW)).statusCode).toBe(303);
-    return b;
-  };
+  const as = (email: string) => signedIn(d.app, `10.2.0.${++n}`, email, PW);
   const svc = () => (d.ctx.modules.get('routing') as RoutingModule).service;
 
   beforeAll(async () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
-import { addUser, Browser, consoleModules, EMPTY_LISTS } from '../helpers/console.ts';
+import { addUser, type Browser, consoleModules, EMPTY_LISTS, signedIn } from '../helpers/console.ts';
 import { redisPrefix, testConfig } from '../helpers/env.ts';
 import { PrivatePostgres } from '../helpers/private-pg.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -32,8 +32,7 @@ describe('console list pages: empty, and with the database down', () => {
       { listen: false },
     );
     await addUser(d, { email: 'admin@example.com', password: PW, role: 'admin' });
-    admin = new Browser(d.app, '10.8.0.1');
-    expect((await admin.signIn('admin@example.com', PW)).statusCode).toBe(303);
+    admin = await signedIn(d.app, '10.8.0.1', 'admin@example.com', PW);
   }, 120_000);
   afterAll(async () => {
     await d?.stop();

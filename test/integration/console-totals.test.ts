@@ -13,7 +13,7 @@ import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createReportsModule } from '../../src/reports/index.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
-import { Browser } from '../helpers/console.ts';
+import { signedIn } from '../helpers/console.ts';
 import { C1, C2, cdrMaker, S1, S2 } from '../helpers/cdr-rows.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -28,11 +28,7 @@ describe('console call totals', () => {
   let d: Daemon;
   let cdrDir: string;
   let ip = 0;
-  const as = async (email: string) => {
-    const b = new Browser(d.app, `10.3.0.${++ip}`);
-    expect((await b.signIn(email, PW)).statusCode).toBe(303);
-    return b;
-  };
+  const as = (email: string) => signedIn(d.app, `10.3.0.${++ip}`, email, PW);
   /** The rows of the totals table: data-key, then each cell's text. */
   const rowsOf = (body: string) =>
     [...body.matchAll(/<tr data-key="([^"]*)">(.*?)<\/tr>/gs)].map((m) => [

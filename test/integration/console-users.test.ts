@@ -8,7 +8,7 @@ import { sellers } from '../../src/db/schema/routing.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRoutingModule } from '../../src/routing/index.ts';
-import { Browser } from '../helpers/console.ts';
+import { type Browser, signedIn } from '../helpers/console.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 
 const log = createLogger({ level: 'silent' });
@@ -56,8 +56,7 @@ describe('console users list', () => {
       ids[email] = (await con.services.users.create({ email, password: PW, role, seller_id })).id;
     await con.services.users.repo.update(ids['staff-b@example.com']!, { disabledAt: new Date() });
     await con.services.users.repo.update(ids['one@acme.test']!, { disabledAt: new Date() });
-    admin = new Browser(d.app, '10.4.0.1');
-    expect((await admin.signIn('admin@example.com', PW)).statusCode).toBe(303);
+    admin = await signedIn(d.app, '10.4.0.1', 'admin@example.com', PW);
   });
   afterAll(async () => {
     await d?.stop();
