@@ -218,7 +218,13 @@ export class SimModel extends SimBridges {
    * running no application shows its new place (Newexten, ChannelDialplan). Snoop channels and
    * `move` enter without the application.
    */
-  enterStasis(c: SimChannel, app: string, args: string[], viaApp = true): void {
+  enterStasis(
+    c: SimChannel,
+    app: string,
+    args: string[],
+    viaApp = true,
+    replace?: Record<string, unknown>,
+  ): void {
     c.beforeStasis = { app_name: c.dialplan.app_name, app_data: c.dialplan.app_data };
     c.dialplan = { ...c.dialplan, app_name: 'Stasis', app_data: [app, ...args].join(',') };
     if (viaApp) {
@@ -226,7 +232,12 @@ export class SimModel extends SimBridges {
       this.setVar(c, 'STASISSTATUS', '');
     }
     c.app = app;
-    this.event(app, 'StasisStart', { args, channel: this.json(c) });
+    // A channel swapped into a Stasis bridge in another's place names it (`replace_channel`).
+    this.event(app, 'StasisStart', {
+      args,
+      channel: this.json(c),
+      ...(replace ? { replace_channel: replace } : {}),
+    });
   }
 
   /**

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanupEach } from '../helpers/cleanup.ts';
+import { simAriAmi } from '../helpers/sim-ami.ts';
 import { simDialplan } from '../helpers/sim-dialplan.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -26,6 +27,9 @@ exten => 200,1,NoOp(transferred)
 [elsewhere]
 exten => 300,1,NoOp(moved)
  same => n,Wait(3600)
+[from-carrier]
+exten => _X.,1,Stasis(capconduit,inbound)
+ same => n,Hangup()
 `,
 );
 
@@ -133,5 +137,89 @@ describe('AMI BlindTransfer of a party of a two-party basic bridge', () => {
     );
     await waitFor(() => ami.of(caller, 'Newexten').some((f) => f.AppData === 'after the call'));
     expect(ami.of(caller, 'Hangup')).toEqual([]);
+  });
+});
+
+describe('AMI BlindTransfer of a party of a Stasis bridge', () => {
+  async function stasisBridge() {
+    const { ami, ari, call, events } = await simAriAmi(cleanup, { dialplanPath: DIALPLAN });
+    const a = await call();
+    const b = await call();
+    const bridge = (await ari('POST', 'bridges?type=mixing')).body as { id: string };
+    expect((await ari('POST', `bridges/${bridge.id}/addChannel?channel=${a},${b}`)).status).toBe(204);
+    const name = async (id: string) =>
+      (await waitFor(() => ami.frames.find((f) => f.Event === 'Newchannel' && f.Uniqueid === id))).Channel!;
+    return { ami, ari, events, a, b, bridge: bridge.id, name };
+  }
+  const idOf = (x: unknown) => (x as { id: string }).id;
+
+  it("a Local channel to the place takes the transferer's place in the bridge; the transferer stays in Stasis", async () => {
+    const { ami, ari, events, a, b, bridge, name } = await stasisBridge();
+    const r = await ami.action('BlindTransfer', { Channel: await name(a), Exten: '200', Context: 'calls' });
+    expect(r).toMatchObject({ Response: 'Success', Message: 'Transfer succeeded' });
+    const ev = await waitFor(() => ami.frames.find((f) => f.Event === 'BlindTransfer'));
+    expect(ev).toMatchObject({
+      Result: 'Success',
+      TransfererUniqueid: a,
+      TransfereeUniqueid: b,
+      BridgeUniqueid: bridge,
+      BridgeType: 'stasis',
+      BridgeNumChannels: '2',
+      Context: 'calls',
+      Extension: '200',
+    });
+    // The app hears the transfer with the Local `;1` as the replacement, then `;1` in Stasis
+    // naming the transferer it replaces, the transferer out of the bridge and `;1` in.
+    const msg = await waitFor(() => events.find((e) => e.type === 'BridgeBlindTransfer'));
+    expect(msg).toMatchObject({ result: 'Success', exten: '200', context: 'calls', is_external: true });
+    expect(idOf(msg.channel)).toBe(a);
+    expect(idOf(msg.transferee)).toBe(b);
+    expect(idOf(msg.bridge)).toBe(bridge);
+    const one = msg.replace_channel as { id: string; name: string };
+    expect(one.name).toMatch(/^Local\/200@calls-[0-9a-f]{8};1$/);
+    const start = await waitFor(() =>
+      events.find((e) => e.type === 'StasisStart' && idOf(e.channel) === one.id),
+    );
+    expect(idOf(start.replace_channel)).toBe(a);
+    await waitFor(() => events.some((e) => e.type === 'ChannelEnteredBridge' && idOf(e.channel) === one.id));
+    const types = events.map((e) => `${e.type}:${idOf(e.channel ?? {})}`);
+    expect(types.indexOf(`ChannelLeftBridge:${a}`)).toBeGreaterThan(types.indexOf(`StasisStart:${one.id}`));
+    expect(types.indexOf(`ChannelLeftBridge:${a}`)).toBeLessThan(
+      types.indexOf(`ChannelEnteredBridge:${one.id}`),
+    );
+    const now = (await ari('GET', `bridges/${bridge}`)).body as { channels: string[] };
+    expect(now.channels.sort()).toEqual([b, one.id].sort());
+    expect(events.some((e) => e.type === 'StasisEnd' && idOf(e.channel) === a)).toBe(false);
+    // `;1` carries BLINDTRANSFER (the transferer's name), which `;2` inherits; `;2` runs the place.
+    const vars = (id: string) =>
+      ami
+        .of(id, 'VarSet')
+        .filter((f) => f.Variable === 'BLINDTRANSFER')
+        .map((f) => f.Value);
+    expect(vars(one.id)).toEqual([await name(a)]);
+    expect(vars(a)).toEqual([await name(b)]);
+    expect(vars(b)).toEqual([await name(a)]);
+    const two = await waitFor(() =>
+      ami.frames.find(
+        (f) =>
+          f.Event === 'Newexten' && f.Channel === one.name.replace(/;1$/, ';2') && f.Application === 'Wait',
+      ),
+    );
+    expect(vars(two.Uniqueid!)).toEqual([await name(a)]);
+    expect(ami.frames.find((f) => f.Event === 'Newchannel' && f.Uniqueid === one.id)!.Linkedid).toBe(
+      ami.frames.find((f) => f.Event === 'Newchannel' && f.Uniqueid === a)!.Linkedid,
+    );
+  });
+
+  it('no such extension: the Local channel is hung up and the transfer fails', async () => {
+    const { ami, ari, events, a, b, bridge, name } = await stasisBridge();
+    const r = await ami.action('BlindTransfer', { Channel: await name(a), Exten: '999', Context: 'calls' });
+    expect(r).toMatchObject({ Response: 'Error', Message: 'Transfer failed' });
+    const msg = await waitFor(() => events.find((e) => e.type === 'BridgeBlindTransfer'));
+    expect(msg.result).toBe('Fail');
+    const one = msg.replace_channel as { id: string };
+    await waitFor(() => ami.of(one.id, 'Hangup').length === 1);
+    const now = (await ari('GET', `bridges/${bridge}`)).body as { channels: string[] };
+    expect(now.channels.sort()).toEqual([a, b].sort());
   });
 });

@@ -1,8 +1,7 @@
 // AMI BlindTransfer and Atxfer as manager.c answers them: the checks in their order; a channel in
 // no bridge, or alone in one, is an invalid blind transfer, published (AMI BlindTransfer, ARI
 // BridgeBlindTransfer) with its result; Atxfer finds no attended-transfer feature code in the stock
-// features.conf. Transferring a channel out of a Stasis bridge with a party to transfer is not
-// modelled (a two-party basic bridge's: simulator-ami-blind-transfer.test.ts).
+// features.conf. A channel with a party to transfer: simulator-ami-blind-transfer.test.ts.
 import { describe, expect, it } from 'vitest';
 import { simAriAmi } from '../helpers/sim-ami.ts';
 import { cleanupEach } from '../helpers/cleanup.ts';
@@ -110,18 +109,6 @@ describe('AMI BlindTransfer', () => {
     expect((events.find((e) => e.type === 'BridgeBlindTransfer')!.bridge as { id: string }).id).toBe(
       bridge.id,
     );
-  });
-
-  it('a channel in a Stasis bridge with another: not modelled, nothing published', async () => {
-    const { ami, ari, call, nameOf } = await setup();
-    const a = await call();
-    const b = await call();
-    const bridge = (await ari('POST', 'bridges?type=mixing')).body as { id: string };
-    expect((await ari('POST', `bridges/${bridge.id}/addChannel?channel=${a},${b}`)).status).toBe(204);
-    const r = await ami.action('BlindTransfer', { Channel: await nameOf(a), Exten: '300' });
-    expect(r.Message).toBe('BlindTransfer (core) is listed but not modelled by the simulator');
-    await ami.action('Ping');
-    expect(ami.frames.filter((f) => f.Event === 'BlindTransfer' || f.Event === 'Unhold')).toEqual([]);
   });
 });
 

@@ -3,18 +3,19 @@
 // BlindTransfer goes through main/bridge.c's ast_bridge_transfer_blind: a channel in no bridge,
 // or alone in one, is an invalid transfer (`Transfer invalid`). A party of app_dial's two-party
 // basic bridge is transferred: the other party (the transferee) goes to the place given and the
-// transferer is removed from the bridge (`Transfer succeeded`). Every attempt is published as a
+// transferer is removed from the bridge (`Transfer succeeded`); a party of a Stasis bridge is
+// replaced by a Local channel to the place (the bridge's own transfer). Every attempt is published as a
 // blind-transfer message (AMI BlindTransfer, ARI BridgeBlindTransfer to the apps subscribed to the
 // transferer, the bridge or a channel in it) with its result. A channel in a bridge is first taken
 // off hold (AMI Unhold, ARI ChannelUnhold), as the transfer does before it counts the bridge's
-// parties. Transferring out of another bridge (a Stasis bridge) is not modelled: it answers the
-// simulator's not-modelled error.
+// parties.
 //
 // Atxfer queues the attended-transfer feature code and the extension as DTMF on the channel; with
 // Asterisk's stock features.conf (no `atxfer` in [featuremap], the simulator's configuration) there
 // is no code, so it answers `No attended transfer feature code found` once the channel is found.
 import type { SimBridge, SimChannel, SimModel } from '../model.ts';
-import { strHash, hashOrder } from './ao2.ts';
+import { localPair } from '../originate.ts';
+import { hashOrder, strHash } from './ao2.ts';
 import { error } from './auth.ts';
 import { unmodelled } from './commands.ts';
 import { bridgeFields, type Fields, prefixed, snapshot } from './protocol.ts';
@@ -31,6 +32,7 @@ function publishBlindTransfer(
   context: string,
   exten: string,
   transferee?: SimChannel,
+  replace?: Record<string, unknown>,
 ): void {
   const m = ctx.core.model;
   const b = c.bridge ? m.bridges.get(c.bridge) : undefined;
@@ -61,6 +63,7 @@ function publishBlindTransfer(
     result,
     is_external: true,
     ...(transferee ? { transferee: m.json(transferee) } : {}),
+    ...(replace ? { replace_channel: replace } : {}),
     ...(b ? { bridge: m.bridgeJson2(b) } : {}),
   }));
 }
@@ -102,8 +105,10 @@ export const blindTransfer: Action = (ctx) => {
   // A bridge's media channels (announcer, recorder) are no party to transfer.
   const others = b ? [...b.channels].filter((id) => id !== c.id && !m.channels.get(id)?.media) : [];
   if (b && others.length) {
+    // A Stasis bridge transfers the bridge itself (AST_BRIDGE_FLAG_TRANSFER_BRIDGE_ONLY).
+    if (!b.basic) return bridgeTransfer(ctx, c, b, context, exten);
     const peer = others.length === 1 ? m.channels.get(others[0]!) : undefined;
-    if (!b.basic || !b.blindTransfer || !peer) return unmodelled(ctx);
+    if (!b.blindTransfer || !peer) return unmodelled(ctx);
     // The two-party path: the transferee's transfer is queued, the transferer removed; the
     // message is published before either has left (each leaves on its own thread).
     ctx.reply([
@@ -123,6 +128,64 @@ export const blindTransfer: Action = (ctx) => {
   if (b) unhold(ctx, c);
   publishBlindTransfer(ctx, c, 'Invalid', context, exten);
 };
+
+/**
+ * ast_bridge_peer: the other channel of a bridge of exactly two (media channels counted) whose
+ * technology mixes one to one or natively; none otherwise.
+ */
+function bridgePeer(m: SimModel, c: SimChannel, b: SimBridge): SimChannel | undefined {
+  if (b.channels.size !== 2 || b.technology === 'softmix' || b.technology === 'holding_bridge') return;
+  const other = [...b.channels].find((id) => id !== c.id);
+  return other ? m.channels.get(other) : undefined;
+}
+
+/**
+ * blind_transfer_bridge, for a Stasis bridge: a Local channel to `exten@context` is requested by
+ * the transferer (its Linkedid; its account codes passed straight on), BLINDTRANSFER set on `;1`,
+ * `;1` called (`;2` runs the dialplan; no such extension fails the transfer) and imparted into the
+ * bridge in the transferer's place. The message names `;1` as the replacement. Not in Stasis,
+ * `;1` is first sent to the transferer's app (bridge_stasis_push: StasisStart with the
+ * transferer's snapshot as `replace_channel`), then swapped in: the transferer leaves the bridge
+ * (still in Stasis: the app decides what becomes of it) and `;1` enters.
+ */
+function bridgeTransfer(
+  ctx: ActionContext,
+  c: SimChannel,
+  b: SimBridge,
+  context: string,
+  exten: string,
+): void {
+  const m = ctx.core.model;
+  const transferee = bridgePeer(m, c, b);
+  unhold(ctx, c);
+  setTransferVariables(m, c, b, false);
+  const { one, two } = localPair(m, { exten, context }, { linkedid: c.linkedid ?? c.id });
+  if (c.accountcode) one.accountcode = c.accountcode;
+  if (c.peeraccount) one.peeraccount = c.peeraccount;
+  const replace = m.json(one);
+  m.setVar(one, 'BLINDTRANSFER', c.name);
+  if (!m.extensionExists(context, exten, 1)) {
+    // ast_call fails (chan_local's local_call after the pair's setup): `;1` is hung up.
+    m.localCall(one, two, false);
+    m.hangup(one.id, 0, false, false);
+    error(ctx, 'Transfer failed');
+    return publishBlindTransfer(ctx, c, 'Fail', context, exten, transferee, replace);
+  }
+  void m.runDialplan(two, context, exten, 1);
+  ctx.reply([
+    ['Response', 'Success'],
+    ['Message', 'Transfer succeeded'],
+  ]);
+  publishBlindTransfer(ctx, c, 'Success', context, exten, transferee, replace);
+  const app = m.target(c);
+  setImmediate(() => {
+    if (!m.channels.has(one.id) || !app) return;
+    m.enterStasis(one, app, [], true, m.json(c));
+    if (!m.bridges.has(b.id) || c.bridge !== b.id) return;
+    m.leaveBridge(c);
+    m.enterBridge(one, b);
+  });
+}
 
 export const atxfer: Action = (ctx) => {
   const name = ctx.f.channel ?? '';
