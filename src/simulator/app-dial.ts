@@ -211,24 +211,6 @@ function requestCallee(model: SimModel, c: SimChannel, tc: SimChannel, number: s
   return tc;
 }
 
-/**
- * ast_call on a Local `;1` (chan_local's local_call): the pair's setup (`;1`'s variables and the
- * crossed caller id on `;2`), then, when `;2`'s extension exists, the pair joined (LocalBridge);
- * when it does not, the call fails and app_dial hangs `;1` up (no cause, no request), which takes
- * the never-called `;2` with it first.
- */
-function callLocal(model: SimModel, one: SimChannel, two: SimChannel): boolean {
-  const { context, exten } = two.dialplan;
-  if (model.extensionExists(context, exten, 1)) {
-    model.localCall(one, two);
-    return true;
-  }
-  model.localCall(one, two, false);
-  model.emit('log', 'NOTICE', `No such extension/context ${exten}@${context} while calling Local channel`);
-  model.hangup(one.id, 0, false, false);
-  return false;
-}
-
 /** One called destination (app_dial's chanlist entry). */
 interface Leg {
   tc: SimChannel;
@@ -334,7 +316,10 @@ export async function dialApp(model: SimModel, c: SimChannel, data: string, env:
   // list, its cause (none) not counted, so it is no line of wait_for_answer's either.
   let lines = dests.length;
   for (const l of [...legs]) {
-    if (l.two && !callLocal(model, l.tc, l.two)) {
+    if (l.two && !model.callLocal(l.tc, l.two)) {
+      // The call failed: app_dial hangs `;1` up (no cause, no request), which takes the
+      // never-called `;2` with it first.
+      model.hangup(l.tc.id, 0, false, false);
       legs.splice(legs.indexOf(l), 1);
       lines--;
       continue;

@@ -36,6 +36,20 @@ export class SimModel extends SimBridges {
     this.emit('local-call', one, two);
   }
 
+  /**
+   * ast_call on a Local `;1` (chan_local's local_call): the pair's setup, then, when `;2`'s
+   * extension exists, the pair joined (`;2`'s dialplan is the caller's to start); when it does not,
+   * the call fails (false) after the setup, with chan_local's notice, and `;2` is never called.
+   */
+  callLocal(one: SimChannel, two: SimChannel): boolean {
+    const { context, exten } = two.dialplan;
+    const exists = this.extensionExists(context, exten, 1);
+    this.localCall(one, two, exists);
+    if (!exists)
+      this.emit('log', 'NOTICE', `No such extension/context ${exten}@${context} while calling Local channel`);
+    return exists;
+  }
+
   create(o: Partial<SimChannel> & { name: string; id: string }): SimChannel {
     const c: SimChannel = {
       state: 'Down',
@@ -379,9 +393,14 @@ export class SimModel extends SimBridges {
    */
   dial(c: SimChannel, timeoutS: number): void {
     const peer = c.peer ? this.channels.get(c.peer) : undefined;
+    if (peer && !this.callLocal(c, peer)) {
+      // The call failed, so app_control_dial publishes no Dial and soft-hangs `;1` up
+      // (AST_SOFTHANGUP_DEV: no hangup request is published); its hangup takes the never-called
+      // `;2` first, both with no cause.
+      this.later(c, 0, () => this.hangup(c.id, 0, false, false));
+      return;
+    }
     if (peer) {
-      // Local channels pass the caller across: `;2` calls as `;1`'s connected line.
-      this.localCall(c, peer);
       this.beginDial(c, { dialstring: c.endpoint ?? '', originate: false });
       if (timeoutS > 0) this.later(c, timeoutS * 1000, () => this.timeout(c));
       void this.runDialplan(peer, peer.dialplan.context, peer.dialplan.exten);

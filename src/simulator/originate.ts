@@ -159,14 +159,12 @@ export function originate(
   // Dialling `;1` calls it (local_call). With no such extension for `;2` the call fails after the
   // pair's setup: nothing is joined or dialled, and the dial hangs `;1` up (no request, no cause),
   // which takes the never-called `;2` with it first (core_unreal.c).
-  if (!model.extensionExists(local.context, local.exten, 1)) {
-    model.localCall(one, two, false);
+  if (!model.callLocal(one, two)) {
     const snapshot = model.json(one);
     model.later(one, 0, () => model.hangup(one.id, 0, false, false));
     return { channel: one, snapshot, outcome };
   }
-  // local_call joins the pair before the dial is reported.
-  model.localCall(one, two);
+  // local_call joined the pair (above) before the dial is reported.
   model.beginDial(one, { dialstring: `${local.exten}@${local.context}`, originate: true });
   // The dial's timeout (dial.c handle_timeout_trip): the channel gets cause 19 and is hung up by
   // the dial itself (no hangup request, no final dial status); the originate's reason is 3.

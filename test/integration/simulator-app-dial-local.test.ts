@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AmiFrame } from '../helpers/sim-ami.ts';
 import { cleanupEach } from '../helpers/cleanup.ts';
+import { type AriEvent, ariRest, holdApp } from '../helpers/sim-ari.ts';
 import { simDialplan } from '../helpers/sim-dialplan.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -235,5 +236,41 @@ describe('Dial(Local/...) from the dialplan', () => {
     expect(hangups(one.Uniqueid!)).toEqual(['Hangup:26']);
     expect(hangups(two.Uniqueid!)).toEqual(['HangupRequest:26', 'Hangup:26']);
     s.hangup(id, 16);
+  });
+});
+
+describe('ARI dial of a Local channel whose extension does not exist', () => {
+  it('fails the call as local_call does: no LocalBridge, no Dial, `;1` soft-hung-up unannounced, `;2` first, no cause', async () => {
+    const { s, ami, hangups, at } = await setup();
+    const ws = await holdApp(s, 'dialer', cleanup);
+    const events: AriEvent[] = [];
+    ws.on('message', (d) => events.push(JSON.parse(String(d)) as AriEvent));
+    const ari = ariRest(s);
+    const made = await ari('POST', 'channels/create?endpoint=Local/nosuch@inner&app=dialer');
+    expect(made.status).toBe(200);
+    const one = made.body.id as string;
+    expect((await ari('POST', `channels/${one}/dial`)).status).toBe(204);
+    await waitFor(() =>
+      events.some((e) => e.type === 'ChannelDestroyed' && (e.channel as { id: string }).id === one),
+    );
+    const mine = events.filter(
+      (e) => (e.channel as { id?: string } | undefined)?.id === one || e.type === 'Dial',
+    );
+    expect(mine.map((e) => e.type).filter((t) => t === 'Dial' || t === 'ChannelHangupRequest')).toEqual([]);
+    expect(mine.find((e) => e.type === 'ChannelDestroyed')!.cause).toBe(0);
+    const name = ami.of(one, 'Newchannel')[0]!.Channel!;
+    const two = ami.frames.find((f) => f.Event === 'Newchannel' && f.Channel === name.replace(/;1$/, ';2'))!;
+    expect(ami.frames.some((f) => f.Event === 'LocalBridge')).toBe(false);
+    expect(ami.frames.some((f) => f.Event === 'DialBegin')).toBe(false);
+    await waitFor(() => ami.of(one, 'Hangup').length === 1);
+    expect(hangups(two.Uniqueid!)).toEqual(['Hangup:0']);
+    expect(hangups(one)).toEqual(['Hangup:0']);
+    expect(at((f) => f.Event === 'Hangup' && f.Uniqueid === two.Uniqueid)).toBeLessThan(
+      at((f) => f.Event === 'Hangup' && f.Uniqueid === one),
+    );
+    expect(s.logged()).toContainEqual({
+      level: 'NOTICE',
+      message: 'No such extension/context nosuch@inner while calling Local channel',
+    });
   });
 });
