@@ -452,7 +452,9 @@ export class CallRunner {
       case 'play_message':
         return { type: 'message_done', at };
       case 'enqueue':
-        // Could not wait (Redis, or the caller went): the wait ends now, the way a timeout does.
+        // Could not wait (the caller went, or Asterisk would not answer it or play it the music):
+        // the wait ends now, the way a timeout does. Redis away at the join is not this: the caller
+        // waits on and joins at a later turn (effects/hold-queue.ts).
         return { type: 'queue_timeout', at };
       case 'limit_length':
         // Asterisk was not told (a channel already gone, or ARI failing): the limit is kept by this

@@ -14,6 +14,7 @@ export class RoutingMetrics {
   readonly dataLost: Counter;
   readonly queueServed: Counter;
   readonly queueTurns: Counter;
+  readonly queueJoinFailures: Counter;
   readonly queueHours: Counter;
   readonly cleanups: Counter;
   readonly bridgeAnswersLost: Counter;
@@ -88,6 +89,11 @@ export class RoutingMetrics {
       name: 'capconduit_queue_turns_total',
       help: 'Looks of waiting callers for a free slot (one Redis round trip each, two when first in line), by what gave them the turn',
       labelNames: ['by'],
+      registers: [registry],
+    });
+    this.queueJoinFailures = new Counter({
+      name: 'capconduit_queue_join_failures_total',
+      help: 'Joins of a waiting caller to its hold-queue lines that failed (Redis unreachable); the caller kept waiting with the music on and joined at a later turn',
       registers: [registry],
     });
     this.queueHours = new Counter({

@@ -9,6 +9,11 @@ export interface CuttableLink {
   port: number;
   /** Resets every connection open now and refuses new ones until restore(). */
   cut(): void;
+  /**
+   * Cuts the link (as `cut`) the first time a client sends bytes `match` accepts, before they are
+   * passed on: a fault at one exact request.
+   */
+  cutOn(match: (sent: Buffer) => boolean): void;
   restore(): void;
   close(): Promise<void>;
 }
@@ -16,6 +21,13 @@ export interface CuttableLink {
 export async function cuttableLink(targetPort: number, host = '127.0.0.1'): Promise<CuttableLink> {
   const open = new Set<Socket>();
   let down = false;
+  let trigger: ((sent: Buffer) => boolean) | null = null;
+  const cut = () => {
+    down = true;
+    // A reset, not a FIN: neither side gets a clean close, as when the path between them fails.
+    for (const s of [...open]) s.resetAndDestroy();
+    open.clear();
+  };
   const server = createServer((client) => {
     if (down) {
       client.resetAndDestroy();
@@ -24,6 +36,13 @@ export async function cuttableLink(targetPort: number, host = '127.0.0.1'): Prom
     const upstream = connect(targetPort, host);
     open.add(client);
     open.add(upstream);
+    // Ahead of the pipe: matching bytes are never passed on.
+    client.prependListener('data', (sent: Buffer) => {
+      if (trigger?.(sent)) {
+        trigger = null;
+        cut();
+      }
+    });
     client.pipe(upstream);
     upstream.pipe(client);
     const end = () => {
@@ -40,11 +59,9 @@ export async function cuttableLink(targetPort: number, host = '127.0.0.1'): Prom
   await new Promise<void>((r) => server.listen(0, host, r));
   return {
     port: (server.address() as AddressInfo).port,
-    cut() {
-      down = true;
-      // A reset, not a FIN: neither side gets a clean close, as when the path between them fails.
-      for (const s of [...open]) s.resetAndDestroy();
-      open.clear();
+    cut,
+    cutOn(match) {
+      trigger = match;
     },
     restore() {
       down = false;

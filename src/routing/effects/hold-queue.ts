@@ -29,21 +29,7 @@ export async function performQueue(
       const ari = ariOf(ctx, call);
       // Heard before joining: a slot that frees once the call is in line wakes it.
       ctx.waiters.add(fx.campaignId, callId, fx.linkIds, capZones(s.plan, fx.linkIds, ctx.d.defaultTimezone));
-      // Taken over while waiting: still in the lines (joining keeps an entry's time), or joins them
-      // as of its arrival.
-      await ctx.d.queue.join(
-        callId,
-        fx.linkIds,
-        fx.rejoin?.since ?? ctx.waiters.joinTime(ctx.d.now()),
-        fx.timeoutS,
-        // The owners whose concurrency refused it: it waits in their lines too, whichever link.
-        ownersOf(
-          heldBack(
-            s.plan,
-            s.refused.filter((r) => r.reason.endsWith('_concurrency')),
-          ),
-        ),
-      );
+      // The wait is bounded from here, joined or not (below).
       call.queueTimer = setTimeout(
         () => void ctx.feed(callId, { type: 'queue_timeout', at: ctx.d.now() }),
         (fx.rejoin?.leftS ?? fx.timeoutS) * 1000,
@@ -54,6 +40,21 @@ export async function performQueue(
         ctx.d.queuePollMs ?? QUEUE_SAFETY_POLL_MS,
       );
       call.queuePoll.unref();
+      // Taken over while waiting: still in the lines (joining keeps an entry's time), or joins them
+      // as of its arrival. The owners whose concurrency refused it: it waits in their lines too,
+      // whichever link.
+      call.unjoined = {
+        linkIds: fx.linkIds,
+        at: fx.rejoin?.since ?? ctx.waiters.joinTime(ctx.d.now()),
+        timeoutS: fx.timeoutS,
+        owners: ownersOf(
+          heldBack(
+            s.plan,
+            s.refused.filter((r) => r.reason.endsWith('_concurrency')),
+          ),
+        ),
+      };
+      await joinLines(ctx, call);
       if (!fx.rejoin) await ari.channels.answer(s.callerChannelId);
       await ari.channels.startMoh(s.callerChannelId);
       // A slot that freed between the refusal and the join was announced before anyone here
@@ -63,6 +64,9 @@ export async function performQueue(
     }
     case 'queue_try': {
       const by = call.turnCause ?? 'poll';
+      // Not in its lines yet (Redis was away at the join): joined first, as of its arrival, so the
+      // take below finds it in its place; still away, the next turn tries again.
+      if (call.unjoined && !(await joinLines(ctx, call))) return null;
       // Judged by the caps in force now, not those of its arrival: a cap raised while it waits
       // serves it at this turn (a plan change gives every waiter one, see RouterEffects.planChanged).
       const plan = await planNow(ctx, s);
@@ -91,6 +95,31 @@ export async function performQueue(
       return null;
     }
   }
+}
+
+/**
+ * Joins the call's lines (`call.unjoined`). Redis away (its connection queues nothing): false, and
+ * the call keeps waiting with the music on, its turns (a poll, the wake-ups once Redis is back)
+ * trying again, until served or its wait runs out. A caller is never sent away for an outage
+ * shorter than its wait.
+ */
+async function joinLines(ctx: EffectContext, call: CallRuntime): Promise<boolean> {
+  const j = call.unjoined;
+  if (!j) return true;
+  try {
+    await ctx.d.queue.join(call.state.callId, j.linkIds, j.at, j.timeoutS, j.owners);
+  } catch (err) {
+    ctx.d.metrics.queueJoinFailures.inc();
+    if (!j.failed)
+      ctx.d.log.warn(
+        { callId: call.state.callId, err: (err as Error).message },
+        'hold queue: could not join the lines (Redis away); waiting on and trying again',
+      );
+    j.failed = true;
+    return false;
+  }
+  if (call.unjoined === j) call.unjoined = undefined;
+  return true;
 }
 
 /**
@@ -173,5 +202,6 @@ export function planOwners(plan: RoutePlan | null | undefined): OwnerId[] {
 export function stopQueueTimers(ctx: EffectContext, call: CallRuntime): void {
   clearTimeout(call.queueTimer);
   clearInterval(call.queuePoll);
+  call.unjoined = undefined;
   ctx.waiters.remove(call.state.callId);
 }

@@ -12,7 +12,7 @@ import type { CallEvent, CallState, Effect, HangupReason } from '../call.ts';
 import type { CallStore } from '../call-store.ts';
 import type { CallerScreen } from '../callers.ts';
 import type { AsteriskCleanup } from '../cleanup.ts';
-import type { HoldQueue } from '../queue.ts';
+import type { HoldQueue, OwnerId } from '../queue.ts';
 import type { AtTimer, QueueWaiters, TurnCause } from '../queue-waiters.ts';
 import type { RouteCatalog } from '../catalog.ts';
 import type { RoutingMetrics } from '../metrics.ts';
@@ -36,6 +36,15 @@ export interface CallRuntime {
   queueTimer?: NodeJS.Timeout;
   queuePoll?: NodeJS.Timeout;
   turnCause?: TurnCause;
+  /** Hold queue: the lines it has yet to join (Redis was away when it began to wait), and as of when. */
+  unjoined?: {
+    linkIds: readonly string[];
+    at: number;
+    timeoutS: number;
+    owners: readonly OwnerId[];
+    /** A join failed already (said once in the log). */
+    failed?: boolean;
+  };
   /** Maximum call length, only when Asterisk could not be told to enforce it: our own hangup. */
   limitTimer?: NodeJS.Timeout;
   /** Slots (ids) whose answer Redis confirmed counting: what a restore after a data loss puts back as used. */
