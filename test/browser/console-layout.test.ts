@@ -12,8 +12,7 @@
 // role reaches. Each page is loaded once per role and judged at each size by resizing the window.
 // Screenshots of each page (the admin's, at 390 and 1280 px; any page with a problem) go to
 // test-results/console/layout/ (not committed).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth/keys.ts';
@@ -32,7 +31,7 @@ import { createLogger } from '../../src/platform/logger.ts';
 import type { RoutingModule } from '../../src/routing/index.ts';
 import { type Chromium, launchChromium, SCREENSHOTS } from '../helpers/chromium.ts';
 import { addUser, consoleModules, fillSignIn } from '../helpers/console.ts';
-import { freshDatabase, testConfig } from '../helpers/env.ts';
+import { freshDatabase, testConfig, journalDir } from '../helpers/env.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const log = createLogger({ level: 'silent' });
@@ -168,7 +167,7 @@ describe('the console at a phone’s, a tablet’s and a laptop’s width', () =
     const launching = launchChromium();
     launching.catch(() => {}); // its failure is met where it is awaited, not as an unhandled one
     db = await freshDatabase();
-    cdrDir = mkdtempSync(join(tmpdir(), 'cc-layout-'));
+    cdrDir = journalDir();
     d = await startDaemon(
       testConfig({ DATABASE_URL: db.url, API_HOST: '127.0.0.1', CDR_BUFFER_DIR: cdrDir }),
       log,
@@ -371,7 +370,6 @@ describe('the console at a phone’s, a tablet’s and a laptop’s width', () =
     await ui?.close();
     await d?.stop();
     await db?.drop();
-    if (cdrDir) rmSync(cdrDir, { recursive: true, force: true });
   });
 
   for (const u of USERS)

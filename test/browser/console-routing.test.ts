@@ -2,9 +2,6 @@
 // calls: the live floor's sellers, DIDs and buyer groups against their own caps, and the forms of
 // the routing features (caps of sellers and DIDs, buyer groups, campaign filters and default route,
 // a link's hours and money, blocklists).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
@@ -16,7 +13,7 @@ import { createRoutingModule } from '../../src/routing/index.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { type Chromium, launchChromium } from '../helpers/chromium.ts';
 import { signInPage } from '../helpers/console.ts';
-import { freshDatabase, testConfig } from '../helpers/env.ts';
+import { freshDatabase, testConfig, journalDir } from '../helpers/env.ts';
 import { simEnv } from '../helpers/sim-env.ts';
 
 const log = createLogger({ level: 'silent' });
@@ -36,7 +33,7 @@ describe('the console in a browser: routing', () => {
   beforeAll(async () => {
     db = await freshDatabase();
     sim = await startSimulator({ ariPort: 0, amiPort: 0 });
-    cdrDir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+    cdrDir = journalDir();
     d = await startDaemon(
       testConfig({ DATABASE_URL: db.url, ...simEnv(sim), CDR_BUFFER_DIR: cdrDir, API_HOST: '127.0.0.1' }),
       log,
@@ -86,7 +83,6 @@ describe('the console in a browser: routing', () => {
     await d?.stop();
     await sim?.stop();
     await db?.drop();
-    if (cdrDir) rmSync(cdrDir, { recursive: true, force: true });
   });
 
   const signIn = async (email: string) => {

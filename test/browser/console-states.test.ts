@@ -14,7 +14,7 @@ import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { type Chromium, launchChromium } from '../helpers/chromium.ts';
 import { addUser, consoleModules, EMPTY_LISTS, fillSignIn, signInPage } from '../helpers/console.ts';
-import { testConfig } from '../helpers/env.ts';
+import { testConfig, journalDir } from '../helpers/env.ts';
 import { PrivatePostgres } from '../helpers/private-pg.ts';
 import { PrivateRedis } from '../helpers/redis-server.ts';
 
@@ -36,7 +36,7 @@ describe('console: empty pages, and PostgreSQL or Redis down, in Chromium', () =
   let ui: Chromium;
   let base: string;
   // A journal of its own: records another daemon of this checkout left (a demo) must not show here.
-  const cdrDir = mkdtempSync(join(tmpdir(), 'cc-states-cdr-'));
+  const cdrDir = journalDir();
 
   beforeAll(async () => {
     // Redis keeps its data across the restart (as a production one with its append-only file does):
@@ -70,7 +70,6 @@ describe('console: empty pages, and PostgreSQL or Redis down, in Chromium', () =
     await redis?.stop();
     pg?.destroy();
     if (redisDir) rmSync(redisDir, { recursive: true, force: true });
-    rmSync(cdrDir, { recursive: true, force: true });
   });
 
   const shot = (name: string, page: Page = ui.page) =>

@@ -1,8 +1,5 @@
 // The console in a real headless Chromium against a daemon routing calls from the simulator, on real
 // PostgreSQL and Redis. Few tests, each a whole visit, so the suite pays for one browser start.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import { Secret, TOTP } from 'otpauth';
@@ -22,7 +19,7 @@ import { createRoutingModule, type RoutingModule, recordingDeleter } from '../..
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { type Chromium, launchChromium } from '../helpers/chromium.ts';
 import { Browser, fillSignIn } from '../helpers/console.ts';
-import { freshDatabase, redisPrefix, testConfig } from '../helpers/env.ts';
+import { freshDatabase, redisPrefix, testConfig, journalDir } from '../helpers/env.ts';
 import { simEnv } from '../helpers/sim-env.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -46,7 +43,7 @@ describe('the console in a browser', () => {
   beforeAll(async () => {
     db = await freshDatabase();
     sim = await startSimulator({ ariPort: 0, amiPort: 0 });
-    cdrDir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+    cdrDir = journalDir();
     d = await startDaemon(
       testConfig({ DATABASE_URL: db.url, ...simEnv(sim), CDR_BUFFER_DIR: cdrDir, API_HOST: '127.0.0.1' }),
       log,
@@ -101,7 +98,6 @@ describe('the console in a browser', () => {
     await d?.stop();
     await sim?.stop();
     await db?.drop();
-    if (cdrDir) rmSync(cdrDir, { recursive: true, force: true });
   });
 
   const cdrOf = (did: string) => d.ctx.database.db.select().from(callRecords).where(eq(callRecords.did, did));

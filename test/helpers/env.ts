@@ -45,11 +45,13 @@ const journalDirs: string[] = [];
 let removeJournalDirsAtExit = false;
 
 /**
- * A CDR journal folder of its own for a test's daemon: the default (.data/cdr-buffer in the
- * checkout) is shared with every other daemon started there, and a daemon replays the records it
- * finds in its journal at start, so a demo's calls would land in the test's database.
+ * A CDR journal folder of its own for a test's daemon (or CDR writer), removed when the test process
+ * exits: the default (.data/cdr-buffer in the checkout) is shared with every other daemon started
+ * there, and a daemon replays the records it finds in its journal at start, so a demo's calls would
+ * land in the test's database. testConfig makes one when not given; a test asks for one itself when
+ * it reads the folder or gives it to several daemons in turn.
  */
-function ownJournalDir(): string {
+export function journalDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
   journalDirs.push(dir);
   if (!removeJournalDirsAtExit) {
@@ -63,7 +65,7 @@ function ownJournalDir(): string {
 
 export function testConfig(over: Record<string, string> = {}): Config {
   return parseConfig({
-    CDR_BUFFER_DIR: over.CDR_BUFFER_DIR ?? ownJournalDir(),
+    CDR_BUFFER_DIR: over.CDR_BUFFER_DIR ?? journalDir(),
     NODE_ENV: 'test',
     DATABASE_URL: process.env.DATABASE_URL,
     REDIS_URL: process.env.REDIS_URL,

@@ -1,9 +1,6 @@
 // A whole inbound flow for integration tests: the simulator, the daemon (asterisk + routing modules)
 // on real PostgreSQL and Redis, a seller with API keys, and helpers that configure campaigns through
 // the API and read CDRs back.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
 import { createApiKey } from '../../src/auth/keys.ts';
@@ -11,7 +8,7 @@ import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
-import { freshDatabase, testConfig } from './env.ts';
+import { freshDatabase, testConfig, journalDir } from './env.ts';
 import { simEnv } from './sim-env.ts';
 import { waitFor } from './wait.ts';
 
@@ -70,7 +67,7 @@ export interface Flow {
 export async function startFlow(over: Record<string, string> = {}): Promise<Flow> {
   const db = await freshDatabase();
   const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
-  const cdrDir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+  const cdrDir = journalDir();
   const config = testConfig({ DATABASE_URL: db.url, ...simEnv(sim), CDR_BUFFER_DIR: cdrDir, ...over });
   const d = await startDaemon(
     config,
@@ -143,7 +140,6 @@ export async function startFlow(over: Record<string, string> = {}): Promise<Flow
       await d.stop();
       await sim.stop();
       await db.drop();
-      rmSync(cdrDir, { recursive: true, force: true });
     },
   };
   return flow;

@@ -4,9 +4,6 @@
 // NOT_READY only for a pool not placed yet. The rebuild is held for as long as the test needs by a
 // lock on `caller_ids` that the test takes (a rebuild of a million numbers takes minutes): each step
 // waits on a state (the rebuild's read waiting for the lock, the call bridged, its CDR), never on time.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
@@ -16,7 +13,7 @@ import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
-import { freshDatabase, testConfig } from '../helpers/env.ts';
+import { freshDatabase, testConfig, journalDir } from '../helpers/env.ts';
 import { simEnv } from '../helpers/sim-env.ts';
 import { seedCampaign } from '../helpers/seed.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -41,7 +38,7 @@ describe('daemon start on an empty Redis', () => {
     db = await freshDatabase();
     sql = postgres(db.url, { max: 2, onnotice: () => {} });
     sim = await startSimulator({ ariPort: 0, amiPort: 0 });
-    cdrDir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+    cdrDir = journalDir();
     // One pool, and the numbers of no pool (placed last).
     await sql`insert into cid_pools (id) values ('BIG')`;
     const numbers = Array.from({ length: NUMBERS }, (_, i) => `+1415${String(2000000 + i).padStart(7, '0')}`);
@@ -53,7 +50,6 @@ describe('daemon start on an empty Redis', () => {
     await sim?.stop();
     await sql?.end();
     await db?.drop();
-    if (cdrDir) rmSync(cdrDir, { recursive: true, force: true });
   });
 
   it('answers /health, routes a call and serves the API while the caller-ID rebuild runs', {

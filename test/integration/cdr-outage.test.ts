@@ -1,6 +1,5 @@
 // Invariant 4: every routed call gets exactly one CDR, even across a PostgreSQL outage.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { Registry } from 'prom-client';
@@ -8,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cdrMetrics } from '../../src/cdr/metrics.ts';
 import { type CdrRecord, CdrWriter } from '../../src/cdr/writer.ts';
 import { createLogger } from '../../src/platform/logger.ts';
+import { journalDir } from '../helpers/env.ts';
 import { PrivatePostgres } from '../helpers/private-pg.ts';
 
 const rec = (i: number): CdrRecord => ({
@@ -42,11 +42,10 @@ describe('CDR write path', () => {
   let dir: string;
   beforeAll(async () => {
     pg = await PrivatePostgres.create();
-    dir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+    dir = journalDir();
   });
   afterAll(() => {
     pg?.destroy();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('keeps every CDR through a PostgreSQL outage and writes each exactly once after it returns', async () => {
@@ -78,7 +77,7 @@ describe('CDR write path', () => {
 
   it('sets aside a record PostgreSQL refuses for its content and writes the others, then and later', async () => {
     const sql = postgres(pg.url, { max: 2, onnotice: () => {} });
-    const dir3 = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+    const dir3 = journalDir();
     const w = new CdrWriter(sql, dir3, 'i3', createLogger({ level: 'silent' }), 60_000);
     const registry = new Registry();
     cdrMetrics(registry, w);
@@ -106,13 +105,12 @@ describe('CDR write path', () => {
     } finally {
       await w.stop();
       await sql.end({ timeout: 1 });
-      rmSync(dir3, { recursive: true, force: true });
     }
   });
 
   it('replays journals left by a previous process at start', async () => {
     const sql = postgres(pg.url, { max: 2, onnotice: () => {} });
-    const dir2 = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+    const dir2 = journalDir();
     try {
       // "Crash": records on disk, never flushed.
       const dead = new CdrWriter(sql, dir2, 'i2', createLogger({ level: 'silent' }), 60_000);
@@ -130,7 +128,6 @@ describe('CDR write path', () => {
       await fresh.stop();
     } finally {
       await sql.end({ timeout: 1 });
-      rmSync(dir2, { recursive: true, force: true });
     }
   });
 });

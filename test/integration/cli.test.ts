@@ -1,12 +1,9 @@
 // The executable as an operator runs it: `capconduit migrate|create-key|start` as child processes.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase, TEST_MASTER_KEY } from '../helpers/env.ts';
+import { freshDatabase, TEST_MASTER_KEY, journalDir } from '../helpers/env.ts';
 import { freePort } from '../helpers/redis-server.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { withDb } from '../global-setup.ts';
@@ -31,7 +28,7 @@ async function emptyDatabase(): Promise<{ url: string; drop(): Promise<void> }> 
 
 // The daemon's CDR journal in a folder of this file's own: the default (.data/cdr-buffer in the
 // checkout) is shared with any other daemon started there, whose records a start would replay.
-const cdrDir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+const cdrDir = journalDir();
 const env = (over: Record<string, string>) => ({
   PATH: process.env.PATH!,
   CDR_BUFFER_DIR: cdrDir,
@@ -51,7 +48,6 @@ describe('capconduit CLI', { timeout: 120_000 }, () => {
     migrated = await freshDatabase();
   });
   afterAll(async () => {
-    rmSync(cdrDir, { recursive: true, force: true });
     await empty?.drop();
     await migrated?.drop();
   });

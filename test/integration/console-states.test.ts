@@ -2,14 +2,11 @@
 // private PostgreSQL this test stops and starts (and the shared Redis): each list says it is empty in
 // words rather than showing a bare table, and with the database down each page is a 503 that says
 // so, with a link to try the same page again, and works again once the database is back.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { addUser, type Browser, consoleModules, EMPTY_LISTS, signedIn } from '../helpers/console.ts';
-import { redisPrefix, testConfig } from '../helpers/env.ts';
+import { redisPrefix, testConfig, journalDir } from '../helpers/env.ts';
 import { PrivatePostgres } from '../helpers/private-pg.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -21,7 +18,7 @@ describe('console list pages: empty, and with the database down', () => {
   let d: Daemon;
   let admin: Browser;
   // A journal of its own: records another daemon of this checkout left (a demo) must not show here.
-  const cdrDir = mkdtempSync(join(tmpdir(), 'cc-states-cdr-'));
+  const cdrDir = journalDir();
 
   beforeAll(async () => {
     pg = await PrivatePostgres.create();
@@ -37,7 +34,6 @@ describe('console list pages: empty, and with the database down', () => {
   afterAll(async () => {
     await d?.stop();
     pg?.destroy();
-    rmSync(cdrDir, { recursive: true, force: true });
   });
 
   it('with no rows, every list says so in words; no table is left with an empty body', async () => {

@@ -2,9 +2,6 @@
 // (which keeps the report rollups), on real PostgreSQL and Redis: the report's figures as the page
 // shows them, whole days in the chosen time zone, a seller limited to its own calls and kept from the
 // operator's money, sorting and paging on the server, CSV, bad input refused with the API's code.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
 import { addDays } from '../../src/console/routes/call-totals.ts';
@@ -15,7 +12,7 @@ import { createReportsModule } from '../../src/reports/index.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { signedIn } from '../helpers/console.ts';
 import { C1, C2, cdrMaker, S1, S2 } from '../helpers/cdr-rows.ts';
-import { freshDatabase, testConfig } from '../helpers/env.ts';
+import { freshDatabase, testConfig, journalDir } from '../helpers/env.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const log = createLogger({ level: 'silent' });
@@ -40,7 +37,7 @@ describe('console call totals', () => {
 
   beforeAll(async () => {
     db = await freshDatabase();
-    cdrDir = mkdtempSync(join(tmpdir(), 'cc-tot-'));
+    cdrDir = journalDir();
     d = await startDaemon(
       testConfig({ DATABASE_URL: db.url, CDR_BUFFER_DIR: cdrDir }),
       log,
@@ -88,7 +85,6 @@ describe('console call totals', () => {
   afterAll(async () => {
     await d?.stop();
     await db?.drop();
-    if (cdrDir) rmSync(cdrDir, { recursive: true, force: true });
   });
 
   it('per campaign over two UTC days: the report’s figures, a totals row, busiest first', async () => {

@@ -1,9 +1,6 @@
 // Money on the CDR through whole simulated calls: conversion by the link's rule, payout and revenue
 // of a converted call, billing increments, carrier cost, and the names beside the ids, as
 // /v1/calls shows them in JSON and CSV (revenue and cost to staff only).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
 import { createApiKey } from '../../src/auth/keys.ts';
@@ -12,7 +9,7 @@ import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
-import { freshDatabase, testConfig } from '../helpers/env.ts';
+import { freshDatabase, testConfig, journalDir } from '../helpers/env.ts';
 import { simEnv } from '../helpers/sim-env.ts';
 import { type LinkFields, seedCampaign, seedSeller } from '../helpers/seed.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -33,7 +30,7 @@ describe('money on the CDR through the simulator', () => {
   beforeAll(async () => {
     db = await freshDatabase();
     sim = await startSimulator({ ariPort: 0, amiPort: 0 });
-    cdrDir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+    cdrDir = journalDir();
     const config = testConfig({ DATABASE_URL: db.url, ...simEnv(sim), CDR_BUFFER_DIR: cdrDir });
     d = await startDaemon(config, log, [createAsteriskModule, createRoutingModule], { listen: false });
     await waitFor(async () => (await d.app.inject('/ready')).statusCode === 200);
@@ -45,7 +42,6 @@ describe('money on the CDR through the simulator', () => {
     await d?.stop();
     await sim?.stop();
     await db?.drop();
-    if (cdrDir) rmSync(cdrDir, { recursive: true, force: true });
   });
   afterEach(async () => {
     await waitFor(() => sim.liveChannels().length === 0 || undefined);

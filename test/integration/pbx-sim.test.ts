@@ -2,9 +2,6 @@
 // a new endpoint is dialable at once (routing dials it by name), an unregistered one and a deleted
 // one fail like chan_pjsip fails them, PBX users dial each other through [internal], and apply
 // sees the endpoints over AMI.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
 import { createApiKey } from '../../src/auth/keys.ts';
@@ -13,7 +10,7 @@ import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createPbxModule } from '../../src/pbx/index.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
-import { freshDatabase, testConfig } from '../helpers/env.ts';
+import { freshDatabase, testConfig, journalDir } from '../helpers/env.ts';
 import { simEnv } from '../helpers/sim-env.ts';
 import { seedCampaign, seedSeller } from '../helpers/seed.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -38,7 +35,7 @@ describe('provisioned endpoints through the simulator', () => {
   beforeAll(async () => {
     db = await freshDatabase();
     sim = await startSimulator({ ariPort: 0, amiPort: 0, databaseUrl: db.url });
-    cdrDir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+    cdrDir = journalDir();
     d = await startDaemon(
       testConfig({ DATABASE_URL: db.url, ...simEnv(sim), CDR_BUFFER_DIR: cdrDir }),
       createLogger({ level: 'silent' }),
@@ -53,7 +50,6 @@ describe('provisioned endpoints through the simulator', () => {
     await d?.stop();
     await sim?.stop();
     await db?.drop();
-    if (cdrDir) rmSync(cdrDir, { recursive: true, force: true });
   });
   afterEach(async () => {
     await waitFor(() => sim.liveChannels().length === 0 || undefined);

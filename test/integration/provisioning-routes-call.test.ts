@@ -4,9 +4,6 @@
 // a client, and a call from the carrier to that number, entering where the trunk puts it, is routed
 // through the simulator and answered by the client, with its CDR. Real PostgreSQL and Redis, the fake
 // carrier, the Asterisk simulator.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
 import { createApiKey } from '../../src/auth/keys.ts';
@@ -17,7 +14,7 @@ import { createProvisioningModule } from '../../src/provisioning/index.ts';
 import { FakeCarrier } from '../../src/provisioning/providers/fake/server.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
-import { freshDatabase, testConfig } from '../helpers/env.ts';
+import { freshDatabase, testConfig, journalDir } from '../helpers/env.ts';
 import { simEnv } from '../helpers/sim-env.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -43,7 +40,7 @@ describe('a provisioned number routes a call', () => {
     db = await freshDatabase();
     await fake.listen();
     sim = await startSimulator({ ariPort: 0, amiPort: 0 });
-    cdrDir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+    cdrDir = journalDir();
     d = await startDaemon(
       testConfig({ DATABASE_URL: db.url, ...simEnv(sim), CDR_BUFFER_DIR: cdrDir }),
       createLogger({ level: 'silent' }),
@@ -57,7 +54,6 @@ describe('a provisioned number routes a call', () => {
     await sim?.stop();
     await fake.close();
     await db?.drop();
-    if (cdrDir) rmSync(cdrDir, { recursive: true, force: true });
   });
 
   it('buys a number, which becomes a DID that routes a call to a client', async () => {

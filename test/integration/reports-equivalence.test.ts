@@ -2,9 +2,6 @@
 // the local hour or day of each call's start in the zone, rent as each call's share of its DID's
 // month), on random calls and random periods, in zones with whole-, half- and quarter-hour offsets
 // and across DST changes (New York in March; Lord Howe's half-hour and Chatham's change in April).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import postgres, { type Sql } from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +12,7 @@ import { ROLLUP_TABLES } from '../../src/reports/rollup.ts';
 import { figuresOf, type ReportQuery } from '../../src/reports/schemas.ts';
 import { periodOf, ReportsService } from '../../src/reports/service.ts';
 import { wallClock } from '../../src/time/zone.ts';
-import { freshDatabase } from '../helpers/env.ts';
+import { freshDatabase, journalDir } from '../helpers/env.ts';
 import { CAMPAIGNS, cdrsArb, DIDS, SELLERS } from '../helpers/random-cdrs.ts';
 
 const log = createLogger({ level: 'silent' });
@@ -131,7 +128,7 @@ describe('reports = plain SQL over the calls', () => {
   beforeAll(async () => {
     db = await freshDatabase();
     sql = postgres(db.url, { max: 4, onnotice: () => {} });
-    dir = mkdtempSync(join(tmpdir(), 'cc-repeq-'));
+    dir = journalDir();
     svc = new ReportsService(sql);
     await sql`insert into sellers ${sql(SELLERS.map((id, i) => ({ id, name: `seller ${i}` })))}`;
     await sql`insert into dids ${sql(DIDS.map((number, i) => ({ number, seller_id: SELLERS[i % SELLERS.length]!, monthly_rent_micros: RENTS[i]! })))}`;
@@ -139,7 +136,6 @@ describe('reports = plain SQL over the calls', () => {
   afterAll(async () => {
     await sql?.end();
     await db?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('random calls, periods, groupings, filters and zones: the same rows and figures, rent included', async () => {

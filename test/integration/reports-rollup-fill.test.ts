@@ -1,8 +1,7 @@
 // The bulk fill of the report rollups (bench/reports and migrations use it over stored calls) gives
 // exactly the rows the CDR writer keeps batch by batch, on random samples: one grouped insert per
 // table against many upserts, the same arithmetic.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import postgres, { type Sql } from 'postgres';
@@ -10,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CdrWriter } from '../../src/cdr/writer.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { ROLLUP_TABLES, rollupFillSql } from '../../src/reports/rollup.ts';
-import { freshDatabase } from '../helpers/env.ts';
+import { freshDatabase, journalDir } from '../helpers/env.ts';
 import { cdrsArb } from '../helpers/random-cdrs.ts';
 
 const log = createLogger({ level: 'silent' });
@@ -32,12 +31,11 @@ describe('report rollups: bulk fill = the writer', () => {
   beforeAll(async () => {
     db = await freshDatabase();
     sql = postgres(db.url, { max: 2, onnotice: () => {} });
-    dir = mkdtempSync(join(tmpdir(), 'cc-fill-'));
+    dir = journalDir();
   });
   afterAll(async () => {
     await sql?.end();
     await db?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('random calls across quarter, hour, day and month edges: identical rows in every rollup', async () => {

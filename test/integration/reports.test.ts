@@ -1,9 +1,6 @@
 // GET /v1/reports/calls over CDRs written through the CDR writer (which keeps the rollups): every
 // dimension, zones with half- and quarter-hour offsets, rent spread, seller scoping, CSV, bad input;
 // and the rollups agree with the same sums taken straight from call_records.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth/keys.ts';
 import { dids, sellers } from '../../src/db/schema/routing.ts';
@@ -12,7 +9,7 @@ import { createLogger } from '../../src/platform/logger.ts';
 import { createReportsModule } from '../../src/reports/index.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { C1, C2, cdrMaker, K1, S1, S2 } from '../helpers/cdr-rows.ts';
-import { freshDatabase, testConfig } from '../helpers/env.ts';
+import { freshDatabase, testConfig, journalDir } from '../helpers/env.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const log = createLogger({ level: 'silent' });
@@ -39,7 +36,7 @@ describe('call reports', () => {
 
   beforeAll(async () => {
     db = await freshDatabase();
-    cdrDir = mkdtempSync(join(tmpdir(), 'cc-rep-'));
+    cdrDir = journalDir();
     d = await startDaemon(
       testConfig({ DATABASE_URL: db.url, CDR_BUFFER_DIR: cdrDir }),
       log,
@@ -92,7 +89,6 @@ describe('call reports', () => {
   afterAll(async () => {
     await d?.stop();
     await db?.drop();
-    if (cdrDir) rmSync(cdrDir, { recursive: true, force: true });
   });
 
   const period = 'from=2026-03-01&to=2026-04-01';

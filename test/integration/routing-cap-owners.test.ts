@@ -2,9 +2,6 @@
 // the same script as the link's, so no combination overshoots under simultaneous arrivals from two
 // connections ("two daemon instances"); released, refunded and reconciled exactly as link slots are.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
@@ -233,7 +230,6 @@ describe('concurrency by hour on real Redis', () => {
 describe('source caps through two daemon instances', () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;
   const prefix = redisPrefix();
-  const dirs: string[] = [];
   const did = '+14155557100';
   const didCapped = '+14155557101';
   const endpoints = ['src-client-a', 'src-client-b'];
@@ -255,7 +251,6 @@ describe('source caps through two daemon instances', () => {
   });
   afterAll(async () => {
     await db?.drop();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
   it('caps are set by the API (a DID cap by staff only); 200 simultaneous arrivals on two instances never overshoot the seller cap or a link cap, and each refusal names the cap', async () => {
@@ -268,13 +263,10 @@ describe('source caps through two daemon instances', () => {
       for (const [i, sim] of sims.entries()) {
         // Answered calls stay up until the test ends them: every slot taken is a leg still up.
         for (const ep of endpoints) sim.setEndpoint(ep, { answerAfterMs: 30 });
-        const dir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
-        dirs.push(dir);
         const config = testConfig({
           DATABASE_URL: db.url,
           REDIS_KEY_PREFIX: prefix,
           INSTANCE_ID: `src-${i}`,
-          CDR_BUFFER_DIR: dir,
           ...simEnv(sim, `node-${i}`),
         });
         daemons.push(
@@ -362,19 +354,15 @@ describe('source caps through two daemon instances', () => {
 
 describe('buyer groups', () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;
-  const dirs: string[] = [];
   afterAll(async () => {
     await db?.drop();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
   it('a group cap is shared by its clients on top of their own; the clients outside it are not held back; a refusal says group_<kind>', async () => {
     db = await freshDatabase();
     const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
-    const dir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
-    dirs.push(dir);
     const d = await startDaemon(
-      testConfig({ DATABASE_URL: db.url, CDR_BUFFER_DIR: dir, ...simEnv(sim, 'node-g') }),
+      testConfig({ DATABASE_URL: db.url, ...simEnv(sim, 'node-g') }),
       log,
       [createAsteriskModule, createRoutingModule],
       { listen: false },

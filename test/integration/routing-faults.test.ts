@@ -1,9 +1,6 @@
 // A call must always end, whatever fails under it: Redis refusing mid-call, Redis gone across an
 // ARI reconnect. Simulator + daemon + real PostgreSQL + a private Redis this file stops and starts.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AsteriskModule, createAsteriskModule } from '../../src/asterisk/index.ts';
@@ -13,7 +10,7 @@ import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { PLAN_CHANNEL } from '../../src/routing/plan-changes.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
-import { freshDatabase, testConfig } from '../helpers/env.ts';
+import { freshDatabase, testConfig, journalDir } from '../helpers/env.ts';
 import { PrivateRedis } from '../helpers/redis-server.ts';
 import { simEnv } from '../helpers/sim-env.ts';
 import { seedCampaign, seedSeller } from '../helpers/seed.ts';
@@ -43,7 +40,7 @@ describe('calls under dependency faults', () => {
     db = await freshDatabase();
     redis = await PrivateRedis.create();
     sim = await startSimulator({ ariPort: 0, amiPort: 0 });
-    cdrDir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+    cdrDir = journalDir();
     const config = testConfig({
       DATABASE_URL: db.url,
       REDIS_URL: redis.url,
@@ -61,7 +58,6 @@ describe('calls under dependency faults', () => {
     await sim?.stop();
     await redis?.stop();
     await db?.drop();
-    if (cdrDir) rmSync(cdrDir, { recursive: true, force: true });
   });
 
   async function campaignWithOneClient() {

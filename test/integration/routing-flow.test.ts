@@ -1,8 +1,5 @@
 // Whole inbound call flows: simulator (ARI/AMI) + daemon (asterisk + routing modules) + real
 // PostgreSQL and Redis.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
 import { createApiKey } from '../../src/auth/keys.ts';
@@ -10,7 +7,7 @@ import { createLogger } from '../../src/platform/logger.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
-import { freshDatabase, testConfig } from '../helpers/env.ts';
+import { freshDatabase, testConfig, journalDir } from '../helpers/env.ts';
 import { type LinkFields, seedCampaign, seedSeller } from '../helpers/seed.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { simEnv } from '../helpers/sim-env.ts';
@@ -28,7 +25,7 @@ describe('inbound routing through the simulator', () => {
   beforeAll(async () => {
     db = await freshDatabase();
     sim = await startSimulator({ ariPort: 0, amiPort: 0 });
-    cdrDir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+    cdrDir = journalDir();
     const config = testConfig({
       DATABASE_URL: db.url,
       ...simEnv(sim),
@@ -42,7 +39,6 @@ describe('inbound routing through the simulator', () => {
     await d?.stop();
     await sim?.stop();
     await db?.drop();
-    if (cdrDir) rmSync(cdrDir, { recursive: true, force: true });
   });
   afterEach(async () => {
     // No call, and so no slot, may outlive its test.

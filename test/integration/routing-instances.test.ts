@@ -1,8 +1,5 @@
 // Invariants 1 and 2 across processes: two daemon instances sharing Redis never overshoot a cap, and
 // a daemon killed mid-call leaks no slot once it (or any instance) is back.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
 import { createDatabase } from '../../src/platform/db.ts';
@@ -25,7 +22,6 @@ const log = createLogger({ level: 'silent' });
 describe('several daemon instances', () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;
   const prefix = redisPrefix();
-  const dirs: string[] = [];
   let sellerId = '';
   let campaignId = '';
   let linkId = '';
@@ -46,14 +42,8 @@ describe('several daemon instances', () => {
   });
   afterAll(async () => {
     await db?.drop();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
     removeDaemonDirs();
   });
-  const tmp = () => {
-    const d = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
-    dirs.push(d);
-    return d;
-  };
   /**
    * A campaign with one DID and one client link of its own, so what one test leaves behind when it
    * fails (a slot its restarted daemon had not freed yet) cannot fail the next test's counts too.
@@ -88,7 +78,6 @@ describe('several daemon instances', () => {
           DATABASE_URL: db.url,
           REDIS_KEY_PREFIX: prefix,
           INSTANCE_ID: `inst-${i}`,
-          CDR_BUFFER_DIR: tmp(),
           ...simEnv(sim, `node-${i}`),
         });
         daemons.push(
@@ -330,7 +319,6 @@ describe('several daemon instances', () => {
           REDIS_KEY_PREFIX: prefix,
           INSTANCE_ID: `bc-${i}`,
           STASIS_BROADCAST: 'true',
-          CDR_BUFFER_DIR: tmp(),
           ...simEnv(sim, 'shared-node'),
         });
         daemons.push(

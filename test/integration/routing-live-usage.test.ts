@@ -2,9 +2,6 @@
 // from the buckets the slot script counted in (whatever the zones and the instant), over real Redis;
 // then through a daemon routing simulated calls, with what each role may see.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
@@ -131,19 +128,15 @@ describe('usage of the other cap owners, read where the slot script counted', ()
 
 describe('GET /v1/calls/live with sellers, DIDs and buyer groups', () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;
-  const dirs: string[] = [];
   afterAll(async () => {
     await db?.drop();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
   it('lists each owner with caps against them while calls are up and after; a seller key sees its own seller and DIDs, no group', async () => {
     db = await freshDatabase();
     const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
-    const dir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
-    dirs.push(dir);
     const d = await startDaemon(
-      testConfig({ DATABASE_URL: db.url, CDR_BUFFER_DIR: dir, ...simEnv(sim, 'node-u') }),
+      testConfig({ DATABASE_URL: db.url, ...simEnv(sim, 'node-u') }),
       log,
       [createAsteriskModule, createRoutingModule],
       { listen: false },

@@ -1,8 +1,5 @@
 // Invariant 4 through the whole flow: PostgreSQL stops while calls are being routed; known DIDs keep
 // routing from the last plan, every CDR is kept locally and arrives exactly once when it returns.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
@@ -12,7 +9,7 @@ import { createDatabase } from '../../src/platform/db.ts';
 import { RouteCatalog } from '../../src/routing/catalog.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
-import { testConfig } from '../helpers/env.ts';
+import { testConfig, journalDir } from '../helpers/env.ts';
 import { PrivatePostgres } from '../helpers/private-pg.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { simEnv } from '../helpers/sim-env.ts';
@@ -39,7 +36,7 @@ describe('routing through a PostgreSQL outage', () => {
       amiPort: 0,
       endpoints: { 'pg-client': { answerAfterMs: 10, hangupAfterMs: 50 } },
     });
-    dir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+    dir = journalDir();
     const config = testConfig({
       DATABASE_URL: pg.url,
       CDR_BUFFER_DIR: dir,
@@ -57,7 +54,6 @@ describe('routing through a PostgreSQL outage', () => {
     await d?.stop();
     await sim?.stop();
     pg?.destroy();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('routes known DIDs and keeps every CDR while PostgreSQL is down', async () => {

@@ -5,15 +5,12 @@
 // followed to its end, so the CDR names it with its length. A recording that no longer runs at the
 // takeover starts again, appended to the same file, and the CDR counts both parts (the first one's
 // end was told to the dead owner: its length comes from the stored file).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase } from '../../src/platform/db.ts';
 import { createRedis } from '../../src/platform/redis/client.ts';
 import { RedisKeys } from '../../src/platform/redis/keys.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
-import { freshDatabase, redisPrefix } from '../helpers/env.ts';
+import { freshDatabase, redisPrefix, journalDir } from '../helpers/env.ts';
 import { daemonEnv, spawnDaemon } from '../helpers/daemon-process.ts';
 import { seedCampaign } from '../helpers/seed.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -28,7 +25,7 @@ describe('a bridged call taken over after a kill -9', () => {
 
   beforeAll(async () => {
     db = await freshDatabase();
-    dir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+    dir = journalDir();
     const limited = await seedCampaign(db.url, {
       campaign: { maxAttempts: 1, maxCallS: limitS, recordCalls: true },
       dids: [did],
@@ -44,7 +41,6 @@ describe('a bridged call taken over after a kill -9', () => {
   });
   afterAll(async () => {
     await db?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   /**

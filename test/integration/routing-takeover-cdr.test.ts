@@ -3,16 +3,13 @@
 // slots and writes every call's CDR, though it no longer knows the caller (nor so the DID and plan).
 // Each CDR names the caller's channel (the legs say which it was), so reading Asterisk's own CDRs
 // back (calls nobody saw) finds these calls recorded and writes no second CDR for them.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase } from '../../src/platform/db.ts';
 import { createRedis } from '../../src/platform/redis/client.ts';
 import { RedisKeys } from '../../src/platform/redis/keys.ts';
 import { SlotStore } from '../../src/routing/slots.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
-import { freshDatabase, redisPrefix } from '../helpers/env.ts';
+import { freshDatabase, redisPrefix, journalDir } from '../helpers/env.ts';
 import { appRegistered, daemonEnv, spawnDaemon } from '../helpers/daemon-process.ts';
 import { seedCampaign } from '../helpers/seed.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -27,7 +24,7 @@ describe('takeover of calls whose callers left while no daemon ran', () => {
 
   beforeAll(async () => {
     db = await freshDatabase();
-    dir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+    dir = journalDir();
     const seeded = await seedCampaign(db.url, {
       campaign: { maxAttempts: 1 },
       dids: [did],
@@ -38,7 +35,6 @@ describe('takeover of calls whose callers left while no daemon ran', () => {
   });
   afterAll(async () => {
     await db?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('ends the client legs left up, frees their slots and writes each call its CDR', async () => {

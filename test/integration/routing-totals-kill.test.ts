@@ -5,16 +5,13 @@
 // restart (another instance id, the same CDR journal folder) takes the calls over and they all end,
 // each link's `total_answered` equals the answered attempts of its CDRs and PostgreSQL lists every
 // answered slot exactly once (`routing_counted_answers`): none lost, none counted twice.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase } from '../../src/platform/db.ts';
 import { createRedis } from '../../src/platform/redis/client.ts';
 import { RedisKeys } from '../../src/platform/redis/keys.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
 import { appRegistered, daemonEnv, metricValue, spawnDaemon } from '../helpers/daemon-process.ts';
-import { freshDatabase, redisPrefix } from '../helpers/env.ts';
+import { freshDatabase, redisPrefix, journalDir } from '../helpers/env.ts';
 import { seedCampaign } from '../helpers/seed.ts';
 import { tcpProxy } from '../helpers/tcp-proxy.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -34,7 +31,7 @@ describe('answered totals across a kill -9', () => {
 
   beforeAll(async () => {
     db = await freshDatabase();
-    dir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+    dir = journalDir();
     await seedCampaign(db.url, {
       campaign: { strategy: 'round_robin', maxAttempts: 1 },
       dids: [did],
@@ -43,7 +40,6 @@ describe('answered totals across a kill -9', () => {
   });
   afterAll(async () => {
     await db?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   /**

@@ -3,8 +3,6 @@
 // (cdr_pgsql, which the simulator writes as Asterisk does). After a restart the daemon reads those
 // back and writes each such call exactly one CDR (`ended_unseen`, no client, no slot), and never a
 // second one: not on later passes, not from another instance, not for calls it did record.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +17,7 @@ import { SlotStore } from '../../src/routing/slots.ts';
 import { UnseenCalls, unseenCallId } from '../../src/routing/unseen.ts';
 import { pgsqlTime } from '../../src/simulator/cdr.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
-import { freshDatabase, redisPrefix } from '../helpers/env.ts';
+import { freshDatabase, redisPrefix, journalDir } from '../helpers/env.ts';
 import { daemonEnv, spawnDaemon } from '../helpers/daemon-process.ts';
 import { seedCampaign } from '../helpers/seed.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -35,7 +33,7 @@ describe('calls that began and ended while no daemon ran', () => {
 
   beforeAll(async () => {
     db = await freshDatabase();
-    dir = mkdtempSync(join(tmpdir(), 'cc-unseen-'));
+    dir = journalDir();
     const seeded = await seedCampaign(db.url, {
       campaign: { maxAttempts: 1 },
       dids: [did],
@@ -47,7 +45,6 @@ describe('calls that began and ended while no daemon ran', () => {
   });
   afterAll(async () => {
     await db?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('kill -9, callers in and out of the app meanwhile, restart: every call has exactly one CDR', async () => {

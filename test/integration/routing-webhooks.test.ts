@@ -3,10 +3,7 @@
 // call `route.failed` once per reason (later ones are throttled, on every instance, by Redis); each
 // call's CDR becomes a signed `call.completed` postback to its seller's subscription (and never to
 // another seller's); losing the Asterisk node sends `node.down`.
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
 import { createApiKey } from '../../src/auth/keys.ts';
@@ -16,7 +13,7 @@ import { createProvisioningModule } from '../../src/provisioning/index.ts';
 import { verify } from '../../src/provisioning/webhooks/sign.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
-import { freshDatabase, testConfig } from '../helpers/env.ts';
+import { freshDatabase, testConfig, journalDir } from '../helpers/env.ts';
 import { simEnv } from '../helpers/sim-env.ts';
 import { seedCampaign, seedSeller } from '../helpers/seed.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -58,7 +55,7 @@ describe('routing webhooks', () => {
   beforeAll(async () => {
     db = await freshDatabase();
     sim = await startSimulator({ ariPort: 0, amiPort: 0 });
-    cdrDir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
+    cdrDir = journalDir();
     receiver = createServer((req, res) => {
       let raw = '';
       req.on('data', (c) => (raw += c));
@@ -121,7 +118,6 @@ describe('routing webhooks', () => {
     await sim?.stop();
     receiver?.close();
     await db?.drop();
-    if (cdrDir) rmSync(cdrDir, { recursive: true, force: true });
   });
 
   it("posts each call's outcome to its seller, signed, once its CDR is written", async () => {
