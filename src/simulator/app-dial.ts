@@ -31,7 +31,7 @@
 // hangups; the first of them to settle the dial wins, so none can act on a dial already decided.
 import { randomUUID } from 'node:crypto';
 import type { EndpointBehaviour, SimBridge, SimChannel, SimModel } from './model.ts';
-import { localPair, newUniqueId } from './originate.ts';
+import { localDestination, localPair, newUniqueId } from './originate.ts';
 
 const EMPTIED = [
   'DIALSTATUS',
@@ -182,15 +182,6 @@ function indicateRinging(model: SimModel, c: SimChannel): void {
   c.ringback = c.state === 'Up' ? 'inband' : 'far';
   const peer = c.peer && c.name.endsWith(';2') ? model.channels.get(c.peer) : undefined;
   if (peer && peer.state !== 'Up') model.setState(peer, 'Ringing');
-}
-
-/** `Local/<exten>[@<context>][/<options>]` as chan_local's local_alloc reads it (no context: `default`). */
-export function localDestination(number: string): { exten: string; context: string } {
-  const dest = number.split('/')[0] ?? '';
-  const at = dest.indexOf('@');
-  return at < 0
-    ? { exten: dest, context: 'default' }
-    : { exten: dest.slice(0, at), context: dest.slice(at + 1) };
 }
 
 /**

@@ -4,10 +4,32 @@ import type { SimChannel, SimModel } from './model.ts';
 
 export type Caller = { name: string; number: string };
 
-/** `Local/<exten>@<context>[/n]` -> its parts; null for any other dial string. */
-export function parseLocal(endpoint: string): { exten: string; context: string } | null {
-  const m = /^Local\/([^@/]+)@([^/]+?)(?:\/\w+)?$/i.exec(endpoint);
-  return m ? { exten: m[1]!, context: m[2]! } : null;
+/** Where a Local pair's `;2` goes, and whether the pair was asked not to optimise itself away. */
+export interface LocalDest {
+  exten: string;
+  context: string;
+  /** Option `n` (AST_UNREAL_NO_OPTIMIZATION). */
+  noOptimize?: boolean;
+}
+
+/**
+ * `<exten>[@<context>][/<options>]` as chan_local's local_alloc reads it: the options after the
+ * last `/` (`n`: no optimisation), no context is `default`.
+ */
+export function localDestination(data: string): LocalDest {
+  const slash = data.lastIndexOf('/');
+  const dest = slash < 0 ? data : data.slice(0, slash);
+  const at = dest.indexOf('@');
+  return {
+    exten: at < 0 ? dest : dest.slice(0, at),
+    context: at < 0 ? 'default' : dest.slice(at + 1),
+    noOptimize: slash >= 0 && data.slice(slash + 1).includes('n'),
+  };
+}
+
+/** `Local/<exten>@<context>[/<options>]` -> its parts; null for any other dial string. */
+export function parseLocal(endpoint: string): LocalDest | null {
+  return /^Local\/[^@/]+@[^/]+?(?:\/\w+)?$/i.test(endpoint) ? localDestination(endpoint.slice(6)) : null;
 }
 
 /** `"Name" <number>`, `Name <number>` or `number` as Asterisk's ast_callerid_parse reads them. */
@@ -28,7 +50,7 @@ export const newUniqueId = () => `${Math.floor(Date.now() / 1000)}.${++uniqueSeq
  */
 export function localPair(
   model: SimModel,
-  dest: { exten: string; context: string },
+  dest: LocalDest,
   o: { id1?: string; id2?: string; linkedid?: string } = {},
 ): { one: SimChannel; two: SimChannel } {
   const base = model.nextName(`Local/${dest.exten}@${dest.context}`);
@@ -48,6 +70,7 @@ export function localPair(
   });
   one.peer = two.id;
   two.peer = one.id;
+  if (dest.noOptimize) one.noOptimize = two.noOptimize = true;
   one.endpoint = `${dest.exten}@${dest.context}`;
   return { one, two };
 }

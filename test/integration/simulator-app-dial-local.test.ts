@@ -23,6 +23,7 @@ writeFileSync(
 exten => answer,1,Dial(Local/ans@inner,30)
  same => n,NoOp(not reached)
 exten => talk,1,Dial(Local/talk@inner,30)
+exten => talkn,1,Dial(Local/talk@inner/n,30)
 exten => busy,1,Dial(Local/busy@inner,30)
  same => n,Hangup()
 exten => cong,1,Dial(Local/cong@inner,30)
@@ -108,6 +109,7 @@ describe('Dial(Local/...) from the dialplan', () => {
     const bridged = at((f) => f.Event === 'LocalBridge' && f.LocalOneUniqueid === one.Uniqueid);
     expect(bridged).toBeGreaterThanOrEqual(0);
     expect(bridged).toBeLessThan(at((f) => f.Event === 'DialBegin' && f.Uniqueid === id));
+    expect(ami.frames[bridged]!.LocalOptimization).toBe('Yes');
     expect(dialBegins(two.Uniqueid!).map((f) => plain(f.DestChannel!))).toEqual(['PJSIP/ansep']);
     // Ringing and the answer travel from `;2` to `;1`: DialState RINGING, then DialEnd ANSWER.
     expect(
@@ -145,6 +147,25 @@ describe('Dial(Local/...) from the dialplan', () => {
       await waitFor(() => [id, one.Uniqueid!, two.Uniqueid!].every((x) => ami.of(x, 'Hangup').length === 1));
       expect(ami.of(id, 'Hangup')[0]!.Cause).toBe('16');
     }
+  });
+
+  it('option `n` is read off the destination: the pair goes to its extension and says it may not optimise', async () => {
+    const { s, ami, call, pair, dialBegins, lastVar } = await setup();
+    const id = await call('talkn', false);
+    await waitFor(() => ami.of(id, 'BridgeEnter').length === 1);
+    const [one] = pair(id);
+    expect(one.Channel).toMatch(/^Local\/talk@inner-[0-9a-f]{8};1$/);
+    expect(
+      ami.frames.find((f) => f.Event === 'LocalBridge' && f.LocalOneUniqueid === one.Uniqueid),
+    ).toMatchObject({
+      Context: 'inner',
+      Exten: 'talk',
+      LocalOptimization: 'No',
+    });
+    expect(dialBegins(id)[0]!.DialString).toBe('talk@inner/n');
+    expect(lastVar(id, 'DIALEDPEERNUMBER')).toBe('talk@inner/n');
+    s.hangup(id, 16);
+    await waitFor(() => ami.of(one.Uniqueid!, 'Hangup').length === 1);
   });
 
   it('busy or congestion indicated by `;2` ends the line: DialEnd, `;1` hung up by app_dial (no cause), `;2` with its own', async () => {

@@ -160,7 +160,7 @@ export class AmiServer {
       ]),
     );
     // chan_local's local_call: both halves' snapshots, where `;2` goes, and whether the pair may
-    // optimize itself away (always: the simulator's Local channels never carry /n).
+    // optimize itself away (unless made with option `n`).
     model.on('local-call', (one: SimChannel, two: SimChannel) =>
       this.send(CALL, () =>
         packet([
@@ -170,7 +170,7 @@ export class AmiServer {
           ...prefixed('LocalTwo', snapshot(two)),
           ['Context', two.dialplan.context],
           ['Exten', two.dialplan.exten],
-          ['LocalOptimization', 'Yes'],
+          ['LocalOptimization', two.noOptimize ? 'No' : 'Yes'],
         ]),
       ),
     );

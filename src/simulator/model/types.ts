@@ -36,6 +36,8 @@ export interface SimChannel {
   owner?: string | null;
   /** The other half of a Local channel pair. */
   peer?: string;
+  /** A Local pair made with option `n`: it may not optimise itself away (LocalBridge says so). */
+  noOptimize?: boolean;
   /**
    * The account code (an AMI Originate's `Account`; none by default) and the peer account, which
    * chan_local crosses over to a pair's `;2` (its accountcode is `;1`'s peeraccount).
