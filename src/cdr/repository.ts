@@ -280,20 +280,8 @@ export async function unrecordedStasisCdrs(
   to: Date,
   limit: number,
 ): Promise<AsteriskStasisCdr[]> {
-  const ms = (col: string) => sql.raw(`(extract(epoch from c.${col}) * 1000)::float8`);
-  const rows = await db.execute<{
-    uniqueid: string;
-    src: string | null;
-    dst: string | null;
-    lastapp: string;
-    lastdata: string | null;
-    start: number | null;
-    answer: number | null;
-    end: number;
-    disposition: string | null;
-  }>(sql`
-    select c.uniqueid, c.src, c.dst, c.lastapp, c.lastdata, c.disposition,
-           ${ms('start')} as start, ${ms('answer')} as answer, ${ms('"end"')} as "end"
+  const rows = await db.execute<StasisCdrRow>(sql`
+    select ${STASIS_CDR_COLUMNS}
       from ${tableName(table)} c
      where c."end" >= (${from.toISOString()}::timestamptz at time zone 'UTC')
        and c."end" < (${to.toISOString()}::timestamptz at time zone 'UTC')
@@ -308,8 +296,38 @@ export async function unrecordedStasisCdrs(
        and not exists (select 1 from call_records r where r.caller_channel_id = c.uniqueid)
      order by c."end"
      limit ${limit}`);
-  return rows.map((r) => ({ ...r, start: r.start ?? r.end }));
+  return rows.map(stasisCdr);
 }
+
+/**
+ * Every record in `table` of the given channels, whatever the application they ended in: Asterisk
+ * writes one per party B a channel had (a caller bridged with a second client after the first hung
+ * up gets a second record, from that moment on), all at once when the channel ends.
+ */
+export async function cdrsOfChannels(
+  db: Db,
+  table: string,
+  uniqueids: readonly string[],
+): Promise<AsteriskStasisCdr[]> {
+  if (uniqueids.length === 0) return [];
+  const rows = await db.execute<StasisCdrRow>(sql`
+    select ${STASIS_CDR_COLUMNS}
+      from ${tableName(table)} c
+     where c.uniqueid in (${sql.join(
+       uniqueids.map((u) => sql`${u}`),
+       sql`, `,
+     )})
+     order by c.uniqueid, c."end"`);
+  return rows.map(stasisCdr);
+}
+
+type StasisCdrRow = Omit<AsteriskStasisCdr, 'start'> & { start: number | null };
+
+const ms = (col: string) => sql.raw(`(extract(epoch from c.${col}) * 1000)::float8`);
+const STASIS_CDR_COLUMNS = sql`c.uniqueid, c.src, c.dst, c.lastapp, c.lastdata, c.disposition,
+  ${ms('start')} as start, ${ms('answer')} as answer, ${ms('"end"')} as "end"`;
+
+const stasisCdr = (r: StasisCdrRow): AsteriskStasisCdr => ({ ...r, start: r.start ?? r.end });
 
 /** Where the read-back of a node's Asterisk records has got (null: never read). */
 export async function unseenSweptTo(db: Db, nodeId: string): Promise<Date | null> {

@@ -10,10 +10,11 @@
 // did record names its caller's channel (`call_records.caller_channel_id`) and is skipped; one still
 // in progress here or recorded in Redis (its owner dead, a takeover due) is skipped too, and records
 // are judged only once they ended `graceMs` ago, by when any instance's CDR of the call is in
-// PostgreSQL (the writer flushes every half second).
+// PostgreSQL (the writer flushes every half second). A caller may have several records (one per
+// client it was bridged with): its call is judged on all of them, once the last has ended.
 import { createHash } from 'node:crypto';
 import type { AsteriskStasisCdr } from '../cdr/repository.ts';
-import { markUnseenSwept, unrecordedStasisCdrs, unseenSweptTo } from '../cdr/repository.ts';
+import { cdrsOfChannels, markUnseenSwept, unrecordedStasisCdrs, unseenSweptTo } from '../cdr/repository.ts';
 import type { CallOutcome } from '../cdr/record.ts';
 import { cdrOf } from '../cdr/record.ts';
 import type { CdrWriter } from '../cdr/writer.ts';
@@ -53,6 +54,32 @@ export function inboundArgs(
     return args[0] === 'inbound' ? args : null;
   }
   return null;
+}
+
+/**
+ * One channel's records merged into the one its call is judged by (pure), or null when none is of a
+ * caller in our app. Asterisk ends a caller's record when its party B leaves the bridge and starts
+ * another for its next party B (main/cdr.c), so a caller sent on to a second client after the first
+ * hung up has a record per client, each covering only its part: the call runs from the first start
+ * to the last end, answered at the first answer. An unanswered dial writes no record of the caller
+ * (channels/dial publishes no caller), so attempts that failed add none.
+ */
+export function channelRecord(
+  rows: readonly AsteriskStasisCdr[],
+  apps: readonly string[],
+): AsteriskStasisCdr | null {
+  const ours = rows.filter((r) => inboundArgs(r, apps));
+  if (ours.length === 0) return null;
+  const last = ours.reduce((a, b) => (b.end > a.end ? b : a));
+  const answers = rows.map((r) => r.answer).filter((a): a is number => a !== null && a > 0);
+  const answer = answers.length ? Math.min(...answers) : null;
+  return {
+    ...last,
+    start: Math.min(...rows.map((r) => r.start)),
+    answer,
+    end: Math.max(...rows.map((r) => r.end)),
+    disposition: answer === null ? last.disposition : 'ANSWERED',
+  };
 }
 
 /** The CDR of an unseen call (pure): times from Asterisk's record, the DID's seller and campaign now. */
@@ -122,12 +149,20 @@ export class UnseenCalls {
     }
     let from = new Date(Math.min(mark.getTime() - OVERLAP_MS, to.getTime()));
     let written = 0;
+    const judged = new Set<string>();
     for (;;) {
       const rows = await unrecordedStasisCdrs(this.d.db, table, this.d.apps, from, to, PAGE);
-      for (const r of rows) {
-        if (known(r.uniqueid)) continue;
-        const args = inboundArgs(r, this.d.apps);
-        if (!args) continue;
+      // A channel is judged on all its records, once the last of them is `graceMs` old (they are
+      // written together when it ends, so the last one's end is the caller's hangup).
+      const channels = [...new Set(rows.map((r) => r.uniqueid))].filter((u) => !judged.has(u) && !known(u));
+      const records = new Map<string, AsteriskStasisCdr[]>();
+      for (const x of await cdrsOfChannels(this.d.db, table, channels))
+        records.set(x.uniqueid, [...(records.get(x.uniqueid) ?? []), x]);
+      for (const u of channels) {
+        judged.add(u);
+        const r = channelRecord(records.get(u) ?? [], this.d.apps);
+        if (!r || r.end >= to.getTime()) continue;
+        const args = inboundArgs(r, this.d.apps)!;
         const did = normalizeDid(args[1] ?? r.dst ?? '');
         const plan = did ? await this.d.catalog.plan(did).catch(() => null) : null;
         const outcome = unseenOutcome(nodeId, r, did, plan);

@@ -221,4 +221,89 @@ describe('calls that began and ended while no daemon ran', () => {
       await close();
     }
   });
+
+  it('a caller with a record per client it was bridged with is one call, from its first start to its hangup', async () => {
+    const { db: x, sql, close } = createDatabase(db.url, { max: 2 });
+    const node = 'node-chain';
+    const t0 = Math.floor((Date.now() - 3_600_000) / 1000) * 1000;
+    const s = (sec: number) => t0 + sec * 1000;
+    // The pass ends where the clock says; the mark leaves the window at [mark - 60 s, now - 1 s).
+    let now = s(200);
+    await sql`insert into unseen_call_sweeps (node_id, swept_to) values (${node}, ${new Date(s(130)).toISOString()})`;
+    const piece = (id: string, from: number, to: number, answer: number | null, partyB: string) => ({
+      uniqueid: id,
+      src: `+1310555${id === 'chain-a' ? '7001' : '7002'}`,
+      dst: did.slice(1),
+      dcontext: 'from-carrier',
+      channel: `PJSIP/carrier-${id}`,
+      dstchannel: partyB,
+      lastapp: 'Stasis',
+      lastdata: 'capconduit,inbound',
+      start: pgsqlTime(from),
+      answer: answer === null ? null : pgsqlTime(answer),
+      end: pgsqlTime(to),
+      duration: (to - from) / 1000,
+      billsec: answer === null ? 0 : (to - answer) / 1000,
+      disposition: answer === null ? 'NO ANSWER' : 'ANSWERED',
+      sequence: 1,
+    });
+    await sql`insert into asterisk_cdr ${sql([
+      // Answered by a first client at 15 s, sent on to two more as each hung up; the caller hung up
+      // at 100 s. Its first record ended before the window this pass reads.
+      piece('chain-a', s(10), s(40), s(15), 'PJSIP/c1-1'),
+      piece('chain-a', s(40), s(70), s(40), 'PJSIP/c2-1'),
+      piece('chain-a', s(70), s(100), s(70), 'PJSIP/c3-1'),
+      // A caller whose last record ended within the grace: judged by a later pass, whole.
+      piece('chain-late', s(80), s(110), s(81), 'PJSIP/c1-2'),
+      piece('chain-late', s(110), s(199), s(110), 'PJSIP/c2-2'),
+    ])}`;
+    const log = createLogger({ level: 'silent' });
+    const writer = new CdrWriter(sql, join(dir, 'chain'), 'chain', log, 50);
+    const unseen = new UnseenCalls({
+      db: x,
+      cdr: writer,
+      catalog: new RouteCatalog(x, 5000),
+      apps: ['capconduit'],
+      tables: new Map([[node, 'asterisk_cdr']]),
+      graceMs: 1000,
+      metrics: new RoutingMetrics(
+        new Registry(),
+        () => [],
+        () => 0,
+      ),
+      log,
+      now: () => now,
+    });
+    const cdrs = async () => {
+      await writer.flush();
+      const ms = (c: string) => sql.unsafe(`(extract(epoch from ${c}) * 1000)::float8`);
+      return sql<{ caller_channel_id: string; started: number; answered: number | null; ended: number }[]>`
+        select caller_channel_id, ${ms('started_at')} as started, ${ms('answered_at')} as answered,
+               ${ms('ended_at')} as ended
+          from call_records where node_id = ${node} order by caller_channel_id`;
+    };
+    try {
+      expect(await unseen.sweep(node, () => false)).toBe(1);
+      expect(await cdrs()).toEqual([
+        {
+          caller_channel_id: 'chain-a',
+          started: s(10),
+          answered: s(15),
+          ended: s(100),
+        },
+      ]);
+      now = s(260);
+      expect(await unseen.sweep(node, () => false)).toBe(1);
+      expect((await cdrs())[1]).toEqual({
+        caller_channel_id: 'chain-late',
+        started: s(80),
+        answered: s(81),
+        ended: s(199),
+      });
+      expect(await unseen.sweep(node, () => false)).toBe(0);
+    } finally {
+      await writer.stop();
+      await close();
+    }
+  });
 });

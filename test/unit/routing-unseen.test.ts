@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cdrOf } from '../../src/cdr/record.ts';
-import { inboundArgs, unseenCallId, unseenOutcome } from '../../src/routing/unseen.ts';
+import { channelRecord, inboundArgs, unseenCallId, unseenOutcome } from '../../src/routing/unseen.ts';
 import { dispositionOf } from '../../src/simulator/cdr.ts';
 
 const word = fc.stringMatching(/^[A-Za-z0-9_-]{1,12}$/);
@@ -102,6 +102,73 @@ describe('the CDR of an unseen call', () => {
     );
     expect(answered).toMatchObject({ seller_id: 's', did_id: 'd', talk_s: 0, payout_micros: 0 });
     expect(answered.cost_micros).toBeGreaterThan(0);
+  });
+});
+
+describe('channelRecord: a caller judged on all its records', () => {
+  // A caller's life [start, end], answered at `answer` or never, cut where its party B changed:
+  // Asterisk writes a record per piece (the first from the channel's creation, each later one from
+  // its cut), each answered from its own start once the caller was up, in no order we rely on.
+  const life = fc
+    .record({
+      start: fc.integer({ min: 1_700_000_000_000, max: 1_900_000_000_000 }),
+      length: fc.integer({ min: 0, max: 7_200_000 }),
+      answeredAfter: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: null }),
+      cuts: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 5 }),
+      // A record from before the caller reached Stasis (its dialplan), which is not ours alone.
+      dialplanFirst: fc.boolean(),
+      seed: fc.integer(),
+    })
+    .map((l) => {
+      const end = l.start + l.length;
+      const answer = l.answeredAfter === null ? null : l.start + Math.floor(l.answeredAfter * l.length);
+      const points = [
+        l.start,
+        ...l.cuts.map((c) => l.start + Math.floor(c * l.length)).sort((a, b) => a - b),
+        end,
+      ];
+      const rows = points.slice(1).map((to, i) => {
+        const from = points[i]!;
+        const up = answer !== null && answer <= to;
+        return {
+          uniqueid: 'u1',
+          src: '+12125550000',
+          dst: '14155550100',
+          lastapp: i === 0 && l.dialplanFirst ? 'Answer' : 'Stasis',
+          lastdata: i === 0 && l.dialplanFirst ? '' : 'capconduit,inbound,+14155550100',
+          start: from,
+          answer: up ? Math.max(answer, from) : null,
+          end: to,
+          disposition: up ? 'ANSWERED' : 'NO ANSWER',
+        };
+      });
+      const shuffled = [...rows].sort((a, b) => ((a.end * 31 + l.seed) % 97) - ((b.end * 31 + l.seed) % 97));
+      return { start: l.start, end, answer, rows: shuffled };
+    });
+
+  it('runs from the first start to the last end, answered at the first answer, whatever the order', () => {
+    fc.assert(
+      fc.property(life, ({ start, end, answer, rows }) => {
+        const r = channelRecord(rows, ['capconduit']);
+        const ours = rows.some((x) => x.lastapp === 'Stasis');
+        if (!ours) {
+          expect(r).toBe(null);
+          return;
+        }
+        expect(r).toMatchObject({ uniqueid: 'u1', start, end, answer, lastapp: 'Stasis' });
+        expect(r!.disposition).toBe(answer === null ? 'NO ANSWER' : 'ANSWERED');
+        expect(inboundArgs(r!, ['capconduit'])).toEqual(['inbound', '+14155550100']);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('is null for a channel none of whose records is of a caller in our app', () => {
+    expect(channelRecord([], ['capconduit'])).toBe(null);
+    const out = { uniqueid: 'u', src: null, dst: null, lastapp: 'Stasis', lastdata: 'capconduit,outbound' };
+    expect(
+      channelRecord([{ ...out, start: 1, answer: null, end: 2, disposition: 'NO ANSWER' }], ['capconduit']),
+    ).toBe(null);
   });
 });
 

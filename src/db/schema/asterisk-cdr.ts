@@ -31,6 +31,7 @@ export const asteriskCdr = pgTable(
     peeraccount: varchar('peeraccount', { length: 80 }),
     sequence: integer('sequence'),
   },
-  // The daemon's sweep reads one window of ends at a time.
-  (t) => [index('asterisk_cdr_end_idx').on(t.end)],
+  // The daemon's sweep reads one window of ends at a time, then every record of the channels it
+  // found there (Asterisk writes several for a caller whose bridges changed).
+  (t) => [index('asterisk_cdr_end_idx').on(t.end), index('asterisk_cdr_uniqueid_idx').on(t.uniqueid)],
 );

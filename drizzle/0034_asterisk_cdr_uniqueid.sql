@@ -1,0 +1,1 @@
+CREATE INDEX "asterisk_cdr_uniqueid_idx" ON "asterisk_cdr" USING btree ("uniqueid");
