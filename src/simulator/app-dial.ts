@@ -198,8 +198,22 @@ function requestCallee(model: SimModel, c: SimChannel, tc: SimChannel, number: s
   tc.dialplan = { ...tc.dialplan, exten: c.dialplan.exten, app_name: 'AppDial', app_data: '(Outgoing Line)' };
   tc.caller = { name: c.connected.name, number: c.dialplan.exten };
   tc.connected = { ...c.caller };
+  requestorAccountcodes(tc, c);
   model.publish(tc);
   return tc;
+}
+
+/**
+ * ast_channel_req_accountcodes(callee, caller, AST_CHANNEL_REQUESTOR_BRIDGE_PEER), not precious:
+ * the caller's peer account (CHANNEL(peeraccount) set before the dial), else its account code,
+ * becomes the callee's account code over the endpoint's; the caller's account code its peer
+ * account. Published with the callee's staged snapshot (NewAccountCode between NewCallerid and
+ * NewConnectedLine, as the snapshot monitors run).
+ */
+export function requestorAccountcodes(tc: SimChannel, c: SimChannel): void {
+  if (c.peeraccount) tc.accountcode = c.peeraccount;
+  else if (c.accountcode) tc.accountcode = c.accountcode;
+  if (c.accountcode) tc.peeraccount = c.accountcode;
 }
 
 /** One called destination (app_dial's chanlist entry). */
@@ -290,11 +304,14 @@ export async function dialApp(model: SimModel, c: SimChannel, data: string, env:
       if (i === dests.length - 1) c.hangupCause = refused;
       continue;
     }
+    const accountcode = await model.pjsip.accountcode(name);
+    if (!model.channels.has(c.id)) break;
     const tc = model.create({
       id: newUniqueId(),
       name: model.nextName(`PJSIP/${name}`),
       linkedid,
       endpoint: name,
+      ...(accountcode ? { accountcode } : {}),
     });
     legs.push({ tc: requestCallee(model, c, tc, number), number, b: b!, going: false });
   }

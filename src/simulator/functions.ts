@@ -7,7 +7,7 @@
 // `(` to the last `)`); its name is matched case-sensitively, as ast_custom_function_find does. The
 // functions the simulator knows: CALLERID (func_callerid.c: `num`/`number`, `name`, `all`, `pres`),
 // TIMEOUT (func_timeout.c: `absolute`), CDR (func_cdr.c: the record's fields, `userfield` and the
-// record's own variables). Any other name is, to the simulator, a function not registered: a read
+// record's own variables), CHANNEL (func_channel.c: the items below). Any other name is, to the simulator, a function not registered: a read
 // fails (-1) and a write fails (-1), as Asterisk answers for one it has not loaded.
 import type { SimChannel, SimModel } from './model.ts';
 
@@ -150,9 +150,73 @@ export function readFunction(m: SimModel, c: SimChannel | null, expr: string): s
       // "CDR requires a variable": a warning, the read still succeeds, empty.
       if (!arg) return '';
       return cdrRead(m, c, arg);
+    case 'CHANNEL':
+      return c ? channelRead(m, c, arg) : null;
     default:
       return null;
   }
+}
+
+/** The technology of a channel by its name, as ast_channel_tech(chan)->type reads. */
+const channelType = (c: SimChannel) => c.name.slice(0, c.name.indexOf('/'));
+
+/**
+ * CHANNEL(item) read (func_channel.c), items matched without case. The items the simulator keeps;
+ * any other is logged as Asterisk logs an item it does not know ("Unknown or unavailable item
+ * requested") and fails (-1), including real items the simulator does not model.
+ */
+function channelRead(m: SimModel, c: SimChannel, item: string): string | null {
+  switch (item.toLowerCase()) {
+    case 'accountcode':
+      return c.accountcode ?? '';
+    case 'peeraccount':
+      return c.peeraccount ?? '';
+    case 'name':
+    case 'channame':
+      return c.name;
+    case 'uniqueid':
+      return c.id;
+    case 'linkedid':
+      return c.linkedid ?? c.id;
+    case 'state':
+      return c.state;
+    case 'channeltype':
+      return channelType(c);
+    case 'language':
+      return 'en';
+    case 'exten':
+      return c.dialplan.exten;
+    case 'context':
+      return c.dialplan.context;
+    case 'appname':
+      return c.dialplan.app_name || null;
+    case 'appdata':
+      return c.dialplan.app_data || null;
+    case 'checkhangup':
+      return '0';
+    case 'onhold':
+      return '0';
+    default:
+      m.emit('log', 'WARNING', `Unknown or unavailable item requested: '${item}'`);
+      return null;
+  }
+}
+
+/**
+ * CHANNEL(item) write: `accountcode` and `peeraccount` are set and the snapshot published at once
+ * (the setters publish on a finalised channel: AMI NewAccountCode for a new account code, nothing
+ * for the peer account); any other item is logged and fails, as one Asterisk does not know.
+ */
+function channelWrite(m: SimModel, c: SimChannel, item: string, value: string): boolean {
+  const k = item.toLowerCase();
+  if (k !== 'accountcode' && k !== 'peeraccount') {
+    m.emit('log', 'WARNING', `Unknown or unavailable item requested: '${item}'`);
+    return false;
+  }
+  if (k === 'accountcode') c.accountcode = value;
+  else c.peeraccount = value;
+  m.publish(c);
+  return true;
 }
 
 /**
@@ -195,6 +259,9 @@ export function writeFunction(m: SimModel, c: SimChannel | null, expr: string, v
         c.cdr.vars.set(arg, value);
       return true;
     }
+    case 'CHANNEL':
+      // "No channel was provided to CHANNEL function": -1.
+      return c ? channelWrite(m, c, arg, value) : false;
     default:
       return false;
   }

@@ -1,6 +1,7 @@
 // app_dial's pure decisions: the status of a dial nobody answered (wait_for_answer with handle_cause's
 // counts), the dial status a callee's hangup cause gives, the options string as parse_options reads
-// it, the arguments split as ast_app_separate_args splits them, and what GOSUB_RESULT decides.
+// it, the arguments split as ast_app_separate_args splits them, what GOSUB_RESULT decides, and the
+// account codes a callee takes from its caller.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -9,8 +10,10 @@ import {
   dialOptions,
   gosubResult,
   hangupDialStatus,
+  requestorAccountcodes,
   unansweredStatus,
 } from '../../src/simulator/app-dial.ts';
+import type { SimChannel } from '../../src/simulator/model.ts';
 
 const cause = fc.integer({ min: 1, max: 127 });
 
@@ -111,5 +114,21 @@ describe('GOSUB_RESULT', () => {
     expect(went).toEqual(['ctx,s,2']);
     // A place that cannot be reached: no go-on (the caller is hung up unless `g`).
     expect(gosubResult('GOTO:nowhere', () => false)).toEqual({ event: 'GOTO:nowhere', goOn: false });
+  });
+});
+
+describe('account codes a callee takes from its caller (ast_channel_req_accountcodes, BRIDGE_PEER)', () => {
+  const code = fc.oneof(fc.constant(''), fc.constantFrom('acme', 'buyer7', 'trunk42'));
+  it("the caller's peer account, else its account code, over the endpoint's; the caller's code as peer account", () => {
+    fc.assert(
+      fc.property(code, code, code, (callerCode, callerPeer, endpointCode) => {
+        const c = { accountcode: callerCode, peeraccount: callerPeer } as SimChannel;
+        const tc = { accountcode: endpointCode } as SimChannel;
+        requestorAccountcodes(tc, c);
+        expect(tc.accountcode).toBe(callerPeer || callerCode || endpointCode);
+        expect(tc.peeraccount ?? '').toBe(callerCode);
+      }),
+      { numRuns: 200 },
+    );
   });
 });

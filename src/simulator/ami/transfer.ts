@@ -162,11 +162,12 @@ function bridgeTransfer(
   const { one, two } = localPair(m, { exten, context }, { linkedid: c.linkedid ?? c.id });
   if (c.accountcode) one.accountcode = c.accountcode;
   if (c.peeraccount) one.peeraccount = c.peeraccount;
+  // The setters publish a finalised channel's snapshot at once (NewAccountCode when it changed).
+  m.publish(one);
   const replace = m.json(one);
   m.setVar(one, 'BLINDTRANSFER', c.name);
-  if (!m.extensionExists(context, exten, 1)) {
-    // ast_call fails (chan_local's local_call after the pair's setup): `;1` is hung up.
-    m.localCall(one, two, false);
+  if (!m.callLocal(one, two)) {
+    // ast_call fails (chan_local's local_call, after the pair's setup): `;1` is hung up.
     m.hangup(one.id, 0, false, false);
     error(ctx, 'Transfer failed');
     return publishBlindTransfer(ctx, c, 'Fail', context, exten, transferee, replace);

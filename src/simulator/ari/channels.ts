@@ -75,10 +75,13 @@ const create: H = async (a, s) => {
     const ep = await pjsipEndpoint(s, endpoint);
     if (!ep) return allocationFailed(a);
     if (takenIds(s, a.channelId)) return duplicate(a);
+    const accountcode = await s.model.pjsip.accountcode(ep);
+    if (takenIds(s, a.channelId)) return duplicate(a);
     c = s.model.create({
       id: (a.channelId as string | undefined) ?? newUniqueId(),
       name: s.model.nextName(`PJSIP/${ep}`),
       endpoint: ep,
+      ...(accountcode ? { accountcode } : {}),
     });
   }
   for (const [k, v] of vars) s.model.setVar(c, k, v);
@@ -138,11 +141,13 @@ const originateHandler: H = async (a, s) => {
     // channel would be, anything else fails to allocate.
     const ep = await pjsipEndpoint(s, endpoint);
     if (!ep) return allocationFailed(a);
+    const accountcode = await s.model.pjsip.accountcode(ep);
     const c = s.model.create({
       id: (a.channelId as string | undefined) ?? newUniqueId(),
       name: s.model.nextName(`PJSIP/${ep}`),
       endpoint: ep,
       caller,
+      ...(accountcode ? { accountcode } : {}),
     });
     if (app) c.owner = app;
     for (const [k, v] of vars) s.model.setVar(c, k, v);

@@ -104,6 +104,14 @@ export class PjsipDirectory {
     return this.configured.has(name) ? configuredRow(name) : null;
   }
 
+  /**
+   * The endpoint's `accountcode` option, which chan_pjsip gives every channel it makes for the
+   * endpoint (ast_channel_alloc's account code: already in the channel's first snapshot).
+   */
+  async accountcode(name: string): Promise<string> {
+    return (await this.endpointRow(name))?.accountcode ?? '';
+  }
+
   private async aor(id: string, fromConfig: boolean): Promise<Row | null> {
     const sql = this.sql;
     if (fromConfig) return configuredAor(id);
