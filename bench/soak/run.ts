@@ -113,7 +113,7 @@ console.log(
   `soak: ${rate} calls/s, ${talkMs / 1000} s calls (~${Math.round((rate * talkMs) / 1000)} live), ${minutes} min; a sample every ${sampleMs / 1000} s`,
 );
 console.log(
-  'min | live calls | client legs up | RSS MB | heap used MB | daemon loop delay p50/p99/max ms | daemon CPU % | CPU ms a call | answered/min | shed/min | bench loop p99 ms | load average',
+  'min | live calls | client legs up | RSS MB | heap used MB | daemon loop delay p50/p99/max ms | daemon CPU % | CPU ms a call | answered/min | shed/min | GC s/min minor/major/incremental (count major) | bench loop p99 ms | load average',
 );
 const simLoop = monitorEventLoopDelay({ resolution: 10 });
 simLoop.enable();
@@ -139,7 +139,17 @@ const legCounters = (text: string) => {
   const m = (name: string) => zero(metricSum(text, `capconduit_${name}`));
   return `cleanups pending ${m('asterisk_cleanups_pending')}, retried ${m('asterisk_cleanups_retried_total')}, over the WebSocket ${m('asterisk_cleanups_over_websocket_total')}; ARI queued ${m('asterisk_ari_requests_queued')}, in flight ${m('asterisk_ari_requests_in_flight')}, timeouts ${m('asterisk_ari_request_timeouts_total')}; shed ${m('calls_shed_total')}`;
 };
-let prev = { t: 0, cpu: cpuS(), routed: 0, answered: 0, shed: 0 };
+// The daemon's time in garbage collection so far, by kind (prom-client's histogram of GC pauses).
+const GC_KINDS = ['minor', 'major', 'incremental'] as const;
+const gcOf = (text: string, what: 'sum' | 'count') =>
+  GC_KINDS.map((k) =>
+    Number(
+      new RegExp(`^nodejs_gc_duration_seconds_${what}\\{[^}]*kind="${k}"[^}]*\\} (\\S+)$`, 'm').exec(
+        text,
+      )?.[1] ?? 0,
+    ),
+  );
+let prev = { t: 0, cpu: cpuS(), routed: 0, answered: 0, shed: 0, gc: [0, 0, 0], majors: 0 };
 const sample = async () => {
   const text = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(10_000) }).then(
     (r) => r.text(),
@@ -159,6 +169,8 @@ const sample = async () => {
     routed: zero(metricSum(text, 'capconduit_calls_routed_total')),
     answered: disposition('answered'),
     shed: disposition('shed'),
+    gc: gcOf(text, 'sum'),
+    majors: gcOf(text, 'count')[1]!,
   };
   const r = rss();
   if (text) samples.push({ ...now, rss: r });
@@ -177,6 +189,9 @@ const sample = async () => {
       text && finished > 0 ? (((now.cpu - prev.cpu) * 1000) / finished).toFixed(2) : '-',
       perMin(now.answered - prev.answered),
       perMin(now.shed - prev.shed),
+      text
+        ? `${now.gc.map((g, i) => ((60_000 * (g - prev.gc[i]!)) / Math.max(1, t - prev.t)).toFixed(2)).join('/')} (${now.majors - prev.majors})`
+        : '-',
       (simLoop.percentile(99) / 1e6).toFixed(0),
       loadavg()
         .map((x) => x.toFixed(1))

@@ -15,11 +15,12 @@
 // calls) and the containment loop are one unit; what could leave (the performers) has left.
 import { AriError } from '../asterisk/index.ts';
 import { KeyedQueue } from '../asterisk/ordered.ts';
+import { RecentIds } from '../platform/recent.ts';
 import { type CallEvent, type CallState, type Effect, type HangupReason, step } from './call.ts';
 import { recordSig } from './call-record.ts';
 import { AsteriskCleanup, noAnswer } from './cleanup.ts';
 import { QueueWaiters, type TurnCause } from './queue-waiters.ts';
-import { finish } from './effects/finish.ts';
+import { FINISHED_MEMORY, finish } from './effects/finish.ts';
 import { performQueue } from './effects/hold-queue.ts';
 import { performLeg } from './effects/legs.ts';
 import { performLookup } from './effects/lookups.ts';
@@ -80,11 +81,11 @@ export class CallRunner {
   /** Hangups and bridge destructions Asterisk did not answer, tried again until it does. */
   readonly cleanup: AsteriskCleanup;
   /** Calls finished lately, and when. */
-  private finished = new Map<string, number>();
+  private finished = new RecentIds<number>(FINISHED_MEMORY);
   /** Caller channels of calls finished lately: a late listing of one is not a caller to route. */
-  private endedCallers = new Set<string>();
+  private endedCallers = new RecentIds(FINISHED_MEMORY);
   /** Calls finished here because another instance had taken them over: their legs are not ours. */
-  private lost = new Set<string>();
+  private lost = new RecentIds(FINISHED_MEMORY);
   /** Calls by recording name (the call id), kept past the call's end until its recording ended. */
   private recordings = new Map<string, CallRuntime>();
   /** This instance's calls in hold queues, woken when a slot frees anywhere. */

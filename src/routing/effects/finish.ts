@@ -7,8 +7,11 @@ import { stopQueueTimers } from './hold-queue.ts';
 import { recordingOf } from './recording.ts';
 import type { CallRuntime, EffectContext } from './runtime.ts';
 
-/** How many finished call ids are remembered, so a late listing of their channels is not taken for orphans. */
-const FINISHED_MEMORY = 10_000;
+/**
+ * How many finished call ids (and their callers' channels) are remembered at least, so a late
+ * listing of their channels is not taken for orphans: 100 s of calls at 100 a second.
+ */
+export const FINISHED_MEMORY = 10_000;
 
 export async function finish(ctx: EffectContext, call: CallRuntime): Promise<void> {
   const s = call.state;
@@ -17,8 +20,8 @@ export async function finish(ctx: EffectContext, call: CallRuntime): Promise<voi
   stopQueueTimers(ctx, call);
   // Forget the call first: whatever fails below, nothing is left to count its slots as live.
   ctx.calls.delete(s.callId);
-  remember(ctx.finished, s.callId, Date.now());
-  if (s.callerChannelId) remember(ctx.endedCallers, s.callerChannelId);
+  ctx.finished.add(s.callId, Date.now());
+  if (s.callerChannelId) ctx.endedCallers.add(s.callerChannelId, true);
   ctx.byChannel.delete(s.callerChannelId);
   for (const a of s.attempts) ctx.byChannel.delete(a.legId);
   // Redis unreachable: write the CDR anyway (a call must get one; its id keeps it from counting twice).
@@ -29,7 +32,7 @@ export async function finish(ctx: EffectContext, call: CallRuntime): Promise<voi
   if (!ours) {
     // This instance stalled past its heartbeat and another took the call over: the CDR is theirs.
     ctx.d.metrics.takenOver.inc({ as: 'lost_to_another' });
-    remember(ctx.lost, s.callId);
+    ctx.lost.add(s.callId, true);
     ctx.d.log.warn({ callId: s.callId }, 'call was taken over by another instance; not writing its CDR');
     if (call.recording) ctx.recordings.delete(call.recording.name);
     return;
@@ -44,13 +47,4 @@ export async function finish(ctx: EffectContext, call: CallRuntime): Promise<voi
   await ctx.d.cdr.write(cdrOf({ ...outcomeOf(s), recording: rec }, ctx.d.now()));
   await ctx.d.store.forget(s.callId, s.nodeId).catch((err: unknown) => ctx.stateFailed('forget', err));
   ctx.d.alerts?.callFinished(s, new Date(ctx.d.now()));
-}
-
-/** Adds to a bounded memory of recent ids (the oldest goes first). */
-function remember(set: Set<string>, id: string): void;
-function remember(map: Map<string, number>, id: string, at: number): void;
-function remember(m: Set<string> | Map<string, number>, id: string, at?: number): void {
-  if (m instanceof Map) m.set(id, at ?? 0);
-  else m.add(id);
-  if (m.size > FINISHED_MEMORY) m.delete(m.keys().next().value!);
 }

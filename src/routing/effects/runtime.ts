@@ -8,6 +8,7 @@ import type { AsteriskModule } from '../../asterisk/index.ts';
 import { AriError } from '../../asterisk/index.ts';
 import type { CdrWriter } from '../../cdr/writer.ts';
 import type { Logger } from '../../platform/logger.ts';
+import type { RecentIds } from '../../platform/recent.ts';
 import type { CallEvent, CallState, Effect, HangupReason } from '../call.ts';
 import type { CallStore } from '../call-store.ts';
 import type { CallerScreen } from '../callers.ts';
@@ -109,11 +110,11 @@ export interface EffectContext {
   /** Calls by recording name (the call id), kept past the call's end until its recording ended. */
   recordings: Map<string, CallRuntime>;
   /** Calls finished lately, and when. */
-  finished: Map<string, number>;
+  finished: RecentIds<number>;
   /** Caller channels of calls finished lately: a late listing of one is not a caller to route. */
-  endedCallers: Set<string>;
+  endedCallers: RecentIds;
   /** Calls finished here because another instance had taken them over: their legs are not ours. */
-  lost: Set<string>;
+  lost: RecentIds;
   feed(callId: string, e: CallEvent): Promise<void>;
   feedChannel(channelId: string, e: CallEvent): void;
   queueTurn(callId: string, cause: TurnCause): Promise<void>;
