@@ -2,6 +2,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, desc, eq, isNull, type SQL } from 'drizzle-orm';
 import { countWhere, type Db, type ListSort, orderOf } from '../platform/db.ts';
 import { type ApiRole, apiKeys } from '../db/schema/auth.ts';
+import { sellers } from '../db/schema/routing.ts';
+import { AppError } from '../platform/http/errors.ts';
 
 export interface KeyPrincipal {
   keyId: string;
@@ -46,19 +48,35 @@ export async function createApiKey(
   if (input.role === 'seller' && !input.sellerId) throw new Error('a seller key needs --seller <id>');
   if (input.role !== 'seller' && input.sellerId) throw new Error('only seller keys are bound to a seller');
   const g = generateApiKey();
-  const [row] = await db
-    .insert(apiKeys)
-    .values({
-      prefix: g.prefix,
-      hash: g.hash,
-      role: input.role,
-      sellerId: input.sellerId ?? null,
-      allowIps: input.allowIps ?? [],
-      label: input.label ?? null,
-      rateLimitPerMin: input.rateLimitPerMin ?? null,
-    })
-    .returning({ id: apiKeys.id });
-  return { id: row!.id, key: g.key, prefix: g.prefix };
+  const sellerId = input.sellerId ?? null;
+  const row = await db.transaction(async (tx) => {
+    if (sellerId) {
+      // The seller's row is held while the key is written: an archive (which revokes the seller's
+      // keys) running at the same time either comes first and is seen here, or waits and revokes this
+      // key too. A missing seller is the insert's foreign-key error, as before.
+      const [s] = await tx
+        .select({ archivedAt: sellers.archivedAt })
+        .from(sellers)
+        .where(eq(sellers.id, sellerId))
+        .for('share');
+      if (s?.archivedAt)
+        throw new AppError('SELLER_ARCHIVED', `seller ${sellerId} is archived: restore it first`);
+    }
+    const [r] = await tx
+      .insert(apiKeys)
+      .values({
+        prefix: g.prefix,
+        hash: g.hash,
+        role: input.role,
+        sellerId,
+        allowIps: input.allowIps ?? [],
+        label: input.label ?? null,
+        rateLimitPerMin: input.rateLimitPerMin ?? null,
+      })
+      .returning({ id: apiKeys.id });
+    return r!;
+  });
+  return { id: row.id, key: g.key, prefix: g.prefix };
 }
 
 /**

@@ -56,8 +56,9 @@ export async function run(argv: string[]): Promise<number> {
   const database = createDatabase(DATABASE_URL, { max: 1 });
   try {
     const repo = new ConsoleRepository(database.db);
-    if (v.data.seller_id && !(await repo.sellerExists(v.data.seller_id)))
-      throw new UsageError(`--seller: no seller ${v.data.seller_id}`);
+    const archived = v.data.seller_id ? await repo.sellerArchived(v.data.seller_id) : false;
+    if (archived === null) throw new UsageError(`--seller: no seller ${v.data.seller_id}`);
+    if (archived) throw new UsageError(`--seller: seller ${v.data.seller_id} is archived`);
     const u = await repo.insert({
       email: v.data.email,
       passwordHash: await hashPassword(v.data.password),

@@ -111,17 +111,25 @@ export class ConsoleRepository {
     return r!.n;
   }
 
-  /** Sellers to bind a seller user to, or to filter the users by, by name. */
-  async sellerOptions(): Promise<Array<{ id: string; name: string }>> {
+  /** Sellers to bind a seller user to (not archived ones), or to filter the users by, by name. */
+  async sellerOptions(): Promise<Array<{ id: string; name: string; archived: boolean }>> {
     return this.db
-      .select({ id: sellers.id, name: sellers.name })
+      .select({
+        id: sellers.id,
+        name: sellers.name,
+        archived: sql<boolean>`${sellers.archivedAt} is not null`,
+      })
       .from(sellers)
       .orderBy(asc(sellers.name), asc(sellers.id))
       .limit(1000);
   }
 
-  async sellerExists(id: string): Promise<boolean> {
-    const [r] = await this.db.select({ id: sellers.id }).from(sellers).where(eq(sellers.id, id));
-    return !!r;
+  /** Whether a seller exists, and if so whether it is archived (null: no such seller). */
+  async sellerArchived(id: string): Promise<boolean | null> {
+    const [r] = await this.db
+      .select({ archivedAt: sellers.archivedAt })
+      .from(sellers)
+      .where(eq(sellers.id, id));
+    return r ? r.archivedAt !== null : null;
   }
 }

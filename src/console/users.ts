@@ -53,7 +53,7 @@ export class ConsoleUsers {
 
   async create(input: UserCreate): Promise<ConsoleUser> {
     const v = userCreateBody.parse(input);
-    if (v.seller_id && !(await this.repo.sellerExists(v.seller_id))) throw notFound('seller', v.seller_id);
+    if (v.seller_id) await this.boundSellerLive(v.seller_id);
     const row = await this.repo.insert({
       email: v.email,
       passwordHash: await hashPassword(v.password),
@@ -61,6 +61,13 @@ export class ConsoleUsers {
       sellerId: v.seller_id ?? null,
     });
     return toUser(row);
+  }
+
+  /** A seller a user may be bound to and sign in for: one that exists and is not archived. */
+  private async boundSellerLive(id: string) {
+    const archived = await this.repo.sellerArchived(id);
+    if (archived === null) throw notFound('seller', id);
+    if (archived) throw new AppError('SELLER_ARCHIVED', `seller ${id} is archived: restore it first`);
   }
 
   async get(id: string): Promise<ConsoleUser | null> {
@@ -162,7 +169,10 @@ export class ConsoleUsers {
     if (v.role === 'seller' && !v.sellerId)
       throw new AppError('VALIDATION_FAILED', 'a seller user needs a seller');
     if (v.role !== 'seller') v.sellerId = null;
-    if (v.sellerId && !(await this.repo.sellerExists(v.sellerId))) throw notFound('seller', v.sellerId);
+    // A user of an archived seller stays disabled until the seller is restored.
+    if (v.sellerId && !v.disabled) await this.boundSellerLive(v.sellerId);
+    else if (v.sellerId && (await this.repo.sellerArchived(v.sellerId)) === null)
+      throw notFound('seller', v.sellerId);
     const losesAdmin = row.role === 'admin' && !row.disabledAt && (v.role !== 'admin' || v.disabled);
     if (losesAdmin && (await this.repo.activeAdmins()) <= 1)
       throw new AppError('CONFLICT', 'the last admin cannot be demoted or disabled');

@@ -25,6 +25,8 @@ export const ROUTE_FAILED: Readonly<Record<Disposition, boolean>> = {
   answered: false,
   unknown_did: true,
   inactive_campaign: true,
+  seller_archived: true,
+  did_inactive: true,
   no_client: true,
   all_failed: true,
   caller_abandoned: false,

@@ -89,6 +89,9 @@ export type Disposition =
   | 'answered'
   | 'unknown_did'
   | 'inactive_campaign'
+  // the DID's seller is archived, or the DID is switched off: nothing of its plan is considered
+  | 'seller_archived'
+  | 'did_inactive'
   | 'no_client'
   | 'all_failed'
   | 'caller_abandoned'
@@ -363,6 +366,7 @@ export function step(s: CallState, e: CallEvent): { state: CallState; effects: E
       if (s.phase !== 'routing' || s.plan !== undefined) return { state: s, effects: [] };
       const plan = e.plan;
       const camp = plan?.campaign;
+      if (plan?.off) return end({ ...s, plan }, plan.off, e.at);
       if (!plan || !camp) return end({ ...s, plan }, 'unknown_did', e.at);
       if (!camp.active) return end({ ...s, plan }, 'inactive_campaign', e.at);
       const next: CallState = { ...s, plan, maxAttempts: camp.maxAttempts };

@@ -64,6 +64,11 @@ export interface RoutePlan {
   sellerName?: string;
   /** The carrier's per-minute rate on this number (micro-units). */
   didRatePerMinMicros?: number;
+  /**
+   * Why this number takes no call at all, whatever its campaign: its seller is archived, or the DID is
+   * switched off. The call ends at once with this as its disposition (absent: it routes).
+   */
+  off?: 'seller_archived' | 'did_inactive';
   campaign: null | {
     id: string;
     name?: string;
@@ -190,6 +195,11 @@ export class RouteCatalog {
       sources,
       sellerName: seller.name,
       didRatePerMinMicros: d.ratePerMinMicros,
+      ...(seller.archivedAt
+        ? { off: 'seller_archived' as const }
+        : d.active
+          ? {}
+          : { off: 'did_inactive' as const }),
     };
     if (!c) return { ...head, campaign: null, links: [] };
     return {

@@ -1,5 +1,6 @@
 // What the routing routes answer, as /docs shows it: the out schemas with a typed example each
 // (see platform/http/examples.ts). Ids are made up; amounts are micro-units.
+import { z } from 'zod';
 import { withResponseExample } from '../platform/http/examples.ts';
 import {
   callerBlockImportOut,
@@ -31,8 +32,25 @@ export const sellerDoc = withResponseExample(sellerOut, {
   ...noCaps,
   concurrency_cap: 40,
   daily_cap: 500,
+  archived_at: null,
   created_at: AT,
 });
+/** What an archive did: the seller as it is now, and how many keys and console users it stopped. */
+export const sellerArchiveDoc = withResponseExample(
+  z.object({ seller: sellerOut, revoked_api_keys: z.number(), disabled_console_users: z.number() }),
+  {
+    seller: {
+      id: SELLER,
+      name: 'Acme Leads',
+      active: true,
+      ...noCaps,
+      archived_at: '2026-03-02T10:00:00.000Z',
+      created_at: AT,
+    },
+    revoked_api_keys: 2,
+    disabled_console_users: 1,
+  },
+);
 export const clientDoc = withResponseExample(clientOut, {
   id: CLIENT,
   name: 'Sunrise Insurance Austin',
@@ -78,6 +96,7 @@ export const didDoc = withResponseExample(didOut, {
   number: '+15125550142',
   seller_id: SELLER,
   campaign_id: CAMPAIGN,
+  active: true,
   ...noCaps,
   daily_cap: 200,
   rate_per_min_micros: 4000,

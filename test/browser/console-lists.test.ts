@@ -2,7 +2,8 @@
 // sorted by a header with the filter kept, DIDs filtered by part of a number and by being routed
 // nowhere, the caller-ID pools paged on the server, and a seller's delete that first counts what
 // still names the seller (refused while a campaign and a DID are there; done, with its blocklist,
-// once confirmed for a seller that has nothing else).
+// once confirmed for a seller that has nothing else); a seller archived from its page, out of the
+// default list and of a new DID's seller choice, restored; a DID switched off and filtered so.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth/keys.ts';
 import { callerBlocks, campaigns, dids, sellers } from '../../src/db/schema/routing.ts';
@@ -129,6 +130,58 @@ describe('console lists in Chromium: filters, orders, pages and a counted delete
     ]);
     expect(await page.locator(`form[action="/console/sellers/${ids.leaving}/delete"]`).count()).toBe(0);
     expect(await page.locator(`form[action="/console/sellers/${ids.acme}/delete"]`).count()).toBe(1);
+    expect(ui.problems).toEqual([]);
+  }, 300_000);
+
+  it('archives a seller from its page, keeps it out of lists and picks, and restores it; switches a DID off', async () => {
+    const { page } = ui;
+    // Signed in by the test before (same browser): the sellers list is reachable.
+    await page.goto(`${base}/console/sellers/${ids.acme}`);
+    let asked = '';
+    page.once('dialog', (dl) => {
+      asked = dl.message();
+      void dl.accept();
+    });
+    await Promise.all([
+      page.waitForURL(/done=archived$/, T),
+      page.click('#seller-archive button[type=submit]'),
+    ]);
+    expect(asked).toMatch(/^Archive seller acme\? Its DIDs stop taking calls/);
+    await page.locator('#seller-archived').waitFor(T);
+    expect(await page.locator('#seller-form input[name=name]').isDisabled()).toBe(true);
+    // Out of the default list; the Archived filter shows it with when.
+    await page.goto(`${base}/console/sellers`);
+    await page.getByText('No sellers yet (archived ones').waitFor(T);
+    await page.selectOption('#list-filters select[name=archived]', 'true');
+    await Promise.all([page.waitForURL(/archived=true/, T), page.click('#list-filters button[type=submit]')]);
+    expect(await texts('#sellers-list tbody tr td:first-child')).toEqual(['acme']);
+    // Out of the pick list of a new DID, still naming its DIDs in the list.
+    await page.goto(`${base}/console/dids`);
+    expect(
+      await page
+        .locator(`form[method=post][action="/console/dids"] select[name=seller_id] option[value="${ids.acme}"]`)
+        .count(),
+    ).toBe(0);
+    expect(await texts('#dids-list tbody tr td:nth-child(2)')).toEqual(['acme', 'acme', 'acme']);
+    // Restored from its row of the archived list: back in the default list.
+    await page.goto(`${base}/console/sellers?archived=true`);
+    await Promise.all([
+      page.waitForURL(/done=restored$/, T),
+      page.click(`form[action="/console/sellers/${ids.acme}/restore"] button[type=submit]`),
+    ]);
+    await page.goto(`${base}/console/sellers`);
+    expect(await texts('#sellers-list tbody tr td input[name=name]')).toHaveLength(1);
+
+    // A DID switched off from its page: filtered as such, and on again.
+    await page.goto(`${base}/console/dids?number=2125550103`);
+    await page.click('#dids-list tbody tr td:first-child a');
+    await page.locator('#did-form').waitFor(T);
+    await page.uncheck('#did-form input[name=active]');
+    await Promise.all([page.waitForURL(/done=saved$/, T), page.click('#did-form button[type=submit]')]);
+    await page.goto(`${base}/console/dids`);
+    await page.selectOption('#did-filters select[name=active]', 'false');
+    await Promise.all([page.waitForURL(/active=false/, T), page.click('#did-filters button[type=submit]')]);
+    expect(await texts('#dids-list tbody tr td:first-child a')).toEqual(['+12125550103']);
     expect(ui.problems).toEqual([]);
   }, 300_000);
 });

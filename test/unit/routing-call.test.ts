@@ -252,3 +252,28 @@ describe('call state machine', () => {
     ]);
   });
 });
+
+describe('a number that takes no call', () => {
+  it('ends at its plan, whatever the campaign and links, with the reason as the disposition', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('seller_archived', 'did_inactive') as fc.Arbitrary<
+          'seller_archived' | 'did_inactive'
+        >,
+        fc.boolean(),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 5 }),
+        (off, hasCampaign, active, maxAttempts) => {
+          const { state } = arrival({ callerChannelId: 'caller-chan', callerNumber: '+15550002222' });
+          const plan = { ...planOf(hasCampaign ? planCampaign({ active, maxAttempts }) : null), off };
+          const r = loaded(state, plan);
+          expect(r.state.phase).toBe('ended');
+          expect(r.state.disposition).toBe(off);
+          // Nothing is dialled nor any slot asked for: the caller is hung up and the call finished.
+          expect(r.effects.map((e) => e.type)).toEqual(['hangup', 'finish']);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});

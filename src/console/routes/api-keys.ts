@@ -56,7 +56,7 @@ export function apiKeyRoutes(db: Db, routing: RoutingService, s: ConsoleServices
       const body = html`<section><h2>New key</h2>
 <form method="post" action="${PATH}" class="grid" id="api-key-form">${csrfField(ctx)}
 <label>Role <select name="role">${API_ROLES.map((r) => html`<option>${r}</option>`)}</select></label>
-<label>Seller (seller keys) <select name="seller_id"><option value="">none</option>${sellers.items.map((x) => html`<option value="${x.id}">${x.name}</option>`)}</select></label>
+<label>Seller (seller keys) <select name="seller_id"><option value="">none</option>${sellers.items.filter((x) => !x.archivedAt).map((x) => html`<option value="${x.id}">${x.name}</option>`)}</select></label>
 <label>Label <input name="label" maxlength="200" placeholder="vicidial-east"></label>
 <label>Allowed addresses (comma-separated; empty: any) <input name="allow_ips" placeholder="203.0.113.0/24"></label>
 <label>Requests a minute (empty: the role's default; 0: no limit) <input name="rate_limit_per_min" type="number" min="0"></label>

@@ -22,6 +22,8 @@ const DISPOSITIONS = Object.keys({
   answered: 1,
   unknown_did: 1,
   inactive_campaign: 1,
+  seller_archived: 1,
+  did_inactive: 1,
   no_client: 1,
   all_failed: 1,
   caller_abandoned: 1,

@@ -45,7 +45,12 @@ import {
 } from './routing-common.ts';
 import { ctxOf, flashOf } from './users.ts';
 
-type Names = { sellerNames(): Promise<Map<string, string>>; clientNames(): Promise<Map<string, string>> };
+type Names = {
+  sellerNames(): Promise<Map<string, string>>;
+  /** The sellers a new row may name: not archived. */
+  sellerPicks(): Promise<Map<string, string>>;
+  clientNames(): Promise<Map<string, string>>;
+};
 
 const CAMPAIGN_KEYS = ['name', 'strategy', 'max_attempts', 'active', 'created_at'] as const;
 
@@ -117,7 +122,9 @@ export function campaignRoutes(svc: RoutingService, onChange: () => void, names:
       const list = await svc.listCampaigns({ ...q, sellerId: scope ?? q.seller_id, order: o });
       const th = (k: (typeof CAMPAIGN_KEYS)[number], label: string) =>
         sortTh('/console/campaigns', { seller_id: q.seller_id }, o, k, label);
-      const sellers = scope ? new Map<string, string>() : await names.sellerNames();
+      const [sellers, picks] = scope
+        ? [new Map<string, string>(), new Map<string, string>()]
+        : await Promise.all([names.sellerNames(), names.sellerPicks()]);
       const ctx = ctxOf(req, flashOf(req));
       const write = may(user, SELLER_WRITE);
       const body = html`${
@@ -128,7 +135,7 @@ export function campaignRoutes(svc: RoutingService, onChange: () => void, names:
 ${
   write
     ? html`<h2>New campaign</h2><form method="post" action="/console/campaigns" class="grid">${csrfField(ctx)}
-${scope ? '' : html`<label>Seller <select name="seller_id" required>${[...sellers].map(([id, n]) => html`<option value="${id}">${n}</option>`)}</select></label>`}
+${scope ? '' : html`<label>Seller <select name="seller_id" required>${[...picks].map(([id, n]) => html`<option value="${id}">${n}</option>`)}</select></label>`}
 ${campaignFields()}<button type="submit">Create campaign</button></form>`
     : ''
 }

@@ -13,10 +13,10 @@ import { CAP_SPEC, capInputs, capsSummary, microsText, moneyFromForm } from '../
 import { sendPage, userOf } from '../plugin.ts';
 import { choice, sortQuery, sortTh } from '../pages/table.ts';
 import { pageQuery } from '../schemas.ts';
-import { bodyOf, cfg, changedBy, done, idParams, selected } from './routing-common.ts';
+import { bodyOf, cfg, changedBy, checked, done, idParams, selected } from './routing-common.ts';
 import { ctxOf, flashOf } from './users.ts';
 
-const DID_KEYS = ['number', 'created_at'] as const;
+const DID_KEYS = ['number', 'active', 'created_at'] as const;
 const COSTS = { rate_per_min: 'rate_per_min_micros', monthly_rent: 'monthly_rent_micros' };
 
 export function didRoutes(
@@ -24,6 +24,8 @@ export function didRoutes(
   onChange: () => void,
   names: {
     sellerNames(): Promise<Map<string, string>>;
+    /** The sellers a new DID may name: not archived. */
+    sellerPicks(): Promise<Map<string, string>>;
     /** The provider accounts DIDs may be bought through (none when provisioning does not run). */
     accountNames(): Promise<Array<{ id: string; name: string }>>;
   },
@@ -54,6 +56,9 @@ export function didRoutes(
         routed: choice(z.enum(['true', 'false']))
           .catch(undefined)
           .parse(raw.routed),
+        active: choice(z.enum(['true', 'false']))
+          .catch(undefined)
+          .parse(raw.active),
         account: scope
           ? undefined
           : choice(z.union([z.uuid(), z.literal('manual')]))
@@ -70,6 +75,7 @@ export function didRoutes(
           sellerId: scope ?? f.seller_id ?? null,
           campaignId: f.campaign_id,
           routed: f.routed === undefined ? undefined : f.routed === 'true',
+          active: f.active === undefined ? undefined : f.active === 'true',
           digits,
           account: f.account,
           order: o,
@@ -78,7 +84,9 @@ export function didRoutes(
         scope ? [] : names.accountNames(),
       ]);
       const campNames = new Map(camps.items.map((c) => [c.id, c.name]));
-      const sellers = scope ? new Map<string, string>() : await names.sellerNames();
+      const [sellers, picks] = scope
+        ? [new Map<string, string>(), new Map<string, string>()]
+        : await Promise.all([names.sellerNames(), names.sellerPicks()]);
       const ctx = ctxOf(req, flashOf(req));
       const write = may(user, SELLER_WRITE);
       const filtered = Object.values(f).some((v) => v !== undefined);
@@ -91,13 +99,14 @@ export function didRoutes(
 ${scope ? '' : html`<label>Seller <select name="seller_id"><option value="">every seller</option>${[...sellers].map(([id, n]) => html`<option value="${id}"${selected(f.seller_id === id)}>${n}</option>`)}</select></label>`}
 <label>Campaign <select name="campaign_id"><option value="">every campaign</option>${camps.items.map((c) => html`<option value="${c.id}"${selected(f.campaign_id === c.id)}>${c.name}</option>`)}</select></label>
 <label>Routed <select name="routed"><option value="">either</option><option value="true"${selected(f.routed === 'true')}>to a campaign</option><option value="false"${selected(f.routed === 'false')}>nowhere</option></select></label>
+<label>State <select name="active"><option value="">either</option><option value="true"${selected(f.active === 'true')}>on</option><option value="false"${selected(f.active === 'false')}>switched off</option></select></label>
 ${scope ? '' : html`<label>Provider account <select name="account"><option value="">any</option>${accounts.map((a) => html`<option value="${a.id}"${selected(f.account === a.id)}>held at ${a.name}</option>`)}<option value="manual"${selected(f.account === 'manual')}>held at none (added by hand)</option></select></label>`}
 <input type="hidden" name="sort" value="${o.sort}"><input type="hidden" name="dir" value="${o.dir}"><button type="submit">Filter</button> <a href="/console/dids">Clear</a></form>
 ${
   write
     ? html`<h2>New DID</h2><form method="post" action="/console/dids" class="grid">${csrfField(ctx)}
 <label>Number <input name="number" required placeholder="+14155550100"></label>
-${scope ? '' : html`<label>Seller <select name="seller_id" required>${[...sellers].map(([id, n]) => html`<option value="${id}">${n}</option>`)}</select></label>`}
+${scope ? '' : html`<label>Seller <select name="seller_id" required>${[...picks].map(([id, n]) => html`<option value="${id}">${n}</option>`)}</select></label>`}
 <label>Campaign <select name="campaign_id">${campOptions(null)}</select></label>
 ${staff ? capInputs(null) : ''}
 <button type="submit">Add DID</button></form>`
@@ -106,7 +115,7 @@ ${staff ? capInputs(null) : ''}
 <h2>DIDs</h2>
 ${
   list.items.length
-    ? html`<div class="scroll"><table id="dids-list"><thead><tr>${th('number', 'Number')}${scope ? '' : html`<th>Seller</th>`}<th>Campaign</th><th>Caps: live · hour · day · month · total</th>${th('created_at', 'Since')}${write ? html`<th></th>` : ''}</tr></thead><tbody>
+    ? html`<div class="scroll"><table id="dids-list"><thead><tr>${th('number', 'Number')}${scope ? '' : html`<th>Seller</th>`}<th>Campaign</th>${th('active', 'On')}<th>Caps: live · hour · day · month · total</th>${th('created_at', 'Since')}${write ? html`<th></th>` : ''}</tr></thead><tbody>
 ${list.items.map(
   (
     d,
@@ -115,7 +124,7 @@ ${list.items.map(
     write
       ? html`<form method="post" action="/console/dids/${d.id}" class="inline">${csrfField(ctx)}<select name="campaign_id" aria-label="campaign">${campOptions(d.campaignId, d.sellerId)}</select> <button type="submit">Save</button></form>`
       : (campNames.get(d.campaignId ?? '') ?? 'none')
-  }</td><td>${capsSummary(d)}</td><td>${d.createdAt.toISOString().slice(0, 10)}</td>
+  }</td><td>${d.active ? 'yes' : 'switched off'}</td><td>${capsSummary(d)}</td><td>${d.createdAt.toISOString().slice(0, 10)}</td>
 ${write ? html`<td><form method="post" action="/console/dids/${d.id}/delete" class="inline" data-confirm="Delete DID ${d.number}?">${csrfField(ctx)}<button type="submit" class="link">Delete</button></form></td>` : ''}</tr>`,
 )}</tbody></table></div>${pager('/console/dids', { ...f, ...o }, { ...q, total: list.total })}`
     : empty(filtered ? 'No DIDs match this filter.' : 'No DIDs yet.')
@@ -136,6 +145,7 @@ ${write ? html`<td><form method="post" action="/console/dids/${d.id}/delete" cla
       const staffDis = staff ? '' : html` disabled`;
       const body = html`<form method="post" action="/console/dids/${d.id}/settings" class="grid" id="did-form">${csrfField(ctx)}
 <label>Campaign <select name="campaign_id"${dis}><option value="">no campaign</option>${camps.items.map((c) => html`<option value="${c.id}"${selected(d.campaignId === c.id)}>${c.name}</option>`)}</select></label>
+<label class="check"><input type="checkbox" name="active"${checked(d.active)}${dis}> On (a number switched off takes no call; its calls' records say <code>did_inactive</code>)</label>
 <fieldset><legend>Caps on this number's calls, on top of the seller's and each link's (set by staff; empty: none; hour, day and month in the daemon's default time zone)</legend>
 ${capInputs(d, staffDis)}</fieldset>
 ${
@@ -175,7 +185,7 @@ ${write ? html`<button type="submit">Save</button>` : ''}</form>`;
       const f = bodyOf(req);
       // A seller user's form routes the DID only: caps and costs are staff's.
       const b = {
-        ...fromForm(f, { campaign_id: 'uuidOrNull', ...(staff ? CAP_SPEC : {}) }),
+        ...fromForm(f, { campaign_id: 'uuidOrNull', active: 'bool', ...(staff ? CAP_SPEC : {}) }),
         ...(staff ? moneyFromForm(f, COSTS) : {}),
       };
       changed(await svc.updateDid(id, validate(didPatchBody, b), scopeOf(userOf(req)), req.actor));

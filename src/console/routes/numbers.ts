@@ -139,7 +139,8 @@ ${w ? html`<td>${n.status === 'owned' ? html`<form method="post" action="${PATH}
       );
       const r = await svc.search(b.provider_account_id, searchQueryOf(b));
       const ctx = ctxOf(req);
-      const sellers = await routing.listSellers({ limit: 500, offset: 0 });
+      // Numbers are bought for a seller that is not archived (an archived one routes nothing).
+      const sellers = await routing.listSellers({ limit: 500, offset: 0, archived: false });
       const body = html`<p>${r.count} number(s) for sale in ${b.npa ?? 'this search'} (the first ${r.numbers.length} shown).</p>
 ${
   r.numbers.length

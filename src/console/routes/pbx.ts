@@ -72,7 +72,15 @@ export function pbxRoutes(svc: PbxService | undefined, routing: RoutingService, 
         svc.users.list({ ...upq, q: uq, order: us }),
         svc.endpoints.list({ ...pq, q: eq, kind, order: es }),
         w ? routing.listClients({ limit: 500, offset: 0, order: { sort: 'name', dir: 'asc' } }) : null,
-        w ? routing.listSellers({ limit: 500, offset: 0, order: { sort: 'name', dir: 'asc' } }) : null,
+        // An archived seller takes no new trunk.
+        w
+          ? routing.listSellers({
+              limit: 500,
+              offset: 0,
+              archived: false,
+              order: { sort: 'name', dir: 'asc' },
+            })
+          : null,
       ]);
       const provisioned = await svc.endpoints.clientsWithEndpoint(clients?.items.map((c) => c.id) ?? []);
       const userRows = users.items;

@@ -80,15 +80,23 @@ function confirmCascade(
 export interface OwnerListFilter {
   name?: string | undefined;
   active?: boolean | undefined;
+  /** Sellers: archived ones (true), the others (false, when nothing is asked) or both (undefined). */
+  archived?: boolean | undefined;
   /** What the headers and the pager carry along (the form's own values). */
-  keep: { name?: string | undefined; state?: string | undefined };
+  keep: { name?: string | undefined; state?: string | undefined; archived?: string | undefined };
 }
 
 function ownerFilterOf(query: unknown): OwnerListFilter {
   const q = (query ?? {}) as Record<string, unknown>;
   const name = typeof q.name === 'string' ? q.name.trim().slice(0, 200) || undefined : undefined;
   const state = q.state === 'active' || q.state === 'inactive' ? q.state : undefined;
-  return { name, active: state ? state === 'active' : undefined, keep: { name, state } };
+  const archived = q.archived === 'true' || q.archived === 'any' ? q.archived : undefined;
+  return {
+    name,
+    active: state ? state === 'active' : undefined,
+    archived: archived === 'any' ? undefined : archived === 'true',
+    keep: { name, state, archived },
+  };
 }
 
 /** The list's filter form (GET, so a filter is a link), keeping the order; `state` where rows have one. */
@@ -97,12 +105,17 @@ function ownerFilterForm(
   f: OwnerListFilter,
   o: { sort: string; dir: string },
   withState: boolean,
+  withArchived: boolean,
 ): Html {
   return html`<form method="get" action="${path}" class="grid filters" id="list-filters">
 <label>Name contains <input name="name" value="${f.name ?? ''}" maxlength="200"></label>
 ${
   withState
     ? html`<label>State <select name="state"><option value="">any</option><option value="active"${selected(f.keep.state === 'active')}>active</option><option value="inactive"${selected(f.keep.state === 'inactive')}>inactive</option></select></label>`
+    : ''
+}${
+  withArchived
+    ? html`<label>Archived <select name="archived"><option value="">not archived</option><option value="true"${selected(f.keep.archived === 'true')}>archived</option><option value="any"${selected(f.keep.archived === 'any')}>both</option></select></label>`
     : ''
 }<input type="hidden" name="sort" value="${o.sort}"><input type="hidden" name="dir" value="${o.dir}">
 <button type="submit">Filter</button> <a href="${path}">Clear</a></form>`;
@@ -127,11 +140,12 @@ export function ownerListOf<K extends string>(
     o,
     f,
     th: (k: K, label: string) => sortTh(path, f.keep, o, k, label),
-    filterForm: (withState: boolean) => ownerFilterForm(path, f, o, withState),
+    filterForm: (withState: boolean, withArchived = false) =>
+      ownerFilterForm(path, f, o, withState, withArchived),
     pager: (total: number) => pager(path, { ...f.keep, ...o }, { ...q, total }),
   };
 }
 
 /** What an empty list says: nothing there yet, or nothing matching the filter. */
 export const emptyList = (f: OwnerListFilter, none: string, what: string) =>
-  empty(f.keep.name || f.keep.state ? `No ${what} match this filter.` : none);
+  empty(f.keep.name || f.keep.state || f.keep.archived ? `No ${what} match this filter.` : none);

@@ -32,7 +32,7 @@ import {
 } from './routing-common.ts';
 import { ctxOf, flashOf } from './users.ts';
 
-const SELLER_KEYS = ['name', 'active', 'created_at'] as const;
+const SELLER_KEYS = ['name', 'active', 'archived_at', 'created_at'] as const;
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 const CLIENT_KEYS = ['name', 'endpoint', 'timezone', 'active', 'created_at'] as const;
 
@@ -46,6 +46,18 @@ export function routingRoutes(
     /** Every seller's name, for the pages of users who see every seller. */
     const sellerNames = async () =>
       new Map((await svc.listSellers({ limit: 500, offset: 0 })).items.map((s) => [s.id, s.name]));
+    /** The sellers a new campaign or DID may name, by name: archived ones are left out. */
+    const sellerPicks = async () =>
+      new Map(
+        (
+          await svc.listSellers({
+            limit: 500,
+            offset: 0,
+            archived: false,
+            order: { sort: 'name', dir: 'asc' },
+          })
+        ).items.map((s) => [s.id, s.name]),
+      );
     const clientNames = async () =>
       new Map((await svc.listClients({ limit: 500, offset: 0 })).items.map((c) => [c.id, c.name]));
     const changed = changedBy(onChange);
@@ -59,7 +71,13 @@ export function routingRoutes(
         SELLER_KEYS,
         'created_at',
       );
-      const list = await svc.listSellers({ ...q, order: o, name: f.name, active: f.active });
+      const list = await svc.listSellers({
+        ...q,
+        order: o,
+        name: f.name,
+        active: f.active,
+        archived: f.archived,
+      });
       const ctx = ctxOf(req, flashOf(req));
       const write = may(ctx.user, STAFF_WRITE);
       const body = html`${
@@ -71,21 +89,29 @@ ${capInputs(null)}
 <button type="submit">Add seller</button></form>`
           : ''
       }
-${filterForm(true)}
+${filterForm(true, true)}
 ${
   list.items.length
-    ? html`<div class="scroll"><table id="sellers-list"><thead><tr>${th('name', 'Name')}${th('active', 'Active')}<th>Caps: live · hour · day · month · total</th>${th('created_at', 'Since')}<th>Id</th>${write ? html`<th></th>` : ''}</tr></thead><tbody>
+    ? html`<div class="scroll"><table id="sellers-list"><thead><tr>${th('name', 'Name')}${th('active', 'Active')}<th>Caps: live · hour · day · month · total</th>${th('created_at', 'Since')}${f.archived === false ? '' : th('archived_at', 'Archived')}<th>Id</th>${write ? html`<th></th>` : ''}</tr></thead><tbody>
 ${list.items.map(
-  (s) => html`<tr>${
-    write
+  (s) => html`<tr${s.archivedAt ? html` class="archived"` : ''}>${
+    write && !s.archivedAt
       ? html`<td colspan="2"><form method="post" action="/console/sellers/${s.id}" class="inline">${csrfField(ctx)}
 <input name="name" value="${s.name}" required maxlength="200" aria-label="name"> <label class="check"><input type="checkbox" name="active"${checked(s.active)}> active</label> <button type="submit">Save</button></form></td>`
       : html`<td>${s.name}</td><td>${s.active ? 'yes' : 'no'}</td>`
   }<td><a href="/console/sellers/${s.id}" aria-label="caps of ${s.name}">${capsSummary(s)}</a></td>
-<td>${when(s.createdAt)}</td><td><code>${s.id}</code></td>
-${write ? html`<td><form method="post" action="/console/sellers/${s.id}/delete" class="inline">${csrfField(ctx)}<button type="submit" class="link">Delete…</button></form></td>` : ''}</tr>`,
+<td>${when(s.createdAt)}</td>${f.archived === false ? '' : html`<td>${s.archivedAt ? when(s.archivedAt) : '–'}</td>`}<td><code>${s.id}</code></td>
+${
+  write
+    ? html`<td>${
+        s.archivedAt
+          ? html`<form method="post" action="/console/sellers/${s.id}/restore" class="inline">${csrfField(ctx)}<button type="submit" class="link">Restore</button></form>`
+          : html`<form method="post" action="/console/sellers/${s.id}/delete" class="inline">${csrfField(ctx)}<button type="submit" class="link">Delete…</button></form>`
+      }</td>`
+    : ''
+}</tr>`,
 )}</tbody></table></div>${pager(list.total)}`
-    : emptyList(f, 'No sellers yet.', 'sellers')
+    : emptyList(f, 'No sellers yet (archived ones are shown by the Archived filter).', 'sellers')
 }`;
       return sendPage(reply, layout(ctx, 'Sellers', body));
     });
@@ -93,15 +119,26 @@ ${write ? html`<td><form method="post" action="/console/sellers/${s.id}/delete" 
       const { id } = idParams.parse(req.params);
       const s = await svc.seller(id);
       const ctx = ctxOf(req, flashOf(req));
-      const write = may(ctx.user, STAFF_WRITE);
+      const staff = may(ctx.user, STAFF_WRITE);
+      // An archived seller is changed by nobody until it is restored: its form is shown read-only.
+      const write = staff && !s.archivedAt;
       const dis = write ? '' : html` disabled`;
-      const body = html`<form method="post" action="/console/sellers/${s.id}" class="grid" id="seller-form">${csrfField(ctx)}
+      const state = s.archivedAt
+        ? html`<p class="flash error" role="status" id="seller-archived">Archived on ${when(s.archivedAt)}: its DIDs take no calls (their records say <code>seller_archived</code>), and it is left out of pick lists and of the sellers list unless asked for. Its campaigns, DIDs, numbers and calls are kept.</p>
+${staff ? html`<form method="post" action="/console/sellers/${s.id}/restore" class="inline">${csrfField(ctx)}<button type="submit">Restore seller</button></form>` : ''}`
+        : '';
+      const archive = write
+        ? html`<h2>Archive</h2><p>A seller that once held numbers cannot be deleted (the numbers and calls keep naming it). Archiving stops all its traffic, revokes its API keys and disables its console users, and keeps everything else; it can be restored.</p>
+<form method="post" action="/console/sellers/${s.id}/archive" class="inline" id="seller-archive" data-confirm="Archive seller ${s.name}? Its DIDs stop taking calls, its API keys are revoked and its console users disabled.">${csrfField(ctx)}<button type="submit" class="danger">Archive seller</button></form>`
+        : '';
+      const body = html`${state}<form method="post" action="/console/sellers/${s.id}" class="grid" id="seller-form">${csrfField(ctx)}
 <label>Name <input name="name" value="${s.name}" required maxlength="200"${dis}></label>
 <label class="check"><input type="checkbox" name="active"${checked(s.active)}${dis}> Active</label>
 <fieldset><legend>Caps on all of this seller's calls, on top of each link's (empty: none; hour, day and month in the daemon's default time zone)</legend>
 ${capInputs(s, dis)}</fieldset>
 ${write ? html`<button type="submit">Save</button>` : ''}</form>
-<p><a href="/console/campaigns?seller_id=${s.id}">Its campaigns</a> · <a href="/console/blocklist?list=${s.id}">Its blocklist</a></p>`;
+<p><a href="/console/campaigns?seller_id=${s.id}">Its campaigns</a> · <a href="/console/blocklist?list=${s.id}">Its blocklist</a></p>
+${archive}`;
       return sendPage(reply, layout(ctx, `Seller ${s.name}`, body));
     });
     app.post('/sellers', { config: cfg(STAFF_WRITE) }, async (req, reply) => {
@@ -117,6 +154,18 @@ ${write ? html`<button type="submit">Save</button>` : ''}</form>
       ) as Record<string, FieldKind>;
       changed(await svc.updateSeller(id, validate(sellerBody, fromForm(f, spec)), req.actor));
       return done(reply, `/console/sellers/${id}`);
+    });
+    app.post('/sellers/:id/archive', { config: cfg(STAFF_WRITE) }, async (req, reply) => {
+      const { id } = idParams.parse(req.params);
+      changed(await svc.archiveSeller(id, req.actor));
+      // Its revoked keys stop at once here (other instances: within their key cache's TTL).
+      app.deps.keys.invalidate();
+      return done(reply, `/console/sellers/${id}`, 'archived');
+    });
+    app.post('/sellers/:id/restore', { config: cfg(STAFF_WRITE) }, async (req, reply) => {
+      const { id } = idParams.parse(req.params);
+      changed(await svc.restoreSeller(id, req.actor));
+      return done(reply, `/console/sellers/${id}`, 'restored');
     });
     // A seller's delete always asks first, on a page that counts what names it: what must go before
     // (the delete is refused while any is there, as in the API) or what goes with it.
@@ -178,7 +227,11 @@ ${write ? html`<button type="submit">Save</button>` : ''}</form>
       const body = blocking.length
         ? html`<p class="flash error" role="alert">Seller ${s.name} cannot be deleted while it still has:</p>
 <ul id="seller-kept">${blocking.map(([, l]) => html`<li>${l}</li>`)}</ul>
-<p>Nothing was deleted.</p><p><a href="/console/sellers/${id}">Back to the seller</a></p>`
+<p>Nothing was deleted.</p>${
+            k.carrier_numbers || k.provisioning_jobs
+              ? html`<p>Numbers held at a carrier and their jobs stay for good: <a href="/console/sellers/${id}#seller-archive">archive the seller</a> instead (it stops routing and can be restored).</p>`
+              : ''
+          }<p><a href="/console/sellers/${id}">Back to the seller</a></p>`
         : html`<p>${going.length ? 'Deleting the seller also removes:' : 'Nothing else names this seller: no campaign, DID, user, key, number, trunk, blocklist or webhook.'}</p>
 ${going.length ? html`<ul id="seller-removed">${going.map(([, l]) => html`<li>${l}</li>`)}</ul>` : ''}
 <form method="post" action="/console/sellers/${id}/delete" class="inline" id="seller-delete-confirm">${csrfField(ctx)}<input type="hidden" name="confirm" value="true">
@@ -276,8 +329,8 @@ ${write ? html`<h2>Delete</h2><form method="post" action="/console/clients/${c.i
     });
 
     await app.register(groupRoutes(svc, onChange));
-    await app.register(campaignRoutes(svc, onChange, { sellerNames, clientNames }));
-    await app.register(didRoutes(svc, onChange, { sellerNames, accountNames }));
+    await app.register(campaignRoutes(svc, onChange, { sellerNames, sellerPicks, clientNames }));
+    await app.register(didRoutes(svc, onChange, { sellerNames, sellerPicks, accountNames }));
     await app.register(blocklistRoutes(svc, { sellerNames }));
   };
 }

@@ -45,6 +45,14 @@ const FLASH: Record<string, PageCtx['flash']> = {
   saved: { kind: 'ok', text: 'Saved.' },
   deleted: { kind: 'ok', text: 'Deleted.' },
   revoked: { kind: 'ok', text: 'Revoked.' },
+  archived: {
+    kind: 'ok',
+    text: 'Archived: it routes nothing now; its API keys are revoked and its console users disabled.',
+  },
+  restored: {
+    kind: 'ok',
+    text: 'Restored: its DIDs route again. Its keys stay revoked and its users disabled.',
+  },
   test: { kind: 'ok', text: 'Test delivery queued.' },
   cleared: { kind: 'ok', text: 'Sign-in delay cleared.' },
   signedout: { kind: 'ok', text: 'Signed out of the other sessions.' },
@@ -115,7 +123,11 @@ export function userRoutes(s: ConsoleServices) {
 <label>Email <input type="email" name="email" required maxlength="254"></label>
 <label>Password <input type="password" name="password" required minlength="12" maxlength="200" autocomplete="new-password"></label>
 <label>Role <select name="role">${CONSOLE_ROLES.map((r) => html`<option>${r}</option>`)}</select></label>
-<label>Seller (seller role) ${sellerSelect(undefined, 'none')}</label>
+<label>Seller (seller role) ${sellerField(
+        sellerList.filter((x) => !x.archived),
+        undefined,
+        'none',
+      )}</label>
 <button type="submit">Create user</button></form></section>
 <section><h2>Users</h2>
 <form method="get" action="/console/users" class="grid" id="user-filters">

@@ -100,7 +100,7 @@ ${
 <form method="post" action="${PATH}" class="grid" id="webhook-form">${csrfField(ctx)}
 <label class="wide">URL (https, answered within the timeout) <input name="url" type="url" required maxlength="2000" placeholder="https://example.com/hooks/capconduit"></label>
 <fieldset class="wide"><legend>Events</legend>${WEBHOOK_EVENTS.map((e) => html`<label class="check"><input type="checkbox" name="events" value="${e}" checked> ${e}</label> `)}</fieldset>
-${scope ? '' : html`<label>Seller <select name="seller_id"><option value="">every seller's events</option>${(sellers?.items ?? []).map((x) => html`<option value="${x.id}">${x.name}</option>`)}</select></label>`}
+${scope ? '' : html`<label>Seller <select name="seller_id"><option value="">every seller's events</option>${(sellers?.items ?? []).filter((x) => !x.archivedAt).map((x) => html`<option value="${x.id}">${x.name}</option>`)}</select></label>`}
 <button type="submit">Subscribe</button></form></section>`
     : ''
 }`;

@@ -35,6 +35,9 @@ export const sellers = pgTable('sellers', {
   name: text('name').notNull().unique(),
   active: boolean('active').notNull().default(true),
   ...capColumns(),
+  // Archived (null: not): the seller routes nothing and is out of pick lists and default lists, but
+  // keeps every row that names it (calls, reports, numbers), which is why it cannot be deleted.
+  archivedAt: timestamp('archived_at', { withTimezone: true }),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
@@ -151,6 +154,8 @@ export const dids = pgTable(
     // the number's monthly rent (spread over its calls by the reports).
     ratePerMinMicros: bigint('rate_per_min_micros', { mode: 'number' }).notNull().default(0),
     monthlyRentMicros: bigint('monthly_rent_micros', { mode: 'number' }).notNull().default(0),
+    // A number switched off takes no call (its CDR says `did_inactive`) and keeps its campaign.
+    active: boolean('active').notNull().default(true),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('dids_seller_idx').on(t.sellerId), index('dids_campaign_idx').on(t.campaignId)],

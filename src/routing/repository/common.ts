@@ -1,6 +1,6 @@
 // What every part of the routing repository shares: the row types, the list page, and the
 // transaction-or-database handle changes run on.
-import { and, desc, eq, ilike, type SQL } from 'drizzle-orm';
+import { and, desc, eq, ilike, isNotNull, isNull, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type {
   buyerGroups,
@@ -25,19 +25,37 @@ export type CallerBlockRow = typeof callerBlocks.$inferSelect;
 export type GroupRow = typeof buyerGroups.$inferSelect;
 export type Page = { limit: number; offset: number; order?: ListSort | undefined };
 
-/** A list of sellers, clients or buyer groups filtered: part of the name (any case), active or not. */
-export type OwnerFilter = { name?: string | undefined; active?: boolean | undefined };
+/**
+ * A list of sellers, clients or buyer groups filtered: part of the name (any case), active or not,
+ * archived or not (sellers; left out: both).
+ */
+export type OwnerFilter = {
+  name?: string | undefined;
+  active?: boolean | undefined;
+  archived?: boolean | undefined;
+};
 
-/** The WHERE of an OwnerFilter over a table's name and (when it has one) active columns. */
-export function ownerWhere(cols: { name: PgColumn; active?: PgColumn }, f: OwnerFilter): SQL | undefined {
+/** The WHERE of an OwnerFilter over a table's name and (when it has them) active and archived columns. */
+export function ownerWhere(
+  cols: { name: PgColumn; active?: PgColumn; archivedAt?: PgColumn },
+  f: OwnerFilter,
+): SQL | undefined {
   const w: SQL[] = [];
   if (f.name) w.push(ilike(cols.name, `%${likeLiteral(f.name)}%`));
   if (f.active !== undefined && cols.active) w.push(eq(cols.active, f.active));
+  if (f.archived !== undefined && cols.archivedAt)
+    w.push(f.archived ? isNotNull(cols.archivedAt) : isNull(cols.archivedAt));
   return w.length ? and(...w) : undefined;
 }
 
 /** A table of owners (sellers, clients, buyer groups): what their lists filter and order on. */
-type OwnerTable = PgTable & { id: PgColumn; name: PgColumn; createdAt: PgColumn; active?: PgColumn };
+type OwnerTable = PgTable & {
+  id: PgColumn;
+  name: PgColumn;
+  createdAt: PgColumn;
+  active?: PgColumn;
+  archivedAt?: PgColumn;
+};
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 /** The database, or the caller's transaction (changes run in one, with their audit rows). */
@@ -54,7 +72,14 @@ export function ownerRows<T extends OwnerTable>(table: T, sorts: Record<string, 
   return {
     list: (db: Db, p: Page & OwnerFilter) =>
       listPage(db, table, {
-        where: ownerWhere({ name: table.name, ...(table.active ? { active: table.active } : {}) }, p),
+        where: ownerWhere(
+          {
+            name: table.name,
+            ...(table.active ? { active: table.active } : {}),
+            ...(table.archivedAt ? { archivedAt: table.archivedAt } : {}),
+          },
+          p,
+        ),
         orderBy: orderOf(sorts, table.id, p.order, [desc(table.createdAt)]),
         limit: p.limit,
         offset: p.offset,

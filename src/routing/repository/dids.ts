@@ -5,13 +5,15 @@ import { dids } from '../../db/schema/routing.ts';
 import { type Db, listPage } from '../../platform/db.ts';
 import { type DidRow, type Page, orderOf, type Q, type Values } from './common.ts';
 
-export const DID_SORTS = { number: dids.number, created_at: dids.createdAt };
+export const DID_SORTS = { number: dids.number, active: dids.active, created_at: dids.createdAt };
 
 export interface DidFilter extends Page {
   sellerId?: string | null | undefined;
   campaignId?: string | undefined;
   /** Routed to a campaign (true) or to none (false). */
   routed?: boolean | undefined;
+  /** Switched on (true) or off (false). */
+  active?: boolean | undefined;
   /** Digits the number contains (the caller typed part of it). */
   digits?: string | undefined;
   /** Held at this provider account (bought through it and not released); `manual`: held at none. */
@@ -24,6 +26,7 @@ export function listDids(db: Db, f: DidFilter) {
   if (f.sellerId) where.push(eq(dids.sellerId, f.sellerId));
   if (f.campaignId) where.push(eq(dids.campaignId, f.campaignId));
   if (f.routed !== undefined) where.push(f.routed ? isNotNull(dids.campaignId) : isNull(dids.campaignId));
+  if (f.active !== undefined) where.push(eq(dids.active, f.active));
   // Digits only, so no LIKE wildcard can reach the pattern.
   if (f.digits) where.push(like(dids.number, `%${f.digits.replace(/\D/g, '')}%`));
   if (f.account) {

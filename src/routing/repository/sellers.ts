@@ -1,5 +1,5 @@
-// Sellers: list, read, write, what names one (counted before a delete), delete.
-import { eq, type SQL, sql } from 'drizzle-orm';
+// Sellers: list, read, write, what names one (counted before a delete), archive and restore, delete.
+import { and, eq, isNotNull, isNull, type SQL, sql } from 'drizzle-orm';
 import { apiKeys } from '../../db/schema/auth.ts';
 import { consoleUsers } from '../../db/schema/console.ts';
 import { pbxEndpoints } from '../../db/schema/pbx.ts';
@@ -13,7 +13,12 @@ import { callerBlocks, campaigns, dids, links, sellers } from '../../db/schema/r
 import type { Db } from '../../platform/db.ts';
 import { ownerRows, type Q } from './common.ts';
 
-export const SELLER_SORTS = { name: sellers.name, active: sellers.active, created_at: sellers.createdAt };
+export const SELLER_SORTS = {
+  name: sellers.name,
+  active: sellers.active,
+  archived_at: sellers.archivedAt,
+  created_at: sellers.createdAt,
+};
 
 const rows = ownerRows(sellers, SELLER_SORTS);
 export const listSellers = rows.list;
@@ -72,4 +77,43 @@ export type SellerDependants = Awaited<ReturnType<typeof sellerDependants>>;
 export async function deleteSeller(db: Q, id: string): Promise<boolean> {
   const r = await db.delete(sellers).where(eq(sellers.id, id)).returning({ id: sellers.id });
   return r.length > 0;
+}
+
+/**
+ * Archives a seller that is not archived, in the caller's transaction: the seller is marked, its API
+ * keys not yet revoked are revoked and its console users not yet disabled are disabled (people and
+ * dialers of a seller that is gone). Null when there is no such seller, or it was archived already.
+ */
+export async function archiveSeller(
+  db: Q,
+  id: string,
+): Promise<{ seller: typeof sellers.$inferSelect; revokedKeys: number; disabledUsers: number } | null> {
+  const now = new Date();
+  const [s] = await db
+    .update(sellers)
+    .set({ archivedAt: now })
+    .where(and(eq(sellers.id, id), isNull(sellers.archivedAt)))
+    .returning();
+  if (!s) return null;
+  const keys = await db
+    .update(apiKeys)
+    .set({ revokedAt: now })
+    .where(and(eq(apiKeys.sellerId, id), isNull(apiKeys.revokedAt)))
+    .returning({ id: apiKeys.id });
+  const users = await db
+    .update(consoleUsers)
+    .set({ disabledAt: now })
+    .where(and(eq(consoleUsers.sellerId, id), isNull(consoleUsers.disabledAt)))
+    .returning({ id: consoleUsers.id });
+  return { seller: s, revokedKeys: keys.length, disabledUsers: users.length };
+}
+
+/** Restores an archived seller; null when there is no such seller, or it is not archived. */
+export async function restoreSeller(db: Q, id: string) {
+  const [s] = await db
+    .update(sellers)
+    .set({ archivedAt: null })
+    .where(and(eq(sellers.id, id), isNotNull(sellers.archivedAt)))
+    .returning();
+  return s ?? null;
 }

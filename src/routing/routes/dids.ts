@@ -21,7 +21,7 @@ export function didRoutes(svc: RoutingService) {
         config,
         schema: {
           summary:
-            'List DIDs (inbound numbers), paged and sorted, filtered by seller, campaign, routed or not, part of the number, provider account',
+            'List DIDs (inbound numbers), paged and sorted, filtered by seller, campaign, routed or not, switched on or off, part of the number, provider account',
           tags,
           querystring: didsQuery,
           response: { 200: page(didDoc) },
@@ -35,6 +35,7 @@ export function didRoutes(svc: RoutingService) {
           sellerId: scopeOf(req) ?? q.seller_id ?? null,
           campaignId: q.campaign_id,
           routed: q.routed,
+          active: q.active,
           digits: q.number,
           account: q.provider_account_id,
           order: orderFrom(q),

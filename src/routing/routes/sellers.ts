@@ -3,9 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { STAFF } from '../../platform/http/auth.ts';
-import { idParams, page, pageBody, pageQuery } from '../../platform/http/paging.ts';
-import { sellerBody, toSeller } from '../schemas.ts';
-import { sellerDoc } from '../examples.ts';
+import { idParams, page, pageBody } from '../../platform/http/paging.ts';
+import { archivedFilter, sellerBody, sellersQuery, toSeller } from '../schemas.ts';
+import { sellerArchiveDoc, sellerDoc } from '../examples.ts';
 import type { RoutingService } from '../service.ts';
 import { withExample } from '../../platform/http/examples.ts';
 
@@ -20,13 +20,18 @@ export function sellerRoutes(svc: RoutingService) {
       {
         config,
         schema: {
-          summary: 'List sellers (lead sources), paged',
+          summary: 'List sellers (lead sources), paged; archived ones only when asked (`archived=true|any`)',
           tags,
-          querystring: pageQuery,
+          querystring: sellersQuery,
           response: { 200: page(sellerDoc) },
         },
       },
-      async (req) => pageBody(req.query, await svc.listSellers(req.query), toSeller),
+      async (req) =>
+        pageBody(
+          req.query,
+          await svc.listSellers({ ...req.query, archived: archivedFilter(req.query.archived) }),
+          toSeller,
+        ),
     );
     app.get(
       '/v1/sellers/:id',
@@ -59,6 +64,42 @@ export function sellerRoutes(svc: RoutingService) {
         },
       },
       async (req) => toSeller(await svc.updateSeller(req.params.id, req.body, req.actor)),
+    );
+    app.post(
+      '/v1/sellers/:id/archive',
+      {
+        config,
+        schema: {
+          summary:
+            'Archive a seller: it routes nothing, its API keys are revoked and its console users disabled; its rows and calls stay',
+          tags,
+          params: idParams,
+          response: { 200: sellerArchiveDoc },
+        },
+      },
+      async (req) => {
+        const r = await svc.archiveSeller(req.params.id, req.actor);
+        // Its revoked keys stop at once here (other instances: within their key cache's TTL).
+        app.deps.keys.invalidate();
+        return {
+          seller: toSeller(r.seller),
+          revoked_api_keys: r.revokedKeys,
+          disabled_console_users: r.disabledUsers,
+        };
+      },
+    );
+    app.post(
+      '/v1/sellers/:id/restore',
+      {
+        config,
+        schema: {
+          summary: 'Restore an archived seller: its DIDs route again (keys stay revoked, users disabled)',
+          tags,
+          params: idParams,
+          response: { 200: sellerDoc },
+        },
+      },
+      async (req) => toSeller(await svc.restoreSeller(req.params.id, req.actor)),
     );
     app.delete(
       '/v1/sellers/:id',

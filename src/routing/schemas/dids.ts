@@ -16,12 +16,19 @@ export const didCreateBody = z
     number: e164,
     seller_id: ownerSeller,
     campaign_id: z.uuid().nullable().optional(),
+    /** false: the number takes no call (its CDR says `did_inactive`); true when left out. */
+    active: z.boolean().optional(),
     ...capFields,
     ...didCostFields,
   })
   .strict();
 export const didPatchBody = z
-  .object({ campaign_id: z.uuid().nullable().optional(), ...capFields, ...didCostFields })
+  .object({
+    campaign_id: z.uuid().nullable().optional(),
+    active: z.boolean().optional(),
+    ...capFields,
+    ...didCostFields,
+  })
   .strict();
 export type DidPatch = z.infer<typeof didPatchBody>;
 export const didsQuery = pageQuery.extend({
@@ -30,6 +37,8 @@ export const didsQuery = pageQuery.extend({
   seller_id: z.uuid().optional(),
   /** true: routed to a campaign; false: routed nowhere. */
   routed: queryBool.optional(),
+  /** true: switched on; false: switched off (takes no call). */
+  active: queryBool.optional(),
   /** Part of the number, as people write it (spaces, brackets, dots and dashes are dropped). */
   number: z
     .string()
@@ -47,6 +56,7 @@ export const didOut = z.object({
   number: z.string(),
   seller_id: z.uuid(),
   campaign_id: z.uuid().nullable(),
+  active: z.boolean(),
   ...capsOut,
   rate_per_min_micros: z.number().optional(),
   monthly_rent_micros: z.number().optional(),
@@ -58,6 +68,7 @@ export const toDid = (r: DidRow, staff = true) => ({
   number: r.number,
   seller_id: r.sellerId,
   campaign_id: r.campaignId,
+  active: r.active,
   ...toCaps(r),
   ...(staff ? { rate_per_min_micros: r.ratePerMinMicros, monthly_rent_micros: r.monthlyRentMicros } : {}),
   created_at: r.createdAt.toISOString(),

@@ -41,7 +41,7 @@ export class RoutingCampaigns extends RoutingOwners {
         { path: 'seller_id', message: 'required' },
       ]);
     if (scope && b.seller_id && b.seller_id !== scope) throw notFound('seller', b.seller_id);
-    if (!(await repo.sellerExists(this.db, sellerId))) throw notFound('seller', sellerId);
+    await this.liveSeller(sellerId);
     await this.checkDefaultRoute(b, sellerId, null);
     return audited(
       this.db,
@@ -121,7 +121,7 @@ export class RoutingCampaigns extends RoutingOwners {
       ]);
     if (scope && b.seller_id && b.seller_id !== scope) throw notFound('seller', b.seller_id);
     staffOnlyMoney(b, ['rate_per_min_micros', 'monthly_rent_micros'], scope);
-    if (!(await repo.sellerExists(this.db, sellerId))) throw notFound('seller', sellerId);
+    await this.liveSeller(sellerId);
     await this.checkCampaign(b.campaign_id, sellerId, scope);
     return audited(
       this.db,
@@ -131,6 +131,7 @@ export class RoutingCampaigns extends RoutingOwners {
           number: b.number,
           sellerId,
           campaignId: b.campaign_id ?? null,
+          active: b.active,
           ratePerMinMicros: b.rate_per_min_micros,
           monthlyRentMicros: b.monthly_rent_micros,
         }),
@@ -159,6 +160,7 @@ export class RoutingCampaigns extends RoutingOwners {
     await this.checkCampaign(b.campaign_id, d.sellerId, scope);
     const v = {
       campaignId: b.campaign_id,
+      active: b.active,
       ...capValues(b),
       ratePerMinMicros: b.rate_per_min_micros,
       monthlyRentMicros: b.monthly_rent_micros,

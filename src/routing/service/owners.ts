@@ -39,12 +39,45 @@ export class RoutingOwners {
     );
   }
 
+  /** An archived seller is changed by nobody until it is restored (SELLER_ARCHIVED). */
   async updateSeller(id: string, b: Partial<SellerBody>, actor: Actor | null) {
+    await this.liveSeller(id);
     const r = await audited(this.db, (tx) => repo.updateSeller(tx, id, sellerValues(b)), actor).catch((e) =>
       mapDbError(e, 'seller'),
     );
     if (!r) throw notFound('seller', id);
     return r;
+  }
+
+  /** A seller that exists and is not archived: what new rows (campaigns, DIDs) may name. */
+  protected async liveSeller(id: string) {
+    const s = await this.seller(id);
+    if (s.archivedAt) throw new AppError('SELLER_ARCHIVED', `seller ${id} is archived: restore it first`);
+    return s;
+  }
+
+  /**
+   * Archives a seller (one transaction, audited as the seller's change): it routes nothing from then
+   * on (its DIDs' calls end `seller_archived`), its API keys are revoked and its console users
+   * disabled; every row naming it stays. Archiving it again is SELLER_ARCHIVED.
+   */
+  async archiveSeller(id: string, actor: Actor | null) {
+    const r = await audited(this.db, (tx) => repo.archiveSeller(tx, id), actor);
+    if (r) return r;
+    await this.liveSeller(id); // no such seller (404) or archived already (409)
+    throw new AppError('SELLER_ARCHIVED', `seller ${id} is archived already`);
+  }
+
+  /**
+   * Restores an archived seller: its DIDs route again. Its keys stay revoked and its users disabled
+   * (an admin makes keys anew and enables users one by one). Restoring a seller that is not archived
+   * is NOT_ARCHIVED.
+   */
+  async restoreSeller(id: string, actor: Actor | null) {
+    const r = await audited(this.db, (tx) => repo.restoreSeller(tx, id), actor);
+    if (r) return r;
+    await this.seller(id);
+    throw new AppError('NOT_ARCHIVED', `seller ${id} is not archived`);
   }
 
   /** Everything that names a seller, counted: what must go before its delete, and what goes with it. */
