@@ -71,7 +71,9 @@ export class Reconciler {
     const node = this.asterisk.nodes.get(nodeId);
     if (!node?.ari.connected) return;
     try {
-      const listedAt = Date.now();
+      // On the routing clock, as the calls' and slots' times it is compared with (a clock a test
+      // moves ahead of the machine's would leave every call "begun after the listing").
+      const listedAt = this.now();
       await this.resync(node.id, await node.ari.channels.list(), listedAt);
     } catch (err) {
       this.log.warn({ node: node.id, err: (err as Error).message }, 'slot reconcile skipped');

@@ -250,9 +250,11 @@ export async function resume(
     // The caller is in the dead owner's app (another instance on this node): moved into ours, so
     // its hangup and the rest of its events reach the instance routing it now. Known to the runner
     // first (adopt), so its StasisStart here is not taken for a new caller. The record names our
-    // app, so a takeover of ours moves it again.
-    const elsewhere = callerLive && !x.asterisk.apps.includes(r.app) ? x.asterisk.apps[0] : undefined;
-    if (elsewhere) state.app = elsewhere;
+    // app, so a takeover of ours moves it again. One sent on to the dialplan is in no app: ours
+    // subscribes to its channel (follow_caller).
+    const ours = x.asterisk.apps.includes(r.app) ? undefined : x.asterisk.apps[0];
+    if (ours) state.app = ours;
+    const elsewhere = callerLive && r.phase !== 'dialplan' ? ours : undefined;
     x.metrics.takenOver.inc({ as });
     x.log.warn(
       { callId: r.callId, nodeId, as, phase: r.phase, owner: r.owner },
