@@ -14,6 +14,7 @@ import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { type CuttableLink, cuttableLink } from '../helpers/cuttable-link.ts';
+import { legsAndSlotsBack, rowsOnce } from '../helpers/call-end.ts';
 import { metricValue } from '../helpers/daemon-process.ts';
 import { freshDatabase, testConfig } from '../helpers/env.ts';
 import { simEnv } from '../helpers/sim-env.ts';
@@ -99,17 +100,13 @@ describe('calls across an ARI link cut', () => {
     cutOn((ev) => ev.type === 'StasisStart' && ev.channel?.channelvars?.CAPCONDUIT_CALLER === callerId);
     sim.placeInboundCall({ channelId: callerId, did: c.did, callerNumber: '+12125550300' });
     // The create got no answer: the call fails over (none left here) and ends, link still cut.
-    const [r] = await waitFor(async () => {
-      const rows = await cdrsOf(c.did);
-      return rows.length ? rows : undefined;
-    });
+    const [r] = await rowsOnce(() => cdrsOf(c.did));
     expect(r!.disposition).toBe('all_failed');
     // The leg Asterisk made is still up; its slot must not be free for another call meanwhile.
     expect(sim.channelCount(`PJSIP/${c.endpoint}-`)).toBe(1);
     expect(await routing().slots.live(c.linkId)).toBe(1);
     await restore();
-    await waitFor(() => sim.channelCount(`PJSIP/${c.endpoint}-`) === 0);
-    await waitFor(async () => (await routing().slots.live(c.linkId)) === 0);
+    await legsAndSlotsBack(sim, c.endpoint, routing().slots, c.linkId);
     // The caller's congestion hangup was lost too: sent again once the link was back.
     await waitFor(() => !up(callerId));
     expect(await cdrsOf(c.did)).toHaveLength(1);
@@ -130,13 +127,9 @@ describe('calls across an ARI link cut', () => {
         .find((x) => x.did === c.did && x.phase === 'bridged'),
     );
     sim.hangup(callerId, 16);
-    const rows = await waitFor(async () => {
-      const x = await cdrsOf(c.did);
-      return x.length ? x : undefined;
-    });
+    const rows = await rowsOnce(() => cdrsOf(c.did));
     expect(rows.map((x) => x.disposition)).toEqual(['answered']);
-    await waitFor(() => sim.channelCount(`PJSIP/${c.endpoint}-`) === 0);
-    await waitFor(async () => (await routing().slots.live(c.linkId)) === 0);
+    await legsAndSlotsBack(sim, c.endpoint, routing().slots, c.linkId);
   });
 
   it('a call whose bridge request lost its answer with the link stays bridged: Asterisk is asked, not the call hung up', async () => {
@@ -165,13 +158,9 @@ describe('calls across an ARI link cut', () => {
     ).toBe('bridged');
     expect(sim.channelCount(`PJSIP/${c.endpoint}-`)).toBe(1);
     sim.hangup(callerId, 16);
-    const rows = await waitFor(async () => {
-      const x = await cdrsOf(c.did);
-      return x.length ? x : undefined;
-    });
+    const rows = await rowsOnce(() => cdrsOf(c.did));
     expect(rows.map((x) => x.disposition)).toEqual(['answered']);
-    await waitFor(() => sim.channelCount(`PJSIP/${c.endpoint}-`) === 0);
-    await waitFor(async () => (await routing().slots.live(c.linkId)) === 0);
+    await legsAndSlotsBack(sim, c.endpoint, routing().slots, c.linkId);
   });
 
   it('among hundreds of calls (a channel list of many chunks), a call that ended while the link was down is settled once it is back', async () => {
@@ -208,16 +197,11 @@ describe('calls across an ARI link cut', () => {
     await waitFor(() => !up(gone));
     await restore();
     // Its client leg hung up and its CDR written; every other call still bridged.
-    await waitFor(async () => {
-      const x = await cdrsOf(c.did);
-      return x.length ? x : undefined;
-    });
-    await waitFor(() => sim.channelCount(`PJSIP/${c.endpoint}-`) === calls - 1);
-    await waitFor(async () => (await routing().slots.live(c.linkId)) === calls - 1);
+    await rowsOnce(() => cdrsOf(c.did));
+    await legsAndSlotsBack(sim, c.endpoint, routing().slots, c.linkId, calls - 1);
     expect((await cdrsOf(c.did)).map((x) => x.disposition)).toEqual(['answered']);
     expect(callers.filter((id) => sim.hears(id) === 'bridge')).toEqual(callers.filter((id) => id !== gone));
     for (const id of callers) if (id !== gone) sim.hangup(id, 16);
-    await waitFor(() => sim.channelCount(`PJSIP/${c.endpoint}-`) === 0);
-    await waitFor(async () => (await routing().slots.live(c.linkId)) === 0);
+    await legsAndSlotsBack(sim, c.endpoint, routing().slots, c.linkId);
   });
 });
