@@ -55,6 +55,8 @@ export interface DialOptions {
   goOn: boolean;
   /** `r`: indicate ringing to the caller at once. */
   ringback: boolean;
+  /** `m[(class)]`: music on hold to the caller instead of ringing (null: not given). */
+  moh: string | null;
   /** `S(x)`, or `L(x)` without warnings: the callee hangs up this long after the answer (ms). */
   durationMs: number;
   /** `L(x:y...)`: the caller's stay in the bridge ends after this long (ms). */
@@ -76,6 +78,7 @@ export function dialOptions(s: string): DialOptions {
   const o: DialOptions = {
     goOn: false,
     ringback: false,
+    moh: null,
     durationMs: 0,
     bridgeLimitMs: 0,
     calleeSub: '',
@@ -104,6 +107,7 @@ export function dialOptions(s: string): DialOptions {
     if (!KNOWN_OPTIONS.has(letter)) o.unknown.push(letter);
     else if (letter === 'g') o.goOn = true;
     else if (letter === 'r') o.ringback = true;
+    else if (letter === 'm') o.moh = arg;
     else if (letter === 'S') stop = Number.parseFloat(arg) > 0 ? Number.parseFloat(arg) * 1000 : 0;
     else if (letter === 'L') limit = arg.split(':');
     else if (letter === 'U') o.calleeSub = arg;
@@ -175,6 +179,27 @@ function duration(model: SimModel, c: SimChannel, base: string, ms: number): voi
   const v = Math.max(0, Math.floor(ms));
   model.setVar(c, base, String(Math.floor(v / 1000)));
   model.setVar(c, `${base}_MS`, String(v));
+}
+
+/** Callers hearing app_dial's music on hold (option `m`), which the dial stops when it ends. */
+const dialMoh = new WeakSet<SimChannel>();
+
+/**
+ * ast_moh_start for `m`: the class is the first res_musiconhold has of the channel's, the one
+ * given and `default`; the simulator's musiconhold.conf is the stock one, with `default` only.
+ * AMI MusicOnHoldStart (its Class); ARI has no event for it.
+ */
+function mohStart(model: SimModel, c: SimChannel): void {
+  dialMoh.add(c);
+  c.moh = true;
+  model.emit('moh', c, 'default');
+}
+
+/** ast_moh_stop when the dial ends (answered, or at its `out:`): AMI MusicOnHoldStop. */
+function mohStop(model: SimModel, c: SimChannel): void {
+  if (!dialMoh.delete(c)) return;
+  c.moh = false;
+  model.emit('moh', c, null);
 }
 
 /** ast_indicate(caller, AST_CONTROL_RINGING): through a Local `;2` the `;1` half turns Ringing. */
@@ -354,7 +379,9 @@ export async function dialApp(model: SimModel, c: SimChannel, data: string, env:
     }
   };
   let sentRinging = false;
-  if (opts.ringback) {
+  // `m` plays music on hold instead of any ringing (and indicates progress, not modelled).
+  if (opts.moh !== null) mohStart(model, c);
+  else if (opts.ringback) {
     indicateRinging(model, c);
     sentRinging = true;
   }
@@ -377,6 +404,7 @@ export async function dialApp(model: SimModel, c: SimChannel, data: string, env:
     // hung up (cause 16).
     c.onHangup = () => {
       if (!settle({ kind: 'cancel' })) return;
+      mohStop(model, c);
       endGoing('CANCEL', 16);
       model.setVar(c, 'DIALSTATUS', 'CANCEL');
     };
@@ -388,7 +416,7 @@ export async function dialApp(model: SimModel, c: SimChannel, data: string, env:
     // The callee rang: ringing indicated to the caller once, RINGTIME from the first callee that
     // rings (since that callee's creation), DialState RINGING.
     const rang = (l: Leg) => {
-      if (!sentRinging) indicateRinging(model, c);
+      if (!sentRinging && opts.moh === null) indicateRinging(model, c);
       sentRinging = true;
       if (!ringTimeSet)
         duration(
@@ -466,6 +494,7 @@ export async function dialApp(model: SimModel, c: SimChannel, data: string, env:
   if (outcome.kind !== 'answer') {
     // The ringing indicated to the caller stops (ast_indicate(chan, -1)).
     c.ringback = undefined;
+    mohStop(model, c);
     model.setVar(c, 'DIALSTATUS', outcome.kind === 'timeout' ? 'NOANSWER' : unansweredStatus(lines, num));
     return true;
   }
@@ -503,6 +532,7 @@ async function answered(
       if (model.channels.has(tc.id)) model.hangup(tc.id, tc.hangupCause ?? 16, false, false);
       else c.hangupCause = tc.hangupCause ?? c.hangupCause;
       c.ringback = undefined;
+      mohStop(model, c);
       if (result.status) status = result.status;
       model.setVar(c, 'DIALSTATUS', status);
       if (result.goOn || opts.goOn) return true;
@@ -513,6 +543,7 @@ async function answered(
   model.appDialEvent(c, tc, 'ANSWER', '');
   // features.c pre_bridge_setup answers the caller; the ringing it was given stops.
   c.ringback = undefined;
+  mohStop(model, c);
   model.setState(c, 'Up');
   if (!model.channels.has(tc.id)) {
     // A callee gone during the subroutine: the bridge ends as soon as it starts.

@@ -132,3 +132,19 @@ describe('account codes a callee takes from its caller (ast_channel_req_accountc
     );
   });
 });
+
+describe('option m', () => {
+  it('gives music on hold with its class argument (empty when none), and nothing without it', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('', 'jazz', 'default'),
+        fc.constantFrom('', 'g', 'r', 'gS(5)'),
+        (cls, rest) => {
+          expect(dialOptions(`${rest}m${cls ? `(${cls})` : ''}`).moh).toBe(cls);
+          expect(dialOptions(rest).moh).toBeNull();
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+});

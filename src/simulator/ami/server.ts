@@ -132,6 +132,10 @@ export class AmiServer {
       call('NewAccountCode', c, [['OldAccountCode', old]]),
     );
     model.on('connectedline', (c: SimChannel) => call('NewConnectedLine', c));
+    // Music on hold started (its class) and stopped on a channel (manager_channels.c).
+    model.on('moh', (c: SimChannel, cls: string | null) =>
+      cls === null ? call('MusicOnHoldStop', c) : call('MusicOnHoldStart', c, [['Class', cls]]),
+    );
     model.on('channel-created', (c: SimChannel) => {
       this.core.processedCalls++;
       call('Newchannel', c);

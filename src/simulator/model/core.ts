@@ -36,6 +36,7 @@ const CHANNEL_REPORTS = new Set([
   'connectedline',
   'varset',
   'dtmf-frame',
+  'moh',
 ]);
 
 /** ARI events whose own fields come before `type` and `timestamp` (see SimModel.event). */

@@ -1,0 +1,87 @@
+// Dial() options seen on the wire, as app_dial.c applies them: `m` plays music on hold to the
+// caller while the callees ring (AMI MusicOnHoldStart with its class, no ringing indicated) and
+// stops it when the dial ends, answered or not (MusicOnHoldStop).
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cleanupEach } from '../helpers/cleanup.ts';
+import { simDialplan } from '../helpers/sim-dialplan.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const cleanup = cleanupEach();
+
+const DIALPLAN = join(tmpdir(), `sim-app-dial-options-${process.pid}.conf`);
+writeFileSync(
+  DIALPLAN,
+  `[calls]
+exten => moh,1,Dial(PJSIP/ansep,30,m)
+exten => mohclass,1,Dial(PJSIP/ringep,1,m(jazz))
+ same => n,Hangup()
+exten => ring,1,Dial(PJSIP/ansep,30)
+`,
+);
+
+async function setup() {
+  const sim = await simDialplan(cleanup, {
+    dialplanPath: DIALPLAN,
+    endpoints: {
+      ansep: { result: 'answer', answerAfterMs: 60, hangupAfterMs: 20 },
+      ringep: { result: 'noanswer' },
+    },
+  });
+  /** The caller's events by kind (VarSet as its variable), in order. */
+  const kinds = (id: string) =>
+    sim.ami
+      .of(id, 'MusicOnHoldStart', 'MusicOnHoldStop', 'DialBegin', 'DialState', 'Newstate', 'VarSet', 'Hangup')
+      .map((f) =>
+        f.Event === 'VarSet'
+          ? `${f.Variable}=${f.Value}`
+          : f.Event === 'Newstate'
+            ? f.ChannelStateDesc!
+            : f.Event === 'MusicOnHoldStart'
+              ? `MusicOnHoldStart:${f.Class}`
+              : f.Event!,
+      );
+  /** The Local `;1` half of the caller: the side that would be told the callee rings. */
+  const oneOf = (id: string) => {
+    const two = sim.ami.frames.find((f) => f.Event === 'Newchannel' && f.Uniqueid === id)!.Channel!;
+    const one = two.replace(/;2$/, ';1');
+    return sim.ami.frames.find((f) => f.Event === 'Newchannel' && f.Channel === one)!.Uniqueid!;
+  };
+  return { ...sim, kinds, oneOf };
+}
+
+describe('Dial option m', () => {
+  it('music on hold from the calls to the answer instead of ringing, stopped before the caller is answered', async () => {
+    const { ami, call, kinds, oneOf } = await setup();
+    const id = await call('moh');
+    const k = kinds(id);
+    expect(k.filter((x) => x.startsWith('MusicOnHold'))).toEqual([
+      'MusicOnHoldStart:default',
+      'MusicOnHoldStop',
+    ]);
+    expect(k.indexOf('MusicOnHoldStart:default')).toBeGreaterThan(k.indexOf('DialBegin'));
+    expect(k.indexOf('MusicOnHoldStop')).toBeGreaterThan(k.indexOf('DIALSTATUS=ANSWER'));
+    expect(k.indexOf('MusicOnHoldStop')).toBeLessThan(k.indexOf('Up'));
+    // No ringing reached the caller's `;1` while the callee rang.
+    expect(ami.of(oneOf(id), 'Newstate').map((f) => f.ChannelStateDesc)).not.toContain('Ringing');
+  });
+
+  it('a class not configured plays `default`; an unanswered dial stops it before DIALSTATUS', async () => {
+    const { call, kinds } = await setup();
+    const k = kinds(await call('mohclass'));
+    expect(k.filter((x) => x.startsWith('MusicOnHold'))).toEqual([
+      'MusicOnHoldStart:default',
+      'MusicOnHoldStop',
+    ]);
+    expect(k.indexOf('MusicOnHoldStop')).toBeLessThan(k.indexOf('DIALSTATUS=NOANSWER'));
+  });
+
+  it('without m: ringing, no music on hold', async () => {
+    const { ami, call, kinds, oneOf } = await setup();
+    const id = await call('ring');
+    expect(kinds(id).filter((x) => x.startsWith('MusicOnHold'))).toEqual([]);
+    await waitFor(() => ami.of(oneOf(id), 'Newstate').some((f) => f.ChannelStateDesc === 'Ringing'));
+  });
+});
