@@ -65,18 +65,8 @@ export class HttpTransport {
         (res) => {
           const status = res.statusCode ?? 0;
           if (status >= 200 && status <= 299) return resolve(res);
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            const body = decodeBody(text, (res.headers['content-type'] ?? '').includes('json'));
-            try {
-              answer(status, text, body, res.statusMessage ?? '', method, path);
-            } catch (e) {
-              reject(e);
-            }
-          });
+          // Any other status: the body says why, and readAnswer rejects with it.
+          readAnswer(res, method, path, () => {}, reject);
         },
       );
       // Bounded until the answer's head arrives; the body then flows as fast as its reader takes it.
@@ -152,20 +142,7 @@ export class HttpTransport {
           agent: this.agent,
           ...(o.signal ? { signal: o.signal } : {}),
         },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            const body = decodeBody(text, (res.headers['content-type'] ?? '').includes('json'));
-            try {
-              resolve(answer<T>(res.statusCode ?? 0, text, body, res.statusMessage ?? '', method, path));
-            } catch (e) {
-              reject(e);
-            }
-          });
-        },
+        (res) => readAnswer<T>(res, method, path, resolve, reject),
       );
       // A plain timer rather than AbortSignal.timeout(): one per request, and the signal machinery
       // showed up in profiles of the routing hot path.
@@ -182,4 +159,30 @@ export class HttpTransport {
       req.end(payload ?? undefined);
     });
   }
+}
+
+/**
+ * Reads an answer's whole body, then settles with what `answer` makes of it: the decoded body, or
+ * an AriError for a status outside 2xx. Callbacks rather than a promise: this is on the routing hot
+ * path, once per REST request.
+ */
+function readAnswer<T>(
+  res: http.IncomingMessage,
+  method: string,
+  path: string,
+  resolve: (value: T) => void,
+  reject: (err: unknown) => void,
+): void {
+  const chunks: Buffer[] = [];
+  res.on('data', (c: Buffer) => chunks.push(c));
+  res.on('error', reject);
+  res.on('end', () => {
+    const text = Buffer.concat(chunks).toString('utf8');
+    const body = decodeBody(text, (res.headers['content-type'] ?? '').includes('json'));
+    try {
+      resolve(answer<T>(res.statusCode ?? 0, text, body, res.statusMessage ?? '', method, path));
+    } catch (e) {
+      reject(e);
+    }
+  });
 }
