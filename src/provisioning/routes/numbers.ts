@@ -59,6 +59,11 @@ export function numberRoutes(svc: ProvisioningService) {
       return reply.status(status).send(await svc.singleResult(jobId));
     };
     const oneAnswer = z.object({ job_id: z.uuid() }).catchall(z.unknown());
+    // A configure or a release done within the wait: the job and its number.
+    const oneNumberDoc = withResponseExample(oneAnswer, {
+      job_id: '5d6e7f80-9a1b-4c2d-8e3f-4a5b6c7d8e9f',
+      e164: '+15125550142',
+    });
 
     app.post(
       '/v1/numbers/search',
@@ -172,10 +177,7 @@ export function numberRoutes(svc: ProvisioningService) {
           params: e164Params,
           body: withExample(configureIn, { voice: { type: 'sip', value: 'sip:capconduit@sip.example.com' } }),
           response: {
-            200: withResponseExample(oneAnswer, {
-              job_id: '5d6e7f80-9a1b-4c2d-8e3f-4a5b6c7d8e9f',
-              e164: '+15125550142',
-            }),
+            200: oneNumberDoc,
             202: jobAcceptedDoc,
           },
         },
@@ -204,10 +206,7 @@ export function numberRoutes(svc: ProvisioningService) {
           headers: idempotencyHeaders,
           params: e164Params,
           response: {
-            200: withResponseExample(oneAnswer, {
-              job_id: '5d6e7f80-9a1b-4c2d-8e3f-4a5b6c7d8e9f',
-              e164: '+15125550142',
-            }),
+            200: oneNumberDoc,
             202: jobAcceptedDoc,
           },
         },
