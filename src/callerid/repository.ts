@@ -3,7 +3,7 @@
 // PostgreSQL is the durable source; Redis holds the hot state (store.ts).
 import { and, asc, count, desc, eq, ilike, inArray, or, type SQL, sql as dsql } from 'drizzle-orm';
 import type { Sql } from 'postgres';
-import { type Db, type ListSort, likeLiteral, orderOf } from '../platform/db.ts';
+import { countWhere, type Db, type ListSort, likeLiteral, orderOf } from '../platform/db.ts';
 import type { RebuildRow } from './store.ts';
 import { callerIds, cidPoolMembers, cidPools } from '../db/schema/callerid.ts';
 
@@ -121,8 +121,10 @@ export class CallerIdRepository {
       .orderBy(...orderOf(POOL_SORTS, cidPools.id, f.order, [asc(cidPools.id)]))
       .limit(f.limit)
       .offset(f.offset);
-    const [t] = await this.db.select({ n: count() }).from(cidPools).where(where);
-    return { items: items.map((r) => ({ ...r.pool, numbers: r.numbers })), total: t!.n };
+    return {
+      items: items.map((r) => ({ ...r.pool, numbers: r.numbers })),
+      total: await countWhere(this.db, cidPools, where),
+    };
   }
   async poolIds(): Promise<string[]> {
     return (await this.db.select({ id: cidPools.id }).from(cidPools).orderBy(asc(cidPools.id))).map(
@@ -204,9 +206,8 @@ export class CallerIdRepository {
       .offset(offset);
     return rows.map((r) => r.number);
   }
-  async countNumbers(pool: string | undefined): Promise<number> {
-    const [t] = await this.db.select({ n: count() }).from(callerIds).where(inPool(pool));
-    return t!.n;
+  countNumbers(pool: string | undefined): Promise<number> {
+    return countWhere(this.db, callerIds, inPool(pool));
   }
   async getNumber(number: string): Promise<NumberRow | null> {
     const [r] = await this.db.select().from(callerIds).where(eq(callerIds.number, number));
