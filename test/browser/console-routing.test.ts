@@ -6,7 +6,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
 import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
-import { buyerGroups, campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
+import { buyerGroups, campaigns, links } from '../../src/db/schema/routing.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRoutingModule } from '../../src/routing/index.ts';
@@ -14,6 +14,7 @@ import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { type Chromium, launchChromium } from '../helpers/chromium.ts';
 import { signInPage } from '../helpers/console.ts';
 import { freshDatabase, testConfig, journalDir } from '../helpers/env.ts';
+import { seedCampaign, seedSeller } from '../helpers/seed.ts';
 import { simEnv } from '../helpers/sim-env.ts';
 
 const log = createLogger({ level: 'silent' });
@@ -51,28 +52,21 @@ describe('the console in a browser: routing', () => {
       ['acme', '+14155550601'],
       ['other', '+14155550602'],
     ] as const) {
-      const [s] = await x.insert(sellers).values({ name, concurrencyCap: 4, dailyCap: 100 }).returning();
-      const [c] = await x
-        .insert(campaigns)
-        .values({ sellerId: s!.id, name: `${name}-campaign` })
-        .returning();
       sim.setEndpoint(`${name}-centre`, { answerAfterMs: 20 });
-      const [cl] = await x
-        .insert(clients)
-        .values({
-          name: `${name}-centre`,
-          endpoint: `${name}-centre`,
-          groupId: name === 'acme' ? g!.id : null,
-        })
-        .returning();
-      await x.insert(links).values({ campaignId: c!.id, clientId: cl!.id, concurrencyCap: 5 });
-      await x.insert(dids).values({ number: did, sellerId: s!.id, campaignId: c!.id, concurrencyCap: 2 });
+      const { sellerId } = await seedCampaign(x, {
+        sellerId: await seedSeller(x, name, { concurrencyCap: 4, dailyCap: 100 }),
+        campaign: { name: `${name}-campaign` },
+        dids: [did],
+        did: { concurrencyCap: 2 },
+        clients: [{ endpoint: `${name}-centre`, client: { groupId: name === 'acme' ? g!.id : null } }],
+        link: { concurrencyCap: 5 },
+      });
       if (name === 'acme')
         await con.services.users.create({
           email: 'seller@acme.test',
           password: PW,
           role: 'seller',
-          seller_id: s!.id,
+          seller_id: sellerId,
         });
     }
     await con.services.users.create({ email: 'admin@example.com', password: PW, role: 'admin' });

@@ -9,7 +9,7 @@ import { CdrRetention } from '../../src/cdr/retention.ts';
 import { createCallerIdModule } from '../../src/callerid/index.ts';
 import { type ConsoleModule, createConsoleModule } from '../../src/console/index.ts';
 import { callRecords } from '../../src/db/schema/cdr.ts';
-import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
+import { campaigns } from '../../src/db/schema/routing.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { RedisKeys } from '../../src/platform/redis/keys.ts';
@@ -20,6 +20,7 @@ import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { type Chromium, launchChromium } from '../helpers/chromium.ts';
 import { Browser, fillSignIn } from '../helpers/console.ts';
 import { freshDatabase, redisPrefix, testConfig, journalDir } from '../helpers/env.ts';
+import { seedCampaign } from '../helpers/seed.ts';
 import { simEnv } from '../helpers/sim-env.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -67,26 +68,20 @@ describe('the console in a browser', () => {
       ['acme', world.acmeDid],
       ['other', world.otherDid],
     ] as const) {
-      const [s] = await x.insert(sellers).values({ name }).returning();
-      const [c] = await x
-        .insert(campaigns)
-        .values({ sellerId: s!.id, name: `${name}-campaign` })
-        .returning();
       sim.setEndpoint(`${name}-centre`, { answerAfterMs: 20 });
-      const [cl] = await x
-        .insert(clients)
-        .values({ name: `${name}-centre`, endpoint: `${name}-centre` })
-        .returning();
-      await x
-        .insert(links)
-        .values({ campaignId: c!.id, clientId: cl!.id, concurrencyCap: 5, hourlyCap: 100 });
-      await x.insert(dids).values({ number: did, sellerId: s!.id, campaignId: c!.id });
+      const { sellerId } = await seedCampaign(x, {
+        seller: name,
+        campaign: { name: `${name}-campaign` },
+        dids: [did],
+        clients: [`${name}-centre`],
+        link: { concurrencyCap: 5, hourlyCap: 100 },
+      });
       if (name === 'acme')
         await con.services.users.create({
           email: 'seller@acme.test',
           password: PW,
           role: 'seller',
-          seller_id: s!.id,
+          seller_id: sellerId,
         });
     }
     await con.services.users.create({ email: 'admin@example.com', password: PW, role: 'admin' });

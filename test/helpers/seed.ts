@@ -8,11 +8,16 @@ import { createDatabase, type Db } from '../../src/platform/db.ts';
 export type CampaignFields = Omit<Partial<typeof campaigns.$inferInsert>, 'sellerId'>;
 export type LinkFields = Omit<Partial<typeof links.$inferInsert>, 'campaignId' | 'clientId'>;
 type DidFields = Omit<Partial<typeof dids.$inferInsert>, 'number' | 'sellerId' | 'campaignId'>;
+type SellerFields = Omit<Partial<typeof sellers.$inferInsert>, 'name'>;
+type ClientFields = Omit<Partial<typeof clients.$inferInsert>, 'name' | 'endpoint'>;
 
-/** A call centre of the campaign: a new client for `endpoint` (named `name`, else the endpoint) or one that exists. */
+/**
+ * A call centre of the campaign: a new client for `endpoint` (named `name`, else the endpoint, with
+ * the fields of `client`) or one that exists.
+ */
 export type SeedClient =
   | string
-  | { endpoint: string; name?: string; link?: LinkFields }
+  | { endpoint: string; name?: string; client?: ClientFields; link?: LinkFields }
   | { clientId: string; link?: LinkFields };
 
 export interface CampaignSeed {
@@ -51,9 +56,18 @@ async function into<T>(target: SeedTarget, write: (db: Db) => Promise<T>): Promi
   }
 }
 
-/** A new seller; answers its id. */
-export function seedSeller(target: SeedTarget, name = 's'): Promise<string> {
-  return into(target, async (db) => (await db.insert(sellers).values({ name }).returning())[0]!.id);
+/** A new seller (with the caps and fields of `fields`); answers its id. */
+export function seedSeller(target: SeedTarget, name = 's', fields: SellerFields = {}): Promise<string> {
+  return into(
+    target,
+    async (db) =>
+      (
+        await db
+          .insert(sellers)
+          .values({ ...fields, name })
+          .returning()
+      )[0]!.id,
+  );
 }
 
 export function seedCampaign(target: SeedTarget, o: CampaignSeed): Promise<SeededCampaign> {
@@ -83,7 +97,7 @@ async function writeCampaign(db: Db, o: CampaignSeed): Promise<SeededCampaign> {
     else {
       const [cl] = await db
         .insert(clients)
-        .values({ name: e.name ?? e.endpoint, endpoint: e.endpoint })
+        .values({ ...e.client, name: e.name ?? e.endpoint, endpoint: e.endpoint })
         .returning();
       clientId = cl!.id;
     }
