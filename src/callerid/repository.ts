@@ -30,15 +30,23 @@ export type NumberSort = keyof typeof NUMBER_SORTS;
 /** How many numbers a pool holds (a pool's list can be ordered by it). */
 const memberCount = dsql<number>`(select count(*) from ${cidPoolMembers} where ${cidPoolMembers.poolId} = ${cidPools.id})`;
 
+/** A pool's members resting as last flushed from Redis (`rested_until` still ahead). */
+const restingCount = dsql<number>`(select count(*) from ${cidPoolMembers} join ${callerIds} on ${callerIds.number} = ${cidPoolMembers.number} where ${cidPoolMembers.poolId} = ${cidPools.id} and ${callerIds.restedUntil} > now())`;
+/** A pool's members' uses ever, as last flushed from Redis. */
+const usesTotal = dsql<number>`(select coalesce(sum(${callerIds.totalUses}), 0) from ${cidPoolMembers} join ${callerIds} on ${callerIds.number} = ${cidPoolMembers.number} where ${cidPoolMembers.poolId} = ${cidPools.id})`;
+
 /**
  * The orders a page of pools can be read in (the id breaks ties; by id unless asked). The live
- * figures (available, resting, uses) are in Redis, not here: a page is ordered by what PostgreSQL
- * holds, and only its own pools' figures are read.
+ * figures (available, resting, uses this hour and today) are in Redis, not here, and only the page's
+ * own pools' figures are read; a page is ordered by what PostgreSQL holds: the member count, the
+ * members resting and their uses ever as the usage flush last wrote them (seconds behind Redis).
  */
 export const POOL_SORTS = {
   id: cidPools.id,
   name: cidPools.name,
   numbers: memberCount,
+  resting: restingCount,
+  total_uses: usesTotal,
   created: cidPools.createdAt,
 };
 export type PoolSort = keyof typeof POOL_SORTS;

@@ -159,7 +159,9 @@ describe('console lists in Chromium: filters, orders, pages and a counted delete
     await page.goto(`${base}/console/dids`);
     expect(
       await page
-        .locator(`form[method=post][action="/console/dids"] select[name=seller_id] option[value="${ids.acme}"]`)
+        .locator(
+          `form[method=post][action="/console/dids"] select[name=seller_id] option[value="${ids.acme}"]`,
+        )
         .count(),
     ).toBe(0);
     expect(await texts('#dids-list tbody tr td:nth-child(2)')).toEqual(['acme', 'acme', 'acme']);

@@ -355,6 +355,13 @@ describe('console pages', () => {
       expect((await api('limit=2')).json.total).toBe(6);
       // By member count (east 3, west 1, gamma 1; ties by id), most first.
       expect((await ids('sort=numbers&dir=desc')).slice(0, 3)).toEqual(['east', 'west', 'gamma']);
+      // By the figures the usage flush stores: members resting, and their uses ever.
+      await d.ctx.database.sql`update caller_ids set rested_until = null, total_uses = 0`;
+      await d.ctx.database.sql`update caller_ids set rested_until = now() + interval '1 hour', total_uses = 7
+        where number = '+13125550100'`;
+      expect((await ids('sort=resting&dir=desc'))[0]).toBe('gamma');
+      expect((await ids('sort=total_uses&dir=desc'))[0]).toBe('gamma');
+      expect((await ids('sort=total_uses&dir=asc')).at(-1)).toBe('gamma');
       expect(await ids('q=EAST')).toEqual(['delta', 'east']);
       expect(await ids('q=100%25')).toEqual(['alpha']);
       expect(await ids('q=_')).toEqual([]);
@@ -381,6 +388,9 @@ describe('console pages', () => {
       expect(f.body).toMatch(
         /<a href="\/console\/caller-ids\?pq=east&amp;psort=id&amp;pdir=desc[^"]*pool=east&amp;sort=carrier/,
       );
+      expect(pools((await b.get('/console/caller-ids?psort=resting&pdir=desc&plimit=1')).body)).toEqual([
+        'gamma',
+      ]);
       const g = await b.get('/console/caller-ids?pq=gam');
       expect(g.body).toMatch(/<tr data-pool="gamma">.*?<td class="num">1<\/td>\s*<td class="num">1<\/td>/s);
       expect((await b.get('/console/caller-ids?pq=nothing')).body).toContain('No pools match this filter.');

@@ -30,7 +30,12 @@ import { ctxOf, flashOf } from './users.ts';
 const IMPORT_BODY_LIMIT = 512 * 1024 * 1024;
 // The live figures (available, resting, uses) are Redis's: a page of pools is ordered by what
 // PostgreSQL holds, so only those columns sort.
-const POOL_KEYS = ['id', 'name', 'numbers'] as const satisfies readonly (keyof typeof POOL_SORTS)[];
+const POOL_KEYS = [
+  'id',
+  'name',
+  'numbers',
+  'resting',
+] as const satisfies readonly (keyof typeof POOL_SORTS)[];
 const NUM_SORTS = Object.keys(NUMBER_SORTS) as [NumberSort, ...NumberSort[]];
 const PATH = '/console/caller-ids';
 const at = (iso: string | null) => (iso ? iso.replace('T', ' ').slice(0, 16) : '');
@@ -107,7 +112,7 @@ export function callerIdRoutes(svc: CallerIdService | undefined, configuredUrl?:
 ${hiddenFields({ psort: ps.sort, pdir: ps.dir, ...keepN })}<button type="submit">Filter</button> <a href="${PATH}">Clear</a></form>
 ${
   pools.length
-    ? html`<div class="scroll"><table id="pools"><thead><tr>${pth('id', 'Pool')}${pth('name', 'Name')}${pth('numbers', 'Numbers', 'num')}<th class="num">Available</th><th class="num">Resting</th><th class="num">At a limit</th><th class="num">Uses this hour</th><th class="num">Uses today</th><th>Fallback</th><th>Health rule</th><th>Dialplan</th>${w ? html`<th></th>` : ''}</tr></thead><tbody>
+    ? html`<div class="scroll"><table id="pools"><thead><tr>${pth('id', 'Pool')}${pth('name', 'Name')}${pth('numbers', 'Numbers', 'num')}<th class="num">Available</th>${pth('resting', 'Resting', 'num')}<th class="num">At a limit</th><th class="num">Uses this hour</th><th class="num">Uses today</th><th>Fallback</th><th>Health rule</th><th>Dialplan</th>${w ? html`<th></th>` : ''}</tr></thead><tbody>
 ${pools.map((p) => {
   const s = statOf.get(p.id);
   return html`<tr data-pool="${p.id}"><td><a href="${PATH}?pool=${encodeURIComponent(p.id)}">${p.id}</a></td><td>${p.name ?? ''}</td><td class="num">${p.numbers}</td>
