@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CdrWriter } from '../../src/cdr/writer.ts';
-import { createDatabase } from '../../src/platform/db.ts';
+import { createDatabase, type Db } from '../../src/platform/db.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRedis } from '../../src/platform/redis/client.ts';
 import { RedisKeys } from '../../src/platform/redis/keys.ts';
@@ -46,6 +46,25 @@ describe('calls that began and ended while no daemon ran', () => {
   afterAll(async () => {
     await db?.drop();
   });
+
+  const log = createLogger({ level: 'silent' });
+  /** An instance's reader of a node's records in `asterisk_cdr` (grace 1 s), writing through `writer`. */
+  const reader = (x: Db, writer: CdrWriter, node: string, now: () => number) =>
+    new UnseenCalls({
+      db: x,
+      cdr: writer,
+      catalog: new RouteCatalog(x, 5000),
+      apps: ['capconduit'],
+      tables: new Map([[node, 'asterisk_cdr']]),
+      graceMs: 1000,
+      metrics: new RoutingMetrics(
+        new Registry(),
+        () => [],
+        () => 0,
+      ),
+      log,
+      now,
+    });
 
   it('kill -9, callers in and out of the app meanwhile, restart: every call has exactly one CDR', async () => {
     const sim = await startSimulator({ ariPort: 0, amiPort: 0, cdrDatabaseUrl: db.url });
@@ -175,25 +194,9 @@ describe('calls that began and ended while no daemon ran', () => {
     ])}`;
     await sql`insert into call_records (call_id, node_id, caller_channel_id, started_at, ended_at, duration_s,
         billable_s, disposition, attempts) values ('mine', ${node}, ${recorded}, now(), now(), 0, 0, 'all_failed', '[]')`;
-    const log = createLogger({ level: 'silent' });
     const instance = (i: number) => {
       const writer = new CdrWriter(sql, join(dir, `two-${i}`), `i${i}`, log, 50);
-      const unseen = new UnseenCalls({
-        db: x,
-        cdr: writer,
-        catalog: new RouteCatalog(x, 5000),
-        apps: ['capconduit'],
-        tables: new Map([[node, 'asterisk_cdr']]),
-        graceMs: 1000,
-        metrics: new RoutingMetrics(
-          new Registry(),
-          () => [],
-          () => 0,
-        ),
-        log,
-        now: Date.now,
-      });
-      return { writer, unseen };
+      return { writer, unseen: reader(x, writer, node, Date.now) };
     };
     const a = instance(1);
     const b = instance(2);
@@ -257,23 +260,8 @@ describe('calls that began and ended while no daemon ran', () => {
       piece('chain-late', s(80), s(110), s(81), 'PJSIP/c1-2'),
       piece('chain-late', s(110), s(199), s(110), 'PJSIP/c2-2'),
     ])}`;
-    const log = createLogger({ level: 'silent' });
     const writer = new CdrWriter(sql, join(dir, 'chain'), 'chain', log, 50);
-    const unseen = new UnseenCalls({
-      db: x,
-      cdr: writer,
-      catalog: new RouteCatalog(x, 5000),
-      apps: ['capconduit'],
-      tables: new Map([[node, 'asterisk_cdr']]),
-      graceMs: 1000,
-      metrics: new RoutingMetrics(
-        new Registry(),
-        () => [],
-        () => 0,
-      ),
-      log,
-      now: () => now,
-    });
+    const unseen = reader(x, writer, node, () => now);
     const cdrs = async () => {
       await writer.flush();
       const ms = (c: string) => sql.unsafe(`(extract(epoch from ${c}) * 1000)::float8`);
