@@ -29,7 +29,7 @@ export function localDestination(data: string): LocalDest {
 
 /** `Local/<exten>@<context>[/<options>]` -> its parts; null for any other dial string. */
 export function parseLocal(endpoint: string): LocalDest | null {
-  return /^Local\/[^@/]+@[^/]+?(?:\/\w+)?$/i.test(endpoint) ? localDestination(endpoint.slice(6)) : null;
+  return /^Local\/[^@/]+@[^/]+?(?:\/\w*)?$/i.test(endpoint) ? localDestination(endpoint.slice(6)) : null;
 }
 
 /** `"Name" <number>`, `Name <number>` or `number` as Asterisk's ast_callerid_parse reads them. */
