@@ -31,7 +31,7 @@
 // hangups; the first of them to settle the dial wins, so none can act on a dial already decided.
 import { randomUUID } from 'node:crypto';
 import type { EndpointBehaviour, SimBridge, SimChannel, SimModel } from './model.ts';
-import { localDestination, localPair, newUniqueId } from './originate.ts';
+import { localDestination, localPair, newUniqueId, parseCallerId } from './originate.ts';
 
 const EMPTIED = [
   'DIALSTATUS',
@@ -57,6 +57,10 @@ export interface DialOptions {
   ringback: boolean;
   /** `m[(class)]`: music on hold to the caller instead of ringing (null: not given). */
   moh: string | null;
+  /** `o[(x)]`: the callee's caller id is the caller's own (or x) (null: not given). */
+  originalClid: string | null;
+  /** `f[(x)]`: the callee is told x as its connected line (without x: forwards only; null: not given). */
+  forcedClid: string | null;
   /** `S(x)`, or `L(x)` without warnings: the callee hangs up this long after the answer (ms). */
   durationMs: number;
   /** `L(x:y...)`: the caller's stay in the bridge ends after this long (ms). */
@@ -79,6 +83,8 @@ export function dialOptions(s: string): DialOptions {
     goOn: false,
     ringback: false,
     moh: null,
+    originalClid: null,
+    forcedClid: null,
     durationMs: 0,
     bridgeLimitMs: 0,
     calleeSub: '',
@@ -108,6 +114,8 @@ export function dialOptions(s: string): DialOptions {
     else if (letter === 'g') o.goOn = true;
     else if (letter === 'r') o.ringback = true;
     else if (letter === 'm') o.moh = arg;
+    else if (letter === 'o') o.originalClid = arg;
+    else if (letter === 'f') o.forcedClid = arg;
     else if (letter === 'S') stop = Number.parseFloat(arg) > 0 ? Number.parseFloat(arg) * 1000 : 0;
     else if (letter === 'L') limit = arg.split(':');
     else if (letter === 'U') o.calleeSub = arg;
@@ -213,7 +221,13 @@ function indicateRinging(model: SimModel, c: SimChannel): void {
  * The callee channel app_dial requests (chan_pjsip's outgoing channel, state Down; or a Local
  * pair's `;1`, its `;2` made beside it), set up as dial_exec_full sets it before calling it.
  */
-function requestCallee(model: SimModel, c: SimChannel, tc: SimChannel, number: string): SimChannel {
+function requestCallee(
+  model: SimModel,
+  c: SimChannel,
+  tc: SimChannel,
+  number: string,
+  opts: DialOptions,
+): SimChannel {
   model.setVar(tc, 'DIALEDPEERNUMBER', number);
   // ast_channel_inherit_variables: `__X` keeps its name, `_X` is copied as `X`; no VarSet.
   for (const [k, v] of c.vars) {
@@ -221,11 +235,21 @@ function requestCallee(model: SimModel, c: SimChannel, tc: SimChannel, number: s
     else if (k.startsWith('_')) tc.vars.set(k.slice(1), v);
   }
   tc.dialplan = { ...tc.dialplan, exten: c.dialplan.exten, app_name: 'AppDial', app_data: '(Outgoing Line)' };
-  tc.caller = { name: c.connected.name, number: c.dialplan.exten };
-  tc.connected = { ...c.caller };
+  tc.caller = calleeCaller(c, opts);
+  // `f(x)` sends x as who is calling; `f` alone applies to call forwards only.
+  tc.connected = opts.forcedClid ? parseCallerId(opts.forcedClid) : { ...c.caller };
   requestorAccountcodes(tc, c);
   model.publish(tc);
   return tc;
+}
+
+/**
+ * The caller id app_dial stores on a callee whose driver preset none: with `o` the caller's own
+ * (or the one `o(x)` names), else the caller's extension with its connected-line name.
+ */
+export function calleeCaller(c: SimChannel, opts: DialOptions): { name: string; number: string } {
+  if (opts.originalClid === null) return { name: c.connected.name, number: c.dialplan.exten };
+  return opts.originalClid ? parseCallerId(opts.originalClid) : { ...c.caller };
 }
 
 /**
@@ -305,7 +329,7 @@ export async function dialApp(model: SimModel, c: SimChannel, data: string, env:
       // its extension exists is only looked at when it is called.
       const pair = localPair(model, localDestination(number), { linkedid });
       legs.push({
-        tc: requestCallee(model, c, pair.one, number),
+        tc: requestCallee(model, c, pair.one, number, opts),
         number,
         b: {},
         two: pair.two,
@@ -338,7 +362,7 @@ export async function dialApp(model: SimModel, c: SimChannel, data: string, env:
       endpoint: name,
       ...(accountcode ? { accountcode } : {}),
     });
-    legs.push({ tc: requestCallee(model, c, tc, number), number, b: b!, going: false });
+    legs.push({ tc: requestCallee(model, c, tc, number, opts), number, b: b!, going: false });
   }
   if (!model.channels.has(c.id)) {
     for (const l of legs) model.hangup(l.tc.id, 0, false, false);

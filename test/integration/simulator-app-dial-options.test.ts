@@ -1,6 +1,7 @@
 // Dial() options seen on the wire, as app_dial.c applies them: `m` plays music on hold to the
 // caller while the callees ring (AMI MusicOnHoldStart with its class, no ringing indicated) and
-// stops it when the dial ends, answered or not (MusicOnHoldStop).
+// stops it when the dial ends, answered or not (MusicOnHoldStop); `o` gives the callee the caller's
+// caller id (or the one named), `f(x)` tells the callee x as its connected line.
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,9 @@ exten => moh,1,Dial(PJSIP/ansep,30,m)
 exten => mohclass,1,Dial(PJSIP/ringep,1,m(jazz))
  same => n,Hangup()
 exten => ring,1,Dial(PJSIP/ansep,30)
+exten => clid,1,Dial(PJSIP/ansep,30,o)
+exten => clidx,1,Dial(PJSIP/ansep,30,o("Sales" <4155550100>)f("Front desk" <200>))
+exten => forwards,1,Dial(PJSIP/ansep,30,f)
 `,
 );
 
@@ -83,5 +87,36 @@ describe('Dial option m', () => {
     const id = await call('ring');
     expect(kinds(id).filter((x) => x.startsWith('MusicOnHold'))).toEqual([]);
     await waitFor(() => ami.of(oneOf(id), 'Newstate').some((f) => f.ChannelStateDesc === 'Ringing'));
+  });
+});
+
+describe('Dial options o and f', () => {
+  /** The callee's caller id and connected line as its staged snapshot published them (AMI prints an
+   * empty name as `<unknown>`). */
+  const callee = async (sim: Awaited<ReturnType<typeof setup>>, exten: string) => {
+    const id = await sim.call(exten, false);
+    const tc = (await waitFor(() => sim.ami.frames.find((f) => f.Event === 'DialBegin' && f.Uniqueid === id)))
+      .DestUniqueid!;
+    const cid = await waitFor(() => sim.ami.of(tc, 'NewConnectedLine')[0]);
+    return {
+      cid: `${cid.CallerIDName}|${cid.CallerIDNum}`,
+      connected: `${cid.ConnectedLineName}|${cid.ConnectedLineNum}`,
+    };
+  };
+
+  it("without them the callee calls as the caller's extension and is told the caller", async () => {
+    const sim = await setup();
+    expect(await callee(sim, 'ring')).toEqual({ cid: '<unknown>|ring', connected: '<unknown>|12125550100' });
+    // `f` alone only applies to forwarded calls.
+    expect(await callee(sim, 'forwards')).toEqual({
+      cid: '<unknown>|forwards',
+      connected: '<unknown>|12125550100',
+    });
+  });
+
+  it("o: the caller's own caller id; o(x) and f(x): the ones named", async () => {
+    const sim = await setup();
+    expect((await callee(sim, 'clid')).cid).toBe('<unknown>|12125550100');
+    expect(await callee(sim, 'clidx')).toEqual({ cid: 'Sales|4155550100', connected: 'Front desk|200' });
   });
 });
