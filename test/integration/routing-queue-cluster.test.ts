@@ -10,9 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
-import { campaigns, clients, dids, links, sellers } from '../../src/db/schema/routing.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
-import { createDatabase } from '../../src/platform/db.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRedis } from '../../src/platform/redis/client.ts';
 import { RedisKeys } from '../../src/platform/redis/keys.ts';
@@ -22,6 +20,8 @@ import { DEFAULT_DIALPLAN, type Simulator, startSimulator } from '../../src/simu
 import { freshDatabase, redisPrefix, testConfig } from '../helpers/env.ts';
 import { PrivateRedis } from '../helpers/redis-server.ts';
 import { type MovableClock, movableClock } from '../helpers/routing-clock.ts';
+import { livePhases } from '../helpers/live-calls.ts';
+import { seedCampaign, seedSeller } from '../helpers/seed.ts';
 import { simEnv } from '../helpers/sim-env.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -65,10 +65,7 @@ function cluster(env: Record<string, string> = {}) {
     dirs.push(dataDir);
     // Its own Redis, kept on disk: the fault test restarts it.
     redis = await PrivateRedis.create({ persistDir: dataDir });
-    const { db: x, close } = createDatabase(db.url, { max: 1 });
-    const [s] = await x.insert(sellers).values({ name: 's' }).returning();
-    sellerId = s!.id;
-    await close();
+    sellerId = await seedSeller(db.url);
     const dialplan = dialplanDir();
     dirs.push(dialplan);
     sim = await startSimulator({ ariPort: 0, amiPort: 0, dialplanPath: join(dialplan, 'extensions.conf') });
@@ -79,15 +76,12 @@ function cluster(env: Record<string, string> = {}) {
     const hour = t - top < 1_800_000 ? top : top + 3_600_000;
     clock = movableClock(hour - 300_000);
     for (const id of INSTANCES) {
-      const dir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
-      dirs.push(dir);
       const config = testConfig({
         DATABASE_URL: db.url,
         REDIS_URL: redis.url,
         REDIS_KEY_PREFIX: prefix,
         INSTANCE_ID: id,
         STASIS_BROADCAST: 'true',
-        CDR_BUFFER_DIR: dir,
         HOLD_QUEUE_POLL_MS: '600000',
         ...simEnv(sim, 'node-a'),
         ...env,
@@ -120,19 +114,13 @@ async function campaignLink(caps: { concurrencyCap: number; hourlyCap?: number }
   const did = `+1415557${String(1000 + k)}`;
   const endpoint = `cluster-client-${k}`;
   sim.setEndpoint(endpoint, { answerAfterMs: 10 });
-  const { db: x, close } = createDatabase(db.url, { max: 1 });
-  const [c] = await x
-    .insert(campaigns)
-    .values({ sellerId, name: `q${k}`, maxAttempts: 1, queueS: 3600 })
-    .returning();
-  await x.insert(dids).values({ number: did, sellerId, campaignId: c!.id });
-  const [cl] = await x.insert(clients).values({ name: endpoint, endpoint, timezone: 'UTC' }).returning();
-  const [l] = await x
-    .insert(links)
-    .values({ campaignId: c!.id, clientId: cl!.id, ...caps })
-    .returning();
-  await close();
-  return { did, linkId: l!.id };
+  const c = await seedCampaign(db.url, {
+    sellerId,
+    campaign: { name: `q${k}`, maxAttempts: 1, queueS: 3600 },
+    dids: [did],
+    clients: [{ endpoint, client: { timezone: 'UTC' }, link: caps }],
+  });
+  return { did, linkId: c.links[0]!.linkId };
 }
 
 /** Places a call on instance `i` and waits until that instance has it in `phase`. */
@@ -141,16 +129,7 @@ const placed = async (i: number, did: string, caller: string, phase: 'bridged' |
   await phaseOf(i, caller, phase);
   return id;
 };
-const phaseOf = (i: number, caller: string, phase: string) =>
-  waitFor(() =>
-    routing(i)
-      .router!.live()
-      .find((x) => x.caller === caller && x.phase === phase),
-  );
-const phaseNow = (i: number, caller: string) =>
-  routing(i)
-    .router!.live()
-    .find((x) => x.caller === caller)?.phase;
+const { phaseOf, phaseNow } = livePhases(routing);
 const gone = (i: number, caller: string) =>
   waitFor(() => (phaseNow(i, caller) === undefined ? true : undefined));
 

@@ -2,9 +2,6 @@
 // who waited longest wherever it waits, two slots freed together serve the first two in line, and
 // calls arriving on either instance while someone waits never take the slot freed for the waiter.
 // The safety poll is set far beyond the tests' waits, so only wake-ups can serve anyone here.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAsteriskModule } from '../../src/asterisk/index.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
@@ -12,6 +9,7 @@ import { createLogger } from '../../src/platform/logger.ts';
 import { createRoutingModule, type RoutingModule } from '../../src/routing/index.ts';
 import { type Simulator, startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase, redisPrefix, testConfig } from '../helpers/env.ts';
+import { livePhases } from '../helpers/live-calls.ts';
 import { simEnv } from '../helpers/sim-env.ts';
 import { seedCampaign, seedSeller } from '../helpers/seed.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -21,7 +19,6 @@ const log = createLogger({ level: 'silent' });
 describe('hold queue across two instances', () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;
   const prefix = redisPrefix();
-  const dirs: string[] = [];
   const sims: Simulator[] = [];
   const daemons: Daemon[] = [];
   let sellerId = '';
@@ -33,13 +30,10 @@ describe('hold queue across two instances', () => {
     for (let i = 0; i < 2; i++) {
       const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
       sims.push(sim);
-      const dir = mkdtempSync(join(tmpdir(), 'cc-cdr-'));
-      dirs.push(dir);
       const config = testConfig({
         DATABASE_URL: db.url,
         REDIS_KEY_PREFIX: prefix,
         INSTANCE_ID: `inst-${i}`,
-        CDR_BUFFER_DIR: dir,
         HOLD_QUEUE_POLL_MS: '60000',
         ...simEnv(sim, `node-${i}`),
       });
@@ -53,7 +47,6 @@ describe('hold queue across two instances', () => {
     for (const d of daemons) await d.stop();
     for (const s of sims) await s.stop();
     await db?.drop();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
   const routing = (i: number) => daemons[i]!.ctx.modules.get('routing') as RoutingModule;
@@ -83,16 +76,7 @@ describe('hold queue across two instances', () => {
     await phaseOf(i, caller, phase);
     return id;
   };
-  const phaseOf = (i: number, caller: string, phase: string) =>
-    waitFor(() =>
-      routing(i)
-        .router!.live()
-        .find((x) => x.caller === caller && x.phase === phase),
-    );
-  const phaseNow = (i: number, caller: string) =>
-    routing(i)
-      .router!.live()
-      .find((x) => x.caller === caller)?.phase;
+  const { phaseOf, phaseNow } = livePhases(routing);
 
   const answered = async (did: string, count: number) =>
     waitFor(async () => {
