@@ -2,6 +2,7 @@
 // the stream; the stream sends one JSON frame a second (see live.ts) and ends when the session does.
 import type { FastifyInstance } from 'fastify';
 import { scopeOf } from '../access.ts';
+import { isPgUnavailable } from '../../platform/pg-errors.ts';
 import { isRedisUnavailable } from '../../platform/redis/client.ts';
 import { html } from '../html.ts';
 import type { LiveHub } from '../live.ts';
@@ -75,11 +76,17 @@ ${
       };
       const recheck = setInterval(async () => {
         // Redis not answering is not a session that ended: the stream stays (the hub says meanwhile
-        // that the floor cannot be updated) and the next check, once it is back, decides.
-        const alive = await s.sessions.get(token).then(
-          (x) => x !== null,
-          (err: unknown) => isRedisUnavailable(err),
-        );
+        // that the floor cannot be updated) and the next check, once it is back, decides. The user is
+        // read again too: one disabled without its sessions being ended (its seller archived) stops.
+        const alive =
+          (await s.sessions.get(token).then(
+            (x) => x !== null,
+            (err: unknown) => isRedisUnavailable(err),
+          )) &&
+          (await s.users.get(user.id).then(
+            (x) => x !== null,
+            (err: unknown) => isPgUnavailable(err),
+          ));
         if (!alive) end();
         else res.write(': ping\n\n');
       }, RECHECK_MS);
