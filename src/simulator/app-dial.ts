@@ -57,6 +57,8 @@ export interface DialOptions {
   ringback: boolean;
   /** `m[(class)]`: music on hold to the caller instead of ringing (null: not given). */
   moh: string | null;
+  /** `c`: callees the dial gives up on are hung up as answered elsewhere (cause 26). */
+  cancelElsewhere: boolean;
   /** `o[(x)]`: the callee's caller id is the caller's own (or x) (null: not given). */
   originalClid: string | null;
   /** `f[(x)]`: the callee is told x as its connected line (without x: forwards only; null: not given). */
@@ -85,6 +87,7 @@ export function dialOptions(s: string): DialOptions {
     moh: null,
     originalClid: null,
     forcedClid: null,
+    cancelElsewhere: false,
     durationMs: 0,
     bridgeLimitMs: 0,
     calleeSub: '',
@@ -115,6 +118,7 @@ export function dialOptions(s: string): DialOptions {
     else if (letter === 'r') o.ringback = true;
     else if (letter === 'm') o.moh = arg;
     else if (letter === 'o') o.originalClid = arg;
+    else if (letter === 'c') o.cancelElsewhere = true;
     else if (letter === 'f') o.forcedClid = arg;
     else if (letter === 'S') stop = Number.parseFloat(arg) > 0 ? Number.parseFloat(arg) * 1000 : 0;
     else if (letter === 'L') limit = arg.split(':');
@@ -429,13 +433,14 @@ export async function dialApp(model: SimModel, c: SimChannel, data: string, env:
     c.onHangup = () => {
       if (!settle({ kind: 'cancel' })) return;
       mohStop(model, c);
-      endGoing('CANCEL', 16);
+      // hanguptree's cause: answered elsewhere with `c`, else the caller's normal clearing.
+      endGoing('CANCEL', opts.cancelElsewhere ? 26 : 16);
       model.setVar(c, 'DIALSTATUS', 'CANCEL');
     };
     if (limit)
       model.later(c, limit, () => {
         // "Nobody picked up": NOANSWER for each still going, then each hung up with no cause.
-        if (settle({ kind: 'timeout' })) endGoing('NOANSWER', 0);
+        if (settle({ kind: 'timeout' })) endGoing('NOANSWER', opts.cancelElsewhere ? 26 : 0);
       });
     // The callee rang: ringing indicated to the caller once, RINGTIME from the first callee that
     // rings (since that callee's creation), DialState RINGING.

@@ -1,7 +1,8 @@
 // Dial() options seen on the wire, as app_dial.c applies them: `m` plays music on hold to the
 // caller while the callees ring (AMI MusicOnHoldStart with its class, no ringing indicated) and
 // stops it when the dial ends, answered or not (MusicOnHoldStop); `o` gives the callee the caller's
-// caller id (or the one named), `f(x)` tells the callee x as its connected line.
+// caller id (or the one named), `f(x)` tells the callee x as its connected line; `c` hangs the
+// callees it gives up on up as answered elsewhere.
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +24,9 @@ exten => ring,1,Dial(PJSIP/ansep,30)
 exten => clid,1,Dial(PJSIP/ansep,30,o)
 exten => clidx,1,Dial(PJSIP/ansep,30,o("Sales" <4155550100>)f("Front desk" <200>))
 exten => forwards,1,Dial(PJSIP/ansep,30,f)
+exten => elsewhere,1,Dial(PJSIP/ringep,1,c)
+ same => n,Hangup()
+exten => elsewhere-cancel,1,Dial(PJSIP/ringep,30,c)
 `,
 );
 
@@ -118,5 +122,26 @@ describe('Dial options o and f', () => {
     const sim = await setup();
     expect((await callee(sim, 'clid')).cid).toBe('<unknown>|12125550100');
     expect(await callee(sim, 'clidx')).toEqual({ cid: 'Sales|4155550100', connected: 'Front desk|200' });
+  });
+});
+
+describe('Dial option c', () => {
+  const calleeOf = async (sim: Awaited<ReturnType<typeof setup>>, id: string) =>
+    (await waitFor(() => sim.ami.frames.find((f) => f.Event === 'DialBegin' && f.Uniqueid === id)))
+      .DestUniqueid!;
+
+  it('the timeout and the caller hanging up end the callees with cause 26 (answered elsewhere)', async () => {
+    const sim = await setup();
+    const timedOut = await calleeOf(sim, await sim.call('elsewhere', false));
+    const hung = await waitFor(() => sim.ami.of(timedOut, 'Hangup')[0]);
+    expect(hung).toMatchObject({ Cause: '26', 'Cause-txt': 'Answered elsewhere' });
+    const caller = await sim.call('elsewhere-cancel', false);
+    const tc = await calleeOf(sim, caller);
+    await waitFor(() => sim.ami.of(tc, 'Newstate').some((f) => f.ChannelStateDesc === 'Ringing'));
+    sim.s.hangup(caller, 16);
+    expect(await waitFor(() => sim.ami.of(tc, 'Hangup')[0])).toMatchObject({ Cause: '26' });
+    expect(sim.ami.frames.find((f) => f.Event === 'DialEnd' && f.DestUniqueid === tc)!.DialStatus).toBe(
+      'CANCEL',
+    );
   });
 });
