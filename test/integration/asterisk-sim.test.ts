@@ -97,6 +97,7 @@ describe('ARI and AMI clients against the simulator', () => {
       ),
     );
     await c.channels.setVariable(caller.id, '_ONCE', 'o');
+    await c.channels.setVariable(caller.id, 'CHANNEL(accountcode)', 'acct-7');
     await c.channels.dial('leg-1', { timeout: 10, caller: caller.id });
     await waitFor(() =>
       events.find((e) => e.type === 'Dial' && (e as { dialstatus: string }).dialstatus === 'ANSWER'),
@@ -116,6 +117,9 @@ describe('ARI and AMI clients against the simulator', () => {
     expect((await c.channels.get('leg-1')).connected.number).toBe('+12125550000');
     // and its inheritable variables (`_X` arrives as `X`, for one generation).
     expect(await c.channels.getVariable('leg-1', 'ONCE')).toBe('o');
+    // and its account code (the leg's own, and its peer account).
+    expect((await c.channels.get('leg-1')).accountcode).toBe('acct-7');
+    expect(await c.channels.getVariable('leg-1', 'CHANNEL(peeraccount)')).toBe('acct-7');
     await c.channels.answer(caller.id);
     await c.bridges.create({ bridgeId: 'b-1' });
     await c.bridges.addChannel('b-1', [caller.id, 'leg-1']);

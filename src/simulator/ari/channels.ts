@@ -1,5 +1,6 @@
 // /channels: list, originate, create, dial, answer, ring, hangup, continue, move, variables, and
 // (channel-media.ts) the media operations. Statuses and messages are resource_channels.c's.
+import { requestorAccountcodes } from '../app-dial.ts';
 import type { SimChannel } from '../model.ts';
 import { REASON_CAUSE } from '../model.ts';
 import { type Caller, localPair, newUniqueId, originate, parseCallerId, parseLocal } from '../originate.ts';
@@ -315,14 +316,16 @@ export const channelRoutes = bind<AriState, typeof channelsOps>(channelsOps, {
     if (c.state !== 'Down') return err(409, "Channel is not in the 'Down' state");
     if (c.dialing || !c.endpoint) return err(409, 'Dialing a channel not created by ARI');
     // A caller only lends the dialled channel its parts (ast_ari_channels_dial): the connected line
-    // (who the far end sees calling) and the inheritable variables (`__X` as is, `_X` as `X`). The
-    // dial itself stays the channel's own: no Dial event or CDR names the caller.
+    // (who the far end sees calling), the inheritable variables (`__X` as is, `_X` as `X`) and the
+    // account codes (ast_channel_req_accountcodes, not precious). The dial itself stays the
+    // channel's own: no Dial event or CDR names the caller.
     if (caller) {
       c.connected = { ...caller.caller };
       for (const [k, v] of caller.vars) {
         if (k.startsWith('__')) c.vars.set(k, v);
         else if (k.startsWith('_')) c.vars.set(k.slice(1), v);
       }
+      requestorAccountcodes(c, caller);
       s.model.publish(c);
     }
     if (!controlAsync(s, c, () => s.model.dial(c, Number(a.timeout ?? 0)), { later: true }))
