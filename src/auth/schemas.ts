@@ -41,6 +41,15 @@ export function assertKeyScope(b: { role: string; seller_id?: string | undefined
     ]);
 }
 
+/** What createApiKey takes, from a key's request body (the API's, or the console's form). */
+export const keyInput = (b: KeyCreate) => ({
+  role: b.role,
+  sellerId: b.seller_id ?? null,
+  allowIps: b.allow_ips,
+  label: b.label ?? null,
+  rateLimitPerMin: b.rate_limit_per_min ?? null,
+});
+
 export const keyOut = z.object({
   id: z.uuid(),
   prefix: z.string(),

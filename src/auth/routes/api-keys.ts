@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { API_ROLES } from '../../db/schema/auth.ts';
 import { keyExample } from '../examples.ts';
 import { apiKeyRow, apiKeyRows, createApiKey, revokeKeyRow, setKeyRateLimit } from '../keys.ts';
-import { assertKeyScope, keyCreateBody, keyOut, keyRateLimit, toKeyOut } from '../schemas.ts';
+import { assertKeyScope, keyCreateBody, keyInput, keyOut, keyRateLimit, toKeyOut } from '../schemas.ts';
 import { notFound } from '../../platform/http/errors.ts';
 import { withExample, withResponseExample } from '../../platform/http/examples.ts';
 
@@ -89,13 +89,7 @@ export default async function apiKeyRoutes(fastify: FastifyInstance) {
     async (req, reply) => {
       const b = req.body;
       assertKeyScope(b);
-      const k = await createApiKey(db, {
-        role: b.role,
-        sellerId: b.seller_id ?? null,
-        allowIps: b.allow_ips,
-        label: b.label ?? null,
-        rateLimitPerMin: b.rate_limit_per_min ?? null,
-      });
+      const k = await createApiKey(db, keyInput(b));
       const row = await apiKeyRow(db, k.id);
       return reply.status(201).send({ ...toKeyOut(row!), key: k.key });
     },

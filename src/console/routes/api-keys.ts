@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { API_KEY_SORTS, createApiKey, pageApiKeys, revokeApiKey } from '../../auth/keys.ts';
-import { assertKeyScope, keyCreateBody } from '../../auth/schemas.ts';
+import { assertKeyScope, keyCreateBody, keyInput } from '../../auth/schemas.ts';
 import { API_ROLES } from '../../db/schema/auth.ts';
 import type { Db } from '../../platform/db.ts';
 import { notFound } from '../../platform/http/errors.ts';
@@ -96,13 +96,7 @@ ${rows.map(
       });
       assertKeyScope(b);
       await requireReauth(s, req);
-      const k = await createApiKey(db, {
-        role: b.role,
-        sellerId: b.seller_id ?? null,
-        allowIps: b.allow_ips,
-        label: b.label ?? null,
-        rateLimitPerMin: b.rate_limit_per_min ?? null,
-      });
+      const k = await createApiKey(db, keyInput(b));
       const ctx = ctxOf(req);
       const body = html`<div class="flash ok" role="status">Copy the key now: it is not shown again (only its hash is kept).</div>
 <p><code class="secret" data-testid="api-key">${k.key}</code></p>
