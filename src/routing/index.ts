@@ -209,6 +209,7 @@ export function createRoutingModule(
         service,
         () => router,
         () => slots,
+        o.now ?? Date.now,
       ),
     ],
     readiness: [

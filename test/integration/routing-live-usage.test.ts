@@ -17,6 +17,7 @@ import { type LinkCaps, SlotStore } from '../../src/routing/slots.ts';
 import { type OwnerRows, ownersUsage } from '../../src/routing/usage.ts';
 import { startSimulator } from '../../src/simulator/index.ts';
 import { freshDatabase, redisPrefix, testConfig } from '../helpers/env.ts';
+import { movableClock } from '../helpers/routing-clock.ts';
 import { simEnv } from '../helpers/sim-env.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -135,10 +136,14 @@ describe('GET /v1/calls/live with sellers, DIDs and buyer groups', () => {
   it('lists each owner with caps against them while calls are up and after; a seller key sees its own seller and DIDs, no group', async () => {
     db = await freshDatabase();
     const sim = await startSimulator({ ariPort: 0, amiPort: 0 });
+    // The routing clock a quarter past the nearest hour: the hour (UTC), the day (Asia/Kolkata, whose
+    // days start at half past an hour UTC) and the month cannot turn between the calls and the looks
+    // after them, however slowly the test runs (the machine's clock crossed an hour here once).
+    const clock = movableClock(Math.round(Date.now() / 3_600_000) * 3_600_000 + 900_000);
     const d = await startDaemon(
       testConfig({ DATABASE_URL: db.url, ...simEnv(sim, 'node-u') }),
       log,
-      [createAsteriskModule, createRoutingModule],
+      [createAsteriskModule, (ctx) => createRoutingModule(ctx, { now: clock.now, hourTimer: clock.at })],
       { listen: false },
     );
     try {

@@ -8,7 +8,16 @@ import type { RoutingService } from '../service.ts';
 import type { SlotStore } from '../slots.ts';
 import { ownersUsage } from '../usage.ts';
 
-export function liveRoutes(svc: RoutingService, router: () => InboundRouter | null, slots: () => SlotStore) {
+/**
+ * `now` is the routing clock the router counts calls by (tests move it): usage is read in the same
+ * hour/day/month buckets the takes were counted in.
+ */
+export function liveRoutes(
+  svc: RoutingService,
+  router: () => InboundRouter | null,
+  slots: () => SlotStore,
+  now: () => number,
+) {
   return async function live(fastify: FastifyInstance) {
     const app = fastify.withTypeProvider<ZodTypeProvider>();
     app.get(
@@ -21,9 +30,10 @@ export function liveRoutes(svc: RoutingService, router: () => InboundRouter | nu
         const scope = scopeOf(req);
         const calls = (router()?.live() ?? []).filter((c) => !scope || c.seller_id === scope);
         const tz = app.deps.config.DEFAULT_TIMEZONE;
+        const at = new Date(now());
         const [links, owners] = await Promise.all([
-          svc.linkUsage(scope, slots(), tz),
-          svc.cappedOwners(scope).then((o) => ownersUsage(o, slots(), tz)),
+          svc.linkUsage(scope, slots(), tz, at),
+          svc.cappedOwners(scope).then((o) => ownersUsage(o, slots(), tz, at)),
         ]);
         return { calls, links, ...owners };
       },
