@@ -57,6 +57,8 @@ export interface DialOptions {
   ringback: boolean;
   /** `m[(class)]`: music on hold to the caller instead of ringing (null: not given). */
   moh: string | null;
+  /** `a`: the caller is answered as soon as a callee answers, before the others are let go. */
+  answerCaller: boolean;
   /** `c`: callees the dial gives up on are hung up as answered elsewhere (cause 26). */
   cancelElsewhere: boolean;
   /** `o[(x)]`: the callee's caller id is the caller's own (or x) (null: not given). */
@@ -88,6 +90,7 @@ export function dialOptions(s: string): DialOptions {
     originalClid: null,
     forcedClid: null,
     cancelElsewhere: false,
+    answerCaller: false,
     durationMs: 0,
     bridgeLimitMs: 0,
     calleeSub: '',
@@ -119,6 +122,7 @@ export function dialOptions(s: string): DialOptions {
     else if (letter === 'm') o.moh = arg;
     else if (letter === 'o') o.originalClid = arg;
     else if (letter === 'c') o.cancelElsewhere = true;
+    else if (letter === 'a') o.answerCaller = true;
     else if (letter === 'f') o.forcedClid = arg;
     else if (letter === 'S') stop = Number.parseFloat(arg) > 0 ? Number.parseFloat(arg) * 1000 : 0;
     else if (letter === 'L') limit = arg.split(':');
@@ -398,9 +402,10 @@ export async function dialApp(model: SimModel, c: SimChannel, data: string, env:
   const stillGoing = () => legs.filter((l) => l.going);
   // publish_dial_end_event, then hanguptree: every callee still going is told how the dial ended,
   // then each is hung up with the cause given (no hangup request).
-  const endGoing = (status: string, cause: number) => {
+  const endGoing = (status: string, cause: number, between?: () => void) => {
     const going = stillGoing();
     for (const l of going) report(l, status);
+    between?.();
     for (const l of going) {
       l.going = false;
       model.hangup(l.tc.id, cause, false, false);
@@ -460,8 +465,10 @@ export async function dialApp(model: SimModel, c: SimChannel, data: string, env:
     const answer = (l: Leg) => {
       if (!settle({ kind: 'answer', leg: l })) return;
       l.going = false;
-      // The others are told they were cancelled, then hung up: answered elsewhere (26).
-      endGoing('CANCEL', 26);
+      // The others are told they were cancelled (wait_for_answer), then hung up: answered
+      // elsewhere (26). With `a` the caller is answered in between (OPT_CALLER_ANSWER, once
+      // wait_for_answer has returned, before hanguptree).
+      endGoing('CANCEL', 26, opts.answerCaller ? () => model.setState(c, 'Up') : undefined);
     };
     for (const l of legs) {
       const { tc, b, two } = l;

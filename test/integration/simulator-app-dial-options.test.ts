@@ -2,7 +2,8 @@
 // caller while the callees ring (AMI MusicOnHoldStart with its class, no ringing indicated) and
 // stops it when the dial ends, answered or not (MusicOnHoldStop); `o` gives the callee the caller's
 // caller id (or the one named), `f(x)` tells the callee x as its connected line; `c` hangs the
-// callees it gives up on up as answered elsewhere.
+// callees it gives up on up as answered elsewhere; `a` answers the caller before the other callees
+// are let go.
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +28,8 @@ exten => forwards,1,Dial(PJSIP/ansep,30,f)
 exten => elsewhere,1,Dial(PJSIP/ringep,1,c)
  same => n,Hangup()
 exten => elsewhere-cancel,1,Dial(PJSIP/ringep,30,c)
+exten => answer-first,1,Dial(PJSIP/ansep&PJSIP/ringep,30,a)
+exten => answer-late,1,Dial(PJSIP/ansep&PJSIP/ringep,30)
 `,
 );
 
@@ -143,5 +146,31 @@ describe('Dial option c', () => {
     expect(sim.ami.frames.find((f) => f.Event === 'DialEnd' && f.DestUniqueid === tc)!.DialStatus).toBe(
       'CANCEL',
     );
+  });
+});
+
+describe('Dial option a', () => {
+  it('the caller is up once the ringing callee is told CANCEL, before it is hung up; without a, after', async () => {
+    const sim = await setup();
+    /** Where, in the stream, the caller went Up, the ringing callee got DialEnd CANCEL and hung up. */
+    const places = async (exten: string) => {
+      const id = await sim.call(exten, false);
+      const at = (pred: (f: Record<string, string>) => boolean) => sim.ami.frames.findIndex(pred);
+      const up = await waitFor(() => {
+        const i = at((f) => f.Event === 'Newstate' && f.Uniqueid === id && f.ChannelStateDesc === 'Up');
+        return i >= 0 ? i : undefined;
+      });
+      const end = sim.ami.frames.find(
+        (f) => f.Event === 'DialEnd' && f.Uniqueid === id && f.DialStatus === 'CANCEL',
+      )!;
+      const hangup = at((f) => f.Event === 'Hangup' && f.Uniqueid === end.DestUniqueid);
+      return { up, cancel: sim.ami.frames.indexOf(end), hangup };
+    };
+    const first = await places('answer-first');
+    expect(first.cancel).toBeLessThan(first.up);
+    expect(first.up).toBeLessThan(first.hangup);
+    const late = await places('answer-late');
+    expect(late.hangup).toBeGreaterThan(-1);
+    expect(late.up).toBeGreaterThan(late.hangup);
   });
 });
