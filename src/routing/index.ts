@@ -256,6 +256,8 @@ export function createRoutingModule(
       alerts.stop();
       await planChanges?.stop();
       await router?.drain();
+      // Before the goodbye below: what another instance then does with our calls is not ours to act on.
+      router?.deafen();
       slots.stopWatching();
       // Before PostgreSQL closes: its looks-again after a Redis loss would query a closed pool.
       await usageRestore?.stop();

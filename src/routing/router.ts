@@ -43,6 +43,7 @@ export interface LiveCall {
 export class InboundRouter {
   private runner: CallRunner;
   private reconciler: Reconciler;
+  private handlers: { deafen(): void };
   /** The hold queues (tests stop its wake-ups to see the safety poll serve). */
   readonly queue: HoldQueue;
 
@@ -76,7 +77,7 @@ export class InboundRouter {
           })
         : null,
     );
-    attachStasisHandlers(d.asterisk, this.runner, d.log, now);
+    this.handlers = attachStasisHandlers(d.asterisk, this.runner, d.log, now);
     // A cap changed while callers wait: they are judged again at once, not at their next poll.
     d.catalog.onInvalidate = () => this.runner.planChanged();
     d.slots.onDataLost(async () => {
@@ -114,6 +115,14 @@ export class InboundRouter {
     this.reconciler.stop();
     this.runner.stop();
     return this.runner.drain();
+  }
+
+  /**
+   * Stopping: our app's events are no longer acted on. Before saying goodbye (after which another
+   * instance may take the calls over, and move their callers out of our app).
+   */
+  deafen(): void {
+    this.handlers.deafen();
   }
 
   resync(nodeId: string, channels: AriChannel[], listedAt: number): Promise<void> {

@@ -74,17 +74,30 @@ export function startInbound(
   runner.start(state, effects);
 }
 
+/**
+ * Hands our app's events to the calls. `deafen()`: from then on none is acted on (the daemon
+ * stopping, its calls drained and about to be left to another instance: a caller that instance moves
+ * into its own app leaves ours with a StasisEnd, which is not its hangup).
+ */
 export function attachStasisHandlers(
   asterisk: AsteriskModule,
   runner: CallRunner,
   log: Logger,
   now: () => number,
-): void {
-  asterisk.onStasisStart('inbound', (nodeId, ev) =>
-    startInbound(runner, nodeId, ev.channel, ev.application, ev.args ?? [], now),
+): { deafen(): void } {
+  let deaf = false;
+  asterisk.onStasisStart('inbound', (nodeId, ev) => {
+    if (!deaf) startInbound(runner, nodeId, ev.channel, ev.application, ev.args ?? [], now);
+  });
+  asterisk.onStasisStart('leg', (nodeId, ev) => {
+    if (!deaf) runner.legEntered(nodeId, ev.channel.id, now());
+  });
+  asterisk.onAriEvent(
+    (nodeId, ev) => {
+      if (!deaf) onEvent(nodeId, ev);
+    },
+    [...ROUTER_EVENTS],
   );
-  asterisk.onStasisStart('leg', (nodeId, ev) => runner.legEntered(nodeId, ev.channel.id, now()));
-  asterisk.onAriEvent((nodeId, ev) => onEvent(nodeId, ev), [...ROUTER_EVENTS]);
 
   function onEvent(nodeId: string, ev: AnyAriEvent): void {
     const at = now();
@@ -151,4 +164,9 @@ export function attachStasisHandlers(
       }
     }
   }
+  return {
+    deafen: () => {
+      deaf = true;
+    },
+  };
 }

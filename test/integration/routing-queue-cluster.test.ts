@@ -126,7 +126,18 @@ async function campaignLink(caps: { concurrencyCap: number; hourlyCap?: number }
 /** Places a call on instance `i` and waits until that instance has it in `phase`. */
 const placed = async (i: number, did: string, caller: string, phase: 'bridged' | 'queued') => {
   const id = sim.placeInboundCall({ did, callerNumber: caller, context: `to-${INSTANCES[i]}` });
-  await phaseOf(i, caller, phase);
+  await phaseOf(i, caller, phase).catch(async (err: unknown) => {
+    // Say how the call went instead (its record, if it ended; calls shed), for a failure to read.
+    await routing(i).cdr.flush();
+    const [row] = await daemons[i]!.ctx.database.sql<{ disposition: string; not_routed: unknown }[]>`
+      select disposition, not_routed from call_records where caller_number = ${caller}`;
+    const shed = (await daemons[i]!.ctx.metrics.getSingleMetric('capconduit_calls_shed_total')?.get())
+      ?.values;
+    throw new Error(
+      `${caller} never ${phase} on ${INSTANCES[i]}: ${JSON.stringify({ row, shed, phase: phaseNow(i, caller) })}`,
+      { cause: err },
+    );
+  });
   return id;
 };
 const { phaseOf, phaseNow } = livePhases(routing);
@@ -310,6 +321,8 @@ describe('hold queue: an instance stopped while its caller waits', () => {
     const up = await placed(1, did, '+12125554000', 'bridged');
     const waiter = await placed(0, did, '+12125554001', 'queued');
     await inLine(linkId, 1, 1);
+    // (The music starts a moment after the caller joins its line.)
+    await waitFor(() => sim.hears(waiter) === 'music');
     const turns = await metric(0, 'capconduit_queue_turns_total', 'wake');
     // The call up ends: the waiter's turn finds the link's hourly cap used up, so it waits on.
     sim.hangup(up);

@@ -104,13 +104,19 @@ describe('hold queue: a caller whose join meets Redis away', () => {
     (await f.d.ctx.metrics.getSingleMetric('capconduit_queue_join_failures_total')!.get()).values[0]?.value ??
     0;
 
-  it('waits on with the music, joins its line as of its arrival once Redis is back, and is served', async () => {
-    const c = await f.campaign({ queue_s: 600 }, [
+  /** A campaign waiting up to `queueS` for its one link of concurrency 1, whose slot `caller` holds. */
+  const full = async (queueS: number, caller: string) => {
+    const c = await f.campaign({ queue_s: queueS }, [
       { behaviour: { answerAfterMs: 10 }, link: { concurrency_cap: 1 } },
     ]);
+    const up = f.sim.placeInboundCall({ did: c.did, callerNumber: caller });
+    await live(caller, 'bridged');
+    return { c, up };
+  };
+
+  it('waits on with the music, joins its line as of its arrival once Redis is back, and is served', async () => {
+    const { c, up } = await full(600, '+12125556000');
     const linkId = c.clients[0]!.linkId;
-    const up = f.sim.placeInboundCall({ did: c.did, callerNumber: '+12125556000' });
-    await live('+12125556000', 'bridged');
     // Redis goes away at the next caller's join (ZADD NX into the link's line), before it is sent.
     link.cutOn((sent) => JOIN.test(sent.toString()));
     const waiter = f.sim.placeInboundCall({ did: c.did, callerNumber: '+12125556001' });
@@ -141,11 +147,7 @@ describe('hold queue: a caller whose join meets Redis away', () => {
   }, 180_000);
 
   it("still ends at the campaign's queue time when Redis stays away", async () => {
-    const c = await f.campaign({ queue_s: 2 }, [
-      { behaviour: { answerAfterMs: 10 }, link: { concurrency_cap: 1 } },
-    ]);
-    const up = f.sim.placeInboundCall({ did: c.did, callerNumber: '+12125556100' });
-    await live('+12125556100', 'bridged');
+    const { c, up } = await full(2, '+12125556100');
     const before = await failures();
     link.cutOn((sent) => JOIN.test(sent.toString()));
     f.sim.placeInboundCall({ did: c.did, callerNumber: '+12125556101' });
