@@ -26,6 +26,7 @@ export const ROUTE_FAILED: Readonly<Record<Disposition, boolean>> = {
   unknown_did: true,
   inactive_campaign: true,
   seller_archived: true,
+  seller_inactive: true,
   did_inactive: true,
   no_client: true,
   all_failed: true,

@@ -89,8 +89,10 @@ export type Disposition =
   | 'answered'
   | 'unknown_did'
   | 'inactive_campaign'
-  // the DID's seller is archived, or the DID is switched off: nothing of its plan is considered
+  // the DID's seller is archived or switched off, or the DID is switched off: nothing of its plan is
+  // considered
   | 'seller_archived'
+  | 'seller_inactive'
   | 'did_inactive'
   | 'no_client'
   | 'all_failed'

@@ -65,10 +65,11 @@ export interface RoutePlan {
   /** The carrier's per-minute rate on this number (micro-units). */
   didRatePerMinMicros?: number;
   /**
-   * Why this number takes no call at all, whatever its campaign: its seller is archived, or the DID is
-   * switched off. The call ends at once with this as its disposition (absent: it routes).
+   * Why this number takes no call at all, whatever its campaign: its seller is archived or switched
+   * off, or the DID is switched off. The call ends at once with this as its disposition (absent: it
+   * routes).
    */
-  off?: 'seller_archived' | 'did_inactive';
+  off?: 'seller_archived' | 'seller_inactive' | 'did_inactive';
   campaign: null | {
     id: string;
     name?: string;
@@ -195,11 +196,7 @@ export class RouteCatalog {
       sources,
       sellerName: seller.name,
       didRatePerMinMicros: d.ratePerMinMicros,
-      ...(seller.archivedAt
-        ? { off: 'seller_archived' as const }
-        : d.active
-          ? {}
-          : { off: 'did_inactive' as const }),
+      ...offOf(seller, d),
     };
     if (!c) return { ...head, campaign: null, links: [] };
     return {
@@ -293,4 +290,17 @@ function capsOf(r: {
 /** How Asterisk's Dial/ARI addresses a client: a bare endpoint name means PJSIP/<name>. */
 export function dialString(endpoint: string): string {
   return endpoint.includes('/') ? endpoint : `PJSIP/${endpoint}`;
+}
+
+/**
+ * Why a number takes no call, most lasting first: a seller archived, a seller switched off (its
+ * `active` flag, which would otherwise route on unnoticed), then the number itself switched off.
+ */
+function offOf(
+  seller: { archivedAt: Date | null; active: boolean },
+  did: { active: boolean },
+): Pick<RoutePlan, 'off'> {
+  if (seller.archivedAt) return { off: 'seller_archived' };
+  if (!seller.active) return { off: 'seller_inactive' };
+  return did.active ? {} : { off: 'did_inactive' };
 }

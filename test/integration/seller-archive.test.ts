@@ -172,6 +172,16 @@ describe('archived sellers and switched-off DIDs', () => {
     expect((await callOnce(did.number, 2)).disposition).toBe('answered');
   });
 
+  it("a seller switched off (active false) ends its DIDs' calls seller_inactive, and routes again when on", async () => {
+    const { seller, did } = await setup('delta', '+14155550104');
+    expect((await callOnce(did.number, 1)).disposition).toBe('answered');
+    await ok('PATCH', `/v1/sellers/${seller.id}`, { active: false });
+    const off = await callOnce(did.number, 2);
+    expect(off).toMatchObject({ disposition: 'seller_inactive', seller_id: seller.id });
+    await ok('PATCH', `/v1/sellers/${seller.id}`, { active: true });
+    expect((await callOnce(did.number, 3)).disposition).toBe('answered');
+  });
+
   it('a key made while its seller is archived is either refused or revoked by the archive', async () => {
     const s = await ok('POST', '/v1/sellers', { name: 'gamma' }, 201);
     // The archive and key creations race; whatever order they land in, no live key is left.

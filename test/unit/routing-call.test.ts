@@ -257,8 +257,8 @@ describe('a number that takes no call', () => {
   it('ends at its plan, whatever the campaign and links, with the reason as the disposition', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom('seller_archived', 'did_inactive') as fc.Arbitrary<
-          'seller_archived' | 'did_inactive'
+        fc.constantFrom('seller_archived', 'seller_inactive', 'did_inactive') as fc.Arbitrary<
+          'seller_archived' | 'seller_inactive' | 'did_inactive'
         >,
         fc.boolean(),
         fc.boolean(),

@@ -23,6 +23,7 @@ const DISPOSITIONS = Object.keys({
   unknown_did: 1,
   inactive_campaign: 1,
   seller_archived: 1,
+  seller_inactive: 1,
   did_inactive: 1,
   no_client: 1,
   all_failed: 1,
