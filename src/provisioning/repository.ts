@@ -101,9 +101,13 @@ export class ProvisioningRepository {
     );
     return r.length > 0;
   }
-  async sellerExists(id: string): Promise<boolean> {
-    const [r] = await this.db.select({ id: sellers.id }).from(sellers).where(eq(sellers.id, id));
-    return !!r;
+  /** Whether a seller exists, and if so whether it is archived (null: no such seller). */
+  async sellerArchived(id: string): Promise<boolean | null> {
+    const [r] = await this.db
+      .select({ archivedAt: sellers.archivedAt })
+      .from(sellers)
+      .where(eq(sellers.id, id));
+    return r ? r.archivedAt !== null : null;
   }
 
   // ------------------------------------------------------------ groups

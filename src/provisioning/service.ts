@@ -179,10 +179,25 @@ export class ProvisioningService {
     this.providers.delete(id);
   }
 
+  /**
+   * The seller numbers are bought for, or set up for, must exist and not be archived: an archived
+   * seller routes nothing, so a number bought for it would be paid for and take no call (releasing
+   * or configuring its numbers stays allowed, to wind it down).
+   */
+  async sellerToBuyFor(sellerId: string): Promise<void> {
+    const archived = await this.repo.sellerArchived(sellerId);
+    if (archived === null) throw notFound('seller', sellerId);
+    if (archived)
+      throw new AppError(
+        'SELLER_ARCHIVED',
+        `seller ${sellerId} is archived: restore it before buying for it`,
+      );
+  }
+
   /** Sets a seller's routing defaults at an account (the group is made if it is not there yet). */
   async setGroup(sellerId: string, b: z.infer<typeof groupIn>): Promise<GroupRow> {
     await this.account(b.provider_account_id);
-    if (!(await this.repo.sellerExists(sellerId))) throw notFound('seller', sellerId);
+    await this.sellerToBuyFor(sellerId);
     const g = await this.repo.ensureGroup(b.provider_account_id, sellerId);
     return this.repo.updateGroup(g.id, {
       ...(b.voice !== undefined ? { voice: b.voice } : {}),

@@ -197,6 +197,25 @@ describe('provisioning API', () => {
     expect(r.json().error.details.reason).toBe('no_inventory');
   });
 
+  it('refuses to buy or set up numbers for an archived seller (409 SELLER_ARCHIVED, no job made)', async () => {
+    const [gone] = await d.ctx.database.db.insert(sellers).values({ name: 'gone' }).returning();
+    const archived = await api(admin, 'POST', `/v1/sellers/${gone!.id}/archive`);
+    expect(archived.statusCode, archived.body).toBe(200);
+    const jobs = async () =>
+      Number((await d.ctx.database.sql`select count(*)::int as n from provisioning_jobs`)[0]!.n);
+    const before = await jobs();
+    const one = { provider_account_id: account, seller_id: gone!.id };
+    for (const [url, body] of [
+      ['/v1/numbers/provision', { ...one, npa: '512' }],
+      ['/v1/numbers/provision/batch', { ...one, country: 'US', items: [{ npa: '512', count: 2 }] }],
+    ] as const) {
+      const r = await api(admin, 'POST', url, body);
+      expect(r.statusCode, r.body).toBe(409);
+      expect(r.json().error.code).toBe('SELLER_ARCHIVED');
+    }
+    expect(await jobs()).toBe(before);
+  });
+
   it('runs a batch with carrier faults to an exact per-item report, buying nothing twice', async () => {
     fake.setFaults({
       npa: {

@@ -3,7 +3,6 @@
 // their progress. Through the provisioning service with the API's schemas; staff change.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { notFound } from '../../platform/http/errors.ts';
 import { NUMBER_SORTS, type NumberSort } from '../../provisioning/repository.ts';
 import { e164Params, provisionBatchIn, searchIn, searchQueryOf } from '../../provisioning/schemas.ts';
 import type { ProvisioningService } from '../../provisioning/service.ts';
@@ -174,7 +173,7 @@ ${r.numbers.map((n) => html`<tr><td>+${n.msisdn}</td><td>${n.type}</td><td>${n.f
         items: [{ npa: f.npa, count: f.count }],
       });
       await svc.account(b.provider_account_id);
-      if (!(await svc.repo.sellerExists(b.seller_id))) throw notFound('seller', b.seller_id);
+      await svc.sellerToBuyFor(b.seller_id);
       const inputs = b.items.flatMap((i) =>
         Array.from({ length: i.count }, () => ({ npa: i.npa, country: b.country })),
       );

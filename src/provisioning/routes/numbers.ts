@@ -5,7 +5,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { notFound } from '../../platform/http/errors.ts';
 import { STAFF, STAFF_OR_SELLER, scopeOf } from '../../platform/http/auth.ts';
 import { idParams, page, pageQuery } from '../../platform/http/paging.ts';
 import {
@@ -126,7 +125,7 @@ export function numberRoutes(svc: ProvisioningService) {
       async (req, reply) => {
         const b = req.body;
         await svc.account(b.provider_account_id);
-        if (!(await svc.repo.sellerExists(b.seller_id))) throw notFound('seller', b.seller_id);
+        await svc.sellerToBuyFor(b.seller_id);
         const { job: j } = await job(req, 'provision', b.provider_account_id, b.seller_id, b, [
           { npa: b.npa, country: b.country },
         ]);
@@ -157,7 +156,7 @@ export function numberRoutes(svc: ProvisioningService) {
       async (req, reply) => {
         const b = req.body;
         await svc.account(b.provider_account_id);
-        if (!(await svc.repo.sellerExists(b.seller_id))) throw notFound('seller', b.seller_id);
+        await svc.sellerToBuyFor(b.seller_id);
         const inputs = b.items.flatMap((i) =>
           Array.from({ length: i.count }, () => ({ npa: i.npa, country: b.country })),
         );
