@@ -1,5 +1,6 @@
 // Every SQL statement of the console domain (its users; the resources it shows belong to their
 // own domains' services).
+import { sellerArchived } from '../routing/repository/sellers.ts';
 import { and, asc, count, eq, isNotNull, isNull, type SQL, sql } from 'drizzle-orm';
 import { mapDbError } from '../platform/pg-errors.ts';
 import type { Db } from '../platform/db.ts';
@@ -125,11 +126,7 @@ export class ConsoleRepository {
   }
 
   /** Whether a seller exists, and if so whether it is archived (null: no such seller). */
-  async sellerArchived(id: string): Promise<boolean | null> {
-    const [r] = await this.db
-      .select({ archivedAt: sellers.archivedAt })
-      .from(sellers)
-      .where(eq(sellers.id, id));
-    return r ? r.archivedAt !== null : null;
+  sellerArchived(id: string): Promise<boolean | null> {
+    return sellerArchived(this.db, id);
   }
 }

@@ -2,6 +2,7 @@
 // Why one class of about 600 lines: the service, the job workers and the CLI each hold one
 // repository object, and a number's purchase, release and job item change several tables in one
 // transaction (accounts, groups, numbers, jobs and their items); it is sectioned by resource below.
+import { sellerArchived } from '../routing/repository/sellers.ts';
 import { and, asc, count, desc, eq, inArray, isNull, notInArray, type SQL, sql } from 'drizzle-orm';
 import { type Actor, audited } from '../platform/audit.ts';
 import { countWhere, type Db, listPage } from '../platform/db.ts';
@@ -16,7 +17,7 @@ import {
   provisioningJobs,
   webhookSubscriptions,
 } from '../db/schema/provisioning.ts';
-import { dids, sellers } from '../db/schema/routing.ts';
+import { dids } from '../db/schema/routing.ts';
 
 export type AccountRow = typeof providerAccounts.$inferSelect;
 export type GroupRow = typeof provisioningGroups.$inferSelect;
@@ -102,12 +103,8 @@ export class ProvisioningRepository {
     return r.length > 0;
   }
   /** Whether a seller exists, and if so whether it is archived (null: no such seller). */
-  async sellerArchived(id: string): Promise<boolean | null> {
-    const [r] = await this.db
-      .select({ archivedAt: sellers.archivedAt })
-      .from(sellers)
-      .where(eq(sellers.id, id));
-    return r ? r.archivedAt !== null : null;
+  sellerArchived(id: string): Promise<boolean | null> {
+    return sellerArchived(this.db, id);
   }
 
   // ------------------------------------------------------------ groups

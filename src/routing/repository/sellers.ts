@@ -24,6 +24,15 @@ const rows = ownerRows(sellers, SELLER_SORTS);
 export const listSellers = rows.list;
 export const seller = rows.byId;
 export const sellerExists = rows.exists;
+
+/**
+ * Whether a seller exists, and if so whether it is archived (null: no such seller). The one reading
+ * of it for every domain that must refuse new work for an archived seller.
+ */
+export async function sellerArchived(db: Db, id: string): Promise<boolean | null> {
+  const [r] = await db.select({ archivedAt: sellers.archivedAt }).from(sellers).where(eq(sellers.id, id));
+  return r ? r.archivedAt !== null : null;
+}
 export const insertSeller = rows.insert;
 export const updateSeller = rows.update;
 
